@@ -1,0 +1,5 @@
+"""``python -m ssgen`` runs the command line."""
+
+from ssgen.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""The registry of built-in GROQ functions, by namespace, with their arity.
+
+The parser checks every call against this registry (unknown function or wrong arity is
+a syntax error at parse time); the evaluator calls ``FunctionSpec.impl``. Each
+namespace lives in its own module that registers its functions with ``register``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """One built-in: where it lives, how many arguments it takes, and its implementation.
+
+    ``max_args`` None means variadic. ``pipe`` functions are called as ``base | name(...)``.
+    The calling convention of ``impl`` is owned by the evaluator (see evaluate.py).
+    """
+
+    namespace: str
+    name: str
+    min_args: int
+    max_args: int | None
+    impl: Callable[..., Any]
+    pipe: bool = False
+    lazy: bool = False
+
+
+FUNCTIONS: dict[tuple[str, str], FunctionSpec] = {}
+PIPE_FUNCTIONS: dict[str, FunctionSpec] = {}
+
+
+def register(spec: FunctionSpec) -> None:
+    """Add a built-in to the registry (called by the namespace modules at import)."""
+    if spec.pipe:
+        PIPE_FUNCTIONS[spec.name] = spec
+    else:
+        FUNCTIONS[(spec.namespace, spec.name)] = spec
+
+
+def lookup(namespace: str, name: str) -> FunctionSpec | None:
+    """The built-in ``namespace::name``, or None when there is none."""
+    _load()
+    return FUNCTIONS.get((namespace, name))
+
+
+def lookup_pipe(name: str) -> FunctionSpec | None:
+    """The pipe function ``name``, or None when there is none."""
+    _load()
+    return PIPE_FUNCTIONS.get(name)
+
+
+_loaded = False
+
+
+def _load() -> None:
+    # Namespace modules import the evaluator's helpers; import them on first use to
+    # keep the parser importable on its own.
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
