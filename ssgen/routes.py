@@ -1,0 +1,384 @@
+"""Routes -> pages: expand one route's query results into `PageSpec`s with their tags (pure).
+
+Owns the three route modes of docs/configuration.md (list, single/paginated, ``each``),
+path pattern filling, per-page dependency tags, the duplicate-path check and the stable
+hash of a page's data.
+
+Tag rules (see DESIGN.md, "Tag"):
+
+- ``route:<name>`` on every page, plus the route's own ``tags`` with ``{field}`` filled
+  from the item (list and ``each`` modes) or from the result object (single mode).
+- ``type:<t>`` for each type the route's queries scan, ``type:*`` when a query may scan
+  any type. List routes give these to every page too, so any change of those types
+  re-queries the route; the build then diffs each page's data hash.
+- ``doc:<_id>`` for the documents a page depends on:
+  single and paginated pages get every id the query read. A list route's page gets the
+  ids found anywhere in its item (every ``_id`` key, at any depth) plus the
+  *unattributed* ids: ids the query read that are not the top-level ``_id`` of any item
+  (dereferenced documents whose ``_id`` was projected away, items whose ``_id`` was
+  dropped). That is conservative: it can only add tags, never miss one. ``each`` pages
+  get the ids their own query read plus the ``_id``s in their ``each`` item.
+- ``global:<name>`` for every ``[data]`` query: in this version every page depends on
+  every global (no template analysis).
+- ``template:<file>`` tags are added by the build from ``Renderer.template_chain``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any, Protocol
+
+import orjson
+
+from ssgen.errors import ConfigError
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
+
+
+class RouteLike(Protocol):
+    """The part of ``ssgen.config.RouteConfig`` this module reads."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def template(self) -> str: ...
+    @property
+    def each(self) -> str | None: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+    @property
+    def paginate(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page to render: its URL path, route, template, full template context and tags."""
+
+    path: str
+    route: str
+    template: str
+    context: dict[str, Any] = field(hash=False)
+    tags: frozenset[str]
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """The result of an ``each`` route's per-page query: its value and the ids it read."""
+
+    value: Any
+    ids: frozenset[str] = frozenset()
+
+
+def placeholders(pattern: str) -> list[str]:
+    """The ``{field}`` names of a path or tag pattern, in order."""
+    return PLACEHOLDER.findall(pattern)
+
+
+def expand_route(
+    route: RouteLike,
+    result_value: Any,
+    *,
+    result_ids: Iterable[str] = (),
+    scanned_types: frozenset[str] | None = frozenset(),
+    site: Any = None,
+    data: Mapping[str, Any] | None = None,
+    base_url: str = "",
+    page_results: Sequence[PageResult | None] | None = None,
+    page_scanned_types: frozenset[str] | None = frozenset(),
+) -> list[PageSpec]:
+    """Expand one route into pages.
+
+    ``result_value``/``result_ids``/``scanned_types`` describe the route's ``query`` (or, for
+    an ``each`` route, its ``each`` query); ``scanned_types`` None means any type. For an
+    ``each`` route, ``page_results[i]`` is the per-page query result for ``result_value[i]``
+    (see `each_params`) and ``page_scanned_types`` the per-page query's types.
+    ``base_url`` defaults to ``site.base_url``.
+    """
+    base = base_url or str(getattr(site, "base_url", "") or "")
+    ctx = _Common(route, site, data, base, _type_tags(scanned_types))
+    if route.each is not None:
+        if page_results is None:
+            raise ConfigError(f"route {route.name!r}: an `each` route needs its per-page results")
+        ctx.type_tags |= _type_tags(page_scanned_types)
+        return _expand_each(ctx, each_params(route, result_value), page_results)
+    ids = frozenset(result_ids)
+    if placeholders(route.path):
+        if route.paginate:
+            raise ConfigError(
+                f"route {route.name!r}: `paginate` needs a path without {{field}} placeholders"
+            )
+        return _expand_list(ctx, result_value, ids)
+    if route.paginate:
+        return _expand_paginated(ctx, result_value, ids, route.paginate)
+    return [ctx.page(route.path, result_value, ids, fields=result_value)]
+
+
+def each_params(route: RouteLike, each_value: Any) -> list[dict[str, Any]]:
+    """The ``$params`` for each page of an ``each`` route: the items of its ``each`` result."""
+    if not isinstance(each_value, list):
+        raise ConfigError(
+            f"route {route.name!r}: `each` must return a list of objects, got {_kind(each_value)}"
+        )
+    params: list[dict[str, Any]] = []
+    for index, item in enumerate(each_value):
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"route {route.name!r}: `each` item {index} is {_kind(item)}, expected an object"
+            )
+        params.append(dict(item))
+    return params
+
+
+def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> str:
+    """Fill ``{field}`` / ``{a.b}`` from ``item``; values are inserted as-is.
+
+    A missing field, or one that is not a string or number, is a `ConfigError` naming the
+    route, the field and the item's ``_id``. Path safety is enforced later by the output.
+    """
+
+    def value_of(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = lookup(item, name)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            found = "missing" if value is None else f"a {_kind(value)}, not a string or number"
+            raise ConfigError(
+                f"route {route!r}: {key} {pattern!r} needs field {name!r}, "
+                f"which is {found} in item {_item_name(item)}"
+            )
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return PLACEHOLDER.sub(value_of, pattern)
+
+
+def lookup(item: Any, dotted: str) -> Any:
+    """``item["a"]["b"]`` for ``"a.b"``; None when any step is missing."""
+    value = item
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def find_ids(value: Any) -> set[str]:
+    """Every string ``_id`` anywhere in a JSON value (dereferenced documents included)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            ident = current.get("_id")
+            if isinstance(ident, str):
+                found.add(ident)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
+
+
+def check_unique(pages: Iterable[PageSpec]) -> None:
+    """Raise `ConfigError` naming both routes when two pages would write the same file."""
+    seen: dict[str, PageSpec] = {}
+    for page in pages:
+        key = page.path[: -len("index.html")] if page.path.endswith("/index.html") else page.path
+        other = seen.get(key)
+        if other is not None:
+            raise ConfigError(
+                f"two pages have the path {page.path!r}: route {other.route!r} "
+                f"and route {page.route!r}; make their path patterns distinct"
+            )
+        seen[key] = page
+
+
+def data_hash(value: Any) -> str:
+    """A stable sha256 of a page's context data (orjson, sorted keys)."""
+    encoded = orjson.dumps(
+        value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=_encode_default
+    )
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def page_path(base: str, number: int) -> str:
+    """The path of page ``number`` of a paginated route: ``/blog/``, ``/blog/page/2/``."""
+    return base if number == 1 else f"{base}page/{number}/"
+
+
+class _Common:
+    """What every page of one route shares: route, site, globals, URL base, type tags."""
+
+    def __init__(
+        self,
+        route: RouteLike,
+        site: Any,
+        data: Mapping[str, Any] | None,
+        base_url: str,
+        type_tags: set[str],
+    ) -> None:
+        self.route = route
+        self.site = site
+        self.data = data
+        self.base_url = base_url.rstrip("/")
+        self.type_tags = type_tags
+        self.fixed_tags = {f"route:{route.name}"} | {f"global:{n}" for n in data or {}}
+
+    def page(
+        self,
+        path: str,
+        value: Any,
+        ids: Iterable[str],
+        *,
+        fields: Any,
+        params: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> PageSpec:
+        context: dict[str, Any] = {
+            "site": self.site,
+            "data": self.data if self.data is not None else {},
+            "page": value,
+            "route": self.route.name,
+            "path": path,
+            "url": self.base_url + path,
+        }
+        context.update(extra or {})
+        tags = self.fixed_tags | self.type_tags | {f"doc:{i}" for i in ids}
+        tags |= {self._own_tag(pattern, fields) for pattern in self.route.tags}
+        return PageSpec(
+            path, self.route.name, self.route.template, context, frozenset(tags), params or {}
+        )
+
+    def _own_tag(self, pattern: str, fields: Any) -> str:
+        return fill_pattern(pattern, fields, route=self.route.name, key="tag")
+
+
+def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec]:
+    route = ctx.route
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
+            f"query must return a list (one page per item), got {_kind(value)}"
+        )
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"route {route.name!r}: item {index} of the query result is {_kind(item)}, "
+                "expected an object with the path fields"
+            )
+    own = {item.get("_id") for item in value}
+    unattributed = ids - own
+    pages = []
+    for item in value:
+        path = fill_pattern(route.path, item, route=route.name)
+        item_ids = find_ids(item) | unattributed
+        params = {name: lookup(item, name) for name in placeholders(route.path)}
+        pages.append(ctx.page(path, item, item_ids, fields=item, params=params))
+    return pages
+
+
+def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) -> list[PageSpec]:
+    route = ctx.route
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"route {route.name!r}: `paginate` needs a query that returns a list, "
+            f"got {_kind(value)}"
+        )
+    if not route.path.endswith("/"):
+        raise ConfigError(f"route {route.name!r}: a paginated path must end with '/'")
+    count = max(1, math.ceil(len(value) / size))
+    urls = [page_path(route.path, n) for n in range(1, count + 1)]
+    pages = []
+    for number in range(1, count + 1):
+        items = value[(number - 1) * size : number * size]
+        paginator = {
+            "items": items,
+            "number": number,
+            "pages": count,
+            "total": len(value),
+            "prev_url": urls[number - 2] if number > 1 else None,
+            "next_url": urls[number] if number < count else None,
+            "urls": urls,
+        }
+        pages.append(
+            ctx.page(
+                urls[number - 1],
+                items,
+                ids,
+                fields=None,
+                params={"page": number},
+                extra={"paginator": paginator},
+            )
+        )
+    return pages
+
+
+def _expand_each(
+    ctx: _Common, params: list[dict[str, Any]], results: Sequence[PageResult | None]
+) -> list[PageSpec]:
+    route = ctx.route
+    if len(results) != len(params):
+        raise ConfigError(
+            f"route {route.name!r}: {len(params)} `each` items but {len(results)} page results"
+        )
+    pages = []
+    for item, result in zip(params, results, strict=True):
+        if result is None or result.value is None:
+            continue
+        path = fill_pattern(route.path, item, route=route.name)
+        fields = {**result.value, **item} if isinstance(result.value, dict) else item
+        ids = set(result.ids) | find_ids(item)
+        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
+    return pages
+
+
+def _type_tags(types: frozenset[str] | None) -> set[str]:
+    if types is None:
+        return {"type:*"}
+    return {f"type:{t}" for t in types}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _item_name(item: Any) -> str:
+    if isinstance(item, dict) and isinstance(item.get("_id"), str):
+        return f"_id={item['_id']!r}"
+    return "(without _id)"
+
+
+def _encode_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"data_hash cannot encode {type(value).__name__}")
+
+
+__all__ = [
+    "PageResult",
+    "PageSpec",
+    "check_unique",
+    "data_hash",
+    "each_params",
+    "expand_route",
+    "fill_pattern",
+    "find_ids",
+    "lookup",
+    "page_path",
+    "placeholders",
+]
