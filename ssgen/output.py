@@ -1,0 +1,297 @@
+"""The only writer of the site: safe page paths and atomic write-if-changed output.
+
+Owns everything that touches the output folder:
+
+- ``url_to_file(path, route=None) -> PurePosixPath``: a page URL path to its file
+  (``/`` -> ``index.html``, ``/a/b/`` -> ``a/b/index.html``, ``/feed.xml`` -> ``feed.xml``,
+  ``/about`` -> ``about/index.html``), percent-decoded, rejecting anything that could
+  name a file outside the output folder (``..``, ``.``, empty segments, backslashes,
+  NUL and control characters, drive letters, over-long names) with an ``OutputError``
+  naming the path and the route.
+- ``Output(root, *, fsync=False)``: ``write(relpath, data) -> bool`` (temp file in the same
+  folder + ``os.replace``; identical bytes leave the file and its mtime untouched and
+  return False), ``remove(relpath) -> bool`` (prunes emptied folders up to the root),
+  ``copy_static(src) -> list[str]``, ``remove_stale(keep, owned) -> list[str]`` (deletes
+  only files ssgen owns), ``read(relpath)`` and ``path(relpath)``.
+- ``sha256(data) -> str``: the hex digest used for output hashes.
+
+Every relpath is checked twice: lexically, and after resolving symlinks the target
+folder must still be inside the root. OS errors become ``OutputError`` here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+from urllib.parse import unquote
+
+from ssgen.errors import OutputError
+
+_MAX_NAME_BYTES = 255
+_CHUNK = 1 << 20
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_TEMP_PREFIX = ".ssgen-tmp-"
+_counter = itertools.count()
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data``: the output hash recorded in the manifest."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
+    """The file (relative to the output root) that serves the URL path ``path``."""
+    where = f"page path {path!r}" + (f" of route {route!r}" if route else "")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise OutputError(f"{where}: a page path must be a string starting with '/'")
+    if "?" in path or "#" in path:
+        raise OutputError(f"{where}: a page path cannot contain '?' or '#'")
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise OutputError(f"{where}: percent-encoding is not valid UTF-8") from exc
+    body = decoded[1:]
+    if body == "":
+        return PurePosixPath("index.html")
+    pretty = body.endswith("/")
+    segments = body[:-1].split("/") if pretty else body.split("/")
+    _check_segments(segments, where)
+    if not pretty and "." not in segments[-1]:
+        pretty = True
+    if pretty:
+        segments.append("index.html")
+    return PurePosixPath(*segments)
+
+
+def safe_relpath(relpath: str | PurePosixPath) -> PurePosixPath:
+    """``relpath`` as a checked relative path inside the output root, or ``OutputError``."""
+    text = str(relpath)
+    where = f"output file {text!r}"
+    if text == "" or text.startswith("/"):
+        raise OutputError(f"{where}: must be a non-empty path relative to the output folder")
+    _check_segments(text.split("/"), where)
+    return PurePosixPath(text)
+
+
+def _check_segments(segments: list[str], where: str) -> None:
+    for segment in segments:
+        problem = _segment_problem(segment)
+        if problem:
+            raise OutputError(f"{where}: {problem}; it could write outside the output folder")
+    if _DRIVE.match(segments[0]):
+        raise OutputError(f"{where}: looks like a drive path ({segments[0]!r})")
+
+
+def _segment_problem(segment: str) -> str | None:
+    if segment == "":
+        return "empty path segment ('//')"
+    if segment in (".", ".."):
+        return f"'{segment}' segment"
+    if "\\" in segment:
+        return "backslash in path"
+    if "\x00" in segment:
+        return "NUL character in path"
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in segment):
+        return "control character in path"
+    if len(segment.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
+        return f"path segment longer than {_MAX_NAME_BYTES} bytes"
+    return None
+
+
+class Output:
+    """Writes files under ``root`` atomically, only when their bytes change."""
+
+    def __init__(self, root: Path, *, fsync: bool = False) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+        self._real_root: str | None = None
+        self._checked_dirs: set[str] = set()
+
+    def path(self, relpath: str | PurePosixPath) -> Path:
+        """The absolute path of ``relpath`` (checked lexically, not created)."""
+        return self.root.joinpath(*safe_relpath(relpath).parts)
+
+    def read(self, relpath: str | PurePosixPath) -> bytes | None:
+        """The current bytes of ``relpath``, or None when it does not exist."""
+        target = self.path(relpath)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from exc
+
+    def write(self, relpath: str | PurePosixPath, data: bytes) -> bool:
+        """Write ``data`` to ``relpath`` atomically; False (file untouched) if identical."""
+        rel = safe_relpath(relpath)
+        target = self.root.joinpath(*rel.parts)
+        folder = self._prepare_dir(target.parent, rel)
+        if _same_bytes(target, data):
+            return False
+        self._replace(folder, target, lambda fd: _write_all(fd, data))
+        return True
+
+    def remove(self, relpath: str | PurePosixPath) -> bool:
+        """Delete ``relpath`` if it exists and prune emptied folders; True if removed."""
+        rel = safe_relpath(relpath)
+        target = self.root.joinpath(*rel.parts)
+        self._check_inside(str(target.parent), rel)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except IsADirectoryError as exc:
+            raise OutputError(f"cannot remove {rel}: it is a folder") from exc
+        except OSError as exc:
+            raise OutputError(f"cannot remove {target}: {exc.strerror or exc}") from exc
+        self._prune(target.parent)
+        return True
+
+    def remove_stale(self, keep: set[str], owned: set[str]) -> list[str]:
+        """Remove files ssgen owns (``owned``) that are no longer produced (not in ``keep``)."""
+        return [rel for rel in sorted(owned - keep) if self.remove(rel)]
+
+    def copy_static(self, src: Path) -> list[str]:
+        """Copy every file under ``src`` into the root; the relpaths whose bytes changed."""
+        written: list[str] = []
+        for rel, source in _walk_files(Path(src)):
+            if self.copy_file(source, rel):
+                written.append(rel)
+        return written
+
+    def copy_file(self, source: Path, relpath: str | PurePosixPath) -> bool:
+        """Copy ``source`` to ``relpath`` atomically; False (untouched) if identical."""
+        rel = safe_relpath(relpath)
+        target = self.root.joinpath(*rel.parts)
+        folder = self._prepare_dir(target.parent, rel)
+        try:
+            if _same_file(source, target):
+                return False
+            with source.open("rb") as fsrc:
+                self._replace(folder, target, lambda fd: _copy_into(fsrc, fd))
+        except OSError as exc:
+            raise OutputError(f"cannot copy {source} to {rel}: {exc.strerror or exc}") from exc
+        return True
+
+    def _replace(self, folder: str, target: Path, fill: Callable[[int], None]) -> None:
+        temp = os.path.join(folder, f"{_TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                fill(fd)
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, target)
+        except BaseException as exc:
+            _unlink_quietly(temp)
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            raise
+
+    def _root_real(self) -> str:
+        if self._real_root is None:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                msg = f"cannot create output folder {self.root}: {exc.strerror or exc}"
+                raise OutputError(msg) from exc
+            self._real_root = os.path.realpath(self.root)
+        return self._real_root
+
+    def _check_inside(self, folder: str, rel: PurePosixPath) -> str:
+        root = self._root_real()
+        real = os.path.realpath(folder)
+        if real != root and not real.startswith(root + os.sep):
+            raise OutputError(f"output file {str(rel)!r} resolves outside {self.root} (symlink?)")
+        return real
+
+    def _prepare_dir(self, folder: Path, rel: PurePosixPath) -> str:
+        key = str(folder)
+        if key in self._checked_dirs:
+            return key
+        self._check_inside(key, rel)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create folder for {rel}: {exc.strerror or exc}") from exc
+        self._check_inside(key, rel)
+        self._checked_dirs.add(key)
+        return key
+
+    def _prune(self, folder: Path) -> None:
+        root = Path(self._root_real())
+        current = Path(os.path.realpath(folder))
+        while current != root and root in current.parents:
+            try:
+                current.rmdir()
+            except OSError:
+                return
+            self._checked_dirs.clear()
+            current = current.parent
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _copy_into(fsrc: BinaryIO, fd: int) -> None:
+    with os.fdopen(os.dup(fd), "wb") as fdst:
+        shutil.copyfileobj(fsrc, fdst, _CHUNK)
+
+
+def _same_bytes(target: Path, data: bytes) -> bool:
+    try:
+        if target.stat().st_size != len(data):
+            return False
+        return target.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except IsADirectoryError as exc:
+        raise OutputError(f"cannot write {target}: a folder is in the way") from exc
+    except OSError as exc:
+        raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from exc
+
+
+def _same_file(source: Path, target: Path) -> bool:
+    try:
+        if source.stat().st_size != target.stat().st_size:
+            return False
+    except FileNotFoundError:
+        return False
+    with source.open("rb") as a, target.open("rb") as b:
+        while True:
+            chunk = a.read(_CHUNK)
+            if chunk != b.read(_CHUNK):
+                return False
+            if not chunk:
+                return True
+
+
+def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
+    if not src.is_dir():
+        return
+    for folder, dirs, files in os.walk(src):
+        dirs.sort()
+        base = Path(folder)
+        rel_folder = base.relative_to(src).as_posix()
+        for name in sorted(files):
+            if name.startswith(_TEMP_PREFIX):
+                continue
+            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+            yield rel, base / name
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
