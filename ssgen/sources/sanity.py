@@ -1,0 +1,259 @@
+"""The ``sanity`` source: the Build's view of a Sanity dataset over the HTTP Query API.
+
+Owns ``SanitySource`` (the ``Source`` protocol over ``HttpRunner``): single queries,
+``query_many`` (route queries sent concurrently, per-page queries batched into combined
+requests), conservative dependency ids, and read-your-write freshness (``expect_rev``).
+The wire details live in sources/sanity_http.py, the pure batching in sanity_batch.py,
+the Listen API in sources/listen.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from ssgen.sources import QueryResult
+from ssgen.sources.sanity_batch import batchable, chunk, collect_ids, combine, revisions
+from ssgen.sources.sanity_http import (
+    HttpRunner,
+    SanityError,
+    SanitySettings,
+    build_query_request,
+)
+
+__all__ = ["SanityError", "SanitySettings", "SanitySource", "StaleReadError", "settings_from"]
+
+log = logging.getLogger("ssgen.sources.sanity")
+
+QueryLike = Any  # a parsed ``ssgen.groq.nodes.Query`` (uses ``.text``) or a GROQ string
+Item = tuple[int, str, Mapping[str, Any]]
+
+
+class StaleReadError(SanityError):
+    """The API kept answering with an older revision than a webhook announced.
+
+    ``result`` is the last (stale) answer, for callers that prefer it to nothing.
+    """
+
+    def __init__(self, message: str, *, query: str, result: QueryResult) -> None:
+        super().__init__(message, query=query)
+        self.result = result
+
+
+class _SourceFields(Protocol):
+    project_id: str
+    dataset: str
+    api_version: str
+    perspective: str
+    use_cdn: bool
+    api_host: str
+    token: str | None
+
+
+def settings_from(config: Any, *, drafts: bool = False, **overrides: Any) -> SanitySettings:
+    """``SanitySettings`` from a ``Config``, a ``SourceConfig`` or settings themselves."""
+    if isinstance(config, SanitySettings):
+        base = config
+    else:
+        src: _SourceFields = getattr(config, "source", config)
+        base = SanitySettings(
+            project_id=src.project_id,
+            dataset=src.dataset,
+            api_version=src.api_version,
+            perspective=src.perspective,
+            use_cdn=src.use_cdn,
+            api_host=src.api_host or None,
+            token=src.token,
+        )
+    if drafts:
+        overrides.setdefault("perspective", "drafts")
+    if not overrides:
+        return base
+    fields = {name: getattr(base, name) for name in base.__dataclass_fields__}
+    return SanitySettings(**{**fields, **overrides})
+
+
+def _text(query: QueryLike) -> str:
+    return query if isinstance(query, str) else str(query.text)
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """How per-page queries are combined: sub-queries per request and characters per request."""
+
+    max_items: int = 100
+    max_chars: int = 60_000
+
+
+class SanitySource:
+    """Answers GROQ queries from the Sanity Query API; see the module docstring."""
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        drafts: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.time,
+        batch: BatchLimits | None = None,
+        freshness_attempts: int = 6,
+        **overrides: Any,
+    ) -> None:
+        self.settings = settings_from(config, drafts=drafts, **overrides)
+        self.runner = HttpRunner(self.settings, transport=transport, sleep=sleep, rand=rand,
+                                 clock=clock)
+        self.batch = batch or BatchLimits()
+        self.freshness_attempts = freshness_attempts
+        self.sleep = sleep
+        self.fresh = False
+
+    def __repr__(self) -> str:
+        return f"SanitySource({self.settings!r})"
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far (retries included)."""
+        return self.runner.request_count
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.runner.close()
+
+    def reload(self) -> None:
+        """Nothing is cached locally: every query reads the API."""
+
+    def watched_paths(self) -> list[Path]:
+        """A remote source has no files to watch."""
+        return []
+
+    def revalidating(self) -> SanitySource:
+        """Switch to read-your-writes mode: from now on never read from the CDN."""
+        self.fresh = True
+        return self
+
+    def query(
+        self,
+        query: QueryLike,
+        params: Mapping[str, Any] | None = None,
+        *,
+        now: datetime | None = None,
+        tag: str = "ssgen",
+        fresh: bool = False,
+        expect_rev: Mapping[str, str | None] | None = None,
+    ) -> QueryResult:
+        """One query; ``now`` is the server's. ``expect_rev`` waits out replication lag."""
+        text = _text(query)
+        if expect_rev:
+            return self._query_fresh(text, params or {}, tag, expect_rev)
+        value = self._fetch(text, params, tag=tag, fresh=fresh)
+        return self._result(value)
+
+    def query_many(
+        self,
+        requests: Sequence[tuple[QueryLike, Mapping[str, Any]]],
+        *,
+        now: datetime | None = None,
+        tag: str = "ssgen",
+        fresh: bool = False,
+    ) -> list[QueryResult]:
+        """Queries without params run concurrently; queries with params go in batches."""
+        single: list[Item] = []
+        grouped: list[Item] = []
+        for index, (query, params) in enumerate(requests):
+            text = _text(query)
+            bucket = grouped if params and batchable(text) else single
+            bucket.append((index, text, params or {}))
+        groups = list(chunk(grouped, max_items=self.batch.max_items,
+                            max_chars=self.batch.max_chars))
+        results: list[Any] = [None] * len(requests)
+        workers = min(self.settings.max_concurrency, max(1, len(single) + len(groups)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            jobs = [pool.submit(self._run_single, item, tag, fresh) for item in single]
+            jobs += [pool.submit(self._run_group, group, tag, fresh) for group in groups]
+            for job in jobs:
+                for index, value in job.result():
+                    results[index] = value
+        return [self._result(value) for value in results]
+
+    def _run_single(self, item: Item, tag: str, fresh: bool) -> list[tuple[int, Any]]:
+        index, text, params = item
+        return [(index, self._fetch(text, params, tag=tag, fresh=fresh))]
+
+    def _run_group(self, group: Sequence[Item], tag: str, fresh: bool) -> list[tuple[int, Any]]:
+        if len(group) == 1:
+            return self._run_single(group[0], tag, fresh)
+        batch = combine(group)
+        try:
+            value = self._fetch(batch.text, batch.params, tag=tag, fresh=fresh)
+        except SanityError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status in (401, 403, 429):
+                raise
+            log.info("batch of %d failed (%s); retrying one by one", len(group), exc.error_type)
+            return [pair for item in group for pair in self._run_single(item, tag, fresh)]
+        if not isinstance(value, dict) or any(key not in value for key in batch.keys):
+            raise SanityError(f"Sanity API returned an incomplete batch result (tag {tag})",
+                              query=batch.text)
+        return [(index, value[key]) for key, index in zip(batch.keys, batch.indexes, strict=True)]
+
+    def _fetch(
+        self,
+        text: str,
+        params: Mapping[str, Any] | None,
+        *,
+        tag: str,
+        fresh: bool,
+        perspective: str | None = None,
+    ) -> Any:
+        cdn = self.settings.use_cdn and not (fresh or self.fresh)
+        request = build_query_request(
+            self.settings, text, params, tag=tag, perspective=perspective, cdn=cdn
+        )
+        return self.runner.run(request, tag)
+
+    def _result(self, value: Any) -> QueryResult:
+        drafts = self.settings.perspective != "published"
+        return QueryResult(value, collect_ids(value, drafts=drafts))
+
+    def _query_fresh(
+        self, text: str, params: Mapping[str, Any], tag: str, expect: Mapping[str, str | None]
+    ) -> QueryResult:
+        result = QueryResult(None, frozenset())
+        stale: dict[str, str | None] = {}
+        for attempt in range(self.freshness_attempts):
+            if attempt:
+                self.sleep(min(2.0, 0.05 * 2**attempt))
+            result = self._result(self._fetch(text, params, tag=tag, fresh=True))
+            stale = self._stale(result.value, expect, tag)
+            if not stale:
+                return result
+            log.info("stale read (attempt %d): %s", attempt + 1, sorted(stale))
+        wanted = ", ".join(f"{i}@{expect[i]}" for i in sorted(stale))
+        seen = ", ".join(f"{i}@{stale[i]}" for i in sorted(stale))
+        raise StaleReadError(
+            f"Sanity API did not return {wanted} after {self.freshness_attempts} attempts "
+            f"(last seen: {seen}; tag {tag})",
+            query=text, result=result,
+        )
+
+    def _stale(
+        self, value: Any, expect: Mapping[str, str | None], tag: str
+    ) -> dict[str, str | None]:
+        """Expected ids whose revision differs: ``{id: rev seen (None = absent)}``."""
+        seen = revisions(value)
+        unseen = [i for i in expect if i not in seen]
+        if unseen:
+            probe = self._fetch("*[_id in $ids]{_id, _rev}", {"ids": unseen}, tag=tag,
+                                fresh=True, perspective="raw")
+            seen.update(revisions(probe))
+        return {i: seen.get(i) for i, rev in expect.items() if seen.get(i) != rev}
