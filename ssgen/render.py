@@ -1,0 +1,208 @@
+"""The Jinja2 rendering layer: environment, template errors with file:line, template deps.
+
+Owns `Renderer` (one Jinja2 environment per site: the site's ``templates/`` plus the
+built-in templates under the ``_ssgen/`` prefix, autoescape for HTML/XML, StrictUndefined,
+templates compiled once per process), the conversion of every Jinja2 failure into
+`RenderError(message, template, line)`, and the template dependency graph
+(`Renderer.template_chain`, `Renderer.template_hash`) used for ``template:<file>`` tags.
+Filters live in ``ssgen.render_filters``; sitemap/feed/robots in ``ssgen.render_generated``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2 import meta
+
+from ssgen.errors import RenderError, SsgenError
+from ssgen.render_filters import install_filters
+
+if TYPE_CHECKING:
+    from ssgen.config import Config
+
+BUILTIN_PREFIX = "_ssgen"
+BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
+MISSING_HASH = "missing"
+
+
+class Renderer:
+    """The Jinja2 environment of one site and everything that renders through it."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        auto_reload: bool = True,
+        bytecode_cache_dir: Path | None = None,
+    ) -> None:
+        self.config = config
+        self.site_dir = Path(config.site_dir)
+        self.templates_dir = Path(config.templates_dir)
+        self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
+        install_filters(self.env, config)
+        self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
+
+    def render(self, template: str, context: Mapping[str, Any]) -> str:
+        """Render ``template`` (a name under templates/) with ``context``.
+
+        Every failure (syntax, undefined variable, missing template, an exception in a
+        filter) becomes a `RenderError` naming the template file and line.
+        """
+        try:
+            return self.env.get_template(template).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(
+                _message(exc), self.display_name(exc.filename, exc.name), exc.lineno
+            ) from exc
+        except Exception as exc:  # any error raised while rendering is a page failure
+            where = _innermost_template_frame(exc.__traceback__)
+            if where is None:
+                raise RenderError(_message(exc), self.display_name(None, template)) from exc
+            filename, line = where
+            raise RenderError(_message(exc), self.display_name(filename, None), line) from exc
+
+    def render_string(self, source: str, context: Mapping[str, Any]) -> str:
+        """Render a template given as text (for tests and `ssgen init` snippets)."""
+        try:
+            return self.env.from_string(source).render(context)
+        except Exception as exc:
+            where = _innermost_template_frame(exc.__traceback__)
+            line = getattr(exc, "lineno", None) or (where[1] if where else None)
+            raise RenderError(_message(exc), "<string>", line) from exc
+
+    def display_name(self, filename: str | None, name: str | None) -> str:
+        """A template's path as a user sees it: ``templates/post.html``, ``_ssgen/atom.xml``."""
+        if filename:
+            path = Path(filename)
+            for root, prefix in ((self.templates_dir, None), (BUILTIN_DIR, BUILTIN_PREFIX)):
+                try:
+                    relative = path.resolve().relative_to(root.resolve()).as_posix()
+                except ValueError:
+                    continue
+                return f"{prefix}/{relative}" if prefix else self._site_relative(relative)
+            return filename
+        if name and name.startswith(f"{BUILTIN_PREFIX}/"):
+            return name
+        return self._site_relative(name or "<unknown>")
+
+    def _site_relative(self, name: str) -> str:
+        try:
+            base = self.templates_dir.resolve().relative_to(self.site_dir.resolve())
+        except ValueError:
+            return str(self.templates_dir / name)
+        return (base / name).as_posix()
+
+    def clear_cache(self) -> None:
+        """Forget compiled templates and the dependency cache (after template edits)."""
+        self.env.cache.clear() if self.env.cache is not None else None
+        self._refs.clear()
+
+    def list_templates(self) -> list[str]:
+        """Every template name this environment can load, sorted."""
+        return sorted(self.env.list_templates())
+
+    def template_source(self, name: str) -> str | None:
+        """The text of template ``name``, or None when it does not exist."""
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            return None
+        return source
+
+    def template_hash(self, name: str) -> str:
+        """sha256 of the template's source; ``"missing"`` for a template that does not exist."""
+        source = self.template_source(name)
+        if source is None:
+            return MISSING_HASH
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    def template_chain(self, name: str) -> tuple[str, ...]:
+        """``name`` plus everything it extends, includes or imports, transitively, sorted.
+
+        A dynamic name (``{% include some_var %}``) makes the chain every template, since
+        any of them may be used. Referenced templates that do not exist are still listed,
+        so creating one later invalidates the pages that would use it.
+        """
+        chain = {name}
+        pending = [name]
+        while pending:
+            refs = self._direct_refs(pending.pop())
+            if refs is None:
+                return tuple(sorted(set(self.list_templates()) | chain))
+            for ref in refs - chain:
+                chain.add(ref)
+                pending.append(ref)
+        return tuple(sorted(chain))
+
+    def _direct_refs(self, name: str) -> frozenset[str] | None:
+        """Templates named in ``name``'s source; None when a name is dynamic."""
+        source = self.template_source(name)
+        if source is None:
+            return frozenset()
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        cached = self._refs.get(name)
+        if cached is not None and cached[0] == digest:
+            return cached[1]
+        try:
+            refs = list(meta.find_referenced_templates(self.env.parse(source, name)))
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(_message(exc), self.display_name(None, name), exc.lineno) from exc
+        result = None if None in refs else frozenset(r for r in refs if r is not None)
+        self._refs[name] = (digest, result)
+        return result
+
+
+def _make_environment(
+    templates_dir: Path, auto_reload: bool, bytecode_cache_dir: Path | None
+) -> jinja2.Environment:
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(templates_dir)),
+            jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
+        ]
+    )
+    cache = None
+    if bytecode_cache_dir is not None:
+        bytecode_cache_dir.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(bytecode_cache_dir))
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=auto_reload,
+        cache_size=-1,
+        bytecode_cache=cache,
+    )
+
+
+def _innermost_template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
+    """(file, line) of the innermost frame Jinja2 rewrote to point into a template."""
+    found = None
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template syntax error: {exc.message}"
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined: {exc.message}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template not found: {exc.name}"
+    if isinstance(exc, RenderError):
+        return str(exc)
+    if isinstance(exc, SsgenError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = ["BUILTIN_PREFIX", "Renderer"]

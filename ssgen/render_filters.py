@@ -1,0 +1,209 @@
+"""The Jinja2 filters templates use: markdown, portable_text, image_url, date, absolute_url,
+slugify.
+
+Owns the adaptation of the pure content renderers (``ssgen.markdown``,
+``ssgen.portabletext``, ``ssgen.images``, ``ssgen.text``) to templates: HTML results come
+back as ``Markup`` (never escaped twice), config values (Markdown options, Sanity project,
+base URL) are bound once, and Portable Text custom types/marks are rendered by user
+macros. No ``now`` global is provided: output depends only on data and templates.
+
+Portable Text macros: a template ``portable_text.html`` (if present) whose macros are
+named ``type_<name>`` (custom block/inline types: ``(value)``), ``mark_<name>``
+(decorators and annotations: ``(mark_def, children, mark_type)``), ``style_<name>``
+(block styles: ``(block, children)``), ``item_<name>`` (list items: ``(block, children)``)
+and ``list_<name>`` (list containers: ``(list, items)``) handles those nodes; a filter
+call may add or override them with ``components=`` (a dict with those prefixed keys, or
+``{"types": {...}, "marks": {...}, "block_styles": {...}, "list_items": {...},
+"lists": {...}}``). A macro may declare fewer parameters than listed; it gets the first
+ones. HTML arguments (``children``) arrive as Markup, so they are not escaped again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from ssgen.config import Config
+
+PT_TEMPLATE = "portable_text.html"
+PT_KINDS = {
+    "type_": "types",
+    "mark_": "marks",
+    "style_": "block_styles",
+    "item_": "list_items",
+    "list_": "lists",
+}
+
+
+def install_filters(env: jinja2.Environment, config: Config) -> None:
+    """Register every ssgen filter on ``env``, bound to ``config``."""
+    env.filters.update(
+        {
+            "markdown": _markdown_filter(config),
+            "portable_text": _portable_text_filter(),
+            "image_url": _image_url_filter(config),
+            "date": date_filter,
+            "absolute_url": _absolute_url_filter(config.site.base_url),
+            "slugify": slugify_filter,
+        }
+    )
+
+
+def _markdown_filter(config: Config) -> Callable[[Any], Markup]:
+    options = config.markdown
+
+    def markdown(text: Any) -> Markup:
+        from ssgen.markdown import render_markdown
+
+        if text is None:
+            return Markup("")
+        return Markup(render_markdown(str(text), options))
+
+    return markdown
+
+
+def _portable_text_filter() -> Callable[..., Markup]:
+    @jinja2.pass_environment
+    def portable_text(
+        env: jinja2.Environment,
+        blocks: Any,
+        components: Mapping[str, Any] | None = None,
+    ) -> Markup:
+        from ssgen.portabletext import to_html
+
+        if blocks is None:
+            return Markup("")
+        handlers = _template_components(env)
+        for kind, table in _split_components(components or {}).items():
+            handlers.setdefault(kind, {}).update(table)
+        return Markup(
+            to_html(
+                blocks,
+                types=handlers.get("types"),
+                marks=handlers.get("marks"),
+                block_styles=handlers.get("block_styles"),
+                list_items=handlers.get("list_items"),
+                lists=handlers.get("lists"),
+            )
+        )
+
+    return portable_text
+
+
+def _template_components(env: jinja2.Environment) -> dict[str, dict[str, Callable[..., str]]]:
+    """The ``type_*``/``mark_*``/... macros of templates/portable_text.html, if it exists."""
+    try:
+        module = env.get_template(PT_TEMPLATE).module
+    except jinja2.TemplateNotFound:
+        return {}
+    names = {n: getattr(module, n) for n in dir(module) if not n.startswith("__")}
+    return _split_components(names)
+
+
+def _split_components(components: Mapping[str, Any]) -> dict[str, dict[str, Callable[..., str]]]:
+    """Sort macros into to_html's handler tables by prefix or by nested table name."""
+    tables: dict[str, dict[str, Callable[..., str]]] = {}
+    for key, value in components.items():
+        if key in PT_KINDS.values() and isinstance(value, Mapping):
+            for name, macro in value.items():
+                tables.setdefault(key, {})[name] = _as_handler(macro)
+            continue
+        for prefix, kind in PT_KINDS.items():
+            if key.startswith(prefix) and callable(value):
+                tables.setdefault(kind, {})[key[len(prefix) :]] = _as_handler(value)
+    return tables
+
+
+def _as_handler(macro: Callable[..., Any]) -> Callable[..., str]:
+    """Wrap a macro as a to_html handler: HTML strings passed in stay unescaped (Markup),
+    and a macro declaring fewer parameters than the handler gets receives the first ones."""
+    limit = None
+    if isinstance(macro, jinja2.runtime.Macro) and not macro.catch_varargs:
+        limit = len(macro.arguments)
+
+    def handler(*args: Any) -> str:
+        passed = [Markup(a) if isinstance(a, str) else a for a in args[:limit]]
+        return str(macro(*passed))
+
+    return handler
+
+
+def _image_url_filter(config: Config) -> Callable[..., str]:
+    project_id = config.source.project_id
+    dataset = config.source.dataset
+
+    def image_url(
+        source: Any,
+        width: int | None = None,
+        height: int | None = None,
+        fit: str | None = None,
+        auto: str | None = None,
+        **options: Any,
+    ) -> str:
+        if not project_id:
+            return local_image_url(source)
+        from ssgen.images import image_url as build_url
+
+        return build_url(
+            source,
+            project_id=project_id,
+            dataset=dataset,
+            width=width,
+            height=height,
+            fit=fit,
+            auto=auto,
+            **options,
+        )
+
+    return image_url
+
+
+def local_image_url(source: Any) -> str:
+    """The URL of an image on a site without a Sanity project: the asset document's ``url``.
+
+    Accepts a URL string, an asset document, or an image object whose ``asset`` was
+    dereferenced in the query (``asset->``).
+    """
+    if isinstance(source, str):
+        return source
+    if isinstance(source, Mapping):
+        if isinstance(source.get("url"), str):
+            return str(source["url"])
+        asset = source.get("asset")
+        if isinstance(asset, Mapping) and isinstance(asset.get("url"), str):
+            return str(asset["url"])
+    raise ValueError(
+        "image_url: no Sanity project_id is configured and the image has no asset url; "
+        "dereference the asset in the query (`image{..., asset->}`) or set "
+        "[source] project_id"
+    )
+
+
+def date_filter(value: Any, fmt: str = "%Y-%m-%d") -> str:
+    """Format an ISO date/datetime string (or date object) with strftime ``fmt``."""
+    from ssgen.text import format_date
+
+    return format_date(value, fmt)
+
+
+def _absolute_url_filter(base_url: str) -> Callable[[Any], str]:
+    def absolute_url(path: Any) -> str:
+        from ssgen.text import absolute_url as join
+
+        return join(base_url, str(path))
+
+    return absolute_url
+
+
+def slugify_filter(value: Any) -> str:
+    """A URL slug of ``value``."""
+    from ssgen.text import slugify
+
+    return slugify(str(value))
+
+
+__all__ = ["date_filter", "install_filters", "local_image_url", "slugify_filter"]
