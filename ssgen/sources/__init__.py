@@ -1,0 +1,65 @@
+"""Content sources: the ``Source`` protocol every source implements, and ``open_source``.
+
+A source answers parsed GROQ queries and reports which documents contributed
+(``QueryResult.ids``), which the build turns into ``doc:<_id>`` tags. ``local`` (files)
+lives in sources/local.py; ``sanity`` (the HTTP Query API) in sources/sanity.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ssgen.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ssgen.config import Config
+    from ssgen.groq.nodes import Query
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """A query's JSON result and the ``_id``s of the documents that contributed to it."""
+
+    value: Any
+    ids: frozenset[str]
+
+
+class Source(Protocol):
+    """What the build needs from a content source."""
+
+    def query(self, query: Query, params: Mapping[str, Any] | None = None, *,
+              now: datetime | None = None) -> QueryResult:
+        """Evaluate one query with ``$params``; ``now`` fixes ``now()``."""
+        ...
+
+    def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
+                   now: datetime | None = None) -> list[QueryResult]:
+        """Evaluate several queries (a remote source may batch or parallelise them)."""
+        ...
+
+    def reload(self) -> None:
+        """Pick up content changes since the last load."""
+        ...
+
+    def watched_paths(self) -> list[Path]:
+        """Files and folders whose changes ``serve --watch`` should react to."""
+        ...
+
+
+def open_source(config: Config, *, drafts: bool = False) -> Source:
+    """The source ``[source] type`` names; ``drafts`` forces the drafts perspective."""
+    if config.source.type == "local":
+        from ssgen.sources.local import LocalSource
+
+        return LocalSource(config, drafts=drafts)
+    if config.source.type == "sanity":
+        from ssgen.sources.sanity import SanitySource
+
+        source: Source = SanitySource(config, drafts=drafts)
+        return source
+    raise ConfigError(f"source.type: unknown source type {config.source.type!r}: "
+                      "use \"local\" or \"sanity\"")

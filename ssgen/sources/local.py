@@ -1,0 +1,192 @@
+"""The local content source: NDJSON files, export archives and Markdown, in memory.
+
+Owns which files make up the local dataset, the mtime/size cache that lets ``reload()``
+re-read only changed files, duplicate ``_id`` detection across files, the perspective
+(``published`` hides drafts, ``drafts`` overlays each draft on its published document as
+Sanity's drafts perspective does, ``raw`` keeps everything) and answering queries with
+``ssgen.groq`` over one ``Dataset`` built per load.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ssgen.errors import SourceError
+from ssgen.sources import QueryResult
+from ssgen.sources.export import read_export
+from ssgen.sources.markdown_docs import markdown_files, read_markdown
+from ssgen.sources.ndjson import Loaded, read_ndjson
+
+if TYPE_CHECKING:
+    from ssgen.config import Config
+    from ssgen.groq.nodes import Query
+
+DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
+_Stamp = tuple[int, int, int]
+
+
+class LocalSource:
+    """Answers GROQ queries from files under the site folder."""
+
+    def __init__(self, config: Config, *, drafts: bool = False) -> None:
+        self._config = config
+        self.perspective = "drafts" if drafts else config.source.perspective
+        self._cache: dict[Path, tuple[_Stamp, Loaded]] = {}
+        self._documents: list[dict[str, Any]] = []
+        self._dataset: Any = None
+        self.reload()
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        """The documents visible in this perspective, in file order."""
+        return self._documents
+
+    @property
+    def dataset(self) -> Any:
+        """The ``ssgen.groq.Dataset`` queries run against."""
+        return self._dataset
+
+    def query(self, query: Query, params: Mapping[str, Any] | None = None, *,
+              now: datetime | None = None) -> QueryResult:
+        """Evaluate ``query``; ``ids`` are the documents that contributed."""
+        ids: set[str] = set()
+        value = query.evaluate(self._dataset, dict(params) if params else None, now, trace=ids)
+        return QueryResult(value, frozenset(ids))
+
+    def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
+                   now: datetime | None = None) -> list[QueryResult]:
+        """Evaluate each ``(query, params)`` in turn."""
+        return [self.query(query, params, now=now) for query, params in requests]
+
+    def watched_paths(self) -> list[Path]:
+        """The dataset files (or ``content/`` when discovered) and the Markdown folder."""
+        source = self._config.source
+        site = self._config.site_dir
+        paths = {site / name for name in source.files} if source.files is not None \
+            else {self._config.content_dir}
+        if source.markdown_dir:
+            paths.add(site / source.markdown_dir)
+        return sorted(paths)
+
+    def reload(self) -> None:
+        """Re-read files whose mtime/size changed, drop removed ones, pick up new ones.
+
+        On an error the previous state is kept, so a half-saved file never empties the site.
+        """
+        cache: dict[Path, tuple[_Stamp, Loaded]] = {}
+        changed = self._dataset is None
+        for path, kind in self._inputs():
+            stamp = _stamp(path, self._display(path))
+            old = self._cache.get(path)
+            if old is not None and old[0] == stamp:
+                cache[path] = old
+                continue
+            cache[path] = (stamp, self._read(path, kind))
+            changed = True
+        if not changed and cache.keys() == self._cache.keys():
+            return
+        loads = [loaded for _, loaded in cache.values()]
+        check_duplicates(loads)
+        documents = apply_perspective([d for ld in loads for d in ld.documents], self.perspective)
+        from ssgen.groq import Dataset
+
+        dataset = Dataset(documents)
+        self._cache, self._documents, self._dataset = cache, documents, dataset
+
+    def _inputs(self) -> list[tuple[Path, str]]:
+        source = self._config.source
+        site = self._config.site_dir
+        if source.files is not None:
+            files = [site / name for name in source.files]
+        else:
+            files = discover_datasets(self._config.content_dir)
+        inputs = [(path, "export" if path.name.endswith((".tar.gz", ".tgz")) else "ndjson")
+                  for path in files]
+        if source.markdown_dir:
+            inputs += [(path, "markdown") for path in markdown_files(site / source.markdown_dir)]
+        return inputs
+
+    def _read(self, path: Path, kind: str) -> Loaded:
+        display = self._display(path)
+        source = self._config.source
+        if kind == "export":
+            return read_export(path, display, project_id=source.project_id,
+                               dataset=source.dataset)
+        if kind == "markdown":
+            root = self._config.site_dir / source.markdown_dir
+            return read_markdown(path, root, display, source.markdown_type)
+        return read_ndjson(path, display)
+
+    def _display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self._config.site_dir).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def discover_datasets(content_dir: Path) -> list[Path]:
+    """Every NDJSON file and export archive under ``content_dir`` (hidden ones skipped)."""
+    if not content_dir.is_dir():
+        return []
+    found = []
+    for path in sorted(content_dir.rglob("*")):
+        hidden = any(part.startswith(".") for part in path.relative_to(content_dir).parts)
+        if not hidden and path.name.endswith(DATASET_SUFFIXES) and path.is_file():
+            found.append(path)
+    return found
+
+
+def _stamp(path: Path, display: str) -> _Stamp:
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+def check_duplicates(loads: list[Loaded]) -> None:
+    """Raise naming both places when two files (or lines) define the same ``_id``."""
+    total = sum(len(loaded.documents) for loaded in loads)
+    if len({d["_id"] for loaded in loads for d in loaded.documents}) == total:
+        return
+    seen: dict[str, tuple[Loaded, int]] = {}
+    for loaded in loads:
+        for index, doc in enumerate(loaded.documents):
+            first = seen.setdefault(doc["_id"], (loaded, index))
+            if first[0] is loaded and first[1] == index:
+                continue
+            if _same_asset(first[0].documents[first[1]], doc):
+                continue
+            raise SourceError(f"{loaded.where(index)}: duplicate _id {doc['_id']!r} "
+                              f"(first defined at {first[0].where(first[1])})")
+
+
+def _same_asset(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Two exports may both carry the same (identical) synthesised asset document."""
+    return str(first["_type"]).startswith("sanity.") and first == second
+
+
+def apply_perspective(documents: list[dict[str, Any]], perspective: str) -> list[dict[str, Any]]:
+    """The documents a query sees in ``perspective`` (published | drafts | raw)."""
+    if perspective == "raw":
+        return documents
+    if perspective == "published":
+        return [d for d in documents if not d["_id"].startswith(("drafts.", "versions."))]
+    drafts = {d["_id"][7:]: d for d in documents if d["_id"].startswith("drafts.")}
+    published = {d["_id"] for d in documents if not d["_id"].startswith(("drafts.", "versions."))}
+    out: list[dict[str, Any]] = []
+    for doc in documents:
+        doc_id: str = doc["_id"]
+        if doc_id.startswith("versions."):
+            continue
+        if doc_id.startswith("drafts."):
+            if doc_id[7:] not in published:
+                out.append({**doc, "_id": doc_id[7:]})
+            continue
+        draft = drafts.get(doc_id)
+        out.append({**draft, "_id": doc_id} if draft is not None else doc)
+    return out

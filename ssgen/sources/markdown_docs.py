@@ -1,0 +1,74 @@
+"""Markdown files as documents: front matter gives the fields, the rest is ``body``.
+
+Owns the mapping from a file under ``markdown_dir`` to a Sanity-shaped document:
+``_id`` = ``md.`` + relative path without extension with ``/`` -> ``.``, ``_type`` from
+front matter ``_type`` / ``type`` or the configured default, ``slug`` as a Sanity slug
+object (front matter ``slug`` or the relative path), ``body`` the Markdown text.
+Front matter values that are not JSON (YAML dates) become ISO strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ssgen.errors import SourceError
+from ssgen.sources.ndjson import Loaded
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def markdown_files(root: Path) -> Iterator[Path]:
+    """Every Markdown file under ``root`` (hidden files and folders skipped), sorted."""
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).parts
+        if path.suffix.lower() in MARKDOWN_SUFFIXES and not any(p.startswith(".") for p in rel) \
+                and path.is_file():
+            yield path
+
+
+def read_markdown(path: Path, root: Path, display: str, default_type: str) -> Loaded:
+    """One Markdown file as a one-document ``Loaded``."""
+    from ssgen.markdown import split_front_matter
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{display}: cannot read: {exc}") from exc
+    fields, body = split_front_matter(text, display)
+    if not isinstance(fields, dict):
+        raise SourceError(f"{display}: front matter must be a mapping of fields")
+    rel = PurePosixPath(path.relative_to(root).as_posix())
+    stem = str(rel.with_suffix(""))
+    values = {str(k): to_json(v, f"{display}: front matter {k}") for k, v in fields.items()}
+    doc_type = values.get("_type") or values.get("type") or default_type
+    if not isinstance(doc_type, str):
+        raise SourceError(f"{display}: front matter _type/type must be a string")
+    slug = values.get("slug")
+    if not isinstance(slug, dict):
+        slug = {"_type": "slug", "current": str(slug) if slug not in (None, "") else stem}
+    doc: dict[str, Any] = {"_id": "md." + stem.replace("/", "."), "_type": doc_type}
+    doc.update((k, v) for k, v in values.items() if k not in doc)
+    doc.update(slug=slug, body=body)
+    return Loaded(display, [doc], [0])
+
+
+def to_json(value: Any, where: str) -> Any:
+    """``value`` as plain JSON data (dates -> ISO strings, tuples -> lists)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [to_json(item, where) for item in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v, where) for k, v in value.items()}
+    raise SourceError(f"{where}: unsupported value {value!r} (use strings, numbers, "
+                      "booleans, lists, tables)")

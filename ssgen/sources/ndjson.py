@@ -1,0 +1,69 @@
+"""Parsing NDJSON datasets (one Sanity document a line) with file:line errors.
+
+Owns the line format only: blank lines are skipped, every other line must be a JSON
+object with a string ``_id`` and ``_type``. Used for plain ``.ndjson`` files and for the
+``data.ndjson`` inside a ``sanity dataset export`` archive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ssgen.errors import SourceError
+
+
+@dataclass(eq=False)
+class Loaded:
+    """The documents of one file; ``lines[i]`` is where ``documents[i]`` came from."""
+
+    display: str
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+
+    def where(self, index: int) -> str:
+        """``content/x.ndjson:17`` for the i-th document (no line for whole-file documents)."""
+        line = self.lines[index] if index < len(self.lines) else 0
+        return f"{self.display}:{line}" if line else self.display
+
+
+def parse_ndjson(data: bytes, display: str) -> Loaded:
+    """Parse NDJSON bytes; ``display`` names the file in errors."""
+    loaded = Loaded(display)
+    documents, lines = loaded.documents, loaded.lines
+    loads = orjson.loads
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise SourceError(f"{display}:{number}: invalid JSON ({exc})") from exc
+        if type(doc) is not dict:
+            raise SourceError(f"{display}:{number}: expected a JSON object (one document a "
+                              f"line), got {type(doc).__name__}")
+        check_document(doc, f"{display}:{number}")
+        documents.append(doc)
+        lines.append(number)
+    return loaded
+
+
+def check_document(doc: dict[str, Any], where: str) -> None:
+    """Reject a document without a usable ``_id`` or ``_type``."""
+    doc_id = doc.get("_id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise SourceError(f"{where}: missing _id (every document needs a string \"_id\")")
+    if not isinstance(doc.get("_type"), str) or not doc["_type"]:
+        raise SourceError(f"{where}: document {doc_id!r} is missing _type")
+
+
+def read_ndjson(path: Path, display: str) -> Loaded:
+    """Read and parse one NDJSON file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    return parse_ndjson(data, display)
