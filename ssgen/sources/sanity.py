@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import httpx
 
 from ssgen.sources import QueryResult
+from ssgen.sources.listen import Listener, ListenEvent
 from ssgen.sources.sanity_batch import batchable, chunk, collect_ids, combine, revisions
 from ssgen.sources.sanity_http import (
     HttpRunner,
@@ -136,6 +137,17 @@ class SanitySource:
     def watched_paths(self) -> list[Path]:
         """A remote source has no files to watch."""
         return []
+
+    def listen(
+        self,
+        filter_query: str,
+        on_event: Callable[[ListenEvent], None],
+        resume_event_id: str | None = None,
+        **kwargs: Any,
+    ) -> Listener:
+        """A Listen API subscription with this source's settings (``.run()`` / ``.stop()``)."""
+        return Listener(self.settings, filter_query, on_event, resume_event_id=resume_event_id,
+                        **kwargs)
 
     def revalidating(self) -> SanitySource:
         """Switch to read-your-writes mode: from now on never read from the CDN."""
