@@ -183,18 +183,18 @@ def local_image_url(source: Any) -> str:
     )
 
 
-def date_filter(value: Any, fmt: str = "%Y-%m-%d") -> str:
+def date_filter(value: Any, fmt: str | None = None) -> str:
     """Format an ISO date/datetime string (or date object) with strftime ``fmt``."""
     from ssgen.text import format_date
 
-    return format_date(value, fmt)
+    return format_date(value) if fmt is None else format_date(value, fmt)
 
 
 def _absolute_url_filter(base_url: str) -> Callable[[Any], str]:
     def absolute_url(path: Any) -> str:
         from ssgen.text import absolute_url as join
 
-        return join(base_url, str(path))
+        return join(str(path), base_url)
 
     return absolute_url
 
