@@ -3,13 +3,33 @@
 The parser checks every call against this registry (unknown function or wrong arity is
 a syntax error at parse time); the evaluator calls ``FunctionSpec.impl``. Each
 namespace lives in its own module that registers its functions with ``register``.
+
+Calling convention of ``impl`` (owned by the evaluator, ssgen/groq/compile.py):
+
+- plain functions (``lazy=False, pipe=False``): ``impl(scope, *values) -> value``. The
+  arguments are evaluated first (in the caller's scope) and passed as values; ``scope``
+  gives ``scope.value`` (``@``) and ``scope.ctx`` (dataset, params, now, trace).
+- lazy functions (``lazy=True``): ``impl(compile_node, args) -> Closure`` is called once
+  at compile time with the argument *nodes*; ``compile_node(node)`` compiles a node
+  into a ``Closure`` ``(scope) -> value``. The returned closure runs per evaluation.
+- pipe functions (``pipe=True``): ``impl(compile_node, args) -> PipeClosure``, where a
+  ``PipeClosure`` is ``(scope, base) -> value`` and ``base`` is already known to be a
+  list (the evaluator returns null for other bases).
+
+Values are those of ssgen.groq.values: JSON data plus ``DateTime`` and ``Path``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ssgen.groq.nodes import Node
+    from ssgen.groq.runtime import Closure
+
+CompileFn = Callable[["Node"], "Closure"]
 
 
 @dataclass(frozen=True, slots=True)

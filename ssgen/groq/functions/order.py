@@ -1,0 +1,38 @@
+"""The ``order()`` pipe function: stable multi-key sort by the spec's TotalCompare."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssgen.groq import nodes as n
+from ssgen.groq.functions import CompileFn, FunctionSpec, register
+from ssgen.groq.runtime import Closure, PipeClosure, Scope
+from ssgen.groq.values import sort_key
+
+
+def order(compile_node: CompileFn, args: tuple[n.Node, ...]) -> PipeClosure:
+    """``base | order(k1 [asc|desc], k2, ...)``."""
+    keys: list[tuple[Closure, bool]] = []
+    for arg in args:
+        if isinstance(arg, n.Desc):
+            keys.append((compile_node(arg.base), True))
+        elif isinstance(arg, n.Asc):
+            keys.append((compile_node(arg.base), False))
+        else:
+            keys.append((compile_node(arg), False))
+
+    def run(scope: Scope, base: list[Any]) -> Any:
+        rows = []
+        for item in base:
+            inner = scope.nested(item)
+            rows.append(([sort_key(closure(inner)) for closure, _ in keys], item))
+        # Python's sort is stable: sorting by the least significant key first gives the
+        # multi-key order, ties keeping input order.
+        for i in range(len(keys) - 1, -1, -1):
+            rows.sort(key=lambda row: row[0][i], reverse=keys[i][1])
+        return [item for _, item in rows]
+
+    return run
+
+
+register(FunctionSpec("global", "order", 1, None, order, pipe=True))

@@ -1,0 +1,16 @@
+"""GROQ ``releases::`` functions (contentReleases feature): all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssgen.groq.functions import FunctionSpec, register
+from ssgen.groq.runtime import Scope
+
+
+def all_(scope: Scope) -> Any:
+    """``releases::all()``: every ``system.release`` document."""
+    return list(scope.ctx.dataset.of_type("system.release"))
+
+
+register(FunctionSpec("releases", "all", 0, 0, all_))
