@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssgen.config_toml import (
     BOOL,
+    CONFIG_FILE,
     IDENT,
     INT,
     REQUIRED,
@@ -158,6 +159,16 @@ class Config:
     def static_dir(self) -> Path:
         """``static/`` of the site (copied through)."""
         return self.site_dir / "static"
+
+    @property
+    def config_file(self) -> Path:
+        """The ``ssgen.toml`` this config was read from."""
+        return self.site_dir / CONFIG_FILE
+
+    @property
+    def state_dir(self) -> Path:
+        """``.ssgen/``: build state (manifest) kept between builds."""
+        return self.site_dir / ".ssgen"
 
     @property
     def content_dir(self) -> Path:
