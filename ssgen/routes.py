@@ -26,6 +26,7 @@ Tag rules (see DESIGN.md, "Tag"):
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -201,10 +202,18 @@ def check_unique(pages: Iterable[PageSpec]) -> None:
 
 
 def data_hash(value: Any) -> str:
-    """A stable sha256 of a page's context data (orjson, sorted keys)."""
-    encoded = orjson.dumps(
-        value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=_encode_default
-    )
+    """A stable sha256 of a page's context data (orjson, sorted keys).
+
+    Values orjson cannot encode natively (integers beyond 64 bits) fall back to the
+    stdlib encoder, which is as deterministic.
+    """
+    try:
+        encoded = orjson.dumps(
+            value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=_encode_default
+        )
+    except orjson.JSONEncodeError:
+        text = json.dumps(value, sort_keys=True, default=_encode_default, separators=(",", ":"))
+        encoded = text.encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 
 
