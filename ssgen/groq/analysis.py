@@ -1,0 +1,217 @@
+"""Static analysis of GROQ ASTs: no dataset, no evaluation of documents.
+
+Owns: ``scanned_types`` (the ``_type``s a query can read from ``*``; None = any type),
+``derefs`` (does the query follow references), ``parameters`` (the ``$params`` it needs),
+and the helpers the parser uses for validation: ``children`` (generic child walk),
+``constant_value`` (constant folding for ``[...]`` disambiguation and slice bounds),
+``attribute_name`` (the key of a shorthand object attribute) and ``ast_depth``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ssgen.groq import nodes as n
+
+_NOT_CONSTANT: Any = object()
+
+
+def children(node: n.Node) -> Iterator[n.Node]:
+    """The direct child expressions of ``node`` (a custom call's arguments, not the
+    function's body: see ``walk``)."""
+    match node:
+        case n.Value() | n.Everything() | n.This() | n.Parent() | n.Parameter() | n.Context():
+            return
+        case n.AccessAttribute(base=base):
+            if base is not None:
+                yield base
+        case n.Filter(base=b, expr=e) | n.Projection(base=b, expr=e) | n.Map(base=b, expr=e) \
+                | n.FlatMap(base=b, expr=e):
+            yield b
+            yield e
+        case n.AccessElement(base=b) | n.Slice(base=b) | n.Deref(base=b) | n.ArrayCoerce(base=b) \
+                | n.Group(base=b) | n.Not(base=b) | n.Neg(base=b) | n.Pos(base=b) | n.Asc(base=b) \
+                | n.Desc(base=b):
+            yield b
+        case n.OpCall(left=left, right=right) | n.And(left=left, right=right) \
+                | n.Or(left=left, right=right):
+            yield left
+            yield right
+        case n.InRange(base=b, left=left, right=right):
+            yield from (b, left, right)
+        case _:
+            yield from _compound_children(node)
+
+
+def _compound_children(node: n.Node) -> Iterator[n.Node]:
+    match node:
+        case n.Array(elements=elements):
+            yield from (element.value for element in elements)
+        case n.Object(attributes=attributes):
+            for attr in attributes:
+                if isinstance(attr, n.ObjectConditionalSplat):
+                    yield attr.condition
+                yield attr.value
+        case n.Tuple(members=members):
+            yield from members
+        case n.Select(alternatives=alternatives, fallback=fallback):
+            for alt in alternatives:
+                yield alt.condition
+                yield alt.value
+            if fallback is not None:
+                yield fallback
+        case n.FuncCall(args=args):
+            yield from args
+        case n.PipeFuncCall(base=base, args=args):
+            yield base
+            yield from args
+        case n.CustomFuncCall(args=args):
+            yield from args
+        case _:
+            return
+
+
+def walk(node: n.Node, *, into_functions: bool = False) -> Iterator[n.Node]:
+    """Every node of the tree under ``node`` (itself included), iteratively; with
+    ``into_functions`` also the bodies of the custom functions it calls."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
+        if into_functions and isinstance(current, n.CustomFuncCall):
+            stack.append(current.function.body)
+
+
+def ast_depth(node: n.Node) -> int:
+    """The height of the tree (a leaf is 1), computed without recursion."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children(current))
+    return deepest
+
+
+def constant_value(node: n.Node, params: Mapping[str, Any] | None = None) -> Any:
+    """The value of a constant expression (literals, ``params`` when given, and
+    arithmetic on them), else ``NOT_CONSTANT``. Used to tell ``a[0]`` from ``a["x"]``
+    from ``a[filter]``, and for slice bounds."""
+    match node:
+        case n.Value(value=value):
+            return value
+        case n.Parameter(name=name):
+            return params[name] if params is not None and name in params else _NOT_CONSTANT
+        case n.Group(base=base) | n.Pos(base=base):
+            value = constant_value(base, params)
+            return value if _is_number(value) or isinstance(node, n.Group) else _NOT_CONSTANT
+        case n.Neg(base=base):
+            value = constant_value(base, params)
+            return -value if _is_number(value) else _NOT_CONSTANT
+        case n.OpCall(op=op, left=left, right=right):
+            return _fold_op(op, constant_value(left, params), constant_value(right, params))
+        case _:
+            return _NOT_CONSTANT
+
+
+NOT_CONSTANT: Any = _NOT_CONSTANT
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fold_op(op: str, left: Any, right: Any) -> Any:
+    if isinstance(left, str) and isinstance(right, str) and op == "+":
+        return left + right
+    if not (_is_number(left) and _is_number(right)):
+        return _NOT_CONSTANT
+    try:
+        result = _ARITHMETIC[op](left, right) if op in _ARITHMETIC else _NOT_CONSTANT
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return _NOT_CONSTANT
+    if isinstance(result, float) and not math.isfinite(result):
+        return _NOT_CONSTANT
+    return result
+
+
+_ARITHMETIC: dict[str, Any] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "%": lambda a, b: math.fmod(a, b) if isinstance(a, float) or isinstance(b, float)
+    else int(math.fmod(a, b)),
+    "**": lambda a, b: float(a) ** b if b < 0 or isinstance(a, float) else a**b,
+}
+
+
+def attribute_name(node: n.Node) -> str | None:
+    """The key a shorthand object attribute gets (``{title}``, ``{author->}``,
+    ``{author->name}``: spec DetermineName), or None when it has none."""
+    current: n.Node | None = node
+    while current is not None:
+        match current:
+            case n.AccessAttribute(base=None, name=name):
+                return name
+            case n.AccessAttribute(base=n.Deref(base=base)):
+                # ``a->name`` is one Dereference traversal in the spec: key of ``a``.
+                current = base
+            case n.Deref(base=base) | n.ArrayCoerce(base=base) | n.AccessElement(base=base) \
+                    | n.Filter(base=base) | n.Map(base=base) | n.Projection(base=base) \
+                    | n.Slice(base=base) | n.Group(base=base) | n.PipeFuncCall(base=base):
+                current = base
+            case _:
+                return None
+    return None
+
+
+def parameters(query: n.Query) -> frozenset[str]:
+    """The ``$params`` a query reads (a custom function's own parameter excluded)."""
+    return frozenset(node.name for node in walk(query.root) if isinstance(node, n.Parameter))
+
+
+def custom_body_error(body: n.Node, param: str) -> str | None:
+    """Why ``body`` is not a valid custom function body for ``fn ns::f($param)``, or None.
+
+    The body must be ``$p{...}``, ``$p->{...}``, ``$p[]{...}`` or ``$p[]->{...}``; the
+    projection may not read parameters, and ``^`` may not reach outside of it.
+    """
+    obj = _custom_projection(body, param)
+    if obj is None:
+        return (f"a custom function body must be ${param}{{...}}, ${param}->{{...}}, "
+                f"${param}[]{{...}} or ${param}[]->{{...}}")
+    stack: list[tuple[n.Node, int]] = [(obj, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, n.Parameter):
+            return f"${node.name} cannot be used inside a custom function's projection"
+        if isinstance(node, n.Parent) and node.n > level:
+            return "^ cannot refer outside of a custom function's projection"
+        stack.extend((child, level + _scope_step(node, child)) for child in children(node))
+    return None
+
+
+def _scope_step(parent: n.Node, child: n.Node) -> int:
+    """1 when ``child`` is evaluated in a new nested scope of ``parent``."""
+    match parent:
+        case n.Projection(expr=expr) | n.Filter(expr=expr):
+            return 1 if child is expr else 0
+        case n.PipeFuncCall(base=base):
+            return 0 if child is base else 1
+        case _:
+            return 0
+
+
+def _custom_projection(body: n.Node, param: str) -> n.Node | None:
+    match body:
+        case n.Projection(base=n.Parameter(name=name), expr=obj) \
+                | n.Projection(base=n.Deref(base=n.Parameter(name=name)), expr=obj) \
+                | n.Map(base=n.ArrayCoerce(base=n.Parameter(name=name)),
+                        expr=n.Projection(base=n.This() | n.Deref(base=n.This()), expr=obj)):
+            return obj if name == param else None
+        case _:
+            return None

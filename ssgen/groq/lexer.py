@@ -1,0 +1,163 @@
+"""The GROQ tokenizer: query text -> a flat list of tokens with their offsets.
+
+Owns the lexical grammar of spec section 2 (whitespace, ``//`` comments, identifiers,
+numbers with exponents, strings with every escape incl. ``\\uXXXX`` surrogate pairs and
+``\\u{...}``, ``$params``, punctuation). Every lexical error is a ``GroqSyntaxError``
+with the offset of the offending character. Scanning is linear: the only regexes are
+anchored single-pass character classes (no backtracking traps).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from ssgen.errors import GroqSyntaxError
+
+TokenKind = Literal["num", "str", "ident", "param", "op", "eof"]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: its kind, its value (the text of ops and identifiers, the decoded
+    value of literals) and the offsets of its first and one-past-last characters."""
+
+    kind: TokenKind
+    value: object
+    start: int
+    end: int
+
+
+_WHITESPACE = frozenset("\t\n\x0b\x0c\r \x85\xa0")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_DIGITS = re.compile(r"[0-9]+")
+_PLAIN_STRING = {'"': re.compile(r'[^"\\]*'), "'": re.compile(r"[^'\\]*")}
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+_HEX_BRACED = re.compile(r"\{([0-9A-Fa-f]{1,6})\}")
+# Longest first: the scanner tries 3-, then 2-, then 1-character operators.
+_OPS3 = frozenset({"..."})
+_OPS2 = frozenset({"..", "==", "!=", "<=", ">=", "&&", "||", "=>", "->", "**", "::"})
+_OPS1 = frozenset("()[]{},.:;@^*+-/%!<>=|")
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n",
+            "r": "\r", "t": "\t"}
+# Doubles represent integers exactly up to 2**53; beyond that a literal is a float,
+# as it is in JavaScript.
+_MAX_EXACT_INT = 2**53
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens, ending with one ``eof`` token."""
+    tokens: list[Token] = []
+    pos, n = 0, len(text)
+    while True:
+        pos = _skip_space(text, pos, n)
+        if pos >= n:
+            tokens.append(Token("eof", None, n, n))
+            return tokens
+        token = _scan(text, pos)
+        tokens.append(token)
+        pos = token.end
+
+
+def _skip_space(text: str, pos: int, n: int) -> int:
+    while pos < n:
+        ch = text[pos]
+        if ch in _WHITESPACE:
+            pos += 1
+        elif ch == "/" and text.startswith("//", pos):
+            newline = text.find("\n", pos)
+            pos = n if newline < 0 else newline + 1
+        else:
+            break
+    return pos
+
+
+def _scan(text: str, pos: int) -> Token:
+    ch = text[pos]
+    if ch == '"' or ch == "'":
+        return _scan_string(text, pos)
+    if "0" <= ch <= "9":
+        return _scan_number(text, pos)
+    if ch == "$":
+        match = _IDENT.match(text, pos + 1)
+        if match is None:
+            raise GroqSyntaxError("expected a parameter name after '$'", text, pos + 1)
+        return Token("param", match.group(), pos, match.end())
+    match = _IDENT.match(text, pos)
+    if match is not None:
+        return Token("ident", match.group(), pos, match.end())
+    for width, ops in ((3, _OPS3), (2, _OPS2), (1, _OPS1)):
+        op = text[pos : pos + width]
+        if op in ops:
+            return Token("op", op, pos, pos + width)
+    raise GroqSyntaxError(f"unexpected character {ch!r}", text, pos)
+
+
+def _scan_number(text: str, pos: int) -> Token:
+    end = _match_end(_DIGITS, text, pos)
+    is_float = False
+    if text.startswith(".", end):
+        frac = _DIGITS.match(text, end + 1)
+        if frac is not None:
+            end, is_float = frac.end(), True
+    if end < len(text) and text[end] in "eE":
+        end += 1
+        if end < len(text) and text[end] in "+-":
+            end += 1
+        exp = _DIGITS.match(text, end)
+        if exp is None:
+            raise GroqSyntaxError("expected digits in the exponent", text, end)
+        end, is_float = exp.end(), True
+    literal = text[pos:end]
+    value: int | float = float(literal) if is_float else int(literal)
+    if isinstance(value, int) and value > _MAX_EXACT_INT:
+        value = float(literal)
+    return Token("num", value, pos, end)
+
+
+def _match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
+    match = pattern.match(text, pos)
+    return pos if match is None else match.end()
+
+
+def _scan_string(text: str, start: int) -> Token:
+    quote = text[start]
+    plain = _PLAIN_STRING[quote]
+    parts: list[str] = []
+    pos = start + 1
+    while True:
+        end = _match_end(plain, text, pos)
+        parts.append(text[pos:end])
+        if end >= len(text):
+            raise GroqSyntaxError("unterminated string", text, start)
+        if text[end] == quote:
+            return Token("str", _join_surrogates("".join(parts)), start, end + 1)
+        char, pos = _scan_escape(text, end)
+        parts.append(char)
+
+
+def _scan_escape(text: str, pos: int) -> tuple[str, int]:
+    """Decode the escape at ``text[pos] == '\\'``; return it and the offset after it."""
+    code = text[pos + 1 : pos + 2]
+    if code in _ESCAPES:
+        return _ESCAPES[code], pos + 2
+    if code != "u":
+        raise GroqSyntaxError(f"invalid escape sequence '\\{code}'", text, pos)
+    braced = _HEX_BRACED.match(text, pos + 2)
+    if braced is not None:
+        point = int(braced.group(1), 16)
+        if point > 0x10FFFF:
+            raise GroqSyntaxError("unicode escape out of range", text, pos)
+        return chr(point), braced.end()
+    hex4 = _HEX4.match(text, pos + 2)
+    if hex4 is None:
+        raise GroqSyntaxError("invalid unicode escape, expected \\uXXXX or \\u{X...}", text, pos)
+    return chr(int(hex4.group(), 16)), hex4.end()
+
+
+def _join_surrogates(value: str) -> str:
+    """Combine UTF-16 surrogate pairs written as two escapes into one code point."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")

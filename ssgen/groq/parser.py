@@ -1,0 +1,683 @@
+"""The GROQ parser: query text -> ``Query`` (AST of ``ssgen.groq.nodes``), validated.
+
+A hand-written Pratt parser over the tokens of ``lexer.py`` for the whole grammar of
+the spec, with the precedence table of spec section 10. Traversals (``a.b[0]->c{...}``)
+are lowered to Map/FlatMap/... nodes exactly as groq-js does (see ``_lower``). Parse-time
+validation rejects what the conformance suite calls invalid: unknown functions and wrong
+arity (checked against ``ssgen.groq.functions``), ``boost`` outside ``score()``,
+``asc``/``desc`` outside ``order()``, non-constant slice bounds, a misplaced ``select``
+fallback, bad custom function declarations, ranges outside ``in`` and slices, tuples
+outside function arguments. Every error is a ``GroqSyntaxError`` with an offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ssgen.errors import GroqSyntaxError
+from ssgen.groq import nodes as n
+from ssgen.groq.analysis import (
+    NOT_CONSTANT,
+    ast_depth,
+    attribute_name,
+    constant_value,
+    custom_body_error,
+)
+from ssgen.groq.functions import lookup, lookup_pipe
+from ssgen.groq.lexer import Token, tokenize
+
+__all__ = ["MAX_DEPTH", "parse"]
+
+MAX_DEPTH = 100
+"""Deepest nesting of brackets/operators accepted; deeper input is a syntax error
+rather than a RecursionError (in the parser or in whoever walks the tree later)."""
+_MAX_AST_DEPTH = 400
+
+# Binding powers (spec section 10).
+_PREFIX = {"+": 10, "!": 10, "-": 8}
+_INFIX = {"**": 9, "*": 7, "/": 7, "%": 7, "+": 6, "-": 6, "==": 4, "!=": 4, "<": 4,
+          "<=": 4, ">": 4, ">=": 4, "&&": 3, "||": 2}
+_COMPARISON = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "match"})
+_TRAVERSAL_START = frozenset({".", "[", "{", "->"})
+_KEYWORD_VALUES = {"true": True, "false": False, "null": None}
+# Functions whose argument at this index is a selector, not an expression.
+SELECTOR_ARGS = {("diff", "changedAny"): 2, ("diff", "changedOnly"): 2,
+                 ("delta", "changedAny"): 0, ("delta", "changedOnly"): 0}
+
+Build = Callable[[n.Node], n.Node]
+Traversal = tuple[str, Build]  # (shape "a-a" | "a-b" | "b-a" | "b-b", builder) as groq-js
+
+
+def parse(text: str, params: Mapping[str, Any] | None = None) -> n.Query:
+    """Parse and validate a GROQ query; raises ``GroqSyntaxError``.
+
+    ``params`` is only needed for queries whose slice bounds are parameters
+    (``[$from..$to]``, as groq-js allows): they are read as constants at parse time.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes a str, not {type(text).__name__}")
+    return _Parser(text, params).parse_query()
+
+
+class _Parser:
+    def __init__(self, text: str, params: Mapping[str, Any] | None) -> None:
+        self.text = text
+        self.params = params
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+        self.score_depth = 0
+        self.functions: dict[tuple[str, str], n.CustomFunction] = {}
+        self.declaring: tuple[str, str] | None = None
+        self.order_arg_depth = -1
+        self.order_marker: tuple[n.Node, Token] | None = None
+
+    # --- token helpers ---------------------------------------------------------------------
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.i]
+        if token.kind != "eof":
+            self.i += 1
+        return token
+
+    def at(self, op: str) -> bool:
+        token = self.tokens[self.i]
+        return token.kind == "op" and token.value == op
+
+    def at_ident(self, name: str) -> bool:
+        token = self.tokens[self.i]
+        return token.kind == "ident" and token.value == name
+
+    def expect(self, op: str, context: str) -> Token:
+        if not self.at(op):
+            raise self.error(f"expected '{op}' {context}, got {describe(self.tok)}")
+        return self.advance()
+
+    def error(self, message: str, token: Token | None = None) -> GroqSyntaxError:
+        return GroqSyntaxError(message, self.text, (token or self.tok).start)
+
+    # --- query and declarations ------------------------------------------------------------
+
+    def parse_query(self) -> n.Query:
+        while self.at_ident("fn"):
+            self.parse_declaration()
+        root = self.parse_expr(0)
+        if self.tok.kind != "eof":
+            raise self.error(f"unexpected {describe(self.tok)}, expected end of query")
+        if ast_depth(root) > _MAX_AST_DEPTH:
+            raise GroqSyntaxError("query is nested too deeply", self.text, 0)
+        return n.Query(root=root, text=self.text, functions=tuple(self.functions.values()))
+
+    def parse_declaration(self) -> None:
+        self.advance()  # "fn"
+        ns_tok = self.advance()
+        if ns_tok.kind != "ident" or not self.at("::"):
+            raise self.error("a custom function needs a namespace: fn ns::name($arg) = ...;",
+                             ns_tok)
+        self.advance()
+        name_tok = self.advance()
+        if name_tok.kind != "ident":
+            raise self.error("expected a function name after '::'", name_tok)
+        key = (str(ns_tok.value), str(name_tok.value))
+        if key in self.functions:
+            raise self.error(f"function {key[0]}::{key[1]}() is declared twice", name_tok)
+        params = self.parse_params()
+        self.expect("=", "after the parameters of a function declaration")
+        body_tok = self.tok
+        self.declaring = key
+        body = self.parse_expr(0)
+        self.declaring = None
+        self.expect(";", "after a function declaration")
+        problem = custom_body_error(body, params[0])
+        if problem is not None:
+            raise self.error(problem, body_tok)
+        self.functions[key] = n.CustomFunction(key[0], key[1], params, body)
+
+    def parse_params(self) -> tuple[str, ...]:
+        self.expect("(", "after the function name")
+        params: list[str] = []
+        while self.tok.kind == "param":
+            params.append(str(self.advance().value))
+            if not self.at(","):
+                break
+            self.advance()
+        close = self.expect(")", "after the function parameters")
+        if len(params) != 1:
+            raise self.error("a custom function takes exactly one parameter", close)
+        return tuple(params)
+
+    # --- expressions ----------------------------------------------------------------------
+
+    def parse_expr(self, min_level: int) -> n.Node:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
+        try:
+            lhs = self.parse_prefix()
+            return self.parse_infix(lhs, 12, min_level)
+        finally:
+            self.depth -= 1
+
+    def parse_prefix(self) -> n.Node:
+        token = self.tok
+        if token.kind == "num" or token.kind == "str":
+            self.advance()
+            return n.Value(token.value)
+        if token.kind == "param":
+            self.advance()
+            return n.Parameter(str(token.value))
+        if token.kind == "ident":
+            return self.parse_identifier()
+        if token.kind == "op":
+            return self.parse_prefix_op(str(token.value))
+        raise self.error("unexpected end of query, expected an expression")
+
+    def parse_prefix_op(self, op: str) -> n.Node:
+        token = self.advance()
+        if op in _PREFIX:
+            operand = self.parse_expr(_PREFIX[op])
+            return n.Pos(operand) if op == "+" else n.Not(operand) if op == "!" else n.Neg(operand)
+        if op == "*":
+            return n.Everything()
+        if op == "@":
+            return n.This()
+        if op == "^":
+            return self.parse_parent()
+        if op == "(":
+            return self.parse_group(token)
+        if op == "[":
+            return self.parse_array()
+        if op == "{":
+            return self.parse_object()
+        raise self.error(f"unexpected {describe(token)}, expected an expression", token)
+
+    def parse_parent(self) -> n.Node:
+        level = 1
+        while self.at(".") and self.tokens[self.i + 1].kind == "op" \
+                and self.tokens[self.i + 1].value == "^":
+            self.i += 2
+            level += 1
+        return n.Parent(level)
+
+    def parse_identifier(self) -> n.Node:
+        token = self.advance()
+        name = str(token.value)
+        if self.at("::"):
+            self.advance()
+            fn_tok = self.advance()
+            if fn_tok.kind != "ident":
+                raise self.error("expected a function name after '::'", fn_tok)
+            if not self.at("("):
+                raise self.error(f"expected '(' after {name}::{fn_tok.value}")
+            return self.parse_call(name, str(fn_tok.value), token)
+        if self.at("("):
+            return self.parse_call("global", name, token)
+        if name in _KEYWORD_VALUES:
+            return n.Value(_KEYWORD_VALUES[name])
+        return n.AccessAttribute(None, name)
+
+    def parse_group(self, open_tok: Token) -> n.Node:
+        inner = self.parse_expr(0)
+        if self.at(","):
+            raise self.error("a tuple (a, b) is only allowed as a selector argument")
+        if self.at("..") or self.at("..."):
+            raise self.error("a range is only allowed after 'in' or in a slice")
+        self.expect(")", f"to close the '(' at offset {open_tok.start}")
+        return n.Group(inner)
+
+    def parse_array(self) -> n.Node:
+        elements: list[n.ArrayElement] = []
+        while not self.at("]"):
+            is_splat = self.at("...")
+            if is_splat:
+                self.advance()
+            elements.append(n.ArrayElement(self.parse_expr(0), is_splat))
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("]", "to close the array")
+        return n.Array(tuple(elements))
+
+    def parse_object(self) -> n.Object:
+        attributes: list[n.ObjectAttribute] = []
+        while not self.at("}"):
+            attributes.append(self.parse_object_attribute())
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("}", "to close the object")
+        return n.Object(tuple(attributes))
+
+    def parse_object_attribute(self) -> n.ObjectAttribute:
+        if self.at("..."):
+            self.advance()
+            if self.at("}") or self.at(","):
+                return n.ObjectSplat(n.This())
+            return n.ObjectSplat(self.parse_expr(0))
+        start = self.tok
+        if start.kind == "str" and self.tokens[self.i + 1].kind == "op" \
+                and self.tokens[self.i + 1].value == ":":
+            self.i += 2
+            return n.ObjectAttributeValue(str(start.value), self.parse_expr(0))
+        value = self.parse_expr(0)
+        if self.at("=>"):
+            self.advance()
+            return n.ObjectConditionalSplat(value, self.parse_pair_value())
+        name = attribute_name(value)
+        if name is None:
+            raise self.error("cannot tell the key of this object attribute; "
+                             'write it as "key": expression', start)
+        return n.ObjectAttributeValue(name, value)
+
+    def parse_pair_value(self) -> n.Node:
+        value = self.parse_expr(0)
+        if self.at("=>"):
+            raise self.error("unexpected '=>'")
+        return value
+
+    # --- infix operators and traversals ----------------------------------------------------
+
+    def parse_infix(self, lhs: n.Node, lhs_level: int, min_level: int) -> n.Node:
+        while True:
+            token = self.tok
+            op = token.value if token.kind in ("op", "ident") else None
+            if lhs_level >= 11 and token.kind == "op" and (
+                op in _TRAVERSAL_START or (op == "|" and self.peek_is("{"))
+            ):
+                lhs = self.parse_traversals(lhs)
+                continue
+            if op == "|" and token.kind == "op":
+                if min_level > 11 or lhs_level < 11:
+                    return lhs
+                lhs = self.parse_pipe(lhs)
+                lhs_level = 11
+                continue
+            if not isinstance(op, str):
+                return lhs
+            if token.kind == "op" and op in _INFIX:
+                level = _INFIX[op]
+                if min_level > level or (lhs_level <= level if level in (9, 4) else
+                                         lhs_level < level):
+                    return lhs
+                self.advance()
+                right = self.parse_expr(level if op == "**" else level + 1)
+                lhs, lhs_level = self.binary(op, lhs, right), level
+                continue
+            if token.kind == "ident" and op in ("in", "match"):
+                if min_level > 4 or lhs_level <= 4:
+                    return lhs
+                self.advance()
+                lhs = self.parse_in(lhs) if op == "in" else n.OpCall(
+                    "match", lhs, self.parse_expr(5))
+                lhs_level = 4
+                continue
+            if token.kind == "ident" and op in ("asc", "desc"):
+                if min_level > 4 or lhs_level < 4:
+                    return lhs
+                lhs, lhs_level = self.parse_order_direction(lhs, op), 4
+                continue
+            return lhs
+
+    def peek_is(self, op: str) -> bool:
+        token = self.tokens[self.i + 1]
+        return token.kind == "op" and token.value == op
+
+    def binary(self, op: str, left: n.Node, right: n.Node) -> n.Node:
+        if op == "&&":
+            return n.And(left, right)
+        if op == "||":
+            return n.Or(left, right)
+        return n.OpCall(op, left, right)  # type: ignore[arg-type]
+
+    def parse_in(self, lhs: n.Node) -> n.Node:
+        if self.at("("):
+            open_tok = self.advance()
+            inner = self.parse_expr(5)
+            if self.at("..") or self.at("..."):
+                node = self.parse_range(lhs, inner)
+                self.expect(")", f"to close the '(' at offset {open_tok.start}")
+                return node
+            self.expect(")", f"to close the '(' at offset {open_tok.start}")
+            right = self.parse_infix(n.Group(inner), 12, 5)
+        else:
+            right = self.parse_expr(5)
+        if self.at("..") or self.at("..."):
+            return self.parse_range(lhs, right)
+        return n.OpCall("in", lhs, right)
+
+    def parse_range(self, base: n.Node, left: n.Node) -> n.Node:
+        inclusive = self.advance().value == ".."
+        return n.InRange(base, left, self.parse_expr(5), inclusive)
+
+    def parse_order_direction(self, lhs: n.Node, op: str) -> n.Node:
+        token = self.advance()
+        if self.depth != self.order_arg_depth:
+            raise self.error(f"'{op}' is only allowed in the arguments of order()", token)
+        node: n.Node = n.Asc(lhs) if op == "asc" else n.Desc(lhs)
+        self.order_marker = (node, token)
+        return node
+
+    def parse_traversals(self, base: n.Node) -> n.Node:
+        steps: list[Callable[[Traversal | None], Traversal]] = []
+        while self.tok.kind == "op" and (self.tok.value in _TRAVERSAL_START or (
+                self.tok.value == "|" and self.peek_is("{"))):
+            steps.append(self.parse_traversal())
+        traversal: Traversal | None = None
+        for step in reversed(steps):
+            traversal = step(traversal)
+        if isinstance(base, n.Everything | n.Array | n.PipeFuncCall):
+            traversal = _traverse_array(lambda node: node, traversal)
+        assert traversal is not None
+        return traversal[1](base)
+
+    def parse_traversal(self) -> Callable[[Traversal | None], Traversal]:
+        token = self.advance()
+        op = token.value
+        if op == ".":
+            name_tok = self.advance()
+            if name_tok.kind != "ident":
+                raise self.error(f"expected an attribute name after '.', got "
+                                 f"{describe(name_tok)}", name_tok)
+            name = str(name_tok.value)
+            return lambda right: _traverse_plain(lambda b: n.AccessAttribute(b, name), right)
+        if op == "->":
+            return self.parse_deref()
+        if op == "|":
+            self.advance()
+        if op in ("{", "|"):
+            obj = self.parse_object()
+            return lambda right: _traverse_projection(lambda b: n.Projection(b, obj), right)
+        return self.parse_bracket()
+
+    def parse_deref(self) -> Callable[[Traversal | None], Traversal]:
+        if self.tok.kind == "ident" and not self.peek_is("(") and not self.peek_is("::"):
+            attr = str(self.advance().value)
+            return lambda right: _traverse_plain(
+                lambda b: n.AccessAttribute(n.Deref(b), attr), right)
+        return lambda right: _traverse_plain(n.Deref, right)
+
+    def parse_bracket(self) -> Callable[[Traversal | None], Traversal]:
+        if self.at("]"):
+            self.advance()
+            return lambda right: _traverse_array(n.ArrayCoerce, right)
+        expr_tok = self.tok
+        expr = self.parse_expr(0)
+        if self.at("..") or self.at("..."):
+            inclusive = self.advance().value == ".."
+            right_tok = self.tok
+            right_expr = self.parse_expr(0)
+            self.expect("]", "to close the slice")
+            left = self.slice_bound(expr, expr_tok)
+            right_bound = self.slice_bound(right_expr, right_tok)
+            return lambda rhs: _traverse_array(
+                lambda b: n.Slice(b, left, right_bound, inclusive), rhs)
+        self.expect("]", "to close '['")
+        value = constant_value(expr, self.params)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            index = self.integer(value, expr_tok, "an array index")
+            return lambda right: _traverse_element(lambda b: n.AccessElement(b, index), right)
+        if isinstance(value, str):
+            return lambda right: _traverse_plain(lambda b: n.AccessAttribute(b, value), right)
+        return lambda right: _traverse_array(lambda b: n.Filter(b, expr), right)
+
+    def slice_bound(self, expr: n.Node, token: Token) -> int:
+        value = constant_value(expr, self.params)
+        if value is NOT_CONSTANT or isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error("slice bounds must be constant integers", token)
+        return self.integer(value, token, "a slice bound")
+
+    def integer(self, value: float, token: Token, what: str) -> int:
+        if isinstance(value, float) and not value.is_integer():
+            raise self.error(f"{what} must be an integer, got {value}", token)
+        return int(value)
+
+    # --- calls ----------------------------------------------------------------------------
+
+    def parse_pipe(self, base: n.Node) -> n.Node:
+        self.advance()
+        name_tok = self.advance()
+        if name_tok.kind != "ident":
+            raise self.error("expected a pipe function after '|'", name_tok)
+        name = str(name_tok.value)
+        if self.at("::"):
+            if name != "global":
+                raise self.error(f"unknown namespace for a pipe function: {name}", name_tok)
+            self.advance()
+            name_tok = self.advance()
+            name = str(name_tok.value)
+        if not self.at("("):
+            raise self.error(f"expected '(' after the pipe function {name}")
+        self.advance()
+        args = self.parse_pipe_args(name)
+        spec = lookup_pipe(name)
+        if spec is None:
+            raise self.error(f"unknown pipe function {name}()", name_tok)
+        self.check_arity(f"{name}()", spec.min_args, spec.max_args, len(args), name_tok)
+        if name == "score" and _not_documents(base):
+            raise self.error("score() must be applied to an array of documents", name_tok)
+        return n.PipeFuncCall(base, name, args)
+
+    def parse_pipe_args(self, name: str) -> tuple[n.Node, ...]:
+        saved = (self.order_arg_depth, self.order_marker)
+        self.score_depth += name == "score"
+        try:
+            args: list[n.Node] = []
+            while not self.at(")"):
+                self.order_arg_depth = self.depth + 1 if name == "order" else -1
+                self.order_marker = None
+                arg = self.parse_expr(0)
+                if self.order_marker is not None and self.order_marker[0] is not arg:
+                    raise self.error("asc/desc must come last in an order() argument",
+                                     self.order_marker[1])
+                args.append(arg)
+                if not self.at(","):
+                    break
+                self.advance()
+            self.expect(")", f"to close the arguments of {name}()")
+            return tuple(args)
+        finally:
+            self.score_depth -= name == "score"
+            self.order_arg_depth, self.order_marker = saved
+
+    def parse_call(self, namespace: str, name: str, token: Token) -> n.Node:
+        self.advance()  # "("
+        if namespace == "global" and name == "select":
+            return self.parse_select()
+        custom = self.functions.get((namespace, name))
+        if (namespace, name) == self.declaring:
+            raise self.error(f"custom function {namespace}::{name}() cannot call itself", token)
+        args = self.parse_call_args(namespace, name)
+        if custom is not None:
+            self.check_arity(f"{namespace}::{name}()", len(custom.params), len(custom.params),
+                             len(args), token)
+            return n.CustomFuncCall(custom, args)
+        if namespace == "global" and name in ("before", "after"):
+            self.check_arity(f"{name}()", 0, 0, len(args), token)
+            return n.Context(name)  # type: ignore[arg-type]
+        spec = lookup(namespace, name)
+        if spec is None:
+            raise self.error(f"unknown function {namespace}::{name}()", token)
+        self.check_arity(f"{namespace}::{name}()", spec.min_args, spec.max_args, len(args), token)
+        if namespace == "global" and name == "boost" and self.score_depth == 0:
+            raise self.error("boost() is only allowed in the arguments of score()", token)
+        return n.FuncCall(namespace, name, args)
+
+    def parse_call_args(self, namespace: str, name: str) -> tuple[n.Node, ...]:
+        saved = self.order_arg_depth
+        self.order_arg_depth = -1
+        selector_at = SELECTOR_ARGS.get((namespace, name))
+        args: list[n.Node] = []
+        while not self.at(")"):
+            if len(args) == selector_at:
+                args.append(self.parse_selector())
+            else:
+                args.append(self.parse_expr(0))
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect(")", f"to close the arguments of {name}()")
+        self.order_arg_depth = saved
+        return tuple(args)
+
+    # --- diff selectors (spec section 2, "Selector") --------------------------------------
+    # Encoded with expression nodes: ``a`` AccessAttribute(None, a), ``s.a``
+    # AccessAttribute(s, a), ``s[]`` ArrayCoerce, ``s[cond]`` Filter, ``(s1, s2)`` Tuple,
+    # ``anywhere(cond)`` FuncCall("global", "anywhere"), and ``s.(nested)`` Map(s, nested).
+
+    def parse_selector(self) -> n.Node:
+        start = self.tok
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
+        try:
+            node = self.parse_selector_primary()
+            while self.tok.kind == "op" and self.tok.value in (".", "["):
+                node = self.parse_selector_step(node)
+        finally:
+            self.depth -= 1
+        if not (self.at(",") or self.at(")")):
+            raise self.error("invalid selector: expected attribute names, '.', '[]', "
+                             "filters, (a, b) groups or anywhere()", start)
+        return node
+
+    def parse_selector_primary(self) -> n.Node:
+        token = self.tok
+        if token.kind == "ident" and token.value == "anywhere" and self.peek_is("("):
+            node = self.parse_identifier()
+            assert isinstance(node, n.FuncCall)
+            return node
+        if token.kind == "ident" and not self.peek_is("(") and not self.peek_is("::") \
+                and token.value not in _KEYWORD_VALUES:
+            self.advance()
+            return n.AccessAttribute(None, str(token.value))
+        if self.at("("):
+            self.advance()
+            members = [self.parse_selector()]
+            while self.at(","):
+                self.advance()
+                members.append(self.parse_selector())
+            self.expect(")", "to close the selector group")
+            return members[0] if len(members) == 1 else n.Tuple(tuple(members))
+        raise self.error("invalid selector: expected an attribute name, (...) or anywhere()")
+
+    def parse_selector_step(self, base: n.Node) -> n.Node:
+        if self.advance().value == ".":
+            if self.at("("):
+                return n.Map(base, self.parse_selector_primary())
+            name_tok = self.advance()
+            if name_tok.kind != "ident":
+                raise self.error("expected an attribute name after '.'", name_tok)
+            return n.AccessAttribute(base, str(name_tok.value))
+        if self.at("]"):
+            self.advance()
+            return n.ArrayCoerce(base)
+        expr_tok = self.tok
+        expr = self.parse_expr(0)
+        self.expect("]", "to close '['")
+        value = constant_value(expr, self.params)
+        if isinstance(value, str):
+            return n.AccessAttribute(base, value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise self.error("a selector cannot index an array", expr_tok)
+        return n.Filter(base, expr)
+
+    def parse_select(self) -> n.Node:
+        alternatives: list[n.SelectAlternative] = []
+        fallback: n.Node | None = None
+        while not self.at(")"):
+            arg_tok = self.tok
+            if fallback is not None:
+                raise self.error("the fallback of select() must be its last argument", arg_tok)
+            value = self.parse_expr(0)
+            if self.at("=>"):
+                self.advance()
+                alternatives.append(n.SelectAlternative(value, self.parse_pair_value()))
+            else:
+                fallback = value
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect(")", "to close the arguments of select()")
+        return n.Select(tuple(alternatives), fallback)
+
+    def check_arity(self, what: str, low: int, high: int | None, count: int,
+                    token: Token) -> None:
+        if count < low or (high is not None and count > high):
+            expected = (f"{low}" if low == high else f"at least {low}" if high is None
+                        else f"{low} to {high}")
+            raise self.error(f"{what} takes {expected} argument{'s' * (expected != '1')}, "
+                             f"got {count}", token)
+
+
+def _not_documents(node: n.Node) -> bool:
+    """True when ``node`` cannot be an array of documents (a projection, an element)."""
+    if isinstance(node, n.Map | n.FlatMap):
+        return isinstance(node.expr, n.Projection)
+    return isinstance(node, n.AccessElement | n.Projection | n.Object | n.Value)
+
+
+def describe(token: Token) -> str:
+    """A token as an error message names it."""
+    if token.kind == "eof":
+        return "end of query"
+    if token.kind == "str":
+        return "a string"
+    if token.kind == "num":
+        return f"number {token.value}"
+    if token.kind == "param":
+        return f"${token.value}"
+    return f"'{token.value}'"
+
+
+# --- traversal lowering (groq-js traversal.ts semantics) -------------------------------------
+
+
+def _join(a: Build, b: Build) -> Build:
+    return lambda base: b(a(base))
+
+
+def _map(inner: Build) -> Build:
+    return lambda base: n.Map(base, inner(n.This()))
+
+
+def _flat_map(inner: Build) -> Build:
+    return lambda base: n.FlatMap(base, inner(n.This()))
+
+
+def _traverse_array(build: Build, right: Traversal | None) -> Traversal:
+    if right is None:
+        return ("a-a", build)
+    shape, rb = right
+    if shape in ("a-a", "a-b"):
+        return (shape, _join(build, rb))
+    if shape == "b-b":
+        return ("a-a", _join(build, _map(rb)))
+    return ("a-a", _join(build, _flat_map(rb)))
+
+
+def _traverse_plain(build: Build, right: Traversal | None) -> Traversal:
+    if right is None:
+        return ("b-b", build)
+    shape, rb = right
+    return ("b-a" if shape in ("a-a", "b-a") else "b-b", _join(build, rb))
+
+
+def _traverse_element(build: Build, right: Traversal | None) -> Traversal:
+    if right is None:
+        return ("a-b", build)
+    shape, rb = right
+    return ("a-a" if shape in ("a-a", "b-a") else "a-b", _join(build, rb))
+
+
+def _traverse_projection(build: Build, right: Traversal | None) -> Traversal:
+    if right is None:
+        return ("b-b", build)
+    shape, rb = right
+    if shape in ("a-a", "a-b"):
+        return (shape, _join(_map(build), rb))
+    return (shape, _join(build, rb))
