@@ -1,0 +1,413 @@
+"""The build manifest: the page -> tags graph and build state in ``.ssgen/manifest.sqlite``.
+
+Owns every read and write of the manifest (the layout is in ``ssgen.manifest_schema``).
+SQLite in WAL mode; every ``sqlite3`` error becomes a ``ManifestError`` so a caller can
+warn, ``Manifest.reset`` and do a full build instead of trusting a broken graph.
+
+API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output files):
+
+- ``Manifest.open(path)`` creates or opens (ManifestError: corrupt, other schema version,
+  foreign SQLite file); ``Manifest.reset(path)`` deletes it and opens a fresh one;
+  ``close()``; usable as a context manager.
+- ``transaction()``: a context manager; everything inside commits together or rolls back
+  on an exception. Nested use is a savepoint. Calls outside one commit on their own.
+- Pages: ``record_page(path, route, params, template, data_hash, output_hash, tags, *,
+  file=None)`` (replaces the page's tags; ``file`` defaults to ``url_to_file(path)``),
+  ``record_pages([(PageRecord, tags), ...])`` (bulk), ``remove_page(path)``,
+  ``remove_pages(paths)``, ``page(path) -> PageRecord | None``, ``pages()``,
+  ``page_paths()``, ``pages_for_route(route)``.
+- Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``.
+- Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
+  (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
+- Globals: ``set_global(name, hash)``, ``globals()``, ``remove_global(name)``.
+- Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
+- Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
+  kind ``page | static | generated``, ``set_files``, ``remove_file``, ``remove_files``,
+  ``files(kind=None) -> dict[str, FileRecord]``.
+- Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
+- Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
+  (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)
+  -> list[(id, payload)]`` oldest first, ``ack(ids)`` (deletes them).
+
+One ``Manifest`` may be shared by threads (calls are serialised by a lock); separate
+processes open their own and SQLite's locking orders their writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ssgen import manifest_schema as schema
+from ssgen.errors import ManifestError
+from ssgen.manifest_schema import (
+    PAGE_SELECT,
+    Failure,
+    FileRecord,
+    PageRecord,
+    chunks,
+    dumps,
+    loads,
+    page_record,
+    page_row,
+    tx_statements,
+)
+from ssgen.output import url_to_file
+
+_DELIVERY_TTL = 24 * 3600.0
+_MARKS = ", ".join("?" * 8)
+
+
+class Manifest:
+    """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Manifest:
+        """Open (creating if needed) the manifest at ``path``; ManifestError if unusable."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise ManifestError(f"cannot open manifest {path}: {exc}") from exc
+        try:
+            schema.prepare(conn, path)
+        except ManifestError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise ManifestError(f"manifest {path} is corrupt or unreadable: {exc}") from exc
+        return cls(conn, path)
+
+    @classmethod
+    def reset(cls, path: Path) -> Manifest:
+        """Delete the manifest at ``path`` (and its WAL files) and open a fresh one."""
+        path = Path(path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{path}{suffix}")
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise ManifestError(f"cannot delete manifest {path}{suffix}: {exc}") from exc
+        return cls.open(path)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Manifest]:
+        """Commit everything done inside together; roll all of it back on an exception."""
+        with self._lock:
+            depth = self._depth
+            begin, commit, rollback = tx_statements(depth)
+            self._execute(begin, what="begin transaction")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = depth
+                for statement in rollback:
+                    self._execute(statement, what="roll back")
+                raise
+            self._depth = depth
+            self._execute(commit, what="commit")
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._guard(what):
+            if self._depth:
+                yield self._conn
+            else:
+                with self.transaction():
+                    yield self._conn
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise ManifestError(f"manifest {self.path}: {what} failed: {exc}") from exc
+
+    def _execute(self, sql: str, params: Iterable[Any] = (), *, what: str) -> sqlite3.Cursor:
+        with self._lock, self._guard(what):
+            return self._conn.execute(sql, tuple(params))
+
+    def _rows(self, sql: str, params: Iterable[Any] = (), *, what: str) -> list[Any]:
+        with self._lock, self._guard(what):
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    # -- pages and tags --------------------------------------------------------
+
+    def record_page(
+        self,
+        path: str,
+        route: str,
+        params: dict[str, Any],
+        template: str,
+        data_hash: str,
+        output_hash: str,
+        tags: Iterable[str],
+        *,
+        file: str | None = None,
+    ) -> None:
+        """Record a built page and replace its tags."""
+        if file is None:
+            file = str(url_to_file(path, route))
+        record = PageRecord(path, route, params, template, data_hash, output_hash, file)
+        self.record_pages([(record, tags)])
+
+    def record_pages(self, entries: Iterable[tuple[PageRecord, Iterable[str]]]) -> None:
+        """Record many pages (and replace their tags) in one transaction."""
+        rows = [page_row(record, tags) for record, tags in entries]
+        with self._writing("record pages") as conn:
+            conn.execute("DELETE FROM temp.batch")
+            conn.executemany(
+                "INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
+                [(row[0], row[7]) for row in rows],
+            )
+            conn.execute(
+                "UPDATE temp.batch SET fresh = 0 WHERE EXISTS (SELECT 1 FROM pages p"
+                " WHERE p.path = batch.path AND p.tags = batch.tags)"
+            )
+            conn.execute(
+                "DELETE FROM page_tags WHERE path IN (SELECT path FROM temp.batch WHERE fresh)"
+            )
+            conn.executemany(f"INSERT OR REPLACE INTO pages VALUES ({_MARKS})", rows)
+            conn.execute(
+                "INSERT INTO page_tags (path, tag) SELECT b.path, j.value"
+                " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
+            )
+            conn.execute("DELETE FROM temp.batch")
+
+    def remove_page(self, path: str) -> None:
+        """Forget a page and its tags (its file is the caller's to delete)."""
+        self.remove_pages([path])
+
+    def remove_pages(self, paths: Iterable[str]) -> None:
+        """Forget many pages and their tags."""
+        rows = [(path,) for path in paths]
+        with self._writing("remove pages") as conn:
+            conn.executemany("DELETE FROM pages WHERE path = ?", rows)
+            conn.executemany("DELETE FROM page_tags WHERE path = ?", rows)
+
+    def page(self, path: str) -> PageRecord | None:
+        """The record of one page, or None."""
+        rows = self._rows(f"{PAGE_SELECT} WHERE path = ?", (path,), what="read page")
+        return page_record(rows[0]) if rows else None
+
+    def pages(self) -> list[PageRecord]:
+        """Every recorded page, sorted by path."""
+        rows = self._rows(f"{PAGE_SELECT} ORDER BY path", what="read pages")
+        return [page_record(row) for row in rows]
+
+    def page_paths(self) -> set[str]:
+        """The paths of every recorded page."""
+        return {row[0] for row in self._rows("SELECT path FROM pages", what="read pages")}
+
+    def pages_for_route(self, route: str) -> set[str]:
+        """The paths of the pages a route produced."""
+        rows = self._rows("SELECT path FROM pages WHERE route = ?", (route,), what="read pages")
+        return {row[0] for row in rows}
+
+    def pages_for_tags(self, tags: Iterable[str]) -> set[str]:
+        """The paths of every page that depends on at least one of ``tags``."""
+        found: set[str] = set()
+        for chunk in chunks(sorted(set(tags))):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT DISTINCT path FROM page_tags WHERE tag IN ({marks})"
+            found.update(row[0] for row in self._rows(sql, chunk, what="read tags"))
+        return found
+
+    def tags_of(self, path: str) -> set[str]:
+        """The tags a page depends on."""
+        rows = self._rows("SELECT tags FROM pages WHERE path = ?", (path,), what="read tags")
+        return set(loads(rows[0][0], f"tags of page {path!r}")) if rows else set()
+
+    # -- templates, globals, meta ----------------------------------------------
+
+    def set_template(self, name: str, hash: str, deps: Iterable[str]) -> None:
+        """Record a template's hash and replace the set of templates it uses."""
+        dep_rows = [(name, dep) for dep in sorted(set(deps))]
+        with self._writing("record template") as conn:
+            conn.execute("INSERT OR REPLACE INTO templates VALUES (?, ?)", (name, hash))
+            conn.execute("DELETE FROM template_deps WHERE template = ?", (name,))
+            conn.executemany("INSERT INTO template_deps VALUES (?, ?)", dep_rows)
+
+    def remove_template(self, name: str) -> None:
+        """Forget a template and its dependency edges."""
+        with self._writing("remove template") as conn:
+            conn.execute("DELETE FROM templates WHERE name = ?", (name,))
+            conn.execute("DELETE FROM template_deps WHERE template = ?", (name,))
+
+    def templates(self) -> dict[str, str]:
+        """Every recorded template name -> hash."""
+        return dict(self._rows("SELECT name, hash FROM templates", what="read templates"))
+
+    def template_deps(self, name: str) -> tuple[str, ...]:
+        """What a template was recorded as using (extends/includes/imports), sorted."""
+        sql = "SELECT dep FROM template_deps WHERE template = ? ORDER BY dep"
+        return tuple(row[0] for row in self._rows(sql, (name,), what="read templates"))
+
+    def templates_using(self, dep: str) -> set[str]:
+        """The templates whose recorded deps include ``dep``."""
+        sql = "SELECT template FROM template_deps WHERE dep = ?"
+        return {row[0] for row in self._rows(sql, (dep,), what="read templates")}
+
+    def set_global(self, name: str, hash: str) -> None:
+        """Record the hash of a global data query's result."""
+        with self._writing("record global") as conn:
+            conn.execute("INSERT OR REPLACE INTO globals VALUES (?, ?)", (name, hash))
+
+    def remove_global(self, name: str) -> None:
+        """Forget a global."""
+        with self._writing("remove global") as conn:
+            conn.execute("DELETE FROM globals WHERE name = ?", (name,))
+
+    def globals(self) -> dict[str, str]:
+        """Every recorded global name -> hash."""
+        return dict(self._rows("SELECT name, hash FROM globals", what="read globals"))
+
+    def get_meta(self, key: str) -> str | None:
+        """A meta value (``ssgen_version``, ``config_hash``, ``schema``...), or None."""
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,), what="read meta")
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value."""
+        with self._writing("write meta") as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- files and failures ----------------------------------------------------
+
+    def set_file(self, relpath: str, hash: str, kind: str) -> None:
+        """Record an output file ssgen owns (kind: page, static or generated)."""
+        self.set_files([(relpath, hash, kind)])
+
+    def set_files(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """Record many owned output files as (relpath, hash, kind)."""
+        rows = list(entries)
+        for _, _, kind in rows:
+            if kind not in schema.FILE_KINDS:
+                raise ValueError(f"file kind must be one of {sorted(schema.FILE_KINDS)}")
+        with self._writing("record files") as conn:
+            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", rows)
+
+    def remove_file(self, relpath: str) -> None:
+        """Forget an output file."""
+        self.remove_files([relpath])
+
+    def remove_files(self, relpaths: Iterable[str]) -> None:
+        """Forget many output files."""
+        rows = [(relpath,) for relpath in relpaths]
+        with self._writing("remove files") as conn:
+            conn.executemany("DELETE FROM files WHERE relpath = ?", rows)
+
+    def files(self, kind: str | None = None) -> dict[str, FileRecord]:
+        """Owned output files by relpath, optionally of one kind."""
+        sql = "SELECT relpath, hash, kind FROM files"
+        params: tuple[str, ...] = ()
+        if kind is not None:
+            sql, params = f"{sql} WHERE kind = ?", (kind,)
+        rows = self._rows(sql, params, what="read files")
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def record_failure(self, path: str, route: str, error: str) -> None:
+        """Remember that a page failed to build."""
+        with self._writing("record failure") as conn:
+            conn.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, route, error))
+
+    def clear_failure(self, path: str) -> None:
+        """Forget a page's failure (it built)."""
+        with self._writing("clear failure") as conn:
+            conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    def failures(self) -> list[Failure]:
+        """Pages whose last build failed, sorted by path."""
+        sql = "SELECT path, route, error FROM failures ORDER BY path"
+        return [Failure(*row) for row in self._rows(sql, what="read failures")]
+
+    # -- queue -----------------------------------------------------------------
+
+    def enqueue(self, payload: Any, *, key: str | None = None) -> int:
+        """Durably store a pending change; a known delivery ``key`` returns its first id."""
+        data = dumps(payload, "queue payload")
+        now = time.time()
+        with self._durable(), self._writing("enqueue") as conn:
+            if key is not None:
+                row = conn.execute(
+                    "SELECT queue_id FROM deliveries WHERE key = ?", (key,)
+                ).fetchone()
+                if row is not None:
+                    return int(row[0])
+            cursor = conn.execute(
+                "INSERT INTO queue (created, payload) VALUES (?, ?)", (now, data)
+            )
+            queue_id = int(cursor.lastrowid or 0)
+            if key is not None:
+                conn.execute("DELETE FROM deliveries WHERE created < ?", (now - _DELIVERY_TTL,))
+                conn.execute("INSERT INTO deliveries VALUES (?, ?, ?)", (key, queue_id, now))
+            return queue_id
+
+    def pending(self, limit: int | None = None) -> list[tuple[int, Any]]:
+        """Changes not yet acknowledged, oldest first."""
+        sql = "SELECT id, payload FROM queue WHERE state = 'pending' ORDER BY id"
+        params: tuple[int, ...] = ()
+        if limit is not None:
+            sql, params = f"{sql} LIMIT ?", (limit,)
+        rows = self._rows(sql, params, what="read queue")
+        return [(row[0], loads(row[1], f"queue entry {row[0]}")) for row in rows]
+
+    def ack(self, ids: Iterable[int]) -> None:
+        """Acknowledge (delete) processed queue entries."""
+        rows = [(int(i),) for i in ids]
+        with self._durable(), self._writing("ack queue") as conn:
+            conn.executemany("DELETE FROM queue WHERE id = ?", rows)
+
+    @contextmanager
+    def _durable(self) -> Iterator[None]:
+        """Full fsync for queue commits made outside a larger transaction."""
+        with self._lock:
+            if self._depth:
+                yield
+                return
+            self._execute("PRAGMA synchronous = FULL", what="configure")
+            try:
+                yield
+            finally:
+                self._execute("PRAGMA synchronous = NORMAL", what="configure")
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for ``ssgen inspect``)."""
+        return {
+            table: int(self._rows(f"SELECT COUNT(*) FROM {table}", what="count")[0][0])
+            for table in sorted(schema.TABLES)
+        }
+
+
+__all__ = ["Failure", "FileRecord", "Manifest", "ManifestError", "PageRecord"]

@@ -1,0 +1,250 @@
+"""The SQLite layout of ``.ssgen/manifest.sqlite`` and the checks made when opening it.
+
+Owns the DDL, the schema version (``PRAGMA user_version``), the application id that marks
+a file as an ssgen manifest, and ``prepare(conn)``, which either creates the schema in an
+empty database or verifies an existing one, raising ``ManifestError`` for a file from
+another schema version or a foreign SQLite file, plus the row records (``PageRecord``,
+``FileRecord``, ``Failure``) and their row conversions. Bump ``SCHEMA_VERSION`` on any change:
+an older manifest is then rejected and the build starts fresh.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ssgen.errors import ManifestError
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x5353474E  # "SSGN"
+FILE_KINDS = frozenset({"page", "static", "generated"})
+CHUNK = 500  # bound parameters per IN (...) query
+
+_DDL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE pages (
+    path TEXT PRIMARY KEY,
+    route TEXT NOT NULL,
+    params TEXT NOT NULL,
+    template TEXT NOT NULL,
+    data_hash TEXT NOT NULL,
+    output_hash TEXT NOT NULL,
+    file TEXT NOT NULL,
+    tags TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX pages_route ON pages(route);
+CREATE TABLE page_tags (
+    path TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (path, tag)
+) WITHOUT ROWID;
+CREATE INDEX page_tags_tag ON page_tags(tag);
+CREATE TABLE templates (name TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE template_deps (
+    template TEXT NOT NULL,
+    dep TEXT NOT NULL,
+    PRIMARY KEY (template, dep)
+) WITHOUT ROWID;
+CREATE INDEX template_deps_dep ON template_deps(dep);
+CREATE TABLE globals (name TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE files (
+    relpath TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('page', 'static', 'generated'))
+) WITHOUT ROWID;
+CREATE TABLE failures (
+    path TEXT PRIMARY KEY,
+    route TEXT NOT NULL,
+    error TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending'
+);
+CREATE INDEX queue_state ON queue(state, id);
+CREATE TABLE deliveries (
+    key TEXT PRIMARY KEY,
+    queue_id INTEGER NOT NULL,
+    created REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX deliveries_created ON deliveries(created);
+"""
+
+TABLES = frozenset(
+    {
+        "meta",
+        "pages",
+        "page_tags",
+        "templates",
+        "template_deps",
+        "globals",
+        "files",
+        "failures",
+        "queue",
+        "deliveries",
+    }
+)
+
+
+def prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Configure ``conn`` and create or verify the schema; ManifestError if unusable."""
+    conn.execute("PRAGMA busy_timeout = 30000")
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if app_id == 0 and version == 0:
+        _create(conn, path)
+    else:
+        _verify(conn, path, app_id, version)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -65536")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute(_BATCH_DDL)
+
+
+# The pages of one record_pages call: ``fresh`` marks pages whose tag set changed, so
+# only those have their page_tags rows rewritten (in SQL, via json_each).
+_BATCH_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS batch (
+    path TEXT PRIMARY KEY,
+    tags TEXT NOT NULL,
+    fresh INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID
+"""
+
+
+def _create(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have created it between our check and the lock.
+        if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+            conn.execute("ROLLBACK")
+            return
+        if _table_names(conn):
+            raise ManifestError(f"{path} is an SQLite file that is not an ssgen manifest")
+        for statement in _DDL.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _verify(conn: sqlite3.Connection, path: Path, app_id: int, version: int) -> None:
+    if app_id != APPLICATION_ID:
+        raise ManifestError(f"{path} is not an ssgen manifest (application id {app_id:#x})")
+    if version != SCHEMA_VERSION:
+        raise ManifestError(
+            f"{path} has manifest schema version {version}; this ssgen uses {SCHEMA_VERSION}"
+        )
+    missing = TABLES - _table_names(conn)
+    if missing:
+        raise ManifestError(f"{path} is damaged: missing tables {', '.join(sorted(missing))}")
+
+
+def _table_names(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {row[0] for row in rows if not row[0].startswith("sqlite_")}
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """One built page as the manifest remembers it."""
+
+    path: str
+    route: str
+    params: dict[str, Any]
+    template: str
+    data_hash: str
+    output_hash: str
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """An output file ssgen wrote: its hash and why it exists."""
+
+    relpath: str
+    hash: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A page whose last render failed; its previous file was kept."""
+
+    path: str
+    route: str
+    error: str
+
+
+PAGE_SELECT = (
+    "SELECT path, route, params, template, data_hash, output_hash, file, tags FROM pages"
+)
+
+
+def tx_statements(depth: int) -> tuple[str, str, tuple[str, ...]]:
+    """(begin, commit, rollback statements) for a transaction nested ``depth`` deep."""
+    if depth == 0:
+        return "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
+    name = f"sp{depth}"
+    return f"SAVEPOINT {name}", f"RELEASE {name}", (f"ROLLBACK TO {name}", f"RELEASE {name}")
+
+
+def page_row(record: PageRecord, tags: Iterable[str]) -> tuple[str, ...]:
+    """The ``pages`` row of a record (params and sorted tags as canonical JSON)."""
+    params = dumps(record.params, f"params of page {record.path!r}")
+    tag_list = sorted({str(tag) for tag in tags})
+    return (
+        record.path,
+        record.route,
+        params,
+        record.template,
+        record.data_hash,
+        record.output_hash,
+        record.file,
+        dumps(tag_list, f"tags of page {record.path!r}"),
+    )
+
+
+def page_record(row: tuple[Any, ...]) -> PageRecord:
+    """A record from a ``PAGE_SELECT`` row."""
+    path, route, params, template, data_hash, output_hash, file, _tags = row
+    decoded = loads(params, f"params of page {path!r}")
+    return PageRecord(path, route, decoded, template, data_hash, output_hash, file)
+
+
+def dumps(value: Any, what: str) -> str:
+    """Canonical JSON text (sorted keys); ManifestError naming ``what`` if impossible."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError as exc:
+        raise ManifestError(f"{what} is not JSON-serialisable: {exc}") from exc
+
+
+def loads(text: str, what: str) -> Any:
+    """Parse stored JSON; ManifestError naming ``what`` if it is damaged."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ManifestError(f"manifest is damaged: {what} is not valid JSON") from exc
+
+
+def chunks(items: list[str]) -> Iterator[list[str]]:
+    """``items`` in slices small enough for one query's bound parameters."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
