@@ -67,6 +67,8 @@ def _markdown_filter(config: Config) -> Callable[[Any], Markup]:
 
 
 def _portable_text_filter() -> Callable[..., Markup]:
+    macros = _ConventionMacros()
+
     @jinja2.pass_environment
     def portable_text(
         env: jinja2.Environment,
@@ -77,7 +79,7 @@ def _portable_text_filter() -> Callable[..., Markup]:
 
         if blocks is None:
             return Markup("")
-        handlers = _template_components(env)
+        handlers = macros.tables(env)
         for kind, table in _split_components(components or {}).items():
             handlers.setdefault(kind, {}).update(table)
         return Markup(
@@ -94,14 +96,33 @@ def _portable_text_filter() -> Callable[..., Markup]:
     return portable_text
 
 
-def _template_components(env: jinja2.Environment) -> dict[str, dict[str, Callable[..., str]]]:
-    """The ``type_*``/``mark_*``/... macros of templates/portable_text.html, if it exists."""
-    try:
-        module = env.get_template(PT_TEMPLATE).module
-    except jinja2.TemplateNotFound:
-        return {}
-    names = {n: getattr(module, n) for n in dir(module) if not n.startswith("__")}
-    return _split_components(names)
+class _ConventionMacros:
+    """The handler tables from templates/portable_text.html, rebuilt only when it changes."""
+
+    def __init__(self) -> None:
+        self._template: jinja2.Template | None = None
+        self._tables: dict[str, dict[str, Callable[..., str]]] = {}
+        self._loaded = False
+
+    def tables(self, env: jinja2.Environment) -> dict[str, dict[str, Callable[..., str]]]:
+        """A fresh copy of the tables (callers add their own ``components``)."""
+        if env.auto_reload or not self._loaded:
+            self._refresh(env)
+        return {kind: dict(table) for kind, table in self._tables.items()}
+
+    def _refresh(self, env: jinja2.Environment) -> None:
+        try:
+            template: jinja2.Template | None = env.get_template(PT_TEMPLATE)
+        except jinja2.TemplateNotFound:
+            template = None
+        if template is not self._template or not self._loaded:
+            self._tables = {}
+            if template is not None:
+                module = template.module
+                names = {n: getattr(module, n) for n in dir(module) if not n.startswith("__")}
+                self._tables = _split_components(names)
+            self._template = template
+            self._loaded = True
 
 
 def _split_components(components: Mapping[str, Any]) -> dict[str, dict[str, Callable[..., str]]]:

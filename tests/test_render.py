@@ -188,6 +188,16 @@ def test_portable_text_macros_from_convention_template(tmp_path: Path) -> None:
     assert "<b>go</b>" in out
 
 
+def test_portable_text_convention_template_created_later_is_used(tmp_path: Path) -> None:
+    r = site(tmp_path, {"p.html": "{{ body | portable_text }}"})
+    body = [{"_type": "callout", "_key": "c", "text": "hi"}]
+    assert "callout" in r.render("p.html", {"body": body})  # the default placeholder
+    (tmp_path / "templates" / "portable_text.html").write_text(
+        "{% macro type_callout(value) %}<aside>{{ value.text }}</aside>{% endmacro %}"
+    )
+    assert r.render("p.html", {"body": body}) == "<aside>hi</aside>"
+
+
 def test_portable_text_components_argument(tmp_path: Path) -> None:
     page = (
         "{% macro em(mark_def, children) %}<i>{{ children }}</i>{% endmacro %}"
