@@ -137,8 +137,10 @@ def test_paginate_only_without_placeholders(tmp_path: Path) -> None:
 
 def test_paginate_must_be_positive(tmp_path: Path) -> None:
     toml = '[[routes]]\nname = "b"\npath = "/b/"\ntemplate = "blog.html"\nquery = "*"\n'
-    assert "routes[0].paginate: must be a positive integer" in error(tmp_path, toml + "paginate = 0\n")
-    assert "routes[0].revalidate: must be a positive" in error(tmp_path, toml + "revalidate = -5\n")
+    message = error(tmp_path, toml + "paginate = 0\n")
+    assert "routes[0].paginate: must be a positive integer" in message
+    message = error(tmp_path, toml + "revalidate = -5\n")
+    assert "routes[0].revalidate: must be a positive" in message
 
 
 def test_each_requires_query(tmp_path: Path) -> None:
@@ -174,7 +176,8 @@ def test_template_outside_templates_rejected(tmp_path: Path) -> None:
 
 
 def test_template_in_subfolder_found(tmp_path: Path) -> None:
-    config = load(tmp_path, '[[routes]]\nname = "a"\npath = "/a/"\ntemplate = "partials/card.html"\n')
+    toml = '[[routes]]\nname = "a"\npath = "/a/"\ntemplate = "partials/card.html"\n'
+    config = load(tmp_path, toml)
     assert config.routes[0].template == "partials/card.html"
     assert config.route("a").query_ast is None
 
@@ -198,7 +201,8 @@ def test_api_version_must_be_a_date(tmp_path: Path, version: str) -> None:
 def test_sanity_requires_project_and_dataset(tmp_path: Path) -> None:
     assert "source.project_id: required for type = \"sanity\"" in error(
         tmp_path, '[source]\ntype = "sanity"\ndataset = "production"\n')
-    assert "source.dataset: required" in error(tmp_path, '[source]\ntype = "sanity"\nproject_id = "p"\n')
+    message = error(tmp_path, '[source]\ntype = "sanity"\nproject_id = "p"\n')
+    assert "source.dataset: required" in message
 
 
 def test_environment_overrides_source(tmp_path: Path) -> None:
@@ -228,7 +232,8 @@ def test_source_files_must_exist_and_be_datasets(tmp_path: Path) -> None:
 
 def test_output_cannot_overwrite_the_site(tmp_path: Path) -> None:
     for output in (".", "", "templates", ".."):
-        assert "site.output:" in error(tmp_path / output.strip(".") / "s", f'[site]\noutput = "{output}"\n')
+        root = tmp_path / output.strip(".") / "s"
+        assert "site.output:" in error(root, f'[site]\noutput = "{output}"\n')
 
 
 def test_base_url_must_be_absolute(tmp_path: Path) -> None:
@@ -261,7 +266,8 @@ def test_multiline_strings_do_not_confuse_line_numbers(tmp_path: Path) -> None:
 
 
 def test_key_lines_locate_nested_tables() -> None:
-    text = '[site]\ntitle = "x"\n[site.params]\na = 1\n[[routes]]\nname = "r"\n[[routes]]\npath = "/"\n'
+    text = ('[site]\ntitle = "x"\n[site.params]\na = 1\n'
+            '[[routes]]\nname = "r"\n[[routes]]\npath = "/"\n')
     ctx = TomlContext(Path("ssgen.toml"), text, "ssgen.toml")
     assert str(ctx.error("site.params.a", "m")) == "ssgen.toml:4: site.params.a: m"
     assert str(ctx.error("routes[1].path", "m")) == "ssgen.toml:8: routes[1].path: m"
