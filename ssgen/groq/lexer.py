@@ -2,9 +2,10 @@
 
 Owns the lexical grammar of spec section 2 (whitespace, ``//`` comments, identifiers,
 numbers with exponents, strings with every escape incl. ``\\uXXXX`` surrogate pairs and
-``\\u{...}``, ``$params``, punctuation). Every lexical error is a ``GroqSyntaxError``
-with the offset of the offending character. Scanning is linear: the only regexes are
-anchored single-pass character classes (no backtracking traps).
+``\\u{...}``, ``$params``, punctuation) and ``TokenStream``, the cursor the parser moves
+over the tokens (lookahead, expectations, nesting guard). Every lexical error is a
+``GroqSyntaxError`` with the offset of the offending character. Scanning is linear:
+the only regexes are anchored single-pass character classes (no backtracking traps).
 """
 
 from __future__ import annotations
@@ -161,3 +162,74 @@ def _join_surrogates(value: str) -> str:
     if not any("\ud800" <= ch <= "\udfff" for ch in value):
         return value
     return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+MAX_DEPTH = 100
+"""Deepest nesting of brackets/operators accepted; deeper input is a syntax error
+rather than a RecursionError (in the parser or in whoever walks the tree later)."""
+
+
+class TokenStream:
+    """A cursor over the tokens of one query, with the helpers every parser step uses."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> Token:
+        """The current token (``eof`` at the end)."""
+        return self.tokens[self.i]
+
+    def advance(self) -> Token:
+        """Consume and return the current token (``eof`` is never consumed)."""
+        token = self.tokens[self.i]
+        if token.kind != "eof":
+            self.i += 1
+        return token
+
+    def at(self, op: str) -> bool:
+        """Is the current token the operator/punctuation ``op``?"""
+        token = self.tokens[self.i]
+        return token.kind == "op" and token.value == op
+
+    def at_ident(self, name: str) -> bool:
+        """Is the current token the identifier ``name``?"""
+        token = self.tokens[self.i]
+        return token.kind == "ident" and token.value == name
+
+    def peek_is(self, op: str) -> bool:
+        """Is the token after the current one the operator ``op``?"""
+        token = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
+        return token.kind == "op" and token.value == op
+
+    def expect(self, op: str, context: str) -> Token:
+        """Consume ``op`` or fail naming what was expected and what was found."""
+        if not self.at(op):
+            raise self.error(f"expected '{op}' {context}, got {describe(self.tok)}")
+        return self.advance()
+
+    def error(self, message: str, token: Token | None = None) -> GroqSyntaxError:
+        """A syntax error located at ``token`` (default: the current token)."""
+        return GroqSyntaxError(message, self.text, (token or self.tok).start)
+
+    def enter(self) -> None:
+        """Count one more level of nesting; refuse beyond ``MAX_DEPTH``."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
+
+
+def describe(token: Token) -> str:
+    """A token as an error message names it."""
+    if token.kind == "eof":
+        return "end of query"
+    if token.kind == "str":
+        return "a string"
+    if token.kind == "num":
+        return f"number {token.value}"
+    if token.kind == "param":
+        return f"${token.value}"
+    return f"'{token.value}'"

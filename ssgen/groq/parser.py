@@ -2,12 +2,13 @@
 
 A hand-written Pratt parser over the tokens of ``lexer.py`` for the whole grammar of
 the spec, with the precedence table of spec section 10. Traversals (``a.b[0]->c{...}``)
-are lowered to Map/FlatMap/... nodes exactly as groq-js does (see ``_lower``). Parse-time
-validation rejects what the conformance suite calls invalid: unknown functions and wrong
-arity (checked against ``ssgen.groq.functions``), ``boost`` outside ``score()``,
-``asc``/``desc`` outside ``order()``, non-constant slice bounds, a misplaced ``select``
-fallback, bad custom function declarations, ranges outside ``in`` and slices, tuples
-outside function arguments. Every error is a ``GroqSyntaxError`` with an offset.
+are lowered to Map/FlatMap/... nodes exactly as groq-js does (see ``_traverse_*``);
+function calls live in ``parse_calls.py``. Parse-time validation rejects what the
+conformance suite calls invalid: unknown functions and wrong arity, ``boost`` outside
+``score()``, ``asc``/``desc`` outside ``order()``, non-constant slice bounds, a misplaced
+``select`` fallback, bad custom function declarations, ranges outside ``in`` and slices,
+tuples outside selector arguments, shorthand attributes without a key. Every error is a
+``GroqSyntaxError`` with an offset.
 """
 
 from __future__ import annotations
@@ -24,14 +25,11 @@ from ssgen.groq.analysis import (
     constant_value,
     custom_body_error,
 )
-from ssgen.groq.functions import lookup, lookup_pipe
-from ssgen.groq.lexer import Token, tokenize
+from ssgen.groq.lexer import MAX_DEPTH, Token, describe
+from ssgen.groq.parse_calls import KEYWORD_VALUES, CallParser
 
 __all__ = ["MAX_DEPTH", "parse"]
 
-MAX_DEPTH = 100
-"""Deepest nesting of brackets/operators accepted; deeper input is a syntax error
-rather than a RecursionError (in the parser or in whoever walks the tree later)."""
 _MAX_AST_DEPTH = 400
 
 # Binding powers (spec section 10).
@@ -40,10 +38,6 @@ _INFIX = {"**": 9, "*": 7, "/": 7, "%": 7, "+": 6, "-": 6, "==": 4, "!=": 4, "<"
           "<=": 4, ">": 4, ">=": 4, "&&": 3, "||": 2}
 _COMPARISON = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "match"})
 _TRAVERSAL_START = frozenset({".", "[", "{", "->"})
-_KEYWORD_VALUES = {"true": True, "false": False, "null": None}
-# Functions whose argument at this index is a selector, not an expression.
-SELECTOR_ARGS = {("diff", "changedAny"): 2, ("diff", "changedOnly"): 2,
-                 ("delta", "changedAny"): 0, ("delta", "changedOnly"): 0}
 
 Build = Callable[[n.Node], n.Node]
 Traversal = tuple[str, Build]  # (shape "a-a" | "a-b" | "b-a" | "b-b", builder) as groq-js
@@ -59,47 +53,8 @@ def parse(text: str, params: Mapping[str, Any] | None = None) -> n.Query:
         raise TypeError(f"parse() takes a str, not {type(text).__name__}")
     return _Parser(text, params).parse_query()
 
-
-class _Parser:
-    def __init__(self, text: str, params: Mapping[str, Any] | None) -> None:
-        self.text = text
-        self.params = params
-        self.tokens = tokenize(text)
-        self.i = 0
-        self.depth = 0
-        self.score_depth = 0
-        self.functions: dict[tuple[str, str], n.CustomFunction] = {}
-        self.declaring: tuple[str, str] | None = None
-        self.order_arg_depth = -1
-        self.order_marker: tuple[n.Node, Token] | None = None
-
-    # --- token helpers ---------------------------------------------------------------------
-
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.i]
-        if token.kind != "eof":
-            self.i += 1
-        return token
-
-    def at(self, op: str) -> bool:
-        token = self.tokens[self.i]
-        return token.kind == "op" and token.value == op
-
-    def at_ident(self, name: str) -> bool:
-        token = self.tokens[self.i]
-        return token.kind == "ident" and token.value == name
-
-    def expect(self, op: str, context: str) -> Token:
-        if not self.at(op):
-            raise self.error(f"expected '{op}' {context}, got {describe(self.tok)}")
-        return self.advance()
-
-    def error(self, message: str, token: Token | None = None) -> GroqSyntaxError:
-        return GroqSyntaxError(message, self.text, (token or self.tok).start)
+class _Parser(CallParser):
+    """One parse of one query text."""
 
     # --- query and declarations ------------------------------------------------------------
 
@@ -154,9 +109,7 @@ class _Parser:
     # --- expressions ----------------------------------------------------------------------
 
     def parse_expr(self, min_level: int) -> n.Node:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
+        self.enter()
         try:
             lhs = self.parse_prefix()
             return self.parse_infix(lhs, 12, min_level)
@@ -217,8 +170,8 @@ class _Parser:
             return self.parse_call(name, str(fn_tok.value), token)
         if self.at("("):
             return self.parse_call("global", name, token)
-        if name in _KEYWORD_VALUES:
-            return n.Value(_KEYWORD_VALUES[name])
+        if name in KEYWORD_VALUES:
+            return n.Value(KEYWORD_VALUES[name])
         return n.AccessAttribute(None, name)
 
     def parse_group(self, open_tok: Token) -> n.Node:
@@ -274,12 +227,6 @@ class _Parser:
                              'write it as "key": expression', start)
         return n.ObjectAttributeValue(name, value)
 
-    def parse_pair_value(self) -> n.Node:
-        value = self.parse_expr(0)
-        if self.at("=>"):
-            raise self.error("unexpected '=>'")
-        return value
-
     # --- infix operators and traversals ----------------------------------------------------
 
     def parse_infix(self, lhs: n.Node, lhs_level: int, min_level: int) -> n.Node:
@@ -322,10 +269,6 @@ class _Parser:
                 lhs, lhs_level = self.parse_order_direction(lhs, op), 4
                 continue
             return lhs
-
-    def peek_is(self, op: str) -> bool:
-        token = self.tokens[self.i + 1]
-        return token.kind == "op" and token.value == op
 
     def binary(self, op: str, left: n.Node, right: n.Node) -> n.Node:
         if op == "&&":
@@ -435,204 +378,6 @@ class _Parser:
         if isinstance(value, float) and not value.is_integer():
             raise self.error(f"{what} must be an integer, got {value}", token)
         return int(value)
-
-    # --- calls ----------------------------------------------------------------------------
-
-    def parse_pipe(self, base: n.Node) -> n.Node:
-        self.advance()
-        name_tok = self.advance()
-        if name_tok.kind != "ident":
-            raise self.error("expected a pipe function after '|'", name_tok)
-        name = str(name_tok.value)
-        if self.at("::"):
-            if name != "global":
-                raise self.error(f"unknown namespace for a pipe function: {name}", name_tok)
-            self.advance()
-            name_tok = self.advance()
-            name = str(name_tok.value)
-        if not self.at("("):
-            raise self.error(f"expected '(' after the pipe function {name}")
-        self.advance()
-        args = self.parse_pipe_args(name)
-        spec = lookup_pipe(name)
-        if spec is None:
-            raise self.error(f"unknown pipe function {name}()", name_tok)
-        self.check_arity(f"{name}()", spec.min_args, spec.max_args, len(args), name_tok)
-        if name == "score" and _not_documents(base):
-            raise self.error("score() must be applied to an array of documents", name_tok)
-        return n.PipeFuncCall(base, name, args)
-
-    def parse_pipe_args(self, name: str) -> tuple[n.Node, ...]:
-        saved = (self.order_arg_depth, self.order_marker)
-        self.score_depth += name == "score"
-        try:
-            args: list[n.Node] = []
-            while not self.at(")"):
-                self.order_arg_depth = self.depth + 1 if name == "order" else -1
-                self.order_marker = None
-                arg = self.parse_expr(0)
-                if self.order_marker is not None and self.order_marker[0] is not arg:
-                    raise self.error("asc/desc must come last in an order() argument",
-                                     self.order_marker[1])
-                args.append(arg)
-                if not self.at(","):
-                    break
-                self.advance()
-            self.expect(")", f"to close the arguments of {name}()")
-            return tuple(args)
-        finally:
-            self.score_depth -= name == "score"
-            self.order_arg_depth, self.order_marker = saved
-
-    def parse_call(self, namespace: str, name: str, token: Token) -> n.Node:
-        self.advance()  # "("
-        if namespace == "global" and name == "select":
-            return self.parse_select()
-        custom = self.functions.get((namespace, name))
-        if (namespace, name) == self.declaring:
-            raise self.error(f"custom function {namespace}::{name}() cannot call itself", token)
-        args = self.parse_call_args(namespace, name)
-        if custom is not None:
-            self.check_arity(f"{namespace}::{name}()", len(custom.params), len(custom.params),
-                             len(args), token)
-            return n.CustomFuncCall(custom, args)
-        if namespace == "global" and name in ("before", "after"):
-            self.check_arity(f"{name}()", 0, 0, len(args), token)
-            return n.Context(name)  # type: ignore[arg-type]
-        spec = lookup(namespace, name)
-        if spec is None:
-            raise self.error(f"unknown function {namespace}::{name}()", token)
-        self.check_arity(f"{namespace}::{name}()", spec.min_args, spec.max_args, len(args), token)
-        if namespace == "global" and name == "boost" and self.score_depth == 0:
-            raise self.error("boost() is only allowed in the arguments of score()", token)
-        return n.FuncCall(namespace, name, args)
-
-    def parse_call_args(self, namespace: str, name: str) -> tuple[n.Node, ...]:
-        saved = self.order_arg_depth
-        self.order_arg_depth = -1
-        selector_at = SELECTOR_ARGS.get((namespace, name))
-        args: list[n.Node] = []
-        while not self.at(")"):
-            if len(args) == selector_at:
-                args.append(self.parse_selector())
-            else:
-                args.append(self.parse_expr(0))
-            if not self.at(","):
-                break
-            self.advance()
-        self.expect(")", f"to close the arguments of {name}()")
-        self.order_arg_depth = saved
-        return tuple(args)
-
-    # --- diff selectors (spec section 2, "Selector") --------------------------------------
-    # Encoded with expression nodes: ``a`` AccessAttribute(None, a), ``s.a``
-    # AccessAttribute(s, a), ``s[]`` ArrayCoerce, ``s[cond]`` Filter, ``(s1, s2)`` Tuple,
-    # ``anywhere(cond)`` FuncCall("global", "anywhere"), and ``s.(nested)`` Map(s, nested).
-
-    def parse_selector(self) -> n.Node:
-        start = self.tok
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
-        try:
-            node = self.parse_selector_primary()
-            while self.tok.kind == "op" and self.tok.value in (".", "["):
-                node = self.parse_selector_step(node)
-        finally:
-            self.depth -= 1
-        if not (self.at(",") or self.at(")")):
-            raise self.error("invalid selector: expected attribute names, '.', '[]', "
-                             "filters, (a, b) groups or anywhere()", start)
-        return node
-
-    def parse_selector_primary(self) -> n.Node:
-        token = self.tok
-        if token.kind == "ident" and token.value == "anywhere" and self.peek_is("("):
-            node = self.parse_identifier()
-            assert isinstance(node, n.FuncCall)
-            return node
-        if token.kind == "ident" and not self.peek_is("(") and not self.peek_is("::") \
-                and token.value not in _KEYWORD_VALUES:
-            self.advance()
-            return n.AccessAttribute(None, str(token.value))
-        if self.at("("):
-            self.advance()
-            members = [self.parse_selector()]
-            while self.at(","):
-                self.advance()
-                members.append(self.parse_selector())
-            self.expect(")", "to close the selector group")
-            return members[0] if len(members) == 1 else n.Tuple(tuple(members))
-        raise self.error("invalid selector: expected an attribute name, (...) or anywhere()")
-
-    def parse_selector_step(self, base: n.Node) -> n.Node:
-        if self.advance().value == ".":
-            if self.at("("):
-                return n.Map(base, self.parse_selector_primary())
-            name_tok = self.advance()
-            if name_tok.kind != "ident":
-                raise self.error("expected an attribute name after '.'", name_tok)
-            return n.AccessAttribute(base, str(name_tok.value))
-        if self.at("]"):
-            self.advance()
-            return n.ArrayCoerce(base)
-        expr_tok = self.tok
-        expr = self.parse_expr(0)
-        self.expect("]", "to close '['")
-        value = constant_value(expr, self.params)
-        if isinstance(value, str):
-            return n.AccessAttribute(base, value)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise self.error("a selector cannot index an array", expr_tok)
-        return n.Filter(base, expr)
-
-    def parse_select(self) -> n.Node:
-        alternatives: list[n.SelectAlternative] = []
-        fallback: n.Node | None = None
-        while not self.at(")"):
-            arg_tok = self.tok
-            if fallback is not None:
-                raise self.error("the fallback of select() must be its last argument", arg_tok)
-            value = self.parse_expr(0)
-            if self.at("=>"):
-                self.advance()
-                alternatives.append(n.SelectAlternative(value, self.parse_pair_value()))
-            else:
-                fallback = value
-            if not self.at(","):
-                break
-            self.advance()
-        self.expect(")", "to close the arguments of select()")
-        return n.Select(tuple(alternatives), fallback)
-
-    def check_arity(self, what: str, low: int, high: int | None, count: int,
-                    token: Token) -> None:
-        if count < low or (high is not None and count > high):
-            expected = (f"{low}" if low == high else f"at least {low}" if high is None
-                        else f"{low} to {high}")
-            raise self.error(f"{what} takes {expected} argument{'s' * (expected != '1')}, "
-                             f"got {count}", token)
-
-
-def _not_documents(node: n.Node) -> bool:
-    """True when ``node`` cannot be an array of documents (a projection, an element)."""
-    if isinstance(node, n.Map | n.FlatMap):
-        return isinstance(node.expr, n.Projection)
-    return isinstance(node, n.AccessElement | n.Projection | n.Object | n.Value)
-
-
-def describe(token: Token) -> str:
-    """A token as an error message names it."""
-    if token.kind == "eof":
-        return "end of query"
-    if token.kind == "str":
-        return "a string"
-    if token.kind == "num":
-        return f"number {token.value}"
-    if token.kind == "param":
-        return f"${token.value}"
-    return f"'{token.value}'"
-
 
 # --- traversal lowering (groq-js traversal.ts semantics) -------------------------------------
 
