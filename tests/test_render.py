@@ -112,6 +112,32 @@ def test_undefined_in_block_of_child_and_in_base(tmp_path: Path) -> None:
     assert (err.template, err.line) == ("templates/base.html", 4)
 
 
+def test_error_inside_imported_macro_points_at_macro_file(tmp_path: Path) -> None:
+    r = site(
+        tmp_path,
+        {
+            "page.html": "{% import 'macros.html' as m %}\n{{ m.card(page) }}\n",
+            "macros.html": "{% macro card(p) %}\n<div>\n{{ p.nope.deeper }}\n</div>\n"
+            "{% endmacro %}",
+        },
+    )
+    err = render_error(r, "page.html", {"page": {}})
+    assert (err.template, err.line) == ("templates/macros.html", 3)
+
+
+def test_error_inside_portable_text_macro_points_at_it(tmp_path: Path) -> None:
+    r = site(
+        tmp_path,
+        {
+            "portable_text.html": "\n{% macro type_callout(value) %}{{ value.txet }}{% endmacro %}",
+            "p.html": "x\n{{ body | portable_text }}",
+        },
+    )
+    err = render_error(r, "p.html", {"body": [{"_type": "callout", "text": "t"}]})
+    assert (err.template, err.line) == ("templates/portable_text.html", 2)
+    assert "txet" in str(err)
+
+
 def test_syntax_error_with_line(tmp_path: Path) -> None:
     r = site(tmp_path, {"bad.html": "ok\nok\n{{ x | }}\n", "open.html": "a\n{% if x %}\nb\n"})
     err = render_error(r, "bad.html", {"x": 1})
