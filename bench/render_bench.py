@@ -124,7 +124,7 @@ def main(n: int) -> None:
             timed(
                 f"render simple layout (auto_reload={reload})",
                 n,
-                lambda r=renderer: [r.render("simple.html", c) for c in html],
+                lambda r=renderer, h=html: [r.render("simple.html", c) for c in h],
             )
             renderer.render("post.html", pages[0].context)
             timed(
