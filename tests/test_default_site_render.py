@@ -1,0 +1,148 @@
+"""Every template of the default site and the scaffold renders with ssgen's real Renderer
+(autoescape, StrictUndefined, the real filters) on contexts shaped like its routes' query
+results, and the HTML contains what each page promises."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from default_site_data import ROOT, SCAFFOLD, SiteData
+
+from ssgen.config import load_config
+from ssgen.render import Renderer
+
+BASE = "https://example.com"
+
+
+@pytest.fixture(scope="module")
+def site() -> SiteData:
+    return SiteData(ROOT)
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer(load_config(ROOT))
+
+
+def render(renderer: Renderer, template: str, path: str, page: Any, **extra: Any) -> str:
+    data = SiteData(Path(renderer.config.site_dir)).data()
+    context = {"site": renderer.config.site, "data": data, "page": page, "route": template,
+               "path": path, "url": BASE + path, **extra}
+    html = renderer.render(template, context)
+    assert html == renderer.render(template, context), "output must be deterministic"
+    assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
+    return html
+
+
+def test_post_page(site: SiteData, renderer: Renderer) -> None:
+    index = len(site.posts) // 2
+    page = site.post_page(index)
+    html = render(renderer, "post.html", f"/blog/{page['slug']}/", page)
+    assert f"<h1>{page['title']}</h1>" in html.replace("&#39;", "'")
+    assert f'<link rel="canonical" href="{BASE}/blog/{page["slug"]}/">' in html
+    assert 'type="application/atom+xml"' in html and f'{BASE}/feed.xml' in html
+    assert f'href="/authors/{page["author"]["slug"]}/"' in html
+    assert "https://cdn.sanity.io/images/demo1234/production/" in html
+    assert f'rel="prev" href="/blog/{page["prev"]["slug"]}/"' in html
+    assert f'rel="next" href="/blog/{page["next"]["slug"]}/"' in html
+    body = html.split('<div class="prose">', 1)[1]
+    for fragment in ("<h2>", "<blockquote>", "<ul>", "<ol>", "<strong>", "<em>", "<code>",
+                     '<a href="https://', '<figure class="pt-image">', "<figcaption>"):
+        assert fragment in body, fragment
+    assert re.search(r"<li>[^<]*<ul>", body), "a nested list inside its parent item"
+    for category in page["categories"]:
+        assert f'href="/categories/{category["slug"]}/"' in html
+
+
+def test_oldest_and_newest_posts_have_one_neighbour(site: SiteData, renderer: Renderer) -> None:
+    newest = render(renderer, "post.html", "/blog/x/", site.post_page(0))
+    oldest = render(renderer, "post.html", "/blog/y/", site.post_page(len(site.posts) - 1))
+    assert 'rel="next"' not in newest and 'rel="prev"' in newest
+    assert 'rel="prev"' not in oldest and 'rel="next"' in oldest
+
+
+def test_home_page(site: SiteData, renderer: Renderer) -> None:
+    latest = [site.card(p) for p in site.posts[:7]]
+    html = render(renderer, "home.html", "/", latest)
+    for post in latest:
+        assert f'href="/blog/{post["slug"]}/"' in html
+    for category in site.data()["categories"]:
+        assert f'href="/categories/{category["slug"]}/"' in html
+    for item in site.data()["settings"]["navigation"]:
+        assert f'<a href="{item["href"]}"' in html
+
+
+@pytest.mark.parametrize("number", [1, 2, -1], ids=["first", "second", "last"])
+def test_blog_archive_pages(site: SiteData, renderer: Renderer, number: int) -> None:
+    cards = [site.card(p) for p in site.posts]
+    pages = math.ceil(len(cards) / 10)
+    number = pages if number == -1 else number
+    urls = ["/blog/"] + [f"/blog/page/{n}/" for n in range(2, pages + 1)]
+    items = cards[(number - 1) * 10 : number * 10]
+    paginator = {"items": items, "number": number, "pages": pages, "total": len(cards),
+                 "prev_url": urls[number - 2] if number > 1 else None,
+                 "next_url": urls[number] if number < pages else None, "urls": urls}
+    html = render(renderer, "blog.html", urls[number - 1], items, paginator=paginator)
+    assert html.count('<article class="card">') == len(items)
+    assert f'<span aria-current="page">{number}</span>' in html
+    assert ('rel="prev"' in html) == (number > 1)
+    assert ('rel="next"' in html) == (number < pages)
+    assert 'href="/blog/page/2/"' in html or number == 2
+
+
+def test_author_page(site: SiteData, renderer: Renderer) -> None:
+    author = site.of_type("author")[0]
+    page = site.with_posts(author, "_id", "name", "image", "bio")
+    assert page["posts"]
+    html = render(renderer, "author.html", f"/authors/{page['slug']}/", page)
+    assert page["name"] in html.replace("&#39;", "'")
+    assert html.count('<article class="card">') == len(page["posts"])
+    assert author["bio"][0]["children"][0]["text"] in html
+
+
+def test_category_page(site: SiteData, renderer: Renderer) -> None:
+    category = site.of_type("category")[0]
+    page = site.with_posts(category, "_id", "title", "description")
+    html = render(renderer, "category.html", f"/categories/{page['slug']}/", page)
+    assert html.count('<article class="card">') == len(page["posts"]) > 0
+    assert category["description"] in html
+
+
+def test_markdown_pages(site: SiteData, renderer: Renderer) -> None:
+    for page in site.pages:
+        html = render(renderer, "page.html", f"/{page['slug']}/", page)
+        assert f"<h1>{page['title']}</h1>" in html
+        assert f'<meta name="description" content="{page["description"]}">' in html
+    docs = next(p for p in site.pages if p["slug"] == "getting-started")
+    html = render(renderer, "page.html", "/getting-started/", docs)
+    assert "<table>" in html and 'class="highlight"' in html
+
+
+def test_not_found_page(renderer: Renderer) -> None:
+    html = render(renderer, "404.html", "/404.html", None)
+    assert "Page not found" in html and 'href="/blog/"' in html
+
+
+def test_scaffold_templates_render() -> None:
+    scaffold = SiteData(SCAFFOLD)
+    renderer = Renderer(load_config(SCAFFOLD))
+    cards = [site_card | {"excerpt": p["excerpt"]}
+             for p in scaffold.posts
+             for site_card in [{"title": p["title"], "slug": p["slug"]["current"],
+                                "publishedAt": p["publishedAt"]}]]
+    home = render(renderer, "index.html", "/", cards)
+    assert all(f'href="/blog/{c["slug"]}/"' in home for c in cards)
+    post = scaffold.posts[0]
+    page = {"title": post["title"], "slug": post["slug"]["current"],
+            "publishedAt": post["publishedAt"], "excerpt": post["excerpt"],
+            "mainImage": post["mainImage"], "body": post["body"],
+            "author": scaffold.by_id[post["author"]["_ref"]]["name"]}
+    html = render(renderer, "post.html", f"/blog/{page['slug']}/", page)
+    assert "<blockquote>" in html and "cdn.sanity.io/images/demo1234/" in html
+    about = render(renderer, "page.html", "/about/", scaffold.pages[0])
+    assert "<code>content/about.md</code>" in about
+    assert "Page not found" in render(renderer, "404.html", "/404.html", None)
