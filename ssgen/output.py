@@ -27,6 +27,7 @@ import itertools
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -252,13 +253,14 @@ def _copy_into(fsrc: BinaryIO, fd: int) -> None:
 
 def _same_bytes(target: Path, data: bytes) -> bool:
     try:
-        if target.stat().st_size != len(data):
+        info = target.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise OutputError(f"cannot write {target}: a folder is in the way")
+        if info.st_size != len(data):
             return False
         return target.read_bytes() == data
     except (FileNotFoundError, NotADirectoryError):
         return False
-    except IsADirectoryError as exc:
-        raise OutputError(f"cannot write {target}: a folder is in the way") from exc
     except OSError as exc:
         raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from exc
 
