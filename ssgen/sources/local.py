@@ -19,7 +19,7 @@ from ssgen.errors import SourceError
 from ssgen.sources import QueryResult
 from ssgen.sources.export import read_export
 from ssgen.sources.markdown_docs import markdown_files, read_markdown
-from ssgen.sources.ndjson import Loaded, read_ndjson
+from ssgen.sources.ndjson import Loaded, gc_paused, read_ndjson
 
 if TYPE_CHECKING:
     from ssgen.config import Config
@@ -77,6 +77,10 @@ class LocalSource:
 
         On an error the previous state is kept, so a half-saved file never empties the site.
         """
+        with gc_paused():
+            self._reload()
+
+    def _reload(self) -> None:
         cache: dict[Path, tuple[_Stamp, Loaded]] = {}
         changed = self._dataset is None
         for path, kind in self._inputs():

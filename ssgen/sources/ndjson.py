@@ -7,6 +7,9 @@ object with a string ``_id`` and ``_type``. Used for plain ``.ndjson`` files and
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +33,26 @@ class Loaded:
         return f"{self.display}:{line}" if line else self.display
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC: loading 100k documents otherwise spends 3/4 of its time in it
+    (every allocation batch triggers a collection; JSON documents hold no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_ndjson(data: bytes, display: str) -> Loaded:
     """Parse NDJSON bytes; ``display`` names the file in errors."""
+    with gc_paused():
+        return _parse(data, display)
+
+
+def _parse(data: bytes, display: str) -> Loaded:
     loaded = Loaded(display)
     documents, lines = loaded.documents, loaded.lines
     loads = orjson.loads
