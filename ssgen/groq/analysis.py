@@ -215,3 +215,119 @@ def _custom_projection(body: n.Node, param: str) -> n.Node | None:
             return obj if name == param else None
         case _:
             return None
+
+
+# --- which documents a query can read ----------------------------------------------------
+
+_RELEASE_TYPE = "system.release"
+# Functions that read documents other than through ``*``: by id (like ``->``), or by scan.
+_READS_BY_ID = frozenset({("documents", "get")})
+_SCANS: dict[tuple[str, str], frozenset[str] | None] = {
+    ("releases", "all"): frozenset({_RELEASE_TYPE}),
+    ("documents", "incomingGlobalDocumentReferenceCount"): None,
+}
+
+
+def scanned_types(
+    query: n.Query, params: Mapping[str, Any] | None = None
+) -> frozenset[str] | None:
+    """The ``_type``s whose documents a query can read by scanning ``*`` (anywhere in
+    it: subqueries, projections, custom functions), or None for "any type".
+
+    A ``*`` is pinned when a filter applied directly to it (possibly among others) is a
+    conjunction containing ``_type == "x"``, ``_type in ["a", "b"]`` or a disjunction of
+    such; ``$params`` count when ``params`` gives their value. Documents reached by
+    ``->`` are not scans: see ``derefs``. A query without ``*`` scans nothing.
+    """
+    types: set[str] = set()
+    handled: set[int] = set()
+    for node in walk(query.root, into_functions=True):
+        found = _scan_of(node, handled, params)
+        if found is _NOT_A_SCAN:
+            continue
+        if found is None:
+            return None
+        types.update(found)
+    return frozenset(types)
+
+
+_NOT_A_SCAN: Any = object()
+
+
+def _scan_of(node: n.Node, handled: set[int], params: Mapping[str, Any] | None) -> Any:
+    """The types one node scans: a set, None (any type) or ``_NOT_A_SCAN``."""
+    if isinstance(node, n.Filter):
+        pinned: frozenset[str] | None = None
+        current: n.Node = node
+        while isinstance(current, n.Filter | n.Group):
+            if isinstance(current, n.Filter):
+                pins = pinned_types(current.expr, params)
+                if pins is not None:
+                    pinned = pins if pinned is None else pinned & pins
+            current = current.base
+        if not isinstance(current, n.Everything) or id(current) in handled:
+            return _NOT_A_SCAN
+        handled.add(id(current))
+        return pinned
+    if isinstance(node, n.Everything):
+        return _NOT_A_SCAN if id(node) in handled else None
+    if isinstance(node, n.FuncCall) and (node.namespace, node.name) in _SCANS:
+        return _SCANS[(node.namespace, node.name)]
+    return _NOT_A_SCAN
+
+
+def pinned_types(
+    expr: n.Node, params: Mapping[str, Any] | None = None
+) -> frozenset[str] | None:
+    """The types a filter expression restricts ``_type`` to, or None if it does not."""
+    match expr:
+        case n.Group(base=base):
+            return pinned_types(base, params)
+        case n.And(left=left, right=right):
+            lp, rp = pinned_types(left, params), pinned_types(right, params)
+            if lp is None or rp is None:
+                return lp if rp is None else rp
+            return lp & rp
+        case n.Or(left=left, right=right):
+            lp, rp = pinned_types(left, params), pinned_types(right, params)
+            return None if lp is None or rp is None else lp | rp
+        case n.OpCall(op="==", left=left, right=right):
+            if _is_type_attribute(left):
+                return _strings(right, params, single=True)
+            if _is_type_attribute(right):
+                return _strings(left, params, single=True)
+            return None
+        case n.OpCall(op="in", left=left, right=right) if _is_type_attribute(left):
+            return _strings(right, params, single=False)
+        case _:
+            return None
+
+
+def _is_type_attribute(node: n.Node) -> bool:
+    return isinstance(node, n.AccessAttribute) and node.name == "_type" and (
+        node.base is None or isinstance(node.base, n.This))
+
+
+def _strings(
+    node: n.Node, params: Mapping[str, Any] | None, *, single: bool
+) -> frozenset[str] | None:
+    if isinstance(node, n.Array) and not single:
+        values = [constant_value(e.value, params) for e in node.elements if not e.is_splat]
+        if len(values) != len(node.elements):
+            return None
+    else:
+        value = constant_value(node, params)
+        values = [value] if single else value if isinstance(value, list) else [_NOT_CONSTANT]
+    # A non-string constant matches no document type; anything unknown pins nothing.
+    if any(v is _NOT_CONSTANT for v in values):
+        return None
+    return frozenset(v for v in values if isinstance(v, str))
+
+
+def derefs(query: n.Query) -> bool:
+    """Does the query read documents by reference (``->``, ``documents::get``)?"""
+    return any(
+        isinstance(node, n.Deref)
+        or (isinstance(node, n.FuncCall) and (node.namespace, node.name) in _READS_BY_ID)
+        for node in walk(query.root, into_functions=True)
+    )
