@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
 
 from ssgen.errors import RenderError, SsgenError
 from ssgen.render_filters import install_filters
@@ -139,6 +139,23 @@ class Renderer:
                 pending.append(ref)
         return tuple(sorted(chain))
 
+    def globals_used(self, name: str, variable: str = "data") -> frozenset[str] | None:
+        """The ``data.<name>`` globals that ``name``'s template chain reads.
+
+        None when ``data`` is used in a way that is not a constant attribute or item
+        (``data[key]``, ``data | items``, passed to a macro): then assume every global.
+        """
+        used: set[str] = set()
+        for member in self.template_chain(name):
+            source = self.template_source(member)
+            if source is None:
+                continue
+            found = _variable_fields(self.env.parse(source, member), variable)
+            if found is None:
+                return None
+            used |= found
+        return frozenset(used)
+
     def _direct_refs(self, name: str) -> frozenset[str] | None:
         """Templates named in ``name``'s source; None when a name is dynamic."""
         source = self.template_source(name)
@@ -179,6 +196,35 @@ def _make_environment(
         cache_size=-1,
         bytecode_cache=cache,
     )
+
+
+def _variable_fields(ast: nodes.Template, variable: str) -> set[str] | None:
+    """Fields of ``variable`` read as ``variable.x`` / ``variable["x"]``; None if used otherwise."""
+    fields: set[str] = set()
+    covered: set[int] = set()
+    called = {id(call.node) for call in ast.find_all(nodes.Call)}
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, (nodes.Getattr, nodes.Getitem))
+        target = node.node
+        if not isinstance(target, nodes.Name) or target.name != variable:
+            continue
+        field = _constant_field(node)
+        if field is None or id(node) in called:  # data[key], data.items(): any global
+            return None
+        fields.add(field)
+        covered.add(id(target))
+    for name in ast.find_all(nodes.Name):
+        if name.name == variable and id(name) not in covered:
+            return None
+    return fields
+
+
+def _constant_field(node: nodes.Getattr | nodes.Getitem) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        return node.arg.value
+    return None
 
 
 def _innermost_template_frame(tb: TracebackType | None) -> tuple[str, int] | None:

@@ -331,6 +331,27 @@ def test_template_chain_syntax_error_is_render_error(tmp_path: Path) -> None:
     assert info.value.line == 2
 
 
+def test_globals_used_through_the_chain(tmp_path: Path) -> None:
+    r = site(
+        tmp_path,
+        {
+            "base.html": "{{ data.settings.title }}{% include 'nav.html' %}"
+            "{% block b %}{% endblock %}",
+            "nav.html": "{% for c in data['categories'] %}{{ c }}{% endfor %}",
+            "post.html": "{% extends 'base.html' %}{% block b %}{{ page.title }}{% endblock %}",
+            "plain.html": "{{ page }}",
+            "dyn.html": "{{ data[key] }}",
+            "whole.html": "{% for k, v in data.items() %}{{ k }}{% endfor %}",
+            "passed.html": "{% macro m(d) %}{{ d.x }}{% endmacro %}{{ m(data) }}",
+        },
+    )
+    assert r.globals_used("post.html") == {"settings", "categories"}
+    assert r.globals_used("plain.html") == frozenset()
+    assert r.globals_used("dyn.html") is None
+    assert r.globals_used("whole.html") is None
+    assert r.globals_used("passed.html") is None
+
+
 # --- generated files ---------------------------------------------------------------------
 
 
