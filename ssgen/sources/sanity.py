@@ -166,7 +166,7 @@ class SanitySource:
     ) -> QueryResult:
         """One query; ``now`` is the server's. ``expect_rev`` waits out replication lag."""
         text = _text(query)
-        if expect_rev:
+        if expect_rev is not None:
             return self._query_fresh(text, params or {}, tag, expect_rev)
         value = self._fetch(text, params, tag=tag, fresh=fresh)
         return self._result(value)
@@ -240,32 +240,37 @@ class SanitySource:
     def _query_fresh(
         self, text: str, params: Mapping[str, Any], tag: str, expect: Mapping[str, str | None]
     ) -> QueryResult:
+        """Probe the expected revisions, then query; repeat (bounded) while either is stale.
+
+        The probe comes first so a result read before the write landed is never accepted
+        just because a later probe saw the new revision.
+        """
         result = QueryResult(None, frozenset())
         stale: dict[str, str | None] = {}
         for attempt in range(self.freshness_attempts):
             if attempt:
                 self.sleep(min(2.0, 0.05 * 2**attempt))
-            result = self._result(self._fetch(text, params, tag=tag, fresh=True))
-            stale = self._stale(result.value, expect, tag)
+            stale = self._probe(expect, tag)
             if not stale:
-                return result
+                result = self._result(self._fetch(text, params, tag=tag, fresh=True))
+                seen = revisions(result.value)
+                stale = {i: seen[i] for i in expect if i in seen and seen[i] != expect[i]}
+                if not stale:
+                    return result
             log.info("stale read (attempt %d): %s", attempt + 1, sorted(stale))
         wanted = ", ".join(f"{i}@{expect[i]}" for i in sorted(stale))
-        seen = ", ".join(f"{i}@{stale[i]}" for i in sorted(stale))
+        seen_text = ", ".join(f"{i}@{stale[i]}" for i in sorted(stale))
         raise StaleReadError(
             f"Sanity API did not return {wanted} after {self.freshness_attempts} attempts "
-            f"(last seen: {seen}; tag {tag})",
+            f"(last seen: {seen_text}; tag {tag})",
             query=text, result=result,
         )
 
-    def _stale(
-        self, value: Any, expect: Mapping[str, str | None], tag: str
-    ) -> dict[str, str | None]:
-        """Expected ids whose revision differs: ``{id: rev seen (None = absent)}``."""
-        seen = revisions(value)
-        unseen = [i for i in expect if i not in seen]
-        if unseen:
-            probe = self._fetch("*[_id in $ids]{_id, _rev}", {"ids": unseen}, tag=tag,
-                                fresh=True, perspective="raw")
-            seen.update(revisions(probe))
+    def _probe(self, expect: Mapping[str, str | None], tag: str) -> dict[str, str | None]:
+        """Expected ids whose current revision differs: ``{id: rev seen (None = absent)}``."""
+        if not expect:
+            return {}
+        probe = self._fetch("*[_id in $ids]{_id, _rev}", {"ids": sorted(expect)}, tag=tag,
+                            fresh=True, perspective="raw")
+        seen = {d["_id"]: d.get("_rev") for d in probe or [] if isinstance(d, dict)}
         return {i: seen.get(i) for i, rev in expect.items() if seen.get(i) != rev}
