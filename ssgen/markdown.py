@@ -150,7 +150,8 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
 
     Returns ``({}, text)`` when the file has none. ``source`` names the file in errors:
     ``SourceError("posts/a.md:3: invalid YAML front matter: ...")``. Dates and times
-    become ISO 8601 strings so the fields are plain JSON, like a Sanity document's.
+    become ISO 8601 strings (UTC as ``Z``) so the fields are plain JSON, like a Sanity
+    document's.
     """
     body = text[1:] if text.startswith("\ufeff") else text
     lines = body.splitlines(keepends=True)
@@ -216,5 +217,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime | date | time):
-        return value.isoformat()
+        text = value.isoformat()
+        # UTC as "Z", the way Sanity writes _createdAt/_updatedAt.
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
     return value

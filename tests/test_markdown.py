@@ -130,7 +130,7 @@ def test_yaml_front_matter() -> None:
         "title": "Hello",
         "date": "2024-05-01",
         "tags": ["a", "b"],
-        "when": "2024-05-01T10:00:00+00:00",
+        "when": "2024-05-01T10:00:00Z",
     }
     assert body == "# Body\n"
 
