@@ -96,9 +96,11 @@ class LocalSource:
         loads = [loaded for _, loaded in cache.values()]
         check_duplicates(loads)
         documents = apply_perspective([d for ld in loads for d in ld.documents], self.perspective)
-        from ssgen.groq import Dataset
+        from ssgen.groq.dataset import Dataset
 
-        dataset = Dataset(documents)
+        source = self._config.source
+        dataset = Dataset(documents, name=source.dataset or None,
+                          project_id=source.project_id or None)
         self._cache, self._documents, self._dataset = cache, documents, dataset
 
     def _inputs(self) -> list[tuple[Path, str]]:
