@@ -38,6 +38,8 @@ def post(n: int, **extra: Any) -> dict[str, Any]:
 
 
 def expand(r: RouteConfig, value: Any, **kwargs: Any) -> list[PageSpec]:
+    kwargs.setdefault("result_ids", find_ids(value))
+    kwargs.setdefault("scanned_types", frozenset({"post"}))
     kwargs.setdefault("site", SITE)
     kwargs.setdefault("data", DATA)
     return expand_route(r, value, **kwargs)
