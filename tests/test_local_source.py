@@ -362,3 +362,12 @@ def test_query_markdown_documents(site: Path) -> None:
     source = open_source(configure(site, "files = []"))
     result = source.query(parse('*[_type == "page"] | order(slug.current asc).slug.current'))
     assert result.value == ["about", "docs/plain"]
+
+
+def test_open_source_builds_the_configured_type(site: Path) -> None:
+    assert isinstance(open_source(configure(site, "files = []")), LocalSource)
+    from ssgen.sources.sanity import SanitySource
+
+    (site / "ssgen.toml").write_text('[source]\ntype = "sanity"\nproject_id = "p"\n'
+                                     'dataset = "d"\napi_host = "http://127.0.0.1:9"\n')
+    assert isinstance(open_source(load_config(site, env={}), drafts=True), SanitySource)
