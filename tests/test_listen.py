@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssgen.sources.listen import (
-    ListenEvent,
     Listener,
+    ListenEvent,
     ListenOptions,
     SseMessage,
     SseParser,
