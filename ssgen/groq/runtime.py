@@ -43,22 +43,41 @@ class Context:
         self.after = after
         self.delta = delta
         # Values of parent-free subexpressions, computed once per evaluation.
-        self.cache: dict[int, Any] = {}
+        self.cache: dict[Any, Any] = {}
+
+
+    def with_params(self, params: dict[str, Any]) -> Context:
+        """A context for a custom function body: same data, params overlaid."""
+        ctx = Context(self.dataset, {**self.params, **params}, self.now, self.trace,
+                      identity=self.identity, before=self.before, after=self.after,
+                      delta=self.delta)
+        return ctx
 
 
 class Scope:
-    """A value with its parent scope; ``ctx`` is the evaluation's shared context."""
+    """A value with its parent scope; ``ctx`` is the evaluation's shared context.
 
-    __slots__ = ("ctx", "parent", "value")
+    A *hidden* scope (the per-element scope of a Map/FlatMap, as in groq-js) is skipped
+    as a parent: scopes nested in it hang off its parent, so ``^`` inside ``a[]{...}``
+    reaches the scope around ``a``, not the element.
+    """
 
-    def __init__(self, value: Any, parent: Scope | None, ctx: Context) -> None:
+    __slots__ = ("ctx", "hidden", "parent", "value")
+
+    def __init__(self, value: Any, parent: Scope | None, ctx: Context,
+                 hidden: bool = False) -> None:
         self.value = value
         self.parent = parent
         self.ctx = ctx
+        self.hidden = hidden
+
+    def nest_parent(self) -> Scope | None:
+        """The parent that a scope nested in this one gets."""
+        return self.parent if self.hidden else self
 
     def nested(self, value: Any) -> Scope:
         """A child scope whose ``@`` is ``value`` (the spec's NewNestedScope)."""
-        return Scope(value, self, self.ctx)
+        return Scope(value, self.parent if self.hidden else self, self.ctx)
 
 
 Closure = Callable[[Scope], Any]

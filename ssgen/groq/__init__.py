@@ -1,0 +1,47 @@
+"""ssgen's GROQ engine (pure Python, no I/O): the public API.
+
+    from ssgen.groq import parse, Dataset, evaluate
+    query = parse('*[_type == "post" && slug.current == $slug][0]{..., author->}')
+    data = Dataset(documents)                  # built once, indexed
+    query.evaluate(data, {"slug": "hello"})    # plain JSON
+    ids: set[str] = set()
+    query.evaluate(data, {"slug": "hello"}, trace=ids)   # + contributing _ids
+    evaluate('count(*[_type == "post"])', documents)     # one-off
+
+Errors: ``GroqSyntaxError`` (parse time, with line/column and ``.render()``) and
+``GroqEvaluationError`` (run time, e.g. a missing ``$param``), both ``GroqError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ssgen.errors import GroqError, GroqEvaluationError, GroqSyntaxError
+from ssgen.groq.dataset import Dataset
+from ssgen.groq.nodes import Query
+from ssgen.groq.parser import parse
+
+__all__ = [
+    "Dataset",
+    "GroqError",
+    "GroqEvaluationError",
+    "GroqSyntaxError",
+    "Query",
+    "evaluate",
+    "parse",
+]
+
+
+def evaluate(
+    text: str,
+    documents: Dataset | Iterable[dict[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    now: Any = None,
+    *,
+    trace: set[str] | None = None,
+) -> Any:
+    """Parse and evaluate a query in one go (for one-offs; reuse ``parse`` otherwise)."""
+    from ssgen.groq.evaluate import evaluate_query
+
+    return evaluate_query(parse(text), documents, params, now, trace=trace)

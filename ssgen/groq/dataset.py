@@ -1,0 +1,135 @@
+"""The in-memory dataset GROQ queries run over, with its indexes.
+
+Documents are kept in ``_id`` order (what ``*`` yields). Built once: indexes by ``_id``
+and ``_type`` are made up front, equality indexes on other attribute paths (e.g.
+``slug.current``) lazily, the first time a filter can use one. Documents are treated
+as immutable once they are in a Dataset; build a new Dataset for new content.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ssgen.errors import GroqEvaluationError
+from ssgen.groq.values import hash_key
+
+AttrPath = tuple[str, ...]
+_NULL_KEY = hash_key(None)
+
+
+def get_path(doc: Any, path: AttrPath) -> Any:
+    """The value at an attribute path of a value (null when any step is missing)."""
+    value = doc
+    for name in path:
+        if type(value) is not dict:
+            return None
+        value = value.get(name)
+    return value
+
+
+class Dataset:
+    """Documents in ``_id`` order with ``_id``, ``_type`` and field-equality indexes."""
+
+    def __init__(
+        self,
+        documents: Iterable[dict[str, Any]],
+        *,
+        name: str | None = None,
+        project_id: str | None = None,
+    ) -> None:
+        docs = []
+        for i, doc in enumerate(documents):
+            if type(doc) is not dict:
+                raise GroqEvaluationError(
+                    f"dataset document #{i + 1} is a {type(doc).__name__}, not an object")
+            docs.append(doc)
+        docs.sort(key=_id_key)
+        self.documents: list[dict[str, Any]] = docs
+        self.name = name
+        self.project_id = project_id
+        self.by_id: dict[str, dict[str, Any]] = {}
+        for doc in docs:
+            doc_id = doc.get("_id")
+            if type(doc_id) is str:
+                self.by_id.setdefault(doc_id, doc)
+        self._unique_ids = len(self.by_id) == sum(
+            1 for doc in docs if type(doc.get("_id")) is str)
+        self._indexes: dict[AttrPath, dict[Any, list[dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
+        self._positions: dict[int, int] | None = None
+        self._indexes[("_type",)] = self._build(("_type",))
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __iter__(self) -> Any:
+        return iter(self.documents)
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        """The document with this ``_id``, or None."""
+        return self.by_id.get(doc_id)
+
+    def of_type(self, type_name: str) -> Sequence[dict[str, Any]]:
+        """Documents whose ``_type`` is type_name, in ``_id`` order."""
+        return self._indexes[("_type",)].get(type_name, ())
+
+    def lookup(self, path: AttrPath, value: Any) -> Sequence[dict[str, Any]] | None:
+        """Documents whose attribute at ``path`` equals ``value`` (GROQ ``==``), in
+        ``_id`` order; None when the value cannot be looked up (arrays, objects)."""
+        key = hash_key(value)
+        if key is None:
+            return None
+        if path == ("_id",) and type(value) is str and self._unique_ids:
+            doc = self.by_id.get(value)
+            return [doc] if doc is not None else []
+        index = self._indexes.get(path)
+        if index is None:
+            index = self.index(path)
+        return index.get(key, ())
+
+    def lookup_null(self, path: AttrPath) -> Sequence[dict[str, Any]]:
+        """Documents where the attribute at ``path`` is null or missing."""
+        index = self._indexes.get(path) or self.index(path)
+        return index.get(_NULL_KEY, ())
+
+    def index(self, path: AttrPath) -> dict[Any, list[dict[str, Any]]]:
+        """The equality index on ``path``, built on first use (thread-safe)."""
+        with self._lock:
+            index = self._indexes.get(path)
+            if index is None:
+                index = self._build(path)
+                self._indexes[path] = index
+        return index
+
+    def in_order(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Documents of this dataset sorted back into dataset (``_id``) order."""
+        if len(docs) < 2:
+            return docs
+        positions = self._positions
+        if positions is None:
+            positions = {id(doc): i for i, doc in enumerate(self.documents)}
+            self._positions = positions
+        return sorted(docs, key=lambda doc: positions.get(id(doc), -1))
+
+    def has_index(self, path: AttrPath) -> bool:
+        """Whether the index on ``path`` exists already."""
+        return path in self._indexes
+
+    def _build(self, path: AttrPath) -> dict[Any, list[dict[str, Any]]]:
+        index: dict[Any, list[dict[str, Any]]] = {}
+        for doc in self.documents:
+            key = hash_key(get_path(doc, path))
+            if key is not None:
+                bucket = index.get(key)
+                if bucket is None:
+                    index[key] = [doc]
+                else:
+                    bucket.append(doc)
+        return index
+
+
+def _id_key(doc: dict[str, Any]) -> str:
+    doc_id = doc.get("_id")
+    return doc_id if type(doc_id) is str else ""

@@ -1,0 +1,88 @@
+"""Running a parsed GROQ query: ``evaluate_query`` (behind ``Query.evaluate``).
+
+Builds the query context (dataset, params, ``now`` read once, trace), compiles the
+query once (cached on the Query) and runs the root closure. Results are plain JSON
+values (datetimes as RFC 3339 strings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ssgen.errors import GroqEvaluationError
+from ssgen.groq.compile import Compiler
+from ssgen.groq.dataset import Dataset
+from ssgen.groq.nodes import Query
+from ssgen.groq.runtime import Closure, Context, Scope
+from ssgen.groq.values import DateTime, from_json, to_json
+
+
+def compiled_root(query: Query) -> Closure:
+    """The root closure of a query, compiled on first use and kept on the Query."""
+    root = query.compiled.get("root")
+    if root is None:
+        root = Compiler().compile(query.root)
+        query.compiled["root"] = root
+    closure: Closure = root
+    return closure
+
+
+def as_dataset(data: Dataset | Iterable[dict[str, Any]]) -> Dataset:
+    """A Dataset as is, or one built from an iterable of documents."""
+    return data if isinstance(data, Dataset) else Dataset(data)
+
+
+def _now(now: Any) -> DateTime:
+    if now is None:
+        return DateTime.from_datetime(datetime.now(UTC))
+    if isinstance(now, DateTime):
+        return now
+    if isinstance(now, datetime):
+        if now.tzinfo is None:
+            raise GroqEvaluationError("now must be a timezone-aware datetime")
+        return DateTime.from_datetime(now)
+    if isinstance(now, str):
+        parsed = DateTime.parse(now)
+        if parsed is not None:
+            return parsed
+    raise GroqEvaluationError(f"now must be a timezone-aware datetime, not {now!r}")
+
+
+def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise GroqEvaluationError(f"params must be a mapping, not {type(params).__name__}")
+    out = {}
+    for key, value in params.items():
+        if not isinstance(key, str):
+            raise GroqEvaluationError(f"parameter names must be strings, not {key!r}")
+        out[key] = from_json(value)
+    return out
+
+
+def evaluate_query(
+    query: Query,
+    dataset: Dataset | Iterable[dict[str, Any]],
+    params: Mapping[str, Any] | None = None,
+    now: Any = None,
+    *,
+    trace: set[str] | None = None,
+    before: Any = None,
+    after: Any = None,
+    identity: str = "me",
+) -> Any:
+    """Evaluate a parsed query over a dataset; see ``Query.evaluate``."""
+    root = compiled_root(query)
+    data = as_dataset(dataset)
+    ctx = Context(data, _params(params), _now(now), trace, identity=identity,
+                  before=before, after=after, delta=before is not None or after is not None)
+    try:
+        result = root(Scope(None, None, ctx))
+    except RecursionError as exc:
+        raise GroqEvaluationError("query nests too deeply to evaluate") from exc
+    if result is data.documents:
+        result = list(result)
+    return to_json(result)
