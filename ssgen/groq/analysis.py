@@ -96,23 +96,29 @@ def ast_depth(node: n.Node) -> int:
     return deepest
 
 
-def constant_value(node: n.Node, params: Mapping[str, Any] | None = None) -> Any:
+def constant_value(
+    node: n.Node, params: Mapping[str, Any] | None = None, _budget: int = 64
+) -> Any:
     """The value of a constant expression (literals, ``params`` when given, and
     arithmetic on them), else ``NOT_CONSTANT``. Used to tell ``a[0]`` from ``a["x"]``
-    from ``a[filter]``, and for slice bounds."""
+    from ``a[filter]``, and for slice bounds. Expressions deeper than 64 levels are
+    not folded (they are not constant in any real query, and recursion stays bounded)."""
+    if _budget <= 0:
+        return _NOT_CONSTANT
     match node:
         case n.Value(value=value):
             return value
         case n.Parameter(name=name):
             return params[name] if params is not None and name in params else _NOT_CONSTANT
         case n.Group(base=base) | n.Pos(base=base):
-            value = constant_value(base, params)
+            value = constant_value(base, params, _budget - 1)
             return value if _is_number(value) or isinstance(node, n.Group) else _NOT_CONSTANT
         case n.Neg(base=base):
-            value = constant_value(base, params)
+            value = constant_value(base, params, _budget - 1)
             return -value if _is_number(value) else _NOT_CONSTANT
         case n.OpCall(op=op, left=left, right=right):
-            return _fold_op(op, constant_value(left, params), constant_value(right, params))
+            return _fold_op(op, constant_value(left, params, _budget - 1),
+                            constant_value(right, params, _budget - 1))
         case _:
             return _NOT_CONSTANT
 

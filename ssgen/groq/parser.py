@@ -28,9 +28,11 @@ from ssgen.groq.analysis import (
 from ssgen.groq.lexer import MAX_DEPTH, Token, describe
 from ssgen.groq.parse_calls import KEYWORD_VALUES, CallParser
 
-__all__ = ["MAX_DEPTH", "parse"]
+__all__ = ["MAX_AST_DEPTH", "MAX_DEPTH", "parse"]
 
-_MAX_AST_DEPTH = 400
+MAX_AST_DEPTH = 200
+"""Tallest AST accepted (long operator or traversal chains make tall trees without
+nesting); keeps every recursive walk of the tree, here or in the evaluator, safe."""
 
 # Binding powers (spec section 10).
 _PREFIX = {"+": 10, "!": 10, "-": 8}
@@ -64,8 +66,9 @@ class _Parser(CallParser):
         root = self.parse_expr(0)
         if self.tok.kind != "eof":
             raise self.error(f"unexpected {describe(self.tok)}, expected end of query")
-        if ast_depth(root) > _MAX_AST_DEPTH:
-            raise GroqSyntaxError("query is nested too deeply", self.text, 0)
+        if ast_depth(root) > MAX_AST_DEPTH:
+            raise GroqSyntaxError(f"query is too deeply nested (its syntax tree is taller "
+                                  f"than {MAX_AST_DEPTH})", self.text, 0)
         return n.Query(root=root, text=self.text, functions=tuple(self.functions.values()))
 
     def parse_declaration(self) -> None:
@@ -310,6 +313,8 @@ class _Parser(CallParser):
         while self.tok.kind == "op" and (self.tok.value in _TRAVERSAL_START or (
                 self.tok.value == "|" and self.peek_is("{"))):
             steps.append(self.parse_traversal())
+            if len(steps) > MAX_AST_DEPTH:
+                raise self.error(f"traversal chain longer than {MAX_AST_DEPTH} steps")
         traversal: Traversal | None = None
         for step in reversed(steps):
             traversal = step(traversal)
