@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ssgen.output as output_mod
 from ssgen.errors import OutputError
 from ssgen.output import Output, safe_relpath, sha256, url_to_file
 
@@ -144,7 +143,7 @@ def test_failed_write_leaves_old_file_and_no_temp(
     def disk_full(fd: int, data: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(output_mod.os, "write", disk_full)
+    monkeypatch.setattr("ssgen.output.os.write", disk_full)
     with pytest.raises(OutputError, match="No space left on device"):
         out.write("a/index.html", b"new content")
     monkeypatch.undo()
@@ -158,7 +157,7 @@ def test_failed_rename_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.Monkey
     def refuse(src: str, dst: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(output_mod.os, "replace", refuse)
+    monkeypatch.setattr("ssgen.output.os.replace", refuse)
     with pytest.raises(OutputError, match=r"cannot write .*x\.html: Permission denied"):
         out.write("x.html", b"data")
     assert not (tmp_path / "x.html").exists()
@@ -173,7 +172,7 @@ def test_interrupt_during_write_removes_temp_and_propagates(
     def interrupted(fd: int, data: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(output_mod.os, "write", interrupted)
+    monkeypatch.setattr("ssgen.output.os.write", interrupted)
     with pytest.raises(KeyboardInterrupt):
         out.write("x.html", b"data")
     monkeypatch.undo()
