@@ -19,6 +19,7 @@ import random
 import re
 import sys
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -304,12 +305,15 @@ def post_title(i: int) -> str:
     return title if i < len(TITLES) else f"{title}, part {i // len(TITLES) + 1}"
 
 
-def make_post(g: Gen, i: int, authors: list[Doc], cats: list[Doc], assets: list[Doc]) -> Doc:
+def make_post(
+    g: Gen, i: int, authors: list[Doc], cats: list[Doc], asset_ids: list[str]
+) -> tuple[Doc, Doc]:
+    """Post number ``i`` and its cover image asset (``asset_ids`` gains the cover)."""
     title = post_title(i)
     published = BASE_TIME + timedelta(days=3 * i, hours=g.rng.randint(0, 9), minutes=7 * (i % 8))
     cover = asset_doc(g, published - timedelta(days=1), slugify(title))
-    assets.append(cover)
-    inline = g.rng.choice(assets)["_id"]
+    asset_ids.append(cover["_id"])
+    inline = g.rng.choice(asset_ids)
     doc = system(g, g.uuid(), "post", published - timedelta(days=2),
                  published + timedelta(days=g.rng.randint(0, 30), hours=2))
     chosen = g.rng.sample(cats, k=min(len(cats), g.rng.randint(1, 3)))
@@ -321,7 +325,7 @@ def make_post(g: Gen, i: int, authors: list[Doc], cats: list[Doc], assets: list[
         mainImage=main_image(g, cover["_id"], f"Cover image for “{title}”"),
         body=post_body(g, inline),
     )
-    return doc
+    return cover, doc
 
 
 def make_settings(g: Gen, cats: list[Doc]) -> Doc:
@@ -338,32 +342,47 @@ def make_settings(g: Gen, cats: list[Doc]) -> Doc:
     return doc
 
 
-def make_drafts(g: Gen, posts: list[Doc], authors: list[Doc], cats: list[Doc],
-                assets: list[Doc]) -> list[Doc]:
-    """An unpublished draft, and a draft edit of the newest published post."""
-    fresh = make_post(g, len(posts), authors, cats, assets)
+def make_drafts(g: Gen, newest: Doc, count: int, authors: list[Doc], cats: list[Doc],
+                asset_ids: list[str]) -> list[Doc]:
+    """An unpublished draft (with its cover asset), and a draft edit of the newest post."""
+    cover, fresh = make_post(g, count, authors, cats, asset_ids)
     fresh["_id"] = f"drafts.{fresh['_id']}"
     fresh["title"] = "Notes towards a content roadmap"
     fresh["slug"] = {"_type": "slug", "current": "notes-towards-a-content-roadmap"}
-    edited = json.loads(json.dumps(posts[-1]))
+    edited = json.loads(json.dumps(newest))
     edited["_id"] = f"drafts.{edited['_id']}"
     edited["_rev"] = g.rev()
     edited["title"] += " (revised)"
     edited["excerpt"] = "A draft revision: " + edited["excerpt"]
-    return [fresh, edited]
+    return [cover, fresh, edited]
 
 
-def generate(posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7) -> list[Doc]:
-    """Every document of the dataset, in a stable order."""
+def iter_documents(
+    posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7
+) -> Iterator[Doc]:
+    """Every document of the dataset, in a stable order, one at a time (100k docs stream)."""
     if posts < 1 or authors < 1 or categories < 1:
         raise ValueError("posts, authors and categories must each be at least 1")
     g = Gen(seed)
     cats = make_categories(g, categories)
-    assets: list[Doc] = []
-    people = make_authors(g, authors, assets)
-    post_docs = [make_post(g, i, people, cats, assets) for i in range(posts)]
-    drafts = make_drafts(g, post_docs, people, cats, assets)
-    return [make_settings(g, cats), *cats, *people, *assets, *post_docs, *drafts]
+    yield make_settings(g, cats)
+    yield from cats
+    portraits: list[Doc] = []
+    people = make_authors(g, authors, portraits)
+    yield from portraits
+    yield from people
+    asset_ids = [a["_id"] for a in portraits]
+    newest: Doc = {}
+    for i in range(posts):
+        cover, newest = make_post(g, i, people, cats, asset_ids)
+        yield cover
+        yield newest
+    yield from make_drafts(g, newest, posts, people, cats, asset_ids)
+
+
+def generate(posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7) -> list[Doc]:
+    """Every document of the dataset as a list (see `iter_documents`)."""
+    return list(iter_documents(posts, authors, categories, seed))
 
 
 def sizes_for(docs: int) -> tuple[int, int, int]:
@@ -374,11 +393,15 @@ def sizes_for(docs: int) -> tuple[int, int, int]:
     return posts, authors, categories
 
 
-def write_ndjson(docs: list[Doc], out: Path) -> None:
+def write_ndjson(docs: Iterable[Doc], out: Path) -> int:
+    """Write ``docs`` one a line to ``out``; returns how many were written."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
     with out.open("w", encoding="utf-8", newline="\n") as fh:
         for doc in docs:
             fh.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -392,13 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     posts, authors, cats = (sizes_for(args.docs) if args.docs
                             else (args.posts, args.authors, args.categories))
-    docs = generate(posts, authors, cats, args.seed)
+    docs = iter_documents(posts, authors, cats, args.seed)
     if args.out is None:
         for doc in docs:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
     else:
-        write_ndjson(docs, args.out)
-        print(f"wrote {len(docs)} documents to {args.out}", file=sys.stderr)
+        count = write_ndjson(docs, args.out)
+        print(f"wrote {count} documents to {args.out}", file=sys.stderr)
     return 0
 
 
