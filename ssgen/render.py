@@ -99,7 +99,8 @@ class Renderer:
 
     def clear_cache(self) -> None:
         """Forget compiled templates and the dependency cache (after template edits)."""
-        self.env.cache.clear() if self.env.cache is not None else None
+        if self.env.cache is not None:
+            self.env.cache.clear()
         self._refs.clear()
 
     def list_templates(self) -> list[str]:

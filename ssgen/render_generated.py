@@ -43,6 +43,24 @@ def render_sitemap(urls: Iterable[SitemapEntry]) -> bytes:
     return _render("sitemap.xml", urls=rows)
 
 
+def sitemap_urls(pages: Iterable[PageSpec], base_url: str) -> list[tuple[str, str | None]]:
+    """The sitemap entries of ``pages``: every HTML page except ``/404.html``.
+
+    ``lastmod`` is the page document's ``_updatedAt`` when its data has one (list and
+    paginated pages have none), so the sitemap changes only when the data does.
+    """
+    entries: list[tuple[str, str | None]] = []
+    for spec in pages:
+        if spec.path == "/404.html" or not (spec.path.endswith(("/", ".html", ".htm"))):
+            continue
+        page = spec.context.get("page")
+        updated = page.get("_updatedAt") if isinstance(page, Mapping) else None
+        entries.append(
+            (absolute(base_url, spec.path), updated if isinstance(updated, str) else None)
+        )
+    return entries
+
+
 def render_feed(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec]) -> bytes:
     """The Atom feed of ``entries`` (the pages of ``feed.route``).
 
@@ -158,5 +176,6 @@ __all__ = [
     "render_feed",
     "render_robots",
     "render_sitemap",
+    "sitemap_urls",
     "to_rfc3339",
 ]

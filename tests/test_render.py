@@ -18,7 +18,13 @@ from ssgen.config import (
 )
 from ssgen.errors import RenderError
 from ssgen.render import Renderer
-from ssgen.render_generated import render_feed, render_robots, render_sitemap, to_rfc3339
+from ssgen.render_generated import (
+    render_feed,
+    render_robots,
+    render_sitemap,
+    sitemap_urls,
+    to_rfc3339,
+)
 from ssgen.routes import PageSpec
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -315,6 +321,28 @@ def test_template_chain_follows_edits_and_lists_missing(tmp_path: Path) -> None:
     assert r.template_hash("c.html") == "missing"
 
 
+def test_bytecode_cache_and_clear_cache(tmp_path: Path) -> None:
+    site(tmp_path, {"a.html": "{{ x }}!"})
+    cache_dir = tmp_path / ".ssgen" / "jinja"
+    first = Renderer(make_config(tmp_path), bytecode_cache_dir=cache_dir)
+    assert first.render("a.html", {"x": 1}) == "1!"
+    assert any(cache_dir.iterdir())
+    second = Renderer(make_config(tmp_path), bytecode_cache_dir=cache_dir, auto_reload=False)
+    assert second.render("a.html", {"x": 2}) == "2!"
+    (tmp_path / "templates" / "a.html").write_text("{{ x }}?")
+    assert second.render("a.html", {"x": 2}) == "2!"  # no reload until told
+    second.clear_cache()
+    assert second.render("a.html", {"x": 2}) == "2?"
+
+
+def test_render_string_errors_name_string(tmp_path: Path) -> None:
+    r = site(tmp_path, {})
+    assert r.render_string("{{ 1 + x }}", {"x": 1}) == "2"
+    with pytest.raises(RenderError) as info:
+        r.render_string("\n{{ y }}", {})
+    assert (info.value.template, info.value.line) == ("<string>", 2)
+
+
 def test_template_hash_changes_with_source(tmp_path: Path) -> None:
     r = site(tmp_path, {"a.html": "one"})
     first = r.template_hash("a.html")
@@ -367,6 +395,21 @@ def test_sitemap_sorted_deduplicated_no_timestamps() -> None:
     assert render_sitemap(reversed(["https://ex.com/b/", "https://ex.com/a/"])) == render_sitemap(
         ["https://ex.com/a/", "https://ex.com/b/"]
     )
+
+
+def test_sitemap_urls_from_pages() -> None:
+    pages = [
+        PageSpec(
+            "/b/", "post", "p.html", {"page": {"_updatedAt": "2024-05-01T00:00:00Z"}}, frozenset()
+        ),
+        PageSpec("/", "home", "h.html", {"page": [{"_updatedAt": "2024-05-01"}]}, frozenset()),
+        PageSpec("/404.html", "404", "404.html", {"page": {}}, frozenset()),
+        PageSpec("/feed.xml", "x", "f.xml", {"page": {}}, frozenset()),
+    ]
+    assert sitemap_urls(pages, "https://ex.com/") == [
+        ("https://ex.com/b/", "2024-05-01T00:00:00Z"),
+        ("https://ex.com/", None),
+    ]
 
 
 def test_sitemap_escapes_urls() -> None:
