@@ -146,3 +146,33 @@ def test_scaffold_templates_render() -> None:
     about = render(renderer, "page.html", "/about/", scaffold.pages[0])
     assert "<code>content/about.md</code>" in about
     assert "Page not found" in render(renderer, "404.html", "/404.html", None)
+
+
+def test_route_queries_produce_the_contexts_rendered_above(site: SiteData) -> None:
+    """The GROQ in ssgen.toml, run by the real engine, gives exactly the shapes the tests
+    above render (so the templates are tested against what a build feeds them)."""
+    from ssgen.groq import Dataset
+
+    config = load_config(ROOT)
+    dataset = Dataset(site.published)
+    routes = {r.name: r for r in config.routes}
+
+    def run(name: str, params: dict[str, Any] | None = None) -> Any:
+        query = routes[name].query_ast
+        assert query is not None
+        return query.evaluate(dataset, params or {})
+
+    assert config.data_ast["categories"].evaluate(dataset, {}) == site.data()["categories"]
+    assert run("post") == [site.post_page(i) | {"_updatedAt": p["_updatedAt"],
+                                                "excerpt": p["excerpt"]}
+                           for i, p in enumerate(site.posts)]
+    assert run("home") == [site.card(p) for p in site.posts[:7]]
+    assert run("blog") == [site.card(p) for p in site.posts]
+    for name, fields in (("author", ("_id", "name", "image", "bio")),
+                         ("category", ("_id", "title", "description"))):
+        each = routes[name].each_ast
+        assert each is not None
+        params = each.evaluate(dataset, {})
+        assert len(params) == len(site.of_type(name))
+        for doc in site.of_type(name):
+            assert run(name, {"slug": doc["slug"]["current"]}) == site.with_posts(doc, *fields)
