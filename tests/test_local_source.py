@@ -371,3 +371,20 @@ def test_open_source_builds_the_configured_type(site: Path) -> None:
     (site / "ssgen.toml").write_text('[source]\ntype = "sanity"\nproject_id = "p"\n'
                                      'dataset = "d"\napi_host = "http://127.0.0.1:9"\n')
     assert isinstance(open_source(load_config(site, env={}), drafts=True), SanitySource)
+
+
+def test_unpacked_export_ndjson_is_restored_too(site: Path) -> None:
+    lines = [*EXPORTED, {"_id": "file-abc123-pdf", "_type": "sanity.fileAsset", "size": 3}]
+    (site / "content" / "data.ndjson").write_text("".join(json.dumps(d) + "\n" for d in lines))
+    docs = by_id(LocalSource(configure(site, 'files = ["content/data.ndjson"]\nmarkdown_dir = ""')))
+    assert docs["post.x"]["mainImage"]["asset"]["_ref"] == f"image-{SHA}-1200x800-jpg"
+    assert docs[f"image-{SHA}-1200x800-jpg"]["_type"] == "sanity.imageAsset"
+    assert docs["file-abc123-pdf"] == {"_id": "file-abc123-pdf", "_type": "sanity.fileAsset",
+                                       "size": 3}
+
+
+def test_documents_without_assets_are_not_copied(tmp_path: Path) -> None:
+    plain = {"_id": "p", "_type": "post", "body": [{"_type": "block", "children": []}]}
+    archive = build_export(tmp_path / "e.tar.gz", [plain, EXPORTED[0]])
+    loaded = read_export(archive, "e.tar.gz")
+    assert loaded.documents[0] == plain and "_sanityAsset" not in json.dumps(loaded.documents)

@@ -41,13 +41,21 @@ def read_export(path: Path, display: str, *, project_id: str = "", dataset: str 
     except orjson.JSONDecodeError as exc:
         raise SourceError(f"{display}: assets.json is not valid JSON ({exc})") from exc
     loaded = parse_ndjson(raw, f"{display}:{data_name}")
-    loaded.display = f"{display}:{data_name}"
+    restore_assets(loaded, meta if isinstance(meta, dict) else {}, project_id, dataset)
+    return loaded
+
+
+def restore_assets(loaded: Loaded, meta: dict[str, Any], project_id: str, dataset: str) -> None:
+    """Rewrite ``_sanityAsset`` fields in place and append the asset documents they name
+    (unless the dataset already has them)."""
     assets: dict[str, dict[str, Any]] = {}
     loaded.documents[:] = [_restore(doc, assets) for doc in loaded.documents]
-    for asset in sorted(assets.values(), key=lambda a: str(a["_id"])):
-        _complete_asset(asset, meta if isinstance(meta, dict) else {}, project_id, dataset)
-        loaded.documents.append(asset)
-    return loaded
+    present = {doc["_id"] for doc in loaded.documents} if assets else set()
+    for asset_id in sorted(assets):
+        asset = assets[asset_id]
+        _complete_asset(asset, meta, project_id, dataset)
+        if asset_id not in present:
+            loaded.documents.append(asset)
 
 
 def _find(members: dict[str, tarfile.TarInfo], name: str, display: str) -> str:
@@ -68,19 +76,24 @@ def _read_member(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
 
 
 def _restore(value: Any, assets: dict[str, dict[str, Any]]) -> Any:
-    """``value`` with every ``_sanityAsset`` turned back into an ``asset`` reference."""
+    """``value`` with every ``_sanityAsset`` turned back into an ``asset`` reference
+    (the same object when there was none, so large exports are not copied)."""
     if isinstance(value, list):
-        return [_restore(item, assets) for item in value]
+        items = [_restore(item, assets) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
+    changed = False
     for key, item in value.items():
         ref = _asset_ref(item, assets) if key == "_sanityAsset" else None
         if ref is not None:
             out["asset"] = {"_type": "reference", "_ref": ref}
+            changed = True
         else:
-            out[key] = _restore(item, assets)
-    return out
+            out[key] = new = _restore(item, assets)
+            changed = changed or new is not item
+    return out if changed else value
 
 
 def _asset_ref(spec: Any, assets: dict[str, dict[str, Any]]) -> str | None:

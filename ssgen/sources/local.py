@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import SourceError
 from ssgen.sources import QueryResult
-from ssgen.sources.export import read_export
+from ssgen.sources.export import read_export, restore_assets
 from ssgen.sources.markdown_docs import markdown_files, read_markdown
 from ssgen.sources.ndjson import Loaded, gc_paused, read_ndjson
 
@@ -125,7 +125,10 @@ class LocalSource:
         if kind == "markdown":
             root = self._config.site_dir / source.markdown_dir
             return read_markdown(path, root, display, source.markdown_type)
-        return read_ndjson(path, display)
+        loaded = read_ndjson(path, display)
+        if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
+            restore_assets(loaded, {}, source.project_id, source.dataset)
+        return loaded
 
     def _display(self, path: Path) -> str:
         try:

@@ -26,6 +26,7 @@ class Loaded:
     display: str
     documents: list[dict[str, Any]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
+    has_exported_assets: bool = False
 
     def where(self, index: int) -> str:
         """``content/x.ndjson:17`` for the i-th document (no line for whole-file documents)."""
@@ -53,7 +54,7 @@ def parse_ndjson(data: bytes, display: str) -> Loaded:
 
 
 def _parse(data: bytes, display: str) -> Loaded:
-    loaded = Loaded(display)
+    loaded = Loaded(display, has_exported_assets=b'"_sanityAsset"' in data)
     documents, lines = loaded.documents, loaded.lines
     loads = orjson.loads
     for number, line in enumerate(data.split(b"\n"), 1):
