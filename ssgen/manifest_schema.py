@@ -192,9 +192,7 @@ class Failure:
     error: str
 
 
-PAGE_SELECT = (
-    "SELECT path, route, params, template, data_hash, output_hash, file, tags FROM pages"
-)
+PAGE_SELECT = "SELECT path, route, params, template, data_hash, output_hash, file FROM pages"
 
 
 def tx_statements(depth: int) -> tuple[str, str, tuple[str, ...]]:
@@ -223,7 +221,7 @@ def page_row(record: PageRecord, tags: Iterable[str]) -> tuple[str, ...]:
 
 def page_record(row: tuple[Any, ...]) -> PageRecord:
     """A record from a ``PAGE_SELECT`` row."""
-    path, route, params, template, data_hash, output_hash, file, _tags = row
+    path, route, params, template, data_hash, output_hash, file = row
     decoded = loads(params, f"params of page {path!r}")
     return PageRecord(path, route, decoded, template, data_hash, output_hash, file)
 
