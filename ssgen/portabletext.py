@@ -154,12 +154,17 @@ def _js_str(value: Any) -> str:
     return str(value)
 
 
+def _is_map(value: Any) -> bool:
+    # ABC isinstance checks are slow; JSON data is nearly always a plain dict.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _is_span(node: Any) -> bool:
-    if not isinstance(node, Mapping) or node.get("_type") != "span":
+    if not _is_map(node) or node.get("_type") != "span":
         return False
     if not isinstance(node.get("text"), str):
         return False
@@ -170,28 +175,32 @@ def _is_span(node: Any) -> bool:
 
 
 def _is_block(node: Any) -> bool:
-    if not isinstance(node, Mapping):
+    if not _is_map(node):
         return False
     node_type = node.get("_type")
     defs = node.get("markDefs")
     typed = isinstance(node_type, str) and not node_type.startswith("@") and _js_falsy(defs)
     keyed = isinstance(defs, list) and all(
-        isinstance(d, Mapping) and isinstance(d.get("_key"), str) for d in defs
+        _is_map(d) and isinstance(d.get("_key"), str) for d in defs
     )
     children = node.get("children")
     return (
         (typed or keyed)
         and isinstance(children, list)
         and all(
-            isinstance(c, _TOOLKIT) or (isinstance(c, Mapping) and "_type" in c) for c in children
+            (_is_map(c) and "_type" in c) or isinstance(c, _TOOLKIT) for c in children
         )
     )
 
 
 def _is_list_item(node: Any) -> bool:
-    if not _is_block(node) or not isinstance(node.get("listItem"), str):
+    return _is_block(node) and _has_list_props(node)
+
+
+def _has_list_props(block: Mapping[str, Any]) -> bool:
+    if not isinstance(block.get("listItem"), str):
         return False
-    return "level" not in node or _is_number(node["level"])
+    return "level" not in block or _is_number(block["level"])
 
 
 def _level(block: Mapping[str, Any]) -> float:
@@ -209,7 +218,7 @@ def _nest_lists(blocks: list[Any]) -> list[Any]:
     tree: list[Any] = []
     current: _List | None = None
     for block in blocks:
-        if block is None or not isinstance(block, Mapping):
+        if block is None or not _is_map(block):
             continue
         if not _is_list_item(block):
             tree.append(block)
@@ -390,13 +399,13 @@ class _Renderer:
             return self.span(node)
         if isinstance(node, _Text):
             return "<br/>" if node.text == "\n" else escape_html(node.text)
-        if not isinstance(node, Mapping):
+        if not _is_map(node):
             return ""
-        if _is_list_item(node):
+        if not _is_block(node):
+            return self.custom(node, inline)
+        if _has_list_props(node):
             return self.list_item(node, index)
-        if _is_block(node):
-            return self.block(node, index, inline)
-        return self.custom(node, inline)
+        return self.block(node, index, inline)
 
     def missing(self, node_type: str, name: str) -> None:
         if self.on_unknown is not None:
