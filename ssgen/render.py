@@ -20,7 +20,7 @@ import jinja2
 from jinja2 import meta, nodes
 
 from ssgen.errors import RenderError, SsgenError
-from ssgen.render_filters import install_filters
+from ssgen.render_filters import PT_TEMPLATE, install_filters
 
 if TYPE_CHECKING:
     from ssgen.config import Config
@@ -125,9 +125,10 @@ class Renderer:
     def template_chain(self, name: str) -> tuple[str, ...]:
         """``name`` plus everything it extends, includes or imports, transitively, sorted.
 
-        A dynamic name (``{% include some_var %}``) makes the chain every template, since
-        any of them may be used. Referenced templates that do not exist are still listed,
-        so creating one later invalidates the pages that would use it.
+        A template using the ``portable_text`` filter depends on ``portable_text.html``
+        (its macros). A dynamic name (``{% include some_var %}``) makes the chain every
+        template, since any of them may be used. Referenced templates that do not exist
+        are still listed, so creating one later invalidates the pages that would use it.
         """
         chain = {name}
         pending = [name]
@@ -167,9 +168,12 @@ class Renderer:
         if cached is not None and cached[0] == digest:
             return cached[1]
         try:
-            refs = list(meta.find_referenced_templates(self.env.parse(source, name)))
+            ast = self.env.parse(source, name)
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(_message(exc), self.display_name(None, name), exc.lineno) from exc
+        refs = list(meta.find_referenced_templates(ast))
+        if any(f.name == "portable_text" for f in ast.find_all(nodes.Filter)):
+            refs.append(PT_TEMPLATE)  # its macros render custom types and marks
         result = None if None in refs else frozenset(r for r in refs if r is not None)
         self._refs[name] = (digest, result)
         return result

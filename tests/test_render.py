@@ -304,6 +304,21 @@ def test_template_chain_transitive(tmp_path: Path) -> None:
     assert r.template_chain("partials/head.html") == ("partials/head.html", "partials/meta.html")
 
 
+def test_template_chain_includes_portable_text_macros(tmp_path: Path) -> None:
+    r = site(tmp_path, {"a.html": "{% include 'b.html' %}", "b.html": "{{ x | portable_text }}"})
+    assert r.template_chain("a.html") == ("a.html", "b.html", "portable_text.html")
+    assert r.template_hash("portable_text.html") == "missing"
+    (tmp_path / "templates" / "portable_text.html").write_text(
+        "{% import 'pt_parts.html' as parts %}"
+    )
+    assert r.template_chain("a.html") == (
+        "a.html",
+        "b.html",
+        "portable_text.html",
+        "pt_parts.html",
+    )
+
+
 def test_template_chain_dynamic_include_is_conservative(tmp_path: Path) -> None:
     r = site(tmp_path, {**CHAIN_FILES, "dyn.html": "{% include page.layout %}"})
     chain = r.template_chain("dyn.html")
