@@ -221,3 +221,22 @@ def test_systemd_unit_runs_serve_with_the_secret_from_a_file() -> None:
     assert unit["Install"]["WantedBy"] == "multi-user.target"
     code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     assert not any("SSGEN_REVALIDATE_SECRET" in line for line in code), "secret must not be inline"
+
+
+def test_init_copies_a_scaffold_that_loads(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ssgen.cli import app
+
+    target = tmp_path / "newsite"
+    result = CliRunner().invoke(app, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    config = load_config(target)
+    assert {r.name for r in config.routes} == {"home", "post", "page"}
+    copied = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file())
+    expected = sorted(
+        p.relative_to(SCAFFOLD).as_posix()
+        for p in SCAFFOLD.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert copied == expected
