@@ -1,0 +1,184 @@
+"""The ``ssgen`` command line: parses options, calls the library, maps errors to exit codes.
+
+Exit codes: 0 ok, 1 build or content error, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+
+from ssgen import __version__
+from ssgen.errors import ConfigError, GroqSyntaxError, SsgenError
+from ssgen.progress import Reporter
+
+app = typer.Typer(
+    name="ssgen",
+    help=(
+        "A static site generator for Sanity content. `ssgen build` renders the site from "
+        "GROQ queries; `ssgen serve` rebuilds only the pages a CMS change touched."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+@dataclass
+class Options:
+    """Options shared by every command."""
+
+    site: Path
+    verbosity: int
+
+    def reporter(self) -> Reporter:
+        """A reporter on stderr at the chosen verbosity."""
+        return Reporter(err_console, self.verbosity)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"ssgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    site: Annotated[
+        Path, typer.Option("--site", "-s", help="The site folder (holds ssgen.toml).")
+    ] = Path("."),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show more detail.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only show errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Global options."""
+    ctx.obj = Options(site=site, verbosity=0 if quiet else (2 if verbose else 1))
+
+
+def _fail(exc: SsgenError) -> typer.Exit:
+    message = exc.render() if isinstance(exc, GroqSyntaxError) else str(exc)
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(exc.exit_code)
+
+
+def _load(options: Options) -> Any:
+    from ssgen.config import load_config
+
+    return load_config(options.site)
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    full: Annotated[bool, typer.Option("--full", help="Ignore the manifest: clean full build.")] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Render processes (default: all cores).")
+    ] = None,
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="Include drafts, overlaid on published documents.")
+    ] = False,
+    changes: Annotated[
+        Path | None,
+        typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
+    ] = None,
+) -> None:
+    """Build the site into the output folder (incremental when a manifest exists)."""
+    from ssgen.build import build as run_build
+
+    options: Options = ctx.obj
+    reporter = options.reporter()
+    try:
+        config = _load(options)
+        report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter)
+    except SsgenError as exc:
+        raise _fail(exc) from exc
+    for failure in report.failures:
+        err_console.print(
+            f"[red]failed:[/red] {failure.path} (route {failure.route}): {failure.message}",
+            highlight=False,
+        )
+    if changes is not None:
+        changes.write_text(json.dumps(report.changes(), indent=2) + "\n", encoding="utf-8")
+    if options.verbosity >= 1 or not report.ok:
+        err_console.print(report.summary(), highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    groq: Annotated[str, typer.Argument(help="The GROQ query, e.g. '*[_type == \"post\"]{title}'.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A query parameter as name=JSON (repeatable)."),
+    ] = None,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include drafts.")] = False,
+) -> None:
+    """Run a GROQ query against the site's source and print the JSON result."""
+    from ssgen.groq import parse
+    from ssgen.sources import open_source
+
+    options: Options = ctx.obj
+    try:
+        params = _parse_params(param or [])
+        config = _load(options)
+        result = open_source(config, drafts=drafts).query(parse(groq), params).value
+    except SsgenError as exc:
+        raise _fail(exc) from exc
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if sys.stdout.isatty():
+        Console().print(Syntax(text, "json", background_color="default"))
+    else:
+        print(text)
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--param {item!r}: expected name=JSON, e.g. slug='\"hello\"'")
+        try:
+            params[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[name] = raw  # a bare word is taken as a string, as users expect
+    return params
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the site in.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
+) -> None:
+    """Create a new site with a small dataset, templates and styles."""
+    scaffold = resources.files("ssgen") / "scaffold"
+    if directory.exists() and any(directory.iterdir()) and not force:
+        err_console.print(
+            f"[red]error:[/red] {directory} is not empty; choose a new folder or pass --force"
+        )
+        raise typer.Exit(2)
+    with resources.as_file(scaffold) as source:
+        shutil.copytree(source, directory, dirs_exist_ok=True)
+    err_console.print(f"Created a site in {directory}. Next: cd {directory} && ssgen build")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,86 @@
+"""Site-wide files of the build: static/ copied through, sitemap.xml, the feed, robots.txt.
+
+They are regenerated on every build from the complete page set and written only when
+their bytes change; files ssgen wrote earlier that are no longer produced are removed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ssgen.config import Config
+from ssgen.manifest import Manifest
+from ssgen.output import Output, sha256, url_to_file
+from ssgen.pages import NOT_FOUND_PATH
+from ssgen.plan import RenderPlan
+from ssgen.render_generated import absolute, render_feed, render_robots, render_sitemap
+from ssgen.reporting import BuildReport
+
+
+def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan) -> None:
+    """Copy static files and write the generated files; record them in the manifest."""
+    output = Output(config.output_dir)
+    static = _copy_static(config, manifest, output, report)
+    generated = _generated(config, plan, static)
+    owned = manifest.files()
+    with manifest.transaction():
+        for rel, data in generated.items():
+            _note(report, rel, output.write(rel, data), rel in owned)
+            manifest.set_file(rel, sha256(data), "generated")
+        keep = set(static) | set(generated)
+        stale = {rel for rel, rec in owned.items() if rec.kind != "page"} - keep
+        for rel in sorted(stale):
+            if output.remove(rel):
+                report.removed += 1
+                report.deleted.append(rel)
+            manifest.remove_file(rel)
+
+
+def _copy_static(
+    config: Config, manifest: Manifest, output: Output, report: BuildReport
+) -> dict[str, str]:
+    """Copy static/ through; returns relpath -> hash of every static file."""
+    if not config.static_dir.is_dir():
+        return {}
+    known = manifest.files("static")
+    written = set(output.copy_static(config.static_dir))
+    hashes: dict[str, str] = {}
+    for path in sorted(config.static_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(config.static_dir).as_posix()
+        record = known.get(rel)
+        hashes[rel] = record.hash if record and rel not in written else _hash_file(path)
+        if rel in written:
+            _note(report, rel, True, rel in known)
+    with manifest.transaction():
+        manifest.set_files((rel, digest, "static") for rel, digest in hashes.items())
+    return hashes
+
+
+def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict[str, bytes]:
+    """sitemap.xml, the feed and robots.txt, unless static/ provides one."""
+    files: dict[str, bytes] = {}
+    site = config.site
+    if config.sitemap.enabled:
+        urls = [
+            absolute(site.base_url, path)
+            for path in plan.pages
+            if path != NOT_FOUND_PATH and path not in plan.failed_new
+        ]
+        files["sitemap.xml"] = render_sitemap(urls)
+    if config.feed is not None:
+        entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
+        files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries)
+    files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
+    return {rel: data for rel, data in files.items() if rel not in static}
+
+
+def _note(report: BuildReport, rel: str, written: bool, existed: bool) -> None:
+    if written:
+        report.written += 1
+        (report.changed if existed else report.new).append(rel)
+
+
+def _hash_file(path: Path) -> str:
+    return sha256(path.read_bytes())

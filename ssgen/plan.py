@@ -1,0 +1,115 @@
+"""The planner: which pages to render, which to keep, which to delete.
+
+A page is rendered when the build is full, when the manifest does not know it, when its
+data hash changed, when a template of its chain changed, when a global its templates read
+changed, or when its output file is gone. Pages the manifest knows but the routes no
+longer produce are removed. Everything else is left untouched on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssgen.config import Config
+from ssgen.errors import RenderError
+from ssgen.manifest import Manifest
+from ssgen.render import Renderer
+from ssgen.routes import PageSpec, data_hash
+
+# Context keys that are shared by every page; their changes are tracked as globals.
+_SHARED_KEYS = frozenset({"site", "data"})
+
+
+@dataclass
+class RenderPlan:
+    """The outcome of planning: pages by path, what to render, keep and remove."""
+
+    pages: dict[str, PageSpec]
+    to_render: list[PageSpec] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    data_hashes: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, frozenset[str]] = field(default_factory=dict)
+    template_hashes: dict[str, str] = field(default_factory=dict)
+    global_hashes: dict[str, str] = field(default_factory=dict)
+    failed_new: set[str] = field(default_factory=set)
+
+
+def page_data_hash(spec: PageSpec) -> str:
+    """The hash of what is particular to one page (not the site-wide globals)."""
+    return data_hash({k: v for k, v in spec.context.items() if k not in _SHARED_KEYS})
+
+
+def plan_render(
+    config: Config,
+    manifest: Manifest,
+    renderer: Renderer,
+    data: dict[str, Any],
+    pages: list[PageSpec],
+    *,
+    full: bool,
+    force: frozenset[str] = frozenset(),
+) -> RenderPlan:
+    """Decide the work of this build. ``force``: paths to render whatever their hashes."""
+    plan = RenderPlan(pages={page.path: page for page in pages})
+    plan.global_hashes = {name: data_hash(value) for name, value in data.items()}
+    changed_globals = _changed(manifest.globals(), plan.global_hashes)
+    chains = _chains(renderer, {page.template for page in pages})
+    plan.template_hashes = {
+        name: renderer.template_hash(name) for chain in chains.values() for name in chain
+    }
+    changed_templates = _changed(manifest.templates(), plan.template_hashes)
+    global_hit = {
+        name: _uses_changed_global(renderer, name, changed_globals) for name in chains
+    }
+    known = {} if full else {record.path: record for record in manifest.pages()}
+    output_dir = config.output_dir
+    for spec in pages:
+        chain = chains[spec.template]
+        digest = page_data_hash(spec)
+        plan.data_hashes[spec.path] = digest
+        plan.tags[spec.path] = spec.tags | {f"template:{name}" for name in chain}
+        record = known.get(spec.path)
+        stale = (
+            record is None
+            or spec.path in force
+            or record.data_hash != digest
+            or record.template != spec.template
+            or not chain.isdisjoint(changed_templates)
+            or global_hit[spec.template]
+            or not (output_dir / record.file).is_file()
+        )
+        if stale:
+            plan.to_render.append(spec)
+        else:
+            plan.unchanged.append(spec.path)
+    plan.removed = sorted(manifest.page_paths() - plan.pages.keys())
+    return plan
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name, value in after.items() if before.get(name) != value} | (
+        before.keys() - after.keys()
+    )
+
+
+def _chains(renderer: Renderer, templates: set[str]) -> dict[str, frozenset[str]]:
+    chains: dict[str, frozenset[str]] = {}
+    for name in templates:
+        try:
+            chains[name] = frozenset(renderer.template_chain(name))
+        except RenderError:
+            # The page will fail to render and report the syntax error with its line.
+            chains[name] = frozenset({name})
+    return chains
+
+
+def _uses_changed_global(renderer: Renderer, template: str, changed: set[str]) -> bool:
+    if not changed:
+        return False
+    try:
+        used = renderer.globals_used(template)
+    except RenderError:
+        return True
+    return used is None or not used.isdisjoint(changed)
