@@ -16,7 +16,12 @@ Tag rules (see DESIGN.md, "Tag"):
   ids found anywhere in its item (every ``_id`` key, at any depth) plus the
   *unattributed* ids: ids the query read that are not the top-level ``_id`` of any item
   (dereferenced documents whose ``_id`` was projected away, items whose ``_id`` was
-  dropped). That is conservative: it can only add tags, never miss one. ``each`` pages
+  dropped). That is conservative: it can only add tags, never miss one. When there are
+  more than ``UNATTRIBUTED_LIMIT`` of them (items projected without ``_id``: every item
+  document is unattributed), they go to the route's first page only, to keep the tag
+  count linear; the route's union of tags still holds every id, and the planner
+  re-queries a whole route and diffs page data hashes. Keep ``_id`` in list-route
+  projections for precise per-page tags. ``each`` pages
   get the ids their own query read plus the ``_id``s in their ``each`` item.
 - ``global:<name>`` for every ``[data]`` query: in this version every page depends on
   every global (no template analysis).
@@ -38,6 +43,7 @@ import orjson
 
 from ssgen.errors import ConfigError
 
+UNATTRIBUTED_LIMIT = 256
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 
 
@@ -284,10 +290,11 @@ def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec
             )
     own = {item.get("_id") for item in value}
     unattributed = ids - own
+    shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     pages = []
-    for item in value:
+    for index, item in enumerate(value):
         path = fill_pattern(route.path, item, route=route.name)
-        item_ids = find_ids(item) | unattributed
+        item_ids = find_ids(item) | (unattributed if index == 0 else shared)
         params = {name: lookup(item, name) for name in placeholders(route.path)}
         pages.append(ctx.page(path, item, item_ids, fields=item, params=params))
     return pages
@@ -379,6 +386,7 @@ def _encode_default(value: Any) -> Any:
 
 
 __all__ = [
+    "UNATTRIBUTED_LIMIT",
     "PageResult",
     "PageSpec",
     "check_unique",

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ssgen.config import RouteConfig, SiteConfig
 from ssgen.errors import ConfigError
 from ssgen.routes import (
+    UNATTRIBUTED_LIMIT,
     PageResult,
     PageSpec,
     check_unique,
@@ -74,6 +75,18 @@ def test_list_route_tags_per_item_plus_unattributed() -> None:
     assert pages[0].tags == common | {"post:s1", "doc:p1", "doc:a1", "doc:a2"}
     assert pages[1].tags == common | {"post:s2", "doc:p2", "doc:a1", "doc:a2"}
     assert "doc:p2" not in pages[0].tags and "doc:p1" not in pages[1].tags
+
+
+def test_list_route_many_unattributed_ids_go_to_the_first_page_only() -> None:
+    n = UNATTRIBUTED_LIMIT + 10
+    items = [{"slug": f"s{i}", "author": {"name": "Ann"}} for i in range(n)]  # no _id
+    ids = {f"p{i}" for i in range(n)} | {"a1"}
+    pages = expand(route(), items, result_ids=ids)
+    assert {t for t in pages[0].tags if t.startswith("doc:")} == {f"doc:{i}" for i in ids}
+    assert not any(t.startswith("doc:") for p in pages[1:] for t in p.tags)
+    assert all("type:post" in p.tags for p in pages)
+    few = expand(route(), items[:3], result_ids={"p0", "p1", "p2", "a1"})
+    assert all({"doc:p0", "doc:p1", "doc:p2", "doc:a1"} <= p.tags for p in few)
 
 
 def test_list_route_any_type_query_tag() -> None:
