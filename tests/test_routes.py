@@ -341,3 +341,19 @@ def test_data_hash_ignores_key_order(value: Any) -> None:
         return v
 
     assert data_hash(value) == data_hash(reverse_keys(value))
+
+
+@given(slug=st.text(), year=st.integers(-(10**6), 10**6))
+def test_fill_pattern_inserts_values_verbatim(slug: str, year: int) -> None:
+    item = {"_id": "x", "slug": {"current": slug}, "year": year}
+    assert fill_pattern("/{year}/{slug.current}/", item, route="r") == f"/{year}/{slug}/"
+
+
+@given(st.lists(st.sampled_from(["/a/", "/b/", "/c/d/", "/e.html"]), max_size=6))
+def test_check_unique_raises_exactly_on_duplicates(paths: list[str]) -> None:
+    pages = [PageSpec(p, f"r{i}", "t.html", {}, frozenset()) for i, p in enumerate(paths)]
+    if len(set(paths)) == len(paths):
+        check_unique(pages)
+    else:
+        with pytest.raises(ConfigError, match="two pages have the path"):
+            check_unique(pages)
