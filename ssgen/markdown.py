@@ -181,11 +181,20 @@ def _parse_yaml(raw: str, source: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 2
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SourceError(f"{source}:{line}: invalid YAML front matter: {problem}") from exc
+        raise SourceError(f"{source}:{_yaml_problem(exc)}") from exc
     return _require_mapping(data, source, "YAML")
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """``"<line>: invalid YAML front matter: <problem> (<context> at line N)"``."""
+    # Marks count from 0 inside the front matter, which starts on the file's line 2.
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 2 if mark is not None else 2
+    message = f"{line}: invalid YAML front matter: {getattr(exc, 'problem', None) or exc}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 2 != line:
+        message += f" ({context} at line {context_mark.line + 2})"
+    return message
 
 
 def _parse_toml(raw: str, source: str) -> dict[str, Any]:

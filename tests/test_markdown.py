@@ -159,7 +159,11 @@ def test_without_front_matter_body_is_untouched(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("---\ntitle: ok\nbad: [1\n---\n", "posts/x.md:4: invalid YAML front matter"),
+        (
+            "---\ntitle: ok\nbad: [1\n---\n",
+            "posts/x.md:4: invalid YAML front matter: expected ',' or ']', but got '<stream end>'"
+            " (while parsing a flow sequence at line 3)",
+        ),
         ("---\ntitle: a\n  b: c\n---\n", "posts/x.md:3: invalid YAML front matter"),
         ('+++\ntitle = "a"\nn = \n+++\n', "posts/x.md:3: invalid TOML front matter"),
         ("---\n- a\n- b\n---\n", "posts/x.md:2: YAML front matter must be a mapping"),
