@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tarfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -388,3 +389,12 @@ def test_documents_without_assets_are_not_copied(tmp_path: Path) -> None:
     archive = build_export(tmp_path / "e.tar.gz", [plain, EXPORTED[0]])
     loaded = read_export(archive, "e.tar.gz")
     assert loaded.documents[0] == plain and "_sanityAsset" not in json.dumps(loaded.documents)
+
+
+def test_query_many_shares_one_now(site: Path) -> None:
+    source = open_source(configure(site, "files = []"))
+    query = parse("now()")
+    first, *rest = source.query_many([(query, {})] * 50)
+    assert all(result.value == first.value for result in rest)
+    fixed = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    assert source.query(query, now=fixed).value.startswith("2024-05-01T12:00:00")

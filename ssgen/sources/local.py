@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,8 @@ class LocalSource:
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
                    now: datetime | None = None) -> list[QueryResult]:
-        """Evaluate each ``(query, params)`` in turn."""
+        """Evaluate each ``(query, params)`` in turn, all at the same ``now()``."""
+        now = now if now is not None else datetime.now(UTC)
         return [self.query(query, params, now=now) for query, params in requests]
 
     def watched_paths(self) -> list[Path]:
