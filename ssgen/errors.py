@@ -30,6 +30,8 @@ class GroqError(SsgenError):
 class GroqSyntaxError(GroqError):
     """A query does not parse or fails validation; carries the position of the problem."""
 
+    exit_code = 2
+
     def __init__(self, message: str, query: str, offset: int) -> None:
         self.message = message
         self.query = query
