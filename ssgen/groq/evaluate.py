@@ -14,8 +14,9 @@ from typing import Any
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.nodes import Query
+from ssgen.groq.nodes import Parameter, Query
 from ssgen.groq.runtime import Closure, Context, Scope
+from ssgen.groq.scopeuse import children
 from ssgen.groq.values import DateTime, from_json, to_json
 
 
@@ -27,6 +28,30 @@ def compiled_root(query: Query) -> Closure:
         query.compiled["root"] = root
     closure: Closure = root
     return closure
+
+
+def parameters(query: Query) -> frozenset[str]:
+    """The ``$param`` names a query uses (outside custom function bodies)."""
+    found = query.compiled.get("params")
+    if found is None:
+        names: set[str] = set()
+        stack: list[Any] = [query.root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Parameter):
+                names.add(node.name)
+            stack.extend(children(node))
+        found = query.compiled["params"] = frozenset(names)
+    result: frozenset[str] = found
+    return result
+
+
+def check_params(query: Query, params: Mapping[str, Any] | None) -> None:
+    """Raise GroqEvaluationError naming the first ``$param`` the query uses but lacks."""
+    missing = sorted(parameters(query) - set(params or {}))
+    if missing:
+        names = ", ".join(f"${name}" for name in missing)
+        raise GroqEvaluationError(f"missing query parameter {names}")
 
 
 def as_dataset(data: Dataset | Iterable[dict[str, Any]]) -> Dataset:
@@ -75,6 +100,7 @@ def evaluate_query(
     identity: str = "me",
 ) -> Any:
     """Evaluate a parsed query over a dataset; see ``Query.evaluate``."""
+    check_params(query, params)
     root = compiled_root(query)
     data = as_dataset(dataset)
     ctx = Context(data, _params(params), _now(now), trace, identity=identity,

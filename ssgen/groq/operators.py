@@ -65,6 +65,8 @@ def op_in(a: Any, b: Any) -> Any:
             return False
         return any(equal(a, item) for item in b)
     if t is Path:
+        if type(a) is Path:
+            return b.matches(a.pattern)
         return b.matches(a) if type(a) is str else None
     return None
 

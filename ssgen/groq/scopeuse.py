@@ -63,7 +63,7 @@ class ScopeUse:
         if isinstance(node, n.FuncCall):
             own = frozenset({0}) if (node.namespace, node.name) in _READS_THIS else frozenset()
             return own | self._union(node.args, hidden)
-        return self._union(_children(node), hidden)
+        return self._union(children(node), hidden)
 
     def _union(self, children: tuple[n.Node, ...] | list[n.Node], hidden: bool) \
             -> frozenset[int]:
@@ -89,10 +89,10 @@ class ScopeUse:
             return True
         if isinstance(node, n.CustomFuncCall):
             return True
-        return any(self.reads_dataset(child) for child in _children(node))
+        return any(self.reads_dataset(child) for child in children(node))
 
 
-def _children(node: object) -> list[n.Node]:
+def children(node: object) -> list[n.Node]:
     """The direct child nodes of any AST node (including object attributes)."""
     out: list[n.Node] = []
     for f in fields(node):  # type: ignore[arg-type]
@@ -102,7 +102,7 @@ def _children(node: object) -> list[n.Node]:
                 if isinstance(item, n.ArrayElement | n.SelectAlternative
                               | n.ObjectAttributeValue | n.ObjectSplat
                               | n.ObjectConditionalSplat):
-                    out.extend(_children(item))
+                    out.extend(children(item))
                 elif _is_node(item):
                     out.append(item)
         elif _is_node(value) and not isinstance(value, n.CustomFunction):

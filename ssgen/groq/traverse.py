@@ -90,7 +90,7 @@ def _candidates(plan: Plan, scope: Scope) -> Sequence[dict[str, Any]] | None:
     if not is_in:
         return dataset.lookup(path, key)
     if type(key) is not list:
-        return ()
+        return None
     found: dict[int, dict[str, Any]] = {}
     for value in key:
         docs = dataset.lookup(path, value)

@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from ssgen.errors import GroqError, GroqSyntaxError
+from ssgen.errors import GroqError, GroqEvaluationError, GroqSyntaxError
 from ssgen.groq import Dataset, parse
+from ssgen.groq.evaluate import check_params
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
@@ -125,9 +126,11 @@ def same(actual: Any, expected: Any) -> bool:
 def run_test(test: dict[str, Any]) -> str | None:
     """None when the test passes, else a short description of the failure."""
     if not test["valid"]:
+        # Rejected at parse time, or (an undefined $param) by the check that runs
+        # before evaluation starts.
         try:
-            parse(test["query"])
-        except GroqSyntaxError:
+            check_params(parse(test["query"]), test["params"] or {})
+        except (GroqSyntaxError, GroqEvaluationError):
             return None
         return "invalid query was accepted"
     try:

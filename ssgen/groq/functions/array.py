@@ -39,7 +39,7 @@ def unique(scope: Scope, value: Any) -> Any:
     out = []
     for item in value:
         key = hash_key(item)
-        if key is not None and item is not None:
+        if key is not None:
             if key in seen:
                 continue
             seen.add(key)

@@ -1,4 +1,10 @@
-"""GROQ Portable Text extension: the ``pt()`` constructor and ``pt::text()``."""
+"""GROQ Portable Text extension: the ``pt()`` constructor and ``pt::text()``.
+
+A block is an object with a ``children`` array; its text is the concatenation of the
+``text`` of its ``span`` children. Arrays (also nested ones, as ``a[].body`` yields)
+contribute every block they contain; other elements (images, custom objects without
+children) are skipped. Blocks are joined by a blank line.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +14,36 @@ from ssgen.groq.functions import FunctionSpec, register
 from ssgen.groq.runtime import Scope
 
 
-def _is_block(value: Any) -> bool:
-    if type(value) is not dict or type(value.get("children")) is not list:
-        return False
-    return all(type(child) is dict for child in value["children"])
-
-
-def _blocks(value: Any) -> list[dict[str, Any]] | None:
+def _collect(value: Any, out: list[str], depth: int = 0) -> None:
     if type(value) is dict:
-        return [value] if _is_block(value) else None
-    if type(value) is list:
-        return value if value and all(_is_block(item) for item in value) else None
-    return None
+        children = value.get("children")
+        if type(children) is list:
+            out.append("".join(
+                child["text"] for child in children
+                if type(child) is dict and child.get("_type") == "span"
+                and type(child.get("text")) is str))
+    elif type(value) is list and depth < 32:
+        for item in value:
+            _collect(item, out, depth + 1)
+
+
+def _blocks_text(value: Any) -> list[str] | None:
+    if type(value) is not dict and type(value) is not list:
+        return None
+    out: list[str] = []
+    _collect(value, out)
+    return out or None
 
 
 def pt(scope: Scope, value: Any) -> Any:
-    """``pt(x)``: x when it is a Portable Text block or an array of blocks, else null."""
-    return value if _blocks(value) is not None else None
+    """``pt(x)``: x when it is a Portable Text block or an array with blocks, else null."""
+    return value if _blocks_text(value) is not None else None
 
 
 def text(scope: Scope, value: Any) -> Any:
     """``pt::text(x)``: the plain text of the blocks, blocks joined by a blank line."""
-    blocks = _blocks(value)
-    if blocks is None:
-        return None
-    parts = []
-    for block in blocks:
-        spans = [child.get("text") for child in block["children"]]
-        parts.append("".join(s for s in spans if type(s) is str))
-    return "\n\n".join(parts)
+    blocks = _blocks_text(value)
+    return None if blocks is None else "\n\n".join(blocks)
 
 
 register(FunctionSpec("global", "pt", 1, 1, pt))
