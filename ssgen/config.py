@@ -327,7 +327,19 @@ def _source(raw: dict[str, Any], env: Mapping[str, str], site_dir: Path,
     _check_api(values, ctx)
     if values["type"] == "local":
         _check_files(values["files"], site_dir, ctx)
+        _check_markdown_dir(values, "markdown_dir" in raw, site_dir, ctx)
     return SourceConfig(**values)
+
+
+def _check_markdown_dir(values: dict[str, Any], explicit: bool, site_dir: Path,
+                        ctx: TomlContext) -> None:
+    folder = values["markdown_dir"]
+    if explicit and folder and not (site_dir / folder).is_dir():
+        raise ctx.error("source.markdown_dir", f'"{folder}" is not a folder of the site '
+                                               '(create it, or set markdown_dir = "" to disable)')
+    if folder and not values["markdown_type"]:
+        raise ctx.error("source.markdown_type", "must not be empty: it is the _type of "
+                                                "Markdown documents without one")
 
 
 def _check_api(values: dict[str, Any], ctx: TomlContext) -> None:

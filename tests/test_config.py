@@ -17,7 +17,7 @@ TEMPLATES = ("post.html", "blog.html", "author.html", "partials/card.html")
 
 
 def make_site(root: Path, toml: str, templates: tuple[str, ...] = TEMPLATES) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
+    (root / "content").mkdir(parents=True, exist_ok=True)
     (root / "ssgen.toml").write_text(toml, encoding="utf-8")
     for name in templates:
         path = root / "templates" / name
@@ -332,3 +332,11 @@ def test_hash_is_stable_and_ignores_token(tmp_path: Path) -> None:
     assert load(tmp_path / "c", toml.replace("My blog", "My site")).hash != first
     assert load(tmp_path / "d", toml, {"SANITY_DATASET": "staging"}).hash != first
     assert re.fullmatch(r"[0-9a-f]{64}", first)
+
+
+def test_markdown_dir_must_exist_when_set(tmp_path: Path) -> None:
+    message = error(tmp_path, '[source]\nmarkdown_dir = "contnt"\n')
+    assert 'ssgen.toml:2: source.markdown_dir: "contnt" is not a folder' in message
+    assert load(tmp_path / "b", '[source]\nmarkdown_dir = ""\n').source.markdown_dir == ""
+    assert "source.markdown_type: must not be empty" in error(
+        tmp_path / "c", '[source]\nmarkdown_type = ""\n')
