@@ -240,3 +240,27 @@ def test_init_copies_a_scaffold_that_loads(tmp_path: Path) -> None:
         if p.is_file() and "__pycache__" not in p.parts
     )
     assert copied == expected
+
+
+def test_init_then_build_gives_a_working_site(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ssgen.cli import app
+
+    target = tmp_path / "newsite"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", str(target)]).exit_code == 0
+    first = runner.invoke(app, ["--site", str(target), "build", "--jobs", "1"])
+    assert first.exit_code == 0, first.output
+    public = target / "public"
+    posts = SiteData(target).posts
+    for post in posts:
+        html = (public / "blog" / post["slug"]["current"] / "index.html").read_text("utf-8")
+        assert post["title"] in html.replace("&#39;", "'")
+    home = (public / "index.html").read_text("utf-8")
+    assert all(f'href="/blog/{p["slug"]["current"]}/"' in home for p in posts)
+    for name in ("about/index.html", "404.html", "feed.xml", "sitemap.xml", "style.css"):
+        assert (public / name).is_file(), name
+    assert "notes-towards-a-content-roadmap" not in home, "drafts stay out of a published build"
+    again = runner.invoke(app, ["--site", str(target), "build", "--jobs", "1"])
+    assert again.exit_code == 0 and " 0 written" in again.output, again.output
