@@ -318,6 +318,7 @@ def _version_ok(segment: str) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server_version = "SanityTestServer/1"
 
     @property

@@ -24,6 +24,7 @@ from ssgen.sources.sanity_http import (
     backoff_delay,
     build_query_request,
     parse_retry_after,
+    render_caret,
 )
 
 TOKEN = "skSECRETtoken1234567890"
@@ -297,6 +298,14 @@ def test_query_parse_error_shows_a_caret_and_carries_the_query() -> None:
     assert "expected '}'" in lines[0] and "line 1, column 26" in lines[0]
     assert lines[1].strip() == text and lines[2].index("^") == lines[1].index(text) + 25
     assert info.value.query == text and info.value.error_type == "queryParseError"
+
+
+def test_caret_in_a_long_line_is_windowed() -> None:
+    text = "*[" + " && ".join(f"a{i} == {i}" for i in range(200)) + " &&& x]"
+    offset = text.index("&&&") + 2
+    lines = render_caret("unexpected '&'", text, offset, width=40).splitlines()
+    assert len(lines[1]) <= 45 and lines[1].strip().startswith("…")
+    assert lines[1][lines[2].index("^")] == text[offset]
 
 
 def test_token_is_sent_but_never_shown(caplog: pytest.LogCaptureFixture) -> None:

@@ -234,7 +234,7 @@ def error_from_body(status: int, content: bytes, query: str, tag: str) -> Sanity
         desc = str(error.get("description") or error.get("message") or "")
         start = error.get("start")
         if etype == "queryParseError" and isinstance(start, int):
-            rendered = GroqSyntaxError(desc, str(error.get("query") or query), start).render()
+            rendered = render_caret(desc, str(error.get("query") or query), start)
             return SanityError(f"{where}: {rendered}", query=query, status=status, error_type=etype)
         msg = f"{where}: {etype}: {desc}\n  query: {_short(query)}"
         return SanityError(msg, query=query, status=status, error_type=etype)
@@ -246,6 +246,19 @@ def error_from_body(status: int, content: bytes, query: str, tag: str) -> Sanity
         return SanityError(msg, query=query, status=status, error_type=etype)
     text = content[:200].decode("utf-8", "replace")
     return SanityError(f"{where}: {text!r}\n  query: {_short(query)}", query=query, status=status)
+
+
+def render_caret(message: str, query: str, offset: int, width: int = 100) -> str:
+    """``GroqSyntaxError.render()``, with a long query line cut to a window around the caret."""
+    error = GroqSyntaxError(message, query, offset)
+    line = query.split("\n")[error.line - 1] if query else ""
+    if len(line) <= width:
+        return error.render()
+    start = max(0, min(error.column - 1 - width // 2, len(line) - width))
+    shown = ("…" if start else "") + line[start : start + width]
+    shown += "…" if start + width < len(line) else ""
+    caret = " " * (error.column - 1 - start + (1 if start else 0)) + "^"
+    return f"GROQ syntax error: {error}\n  {shown}\n  {caret}"
 
 
 def _short(query: str, limit: int = 300) -> str:
