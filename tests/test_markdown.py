@@ -190,3 +190,15 @@ def test_yaml_round_trip(meta: dict[str, Any], body: str) -> None:
 
     text = "---\n" + yaml.safe_dump(meta) + "---\n" + body
     assert split_front_matter(text, "a.md") == (meta, body)
+
+
+def test_one_cached_parser_per_distinct_options() -> None:
+    from ssgen.markdown import _parser
+
+    render_markdown("x", Opts(typographer=True))
+    before = _parser.cache_info()
+    render_markdown("y", Opts(typographer=True))
+    render_markdown("z", {"typographer": True})
+    after = _parser.cache_info()
+    assert after.currsize == before.currsize
+    assert after.hits == before.hits + 2

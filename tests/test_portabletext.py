@@ -262,3 +262,18 @@ def test_lists_are_balanced_and_keep_every_item(spec: list[tuple[str, int]]) -> 
         depth += -1 if match.group(1) else 1
         assert depth >= 0
     assert depth == 0
+
+
+def test_fixtures_report_only_their_unknown_components() -> None:
+    reported: dict[str, list[tuple[str, str]]] = {}
+    for path in FIXTURE_FILES:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        seen: list[tuple[str, str]] = []
+        html = to_html(data["input"], on_unknown=lambda k, n, add=seen.append: add((k, n)))
+        assert html == data["output"]
+        if seen:
+            reported[path.stem] = seen
+    assert reported == {
+        "028-custom-list-item-type": [("listStyle", "disc"), ("listStyle", "square")],
+        "061-missing-mark-serializer": [("mark", "abc")],
+    }
