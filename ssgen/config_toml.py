@@ -62,8 +62,9 @@ def _key_lines(text: str) -> dict[str, int]:
         elif match := re.match(r"\[\s*([^\]]+?)\s*\]", stripped):
             table = match.group(1)
             lines.setdefault(table, number)
-        elif match := re.match(r"([A-Za-z0-9_-]+|\"[^\"]*\")\s*=", stripped):
-            key = match.group(1).strip('"')
+        elif match := re.match(r"((?:[A-Za-z0-9_-]+|\"[^\"]*\")(?:\s*\.\s*[A-Za-z0-9_-]+)*)\s*=",
+                               stripped):
+            key = re.sub(r"\s*\.\s*", ".", match.group(1)).strip('"')
             lines[f"{table}.{key}" if table else key] = number
             in_multiline = (stripped.count("'''") + stripped.count('"""')) % 2 == 1
     return lines

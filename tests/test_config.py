@@ -273,6 +273,8 @@ def test_key_lines_locate_nested_tables() -> None:
     assert str(ctx.error("routes[1].path", "m")) == "ssgen.toml:8: routes[1].path: m"
     assert str(ctx.error("routes[1].tags[3]", "m")) == "ssgen.toml:7: routes[1].tags[3]: m"
     assert str(ctx.error("feed.route", "m")) == "ssgen.toml: feed.route: m"
+    dotted = TomlContext(Path("ssgen.toml"), 'x = 1\nsite.title = 3\n', "ssgen.toml")
+    assert str(dotted.error("site.title", "m")) == "ssgen.toml:2: site.title: m"
 
 
 _ident = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
