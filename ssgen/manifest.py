@@ -61,7 +61,60 @@ from ssgen.manifest_schema import (
 from ssgen.output import url_to_file
 
 _DELIVERY_TTL = 24 * 3600.0
-_MARKS = ", ".join("?" * 8)
+_SMALL_BATCH = 64
+_DELETE_TAG = "DELETE FROM page_tags WHERE tag = ? AND path = ?"
+_INSERT_TAG = "INSERT OR IGNORE INTO page_tags (tag, path) VALUES (?, ?)"
+# Rewrites a page row only when something in it changed, so re-recording an unchanged
+# site costs lookups, not writes.
+_UPSERT_PAGE = (
+    "INSERT INTO pages (path, route, params, template, data_hash, output_hash, file, tags)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET route = excluded.route,"
+    " params = excluded.params, template = excluded.template, data_hash = excluded.data_hash,"
+    " output_hash = excluded.output_hash, file = excluded.file, tags = excluded.tags"
+    " WHERE (route, params, template, data_hash, output_hash, file, tags) != (excluded.route,"
+    " excluded.params, excluded.template, excluded.data_hash, excluded.output_hash,"
+    " excluded.file, excluded.tags)"
+)
+
+
+def _record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> None:
+    """Record one page, touching only the tag rows that changed."""
+    path, new_json = row[0], row[7]
+    old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
+    if old is None or old[0] != new_json:
+        old_tags = set(loads(old[0], f"tags of page {path!r}")) if old else set()
+        new_tags = set(loads(new_json, f"tags of page {path!r}"))
+        conn.executemany(_DELETE_TAG, [(tag, path) for tag in old_tags - new_tags])
+        conn.executemany(_INSERT_TAG, [(tag, path) for tag in new_tags - old_tags])
+    conn.execute(_UPSERT_PAGE, row)
+
+
+def _record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]]) -> None:
+    """Record many pages; new tag rows are expanded inside SQLite (json_each), not in Python."""
+    conn.execute("DELETE FROM temp.batch")
+    conn.executemany(
+        "INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
+        [(row[0], row[7]) for row in rows],
+    )
+    conn.execute(
+        "UPDATE temp.batch SET fresh = 0 WHERE EXISTS (SELECT 1 FROM pages p"
+        " WHERE p.path = batch.path AND p.tags = batch.tags)"
+    )
+    stale = conn.execute(
+        "SELECT p.path, p.tags, b.tags FROM temp.batch b JOIN pages p ON p.path = b.path"
+        " WHERE b.fresh"
+    ).fetchall()
+    removed: list[tuple[str, str]] = []
+    for path, old_json, new_json in stale:
+        gone = set(loads(old_json, f"tags of page {path!r}")) - set(loads(new_json, path))
+        removed.extend((tag, path) for tag in gone)
+    conn.executemany(_DELETE_TAG, removed)
+    conn.executemany(_UPSERT_PAGE, rows)
+    conn.execute(
+        "INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
+        " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
+    )
+    conn.execute("DELETE FROM temp.batch")
 
 
 class Manifest:
@@ -186,24 +239,11 @@ class Manifest:
         """Record many pages (and replace their tags) in one transaction."""
         rows = [page_row(record, tags) for record, tags in entries]
         with self._writing("record pages") as conn:
-            conn.execute("DELETE FROM temp.batch")
-            conn.executemany(
-                "INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
-                [(row[0], row[7]) for row in rows],
-            )
-            conn.execute(
-                "UPDATE temp.batch SET fresh = 0 WHERE EXISTS (SELECT 1 FROM pages p"
-                " WHERE p.path = batch.path AND p.tags = batch.tags)"
-            )
-            conn.execute(
-                "DELETE FROM page_tags WHERE path IN (SELECT path FROM temp.batch WHERE fresh)"
-            )
-            conn.executemany(f"INSERT OR REPLACE INTO pages VALUES ({_MARKS})", rows)
-            conn.execute(
-                "INSERT INTO page_tags (path, tag) SELECT b.path, j.value"
-                " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
-            )
-            conn.execute("DELETE FROM temp.batch")
+            if len(rows) <= _SMALL_BATCH:
+                for row in rows:
+                    _record_one(conn, row)
+            else:
+                _record_bulk(conn, rows)
 
     def remove_page(self, path: str) -> None:
         """Forget a page and its tags (its file is the caller's to delete)."""
@@ -211,10 +251,14 @@ class Manifest:
 
     def remove_pages(self, paths: Iterable[str]) -> None:
         """Forget many pages and their tags."""
-        rows = [(path,) for path in paths]
         with self._writing("remove pages") as conn:
-            conn.executemany("DELETE FROM pages WHERE path = ?", rows)
-            conn.executemany("DELETE FROM page_tags WHERE path = ?", rows)
+            for path in paths:
+                old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
+                if old is None:
+                    continue
+                tags = loads(old[0], f"tags of page {path!r}")
+                conn.executemany(_DELETE_TAG, [(tag, path) for tag in tags])
+                conn.execute("DELETE FROM pages WHERE path = ?", (path,))
 
     def page(self, path: str) -> PageRecord | None:
         """The record of one page, or None."""
@@ -240,7 +284,7 @@ class Manifest:
         found: set[str] = set()
         for chunk in chunks(sorted(set(tags))):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT DISTINCT path FROM page_tags WHERE tag IN ({marks})"
+            sql = f"SELECT path FROM page_tags WHERE tag IN ({marks})"
             found.update(row[0] for row in self._rows(sql, chunk, what="read tags"))
         return found
 

@@ -38,12 +38,12 @@ CREATE TABLE pages (
     tags TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX pages_route ON pages(route);
+-- One b-tree keyed by tag (tag -> pages is a range scan), page -> tags is pages.tags
 CREATE TABLE page_tags (
-    path TEXT NOT NULL,
     tag TEXT NOT NULL,
-    PRIMARY KEY (path, tag)
+    path TEXT NOT NULL,
+    PRIMARY KEY (tag, path)
 ) WITHOUT ROWID;
-CREATE INDEX page_tags_tag ON page_tags(tag);
 CREATE TABLE templates (name TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE template_deps (
     template TEXT NOT NULL,
@@ -109,8 +109,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute(_BATCH_DDL)
 
 
-# The pages of one record_pages call: ``fresh`` marks pages whose tag set changed, so
-# only those have their page_tags rows rewritten (in SQL, via json_each).
+# The pages of one bulk record_pages call: ``fresh`` marks pages whose tag set changed,
+# so only those have their page_tags rows rewritten.
 _BATCH_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS batch (
     path TEXT PRIMARY KEY,

@@ -101,10 +101,17 @@ _batches = st.lists(
 )
 
 
+@pytest.mark.parametrize("small_batch", [0, 64], ids=["bulk-path", "per-page-path"])
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=_batches, removals=st.lists(st.sampled_from(["/1/", "/2/", "/9/"]), max_size=2))
-def test_tag_index_matches_a_model(tmp_path: Path, batches: list[dict[str, set[str]]],
-                                   removals: list[str]) -> None:
+def test_tag_index_matches_a_model(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    small_batch: int,
+    batches: list[dict[str, set[str]]],
+    removals: list[str],
+) -> None:
+    monkeypatch.setattr("ssgen.manifest._SMALL_BATCH", small_batch)
     model: dict[str, set[str]] = {}
     with Manifest.reset(tmp_path / "m.sqlite") as m:
         for batch in batches:
