@@ -292,19 +292,19 @@ def test_reload_picks_up_an_edit_and_rereads_only_changed_files(
     reads: list[str] = []
     original = LocalSource._read
 
-    def counting(self: LocalSource, path: Path, kind: str) -> Any:
-        reads.append(path.name)
-        return original(self, path, kind)
+    def counting(self: LocalSource, item: Any) -> Any:
+        reads.append(item.display)
+        return original(self, item)
 
     monkeypatch.setattr(LocalSource, "_read", counting)
     about = site / "content" / "about.md"
     about.write_text("---\ntitle: About us\n---\nNew body.\n")
     os.utime(about, ns=(1, 1))
     source.reload()
-    assert reads == ["about.md"]
+    assert reads == ["content/about.md"]
     assert by_id(source)["md.about"]["title"] == "About us"
     source.reload()
-    assert reads == ["about.md"]
+    assert reads == ["content/about.md"]
 
 
 def test_reload_sees_new_and_deleted_markdown(site: Path) -> None:

@@ -10,15 +10,16 @@ Sanity's drafts perspective does, ``raw`` keeps everything) and answering querie
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ssgen.errors import SourceError
 from ssgen.sources import QueryResult
 from ssgen.sources.export import read_export, restore_assets
-from ssgen.sources.markdown_docs import markdown_files, read_markdown
+from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, read_markdown
 from ssgen.sources.ndjson import Loaded, gc_paused, read_ndjson
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ class LocalSource:
     def __init__(self, config: Config, *, drafts: bool = False) -> None:
         self._config = config
         self.perspective = "drafts" if drafts else config.source.perspective
-        self._cache: dict[Path, tuple[_Stamp, Loaded]] = {}
+        self._cache: dict[str, tuple[_Stamp, Loaded]] = {}
         self._documents: list[dict[str, Any]] = []
         self._dataset: Any = None
         self.reload()
@@ -82,15 +83,15 @@ class LocalSource:
             self._reload()
 
     def _reload(self) -> None:
-        cache: dict[Path, tuple[_Stamp, Loaded]] = {}
+        cache: dict[str, tuple[_Stamp, Loaded]] = {}
         changed = self._dataset is None
-        for path, kind in self._inputs():
-            stamp = _stamp(path, self._display(path))
-            old = self._cache.get(path)
+        for item in self._inputs():
+            stamp = _stamp(item)
+            old = self._cache.get(item.path)
             if old is not None and old[0] == stamp:
-                cache[path] = old
+                cache[item.path] = old
                 continue
-            cache[path] = (stamp, self._read(path, kind))
+            cache[item.path] = (stamp, self._read(item))
             changed = True
         if not changed and cache.keys() == self._cache.keys():
             return
@@ -104,57 +105,50 @@ class LocalSource:
                           project_id=source.project_id or None)
         self._cache, self._documents, self._dataset = cache, documents, dataset
 
-    def _inputs(self) -> list[tuple[Path, str]]:
+    def _inputs(self) -> list[Input]:
+        """The files of the dataset, in load order (dataset files first, then Markdown)."""
         source = self._config.source
         site = self._config.site_dir
         if source.files is not None:
-            files = [site / name for name in source.files]
+            names = [posixpath.normpath(name) for name in source.files]
         else:
-            files = discover_datasets(self._config.content_dir)
-        inputs = [(path, "export" if path.name.endswith((".tar.gz", ".tgz")) else "ndjson")
-                  for path in files]
+            names = [f"content/{rel}" for rel in find_files(site / "content", DATASET_SUFFIXES)]
+        inputs = [Input(os.path.join(site, name), name,
+                        "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
+                  for name in names]
         if source.markdown_dir:
-            inputs += [(path, "markdown") for path in markdown_files(site / source.markdown_dir)]
+            folder = posixpath.normpath(source.markdown_dir)
+            inputs += [Input(os.path.join(site, folder, rel), f"{folder}/{rel}", "markdown", rel)
+                       for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
         return inputs
 
-    def _read(self, path: Path, kind: str) -> Loaded:
-        display = self._display(path)
+    def _read(self, item: Input) -> Loaded:
         source = self._config.source
-        if kind == "export":
-            return read_export(path, display, project_id=source.project_id,
+        if item.kind == "export":
+            return read_export(Path(item.path), item.display, project_id=source.project_id,
                                dataset=source.dataset)
-        if kind == "markdown":
-            root = self._config.site_dir / source.markdown_dir
-            return read_markdown(path, root, display, source.markdown_type)
-        loaded = read_ndjson(path, display)
+        if item.kind == "markdown":
+            return read_markdown(item.path, item.rel, item.display, source.markdown_type)
+        loaded = read_ndjson(Path(item.path), item.display)
         if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
             restore_assets(loaded, {}, source.project_id, source.dataset)
         return loaded
 
-    def _display(self, path: Path) -> str:
-        try:
-            return path.relative_to(self._config.site_dir).as_posix()
-        except ValueError:
-            return str(path)
+
+class Input(NamedTuple):
+    """One file of the local dataset: where it is, how errors name it, how to read it."""
+
+    path: str
+    display: str
+    kind: str  # "ndjson" | "export" | "markdown"
+    rel: str  # Markdown: the path under markdown_dir (gives _id and slug)
 
 
-def discover_datasets(content_dir: Path) -> list[Path]:
-    """Every NDJSON file and export archive under ``content_dir`` (hidden ones skipped)."""
-    if not content_dir.is_dir():
-        return []
-    found = []
-    for path in sorted(content_dir.rglob("*")):
-        hidden = any(part.startswith(".") for part in path.relative_to(content_dir).parts)
-        if not hidden and path.name.endswith(DATASET_SUFFIXES) and path.is_file():
-            found.append(path)
-    return found
-
-
-def _stamp(path: Path, display: str) -> _Stamp:
+def _stamp(item: Input) -> _Stamp:
     try:
-        stat = os.stat(path)
+        stat = os.stat(item.path)
     except OSError as exc:
-        raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 

@@ -10,8 +10,8 @@ Front matter values that are not JSON (YAML dates) become ISO strings.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+import os
+from pathlib import Path
 from typing import Any
 
 from ssgen.errors import SourceError
@@ -20,30 +20,34 @@ from ssgen.sources.ndjson import Loaded
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 
-def markdown_files(root: Path) -> Iterator[Path]:
-    """Every Markdown file under ``root`` (hidden files and folders skipped), sorted."""
-    if not root.is_dir():
-        return
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if path.suffix.lower() in MARKDOWN_SUFFIXES and not any(p.startswith(".") for p in rel) \
-                and path.is_file():
-            yield path
+def find_files(root: Path, suffixes: tuple[str, ...]) -> list[str]:
+    """Relative POSIX paths of the files under ``root`` ending in ``suffixes``, sorted;
+    hidden files and folders are skipped. (os.walk: pathlib costs ~60 µs a file here.)"""
+    found: list[str] = []
+    base = str(root)
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(folder, base).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        found.extend(prefix + name for name in files
+                     if not name.startswith(".") and name.lower().endswith(suffixes))
+    found.sort()
+    return found
 
 
-def read_markdown(path: Path, root: Path, display: str, default_type: str) -> Loaded:
-    """One Markdown file as a one-document ``Loaded``."""
+def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loaded:
+    """One Markdown file (``rel``: its path under markdown_dir) as a one-document ``Loaded``."""
     from ssgen.markdown import split_front_matter
 
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"{display}: cannot read: {exc}") from exc
     fields, body = split_front_matter(text, display)
     if not isinstance(fields, dict):
         raise SourceError(f"{display}: front matter must be a mapping of fields")
-    rel = PurePosixPath(path.relative_to(root).as_posix())
-    stem = str(rel.with_suffix(""))
+    stem = rel.rsplit(".", 1)[0]
     values = {str(k): to_json(v, f"{display}: front matter {k}") for k, v in fields.items()}
     doc_type = values.get("_type") or values.get("type") or default_type
     if not isinstance(doc_type, str):
