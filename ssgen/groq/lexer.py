@@ -11,16 +11,14 @@ the only regexes are anchored single-pass character classes (no backtracking tra
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ssgen.errors import GroqSyntaxError
 
 TokenKind = Literal["num", "str", "ident", "param", "op", "eof"]
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One token: its kind, its value (the text of ops and identifiers, the decoded
     value of literals) and the offsets of its first and one-past-last characters."""
 
@@ -47,31 +45,42 @@ _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n":
 _MAX_EXACT_INT = 2**53
 
 
+# Fast path for the common tokens (one regex call each; every alternative is
+# unambiguous and the space skip is possessive, so nothing backtracks). Anything it
+# does not take (escapes, odd numbers, errors) goes through ``_scan``.
+_SKIP = re.compile(r"(?:[\t\n\x0b\x0c\r \x85\xa0]|//[^\n]*)*+")
+_FAST = re.compile(
+    r"(?P<num>[0-9]++(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+)(?![eE0-9])"
+    r"|(?P<ident>[A-Za-z_][A-Za-z_0-9]*+)"
+    r"|(?P<str>\"[^\"\\]*+\"|'[^'\\]*+')"
+    r"|(?P<op>\.\.\.|\.\.|==|!=|<=|>=|&&|\|\||=>|->|\*\*|::|[()\[\]{},.:;@^*+\-/%!<>=|])"
+)
+
+
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, ending with one ``eof`` token."""
     tokens: list[Token] = []
+    append = tokens.append
+    skip, fast = _SKIP.match, _FAST.match
     pos, n = 0, len(text)
     while True:
-        pos = _skip_space(text, pos, n)
+        pos = skip(text, pos).end()  # type: ignore[union-attr]  # matches empty
         if pos >= n:
-            tokens.append(Token("eof", None, n, n))
+            append(Token("eof", None, n, n))
             return tokens
-        token = _scan(text, pos)
-        tokens.append(token)
+        match = fast(text, pos)
+        token = _scan(text, pos) if match is None else _fast_token(match)
+        append(token)
         pos = token.end
 
 
-def _skip_space(text: str, pos: int, n: int) -> int:
-    while pos < n:
-        ch = text[pos]
-        if ch in _WHITESPACE:
-            pos += 1
-        elif ch == "/" and text.startswith("//", pos):
-            newline = text.find("\n", pos)
-            pos = n if newline < 0 else newline + 1
-        else:
-            break
-    return pos
+def _fast_token(match: re.Match[str]) -> Token:
+    kind, lexeme, start, end = match.lastgroup, match.group(), match.start(), match.end()
+    if kind == "num":
+        return _number_token(lexeme, start, end)
+    if kind == "str":
+        return Token("str", _join_surrogates(lexeme[1:-1]), start, end)
+    return Token(kind, lexeme, start, end)  # type: ignore[arg-type]
 
 
 def _scan(text: str, pos: int) -> Token:
@@ -97,11 +106,10 @@ def _scan(text: str, pos: int) -> Token:
 
 def _scan_number(text: str, pos: int) -> Token:
     end = _match_end(_DIGITS, text, pos)
-    is_float = False
     if text.startswith(".", end):
         frac = _DIGITS.match(text, end + 1)
         if frac is not None:
-            end, is_float = frac.end(), True
+            end = frac.end()
     if end < len(text) and text[end] in "eE":
         end += 1
         if end < len(text) and text[end] in "+-":
@@ -109,12 +117,20 @@ def _scan_number(text: str, pos: int) -> Token:
         exp = _DIGITS.match(text, end)
         if exp is None:
             raise GroqSyntaxError("expected digits in the exponent", text, end)
-        end, is_float = exp.end(), True
-    literal = text[pos:end]
-    value: int | float = float(literal) if is_float else int(literal)
-    if isinstance(value, int) and value > _MAX_EXACT_INT:
+        end = exp.end()
+    return _number_token(text[pos:end], pos, end)
+
+
+def _number_token(literal: str, start: int, end: int) -> Token:
+    value: int | float
+    # Long digit strings go straight to float: int() refuses over 4300 digits.
+    if "." in literal or "e" in literal or "E" in literal or len(literal) > 20:
         value = float(literal)
-    return Token("num", value, pos, end)
+    else:
+        value = int(literal)
+        if value > _MAX_EXACT_INT:
+            value = float(literal)
+    return Token("num", value, start, end)
 
 
 def _match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:

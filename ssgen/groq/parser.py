@@ -61,7 +61,7 @@ class _Parser(CallParser):
     # --- query and declarations ------------------------------------------------------------
 
     def parse_query(self) -> n.Query:
-        while self.at_ident("fn"):
+        while self.at_ident("fn") and self.tokens[self.i + 1].kind == "ident":
             self.parse_declaration()
         root = self.parse_expr(0)
         if self.tok.kind != "eof":
@@ -302,7 +302,7 @@ class _Parser(CallParser):
 
     def parse_order_direction(self, lhs: n.Node, op: str) -> n.Node:
         token = self.advance()
-        if self.depth != self.order_arg_depth:
+        if self.depth != self.order_arg_depth or isinstance(lhs, n.Asc | n.Desc):
             raise self.error(f"'{op}' is only allowed in the arguments of order()", token)
         node: n.Node = n.Asc(lhs) if op == "asc" else n.Desc(lhs)
         self.order_marker = (node, token)
