@@ -1,11 +1,12 @@
-"""Benchmark: loading N NDJSON documents into the local source (run by hand).
+"""Benchmark: loading N NDJSON documents / N Markdown files into the local source.
 
-    .venv/bin/python bench/bench_local_source.py [N ...]
+    PYTHONPATH=. .venv/bin/python bench/bench_local_source.py [N ...] [--markdown N ...]
 
 Writes a Sanity-shaped dataset (posts with references, Portable Text bodies, 5% drafts)
 to a temp site, then times: parsing (orjson, file:line checks), the whole
 ``LocalSource`` load (duplicates, perspective, ``ssgen.groq.Dataset``) and a no-op
-``reload()`` (the mtime/size cache). Peak memory is the process's max RSS.
+``reload()`` (the mtime/size cache). ``--markdown``: N files of the standard SSG
+benchmark (front-matter title + three lorem paragraphs). Peak memory is max RSS.
 """
 
 from __future__ import annotations
@@ -67,6 +68,29 @@ def run(n: int) -> None:
     print(f"  peak RSS so far              {peak:7.0f} MB")
 
 
+LOREM = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+         "incididunt ut labore et dolore magna aliqua. ") * 4
+
+
+def run_markdown(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "content").mkdir()
+        for i in range(n):
+            text = f"---\ntitle: Page {i}\n---\n{LOREM}\n\n{LOREM}\n\n{LOREM}\n"
+            (root / "content" / f"page-{i}.md").write_text(text)
+        (root / "ssgen.toml").write_text("")
+        print(f"{n} Markdown files")
+        config = load_config(root, env={})
+        source = timed("LocalSource() total", lambda: LocalSource(config))
+        timed("reload() unchanged", source.reload)  # type: ignore[attr-defined]
+
+
 if __name__ == "__main__":
-    for arg in sys.argv[1:] or ["10000", "100000"]:
-        run(int(arg))
+    args = sys.argv[1:] or ["10000", "100000", "--markdown", "1000", "4000", "16000"]
+    markdown = False
+    for arg in args:
+        if arg == "--markdown":
+            markdown = True
+        else:
+            (run_markdown if markdown else run)(int(arg))
