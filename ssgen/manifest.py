@@ -20,6 +20,8 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
 - Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
   (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
 - Globals: ``set_global(name, hash)``, ``globals()``, ``remove_global(name)``.
+- Documents: ``documents() -> {id: (type, hash)}``, ``set_documents(entries, removed,
+  *, replace=False)``: the source state the last build saw, for change detection.
 - Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
 - Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
   kind ``page | static | generated``, ``set_files``, ``remove_file``, ``remove_files``,
@@ -336,6 +338,26 @@ class Manifest:
     def globals(self) -> dict[str, str]:
         """Every recorded global name -> hash."""
         return dict(self._rows("SELECT name, hash FROM globals", what="read globals"))
+
+    # -- documents (the source state a build saw, for change detection) -------
+
+    def documents(self) -> dict[str, tuple[str, str]]:
+        """Every recorded document ``_id`` -> (``_type``, content hash)."""
+        rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def set_documents(
+        self, entries: dict[str, tuple[str, str]], removed: Iterable[str] = (), *, replace: bool = False
+    ) -> None:
+        """Record document hashes; ``replace`` forgets every other document first."""
+        rows = [(doc_id, doc_type, digest) for doc_id, (doc_type, digest) in entries.items()]
+        with self._writing("record documents") as conn:
+            if replace:
+                conn.execute("DELETE FROM documents")
+            conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in removed])
+            conn.executemany(
+                "INSERT OR REPLACE INTO documents (id, type, hash) VALUES (?, ?, ?)", rows
+            )
 
     def get_meta(self, key: str) -> str | None:
         """A meta value (``ssgen_version``, ``config_hash``, ``schema``...), or None."""

@@ -10,9 +10,10 @@ Owns everything that touches the output folder:
   naming the path and the route.
 - ``Output(root, *, fsync=False)``: ``write(relpath, data) -> bool`` (temp file in the same
   folder + ``os.replace``; identical bytes leave the file and its mtime untouched and
-  return False), ``remove(relpath) -> bool`` (prunes emptied folders up to the root),
-  ``copy_static(src) -> list[str]``, ``remove_stale(keep, owned) -> list[str]`` (deletes
-  only files ssgen owns), ``read(relpath)`` and ``path(relpath)``.
+  return False), ``remove(relpath) -> bool`` (prunes emptied folders up to the root;
+  ``prune(folders)`` for batches), ``copy_static(src) -> list[str]``,
+  ``remove_stale(keep, owned) -> list[str]`` (deletes only files ssgen owns),
+  ``read(relpath)`` and ``path(relpath)``.
 - ``sha256(data) -> str``: the hex digest used for output hashes.
 
 Every relpath is checked twice: lexically, and after resolving symlinks the target
@@ -139,7 +140,7 @@ class Output:
         self._replace(folder, target, lambda fd: _write_all(fd, data))
         return True
 
-    def remove(self, relpath: str | PurePosixPath) -> bool:
+    def remove(self, relpath: str | PurePosixPath, *, prune: bool = True) -> bool:
         """Delete ``relpath`` if it exists and prune emptied folders; True if removed."""
         rel = safe_relpath(relpath)
         target = self.root.joinpath(*rel.parts)
@@ -152,12 +153,15 @@ class Output:
             raise OutputError(f"cannot remove {rel}: it is a folder") from exc
         except OSError as exc:
             raise OutputError(f"cannot remove {target}: {exc.strerror or exc}") from exc
-        self._prune(target.parent)
+        if prune:
+            self.prune([target.parent])
         return True
 
     def remove_stale(self, keep: set[str], owned: set[str]) -> list[str]:
         """Remove files ssgen owns (``owned``) that are no longer produced (not in ``keep``)."""
-        return [rel for rel in sorted(owned - keep) if self.remove(rel)]
+        removed = [rel for rel in sorted(owned - keep) if self.remove(rel, prune=False)]
+        self.prune([self.path(rel).parent for rel in removed])
+        return removed
 
     def copy_static(self, src: Path) -> list[str]:
         """Copy every file under ``src`` into the root; the relpaths whose bytes changed."""
@@ -228,16 +232,28 @@ class Output:
         self._checked_dirs.add(key)
         return key
 
-    def _prune(self, folder: Path) -> None:
+    def prune(self, folders: Iterable[Path]) -> None:
+        """Remove the empty ones among ``folders`` and their ancestors, deepest first.
+
+        Each folder is tried once: on a large folder ``rmdir`` itself is slow, so a batch
+        of removals prunes once at the end rather than after every file.
+        """
         root = Path(self._root_real())
-        current = Path(os.path.realpath(folder))
-        while current != root and root in current.parents:
+        candidates: set[Path] = set()
+        for folder in folders:
+            current = Path(os.path.realpath(folder))
+            while current != root and root in current.parents and current not in candidates:
+                candidates.add(current)
+                current = current.parent
+        busy: set[Path] = set()
+        for folder in sorted(candidates, key=lambda p: len(p.parts), reverse=True):
+            if folder in busy:
+                continue
             try:
-                current.rmdir()
+                folder.rmdir()
             except OSError:
-                return
-            self._checked_dirs.clear()
-            current = current.parent
+                busy.update(folder.parents)
+        self._checked_dirs.clear()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -276,3 +276,22 @@ def test_copy_static_copies_once_and_reports_changes(tmp_path: Path) -> None:
 
 def test_sha256_matches_known_vector() -> None:
     assert sha256(b"abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_remove_stale_prunes_each_emptied_folder_once(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    owned = {f"blog/{y}/post-{i}/index.html" for y in (2023, 2024) for i in range(5)}
+    for rel in owned:
+        out.write(rel, b"x")
+    (tmp_path / "blog/2024/notes.txt").write_text("user file")
+    keep = {"blog/2023/post-0/index.html"}
+    removed = out.remove_stale(keep=keep, owned=owned)
+    assert set(removed) == owned - keep
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "blog",
+        "blog/2023",
+        "blog/2023/post-0",
+        "blog/2023/post-0/index.html",
+        "blog/2024",
+        "blog/2024/notes.txt",
+    ]
