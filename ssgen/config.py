@@ -35,6 +35,7 @@ from ssgen.config_toml import (
     read_toml,
     take,
 )
+from ssgen.deploy_config import DeployConfig, parse_deploy
 from ssgen.errors import GroqSyntaxError
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ class Config:
     sitemap: SitemapConfig
     hash: str
     data_ast: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
+    deploy: DeployConfig | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -188,7 +190,7 @@ class Config:
 _TOP: dict[str, tuple[str, Any]] = {
     "site": (TABLE, None), "source": (TABLE, None), "data": (TABLE, None),
     "routes": ("an array of tables ([[routes]])", None), "markdown": (TABLE, None),
-    "feed": (TABLE, None), "sitemap": (TABLE, None),
+    "feed": (TABLE, None), "sitemap": (TABLE, None), "deploy": (TABLE, None),
 }
 _SITE = {"title": (STR, ""), "base_url": (STR, ""), "output": (STR, "public"),
          "language": (STR, "en"), "description": (STR, ""), "params": (TABLE, None)}
@@ -249,6 +251,9 @@ def _route(raw: dict[str, Any], index: int, templates: list[str],
     path = values["path"]
     if not path.startswith("/"):
         raise ctx.error(f"{where}.path", f"{path!r} must start with '/' (e.g. '/{path}')")
+    if any(part in (".", "..") for part in path.split("/")) or "//" in path or "\\" in path:
+        raise ctx.error(f"{where}.path", f"{path!r} must not contain '.', '..', '//' or "
+                                         "backslashes: pages are written under the output folder")
     names = placeholders(path, f"{where}.path", ctx)
     for i, tag in enumerate(values["tags"]):
         placeholders(tag, f"{where}.tags[{i}]", ctx)
@@ -362,8 +367,13 @@ def _check_api(values: dict[str, Any], ctx: TomlContext) -> None:
 
 
 def _check_files(files: tuple[str, ...] | None, site_dir: Path, ctx: TomlContext) -> None:
+    seen: dict[str, int] = {}
     for index, name in enumerate(files or ()):
         key = f"source.files[{index}]"
+        normal = os.path.normpath(name)
+        if normal in seen:
+            raise ctx.error(key, f"{name!r} is listed twice (also source.files[{seen[normal]}])")
+        seen[normal] = index
         if not name.endswith((".ndjson", ".jsonl", ".tar.gz", ".tgz")):
             raise ctx.error(key, f"{name!r}: expected an NDJSON file (.ndjson) or a "
                                  "`sanity dataset export` archive (.tar.gz)")
@@ -430,8 +440,9 @@ def load_config(site_dir: Path, env: Mapping[str, str] | None = None) -> Config:
     markdown = MarkdownConfig(**take(top["markdown"] or {}, _MARKDOWN, "markdown", ctx))
     feed = _feed(top["feed"], routes, ctx)
     sitemap = SitemapConfig(**take(top["sitemap"] or {}, _SITEMAP, "sitemap", ctx))
+    deploy = parse_deploy(top["deploy"], ctx) if top["deploy"] is not None else None
     digest = _fingerprint({"site": site, "source": source, "data": data, "routes": routes,
                            "markdown": markdown, "feed": feed, "sitemap": sitemap})
     return Config(site_dir=site_dir, site=site, source=source, data=data, routes=routes,
                   markdown=markdown, feed=feed, sitemap=sitemap, hash=digest,
-                  data_ast=data_ast)
+                  data_ast=data_ast, deploy=deploy)
