@@ -342,3 +342,17 @@ def test_markdown_dir_must_exist_when_set(tmp_path: Path) -> None:
     assert load(tmp_path / "b", '[source]\nmarkdown_dir = ""\n').source.markdown_dir == ""
     assert "source.markdown_type: must not be empty" in error(
         tmp_path / "c", '[source]\nmarkdown_type = ""\n')
+
+
+@pytest.mark.parametrize("path", ["/blog/../etc/", "/./x/", "/a//b/", "/a\\\\b/"])
+def test_route_path_cannot_walk_out(tmp_path: Path, path: str) -> None:
+    message = error(tmp_path, f'[[routes]]\nname = "a"\npath = "{path}"\ntemplate = "post.html"\n')
+    assert "routes[0].path:" in message and "must not contain" in message
+
+
+def test_source_file_listed_twice(tmp_path: Path) -> None:
+    make_site(tmp_path, "")
+    (tmp_path / "content" / "a.ndjson").write_text("")
+    toml = '[source]\nfiles = ["content/a.ndjson", "./content/a.ndjson"]\n'
+    message = error(tmp_path, toml)
+    assert "source.files[1]: './content/a.ndjson' is listed twice (also source.files[0])" in message
