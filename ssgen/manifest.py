@@ -20,7 +20,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
 - Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
   (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
 - Globals: ``set_global(name, hash)``, ``globals()``, ``remove_global(name)``.
-- Documents: ``documents() -> {id: (type, hash)}``, ``set_documents(entries, removed,
+- Documents: ``documents() -> {id: (type, hash)}``, ``set_documents(docs, removed=(),
   *, replace=False)``: the source state the last build saw, for change detection.
 - Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
 - Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
@@ -41,7 +41,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,61 +64,6 @@ from ssgen.output import url_to_file
 
 _DELIVERY_TTL = 24 * 3600.0
 _SMALL_BATCH = 64
-_DELETE_TAG = "DELETE FROM page_tags WHERE tag = ? AND path = ?"
-_INSERT_TAG = "INSERT OR IGNORE INTO page_tags (tag, path) VALUES (?, ?)"
-# Rewrites a page row only when something in it changed, so re-recording an unchanged
-# site costs lookups, not writes.
-_UPSERT_PAGE = (
-    "INSERT INTO pages (path, route, params, template, data_hash, output_hash, file, tags)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET route = excluded.route,"
-    " params = excluded.params, template = excluded.template, data_hash = excluded.data_hash,"
-    " output_hash = excluded.output_hash, file = excluded.file, tags = excluded.tags"
-    " WHERE (route, params, template, data_hash, output_hash, file, tags) != (excluded.route,"
-    " excluded.params, excluded.template, excluded.data_hash, excluded.output_hash,"
-    " excluded.file, excluded.tags)"
-)
-
-
-def _record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> None:
-    """Record one page, touching only the tag rows that changed."""
-    path, new_json = row[0], row[7]
-    old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
-    if old is None or old[0] != new_json:
-        old_tags = set(loads(old[0], f"tags of page {path!r}")) if old else set()
-        new_tags = set(loads(new_json, f"tags of page {path!r}"))
-        conn.executemany(_DELETE_TAG, [(tag, path) for tag in old_tags - new_tags])
-        conn.executemany(_INSERT_TAG, [(tag, path) for tag in new_tags - old_tags])
-    conn.execute(_UPSERT_PAGE, row)
-
-
-def _record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]]) -> None:
-    """Record many pages; new tag rows are expanded inside SQLite (json_each), not in Python."""
-    conn.execute("DELETE FROM temp.batch")
-    conn.executemany(
-        "INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
-        [(row[0], row[7]) for row in rows],
-    )
-    conn.execute(
-        "UPDATE temp.batch SET fresh = 0 WHERE EXISTS (SELECT 1 FROM pages p"
-        " WHERE p.path = batch.path AND p.tags = batch.tags)"
-    )
-    stale = conn.execute(
-        "SELECT p.path, p.tags, b.tags FROM temp.batch b JOIN pages p ON p.path = b.path"
-        " WHERE b.fresh"
-    ).fetchall()
-    removed: list[tuple[str, str]] = []
-    for path, old_json, new_json in stale:
-        gone = set(loads(old_json, f"tags of page {path!r}")) - set(loads(new_json, path))
-        removed.extend((tag, path) for tag in gone)
-    conn.executemany(_DELETE_TAG, removed)
-    conn.executemany(_UPSERT_PAGE, rows)
-    conn.execute(
-        "INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
-        " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
-    )
-    conn.execute("DELETE FROM temp.batch")
-
-
 class Manifest:
     """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
 
@@ -243,9 +188,9 @@ class Manifest:
         with self._writing("record pages") as conn:
             if len(rows) <= _SMALL_BATCH:
                 for row in rows:
-                    _record_one(conn, row)
+                    schema.record_one(conn, row)
             else:
-                _record_bulk(conn, rows)
+                schema.record_bulk(conn, rows)
 
     def remove_page(self, path: str) -> None:
         """Forget a page and its tags (its file is the caller's to delete)."""
@@ -259,7 +204,7 @@ class Manifest:
                 if old is None:
                     continue
                 tags = loads(old[0], f"tags of page {path!r}")
-                conn.executemany(_DELETE_TAG, [(tag, path) for tag in tags])
+                conn.executemany(schema.DELETE_TAG, [(tag, path) for tag in tags])
                 conn.execute("DELETE FROM pages WHERE path = ?", (path,))
 
     def page(self, path: str) -> PageRecord | None:
@@ -339,26 +284,6 @@ class Manifest:
         """Every recorded global name -> hash."""
         return dict(self._rows("SELECT name, hash FROM globals", what="read globals"))
 
-    # -- documents (the source state a build saw, for change detection) -------
-
-    def documents(self) -> dict[str, tuple[str, str]]:
-        """Every recorded document ``_id`` -> (``_type``, content hash)."""
-        rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
-        return {row[0]: (row[1], row[2]) for row in rows}
-
-    def set_documents(
-        self, entries: dict[str, tuple[str, str]], removed: Iterable[str] = (), *, replace: bool = False
-    ) -> None:
-        """Record document hashes; ``replace`` forgets every other document first."""
-        rows = [(doc_id, doc_type, digest) for doc_id, (doc_type, digest) in entries.items()]
-        with self._writing("record documents") as conn:
-            if replace:
-                conn.execute("DELETE FROM documents")
-            conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in removed])
-            conn.executemany(
-                "INSERT OR REPLACE INTO documents (id, type, hash) VALUES (?, ?, ?)", rows
-            )
-
     def get_meta(self, key: str) -> str | None:
         """A meta value (``ssgen_version``, ``config_hash``, ``schema``...), or None."""
         rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,), what="read meta")
@@ -368,6 +293,28 @@ class Manifest:
         """Set a meta value."""
         with self._writing("write meta") as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- documents (what the last build saw, for diffing a local source) ---------
+
+    def documents(self) -> dict[str, tuple[str, str]]:
+        """Every recorded document ``_id`` -> (``_type``, content hash)."""
+        rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def set_documents(
+        self,
+        docs: Mapping[str, tuple[str, str]],
+        removed: Iterable[str] = (),
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Record id -> (type, hash), forget ``removed``; ``replace`` forgets all others first."""
+        rows = [(doc_id, doc_type, digest) for doc_id, (doc_type, digest) in docs.items()]
+        with self._writing("record documents") as conn:
+            if replace:
+                conn.execute("DELETE FROM documents")
+            conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in removed])
+            conn.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
 
     # -- files and failures ----------------------------------------------------
 

@@ -4,7 +4,8 @@ Owns the DDL, the schema version (``PRAGMA user_version``), the application id t
 a file as an ssgen manifest, and ``prepare(conn)``, which either creates the schema in an
 empty database or verifies an existing one, raising ``ManifestError`` for a file from
 another schema version or a foreign SQLite file, plus the row records (``PageRecord``,
-``FileRecord``, ``Failure``) and their row conversions. Bump ``SCHEMA_VERSION`` on any change:
+``FileRecord``, ``Failure``), their row conversions and the statements that write page
+rows and their tag rows (``record_one``, ``record_bulk``). Bump ``SCHEMA_VERSION`` on any change:
 an older manifest is then rejected and the build starts fresh.
 """
 
@@ -20,7 +21,7 @@ import orjson
 
 from ssgen.errors import ManifestError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x5353474E  # "SSGN"
 FILE_KINDS = frozenset({"page", "static", "generated"})
 CHUNK = 500  # bound parameters per IN (...) query
@@ -75,6 +76,11 @@ CREATE TABLE deliveries (
     created REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX deliveries_created ON deliveries(created);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    hash TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 TABLES = frozenset(
@@ -89,6 +95,7 @@ TABLES = frozenset(
         "failures",
         "queue",
         "deliveries",
+        "documents",
     }
 )
 
@@ -246,3 +253,58 @@ def chunks(items: list[str]) -> Iterator[list[str]]:
     """``items`` in slices small enough for one query's bound parameters."""
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
+
+
+DELETE_TAG = "DELETE FROM page_tags WHERE tag = ? AND path = ?"
+INSERT_TAG = "INSERT OR IGNORE INTO page_tags (tag, path) VALUES (?, ?)"
+# Rewrites a page row only when something in it changed, so re-recording an unchanged
+# site costs lookups, not writes.
+UPSERT_PAGE = (
+    "INSERT INTO pages (path, route, params, template, data_hash, output_hash, file, tags)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET route = excluded.route,"
+    " params = excluded.params, template = excluded.template, data_hash = excluded.data_hash,"
+    " output_hash = excluded.output_hash, file = excluded.file, tags = excluded.tags"
+    " WHERE (route, params, template, data_hash, output_hash, file, tags) != (excluded.route,"
+    " excluded.params, excluded.template, excluded.data_hash, excluded.output_hash,"
+    " excluded.file, excluded.tags)"
+)
+
+
+def record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> None:
+    """Record one page, touching only the tag rows that changed."""
+    path, new_json = row[0], row[7]
+    old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
+    if old is None or old[0] != new_json:
+        old_tags = set(loads(old[0], f"tags of page {path!r}")) if old else set()
+        new_tags = set(loads(new_json, f"tags of page {path!r}"))
+        conn.executemany(DELETE_TAG, [(tag, path) for tag in old_tags - new_tags])
+        conn.executemany(INSERT_TAG, [(tag, path) for tag in new_tags - old_tags])
+    conn.execute(UPSERT_PAGE, row)
+
+
+def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]]) -> None:
+    """Record many pages; new tag rows are expanded inside SQLite (json_each), not in Python."""
+    conn.execute("DELETE FROM temp.batch")
+    conn.executemany(
+        "INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
+        [(row[0], row[7]) for row in rows],
+    )
+    conn.execute(
+        "UPDATE temp.batch SET fresh = 0 WHERE EXISTS (SELECT 1 FROM pages p"
+        " WHERE p.path = batch.path AND p.tags = batch.tags)"
+    )
+    stale = conn.execute(
+        "SELECT p.path, p.tags, b.tags FROM temp.batch b JOIN pages p ON p.path = b.path"
+        " WHERE b.fresh"
+    ).fetchall()
+    removed: list[tuple[str, str]] = []
+    for path, old_json, new_json in stale:
+        gone = set(loads(old_json, f"tags of page {path!r}")) - set(loads(new_json, path))
+        removed.extend((tag, path) for tag in gone)
+    conn.executemany(DELETE_TAG, removed)
+    conn.executemany(UPSERT_PAGE, rows)
+    conn.execute(
+        "INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
+        " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
+    )
+    conn.execute("DELETE FROM temp.batch")

@@ -337,3 +337,13 @@ def test_damaged_pages_surface_as_manifest_errors(db_path: Path) -> None:
     ):
         m.pages()
         m.pages_for_tags(["doc:1"])
+
+
+def test_documents_state_round_trip(db_path: Path) -> None:
+    with Manifest.open(db_path) as m:
+        m.set_documents({"p1": ("post", "h1"), "a1": ("author", "h2")})
+        m.set_documents({"p2": ("post", "h3"), "p1": ("post", "h4")}, removed={"a1"})
+    with Manifest.open(db_path) as m:
+        assert m.documents() == {"p1": ("post", "h4"), "p2": ("post", "h3")}
+        m.set_documents({"x": ("t", "h")}, replace=True)
+        assert m.documents() == {"x": ("t", "h")}
