@@ -7,7 +7,8 @@ escaping, safe links, unknown types/marks/styles, and custom handlers that retur
 
 Deliberate differences from the reference, all on malformed input only: names of unknown
 types and marks are escaped in the placeholders, entries that are not objects are
-skipped instead of crashing, and list levels are capped at ``MAX_LEVEL``.
+skipped instead of crashing, and list levels are capped at ``MAX_LEVEL``, fractional
+ones rounded down and those below 1 read as 1 (the reference would drop such an item).
 """
 
 from __future__ import annotations
@@ -187,9 +188,7 @@ def _is_block(node: Any) -> bool:
     return (
         (typed or keyed)
         and isinstance(children, list)
-        and all(
-            (_is_map(c) and "_type" in c) or isinstance(c, _TOOLKIT) for c in children
-        )
+        and all((_is_map(c) and "_type" in c) or isinstance(c, _TOOLKIT) for c in children)
     )
 
 
@@ -207,8 +206,10 @@ def _level(block: Mapping[str, Any]) -> float:
     level = block.get("level")
     if _js_falsy(level) or not isinstance(level, int | float) or isinstance(level, bool):
         return 1
-    value: float = level
-    return min(value, MAX_LEVEL)
+    if level > MAX_LEVEL:
+        return MAX_LEVEL
+    # Fractional or negative levels make the reference drop the item; keep it instead.
+    return max(1, math.floor(level))
 
 
 # --- nesting lists (toolkit nestLists, "html" mode) ---------------------------------

@@ -41,7 +41,7 @@ def block(*children: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
-def item(text: str, list_item: str = "bullet", level: int = 1, **extra: Any) -> dict[str, Any]:
+def item(text: str, list_item: str = "bullet", level: float = 1, **extra: Any) -> dict[str, Any]:
     return block(span(text), listItem=list_item, level=level, **extra)
 
 
@@ -250,9 +250,12 @@ def test_all_text_is_escaped_and_preserved(texts: list[str]) -> None:
     assert html == expected
 
 
+LEVELS = st.integers(1, 5) | st.integers(-2, 9) | st.floats(-1, 7, allow_nan=False)
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["bullet", "number"]), st.integers(1, 5)), max_size=12))
-def test_lists_are_balanced_and_keep_every_item(spec: list[tuple[str, int]]) -> None:
+@given(st.lists(st.tuples(st.sampled_from(["bullet", "number"]), LEVELS), max_size=12))
+def test_lists_are_balanced_and_keep_every_item(spec: list[tuple[str, float]]) -> None:
     html = to_html([item(f"i{n}", kind, level) for n, (kind, level) in enumerate(spec)])
     for tag in ("ul", "ol", "li"):
         assert html.count(f"<{tag}>") == html.count(f"</{tag}>")
@@ -277,3 +280,16 @@ def test_fixtures_report_only_their_unknown_components() -> None:
         "028-custom-list-item-type": [("listStyle", "disc"), ("listStyle", "square")],
         "061-missing-mark-serializer": [("mark", "abc")],
     }
+
+
+@pytest.mark.parametrize("level", [10**9, float("inf"), float("nan"), 0, -3, 2.5])
+def test_extreme_levels_stay_bounded(level: float) -> None:
+    html = to_html([item("x", level=1), {**item("y"), "level": level}])
+    assert html.count("<ul>") == html.count("</ul>") <= 65
+    assert "y" in html
+
+
+def test_fractional_level_is_rounded_down() -> None:
+    assert to_html([item("x"), {**item("y"), "level": 2.5}]) == to_html(
+        [item("x"), item("y", level=2)]
+    )
