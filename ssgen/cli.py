@@ -182,3 +182,8 @@ def init(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+from ssgen.deploy_cli import deploy_command  # noqa: E402
+
+app.command(name="deploy")(deploy_command)
