@@ -25,6 +25,7 @@ _EXAMPLE_ID = "image-Tb9Ew8CXIwaY6R1kjMvI0uRR-2000x3000-jpg"
 _EXPORT_ASSET = re.compile(r"^image@file://.*?([^/]+)-(\d+x\d+)\.([A-Za-z0-9]+)$")
 _PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _DATASET = re.compile(r"^[a-z0-9~][a-z0-9_-]*$")
+_URI_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves alone
 _DEFAULT_CROP = {"left": 0.0, "top": 0.0, "right": 0.0, "bottom": 0.0}
 _DEFAULT_HOTSPOT = {"x": 0.5, "y": 0.5, "width": 1.0, "height": 1.0}
 
@@ -137,9 +138,6 @@ def image_url(
     if vanity_name:
         url += "/" + quote(vanity_name, safe="")
     return f"{url}?{'&'.join(params)}" if params else url
-
-
-_URI_SAFE = "-_.!~*'()"
 
 
 # --- sources ---------------------------------------------------------------------------
