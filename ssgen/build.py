@@ -8,6 +8,7 @@ the same stages and renders only the pages whose data or templates changed (see
 from __future__ import annotations
 
 import time
+from typing import Any
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,18 @@ from ssgen.errors import ManifestError
 from ssgen.lock import BuildLock
 from ssgen.manifest import Manifest
 from ssgen.output import Output
+from ssgen.change import Change
+from ssgen.incremental import (
+    DocState,
+    Scope,
+    changed_globals,
+    changed_templates,
+    diff_documents,
+    document_state,
+    scope_for,
+)
 from ssgen.pages import collect_pages, query_globals
+from ssgen.routes import data_hash
 from ssgen.plan import RenderPlan, plan_render
 from ssgen.progress import Reporter
 from ssgen.render import Renderer
@@ -36,8 +48,15 @@ def build(
     reporter: Reporter | None = None,
     source: Source | None = None,
     now: datetime | None = None,
+    change: Change | None = None,
 ) -> BuildReport:
-    """Build the site: load, query, plan, render, write, record."""
+    """Build the site: load, query, plan, render, write, record.
+
+    Incremental unless ``full`` (or the manifest is missing, stale or unusable): only the
+    routes and pages that the ``change`` (plus the document and template changes found by
+    diffing against the manifest) reaches are re-queried, and only pages whose data or
+    templates changed are re-rendered.
+    """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
@@ -48,16 +67,50 @@ def build(
             source = source or open_source(config, drafts=drafts)
             renderer = Renderer(config)
             data = query_globals(config, source, now)
-            pages = collect_pages(config, source, data, now)
-            plan = plan_render(config, manifest, renderer, data, pages, full=full)
+            state = document_state(source)
+            scope = None if full else _scope(config, manifest, renderer, data, state, change)
+            collected = collect_pages(config, source, data, now, scope)
+            forced = frozenset(scope.forced) if scope else frozenset()
+            plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
             outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
             report = _record(config, key, manifest, renderer, plan, outcomes)
+            _record_documents(manifest, state, full)
             write_extras(config, manifest, report, plan)
         finally:
             manifest.close()
     report.full = full
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _scope(
+    config: Config,
+    manifest: Manifest,
+    renderer: Renderer,
+    data: dict[str, Any],
+    state: DocState | None,
+    change: Change | None,
+) -> Scope:
+    """What this incremental build must re-query: the given change plus what changed."""
+    found = Change(templates=changed_templates(manifest, renderer))
+    if state is not None:
+        found = found.merge(Change(documents=diff_documents(manifest.documents(), state)))
+    elif change is None:
+        found = found.merge(Change(everything=True))  # a remote source cannot be diffed
+    total = found if change is None else change.merge(found)
+    hashes = {name: data_hash(value) for name, value in data.items()}
+    return scope_for(config, manifest, renderer, total, changed_globals(manifest, hashes))
+
+
+def _record_documents(manifest: Manifest, state: DocState | None, full: bool) -> None:
+    if state is None:
+        return
+    if full:
+        manifest.set_documents(state, replace=True)
+        return
+    before = manifest.documents()
+    changed = {i: v for i, v in state.items() if before.get(i) != v}
+    manifest.set_documents(changed, before.keys() - state.keys())
 
 
 def _open_manifest(
@@ -89,7 +142,7 @@ def _record(
     outcomes: list[PageOutcome],
 ) -> BuildReport:
     """Write the manifest for what reached disk, delete what disappeared, count it all."""
-    report = BuildReport(rendered=len(outcomes), unchanged=len(plan.unchanged))
+    report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     output = Output(config.output_dir)
     with manifest.transaction():
         for outcome in outcomes:

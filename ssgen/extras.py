@@ -27,7 +27,7 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
             manifest.set_file(rel, sha256(data), "generated")
-        keep = set(static) | set(generated)
+        keep = set(static) | set(generated) | _kept_feed(config, plan)
         stale = {rel for rel, rec in owned.items() if rec.kind != "page"} - keep
         for rel in sorted(stale):
             if output.remove(rel):
@@ -65,15 +65,22 @@ def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict
     if config.sitemap.enabled:
         urls = [
             absolute(site.base_url, path)
-            for path in plan.pages
+            for path in plan.all_paths
             if path != NOT_FOUND_PATH and path not in plan.failed_new
         ]
         files["sitemap.xml"] = render_sitemap(urls)
-    if config.feed is not None:
+    if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
         files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries)
     files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
     return {rel: data for rel, data in files.items() if rel not in static}
+
+
+def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:
+    """The feed file when its route was not re-queried (its file stays as it is)."""
+    if config.feed is None or config.feed.route in plan.complete_routes:
+        return set()
+    return {str(url_to_file(config.feed.path))}
 
 
 def _note(report: BuildReport, rel: str, written: bool, existed: bool) -> None:

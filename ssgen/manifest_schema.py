@@ -277,7 +277,8 @@ def record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> None:
     if old is None or old[0] != new_json:
         old_tags = set(loads(old[0], f"tags of page {path!r}")) if old else set()
         new_tags = set(loads(new_json, f"tags of page {path!r}"))
-        conn.executemany(DELETE_TAG, [(tag, path) for tag in old_tags - new_tags])
+        if old_tags - new_tags:
+            conn.executemany(DELETE_TAG, [(tag, path) for tag in old_tags - new_tags])
         conn.executemany(INSERT_TAG, [(tag, path) for tag in new_tags - old_tags])
     conn.execute(UPSERT_PAGE, row)
 

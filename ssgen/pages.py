@@ -2,23 +2,46 @@
 
 Owns the order of queries against a source (globals first, then each route; per-page
 queries of ``each`` routes go through ``Source.query_many`` so a remote source can batch
-them) and the built-in 404 page. Route expansion itself is pure and lives in routes.py.
+them), which pages of a partial rebuild are re-queried (a ``Scope``), and the built-in
+404 page. Route expansion itself is pure and lives in routes.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen.config import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError
-from ssgen.groq.analysis import scanned_types
+from ssgen.groq import nodes as n
+from ssgen.groq.analysis import pinned_types, scanned_types, walk
 from ssgen.groq.nodes import Query
-from ssgen.routes import PageResult, PageSpec, check_unique, each_params, expand_route
+from ssgen.routes import (
+    PageResult,
+    PageSpec,
+    check_unique,
+    each_params,
+    expand_route,
+    fill_pattern,
+)
 from ssgen.sources import QueryResult, Source
+
+if TYPE_CHECKING:
+    from ssgen.incremental import Scope
 
 NOT_FOUND_TEMPLATE = "404.html"
 NOT_FOUND_PATH = "/404.html"
+NOT_FOUND_ROUTE = "404"
+
+
+@dataclass
+class Collected:
+    """The pages re-queried by a build and, per re-queried route, every path it has now."""
+
+    pages: list[PageSpec] = field(default_factory=list)
+    route_paths: dict[str, set[str]] = field(default_factory=dict)
 
 
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
@@ -30,45 +53,98 @@ def query_globals(config: Config, source: Source, now: datetime) -> dict[str, An
 
 
 def collect_pages(
-    config: Config, source: Source, data: dict[str, Any], now: datetime
-) -> list[PageSpec]:
-    """Every page of the site with its context and tags; duplicate paths are an error."""
-    pages: list[PageSpec] = []
+    config: Config,
+    source: Source,
+    data: dict[str, Any],
+    now: datetime,
+    scope: Scope | None = None,
+) -> Collected:
+    """The pages of the routes in ``scope`` (all when None) with their context and tags."""
+    collected = Collected()
     for route in config.routes:
-        pages.extend(route_pages(config, route, source, data, now))
-    if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file() and not any(
-        page.path == NOT_FOUND_PATH for page in pages
+        if scope is None or scope.wants_route(route.name):
+            pages, paths = route_pages(config, route, source, data, now, scope)
+            collected.pages.extend(pages)
+            collected.route_paths[route.name] = paths
+    if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file() and (
+        scope is None or scope.wants_route(NOT_FOUND_ROUTE)
     ):
-        pages.append(not_found_page(config, data))
-    check_unique(pages)
-    return pages
+        collected.pages.append(not_found_page(config, data))
+        collected.route_paths[NOT_FOUND_ROUTE] = {NOT_FOUND_PATH}
+    elif NOT_FOUND_ROUTE not in collected.route_paths and (
+        scope is None or scope.everything
+    ):
+        collected.route_paths[NOT_FOUND_ROUTE] = set()
+    check_unique(collected.pages)
+    return collected
 
 
 def route_pages(
-    config: Config, route: RouteConfig, source: Source, data: dict[str, Any], now: datetime
-) -> list[PageSpec]:
-    """The pages of one route, from its query (and per-page queries for ``each`` routes)."""
+    config: Config,
+    route: RouteConfig,
+    source: Source,
+    data: dict[str, Any],
+    now: datetime,
+    scope: Scope | None = None,
+) -> tuple[list[PageSpec], set[str]]:
+    """The (re-queried) pages of one route, and the paths of all its pages."""
     main_ast = route.each_ast if route.each_ast is not None else route.query_ast
     assert main_ast is not None  # config guarantees a query
     main = _run(source, [(main_ast, {})], now, f"routes.{route.name}")[0]
-    page_results: list[PageResult | None] | None = None
-    page_types: frozenset[str] | None = frozenset()
-    if route.each_ast is not None:
-        assert route.query_ast is not None
-        params = each_params(route, main.value)
-        results = _run(source, [(route.query_ast, p) for p in params], now, f"routes.{route.name}")
-        page_results = [PageResult(r.value, r.ids) for r in results]
-        page_types = scanned_types(route.query_ast)
-    return expand_route(
+    common: dict[str, Any] = {
+        "result_ids": main.ids,
+        "scanned_types": scanned_types(main_ast),
+        "site": config.site,
+        "data": data,
+    }
+    if route.each_ast is None:
+        pages = expand_route(route, main.value, **common)
+        return pages, {page.path for page in pages}
+    assert route.query_ast is not None
+    params = each_params(route, main.value)
+    paths = [fill_pattern(route.path, item, route=route.name) for item in params]
+    _check_unique_params(route, paths)
+    wanted = [
+        i for i, path in enumerate(paths) if scope is None or scope.wants_page(route.name, path)
+    ]
+    chosen = [params[i] for i in wanted]
+    results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
+    pages = expand_route(
         route,
-        main.value,
-        result_ids=main.ids,
-        scanned_types=scanned_types(main_ast),
-        site=config.site,
-        data=data,
-        page_results=page_results,
-        page_scanned_types=page_types,
+        chosen,
+        **common,
+        page_results=[PageResult(r.value, r.ids) for r in results],
+        page_scanned_types=unkeyed_types(route.query_ast),
     )
+    empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
+    return pages, set(paths) - empty
+
+
+def unkeyed_types(query: Query) -> frozenset[str] | None:
+    """The types a per-page query scans, leaving out scans keyed by a ``$param`` equality.
+
+    ``*[_type == "post" && slug.current == $slug]`` only ever reads the document with that
+    slug: its edits reach the page through ``doc:`` tags, and a new document with that
+    slug would be a duplicate path of the route's ``each`` query, which runs again on
+    every change of the type. Other scans depend on their whole type.
+    """
+    types: set[str] = set()
+    handled: set[int] = set()
+    for node in walk(query.root, into_functions=True):
+        if isinstance(node, n.Filter):
+            exprs, base = _filter_chain(node)
+            if not isinstance(base, n.Everything) or id(base) in handled:
+                continue
+            handled.add(id(base))
+            if any(_keyed(expr) for expr in exprs):
+                continue
+            pins = [p for p in (pinned_types(e) for e in exprs) if p is not None]
+            if not pins:
+                return None
+            types |= frozenset.intersection(*pins)
+        elif isinstance(node, n.Everything) and id(node) not in handled:
+            return None
+    return frozenset(types)
 
 
 def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:
@@ -77,12 +153,52 @@ def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:
         "site": config.site,
         "data": data,
         "page": {},
-        "route": "404",
+        "route": NOT_FOUND_ROUTE,
         "path": NOT_FOUND_PATH,
         "url": config.site.base_url.rstrip("/") + NOT_FOUND_PATH,
     }
-    tags = frozenset({"route:404", *(f"global:{name}" for name in data)})
-    return PageSpec(NOT_FOUND_PATH, "404", NOT_FOUND_TEMPLATE, context, tags)
+    tags = frozenset({f"route:{NOT_FOUND_ROUTE}", *(f"global:{name}" for name in data)})
+    return PageSpec(NOT_FOUND_PATH, NOT_FOUND_ROUTE, NOT_FOUND_TEMPLATE, context, tags)
+
+
+def _filter_chain(node: n.Node) -> tuple[list[n.Node], n.Node]:
+    exprs: list[n.Node] = []
+    while isinstance(node, n.Filter | n.Group):
+        if isinstance(node, n.Filter):
+            exprs.append(node.expr)
+        node = node.base
+    return exprs, node
+
+
+def _keyed(expr: n.Node) -> bool:
+    """True when a filter is a conjunction containing ``<attribute path> == $param``."""
+    if isinstance(expr, n.And):
+        return _keyed(expr.left) or _keyed(expr.right)
+    if isinstance(expr, n.OpCall) and expr.op == "==":
+        sides = (expr.left, expr.right)
+        return any(isinstance(s, n.Parameter) for s in sides) and any(
+            _attribute_path(s) for s in sides
+        )
+    return False
+
+
+def _attribute_path(node: n.Node) -> bool:
+    while isinstance(node, n.AccessAttribute):
+        if node.base is None:
+            return True
+        node = node.base
+    return False
+
+
+def _check_unique_params(route: RouteConfig, paths: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            raise ConfigError(
+                f"route {route.name!r}: two `each` items give the same path {path!r}; "
+                "make the path pattern fields unique"
+            )
+        seen.add(path)
 
 
 def _run(

@@ -14,6 +14,7 @@ from typing import Any
 from ssgen.config import Config
 from ssgen.errors import RenderError
 from ssgen.manifest import Manifest
+from ssgen.pages import Collected
 from ssgen.render import Renderer
 from ssgen.routes import PageSpec, data_hash
 
@@ -34,6 +35,8 @@ class RenderPlan:
     template_hashes: dict[str, str] = field(default_factory=dict)
     global_hashes: dict[str, str] = field(default_factory=dict)
     failed_new: set[str] = field(default_factory=set)
+    all_paths: set[str] = field(default_factory=set)
+    complete_routes: set[str] = field(default_factory=set)
 
 
 def page_data_hash(spec: PageSpec) -> str:
@@ -46,12 +49,13 @@ def plan_render(
     manifest: Manifest,
     renderer: Renderer,
     data: dict[str, Any],
-    pages: list[PageSpec],
+    collected: Collected,
     *,
     full: bool,
     force: frozenset[str] = frozenset(),
 ) -> RenderPlan:
     """Decide the work of this build. ``force``: paths to render whatever their hashes."""
+    pages = collected.pages
     plan = RenderPlan(pages={page.path: page for page in pages})
     plan.global_hashes = {name: data_hash(value) for name, value in data.items()}
     changed_globals = _changed(manifest.globals(), plan.global_hashes)
@@ -84,8 +88,20 @@ def plan_render(
             plan.to_render.append(spec)
         else:
             plan.unchanged.append(spec.path)
-    plan.removed = sorted(manifest.page_paths() - plan.pages.keys())
+    plan.removed = sorted(_removed(manifest, collected, full))
+    plan.all_paths = (manifest.page_paths() - set(plan.removed)) | plan.pages.keys()
+    plan.complete_routes = set(collected.route_paths)
     return plan
+
+
+def _removed(manifest: Manifest, collected: Collected, full: bool) -> set[str]:
+    """Recorded pages that the re-queried routes no longer produce."""
+    if full:
+        return manifest.page_paths() - {page.path for page in collected.pages}
+    removed: set[str] = set()
+    for route, paths in collected.route_paths.items():
+        removed |= manifest.pages_for_route(route) - paths
+    return removed
 
 
 def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:

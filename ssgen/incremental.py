@@ -1,0 +1,180 @@
+"""What an incremental build must redo: from a ``Change`` to the routes and pages to re-query.
+
+Owns change detection for builds without an explicit change (documents diffed against the
+hashes the manifest recorded, templates against their recorded hashes) and the scope of
+a rebuild: the routes whose queries must run again, and for ``each`` routes the pages
+whose per-page queries must run again. Whether a re-queried page is then re-rendered is
+the planner's call (data and template hashes, see plan.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import orjson
+
+from ssgen.change import Change, DocChange, normalize_path
+from ssgen.config import Config, RouteConfig
+from ssgen.groq.analysis import scanned_types
+from ssgen.manifest import Manifest
+from ssgen.pages import NOT_FOUND_ROUTE
+from ssgen.render import Renderer
+from ssgen.sources import Source
+
+DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
+
+
+@dataclass
+class Scope:
+    """The part of the site a build re-queries.
+
+    ``routes``: routes whose main query runs again (list and single routes are then
+    expanded in full). ``paths``: pages of ``each`` routes whose per-page query runs again
+    (new pages always run). ``full_routes``: ``each`` routes re-queried page by page in
+    full. ``forced``: pages rendered whatever their hashes say.
+    """
+
+    everything: bool = False
+    routes: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    full_routes: set[str] = field(default_factory=set)
+    forced: set[str] = field(default_factory=set)
+    known: set[str] = field(default_factory=set)
+
+    def wants_route(self, name: str) -> bool:
+        """True when the route's main query must run."""
+        return self.everything or name in self.routes
+
+    def wants_page(self, route: str, path: str) -> bool:
+        """True when a page's per-page query must run."""
+        return (
+            self.everything
+            or route in self.full_routes
+            or path in self.paths
+            or path not in self.known
+        )
+
+
+def document_state(source: Source) -> DocState | None:
+    """Hashes of every document of a source that can list them (local), else None."""
+    documents = getattr(source, "documents", None)
+    if documents is None:
+        return None
+    state: DocState = {}
+    for doc in documents:
+        state[str(doc["_id"])] = (str(doc.get("_type", "")), _doc_hash(doc))
+    return state
+
+
+def diff_documents(before: DocState, after: DocState) -> tuple[DocChange, ...]:
+    """The documents created, updated or deleted between two states."""
+    changes = [
+        DocChange(doc_id, doc_type, "create" if doc_id not in before else "update")
+        for doc_id, (doc_type, digest) in after.items()
+        if before.get(doc_id, ("", ""))[1] != digest
+    ]
+    changes += [
+        DocChange(doc_id, before[doc_id][0], "delete") for doc_id in before.keys() - after.keys()
+    ]
+    return tuple(changes)
+
+
+def changed_templates(manifest: Manifest, renderer: Renderer) -> frozenset[str]:
+    """Templates whose source differs from what the manifest recorded."""
+    return frozenset(
+        name
+        for name, digest in manifest.templates().items()
+        if renderer.template_hash(name) != digest
+    )
+
+
+def changed_globals(manifest: Manifest, hashes: dict[str, str]) -> frozenset[str]:
+    """``[data]`` globals whose value hash differs from the recorded one."""
+    before = manifest.globals()
+    return frozenset(
+        {name for name, digest in hashes.items() if before.get(name) != digest}
+        | (before.keys() - hashes.keys())
+    )
+
+
+def scope_for(
+    config: Config,
+    manifest: Manifest,
+    renderer: Renderer,
+    change: Change,
+    globals_changed: Iterable[str] = (),
+) -> Scope:
+    """The routes and pages a change reaches, through the manifest's tag index."""
+    if change.everything:
+        return Scope(everything=True)
+    scope = Scope(forced={normalize_path(p) for p in change.paths}, known=manifest.page_paths())
+    tags = change.doc_tags() | set(change.tags) | {f"template:{t}" for t in change.templates}
+    hit = manifest.pages_for_tags(tags) | scope.forced
+    hit |= _pages_using_globals(manifest, renderer, frozenset(globals_changed))
+    hit |= {failure.path for failure in manifest.failures()}
+    _add_pages(scope, manifest, hit)
+    types = {doc.type for doc in change.documents}
+    for route in config.routes:
+        if change.unknown_types and change.documents:
+            scope.routes.add(route.name)
+            continue
+        route_types = _route_types(route)
+        if route_types is None and change.documents or route_types and route_types & types:
+            scope.routes.add(route.name)
+    if config.feed is not None and config.feed.route in scope.routes:
+        scope.full_routes.add(config.feed.route)
+    return scope
+
+
+def _add_pages(scope: Scope, manifest: Manifest, paths: set[str]) -> None:
+    for path in paths:
+        record = manifest.page(path)
+        if record is None:
+            continue
+        scope.routes.add(record.route)
+        scope.paths.add(path)
+        if record.route == NOT_FOUND_ROUTE:
+            scope.routes.add(NOT_FOUND_ROUTE)
+
+
+def _pages_using_globals(
+    manifest: Manifest, renderer: Renderer, names: frozenset[str]
+) -> set[str]:
+    if not names:
+        return set()
+    users: dict[str, bool] = {}
+    hit: set[str] = set()
+    for record in manifest.pages():
+        if record.template not in users:
+            used = renderer.globals_used(record.template)
+            users[record.template] = used is None or not used.isdisjoint(names)
+        if users[record.template]:
+            hit.add(record.path)
+    return hit
+
+
+def _route_types(route: RouteConfig) -> frozenset[str] | None:
+    return _types_of(route)
+
+
+@cache
+def _types_of(route: RouteConfig) -> frozenset[str] | None:
+    types: set[str] = set()
+    for query in (route.each_ast, route.query_ast):
+        if query is None:
+            continue
+        found = scanned_types(query)
+        if found is None:
+            return None
+        types |= found
+    return frozenset(types)
+
+
+def _doc_hash(doc: dict[str, Any]) -> str:
+    # blake2b is ~3x faster than sha256 here and collisions are not a threat model.
+    import hashlib
+
+    return hashlib.blake2b(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
