@@ -1,0 +1,111 @@
+"""The default site built over HTTP from the Sanity test server equals the local build.
+
+Also: a build whose source fails midway (a 5xx storm) raises a clear error and leaves
+the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sanity_server import SanityTestServer
+
+from ssgen.build import build
+from ssgen.config import load_config
+from ssgen.errors import SourceError
+from ssgen.sources.local import LocalSource
+from ssgen.sources.sanity import SanitySource
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+def copy_site(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for name in ("ssgen.toml", "content", "templates", "static"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, target / name)
+        elif src.exists():
+            shutil.copy(src, target / name)
+    return target
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def server_documents(site: Path) -> list[dict[str, Any]]:
+    """What the remote dataset holds: the published documents (NDJSON + Markdown) plus the
+    export's drafts, which the published perspective must hide."""
+    published = LocalSource(load_config(site)).documents
+    drafts = [json.loads(line) for line in (site / "content/dataset.ndjson").read_text()
+              .splitlines() if line.startswith('{"_id":"drafts.')]
+    return [*published, *drafts]
+
+
+def remote_source(config: Any, server: SanityTestServer, **kw: Any) -> SanitySource:
+    return SanitySource(config, api_host=server.url, use_cdn=False, token=None,
+                        backoff_base=0.001, backoff_jitter=0.001, **kw)
+
+
+def test_default_site_from_the_server_is_byte_identical(tmp_path: Path) -> None:
+    local_site = copy_site(tmp_path / "local")
+    remote_site = copy_site(tmp_path / "remote")
+    docs = server_documents(local_site)
+    assert any(d["_id"].startswith("drafts.") for d in docs)
+    build(load_config(local_site), now=NOW, jobs=1)
+    config = load_config(remote_site)
+    with SanityTestServer(docs) as server:
+        source = remote_source(config, server)
+        report = build(config, now=NOW, jobs=1, source=source)
+        queries = len(server.log())
+    local_files = files(local_site / "public")
+    assert len(local_files) > 20 and files(remote_site / "public") == local_files
+    assert report.ok and queries < len(local_files)
+
+
+def edit_ndjson(site: Path, doc_id: str, **fields: Any) -> None:
+    path = site / "content/dataset.ndjson"
+    docs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    docs = [{**d, **fields} if d["_id"] == doc_id else d for d in docs]
+    path.write_text("".join(json.dumps(d) + "\n" for d in docs))
+
+
+def test_incremental_remote_build_equals_a_clean_local_build(tmp_path: Path) -> None:
+    remote_site = copy_site(tmp_path / "remote")
+    docs = server_documents(remote_site)
+    config = load_config(remote_site)
+    post = next(d for d in docs if d.get("_type") == "post" and "slug" in d)
+    author = next(d for d in docs if d.get("_type") == "author")
+    with SanityTestServer(docs) as server:
+        build(config, now=NOW, jobs=1, source=remote_source(config, server))
+        server.put({**post, "title": "A renamed post"})
+        server.put({**author, "name": "Someone Else"})
+        report = build(config, now=NOW, jobs=1, source=remote_source(config, server))
+    assert not report.full and report.changed
+    clean_site = copy_site(tmp_path / "clean")
+    edit_ndjson(clean_site, post["_id"], title="A renamed post")
+    edit_ndjson(clean_site, author["_id"], name="Someone Else")
+    build(load_config(clean_site), now=NOW, jobs=1)
+    assert files(remote_site / "public") == files(clean_site / "public")
+
+
+def test_failed_remote_build_leaves_the_last_good_site(tmp_path: Path) -> None:
+    site = copy_site(tmp_path / "site")
+    docs = server_documents(site)
+    config = load_config(site)
+    with SanityTestServer(docs) as server:
+        build(config, now=NOW, jobs=1, source=remote_source(config, server))
+        before = files(site / "public")
+        server.put({**next(d for d in docs if d.get("_type") == "post"), "title": "CHANGED"})
+        server.inject("status", 1000, status=503)
+        with pytest.raises(SourceError, match="gave up after 3 attempts"):
+            build(config, now=NOW, jobs=1, source=remote_source(config, server, max_retries=2))
+    assert files(site / "public") == before
