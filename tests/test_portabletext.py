@@ -233,7 +233,7 @@ def assert_well_formed(html: str) -> None:
         assert ENTITY.match(html, amp.start()), html[amp.start() : amp.start() + 10]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(documents)
 def test_renderer_never_raises_and_output_is_escaped(doc: list[Any]) -> None:
     assert_well_formed(to_html(doc))
