@@ -91,7 +91,13 @@ def ast_depth(node: n.Node) -> int:
     stack = [(node, 1)]
     while stack:
         current, depth = stack.pop()
-        deepest = max(deepest, depth)
+        if depth > deepest:
+            deepest = depth
+        if type(current) is n.Value:
+            continue
+        if type(current) is n.Array and all(type(e.value) is n.Value for e in current.elements):
+            deepest = max(deepest, depth + 1 if current.elements else depth)
+            continue
         stack.extend((child, depth + 1) for child in children(current))
     return deepest
 

@@ -10,12 +10,13 @@ the only regexes are anchored single-pass character classes (no backtracking tra
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ssgen.errors import GroqSyntaxError
 
-TokenKind = Literal["num", "str", "ident", "param", "op", "eof"]
+TokenKind = Literal["num", "str", "ident", "param", "op", "json", "eof"]
 
 
 class Token(NamedTuple):
@@ -45,15 +46,16 @@ _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n":
 _MAX_EXACT_INT = 2**53
 
 
-# Fast path for the common tokens (one regex call each; every alternative is
-# unambiguous and the space skip is possessive, so nothing backtracks). Anything it
-# does not take (escapes, odd numbers, errors) goes through ``_scan``.
-_SKIP = re.compile(r"(?:[\t\n\x0b\x0c\r \x85\xa0]|//[^\n]*)*+")
+# Fast path: one regex call per token, space and comments included. Every alternative
+# is unambiguous and every repetition possessive, so nothing backtracks. Whatever it
+# does not take (escapes, $params, odd numbers, errors) goes through ``_scan``.
 _FAST = re.compile(
-    r"(?P<num>[0-9]++(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+)(?![eE0-9])"
+    r"(?:[\t\n\x0b\x0c\r \x85\xa0]|//[^\n]*)*+"
+    r"(?:(?P<num>[0-9]++(?:\.[0-9]++)?+(?:[eE][+-]?+[0-9]++)?+)(?![eE0-9])"
     r"|(?P<ident>[A-Za-z_][A-Za-z_0-9]*+)"
     r"|(?P<str>\"[^\"\\]*+\"|'[^'\\]*+')"
     r"|(?P<op>\.\.\.|\.\.|==|!=|<=|>=|&&|\|\||=>|->|\*\*|::|[()\[\]{},.:;@^*+\-/%!<>=|])"
+    r")?+"
 )
 
 
@@ -61,26 +63,70 @@ def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, ending with one ``eof`` token."""
     tokens: list[Token] = []
     append = tokens.append
-    skip, fast = _SKIP.match, _FAST.match
+    fast = _FAST.match
     pos, n = 0, len(text)
     while True:
-        pos = skip(text, pos).end()  # type: ignore[union-attr]  # matches empty
-        if pos >= n:
-            append(Token("eof", None, n, n))
-            return tokens
         match = fast(text, pos)
-        token = _scan(text, pos) if match is None else _fast_token(match)
+        assert match is not None  # every part of the pattern is optional
+        kind = match.lastgroup
+        if kind is None:
+            pos = match.end()
+            if pos >= n:
+                append(Token("eof", None, n, n))
+                return tokens
+            token = _scan(text, pos)
+        elif kind == "op" or kind == "ident":
+            start = match.start(kind)
+            token = _json_token(text, start, tokens) or Token(
+                "op" if kind == "op" else "ident", match.group(kind), start, match.end())
+        elif kind == "num":
+            token = _number_token(match.group(kind), match.start(kind), match.end())
+        else:
+            lexeme = match.group(kind)
+            token = Token("str", _join_surrogates(lexeme[1:-1]), match.start(kind), match.end())
         append(token)
         pos = token.end
 
 
-def _fast_token(match: re.Match[str]) -> Token:
-    kind, lexeme, start, end = match.lastgroup, match.group(), match.start(), match.end()
-    if kind == "num":
-        return _number_token(lexeme, start, end)
-    if kind == "str":
-        return Token("str", _join_surrogates(lexeme[1:-1]), start, end)
-    return Token(kind, lexeme, start, end)  # type: ignore[arg-type]
+# Big JSON literals (geometries, fixtures) in an expression position are decoded by the
+# C JSON decoder in one call: same values as the token-by-token path, far less work.
+_JSON_MIN_LENGTH = 64
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_EXPRESSION_START = frozenset({"(", "[", ",", ":", "{", "=>", "==", "!=", "<", "<=", ">",
+                               ">=", "&&", "||", "+", "-", "/", "%", "!", "..", "...", "=",
+                               "**", ";"})
+
+
+class JsonPairs(list[tuple[str, Any]]):
+    """A decoded JSON object as its (key, value) pairs, in source order."""
+
+
+def _json_int(literal: str) -> int | float:
+    return _number_token(literal, 0, 0).value  # type: ignore[return-value]
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN/Infinity are not GROQ
+
+
+_JSON = json.JSONDecoder(object_pairs_hook=JsonPairs, parse_int=_json_int,
+                         parse_constant=_json_constant)
+
+
+def _json_token(text: str, start: int, tokens: list[Token]) -> Token | None:
+    if text[start] not in "[{" or text.find("]" if text[start] == "[" else "}",
+                                            start + _JSON_MIN_LENGTH) < 0:
+        return None
+    if tokens and not (tokens[-1].kind == "op" and tokens[-1].value in _EXPRESSION_START):
+        return None
+    try:
+        value, end = _JSON.raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return None
+    # Surrogate escapes go the token path, which joins pairs and replaces lone ones.
+    if end - start < _JSON_MIN_LENGTH or _SURROGATE_ESCAPE.search(text, start, end):
+        return None
+    return Token("json", value, start, end)
 
 
 def _scan(text: str, pos: int) -> Token:

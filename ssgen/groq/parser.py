@@ -25,7 +25,7 @@ from ssgen.groq.analysis import (
     constant_value,
     custom_body_error,
 )
-from ssgen.groq.lexer import MAX_DEPTH, Token, describe
+from ssgen.groq.lexer import MAX_DEPTH, JsonPairs, Token, describe
 from ssgen.groq.parse_calls import KEYWORD_VALUES, CallParser
 
 __all__ = ["MAX_AST_DEPTH", "MAX_DEPTH", "parse"]
@@ -40,6 +40,8 @@ _INFIX = {"**": 9, "*": 7, "/": 7, "%": 7, "+": 6, "-": 6, "==": 4, "!=": 4, "<"
           "<=": 4, ">": 4, ">=": 4, "&&": 3, "||": 2}
 _COMPARISON = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "match"})
 _TRAVERSAL_START = frozenset({".", "[", "{", "->"})
+_LITERAL_KINDS = frozenset({"num", "str"})
+_ELEMENT_END = frozenset({",", "]"})
 
 Build = Callable[[n.Node], n.Node]
 Traversal = tuple[str, Build]  # (shape "a-a" | "a-b" | "b-a" | "b-b", builder) as groq-js
@@ -127,6 +129,9 @@ class _Parser(CallParser):
         if token.kind == "param":
             self.advance()
             return n.Parameter(str(token.value))
+        if token.kind == "json":
+            self.advance()
+            return self.json_node(token.value, token, self.depth)
         if token.kind == "ident":
             return self.parse_identifier()
         if token.kind == "op":
@@ -151,6 +156,21 @@ class _Parser(CallParser):
         if op == "{":
             return self.parse_object()
         raise self.error(f"unexpected {describe(token)}, expected an expression", token)
+
+    def json_node(self, value: Any, token: Token, depth: int) -> n.Node:
+        """The AST of a JSON literal decoded by the lexer: what parsing it gives."""
+        if isinstance(value, list):
+            if depth >= MAX_DEPTH:
+                raise self.error(f"query is nested too deeply (more than {MAX_DEPTH} levels)",
+                                 token)
+            if isinstance(value, JsonPairs):
+                return n.Object(tuple(n.ObjectAttributeValue(k, self.json_node(v, token, depth + 1))
+                                      for k, v in value))
+            return n.Array(tuple(n.ArrayElement(self.json_node(v, token, depth + 1))
+                                 for v in value))
+        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            return n.Neg(n.Value(-value))
+        return n.Value(value)
 
     def parse_parent(self) -> n.Node:
         level = 1
@@ -188,11 +208,19 @@ class _Parser(CallParser):
 
     def parse_array(self) -> n.Node:
         elements: list[n.ArrayElement] = []
+        tokens = self.tokens
         while not self.at("]"):
-            is_splat = self.at("...")
-            if is_splat:
-                self.advance()
-            elements.append(n.ArrayElement(self.parse_expr(0), is_splat))
+            token, after = tokens[self.i], tokens[self.i + 1]
+            if token.kind in _LITERAL_KINDS and after.value in _ELEMENT_END \
+                    and after.kind == "op":
+                # Shortcut for big JSON literals: a lone number/string element.
+                self.i += 1
+                elements.append(n.ArrayElement(n.Value(token.value)))
+            else:
+                is_splat = self.at("...")
+                if is_splat:
+                    self.advance()
+                elements.append(n.ArrayElement(self.parse_expr(0), is_splat))
             if not self.at(","):
                 break
             self.advance()
