@@ -107,6 +107,44 @@ def to_html(
     return "".join(renderer.node(node, index, False) for index, node in enumerate(nested))
 
 
+def to_plain_text(blocks: Any) -> str:
+    """The text of every span, blocks separated by a blank line (toolkit ``toPlainText``).
+
+    For excerpts, feed summaries and meta descriptions. Text inside custom types is left
+    out; an inline object between two spans becomes a space when neither has one.
+    """
+    if blocks is None:
+        return ""
+    items = (
+        [blocks] if _is_map(blocks) else list(blocks) if isinstance(blocks, list | tuple) else None
+    )
+    if items is None:
+        raise ValueError(
+            f"portable text must be a block object or a list of blocks, not {type(blocks).__name__}"
+        )
+    text = ""
+    for index, block in enumerate(items):
+        if not _is_block(block):
+            continue
+        text = _add_block_text(text, block)
+        if index != len(items) - 1:
+            text += "\n\n"
+    return text
+
+
+def _add_block_text(text: str, block: Mapping[str, Any]) -> str:
+    pad = False
+    for child in block["children"]:
+        if not _is_span(child):
+            pad = True
+            continue
+        if pad and text and not text[-1].isspace() and not child["text"][:1].isspace():
+            text += " "
+        text += child["text"]
+        pad = False
+    return text
+
+
 # --- toolkit nodes -------------------------------------------------------------------
 
 

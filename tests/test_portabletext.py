@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.portabletext import escape_html, to_html, uri_looks_safe
+from ssgen.portabletext import escape_html, to_html, to_plain_text, uri_looks_safe
 
 FIXTURES = Path(__file__).parent / "fixtures" / "portable-text"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
@@ -293,3 +293,23 @@ def test_fractional_level_is_rounded_down() -> None:
     assert to_html([item("x"), {**item("y"), "level": 2.5}]) == to_html(
         [item("x"), item("y", level=2)]
     )
+
+
+def test_plain_text_joins_blocks_and_pads_inline_objects() -> None:
+    blocks = [
+        block(span("a"), {"_type": "emoji"}, span("b"), span(" c", ["strong"])),
+        {"_type": "image"},
+        block(span("x "), {"_type": "emoji"}, span("y")),
+        item("li"),
+    ]
+    assert to_plain_text(blocks) == "a b c\n\nx y\n\nli"
+    assert to_plain_text(block(span("one"))) == "one"
+    assert to_plain_text(None) == ""
+    with pytest.raises(ValueError, match="portable text must be a block object"):
+        to_plain_text("text")
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents)
+def test_plain_text_never_raises(doc: list[Any]) -> None:
+    assert isinstance(to_plain_text(doc), str)
