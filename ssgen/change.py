@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ssgen.errors import WebhookError
 
@@ -102,7 +102,9 @@ class Change:
             return cls(
                 documents=docs,
                 tags=frozenset(_strings(payload.get("tags", []), "tags")),
-                paths=frozenset(normalize_path(p) for p in _strings(payload.get("paths", []), "paths")),
+                paths=frozenset(
+                    normalize_path(p) for p in _strings(payload.get("paths", []), "paths")
+                ),
                 templates=frozenset(_strings(payload.get("templates", []), "templates")),
                 everything=bool(payload.get("everything", False)),
                 reasons=tuple(_strings(payload.get("reasons", []), "reasons")),
@@ -126,13 +128,15 @@ def _doc(item: Any) -> DocChange:
         raise WebhookError("each document needs a non-empty string `id`")
     operation = item.get("operation") or "update"
     if operation not in OPERATIONS:
-        raise WebhookError(f"document operation must be create, update or delete, not {operation!r}")
+        raise WebhookError(
+            f"document operation must be create, update or delete, not {operation!r}"
+        )
     doc_type = item.get("type")
     rev = item.get("rev")
     return DocChange(
         item["id"],
         doc_type if isinstance(doc_type, str) else None,
-        operation,
+        cast(Operation, operation),
         rev if isinstance(rev, str) else None,
     )
 

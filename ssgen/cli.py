@@ -86,9 +86,12 @@ def _load(options: Options) -> Any:
 @app.command()
 def build(
     ctx: typer.Context,
-    full: Annotated[bool, typer.Option("--full", help="Ignore the manifest: clean full build.")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the manifest: clean full build.")
+    ] = False,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Render processes (default: all cores).")
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Render processes (default: all cores)."),
     ] = None,
     drafts: Annotated[
         bool, typer.Option("--drafts", help="Include drafts, overlaid on published documents.")
@@ -124,7 +127,9 @@ def build(
 @app.command()
 def query(
     ctx: typer.Context,
-    groq: Annotated[str, typer.Argument(help="The GROQ query, e.g. '*[_type == \"post\"]{title}'.")],
+    groq: Annotated[
+        str, typer.Argument(help="The GROQ query, e.g. '*[_type == \"post\"]{title}'.")
+    ],
     param: Annotated[
         list[str] | None,
         typer.Option("--param", "-p", help="A query parameter as name=JSON (repeatable)."),

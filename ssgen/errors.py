@@ -59,7 +59,9 @@ class RenderError(SsgenError):
     def __init__(self, message: str, template: str | None = None, line: int | None = None) -> None:
         self.template = template
         self.line = line
-        where = f"{template}:{line}: " if template and line else (f"{template}: " if template else "")
+        where = f"{template}: " if template else ""
+        if template and line:
+            where = f"{template}:{line}: "
         super().__init__(f"{where}{message}")
 
 

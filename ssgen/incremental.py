@@ -9,6 +9,7 @@ the planner's call (data and template hashes, see plan.py).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -122,7 +123,7 @@ def scope_for(
             scope.routes.add(route.name)
             continue
         route_types = _route_types(route)
-        if route_types is None and change.documents or route_types and route_types & types:
+        if (route_types is None and change.documents) or (route_types and route_types & types):
             scope.routes.add(route.name)
     if config.feed is not None and config.feed.route in scope.routes:
         scope.full_routes.add(config.feed.route)
@@ -174,7 +175,6 @@ def _types_of(route: RouteConfig) -> frozenset[str] | None:
 
 
 def _doc_hash(doc: dict[str, Any]) -> str:
-    # blake2b is ~3x faster than sha256 here and collisions are not a threat model.
-    import hashlib
-
-    return hashlib.blake2b(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    # blake2b is faster than sha256 here and collisions are not a threat model.
+    encoded = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()

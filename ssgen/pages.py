@@ -47,7 +47,7 @@ class Collected:
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
     """The results of the ``[data]`` queries, by name."""
     names = list(config.data_ast)
-    requests = [(config.data_ast[name], {}) for name in names]
+    requests: list[tuple[Query, dict[str, Any]]] = [(config.data_ast[name], {}) for name in names]
     results = _run(source, requests, now, "data")
     return {name: result.value for name, result in zip(names, results, strict=True)}
 

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from sitekit import author, make_site, no_temp_files, output_files, post, run_cli, write_docs
+
 from ssgen.build import build
 from ssgen.config import load_config
 

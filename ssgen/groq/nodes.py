@@ -9,7 +9,7 @@ evaluator has exactly one evaluator per node type.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 # --- leaves -----------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ class ObjectSplat:
     value: Node
 
 
-ObjectAttribute = Union[ObjectAttributeValue, ObjectConditionalSplat, ObjectSplat]
+ObjectAttribute = ObjectAttributeValue | ObjectConditionalSplat | ObjectSplat
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,13 +324,13 @@ class CustomFuncCall:
     args: tuple[Node, ...]
 
 
-Node = Union[
-    Value, Everything, This, Parent, Parameter, Context,
-    AccessAttribute, AccessElement, Slice, Filter, Projection, Deref, ArrayCoerce,
-    Map, FlatMap, Group, Array, Object, Tuple,
-    OpCall, And, Or, Not, Neg, Pos, InRange, Asc, Desc, Select,
-    FuncCall, PipeFuncCall, CustomFuncCall,
-]
+Node = (
+    Value | Everything | This | Parent | Parameter | Context
+    | AccessAttribute | AccessElement | Slice | Filter | Projection | Deref | ArrayCoerce
+    | Map | FlatMap | Group | Array | Object | Tuple
+    | OpCall | And | Or | Not | Neg | Pos | InRange | Asc | Desc | Select
+    | FuncCall | PipeFuncCall | CustomFuncCall
+)
 
 
 @dataclass(frozen=True, slots=True)
