@@ -142,6 +142,19 @@ def _highlight(code: str, language: str, _attrs: str) -> str:
     return f'<pre class="highlight"><code class="language-{lang}">{spans}</code></pre>'
 
 
+def highlight_css(style: str = "default", selector: str = ".highlight") -> str:
+    """The Pygments stylesheet for highlighted code blocks (classes only, no inline styles).
+
+    ``ValueError`` names the unknown style.
+    """
+    try:
+        formatter = HtmlFormatter(style=style)
+    except ClassNotFound as exc:
+        raise ValueError(f"unknown Pygments style {style!r}") from exc
+    css: str = formatter.get_style_defs(selector)  # type: ignore[no-untyped-call]
+    return css + "\n"
+
+
 # --- front matter ----------------------------------------------------------------------
 
 

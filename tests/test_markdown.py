@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssgen.errors import SourceError
-from ssgen.markdown import render_markdown, split_front_matter
+from ssgen.markdown import highlight_css, render_markdown, split_front_matter
 
 
 @dataclass(frozen=True)
@@ -202,3 +202,11 @@ def test_one_cached_parser_per_distinct_options() -> None:
     after = _parser.cache_info()
     assert after.currsize == before.currsize
     assert after.hits == before.hits + 2
+
+
+def test_highlight_css_matches_the_classes_used() -> None:
+    css = highlight_css()
+    assert ".highlight .k " in css and css.endswith("\n")
+    assert ".highlight .k " in highlight_css("monokai")
+    with pytest.raises(ValueError, match="unknown Pygments style 'nope'"):
+        highlight_css("nope")
