@@ -8,12 +8,12 @@ from typing import Any
 from ssgen.groq import geometry
 from ssgen.groq.functions import FunctionSpec, register
 from ssgen.groq.runtime import Scope
-from ssgen.groq.values import is_number
+from ssgen.groq.values import is_number, number
 
 
 def geo(scope: Scope, value: Any) -> Any:
-    """``geo(x)``: x when it is a geo point (lat/lng) or a GeoJSON geometry, else null."""
-    return value if geometry.parse(value) is not None else None
+    """``geo(x)``: the GeoJSON geometry of a geo point (lat/lng) or geometry, else null."""
+    return geometry.parse(value)
 
 
 def lat_lng(scope: Scope, lat: Any, lng: Any) -> Any:
@@ -46,7 +46,8 @@ def distance(scope: Scope, first: Any, second: Any) -> Any:
     a, b = geometry.parse(first), geometry.parse(second)
     if a is None or b is None:
         return None
-    return geometry.distance(a, b)
+    result = geometry.distance(a, b)
+    return None if result is None else number(result)
 
 
 register(FunctionSpec("global", "geo", 1, 1, geo))
