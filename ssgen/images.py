@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -138,6 +138,34 @@ def image_url(
     if vanity_name:
         url += "/" + quote(vanity_name, safe="")
     return f"{url}?{'&'.join(params)}" if params else url
+
+
+def image_srcset(
+    source: Any,
+    *,
+    project_id: str,
+    dataset: str,
+    widths: Sequence[int],
+    aspect: float | None = None,
+    **options: Any,
+) -> str:
+    """A ``srcset`` value: one ``image_url`` per width (``"<url> 400w, <url> 800w"``).
+
+    ``aspect`` (width / height) crops every candidate to the same shape around the
+    hotspot; other keyword options are those of ``image_url``.
+    """
+    if not widths or not all(_is_number(w) and w > 0 for w in widths):
+        raise ValueError(f"image srcset widths must be positive numbers, got {widths!r}")
+    if aspect is not None and (not _is_number(aspect) or not aspect > 0):
+        raise ValueError(f"image srcset aspect must be a positive number, got {aspect!r}")
+    candidates = []
+    for width in widths:
+        height = None if aspect is None else max(1, js_round(width / aspect))
+        url = image_url(
+            source, project_id=project_id, dataset=dataset, width=width, height=height, **options
+        )
+        candidates.append(f"{url} {_js_string(width)}w")
+    return ", ".join(candidates)
 
 
 # --- sources ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.images import Asset, fit_rect, image_url, js_round, parse_asset_id
+from ssgen.images import Asset, fit_rect, image_srcset, image_url, js_round, parse_asset_id
 
 BASE = "https://cdn.sanity.io/images/zp7mbokg/production/"
 TALL = "Tb9Ew8CXIwaY6R1kjMvI0uRR-2000x3000.jpg"
@@ -276,3 +276,30 @@ def test_fitted_rect_stays_inside_the_crop(
     assert rect.left >= cropped.left - 1 and rect.top >= cropped.top - 1
     assert rect.left + rect.width <= cropped.left + cropped.width + 1
     assert rect.top + rect.height <= cropped.top + cropped.height + 1
+
+
+def test_srcset_one_candidate_per_width() -> None:
+    srcset = image_srcset(CROPPED, **PROJECT, widths=[100, 200], aspect=1.25, auto="format")
+    assert srcset == (
+        BASE
+        + TALL
+        + "?rect=200,300,1600,1280&w=100&h=80&auto=format 100w, "
+        + BASE
+        + TALL
+        + "?rect=200,300,1600,1280&w=200&h=160&auto=format 200w"
+    )
+    assert image_srcset(PLAIN, **PROJECT, widths=[50]) == BASE + TALL + "?w=50 50w"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"widths": []}, "image srcset widths must be positive numbers"),
+        ({"widths": [0]}, "image srcset widths must be positive numbers"),
+        ({"widths": [10], "aspect": 0}, "image srcset aspect must be a positive number"),
+        ({"widths": [10], "fit": "nope"}, "invalid image fit 'nope'"),
+    ],
+)
+def test_srcset_bad_input(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        image_srcset(PLAIN, **PROJECT, **options)
