@@ -363,3 +363,15 @@ def test_failed_pull_leaves_the_old_snapshot(fresh_server: SanityTestServer,
     with pytest.raises(SanityError, match="500"):
         pull(fresh_server.settings(max_retries=1), out, page_size=5)
     assert out.read_text() == '{"_id":"old"}\n' and len(list(tmp_path.iterdir())) == 1
+
+
+def test_stop_unblocks_an_idle_stream() -> None:
+    with SanityTestServer(DOCS, keepalive=30.0) as srv:
+        got: list[ListenEvent] = []
+        listener, thread = start_listener(srv, got.append)
+        assert srv.hub.wait_for_connections(1)
+        while not got:  # the welcome has been read; the stream is now idle
+            thread.join(0.01)
+        listener.stop()
+        thread.join(5)
+        assert not thread.is_alive() and [e.kind for e in got] == ["welcome"]

@@ -8,9 +8,11 @@ resume), a stop flag for shutdown, and ``disconnect``/``channelError`` handling.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -187,7 +189,7 @@ class Listener:
         self._stop.set()
         response = self._response
         if response is not None:
-            response.close()
+            _interrupt(response)
 
     def run(self) -> None:
         """Listen until stopped; reconnects on drops and ``reconnect`` events."""
@@ -283,6 +285,18 @@ class Listener:
     def _scrub(self, text: str) -> str:
         token = self.settings.token
         return text.replace(token, "***") if token else text
+
+
+def _interrupt(response: httpx.Response) -> None:
+    """Unblock a read in another thread: shut the socket down (closing the response
+    object alone does not wake a thread blocked in ``recv``)."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    else:
+        response.close()
 
 
 def listen(
