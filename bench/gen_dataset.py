@@ -31,11 +31,16 @@ DATASET = "production"
 BASE_TIME = datetime(2023, 1, 9, 8, 30, tzinfo=UTC)
 
 AUTHORS = [
-    ("Maya Okafor", "Maya edits the engineering blog and writes about content modelling."),
-    ("Tomás Lindqvist", "Tomás builds deployment pipelines and is fond of boring technology."),
-    ("Priya Raman", "Priya works on performance, caching and everything between them."),
-    ("Jonah Whitfield", "Jonah designs interfaces and argues for semantic HTML."),
-    ("Aiko Tanaka", "Aiko writes about editorial workflows and the people behind them."),
+    ("Maya Okafor", "Maya edits the engineering blog and writes about content modelling.",
+     "Before that she ran the newsroom's CMS migration, twice."),
+    ("Tomás Lindqvist", "Tomás builds deployment pipelines and is fond of boring technology.",
+     "He keeps a list of every outage he has caused, and what it taught him."),
+    ("Priya Raman", "Priya works on performance, caching and everything between them.",
+     "Ask her about cache keys at your own risk."),
+    ("Jonah Whitfield", "Jonah designs interfaces and argues for semantic HTML.",
+     "He tests every layout on the oldest phone in the office."),
+    ("Aiko Tanaka", "Aiko writes about editorial workflows and the people behind them.",
+     "She has reviewed more drafts than anyone else on the team."),
 ]
 CATEGORIES = [
     ("Engineering", "How the site is built, tested and shipped."),
@@ -284,7 +289,7 @@ def make_categories(g: Gen, n: int) -> list[Doc]:
 def make_authors(g: Gen, n: int, assets: list[Doc]) -> list[Doc]:
     docs = []
     for i in range(n):
-        name, bio = AUTHORS[i % len(AUTHORS)]
+        name, bio, more = AUTHORS[i % len(AUTHORS)]
         if i >= len(AUTHORS):
             name = f"{name} {i // len(AUTHORS) + 1}"
         asset = asset_doc(g, BASE_TIME, slugify(name))
@@ -294,7 +299,7 @@ def make_authors(g: Gen, n: int, assets: list[Doc]) -> list[Doc]:
             name=name, slug={"_type": "slug", "current": slugify(name)},
             image={"_type": "image", "asset": image_ref(asset["_id"]),
                    "alt": f"Portrait of {name}"},
-            bio=[block(g, [span(g, bio)]), block(g, [span(g, g.sentences(2))])],
+            bio=[block(g, [span(g, bio)]), block(g, [span(g, more)])],
         )
         docs.append(doc)
     return docs
