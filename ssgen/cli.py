@@ -20,6 +20,7 @@ from rich.syntax import Syntax
 from ssgen import __version__
 from ssgen.errors import ConfigError, GroqSyntaxError, SsgenError
 from ssgen.progress import Reporter
+from ssgen.reporting import BuildReport
 
 app = typer.Typer(
     name="ssgen",
@@ -111,6 +112,11 @@ def build(
         report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter)
     except SsgenError as exc:
         raise _fail(exc) from exc
+    _finish(options, report, changes)
+
+
+def _finish(options: Options, report: BuildReport, changes: Path | None) -> None:
+    """Print failures and the summary, write ``--changes``, exit 1 on failures."""
     for failure in report.failures:
         err_console.print(
             f"[red]failed:[/red] {failure.path} (route {failure.route}): {failure.message}",
@@ -192,3 +198,80 @@ def main() -> None:
 from ssgen.deploy_cli import deploy_command  # noqa: E402
 
 app.command(name="deploy")(deploy_command)
+
+
+@app.command()
+def revalidate(
+    ctx: typer.Context,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Rebuild pages with this tag.")
+    ] = None,
+    path: Annotated[
+        list[str] | None, typer.Option("--path", "-p", help="Re-render this URL path.")
+    ] = None,
+    doc: Annotated[
+        list[str] | None, typer.Option("--doc", "-d", help="A document _id that changed.")
+    ] = None,
+    changes: Annotated[
+        Path | None,
+        typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
+    ] = None,
+) -> None:
+    """Rebuild only what the given tags, paths and documents reach."""
+    from ssgen.build import build as run_build
+    from ssgen.change import Change, DocChange
+    from ssgen.inspect import document_types
+
+    options: Options = ctx.obj
+    if not (tag or path or doc):
+        err_console.print("[red]error:[/red] give at least one --tag, --path or --doc")
+        raise typer.Exit(2)
+    try:
+        config = _load(options)
+        types = document_types(config, doc or [])
+        change = Change(
+            documents=tuple(DocChange(d, types.get(d)) for d in doc or []),
+            tags=frozenset(tag or []),
+            paths=frozenset(path or []),
+            reasons=("revalidate",),
+        )
+        report = run_build(config, change=change, reporter=options.reporter())
+    except SsgenError as exc:
+        raise _fail(exc) from exc
+    _finish(options, report, changes)
+
+
+@app.command()
+def inspect(
+    ctx: typer.Context,
+    path: Annotated[
+        str | None, typer.Argument(help="A page's URL path, e.g. /blog/hello/.")
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="List pages with this tag.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a page's tags, template chain and hashes, or the pages that depend on a tag."""
+    from ssgen.inspect import inspect_page, inspect_tag
+
+    options: Options = ctx.obj
+    if (path is None) == (tag is None):
+        err_console.print("[red]error:[/red] give a page PATH or --tag, not both")
+        raise typer.Exit(2)
+    try:
+        config = _load(options)
+        info = inspect_page(config, path) if path is not None else inspect_tag(config, tag or "")
+    except SsgenError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return
+    console = Console()
+    for key, value in info.items():
+        if isinstance(value, list):
+            console.print(f"[bold]{key}[/bold] ({len(value)})")
+            for item in value:
+                console.print(f"  {item}", highlight=False)
+        else:
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
