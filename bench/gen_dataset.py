@@ -9,6 +9,7 @@ same shape:
 
     python bench/gen_dataset.py --out content/dataset.ndjson            # the default site
     python bench/gen_dataset.py --docs 10000 --out bench/out/10k.ndjson  # a benchmark dataset
+    python bench/gen_dataset.py --starter --out ssgen/scaffold/content/dataset.ndjson
 """
 
 from __future__ import annotations
@@ -390,6 +391,18 @@ def generate(posts: int = 40, authors: int = 5, categories: int = 6, seed: int =
     return list(iter_documents(posts, authors, categories, seed))
 
 
+def starter_documents() -> list[Doc]:
+    """The small dataset of the `ssgen init` scaffold (ssgen/scaffold/content/dataset.ndjson)."""
+    docs = generate(posts=3, authors=1, categories=2, seed=11)
+    nav = [("nav-posts", "Posts", "/"), ("nav-about", "About", "/about/")]
+    docs[0].update(
+        title="My new site",
+        description="A site made with ssgen init.",
+        navigation=[{"_type": "navItem", "_key": k, "title": t, "href": h} for k, t, h in nav],
+    )
+    return docs
+
+
 def sizes_for(docs: int) -> tuple[int, int, int]:
     """Posts, authors and categories that give about ``docs`` documents (two per post)."""
     authors = max(1, docs // 200)
@@ -417,10 +430,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--authors", type=int, default=5)
     parser.add_argument("--categories", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--starter", action="store_true", help="the `ssgen init` dataset")
     args = parser.parse_args(argv)
     posts, authors, cats = (sizes_for(args.docs) if args.docs
                             else (args.posts, args.authors, args.categories))
-    docs = iter_documents(posts, authors, cats, args.seed)
+    docs = starter_documents() if args.starter else iter_documents(posts, authors, cats, args.seed)
     if args.out is None:
         for doc in docs:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from default_site_data import ROOT, load_generator, refs
+from default_site_data import ROOT, SCAFFOLD, load_generator, refs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +33,12 @@ def test_committed_dataset_is_the_generator_output(tmp_path: Path) -> None:
     out = tmp_path / "dataset.ndjson"
     gen.write_ndjson(gen.generate(), out)
     assert out.read_bytes() == (ROOT / "content" / "dataset.ndjson").read_bytes()
+
+
+def test_committed_scaffold_dataset_is_the_starter_output(tmp_path: Path) -> None:
+    out = tmp_path / "dataset.ndjson"
+    assert gen.main(["--starter", "--out", str(out)]) == 0
+    assert out.read_bytes() == (SCAFFOLD / "content" / "dataset.ndjson").read_bytes()
 
 
 def test_same_seed_same_bytes_other_seed_other_text() -> None:
