@@ -64,6 +64,7 @@ def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     append = tokens.append
     fast = _FAST.match
+    json_from = 0  # where the JSON shortcut may be tried again after a failure
     pos, n = 0, len(text)
     while True:
         match = fast(text, pos)
@@ -77,7 +78,10 @@ def tokenize(text: str) -> list[Token]:
             token = _scan(text, pos)
         elif kind == "op" or kind == "ident":
             start = match.start(kind)
-            token = _json_token(text, start, tokens) or Token(
+            literal = None
+            if start >= json_from and text[start] in "[{":
+                literal, json_from = _json_token(text, start, tokens)
+            token = literal or Token(
                 "op" if kind == "op" else "ident", match.group(kind), start, match.end())
         elif kind == "num":
             token = _number_token(match.group(kind), match.start(kind), match.end())
@@ -113,20 +117,23 @@ _JSON = json.JSONDecoder(object_pairs_hook=JsonPairs, parse_int=_json_int,
                          parse_constant=_json_constant)
 
 
-def _json_token(text: str, start: int, tokens: list[Token]) -> Token | None:
-    if text[start] not in "[{" or text.find("]" if text[start] == "[" else "}",
-                                            start + _JSON_MIN_LENGTH) < 0:
-        return None
+def _json_token(text: str, start: int, tokens: list[Token]) -> tuple[Token | None, int]:
+    """A ``json`` token for the literal at ``start``, or None; and the offset before
+    which the shortcut is not worth trying again (literals nested in a failed one)."""
+    if text.find("]" if text[start] == "[" else "}", start + _JSON_MIN_LENGTH) < 0:
+        return None, start
     if tokens and not (tokens[-1].kind == "op" and tokens[-1].value in _EXPRESSION_START):
-        return None
+        return None, start
     try:
         value, end = _JSON.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        return None, exc.pos
     except (ValueError, RecursionError):
-        return None
+        return None, len(text)
     # Surrogate escapes go the token path, which joins pairs and replaces lone ones.
     if end - start < _JSON_MIN_LENGTH or _SURROGATE_ESCAPE.search(text, start, end):
-        return None
-    return Token("json", value, start, end)
+        return None, end
+    return Token("json", value, start, end), end
 
 
 def _scan(text: str, pos: int) -> Token:
@@ -236,7 +243,9 @@ class TokenStream:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # Two eof tokens: one token of lookahead is always there to look at.
         self.tokens = tokenize(text)
+        self.tokens.append(self.tokens[-1])
         self.i = 0
         self.depth = 0
 
@@ -264,7 +273,7 @@ class TokenStream:
 
     def peek_is(self, op: str) -> bool:
         """Is the token after the current one the operator ``op``?"""
-        token = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
+        token = self.tokens[self.i + 1]
         return token.kind == "op" and token.value == op
 
     def expect(self, op: str, context: str) -> Token:

@@ -58,7 +58,7 @@ def error_of(text: str) -> GroqSyntaxError:
 def test_scalar_literals(text: str, value: Any) -> None:
     node = root(text)
     assert node == V(value)
-    assert type(node.value) is type(value)  # type: ignore[union-attr]
+    assert isinstance(node, n.Value) and type(node.value) is type(value)
 
 
 def test_exponent_without_digits_is_an_error() -> None:
