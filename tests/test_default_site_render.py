@@ -176,3 +176,20 @@ def test_route_queries_produce_the_contexts_rendered_above(site: SiteData) -> No
         assert len(params) == len(site.of_type(name))
         for doc in site.of_type(name):
             assert run(name, {"slug": doc["slug"]["current"]}) == site.with_posts(doc, *fields)
+
+
+def test_optional_fields_may_be_missing(renderer: Renderer) -> None:
+    """A document with only its required fields renders (StrictUndefined is satisfied by
+    `is defined` / `default` guards), leaving the optional parts out."""
+    bare = {"title": "Bare", "slug": "bare", "publishedAt": "2024-02-03T10:00:00Z"}
+    post = render(renderer, "post.html", "/blog/bare/", bare)
+    assert "<h1>Bare</h1>" in post and "February 3, 2024" in post
+    assert "og:image" not in post and 'rel="prev"' not in post and 'class="tags"' not in post
+    home = render(renderer, "home.html", "/", [bare, bare])
+    assert home.count('href="/blog/bare/"') >= 2
+    author = render(renderer, "author.html", "/authors/a/", {"name": "A", "slug": "a"})
+    assert "0 posts" in author
+    category = render(renderer, "category.html", "/categories/c/", {"title": "C", "slug": "c"})
+    assert "No posts in this category yet." in category
+    page = render(renderer, "page.html", "/p/", {"title": "P", "slug": "p"})
+    assert "<h1>P</h1>" in page
