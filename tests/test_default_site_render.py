@@ -193,3 +193,15 @@ def test_optional_fields_may_be_missing(renderer: Renderer) -> None:
     assert "No posts in this category yet." in category
     page = render(renderer, "page.html", "/p/", {"title": "P", "slug": "p"})
     assert "<h1>P</h1>" in page
+
+
+def test_a_missing_required_field_names_template_and_line(renderer: Renderer) -> None:
+    from ssgen.errors import RenderError
+
+    context = {"site": renderer.config.site, "data": {"settings": None, "categories": []},
+               "page": {"slug": "x", "publishedAt": "2024-02-03T10:00:00Z"},
+               "route": "post", "path": "/blog/x/", "url": BASE + "/blog/x/"}
+    with pytest.raises(RenderError) as info:
+        renderer.render("post.html", context)
+    assert info.value.template is not None and info.value.template.endswith("post.html")
+    assert info.value.line is not None and "title" in str(info.value)
