@@ -80,6 +80,11 @@ class SanityTestServer:
 
     def start(self) -> SanityTestServer:
         """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
+        from ssgen.groq import parse
+
+        # ssgen.groq.functions loads its registry lazily and not thread-safely: warm it
+        # before handler threads parse concurrently.
+        parse("count(*)")
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         httpd.app = self  # type: ignore[attr-defined]

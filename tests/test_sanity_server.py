@@ -234,6 +234,24 @@ def test_batched_per_page_queries_equal_one_by_one(fresh_server: SanityTestServe
     assert [r.value for r in batched] == [local(q, p) for q, p in requests]
 
 
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(slugs=st.lists(st.sampled_from(["p0", "p5", "p11", "zz", "x$y", 'q"'])
+                      | st.text(max_size=6), max_size=25),
+       max_items=st.integers(1, 9), max_chars=st.integers(50, 3000))
+def test_batching_property(server: SanityTestServer, slugs: list[str], max_items: int,
+                           max_chars: int) -> None:
+    queries = ['*[_type == "post" && slug.current == $slug][0]{title, "a": author->name}',
+               '// $slug in a comment\n*[slug.current == $slug && title != "$slug"]._id',
+               'count(*[_type == "post" && slug.current > $slug])']
+    requests = [(queries[i % 3], {"slug": slug}) for i, slug in enumerate(slugs)]
+    source = client(server, batch=BatchLimits(max_items=max_items, max_chars=max_chars))
+    server.clear_log()
+    results = source.query_many(requests)
+    assert [r.value for r in results] == [local(q, p) for q, p in requests]
+    assert len(server.log()) <= max(1, len(requests))
+
+
 def test_batched_results_carry_ids_per_query(server: SanityTestServer) -> None:
     query = '*[_type == "post" && slug.current == $slug][0]{_id, author}'
     results = client(server).query_many([(query, {"slug": "p2"}), (query, {"slug": "p3"})])
