@@ -398,3 +398,14 @@ def test_query_many_shares_one_now(site: Path) -> None:
     assert all(result.value == first.value for result in rest)
     fixed = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     assert source.query(query, now=fixed).value.startswith("2024-05-01T12:00:00")
+
+
+def test_two_exports_share_one_asset_document(site: Path) -> None:
+    build_export(site / "content" / "a.tar.gz", EXPORTED[:1])
+    other = [{"_id": "post.y", "_type": "post", "mainImage": EXPORTED[0]["mainImage"]}]
+    build_export(site / "content" / "b.tar.gz", other)
+    config = configure(site, 'files = ["content/a.tar.gz", "content/b.tar.gz"]\nmarkdown_dir = ""')
+    source = LocalSource(config)
+    assert ids(source).count(f"image-{SHA}-1200x800-jpg") == 1
+    count = source.query(parse('count(*[_type == "sanity.imageAsset"])')).value
+    assert count == 1

@@ -95,9 +95,8 @@ class LocalSource:
             changed = True
         if not changed and cache.keys() == self._cache.keys():
             return
-        loads = [loaded for _, loaded in cache.values()]
-        check_duplicates(loads)
-        documents = apply_perspective([d for ld in loads for d in ld.documents], self.perspective)
+        documents = merge([loaded for _, loaded in cache.values()])
+        documents = apply_perspective(documents, self.perspective)
         from ssgen.groq.dataset import Dataset
 
         source = self._config.source
@@ -152,21 +151,23 @@ def _stamp(item: Input) -> _Stamp:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
-def check_duplicates(loads: list[Loaded]) -> None:
-    """Raise naming both places when two files (or lines) define the same ``_id``."""
-    total = sum(len(loaded.documents) for loaded in loads)
-    if len({d["_id"] for loaded in loads for d in loaded.documents}) == total:
-        return
+def merge(loads: list[Loaded]) -> list[dict[str, Any]]:
+    """All documents in load order; a duplicate ``_id`` is an error naming both places,
+    except identical synthesised asset documents (two exports of one dataset), kept once."""
+    documents = [doc for loaded in loads for doc in loaded.documents]
+    if len({doc["_id"] for doc in documents}) == len(documents):
+        return documents
     seen: dict[str, tuple[Loaded, int]] = {}
+    kept: list[dict[str, Any]] = []
     for loaded in loads:
         for index, doc in enumerate(loaded.documents):
             first = seen.setdefault(doc["_id"], (loaded, index))
             if first[0] is loaded and first[1] == index:
-                continue
-            if _same_asset(first[0].documents[first[1]], doc):
-                continue
-            raise SourceError(f"{loaded.where(index)}: duplicate _id {doc['_id']!r} "
-                              f"(first defined at {first[0].where(first[1])})")
+                kept.append(doc)
+            elif not _same_asset(first[0].documents[first[1]], doc):
+                raise SourceError(f"{loaded.where(index)}: duplicate _id {doc['_id']!r} "
+                                  f"(first defined at {first[0].where(first[1])})")
+    return kept
 
 
 def _same_asset(first: dict[str, Any], second: dict[str, Any]) -> bool:
