@@ -93,6 +93,10 @@ def test_mutation_event_becomes_a_change() -> None:
     m = event.mutation
     assert (m.document_id, m.transition, m.transaction_id, m.event_id, m.document_type) == (
         "post-1", "disappear", "tx9", "tx9#post-1", "post")
+    assert m.operation == "delete"
+    appear = to_event(SseMessage("mutation", '{"documentId": "x", "transition": "appear"}', "i"))
+    assert appear.mutation is not None and appear.mutation.operation == "create"
+    assert appear.mutation.document_type is None
 
 
 def test_bad_event_data_is_a_clear_error() -> None:

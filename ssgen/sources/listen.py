@@ -92,6 +92,11 @@ class Mutation:
     timestamp: str | None = None
 
     @property
+    def operation(self) -> str:
+        """The change as a webhook would name it: create, update or delete."""
+        return {"appear": "create", "disappear": "delete"}.get(self.transition, "update")
+
+    @property
     def document_type(self) -> str | None:
         """``_type`` from the new or previous revision, when the stream included one."""
         for doc in (self.result, self.previous):
