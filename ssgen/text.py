@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from urllib.parse import quote
 
 DEFAULT_DATE_FORMAT = "%B %-d, %Y"
 """e.g. ``January 5, 2025``; ``%-d`` style flags work on every platform here."""
@@ -21,6 +22,8 @@ _TRANSLITERATE = str.maketrans(
         "ı": "i",
     }
 )  # fmt: skip
+# Reserved and unreserved URL characters, and "%" so encoded paths stay as they are.
+_URL_SAFE = "/?#[]@!$&'()*+,;=%:~-._"
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _NO_PAD = re.compile(r"%-([dmHIMSjy])")
 _RFC3339 = re.compile(
@@ -81,8 +84,10 @@ def format_date(value: object, fmt: str = DEFAULT_DATE_FORMAT) -> str:
 def absolute_url(path: str, base_url: str) -> str:
     """Join a site path to ``base_url`` (which may have a path and a trailing slash).
 
-    Already absolute URLs (``https://``, ``http://``, ``//``, ``mailto:``...) come back
-    unchanged. ``ValueError`` when ``base_url`` is not an http(s) URL.
+    Spaces and non-ASCII characters in ``path`` are percent-encoded (sitemaps and feeds
+    need URLs, not IRIs); already encoded paths are left alone. Absolute URLs
+    (``https://``, ``http://``, ``//``, ``mailto:``...) come back unchanged.
+    ``ValueError`` when ``base_url`` is not an http(s) URL.
     """
     if not isinstance(path, str):
         raise ValueError(f"absolute_url expects a path string, got {type(path).__name__}")
@@ -92,4 +97,4 @@ def absolute_url(path: str, base_url: str) -> str:
         raise ValueError(
             f"site.base_url must be an http(s) URL such as https://example.com, got {base_url!r}"
         )
-    return base_url.rstrip("/") + "/" + path.lstrip("/")
+    return base_url.rstrip("/") + "/" + quote(path.lstrip("/"), safe=_URL_SAFE)

@@ -96,6 +96,16 @@ def test_parse_date_round_trips_isoformat(moment: datetime) -> None:
         ("https://other.org/x", "https://example.com", "https://other.org/x"),
         ("//cdn.example/x", "https://example.com", "//cdn.example/x"),
         ("mailto:a@b.c", "https://example.com", "mailto:a@b.c"),
+        (
+            "/blog/crème brûlée/",
+            "https://e.com",
+            "https://e.com/blog/cr%C3%A8me%20br%C3%BBl%C3%A9e/",
+        ),
+        (
+            "/blog/cr%C3%A8me/?q=a+b&x=1",
+            "https://e.com",
+            "https://e.com/blog/cr%C3%A8me/?q=a+b&x=1",
+        ),
     ],
 )
 def test_absolute_url(path: str, base: str, out: str) -> None:
