@@ -210,3 +210,11 @@ def test_highlight_css_matches_the_classes_used() -> None:
     assert ".highlight .k " in highlight_css("monokai")
     with pytest.raises(ValueError, match="unknown Pygments style 'nope'"):
         highlight_css("nope")
+
+
+def test_output_is_deterministic_across_documents() -> None:
+    text = "# A\n\nx[^1]\n\n[^1]: n\n"
+    first = render_markdown(text)
+    render_markdown("# A\n\ny[^a] z[^b]\n\n[^a]: 1\n[^b]: 2\n")
+    assert render_markdown(text) == first
+    assert 'id="fn1"' in first and 'id="a"' in first
