@@ -271,7 +271,7 @@ def deploy_site(
     local = local_files(config, settings)
     hooks = purgers(settings.purge, cwd=str(config.site_dir)) if hooks is None else hooks
     base = _purge_base(config, settings, hooks)
-    store = store or S3Store.connect(settings, where, jobs=jobs)
+    store = store or S3Store.shared(settings, where, jobs=jobs)
     before, before_ops = store.requests, store.counter.by_operation()
     with ThreadPoolExecutor(max_workers=jobs or settings.jobs) as pool:
         run = _Run(config, settings, store, reporter, pool, batch)

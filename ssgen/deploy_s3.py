@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.loaders import create_loader
 
 from ssgen.deploy_config import DeployConfig, Target
 from ssgen.deploy_plan import STATE_NAME, ObjectMeta, RemoteEntry
@@ -24,6 +26,11 @@ from ssgen.errors import DeployError
 
 DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+_SHARED: dict[tuple[DeployConfig, Target, int | None], S3Store] = {}
+_SHARED_LOCK = threading.Lock()
+# Parsing the S3 service model is most of the ~0.2 s a new client costs; credentials are
+# still resolved by each new session.
+_LOADER = create_loader()
 
 
 class RequestCounter:
@@ -51,7 +58,9 @@ class RequestCounter:
 
 def _client(settings: DeployConfig, jobs: int) -> Any:
     try:
-        session = boto3.session.Session(profile_name=settings.profile)
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _LOADER)
+        session = boto3.session.Session(botocore_session=core, profile_name=settings.profile)
         config = BotoConfig(
             max_pool_connections=max(jobs, 10),
             retries={"max_attempts": 4, "mode": "standard"},
@@ -82,6 +91,18 @@ class S3Store:
                 ) -> S3Store:
         """A store for ``target`` with the client ``settings`` describe."""
         return cls(_client(settings, jobs or settings.jobs), target)
+
+    @classmethod
+    def shared(cls, settings: DeployConfig, target: Target, *, jobs: int | None = None
+               ) -> S3Store:
+        """Like ``connect``, but one store per (settings, target, jobs) in this process:
+        creating a boto3 client costs ~0.2 s, and serve deploys after every rebuild."""
+        key = (settings, target, jobs)
+        with _SHARED_LOCK:
+            store = _SHARED.get(key)
+            if store is None:
+                store = _SHARED[key] = cls.connect(settings, target, jobs=jobs)
+            return store
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
