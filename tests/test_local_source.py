@@ -262,6 +262,8 @@ def test_drafts_overlay_published(site: Path) -> None:
     assert ids(source) == ["author.ada", "post.one", "post.two", "post.three", "settings"]
     assert by_id(source)["post.two"]["title"] == "Two (edited)"
     assert by_id(source)["post.three"]["title"] == "Three"
+    assert by_id(source)["post.three"]["_originalId"] == "drafts.post.three"
+    assert "_originalId" not in by_id(source)["post.one"]
 
 
 def test_drafts_perspective_from_config(site: Path) -> None:
@@ -279,7 +281,8 @@ def test_raw_keeps_everything(site: Path) -> None:
 def test_apply_perspective_does_not_mutate_input() -> None:
     docs = [{"_id": "a", "_type": "t", "v": 1}, {"_id": "drafts.a", "_type": "t", "v": 2}]
     before = json.dumps(docs)
-    assert apply_perspective(docs, "drafts") == [{"_id": "a", "_type": "t", "v": 2}]
+    assert apply_perspective(docs, "drafts") == [{"_id": "a", "_type": "t", "v": 2,
+                                                  "_originalId": "drafts.a"}]
     assert json.dumps(docs) == before
 
 

@@ -190,8 +190,14 @@ def apply_perspective(documents: list[dict[str, Any]], perspective: str) -> list
             continue
         if doc_id.startswith("drafts."):
             if doc_id[7:] not in published:
-                out.append({**doc, "_id": doc_id[7:]})
+                out.append(_as_published(doc))
             continue
         draft = drafts.get(doc_id)
-        out.append({**draft, "_id": doc_id} if draft is not None else doc)
+        out.append(_as_published(draft) if draft is not None else doc)
     return out
+
+
+def _as_published(draft: dict[str, Any]) -> dict[str, Any]:
+    """A draft under its published ``_id``; ``_originalId`` keeps the draft's, as the
+    Content Lake's drafts perspective does (templates can show a "draft" badge)."""
+    return {**draft, "_id": draft["_id"][7:], "_originalId": draft["_id"]}
