@@ -57,7 +57,8 @@ def test_ndjson_skips_blank_lines_and_keeps_line_numbers() -> None:
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    (b'{"_id": "b", "_type": ', "content/x.ndjson:3: invalid JSON ("),
+    (b'{"_id": "b", "_type": ', "content/x.ndjson:3:23: invalid JSON (unexpected end of data)"),
+    (b'{"_id": "b" "_type": 1}', "content/x.ndjson:3:13: invalid JSON (unexpected character"),
     (b'{"_type": "post"}', "content/x.ndjson:3: missing _id"),
     (b'{"_id": "", "_type": "post"}', "content/x.ndjson:3: missing _id"),
     (b'{"_id": "b"}', "content/x.ndjson:3: document 'b' is missing _type"),
@@ -322,7 +323,7 @@ def test_failed_reload_keeps_previous_state(site: Path) -> None:
     source = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
     before = list(source.documents)
     (site / "content" / "dataset.ndjson").write_text('{"_id": "broken"\n')
-    with pytest.raises(SourceError, match=r"dataset\.ndjson:1: invalid JSON"):
+    with pytest.raises(SourceError, match=r"dataset\.ndjson:1:\d+: invalid JSON"):
         source.reload()
     assert source.documents == before
 

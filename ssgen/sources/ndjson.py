@@ -63,7 +63,7 @@ def _parse(data: bytes, display: str) -> Loaded:
         try:
             doc = loads(line)
         except orjson.JSONDecodeError as exc:
-            raise SourceError(f"{display}:{number}: invalid JSON ({exc})") from exc
+            raise SourceError(f"{display}:{number}:{exc.colno}: invalid JSON ({exc.msg})") from exc
         if type(doc) is not dict:
             raise SourceError(f"{display}:{number}: expected a JSON object (one document a "
                               f"line), got {type(doc).__name__}")
