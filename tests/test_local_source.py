@@ -413,3 +413,22 @@ def test_two_exports_share_one_asset_document(site: Path) -> None:
     assert ids(source).count(f"image-{SHA}-1200x800-jpg") == 1
     count = source.query(parse('count(*[_type == "sanity.imageAsset"])')).value
     assert count == 1
+
+
+_ids = st.lists(st.sampled_from(["a", "b", "c", "d"]).flatmap(
+    lambda base: st.sampled_from([base, f"drafts.{base}"])), unique=True, max_size=8)
+
+
+@given(_ids)
+def test_perspectives_agree_with_the_draft_model(doc_ids: list[str]) -> None:
+    docs = [{"_id": i, "_type": "t", "draft": i.startswith("drafts.")} for i in doc_ids]
+    bases = {i.removeprefix("drafts.") for i in doc_ids}
+    published = apply_perspective(docs, "published")
+    assert [d["_id"] for d in published] == [i for i in doc_ids if not i.startswith("drafts.")]
+    overlaid = apply_perspective(docs, "drafts")
+    assert sorted(d["_id"] for d in overlaid) == sorted(bases)
+    for doc in overlaid:
+        has_draft = f"drafts.{doc['_id']}" in doc_ids
+        assert doc["draft"] is has_draft
+        assert ("_originalId" in doc) is has_draft
+    assert apply_perspective(docs, "raw") == docs
