@@ -132,6 +132,14 @@ def placeholders(text: str, key: str, ctx: TomlContext) -> tuple[str, ...]:
 
 
 
+def _display(path: Path) -> str:
+    """``ssgen.toml`` / ``site/ssgen.toml`` when under the working folder, else absolute."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def read_toml(site_dir: Path) -> tuple[dict[str, Any], TomlContext]:
     """Parse ``site_dir/ssgen.toml``; a missing file or a syntax error is a ConfigError."""
     path = site_dir / CONFIG_FILE
@@ -142,13 +150,13 @@ def read_toml(site_dir: Path) -> tuple[dict[str, Any], TomlContext]:
                           "create a site, or pass --site DIR") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
-    ctx = TomlContext(path, text, str(path))
+    ctx = TomlContext(path, text, _display(path))
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line = f":{match.group(1)}" if match else ""
-        raise ConfigError(f"{path}{line}: TOML syntax error: {exc}") from exc
+        raise ConfigError(f"{ctx.display}{line}: TOML syntax error: {exc}") from exc
     return raw, ctx
 
 

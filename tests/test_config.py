@@ -356,3 +356,12 @@ def test_source_file_listed_twice(tmp_path: Path) -> None:
     toml = '[source]\nfiles = ["content/a.ndjson", "./content/a.ndjson"]\n'
     message = error(tmp_path, toml)
     assert "source.files[1]: './content/a.ndjson' is listed twice (also source.files[0])" in message
+
+
+def test_errors_name_the_file_relative_to_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path / "site", "[site]\ntitle = 1\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_config(Path("site"), env={})
+    assert str(info.value).startswith("site/ssgen.toml:2: site.title:")
