@@ -9,6 +9,7 @@ evaluated locally over the same documents.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -393,3 +394,13 @@ def test_stop_unblocks_an_idle_stream() -> None:
         listener.stop()
         thread.join(5)
         assert not thread.is_alive() and [e.kind for e in got] == ["welcome"]
+
+
+def test_token_stays_out_of_logs_over_real_http(fresh_server: SanityTestServer,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    fresh_server.inject("status", 1, status=503)
+    assert client(fresh_server).query("count(*)").value == local("count(*)")
+    with pytest.raises(SanityError) as info:
+        client(fresh_server).query("*[", tag="ssgen.bad")
+    assert caplog.records and TOKEN not in caplog.text and TOKEN not in str(info.value)
