@@ -39,6 +39,7 @@ from ssgen.errors import OutputError
 _MAX_NAME_BYTES = 255
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _TEMP_PREFIX = ".ssgen-tmp-"
 _counter = itertools.count()
 
@@ -100,7 +101,7 @@ def _segment_problem(segment: str) -> str | None:
         return "backslash in path"
     if "\x00" in segment:
         return "NUL character in path"
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in segment):
+    if _CONTROL.search(segment):
         return "control character in path"
     if len(segment.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
         return f"path segment longer than {_MAX_NAME_BYTES} bytes"
@@ -223,7 +224,9 @@ class Output:
         key = str(folder)
         if key in self._checked_dirs:
             return key
-        self._check_inside(key, rel)
+        if str(folder.parent) not in self._checked_dirs:
+            # A checked parent cannot lead mkdir outside the root; otherwise check first.
+            self._check_inside(key, rel)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

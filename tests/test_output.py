@@ -197,6 +197,7 @@ def test_symlinked_folder_escaping_root_is_refused(tmp_path: Path) -> None:
     root.mkdir()
     (root / "evil").symlink_to(outside)
     out = Output(root)
+    out.write("ok.html", b"fine")  # the root is now a checked folder
     with pytest.raises(OutputError, match="resolves outside"):
         out.write("evil/index.html", b"pwned")
     with pytest.raises(OutputError, match="resolves outside"):
