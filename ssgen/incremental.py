@@ -131,8 +131,13 @@ def scope_for(
 
 
 def _add_pages(scope: Scope, manifest: Manifest, paths: set[str]) -> None:
+    if len(paths) > 64:  # one scan beats many point lookups
+        records = {record.path: record for record in manifest.pages()}
+        lookup = records.get
+    else:
+        lookup = manifest.page
     for path in paths:
-        record = manifest.page(path)
+        record = lookup(path)
         if record is None:
             continue
         scope.routes.add(record.route)
@@ -175,6 +180,6 @@ def _types_of(route: RouteConfig) -> frozenset[str] | None:
 
 
 def _doc_hash(doc: dict[str, Any]) -> str:
-    # blake2b is faster than sha256 here and collisions are not a threat model.
-    encoded = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(encoded, digest_size=16).hexdigest()
+    # Keys are not sorted: a document whose bytes did not change keeps its key order, and
+    # a reordering only costs a spurious re-query. blake2b: fast; not a security boundary.
+    return hashlib.blake2b(orjson.dumps(doc), digest_size=16).hexdigest()

@@ -93,7 +93,9 @@ def route_pages(
     main = _run(source, [(main_ast, {})], now, f"routes.{route.name}")[0]
     common: dict[str, Any] = {
         "result_ids": main.ids,
-        "scanned_types": scanned_types(main_ast),
+        # An `each` query's types are the route's concern (scope_for re-runs it), not each
+        # page's: tagging every page with them would re-query the whole route on any edit.
+        "scanned_types": scanned_types(main_ast) if route.each_ast is None else frozenset(),
         "site": config.site,
         "data": data,
     }

@@ -123,6 +123,7 @@ class SiteModel:
 
     def __init__(self) -> None:
         self.docs = initial_docs()
+        self.counter = 0
         self.templates = dict(TEMPLATES)
         self.markdown: dict[str, str] = {"about": "---\ntitle: About\n---\nHello *there*.\n"}
 
@@ -157,8 +158,9 @@ def _posts(model: SiteModel) -> list[str]:
 
 def create_post(slug: str, author: str) -> Edit:
     def apply(model: SiteModel) -> None:
-        ident = f"p{len(model.docs)}x{slug}"
-        model.docs[ident] = post_doc(ident, slug + ident[-3:], author, f"New {slug}")
+        model.counter += 1
+        ident = f"n{model.counter}"
+        model.docs[ident] = post_doc(ident, f"{slug}-{ident}", author, f"New {slug}")
 
     return apply
 

@@ -1,0 +1,139 @@
+"""Incremental builds on generated Sanity-shaped sites: full build, no-op build, one edit.
+
+For each dataset size (documents), generates the dataset with bench/gen_dataset.py, builds
+the site in full, then times a no-op incremental build and an incremental build after
+one post's title changed (pages rendered and files written are reported too).
+
+    python bench/incremental_bench.py 1000 10000 20000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from gen_dataset import iter_documents, sizes_for, write_ndjson  # noqa: E402
+
+from ssgen.build import build  # noqa: E402
+from ssgen.config import load_config  # noqa: E402
+
+TOML = """
+[site]
+title = "Bench"
+base_url = "https://example.com"
+
+[source]
+type = "local"
+files = ["content/dataset.ndjson"]
+markdown_dir = ""
+project_id = "demo1234"
+dataset = "production"
+
+[data]
+settings = '*[_type == "siteSettings"][0]{title, description}'
+
+[[routes]]
+name = "post"
+path = "/blog/{slug}/"
+template = "post.html"
+each = '*[_type == "post" && defined(slug.current)]{"slug": slug.current}'
+query = '''*[_type == "post" && slug.current == $slug][0]{
+  title, publishedAt, excerpt, body,
+  "author": author->{name, "slug": slug.current},
+  "categories": categories[]->{title, "slug": slug.current}
+}'''
+tags = ["post:{slug}"]
+
+[[routes]]
+name = "blog"
+path = "/blog/"
+template = "blog.html"
+query = '*[_type == "post" && defined(slug.current)] | order(publishedAt desc){title, "slug": slug.current, publishedAt}'
+paginate = 20
+
+[[routes]]
+name = "author"
+path = "/authors/{slug}/"
+template = "author.html"
+each = '*[_type == "author" && defined(slug.current)]{"slug": slug.current}'
+query = '*[_type == "author" && slug.current == $slug][0]{name, bio}'
+"""
+
+TEMPLATES = {
+    "base.html": "<!doctype html><title>{% block title %}{% endblock %} · {{ data.settings.title }}"
+    "</title><main>{% block content %}{% endblock %}</main>\n",
+    "post.html": '{% extends "base.html" %}{% block title %}{{ page.title }}{% endblock %}'
+    "{% block content %}<h1>{{ page.title }}</h1><p>{{ page.author.name }}</p>"
+    "{{ page.body | portable_text }}{% endblock %}",
+    "blog.html": '{% extends "base.html" %}{% block title %}Blog{% endblock %}{% block content %}'
+    '{% for p in page %}<a href="/blog/{{ p.slug }}/">{{ p.title }}</a>{% endfor %}'
+    "{{ paginator.number }}/{{ paginator.pages }}{% endblock %}",
+    "author.html": '{% extends "base.html" %}{% block title %}{{ page.name }}{% endblock %}'
+    "{% block content %}{{ page.bio | portable_text }}{% endblock %}",
+}
+
+
+def make_site(root: Path, docs: int) -> Path:
+    site = root / f"site-{docs}"
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "templates").mkdir(parents=True)
+    (site / "ssgen.toml").write_text(TOML)
+    for name, text in TEMPLATES.items():
+        (site / "templates" / name).write_text(text)
+    posts, authors, categories = sizes_for(docs)
+    write_ndjson(iter_documents(posts, authors, categories), site / "content" / "dataset.ndjson")
+    return site
+
+
+def edit_one_post(site: Path) -> None:
+    path = site / "content" / "dataset.ndjson"
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        doc = json.loads(line)
+        if doc["_type"] == "post" and not doc["_id"].startswith("drafts."):
+            doc["title"] += " (edited)"
+            lines[i] = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+            break
+    path.write_text("\n".join(lines) + "\n")
+
+
+def timed_build(site: Path, **kwargs: object) -> tuple[float, object]:
+    start = time.perf_counter()
+    report = build(load_config(site), **kwargs)  # type: ignore[arg-type]
+    return time.perf_counter() - start, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000, 20000])
+    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    print(
+        "| documents | pages | full build s | no-op s (% of full) | one-edit s (% of full) "
+        "| one-edit rendered / written |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for docs in args.sizes:
+        site = make_site(args.workdir, docs)
+        full_s, full = timed_build(site, full=True)
+        noop_s, _ = timed_build(site)
+        edit_one_post(site)
+        edit_s, edit = timed_build(site)
+        pages = full.rendered  # type: ignore[attr-defined]
+        print(
+            f"| {docs:,} | {pages:,} | {full_s:.2f} | {noop_s:.3f} ({noop_s / full_s:.1%}) | "
+            f"{edit_s:.3f} ({edit_s / full_s:.1%}) | "
+            f"{edit.rendered} / {edit.written} |",  # type: ignore[attr-defined]
+            flush=True,
+        )
+        shutil.rmtree(site, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
