@@ -101,34 +101,42 @@ _batches = st.lists(
 )
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Manifest]:
+    with Manifest.open(tmp_path_factory.mktemp("model") / "m.sqlite") as m:
+        yield m
+
+
 @pytest.mark.parametrize("small_batch", [0, 64], ids=["bulk-path", "per-page-path"])
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=_batches, removals=st.lists(st.sampled_from(["/1/", "/2/", "/9/"]), max_size=2))
 def test_tag_index_matches_a_model(
-    tmp_path: Path,
+    shared: Manifest,
     monkeypatch: pytest.MonkeyPatch,
     small_batch: int,
     batches: list[dict[str, set[str]]],
     removals: list[str],
 ) -> None:
     monkeypatch.setattr("ssgen.manifest._SMALL_BATCH", small_batch)
+    m = shared
+    m.remove_pages(m.page_paths())  # one database for all examples: start each empty
+    assert m.pages_for_tags(["doc:a", "type:post", "posts"]) == set()
     model: dict[str, set[str]] = {}
-    with Manifest.reset(tmp_path / "m.sqlite") as m:
-        for batch in batches:
-            m.record_pages(
-                (PageRecord(p, "r", {}, "t", "d", "o", p[1:] + "index.html"), tags)
-                for p, tags in batch.items()
-            )
-            model.update({p: set(tags) for p, tags in batch.items()})
-        m.remove_pages(removals)
-        for path in removals:
-            model.pop(path, None)
-        all_tags = {t for tags in model.values() for t in tags} | {"doc:none"}
-        for tag in all_tags:
-            assert m.pages_for_tags([tag]) == {p for p, tags in model.items() if tag in tags}
-        for path, tags in model.items():
-            assert m.tags_of(path) == tags
-        assert m.page_paths() == set(model)
+    for batch in batches:
+        m.record_pages(
+            (PageRecord(p, "r", {}, "t", "d", "o", p[1:] + "index.html"), tags)
+            for p, tags in batch.items()
+        )
+        model.update({p: set(tags) for p, tags in batch.items()})
+    m.remove_pages(removals)
+    for path in removals:
+        model.pop(path, None)
+    all_tags = {t for tags in model.values() for t in tags} | {"doc:none"}
+    for tag in all_tags:
+        assert m.pages_for_tags([tag]) == {p for p, tags in model.items() if tag in tags}
+    for path, tags in model.items():
+        assert m.tags_of(path) == tags
+    assert m.page_paths() == set(model)
 
 
 def test_templates_globals_meta(manifest: Manifest) -> None:
