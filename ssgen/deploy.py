@@ -10,6 +10,7 @@ in ``ssgen.deploy_s3``, the hooks in ``ssgen.purge``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib
 import time
@@ -39,7 +40,8 @@ from ssgen.output import sha256, url_to_file
 from ssgen.progress import Reporter
 from ssgen.purge import Purger, purgers
 
-BATCH = 256  # uploads between two saves of the state object
+BATCH = 256  # fewest uploads between two saves of the state object
+MAX_SAVES = 8  # a big deploy saves the state about this often (each save rewrites all of it)
 
 
 @dataclass
@@ -129,12 +131,12 @@ class _Run:
     """One deploy: the remote state as it evolves, and the pool doing the requests."""
 
     def __init__(self, config: Config, settings: DeployConfig, store: S3Store,
-                 reporter: Reporter, pool: ThreadPoolExecutor, batch: int) -> None:
+                 reporter: Reporter, pool: ThreadPoolExecutor, batch: int | None) -> None:
         self.output = config.output_dir
         self.store = store
         self.reporter = reporter
         self.pool = pool
-        self.batch = max(1, batch)
+        self.batch = batch
         self.encode = _encoder(settings.precompress)
         self.state = RemoteState()
         self.saved = b""
@@ -185,12 +187,20 @@ class _Run:
 
     def upload(self, plan: Plan) -> None:
         """Upload phase by phase, ``batch`` at a time, saving the state after each batch."""
-        chunks = [items[i:i + self.batch] for _, items in plan.phases
-                  for i in range(0, len(items), self.batch)]
+        size = self.batch or max(BATCH, -(-len(plan.uploads) // MAX_SAVES))
+        chunks = [items[i:i + size] for _, items in plan.phases
+                  for i in range(0, len(items), max(1, size))]
         with self.reporter.progress("uploading", len(plan.uploads)) as advance:
             for index, chunk in enumerate(chunks):
                 futures = [self.pool.submit(self._upload_one, item) for item in chunk]
-                error = self._collect(chunk, futures, advance)
+                try:
+                    error = self._collect(chunk, futures, advance)
+                except BaseException:  # Ctrl-C: keep what is done, skip what has not started
+                    for future in futures:
+                        future.cancel()
+                    with contextlib.suppress(DeployError):
+                        self.save()
+                    raise
                 if error is not None or index < len(chunks) - 1:
                     self.save()
                 if error is not None:
@@ -254,14 +264,15 @@ def deploy_site(
     jobs: int | None = None,
     store: S3Store | None = None,
     hooks: Sequence[Purger] | None = None,
-    batch: int = BATCH,
+    batch: int | None = None,
 ) -> DeployReport:
     """Upload what changed since the last deploy, delete (``delete``, default
     ``[deploy] delete``) what disappeared, then purge the CDN.
 
     ``changes`` (a build's ``report.changes()``) says the caller knows what moved: the
     remote state object is then trusted without listing the bucket. ``store`` and
-    ``hooks`` replace the ones ``[deploy]`` describes (tests, serve).
+    ``hooks`` replace the ones ``[deploy]`` describes (tests, serve). ``batch``: uploads
+    between two saves of the state (default: at least 256, at most ~8 saves a deploy).
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
