@@ -275,3 +275,8 @@ def inspect(
                 console.print(f"  {item}", highlight=False)
         else:
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+from ssgen.serve.cli import serve_command  # noqa: E402
+
+app.command(name="serve")(serve_command)

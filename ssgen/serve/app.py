@@ -1,0 +1,229 @@
+"""The ASGI application of ``ssgen serve`` (Starlette): routes, body limits, access log.
+
+Owns the HTTP surface: ``POST /api/revalidate`` (auth and parsing in serve/webhooks.py,
+queueing and rebuilds in serve/worker.py), ``GET /api/status``, ``GET /healthz``, the
+live-reload endpoint in dev mode, and the output folder for everything else
+(serve/static.py). Services (the worker, the watcher) start and stop with the app's
+lifespan; stopping waits for the rebuild in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ssgen.errors import SsgenError, WebhookError
+from ssgen.serve.livereload import ENDPOINT, LiveReload, inject
+from ssgen.serve.static import DEFAULT_CACHE_CONTROL, StaticSite
+from ssgen.serve.webhooks import DEFAULT_REPLAY_WINDOW, parse_request
+from ssgen.serve.worker import RebuildWorker
+
+log = logging.getLogger("ssgen.serve")
+access_log = logging.getLogger("ssgen.serve.access")
+
+MAX_BODY = 1024 * 1024
+
+
+class Service(Protocol):
+    """Something that runs beside the app (the rebuild worker, the file watcher)."""
+
+    def start(self) -> None:
+        """Begin work."""
+        ...
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Finish the work in progress and stop."""
+        ...
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the server answers; ``secret`` None is allowed only in dev mode."""
+
+    secret: str | None = None
+    dev: bool = False
+    replay_window: float = DEFAULT_REPLAY_WINDOW
+    max_body: int = MAX_BODY
+    cache_control: str = DEFAULT_CACHE_CONTROL
+    wait_timeout: float = 120.0
+
+
+def create_app(
+    worker: RebuildWorker,
+    settings: ServeSettings,
+    *,
+    livereload: LiveReload | None = None,
+    services: Sequence[Service] = (),
+) -> Starlette:
+    """The ASGI app; starts ``worker`` and ``services`` in its lifespan."""
+    site = StaticSite(worker.config.output_dir, cache_control=settings.cache_control,
+                      inject=inject if livereload is not None else None)
+    handlers = _Handlers(worker, settings, site, livereload)
+    routes = [
+        Route("/api/revalidate", handlers.revalidate, methods=None),
+        Route("/api/status", handlers.status, methods=None),
+        Route("/healthz", handlers.healthz, methods=None),
+        Route("/{path:path}", handlers.static, methods=None),
+    ]
+    if livereload is not None:
+        routes.insert(0, Route(ENDPOINT, handlers.livereload, methods=None))
+        worker.listeners.append(livereload.update)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        worker.start()
+        for service in services:
+            service.start()
+        log.info("serving %s", worker.config.output_dir, extra={"event": "start"})
+        try:
+            yield
+        finally:
+            for service in services:
+                await run_in_threadpool(service.stop)
+            await run_in_threadpool(worker.stop)
+            log.info("stopped", extra={"event": "stop"})
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(AccessLog)
+    return app
+
+
+class _Handlers:
+    def __init__(self, worker: RebuildWorker, settings: ServeSettings, site: StaticSite,
+                 livereload: LiveReload | None) -> None:
+        self.worker = worker
+        self.settings = settings
+        self.site = site
+        self.live = livereload
+
+    async def revalidate(self, request: Request) -> Response:
+        if request.method != "POST":
+            return _not_allowed("POST")
+        try:
+            body = await read_body(request, self.settings.max_body)
+            delivery = parse_request(
+                request.headers, request.query_params, body, secret=self.settings.secret,
+                now=time.time(), window=self.settings.replay_window,
+                route_paths=[r.path for r in self.worker.config.routes])
+        except WebhookError as exc:
+            return _error(exc.status, str(exc))
+        if not self.worker.accepts(delivery):
+            return JSONResponse({"ignored": True, "reason": "an equal or newer delivery for "
+                                 "this document was already accepted"})
+        try:
+            submitted = await run_in_threadpool(self.worker.submit, delivery.change,
+                                                delivery.key)
+        except SsgenError as exc:
+            log.error("cannot queue a change: %s", exc, extra={"event": "queue_error"})
+            return _error(503, "the change could not be queued; try again")
+        reply: dict[str, Any] = {"accepted": True, "job": submitted.job,
+                                 "duplicate": submitted.duplicate}
+        if request.query_params.get("wait", "") not in ("1", "true", "yes"):
+            return JSONResponse(reply, status_code=202)
+        return await self._wait(submitted.job, reply)
+
+    async def _wait(self, job: int, reply: dict[str, Any]) -> Response:
+        future = asyncio.wrap_future(self.worker.future(job))
+        try:
+            result = await asyncio.wait_for(future, self.settings.wait_timeout)
+        except TimeoutError:
+            reply["error"] = "the rebuild did not finish in time; it stays queued"
+            return JSONResponse(reply, status_code=202)
+        files = sorted({f for kind in ("new", "changed", "deleted") for f in result.changes[kind]})
+        reply.update(result.to_json(), paths=files)
+        return JSONResponse(reply, status_code=200 if result.ok else 500)
+
+    async def status(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return _not_allowed("GET, HEAD")
+        return JSONResponse(await run_in_threadpool(self.worker.status),
+                            headers={"cache-control": "no-store"})
+
+    async def healthz(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return _not_allowed("GET, HEAD")
+        return JSONResponse({"ok": True}, headers={"cache-control": "no-store"})
+
+    async def livereload(self, request: Request) -> Response:
+        assert self.live is not None  # the route exists only with live reload
+        return Response(self.live.state_json(), media_type="application/json",
+                        headers={"cache-control": "no-store"})
+
+    async def static(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return _not_allowed("GET, HEAD")
+        return await run_in_threadpool(
+            self.site.respond, request.url.path, request.headers,
+            head=request.method == "HEAD", query=request.url.query)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) more than ``limit`` bytes without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise WebhookError("invalid Content-Length", 400)
+        if int(declared) > limit:
+            raise WebhookError(f"body larger than {limit} bytes", 413)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise WebhookError(f"body larger than {limit} bytes", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _not_allowed(allow: str) -> Response:
+    return JSONResponse({"error": "method not allowed"}, status_code=405,
+                        headers={"allow": allow})
+
+
+class AccessLog:
+    """Pure ASGI middleware: one structured log record per HTTP request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = scope.get("client")
+            access_log.info(
+                '%s %s %d', scope["method"], scope["path"], status,
+                extra={"event": "access", "method": scope["method"], "path": scope["path"],
+                       "status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
+                       "client": client[0] if client else None})
+
+
+__all__ = ["MAX_BODY", "AccessLog", "ServeSettings", "Service", "create_app", "read_body"]

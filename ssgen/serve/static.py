@@ -1,0 +1,130 @@
+"""Serving the output folder: a static site for local preview and as an origin.
+
+Owns URL -> file resolution (pretty URLs: ``/a/`` -> ``a/index.html``, ``/a`` -> 308 to
+``/a/`` when that folder has an index), ``404.html`` with status 404, strong ETags with
+``If-None-Match`` -> 304, a configurable ``Cache-Control``, HEAD, and refusal of path
+traversal, hidden files and directory listings. Files are read whole: the build writes
+them by atomic rename, so a reader never sees half a page.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Callable, Mapping
+from email.utils import formatdate
+from pathlib import Path
+
+from starlette.responses import Response
+
+DEFAULT_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+
+Injector = Callable[[bytes], bytes]
+
+
+class StaticSite:
+    """The output folder as HTTP responses; ``inject`` rewrites HTML bodies (dev only)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        cache_control: str = DEFAULT_CACHE_CONTROL,
+        inject: Injector | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.cache_control = cache_control
+        self.inject = inject
+
+    def respond(self, path: str, headers: Mapping[str, str], *, head: bool = False,
+                query: str = "") -> Response:
+        """The response to GET (or HEAD) of the decoded URL ``path``."""
+        parts = _safe_parts(path)
+        if parts is None:
+            return self.not_found(head)
+        target = self.root.joinpath(*parts)
+        if path.endswith("/") or not parts:
+            target = target / "index.html"
+        elif not target.is_file() and (target / "index.html").is_file():
+            location = path + "/" + (f"?{query}" if query else "")
+            return Response(status_code=308, headers={"location": location})
+        found = self._file(target)
+        if found is None:
+            return self.not_found(head)
+        return self._send(found, headers, head=head, status=200)
+
+    def not_found(self, head: bool = False) -> Response:
+        """``404.html`` with status 404, or a plain text 404 when the site has none."""
+        page = self._file(self.root / "404.html")
+        if page is None:
+            return Response(b"" if head else b"404 not found\n", status_code=404,
+                            media_type="text/plain")
+        return self._send(page, {}, head=head, status=404)
+
+    def _file(self, target: Path) -> Path | None:
+        """``target`` when it is a regular file inside the root (symlinks resolved)."""
+        try:
+            real = target.resolve(strict=True)
+            root = self.root.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if not real.is_relative_to(root) or not real.is_file():
+            return None
+        return real
+
+    def _send(self, file: Path, headers: Mapping[str, str], *, head: bool,
+              status: int) -> Response:
+        try:
+            data = file.read_bytes()
+            stat = os.stat(file)
+        except OSError:
+            return Response(b"" if head else b"404 not found\n", status_code=404,
+                            media_type="text/plain")
+        media_type = _media_type(file)
+        tag = f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+        if self.inject is not None and media_type.startswith("text/html"):
+            data = self.inject(data)
+            tag += "-lr"
+        etag = f'"{tag}"'
+        out = {
+            "etag": etag,
+            "cache-control": self.cache_control,
+            "last-modified": formatdate(stat.st_mtime, usegmt=True),
+        }
+        if status == 200 and _matches(headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=out)
+        out["content-length"] = str(len(data))
+        return Response(b"" if head else data, status_code=status, headers=out,
+                        media_type=media_type)
+
+
+def _safe_parts(path: str) -> list[str] | None:
+    """The path's segments, or None for traversal, hidden names, NUL or backslashes."""
+    if "\x00" in path or "\\" in path or not path.startswith("/"):
+        return None
+    parts = [p for p in path.split("/") if p]
+    if any(p in (".", "..") or p.startswith(".") for p in parts):
+        return None
+    return parts
+
+
+def _media_type(file: Path) -> str:
+    guessed, _ = mimetypes.guess_type(file.name)
+    guessed = guessed or "application/octet-stream"
+    if guessed.startswith("text/") or guessed in ("application/javascript", "application/json",
+                                                  "image/svg+xml", "application/xml"):
+        return f"{guessed}; charset=utf-8"
+    return guessed
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    """``If-None-Match`` against a strong ETag (weak comparison, as RFC 9110 says)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    wanted = etag.removeprefix("W/")
+    return any(item.strip().removeprefix("W/") == wanted for item in header.split(","))
+
+
+__all__ = ["DEFAULT_CACHE_CONTROL", "StaticSite"]

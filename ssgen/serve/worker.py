@@ -1,0 +1,461 @@
+"""The rebuild worker: one thread that turns queued changes into incremental builds.
+
+Owns the serve side of the durable queue (``Manifest.enqueue/pending/ack``): a change is
+queued before the HTTP reply, every round merges everything pending (plus routes whose
+``revalidate`` period ran out) after a short settle window, reloads the source, builds
+with ``change=...`` and acknowledges the queue ids only after the build returned. A
+failed round keeps the last good pages (the build never deletes on failure), is logged
+with its reason and retried with exponential backoff; work left in the queue by a crash
+is replayed at start-up. Deploys (when ``[deploy]`` is configured) follow each rebuild
+and are retried the same way.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssgen.change import Change
+from ssgen.config import Config, load_config
+from ssgen.errors import SsgenError
+from ssgen.manifest import Manifest
+from ssgen.reporting import BuildReport
+from ssgen.serve.webhooks import Delivery
+from ssgen.sources import Source, open_source
+
+log = logging.getLogger("ssgen.serve")
+
+BuildFn = Callable[..., BuildReport]
+_KEEP_RESULTS = 10_000
+_MAX_BACKOFF = 300.0
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    """What one rebuild round did, as reported to ``?wait=1`` callers and /api/status."""
+
+    ok: bool
+    changes: dict[str, list[str]]
+    failures: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+    summary: str = ""
+    seconds: float = 0.0
+    finished: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form used in replies and the status document."""
+        return {
+            "ok": self.ok, "changes": self.changes, "failures": self.failures,
+            "error": self.error, "summary": self.summary, "seconds": round(self.seconds, 4),
+            "finished": self.finished,
+        }
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A queued change: its job (queue) id, and whether the delivery key was seen before."""
+
+    job: int
+    duplicate: bool = False
+
+
+@dataclass
+class _Retry:
+    attempts: int = 0
+    due: float | None = None
+
+    def schedule(self, now: float, base: float) -> float:
+        delay: float = min(_MAX_BACKOFF, base * 2.0 ** min(self.attempts, 30))
+        self.attempts += 1
+        self.due = now + delay
+        return delay
+
+    def clear(self) -> None:
+        self.attempts, self.due = 0, None
+
+
+class RebuildWorker:
+    """Coalescing rebuilds on one thread; thread-safe ``submit``/``future``/``status``."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        settle: float = 0.05,
+        source: Source | None = None,
+        build_fn: BuildFn | None = None,
+        retry_base: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.settle = settle
+        self.retry_base = retry_base
+        self._build_fn = build_fn
+        self._clock = clock
+        self._source = source
+        self._manifest = Manifest.open(config.state_dir / "manifest.sqlite")
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._dirty = True
+        self._submit_lock = threading.Lock()
+        self._reload_config = False
+        self._pending: set[int] = {job for job, _ in self._manifest.pending()}
+        self._inflight: set[int] = set()
+        self._futures: dict[int, Future[RebuildResult]] = {}
+        self._results: OrderedDict[int, RebuildResult] = OrderedDict()
+        self._applied: dict[str, float] = {}
+        # Queue ids only grow; a start-up entry (the initial round) tells a repeated
+        # delivery key (an id not above it) apart from new work after a restart.
+        self._highest = self._manifest.enqueue(
+            {"change": Change(reasons=("start",)).to_json(), "reload_config": False})
+        self._pending.add(self._highest)
+        self._retry = _Retry()
+        self._deploy = _DeployState()
+        self._timers = self._route_timers()
+        self.state = "idle"
+        self.rebuilds = 0
+        self.generation = 0
+        self.last: RebuildResult | None = None
+        self.last_error: str | None = None
+        self.listeners: list[Callable[[RebuildWorker], None]] = []
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker thread (replays whatever the queue holds)."""
+        if self._pending:
+            self._dirty = True
+            log.info("replaying %d queued change(s)", len(self._pending),
+                     extra={"event": "replay", "queued": len(self._pending)})
+        self._thread = threading.Thread(target=self._run, name="ssgen-rebuild", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop after the round in progress (queued work stays queued for the next start)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._manifest.close()
+
+    # -- submitting ------------------------------------------------------------
+
+    def accepts(self, delivery: Delivery) -> bool:
+        """False when the delivery is older than one already accepted for its document."""
+        if delivery.event_time is None:
+            return True
+        with self._cond:
+            for doc in delivery.change.documents:
+                seen = self._applied.get(doc.id)
+                if seen is not None and delivery.event_time < seen:
+                    return False
+            for doc in delivery.change.documents:
+                self._applied[doc.id] = delivery.event_time
+        return True
+
+    def submit(self, change: Change, key: str | None = None, *,
+               reload_config: bool = False) -> Submitted:
+        """Durably queue ``change`` and wake the worker; returns the job id."""
+        payload = {"change": change.to_json(), "reload_config": reload_config}
+        with self._submit_lock:
+            job = self._manifest.enqueue(payload, key=key)
+            with self._cond:
+                if job <= self._highest:
+                    return Submitted(job, duplicate=True)
+                self._highest = job
+                self._pending.add(job)
+                self._dirty = True
+                self._cond.notify_all()
+        return Submitted(job)
+
+    def future(self, job: int) -> Future[RebuildResult]:
+        """Resolves when ``job`` has been rebuilt (at once when it already was)."""
+        with self._cond:
+            result = self._results.get(job)
+            if result is None and (job in self._pending or job in self._inflight):
+                return self._futures.setdefault(job, Future())
+        done: Future[RebuildResult] = Future()
+        done.set_result(result or RebuildResult(True, {"new": [], "changed": [], "deleted": []},
+                                                summary="already applied"))
+        return done
+
+    # -- status ----------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The /api/status document."""
+        with self._cond:
+            depth = len(self._pending) + len(self._inflight)
+            last = self.last.to_json() if self.last else None
+        return {
+            "state": self.state,
+            "queue_depth": depth,
+            "rebuilds": self.rebuilds,
+            "generation": self.generation,
+            "last_rebuild": last,
+            "last_error": self.last_error,
+            "retry_in": self._retry_in(),
+            "pages": len(self._manifest.page_paths()),
+            "failures": [
+                {"path": f.path, "route": f.route, "error": f.error}
+                for f in self._manifest.failures()
+            ],
+            "revalidate": {r.name: r.revalidate for r in self.config.routes if r.revalidate},
+            "deploy": self._deploy.to_json(self.config),
+        }
+
+    def _retry_in(self) -> float | None:
+        due = self._retry.due if self._retry.due is not None else self._deploy.retry.due
+        return None if due is None else max(0.0, round(due - self._clock(), 3))
+
+    # -- the loop --------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._cond:
+                while not self._stop.is_set() and not self._due():
+                    self._cond.wait(self._sleep_for())
+            if self._stop.is_set():
+                return
+            if self.settle > 0:
+                self._stop.wait(self.settle)  # let the rest of a burst arrive
+            try:
+                self._round()
+            except Exception:  # a bug must not kill the only worker thread
+                log.exception("rebuild worker error", extra={"event": "worker_error"})
+                self._retry.schedule(self._clock(), self.retry_base)
+                self.state = "retrying"
+
+    def _due(self) -> bool:
+        now = self._clock()
+        return (
+            self._dirty
+            or (self._retry.due is not None and now >= self._retry.due)
+            or (self._deploy.retry.due is not None and now >= self._deploy.retry.due)
+            or any(now >= due for due in self._timers.values())
+        )
+
+    def _sleep_for(self) -> float | None:
+        dues = [d for d in (self._retry.due, self._deploy.retry.due) if d is not None]
+        dues += list(self._timers.values())
+        if not dues:
+            return None
+        return max(0.0, min(dues) - self._clock())
+
+    def _round(self) -> None:
+        with self._cond:
+            self._dirty = False
+        entries = self._manifest.pending()
+        change, reload_config = self._merge(entries)
+        change = change.merge(self._timed_change())
+        ids = [job for job, _ in entries]
+        with self._cond:
+            self._inflight.update(ids)
+            self._pending.difference_update(ids)
+        if ids or not change.empty or self._retry.due is not None:
+            self._rebuild(change, ids, reload_config)
+        if self._deploy.owed is not None and self._deploy.ready(self._clock()):
+            self._deploy.run(self.config, self._clock(), self.retry_base)
+
+    def _merge(self, entries: list[tuple[int, Any]]) -> tuple[Change, bool]:
+        change, reload_config = Change(), self._reload_config
+        for job, payload in entries:
+            try:
+                change = change.merge(Change.from_json(payload["change"]))
+                reload_config = reload_config or bool(payload.get("reload_config"))
+            except (SsgenError, KeyError, TypeError) as exc:
+                log.error("dropping unreadable queue entry %d: %s", job, exc,
+                          extra={"event": "queue_error", "job": job})
+        return change, reload_config
+
+    def _timed_change(self) -> Change:
+        now = self._clock()
+        due = sorted(name for name, when in self._timers.items() if now >= when)
+        periods = {r.name: r.revalidate for r in self.config.routes}
+        for name in due:
+            self._timers[name] = now + float(periods.get(name) or 60)
+        if not due:
+            return Change()
+        return Change(tags=frozenset(f"route:{n}" for n in due),
+                      reasons=tuple(f"revalidate route {n}" for n in due))
+
+    def _route_timers(self) -> dict[str, float]:
+        now = self._clock()
+        return {r.name: now + r.revalidate for r in self.config.routes if r.revalidate}
+
+    def _rebuild(self, change: Change, ids: list[int], reload_config: bool) -> None:
+        self.state = "building"
+        started = time.perf_counter()
+        try:
+            if reload_config:
+                self._load_config()
+            report = self._build(change)
+        except SsgenError as exc:
+            self._failed(ids, str(exc), started)
+            return
+        self._succeeded(ids, report, started)
+
+    def _load_config(self) -> None:
+        self._reload_config = True  # kept until a config loads, so a typo is retried
+        self.config = load_config(self.config.site_dir)
+        self._source = None
+        self._timers = self._route_timers()
+        self._reload_config = False
+
+    def _build(self, change: Change) -> BuildReport:
+        if self._source is None:
+            self._source = _fresh_source(open_source(self.config))
+        else:
+            self._source.reload()
+        _expect_revisions(self._source, change)
+        wanted = None if change.empty else change
+        if self._build_fn is not None:
+            return self._build_fn(self.config, change=wanted, source=self._source)
+        from ssgen.build import build
+
+        return build(self.config, change=wanted, source=self._source)
+
+    def _failed(self, ids: list[int], message: str, started: float) -> None:
+        delay = self._retry.schedule(self._clock(), self.retry_base)
+        with self._cond:
+            self._inflight.difference_update(ids)
+            self._pending.update(ids)
+        self.state, self.last_error = "retrying", message
+        log.error("rebuild failed, retrying in %.1fs: %s", delay, message,
+                  extra={"event": "rebuild_failed", "error": message, "retry_in": delay,
+                         "jobs": len(ids), "seconds": time.perf_counter() - started})
+        self._notify()
+
+    def _succeeded(self, ids: list[int], report: BuildReport, started: float) -> None:
+        self._manifest.ack(ids)
+        failures = [{"path": f.path, "route": f.route, "error": f.message}
+                    for f in report.failures]
+        changes = report.changes()
+        result = RebuildResult(report.ok, changes, failures, None, report.summary(),
+                               time.perf_counter() - started, time.time())
+        if failures:
+            self._retry.schedule(self._clock(), self.retry_base)
+            self.last_error = "; ".join(f"{f['path']}: {f['error']}" for f in failures)
+            log.error("rebuild kept the last good version of %d page(s): %s", len(failures),
+                      self.last_error, extra={"event": "rebuild_failures", "failures": failures})
+        else:
+            self._retry.clear()
+            self.last_error = None
+        self._resolve(ids, result)
+        if getattr(self.config, "deploy", None) is not None:
+            self._deploy.owe(changes)
+        log.info("%s", report.summary(), extra={
+            "event": "rebuild", "jobs": len(ids), "seconds": result.seconds,
+            "new": len(changes["new"]), "changed": len(changes["changed"]),
+            "deleted": len(changes["deleted"]), "failures": len(failures)})
+        self._notify()
+
+    def _resolve(self, ids: list[int], result: RebuildResult) -> None:
+        with self._cond:
+            self.rebuilds += 1
+            self.generation += 1
+            self.last = result
+            self.state = "retrying" if self._retry.due is not None else "idle"
+            self._inflight.difference_update(ids)
+            for job in ids:
+                self._results[job] = result
+                future = self._futures.pop(job, None)
+                if future is not None:
+                    future.set_result(result)
+            while len(self._results) > _KEEP_RESULTS:
+                self._results.popitem(last=False)
+
+    def _notify(self) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(self)
+            except Exception:  # a broken listener must not stop rebuilds
+                log.exception("rebuild listener failed")
+
+    def wake(self) -> None:
+        """Run a round soon even without queued work (used by tests and watch mode)."""
+        with self._cond:
+            self._dirty = True
+            self._cond.notify_all()
+
+
+def _fresh_source(source: Source) -> Source:
+    """A remote source switched to read-your-writes (never the CDN), when it supports it."""
+    revalidating = getattr(source, "revalidating", None)
+    if callable(revalidating):
+        revalidating()
+    return source
+
+
+def _expect_revisions(source: Source, change: Change) -> None:
+    """Wait out replication lag for the webhook ``_rev``s, where the source supports it."""
+    revs = {d.id: d.rev for d in change.documents if d.rev and d.operation != "delete"}
+    if not revs:
+        return
+    try:
+        if "expect_rev" not in inspect.signature(source.query).parameters:
+            return
+        from ssgen.groq import parse
+
+        probe = parse("*[_id in $ids]{_id, _rev}")
+        query: Any = source.query
+        query(probe, {"ids": sorted(revs)}, expect_rev=revs)
+    except SsgenError as exc:
+        log.warning("freshness check failed, building anyway: %s", exc,
+                    extra={"event": "freshness"})
+
+
+@dataclass
+class _DeployState:
+    """Changes owed to object storage, and how the last deploy went."""
+
+    owed: dict[str, list[str]] | None = None
+    retry: _Retry = field(default_factory=_Retry)
+    last: str | None = None
+    error: str | None = None
+    deploys: int = 0
+
+    def owe(self, changes: Mapping[str, list[str]]) -> None:
+        merged = self.owed or {"new": [], "changed": [], "deleted": []}
+        for kind in ("new", "changed", "deleted"):
+            merged[kind] = sorted(set(merged.get(kind, [])) | set(changes.get(kind, [])))
+        self.owed = merged
+
+    def ready(self, now: float) -> bool:
+        return self.retry.due is None or now >= self.retry.due
+
+    def run(self, config: Config, now: float, base: float) -> None:
+        from ssgen.deploy import deploy_site
+
+        try:
+            report = deploy_site(config, changes=self.owed)
+        except SsgenError as exc:
+            self.error = str(exc)
+            delay = self.retry.schedule(now, base)
+            log.error("deploy failed, retrying in %.1fs: %s", delay, exc,
+                      extra={"event": "deploy_failed", "error": str(exc), "retry_in": delay})
+            return
+        self.owed, self.error, self.deploys = None, None, self.deploys + 1
+        self.retry.clear()
+        self.last = report.summary()
+        log.info("%s", self.last, extra={"event": "deploy"})
+
+    def to_json(self, config: Config) -> dict[str, Any]:
+        return {
+            "configured": getattr(config, "deploy", None) is not None,
+            "deploys": self.deploys,
+            "last": self.last,
+            "error": self.error,
+            "owed": sum(len(v) for v in self.owed.values()) if self.owed else 0,
+        }
+
+
+__all__ = ["RebuildResult", "RebuildWorker", "Submitted"]
