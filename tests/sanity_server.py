@@ -125,9 +125,12 @@ class SanityTestServer:
 
     # --- test controls --------------------------------------------------------------
 
-    def inject(self, kind: str, count: int = 1, **options: Any) -> None:
-        """Make the next ``count`` requests (of ``api``, default query) fail with ``kind``."""
+    def inject(self, kind: str, count: int = 1, *, after: int = 0, **options: Any) -> None:
+        """Make ``count`` requests (of ``api``, default query) fail with ``kind``, once
+        ``after`` more have been answered normally."""
+        api = options.get("api", "query")
         with self._lock:
+            self.faults.extend(Fault("none", api=api) for _ in range(after))
             self.faults.extend(Fault(kind, **options) for _ in range(count))
 
     def serve_stale(self, count: int) -> None:

@@ -49,7 +49,8 @@ class RequestRecord:
 @dataclass
 class Fault:
     """One injected failure: ``status`` | ``rate_limit`` | ``drop`` | ``truncate`` |
-    ``malformed`` | ``delay``; applies to the next matching request of ``api``."""
+    ``malformed`` | ``delay`` | ``none`` (a placeholder: answer normally); applies to the
+    next matching request of ``api``."""
 
     kind: str
     api: str = "query"
@@ -136,6 +137,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _apply_fault(self, fault: Fault) -> bool:
         """Act out a fault; True when the request is fully handled by it."""
+        if fault.kind == "none":
+            return False
         if fault.kind == "delay":
             time.sleep(fault.seconds)
             return False

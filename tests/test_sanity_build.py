@@ -97,7 +97,8 @@ def test_incremental_remote_build_equals_a_clean_local_build(tmp_path: Path) -> 
     assert files(remote_site / "public") == files(clean_site / "public")
 
 
-def test_failed_remote_build_leaves_the_last_good_site(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["status", "rate_limit", "drop", "truncate", "malformed"])
+def test_failed_remote_build_leaves_the_last_good_site(tmp_path: Path, kind: str) -> None:
     site = copy_site(tmp_path / "site")
     docs = server_documents(site)
     config = load_config(site)
@@ -105,7 +106,20 @@ def test_failed_remote_build_leaves_the_last_good_site(tmp_path: Path) -> None:
         build(config, now=NOW, jobs=1, source=remote_source(config, server))
         before = files(site / "public")
         server.put({**next(d for d in docs if d.get("_type") == "post"), "title": "CHANGED"})
-        server.inject("status", 1000, status=503)
+        server.inject(kind, 1000, after=3, retry_after="0")  # a few queries succeed first
         with pytest.raises(SourceError, match="gave up after 3 attempts"):
             build(config, now=NOW, jobs=1, source=remote_source(config, server, max_retries=2))
+        assert len(server.log()) > 3
     assert files(site / "public") == before
+
+
+def test_a_build_through_mixed_transient_faults_is_correct(tmp_path: Path) -> None:
+    local_site = copy_site(tmp_path / "local")
+    remote_site = copy_site(tmp_path / "remote")
+    build(load_config(local_site), now=NOW, jobs=1)
+    config = load_config(remote_site)
+    with SanityTestServer(server_documents(local_site)) as server:
+        for kind in ("status", "rate_limit", "drop", "truncate", "malformed"):
+            server.inject(kind, 1, after=1, retry_after="0")
+        report = build(config, now=NOW, jobs=1, source=remote_source(config, server))
+    assert report.ok and files(remote_site / "public") == files(local_site / "public")
