@@ -96,7 +96,14 @@ class BatchLimits:
 
 
 class SanitySource:
-    """Answers GROQ queries from the Sanity Query API; see the module docstring."""
+    """Answers GROQ queries from the Sanity Query API; see the module docstring.
+
+    ``config`` is a ``Config``, a ``SourceConfig`` or ``SanitySettings``; keyword
+    ``overrides`` replace settings fields (``api_host``, ``token``, ``timeout``,
+    ``max_retries``, ``max_concurrency``, ``use_cdn``, ``perspective``...). ``transport``,
+    ``sleep``, ``rand`` and ``clock`` are for tests. Full builds may read from the CDN
+    (``use_cdn``); ``fresh=True``, ``expect_rev`` or ``revalidating()`` always read the API.
+    """
 
     def __init__(
         self,
