@@ -34,6 +34,8 @@ log = logging.getLogger("ssgen.serve")
 access_log = logging.getLogger("ssgen.serve.access")
 
 MAX_BODY = 1024 * 1024
+# Every route takes every method so that the wrong one gets our JSON 405 with Allow.
+_ALL = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class Service(Protocol):
@@ -72,13 +74,13 @@ def create_app(
                       inject=inject if livereload is not None else None)
     handlers = _Handlers(worker, settings, site, livereload)
     routes = [
-        Route("/api/revalidate", handlers.revalidate, methods=None),
-        Route("/api/status", handlers.status, methods=None),
-        Route("/healthz", handlers.healthz, methods=None),
-        Route("/{path:path}", handlers.static, methods=None),
+        Route("/api/revalidate", handlers.revalidate, methods=_ALL),
+        Route("/api/status", handlers.status, methods=_ALL),
+        Route("/healthz", handlers.healthz, methods=_ALL),
+        Route("/{path:path}", handlers.static, methods=_ALL),
     ]
     if livereload is not None:
-        routes.insert(0, Route(ENDPOINT, handlers.livereload, methods=None))
+        routes.insert(0, Route(ENDPOINT, handlers.livereload, methods=_ALL))
         worker.listeners.append(livereload.update)
 
     @asynccontextmanager

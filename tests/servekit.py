@@ -1,0 +1,136 @@
+"""Helpers for serve tests: a real uvicorn server on 127.0.0.1 and signed webhooks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from ssgen.config import load_config
+from ssgen.serve.app import ServeSettings, Service, create_app
+from ssgen.serve.livereload import LiveReload
+from ssgen.serve.watch import Watcher
+from ssgen.serve.webhooks import sign
+from ssgen.serve.worker import RebuildWorker
+from ssgen.sources import open_source
+
+SECRET = "s3cret-for-tests"
+
+
+@dataclass
+class Running:
+    """A started server: its base URL, an httpx client and the worker behind it."""
+
+    url: str
+    client: httpx.Client
+    worker: RebuildWorker
+    site: Path
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(
+    site: Path,
+    *,
+    secret: str | None = SECRET,
+    dev: bool = False,
+    watch: bool = False,
+    settle: float = 0.0,
+    retry_base: float = 0.05,
+    build_fn: Callable[..., Any] | None = None,
+    **settings: Any,
+) -> Iterator[Running]:
+    """Run ``ssgen serve`` for ``site`` in a thread; stops it (gracefully) on exit."""
+    config = load_config(site)
+    source = open_source(config)
+    worker = RebuildWorker(config, settle=settle, source=source, build_fn=build_fn,
+                           retry_base=retry_base)
+    services: list[Service] = []
+    if watch:
+        services.append(Watcher(config, worker, source.watched_paths(), debounce_ms=20))
+    app = create_app(worker, ServeSettings(secret=secret, dev=dev, **settings),
+                     livereload=LiveReload() if dev else None, services=services)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("server did not start")
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            wait_idle(client)
+            yield Running(url, client, worker, site)
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def wait_idle(client: httpx.Client, timeout: float = 30) -> dict[str, Any]:
+    """Poll /api/status until the queue is empty and no rebuild runs; returns the status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status: dict[str, Any] = client.get("/api/status").json()
+        if status["queue_depth"] == 0 and status["state"] != "building" and status["rebuilds"]:
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"server never became idle: {status}")
+        time.sleep(0.02)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20, what: str = "") -> None:
+    """Poll until ``predicate()`` is true (a deadline for eventual state, not a timing test)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.02)
+
+
+def sanity_webhook(
+    client: httpx.Client,
+    doc: dict[str, Any],
+    operation: str = "update",
+    *,
+    secret: str = SECRET,
+    key: str | None = None,
+    t_ms: int | None = None,
+    transaction_time: str | None = None,
+    wait: bool = True,
+    body: bytes | None = None,
+) -> httpx.Response:
+    """POST a Sanity GROQ-powered webhook signed as Sanity signs it."""
+    raw = body if body is not None else json.dumps(doc).encode()
+    t_ms = t_ms if t_ms is not None else int(time.time() * 1000)
+    headers = {
+        "content-type": "application/json",
+        "sanity-webhook-signature": sign(secret, t_ms, raw),
+        "sanity-operation": operation,
+        "sanity-document-id": str(doc.get("_id", "")),
+        "idempotency-key": key or f"key-{time.monotonic_ns()}",
+    }
+    if transaction_time is not None:
+        headers["sanity-transaction-time"] = transaction_time
+    return client.post("/api/revalidate" + ("?wait=1" if wait else ""), content=raw,
+                       headers=headers)
