@@ -404,7 +404,10 @@ class _Parser(CallParser):
     def slice_bound(self, expr: n.Node, token: Token) -> int:
         value = constant_value(expr, self.params)
         if value is NOT_CONSTANT or isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error("slice bounds must be constant integers", token)
+            hint = ""
+            if token.kind == "param" and (self.params is None or token.value not in self.params):
+                hint = f" (${token.value} is a parameter: pass its value as parse(text, params))"
+            raise self.error(f"slice bounds must be constant integers{hint}", token)
         return self.integer(value, token, "a slice bound")
 
     def integer(self, value: float, token: Token, what: str) -> int:

@@ -320,6 +320,11 @@ def test_bad_traversals(text: str, fragment: str, offset: int) -> None:
 
 def test_slice_bounds_from_params() -> None:
     assert root("*[$from..$to]", {"from": 1, "to": 3}) == n.Slice(STAR, 1, 3, True)
+    assert root("*[$i]", {"i": -1}) == n.AccessElement(STAR, -1)
+    assert root("*[$i]") == n.Filter(STAR, n.Parameter("i"))
+    assert "pass its value as parse(text, params)" in error_of("*[$from..2]").message
+    with pytest.raises(GroqSyntaxError, match="integer"):
+        parse("*[0..$to]", {"to": 1.5})
 
 
 # --- functions -------------------------------------------------------------------------------
