@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gen_dataset import iter_documents, sizes_for, write_ndjson  # noqa: E402
+from gen_dataset import iter_documents, sizes_for, write_ndjson
 
-from ssgen.build import build  # noqa: E402
-from ssgen.config import load_config  # noqa: E402
+from ssgen.build import build
+from ssgen.config import load_config
 
 TOML = """
 [site]

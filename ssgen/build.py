@@ -7,19 +7,17 @@ the same stages and renders only the pages whose data or templates changed (see
 
 from __future__ import annotations
 
+import gc
 import time
-from typing import Any
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ssgen import __version__
-from ssgen.config import Config
-from ssgen.extras import write_extras
-from ssgen.errors import ManifestError
-from ssgen.lock import BuildLock
-from ssgen.manifest import Manifest
-from ssgen.output import Output
 from ssgen.change import Change
+from ssgen.config import Config
+from ssgen.errors import ManifestError
+from ssgen.extras import write_extras
 from ssgen.incremental import (
     DocState,
     Scope,
@@ -29,14 +27,17 @@ from ssgen.incremental import (
     document_state,
     scope_for,
 )
+from ssgen.lock import BuildLock
+from ssgen.manifest import Manifest
 from ssgen.pages import collect_pages, query_globals
-from ssgen.routes import data_hash
-from ssgen.plan import RenderPlan, plan_render
+from ssgen.plan import plan_render
 from ssgen.progress import Reporter
+from ssgen.record import record_build
 from ssgen.render import Renderer
 from ssgen.reporting import BuildReport, PageFailure
+from ssgen.routes import data_hash
 from ssgen.sources import Source, open_source
-from ssgen.workers import PageOutcome, render_pages
+from ssgen.workers import render_pages
 
 
 def build(
@@ -65,6 +66,7 @@ def build(
         manifest, full = _open_manifest(config, key, full, reporter)
         try:
             source = source or open_source(config, drafts=drafts)
+            _freeze_heap()
             renderer = Renderer(config)
             data = query_globals(config, source, now)
             state = document_state(source)
@@ -73,14 +75,24 @@ def build(
             forced = frozenset(scope.forced) if scope else frozenset()
             plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
             outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
-            report = _record(config, key, manifest, renderer, plan, outcomes)
-            _record_documents(manifest, state, full)
+            report = record_build(
+                config, key, manifest, renderer, plan, outcomes, state, full=full
+            )
             write_extras(config, manifest, report, plan)
         finally:
             manifest.close()
+            gc.unfreeze()
     report.full = full
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _freeze_heap() -> None:
+    # The loaded dataset is a large, long-lived, acyclic heap: without this every full
+    # collection rescans it (over a second at 100k documents), and forked render
+    # workers would copy it page by page as the collector touches it.
+    gc.collect()
+    gc.freeze()
 
 
 def _scope(
@@ -102,17 +114,6 @@ def _scope(
     return scope_for(config, manifest, renderer, total, changed_globals(manifest, hashes))
 
 
-def _record_documents(manifest: Manifest, state: DocState | None, full: bool) -> None:
-    if state is None:
-        return
-    if full:
-        manifest.set_documents(state, replace=True)
-        return
-    before = manifest.documents()
-    changed = {i: v for i, v in state.items() if before.get(i) != v}
-    manifest.set_documents(changed, before.keys() - state.keys())
-
-
 def _open_manifest(
     config: Config, key: str, full: bool, reporter: Reporter
 ) -> tuple[Manifest, bool]:
@@ -131,68 +132,6 @@ def _open_manifest(
     if existed and stale and not full:
         reporter.info("configuration or ssgen version changed: full rebuild")
     return manifest, full or stale or not existed
-
-
-def _record(
-    config: Config,
-    key: str,
-    manifest: Manifest,
-    renderer: Renderer,
-    plan: RenderPlan,
-    outcomes: list[PageOutcome],
-) -> BuildReport:
-    """Write the manifest for what reached disk, delete what disappeared, count it all."""
-    report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
-    output = Output(config.output_dir)
-    with manifest.transaction():
-        for outcome in outcomes:
-            _record_outcome(manifest, plan, outcome, report)
-        for path in plan.removed:
-            _remove_page(manifest, output, path, report)
-        for name, template_hash in plan.template_hashes.items():
-            manifest.set_template(name, template_hash, renderer.template_chain(name))
-        for name, value_hash in plan.global_hashes.items():
-            manifest.set_global(name, value_hash)
-        manifest.set_meta("ssgen_version", __version__)
-        manifest.set_meta("config_hash", key)
-    return report
-
-
-def _record_outcome(
-    manifest: Manifest, plan: RenderPlan, outcome: PageOutcome, report: BuildReport
-) -> None:
-    spec = plan.pages[outcome.path]
-    if outcome.error is not None:
-        report.failures.append(PageFailure(outcome.path, spec.route, outcome.error))
-        manifest.record_failure(outcome.path, spec.route, outcome.error)
-        if manifest.page(outcome.path) is None:
-            plan.failed_new.add(outcome.path)
-        return
-    manifest.clear_failure(outcome.path)
-    if outcome.written:
-        report.written += 1
-        (report.new if outcome.is_new else report.changed).append(outcome.file)
-    manifest.record_page(
-        outcome.path,
-        spec.route,
-        spec.params,
-        spec.template,
-        plan.data_hashes[outcome.path],
-        outcome.output_hash,
-        plan.tags[outcome.path],
-    )
-    manifest.set_file(outcome.file, outcome.output_hash, "page")
-
-
-def _remove_page(manifest: Manifest, output: Output, path: str, report: BuildReport) -> None:
-    record = manifest.page(path)
-    manifest.remove_page(path)
-    if record is None:
-        return
-    if output.remove(record.file):
-        report.removed += 1
-        report.deleted.append(record.file)
-    manifest.remove_file(record.file)
 
 
 def site_paths(config: Config) -> list[Path]:

@@ -10,7 +10,7 @@ the planner's call (data and template hashes, see plan.py).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -21,6 +21,7 @@ from ssgen.change import Change, DocChange, normalize_path
 from ssgen.config import Config, RouteConfig
 from ssgen.groq.analysis import scanned_types
 from ssgen.manifest import Manifest
+from ssgen.manifest_schema import PageRecord
 from ssgen.pages import NOT_FOUND_ROUTE
 from ssgen.render import Renderer
 from ssgen.sources import Source
@@ -131,11 +132,9 @@ def scope_for(
 
 
 def _add_pages(scope: Scope, manifest: Manifest, paths: set[str]) -> None:
+    lookup: Callable[[str], PageRecord | None] = manifest.page
     if len(paths) > 64:  # one scan beats many point lookups
-        records = {record.path: record for record in manifest.pages()}
-        lookup = records.get
-    else:
-        lookup = manifest.page
+        lookup = {record.path: record for record in manifest.pages()}.get
     for path in paths:
         record = lookup(path)
         if record is None:
