@@ -270,7 +270,8 @@ def deploy_site(
     ``[deploy] delete``) what disappeared, then purge the CDN.
 
     ``changes`` (a build's ``report.changes()``) says the caller knows what moved: the
-    remote state object is then trusted without listing the bucket. ``store`` and
+    remote state object is then trusted without listing the bucket, and the files the
+    build deleted are deleted remotely even without ``delete``. ``store`` and
     ``hooks`` replace the ones ``[deploy]`` describes (tests, serve). ``batch``: uploads
     between two saves of the state (default: at least 256, at most ~8 saves a deploy).
     """
@@ -301,7 +302,8 @@ def _execute(run: _Run, local: dict[str, LocalFile],
              changes: Mapping[str, Sequence[str]] | None, delete: bool,
              dry_run: bool, hooks: Sequence[Purger], base: str) -> None:
     known, remote = run.load_remote(local, trust_state=changes is not None)
-    plan = make_plan(local, known, remote, delete=delete)
+    deleted = changes.get("deleted", ()) if changes is not None else ()
+    plan = make_plan(local, known, remote, delete=delete, deleted=deleted)
     report = run.report
     report.new, report.changed = sorted(plan.new), sorted(plan.changed)
     report.skipped = plan.unchanged

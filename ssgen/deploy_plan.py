@@ -210,9 +210,10 @@ def reconcile(state: RemoteState | None, listing: Mapping[str, str] | None
 
 
 def make_plan(local: Mapping[str, LocalFile], known: Mapping[str, RemoteEntry],
-              remote: set[str], *, delete: bool) -> Plan:
+              remote: set[str], *, delete: bool, deleted: Iterable[str] = ()) -> Plan:
     """Order the uploads: static assets, new pages, changed pages (which may link to the
-    new ones), generated files (sitemap, feed); deletions (only with ``delete``) last."""
+    new ones), generated files (sitemap, feed); deletions last: every remote file missing
+    locally with ``delete``, else only those of ``deleted`` (files a build removed)."""
     buckets: dict[str, list[LocalFile]] = {name: [] for name in PHASES}
     new: set[str] = set()
     changed: set[str] = set()
@@ -229,7 +230,8 @@ def make_plan(local: Mapping[str, LocalFile], known: Mapping[str, RemoteEntry],
             buckets["new pages" if fresh else "changed pages"].append(item)
         else:
             buckets["static" if item.kind == "static" else "generated"].append(item)
-    deletes = sorted(remote - set(local)) if delete else []
+    gone = remote - set(local)
+    deletes = sorted(gone if delete else gone & set(deleted))
     phases = [(name, items) for name, items in buckets.items() if items]
     return Plan(phases, new, changed, deletes, unchanged)
 

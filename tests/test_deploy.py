@@ -132,6 +132,17 @@ def test_delete_removes_what_disappeared(s3: S3TestServer, bucket: str, site: Pa
         "GetObject": 1, "ListObjectsV2": 1}
 
 
+def test_changes_delete_what_the_build_deleted(s3: S3TestServer, bucket: str,
+                                              site: Path) -> None:
+    config, _ = rebuild(site)
+    deploy_site(config)
+    s3.client().put_object(Bucket=bucket, Key="site/not-ours.txt", Body=b"x")
+    config, build_report = rebuild(site, default_docs(1))
+    report = deploy_site(config, changes=build_report.changes())
+    assert report.deleted == ["blog/post-2/index.html"] == build_report.changes()["deleted"]
+    assert set(remote_files(s3, bucket)) == {*owned_files(config), "not-ours.txt"}
+
+
 def test_delete_leaves_other_prefixes_alone(s3: S3TestServer, bucket: str, site: Path) -> None:
     s3.client().put_object(Bucket=bucket, Key="other/keep.txt", Body=b"x")
     s3.client().put_object(Bucket=bucket, Key="site-old/keep.txt", Body=b"x")

@@ -188,6 +188,15 @@ def test_plan_partitions_and_orders(local: dict[str, tuple[str, str]],
             assert name == expected
 
 
+def test_without_delete_only_the_named_deletions_happen() -> None:
+    meta = ObjectMeta("text/html", SHORT)
+    files = {"a.html": LocalFile("a.html", "h", "page", meta)}
+    remote = {"a.html", "b.html", "c.html"}
+    plan = make_plan(files, {}, remote, delete=False, deleted=["b.html", "a.html", "zz"])
+    assert plan.deletes == ["b.html"]
+    assert make_plan(files, {}, remote, delete=True, deleted=[]).deletes == ["b.html", "c.html"]
+
+
 def test_a_metadata_change_alone_is_a_change() -> None:
     old, new = ObjectMeta("text/css", "a"), ObjectMeta("text/css", "b")
     files = {"s.css": LocalFile("s.css", "h", "static", new)}
