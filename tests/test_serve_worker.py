@@ -1,0 +1,164 @@
+"""The rebuild worker behind ``ssgen serve``: coalescing, no lost changes, failures, timers."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from servekit import SECRET, running_server, sanity_webhook, wait_for, wait_idle
+from sitekit import DEFAULT_TOML, author, make_site, output_files, post, write_docs
+from test_serve import clean_build
+
+from ssgen.build import build
+from ssgen.change import Change
+from ssgen.config import load_config
+from ssgen.serve.worker import RebuildWorker
+
+
+class Recorder:
+    """A build function that records every change it was given."""
+
+    def __init__(self) -> None:
+        self.changes: list[Change | None] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, config: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            self.changes.append(kwargs.get("change"))
+        return build(config, **kwargs)
+
+    def documents(self) -> set[str]:
+        return {d.id for c in self.changes if c is not None for d in c.documents}
+
+
+def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(tmp_path: Path) -> None:
+    docs = [author("a1", "Ada"), *(post(n) for n in range(1, 501))]
+    site = make_site(tmp_path, docs=[author("a1", "Ada"), post(1)])
+    recorder = Recorder()
+    with running_server(site, settle=0.05, build_fn=recorder) as srv:
+        start = srv.client.get("/api/status").json()["rebuilds"]
+        write_docs(site, docs)
+
+        def send(n: int) -> int:
+            doc = {"_id": f"p{n}", "_type": "post", "_rev": f"r{n}"}
+            return sanity_webhook(srv.client, doc, "create", wait=False).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(send, range(1, 501)))
+        assert codes == [202] * 500
+        status = wait_idle(srv.client)
+    rebuilds = status["rebuilds"] - start
+    assert 1 <= rebuilds <= 60, rebuilds
+    assert recorder.documents() == {f"p{n}" for n in range(1, 501)}
+    assert output_files(site) == clean_build(site, tmp_path)
+
+
+def test_a_failed_rebuild_keeps_the_last_good_pages_and_recovers(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    data = site / "content" / "data.ndjson"
+    with running_server(site, wait_timeout=0.3) as srv:
+        good = (site / "public/blog/post-1/index.html").read_bytes()
+        data.write_text(data.read_text() + '{"_id": "p9", broken\n')
+        reply = sanity_webhook(srv.client, {"_id": "p9", "_type": "post"})
+        assert reply.status_code == 202  # stays queued: not acknowledged, retried
+        status = srv.client.get("/api/status").json()
+        assert status["queue_depth"] >= 1
+        assert "data.ndjson:4" in status["last_error"]
+        assert status["state"] in ("retrying", "building")
+        assert (site / "public/blog/post-1/index.html").read_bytes() == good
+        assert srv.client.get("/blog/post-1/").content == good
+        write_docs(site, [author("a1", "Ada"), post(1, title="Fixed"), post(2)])
+        wait_for(lambda: srv.client.get("/api/status").json()["queue_depth"] == 0,
+                 what="the retry to succeed")
+        status = wait_idle(srv.client)
+        assert status["last_error"] is None
+        assert b"Fixed" in (site / "public/blog/post-1/index.html").read_bytes()
+
+
+def test_a_template_error_keeps_the_page_reports_file_line_and_recovers(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    template = site / "templates" / "post.html"
+    with running_server(site) as srv:
+        good = (site / "public/blog/post-2/index.html").read_bytes()
+        template.write_text('{% extends "base.html" %}{% block content %}\n{{ page.title | nope }}'
+                            '{% endblock %}')
+        reply = srv.client.post("/api/revalidate?wait=1", json={"secret": SECRET,
+                                                                "tags": ["post:post-2"]})
+        assert reply.status_code == 500
+        failures = reply.json()["failures"]
+        assert {f["path"] for f in failures} == {"/blog/post-1/", "/blog/post-2/"}
+        assert "post.html" in failures[0]["error"]
+        assert (site / "public/blog/post-2/index.html").read_bytes() == good
+        status = srv.client.get("/api/status").json()
+        assert len(status["failures"]) == 2
+        template.write_text('{% extends "base.html" %}{% block content %}<h2>{{ page.title }}'
+                            '</h2>{% endblock %}')
+        wait_for(lambda: srv.client.get("/api/status").json()["failures"] == [],
+                 what="the retry to re-render the failed pages")
+        assert b"<h2>Post 2</h2>" in (site / "public/blog/post-2/index.html").read_bytes()
+        assert srv.client.get("/api/status").json()["last_error"] is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_time_based_revalidation_requeries_due_routes_and_rewrites_only_changes(
+    tmp_path: Path,
+) -> None:
+    toml = DEFAULT_TOML.replace('tags = ["post:{slug}"]', 'tags = ["post:{slug}"]\nrevalidate = 60')
+    site = make_site(tmp_path, toml=toml)
+    config = load_config(site)
+    recorder = Recorder()
+    clock = Clock()
+    worker = RebuildWorker(config, settle=0, build_fn=recorder, clock=clock)
+    worker.start()
+    try:
+        wait_for(lambda: worker.rebuilds == 1, what="the initial build")
+        post_file = site / "public/blog/post-2/index.html"
+        mtime = post_file.stat().st_mtime_ns
+        clock.now += 30
+        worker.submit(Change(reasons=("poke",)))
+        wait_for(lambda: worker.rebuilds == 2)
+        assert recorder.changes[-1] is None  # not due yet: no route tag
+        clock.now += 31
+        worker.wake()
+        wait_for(lambda: worker.rebuilds == 3)
+        change = recorder.changes[-1]
+        assert change is not None and change.tags == frozenset({"route:post"})
+        assert worker.last is not None and worker.last.changes["changed"] == []
+        assert post_file.stat().st_mtime_ns == mtime  # same data: not rewritten
+        write_docs(site, [author("a1", "Ada"), post(1), post(2, title="Timed")])
+        clock.now += 61
+        worker.wake()
+        wait_for(lambda: worker.rebuilds == 4)
+        assert worker.last.changes["changed"] == ["blog/index.html", "blog/post-2/index.html"]
+        assert worker.status()["revalidate"] == {"post": 60}
+    finally:
+        worker.stop()
+
+
+def test_queued_changes_survive_a_restart(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    build(load_config(site))
+    config = load_config(site)
+    worker = RebuildWorker(config, settle=0)  # never started: stands in for a crash
+    write_docs(site, [author("a1", "Ada"), post(1, title="Queued"), post(2)])
+    job = worker.submit(Change(tags=frozenset({"post:post-1"})), key="k1").job
+    worker.stop()
+    recorder = Recorder()
+    with running_server(site, build_fn=recorder) as srv:
+        status = wait_idle(srv.client)
+        assert status["queue_depth"] == 0
+        assert any(c is not None and "post:post-1" in c.tags for c in recorder.changes)
+        assert b"Queued" in (site / "public/blog/post-1/index.html").read_bytes()
+        again = srv.client.post("/api/revalidate", json={"tags": ["x"]},
+                                headers={"authorization": f"Bearer {SECRET}",
+                                         "idempotency-key": "k1"})
+        assert again.json() == {"accepted": True, "job": job, "duplicate": True}
