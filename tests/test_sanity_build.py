@@ -55,20 +55,34 @@ def remote_source(config: Any, server: SanityTestServer, **kw: Any) -> SanitySou
                         backoff_base=0.001, backoff_jitter=0.001, **kw)
 
 
-def test_default_site_from_the_server_is_byte_identical(tmp_path: Path) -> None:
-    local_site = copy_site(tmp_path / "local")
-    remote_site = copy_site(tmp_path / "remote")
-    docs = server_documents(local_site)
-    assert any(d["_id"].startswith("drafts.") for d in docs)
-    build(load_config(local_site), now=NOW, jobs=1)
-    config = load_config(remote_site)
-    with SanityTestServer(docs) as server:
-        source = remote_source(config, server)
-        report = build(config, now=NOW, jobs=1, source=source)
-        queries = len(server.log())
-    local_files = files(local_site / "public")
+@pytest.fixture(scope="module")
+def local_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The default site built from the local source."""
+    site = copy_site(tmp_path_factory.mktemp("local") / "site")
+    build(load_config(site), now=NOW, jobs=1)
+    return files(site / "public")
+
+
+@pytest.fixture(scope="module")
+def remote_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default site built over HTTP from the test server (copy it before changing it)."""
+    site = copy_site(tmp_path_factory.mktemp("remote") / "site")
+    config = load_config(site)
+    with SanityTestServer(server_documents(site)) as server:
+        report = build(config, now=NOW, jobs=1, source=remote_source(config, server))
+        assert report.ok and len(server.log()) < len(report.new)
+    return site
+
+
+def copy_built(site: Path, target: Path) -> tuple[Path, Any, list[dict[str, Any]]]:
+    shutil.copytree(site, target)
+    return target, load_config(target), server_documents(target)
+
+
+def test_default_site_from_the_server_is_byte_identical(
+    local_files: dict[str, bytes], remote_site: Path
+) -> None:
     assert len(local_files) > 20 and files(remote_site / "public") == local_files
-    assert report.ok and queries < len(local_files)
 
 
 def edit_ndjson(site: Path, doc_id: str, **fields: Any) -> None:
@@ -78,14 +92,12 @@ def edit_ndjson(site: Path, doc_id: str, **fields: Any) -> None:
     path.write_text("".join(json.dumps(d) + "\n" for d in docs))
 
 
-def test_incremental_remote_build_equals_a_clean_local_build(tmp_path: Path) -> None:
-    remote_site = copy_site(tmp_path / "remote")
-    docs = server_documents(remote_site)
-    config = load_config(remote_site)
+def test_incremental_remote_build_equals_a_clean_local_build(remote_site: Path,
+                                                             tmp_path: Path) -> None:
+    site, config, docs = copy_built(remote_site, tmp_path / "remote")
     post = next(d for d in docs if d.get("_type") == "post" and "slug" in d)
     author = next(d for d in docs if d.get("_type") == "author")
     with SanityTestServer(docs) as server:
-        build(config, now=NOW, jobs=1, source=remote_source(config, server))
         server.put({**post, "title": "A renamed post"})
         server.put({**author, "name": "Someone Else"})
         report = build(config, now=NOW, jobs=1, source=remote_source(config, server))
@@ -94,17 +106,15 @@ def test_incremental_remote_build_equals_a_clean_local_build(tmp_path: Path) -> 
     edit_ndjson(clean_site, post["_id"], title="A renamed post")
     edit_ndjson(clean_site, author["_id"], name="Someone Else")
     build(load_config(clean_site), now=NOW, jobs=1)
-    assert files(remote_site / "public") == files(clean_site / "public")
+    assert files(site / "public") == files(clean_site / "public")
 
 
 @pytest.mark.parametrize("kind", ["status", "rate_limit", "drop", "truncate", "malformed"])
-def test_failed_remote_build_leaves_the_last_good_site(tmp_path: Path, kind: str) -> None:
-    site = copy_site(tmp_path / "site")
-    docs = server_documents(site)
-    config = load_config(site)
+def test_failed_remote_build_leaves_the_last_good_site(remote_site: Path, tmp_path: Path,
+                                                       kind: str) -> None:
+    site, config, docs = copy_built(remote_site, tmp_path / "site")
+    before = files(site / "public")
     with SanityTestServer(docs) as server:
-        build(config, now=NOW, jobs=1, source=remote_source(config, server))
-        before = files(site / "public")
         server.put({**next(d for d in docs if d.get("_type") == "post"), "title": "CHANGED"})
         server.inject(kind, 1000, after=3, retry_after="0")  # a few queries succeed first
         with pytest.raises(SourceError, match="gave up after 3 attempts"):
@@ -113,13 +123,13 @@ def test_failed_remote_build_leaves_the_last_good_site(tmp_path: Path, kind: str
     assert files(site / "public") == before
 
 
-def test_a_build_through_mixed_transient_faults_is_correct(tmp_path: Path) -> None:
-    local_site = copy_site(tmp_path / "local")
-    remote_site = copy_site(tmp_path / "remote")
-    build(load_config(local_site), now=NOW, jobs=1)
-    config = load_config(remote_site)
-    with SanityTestServer(server_documents(local_site)) as server:
+def test_a_build_through_mixed_transient_faults_is_correct(local_files: dict[str, bytes],
+                                                           tmp_path: Path) -> None:
+    site = copy_site(tmp_path / "remote")
+    config = load_config(site)
+    with SanityTestServer(server_documents(site)) as server:
         for kind in ("status", "rate_limit", "drop", "truncate", "malformed"):
             server.inject(kind, 1, after=1, retry_after="0")
         report = build(config, now=NOW, jobs=1, source=remote_source(config, server))
-    assert report.ok and files(remote_site / "public") == files(local_site / "public")
+        assert len(server.log()) > 5
+    assert report.ok and files(site / "public") == local_files
