@@ -33,7 +33,7 @@ from ssgen.deploy_plan import (
     purge_urls,
     reconcile,
 )
-from ssgen.deploy_s3 import S3Store
+from ssgen.deploy_s3 import LIST_PAGE, S3Store
 from ssgen.errors import ConfigError, DeployError
 from ssgen.manifest import Manifest
 from ssgen.output import sha256, url_to_file
@@ -153,7 +153,11 @@ class _Run:
                 self.saved = raw
             except ValueError as exc:
                 self.reporter.warn(describe_state_error(exc))
-        listing = None if trust_state and state is not None else self.store.listing()
+        listing = None
+        if not (trust_state and state is not None):
+            known_keys = sorted(state.files) if state else []
+            splits = known_keys[LIST_PAGE - 1:-1:LIST_PAGE]
+            listing = self.store.listing(splits, self.pool.map)
         known, unverified, remote = reconcile(state, listing)
         heads = sorted(unverified & set(local))
         if heads:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,6 +25,8 @@ from ssgen.deploy_plan import STATE_NAME, ObjectMeta, RemoteEntry
 from ssgen.errors import DeployError
 
 DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
+LIST_PAGE = 1000  # keys per ListObjectsV2 answer (the S3 maximum and default)
+Mapper = Callable[..., Iterable[dict[str, str]]]
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 _SHARED: dict[tuple[DeployConfig, Target, int | None], S3Store] = {}
 _SHARED_LOCK = threading.Lock()
@@ -130,16 +132,32 @@ class S3Store:
         """Requests sent so far."""
         return self.counter.total
 
-    def listing(self) -> dict[str, str]:
-        """relpath -> ETag of every object under the prefix (ListObjectsV2, paginated)."""
+    def listing(self, splits: Sequence[str] = (), mapper: Mapper = map) -> dict[str, str]:
+        """relpath -> ETag of every object under the prefix (ListObjectsV2, paginated).
+
+        ``splits`` (sorted relpaths, e.g. every 1,000th key the state knows) cut the key
+        space into ranges that ``mapper`` (a thread pool's ``map``) lists in parallel: the
+        same number of requests, a fraction of the wall time on a large bucket.
+        """
+        bounds: list[str | None] = [None, *splits, None]
+        out: dict[str, str] = {}
+        for part in mapper(self._list_range, bounds[:-1], bounds[1:]):
+            out.update(part)
+        return out
+
+    def _list_range(self, lower: str | None, upper: str | None) -> dict[str, str]:
+        """Objects with lower < relpath <= upper (None: unbounded)."""
         prefix = f"{self.target.prefix}/" if self.target.prefix else ""
+        params = {"Bucket": self.target.bucket, "Prefix": prefix}
+        if lower is not None:
+            params["StartAfter"] = prefix + lower
         out: dict[str, str] = {}
         with self._errors("listing objects"):
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.target.bucket, Prefix=prefix)
-            for page in pages:
+            for page in self.client.get_paginator("list_objects_v2").paginate(**params):
                 for item in page.get("Contents", []):
                     rel = item["Key"][len(prefix):]
+                    if upper is not None and rel > upper:
+                        return out
                     if rel and rel != STATE_NAME and not rel.endswith("/"):
                         out[rel] = item.get("ETag", "")
         return out

@@ -105,6 +105,39 @@ def test_one_document_change_uploads_only_affected(s3: S3TestServer, bucket: str
     assert remote_files(s3, bucket) == local_bytes(site, owned_files(config))
 
 
+def test_split_listing_equals_the_plain_listing(s3: S3TestServer, bucket: str) -> None:
+    keys = [f"k{i:03d}" for i in range(0, 40, 3)] + ["a/b", "z", STATE_NAME]
+    for key in keys:
+        s3.client().put_object(Bucket=bucket, Key=f"p/{key}", Body=key.encode())
+    s3.client().put_object(Bucket=bucket, Key="other", Body=b"x")
+    store = S3Store.connect(plain_settings(s3), parse_target(f"s3://{bucket}/p"))
+    plain = store.listing()
+    assert set(plain) == set(keys) - {STATE_NAME}
+    for splits in (["k010"], ["k009", "k021", "k030"], ["a", "k100"], ["zz"], ["0", "k000"]):
+        assert store.listing(splits) == plain, splits
+
+
+def plain_settings(s3: S3TestServer) -> Any:
+    from ssgen.deploy_config import DeployConfig
+
+    return DeployConfig(endpoint_url=s3.endpoint, region="us-east-1")
+
+
+def test_a_large_state_lists_in_parallel_ranges(monkeypatch: pytest.MonkeyPatch,
+                                                site: Path) -> None:
+    monkeypatch.setattr("ssgen.deploy.LIST_PAGE", 2)
+    config, _ = rebuild(site)
+    owned = owned_files(config)
+    deploy_site(config)
+    report = deploy_site(config)
+    assert report.uploaded == [] and report.skipped == len(owned)
+    assert report.requests_by_operation["ListObjectsV2"] == (len(owned) - 1) // 2 + 1
+    docs = default_docs()
+    docs[1] = post(1, title="Ranged")
+    config, _ = rebuild(site, docs)
+    assert sorted(deploy_site(config).uploaded) == ["blog/index.html", "blog/post-1/index.html"]
+
+
 def test_changes_from_the_build_skip_the_listing(site: Path) -> None:
     config, _ = rebuild(site)
     deploy_site(config)
