@@ -62,6 +62,8 @@ class _Key(NamedTuple):
 _DEFAULTS = _Key()
 _FORMATTER = HtmlFormatter(nowrap=True)
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+# libyaml's loader with the same safe constructors: ~10x faster, same values.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def render_markdown(
@@ -192,10 +194,18 @@ def _closing_line(lines: list[str], delimiter: str) -> int | None:
 
 def _parse_yaml(raw: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(raw)
+        data = yaml.load(raw, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        data = _parse_yaml_slow(raw, source)
+    return _require_mapping(data, source, "YAML")
+
+
+def _parse_yaml_slow(raw: str, source: str) -> Any:
+    # The pure-Python loader's messages and marks are the documented error format.
+    try:
+        return yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise SourceError(f"{source}:{_yaml_problem(exc)}") from exc
-    return _require_mapping(data, source, "YAML")
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

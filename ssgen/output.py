@@ -133,13 +133,19 @@ class Output:
 
     def write(self, relpath: str | PurePosixPath, data: bytes) -> bool:
         """Write ``data`` to ``relpath`` atomically; False (file untouched) if identical."""
+        return self.put(relpath, data)[0]
+
+    def put(self, relpath: str | PurePosixPath, data: bytes) -> tuple[bool, bool]:
+        """Like ``write``; returns ``(written, created)``: created when the file was new."""
         rel = safe_relpath(relpath)
-        target = self.root.joinpath(*rel.parts)
-        folder = self._prepare_dir(target.parent, rel)
-        if _same_bytes(target, data):
-            return False
+        folder, fresh = self._prepare_dir(rel)
+        target = os.path.join(folder, rel.name)
+        # A folder this call created holds no file yet: no need to look for one.
+        same = None if fresh else _same_bytes(target, data)
+        if same:
+            return False, False
         self._replace(folder, target, lambda fd: _write_all(fd, data))
-        return True
+        return True, same is None
 
     def remove(self, relpath: str | PurePosixPath, *, prune: bool = True) -> bool:
         """Delete ``relpath`` if it exists and prune emptied folders; True if removed."""
@@ -175,8 +181,8 @@ class Output:
     def copy_file(self, source: Path, relpath: str | PurePosixPath) -> bool:
         """Copy ``source`` to ``relpath`` atomically; False (untouched) if identical."""
         rel = safe_relpath(relpath)
-        target = self.root.joinpath(*rel.parts)
-        folder = self._prepare_dir(target.parent, rel)
+        folder, _ = self._prepare_dir(rel)
+        target = Path(folder, rel.name)
         try:
             if _same_file(source, target):
                 return False
@@ -186,7 +192,7 @@ class Output:
             raise OutputError(f"cannot copy {source} to {rel}: {exc.strerror or exc}") from exc
         return True
 
-    def _replace(self, folder: str, target: Path, fill: Callable[[int], None]) -> None:
+    def _replace(self, folder: str, target: str | Path, fill: Callable[[int], None]) -> None:
         temp = os.path.join(folder, f"{_TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -220,20 +226,39 @@ class Output:
             raise OutputError(f"output file {str(rel)!r} resolves outside {self.root} (symlink?)")
         return real
 
-    def _prepare_dir(self, folder: Path, rel: PurePosixPath) -> str:
-        key = str(folder)
-        if key in self._checked_dirs:
-            return key
-        if str(folder.parent) not in self._checked_dirs:
-            # A checked parent cannot lead mkdir outside the root; otherwise check first.
-            self._check_inside(key, rel)
+    def _prepare_dir(self, rel: PurePosixPath) -> tuple[str, bool]:
+        """The checked folder of ``rel`` (created if needed) and whether this call made it."""
+        self._root_real()
+        return self._ensure_dir(os.path.join(str(self.root), *rel.parts[:-1]), rel)
+
+    def _ensure_dir(self, folder: str, rel: PurePosixPath) -> tuple[str, bool]:
+        # One mkdir or lstat per new folder: a folder made by mkdir (or a real folder,
+        # not a symlink) under a checked parent is inside the root without a realpath.
+        if folder in self._checked_dirs or folder == str(self.root):
+            return folder, False
+        self._ensure_dir(os.path.dirname(folder), rel)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.mkdir(folder)
+        except FileExistsError:
+            return self._existing_dir(folder, rel), False
         except OSError as exc:
             raise OutputError(f"cannot create folder for {rel}: {exc.strerror or exc}") from exc
-        self._check_inside(key, rel)
-        self._checked_dirs.add(key)
-        return key
+        self._checked_dirs.add(folder)
+        return folder, True
+
+    def _existing_dir(self, folder: str, rel: PurePosixPath) -> str:
+        try:
+            mode = os.lstat(folder).st_mode
+        except OSError as exc:
+            raise OutputError(f"cannot create folder for {rel}: {exc.strerror or exc}") from exc
+        if stat.S_ISLNK(mode):
+            self._check_inside(folder, rel)
+            if not os.path.isdir(folder):
+                raise OutputError(f"cannot create folder for {rel}: not a folder")
+        elif not stat.S_ISDIR(mode):
+            raise OutputError(f"cannot create folder for {rel}: a file is in the way")
+        self._checked_dirs.add(folder)
+        return folder
 
     def prune(self, folders: Iterable[Path]) -> None:
         """Remove the empty ones among ``folders`` and their ancestors, deepest first.
@@ -270,16 +295,18 @@ def _copy_into(fsrc: BinaryIO, fd: int) -> None:
         shutil.copyfileobj(fsrc, fdst, _CHUNK)
 
 
-def _same_bytes(target: Path, data: bytes) -> bool:
+def _same_bytes(target: str, data: bytes) -> bool | None:
+    """True if ``target`` holds ``data``, False if other bytes, None if it does not exist."""
     try:
-        info = target.stat()
+        info = os.stat(target)
         if stat.S_ISDIR(info.st_mode):
             raise OutputError(f"cannot write {target}: a folder is in the way")
         if info.st_size != len(data):
             return False
-        return target.read_bytes() == data
+        with open(target, "rb") as handle:
+            return handle.read() == data
     except (FileNotFoundError, NotADirectoryError):
-        return False
+        return None
     except OSError as exc:
         raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from exc
 

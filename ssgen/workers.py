@@ -50,11 +50,10 @@ class PageWriter:
         try:
             file = str(url_to_file(spec.path, spec.route))
             data = self.renderer.render(spec.template, spec.context).encode("utf-8")
-            is_new = not self.output.path(file).exists()
-            written = self.output.write(file, data)
+            written, created = self.output.put(file, data)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
-        return PageOutcome(spec.path, file, sha256(data), written, is_new and written)
+        return PageOutcome(spec.path, file, sha256(data), written, created)
 
 
 def render_pages(
