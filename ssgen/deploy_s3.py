@@ -148,7 +148,8 @@ class S3Store:
     def _list_range(self, lower: str | None, upper: str | None) -> dict[str, str]:
         """Objects with lower < relpath <= upper (None: unbounded)."""
         prefix = f"{self.target.prefix}/" if self.target.prefix else ""
-        params = {"Bucket": self.target.bucket, "Prefix": prefix}
+        params: dict[str, Any] = {"Bucket": self.target.bucket, "Prefix": prefix,
+                                  "MaxKeys": LIST_PAGE}
         if lower is not None:
             params["StartAfter"] = prefix + lower
         out: dict[str, str] = {}
@@ -160,6 +161,8 @@ class S3Store:
                         return out
                     if rel and rel != STATE_NAME and not rel.endswith("/"):
                         out[rel] = item.get("ETag", "")
+                    if rel == upper:  # the range is complete: do not fetch another page
+                        return out
         return out
 
     def read_state(self) -> bytes | None:
