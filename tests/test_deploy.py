@@ -409,3 +409,15 @@ def test_no_target_anywhere_is_a_config_error(site: Path) -> None:
     with pytest.raises(ConfigError, match="no deploy target"):
         deploy_site(bare)
     assert parse_target("s3://b-1/x/").prefix == "x"
+
+
+def test_cli_delete_flag_and_config_default(s3: S3TestServer, bucket: str, tmp_path: Path) -> None:
+    site = make_deploy_site(tmp_path, bucket, s3.endpoint, extra="delete = true")
+    config, _ = rebuild(site)
+    assert run_cli("--site", str(site), "-q", "deploy").exit_code == 0
+    config, _ = rebuild(site, default_docs(1))
+    kept = run_cli("--site", str(site), "-q", "deploy", "--no-delete", "-j", "2")
+    assert kept.exit_code == 0 and "blog/post-2/index.html" in remote_files(s3, bucket)
+    result = run_cli("--site", str(site), "deploy")  # [deploy] delete = true
+    assert result.exit_code == 0 and "deleted 1" in result.output
+    assert remote_files(s3, bucket) == local_bytes(site, owned_files(config))
