@@ -224,3 +224,32 @@ def test_stop_from_the_callback_ends_run() -> None:
                         transport=httpx.MockTransport(lambda r: httpx.Response(200, content=body)))
     listener.run()
     assert [e.kind for e in got] == ["welcome", "mutation"] and listener.stopped
+
+
+class Chunked(httpx.SyncByteStream):
+    """A body delivered in the given chunk sizes (lines and CRLFs split across reads)."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self.data, self.sizes = data, sizes
+
+    def __iter__(self) -> Iterator[bytes]:
+        pos = 0
+        for size in self.sizes:
+            if pos >= len(self.data):
+                return
+            yield self.data[pos:pos + size]
+            pos += size
+        if pos < len(self.data):
+            yield self.data[pos:]
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(1, 40), max_size=60), crlf=st.booleans())
+def test_events_survive_arbitrary_chunking(sizes: list[int], crlf: bool) -> None:
+    body = sse(WELCOME, mutation("a", "tx1"), mutation("dé.ü", "tx2"),
+               ("disconnect", {"reason": "x"}, None))
+    if crlf:
+        body = body.replace(b"\n", b"\r\n")
+    _, got, _, _ = run_listener([httpx.Response(200, stream=Chunked(body, sizes))])
+    assert [(e.kind, e.id) for e in got] == [("welcome", None), ("mutation", "tx1#a"),
+                                            ("mutation", "tx2#dé.ü"), ("disconnect", "tx2#dé.ü")]
