@@ -191,6 +191,13 @@ def test_reconnect_event_and_5xx_back_off_then_continue() -> None:
     assert slept == [1.0, 1.0, 2.0]  # reset after a welcome, doubled per failure
 
 
+def test_429_retry_after_is_honoured() -> None:
+    responses = [httpx.Response(429, headers={"Retry-After": "7"}),
+                 httpx.Response(200, content=sse(WELCOME, ("disconnect", {}, None)))]
+    _, got, _, slept = run_listener(responses, options=ListenOptions(backoff_base=1.0))
+    assert slept == [7.0] and [e.kind for e in got] == ["welcome", "disconnect"]
+
+
 def test_gives_up_after_max_failures() -> None:
     with pytest.raises(SanityError, match="gave up after 3 failed connections"):
         run_listener([httpx.Response(502)] * 5, options=ListenOptions(max_failures=2))

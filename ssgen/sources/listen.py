@@ -14,6 +14,7 @@ import logging
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,13 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ssgen.sources.sanity_http import SanityError, SanitySettings, error_from_body, listen_url
+from ssgen.sources.sanity_http import (
+    SanityError,
+    SanitySettings,
+    error_from_body,
+    listen_url,
+    parse_retry_after,
+)
 
 log = logging.getLogger("ssgen.sources.listen")
 
@@ -178,6 +185,7 @@ class Listener:
         self._stop = threading.Event()
         self._response: httpx.Response | None = None
         self._welcomed = False
+        self._retry_after: float | None = None
         timeout = httpx.Timeout(10.0, read=self.options.read_timeout)
         self.client = httpx.Client(transport=transport, timeout=timeout)
 
@@ -214,7 +222,9 @@ class Listener:
 
     def _delay(self, failures: int) -> float:
         base = self.options.backoff_base * (2.0 ** max(0, failures - 1))
-        return min(self.options.backoff_max, base) * (0.5 + self.rand() / 2)
+        delay = min(self.options.backoff_max, base) * (0.5 + self.rand() / 2)
+        retry_after, self._retry_after = self._retry_after, None
+        return max(delay, min(retry_after or 0.0, self.options.backoff_max))
 
     def _wait(self, seconds: float) -> None:
         if self._sleep is not None:
@@ -263,6 +273,8 @@ class Listener:
             return
         body = response.read()
         if status in (429, 502, 503, 504):
+            self._retry_after = parse_retry_after(response.headers.get("retry-after"),
+                                                  time.time())
             raise httpx.HTTPStatusError(f"status {status}", request=response.request,
                                         response=response)
         error = error_from_body(status, body, self.filter_query, self.options.tag)
