@@ -10,7 +10,7 @@ and the helpers the parser uses for validation: ``children`` (generic child walk
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ssgen.groq import nodes as n
@@ -141,23 +141,29 @@ def _fold_op(op: str, left: Any, right: Any) -> Any:
         return left + right
     if not (_is_number(left) and _is_number(right)):
         return _NOT_CONSTANT
+    if op not in _ARITHMETIC:
+        return _NOT_CONSTANT
+    # GROQ numbers are doubles: fold in floats (which also keeps 9**9**9 from running
+    # for ever), and give integral results back as ints.
     try:
-        result = _ARITHMETIC[op](left, right) if op in _ARITHMETIC else _NOT_CONSTANT
+        result = _ARITHMETIC[op](float(left), float(right))
     except (ZeroDivisionError, OverflowError, ValueError):
         return _NOT_CONSTANT
-    if isinstance(result, float) and not math.isfinite(result):
+    if not math.isfinite(result):
         return _NOT_CONSTANT
+    if result.is_integer() and abs(result) <= 2**53 and not (
+            isinstance(left, float) or isinstance(right, float) or op == "/"):
+        return int(result)
     return result
 
 
-_ARITHMETIC: dict[str, Any] = {
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
-    "%": lambda a, b: math.fmod(a, b) if isinstance(a, float) or isinstance(b, float)
-    else int(math.fmod(a, b)),
-    "**": lambda a, b: float(a) ** b if b < 0 or isinstance(a, float) else a**b,
+    "%": math.fmod,
+    "**": math.pow,
 }
 
 

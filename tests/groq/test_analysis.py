@@ -118,6 +118,11 @@ def test_constant_value() -> None:
     assert value("7.5 % 2") == 1.5
     assert value("2 ** -1") == 0.5
     assert value("1 / 0") is NOT_CONSTANT
+    assert value("9 ** 9 ** 9") is NOT_CONSTANT  # overflows a double; must not hang
+    assert value("(-8) ** 0.5") is NOT_CONSTANT
+    assert value("1e308 * 10") is NOT_CONSTANT
+    assert value("4 / 2") == 2.0
+    assert value("2 ** 3") == 8
     assert value("a + 1") is NOT_CONSTANT
     assert value("'a' * 2") is NOT_CONSTANT
     assert value("+'a'") is NOT_CONSTANT
