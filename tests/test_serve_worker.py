@@ -93,6 +93,12 @@ def test_a_template_error_keeps_the_page_reports_file_line_and_recovers(tmp_path
         assert (site / "public/blog/post-2/index.html").read_bytes() == good
         status = srv.client.get("/api/status").json()
         assert len(status["failures"]) == 2
+        # retries re-render the failed pages (and fail again) until the template is fixed
+        wait_for(lambda: srv.client.get("/api/status").json()["rebuilds"]
+                 >= status["rebuilds"] + 2, what="two retries")
+        status = srv.client.get("/api/status").json()
+        assert "post.html:2" in status["last_error"]
+        assert len(status["failures"]) == 2
         template.write_text('{% extends "base.html" %}{% block content %}<h2>{{ page.title }}'
                             '</h2>{% endblock %}')
         wait_for(lambda: srv.client.get("/api/status").json()["failures"] == [],

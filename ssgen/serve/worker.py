@@ -256,6 +256,8 @@ class RebuildWorker:
         entries = self._manifest.pending()
         change, reload_config = self._merge(entries)
         change = change.merge(self._timed_change())
+        if self._retry.due is not None:
+            change = change.merge(self._failed_pages())
         ids = [job for job, _ in entries]
         with self._cond:
             self._inflight.update(ids)
@@ -286,6 +288,11 @@ class RebuildWorker:
             return Change()
         return Change(tags=frozenset(f"route:{n}" for n in due),
                       reasons=tuple(f"revalidate route {n}" for n in due))
+
+    def _failed_pages(self) -> Change:
+        """Pages whose last render failed, forced to render again (a retry, or a fix)."""
+        paths = frozenset(f.path for f in self._manifest.failures())
+        return Change(paths=paths, reasons=("retry failed pages",)) if paths else Change()
 
     def _route_timers(self) -> dict[str, float]:
         now = self._clock()
@@ -343,7 +350,7 @@ class RebuildWorker:
                                time.perf_counter() - started, time.time())
         if failures:
             self._retry.schedule(self._clock(), self.retry_base)
-            self.last_error = "; ".join(f"{f['path']}: {f['error']}" for f in failures)
+            self.last_error = "\n".join(f"{f['path']}: {f['error']}" for f in failures[:20])
             log.error("rebuild kept the last good version of %d page(s): %s", len(failures),
                       self.last_error, extra={"event": "rebuild_failures", "failures": failures})
         else:
