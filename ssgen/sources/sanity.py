@@ -105,6 +105,12 @@ class SanitySource:
     (``use_cdn``); ``fresh=True``, ``expect_rev`` or ``revalidating()`` always read the API.
     """
 
+    #: ``QueryResult.ids`` are the ``_id``/``_ref``s present in a result, not a trace of
+    #: what the server read: a projection without ``_id`` hides its document. Callers that
+    #: rely on ``doc:`` tags alone for a scan (keyed per-page queries) should fall back to
+    #: ``type:`` tags for sources where this is False.
+    exact_ids = False
+
     def __init__(
         self,
         config: Any,
