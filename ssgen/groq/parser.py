@@ -2,7 +2,7 @@
 
 A hand-written Pratt parser over the tokens of ``lexer.py`` for the whole grammar of
 the spec, with the precedence table of spec section 10. Traversals (``a.b[0]->c{...}``)
-are lowered to Map/FlatMap/... nodes exactly as groq-js does (see ``_traverse_*``);
+are lowered to Map/FlatMap/... nodes exactly as groq-js does (``parse_traversal.py``);
 function calls live in ``parse_calls.py``. Parse-time validation rejects what the
 conformance suite calls invalid: unknown functions and wrong arity, ``boost`` outside
 ``score()``, ``asc``/``desc`` outside ``order()``, non-constant slice bounds, a misplaced
@@ -13,38 +13,31 @@ tuples outside selector arguments, shorthand attributes without a key. Every err
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ssgen.errors import GroqSyntaxError
 from ssgen.groq import nodes as n
 from ssgen.groq.analysis import (
-    NOT_CONSTANT,
     ast_depth,
     attribute_name,
-    constant_value,
     custom_body_error,
 )
 from ssgen.groq.lexer import MAX_DEPTH, JsonPairs, Token, describe
-from ssgen.groq.parse_calls import KEYWORD_VALUES, CallParser
+from ssgen.groq.parse_calls import KEYWORD_VALUES
+from ssgen.groq.parse_traversal import MAX_AST_DEPTH, TRAVERSAL_START, TraversalParser
 
 __all__ = ["MAX_AST_DEPTH", "MAX_DEPTH", "parse"]
 
-MAX_AST_DEPTH = 200
-"""Tallest AST accepted (long operator or traversal chains make tall trees without
-nesting); keeps every recursive walk of the tree, here or in the evaluator, safe."""
 
 # Binding powers (spec section 10).
 _PREFIX = {"+": 10, "!": 10, "-": 8}
 _INFIX = {"**": 9, "*": 7, "/": 7, "%": 7, "+": 6, "-": 6, "==": 4, "!=": 4, "<": 4,
           "<=": 4, ">": 4, ">=": 4, "&&": 3, "||": 2}
 _COMPARISON = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "match"})
-_TRAVERSAL_START = frozenset({".", "[", "{", "->"})
 _LITERAL_KINDS = frozenset({"num", "str"})
 _ELEMENT_END = frozenset({",", "]"})
 
-Build = Callable[[n.Node], n.Node]
-Traversal = tuple[str, Build]  # (shape "a-a" | "a-b" | "b-a" | "b-b", builder) as groq-js
 
 
 def parse(text: str, params: Mapping[str, Any] | None = None) -> n.Query:
@@ -57,7 +50,7 @@ def parse(text: str, params: Mapping[str, Any] | None = None) -> n.Query:
         raise TypeError(f"parse() takes a str, not {type(text).__name__}")
     return _Parser(text, params).parse_query()
 
-class _Parser(CallParser):
+class _Parser(TraversalParser):
     """One parse of one query text."""
 
     # --- query and declarations ------------------------------------------------------------
@@ -271,7 +264,7 @@ class _Parser(CallParser):
             token = self.tok
             op = token.value if token.kind in ("op", "ident") else None
             if lhs_level >= 11 and token.kind == "op" and (
-                op in _TRAVERSAL_START or (op == "|" and self.peek_is("{"))
+                op in TRAVERSAL_START or (op == "|" and self.peek_is("{"))
             ):
                 lhs = self.parse_traversals(lhs)
                 continue
@@ -341,130 +334,3 @@ class _Parser(CallParser):
         node: n.Node = n.Asc(lhs) if op == "asc" else n.Desc(lhs)
         self.order_marker = (node, token)
         return node
-
-    def parse_traversals(self, base: n.Node) -> n.Node:
-        steps: list[Callable[[Traversal | None], Traversal]] = []
-        while self.tok.kind == "op" and (self.tok.value in _TRAVERSAL_START or (
-                self.tok.value == "|" and self.peek_is("{"))):
-            steps.append(self.parse_traversal())
-            if len(steps) > MAX_AST_DEPTH:
-                raise self.error(f"traversal chain longer than {MAX_AST_DEPTH} steps")
-        traversal: Traversal | None = None
-        for step in reversed(steps):
-            traversal = step(traversal)
-        if isinstance(base, n.Everything | n.Array | n.PipeFuncCall):
-            traversal = _traverse_array(lambda node: node, traversal)
-        assert traversal is not None
-        return traversal[1](base)
-
-    def parse_traversal(self) -> Callable[[Traversal | None], Traversal]:
-        token = self.advance()
-        op = token.value
-        if op == ".":
-            name_tok = self.advance()
-            if name_tok.kind != "ident":
-                raise self.error(f"expected an attribute name after '.', got "
-                                 f"{describe(name_tok)}", name_tok)
-            name = str(name_tok.value)
-            return lambda right: _traverse_plain(lambda b: n.AccessAttribute(b, name), right)
-        if op == "->":
-            return self.parse_deref()
-        if op == "|":
-            self.advance()
-        if op in ("{", "|"):
-            obj = self.parse_object()
-            return lambda right: _traverse_projection(lambda b: n.Projection(b, obj), right)
-        return self.parse_bracket()
-
-    def parse_deref(self) -> Callable[[Traversal | None], Traversal]:
-        if self.tok.kind == "ident" and not self.peek_is("(") and not self.peek_is("::"):
-            attr = str(self.advance().value)
-            return lambda right: _traverse_plain(
-                lambda b: n.AccessAttribute(n.Deref(b), attr), right)
-        return lambda right: _traverse_plain(n.Deref, right)
-
-    def parse_bracket(self) -> Callable[[Traversal | None], Traversal]:
-        if self.at("]"):
-            self.advance()
-            return lambda right: _traverse_array(n.ArrayCoerce, right)
-        expr_tok = self.tok
-        expr = self.parse_expr(0)
-        if self.at("..") or self.at("..."):
-            inclusive = self.advance().value == ".."
-            right_tok = self.tok
-            right_expr = self.parse_expr(0)
-            self.expect("]", "to close the slice")
-            left = self.slice_bound(expr, expr_tok)
-            right_bound = self.slice_bound(right_expr, right_tok)
-            return lambda rhs: _traverse_array(
-                lambda b: n.Slice(b, left, right_bound, inclusive), rhs)
-        self.expect("]", "to close '['")
-        value = constant_value(expr, self.params)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            index = self.integer(value, expr_tok, "an array index")
-            return lambda right: _traverse_element(lambda b: n.AccessElement(b, index), right)
-        if isinstance(value, str):
-            return lambda right: _traverse_plain(lambda b: n.AccessAttribute(b, value), right)
-        return lambda right: _traverse_array(lambda b: n.Filter(b, expr), right)
-
-    def slice_bound(self, expr: n.Node, token: Token) -> int:
-        value = constant_value(expr, self.params)
-        if value is NOT_CONSTANT or isinstance(value, bool) or not isinstance(value, int | float):
-            hint = ""
-            if token.kind == "param" and (self.params is None or token.value not in self.params):
-                hint = f" (${token.value} is a parameter: pass its value as parse(text, params))"
-            raise self.error(f"slice bounds must be constant integers{hint}", token)
-        return self.integer(value, token, "a slice bound")
-
-    def integer(self, value: float, token: Token, what: str) -> int:
-        if isinstance(value, float) and not value.is_integer():
-            raise self.error(f"{what} must be an integer, got {value}", token)
-        return int(value)
-
-# --- traversal lowering (groq-js traversal.ts semantics) -------------------------------------
-
-
-def _join(a: Build, b: Build) -> Build:
-    return lambda base: b(a(base))
-
-
-def _map(inner: Build) -> Build:
-    return lambda base: n.Map(base, inner(n.This()))
-
-
-def _flat_map(inner: Build) -> Build:
-    return lambda base: n.FlatMap(base, inner(n.This()))
-
-
-def _traverse_array(build: Build, right: Traversal | None) -> Traversal:
-    if right is None:
-        return ("a-a", build)
-    shape, rb = right
-    if shape in ("a-a", "a-b"):
-        return (shape, _join(build, rb))
-    if shape == "b-b":
-        return ("a-a", _join(build, _map(rb)))
-    return ("a-a", _join(build, _flat_map(rb)))
-
-
-def _traverse_plain(build: Build, right: Traversal | None) -> Traversal:
-    if right is None:
-        return ("b-b", build)
-    shape, rb = right
-    return ("b-a" if shape in ("a-a", "b-a") else "b-b", _join(build, rb))
-
-
-def _traverse_element(build: Build, right: Traversal | None) -> Traversal:
-    if right is None:
-        return ("a-b", build)
-    shape, rb = right
-    return ("a-a" if shape in ("a-a", "b-a") else "a-b", _join(build, rb))
-
-
-def _traverse_projection(build: Build, right: Traversal | None) -> Traversal:
-    if right is None:
-        return ("b-b", build)
-    shape, rb = right
-    if shape in ("a-a", "a-b"):
-        return (shape, _join(_map(build), rb))
-    return (shape, _join(build, rb))
