@@ -44,4 +44,4 @@ def evaluate(
     """Parse and evaluate a query in one go (for one-offs; reuse ``parse`` otherwise)."""
     from ssgen.groq.evaluate import evaluate_query
 
-    return evaluate_query(parse(text), documents, params, now, trace=trace)
+    return evaluate_query(parse(text, params), documents, params, now, trace=trace)

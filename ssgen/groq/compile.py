@@ -44,6 +44,10 @@ class Compiler:
 
     def compile(self, node: n.Node) -> Closure:
         """The closure for a node (cached per evaluation when parent-free and costly)."""
+        if isinstance(node, n.Array | n.Object):
+            literal = _literal(node)
+            if literal is not _NOT_LITERAL:
+                return lambda scope: literal
         builder = self._builders.get(type(node))
         if builder is None:
             raise GroqEvaluationError(f"cannot evaluate a {type(node).__name__} node")
@@ -335,6 +339,35 @@ class Compiler:
             self._bodies[key] = lambda scope: holder[0](scope)
             holder.append(self.compile(fn.body))
         return self._bodies[key]
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node: n.Node) -> Any:
+    """The value of an array/object made only of literals (JSON in a query), or
+    _NOT_LITERAL. Results are never mutated in place, so the value can be shared."""
+    if isinstance(node, n.Value):
+        return node.value
+    if isinstance(node, n.Array):
+        items = []
+        for element in node.elements:
+            value = _literal(element.value)
+            if value is _NOT_LITERAL or element.is_splat:
+                return _NOT_LITERAL
+            items.append(value)
+        return items
+    if isinstance(node, n.Object):
+        out = {}
+        for attr in node.attributes:
+            if not isinstance(attr, n.ObjectAttributeValue):
+                return _NOT_LITERAL
+            value = _literal(attr.value)
+            if value is _NOT_LITERAL:
+                return _NOT_LITERAL
+            out[attr.name] = value
+        return out
+    return _NOT_LITERAL
 
 
 def _this(node: n.This) -> Closure:

@@ -11,6 +11,7 @@ a sphere of the WGS84 equatorial radius.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 Pt = tuple[float, float]
@@ -48,7 +49,7 @@ def _ring(v: Any) -> Ring | None:
         return None
     if any(ring[i] == ring[i + 1] for i in range(len(ring) - 1)):
         return None
-    if _self_intersects(ring):
+    if _self_intersects_cached(tuple(ring)):
         return None
     return ring
 
@@ -118,7 +119,8 @@ def _components(geo: dict[str, Any]) -> tuple[list[Pt], list[list[Pt]], list[Pol
 
 def _collect(geo: dict[str, Any], points: list[Pt], lines: list[list[Pt]],
              polygons: list[Polygon]) -> None:
-    kind, coords = geo["type"], geo.get("coordinates")
+    kind = geo["type"]
+    coords: Any = geo.get("coordinates")
     if kind == "Point":
         points.append(_pt(coords))
     elif kind == "MultiPoint":
@@ -168,11 +170,25 @@ def _segments_cross(a: Pt, b: Pt, c: Pt, d: Pt) -> bool:
     return ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4))
 
 
+@lru_cache(maxsize=256)
+def _self_intersects_cached(ring: tuple[Pt, ...]) -> bool:
+    return _self_intersects(list(ring))
+
+
 def _self_intersects(ring: Ring) -> bool:
+    """Whether two non-adjacent edges of a closed ring touch (sweep over x extents)."""
     n = len(ring) - 1
+    boxes = []
     for i in range(n):
-        for j in range(i + 1, n):
-            if j == i + 1 or (i == 0 and j == n - 1):
+        (ax, ay), (bx, by) = ring[i], ring[i + 1]
+        boxes.append((min(ax, bx), max(ax, bx), min(ay, by), max(ay, by), i))
+    boxes.sort()
+    for k, (x0, x1, y0, y1, i) in enumerate(boxes):
+        for other in boxes[k + 1:]:
+            if other[0] > x1:
+                break
+            j = other[4]
+            if other[3] < y0 or other[2] > y1 or abs(i - j) == 1 or {i, j} == {0, n - 1}:
                 continue
             if _segments_intersect(ring[i], ring[i + 1], ring[j], ring[j + 1]):
                 return True

@@ -19,6 +19,8 @@ _READS_THIS = frozenset({
     ("documents", "incomingGlobalDocumentReferenceCount"),
 })
 _DATASET_FUNCS = frozenset({("releases", "all")})
+_LEAVES = frozenset({n.Value, n.Parameter, n.Context})
+_EMPTY: frozenset[int] = frozenset()
 
 
 def _shift(levels: frozenset[int], hidden: bool) -> frozenset[int]:
@@ -44,6 +46,8 @@ class ScopeUse:
         return found
 
     def _compute(self, node: n.Node, hidden: bool) -> frozenset[int]:
+        if type(node) in _LEAVES:
+            return _EMPTY
         if isinstance(node, n.This):
             return frozenset({0})
         if isinstance(node, n.Parent):
@@ -83,6 +87,8 @@ class ScopeUse:
         return found
 
     def _compute_reads(self, node: n.Node) -> bool:
+        if type(node) in _LEAVES:
+            return False
         if isinstance(node, n.Everything):
             return True
         if isinstance(node, n.FuncCall) and (node.namespace, node.name) in _DATASET_FUNCS:
@@ -92,16 +98,23 @@ class ScopeUse:
         return any(self.reads_dataset(child) for child in children(node))
 
 
+_WRAPPERS = (n.ArrayElement, n.SelectAlternative, n.ObjectAttributeValue, n.ObjectSplat,
+             n.ObjectConditionalSplat)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def children(node: object) -> list[n.Node]:
     """The direct child nodes of any AST node (including object attributes)."""
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(
+            f.name for f in fields(node))  # type: ignore[arg-type]
     out: list[n.Node] = []
-    for f in fields(node):  # type: ignore[arg-type]
-        value = getattr(node, f.name)
-        if isinstance(value, tuple):
+    for name in names:
+        value = getattr(node, name)
+        if type(value) is tuple:
             for item in value:
-                if isinstance(item, n.ArrayElement | n.SelectAlternative
-                              | n.ObjectAttributeValue | n.ObjectSplat
-                              | n.ObjectConditionalSplat):
+                if isinstance(item, _WRAPPERS):
                     out.extend(children(item))
                 elif _is_node(item):
                     out.append(item)
@@ -111,4 +124,4 @@ def children(node: object) -> list[n.Node]:
 
 
 def _is_node(value: object) -> bool:
-    return hasattr(value, "__dataclass_fields__") and type(value).__module__ == n.__name__
+    return type(value).__module__ == n.__name__

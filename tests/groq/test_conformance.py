@@ -129,12 +129,12 @@ def run_test(test: dict[str, Any]) -> str | None:
         # Rejected at parse time, or (an undefined $param) by the check that runs
         # before evaluation starts.
         try:
-            check_params(parse(test["query"]), test["params"] or {})
+            check_params(parse(test["query"], test["params"]), test["params"] or {})
         except (GroqSyntaxError, GroqEvaluationError):
             return None
         return "invalid query was accepted"
     try:
-        query = parse(test["query"])
+        query = parse(test["query"], test["params"])
         result = query.evaluate(dataset(test["dataset"]), test["params"] or {}, NOW)
     except GroqError as exc:
         return f"{type(exc).__name__}: {exc}"
