@@ -20,6 +20,8 @@ from ssgen.groq.parser import MAX_AST_DEPTH, parse
 # A generous per-example bound: it catches hangs and exponential blow-ups, not speed.
 FUZZ = settings(max_examples=300, deadline=timedelta(seconds=2),
                 suppress_health_check=[HealthCheck.too_slow])
+# Structured inputs cost more to generate; fewer of them cover the same ground.
+STRUCTURED = settings(FUZZ, max_examples=100)
 
 TOKENS = [
     "*", "@", "^", "^.^", "$p", "$", "a", "_type", "title", "in", "match", "asc", "desc",
@@ -112,7 +114,7 @@ json_values = st.recursive(
 )
 
 
-@FUZZ
+@STRUCTURED
 @given(json_values)
 def test_json_literals_parse_the_same_through_either_path(value: Any) -> None:
     # Vertical tabs are GROQ whitespace but not JSON: they force the token-by-token path.
@@ -136,7 +138,7 @@ def _json_value(node: n.Node) -> Any:
     raise AssertionError(node)
 
 
-@FUZZ
+@STRUCTURED
 @given(json_values)
 def test_json_literals_keep_their_values(value: Any) -> None:
     text = json.dumps(value)
@@ -166,7 +168,7 @@ def _combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-@FUZZ
+@STRUCTURED
 @given(st.recursive(atoms, _combine, max_leaves=12))
 def test_generated_valid_queries_parse(text: str) -> None:
     parse(text)
