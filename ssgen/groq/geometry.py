@@ -183,7 +183,7 @@ def _self_intersects(ring: Ring) -> bool:
         (ax, ay), (bx, by) = ring[i], ring[i + 1]
         boxes.append((min(ax, bx), max(ax, bx), min(ay, by), max(ay, by), i))
     boxes.sort()
-    for k, (x0, x1, y0, y1, i) in enumerate(boxes):
+    for k, (_x0, x1, y0, y1, i) in enumerate(boxes):
         for other in boxes[k + 1:]:
             if other[0] > x1:
                 break
