@@ -421,3 +421,23 @@ def test_cli_delete_flag_and_config_default(s3: S3TestServer, bucket: str, tmp_p
     result = run_cli("--site", str(site), "deploy")  # [deploy] delete = true
     assert result.exit_code == 0 and "deleted 1" in result.output
     assert remote_files(s3, bucket) == local_bytes(site, owned_files(config))
+
+
+def test_cli_without_any_target_exits_2(tmp_path: Path) -> None:
+    from sitekit import make_site
+
+    site = make_site(tmp_path)
+    rebuild(site)
+    result = run_cli("--site", str(site), "deploy")
+    assert result.exit_code == 2
+    assert "no deploy target" in result.output.replace("\n", " ")
+
+
+def test_cli_bad_deploy_config_names_the_line(tmp_path: Path) -> None:
+    from sitekit import DEFAULT_TOML, make_site
+
+    site = make_site(tmp_path, toml=DEFAULT_TOML + '\n[deploy]\naws_secret_access_key = "x"\n')
+    result = run_cli("--site", str(site), "deploy")
+    flat = result.output.replace("\n", "")
+    assert result.exit_code == 2
+    assert "ssgen.toml:" in flat and "deploy.aws_secret_access_key" in flat
