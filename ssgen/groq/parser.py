@@ -13,6 +13,7 @@ tuples outside selector arguments, shorthand attributes without a key. Every err
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,10 +46,20 @@ def parse(text: str, params: Mapping[str, Any] | None = None) -> n.Query:
 
     ``params`` is only needed for queries whose slice bounds are parameters
     (``[$from..$to]``, as groq-js allows): they are read as constants at parse time.
+    Without ``params`` the result is cached by text, so the same ``Query`` (and the
+    evaluator's compiled form it carries) is shared by every caller.
     """
     if not isinstance(text, str):
         raise TypeError(f"parse() takes a str, not {type(text).__name__}")
+    if params is None:
+        return _parse_cached(text)
     return _Parser(text, params).parse_query()
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_cached(text: str) -> n.Query:
+    return _Parser(text, None).parse_query()
+
 
 class _Parser(TraversalParser):
     """One parse of one query text."""

@@ -343,6 +343,15 @@ def test_error_at_end_of_input_renders_after_the_text() -> None:
     assert err.render().splitlines()[-1] == "  " + " " * 14 + "^"
 
 
+def test_parses_are_cached_by_text_and_errors_are_not() -> None:
+    text = "*[_type == 'cached']{title}"
+    assert parse(text) is parse(text)
+    assert parse(text, {}) is not parse(text)
+    assert parse(text, {}) == parse(text)
+    first, second = error_of("cached("), error_of("cached(")
+    assert first is not second
+
+
 def test_parse_rejects_non_strings() -> None:
     with pytest.raises(TypeError):
         parse(b"*")  # type: ignore[arg-type]
