@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 
 _MAX_SAFE = 2**53
@@ -349,23 +350,31 @@ def sort_key(value: Any) -> tuple[int, Any]:
 # --- conversion -------------------------------------------------------------------------
 
 
-def to_json(value: Any) -> Any:
-    """Turn an evaluation result into plain JSON data (datetimes as RFC 3339 strings)."""
+def to_json(value: Any, frozen: Callable[[dict[str, Any]], bool] | None = None) -> Any:
+    """Turn an evaluation result into plain JSON data (datetimes as RFC 3339 strings).
+
+    ``frozen(obj)`` says an object is known to hold plain JSON only (a dataset document),
+    so it is neither walked nor copied: results stay cheap to return.
+    """
+    if not _needs_conversion(value, frozen):
+        return value
+    return _convert(value)
+
+
+def _convert(value: Any) -> Any:
     t = type(value)
     if t is list:
-        return [to_json(v) for v in value] if _needs_conversion(value) else value
+        return [_convert(v) for v in value]
     if t is dict:
-        return {k: to_json(v) for k, v in value.items()} if _needs_conversion(value) else value
+        return {k: _convert(v) for k, v in value.items()}
     if t is DateTime:
         return str(value)
     if t is Path:
         return value.pattern
-    if t is float:
-        return number(value)
     return value
 
 
-def _needs_conversion(value: Any) -> bool:
+def _needs_conversion(value: Any, frozen: Callable[[dict[str, Any]], bool] | None) -> bool:
     stack = [value]
     while stack:
         v = stack.pop()
@@ -373,8 +382,9 @@ def _needs_conversion(value: Any) -> bool:
         if t is list:
             stack.extend(v)
         elif t is dict:
-            stack.extend(v.values())
-        elif t is DateTime or t is Path or t is float:
+            if frozen is None or not frozen(v):
+                stack.extend(v.values())
+        elif t is DateTime or t is Path:
             return True
     return False
 
