@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ssgen.groq import Dataset, parse  # noqa: E402
+from ssgen.groq import Dataset, parse
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 QUERIES = {
