@@ -189,3 +189,39 @@ def test_queued_changes_survive_a_restart(tmp_path: Path) -> None:
                                 headers={"authorization": f"Bearer {SECRET}",
                                          "idempotency-key": "k1"})
         assert again.json() == {"accepted": True, "job": job, "duplicate": True}
+
+
+class FakeDeployReport:
+    def summary(self) -> str:
+        return "deployed"
+
+
+def test_rebuilds_are_deployed_and_a_failed_deploy_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ssgen.errors import DeployError
+
+    calls: list[dict[str, list[str]] | None] = []
+
+    def fake_deploy(config: Any, *, changes: Any = None, **kwargs: Any) -> FakeDeployReport:
+        calls.append(None if changes is None else {k: list(v) for k, v in changes.items()})
+        if len(calls) == 1:
+            raise DeployError("bucket unreachable")
+        return FakeDeployReport()
+
+    monkeypatch.setattr("ssgen.deploy.deploy_site", fake_deploy)
+    toml = DEFAULT_TOML + '\n[deploy]\ntarget = "s3://bucket/site"\n'
+    site = make_site(tmp_path, toml=toml)
+    with running_server(site) as srv:
+        wait_for(lambda: srv.client.get("/api/status").json()["deploy"]["deploys"] == 1,
+                 what="the retried deploy")
+        deploy = srv.client.get("/api/status").json()["deploy"]
+        assert deploy == {"configured": True, "deploys": 1, "last": "deployed", "error": None,
+                          "owed": 0}
+        assert calls[0] == calls[1]  # the failed deploy's files were still owed
+        assert calls[0] is not None and "blog/post-1/index.html" in calls[0]["new"]
+        write_docs(site, [author("a1", "Ada"), post(1, title="Deployed"), post(2)])
+        sanity_webhook(srv.client, {"_id": "p1", "_type": "post"})
+        wait_for(lambda: len(calls) == 3, what="the deploy after the webhook")
+    assert calls[2] == {"new": [], "changed": ["blog/index.html", "blog/post-1/index.html"],
+                        "deleted": []}

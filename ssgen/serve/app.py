@@ -59,7 +59,7 @@ class ServeSettings:
     replay_window: float = DEFAULT_REPLAY_WINDOW
     max_body: int = MAX_BODY
     cache_control: str = DEFAULT_CACHE_CONTROL
-    wait_timeout: float = 120.0
+    wait_timeout: float = 25.0  # under the 30 s after which Sanity gives a delivery up
 
 
 def create_app(
