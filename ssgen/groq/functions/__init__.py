@@ -21,6 +21,7 @@ Values are those of ssgen.groq.values: JSON data plus ``DateTime`` and ``Path``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -74,17 +75,23 @@ def lookup_pipe(name: str) -> FunctionSpec | None:
 
 
 _loaded = False
+_load_lock = threading.Lock()
 
 
 def _load() -> None:
     # Namespace modules import the evaluator's helpers; import them on first use to
-    # keep the parser importable on its own.
+    # keep the parser importable on its own. The flag is set only once every module
+    # is imported, under a lock, so concurrent first parses (serve's threads) never
+    # see a half-filled registry.
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    import importlib
-    import pkgutil
+    with _load_lock:
+        if _loaded:
+            return
+        import importlib
+        import pkgutil
 
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{info.name}")
+        _loaded = True
