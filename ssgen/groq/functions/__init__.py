@@ -75,7 +75,7 @@ def lookup_pipe(name: str) -> FunctionSpec | None:
 
 
 _loaded = False
-_load_lock = threading.Lock()
+_load_lock = threading.RLock()
 
 
 def _load() -> None:
