@@ -190,14 +190,9 @@ def init(
     err_console.print(f"Created a site in {directory}. Next: cd {directory} && ssgen build")
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
 
 
-from ssgen.deploy_cli import deploy_command  # noqa: E402
 
-app.command(name="deploy")(deploy_command)
 
 
 @app.command()
@@ -277,6 +272,44 @@ def inspect(
             console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
 
 
+@app.command()
+def pull(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="NDJSON file to write (default: content/dataset.ndjson)."),
+    ] = None,
+) -> None:
+    """Snapshot the Sanity dataset to NDJSON, to build and test offline with the local source.
+
+    Uses [source] project_id / dataset (or SANITY_PROJECT_ID / SANITY_DATASET) and
+    SANITY_API_TOKEN; drafts come along when the token can read them.
+    """
+    from ssgen.pull import pull as run_pull
+
+    options: Options = ctx.obj
+    try:
+        config = _load(options)
+        if not (config.source.project_id and config.source.dataset):
+            raise ConfigError(
+                "source.project_id and source.dataset are needed to pull "
+                "(or set SANITY_PROJECT_ID and SANITY_DATASET)"
+            )
+        target = out or config.content_dir / "dataset.ndjson"
+        count = run_pull(config, target)
+    except SsgenError as exc:
+        raise _fail(exc) from exc
+    err_console.print(f"pulled {count} documents into {target}", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# Commands that live in their own packages register last, so `ssgen --help` lists them.
+from ssgen.deploy_cli import deploy_command  # noqa: E402
 from ssgen.serve.cli import serve_command  # noqa: E402
 
 app.command(name="serve")(serve_command)
+app.command(name="deploy")(deploy_command)
