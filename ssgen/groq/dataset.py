@@ -58,7 +58,7 @@ class Dataset:
             1 for doc in docs if type(doc.get("_id")) is str)
         self._indexes: dict[AttrPath, dict[Any, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
-        self._positions: dict[int, int] | None = None
+        self._positions = {id(doc): i for i, doc in enumerate(docs)}
         self._indexes[("_type",)] = self._build(("_type",))
 
     def __len__(self) -> int:
@@ -108,9 +108,6 @@ class Dataset:
         if len(docs) < 2:
             return docs
         positions = self._positions
-        if positions is None:
-            positions = {id(doc): i for i, doc in enumerate(self.documents)}
-            self._positions = positions
         return sorted(docs, key=lambda doc: positions.get(id(doc), -1))
 
     def has_index(self, path: AttrPath) -> bool:
