@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -125,7 +126,13 @@ def test_sigterm_finishes_the_rebuild_in_progress(tmp_path: Path) -> None:
         assert proc.wait(60) in (0, -signal.SIGTERM)
         assert proc.stderr is not None
         log = proc.stderr.read().decode()
-    assert '"event": "rebuild"' in log and '"event": "stop"' in log
+    records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    events = {r.get("event") for r in records}
+    assert {"start", "replay", "rebuild", "access", "stop"} <= events
+    access = next(r for r in records if r.get("event") == "access")
+    assert {"time", "level", "method", "path", "status", "ms"} <= access.keys()
+    rebuild = [r for r in records if r.get("event") == "rebuild"][-1]
+    assert rebuild["changed"] >= 1 and rebuild["failures"] == 0
     with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
         assert manifest.pending() == []
     assert b"Edited" in (site / "public/blog/post-1/index.html").read_bytes()

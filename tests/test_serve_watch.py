@@ -66,3 +66,26 @@ def test_watch_turns_edits_into_rebuilds_and_errors_into_an_overlay(tmp_path: Pa
         (site / "static").mkdir(exist_ok=True)
         (site / "static" / "new.css").write_text("p{}")
         wait_for(lambda: (site / "public" / "new.css").exists(), what="the static copy")
+
+
+def test_editing_ssgen_toml_reloads_the_config_and_a_broken_one_is_reported(
+    tmp_path: Path,
+) -> None:
+    site = make_site(tmp_path)
+    toml = site / "ssgen.toml"
+    page = site / "public" / "blog" / "index.html"
+    with running_server(site, secret=None, dev=True, watch=True) as srv:
+        assert b"<title>Test</title>" in page.read_bytes()
+        toml.write_text(toml.read_text().replace('title = "Test"', 'title = "Renamed"'))
+        wait_for(lambda: b"<title>Renamed</title>" in page.read_bytes(), what="the new title")
+
+        toml.write_text(toml.read_text() + "\n[site]\nbroken = \n")
+        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is not None,
+                 what="the config error")
+        assert "ssgen.toml" in srv.client.get("/_ssgen/livereload").json()["error"]
+        assert b"<title>Renamed</title>" in page.read_bytes()
+
+        toml.write_text(toml.read_text().replace("\n[site]\nbroken = \n", "")
+                        .replace('title = "Renamed"', 'title = "Fixed"'))
+        wait_for(lambda: b"<title>Fixed</title>" in page.read_bytes(), what="recovery")
+        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is None)
