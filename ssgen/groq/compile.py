@@ -14,7 +14,7 @@ from typing import Any
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq import nodes as n
 from ssgen.groq import traverse
-from ssgen.groq.functions import lookup, lookup_pipe
+from ssgen.groq.functions import FunctionSpec, lookup, lookup_pipe
 from ssgen.groq.operators import BINARY, in_range, op_neg, op_not, op_pos
 from ssgen.groq.runtime import Closure, Scope
 from ssgen.groq.scopeuse import ScopeUse
@@ -288,6 +288,7 @@ class Compiler:
         spec = lookup(node.namespace, node.name)
         if spec is None:
             raise GroqEvaluationError(f"unknown function {node.namespace}::{node.name}()")
+        _check_arity(f"{node.namespace}::{node.name}()", spec, len(node.args))
         if spec.lazy:
             closure: Closure = spec.impl(self.compile, node.args)
             return closure
@@ -307,6 +308,7 @@ class Compiler:
         spec = lookup_pipe(node.name)
         if spec is None:
             raise GroqEvaluationError(f"unknown pipe function {node.name}()")
+        _check_arity(f"{node.name}()", spec, len(node.args))
         base = self.compile(node.base)
         fn = spec.impl(self.compile, node.args)
 
@@ -339,6 +341,12 @@ class Compiler:
             self._bodies[key] = lambda scope: holder[0](scope)
             holder.append(self.compile(fn.body))
         return self._bodies[key]
+
+
+def _check_arity(name: str, spec: FunctionSpec, count: int) -> None:
+    # The parser checks arity too; this guards hand-built ASTs.
+    if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
+        raise GroqEvaluationError(f"{name} does not take {count} arguments")
 
 
 _NOT_LITERAL = object()
