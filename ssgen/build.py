@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from ssgen.incremental import (
     document_state,
     scope_for,
 )
-from ssgen.lock import BuildLock
+from ssgen.lock import BuildLock, BuildLockBusy
 from ssgen.manifest import Manifest
 from ssgen.pages import collect_pages, query_globals
 from ssgen.plan import plan_render
@@ -61,7 +63,7 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
-    with BuildLock(config.site_dir, wait=True):
+    with _locked(config, reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, full = _open_manifest(config, key, full, reporter)
         try:
@@ -87,11 +89,27 @@ def build(
     return report
 
 
+@contextmanager
+def _locked(config: Config, reporter: Reporter) -> Iterator[None]:
+    """Hold the site's build lock; say so when another build makes us wait."""
+    lock = BuildLock(config.site_dir, wait=False)
+    try:
+        lock.acquire()
+    except BuildLockBusy as exc:
+        holder = f" (pid {exc.pid})" if exc.pid else ""
+        reporter.info(f"another build of this site is running{holder}; waiting for it to finish")
+        lock = BuildLock(config.site_dir, wait=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _freeze_heap() -> None:
     # The loaded dataset is a large, long-lived, acyclic heap: without this every full
     # collection rescans it (over a second at 100k documents), and forked render
     # workers would copy it page by page as the collector touches it.
-    gc.collect()
     gc.freeze()
 
 

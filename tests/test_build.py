@@ -235,3 +235,24 @@ def test_default_site_builds_and_rebuild_writes_nothing(tmp_path: Path) -> None:
     second = run_cli("--site", str(site), "build")
     assert second.exit_code == 0
     assert " 0 written" in second.output
+
+
+def test_second_build_waits_for_the_lock(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from ssgen.lock import BuildLock
+
+    site = make_site(tmp_path)
+    config = load_config(site)
+    holder = BuildLock(site, wait=False)
+    holder.acquire()
+    done: list[float] = []
+    thread = threading.Thread(target=lambda: done.append(build(config).seconds))
+    thread.start()
+    time.sleep(0.5)
+    assert not done, "the build must wait while another holds the lock"
+    assert not (site / "public").exists()
+    holder.release()
+    thread.join(timeout=60)
+    assert done and (site / "public/blog/post-1/index.html").is_file()
