@@ -18,9 +18,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
 from ssgen.change import Change
@@ -28,6 +27,7 @@ from ssgen.config import Config, load_config
 from ssgen.errors import SsgenError
 from ssgen.manifest import Manifest
 from ssgen.reporting import BuildReport
+from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, Submitted
 from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
 
@@ -35,51 +35,6 @@ log = logging.getLogger("ssgen.serve")
 
 BuildFn = Callable[..., BuildReport]
 _KEEP_RESULTS = 10_000
-_MAX_BACKOFF = 300.0
-
-
-@dataclass(frozen=True)
-class RebuildResult:
-    """What one rebuild round did, as reported to ``?wait=1`` callers and /api/status."""
-
-    ok: bool
-    changes: dict[str, list[str]]
-    failures: list[dict[str, str]] = field(default_factory=list)
-    error: str | None = None
-    summary: str = ""
-    seconds: float = 0.0
-    finished: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form used in replies and the status document."""
-        return {
-            "ok": self.ok, "changes": self.changes, "failures": self.failures,
-            "error": self.error, "summary": self.summary, "seconds": round(self.seconds, 4),
-            "finished": self.finished,
-        }
-
-
-@dataclass(frozen=True)
-class Submitted:
-    """A queued change: its job (queue) id, and whether the delivery key was seen before."""
-
-    job: int
-    duplicate: bool = False
-
-
-@dataclass
-class _Retry:
-    attempts: int = 0
-    due: float | None = None
-
-    def schedule(self, now: float, base: float) -> float:
-        delay: float = min(_MAX_BACKOFF, base * 2.0 ** min(self.attempts, 30))
-        self.attempts += 1
-        self.due = now + delay
-        return delay
-
-    def clear(self) -> None:
-        self.attempts, self.due = 0, None
 
 
 class RebuildWorker:
@@ -100,7 +55,7 @@ class RebuildWorker:
         self.retry_base = retry_base
         self._build_fn = build_fn
         self._clock = clock
-        self._source = source
+        self._source = _fresh_source(source) if source is not None else None
         self._manifest = Manifest.open(config.state_dir / "manifest.sqlite")
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -118,8 +73,8 @@ class RebuildWorker:
         self._highest = self._manifest.enqueue(
             {"change": Change(reasons=("start",)).to_json(), "reload_config": False})
         self._pending.add(self._highest)
-        self._retry = _Retry()
-        self._deploy = _DeployState()
+        self._retry = Backoff()
+        self._deploy = DeployState()
         self._timers = self._route_timers()
         self.state = "idle"
         self.rebuilds = 0
@@ -424,51 +379,6 @@ def _expect_revisions(source: Source, change: Change) -> None:
     except SsgenError as exc:
         log.warning("freshness check failed, building anyway: %s", exc,
                     extra={"event": "freshness"})
-
-
-@dataclass
-class _DeployState:
-    """Changes owed to object storage, and how the last deploy went."""
-
-    owed: dict[str, list[str]] | None = None
-    retry: _Retry = field(default_factory=_Retry)
-    last: str | None = None
-    error: str | None = None
-    deploys: int = 0
-
-    def owe(self, changes: Mapping[str, list[str]]) -> None:
-        merged = self.owed or {"new": [], "changed": [], "deleted": []}
-        for kind in ("new", "changed", "deleted"):
-            merged[kind] = sorted(set(merged.get(kind, [])) | set(changes.get(kind, [])))
-        self.owed = merged
-
-    def ready(self, now: float) -> bool:
-        return self.retry.due is None or now >= self.retry.due
-
-    def run(self, config: Config, now: float, base: float) -> None:
-        from ssgen.deploy import deploy_site
-
-        try:
-            report = deploy_site(config, changes=self.owed)
-        except SsgenError as exc:
-            self.error = str(exc)
-            delay = self.retry.schedule(now, base)
-            log.error("deploy failed, retrying in %.1fs: %s", delay, exc,
-                      extra={"event": "deploy_failed", "error": str(exc), "retry_in": delay})
-            return
-        self.owed, self.error, self.deploys = None, None, self.deploys + 1
-        self.retry.clear()
-        self.last = report.summary()
-        log.info("%s", self.last, extra={"event": "deploy"})
-
-    def to_json(self, config: Config) -> dict[str, Any]:
-        return {
-            "configured": getattr(config, "deploy", None) is not None,
-            "deploys": self.deploys,
-            "last": self.last,
-            "error": self.error,
-            "owed": sum(len(v) for v in self.owed.values()) if self.owed else 0,
-        }
 
 
 __all__ = ["RebuildResult", "RebuildWorker", "Submitted"]

@@ -1,0 +1,116 @@
+"""Rebuild jobs as serve reports them, retry backoff, and deploys owed after rebuilds.
+
+Owns ``RebuildResult`` (what a ``?wait=1`` caller and /api/status see), ``Submitted``
+(a queued job), ``Backoff`` (exponential retry timing) and ``DeployState`` (the files
+owed to object storage since the last successful deploy, retried with backoff).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssgen.config import Config
+from ssgen.errors import SsgenError
+
+log = logging.getLogger("ssgen.serve")
+
+MAX_BACKOFF = 300.0
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    """What one rebuild round did, as reported to ``?wait=1`` callers and /api/status."""
+
+    ok: bool
+    changes: dict[str, list[str]]
+    failures: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None
+    summary: str = ""
+    seconds: float = 0.0
+    finished: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form used in replies and the status document."""
+        return {
+            "ok": self.ok, "changes": self.changes, "failures": self.failures,
+            "error": self.error, "summary": self.summary, "seconds": round(self.seconds, 4),
+            "finished": self.finished,
+        }
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A queued change: its job (queue) id, and whether the delivery key was seen before."""
+
+    job: int
+    duplicate: bool = False
+
+
+@dataclass
+class Backoff:
+    attempts: int = 0
+    due: float | None = None
+
+    """Exponential retry timing: ``due`` is when to try again (None: nothing to retry)."""
+
+    def schedule(self, now: float, base: float) -> float:
+        """Schedule the next attempt; returns the delay."""
+        delay: float = min(MAX_BACKOFF, base * 2.0 ** min(self.attempts, 30))
+        self.attempts += 1
+        self.due = now + delay
+        return delay
+
+    def clear(self) -> None:
+        """Forget the failures (after a success)."""
+        self.attempts, self.due = 0, None
+
+
+@dataclass
+class DeployState:
+    """Changes owed to object storage, and how the last deploy went."""
+
+    owed: dict[str, list[str]] | None = None
+    retry: Backoff = field(default_factory=Backoff)
+    last: str | None = None
+    error: str | None = None
+    deploys: int = 0
+
+    def owe(self, changes: Mapping[str, list[str]]) -> None:
+        merged = self.owed or {"new": [], "changed": [], "deleted": []}
+        for kind in ("new", "changed", "deleted"):
+            merged[kind] = sorted(set(merged.get(kind, [])) | set(changes.get(kind, [])))
+        self.owed = merged
+
+    def ready(self, now: float) -> bool:
+        return self.retry.due is None or now >= self.retry.due
+
+    def run(self, config: Config, now: float, base: float) -> None:
+        from ssgen.deploy import deploy_site
+
+        try:
+            report = deploy_site(config, changes=self.owed)
+        except SsgenError as exc:
+            self.error = str(exc)
+            delay = self.retry.schedule(now, base)
+            log.error("deploy failed, retrying in %.1fs: %s", delay, exc,
+                      extra={"event": "deploy_failed", "error": str(exc), "retry_in": delay})
+            return
+        self.owed, self.error, self.deploys = None, None, self.deploys + 1
+        self.retry.clear()
+        self.last = report.summary()
+        log.info("%s", self.last, extra={"event": "deploy"})
+
+    def to_json(self, config: Config) -> dict[str, Any]:
+        return {
+            "configured": getattr(config, "deploy", None) is not None,
+            "deploys": self.deploys,
+            "last": self.last,
+            "error": self.error,
+            "owed": sum(len(v) for v in self.owed.values()) if self.owed else 0,
+        }
+
+
+__all__ = ["MAX_BACKOFF", "Backoff", "DeployState", "RebuildResult", "Submitted"]
