@@ -62,6 +62,7 @@ class RebuildWorker:
         self._thread: threading.Thread | None = None
         self._dirty = True
         self._submit_lock = threading.Lock()
+        self._arrivals = (float("-inf"), float("-inf"))  # the last two submissions
         self._reload_config = False
         self._pending: set[int] = {job for job, _ in self._manifest.pending()}
         self._inflight: set[int] = set()
@@ -129,6 +130,7 @@ class RebuildWorker:
                     return Submitted(job, duplicate=True)
                 self._highest = job
                 self._pending.add(job)
+                self._arrivals = (self._arrivals[1], time.monotonic())
                 self._dirty = True
                 self._cond.notify_all()
         return Submitted(job)
@@ -181,7 +183,7 @@ class RebuildWorker:
                     self._cond.wait(self._sleep_for())
             if self._stop.is_set():
                 return
-            if self.settle > 0:
+            if self._bursting():
                 self._stop.wait(self.settle)  # let the rest of a burst arrive
             try:
                 self._round()
@@ -189,6 +191,15 @@ class RebuildWorker:
                 log.exception("rebuild worker error", extra={"event": "worker_error"})
                 self._retry.schedule(self._clock(), self.retry_base)
                 self.state = "retrying"
+
+    def _bursting(self) -> bool:
+        """True when the last two changes came within the settle window of each other.
+
+        A lone webhook is built at once; in a burst, the settle window (and the rebuild in
+        progress) lets the rest arrive and be merged into one round.
+        """
+        with self._cond:
+            return self.settle > 0 and self._arrivals[1] - self._arrivals[0] < self.settle
 
     def _due(self) -> bool:
         now = self._clock()
@@ -303,7 +314,6 @@ class RebuildWorker:
         self._notify()
 
     def _succeeded(self, ids: list[int], report: BuildReport, started: float) -> None:
-        self._manifest.ack(ids)
         failures = [{"path": f.path, "route": f.route, "error": f.message}
                     for f in report.failures]
         changes = report.changes()
@@ -318,6 +328,11 @@ class RebuildWorker:
             self._retry.clear()
             self.last_error = None
         self._resolve(ids, result)
+        # Acknowledged after the waiting replies went out (the pages are on disk already);
+        # the jobs count as queued until then, and a crash in between only rebuilds again.
+        self._manifest.ack(ids)
+        with self._cond:
+            self._inflight.difference_update(ids)
         if getattr(self.config, "deploy", None) is not None:
             self._deploy.owe(changes)
         log.info("%s", report.summary(), extra={
@@ -332,7 +347,6 @@ class RebuildWorker:
             self.generation += 1
             self.last = result
             self.state = "retrying" if self._retry.due is not None else "idle"
-            self._inflight.difference_update(ids)
             for job in ids:
                 self._results[job] = result
                 future = self._futures.pop(job, None)
