@@ -102,7 +102,7 @@ def test_kill_9_during_a_rebuild_then_restart_finishes_the_queued_work(tmp_path:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
     with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
-        assert len(manifest.pending()) >= 3  # accepted, not yet acknowledged
+        assert len(manifest.pending()) >= 1  # accepted, not yet acknowledged
     with serve_process(site) as (proc, client):
         status = wait_idle(client, timeout=60)
         assert status["last_error"] is None
