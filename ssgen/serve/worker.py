@@ -63,6 +63,7 @@ class RebuildWorker:
         self._dirty = True
         self._submit_lock = threading.Lock()
         self._arrivals = (float("-inf"), float("-inf"))  # the last two submissions
+        self._load_seconds = 0.0
         self._reload_config = False
         self._pending: set[int] = {job for job, _ in self._manifest.pending()}
         self._inflight: set[int] = set()
@@ -285,11 +286,13 @@ class RebuildWorker:
         self._reload_config = False
 
     def _build(self, change: Change) -> BuildReport:
+        started = time.perf_counter()
         if self._source is None:
             self._source = _fresh_source(open_source(self.config))
         else:
             self._source.reload()
         _expect_revisions(self._source, change)
+        self._load_seconds = time.perf_counter() - started
         # build() collects the whole heap before freezing it for its render workers; in
         # a long-running server that heap is mostly the loaded dataset, so freezing it
         # first turns that collection from O(dataset) into O(new objects). build()
@@ -337,6 +340,7 @@ class RebuildWorker:
             self._deploy.owe(changes)
         log.info("%s", report.summary(), extra={
             "event": "rebuild", "jobs": len(ids), "seconds": result.seconds,
+            "load_seconds": self._load_seconds, "build_seconds": report.seconds,
             "new": len(changes["new"]), "changed": len(changes["changed"]),
             "deleted": len(changes["deleted"]), "failures": len(failures)})
         self._notify()
