@@ -111,16 +111,19 @@ def idle(client: httpx.Client) -> dict[str, Any]:
         time.sleep(0.01)
 
 
-def singles(client: httpx.Client, site: Path, data: Dataset, n: int) -> list[float]:
-    latencies = []
+def singles(client: httpx.Client, site: Path, data: Dataset,
+            n: int) -> tuple[list[float], list[float]]:
+    """Latencies of ``n`` single-document webhooks, and the server's round times."""
+    latencies, rounds = [], []
     for _ in range(n):
         (doc,) = data.edit(1)
         started = time.perf_counter()
         reply = webhook(client, doc, wait=True)
         latencies.append(time.perf_counter() - started)
         assert reply.status_code == 200, reply.text
+        rounds.append(reply.json()["seconds"])
         assert doc["title"] in page_file(site, doc).read_text(), doc["_id"]
-    return latencies
+    return latencies, rounds
 
 
 def burst(client: httpx.Client, url: str, site: Path, data: Dataset,
@@ -164,13 +167,17 @@ def run(docs: int, workdir: Path, n_single: int, n_burst: int, settle: float) ->
         with httpx.Client(base_url=url, timeout=600) as client:
             idle(client)
             data = Dataset(site)
-            lat = singles(client, site, data, n_single)
+            lat, rounds = singles(client, site, data, n_single)
             b = burst(client, url, site, data, n_burst)
     finally:
         server.should_exit = True
         thread.join()
         shutil.rmtree(site, ignore_errors=True)
     ms = [x * 1000 for x in lat]
+    overhead = [(a - b) * 1000 for a, b in zip(lat, rounds, strict=True)]
+    print(f"  {docs:,} docs: rebuild round (source load + build) p50 "
+          f"{statistics.median(rounds) * 1000:.0f} ms; the rest (HTTP, queue fsync, "
+          f"reply) p50 {statistics.median(overhead):.0f} ms", file=sys.stderr, flush=True)
     return (f"| {docs:,} | {report.rendered:,} | {full_s:.1f} | {statistics.median(ms):.0f} | "
             f"{pct(ms, 0.99):.0f} | {n_burst}: {b['accepted_s']:.2f} s accepted, "
             f"{b['done_s']:.2f} s all written, {b['rebuilds']} rebuilds | "
