@@ -19,8 +19,12 @@ from typing import Any
 
 from ssgen.errors import GroqError, GroqEvaluationError, GroqSyntaxError
 from ssgen.groq.dataset import Dataset
+from ssgen.groq.evaluate import evaluate_query
 from ssgen.groq.nodes import Query
 from ssgen.groq.parser import parse
+
+# Importing the submodule ``ssgen.groq.evaluate`` set it as this package's attribute
+# ``evaluate``; the function defined below replaces it (keep this order).
 
 __all__ = [
     "Dataset",
@@ -42,6 +46,4 @@ def evaluate(
     trace: set[str] | None = None,
 ) -> Any:
     """Parse and evaluate a query in one go (for one-offs; reuse ``parse`` otherwise)."""
-    from ssgen.groq.evaluate import evaluate_query
-
     return evaluate_query(parse(text, params), documents, params, now, trace=trace)

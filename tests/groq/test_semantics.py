@@ -264,3 +264,23 @@ def test_math_functions_skip_nulls_and_reject_other_types() -> None:
     assert ev("math::min([3, null, -1])") == -1
     assert ev('math::max([1, "2"])') is None
     assert math.isclose(ev("math::avg([1, 2, 2])"), 5 / 3)
+
+
+# --- score() ---------------------------------------------------------------------------------
+
+
+def test_score_starts_at_zero_adds_true_predicates_and_sorts_descending() -> None:
+    docs = [{"_id": "x", "a": 0}, {"_id": "y", "a": 2}, {"_id": "z", "a": 5}]
+    result = ev("*|score(a > 1, a > 3)", docs)
+    assert [(r["_id"], r["_score"]) for r in result] == [("z", 2), ("y", 1), ("x", 0)]
+    assert ev("*|score(a > 1)|score(a > 3)", docs) == result
+    assert [r["_score"] for r in ev("*|score(a > 1 && a > 3)", docs)] == [2, 0, 0]
+
+
+def test_score_with_match_and_boost_ranks_by_relevance() -> None:
+    docs = [{"_id": "a", "t": "milk"}, {"_id": "b", "t": "milk milk bread"},
+            {"_id": "c", "t": "bread"}]
+    ranked = ev('*|score(t match "milk")._id', docs)
+    assert ranked == ["b", "a", "c"]
+    boosted = ev('*|score(boost(t match "bread", 10), t match "milk")._id', docs)
+    assert boosted[0] == "b" and boosted[-1] == "a"

@@ -64,6 +64,8 @@ def score(compile_node: CompileFn, args: tuple[n.Node, ...]) -> PipeClosure:
                 continue
             inner = scope.nested(item)
             total = item.get("_score")
+            # Unscored results start at 0, as the conformance suite and groq-js expect
+            # (the spec's prose says 1.0; only relative order differs from it).
             total = total if is_number(total) else 0
             for scorer in scorers:
                 total += scorer(inner)
