@@ -22,15 +22,16 @@ def order(compile_node: CompileFn, args: tuple[n.Node, ...]) -> PipeClosure:
             keys.append((compile_node(arg), False))
 
     def run(scope: Scope, base: list[Any]) -> Any:
-        rows = []
-        for item in base:
-            inner = scope.nested(item)
-            rows.append(([sort_key(closure(inner)) for closure, _ in keys], item))
+        parent = scope.parent if scope.hidden else scope
+        ctx = scope.ctx
+        scopes = [Scope(item, parent, ctx) for item in base]
+        order = list(range(len(base)))
         # Python's sort is stable: sorting by the least significant key first gives the
         # multi-key order, ties keeping input order.
-        for i in range(len(keys) - 1, -1, -1):
-            rows.sort(key=lambda row: row[0][i], reverse=keys[i][1])
-        return [item for _, item in rows]
+        for closure, descending in reversed(keys):
+            column = [sort_key(closure(s)) for s in scopes]
+            order.sort(key=column.__getitem__, reverse=descending)
+        return [base[i] for i in order]
 
     return run
 
