@@ -14,7 +14,18 @@ from typing import Any
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq import nodes as n
 from ssgen.groq import traverse
-from ssgen.groq.functions import FunctionSpec, lookup, lookup_pipe
+from ssgen.groq.functions import lookup, lookup_pipe
+from ssgen.groq.leaves import (
+    NOT_LITERAL,
+    check_arity,
+    context_closure,
+    literal,
+    null_closure,
+    parameter_closure,
+    parent_closure,
+    this_closure,
+    tuple_closure,
+)
 from ssgen.groq.operators import BINARY, in_range, op_neg, op_not, op_pos
 from ssgen.groq.runtime import Closure, Scope
 from ssgen.groq.scopeuse import ScopeUse
@@ -28,16 +39,17 @@ class Compiler:
         self.uses = ScopeUse()
         self._next_key = 0
         self._builders: dict[type, Callable[[Any], Closure]] = {
-            n.Value: self._value, n.Everything: traverse.everything, n.This: _this,
-            n.Parent: _parent, n.Parameter: _parameter, n.Context: _context,
+            n.Value: self._value, n.Everything: traverse.everything, n.This: this_closure,
+            n.Parent: parent_closure, n.Parameter: parameter_closure, n.Context: context_closure,
             n.AccessAttribute: self._attribute, n.AccessElement: self._element,
             n.Slice: self._slice, n.Filter: self._filter, n.Projection: self._projection,
             n.Deref: self._deref, n.ArrayCoerce: self._coerce, n.Map: self._map,
             n.FlatMap: self._flat_map, n.Group: self._group, n.Array: self._array,
-            n.Object: self._object, n.Tuple: _tuple, n.OpCall: self._op,
+            n.Object: self._object, n.Tuple: tuple_closure, n.OpCall: self._op,
             n.And: self._and, n.Or: self._or, n.Not: self._unary(op_not),
             n.Neg: self._unary(op_neg), n.Pos: self._unary(op_pos),
-            n.InRange: self._in_range, n.Asc: _null, n.Desc: _null, n.Select: self._select,
+            n.InRange: self._in_range, n.Asc: null_closure, n.Desc: null_closure,
+            n.Select: self._select,
             n.FuncCall: self._func, n.PipeFuncCall: self._pipe,
             n.CustomFuncCall: self._custom,
         }
@@ -45,9 +57,9 @@ class Compiler:
     def compile(self, node: n.Node) -> Closure:
         """The closure for a node (cached per evaluation when parent-free and costly)."""
         if isinstance(node, n.Array | n.Object):
-            literal = _literal(node)
-            if literal is not _NOT_LITERAL:
-                return lambda scope: literal
+            constant = literal(node)
+            if constant is not NOT_LITERAL:
+                return lambda scope: constant
         builder = self._builders.get(type(node))
         if builder is None:
             raise GroqEvaluationError(f"cannot evaluate a {type(node).__name__} node")
@@ -288,7 +300,7 @@ class Compiler:
         spec = lookup(node.namespace, node.name)
         if spec is None:
             raise GroqEvaluationError(f"unknown function {node.namespace}::{node.name}()")
-        _check_arity(f"{node.namespace}::{node.name}()", spec, len(node.args))
+        check_arity(f"{node.namespace}::{node.name}()", spec, len(node.args))
         if spec.lazy:
             closure: Closure = spec.impl(self.compile, node.args)
             return closure
@@ -308,7 +320,7 @@ class Compiler:
         spec = lookup_pipe(node.name)
         if spec is None:
             raise GroqEvaluationError(f"unknown pipe function {node.name}()")
-        _check_arity(f"{node.name}()", spec, len(node.args))
+        check_arity(f"{node.name}()", spec, len(node.args))
         base = self.compile(node.base)
         fn = spec.impl(self.compile, node.args)
 
@@ -341,83 +353,3 @@ class Compiler:
             self._bodies[key] = lambda scope: holder[0](scope)
             holder.append(self.compile(fn.body))
         return self._bodies[key]
-
-
-def _check_arity(name: str, spec: FunctionSpec, count: int) -> None:
-    # The parser checks arity too; this guards hand-built ASTs.
-    if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-        raise GroqEvaluationError(f"{name} does not take {count} arguments")
-
-
-_NOT_LITERAL = object()
-
-
-def _literal(node: n.Node) -> Any:
-    """The value of an array/object made only of literals (JSON in a query), or
-    _NOT_LITERAL. Results are never mutated in place, so the value can be shared."""
-    if isinstance(node, n.Value):
-        return node.value
-    if isinstance(node, n.Array):
-        items = []
-        for element in node.elements:
-            value = _literal(element.value)
-            if value is _NOT_LITERAL or element.is_splat:
-                return _NOT_LITERAL
-            items.append(value)
-        return items
-    if isinstance(node, n.Object):
-        out = {}
-        for attr in node.attributes:
-            if not isinstance(attr, n.ObjectAttributeValue):
-                return _NOT_LITERAL
-            value = _literal(attr.value)
-            if value is _NOT_LITERAL:
-                return _NOT_LITERAL
-            out[attr.name] = value
-        return out
-    return _NOT_LITERAL
-
-
-def _this(node: n.This) -> Closure:
-    return lambda scope: scope.value
-
-
-def _parent(node: n.Parent) -> Closure:
-    levels = node.n
-
-    def parent(scope: Scope) -> Any:
-        current: Scope | None = scope
-        for _ in range(levels):
-            current = current.parent if current is not None else None
-        return current.value if current is not None else None
-
-    return parent
-
-
-def _parameter(node: n.Parameter) -> Closure:
-    name = node.name
-
-    def parameter(scope: Scope) -> Any:
-        params = scope.ctx.params
-        if name not in params:
-            raise GroqEvaluationError(f"missing query parameter ${name}")
-        return params[name]
-
-    return parameter
-
-
-def _context(node: n.Context) -> Closure:
-    if node.key == "before":
-        return lambda scope: scope.ctx.before
-    return lambda scope: scope.ctx.after
-
-
-def _tuple(node: n.Tuple) -> Closure:
-    def tuple_(scope: Scope) -> Any:
-        raise GroqEvaluationError("a tuple can only be a function argument")
-
-    return tuple_
-
-
-def _null(node: n.Node) -> Closure:
-    return lambda scope: None
