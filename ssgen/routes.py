@@ -255,6 +255,7 @@ class _Common:
         fields: Any,
         params: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
+        doc_tags: frozenset[str] | None = None,
     ) -> PageSpec:
         context: dict[str, Any] = {
             "site": self.site,
@@ -265,11 +266,13 @@ class _Common:
             "url": self.base_url + path,
         }
         context.update(extra or {})
-        tags = self.fixed_tags | self.type_tags | {f"doc:{i}" for i in ids}
-        tags |= {self._own_tag(pattern, fields) for pattern in self.route.tags}
-        return PageSpec(
-            path, self.route.name, self.route.template, context, frozenset(tags), params or {}
-        )
+        own = self.fixed_tags | self.type_tags
+        own |= {self._own_tag(pattern, fields) for pattern in self.route.tags}
+        if doc_tags is None:
+            tags = frozenset(own.union(f"doc:{i}" for i in ids))
+        else:
+            tags = doc_tags.union(own)
+        return PageSpec(path, self.route.name, self.route.template, context, tags, params or {})
 
     def _own_tag(self, pattern: str, fields: Any) -> str:
         return fill_pattern(pattern, fields, route=self.route.name, key="tag")
@@ -311,6 +314,8 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
         raise ConfigError(f"route {route.name!r}: a paginated path must end with '/'")
     count = max(1, math.ceil(len(value) / size))
     urls = [page_path(route.path, n) for n in range(1, count + 1)]
+    # Every page carries every id: build those tags once, not once per page.
+    doc_tags = frozenset(f"doc:{i}" for i in ids)
     pages = []
     for number in range(1, count + 1):
         items = value[(number - 1) * size : number * size]
@@ -331,6 +336,7 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
                 fields=None,
                 params={"page": number},
                 extra={"paginator": paginator},
+                doc_tags=doc_tags,
             )
         )
     return pages
