@@ -225,3 +225,16 @@ def test_rebuilds_are_deployed_and_a_failed_deploy_is_retried(
         wait_for(lambda: len(calls) == 3, what="the deploy after the webhook")
     assert calls[2] == {"new": [], "changed": ["blog/index.html", "blog/post-1/index.html"],
                         "deleted": []}
+
+
+def test_an_idle_worker_collects_the_garbage_its_rounds_deferred(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    worker = RebuildWorker(load_config(site), settle=0, idle_gc=0.05)
+    worker.start()
+    try:
+        wait_for(lambda: worker.rebuilds == 1 and worker.collections == 1)
+        worker.submit(Change(reasons=("poke",)))
+        wait_for(lambda: worker.rebuilds == 2 and worker.collections == 2)
+        assert worker.status()["state"] == "idle"
+    finally:
+        worker.stop()

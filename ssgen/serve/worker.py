@@ -13,7 +13,6 @@ and are retried the same way.
 from __future__ import annotations
 
 import gc
-import inspect
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from ssgen.config import Config, load_config
 from ssgen.errors import SsgenError
 from ssgen.manifest import Manifest
 from ssgen.reporting import BuildReport
+from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, Submitted
 from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
@@ -48,6 +48,7 @@ class RebuildWorker:
         source: Source | None = None,
         build_fn: BuildFn | None = None,
         retry_base: float = 1.0,
+        idle_gc: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -55,7 +56,7 @@ class RebuildWorker:
         self.retry_base = retry_base
         self._build_fn = build_fn
         self._clock = clock
-        self._source = _fresh_source(source) if source is not None else None
+        self._source = fresh_source(source) if source is not None else None
         self._manifest = Manifest.open(config.state_dir / "manifest.sqlite")
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -64,6 +65,9 @@ class RebuildWorker:
         self._submit_lock = threading.Lock()
         self._arrivals = (float("-inf"), float("-inf"))  # the last two submissions
         self._load_seconds = 0.0
+        self._gc_owed = False
+        self.idle_gc = idle_gc
+        self.collections = 0
         self._reload_config = False
         self._pending: set[int] = {job for job, _ in self._manifest.pending()}
         self._inflight: set[int] = set()
@@ -104,6 +108,7 @@ class RebuildWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._manifest.close()
+        gc.unfreeze()  # hand the heap back to the collector (see ``_build``)
 
     # -- submitting ------------------------------------------------------------
 
@@ -179,9 +184,9 @@ class RebuildWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            with self._cond:
-                while not self._stop.is_set() and not self._due():
-                    self._cond.wait(self._sleep_for())
+            if not self._wait_for_work():
+                self._collect_garbage()
+                continue
             if self._stop.is_set():
                 return
             if self._bursting():
@@ -192,6 +197,28 @@ class RebuildWorker:
                 log.exception("rebuild worker error", extra={"event": "worker_error"})
                 self._retry.schedule(self._clock(), self.retry_base)
                 self.state = "retrying"
+
+    def _wait_for_work(self) -> bool:
+        """Block until work is due (True), or until idle long enough to collect (False)."""
+        with self._cond:
+            idle_until = time.monotonic() + self.idle_gc if self._gc_owed else None
+            while not self._stop.is_set() and not self._due():
+                timeout = self._sleep_for()
+                if idle_until is not None:
+                    left = idle_until - time.monotonic()
+                    if left <= 0:
+                        return False
+                    timeout = left if timeout is None else min(timeout, left)
+                self._cond.wait(timeout)
+            return True
+
+    def _collect_garbage(self) -> None:
+        """A full collection while idle, then the heap is frozen again (see ``_build``)."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self._gc_owed = False
+        self.collections += 1
 
     def _bursting(self) -> bool:
         """True when the last two changes came within the settle window of each other.
@@ -288,10 +315,10 @@ class RebuildWorker:
     def _build(self, change: Change) -> BuildReport:
         started = time.perf_counter()
         if self._source is None:
-            self._source = _fresh_source(open_source(self.config))
+            self._source = fresh_source(open_source(self.config))
         else:
             self._source.reload()
-        _expect_revisions(self._source, change)
+        expect_revisions(self._source, change)
         self._load_seconds = time.perf_counter() - started
         # build() collects the whole heap before freezing it for its render workers; in
         # a long-running server that heap is mostly the loaded dataset, so freezing it
@@ -299,11 +326,18 @@ class RebuildWorker:
         # unfreezes at its end, leaving the rest to the automatic collector.
         gc.freeze()
         wanted = None if change.empty else change
-        if self._build_fn is not None:
-            return self._build_fn(self.config, change=wanted, source=self._source)
-        from ssgen.build import build
+        try:
+            if self._build_fn is not None:
+                return self._build_fn(self.config, change=wanted, source=self._source)
+            from ssgen.build import build
 
-        return build(self.config, change=wanted, source=self._source)
+            return build(self.config, change=wanted, source=self._source)
+        finally:
+            # Keep the long-lived heap out of the automatic collector between rounds (a
+            # gen-2 pass over the dataset would stall the next webhook); the cyclic
+            # garbage this defers is collected once the worker is idle.
+            gc.freeze()
+            self._gc_owed = True
 
     def _failed(self, ids: list[int], message: str, started: float) -> None:
         delay = self._retry.schedule(self._clock(), self.retry_base)
@@ -371,32 +405,6 @@ class RebuildWorker:
         with self._cond:
             self._dirty = True
             self._cond.notify_all()
-
-
-def _fresh_source(source: Source) -> Source:
-    """A remote source switched to read-your-writes (never the CDN), when it supports it."""
-    revalidating = getattr(source, "revalidating", None)
-    if callable(revalidating):
-        revalidating()
-    return source
-
-
-def _expect_revisions(source: Source, change: Change) -> None:
-    """Wait out replication lag for the webhook ``_rev``s, where the source supports it."""
-    revs = {d.id: d.rev for d in change.documents if d.rev and d.operation != "delete"}
-    if not revs:
-        return
-    try:
-        if "expect_rev" not in inspect.signature(source.query).parameters:
-            return
-        from ssgen.groq import parse
-
-        probe = parse("*[_id in $ids]{_id, _rev}")
-        query: Any = source.query
-        query(probe, {"ids": sorted(revs)}, expect_rev=revs)
-    except SsgenError as exc:
-        log.warning("freshness check failed, building anyway: %s", exc,
-                    extra={"event": "freshness"})
 
 
 __all__ = ["RebuildResult", "RebuildWorker", "Submitted"]
