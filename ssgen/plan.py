@@ -14,6 +14,7 @@ from typing import Any
 from ssgen.config import Config
 from ssgen.errors import RenderError
 from ssgen.manifest import Manifest
+from ssgen.manifest_schema import PageRecord
 from ssgen.pages import Collected
 from ssgen.render import Renderer
 from ssgen.routes import PageSpec, data_hash
@@ -67,7 +68,7 @@ def plan_render(
     global_hit = {
         name: _uses_changed_global(renderer, name, changed_globals) for name in chains
     }
-    known = {} if full else {record.path: record for record in manifest.pages()}
+    known = {} if full else _known(manifest, plan.pages)
     output_dir = config.output_dir
     for spec in pages:
         chain = chains[spec.template]
@@ -92,6 +93,14 @@ def plan_render(
     plan.all_paths = (manifest.page_paths() - set(plan.removed)) | plan.pages.keys()
     plan.complete_routes = set(collected.route_paths)
     return plan
+
+
+def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> dict[str, PageRecord]:
+    """The manifest records of ``paths``: point lookups for a few, one scan for many."""
+    if len(paths) > 512:
+        return {record.path: record for record in manifest.pages()}
+    found = (manifest.page(path) for path in paths)
+    return {record.path: record for record in found if record is not None}
 
 
 def _removed(manifest: Manifest, collected: Collected, full: bool) -> set[str]:
