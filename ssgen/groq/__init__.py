@@ -8,6 +8,10 @@
     query.evaluate(data, {"slug": "hello"}, trace=ids)   # + contributing _ids
     evaluate('count(*[_type == "post"])', documents)     # one-off
 
+Results are plain JSON that may share objects with the dataset (documents returned by
+``*``) and with the compiled query (literal arrays/objects): treat them as read-only and
+copy before mutating.
+
 Errors: ``GroqSyntaxError`` (parse time, with line/column and ``.render()``) and
 ``GroqEvaluationError`` (run time, e.g. a missing ``$param``), both ``GroqError``.
 """
