@@ -72,13 +72,16 @@ def build(
             renderer = Renderer(config)
             data = query_globals(config, source, now)
             state = document_state(source)
-            scope = None if full else _scope(config, manifest, renderer, data, state, change)
+            before = manifest.documents() if state is not None and not full else None
+            scope = (
+                None if full else _scope(config, manifest, renderer, data, before, state, change)
+            )
             collected = collect_pages(config, source, data, now, scope)
             forced = frozenset(scope.forced) if scope else frozenset()
             plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
             outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
             report = record_build(
-                config, key, manifest, renderer, plan, outcomes, state, full=full
+                config, key, manifest, renderer, plan, outcomes, state, full=full, before=before
             )
             write_extras(config, manifest, report, plan)
         finally:
@@ -131,13 +134,15 @@ def _scope(
     manifest: Manifest,
     renderer: Renderer,
     data: dict[str, Any],
+    before: DocState | None,
     state: DocState | None,
     change: Change | None,
 ) -> Scope:
     """What this incremental build must re-query: the given change plus what changed."""
     found = Change(templates=changed_templates(manifest, renderer))
     if state is not None:
-        found = found.merge(Change(documents=diff_documents(manifest.documents(), state)))
+        known = manifest.documents() if before is None else before
+        found = found.merge(Change(documents=diff_documents(known, state)))
     elif change is None:
         found = found.merge(Change(everything=True))  # a remote source cannot be diffed
     total = found if change is None else change.merge(found)

@@ -97,7 +97,7 @@ def plan_render(
 
 def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> dict[str, PageRecord]:
     """The manifest records of ``paths``: point lookups for a few, one scan for many."""
-    if len(paths) > 512:
+    if len(paths) > 64:
         return {record.path: record for record in manifest.pages()}
     found = (manifest.page(path) for path in paths)
     return {record.path: record for record in found if record is not None}

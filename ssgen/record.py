@@ -30,8 +30,12 @@ def record_build(
     state: DocState | None,
     *,
     full: bool,
+    before: DocState | None = None,
 ) -> BuildReport:
-    """Write the manifest for what reached disk, delete what disappeared, count it all."""
+    """Write the manifest for what reached disk, delete what disappeared, count it all.
+
+    ``before``: the document state the manifest held, when the caller has read it already.
+    """
     report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     built = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
@@ -51,7 +55,7 @@ def record_build(
             manifest.set_template(name, template_hash, renderer.template_chain(name))
         for name, value_hash in plan.global_hashes.items():
             manifest.set_global(name, value_hash)
-        _record_documents(manifest, state, full)
+        _record_documents(manifest, state, full, before)
         manifest.set_meta("ssgen_version", __version__)
         manifest.set_meta("config_hash", key)
     return report
@@ -97,12 +101,15 @@ def _remove_pages(
         manifest.remove_file(record.file)
 
 
-def _record_documents(manifest: Manifest, state: DocState | None, full: bool) -> None:
+def _record_documents(
+    manifest: Manifest, state: DocState | None, full: bool, before: DocState | None
+) -> None:
     if state is None:
         return
     if full:
         manifest.set_documents(state, replace=True)
         return
-    before = manifest.documents()
+    if before is None:  # the build read them already when it diffed the documents
+        before = manifest.documents()
     changed = {i: v for i, v in state.items() if before.get(i) != v}
     manifest.set_documents(changed, before.keys() - state.keys())
