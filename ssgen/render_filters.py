@@ -53,6 +53,19 @@ def install_filters(env: jinja2.Environment, config: Config) -> None:
     )
 
 
+def preload(config: Config) -> None:
+    """Import the filters' libraries and build the Markdown parser now.
+
+    Called once before render workers fork, so they inherit all of it instead of each
+    paying for it on its first page (the imports stay lazy for the other commands).
+    """
+    from ssgen.markdown import render_markdown
+    from ssgen.portabletext import to_html
+
+    render_markdown("", config.markdown)
+    to_html([])
+
+
 def _markdown_filter(config: Config) -> Callable[[Any], Markup]:
     options = config.markdown
 

@@ -18,6 +18,7 @@ from ssgen.output import Output, sha256, url_to_file
 from ssgen.plan import RenderPlan
 from ssgen.progress import Reporter
 from ssgen.render import Renderer
+from ssgen.render_filters import preload
 from ssgen.routes import PageSpec
 
 # Below this many pages, forking costs more than it saves.
@@ -43,6 +44,15 @@ class PageWriter:
     def __init__(self, config: Config) -> None:
         self.renderer = Renderer(config, auto_reload=False)
         self.output = Output(config.output_dir)
+
+    def warm(self, config: Config, templates: set[str]) -> None:
+        """Compile ``templates`` and load the filters' libraries before workers fork."""
+        preload(config)
+        for name in sorted(templates):
+            try:
+                self.renderer.env.get_template(name)
+            except Exception:  # the page's own render reports it, with file:line
+                continue
 
     def run(self, spec: PageSpec) -> PageOutcome:
         """Render one page and write it if its bytes changed; errors become outcomes."""
@@ -76,25 +86,23 @@ def _batches(config: Config, specs: list[PageSpec], jobs: int) -> Iterator[list[
         for start in range(0, len(specs), _CHUNK):
             yield [writer.run(spec) for spec in specs[start : start + _CHUNK]]
         return
-    global _JOB
+    global _JOB, _WRITER
+    # Built and warmed once here; each forked worker inherits its own copy.
+    _WRITER = PageWriter(config)
+    _WRITER.warm(config, {spec.template for spec in specs})
     _JOB = (config, specs)
     try:
         context = multiprocessing.get_context("fork")
         ranges = [(i, min(i + _CHUNK, len(specs))) for i in range(0, len(specs), _CHUNK)]
-        with context.Pool(jobs, initializer=_init_worker) as pool:
+        with context.Pool(jobs) as pool:
             yield from pool.imap_unordered(_run_range, ranges)
     finally:
         _JOB = None
+        _WRITER = None
 
 
 _JOB: tuple[Config, list[PageSpec]] | None = None
 _WRITER: PageWriter | None = None
-
-
-def _init_worker() -> None:
-    global _WRITER
-    assert _JOB is not None
-    _WRITER = PageWriter(_JOB[0])
 
 
 def _run_range(bounds: tuple[int, int]) -> list[PageOutcome]:
