@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 
 from ssgen import __version__
@@ -74,8 +75,22 @@ def main_options(
 
 def _fail(exc: SsgenError) -> typer.Exit:
     message = exc.render() if isinstance(exc, GroqSyntaxError) else str(exc)
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    # Escaped: messages name TOML tables ("[deploy]") that rich would eat as markup.
+    # Not wrapped: a caret under a GROQ query must stay under its column.
+    err_console.print(
+        f"[red]error:[/red] {escape(message)}", highlight=False, markup=True, soft_wrap=True
+    )
     return typer.Exit(exc.exit_code)
+
+
+def _interrupted() -> typer.Exit:
+    err_console.print(
+        "interrupted: every file written is complete (no partial pages); "
+        "run the command again to finish the build",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(130)
 
 
 def _load(options: Options) -> Any:
@@ -112,6 +127,8 @@ def build(
         report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter)
     except SsgenError as exc:
         raise _fail(exc) from exc
+    except KeyboardInterrupt:
+        raise _interrupted() from None
     _finish(options, report, changes)
 
 
@@ -233,6 +250,8 @@ def revalidate(
         report = run_build(config, change=change, reporter=options.reporter())
     except SsgenError as exc:
         raise _fail(exc) from exc
+    except KeyboardInterrupt:
+        raise _interrupted() from None
     _finish(options, report, changes)
 
 
@@ -252,7 +271,8 @@ def inspect(
 
     options: Options = ctx.obj
     if (path is None) == (tag is None):
-        err_console.print("[red]error:[/red] give a page PATH or --tag, not both")
+        what = "not both" if path is not None else "e.g. ssgen inspect /blog/ or --tag posts"
+        err_console.print(f"[red]error:[/red] give a page PATH or --tag, {what}")
         raise typer.Exit(2)
     try:
         config = _load(options)
@@ -282,7 +302,7 @@ def pull(
 ) -> None:
     """Snapshot the Sanity dataset to NDJSON, to build and test offline with the local source.
 
-    Uses [source] project_id / dataset (or SANITY_PROJECT_ID / SANITY_DATASET) and
+    Uses \\[source] project_id / dataset (or SANITY_PROJECT_ID / SANITY_DATASET) and
     SANITY_API_TOKEN; drafts come along when the token can read them.
     """
     from ssgen.pull import pull as run_pull

@@ -1,0 +1,95 @@
+"""What a new user sees from the command line: messages, exit codes, interrupted builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sitekit import DEFAULT_TOML, make_site, no_temp_files, output_files, run_cli
+
+import ssgen.output
+
+
+def _stderr(result: object) -> str:
+    return str(getattr(result, "stderr", "") or getattr(result, "output", ""))
+
+
+def test_groq_caret_stays_under_its_column_in_a_long_query(tmp_path: Path) -> None:
+    # Longer than the 80 columns rich assumes off a terminal: the query line must not wrap.
+    query = "*[_type == 'post' && defined(slug.current) && title != 'x'] | order(title asc{title}"
+    toml = DEFAULT_TOML.replace(
+        "query = '*[_type == \"post\"] | order(title asc){title, \"slug\": slug.current}'",
+        f'query = "{query}"',
+    )
+    site = make_site(tmp_path, toml=toml)
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 2
+    lines = _stderr(result).splitlines()
+    caret = next(i for i, line in enumerate(lines) if line.strip() == "^")
+    assert lines[caret - 1].strip() == query
+    column = lines[caret].index("^") - (len(lines[caret - 1]) - len(lines[caret - 1].lstrip()))
+    assert query[column] == "{"
+    assert "ssgen.toml:" in _stderr(result)
+
+
+def test_error_messages_keep_toml_table_names(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    result = run_cli("--site", str(site), "deploy", "--dry-run")
+    assert result.exit_code == 2
+    assert "[deploy]" in _stderr(result)
+
+
+def test_pull_help_names_the_source_table() -> None:
+    result = run_cli("pull", "--help")
+    assert result.exit_code == 0
+    assert "[source]" in result.output
+
+
+def test_inspect_without_arguments_says_what_to_give(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    result = run_cli("--site", str(site), "inspect")
+    assert result.exit_code == 2
+    assert "not both" not in _stderr(result)
+    assert "--tag" in _stderr(result)
+
+
+def test_ctrl_c_exits_130_with_a_message_and_no_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssgen.build
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ssgen.build, "build", interrupted)
+    site = make_site(tmp_path)
+    for command in (["build"], ["revalidate", "--tag", "posts"]):
+        result = run_cli("--site", str(site), *command)
+        assert result.exit_code == 130
+        assert "interrupted" in _stderr(result)
+        assert "Traceback" not in result.output
+
+
+def test_interrupt_mid_write_leaves_no_temp_file_and_next_build_is_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs_site = make_site(tmp_path / "a")
+    clean = make_site(tmp_path / "b")
+    real_write = ssgen.output._write_all
+    calls = {"n": 0}
+
+    def write_then_interrupt(fd: int, data: bytes) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            real_write(fd, data[: len(data) // 2])  # half a page on disk, then Ctrl-C
+            raise KeyboardInterrupt
+        real_write(fd, data)
+
+    monkeypatch.setattr(ssgen.output, "_write_all", write_then_interrupt)
+    result = run_cli("--site", str(docs_site), "build", "--jobs", "1")
+    assert result.exit_code == 130
+    assert no_temp_files(docs_site)
+    monkeypatch.setattr(ssgen.output, "_write_all", real_write)
+    assert run_cli("--site", str(docs_site), "build", "--jobs", "1").exit_code == 0
+    assert run_cli("--site", str(clean), "build", "--jobs", "1").exit_code == 0
+    assert output_files(docs_site) == output_files(clean)
