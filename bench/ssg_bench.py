@@ -2,8 +2,9 @@
 
 Each file has a front-matter title and three lorem paragraphs; the layout is
 ``<title>{{title}}</title><h1>{{title}}</h1>{{body}}``. Cold builds (fresh output and
-no manifest), median of ``--runs`` runs, wall seconds, per-page ms, peak memory (max RSS
-of the build process and its workers) and the ratio to Hugo timed in the same run.
+no manifest), median of ``--runs`` runs with ssgen and Hugo alternating, wall seconds,
+per-page ms, CPU seconds (user + sys, workers included), peak memory (max RSS of the build
+process and its workers) and the ratio to Hugo timed in the same run.
 
     python bench/ssg_bench.py 1000 4000 16000 --runs 3
 """
@@ -11,7 +12,7 @@ of the build process and its workers) and the ratio to Hugo timed in the same ru
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import shutil
 import statistics
 import subprocess
@@ -79,39 +80,44 @@ def make_hugo_site(root: Path, files: int) -> Path:
     return site
 
 
-def timed(cmd: list[str], cwd: Path, clean: list[Path]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a cold run of ``cmd``."""
+def timed(cmd: list[str], cwd: Path, clean: list[Path]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys, workers included) and peak RSS (MB, the
+    largest of the process and its workers) of a cold run of ``cmd``."""
     for path in clean:
         shutil.rmtree(path, ignore_errors=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(after, before) / 1024
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def bench(files: int, runs: int, workdir: Path) -> dict[str, float]:
+    """Median of ``runs`` cold builds each, ssgen and Hugo alternating (same load)."""
     root = workdir / f"ssg-{files}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     ssgen_site = make_ssgen_site(root, files)
+    hugo_site = make_hugo_site(root, files) if shutil.which("hugo") else None
     ssgen = [sys.executable, "-m", "ssgen", "-q", "build", "--full"]
-    ssgen_runs = [
-        timed(ssgen, ssgen_site, [ssgen_site / "public", ssgen_site / ".ssgen"]) for _ in range(runs)
-    ]
+    ssgen_runs, hugo_runs = [], []
+    for _ in range(runs):
+        ssgen_runs.append(timed(ssgen, ssgen_site, [ssgen_site / "public", ssgen_site / ".ssgen"]))
+        if hugo_site is not None:
+            hugo_runs.append(timed(["hugo", "--quiet"], hugo_site, [hugo_site / "public"]))
     pages = sum(1 for _ in (ssgen_site / "public").rglob("index.html"))
     assert pages == files, f"expected {files} pages, got {pages}"
     result = {
-        "ssgen_s": statistics.median(w for w, _ in ssgen_runs),
-        "ssgen_rss_mb": max(m for _, m in ssgen_runs),
+        "ssgen_s": statistics.median(r[0] for r in ssgen_runs),
+        "ssgen_cpu": statistics.median(r[1] for r in ssgen_runs),
+        "ssgen_rss_mb": max(r[2] for r in ssgen_runs),
     }
-    if shutil.which("hugo"):
-        hugo_site = make_hugo_site(root, files)
-        hugo_runs = [
-            timed(["hugo", "--quiet"], hugo_site, [hugo_site / "public"]) for _ in range(runs)
-        ]
-        result["hugo_s"] = statistics.median(w for w, _ in hugo_runs)
+    if hugo_runs:
+        result["hugo_s"] = statistics.median(r[0] for r in hugo_runs)
+        result["hugo_cpu"] = statistics.median(r[1] for r in hugo_runs)
     shutil.rmtree(root, ignore_errors=True)
     return result
 
@@ -122,18 +128,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
-    print("| files | ssgen s | ms/page | peak RSS MB | Hugo s | ssgen/Hugo |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    print(
+        "| files | ssgen s | ms/page | ssgen CPU s | peak RSS MB | Hugo s | Hugo CPU s "
+        "| ssgen/Hugo |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for files in args.sizes:
         r = bench(files, args.runs, args.workdir)
         hugo = r.get("hugo_s")
         ratio = f"{r['ssgen_s'] / hugo:.2f}x" if hugo else "-"
-        hugo_text = f"{hugo:.2f}" if hugo else "-"
+        hugo_text = f"{hugo:.2f} | {r['hugo_cpu']:.2f}" if hugo else "- | -"
         print(
             f"| {files:,} | {r['ssgen_s']:.2f} | {r['ssgen_s'] / files * 1000:.3f} | "
-            f"{r['ssgen_rss_mb']:.0f} | {hugo_text} | {ratio} |",
+            f"{r['ssgen_cpu']:.2f} | {r['ssgen_rss_mb']:.0f} | {hugo_text} | {ratio} |",
             flush=True,
         )
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
