@@ -136,8 +136,10 @@ def _finish(options: Options, report: BuildReport, changes: Path | None) -> None
     """Print failures and the summary, write ``--changes``, exit 1 on failures."""
     for failure in report.failures:
         err_console.print(
-            f"[red]failed:[/red] {failure.path} (route {failure.route}): {failure.message}",
+            f"[red]failed:[/red] {escape(f'{failure.path} (route {failure.route}): ')}"
+            f"{escape(failure.message)}",
             highlight=False,
+            soft_wrap=True,
         )
     if changes is not None:
         changes.write_text(json.dumps(report.changes(), indent=2) + "\n", encoding="utf-8")

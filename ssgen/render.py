@@ -10,8 +10,10 @@ Filters live in ``ssgen.render_filters``; sitemap/feed/robots in ``ssgen.render_
 
 from __future__ import annotations
 
+import difflib
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 BUILTIN_PREFIX = "_ssgen"
 BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
 MISSING_HASH = "missing"
+_UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
 
 
 class Renderer:
@@ -56,15 +59,30 @@ class Renderer:
         try:
             return self.env.get_template(template).render(context)
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(
-                _message(exc), self.display_name(exc.filename, exc.name), exc.lineno
-            ) from exc
+            message = _message(exc) + self._hint(exc)
+            where_name = self.display_name(exc.filename, exc.name)
+            raise RenderError(message, where_name, exc.lineno) from exc
         except Exception as exc:  # any error raised while rendering is a page failure
+            message = _message(exc) + self._hint(exc)
             where = _innermost_template_frame(exc.__traceback__)
             if where is None:
-                raise RenderError(_message(exc), self.display_name(None, template)) from exc
+                raise RenderError(message, self.display_name(None, template)) from exc
             filename, line = where
-            raise RenderError(_message(exc), self.display_name(filename, None), line) from exc
+            raise RenderError(message, self.display_name(filename, None), line) from exc
+
+    def _hint(self, exc: BaseException) -> str:
+        """What to do about a template mistake: the likely intended name, or how to guard."""
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return _did_you_mean(str(exc.name or ""), self.list_templates())
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            unknown = _UNKNOWN_FILTER.search(exc.message or "")
+            return _did_you_mean(unknown.group(1), self.env.filters) if unknown else ""
+        if isinstance(exc, jinja2.UndefinedError):
+            return (
+                " (check the spelling against the route's query; for an optional field use "
+                "`{{ x | default('') }}` or `{% if x is defined %}`)"
+            )
+        return ""
 
     def render_string(self, source: str, context: Mapping[str, Any]) -> str:
         """Render a template given as text (for tests and `ssgen init` snippets)."""
@@ -230,6 +248,11 @@ def _constant_field(node: nodes.Getattr | nodes.Getitem) -> str | None:
     if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
         return node.arg.value
     return None
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _innermost_template_frame(tb: TracebackType | None) -> tuple[str, int] | None:

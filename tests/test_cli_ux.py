@@ -93,3 +93,36 @@ def test_interrupt_mid_write_leaves_no_temp_file_and_next_build_is_right(
     assert run_cli("--site", str(docs_site), "build", "--jobs", "1").exit_code == 0
     assert run_cli("--site", str(clean), "build", "--jobs", "1").exit_code == 0
     assert output_files(docs_site) == output_files(clean)
+
+
+def _failure_of(tmp_path: Path, template: str) -> str:
+    templates = {"base.html": "<main>{% block content %}{% endblock %}</main>",
+                 "post.html": template, "list.html": "{{ page | length }}"}
+    site = make_site(tmp_path, templates=templates)
+    result = run_cli("--site", str(site), "build", "--jobs", "1")
+    assert result.exit_code == 1
+    return _stderr(result)
+
+
+def test_misspelt_filter_suggests_the_real_one(tmp_path: Path) -> None:
+    message = _failure_of(tmp_path, "{{ page.title | markdwn }}")
+    assert "templates/post.html:1" in message
+    assert "did you mean markdown?" in message
+
+
+def test_missing_parent_template_suggests_the_close_name(tmp_path: Path) -> None:
+    message = _failure_of(tmp_path, '{% extends "bse.html" %}')
+    assert "template not found: bse.html (did you mean base.html?)" in message
+
+
+def test_undefined_field_says_how_to_make_it_optional(tmp_path: Path) -> None:
+    message = _failure_of(tmp_path, "<h1>{{ page.subtitle }}</h1>")
+    assert "templates/post.html:1: undefined" in message
+    assert "default(" in message
+
+
+def test_failure_lines_keep_brackets_and_are_not_wrapped(tmp_path: Path) -> None:
+    message = _failure_of(tmp_path, "{{ page['[missing] key that makes a long line'] }}")
+    line = next(line for line in message.splitlines() if line.startswith("failed:"))
+    assert "templates/post.html:1" in line
+    assert "[missing] key that makes a long line" in line
