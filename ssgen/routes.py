@@ -158,7 +158,9 @@ def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> s
             found = "missing" if value is None else f"a {_kind(value)}, not a string or number"
             raise ConfigError(
                 f"route {route!r}: {key} {pattern!r} needs field {name!r}, "
-                f"which is {found} in item {_item_name(item)}"
+                f"which is {found} in item {_item_name(item)}: return it from the route's "
+                f"query (e.g. {{..., \"slug\": slug.current}}) and skip items without it "
+                f"(e.g. *[_type == \"post\" && defined(slug.current)])"
             )
         if isinstance(value, float) and value.is_integer():
             return str(int(value))

@@ -126,3 +126,14 @@ def test_failure_lines_keep_brackets_and_are_not_wrapped(tmp_path: Path) -> None
     line = next(line for line in message.splitlines() if line.startswith("failed:"))
     assert "templates/post.html:1" in line
     assert "[missing] key that makes a long line" in line
+
+
+def test_item_missing_a_path_field_says_how_to_fix_the_query(tmp_path: Path) -> None:
+    docs = [{"_id": "p1", "_type": "post", "title": "No slug"}]
+    site = make_site(tmp_path, docs=docs)
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 2
+    message = _stderr(result)
+    assert "route 'post': path '/blog/{slug}/' needs field 'slug'" in message
+    assert "_id='p1'" in message
+    assert "defined(slug.current)" in message
