@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 build or content error, 2 usage or configuration error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -249,12 +250,42 @@ def revalidate(
             paths=frozenset(path or []),
             reasons=("revalidate",),
         )
+        _warn_unreached(config, path or [], tag or [])
         report = run_build(config, change=change, reporter=options.reporter())
     except SsgenError as exc:
         raise _fail(exc) from exc
     except KeyboardInterrupt:
         raise _interrupted() from None
     _finish(options, report, changes)
+
+
+def _warn_unreached(config: Any, paths: list[str], tags: list[str]) -> None:
+    """Say which --path / --tag matches no page of the last build (a typo does nothing)."""
+    from ssgen.inspect import inspect_page, inspect_tag
+
+    def known(page: str) -> bool:
+        try:
+            inspect_page(config, page)
+        except SsgenError:
+            return False
+        return True
+
+    for page in paths:
+        if not known(page):
+            hint = f" (did you mean {page}/?)" if known(page + "/") else ""
+            err_console.print(
+                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build{hint}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    for name in tags:
+        with contextlib.suppress(SsgenError):
+            if not inspect_tag(config, name).get("pages"):
+                err_console.print(
+                    f"[yellow]warning:[/yellow] no page has the tag {escape(name)}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
 
 @app.command()

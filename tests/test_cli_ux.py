@@ -137,3 +137,18 @@ def test_item_missing_a_path_field_says_how_to_fix_the_query(tmp_path: Path) -> 
     assert "route 'post': path '/blog/{slug}/' needs field 'slug'" in message
     assert "_id='p1'" in message
     assert "defined(slug.current)" in message
+
+
+def test_revalidate_warns_about_paths_and_tags_that_reach_no_page(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
+    result = run_cli(
+        "--site", str(site), "revalidate", "--path", "/blog/post-1", "--tag", "post:nope",
+        "--tag", "post:post-2", "--path", "/blog/",
+    )
+    assert result.exit_code == 0
+    message = _stderr(result)
+    assert "no page /blog/post-1 in the last build (did you mean /blog/post-1/?)" in message
+    assert "no page has the tag post:nope" in message
+    assert "post:post-2" not in message
+    assert "/blog/ " not in message and "/blog/\n" not in message
