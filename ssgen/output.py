@@ -10,14 +10,17 @@ Owns everything that touches the output folder:
   naming the path and the route.
 - ``Output(root, *, fsync=False)``: ``write(relpath, data) -> bool`` (temp file in the same
   folder + ``os.replace``; identical bytes leave the file and its mtime untouched and
-  return False), ``remove(relpath) -> bool`` (prunes emptied folders up to the root;
+  return False; ``put`` is the same returning ``(written, created)``),
+  ``remove(relpath) -> bool`` (prunes emptied folders up to the root;
   ``prune(folders)`` for batches), ``copy_static(src) -> list[str]``,
   ``remove_stale(keep, owned) -> list[str]`` (deletes only files ssgen owns),
   ``read(relpath)`` and ``path(relpath)``.
 - ``sha256(data) -> str``: the hex digest used for output hashes.
 
-Every relpath is checked twice: lexically, and after resolving symlinks the target
-folder must still be inside the root. OS errors become ``OutputError`` here.
+Every relpath is checked twice: lexically, and on disk, where each folder is checked
+once per ``Output``: a folder made by ``mkdir`` or a real (non-symlink) folder under a
+checked parent is inside the root; a symlinked folder must resolve inside the root.
+OS errors become ``OutputError`` here.
 """
 
 from __future__ import annotations
