@@ -143,7 +143,16 @@ def _finish(options: Options, report: BuildReport, changes: Path | None) -> None
             soft_wrap=True,
         )
     if changes is not None:
-        changes.write_text(json.dumps(report.changes(), indent=2) + "\n", encoding="utf-8")
+        try:
+            changes.write_text(json.dumps(report.changes(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            err_console.print(
+                f"[red]error:[/red] --changes {escape(str(changes))}: cannot write it "
+                f"({escape(exc.strerror or str(exc))}); the build itself finished",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(1) from exc
     if options.verbosity >= 1 or not report.ok:
         err_console.print(report.summary(), highlight=False, soft_wrap=True)
     if not report.ok:
@@ -200,13 +209,20 @@ def init(
 ) -> None:
     """Create a new site with a small dataset, templates and styles."""
     scaffold = resources.files("ssgen") / "scaffold"
+    if directory.exists() and not directory.is_dir():
+        err_console.print(f"[red]error:[/red] {directory} is a file; choose a new folder name")
+        raise typer.Exit(2)
     if directory.exists() and any(directory.iterdir()) and not force:
         err_console.print(
             f"[red]error:[/red] {directory} is not empty; choose a new folder or pass --force"
         )
         raise typer.Exit(2)
-    with resources.as_file(scaffold) as source:
-        shutil.copytree(source, directory, dirs_exist_ok=True)
+    try:
+        with resources.as_file(scaffold) as source:
+            shutil.copytree(source, directory, dirs_exist_ok=True)
+    except OSError as exc:
+        err_console.print(f"[red]error:[/red] cannot create the site in {directory}: {exc}")
+        raise typer.Exit(1) from exc
     err_console.print(f"Created a site in {directory}. Next: cd {directory} && ssgen build")
 
 

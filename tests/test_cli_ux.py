@@ -152,3 +152,28 @@ def test_revalidate_warns_about_paths_and_tags_that_reach_no_page(tmp_path: Path
     assert "no page has the tag post:nope" in message
     assert "post:post-2" not in message
     assert "/blog/ " not in message and "/blog/\n" not in message
+
+
+def test_changes_file_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    target = tmp_path / "no-such-folder" / "changes.json"
+    result = run_cli("--site", str(site), "build", "--jobs", "1", "--changes", str(target))
+    assert result.exit_code == 1
+    assert "--changes" in _stderr(result) and "cannot write it" in _stderr(result)
+    assert (site / "public" / "blog" / "index.html").exists()
+
+
+def test_init_on_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "afile"
+    target.write_text("x")
+    result = run_cli("init", str(target))
+    assert result.exit_code == 2
+    assert "is a file" in _stderr(result)
+
+
+def test_init_then_build_works(tmp_path: Path) -> None:
+    site = tmp_path / "new"
+    assert run_cli("init", str(site)).exit_code == 0
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
+    assert (site / "public" / "index.html").exists()
+    assert run_cli("init", str(site)).exit_code == 2
