@@ -36,7 +36,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err_console = Console(stderr=True)
+# Messages stay whole lines: greppable, and a caret stays under its column.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
