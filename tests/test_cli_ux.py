@@ -177,3 +177,18 @@ def test_init_then_build_works(tmp_path: Path) -> None:
     assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
     assert (site / "public" / "index.html").exists()
     assert run_cli("init", str(site)).exit_code == 2
+
+
+def test_unreachable_sanity_api_names_the_host_and_what_to_check() -> None:
+    import httpx
+    from sanity_mock import make, scripted
+
+    from ssgen.errors import SourceError
+
+    handler, _ = scripted(httpx.ConnectError("Name or service not known"))
+    source, _ = make(handler, max_retries=1)
+    with pytest.raises(SourceError) as caught:
+        source.query("*")
+    message = str(caught.value)
+    assert "proj1.api" in message and "sanity.io" in message
+    assert "source.api_host" in message and "SANITY_API_HOST" in message

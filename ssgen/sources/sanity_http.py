@@ -348,7 +348,12 @@ class HttpRunner:
             msg = f"Sanity API timed out after {self.settings.timeout}s (tag {tag})"
             raise self._transport_error(msg, request, exc) from exc
         except httpx.TransportError as exc:
-            msg = f"Sanity API connection failed (tag {tag}): {type(exc).__name__}: {exc}"
+            host = httpx.URL(request.url).host
+            msg = (
+                f"Sanity API connection failed (tag {tag}): {type(exc).__name__}: {exc}; "
+                f"could not reach {host}: check source.project_id and source.api_host "
+                "(or SANITY_PROJECT_ID / SANITY_API_HOST) and the network"
+            )
             raise self._transport_error(msg, request, exc) from exc
 
     def _transport_error(
