@@ -26,6 +26,7 @@ OS errors become ``OutputError`` here.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import os
@@ -132,7 +133,7 @@ class Output:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
 
     def write(self, relpath: str | PurePosixPath, data: bytes) -> bool:
         """Write ``data`` to ``relpath`` atomically; False (file untouched) if identical."""
@@ -162,7 +163,7 @@ class Output:
         except IsADirectoryError as exc:
             raise OutputError(f"cannot remove {rel}: it is a folder") from exc
         except OSError as exc:
-            raise OutputError(f"cannot remove {target}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot remove {target}: {_problem(exc)}") from exc
         if prune:
             self.prune([target.parent])
         return True
@@ -192,7 +193,7 @@ class Output:
             with source.open("rb") as fsrc:
                 self._replace(folder, target, lambda fd: _copy_into(fsrc, fd))
         except OSError as exc:
-            raise OutputError(f"cannot copy {source} to {rel}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot copy {source} to {rel}: {_problem(exc)}") from exc
         return True
 
     def _replace(self, folder: str, target: str | Path, fill: Callable[[int], None]) -> None:
@@ -209,7 +210,7 @@ class Output:
         except BaseException as exc:
             _unlink_quietly(temp)
             if isinstance(exc, OSError):
-                raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+                raise OutputError(f"cannot write {target}: {_problem(exc)}") from exc
             raise
 
     def _root_real(self) -> str:
@@ -217,7 +218,7 @@ class Output:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                msg = f"cannot create output folder {self.root}: {exc.strerror or exc}"
+                msg = f"cannot create output folder {self.root}: {_problem(exc)}"
                 raise OutputError(msg) from exc
             self._real_root = os.path.realpath(self.root)
         return self._real_root
@@ -245,7 +246,7 @@ class Output:
         except FileExistsError:
             return self._existing_dir(folder, rel), False
         except OSError as exc:
-            raise OutputError(f"cannot create folder for {rel}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot create folder for {rel}: {_problem(exc)}") from exc
         self._checked_dirs.add(folder)
         return folder, True
 
@@ -253,7 +254,7 @@ class Output:
         try:
             mode = os.lstat(folder).st_mode
         except OSError as exc:
-            raise OutputError(f"cannot create folder for {rel}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot create folder for {rel}: {_problem(exc)}") from exc
         if stat.S_ISLNK(mode):
             self._check_inside(folder, rel)
             if not os.path.isdir(folder):
@@ -287,6 +288,21 @@ class Output:
         self._checked_dirs.clear()
 
 
+_HINTS = {
+    errno.EACCES: "check the output folder's owner and permissions",
+    errno.EPERM: "check the output folder's owner and permissions",
+    errno.EROFS: "the output folder is on a read-only file system; set site.output elsewhere",
+    errno.ENOSPC: "the disk is full; free some space and build again",
+}
+
+
+def _problem(exc: OSError) -> str:
+    """The OS error in words, plus what to do about the common ones."""
+    text = exc.strerror or str(exc)
+    hint = _HINTS.get(exc.errno or 0)
+    return f"{text} ({hint})" if hint else text
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -311,7 +327,7 @@ def _same_bytes(target: str, data: bytes) -> bool | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
-        raise OutputError(f"cannot read {target}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
 
 
 def _same_file(source: Path, target: Path) -> bool:

@@ -192,3 +192,25 @@ def test_unreachable_sanity_api_names_the_host_and_what_to_check() -> None:
     message = str(caught.value)
     assert "proj1.api" in message and "sanity.io" in message
     assert "source.api_host" in message and "SANITY_API_HOST" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [(13, "permissions"), (30, "read-only file system"), (28, "disk is full")],
+)
+def test_unwritable_output_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, hint: str
+) -> None:
+    import os
+
+    from ssgen.errors import OutputError
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise OSError(code, os.strerror(code))
+
+    out = ssgen.output.Output(tmp_path / "public")
+    monkeypatch.setattr(ssgen.output.os, "open", refuse)
+    with pytest.raises(OutputError) as caught:
+        out.write("blog/index.html", b"<p>hi</p>")
+    assert "blog/index.html" in str(caught.value) and hint in str(caught.value)
+    assert not any(p.name.startswith(".ssgen-tmp") for p in (tmp_path / "public").rglob("*"))
