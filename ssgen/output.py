@@ -69,7 +69,12 @@ def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
         return PurePosixPath("index.html")
     pretty = body.endswith("/")
     segments = body[:-1].split("/") if pretty else body.split("/")
-    _check_segments(segments, where)
+    try:
+        _check_segments(segments, where)
+    except OutputError as exc:
+        if route is None:
+            raise
+        raise OutputError(f"{exc}; fix the document field that fills this route's path") from None
     if not pretty and "." not in segments[-1]:
         pretty = True
     if pretty:

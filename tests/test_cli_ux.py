@@ -214,3 +214,17 @@ def test_unwritable_output_says_what_to_do(
         out.write("blog/index.html", b"<p>hi</p>")
     assert "blog/index.html" in str(caught.value) and hint in str(caught.value)
     assert not any(p.name.startswith(".ssgen-tmp") for p in (tmp_path / "public").rglob("*"))
+
+
+def test_unsafe_slug_fails_that_page_and_says_what_to_fix(tmp_path: Path) -> None:
+    from sitekit import author, post
+
+    bad = post(3, slug={"_type": "slug", "current": "../../escape"})
+    site = make_site(tmp_path, docs=[author("a1", "Ada"), post(1), bad])
+    result = run_cli("--site", str(site), "build", "--jobs", "1")
+    assert result.exit_code == 1
+    line = next(x for x in _stderr(result).splitlines() if x.startswith("failed:"))
+    assert "route post" in line and "'..' segment" in line
+    assert "fix the document field" in line
+    assert (site / "public" / "blog" / "post-1" / "index.html").exists()
+    assert not (tmp_path / "escape").exists() and not (site / "escape").exists()
