@@ -20,7 +20,8 @@ Owns everything that touches the output folder:
 Every relpath is checked twice: lexically, and on disk, where each folder is checked
 once per ``Output``: a folder made by ``mkdir`` or a real (non-symlink) folder under a
 checked parent is inside the root; a symlinked folder must resolve inside the root.
-OS errors become ``OutputError`` here.
+Temp files that a killed process left behind are deleted the first time an ``Output``
+uses their folder. OS errors become ``OutputError`` here.
 """
 
 from __future__ import annotations
@@ -226,6 +227,7 @@ class Output:
                 msg = f"cannot create output folder {self.root}: {_problem(exc)}"
                 raise OutputError(msg) from exc
             self._real_root = os.path.realpath(self.root)
+            _sweep_temps(str(self.root))
         return self._real_root
 
     def _check_inside(self, folder: str, rel: PurePosixPath) -> str:
@@ -267,6 +269,7 @@ class Output:
         elif not stat.S_ISDIR(mode):
             raise OutputError(f"cannot create folder for {rel}: a file is in the way")
         self._checked_dirs.add(folder)
+        _sweep_temps(folder)
         return folder
 
     def prune(self, folders: Iterable[Path]) -> None:
@@ -362,6 +365,32 @@ def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
                 continue
             rel = name if rel_folder == "." else f"{rel_folder}/{name}"
             yield rel, base / name
+
+
+def _sweep_temps(folder: str) -> None:
+    """Delete the temp files a killed ssgen process left in ``folder`` (not live ones)."""
+    try:
+        with os.scandir(folder) as entries:
+            stale = [e.path for e in entries if e.name.startswith(_TEMP_PREFIX)]
+    except OSError:
+        return
+    for path in stale:
+        if not _writer_alive(os.path.basename(path)):
+            _unlink_quietly(path)
+
+
+def _writer_alive(name: str) -> bool:
+    # Temp names carry the writer's pid: another live build worker may still rename it.
+    pid_text = name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _unlink_quietly(path: str) -> None:

@@ -217,3 +217,30 @@ def test_paginated_pages_carry_every_id_and_their_own_tags() -> None:
         assert isinstance(page.tags, frozenset)
         assert {t for t in page.tags if t.startswith("doc:")} == {f"doc:{i}" for i in ids}
         assert {"route:blog", "global:settings", "type:post", "blog"} <= page.tags
+
+
+# --- crash leftovers ---------------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_temp_files_of_a_killed_writer_are_swept_live_ones_kept(tmp_path: Path) -> None:
+    root = tmp_path / "public"
+    (root / "blog" / "post").mkdir(parents=True)
+    dead = _dead_pid()
+    stale = [root / f".ssgen-tmp-{dead}-1", root / "blog" / "post" / f".ssgen-tmp-{dead}-7"]
+    live = root / "blog" / "post" / f".ssgen-tmp-{os.getpid()}-99999"
+    for path in [*stale, live]:
+        path.write_bytes(b"")
+    out = Output(root)
+    assert out.put("blog/post/index.html", b"page") == (True, True)
+    assert [p for p in stale if p.exists()] == []
+    assert live.exists()  # a running writer's temp file is not touched
+    assert (root / "blog/post/index.html").read_bytes() == b"page"
