@@ -46,7 +46,8 @@ class GroqSyntaxError(GroqError):
         lines = self.query.split("\n")
         text = lines[self.line - 1] if self.line - 1 < len(lines) else ""
         caret = " " * (self.column - 1) + "^"
-        return f"GROQ syntax error: {self}\n  {text}\n  {caret}"
+        summary = str(self).replace("\n", "\\n")  # keep the caret on the line below
+        return f"GROQ syntax error: {summary}\n  {text}\n  {caret}"
 
 
 class GroqEvaluationError(GroqError):

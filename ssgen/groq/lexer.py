@@ -213,7 +213,8 @@ def _scan_escape(text: str, pos: int) -> tuple[str, int]:
     if code in _ESCAPES:
         return _ESCAPES[code], pos + 2
     if code != "u":
-        raise GroqSyntaxError(f"invalid escape sequence '\\{code}'", text, pos)
+        shown = code.encode("unicode_escape").decode("ascii")  # a newline must not break the caret
+        raise GroqSyntaxError(f"invalid escape sequence '\\{shown}'", text, pos)
     braced = _HEX_BRACED.match(text, pos + 2)
     if braced is not None:
         point = int(braced.group(1), 16)

@@ -14,6 +14,7 @@ tuples outside selector arguments, shorthand attributes without a key. Every err
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -178,7 +179,9 @@ class _Parser(TraversalParser):
                                       for k, v in value))
             return n.Array(tuple(n.ArrayElement(self.json_node(v, token, depth + 1))
                                  for v in value))
-        if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        if isinstance(value, int | float) and not isinstance(value, bool) and (
+            value < 0 or (value == 0 and math.copysign(1.0, value) < 0)  # -0.0 too
+        ):
             return n.Neg(n.Value(-value))
         return n.Value(value)
 
