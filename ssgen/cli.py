@@ -372,9 +372,39 @@ def pull(
     err_console.print(f"pulled {count} documents into {target}", highlight=False)
 
 
+_GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
+_GLOBAL_VALUED = frozenset({"-s", "--site"})
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options written after the command (``ssgen build -q``) before it.
+
+    Hugo and most CLIs accept both orders; click only the first. Stops at ``--``.
+    """
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in _GLOBAL_VALUED else 1
+    if index >= len(args):
+        return args
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = iter(args[index + 1 :])
+    for token in rest:
+        if token == "--":
+            kept += [token, *rest]
+        elif token in _GLOBAL_FLAGS or token.startswith("--site="):
+            moved.append(token)
+        elif token in _GLOBAL_VALUED:
+            value = next(rest, None)
+            moved += [token] if value is None else [token, value]
+        else:
+            kept.append(token)
+    return [*args[:index], *moved, args[index], *kept]
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(args=hoist_global_options(sys.argv[1:]))
 
 
 # Commands that live in their own packages register last, so `ssgen --help` lists them.

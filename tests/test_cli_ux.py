@@ -228,3 +228,40 @@ def test_unsafe_slug_fails_that_page_and_says_what_to_fix(tmp_path: Path) -> Non
     assert "fix the document field" in line
     assert (site / "public" / "blog" / "post-1" / "index.html").exists()
     assert not (tmp_path / "escape").exists() and not (site / "escape").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["build", "-q"], ["-q", "build"]),
+        (["build", "--site", "x", "--full"], ["--site", "x", "build", "--full"]),
+        (["-v", "build", "--site=x", "-j", "2"], ["-v", "--site=x", "build", "-j", "2"]),
+        (["--site", "a", "query", "*", "-p", "q=-q"], ["--site", "a", "query", "*", "-p", "q=-q"]),
+        (["query", "--", "-q"], ["query", "--", "-q"]),
+        (["build", "--site"], ["--site", "build"]),
+        (["--version"], ["--version"]),
+        ([], []),
+    ],
+)
+def test_global_options_after_the_command_move_before_it(
+    argv: list[str], expected: list[str]
+) -> None:
+    from ssgen.cli import hoist_global_options
+
+    assert hoist_global_options(argv) == expected
+
+
+def test_main_accepts_global_options_after_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from ssgen.cli import main
+
+    site = make_site(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["ssgen", "build", "-q", "--site", str(site), "-j", "1"])
+    with pytest.raises(SystemExit) as caught:
+        main()
+    assert caught.value.code in (0, None)
+    assert (site / "public" / "blog" / "index.html").exists()
+    assert "build:" not in capsys.readouterr().err  # -q took effect
