@@ -238,3 +238,15 @@ def test_an_idle_worker_collects_the_garbage_its_rounds_deferred(tmp_path: Path)
         assert worker.status()["state"] == "idle"
     finally:
         worker.stop()
+
+
+def test_a_corrupt_manifest_is_replaced_and_the_site_rebuilt(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    state = site / ".ssgen"
+    state.mkdir()
+    (state / "manifest.sqlite").write_bytes(b"this is not a database" * 100)
+    with running_server(site) as srv:
+        status = wait_idle(srv.client)
+        assert status["last_rebuild"]["ok"] is True
+        assert status["pages"] == 3
+        assert (site / "public/blog/post-1/index.html").exists()

@@ -19,11 +19,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 from ssgen.change import Change
 from ssgen.config import Config, load_config
-from ssgen.errors import SsgenError
+from ssgen.errors import ManifestError, SsgenError
 from ssgen.manifest import Manifest
 from ssgen.reporting import BuildReport
 from ssgen.serve.freshness import expect_revisions, fresh_source
@@ -57,7 +58,7 @@ class RebuildWorker:
         self._build_fn = build_fn
         self._clock = clock
         self._source = fresh_source(source) if source is not None else None
-        self._manifest = Manifest.open(config.state_dir / "manifest.sqlite")
+        self._manifest = _open_manifest(config.state_dir / "manifest.sqlite")
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -405,6 +406,15 @@ class RebuildWorker:
         with self._cond:
             self._dirty = True
             self._cond.notify_all()
+
+
+def _open_manifest(path: Path) -> Manifest:
+    """The site's manifest; an unreadable one is replaced (the first build is then full)."""
+    try:
+        return Manifest.open(path)
+    except ManifestError as exc:
+        log.warning("%s; starting with a new manifest", exc, extra={"event": "manifest_reset"})
+        return Manifest.reset(path)
 
 
 __all__ = ["RebuildResult", "RebuildWorker", "Submitted"]
