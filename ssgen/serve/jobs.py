@@ -1,8 +1,9 @@
-"""Rebuild jobs as serve reports them, retry backoff, and deploys owed after rebuilds.
+"""Rebuild jobs as serve reports them, retry backoff, deploys owed, route timers.
 
 Owns ``RebuildResult`` (what a ``?wait=1`` caller and /api/status see), ``Submitted``
-(a queued job), ``Backoff`` (exponential retry timing) and ``DeployState`` (the files
-owed to object storage since the last successful deploy, retried with backoff).
+(a queued job), ``Backoff`` (exponential retry timing), ``DeployState`` (the files
+owed to object storage since the last successful deploy, retried with backoff) and
+``RouteTimers`` (time-based revalidation of routes with ``revalidate = N``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssgen.change import Change
 from ssgen.config import Config
 from ssgen.errors import SsgenError
 
@@ -113,4 +115,30 @@ class DeployState:
         }
 
 
-__all__ = ["MAX_BACKOFF", "Backoff", "DeployState", "RebuildResult", "Submitted"]
+class RouteTimers:
+    """Time-based revalidation: when each route with ``revalidate = N`` is next due."""
+
+    def __init__(self, config: Config, now: float) -> None:
+        self.periods = {r.name: float(r.revalidate) for r in config.routes if r.revalidate}
+        self.next = {name: now + period for name, period in self.periods.items()}
+
+    def due(self, now: float) -> bool:
+        """True when some route is due."""
+        return any(now >= when for when in self.next.values())
+
+    def times(self) -> list[float]:
+        """When each route is next due."""
+        return list(self.next.values())
+
+    def take(self, now: float) -> Change:
+        """The ``route:<name>`` tags of the due routes (rescheduled), as a Change."""
+        due = sorted(name for name, when in self.next.items() if now >= when)
+        for name in due:
+            self.next[name] = now + self.periods[name]
+        if not due:
+            return Change()
+        return Change(tags=frozenset(f"route:{n}" for n in due),
+                      reasons=tuple(f"revalidate route {n}" for n in due))
+
+
+__all__ = ["MAX_BACKOFF", "Backoff", "DeployState", "RebuildResult", "RouteTimers", "Submitted"]

@@ -28,7 +28,7 @@ from ssgen.errors import ManifestError, SsgenError
 from ssgen.manifest import Manifest
 from ssgen.reporting import BuildReport
 from ssgen.serve.freshness import expect_revisions, fresh_source
-from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, Submitted
+from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
 from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
 
@@ -82,7 +82,7 @@ class RebuildWorker:
         self._pending.add(self._highest)
         self._retry = Backoff()
         self._deploy = DeployState()
-        self._timers = self._route_timers()
+        self._timers = RouteTimers(self.config, self._clock())
         self.state = "idle"
         self.rebuilds = 0
         self.generation = 0
@@ -236,12 +236,12 @@ class RebuildWorker:
             self._dirty
             or (self._retry.due is not None and now >= self._retry.due)
             or (self._deploy.retry.due is not None and now >= self._deploy.retry.due)
-            or any(now >= due for due in self._timers.values())
+            or self._timers.due(now)
         )
 
     def _sleep_for(self) -> float | None:
         dues = [d for d in (self._retry.due, self._deploy.retry.due) if d is not None]
-        dues += list(self._timers.values())
+        dues += self._timers.times()
         if not dues:
             return None
         return max(0.0, min(dues) - self._clock())
@@ -251,7 +251,7 @@ class RebuildWorker:
             self._dirty = False
         entries = self._manifest.pending()
         change, reload_config = self._merge(entries)
-        change = change.merge(self._timed_change())
+        change = change.merge(self._timers.take(self._clock()))
         if self._retry.due is not None:
             change = change.merge(self._failed_pages())
         ids = [job for job, _ in entries]
@@ -274,25 +274,10 @@ class RebuildWorker:
                           extra={"event": "queue_error", "job": job})
         return change, reload_config
 
-    def _timed_change(self) -> Change:
-        now = self._clock()
-        due = sorted(name for name, when in self._timers.items() if now >= when)
-        periods = {r.name: r.revalidate for r in self.config.routes}
-        for name in due:
-            self._timers[name] = now + float(periods.get(name) or 60)
-        if not due:
-            return Change()
-        return Change(tags=frozenset(f"route:{n}" for n in due),
-                      reasons=tuple(f"revalidate route {n}" for n in due))
-
     def _failed_pages(self) -> Change:
         """Pages whose last render failed, forced to render again (a retry, or a fix)."""
         paths = frozenset(f.path for f in self._manifest.failures())
         return Change(paths=paths, reasons=("retry failed pages",)) if paths else Change()
-
-    def _route_timers(self) -> dict[str, float]:
-        now = self._clock()
-        return {r.name: now + r.revalidate for r in self.config.routes if r.revalidate}
 
     def _rebuild(self, change: Change, ids: list[int], reload_config: bool) -> None:
         self.state = "building"
@@ -310,7 +295,7 @@ class RebuildWorker:
         self._reload_config = True  # kept until a config loads, so a typo is retried
         self.config = load_config(self.config.site_dir)
         self._source = None
-        self._timers = self._route_timers()
+        self._timers = RouteTimers(self.config, self._clock())
         self._reload_config = False
 
     def _build(self, change: Change) -> BuildReport:
