@@ -94,10 +94,10 @@ class RebuildWorker:
 
     def start(self) -> None:
         """Start the worker thread (replays whatever the queue holds)."""
-        if self._pending:
-            self._dirty = True
-            log.info("replaying %d queued change(s)", len(self._pending),
-                     extra={"event": "replay", "queued": len(self._pending)})
+        replayed = len(self._pending) - 1  # less the start-up round itself
+        if replayed:
+            log.info("replaying %d queued change(s)", replayed,
+                     extra={"event": "replay", "queued": replayed})
         self._thread = threading.Thread(target=self._run, name="ssgen-rebuild", daemon=True)
         self._thread.start()
 
