@@ -265,3 +265,20 @@ def test_main_accepts_global_options_after_the_command(
     assert caught.value.code in (0, None)
     assert (site / "public" / "blog" / "index.html").exists()
     assert "build:" not in capsys.readouterr().err  # -q took effect
+
+
+def test_the_configuration_reference_example_is_a_valid_ssgen_toml(tmp_path: Path) -> None:
+    from ssgen.config import load_config
+
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    example = doc.split("```toml", 1)[1].split("```", 1)[0]
+    (tmp_path / "ssgen.toml").write_text(example)
+    (tmp_path / "templates").mkdir()
+    for name in ("post.html", "author.html", "blog.html"):
+        (tmp_path / "templates" / name).write_text("x")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "dataset.ndjson").write_text("")
+    config = load_config(tmp_path, env={})
+    assert [route.name for route in config.routes] == ["post", "author", "blog"]
+    assert config.feed is not None and config.deploy is not None
+    assert config.site.params == {"twitter": "@fieldnotes"}
