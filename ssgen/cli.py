@@ -182,6 +182,8 @@ def query(
         config = _load(options)
         result = open_source(config, drafts=drafts).query(parse(groq), params).value
     except SsgenError as exc:
+        if "missing query parameter" in str(exc):
+            exc.args = (f"{exc}: pass it as -p name=JSON, e.g. -p slug='\"hello\"'",)
         raise _fail(exc) from exc
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if sys.stdout.isatty():

@@ -282,3 +282,13 @@ def test_the_configuration_reference_example_is_a_valid_ssgen_toml(tmp_path: Pat
     assert [route.name for route in config.routes] == ["post", "author", "blog"]
     assert config.feed is not None and config.deploy is not None
     assert config.site.params == {"twitter": "@fieldnotes"}
+
+
+def test_query_with_a_missing_parameter_says_how_to_pass_it(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    result = run_cli("--site", str(site), "query", '*[slug.current == $slug]{title}')
+    assert result.exit_code == 1
+    assert "missing query parameter $slug" in _stderr(result)
+    assert "-p name=JSON" in _stderr(result)
+    ok = run_cli("--site", str(site), "query", '*[slug.current == $slug]{title}', "-p", "slug=post-1")
+    assert ok.exit_code == 0 and '"Post 1"' in ok.stdout
