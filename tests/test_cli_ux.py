@@ -292,3 +292,12 @@ def test_query_with_a_missing_parameter_says_how_to_pass_it(tmp_path: Path) -> N
     assert "-p name=JSON" in _stderr(result)
     ok = run_cli("--site", str(site), "query", '*[slug.current == $slug]{title}', "-p", "slug=post-1")
     assert ok.exit_code == 0 and '"Post 1"' in ok.stdout
+
+
+def test_ndjson_with_a_byte_order_mark_and_crlf_loads(tmp_path: Path) -> None:
+    from ssgen.sources.ndjson import parse_ndjson
+
+    data = b'\xef\xbb\xbf{"_id": "a", "_type": "post"}\r\n\r\n{"_id": "b", "_type": "post"}\r\n'
+    loaded = parse_ndjson(data, "content/x.ndjson")
+    assert [doc["_id"] for doc in loaded.documents] == ["a", "b"]
+    assert loaded.lines == [1, 3]

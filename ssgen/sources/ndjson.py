@@ -18,6 +18,8 @@ import orjson
 
 from ssgen.errors import SourceError
 
+_BOM = b"\xef\xbb\xbf"
+
 
 @dataclass(eq=False)
 class Loaded:
@@ -49,6 +51,8 @@ def gc_paused() -> Iterator[None]:
 
 def parse_ndjson(data: bytes, display: str) -> Loaded:
     """Parse NDJSON bytes; ``display`` names the file in errors."""
+    if data.startswith(_BOM):  # editors on Windows add one; it is not part of the JSON
+        data = data[len(_BOM) :]
     with gc_paused():
         return _parse(data, display)
 
