@@ -301,3 +301,16 @@ def test_ndjson_with_a_byte_order_mark_and_crlf_loads(tmp_path: Path) -> None:
     loaded = parse_ndjson(data, "content/x.ndjson")
     assert [doc["_id"] for doc in loaded.documents] == ["a", "b"]
     assert loaded.lines == [1, 3]
+
+
+def test_markdown_that_is_not_utf8_names_file_and_line(tmp_path: Path) -> None:
+    from ssgen.errors import SourceError
+    from ssgen.sources.markdown_docs import read_markdown
+
+    path = tmp_path / "post.md"
+    path.write_bytes(b"---\ntitle: Caf\xe9\n---\nbody\n")
+    with pytest.raises(SourceError, match=r"content/post.md:2: not valid UTF-8 .*save the file as UTF-8"):
+        read_markdown(str(path), "post.md", "content/post.md", "page")
+    path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: Caf\xc3\xa9\r\n---\r\nbody\r\n")
+    doc = read_markdown(str(path), "post.md", "content/post.md", "page").documents[0]
+    assert doc["title"] == "Café" and doc["body"].strip() == "body"

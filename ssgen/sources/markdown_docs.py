@@ -40,10 +40,20 @@ def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loade
     from ssgen.markdown import split_front_matter
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{display}: cannot read: {exc}") from exc
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    data = data.removeprefix(b"\xef\xbb\xbf")  # the BOM some Windows editors add
+    try:
+        # Universal newlines, as text mode would give.
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(
+            f"{display}:{line}: not valid UTF-8 (byte {data[exc.start]:#x}): "
+            "save the file as UTF-8"
+        ) from exc
     fields, body = split_front_matter(text, display)
     if not isinstance(fields, dict):
         raise SourceError(f"{display}: front matter must be a mapping of fields")
@@ -76,3 +86,4 @@ def to_json(value: Any, where: str) -> Any:
         return {str(k): to_json(v, where) for k, v in value.items()}
     raise SourceError(f"{where}: unsupported value {value!r} (use strings, numbers, "
                       "booleans, lists, tables)")
+
