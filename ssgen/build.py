@@ -31,7 +31,7 @@ from ssgen.incremental import (
 )
 from ssgen.lock import BuildLock, BuildLockBusy
 from ssgen.manifest import Manifest
-from ssgen.pages import collect_pages, query_globals
+from ssgen.pages import collect_pages, exact_ids, query_globals
 from ssgen.plan import plan_render
 from ssgen.progress import Reporter
 from ssgen.record import record_build
@@ -74,7 +74,9 @@ def build(
             state = document_state(source)
             before = manifest.documents() if state is not None and not full else None
             scope = (
-                None if full else _scope(config, manifest, renderer, data, before, state, change)
+                None
+                if full
+                else _scope(config, manifest, renderer, data, before, state, change, source)
             )
             collected = collect_pages(config, source, data, now, scope)
             forced = frozenset(scope.forced) if scope else frozenset()
@@ -137,6 +139,7 @@ def _scope(
     before: DocState | None,
     state: DocState | None,
     change: Change | None,
+    source: Source,
 ) -> Scope:
     """What this incremental build must re-query: the given change plus what changed."""
     found = Change(templates=changed_templates(manifest, renderer))
@@ -147,7 +150,10 @@ def _scope(
         found = found.merge(Change(everything=True))  # a remote source cannot be diffed
     total = found if change is None else change.merge(found)
     hashes = {name: data_hash(value) for name, value in data.items()}
-    return scope_for(config, manifest, renderer, total, changed_globals(manifest, hashes))
+    globals_changed = changed_globals(manifest, hashes)
+    return scope_for(
+        config, manifest, renderer, total, globals_changed, exact=exact_ids(source)
+    )
 
 
 def _open_manifest(

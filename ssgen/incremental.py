@@ -19,10 +19,9 @@ import orjson
 
 from ssgen.change import Change, DocChange, normalize_path
 from ssgen.config import Config, RouteConfig
-from ssgen.groq.analysis import scanned_types
 from ssgen.manifest import Manifest
 from ssgen.manifest_schema import PageRecord
-from ssgen.pages import NOT_FOUND_ROUTE
+from ssgen.pages import NOT_FOUND_ROUTE, query_types
 from ssgen.render import Renderer
 from ssgen.sources import Source
 
@@ -108,8 +107,13 @@ def scope_for(
     renderer: Renderer,
     change: Change,
     globals_changed: Iterable[str] = (),
+    *,
+    exact: bool = True,
 ) -> Scope:
-    """The routes and pages a change reaches, through the manifest's tag index."""
+    """The routes and pages a change reaches, through the manifest's tag index.
+
+    ``exact``: the source's ``doc:`` ids are a full read trace (see ``pages.exact_ids``).
+    """
     if change.everything:
         return Scope(everything=True)
     scope = Scope(forced={normalize_path(p) for p in change.paths}, known=manifest.page_paths())
@@ -123,7 +127,7 @@ def scope_for(
         if change.unknown_types and change.documents:
             scope.routes.add(route.name)
             continue
-        route_types = _route_types(route)
+        route_types = _route_types(route, exact)
         if (route_types is None and change.documents) or (route_types and route_types & types):
             scope.routes.add(route.name)
     if config.feed is not None and config.feed.route in scope.routes:
@@ -161,17 +165,13 @@ def _pages_using_globals(
     return hit
 
 
-def _route_types(route: RouteConfig) -> frozenset[str] | None:
-    return _types_of(route)
-
-
 @cache
-def _types_of(route: RouteConfig) -> frozenset[str] | None:
+def _route_types(route: RouteConfig, exact: bool) -> frozenset[str] | None:
     types: set[str] = set()
     for query in (route.each_ast, route.query_ast):
         if query is None:
             continue
-        found = scanned_types(query)
+        found = query_types(query, exact=exact)
         if found is None:
             return None
         types |= found

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ssgen.config import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError
 from ssgen.groq import nodes as n
-from ssgen.groq.analysis import pinned_types, scanned_types, walk
+from ssgen.groq.analysis import derefs, pinned_types, scanned_types, walk
 from ssgen.groq.nodes import Query
 from ssgen.routes import (
     PageResult,
@@ -61,9 +61,10 @@ def collect_pages(
 ) -> Collected:
     """The pages of the routes in ``scope`` (all when None) with their context and tags."""
     collected = Collected()
+    exact = exact_ids(source)
     for route in config.routes:
         if scope is None or scope.wants_route(route.name):
-            pages, paths = route_pages(config, route, source, data, now, scope)
+            pages, paths = route_pages(config, route, source, data, now, scope, exact=exact)
             collected.pages.extend(pages)
             collected.route_paths[route.name] = paths
     if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file() and (
@@ -86,6 +87,8 @@ def route_pages(
     data: dict[str, Any],
     now: datetime,
     scope: Scope | None = None,
+    *,
+    exact: bool = True,
 ) -> tuple[list[PageSpec], set[str]]:
     """The (re-queried) pages of one route, and the paths of all its pages."""
     main_ast = route.each_ast if route.each_ast is not None else route.query_ast
@@ -95,7 +98,9 @@ def route_pages(
         "result_ids": main.ids,
         # An `each` query's types are the route's concern (scope_for re-runs it), not each
         # page's: tagging every page with them would re-query the whole route on any edit.
-        "scanned_types": scanned_types(main_ast) if route.each_ast is None else frozenset(),
+        "scanned_types": (
+            query_types(main_ast, exact=exact) if route.each_ast is None else frozenset()
+        ),
         "site": config.site,
         "data": data,
     }
@@ -116,10 +121,28 @@ def route_pages(
         chosen,
         **common,
         page_results=[PageResult(r.value, r.ids) for r in results],
-        page_scanned_types=unkeyed_types(route.query_ast),
+        page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
     )
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
     return pages, set(paths) - empty
+
+
+def exact_ids(source: Source) -> bool:
+    """Does the source report every document a query read (not just those in the result)?"""
+    return bool(getattr(source, "exact_ids", True))
+
+
+def query_types(query: Query, *, exact: bool, keyed: bool = False) -> frozenset[str] | None:
+    """The ``type:`` dependencies of a query's pages (None: any type).
+
+    ``exact``: the source reports every document a query read (the local engine traces
+    them). A source that only knows the ids in the result cannot see a dereferenced
+    document whose ``_id`` was projected away, so any ``->`` makes the query depend on
+    every type; and a keyed lookup may have dropped its own ``_id``, so it keeps its type.
+    """
+    if not exact:
+        return None if derefs(query) else scanned_types(query)
+    return unkeyed_types(query) if keyed else scanned_types(query)
 
 
 def unkeyed_types(query: Query) -> frozenset[str] | None:
