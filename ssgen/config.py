@@ -231,7 +231,8 @@ def _route(raw: dict[str, Any], index: int, templates: list[str],
     _positive(values["revalidate"], f"{where}.revalidate", ctx)
     _positive(values["paginate"], f"{where}.paginate", ctx)
     _check_route_shape(values, names, where, ctx)
-    query_ast = _parse_groq(values["query"], f"{where}.query", ctx) if values["query"] else None
+    # A route without a query is a page written entirely in its template: page = null.
+    query_ast = _parse_groq(values["query"] or "null", f"{where}.query", ctx)
     each_ast = _parse_groq(values["each"], f"{where}.each", ctx) if values["each"] else None
     return RouteConfig(**values, placeholders=names, query_ast=query_ast, each_ast=each_ast)
 

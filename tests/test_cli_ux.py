@@ -314,3 +314,15 @@ def test_markdown_that_is_not_utf8_names_file_and_line(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf---\r\ntitle: Caf\xc3\xa9\r\n---\r\nbody\r\n")
     doc = read_markdown(str(path), "post.md", "content/post.md", "page").documents[0]
     assert doc["title"] == "Café" and doc["body"].strip() == "body"
+
+
+def test_a_route_without_query_is_a_page_written_in_its_template(tmp_path: Path) -> None:
+    from sitekit import DEFAULT_TEMPLATES
+
+    toml = DEFAULT_TOML + '\n[[routes]]\nname = "about"\npath = "/about/"\ntemplate = "about.html"\n'
+    templates = {**DEFAULT_TEMPLATES, "about.html": "<h1>About {{ site.title }}</h1>{{ page is none }}"}
+    site = make_site(tmp_path, toml=toml, templates=templates)
+    result = run_cli("--site", str(site), "build", "--jobs", "1")
+    assert result.exit_code == 0, _stderr(result)
+    assert (site / "public/about/index.html").read_text() == "<h1>About Test</h1>True"
+    assert run_cli("--site", str(site), "inspect", "/about/").exit_code == 0

@@ -179,7 +179,8 @@ def test_template_in_subfolder_found(tmp_path: Path) -> None:
     toml = '[[routes]]\nname = "a"\npath = "/a/"\ntemplate = "partials/card.html"\n'
     config = load(tmp_path, toml)
     assert config.routes[0].template == "partials/card.html"
-    assert config.route("a").query_ast is None
+    route = config.route("a")  # no query: the page is written in its template, page = null
+    assert route.query is None and route.query_ast is not None and route.query_ast.text == "null"
 
 
 def test_source_type_must_be_known(tmp_path: Path) -> None:
