@@ -66,6 +66,7 @@ class RebuildWorker:
         self._submit_lock = threading.Lock()
         self._arrivals = (float("-inf"), float("-inf"))  # the last two submissions
         self._load_seconds = 0.0
+        self._site: tuple[int, list[dict[str, str]]] = (0, [])
         self._gc_owed = False
         self.idle_gc = idle_gc
         self.collections = 0
@@ -89,6 +90,7 @@ class RebuildWorker:
         self.last: RebuildResult | None = None
         self.last_error: str | None = None
         self.listeners: list[Callable[[RebuildWorker], None]] = []
+        self._refresh_site()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -168,11 +170,8 @@ class RebuildWorker:
             "last_rebuild": last,
             "last_error": self.last_error,
             "retry_in": self._retry_in(),
-            "pages": len(self._manifest.page_paths()),
-            "failures": [
-                {"path": f.path, "route": f.route, "error": f.error}
-                for f in self._manifest.failures()
-            ],
+            "pages": self._site[0],
+            "failures": self._site[1],
             "revalidate": {r.name: r.revalidate for r in self.config.routes if r.revalidate},
             "deploy": self._deploy.to_json(self.config),
         }
@@ -379,7 +378,19 @@ class RebuildWorker:
             while len(self._results) > _KEEP_RESULTS:
                 self._results.popitem(last=False)
 
+    def _refresh_site(self) -> None:
+        """Page count and failures for /api/status, read here so status never waits on SQLite."""
+        try:
+            pages = len(self._manifest.page_paths())
+            failures = [{"path": f.path, "route": f.route, "error": f.error}
+                        for f in self._manifest.failures()]
+        except SsgenError as exc:
+            log.warning("cannot read the manifest for status: %s", exc)
+            return
+        self._site = (pages, failures)
+
     def _notify(self) -> None:
+        self._refresh_site()
         for listener in list(self.listeners):
             try:
                 listener(self)
