@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -75,7 +76,8 @@ def browser(url: str, tmp: Path) -> Iterator[Page]:
     """Headless Chromium showing ``url``; yields a DevTools session on its tab."""
     profile = tmp / "profile"
     proc = subprocess.Popen([chromium(), *FLAGS, f"--user-data-dir={profile}", url],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
         port_file = profile / "DevToolsActivePort"
         wait_for(lambda: port_file.exists() and port_file.read_text().strip() != "",
@@ -85,12 +87,21 @@ def browser(url: str, tmp: Path) -> Iterator[Page]:
         with connect(target, max_size=None, open_timeout=30) as ws:
             yield Page(ws)
     finally:
-        proc.terminate()
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop chromium and its helper processes (its own process group)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
         try:
             proc.wait(10)
+            break
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+            continue
 
 
 def _page_target(devtools: str) -> str:
