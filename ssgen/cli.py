@@ -330,6 +330,8 @@ def inspect(
         config = _load(options)
         info = inspect_page(config, path) if path is not None else inspect_tag(config, tag or "")
     except SsgenError as exc:
+        if path is not None and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+            exc.args = (f"{exc} (pages are recorded with their trailing slash: {path}/)",)
         raise _fail(exc) from exc
     if as_json:
         print(json.dumps(info, indent=2, sort_keys=True))

@@ -326,3 +326,12 @@ def test_a_route_without_query_is_a_page_written_in_its_template(tmp_path: Path)
     assert result.exit_code == 0, _stderr(result)
     assert (site / "public/about/index.html").read_text() == "<h1>About Test</h1>True"
     assert run_cli("--site", str(site), "inspect", "/about/").exit_code == 0
+
+
+def test_inspect_a_path_without_its_trailing_slash_says_so(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
+    result = run_cli("--site", str(site), "inspect", "/blog/post-1")
+    assert result.exit_code == 2
+    assert "trailing slash: /blog/post-1/" in _stderr(result)
+    assert run_cli("--site", str(site), "inspect", "/blog/post-1/").exit_code == 0
