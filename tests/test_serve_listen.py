@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sanity_server import SanityTestServer
@@ -52,3 +53,12 @@ def test_mutations_become_document_changes() -> None:
     assert first_key is not None and first_key.startswith("listen:")
     assert [(d.id, d.operation) for d in second.documents] == [("a1", "delete")]
     assert bridge.error is None
+
+
+def test_listen_needs_the_sanity_source(tmp_path: Path) -> None:
+    from sitekit import make_site, run_cli
+
+    site = make_site(tmp_path)
+    result = run_cli("--site", str(site), "serve", "--dev", "--listen", "--port", "0")
+    assert result.exit_code == 2
+    assert '[source] type = "sanity"' in result.output

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ssgen.errors import ConfigError, SsgenError
 
@@ -79,6 +80,9 @@ def serve_command(
                                                help="Cache-Control for served files.")]
     = "public, max-age=0, must-revalidate",
     log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
+    listen: Annotated[bool, typer.Option(
+        "--listen", help="Sanity source: also rebuild on Listen API events (for VMs that "
+        "webhooks cannot reach).")] = False,
 ) -> None:
     """Serve the site and rebuild the pages a webhook (or, with --watch, an edit) touches."""
     from ssgen.cli import Options, err_console
@@ -92,16 +96,17 @@ def serve_command(
                               "SSGEN_REVALIDATE_SECRET (or use --dev for local development)")
         setup_logging(log_format, options.verbosity)
         server = _server(options.site, host, port, revalidate_secret or None, dev, watch,
-                         settle_ms / 1000.0, replay_window, max_body, cache_control)
+                         settle_ms / 1000.0, replay_window, max_body, cache_control, listen)
     except SsgenError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from exc
     err_console.print(f"ssgen serve: http://{host}:{port}/", highlight=False)
     server.run()
 
 
 def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, watch: bool,
-            settle: float, replay_window: float, max_body: int, cache_control: str) -> Any:
+            settle: float, replay_window: float, max_body: int, cache_control: str,
+            listen: bool = False) -> Any:
     import uvicorn
 
     from ssgen.config import load_config
@@ -117,6 +122,8 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     services: list[Service] = []
     if watch:
         services.append(Watcher(config, worker, source.watched_paths()))
+    if listen:
+        services.append(_listen_bridge(source, worker))
     settings = ServeSettings(secret=secret, dev=dev, replay_window=replay_window,
                              max_body=max_body, cache_control=cache_control)
     app = create_app(worker, settings, livereload=LiveReload() if dev else None,
@@ -124,6 +131,14 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     uv_config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
                                lifespan="on", timeout_graceful_shutdown=30)
     return uvicorn.Server(uv_config)
+
+
+def _listen_bridge(source: Any, worker: Any) -> Any:
+    from ssgen.serve.listen import ListenBridge
+
+    if not hasattr(source, "listen"):
+        raise ConfigError('--listen needs [source] type = "sanity" (the Listen API is Sanity\'s)')
+    return ListenBridge(lambda on_event: source.listen("*", on_event), worker)
 
 
 __all__ = ["JsonFormatter", "serve_command", "setup_logging"]
