@@ -120,8 +120,13 @@ def scope_for(
     tags = change.doc_tags() | set(change.tags) | {f"template:{t}" for t in change.templates}
     hit = manifest.pages_for_tags(tags) | scope.forced
     hit |= _pages_using_globals(manifest, renderer, frozenset(globals_changed))
-    hit |= {failure.path for failure in manifest.failures()}
+    failed = {failure.path: failure.route for failure in manifest.failures()}
+    hit |= failed.keys()
+    # A page that failed is rendered again (it fails again or recovers), and one that
+    # never built has no record to reach: its route is re-queried to produce it.
+    scope.forced |= failed.keys()
     _add_pages(scope, manifest, hit)
+    scope.routes |= {route for path, route in failed.items() if path not in scope.paths}
     types = {doc.type for doc in change.documents}
     for route in config.routes:
         if change.unknown_types and change.documents:

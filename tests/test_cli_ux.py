@@ -335,3 +335,28 @@ def test_inspect_a_path_without_its_trailing_slash_says_so(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "trailing slash: /blog/post-1/" in _stderr(result)
     assert run_cli("--site", str(site), "inspect", "/blog/post-1/").exit_code == 0
+
+
+BROKEN_POST = '{% extends "base.html" %}{% block content %}{{ nope }}{% endblock %}'
+
+
+def test_a_failing_page_is_reported_again_by_the_next_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
+    (site / "templates" / "post.html").write_text(BROKEN_POST)
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 1
+    again = run_cli("--site", str(site), "build", "--jobs", "1")
+    assert again.exit_code == 1  # the template is still broken: not a silent success
+    assert "undefined" in _stderr(again)
+
+
+def test_a_page_that_never_built_appears_once_its_template_is_fixed(tmp_path: Path) -> None:
+    from sitekit import DEFAULT_TEMPLATES
+
+    site = make_site(tmp_path)
+    (site / "templates" / "post.html").write_text(BROKEN_POST)
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 1
+    assert not (site / "public" / "blog" / "post-1" / "index.html").exists()
+    (site / "templates" / "post.html").write_text(DEFAULT_TEMPLATES["post.html"])
+    assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
+    assert (site / "public" / "blog" / "post-1" / "index.html").exists()
