@@ -18,7 +18,7 @@ from typing import Any
 from ssgen import __version__
 from ssgen.change import Change
 from ssgen.config import Config
-from ssgen.errors import ManifestError
+from ssgen.errors import ManifestError, SsgenError
 from ssgen.extras import write_extras
 from ssgen.incremental import (
     DocState,
@@ -85,7 +85,10 @@ def build(
             report = record_build(
                 config, key, manifest, renderer, plan, outcomes, state, full=full, before=before
             )
-            write_extras(config, manifest, report, plan)
+            try:
+                write_extras(config, manifest, report, plan)
+            except SsgenError as exc:  # reported with the page failures, never instead of them
+                report.failures.append(PageFailure("(site files)", "static", str(exc)))
         finally:
             manifest.close()
             gc.unfreeze()

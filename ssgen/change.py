@@ -114,10 +114,14 @@ class Change:
 
 
 def normalize_path(path: str) -> str:
-    """A URL path as the manifest stores it: leading slash, no query or fragment."""
+    """A URL path as the manifest stores it: leading slash, no query or fragment, and a
+    trailing slash unless the last segment is a file name (``/about`` -> ``/about/``,
+    ``/feed.xml`` stays), as pages are written (see ``output.url_to_file``)."""
     path = path.split("?", 1)[0].split("#", 1)[0].strip()
     if not path.startswith("/"):
         path = "/" + path
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
+        path += "/"
     return path
 
 

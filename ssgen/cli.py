@@ -291,9 +291,9 @@ def _warn_unreached(config: Any, paths: list[str], tags: list[str]) -> None:
 
     for page in paths:
         if not known(page):
-            hint = f" (did you mean {page}/?)" if known(page + "/") else ""
             err_console.print(
-                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build{hint}",
+                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build "
+                "(see `ssgen inspect --tag route:<name>` for a route's pages)",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -330,8 +330,6 @@ def inspect(
         config = _load(options)
         info = inspect_page(config, path) if path is not None else inspect_tag(config, tag or "")
     except SsgenError as exc:
-        if path is not None and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
-            exc.args = (f"{exc} (pages are recorded with their trailing slash: {path}/)",)
         raise _fail(exc) from exc
     if as_json:
         print(json.dumps(info, indent=2, sort_keys=True))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ssgen.config import Config
+from ssgen.errors import OutputError
 from ssgen.manifest import Manifest
 from ssgen.output import Output, sha256, url_to_file
 from ssgen.pages import NOT_FOUND_PATH
@@ -43,6 +44,7 @@ def _copy_static(
     if not config.static_dir.is_dir():
         return {}
     known = manifest.files("static")
+    _check_no_page_clash(config, manifest)
     written = set(output.copy_static(config.static_dir))
     hashes: dict[str, str] = {}
     for path in sorted(config.static_dir.rglob("*")):
@@ -56,6 +58,18 @@ def _copy_static(
     with manifest.transaction():
         manifest.set_files((rel, digest, "static") for rel, digest in hashes.items())
     return hashes
+
+
+def _check_no_page_clash(config: Config, manifest: Manifest) -> None:
+    """A static file must not silently replace a page written to the same file."""
+    pages = manifest.files("page")
+    for path in config.static_dir.rglob("*"):
+        rel = path.relative_to(config.static_dir).as_posix()
+        if rel in pages and path.is_file():
+            raise OutputError(
+                f"static/{rel} and a page both write {rel}: rename or remove the static "
+                "file, or change the route's path"
+            )
 
 
 def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -94,7 +95,7 @@ def _batches(config: Config, specs: list[PageSpec], jobs: int) -> Iterator[list[
     try:
         context = multiprocessing.get_context("fork")
         ranges = [(i, min(i + _CHUNK, len(specs))) for i in range(0, len(specs), _CHUNK)]
-        with context.Pool(jobs) as pool:
+        with context.Pool(jobs, initializer=_quiet_interrupts) as pool:
             yield from pool.imap_unordered(_run_range, ranges)
     finally:
         _JOB = None
@@ -103,6 +104,12 @@ def _batches(config: Config, specs: list[PageSpec], jobs: int) -> Iterator[list[
 
 _JOB: tuple[Config, list[PageSpec]] | None = None
 _WRITER: PageWriter | None = None
+
+
+def _quiet_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: the parent reports it once and stops the
+    # pool; workers would otherwise each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_range(bounds: tuple[int, int]) -> list[PageOutcome]:

@@ -256,3 +256,22 @@ def test_second_build_waits_for_the_lock(tmp_path: Path) -> None:
     holder.release()
     thread.join(timeout=60)
     assert done and (site / "public/blog/post-1/index.html").is_file()
+
+
+def test_static_file_clashing_with_a_page_is_an_error(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    (site / "static/blog/post-1").mkdir(parents=True)
+    (site / "static/blog/post-1/index.html").write_text("static copy")
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 1
+    assert "static/blog/post-1/index.html" in result.output
+    assert b"<h1>Post 1</h1>" in (site / "public/blog/post-1/index.html").read_bytes()
+
+
+def test_webhook_style_path_without_trailing_slash_reaches_the_page(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    page = site / "public/blog/post-1/index.html"
+    page.write_text("tampered")
+    assert run_cli("--site", str(site), "revalidate", "--path", "/blog/post-1").exit_code == 0
+    assert b"<h1>Post 1</h1>" in page.read_bytes()
