@@ -296,9 +296,9 @@ def test_reload_picks_up_an_edit_and_rereads_only_changed_files(
     reads: list[str] = []
     original = LocalSource._read
 
-    def counting(self: LocalSource, item: Any) -> Any:
+    def counting(self: LocalSource, item: Any, previous: Any = None) -> Any:
         reads.append(item.display)
-        return original(self, item)
+        return original(self, item, previous)
 
     monkeypatch.setattr(LocalSource, "_read", counting)
     about = site / "content" / "about.md"
@@ -432,3 +432,22 @@ def test_perspectives_agree_with_the_draft_model(doc_ids: list[str]) -> None:
         assert doc["draft"] is has_draft
         assert ("_originalId" in doc) is has_draft
     assert apply_perspective(docs, "raw") == docs
+
+
+def test_reload_parses_only_changed_lines_and_keeps_the_other_documents(site: Path) -> None:
+    source = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
+    before = {d["_id"]: d for d in source.documents}
+    path = site / "content" / "dataset.ndjson"
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[0])
+    first["title"] = "Edited"
+    lines[0] = json.dumps(first)
+    path.write_text("\n".join(lines) + "\n")
+    os.utime(path, ns=(2, 2))
+    source.reload()
+    after = {d["_id"]: d for d in source.documents}
+    assert after[first["_id"]]["title"] == "Edited"
+    unchanged = [i for i in after if i != first["_id"] and i in before]
+    assert unchanged and all(after[i] is before[i] for i in unchanged)
+    fresh = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
+    assert source.documents == fresh.documents

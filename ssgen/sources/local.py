@@ -91,7 +91,7 @@ class LocalSource:
             if old is not None and old[0] == stamp:
                 cache[item.path] = old
                 continue
-            cache[item.path] = (stamp, self._read(item))
+            cache[item.path] = (stamp, self._read(item, old[1] if old is not None else None))
             changed = True
         if not changed and cache.keys() == self._cache.keys():
             return
@@ -121,14 +121,14 @@ class LocalSource:
                        for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
         return inputs
 
-    def _read(self, item: Input) -> Loaded:
+    def _read(self, item: Input, previous: Loaded | None = None) -> Loaded:
         source = self._config.source
         if item.kind == "export":
             return read_export(Path(item.path), item.display, project_id=source.project_id,
                                dataset=source.dataset)
         if item.kind == "markdown":
             return read_markdown(item.path, item.rel, item.display, source.markdown_type)
-        loaded = read_ndjson(Path(item.path), item.display)
+        loaded = read_ndjson(Path(item.path), item.display, previous)
         if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
             restore_assets(loaded, {}, source.project_id, source.dataset)
         return loaded

@@ -29,6 +29,9 @@ class Loaded:
     documents: list[dict[str, Any]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     has_exported_assets: bool = False
+    # The parsed document of each line's bytes, so a reload after a one-line edit parses
+    # one line, and unchanged documents stay the same objects (see parse_ndjson).
+    by_line: dict[bytes, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def where(self, index: int) -> str:
         """``content/x.ndjson:17`` for the i-th document (no line for whole-file documents)."""
@@ -49,32 +52,45 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_ndjson(data: bytes, display: str) -> Loaded:
-    """Parse NDJSON bytes; ``display`` names the file in errors."""
+def parse_ndjson(data: bytes, display: str, previous: Loaded | None = None) -> Loaded:
+    """Parse NDJSON bytes; ``display`` names the file in errors.
+
+    With ``previous`` (the last parse of the same file), lines whose bytes did not change
+    reuse their parsed document instead of being parsed again.
+    """
     if data.startswith(_BOM):  # editors on Windows add one; it is not part of the JSON
         data = data[len(_BOM) :]
     with gc_paused():
-        return _parse(data, display)
+        return _parse(data, display, previous)
 
 
-def _parse(data: bytes, display: str) -> Loaded:
+def _parse(data: bytes, display: str, previous: Loaded | None) -> Loaded:
     loaded = Loaded(display, has_exported_assets=b'"_sanityAsset"' in data)
-    documents, lines = loaded.documents, loaded.lines
-    loads = orjson.loads
+    documents, lines, by_line = loaded.documents, loaded.lines, loaded.by_line
+    # Documents of an unpacked export are rewritten after parsing: never share those.
+    known = previous.by_line if previous is not None and not loaded.has_exported_assets else {}
     for number, line in enumerate(data.split(b"\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            doc = loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise SourceError(f"{display}:{number}:{exc.colno}: invalid JSON ({exc.msg})") from exc
-        if type(doc) is not dict:
-            raise SourceError(f"{display}:{number}: expected a JSON object (one document a "
-                              f"line), got {type(doc).__name__}")
-        check_document(doc, f"{display}:{number}")
+        doc = known.get(line)
+        if doc is None:
+            if not line.strip():
+                continue
+            doc = _parse_line(line, display, number)
         documents.append(doc)
         lines.append(number)
+        by_line[line] = doc
     return loaded
+
+
+def _parse_line(line: bytes, display: str, number: int) -> dict[str, Any]:
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise SourceError(f"{display}:{number}:{exc.colno}: invalid JSON ({exc.msg})") from exc
+    if type(doc) is not dict:
+        raise SourceError(f"{display}:{number}: expected a JSON object (one document a "
+                          f"line), got {type(doc).__name__}")
+    check_document(doc, f"{display}:{number}")
+    return doc
 
 
 def check_document(doc: dict[str, Any], where: str) -> None:
@@ -86,10 +102,10 @@ def check_document(doc: dict[str, Any], where: str) -> None:
         raise SourceError(f"{where}: document {doc_id!r} is missing _type")
 
 
-def read_ndjson(path: Path, display: str) -> Loaded:
+def read_ndjson(path: Path, display: str, previous: Loaded | None = None) -> Loaded:
     """Read and parse one NDJSON file."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    return parse_ndjson(data, display)
+    return parse_ndjson(data, display, previous)
