@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -61,6 +61,9 @@ class Scope:
 
 def document_state(source: Source) -> DocState | None:
     """Hashes of every document of a source that can list them (local), else None."""
+    own = getattr(source, "document_state", None)
+    if callable(own):
+        return cast(DocState, own())
     documents = getattr(source, "documents", None)
     if documents is None:
         return None

@@ -9,12 +9,15 @@ Sanity's drafts perspective does, ``raw`` keeps everything) and answering querie
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+import orjson
 
 from ssgen.errors import SourceError
 from ssgen.sources import QueryResult
@@ -63,6 +66,20 @@ class LocalSource:
         """Evaluate each ``(query, params)`` in turn, all at the same ``now()``."""
         now = now if now is not None else datetime.now(UTC)
         return [self.query(query, params, now=now) for query, params in requests]
+
+    def document_state(self) -> dict[str, tuple[str, str]]:
+        """``_id`` -> (``_type``, content hash) of every visible document, for change
+        detection. NDJSON documents reuse the hash of their line (computed when the line
+        was parsed); others (Markdown, overlaid drafts, export assets) are serialised."""
+        known: dict[int, str] = {}
+        for _, loaded in self._cache.values():
+            if len(loaded.digests) == len(loaded.documents):
+                known.update(zip(map(id, loaded.documents), loaded.digests, strict=True))
+        state: dict[str, tuple[str, str]] = {}
+        for doc in self._documents:
+            digest = known.get(id(doc)) or content_hash(doc)
+            state[doc["_id"]] = (doc["_type"], digest)
+        return state
 
     def watched_paths(self) -> list[Path]:
         """The dataset files (or ``content/`` when discovered) and the Markdown folder."""
@@ -132,6 +149,12 @@ class LocalSource:
         if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
             restore_assets(loaded, {}, source.project_id, source.dataset)
         return loaded
+
+
+def content_hash(doc: dict[str, Any]) -> str:
+    """A hash of a document's content (keys in their stored order: a reorder only costs a
+    spurious re-query). blake2b: fast, and not a security boundary."""
+    return hashlib.blake2b(orjson.dumps(doc), digest_size=16).hexdigest()
 
 
 class Input(NamedTuple):

@@ -8,6 +8,7 @@ object with a string ``_id`` and ``_type``. Used for plain ``.ndjson`` files and
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ class Loaded:
     # The parsed document of each line's bytes, so a reload after a one-line edit parses
     # one line, and unchanged documents stay the same objects (see parse_ndjson).
     by_line: dict[bytes, dict[str, Any]] = field(default_factory=dict, repr=False)
+    # A content hash of each document's line (``digests[i]`` is ``documents[i]``'s): the
+    # incremental build diffs documents by these instead of re-serialising them.
+    digests: list[str] = field(default_factory=list, repr=False)
+    digest_by_line: dict[bytes, str] = field(default_factory=dict, repr=False)
 
     def where(self, index: int) -> str:
         """``content/x.ndjson:17`` for the i-th document (no line for whole-file documents)."""
@@ -68,16 +73,23 @@ def _parse(data: bytes, display: str, previous: Loaded | None) -> Loaded:
     loaded = Loaded(display, has_exported_assets=b'"_sanityAsset"' in data)
     documents, lines, by_line = loaded.documents, loaded.lines, loaded.by_line
     # Documents of an unpacked export are rewritten after parsing: never share those.
-    known = previous.by_line if previous is not None and not loaded.has_exported_assets else {}
+    reuse = previous is not None and not loaded.has_exported_assets
+    known = previous.by_line if reuse and previous is not None else {}
+    known_digests = previous.digest_by_line if reuse and previous is not None else {}
+    digests, digest_by_line = loaded.digests, loaded.digest_by_line
     for number, line in enumerate(data.split(b"\n"), 1):
         doc = known.get(line)
-        if doc is None:
+        digest = known_digests.get(line)
+        if doc is None or digest is None:
             if not line.strip():
                 continue
             doc = _parse_line(line, display, number)
+            digest = hashlib.blake2b(line, digest_size=16).hexdigest()
         documents.append(doc)
         lines.append(number)
+        digests.append(digest)
         by_line[line] = doc
+        digest_by_line[line] = digest
     return loaded
 
 
