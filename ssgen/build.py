@@ -32,13 +32,14 @@ from ssgen.incremental import (
 from ssgen.lock import BuildLock, BuildLockBusy
 from ssgen.manifest import Manifest
 from ssgen.pages import collect_pages, exact_ids, query_globals
-from ssgen.plan import plan_render
+from ssgen.plan import RenderPlan, plan_render
 from ssgen.progress import Reporter
 from ssgen.record import record_build
 from ssgen.render import Renderer
 from ssgen.reporting import BuildReport, PageFailure
 from ssgen.routes import data_hash
 from ssgen.sources import Source, open_source
+from ssgen.sources.local import input_fingerprint
 from ssgen.workers import render_pages
 
 
@@ -67,34 +68,80 @@ def build(
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, full = _open_manifest(config, key, full, reporter)
         try:
-            source = source or _load_source(config, drafts)
-            _freeze_heap()
             renderer = Renderer(config)
-            data = query_globals(config, source, now)
-            state = document_state(source)
-            before = manifest.documents() if state is not None and not full else None
-            scope = (
-                None
-                if full
-                else _scope(config, manifest, renderer, data, before, state, change, source)
-            )
-            collected = collect_pages(config, source, data, now, scope)
-            forced = frozenset(scope.forced) if scope else frozenset()
-            plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
-            outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
-            report = record_build(
-                config, key, manifest, renderer, plan, outcomes, state, full=full, before=before
-            )
+            inputs = input_fingerprint(config) if config.source.type == "local" else None
+            if not full and change is None and _untouched(manifest, renderer, inputs):
+                report, plan = _nothing_changed(manifest)
+            else:
+                source = source or _load_source(config, drafts)
+                report, plan = _rebuild(
+                    config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
+                    reporter=reporter,
+                )
             try:
                 write_extras(config, manifest, report, plan)
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", "static", str(exc)))
+            if inputs is not None:
+                manifest.set_meta("inputs", inputs)
         finally:
             manifest.close()
             gc.unfreeze()
     report.full = full
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _rebuild(
+    config: Config,
+    key: str,
+    manifest: Manifest,
+    renderer: Renderer,
+    source: Source,
+    now: datetime,
+    change: Change | None,
+    *,
+    full: bool,
+    jobs: int | None,
+    reporter: Reporter,
+) -> tuple[BuildReport, RenderPlan]:
+    """The stages: globals, scope, collect, plan, render, record."""
+    _freeze_heap()
+    data = query_globals(config, source, now)
+    state = document_state(source)
+    before = manifest.documents() if state is not None and not full else None
+    scope = (
+        None if full else _scope(config, manifest, renderer, data, before, state, change, source)
+    )
+    collected = collect_pages(config, source, data, now, scope)
+    forced = frozenset(scope.forced) if scope else frozenset()
+    plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
+    outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
+    report = record_build(
+        config, key, manifest, renderer, plan, outcomes, state, full=full, before=before
+    )
+    return report, plan
+
+
+def _untouched(manifest: Manifest, renderer: Renderer, inputs: str | None) -> bool:
+    """True when no input file, template or earlier failure can make this build differ.
+
+    The input files are compared by their stat fingerprint (no read), so an unchanged
+    site is not even loaded; any doubt falls through to the full incremental path.
+    """
+    return (
+        inputs is not None
+        and manifest.get_meta("inputs") == inputs
+        and not manifest.failures()
+        and not changed_templates(manifest, renderer)
+    )
+
+
+def _nothing_changed(manifest: Manifest) -> tuple[BuildReport, RenderPlan]:
+    """The report and (empty) plan of a build that found nothing to do."""
+    paths = manifest.page_paths()
+    plan = RenderPlan(pages={}, all_paths=paths)
+    return BuildReport(unchanged=len(paths)), plan
 
 
 @contextmanager

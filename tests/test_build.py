@@ -275,3 +275,25 @@ def test_webhook_style_path_without_trailing_slash_reaches_the_page(tmp_path: Pa
     page.write_text("tampered")
     assert run_cli("--site", str(site), "revalidate", "--path", "/blog/post-1").exit_code == 0
     assert b"<h1>Post 1</h1>" in page.read_bytes()
+
+
+def test_unchanged_site_is_not_even_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssgen.build as build_module
+
+    site = make_site(tmp_path)
+    config = load_config(site)
+    build(config)
+
+    def no_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged site must not be loaded")
+
+    monkeypatch.setattr(build_module, "_load_source", no_load)
+    report = build(config)
+    assert report.ok and report.written == 0 and report.unchanged == 3
+    monkeypatch.undo()
+    # Same size, same second: the fingerprint is the bytes, not the mtime.
+    data = (site / "content/data.ndjson").read_text()
+    (site / "content/data.ndjson").write_text(data.replace("Post 1", "Post 9"))
+    report = build(config)
+    assert "blog/post-1/index.html" in report.changed
+    assert b"Post 9" in (site / "public/blog/post-1/index.html").read_bytes()

@@ -81,6 +81,10 @@ class LocalSource:
             state[doc["_id"]] = (doc["_type"], digest)
         return state
 
+    def fingerprint(self) -> str:
+        """A hash of every input file's name and bytes (see ``input_fingerprint``)."""
+        return input_fingerprint(self._config)
+
     def watched_paths(self) -> list[Path]:
         """The dataset files (or ``content/`` when discovered) and the Markdown folder."""
         source = self._config.source
@@ -122,21 +126,7 @@ class LocalSource:
         self._cache, self._documents, self._dataset = cache, documents, dataset
 
     def _inputs(self) -> list[Input]:
-        """The files of the dataset, in load order (dataset files first, then Markdown)."""
-        source = self._config.source
-        site = self._config.site_dir
-        if source.files is not None:
-            names = [posixpath.normpath(name) for name in source.files]
-        else:
-            names = [f"content/{rel}" for rel in find_files(site / "content", DATASET_SUFFIXES)]
-        inputs = [Input(os.path.join(site, name), name,
-                        "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
-                  for name in names]
-        if source.markdown_dir:
-            folder = posixpath.normpath(source.markdown_dir)
-            inputs += [Input(os.path.join(site, folder, rel), f"{folder}/{rel}", "markdown", rel)
-                       for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
-        return inputs
+        return _site_inputs(self._config)
 
     def _read(self, item: Input, previous: Loaded | None = None) -> Loaded:
         source = self._config.source
@@ -164,6 +154,42 @@ class Input(NamedTuple):
     display: str
     kind: str  # "ndjson" | "export" | "markdown"
     rel: str  # Markdown: the path under markdown_dir (gives _id and slug)
+
+
+def _site_inputs(config: Config) -> list[Input]:
+    """The files of the dataset, in load order (dataset files first, then Markdown)."""
+    source = config.source
+    site = config.site_dir
+    if source.files is not None:
+        names = [posixpath.normpath(name) for name in source.files]
+    else:
+        names = [f"content/{rel}" for rel in find_files(site / "content", DATASET_SUFFIXES)]
+    inputs = [Input(os.path.join(site, name), name,
+                    "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
+              for name in names]
+    if source.markdown_dir:
+        folder = posixpath.normpath(source.markdown_dir)
+        inputs += [Input(os.path.join(site, folder, rel), f"{folder}/{rel}", "markdown", rel)
+                   for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
+    return inputs
+
+
+def input_fingerprint(config: Config) -> str:
+    """A hash of the names and bytes of a local site's input files (read, not parsed).
+
+    The build compares it with the one recorded by the last build to skip loading and
+    querying a dataset no file change can have touched. Bytes, not mtimes: two saves in
+    one timestamp tick with the same size must not look unchanged.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for item in _site_inputs(config):
+        try:
+            data = Path(item.path).read_bytes()
+        except OSError as exc:
+            raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
+        digest.update(f"{item.display}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _stamp(item: Input) -> _Stamp:
