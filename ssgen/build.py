@@ -69,7 +69,10 @@ def build(
         manifest, full = _open_manifest(config, key, full, reporter)
         try:
             renderer = Renderer(config)
-            inputs = input_fingerprint(config) if config.source.type == "local" else None
+            # Only a build with no explicit change can skip work on an equal fingerprint;
+            # the others (serve, revalidate) forget it, so the next one checks afresh.
+            local = config.source.type == "local" and change is None
+            inputs = input_fingerprint(config) if local else None
             if not full and change is None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
@@ -82,8 +85,7 @@ def build(
                 write_extras(config, manifest, report, plan)
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", "static", str(exc)))
-            if inputs is not None:
-                manifest.set_meta("inputs", inputs)
+            manifest.set_meta("inputs", inputs or "")
         finally:
             manifest.close()
             gc.unfreeze()
