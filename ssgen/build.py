@@ -71,7 +71,13 @@ def build(
             renderer = Renderer(config)
             # Only a build with no explicit change can skip work on an equal fingerprint;
             # the others (serve, revalidate) forget it, so the next one checks afresh.
-            local = config.source.type == "local" and change is None
+            # A given source counts only if it is the local one (tests and serve may pass a
+            # remote source for a site configured as local).
+            local = change is None and (
+                hasattr(source, "fingerprint")
+                if source is not None
+                else config.source.type == "local"
+            )
             inputs = input_fingerprint(config) if local else None
             if not full and change is None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
