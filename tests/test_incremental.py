@@ -265,7 +265,8 @@ def remove_markdown(stem: str) -> Edit:
 
 words = st.text(alphabet="abcdefgh ", min_size=1, max_size=8).map(str.strip).filter(bool)
 index = st.integers(min_value=0, max_value=10)
-edits = st.one_of(
+# Edits of documents and templates (any source), then of Markdown files (local only).
+DOC_EDITS = [
     st.builds(create_post, st.sampled_from(SLUGS), st.sampled_from(AUTHORS)),
     st.builds(update_title, index, words),
     st.builds(delete_post, index),
@@ -276,9 +277,12 @@ edits = st.one_of(
     st.builds(edit_template, st.sampled_from(sorted(TEMPLATES)), words),
     st.builds(edit_settings, words),
     st.builds(edit_tagline, words),
+]
+MARKDOWN_EDITS = [
     st.builds(add_markdown, st.sampled_from(["about", "uses", "now"]), words),
     st.builds(remove_markdown, st.sampled_from(["about", "uses", "now"])),
-)
+]
+edits = st.one_of(*DOC_EDITS, *MARKDOWN_EDITS)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
