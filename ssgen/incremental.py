@@ -10,7 +10,7 @@ the planner's call (data and template hashes, see plan.py).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
@@ -20,7 +20,6 @@ import orjson
 from ssgen.change import Change, DocChange, normalize_path
 from ssgen.config import Config, RouteConfig
 from ssgen.manifest import Manifest
-from ssgen.manifest_schema import PageRecord
 from ssgen.pages import NOT_FOUND_ROUTE, query_types
 from ssgen.render import Renderer
 from ssgen.sources import Source
@@ -144,13 +143,7 @@ def scope_for(
 
 
 def _add_pages(scope: Scope, manifest: Manifest, paths: set[str]) -> None:
-    lookup: Callable[[str], PageRecord | None] = manifest.page
-    if len(paths) > 64:  # one scan beats many point lookups
-        lookup = {record.path: record for record in manifest.pages()}.get
-    for path in paths:
-        record = lookup(path)
-        if record is None:
-            continue
+    for path, record in manifest.pages_at(paths).items():
         scope.routes.add(record.route)
         scope.paths.add(path)
         if record.route == NOT_FOUND_ROUTE:

@@ -15,7 +15,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   file=None)`` (replaces the page's tags; ``file`` defaults to ``url_to_file(path)``),
   ``record_pages([(PageRecord, tags), ...])`` (bulk), ``remove_page(path)``,
   ``remove_pages(paths)``, ``page(path) -> PageRecord | None``, ``pages()``,
-  ``page_paths()``, ``pages_for_route(route)``.
+  ``pages_at(paths)``, ``page_paths()``, ``pages_for_route(route)``.
 - Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``.
 - Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
   (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
@@ -216,6 +216,17 @@ class Manifest:
         """Every recorded page, sorted by path."""
         rows = self._rows(f"{PAGE_SELECT} ORDER BY path", what="read pages")
         return [page_record(row) for row in rows]
+
+    def pages_at(self, paths: Iterable[str]) -> dict[str, PageRecord]:
+        """The records of those of ``paths`` the manifest knows, by path (chunked lookups)."""
+        found: dict[str, PageRecord] = {}
+        for chunk in chunks(sorted(set(paths))):
+            marks = ",".join("?" * len(chunk))
+            sql = f"{PAGE_SELECT} WHERE path IN ({marks})"
+            for row in self._rows(sql, chunk, what="read pages"):
+                record = page_record(row)
+                found[record.path] = record
+        return found
 
     def page_paths(self) -> set[str]:
         """The paths of every recorded page."""

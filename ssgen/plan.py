@@ -96,11 +96,8 @@ def plan_render(
 
 
 def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> dict[str, PageRecord]:
-    """The manifest records of ``paths``: point lookups for a few, one scan for many."""
-    if len(paths) > 64:
-        return {record.path: record for record in manifest.pages()}
-    found = (manifest.page(path) for path in paths)
-    return {record.path: record for record in found if record is not None}
+    """The manifest records of the re-queried pages (not of the whole site)."""
+    return manifest.pages_at(paths)
 
 
 def _removed(manifest: Manifest, collected: Collected, full: bool) -> set[str]:

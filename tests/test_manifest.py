@@ -355,3 +355,15 @@ def test_documents_state_round_trip(db_path: Path) -> None:
         assert m.documents() == {"p1": ("post", "h4"), "p2": ("post", "h3")}
         m.set_documents({"x": ("t", "h")}, replace=True)
         assert m.documents() == {"x": ("t", "h")}
+
+
+def test_pages_at_returns_only_known_paths_in_chunks(tmp_path: Path) -> None:
+    manifest = Manifest.open(tmp_path / "m.sqlite")
+    with manifest.transaction():
+        for i in range(1200):  # more than one chunk of bound parameters
+            manifest.record_page(f"/p/{i}/", "post", {}, "post.html", f"d{i}", f"o{i}", [])
+    wanted = {f"/p/{i}/" for i in range(0, 1200, 2)} | {"/missing/"}
+    found = manifest.pages_at(wanted)
+    assert set(found) == wanted - {"/missing/"}
+    assert found["/p/10/"].data_hash == "d10" and found["/p/10/"].route == "post"
+    manifest.close()
