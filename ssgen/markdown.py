@@ -12,8 +12,9 @@ import functools
 import re
 import tomllib
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date, datetime, time
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
@@ -26,49 +27,21 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from ssgen.config import MarkdownConfig
 from ssgen.errors import SourceError
 from ssgen.text import slugify
 
+# One definition of the options and their defaults: ``[markdown]`` in ssgen.toml.
+_DEFAULTS = MarkdownConfig()
+_FIELDS = tuple(f.name for f in fields(MarkdownConfig))
 
-class MarkdownOptions(Protocol):
-    """What ``render_markdown`` reads from ``config.MarkdownConfig`` (or any lookalike)."""
-
-    @property
-    def anchors(self) -> bool: ...
-    @property
-    def highlight(self) -> bool: ...
-    @property
-    def tables(self) -> bool: ...
-    @property
-    def footnotes(self) -> bool: ...
-    @property
-    def typographer(self) -> bool: ...
-    @property
-    def linkify(self) -> bool: ...
-    @property
-    def html(self) -> bool: ...
-
-
-class _Key(NamedTuple):
-    anchors: bool = True
-    highlight: bool = True
-    tables: bool = True
-    footnotes: bool = True
-    typographer: bool = False
-    linkify: bool = False
-    html: bool = False
-
-
-_DEFAULTS = _Key()
 _FORMATTER = HtmlFormatter(nowrap=True)
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 # libyaml's loader with the same safe constructors: ~10x faster, same values.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def render_markdown(
-    text: str | None, options: MarkdownOptions | Mapping[str, Any] | None = None
-) -> str:
+def render_markdown(text: str | None, options: object | Mapping[str, Any] | None = None) -> str:
     """Render Markdown to HTML with the ``[markdown]`` options (defaults when ``None``).
 
     ``options`` may be a ``MarkdownConfig``, any object with the same bool attributes, or
@@ -83,21 +56,23 @@ def render_markdown(
     return html
 
 
-def _options_key(options: MarkdownOptions | Mapping[str, Any] | None) -> _Key:
+def _options_key(options: object | Mapping[str, Any] | None) -> MarkdownConfig:
     if options is None:
         return _DEFAULTS
+    if isinstance(options, MarkdownConfig):
+        return options
     if isinstance(options, Mapping):
-        unknown = set(options) - set(_Key._fields)
+        unknown = set(options) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown markdown option(s): {', '.join(sorted(unknown))}")
-        return _Key(
-            **{name: bool(options.get(name, getattr(_DEFAULTS, name))) for name in _Key._fields}
-        )
-    return _Key(*(bool(getattr(options, name, getattr(_DEFAULTS, name))) for name in _Key._fields))
+        values = {name: options.get(name, getattr(_DEFAULTS, name)) for name in _FIELDS}
+    else:
+        values = {name: getattr(options, name, getattr(_DEFAULTS, name)) for name in _FIELDS}
+    return MarkdownConfig(**{name: bool(value) for name, value in values.items()})
 
 
 @functools.lru_cache(maxsize=16)
-def _parser(key: _Key) -> MarkdownIt:
+def _parser(key: MarkdownConfig) -> MarkdownIt:
     md = MarkdownIt(
         "commonmark",
         {
