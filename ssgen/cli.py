@@ -5,7 +5,6 @@ Exit codes: 0 ok, 1 build or content error, 2 usage or configuration error.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import sys
@@ -75,7 +74,8 @@ def main_options(
     ctx.obj = Options(site=site, verbosity=0 if quiet else (2 if verbose else 1))
 
 
-def _fail(exc: SsgenError) -> typer.Exit:
+def fail(exc: SsgenError) -> typer.Exit:
+    """Print an ssgen error (a GROQ one with its caret) and the exit it maps to."""
     message = exc.render() if isinstance(exc, GroqSyntaxError) else str(exc)
     # Escaped: messages name TOML tables ("[deploy]") that rich would eat as markup.
     # Not wrapped: a caret under a GROQ query must stay under its column.
@@ -85,7 +85,8 @@ def _fail(exc: SsgenError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-def _interrupted() -> typer.Exit:
+def interrupted() -> typer.Exit:
+    """Say that Ctrl-C left no partial page, and exit 130."""
     err_console.print(
         "interrupted: every file written is complete (no partial pages); "
         "run the command again to finish the build",
@@ -95,7 +96,8 @@ def _interrupted() -> typer.Exit:
     return typer.Exit(130)
 
 
-def _load(options: Options) -> Any:
+def load_site(options: Options) -> Any:
+    """The ``Config`` of the ``--site`` folder."""
     from ssgen.config import load_config
 
     return load_config(options.site)
@@ -125,16 +127,16 @@ def build(
     options: Options = ctx.obj
     reporter = options.reporter()
     try:
-        config = _load(options)
+        config = load_site(options)
         report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter)
     except SsgenError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     except KeyboardInterrupt:
-        raise _interrupted() from None
-    _finish(options, report, changes)
+        raise interrupted() from None
+    finish(options, report, changes)
 
 
-def _finish(options: Options, report: BuildReport, changes: Path | None) -> None:
+def finish(options: Options, report: BuildReport, changes: Path | None) -> None:
     """Print failures and the summary, write ``--changes``, exit 1 on failures."""
     for failure in report.failures:
         err_console.print(
@@ -179,12 +181,12 @@ def query(
     options: Options = ctx.obj
     try:
         params = _parse_params(param or [])
-        config = _load(options)
+        config = load_site(options)
         result = open_source(config, drafts=drafts).query(parse(groq), params).value
     except SsgenError as exc:
         if "missing query parameter" in str(exc):
             exc.args = (f"{exc}: pass it as -p name=JSON, e.g. -p slug='\"hello\"'",)
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if sys.stdout.isatty():
         Console().print(Syntax(text, "json", background_color="default"))
@@ -234,146 +236,6 @@ def init(
 
 
 
-@app.command()
-def revalidate(
-    ctx: typer.Context,
-    tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Rebuild pages with this tag.")
-    ] = None,
-    path: Annotated[
-        list[str] | None, typer.Option("--path", "-p", help="Re-render this URL path.")
-    ] = None,
-    doc: Annotated[
-        list[str] | None, typer.Option("--doc", "-d", help="A document _id that changed.")
-    ] = None,
-    changes: Annotated[
-        Path | None,
-        typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
-    ] = None,
-) -> None:
-    """Rebuild only what the given tags, paths and documents reach."""
-    from ssgen.build import build as run_build
-    from ssgen.change import Change, DocChange
-    from ssgen.inspect import document_types
-
-    options: Options = ctx.obj
-    if not (tag or path or doc):
-        err_console.print("[red]error:[/red] give at least one --tag, --path or --doc")
-        raise typer.Exit(2)
-    try:
-        config = _load(options)
-        types = document_types(config, doc or [])
-        change = Change(
-            documents=tuple(DocChange(d, types.get(d)) for d in doc or []),
-            tags=frozenset(tag or []),
-            paths=frozenset(path or []),
-            reasons=("revalidate",),
-        )
-        _warn_unreached(config, path or [], tag or [])
-        report = run_build(config, change=change, reporter=options.reporter())
-    except SsgenError as exc:
-        raise _fail(exc) from exc
-    except KeyboardInterrupt:
-        raise _interrupted() from None
-    _finish(options, report, changes)
-
-
-def _warn_unreached(config: Any, paths: list[str], tags: list[str]) -> None:
-    """Say which --path / --tag matches no page of the last build (a typo does nothing)."""
-    from ssgen.inspect import inspect_page, inspect_tag
-
-    def known(page: str) -> bool:
-        try:
-            inspect_page(config, page)
-        except SsgenError:
-            return False
-        return True
-
-    for page in paths:
-        if not known(page):
-            err_console.print(
-                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build "
-                "(see `ssgen inspect --tag route:<name>` for a route's pages)",
-                highlight=False,
-                soft_wrap=True,
-            )
-    for name in tags:
-        with contextlib.suppress(SsgenError):
-            if not inspect_tag(config, name).get("pages"):
-                err_console.print(
-                    f"[yellow]warning:[/yellow] no page has the tag {escape(name)}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
-
-
-@app.command()
-def inspect(
-    ctx: typer.Context,
-    path: Annotated[
-        str | None, typer.Argument(help="A page's URL path, e.g. /blog/hello/.")
-    ] = None,
-    tag: Annotated[
-        str | None, typer.Option("--tag", "-t", help="List pages with this tag.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Show a page's tags, template chain and hashes, or the pages that depend on a tag."""
-    from ssgen.inspect import inspect_page, inspect_tag
-
-    options: Options = ctx.obj
-    if (path is None) == (tag is None):
-        what = "not both" if path is not None else "e.g. ssgen inspect /blog/ or --tag posts"
-        err_console.print(f"[red]error:[/red] give a page PATH or --tag, {what}")
-        raise typer.Exit(2)
-    try:
-        config = _load(options)
-        info = inspect_page(config, path) if path is not None else inspect_tag(config, tag or "")
-    except SsgenError as exc:
-        raise _fail(exc) from exc
-    if as_json:
-        print(json.dumps(info, indent=2, sort_keys=True))
-        return
-    console = Console()
-    for key, value in info.items():
-        if isinstance(value, list):
-            console.print(f"[bold]{key}[/bold] ({len(value)})")
-            for item in value:
-                console.print(f"  {item}", highlight=False)
-        else:
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
-
-
-@app.command()
-def pull(
-    ctx: typer.Context,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="NDJSON file to write (default: content/dataset.ndjson)."),
-    ] = None,
-) -> None:
-    """Snapshot the Sanity dataset to NDJSON, to build and test offline with the local source.
-
-    Uses \\[source] project_id / dataset (or SANITY_PROJECT_ID / SANITY_DATASET) and
-    SANITY_API_TOKEN; drafts come along when the token can read them.
-    """
-    from ssgen.pull import pull as run_pull
-
-    options: Options = ctx.obj
-    try:
-        config = _load(options)
-        if not (config.source.project_id and config.source.dataset):
-            raise ConfigError(
-                "source.project_id and source.dataset are needed to pull "
-                "(or set SANITY_PROJECT_ID and SANITY_DATASET)"
-            )
-        target = out or config.content_dir / "dataset.ndjson"
-        count = run_pull(config, target)
-    except SsgenError as exc:
-        raise _fail(exc) from exc
-    err_console.print(f"pulled {count} documents into {target}", highlight=False)
-
-
 _GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
 _GLOBAL_VALUED = frozenset({"-s", "--site"})
 
@@ -409,9 +271,13 @@ def main() -> None:
     app(args=hoist_global_options(sys.argv[1:]))
 
 
-# Commands that live in their own packages register last, so `ssgen --help` lists them.
+# Commands that live in their own modules register last, so `ssgen --help` lists them.
+from ssgen.cli_tools import inspect_command, pull_command, revalidate_command  # noqa: E402
 from ssgen.deploy_cli import deploy_command  # noqa: E402
 from ssgen.serve.cli import serve_command  # noqa: E402
 
+app.command(name="revalidate")(revalidate_command)
+app.command(name="inspect")(inspect_command)
+app.command(name="pull")(pull_command)
 app.command(name="serve")(serve_command)
 app.command(name="deploy")(deploy_command)

@@ -1,7 +1,7 @@
 """``ssgen deploy``: the command-line face of ``ssgen.deploy.deploy_site``.
 
 Owns the command's options, the dry-run plan listing (stdout) and the summary (stderr).
-``ssgen.cli`` registers ``deploy_command``; errors go through its ``_fail`` so exit codes
+``ssgen.cli`` registers ``deploy_command``; errors go through its ``fail`` so exit codes
 match every other command (2 configuration, 1 upload or purge failure).
 """
 
@@ -43,7 +43,7 @@ def deploy_command(
     ] = None,
 ) -> None:
     """Upload the built site to object storage (only what changed), then purge the CDN."""
-    from ssgen.cli import _fail
+    from ssgen.cli import fail
     from ssgen.config import load_config
     from ssgen.deploy import deploy_site
 
@@ -54,7 +54,7 @@ def deploy_command(
         report = deploy_site(config, target=target, delete=delete, dry_run=dry_run,
                              jobs=jobs, reporter=reporter)
     except SsgenError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if dry_run:
         _print_plan(report)
     reporter.info(report.summary())
