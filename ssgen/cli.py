@@ -39,6 +39,12 @@ app = typer.Typer(
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+ChangesOption = Annotated[
+    Path | None,
+    typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
+]
+
+
 @dataclass
 class Options:
     """Options shared by every command."""
@@ -116,10 +122,7 @@ def build(
     drafts: Annotated[
         bool, typer.Option("--drafts", help="Include drafts, overlaid on published documents.")
     ] = False,
-    changes: Annotated[
-        Path | None,
-        typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
-    ] = None,
+    changes: ChangesOption = None,
 ) -> None:
     """Build the site into the output folder (incremental when a manifest exists)."""
     from ssgen.build import build as run_build

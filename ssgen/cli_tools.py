@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ssgen.cli import Options, err_console, fail, finish, interrupted, load_site
+from ssgen.cli import ChangesOption, Options, err_console, fail, finish, interrupted, load_site
 from ssgen.errors import ConfigError, SsgenError
 
 
@@ -31,10 +31,7 @@ def revalidate_command(
     doc: Annotated[
         list[str] | None, typer.Option("--doc", "-d", help="A document _id that changed.")
     ] = None,
-    changes: Annotated[
-        Path | None,
-        typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
-    ] = None,
+    changes: ChangesOption = None,
 ) -> None:
     """Rebuild only what the given tags, paths and documents reach."""
     from ssgen.build import build as run_build

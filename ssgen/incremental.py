@@ -9,20 +9,17 @@ the planner's call (data and template hashes, see plan.py).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, cast
-
-import orjson
+from typing import cast
 
 from ssgen.change import Change, DocChange, normalize_path
 from ssgen.config import Config, RouteConfig
 from ssgen.manifest import Manifest
 from ssgen.pages import NOT_FOUND_ROUTE, query_types
 from ssgen.render import Renderer
-from ssgen.sources import Source
+from ssgen.sources import Source, content_hash
 
 DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 
@@ -68,7 +65,7 @@ def document_state(source: Source) -> DocState | None:
         return None
     state: DocState = {}
     for doc in documents:
-        state[str(doc["_id"])] = (str(doc.get("_type", "")), _doc_hash(doc))
+        state[str(doc["_id"])] = (str(doc.get("_type", "")), content_hash(doc))
     return state
 
 
@@ -177,9 +174,3 @@ def _route_types(route: RouteConfig, exact: bool) -> frozenset[str] | None:
             return None
         types |= found
     return frozenset(types)
-
-
-def _doc_hash(doc: dict[str, Any]) -> str:
-    # Keys are not sorted: a document whose bytes did not change keeps its key order, and
-    # a reordering only costs a spurious re-query. blake2b: fast; not a security boundary.
-    return hashlib.blake2b(orjson.dumps(doc), digest_size=16).hexdigest()

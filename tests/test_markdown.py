@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ssgen.config import MarkdownConfig
 from ssgen.errors import SourceError
 from ssgen.markdown import highlight_css, render_markdown, split_front_matter
 
-
-@dataclass(frozen=True)
-class Opts:
-    anchors: bool = True
-    highlight: bool = True
-    tables: bool = True
-    footnotes: bool = True
-    typographer: bool = False
-    linkify: bool = False
-    html: bool = False
+Opts = MarkdownConfig
 
 
 def test_paragraphs_and_emphasis() -> None:

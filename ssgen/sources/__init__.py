@@ -7,11 +7,14 @@ lives in sources/local.py; ``sanity`` (the HTTP Query API) in sources/sanity.py.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
 
 from ssgen.errors import ConfigError
 
@@ -26,6 +29,12 @@ class QueryResult:
 
     value: Any
     ids: frozenset[str]
+
+
+def content_hash(doc: dict[str, Any]) -> str:
+    """A hash of a document's content, for change detection (keys in stored order: a
+    reorder only costs a spurious re-query). blake2b: fast, and not a security boundary."""
+    return hashlib.blake2b(orjson.dumps(doc), digest_size=16).hexdigest()
 
 
 class Source(Protocol):

@@ -17,10 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import orjson
-
 from ssgen.errors import SourceError
-from ssgen.sources import QueryResult
+from ssgen.sources import QueryResult, content_hash
 from ssgen.sources.export import read_export, restore_assets
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, read_markdown
 from ssgen.sources.ndjson import Loaded, gc_paused, read_ndjson
@@ -139,12 +137,6 @@ class LocalSource:
         if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
             restore_assets(loaded, {}, source.project_id, source.dataset)
         return loaded
-
-
-def content_hash(doc: dict[str, Any]) -> str:
-    """A hash of a document's content (keys in their stored order: a reorder only costs a
-    spurious re-query). blake2b: fast, and not a security boundary."""
-    return hashlib.blake2b(orjson.dumps(doc), digest_size=16).hexdigest()
 
 
 class Input(NamedTuple):
