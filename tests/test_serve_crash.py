@@ -13,7 +13,15 @@ from pathlib import Path
 
 import httpx
 from servekit import SECRET, free_port, sanity_webhook, wait_for, wait_idle
-from sitekit import DEFAULT_TEMPLATES, author, make_site, output_files, post, write_docs
+from sitekit import (
+    DEFAULT_TEMPLATES,
+    DEFAULT_TOML,
+    author,
+    make_site,
+    output_files,
+    post,
+    write_docs,
+)
 from test_serve import clean_build
 
 from ssgen.manifest import Manifest
@@ -23,27 +31,8 @@ SLOW_POST = (
     '{% extends "base.html" %}{% block content %}<h1>{{ page.title }}</h1>'
     "<p>by {{ page.author }}</p>{% for i in range(page.spin or 0) %}{% endfor %}{% endblock %}"
 )
-TOML = """
-[site]
-title = "Test"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-
-[[routes]]
-name = "post"
-path = "/blog/{slug}/"
-template = "post.html"
-query = '*[_type == "post"]{_id, title, spin, "slug": slug.current, "author": author->name}'
-
-[[routes]]
-name = "index"
-path = "/blog/"
-template = "list.html"
-query = '*[_type == "post"] | order(title asc){title, "slug": slug.current}'
-"""
+TOML = DEFAULT_TOML.replace("{_id, title, ", "{_id, title, spin, ")
+assert "spin" in TOML
 
 
 @contextmanager

@@ -8,23 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 from servekit import Running, running_server
-from sitekit import DEFAULT_TEMPLATES, make_site
+from sitekit import DEFAULT_TEMPLATES, DEFAULT_TOML, make_site
 
-TOML_404 = """
-[site]
-title = "Test"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-
-[[routes]]
-name = "post"
-path = "/blog/{slug}/"
-template = "post.html"
-query = '*[_type == "post"]{_id, title, "slug": slug.current, "author": author->name}'
-"""
+TOML_404 = DEFAULT_TOML.split("\n[[routes]]\nname = \"index\"")[0]  # posts only
 
 
 @pytest.fixture
