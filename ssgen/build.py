@@ -78,8 +78,10 @@ def build(
                 if source is not None
                 else config.source.type == "local"
             )
-            inputs = input_fingerprint(config) if local else None
-            if not full and change is None and _untouched(manifest, renderer, inputs):
+            inputs = None
+            if local and not full and manifest.get_meta("inputs"):
+                inputs = input_fingerprint(config)
+            if inputs is not None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
                 source = source or _load_source(config, drafts)
@@ -87,6 +89,9 @@ def build(
                     config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
                     reporter=reporter,
                 )
+                # What this build read, not what is on disk now: an edit made during the
+                # build must not be recorded as built.
+                inputs = _fingerprint(source) if local else None
             try:
                 write_extras(config, manifest, report, plan)
             except SsgenError as exc:  # reported with the page failures, never instead of them
@@ -131,15 +136,19 @@ def _rebuild(
     return report, plan
 
 
-def _untouched(manifest: Manifest, renderer: Renderer, inputs: str | None) -> bool:
+def _fingerprint(source: Source) -> str | None:
+    fingerprint = getattr(source, "fingerprint", None)
+    return str(fingerprint()) if fingerprint is not None else None
+
+
+def _untouched(manifest: Manifest, renderer: Renderer, inputs: str) -> bool:
     """True when no input file, template or earlier failure can make this build differ.
 
-    The input files are compared by their stat fingerprint (no read), so an unchanged
+    The input files are compared by a digest of their bytes (read, not parsed), so an unchanged
     site is not even loaded; any doubt falls through to the full incremental path.
     """
     return (
-        inputs is not None
-        and manifest.get_meta("inputs") == inputs
+        manifest.get_meta("inputs") == inputs
         and not manifest.failures()
         and not changed_templates(manifest, renderer)
     )

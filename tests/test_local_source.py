@@ -20,7 +20,7 @@ from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
 from ssgen.sources import QueryResult, open_source
 from ssgen.sources.export import read_export
-from ssgen.sources.local import LocalSource, apply_perspective
+from ssgen.sources.local import LocalSource, apply_perspective, input_fingerprint
 from ssgen.sources.ndjson import parse_ndjson
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "site"
@@ -294,13 +294,13 @@ def test_reload_picks_up_an_edit_and_rereads_only_changed_files(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
     reads: list[str] = []
-    original = LocalSource._read
+    original = LocalSource._parse
 
-    def counting(self: LocalSource, item: Any, previous: Any = None) -> Any:
+    def counting(self: LocalSource, item: Any, data: bytes, previous: Any) -> Any:
         reads.append(item.display)
-        return original(self, item, previous)
+        return original(self, item, data, previous)
 
-    monkeypatch.setattr(LocalSource, "_read", counting)
+    monkeypatch.setattr(LocalSource, "_parse", counting)
     about = site / "content" / "about.md"
     about.write_text("---\ntitle: About us\n---\nNew body.\n")
     os.utime(about, ns=(1, 1))
@@ -451,3 +451,18 @@ def test_reload_parses_only_changed_lines_and_keeps_the_other_documents(site: Pa
     assert unchanged and all(after[i] is before[i] for i in unchanged)
     fresh = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
     assert source.documents == fresh.documents
+
+
+def test_fingerprint_is_of_the_bytes_the_source_read(site: Path) -> None:
+    config = configure(site, "")
+    source = LocalSource(config)
+    assert source.fingerprint() == input_fingerprint(config)
+    about = site / "content" / "about.md"
+    about.write_text("---\ntitle: About us\n---\nEdited after loading.\n")
+    # The build records what it built from: the edit is not in this source yet.
+    assert source.fingerprint() != input_fingerprint(config)
+    source.reload()
+    assert source.fingerprint() == input_fingerprint(config)
+    about.unlink()
+    source.reload()
+    assert source.fingerprint() == input_fingerprint(config)

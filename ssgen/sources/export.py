@@ -9,6 +9,7 @@ metadata when present), so ``asset->`` and image URLs work as against the API.
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import re
 import tarfile
@@ -29,7 +30,16 @@ _FILE_NAME = re.compile(r"([0-9a-zA-Z]+)\.([0-9a-zA-Z]+)")
 def read_export(path: Path, display: str, *, project_id: str = "", dataset: str = "") -> Loaded:
     """The documents of an export archive, assets restored as references + asset docs."""
     try:
-        with tarfile.open(path, "r:gz") as archive:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    return parse_export(data, display, project_id=project_id, dataset=dataset)
+
+
+def parse_export(data: bytes, display: str, *, project_id: str = "", dataset: str = "") -> Loaded:
+    """``read_export`` over the archive's bytes."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             members = {m.name: m for m in archive.getmembers() if m.isfile()}
             data_name = _find(members, "data.ndjson", display)
             raw = _read_member(archive, members[data_name])

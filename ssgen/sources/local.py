@@ -12,16 +12,16 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ssgen.errors import SourceError
 from ssgen.sources import QueryResult, content_hash
-from ssgen.sources.export import read_export, restore_assets
-from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, read_markdown
-from ssgen.sources.ndjson import Loaded, gc_paused, read_ndjson
+from ssgen.sources.export import parse_export, restore_assets
+from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
+from ssgen.sources.ndjson import Loaded, gc_paused, parse_ndjson
 
 if TYPE_CHECKING:
     from ssgen.config import Config
@@ -31,13 +31,22 @@ DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
 _Stamp = tuple[int, int, int]
 
 
+class _Cached(NamedTuple):
+    """One input file as last read: its stat stamp, its documents and a digest of its bytes."""
+
+    stamp: _Stamp
+    loaded: Loaded
+    digest: bytes
+
+
 class LocalSource:
     """Answers GROQ queries from files under the site folder."""
 
     def __init__(self, config: Config, *, drafts: bool = False) -> None:
         self._config = config
         self.perspective = "drafts" if drafts else config.source.perspective
-        self._cache: dict[str, tuple[_Stamp, Loaded]] = {}
+        self._cache: dict[str, _Cached] = {}
+        self._loaded_inputs: list[Input] = []
         self._documents: list[dict[str, Any]] = []
         self._dataset: Any = None
         self.reload()
@@ -70,7 +79,7 @@ class LocalSource:
         detection. NDJSON documents reuse the hash of their line (computed when the line
         was parsed); others (Markdown, overlaid drafts, export assets) are serialised."""
         known: dict[int, str] = {}
-        for _, loaded in self._cache.values():
+        for loaded in (cached.loaded for cached in self._cache.values()):
             if len(loaded.digests) == len(loaded.documents):
                 known.update(zip(map(id, loaded.documents), loaded.digests, strict=True))
         state: dict[str, tuple[str, str]] = {}
@@ -80,8 +89,9 @@ class LocalSource:
         return state
 
     def fingerprint(self) -> str:
-        """A hash of every input file's name and bytes (see ``input_fingerprint``)."""
-        return input_fingerprint(self._config)
+        """``input_fingerprint`` of the files as this source last read them (no reading)."""
+        return _combine((item.display, cached.digest) for item, cached in
+                        zip(self._loaded_inputs, self._cache.values(), strict=True))
 
     def watched_paths(self) -> list[Path]:
         """The dataset files (or ``content/`` when discovered) and the Markdown folder."""
@@ -102,19 +112,22 @@ class LocalSource:
             self._reload()
 
     def _reload(self) -> None:
-        cache: dict[str, tuple[_Stamp, Loaded]] = {}
+        cache: dict[str, _Cached] = {}
         changed = self._dataset is None
-        for item in self._inputs():
+        inputs = self._inputs()
+        for item in inputs:
             stamp = _stamp(item)
             old = self._cache.get(item.path)
-            if old is not None and old[0] == stamp:
+            if old is not None and old.stamp == stamp:
                 cache[item.path] = old
                 continue
-            cache[item.path] = (stamp, self._read(item, old[1] if old is not None else None))
+            data = _read_bytes(item)
+            loaded = self._parse(item, data, old.loaded if old is not None else None)
+            cache[item.path] = _Cached(stamp, loaded, _digest(data))
             changed = True
         if not changed and cache.keys() == self._cache.keys():
             return
-        documents = merge([loaded for _, loaded in cache.values()])
+        documents = merge([cached.loaded for cached in cache.values()])
         documents = apply_perspective(documents, self.perspective)
         from ssgen.groq.dataset import Dataset
 
@@ -122,18 +135,19 @@ class LocalSource:
         dataset = Dataset(documents, name=source.dataset or None,
                           project_id=source.project_id or None)
         self._cache, self._documents, self._dataset = cache, documents, dataset
+        self._loaded_inputs = inputs
 
     def _inputs(self) -> list[Input]:
         return _site_inputs(self._config)
 
-    def _read(self, item: Input, previous: Loaded | None = None) -> Loaded:
+    def _parse(self, item: Input, data: bytes, previous: Loaded | None) -> Loaded:
         source = self._config.source
         if item.kind == "export":
-            return read_export(Path(item.path), item.display, project_id=source.project_id,
-                               dataset=source.dataset)
+            return parse_export(data, item.display, project_id=source.project_id,
+                                dataset=source.dataset)
         if item.kind == "markdown":
-            return read_markdown(item.path, item.rel, item.display, source.markdown_type)
-        loaded = read_ndjson(Path(item.path), item.display, previous)
+            return parse_markdown(data, item.rel, item.display, source.markdown_type)
+        loaded = parse_ndjson(data, item.display, previous)
         if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
             restore_assets(loaded, {}, source.project_id, source.dataset)
         return loaded
@@ -173,15 +187,26 @@ def input_fingerprint(config: Config) -> str:
     querying a dataset no file change can have touched. Bytes, not mtimes: two saves in
     one timestamp tick with the same size must not look unchanged.
     """
+    return _combine((item.display, _digest(_read_bytes(item))) for item in _site_inputs(config))
+
+
+def _combine(files: Iterable[tuple[str, bytes]]) -> str:
     digest = hashlib.blake2b(digest_size=16)
-    for item in _site_inputs(config):
-        try:
-            data = Path(item.path).read_bytes()
-        except OSError as exc:
-            raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
-        digest.update(f"{item.display}\0{len(data)}\0".encode())
-        digest.update(data)
+    for display, file_digest in files:
+        digest.update(display.encode() + b"\0" + file_digest)
     return digest.hexdigest()
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _read_bytes(item: Input) -> bytes:
+    try:
+        with open(item.path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _stamp(item: Input) -> _Stamp:

@@ -37,13 +37,18 @@ def find_files(root: Path, suffixes: tuple[str, ...]) -> list[str]:
 
 def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loaded:
     """One Markdown file (``rel``: its path under markdown_dir) as a one-document ``Loaded``."""
-    from ssgen.markdown import split_front_matter
-
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    return parse_markdown(data, rel, display, default_type)
+
+
+def parse_markdown(data: bytes, rel: str, display: str, default_type: str) -> Loaded:
+    """``read_markdown`` over the file's bytes."""
+    from ssgen.markdown import split_front_matter
+
     data = data.removeprefix(b"\xef\xbb\xbf")  # the BOM some Windows editors add
     try:
         # Universal newlines, as text mode would give.
