@@ -80,7 +80,9 @@ def build(
             )
             inputs = None
             if local and not full and manifest.get_meta("inputs"):
-                inputs = input_fingerprint(config)
+                # A kept source (serve) is compared as loaded: equal means it holds exactly
+                # the content last built from, whatever the files say now.
+                inputs = _fingerprint(source) if source is not None else input_fingerprint(config)
             if inputs is not None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
