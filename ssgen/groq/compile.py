@@ -164,10 +164,10 @@ class Compiler:
             if type(ref) is not str:
                 return None
             ctx = scope.ctx
-            doc = ctx.dataset.by_id.get(ref)
-            if doc is not None and ctx.trace is not None:
+            if ctx.trace is not None:
+                # A missing target is traced too: creating it later changes this result.
                 ctx.trace.add(ref)
-            return doc
+            return ctx.dataset.by_id.get(ref)
 
         return deref
 

@@ -59,7 +59,8 @@ def as_dataset(data: Dataset | Iterable[dict[str, Any]]) -> Dataset:
     return data if isinstance(data, Dataset) else Dataset(data)
 
 
-def _now(now: Any) -> DateTime:
+def query_now(now: Any) -> DateTime:
+    """The query's ``now()``: the given datetime (aware), DateTime or RFC 3339 string."""
     if now is None:
         return DateTime.from_datetime(datetime.now(UTC))
     if isinstance(now, DateTime):
@@ -75,7 +76,8 @@ def _now(now: Any) -> DateTime:
     raise GroqEvaluationError(f"now must be a timezone-aware datetime, not {now!r}")
 
 
-def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+def query_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """JSON params as evaluation values; GroqEvaluationError for a bad mapping."""
     if params is None:
         return {}
     if not isinstance(params, Mapping):
@@ -103,7 +105,7 @@ def evaluate_query(
     check_params(query, params)
     root = compiled_root(query)
     data = as_dataset(dataset)
-    ctx = Context(data, _params(params), _now(now), trace, identity=identity,
+    ctx = Context(data, query_params(params), query_now(now), trace, identity=identity,
                   before=before, after=after, delta=before is not None or after is not None)
     try:
         result = root(Scope(None, None, ctx))

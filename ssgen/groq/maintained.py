@@ -1,0 +1,242 @@
+"""Query results kept up to date across dataset changes, for the shape routes use.
+
+``*[cond] | order(k1, k2 desc) {projection}`` (order, projection and a trailing slice all
+optional) is a function of each candidate document taken alone plus the documents it
+dereferences. A ``MaintainedQuery`` keeps, per candidate document, whether it passes,
+its sort keys, its projected item and the ids it read; after a change only the changed
+documents and those that read one of them are evaluated again, then the passing ones are
+put in order. The result and its read trace equal a full evaluation's (the hypothesis
+tests compare them after random edits).
+
+A query of any other shape, or one whose per-document parts read the whole dataset
+(``*``), the enclosing scope (``^``), the clock (``now()``) or delta/release state, is
+not maintainable: ``shape_of`` returns None and the caller evaluates it in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ssgen.groq import nodes as n
+from ssgen.groq.compile import Compiler
+from ssgen.groq.dataset import AttrPath, Dataset, get_path
+from ssgen.groq.evaluate import check_params, query_now, query_params
+from ssgen.groq.runtime import Closure, Context, Scope
+from ssgen.groq.scopeuse import children
+from ssgen.groq.traverse import plan_filter
+from ssgen.groq.values import hash_key, sort_key, to_json
+
+_T = TypeVar("_T")
+_IMPURE_NAMES = frozenset({"now", "identity", "before", "after"})
+_IMPURE_NAMESPACES = frozenset({"delta", "releases"})
+_NOT_PER_DOCUMENT = (n.Everything, n.Parent, n.Context, n.CustomFuncCall)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The parts of a maintainable query."""
+
+    cond: n.Node
+    keys: tuple[tuple[n.Node, bool], ...]  # (expression, descending)
+    item: n.Node | None  # the Map expression; None: the documents themselves
+    window: n.Slice | None  # ``[a..b]`` over the result
+    window_first: bool  # the slice comes before the Map: only its items are evaluated
+
+
+def shape_of(query: n.Query) -> Shape | None:
+    """The query's parts when it can be maintained per document, else None."""
+    if query.functions:
+        return None
+    root = query.root
+    window = None
+    if isinstance(root, n.Slice):
+        window, root = root, root.base
+    item = None
+    if isinstance(root, n.Map):
+        item, root = root.expr, root.base
+    window_first = window is None and isinstance(root, n.Slice)
+    if isinstance(root, n.Slice) and window is None:
+        window, root = root, root.base
+    keys: tuple[tuple[n.Node, bool], ...] = ()
+    if isinstance(root, n.PipeFuncCall) and root.name == "order" and root.args:
+        keys = tuple(
+            (arg.base, isinstance(arg, n.Desc)) if isinstance(arg, n.Asc | n.Desc)
+            else (arg, False)
+            for arg in root.args
+        )
+        root = root.base
+    if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
+        return None
+    parts = [root.expr, *(key for key, _ in keys), *([item] if item is not None else [])]
+    if not all(_per_document(part) for part in parts):
+        return None
+    return Shape(root.expr, keys, item, window, window_first)
+
+
+def _per_document(node: n.Node) -> bool:
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _NOT_PER_DOCUMENT):
+            return False
+        if isinstance(current, n.FuncCall | n.PipeFuncCall) and (
+            current.name in _IMPURE_NAMES
+            or getattr(current, "namespace", "global") in _IMPURE_NAMESPACES
+        ):
+            return False
+        if isinstance(current, n.FlatMap) and isinstance(current.base, n.Everything):
+            return False
+        stack.extend(children(current))
+    return True
+
+
+@dataclass(slots=True)
+class _Entry:
+    passes: bool
+    keys: tuple[Any, ...]
+    item: Any
+    # Ids read by the filter and sort keys (the document itself if it passes), and by
+    # the item's expression: a slice before the Map evaluates items only inside it.
+    reads: frozenset[str]
+    item_reads: frozenset[str]
+
+
+class MaintainedQuery:
+    """One maintainable query with fixed params, kept in step with a changing dataset."""
+
+    def __init__(self, query: n.Query, shape: Shape, params: Mapping[str, Any] | None) -> None:
+        check_params(query, params)
+        self._shape = shape
+        self._params = query_params(params)
+        compiler = Compiler()
+        self._cond = compiler.compile(shape.cond)
+        self._keys = [(compiler.compile(key), desc) for key, desc in shape.keys]
+        self._item = _item_closure(compiler, shape.item)
+        plan = plan_filter(compiler, shape.cond)
+        self._plan: tuple[AttrPath, bool, Closure] | None = plan
+        self._entries: dict[str, _Entry] = {}
+        self._readers: dict[str, set[str]] = {}
+        self._result: list[Any] | None = None
+        self._ids: frozenset[str] = frozenset()
+
+    def evaluate(self, dataset: Dataset, changed: frozenset[str] | None,
+                 now: Any = None) -> tuple[list[Any], frozenset[str]]:
+        """The result and read trace over ``dataset``, which differs from the last call's
+        by the documents whose ids are in ``changed`` (None: unknown, start over)."""
+        ctx = Context(dataset, self._params, query_now(now))
+        wanted = self._wanted(ctx)
+        if changed is None or self._result is None:
+            self._entries.clear()
+            self._readers.clear()
+            self._result = None
+            changed = frozenset(doc["_id"] for doc in dataset.documents)
+        stale = set(changed)
+        for doc_id in changed:
+            stale.update(self._readers.get(doc_id, ()))
+        if stale or self._result is None:
+            for doc_id in stale:
+                self._refresh(doc_id, dataset, ctx, wanted)
+            self._result, self._ids = self._assemble()
+        return list(self._result), self._ids
+
+    def _wanted(self, ctx: Context) -> frozenset[Any] | None:
+        """The index keys a candidate's attribute must have (None: every document)."""
+        if self._plan is None:
+            return None
+        _, is_in, key_closure = self._plan
+        key = key_closure(Scope(None, Scope(None, None, ctx), ctx))
+        if not is_in:
+            hashed = hash_key(key)
+            return None if hashed is None else frozenset({hashed})
+        if type(key) is not list:
+            return None
+        return frozenset(h for value in key if (h := hash_key(value)) is not None)
+
+    def _refresh(self, doc_id: str, dataset: Dataset, ctx: Context,
+                 wanted: frozenset[Any] | None) -> None:
+        old = self._entries.pop(doc_id, None)
+        if old is not None:
+            for read in old.reads | old.item_reads:
+                readers = self._readers.get(read)
+                if readers is not None:
+                    readers.discard(doc_id)
+        doc = dataset.by_id.get(doc_id)
+        if doc is None or not self._candidate(doc, wanted):
+            return
+        entry = self._evaluate(doc, ctx)
+        self._entries[doc_id] = entry
+        for read in entry.reads | entry.item_reads:
+            if read != doc_id:
+                self._readers.setdefault(read, set()).add(doc_id)
+
+    def _candidate(self, doc: dict[str, Any], wanted: frozenset[Any] | None) -> bool:
+        if wanted is None or self._plan is None:
+            return True
+        return hash_key(get_path(doc, self._plan[0])) in wanted
+
+    def _evaluate(self, doc: dict[str, Any], ctx: Context) -> _Entry:
+        reads: set[str] = set()
+        item_reads: set[str] = set()
+        ctx.trace = reads
+        ctx.cache = {}  # parent-free subexpressions must be traced for every document
+        root = Scope(None, None, ctx)
+        passes = self._cond(Scope(doc, root, ctx)) is True
+        keys: tuple[Any, ...] = ()
+        item = None
+        if passes:
+            reads.add(doc["_id"])
+            scope = Scope(doc, root, ctx)
+            keys = tuple(sort_key(key(scope)) for key, _ in self._keys)
+            ctx.trace = item_reads
+            ctx.cache = {}
+            item = self._item(doc, root, ctx)
+        ctx.trace = None
+        return _Entry(passes, keys, item, frozenset(reads), frozenset(item_reads))
+
+    def _assemble(self) -> tuple[list[Any], frozenset[str]]:
+        passing = sorted((doc_id for doc_id, e in self._entries.items() if e.passes))
+        entries = [self._entries[doc_id] for doc_id in passing]
+        order = list(range(len(entries)))
+        # As order() does: stable sorts from the least significant key, ties keep _id order.
+        for index in reversed(range(len(self._keys))):
+            column = [entry.keys[index] for entry in entries]
+            order.sort(key=column.__getitem__, reverse=self._keys[index][1])
+        shown = [entries[i] for i in order]
+        window = self._shape.window
+        if window is not None and self._shape.window_first:
+            shown = _slice(shown, window)
+        ids: set[str] = set()
+        for entry in self._entries.values():
+            ids.update(entry.reads)
+        for entry in shown:
+            ids.update(entry.item_reads)
+        result = [entry.item for entry in shown]
+        if window is not None and not self._shape.window_first:
+            result = _slice(result, window)
+        return result, frozenset(ids)
+
+
+def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
+    """``(doc, root scope, ctx) -> item`` the way Map evaluates its expression."""
+    if node is None or isinstance(node, n.This):
+        return lambda doc, root, ctx: doc
+    if isinstance(node, n.Projection) and isinstance(node.base, n.This):
+        obj = compiler.compile(node.expr)
+        return lambda doc, root, ctx: _plain(obj(Scope(doc, root, ctx)))
+    expr = compiler.compile(node)
+    return lambda doc, root, ctx: _plain(expr(Scope(doc, root, ctx, True)))
+
+
+def _plain(value: Any) -> Any:
+    return to_json(value)
+
+
+def _slice(values: list[_T], window: n.Slice) -> list[_T]:
+    size = len(values)
+    lo = window.left + size if window.left < 0 else window.left
+    hi = window.right + size if window.right < 0 else window.right
+    if window.is_inclusive:
+        hi += 1
+    return values[max(lo, 0):max(hi, 0)]

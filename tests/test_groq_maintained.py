@@ -1,0 +1,112 @@
+"""Maintained query results equal a full evaluation after any sequence of edits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssgen.groq.dataset import Dataset
+from ssgen.groq.maintained import MaintainedQuery, shape_of
+from ssgen.groq.parser import parse
+
+NOW = "2026-01-01T00:00:00Z"
+
+QUERIES = [
+    '*[_type == "post"]',
+    '*[_type == "post" && defined(slug.current)]{"slug": slug.current}',
+    '*[_type == "post" && defined(slug.current)] | order(publishedAt desc)'
+    '{title, "slug": slug.current, publishedAt}',
+    '*[_type == "post"] | order(rank asc, title desc){title, rank, "author": author->name}',
+    '*[_type == "post" && author->name == "A"]{title}',
+    '*[_type == "post" && slug.current == $slug]{title, "cats": categories[]->title}',
+    '*[_type in ["post", "author"]] | order(_id desc)[1..3]{_id}',
+    '*[author._ref == $author] | order(title)._id',
+    '*[count(categories) > 1 || rank > 2]{_id, "n": count(categories)}',
+    '*[_id in $ids]{_id, title}',
+    '*[_type == "author"]{name, "first": {"_ref": "a0"}->name}',
+    '*[_type == "post"] | order(rank)[0..2]{title, "a": author->name}',
+    '*[_type == "post"]{title, "a": author->name}[1...3]',
+    '*[_type == "post"]._id',
+]
+PARAMS: dict[str, Any] = {"slug": "s1", "author": "a1", "ids": ["p1", "p2", "a0", "nope"]}
+
+
+def test_route_shapes_are_maintainable() -> None:
+    for text in QUERIES:
+        assert shape_of(parse(text)) is not None, text
+
+
+@pytest.mark.parametrize("text", [
+    '*[_type == "post"]{"n": count(*[_type == "author"])}',
+    '*[_type == "post" && publishedAt < now()]',
+    '*[_type == "post"][0]',
+    '*[_type == "post"]{"p": ^._id}',
+    'count(*[_type == "post"])',
+])
+def test_other_shapes_are_evaluated_in_full(text: str) -> None:
+    assert shape_of(parse(text)) is None
+
+
+def post(i: int, draw_values: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"_id": f"p{i}", "_type": "post", **draw_values}
+    return doc
+
+
+ids = st.sampled_from([f"p{i}" for i in range(6)] + [f"a{i}" for i in range(3)] + ["c0", "c1"])
+refs = st.sampled_from(["a0", "a1", "a2", "c0", "c1", "gone"]).map(
+    lambda r: {"_type": "reference", "_ref": r})
+
+
+@st.composite
+def documents(draw: st.DrawFn, doc_id: str) -> dict[str, Any]:
+    kind = "post" if doc_id.startswith("p") else ("author" if doc_id.startswith("a") else "category")
+    if draw(st.booleans()) and kind == "post":
+        kind = draw(st.sampled_from(["post", "author", "page"]))
+    doc: dict[str, Any] = {"_id": doc_id, "_type": kind}
+    if draw(st.booleans()):
+        doc["title"] = draw(st.sampled_from(["x", "y", "z", "A"]))
+    if draw(st.booleans()):
+        doc["name"] = draw(st.sampled_from(["A", "B"]))
+    if draw(st.booleans()):
+        doc["slug"] = {"current": draw(st.sampled_from(["s1", "s2"]))}
+    if draw(st.booleans()):
+        doc["rank"] = draw(st.one_of(st.integers(0, 4), st.none(), st.just("3")))
+    if draw(st.booleans()):
+        doc["publishedAt"] = draw(st.sampled_from(["2024-01-01", "2025-06-01", "2023-02-02"]))
+    if draw(st.booleans()):
+        doc["author"] = draw(refs)
+    if draw(st.booleans()):
+        doc["categories"] = draw(st.lists(refs, max_size=3))
+    return doc
+
+
+@st.composite
+def states(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
+    chosen = draw(st.sets(ids, max_size=11))
+    return {doc_id: draw(documents(doc_id)) for doc_id in chosen}
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.sampled_from(QUERIES), steps=st.lists(states(), min_size=1, max_size=6),
+       lose_track=st.lists(st.booleans(), min_size=6, max_size=6))
+def test_maintained_results_equal_a_full_evaluation(
+        text: str, steps: list[dict[str, dict[str, Any]]], lose_track: list[bool]) -> None:
+    query = parse(text)
+    shape = shape_of(query)
+    assert shape is not None
+    maintained = MaintainedQuery(query, shape, PARAMS)
+    previous: dict[str, dict[str, Any]] | None = None
+    for step, state in enumerate(steps):
+        dataset = Dataset(state.values())
+        changed = None if previous is None or lose_track[step] else frozenset(
+            doc_id for doc_id in previous.keys() | state.keys()
+            if previous.get(doc_id) != state.get(doc_id))
+        value, ids = maintained.evaluate(dataset, changed, NOW)
+        trace: set[str] = set()
+        expected = query.evaluate(dataset, PARAMS, NOW, trace=trace)
+        assert value == expected
+        assert ids == trace
+        previous = state
