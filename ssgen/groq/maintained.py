@@ -15,6 +15,7 @@ not maintainable: ``shape_of`` returns None and the caller evaluates it in full.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,7 +105,10 @@ class _Entry:
 
 
 class MaintainedQuery:
-    """One maintainable query with fixed params, kept in step with a changing dataset."""
+    """One maintainable query with fixed params, kept in step with a changing dataset.
+
+    The dataset's documents must have unique string ``_id``s (a local source's do).
+    """
 
     def __init__(self, query: n.Query, shape: Shape, params: Mapping[str, Any] | None) -> None:
         check_params(query, params)
@@ -116,8 +120,13 @@ class MaintainedQuery:
         self._item = _item_closure(compiler, shape.item)
         plan = plan_filter(compiler, shape.cond)
         self._plan: tuple[AttrPath, bool, Closure] | None = plan
+        self._reset()
+
+    def _reset(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self._readers: dict[str, set[str]] = {}
+        self._readers: dict[str, set[str]] = {}  # id -> the entries that read it
+        self._passing: list[str] = []  # ids of passing entries, sorted (dataset order)
+        self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: list[Any] | None = None
         self._ids: frozenset[str] = frozenset()
 
@@ -128,16 +137,15 @@ class MaintainedQuery:
         ctx = Context(dataset, self._params, query_now(now))
         wanted = self._wanted(ctx)
         if changed is None or self._result is None:
-            self._entries.clear()
-            self._readers.clear()
-            self._result = None
+            self._reset()
             changed = frozenset(doc["_id"] for doc in dataset.documents)
         stale = set(changed)
         for doc_id in changed:
             stale.update(self._readers.get(doc_id, ()))
-        if stale or self._result is None:
-            for doc_id in stale:
-                self._refresh(doc_id, dataset, ctx, wanted)
+        dirty = self._result is None
+        for doc_id in stale:
+            dirty = self._refresh(doc_id, dataset, ctx, wanted) or dirty
+        if dirty or self._result is None:
             self._result, self._ids = self._assemble()
         return list(self._result), self._ids
 
@@ -155,21 +163,49 @@ class MaintainedQuery:
         return frozenset(h for value in key if (h := hash_key(value)) is not None)
 
     def _refresh(self, doc_id: str, dataset: Dataset, ctx: Context,
-                 wanted: frozenset[Any] | None) -> None:
+                 wanted: frozenset[Any] | None) -> bool:
+        """Re-evaluate one document; True when the result or its trace may differ."""
         old = self._entries.pop(doc_id, None)
         if old is not None:
-            for read in old.reads | old.item_reads:
-                readers = self._readers.get(read)
-                if readers is not None:
-                    readers.discard(doc_id)
+            self._unregister(doc_id, old)
         doc = dataset.by_id.get(doc_id)
-        if doc is None or not self._candidate(doc, wanted):
-            return
-        entry = self._evaluate(doc, ctx)
-        self._entries[doc_id] = entry
+        entry = self._evaluate(doc, ctx) if doc is not None and self._candidate(doc, wanted) \
+            else None
+        if entry is not None:
+            self._entries[doc_id] = entry
+            self._register(doc_id, entry)
+        if old is None or entry is None:
+            return old is not None or entry is not None
+        return old.passes or entry.passes or old.reads != entry.reads
+
+    def _register(self, doc_id: str, entry: _Entry) -> None:
         for read in entry.reads | entry.item_reads:
             if read != doc_id:
                 self._readers.setdefault(read, set()).add(doc_id)
+        counts = self._counts
+        for read in self._counted(entry):
+            counts[read] = counts.get(read, 0) + 1
+        if entry.passes:
+            insort(self._passing, doc_id)
+
+    def _unregister(self, doc_id: str, entry: _Entry) -> None:
+        for read in entry.reads | entry.item_reads:
+            readers = self._readers.get(read)
+            if readers is not None:
+                readers.discard(doc_id)
+        counts = self._counts
+        for read in self._counted(entry):
+            left = counts[read] - 1
+            if left:
+                counts[read] = left
+            else:
+                del counts[read]
+        if entry.passes:
+            del self._passing[bisect_left(self._passing, doc_id)]
+
+    def _counted(self, entry: _Entry) -> frozenset[str]:
+        """The reads of an entry that are in the trace whatever the slice shows."""
+        return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
 
     def _candidate(self, doc: dict[str, Any], wanted: frozenset[Any] | None) -> bool:
         if wanted is None or self._plan is None:
@@ -196,8 +232,7 @@ class MaintainedQuery:
         return _Entry(passes, keys, item, frozenset(reads), frozenset(item_reads))
 
     def _assemble(self) -> tuple[list[Any], frozenset[str]]:
-        passing = sorted((doc_id for doc_id, e in self._entries.items() if e.passes))
-        entries = [self._entries[doc_id] for doc_id in passing]
+        entries = [self._entries[doc_id] for doc_id in self._passing]
         order = list(range(len(entries)))
         # As order() does: stable sorts from the least significant key, ties keep _id order.
         for index in reversed(range(len(self._keys))):
@@ -205,17 +240,14 @@ class MaintainedQuery:
             order.sort(key=column.__getitem__, reverse=self._keys[index][1])
         shown = [entries[i] for i in order]
         window = self._shape.window
+        ids = frozenset(self._counts)
         if window is not None and self._shape.window_first:
             shown = _slice(shown, window)
-        ids: set[str] = set()
-        for entry in self._entries.values():
-            ids.update(entry.reads)
-        for entry in shown:
-            ids.update(entry.item_reads)
+            ids = ids.union(*(entry.item_reads for entry in shown))
         result = [entry.item for entry in shown]
         if window is not None and not self._shape.window_first:
             result = _slice(result, window)
-        return result, frozenset(ids)
+        return result, ids
 
 
 def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
