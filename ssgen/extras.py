@@ -6,6 +6,7 @@ their bytes change; files ssgen wrote earlier that are no longer produced are re
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from ssgen.config import Config
@@ -77,17 +78,19 @@ def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict
     files: dict[str, bytes] = {}
     site = config.site
     if config.sitemap.enabled:
-        urls = [
-            absolute(site.base_url, path)
-            for path in plan.all_paths
-            if path != NOT_FOUND_PATH and path not in plan.failed_new
-        ]
-        files["sitemap.xml"] = render_sitemap(urls)
+        paths = frozenset(plan.all_paths) - plan.failed_new - {NOT_FOUND_PATH}
+        files["sitemap.xml"] = _sitemap(site.base_url, paths)
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
         files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries)
     files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
     return {rel: data for rel, data in files.items() if rel not in static}
+
+
+@lru_cache(maxsize=1)
+def _sitemap(base_url: str, paths: frozenset[str]) -> bytes:
+    # Most rebuilds in serve change no path: the same 10k-URL sitemap is not rendered again.
+    return render_sitemap(absolute(base_url, path) for path in paths)
 
 
 def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:
