@@ -24,13 +24,14 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     output = Output(config.output_dir)
     static = _copy_static(config, manifest, output, report)
     generated = _generated(config, plan, static)
-    owned = manifest.files()
+    # Not the pages' records: reading 10k of them would be most of a small rebuild.
+    owned = {**manifest.files("static"), **manifest.files("generated")}
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
             manifest.set_file(rel, sha256(data), "generated")
         keep = set(static) | set(generated) | _kept_feed(config, plan)
-        stale = {rel for rel, rec in owned.items() if rec.kind != "page"} - keep
+        stale = owned.keys() - keep
         for rel in sorted(stale):
             if output.remove(rel):
                 report.removed += 1
