@@ -36,6 +36,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any, Protocol
 
@@ -151,8 +152,7 @@ def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> s
     route, the field and the item's ``_id``. Path safety is enforced later by the output.
     """
 
-    def value_of(match: re.Match[str]) -> str:
-        name = match.group(1)
+    def value_of(name: str) -> str:
         value = lookup(item, name)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             found = "missing" if value is None else f"a {_kind(value)}, not a string or number"
@@ -166,7 +166,20 @@ def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> s
             return str(int(value))
         return str(value)
 
-    return PLACEHOLDER.sub(value_of, pattern)
+    parts = _pattern_parts(pattern)
+    out = [parts[0]]
+    for i in range(1, len(parts), 2):
+        value = lookup(item, parts[i])
+        # Strings (nearly every slug) go straight in; the rest get the full check.
+        out.append(value if type(value) is str else value_of(parts[i]))
+        out.append(parts[i + 1])
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def _pattern_parts(pattern: str) -> tuple[str, ...]:
+    """``/a/{x}/b/`` as ("/a/", "x", "/b/"): literals at even, field names at odd indexes."""
+    return tuple(PLACEHOLDER.split(pattern))
 
 
 def lookup(item: Any, dotted: str) -> Any:
