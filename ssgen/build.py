@@ -68,7 +68,7 @@ def build(
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, full = _open_manifest(config, key, full, reporter)
         try:
-            renderer = Renderer(config)
+            renderer = Renderer.shared(config)
             # Only a build with no explicit change can skip work on an equal fingerprint;
             # the others (serve, revalidate) forget it, so the next one checks afresh.
             # A given source counts only if it is the local one (tests and serve may pass a

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 BUILTIN_PREFIX = "_ssgen"
 BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
 MISSING_HASH = "missing"
+_SHARED: dict[tuple[str, str], Renderer] = {}
 _UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
 
 
@@ -49,6 +50,30 @@ class Renderer:
         self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
         install_filters(self.env, config)
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
+        self._compiled_texts: dict[str, str | None] = {}
+
+    @classmethod
+    def shared(cls, config: Config) -> Renderer:
+        """The process's auto-reloading renderer for this site and configuration.
+
+        Serve rebuilds in one process again and again; compiling every template afresh
+        for each rebuild would cost more than rendering the few pages a change touches.
+        Compiled templates are dropped when any template's text changed (by content, not
+        mtime: two saves within one timestamp tick must not leave a stale template).
+        """
+        key = (str(config.site_dir), config.hash)
+        renderer = _SHARED.get(key)
+        if renderer is None:
+            _SHARED.clear()
+            renderer = _SHARED[key] = cls(config)
+        renderer._drop_stale()
+        return renderer
+
+    def _drop_stale(self) -> None:
+        texts = {name: self.template_source(name) for name in self.list_templates()}
+        if texts != self._compiled_texts:
+            self.clear_cache()
+            self._compiled_texts = texts
 
     def render(self, template: str, context: Mapping[str, Any]) -> str:
         """Render ``template`` (a name under templates/) with ``context``.

@@ -42,8 +42,8 @@ class PageOutcome:
 class PageWriter:
     """Renders and writes pages; one per process."""
 
-    def __init__(self, config: Config) -> None:
-        self.renderer = Renderer(config, auto_reload=False)
+    def __init__(self, config: Config, renderer: Renderer | None = None) -> None:
+        self.renderer = renderer or Renderer(config, auto_reload=False)
         self.output = Output(config.output_dir)
 
     def warm(self, config: Config, templates: set[str]) -> None:
@@ -83,7 +83,7 @@ def render_pages(
 
 def _batches(config: Config, specs: list[PageSpec], jobs: int) -> Iterator[list[PageOutcome]]:
     if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
-        writer = PageWriter(config)
+        writer = PageWriter(config, Renderer.shared(config))
         for start in range(0, len(specs), _CHUNK):
             yield [writer.run(spec) for spec in specs[start : start + _CHUNK]]
         return
