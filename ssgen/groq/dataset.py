@@ -1,15 +1,23 @@
 """The in-memory dataset GROQ queries run over, with its indexes.
 
-Documents are kept in ``_id`` order (what ``*`` yields). Built once: indexes by ``_id``
-and ``_type`` are made up front, equality indexes on other attribute paths (e.g.
-``slug.current``) lazily, the first time a filter can use one. Documents are treated
-as immutable once they are in a Dataset; build a new Dataset for new content.
+Documents are kept in ``_id`` order (what ``*`` yields). Indexes by ``_id`` and
+``_type`` are made up front, equality indexes on other attribute paths (e.g.
+``slug.current``) lazily, the first time a filter can use one. Documents are treated as
+immutable once they are in a Dataset: new content replaces a document (a new dict),
+never edits it.
+
+``update`` changes a Dataset in place, by ``_id``, in O(changed x log n) plus a copy of
+the lists it touches: the ``documents`` list and index buckets it hands out are never
+mutated afterwards (a change replaces them), so a query result that is one of them keeps
+its value; ``by_id`` and the index dicts are updated in place. Queries must not run
+while ``update`` does (``ssgen serve`` runs queries and reloads on one thread).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ssgen.errors import GroqEvaluationError
@@ -45,10 +53,14 @@ class Dataset:
                 raise GroqEvaluationError(
                     f"dataset document #{i + 1} is a {type(doc).__name__}, not an object")
             docs.append(doc)
-        docs.sort(key=_id_key)
-        self.documents: list[dict[str, Any]] = docs
         self.name = name
         self.project_id = project_id
+        self._lock = threading.Lock()
+        self._reset(docs)
+
+    def _reset(self, docs: list[dict[str, Any]]) -> None:
+        docs.sort(key=_id_key)
+        self.documents: list[dict[str, Any]] = docs
         self.by_id: dict[str, dict[str, Any]] = {}
         for doc in docs:
             doc_id = doc.get("_id")
@@ -56,9 +68,9 @@ class Dataset:
                 self.by_id.setdefault(doc_id, doc)
         self._unique_ids = len(self.by_id) == sum(
             1 for doc in docs if type(doc.get("_id")) is str)
+        self._all_ids = self._unique_ids and len(self.by_id) == len(docs)
+        self._positions: dict[int, int] | None = None
         self._indexes: dict[AttrPath, dict[Any, list[dict[str, Any]]]] = {}
-        self._lock = threading.Lock()
-        self._positions = {id(doc): i for i, doc in enumerate(docs)}
         self._indexes[("_type",)] = self._build(("_type",))
 
     def __len__(self) -> int:
@@ -108,11 +120,57 @@ class Dataset:
         if len(docs) < 2:
             return docs
         positions = self._positions
+        if positions is None:  # dropped by update(); rebuilt on first use
+            positions = {id(doc): i for i, doc in enumerate(self.documents)}
+            self._positions = positions
         return sorted(docs, key=lambda doc: positions.get(id(doc), -1))
 
     def has_index(self, path: AttrPath) -> bool:
         """Whether the index on ``path`` exists already."""
         return path in self._indexes
+
+    def update(self, changes: Mapping[str, dict[str, Any] | None]) -> None:
+        """Replace (or add) the document of each ``_id`` with the given one, or remove it
+        (None); every index follows. Needs unique string ``_id``s, before and after."""
+        if not self._all_ids:
+            raise ValueError("Dataset.update needs every document to have a unique _id")
+        for doc_id, doc in changes.items():
+            if doc is not None and (type(doc) is not dict or doc.get("_id") != doc_id):
+                raise ValueError(f"Dataset.update: the document for {doc_id!r} has another _id")
+        if not changes:
+            return
+        if len(changes) * 8 > len(self.documents):  # cheaper to sort everything again
+            by_id = {**self.by_id, **changes}
+            self._reset([doc for doc in by_id.values() if doc is not None])
+            return
+        docs = self.documents.copy()
+        for doc_id, doc in changes.items():
+            old = self.by_id.get(doc_id)
+            _place(docs, doc_id, old, doc)
+            self._reindex(doc_id, old, doc)
+            if doc is None:
+                self.by_id.pop(doc_id, None)
+            else:
+                self.by_id[doc_id] = doc
+        self.documents, self._positions = docs, None
+
+    def _reindex(self, doc_id: str, old: dict[str, Any] | None,
+                 new: dict[str, Any] | None) -> None:
+        for path, index in self._indexes.items():
+            old_key = hash_key(get_path(old, path)) if old is not None else None
+            new_key = hash_key(get_path(new, path)) if new is not None else None
+            if old_key is not None and old_key == new_key:
+                index[old_key] = bucket = index[old_key].copy()
+                _place(bucket, doc_id, old, new)
+                continue
+            if old_key is not None:
+                index[old_key] = bucket = index[old_key].copy()
+                _place(bucket, doc_id, old, None)
+                if not bucket:
+                    del index[old_key]
+            if new_key is not None:
+                index[new_key] = bucket = index[new_key].copy() if new_key in index else []
+                _place(bucket, doc_id, None, new)
 
     def _build(self, path: AttrPath) -> dict[Any, list[dict[str, Any]]]:
         index: dict[Any, list[dict[str, Any]]] = {}
@@ -130,3 +188,17 @@ class Dataset:
 def _id_key(doc: dict[str, Any]) -> str:
     doc_id = doc.get("_id")
     return doc_id if type(doc_id) is str else ""
+
+
+def _place(docs: list[dict[str, Any]], doc_id: str, old: dict[str, Any] | None,
+           new: dict[str, Any] | None) -> None:
+    """In a list in ``_id`` order (unique ids), put ``new`` where ``old`` (or nothing)
+    with this ``_id`` is."""
+    at = bisect_left(docs, doc_id, key=_id_key)
+    if old is not None:
+        if new is None:
+            del docs[at]
+        else:
+            docs[at] = new
+    elif new is not None:
+        docs.insert(at, new)

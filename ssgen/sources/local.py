@@ -1,10 +1,10 @@
 """The local content source: NDJSON files, export archives and Markdown, in memory.
 
-Owns which files make up the local dataset, the mtime/size cache that lets ``reload()``
-re-read only changed files, duplicate ``_id`` detection across files, the perspective
-(``published`` hides drafts, ``drafts`` overlays each draft on its published document as
-Sanity's drafts perspective does, ``raw`` keeps everything) and answering queries with
-``ssgen.groq`` over one ``Dataset`` built per load.
+Owns which files make up the local dataset, reading them (the mtime/size cache that lets
+``reload()`` re-read only changed files; an NDJSON file is read into a reused buffer and
+re-parsed only where its bytes changed, see ``ndjson_diff``) and answering queries with
+``ssgen.groq`` over the ``Dataset`` of a ``local_view.View``, which keeps the merged
+documents, the perspective and the version log (``version``, ``changed_since``).
 """
 
 from __future__ import annotations
@@ -18,25 +18,40 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ssgen.errors import SourceError
-from ssgen.sources import QueryResult, content_hash
+from ssgen.sources import QueryResult
 from ssgen.sources.export import parse_export, restore_assets
+from ssgen.sources.local_view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
-from ssgen.sources.ndjson import Loaded, gc_paused, parse_ndjson
+from ssgen.sources.ndjson import Data, gc_paused, parse_ndjson
+from ssgen.sources.ndjson_diff import Splice, reparse
 
 if TYPE_CHECKING:
     from ssgen.config import Config
+    from ssgen.groq.dataset import Dataset
     from ssgen.groq.nodes import Query
+    from ssgen.sources.ndjson import Loaded
+
+__all__ = ["Input", "LocalSource", "apply_perspective", "input_fingerprint", "merge"]
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
 _Stamp = tuple[int, int, int]
 
 
-class _Cached(NamedTuple):
-    """One input file as last read: its stat stamp, its documents and a digest of its bytes."""
+class _Cached:
+    """One input file as last read: its stat stamp, its documents and its bytes (NDJSON:
+    kept to diff the next read against, digested only when a fingerprint is asked for)."""
 
-    stamp: _Stamp
-    loaded: Loaded
-    digest: bytes
+    def __init__(self, stamp: _Stamp, loaded: Loaded, data: Data | None,
+                 digest: bytes | None = None, spare: bytearray | None = None) -> None:
+        self.stamp, self.loaded, self.data = stamp, loaded, data
+        self._digest = digest
+        self.spare = spare  # the buffer the next read of this file goes into
+
+    @property
+    def digest(self) -> bytes:
+        if self._digest is None:
+            self._digest = _digest(self.data or b"")
+        return self._digest
 
 
 class LocalSource:
@@ -47,25 +62,43 @@ class LocalSource:
         self.perspective = "drafts" if drafts else config.source.perspective
         self._cache: dict[str, _Cached] = {}
         self._loaded_inputs: list[Input] = []
-        self._documents: list[dict[str, Any]] = []
-        self._dataset: Any = None
+        self._documents: list[dict[str, Any]] | None = None
+        source = config.source
+        self._view = View(self.perspective, name=source.dataset or None,
+                          project_id=source.project_id or None)
         self.reload()
 
     @property
     def documents(self) -> list[dict[str, Any]]:
-        """The documents visible in this perspective, in file order."""
+        """The documents visible in this perspective, in file order (built on first use
+        after a change: O(n), not for the serve path)."""
+        if self._documents is None:
+            self._documents = self._view.documents(self._loads())
         return self._documents
 
     @property
-    def dataset(self) -> Any:
-        """The ``ssgen.groq.Dataset`` queries run against."""
-        return self._dataset
+    def dataset(self) -> Dataset:
+        """The ``ssgen.groq.Dataset`` queries run against (one object, updated in place
+        by ``reload()``)."""
+        return self._view.dataset
+
+    @property
+    def version(self) -> int:
+        """1 after the first load, plus one for every reload that changed the visible
+        documents."""
+        return self._view.version
+
+    def changed_since(self, version: int) -> frozenset[str] | None:
+        """The visible ``_id``s added, removed or replaced (a new document object) since
+        ``version``; empty at the current version; None when unknown (the log keeps the
+        last 64 reloads that changed something)."""
+        return self._view.changed_since(version)
 
     def query(self, query: Query, params: Mapping[str, Any] | None = None, *,
               now: datetime | None = None) -> QueryResult:
         """Evaluate ``query``; ``ids`` are the documents that contributed."""
         ids: set[str] = set()
-        value = query.evaluate(self._dataset, dict(params) if params else None, now, trace=ids)
+        value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids)
         return QueryResult(value, frozenset(ids))
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
@@ -78,15 +111,7 @@ class LocalSource:
         """``_id`` -> (``_type``, content hash) of every visible document, for change
         detection. NDJSON documents reuse the hash of their line (computed when the line
         was parsed); others (Markdown, overlaid drafts, export assets) are serialised."""
-        known: dict[int, str] = {}
-        for loaded in (cached.loaded for cached in self._cache.values()):
-            if len(loaded.digests) == len(loaded.documents):
-                known.update(zip(map(id, loaded.documents), loaded.digests, strict=True))
-        state: dict[str, tuple[str, str]] = {}
-        for doc in self._documents:
-            digest = known.get(id(doc)) or content_hash(doc)
-            state[doc["_id"]] = (doc["_type"], digest)
-        return state
+        return dict(self._view.state)
 
     def fingerprint(self) -> str:
         """``input_fingerprint`` of the files as this source last read them (no reading)."""
@@ -113,7 +138,7 @@ class LocalSource:
 
     def _reload(self) -> None:
         cache: dict[str, _Cached] = {}
-        changed = self._dataset is None
+        splices: list[Splice] = []
         inputs = self._inputs()
         for item in inputs:
             stamp = _stamp(item)
@@ -121,36 +146,51 @@ class LocalSource:
             if old is not None and old.stamp == stamp:
                 cache[item.path] = old
                 continue
-            data = _read_bytes(item)
-            loaded = self._parse(item, data, old.loaded if old is not None else None)
-            cache[item.path] = _Cached(stamp, loaded, _digest(data))
-            changed = True
-        if not changed and cache.keys() == self._cache.keys():
-            return
-        documents = merge([cached.loaded for cached in cache.values()])
-        documents = apply_perspective(documents, self.perspective)
-        from ssgen.groq.dataset import Dataset
+            cache[item.path], splice = self._read(item, stamp, old)
+            splices.append(splice)
+        splices += [Splice(old.loaded, old.loaded.documents, [], [])
+                    for path, old in self._cache.items() if path not in cache]
+        if splices or self._view.version == 0:
+            loads = [cached.loaded for cached in cache.values()]
+            if self._view.update(loads, splices):
+                self._documents = None
+        self._cache, self._loaded_inputs = cache, inputs
 
-        source = self._config.source
-        dataset = Dataset(documents, name=source.dataset or None,
-                          project_id=source.project_id or None)
-        self._cache, self._documents, self._dataset = cache, documents, dataset
-        self._loaded_inputs = inputs
+    def _read(self, item: Input, stamp: _Stamp, old: _Cached | None) -> tuple[_Cached, Splice]:
+        if item.kind != "ndjson":
+            whole = _read_bytes(item)
+            splice = self._parse(item, whole, old)
+            return _Cached(stamp, splice.loaded, None, _digest(whole)), splice
+        data = _read_into(item, old.spare if old is not None else None)
+        splice = self._parse(item, data, old)
+        spare = old.data if old is not None and isinstance(old.data, bytearray) else None
+        return _Cached(stamp, splice.loaded, data, spare=spare), splice
 
     def _inputs(self) -> list[Input]:
         return _site_inputs(self._config)
 
-    def _parse(self, item: Input, data: bytes, previous: Loaded | None) -> Loaded:
+    def _parse(self, item: Input, data: Data, previous: _Cached | None) -> Splice:
+        """The file's new documents against its last parse (``previous``)."""
         source = self._config.source
+        gone = previous.loaded.documents if previous is not None else []
+        if item.kind == "ndjson" and previous is not None and previous.data is not None:
+            splice = reparse(previous.loaded, previous.data, data)
+            if splice is not None:
+                return splice
         if item.kind == "export":
-            return parse_export(data, item.display, project_id=source.project_id,
-                                dataset=source.dataset)
-        if item.kind == "markdown":
-            return parse_markdown(data, item.rel, item.display, source.markdown_type)
-        loaded = parse_ndjson(data, item.display, previous)
-        if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
-            restore_assets(loaded, {}, source.project_id, source.dataset)
-        return loaded
+            loaded = parse_export(bytes(data), item.display, project_id=source.project_id,
+                                  dataset=source.dataset)
+        elif item.kind == "markdown":
+            loaded = parse_markdown(bytes(data), item.rel, item.display, source.markdown_type)
+        else:
+            loaded = parse_ndjson(data, item.display)
+            if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
+                restore_assets(loaded, {}, source.project_id, source.dataset)
+        aligned = len(loaded.digests) == len(loaded.documents)
+        return Splice(loaded, gone, loaded.documents, loaded.digests if aligned else [])
+
+    def _loads(self) -> list[Loaded]:
+        return [cached.loaded for cached in self._cache.values()]
 
 
 class Input(NamedTuple):
@@ -197,8 +237,31 @@ def _combine(files: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()
 
 
-def _digest(data: bytes) -> bytes:
+def _digest(data: Data) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _read_into(item: Input, buffer: bytearray | None) -> bytearray:
+    """The file's bytes, read into ``buffer`` (resized) when given: refilling a buffer
+    that is already mapped skips the page faults of a new one (most of reading a big
+    file into fresh memory)."""
+    buffer = buffer if buffer is not None else bytearray()
+    try:
+        with open(item.path, "rb", buffering=0) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if len(buffer) > size:
+                del buffer[size:]
+            else:
+                buffer.extend(bytes(size - len(buffer)))
+            with memoryview(buffer) as view:
+                done = 0
+                while done < size and (got := handle.readinto(view[done:])):
+                    done += got
+            del buffer[done:]  # the file shrank since fstat
+            buffer += handle.read()  # or grew
+    except OSError as exc:
+        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
+    return buffer
 
 
 def _read_bytes(item: Input) -> bytes:
@@ -215,55 +278,3 @@ def _stamp(item: Input) -> _Stamp:
     except OSError as exc:
         raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-
-
-def merge(loads: list[Loaded]) -> list[dict[str, Any]]:
-    """All documents in load order; a duplicate ``_id`` is an error naming both places,
-    except identical synthesised asset documents (two exports of one dataset), kept once."""
-    documents = [doc for loaded in loads for doc in loaded.documents]
-    if len({doc["_id"] for doc in documents}) == len(documents):
-        return documents
-    seen: dict[str, tuple[Loaded, int]] = {}
-    kept: list[dict[str, Any]] = []
-    for loaded in loads:
-        for index, doc in enumerate(loaded.documents):
-            first = seen.setdefault(doc["_id"], (loaded, index))
-            if first[0] is loaded and first[1] == index:
-                kept.append(doc)
-            elif not _same_asset(first[0].documents[first[1]], doc):
-                raise SourceError(f"{loaded.where(index)}: duplicate _id {doc['_id']!r} "
-                                  f"(first defined at {first[0].where(first[1])})")
-    return kept
-
-
-def _same_asset(first: dict[str, Any], second: dict[str, Any]) -> bool:
-    """Two exports may both carry the same (identical) synthesised asset document."""
-    return str(first["_type"]).startswith("sanity.") and first == second
-
-
-def apply_perspective(documents: list[dict[str, Any]], perspective: str) -> list[dict[str, Any]]:
-    """The documents a query sees in ``perspective`` (published | drafts | raw)."""
-    if perspective == "raw":
-        return documents
-    if perspective == "published":
-        return [d for d in documents if not d["_id"].startswith(("drafts.", "versions."))]
-    drafts = {d["_id"][7:]: d for d in documents if d["_id"].startswith("drafts.")}
-    published = {d["_id"] for d in documents if not d["_id"].startswith(("drafts.", "versions."))}
-    out: list[dict[str, Any]] = []
-    for doc in documents:
-        doc_id: str = doc["_id"]
-        if doc_id.startswith("versions."):
-            continue
-        if doc_id.startswith("drafts."):
-            if doc_id[7:] not in published:
-                out.append(_as_published(doc))
-            continue
-        draft = drafts.get(doc_id)
-        out.append(_as_published(draft) if draft is not None else doc)
-    return out
-
-
-def _as_published(draft: dict[str, Any]) -> dict[str, Any]:
-    """A draft under its published ``_id``; ``_originalId`` keeps the draft's, as the
-    Content Lake's drafts perspective does (templates can show a "draft" badge)."""
-    return {**draft, "_id": draft["_id"][7:], "_originalId": draft["_id"]}

@@ -1,8 +1,9 @@
 """Parsing NDJSON datasets (one Sanity document a line) with file:line errors.
 
 Owns the line format only: blank lines are skipped, every other line must be a JSON
-object with a string ``_id`` and ``_type``. Used for plain ``.ndjson`` files and for the
-``data.ndjson`` inside a ``sanity dataset export`` archive.
+object with a string ``_id`` and ``_type``; a leading byte order mark is ignored. Used for
+plain ``.ndjson`` files and for the ``data.ndjson`` inside a ``sanity dataset export``
+archive. Re-parsing only the changed lines of an edited file is ``ndjson_diff``'s.
 """
 
 from __future__ import annotations
@@ -11,36 +12,43 @@ import gc
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ssgen.errors import SourceError
+from ssgen.sources.offsets import Offsets
 
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
+Data = bytes | bytearray
 
 
-@dataclass(eq=False)
 class Loaded:
-    """The documents of one file; ``lines[i]`` is where ``documents[i]`` came from."""
+    """The documents of one file; ``documents[i]`` came from line ``lines[i]``.
 
-    display: str
-    documents: list[dict[str, Any]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    has_exported_assets: bool = False
-    # The parsed document of each line's bytes, so a reload after a one-line edit parses
-    # one line, and unchanged documents stay the same objects (see parse_ndjson).
-    by_line: dict[bytes, dict[str, Any]] = field(default_factory=dict, repr=False)
-    # A content hash of each document's line (``digests[i]`` is ``documents[i]``'s): the
-    # incremental build diffs documents by these instead of re-serialising them.
-    digests: list[str] = field(default_factory=list, repr=False)
-    digest_by_line: dict[bytes, str] = field(default_factory=dict, repr=False)
+    NDJSON parses also keep, per document, a content hash of its line (``digests``: the
+    incremental build diffs documents by these instead of re-serialising them) and the
+    byte offset of its line (``starts``: where a later edit's changed bytes fall).
+    """
+
+    def __init__(self, display: str, documents: list[dict[str, Any]] | None = None,
+                 lines: list[int] | None = None, *, has_exported_assets: bool = False) -> None:
+        self.display = display
+        self.documents: list[dict[str, Any]] = documents if documents is not None else []
+        self.numbers = Offsets(lines if lines is not None else [])
+        self.starts = Offsets([])
+        self.digests: list[str] = []
+        self.has_exported_assets = has_exported_assets
+
+    @property
+    def lines(self) -> list[int]:
+        """The line number of each document (0: a whole-file document)."""
+        return self.numbers.tolist()
 
     def where(self, index: int) -> str:
         """``content/x.ndjson:17`` for the i-th document (no line for whole-file documents)."""
-        line = self.lines[index] if index < len(self.lines) else 0
+        line = self.numbers[index] if index < len(self.numbers) else 0
         return f"{self.display}:{line}" if line else self.display
 
 
@@ -57,43 +65,58 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_ndjson(data: bytes, display: str, previous: Loaded | None = None) -> Loaded:
-    """Parse NDJSON bytes; ``display`` names the file in errors.
-
-    With ``previous`` (the last parse of the same file), lines whose bytes did not change
-    reuse their parsed document instead of being parsed again.
-    """
-    if data.startswith(_BOM):  # editors on Windows add one; it is not part of the JSON
-        data = data[len(_BOM) :]
-    with gc_paused():
-        return _parse(data, display, previous)
-
-
-def _parse(data: bytes, display: str, previous: Loaded | None) -> Loaded:
+def parse_ndjson(data: Data, display: str) -> Loaded:
+    """Parse NDJSON bytes; ``display`` names the file in errors."""
     loaded = Loaded(display, has_exported_assets=b'"_sanityAsset"' in data)
-    documents, lines, by_line = loaded.documents, loaded.lines, loaded.by_line
-    # Documents of an unpacked export are rewritten after parsing: never share those.
-    reuse = previous is not None and not loaded.has_exported_assets
-    known = previous.by_line if reuse and previous is not None else {}
-    known_digests = previous.digest_by_line if reuse and previous is not None else {}
-    digests, digest_by_line = loaded.digests, loaded.digest_by_line
-    for number, line in enumerate(data.split(b"\n"), 1):
-        doc = known.get(line)
-        digest = known_digests.get(line)
-        if doc is None or digest is None:
-            if not line.strip():
-                continue
-            doc = _parse_line(line, display, number)
-            digest = hashlib.blake2b(line, digest_size=16).hexdigest()
-        documents.append(doc)
-        lines.append(number)
-        digests.append(digest)
-        by_line[line] = doc
-        digest_by_line[line] = digest
+    with gc_paused():
+        lines = parse_lines(data, 0, len(data), 1, display, {})
+    loaded.documents, loaded.digests = lines.documents, lines.digests
+    loaded.starts, loaded.numbers = Offsets(lines.starts), Offsets(lines.numbers)
     return loaded
 
 
-def _parse_line(line: bytes, display: str, number: int) -> dict[str, Any]:
+class Lines:
+    """The documents parsed from a run of lines, with their digests, offsets and numbers."""
+
+    def __init__(self) -> None:
+        self.documents: list[dict[str, Any]] = []
+        self.digests: list[str] = []
+        self.starts: list[int] = []
+        self.numbers: list[int] = []
+        self.count = 0  # lines, blank ones included
+
+
+Known = dict[bytes, tuple[dict[str, Any], str]]
+
+
+def parse_lines(data: Data, start: int, stop: int, number: int, display: str,
+                known: Known) -> Lines:
+    """Parse the lines of ``data[start:stop]`` (whole lines; the first is line ``number``).
+
+    A line whose bytes are in ``known`` reuses that document and digest unparsed, so an
+    unchanged line keeps its document object across a reload.
+    """
+    out = Lines()
+    offset = start
+    for line in data[start:stop].split(b"\n"):
+        line_start, offset = offset, offset + len(line) + 1
+        out.count += 1
+        if line_start == 0 and line.startswith(BOM):  # editors on Windows add one
+            line = line[len(BOM):]
+        reused = known.get(bytes(line)) if known else None
+        if reused is None:
+            if not line.strip():
+                continue
+            reused = (_parse_line(line, display, number + out.count - 1),
+                      hashlib.blake2b(line, digest_size=16).hexdigest())
+        out.documents.append(reused[0])
+        out.digests.append(reused[1])
+        out.starts.append(line_start)
+        out.numbers.append(number + out.count - 1)
+    return out
+
+
+def _parse_line(line: Data, display: str, number: int) -> dict[str, Any]:
     try:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -114,10 +137,10 @@ def check_document(doc: dict[str, Any], where: str) -> None:
         raise SourceError(f"{where}: document {doc_id!r} is missing _type")
 
 
-def read_ndjson(path: Path, display: str, previous: Loaded | None = None) -> Loaded:
+def read_ndjson(path: Path, display: str) -> Loaded:
     """Read and parse one NDJSON file."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    return parse_ndjson(data, display, previous)
+    return parse_ndjson(data, display)

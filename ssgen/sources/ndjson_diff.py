@@ -1,0 +1,113 @@
+"""Re-parsing only the lines of an NDJSON file that an edit changed.
+
+Owns finding the changed region of a file against the bytes it had at the last parse
+(the common prefix and suffix, compared chunk-wise at memcmp speed) and splicing the
+documents parsed from that region into a copy of the previous ``Loaded``: documents,
+digests, line offsets and numbers after the region shift by the byte and line deltas
+without being visited (see ``Offsets``). A line of the region whose bytes are unchanged
+(a moved line) keeps its document object, as every line outside the region does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
+
+_FIRST_CHUNK = 1 << 14
+
+
+class Splice(NamedTuple):
+    """A file's new parse and the documents it dropped and gained against the last one."""
+
+    loaded: Loaded
+    removed: list[dict[str, Any]]
+    added: list[dict[str, Any]]
+    added_digests: list[str]  # digests of ``added``, or [] when unknown
+
+
+def common_prefix(old: Data, new: Data) -> int:
+    """The length of the longest common prefix of two byte strings."""
+    limit, view = min(len(old), len(new)), memoryview(new)
+    done, size = 0, _FIRST_CHUNK
+    while done < limit:
+        size = min(size, limit - done)
+        if old.startswith(view[done:done + size], done):
+            done, size = done + size, size * 2
+        elif size == 1:
+            break
+        else:
+            size //= 2
+    return done
+
+
+def common_suffix(old: Data, new: Data, limit: int) -> int:
+    """The length of the longest common suffix of two byte strings, at most ``limit``."""
+    old_end, new_end, view = len(old), len(new), memoryview(new)
+    done, size = 0, _FIRST_CHUNK
+    while done < limit:
+        size = min(size, limit - done)
+        if old.endswith(view[new_end - done - size:new_end - done], 0, old_end - done):
+            done, size = done + size, size * 2
+        elif size == 1:
+            break
+        else:
+            size //= 2
+    return done
+
+
+def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
+    """``previous`` (the parse of ``old``) updated to ``new``, parsing the changed lines
+    only; None when the whole file must be parsed again (exported assets to restore)."""
+    if previous.has_exported_assets:
+        return None
+    prefix = common_prefix(old, new)
+    if prefix == len(old) == len(new):
+        return Splice(previous, [], [], [])
+    suffix = common_suffix(old, new, min(len(old), len(new)) - prefix)
+    start = old.rfind(b"\n", 0, prefix) + 1
+    newline = old.find(b"\n", len(old) - suffix)
+    old_stop = len(old) if newline < 0 else newline
+    new_stop = old_stop + len(new) - len(old)
+    if new.find(b'"_sanityAsset"', start, new_stop) >= 0:
+        return None
+    first, last = previous.starts.find(start), previous.starts.find(old_stop + 1)
+    number = _line_number(previous, old, start, first)
+    known = _known_lines(previous, old, first, last)
+    lines = parse_lines(new, start, new_stop, number, previous.display, known)
+    line_delta = lines.count - old.count(b"\n", start, old_stop) - 1
+    loaded = _copy(previous)
+    loaded.documents[first:last] = lines.documents
+    loaded.digests[first:last] = lines.digests
+    loaded.starts.splice(first, last, lines.starts, len(new) - len(old))
+    loaded.numbers.splice(first, last, lines.numbers, line_delta)
+    return Splice(loaded, previous.documents[first:last], lines.documents, lines.digests)
+
+
+def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
+    """The line number at ``offset`` (a line start); ``index``: the first document there
+    or after, so the newlines counted are those of one document's line and blank ones."""
+    if index == 0:
+        return data.count(b"\n", 0, offset) + 1
+    return loaded.numbers[index - 1] + data.count(b"\n", loaded.starts[index - 1], offset)
+
+
+def _known_lines(loaded: Loaded, data: Data, first: int, last: int) -> Known:
+    """The bytes of the lines of documents ``[first, last)`` -> (document, digest)."""
+    known: Known = {}
+    for index in range(first, last):
+        start = loaded.starts[index]
+        stop = data.find(b"\n", start)
+        line = bytes(data[start:stop if stop >= 0 else len(data)])
+        if start == 0 and line.startswith(BOM):
+            line = line[len(BOM):]
+        known[line] = (loaded.documents[index], loaded.digests[index])
+    return known
+
+
+def _copy(loaded: Loaded) -> Loaded:
+    """A copy whose lists can be spliced while ``loaded`` stays as it was."""
+    other = Loaded(loaded.display, loaded.documents.copy())
+    other.numbers, other.starts = loaded.numbers.copy(), loaded.starts.copy()
+    other.digests = loaded.digests.copy()
+    return other
