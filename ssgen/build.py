@@ -18,15 +18,14 @@ from typing import Any
 from ssgen import __version__
 from ssgen.change import Change
 from ssgen.config import Config
+from ssgen.docstate import DocStates, document_states
 from ssgen.errors import ManifestError, SsgenError
 from ssgen.extras import write_extras
 from ssgen.incremental import (
-    DocState,
     Scope,
     changed_globals,
     changed_templates,
     diff_documents,
-    document_state,
     scope_for,
 )
 from ssgen.lock import BuildLock, BuildLockBusy
@@ -123,18 +122,13 @@ def _rebuild(
     """The stages: globals, scope, collect, plan, render, record."""
     _freeze_heap()
     data = query_globals(config, source, now)
-    state = document_state(source)
-    before = manifest.documents() if state is not None and not full else None
-    scope = (
-        None if full else _scope(config, manifest, renderer, data, before, state, change, source)
-    )
+    states = document_states(source, manifest, full=full)
+    scope = None if full else _scope(config, manifest, renderer, data, states, change, source)
     collected = collect_pages(config, source, data, now, scope)
     forced = frozenset(scope.forced) if scope else frozenset()
     plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
     outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
-    report = record_build(
-        config, key, manifest, renderer, plan, outcomes, state, full=full, before=before
-    )
+    report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full)
     return report, plan
 
 
@@ -205,16 +199,15 @@ def _scope(
     manifest: Manifest,
     renderer: Renderer,
     data: dict[str, Any],
-    before: DocState | None,
-    state: DocState | None,
+    states: DocStates | None,
     change: Change | None,
     source: Source,
 ) -> Scope:
     """What this incremental build must re-query: the given change plus what changed."""
     found = Change(templates=changed_templates(manifest, renderer))
-    if state is not None:
-        known = manifest.documents() if before is None else before
-        found = found.merge(Change(documents=diff_documents(known, state)))
+    if states is not None:
+        before = manifest.documents() if states.before is None else states.before
+        found = found.merge(Change(documents=diff_documents(before, states.after)))
     elif change is None:
         found = found.merge(Change(everything=True))  # a remote source cannot be diffed
     total = found if change is None else change.merge(found)

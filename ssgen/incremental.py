@@ -12,16 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import cast
 
 from ssgen.change import Change, DocChange, normalize_path
 from ssgen.config import Config, RouteConfig
+from ssgen.docstate import DocState
 from ssgen.manifest import Manifest
 from ssgen.pages import NOT_FOUND_ROUTE, query_types
 from ssgen.render import Renderer
-from ssgen.sources import Source, content_hash
-
-DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 
 
 @dataclass
@@ -53,20 +50,6 @@ class Scope:
             or path in self.paths
             or path not in self.known
         )
-
-
-def document_state(source: Source) -> DocState | None:
-    """Hashes of every document of a source that can list them (local), else None."""
-    own = getattr(source, "document_state", None)
-    if callable(own):
-        return cast(DocState, own())
-    documents = getattr(source, "documents", None)
-    if documents is None:
-        return None
-    state: DocState = {}
-    for doc in documents:
-        state[str(doc["_id"])] = (str(doc.get("_type", "")), content_hash(doc))
-    return state
 
 
 def diff_documents(before: DocState, after: DocState) -> tuple[DocChange, ...]:

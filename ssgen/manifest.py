@@ -307,10 +307,17 @@ class Manifest:
 
     # -- documents (what the last build saw, for diffing a local source) ---------
 
-    def documents(self) -> dict[str, tuple[str, str]]:
-        """Every recorded document ``_id`` -> (``_type``, content hash)."""
-        rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
-        return {row[0]: (row[1], row[2]) for row in rows}
+    def documents(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+        """Recorded document ``_id`` -> (``_type``, content hash): all, or those of ``ids``."""
+        if ids is None:
+            rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
+            return {row[0]: (row[1], row[2]) for row in rows}
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in chunks(sorted(set(ids))):
+            sql = f"SELECT id, type, hash FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self._rows(sql, chunk, what="read documents"):
+                found[row[0]] = (row[1], row[2])
+        return found
 
     def set_documents(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ssgen import __version__
 from ssgen.config import Config
-from ssgen.incremental import DocState
+from ssgen.docstate import MARK_KEY, DocStates
 from ssgen.manifest import Manifest
 from ssgen.manifest_schema import PageRecord
 from ssgen.output import Output
@@ -27,15 +27,11 @@ def record_build(
     renderer: Renderer,
     plan: RenderPlan,
     outcomes: list[PageOutcome],
-    state: DocState | None,
+    states: DocStates | None,
     *,
     full: bool,
-    before: DocState | None = None,
 ) -> BuildReport:
-    """Write the manifest for what reached disk, delete what disappeared, count it all.
-
-    ``before``: the document state the manifest held, when the caller has read it already.
-    """
+    """Write the manifest for what reached disk, delete what disappeared, count it all."""
     report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     built = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
@@ -55,7 +51,7 @@ def record_build(
             manifest.set_template(name, template_hash, renderer.template_chain(name))
         for name, value_hash in plan.global_hashes.items():
             manifest.set_global(name, value_hash)
-        _record_documents(manifest, state, full, before)
+        _record_documents(manifest, states, full)
         manifest.set_meta("ssgen_version", __version__)
         manifest.set_meta("config_hash", key)
     return report
@@ -101,15 +97,15 @@ def _remove_pages(
         manifest.remove_file(record.file)
 
 
-def _record_documents(
-    manifest: Manifest, state: DocState | None, full: bool, before: DocState | None
-) -> None:
-    if state is None:
+def _record_documents(manifest: Manifest, states: DocStates | None, full: bool) -> None:
+    if states is None:
+        manifest.set_meta(MARK_KEY, "")
         return
     if full:
-        manifest.set_documents(state, replace=True)
-        return
-    if before is None:  # the build read them already when it diffed the documents
-        before = manifest.documents()
-    changed = {i: v for i, v in state.items() if before.get(i) != v}
-    manifest.set_documents(changed, before.keys() - state.keys())
+        manifest.set_documents(states.after, replace=True)
+    else:
+        before = manifest.documents() if states.before is None else states.before
+        after = states.after
+        changed = {i: v for i, v in after.items() if before.get(i) != v}
+        manifest.set_documents(changed, before.keys() - after.keys())
+    manifest.set_meta(MARK_KEY, states.mark)
