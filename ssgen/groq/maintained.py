@@ -30,6 +30,10 @@ from ssgen.groq.traverse import plan_filter
 from ssgen.groq.values import hash_key, sort_key, to_json
 
 _T = TypeVar("_T")
+# What a re-evaluated document may change: the items shown, their order and membership,
+# the read trace.
+_ITEMS, _ORDER, _TRACE = 1, 2, 4
+_ALL = _ITEMS | _ORDER | _TRACE
 _IMPURE_NAMES = frozenset({"now", "identity", "before", "after"})
 _IMPURE_NAMESPACES = frozenset({"delta", "releases"})
 _NOT_PER_DOCUMENT = (n.Everything, n.Parent, n.Context, n.CustomFuncCall)
@@ -127,6 +131,7 @@ class MaintainedQuery:
         self._readers: dict[str, set[str]] = {}  # id -> the entries that read it
         self._passing: list[str] = []  # ids of passing entries, sorted (dataset order)
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
+        self._order: list[str] = []  # ids of passing entries in result order
         self._result: list[Any] | None = None
         self._ids: frozenset[str] = frozenset()
 
@@ -142,12 +147,12 @@ class MaintainedQuery:
         stale = set(changed)
         for doc_id in changed:
             stale.update(self._readers.get(doc_id, ()))
-        dirty = self._result is None
+        dirty = _ALL if self._result is None else 0
         for doc_id in stale:
-            dirty = self._refresh(doc_id, dataset, ctx, wanted) or dirty
-        if dirty or self._result is None:
-            self._result, self._ids = self._assemble()
-        return list(self._result), self._ids
+            dirty |= self._refresh(doc_id, dataset, ctx, wanted)
+        if dirty:
+            self._result, self._ids = self._assemble(dirty)
+        return list(self._result or ()), self._ids
 
     def _wanted(self, ctx: Context) -> frozenset[Any] | None:
         """The index keys a candidate's attribute must have (None: every document)."""
@@ -163,8 +168,8 @@ class MaintainedQuery:
         return frozenset(h for value in key if (h := hash_key(value)) is not None)
 
     def _refresh(self, doc_id: str, dataset: Dataset, ctx: Context,
-                 wanted: frozenset[Any] | None) -> bool:
-        """Re-evaluate one document; True when the result or its trace may differ."""
+                 wanted: frozenset[Any] | None) -> int:
+        """Re-evaluate one document; which parts of the result it may change (_ITEMS...)."""
         old = self._entries.pop(doc_id, None)
         if old is not None:
             self._unregister(doc_id, old)
@@ -175,8 +180,14 @@ class MaintainedQuery:
             self._entries[doc_id] = entry
             self._register(doc_id, entry)
         if old is None or entry is None:
-            return old is not None or entry is not None
-        return old.passes or entry.passes or old.reads != entry.reads
+            return _ALL if old is not None or entry is not None else 0
+        changed = 0 if old.reads == entry.reads and old.item_reads == entry.item_reads \
+            else _TRACE
+        if old.passes != entry.passes or old.keys != entry.keys:
+            changed |= _ORDER | _ITEMS
+        elif entry.passes:
+            changed |= _ITEMS
+        return changed
 
     def _register(self, doc_id: str, entry: _Entry) -> None:
         for read in entry.reads | entry.item_reads:
@@ -231,23 +242,29 @@ class MaintainedQuery:
         ctx.trace = None
         return _Entry(passes, keys, item, frozenset(reads), frozenset(item_reads))
 
-    def _assemble(self) -> tuple[list[Any], frozenset[str]]:
+    def _assemble(self, dirty: int) -> tuple[list[Any], frozenset[str]]:
+        if dirty & _ORDER:
+            self._order = self._sorted()
+        shown = [self._entries[doc_id] for doc_id in self._order]
+        window = self._shape.window
+        ids = frozenset(self._counts) if dirty & _TRACE else self._ids
+        if window is not None and self._shape.window_first:
+            shown = _slice(shown, window)
+            ids = frozenset(self._counts).union(*(entry.item_reads for entry in shown))
+        result = [entry.item for entry in shown]
+        if window is not None and not self._shape.window_first:
+            result = _slice(result, window)
+        return result, ids
+
+
+    def _sorted(self) -> list[str]:
         entries = [self._entries[doc_id] for doc_id in self._passing]
         order = list(range(len(entries)))
         # As order() does: stable sorts from the least significant key, ties keep _id order.
         for index in reversed(range(len(self._keys))):
             column = [entry.keys[index] for entry in entries]
             order.sort(key=column.__getitem__, reverse=self._keys[index][1])
-        shown = [entries[i] for i in order]
-        window = self._shape.window
-        ids = frozenset(self._counts)
-        if window is not None and self._shape.window_first:
-            shown = _slice(shown, window)
-            ids = ids.union(*(entry.item_reads for entry in shown))
-        result = [entry.item for entry in shown]
-        if window is not None and not self._shape.window_first:
-            result = _slice(result, window)
-        return result, ids
+        return [self._passing[i] for i in order]
 
 
 def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
