@@ -108,12 +108,12 @@ def route_pages(
         pages = expand_route(route, main.value, **common)
         return pages, {page.path for page in pages}
     assert route.query_ast is not None
-    params = each_params(route, main.value)
-    paths = [fill_pattern(route.path, item, route=route.name) for item in params]
+    params, paths = _each_pages(config, route, main.value)
     _check_unique_params(route, paths)
-    wanted = [
-        i for i, path in enumerate(paths) if scope is None or scope.wants_page(route.name, path)
-    ]
+    wanted = (
+        list(range(len(paths))) if scope is None
+        else [i for i, path in enumerate(paths) if scope.wants_page(route.name, path)]
+    )
     chosen = [params[i] for i in wanted]
     results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
     pages = expand_route(
@@ -125,6 +125,35 @@ def route_pages(
     )
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
     return pages, set(paths) - empty
+
+
+# Per site, config and route: id(item) -> (item, its params, its path) from the last
+# build. A kept source's maintained `each` result hands back the same item objects for
+# unchanged documents, so a rebuild re-derives only the changed items' params and paths.
+_EACH_MEMO: dict[tuple[str, str, str], dict[int, tuple[Any, dict[str, Any], str]]] = {}
+
+
+def _each_pages(
+    config: Config, route: RouteConfig, value: Any
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ``$params`` and the path of each page of an ``each`` route."""
+    key = (str(config.site_dir), config.hash, route.name)
+    memo = _EACH_MEMO.pop(key, {})
+    if not isinstance(value, list):
+        each_params(route, value)  # raises the error naming the route
+    fresh: dict[int, tuple[Any, dict[str, Any], str]] = {}
+    params: list[dict[str, Any]] = []
+    paths: list[str] = []
+    for index, item in enumerate(value):
+        known = memo.get(id(item))
+        if known is None or known[0] is not item:
+            (param,) = each_params(route, [item], first=index)
+            known = (item, param, fill_pattern(route.path, param, route=route.name))
+        fresh[id(item)] = known
+        params.append(known[1])
+        paths.append(known[2])
+    _EACH_MEMO[key] = fresh
+    return params, paths
 
 
 def exact_ids(source: Source) -> bool:

@@ -129,14 +129,15 @@ def expand_route(
     return [ctx.page(route.path, result_value, ids, fields=result_value)]
 
 
-def each_params(route: RouteLike, each_value: Any) -> list[dict[str, Any]]:
-    """The ``$params`` for each page of an ``each`` route: the items of its ``each`` result."""
+def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[dict[str, Any]]:
+    """The ``$params`` for each page of an ``each`` route: the items of its ``each`` result
+    (``first``: the index of the first one in the whole result, for errors)."""
     if not isinstance(each_value, list):
         raise ConfigError(
             f"route {route.name!r}: `each` must return a list of objects, got {_kind(each_value)}"
         )
     params: list[dict[str, Any]] = []
-    for index, item in enumerate(each_value):
+    for index, item in enumerate(each_value, first):
         if not isinstance(item, dict):
             raise ConfigError(
                 f"route {route.name!r}: `each` item {index} is {_kind(item)}, expected an object"
