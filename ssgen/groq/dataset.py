@@ -69,7 +69,7 @@ class Dataset:
         self._unique_ids = len(self.by_id) == sum(
             1 for doc in docs if type(doc.get("_id")) is str)
         self._all_ids = self._unique_ids and len(self.by_id) == len(docs)
-        self._positions: dict[int, int] | None = None
+        self._positions: dict[int, int] | None = {id(doc): i for i, doc in enumerate(docs)}
         self._indexes: dict[AttrPath, dict[Any, list[dict[str, Any]]]] = {}
         self._indexes[("_type",)] = self._build(("_type",))
 

@@ -152,8 +152,8 @@ class LocalSource:
                     for path, old in self._cache.items() if path not in cache]
         if splices or self._view.version == 0:
             loads = [cached.loaded for cached in cache.values()]
-            if self._view.update(loads, splices):
-                self._documents = None
+            self._view.update(loads, splices)
+            self._documents = None  # a moved line changes the order, not the documents
         self._cache, self._loaded_inputs = cache, inputs
 
     def _read(self, item: Input, stamp: _Stamp, old: _Cached | None) -> tuple[_Cached, Splice]:
