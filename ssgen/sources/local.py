@@ -153,7 +153,8 @@ class LocalSource:
         if splices or self._view.version == 0:
             loads = [cached.loaded for cached in cache.values()]
             self._view.update(loads, splices)
-            self._documents = None  # a moved line changes the order, not the documents
+            if any(splice.removed or splice.added for splice in splices):
+                self._documents = None  # also when a line only moved: the order changed
         self._cache, self._loaded_inputs = cache, inputs
 
     def _read(self, item: Input, stamp: _Stamp, old: _Cached | None) -> tuple[_Cached, Splice]:
