@@ -118,7 +118,7 @@ def timed_build(site: Path, **kwargs: object) -> tuple[float, float, object]:
 def kept_source_builds(site: Path) -> tuple[float, float]:
     """No-op and one-edit builds the way ``ssgen serve`` runs them: one loaded source,
     reloaded before each build (files whose mtime/size changed are read again)."""
-    source = open_source(load_config(site))
+    source = open_source(load_config(site), kept=True)
     build(load_config(site), source=source)  # manifest in step with this source
     noop_s, _, _ = timed_reload_build(site, source)
     edit_one_post(site)

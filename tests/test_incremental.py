@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssgen.build import build
+from ssgen.change import Change
 from ssgen.config import load_config
+from ssgen.sources import open_source
 
 TOML = """
 [site]
@@ -319,6 +321,37 @@ def test_incremental_output_equals_full_build(steps: list[Edit]) -> None:
             step(model)
             model.write(site)
             report = build(load_config(site), jobs=1)
+            assert report.ok, report.failures
+            after = snapshot(site / "public")
+            assert after == full_build_of(site, scratch)
+            changed = {f for f in after if before.get(f) != after[f]}
+            assert set(report.new) | set(report.changed) == changed
+            assert set(report.deleted) == before.keys() - after.keys()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(steps=st.lists(edits, min_size=1, max_size=6), webhook=st.booleans())
+def test_kept_source_rebuilds_equal_full_build(steps: list[Edit], webhook: bool) -> None:
+    """As serve builds: one kept source, reloaded before each build, whose list queries
+    are maintained per changed document and whose document diff covers only the
+    documents it says changed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        site, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
+        model = SiteModel()
+        model.write(site)
+        source = open_source(load_config(site), kept=True)
+        assert build(load_config(site), jobs=1, source=source).ok
+        for step in steps:
+            before = snapshot(site / "public")
+            step(model)
+            model.write(site)
+            source.reload()
+            change = Change(paths=frozenset({"/blog/"})) if webhook else None
+            report = build(load_config(site), jobs=1, source=source, change=change)
             assert report.ok, report.failures
             after = snapshot(site / "public")
             assert after == full_build_of(site, scratch)

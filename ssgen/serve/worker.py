@@ -300,7 +300,7 @@ class RebuildWorker:
     def _build(self, change: Change) -> BuildReport:
         started = time.perf_counter()
         if self._source is None:
-            self._source = fresh_source(open_source(self.config))
+            self._source = fresh_source(open_source(self.config, kept=True))
         else:
             self._source.reload()
         expect_revisions(self._source, change)

@@ -59,12 +59,16 @@ class Source(Protocol):
         ...
 
 
-def open_source(config: Config, *, drafts: bool = False) -> Source:
-    """The source ``[source] type`` names; ``drafts`` forces the drafts perspective."""
+def open_source(config: Config, *, drafts: bool = False, kept: bool = False) -> Source:
+    """The source ``[source] type`` names; ``drafts`` forces the drafts perspective.
+
+    ``kept``: the caller keeps the source across rebuilds (serve), which lets the local
+    source maintain its list queries' results per changed document.
+    """
     if config.source.type == "local":
         from ssgen.sources.local import LocalSource
 
-        return LocalSource(config, drafts=drafts)
+        return LocalSource(config, drafts=drafts, kept=kept)
     if config.source.type == "sanity":
         from ssgen.sources.sanity import SanitySource
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from ssgen.sources.local_view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
 from ssgen.sources.ndjson import Data, gc_paused, parse_ndjson
 from ssgen.sources.ndjson_diff import Splice, reparse
+from ssgen.sources.query_cache import QueryCache
 
 if TYPE_CHECKING:
     from ssgen.config import Config
@@ -57,9 +59,14 @@ class _Cached:
 class LocalSource:
     """Answers GROQ queries from files under the site folder."""
 
-    def __init__(self, config: Config, *, drafts: bool = False) -> None:
+    def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False) -> None:
+        """``kept``: the source lives across rebuilds (serve), so it keeps its list
+        queries' results up to date per changed document instead of re-running them."""
         self._config = config
         self.perspective = "drafts" if drafts else config.source.perspective
+        # Tells this object's versions apart from another source's in the manifest.
+        self.session = uuid.uuid4().hex
+        self._results = QueryCache() if kept else None
         self._cache: dict[str, _Cached] = {}
         self._loaded_inputs: list[Input] = []
         self._documents: list[dict[str, Any]] | None = None
@@ -97,6 +104,11 @@ class LocalSource:
     def query(self, query: Query, params: Mapping[str, Any] | None = None, *,
               now: datetime | None = None) -> QueryResult:
         """Evaluate ``query``; ``ids`` are the documents that contributed."""
+        if self._results is not None:
+            found = self._results.query(query, params, self.dataset, self.version,
+                                        self.changed_since, now)
+            if found is not None:
+                return QueryResult(*found)
         ids: set[str] = set()
         value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids)
         return QueryResult(value, frozenset(ids))
@@ -107,11 +119,14 @@ class LocalSource:
         now = now if now is not None else datetime.now(UTC)
         return [self.query(query, params, now=now) for query, params in requests]
 
-    def document_state(self) -> dict[str, tuple[str, str]]:
-        """``_id`` -> (``_type``, content hash) of every visible document, for change
-        detection. NDJSON documents reuse the hash of their line (computed when the line
-        was parsed); others (Markdown, overlaid drafts, export assets) are serialised."""
-        return dict(self._view.state)
+    def document_state(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+        """``_id`` -> (``_type``, content hash) of every visible document (or of those of
+        ``ids`` that exist), for change detection. NDJSON documents reuse the hash of
+        their line; others (Markdown, overlaid drafts, export assets) are serialised."""
+        state = self._view.state
+        if ids is None:
+            return dict(state)
+        return {doc_id: state[doc_id] for doc_id in ids if doc_id in state}
 
     def fingerprint(self) -> str:
         """``input_fingerprint`` of the files as this source last read them (no reading)."""
