@@ -126,6 +126,7 @@ class Output:
         self.fsync = fsync
         self._real_root: str | None = None
         self._checked_dirs: set[str] = set()
+        self._swept_dirs: set[str] = set()
 
     def path(self, relpath: str | PurePosixPath) -> Path:
         """The absolute path of ``relpath`` (checked lexically, not created)."""
@@ -240,7 +241,13 @@ class Output:
     def _prepare_dir(self, rel: PurePosixPath) -> tuple[str, bool]:
         """The checked folder of ``rel`` (created if needed) and whether this call made it."""
         self._root_real()
-        return self._ensure_dir(os.path.join(str(self.root), *rel.parts[:-1]), rel)
+        folder, fresh = self._ensure_dir(os.path.join(str(self.root), *rel.parts[:-1]), rel)
+        # Temp files only ever live beside their target: sweep the folders written into,
+        # not every parent (listing public/blog/ with 10k pages is not free).
+        if not fresh and folder not in self._swept_dirs:
+            _sweep_temps(folder)
+        self._swept_dirs.add(folder)
+        return folder, fresh
 
     def _ensure_dir(self, folder: str, rel: PurePosixPath) -> tuple[str, bool]:
         # One mkdir or lstat per new folder: a folder made by mkdir (or a real folder,
@@ -269,7 +276,6 @@ class Output:
         elif not stat.S_ISDIR(mode):
             raise OutputError(f"cannot create folder for {rel}: a file is in the way")
         self._checked_dirs.add(folder)
-        _sweep_temps(folder)
         return folder
 
     def prune(self, folders: Iterable[Path]) -> None:
