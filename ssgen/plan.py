@@ -40,9 +40,42 @@ class RenderPlan:
     complete_routes: set[str] = field(default_factory=set)
 
 
-def page_data_hash(spec: PageSpec) -> str:
-    """The hash of what is particular to one page (not the site-wide globals)."""
-    return data_hash({k: v for k, v in spec.context.items() if k not in _SHARED_KEYS})
+def page_data_hash(spec: PageSpec, site: str = "") -> str:
+    """The hash of what is particular to one page (not the site-wide globals).
+
+    The pages of a list route are re-expanded whenever one of their documents changes;
+    a page whose context equals the last one hashed for its path (identical items, as a
+    kept source's maintained results hand back) reuses that hash.
+    """
+    own = {k: v for k, v in spec.context.items() if k not in _SHARED_KEYS}
+    if type(own.get("page")) is not list:
+        return data_hash(own)
+    key = (site, spec.path)
+    known = _LIST_HASHES.get(key)
+    if known is not None and _same(known[0], own):
+        return known[1]
+    digest = data_hash(own)
+    _LIST_HASHES[key] = (own, digest)
+    return digest
+
+
+# (site, path) -> (the context last hashed, its hash), for the pages of list routes.
+_LIST_HASHES: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON data, types included (1 and 1.0 hash apart); identity first."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        return bool(a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a))
+    if kind is list:
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return kind in _SCALARS and bool(a == b)
 
 
 def plan_render(
@@ -70,9 +103,10 @@ def plan_render(
     }
     known = {} if full else _known(manifest, plan.pages)
     output_dir = config.output_dir
+    site = f"{config.site_dir}:{config.hash}"
     for spec in pages:
         chain = chains[spec.template]
-        digest = page_data_hash(spec)
+        digest = page_data_hash(spec, site)
         plan.data_hashes[spec.path] = digest
         plan.tags[spec.path] = spec.tags | {f"template:{name}" for name in chain}
         record = known.get(spec.path)

@@ -329,7 +329,7 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
     if not route.path.endswith("/"):
         raise ConfigError(f"route {route.name!r}: a paginated path must end with '/'")
     count = max(1, math.ceil(len(value) / size))
-    urls = [page_path(route.path, n) for n in range(1, count + 1)]
+    urls = _page_urls(route.path, count)
     # The pages of a paginated route are always re-queried together (one query), so the
     # documents it read only need to reach one of them: the first page carries them and
     # brings the whole route back into scope. Tagging every page would store
@@ -359,6 +359,13 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
             )
         )
     return pages
+
+
+@lru_cache(maxsize=64)
+def _page_urls(path: str, count: int) -> list[str]:
+    # One list per route and page count, shared by rebuilds: comparing every page's
+    # paginator with the last build's is then an identity check, not O(pages) each.
+    return [page_path(path, n) for n in range(1, count + 1)]
 
 
 def _expand_each(
