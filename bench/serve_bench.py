@@ -91,7 +91,7 @@ def pct(values: list[float], q: float) -> float:
 
 def start_server(site: Path, settle: float) -> tuple[uvicorn.Server, threading.Thread, str]:
     config = load_config(site)
-    worker = RebuildWorker(config, settle=settle, source=open_source(config))
+    worker = RebuildWorker(config, settle=settle, source=open_source(config, kept=True))
     app = create_app(worker, ServeSettings(secret=SECRET))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

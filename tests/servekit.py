@@ -57,7 +57,7 @@ def running_server(
 ) -> Iterator[Running]:
     """Run ``ssgen serve`` for ``site`` in a thread; stops it (gracefully) on exit."""
     config = load_config(site)
-    source = open_source(config)
+    source = open_source(config, kept=True)
     worker = RebuildWorker(config, settle=settle, source=source, build_fn=build_fn,
                            retry_base=retry_base)
     services: list[Service] = []

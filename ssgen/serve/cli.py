@@ -117,7 +117,7 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     from ssgen.sources import open_source
 
     config = load_config(site)
-    source = open_source(config)
+    source = open_source(config, kept=True)
     worker = RebuildWorker(config, settle=settle, source=source)
     services: list[Service] = []
     if watch:
