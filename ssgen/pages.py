@@ -8,7 +8,9 @@ them), which pages of a partial rebuild are re-queried (a ``Scope``), and the bu
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,7 +43,7 @@ class Collected:
     """The pages re-queried by a build and, per re-queried route, every path it has now."""
 
     pages: list[PageSpec] = field(default_factory=list)
-    route_paths: dict[str, set[str]] = field(default_factory=dict)
+    route_paths: dict[str, AbstractSet[str]] = field(default_factory=dict)
 
 
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
@@ -89,7 +91,7 @@ def route_pages(
     scope: Scope | None = None,
     *,
     exact: bool = True,
-) -> tuple[list[PageSpec], set[str]]:
+) -> tuple[list[PageSpec], AbstractSet[str]]:
     """The (re-queried) pages of one route, and the paths of all its pages."""
     main_ast = route.each_ast if route.each_ast is not None else route.query_ast
     assert main_ast is not None  # config guarantees a query
@@ -108,12 +110,9 @@ def route_pages(
         pages = expand_route(route, main.value, **common)
         return pages, {page.path for page in pages}
     assert route.query_ast is not None
-    params, paths = _each_pages(config, route, main.value)
-    _check_unique_params(route, paths)
-    wanted = (
-        list(range(len(paths))) if scope is None
-        else [i for i, path in enumerate(paths) if scope.wants_page(route.name, path)]
-    )
+    each = _each_pages(config, route, main.value)
+    params, paths = each.params, each.paths
+    wanted = _wanted(route, each, scope)
     chosen = [params[i] for i in wanted]
     results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
     pages = expand_route(
@@ -124,23 +123,41 @@ def route_pages(
         page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
     )
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
-    return pages, set(paths) - empty
+    return pages, each.path_set - empty
 
 
-# Per site, config and route: id(item) -> (item, its params, its path) from the last
-# build. A kept source's maintained `each` result hands back the same item objects for
-# unchanged documents, so a rebuild re-derives only the changed items' params and paths.
-_EACH_MEMO: dict[tuple[str, str, str], dict[int, tuple[Any, dict[str, Any], str]]] = {}
+@dataclass
+class _EachPages:
+    """An ``each`` route's items with the ``$params`` and path of each page."""
+
+    items: list[Any]
+    params: list[dict[str, Any]]
+    paths: list[str]
+    by_item: dict[int, tuple[Any, dict[str, Any], str]]  # id(item) -> (item, params, path)
+    path_set: frozenset[str] = frozenset()
+    position: dict[str, int] = field(default_factory=dict)  # path -> index
+
+    def __post_init__(self) -> None:
+        self.path_set = frozenset(self.paths)
+        self.position = {path: i for i, path in enumerate(self.paths)}
 
 
-def _each_pages(
-    config: Config, route: RouteConfig, value: Any
-) -> tuple[list[dict[str, Any]], list[str]]:
+# Per site, config and route: the last build's pages. A kept source's maintained `each`
+# result hands back the same item objects for unchanged documents: an identical result
+# is taken as is, and otherwise only the items that are new objects are derived again.
+_EACH_MEMO: dict[tuple[str, str, str], _EachPages] = {}
+
+
+def _each_pages(config: Config, route: RouteConfig, value: Any) -> _EachPages:
     """The ``$params`` and the path of each page of an ``each`` route."""
     key = (str(config.site_dir), config.hash, route.name)
-    memo = _EACH_MEMO.pop(key, {})
+    last = _EACH_MEMO.get(key)
     if not isinstance(value, list):
         each_params(route, value)  # raises the error naming the route
+    if last is not None and len(last.items) == len(value) and all(
+            map(operator.is_, value, last.items)):
+        return last
+    memo = last.by_item if last is not None else {}
     fresh: dict[int, tuple[Any, dict[str, Any], str]] = {}
     params: list[dict[str, Any]] = []
     paths: list[str] = []
@@ -152,8 +169,20 @@ def _each_pages(
         fresh[id(item)] = known
         params.append(known[1])
         paths.append(known[2])
-    _EACH_MEMO[key] = fresh
-    return params, paths
+    _check_unique_params(route, paths)
+    each = _EACH_MEMO[key] = _EachPages(list(value), params, paths, fresh)
+    return each
+
+
+def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None) -> list[int]:
+    """Indexes of the pages whose per-page query runs: all, or those the scope names
+    plus those the manifest does not know yet."""
+    if scope is None or scope.everything or route.name in scope.full_routes:
+        return list(range(len(each.paths)))
+    position = each.position
+    picked = {position[path] for path in scope.paths if path in position}
+    picked.update(position[path] for path in each.path_set - scope.known)
+    return sorted(picked)
 
 
 def exact_ids(source: Source) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ssgen.config import Config
 from ssgen.errors import RenderError
+from ssgen.groq.values import same_json
 from ssgen.manifest import Manifest
 from ssgen.manifest_schema import PageRecord
 from ssgen.pages import Collected
@@ -52,7 +53,7 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
         return data_hash(own)
     key = (site, spec.path)
     known = _LIST_HASHES.get(key)
-    if known is not None and _same(known[0], own):
+    if known is not None and same_json(known[0], own):
         return known[1]
     digest = data_hash(own)
     _LIST_HASHES[key] = (own, digest)
@@ -61,21 +62,6 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
 
 # (site, path) -> (the context last hashed, its hash), for the pages of list routes.
 _LIST_HASHES: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal as JSON data, types included (1 and 1.0 hash apart); identity first."""
-    if a is b:
-        return True
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is dict:
-        return bool(a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a))
-    if kind is list:
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return kind in _SCALARS and bool(a == b)
 
 
 def plan_render(

@@ -27,7 +27,7 @@ from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.runtime import Closure, Context, Scope
 from ssgen.groq.scopeuse import children
 from ssgen.groq.traverse import plan_filter
-from ssgen.groq.values import hash_key, sort_key, to_json
+from ssgen.groq.values import hash_key, same_json, sort_key, to_json
 
 _T = TypeVar("_T")
 # What a re-evaluated document may change: the items shown, their order and membership,
@@ -181,11 +181,14 @@ class MaintainedQuery:
             self._register(doc_id, entry)
         if old is None or entry is None:
             return _ALL if old is not None or entry is not None else 0
+        if old.passes and entry.passes and same_json(old.item, entry.item):
+            # Hand back the very same object: consumers compare results by identity.
+            entry.item = old.item
         changed = 0 if old.reads == entry.reads and old.item_reads == entry.item_reads \
             else _TRACE
         if old.passes != entry.passes or old.keys != entry.keys:
             changed |= _ORDER | _ITEMS
-        elif entry.passes:
+        elif entry.passes and entry.item is not old.item:
             changed |= _ITEMS
         return changed
 

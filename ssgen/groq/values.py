@@ -13,6 +13,7 @@ JavaScript's (``3`` rather than ``3.0``).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -307,3 +308,23 @@ def to_string(value: Any) -> str | None:
     if t is DateTime:
         return str(value)
     return None
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON data with the same types (1 and 1.0 differ, as they print apart);
+    identical objects are equal at once, so comparing a result with the last one for
+    the same query costs only what changed."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is list:
+        return len(a) == len(b) and (
+            all(map(operator.is_, a, b)) or all(map(same_json, a, b)))
+    if kind is dict:
+        return bool(a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a))
+    return kind in _JSON_SCALARS and bool(a == b)
