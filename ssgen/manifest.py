@@ -46,6 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ssgen import manifest_pages as page_cache
 from ssgen import manifest_schema as schema
 from ssgen.errors import ManifestError
 from ssgen.manifest_schema import (
@@ -72,6 +73,8 @@ class Manifest:
         self._conn = conn
         self._lock = threading.RLock()
         self._depth = 0
+        self._key = os.path.realpath(path)
+        self._page_writes = page_cache.PageWrites()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -132,11 +135,28 @@ class Manifest:
                 yield self
             except BaseException:
                 self._depth = depth
+                self._page_writes.rolled_back = True
                 for statement in rollback:
                     self._execute(statement, what="roll back")
+                if depth == 0:
+                    self._page_writes = page_cache.PageWrites()
                 raise
             self._depth = depth
-            self._execute(commit, what="commit")
+            if depth == 0 and self._page_writes.touched:
+                self._commit_pages(commit)
+            else:
+                self._execute(commit, what="commit")
+
+    def _commit_pages(self, commit: str) -> None:
+        """Commit a transaction that wrote pages under a new generation of the table,
+        then bring this process's copy of the path -> route map along."""
+        writes, self._page_writes = self._page_writes, page_cache.PageWrites()
+        before = self.get_meta(page_cache.GENERATION_KEY)
+        after = page_cache.new_generation()
+        self._execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                      (page_cache.GENERATION_KEY, after), what="write meta")
+        self._execute(commit, what="commit")
+        page_cache.committed(self._key, before, after, writes)
 
     @contextmanager
     def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
@@ -186,6 +206,7 @@ class Manifest:
         """Record many pages (and replace their tags) in one transaction."""
         rows = [page_row(record, tags) for record, tags in entries]
         with self._writing("record pages") as conn:
+            self._page_writes.writes.extend((row[0], row[1]) for row in rows)
             if len(rows) <= _SMALL_BATCH:
                 for row in rows:
                     schema.record_one(conn, row)
@@ -200,6 +221,7 @@ class Manifest:
         """Forget many pages and their tags."""
         with self._writing("remove pages") as conn:
             for path in paths:
+                self._page_writes.writes.append((path, None))
                 old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
                 if old is None:
                     continue
@@ -230,12 +252,26 @@ class Manifest:
 
     def page_paths(self) -> set[str]:
         """The paths of every recorded page."""
-        return {row[0] for row in self._rows("SELECT path FROM pages", what="read pages")}
+        return set(self._page_index().route_of)
 
     def pages_for_route(self, route: str) -> set[str]:
         """The paths of the pages a route produced."""
-        rows = self._rows("SELECT path FROM pages WHERE route = ?", (route,), what="read pages")
-        return {row[0] for row in rows}
+        return set(self._page_index().by_route.get(route, ()))
+
+    def _page_index(self) -> page_cache.PageIndex:
+        """Every page's route: this process's copy when it is of the current generation
+        (and this transaction wrote no pages yet), else read from the table."""
+        with self._lock:
+            generation = self.get_meta(page_cache.GENERATION_KEY)
+            index = None if self._page_writes.touched else page_cache.cached(self._key,
+                                                                              generation)
+            if index is not None:
+                return index
+            rows = self._rows("SELECT path, route FROM pages", what="read pages")
+            index = page_cache.PageIndex(generation or "", {row[0]: row[1] for row in rows})
+            if generation and not self._page_writes.touched:
+                page_cache.store(self._key, index)
+            return index
 
     def pages_for_tags(self, tags: Iterable[str]) -> set[str]:
         """The paths of every page that depends on at least one of ``tags``."""

@@ -1,0 +1,97 @@
+"""The process-wide page index stays equal to the pages table, whoever writes it."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssgen import manifest_pages
+from ssgen.manifest import Manifest
+
+PATHS = [f"/p/{i}/" for i in range(6)]
+ROUTES = ["post", "blog", "author"]
+
+
+@contextmanager
+def other_process() -> Iterator[None]:
+    """Run writes as another process would: with its own (empty) page index cache."""
+    mine = manifest_pages._INDEXES.copy()
+    manifest_pages._INDEXES.clear()
+    try:
+        yield
+    finally:
+        manifest_pages._INDEXES.clear()
+        manifest_pages._INDEXES.update(mine)
+
+
+def truth(m: Manifest) -> dict[str, str]:
+    return {row[0]: row[1] for row in m._rows("SELECT path, route FROM pages", what="t")}
+
+
+def record(m: Manifest, path: str, route: str) -> None:
+    m.record_page(path, route, {}, "t.html", "d", "o", {f"route:{route}"})
+
+
+ops = st.lists(st.tuples(
+    st.sampled_from(["record", "remove", "failed-transaction", "nested-rollback"]),
+    st.sampled_from(PATHS), st.sampled_from(ROUTES), st.booleans()), max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=ops)
+def test_page_index_matches_the_table(steps: list[tuple[str, str, str, bool]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "manifest.sqlite"
+        mine, theirs = Manifest.open(path), Manifest.open(path)
+        try:
+            for op, page, route, foreign in steps:
+                handle = theirs if foreign else mine
+                with other_process() if foreign else _nothing():
+                    apply(handle, op, page, route)
+                expected = truth(mine)
+                assert mine.page_paths() == set(expected)
+                for name in ROUTES:
+                    assert mine.pages_for_route(name) == {
+                        p for p, r in expected.items() if r == name}
+        finally:
+            mine.close()
+            theirs.close()
+
+
+def apply(m: Manifest, op: str, page: str, route: str) -> None:
+    if op == "record":
+        record(m, page, route)
+    elif op == "remove":
+        m.remove_page(page)
+    elif op == "failed-transaction":
+        with pytest.raises(RuntimeError), m.transaction():
+            record(m, page, route)
+            raise RuntimeError("boom")
+    else:
+        with m.transaction():
+            m.remove_page(page)
+            with pytest.raises(RuntimeError), m.transaction():
+                record(m, page, route)
+                raise RuntimeError("boom")
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def test_reads_inside_a_writing_transaction_see_its_writes(tmp_path: Path) -> None:
+    m = Manifest.open(tmp_path / "m.sqlite")
+    record(m, "/a/", "post")
+    assert m.page_paths() == {"/a/"}  # now cached
+    with m.transaction():
+        record(m, "/b/", "post")
+        assert m.pages_for_route("post") == {"/a/", "/b/"}
+    assert m.pages_for_route("post") == {"/a/", "/b/"}
+    m.close()
