@@ -8,6 +8,7 @@ longer produce are removed. Everything else is left untouched on disk.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +104,7 @@ def plan_render(
             or record.template != spec.template
             or not chain.isdisjoint(changed_templates)
             or global_hit[spec.template]
-            or not (output_dir / record.file).is_file()
+            or not os.path.isfile(os.path.join(output_dir, record.file))
         )
         if stale:
             plan.to_render.append(spec)

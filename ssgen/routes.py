@@ -334,7 +334,7 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
     # documents it read only need to reach one of them: the first page carries them and
     # brings the whole route back into scope. Tagging every page would store
     # pages x documents rows (1.2M at 10k documents) for no extra precision.
-    doc_tags = frozenset(f"doc:{i}" for i in ids)
+    doc_tags = _doc_tags(ids)
     pages = []
     for number in range(1, count + 1):
         items = value[(number - 1) * size : number * size]
@@ -359,6 +359,13 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
             )
         )
     return pages
+
+
+@lru_cache(maxsize=16)
+def _doc_tags(ids: frozenset[str]) -> frozenset[str]:
+    # A kept source hands back the same trace object while a list's documents are the
+    # same ones: their 10k tags are not formatted again for every rebuild.
+    return frozenset(f"doc:{i}" for i in ids)
 
 
 @lru_cache(maxsize=64)

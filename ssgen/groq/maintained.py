@@ -132,6 +132,7 @@ class MaintainedQuery:
         self._passing: list[str] = []  # ids of passing entries, sorted (dataset order)
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._order: list[str] = []  # ids of passing entries in result order
+        self._position: dict[str, int] = {}  # id -> index in _order
         self._result: list[Any] | None = None
         self._ids: frozenset[str] = frozenset()
 
@@ -148,11 +149,24 @@ class MaintainedQuery:
         for doc_id in changed:
             stale.update(self._readers.get(doc_id, ()))
         dirty = _ALL if self._result is None else 0
+        retitled: list[str] = []  # passing entries whose item alone changed
         for doc_id in stale:
-            dirty |= self._refresh(doc_id, dataset, ctx, wanted)
-        if dirty:
+            flags = self._refresh(doc_id, dataset, ctx, wanted)
+            if flags & _ITEMS and not flags & _ORDER:
+                retitled.append(doc_id)
+            dirty |= flags
+        if dirty == _ITEMS and self._result is not None and self._shape.window is None:
+            self._result = self._patched(self._result, retitled)
+        elif dirty:
             self._result, self._ids = self._assemble(dirty)
         return list(self._result or ()), self._ids
+
+    def _patched(self, result: list[Any], doc_ids: list[str]) -> list[Any]:
+        """The last result with the new items of entries that kept their place."""
+        result = result.copy()
+        for doc_id in doc_ids:
+            result[self._position[doc_id]] = self._entries[doc_id].item
+        return result
 
     def _wanted(self, ctx: Context) -> frozenset[Any] | None:
         """The index keys a candidate's attribute must have (None: every document)."""
@@ -248,6 +262,7 @@ class MaintainedQuery:
     def _assemble(self, dirty: int) -> tuple[list[Any], frozenset[str]]:
         if dirty & _ORDER:
             self._order = self._sorted()
+            self._position = {doc_id: i for i, doc_id in enumerate(self._order)}
         shown = [self._entries[doc_id] for doc_id in self._order]
         window = self._shape.window
         ids = frozenset(self._counts) if dirty & _TRACE else self._ids
