@@ -63,6 +63,8 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
+    # A caller that froze its heap (serve) keeps it frozen and collects after us.
+    caller_froze = gc.get_freeze_count() > 0
     with _locked(config, reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, full = _open_manifest(config, key, full, reporter)
@@ -100,7 +102,8 @@ def build(
             manifest.set_meta("inputs", inputs or "")
         finally:
             manifest.close()
-            gc.unfreeze()
+            if not caller_froze:
+                gc.unfreeze()
     report.full = full
     report.seconds = time.perf_counter() - started
     return report
