@@ -52,8 +52,12 @@ def build(
     source: Source | None = None,
     now: datetime | None = None,
     change: Change | None = None,
+    frozen_heap: bool = False,
 ) -> BuildReport:
     """Build the site: load, query, plan, render, write, record.
+
+    ``frozen_heap``: the caller froze its heap (``gc.freeze``) and collects what the
+    build allocated itself (serve); the build then leaves it frozen.
 
     Incremental unless ``full`` (or the manifest is missing, stale or unusable): only the
     routes and pages that the ``change`` (plus the document and template changes found by
@@ -63,8 +67,6 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
-    # A caller that froze its heap (serve) keeps it frozen and collects after us.
-    caller_froze = gc.get_freeze_count() > 0
     with _locked(config, reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, full = _open_manifest(config, key, full, reporter)
@@ -102,7 +104,7 @@ def build(
             manifest.set_meta("inputs", inputs or "")
         finally:
             manifest.close()
-            if not caller_froze:
+            if not frozen_heap:
                 gc.unfreeze()
     report.full = full
     report.seconds = time.perf_counter() - started

@@ -316,7 +316,7 @@ class RebuildWorker:
                 return self._build_fn(self.config, change=wanted, source=self._source)
             from ssgen.build import build
 
-            return build(self.config, change=wanted, source=self._source)
+            return build(self.config, change=wanted, source=self._source, frozen_heap=True)
         finally:
             # The heap from before the build is frozen, so this pass sees only what the
             # build allocated (its cyclic garbage included) and costs a few ms, not the
