@@ -55,6 +55,8 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     key = (site, spec.path)
     known = _LIST_HASHES.get(key)
     if known is not None and same_json(known[0], own):
+        # Keep the newer objects: the next comparison is then an identity check.
+        _LIST_HASHES[key] = (own, known[1])
         return known[1]
     digest = data_hash(own)
     _LIST_HASHES[key] = (own, digest)
