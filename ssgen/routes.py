@@ -1,8 +1,8 @@
 """Routes -> pages: expand one route's query results into `PageSpec`s with their tags (pure).
 
 Owns the three route modes of docs/configuration.md (list, single/paginated, ``each``),
-path pattern filling, per-page dependency tags, the duplicate-path check and the stable
-hash of a page's data.
+per-page dependency tags, the duplicate-path check and the stable hash of a page's data
+(path patterns are route_patterns.py's).
 
 Tag rules (see DESIGN.md, "Tag"):
 
@@ -33,7 +33,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,9 +42,15 @@ from typing import Any, Protocol
 import orjson
 
 from ssgen.errors import ConfigError
+from ssgen.route_patterns import (
+    fill_pattern,
+    kind_of,
+    lookup,
+    page_path,
+    placeholders,
+)
 
 UNATTRIBUTED_LIMIT = 256
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 
 
 class RouteLike(Protocol):
@@ -83,11 +88,6 @@ class PageResult:
 
     value: Any
     ids: frozenset[str] = frozenset()
-
-
-def placeholders(pattern: str) -> list[str]:
-    """The ``{field}`` names of a path or tag pattern, in order."""
-    return PLACEHOLDER.findall(pattern)
 
 
 def expand_route(
@@ -134,63 +134,16 @@ def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[di
     (``first``: the index of the first one in the whole result, for errors)."""
     if not isinstance(each_value, list):
         raise ConfigError(
-            f"route {route.name!r}: `each` must return a list of objects, got {_kind(each_value)}"
+            f"route {route.name!r}: `each` must return a list of objects, got {kind_of(each_value)}"
         )
     params: list[dict[str, Any]] = []
     for index, item in enumerate(each_value, first):
         if not isinstance(item, dict):
             raise ConfigError(
-                f"route {route.name!r}: `each` item {index} is {_kind(item)}, expected an object"
+                f"route {route.name!r}: `each` item {index} is {kind_of(item)}, expected an object"
             )
         params.append(dict(item))
     return params
-
-
-def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> str:
-    """Fill ``{field}`` / ``{a.b}`` from ``item``; values are inserted as-is.
-
-    A missing field, or one that is not a string or number, is a `ConfigError` naming the
-    route, the field and the item's ``_id``. Path safety is enforced later by the output.
-    """
-
-    def value_of(name: str) -> str:
-        value = lookup(item, name)
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            found = "missing" if value is None else f"a {_kind(value)}, not a string or number"
-            raise ConfigError(
-                f"route {route!r}: {key} {pattern!r} needs field {name!r}, "
-                f"which is {found} in item {_item_name(item)}: return it from the route's "
-                f"query (e.g. {{..., \"slug\": slug.current}}) and skip items without it "
-                f"(e.g. *[_type == \"post\" && defined(slug.current)])"
-            )
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    parts = _pattern_parts(pattern)
-    out = [parts[0]]
-    for i in range(1, len(parts), 2):
-        value = lookup(item, parts[i])
-        # Strings (nearly every slug) go straight in; the rest get the full check.
-        out.append(value if type(value) is str else value_of(parts[i]))
-        out.append(parts[i + 1])
-    return "".join(out)
-
-
-@lru_cache(maxsize=256)
-def _pattern_parts(pattern: str) -> tuple[str, ...]:
-    """``/a/{x}/b/`` as ("/a/", "x", "/b/"): literals at even, field names at odd indexes."""
-    return tuple(PLACEHOLDER.split(pattern))
-
-
-def lookup(item: Any, dotted: str) -> Any:
-    """``item["a"]["b"]`` for ``"a.b"``; None when any step is missing."""
-    value = item
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 def find_ids(value: Any) -> set[str]:
@@ -237,11 +190,6 @@ def data_hash(value: Any) -> str:
         text = json.dumps(value, sort_keys=True, default=_encode_default, separators=(",", ":"))
         encoded = text.encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
-
-
-def page_path(base: str, number: int) -> str:
-    """The path of page ``number`` of a paginated route: ``/blog/``, ``/blog/page/2/``."""
-    return base if number == 1 else f"{base}page/{number}/"
 
 
 class _Common:
@@ -299,12 +247,12 @@ def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec
     if not isinstance(value, list):
         raise ConfigError(
             f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
-            f"query must return a list (one page per item), got {_kind(value)}"
+            f"query must return a list (one page per item), got {kind_of(value)}"
         )
     for index, item in enumerate(value):
         if not isinstance(item, dict):
             raise ConfigError(
-                f"route {route.name!r}: item {index} of the query result is {_kind(item)}, "
+                f"route {route.name!r}: item {index} of the query result is {kind_of(item)}, "
                 "expected an object with the path fields"
             )
     own = {item.get("_id") for item in value}
@@ -324,7 +272,7 @@ def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) 
     if not isinstance(value, list):
         raise ConfigError(
             f"route {route.name!r}: `paginate` needs a query that returns a list, "
-            f"got {_kind(value)}"
+            f"got {kind_of(value)}"
         )
     if not route.path.endswith("/"):
         raise ConfigError(f"route {route.name!r}: a paginated path must end with '/'")
@@ -398,20 +346,6 @@ def _type_tags(types: frozenset[str] | None) -> set[str]:
     if types is None:
         return {"type:*"}
     return {f"type:{t}" for t in types}
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
-    )
-
-
-def _item_name(item: Any) -> str:
-    if isinstance(item, dict) and isinstance(item.get("_id"), str):
-        return f"_id={item['_id']!r}"
-    return "(without _id)"
 
 
 def _encode_default(value: Any) -> Any:
