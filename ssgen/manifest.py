@@ -40,7 +40,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,13 +48,13 @@ from typing import Any
 from ssgen import manifest_pages as page_cache
 from ssgen import manifest_schema as schema
 from ssgen.errors import ManifestError
+from ssgen.manifest_queue import QueueMixin
 from ssgen.manifest_schema import (
     PAGE_SELECT,
     Failure,
     FileRecord,
     PageRecord,
     chunks,
-    dumps,
     loads,
     page_record,
     page_row,
@@ -63,9 +62,8 @@ from ssgen.manifest_schema import (
 )
 from ssgen.output import url_to_file
 
-_DELIVERY_TTL = 24 * 3600.0
 _SMALL_BATCH = 64
-class Manifest:
+class Manifest(QueueMixin):
     """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -418,56 +416,6 @@ class Manifest:
         """Pages whose last build failed, sorted by path."""
         sql = "SELECT path, route, error FROM failures ORDER BY path"
         return [Failure(*row) for row in self._rows(sql, what="read failures")]
-
-    # -- queue -----------------------------------------------------------------
-
-    def enqueue(self, payload: Any, *, key: str | None = None) -> int:
-        """Durably store a pending change; a known delivery ``key`` returns its first id."""
-        data = dumps(payload, "queue payload")
-        now = time.time()
-        with self._durable(), self._writing("enqueue") as conn:
-            if key is not None:
-                row = conn.execute(
-                    "SELECT queue_id FROM deliveries WHERE key = ?", (key,)
-                ).fetchone()
-                if row is not None:
-                    return int(row[0])
-            cursor = conn.execute(
-                "INSERT INTO queue (created, payload) VALUES (?, ?)", (now, data)
-            )
-            queue_id = int(cursor.lastrowid or 0)
-            if key is not None:
-                conn.execute("DELETE FROM deliveries WHERE created < ?", (now - _DELIVERY_TTL,))
-                conn.execute("INSERT INTO deliveries VALUES (?, ?, ?)", (key, queue_id, now))
-            return queue_id
-
-    def pending(self, limit: int | None = None) -> list[tuple[int, Any]]:
-        """Changes not yet acknowledged, oldest first."""
-        sql = "SELECT id, payload FROM queue WHERE state = 'pending' ORDER BY id"
-        params: tuple[int, ...] = ()
-        if limit is not None:
-            sql, params = f"{sql} LIMIT ?", (limit,)
-        rows = self._rows(sql, params, what="read queue")
-        return [(row[0], loads(row[1], f"queue entry {row[0]}")) for row in rows]
-
-    def ack(self, ids: Iterable[int]) -> None:
-        """Acknowledge (delete) processed queue entries."""
-        rows = [(int(i),) for i in ids]
-        with self._durable(), self._writing("ack queue") as conn:
-            conn.executemany("DELETE FROM queue WHERE id = ?", rows)
-
-    @contextmanager
-    def _durable(self) -> Iterator[None]:
-        """Full fsync for queue commits made outside a larger transaction."""
-        with self._lock:
-            if self._depth:
-                yield
-                return
-            self._execute("PRAGMA synchronous = FULL", what="configure")
-            try:
-                yield
-            finally:
-                self._execute("PRAGMA synchronous = NORMAL", what="configure")
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (for ``ssgen inspect``)."""
