@@ -29,6 +29,7 @@ from ssgen.groq.leaves import (
 from ssgen.groq.operators import BINARY, in_range, op_neg, op_not, op_pos
 from ssgen.groq.runtime import Closure, Scope
 from ssgen.groq.scopeuse import ScopeUse
+from ssgen.groq.values import slice_bounds
 
 
 class Compiler:
@@ -129,12 +130,7 @@ class Compiler:
             value = base(scope)
             if type(value) is not list:
                 return None
-            size = len(value)
-            lo = left + size if left < 0 else left
-            hi = right + size if right < 0 else right
-            if inclusive:
-                hi += 1
-            return value[max(lo, 0):max(hi, 0)]
+            return value[slice_bounds(len(value), left, right, inclusive)]
 
         return slice_
 

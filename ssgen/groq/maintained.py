@@ -27,7 +27,7 @@ from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.runtime import Closure, Context, Scope
 from ssgen.groq.scopeuse import children
 from ssgen.groq.traverse import plan_filter
-from ssgen.groq.values import hash_key, same_json, sort_key, to_json
+from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
 
 _T = TypeVar("_T")
 # What a re-evaluated document may change: the items shown, their order and membership,
@@ -301,9 +301,4 @@ def _plain(value: Any) -> Any:
 
 
 def _slice(values: list[_T], window: n.Slice) -> list[_T]:
-    size = len(values)
-    lo = window.left + size if window.left < 0 else window.left
-    hi = window.right + size if window.right < 0 else window.right
-    if window.is_inclusive:
-        hi += 1
-    return values[max(lo, 0):max(hi, 0)]
+    return values[slice_bounds(len(values), window.left, window.right, window.is_inclusive)]

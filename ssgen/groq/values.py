@@ -328,3 +328,13 @@ def same_json(a: Any, b: Any) -> bool:
     if kind is dict:
         return bool(a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a))
     return kind in _JSON_SCALARS and bool(a == b)
+
+
+def slice_bounds(size: int, left: int, right: int, inclusive: bool) -> slice:
+    """The Python slice of GROQ's ``[left..right]`` (inclusive) or ``[left...right]``
+    over a list of ``size`` items (negative bounds count from the end)."""
+    lo = left + size if left < 0 else left
+    hi = right + size if right < 0 else right
+    if inclusive:
+        hi += 1
+    return slice(max(lo, 0), max(hi, 0))
