@@ -18,7 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssgen.build import build
+from ssgen.build import BuildReport, build
 from ssgen.change import Change
 from ssgen.config import load_config
 from ssgen.sources import open_source
@@ -304,6 +304,18 @@ def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
     return snapshot(scratch / "public")
 
 
+def assert_equals_full_build(
+        report: BuildReport, site: Path, scratch: Path, before: dict[str, bytes]) -> None:
+    """The incremental output equals a clean full build, and the files it reports as
+    written and deleted are exactly those whose bytes changed or went away."""
+    assert report.ok, report.failures
+    after = snapshot(site / "public")
+    assert after == full_build_of(site, scratch)
+    changed = {f for f in after if before.get(f) != after[f]}
+    assert set(report.new) | set(report.changed) == changed
+    assert set(report.deleted) == before.keys() - after.keys()
+
+
 @settings(
     max_examples=30,
     deadline=None,
@@ -321,12 +333,7 @@ def test_incremental_output_equals_full_build(steps: list[Edit]) -> None:
             step(model)
             model.write(site)
             report = build(load_config(site), jobs=1)
-            assert report.ok, report.failures
-            after = snapshot(site / "public")
-            assert after == full_build_of(site, scratch)
-            changed = {f for f in after if before.get(f) != after[f]}
-            assert set(report.new) | set(report.changed) == changed
-            assert set(report.deleted) == before.keys() - after.keys()
+            assert_equals_full_build(report, site, scratch, before)
 
 
 @settings(
@@ -352,9 +359,4 @@ def test_kept_source_rebuilds_equal_full_build(steps: list[Edit], webhook: bool)
             source.reload()
             change = Change(paths=frozenset({"/blog/"})) if webhook else None
             report = build(load_config(site), jobs=1, source=source, change=change)
-            assert report.ok, report.failures
-            after = snapshot(site / "public")
-            assert after == full_build_of(site, scratch)
-            changed = {f for f in after if before.get(f) != after[f]}
-            assert set(report.new) | set(report.changed) == changed
-            assert set(report.deleted) == before.keys() - after.keys()
+            assert_equals_full_build(report, site, scratch, before)
