@@ -94,9 +94,12 @@ def build(
                     config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
                     reporter=reporter,
                 )
-                # What this build read, not what is on disk now: an edit made during the
-                # build must not be recorded as built.
-                inputs = _fingerprint(source) if local else None
+                # Never what is on disk after the build: an edit made during it must not
+                # be recorded as built. The fingerprint taken before loading is safe to
+                # keep (at worst older than what was built: the next build looks again);
+                # without one, the source's is of exactly the bytes it read.
+                if local and inputs is None:
+                    inputs = _fingerprint(source)
             try:
                 write_extras(config, manifest, report, plan)
             except SsgenError as exc:  # reported with the page failures, never instead of them
