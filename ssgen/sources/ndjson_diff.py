@@ -10,6 +10,7 @@ without being visited (see ``Offsets``). A line of the region whose bytes are un
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
@@ -28,26 +29,26 @@ class Splice(NamedTuple):
 
 def common_prefix(old: Data, new: Data) -> int:
     """The length of the longest common prefix of two byte strings."""
-    limit, view = min(len(old), len(new)), memoryview(new)
-    done, size = 0, _FIRST_CHUNK
-    while done < limit:
-        size = min(size, limit - done)
-        if old.startswith(view[done:done + size], done):
-            done, size = done + size, size * 2
-        elif size == 1:
-            break
-        else:
-            size //= 2
-    return done
+    view = memoryview(new)
+    return _matching_run(min(len(old), len(new)),
+                         lambda done, size: old.startswith(view[done:done + size], done))
 
 
 def common_suffix(old: Data, new: Data, limit: int) -> int:
     """The length of the longest common suffix of two byte strings, at most ``limit``."""
     old_end, new_end, view = len(old), len(new), memoryview(new)
+    return _matching_run(limit, lambda done, size: old.endswith(
+        view[new_end - done - size:new_end - done], 0, old_end - done))
+
+
+def _matching_run(limit: int, matches: Callable[[int, int], bool]) -> int:
+    """How far ``matches(done, size)`` (the next ``size`` bytes after ``done`` agree)
+    holds, up to ``limit``: chunks doubling while they match, halving to find the end,
+    so the comparison runs at memcmp speed with few Python steps."""
     done, size = 0, _FIRST_CHUNK
     while done < limit:
         size = min(size, limit - done)
-        if old.endswith(view[new_end - done - size:new_end - done], 0, old_end - done):
+        if matches(done, size):
             done, size = done + size, size * 2
         elif size == 1:
             break
