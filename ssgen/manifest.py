@@ -204,7 +204,7 @@ class Manifest(QueueMixin):
         """Record many pages (and replace their tags) in one transaction."""
         rows = [page_row(record, tags) for record, tags in entries]
         with self._writing("record pages") as conn:
-            self._page_writes.writes.extend((row[0], row[1]) for row in rows)
+            self._page_writes.writes.extend((row[0], row[:7]) for row in rows)
             if len(rows) <= _SMALL_BATCH:
                 for row in rows:
                     schema.record_one(conn, row)
@@ -238,7 +238,11 @@ class Manifest(QueueMixin):
         return [page_record(row) for row in rows]
 
     def pages_at(self, paths: Iterable[str]) -> dict[str, PageRecord]:
-        """The records of those of ``paths`` the manifest knows, by path (chunked lookups)."""
+        """The records of those of ``paths`` the manifest knows, by path (from this
+        process's copy when it is current, else chunked lookups)."""
+        index = self._cached_index()
+        if index is not None:
+            return index.records(paths)
         found: dict[str, PageRecord] = {}
         for chunk in chunks(sorted(set(paths))):
             marks = ",".join("?" * len(chunk))
@@ -250,14 +254,14 @@ class Manifest(QueueMixin):
 
     def page_paths(self) -> set[str]:
         """The paths of every recorded page."""
-        return set(self._page_index().route_of)
+        return set(self._page_index().rows)
 
     def pages_for_route(self, route: str) -> set[str]:
         """The paths of the pages a route produced."""
         return set(self._page_index().by_route.get(route, ()))
 
     def _page_index(self) -> page_cache.PageIndex:
-        """Every page's route: this process's copy when it is of the current generation
+        """Every page's row: this process's copy when it is of the current generation
         (and this transaction wrote no pages yet), else read from the table."""
         with self._lock:
             generation = self.get_meta(page_cache.GENERATION_KEY)
@@ -265,11 +269,18 @@ class Manifest(QueueMixin):
                                                                               generation)
             if index is not None:
                 return index
-            rows = self._rows("SELECT path, route FROM pages", what="read pages")
-            index = page_cache.PageIndex(generation or "", {row[0]: row[1] for row in rows})
+            rows = self._rows(PAGE_SELECT, what="read pages")
+            index = page_cache.PageIndex(generation or "", {row[0]: row for row in rows})
             if generation and not self._page_writes.touched:
                 page_cache.store(self._key, index)
             return index
+
+    def _cached_index(self) -> page_cache.PageIndex | None:
+        """This process's copy, only when it is current (never read the table for it)."""
+        with self._lock:
+            if self._page_writes.touched:
+                return None
+            return page_cache.cached(self._key, self.get_meta(page_cache.GENERATION_KEY))
 
     def pages_for_tags(self, tags: Iterable[str]) -> set[str]:
         """The paths of every page that depends on at least one of ``tags``."""

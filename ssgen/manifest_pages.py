@@ -1,7 +1,8 @@
-"""A process-wide copy of each manifest's page path -> route map, kept in step with writes.
+"""A process-wide copy of each manifest's page records, kept in step with writes.
 
-``page_paths()`` and ``pages_for_route()`` read every page row (10k rows: several ms
-each, a few times per rebuild), while serve's rebuilds change a handful. The copy is
+``page_paths()``, ``pages_for_route()`` and ``pages_at()`` read many page rows (10k
+rows: several ms each, a few times per rebuild; a paginated route's rebuild asks for
+the record of each of its pages), while serve's rebuilds change a handful. The copy is
 valid for one generation of the pages table (meta ``pages_generation``, replaced by
 every transaction that writes pages). A commit by this process applies its page writes
 to the copy; one by another process leaves the copy on an old generation, and the next
@@ -12,39 +13,60 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from ssgen.manifest_schema import PageRecord, page_record
 
 GENERATION_KEY = "pages_generation"
+Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
 
 
 @dataclass
 class PageIndex:
-    """Every recorded page's route, as of one generation of the pages table."""
+    """Every recorded page's row, as of one generation of the pages table."""
 
     generation: str
-    route_of: dict[str, str]
+    rows: dict[str, Row]
     by_route: dict[str, set[str]] = field(default_factory=dict)
+    _records: dict[str, PageRecord] = field(default_factory=dict)  # decoded on first use
 
     def __post_init__(self) -> None:
-        for path, route in self.route_of.items():
-            self.by_route.setdefault(route, set()).add(path)
+        for path, row in self.rows.items():
+            self.by_route.setdefault(row[1], set()).add(path)
 
-    def apply(self, writes: list[tuple[str, str | None]]) -> None:
-        """``(path, route)`` recorded, or ``(path, None)`` removed, in order."""
-        for path, route in writes:
-            old = self.route_of.pop(path, None)
+    def records(self, paths: Iterable[str]) -> dict[str, PageRecord]:
+        """The records of those of ``paths`` that are recorded, by path."""
+        rows, decoded = self.rows, self._records
+        found: dict[str, PageRecord] = {}
+        for path in paths:
+            record = decoded.get(path)
+            if record is None:
+                row = rows.get(path)
+                if row is None:
+                    continue
+                record = decoded[path] = page_record(row)
+            found[path] = record
+        return found
+
+    def apply(self, writes: list[tuple[str, Row | None]]) -> None:
+        """``(path, row)`` recorded, or ``(path, None)`` removed, in order."""
+        for path, row in writes:
+            old = self.rows.pop(path, None)
+            self._records.pop(path, None)
             if old is not None:
-                self.by_route[old].discard(path)
-            if route is not None:
-                self.route_of[path] = route
-                self.by_route.setdefault(route, set()).add(path)
+                self.by_route[old[1]].discard(path)
+            if row is not None:
+                self.rows[path] = row
+                self.by_route.setdefault(row[1], set()).add(path)
 
 
 @dataclass
 class PageWrites:
     """The page writes of one open transaction of one ``Manifest``."""
 
-    writes: list[tuple[str, str | None]] = field(default_factory=list)
+    writes: list[tuple[str, Row | None]] = field(default_factory=list)
     rolled_back: bool = False  # a savepoint undid some: the writes list is not the truth
 
     @property

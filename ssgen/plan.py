@@ -46,25 +46,28 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     """The hash of what is particular to one page (not the site-wide globals).
 
     The pages of a list route are re-expanded whenever one of their documents changes;
-    a page whose context equals the last one hashed for its path (identical items, as a
-    kept source's maintained results hand back) reuses that hash.
+    a page that is the very spec last hashed for its path (``ssgen.paginate`` hands back
+    unchanged pages), or whose context equals it (identical items, as a kept source's
+    maintained results hand back), reuses that hash.
     """
+    key = (site, spec.path)
+    known = _LIST_HASHES.get(key)
+    if known is not None and known[0] is spec:
+        return known[2]
     own = {k: v for k, v in spec.context.items() if k not in _SHARED_KEYS}
     if type(own.get("page")) is not list:
         return data_hash(own)
-    key = (site, spec.path)
-    known = _LIST_HASHES.get(key)
-    if known is not None and same_json(known[0], own):
+    if known is not None and same_json(known[1], own):
         # Keep the newer objects: the next comparison is then an identity check.
-        _LIST_HASHES[key] = (own, known[1])
-        return known[1]
+        _LIST_HASHES[key] = (spec, own, known[2])
+        return known[2]
     digest = data_hash(own)
-    _LIST_HASHES[key] = (own, digest)
+    _LIST_HASHES[key] = (spec, own, digest)
     return digest
 
 
-# (site, path) -> (the context last hashed, its hash), for the pages of list routes.
-_LIST_HASHES: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+# (site, path) -> (the spec and context last hashed, its hash), for list routes' pages.
+_LIST_HASHES: dict[tuple[str, str], tuple[PageSpec, dict[str, Any], str]] = {}
 
 
 def plan_render(

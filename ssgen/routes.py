@@ -32,16 +32,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import PurePath
 from typing import Any, Protocol
 
 import orjson
 
 from ssgen.errors import ConfigError
+from ssgen.paginate import expand_paginated
 from ssgen.route_patterns import (
     fill_pattern,
     kind_of,
@@ -125,7 +124,7 @@ def expand_route(
             )
         return _expand_list(ctx, result_value, ids)
     if route.paginate:
-        return _expand_paginated(ctx, result_value, ids, route.paginate)
+        return expand_paginated(ctx, result_value, ids, route.paginate)
     return [ctx.page(route.path, result_value, ids, fields=result_value)]
 
 
@@ -265,62 +264,6 @@ def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec
         params = {name: lookup(item, name) for name in placeholders(route.path)}
         pages.append(ctx.page(path, item, item_ids, fields=item, params=params))
     return pages
-
-
-def _expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) -> list[PageSpec]:
-    route = ctx.route
-    if not isinstance(value, list):
-        raise ConfigError(
-            f"route {route.name!r}: `paginate` needs a query that returns a list, "
-            f"got {kind_of(value)}"
-        )
-    if not route.path.endswith("/"):
-        raise ConfigError(f"route {route.name!r}: a paginated path must end with '/'")
-    count = max(1, math.ceil(len(value) / size))
-    urls = _page_urls(route.path, count)
-    # The pages of a paginated route are always re-queried together (one query), so the
-    # documents it read only need to reach one of them: the first page carries them and
-    # brings the whole route back into scope. Tagging every page would store
-    # pages x documents rows (1.2M at 10k documents) for no extra precision.
-    doc_tags = _doc_tags(ids)
-    pages = []
-    for number in range(1, count + 1):
-        items = value[(number - 1) * size : number * size]
-        paginator = {
-            "items": items,
-            "number": number,
-            "pages": count,
-            "total": len(value),
-            "prev_url": urls[number - 2] if number > 1 else None,
-            "next_url": urls[number] if number < count else None,
-            "urls": urls,
-        }
-        pages.append(
-            ctx.page(
-                urls[number - 1],
-                items,
-                ids if number == 1 else (),
-                fields=None,
-                params={"page": number},
-                extra={"paginator": paginator},
-                doc_tags=doc_tags if number == 1 else frozenset(),
-            )
-        )
-    return pages
-
-
-@lru_cache(maxsize=16)
-def _doc_tags(ids: frozenset[str]) -> frozenset[str]:
-    # A kept source hands back the same trace object while a list's documents are the
-    # same ones: their 10k tags are not formatted again for every rebuild.
-    return frozenset(f"doc:{i}" for i in ids)
-
-
-@lru_cache(maxsize=64)
-def _page_urls(path: str, count: int) -> list[str]:
-    # One list per route and page count, shared by rebuilds: comparing every page's
-    # paginator with the last build's is then an identity check, not O(pages) each.
-    return [page_path(path, n) for n in range(1, count + 1)]
 
 
 def _expand_each(

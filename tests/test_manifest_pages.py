@@ -1,4 +1,5 @@
-"""The process-wide page index stays equal to the pages table, whoever writes it."""
+"""The process-wide page index (routes and records) stays equal to the pages table,
+whoever writes it."""
 
 from __future__ import annotations
 
@@ -34,39 +35,42 @@ def truth(m: Manifest) -> dict[str, str]:
     return {row[0]: row[1] for row in m._rows("SELECT path, route FROM pages", what="t")}
 
 
-def record(m: Manifest, path: str, route: str) -> None:
-    m.record_page(path, route, {}, "t.html", "d", "o", {f"route:{route}"})
+def record(m: Manifest, path: str, route: str, digest: str = "d") -> None:
+    m.record_page(path, route, {"n": len(digest)}, "t.html", digest, "o", {f"route:{route}"})
 
 
 ops = st.lists(st.tuples(
     st.sampled_from(["record", "remove", "failed-transaction", "nested-rollback"]),
-    st.sampled_from(PATHS), st.sampled_from(ROUTES), st.booleans()), max_size=25)
+    st.sampled_from(PATHS), st.sampled_from(ROUTES), st.booleans(),
+    st.sampled_from(["d", "d2", "d33"])), max_size=25)
 
 
 @settings(max_examples=150, deadline=None)
 @given(steps=ops)
-def test_page_index_matches_the_table(steps: list[tuple[str, str, str, bool]]) -> None:
+def test_page_index_matches_the_table(steps: list[tuple[str, str, str, bool, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "manifest.sqlite"
         mine, theirs = Manifest.open(path), Manifest.open(path)
         try:
-            for op, page, route, foreign in steps:
+            for op, page, route, foreign, digest in steps:
                 handle = theirs if foreign else mine
                 with other_process() if foreign else _nothing():
-                    apply(handle, op, page, route)
+                    apply(handle, op, page, route, digest)
                 expected = truth(mine)
                 assert mine.page_paths() == set(expected)
                 for name in ROUTES:
                     assert mine.pages_for_route(name) == {
                         p for p, r in expected.items() if r == name}
+                # Records come from the copy while it is current, else from the table.
+                assert mine.pages_at(PATHS) == {r.path: r for r in mine.pages()}
         finally:
             mine.close()
             theirs.close()
 
 
-def apply(m: Manifest, op: str, page: str, route: str) -> None:
+def apply(m: Manifest, op: str, page: str, route: str, digest: str) -> None:
     if op == "record":
-        record(m, page, route)
+        record(m, page, route, digest)
     elif op == "remove":
         m.remove_page(page)
     elif op == "failed-transaction":
@@ -77,7 +81,7 @@ def apply(m: Manifest, op: str, page: str, route: str) -> None:
         with m.transaction():
             m.remove_page(page)
             with pytest.raises(RuntimeError), m.transaction():
-                record(m, page, route)
+                record(m, page, route, digest)
                 raise RuntimeError("boom")
 
 
