@@ -257,13 +257,25 @@ def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec
     own = {item.get("_id") for item in value}
     unattributed = ids - own
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
+    paths = [fill_pattern(route.path, item, route=route.name) for item in value]
     pages = []
     for index, item in enumerate(value):
-        path = fill_pattern(route.path, item, route=route.name)
         item_ids = find_ids(item) | (unattributed if index == 0 else shared)
         params = {name: lookup(item, name) for name in placeholders(route.path)}
-        pages.append(ctx.page(path, item, item_ids, fields=item, params=params))
+        pages.append(ctx.page(paths[index], item, item_ids, fields=item, params=params,
+                              extra=_neighbours(value, paths, index)))
     return pages
+
+
+def _neighbours(items: list[Any], paths: list[str], index: int) -> dict[str, Any]:
+    """A list route page's ``prev``/``next`` items and URL paths, in the query's order."""
+    last = index + 1 < len(items)
+    return {
+        "prev": items[index - 1] if index else None,
+        "prev_url": paths[index - 1] if index else None,
+        "next": items[index + 1] if last else None,
+        "next_url": paths[index + 1] if last else None,
+    }
 
 
 def _expand_each(

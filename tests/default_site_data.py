@@ -65,8 +65,8 @@ def front_matter(path: Path) -> tuple[dict[str, Any], str]:
     return fields, body
 
 
-def _link(post: Doc | None) -> Doc | None:
-    return {"title": post["title"], "slug": post["slug"]["current"]} if post else None
+def _url(page: Doc | None) -> str | None:
+    return f"/blog/{page['slug']}/" if page else None
 
 
 class SiteData:
@@ -110,17 +110,19 @@ class SiteData:
 
     def post_page(self, index: int) -> Doc:
         post = self.posts[index]
-        older = self.posts[index + 1] if index + 1 < len(self.posts) else None
-        newer = self.posts[index - 1] if index > 0 else None
         page = self.card(post)
         page.update(
             _id=post["_id"],
             body=post["body"],
             author=self.named(post["author"], "name", "image"),
-            prev=_link(older),
-            next=_link(newer),
         )
         return page
+
+    def neighbours(self, index: int) -> Doc:
+        """The ``prev``/``next`` a post page gets: the posts beside it, newest first."""
+        newer = self.post_page(index - 1) if index > 0 else None
+        older = self.post_page(index + 1) if index + 1 < len(self.posts) else None
+        return {"prev": newer, "prev_url": _url(newer), "next": older, "next_url": _url(older)}
 
     def with_posts(self, doc: Doc, *fields: str) -> Doc:
         page = {f: doc[f] for f in fields if f in doc}

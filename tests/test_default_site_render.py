@@ -41,14 +41,15 @@ def render(renderer: Renderer, template: str, path: str, page: Any, **extra: Any
 def test_post_page(site: SiteData, renderer: Renderer) -> None:
     index = len(site.posts) // 2
     page = site.post_page(index)
-    html = render(renderer, "post.html", f"/blog/{page['slug']}/", page)
+    near = site.neighbours(index)
+    html = render(renderer, "post.html", f"/blog/{page['slug']}/", page, **near)
     assert f"<h1>{page['title']}</h1>" in html.replace("&#39;", "'")
     assert f'<link rel="canonical" href="{BASE}/blog/{page["slug"]}/">' in html
     assert 'type="application/atom+xml"' in html and f'{BASE}/feed.xml' in html
     assert f'href="/authors/{page["author"]["slug"]}/"' in html
     assert "https://cdn.sanity.io/images/demo1234/production/" in html
-    assert f'rel="prev" href="/blog/{page["prev"]["slug"]}/"' in html
-    assert f'rel="next" href="/blog/{page["next"]["slug"]}/"' in html
+    assert f'rel="prev" href="/blog/{near["next"]["slug"]}/"><span>Older' in html
+    assert f'rel="next" href="/blog/{near["prev"]["slug"]}/"><span>Newer' in html
     body = html.split('<div class="prose">', 1)[1]
     for fragment in ("<h2>", "<blockquote>", "<ul>", "<ol>", "<strong>", "<em>", "<code>",
                      '<a href="https://', '<figure class="pt-image">', "<figcaption>"):
@@ -59,8 +60,10 @@ def test_post_page(site: SiteData, renderer: Renderer) -> None:
 
 
 def test_oldest_and_newest_posts_have_one_neighbour(site: SiteData, renderer: Renderer) -> None:
-    newest = render(renderer, "post.html", "/blog/x/", site.post_page(0))
-    oldest = render(renderer, "post.html", "/blog/y/", site.post_page(len(site.posts) - 1))
+    last = len(site.posts) - 1
+    newest = render(renderer, "post.html", "/blog/x/", site.post_page(0), **site.neighbours(0))
+    oldest = render(renderer, "post.html", "/blog/y/", site.post_page(last),
+                    **site.neighbours(last))
     assert 'rel="next"' not in newest and 'rel="prev"' in newest
     assert 'rel="prev"' not in oldest and 'rel="next"' in oldest
 

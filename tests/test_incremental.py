@@ -48,7 +48,7 @@ tags = ["post:{slug}"]
 name = "mirror"
 path = "/p/{slug}/"
 template = "mirror.html"
-query = '*[_type == "post" && defined(slug.current)]{_id, title, publishedAt, "slug": slug.current, "author": author->{name}, "prev": *[_type == "post" && defined(slug.current) && slug.current < ^.slug.current] | order(slug.current desc)[0].title}'
+query = '*[_type == "post" && defined(slug.current)] | order(slug.current asc){_id, title, publishedAt, "slug": slug.current, "author": author->{name}, "prev": *[_type == "post" && defined(slug.current) && slug.current < ^.slug.current] | order(slug.current desc)[0].title}'
 
 [[routes]]
 name = "blog"
@@ -82,7 +82,8 @@ TEMPLATES = {
     "post.html": '{% extends "base.html" %}{% block content %}<h1>{{ page.title }}</h1>'
     "<p>{{ page.author }}</p><p>{{ page.cats | join(', ') if page.cats else '' }}</p>"
     "{% endblock %}",
-    "mirror.html": "{{ page.title }}|{{ page.author.name if page.author else '' }}|{{ page.prev }}",
+    "mirror.html": "{{ page.title }}|{{ page.author.name if page.author else '' }}|{{ page.prev }}"
+    "|{{ prev.title if prev else '' }}|{{ next_url }}",
     "list.html": '{% extends "base.html" %}{% block content %}<ul>{% for item in page %}'
     '{% include "_card.html" %}{% endfor %}</ul>{{ paginator.number }}/{{ paginator.pages }}'
     "{% endblock %}",

@@ -63,6 +63,19 @@ def test_list_route_one_page_per_item_with_context() -> None:
     assert first.params == {"slug": "s1"}
 
 
+def test_list_route_pages_get_their_neighbours_in_query_order() -> None:
+    items = [post(1), post(2), post(3)]
+    pages = expand(route(), items)
+    ctx = [p.context for p in pages]
+    assert [c["prev"] for c in ctx] == [None, items[0], items[1]]
+    assert [c["next"] for c in ctx] == [items[1], items[2], None]
+    assert [c["prev_url"] for c in ctx] == [None, "/blog/s1/", "/blog/s2/"]
+    assert [c["next_url"] for c in ctx] == ["/blog/s2/", "/blog/s3/", None]
+    assert ctx[1]["prev"] is items[0]
+    only = expand(route(), [post(1)])[0].context
+    assert only["prev"] is None and only["next"] is None
+
+
 def test_list_route_tags_per_item_plus_unattributed() -> None:
     items = [
         post(1, author={"_id": "a1", "name": "Ann"}),
