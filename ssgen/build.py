@@ -38,7 +38,7 @@ from ssgen.render import Renderer
 from ssgen.reporting import BuildReport, PageFailure
 from ssgen.routes import data_hash
 from ssgen.sources import Source, open_source
-from ssgen.sources.local import input_fingerprint
+from ssgen.sources.local import input_fingerprint, unread_files
 from ssgen.workers import render_pages
 
 
@@ -89,7 +89,7 @@ def build(
             if inputs is not None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
-                source = source or _load_source(config, drafts)
+                source = source or _load_source(config, drafts, reporter)
                 report, plan = _rebuild(
                     config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
                     reporter=reporter,
@@ -182,7 +182,11 @@ def _locked(config: Config, reporter: Reporter) -> Iterator[None]:
         lock.release()
 
 
-def _load_source(config: Config, drafts: bool) -> Source:
+def _load_source(config: Config, drafts: bool, reporter: Reporter) -> Source:
+    for name in unread_files(config):
+        reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
+                      "one document a line), export archives and Markdown; convert a JSON "
+                      f"array with `jq -c '.[]' {name}` into a .ndjson file")
     # Frozen before the collector is back on: its first pass after a load would walk
     # every new document (~0.7 s at 10k documents) only to find no garbage.
     enabled = gc.isenabled()

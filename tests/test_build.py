@@ -297,3 +297,19 @@ def test_unchanged_site_is_not_even_loaded(tmp_path: Path, monkeypatch: pytest.M
     report = build(config)
     assert "blog/post-1/index.html" in report.changed
     assert b"Post 9" in (site / "public/blog/post-1/index.html").read_bytes()
+
+
+def test_a_json_file_the_source_does_not_read_is_named_in_a_warning(tmp_path: Path) -> None:
+    from sitekit import DEFAULT_TOML
+
+    site = make_site(tmp_path, toml=DEFAULT_TOML.replace('files = ["content/data.ndjson"]\n', ""))
+    (site / "content/extra").mkdir()
+    (site / "content/extra/posts.json").write_text('[{"_id": "p9", "_type": "post"}]')
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "content/extra/posts.json is not read" in result.output
+    assert "jq -c" in result.output
+    # Listed with `files`, the dataset is exactly those files: nothing to warn about.
+    (site / "ssgen.toml").write_text(DEFAULT_TOML)
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 0 and "not read" not in result.output

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from ssgen.groq.nodes import Query
     from ssgen.sources.ndjson import Loaded
 
-__all__ = ["Input", "LocalSource", "apply_perspective", "input_fingerprint", "merge"]
+__all__ = ["Input", "LocalSource", "apply_perspective", "input_fingerprint", "merge",
+           "unread_files"]
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
 _Stamp = tuple[int, int, int]
@@ -234,6 +235,14 @@ def _site_inputs(config: Config) -> list[Input]:
         inputs += [Input(os.path.join(site, folder, rel), f"{folder}/{rel}", "markdown", rel)
                    for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
     return inputs
+
+
+def unread_files(config: Config) -> list[str]:
+    """``content/`` files that look like data but that the local source does not read
+    (``*.json``: a JSON file is not one document a line), for a warning naming them."""
+    if config.source.type != "local" or config.source.files is not None:
+        return []
+    return [f"content/{rel}" for rel in find_files(config.content_dir, (".json",))]
 
 
 def input_fingerprint(config: Config) -> str:
