@@ -64,10 +64,10 @@ def _copy_static(
 
 def _check_no_page_clash(config: Config, manifest: Manifest) -> None:
     """A static file must not silently replace a page written to the same file."""
-    pages = manifest.files("page")
-    for path in config.static_dir.rglob("*"):
-        rel = path.relative_to(config.static_dir).as_posix()
-        if rel in pages and path.is_file():
+    files = {path.relative_to(config.static_dir).as_posix(): path
+             for path in config.static_dir.rglob("*")}
+    for rel, record in sorted(manifest.files_at(files).items()):
+        if record.kind == "page" and files[rel].is_file():
             raise OutputError(
                 f"static/{rel} and a page both write {rel}: rename or remove the static "
                 "file, or change the route's path"

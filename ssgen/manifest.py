@@ -25,7 +25,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
 - Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
 - Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
   kind ``page | static | generated``, ``set_files``, ``remove_file``, ``remove_files``,
-  ``files(kind=None) -> dict[str, FileRecord]``.
+  ``files(kind=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``.
 - Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
 - Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
   (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)
@@ -40,7 +40,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,11 @@ from ssgen.manifest_schema import (
     page_row,
     tx_statements,
 )
+from ssgen.manifest_state import StateMixin
 from ssgen.output import url_to_file
 
 _SMALL_BATCH = 64
-class Manifest(QueueMixin):
+class Manifest(QueueMixin, StateMixin):
     """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -349,84 +350,6 @@ class Manifest(QueueMixin):
         """Set a meta value."""
         with self._writing("write meta") as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
-    # -- documents (what the last build saw, for diffing a local source) ---------
-
-    def documents(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
-        """Recorded document ``_id`` -> (``_type``, content hash): all, or those of ``ids``."""
-        if ids is None:
-            rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
-            return {row[0]: (row[1], row[2]) for row in rows}
-        found: dict[str, tuple[str, str]] = {}
-        for chunk in chunks(sorted(set(ids))):
-            sql = f"SELECT id, type, hash FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
-            for row in self._rows(sql, chunk, what="read documents"):
-                found[row[0]] = (row[1], row[2])
-        return found
-
-    def set_documents(
-        self,
-        docs: Mapping[str, tuple[str, str]],
-        removed: Iterable[str] = (),
-        *,
-        replace: bool = False,
-    ) -> None:
-        """Record id -> (type, hash), forget ``removed``; ``replace`` forgets all others first."""
-        rows = [(doc_id, doc_type, digest) for doc_id, (doc_type, digest) in docs.items()]
-        with self._writing("record documents") as conn:
-            if replace:
-                conn.execute("DELETE FROM documents")
-            conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in removed])
-            conn.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
-
-    # -- files and failures ----------------------------------------------------
-
-    def set_file(self, relpath: str, hash: str, kind: str) -> None:
-        """Record an output file ssgen owns (kind: page, static or generated)."""
-        self.set_files([(relpath, hash, kind)])
-
-    def set_files(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Record many owned output files as (relpath, hash, kind)."""
-        rows = list(entries)
-        for _, _, kind in rows:
-            if kind not in schema.FILE_KINDS:
-                raise ValueError(f"file kind must be one of {sorted(schema.FILE_KINDS)}")
-        with self._writing("record files") as conn:
-            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", rows)
-
-    def remove_file(self, relpath: str) -> None:
-        """Forget an output file."""
-        self.remove_files([relpath])
-
-    def remove_files(self, relpaths: Iterable[str]) -> None:
-        """Forget many output files."""
-        rows = [(relpath,) for relpath in relpaths]
-        with self._writing("remove files") as conn:
-            conn.executemany("DELETE FROM files WHERE relpath = ?", rows)
-
-    def files(self, kind: str | None = None) -> dict[str, FileRecord]:
-        """Owned output files by relpath, optionally of one kind."""
-        sql = "SELECT relpath, hash, kind FROM files"
-        params: tuple[str, ...] = ()
-        if kind is not None:
-            sql, params = f"{sql} WHERE kind = ?", (kind,)
-        rows = self._rows(sql, params, what="read files")
-        return {row[0]: FileRecord(*row) for row in rows}
-
-    def record_failure(self, path: str, route: str, error: str) -> None:
-        """Remember that a page failed to build."""
-        with self._writing("record failure") as conn:
-            conn.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, route, error))
-
-    def clear_failure(self, path: str) -> None:
-        """Forget a page's failure (it built)."""
-        with self._writing("clear failure") as conn:
-            conn.execute("DELETE FROM failures WHERE path = ?", (path,))
-
-    def failures(self) -> list[Failure]:
-        """Pages whose last build failed, sorted by path."""
-        sql = "SELECT path, route, error FROM failures ORDER BY path"
-        return [Failure(*row) for row in self._rows(sql, what="read failures")]
 
     def counts(self) -> dict[str, int]:
         """Row counts per table (for ``ssgen inspect``)."""
