@@ -38,7 +38,7 @@ from ssgen.render import Renderer
 from ssgen.reporting import BuildReport, PageFailure
 from ssgen.routes import data_hash
 from ssgen.sources import Source, open_source
-from ssgen.sources.local import input_fingerprint, unread_files
+from ssgen.sources.local import LocalSource, ReadInputs, read_inputs, unread_files
 from ssgen.workers import render_pages
 
 
@@ -81,15 +81,19 @@ def build(
                 if source is not None
                 else config.source.type == "local"
             )
-            inputs = None
+            inputs, read = None, None
             if local and not full and manifest.get_meta("inputs"):
                 # A kept source (serve) is compared as loaded: equal means it holds exactly
                 # the content last built from, whatever the files say now.
-                inputs = _fingerprint(source) if source is not None else input_fingerprint(config)
+                if source is not None:
+                    inputs = _fingerprint(source)
+                else:
+                    read = read_inputs(config)
+                    inputs = read.fingerprint
             if inputs is not None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
-                source = source or _load_source(config, drafts, reporter)
+                source = source or _load_source(config, drafts, reporter, read)
                 report, plan = _rebuild(
                     config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
                     reporter=reporter,
@@ -182,7 +186,8 @@ def _locked(config: Config, reporter: Reporter) -> Iterator[None]:
         lock.release()
 
 
-def _load_source(config: Config, drafts: bool, reporter: Reporter) -> Source:
+def _load_source(config: Config, drafts: bool, reporter: Reporter,
+                 read: ReadInputs | None) -> Source:
     for name in unread_files(config):
         reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
                       "one document a line), export archives and Markdown; convert a JSON "
@@ -192,6 +197,8 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter) -> Source:
     enabled = gc.isenabled()
     gc.disable()
     try:
+        if read is not None:  # the files the fingerprint just read: not read twice
+            return LocalSource(config, drafts=drafts, preread=read)
         return open_source(config, drafts=drafts)
     finally:
         gc.freeze()

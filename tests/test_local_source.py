@@ -466,3 +466,38 @@ def test_fingerprint_is_of_the_bytes_the_source_read(site: Path) -> None:
     about.unlink()
     source.reload()
     assert source.fingerprint() == input_fingerprint(config)
+
+
+def test_a_source_given_the_fingerprinted_bytes_does_not_read_the_files_again(
+    site: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ssgen.sources.local as local
+
+    config = configure(site, "")
+    read = local.read_inputs(config)
+    assert read.fingerprint == input_fingerprint(config)
+    assert len(read.files) >= 2  # the dataset and the Markdown pages
+
+    def no_read(*args: object) -> None:
+        raise AssertionError("a file read twice")
+
+    monkeypatch.setattr(local, "_read_bytes", no_read)
+    monkeypatch.setattr(local, "_read_into", no_read)
+    source = LocalSource(config, preread=read)
+    assert source.fingerprint() == read.fingerprint
+    monkeypatch.undo()
+    assert source.documents == LocalSource(config).documents
+
+
+def test_a_file_saved_after_it_was_fingerprinted_is_read_again(site: Path) -> None:
+    import ssgen.sources.local as local
+
+    config = configure(site, "")
+    read = local.read_inputs(config)
+    about = site / "content" / "about.md"
+    about.write_text("---\ntitle: Saved in between\n---\nNew.\n")
+    os.utime(about, ns=(5, 5))  # a new stamp even on a coarse clock
+    source = LocalSource(config, preread=read)
+    titles = {d.get("title") for d in source.documents}
+    assert "Saved in between" in titles
+    assert source.fingerprint() == input_fingerprint(config) != read.fingerprint

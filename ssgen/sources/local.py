@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from ssgen.groq.nodes import Query
     from ssgen.sources.ndjson import Loaded
 
-__all__ = ["Input", "LocalSource", "apply_perspective", "input_fingerprint", "merge",
-           "unread_files"]
+__all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "input_fingerprint",
+           "merge", "read_inputs", "unread_files"]
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
 _Stamp = tuple[int, int, int]
@@ -60,10 +60,14 @@ class _Cached:
 class LocalSource:
     """Answers GROQ queries from files under the site folder."""
 
-    def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False) -> None:
+    def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
+                 preread: ReadInputs | None = None) -> None:
         """``kept``: the source lives across rebuilds (serve), so it keeps its list
-        queries' results up to date per changed document instead of re-running them."""
+        queries' results up to date per changed document instead of re-running them.
+        ``preread``: the files as ``read_inputs`` just read them (for a fingerprint);
+        those whose stat is still the same are not read again."""
         self._config = config
+        self._preread = dict(preread.files) if preread is not None else {}
         self.perspective = "drafts" if drafts else config.source.perspective
         # Tells this object's versions apart from another source's in the manifest.
         self.session = uuid.uuid4().hex
@@ -172,8 +176,14 @@ class LocalSource:
             if any(splice.removed or splice.added for splice in splices):
                 self._documents = None  # also when a line only moved: the order changed
         self._cache, self._loaded_inputs = cache, inputs
+        self._preread.clear()
 
     def _read(self, item: Input, stamp: _Stamp, old: _Cached | None) -> tuple[_Cached, Splice]:
+        pre = self._preread.get(item.path)
+        if pre is not None and pre.stamp == stamp:
+            splice = self._parse(item, pre.data, old)
+            kept = pre.data if item.kind == "ndjson" else None
+            return _Cached(stamp, splice.loaded, kept, pre.digest), splice
         if item.kind != "ndjson":
             whole = _read_bytes(item)
             splice = self._parse(item, whole, old)
@@ -245,6 +255,34 @@ def unread_files(config: Config) -> list[str]:
     return [f"content/{rel}" for rel in find_files(config.content_dir, (".json",))]
 
 
+class ReadFile(NamedTuple):
+    """One input file as ``read_inputs`` read it."""
+
+    stamp: _Stamp
+    data: bytes
+    digest: bytes
+
+
+class ReadInputs(NamedTuple):
+    """A local site's input files as read for their fingerprint, by path; a
+    ``LocalSource`` given them parses these bytes instead of reading the files again."""
+
+    files: dict[str, ReadFile]
+    fingerprint: str
+
+
+def read_inputs(config: Config) -> ReadInputs:
+    """Read a local site's input files and fingerprint them (see ``input_fingerprint``)."""
+    files: dict[str, ReadFile] = {}
+    digests: list[tuple[str, bytes]] = []
+    for item in _site_inputs(config):
+        stamp = _stamp(item)  # before reading: a later write then shows as a new stamp
+        data = _read_bytes(item)
+        files[item.path] = ReadFile(stamp, data, _digest(data))
+        digests.append((item.display, files[item.path].digest))
+    return ReadInputs(files, _combine(digests))
+
+
 def input_fingerprint(config: Config) -> str:
     """A hash of the names and bytes of a local site's input files (read, not parsed).
 
@@ -252,7 +290,7 @@ def input_fingerprint(config: Config) -> str:
     querying a dataset no file change can have touched. Bytes, not mtimes: two saves in
     one timestamp tick with the same size must not look unchanged.
     """
-    return _combine((item.display, _digest(_read_bytes(item))) for item in _site_inputs(config))
+    return read_inputs(config).fingerprint
 
 
 def _combine(files: Iterable[tuple[str, bytes]]) -> str:
