@@ -94,7 +94,7 @@ def plan_render(
         name: _uses_changed_global(renderer, name, changed_globals) for name in chains
     }
     known = {} if full else _known(manifest, plan.pages)
-    output_dir = config.output_dir
+    output_dir = str(config.output_dir)  # joined per page: no Path conversion each time
     site = f"{config.site_dir}:{config.hash}"
     for spec in pages:
         chain = chains[spec.template]
