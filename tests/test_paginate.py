@@ -65,7 +65,8 @@ def test_new_site_settings_globals_or_ids_make_new_pages() -> None:
 
 
 edits = st.lists(st.tuples(
-    st.sampled_from(["keep", "replace", "insert", "delete", "globals", "site", "ids"]),
+    st.sampled_from(["keep", "replace", "replace-many", "insert", "delete", "globals", "site",
+                     "ids"]),
     st.integers(0, 30)), min_size=1, max_size=12)
 
 
@@ -81,6 +82,9 @@ def test_memoised_expansion_equals_a_fresh_one(start: int, steps: list[tuple[str
         serial += 1
         if op == "replace" and items:
             items[at % len(items)] = item(at, f"v{serial}")
+        elif op == "replace-many" and items:  # several pages change in one build
+            for n in range(at % 4 + 1):
+                items[(at * (n + 1) + n) % len(items)] = item(at + n, f"v{serial}")
         elif op == "insert":
             items.insert(at % (len(items) + 1), item(serial))
         elif op == "delete" and items:
