@@ -1,9 +1,9 @@
 """Sanity image URLs: ``image_url`` builds ``cdn.sanity.io`` URLs like @sanity/image-url.
 
 Owns source parsing (image objects, asset documents, ``_ref`` strings, CDN URLs and the
-``_sanityAsset`` form of a dataset export), the crop/hotspot rectangle maths (JavaScript
-``Math.round`` semantics, as the official builder) and the query parameters in the
-official order. Pure: invalid input raises ``ValueError`` with a message for the user.
+``_sanityAsset`` form of a dataset export) and the query parameters in the official
+order; the crop/hotspot rectangle maths is ``ssgen.image_crop``'s. Pure: invalid input
+raises ``ValueError`` with a message for the user.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from ssgen.image_crop import Asset, Rect, fit_rect, is_number, js_round
 
 CDN_URL = "https://cdn.sanity.io"
 FITS = ("clip", "crop", "fill", "fillmax", "max", "scale", "min")
@@ -26,26 +27,6 @@ _EXPORT_ASSET = re.compile(r"^image@file://.*?([^/]+)-(\d+x\d+)\.([A-Za-z0-9]+)$
 _PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _DATASET = re.compile(r"^[a-z0-9~][a-z0-9_-]*$")
 _URI_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves alone
-_DEFAULT_CROP = {"left": 0.0, "top": 0.0, "right": 0.0, "bottom": 0.0}
-_DEFAULT_HOTSPOT = {"x": 0.5, "y": 0.5, "width": 1.0, "height": 1.0}
-
-
-@dataclass(frozen=True)
-class Asset:
-    """The parts of an image asset id ``image-<id>-<W>x<H>-<format>``."""
-
-    id: str
-    width: int
-    height: int
-    format: str
-
-
-@dataclass(frozen=True)
-class Rect:
-    left: int
-    top: int
-    width: int
-    height: int
 
 
 def image_url(
@@ -154,9 +135,9 @@ def image_srcset(
     ``aspect`` (width / height) crops every candidate to the same shape around the
     hotspot; other keyword options are those of ``image_url``.
     """
-    if not widths or not all(_is_number(w) and w > 0 for w in widths):
+    if not widths or not all(is_number(w) and w > 0 for w in widths):
         raise ValueError(f"image srcset widths must be positive numbers, got {widths!r}")
-    if aspect is not None and (not _is_number(aspect) or not aspect > 0):
+    if aspect is not None and (not is_number(aspect) or not aspect > 0):
         raise ValueError(f"image srcset aspect must be a positive number, got {aspect!r}")
     candidates = []
     for width in widths:
@@ -234,88 +215,6 @@ def parse_asset_id(ref: str) -> Asset:
     return Asset(parts[1], int(dims.group(1)), int(dims.group(2)), parts[3])
 
 
-# --- crop and hotspot maths ------------------------------------------------------------
-
-
-def js_round(value: float) -> int:
-    """JavaScript ``Math.round``: halves go up (towards +infinity)."""
-    floor = math.floor(value)
-    return floor + 1 if value - floor >= 0.5 else floor
-
-
-def fit_rect(
-    asset: Asset,
-    crop_spec: Mapping[str, Any] | None,
-    hotspot_spec: Mapping[str, Any] | None,
-    width: float | None,
-    height: float | None,
-) -> Rect:
-    """The source rectangle for the requested size, as the official builder computes it."""
-    crop = _crop_rect(asset, _fractions("crop", crop_spec, _DEFAULT_CROP))
-    hotspot = _fractions("hotspot", hotspot_spec, _DEFAULT_HOTSPOT)
-    if not (width and height):
-        return crop
-    desired = width / height
-    if crop.width / crop.height > desired:
-        return _cut_sides(asset, crop, hotspot, desired)
-    return _cut_top_bottom(asset, crop, hotspot, desired)
-
-
-def _crop_rect(asset: Asset, crop: dict[str, float]) -> Rect:
-    left = js_round(crop["left"] * asset.width)
-    top = js_round(crop["top"] * asset.height)
-    return Rect(
-        left,
-        top,
-        js_round(asset.width - crop["right"] * asset.width - left),
-        js_round(asset.height - crop["bottom"] * asset.height - top),
-    )
-
-
-def _cut_sides(asset: Asset, crop: Rect, hotspot: dict[str, float], desired: float) -> Rect:
-    height = js_round(crop.height)
-    width = js_round(height * desired)
-    radius = hotspot["width"] * asset.width / 2
-    centre = hotspot["x"] * asset.width
-    hotspot_centre = js_round(((centre + radius) - (centre - radius)) / 2 + (centre - radius))
-    left = max(0, js_round(hotspot_centre - width / 2))
-    if left < crop.left:
-        left = crop.left
-    elif left + width > crop.left + crop.width:
-        left = crop.left + crop.width - width
-    return Rect(left, max(0, crop.top), width, height)
-
-
-def _cut_top_bottom(asset: Asset, crop: Rect, hotspot: dict[str, float], desired: float) -> Rect:
-    width = crop.width
-    height = js_round(width / desired)
-    radius = hotspot["height"] * asset.height / 2
-    centre = hotspot["y"] * asset.height
-    hotspot_centre = js_round(((centre + radius) - (centre - radius)) / 2 + (centre - radius))
-    top = max(0, js_round(hotspot_centre - height / 2))
-    if top < crop.top:
-        top = crop.top
-    elif top + height > crop.top + crop.height:
-        top = crop.top + crop.height - height
-    return Rect(max(0, crop.left), top, width, height)
-
-
-def _fractions(
-    name: str, spec: Mapping[str, Any] | None, defaults: dict[str, float]
-) -> dict[str, float]:
-    if spec is None:
-        return dict(defaults)
-    result: dict[str, float] = {}
-    for key, default in defaults.items():
-        value = spec.get(key, default)
-        if value is None:
-            value = default
-        if not _is_number(value) or not math.isfinite(value):
-            raise ValueError(f"image {name}.{key} must be a number, got {value!r}")
-        result[key] = float(value)
-    return result
-
-
 # --- parameters --------------------------------------------------------------------------
 
 
@@ -348,7 +247,7 @@ def _focal_point(value: Any) -> tuple[float, float]:
     if (
         not isinstance(value, tuple | list)
         or len(value) != 2
-        or not all(_is_number(v) and 0 <= v <= 1 for v in value)
+        or not all(is_number(v) and 0 <= v <= 1 for v in value)
     ):
         raise ValueError(
             f"image focal_point must be (x, y) fractions between 0 and 1, got {value!r}"
@@ -385,18 +284,14 @@ def _check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
         raise ValueError(f"invalid image {name} {value!r}: use one of {choices}")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _positive(name: str, value: Any) -> Any:
-    if value is not None and (not _is_number(value) or not value > 0 or math.isinf(value)):
+    if value is not None and (not is_number(value) or not value > 0 or math.isinf(value)):
         raise ValueError(f"image {name} must be a positive number, got {value!r}")
     return value
 
 
 def _ranged(name: str, value: Any, low: float, high: float) -> Any:
-    if value is not None and (not _is_number(value) or not low <= value <= high):
+    if value is not None and (not is_number(value) or not low <= value <= high):
         raise ValueError(f"image {name} must be a number from {low} to {high}, got {value!r}")
     return value
 
