@@ -12,6 +12,7 @@ from pathlib import Path
 from ssgen.config import Config
 from ssgen.errors import OutputError
 from ssgen.manifest import Manifest
+from ssgen.manifest_schema import FileRecord
 from ssgen.output import Output, sha256, url_to_file
 from ssgen.pages import NOT_FOUND_PATH
 from ssgen.plan import RenderPlan
@@ -22,10 +23,11 @@ from ssgen.reporting import BuildReport
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan) -> None:
     """Copy static files and write the generated files; record them in the manifest."""
     output = Output(config.output_dir)
-    static = _copy_static(config, manifest, output, report)
-    generated = _generated(config, plan, static)
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
-    owned = {**manifest.files("static"), **manifest.files("generated")}
+    owned = manifest.files(exclude="page")
+    static = _copy_static(config, manifest, output, report,
+                          {rel: r for rel, r in owned.items() if r.kind == "static"})
+    generated = _generated(config, plan, static)
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
@@ -40,12 +42,13 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
 
 
 def _copy_static(
-    config: Config, manifest: Manifest, output: Output, report: BuildReport
+    config: Config, manifest: Manifest, output: Output, report: BuildReport,
+    known: dict[str, FileRecord],
 ) -> dict[str, str]:
-    """Copy static/ through; returns relpath -> hash of every static file."""
+    """Copy static/ through (``known``: the static files recorded); returns relpath ->
+    hash of every static file."""
     if not config.static_dir.is_dir():
         return {}
-    known = manifest.files("static")
     _check_no_page_clash(config, manifest)
     written = set(output.copy_static(config.static_dir))
     hashes: dict[str, str] = {}

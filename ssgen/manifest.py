@@ -25,7 +25,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
 - Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
 - Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
   kind ``page | static | generated``, ``set_files``, ``remove_file``, ``remove_files``,
-  ``files(kind=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``.
+  ``files(kind=None, *, exclude=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``.
 - Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
 - Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
   (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)

@@ -85,12 +85,15 @@ class StateMixin:
         with self._writing("remove files") as conn:
             conn.executemany("DELETE FROM files WHERE relpath = ?", rows)
 
-    def files(self: _Store, kind: str | None = None) -> dict[str, FileRecord]:
-        """Owned output files by relpath, optionally of one kind."""
+    def files(self: _Store, kind: str | None = None, *,
+              exclude: str | None = None) -> dict[str, FileRecord]:
+        """Owned output files by relpath: all, of one ``kind``, or all but one kind."""
         sql = "SELECT relpath, hash, kind FROM files"
         params: tuple[str, ...] = ()
         if kind is not None:
             sql, params = f"{sql} WHERE kind = ?", (kind,)
+        elif exclude is not None:
+            sql, params = f"{sql} WHERE kind != ?", (exclude,)
         rows = self._rows(sql, params, what="read files")
         return {row[0]: FileRecord(*row) for row in rows}
 

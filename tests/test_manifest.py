@@ -165,6 +165,9 @@ def test_files_and_failures(manifest: Manifest) -> None:
     manifest.set_files([("css/site.css", "h2", "static"), ("sitemap.xml", "h3", "generated")])
     assert set(manifest.files()) == {"index.html", "css/site.css", "sitemap.xml"}
     assert manifest.files("static")["css/site.css"].hash == "h2"
+    assert set(manifest.files(exclude="page")) == {"css/site.css", "sitemap.xml"}
+    assert set(manifest.files_at(["index.html", "nope", "sitemap.xml"])) == {
+        "index.html", "sitemap.xml"}
     manifest.remove_file("index.html")
     manifest.remove_files(["sitemap.xml"])
     assert set(manifest.files()) == {"css/site.css"}
