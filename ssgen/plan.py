@@ -96,11 +96,12 @@ def plan_render(
     known = {} if full else _known(manifest, plan.pages)
     output_dir = str(config.output_dir)  # joined per page: no Path conversion each time
     site = f"{config.site_dir}:{config.hash}"
+    chain_tags = {name: frozenset(f"template:{t}" for t in chain) for name, chain in chains.items()}
     for spec in pages:
         chain = chains[spec.template]
         digest = page_data_hash(spec, site)
         plan.data_hashes[spec.path] = digest
-        plan.tags[spec.path] = spec.tags | {f"template:{name}" for name in chain}
+        plan.tags[spec.path] = spec.tags | chain_tags[spec.template]
         record = known.get(spec.path)
         stale = (
             record is None
