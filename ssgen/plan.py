@@ -117,7 +117,9 @@ def plan_render(
         else:
             plan.unchanged.append(spec.path)
     plan.removed = sorted(_removed(manifest, collected, full))
-    plan.all_paths = (manifest.page_paths() - set(plan.removed)) | plan.pages.keys()
+    plan.all_paths = manifest.page_paths()  # a copy: updated in place, not copied again
+    plan.all_paths.difference_update(plan.removed)
+    plan.all_paths.update(plan.pages)
     plan.complete_routes = set(collected.route_paths)
     return plan
 
