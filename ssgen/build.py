@@ -53,11 +53,15 @@ def build(
     now: datetime | None = None,
     change: Change | None = None,
     frozen_heap: bool = False,
+    release: bool = True,
 ) -> BuildReport:
     """Build the site: load, query, plan, render, write, record.
 
     ``frozen_heap``: the caller froze its heap (``gc.freeze``) and collects what the
     build allocated itself (serve); the build then leaves it frozen.
+    ``release=False``: what the build loaded and planned is not freed when it returns
+    but kept for the process's exit to drop (``left_for_exit``): a command that exits
+    right after skips freeing it (0.25 s for 20k documents).
 
     Incremental unless ``full`` (or the manifest is missing, stale or unusable): only the
     routes and pages that the ``change`` (plus the document and template changes found by
@@ -104,6 +108,8 @@ def build(
                 # without one, the source's is of exactly the bytes it read.
                 if local and inputs is None:
                     inputs = _fingerprint(source)
+            if not release:
+                _LEFT_FOR_EXIT.append((source, plan))
             try:
                 write_extras(config, manifest, report, plan)
             except SsgenError as exc:  # reported with the page failures, never instead of them
@@ -116,6 +122,21 @@ def build(
     report.full = full
     report.seconds = time.perf_counter() - started
     return report
+
+
+# What builds with ``release=False`` left for the process's exit (see ``left_for_exit``).
+_LEFT_FOR_EXIT: list[object] = []
+
+
+def left_for_exit() -> bool:
+    """Whether a build left its data for the process's exit: the command line then ends
+    with ``os._exit``, skipping the interpreter's freeing of it (as mypy does)."""
+    return bool(_LEFT_FOR_EXIT)
+
+
+def release_left() -> None:
+    """Free what builds left for the process's exit (a caller that goes on running)."""
+    _LEFT_FOR_EXIT.clear()
 
 
 def _rebuild(
@@ -262,4 +283,4 @@ def site_paths(config: Config) -> list[Path]:
     return [config.config_file, config.templates_dir, config.static_dir, config.content_dir]
 
 
-__all__ = ["BuildReport", "PageFailure", "build", "site_paths"]
+__all__ = ["BuildReport", "PageFailure", "build", "left_for_exit", "release_left", "site_paths"]

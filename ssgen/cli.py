@@ -5,13 +5,15 @@ Exit codes: 0 ok, 1 build or content error, 2 usage or configuration error.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -131,7 +133,8 @@ def build(
     reporter = options.reporter()
     try:
         config = load_site(options)
-        report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter)
+        report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
+                           release=False)
     except SsgenError as exc:
         raise fail(exc) from exc
     except KeyboardInterrupt:
@@ -271,7 +274,26 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 def main() -> None:
     """Console-script entry point."""
-    app(args=hoist_global_options(sys.argv[1:]))
+    try:
+        app(args=hoist_global_options(sys.argv[1:]))
+    except SystemExit as exc:
+        from ssgen.build import left_for_exit
+
+        if left_for_exit():
+            _exit_now(exc.code)
+        raise
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Exit without freeing the dataset a build left behind (0.25 s at 20k documents):
+    the output and the manifest are closed already; only the streams need flushing."""
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
 
 
 # Commands that live in their own modules register last, so `ssgen --help` lists them.

@@ -52,7 +52,7 @@ def revalidate_command(
             reasons=("revalidate",),
         )
         _warn_unreached(config, path or [], tag or [])
-        report = run_build(config, change=change, reporter=options.reporter())
+        report = run_build(config, change=change, reporter=options.reporter(), release=False)
     except SsgenError as exc:
         raise fail(exc) from exc
     except KeyboardInterrupt:

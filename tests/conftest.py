@@ -4,14 +4,27 @@ Locally the property tests explore new examples on every run (and keep failures 
 .hypothesis/); in CI (CI=true) each run checks the same generated cases, so a red CI
 points at a change, not at luck. Either way no property test has a per-example deadline:
 the machine is shared and timing is not what they check.
+
+CLI commands run in-process leave their build's data for a process exit that never
+comes (``ssgen.build.left_for_exit``); each test frees it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import settings
+
+from ssgen.build import release_left
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _free_builds_left_for_exit() -> Iterator[None]:
+    yield
+    release_left()

@@ -360,3 +360,28 @@ def test_a_page_that_never_built_appears_once_its_template_is_fixed(tmp_path: Pa
     (site / "templates" / "post.html").write_text(DEFAULT_TEMPLATES["post.html"])
     assert run_cli("--site", str(site), "build", "--jobs", "1").exit_code == 0
     assert (site / "public" / "blog" / "post-1" / "index.html").exists()
+
+
+def test_the_command_line_exits_without_freeing_the_build_and_loses_no_output(
+    tmp_path: Path,
+) -> None:
+    """`ssgen build` ends with os._exit (the dataset is not freed first): the exit code,
+    the summary and a failure's message must still come out, and the site be complete."""
+    import subprocess
+    import sys
+
+    site = make_site(tmp_path)
+    ok = subprocess.run([sys.executable, "-m", "ssgen", "--site", str(site), "build"],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "full build:" in ok.stderr and "3 rendered" in ok.stderr
+    assert (site / "public" / "blog" / "post-1" / "index.html").is_file()
+    (site / "templates" / "post.html").write_text(BROKEN_POST)
+    bad = subprocess.run([sys.executable, "-m", "ssgen", "--site", str(site), "build"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert "failed:" in bad.stderr and "undefined" in bad.stderr
+    from ssgen.manifest import Manifest
+
+    with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
+        assert {f.path for f in manifest.failures()} >= {"/blog/post-1/"}
