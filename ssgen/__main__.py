@@ -1,5 +1,5 @@
 """``python -m ssgen`` runs the command line."""
 
-from ssgen.cli import main
+from ssgen.cli import run
 
-main()
+run()

@@ -273,15 +273,24 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        app(args=hoist_global_options(sys.argv[1:]))
-    except SystemExit as exc:
-        from ssgen.build import left_for_exit
+    """Run the command line on ``sys.argv`` (ends with ``SystemExit``)."""
+    app(args=hoist_global_options(sys.argv[1:]))
 
+
+def run() -> None:
+    """Console-script entry point (``ssgen``, ``python -m ssgen``): ``main``, then, when a
+    build left its dataset for the process's exit, ``os._exit`` without freeing it.
+    Only this entry exits that way: ``main`` called in-process returns to its caller."""
+    from ssgen.build import left_for_exit
+
+    try:
+        main()
+    except SystemExit as exc:
         if left_for_exit():
             _exit_now(exc.code)
         raise
+    if left_for_exit():
+        _exit_now(0)
 
 
 def _exit_now(code: object) -> NoReturn:
