@@ -15,7 +15,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   file=None)`` (replaces the page's tags; ``file`` defaults to ``url_to_file(path)``),
   ``record_pages([(PageRecord, tags), ...])`` (bulk), ``remove_page(path)``,
   ``remove_pages(paths)``, ``page(path) -> PageRecord | None``, ``pages()``,
-  ``pages_at(paths)``, ``page_paths()``, ``pages_for_route(route)``.
+  ``pages_at(paths)``, ``page_paths()``, ``page_count()``, ``pages_for_route(route)``.
 - Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``.
 - Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
   (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
@@ -256,6 +256,10 @@ class Manifest(QueueMixin, StateMixin):
     def page_paths(self) -> set[str]:
         """The paths of every recorded page."""
         return set(self._page_index().rows)
+
+    def page_count(self) -> int:
+        """How many pages are recorded."""
+        return len(self._page_index().rows)
 
     def pages_for_route(self, route: str) -> set[str]:
         """The paths of the pages a route produced."""

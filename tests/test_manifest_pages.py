@@ -58,6 +58,7 @@ def test_page_index_matches_the_table(steps: list[tuple[str, str, str, bool, str
                     apply(handle, op, page, route, digest)
                 expected = truth(mine)
                 assert mine.page_paths() == set(expected)
+                assert mine.page_count() == len(expected)
                 for name in ROUTES:
                     assert mine.pages_for_route(name) == {
                         p for p, r in expected.items() if r == name}

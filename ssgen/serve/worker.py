@@ -12,7 +12,6 @@ and are retried the same way.
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from ssgen.errors import ManifestError, SsgenError
 from ssgen.manifest import Manifest
 from ssgen.reporting import BuildReport
 from ssgen.serve.freshness import expect_revisions, fresh_source
+from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
 from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
@@ -67,9 +67,8 @@ class RebuildWorker:
         self._arrivals = (float("-inf"), float("-inf"))  # the last two submissions
         self._load_seconds = 0.0
         self._site: tuple[int, list[dict[str, str]]] = (0, [])
-        self._gc_owed = False
+        self._heap = FrozenHeap()
         self.idle_gc = idle_gc
-        self.collections = 0
         self._reload_config = False
         self._pending: set[int] = {job for job, _ in self._manifest.pending()}
         self._inflight: set[int] = set()
@@ -111,7 +110,7 @@ class RebuildWorker:
         if self._thread is not None:
             self._thread.join(timeout)
         self._manifest.close()
-        gc.unfreeze()  # hand the heap back to the collector (see ``_build``)
+        self._heap.release()
 
     # -- submitting ------------------------------------------------------------
 
@@ -185,7 +184,7 @@ class RebuildWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self._wait_for_work():
-                self._collect_garbage()
+                self._heap.collect_idle()
                 continue
             if self._stop.is_set():
                 return
@@ -201,7 +200,7 @@ class RebuildWorker:
     def _wait_for_work(self) -> bool:
         """Block until work is due (True), or until idle long enough to collect (False)."""
         with self._cond:
-            idle_until = time.monotonic() + self.idle_gc if self._gc_owed else None
+            idle_until = time.monotonic() + self.idle_gc if self._heap.owed else None
             while not self._stop.is_set() and not self._due():
                 timeout = self._sleep_for()
                 if idle_until is not None:
@@ -211,14 +210,6 @@ class RebuildWorker:
                     timeout = left if timeout is None else min(timeout, left)
                 self._cond.wait(timeout)
             return True
-
-    def _collect_garbage(self) -> None:
-        """A full collection while idle, then the heap is frozen again (see ``_build``)."""
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-        self._gc_owed = False
-        self.collections += 1
 
     def _bursting(self) -> bool:
         """True when the last two changes came within the settle window of each other.
@@ -305,26 +296,13 @@ class RebuildWorker:
             self._source.reload()
         expect_revisions(self._source, change)
         self._load_seconds = time.perf_counter() - started
-        # build() collects the whole heap before freezing it for its render workers; in
-        # a long-running server that heap is mostly the loaded dataset, so freezing it
-        # first turns that collection from O(dataset) into O(new objects). build()
-        # unfreezes at its end, leaving the rest to the automatic collector.
-        gc.freeze()
         wanted = None if change.empty else change
-        try:
+        with self._heap.building():
             if self._build_fn is not None:
                 return self._build_fn(self.config, change=wanted, source=self._source)
             from ssgen.build import build
 
             return build(self.config, change=wanted, source=self._source, frozen_heap=True)
-        finally:
-            # The heap from before the build is frozen, so this pass sees only what the
-            # build allocated (its cyclic garbage included) and costs a few ms, not the
-            # second a pass over the dataset takes; survivors are frozen with the rest.
-            # Cycles among older objects wait for the collection once long idle.
-            gc.collect()
-            gc.freeze()
-            self._gc_owed = True
 
     def _failed(self, ids: list[int], message: str, started: float) -> None:
         delay = self._retry.schedule(self._clock(), self.retry_base)
@@ -383,7 +361,7 @@ class RebuildWorker:
     def _refresh_site(self) -> None:
         """Page count and failures for /api/status, read here so status never waits on SQLite."""
         try:
-            pages = len(self._manifest.page_paths())
+            pages = self._manifest.page_count()
             failures = [{"path": f.path, "route": f.route, "error": f.error}
                         for f in self._manifest.failures()]
         except SsgenError as exc:
@@ -398,6 +376,11 @@ class RebuildWorker:
                 listener(self)
             except Exception:  # a broken listener must not stop rebuilds
                 log.exception("rebuild listener failed")
+
+    @property
+    def collections(self) -> int:
+        """Full collections run while idle (see ``ssgen.serve.heap``)."""
+        return self._heap.collections
 
     def wake(self) -> None:
         """Run a round soon even without queued work (used by tests and watch mode)."""
