@@ -157,7 +157,7 @@ def _rebuild(
     data = query_globals(config, source, now)
     states = document_states(source, manifest, full=full)
     scope = None if full else _scope(config, manifest, renderer, data, states, change, source)
-    collected = collect_pages(config, source, data, now, scope)
+    collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any)
     forced = frozenset(scope.forced) if scope else frozenset()
     plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
     outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)

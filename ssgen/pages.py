@@ -9,7 +9,7 @@ them), which pages of a partial rebuild are re-queried (a ``Scope``), and the bu
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ from ssgen.groq import nodes as n
 from ssgen.groq.analysis import derefs, pinned_types, scanned_types, walk
 from ssgen.groq.nodes import Query
 from ssgen.routes import (
+    NEIGHBOUR_KEYS,
     PageResult,
     PageSpec,
     check_unique,
@@ -32,6 +33,8 @@ from ssgen.sources import QueryResult, Source
 
 if TYPE_CHECKING:
     from ssgen.incremental import Scope
+
+ReadsAny = Callable[[str, frozenset[str]], bool]
 
 NOT_FOUND_TEMPLATE = "404.html"
 NOT_FOUND_PATH = "/404.html"
@@ -60,13 +63,22 @@ def collect_pages(
     data: dict[str, Any],
     now: datetime,
     scope: Scope | None = None,
+    *,
+    reads: ReadsAny | None = None,
 ) -> Collected:
-    """The pages of the routes in ``scope`` (all when None) with their context and tags."""
+    """The pages of the routes in ``scope`` (all when None) with their context and tags.
+
+    ``reads(template, variables)``: whether a template chain reads any of these context
+    variables (``Renderer.reads_any``); list pages get their neighbours only when their
+    templates do. Without it, they always do.
+    """
     collected = Collected()
     exact = exact_ids(source)
     for route in config.routes:
         if scope is None or scope.wants_route(route.name):
-            pages, paths = route_pages(config, route, source, data, now, scope, exact=exact)
+            neighbours = reads is None or reads(route.template, NEIGHBOUR_KEYS)
+            pages, paths = route_pages(config, route, source, data, now, scope, exact=exact,
+                                       neighbours=neighbours)
             collected.pages.extend(pages)
             collected.route_paths[route.name] = paths
     if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file() and (
@@ -91,6 +103,7 @@ def route_pages(
     scope: Scope | None = None,
     *,
     exact: bool = True,
+    neighbours: bool = True,
 ) -> tuple[list[PageSpec], AbstractSet[str]]:
     """The (re-queried) pages of one route, and the paths of all its pages."""
     main_ast = route.each_ast if route.each_ast is not None else route.query_ast
@@ -107,7 +120,7 @@ def route_pages(
         "data": data,
     }
     if route.each_ast is None:
-        pages = expand_route(route, main.value, **common)
+        pages = expand_route(route, main.value, **common, neighbours=neighbours)
         return pages, {page.path for page in pages}
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)

@@ -49,7 +49,7 @@ class Renderer:
         self.templates_dir = Path(config.templates_dir)
         self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
         install_filters(self.env, config)
-        self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
+        self._refs: dict[str, tuple[str, frozenset[str] | None, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}
 
     @classmethod
@@ -201,15 +201,34 @@ class Renderer:
             used |= found
         return frozenset(used)
 
+    def reads_any(self, name: str, variables: frozenset[str]) -> bool:
+        """Whether ``name``'s template chain reads any of these context ``variables``
+        (a chain that cannot be analysed counts as reading them)."""
+        try:
+            chain = self.template_chain(name)
+        except RenderError:
+            return True
+        for member in chain:
+            reads = self._analysis(member)[1]
+            if reads is None or not variables.isdisjoint(reads):
+                return True
+        return False
+
     def _direct_refs(self, name: str) -> frozenset[str] | None:
         """Templates named in ``name``'s source; None when a name is dynamic."""
+        return self._analysis(name)[0]
+
+    def _analysis(self, name: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+        """The templates ``name`` names (None: a dynamic name) and the context variables
+        it reads (None: unknown, e.g. an unknown filter, reported when it renders), cached
+        by source text."""
         source = self.template_source(name)
         if source is None:
-            return frozenset()
+            return frozenset(), frozenset()
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
         cached = self._refs.get(name)
         if cached is not None and cached[0] == digest:
-            return cached[1]
+            return cached[1], cached[2]
         try:
             ast = self.env.parse(source, name)
         except jinja2.TemplateSyntaxError as exc:
@@ -218,8 +237,13 @@ class Renderer:
         if any(f.name == "portable_text" for f in ast.find_all(nodes.Filter)):
             refs.append(PT_TEMPLATE)  # its macros render custom types and marks
         result = None if None in refs else frozenset(r for r in refs if r is not None)
-        self._refs[name] = (digest, result)
-        return result
+        reads: frozenset[str] | None
+        try:  # this compiles the template, which checks its filters and tests exist
+            reads = frozenset(meta.find_undeclared_variables(ast))
+        except jinja2.TemplateError:
+            reads = None
+        self._refs[name] = (digest, result, reads)
+        return result, reads
 
 
 def _make_environment(

@@ -50,6 +50,8 @@ from ssgen.route_patterns import (
 )
 
 UNATTRIBUTED_LIMIT = 256
+# What a list route's page gets of its neighbours (when its templates read any of it).
+NEIGHBOUR_KEYS = frozenset({"prev", "next", "prev_url", "next_url"})
 
 
 class RouteLike(Protocol):
@@ -100,6 +102,7 @@ def expand_route(
     base_url: str = "",
     page_results: Sequence[PageResult | None] | None = None,
     page_scanned_types: frozenset[str] | None = frozenset(),
+    neighbours: bool = True,
 ) -> list[PageSpec]:
     """Expand one route into pages.
 
@@ -107,7 +110,9 @@ def expand_route(
     an ``each`` route, its ``each`` query); ``scanned_types`` None means any type. For an
     ``each`` route, ``page_results[i]`` is the per-page query result for ``result_value[i]``
     (see `each_params`) and ``page_scanned_types`` the per-page query's types.
-    ``base_url`` defaults to ``site.base_url``.
+    ``base_url`` defaults to ``site.base_url``. ``neighbours``: a list route's pages get
+    their neighbouring items (``NEIGHBOUR_KEYS``); False when no template reads them,
+    so that a neighbour's edit does not change a page's data hash for nothing.
     """
     base = base_url or str(getattr(site, "base_url", "") or "")
     ctx = _Common(route, site, data, base, _type_tags(scanned_types))
@@ -122,7 +127,7 @@ def expand_route(
             raise ConfigError(
                 f"route {route.name!r}: `paginate` needs a path without {{field}} placeholders"
             )
-        return _expand_list(ctx, result_value, ids)
+        return _expand_list(ctx, result_value, ids, neighbours)
     if route.paginate:
         return expand_paginated(ctx, result_value, ids, route.paginate)
     return [ctx.page(route.path, result_value, ids, fields=result_value)]
@@ -241,7 +246,8 @@ class _Common:
         return fill_pattern(pattern, fields, route=self.route.name, key="tag")
 
 
-def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec]:
+def _expand_list(ctx: _Common, value: Any, ids: frozenset[str],
+                 neighbours: bool = True) -> list[PageSpec]:
     route = ctx.route
     if not isinstance(value, list):
         raise ConfigError(
@@ -262,8 +268,9 @@ def _expand_list(ctx: _Common, value: Any, ids: frozenset[str]) -> list[PageSpec
     for index, item in enumerate(value):
         item_ids = find_ids(item) | (unattributed if index == 0 else shared)
         params = {name: lookup(item, name) for name in placeholders(route.path)}
+        extra = _neighbours(value, paths, index) if neighbours else None
         pages.append(ctx.page(paths[index], item, item_ids, fields=item, params=params,
-                              extra=_neighbours(value, paths, index)))
+                              extra=extra))
     return pages
 
 
@@ -314,6 +321,7 @@ def _encode_default(value: Any) -> Any:
 
 
 __all__ = [
+    "NEIGHBOUR_KEYS",
     "UNATTRIBUTED_LIMIT",
     "PageResult",
     "PageSpec",

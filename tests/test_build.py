@@ -313,3 +313,30 @@ def test_a_json_file_the_source_does_not_read_is_named_in_a_warning(tmp_path: Pa
     (site / "ssgen.toml").write_text(DEFAULT_TOML)
     result = run_cli("--site", str(site), "build")
     assert result.exit_code == 0 and "not read" not in result.output
+
+
+def test_a_neighbour_edit_renders_only_pages_whose_templates_show_neighbours(
+    tmp_path: Path,
+) -> None:
+    from sitekit import DEFAULT_TEMPLATES
+
+    docs = [author("a1", "Ada"), post(1), post(2), post(3)]
+    site = make_site(tmp_path, docs)
+    config = load_config(site)
+    build(config)
+    docs[2] = post(2, title="Retitled")  # p2: the neighbour of p1 and p3
+    write_docs(site, docs)
+    report = build(config)
+    # post.html does not read prev/next: p1's and p3's data did not change.
+    assert report.rendered == 2  # /blog/post-2/ and the index
+    assert sorted(report.changed) == ["blog/index.html", "blog/post-2/index.html"]
+    # Once the template shows the neighbours, every post page has them.
+    (site / "templates/post.html").write_text(DEFAULT_TEMPLATES["post.html"].replace(
+        "</h1>", "</h1>{% if next %}<a href=\"{{ next_url }}\">{{ next.title }}</a>{% endif %}"))
+    build(config)
+    assert 'href="/blog/post-2/">Retitled</a>' in (site / "public/blog/post-1/index.html").read_text()
+    docs[2] = post(2, title="Again")
+    write_docs(site, docs)
+    report = build(config)
+    assert "blog/post-1/index.html" in report.changed  # its `next` changed
+    assert "Again" in (site / "public/blog/post-1/index.html").read_text()

@@ -511,3 +511,26 @@ def block(
         "markDefs": mark_defs or [],
         "children": [{"_type": "span", "_key": "s", "text": text, "marks": marks or []}],
     }
+
+
+def test_reads_any_follows_the_template_chain(tmp_path: Path) -> None:
+    names = frozenset({"prev", "next"})
+    renderer = site(tmp_path, {
+        "base.html": "<main>{% block content %}{% endblock %}</main>",
+        "plain.html": '{% extends "base.html" %}{% block content %}{{ page.title }}{% endblock %}',
+        "linked.html": '{% extends "base.html" %}{% block content %}'
+                       '{% include "_pager.html" %}{% endblock %}',
+        "_pager.html": "{% if next %}<a>{{ next.title }}</a>{% endif %}",
+        "assigned.html": "{% set prev = 1 %}{{ prev }}",
+        "dynamic.html": "{% include page.layout %}",
+        "broken.html": "{% if %}",
+        "misspelt.html": "{{ page.body | markdwn }}",
+    })
+    assert not renderer.reads_any("plain.html", names)
+    assert renderer.reads_any("linked.html", names)  # through the included partial
+    assert not renderer.reads_any("assigned.html", names)  # its own variable, not the page's
+    assert renderer.reads_any("dynamic.html", names)  # any template may be the one
+    assert renderer.reads_any("broken.html", names)  # cannot tell: assume it does
+    assert renderer.reads_any("misspelt.html", names)  # its render reports the filter
+    (tmp_path / "templates" / "plain.html").write_text("{{ prev_url }}{{ prev }}")
+    assert renderer.reads_any("plain.html", names)  # the edit is seen
