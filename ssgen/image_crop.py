@@ -75,29 +75,34 @@ def _crop_rect(asset: Asset, crop: dict[str, float]) -> Rect:
 def _cut_sides(asset: Asset, crop: Rect, hotspot: dict[str, float], desired: float) -> Rect:
     height = js_round(crop.height)
     width = js_round(height * desired)
-    radius = hotspot["width"] * asset.width / 2
-    centre = hotspot["x"] * asset.width
-    hotspot_centre = js_round(((centre + radius) - (centre - radius)) / 2 + (centre - radius))
-    left = max(0, js_round(hotspot_centre - width / 2))
-    if left < crop.left:
-        left = crop.left
-    elif left + width > crop.left + crop.width:
-        left = crop.left + crop.width - width
+    left = _around_hotspot(hotspot["x"], hotspot["width"], asset.width, width,
+                           crop.left, crop.width)
     return Rect(left, max(0, crop.top), width, height)
 
 
 def _cut_top_bottom(asset: Asset, crop: Rect, hotspot: dict[str, float], desired: float) -> Rect:
     width = crop.width
     height = js_round(width / desired)
-    radius = hotspot["height"] * asset.height / 2
-    centre = hotspot["y"] * asset.height
-    hotspot_centre = js_round(((centre + radius) - (centre - radius)) / 2 + (centre - radius))
-    top = max(0, js_round(hotspot_centre - height / 2))
-    if top < crop.top:
-        top = crop.top
-    elif top + height > crop.top + crop.height:
-        top = crop.top + crop.height - height
+    top = _around_hotspot(hotspot["y"], hotspot["height"], asset.height, height,
+                          crop.top, crop.height)
     return Rect(max(0, crop.left), top, width, height)
+
+
+def _around_hotspot(position: float, size: float, full: int, length: int, start: int,
+                    span: int) -> int:
+    """Where a cut of ``length`` starts on one axis: centred on the hotspot (``position``
+    and ``size`` are fractions of the image's ``full`` length), kept inside the crop
+    (``start``, ``span``). The arithmetic is the official builder's, step for step, so
+    rounding matches it."""
+    radius = size * full / 2
+    centre = position * full
+    hotspot_centre = js_round(((centre + radius) - (centre - radius)) / 2 + (centre - radius))
+    at = max(0, js_round(hotspot_centre - length / 2))
+    if at < start:
+        return start
+    if at + length > start + span:
+        return start + span - length
+    return at
 
 
 def _fractions(
