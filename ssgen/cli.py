@@ -285,12 +285,12 @@ def run() -> None:
 
     try:
         main()
+        code: str | int | None = 0
     except SystemExit as exc:
-        if left_for_exit():
-            _exit_now(exc.code)
-        raise
+        code = exc.code
     if left_for_exit():
-        _exit_now(0)
+        _exit_now(code)
+    sys.exit(code)
 
 
 def _exit_now(code: object) -> NoReturn:

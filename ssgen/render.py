@@ -13,10 +13,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import jinja2
 from jinja2 import meta, nodes
@@ -34,6 +34,9 @@ _SHARED: dict[tuple[str, str], Renderer] = {}
 _UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
 
 
+_T = TypeVar("_T")
+
+
 class Renderer:
     """The Jinja2 environment of one site and everything that renders through it."""
 
@@ -49,7 +52,8 @@ class Renderer:
         self.templates_dir = Path(config.templates_dir)
         self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
         install_filters(self.env, config)
-        self._refs: dict[str, tuple[str, frozenset[str] | None, frozenset[str] | None]] = {}
+        self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
+        self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}
 
     @classmethod
@@ -145,6 +149,7 @@ class Renderer:
         if self.env.cache is not None:
             self.env.cache.clear()
         self._refs.clear()
+        self._reads.clear()
 
     def list_templates(self) -> list[str]:
         """Every template name this environment can load, sorted."""
@@ -209,26 +214,31 @@ class Renderer:
         except RenderError:
             return True
         for member in chain:
-            reads = self._analysis(member)[1]
+            reads = self._by_source(self._reads, member, self._variables_read, frozenset())
             if reads is None or not variables.isdisjoint(reads):
                 return True
         return False
 
     def _direct_refs(self, name: str) -> frozenset[str] | None:
         """Templates named in ``name``'s source; None when a name is dynamic."""
-        return self._analysis(name)[0]
+        return self._by_source(self._refs, name, self._named_templates, frozenset())
 
-    def _analysis(self, name: str) -> tuple[frozenset[str] | None, frozenset[str] | None]:
-        """The templates ``name`` names (None: a dynamic name) and the context variables
-        it reads (None: unknown, e.g. an unknown filter, reported when it renders), cached
-        by source text."""
+    def _by_source(self, cache: dict[str, tuple[str, _T]], name: str,
+                   compute: Callable[[str, str], _T], missing: _T) -> _T:
+        """``compute(source, name)`` for template ``name``, cached by its source text
+        (``missing`` when the template does not exist)."""
         source = self.template_source(name)
         if source is None:
-            return frozenset(), frozenset()
+            return missing
         digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-        cached = self._refs.get(name)
+        cached = cache.get(name)
         if cached is not None and cached[0] == digest:
-            return cached[1], cached[2]
+            return cached[1]
+        value = compute(source, name)
+        cache[name] = (digest, value)
+        return value
+
+    def _named_templates(self, source: str, name: str) -> frozenset[str] | None:
         try:
             ast = self.env.parse(source, name)
         except jinja2.TemplateSyntaxError as exc:
@@ -236,14 +246,15 @@ class Renderer:
         refs = list(meta.find_referenced_templates(ast))
         if any(f.name == "portable_text" for f in ast.find_all(nodes.Filter)):
             refs.append(PT_TEMPLATE)  # its macros render custom types and marks
-        result = None if None in refs else frozenset(r for r in refs if r is not None)
-        reads: frozenset[str] | None
+        return None if None in refs else frozenset(r for r in refs if r is not None)
+
+    def _variables_read(self, source: str, name: str) -> frozenset[str] | None:
+        """The context variables a template reads; None when it cannot tell (a syntax
+        error, an unknown filter: reported when the page renders)."""
         try:  # this compiles the template, which checks its filters and tests exist
-            reads = frozenset(meta.find_undeclared_variables(ast))
+            return frozenset(meta.find_undeclared_variables(self.env.parse(source, name)))
         except jinja2.TemplateError:
-            reads = None
-        self._refs[name] = (digest, result, reads)
-        return result, reads
+            return None
 
 
 def _make_environment(

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ssgen.config import Config, load_config
 from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
-from ssgen.sources.local import LocalSource, input_fingerprint
+from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.ndjson import BOM
 
 BASES = ["a", "b", "c", "d", "e", "f"]
@@ -128,7 +128,7 @@ def check_step(source: LocalSource, site: Site, before: dict[str, Any], version:
     now = snapshot(source)
     assert now == snapshot(fresh)
     assert now["documents"] == fresh.documents and now["dataset"] == fresh.dataset.documents
-    assert source.fingerprint() == input_fingerprint(config_for(site))
+    assert source.fingerprint() == read_inputs(config_for(site)).fingerprint
     old, new = before["by_id"], now["by_id"]
     replaced = {i for i in old.keys() | new.keys() if old.get(i) is not new.get(i)}
     by_value = {i for i in old.keys() | new.keys() if old.get(i) != new.get(i)}

@@ -20,7 +20,7 @@ from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
 from ssgen.sources import QueryResult, open_source
 from ssgen.sources.export import read_export
-from ssgen.sources.local import LocalSource, apply_perspective, input_fingerprint
+from ssgen.sources.local import LocalSource, apply_perspective, read_inputs
 from ssgen.sources.ndjson import parse_ndjson
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "site"
@@ -456,16 +456,16 @@ def test_reload_parses_only_changed_lines_and_keeps_the_other_documents(site: Pa
 def test_fingerprint_is_of_the_bytes_the_source_read(site: Path) -> None:
     config = configure(site, "")
     source = LocalSource(config)
-    assert source.fingerprint() == input_fingerprint(config)
+    assert source.fingerprint() == read_inputs(config).fingerprint
     about = site / "content" / "about.md"
     about.write_text("---\ntitle: About us\n---\nEdited after loading.\n")
     # The build records what it built from: the edit is not in this source yet.
-    assert source.fingerprint() != input_fingerprint(config)
+    assert source.fingerprint() != read_inputs(config).fingerprint
     source.reload()
-    assert source.fingerprint() == input_fingerprint(config)
+    assert source.fingerprint() == read_inputs(config).fingerprint
     about.unlink()
     source.reload()
-    assert source.fingerprint() == input_fingerprint(config)
+    assert source.fingerprint() == read_inputs(config).fingerprint
 
 
 def test_a_source_given_the_fingerprinted_bytes_does_not_read_the_files_again(
@@ -475,7 +475,7 @@ def test_a_source_given_the_fingerprinted_bytes_does_not_read_the_files_again(
 
     config = configure(site, "")
     read = local.read_inputs(config)
-    assert read.fingerprint == input_fingerprint(config)
+    assert read.fingerprint == read_inputs(config).fingerprint
     assert len(read.files) >= 2  # the dataset and the Markdown pages
 
     def no_read(*args: object) -> None:
@@ -500,4 +500,4 @@ def test_a_file_saved_after_it_was_fingerprinted_is_read_again(site: Path) -> No
     source = LocalSource(config, preread=read)
     titles = {d.get("title") for d in source.documents}
     assert "Saved in between" in titles
-    assert source.fingerprint() == input_fingerprint(config) != read.fingerprint
+    assert source.fingerprint() == read_inputs(config).fingerprint != read.fingerprint

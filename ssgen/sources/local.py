@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from ssgen.groq.nodes import Query
     from ssgen.sources.ndjson import Loaded
 
-__all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "input_fingerprint",
-           "merge", "read_inputs", "unread_files"]
+__all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
+           "unread_files"]
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
 _Stamp = tuple[int, int, int]
@@ -134,7 +134,8 @@ class LocalSource:
         return {doc_id: state[doc_id] for doc_id in ids if doc_id in state}
 
     def fingerprint(self) -> str:
-        """``input_fingerprint`` of the files as this source last read them (no reading)."""
+        """The ``read_inputs`` fingerprint of the files as this source last read them
+        (no reading)."""
         return _combine((item.display, cached.digest) for item, cached in
                         zip(self._loaded_inputs, self._cache.values(), strict=True))
 
@@ -272,7 +273,13 @@ class ReadInputs(NamedTuple):
 
 
 def read_inputs(config: Config) -> ReadInputs:
-    """Read a local site's input files and fingerprint them (see ``input_fingerprint``)."""
+    """Read a local site's input files and fingerprint them: a hash of their names and
+    bytes (read, not parsed).
+
+    The build compares the fingerprint with the one recorded by the last build to skip
+    loading and querying a dataset no file change can have touched. Bytes, not mtimes:
+    two saves in one timestamp tick with the same size must not look unchanged.
+    """
     files: dict[str, ReadFile] = {}
     digests: list[tuple[str, bytes]] = []
     for item in _site_inputs(config):
@@ -281,16 +288,6 @@ def read_inputs(config: Config) -> ReadInputs:
         files[item.path] = ReadFile(stamp, data, _digest(data))
         digests.append((item.display, files[item.path].digest))
     return ReadInputs(files, _combine(digests))
-
-
-def input_fingerprint(config: Config) -> str:
-    """A hash of the names and bytes of a local site's input files (read, not parsed).
-
-    The build compares it with the one recorded by the last build to skip loading and
-    querying a dataset no file change can have touched. Bytes, not mtimes: two saves in
-    one timestamp tick with the same size must not look unchanged.
-    """
-    return read_inputs(config).fingerprint
 
 
 def _combine(files: Iterable[tuple[str, bytes]]) -> str:
