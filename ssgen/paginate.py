@@ -89,11 +89,14 @@ def expand_paginated(ctx: _Common, value: Any, ids: frozenset[str], size: int) -
     # brings the whole route back into scope. Tagging every page would store
     # pages x documents rows (1.2M at 10k documents) for no extra precision.
     doc_tags = _doc_tags(ids)
-    changed = last.changed(value, ids, size) if last is not None else None
+    reused: list[PageSpec] = []  # the last build's pages, when they can stand for these
+    changed: set[int] = set()
+    if last is not None:
+        reused, changed = last.pages, last.changed(value, ids, size)
     pages = []
     for index in range(count):
-        if last is not None and changed is not None and index not in changed:
-            pages.append(last.pages[index])
+        if reused and index not in changed:
+            pages.append(reused[index])
             continue
         items = value[index * size : (index + 1) * size]
         pages.append(_page(ctx, urls, index + 1, items, ids, doc_tags, len(value)))
