@@ -19,7 +19,7 @@ from pathlib import Path
 
 import orjson
 
-from ssgen.config import load_config
+from ssgen.config.load import load_config
 from ssgen.sources.local import LocalSource
 from ssgen.sources.ndjson import read_ndjson
 

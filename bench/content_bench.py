@@ -13,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ssgen.images import image_url
-from ssgen.markdown import _options_key, _parser, render_markdown
-from ssgen.portabletext import to_html
-from ssgen.text import format_date, slugify
+from ssgen.render.images.url import image_url
+from ssgen.render.markdown import _options_key, _parser, render_markdown
+from ssgen.render.portabletext.html import to_html
+from ssgen.render.text import format_date, slugify
 
 LOREM = (
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "

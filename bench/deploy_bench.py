@@ -20,10 +20,10 @@ from pathlib import Path
 
 import boto3
 
-from ssgen.config import load_config
-from ssgen.deploy import DeployReport, deploy_site
-from ssgen.manifest import Manifest
-from ssgen.output import sha256
+from ssgen.build.output import sha256
+from ssgen.config.load import load_config
+from ssgen.deploy.sync import DeployReport, deploy_site
+from ssgen.manifest.store import Manifest
 
 PAGE_BYTES = 6000
 STATIC_SHARE = 10  # one file in ten is a static asset

@@ -9,7 +9,7 @@ same shape:
 
     python bench/gen_dataset.py --out content/dataset.ndjson            # the default site
     python bench/gen_dataset.py --docs 10000 --out bench/out/10k.ndjson  # a benchmark dataset
-    python bench/gen_dataset.py --starter --out ssgen/scaffold/content/dataset.ndjson
+    python bench/gen_dataset.py --starter --out ssgen/cli/scaffold/content/dataset.ndjson
 """
 
 from __future__ import annotations
@@ -392,7 +392,7 @@ def generate(posts: int = 40, authors: int = 5, categories: int = 6, seed: int =
 
 
 def starter_documents() -> list[Doc]:
-    """The small dataset of the `ssgen init` scaffold (ssgen/scaffold/content/dataset.ndjson)."""
+    """The small dataset of the `ssgen init` scaffold (ssgen/cli/scaffold/content/dataset.ndjson)."""
     docs = generate(posts=3, authors=1, categories=2, seed=11)
     nav = [("nav-posts", "Posts", "/"), ("nav-about", "About", "/about/")]
     docs[0].update(

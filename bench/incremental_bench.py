@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from gen_dataset import iter_documents, sizes_for, write_ndjson
 
-from ssgen.build import build, release_left
-from ssgen.change import Change, DocChange
-from ssgen.config import load_config
+from ssgen.build.change import Change, DocChange
+from ssgen.build.pipeline import build, release_left
+from ssgen.config.load import load_config
 from ssgen.sources import open_source
 
 TOML = """

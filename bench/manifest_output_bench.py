@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ssgen.manifest import Manifest, PageRecord
-from ssgen.output import Output, url_to_file
+from ssgen.build.output import Output, url_to_file
+from ssgen.manifest.store import Manifest, PageRecord
 
 TAGS_PER_PAGE = 9
 

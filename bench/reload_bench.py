@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from gen_dataset import iter_documents, sizes_for, write_ndjson
 
-from ssgen.config import load_config
+from ssgen.config.load import load_config
 from ssgen.sources.local import LocalSource
 
 TOML = """

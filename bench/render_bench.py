@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ssgen.config import (
+from ssgen.config.load import (
     Config,
     MarkdownConfig,
     RouteConfig,
@@ -19,8 +19,8 @@ from ssgen.config import (
     SitemapConfig,
     SourceConfig,
 )
-from ssgen.render import Renderer
-from ssgen.routes import data_hash, expand_route
+from ssgen.render.environment import Renderer
+from ssgen.routes.spec import data_hash, expand_route
 
 LOREM = (
     "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "

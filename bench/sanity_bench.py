@@ -6,7 +6,7 @@ Starts tests/sanity_server.py on 127.0.0.1 with ``pages`` posts (and 50 authors 
 reference), adds ``latency_ms`` of delay to every request, then measures:
 1. the query phase alone: the ``each`` query plus one per-page query per post through
    ``SanitySource.query_many`` (batched), and the same unbatched on a tenth of the pages;
-2. a full ``ssgen.build`` of a one-route site (``each`` + per-page ``query``) through
+2. a full ``ssgen.build.pipeline`` of a one-route site (``each`` + per-page ``query``) through
    that source: requests sent and wall time (target: under 30 s for 10,000 pages).
 """
 
@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from sanity_server import SanityTestServer
 
-from ssgen.build import build
-from ssgen.config import load_config
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 from ssgen.sources.sanity import BatchLimits, SanitySource
 
 EACH = '*[_type == "post" && defined(slug.current)]{"slug": slug.current}'

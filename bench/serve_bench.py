@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from incremental_bench import make_site
 
-from ssgen.build import build
-from ssgen.config import load_config
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 from ssgen.serve.app import ServeSettings, create_app
 from ssgen.serve.webhooks import sign
 from ssgen.serve.worker import RebuildWorker

@@ -1,5 +1,5 @@
 """``python -m ssgen`` runs the command line."""
 
-from ssgen.cli import run
+from ssgen.cli.app import run
 
 run()

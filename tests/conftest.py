@@ -6,7 +6,7 @@ points at a change, not at luck. Either way no property test has a per-example d
 the machine is shared and timing is not what they check.
 
 CLI commands run in-process leave their build's data for a process exit that never
-comes (``ssgen.build.left_for_exit``); each test frees it.
+comes (``ssgen.build.pipeline.left_for_exit``); each test frees it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-from ssgen.build import release_left
+from ssgen.build.pipeline import release_left
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCAFFOLD = ROOT / "ssgen" / "scaffold"
+SCAFFOLD = ROOT / "ssgen" / "cli" / "scaffold"
 Doc = dict[str, Any]
 
 

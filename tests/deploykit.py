@@ -8,10 +8,10 @@ from typing import Any
 
 from sitekit import DEFAULT_TOML, author, make_site, post, write_docs
 
-from ssgen.build import build
-from ssgen.config import Config, load_config
-from ssgen.manifest import Manifest
-from ssgen.reporting import BuildReport
+from ssgen.build.pipeline import build
+from ssgen.build.report import BuildReport
+from ssgen.config.load import Config, load_config
+from ssgen.manifest.store import Manifest
 
 STATIC = {
     "css/style.css": b"body { color: #222 }\n",

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from ssgen.config import load_config
+from ssgen.config.load import load_config
 from ssgen.serve.app import ServeSettings, Service, create_app
 from ssgen.serve.livereload import LiveReload
 from ssgen.serve.watch import Watcher

@@ -9,7 +9,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from ssgen.cli import app
+from ssgen.cli.app import app
 
 BASE_TEMPLATE = (
     "<!doctype html><title>{% block title %}{{ site.title }}{% endblock %}</title>"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sitekit import author, make_site, no_temp_files, output_files, post, run_cli, write_docs
 
-from ssgen.build import build
-from ssgen.config import load_config
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -241,7 +241,7 @@ def test_second_build_waits_for_the_lock(tmp_path: Path) -> None:
     import threading
     import time
 
-    from ssgen.lock import BuildLock
+    from ssgen.manifest.lock import BuildLock
 
     site = make_site(tmp_path)
     config = load_config(site)
@@ -278,7 +278,7 @@ def test_webhook_style_path_without_trailing_slash_reaches_the_page(tmp_path: Pa
 
 
 def test_unchanged_site_is_not_even_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssgen.build as build_module
+    import ssgen.build.pipeline as build_module
 
     site = make_site(tmp_path)
     config = load_config(site)

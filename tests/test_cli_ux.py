@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sitekit import DEFAULT_TOML, make_site, no_temp_files, output_files, run_cli
 
-import ssgen.output
+import ssgen.build.output
 
 
 def _stderr(result: object) -> str:
@@ -57,12 +57,12 @@ def test_inspect_without_arguments_says_what_to_give(tmp_path: Path) -> None:
 def test_ctrl_c_exits_130_with_a_message_and_no_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ssgen.build
+    import ssgen.build.pipeline
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ssgen.build, "build", interrupted)
+    monkeypatch.setattr(ssgen.build.pipeline, "build", interrupted)
     site = make_site(tmp_path)
     for command in (["build"], ["revalidate", "--tag", "posts"]):
         result = run_cli("--site", str(site), *command)
@@ -76,7 +76,7 @@ def test_interrupt_mid_write_leaves_no_temp_file_and_next_build_is_right(
 ) -> None:
     docs_site = make_site(tmp_path / "a")
     clean = make_site(tmp_path / "b")
-    real_write = ssgen.output._write_all
+    real_write = ssgen.build.output._write_all
     calls = {"n": 0}
 
     def write_then_interrupt(fd: int, data: bytes) -> None:
@@ -86,11 +86,11 @@ def test_interrupt_mid_write_leaves_no_temp_file_and_next_build_is_right(
             raise KeyboardInterrupt
         real_write(fd, data)
 
-    monkeypatch.setattr(ssgen.output, "_write_all", write_then_interrupt)
+    monkeypatch.setattr(ssgen.build.output, "_write_all", write_then_interrupt)
     result = run_cli("--site", str(docs_site), "build", "--jobs", "1")
     assert result.exit_code == 130
     assert no_temp_files(docs_site)
-    monkeypatch.setattr(ssgen.output, "_write_all", real_write)
+    monkeypatch.setattr(ssgen.build.output, "_write_all", real_write)
     assert run_cli("--site", str(docs_site), "build", "--jobs", "1").exit_code == 0
     assert run_cli("--site", str(clean), "build", "--jobs", "1").exit_code == 0
     assert output_files(docs_site) == output_files(clean)
@@ -209,8 +209,8 @@ def test_unwritable_output_says_what_to_do(
     def refuse(*args: object, **kwargs: object) -> int:
         raise OSError(code, os.strerror(code))
 
-    out = ssgen.output.Output(tmp_path / "public")
-    monkeypatch.setattr(ssgen.output.os, "open", refuse)
+    out = ssgen.build.output.Output(tmp_path / "public")
+    monkeypatch.setattr(ssgen.build.output.os, "open", refuse)
     with pytest.raises(OutputError) as caught:
         out.write("blog/index.html", b"<p>hi</p>")
     assert "blog/index.html" in str(caught.value) and hint in str(caught.value)
@@ -247,7 +247,7 @@ def test_unsafe_slug_fails_that_page_and_says_what_to_fix(tmp_path: Path) -> Non
 def test_global_options_after_the_command_move_before_it(
     argv: list[str], expected: list[str]
 ) -> None:
-    from ssgen.cli import hoist_global_options
+    from ssgen.cli.app import hoist_global_options
 
     assert hoist_global_options(argv) == expected
 
@@ -257,7 +257,7 @@ def test_main_accepts_global_options_after_the_command(
 ) -> None:
     import sys
 
-    from ssgen.cli import main
+    from ssgen.cli.app import main
 
     site = make_site(tmp_path)
     monkeypatch.setattr(sys, "argv", ["ssgen", "build", "-q", "--site", str(site), "-j", "1"])
@@ -269,7 +269,7 @@ def test_main_accepts_global_options_after_the_command(
 
 
 def test_the_configuration_reference_example_is_a_valid_ssgen_toml(tmp_path: Path) -> None:
-    from ssgen.config import load_config
+    from ssgen.config.load import load_config
 
     doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
     example = doc.split("```toml", 1)[1].split("```", 1)[0]
@@ -381,7 +381,7 @@ def test_the_command_line_exits_without_freeing_the_build_and_loses_no_output(
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert "failed:" in bad.stderr and "undefined" in bad.stderr
-    from ssgen.manifest import Manifest
+    from ssgen.manifest.store import Manifest
 
     with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
         assert {f.path for f in manifest.failures()} >= {"/blog/post-1/"}

@@ -1,4 +1,4 @@
-"""ssgen.config: every ssgen.toml mistake is a ConfigError naming file:line and the key."""
+"""ssgen.config.load: every ssgen.toml mistake is a ConfigError naming file:line and the key."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.config import Config, load_config
-from ssgen.config_toml import TomlContext, placeholders
+from ssgen.config.load import Config, load_config
+from ssgen.config.toml import TomlContext, placeholders
 from ssgen.errors import ConfigError
 
 TEMPLATES = ("post.html", "blog.html", "author.html", "partials/card.html")

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from default_site_data import ROOT, SCAFFOLD, SiteData, front_matter, read_ndjson, refs
 
-from ssgen.config import load_config
+from ssgen.config.load import load_config
 
 SITES = [pytest.param(ROOT, id="default"), pytest.param(SCAFFOLD, id="scaffold")]
 SYSTEM_FIELDS = ("_id", "_type", "_rev", "_createdAt", "_updatedAt")
@@ -226,7 +226,7 @@ def test_systemd_unit_runs_serve_with_the_secret_from_a_file() -> None:
 def test_init_copies_a_scaffold_that_loads(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from ssgen.cli import app
+    from ssgen.cli.app import app
 
     target = tmp_path / "newsite"
     result = CliRunner().invoke(app, ["init", str(target)])
@@ -245,7 +245,7 @@ def test_init_copies_a_scaffold_that_loads(tmp_path: Path) -> None:
 def test_init_then_build_gives_a_working_site(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from ssgen.cli import app
+    from ssgen.cli.app import app
 
     target = tmp_path / "newsite"
     runner = CliRunner()

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from default_site_data import ROOT, SCAFFOLD, SiteData
 
-from ssgen.config import load_config
-from ssgen.render import Renderer
+from ssgen.config.load import load_config
+from ssgen.render.environment import Renderer
 
 BASE = "https://example.com"
 

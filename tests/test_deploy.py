@@ -22,10 +22,10 @@ from deploykit import (
 from s3_server import S3TestServer, dummy_credentials
 from sitekit import post, run_cli
 
-from ssgen.deploy import deploy_site
-from ssgen.deploy_config import parse_target
-from ssgen.deploy_plan import IMMUTABLE, SHORT, STATE_NAME
-from ssgen.deploy_s3 import S3Store
+from ssgen.config.deploy import parse_target
+from ssgen.deploy.plan import IMMUTABLE, SHORT, STATE_NAME
+from ssgen.deploy.s3 import S3Store
+from ssgen.deploy.sync import deploy_site
 from ssgen.errors import ConfigError, DeployError
 
 
@@ -118,15 +118,15 @@ def test_split_listing_equals_the_plain_listing(s3: S3TestServer, bucket: str) -
 
 
 def plain_settings(s3: S3TestServer) -> Any:
-    from ssgen.deploy_config import DeployConfig
+    from ssgen.config.deploy import DeployConfig
 
     return DeployConfig(endpoint_url=s3.endpoint, region="us-east-1")
 
 
 def test_a_large_state_lists_in_parallel_ranges(monkeypatch: pytest.MonkeyPatch,
                                                 site: Path) -> None:
-    monkeypatch.setattr("ssgen.deploy.LIST_PAGE", 2)
-    monkeypatch.setattr("ssgen.deploy_s3.LIST_PAGE", 2)  # pages end exactly at range ends
+    monkeypatch.setattr("ssgen.deploy.sync.LIST_PAGE", 2)
+    monkeypatch.setattr("ssgen.deploy.s3.LIST_PAGE", 2)  # pages end exactly at range ends
     config, _ = rebuild(site)
     owned = owned_files(config)
     deploy_site(config)

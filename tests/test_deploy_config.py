@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.config import Config, load_config
-from ssgen.deploy_config import DEFAULT_COMPRESS, CacheRule, Target, parse_target
+from ssgen.config.deploy import DEFAULT_COMPRESS, CacheRule, Target, parse_target
+from ssgen.config.load import Config, load_config
 from ssgen.errors import ConfigError
 
 

@@ -1,4 +1,4 @@
-"""ssgen.deploy_plan: metadata rules, the remote state document and the ordered plan (pure)."""
+"""ssgen.deploy.plan: metadata rules, the remote state document and the ordered plan (pure)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.deploy_config import CacheRule, DeployConfig
-from ssgen.deploy_plan import (
+from ssgen.config.deploy import CacheRule, DeployConfig
+from ssgen.deploy.plan import (
     IMMUTABLE,
     PHASES,
     SHORT,

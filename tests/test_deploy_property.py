@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from s3_server import S3TestServer, dummy_credentials
 
-from ssgen.config import Config, load_config
-from ssgen.deploy import deploy_site
-from ssgen.deploy_plan import STATE_NAME
-from ssgen.deploy_s3 import S3Store
+from ssgen.build.output import sha256
+from ssgen.config.load import Config, load_config
+from ssgen.deploy.plan import STATE_NAME
+from ssgen.deploy.s3 import S3Store
+from ssgen.deploy.sync import deploy_site
 from ssgen.errors import DeployError
-from ssgen.manifest import Manifest
-from ssgen.output import sha256
+from ssgen.manifest.store import Manifest
 
 _RELS = ["index.html", "a/index.html", "a/b/index.html", "c/index.html", "s.css",
          "img/x.png", "app.0123abcd.js", "sitemap.xml"]

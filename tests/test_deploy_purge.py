@@ -15,10 +15,10 @@ from deploykit import default_docs, make_deploy_site, rebuild
 from s3_server import S3TestServer, dummy_credentials
 from sitekit import post
 
-from ssgen.deploy import deploy_site
-from ssgen.deploy_config import PurgeConfig
+from ssgen.config.deploy import PurgeConfig
+from ssgen.deploy.purge import CommandPurger, HttpPurger, purgers
+from ssgen.deploy.sync import deploy_site
 from ssgen.errors import ConfigError, DeployError
-from ssgen.purge import CommandPurger, HttpPurger, purgers
 
 BASE = "https://example.com"
 PAGES = [f"{BASE}/blog/", f"{BASE}/blog/post-1/", f"{BASE}/blog/post-2/"]

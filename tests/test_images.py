@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.images import Asset, fit_rect, image_srcset, image_url, js_round, parse_asset_id
+from ssgen.render.images.url import (
+    Asset,
+    fit_rect,
+    image_srcset,
+    image_url,
+    js_round,
+    parse_asset_id,
+)
 
 BASE = "https://cdn.sanity.io/images/zp7mbokg/production/"
 TALL = "Tb9Ew8CXIwaY6R1kjMvI0uRR-2000x3000.jpg"

@@ -18,9 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssgen.build import BuildReport, build
-from ssgen.change import Change
-from ssgen.config import load_config
+from ssgen.build.change import Change
+from ssgen.build.pipeline import BuildReport, build
+from ssgen.config.load import load_config
 from ssgen.sources import open_source
 
 TOML = """

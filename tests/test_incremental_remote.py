@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from sanity_server import SanityTestServer
 from test_incremental import DOC_EDITS, SiteModel, snapshot
 
-from ssgen.build import build
-from ssgen.change import Change, DocChange
-from ssgen.config import load_config
+from ssgen.build.change import Change, DocChange
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 from ssgen.sources.sanity import SanitySource
 
 REMOTE = 'type = "sanity"\nproject_id = "test1234"\ndataset = "production"\nuse_cdn = false'

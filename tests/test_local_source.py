@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssgen.config import Config, load_config
+from ssgen.config.load import Config, load_config
 from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
 from ssgen.sources import QueryResult, open_source

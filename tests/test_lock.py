@@ -1,4 +1,4 @@
-"""ssgen.lock: one build per site, across threads and processes."""
+"""ssgen.manifest.lock: one build per site, across threads and processes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ssgen.errors import SsgenError
-from ssgen.lock import BuildLock, BuildLockBusy
+from ssgen.manifest.lock import BuildLock, BuildLockBusy
 
 _ctx = multiprocessing.get_context("fork")
 

@@ -1,4 +1,4 @@
-"""ssgen.manifest: round trips, the tag index, transactions, the queue, unusable files."""
+"""ssgen.manifest.store: round trips, the tag index, transactions, the queue, unusable files."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssgen.errors import ManifestError
-from ssgen.manifest import Manifest, PageRecord
-from ssgen.manifest_schema import SCHEMA_VERSION
+from ssgen.manifest.schema import SCHEMA_VERSION
+from ssgen.manifest.store import Manifest, PageRecord
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_tag_index_matches_a_model(
     batches: list[dict[str, set[str]]],
     removals: list[str],
 ) -> None:
-    monkeypatch.setattr("ssgen.manifest._SMALL_BATCH", small_batch)
+    monkeypatch.setattr("ssgen.manifest.store._SMALL_BATCH", small_batch)
     m = shared
     m.remove_pages(m.page_paths())  # one database for all examples: start each empty
     assert m.pages_for_tags(["doc:a", "type:post", "posts"]) == set()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen import manifest_pages
-from ssgen.manifest import Manifest
+from ssgen.manifest import pages as manifest_pages
+from ssgen.manifest.store import Manifest
 
 PATHS = [f"/p/{i}/" for i in range(6)]
 ROUTES = ["post", "blog", "author"]

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.config import MarkdownConfig
+from ssgen.config.load import MarkdownConfig
 from ssgen.errors import SourceError
-from ssgen.markdown import highlight_css, render_markdown, split_front_matter
+from ssgen.render.markdown import highlight_css, render_markdown
+from ssgen.sources.frontmatter import split_front_matter
 
 Opts = MarkdownConfig
 
@@ -184,7 +185,7 @@ def test_yaml_round_trip(meta: dict[str, Any], body: str) -> None:
 
 
 def test_one_cached_parser_per_distinct_options() -> None:
-    from ssgen.markdown import _parser
+    from ssgen.render.markdown import _parser
 
     render_markdown("x", Opts(typographer=True))
     before = _parser.cache_info()

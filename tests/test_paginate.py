@@ -1,4 +1,4 @@
-"""ssgen.paginate hands back the last build's page only when it equals a fresh expansion."""
+"""ssgen.routes.paginate hands back the last build's page only when it equals a fresh expansion."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen import paginate
-from ssgen.config import RouteConfig, SiteConfig
-from ssgen.routes import PageSpec, expand_route
+from ssgen.config.load import RouteConfig, SiteConfig
+from ssgen.routes import paginate
+from ssgen.routes.page import PageSpec
+from ssgen.routes.spec import expand_route
 
 SITE = SiteConfig(title="Ex", base_url="https://ex.com/")
 ROUTE = RouteConfig(name="blog", path="/blog/", template="blog.html", paginate=3)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.portabletext import escape_html, to_html, to_plain_text, uri_looks_safe
+from ssgen.render.portabletext.html import escape_html, to_html, to_plain_text, uri_looks_safe
 
 FIXTURES = Path(__file__).parent / "fixtures" / "portable-text"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))

@@ -9,8 +9,8 @@ import pytest
 from sitekit import run_cli
 from test_incremental import SiteModel, post_doc
 
-from ssgen.build import build
-from ssgen.config import load_config
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Tests for ssgen.render / render_filters / render_generated: real templates on disk."""
+"""Tests for ssgen.render.environment / render_filters / render_generated: real templates on disk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ssgen.config import (
+from ssgen.config.load import (
     Config,
     FeedConfig,
     MarkdownConfig,
@@ -17,15 +17,15 @@ from ssgen.config import (
     SourceConfig,
 )
 from ssgen.errors import RenderError
-from ssgen.render import Renderer
-from ssgen.render_generated import (
+from ssgen.render.environment import Renderer
+from ssgen.render.generated import (
     render_feed,
     render_robots,
     render_sitemap,
     sitemap_urls,
     to_rfc3339,
 )
-from ssgen.routes import PageSpec
+from ssgen.routes.page import PageSpec
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

@@ -1,4 +1,4 @@
-"""Tests for ssgen.routes: the three route modes, pagination, path filling, tags, hashes."""
+"""Tests for ssgen.routes.spec: the three route modes, pagination, path filling, tags, hashes."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.config import RouteConfig, SiteConfig
+from ssgen.config.load import RouteConfig, SiteConfig
 from ssgen.errors import ConfigError
-from ssgen.routes import (
+from ssgen.routes.page import PageResult, PageSpec
+from ssgen.routes.patterns import fill_pattern
+from ssgen.routes.spec import (
     UNATTRIBUTED_LIMIT,
-    PageResult,
-    PageSpec,
     check_unique,
     data_hash,
     each_params,
     expand_route,
-    fill_pattern,
     find_ids,
 )
 

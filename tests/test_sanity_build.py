@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from sanity_server import SanityTestServer
 
-from ssgen.build import build
-from ssgen.config import load_config
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 from ssgen.errors import SourceError
 from ssgen.sources.local import LocalSource
 from ssgen.sources.sanity import SanitySource

@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sanity_server import SanityTestServer, view
 
-from ssgen.config import load_config
+from ssgen.config.load import load_config
 from ssgen.errors import SourceError
 from ssgen.groq import Dataset, parse
-from ssgen.pull import pull
 from ssgen.sources.listen import Listener, ListenEvent, ListenOptions
+from ssgen.sources.pull import pull
 from ssgen.sources.sanity import BatchLimits, SanitySource
 from ssgen.sources.sanity_http import SanityError
 

@@ -288,7 +288,7 @@ def test_token_is_sent_but_never_shown(caplog: pytest.LogCaptureFixture) -> None
 
 
 def test_settings_from_source_config_and_config() -> None:
-    from ssgen.config import SourceConfig
+    from ssgen.config.load import SourceConfig
 
     cfg = SourceConfig(type="sanity", project_id="abc", dataset="prod", token=TOKEN,
                        api_host="http://127.0.0.1:9")

@@ -11,8 +11,8 @@ import pytest
 from servekit import SECRET, Running, running_server, sanity_webhook, wait_idle
 from sitekit import author, make_site, output_files, post, write_docs
 
-from ssgen.build import build
-from ssgen.config import load_config
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 
 
 def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:

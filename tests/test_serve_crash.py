@@ -24,7 +24,7 @@ from sitekit import (
 )
 from test_serve import clean_build
 
-from ssgen.manifest import Manifest
+from ssgen.manifest.store import Manifest
 
 # A page with `spin` set takes a while to render, so a rebuild can be caught in progress.
 SLOW_POST = (

@@ -9,7 +9,7 @@ from typing import Any
 
 from sanity_server import SanityTestServer
 
-from ssgen.change import Change
+from ssgen.build.change import Change
 from ssgen.serve.listen import ListenBridge
 from ssgen.sources.sanity import SanitySource
 

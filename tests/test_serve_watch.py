@@ -7,7 +7,7 @@ from pathlib import Path
 from servekit import running_server, wait_for
 from sitekit import author, make_site, post, write_docs
 
-from ssgen.config import load_config
+from ssgen.config.load import load_config
 from ssgen.serve.livereload import SCRIPT, inject
 from ssgen.serve.watch import classify
 

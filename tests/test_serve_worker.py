@@ -16,9 +16,9 @@ from servekit import SECRET, running_server, sanity_webhook, wait_for, wait_idle
 from sitekit import DEFAULT_TOML, author, make_site, output_files, post, write_docs
 from test_serve import clean_build
 
-from ssgen.build import build
-from ssgen.change import Change
-from ssgen.config import load_config
+from ssgen.build.change import Change
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 from ssgen.serve.worker import RebuildWorker
 
 
@@ -209,7 +209,7 @@ def test_rebuilds_are_deployed_and_a_failed_deploy_is_retried(
             raise DeployError("bucket unreachable")
         return FakeDeployReport()
 
-    monkeypatch.setattr("ssgen.deploy.deploy_site", fake_deploy)
+    monkeypatch.setattr("ssgen.deploy.sync.deploy_site", fake_deploy)
     toml = DEFAULT_TOML + '\n[deploy]\ntarget = "s3://bucket/site"\n'
     site = make_site(tmp_path, toml=toml)
     with running_server(site) as srv:

@@ -13,10 +13,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ssgen.build.output import Output
 from ssgen.errors import OutputError, SourceError
-from ssgen.markdown import split_front_matter
-from ssgen.output import Output
-from ssgen.routes import expand_route
+from ssgen.routes.spec import expand_route
+from ssgen.sources.frontmatter import split_front_matter
 
 # --- Output: one mkdir or lstat per new folder ----------------------------------------
 
@@ -179,7 +179,7 @@ def test_bad_front_matter_errors_are_the_pure_loaders(raw: str) -> None:
 
 
 def _pure_split(text: str) -> tuple[dict[str, Any], str]:
-    import ssgen.markdown as markdown
+    import ssgen.sources.frontmatter as markdown
 
     saved = markdown._FAST_LOADER
     markdown._FAST_LOADER = yaml.SafeLoader

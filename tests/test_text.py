@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.text import absolute_url, format_date, parse_date, slugify
+from ssgen.render.text import absolute_url, format_date, parse_date, slugify
 
 
 @pytest.mark.parametrize(

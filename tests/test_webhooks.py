@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssgen.change import DocChange
+from ssgen.build.change import DocChange
 from ssgen.errors import WebhookError
 from ssgen.serve.webhooks import (
     json_change,

@@ -11,7 +11,7 @@ import inspect
 import logging
 from typing import Any
 
-from ssgen.change import Change
+from ssgen.build.change import Change
 from ssgen.errors import SsgenError
 from ssgen.sources import Source
 

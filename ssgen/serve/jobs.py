@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ssgen.change import Change
-from ssgen.config import Config
+from ssgen.build.change import Change
+from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 
 log = logging.getLogger("ssgen.serve")
@@ -90,7 +90,7 @@ class DeployState:
         return self.retry.due is None or now >= self.retry.due
 
     def run(self, config: Config, now: float, base: float) -> None:
-        from ssgen.deploy import deploy_site
+        from ssgen.deploy.sync import deploy_site
 
         try:
             report = deploy_site(config, changes=self.owed)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ssgen.change import Change, DocChange, Operation
+from ssgen.build.change import Change, DocChange, Operation
 from ssgen.errors import SsgenError
 from ssgen.sources.listen import ListenEvent
 

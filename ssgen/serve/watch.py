@@ -19,8 +19,8 @@ from typing import Protocol
 
 import watchfiles
 
-from ssgen.change import Change
-from ssgen.config import Config
+from ssgen.build.change import Change
+from ssgen.config.load import Config
 
 log = logging.getLogger("ssgen.serve")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ssgen.change import OPERATIONS, Change, DocChange, normalize_path
+from ssgen.build.change import OPERATIONS, Change, DocChange, normalize_path
 from ssgen.errors import WebhookError
 
 SIGNATURE_HEADER = "sanity-webhook-signature"

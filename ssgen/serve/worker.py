@@ -21,11 +21,11 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from ssgen.change import Change
-from ssgen.config import Config, load_config
+from ssgen.build.change import Change
+from ssgen.build.report import BuildReport
+from ssgen.config.load import Config, load_config
 from ssgen.errors import ManifestError, SsgenError
-from ssgen.manifest import Manifest
-from ssgen.reporting import BuildReport
+from ssgen.manifest.store import Manifest
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
@@ -300,7 +300,7 @@ class RebuildWorker:
         with self._heap.building():
             if self._build_fn is not None:
                 return self._build_fn(self.config, change=wanted, source=self._source)
-            from ssgen.build import build
+            from ssgen.build.pipeline import build
 
             return build(self.config, change=wanted, source=self._source, frozen_heap=True)
 
@@ -397,5 +397,3 @@ def _open_manifest(path: Path) -> Manifest:
         log.warning("%s; starting with a new manifest", exc, extra={"event": "manifest_reset"})
         return Manifest.reset(path)
 
-
-__all__ = ["RebuildResult", "RebuildWorker", "Submitted"]

@@ -19,7 +19,7 @@ import orjson
 from ssgen.errors import ConfigError
 
 if TYPE_CHECKING:
-    from ssgen.config import Config
+    from ssgen.config.load import Config
     from ssgen.groq.nodes import Query
 
 

@@ -28,7 +28,7 @@ from ssgen.sources.ndjson_diff import Splice, reparse
 from ssgen.sources.query_cache import QueryCache
 
 if TYPE_CHECKING:
-    from ssgen.config import Config
+    from ssgen.config.load import Config
     from ssgen.groq.dataset import Dataset
     from ssgen.groq.nodes import Query
     from ssgen.sources.ndjson import Loaded

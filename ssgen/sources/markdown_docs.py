@@ -47,7 +47,7 @@ def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loade
 
 def parse_markdown(data: bytes, rel: str, display: str, default_type: str) -> Loaded:
     """``read_markdown`` over the file's bytes."""
-    from ssgen.markdown import split_front_matter
+    from ssgen.sources.frontmatter import split_front_matter
 
     data = data.removeprefix(b"\xef\xbb\xbf")  # the BOM some Windows editors add
     try:

@@ -1,0 +1,329 @@
+"""Query stage of the build: run the ``[data]`` and route queries, expand them into pages.
+
+Owns the order of queries against a source (globals first, then each route; per-page
+queries of ``each`` routes go through ``Source.query_many`` so a remote source can batch
+them), which pages of a partial rebuild are re-queried (a ``Scope``), and the built-in
+404 page. Route expansion itself is pure and lives in routes.py.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ssgen.config.load import Config, RouteConfig
+from ssgen.errors import ConfigError, GroqError
+from ssgen.groq import nodes as n
+from ssgen.groq.analysis import derefs, pinned_types, scanned_types, walk
+from ssgen.groq.nodes import Query
+from ssgen.routes.page import PageResult, PageSpec
+from ssgen.routes.patterns import fill_pattern
+from ssgen.routes.spec import NEIGHBOUR_KEYS, check_unique, each_params, expand_route
+from ssgen.sources import QueryResult, Source
+
+ReadsAny = Callable[[str, frozenset[str]], bool]
+
+NOT_FOUND_TEMPLATE = "404.html"
+NOT_FOUND_PATH = "/404.html"
+NOT_FOUND_ROUTE = "404"
+
+
+@dataclass
+class Scope:
+    """The part of the site a build re-queries.
+
+    ``routes``: routes whose main query runs again (list and single routes are then
+    expanded in full). ``paths``: pages of ``each`` routes whose per-page query runs again
+    (new pages always run). ``full_routes``: ``each`` routes re-queried page by page in
+    full. ``forced``: pages rendered whatever their hashes say.
+    """
+
+    everything: bool = False
+    routes: set[str] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    full_routes: set[str] = field(default_factory=set)
+    forced: set[str] = field(default_factory=set)
+    known: set[str] = field(default_factory=set)
+
+    def wants_route(self, name: str) -> bool:
+        """True when the route's main query must run."""
+        return self.everything or name in self.routes
+
+    def wants_page(self, route: str, path: str) -> bool:
+        """True when a page's per-page query must run."""
+        return (
+            self.everything
+            or route in self.full_routes
+            or path in self.paths
+            or path not in self.known
+        )
+
+
+
+@dataclass
+class Collected:
+    """The pages re-queried by a build and, per re-queried route, every path it has now."""
+
+    pages: list[PageSpec] = field(default_factory=list)
+    route_paths: dict[str, AbstractSet[str]] = field(default_factory=dict)
+
+
+def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
+    """The results of the ``[data]`` queries, by name."""
+    names = list(config.data_ast)
+    requests: list[tuple[Query, dict[str, Any]]] = [(config.data_ast[name], {}) for name in names]
+    results = _run(source, requests, now, "data")
+    return {name: result.value for name, result in zip(names, results, strict=True)}
+
+
+def collect_pages(
+    config: Config,
+    source: Source,
+    data: dict[str, Any],
+    now: datetime,
+    scope: Scope | None = None,
+    *,
+    reads: ReadsAny | None = None,
+) -> Collected:
+    """The pages of the routes in ``scope`` (all when None) with their context and tags.
+
+    ``reads(template, variables)``: whether a template chain reads any of these context
+    variables (``Renderer.reads_any``); list pages get their neighbours only when their
+    templates do. Without it, they always do.
+    """
+    collected = Collected()
+    exact = exact_ids(source)
+    for route in config.routes:
+        if scope is None or scope.wants_route(route.name):
+            neighbours = reads is None or reads(route.template, NEIGHBOUR_KEYS)
+            pages, paths = route_pages(config, route, source, data, now, scope, exact=exact,
+                                       neighbours=neighbours)
+            collected.pages.extend(pages)
+            collected.route_paths[route.name] = paths
+    if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file() and (
+        scope is None or scope.wants_route(NOT_FOUND_ROUTE)
+    ):
+        collected.pages.append(not_found_page(config, data))
+        collected.route_paths[NOT_FOUND_ROUTE] = {NOT_FOUND_PATH}
+    elif NOT_FOUND_ROUTE not in collected.route_paths and (
+        scope is None or scope.everything
+    ):
+        collected.route_paths[NOT_FOUND_ROUTE] = set()
+    check_unique(collected.pages)
+    return collected
+
+
+def route_pages(
+    config: Config,
+    route: RouteConfig,
+    source: Source,
+    data: dict[str, Any],
+    now: datetime,
+    scope: Scope | None = None,
+    *,
+    exact: bool = True,
+    neighbours: bool = True,
+) -> tuple[list[PageSpec], AbstractSet[str]]:
+    """The (re-queried) pages of one route, and the paths of all its pages."""
+    main_ast = route.each_ast if route.each_ast is not None else route.query_ast
+    assert main_ast is not None  # config guarantees a query
+    main = _run(source, [(main_ast, {})], now, f"routes.{route.name}")[0]
+    common: dict[str, Any] = {
+        "result_ids": main.ids,
+        # An `each` query's types are the route's concern (scope_for re-runs it), not each
+        # page's: tagging every page with them would re-query the whole route on any edit.
+        "scanned_types": (
+            query_types(main_ast, exact=exact) if route.each_ast is None else frozenset()
+        ),
+        "site": config.site,
+        "data": data,
+    }
+    if route.each_ast is None:
+        pages = expand_route(route, main.value, **common, neighbours=neighbours)
+        return pages, {page.path for page in pages}
+    assert route.query_ast is not None
+    each = _each_pages(config, route, main.value)
+    params, paths = each.params, each.paths
+    wanted = _wanted(route, each, scope)
+    chosen = [params[i] for i in wanted]
+    results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
+    pages = expand_route(
+        route,
+        chosen,
+        **common,
+        page_results=[PageResult(r.value, r.ids) for r in results],
+        page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
+    )
+    empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
+    return pages, each.path_set - empty
+
+
+@dataclass
+class _EachPages:
+    """An ``each`` route's items with the ``$params`` and path of each page."""
+
+    items: list[Any]
+    params: list[dict[str, Any]]
+    paths: list[str]
+    by_item: dict[int, tuple[Any, dict[str, Any], str]]  # id(item) -> (item, params, path)
+    path_set: frozenset[str] = frozenset()
+    position: dict[str, int] = field(default_factory=dict)  # path -> index
+
+    def __post_init__(self) -> None:
+        self.path_set = frozenset(self.paths)
+        self.position = {path: i for i, path in enumerate(self.paths)}
+
+
+# Per site, config and route: the last build's pages. A kept source's maintained `each`
+# result hands back the same item objects for unchanged documents: an identical result
+# is taken as is, and otherwise only the items that are new objects are derived again.
+_EACH_MEMO: dict[tuple[str, str, str], _EachPages] = {}
+
+
+def _each_pages(config: Config, route: RouteConfig, value: Any) -> _EachPages:
+    """The ``$params`` and the path of each page of an ``each`` route."""
+    key = (str(config.site_dir), config.hash, route.name)
+    last = _EACH_MEMO.get(key)
+    if not isinstance(value, list):
+        each_params(route, value)  # raises the error naming the route
+    if last is not None and len(last.items) == len(value) and all(
+            map(operator.is_, value, last.items)):
+        return last
+    memo = last.by_item if last is not None else {}
+    fresh: dict[int, tuple[Any, dict[str, Any], str]] = {}
+    params: list[dict[str, Any]] = []
+    paths: list[str] = []
+    for index, item in enumerate(value):
+        known = memo.get(id(item))
+        if known is None or known[0] is not item:
+            (param,) = each_params(route, [item], first=index)
+            known = (item, param, fill_pattern(route.path, param, route=route.name))
+        fresh[id(item)] = known
+        params.append(known[1])
+        paths.append(known[2])
+    _check_unique_params(route, paths)
+    each = _EACH_MEMO[key] = _EachPages(list(value), params, paths, fresh)
+    return each
+
+
+def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None) -> list[int]:
+    """Indexes of the pages whose per-page query runs: all, or those the scope names
+    plus those the manifest does not know yet."""
+    if scope is None or scope.everything or route.name in scope.full_routes:
+        return list(range(len(each.paths)))
+    position = each.position
+    picked = {position[path] for path in scope.paths if path in position}
+    picked.update(position[path] for path in each.path_set - scope.known)
+    return sorted(picked)
+
+
+def exact_ids(source: Source) -> bool:
+    """Does the source report every document a query read (not just those in the result)?"""
+    return bool(getattr(source, "exact_ids", True))
+
+
+def query_types(query: Query, *, exact: bool, keyed: bool = False) -> frozenset[str] | None:
+    """The ``type:`` dependencies of a query's pages (None: any type).
+
+    ``exact``: the source reports every document a query read (the local engine traces
+    them). A source that only knows the ids in the result cannot see a dereferenced
+    document whose ``_id`` was projected away, so any ``->`` makes the query depend on
+    every type; and a keyed lookup may have dropped its own ``_id``, so it keeps its type.
+    """
+    if not exact:
+        return None if derefs(query) else scanned_types(query)
+    return unkeyed_types(query) if keyed else scanned_types(query)
+
+
+def unkeyed_types(query: Query) -> frozenset[str] | None:
+    """The types a per-page query scans, leaving out scans keyed by a ``$param`` equality.
+
+    ``*[_type == "post" && slug.current == $slug]`` only ever reads the document with that
+    slug: its edits reach the page through ``doc:`` tags, and a new document with that
+    slug would be a duplicate path of the route's ``each`` query, which runs again on
+    every change of the type. Other scans depend on their whole type.
+    """
+    types: set[str] = set()
+    handled: set[int] = set()
+    for node in walk(query.root, into_functions=True):
+        if isinstance(node, n.Filter):
+            exprs, base = _filter_chain(node)
+            if not isinstance(base, n.Everything) or id(base) in handled:
+                continue
+            handled.add(id(base))
+            if any(_keyed(expr) for expr in exprs):
+                continue
+            pins = [p for p in (pinned_types(e) for e in exprs) if p is not None]
+            if not pins:
+                return None
+            types |= frozenset.intersection(*pins)
+        elif isinstance(node, n.Everything) and id(node) not in handled:
+            return None
+    return frozenset(types)
+
+
+def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:
+    """The built-in ``/404.html`` page, rendered from ``templates/404.html``."""
+    context = {
+        "site": config.site,
+        "data": data,
+        "page": {},
+        "route": NOT_FOUND_ROUTE,
+        "path": NOT_FOUND_PATH,
+        "url": config.site.base_url.rstrip("/") + NOT_FOUND_PATH,
+    }
+    tags = frozenset({f"route:{NOT_FOUND_ROUTE}", *(f"global:{name}" for name in data)})
+    return PageSpec(NOT_FOUND_PATH, NOT_FOUND_ROUTE, NOT_FOUND_TEMPLATE, context, tags)
+
+
+def _filter_chain(node: n.Node) -> tuple[list[n.Node], n.Node]:
+    exprs: list[n.Node] = []
+    while isinstance(node, n.Filter | n.Group):
+        if isinstance(node, n.Filter):
+            exprs.append(node.expr)
+        node = node.base
+    return exprs, node
+
+
+def _keyed(expr: n.Node) -> bool:
+    """True when a filter is a conjunction containing ``<attribute path> == $param``."""
+    if isinstance(expr, n.And):
+        return _keyed(expr.left) or _keyed(expr.right)
+    if isinstance(expr, n.OpCall) and expr.op == "==":
+        sides = (expr.left, expr.right)
+        return any(isinstance(s, n.Parameter) for s in sides) and any(
+            _attribute_path(s) for s in sides
+        )
+    return False
+
+
+def _attribute_path(node: n.Node) -> bool:
+    while isinstance(node, n.AccessAttribute):
+        if node.base is None:
+            return True
+        node = node.base
+    return False
+
+
+def _check_unique_params(route: RouteConfig, paths: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            raise ConfigError(
+                f"route {route.name!r}: two `each` items give the same path {path!r}; "
+                "make the path pattern fields unique"
+            )
+        seen.add(path)
+
+
+def _run(
+    source: Source, requests: list[tuple[Query, dict[str, Any]]], now: datetime, key: str
+) -> list[QueryResult]:
+    try:
+        return source.query_many(requests, now=now)
+    except GroqError as exc:
+        raise ConfigError(f"{key}: query failed: {exc}") from exc

@@ -1,0 +1,90 @@
+"""Which documents changed since the last build: the document states a build compares.
+
+A build diffs each document's (type, content hash) against what the manifest recorded.
+For a source that can list its documents that is O(dataset) on every build; a kept
+source (serve) that also reports which ids changed since a version of itself
+(``version``, ``changed_since``, ``session``) lets a rebuild compare only those
+documents, when the manifest says it was last written from this very source
+(``documents_at`` = session:version). Anything else falls back to the full comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, cast, runtime_checkable
+
+from ssgen.manifest.store import Manifest
+from ssgen.sources import Source, content_hash
+
+DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
+MARK_KEY = "documents_at"
+
+
+@runtime_checkable
+class VersionedSource(Protocol):
+    """A source that knows which documents changed between two of its versions."""
+
+    session: str
+    version: int
+
+    def changed_since(self, version: int) -> frozenset[str] | None:
+        """Visible ``_id``s added, removed or replaced since ``version`` (None: unknown)."""
+        ...
+
+    def document_state(self, ids: Iterable[str] | None = None) -> DocState:
+        """``_id`` -> (``_type``, content hash) of every visible document, or of ``ids``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DocStates:
+    """Recorded and current states of the documents a build compares.
+
+    ``before`` is None in a full build. Both hold every document, or, when ``partial``,
+    only those changed since the build that wrote the manifest (ids absent from both are
+    unchanged). ``mark`` is what the manifest records as ``documents_at`` with them.
+    """
+
+    before: DocState | None
+    after: DocState
+    partial: bool = False
+    mark: str = ""
+
+
+def document_states(source: Source, manifest: Manifest, *, full: bool) -> DocStates | None:
+    """The states to diff (None: the source cannot list its documents, e.g. Sanity)."""
+    mark = source_mark(source)
+    if mark and not full and isinstance(source, VersionedSource):
+        changed = _changed_since_mark(source, manifest.get_meta(MARK_KEY) or "")
+        if changed is not None:
+            return DocStates(manifest.documents(changed), source.document_state(changed),
+                             partial=True, mark=mark)
+    state = _full_state(source)
+    if state is None:
+        return None
+    return DocStates(None if full else manifest.documents(), state, mark=mark)
+
+
+def source_mark(source: Source) -> str:
+    """``session:version`` of a versioned source, else ""."""
+    if not isinstance(source, VersionedSource):
+        return ""
+    return f"{source.session}:{source.version}"
+
+
+def _changed_since_mark(source: VersionedSource, recorded: str) -> frozenset[str] | None:
+    session, _, version = recorded.rpartition(":")
+    if session != source.session or not version.isdigit():
+        return None
+    return source.changed_since(int(version))
+
+
+def _full_state(source: Source) -> DocState | None:
+    own = getattr(source, "document_state", None)
+    if callable(own):
+        return cast(DocState, own())
+    documents: Any = getattr(source, "documents", None)
+    if documents is None:
+        return None
+    return {str(doc["_id"]): (str(doc.get("_type", "")), content_hash(doc)) for doc in documents}

@@ -1,0 +1,114 @@
+"""Site-wide files of the build: static/ copied through, sitemap.xml, the feed, robots.txt.
+
+They are regenerated on every build from the complete page set and written only when
+their bytes change; files ssgen wrote earlier that are no longer produced are removed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from ssgen.build.collect import NOT_FOUND_PATH
+from ssgen.build.output import Output, sha256, url_to_file
+from ssgen.build.plan import RenderPlan
+from ssgen.build.report import BuildReport
+from ssgen.config.load import Config
+from ssgen.errors import OutputError
+from ssgen.manifest.schema import FileRecord
+from ssgen.manifest.store import Manifest
+from ssgen.render.generated import absolute, render_feed, render_robots, render_sitemap
+
+
+def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan) -> None:
+    """Copy static files and write the generated files; record them in the manifest."""
+    output = Output(config.output_dir)
+    # Not the pages' records: reading 10k of them would be most of a small rebuild.
+    owned = manifest.files(exclude="page")
+    static = _copy_static(config, manifest, output, report,
+                          {rel: r for rel, r in owned.items() if r.kind == "static"})
+    generated = _generated(config, plan, static)
+    with manifest.transaction():
+        for rel, data in generated.items():
+            _note(report, rel, output.write(rel, data), rel in owned)
+            manifest.set_file(rel, sha256(data), "generated")
+        keep = set(static) | set(generated) | _kept_feed(config, plan)
+        stale = owned.keys() - keep
+        for rel in sorted(stale):
+            if output.remove(rel):
+                report.removed += 1
+                report.deleted.append(rel)
+            manifest.remove_file(rel)
+
+
+def _copy_static(
+    config: Config, manifest: Manifest, output: Output, report: BuildReport,
+    known: dict[str, FileRecord],
+) -> dict[str, str]:
+    """Copy static/ through (``known``: the static files recorded); returns relpath ->
+    hash of every static file."""
+    if not config.static_dir.is_dir():
+        return {}
+    _check_no_page_clash(config, manifest)
+    written = set(output.copy_static(config.static_dir))
+    hashes: dict[str, str] = {}
+    for path in sorted(config.static_dir.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(config.static_dir).as_posix()
+        record = known.get(rel)
+        hashes[rel] = record.hash if record and rel not in written else _hash_file(path)
+        if rel in written:
+            _note(report, rel, True, rel in known)
+    with manifest.transaction():
+        manifest.set_files((rel, digest, "static") for rel, digest in hashes.items())
+    return hashes
+
+
+def _check_no_page_clash(config: Config, manifest: Manifest) -> None:
+    """A static file must not silently replace a page written to the same file."""
+    files = {path.relative_to(config.static_dir).as_posix(): path
+             for path in config.static_dir.rglob("*")}
+    for rel, record in sorted(manifest.files_at(files).items()):
+        if record.kind == "page" and files[rel].is_file():
+            raise OutputError(
+                f"static/{rel} and a page both write {rel}: rename or remove the static "
+                "file, or change the route's path"
+            )
+
+
+def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict[str, bytes]:
+    """sitemap.xml, the feed and robots.txt, unless static/ provides one."""
+    files: dict[str, bytes] = {}
+    site = config.site
+    if config.sitemap.enabled:
+        paths = frozenset(plan.all_paths) - plan.failed_new - {NOT_FOUND_PATH}
+        files["sitemap.xml"] = _sitemap(site.base_url, paths)
+    if config.feed is not None and config.feed.route in plan.complete_routes:
+        entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
+        files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries)
+    files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
+    return {rel: data for rel, data in files.items() if rel not in static}
+
+
+@lru_cache(maxsize=1)
+def _sitemap(base_url: str, paths: frozenset[str]) -> bytes:
+    # Most rebuilds in serve change no path: the same 10k-URL sitemap is not rendered again.
+    return render_sitemap(absolute(base_url, path) for path in paths)
+
+
+def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:
+    """The feed file when its route was not re-queried (its file stays as it is)."""
+    if config.feed is None or config.feed.route in plan.complete_routes:
+        return set()
+    return {str(url_to_file(config.feed.path))}
+
+
+def _note(report: BuildReport, rel: str, written: bool, existed: bool) -> None:
+    if written:
+        report.written += 1
+        (report.changed if existed else report.new).append(rel)
+
+
+def _hash_file(path: Path) -> str:
+    return sha256(path.read_bytes())

@@ -1,0 +1,59 @@
+"""Read-only views of the manifest for ``ssgen inspect`` and ``ssgen revalidate``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ssgen.build.change import normalize_path
+from ssgen.config.load import Config
+from ssgen.errors import ConfigError
+from ssgen.manifest.store import Manifest
+
+
+def _open(config: Config) -> Manifest:
+    path = config.state_dir / "manifest.sqlite"
+    if not path.exists():
+        raise ConfigError(f"no manifest at {path}: run `ssgen build` first")
+    return Manifest.open(path)
+
+
+def inspect_page(config: Config, path: str) -> dict[str, Any]:
+    """A page's route, template chain, hashes, file and tags."""
+    with _open(config) as manifest:
+        record = manifest.page(normalize_path(path))
+        if record is None:
+            raise ConfigError(
+                f"no page {path!r} in the manifest (list pages: ssgen inspect --tag route:<name>)"
+            )
+        tags = sorted(manifest.tags_of(record.path))
+        failure = next((f.error for f in manifest.failures() if f.path == record.path), None)
+    return {
+        "path": record.path,
+        "route": record.route,
+        "file": record.file,
+        "template": record.template,
+        "templates": sorted(t.removeprefix("template:") for t in tags if t.startswith("template:")),
+        "params": record.params,
+        "data_hash": record.data_hash,
+        "output_hash": record.output_hash,
+        "last_error": failure,
+        "tags": tags,
+    }
+
+
+def inspect_tag(config: Config, tag: str) -> dict[str, Any]:
+    """The pages that depend on ``tag``."""
+    with _open(config) as manifest:
+        pages = sorted(manifest.pages_for_tags([tag]))
+    return {"tag": tag, "pages": pages}
+
+
+def document_types(config: Config, ids: Iterable[str]) -> dict[str, str]:
+    """The recorded ``_type`` of each known document id (unknown ids are left out)."""
+    wanted = set(ids)
+    if not wanted or not (config.state_dir / "manifest.sqlite").exists():
+        return {}
+    with _open(config) as manifest:
+        known = manifest.documents()
+    return {i: known[i][0] for i in wanted if i in known}

@@ -1,0 +1,336 @@
+"""The only writer of the site: safe page paths and atomic write-if-changed output.
+
+Owns everything that touches the output folder:
+
+- ``url_to_file(path, route=None) -> PurePosixPath`` (``ssgen.routes.paths``, re-exported
+  here): a page URL path to its file, rejecting anything that could name a file outside
+  the output folder.
+- ``Output(root, *, fsync=False)``: ``write(relpath, data) -> bool`` (temp file in the same
+  folder + ``os.replace``; identical bytes leave the file and its mtime untouched and
+  return False; ``put`` is the same returning ``(written, created)``),
+  ``remove(relpath) -> bool`` (prunes emptied folders up to the root;
+  ``prune(folders)`` for batches), ``copy_static(src) -> list[str]``,
+  ``remove_stale(keep, owned) -> list[str]`` (deletes only files ssgen owns),
+  ``read(relpath)`` and ``path(relpath)``.
+- ``sha256(data) -> str``: the hex digest used for output hashes.
+
+Every relpath is checked twice: lexically, and on disk, where each folder is checked
+once per ``Output``: a folder made by ``mkdir`` or a real (non-symlink) folder under a
+checked parent is inside the root; a symlinked folder must resolve inside the root.
+Temp files that a killed process left behind are deleted the first time an ``Output``
+uses their folder. OS errors become ``OutputError`` here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import itertools
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from ssgen.errors import OutputError
+from ssgen.routes.paths import safe_relpath, url_to_file
+
+_CHUNK = 1 << 20
+_TEMP_PREFIX = ".ssgen-tmp-"
+_counter = itertools.count()
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data``: the output hash recorded in the manifest."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class Output:
+    """Writes files under ``root`` atomically, only when their bytes change."""
+
+    def __init__(self, root: Path, *, fsync: bool = False) -> None:
+        self.root = Path(root)
+        self.fsync = fsync
+        self._real_root: str | None = None
+        self._checked_dirs: set[str] = set()
+        self._swept_dirs: set[str] = set()
+
+    def path(self, relpath: str | PurePosixPath) -> Path:
+        """The absolute path of ``relpath`` (checked lexically, not created)."""
+        return self.root.joinpath(*safe_relpath(relpath).parts)
+
+    def read(self, relpath: str | PurePosixPath) -> bytes | None:
+        """The current bytes of ``relpath``, or None when it does not exist."""
+        target = self.path(relpath)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
+
+    def write(self, relpath: str | PurePosixPath, data: bytes) -> bool:
+        """Write ``data`` to ``relpath`` atomically; False (file untouched) if identical."""
+        return self.put(relpath, data)[0]
+
+    def put(self, relpath: str | PurePosixPath, data: bytes) -> tuple[bool, bool]:
+        """Like ``write``; returns ``(written, created)``: created when the file was new."""
+        rel = safe_relpath(relpath)
+        folder, fresh = self._prepare_dir(rel)
+        target = os.path.join(folder, rel.name)
+        # A folder this call created holds no file yet: no need to look for one.
+        same = None if fresh else _same_bytes(target, data)
+        if same:
+            return False, False
+        self._replace(folder, target, lambda fd: _write_all(fd, data))
+        return True, same is None
+
+    def remove(self, relpath: str | PurePosixPath, *, prune: bool = True) -> bool:
+        """Delete ``relpath`` if it exists and prune emptied folders; True if removed."""
+        rel = safe_relpath(relpath)
+        target = self.root.joinpath(*rel.parts)
+        self._check_inside(str(target.parent), rel)
+        try:
+            target.unlink()
+        except FileNotFoundError:
+            return False
+        except IsADirectoryError as exc:
+            raise OutputError(f"cannot remove {rel}: it is a folder") from exc
+        except OSError as exc:
+            raise OutputError(f"cannot remove {target}: {_problem(exc)}") from exc
+        if prune:
+            self.prune([target.parent])
+        return True
+
+    def remove_stale(self, keep: set[str], owned: set[str]) -> list[str]:
+        """Remove files ssgen owns (``owned``) that are no longer produced (not in ``keep``)."""
+        removed = [rel for rel in sorted(owned - keep) if self.remove(rel, prune=False)]
+        self.prune([self.path(rel).parent for rel in removed])
+        return removed
+
+    def copy_static(self, src: Path) -> list[str]:
+        """Copy every file under ``src`` into the root; the relpaths whose bytes changed."""
+        written: list[str] = []
+        for rel, source in _walk_files(Path(src)):
+            if self.copy_file(source, rel):
+                written.append(rel)
+        return written
+
+    def copy_file(self, source: Path, relpath: str | PurePosixPath) -> bool:
+        """Copy ``source`` to ``relpath`` atomically; False (untouched) if identical."""
+        rel = safe_relpath(relpath)
+        folder, _ = self._prepare_dir(rel)
+        target = Path(folder, rel.name)
+        try:
+            if _same_file(source, target):
+                return False
+            with source.open("rb") as fsrc:
+                self._replace(folder, target, lambda fd: _copy_into(fsrc, fd))
+        except OSError as exc:
+            raise OutputError(f"cannot copy {source} to {rel}: {_problem(exc)}") from exc
+        return True
+
+    def _replace(self, folder: str, target: str | Path, fill: Callable[[int], None]) -> None:
+        temp = os.path.join(folder, f"{_TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                fill(fd)
+                if self.fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, target)
+        except BaseException as exc:
+            _unlink_quietly(temp)
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {target}: {_problem(exc)}") from exc
+            raise
+
+    def _root_real(self) -> str:
+        if self._real_root is None:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                msg = f"cannot create output folder {self.root}: {_problem(exc)}"
+                raise OutputError(msg) from exc
+            self._real_root = os.path.realpath(self.root)
+            _sweep_temps(str(self.root))
+        return self._real_root
+
+    def _check_inside(self, folder: str, rel: PurePosixPath) -> str:
+        root = self._root_real()
+        real = os.path.realpath(folder)
+        if real != root and not real.startswith(root + os.sep):
+            raise OutputError(f"output file {str(rel)!r} resolves outside {self.root} (symlink?)")
+        return real
+
+    def _prepare_dir(self, rel: PurePosixPath) -> tuple[str, bool]:
+        """The checked folder of ``rel`` (created if needed) and whether this call made it."""
+        self._root_real()
+        folder, fresh = self._ensure_dir(os.path.join(str(self.root), *rel.parts[:-1]), rel)
+        # Temp files only ever live beside their target: sweep the folders written into,
+        # not every parent (listing public/blog/ with 10k pages is not free).
+        if not fresh and folder not in self._swept_dirs:
+            _sweep_temps(folder)
+        self._swept_dirs.add(folder)
+        return folder, fresh
+
+    def _ensure_dir(self, folder: str, rel: PurePosixPath) -> tuple[str, bool]:
+        # One mkdir or lstat per new folder: a folder made by mkdir (or a real folder,
+        # not a symlink) under a checked parent is inside the root without a realpath.
+        if folder in self._checked_dirs or folder == str(self.root):
+            return folder, False
+        self._ensure_dir(os.path.dirname(folder), rel)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            return self._existing_dir(folder, rel), False
+        except OSError as exc:
+            raise OutputError(f"cannot create folder for {rel}: {_problem(exc)}") from exc
+        self._checked_dirs.add(folder)
+        return folder, True
+
+    def _existing_dir(self, folder: str, rel: PurePosixPath) -> str:
+        try:
+            mode = os.lstat(folder).st_mode
+        except OSError as exc:
+            raise OutputError(f"cannot create folder for {rel}: {_problem(exc)}") from exc
+        if stat.S_ISLNK(mode):
+            self._check_inside(folder, rel)
+            if not os.path.isdir(folder):
+                raise OutputError(f"cannot create folder for {rel}: not a folder")
+        elif not stat.S_ISDIR(mode):
+            raise OutputError(f"cannot create folder for {rel}: a file is in the way")
+        self._checked_dirs.add(folder)
+        return folder
+
+    def prune(self, folders: Iterable[Path]) -> None:
+        """Remove the empty ones among ``folders`` and their ancestors, deepest first.
+
+        Each folder is tried once: on a large folder ``rmdir`` itself is slow, so a batch
+        of removals prunes once at the end rather than after every file.
+        """
+        root = Path(self._root_real())
+        candidates: set[Path] = set()
+        for folder in folders:
+            current = Path(os.path.realpath(folder))
+            while current != root and root in current.parents and current not in candidates:
+                candidates.add(current)
+                current = current.parent
+        busy: set[Path] = set()
+        for folder in sorted(candidates, key=lambda p: len(p.parts), reverse=True):
+            if folder in busy:
+                continue
+            try:
+                folder.rmdir()
+            except OSError:
+                busy.update(folder.parents)
+        self._checked_dirs.clear()
+
+
+_HINTS = {
+    errno.EACCES: "check the output folder's owner and permissions",
+    errno.EPERM: "check the output folder's owner and permissions",
+    errno.EROFS: "the output folder is on a read-only file system; set site.output elsewhere",
+    errno.ENOSPC: "the disk is full; free some space and build again",
+}
+
+
+def _problem(exc: OSError) -> str:
+    """The OS error in words, plus what to do about the common ones."""
+    text = exc.strerror or str(exc)
+    hint = _HINTS.get(exc.errno or 0)
+    return f"{text} ({hint})" if hint else text
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _copy_into(fsrc: BinaryIO, fd: int) -> None:
+    with os.fdopen(os.dup(fd), "wb") as fdst:
+        shutil.copyfileobj(fsrc, fdst, _CHUNK)
+
+
+def _same_bytes(target: str, data: bytes) -> bool | None:
+    """True if ``target`` holds ``data``, False if other bytes, None if it does not exist."""
+    try:
+        info = os.stat(target)
+        if stat.S_ISDIR(info.st_mode):
+            raise OutputError(f"cannot write {target}: a folder is in the way")
+        if info.st_size != len(data):
+            return False
+        with open(target, "rb") as handle:
+            return handle.read() == data
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
+
+
+def _same_file(source: Path, target: Path) -> bool:
+    try:
+        if source.stat().st_size != target.stat().st_size:
+            return False
+    except FileNotFoundError:
+        return False
+    with source.open("rb") as a, target.open("rb") as b:
+        while True:
+            chunk = a.read(_CHUNK)
+            if chunk != b.read(_CHUNK):
+                return False
+            if not chunk:
+                return True
+
+
+def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
+    if not src.is_dir():
+        return
+    for folder, dirs, files in os.walk(src):
+        dirs.sort()
+        base = Path(folder)
+        rel_folder = base.relative_to(src).as_posix()
+        for name in sorted(files):
+            if name.startswith(_TEMP_PREFIX):
+                continue
+            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+            yield rel, base / name
+
+
+def _sweep_temps(folder: str) -> None:
+    """Delete the temp files a killed ssgen process left in ``folder`` (not live ones)."""
+    try:
+        with os.scandir(folder) as entries:
+            stale = [e.path for e in entries if e.name.startswith(_TEMP_PREFIX)]
+    except OSError:
+        return
+    for path in stale:
+        if not _writer_alive(os.path.basename(path)):
+            _unlink_quietly(path)
+
+
+def _writer_alive(name: str) -> bool:
+    # Temp names carry the writer's pid: another live build worker may still rename it.
+    pid_text = name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+__all__ = ["Output", "safe_relpath", "sha256", "url_to_file"]

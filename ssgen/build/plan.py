@@ -1,0 +1,167 @@
+"""The planner: which pages to render, which to keep, which to delete.
+
+A page is rendered when the build is full, when the manifest does not know it, when its
+data hash changed, when a template of its chain changed, when a global its templates read
+changed, or when its output file is gone. Pages the manifest knows but the routes no
+longer produce are removed. Everything else is left untouched on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssgen.build.collect import Collected
+from ssgen.config.load import Config
+from ssgen.errors import RenderError
+from ssgen.groq.values import same_json
+from ssgen.manifest.schema import PageRecord
+from ssgen.manifest.store import Manifest
+from ssgen.render.environment import Renderer
+from ssgen.routes.page import PageSpec
+from ssgen.routes.spec import data_hash
+
+# Context keys that are shared by every page; their changes are tracked as globals.
+_SHARED_KEYS = frozenset({"site", "data"})
+
+
+@dataclass
+class RenderPlan:
+    """The outcome of planning: pages by path, what to render, keep and remove."""
+
+    pages: dict[str, PageSpec]
+    to_render: list[PageSpec] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    data_hashes: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, frozenset[str]] = field(default_factory=dict)
+    template_hashes: dict[str, str] = field(default_factory=dict)
+    global_hashes: dict[str, str] = field(default_factory=dict)
+    failed_new: set[str] = field(default_factory=set)
+    all_paths: set[str] = field(default_factory=set)
+    complete_routes: set[str] = field(default_factory=set)
+
+
+def page_data_hash(spec: PageSpec, site: str = "") -> str:
+    """The hash of what is particular to one page (not the site-wide globals).
+
+    The pages of a list route are re-expanded whenever one of their documents changes;
+    a page that is the very spec last hashed for its path (``ssgen.routes.paginate`` hands back
+    unchanged pages), or whose context equals it (identical items, as a kept source's
+    maintained results hand back), reuses that hash.
+    """
+    key = (site, spec.path)
+    known = _LIST_HASHES.get(key)
+    if known is not None and known[0] is spec:
+        return known[2]
+    own = {k: v for k, v in spec.context.items() if k not in _SHARED_KEYS}
+    if type(own.get("page")) is not list:
+        return data_hash(own)
+    if known is not None and same_json(known[1], own):
+        # Keep the newer objects: the next comparison is then an identity check.
+        _LIST_HASHES[key] = (spec, own, known[2])
+        return known[2]
+    digest = data_hash(own)
+    _LIST_HASHES[key] = (spec, own, digest)
+    return digest
+
+
+# (site, path) -> (the spec and context last hashed, its hash), for list routes' pages.
+_LIST_HASHES: dict[tuple[str, str], tuple[PageSpec, dict[str, Any], str]] = {}
+
+
+def plan_render(
+    config: Config,
+    manifest: Manifest,
+    renderer: Renderer,
+    data: dict[str, Any],
+    collected: Collected,
+    *,
+    full: bool,
+    force: frozenset[str] = frozenset(),
+) -> RenderPlan:
+    """Decide the work of this build. ``force``: paths to render whatever their hashes."""
+    pages = collected.pages
+    plan = RenderPlan(pages={page.path: page for page in pages})
+    plan.global_hashes = {name: data_hash(value) for name, value in data.items()}
+    changed_globals = _changed(manifest.globals(), plan.global_hashes)
+    chains = _chains(renderer, {page.template for page in pages})
+    plan.template_hashes = {
+        name: renderer.template_hash(name) for chain in chains.values() for name in chain
+    }
+    changed_templates = _changed(manifest.templates(), plan.template_hashes)
+    global_hit = {
+        name: _uses_changed_global(renderer, name, changed_globals) for name in chains
+    }
+    known = {} if full else _known(manifest, plan.pages)
+    output_dir = str(config.output_dir)  # joined per page: no Path conversion each time
+    site = f"{config.site_dir}:{config.hash}"
+    chain_tags = {name: frozenset(f"template:{t}" for t in chain) for name, chain in chains.items()}
+    for spec in pages:
+        chain = chains[spec.template]
+        digest = page_data_hash(spec, site)
+        plan.data_hashes[spec.path] = digest
+        plan.tags[spec.path] = spec.tags | chain_tags[spec.template]
+        record = known.get(spec.path)
+        stale = (
+            record is None
+            or spec.path in force
+            or record.data_hash != digest
+            or record.template != spec.template
+            or not chain.isdisjoint(changed_templates)
+            or global_hit[spec.template]
+            or not os.path.isfile(os.path.join(output_dir, record.file))
+        )
+        if stale:
+            plan.to_render.append(spec)
+        else:
+            plan.unchanged.append(spec.path)
+    plan.removed = sorted(_removed(manifest, collected, full))
+    plan.all_paths = manifest.page_paths()  # a copy: updated in place, not copied again
+    plan.all_paths.difference_update(plan.removed)
+    plan.all_paths.update(plan.pages)
+    plan.complete_routes = set(collected.route_paths)
+    return plan
+
+
+def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> dict[str, PageRecord]:
+    """The manifest records of the re-queried pages (not of the whole site)."""
+    return manifest.pages_at(paths)
+
+
+def _removed(manifest: Manifest, collected: Collected, full: bool) -> set[str]:
+    """Recorded pages that the re-queried routes no longer produce."""
+    if full:
+        return manifest.page_paths() - {page.path for page in collected.pages}
+    removed: set[str] = set()
+    for route, paths in collected.route_paths.items():
+        removed |= manifest.pages_for_route(route) - paths
+    return removed
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name, value in after.items() if before.get(name) != value} | (
+        before.keys() - after.keys()
+    )
+
+
+def _chains(renderer: Renderer, templates: set[str]) -> dict[str, frozenset[str]]:
+    chains: dict[str, frozenset[str]] = {}
+    for name in templates:
+        try:
+            chains[name] = frozenset(renderer.template_chain(name))
+        except RenderError:
+            # The page will fail to render and report the syntax error with its line.
+            chains[name] = frozenset({name})
+    return chains
+
+
+def _uses_changed_global(renderer: Renderer, template: str, changed: set[str]) -> bool:
+    if not changed:
+        return False
+    try:
+        used = renderer.globals_used(template)
+    except RenderError:
+        return True
+    return used is None or not used.isdisjoint(changed)

@@ -1,0 +1,111 @@
+"""Record stage of the build: the manifest catches up with what reached disk.
+
+Runs after the page files are written, in one transaction: pages that built get their
+hashes and tags (in bulk), pages that failed keep their last good record and get a
+failure entry, pages that disappeared lose their file and record, and the template,
+global, document and meta state of this build is stored for the next one.
+"""
+
+from __future__ import annotations
+
+from ssgen import __version__
+from ssgen.build.docstate import MARK_KEY, DocStates
+from ssgen.build.output import Output
+from ssgen.build.plan import RenderPlan
+from ssgen.build.report import BuildReport, PageFailure
+from ssgen.build.workers import PageOutcome
+from ssgen.config.load import Config
+from ssgen.manifest.schema import PageRecord
+from ssgen.manifest.store import Manifest
+from ssgen.render.environment import Renderer
+
+
+def record_build(
+    config: Config,
+    key: str,
+    manifest: Manifest,
+    renderer: Renderer,
+    plan: RenderPlan,
+    outcomes: list[PageOutcome],
+    states: DocStates | None,
+    *,
+    full: bool,
+) -> BuildReport:
+    """Write the manifest for what reached disk, delete what disappeared, count it all."""
+    report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
+    built = [o for o in outcomes if o.error is None]
+    failed = [o for o in outcomes if o.error is not None]
+    with manifest.transaction():
+        _record_failures(manifest, plan, failed, report)
+        previous_failures = {f.path for f in manifest.failures()}
+        for outcome in built:
+            if outcome.path in previous_failures:
+                manifest.clear_failure(outcome.path)
+            if outcome.written:
+                report.written += 1
+                (report.new if outcome.is_new else report.changed).append(outcome.file)
+        manifest.record_pages((_page_record(plan, o), plan.tags[o.path]) for o in built)
+        manifest.set_files((o.file, o.output_hash, "page") for o in built)
+        _remove_pages(manifest, Output(config.output_dir), plan.removed, report)
+        for name, template_hash in plan.template_hashes.items():
+            manifest.set_template(name, template_hash, renderer.template_chain(name))
+        for name, value_hash in plan.global_hashes.items():
+            manifest.set_global(name, value_hash)
+        _record_documents(manifest, states, full)
+        manifest.set_meta("ssgen_version", __version__)
+        manifest.set_meta("config_hash", key)
+    return report
+
+
+def _page_record(plan: RenderPlan, outcome: PageOutcome) -> PageRecord:
+    spec = plan.pages[outcome.path]
+    return PageRecord(
+        outcome.path,
+        spec.route,
+        spec.params,
+        spec.template,
+        plan.data_hashes[outcome.path],
+        outcome.output_hash,
+        outcome.file,
+    )
+
+
+def _record_failures(
+    manifest: Manifest, plan: RenderPlan, failed: list[PageOutcome], report: BuildReport
+) -> None:
+    for outcome in failed:
+        assert outcome.error is not None
+        route = plan.pages[outcome.path].route
+        report.failures.append(PageFailure(outcome.path, route, outcome.error))
+        manifest.record_failure(outcome.path, route, outcome.error)
+        if manifest.page(outcome.path) is None:
+            plan.failed_new.add(outcome.path)
+
+
+def _remove_pages(
+    manifest: Manifest, output: Output, paths: list[str], report: BuildReport
+) -> None:
+    for path in paths:
+        record = manifest.page(path)
+        manifest.remove_page(path)
+        manifest.clear_failure(path)
+        if record is None:
+            continue
+        if output.remove(record.file):
+            report.removed += 1
+            report.deleted.append(record.file)
+        manifest.remove_file(record.file)
+
+
+def _record_documents(manifest: Manifest, states: DocStates | None, full: bool) -> None:
+    if states is None:
+        manifest.set_meta(MARK_KEY, "")
+        return
+    if full:
+        manifest.set_documents(states.after, replace=True)
+    else:
+        before = manifest.documents() if states.before is None else states.before
+        after = states.after
+        changed = {i: v for i, v in after.items() if before.get(i) != v}
+        manifest.set_documents(changed, before.keys() - after.keys())
+    manifest.set_meta(MARK_KEY, states.mark)

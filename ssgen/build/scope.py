@@ -1,0 +1,127 @@
+"""What an incremental build must redo: from a ``Change`` to the routes and pages to re-query.
+
+Owns change detection for builds without an explicit change (documents diffed against the
+hashes the manifest recorded, templates against their recorded hashes) and the scope of
+a rebuild: the routes whose queries must run again, and for ``each`` routes the pages
+whose per-page queries must run again. Whether a re-queried page is then re-rendered is
+the planner's call (data and template hashes, see plan.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from ssgen.build.change import Change, DocChange, normalize_path
+from ssgen.build.collect import NOT_FOUND_ROUTE, Scope, query_types
+from ssgen.build.docstate import DocState
+from ssgen.config.load import Config, RouteConfig
+from ssgen.manifest.store import Manifest
+from ssgen.render.environment import Renderer
+
+
+def diff_documents(before: DocState, after: DocState) -> tuple[DocChange, ...]:
+    """The documents created, updated or deleted between two states."""
+    changes = [
+        DocChange(doc_id, doc_type, "create" if doc_id not in before else "update")
+        for doc_id, (doc_type, digest) in after.items()
+        if before.get(doc_id, ("", ""))[1] != digest
+    ]
+    changes += [
+        DocChange(doc_id, before[doc_id][0], "delete") for doc_id in before.keys() - after.keys()
+    ]
+    return tuple(changes)
+
+
+def changed_templates(manifest: Manifest, renderer: Renderer) -> frozenset[str]:
+    """Templates whose source differs from what the manifest recorded."""
+    return frozenset(
+        name
+        for name, digest in manifest.templates().items()
+        if renderer.template_hash(name) != digest
+    )
+
+
+def changed_globals(manifest: Manifest, hashes: dict[str, str]) -> frozenset[str]:
+    """``[data]`` globals whose value hash differs from the recorded one."""
+    before = manifest.globals()
+    return frozenset(
+        {name for name, digest in hashes.items() if before.get(name) != digest}
+        | (before.keys() - hashes.keys())
+    )
+
+
+def scope_for(
+    config: Config,
+    manifest: Manifest,
+    renderer: Renderer,
+    change: Change,
+    globals_changed: Iterable[str] = (),
+    *,
+    exact: bool = True,
+) -> Scope:
+    """The routes and pages a change reaches, through the manifest's tag index.
+
+    ``exact``: the source's ``doc:`` ids are a full read trace (see ``pages.exact_ids``).
+    """
+    if change.everything:
+        return Scope(everything=True)
+    scope = Scope(forced={normalize_path(p) for p in change.paths}, known=manifest.page_paths())
+    tags = change.doc_tags() | set(change.tags) | {f"template:{t}" for t in change.templates}
+    hit = manifest.pages_for_tags(tags) | scope.forced
+    hit |= _pages_using_globals(manifest, renderer, frozenset(globals_changed))
+    failed = {failure.path: failure.route for failure in manifest.failures()}
+    hit |= failed.keys()
+    # A page that failed is rendered again (it fails again or recovers), and one that
+    # never built has no record to reach: its route is re-queried to produce it.
+    scope.forced |= failed.keys()
+    _add_pages(scope, manifest, hit)
+    scope.routes |= {route for path, route in failed.items() if path not in scope.paths}
+    types = {doc.type for doc in change.documents}
+    for route in config.routes:
+        if change.unknown_types and change.documents:
+            scope.routes.add(route.name)
+            continue
+        route_types = _route_types(route, exact)
+        if (route_types is None and change.documents) or (route_types and route_types & types):
+            scope.routes.add(route.name)
+    if config.feed is not None and config.feed.route in scope.routes:
+        scope.full_routes.add(config.feed.route)
+    return scope
+
+
+def _add_pages(scope: Scope, manifest: Manifest, paths: set[str]) -> None:
+    for path, record in manifest.pages_at(paths).items():
+        scope.routes.add(record.route)
+        scope.paths.add(path)
+        if record.route == NOT_FOUND_ROUTE:
+            scope.routes.add(NOT_FOUND_ROUTE)
+
+
+def _pages_using_globals(
+    manifest: Manifest, renderer: Renderer, names: frozenset[str]
+) -> set[str]:
+    if not names:
+        return set()
+    users: dict[str, bool] = {}
+    hit: set[str] = set()
+    for record in manifest.pages():
+        if record.template not in users:
+            used = renderer.globals_used(record.template)
+            users[record.template] = used is None or not used.isdisjoint(names)
+        if users[record.template]:
+            hit.add(record.path)
+    return hit
+
+
+@cache
+def _route_types(route: RouteConfig, exact: bool) -> frozenset[str] | None:
+    types: set[str] = set()
+    for query in (route.each_ast, route.query_ast):
+        if query is None:
+            continue
+        found = query_types(query, exact=exact)
+        if found is None:
+            return None
+        types |= found
+    return frozenset(types)

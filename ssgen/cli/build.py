@@ -1,0 +1,168 @@
+"""``ssgen build``, ``ssgen revalidate`` and ``ssgen query``: build the site, rebuild what
+given tags, paths and documents reach, and ask the site's source a GROQ query."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+
+from ssgen.cli.common import (
+    ChangesOption,
+    Options,
+    err_console,
+    fail,
+    finish,
+    interrupted,
+    load_site,
+)
+from ssgen.errors import ConfigError, SsgenError
+
+
+def build_command(
+    ctx: typer.Context,
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the manifest: clean full build.")
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Render processes (default: all cores)."),
+    ] = None,
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="Include drafts, overlaid on published documents.")
+    ] = False,
+    changes: ChangesOption = None,
+) -> None:
+    """Build the site into the output folder (incremental when a manifest exists)."""
+    from ssgen.build.pipeline import build as run_build
+
+    options: Options = ctx.obj
+    reporter = options.reporter()
+    try:
+        config = load_site(options)
+        report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
+                           release=False)
+    except SsgenError as exc:
+        raise fail(exc) from exc
+    except KeyboardInterrupt:
+        raise interrupted() from None
+    finish(options, report, changes)
+
+
+def revalidate_command(
+    ctx: typer.Context,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Rebuild pages with this tag.")
+    ] = None,
+    path: Annotated[
+        list[str] | None, typer.Option("--path", "-p", help="Re-render this URL path.")
+    ] = None,
+    doc: Annotated[
+        list[str] | None, typer.Option("--doc", "-d", help="A document _id that changed.")
+    ] = None,
+    changes: ChangesOption = None,
+) -> None:
+    """Rebuild only what the given tags, paths and documents reach."""
+    from ssgen.build.change import Change, DocChange
+    from ssgen.build.inspect import document_types
+    from ssgen.build.pipeline import build as run_build
+
+    options: Options = ctx.obj
+    if not (tag or path or doc):
+        err_console.print("[red]error:[/red] give at least one --tag, --path or --doc")
+        raise typer.Exit(2)
+    try:
+        config = load_site(options)
+        types = document_types(config, doc or [])
+        change = Change(
+            documents=tuple(DocChange(d, types.get(d)) for d in doc or []),
+            tags=frozenset(tag or []),
+            paths=frozenset(path or []),
+            reasons=("revalidate",),
+        )
+        _warn_unreached(config, path or [], tag or [])
+        report = run_build(config, change=change, reporter=options.reporter(), release=False)
+    except SsgenError as exc:
+        raise fail(exc) from exc
+    except KeyboardInterrupt:
+        raise interrupted() from None
+    finish(options, report, changes)
+
+
+def _warn_unreached(config: Any, paths: list[str], tags: list[str]) -> None:
+    """Say which --path / --tag matches no page of the last build (a typo does nothing)."""
+    from ssgen.build.inspect import inspect_page, inspect_tag
+
+    def known(page: str) -> bool:
+        try:
+            inspect_page(config, page)
+        except SsgenError:
+            return False
+        return True
+
+    for page in paths:
+        if not known(page):
+            err_console.print(
+                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build "
+                "(see `ssgen inspect --tag route:<name>` for a route's pages)",
+                highlight=False,
+                soft_wrap=True,
+            )
+    for name in tags:
+        with contextlib.suppress(SsgenError):
+            if not inspect_tag(config, name).get("pages"):
+                err_console.print(
+                    f"[yellow]warning:[/yellow] no page has the tag {escape(name)}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+
+
+def query_command(
+    ctx: typer.Context,
+    groq: Annotated[
+        str, typer.Argument(help="The GROQ query, e.g. '*[_type == \"post\"]{title}'.")
+    ],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="A query parameter as name=JSON (repeatable)."),
+    ] = None,
+    drafts: Annotated[bool, typer.Option("--drafts", help="Include drafts.")] = False,
+) -> None:
+    """Run a GROQ query against the site's source and print the JSON result."""
+    from ssgen.groq import parse
+    from ssgen.sources import open_source
+
+    options: Options = ctx.obj
+    try:
+        params = _parse_params(param or [])
+        config = load_site(options)
+        result = open_source(config, drafts=drafts).query(parse(groq), params).value
+    except SsgenError as exc:
+        if "missing query parameter" in str(exc):
+            exc.args = (f"{exc}: pass it as -p name=JSON, e.g. -p slug='\"hello\"'",)
+        raise fail(exc) from exc
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if sys.stdout.isatty():
+        Console().print(Syntax(text, "json", background_color="default"))
+    else:
+        print(text)
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--param {item!r}: expected name=JSON, e.g. slug='\"hello\"'")
+        try:
+            params[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[name] = raw  # a bare word is taken as a string, as users expect
+    return params

@@ -1,0 +1,104 @@
+"""``ssgen init``, ``ssgen inspect`` and ``ssgen pull``: start a site, read the manifest's
+page graph, and snapshot a Sanity dataset for offline builds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ssgen.cli.common import Options, err_console, fail, load_site
+from ssgen.errors import ConfigError, SsgenError
+
+
+def init_command(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the site in.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
+) -> None:
+    """Create a new site with a small dataset, templates and styles."""
+    scaffold = resources.files("ssgen.cli") / "scaffold"
+    if directory.exists() and not directory.is_dir():
+        err_console.print(f"[red]error:[/red] {directory} is a file; choose a new folder name")
+        raise typer.Exit(2)
+    if directory.exists() and any(directory.iterdir()) and not force:
+        err_console.print(
+            f"[red]error:[/red] {directory} is not empty; choose a new folder or pass --force"
+        )
+        raise typer.Exit(2)
+    try:
+        with resources.as_file(scaffold) as source:
+            shutil.copytree(source, directory, dirs_exist_ok=True)
+    except OSError as exc:
+        err_console.print(f"[red]error:[/red] cannot create the site in {directory}: {exc}")
+        raise typer.Exit(1) from exc
+    err_console.print(f"Created a site in {directory}. Next: cd {directory} && ssgen build")
+
+
+def inspect_command(
+    ctx: typer.Context,
+    path: Annotated[
+        str | None, typer.Argument(help="A page's URL path, e.g. /blog/hello/.")
+    ] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="List pages with this tag.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a page's tags, template chain and hashes, or the pages that depend on a tag."""
+    from ssgen.build.inspect import inspect_page, inspect_tag
+
+    options: Options = ctx.obj
+    if (path is None) == (tag is None):
+        what = "not both" if path is not None else "e.g. ssgen inspect /blog/ or --tag posts"
+        err_console.print(f"[red]error:[/red] give a page PATH or --tag, {what}")
+        raise typer.Exit(2)
+    try:
+        config = load_site(options)
+        info = inspect_page(config, path) if path is not None else inspect_tag(config, tag or "")
+    except SsgenError as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return
+    console = Console()
+    for key, value in info.items():
+        if isinstance(value, list):
+            console.print(f"[bold]{key}[/bold] ({len(value)})")
+            for item in value:
+                console.print(f"  {item}", highlight=False)
+        else:
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+def pull_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="NDJSON file to write (default: content/dataset.ndjson)."),
+    ] = None,
+) -> None:
+    """Snapshot the Sanity dataset to NDJSON, to build and test offline with the local source.
+
+    Uses \\[source] project_id / dataset (or SANITY_PROJECT_ID / SANITY_DATASET) and
+    SANITY_API_TOKEN; drafts come along when the token can read them.
+    """
+    from ssgen.sources.pull import pull as run_pull
+
+    options: Options = ctx.obj
+    try:
+        config = load_site(options)
+        if not (config.source.project_id and config.source.dataset):
+            raise ConfigError(
+                "source.project_id and source.dataset are needed to pull "
+                "(or set SANITY_PROJECT_ID and SANITY_DATASET)"
+            )
+        target = out or config.content_dir / "dataset.ndjson"
+        count = run_pull(config, target)
+    except SsgenError as exc:
+        raise fail(exc) from exc
+    err_console.print(f"pulled {count} documents into {target}", highlight=False)

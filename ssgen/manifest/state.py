@@ -1,0 +1,123 @@
+"""The manifest's record of build state: the documents a build saw, the output files
+ssgen owns and the pages whose last build failed (mixed into ``Manifest``).
+
+The documents table is what an incremental build diffs a local source against; the
+files table drives stale-file sweeps and deploys; failures make the next build retry.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from ssgen.manifest import schema
+from ssgen.manifest.schema import Failure, FileRecord, chunks
+
+
+class _Store(Protocol):
+    """What the state tables need of the manifest they are mixed into."""
+
+    def _writing(self, what: str) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def _rows(self, sql: str, params: Iterable[Any] = (), *, what: str) -> list[Any]: ...
+
+    def set_files(self, entries: Iterable[tuple[str, str, str]]) -> None: ...
+
+    def remove_files(self, relpaths: Iterable[str]) -> None: ...
+
+
+class StateMixin:
+    """Documents, owned files and failures on ``Manifest``."""
+
+    # -- documents (what the last build saw, for diffing a local source) ---------
+
+    def documents(self: _Store, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+        """Recorded document ``_id`` -> (``_type``, content hash): all, or those of ``ids``."""
+        if ids is None:
+            rows = self._rows("SELECT id, type, hash FROM documents", what="read documents")
+            return {row[0]: (row[1], row[2]) for row in rows}
+        found: dict[str, tuple[str, str]] = {}
+        for chunk in chunks(sorted(set(ids))):
+            sql = f"SELECT id, type, hash FROM documents WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self._rows(sql, chunk, what="read documents"):
+                found[row[0]] = (row[1], row[2])
+        return found
+
+    def set_documents(
+        self: _Store,
+        docs: Mapping[str, tuple[str, str]],
+        removed: Iterable[str] = (),
+        *,
+        replace: bool = False,
+    ) -> None:
+        """Record id -> (type, hash), forget ``removed``; ``replace`` forgets all others first."""
+        rows = [(doc_id, doc_type, digest) for doc_id, (doc_type, digest) in docs.items()]
+        with self._writing("record documents") as conn:
+            if replace:
+                conn.execute("DELETE FROM documents")
+            conn.executemany("DELETE FROM documents WHERE id = ?", [(i,) for i in removed])
+            conn.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", rows)
+
+    # -- files and failures ----------------------------------------------------
+
+    def set_file(self: _Store, relpath: str, hash: str, kind: str) -> None:
+        """Record an output file ssgen owns (kind: page, static or generated)."""
+        self.set_files([(relpath, hash, kind)])
+
+    def set_files(self: _Store, entries: Iterable[tuple[str, str, str]]) -> None:
+        """Record many owned output files as (relpath, hash, kind)."""
+        rows = list(entries)
+        for _, _, kind in rows:
+            if kind not in schema.FILE_KINDS:
+                raise ValueError(f"file kind must be one of {sorted(schema.FILE_KINDS)}")
+        with self._writing("record files") as conn:
+            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", rows)
+
+    def remove_file(self: _Store, relpath: str) -> None:
+        """Forget an output file."""
+        self.remove_files([relpath])
+
+    def remove_files(self: _Store, relpaths: Iterable[str]) -> None:
+        """Forget many output files."""
+        rows = [(relpath,) for relpath in relpaths]
+        with self._writing("remove files") as conn:
+            conn.executemany("DELETE FROM files WHERE relpath = ?", rows)
+
+    def files(self: _Store, kind: str | None = None, *,
+              exclude: str | None = None) -> dict[str, FileRecord]:
+        """Owned output files by relpath: all, of one ``kind``, or all but one kind."""
+        sql = "SELECT relpath, hash, kind FROM files"
+        params: tuple[str, ...] = ()
+        if kind is not None:
+            sql, params = f"{sql} WHERE kind = ?", (kind,)
+        elif exclude is not None:
+            sql, params = f"{sql} WHERE kind != ?", (exclude,)
+        rows = self._rows(sql, params, what="read files")
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def files_at(self: _Store, relpaths: Iterable[str]) -> dict[str, FileRecord]:
+        """The records of those of ``relpaths`` that are owned files, by relpath."""
+        found: dict[str, FileRecord] = {}
+        for chunk in chunks(sorted(set(relpaths))):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT relpath, hash, kind FROM files WHERE relpath IN ({marks})"
+            for row in self._rows(sql, chunk, what="read files"):
+                found[row[0]] = FileRecord(*row)
+        return found
+
+    def record_failure(self: _Store, path: str, route: str, error: str) -> None:
+        """Remember that a page failed to build."""
+        with self._writing("record failure") as conn:
+            conn.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", (path, route, error))
+
+    def clear_failure(self: _Store, path: str) -> None:
+        """Forget a page's failure (it built)."""
+        with self._writing("clear failure") as conn:
+            conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    def failures(self: _Store) -> list[Failure]:
+        """Pages whose last build failed, sorted by path."""
+        sql = "SELECT path, route, error FROM failures ORDER BY path"
+        return [Failure(*row) for row in self._rows(sql, what="read failures")]

@@ -1,0 +1,366 @@
+"""The build manifest: the page -> tags graph and build state in ``.ssgen/manifest.sqlite``.
+
+Owns every read and write of the manifest (the layout is in ``ssgen.manifest.schema``).
+SQLite in WAL mode; every ``sqlite3`` error becomes a ``ManifestError`` so a caller can
+warn, ``Manifest.reset`` and do a full build instead of trusting a broken graph.
+
+API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output files):
+
+- ``Manifest.open(path)`` creates or opens (ManifestError: corrupt, other schema version,
+  foreign SQLite file); ``Manifest.reset(path)`` deletes it and opens a fresh one;
+  ``close()``; usable as a context manager.
+- ``transaction()``: a context manager; everything inside commits together or rolls back
+  on an exception. Nested use is a savepoint. Calls outside one commit on their own.
+- Pages: ``record_page(path, route, params, template, data_hash, output_hash, tags, *,
+  file=None)`` (replaces the page's tags; ``file`` defaults to ``url_to_file(path)``),
+  ``record_pages([(PageRecord, tags), ...])`` (bulk), ``remove_page(path)``,
+  ``remove_pages(paths)``, ``page(path) -> PageRecord | None``, ``pages()``,
+  ``pages_at(paths)``, ``page_paths()``, ``page_count()``, ``pages_for_route(route)``.
+- Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``.
+- Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
+  (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
+- Globals: ``set_global(name, hash)``, ``globals()``, ``remove_global(name)``.
+- Documents: ``documents() -> {id: (type, hash)}``, ``set_documents(docs, removed=(),
+  *, replace=False)``: the source state the last build saw, for change detection.
+- Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
+- Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
+  kind ``page | static | generated``, ``set_files``, ``remove_file``, ``remove_files``,
+  ``files(kind=None, *, exclude=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``.
+- Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
+- Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
+  (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)
+  -> list[(id, payload)]`` oldest first, ``ack(ids)`` (deletes them).
+
+One ``Manifest`` may be shared by threads (calls are serialised by a lock); separate
+processes open their own and SQLite's locking orders their writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ssgen.errors import ManifestError
+from ssgen.manifest import pages as page_cache
+from ssgen.manifest import schema
+from ssgen.manifest.queue import QueueMixin
+from ssgen.manifest.schema import (
+    PAGE_SELECT,
+    Failure,
+    FileRecord,
+    PageRecord,
+    chunks,
+    loads,
+    page_record,
+    page_row,
+    tx_statements,
+)
+from ssgen.manifest.state import StateMixin
+from ssgen.routes.paths import url_to_file
+
+_SMALL_BATCH = 64
+class Manifest(QueueMixin, StateMixin):
+    """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._key = os.path.realpath(path)
+        self._page_writes = page_cache.PageWrites()
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> Manifest:
+        """Open (creating if needed) the manifest at ``path``; ManifestError if unusable."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise ManifestError(f"cannot open manifest {path}: {exc}") from exc
+        try:
+            schema.prepare(conn, path)
+        except ManifestError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            raise ManifestError(f"manifest {path} is corrupt or unreadable: {exc}") from exc
+        return cls(conn, path)
+
+    @classmethod
+    def reset(cls, path: Path) -> Manifest:
+        """Delete the manifest at ``path`` (and its WAL files) and open a fresh one."""
+        path = Path(path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{path}{suffix}")
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise ManifestError(f"cannot delete manifest {path}{suffix}: {exc}") from exc
+        return cls.open(path)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Manifest]:
+        """Commit everything done inside together; roll all of it back on an exception."""
+        with self._lock:
+            depth = self._depth
+            begin, commit, rollback = tx_statements(depth)
+            self._execute(begin, what="begin transaction")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = depth
+                self._page_writes.rolled_back = True
+                for statement in rollback:
+                    self._execute(statement, what="roll back")
+                if depth == 0:
+                    self._page_writes = page_cache.PageWrites()
+                raise
+            self._depth = depth
+            if depth == 0 and self._page_writes.touched:
+                self._commit_pages(commit)
+            else:
+                self._execute(commit, what="commit")
+
+    def _commit_pages(self, commit: str) -> None:
+        """Commit a transaction that wrote pages under a new generation of the table,
+        then bring this process's copy of the path -> route map along."""
+        writes, self._page_writes = self._page_writes, page_cache.PageWrites()
+        before = self.get_meta(page_cache.GENERATION_KEY)
+        after = page_cache.new_generation()
+        self._execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                      (page_cache.GENERATION_KEY, after), what="write meta")
+        self._execute(commit, what="commit")
+        page_cache.committed(self._key, before, after, writes)
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, self._guard(what):
+            if self._depth:
+                yield self._conn
+            else:
+                with self.transaction():
+                    yield self._conn
+
+    @contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise ManifestError(f"manifest {self.path}: {what} failed: {exc}") from exc
+
+    def _execute(self, sql: str, params: Iterable[Any] = (), *, what: str) -> sqlite3.Cursor:
+        with self._lock, self._guard(what):
+            return self._conn.execute(sql, tuple(params))
+
+    def _rows(self, sql: str, params: Iterable[Any] = (), *, what: str) -> list[Any]:
+        with self._lock, self._guard(what):
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    # -- pages and tags --------------------------------------------------------
+
+    def record_page(
+        self,
+        path: str,
+        route: str,
+        params: dict[str, Any],
+        template: str,
+        data_hash: str,
+        output_hash: str,
+        tags: Iterable[str],
+        *,
+        file: str | None = None,
+    ) -> None:
+        """Record a built page and replace its tags."""
+        if file is None:
+            file = str(url_to_file(path, route))
+        record = PageRecord(path, route, params, template, data_hash, output_hash, file)
+        self.record_pages([(record, tags)])
+
+    def record_pages(self, entries: Iterable[tuple[PageRecord, Iterable[str]]]) -> None:
+        """Record many pages (and replace their tags) in one transaction."""
+        rows = [page_row(record, tags) for record, tags in entries]
+        with self._writing("record pages") as conn:
+            self._page_writes.writes.extend((row[0], row[:7]) for row in rows)
+            if len(rows) <= _SMALL_BATCH:
+                for row in rows:
+                    schema.record_one(conn, row)
+            else:
+                schema.record_bulk(conn, rows)
+
+    def remove_page(self, path: str) -> None:
+        """Forget a page and its tags (its file is the caller's to delete)."""
+        self.remove_pages([path])
+
+    def remove_pages(self, paths: Iterable[str]) -> None:
+        """Forget many pages and their tags."""
+        with self._writing("remove pages") as conn:
+            for path in paths:
+                self._page_writes.writes.append((path, None))
+                old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
+                if old is None:
+                    continue
+                tags = loads(old[0], f"tags of page {path!r}")
+                conn.executemany(schema.DELETE_TAG, [(tag, path) for tag in tags])
+                conn.execute("DELETE FROM pages WHERE path = ?", (path,))
+
+    def page(self, path: str) -> PageRecord | None:
+        """The record of one page, or None."""
+        rows = self._rows(f"{PAGE_SELECT} WHERE path = ?", (path,), what="read page")
+        return page_record(rows[0]) if rows else None
+
+    def pages(self) -> list[PageRecord]:
+        """Every recorded page, sorted by path."""
+        rows = self._rows(f"{PAGE_SELECT} ORDER BY path", what="read pages")
+        return [page_record(row) for row in rows]
+
+    def pages_at(self, paths: Iterable[str]) -> dict[str, PageRecord]:
+        """The records of those of ``paths`` the manifest knows, by path (from this
+        process's copy when it is current, else chunked lookups)."""
+        index = self._cached_index()
+        if index is not None:
+            return index.records(paths)
+        found: dict[str, PageRecord] = {}
+        for chunk in chunks(sorted(set(paths))):
+            marks = ",".join("?" * len(chunk))
+            sql = f"{PAGE_SELECT} WHERE path IN ({marks})"
+            for row in self._rows(sql, chunk, what="read pages"):
+                record = page_record(row)
+                found[record.path] = record
+        return found
+
+    def page_paths(self) -> set[str]:
+        """The paths of every recorded page."""
+        return set(self._page_index().rows)
+
+    def page_count(self) -> int:
+        """How many pages are recorded."""
+        return len(self._page_index().rows)
+
+    def pages_for_route(self, route: str) -> set[str]:
+        """The paths of the pages a route produced."""
+        return set(self._page_index().by_route.get(route, ()))
+
+    def _page_index(self) -> page_cache.PageIndex:
+        """Every page's row: this process's copy when it is of the current generation
+        (and this transaction wrote no pages yet), else read from the table."""
+        with self._lock:
+            generation = self.get_meta(page_cache.GENERATION_KEY)
+            index = None if self._page_writes.touched else page_cache.cached(self._key,
+                                                                              generation)
+            if index is not None:
+                return index
+            rows = self._rows(PAGE_SELECT, what="read pages")
+            index = page_cache.PageIndex(generation or "", {row[0]: row for row in rows})
+            if generation and not self._page_writes.touched:
+                page_cache.store(self._key, index)
+            return index
+
+    def _cached_index(self) -> page_cache.PageIndex | None:
+        """This process's copy, only when it is current (never read the table for it)."""
+        with self._lock:
+            if self._page_writes.touched:
+                return None
+            return page_cache.cached(self._key, self.get_meta(page_cache.GENERATION_KEY))
+
+    def pages_for_tags(self, tags: Iterable[str]) -> set[str]:
+        """The paths of every page that depends on at least one of ``tags``."""
+        found: set[str] = set()
+        for chunk in chunks(sorted(set(tags))):
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT path FROM page_tags WHERE tag IN ({marks})"
+            found.update(row[0] for row in self._rows(sql, chunk, what="read tags"))
+        return found
+
+    def tags_of(self, path: str) -> set[str]:
+        """The tags a page depends on."""
+        rows = self._rows("SELECT tags FROM pages WHERE path = ?", (path,), what="read tags")
+        return set(loads(rows[0][0], f"tags of page {path!r}")) if rows else set()
+
+    # -- templates, globals, meta ----------------------------------------------
+
+    def set_template(self, name: str, hash: str, deps: Iterable[str]) -> None:
+        """Record a template's hash and replace the set of templates it uses."""
+        dep_rows = [(name, dep) for dep in sorted(set(deps))]
+        with self._writing("record template") as conn:
+            conn.execute("INSERT OR REPLACE INTO templates VALUES (?, ?)", (name, hash))
+            conn.execute("DELETE FROM template_deps WHERE template = ?", (name,))
+            conn.executemany("INSERT INTO template_deps VALUES (?, ?)", dep_rows)
+
+    def remove_template(self, name: str) -> None:
+        """Forget a template and its dependency edges."""
+        with self._writing("remove template") as conn:
+            conn.execute("DELETE FROM templates WHERE name = ?", (name,))
+            conn.execute("DELETE FROM template_deps WHERE template = ?", (name,))
+
+    def templates(self) -> dict[str, str]:
+        """Every recorded template name -> hash."""
+        return dict(self._rows("SELECT name, hash FROM templates", what="read templates"))
+
+    def template_deps(self, name: str) -> tuple[str, ...]:
+        """What a template was recorded as using (extends/includes/imports), sorted."""
+        sql = "SELECT dep FROM template_deps WHERE template = ? ORDER BY dep"
+        return tuple(row[0] for row in self._rows(sql, (name,), what="read templates"))
+
+    def templates_using(self, dep: str) -> set[str]:
+        """The templates whose recorded deps include ``dep``."""
+        sql = "SELECT template FROM template_deps WHERE dep = ?"
+        return {row[0] for row in self._rows(sql, (dep,), what="read templates")}
+
+    def set_global(self, name: str, hash: str) -> None:
+        """Record the hash of a global data query's result."""
+        with self._writing("record global") as conn:
+            conn.execute("INSERT OR REPLACE INTO globals VALUES (?, ?)", (name, hash))
+
+    def remove_global(self, name: str) -> None:
+        """Forget a global."""
+        with self._writing("remove global") as conn:
+            conn.execute("DELETE FROM globals WHERE name = ?", (name,))
+
+    def globals(self) -> dict[str, str]:
+        """Every recorded global name -> hash."""
+        return dict(self._rows("SELECT name, hash FROM globals", what="read globals"))
+
+    def get_meta(self, key: str) -> str | None:
+        """A meta value (``ssgen_version``, ``config_hash``, ``schema``...), or None."""
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,), what="read meta")
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a meta value."""
+        with self._writing("write meta") as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def counts(self) -> dict[str, int]:
+        """Row counts per table (for ``ssgen inspect``)."""
+        return {
+            table: int(self._rows(f"SELECT COUNT(*) FROM {table}", what="count")[0][0])
+            for table in sorted(schema.TABLES)
+        }
+
+
+__all__ = ["Failure", "FileRecord", "Manifest", "ManifestError", "PageRecord"]

@@ -1,0 +1,342 @@
+"""The Jinja2 rendering layer: environment, template errors with file:line, template deps.
+
+Owns `Renderer` (one Jinja2 environment per site: the site's ``templates/`` plus the
+built-in templates under the ``_ssgen/`` prefix, autoescape for HTML/XML, StrictUndefined,
+templates compiled once per process), the conversion of every Jinja2 failure into
+`RenderError(message, template, line)`, and the template dependency graph
+(`Renderer.template_chain`, `Renderer.template_hash`) used for ``template:<file>`` tags.
+Filters live in ``ssgen.render.filters``; sitemap/feed/robots in ``ssgen.render.generated``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import jinja2
+from jinja2 import meta, nodes
+
+from ssgen.errors import RenderError, SsgenError
+from ssgen.render.filters import PT_TEMPLATE, install_filters
+
+if TYPE_CHECKING:
+    from ssgen.config.load import Config
+
+BUILTIN_PREFIX = "_ssgen"
+BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
+MISSING_HASH = "missing"
+_SHARED: dict[tuple[str, str], Renderer] = {}
+_UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
+
+
+_T = TypeVar("_T")
+
+
+class Renderer:
+    """The Jinja2 environment of one site and everything that renders through it."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        auto_reload: bool = True,
+        bytecode_cache_dir: Path | None = None,
+    ) -> None:
+        self.config = config
+        self.site_dir = Path(config.site_dir)
+        self.templates_dir = Path(config.templates_dir)
+        self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
+        install_filters(self.env, config)
+        self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
+        self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
+        self._compiled_texts: dict[str, str | None] = {}
+
+    @classmethod
+    def shared(cls, config: Config) -> Renderer:
+        """The process's auto-reloading renderer for this site and configuration.
+
+        Serve rebuilds in one process again and again; compiling every template afresh
+        for each rebuild would cost more than rendering the few pages a change touches.
+        Compiled templates are dropped when any template's text changed (by content, not
+        mtime: two saves within one timestamp tick must not leave a stale template).
+        """
+        key = (str(config.site_dir), config.hash)
+        renderer = _SHARED.get(key)
+        if renderer is None:
+            _SHARED.clear()
+            renderer = _SHARED[key] = cls(config)
+        renderer._drop_stale()
+        return renderer
+
+    def _drop_stale(self) -> None:
+        texts = {name: self.template_source(name) for name in self.list_templates()}
+        if texts != self._compiled_texts:
+            self.clear_cache()
+            self._compiled_texts = texts
+
+    def render(self, template: str, context: Mapping[str, Any]) -> str:
+        """Render ``template`` (a name under templates/) with ``context``.
+
+        Every failure (syntax, undefined variable, missing template, an exception in a
+        filter) becomes a `RenderError` naming the template file and line.
+        """
+        try:
+            return self.env.get_template(template).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            message = _message(exc) + self._hint(exc)
+            where_name = self.display_name(exc.filename, exc.name)
+            raise RenderError(message, where_name, exc.lineno) from exc
+        except Exception as exc:  # any error raised while rendering is a page failure
+            message = _message(exc) + self._hint(exc)
+            where = _innermost_template_frame(exc.__traceback__)
+            if where is None:
+                raise RenderError(message, self.display_name(None, template)) from exc
+            filename, line = where
+            raise RenderError(message, self.display_name(filename, None), line) from exc
+
+    def _hint(self, exc: BaseException) -> str:
+        """What to do about a template mistake: the likely intended name, or how to guard."""
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return _did_you_mean(str(exc.name or ""), self.list_templates())
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            unknown = _UNKNOWN_FILTER.search(exc.message or "")
+            return _did_you_mean(unknown.group(1), self.env.filters) if unknown else ""
+        if isinstance(exc, jinja2.UndefinedError):
+            return (
+                " (check the spelling against the route's query; for an optional field use "
+                "`{{ x | default('') }}` or `{% if x is defined %}`)"
+            )
+        return ""
+
+    def render_string(self, source: str, context: Mapping[str, Any]) -> str:
+        """Render a template given as text (for tests and `ssgen init` snippets)."""
+        try:
+            return self.env.from_string(source).render(context)
+        except Exception as exc:
+            where = _innermost_template_frame(exc.__traceback__)
+            line = getattr(exc, "lineno", None) or (where[1] if where else None)
+            raise RenderError(_message(exc), "<string>", line) from exc
+
+    def display_name(self, filename: str | None, name: str | None) -> str:
+        """A template's path as a user sees it: ``templates/post.html``, ``_ssgen/atom.xml``."""
+        if filename:
+            path = Path(filename)
+            for root, prefix in ((self.templates_dir, None), (BUILTIN_DIR, BUILTIN_PREFIX)):
+                try:
+                    relative = path.resolve().relative_to(root.resolve()).as_posix()
+                except ValueError:
+                    continue
+                return f"{prefix}/{relative}" if prefix else self._site_relative(relative)
+            return filename
+        if name and name.startswith(f"{BUILTIN_PREFIX}/"):
+            return name
+        return self._site_relative(name or "<unknown>")
+
+    def _site_relative(self, name: str) -> str:
+        try:
+            base = self.templates_dir.resolve().relative_to(self.site_dir.resolve())
+        except ValueError:
+            return str(self.templates_dir / name)
+        return (base / name).as_posix()
+
+    def clear_cache(self) -> None:
+        """Forget compiled templates and the dependency cache (after template edits)."""
+        if self.env.cache is not None:
+            self.env.cache.clear()
+        self._refs.clear()
+        self._reads.clear()
+
+    def list_templates(self) -> list[str]:
+        """Every template name this environment can load, sorted."""
+        return sorted(self.env.list_templates())
+
+    def template_source(self, name: str) -> str | None:
+        """The text of template ``name``, or None when it does not exist."""
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            return None
+        return source
+
+    def template_hash(self, name: str) -> str:
+        """sha256 of the template's source; ``"missing"`` for a template that does not exist."""
+        source = self.template_source(name)
+        if source is None:
+            return MISSING_HASH
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    def template_chain(self, name: str) -> tuple[str, ...]:
+        """``name`` plus everything it extends, includes or imports, transitively, sorted.
+
+        A template using the ``portable_text`` filter depends on ``portable_text.html``
+        (its macros). A dynamic name (``{% include some_var %}``) makes the chain every
+        template, since any of them may be used. Referenced templates that do not exist
+        are still listed, so creating one later invalidates the pages that would use it.
+        """
+        chain = {name}
+        pending = [name]
+        while pending:
+            refs = self._direct_refs(pending.pop())
+            if refs is None:
+                return tuple(sorted(set(self.list_templates()) | chain))
+            for ref in refs - chain:
+                chain.add(ref)
+                pending.append(ref)
+        return tuple(sorted(chain))
+
+    def globals_used(self, name: str, variable: str = "data") -> frozenset[str] | None:
+        """The ``data.<name>`` globals that ``name``'s template chain reads.
+
+        None when ``data`` is used in a way that is not a constant attribute or item
+        (``data[key]``, ``data | items``, passed to a macro): then assume every global.
+        """
+        used: set[str] = set()
+        for member in self.template_chain(name):
+            source = self.template_source(member)
+            if source is None:
+                continue
+            found = _variable_fields(self.env.parse(source, member), variable)
+            if found is None:
+                return None
+            used |= found
+        return frozenset(used)
+
+    def reads_any(self, name: str, variables: frozenset[str]) -> bool:
+        """Whether ``name``'s template chain reads any of these context ``variables``
+        (a chain that cannot be analysed counts as reading them)."""
+        try:
+            chain = self.template_chain(name)
+        except RenderError:
+            return True
+        for member in chain:
+            reads = self._by_source(self._reads, member, self._variables_read, frozenset())
+            if reads is None or not variables.isdisjoint(reads):
+                return True
+        return False
+
+    def _direct_refs(self, name: str) -> frozenset[str] | None:
+        """Templates named in ``name``'s source; None when a name is dynamic."""
+        return self._by_source(self._refs, name, self._named_templates, frozenset())
+
+    def _by_source(self, cache: dict[str, tuple[str, _T]], name: str,
+                   compute: Callable[[str, str], _T], missing: _T) -> _T:
+        """``compute(source, name)`` for template ``name``, cached by its source text
+        (``missing`` when the template does not exist)."""
+        source = self.template_source(name)
+        if source is None:
+            return missing
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        cached = cache.get(name)
+        if cached is not None and cached[0] == digest:
+            return cached[1]
+        value = compute(source, name)
+        cache[name] = (digest, value)
+        return value
+
+    def _named_templates(self, source: str, name: str) -> frozenset[str] | None:
+        try:
+            ast = self.env.parse(source, name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(_message(exc), self.display_name(None, name), exc.lineno) from exc
+        refs = list(meta.find_referenced_templates(ast))
+        if any(f.name == "portable_text" for f in ast.find_all(nodes.Filter)):
+            refs.append(PT_TEMPLATE)  # its macros render custom types and marks
+        return None if None in refs else frozenset(r for r in refs if r is not None)
+
+    def _variables_read(self, source: str, name: str) -> frozenset[str] | None:
+        """The context variables a template reads; None when it cannot tell (a syntax
+        error, an unknown filter: reported when the page renders)."""
+        try:  # this compiles the template, which checks its filters and tests exist
+            return frozenset(meta.find_undeclared_variables(self.env.parse(source, name)))
+        except jinja2.TemplateError:
+            return None
+
+
+def _make_environment(
+    templates_dir: Path, auto_reload: bool, bytecode_cache_dir: Path | None
+) -> jinja2.Environment:
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(templates_dir)),
+            jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
+        ]
+    )
+    cache = None
+    if bytecode_cache_dir is not None:
+        bytecode_cache_dir.mkdir(parents=True, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(str(bytecode_cache_dir))
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=auto_reload,
+        cache_size=-1,
+        bytecode_cache=cache,
+    )
+
+
+def _variable_fields(ast: nodes.Template, variable: str) -> set[str] | None:
+    """Fields of ``variable`` read as ``variable.x`` / ``variable["x"]``; None if used otherwise."""
+    fields: set[str] = set()
+    covered: set[int] = set()
+    called = {id(call.node) for call in ast.find_all(nodes.Call)}
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, (nodes.Getattr, nodes.Getitem))
+        target = node.node
+        if not isinstance(target, nodes.Name) or target.name != variable:
+            continue
+        field = _constant_field(node)
+        if field is None or id(node) in called:  # data[key], data.items(): any global
+            return None
+        fields.add(field)
+        covered.add(id(target))
+    for name in ast.find_all(nodes.Name):
+        if name.name == variable and id(name) not in covered:
+            return None
+    return fields
+
+
+def _constant_field(node: nodes.Getattr | nodes.Getitem) -> str | None:
+    if isinstance(node, nodes.Getattr):
+        return node.attr
+    if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        return node.arg.value
+    return None
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _innermost_template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
+    """(file, line) of the innermost frame Jinja2 rewrote to point into a template."""
+    found = None
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"template syntax error: {exc.message}"
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined: {exc.message}"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template not found: {exc.name}"
+    if isinstance(exc, RenderError):
+        return str(exc)
+    if isinstance(exc, SsgenError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = ["BUILTIN_PREFIX", "Renderer"]

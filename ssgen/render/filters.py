@@ -1,0 +1,244 @@
+"""The Jinja2 filters templates use: markdown, portable_text, image_url, date, absolute_url,
+slugify.
+
+Owns the adaptation of the pure content renderers (``ssgen.render.markdown``,
+``ssgen.render.portabletext``, ``ssgen.render.images``, ``ssgen.render.text``) to templates:
+HTML results come back as ``Markup`` (never escaped twice), config values (Markdown
+options, Sanity project, base URL) are bound once, and Portable Text custom types/marks
+are rendered by user macros.
+No ``now`` global is provided: output depends only on data and templates.
+
+Portable Text macros: a template ``portable_text.html`` (if present) whose macros are
+named ``type_<name>`` (custom block/inline types: ``(value)``), ``mark_<name>``
+(decorators and annotations: ``(mark_def, children, mark_type)``), ``style_<name>``
+(block styles: ``(block, children)``), ``item_<name>`` (list items: ``(block, children)``)
+and ``list_<name>`` (list containers: ``(list, items)``) handles those nodes; a filter
+call may add or override them with ``components=`` (a dict with those prefixed keys, or
+``{"types": {...}, "marks": {...}, "block_styles": {...}, "list_items": {...},
+"lists": {...}}``). A macro may declare fewer parameters than listed; it gets the first
+ones. HTML arguments (``children``) arrive as Markup, so they are not escaped again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from ssgen.config.load import Config
+
+PT_TEMPLATE = "portable_text.html"
+PT_KINDS = {
+    "type_": "types",
+    "mark_": "marks",
+    "style_": "block_styles",
+    "item_": "list_items",
+    "list_": "lists",
+}
+
+
+def install_filters(env: jinja2.Environment, config: Config) -> None:
+    """Register every ssgen filter on ``env``, bound to ``config``."""
+    env.filters.update(
+        {
+            "markdown": _markdown_filter(config),
+            "portable_text": _portable_text_filter(),
+            "image_url": _image_url_filter(config),
+            "date": date_filter,
+            "absolute_url": _absolute_url_filter(config.site.base_url),
+            "slugify": slugify_filter,
+        }
+    )
+
+
+def preload(config: Config) -> None:
+    """Import the filters' libraries and build the Markdown parser now.
+
+    Called once before render workers fork, so they inherit all of it instead of each
+    paying for it on its first page (the imports stay lazy for the other commands).
+    """
+    from ssgen.render.markdown import render_markdown
+    from ssgen.render.portabletext.html import to_html
+
+    render_markdown("", config.markdown)
+    to_html([])
+
+
+def _markdown_filter(config: Config) -> Callable[[Any], Markup]:
+    options = config.markdown
+
+    def markdown(text: Any) -> Markup:
+        from ssgen.render.markdown import render_markdown
+
+        if text is None:
+            return Markup("")
+        return Markup(render_markdown(str(text), options))
+
+    return markdown
+
+
+def _portable_text_filter() -> Callable[..., Markup]:
+    macros = _ConventionMacros()
+
+    @jinja2.pass_environment
+    def portable_text(
+        env: jinja2.Environment,
+        blocks: Any,
+        components: Mapping[str, Any] | None = None,
+    ) -> Markup:
+        from ssgen.render.portabletext.html import to_html
+
+        if blocks is None:
+            return Markup("")
+        handlers = macros.tables(env)
+        for kind, table in _split_components(components or {}).items():
+            handlers.setdefault(kind, {}).update(table)
+        return Markup(
+            to_html(
+                blocks,
+                types=handlers.get("types"),
+                marks=handlers.get("marks"),
+                block_styles=handlers.get("block_styles"),
+                list_items=handlers.get("list_items"),
+                lists=handlers.get("lists"),
+            )
+        )
+
+    return portable_text
+
+
+class _ConventionMacros:
+    """The handler tables from templates/portable_text.html, rebuilt only when it changes."""
+
+    def __init__(self) -> None:
+        self._template: jinja2.Template | None = None
+        self._tables: dict[str, dict[str, Callable[..., str]]] = {}
+        self._loaded = False
+
+    def tables(self, env: jinja2.Environment) -> dict[str, dict[str, Callable[..., str]]]:
+        """A fresh copy of the tables (callers add their own ``components``)."""
+        if env.auto_reload or not self._loaded:
+            self._refresh(env)
+        return {kind: dict(table) for kind, table in self._tables.items()}
+
+    def _refresh(self, env: jinja2.Environment) -> None:
+        try:
+            template: jinja2.Template | None = env.get_template(PT_TEMPLATE)
+        except jinja2.TemplateNotFound:
+            template = None
+        if template is not self._template or not self._loaded:
+            self._tables = {}
+            if template is not None:
+                module = template.module
+                names = {n: getattr(module, n) for n in dir(module) if not n.startswith("__")}
+                self._tables = _split_components(names)
+            self._template = template
+            self._loaded = True
+
+
+def _split_components(components: Mapping[str, Any]) -> dict[str, dict[str, Callable[..., str]]]:
+    """Sort macros into to_html's handler tables by prefix or by nested table name."""
+    tables: dict[str, dict[str, Callable[..., str]]] = {}
+    for key, value in components.items():
+        if key in PT_KINDS.values() and isinstance(value, Mapping):
+            for name, macro in value.items():
+                tables.setdefault(key, {})[name] = _as_handler(macro)
+            continue
+        for prefix, kind in PT_KINDS.items():
+            if key.startswith(prefix) and callable(value):
+                tables.setdefault(kind, {})[key[len(prefix) :]] = _as_handler(value)
+    return tables
+
+
+def _as_handler(macro: Callable[..., Any]) -> Callable[..., str]:
+    """Wrap a macro as a to_html handler: HTML strings passed in stay unescaped (Markup),
+    and a macro declaring fewer parameters than the handler gets receives the first ones."""
+    limit = None
+    if isinstance(macro, jinja2.runtime.Macro) and not macro.catch_varargs:
+        limit = len(macro.arguments)
+
+    def handler(*args: Any) -> str:
+        passed = [Markup(a) if isinstance(a, str) else a for a in args[:limit]]
+        return str(macro(*passed))
+
+    return handler
+
+
+def _image_url_filter(config: Config) -> Callable[..., str]:
+    project_id = config.source.project_id
+    dataset = config.source.dataset
+
+    def image_url(
+        source: Any,
+        width: int | None = None,
+        height: int | None = None,
+        fit: str | None = None,
+        auto: str | None = None,
+        **options: Any,
+    ) -> str:
+        if not project_id:
+            return local_image_url(source)
+        from ssgen.render.images.url import image_url as build_url
+
+        return build_url(
+            source,
+            project_id=project_id,
+            dataset=dataset,
+            width=width,
+            height=height,
+            fit=fit,
+            auto=auto,
+            **options,
+        )
+
+    return image_url
+
+
+def local_image_url(source: Any) -> str:
+    """The URL of an image on a site without a Sanity project: the asset document's ``url``.
+
+    Accepts a URL string, an asset document, or an image object whose ``asset`` was
+    dereferenced in the query (``asset->``).
+    """
+    if isinstance(source, str):
+        return source
+    if isinstance(source, Mapping):
+        if isinstance(source.get("url"), str):
+            return str(source["url"])
+        asset = source.get("asset")
+        if isinstance(asset, Mapping) and isinstance(asset.get("url"), str):
+            return str(asset["url"])
+    raise ValueError(
+        "image_url: no Sanity project_id is configured and the image has no asset url; "
+        "dereference the asset in the query (`image{..., asset->}`) or set "
+        "[source] project_id"
+    )
+
+
+def date_filter(value: Any, fmt: str | None = None) -> str:
+    """Format an ISO date/datetime string (or date object) with strftime ``fmt``."""
+    from ssgen.render.text import format_date
+
+    return format_date(value) if fmt is None else format_date(value, fmt)
+
+
+def _absolute_url_filter(base_url: str) -> Callable[[Any], str]:
+    def absolute_url(path: Any) -> str:
+        from ssgen.render.text import absolute_url as join
+
+        return join(str(path), base_url)
+
+    return absolute_url
+
+
+def slugify_filter(value: Any) -> str:
+    """A URL slug of ``value``."""
+    from ssgen.render.text import slugify
+
+    return slugify(str(value))
+
+
+__all__ = ["date_filter", "install_filters", "local_image_url", "slugify_filter"]

@@ -1,0 +1,182 @@
+"""Generated files: sitemap.xml, the Atom feed and robots.txt, as deterministic bytes.
+
+Owns the data preparation for the built-in templates in ``ssgen/render/builtin_templates``: URL
+joining, date normalisation to RFC 3339, stable ordering. Nothing here reads the clock:
+the feed's ``updated`` is the newest entry date, sitemap ``lastmod`` only appears when the
+data gives one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+from ssgen.errors import RenderError
+from ssgen.routes.page import PageSpec
+from ssgen.routes.patterns import lookup
+
+if TYPE_CHECKING:
+    from ssgen.config.load import FeedConfig, SiteConfig
+
+BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
+EPOCH = "1970-01-01T00:00:00Z"
+
+SitemapEntry = str | tuple[str, Any]
+
+
+def render_sitemap(urls: Iterable[SitemapEntry]) -> bytes:
+    """sitemap.xml for absolute URLs, each a string or ``(url, lastmod or None)``.
+
+    Sorted by URL; a URL given twice keeps its latest ``lastmod``.
+    """
+    merged: dict[str, str | None] = {}
+    for entry in urls:
+        loc, lastmod = (entry, None) if isinstance(entry, str) else entry
+        stamp = to_rfc3339(lastmod) if lastmod is not None else None
+        previous = merged.get(loc)
+        merged[loc] = max(filter(None, (previous, stamp)), default=None)
+    rows = [{"loc": loc, "lastmod": merged[loc]} for loc in sorted(merged)]
+    return _render("sitemap.xml", urls=rows)
+
+
+def sitemap_urls(pages: Iterable[PageSpec], base_url: str) -> list[tuple[str, str | None]]:
+    """The sitemap entries of ``pages``: every HTML page except ``/404.html``.
+
+    ``lastmod`` is the page document's ``_updatedAt`` when its data has one (list and
+    paginated pages have none), so the sitemap changes only when the data does.
+    """
+    entries: list[tuple[str, str | None]] = []
+    for spec in pages:
+        if spec.path == "/404.html" or not (spec.path.endswith(("/", ".html", ".htm"))):
+            continue
+        page = spec.context.get("page")
+        updated = page.get("_updatedAt") if isinstance(page, Mapping) else None
+        entries.append(
+            (absolute(base_url, spec.path), updated if isinstance(updated, str) else None)
+        )
+    return entries
+
+
+def render_feed(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec]) -> bytes:
+    """The Atom feed of ``entries`` (the pages of ``feed.route``).
+
+    Each entry's title, date and summary come from ``feed.*_field`` of the page data
+    (``context["page"]``); pages without a date are left out. Newest first, at most
+    ``feed.limit``; the feed's ``updated`` is the newest entry date.
+    """
+    rows = []
+    for spec in entries:
+        row = _feed_entry(feed, site, spec)
+        if row is not None:
+            rows.append(row)
+    rows.sort(key=lambda row: row["url"])
+    rows.sort(key=lambda row: row["updated"], reverse=True)
+    rows = rows[: max(0, feed.limit)]
+    return _render(
+        "atom.xml",
+        title=feed.title or site.title,
+        subtitle=site.description,
+        language=site.language,
+        author=site.title or "ssgen",
+        feed_url=absolute(site.base_url, feed.path),
+        home_url=absolute(site.base_url, "/"),
+        updated=rows[0]["updated"] if rows else EPOCH,
+        entries=rows,
+    )
+
+
+def render_robots(site: SiteConfig, *, sitemap: bool = True) -> bytes:
+    """robots.txt allowing everything, pointing at sitemap.xml when there is one."""
+    sitemap_url = absolute(site.base_url, "/sitemap.xml") if sitemap else None
+    return _render("robots.txt", sitemap_url=sitemap_url)
+
+
+def absolute(base_url: str, path: str) -> str:
+    """``base_url`` + ``path`` with exactly one slash between them."""
+    if "://" in path:
+        return path
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def to_rfc3339(value: Any) -> str:
+    """An ISO date/datetime (string or object) as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+
+    Dates without a time are midnight UTC; naive datetimes are taken as UTC.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not an ISO 8601 date: {value!r}") from exc
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a date: {value!r}")
+    moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _feed_entry(feed: FeedConfig, site: SiteConfig, spec: PageSpec) -> dict[str, str] | None:
+    page = spec.context.get("page")
+    raw_date = lookup(page, feed.date_field)
+    if raw_date is None:
+        return None
+    try:
+        updated = to_rfc3339(raw_date)
+    except ValueError as exc:
+        raise RenderError(
+            f"feed: field {feed.date_field!r} of page {spec.path} (route {spec.route!r}): {exc}"
+        ) from exc
+    title = lookup(page, feed.title_field)
+    return {
+        "title": plain_text(title) or spec.path,
+        "url": absolute(site.base_url, spec.path),
+        "updated": updated,
+        "summary": plain_text(lookup(page, feed.summary_field)),
+    }
+
+
+def plain_text(value: Any) -> str:
+    """Text of a string, or of Portable Text blocks (their spans joined), else ``""``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        paragraphs = [plain_text(block) for block in value]
+        return "\n\n".join(p for p in paragraphs if p)
+    if isinstance(value, Mapping):
+        children = value.get("children")
+        if isinstance(children, list):
+            return "".join(str(c.get("text", "")) for c in children if isinstance(c, Mapping))
+    return ""
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(BUILTIN_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, **context: Any) -> bytes:
+    return _environment().get_template(name).render(context).encode("utf-8")
+
+
+__all__ = [
+    "absolute",
+    "plain_text",
+    "render_feed",
+    "render_robots",
+    "render_sitemap",
+    "sitemap_urls",
+    "to_rfc3339",
+]

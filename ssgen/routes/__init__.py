@@ -1,0 +1,7 @@
+"""Routes -> page specs, pure: path patterns, pagination, tags, URL path -> file mapping.
+
+``spec`` expands a route's query results into ``PageSpec`` values with their tags;
+``patterns`` fills ``{slug}``-style path patterns; ``paginate`` splits lists into pages;
+``paths`` maps URL paths to output files and refuses unsafe ones.
+May import groq, errors. Never touches disk, network or clock.
+"""

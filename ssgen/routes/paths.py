@@ -1,0 +1,88 @@
+"""Page URL paths -> output files, and the lexical check that keeps them inside the root.
+
+- ``url_to_file(path, route=None) -> PurePosixPath``: a page URL path to its file
+  (``/`` -> ``index.html``, ``/a/b/`` -> ``a/b/index.html``, ``/feed.xml`` -> ``feed.xml``,
+  ``/about`` -> ``about/index.html``), percent-decoded, rejecting anything that could
+  name a file outside the output folder (``..``, ``.``, empty segments, backslashes,
+  NUL and control characters, drive letters, over-long names) with an ``OutputError``
+  naming the path and the route.
+- ``safe_relpath(relpath)``: the same check for a relative output file path.
+
+Pure; ``ssgen.build.output`` checks the same paths again on disk (symlinked folders).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from urllib.parse import unquote
+
+from ssgen.errors import OutputError
+
+_MAX_NAME_BYTES = 255
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
+    """The file (relative to the output root) that serves the URL path ``path``."""
+    where = f"page path {path!r}" + (f" of route {route!r}" if route else "")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise OutputError(f"{where}: a page path must be a string starting with '/'")
+    if "?" in path or "#" in path:
+        raise OutputError(f"{where}: a page path cannot contain '?' or '#'")
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise OutputError(f"{where}: percent-encoding is not valid UTF-8") from exc
+    body = decoded[1:]
+    if body == "":
+        return PurePosixPath("index.html")
+    pretty = body.endswith("/")
+    segments = body[:-1].split("/") if pretty else body.split("/")
+    try:
+        _check_segments(segments, where)
+    except OutputError as exc:
+        if route is None:
+            raise
+        raise OutputError(f"{exc}; fix the document field that fills this route's path") from None
+    if not pretty and "." not in segments[-1]:
+        pretty = True
+    if pretty:
+        segments.append("index.html")
+    return PurePosixPath(*segments)
+
+
+def safe_relpath(relpath: str | PurePosixPath) -> PurePosixPath:
+    """``relpath`` as a checked relative path inside the output root, or ``OutputError``."""
+    text = str(relpath)
+    where = f"output file {text!r}"
+    if text == "" or text.startswith("/"):
+        raise OutputError(f"{where}: must be a non-empty path relative to the output folder")
+    _check_segments(text.split("/"), where)
+    return PurePosixPath(text)
+
+
+def _check_segments(segments: list[str], where: str) -> None:
+    for segment in segments:
+        problem = _segment_problem(segment)
+        if problem:
+            raise OutputError(f"{where}: {problem}; it could write outside the output folder")
+    if _DRIVE.match(segments[0]):
+        raise OutputError(f"{where}: looks like a drive path ({segments[0]!r})")
+
+
+def _segment_problem(segment: str) -> str | None:
+    if segment == "":
+        return "empty path segment ('//')"
+    if segment in (".", ".."):
+        return f"'{segment}' segment"
+    if "\\" in segment:
+        return "backslash in path"
+    if "\x00" in segment:
+        return "NUL character in path"
+    if _CONTROL.search(segment):
+        return "control character in path"
+    if len(segment.encode("utf-8", "surrogatepass")) > _MAX_NAME_BYTES:
+        return f"path segment longer than {_MAX_NAME_BYTES} bytes"
+    return None

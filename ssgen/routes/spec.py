@@ -1,0 +1,243 @@
+"""Routes -> pages: expand one route's query results into `PageSpec`s with their tags (pure).
+
+Owns the three route modes of docs/configuration.md (list, single/paginated, ``each``),
+per-page dependency tags, the duplicate-path check and the stable hash of a page's data
+(path patterns are ``patterns``'s, page values ``page``'s).
+
+Tag rules (see DESIGN.md, "Tag"):
+
+- ``route:<name>`` on every page, plus the route's own ``tags`` with ``{field}`` filled
+  from the item (list and ``each`` modes) or from the result object (single mode).
+- ``type:<t>`` for each type the route's queries scan, ``type:*`` when a query may scan
+  any type. List routes give these to every page too, so any change of those types
+  re-queries the route; the build then diffs each page's data hash.
+- ``doc:<_id>`` for the documents a page depends on:
+  single and paginated pages get every id the query read. A list route's page gets the
+  ids found anywhere in its item (every ``_id`` key, at any depth) plus the
+  *unattributed* ids: ids the query read that are not the top-level ``_id`` of any item
+  (dereferenced documents whose ``_id`` was projected away, items whose ``_id`` was
+  dropped). That is conservative: it can only add tags, never miss one. When there are
+  more than ``UNATTRIBUTED_LIMIT`` of them (items projected without ``_id``: every item
+  document is unattributed), they go to the route's first page only, to keep the tag
+  count linear; the route's union of tags still holds every id, and the planner
+  re-queries a whole route and diffs page data hashes. Keep ``_id`` in list-route
+  projections for precise per-page tags. ``each`` pages
+  get the ids their own query read plus the ``_id``s in their ``each`` item.
+- ``global:<name>`` for every ``[data]`` query: in this version every page depends on
+  every global (no template analysis).
+- ``template:<file>`` tags are added by the build from ``Renderer.template_chain``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+import orjson
+
+from ssgen.errors import ConfigError
+from ssgen.routes.page import PageMaker, PageResult, PageSpec, RouteLike
+from ssgen.routes.paginate import expand_paginated
+from ssgen.routes.patterns import (
+    fill_pattern,
+    kind_of,
+    lookup,
+    placeholders,
+)
+
+UNATTRIBUTED_LIMIT = 256
+# What a list route's page gets of its neighbours (when its templates read any of it).
+NEIGHBOUR_KEYS = frozenset({"prev", "next", "prev_url", "next_url"})
+
+
+def expand_route(
+    route: RouteLike,
+    result_value: Any,
+    *,
+    result_ids: Iterable[str],
+    scanned_types: frozenset[str] | None,
+    site: Any = None,
+    data: Mapping[str, Any] | None = None,
+    base_url: str = "",
+    page_results: Sequence[PageResult | None] | None = None,
+    page_scanned_types: frozenset[str] | None = frozenset(),
+    neighbours: bool = True,
+) -> list[PageSpec]:
+    """Expand one route into pages.
+
+    ``result_value``/``result_ids``/``scanned_types`` describe the route's ``query`` (or, for
+    an ``each`` route, its ``each`` query); ``scanned_types`` None means any type. For an
+    ``each`` route, ``page_results[i]`` is the per-page query result for ``result_value[i]``
+    (see `each_params`) and ``page_scanned_types`` the per-page query's types.
+    ``base_url`` defaults to ``site.base_url``. ``neighbours``: a list route's pages get
+    their neighbouring items (``NEIGHBOUR_KEYS``); False when no template reads them,
+    so that a neighbour's edit does not change a page's data hash for nothing.
+    """
+    base = base_url or str(getattr(site, "base_url", "") or "")
+    ctx = PageMaker(route, site, data, base, _type_tags(scanned_types))
+    if route.each is not None:
+        if page_results is None:
+            raise ConfigError(f"route {route.name!r}: an `each` route needs its per-page results")
+        ctx.type_tags |= _type_tags(page_scanned_types)
+        return _expand_each(ctx, each_params(route, result_value), page_results)
+    ids = frozenset(result_ids)
+    if placeholders(route.path):
+        if route.paginate:
+            raise ConfigError(
+                f"route {route.name!r}: `paginate` needs a path without {{field}} placeholders"
+            )
+        return _expand_list(ctx, result_value, ids, neighbours)
+    if route.paginate:
+        return expand_paginated(ctx, result_value, ids, route.paginate)
+    return [ctx.page(route.path, result_value, ids, fields=result_value)]
+
+
+def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[dict[str, Any]]:
+    """The ``$params`` for each page of an ``each`` route: the items of its ``each`` result
+    (``first``: the index of the first one in the whole result, for errors)."""
+    if not isinstance(each_value, list):
+        raise ConfigError(
+            f"route {route.name!r}: `each` must return a list of objects, got {kind_of(each_value)}"
+        )
+    params: list[dict[str, Any]] = []
+    for index, item in enumerate(each_value, first):
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"route {route.name!r}: `each` item {index} is {kind_of(item)}, expected an object"
+            )
+        params.append(dict(item))
+    return params
+
+
+def find_ids(value: Any) -> set[str]:
+    """Every string ``_id`` anywhere in a JSON value (dereferenced documents included)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            ident = current.get("_id")
+            if isinstance(ident, str):
+                found.add(ident)
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return found
+
+
+def check_unique(pages: Iterable[PageSpec]) -> None:
+    """Raise `ConfigError` naming both routes when two pages would write the same file."""
+    seen: dict[str, PageSpec] = {}
+    for page in pages:
+        key = page.path[: -len("index.html")] if page.path.endswith("/index.html") else page.path
+        other = seen.get(key)
+        if other is not None:
+            raise ConfigError(
+                f"two pages have the path {page.path!r}: route {other.route!r} "
+                f"and route {page.route!r}; make their path patterns distinct"
+            )
+        seen[key] = page
+
+
+def data_hash(value: Any) -> str:
+    """A stable sha256 of a page's context data (orjson, sorted keys).
+
+    Values orjson cannot encode natively (integers beyond 64 bits) fall back to the
+    stdlib encoder, which is as deterministic.
+    """
+    try:
+        encoded = orjson.dumps(
+            value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=_encode_default
+        )
+    except orjson.JSONEncodeError:
+        text = json.dumps(value, sort_keys=True, default=_encode_default, separators=(",", ":"))
+        encoded = text.encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
+                 neighbours: bool = True) -> list[PageSpec]:
+    route = ctx.route
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
+            f"query must return a list (one page per item), got {kind_of(value)}"
+        )
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"route {route.name!r}: item {index} of the query result is {kind_of(item)}, "
+                "expected an object with the path fields"
+            )
+    own = {item.get("_id") for item in value}
+    unattributed = ids - own
+    shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
+    paths = [fill_pattern(route.path, item, route=route.name) for item in value]
+    pages = []
+    for index, item in enumerate(value):
+        item_ids = find_ids(item) | (unattributed if index == 0 else shared)
+        params = {name: lookup(item, name) for name in placeholders(route.path)}
+        extra = _neighbours(value, paths, index) if neighbours else None
+        pages.append(ctx.page(paths[index], item, item_ids, fields=item, params=params,
+                              extra=extra))
+    return pages
+
+
+def _neighbours(items: list[Any], paths: list[str], index: int) -> dict[str, Any]:
+    """A list route page's ``prev``/``next`` items and URL paths, in the query's order."""
+    last = index + 1 < len(items)
+    return {
+        "prev": items[index - 1] if index else None,
+        "prev_url": paths[index - 1] if index else None,
+        "next": items[index + 1] if last else None,
+        "next_url": paths[index + 1] if last else None,
+    }
+
+
+def _expand_each(
+    ctx: PageMaker, params: list[dict[str, Any]], results: Sequence[PageResult | None]
+) -> list[PageSpec]:
+    route = ctx.route
+    if len(results) != len(params):
+        raise ConfigError(
+            f"route {route.name!r}: {len(params)} `each` items but {len(results)} page results"
+        )
+    pages = []
+    for item, result in zip(params, results, strict=True):
+        if result is None or result.value is None:
+            continue
+        path = fill_pattern(route.path, item, route=route.name)
+        fields = {**result.value, **item} if isinstance(result.value, dict) else item
+        ids = set(result.ids) | find_ids(item)
+        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
+    return pages
+
+
+def _type_tags(types: frozenset[str] | None) -> set[str]:
+    if types is None:
+        return {"type:*"}
+    return {f"type:{t}" for t in types}
+
+
+def _encode_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"data_hash cannot encode {type(value).__name__}")
+
+
+__all__ = [
+    "NEIGHBOUR_KEYS",
+    "UNATTRIBUTED_LIMIT",
+    "check_unique",
+    "data_hash",
+    "each_params",
+    "expand_route",
+    "find_ids",
+]

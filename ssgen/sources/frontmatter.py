@@ -1,0 +1,114 @@
+"""Front matter of Markdown files: ``---`` YAML or ``+++`` TOML blocks -> plain JSON fields.
+
+Owns ``split_front_matter``. Errors become ``SourceError`` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime, time
+from typing import Any
+
+import yaml
+
+from ssgen.errors import SourceError
+
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+# libyaml's loader with the same safe constructors: ~10x faster, same values.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
+    """Split ``---`` YAML or ``+++`` TOML front matter from a Markdown file's body.
+
+    Returns ``({}, text)`` when the file has none. ``source`` names the file in errors:
+    ``SourceError("posts/a.md:3: invalid YAML front matter: ...")``. Dates and times
+    become ISO 8601 strings (UTC as ``Z``) so the fields are plain JSON, like a Sanity
+    document's.
+    """
+    body = text[1:] if text.startswith("\ufeff") else text
+    lines = body.splitlines(keepends=True)
+    delimiter = lines[0].strip() if lines else ""
+    if delimiter not in ("---", "+++"):
+        return {}, body
+    end = _closing_line(lines, delimiter)
+    if end is None:
+        kind = "YAML" if delimiter == "---" else "TOML"
+        raise SourceError(
+            f"{source}:1: {kind} front matter opened with {delimiter!r} is never closed"
+        )
+    raw = "".join(lines[1:end])
+    data = _parse_yaml(raw, source) if delimiter == "---" else _parse_toml(raw, source)
+    return _jsonable(data), "".join(lines[end + 1 :])
+
+
+def _closing_line(lines: list[str], delimiter: str) -> int | None:
+    closers = ("---", "...") if delimiter == "---" else ("+++",)
+    for number, line in enumerate(lines[1:], start=1):
+        if line.rstrip() in closers:
+            return number
+    return None
+
+
+def _parse_yaml(raw: str, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(raw, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        data = _parse_yaml_slow(raw, source)
+    return _require_mapping(data, source, "YAML")
+
+
+def _parse_yaml_slow(raw: str, source: str) -> Any:
+    # The pure-Python loader's messages and marks are the documented error format.
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise SourceError(f"{source}:{_yaml_problem(exc)}") from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """``"<line>: invalid YAML front matter: <problem> (<context> at line N)"``."""
+    # Marks count from 0 inside the front matter, which starts on the file's line 2.
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 2 if mark is not None else 2
+    message = f"{line}: invalid YAML front matter: {getattr(exc, 'problem', None) or exc}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + 2 != line:
+        message += f" ({context} at line {context_mark.line + 2})"
+    return message
+
+
+def _parse_toml(raw: str, source: str) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _TOML_LINE.search(message)
+        line = int(found.group(1)) + 1 if found else 2
+        reason = _TOML_LINE.sub("", message).strip()
+        raise SourceError(f"{source}:{line}: invalid TOML front matter: {reason}") from exc
+    return data
+
+
+def _require_mapping(data: Any, source: str, kind: str) -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SourceError(
+            f"{source}:2: {kind} front matter must be a mapping of keys to values, "
+            f"not {type(data).__name__}"
+        )
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date | time):
+        text = value.isoformat()
+        # UTC as "Z", the way Sanity writes _createdAt/_updatedAt.
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return value
