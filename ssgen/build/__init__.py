@@ -7,6 +7,20 @@ Owns the stages of the data path, one module each: ``scope`` (what a change reac
 Exposes ``build``. May import render, manifest, sources, routes, config, groq, errors.
 """
 
-from ssgen.build.pipeline import build, left_for_exit, release_left
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ssgen.build.pipeline import build, left_for_exit, release_left
 
 __all__ = ["build", "left_for_exit", "release_left"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing one stage (``ssgen.build.progress``) must not load the whole pipeline.
+    if name in __all__:
+        from ssgen.build import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'ssgen.build' has no attribute {name!r}")
