@@ -1,0 +1,236 @@
+"""The bundled default site grown large: webhook -> every affected page, and new processes.
+
+Copies the repository's own site (ssgen.toml, content/, templates/, static/: its queries
+and templates unchanged) and clones its posts to N with fresh ids, slugs and dates, keeping
+its authors and categories. Then, per size:
+
+1. a full build (`ssgen build --full`, a new process, wall time);
+2. `ssgen serve` in its own process, as users run it. For each of ``--webhooks`` edits:
+   retitle one random post in the NDJSON (fsync'd, as a CMS commits before it calls),
+   send a signed Sanity webhook with ``?wait=1`` and time send -> reply. After each reply
+   the bench checks every affected page shows the new title: the post, its blog list
+   page, its author, its categories, the home page and the feed when the post is on them;
+3. new processes after a one-post edit: `ssgen revalidate --doc ID` and `ssgen build`,
+   interpreter start included, ``--runs`` times each.
+
+    .venv/bin/python bench/starter_bench.py 10000 100000 --webhooks 200 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ssgen.serve.webhooks import sign  # noqa: E402
+
+SECRET = "starter-bench-secret-0123456789"
+PER_LIST_PAGE = 10
+HOME_POSTS = 7
+FEED_POSTS = 20
+
+
+def grow(workdir: Path, posts: int) -> Path:
+    """A copy of the default site with its posts cloned to ``posts``."""
+    site = workdir / f"starter-{posts}"
+    shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(parents=True)
+    for name in ("ssgen.toml", "content", "templates", "static"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, site / name)
+        else:
+            shutil.copy(source, site / name)
+    path = site / "content" / "dataset.ndjson"
+    docs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    originals = [d for d in docs if d["_type"] == "post" and not d["_id"].startswith("drafts.")]
+    rest = [d for d in docs if d not in originals]
+    start = datetime(2015, 1, 1, tzinfo=UTC)
+    grown = []
+    for i in range(posts):
+        clone = json.loads(json.dumps(originals[i % len(originals)]))
+        clone["_id"] = f"post-{i:06d}"
+        clone["_rev"] = "r0"
+        clone["slug"] = {"_type": "slug", "current": f"{clone['slug']['current']}-{i}"}
+        clone["title"] = f"{clone['title']} ({i})"
+        stamp = (start + timedelta(minutes=97 * i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        clone["publishedAt"] = stamp
+        clone["_updatedAt"] = stamp
+        grown.append(clone)
+    _write(path, rest + grown)
+    return site
+
+
+def _write(path: Path, docs: list[dict[str, Any]]) -> None:
+    with path.open("w") as handle:
+        for doc in docs:
+            handle.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class Dataset:
+    """The grown site's documents: retitle a post and save the file."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self.path = site / "content" / "dataset.ndjson"
+        self.docs = [json.loads(line) for line in self.path.read_text().splitlines() if line]
+        self.by_id = {d["_id"]: d for d in self.docs}
+        posts = [d for d in self.docs if d["_type"] == "post" and d["_id"].startswith("post-")]
+        # The routes' order: publishedAt desc.
+        self.order = sorted(posts, key=lambda d: d["publishedAt"], reverse=True)
+        self.rank = {d["_id"]: i for i, d in enumerate(self.order)}
+        self.round = 0
+
+    def retitle(self, rng: random.Random) -> dict[str, Any]:
+        self.round += 1
+        doc = rng.choice(self.order)
+        doc["title"] = f"{doc['title'].split(' [')[0]} [edit {self.round}]"
+        doc["_rev"] = f"r{self.round}"
+        _write(self.path, self.docs)
+        return doc
+
+    def affected(self, doc: dict[str, Any]) -> list[Path]:
+        """The output files that must show the post's new title."""
+        out = self.site / "public"
+        rank = self.rank[doc["_id"]]
+        page = rank // PER_LIST_PAGE + 1
+        files = [out / "blog" / doc["slug"]["current"] / "index.html",
+                 out / "blog" / ("" if page == 1 else f"page/{page}") / "index.html"]
+        author = self.by_id[doc["author"]["_ref"]]
+        files.append(out / "authors" / author["slug"]["current"] / "index.html")
+        for ref in doc.get("categories") or []:
+            category = self.by_id[ref["_ref"]]
+            files.append(out / "categories" / category["slug"]["current"] / "index.html")
+        if rank < HOME_POSTS:
+            files.append(out / "index.html")
+        if rank < FEED_POSTS:
+            files.append(out / "feed.xml")
+        return files
+
+
+def ssgen(site: Path, *args: str) -> float:
+    """Run ``ssgen`` in a new process; its wall time in seconds."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ssgen", "-q", "--site", str(site), *args],
+                   check=True, cwd=site)
+    return time.perf_counter() - started
+
+
+def serve(site: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ssgen", "-q", "--site", str(site), "serve", "--port", str(port),
+         "--revalidate-secret", SECRET, "--settle-ms", "0"], cwd=site,
+        stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            status = httpx.get(url + "/api/status", timeout=5).json()
+            if status.get("queue_depth") == 0 and status.get("state") != "building":
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("ssgen serve did not come up")
+
+
+def webhook(client: httpx.Client, doc: dict[str, Any]) -> httpx.Response:
+    body = json.dumps({"_id": doc["_id"], "_type": doc["_type"], "_rev": doc["_rev"]}).encode()
+    headers = {"content-type": "application/json", "sanity-operation": "update",
+               "sanity-webhook-signature": sign(SECRET, int(time.time() * 1000), body),
+               "idempotency-key": f"{doc['_id']}-{doc['_rev']}"}
+    return client.post("/api/revalidate?wait=1", content=body, headers=headers)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def webhooks(site: Path, data: Dataset, count: int, rng: random.Random) -> list[float]:
+    process, url = serve(site)
+    latencies = []
+    try:
+        with httpx.Client(base_url=url, timeout=600) as client:
+            for _ in range(count):
+                doc = data.retitle(rng)
+                started = time.perf_counter()
+                reply = webhook(client, doc)
+                latencies.append(time.perf_counter() - started)
+                if reply.status_code != 200:
+                    raise SystemExit(f"webhook answered {reply.status_code}: {reply.text}")
+                stale = [str(f.relative_to(site)) for f in data.affected(doc)
+                         if doc["title"] not in f.read_text()]
+                if stale:
+                    raise SystemExit(f"stale after the reply for {doc['_id']}: {stale}")
+    finally:
+        process.terminate()
+        process.wait(30)
+    return latencies
+
+
+def new_processes(site: Path, data: Dataset, runs: int,
+                  rng: random.Random) -> tuple[list[float], list[float]]:
+    revalidate, build = [], []
+    for _ in range(runs):
+        doc = data.retitle(rng)
+        revalidate.append(ssgen(site, "revalidate", "--doc", doc["_id"]))
+        assert all(doc["title"] in f.read_text() for f in data.affected(doc)), doc["_id"]
+        doc = data.retitle(rng)
+        build.append(ssgen(site, "build"))
+        assert all(doc["title"] in f.read_text() for f in data.affected(doc)), doc["_id"]
+    return revalidate, build
+
+
+def spread(values: list[float]) -> str:
+    return (f"{statistics.median(values) * 1000:.0f} ms "
+            f"({min(values) * 1000:.0f}-{max(values) * 1000:.0f}, {len(values)} runs)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, default=[10000])
+    parser.add_argument("--webhooks", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    print("| posts | full build | webhook p50 | webhook p99 | revalidate --doc | build after an edit |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for posts in args.sizes:
+        site = grow(args.workdir, posts)
+        full = ssgen(site, "build", "--full")
+        data = Dataset(site)
+        lat = webhooks(site, data, args.webhooks, rng) if args.webhooks else [0.0]
+        revalidate, build = new_processes(site, data, args.runs, rng)
+        print(f"| {posts:,} | {full:.1f} s | {statistics.median(lat) * 1000:.0f} ms | "
+              f"{pct(lat, 0.99) * 1000:.0f} ms ({len(lat)} webhooks) | {spread(revalidate)} | "
+              f"{spread(build)}, {statistics.median(build) / full:.1%} of full |", flush=True)
+        shutil.rmtree(site, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
