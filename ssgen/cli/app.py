@@ -15,11 +15,13 @@ from ssgen import __version__
 from ssgen.cli.build import build_command, query_command, revalidate_command
 from ssgen.cli.common import Options
 from ssgen.cli.deploy import deploy_command
+from ssgen.cli.help import PlainCommand, PlainGroup
 from ssgen.cli.serve import serve_command
 from ssgen.cli.tools import init_command, inspect_command, pull_command
 
 app = typer.Typer(
     name="ssgen",
+    cls=PlainGroup,
     help=(
         "A static site generator for Sanity content. `ssgen build` renders the site from "
         "GROQ queries; `ssgen serve` rebuilds only the pages a CMS change touched."
@@ -41,7 +43,7 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     site: Annotated[
-        Path, typer.Option("--site", "-s", help="The site folder (holds ssgen.toml).")
+        Path, typer.Option("--site", "-s", metavar="PATH", help="The site folder (holds ssgen.toml).")
     ] = Path("."),
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show more detail.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only show errors.")] = False,
@@ -118,11 +120,11 @@ def _exit_now(code: object) -> NoReturn:
 
 
 # Commands, in the order ``ssgen --help`` lists them.
-app.command(name="build")(build_command)
-app.command(name="query")(query_command)
-app.command(name="init")(init_command)
-app.command(name="revalidate")(revalidate_command)
-app.command(name="inspect")(inspect_command)
-app.command(name="pull")(pull_command)
-app.command(name="serve")(serve_command)
-app.command(name="deploy")(deploy_command)
+app.command(name="build", cls=PlainCommand)(build_command)
+app.command(name="query", cls=PlainCommand)(query_command)
+app.command(name="init", cls=PlainCommand)(init_command)
+app.command(name="revalidate", cls=PlainCommand)(revalidate_command)
+app.command(name="inspect", cls=PlainCommand)(inspect_command)
+app.command(name="pull", cls=PlainCommand)(pull_command)
+app.command(name="serve", cls=PlainCommand)(serve_command)
+app.command(name="deploy", cls=PlainCommand)(deploy_command)

@@ -32,7 +32,8 @@ def build_command(
     ] = False,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", min=1, help="Render processes (default: all cores)."),
+        typer.Option("--jobs", "-j", min=1, metavar="N",
+                     help="Render processes, 1 or more (default: all cores)."),
     ] = None,
     drafts: Annotated[
         bool, typer.Option("--drafts", help="Include drafts, overlaid on published documents.")
@@ -58,13 +59,13 @@ def build_command(
 def revalidate_command(
     ctx: typer.Context,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", help="Rebuild pages with this tag.")
+        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Rebuild pages with this tag.")
     ] = None,
     path: Annotated[
-        list[str] | None, typer.Option("--path", "-p", help="Re-render this URL path.")
+        list[str] | None, typer.Option("--path", "-p", metavar="PATH", help="Re-render this URL path.")
     ] = None,
     doc: Annotated[
-        list[str] | None, typer.Option("--doc", "-d", help="A document _id that changed.")
+        list[str] | None, typer.Option("--doc", "-d", metavar="ID", help="A document _id that changed.")
     ] = None,
     changes: ChangesOption = None,
 ) -> None:
@@ -127,11 +128,13 @@ def _warn_unreached(config: Any, paths: list[str], tags: list[str]) -> None:
 def query_command(
     ctx: typer.Context,
     groq: Annotated[
-        str, typer.Argument(help="The GROQ query, e.g. '*[_type == \"post\"]{title}'.")
+        str, typer.Argument(metavar="QUERY",
+                       help="The GROQ query, e.g. '*[_type == \"post\"]{title}'.")
     ],
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p", help="A query parameter as name=JSON (repeatable)."),
+        typer.Option("--param", "-p", metavar="NAME=JSON",
+                     help="A query parameter as name=JSON (repeatable)."),
     ] = None,
     drafts: Annotated[bool, typer.Option("--drafts", help="Include drafts.")] = False,
 ) -> None:

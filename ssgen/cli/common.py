@@ -24,7 +24,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 ChangesOption = Annotated[
     Path | None,
-    typer.Option("--changes", help="Write the new, changed and deleted files as JSON here."),
+    typer.Option("--changes", metavar="FILE", help="Write the new, changed and deleted files as JSON here."),
 ]
 
 @dataclass

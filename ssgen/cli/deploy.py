@@ -27,7 +27,7 @@ def deploy_command(
     ctx: typer.Context,
     target: Annotated[
         str | None,
-        typer.Argument(help="s3://bucket/prefix (default: target in \\[deploy] of ssgen.toml)."),
+        typer.Argument(metavar="TARGET", help="s3://bucket/prefix (default: target in \\[deploy] of ssgen.toml)."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Print the plan; change nothing.")
@@ -39,7 +39,8 @@ def deploy_command(
                           "(default: delete in \\[deploy])."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Parallel uploads.")
+        int | None, typer.Option("--jobs", "-j", min=1, max=64, metavar="N",
+                     help="Parallel uploads, 1 to 64.")
     ] = None,
 ) -> None:
     """Upload the built site to object storage (only what changed), then purge the CDN."""

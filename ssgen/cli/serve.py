@@ -57,29 +57,31 @@ def setup_logging(log_format: str, verbosity: int) -> None:
 
 def serve_command(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8000,
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, metavar="PORT",
+                                      help="TCP port, 0 to 65535.")] = 8000,
     revalidate_secret: Annotated[
         str | None,
-        typer.Option("--revalidate-secret", envvar="SSGEN_REVALIDATE_SECRET",
-                     help="Secret for webhooks (or SSGEN_REVALIDATE_SECRET).", show_default=False),
+        typer.Option("--revalidate-secret", envvar="SSGEN_REVALIDATE_SECRET", metavar="SECRET",
+                     help="Secret that webhooks must carry.", show_default=False),
     ] = None,
     dev: Annotated[bool, typer.Option("--dev", help="Local development: live reload, "
                                       "no secret required.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Rebuild when site files change.")]
     = False,
-    settle_ms: Annotated[int, typer.Option("--settle-ms", min=0,
+    settle_ms: Annotated[int, typer.Option("--settle-ms", min=0, metavar="MS",
                                            help="Wait this long to merge a burst.")] = 50,
-    replay_window: Annotated[float, typer.Option("--replay-window", min=1.0,
-                                                 help="Max age of a signed webhook (s).")]
+    replay_window: Annotated[float, typer.Option("--replay-window", min=1.0, metavar="SECONDS",
+                                                 help="Max age of a signed webhook, 1 s or more.")]
     = 300.0,
-    max_body: Annotated[int, typer.Option("--max-body", min=1,
+    max_body: Annotated[int, typer.Option("--max-body", min=1, metavar="BYTES",
                                           help="Largest accepted webhook body (bytes).")]
     = 1024 * 1024,
-    cache_control: Annotated[str, typer.Option("--cache-control",
+    cache_control: Annotated[str, typer.Option("--cache-control", metavar="VALUE",
                                                help="Cache-Control for served files.")]
     = "public, max-age=0, must-revalidate",
-    log_format: Annotated[str, typer.Option("--log-format", help="text or json.")] = "text",
+    log_format: Annotated[str, typer.Option("--log-format", metavar="FORMAT",
+                                          help="text or json.")] = "text",
     listen: Annotated[bool, typer.Option(
         "--listen", help="Sanity source: also rebuild on Listen API events (for VMs that "
         "webhooks cannot reach).")] = False,

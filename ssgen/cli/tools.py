@@ -17,7 +17,7 @@ from ssgen.errors import ConfigError, SsgenError
 
 
 def init_command(
-    directory: Annotated[Path, typer.Argument(help="Folder to create the site in.")] = Path("."),
+    directory: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder to create the site in.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
 ) -> None:
     """Create a new site with a small dataset, templates and styles."""
@@ -42,10 +42,10 @@ def init_command(
 def inspect_command(
     ctx: typer.Context,
     path: Annotated[
-        str | None, typer.Argument(help="A page's URL path, e.g. /blog/hello/.")
+        str | None, typer.Argument(metavar="PATH", help="A page's URL path, e.g. /blog/hello/.")
     ] = None,
     tag: Annotated[
-        str | None, typer.Option("--tag", "-t", help="List pages with this tag.")
+        str | None, typer.Option("--tag", "-t", metavar="TAG", help="List pages with this tag.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -79,7 +79,7 @@ def pull_command(
     ctx: typer.Context,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="NDJSON file to write (default: content/dataset.ndjson)."),
+        typer.Option("--out", "-o", metavar="FILE", help="NDJSON file to write (default: content/dataset.ndjson)."),
     ] = None,
 ) -> None:
     """Snapshot the Sanity dataset to NDJSON, to build and test offline with the local source.
