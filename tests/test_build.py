@@ -234,7 +234,7 @@ def test_default_site_builds_and_rebuild_writes_nothing(tmp_path: Path) -> None:
     assert any(name.startswith("authors/") for name in files)
     second = run_cli("--site", str(site), "build")
     assert second.exit_code == 0
-    assert " 0 written" in second.output
+    assert "(0 written" in second.output
 
 
 def test_second_build_waits_for_the_lock(tmp_path: Path) -> None:

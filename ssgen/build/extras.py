@@ -106,7 +106,7 @@ def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:
 
 def _note(report: BuildReport, rel: str, written: bool, existed: bool) -> None:
     if written:
-        report.written += 1
+        report.site_files += 1
         (report.changed if existed else report.new).append(rel)
 
 

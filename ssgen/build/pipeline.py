@@ -23,7 +23,7 @@ from ssgen.build.extras import write_extras
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
 from ssgen.build.record import record_build
-from ssgen.build.report import BuildReport, PageFailure
+from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
 from ssgen.build.scope import (
     changed_globals,
     changed_templates,
@@ -70,9 +70,11 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
+    timer = StageTimer()
     with _locked(config, reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
-        manifest, full = _open_manifest(config, key, full, reporter)
+        manifest, reason = _open_manifest(config, key, full, reporter)
+        full = bool(reason)
         try:
             renderer = Renderer.shared(config)
             # Only a build with no explicit change can skip work on an equal fingerprint;
@@ -91,15 +93,17 @@ def build(
                 if source is not None:
                     inputs = _fingerprint(source)
                 else:
-                    read = read_inputs(config)
+                    with timer("load"):
+                        read = read_inputs(config)
                     inputs = read.fingerprint
             if inputs is not None and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
-                source = source or _load_source(config, drafts, reporter, read)
+                with timer("load"):
+                    source = source or _load_source(config, drafts, reporter, read)
                 report, plan = _rebuild(
                     config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
-                    reporter=reporter,
+                    reporter=reporter, timer=timer,
                 )
                 # Never what is on disk after the build: an edit made during it must not
                 # be recorded as built. The fingerprint taken before loading is safe to
@@ -110,15 +114,16 @@ def build(
             if not release:
                 _LEFT_FOR_EXIT.append((source, plan))
             try:
-                write_extras(config, manifest, report, plan)
+                with timer("write"):
+                    write_extras(config, manifest, report, plan)
             except SsgenError as exc:  # reported with the page failures, never instead of them
-                report.failures.append(PageFailure("(site files)", "static", str(exc)))
+                report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
             manifest.set_meta("inputs", inputs or "")
         finally:
             manifest.close()
             if not frozen_heap:
                 gc.unfreeze()
-    report.full = full
+    report.full, report.reason, report.stages = full, reason, timer.stages()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -150,17 +155,23 @@ def _rebuild(
     full: bool,
     jobs: int | None,
     reporter: Reporter,
+    timer: StageTimer,
 ) -> tuple[BuildReport, RenderPlan]:
-    """The stages: globals, scope, collect, plan, render, record."""
+    """The stages: globals, scope, collect, plan (query), render and write, record."""
     _freeze_heap()
-    data = query_globals(config, source, now)
-    states = document_states(source, manifest, full=full)
-    scope = None if full else _scope(config, manifest, renderer, data, states, change, source)
-    collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any)
-    forced = frozenset(scope.forced) if scope else frozenset()
-    plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
+    with timer("query"):
+        data = query_globals(config, source, now)
+        states = document_states(source, manifest, full=full)
+        scope = None if full else _scope(config, manifest, renderer, data, states, change, source)
+        collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any)
+        forced = frozenset(scope.forced) if scope else frozenset()
+        plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
+    began = time.perf_counter()
     outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
-    report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full)
+    timer.split("render", "write", time.perf_counter() - began,
+                sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
+    with timer("record"):
+        report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full)
     return report, plan
 
 
@@ -259,22 +270,45 @@ def _scope(
 
 def _open_manifest(
     config: Config, key: str, full: bool, reporter: Reporter
-) -> tuple[Manifest, bool]:
-    """The site's manifest; a fresh one (and a full build) when it is missing or unusable."""
+) -> tuple[Manifest, str]:
+    """The site's manifest and why this build must be full ("" when it need not be); a
+    fresh manifest when it is missing or unusable."""
     path = config.state_dir / "manifest.sqlite"
     existed = path.exists()
     try:
         manifest = Manifest.open(path)
     except ManifestError as exc:
         reporter.warn(f"{exc}; starting a full rebuild with a new manifest")
-        manifest = Manifest.reset(path)
-        return manifest, True
-    stale = manifest.get_meta("ssgen_version") != __version__ or (
-        manifest.get_meta("config_hash") != key
-    )
-    if existed and stale and not full:
-        reporter.info("configuration or ssgen version changed: full rebuild")
-    return manifest, full or stale or not existed
+        return Manifest.reset(path), "the manifest was unusable"
+    if full:
+        reason = "--full"
+    elif not existed:
+        reason = "no manifest yet (first build, or .ssgen/ was removed)"
+    else:
+        reason = full_build_reason(
+            manifest.get_meta("ssgen_version"), manifest.get_meta("config_hash"), key
+        )
+        if reason:
+            reporter.info(f"full rebuild: {reason}")
+    return manifest, reason
+
+
+def full_build_reason(version: str | None, stored: str | None, key: str) -> str:
+    """Why the manifest's last build cannot be built on ("" when it can). ``key`` is
+    ``<config hash>:<drafts or perspective>`` as recorded by each finished build."""
+    if version is None or stored is None:
+        return "the last build did not finish (interrupted)"
+    if version != __version__:
+        return f"ssgen version changed ({version} -> {__version__})"
+    if stored == key:
+        return ""
+    old_hash, _, old_mode = stored.partition(":")
+    new_hash, _, new_mode = key.partition(":")
+    if old_hash != new_hash:
+        return "configuration changed (ssgen.toml or the environment it reads)"
+    if "drafts" in (old_mode, new_mode):
+        return f"--drafts {'given' if new_mode == 'drafts' else 'dropped'} since the last build"
+    return f"perspective changed ({old_mode} -> {new_mode})"
 
 
 def site_paths(config: Config) -> list[Path]:

@@ -6,6 +6,7 @@ The build and the server report through a ``Reporter`` so they never print direc
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -16,9 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Reporter:
     """Messages at three verbosity levels (0 quiet, 1 normal, 2 verbose) and progress bars."""
 
-    def __init__(self, console: Console | None, verbosity: int = 1) -> None:
+    def __init__(self, console: Console | None, verbosity: int = 1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.console = console
         self.verbosity = verbosity
+        self.clock = clock
 
     @classmethod
     def quiet(cls) -> Reporter:
@@ -42,9 +45,13 @@ class Reporter:
 
     @contextmanager
     def progress(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
-        """A progress bar for ``total`` steps; yields ``advance(n)``."""
-        if self.console is None or self.verbosity < 1 or not self.console.is_terminal:
+        """A progress bar for ``total`` steps; yields ``advance(n)``. Off a terminal (CI
+        logs), plain lines instead (see ``PlainProgress``)."""
+        if self.console is None or self.verbosity < 1:
             yield lambda n: None
+            return
+        if not self.console.is_terminal:
+            yield PlainProgress(self.console, description, total, self.clock).advance
             return
         bar = Progress(
             TextColumn("{task.description}"),
@@ -57,3 +64,35 @@ class Reporter:
         with bar:
             task = bar.add_task(description, total=total)
             yield lambda n: bar.advance(task, n)
+
+
+class PlainProgress:
+    """Progress as plain log lines: ``Rendering: 332/3318 (10%), 4.1s``. Quiet for the first
+    ``QUIET_FOR`` seconds, so a small build's log stays one summary line."""
+
+    PLAIN_EVERY = 5.0
+    QUIET_FOR = 2.0
+
+    def __init__(self, console: Console, description: str, total: int,
+                 clock: Callable[[], float]) -> None:
+        self.console, self.description, self.total, self.clock = console, description, total, clock
+        self.done = 0
+        self.started = self.last_time = clock()
+        self.last_tenth = 0
+
+    def advance(self, steps: int) -> None:
+        """Count ``steps`` more; print a line when a tenth is crossed or time has passed."""
+        self.done += steps
+        now = self.clock()
+        tenth = self.done * 10 // self.total if self.total else 10
+        if now - self.started < self.QUIET_FOR:
+            self.last_tenth = tenth
+            return
+        if tenth > self.last_tenth or now - self.last_time >= self.PLAIN_EVERY:
+            self.last_tenth, self.last_time = tenth, now
+            percent = self.done * 100 // self.total if self.total else 100
+            self.console.print(
+                f"{self.description}: {self.done}/{self.total} ({percent}%), "
+                f"{now - self.started:.1f}s",
+                highlight=False, markup=False,
+            )

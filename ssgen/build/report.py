@@ -1,8 +1,19 @@
-"""What a build reports: counts, the files it touched, and each page that failed."""
+"""What a build reports: counts, the files it touched, each page that failed, why it was
+full and how long each stage took.
+
+The page counts add up: ``rendered + unchanged`` is every page of the site, and
+``rendered = written + identical + failed pages``.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+# The route named in the failure of the site files (sitemap, feed, static copies).
+SITE_FILES_ROUTE = "static"
 
 
 @dataclass
@@ -16,33 +27,57 @@ class PageFailure:
 
 @dataclass
 class BuildReport:
-    """What a build did. ``new``/``changed``/``deleted`` are output files (relpaths)."""
+    """What a build did. ``new``/``changed``/``deleted`` are output files (relpaths).
+
+    ``rendered``: pages rendered; of those ``written`` (bytes changed) and ``identical``
+    (same bytes, file untouched); ``unchanged``: pages not rendered (up to date);
+    ``site_files``: sitemap, feed, robots.txt and static files written.
+    """
 
     rendered: int = 0
     written: int = 0
+    identical: int = 0
     unchanged: int = 0
     removed: int = 0
+    site_files: int = 0
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failures: list[PageFailure] = field(default_factory=list)
     full: bool = True
     seconds: float = 0.0
+    reason: str = ""
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """True when every page built."""
         return not self.failures
 
+    @property
+    def failed_pages(self) -> int:
+        """Pages whose render or write failed (not the site files)."""
+        return sum(1 for failure in self.failures if failure.route != SITE_FILES_ROUTE)
+
     def summary(self) -> str:
-        """The one-line summary printed after a build."""
+        """The one-line summary printed after a build; its numbers add up."""
         kind = "full" if self.full else "incremental"
-        errors = len(self.failures)
-        return (
-            f"{kind} build: {self.rendered} rendered, {self.written} written, "
-            f"{self.unchanged} unchanged, {self.removed} removed, "
-            f"{errors} error{'s' if errors != 1 else ''} in {self.seconds:.2f}s"
+        pages = self.rendered + self.unchanged
+        text = (
+            f"{kind} build: {_count(pages, 'page')}: {self.rendered} rendered "
+            f"({self.written} written, {self.identical} identical, {self.failed_pages} failed), "
+            f"{self.unchanged} up to date; {self.removed} removed"
         )
+        if self.site_files:
+            text += f", {_count(self.site_files, 'site file')} written"
+        others = len(self.failures) - self.failed_pages
+        if others:
+            text += f", {_count(others, 'site file error')}"
+        return f"{text} in {self.seconds:.2f}s"
+
+    def timings(self) -> str:
+        """Seconds per stage, for ``-v``: ``load 0.12s, query 0.30s, ...``."""
+        return ", ".join(f"{name} {seconds:.2f}s" for name, seconds in self.stages.items())
 
     def changes(self) -> dict[str, list[str]]:
         """New, changed and deleted files, as ``--changes`` writes them."""
@@ -51,3 +86,69 @@ class BuildReport:
             "changed": sorted(self.changed),
             "deleted": sorted(self.deleted),
         }
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Pages of one route that failed with the same message (one template typo, 40 posts)."""
+
+    route: str
+    message: str
+    paths: tuple[str, ...]
+
+    def describe(self, shown: int | None = 2) -> str:
+        """``/blog/a/ (route post): msg``, or for many pages
+        ``msg — 40 pages (route post): /blog/a/, /blog/b/, … (+38)``; ``shown=None``: all."""
+        if len(self.paths) == 1:
+            return f"{self.paths[0]} (route {self.route}): {self.message}"
+        listed = list(self.paths if shown is None else self.paths[:shown])
+        more = len(self.paths) - len(listed)
+        if more:
+            listed.append(f"… (+{more})")
+        return (f"{self.message} — {len(self.paths)} pages (route {self.route}): "
+                f"{', '.join(listed)}")
+
+
+def group_failures(failures: list[PageFailure]) -> list[FailureGroup]:
+    """Failures with the same route and message merged, in order of first appearance,
+    each group's paths sorted."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for failure in failures:
+        groups.setdefault((failure.route, failure.message), []).append(failure.path)
+    return [FailureGroup(route, message, tuple(sorted(paths)))
+            for (route, message), paths in groups.items()]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+class StageTimer:
+    """Wall-clock seconds per build stage, summed over the stage's visits."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - began)
+
+    def add(self, stage: str, seconds: float) -> None:
+        """Count ``seconds`` more for ``stage``."""
+        self._seconds[stage] = self._seconds.get(stage, 0.0) + seconds
+
+    def split(self, first: str, second: str, wall: float, a: float, b: float) -> None:
+        """Share ``wall`` seconds between two interleaved stages in the ratio ``a : b``
+        (rendering and writing happen page by page, in parallel workers)."""
+        share = a / (a + b) if a + b > 0 else 1.0
+        self.add(first, wall * share)
+        self.add(second, wall * (1 - share))
+
+    def stages(self) -> dict[str, float]:
+        """Seconds per stage, in the order load, query, render, write, record."""
+        order = ["load", "query", "render", "write", "record"]
+        return {name: self._seconds.get(name, 0.0) for name in order}

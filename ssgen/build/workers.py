@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ class PageOutcome:
     written: bool = False
     is_new: bool = False
     error: str | None = None
+    render_s: float = 0.0
+    write_s: float = 0.0
 
 
 class PageWriter:
@@ -58,13 +61,16 @@ class PageWriter:
     def run(self, spec: PageSpec) -> PageOutcome:
         """Render one page and write it if its bytes changed; errors become outcomes."""
         file = ""
+        began = time.perf_counter()
         try:
             file = str(url_to_file(spec.path, spec.route))
             data = self.renderer.render(spec.template, spec.context).encode("utf-8")
+            rendered = time.perf_counter()
             written, created = self.output.put(file, data)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
-        return PageOutcome(spec.path, file, sha256(data), written, created)
+        return PageOutcome(spec.path, file, sha256(data), written, created,
+                           render_s=rendered - began, write_s=time.perf_counter() - rendered)
 
 
 def render_pages(

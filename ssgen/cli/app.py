@@ -43,7 +43,8 @@ def _version(value: bool) -> None:
 def main_options(
     ctx: typer.Context,
     site: Annotated[
-        Path, typer.Option("--site", "-s", metavar="PATH", help="The site folder (holds ssgen.toml).")
+        Path,
+        typer.Option("--site", "-s", metavar="PATH", help="The site folder (holds ssgen.toml)."),
     ] = Path("."),
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show more detail.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only show errors.")] = False,

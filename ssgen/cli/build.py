@@ -59,13 +59,16 @@ def build_command(
 def revalidate_command(
     ctx: typer.Context,
     tag: Annotated[
-        list[str] | None, typer.Option("--tag", "-t", metavar="TAG", help="Rebuild pages with this tag.")
+        list[str] | None,
+        typer.Option("--tag", "-t", metavar="TAG", help="Rebuild pages with this tag."),
     ] = None,
     path: Annotated[
-        list[str] | None, typer.Option("--path", "-p", metavar="PATH", help="Re-render this URL path.")
+        list[str] | None,
+        typer.Option("--path", "-p", metavar="PATH", help="Re-render this URL path."),
     ] = None,
     doc: Annotated[
-        list[str] | None, typer.Option("--doc", "-d", metavar="ID", help="A document _id that changed.")
+        list[str] | None,
+        typer.Option("--doc", "-d", metavar="ID", help="A document _id that changed."),
     ] = None,
     changes: ChangesOption = None,
 ) -> None:

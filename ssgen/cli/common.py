@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ssgen.build.progress import Reporter
-from ssgen.build.report import BuildReport
+from ssgen.build.report import BuildReport, group_failures
 from ssgen.errors import GroqSyntaxError, SsgenError
 
 # Messages stay whole lines: greppable, and a caret stays under its column.
@@ -24,7 +24,8 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 ChangesOption = Annotated[
     Path | None,
-    typer.Option("--changes", metavar="FILE", help="Write the new, changed and deleted files as JSON here."),
+    typer.Option("--changes", metavar="FILE",
+                 help="Write the new, changed and deleted files as JSON here."),
 ]
 
 @dataclass
@@ -68,12 +69,10 @@ def load_site(options: Options) -> Any:
 
 def finish(options: Options, report: BuildReport, changes: Path | None) -> None:
     """Print failures and the summary, write ``--changes``, exit 1 on failures."""
-    for failure in report.failures:
+    shown = None if options.verbosity >= 2 else 2
+    for group in group_failures(report.failures):
         err_console.print(
-            f"[red]failed:[/red] {escape(f'{failure.path} (route {failure.route}): ')}"
-            f"{escape(failure.message)}",
-            highlight=False,
-            soft_wrap=True,
+            f"[red]failed:[/red] {escape(group.describe(shown))}", highlight=False, soft_wrap=True
         )
     if changes is not None:
         try:
@@ -86,6 +85,10 @@ def finish(options: Options, report: BuildReport, changes: Path | None) -> None:
                 soft_wrap=True,
             )
             raise typer.Exit(1) from exc
+    if options.verbosity >= 2:
+        if report.reason:
+            err_console.print(f"full build because: {escape(report.reason)}", highlight=False)
+        err_console.print(f"stages: {report.timings()}", highlight=False)
     if options.verbosity >= 1 or not report.ok:
         err_console.print(report.summary(), highlight=False, soft_wrap=True)
     if not report.ok:

@@ -27,7 +27,8 @@ def deploy_command(
     ctx: typer.Context,
     target: Annotated[
         str | None,
-        typer.Argument(metavar="TARGET", help="s3://bucket/prefix (default: target in \\[deploy] of ssgen.toml)."),
+        typer.Argument(metavar="TARGET",
+                       help="s3://bucket/prefix (default: target in \\[deploy] of ssgen.toml)."),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", "-n", help="Print the plan; change nothing.")

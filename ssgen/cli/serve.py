@@ -57,7 +57,8 @@ def setup_logging(log_format: str, verbosity: int) -> None:
 
 def serve_command(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option("--host", metavar="HOST",
+                                      help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, metavar="PORT",
                                       help="TCP port, 0 to 65535.")] = 8000,
     revalidate_secret: Annotated[

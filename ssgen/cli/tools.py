@@ -17,7 +17,9 @@ from ssgen.errors import ConfigError, SsgenError
 
 
 def init_command(
-    directory: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder to create the site in.")] = Path("."),
+    directory: Annotated[
+        Path, typer.Argument(metavar="FOLDER", help="Folder to create the site in.")
+    ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder.")] = False,
 ) -> None:
     """Create a new site with a small dataset, templates and styles."""
@@ -79,7 +81,8 @@ def pull_command(
     ctx: typer.Context,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", metavar="FILE", help="NDJSON file to write (default: content/dataset.ndjson)."),
+        typer.Option("--out", "-o", metavar="FILE",
+                     help="NDJSON file to write (default: content/dataset.ndjson)."),
     ] = None,
 ) -> None:
     """Snapshot the Sanity dataset to NDJSON, to build and test offline with the local source.

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ssgen.build.change import Change
-from ssgen.build.report import BuildReport
+from ssgen.build.report import BuildReport, group_failures
 from ssgen.config.load import Config, load_config
 from ssgen.errors import ManifestError, SsgenError
 from ssgen.manifest.store import Manifest
@@ -323,7 +323,7 @@ class RebuildWorker:
                                time.perf_counter() - started, time.time())
         if failures:
             self._retry.schedule(self._clock(), self.retry_base)
-            self.last_error = "\n".join(f"{f['path']}: {f['error']}" for f in failures[:20])
+            self.last_error = "\n".join(g.describe() for g in group_failures(report.failures)[:20])
             log.error("rebuild kept the last good version of %d page(s): %s", len(failures),
                       self.last_error, extra={"event": "rebuild_failures", "failures": failures})
         else:

@@ -1,0 +1,148 @@
+"""What builds print: plain progress off a terminal, summaries whose counts add up, the
+reason for a full build and per-stage timings (``-v``), and identical failures grouped
+(in the CLI and in serve's live-reload overlay)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from servekit import SECRET, running_server
+from sitekit import author, make_site, post, run_cli
+
+import ssgen.build.pipeline
+from ssgen import __version__
+from ssgen.build.pipeline import full_build_reason
+from ssgen.build.progress import Reporter
+from ssgen.build.report import PageFailure, group_failures
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\d+\.\d\ds", "X.XXs", text)
+
+
+def test_off_a_terminal_progress_is_a_plain_line_every_tenth_after_two_seconds() -> None:
+    out = io.StringIO()
+    now = [0.0]
+    reporter = Reporter(Console(file=out, width=200), 1, clock=lambda: now[0])
+    with reporter.progress("Rendering", 100) as advance:
+        advance(5)  # within the quiet first seconds: nothing
+        now[0] = 3.0
+        advance(10)  # 15%: crosses a tenth
+        advance(2)  # 17%: no new tenth, no time passed
+        now[0] = 9.0
+        advance(1)  # 18%: 6 s since the last line
+        now[0] = 9.5
+        advance(82)
+    assert out.getvalue().splitlines() == [
+        "Rendering: 15/100 (15%), 3.0s",
+        "Rendering: 18/100 (18%), 9.0s",
+        "Rendering: 100/100 (100%), 9.5s",
+    ]
+
+
+def test_a_quiet_reporter_prints_no_progress() -> None:
+    out = io.StringIO()
+    reporter = Reporter(Console(file=out), 0, clock=lambda: 100.0)
+    with reporter.progress("Rendering", 10) as advance:
+        advance(10)
+    assert out.getvalue() == ""
+
+
+def test_summary_of_a_full_rebuild_of_identical_content_adds_up(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    first = run_cli("--site", str(site), "build")
+    assert _plain(first.output).splitlines()[-1] == (
+        "full build: 3 pages: 3 rendered (3 written, 0 identical, 0 failed), 0 up to date; "
+        "0 removed, 2 site files written in X.XXs")
+    again = run_cli("--site", str(site), "build", "--full")
+    assert _plain(again.output).splitlines()[-1] == (
+        "full build: 3 pages: 3 rendered (0 written, 3 identical, 0 failed), 0 up to date; "
+        "0 removed in X.XXs")
+    (site / "templates" / "list.html").write_text("{{ page | length }} posts")
+    edited = run_cli("--site", str(site), "build")
+    assert _plain(edited.output).splitlines()[-1] == (
+        "incremental build: 3 pages: 1 rendered (1 written, 0 identical, 0 failed), "
+        "2 up to date; 0 removed in X.XXs")
+
+
+def test_verbose_build_gives_stage_timings_and_the_real_reason_for_a_full_build(
+    tmp_path: Path,
+) -> None:
+    site = make_site(tmp_path)
+    first = run_cli("--site", str(site), "-v", "build")
+    assert "full build because: no manifest yet" in first.output
+    stages = next(line for line in first.output.splitlines() if line.startswith("stages:"))
+    assert [part.split()[0] for part in stages[len("stages: "):].split(", ")] == [
+        "load", "query", "render", "write", "record"]
+    drafts = run_cli("--site", str(site), "-v", "build", "--drafts")
+    assert "full rebuild: --drafts given since the last build" in drafts.output
+    back = run_cli("--site", str(site), "build")
+    assert "full rebuild: --drafts dropped since the last build" in back.output
+    full = run_cli("--site", str(site), "-v", "build", "--full")
+    assert "full build because: --full" in full.output
+    same = run_cli("--site", str(site), "-v", "build")
+    assert "full build because" not in same.output and "full rebuild" not in same.output
+
+
+def test_a_build_after_an_interrupted_first_build_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site(tmp_path)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ssgen.build.pipeline, "record_build", interrupted)
+        assert run_cli("--site", str(site), "build").exit_code == 130
+    result = run_cli("--site", str(site), "build")
+    assert "full rebuild: the last build did not finish (interrupted)" in result.output
+    assert "configuration or ssgen version" not in result.output
+
+
+def test_full_build_reasons_name_what_changed() -> None:
+    key = "abc:published"
+    assert full_build_reason(__version__, key, key) == ""
+    assert full_build_reason("0.0.1", key, key) == f"ssgen version changed (0.0.1 -> {__version__})"
+    assert full_build_reason(__version__, "old:published", key).startswith("configuration changed")
+    assert full_build_reason(__version__, "abc:raw", key) == "perspective changed (raw -> published)"
+
+
+def test_identical_failures_are_grouped_into_one_line(tmp_path: Path) -> None:
+    templates = {"base.html": "<main>{% block content %}{% endblock %}</main>",
+                 "post.html": "<h1>{{ page.titel }}</h1>", "list.html": "{{ page | length }}"}
+    docs = [author("a1", "Ada"), *(post(n) for n in range(1, 6))]
+    site = make_site(tmp_path, docs=docs, templates=templates)
+    result = run_cli("--site", str(site), "build", "--jobs", "1")
+    assert result.exit_code == 1
+    failed = [line for line in result.output.splitlines() if line.startswith("failed:")]
+    assert len(failed) == 1
+    assert failed[0].startswith("failed: templates/post.html:1: undefined: ")
+    assert failed[0].endswith(
+        "— 5 pages (route post): /blog/post-1/, /blog/post-2/, … (+3)")
+    verbose = run_cli("--site", str(site), "-v", "build", "--jobs", "1")
+    assert "/blog/post-5/" in verbose.output and "(+3)" not in verbose.output
+
+
+def test_one_failing_page_keeps_its_path_first() -> None:
+    groups = group_failures([PageFailure("/b/", "post", "x"), PageFailure("/a/", "post", "y"),
+                             PageFailure("/c/", "post", "x"), PageFailure("/c/", "list", "x")])
+    assert [g.describe() for g in groups] == [
+        "x — 2 pages (route post): /b/, /c/", "/a/ (route post): y", "/c/ (route list): x"]
+
+
+def test_the_live_reload_overlay_groups_identical_failures(tmp_path: Path) -> None:
+    docs = [author("a1", "Ada"), *(post(n) for n in range(1, 5))]
+    site = make_site(tmp_path, docs=docs)
+    with running_server(site, dev=True) as srv:
+        (site / "templates" / "post.html").write_text("{{ page.title | nope }}")
+        reply = srv.client.post("/api/revalidate?wait=1",
+                                json={"secret": SECRET, "tags": ["posts", "route:post"]})
+        assert reply.status_code == 500
+        error = srv.client.get("/_ssgen/livereload").json()["error"]
+    assert error.count("\n") == 0
+    assert error.endswith("— 4 pages (route post): /blog/post-1/, /blog/post-2/, … (+2)")
