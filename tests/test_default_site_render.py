@@ -48,8 +48,9 @@ def test_post_page(site: SiteData, renderer: Renderer) -> None:
     assert 'type="application/atom+xml"' in html and f'{BASE}/feed.xml' in html
     assert f'href="/authors/{page["author"]["slug"]}/"' in html
     assert "https://cdn.sanity.io/images/demo1234/production/" in html
-    assert f'rel="prev" href="/blog/{near["next"]["slug"]}/"><span>Older' in html
-    assert f'rel="next" href="/blog/{near["prev"]["slug"]}/"><span>Newer' in html
+    # Newest first, as on the blog list: the older post is rel="next", the newer rel="prev".
+    assert f'rel="next" href="/blog/{near["next"]["slug"]}/"><span>Older' in html
+    assert f'rel="prev" href="/blog/{near["prev"]["slug"]}/"><span>Newer' in html
     body = html.split('<div class="prose">', 1)[1]
     for fragment in ("<h2>", "<blockquote>", "<ul>", "<ol>", "<strong>", "<em>", "<code>",
                      '<a href="https://', '<figure class="pt-image">', "<figcaption>"):
@@ -64,8 +65,8 @@ def test_oldest_and_newest_posts_have_one_neighbour(site: SiteData, renderer: Re
     newest = render(renderer, "post.html", "/blog/x/", site.post_page(0), **site.neighbours(0))
     oldest = render(renderer, "post.html", "/blog/y/", site.post_page(last),
                     **site.neighbours(last))
-    assert 'rel="next"' not in newest and 'rel="prev"' in newest
-    assert 'rel="prev"' not in oldest and 'rel="next"' in oldest
+    assert 'rel="prev"' not in newest and 'rel="next"' in newest
+    assert 'rel="next"' not in oldest and 'rel="prev"' in oldest
 
 
 def test_home_page(site: SiteData, renderer: Renderer) -> None:

@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 
 from ssgen.cli.common import (
+    BaseUrlOption,
     ChangesOption,
     Options,
     err_console,
@@ -39,6 +40,7 @@ def build_command(
         bool, typer.Option("--drafts", help="Include drafts, overlaid on published documents.")
     ] = False,
     changes: ChangesOption = None,
+    base_url: BaseUrlOption = None,
 ) -> None:
     """Build the site into the output folder (incremental when a manifest exists)."""
     from ssgen.build.pipeline import build as run_build
@@ -46,7 +48,7 @@ def build_command(
     options: Options = ctx.obj
     reporter = options.reporter()
     try:
-        config = load_site(options)
+        config = load_site(options, base_url)
         report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
                            release=False)
     except SsgenError as exc:

@@ -28,6 +28,13 @@ ChangesOption = Annotated[
                  help="Write the new, changed and deleted files as JSON here."),
 ]
 
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--base-url", metavar="URL",
+                 help="Use this instead of \\[site] base_url (preview builds)."),
+]
+
+
 @dataclass
 class Options:
     """Options shared by every command."""
@@ -61,11 +68,11 @@ def interrupted() -> typer.Exit:
     return typer.Exit(130)
 
 
-def load_site(options: Options) -> Any:
-    """The ``Config`` of the ``--site`` folder."""
+def load_site(options: Options, base_url: str | None = None) -> Any:
+    """The ``Config`` of the ``--site`` folder (``base_url``: ``--base-url``)."""
     from ssgen.config.load import load_config
 
-    return load_config(options.site)
+    return load_config(options.site, base_url=base_url)
 
 def finish(options: Options, report: BuildReport, changes: Path | None) -> None:
     """Print failures and the summary, write ``--changes``, exit 1 on failures."""

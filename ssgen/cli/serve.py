@@ -3,13 +3,18 @@
 Owns ``serve_command`` (registered by ``ssgen.cli.app``) and the text/JSON log formats.
 uvicorn's signal handling gives the graceful shutdown: on SIGINT/SIGTERM it stops
 accepting, then the app's lifespan stops the watcher and waits for the rebuild worker
-to finish the round in progress.
+to finish the round in progress; a stop that shut down cleanly exits 0 (systemd counts
+it a success). The port is bound before anything is loaded or built: a busy port is a
+usage error (exit 2), not a build followed by uvicorn's ``[Errno 98]``.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -86,6 +91,9 @@ def serve_command(
     listen: Annotated[bool, typer.Option(
         "--listen", help="Sanity source: also rebuild on Listen API events (for VMs that "
         "webhooks cannot reach).")] = False,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", metavar="URL",
+        help="Use this instead of \\[site] base_url (e.g. http://localhost:8000).")] = None,
 ) -> None:
     """Serve the site and rebuild the pages a webhook (or, with --watch, an edit) touches."""
     from ssgen.cli.common import Options, err_console
@@ -98,18 +106,61 @@ def serve_command(
             raise ConfigError("serve needs a webhook secret: pass --revalidate-secret or set "
                               "SSGEN_REVALIDATE_SECRET (or use --dev for local development)")
         setup_logging(log_format, options.verbosity)
+        sock = bind_port(host, port)
         server = _server(options.site, host, port, revalidate_secret or None, dev, watch,
-                         settle_ms / 1000.0, replay_window, max_body, cache_control, listen)
+                         settle_ms / 1000.0, replay_window, max_body, cache_control, listen,
+                         base_url=base_url)
     except SsgenError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from exc
-    err_console.print(f"ssgen serve: http://{host}:{port}/", highlight=False)
-    server.run()
+    bound = sock.getsockname()[1]
+    err_console.print(f"ssgen serve: http://{host}:{bound}/", highlight=False)
+    run_until_stopped(server, sock)
+
+
+def bind_port(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``; a busy or forbidden port is a ConfigError."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host!r}: not an address of this machine ({exc})") from exc
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is already in use (another ssgen serve?): "
+                              "stop that process or pass --port with a free port") from exc
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"port {port} needs more privileges: pass --port 1024 or "
+                              "higher, or put a reverse proxy in front") from exc
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def run_until_stopped(server: Any, sock: socket.socket) -> None:
+    """Run uvicorn on ``sock`` and return (exit 0) after a SIGINT or SIGTERM shutdown.
+
+    uvicorn re-raises the signal once it has shut down gracefully, which would end the
+    process with 130 or by SIGTERM; the handler installed around it takes that re-raise
+    (and a signal that comes before uvicorn's own handlers) as a request to stop."""
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, watch: bool,
             settle: float, replay_window: float, max_body: int, cache_control: str,
-            listen: bool = False) -> Any:
+            listen: bool = False, base_url: str | None = None) -> Any:
     import uvicorn
 
     from ssgen.config.load import load_config
@@ -119,7 +170,7 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     from ssgen.serve.worker import RebuildWorker
     from ssgen.sources import open_source
 
-    config = load_config(site)
+    config = load_config(site, base_url=base_url)
     source = open_source(config, kept=True)
     worker = RebuildWorker(config, settle=settle, source=source)
     services: list[Service] = []
@@ -144,4 +195,4 @@ def _listen_bridge(source: Any, worker: Any) -> Any:
     return ListenBridge(lambda on_event: source.listen("*", on_event), worker)
 
 
-__all__ = ["JsonFormatter", "serve_command", "setup_logging"]
+__all__ = ["JsonFormatter", "bind_port", "run_until_stopped", "serve_command", "setup_logging"]

@@ -7,10 +7,9 @@ import json
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from ssgen.cli.common import Options, err_console, fail, load_site
 from ssgen.errors import ConfigError, SsgenError
@@ -65,16 +64,42 @@ def inspect_command(
     except SsgenError as exc:
         raise fail(exc) from exc
     if as_json:
-        print(json.dumps(info, indent=2, sort_keys=True))
+        print(json.dumps({"format": INSPECT_FORMAT, **info}, indent=2, sort_keys=True))
         return
-    console = Console()
-    for key, value in info.items():
-        if isinstance(value, list):
-            console.print(f"[bold]{key}[/bold] ({len(value)})")
-            for item in value:
-                console.print(f"  {item}", highlight=False)
-        else:
-            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    print("\n".join(page_text(info) if path is not None else tag_text(info)))
+
+
+# The --json layout's version: keys are only ever added; a removal or rename bumps it.
+INSPECT_FORMAT = 1
+
+
+def page_text(info: dict[str, Any]) -> list[str]:
+    """``ssgen inspect PATH`` as aligned, readable lines (no Python reprs)."""
+    params = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}"
+                       for k, v in sorted(info["params"].items()))
+    rows = [
+        ("route", info["route"]),
+        ("file", info["file"]),
+        ("template", info["template"]),
+        ("templates", ", ".join(info["templates"]) or "-"),
+        ("params", params or "-"),
+        ("data hash", info["data_hash"]),
+        ("output hash", info["output_hash"]),
+        ("last error", info["last_error"] or "none (the last build of this page succeeded)"),
+    ]
+    lines = [info["path"], *(f"  {label:<12}{value}" for label, value in rows)]
+    lines.append(f"  tags ({len(info['tags'])})")
+    lines += [f"    {tag}" for tag in info["tags"]]
+    return lines
+
+
+def tag_text(info: dict[str, Any]) -> list[str]:
+    """``ssgen inspect --tag TAG``: the pages, one a line, under a count."""
+    pages = info["pages"]
+    if not pages:
+        return [f"no page has the tag {info['tag']}"]
+    noun = "page has" if len(pages) == 1 else "pages have"
+    return [f"{len(pages)} {noun} the tag {info['tag']}:", *(f"  {page}" for page in pages)]
 
 
 def pull_command(

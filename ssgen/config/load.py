@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ from ssgen.config.toml import (
     read_toml,
     take,
 )
-from ssgen.errors import GroqSyntaxError
+from ssgen.errors import ConfigError, GroqSyntaxError
 
 if TYPE_CHECKING:
     from ssgen.groq.nodes import Query
@@ -332,12 +332,19 @@ def _fingerprint(parts: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def load_config(site_dir: Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate ``site_dir/ssgen.toml``; ``env`` defaults to ``os.environ``."""
+def load_config(
+    site_dir: Path, env: Mapping[str, str] | None = None, *, base_url: str | None = None
+) -> Config:
+    """Read and validate ``site_dir/ssgen.toml``; ``env`` defaults to ``os.environ``.
+    ``base_url`` overrides ``[site] base_url`` (``--base-url``, for preview builds)."""
     site_dir = Path(site_dir).absolute()
     raw, ctx = read_toml(site_dir)
     top = take(raw, _TOP, "", ctx)
     site = _site(top["site"] or {}, site_dir, ctx)
+    if base_url is not None:
+        if not re.match(r"https?://[^/]", base_url):
+            raise ConfigError(f"--base-url {base_url!r} must start with http:// or https://")
+        site = replace(site, base_url=base_url.rstrip("/"))
     source = parse_source(top["source"] or {}, os.environ if env is None else env, site_dir, ctx)
     data, data_ast = _data(top["data"] or {}, ctx)
     routes = _routes(top["routes"] or [], _templates(site_dir / "templates"), ctx)

@@ -143,6 +143,10 @@ def _display(path: Path) -> str:
 def read_toml(site_dir: Path) -> tuple[dict[str, Any], TomlContext]:
     """Parse ``site_dir/ssgen.toml``; a missing file or a syntax error is a ConfigError."""
     path = site_dir / CONFIG_FILE
+    if not site_dir.is_dir():
+        what = "is a file, not a folder" if site_dir.exists() else "does not exist"
+        raise ConfigError(f"site folder {site_dir} {what}: pass --site with the folder that "
+                          f"holds {CONFIG_FILE}, or create one with `ssgen init {site_dir}`")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:

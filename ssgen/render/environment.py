@@ -22,7 +22,7 @@ import jinja2
 from jinja2 import meta, nodes
 
 from ssgen.errors import RenderError, SsgenError
-from ssgen.render.filters import PT_TEMPLATE, install_filters
+from ssgen.render.filters import PT_TEMPLATE, UrlHelper, install_filters, with_url_helper
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -86,7 +86,9 @@ class Renderer:
         filter) becomes a `RenderError` naming the template file and line.
         """
         try:
-            return self.env.get_template(template).render(context)
+            url = self.env.globals["url"]
+            assert isinstance(url, UrlHelper)
+            return self.env.get_template(template).render(with_url_helper(context, url))
         except jinja2.TemplateSyntaxError as exc:
             message = _message(exc) + self._hint(exc)
             where_name = self.display_name(exc.filename, exc.name)

@@ -52,6 +52,7 @@ def install_filters(env: jinja2.Environment, config: Config) -> None:
             "slugify": slugify_filter,
         }
     )
+    env.globals["url"] = UrlHelper(config.site.base_url)
 
 
 def preload(config: Config) -> None:
@@ -234,6 +235,45 @@ def _absolute_url_filter(base_url: str) -> Callable[[Any], str]:
     return absolute_url
 
 
+class UrlHelper:
+    """``url("/style.css")`` in templates: a site path as a link under the base path of
+    ``[site] base_url`` (``/sub/style.css``); ``url(path, absolute=True)`` the full URL."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def __call__(self, path: Any, absolute: bool = False) -> str:
+        from ssgen.render.text import absolute_url, site_url
+
+        if absolute:
+            return absolute_url(str(path), self.base_url)
+        return site_url(str(path), self.base_url)
+
+
+class PageUrl(str):
+    """A page's ``url`` variable: prints as its absolute URL (``{{ url }}``) and, called,
+    is the ``url()`` helper (``{{ url('/style.css') }}``), which the variable would
+    otherwise hide."""
+
+    helper: UrlHelper
+
+    def __new__(cls, value: str, helper: UrlHelper) -> PageUrl:
+        made = super().__new__(cls, value)
+        made.helper = helper
+        return made
+
+    def __call__(self, path: Any, absolute: bool = False) -> str:
+        return self.helper(path, absolute)
+
+
+def with_url_helper(context: Mapping[str, Any], helper: UrlHelper) -> Mapping[str, Any]:
+    """``context`` with its ``url`` string made callable as the ``url()`` helper."""
+    page_url = context.get("url")
+    if type(page_url) is not str:
+        return context
+    return {**context, "url": PageUrl(page_url, helper)}
+
+
 def slugify_filter(value: Any) -> str:
     """A URL slug of ``value``."""
     from ssgen.render.text import slugify
@@ -241,4 +281,5 @@ def slugify_filter(value: Any) -> str:
     return slugify(str(value))
 
 
-__all__ = ["date_filter", "install_filters", "local_image_url", "slugify_filter"]
+__all__ = ["PageUrl", "UrlHelper", "date_filter", "install_filters", "local_image_url",
+           "slugify_filter", "with_url_helper"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 DEFAULT_DATE_FORMAT = "%B %-d, %Y"
 """e.g. ``January 5, 2025``; ``%-d`` style flags work on every platform here."""
@@ -98,3 +98,19 @@ def absolute_url(path: str, base_url: str) -> str:
             f"site.base_url must be an http(s) URL such as https://example.com, got {base_url!r}"
         )
     return base_url.rstrip("/") + "/" + quote(path.lstrip("/"), safe=_URL_SAFE)
+
+
+def site_url(path: str, base_url: str) -> str:
+    """A site path as a link that honours the base path of ``base_url``:
+    ``site_url("/style.css", "https://example.com/sub/")`` is ``/sub/style.css``.
+
+    A path without a leading slash is taken from the site root too. Absolute URLs,
+    ``//host`` links, ``#fragment`` and ``?query`` links come back unchanged; spaces and
+    non-ASCII characters are percent-encoded as in ``absolute_url``.
+    """
+    if not isinstance(path, str):
+        raise ValueError(f"url() expects a path string, got {type(path).__name__}")
+    if path.startswith(("//", "#", "?")) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path):
+        return path
+    base_path = urlsplit(base_url).path.rstrip("/") if base_url else ""
+    return base_path + "/" + quote(path.lstrip("/"), safe=_URL_SAFE)
