@@ -1,0 +1,140 @@
+"""Everyday commands as a new user meets them: inspect's text and JSON, a missing --site
+folder, serve on a busy port, --base-url and the url() helper, clean, new, and deploy's
+AWS-style options."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from sitekit import make_site, run_cli
+
+from ssgen.render.text import site_url
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _hashless(text: str) -> str:
+    return re.sub(r"[0-9a-f]{64}", "<sha256>", text)
+
+
+def test_inspect_prints_readable_text(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    page = run_cli("--site", str(site), "inspect", "/blog/post-1/")
+    assert _hashless(page.stdout) == """\
+/blog/post-1/
+  route       post
+  file        blog/post-1/index.html
+  template    post.html
+  templates   base.html, post.html
+  params      slug="post-1"
+  data hash   <sha256>
+  output hash <sha256>
+  last error  none (the last build of this page succeeded)
+  tags (7)
+    doc:a1
+    doc:p1
+    post:post-1
+    route:post
+    template:base.html
+    template:post.html
+    type:post
+"""
+    tag = run_cli("--site", str(site), "inspect", "--tag", "route:post")
+    assert tag.stdout == "2 pages have the tag route:post:\n  /blog/post-1/\n  /blog/post-2/\n"
+    none = run_cli("--site", str(site), "inspect", "--tag", "nope")
+    assert none.stdout == "no page has the tag nope\n"
+
+
+def test_inspect_json_is_stable(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    page = json.loads(run_cli("--site", str(site), "inspect", "/blog/post-1/", "--json").stdout)
+    assert sorted(page) == ["data_hash", "file", "format", "last_error", "output_hash",
+                            "params", "path", "route", "tags", "template", "templates"]
+    assert page["format"] == 1 and page["params"] == {"slug": "post-1"}
+    assert page["last_error"] is None
+    tag = json.loads(run_cli("--site", str(site), "inspect", "--tag", "posts", "--json").stdout)
+    assert tag == {"format": 1, "pages": [], "tag": "posts"}
+
+
+def test_a_missing_site_folder_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    result = run_cli("--site", str(missing), "build")
+    assert result.exit_code == 2
+    assert f"site folder {missing} does not exist" in result.output
+    assert "no ssgen.toml here" not in result.output
+    (tmp_path / "file").write_text("x")
+    result = run_cli("--site", str(tmp_path / "file"), "build")
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+
+
+def test_serve_on_a_busy_port_says_so_exits_2_and_builds_nothing(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("--site", str(site), "serve", "--dev", "--port", str(port))
+    assert result.exit_code == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output
+    assert "Errno" not in result.output
+    assert not (site / "public").exists() and not (site / ".ssgen").exists()
+
+
+def test_site_url_honours_the_base_path() -> None:
+    base = "https://example.com/sub/"
+    assert site_url("/style.css", base) == "/sub/style.css"
+    assert site_url("/", base) == "/sub/"
+    assert site_url("blog/a b/", base) == "/sub/blog/a%20b/"
+    assert site_url("/x/", "https://example.com") == "/x/"
+    for kept in ("https://other.org/", "//cdn.example/x.js", "mailto:a@b.c", "#top", "?q=1"):
+        assert site_url(kept, base) == kept
+
+
+def test_base_url_override_reaches_links_and_absolute_urls(tmp_path: Path) -> None:
+    templates = {
+        "base.html": '<link href="{{ url(\'/style.css\') }}"><a href="{{ url(\'/\') }}">home</a>'
+                     '<link rel="canonical" href="{{ url }}">'
+                     '{% block content %}{% endblock %}',
+        "post.html": '{% extends "base.html" %}{% block content %}'
+                     '<a href="{{ url(\'/blog/\', absolute=True) }}">all</a>{% endblock %}',
+        "list.html": '{% for p in page %}<a href="{{ url(\'/blog/\' ~ p.slug ~ \'/\') }}">'
+                     '{{ p.title }}</a>{% endfor %}',
+    }
+    site = make_site(tmp_path, templates=templates)
+    result = run_cli("--site", str(site), "build", "--base-url", "https://preview.test/sub/")
+    assert result.exit_code == 0, result.output
+    post = (site / "public/blog/post-1/index.html").read_text()
+    assert '<link href="/sub/style.css"><a href="/sub/">home</a>' in post
+    assert '<link rel="canonical" href="https://preview.test/sub/blog/post-1/">' in post
+    assert '<a href="https://preview.test/sub/blog/">all</a>' in post
+    assert 'href="/sub/blog/post-2/"' in (site / "public/blog/index.html").read_text()
+    assert "https://preview.test/sub/blog/" in (site / "public/sitemap.xml").read_text()
+    bad = run_cli("--site", str(site), "build", "--base-url", "preview.test")
+    assert bad.exit_code == 2 and "--base-url 'preview.test' must start with http" in bad.output
+
+
+@pytest.mark.parametrize("theme", ["init starter", "bundled theme"])
+def test_the_starter_and_bundled_theme_link_under_a_base_path(tmp_path: Path, theme: str) -> None:
+    site = tmp_path / "site"
+    if theme == "init starter":
+        assert run_cli("init", str(site)).exit_code == 0
+    else:
+        for name in ("ssgen.toml", "content", "templates", "static"):
+            copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
+            site.mkdir(exist_ok=True)
+            copy(REPO / name, site / name)
+    result = run_cli("--site", str(site), "build", "--base-url", "https://example.com/sub/")
+    assert result.exit_code == 0, result.output
+    html = "".join(p.read_text() for p in (site / "public").rglob("*.html"))
+    hrefs = set(re.findall(r'(?:href|src)="(/[^"]*)"', html))
+    # Links written inside Markdown content are the author's, not the theme's.
+    written = {m for md in (site / "content").rglob("*.md")
+               for m in re.findall(r"\]\((/[^)\s]*)\)", md.read_text())}
+    assert hrefs and all(h.startswith("/sub/") for h in hrefs - written), sorted(hrefs)
