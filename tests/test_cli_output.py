@@ -146,3 +146,29 @@ def test_the_live_reload_overlay_groups_identical_failures(tmp_path: Path) -> No
         error = srv.client.get("/_ssgen/livereload").json()["error"]
     assert error.count("\n") == 0
     assert error.endswith("— 4 pages (route post): /blog/post-1/, /blog/post-2/, … (+2)")
+
+
+def test_a_feed_without_dates_warns_and_uses_the_build_time(tmp_path: Path) -> None:
+    from sitekit import DEFAULT_TOML
+
+    toml = DEFAULT_TOML + '\n[feed]\nroute = "post"\n'
+    site = make_site(tmp_path, toml=toml)
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 0, result.output
+    assert "warning: feed /feed.xml: route 'post': no page has a 'publishedAt' date" in result.output
+    assert "[feed] date_field" in result.output
+    feed = (site / "public" / "feed.xml").read_text()
+    assert "1970-01-01" not in feed
+    updated = re.search(r"<updated>(\d{4})-\d\d-\d\dT[\d:]+Z</updated>", feed)
+    assert updated and int(updated.group(1)) >= 2024
+
+
+def test_feed_pages_without_a_date_are_named() -> None:
+    from ssgen.config.load import FeedConfig
+    from ssgen.render.generated import undated_warning
+
+    feed = FeedConfig(route="post")
+    message = undated_warning(feed, ["/a/", "/b/", "/c/"], 10)
+    assert message == ("feed /feed.xml: route 'post': 3 of 10 pages have no 'publishedAt' and "
+                       "are left out of the feed: /a/, /b/, … (+1)")
+    assert undated_warning(feed, [], 10) is None

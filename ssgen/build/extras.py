@@ -6,6 +6,7 @@ their bytes change; files ssgen wrote earlier that are no longer produced are re
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,17 +18,26 @@ from ssgen.config.load import Config
 from ssgen.errors import OutputError
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
-from ssgen.render.generated import absolute, render_feed, render_robots, render_sitemap
+from ssgen.render.generated import (
+    absolute,
+    render_feed,
+    render_robots,
+    render_sitemap,
+    undated_pages,
+    undated_warning,
+)
 
 
-def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan) -> None:
-    """Copy static files and write the generated files; record them in the manifest."""
+def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
+                 now: datetime | None = None) -> None:
+    """Copy static files and write the generated files; record them in the manifest.
+    ``now``: the build time, the feed's ``updated`` when none of its pages has a date."""
     output = Output(config.output_dir)
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
     owned = manifest.files(exclude="page")
     static = _copy_static(config, manifest, output, report,
                           {rel: r for rel, r in owned.items() if r.kind == "static"})
-    generated = _generated(config, plan, static)
+    generated = _generated(config, plan, static, report, now)
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
@@ -77,7 +87,8 @@ def _check_no_page_clash(config: Config, manifest: Manifest) -> None:
             )
 
 
-def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict[str, bytes]:
+def _generated(config: Config, plan: RenderPlan, static: dict[str, str], report: BuildReport,
+               now: datetime | None) -> dict[str, bytes]:
     """sitemap.xml, the feed and robots.txt, unless static/ provides one."""
     files: dict[str, bytes] = {}
     site = config.site
@@ -86,7 +97,10 @@ def _generated(config: Config, plan: RenderPlan, static: dict[str, str]) -> dict
         files["sitemap.xml"] = _sitemap(site.base_url, paths)
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
-        files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries)
+        files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries, now)
+        warning = undated_warning(config.feed, undated_pages(config.feed, entries), len(entries))
+        if warning:
+            report.warnings.append(warning)
     files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
     return {rel: data for rel, data in files.items() if rel not in static}
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from ssgen import __version__
 from ssgen.build.change import Change
 from ssgen.build.collect import Scope, collect_pages, exact_ids, query_globals
@@ -115,7 +117,9 @@ def build(
                 _LEFT_FOR_EXIT.append((source, plan))
             try:
                 with timer("write"):
-                    write_extras(config, manifest, report, plan)
+                    write_extras(config, manifest, report, plan, now)
+                for warning in report.warnings:
+                    reporter.warn(escape(warning))
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
             manifest.set_meta("inputs", inputs or "")

@@ -44,6 +44,7 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failures: list[PageFailure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     full: bool = True
     seconds: float = 0.0
     reason: str = ""

@@ -2,8 +2,8 @@
 
 Owns the data preparation for the built-in templates in ``ssgen/render/builtin_templates``: URL
 joining, date normalisation to RFC 3339, stable ordering. Nothing here reads the clock:
-the feed's ``updated`` is the newest entry date, sitemap ``lastmod`` only appears when the
-data gives one.
+the feed's ``updated`` is the newest entry date (the build time the caller passes only when
+no entry has a date), sitemap ``lastmod`` only appears when the data gives one.
 """
 
 from __future__ import annotations
@@ -62,12 +62,15 @@ def sitemap_urls(pages: Iterable[PageSpec], base_url: str) -> list[tuple[str, st
     return entries
 
 
-def render_feed(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec]) -> bytes:
+def render_feed(
+    feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec], now: datetime | None = None
+) -> bytes:
     """The Atom feed of ``entries`` (the pages of ``feed.route``).
 
     Each entry's title, date and summary come from ``feed.*_field`` of the page data
-    (``context["page"]``); pages without a date are left out. Newest first, at most
-    ``feed.limit``; the feed's ``updated`` is the newest entry date.
+    (``context["page"]``); pages without a date are left out (``undated_pages``). Newest
+    first, at most ``feed.limit``; the feed's ``updated`` is the newest entry date, or
+    ``now`` (the build time) when no entry has one.
     """
     rows = []
     for spec in entries:
@@ -85,9 +88,29 @@ def render_feed(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec])
         author=site.title or "ssgen",
         feed_url=absolute(site.base_url, feed.path),
         home_url=absolute(site.base_url, "/"),
-        updated=rows[0]["updated"] if rows else EPOCH,
+        updated=rows[0]["updated"] if rows else (to_rfc3339(now) if now else EPOCH),
         entries=rows,
     )
+
+
+def undated_pages(feed: FeedConfig, entries: Iterable[PageSpec]) -> list[str]:
+    """The paths of the feed's pages that have no ``feed.date_field`` (left out of it)."""
+    return sorted(spec.path for spec in entries
+                  if lookup(spec.context.get("page"), feed.date_field) is None)
+
+
+def undated_warning(feed: FeedConfig, undated: list[str], total: int) -> str | None:
+    """What to tell the user about feed pages without a date, or None when all have one."""
+    if not undated:
+        return None
+    where = f"feed {feed.path}: route {feed.route!r}"
+    if len(undated) == total:
+        return (f"{where}: no page has a {feed.date_field!r} date, so the feed has no "
+                "entries and its <updated> is the build time; set [feed] date_field to the "
+                "field that holds the date")
+    listed = ", ".join(undated[:2]) + (f", … (+{len(undated) - 2})" if len(undated) > 2 else "")
+    return (f"{where}: {len(undated)} of {total} pages have no {feed.date_field!r} and are "
+            f"left out of the feed: {listed}")
 
 
 def render_robots(site: SiteConfig, *, sitemap: bool = True) -> bytes:
@@ -179,4 +202,6 @@ __all__ = [
     "render_sitemap",
     "sitemap_urls",
     "to_rfc3339",
+    "undated_pages",
+    "undated_warning",
 ]
