@@ -138,3 +138,65 @@ def test_the_starter_and_bundled_theme_link_under_a_base_path(tmp_path: Path, th
     written = {m for md in (site / "content").rglob("*.md")
                for m in re.findall(r"\]\((/[^)\s]*)\)", md.read_text())}
     assert hrefs and all(h.startswith("/sub/") for h in hrefs - written), sorted(hrefs)
+
+
+def test_clean_removes_only_the_output_folder_and_state(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    (site / "notes.txt").write_text("mine")
+    dry = run_cli("--site", str(site), "clean", "--dry-run")
+    assert dry.stdout == "would remove public/\nwould remove .ssgen/\n"
+    assert (site / "public").is_dir()
+    result = run_cli("--site", str(site), "clean")
+    assert result.exit_code == 0 and "removed public/ and .ssgen/" in result.output
+    assert sorted(p.name for p in site.iterdir()) == ["content", "notes.txt", "ssgen.toml",
+                                                      "templates"]
+    again = run_cli("--site", str(site), "clean")
+    assert again.exit_code == 0 and "nothing to clean" in again.output
+    assert not (site / ".ssgen").exists()
+    rebuilt = run_cli("--site", str(site), "-v", "build")
+    assert "full build because: no manifest yet" in rebuilt.output
+
+
+def test_clean_refuses_an_output_folder_it_does_not_own(tmp_path: Path) -> None:
+    from sitekit import DEFAULT_TOML
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    site = make_site(tmp_path, toml=DEFAULT_TOML.replace('[site]\n', '[site]\noutput = "../elsewhere"\n'))
+    result = run_cli("--site", str(site), "clean")
+    assert result.exit_code == 2 and "only a folder inside the site folder" in result.output
+    assert outside.is_dir()
+    project = make_site(tmp_path / "p", toml=DEFAULT_TOML.replace('[site]\n', '[site]\noutput = "docs"\n'))
+    (project / "docs" / "content").mkdir(parents=True)
+    result = run_cli("--site", str(project), "clean")
+    assert result.exit_code == 2 and "does not look like build output" in result.output
+    assert (project / "docs" / "content").is_dir()
+
+
+def test_new_writes_a_markdown_document_that_builds(tmp_path: Path) -> None:
+    site = tmp_path / "starter"
+    assert run_cli("init", str(site)).exit_code == 0
+    result = run_cli("--site", str(site), "new", "post", "Hello, World")
+    assert result.exit_code == 0 and "created content/post/hello-world.md" in result.output
+    text = (site / "content/post/hello-world.md").read_text()
+    assert re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<now>", text) == (
+        '---\n_type: post\ntitle: "Hello, World"\nslug: "hello-world"\npublishedAt: <now>\n'
+        "---\n\n")
+    page = run_cli("--site", str(site), "new", "page", "Colophon", "--slug", "colophon")
+    assert page.exit_code == 0 and (site / "content/colophon.md").is_file()
+    build = run_cli("--site", str(site), "build")
+    assert build.exit_code == 0, build.output
+    assert "Hello, World" in (site / "public/blog/hello-world/index.html").read_text()
+    twice = run_cli("--site", str(site), "new", "post", "Hello, World")
+    assert twice.exit_code == 2 and "already exists" in twice.output
+
+
+def test_new_needs_a_markdown_folder(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    (site / "ssgen.toml").write_text((site / "ssgen.toml").read_text().replace(
+        'files = ["content/data.ndjson"]', 'files = ["content/data.ndjson"]\nmarkdown_dir = ""'))
+    result = run_cli("--site", str(site), "new", "post", "Hi")
+    assert result.exit_code == 2 and "writes Markdown for the local source" in result.output
+    bad = run_cli("--site", str(make_site(tmp_path / "b")), "new", "a/b", "Hi")
+    assert bad.exit_code == 2 and "type 'a/b'" in bad.output

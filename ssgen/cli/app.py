@@ -17,6 +17,7 @@ from ssgen.cli.common import Options
 from ssgen.cli.deploy import deploy_command
 from ssgen.cli.help import PlainCommand, PlainGroup
 from ssgen.cli.serve import serve_command
+from ssgen.cli.site_files import clean_command, new_command
 from ssgen.cli.tools import init_command, inspect_command, pull_command
 
 app = typer.Typer(
@@ -124,8 +125,10 @@ def _exit_now(code: object) -> NoReturn:
 app.command(name="build", cls=PlainCommand)(build_command)
 app.command(name="query", cls=PlainCommand)(query_command)
 app.command(name="init", cls=PlainCommand)(init_command)
+app.command(name="new", cls=PlainCommand)(new_command)
 app.command(name="revalidate", cls=PlainCommand)(revalidate_command)
 app.command(name="inspect", cls=PlainCommand)(inspect_command)
 app.command(name="pull", cls=PlainCommand)(pull_command)
 app.command(name="serve", cls=PlainCommand)(serve_command)
 app.command(name="deploy", cls=PlainCommand)(deploy_command)
+app.command(name="clean", cls=PlainCommand)(clean_command)
