@@ -441,3 +441,19 @@ def test_cli_bad_deploy_config_names_the_line(tmp_path: Path) -> None:
     flat = result.output.replace("\n", "")
     assert result.exit_code == 2
     assert "ssgen.toml:" in flat and "deploy.aws_secret_access_key" in flat
+
+
+def test_cli_connection_options_win_over_the_deploy_table(
+    s3: S3TestServer, bucket: str, tmp_path: Path
+) -> None:
+    site = make_deploy_site(tmp_path, bucket, "http://127.0.0.1:9")  # nothing listens there
+    config, _ = rebuild(site)
+    result = run_cli("--site", str(site), "-q", "deploy", "--endpoint-url", s3.endpoint,
+                     "--region", "eu-west-1")
+    assert result.exit_code == 0, result.output
+    assert remote_files(s3, bucket) == local_bytes(site, owned_files(config))
+    bad = run_cli("--site", str(site), "deploy", "--endpoint-url", "s3.example.com")
+    assert bad.exit_code == 2 and "--endpoint-url 's3.example.com' must start with http" in bad.output
+    missing = run_cli("--site", str(site), "deploy", "--endpoint-url", s3.endpoint,
+                      "--profile", "no-such-profile")
+    assert missing.exit_code == 1 and "no-such-profile" in missing.output
