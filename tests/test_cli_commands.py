@@ -200,3 +200,25 @@ def test_new_needs_a_markdown_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "writes Markdown for the local source" in result.output
     bad = run_cli("--site", str(make_site(tmp_path / "b")), "new", "a/b", "Hi")
     assert bad.exit_code == 2 and "type 'a/b'" in bad.output
+
+
+def test_serve_passes_base_url_to_the_site_it_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssgen.cli.serve
+    import ssgen.config.load
+
+    site = make_site(tmp_path)
+    seen: dict[str, object] = {}
+    real = ssgen.config.load.load_config
+
+    def spy(site_dir: Path, env: object = None, *, base_url: str | None = None) -> object:
+        seen["base_url"] = base_url
+        return real(site_dir, base_url=base_url)
+
+    monkeypatch.setattr(ssgen.config.load, "load_config", spy)
+    monkeypatch.setattr(ssgen.cli.serve, "run_until_stopped", lambda server, sock: sock.close())
+    result = run_cli("--site", str(site), "serve", "--dev", "--port", "0",
+                     "--base-url", "http://localhost:8000")
+    assert result.exit_code == 0, result.output
+    assert seen["base_url"] == "http://localhost:8000"

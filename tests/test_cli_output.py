@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from servekit import SECRET, running_server
 from sitekit import author, make_site, post, run_cli
@@ -172,3 +174,36 @@ def test_feed_pages_without_a_date_are_named() -> None:
     assert message == ("feed /feed.xml: route 'post': 3 of 10 pages have no 'publishedAt' and "
                        "are left out of the feed: /a/, /b/, … (+1)")
     assert undated_warning(feed, [], 10) is None
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.sampled_from(["edit", "add", "delete", "typo", "fix", "full", "none"]),
+                      min_size=1, max_size=5))
+def test_summary_counts_always_add_up(tmp_path_factory: pytest.TempPathFactory,
+                                      steps: list[str]) -> None:
+    from sitekit import write_docs
+
+    from ssgen.build.pipeline import build
+    from ssgen.config.load import load_config
+
+    site = make_site(tmp_path_factory.mktemp("sum"))
+    docs = [author("a1", "Ada"), post(1), post(2), post(3)]
+    template = site / "templates" / "post.html"
+    good = template.read_text()
+    for step in steps:
+        if step == "edit":
+            docs[1] = {**docs[1], "title": docs[1]["title"] + "!"}
+        elif step == "add":
+            docs.append(post(len(docs) + 1))
+        elif step == "delete" and len(docs) > 2:
+            docs.pop()
+        elif step == "typo":
+            template.write_text("{{ page.titel }}")
+        elif step == "fix":
+            template.write_text(good)
+        write_docs(site, docs)
+        report = build(load_config(site), full=step == "full", jobs=1)
+        pages = len(docs) - 1 + 1  # one page per post, plus the list page
+        assert report.rendered + report.unchanged == pages, report.summary()
+        assert report.rendered == report.written + report.identical + report.failed_pages
+        assert f"{pages} pages: {report.rendered} rendered" in report.summary()
