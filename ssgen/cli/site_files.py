@@ -14,14 +14,16 @@ import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from ssgen.cli.common import Options, err_console, fail, load_site
-from ssgen.config.load import Config
 from ssgen.errors import ConfigError, SsgenError
+
+if TYPE_CHECKING:
+    from ssgen.config.load import Config
 
 # A folder holding one of these is a site or a repository, never build output.
 _SITE_MARKERS = ("ssgen.toml", ".git", "templates", "content")
