@@ -207,3 +207,19 @@ def test_summary_counts_always_add_up(tmp_path_factory: pytest.TempPathFactory,
         assert report.rendered + report.unchanged == pages, report.summary()
         assert report.rendered == report.written + report.identical + report.failed_pages
         assert f"{pages} pages: {report.rendered} rendered" in report.summary()
+
+
+def test_a_slow_stage_is_reported_when_it_ends() -> None:
+    from ssgen.build.report import StageTimer
+
+    out = io.StringIO()
+    reporter = Reporter(Console(file=out, width=200), 1)
+    timer = StageTimer(on_done=reporter.slow_stage)
+    timer.add("load", 0.5)
+    reporter.slow_stage("load", 0.5)
+    reporter.slow_stage("query", 12.34)
+    Reporter(Console(file=out), 0).slow_stage("query", 99.0)
+    assert out.getvalue() == "query: done in 12.3s\n"
+    with timer("record"):
+        pass
+    assert list(timer.stages()) == ["load", "query", "render", "write", "record"]

@@ -72,7 +72,7 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
-    timer = StageTimer()
+    timer = StageTimer(on_done=reporter.slow_stage)
     with _locked(config, reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, reason = _open_manifest(config, key, full, reporter)

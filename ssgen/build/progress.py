@@ -43,6 +43,14 @@ class Reporter:
         if self.console is not None and self.verbosity >= 1:
             self.console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 
+    SLOW_STAGE = 2.0
+
+    def slow_stage(self, stage: str, seconds: float) -> None:
+        """Say that a build stage took ``SLOW_STAGE`` seconds or more, so a long build's
+        log is not silent before (or after) its render progress."""
+        if self.console is not None and self.verbosity >= 1 and seconds >= self.SLOW_STAGE:
+            self.console.print(f"{stage}: done in {seconds:.1f}s", highlight=False, markup=False)
+
     @contextmanager
     def progress(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
         """A progress bar for ``total`` steps; yields ``advance(n)``. Off a terminal (CI

@@ -8,7 +8,7 @@ The page counts add up: ``rendered + unchanged`` is every page of the site, and
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -125,10 +125,12 @@ def _count(n: int, noun: str) -> str:
 
 
 class StageTimer:
-    """Wall-clock seconds per build stage, summed over the stage's visits."""
+    """Wall-clock seconds per build stage, summed over the stage's visits; ``on_done`` is
+    told each visit's name and seconds (the reporter says when a stage was slow)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_done: Callable[[str, float], None] | None = None) -> None:
         self._seconds: dict[str, float] = {}
+        self._on_done = on_done
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
@@ -136,7 +138,10 @@ class StageTimer:
         try:
             yield
         finally:
-            self.add(stage, time.perf_counter() - began)
+            seconds = time.perf_counter() - began
+            self.add(stage, seconds)
+            if self._on_done is not None:
+                self._on_done(stage, seconds)
 
     def add(self, stage: str, seconds: float) -> None:
         """Count ``seconds`` more for ``stage``."""
