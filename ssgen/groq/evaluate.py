@@ -14,7 +14,7 @@ from typing import Any
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.nodes import Parameter, Query
+from ssgen.groq.nodes import Parameter, Query, bind_evaluator
 from ssgen.groq.runtime import Closure, Context, Scope
 from ssgen.groq.scopeuse import children
 from ssgen.groq.values import DateTime, from_json, to_json
@@ -120,3 +120,6 @@ def evaluate_query(
         return type(doc_id) is str and by_id.get(doc_id) is obj
 
     return to_json(result, is_document)
+
+
+bind_evaluator(evaluate_query)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq import nodes as n
-from ssgen.groq.functions import FunctionSpec
+from ssgen.groq.functions.registry import FunctionSpec
 from ssgen.groq.runtime import Closure, Scope
 
 

@@ -8,6 +8,7 @@ evaluator has exactly one evaluator per node type.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -333,12 +334,22 @@ Node = (
 )
 
 
+# ``Query.evaluate`` runs the evaluator, which is built on these nodes: evaluate.py binds
+# it here when imported (the package's __init__ imports it), so this module imports none.
+_evaluator: list[Callable[..., Any]] = []
+
+
+def bind_evaluator(evaluator: Callable[..., Any]) -> None:
+    """Install the function behind ``Query.evaluate`` (evaluate.py calls it once)."""
+    _evaluator[:] = [evaluator]
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     """A parsed query: its root expression, the source text and declared functions.
 
     ``compiled`` caches the evaluator's closure for the root (the evaluator lives
-    apart from the AST and is imported lazily).
+    apart from the AST, see ``bind_evaluator``).
     """
 
     root: Node
@@ -355,6 +366,4 @@ class Query:
         trace: set[str] | None = None,
     ) -> Any:
         """Run the query over a ``Dataset``; ``trace`` collects contributing ``_id``s."""
-        from ssgen.groq.evaluate import evaluate_query
-
-        return evaluate_query(self, dataset, params, now, trace=trace)
+        return _evaluator[0](self, dataset, params, now, trace=trace)

@@ -8,12 +8,14 @@ scope, root context). Compiled expressions are closures ``Closure = (Scope) -> v
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ssgen.groq.values import DateTime
 
 if TYPE_CHECKING:
     from ssgen.groq.dataset import Dataset
+    from ssgen.groq.nodes import Node
+    from ssgen.groq.scopeuse import ScopeUse
 
 
 class Context:
@@ -82,3 +84,14 @@ class Scope:
 
 Closure = Callable[[Scope], Any]
 PipeClosure = Callable[[Scope, Any], Any]
+
+
+class NodeCompiler(Protocol):
+    """What the closure builders outside compile.py (traverse.py, plans) need of the
+    compiler: compiling a child node, and its scope-use analysis."""
+
+    uses: ScopeUse
+
+    def compile(self, node: Node) -> Closure:
+        """The closure for a node."""
+        ...

@@ -11,15 +11,12 @@ lookup does not scan. Documents that pass are added to the trace.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ssgen.groq import nodes as n
 from ssgen.groq.dataset import AttrPath
-from ssgen.groq.runtime import Closure, Scope
+from ssgen.groq.runtime import Closure, NodeCompiler, Scope
 from ssgen.groq.values import equal, hash_key
-
-if TYPE_CHECKING:
-    from ssgen.groq.compile import Compiler
 
 Plan = tuple[AttrPath, bool, Closure]  # (attribute path, is "in", key closure)
 
@@ -63,7 +60,7 @@ def _rank(path: AttrPath, is_in: bool) -> int:
     return base * 2 + (1 if is_in else 0)
 
 
-def plan_filter(compiler: Compiler, expr: n.Node) -> Plan | None:
+def plan_filter(compiler: NodeCompiler, expr: n.Node) -> Plan | None:
     """The best index lookup for a filter over ``*``, or None (scan)."""
     best: tuple[int, Plan] | None = None
     for conjunct in _conjuncts(expr):
@@ -101,7 +98,7 @@ def _candidates(plan: Plan, scope: Scope) -> Sequence[dict[str, Any]] | None:
     return dataset.in_order(list(found.values()))
 
 
-def filter_closure(compiler: Compiler, node: n.Filter, limit: int | None = None) -> Closure:
+def filter_closure(compiler: NodeCompiler, node: n.Filter, limit: int | None = None) -> Closure:
     """``base[cond]``; over ``*`` with index planning; ``limit`` stops early."""
     cond = compiler.compile(node.expr)
     if isinstance(node.base, n.Everything):
@@ -146,7 +143,7 @@ def _everything_filter(cond: Closure, plan: Plan | None, limit: int | None) -> C
     return run
 
 
-def map_closure(compiler: Compiler, base_node: n.Node, expr_node: n.Node,
+def map_closure(compiler: NodeCompiler, base_node: n.Node, expr_node: n.Node,
                 flat: bool) -> Closure:
     """Map / FlatMap: evaluate expr per element in a hidden scope."""
     base = compiler.compile(base_node)

@@ -1,65 +1,18 @@
-"""The registry of built-in GROQ functions, by namespace, with their arity.
+"""The built-in GROQ functions, by namespace: ``lookup`` and ``lookup_pipe``.
 
 The parser checks every call against this registry (unknown function or wrong arity is
-a syntax error at parse time); the evaluator calls ``FunctionSpec.impl``. Each
-namespace lives in its own module that registers its functions with ``register``.
-
-Calling convention of ``impl`` (owned by the evaluator, ssgen/groq/compile.py):
-
-- plain functions (``lazy=False, pipe=False``): ``impl(scope, *values) -> value``. The
-  arguments are evaluated first (in the caller's scope) and passed as values; ``scope``
-  gives ``scope.value`` (``@``) and ``scope.ctx`` (dataset, params, now, trace).
-- lazy functions (``lazy=True``): ``impl(compile_node, args) -> Closure`` is called once
-  at compile time with the argument *nodes*; ``compile_node(node)`` compiles a node
-  into a ``Closure`` ``(scope) -> value``. The returned closure runs per evaluation.
-- pipe functions (``pipe=True``): ``impl(compile_node, args) -> PipeClosure``, where a
-  ``PipeClosure`` is ``(scope, base) -> value`` and ``base`` is already known to be a
-  list (the evaluator returns null for other bases).
-
-Values are those of ssgen.groq.values: JSON data plus ``DateTime`` and ``Path``.
+a syntax error at parse time); the evaluator calls ``FunctionSpec.impl`` (the calling
+convention is in registry.py). Each namespace lives in its own module that registers
+its functions in ``registry``; they are imported here on first lookup.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from ssgen.groq.nodes import Node
-    from ssgen.groq.runtime import Closure
+from ssgen.groq.functions.registry import FUNCTIONS, PIPE_FUNCTIONS, FunctionSpec
 
-CompileFn = Callable[["Node"], "Closure"]
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionSpec:
-    """One built-in: where it lives, how many arguments it takes, and its implementation.
-
-    ``max_args`` None means variadic. ``pipe`` functions are called as ``base | name(...)``.
-    The calling convention of ``impl`` is owned by the evaluator (see evaluate.py).
-    """
-
-    namespace: str
-    name: str
-    min_args: int
-    max_args: int | None
-    impl: Callable[..., Any]
-    pipe: bool = False
-    lazy: bool = False
-
-
-FUNCTIONS: dict[tuple[str, str], FunctionSpec] = {}
-PIPE_FUNCTIONS: dict[str, FunctionSpec] = {}
-
-
-def register(spec: FunctionSpec) -> None:
-    """Add a built-in to the registry (called by the namespace modules at import)."""
-    if spec.pipe:
-        PIPE_FUNCTIONS[spec.name] = spec
-    else:
-        FUNCTIONS[(spec.namespace, spec.name)] = spec
+__all__ = ["FUNCTIONS", "PIPE_FUNCTIONS", "FunctionSpec", "lookup", "lookup_pipe"]
 
 
 def lookup(namespace: str, name: str) -> FunctionSpec | None:
@@ -93,5 +46,6 @@ def _load() -> None:
         import pkgutil
 
         for info in pkgutil.iter_modules(__path__):
-            importlib.import_module(f"{__name__}.{info.name}")
+            if info.name != "registry":
+                importlib.import_module(f"{__name__}.{info.name}")
         _loaded = True

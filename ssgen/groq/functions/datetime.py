@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssgen.groq.functions import FunctionSpec, register
+from ssgen.groq.functions.registry import FunctionSpec, register
 from ssgen.groq.runtime import Scope
 
 

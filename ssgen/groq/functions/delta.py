@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ssgen.groq import nodes as n
-from ssgen.groq.functions import CompileFn, FunctionSpec, register
 from ssgen.groq.functions.diff import changed, compile_selector
+from ssgen.groq.functions.registry import CompileFn, FunctionSpec, register
 from ssgen.groq.runtime import Closure, Scope
 
 

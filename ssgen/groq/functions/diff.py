@@ -13,7 +13,7 @@ from typing import Any
 
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq import nodes as n
-from ssgen.groq.functions import CompileFn, FunctionSpec, register
+from ssgen.groq.functions.registry import CompileFn, FunctionSpec, register
 from ssgen.groq.runtime import Closure, Scope
 
 KeyPath = tuple[Any, ...]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssgen.groq import geometry
-from ssgen.groq.functions import FunctionSpec, register
+from ssgen.groq.functions.registry import FunctionSpec, register
 from ssgen.groq.runtime import Scope
 from ssgen.groq.values import is_number, number
 

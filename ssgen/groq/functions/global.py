@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssgen.errors import GroqEvaluationError
-from ssgen.groq.functions import CompileFn, FunctionSpec, register
+from ssgen.groq.functions.registry import CompileFn, FunctionSpec, register
 from ssgen.groq.functions.string import lower, upper
 from ssgen.groq.nodes import Node
 from ssgen.groq.runtime import Closure, Scope

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ssgen.groq import nodes as n
-from ssgen.groq.functions import CompileFn, FunctionSpec, register
+from ssgen.groq.functions.registry import CompileFn, FunctionSpec, register
 from ssgen.groq.runtime import Closure, PipeClosure, Scope
 from ssgen.groq.values import sort_key
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ssgen.groq import matching
 from ssgen.groq import nodes as n
-from ssgen.groq.functions import CompileFn, FunctionSpec, register
+from ssgen.groq.functions.registry import CompileFn, FunctionSpec, register
 from ssgen.groq.runtime import Closure, PipeClosure, Scope
 from ssgen.groq.values import is_number
 
