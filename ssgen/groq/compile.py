@@ -33,9 +33,14 @@ from ssgen.groq.values import slice_bounds
 
 
 class Compiler:
-    """Compiles the nodes of one query; custom function bodies are compiled once."""
+    """Compiles the nodes of one query; custom function bodies are compiled once.
 
-    def __init__(self) -> None:
+    ``indexes`` False compiles filters over ``*`` as plain scans (the reference the
+    index plans are tested against).
+    """
+
+    def __init__(self, *, indexes: bool = True) -> None:
+        self.indexes = indexes
         self._bodies: dict[int, Closure] = {}
         self.uses = ScopeUse()
         self._next_key = 0

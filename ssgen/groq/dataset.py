@@ -6,6 +6,9 @@ Documents are kept in ``_id`` order (what ``*`` yields). Indexes by ``_id`` and
 immutable once they are in a Dataset: new content replaces a document (a new dict),
 never edits it.
 
+The reverse-reference index (refindex.py) is built on first use too, by
+``referrers``/``refs_of``, and kept up to date by ``update`` like the others.
+
 ``update`` changes a Dataset in place, by ``_id``, in O(changed x log n) plus a copy of
 the lists it touches: the ``documents`` list and index buckets it hands out are never
 mutated afterwards (a change replaces them), so a query result that is one of them keeps
@@ -16,11 +19,12 @@ while ``update`` does (``ssgen serve`` runs queries and reloads on one thread).
 from __future__ import annotations
 
 import threading
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ssgen.errors import GroqEvaluationError
+from ssgen.groq.idorder import id_key, place
+from ssgen.groq.refindex import ReferenceIndex
 from ssgen.groq.values import hash_key
 
 AttrPath = tuple[str, ...]
@@ -59,7 +63,7 @@ class Dataset:
         self._reset(docs)
 
     def _reset(self, docs: list[dict[str, Any]]) -> None:
-        docs.sort(key=_id_key)
+        docs.sort(key=id_key)
         self.documents: list[dict[str, Any]] = docs
         self.by_id: dict[str, dict[str, Any]] = {}
         for doc in docs:
@@ -72,6 +76,7 @@ class Dataset:
         self._positions: dict[int, int] | None = {id(doc): i for i, doc in enumerate(docs)}
         self._indexes: dict[AttrPath, dict[Any, list[dict[str, Any]]]] = {}
         self._indexes[("_type",)] = self._build(("_type",))
+        self._refs: ReferenceIndex | None = None
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -125,6 +130,25 @@ class Dataset:
             self._positions = positions
         return sorted(docs, key=lambda doc: positions.get(id(doc), -1))
 
+    def referrers(self, doc_id: str) -> Sequence[dict[str, Any]]:
+        """The documents that reference ``doc_id`` (``references(doc_id)`` is true for
+        them), in ``_id`` order."""
+        return self.reference_index().referrers(doc_id)
+
+    def refs_of(self, doc: dict[str, Any]) -> frozenset[str]:
+        """The ids a document of this dataset references."""
+        return self.reference_index().refs_of(doc)
+
+    def reference_index(self) -> ReferenceIndex:
+        """The reverse-reference index, built on first use (thread-safe)."""
+        refs = self._refs
+        if refs is None:
+            with self._lock:
+                refs = self._refs
+                if refs is None:
+                    refs = self._refs = ReferenceIndex(self.documents)
+        return refs
+
     def has_index(self, path: AttrPath) -> bool:
         """Whether the index on ``path`` exists already."""
         return path in self._indexes
@@ -146,8 +170,10 @@ class Dataset:
         docs = self.documents.copy()
         for doc_id, doc in changes.items():
             old = self.by_id.get(doc_id)
-            _place(docs, doc_id, old, doc)
+            place(docs, doc_id, old, doc)
             self._reindex(doc_id, old, doc)
+            if self._refs is not None:
+                self._refs.replace(doc_id, old, doc)
             if doc is None:
                 self.by_id.pop(doc_id, None)
             else:
@@ -161,16 +187,16 @@ class Dataset:
             new_key = hash_key(get_path(new, path)) if new is not None else None
             if old_key is not None and old_key == new_key:
                 index[old_key] = bucket = index[old_key].copy()
-                _place(bucket, doc_id, old, new)
+                place(bucket, doc_id, old, new)
                 continue
             if old_key is not None:
                 index[old_key] = bucket = index[old_key].copy()
-                _place(bucket, doc_id, old, None)
+                place(bucket, doc_id, old, None)
                 if not bucket:
                     del index[old_key]
             if new_key is not None:
                 index[new_key] = bucket = index[new_key].copy() if new_key in index else []
-                _place(bucket, doc_id, None, new)
+                place(bucket, doc_id, None, new)
 
     def _build(self, path: AttrPath) -> dict[Any, list[dict[str, Any]]]:
         index: dict[Any, list[dict[str, Any]]] = {}
@@ -183,22 +209,3 @@ class Dataset:
                 else:
                     bucket.append(doc)
         return index
-
-
-def _id_key(doc: dict[str, Any]) -> str:
-    doc_id = doc.get("_id")
-    return doc_id if type(doc_id) is str else ""
-
-
-def _place(docs: list[dict[str, Any]], doc_id: str, old: dict[str, Any] | None,
-           new: dict[str, Any] | None) -> None:
-    """In a list in ``_id`` order (unique ids), put ``new`` where ``old`` (or nothing)
-    with this ``_id`` is."""
-    at = bisect_left(docs, doc_id, key=_id_key)
-    if old is not None:
-        if new is None:
-            del docs[at]
-        else:
-            docs[at] = new
-    elif new is not None:
-        docs.insert(at, new)

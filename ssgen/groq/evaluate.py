@@ -20,12 +20,14 @@ from ssgen.groq.scopeuse import children
 from ssgen.groq.values import DateTime, from_json, to_json
 
 
-def compiled_root(query: Query) -> Closure:
-    """The root closure of a query, compiled on first use and kept on the Query."""
-    root = query.compiled.get("root")
+def compiled_root(query: Query, *, indexes: bool = True) -> Closure:
+    """The root closure of a query, compiled on first use and kept on the Query
+    (``indexes`` False: without index plans, see ``Compiler``)."""
+    name = "root" if indexes else "plain root"
+    root = query.compiled.get(name)
     if root is None:
-        root = Compiler().compile(query.root)
-        query.compiled["root"] = root
+        root = Compiler(indexes=indexes).compile(query.root)
+        query.compiled[name] = root
     closure: Closure = root
     return closure
 
@@ -100,10 +102,12 @@ def evaluate_query(
     before: Any = None,
     after: Any = None,
     identity: str = "me",
+    indexes: bool = True,
 ) -> Any:
-    """Evaluate a parsed query over a dataset; see ``Query.evaluate``."""
+    """Evaluate a parsed query over a dataset; see ``Query.evaluate``. ``indexes``
+    False scans instead of using the dataset's indexes (same result and order)."""
     check_params(query, params)
-    root = compiled_root(query)
+    root = compiled_root(query, indexes=indexes)
     data = as_dataset(dataset)
     ctx = Context(data, query_params(params), query_now(now), trace, identity=identity,
                   before=before, after=after, delta=before is not None or after is not None)

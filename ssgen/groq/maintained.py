@@ -22,11 +22,12 @@ from typing import Any, TypeVar
 
 from ssgen.groq import nodes as n
 from ssgen.groq.compile import Compiler
-from ssgen.groq.dataset import AttrPath, Dataset, get_path
+from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.evaluate import check_params, query_now, query_params
-from ssgen.groq.runtime import Closure, Context, Scope
+from ssgen.groq.plan import Plan, plan_filter
+from ssgen.groq.refindex import outgoing, reference_ids
+from ssgen.groq.runtime import Context, Scope
 from ssgen.groq.scopeuse import children
-from ssgen.groq.traverse import plan_filter
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
 
 _T = TypeVar("_T")
@@ -123,7 +124,7 @@ class MaintainedQuery:
         self._keys = [(compiler.compile(key), desc) for key, desc in shape.keys]
         self._item = _item_closure(compiler, shape.item)
         plan = plan_filter(compiler, shape.cond)
-        self._plan: tuple[AttrPath, bool, Closure] | None = plan
+        self._plan: Plan | None = plan
         self._reset()
 
     def _reset(self) -> None:
@@ -169,12 +170,15 @@ class MaintainedQuery:
         return result
 
     def _wanted(self, ctx: Context) -> frozenset[Any] | None:
-        """The index keys a candidate's attribute must have (None: every document)."""
-        if self._plan is None:
+        """The index keys a candidate's attribute must have, or the ids one of which it
+        must reference (None: every document)."""
+        plan = self._plan
+        if plan is None:
             return None
-        _, is_in, key_closure = self._plan
-        key = key_closure(Scope(None, Scope(None, None, ctx), ctx))
-        if not is_in:
+        key = plan.key(Scope(None, Scope(None, None, ctx), ctx))
+        if plan.path is None:
+            return frozenset(reference_ids(key))
+        if not plan.is_in:
             hashed = hash_key(key)
             return None if hashed is None else frozenset({hashed})
         if type(key) is not list:
@@ -236,9 +240,12 @@ class MaintainedQuery:
         return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
 
     def _candidate(self, doc: dict[str, Any], wanted: frozenset[Any] | None) -> bool:
-        if wanted is None or self._plan is None:
+        plan = self._plan
+        if wanted is None or plan is None:
             return True
-        return hash_key(get_path(doc, self._plan[0])) in wanted
+        if plan.path is None:
+            return not wanted.isdisjoint(outgoing(doc))
+        return hash_key(get_path(doc, plan.path)) in wanted
 
     def _evaluate(self, doc: dict[str, Any], ctx: Context) -> _Entry:
         reads: set[str] = set()

@@ -91,6 +91,7 @@ class NodeCompiler(Protocol):
     compiler: compiling a child node, and its scope-use analysis."""
 
     uses: ScopeUse
+    indexes: bool  # False: plan no index lookups (scan)
 
     def compile(self, node: Node) -> Closure:
         """The closure for a node."""

@@ -13,6 +13,7 @@ from ssgen.errors import GroqEvaluationError
 from ssgen.groq.functions.registry import CompileFn, FunctionSpec, register
 from ssgen.groq.functions.string import lower, upper
 from ssgen.groq.nodes import Node
+from ssgen.groq.refindex import outgoing, reference_ids
 from ssgen.groq.runtime import Closure, Scope
 from ssgen.groq.values import DateTime, Path, is_number, js_round, to_string
 
@@ -63,28 +64,11 @@ def now(scope: Scope) -> Any:
     return str(scope.ctx.now)
 
 
-def _has_reference(value: Any, ids: set[str]) -> bool:
-    t = type(value)
-    if t is list:
-        return any(_has_reference(item, ids) for item in value)
-    if t is dict:
-        if "_ref" in value:
-            return value["_ref"] in ids
-        return any(_has_reference(item, ids) for item in value.values())
-    return False
-
-
 def references(scope: Scope, *args: Any) -> Any:
-    """``references(id, ...)``: ``@`` contains a reference to one of the ids."""
-    ids: set[str] = set()
-    for arg in args:
-        if type(arg) is str:
-            ids.add(arg)
-        elif type(arg) is list:
-            ids.update(item for item in arg if type(item) is str)
-    if not ids:
-        return False
-    return _has_reference(scope.value, ids)
+    """``references(id, ...)``: ``@`` contains a reference to one of the ids (filters over
+    ``*`` look the ids up in the dataset's reverse-reference index instead: plan.py)."""
+    ids = reference_ids(args)
+    return bool(ids) and not ids.isdisjoint(outgoing(scope.value))
 
 
 def round_(scope: Scope, value: Any, precision: Any = 0) -> Any:
