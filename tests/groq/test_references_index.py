@@ -107,3 +107,15 @@ def test_references_on_a_non_string_ref_is_false() -> None:
     data = Dataset([{"_id": "x", "r": {"_ref": ["a"]}}, {"_id": "y", "r": {"_ref": "a"}}])
     assert evaluate('*[references("a") == true]._id', data) == ["y"]
     assert evaluate('*[references("a")]._id', data) == ["y"]
+
+
+def test_correlated_joins_do_not_scan() -> None:
+    data = Dataset(DOCS)
+    equality = ('*[_type == "author"]{name, "posts": *[_type == "post" && author._ref == ^._id]'
+                ' | order(publishedAt desc){title}}')
+    expected = [evaluate(JOIN, data), evaluate(equality, data)]
+    data.documents = NoScan(data.documents)  # indexes are built: no query may scan now
+    assert [evaluate(JOIN, data), evaluate(equality, data)] == expected
+    # A missing publishedAt orders after every value: first in descending order.
+    assert expected[1] == [{"name": "One", "posts": [{"title": "P3"}, {"title": "P1"}]},
+                           {"name": "Two", "posts": [{"title": "P2"}]}]
