@@ -120,6 +120,14 @@ class Dataset:
                 self._indexes[path] = index
         return index
 
+    def holds(self, obj: dict[str, Any]) -> bool:
+        """Whether ``obj`` is one of this dataset's documents (the object itself)."""
+        positions = self._positions
+        if positions is not None:  # no need to touch the object
+            return id(obj) in positions
+        doc_id = obj.get("_id")
+        return type(doc_id) is str and self.by_id.get(doc_id) is obj
+
     def in_order(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Documents of this dataset sorted back into dataset (``_id``) order."""
         if len(docs) < 2:

@@ -117,13 +117,7 @@ def evaluate_query(
         raise GroqEvaluationError("query nests too deeply to evaluate") from exc
     if result is data.documents:
         result = list(result)
-    by_id = data.by_id
-
-    def is_document(obj: dict[str, Any]) -> bool:
-        doc_id = obj.get("_id")
-        return type(doc_id) is str and by_id.get(doc_id) is obj
-
-    return to_json(result, is_document)
+    return to_json(result, data.holds)
 
 
 bind_evaluator(evaluate_query)

@@ -14,14 +14,15 @@ conjuncts are tested (``a && b`` is true exactly when both are). The candidates 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ssgen.groq import nodes as n
-from ssgen.groq.dataset import AttrPath, Dataset
+from ssgen.groq.dataset import AttrPath, Dataset, get_path
 from ssgen.groq.refindex import reference_ids
 from ssgen.groq.runtime import Closure, NodeCompiler, Scope
+from ssgen.groq.values import hash_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +30,16 @@ class Plan:
     """An index lookup for a filter over ``*``.
 
     ``path`` None is a ``references()`` lookup: ``key`` gives the list of its arguments.
-    ``rest`` is the condition candidates must pass (None: every candidate passes).
+    ``rest`` is the condition candidates must pass (None: every candidate passes);
+    ``rest_doc`` the same as a test of the document alone when it is made of
+    ``path == literal`` comparisons (no scope to build per candidate).
     """
 
     path: AttrPath | None
     is_in: bool
     key: Closure
     rest: Closure | None
+    rest_doc: Callable[[dict[str, Any]], bool] | None = None
 
 
 def attr_path(node: n.Node) -> AttrPath | None:
@@ -89,7 +93,7 @@ def plan_filter(compiler: NodeCompiler, expr: n.Node) -> Plan | None:
         return Plan(path, is_in, compiler.compile(key), compiler.compile(expr))
     others = parts[:at] + parts[at + 1:]
     rest = compiler.compile(_and(others)) if others else None
-    return Plan(None, True, compiler.compile(key), rest)
+    return Plan(None, True, compiler.compile(key), rest, document_test(others))
 
 
 def _lookups(compiler: NodeCompiler, part: n.Node) \
@@ -114,6 +118,36 @@ def _lookups(compiler: NodeCompiler, part: n.Node) \
     return found
 
 
+def document_test(parts: list[n.Node]) -> Callable[[dict[str, Any]], bool] | None:
+    """``(doc) -> bool``, true when every part is: each a ``path == literal``; else None."""
+    checks = [_equality_test(part) for part in parts]
+    if not checks or any(check is None for check in checks):
+        return None
+    tests = [check for check in checks if check is not None]
+    if len(tests) == 1:
+        return tests[0]
+    return lambda doc: all(test(doc) for test in tests)
+
+
+def _equality_test(part: n.Node) -> Callable[[dict[str, Any]], bool] | None:
+    if not (isinstance(part, n.OpCall) and part.op == "=="):
+        return None
+    for field, other in ((part.left, part.right), (part.right, part.left)):
+        path = attr_path(field)
+        if path is None or not isinstance(other, n.Value):
+            continue
+        value = other.value
+        if type(value) is str and len(path) == 1:
+            # Only a string equals a string, in GROQ as in Python.
+            name = path[0]
+            return lambda doc: doc.get(name) == value
+        hashed = hash_key(value)
+        if hashed is None:
+            return None
+        return lambda doc: hash_key(get_path(doc, path)) == hashed
+    return None
+
+
 def _and(parts: list[n.Node]) -> n.Node:
     node = parts[0]
     for part in parts[1:]:
@@ -122,21 +156,32 @@ def _and(parts: list[n.Node]) -> n.Node:
 
 
 def candidates(plan: Plan, scope: Scope) -> Sequence[dict[str, Any]] | None:
-    """The documents a plan looks up for a filter evaluated in ``scope`` (None: scan)."""
-    dataset = scope.ctx.dataset
+    """The documents a plan looks up for a filter evaluated in ``scope`` (None: scan).
+    The keys looked up go to ``ctx.keys`` when it is a set: ``(path, hash_key(value))``,
+    or ``(None, id)`` for references."""
+    ctx = scope.ctx
+    dataset = ctx.dataset
     # The key reads no @: evaluate it in a scope whose parent is the filter's parent.
-    key = plan.key(Scope(None, scope.parent if scope.hidden else scope, scope.ctx))
-    if plan.path is None:
+    key = plan.key(Scope(None, scope.parent if scope.hidden else scope, ctx))
+    path = plan.path
+    if path is None:
         ids = reference_ids(key)
+        if ctx.keys is not None:
+            ctx.keys.update((None, ref) for ref in ids)
         if len(ids) == 1:
             return dataset.referrers(ids.pop())
         return _union(dataset, (dataset.referrers(ref) for ref in ids))
-    if not plan.is_in:
-        return dataset.lookup(plan.path, key)
-    if type(key) is not list:
+    values = key if plan.is_in else [key]
+    if type(values) is not list:
         return None
-    path = plan.path
-    return _union(dataset, (dataset.lookup(path, value) or () for value in key))
+    hashed = [hash_key(value) for value in values]
+    if not plan.is_in and hashed[0] is None:
+        return None  # an array or object: scan
+    if ctx.keys is not None:
+        ctx.keys.update((path, h) for h in hashed if h is not None)
+    if not plan.is_in:
+        return dataset.lookup(path, key)
+    return _union(dataset, (dataset.lookup(path, value) or () for value in values))
 
 
 def _union(dataset: Dataset, buckets: Any) -> list[dict[str, Any]]:

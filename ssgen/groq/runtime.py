@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 class Context:
     """The query context: what every scope of one evaluation shares."""
 
-    __slots__ = ("after", "before", "cache", "dataset", "delta", "identity", "now", "params",
-                 "trace")
+    __slots__ = ("after", "before", "cache", "dataset", "delta", "identity", "keys", "now",
+                 "params", "trace")
 
     def __init__(
         self,
@@ -46,13 +46,16 @@ class Context:
         self.delta = delta
         # Values of parent-free subexpressions, computed once per evaluation.
         self.cache: dict[Any, Any] = {}
-
+        # When a set: the index keys that filters over * looked up, and ALL_KEYS for a
+        # scan (maintained.py re-evaluates a document when a change can alter them).
+        self.keys: set[Any] | None = None
 
     def with_params(self, params: dict[str, Any]) -> Context:
         """A context for a custom function body: same data, params overlaid."""
         ctx = Context(self.dataset, {**self.params, **params}, self.now, self.trace,
                       identity=self.identity, before=self.before, after=self.after,
                       delta=self.delta)
+        ctx.keys = self.keys
         return ctx
 
 
@@ -83,6 +86,7 @@ class Scope:
 
 
 Closure = Callable[[Scope], Any]
+ALL_KEYS = "*"  # in Context.keys: the evaluation scanned the dataset
 PipeClosure = Callable[[Scope, Any], Any]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ssgen.groq import nodes as n
 from ssgen.groq.plan import Plan, candidates, plan_filter
-from ssgen.groq.runtime import Closure, NodeCompiler, Scope
+from ssgen.groq.runtime import ALL_KEYS, Closure, NodeCompiler, Scope
 from ssgen.groq.values import equal, hash_key
 
 
@@ -22,6 +22,8 @@ def everything(node: n.Everything) -> Closure:
     def run(scope: Scope) -> Any:
         ctx = scope.ctx
         docs = ctx.dataset.documents
+        if ctx.keys is not None:
+            ctx.keys.add(ALL_KEYS)
         if ctx.trace is not None:
             ctx.trace.update(d["_id"] for d in docs if type(d.get("_id")) is str)
         return docs
@@ -69,6 +71,11 @@ def _everything_filter(cond: Closure, plan: Plan | None, limit: int | None) -> C
             test = plan.rest
         if docs is None:
             docs, test = ctx.dataset.documents, cond
+            if ctx.keys is not None:
+                ctx.keys.add(ALL_KEYS)
+        elif plan is not None and plan.rest_doc is not None:
+            rest_doc = plan.rest_doc
+            docs, test = [doc for doc in docs if rest_doc(doc)], None
         if test is not None:
             out = _run_filter(docs, test, scope, limit)
         else:

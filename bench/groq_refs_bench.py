@@ -1,0 +1,162 @@
+"""references() filters and a references(^._id) join against groq-js (run by hand).
+
+    python bench/groq_refs_bench.py [--posts 20000] [--authors 200] [--categories 20]
+        [--runs 5] [--groqjs DIR] [--plain] [--write docs/benchmarks.md]
+
+Generates the bundled demo content at scale (bench/gen_dataset.py: posts with Portable
+Text bodies, authors, categories, image assets, drafts) as NDJSON, loads it into an
+``ssgen.groq.Dataset`` and times, with the heap frozen after loading as ``ssgen serve``
+does: the first ``references()`` query (it builds the reverse-reference index), then
+each query below ``--runs`` times (median, min and max). ``--groqjs DIR`` runs the same
+queries on the same file with groq-js (``npm install groq-js`` in DIR, outside the repo)
+through bench/groq_refs_bench.mjs and checks both give the same JSON. ``--plain`` also
+times ssgen without indexes (one run of the join: it scans per category).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from gen_dataset import iter_documents, write_ndjson  # noqa: E402
+
+from ssgen.groq import Dataset, parse  # noqa: E402
+from ssgen.groq.evaluate import evaluate_query  # noqa: E402
+
+QUERIES = {
+    "references($id)": '*[_type == "post" && references($id)]',
+    "category -> posts join": '*[_type == "category"]{title, "posts": *[_type == "post" && '
+                              'references(^._id)] | order(publishedAt desc)[0...5]{title}}',
+}
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    """Seconds of each of ``runs`` calls, and the last result."""
+    times, value = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        value = fn()
+        times.append(time.perf_counter() - start)
+    return times, value
+
+
+def js_numbers(value: Any) -> Any:
+    """Integral floats as ints, as JSON.stringify writes them (0.0 -> 0)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is list:
+        return [js_numbers(item) for item in value]
+    if type(value) is dict:
+        return {key: js_numbers(item) for key, item in value.items()}
+    return value
+
+
+def digest(value: Any) -> str:
+    """The sha256 of the value's JSON as JSON.stringify writes it."""
+    text = json.dumps(js_numbers(value), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ms(seconds: list[float]) -> str:
+    """median (min–max) in milliseconds."""
+    m = [s * 1e3 for s in seconds]
+    fmt = "{:.2f}" if statistics.median(m) < 10 else "{:.0f}"
+    return f"{fmt.format(statistics.median(m))} ms ({fmt.format(min(m))}–{fmt.format(max(m))})"
+
+
+def run_groqjs(directory: Path, ndjson: Path, runs: int,
+               requests: dict[str, Any]) -> dict[str, Any]:
+    spec = ndjson.with_suffix(".queries.json")
+    spec.write_text(json.dumps(requests), encoding="utf-8")
+    out = subprocess.run(["node", str(HERE / "groq_refs_bench.mjs"), str(directory),
+                          str(ndjson), str(runs), str(spec)],
+                         check=True, capture_output=True, text=True).stdout
+    found: dict[str, Any] = json.loads(out)
+    return found
+
+
+def bench(args: argparse.Namespace, ndjson: Path) -> list[str]:
+    posts = args.posts
+    docs = list(iter_documents(posts, args.authors, args.categories))
+    # In _id order: groq-js's * keeps the file's order, ssgen's is _id order.
+    count = write_ndjson(sorted(docs, key=lambda doc: str(doc["_id"])), ndjson)
+    del docs
+    start = time.perf_counter()
+    with ndjson.open(encoding="utf-8") as fh:
+        data = Dataset(json.loads(line) for line in fh)
+    load = time.perf_counter() - start
+    gc.collect()
+    gc.freeze()
+    categories = data.of_type("category")
+    cat_id = categories[len(categories) // 2]["_id"]
+    requests = {name: {"query": text, "params": {"id": cat_id} if "$id" in text else {}}
+                for name, text in QUERIES.items()}
+    parsed = {name: parse(req["query"]) for name, req in requests.items()}
+    first, _ = timed(lambda: parsed["references($id)"].evaluate(data, {"id": cat_id}), 1)
+    lines = [f"{count:,} documents ({posts:,} posts, {len(categories):,} categories); "
+             f"NDJSON -> Dataset {load:.2f} s; first references() query (builds the "
+             f"reverse-reference index) {first[0]:.2f} s.", "",
+             "| query | ssgen | ssgen, no index | groq-js | groq-js / ssgen |",
+             "|---|---|---|---|---|"]
+    js = run_groqjs(args.groqjs, ndjson, args.runs, requests) if args.groqjs else None
+    for name, req in requests.items():
+        query, params = parsed[name], req["params"]
+        times, value = timed(lambda q=query, p=params: q.evaluate(data, p), args.runs)
+        plain = "—"
+        if args.plain:
+            plain_runs = 1 if "join" in name else args.runs
+            plain_times, plain_value = timed(
+                lambda q=query, p=params: evaluate_query(q, data, p, indexes=False), plain_runs)
+            assert digest(plain_value) == digest(value), f"{name}: plain differs"
+            plain = ms(plain_times)
+        other, ratio = "—", "—"
+        if js is not None:
+            result = js["results"][name]
+            same = "" if result["sha256"] == digest(value) else " (DIFFERENT RESULT)"
+            other = ms([t / 1e3 for t in result["ms"]]) + same
+            ratio = f"{statistics.median(result['ms']) / 1e3 / statistics.median(times):,.0f}×"
+        shown = req["query"].replace("|", "\\|")
+        lines.append(f"| `{shown}` | {ms(times)} | {plain} | {other} | {ratio} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=20000)
+    parser.add_argument("--authors", type=int, default=200)
+    parser.add_argument("--categories", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--groqjs", type=Path, help="a directory with node_modules/groq-js")
+    parser.add_argument("--plain", action="store_true", help="also time without indexes")
+    parser.add_argument("--write", type=Path, help="append the results to this markdown file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = bench(args, Path(tmp) / "dataset.ndjson")
+    header = (f"Machine: {platform.machine()}, 2 cores, Python {platform.python_version()}, "
+              f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; `python bench/groq_refs_bench.py "
+              f"{' '.join(sys.argv[1:])}`; median (min–max) of {args.runs} runs.")
+    text = "\n".join([header, "", *lines])
+    print(text)
+    if args.write:
+        with args.write.open("a", encoding="utf-8") as fh:
+            fh.write("\n" + text + "\n")
+
+
+if __name__ == "__main__":
+    main()
