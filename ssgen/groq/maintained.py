@@ -1,16 +1,14 @@
-"""Query results kept up to date across dataset changes, for the shape routes use.
+"""Query results kept up to date across dataset changes, for the shapes routes use.
 
-``*[cond] | order(k1, k2 desc) {projection}`` (order, projection and a trailing slice all
-optional) is a function of each candidate document taken alone plus the documents it
-dereferences. A ``MaintainedQuery`` keeps, per candidate document, whether it passes,
-its sort keys, its projected item and the ids it read; after a change only the changed
-documents and those that read one of them are evaluated again, then the passing ones are
-put in order. The result and its read trace equal a full evaluation's (the hypothesis
-tests compare them after random edits).
-
-A query of any other shape, or one whose per-document parts read the whole dataset
-(``*``), the enclosing scope (``^``), the clock (``now()``) or delta/release state, is
-not maintainable: ``shape_of`` returns None and the caller evaluates it in full.
+The shapes are in shapes.py: ``*[cond] | order(...) {item}`` with an optional slice, and
+``count(*[cond])``, whose per-document parts may dereference and run index-planned
+subqueries (``*[_type == "post" && references(^._id)] | order(...)[0...5]``). A
+``MaintainedQuery`` keeps, per candidate document, whether it passes, its sort keys, its
+item, the ids it read and the index keys its subqueries looked up; after a change only
+the entries the change reaches (dependents.py) are evaluated again, then the passing ones
+are put in order. The result and its read trace equal a full evaluation's (the
+hypothesis tests compare them after random edits). For any other shape ``shape_of``
+returns None and the caller evaluates the query in full.
 """
 
 from __future__ import annotations
@@ -23,79 +21,21 @@ from typing import Any, TypeVar
 from ssgen.groq import nodes as n
 from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset, get_path
+from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.plan import Plan, plan_filter
 from ssgen.groq.refindex import outgoing, reference_ids
 from ssgen.groq.runtime import Context, Scope
-from ssgen.groq.scopeuse import children
+from ssgen.groq.shapes import Shape, shape_of
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
+
+__all__ = ["MaintainedQuery", "Shape", "shape_of"]
 
 _T = TypeVar("_T")
 # What a re-evaluated document may change: the items shown, their order and membership,
 # the read trace.
 _ITEMS, _ORDER, _TRACE = 1, 2, 4
 _ALL = _ITEMS | _ORDER | _TRACE
-_IMPURE_NAMES = frozenset({"now", "identity", "before", "after"})
-_IMPURE_NAMESPACES = frozenset({"delta", "releases"})
-_NOT_PER_DOCUMENT = (n.Everything, n.Parent, n.Context, n.CustomFuncCall)
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """The parts of a maintainable query."""
-
-    cond: n.Node
-    keys: tuple[tuple[n.Node, bool], ...]  # (expression, descending)
-    item: n.Node | None  # the Map expression; None: the documents themselves
-    window: n.Slice | None  # ``[a..b]`` over the result
-    window_first: bool  # the slice comes before the Map: only its items are evaluated
-
-
-def shape_of(query: n.Query) -> Shape | None:
-    """The query's parts when it can be maintained per document, else None."""
-    if query.functions:
-        return None
-    root = query.root
-    window = None
-    if isinstance(root, n.Slice):
-        window, root = root, root.base
-    item = None
-    if isinstance(root, n.Map):
-        item, root = root.expr, root.base
-    window_first = window is None and isinstance(root, n.Slice)
-    if isinstance(root, n.Slice) and window is None:
-        window, root = root, root.base
-    keys: tuple[tuple[n.Node, bool], ...] = ()
-    if isinstance(root, n.PipeFuncCall) and root.name == "order" and root.args:
-        keys = tuple(
-            (arg.base, isinstance(arg, n.Desc)) if isinstance(arg, n.Asc | n.Desc)
-            else (arg, False)
-            for arg in root.args
-        )
-        root = root.base
-    if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
-        return None
-    parts = [root.expr, *(key for key, _ in keys), *([item] if item is not None else [])]
-    if not all(_per_document(part) for part in parts):
-        return None
-    return Shape(root.expr, keys, item, window, window_first)
-
-
-def _per_document(node: n.Node) -> bool:
-    stack: list[Any] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, _NOT_PER_DOCUMENT):
-            return False
-        if isinstance(current, n.FuncCall | n.PipeFuncCall) and (
-            current.name in _IMPURE_NAMES
-            or getattr(current, "namespace", "global") in _IMPURE_NAMESPACES
-        ):
-            return False
-        if isinstance(current, n.FlatMap) and isinstance(current.base, n.Everything):
-            return False
-        stack.extend(children(current))
-    return True
 
 
 @dataclass(slots=True)
@@ -107,6 +47,7 @@ class _Entry:
     # the item's expression: a slice before the Map evaluates items only inside it.
     reads: frozenset[str]
     item_reads: frozenset[str]
+    keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
 
 
 class MaintainedQuery:
@@ -129,16 +70,16 @@ class MaintainedQuery:
 
     def _reset(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self._readers: dict[str, set[str]] = {}  # id -> the entries that read it
+        self._dependents = Dependents()
         self._passing: list[str] = []  # ids of passing entries, sorted (dataset order)
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._order: list[str] = []  # ids of passing entries in result order
         self._position: dict[str, int] = {}  # id -> index in _order
-        self._result: list[Any] | None = None
+        self._result: Any = None
         self._ids: frozenset[str] = frozenset()
 
     def evaluate(self, dataset: Dataset, changed: frozenset[str] | None,
-                 now: Any = None) -> tuple[list[Any], frozenset[str]]:
+                 now: Any = None) -> tuple[Any, frozenset[str]]:
         """The result and read trace over ``dataset``, which differs from the last call's
         by the documents whose ids are in ``changed`` (None: unknown, start over)."""
         ctx = Context(dataset, self._params, query_now(now))
@@ -146,9 +87,7 @@ class MaintainedQuery:
         if changed is None or self._result is None:
             self._reset()
             changed = frozenset(doc["_id"] for doc in dataset.documents)
-        stale = set(changed)
-        for doc_id in changed:
-            stale.update(self._readers.get(doc_id, ()))
+        stale = self._dependents.stale(changed, dataset.by_id)
         dirty = _ALL if self._result is None else 0
         retitled: list[str] = []  # passing entries whose item alone changed
         for doc_id in stale:
@@ -157,10 +96,12 @@ class MaintainedQuery:
                 retitled.append(doc_id)
             dirty |= flags
         if dirty == _ITEMS and self._result is not None and self._shape.window is None:
-            self._result = self._patched(self._result, retitled)
+            if not self._shape.count:  # a count does not show items
+                self._result = self._patched(self._result, retitled)
         elif dirty:
             self._result, self._ids = self._assemble(dirty)
-        return list(self._result or ()), self._ids
+        result = self._result
+        return (list(result) if type(result) is list else result), self._ids
 
     def _patched(self, result: list[Any], doc_ids: list[str]) -> list[Any]:
         """The last result with the new items of entries that kept their place."""
@@ -211,9 +152,7 @@ class MaintainedQuery:
         return changed
 
     def _register(self, doc_id: str, entry: _Entry) -> None:
-        for read in entry.reads | entry.item_reads:
-            if read != doc_id:
-                self._readers.setdefault(read, set()).add(doc_id)
+        self._dependents.add(doc_id, entry.reads | entry.item_reads, entry.keys_read)
         counts = self._counts
         for read in self._counted(entry):
             counts[read] = counts.get(read, 0) + 1
@@ -221,10 +160,7 @@ class MaintainedQuery:
             insort(self._passing, doc_id)
 
     def _unregister(self, doc_id: str, entry: _Entry) -> None:
-        for read in entry.reads | entry.item_reads:
-            readers = self._readers.get(read)
-            if readers is not None:
-                readers.discard(doc_id)
+        self._dependents.remove(doc_id, entry.reads | entry.item_reads, entry.keys_read)
         counts = self._counts
         for read in self._counted(entry):
             left = counts[read] - 1
@@ -250,23 +186,28 @@ class MaintainedQuery:
     def _evaluate(self, doc: dict[str, Any], ctx: Context) -> _Entry:
         reads: set[str] = set()
         item_reads: set[str] = set()
+        keys: set[Any] = set()
+        ctx.keys = keys
         ctx.trace = reads
         ctx.cache = {}  # parent-free subexpressions must be traced for every document
         root = Scope(None, None, ctx)
         passes = self._cond(Scope(doc, root, ctx)) is True
-        keys: tuple[Any, ...] = ()
+        sort_keys: tuple[Any, ...] = ()
         item = None
         if passes:
             reads.add(doc["_id"])
             scope = Scope(doc, root, ctx)
-            keys = tuple(sort_key(key(scope)) for key, _ in self._keys)
+            sort_keys = tuple(sort_key(key(scope)) for key, _ in self._keys)
             ctx.trace = item_reads
             ctx.cache = {}
             item = self._item(doc, root, ctx)
-        ctx.trace = None
-        return _Entry(passes, keys, item, frozenset(reads), frozenset(item_reads))
+        ctx.trace = ctx.keys = None
+        return _Entry(passes, sort_keys, item, frozenset(reads), frozenset(item_reads),
+                      frozenset(keys))
 
-    def _assemble(self, dirty: int) -> tuple[list[Any], frozenset[str]]:
+    def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
+        if self._shape.count:
+            return len(self._passing), frozenset(self._counts)
         if dirty & _ORDER:
             self._order = self._sorted()
             self._position = {doc_id: i for i, doc_id in enumerate(self._order)}

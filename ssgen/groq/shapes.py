@@ -1,0 +1,107 @@
+"""Which queries can be maintained per document (maintained.py), and their parts.
+
+``*[cond] | order(k1, k2 desc) {item}`` (order, item and a trailing slice all optional)
+and ``count(*[cond])`` are functions of each candidate document taken alone plus what
+its evaluation reads: the documents it dereferences, and the results of subqueries
+over ``*`` whose filter is an index lookup (``references(^._id)``, ``author._ref ==
+^._id``, ``_type == "x"``): a change reaches such a subquery through the looked-up keys
+(dependents.py). ``shape_of`` returns None for anything else: a ``*`` that is not the
+base of a planned filter, ``^`` reaching above the document, the clock (``now()``),
+delta or release state, custom functions; the caller then evaluates in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ssgen.groq import nodes as n
+from ssgen.groq.compile import Compiler
+from ssgen.groq.plan import plan_filter
+from ssgen.groq.scopeuse import children
+
+_IMPURE_NAMES = frozenset({"now", "identity", "before", "after"})
+_IMPURE_NAMESPACES = frozenset({"delta", "releases"})
+_NEVER = (n.Context, n.CustomFuncCall)
+_DOCUMENT_ONLY = frozenset({0})
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """The parts of a maintainable query."""
+
+    cond: n.Node
+    keys: tuple[tuple[n.Node, bool], ...]  # (expression, descending)
+    item: n.Node | None  # the Map expression; None: the documents themselves
+    window: n.Slice | None  # ``[a..b]`` over the result
+    window_first: bool  # the slice comes before the Map: only its items are evaluated
+    count: bool = False  # ``count(*[cond])``: the number of passing documents
+
+
+def shape_of(query: n.Query) -> Shape | None:
+    """The query's parts when it can be maintained per document, else None."""
+    if query.functions:
+        return None
+    root = query.root
+    if isinstance(root, n.FuncCall) and (root.namespace, root.name) == ("global", "count") \
+            and len(root.args) == 1:
+        inner = root.args[0]
+        if not (isinstance(inner, n.Filter) and isinstance(inner.base, n.Everything)):
+            return None
+        return Shape(inner.expr, (), None, None, False, True) \
+            if _maintainable(inner.expr, (), None) else None
+    window = None
+    if isinstance(root, n.Slice):
+        window, root = root, root.base
+    item = None
+    if isinstance(root, n.Map):
+        item, root = root.expr, root.base
+    window_first = window is None and isinstance(root, n.Slice)
+    if isinstance(root, n.Slice) and window is None:
+        window, root = root, root.base
+    keys: tuple[tuple[n.Node, bool], ...] = ()
+    if isinstance(root, n.PipeFuncCall) and root.name == "order" and root.args:
+        keys = tuple(
+            (arg.base, isinstance(arg, n.Desc)) if isinstance(arg, n.Asc | n.Desc)
+            else (arg, False)
+            for arg in root.args
+        )
+        root = root.base
+    if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
+        return None
+    if not _maintainable(root.expr, keys, item):
+        return None
+    return Shape(root.expr, keys, item, window, window_first)
+
+
+def _maintainable(cond: n.Node, keys: tuple[tuple[n.Node, bool], ...],
+                  item: n.Node | None) -> bool:
+    compiler = Compiler()
+    parts = [(cond, False), *((key, False) for key, _ in keys)]
+    if item is not None:
+        parts.append((item, True))  # a Map expression runs in a hidden scope
+    return all(compiler.uses.levels(part, hidden) <= _DOCUMENT_ONLY
+               and _per_document(compiler, part) for part, hidden in parts)
+
+
+def _per_document(compiler: Compiler, node: n.Node) -> bool:
+    """No impure call, and every ``*`` is the base of a filter with an index plan."""
+    planned: set[int] = set()
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _NEVER):
+            return False
+        if isinstance(current, n.FuncCall | n.PipeFuncCall) and (
+            current.name in _IMPURE_NAMES
+            or getattr(current, "namespace", "global") in _IMPURE_NAMESPACES
+        ):
+            return False
+        if isinstance(current, n.Filter) and isinstance(current.base, n.Everything):
+            if plan_filter(compiler, current.expr) is None:
+                return False
+            planned.add(id(current.base))
+        if isinstance(current, n.Everything) and id(current) not in planned:
+            return False
+        stack.extend(children(current))
+    return True
