@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, shape_of
+from ssgen.groq.maintained import MaintainedQuery, explain, shape_of
 from ssgen.groq.parser import parse
 
 NOW = "2026-01-01T00:00:00Z"
@@ -65,6 +65,13 @@ def test_route_shapes_are_maintainable() -> None:
 ])
 def test_other_shapes_are_evaluated_in_full(text: str) -> None:
     assert shape_of(parse(text)) is None
+    assert isinstance(explain(parse(text)), str)
+
+
+def test_the_reason_names_what_to_fix() -> None:
+    reason = explain(parse('*[_type == "author"]{"n": count(*[author._ref != ^._id])}'))
+    assert isinstance(reason, str) and "scans every document" in reason
+    assert "now()" in str(explain(parse('*[_type == "post" && publishedAt < now()]')))
 
 
 def post(i: int, draw_values: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,12 @@ copy before mutating.
 
 Errors: ``GroqSyntaxError`` (parse time, with line/column and ``.render()``) and
 ``GroqEvaluationError`` (run time, e.g. a missing ``$param``), both ``GroqError``.
+
+Inside, imports point one way: lexer/parser -> nodes (the AST, imports nothing of the
+engine; ``Query.evaluate`` is bound by evaluate.py); functions/registry <- the namespace
+modules, loaded by functions/__init__; compile -> traverse -> plan -> dataset ->
+refindex (the indexes); evaluate -> compile; shapes/dependents <- maintained (results
+kept across ``Dataset.update``). This package imports only ``ssgen.errors``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ item, the ids it read and the index keys its subqueries looked up; after a chang
 the entries the change reaches (dependents.py) are evaluated again, then the passing ones
 are put in order. The result and its read trace equal a full evaluation's (the
 hypothesis tests compare them after random edits). For any other shape ``shape_of``
-returns None and the caller evaluates the query in full.
+returns None and the caller evaluates the query in full; ``explain`` says why.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.plan import Plan, plan_filter
 from ssgen.groq.refindex import outgoing, reference_ids
 from ssgen.groq.runtime import Context, Scope
-from ssgen.groq.shapes import Shape, shape_of
+from ssgen.groq.shapes import Shape, explain, shape_of
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
 
-__all__ = ["MaintainedQuery", "Shape", "shape_of"]
+__all__ = ["MaintainedQuery", "Shape", "explain", "shape_of"]
 
 _T = TypeVar("_T")
 # What a re-evaluated document may change: the items shown, their order and membership,

@@ -22,7 +22,6 @@ from ssgen.groq.scopeuse import children
 
 _IMPURE_NAMES = frozenset({"now", "identity", "before", "after"})
 _IMPURE_NAMESPACES = frozenset({"delta", "releases"})
-_NEVER = (n.Context, n.CustomFuncCall)
 _DOCUMENT_ONLY = frozenset({0})
 
 
@@ -40,16 +39,25 @@ class Shape:
 
 def shape_of(query: n.Query) -> Shape | None:
     """The query's parts when it can be maintained per document, else None."""
+    found = explain(query)
+    return found if isinstance(found, Shape) else None
+
+
+_NOT_A_LIST_SHAPE = ("the query is not *[filter] with optional | order(...), {projection} "
+                     "and [slice], nor count(*[filter])")
+
+
+def explain(query: n.Query) -> Shape | str:
+    """The query's parts, or why it cannot be maintained (for users to fix the query)."""
     if query.functions:
-        return None
+        return "the query declares custom functions"
     root = query.root
     if isinstance(root, n.FuncCall) and (root.namespace, root.name) == ("global", "count") \
             and len(root.args) == 1:
         inner = root.args[0]
         if not (isinstance(inner, n.Filter) and isinstance(inner.base, n.Everything)):
-            return None
-        return Shape(inner.expr, (), None, None, False, True) \
-            if _maintainable(inner.expr, (), None) else None
+            return _NOT_A_LIST_SHAPE
+        return _checked(Shape(inner.expr, (), None, None, False, True))
     window = None
     if isinstance(root, n.Slice):
         window, root = root, root.base
@@ -68,40 +76,45 @@ def shape_of(query: n.Query) -> Shape | None:
         )
         root = root.base
     if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
-        return None
-    if not _maintainable(root.expr, keys, item):
-        return None
-    return Shape(root.expr, keys, item, window, window_first)
+        return _NOT_A_LIST_SHAPE
+    return _checked(Shape(root.expr, keys, item, window, window_first))
 
 
-def _maintainable(cond: n.Node, keys: tuple[tuple[n.Node, bool], ...],
-                  item: n.Node | None) -> bool:
+def _checked(shape: Shape) -> Shape | str:
     compiler = Compiler()
-    parts = [(cond, False), *((key, False) for key, _ in keys)]
-    if item is not None:
-        parts.append((item, True))  # a Map expression runs in a hidden scope
-    return all(compiler.uses.levels(part, hidden) <= _DOCUMENT_ONLY
-               and _per_document(compiler, part) for part, hidden in parts)
+    parts = [(shape.cond, False), *((key, False) for key, _ in shape.keys)]
+    if shape.item is not None:
+        parts.append((shape.item, True))  # a Map expression runs in a hidden scope
+    for part, hidden in parts:
+        if not compiler.uses.levels(part, hidden) <= _DOCUMENT_ONLY:
+            return "^ reads above the document (outside a subquery)"
+        reason = _per_document(compiler, part)
+        if reason is not None:
+            return reason
+    return shape
 
 
-def _per_document(compiler: Compiler, node: n.Node) -> bool:
-    """No impure call, and every ``*`` is the base of a filter with an index plan."""
+def _per_document(compiler: Compiler, node: n.Node) -> str | None:
+    """Why node is not a function of one document and index lookups, or None."""
     planned: set[int] = set()
     stack: list[Any] = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, _NEVER):
-            return False
+        if isinstance(current, n.CustomFuncCall):
+            return "it calls a custom function"
+        if isinstance(current, n.Context):
+            return "it reads before()/after() (delta mode)"
         if isinstance(current, n.FuncCall | n.PipeFuncCall) and (
             current.name in _IMPURE_NAMES
             or getattr(current, "namespace", "global") in _IMPURE_NAMESPACES
         ):
-            return False
+            return f"it calls {current.name}(), which is not a function of the documents"
         if isinstance(current, n.Filter) and isinstance(current.base, n.Everything):
             if plan_filter(compiler, current.expr) is None:
-                return False
+                return ("a subquery scans every document: give its filter an indexed "
+                        "condition (_type == \"x\", a field == ^.field or $param, references())")
             planned.add(id(current.base))
         if isinstance(current, n.Everything) and id(current) not in planned:
-            return False
+            return "it reads * outside a filter"
         stack.extend(children(current))
-    return True
+    return None
