@@ -10,6 +10,11 @@ same shape:
     python bench/gen_dataset.py --out content/dataset.ndjson            # the default site
     python bench/gen_dataset.py --docs 10000 --out bench/out/10k.ndjson  # a benchmark dataset
     python bench/gen_dataset.py --starter --out ssgen/cli/scaffold/content/dataset.ndjson
+
+With an asset pool (``--assets``: the ``sanity.imageAsset`` documents of real image files,
+as ``scripts/make_starter_images.py`` writes them) portraits and covers reuse the pool's
+assets in turn instead of naming made-up ones, and each pooled cover keeps one crop and
+hotspot; the text is the same as without a pool.
 """
 
 from __future__ import annotations
@@ -133,10 +138,26 @@ SIZES = [(2400, 1600), (1920, 1280), (1600, 1200), (3000, 2000), (1200, 1200)]
 
 
 class Gen:
-    """A seeded source of ids, keys, timestamps and English-looking text."""
+    """A seeded source of ids, keys, timestamps and English-looking text.
 
-    def __init__(self, seed: int) -> None:
+    ``pool``: real asset documents by kind (``"portrait"``, ``"cover"``) handed out in turn
+    instead of made-up ones (the random draws still happen, so the text stays the same).
+    """
+
+    def __init__(self, seed: int, pool: dict[str, list[Doc]] | None = None) -> None:
         self.rng = random.Random(seed)
+        self.pool = pool or {}
+        self.taken: dict[str, int] = {}
+        self.framing: dict[str, tuple[Doc, Doc]] = {}  # pooled asset id -> (crop, hotspot)
+
+    def pooled(self, kind: str) -> Doc | None:
+        """The next pooled asset of ``kind`` (None without a pool)."""
+        assets = self.pool.get(kind)
+        if not assets:
+            return None
+        n = self.taken.get(kind, 0)
+        self.taken[kind] = n + 1
+        return assets[n % len(assets)]
 
     def key(self) -> str:
         return f"{self.rng.getrandbits(48):012x}"
@@ -237,7 +258,12 @@ def post_body(g: Gen, inline_asset: str) -> list[Doc]:
     ]
 
 
-def asset_doc(g: Gen, created: datetime, name: str) -> Doc:
+def asset_doc(g: Gen, created: datetime, name: str, kind: str = "cover") -> Doc:
+    doc = made_up_asset(g, created, name)
+    return g.pooled(kind) or doc
+
+
+def made_up_asset(g: Gen, created: datetime, name: str) -> Doc:
     sha = f"{g.rng.getrandbits(160):040x}"
     w, h = g.rng.choice(SIZES)
     asset_id = f"image-{sha}-{w}x{h}-jpg"
@@ -260,13 +286,14 @@ def asset_doc(g: Gen, created: datetime, name: str) -> Doc:
 def main_image(g: Gen, asset_id: str, alt: str) -> Doc:
     r = g.rng
     top, left = round(r.uniform(0, 0.1), 3), round(r.uniform(0, 0.1), 3)
-    return {
-        "_type": "image", "asset": image_ref(asset_id), "alt": alt,
-        "crop": {"_type": "sanity.imageCrop", "top": top, "bottom": round(r.uniform(0, 0.1), 3),
-                 "left": left, "right": round(r.uniform(0, 0.1), 3)},
-        "hotspot": {"_type": "sanity.imageHotspot", "x": round(r.uniform(0.3, 0.7), 3),
-                    "y": round(r.uniform(0.3, 0.7), 3), "width": 0.4, "height": 0.4},
-    }
+    crop = {"_type": "sanity.imageCrop", "top": top, "bottom": round(r.uniform(0, 0.1), 3),
+            "left": left, "right": round(r.uniform(0, 0.1), 3)}
+    hotspot = {"_type": "sanity.imageHotspot", "x": round(r.uniform(0.3, 0.7), 3),
+               "y": round(r.uniform(0.3, 0.7), 3), "width": 0.4, "height": 0.4}
+    if g.pool:  # a shared real asset keeps one framing, so its variants are shared too
+        crop, hotspot = g.framing.setdefault(asset_id, (crop, hotspot))
+    return {"_type": "image", "asset": image_ref(asset_id), "alt": alt,
+            "crop": dict(crop), "hotspot": dict(hotspot)}
 
 
 def system(g: Gen, doc_id: str, doc_type: str, created: datetime, updated: datetime) -> Doc:
@@ -293,7 +320,7 @@ def make_authors(g: Gen, n: int, assets: list[Doc]) -> list[Doc]:
         name, bio, more = AUTHORS[i % len(AUTHORS)]
         if i >= len(AUTHORS):
             name = f"{name} {i // len(AUTHORS) + 1}"
-        asset = asset_doc(g, BASE_TIME, slugify(name))
+        asset = asset_doc(g, BASE_TIME, slugify(name), "portrait")
         assets.append(asset)
         doc = system(g, g.uuid(), "author", BASE_TIME, BASE_TIME + timedelta(days=i))
         doc.update(
@@ -364,12 +391,25 @@ def make_drafts(g: Gen, newest: Doc, count: int, authors: list[Doc], cats: list[
 
 
 def iter_documents(
-    posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7
+    posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7,
+    pool: dict[str, list[Doc]] | None = None,
 ) -> Iterator[Doc]:
-    """Every document of the dataset, in a stable order, one at a time (100k docs stream)."""
+    """Every document of the dataset, in a stable order, one at a time (100k docs stream);
+    a pooled asset is written once, where it is first used."""
+    seen: set[str] = set()
+    for doc in _documents(posts, authors, categories, seed, pool):
+        if doc["_type"] == "sanity.imageAsset":
+            if doc["_id"] in seen:
+                continue
+            seen.add(doc["_id"])
+        yield doc
+
+
+def _documents(posts: int, authors: int, categories: int, seed: int,
+               pool: dict[str, list[Doc]] | None) -> Iterator[Doc]:
     if posts < 1 or authors < 1 or categories < 1:
         raise ValueError("posts, authors and categories must each be at least 1")
-    g = Gen(seed)
+    g = Gen(seed, pool)
     cats = make_categories(g, categories)
     yield make_settings(g, cats)
     yield from cats
@@ -386,14 +426,27 @@ def iter_documents(
     yield from make_drafts(g, newest, posts, people, cats, asset_ids)
 
 
-def generate(posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7) -> list[Doc]:
+def generate(posts: int = 40, authors: int = 5, categories: int = 6, seed: int = 7,
+             pool: dict[str, list[Doc]] | None = None) -> list[Doc]:
     """Every document of the dataset as a list (see `iter_documents`)."""
-    return list(iter_documents(posts, authors, categories, seed))
+    return list(iter_documents(posts, authors, categories, seed, pool))
 
 
-def starter_documents() -> list[Doc]:
+def read_pool(path: Path) -> dict[str, list[Doc]]:
+    """The asset pool in an NDJSON file of ``sanity.imageAsset`` documents (a dataset's own
+    asset documents do: other documents are ignored), by kind: square images are portraits."""
+    pool: dict[str, list[Doc]] = {"portrait": [], "cover": []}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line) if line.strip() else {}
+        if doc.get("_type") == "sanity.imageAsset":
+            dims = doc["metadata"]["dimensions"]
+            pool["portrait" if dims["width"] == dims["height"] else "cover"].append(doc)
+    return pool
+
+
+def starter_documents(pool: dict[str, list[Doc]] | None = None) -> list[Doc]:
     """The small dataset of the `ssgen init` scaffold (ssgen/cli/scaffold/content/dataset.ndjson)."""
-    docs = generate(posts=3, authors=1, categories=2, seed=11)
+    docs = generate(posts=3, authors=1, categories=2, seed=11, pool=pool)
     nav = [("nav-posts", "Posts", "/"), ("nav-about", "About", "/about/")]
     docs[0].update(
         title="My new site",
@@ -431,10 +484,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--categories", type=int, default=6)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--starter", action="store_true", help="the `ssgen init` dataset")
+    parser.add_argument("--assets", type=Path, default=None,
+                        help="NDJSON of sanity.imageAsset documents to use as the asset pool")
     args = parser.parse_args(argv)
     posts, authors, cats = (sizes_for(args.docs) if args.docs
                             else (args.posts, args.authors, args.categories))
-    docs = starter_documents() if args.starter else iter_documents(posts, authors, cats, args.seed)
+    pool = read_pool(args.assets) if args.assets else None
+    docs = (starter_documents(pool) if args.starter
+            else iter_documents(posts, authors, cats, args.seed, pool))
     if args.out is None:
         for doc in docs:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")

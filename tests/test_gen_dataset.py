@@ -30,15 +30,32 @@ def check_dataset(docs: list[dict[str, Any]]) -> Counter[str]:
 
 
 def test_committed_dataset_is_the_generator_output(tmp_path: Path) -> None:
+    """With its own image assets as the pool (scripts/make_starter_images.py made them)."""
+    committed = ROOT / "content" / "dataset.ndjson"
     out = tmp_path / "dataset.ndjson"
-    gen.write_ndjson(gen.generate(), out)
-    assert out.read_bytes() == (ROOT / "content" / "dataset.ndjson").read_bytes()
+    gen.write_ndjson(gen.generate(pool=gen.read_pool(committed)), out)
+    assert out.read_bytes() == committed.read_bytes()
 
 
 def test_committed_scaffold_dataset_is_the_starter_output(tmp_path: Path) -> None:
     out = tmp_path / "dataset.ndjson"
-    assert gen.main(["--starter", "--out", str(out)]) == 0
+    pool = ROOT / "content" / "dataset.ndjson"
+    assert gen.main(["--starter", "--assets", str(pool), "--out", str(out)]) == 0
     assert out.read_bytes() == (SCAFFOLD / "content" / "dataset.ndjson").read_bytes()
+
+
+def test_a_pool_changes_only_the_assets_and_their_framing() -> None:
+    plain = gen.generate(posts=6, authors=2, categories=2, seed=5)
+    pool = gen.read_pool(ROOT / "content" / "dataset.ndjson")
+    pooled = gen.generate(posts=6, authors=2, categories=2, seed=5, pool=pool)
+    check_dataset(pooled)
+    strip = ("mainImage", "image", "body")
+    assert [{k: v for k, v in d.items() if k not in strip} for d in plain
+            if d["_type"] != "sanity.imageAsset"] == \
+           [{k: v for k, v in d.items() if k not in strip} for d in pooled
+            if d["_type"] != "sanity.imageAsset"]
+    assets = [d for d in pooled if d["_type"] == "sanity.imageAsset"]
+    assert {a["_id"] for a in assets} <= {a["_id"] for kind in pool.values() for a in kind}
 
 
 def test_same_seed_same_bytes_other_seed_other_text() -> None:
