@@ -101,7 +101,8 @@ def scene(rng: random.Random, top: tuple[int, ...], bottom: tuple[int, ...],
         phase = rng.uniform(0, 6.28)
         points = [(0, h)]
         for i in range(0, w + 48, 48):
-            wave = amp * (0.6 * math.sin(i / w * 5 + phase) + 0.4 * math.sin(i / w * 11 + 2 * phase))
+            turn = i / w
+            wave = amp * (0.6 * math.sin(turn * 5 + phase) + 0.4 * math.sin(turn * 11 + 2 * phase))
             points.append((i, base - wave + rng.uniform(-6, 6)))
         points.append((w, h))
         draw.polygon(points, fill=shade(hill, 1.5 - 0.3 * layer))
@@ -138,7 +139,7 @@ def lqip(image: Image.Image) -> str:
 def swatch(rgb: tuple[int, int, int], population: float) -> Doc:
     light = colorsys.rgb_to_hls(*(c / 255 for c in rgb))[1]
     text = "#000" if light > 0.6 else "#fff"
-    return {"_type": "sanity.imagePaletteSwatch", "background": "#%02x%02x%02x" % rgb,
+    return {"_type": "sanity.imagePaletteSwatch", "background": "#{:02x}{:02x}{:02x}".format(*rgb),
             "foreground": text, "population": round(population, 2), "title": text}
 
 
