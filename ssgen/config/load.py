@@ -37,6 +37,7 @@ from ssgen.config.toml import (
     read_toml,
     take,
 )
+from ssgen.config_images import ImagesConfig, parse_images
 from ssgen.errors import ConfigError, GroqSyntaxError
 
 if TYPE_CHECKING:
@@ -121,6 +122,7 @@ class Config:
     hash: str
     data_ast: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
     deploy: DeployConfig | None = None
+    images: ImagesConfig = ImagesConfig()
 
     @property
     def output_dir(self) -> Path:
@@ -166,6 +168,7 @@ _TOP: dict[str, tuple[str, Any]] = {
     "site": (TABLE, None), "source": (TABLE, None), "data": (TABLE, None),
     "routes": ("an array of tables ([[routes]])", None), "markdown": (TABLE, None),
     "feed": (TABLE, None), "sitemap": (TABLE, None), "deploy": (TABLE, None),
+    "images": (TABLE, None),
 }
 _SITE = {"title": (STR, ""), "base_url": (STR, ""), "output": (STR, "public"),
          "language": (STR, "en"), "description": (STR, ""), "params": (TABLE, None)}
@@ -319,7 +322,7 @@ def _feed(raw: dict[str, Any] | None, routes: tuple[RouteConfig, ...],
 def _fingerprint(parts: dict[str, Any]) -> str:
     def plain(value: Any) -> Any:
         if isinstance(value, (SiteConfig, SourceConfig, RouteConfig, MarkdownConfig,
-                              FeedConfig, SitemapConfig)):
+                              FeedConfig, SitemapConfig, ImagesConfig)):
             skip = {"token", "query_ast", "each_ast"}
             return {k: plain(v) for k, v in vars(value).items() if k not in skip}
         if isinstance(value, (list, tuple)):
@@ -352,8 +355,11 @@ def load_config(
     feed = _feed(top["feed"], routes, ctx)
     sitemap = SitemapConfig(**take(top["sitemap"] or {}, _SITEMAP, "sitemap", ctx))
     deploy = parse_deploy(top["deploy"], ctx) if top["deploy"] is not None else None
-    digest = _fingerprint({"site": site, "source": source, "data": data, "routes": routes,
-                           "markdown": markdown, "feed": feed, "sitemap": sitemap})
+    images = parse_images(top["images"], source, site_dir, ctx)
+    parts = {"site": site, "source": source, "data": data, "routes": routes,
+             "markdown": markdown, "feed": feed, "sitemap": sitemap}
+    if images != ImagesConfig():  # sites on the default CDN pipeline keep their fingerprint
+        parts["images"] = images
     return Config(site_dir=site_dir, site=site, source=source, data=data, routes=routes,
-                  markdown=markdown, feed=feed, sitemap=sitemap, hash=digest,
-                  data_ast=data_ast, deploy=deploy)
+                  markdown=markdown, feed=feed, sitemap=sitemap, hash=_fingerprint(parts),
+                  data_ast=data_ast, deploy=deploy, images=images)

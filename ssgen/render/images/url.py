@@ -34,6 +34,24 @@ def image_url(
     *,
     project_id: str,
     dataset: str,
+    vanity_name: str | None = None,
+    base_url: str = CDN_URL,
+    **options: Any,
+) -> str:
+    """The CDN URL of an image, sized and cropped as asked (``options``: those of
+    ``image_query``)."""
+    _check_project(project_id, dataset)
+    asset, query = image_query(source, **options)
+    filename = f"{asset.id}-{asset.width}x{asset.height}.{asset.format}"
+    url = f"{base_url.rstrip('/')}/images/{project_id}/{dataset}/{filename}"
+    if vanity_name:
+        url += "/" + quote(vanity_name, safe="")
+    return f"{url}?{query}" if query else url
+
+
+def image_query(
+    source: Any,
+    *,
     width: float | None = None,
     height: float | None = None,
     fit: str | None = None,
@@ -60,18 +78,15 @@ def image_url(
     pad: float | None = None,
     frame: int | None = None,
     ignore_image_params: bool = False,
-    vanity_name: str | None = None,
-    base_url: str = CDN_URL,
-) -> str:
-    """The CDN URL of an image, sized and cropped as asked.
+) -> tuple[Asset, str]:
+    """The asset and the image API query string (``rect=...&w=...``) for ``source``.
 
     ``source``: an image object (``{"asset": {"_ref"|"_id"|"url"}, "crop", "hotspot"}``),
     an asset document (``_id`` or ``url``), an asset id string, a CDN URL, or an export's
     ``{"_sanityAsset": "image@file://./images/<id>-<w>x<h>.<ext>", ...}``. The image's
     crop and hotspot decide the ``rect`` unless ``rect``, ``focal_point``, ``crop`` or
-    ``ignore_image_params`` is given.
+    ``ignore_image_params`` is given. The local pipeline renders exactly this query.
     """
-    _check_project(project_id, dataset)
     asset_id, crop_spec, hotspot_spec = parse_source(source)
     asset = parse_asset_id(asset_id)
     _check_choice("fit", fit, FITS)
@@ -114,11 +129,7 @@ def image_url(
         for name, value in named
         if value is not None
     ]
-    filename = f"{asset.id}-{asset.width}x{asset.height}.{asset.format}"
-    url = f"{base_url.rstrip('/')}/images/{project_id}/{dataset}/{filename}"
-    if vanity_name:
-        url += "/" + quote(vanity_name, safe="")
-    return f"{url}?{'&'.join(params)}" if params else url
+    return asset, "&".join(params)
 
 
 def image_srcset(
