@@ -16,6 +16,7 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.report import BuildReport
 from ssgen.config.load import Config
 from ssgen.errors import OutputError
+from ssgen.image_variants import OUTPUT_DIR as IMAGES_DIR
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (
@@ -34,7 +35,8 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     ``now``: the build time, the feed's ``updated`` when none of its pages has a date."""
     output = Output(config.output_dir)
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
-    owned = manifest.files(exclude="page")
+    owned = {rel: record for rel, record in manifest.files(exclude="page").items()
+             if not rel.startswith(f"{IMAGES_DIR}/")}  # the image stage owns those
     static = _copy_static(config, manifest, output, report,
                           {rel: r for rel, r in owned.items() if r.kind == "static"})
     generated = _generated(config, plan, static, report, now)

@@ -35,6 +35,7 @@ from ssgen.build.scope import (
 from ssgen.build.workers import render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
+from ssgen.image_stage import sync_images
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -115,6 +116,11 @@ def build(
                     inputs = _fingerprint(source)
             if not release:
                 _LEFT_FOR_EXIT.append((source, plan))
+            try:
+                with timer("images"):
+                    sync_images(config, manifest, report, jobs=jobs)
+            except SsgenError as exc:  # reported with the page failures, like the site files
+                report.failures.append(PageFailure("(images)", SITE_FILES_ROUTE, str(exc)))
             try:
                 with timer("write"):
                     write_extras(config, manifest, report, plan, now)

@@ -46,7 +46,8 @@ def record_build(
                 (report.new if outcome.is_new else report.changed).append(outcome.file)
             else:
                 report.identical += 1
-        manifest.record_pages((_page_record(plan, o), plan.tags[o.path]) for o in built)
+        manifest.record_pages((_page_record(plan, o), plan.tags[o.path] | o.images)
+                              for o in built)
         manifest.set_files((o.file, o.output_hash, "page") for o in built)
         _remove_pages(manifest, Output(config.output_dir), plan.removed, report)
         for name, template_hash in plan.template_hashes.items():

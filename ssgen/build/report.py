@@ -49,6 +49,7 @@ class BuildReport:
     seconds: float = 0.0
     reason: str = ""
     stages: dict[str, float] = field(default_factory=dict)
+    images_rendered: int = 0  # image variants rendered (not taken from the cache)
 
     @property
     def ok(self) -> bool:

@@ -19,6 +19,7 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.image_variants import recording
 from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
 from ssgen.routes.page import PageSpec
@@ -40,6 +41,7 @@ class PageOutcome:
     error: str | None = None
     render_s: float = 0.0
     write_s: float = 0.0
+    images: frozenset[str] = frozenset()  # tags of the image variants the page uses
 
 
 class PageWriter:
@@ -64,13 +66,15 @@ class PageWriter:
         began = time.perf_counter()
         try:
             file = str(url_to_file(spec.path, spec.route))
-            data = self.renderer.render(spec.template, spec.context).encode("utf-8")
+            with recording() as images:
+                data = self.renderer.render(spec.template, spec.context).encode("utf-8")
             rendered = time.perf_counter()
             written, created = self.output.put(file, data)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
         return PageOutcome(spec.path, file, sha256(data), written, created,
-                           render_s=rendered - began, write_s=time.perf_counter() - rendered)
+                           render_s=rendered - began, write_s=time.perf_counter() - rendered,
+                           images=frozenset(images))
 
 
 def render_pages(

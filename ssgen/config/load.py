@@ -122,7 +122,7 @@ class Config:
     hash: str
     data_ast: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
     deploy: DeployConfig | None = None
-    images: ImagesConfig = ImagesConfig()
+    images: ImagesConfig = field(default_factory=ImagesConfig)
 
     @property
     def output_dir(self) -> Path:

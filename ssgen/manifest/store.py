@@ -16,7 +16,8 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   ``record_pages([(PageRecord, tags), ...])`` (bulk), ``remove_page(path)``,
   ``remove_pages(paths)``, ``page(path) -> PageRecord | None``, ``pages()``,
   ``pages_at(paths)``, ``page_paths()``, ``page_count()``, ``pages_for_route(route)``.
-- Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``.
+- Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``,
+  ``tags_starting(prefix)`` (every tag in use with that prefix).
 - Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
   (name -> hash), ``template_deps(name)``, ``templates_using(dep)``, ``remove_template``.
 - Globals: ``set_global(name, hash)``, ``globals()``, ``remove_global(name)``.
@@ -295,6 +296,12 @@ class Manifest(QueueMixin, StateMixin):
             sql = f"SELECT path FROM page_tags WHERE tag IN ({marks})"
             found.update(row[0] for row in self._rows(sql, chunk, what="read tags"))
         return found
+
+    def tags_starting(self, prefix: str) -> set[str]:
+        """Every tag some page has that starts with ``prefix`` (a range scan of the index)."""
+        sql = "SELECT DISTINCT tag FROM page_tags WHERE tag >= ? AND tag < ?"
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return {row[0] for row in self._rows(sql, (prefix, end), what="read tags")}
 
     def tags_of(self, path: str) -> set[str]:
         """The tags a page depends on."""

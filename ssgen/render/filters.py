@@ -1,8 +1,9 @@
-"""The Jinja2 filters templates use: markdown, portable_text, image_url, date, absolute_url,
-slugify.
+"""The Jinja2 filters templates use: markdown, portable_text, image_url, responsive_image,
+date, absolute_url, slugify.
 
 Owns the adaptation of the pure content renderers (``ssgen.render.markdown``,
-``ssgen.render.portabletext``, ``ssgen.render.images``, ``ssgen.render.text``) to templates:
+``ssgen.render.portabletext``, ``ssgen.render.images`` (CDN URLs; local variants and
+``responsive_image`` for the local image pipeline), ``ssgen.render.text``) to templates:
 HTML results come back as ``Markup`` (never escaped twice), config values (Markdown
 options, Sanity project, base URL) are bound once, and Portable Text custom types/marks
 are rendered by user macros.
@@ -42,11 +43,13 @@ PT_KINDS = {
 
 def install_filters(env: jinja2.Environment, config: Config) -> None:
     """Register every ssgen filter on ``env``, bound to ``config``."""
+    image_url = _image_url_filter(config)
     env.filters.update(
         {
             "markdown": _markdown_filter(config),
             "portable_text": _portable_text_filter(),
-            "image_url": _image_url_filter(config),
+            "image_url": image_url,
+            "responsive_image": _responsive_image_filter(config, image_url),
             "date": date_filter,
             "absolute_url": _absolute_url_filter(config.site.base_url),
             "slugify": slugify_filter,
@@ -171,6 +174,7 @@ def _as_handler(macro: Callable[..., Any]) -> Callable[..., str]:
 def _image_url_filter(config: Config) -> Callable[..., str]:
     project_id = config.source.project_id
     dataset = config.source.dataset
+    local = config.images.local
 
     def image_url(
         source: Any,
@@ -180,6 +184,11 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
         auto: str | None = None,
         **options: Any,
     ) -> str:
+        if local:
+            from ssgen.image_variants import variant_url
+
+            return variant_url(source, width=width, height=height, fit=fit, auto=auto,
+                               **options)
         if not project_id:
             return local_image_url(source)
         from ssgen.render.images.url import image_url as build_url
@@ -196,6 +205,45 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
         )
 
     return image_url
+
+
+def _responsive_image_filter(config: Config,
+                             image_url: Callable[..., str]) -> Callable[..., Markup]:
+    """``responsive_image``: see ``ssgen.image_responsive``; local variants come in every
+    configured format the installed Pillow writes, CDN images as ``auto=format``."""
+    images = config.images
+
+    def responsive_image(source: Any, width: int | None = None, height: int | None = None,
+                         **options: Any) -> Markup:
+        from ssgen.image_responsive import responsive_image as build
+
+        if "class" in options:
+            options["class_name"] = options.pop("class")
+        if images.local:
+            formats: tuple[str | None, ...] = _writable(images.formats)
+        elif config.source.project_id:
+            formats = (None,)
+        else:  # no project: the asset document's own URL, one size
+            formats, options = (None,), {**options, "widths": [width or 1]}
+        return build(source, url_for=_sized(image_url, images.local or bool(
+            config.source.project_id)), formats=formats, default_widths=images.widths,
+            width=width, height=height, **options)
+
+    return responsive_image
+
+
+def _sized(image_url: Callable[..., str], sized: bool) -> Callable[..., str]:
+    """``image_url``, or (no project, no local pipeline) the asset URL whatever the size."""
+    if sized:
+        return image_url
+    return lambda source, **_: local_image_url(source)
+
+
+def _writable(formats: tuple[str, ...]) -> tuple[str, ...]:
+    from ssgen.image_pillow import avif_supported
+
+    usable = tuple(f for f in formats if f != "avif" or avif_supported())
+    return usable or ("webp",)
 
 
 def local_image_url(source: Any) -> str:

@@ -1,0 +1,232 @@
+"""Image stage of the build: every variant a page uses is in ``public/_img/``, no other.
+
+Runs after the pages are recorded, on every build (an unchanged site too: an asset file
+may have changed under the same name). The variants in use are the ``image:`` tags of
+the recorded pages (``ssgen.image_variants``); each is looked up in the render cache by
+(asset file digest, variant), rendered with Pillow on worker processes when missing,
+and placed in the output when the recorded file differs (new, changed asset, deleted or
+damaged file). Variants no page uses any more are deleted. Variants are owned outputs in
+the manifest (kind ``generated``, under ``_img/``), so deploy uploads them.
+
+The cache is ``.ssgen/images/`` (or ``$SSGEN_IMAGE_CACHE``, which several checkouts may
+share): ``<key>.<ext>`` files, ``index.json`` (key -> sha256 and size) and the asset
+digests. A site's own cache keeps only the variants of its last build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import orjson
+
+from ssgen.build.output import Output, sha256
+from ssgen.build.report import BuildReport, PageFailure
+from ssgen.config import Config
+from ssgen.errors import SsgenError
+from ssgen.image_variants import OUTPUT_DIR, TAG_PREFIX, Variant
+from ssgen.manifest.store import Manifest
+from ssgen.sources.asset_files import AssetFiles
+
+CACHE_ENV = "SSGEN_IMAGE_CACHE"
+_PARALLEL_THRESHOLD = 4
+Rendered = tuple[str, bytes | None, str | None]  # tag, bytes, error
+
+
+def cache_dir(config: Config) -> Path:
+    """Where rendered variants are cached."""
+    shared = os.environ.get(CACHE_ENV)
+    return Path(shared) if shared else config.state_dir / "images"
+
+
+def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
+                jobs: int | None = None) -> None:
+    """Render, place and delete variants so the output holds exactly those in use."""
+    recorded = {rel: rec.hash for rel, rec in manifest.files(kind="generated").items()
+                if rel.startswith(f"{OUTPUT_DIR}/")}
+    used = _variants(manifest.tags_starting(TAG_PREFIX))
+    if not used and not recorded:
+        return
+    folder = cache_dir(config)
+    cache = _Cache(folder, own=CACHE_ENV not in os.environ)
+    store = AssetFiles(config, folder)
+    output = Output(config.output_dir)
+    missing, place = _plan(used, recorded, store, cache, output, report)
+    for tag, data, error in _render(store, missing, jobs):
+        variant = used[Variant.from_tag(tag).file]
+        if data is None:
+            report.failures.append(PageFailure(f"/{variant.file}", "image", error or "failed"))
+            continue
+        cache.put(missing[tag], variant.ext, data)
+        place.append((variant, missing[tag]))
+        report.images_rendered += 1
+    with manifest.transaction():
+        for variant, key in place:
+            data = cache.read(key, variant.ext)
+            written, created = output.put(variant.file, data)
+            if written:
+                report.written += 1
+                (report.new if created else report.changed).append(variant.file)
+            manifest.set_file(variant.file, sha256(data), "generated")
+        for rel in sorted(recorded.keys() - used.keys()):
+            if output.remove(rel):
+                report.removed += 1
+                report.deleted.append(rel)
+            manifest.remove_file(rel)
+    cache.save()
+    store.save()
+
+
+def _variants(tags: Iterable[str]) -> dict[str, Variant]:
+    found: dict[str, Variant] = {}
+    for tag in sorted(tags):
+        try:
+            variant = Variant.from_tag(tag)
+        except ValueError:
+            continue  # a user's own route tag that happens to start with "image:"
+        found[variant.file] = variant
+    return found
+
+
+def _plan(used: dict[str, Variant], recorded: dict[str, str], store: AssetFiles,
+          cache: _Cache, output: Output, report: BuildReport,
+          ) -> tuple[dict[str, str], list[tuple[Variant, str]]]:
+    """(tag -> cache key of each variant to render, variants to place from the cache)."""
+    missing: dict[str, str] = {}
+    place: list[tuple[Variant, str]] = []
+    for rel, variant in sorted(used.items()):
+        try:
+            digest = store.digest(variant.source_name)
+        except SsgenError as exc:
+            report.failures.append(PageFailure(f"/{rel}", "image", str(exc)))
+            continue
+        if digest is None:
+            report.failures.append(PageFailure(
+                f"/{rel}", "image", f"image asset file {variant.source_name} of "
+                f"{variant.asset_id} not found in {store.where()}"))
+            continue
+        key = hashlib.blake2b(f"{digest}\0{variant.tag}".encode(), digest_size=16).hexdigest()
+        entry = cache.entry(key, variant.ext)
+        if entry is None:
+            missing[variant.tag] = key
+        elif recorded.get(rel) != entry[0] or not _intact(output.path(rel), entry[1]):
+            place.append((variant, key))
+        else:
+            cache.keep(key)
+    return missing, place
+
+
+def _intact(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except OSError:
+        return False
+
+
+class _Cache:
+    """Rendered variants by key, with their sha256 and size."""
+
+    def __init__(self, folder: Path, *, own: bool) -> None:
+        self.folder = folder
+        self.own = own
+        try:
+            index = orjson.loads((folder / "index.json").read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            index = {}
+        self.index: dict[str, list[object]] = index if isinstance(index, dict) else {}
+        self.kept: set[str] = set()
+
+    def entry(self, key: str, ext: str) -> tuple[str, int] | None:
+        value = self.index.get(key)
+        if not isinstance(value, list) or not (self.folder / f"{key}.{ext}").is_file():
+            return None
+        return str(value[0]), int(str(value[1]))
+
+    def keep(self, key: str) -> None:
+        self.kept.add(key)
+
+    def put(self, key: str, ext: str, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.folder / f"{key}.{ext}", data)
+        self.index[key] = [sha256(data), len(data)]
+
+    def read(self, key: str, ext: str) -> bytes:
+        self.kept.add(key)
+        return (self.folder / f"{key}.{ext}").read_bytes()
+
+    def save(self) -> None:
+        """Write the index; a site's own cache also drops the variants it no longer uses."""
+        if self.own:
+            for key in sorted(self.index.keys() - self.kept):
+                for stale in self.folder.glob(f"{key}.*"):
+                    stale.unlink(missing_ok=True)
+                del self.index[key]
+        if self.index or (self.folder / "index.json").exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(self.folder / "index.json",
+                          orjson.dumps(self.index, option=orjson.OPT_SORT_KEYS))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+# --- rendering on worker processes --------------------------------------------------------
+
+
+def _render(store: AssetFiles, missing: dict[str, str], jobs: int | None) -> Iterator[Rendered]:
+    """Render every missing variant, one task per asset (decoded once), in parallel."""
+    groups: dict[str, list[str]] = {}
+    for tag in sorted(missing):
+        groups.setdefault(Variant.from_tag(tag).source_name, []).append(tag)
+    tasks = sorted(groups.items())
+    jobs = min(jobs or os.cpu_count() or 1, len(tasks))
+    global _STORE
+    _STORE = store
+    try:
+        if jobs <= 1 or len(missing) < _PARALLEL_THRESHOLD:
+            for task in tasks:
+                yield from _render_asset(task)
+            return
+        context = multiprocessing.get_context("fork")
+        with context.Pool(jobs, initializer=_quiet_interrupts) as pool:
+            for batch in pool.imap_unordered(_render_asset, tasks):
+                yield from batch
+    finally:
+        _STORE = None
+
+
+_STORE: AssetFiles | None = None
+
+
+def _quiet_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports Ctrl-C once
+
+
+def _render_asset(task: tuple[str, list[str]]) -> list[Rendered]:
+    """Every variant of one asset: (tag, bytes, None) or (tag, None, error)."""
+    from ssgen.image_pillow import open_image, render_variant
+
+    name, tags = task
+    assert _STORE is not None
+    try:
+        data = _STORE.read(name)
+        if name.endswith(".svg"):
+            return [(tag, data, None) for tag in tags]
+        source = open_image(data)
+    except Exception as exc:  # a broken asset fails its variants, not the build
+        return [(tag, None, f"cannot read image {name}: {exc}") for tag in tags]
+    out: list[Rendered] = []
+    for tag in tags:
+        variant = Variant.from_tag(tag)
+        try:
+            out.append((tag, render_variant(source, variant.query, variant.ext), None))
+        except Exception as exc:
+            out.append((tag, None, f"cannot render {variant.file} from {name}: {exc}"))
+    return out
