@@ -7,6 +7,10 @@ the machine is shared and timing is not what they check.
 
 CLI commands run in-process leave their build's data for a process exit that never
 comes (``ssgen.build.pipeline.left_for_exit``); each test frees it.
+
+The many tests that build a copy of the default site share one image variant cache
+(``SSGEN_IMAGE_CACHE``), so its ~200 variants are rendered once per run, not per copy;
+tests of the image stage itself use their site's own cache.
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ from ssgen.build.pipeline import release_left
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_image_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    folder = tmp_path_factory.mktemp("image-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSGEN_IMAGE_CACHE", str(folder))
+        yield
 
 
 @pytest.fixture(autouse=True)

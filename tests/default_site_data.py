@@ -94,8 +94,12 @@ class SiteData:
         if doc is None:
             return None
         out = {"slug": doc["slug"]["current"]}
-        out.update({f: doc[f] for f in fields if f in doc})
+        out.update({f: self.image(doc[f]) if f == "image" else doc[f] for f in fields if f in doc})
         return out
+
+    def image(self, image: Doc) -> Doc:
+        """An image field with its asset dereferenced, as ``image{..., asset->}`` gives it."""
+        return {**image, "asset": self.by_id[image["asset"]["_ref"]]}
 
     def card(self, post: Doc) -> Doc:
         return {
@@ -103,7 +107,7 @@ class SiteData:
             "slug": post["slug"]["current"],
             "publishedAt": post["publishedAt"],
             "excerpt": post["excerpt"],
-            "mainImage": post["mainImage"],
+            "mainImage": self.image(post["mainImage"]),
             "author": self.named(post["author"], "name"),
             "categories": [self.named(c, "title") for c in post["categories"]],
         }
@@ -125,7 +129,7 @@ class SiteData:
         return {"prev": newer, "prev_url": _url(newer), "next": older, "next_url": _url(older)}
 
     def with_posts(self, doc: Doc, *fields: str) -> Doc:
-        page = {f: doc[f] for f in fields if f in doc}
+        page = {f: self.image(doc[f]) if f == "image" else doc[f] for f in fields if f in doc}
         page["slug"] = doc["slug"]["current"]
         page["posts"] = [self.card(p) for p in self.posts if doc["_id"] in set(refs(p))]
         return page

@@ -47,7 +47,12 @@ def test_post_page(site: SiteData, renderer: Renderer) -> None:
     assert f'<link rel="canonical" href="{BASE}/blog/{page["slug"]}/">' in html
     assert 'type="application/atom+xml"' in html and f'{BASE}/feed.xml' in html
     assert f'href="/authors/{page["author"]["slug"]}/"' in html
-    assert "https://cdn.sanity.io/images/demo1234/production/" in html
+    # The local image pipeline (the site ships its asset files): variants under /_img/,
+    # AVIF and WebP in a <picture>, a JPEG for link previews (absolute).
+    assert '<picture><source type="image/avif" srcset="/_img/' in html
+    assert re.search(r'<meta property="og:image" content="https://example\.com/_img/[^"]+\.jpg">',
+                     html)
+    assert "cdn.sanity.io" not in html
     # Newest first, as on the blog list: the older post is rel="next", the newer rel="prev".
     assert f'rel="next" href="/blog/{near["next"]["slug"]}/"><span>Older' in html
     assert f'rel="prev" href="/blog/{near["prev"]["slug"]}/"><span>Newer' in html
@@ -146,7 +151,7 @@ def test_scaffold_templates_render() -> None:
             "mainImage": post["mainImage"], "body": post["body"],
             "author": scaffold.by_id[post["author"]["_ref"]]["name"]}
     html = render(renderer, "post.html", f"/blog/{page['slug']}/", page)
-    assert "<blockquote>" in html and "cdn.sanity.io/images/demo1234/" in html
+    assert "<blockquote>" in html and 'src="/_img/' in html
     about = render(renderer, "page.html", "/about/", scaffold.pages[0])
     assert "<code>content/about.md</code>" in about
     assert "Page not found" in render(renderer, "404.html", "/404.html", None)
