@@ -19,10 +19,10 @@ from PIL import Image
 from ssgen.build import build
 from ssgen.config import load_config
 from ssgen.errors import ConfigError
-from ssgen.image_crop import fit_rect
-from ssgen.image_pillow import open_image, render_variant, target_size
-from ssgen.image_variants import Variant, make_variant, recording, variant_url
-from ssgen.images import parse_asset_id
+from ssgen.render.images.crop import fit_rect
+from ssgen.render.images.pillow import open_image, render_variant, target_size
+from ssgen.render.images.url import parse_asset_id
+from ssgen.render.images.variants import Variant, make_variant, recording, variant_url
 
 # --- rendering: the URL builder's rectangle, to the pixel ---------------------------------
 

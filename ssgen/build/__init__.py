@@ -3,7 +3,8 @@
 Owns the stages of the data path, one module each: ``scope`` (what a change reaches),
 ``collect`` (route queries -> page specs), ``plan`` (which pages to render), ``workers``
 (render processes), ``output`` (atomic files), ``record`` (the manifest after the files),
-``extras`` (static copy, sitemap, feed), and the ``Change`` and ``BuildReport`` values.
+``extras`` (static copy, sitemap, feed), ``images`` (the local image variants pages use:
+rendered on workers, cached, swept), and the ``Change`` and ``BuildReport`` values.
 Exposes ``build``. May import render, manifest, sources, routes, config, groq, errors.
 """
 

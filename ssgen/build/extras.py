@@ -16,7 +16,6 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.report import BuildReport
 from ssgen.config.load import Config
 from ssgen.errors import OutputError
-from ssgen.image_variants import OUTPUT_DIR as IMAGES_DIR
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (
@@ -27,6 +26,7 @@ from ssgen.render.generated import (
     undated_pages,
     undated_warning,
 )
+from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,

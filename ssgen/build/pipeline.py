@@ -22,6 +22,7 @@ from ssgen.build.change import Change
 from ssgen.build.collect import Scope, collect_pages, exact_ids, query_globals
 from ssgen.build.docstate import DocStates, document_states
 from ssgen.build.extras import write_extras
+from ssgen.build.images import sync_images
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
 from ssgen.build.record import record_build
@@ -35,7 +36,6 @@ from ssgen.build.scope import (
 from ssgen.build.workers import render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
-from ssgen.image_stage import sync_images
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer

@@ -19,9 +19,9 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
-from ssgen.image_variants import recording
 from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
+from ssgen.render.images.variants import recording
 from ssgen.routes.page import PageSpec
 
 # Below this many pages, forking costs more than it saves.

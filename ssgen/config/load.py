@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ssgen.config.deploy import DeployConfig, parse_deploy
+from ssgen.config.images import ImagesConfig, parse_images
 from ssgen.config.source import SourceConfig as SourceConfig
 from ssgen.config.source import parse_source
 from ssgen.config.toml import (
@@ -37,7 +38,6 @@ from ssgen.config.toml import (
     read_toml,
     take,
 )
-from ssgen.config_images import ImagesConfig, parse_images
 from ssgen.errors import ConfigError, GroqSyntaxError
 
 if TYPE_CHECKING:

@@ -185,7 +185,7 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
         **options: Any,
     ) -> str:
         if local:
-            from ssgen.image_variants import variant_url
+            from ssgen.render.images.variants import variant_url
 
             return variant_url(source, width=width, height=height, fit=fit, auto=auto,
                                **options)
@@ -209,13 +209,13 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
 
 def _responsive_image_filter(config: Config,
                              image_url: Callable[..., str]) -> Callable[..., Markup]:
-    """``responsive_image``: see ``ssgen.image_responsive``; local variants come in every
+    """``responsive_image``: see ``ssgen.render.images.responsive``; local variants come in every
     configured format the installed Pillow writes, CDN images as ``auto=format``."""
     images = config.images
 
     def responsive_image(source: Any, width: int | None = None, height: int | None = None,
                          **options: Any) -> Markup:
-        from ssgen.image_responsive import responsive_image as build
+        from ssgen.render.images.responsive import responsive_image as build
 
         if "class" in options:
             options["class_name"] = options.pop("class")
@@ -240,7 +240,7 @@ def _sized(image_url: Callable[..., str], sized: bool) -> Callable[..., str]:
 
 
 def _writable(formats: tuple[str, ...]) -> tuple[str, ...]:
-    from ssgen.image_pillow import avif_supported
+    from ssgen.render.images.pillow import avif_supported
 
     usable = tuple(f for f in formats if f != "avif" or avif_supported())
     return usable or ("webp",)

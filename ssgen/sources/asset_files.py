@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 import orjson
 
 from ssgen.config import Config
-from ssgen.config_images import asset_homes
+from ssgen.config.images import asset_homes
 from ssgen.errors import SourceError
 
 _ARCHIVE_FOLDERS = ("images", "files")

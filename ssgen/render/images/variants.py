@@ -1,6 +1,6 @@
 """Local image variants: the URL a template gets, and the record of what a page used.
 
-Owns ``Variant`` (an asset id, the image API query string that ``ssgen.images`` builds
+Owns ``Variant`` (an asset id, the image API query string that ``ssgen.render.images.url`` builds
 for the requested size, crop and hotspot, and the output format), its output file
 ``_img/<sha1>-<W>x<H>-<params hash>.<ext>`` and its manifest tag ``image:<asset>.<ext>?
 <query>``, from which the build renders it again without the page. ``variant_url``

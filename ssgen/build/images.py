@@ -2,7 +2,7 @@
 
 Runs after the pages are recorded, on every build (an unchanged site too: an asset file
 may have changed under the same name). The variants in use are the ``image:`` tags of
-the recorded pages (``ssgen.image_variants``); each is looked up in the render cache by
+the recorded pages (``ssgen.render.images.variants``); each is looked up in the render cache by
 (asset file digest, variant), rendered with Pillow on worker processes when missing,
 and placed in the output when the recorded file differs (new, changed asset, deleted or
 damaged file). Variants no page uses any more are deleted. Variants are owned outputs in
@@ -28,8 +28,8 @@ from ssgen.build.output import Output, sha256
 from ssgen.build.report import BuildReport, PageFailure
 from ssgen.config import Config
 from ssgen.errors import SsgenError
-from ssgen.image_variants import OUTPUT_DIR, TAG_PREFIX, Variant
 from ssgen.manifest.store import Manifest
+from ssgen.render.images.variants import OUTPUT_DIR, TAG_PREFIX, Variant
 from ssgen.sources.asset_files import AssetFiles
 
 CACHE_ENV = "SSGEN_IMAGE_CACHE"
@@ -211,7 +211,7 @@ def _quiet_interrupts() -> None:
 
 def _render_asset(task: tuple[str, list[str]]) -> list[Rendered]:
     """Every variant of one asset: (tag, bytes, None) or (tag, None, error)."""
-    from ssgen.image_pillow import open_image, render_variant
+    from ssgen.render.images.pillow import open_image, render_variant
 
     name, tags = task
     assert _STORE is not None

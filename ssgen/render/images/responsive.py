@@ -8,7 +8,7 @@ or the cropped asset's aspect ratio (no layout shift), ``loading="lazy"`` unless
 alt text from the argument, the image field's ``alt`` or the asset's ``altText``. With
 several formats (local pipeline: AVIF then WebP) the better ones are ``<source>``s of a
 ``<picture>``. URLs come from the given ``url_for`` (local variants or CDN URLs), so the
-crop maths is ``ssgen.image_crop``'s in both. Pure.
+crop maths is ``ssgen.render.images.crop``'s in both. Pure.
 """
 
 from __future__ import annotations

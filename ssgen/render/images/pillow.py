@@ -1,7 +1,7 @@
 """Rendering an image variant with Pillow, as Sanity's image API would serve it.
 
 Owns the meaning of the API's parameters for the local pipeline: ``rect`` (the source
-rectangle, which ``ssgen.image_crop`` computed from the crop and hotspot for the URL
+rectangle, which ``ssgen.render.images.crop`` computed from the crop and hotspot for the URL
 builder: one implementation for both), ``flip``, ``or``, the size from ``w``/``h``/``dpr``
 /``min-*``/``max-*`` under each ``fit`` mode (clip by default, crop with ``crop`` and
 ``fp-x``/``fp-y``, fill, fillmax, max, min, scale), ``blur``, ``sharp``, ``sat``,
