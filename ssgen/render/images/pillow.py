@@ -45,28 +45,37 @@ def open_image(data: bytes) -> Image.Image:
 def render_variant(source: Image.Image, query: str, ext: str) -> bytes:
     """The bytes of the variant of ``source`` that ``query`` asks for, encoded as ``ext``."""
     params = parse_query(query)
-    image = _select(source, params)
-    image = _resize(image, params)
+    image, box = _select(source, params)
+    image = _resize(image, box, params)
     image = _effects(image, params)
     return _encode(image, ext, params)
 
 
-def _select(image: Image.Image, params: Mapping[str, str]) -> Image.Image:
+Box = tuple[int, int, int, int]
+
+
+def _select(image: Image.Image, params: Mapping[str, str]) -> tuple[Image.Image, Box]:
+    """The image and the box of it to use: ``rect`` stays a box for the resize (no copy)
+    unless a flip or rotation must see the cropped pixels."""
+    box = (0, 0, image.width, image.height)
     if "rect" in params:
         left, top, width, height = (int(v) for v in params["rect"].split(","))
         right = min(image.width, left + width)
         bottom = min(image.height, top + height)
         if right > left and bottom > top:
-            image = image.crop((left, top, right, bottom))
+            box = (left, top, right, bottom)
     flip = params.get("flip", "")
+    turn = int(params.get("or", "0"))
+    if not flip and not turn:
+        return image, box
+    image = image.crop(box)
     if "h" in flip:
         image = ImageOps.mirror(image)
     if "v" in flip:
         image = ImageOps.flip(image)
-    turn = int(params.get("or", "0"))
     if turn:
         image = image.rotate(-turn, expand=True)  # clockwise, as the API rotates
-    return image
+    return image, (0, 0, image.width, image.height)
 
 
 def _number(params: Mapping[str, str], name: str) -> float | None:
@@ -121,10 +130,13 @@ def _shrink(box: Size, iw: int, ih: int) -> Size:
     return max(1, math.floor(box[0] * scale)), max(1, math.floor(box[1] * scale))
 
 
-def _resize(image: Image.Image, params: Mapping[str, str]) -> Image.Image:
-    scaled, canvas = target_size(image.size, params)
-    if scaled != image.size:
-        image = image.resize(scaled, Image.Resampling.LANCZOS, reducing_gap=3.0)
+def _resize(image: Image.Image, box: Box, params: Mapping[str, str]) -> Image.Image:
+    size = (box[2] - box[0], box[3] - box[1])
+    scaled, canvas = target_size(size, params)
+    if scaled != size:
+        image = image.resize(scaled, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+    elif box != (0, 0, image.width, image.height):
+        image = image.crop(box)
     if canvas == scaled:
         return image
     if scaled[0] >= canvas[0] and scaled[1] >= canvas[1]:
