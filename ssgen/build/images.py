@@ -25,7 +25,7 @@ from pathlib import Path
 import orjson
 
 from ssgen.build.output import Output, sha256
-from ssgen.build.report import BuildReport, PageFailure
+from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.config import Config
 from ssgen.errors import SsgenError
 from ssgen.manifest.store import Manifest
@@ -59,7 +59,8 @@ def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
     for tag, data, error in _render(store, missing, jobs):
         variant = used[Variant.from_tag(tag).file]
         if data is None:
-            report.failures.append(PageFailure(f"/{variant.file}", "image", error or "failed"))
+            report.failures.append(PageFailure(f"/{variant.file}", SITE_FILES_ROUTE,
+                                               error or "failed"))
             continue
         cache.put(missing[tag], variant.ext, data)
         place.append((variant, missing[tag]))
@@ -69,7 +70,7 @@ def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
             data = cache.read(key, variant.ext)
             written, created = output.put(variant.file, data)
             if written:
-                report.written += 1
+                report.images_written += 1
                 (report.new if created else report.changed).append(variant.file)
             manifest.set_file(variant.file, sha256(data), "generated")
         for rel in sorted(recorded.keys() - used.keys()):
@@ -102,11 +103,11 @@ def _plan(used: dict[str, Variant], recorded: dict[str, str], store: AssetFiles,
         try:
             digest = store.digest(variant.source_name)
         except SsgenError as exc:
-            report.failures.append(PageFailure(f"/{rel}", "image", str(exc)))
+            report.failures.append(PageFailure(f"/{rel}", SITE_FILES_ROUTE, str(exc)))
             continue
         if digest is None:
             report.failures.append(PageFailure(
-                f"/{rel}", "image", f"image asset file {variant.source_name} of "
+                f"/{rel}", SITE_FILES_ROUTE, f"image asset file {variant.source_name} of "
                 f"{variant.asset_id} not found in {store.where()}"))
             continue
         key = hashlib.blake2b(f"{digest}\0{variant.tag}".encode(), digest_size=16).hexdigest()

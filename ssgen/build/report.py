@@ -31,7 +31,9 @@ class BuildReport:
 
     ``rendered``: pages rendered; of those ``written`` (bytes changed) and ``identical``
     (same bytes, file untouched); ``unchanged``: pages not rendered (up to date);
-    ``site_files``: sitemap, feed, robots.txt and static files written.
+    ``site_files``: sitemap, feed, robots.txt and static files written;
+    ``images_rendered``: image variants rendered (not taken from the cache),
+    ``images_written``: variant files written (rendered, or restored from the cache).
     """
 
     rendered: int = 0
@@ -49,7 +51,8 @@ class BuildReport:
     seconds: float = 0.0
     reason: str = ""
     stages: dict[str, float] = field(default_factory=dict)
-    images_rendered: int = 0  # image variants rendered (not taken from the cache)
+    images_rendered: int = 0
+    images_written: int = 0
 
     @property
     def ok(self) -> bool:
@@ -72,6 +75,9 @@ class BuildReport:
         )
         if self.site_files:
             text += f", {_count(self.site_files, 'site file')} written"
+        if self.images_rendered or self.images_written:
+            text += (f", {_count(self.images_rendered, 'image')} rendered "
+                     f"({self.images_written} written)")
         others = len(self.failures) - self.failed_pages
         if others:
             text += f", {_count(others, 'site file error')}"

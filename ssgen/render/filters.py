@@ -186,9 +186,11 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
     ) -> str:
         if local:
             from ssgen.render.images.variants import variant_url
+            from ssgen.render.text import site_url
 
-            return variant_url(source, width=width, height=height, fit=fit, auto=auto,
+            path = variant_url(source, width=width, height=height, fit=fit, auto=auto,
                                **options)
+            return site_url(path, config.site.base_url)  # under the base path, as url()
         if not project_id:
             return local_image_url(source)
         from ssgen.render.images.url import image_url as build_url
