@@ -275,3 +275,13 @@ def test_pipeline_setting_is_checked(tmp_path: Path) -> None:
     (site / "content/images").rmdir()
     toml.write_text(SITE_TOML)
     assert load_config(site).images.pipeline == "sanity"  # no asset files: CDN URLs
+
+
+def test_variant_urls_live_under_the_base_path(tmp_path: Path, own_cache: None) -> None:
+    site, _ = make_image_site(tmp_path / "site", images=1)
+    toml = site / "ssgen.toml"
+    toml.write_text(toml.read_text().replace('"https://example.com"',
+                                             '"https://example.com/docs/"'))
+    assert build(load_config(site)).ok
+    html = (site / "public/p0/index.html").read_text()
+    assert 'src="/docs/_img/' in html and 'srcset="/_img/' not in html
