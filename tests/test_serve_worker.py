@@ -188,7 +188,7 @@ def test_queued_changes_survive_a_restart(tmp_path: Path) -> None:
         again = srv.client.post("/api/revalidate", json={"tags": ["x"]},
                                 headers={"authorization": f"Bearer {SECRET}",
                                          "idempotency-key": "k1"})
-        assert again.json() == {"accepted": True, "job": job, "duplicate": True}
+        assert again.json() == {"accepted": True, "job": job, "duplicate": True, "trace": "k1"}
 
 
 class FakeDeployReport:

@@ -11,7 +11,8 @@ from ssgen.errors import ConfigError
 from ssgen.manifest.store import Manifest
 
 
-def _open(config: Config) -> Manifest:
+def open_existing(config: Config) -> Manifest:
+    """The site's manifest; ConfigError when no build made one yet."""
     path = config.state_dir / "manifest.sqlite"
     if not path.exists():
         raise ConfigError(f"no manifest at {path}: run `ssgen build` first")
@@ -20,7 +21,7 @@ def _open(config: Config) -> Manifest:
 
 def inspect_page(config: Config, path: str) -> dict[str, Any]:
     """A page's route, template chain, hashes, file and tags."""
-    with _open(config) as manifest:
+    with open_existing(config) as manifest:
         record = manifest.page(normalize_path(path))
         if record is None:
             raise ConfigError(
@@ -44,7 +45,7 @@ def inspect_page(config: Config, path: str) -> dict[str, Any]:
 
 def inspect_tag(config: Config, tag: str) -> dict[str, Any]:
     """The pages that depend on ``tag``."""
-    with _open(config) as manifest:
+    with open_existing(config) as manifest:
         pages = sorted(manifest.pages_for_tags([tag]))
     return {"tag": tag, "pages": pages}
 
@@ -54,6 +55,6 @@ def document_types(config: Config, ids: Iterable[str]) -> dict[str, str]:
     wanted = set(ids)
     if not wanted or not (config.state_dir / "manifest.sqlite").exists():
         return {}
-    with _open(config) as manifest:
+    with open_existing(config) as manifest:
         known = manifest.documents()
     return {i: known[i][0] for i in wanted if i in known}

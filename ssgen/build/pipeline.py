@@ -129,6 +129,8 @@ def build(
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
             manifest.set_meta("inputs", inputs or "")
+            if report.ok:
+                manifest.set_meta("last_success", repr(time.time()))
         finally:
             manifest.close()
             if not frozen_heap:

@@ -18,6 +18,7 @@ from ssgen.cli.deploy import deploy_command
 from ssgen.cli.help import PlainCommand, PlainGroup
 from ssgen.cli.serve import serve_command
 from ssgen.cli.site_files import clean_command, new_command
+from ssgen.cli.status import status_command
 from ssgen.cli.tools import init_command, inspect_command, pull_command
 
 app = typer.Typer(
@@ -131,4 +132,5 @@ app.command(name="inspect", cls=PlainCommand)(inspect_command)
 app.command(name="pull", cls=PlainCommand)(pull_command)
 app.command(name="serve", cls=PlainCommand)(serve_command)
 app.command(name="deploy", cls=PlainCommand)(deploy_command)
+app.command(name="status", cls=PlainCommand)(status_command)
 app.command(name="clean", cls=PlainCommand)(clean_command)

@@ -94,6 +94,9 @@ def serve_command(
     base_url: Annotated[str | None, typer.Option(
         "--base-url", metavar="URL",
         help="Use this instead of \\[site] base_url (e.g. http://localhost:8000).")] = None,
+    metrics_token: Annotated[str | None, typer.Option(
+        "--metrics-token", envvar="SSGEN_METRICS_TOKEN", metavar="TOKEN", show_default=False,
+        help="Bearer token GET /metrics requires (default: open).")] = None,
 ) -> None:
     """Serve the site and rebuild the pages a webhook (or, with --watch, an edit) touches."""
     from ssgen.cli.common import Options, err_console
@@ -109,7 +112,7 @@ def serve_command(
         sock = bind_port(host, port)
         server = _server(options.site, host, port, revalidate_secret or None, dev, watch,
                          settle_ms / 1000.0, replay_window, max_body, cache_control, listen,
-                         base_url=base_url)
+                         base_url=base_url, metrics_token=metrics_token or None)
     except SsgenError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from exc
@@ -160,7 +163,8 @@ def run_until_stopped(server: Any, sock: socket.socket) -> None:
 
 def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, watch: bool,
             settle: float, replay_window: float, max_body: int, cache_control: str,
-            listen: bool = False, base_url: str | None = None) -> Any:
+            listen: bool = False, base_url: str | None = None,
+            metrics_token: str | None = None) -> Any:
     import uvicorn
 
     from ssgen.config.load import load_config
@@ -179,7 +183,8 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     if listen:
         services.append(_listen_bridge(source, worker))
     settings = ServeSettings(secret=secret, dev=dev, replay_window=replay_window,
-                             max_body=max_body, cache_control=cache_control)
+                             max_body=max_body, cache_control=cache_control,
+                             metrics_token=metrics_token)
     app = create_app(worker, settings, livereload=LiveReload() if dev else None,
                      services=services)
     uv_config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,

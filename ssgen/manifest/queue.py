@@ -67,6 +67,13 @@ class QueueMixin:
         rows = self._rows(sql, params, what="read queue")
         return [(row[0], loads(row[1], f"queue entry {row[0]}")) for row in rows]
 
+    def queue_stats(self: _Store) -> tuple[int, float | None]:
+        """(pending entries, creation time of the oldest or None) for metrics and status."""
+        rows = self._rows("SELECT COUNT(*), MIN(created) FROM queue WHERE state = 'pending'",
+                          what="read queue")
+        count, oldest = rows[0]
+        return int(count), None if oldest is None else float(oldest)
+
     def ack(self: _Store, ids: Iterable[int]) -> None:
         """Acknowledge (delete) processed queue entries."""
         rows = [(int(i),) for i in ids]

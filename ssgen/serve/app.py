@@ -10,8 +10,10 @@ lifespan; stopping waits for the rebuild in progress.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,8 +28,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ssgen.errors import SsgenError, WebhookError
 from ssgen.serve.livereload import ENDPOINT, LiveReload, inject
+from ssgen.serve.metrics import CONTENT_TYPE, refusal_reason, signed_publish_time
 from ssgen.serve.static import DEFAULT_CACHE_CONTROL, StaticSite
-from ssgen.serve.webhooks import DEFAULT_REPLAY_WINDOW, parse_request
+from ssgen.serve.webhooks import DEFAULT_REPLAY_WINDOW, parse_request, secret_matches
 from ssgen.serve.worker import RebuildWorker
 
 log = logging.getLogger("ssgen.serve")
@@ -60,6 +63,7 @@ class ServeSettings:
     max_body: int = MAX_BODY
     cache_control: str = DEFAULT_CACHE_CONTROL
     wait_timeout: float = 25.0  # under the 30 s after which Sanity gives a delivery up
+    metrics_token: str | None = None  # bearer token GET /metrics needs (None: open)
 
 
 def create_app(
@@ -77,6 +81,7 @@ def create_app(
         Route("/api/revalidate", handlers.revalidate, methods=_ALL),
         Route("/api/status", handlers.status, methods=_ALL),
         Route("/healthz", handlers.healthz, methods=_ALL),
+        Route("/metrics", handlers.metrics, methods=_ALL),
         Route("/{path:path}", handlers.static, methods=_ALL),
     ]
     if livereload is not None:
@@ -113,6 +118,16 @@ class _Handlers:
     async def revalidate(self, request: Request) -> Response:
         if request.method != "POST":
             return _not_allowed("POST")
+        self.worker.metrics.received.inc()
+        reply, refused = await self._accept(request)
+        if refused or reply.status_code >= 300:
+            self.worker.metrics.refused.labels(refused or refusal_reason(reply.status_code)).inc()
+        else:
+            self.worker.metrics.accepted.inc()
+        return reply
+
+    async def _accept(self, request: Request) -> tuple[Response, str | None]:
+        """The reply, and the refusal reason of a 2xx that queued nothing (or None)."""
         try:
             body = await read_body(request, self.settings.max_body)
             delivery = parse_request(
@@ -120,21 +135,27 @@ class _Handlers:
                 now=time.time(), window=self.settings.replay_window,
                 route_paths=[r.path for r in self.worker.config.routes])
         except WebhookError as exc:
-            return _error(exc.status, str(exc))
+            return _error(exc.status, str(exc)), None
         if not self.worker.accepts(delivery):
             return JSONResponse({"ignored": True, "reason": "an equal or newer delivery for "
-                                 "this document was already accepted"})
+                                 "this document was already accepted"}), "stale"
+        published = signed_publish_time(request.headers.get("sanity-webhook-signature"))
+        trace = delivery.key or uuid.uuid4().hex[:16]
+        meta = {"trace": trace, "published": published or time.time()}
         try:
-            submitted = await run_in_threadpool(self.worker.submit, delivery.change,
-                                                delivery.key)
+            submitted = await run_in_threadpool(
+                functools.partial(self.worker.submit, delivery.change, delivery.key, meta=meta))
         except SsgenError as exc:
             log.error("cannot queue a change: %s", exc, extra={"event": "queue_error"})
-            return _error(503, "the change could not be queued; try again")
+            return _error(503, "the change could not be queued; try again"), None
+        log.info("accepted job %d", submitted.job, extra={
+            "event": "accepted", "trace": trace, "job": submitted.job,
+            "duplicate": submitted.duplicate})
         reply: dict[str, Any] = {"accepted": True, "job": submitted.job,
-                                 "duplicate": submitted.duplicate}
+                                 "duplicate": submitted.duplicate, "trace": trace}
         if request.query_params.get("wait", "") not in ("1", "true", "yes"):
-            return JSONResponse(reply, status_code=202)
-        return await self._wait(submitted.job, reply)
+            return JSONResponse(reply, status_code=202), None
+        return await self._wait(submitted.job, reply), None
 
     async def _wait(self, job: int, reply: dict[str, Any]) -> Response:
         future = asyncio.wrap_future(self.worker.future(job))
@@ -152,6 +173,18 @@ class _Handlers:
             return _not_allowed("GET, HEAD")
         return JSONResponse(await run_in_threadpool(self.worker.status),
                             headers={"cache-control": "no-store"})
+
+    async def metrics(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return _not_allowed("GET, HEAD")
+        token = self.settings.metrics_token
+        if token is not None:
+            scheme, _, given = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not secret_matches(given.strip(), token):
+                return JSONResponse({"error": "unauthorized"}, status_code=401,
+                                    headers={"www-authenticate": "Bearer"})
+        body = await run_in_threadpool(self.worker.metrics.render)
+        return Response(body, media_type=CONTENT_TYPE, headers={"cache-control": "no-store"})
 
     async def healthz(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):

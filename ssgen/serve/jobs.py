@@ -9,13 +9,15 @@ owed to object storage since the last successful deploy, retried with backoff) a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ssgen.build.change import Change
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.serve.metrics import ServeMetrics
 
 log = logging.getLogger("ssgen.serve")
 
@@ -79,8 +81,11 @@ class DeployState:
     last: str | None = None
     error: str | None = None
     deploys: int = 0
+    traces: list[str] = field(default_factory=list)
 
-    def owe(self, changes: Mapping[str, list[str]]) -> None:
+    def owe(self, changes: Mapping[str, list[str]], traces: Sequence[str] = ()) -> None:
+        """Add a rebuild's changes (and its webhooks' log ids) to what the next deploy carries."""
+        self.traces.extend(traces)
         merged = self.owed or {"new": [], "changed": [], "deleted": []}
         for kind in ("new", "changed", "deleted"):
             merged[kind] = sorted(set(merged.get(kind, [])) | set(changes.get(kind, [])))
@@ -89,21 +94,32 @@ class DeployState:
     def ready(self, now: float) -> bool:
         return self.retry.due is None or now >= self.retry.due
 
-    def run(self, config: Config, now: float, base: float) -> None:
+    def run(self, config: Config, now: float, base: float,
+            metrics: ServeMetrics | None = None) -> None:
+        """Deploy what is owed; the log names the webhooks' ids it carries."""
         from ssgen.deploy.sync import deploy_site
 
+        started, traces = time.perf_counter(), list(self.traces)
         try:
             report = deploy_site(config, changes=self.owed)
         except SsgenError as exc:
+            if metrics is not None:
+                metrics.deployed(False, time.perf_counter() - started, purged=False)
             self.error = str(exc)
             delay = self.retry.schedule(now, base)
             log.error("deploy failed, retrying in %.1fs: %s", delay, exc,
-                      extra={"event": "deploy_failed", "error": str(exc), "retry_in": delay})
+                      extra={"event": "deploy_failed", "error": str(exc), "retry_in": delay,
+                             "traces": traces})
             return
         self.owed, self.error, self.deploys = None, None, self.deploys + 1
+        del self.traces[:len(traces)]
+        if metrics is not None:
+            purge = getattr(getattr(config, "deploy", None), "purge", None)
+            metrics.deployed(True, time.perf_counter() - started, purged=purge is not None)
         self.retry.clear()
         self.last = report.summary()
-        log.info("%s", self.last, extra={"event": "deploy"})
+        log.info("%s", self.last, extra={"event": "deploy", "traces": traces,
+                                         "purged": getattr(report, "purged", 0)})
 
     def to_json(self, config: Config) -> dict[str, Any]:
         return {

@@ -18,17 +18,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 from typing import Any
 
 from ssgen.build.change import Change
 from ssgen.build.report import BuildReport, group_failures
 from ssgen.config.load import Config, load_config
-from ssgen.errors import ManifestError, SsgenError
-from ssgen.manifest.store import Manifest
+from ssgen.errors import SsgenError
+from ssgen.manifest.connect import open_state
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
+from ssgen.serve.metrics import ServeMetrics, publish_times, traces
 from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
 
@@ -58,7 +58,7 @@ class RebuildWorker:
         self._build_fn = build_fn
         self._clock = clock
         self._source = fresh_source(source) if source is not None else None
-        self._manifest = _open_manifest(config.state_dir / "manifest.sqlite")
+        self._manifest = open_state(config.state_dir, reset_broken=True)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -89,6 +89,8 @@ class RebuildWorker:
         self.last: RebuildResult | None = None
         self.last_error: str | None = None
         self.listeners: list[Callable[[RebuildWorker], None]] = []
+        self.metrics = ServeMetrics(self._manifest.queue_stats)
+        self._round_payloads: list[Any] = []
         self._refresh_site()
 
     # -- lifecycle -------------------------------------------------------------
@@ -128,9 +130,9 @@ class RebuildWorker:
         return True
 
     def submit(self, change: Change, key: str | None = None, *,
-               reload_config: bool = False) -> Submitted:
-        """Durably queue ``change`` and wake the worker; returns the job id."""
-        payload = {"change": change.to_json(), "reload_config": reload_config}
+               reload_config: bool = False, meta: dict[str, Any] | None = None) -> Submitted:
+        """Durably queue ``change`` (with ``meta``: trace, published) and wake the worker."""
+        payload = {**(meta or {}), "change": change.to_json(), "reload_config": reload_config}
         with self._submit_lock:
             job = self._manifest.enqueue(payload, key=key)
             with self._cond:
@@ -240,6 +242,7 @@ class RebuildWorker:
         with self._cond:
             self._dirty = False
         entries = self._manifest.pending()
+        self._round_payloads = [payload for _, payload in entries]
         change, reload_config = self._merge(entries)
         change = change.merge(self._timers.take(self._clock()))
         if self._retry.due is not None:
@@ -251,7 +254,7 @@ class RebuildWorker:
         if ids or not change.empty or self._retry.due is not None:
             self._rebuild(change, ids, reload_config)
         if self._deploy.owed is not None and self._deploy.ready(self._clock()):
-            self._deploy.run(self.config, self._clock(), self.retry_base)
+            self._deploy.run(self.config, self._clock(), self.retry_base, self.metrics)
 
     def _merge(self, entries: list[tuple[int, Any]]) -> tuple[Change, bool]:
         change, reload_config = Change(), self._reload_config
@@ -310,8 +313,10 @@ class RebuildWorker:
             self._inflight.difference_update(ids)
             self._pending.update(ids)
         self.state, self.last_error = "retrying", message
+        self.metrics.rebuilt(None, time.perf_counter() - started, (), deploying=False)
         log.error("rebuild failed, retrying in %.1fs: %s", delay, message,
-                  extra={"event": "rebuild_failed", "error": message, "retry_in": delay,
+                  extra={"event": "rebuild_failed", "error": message,
+                         "traces": traces(self._round_payloads), "retry_in": delay,
                          "jobs": len(ids), "seconds": time.perf_counter() - started})
         self._notify()
 
@@ -335,10 +340,14 @@ class RebuildWorker:
         self._manifest.ack(ids)
         with self._cond:
             self._inflight.difference_update(ids)
-        if getattr(self.config, "deploy", None) is not None:
-            self._deploy.owe(changes)
+        deploying = getattr(self.config, "deploy", None) is not None
+        carried = traces(self._round_payloads)
+        if deploying:
+            self._deploy.owe(changes, carried)
+        self.metrics.rebuilt(report, result.seconds, publish_times(self._round_payloads),
+                             deploying)
         log.info("%s", report.summary(), extra={
-            "event": "rebuild", "jobs": len(ids), "seconds": result.seconds,
+            "event": "rebuild", "jobs": len(ids), "traces": carried, "seconds": result.seconds,
             "load_seconds": self._load_seconds, "build_seconds": report.seconds,
             "new": len(changes["new"]), "changed": len(changes["changed"]),
             "deleted": len(changes["deleted"]), "failures": len(failures)})
@@ -388,12 +397,4 @@ class RebuildWorker:
             self._dirty = True
             self._cond.notify_all()
 
-
-def _open_manifest(path: Path) -> Manifest:
-    """The site's manifest; an unreadable one is replaced (the first build is then full)."""
-    try:
-        return Manifest.open(path)
-    except ManifestError as exc:
-        log.warning("%s; starting with a new manifest", exc, extra={"event": "manifest_reset"})
-        return Manifest.reset(path)
 
