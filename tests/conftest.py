@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -40,3 +41,24 @@ def _shared_image_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 def _free_builds_left_for_exit() -> Iterator[None]:
     yield
     release_left()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL cluster for the whole session (tests/pgkit.py)."""
+    from pgkit import PgServer
+
+    server = PgServer().start()
+    try:
+        yield server
+    finally:
+        from ssgen.manifest.pg import close_pools
+
+        close_pools()
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> str:
+    """The URL of a fresh database on the session's PostgreSQL server."""
+    return str(pg_server.new_database())

@@ -8,15 +8,16 @@ from typing import Any
 from ssgen.build.change import normalize_path
 from ssgen.config.load import Config
 from ssgen.errors import ConfigError
+from ssgen.manifest.connect import open_state
 from ssgen.manifest.store import Manifest
 
 
 def open_existing(config: Config) -> Manifest:
     """The site's manifest; ConfigError when no build made one yet."""
     path = config.state_dir / "manifest.sqlite"
-    if not path.exists():
+    if config.state_url is None and not path.exists():
         raise ConfigError(f"no manifest at {path}: run `ssgen build` first")
-    return Manifest.open(path)
+    return open_state(config.state_dir, config.state_url, fenced=False)
 
 
 def inspect_page(config: Config, path: str) -> dict[str, Any]:
@@ -53,7 +54,8 @@ def inspect_tag(config: Config, tag: str) -> dict[str, Any]:
 def document_types(config: Config, ids: Iterable[str]) -> dict[str, str]:
     """The recorded ``_type`` of each known document id (unknown ids are left out)."""
     wanted = set(ids)
-    if not wanted or not (config.state_dir / "manifest.sqlite").exists():
+    if not wanted or (config.state_url is None
+                      and not (config.state_dir / "manifest.sqlite").exists()):
         return {}
     with open_existing(config) as manifest:
         known = manifest.documents()

@@ -36,6 +36,7 @@ from ssgen.build.scope import (
 from ssgen.build.workers import render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
+from ssgen.manifest.connect import open_state, state_exists
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -286,10 +287,12 @@ def _open_manifest(
     """The site's manifest and why this build must be full ("" when it need not be); a
     fresh manifest when it is missing or unusable."""
     path = config.state_dir / "manifest.sqlite"
-    existed = path.exists()
+    existed = state_exists(config.state_dir, config.state_url)
     try:
-        manifest = Manifest.open(path)
+        manifest = open_state(config.state_dir, config.state_url)
     except ManifestError as exc:
+        if config.state_url:
+            raise
         reporter.warn(f"{exc}; starting a full rebuild with a new manifest")
         return Manifest.reset(path), "the manifest was unusable"
     if full:

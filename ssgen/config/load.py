@@ -123,6 +123,9 @@ class Config:
     data_ast: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
     deploy: DeployConfig | None = None
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    # [state] url / SSGEN_STATE_URL: a postgresql:// URL for shared state (None: SQLite
+    # in .ssgen/). Not in the hash: moving the state does not change the pages.
+    state_url: str | None = None
 
     @property
     def output_dir(self) -> Path:
@@ -169,7 +172,9 @@ _TOP: dict[str, tuple[str, Any]] = {
     "routes": ("an array of tables ([[routes]])", None), "markdown": (TABLE, None),
     "feed": (TABLE, None), "sitemap": (TABLE, None), "deploy": (TABLE, None),
     "images": (TABLE, None),
+    "state": (TABLE, None),
 }
+_STATE = {"url": (STR, None)}
 _SITE = {"title": (STR, ""), "base_url": (STR, ""), "output": (STR, "public"),
          "language": (STR, "en"), "description": (STR, ""), "params": (TABLE, None)}
 _ROUTE = {"name": (STR, REQUIRED), "path": (STR, REQUIRED), "template": (STR, REQUIRED),
@@ -355,6 +360,7 @@ def load_config(
     feed = _feed(top["feed"], routes, ctx)
     sitemap = SitemapConfig(**take(top["sitemap"] or {}, _SITEMAP, "sitemap", ctx))
     deploy = parse_deploy(top["deploy"], ctx) if top["deploy"] is not None else None
+    state_url = _state_url(top["state"] or {}, os.environ if env is None else env, ctx)
     images = parse_images(top["images"], source, site_dir, ctx)
     parts = {"site": site, "source": source, "data": data, "routes": routes,
              "markdown": markdown, "feed": feed, "sitemap": sitemap}
@@ -362,4 +368,13 @@ def load_config(
         parts["images"] = images
     return Config(site_dir=site_dir, site=site, source=source, data=data, routes=routes,
                   markdown=markdown, feed=feed, sitemap=sitemap, hash=_fingerprint(parts),
-                  data_ast=data_ast, deploy=deploy, images=images)
+                  data_ast=data_ast, deploy=deploy, images=images,
+                  state_url=state_url)
+
+
+def _state_url(table: dict[str, Any], env: Mapping[str, str], ctx: Any) -> str | None:
+    url = env.get("SSGEN_STATE_URL") or take(table, _STATE, "state", ctx)["url"]
+    if url and not re.match(r"postgres(ql)?://", url):
+        raise ConfigError(f"[state] url must be a postgresql:// URL, not {url.split(':')[0]!r}"
+                          " (leave it out to keep the state in .ssgen/)")
+    return url or None

@@ -38,7 +38,7 @@ from ssgen.deploy.plan import (
 from ssgen.deploy.purge import Purger, purgers
 from ssgen.deploy.s3 import LIST_PAGE, S3Store
 from ssgen.errors import ConfigError, DeployError
-from ssgen.manifest.store import Manifest
+from ssgen.manifest.connect import open_state
 
 BATCH = 256  # fewest uploads between two saves of the state object
 MAX_SAVES = 8  # a big deploy saves the state about this often (each save rewrites all of it)
@@ -95,9 +95,9 @@ def resolve_target(settings: DeployConfig, target: str | Target | None) -> Targe
 def local_files(config: Config, settings: DeployConfig) -> dict[str, LocalFile]:
     """Every output file the manifest records, with the metadata it is uploaded with."""
     path = config.state_dir / "manifest.sqlite"
-    if not path.is_file():
+    if config.state_url is None and not path.is_file():
         raise DeployError(f"{path} not found: run `ssgen build` before deploying")
-    with Manifest.open(path) as manifest:
+    with open_state(config.state_dir, config.state_url) as manifest:
         records = manifest.files()
     if not records:
         raise DeployError(f"{path} lists no output files: run `ssgen build` first")

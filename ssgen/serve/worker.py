@@ -58,7 +58,8 @@ class RebuildWorker:
         self._build_fn = build_fn
         self._clock = clock
         self._source = fresh_source(source) if source is not None else None
-        self._manifest = open_state(config.state_dir, reset_broken=True)
+        self._manifest = open_state(config.state_dir, config.state_url,
+                                    reset_broken=True, fenced=False)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
