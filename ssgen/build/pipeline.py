@@ -8,6 +8,8 @@ the same stages and renders only the pages whose data or templates changed (see
 from __future__ import annotations
 
 import gc
+import os
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +38,7 @@ from ssgen.build.scope import (
 from ssgen.build.workers import render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
-from ssgen.manifest.connect import open_state, state_exists
+from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -225,9 +227,29 @@ def _locked(config: Config, reporter: Reporter) -> Iterator[None]:
         lock = BuildLock(config.site_dir, wait=True)
         lock.acquire()
     try:
+        with _shared_builder(config, reporter):
+            yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
+    """With shared state, be its one builder for the build (serve's builder already is)."""
+    if config.state_url is None or fence_held():
+        yield
+        return
+    from ssgen.manifest.builder import BuilderLock
+
+    lock = BuilderLock(config.state_url, f"ssgen build {socket.gethostname()}:{os.getpid()}")
+    if not lock.try_acquire():
+        reporter.info("another builder holds the shared state; waiting for it")
+        lock.acquire()
+    try:
         yield
     finally:
         lock.release()
+        set_fence(None)
 
 
 def _load_source(config: Config, drafts: bool, reporter: Reporter,

@@ -177,6 +177,10 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     config = load_config(site, base_url=base_url)
     source = open_source(config, kept=True)
     worker = RebuildWorker(config, settle=settle, source=source)
+    if config.state_url is not None:
+        from ssgen.serve.leader import Leadership
+
+        worker.leader = Leadership(config.state_url)
     services: list[Service] = []
     if watch:
         services.append(Watcher(config, worker, source.watched_paths()))

@@ -31,6 +31,11 @@ def set_fence(generation: int | None) -> None:
     _FENCE[:] = [] if generation is None else [generation]
 
 
+def fence_held() -> bool:
+    """Whether this process is (or was last) the builder of a shared state."""
+    return bool(_FENCE)
+
+
 def state_exists(state_dir: Path, url: str | None) -> bool:
     """Whether a build recorded state there already (a first build is full)."""
     if url is None:
@@ -70,4 +75,4 @@ def _open_pg(url: str, fenced: bool) -> Manifest:
     return Manifest(cast(sqlite3.Connection, conn), Path(pg.redact(url)))
 
 
-__all__ = ["open_state", "set_fence", "sqlite_path", "state_exists"]
+__all__ = ["fence_held", "open_state", "set_fence", "sqlite_path", "state_exists"]

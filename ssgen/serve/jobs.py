@@ -82,6 +82,7 @@ class DeployState:
     error: str | None = None
     deploys: int = 0
     traces: list[str] = field(default_factory=list)
+    full: bool = False
 
     def owe(self, changes: Mapping[str, list[str]], traces: Sequence[str] = ()) -> None:
         """Add a rebuild's changes (and its webhooks' log ids) to what the next deploy carries."""
@@ -90,6 +91,11 @@ class DeployState:
         for kind in ("new", "changed", "deleted"):
             merged[kind] = sorted(set(merged.get(kind, [])) | set(changes.get(kind, [])))
         self.owed = merged
+
+    def owe_all(self) -> None:
+        """A full deploy (the bucket is listed and diffed): after a takeover."""
+        self.owe({})
+        self.full = True
 
     def ready(self, now: float) -> bool:
         return self.retry.due is None or now >= self.retry.due
@@ -101,7 +107,7 @@ class DeployState:
 
         started, traces = time.perf_counter(), list(self.traces)
         try:
-            report = deploy_site(config, changes=self.owed)
+            report = deploy_site(config, changes=None if self.full else self.owed)
         except SsgenError as exc:
             if metrics is not None:
                 metrics.deployed(False, time.perf_counter() - started, purged=False)
@@ -111,7 +117,7 @@ class DeployState:
                       extra={"event": "deploy_failed", "error": str(exc), "retry_in": delay,
                              "traces": traces})
             return
-        self.owed, self.error, self.deploys = None, None, self.deploys + 1
+        self.owed, self.error, self.deploys, self.full = None, None, self.deploys + 1, False
         del self.traces[:len(traces)]
         if metrics is not None:
             purge = getattr(getattr(config, "deploy", None), "purge", None)
@@ -129,6 +135,20 @@ class DeployState:
             "error": self.error,
             "owed": sum(len(v) for v in self.owed.values()) if self.owed else 0,
         }
+
+
+def merge_entries(entries: list[tuple[int, Any]], reload_config: bool) -> tuple[Change, bool]:
+    """One change (and whether to reload the config) from queue entries; an unreadable
+    entry is logged and dropped."""
+    change = Change()
+    for job, payload in entries:
+        try:
+            change = change.merge(Change.from_json(payload["change"]))
+            reload_config = reload_config or bool(payload.get("reload_config"))
+        except (SsgenError, KeyError, TypeError) as exc:
+            log.error("dropping unreadable queue entry %d: %s", job, exc,
+                      extra={"event": "queue_error", "job": job})
+    return change, reload_config
 
 
 class RouteTimers:
@@ -157,4 +177,5 @@ class RouteTimers:
                       reasons=tuple(f"revalidate route {n}" for n in due))
 
 
-__all__ = ["MAX_BACKOFF", "Backoff", "DeployState", "RebuildResult", "RouteTimers", "Submitted"]
+__all__ = ["MAX_BACKOFF", "Backoff", "DeployState", "RebuildResult", "RouteTimers", "Submitted",
+           "merge_entries"]

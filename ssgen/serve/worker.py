@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen.build.change import Change
 from ssgen.build.report import BuildReport, group_failures
@@ -28,9 +28,13 @@ from ssgen.manifest.connect import open_state
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
+from ssgen.serve.jobs import merge_entries as merge_entries
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
 from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
+
+if TYPE_CHECKING:
+    from ssgen.serve.leader import Leadership
 
 log = logging.getLogger("ssgen.serve")
 
@@ -92,6 +96,7 @@ class RebuildWorker:
         self.listeners: list[Callable[[RebuildWorker], None]] = []
         self.metrics = ServeMetrics(self._manifest.queue_stats)
         self._round_payloads: list[Any] = []
+        self.leader: Leadership | None = None  # set with shared state (serve/leader.py)
         self._refresh_site()
 
     # -- lifecycle -------------------------------------------------------------
@@ -112,6 +117,8 @@ class RebuildWorker:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.leader is not None:
+            self.leader.close()
         self._manifest.close()
         self._heap.release()
 
@@ -186,6 +193,8 @@ class RebuildWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self.leader is not None and not self.leader.turn(self, self._stop):
+                continue  # shared state: only the builder runs rounds
             if not self._wait_for_work():
                 self._heap.collect_idle()
                 continue
@@ -244,7 +253,7 @@ class RebuildWorker:
             self._dirty = False
         entries = self._manifest.pending()
         self._round_payloads = [payload for _, payload in entries]
-        change, reload_config = self._merge(entries)
+        change, reload_config = merge_entries(entries, self._reload_config)
         change = change.merge(self._timers.take(self._clock()))
         if self._retry.due is not None:
             change = change.merge(self._failed_pages())
@@ -254,19 +263,9 @@ class RebuildWorker:
             self._pending.difference_update(ids)
         if ids or not change.empty or self._retry.due is not None:
             self._rebuild(change, ids, reload_config)
-        if self._deploy.owed is not None and self._deploy.ready(self._clock()):
+        if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
+                self.leader is None or self.leader.still()):
             self._deploy.run(self.config, self._clock(), self.retry_base, self.metrics)
-
-    def _merge(self, entries: list[tuple[int, Any]]) -> tuple[Change, bool]:
-        change, reload_config = Change(), self._reload_config
-        for job, payload in entries:
-            try:
-                change = change.merge(Change.from_json(payload["change"]))
-                reload_config = reload_config or bool(payload.get("reload_config"))
-            except (SsgenError, KeyError, TypeError) as exc:
-                log.error("dropping unreadable queue entry %d: %s", job, exc,
-                          extra={"event": "queue_error", "job": job})
-        return change, reload_config
 
     def _failed_pages(self) -> Change:
         """Pages whose last render failed, forced to render again (a retry, or a fix)."""
