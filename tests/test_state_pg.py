@@ -150,3 +150,29 @@ def test_state_url_must_be_postgresql(tmp_path: Path) -> None:
     (site / "ssgen.toml").write_text((site / "ssgen.toml").read_text()
                                      + '\n[state]\nurl = "postgresql://u@h/db"\n')
     assert load_config(site, env={}).state_url == "postgresql://u@h/db"
+
+
+def test_a_paused_builder_loses_the_lock_and_its_late_commit_is_fenced(pg_url: str) -> None:
+    from ssgen.manifest.builder import BuilderLock
+
+    first = BuilderLock(pg_url, "first", timeout=1.0)
+    assert first.try_acquire()
+    try:
+        manifest = open_state(Path("."), pg_url)  # fenced to the first builder's generation
+    finally:
+        set_fence(None)
+    manifest.set_meta("k", "first")
+    second = BuilderLock(pg_url, "second", timeout=1.0)
+    try:
+        assert not second.try_acquire()  # the first is alive
+        second.acquire(wait=30, poll=0.1)  # the first "pauses": no heartbeat, session ends
+        assert second.generation == (first.generation or 0) + 1
+        assert not first.alive() and not first.held
+        with pytest.raises(FencedOut):
+            manifest.set_meta("k", "late")
+    finally:
+        manifest.close()
+        second.release()
+        set_fence(None)
+    with open_state(Path("."), pg_url) as fresh:
+        assert fresh.get_meta("k") == "first" and fresh.get_meta("builder") == "second"
