@@ -109,7 +109,10 @@ class PgConnection:
         self.url = url
         self.fence = fence
         self._pool = pool(url)
-        self._conn = self._pool.getconn()
+        try:
+            self._conn = self._pool.getconn(timeout=30)
+        except psycopg.Error as exc:  # PoolTimeout is one too
+            raise ManifestError(f"no connection to {redact(url)}: {exc}") from exc
         self._catalog_fn = catalog
         self._catalog: _Key | None = None
         self._depth = 0
