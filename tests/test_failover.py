@@ -1,7 +1,8 @@
 """Builder failover on shared PostgreSQL state: three ``ssgen serve`` replicas take webhooks
 round-robin, the building one is killed (-9) mid-rebuild several times while webhooks keep
-arriving; once the shared queue drains, every change is applied and the builder's output
-equals a clean full build."""
+arriving; once the shared queue drains, every change is applied, the builder's output
+equals a clean full build and the bucket (moto, deployed by whichever replica built)
+equals the output."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ from typing import Any
 import httpx
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
+from s3_server import S3TestServer
 from servekit import SECRET, free_port, wait_for
 from sitekit import DEFAULT_TEMPLATES, author, make_site, output_files, post
 from test_serve import clean_build
 from test_serve_crash import SLOW_POST, TOML
+
+from ssgen.deploy.plan import STATE_NAME
 
 SPIN = 150_000  # a post that takes a moment to render: rebuilds can be caught running
 
@@ -35,7 +39,12 @@ class Replica:
     client: httpx.Client | None = None
 
     def start(self, log: Path) -> None:
-        env = {**os.environ, "SSGEN_REVALIDATE_SECRET": SECRET, "SSGEN_STATE_URL": self.url}
+        env = {**os.environ, "SSGEN_REVALIDATE_SECRET": SECRET, "SSGEN_STATE_URL": self.url,
+               "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+               "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"}
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                     "AWS_SESSION_TOKEN"):
+            env.pop(name, None)
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "ssgen", "--site", str(self.site), "-v", "serve",
@@ -81,13 +90,31 @@ def _queue_depth(url: str) -> int:
 
 
 def test_three_replicas_survive_killing_the_builder(pg_url: str, tmp_path: Path) -> None:
+    with S3TestServer() as s3:
+        _failover(pg_url, tmp_path, s3)
+
+
+def _deploy_toml(bucket: str, endpoint: str) -> str:
+    return TOML + (f'\n[deploy]\ntarget = "s3://{bucket}/site"\nendpoint_url = "{endpoint}"\n'
+                   'region = "us-east-1"\n')
+
+
+def _deployed(leader: Replica) -> bool:
+    assert leader.client is not None
+    deploy = leader.client.get("/api/status").json()["deploy"]
+    return bool(deploy["deploys"]) and deploy["owed"] == 0 and not deploy["error"]
+
+
+def _failover(pg_url: str, tmp_path: Path, s3: S3TestServer) -> None:
     templates = {**DEFAULT_TEMPLATES, "post.html": SLOW_POST}
+    bucket = s3.bucket()
+    toml = _deploy_toml(bucket, s3.endpoint)
     docs = [author("a1", "Ada"), *[post(n, spin=SPIN) for n in range(1, 7)]]
-    origin = make_site(tmp_path / "origin", docs=docs, toml=TOML, templates=templates)
+    origin = make_site(tmp_path / "origin", docs=docs, toml=toml, templates=templates)
     shared = origin / "content"
     replicas = []
     for i in range(3):
-        site = make_site(tmp_path / f"r{i}", docs=[], toml=TOML, templates=templates)
+        site = make_site(tmp_path / f"r{i}", docs=[], toml=toml, templates=templates)
         (site / "content" / "data.ndjson").unlink()
         (site / "content").rmdir()
         (site / "content").symlink_to(shared)
@@ -132,6 +159,10 @@ def test_three_replicas_survive_killing_the_builder(pg_url: str, tmp_path: Path)
         assert b"Post 6 v11" in expected["blog/post-6/index.html"]
         assert output_files(leader.site) == expected
         assert sum(r.builder() for r in replicas) == 1
+        wait_for(lambda: _deployed(leader), timeout=60, what="the deploy")
+        objects = s3.objects(bucket, "site/")
+        objects.pop(f"site/{STATE_NAME}")
+        assert objects == {f"site/{rel}": data for rel, data in expected.items()}
     finally:
         for replica in replicas:
             if replica.proc is not None and replica.proc.poll() is None:

@@ -4,8 +4,8 @@ Owns ``Leadership``: every replica accepts webhooks into the shared queue; the w
 each asks ``turn()`` before a round, and only the holder of the builder lock
 (``ssgen.manifest.builder``) gets True. A replica that has just become the builder first
 recovers its output: its local folder may be behind the shared manifest (another replica
-built since), so it queues a change of everything (every page is rendered again, files
-whose bytes are right are left alone) and owes a full deploy, which diffs the bucket.
+built since), so it queues a change of everything (every recorded page is rendered again,
+files whose bytes are right are left alone) and owes a full deploy, which diffs the bucket.
 A heartbeat thread keeps the lock's session alive; when it is lost the replica stops
 building (its late commits are fenced) and competes again. ``still()`` guards deploys.
 """
@@ -21,6 +21,7 @@ from typing import Any
 from ssgen.build.change import Change
 from ssgen.errors import SsgenError
 from ssgen.manifest.builder import BuilderLock
+from ssgen.manifest.connect import open_state
 
 log = logging.getLogger("ssgen.serve")
 
@@ -65,7 +66,15 @@ class Leadership:
         log.info("this replica is the builder (generation %s)", self.lock.generation,
                  extra={"event": "elected", "generation": self.lock.generation,
                         "holder": self.holder})
-        worker.submit(Change(everything=True, reasons=("elected builder: recover output",)),
+        # Every recorded page is forced: its data may be unchanged since the manifest saw
+        # it, while this replica's file of it is from before the other builder's rounds.
+        config = worker.config
+        with open_state(config.state_dir, config.state_url, fenced=False) as manifest:
+            pages = frozenset(manifest.page_paths())
+        reasons = ("elected builder: recover output",)
+        recover = Change(paths=pages, reasons=reasons) if pages else Change(
+            everything=True, reasons=reasons)  # nothing recorded yet: a full build
+        worker.submit(recover,
                       meta={"trace": f"elected-{self.lock.generation}"})
         if getattr(worker.config, "deploy", None) is not None:
             worker._deploy.owe_all()
@@ -81,6 +90,7 @@ class Leadership:
                 if not self.lock.held:
                     continue
                 if not self.lock.alive():
+                    worker.metrics.leader.set(0)
                     log.error("lost the builder lock; another replica may build now",
                               extra={"event": "leader_lost", "holder": self.holder})
                     continue
