@@ -29,6 +29,7 @@ from psycopg_pool import ConnectionPool
 
 from ssgen.errors import ManifestError
 
+QUEUE_CHANNEL = "ssgen_queue"  # NOTIFY'd by each enqueue, LISTENed to by the builder
 Catalog = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # table -> (key, columns)
 _POOLS: dict[str, ConnectionPool[Any]] = {}
 _POOLS_LOCK = threading.Lock()
@@ -147,6 +148,8 @@ class PgConnection:
             return self._end(verb.startswith("COMMIT"))
         pg = _translate(sql, self.catalog())
         rows = self.raw(pg, params)
+        if pg.endswith("RETURNING id"):  # a queued change: wake the builder at commit
+            self.raw(f"NOTIFY {QUEUE_CHANNEL}")
         return _Cursor(rows, rows[0][0] if rows and pg.endswith("RETURNING id") else None)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -231,4 +234,5 @@ def translate(sql: str, catalog: Catalog) -> str:
     return _translate(sql, _key(catalog))
 
 
-__all__ = ["Fence", "FencedOut", "PgConnection", "close_pools", "pool", "redact", "translate"]
+__all__ = ["QUEUE_CHANNEL", "Fence", "FencedOut", "PgConnection", "close_pools", "pool", "redact",
+           "translate"]

@@ -18,10 +18,13 @@ import socket
 import threading
 from typing import Any
 
+import psycopg
+
 from ssgen.build.change import Change
 from ssgen.errors import SsgenError
 from ssgen.manifest.builder import BuilderLock
 from ssgen.manifest.connect import open_state
+from ssgen.manifest.pg import QUEUE_CHANNEL
 
 log = logging.getLogger("ssgen.serve")
 
@@ -84,8 +87,12 @@ class Leadership:
             self._beater.start()
 
     def _beat(self, worker: Any) -> None:
-        """Heartbeat, and wake the worker for changes other replicas queued."""
-        while not self._stop.wait(self.poll):
+        """Heartbeat, and wake the worker for changes other replicas queued (at once on
+        their NOTIFY, else at the next poll)."""
+        listener = self._listen()
+        while not self._stop.is_set():
+            if not self._notified(listener):
+                listener = self._listen()
             with self._guard:
                 if not self.lock.held:
                     continue
@@ -100,6 +107,27 @@ class Leadership:
                 continue
             if depth:
                 worker.wake()
+
+    def _listen(self) -> psycopg.Connection[Any] | None:
+        try:
+            conn = psycopg.connect(self.lock.url, autocommit=True)
+            conn.execute(f"LISTEN {QUEUE_CHANNEL}")
+            return conn
+        except psycopg.Error:
+            return None
+
+    def _notified(self, listener: psycopg.Connection[Any] | None) -> bool:
+        """Wait up to a poll interval for a NOTIFY; False when the listener is broken."""
+        if listener is None:
+            self._stop.wait(self.poll)
+            return False
+        try:
+            for _ in listener.notifies(timeout=self.poll, stop_after=1):
+                pass
+            return True
+        except psycopg.Error:
+            listener.close()
+            return False
 
     def close(self) -> None:
         """Stop the heartbeat and give the lock up (on shutdown)."""
