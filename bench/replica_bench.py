@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,6 +35,23 @@ from serve_bench import SECRET, Dataset, page_file, pct, webhook
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
+
+LOG = Path(os.environ.get("SSGEN_BENCH_LOG", os.devnull))
+
+
+class AtomicDataset(Dataset):
+    """serve_bench's dataset, written by rename: a replica's rebuild may read it while
+    the next edit is written (one process at a time never did)."""
+
+    def edit(self, count: int) -> list[dict[str, Any]]:
+        path = self.path
+        self.path = path.with_suffix(".tmp")
+        try:
+            edited = super().edit(count)
+        finally:
+            self.path = path
+        os.replace(path.with_suffix(".tmp"), path)
+        return edited
 
 
 class Replica:
@@ -49,8 +67,8 @@ class Replica:
             env["SSGEN_STATE_URL"] = self.url
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "ssgen", "--site", str(self.site), "serve", "--port",
-             str(self.port), "--settle-ms", "0"], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
+             str(self.port), "--settle-ms", "0", "--log-format", "json", "-v"], env=env,
+            stdout=subprocess.DEVNULL, stderr=LOG.open("ab"), start_new_session=True)
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -148,7 +166,7 @@ def main() -> None:
     server = PgServer().start()
     try:
         origin = make_site(work, args.docs)
-        data = Dataset(origin)
+        data = AtomicDataset(origin)
         single = Replica(replica_sites(origin, 1)[0], None, _port(0))
         build(load_config(single.site, env={}), full=True)
         single.start()
