@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssgen.config.load import Config, load_config
-from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
 from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.ndjson import BOM
