@@ -76,7 +76,8 @@ def _name_documents(config: Config, source: Source, clash: PathClash) -> PathCla
     named: dict[int, Claimant] = {}
     for index, claimant in enumerate(clash.claimants):
         route = routes.get(claimant.route)
-        if claimant.document is not None or route is None or dataset is None:
+        if (claimant.document is not None or claimant.fixed or not claimant.params
+                or route is None or dataset is None):
             continue
         taken = {c.document for c in (*clash.claimants, *named.values())}
         for item in _with_ids(route, dataset):
