@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 from servekit import SECRET, running_server, sanity_webhook, wait_idle
-from sitekit import DEFAULT_TOML, author, make_site, output_files, post, run_cli, write_docs
+from sitekit import (
+    DEFAULT_TEMPLATES,
+    DEFAULT_TOML,
+    author,
+    make_site,
+    output_files,
+    post,
+    run_cli,
+    write_docs,
+)
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -27,9 +36,11 @@ TOML = DEFAULT_TOML + """
 [[routes]]
 name = "page"
 path = "/{slug}/"
-template = "post.html"
+template = "page.html"
 query = '*[_type == "page"]{_id, title, "slug": slug.current}'
 """
+TEMPLATES = {**DEFAULT_TEMPLATES, "page.html": (
+    '{% extends "base.html" %}{% block content %}<h1>{{ page.title }}</h1>{% endblock %}')}
 DOCS = [author("a1", "Ada"), post(1), post(2)]
 
 
@@ -81,7 +92,7 @@ NAMES = sorted(FAULTS)
 
 
 def _site(tmp_path: Path) -> Path:
-    return make_site(tmp_path, docs=list(DOCS), toml=TOML)
+    return make_site(tmp_path, docs=list(DOCS), toml=TOML, templates=TEMPLATES)
 
 
 def _clean(tmp_path: Path) -> dict[str, bytes]:
@@ -199,3 +210,50 @@ def _clean_copy(site: Path, tmp_path: Path) -> dict[str, bytes]:
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns("public", ".ssgen"))
     build(load_config(copy), full=True)
     return output_files(copy)
+
+
+def test_a_page_that_moves_to_another_route_is_not_removed(tmp_path: Path) -> None:
+    """A path that changes route in an incremental build is written, not deleted."""
+    toml = TOML + """
+[[routes]]
+name = "landing"
+path = "/{slug}/"
+template = "page.html"
+query = '*[_type == "landing"]{_id, title, "slug": slug.current}'
+"""
+    page = {"_id": "x", "_type": "page", "title": "X", "slug": {"current": "x"}}
+    site = make_site(tmp_path, docs=[*DOCS, page], toml=toml, templates=TEMPLATES)
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    write_docs(site, [*DOCS, {**page, "_type": "landing", "title": "Moved"}])
+    result = run_cli("--site", str(site), "build")
+    assert result.exit_code == 0, result.output
+    assert b"Moved" in (site / "public/x/index.html").read_bytes()
+    assert output_files(site) == _clean_copy(site, tmp_path)
+
+
+def test_a_partial_build_sees_the_page_of_a_route_it_did_not_requery(tmp_path: Path) -> None:
+    """A new page whose path a page of another (not re-queried) route holds: the same
+    clash as a full build finds, whichever build sees it first."""
+    toml = TOML + """
+[[routes]]
+name = "landing"
+path = "/{slug}/"
+template = "page.html"
+query = '*[_type == "landing"]{_id, title, "slug": slug.current}'
+"""
+    landing = {"_id": "y", "_type": "landing", "title": "Landing", "slug": {"current": "y"}}
+    site = make_site(tmp_path, docs=[*DOCS, landing], toml=toml, templates=TEMPLATES)
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    before = output_files(site)
+    page = {"_id": "z", "_type": "page", "title": "Page", "slug": {"current": "y"}}
+    write_docs(site, [*DOCS, landing, page])
+    for full in ([], ["--full"], []):
+        result = run_cli("--site", str(site), "build", *full)
+        assert result.exit_code == 1, result.output
+        assert "document 'z' (route 'page') and document 'y' (route 'landing')" in (
+            result.output.replace("\n", " ")) or (
+            "document 'y' (route 'landing') and document 'z' (route 'page')" in result.output)
+        assert output_files(site)["y/index.html"] == before["y/index.html"]
+    write_docs(site, [*DOCS, landing, {**page, "slug": {"current": "z"}}])
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    assert output_files(site) == _clean_copy(site, tmp_path)
