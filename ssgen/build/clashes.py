@@ -56,8 +56,11 @@ def settle_clashes(
     records = None
     if recorded is not None:
         records = recorded([page.path for page in pages])
-        mine = {(page.path, page.route) for page in pages}
-        for path, record in records.items():
+        others = {page.path for page in pages
+                  if (record := records.get(page.path)) is not None and record.route != page.route}
+        mine = {(page.path, page.route) for page in pages if page.path in others}
+        for path in others:
+            record = records[path]
             paths = route_paths.get(record.route)
             if (path, record.route) not in mine and (paths is None or path in paths):
                 standing[path] = Claimant(record.route, None, record.params,

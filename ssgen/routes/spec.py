@@ -193,17 +193,28 @@ def check_unique(
     mistake (`ConfigError`). ``standing``: path -> the page that holds it outside
     ``pages`` (a recorded page of a route this build did not re-query).
     """
-    grouped: dict[str, list[PageSpec]] = {}
+    pages = pages if isinstance(pages, list) else list(pages)
+    seen: dict[str, PageSpec] = {}
+    shared: set[str] = set()
     for page in pages:
-        grouped.setdefault(_path_key(page.path), []).append(page)
+        key = _path_key(page.path)
+        if seen.setdefault(key, page) is not page:
+            shared.add(key)
     held = {_path_key(path): claimant for path, claimant in (standing or {}).items()}
+    shared.update(held.keys() & seen.keys())
+    if not shared:
+        return pages, []
     kept: list[PageSpec] = []
+    groups: dict[str, list[PageSpec]] = {}
+    for page in pages:
+        key = _path_key(page.path)
+        if key in shared:
+            groups.setdefault(key, []).append(page)
+        else:
+            kept.append(page)
     clashes: list[PathClash] = []
-    for key, group in grouped.items():
+    for key, group in groups.items():
         other = held.get(key)
-        if len(group) == 1 and other is None:
-            kept.append(group[0])
-            continue
         claims = [(page, _claimant(page, fixed)) for page in group]
         claimants = tuple(c for _, c in claims) + ((other,) if other is not None else ())
         winner = _winner(group[0].path, claimants)
