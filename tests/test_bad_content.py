@@ -130,7 +130,7 @@ def test_fresh_site_builds_everything_else(tmp_path: Path, fault: str) -> None:
     assert result.exit_code == 1, result.output
     for words in said:
         assert words in result.output
-    assert "1 error" in result.output
+    assert "1 content error" in result.output
     _same_except(output_files(site), _clean(tmp_path), involved)
     if fault == "duplicate_slug":  # neither document is published at the shared path
         assert not (site / "public/blog/post-1").exists()

@@ -87,9 +87,8 @@ def test_a_bad_line_fails_only_its_document_and_recovers(tmp_path: Path) -> None
         assert reply.json()["ok"] is False
         ((failure,),) = [reply.json()["failures"]]
         assert failure["path"] == "content/data.ndjson:4" and failure["kind"] == "document"
-        status = srv.client.get("/api/status").json()
-        assert status["queue_depth"] == 0 and status["state"] == "idle"
-        assert status["retry_in"] is None
+        status = wait_idle(srv.client)  # idle: not retrying, nothing left queued
+        assert status["state"] == "idle" and status["retry_in"] is None
         assert [f["path"] for f in status["failures"]] == ["content/data.ndjson:4"]
         assert "data.ndjson:4" in status["last_error"]
         assert (site / "public/blog/post-1/index.html").read_bytes() == good

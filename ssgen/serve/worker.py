@@ -6,10 +6,8 @@ queued before the HTTP reply, every round merges everything pending (plus routes
 with ``change=...`` and acknowledges the queue ids only after the build returned. A
 failed round keeps the last good pages (the build never deletes on failure), is logged
 with its reason and retried with exponential backoff; work left in the queue by a crash
-is replayed at start-up. Content that cannot build (a left-out document, two documents
-with one path) is not a failed round: the round publishes everything else, reports it,
-and waits for the fix instead of retrying. Deploys (when ``[deploy]`` is configured)
-follow each rebuild and are retried the same way.
+is replayed at start-up; content failures (see ``build.report``) wait for a fix instead.
+Deploys (when ``[deploy]`` is configured) follow each rebuild and are retried the same way.
 """
 
 from __future__ import annotations
@@ -323,16 +321,15 @@ class RebuildWorker:
         changes = report.changes()
         result = RebuildResult(report.ok, changes, failures, None, report.summary(),
                                time.perf_counter() - started, time.time())
-        if report.retryable:  # content failures wait for a fix: retrying cannot help
+        if report.retryable:
             self._retry.schedule(self._clock(), self.retry_base)
-        else:
+        else:  # content failures wait for a fix: no retry can help
             self._retry.clear()
+        groups = group_failures(report.failures)[:20]
+        self.last_error = "\n".join(g.describe() for g in groups) or None
         if failures:
-            self.last_error = "\n".join(g.describe() for g in group_failures(report.failures)[:20])
             log.error("rebuild kept the last good version of %d page(s): %s", len(failures),
                       self.last_error, extra={"event": "rebuild_failures", "failures": failures})
-        else:
-            self.last_error = None
         self._resolve(ids, result)
         # Acknowledged after the waiting replies went out (the pages are on disk already);
         # the jobs count as queued until then, and a crash in between only rebuilds again.
