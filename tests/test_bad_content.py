@@ -257,3 +257,11 @@ query = '*[_type == "landing"]{_id, title, "slug": slug.current}'
     write_docs(site, [*DOCS, landing, {**page, "slug": {"current": "z"}}])
     assert run_cli("--site", str(site), "build").exit_code == 0
     assert output_files(site) == _clean_copy(site, tmp_path)
+
+
+def test_query_warns_of_left_out_documents(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    _append(site, '{"_id": "p9", broken')
+    result = run_cli("--site", str(site), "query", 'count(*[_type == "post"])')
+    assert result.exit_code == 0 and result.stdout.strip() == "2"
+    assert "warning: content/data.ndjson:4:" in result.stderr

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import GroqError
 from ssgen.groq import nodes as n
+from ssgen.groq.dataset import Dataset
 from ssgen.groq.nodes import Query
 from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageSpec
@@ -75,15 +76,20 @@ def _name_documents(config: Config, source: Source, clash: PathClash) -> PathCla
     """The clash with the ``_id`` of each claimant that a list route projected away, found
     by running its query again with ``_id`` added (local sources: the text is not sent)."""
     dataset = getattr(source, "dataset", None)
+    if not isinstance(dataset, Dataset):  # a remote source: named by their fields only
+        return clash
     routes = {route.name: route for route in config.routes}
     named: dict[int, Claimant] = {}
+    items: dict[str, list[dict[str, Any]]] = {}
     for index, claimant in enumerate(clash.claimants):
         route = routes.get(claimant.route)
-        if (claimant.document is not None or claimant.fixed or not claimant.params
-                or route is None or dataset is None):
+        if claimant.document is not None or claimant.fixed or not claimant.params \
+                or route is None:
             continue
         taken = {c.document for c in (*clash.claimants, *named.values())}
-        for item in _with_ids(route, dataset):
+        if route.name not in items:
+            items[route.name] = _with_ids(route, dataset)
+        for item in items[route.name]:
             if item.get("_id") not in taken and all(
                     lookup(item, name) == value for name, value in claimant.params.items()):
                 named[index] = dataclasses.replace(claimant, document=item["_id"])
@@ -95,7 +101,7 @@ def _name_documents(config: Config, source: Source, clash: PathClash) -> PathCla
     return PathClash(clash.path, claimants, winner)
 
 
-def _with_ids(route: RouteConfig, dataset: Any) -> list[dict[str, Any]]:
+def _with_ids(route: RouteConfig, dataset: Dataset) -> list[dict[str, Any]]:
     """A list route's items with their ``_id`` (when its query ends in a projection)."""
     query = route.query_ast
     if query is None or route.each_ast is not None:

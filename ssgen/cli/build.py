@@ -158,7 +158,11 @@ def query_command(
             raise ConfigError(f"missing query parameter {names}: pass it as -p name=JSON, "
                               "e.g. -p slug='\"hello\"'")
         config = load_site(options)
-        result = open_source(config, drafts=drafts).query(query, params).value
+        source = open_source(config, drafts=drafts)
+        for _, message in getattr(source, "faults", list)():  # left out, as the build does
+            err_console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False,
+                              soft_wrap=True)
+        result = source.query(query, params).value
     except SsgenError as exc:
         raise fail(exc) from exc
     text = json.dumps(result, indent=2, ensure_ascii=False)
