@@ -98,7 +98,7 @@ def _without(files: dict[str, bytes], names: set[str]) -> dict[str, bytes]:
     return {name: data for name, data in files.items() if name not in names}
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(datasets())
 def test_faults_fail_only_themselves(tmp_path: Path, data: Dataset) -> None:
     root = Path(tempfile.mkdtemp(dir=tmp_path))
