@@ -366,3 +366,35 @@ def test_errors_name_the_file_relative_to_the_working_folder(
     with pytest.raises(ConfigError) as info:
         load_config(Path("site"), env={})
     assert str(info.value).startswith("site/ssgen.toml:2: site.title:")
+
+
+# Issue 19: a missing $param is a config mistake found when ssgen.toml loads.
+EACH_ROUTE = ('[[routes]]\nname = "author"\npath = "/authors/{slug}/"\ntemplate = "author.html"\n'
+              "each = '*[_type == \"author\"] | order(name){\"slug\": slug.current, year}'\n")
+
+
+@pytest.mark.parametrize(("toml", "said"), [
+    (ROUTE + "query = '*[_type == \"post\" && slug.current == $slug]'\n",
+     "ssgen.toml:5: routes[0].query: uses $slug, but this route gives its query no parameters"),
+    (EACH_ROUTE + "query = '*[slug.current == $slg && year == $yaer][0]'\n",
+     "ssgen.toml:6: routes[0].query: uses $slg, $yaer, but the items of `each` give only "
+     "$slug, $year"),
+    (EACH_ROUTE.replace("order(name)", "order($by)") + "query = '*[slug.current == $slug][0]'\n",
+     "ssgen.toml:5: routes[0].each: uses $by, but this query is given no parameters"),
+    ('[data]\nnav = "*[_type == $kind]"\n',
+     "ssgen.toml:2: data.nav: uses $kind, but this query is given no parameters"),
+])
+def test_a_missing_param_is_named_when_the_config_loads(tmp_path: Path, toml: str,
+                                                         said: str) -> None:
+    assert said in error(tmp_path, toml)
+
+
+@pytest.mark.parametrize("each", [
+    "*[_type == \"author\"]",  # whole documents: any field may be a $param
+    "*[_type == \"author\"]{..., \"slug\": slug.current}",
+])
+def test_params_of_items_of_unknown_shape_are_not_second_guessed(tmp_path: Path,
+                                                                 each: str) -> None:
+    toml = EACH_ROUTE.split("each = ")[0] + f"each = '{each}'\n"
+    load(tmp_path, toml + "query = '*[slug.current == $slug][0]'\n")
+    load(tmp_path, EACH_ROUTE + "query = '*[slug.current == $slug && year > 1][0]'\n")

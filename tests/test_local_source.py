@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 from datetime import UTC, datetime
@@ -64,29 +65,33 @@ def test_ndjson_skips_blank_lines_and_keeps_line_numbers() -> None:
     (b'{"_id": "b"}', "content/x.ndjson:3: document 'b' is missing _type"),
     (b'["_id", "b"]', "content/x.ndjson:3: expected a JSON object"),
 ])
-def test_bad_ndjson_line_names_file_and_line(site: Path, line: bytes, message: str) -> None:
+def test_bad_ndjson_line_is_skipped_and_named(site: Path, line: bytes, message: str) -> None:
     good = b'{"_id": "a", "_type": "t"}\n\n'
-    (site / "content" / "x.ndjson").write_bytes(good + line + b"\n")
+    (site / "content" / "x.ndjson").write_bytes(good + line + b'\n{"_id": "c", "_type": "t"}\n')
     config = configure(site, 'files = ["content/x.ndjson"]\nmarkdown_dir = ""')
-    with pytest.raises(SourceError) as info:
-        LocalSource(config)
-    assert str(info.value).startswith(message)
+    source = LocalSource(config)
+    ((where, text),) = source.faults()
+    assert where == "content/x.ndjson:3" and text.startswith(message)
+    assert ids(source) == ["a", "c"]
 
 
 def test_duplicate_id_names_both_places(site: Path) -> None:
     (site / "content" / "more.ndjson").write_text('{"_id":"z","_type":"t"}\n'
-                                                  '{"_id":"post.one","_type":"post"}\n')
+                                                  '{"_id":"post.one","_type":"post","v":2}\n')
     config = configure(site, 'files = ["content/dataset.ndjson", "content/more.ndjson"]')
-    with pytest.raises(SourceError, match=r"content/more\.ndjson:2: duplicate _id 'post\.one' "
-                                          r"\(first defined at content/dataset\.ndjson:2\)"):
-        LocalSource(config)
+    source = LocalSource(config)
+    ((where, text),) = source.faults()
+    assert where == "content/more.ndjson:2"
+    assert text.startswith("content/more.ndjson:2: duplicate _id 'post.one' "
+                           "(first defined at content/dataset.ndjson:2)")
+    assert "v" not in by_id(source)["post.one"]  # the first one is kept
 
 
 def test_duplicate_id_within_one_file(site: Path) -> None:
     (site / "content" / "x.ndjson").write_text('{"_id":"a","_type":"t"}\n{"_id":"a","_type":"t"}\n')
     config = configure(site, 'files = ["content/x.ndjson"]\nmarkdown_dir = ""')
-    with pytest.raises(SourceError, match=r"x\.ndjson:2: duplicate _id 'a' .*x\.ndjson:1\)"):
-        LocalSource(config)
+    ((_, text),) = LocalSource(config).faults()
+    assert re.match(r"content/x\.ndjson:2: duplicate _id 'a' .*x\.ndjson:1\)", text)
 
 
 _json = st.recursive(
@@ -147,10 +152,12 @@ def test_markdown_disabled(site: Path) -> None:
     assert not [i for i in ids(source) if i.startswith("md.")]
 
 
-def test_bad_front_matter_names_the_file(site: Path) -> None:
+def test_bad_front_matter_skips_the_file_and_names_it(site: Path) -> None:
     (site / "content" / "broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
-    with pytest.raises(SourceError, match=r"content/broken\.md"):
-        LocalSource(configure(site, "files = []"))
+    source = LocalSource(configure(site, "files = []"))
+    ((where, text),) = source.faults()
+    assert where == "content/broken.md" and text.startswith("content/broken.md:3: invalid YAML")
+    assert "md.broken" not in ids(source) and "md.about" in ids(source)
 
 
 def test_datasets_discovered_under_content_when_files_not_set(site: Path) -> None:
@@ -228,8 +235,8 @@ def test_export_is_read_through_the_source_with_perspective(site: Path) -> None:
 def test_export_bad_line_names_archive_member_and_line(tmp_path: Path) -> None:
     archive = build_export(tmp_path / "e.tar.gz", [{"_id": "a", "_type": "t"}, {"_type": "t"}])
     where = r"e\.tar\.gz:production-export-2024-05-01/data\.ndjson:2"
-    with pytest.raises(SourceError, match=where + ": missing _id"):
-        read_export(archive, "e.tar.gz")
+    ((at, message),) = read_export(archive, "e.tar.gz").faults
+    assert re.match(where + ": missing _id", message) and re.fullmatch(where, at)
 
 
 def test_export_without_data_ndjson(tmp_path: Path) -> None:
@@ -319,13 +326,19 @@ def test_reload_sees_new_and_deleted_markdown(site: Path) -> None:
     assert "md.new" in ids(source) and "md.docs.plain" not in ids(source)
 
 
-def test_failed_reload_keeps_previous_state(site: Path) -> None:
+def test_reload_skips_a_broken_line_and_recovers(site: Path) -> None:
     source = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
     before = list(source.documents)
-    (site / "content" / "dataset.ndjson").write_text('{"_id": "broken"\n')
-    with pytest.raises(SourceError, match=r"dataset\.ndjson:1:\d+: invalid JSON"):
-        source.reload()
+    path = site / "content" / "dataset.ndjson"
+    text = path.read_text()
+    path.write_text('{"_id": "broken"\n' + text)
+    source.reload()
+    ((where, message),) = source.faults()
+    assert where == "content/dataset.ndjson:1" and "invalid JSON" in message
     assert source.documents == before
+    path.write_text(text)
+    source.reload()
+    assert source.faults() == [] and source.documents == before
 
 
 # --- queries ----------------------------------------------------------------------------

@@ -302,15 +302,36 @@ def test_each_errors() -> None:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def test_check_unique_names_both_routes() -> None:
+def test_check_unique_two_fixed_routes_are_a_config_mistake() -> None:
     a = PageSpec("/x/", "one", "a.html", {}, frozenset())
     b = PageSpec("/x/", "two", "b.html", {}, frozenset())
     c = PageSpec("/x/index.html", "three", "c.html", {}, frozenset())
-    check_unique([a, PageSpec("/y/", "two", "b.html", {}, frozenset())])
-    with pytest.raises(ConfigError, match=r"'/x/'.*'one'.*'two'"):
-        check_unique([a, b])
+    fixed = {"one", "two", "three"}
+    y = PageSpec("/y/", "two", "b.html", {}, frozenset())
+    assert check_unique([a, y], fixed=fixed) == ([a, y], [])
+    with pytest.raises(ConfigError, match=r"'/x/'.*'one'.*'two'.*make their path patterns"):
+        check_unique([a, b], fixed=fixed)
     with pytest.raises(ConfigError, match=r"'one'.*'three'"):
-        check_unique([a, c])
+        check_unique([a, c], fixed=fixed)
+
+
+def test_check_unique_names_the_documents_and_the_fix() -> None:
+    """Issue 19: a duplicate slug names both documents and says to fix the content."""
+    def doc(ident: str, route: str = "post") -> PageSpec:
+        return PageSpec("/blog/x/", route, "p.html", {"page": {"_id": ident}}, frozenset(),
+                        {"slug": "x"})
+
+    kept, (clash,) = check_unique([doc("p1"), doc("p2")])
+    assert kept == [] and clash.winner is None and clash.routes == "post"
+    assert clash.message() == (
+        "document 'p1' (route 'post') and document 'p2' (route 'post') have the same path "
+        "'/blog/x/': give one of them another slug (until then neither of them is "
+        "published, and the page keeps its last good version)")
+    index = PageSpec("/blog/x/", "index", "l.html", {"page": []}, frozenset())
+    kept, (clash,) = check_unique([doc("pg", "page"), index], fixed={"index"})
+    assert kept == [index] and clash.routes == "page,index"
+    assert clash.message().startswith("document 'pg' (route 'page') has the path '/blog/x/' "
+                                      "of route 'index': give it another slug")
 
 
 def test_fill_pattern_without_placeholders() -> None:
@@ -365,10 +386,10 @@ def test_fill_pattern_inserts_values_verbatim(slug: str, year: int) -> None:
 
 
 @given(st.lists(st.sampled_from(["/a/", "/b/", "/c/d/", "/e.html"]), max_size=6))
-def test_check_unique_raises_exactly_on_duplicates(paths: list[str]) -> None:
+def test_check_unique_keeps_exactly_the_unshared_paths(paths: list[str]) -> None:
     pages = [PageSpec(p, f"r{i}", "t.html", {}, frozenset()) for i, p in enumerate(paths)]
-    if len(set(paths)) == len(paths):
-        check_unique(pages)
-    else:
-        with pytest.raises(ConfigError, match="two pages have the path"):
-            check_unique(pages)
+    kept, clashes = check_unique(pages)
+    assert [page.path for page in kept] == [p for p in paths if paths.count(p) == 1]
+    assert sorted(clash.path for clash in clashes) == sorted(
+        {p for p in paths if paths.count(p) > 1})
+    assert all(clash.winner is None for clash in clashes)

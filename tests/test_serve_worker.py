@@ -76,25 +76,28 @@ def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(fast_tmp: Pa
     assert output_files(site) == clean_build(site, tmp_path)
 
 
-def test_a_failed_rebuild_keeps_the_last_good_pages_and_recovers(tmp_path: Path) -> None:
+def test_a_bad_line_fails_only_its_document_and_recovers(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     data = site / "content" / "data.ndjson"
-    with running_server(site, wait_timeout=0.3) as srv:
+    with running_server(site, wait_timeout=5) as srv:
         good = (site / "public/blog/post-1/index.html").read_bytes()
         data.write_text(data.read_text() + '{"_id": "p9", broken\n')
         reply = sanity_webhook(srv.client, {"_id": "p9", "_type": "post"})
-        assert reply.status_code == 202  # stays queued: not acknowledged, retried
-        status = srv.client.get("/api/status").json()
-        assert status["queue_depth"] >= 1
+        assert reply.status_code == 200  # answered at once: a retry cannot fix content
+        assert reply.json()["ok"] is False
+        ((failure,),) = [reply.json()["failures"]]
+        assert failure["path"] == "content/data.ndjson:4" and failure["kind"] == "document"
+        status = wait_idle(srv.client)  # idle: not retrying, nothing left queued
+        assert status["state"] == "idle" and status["retry_in"] is None
+        assert [f["path"] for f in status["failures"]] == ["content/data.ndjson:4"]
         assert "data.ndjson:4" in status["last_error"]
-        assert status["state"] in ("retrying", "building")
         assert (site / "public/blog/post-1/index.html").read_bytes() == good
         assert srv.client.get("/blog/post-1/").content == good
         write_docs(site, [author("a1", "Ada"), post(1, title="Fixed"), post(2)])
-        wait_for(lambda: srv.client.get("/api/status").json()["queue_depth"] == 0,
-                 what="the retry to succeed")
+        reply = sanity_webhook(srv.client, {"_id": "p1", "_type": "post"})
+        assert reply.status_code == 200 and reply.json()["ok"] is True
         status = wait_idle(srv.client)
-        assert status["last_error"] is None
+        assert status["last_error"] is None and status["failures"] == []
         assert b"Fixed" in (site / "public/blog/post-1/index.html").read_bytes()
 
 

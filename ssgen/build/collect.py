@@ -9,20 +9,27 @@ them), which pages of a partial rebuild are re-queried (a ``Scope``), and the bu
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ssgen.build.clashes import Recorded, settle_clashes
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError
 from ssgen.groq import nodes as n
 from ssgen.groq.analysis import derefs, pinned_types, scanned_types, walk
 from ssgen.groq.nodes import Query
+from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.patterns import fill_pattern
-from ssgen.routes.spec import NEIGHBOUR_KEYS, check_unique, each_params, expand_route
+from ssgen.routes.spec import (
+    NEIGHBOUR_KEYS,
+    PathClash,
+    each_params,
+    expand_route,
+)
 from ssgen.sources import QueryResult, Source
 
 ReadsAny = Callable[[str, frozenset[str]], bool]
@@ -66,10 +73,19 @@ class Scope:
 
 @dataclass
 class Collected:
-    """The pages re-queried by a build and, per re-queried route, every path it has now."""
+    """The pages re-queried by a build and, per re-queried route, every path it has now.
+
+    ``clashes``: paths that several pages want (none of them is in ``pages`` unless it
+    won: see ``check_unique``); ``held``: those that no page won, whose recorded page
+    and file stay as they are. ``records``: the manifest's records of the collected
+    paths (incremental builds; the planner reuses them).
+    """
 
     pages: list[PageSpec] = field(default_factory=list)
     route_paths: dict[str, AbstractSet[str]] = field(default_factory=dict)
+    clashes: list[PathClash] = field(default_factory=list)
+    held: set[str] = field(default_factory=set)
+    records: Mapping[str, PageRecord] | None = None
 
 
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
@@ -88,12 +104,15 @@ def collect_pages(
     scope: Scope | None = None,
     *,
     reads: ReadsAny | None = None,
+    recorded: Recorded | None = None,
 ) -> Collected:
     """The pages of the routes in ``scope`` (all when None) with their context and tags.
 
     ``reads(template, variables)``: whether a template chain reads any of these context
     variables (``Renderer.reads_any``); list pages get their neighbours only when their
-    templates do. Without it, they always do.
+    templates do. Without it, they always do. ``recorded(paths)``: the manifest's
+    records of those paths, for a partial build to see the pages of routes it did not
+    re-query that hold a path a re-queried page wants.
     """
     collected = Collected()
     exact = exact_ids(source)
@@ -113,8 +132,16 @@ def collect_pages(
         scope is None or scope.everything
     ):
         collected.route_paths[NOT_FOUND_ROUTE] = set()
-    check_unique(collected.pages)
+    settled = settle_clashes(config, source, collected.pages, collected.route_paths,
+                             fixed=fixed_routes(config), recorded=recorded)
+    collected.pages, collected.clashes, collected.held, collected.records = settled
     return collected
+
+
+def fixed_routes(config: Config) -> frozenset[str]:
+    """Routes whose page paths come from ssgen.toml alone (no ``{field}`` from content)."""
+    return frozenset({NOT_FOUND_ROUTE} | {
+        route.name for route in config.routes if not route.placeholders and route.each is None})
 
 
 def route_pages(
@@ -159,6 +186,8 @@ def route_pages(
         page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
     )
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
+    if each.twins:  # a path is gone only when none of the items that give it has a page
+        empty -= {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is not None}
     return pages, each.path_set - empty
 
 
@@ -172,10 +201,16 @@ class _EachPages:
     by_item: dict[int, tuple[Any, dict[str, Any], str]]  # id(item) -> (item, params, path)
     path_set: frozenset[str] = frozenset()
     position: dict[str, int] = field(default_factory=dict)  # path -> index
+    twins: list[int] = field(default_factory=list)  # items whose path another item has
 
     def __post_init__(self) -> None:
         self.path_set = frozenset(self.paths)
         self.position = {path: i for i, path in enumerate(self.paths)}
+        if len(self.position) < len(self.paths):
+            counts: dict[str, int] = {}
+            for path in self.paths:
+                counts[path] = counts.get(path, 0) + 1
+            self.twins = [i for i, path in enumerate(self.paths) if counts[path] > 1]
 
 
 # Per site, config and route: the last build's pages. A kept source's maintained `each`
@@ -205,19 +240,20 @@ def _each_pages(config: Config, route: RouteConfig, value: Any) -> _EachPages:
         fresh[id(item)] = known
         params.append(known[1])
         paths.append(known[2])
-    _check_unique_params(route, paths)
     each = _EACH_MEMO[key] = _EachPages(list(value), params, paths, fresh)
     return each
 
 
 def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None) -> list[int]:
     """Indexes of the pages whose per-page query runs: all, or those the scope names
-    plus those the manifest does not know yet."""
+    plus those the manifest does not know yet, plus all items that share a path (so
+    that the clash is seen, whichever of them changed)."""
     if scope is None or scope.everything or route.name in scope.full_routes:
         return list(range(len(each.paths)))
     position = each.position
     picked = {position[path] for path in scope.paths if path in position}
     picked.update(position[path] for path in each.path_set - scope.known)
+    picked.update(each.twins)
     return sorted(picked)
 
 
@@ -307,17 +343,6 @@ def _attribute_path(node: n.Node) -> bool:
             return True
         node = node.base
     return False
-
-
-def _check_unique_params(route: RouteConfig, paths: Iterable[str]) -> None:
-    seen: set[str] = set()
-    for path in paths:
-        if path in seen:
-            raise ConfigError(
-                f"route {route.name!r}: two `each` items give the same path {path!r}; "
-                "make the path pattern fields unique"
-            )
-        seen.add(path)
 
 
 def _run(

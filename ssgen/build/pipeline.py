@@ -21,14 +21,21 @@ from rich.markup import escape
 
 from ssgen import __version__
 from ssgen.build.change import Change
-from ssgen.build.collect import Scope, collect_pages, exact_ids, query_globals
+from ssgen.build.collect import Collected, Scope, collect_pages, exact_ids, query_globals
 from ssgen.build.docstate import DocStates, document_states
 from ssgen.build.extras import write_extras
 from ssgen.build.images import sync_images
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
 from ssgen.build.record import record_build
-from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
+from ssgen.build.report import (
+    DOCUMENT,
+    PATH,
+    SITE_FILES_ROUTE,
+    BuildReport,
+    PageFailure,
+    StageTimer,
+)
 from ssgen.build.scope import (
     changed_globals,
     changed_templates,
@@ -178,7 +185,8 @@ def _rebuild(
         data = query_globals(config, source, now)
         states = document_states(source, manifest, full=full)
         scope = None if full else _scope(config, manifest, renderer, data, states, change, source)
-        collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any)
+        collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any,
+                                  recorded=None if scope is None else manifest.pages_at)
         forced = frozenset(scope.forced) if scope else frozenset()
         plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
     began = time.perf_counter()
@@ -186,8 +194,19 @@ def _rebuild(
     timer.split("render", "write", time.perf_counter() - began,
                 sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
     with timer("record"):
-        report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full)
+        report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
+                              content=content_failures(source, collected))
     return report, plan
+
+
+def content_failures(source: Source, collected: Collected) -> list[PageFailure]:
+    """The documents the source left out and the paths several pages want."""
+    faults = getattr(source, "faults", None)
+    found = [PageFailure(where, "", message, DOCUMENT)
+             for where, message in (faults() if callable(faults) else [])]
+    found += [PageFailure(clash.path, clash.routes, clash.message(), PATH)
+              for clash in collected.clashes]
+    return found
 
 
 def _fingerprint(source: Source) -> str | None:

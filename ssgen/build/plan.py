@@ -9,6 +9,7 @@ longer produce are removed. Everything else is left untouched on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +95,8 @@ def plan_render(
     global_hit = {
         name: _uses_changed_global(renderer, name, changed_globals) for name in chains
     }
-    known = {} if full else _known(manifest, plan.pages)
+    known = {} if full else (
+        collected.records if collected.records is not None else _known(manifest, plan.pages))
     output_dir = str(config.output_dir)  # joined per page: no Path conversion each time
     site = f"{config.site_dir}:{config.hash}"
     chain_tags = {name: frozenset(f"template:{t}" for t in chain) for name, chain in chains.items()}
@@ -117,7 +119,10 @@ def plan_render(
             plan.to_render.append(spec)
         else:
             plan.unchanged.append(spec.path)
-    plan.removed = sorted(_removed(manifest, collected, full))
+    # A path that moved to another route is not removed; one that a clash holds keeps
+    # its page and file.
+    plan.removed = sorted(_removed(manifest, collected, full) - plan.pages.keys()
+                          - collected.held)
     plan.all_paths = manifest.page_paths()  # a copy: updated in place, not copied again
     plan.all_paths.difference_update(plan.removed)
     plan.all_paths.update(plan.pages)
@@ -125,7 +130,7 @@ def plan_render(
     return plan
 
 
-def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> dict[str, PageRecord]:
+def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> Mapping[str, PageRecord]:
     """The manifest records of the re-queried pages (not of the whole site)."""
     return manifest.pages_at(paths)
 

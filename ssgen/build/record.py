@@ -12,7 +12,7 @@ from ssgen import __version__
 from ssgen.build.docstate import MARK_KEY, DocStates
 from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
-from ssgen.build.report import BuildReport, PageFailure
+from ssgen.build.report import PAGE, BuildReport, PageFailure
 from ssgen.build.workers import PageOutcome
 from ssgen.config.load import Config
 from ssgen.manifest.schema import PageRecord
@@ -30,17 +30,21 @@ def record_build(
     states: DocStates | None,
     *,
     full: bool,
+    content: list[PageFailure] | None = None,
 ) -> BuildReport:
-    """Write the manifest for what reached disk, delete what disappeared, count it all."""
+    """Write the manifest for what reached disk, delete what disappeared, count it all.
+
+    ``content``: this build's path clashes and left-out documents, reported and recorded
+    with the pages that failed.
+    """
     report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     built = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
     with manifest.transaction():
+        report.failures.extend(content or [])
         _record_failures(manifest, plan, failed, report)
-        previous_failures = {f.path for f in manifest.failures()}
+        _settle_failures(manifest, plan, report, {o.path for o in built})
         for outcome in built:
-            if outcome.path in previous_failures:
-                manifest.clear_failure(outcome.path)
             if outcome.written:
                 report.written += 1
                 (report.new if outcome.is_new else report.changed).append(outcome.file)
@@ -83,6 +87,26 @@ def _record_failures(
         manifest.record_failure(outcome.path, route, outcome.error)
         if manifest.page(outcome.path) is None:
             plan.failed_new.add(outcome.path)
+
+
+def _settle_failures(manifest: Manifest, plan: RenderPlan, report: BuildReport,
+                     built: set[str]) -> None:
+    """Record the content failures; forget the failures this build no longer has.
+
+    A recorded failure is looked at again by every build (the scope re-queries its
+    routes), so one that is not failing now is gone: its page built, its routes no
+    longer produce it, or its document was fixed (documents are all re-read).
+    """
+    failing = {failure.path for failure in report.failures}
+    for old in manifest.failures():
+        if old.path not in failing and (
+            not old.route or old.path in built
+            or set(old.route.split(",")) <= plan.complete_routes
+        ):
+            manifest.clear_failure(old.path)
+    for failure in report.failures:
+        if failure.kind != PAGE:
+            manifest.record_failure(failure.path, failure.route, failure.message)
 
 
 def _remove_pages(

@@ -3,6 +3,12 @@ full and how long each stage took.
 
 The page counts add up: ``rendered + unchanged`` is every page of the site, and
 ``rendered = written + identical + failed pages``.
+
+A failure's ``kind`` says what failed: ``page`` (a render or write; serve retries it),
+``path`` (pages of several documents want one path; ``route`` lists their routes,
+comma-separated) or ``document`` (a document left out of the dataset; ``path`` is its
+file:line and ``route`` is empty). The last two are the content's to fix: retrying
+cannot help, and the next build after a fix clears them.
 """
 
 from __future__ import annotations
@@ -14,15 +20,18 @@ from dataclasses import dataclass, field
 
 # The route named in the failure of the site files (sitemap, feed, static copies).
 SITE_FILES_ROUTE = "static"
+PAGE, PATH, DOCUMENT = "page", "path", "document"
 
 
 @dataclass
 class PageFailure:
-    """A page that failed to render or write; its last good file is kept."""
+    """A page that failed to render or write (its last good file is kept), a path that
+    several pages want, or a document left out (see the module docstring)."""
 
     path: str
     route: str
     message: str
+    kind: str = PAGE
 
 
 @dataclass
@@ -61,8 +70,14 @@ class BuildReport:
 
     @property
     def failed_pages(self) -> int:
-        """Pages whose render or write failed (not the site files)."""
-        return sum(1 for failure in self.failures if failure.route != SITE_FILES_ROUTE)
+        """Pages whose render or write failed (not the site files, not the content)."""
+        return sum(1 for failure in self.failures
+                   if failure.kind == PAGE and failure.route != SITE_FILES_ROUTE)
+
+    @property
+    def retryable(self) -> bool:
+        """True when a page failed to render or write (content failures wait for a fix)."""
+        return any(failure.kind == PAGE for failure in self.failures)
 
     def summary(self) -> str:
         """The one-line summary printed after a build; its numbers add up."""
@@ -78,9 +93,12 @@ class BuildReport:
         if self.images_rendered or self.images_written:
             text += (f", {_count(self.images_rendered, 'image')} rendered "
                      f"({self.images_written} written)")
-        others = len(self.failures) - self.failed_pages
+        content = sum(1 for failure in self.failures if failure.kind != PAGE)
+        others = len(self.failures) - self.failed_pages - content
         if others:
             text += f", {_count(others, 'site file error')}"
+        if content:
+            text += f", {_count(content, 'content error')}"
         return f"{text} in {self.seconds:.2f}s"
 
     def timings(self) -> str:
@@ -107,8 +125,10 @@ class FailureGroup:
     def describe(self, shown: int | None = 2) -> str:
         """``/blog/a/ (route post): msg``, or for many pages
         ``msg — 40 pages (route post): /blog/a/, /blog/b/, … (+38)``; ``shown=None``: all."""
+        if not self.route:  # a left-out document: the message names its file:line
+            return self.message
         if len(self.paths) == 1:
-            return f"{self.paths[0]} (route {self.route}): {self.message}"
+            return f"{self.paths[0]} (route {self.route.replace(',', ', ')}): {self.message}"
         listed = list(self.paths if shown is None else self.paths[:shown])
         more = len(self.paths) - len(listed)
         if more:

@@ -70,13 +70,16 @@ def scope_for(
     tags = change.doc_tags() | set(change.tags) | {f"template:{t}" for t in change.templates}
     hit = manifest.pages_for_tags(tags) | scope.forced
     hit |= _pages_using_globals(manifest, renderer, frozenset(globals_changed))
-    failed = {failure.path: failure.route for failure in manifest.failures()}
+    # Left-out documents (no route) are found again by re-reading the source.
+    failed = {f.path: f.route.split(",") for f in manifest.failures() if f.route}
     hit |= failed.keys()
     # A page that failed is rendered again (it fails again or recovers), and one that
-    # never built has no record to reach: its route is re-queried to produce it.
+    # never built has no record to reach: its route is re-queried to produce it. A path
+    # several routes wanted re-queries them all, to see whether they still clash.
     scope.forced |= failed.keys()
     _add_pages(scope, manifest, hit)
-    scope.routes |= {route for path, route in failed.items() if path not in scope.paths}
+    scope.routes |= {route for path, routes in failed.items()
+                     if path not in scope.paths or len(routes) > 1 for route in routes}
     types = {doc.type for doc in change.documents}
     for route in config.routes:
         if change.unknown_types and change.documents:

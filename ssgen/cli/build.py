@@ -145,16 +145,25 @@ def query_command(
 ) -> None:
     """Run a GROQ query against the site's source and print the JSON result."""
     from ssgen.groq import parse
+    from ssgen.groq.evaluate import parameters
     from ssgen.sources import open_source
 
     options: Options = ctx.obj
     try:
         params = _parse_params(param or [])
+        query = parse(groq)
+        missing = sorted(parameters(query) - params.keys())
+        if missing:  # a usage mistake, exit 2 as from `build` (see config.params)
+            names = ", ".join(f"${name}" for name in missing)
+            raise ConfigError(f"missing query parameter {names}: pass it as -p name=JSON, "
+                              "e.g. -p slug='\"hello\"'")
         config = load_site(options)
-        result = open_source(config, drafts=drafts).query(parse(groq), params).value
+        source = open_source(config, drafts=drafts)
+        for _, message in getattr(source, "faults", list)():  # left out, as the build does
+            err_console.print(f"[yellow]warning:[/yellow] {escape(message)}", highlight=False,
+                              soft_wrap=True)
+        result = source.query(query, params).value
     except SsgenError as exc:
-        if "missing query parameter" in str(exc):
-            exc.args = (f"{exc}: pass it as -p name=JSON, e.g. -p slug='\"hello\"'",)
         raise fail(exc) from exc
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if sys.stdout.isatty():

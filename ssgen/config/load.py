@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssgen.config.deploy import DeployConfig, parse_deploy
 from ssgen.config.images import ImagesConfig, parse_images
+from ssgen.config.params import check_params, item_fields
 from ssgen.config.source import SourceConfig as SourceConfig
 from ssgen.config.source import parse_source
 from ssgen.config.toml import (
@@ -242,6 +243,9 @@ def _route(raw: dict[str, Any], index: int, templates: list[str],
     # A route without a query is a page written entirely in its template: page = null.
     query_ast = _parse_groq(values["query"] or "null", f"{where}.query", ctx)
     each_ast = _parse_groq(values["each"], f"{where}.each", ctx) if values["each"] else None
+    check_params(each_ast, frozenset(), f"{where}.each", ctx)
+    given = item_fields(each_ast) if each_ast is not None else frozenset()
+    check_params(query_ast, given, f"{where}.query", ctx)
     return RouteConfig(**values, placeholders=names, query_ast=query_ast, each_ast=each_ast)
 
 
@@ -305,6 +309,7 @@ def _data(raw: dict[str, Any], ctx: TomlContext) -> tuple[dict[str, str], dict[s
             raise ctx.error(key, f"must be a GROQ query string, not {describe(text)}")
         data[name] = text
         asts[name] = _parse_groq(text, key, ctx)
+        check_params(asts[name], frozenset(), key, ctx)
     return data, asts
 
 

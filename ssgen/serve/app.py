@@ -166,7 +166,10 @@ class _Handlers:
             return JSONResponse(reply, status_code=202)
         files = sorted({f for kind in ("new", "changed", "deleted") for f in result.changes[kind]})
         reply.update(result.to_json(), paths=files)
-        return JSONResponse(reply, status_code=200 if result.ok else 500)
+        # Content failures (a left-out document, a shared path) wait for a fix: a 5xx
+        # would only make the CMS retry for nothing.
+        retry = any(f.get("kind", "page") == "page" for f in result.failures)
+        return JSONResponse(reply, status_code=500 if retry else 200)
 
     async def status(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):

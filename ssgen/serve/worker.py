@@ -6,8 +6,8 @@ queued before the HTTP reply, every round merges everything pending (plus routes
 with ``change=...`` and acknowledges the queue ids only after the build returned. A
 failed round keeps the last good pages (the build never deletes on failure), is logged
 with its reason and retried with exponential backoff; work left in the queue by a crash
-is replayed at start-up. Deploys (when ``[deploy]`` is configured) follow each rebuild
-and are retried the same way.
+is replayed at start-up; content failures (see ``build.report``) wait for a fix instead.
+Deploys (when ``[deploy]`` is configured) follow each rebuild and are retried the same way.
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ class RebuildWorker:
 
     def _failed_pages(self) -> Change:
         """Pages whose last render failed, forced to render again (a retry, or a fix)."""
-        paths = frozenset(f.path for f in self._manifest.failures())
+        paths = frozenset(f.path for f in self._manifest.failures() if f.route)
         return Change(paths=paths, reasons=("retry failed pages",)) if paths else Change()
 
     def _rebuild(self, change: Change, ids: list[int], reload_config: bool) -> None:
@@ -321,19 +321,20 @@ class RebuildWorker:
         self._notify()
 
     def _succeeded(self, ids: list[int], report: BuildReport, started: float) -> None:
-        failures = [{"path": f.path, "route": f.route, "error": f.message}
+        failures = [{"path": f.path, "route": f.route, "error": f.message, "kind": f.kind}
                     for f in report.failures]
         changes = report.changes()
         result = RebuildResult(report.ok, changes, failures, None, report.summary(),
                                time.perf_counter() - started, time.time())
-        if failures:
+        if report.retryable:
             self._retry.schedule(self._clock(), self.retry_base)
-            self.last_error = "\n".join(g.describe() for g in group_failures(report.failures)[:20])
+        else:  # content failures wait for a fix: no retry can help
+            self._retry.clear()
+        groups = group_failures(report.failures)[:20]
+        self.last_error = "\n".join(g.describe() for g in groups) or None
+        if failures:
             log.error("rebuild kept the last good version of %d page(s): %s", len(failures),
                       self.last_error, extra={"event": "rebuild_failures", "failures": failures})
-        else:
-            self._retry.clear()
-            self.last_error = None
         self._resolve(ids, result)
         # Acknowledged after the waiting replies went out (the pages are on disk already);
         # the jobs count as queued until then, and a crash in between only rebuilds again.

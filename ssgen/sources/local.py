@@ -23,7 +23,7 @@ from ssgen.sources import QueryResult
 from ssgen.sources.export import parse_export, restore_assets
 from ssgen.sources.local_view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
-from ssgen.sources.ndjson import Data, gc_paused, parse_ndjson
+from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused, parse_ndjson
 from ssgen.sources.ndjson_diff import Splice, reparse
 from ssgen.sources.query_cache import QueryCache
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ssgen.config.load import Config
     from ssgen.groq.dataset import Dataset
     from ssgen.groq.nodes import Query
-    from ssgen.sources.ndjson import Loaded
 
 __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
            "unread_files"]
@@ -209,7 +208,7 @@ class LocalSource:
             loaded = parse_export(bytes(data), item.display, project_id=source.project_id,
                                   dataset=source.dataset)
         elif item.kind == "markdown":
-            loaded = parse_markdown(bytes(data), item.rel, item.display, source.markdown_type)
+            loaded = _markdown(bytes(data), item, source.markdown_type)
         else:
             loaded = parse_ndjson(data, item.display)
             if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
@@ -219,6 +218,22 @@ class LocalSource:
 
     def _loads(self) -> list[Loaded]:
         return [cached.loaded for cached in self._cache.values()]
+
+    def faults(self) -> list[Fault]:
+        """The documents left out of the dataset as it stands, in load order: lines and
+        files that do not parse into a document, then refused duplicate ``_id``s."""
+        found = [fault for cached in self._cache.values() for fault in cached.loaded.faults]
+        return found + self._view.faults
+
+
+def _markdown(data: bytes, item: Input, default_type: str) -> Loaded:
+    """A Markdown file's document; none, with a fault, when its content is unusable."""
+    try:
+        return parse_markdown(data, item.rel, item.display, default_type)
+    except SourceError as exc:
+        loaded = Loaded(item.display)
+        loaded.faults.append(Fault(item.display, f"{exc}; the file is skipped"))
+        return loaded
 
 
 class Input(NamedTuple):

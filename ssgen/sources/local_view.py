@@ -1,14 +1,14 @@
 """What queries on the local source see, kept in step with file edits per document.
 
-Owns the merged raw documents of all files (duplicate ``_id`` detection), the
+Owns the merged raw documents of all files (duplicate ``_id`` detection: the first in load
+order is kept, a later one is refused and recorded as a ``Fault`` naming both places), the
 perspective (``published`` hides drafts, ``drafts`` overlays each draft on its published
 document as Sanity's drafts perspective does, ``raw`` keeps everything), the
 ``ssgen.groq.Dataset`` of the visible documents, their ``(_type, hash)`` state and the
 version log that says which visible ``_id``s each reload changed.
 
 A reload hands over the documents each changed file dropped and gained; only those and
-the visible documents they map to are looked at. Everything that can fail (a duplicate
-``_id``) is checked before anything is changed, so a failed reload keeps the last state.
+the visible documents they map to are looked at.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ssgen.errors import SourceError
 from ssgen.groq.dataset import Dataset
 from ssgen.sources import content_hash
-from ssgen.sources.ndjson import Loaded
+from ssgen.sources.ndjson import Fault, Loaded
 from ssgen.sources.ndjson_diff import Splice
 
 Doc = dict[str, Any]
@@ -38,7 +37,8 @@ class View:
         self.version = 0
         self._raw: dict[str, Doc] = {}
         self._digests: dict[str, str] = {}  # raw _id -> the hash of its NDJSON line
-        self._deduped = False  # two files share a (synthesised asset) document
+        self._deduped = False  # a duplicate _id, or two files share an asset document
+        self.faults: list[Fault] = []  # the refused duplicates
         self._log: deque[tuple[int, frozenset[str]]] = deque(maxlen=_LOG_SIZE)
 
     def changed_since(self, version: int) -> frozenset[str] | None:
@@ -56,7 +56,7 @@ class View:
 
     def update(self, loads: list[Loaded], splices: list[Splice]) -> bool:
         """Take in the files' changes (``loads``: every file's parse, in load order);
-        whether the visible documents changed. Raises SourceError on a duplicate ``_id``."""
+        whether the visible documents changed."""
         found = None if self._deduped or self.version == 0 else _raw_changes(self._raw, splices)
         if found is None:
             found = self._merged(loads)
@@ -66,12 +66,14 @@ class View:
     def documents(self, loads: list[Loaded]) -> list[Doc]:
         """The visible documents in file order (O(n): not for the serve path)."""
         by_id = self.dataset.by_id
-        return [by_id[doc["_id"]] for doc in apply_perspective(merge(loads), self.perspective)]
+        kept = merge(loads, [])
+        return [by_id[doc["_id"]] for doc in apply_perspective(kept, self.perspective)]
 
     def _merged(self, loads: list[Loaded]) -> tuple[dict[str, Doc | None], dict[str, str | None]]:
         """All raw changes, from a full merge (first load, shared asset documents, or a
         duplicate to report with both places)."""
-        raw = merge(loads)
+        self.faults = []
+        raw = merge(loads, self.faults)
         self._deduped = len(raw) < sum(len(loaded.documents) for loaded in loads)
         by_id = {doc["_id"]: doc for doc in raw}
         changes = {doc_id: by_id.get(doc_id) for doc_id in self._raw.keys() | by_id.keys()
@@ -169,9 +171,10 @@ def _raw_changes(raw: dict[str, Doc], splices: Iterable[Splice]
     return {doc_id: doc for doc_id, doc in changes.items() if raw.get(doc_id) is not doc}, digests
 
 
-def merge(loads: list[Loaded]) -> list[Doc]:
-    """All documents in load order; a duplicate ``_id`` is an error naming both places,
-    except identical synthesised asset documents (two exports of one dataset), kept once."""
+def merge(loads: list[Loaded], faults: list[Fault]) -> list[Doc]:
+    """All documents in load order. Of two with one ``_id``, the first is kept and the
+    later one refused, with a fault naming both places in ``faults`` (identical
+    synthesised asset documents, from two exports of one dataset, are kept once)."""
     documents = [doc for loaded in loads for doc in loaded.documents]
     if len({doc["_id"] for doc in documents}) == len(documents):
         return documents
@@ -183,8 +186,10 @@ def merge(loads: list[Loaded]) -> list[Doc]:
             if first[0] is loaded and first[1] == index:
                 kept.append(doc)
             elif not _same_asset(first[0].documents[first[1]], doc):
-                raise SourceError(f"{loaded.where(index)}: duplicate _id {doc['_id']!r} "
-                                  f"(first defined at {first[0].where(first[1])})")
+                where = loaded.where(index)
+                faults.append(Fault(where, f"{where}: duplicate _id {doc['_id']!r} (first "
+                                           f"defined at {first[0].where(first[1])}); this "
+                                           "one is skipped"))
     return kept
 
 

@@ -1,7 +1,9 @@
 """Parsing NDJSON datasets (one Sanity document a line) with file:line errors.
 
 Owns the line format only: blank lines are skipped, every other line must be a JSON
-object with a string ``_id`` and ``_type``; a leading byte order mark is ignored. Used for
+object with a string ``_id`` and ``_type``; a line that is not is left out and recorded as
+a ``Fault`` naming file:line (one bad document never hides the others); a leading byte
+order mark is ignored. Used for
 plain ``.ndjson`` files and for the ``data.ndjson`` inside a ``sanity dataset export``
 archive. Re-parsing only the changed lines of an edited file is ``ndjson_diff``'s.
 """
@@ -13,7 +15,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -22,6 +24,14 @@ from ssgen.sources.offsets import Offsets
 
 BOM = b"\xef\xbb\xbf"
 Data = bytes | bytearray
+
+
+class Fault(NamedTuple):
+    """A document left out of the dataset: ``where`` (file:line) and why (the message
+    starts with its own file:line[:column])."""
+
+    where: str
+    message: str
 
 
 class Loaded:
@@ -39,6 +49,7 @@ class Loaded:
         self.numbers = Offsets(lines if lines is not None else [])
         self.starts = Offsets([])
         self.digests: list[str] = []
+        self.faults: list[Fault] = []
         self.has_exported_assets = has_exported_assets
 
     @property
@@ -71,6 +82,7 @@ def parse_ndjson(data: Data, display: str) -> Loaded:
     with gc_paused():
         lines = parse_lines(data, 0, len(data), 1, display, {})
     loaded.documents, loaded.digests = lines.documents, lines.digests
+    loaded.faults = lines.faults
     loaded.starts, loaded.numbers = Offsets(lines.starts), Offsets(lines.numbers)
     return loaded
 
@@ -83,6 +95,7 @@ class Lines:
         self.digests: list[str] = []
         self.starts: list[int] = []
         self.numbers: list[int] = []
+        self.faults: list[Fault] = []
         self.count = 0  # lines, blank ones included
 
 
@@ -107,8 +120,13 @@ def parse_lines(data: Data, start: int, stop: int, number: int, display: str,
         if reused is None:
             if not line.strip():
                 continue
-            reused = (_parse_line(line, display, number + out.count - 1),
-                      hashlib.blake2b(line, digest_size=16).hexdigest())
+            at = number + out.count - 1
+            try:
+                doc = _parse_line(line, display, at)
+            except SourceError as exc:
+                out.faults.append(Fault(f"{display}:{at}", f"{exc}; the line is skipped"))
+                continue
+            reused = (doc, hashlib.blake2b(line, digest_size=16).hexdigest())
         out.documents.append(reused[0])
         out.digests.append(reused[1])
         out.starts.append(line_start)

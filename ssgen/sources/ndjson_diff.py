@@ -59,8 +59,9 @@ def _matching_run(limit: int, matches: Callable[[int, int], bool]) -> int:
 
 def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
     """``previous`` (the parse of ``old``) updated to ``new``, parsing the changed lines
-    only; None when the whole file must be parsed again (exported assets to restore)."""
-    if previous.has_exported_assets:
+    only; None when the whole file must be parsed again (exported assets to restore, or
+    skipped lines, whose recorded file:line the splice would not move)."""
+    if previous.has_exported_assets or previous.faults:
         return None
     prefix = common_prefix(old, new)
     if prefix == len(old) == len(new):
@@ -76,6 +77,8 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
     number = _line_number(previous, old, start, first)
     known = _known_lines(previous, old, first, last)
     lines = parse_lines(new, start, new_stop, number, previous.display, known)
+    if lines.faults:
+        return None
     line_delta = lines.count - old.count(b"\n", start, old_stop) - 1
     loaded = _copy(previous)
     loaded.documents[first:last] = lines.documents
