@@ -69,11 +69,15 @@ def render_feed(
 
     Each entry's title, date and summary come from ``feed.*_field`` of the page data
     (``context["page"]``); pages without a date are left out (``undated_pages``). Newest
-    first, at most ``feed.limit``; the feed's ``updated`` is the newest entry date, or
-    ``now`` (the build time) when no entry has one.
+    first, at most ``feed.limit``; the feed's ``updated`` is the newest entry date; when
+    pages exist but none has a date (a misconfigured ``date_field``, warned about), ``now``
+    (the build time). A feed with no pages at all keeps the fixed epoch, so that output
+    stays a function of the content (an incremental build equals a full one).
     """
     rows = []
+    pages = 0
     for spec in entries:
+        pages += 1
         row = _feed_entry(feed, site, spec)
         if row is not None:
             rows.append(row)
@@ -88,7 +92,7 @@ def render_feed(
         author=site.title or "ssgen",
         feed_url=absolute(site.base_url, feed.path),
         home_url=absolute(site.base_url, "/"),
-        updated=rows[0]["updated"] if rows else (to_rfc3339(now) if now else EPOCH),
+        updated=rows[0]["updated"] if rows else (to_rfc3339(now) if now and pages else EPOCH),
         entries=rows,
     )
 
