@@ -205,3 +205,15 @@ def test_static_file_added_over_a_page_fails_the_page(tmp_path: Path) -> None:
     assert "static/blog/post-1/index.html" in report.failures[0].message
     (site / "static/blog/post-1/index.html").unlink()
     assert b"Post 1" in _build(site)["blog/post-1/index.html"]
+
+
+def test_generated_feed_returns_when_a_static_one_goes(tmp_path: Path) -> None:
+    """Found by the crash-and-tamper property: static/feed.xml removed left its copy in
+    place of the generated feed when the feed's route was not re-queried."""
+    site = make_site(tmp_path, toml=_FEED_TOML)
+    generated = _build(site)["feed.xml"]
+    (site / "static").mkdir()
+    (site / "static" / "feed.xml").write_text("mine")
+    assert _build(site)["feed.xml"] == b"mine"
+    (site / "static" / "feed.xml").unlink()
+    assert _build(site)["feed.xml"] == generated

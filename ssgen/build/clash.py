@@ -90,6 +90,17 @@ def clashing_records(manifest: Manifest, static: Iterable[str],
     return {by_file[rel] for rel in hits if rel in by_file}
 
 
+def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]) -> set[str]:
+    """The feed's file when ssgen should generate it but did not write it last (a static
+    file stood in for it until now): its route must be re-queried to write it."""
+    if config.feed is None:
+        return set()
+    rel = str(url_to_file(config.feed.path))
+    record = manifest.files_at([rel]).get(rel)
+    stale = rel not in set(static) and (record is None or record.kind != "generated")
+    return {rel} if stale else set()
+
+
 def _folders(rel: str) -> list[str]:
     """The folders ``a``, ``a/b`` of ``a/b/c``."""
     parents = PurePosixPath(rel).parents

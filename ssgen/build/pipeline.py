@@ -20,7 +20,13 @@ from rich.markup import escape
 from ssgen import __version__
 from ssgen.build import faults
 from ssgen.build.change import Change
-from ssgen.build.clash import clashing_records, find_clashes, generated_files, page_files
+from ssgen.build.clash import (
+    clashing_records,
+    feed_not_generated,
+    find_clashes,
+    generated_files,
+    page_files,
+)
 from ssgen.build.collect import (
     NOT_FOUND_PATH,
     NOT_FOUND_TEMPLATE,
@@ -43,13 +49,7 @@ from ssgen.build.scope import (
     diff_documents,
     scope_for,
 )
-from ssgen.build.verify import (
-    Damage,
-    extras_pending,
-    find_damage,
-    mark_checked,
-    recover_orphans,
-)
+from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
@@ -103,8 +103,9 @@ def build(
             damage = Damage() if full else find_damage(manifest, config.output_dir)
             # Pages that a static or generated file now takes the place of fail, as in
             # a full build: they are looked at again.
-            damage.pages |= clashing_records(manifest, static_files(config),
-                                             generated_files(config))
+            static = static_files(config)
+            damage.pages |= clashing_records(manifest, static, generated_files(config))
+            damage.files |= feed_not_generated(config, manifest, static)
             renderer = Renderer.shared(config)
             # Only a build with no explicit change can skip work on an equal fingerprint;
             # the others (serve, revalidate) forget it, so the next one checks afresh.
