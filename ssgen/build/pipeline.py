@@ -98,11 +98,9 @@ def build(
         try:
             orphans = recover_orphans(manifest, Output(config.output_dir))
             if orphans:
-                reporter.info(f"removed {len(orphans)} file(s) an interrupted build wrote "
-                              "and never recorded")
+                reporter.info(f"removed {len(orphans)} file(s) a killed build never recorded")
             damage = Damage() if full else find_damage(manifest, config.output_dir)
-            # Pages that a static or generated file now takes the place of fail, as in
-            # a full build: they are looked at again.
+            # Pages a static or generated file now displaces fail, as in a full build.
             static = static_files(config)
             damage.pages |= clashing_records(manifest, static, generated_files(config))
             damage.files |= feed_not_generated(config, manifest, static)
@@ -236,9 +234,8 @@ def _fail_clashes(plan: RenderPlan, files: dict[str, str],
 
 
 def _repair(config: Config, manifest: Manifest, damage: Damage, scope: Scope) -> Scope:
-    """Add to ``scope`` what rewrites the damaged files: their pages (as recorded, not
-    through ``normalize_path``) and the feed's route, whose file is otherwise kept as it
-    is when the route is not re-queried."""
+    """Add to ``scope`` what rewrites the damaged files: their pages (as recorded) and the
+    feed's route (its file is otherwise kept when the route is not re-queried)."""
     for path, record in manifest.pages_at(damage.pages).items():
         scope.forced.add(path)
         scope.paths.add(path)
