@@ -267,7 +267,9 @@ def test_static_file_clashing_with_a_page_is_an_error(tmp_path: Path) -> None:
     result = run_cli("--site", str(site), "build")
     assert result.exit_code == 1
     assert "static/blog/post-1/index.html" in result.output
-    assert b"<h1>Post 1</h1>" in (site / "public/blog/post-1/index.html").read_bytes()
+    # Issue 13 item 5: the page fails alone; the static file and every other page are written.
+    assert (site / "public/blog/post-1/index.html").read_bytes() == b"static copy"
+    assert b"<h1>Post 2</h1>" in (site / "public/blog/post-2/index.html").read_bytes()
 
 
 def test_webhook_style_path_without_trailing_slash_reaches_the_page(tmp_path: Path) -> None:

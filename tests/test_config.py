@@ -398,3 +398,21 @@ def test_params_of_items_of_unknown_shape_are_not_second_guessed(tmp_path: Path,
     toml = EACH_ROUTE.split("each = ")[0] + f"each = '{each}'\n"
     load(tmp_path, toml + "query = '*[slug.current == $slug][0]'\n")
     load(tmp_path, EACH_ROUTE + "query = '*[slug.current == $slug && year > 1][0]'\n")
+
+
+def test_output_inside_a_source_folder_is_refused(tmp_path: Path) -> None:
+    """Issue 13 item 6: `output = "static/out"` made each build copy the output into itself."""
+    for folder in ("static", "templates", "content", ".ssgen"):
+        site = tmp_path / folder.strip(".")
+        (site / folder).mkdir(parents=True)
+        message = error(site, f'[site]\ntitle = "x"\noutput = "{folder}/out"\n')
+        assert "ssgen.toml:3: site.output:" in message and f"inside {folder}/" in message
+
+
+def test_source_files_inside_the_output_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "data.ndjson").write_text("")
+    message = error(tmp_path, '[site]\noutput = "public"\n[source]\nfiles = ["public/data.ndjson"]\n')
+    assert "source.files[0]" in message and "inside the output folder" in message
+    message = error(tmp_path, '[site]\noutput = "content/site"\n')
+    assert "site.output" in message

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ssgen.config.load import RouteConfig, SiteConfig
 from ssgen.errors import ConfigError
 from ssgen.routes.page import PageResult, PageSpec
+from ssgen.routes.paths import canonical_path
 from ssgen.routes.patterns import fill_pattern
 from ssgen.routes.spec import (
     UNATTRIBUTED_LIMIT,
@@ -381,8 +382,12 @@ def test_data_hash_ignores_key_order(value: Any) -> None:
 
 @given(slug=st.text(), year=st.integers(-(10**6), 10**6))
 def test_fill_pattern_inserts_values_verbatim(slug: str, year: int) -> None:
+    """Tags take values as they are; paths too, then in their canonical encoding."""
     item = {"_id": "x", "slug": {"current": slug}, "year": year}
-    assert fill_pattern("/{year}/{slug.current}/", item, route="r") == f"/{year}/{slug}/"
+    assert fill_pattern("{year}:{slug.current}", item, route="r", key="tag") == f"{year}:{slug}"
+    path = fill_pattern("/{year}/{slug.current}/", item, route="r")
+    assert path == canonical_path(f"/{year}/{slug}/")
+    assert canonical_path(path) == path
 
 
 @given(st.lists(st.sampled_from(["/a/", "/b/", "/c/d/", "/e.html"]), max_size=6))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from ssgen.errors import WebhookError
+from ssgen.routes.paths import canonical_path
 
 Operation = Literal["create", "update", "delete"]
 OPERATIONS: frozenset[str] = frozenset({"create", "update", "delete"})
@@ -116,13 +117,14 @@ class Change:
 def normalize_path(path: str) -> str:
     """A URL path as the manifest stores it: leading slash, no query or fragment, and a
     trailing slash unless the last segment is a file name (``/about`` -> ``/about/``,
-    ``/feed.xml`` stays), as pages are written (see ``output.url_to_file``)."""
+    ``/feed.xml`` stays), as pages are written (see ``output.url_to_file``), in the
+    canonical encoding (``/caf%C3%A9/`` for ``/café/``)."""
     path = path.split("?", 1)[0].split("#", 1)[0].strip()
     if not path.startswith("/"):
         path = "/" + path
     if not path.endswith("/") and "." not in path.rsplit("/", 1)[1]:
         path += "/"
-    return path
+    return canonical_path(path)
 
 
 def _doc(item: Any) -> DocChange:

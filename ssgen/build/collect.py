@@ -123,14 +123,12 @@ def collect_pages(
                                        neighbours=neighbours)
             collected.pages.extend(pages)
             collected.route_paths[route.name] = paths
-    if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file() and (
-        scope is None or scope.wants_route(NOT_FOUND_ROUTE)
-    ):
+    # Always looked at (one page): adding or removing templates/404.html is no edit of a
+    # recorded template, so no tag would reach it.
+    if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file():
         collected.pages.append(not_found_page(config, data))
         collected.route_paths[NOT_FOUND_ROUTE] = {NOT_FOUND_PATH}
-    elif NOT_FOUND_ROUTE not in collected.route_paths and (
-        scope is None or scope.everything
-    ):
+    else:
         collected.route_paths[NOT_FOUND_ROUTE] = set()
     settled = settle_clashes(config, source, collected.pages, collected.route_paths,
                              fixed=fixed_routes(config), recorded=recorded)

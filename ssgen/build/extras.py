@@ -6,16 +6,16 @@ their bytes change; files ssgen wrote earlier that are no longer produced are re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from ssgen.build.collect import NOT_FOUND_PATH
-from ssgen.build.output import Output, sha256, url_to_file
+from ssgen.build.output import TEMP_PREFIX, Output, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
 from ssgen.build.report import BuildReport
 from ssgen.config.load import Config
-from ssgen.errors import OutputError
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (
@@ -37,13 +37,18 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
     owned = {rel: record for rel, record in manifest.files(exclude="page").items()
              if not rel.startswith(f"{IMAGES_DIR}/")}  # the image stage owns those
+    sources = static_files(config)
+    generated = _generated(config, plan, sources, report, now)
+    # Noted before any is written: a build killed among the writes leaves them owned.
+    manifest.journal_add([*((rel, "static") for rel in sources),
+                          *((rel, "generated") for rel in generated)])
     static = _copy_static(config, manifest, output, report,
-                          {rel: r for rel, r in owned.items() if r.kind == "static"})
-    generated = _generated(config, plan, static, report, now)
+                          {rel: r for rel, r in owned.items() if r.kind == "static"}, sources)
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
-            manifest.set_file(rel, sha256(data), "generated")
+            manifest.set_files([(rel, sha256(data), "generated", *output.stat(rel))])
+        manifest.journal_clear(generated)
         keep = set(static) | set(generated) | _kept_feed(config, plan)
         stale = owned.keys() - keep
         for rel in sorted(stale):
@@ -53,49 +58,47 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
             manifest.remove_file(rel)
 
 
+def static_files(config: Config) -> dict[str, Path]:
+    """Every file under static/ by its output relpath."""
+    if not config.static_dir.is_dir():
+        return {}
+    return {
+        path.relative_to(config.static_dir).as_posix(): path
+        for path in sorted(config.static_dir.rglob("*"))
+        if path.is_file() and not path.name.startswith(TEMP_PREFIX)
+    }
+
+
 def _copy_static(
     config: Config, manifest: Manifest, output: Output, report: BuildReport,
-    known: dict[str, FileRecord],
+    known: dict[str, FileRecord], sources: dict[str, Path],
 ) -> dict[str, str]:
     """Copy static/ through (``known``: the static files recorded); returns relpath ->
     hash of every static file."""
-    if not config.static_dir.is_dir():
+    if not sources:
         return {}
-    _check_no_page_clash(config, manifest)
-    written = set(output.copy_static(config.static_dir))
+    written = {rel for rel, path in sources.items() if output.copy_file(path, rel)}
     hashes: dict[str, str] = {}
-    for path in sorted(config.static_dir.rglob("*")):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(config.static_dir).as_posix()
+    rows: list[tuple[str, str, str, int, int]] = []
+    for rel, path in sources.items():
         record = known.get(rel)
         hashes[rel] = record.hash if record and rel not in written else _hash_file(path)
         if rel in written:
             _note(report, rel, True, rel in known)
+        rows.append((rel, hashes[rel], "static", *output.stat(rel)))
     with manifest.transaction():
-        manifest.set_files((rel, digest, "static") for rel, digest in hashes.items())
+        manifest.set_files(rows)
+        manifest.journal_clear(sources)
     return hashes
 
 
-def _check_no_page_clash(config: Config, manifest: Manifest) -> None:
-    """A static file must not silently replace a page written to the same file."""
-    files = {path.relative_to(config.static_dir).as_posix(): path
-             for path in config.static_dir.rglob("*")}
-    for rel, record in sorted(manifest.files_at(files).items()):
-        if record.kind == "page" and files[rel].is_file():
-            raise OutputError(
-                f"static/{rel} and a page both write {rel}: rename or remove the static "
-                "file, or change the route's path"
-            )
-
-
-def _generated(config: Config, plan: RenderPlan, static: dict[str, str], report: BuildReport,
-               now: datetime | None) -> dict[str, bytes]:
+def _generated(config: Config, plan: RenderPlan, static: Mapping[str, object],
+               report: BuildReport, now: datetime | None) -> dict[str, bytes]:
     """sitemap.xml, the feed and robots.txt, unless static/ provides one."""
     files: dict[str, bytes] = {}
     site = config.site
     if config.sitemap.enabled:
-        paths = frozenset(plan.all_paths) - plan.failed_new - {NOT_FOUND_PATH}
+        paths = frozenset(plan.all_paths) - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
         files["sitemap.xml"] = _sitemap(site.base_url, paths)
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]

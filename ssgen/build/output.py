@@ -34,11 +34,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from ssgen.build import faults
 from ssgen.errors import OutputError
 from ssgen.routes.paths import safe_relpath, url_to_file
 
 _CHUNK = 1 << 20
-_TEMP_PREFIX = ".ssgen-tmp-"
+TEMP_PREFIX = ".ssgen-tmp-"
 _counter = itertools.count()
 
 
@@ -70,6 +71,10 @@ class Output:
             return None
         except OSError as exc:
             raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
+
+    def stat(self, relpath: str | PurePosixPath) -> tuple[int, int]:
+        """(size, mtime_ns) of an output file, or (-1, -1) when it cannot be read."""
+        return file_stat(str(self.path(relpath)))
 
     def write(self, relpath: str | PurePosixPath, data: bytes) -> bool:
         """Write ``data`` to ``relpath`` atomically; False (file untouched) if identical."""
@@ -133,7 +138,7 @@ class Output:
         return True
 
     def _replace(self, folder: str, target: str | Path, fill: Callable[[int], None]) -> None:
-        temp = os.path.join(folder, f"{_TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
+        temp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -148,6 +153,7 @@ class Output:
             if isinstance(exc, OSError):
                 raise OutputError(f"cannot write {target}: {_problem(exc)}") from exc
             raise
+        faults.after_write()
 
     def _root_real(self) -> str:
         if self._real_root is None:
@@ -246,6 +252,17 @@ def _problem(exc: OSError) -> str:
     return f"{text} ({hint})" if hint else text
 
 
+def file_stat(path: str) -> tuple[int, int]:
+    """(size, mtime_ns) of a regular file, or (-1, -1) when missing or not a file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return -1, -1
+    if not stat.S_ISREG(info.st_mode):
+        return -1, -1
+    return info.st_size, info.st_mtime_ns
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -296,7 +313,7 @@ def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
         base = Path(folder)
         rel_folder = base.relative_to(src).as_posix()
         for name in sorted(files):
-            if name.startswith(_TEMP_PREFIX):
+            if name.startswith(TEMP_PREFIX):
                 continue
             rel = name if rel_folder == "." else f"{rel_folder}/{name}"
             yield rel, base / name
@@ -306,7 +323,7 @@ def _sweep_temps(folder: str) -> None:
     """Delete the temp files a killed ssgen process left in ``folder`` (not live ones)."""
     try:
         with os.scandir(folder) as entries:
-            stale = [e.path for e in entries if e.name.startswith(_TEMP_PREFIX)]
+            stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
     except OSError:
         return
     for path in stale:
@@ -316,7 +333,7 @@ def _sweep_temps(folder: str) -> None:
 
 def _writer_alive(name: str) -> bool:
     # Temp names carry the writer's pid: another live build worker may still rename it.
-    pid_text = name[len(_TEMP_PREFIX) :].split("-", 1)[0]
+    pid_text = name[len(TEMP_PREFIX) :].split("-", 1)[0]
     if not pid_text.isdigit():
         return False
     try:
@@ -333,4 +350,4 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
-__all__ = ["Output", "safe_relpath", "sha256", "url_to_file"]
+__all__ = ["TEMP_PREFIX", "Output", "file_stat", "safe_relpath", "sha256", "url_to_file"]

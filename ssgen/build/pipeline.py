@@ -20,14 +20,31 @@ from typing import Any
 from rich.markup import escape
 
 from ssgen import __version__
+from ssgen.build import faults
 from ssgen.build.change import Change
-from ssgen.build.collect import Collected, Scope, collect_pages, exact_ids, query_globals
+from ssgen.build.clash import (
+    clashing_records,
+    feed_not_generated,
+    find_clashes,
+    generated_files,
+    page_files,
+)
+from ssgen.build.collect import (
+    NOT_FOUND_PATH,
+    NOT_FOUND_TEMPLATE,
+    Collected,
+    Scope,
+    collect_pages,
+    exact_ids,
+    query_globals,
+)
 from ssgen.build.docstate import DocStates, document_states
-from ssgen.build.extras import write_extras
+from ssgen.build.extras import static_files, write_extras
 from ssgen.build.images import sync_images
+from ssgen.build.output import Output, url_to_file
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
-from ssgen.build.record import record_build
+from ssgen.build.record import journal_pages, record_build
 from ssgen.build.report import (
     DOCUMENT,
     PATH,
@@ -42,7 +59,8 @@ from ssgen.build.scope import (
     diff_documents,
     scope_for,
 )
-from ssgen.build.workers import render_pages
+from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
+from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
 from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
@@ -89,6 +107,14 @@ def build(
         manifest, reason = _open_manifest(config, key, full, reporter)
         full = bool(reason)
         try:
+            orphans = recover_orphans(manifest, Output(config.output_dir))
+            if orphans:
+                reporter.info(f"removed {len(orphans)} file(s) a killed build never recorded")
+            damage = Damage() if full else find_damage(manifest, config.output_dir)
+            # Pages a static or generated file now displaces fail, as in a full build.
+            static = static_files(config)
+            damage.pages |= clashing_records(manifest, static, generated_files(config))
+            damage.files |= feed_not_generated(config, manifest, static)
             renderer = Renderer.shared(config)
             # Only a build with no explicit change can skip work on an equal fingerprint;
             # the others (serve, revalidate) forget it, so the next one checks afresh.
@@ -109,14 +135,14 @@ def build(
                     with timer("load"):
                         read = read_inputs(config)
                     inputs = read.fingerprint
-            if inputs is not None and _untouched(manifest, renderer, inputs):
+            if inputs is not None and not damage and _untouched(manifest, renderer, inputs):
                 report, plan = _nothing_changed(manifest)
             else:
                 with timer("load"):
                     source = source or _load_source(config, drafts, reporter, read)
                 report, plan = _rebuild(
                     config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
-                    reporter=reporter, timer=timer,
+                    reporter=reporter, timer=timer, damage=damage,
                 )
                 # Never what is on disk after the build: an edit made during it must not
                 # be recorded as built. The fingerprint taken before loading is safe to
@@ -134,10 +160,13 @@ def build(
             try:
                 with timer("write"):
                     write_extras(config, manifest, report, plan, now)
+                    extras_pending(manifest, False)
                 for warning in report.warnings:
                     reporter.warn(escape(warning))
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
+            faults.point("after-extras")
+            mark_checked(manifest)
             manifest.set_meta("inputs", inputs or "")
             if report.ok:
                 manifest.set_meta("last_success", repr(time.time()))
@@ -178,32 +207,65 @@ def _rebuild(
     jobs: int | None,
     reporter: Reporter,
     timer: StageTimer,
+    damage: Damage,
 ) -> tuple[BuildReport, RenderPlan]:
     """The stages: globals, scope, collect, plan (query), render and write, record."""
     _freeze_heap()
     with timer("query"):
         data = query_globals(config, source, now)
         states = document_states(source, manifest, full=full)
-        scope = None if full else _scope(config, manifest, renderer, data, states, change, source)
+        scope = None if full else _scope(config, manifest, renderer, data, states, change,
+                                         source, damage)
         collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any,
                                   recorded=None if scope is None else manifest.pages_at)
         forced = frozenset(scope.forced) if scope else frozenset()
         plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
+        files = page_files(plan.pages)
+        clashed = _fail_clashes(plan, files, find_clashes(
+            manifest, files, static_files(config), generated_files(config)))
+        journal_pages(manifest, plan, files)
     began = time.perf_counter()
     outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
     timer.split("render", "write", time.perf_counter() - began,
                 sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
+    outcomes += clashed
+    faults.point("before-record")
     with timer("record"):
         report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
                               content=content_failures(source, collected))
+    faults.point("after-record")
     return report, plan
+
+
+def _fail_clashes(plan: RenderPlan, files: dict[str, str],
+                  clashes: dict[str, str]) -> list[PageOutcome]:
+    """Take the clashing pages out of the plan; their failures, as render outcomes."""
+    if not clashes:
+        return []
+    plan.clashed = set(clashes)
+    plan.to_render = [spec for spec in plan.to_render if spec.path not in clashes]
+    plan.unchanged = [path for path in plan.unchanged if path not in clashes]
+    return [PageOutcome(path, files[path], error=why) for path, why in sorted(clashes.items())]
+
+
+def _repair(config: Config, manifest: Manifest, damage: Damage, scope: Scope) -> Scope:
+    """Add to ``scope`` what rewrites the damaged files: their pages (as recorded) and the
+    feed's route (its file is otherwise kept when the route is not re-queried)."""
+    for path, record in manifest.pages_at(damage.pages).items():
+        scope.forced.add(path)
+        scope.paths.add(path)
+        scope.routes.add(record.route)
+    if config.feed is not None and damage.touches(str(url_to_file(config.feed.path))):
+        scope.routes.add(config.feed.route)
+        scope.full_routes.add(config.feed.route)
+    return scope
 
 
 def content_failures(source: Source, collected: Collected) -> list[PageFailure]:
     """The documents the source left out and the paths several pages want."""
-    faults = getattr(source, "faults", None)
+    left_out = getattr(source, "faults", None)
     found = [PageFailure(where, "", message, DOCUMENT)
-             for where, message in (faults() if callable(faults) else [])]
+             for where, message in (left_out() if callable(left_out) else [])]
     found += [PageFailure(clash.path, clash.routes, clash.message(), PATH)
               for clash in collected.clashes]
     return found
@@ -224,7 +286,14 @@ def _untouched(manifest: Manifest, renderer: Renderer, inputs: str) -> bool:
         manifest.get_meta("inputs") == inputs
         and not manifest.failures()
         and not changed_templates(manifest, renderer)
+        and not _special_templates_changed(manifest, renderer)
     )
+
+
+def _special_templates_changed(manifest: Manifest, renderer: Renderer) -> bool:
+    """Was ``templates/404.html`` added or removed since its page was last recorded?"""
+    built = bool(manifest.files_at([NOT_FOUND_PATH.lstrip("/")]))
+    return built != (renderer.template_source(NOT_FOUND_TEMPLATE) is not None)
 
 
 def _nothing_changed(manifest: Manifest) -> tuple[BuildReport, RenderPlan]:
@@ -306,8 +375,10 @@ def _scope(
     states: DocStates | None,
     change: Change | None,
     source: Source,
+    damage: Damage,
 ) -> Scope:
-    """What this incremental build must re-query: the given change plus what changed."""
+    """What this incremental build must re-query: the given change plus what changed
+    (and what rewrites the owned files damaged from outside)."""
     found = Change(templates=changed_templates(manifest, renderer))
     if states is not None:
         before = manifest.documents() if states.before is None else states.before
@@ -317,9 +388,10 @@ def _scope(
     total = found if change is None else change.merge(found)
     hashes = {name: data_hash(value) for name, value in data.items()}
     globals_changed = changed_globals(manifest, hashes)
-    return scope_for(
+    scope = scope_for(
         config, manifest, renderer, total, globals_changed, exact=exact_ids(source)
     )
+    return _repair(config, manifest, damage, scope)
 
 
 def _open_manifest(

@@ -42,6 +42,7 @@ class RenderPlan:
     failed_new: set[str] = field(default_factory=set)
     all_paths: set[str] = field(default_factory=set)
     complete_routes: set[str] = field(default_factory=set)
+    clashed: set[str] = field(default_factory=set)  # pages failed by an output clash
 
 
 def page_data_hash(spec: PageSpec, site: str = "") -> str:

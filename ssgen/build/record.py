@@ -13,6 +13,7 @@ from ssgen.build.docstate import MARK_KEY, DocStates
 from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
 from ssgen.build.report import PAGE, BuildReport, PageFailure
+from ssgen.build.verify import extras_pending
 from ssgen.build.workers import PageOutcome
 from ssgen.config.load import Config
 from ssgen.manifest.schema import PageRecord
@@ -52,16 +53,29 @@ def record_build(
                 report.identical += 1
         manifest.record_pages((_page_record(plan, o), plan.tags[o.path] | o.images)
                               for o in built)
-        manifest.set_files((o.file, o.output_hash, "page") for o in built)
+        manifest.set_files(
+            (o.file, o.output_hash, "page", o.size, o.mtime_ns) for o in built
+        )
+        # Every page file noted for this build is now recorded, or was never written
+        # (a failed page's write is atomic): one statement, not one per page.
+        manifest.journal_clear(kind="page")
         _remove_pages(manifest, Output(config.output_dir), plan.removed, report)
         for name, template_hash in plan.template_hashes.items():
             manifest.set_template(name, template_hash, renderer.template_chain(name))
         for name, value_hash in plan.global_hashes.items():
             manifest.set_global(name, value_hash)
         _record_documents(manifest, states, full)
+        extras_pending(manifest, True)
         manifest.set_meta("ssgen_version", __version__)
         manifest.set_meta("config_hash", key)
     return report
+
+
+def journal_pages(manifest: Manifest, plan: RenderPlan, files: dict[str, str]) -> None:
+    """Note the files of the pages about to be rendered (committed before any is written);
+    ``files``: page path -> file (a page missing there fails before writing anything)."""
+    manifest.journal_add((files[spec.path], "page") for spec in plan.to_render
+                         if spec.path in files)
 
 
 def _page_record(plan: RenderPlan, outcome: PageOutcome) -> PageRecord:

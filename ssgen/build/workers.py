@@ -42,6 +42,8 @@ class PageOutcome:
     render_s: float = 0.0
     write_s: float = 0.0
     images: frozenset[str] = frozenset()  # tags of the image variants the page uses
+    size: int = -1
+    mtime_ns: int = -1
 
 
 class PageWriter:
@@ -72,9 +74,10 @@ class PageWriter:
             written, created = self.output.put(file, data)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
+        size, mtime = self.output.stat(file)
         return PageOutcome(spec.path, file, sha256(data), written, created,
                            render_s=rendered - began, write_s=time.perf_counter() - rendered,
-                           images=frozenset(images))
+                           images=frozenset(images), size=size, mtime_ns=mtime)
 
 
 def render_pages(

@@ -288,13 +288,45 @@ def _site(raw: dict[str, Any], site_dir: Path, ctx: TomlContext) -> SiteConfig:
         raise ctx.error("site.base_url", f"{base!r} must start with http:// or https://")
     values["base_url"] = base.rstrip("/")
     values["params"] = dict(values["params"] or {})
-    output = values["output"]
+    _check_output(values["output"], site_dir, ctx)
+    return SiteConfig(**values)
+
+
+# Folders the build reads: the output may be neither inside one (each build would copy or
+# read its own output) nor around one (each build would write over its sources).
+_SOURCE_DIRS = ("templates", "content", "static", ".ssgen")
+
+
+def _check_output(output: str, site_dir: Path, ctx: TomlContext) -> None:
     resolved = (site_dir / output).resolve()
-    protected = {site_dir.resolve() / name for name in ("templates", "content", "static")}
-    if not output.strip() or resolved in protected or site_dir.resolve().is_relative_to(resolved):
+    root = site_dir.resolve()
+    if not output.strip() or root.is_relative_to(resolved):
         raise ctx.error("site.output", f"{output!r} cannot be the output folder: it would "
                                        "overwrite the site's own files; use e.g. 'public'")
-    return SiteConfig(**values)
+    for name in _SOURCE_DIRS:
+        source = root / name
+        if resolved.is_relative_to(source):
+            raise ctx.error("site.output", f"{output!r} is inside {name}/, which the build "
+                                           "reads: each build would read its own output; "
+                                           "use a folder outside it, e.g. 'public'")
+
+
+def _check_sources_outside(site: SiteConfig, source: SourceConfig, site_dir: Path,
+                           ctx: TomlContext) -> None:
+    """No dataset file or Markdown folder the build reads may be inside the output
+    folder, nor the output inside the Markdown folder."""
+    output = (site_dir / site.output).resolve()
+    markdown = (site_dir / source.markdown_dir).resolve()
+    if source.markdown_dir and (markdown.is_relative_to(output)
+                                or output.is_relative_to(markdown)):
+        raise ctx.error("site.output", f"{site.output!r} and source.markdown_dir "
+                                       f"{source.markdown_dir!r} overlap: the build would "
+                                       "read its own output; keep them apart")
+    for index, name in enumerate(source.files or ()):
+        if (site_dir / name).resolve().is_relative_to(output):
+            raise ctx.error(f"source.files[{index}]", f"{name!r} is inside the output folder "
+                                                      f"{site.output!r}, which builds write "
+                                                      "and clean: keep sources outside it")
 
 
 def _data(raw: dict[str, Any], ctx: TomlContext) -> tuple[dict[str, str], dict[str, Query]]:
@@ -359,6 +391,7 @@ def load_config(
             raise ConfigError(f"--base-url {base_url!r} must start with http:// or https://")
         site = replace(site, base_url=base_url.rstrip("/"))
     source = parse_source(top["source"] or {}, os.environ if env is None else env, site_dir, ctx)
+    _check_sources_outside(site, source, site_dir, ctx)
     data, data_ast = _data(top["data"] or {}, ctx)
     routes = _routes(top["routes"] or [], _templates(site_dir / "templates"), ctx)
     markdown = MarkdownConfig(**take(top["markdown"] or {}, _MARKDOWN, "markdown", ctx))

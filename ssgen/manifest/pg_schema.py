@@ -19,7 +19,13 @@ from ssgen.manifest.pg import Catalog, PgConnection, redact
 _SETUP_LOCK = 0x5353_4701  # advisory lock id held while creating or migrating
 # Version N's entry takes a database from N - 1 to N. A change to schema.py's DDL that
 # bumps SCHEMA_VERSION adds its step here (ALTER TABLE ...), so shared state survives it.
-MIGRATIONS: dict[int, tuple[str, ...]] = {}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    3: (  # owned files' size and mtime (damage checks) and the write journal
+        "ALTER TABLE files ADD COLUMN size BIGINT NOT NULL DEFAULT -1",
+        "ALTER TABLE files ADD COLUMN mtime_ns BIGINT NOT NULL DEFAULT -1",
+        "CREATE TABLE journal (relpath TEXT PRIMARY KEY, kind TEXT NOT NULL)",
+    ),
+}
 _LEADER_DDL = (
     "CREATE TABLE IF NOT EXISTS ssgen_leader (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " generation BIGINT NOT NULL, holder TEXT NOT NULL, since DOUBLE PRECISION NOT NULL)",

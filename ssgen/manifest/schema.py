@@ -21,7 +21,7 @@ import orjson
 
 from ssgen.errors import ManifestError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x5353474E  # "SSGN"
 FILE_KINDS = frozenset({"page", "static", "generated"})
 CHUNK = 500  # bound parameters per IN (...) query
@@ -56,8 +56,13 @@ CREATE TABLE globals (name TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE files (
     relpath TEXT PRIMARY KEY,
     hash TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('page', 'static', 'generated'))
+    kind TEXT NOT NULL CHECK (kind IN ('page', 'static', 'generated')),
+    size INTEGER NOT NULL DEFAULT -1,
+    mtime_ns INTEGER NOT NULL DEFAULT -1
 ) WITHOUT ROWID;
+-- Output files a build is about to write, committed before the writes and cleared when
+-- they are recorded: what a killed build wrote is still known to be ssgen's.
+CREATE TABLE journal (relpath TEXT PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE failures (
     path TEXT PRIMARY KEY,
     route TEXT NOT NULL,
@@ -96,6 +101,7 @@ TABLES = frozenset(
         "queue",
         "deliveries",
         "documents",
+        "journal",
     }
 )
 
@@ -183,11 +189,14 @@ class PageRecord:
 
 @dataclass(frozen=True, slots=True)
 class FileRecord:
-    """An output file ssgen wrote: its hash and why it exists."""
+    """An output file ssgen wrote: its hash, why it exists, and its size and mtime (ns)
+    when written (-1: unknown), so a later build can notice it was changed from outside."""
 
     relpath: str
     hash: str
     kind: str
+    size: int = -1
+    mtime_ns: int = -1
 
 
 @dataclass(frozen=True, slots=True)

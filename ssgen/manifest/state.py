@@ -1,8 +1,11 @@
 """The manifest's record of build state: the documents a build saw, the output files
-ssgen owns and the pages whose last build failed (mixed into ``Manifest``).
+ssgen owns, the journal of files about to be written and the pages whose last build
+failed (mixed into ``Manifest``).
 
 The documents table is what an incremental build diffs a local source against; the
-files table drives stale-file sweeps and deploys; failures make the next build retry.
+files table drives stale-file sweeps, deploys and the check for outside damage (each
+file's size and mtime when written); the journal lets the build after a crash find the
+files a killed build wrote; failures make the next build retry.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from typing import Any, Protocol
 from ssgen.manifest import schema
 from ssgen.manifest.schema import Failure, FileRecord, chunks
 
+_FILE_SELECT = "SELECT relpath, hash, kind, size, mtime_ns FROM files"
+# (relpath, hash, kind) or (relpath, hash, kind, size, mtime_ns)
+FileEntry = tuple[str, str, str] | tuple[str, str, str, int, int]
+
 
 class _Store(Protocol):
     """What the state tables need of the manifest they are mixed into."""
@@ -23,7 +30,7 @@ class _Store(Protocol):
 
     def _rows(self, sql: str, params: Iterable[Any] = (), *, what: str) -> list[Any]: ...
 
-    def set_files(self, entries: Iterable[tuple[str, str, str]]) -> None: ...
+    def set_files(self, entries: Iterable[FileEntry]) -> None: ...
 
     def remove_files(self, relpaths: Iterable[str]) -> None: ...
 
@@ -66,14 +73,51 @@ class StateMixin:
         """Record an output file ssgen owns (kind: page, static or generated)."""
         self.set_files([(relpath, hash, kind)])
 
-    def set_files(self: _Store, entries: Iterable[tuple[str, str, str]]) -> None:
-        """Record many owned output files as (relpath, hash, kind)."""
-        rows = list(entries)
-        for _, _, kind in rows:
-            if kind not in schema.FILE_KINDS:
+    def set_files(self: _Store, entries: Iterable[FileEntry]) -> None:
+        """Record many owned output files as (relpath, hash, kind) or (relpath, hash,
+        kind, size, mtime_ns): the file's stat when written (-1 when not given)."""
+        rows = [(*entry, -1, -1)[:5] for entry in entries]
+        for row in rows:
+            if row[2] not in schema.FILE_KINDS:
                 raise ValueError(f"file kind must be one of {sorted(schema.FILE_KINDS)}")
         with self._writing("record files") as conn:
-            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
+
+    def set_file_stats(self: _Store, entries: Iterable[tuple[str, int, int]]) -> None:
+        """Update the recorded (size, mtime_ns) of owned files, as (relpath, size, mtime_ns)."""
+        rows = [(size, mtime, rel) for rel, size, mtime in entries]
+        with self._writing("record file stats") as conn:
+            conn.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE relpath = ?", rows)
+
+    def file_rows(self: _Store) -> list[tuple[str, str, str, int, int]]:
+        """Every owned file as a bare (relpath, hash, kind, size, mtime_ns) row (cheap at
+        100k files: no record objects)."""
+        return self._rows(f"{_FILE_SELECT}", what="read files")
+
+    # -- the write journal -----------------------------------------------------
+
+    def journal_add(self: _Store, entries: Iterable[tuple[str, str]]) -> None:
+        """Note output files (relpath, kind) about to be written; commit before writing."""
+        rows = list(entries)
+        with self._writing("write journal") as conn:
+            conn.executemany("INSERT OR IGNORE INTO journal VALUES (?, ?)", rows)
+
+    def journal(self: _Store) -> dict[str, str]:
+        """The files noted as about to be written and not recorded since: relpath -> kind."""
+        return dict(self._rows("SELECT relpath, kind FROM journal", what="read journal"))
+
+    def journal_clear(self: _Store, relpaths: Iterable[str] | None = None, *,
+                      kind: str | None = None) -> None:
+        """Forget journal entries: those of ``relpaths`` (recorded now), of one ``kind``,
+        or all."""
+        with self._writing("clear journal") as conn:
+            if kind is not None:
+                conn.execute("DELETE FROM journal WHERE kind = ?", (kind,))
+            elif relpaths is None:
+                conn.execute("DELETE FROM journal")
+            else:
+                conn.executemany("DELETE FROM journal WHERE relpath = ?",
+                                 [(rel,) for rel in relpaths])
 
     def remove_file(self: _Store, relpath: str) -> None:
         """Forget an output file."""
@@ -88,7 +132,7 @@ class StateMixin:
     def files(self: _Store, kind: str | None = None, *,
               exclude: str | None = None) -> dict[str, FileRecord]:
         """Owned output files by relpath: all, of one ``kind``, or all but one kind."""
-        sql = "SELECT relpath, hash, kind FROM files"
+        sql = _FILE_SELECT
         params: tuple[str, ...] = ()
         if kind is not None:
             sql, params = f"{sql} WHERE kind = ?", (kind,)
@@ -102,7 +146,7 @@ class StateMixin:
         found: dict[str, FileRecord] = {}
         for chunk in chunks(sorted(set(relpaths))):
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT relpath, hash, kind FROM files WHERE relpath IN ({marks})"
+            sql = f"{_FILE_SELECT} WHERE relpath IN ({marks})"
             for row in self._rows(sql, chunk, what="read files"):
                 found[row[0]] = FileRecord(*row)
         return found

@@ -15,7 +15,8 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   file=None)`` (replaces the page's tags; ``file`` defaults to ``url_to_file(path)``),
   ``record_pages([(PageRecord, tags), ...])`` (bulk), ``remove_page(path)``,
   ``remove_pages(paths)``, ``page(path) -> PageRecord | None``, ``pages()``,
-  ``pages_at(paths)``, ``page_paths()``, ``page_count()``, ``pages_for_route(route)``.
+  ``pages_at(paths)``, ``page_paths()``, ``page_files()``, ``page_count()``,
+  ``pages_for_route(route)``.
 - Tags: ``pages_for_tags(tags) -> set[str]`` (index on tag), ``tags_of(path)``,
   ``tags_starting(prefix)`` (every tag in use with that prefix).
 - Templates: ``set_template(name, hash, deps)`` (replaces deps), ``templates()``
@@ -24,9 +25,13 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
 - Documents: ``documents() -> {id: (type, hash)}``, ``set_documents(docs, removed=(),
   *, replace=False)``: the source state the last build saw, for change detection.
 - Meta: ``get_meta(key) -> str | None``, ``set_meta(key, value)``.
-- Files ssgen owns (for stale sweeps and deploy): ``set_file(relpath, hash, kind)`` with
-  kind ``page | static | generated``, ``set_files``, ``remove_file``, ``remove_files``,
-  ``files(kind=None, *, exclude=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``.
+- Files ssgen owns (for stale sweeps, deploy and the damage check): ``set_file(relpath,
+  hash, kind)`` with kind ``page | static | generated``, ``set_files`` (optionally with
+  size and mtime_ns), ``set_file_stats``, ``remove_file``, ``remove_files``,
+  ``files(kind=None, *, exclude=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``,
+  ``file_rows()`` (bare tuples).
+- Journal of files about to be written: ``journal_add([(relpath, kind)])``, ``journal()``,
+  ``journal_clear(relpaths=None, *, kind=None)``.
 - Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
 - Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
   (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)
@@ -257,6 +262,10 @@ class Manifest(QueueMixin, StateMixin):
     def page_paths(self) -> set[str]:
         """The paths of every recorded page."""
         return set(self._page_index().rows)
+
+    def page_files(self) -> dict[str, str]:
+        """Every recorded page's output file -> its path."""
+        return {row[6]: path for path, row in self._page_index().rows.items()}
 
     def page_count(self) -> int:
         """How many pages are recorded."""

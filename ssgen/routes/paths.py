@@ -6,7 +6,15 @@
   name a file outside the output folder (``..``, ``.``, empty segments, backslashes,
   NUL and control characters, drive letters, over-long names) with an ``OutputError``
   naming the path and the route.
+- ``canonical_path(path) -> str``: the one form of a page URL path that ssgen stores,
+  compares and links: percent-decoded, Unicode NFC, then percent-encoded again (ASCII;
+  ``/blog/why-%77e/`` and ``/blog/why-we/`` are one path, ``/a b/`` is ``/a%20b/``).
+  Paths are normalised once, where routes fill them in, before the uniqueness check.
 - ``safe_relpath(relpath)``: the same check for a relative output file path.
+
+Page paths cannot have a segment that starts with a dot (``/.well-known/x/``): such names
+are hidden files, which ``ssgen serve`` (like most web servers) does not serve; put them
+in ``static/`` if a host needs them.
 
 Pure; ``ssgen.build.output`` checks the same paths again on disk (symlinked folders).
 """
@@ -14,14 +22,33 @@ Pure; ``ssgen.build.output`` checks the same paths again on disk (symlinked fold
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import PurePosixPath
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from ssgen.errors import OutputError
 
 _MAX_NAME_BYTES = 255
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# What a canonical path keeps unencoded: RFC 3986 unreserved and sub-delims, ':', '@', '/'.
+_SAFE = "/-._~!$&'()*+,;=:@"
+_PLAIN = re.compile(r"[A-Za-z0-9/\-._~!$&'()*+,;=:@]*")
+
+
+def canonical_path(path: str) -> str:
+    """The canonical (decoded, NFC, re-encoded) form of a URL path; see the module doc.
+
+    A path whose percent-encoding is not UTF-8 is returned as it is: ``url_to_file``
+    reports it with the route.
+    """
+    if _PLAIN.fullmatch(path):
+        return path
+    try:
+        decoded = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        return path
+    return quote(unicodedata.normalize("NFC", decoded), safe=_SAFE)
 
 
 def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
@@ -35,13 +62,14 @@ def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
         decoded = unquote(path, errors="strict")
     except UnicodeDecodeError as exc:
         raise OutputError(f"{where}: percent-encoding is not valid UTF-8") from exc
-    body = decoded[1:]
+    body = unicodedata.normalize("NFC", decoded[1:])
     if body == "":
         return PurePosixPath("index.html")
     pretty = body.endswith("/")
     segments = body[:-1].split("/") if pretty else body.split("/")
     try:
         _check_segments(segments, where)
+        _check_not_hidden(segments, where)
     except OutputError as exc:
         if route is None:
             raise
@@ -70,6 +98,13 @@ def _check_segments(segments: list[str], where: str) -> None:
             raise OutputError(f"{where}: {problem}; it could write outside the output folder")
     if _DRIVE.match(segments[0]):
         raise OutputError(f"{where}: looks like a drive path ({segments[0]!r})")
+
+
+def _check_not_hidden(segments: list[str], where: str) -> None:
+    for segment in segments:
+        if segment.startswith("."):
+            raise OutputError(f"{where}: segment {segment!r} starts with a dot: hidden files "
+                              "are not served; put such files in static/ instead")
 
 
 def _segment_problem(segment: str) -> str | None:

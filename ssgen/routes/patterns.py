@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from ssgen.errors import ConfigError
+from ssgen.routes.paths import canonical_path
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}")
 
@@ -25,7 +26,8 @@ def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> s
     """Fill ``{field}`` / ``{a.b}`` from ``item``; values are inserted as-is.
 
     A missing field, or one that is not a string or number, is a `ConfigError` naming the
-    route, the field and the item's ``_id``. Path safety is enforced later by the output.
+    route, the field and the item's ``_id``. A filled path is returned in its canonical
+    form (``ssgen.routes.paths.canonical_path``); its safety is enforced by the output.
     """
 
     def value_of(name: str) -> str:
@@ -49,7 +51,9 @@ def fill_pattern(pattern: str, item: Any, *, route: str, key: str = "path") -> s
         # Strings (nearly every slug) go straight in; the rest get the full check.
         out.append(value if type(value) is str else value_of(parts[i]))
         out.append(parts[i + 1])
-    return "".join(out)
+    filled = "".join(out)
+    # A path is normalised here, once: every later comparison and link uses this form.
+    return canonical_path(filled) if key == "path" else filled
 
 
 @lru_cache(maxsize=256)

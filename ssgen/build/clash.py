@@ -1,0 +1,107 @@
+"""Output clashes, found before anything is written and decided the same way whatever
+the site's history.
+
+A page cannot be written when its file is one ssgen writes for another reason or when
+one of the two would need the other as a folder:
+
+- page vs static file (``static/about/index.html`` and the page ``/about/``): static wins;
+- page vs generated file (a route at ``/feed.xml``, ``/robots.txt``, ``/sitemap.xml``):
+  the generated file wins, and the page is never listed in the sitemap;
+- file vs folder (the post slug ``index.html`` puts ``/blog/index.html/`` under the list
+  page's file ``blog/index.html``): the page that needs the other's file as a folder
+  fails, the other is built (static and generated files always win).
+
+Two pages with one path are the uniqueness check's (``ssgen.routes.spec``); paths are
+compared in their canonical form (``ssgen.routes.paths.canonical_path``). The failing
+pages fail alone: the build reports them and goes on with every other page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
+
+from ssgen.build.output import url_to_file
+from ssgen.config.load import Config
+from ssgen.errors import OutputError
+from ssgen.manifest.store import Manifest
+from ssgen.routes.page import PageSpec
+
+
+def generated_files(config: Config) -> set[str]:
+    """The files ssgen generates besides pages: sitemap, robots.txt and the feed."""
+    files = {"robots.txt"}
+    if config.sitemap.enabled:
+        files.add("sitemap.xml")
+    if config.feed is not None:
+        files.add(str(url_to_file(config.feed.path)))
+    return files
+
+
+def page_files(pages: Mapping[str, PageSpec]) -> dict[str, str]:
+    """Each page's output file by path (pages whose path is unusable are left out: they
+    fail when rendered, with the reason)."""
+    files: dict[str, str] = {}
+    for path, spec in pages.items():
+        try:
+            files[path] = str(url_to_file(path, spec.route))
+        except OutputError:
+            continue
+    return files
+
+
+def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[str],
+                 generated: Iterable[str]) -> dict[str, str]:
+    """Page path -> why its file cannot be written, for the pages of ``files``."""
+    owners = {rel: f"static/{rel}" for rel in static}
+    owners.update({rel: f"the generated {rel}" for rel in generated if rel not in owners})
+    folders = {folder: who for rel, who in owners.items() for folder in _folders(rel)}
+    pages = {file: path for path, file in files.items()}
+    wanted = {folder for file in pages for folder in _folders(file)} - pages.keys()
+    recorded = {rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"}
+    failed: dict[str, str] = {}
+    for file, path in sorted(pages.items()):
+        if file in owners:
+            failed[path] = f"{owners[file]} is written to {file}, the file of this page"
+        elif file in folders:
+            failed[path] = f"{folders[file]} needs {file} as a folder, the file of this page"
+        else:
+            for folder in _folders(file):
+                other = owners.get(folder) or (
+                    f"the page {pages[folder]}" if folder in pages
+                    else "another page" if folder in recorded else None)
+                if other is not None:
+                    failed[path] = f"its file {file} needs {folder} as a folder, which is " \
+                                   f"the file of {other}"
+                    break
+    return {path: f"output clash: {why}; change the route's path or the slug"
+            for path, why in failed.items()}
+
+
+def clashing_records(manifest: Manifest, static: Iterable[str],
+                     generated: Iterable[str]) -> set[str]:
+    """Recorded pages whose file is (or is a folder of) a static or generated file: an
+    incremental build must look at them again, as a full build would."""
+    wanted = {part for rel in (*static, *generated) for part in (rel, *_folders(rel))}
+    hits = [rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"]
+    if not hits:
+        return set()
+    by_file = manifest.page_files()
+    return {by_file[rel] for rel in hits if rel in by_file}
+
+
+def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]) -> set[str]:
+    """The feed's file when ssgen should generate it but did not write it last (a static
+    file stood in for it until now): its route must be re-queried to write it."""
+    if config.feed is None:
+        return set()
+    rel = str(url_to_file(config.feed.path))
+    record = manifest.files_at([rel]).get(rel)
+    stale = rel not in set(static) and (record is None or record.kind != "generated")
+    return {rel} if stale else set()
+
+
+def _folders(rel: str) -> list[str]:
+    """The folders ``a``, ``a/b`` of ``a/b/c``."""
+    parents = PurePosixPath(rel).parents
+    return [str(p) for p in parents if str(p) != "."]

@@ -1,0 +1,118 @@
+"""Owned output files checked against the manifest before each incremental build.
+
+- ``recover_orphans(manifest, output)``: the files a killed build noted in the journal but
+  never recorded are ssgen's; they are deleted (the build that follows writes again
+  whichever of them the site still has, since nothing of that build was recorded either).
+- ``find_damage(manifest, output_dir)``: owned files missing or changed from outside.
+  One ``stat`` per file; a file is hashed only when its size or mtime differs from the
+  ones recorded when it was written (and its stat is updated when its bytes are intact).
+  Damaged pages are re-rendered; static and generated files are rewritten by every build
+  anyway, except a feed whose route was not re-queried, which ``_repair`` re-queries.
+  File times are coarse (a few ms): a file written within ``RACY_NS`` of the end of the
+  build that recorded it could be changed in the same tick without its stat changing, so
+  it is hashed anyway (git's "racily clean" rule). ``mark_checked`` records that end.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ssgen.build.output import Output, file_stat, sha256
+from ssgen.errors import OutputError
+from ssgen.manifest.store import Manifest
+
+
+@dataclass
+class Damage:
+    """Owned files found missing or changed: page paths to render again, other files."""
+
+    pages: set[str] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)
+    extras: bool = False  # the last build recorded its pages but not its site-wide files
+
+    def __bool__(self) -> bool:
+        return bool(self.pages or self.files or self.extras)
+
+    def touches(self, relpath: str) -> bool:
+        """Was ``relpath`` (a static or generated file) found damaged (or maybe stale)?"""
+        return self.extras or relpath in self.files
+
+
+EXTRAS_KEY = "extras_pending"
+
+
+def extras_pending(manifest: Manifest, pending: bool) -> None:
+    """Note that the site-wide files are (not) behind the recorded pages: set in the
+    transaction that records the pages, cleared once the site-wide files are written."""
+    manifest.set_meta(EXTRAS_KEY, "1" if pending else "")
+
+
+def recover_orphans(manifest: Manifest, output: Output) -> list[str]:
+    """Delete the files a crashed build wrote and never recorded; clear the journal."""
+    noted = manifest.journal()
+    if not noted:
+        return []
+    owned = manifest.files_at(noted)
+    removed: list[str] = []
+    for rel in sorted(noted.keys() - owned.keys()):
+        try:
+            if output.remove(rel, prune=False):
+                removed.append(rel)
+        except OutputError:  # a folder where the file was meant to go: not ours to touch
+            continue
+    output.prune([output.path(rel).parent for rel in removed])
+    manifest.journal_clear()
+    return removed
+
+
+RACY_NS = 100_000_000
+_CHECKED_KEY = "files_checked_ns"
+
+
+def mark_checked(manifest: Manifest) -> None:
+    """Record that the stats of every owned file are now recorded (end of a build)."""
+    manifest.set_meta(_CHECKED_KEY, str(time.time_ns()))
+
+
+def find_damage(manifest: Manifest, output_dir: Path) -> Damage:
+    """The owned files that are missing or whose bytes are not the ones recorded."""
+    root = str(output_dir)
+    damage = Damage(extras=bool(manifest.get_meta(EXTRAS_KEY)))
+    damaged_pages: list[str] = []
+    intact: list[tuple[str, int, int]] = []
+    racy = int(manifest.get_meta(_CHECKED_KEY) or 0) - RACY_NS
+    prefix = root + os.sep
+    stat = os.stat
+    for rel, digest, kind, size, mtime in manifest.file_rows():
+        # The hot loop of a no-op build: one stat, no function call of our own.
+        try:
+            info = stat(prefix + rel)
+            if info.st_mtime_ns == mtime and info.st_size == size and mtime < racy:
+                continue
+        except OSError:
+            pass
+        now = file_stat(prefix + rel)
+        if now[0] >= 0 and _hash(prefix + rel) == digest:
+            if now != (size, mtime):
+                intact.append((rel, *now))
+        elif kind == "page":
+            damaged_pages.append(rel)
+        else:
+            damage.files.add(rel)
+    if intact:
+        manifest.set_file_stats(intact)
+    if damaged_pages:
+        by_file = manifest.page_files()
+        damage.pages = {by_file[rel] for rel in damaged_pages if rel in by_file}
+    return damage
+
+
+def _hash(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return sha256(handle.read())
+    except OSError:
+        return None
