@@ -268,7 +268,8 @@ def loggable_path(path: str) -> str:
     """``path`` for a log line: control characters escaped, at most ``MAX_LOGGED_PATH`` long."""
     if len(path) <= MAX_LOGGED_PATH and path.isprintable():
         return path
-    shown = path[:MAX_LOGGED_PATH].encode("unicode_escape").decode("ascii")
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                    for c in path[:MAX_LOGGED_PATH])
     return shown + (f"...({len(path)} chars)" if len(path) > MAX_LOGGED_PATH else "")
 
 
