@@ -88,13 +88,13 @@ def test_item13_a_keep_alive_connection_trickling_its_next_request_is_cut_off(
 
 
 def test_item13_a_slow_body_is_a_408(tmp_path: Path) -> None:
-    with running_server(make_site(tmp_path), body_timeout=0.5) as srv:
-        with socket.create_connection(_address(srv)) as sock:
-            sock.sendall(b"POST /api/revalidate HTTP/1.1\r\nHost: t\r\n"
-                         b"Authorization: Bearer " + SECRET.encode() +
-                         b"\r\nContent-Length: 100\r\n\r\n{\"tags\":")
-            sock.settimeout(10)
-            assert sock.recv(65536).startswith(b"HTTP/1.1 408")
+    with running_server(make_site(tmp_path), body_timeout=0.5) as srv, \
+            socket.create_connection(_address(srv)) as sock:
+        sock.sendall(b"POST /api/revalidate HTTP/1.1\r\nHost: t\r\n"
+                     b"Authorization: Bearer " + SECRET.encode() +
+                     b"\r\nContent-Length: 100\r\n\r\n{\"tags\":")
+        sock.settimeout(10)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 408")
 
 
 def test_item13_an_oversized_request_head_is_refused(tmp_path: Path) -> None:
