@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sitekit import DEFAULT_TEMPLATES, author, make_site, post
 
-from ssgen.build import build
-from ssgen.config import load_config
-from ssgen.images import image_url
-from ssgen.portabletext import to_html
-from ssgen.render_filters import local_image_url, safe_url_filter
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+from ssgen.render.filters import local_image_url, safe_url_filter
+from ssgen.render.images.url import image_url
+from ssgen.render.portabletext.html import to_html
 
 HOSTILE = ["javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)",
            "\x01javascript:alert(1)", "data:text/html,<script>alert(1)</script>",

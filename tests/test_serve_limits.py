@@ -188,7 +188,7 @@ def test_item14_the_cli_refuses_weak_secrets_and_warns_about_exposed_dev_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     site = make_site(tmp_path)
-    monkeypatch.setattr("ssgen.serve.cli._server", lambda *a, **k: _FakeServer())
+    monkeypatch.setattr("ssgen.cli.serve._server", lambda *a, **k: _FakeServer())
     monkeypatch.delenv("SSGEN_REVALIDATE_SECRET", raising=False)
     result = run_cli("--site", str(site), "serve", "--revalidate-secret", "x")
     assert result.exit_code == 2 and "too weak" in result.output
