@@ -204,7 +204,7 @@ async def read_body(request: Request, limit: int, timeout: float | None = None) 
     and (408) a body still incomplete after ``timeout`` seconds."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # "²".isdigit() is True
             raise WebhookError("invalid Content-Length", 400)
         if int(declared) > limit:
             raise WebhookError(f"body larger than {limit} bytes", 413)
