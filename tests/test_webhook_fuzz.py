@@ -216,7 +216,8 @@ def unauthenticated(draw: st.DrawFn) -> Request:
         headers.append(draw(_wrong_credentials(body, int(time.time() * 1000))))
     wrong = draw(st.sampled_from([s for s in WRONG_SECRETS if s.isascii()]))
     query = draw(st.sampled_from([b"", b"wait=1", f"secret={wrong}".encode(), b"secret=%ED%A0%80",
-                                  b"secret=" + b"%FF" * 3]))
+                                  b"secret=" + b"%FF" * 3])
+                 | st.text(alphabet=_path_chars + "?#[]", max_size=30).map(str.encode))
     method = draw(st.sampled_from(["POST", "POST", "POST"]) | _methods)
     return Request(method, draw(_paths), query, tuple(headers), body)
 
