@@ -93,6 +93,18 @@ def test_item08_an_out_of_order_delivery_rebuilds_from_current_data(served: Runn
 # --- item 9: unauthenticated 500s ----------------------------------------------------------
 
 
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture,
+         monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
+    """Every server record, whatever an earlier ``ssgen serve`` run did to the loggers
+    (its ``setup_logging`` stops propagation and raises the access log's level)."""
+    monkeypatch.setattr(logging.getLogger("ssgen.serve"), "propagate", True)
+    for name in ("ssgen.serve", "ssgen.serve.access", "uvicorn.error"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
 def _problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
@@ -109,8 +121,8 @@ def _raw_get(srv: Running, raw_path: bytes):  # type: ignore[no-untyped-def]
 
 
 def test_item09_deeply_nested_json_is_a_400(served: Running,
-                                            caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
+                                            logs: pytest.LogCaptureFixture) -> None:
+    caplog = logs
     before = _queue(served)
     deep = b'{"secret": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
     for headers in ({}, {"authorization": f"Bearer {SECRET}"},
@@ -123,8 +135,8 @@ def test_item09_deeply_nested_json_is_a_400(served: Running,
 
 
 def test_item09_lone_surrogate_secret_is_a_401(served: Running,
-                                               caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
+                                               logs: pytest.LogCaptureFixture) -> None:
+    caplog = logs
     before = _queue(served)
     for body in (b'{"secret": "\\ud800", "tags": ["x"]}', b'{"secret": "\\udfff\\ud800"}'):
         reply = served.client.post("/api/revalidate", content=body)
@@ -136,9 +148,9 @@ def test_item09_lone_surrogate_secret_is_a_401(served: Running,
 
 
 def test_item09_a_too_long_url_segment_is_a_404_logged_once_and_short(
-    served: Running, caplog: pytest.LogCaptureFixture
+    served: Running, logs: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog = logs
     segment = "a" * 300
     for path in (f"/{segment}", f"/{segment}/", f"/blog/{segment}/x", "/x" * 2100 + "/",
                  "/" + "é" * 200):
