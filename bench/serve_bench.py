@@ -39,6 +39,7 @@ from incremental_bench import make_site
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.serve.app import ServeSettings, create_app
+from ssgen.serve.limits import uvicorn_config
 from ssgen.serve.webhooks import sign
 from ssgen.serve.worker import RebuildWorker
 from ssgen.sources import open_source
@@ -101,7 +102,7 @@ def start_server(site: Path, settle: float) -> tuple[uvicorn.Server, threading.T
     app = create_app(worker, ServeSettings(secret=SECRET))
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    server = uvicorn.Server(uvicorn_config(app))  # the limits `ssgen serve` runs with
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:

@@ -17,6 +17,7 @@ import uvicorn
 
 from ssgen.config.load import load_config
 from ssgen.serve.app import ServeSettings, Service, create_app
+from ssgen.serve.limits import ServerLimits, uvicorn_config
 from ssgen.serve.livereload import LiveReload
 from ssgen.serve.watch import Watcher
 from ssgen.serve.webhooks import sign
@@ -53,6 +54,7 @@ def running_server(
     settle: float = 0.0,
     retry_base: float = 0.05,
     build_fn: Callable[..., Any] | None = None,
+    limits: ServerLimits | None = None,
     **settings: Any,
 ) -> Iterator[Running]:
     """Run ``ssgen serve`` for ``site`` in a thread; stops it (gracefully) on exit."""
@@ -68,8 +70,7 @@ def running_server(
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
-                                           lifespan="on"))
+    server = uvicorn.Server(uvicorn_config(app, limits=limits))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -91,12 +92,19 @@ def wait_idle(client: httpx.Client, timeout: float = 30) -> dict[str, Any]:
     """Poll /api/status until the queue is empty and no rebuild runs; returns the status."""
     deadline = time.monotonic() + timeout
     while True:
-        status: dict[str, Any] = client.get("/api/status").json()
+        status = owner_status(client)
         if status["queue_depth"] == 0 and status["state"] != "building" and status["rebuilds"]:
             return status
         if time.monotonic() > deadline:
             raise AssertionError(f"server never became idle: {status}")
         time.sleep(0.02)
+
+
+def owner_status(client: httpx.Client, secret: str = SECRET) -> dict[str, Any]:
+    """The full /api/status document (details are shown only with the secret)."""
+    status: dict[str, Any] = client.get(
+        "/api/status", headers={"authorization": f"Bearer {secret}"}).json()
+    return status
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20, what: str = "") -> None:

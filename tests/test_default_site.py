@@ -19,7 +19,7 @@ SITES = [pytest.param(ROOT, id="default"), pytest.param(SCAFFOLD, id="scaffold")
 SYSTEM_FIELDS = ("_id", "_type", "_rev", "_createdAt", "_updatedAt")
 ASSET_REF = re.compile(r"image-([0-9a-f]{40})-(\d+)x(\d+)-jpg")
 FILTERS = ("markdown", "portable_text", "image_url", "responsive_image", "date", "absolute_url",
-           "slugify")
+           "slugify", "safe_url")
 
 
 def templates_of(site: Path) -> list[str]:

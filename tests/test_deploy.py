@@ -284,6 +284,41 @@ def test_interrupted_upload_resumes(s3: S3TestServer, bucket: str, site: Path) -
     assert remote_files(s3, bucket) == local_bytes(site, owned)
 
 
+class OutageAt:
+    """The n-th site upload fails, and so does every state write after it."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.seen = 0
+
+    def __call__(self, params: dict[str, Any], **_: Any) -> None:
+        if params["Key"].endswith(STATE_NAME):
+            if self.seen >= self.n:
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1/state-outage")
+            return
+        self.seen += 1
+        if self.seen == self.n:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1/upload-outage")
+
+
+def test_item17_a_failed_upload_reports_its_own_error_first(
+    s3: S3TestServer, bucket: str, site: Path
+) -> None:
+    """Issue 13 item 17: the upload's error, not the state write that failed after it."""
+    config, _ = rebuild(site)
+    store = fresh_store(config)
+    store.client.meta.events.register("provide-client-params.s3.PutObject", OutageAt(2))
+    with pytest.raises(DeployError) as caught:
+        deploy_site(config, store=store, jobs=1, batch=3)
+    message = str(caught.value)
+    assert message.startswith("uploading site/"), message
+    assert "state-outage" in message and "upload-outage" in message, message
+    assert message.index("upload-outage") < message.index("state-outage"), message
+    assert "saving the deploy state failed too" in message
+    assert isinstance(caught.value.__cause__, DeployError)
+    assert "upload-outage" in str(caught.value.__cause__)
+
+
 def test_missing_state_is_repaired_from_object_metadata(s3: S3TestServer, bucket: str,
                                                         site: Path) -> None:
     config, _ = rebuild(site)

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servekit import SECRET, running_server, sanity_webhook, wait_for, wait_idle
+from servekit import (
+    SECRET,
+    owner_status,
+    running_server,
+    sanity_webhook,
+    wait_for,
+    wait_idle,
+)
 from sitekit import DEFAULT_TOML, author, make_site, output_files, post, write_docs
 from test_serve import clean_build
 
@@ -59,7 +66,7 @@ def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(fast_tmp: Pa
     site = make_site(tmp_path, docs=[author("a1", "Ada"), post(1)])
     recorder = Recorder()
     with running_server(site, settle=0.05, build_fn=recorder) as srv:
-        start = srv.client.get("/api/status").json()["rebuilds"]
+        start = owner_status(srv.client)["rebuilds"]
         write_docs(site, docs)
 
         def send(n: int) -> int:
@@ -115,20 +122,20 @@ def test_a_template_error_keeps_the_page_reports_file_line_and_recovers(tmp_path
         assert {f["path"] for f in failures} == {"/blog/post-1/", "/blog/post-2/"}
         assert "post.html" in failures[0]["error"]
         assert (site / "public/blog/post-2/index.html").read_bytes() == good
-        status = srv.client.get("/api/status").json()
+        status = owner_status(srv.client)
         assert len(status["failures"]) == 2
         # retries re-render the failed pages (and fail again) until the template is fixed
-        wait_for(lambda: srv.client.get("/api/status").json()["rebuilds"]
+        wait_for(lambda: owner_status(srv.client)["rebuilds"]
                  >= status["rebuilds"] + 2, what="two retries")
-        status = srv.client.get("/api/status").json()
+        status = owner_status(srv.client)
         assert "post.html:2" in status["last_error"]
         assert len(status["failures"]) == 2
         template.write_text('{% extends "base.html" %}{% block content %}<h2>{{ page.title }}'
                             '</h2>{% endblock %}')
-        wait_for(lambda: srv.client.get("/api/status").json()["failures"] == [],
+        wait_for(lambda: owner_status(srv.client)["failures"] == [],
                  what="the retry to re-render the failed pages")
         assert b"<h2>Post 2</h2>" in (site / "public/blog/post-2/index.html").read_bytes()
-        assert srv.client.get("/api/status").json()["last_error"] is None
+        assert owner_status(srv.client)["last_error"] is None
 
 
 class Clock:
@@ -216,11 +223,11 @@ def test_rebuilds_are_deployed_and_a_failed_deploy_is_retried(
     toml = DEFAULT_TOML + '\n[deploy]\ntarget = "s3://bucket/site"\n'
     site = make_site(tmp_path, toml=toml)
     with running_server(site) as srv:
-        wait_for(lambda: srv.client.get("/api/status").json()["deploy"]["deploys"] == 1,
+        wait_for(lambda: owner_status(srv.client)["deploy"]["deploys"] == 1,
                  what="the retried deploy")
-        deploy = srv.client.get("/api/status").json()["deploy"]
+        deploy = owner_status(srv.client)["deploy"]
         assert deploy == {"configured": True, "deploys": 1, "last": "deployed", "error": None,
-                          "owed": 0}
+                          "owed": 0, "failed": False}
         assert calls[0] == calls[1]  # the failed deploy's files were still owed
         assert calls[0] is not None and "blog/post-1/index.html" in calls[0]["new"]
         write_docs(site, [author("a1", "Ada"), post(1, title="Deployed"), post(2)])

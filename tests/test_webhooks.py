@@ -93,13 +93,19 @@ def test_sanity_webhook_becomes_a_document_change(operation: str) -> None:
     delivery = _parse(_sanity(body, operation), json.dumps(body).encode())
     assert delivery.change.documents == (DocChange("p1", "post", operation, "r9"),)  # type: ignore[arg-type]
     assert delivery.key == "idem-1"
-    assert delivery.event_time == 1767323045.0
+    assert delivery.signed == "1000000." + _sanity(body)["sanity-webhook-signature"].split("v1=")[1]
 
 
-def test_transaction_time_header_wins_over_updated_at() -> None:
+def test_item08_unsigned_headers_cannot_change_what_a_signed_delivery_is() -> None:
+    """Issue 13 item 8: only the body and ``t`` are signed; ordering headers are ignored."""
     body = {"_id": "p1", "_type": "post", "_updatedAt": "2026-01-02T03:04:05Z"}
-    headers = _sanity(body, **{"sanity-transaction-time": "2026-01-02T03:04:06.500Z"})
-    assert _parse(headers, json.dumps(body).encode()).event_time == 1767323046.5
+    raw = json.dumps(body).encode()
+    plain = _parse(_sanity(body), raw)
+    future = _parse(_sanity(body, **{"sanity-transaction-time": "9999-12-31T23:59:59Z",
+                                      "idempotency-key": "new-key"}), raw)
+    assert future.change == plain.change
+    assert future.signed == plain.signed  # a replay of the same bytes, whatever its headers
+    assert not hasattr(future, "event_time")
 
 
 def test_sanity_webhook_without_id_uses_the_document_id_header() -> None:

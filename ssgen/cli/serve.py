@@ -97,25 +97,30 @@ def serve_command(
     metrics_token: Annotated[str | None, typer.Option(
         "--metrics-token", envvar="SSGEN_METRICS_TOKEN", metavar="TOKEN", show_default=False,
         help="Bearer token GET /metrics requires (default: open).")] = None,
+    allow_weak_secret: Annotated[bool, typer.Option(
+        "--allow-weak-secret", help="Accept a secret under 16 non-whitespace characters.")]
+    = False,
 ) -> None:
     """Serve the site and rebuild the pages a webhook (or, with --watch, an edit) touches."""
     from ssgen.cli.common import Options, err_console
+    from ssgen.serve.policy import check_secret, dev_exposure_warning
 
     options: Options = ctx.obj
     try:
         if log_format not in ("text", "json"):
             raise ConfigError(f"--log-format must be text or json, not {log_format!r}")
-        if not revalidate_secret and not dev:
-            raise ConfigError("serve needs a webhook secret: pass --revalidate-secret or set "
-                              "SSGEN_REVALIDATE_SECRET (or use --dev for local development)")
+        secret = check_secret(revalidate_secret, dev=dev, allow_weak=allow_weak_secret)
         setup_logging(log_format, options.verbosity)
         sock = bind_port(host, port)
-        server = _server(options.site, host, port, revalidate_secret or None, dev, watch,
+        server = _server(options.site, host, port, secret, dev, watch,
                          settle_ms / 1000.0, replay_window, max_body, cache_control, listen,
                          base_url=base_url, metrics_token=metrics_token or None)
     except SsgenError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(exc.exit_code) from exc
+    warning = dev_exposure_warning(host, dev)
+    if warning:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     bound = sock.getsockname()[1]
     err_console.print(f"ssgen serve: http://{host}:{bound}/", highlight=False)
     run_until_stopped(server, sock)
@@ -169,6 +174,7 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
 
     from ssgen.config.load import load_config
     from ssgen.serve.app import ServeSettings, Service, create_app
+    from ssgen.serve.limits import uvicorn_config
     from ssgen.serve.livereload import LiveReload
     from ssgen.serve.watch import Watcher
     from ssgen.serve.worker import RebuildWorker
@@ -191,9 +197,7 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
                              metrics_token=metrics_token)
     app = create_app(worker, settings, livereload=LiveReload() if dev else None,
                      services=services)
-    uv_config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                               lifespan="on", timeout_graceful_shutdown=30)
-    return uvicorn.Server(uv_config)
+    return uvicorn.Server(uvicorn_config(app, host=host, port=port))
 
 
 def _listen_bridge(source: Any, worker: Any) -> Any:

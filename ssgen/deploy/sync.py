@@ -205,12 +205,25 @@ class _Run:
                     with contextlib.suppress(DeployError):
                         self.save()
                     raise
-                if error is not None or index < len(chunks) - 1:
-                    self.save()
                 if error is not None:
-                    done = len(self.report.uploaded)
-                    raise DeployError(f"{error} ({done} uploads done and recorded; run the "
-                                      "deploy again to upload the rest)") from error
+                    self._fail_upload(error)
+                if index < len(chunks) - 1:
+                    self.save()
+
+    def _fail_upload(self, error: Exception) -> None:
+        """Raise the upload's own error (the first cause), after saving what was done.
+
+        A store that fails an upload often fails the state write that follows too; that
+        second error is appended, never put in the first one's place.
+        """
+        done = len(self.report.uploaded)
+        try:
+            self.save()
+        except DeployError as exc:
+            raise DeployError(f"{error} ({done} uploads done; saving the deploy state "
+                              f"failed too: {exc}; run the deploy again)") from error
+        raise DeployError(f"{error} ({done} uploads done and recorded; run the "
+                          "deploy again to upload the rest)") from error
 
     def _collect(self, chunk: list[LocalFile], futures: list[Future[tuple[RemoteEntry, int]]],
                  advance: Callable[[int], None]) -> Exception | None:

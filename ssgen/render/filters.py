@@ -1,5 +1,5 @@
 """The Jinja2 filters templates use: markdown, portable_text, image_url, responsive_image,
-date, absolute_url, slugify.
+date, absolute_url, slugify, safe_url.
 
 Owns the adaptation of the pure content renderers (``ssgen.render.markdown``,
 ``ssgen.render.portabletext``, ``ssgen.render.images`` (CDN URLs; local variants and
@@ -53,6 +53,7 @@ def install_filters(env: jinja2.Environment, config: Config) -> None:
             "date": date_filter,
             "absolute_url": _absolute_url_filter(config.site.base_url),
             "slugify": slugify_filter,
+            "safe_url": safe_url_filter,
         }
     )
     env.globals["url"] = UrlHelper(config.site.base_url)
@@ -254,14 +255,18 @@ def local_image_url(source: Any) -> str:
     Accepts a URL string, an asset document, or an image object whose ``asset`` was
     dereferenced in the query (``asset->``).
     """
-    if isinstance(source, str):
-        return source
+    url = source if isinstance(source, str) else None
     if isinstance(source, Mapping):
-        if isinstance(source.get("url"), str):
-            return str(source["url"])
         asset = source.get("asset")
-        if isinstance(asset, Mapping) and isinstance(asset.get("url"), str):
-            return str(asset["url"])
+        if isinstance(source.get("url"), str):
+            url = source["url"]
+        elif isinstance(asset, Mapping) and isinstance(asset.get("url"), str):
+            url = asset["url"]
+    if url is not None:
+        if not url_is_safe(url):
+            raise ValueError(f"image_url: unsafe image URL {url!r}: use http(s) or a "
+                             "relative URL")
+        return str(url)
     raise ValueError(
         "image_url: no Sanity project_id is configured and the image has no asset url; "
         "dereference the asset in the query (`image{..., asset->}`) or set "
@@ -324,6 +329,27 @@ def with_url_helper(context: Mapping[str, Any], helper: UrlHelper) -> Mapping[st
     return {**context, "url": PageUrl(page_url, helper)}
 
 
+def safe_url_filter(value: Any) -> str:
+    """``value`` as a link target when its scheme is safe, else ``"#"`` (None/undefined: "").
+
+    Safe means the Portable Text link renderer's rule (``uri_looks_safe`` in
+    ``ssgen.render.portabletext.html``: http, https, mailto, tel, relative and fragment
+    URLs), so a CMS ``href`` such as ``javascript:alert(1)`` never reaches an ``<a href>``.
+    Autoescaping still applies.
+    """
+    if value is None or isinstance(value, jinja2.Undefined):
+        return ""
+    text = str(value)
+    return text if url_is_safe(text) else "#"
+
+
+def url_is_safe(url: str) -> bool:
+    """The one scheme rule for CMS URLs (links in Portable Text, ``safe_url``, local images)."""
+    from ssgen.render.portabletext.html import uri_looks_safe
+
+    return uri_looks_safe(url)
+
+
 def slugify_filter(value: Any) -> str:
     """A URL slug of ``value``."""
     from ssgen.render.text import slugify
@@ -332,4 +358,4 @@ def slugify_filter(value: Any) -> str:
 
 
 __all__ = ["PageUrl", "UrlHelper", "date_filter", "install_filters", "local_image_url",
-           "slugify_filter", "with_url_helper"]
+           "safe_url_filter", "slugify_filter", "url_is_safe", "with_url_helper"]

@@ -39,16 +39,16 @@ _PLAIN = re.compile(r"[A-Za-z0-9/\-._~!$&'()*+,;=:@]*")
 def canonical_path(path: str) -> str:
     """The canonical (decoded, NFC, re-encoded) form of a URL path; see the module doc.
 
-    A path whose percent-encoding is not UTF-8 is returned as it is: ``url_to_file``
-    reports it with the route.
+    A path whose percent-encoding is not UTF-8, or that holds lone surrogates, is returned
+    as it is: ``url_to_file`` reports it with the route, a webhook answers 400.
     """
     if _PLAIN.fullmatch(path):
         return path
     try:
         decoded = unquote(path, errors="strict")
-    except UnicodeDecodeError:
+        return quote(unicodedata.normalize("NFC", decoded), safe=_SAFE)
+    except UnicodeError:
         return path
-    return quote(unicodedata.normalize("NFC", decoded), safe=_SAFE)
 
 
 def url_to_file(path: str, route: str | None = None) -> PurePosixPath:

@@ -5,6 +5,11 @@ queueing and rebuilds in serve/worker.py), ``GET /api/status``, ``GET /healthz``
 live-reload endpoint in dev mode, and the output folder for everything else
 (serve/static.py). Services (the worker, the watcher) start and stop with the app's
 lifespan; stopping waits for the rebuild in progress.
+
+Every request is untrusted: whatever its bytes, the answer is a 2xx, 3xx or 4xx (a 5xx
+only for the server's own trouble: the queue cannot be written, or a rebuild failed),
+an unauthenticated request changes nothing, and an access log line shows at most a
+bounded, escaped prefix of the path.
 """
 
 from __future__ import annotations
@@ -27,16 +32,26 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ssgen.errors import SsgenError, WebhookError
+from ssgen.serve.jobs import Submitted
 from ssgen.serve.livereload import ENDPOINT, LiveReload, inject
 from ssgen.serve.metrics import CONTENT_TYPE, refusal_reason, signed_publish_time
+from ssgen.serve.replay import ReplayGuard
 from ssgen.serve.static import DEFAULT_CACHE_CONTROL, StaticSite
-from ssgen.serve.webhooks import DEFAULT_REPLAY_WINDOW, parse_request, secret_matches
+from ssgen.serve.status_view import full_status, public_status
+from ssgen.serve.webhooks import (
+    DEFAULT_REPLAY_WINDOW,
+    Delivery,
+    bearer_matches,
+    parse_request,
+    secret_matches,
+)
 from ssgen.serve.worker import RebuildWorker
 
 log = logging.getLogger("ssgen.serve")
 access_log = logging.getLogger("ssgen.serve.access")
 
 MAX_BODY = 1024 * 1024
+MAX_LOGGED_PATH = 200
 # Every route takes every method so that the wrong one gets our JSON 405 with Allow.
 _ALL = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -64,6 +79,7 @@ class ServeSettings:
     cache_control: str = DEFAULT_CACHE_CONTROL
     wait_timeout: float = 25.0  # under the 30 s after which Sanity gives a delivery up
     metrics_token: str | None = None  # bearer token GET /metrics needs (None: open)
+    body_timeout: float = 10.0  # to receive a whole webhook body (408 after it)
 
 
 def create_app(
@@ -114,6 +130,7 @@ class _Handlers:
         self.settings = settings
         self.site = site
         self.live = livereload
+        self.replays = ReplayGuard(settings.replay_window)
 
     async def revalidate(self, request: Request) -> Response:
         if request.method != "POST":
@@ -129,24 +146,19 @@ class _Handlers:
     async def _accept(self, request: Request) -> tuple[Response, str | None]:
         """The reply, and the refusal reason of a 2xx that queued nothing (or None)."""
         try:
-            body = await read_body(request, self.settings.max_body)
+            body = await read_body(request, self.settings.max_body,
+                                   self.settings.body_timeout)
             delivery = parse_request(
                 request.headers, request.query_params, body, secret=self.settings.secret,
                 now=time.time(), window=self.settings.replay_window,
                 route_paths=[r.path for r in self.worker.config.routes])
         except WebhookError as exc:
             return _error(exc.status, str(exc)), None
-        if not self.worker.accepts(delivery):
-            return JSONResponse({"ignored": True, "reason": "an equal or newer delivery for "
-                                 "this document was already accepted"}), "stale"
         published = signed_publish_time(request.headers.get("sanity-webhook-signature"))
         trace = delivery.key or uuid.uuid4().hex[:16]
         meta = {"trace": trace, "published": published or time.time()}
-        try:
-            submitted = await run_in_threadpool(
-                functools.partial(self.worker.submit, delivery.change, delivery.key, meta=meta))
-        except SsgenError as exc:
-            log.error("cannot queue a change: %s", exc, extra={"event": "queue_error"})
+        submitted = await self._submit(delivery, meta)
+        if submitted is None:
             return _error(503, "the change could not be queued; try again"), None
         log.info("accepted job %d", submitted.job, extra={
             "event": "accepted", "trace": trace, "job": submitted.job,
@@ -156,6 +168,20 @@ class _Handlers:
         if request.query_params.get("wait", "") not in ("1", "true", "yes"):
             return JSONResponse(reply, status_code=202), None
         return await self._wait(submitted.job, reply), None
+
+    async def _submit(self, delivery: Delivery, meta: dict[str, Any]) -> Submitted | None:
+        """Queue the delivery; a replay of signed bytes already queued gets their job."""
+        replayed = self.replays.job_of(delivery.signed)
+        if replayed is not None:
+            return Submitted(replayed, duplicate=True)
+        try:
+            submitted = await run_in_threadpool(
+                functools.partial(self.worker.submit, delivery.change, delivery.key, meta=meta))
+        except SsgenError as exc:
+            log.error("cannot queue a change: %s", exc, extra={"event": "queue_error"})
+            return None
+        self.replays.remember(delivery.signed, submitted.job)
+        return submitted
 
     async def _wait(self, job: int, reply: dict[str, Any]) -> Response:
         future = asyncio.wrap_future(self.worker.future(job))
@@ -174,8 +200,11 @@ class _Handlers:
     async def status(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
             return _not_allowed("GET, HEAD")
-        return JSONResponse(await run_in_threadpool(self.worker.status),
-                            headers={"cache-control": "no-store"})
+        status = await run_in_threadpool(self.worker.status)
+        secret = self.settings.secret
+        owner = secret is None or bearer_matches(request.headers, secret)
+        view = full_status(status) if owner else public_status(status)
+        return JSONResponse(view, headers={"cache-control": "no-store"})
 
     async def metrics(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
@@ -207,26 +236,33 @@ class _Handlers:
             head=request.method == "HEAD", query=request.url.query)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) more than ``limit`` bytes without reading it all."""
+async def read_body(request: Request, limit: int, timeout: float | None = None) -> bytes:
+    """The request body, refusing (413) more than ``limit`` bytes without reading it all,
+    and (408) a body still incomplete after ``timeout`` seconds."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # "²".isdigit() is True
             raise WebhookError("invalid Content-Length", 400)
         if int(declared) > limit:
             raise WebhookError(f"body larger than {limit} bytes", 413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise WebhookError(f"body larger than {limit} bytes", 413)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise WebhookError(f"body larger than {limit} bytes", 413)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise WebhookError(f"body not received within {timeout:g} s", 408) from None
     return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+    # backslashreplace: a message may quote request text, which may not be valid UTF-8
+    safe = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return JSONResponse({"error": safe}, status_code=status)
 
 
 def _not_allowed(allow: str) -> Response:
@@ -257,11 +293,22 @@ class AccessLog:
             await self.app(scope, receive, sending)
         finally:
             client = scope.get("client")
+            path = loggable_path(scope["path"])
             access_log.info(
-                '%s %s %d', scope["method"], scope["path"], status,
-                extra={"event": "access", "method": scope["method"], "path": scope["path"],
+                '%s %s %d', scope["method"], path, status,
+                extra={"event": "access", "method": scope["method"], "path": path,
                        "status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
                        "client": client[0] if client else None})
 
 
-__all__ = ["MAX_BODY", "AccessLog", "ServeSettings", "Service", "create_app", "read_body"]
+def loggable_path(path: str) -> str:
+    """``path`` for a log line: control characters escaped, at most ``MAX_LOGGED_PATH`` long."""
+    if len(path) <= MAX_LOGGED_PATH and path.isprintable():
+        return path
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                    for c in path[:MAX_LOGGED_PATH])
+    return shown + (f"...({len(path)} chars)" if len(path) > MAX_LOGGED_PATH else "")
+
+
+__all__ = ["MAX_BODY", "AccessLog", "ServeSettings", "Service", "create_app", "loggable_path",
+           "read_body"]

@@ -5,6 +5,10 @@ Owns URL -> file resolution (pretty URLs: ``/a/`` -> ``a/index.html``, ``/a`` ->
 ``If-None-Match`` -> 304, a configurable ``Cache-Control``, HEAD, and refusal of path
 traversal, hidden files and directory listings. Files are read whole: the build writes
 them by atomic rename, so a reader never sees half a page.
+
+Any URL is answered with a 2xx, 3xx or 404, never an error: a name too long for the file
+system is simply not found, and a redirect's ``Location`` is rebuilt from the path's
+segments (percent-encoded), so it is always a local path (``/x/``, never ``//host/``).
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import os
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.responses import Response
 
 DEFAULT_CACHE_CONTROL = "public, max-age=0, must-revalidate"
+NAME_MAX = 255  # bytes in one file name on the common file systems
+_SEGMENT_SAFE = "!$&'()*+,;=:@-._~"  # RFC 3986 pchar, beside unreserved and %-escapes
 
 Injector = Callable[[bytes], bytes]
 
@@ -45,8 +52,8 @@ class StaticSite:
         target = self.root.joinpath(*parts)
         if path.endswith("/") or not parts:
             target = target / "index.html"
-        elif not target.is_file() and (target / "index.html").is_file():
-            location = path + "/" + (f"?{query}" if query else "")
+        elif self._is_folder_page(target):
+            location = local_location(parts) + (f"?{query}" if query else "")
             return Response(status_code=308, headers={"location": location})
         found = self._file(target)
         if found is None:
@@ -60,6 +67,12 @@ class StaticSite:
             return Response(b"" if head else b"404 not found\n", status_code=404,
                             media_type="text/plain")
         return self._send(page, {}, head=head, status=404)
+
+    def _is_folder_page(self, target: Path) -> bool:
+        try:
+            return not target.is_file() and (target / "index.html").is_file()
+        except OSError:  # e.g. the whole path is longer than the system allows
+            return False
 
     def _file(self, target: Path) -> Path | None:
         """``target`` when it is a regular file inside the root (symlinks resolved)."""
@@ -99,13 +112,24 @@ class StaticSite:
 
 
 def _safe_parts(path: str) -> list[str] | None:
-    """The path's segments, or None for traversal, hidden names, NUL or backslashes."""
+    """The path's segments, or None for traversal, hidden names, NUL, backslashes or a
+    segment no file system can hold."""
     if "\x00" in path or "\\" in path or not path.startswith("/"):
         return None
     parts = [p for p in path.split("/") if p]
-    if any(p in (".", "..") or p.startswith(".") for p in parts):
+    if any(p.startswith(".") or len(p.encode("utf-8", "surrogatepass")) > NAME_MAX
+           for p in parts):
         return None
     return parts
+
+
+def local_location(parts: list[str]) -> str:
+    """The folder URL of ``parts`` for a redirect: ``/a/b/``, percent-encoded, never ``//``."""
+    location = "/" + "".join(quote(p.encode("utf-8", "surrogatepass"), safe=_SEGMENT_SAFE) + "/"
+                             for p in parts)
+    if location.startswith(("//", "/\\")):  # parts are non-empty, so this cannot happen
+        raise ValueError(f"not a local redirect: {location!r}")
+    return location
 
 
 def _media_type(file: Path) -> str:
@@ -127,4 +151,4 @@ def _matches(header: str | None, etag: str) -> bool:
     return any(item.strip().removeprefix("W/") == wanted for item in header.split(","))
 
 
-__all__ = ["DEFAULT_CACHE_CONTROL", "StaticSite"]
+__all__ = ["DEFAULT_CACHE_CONTROL", "NAME_MAX", "StaticSite", "local_location"]

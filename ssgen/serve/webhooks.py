@@ -4,12 +4,16 @@ Owns the three request styles ``POST /api/revalidate`` accepts (see docs/serve.m
 
 - Sanity GROQ-powered webhooks: ``sanity-webhook-signature: t=<ms>,v1=<sig>`` with
   ``sig = base64url_nopad(HMAC-SHA256(secret, f"{t}." + raw_body))``, a replay window,
-  ``sanity-operation`` and the body's ``_id``/``_type``/``_rev`` -> a ``DocChange``;
+  ``sanity-operation`` and the body's ``_id``/``_type``/``_rev`` -> a ``DocChange``. Only
+  the body and ``t`` are signed: unsigned headers may pick what to re-query, never what
+  a page shows, and no header orders or suppresses deliveries;
 - ``Authorization: Bearer <secret>`` with a JSON body of tags/paths/documents;
 - the Next.js body ``{"secret", "tags", "paths", "slug"}`` (or ``?secret=``).
 
 Pure apart from the clock passed in: no I/O. Every rejection is a ``WebhookError``
-carrying its HTTP status; 401s never say which part was wrong.
+carrying its HTTP status; 401s never say which part was wrong, and any payload that could
+never be applied (wrong types, text that is not valid Unicode, nesting too deep) is a 400,
+so Sanity does not retry it.
 """
 
 from __future__ import annotations
@@ -21,10 +25,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from ssgen.build.change import OPERATIONS, Change, DocChange, normalize_path
+from ssgen.build.change import OPERATIONS, Change, DocChange, Operation, normalize_path
 from ssgen.errors import WebhookError
 
 SIGNATURE_HEADER = "sanity-webhook-signature"
@@ -37,11 +40,12 @@ _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 @dataclass(frozen=True)
 class Delivery:
-    """One accepted request: the change, its delivery key and its event time (if known)."""
+    """One accepted request: the change, its delivery key, and for a verified Sanity
+    signature ``signed`` (``"<t>.<sig>"``: equal for a replay of the same bytes)."""
 
     change: Change
     key: str | None = None
-    event_time: float | None = None
+    signed: str | None = None
 
 
 def sign(secret: str, timestamp_ms: int, body: bytes) -> str:
@@ -78,7 +82,15 @@ def secret_matches(given: str | None, secret: str) -> bool:
     """Constant-time comparison of a presented secret with the configured one."""
     if given is None:
         return False
-    return hmac.compare_digest(given.encode(), secret.encode())
+    # surrogatepass: a JSON "secret" may hold lone surrogates; it must compare, not raise
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"),
+                               secret.encode("utf-8", "surrogatepass"))
+
+
+def bearer_matches(headers: Mapping[str, str], secret: str) -> bool:
+    """True when ``Authorization: Bearer <secret>`` carries the configured secret."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and secret_matches(token.strip(), secret)
 
 
 def parse_json(body: bytes) -> Any:
@@ -89,6 +101,8 @@ def parse_json(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WebhookError(f"body is not valid JSON: {exc}", 400) from exc
+    except RecursionError:
+        raise WebhookError("body is not valid JSON: nested too deeply", 400) from None
 
 
 def parse_request(
@@ -109,15 +123,14 @@ def parse_request(
     """
     signature = headers.get(SIGNATURE_HEADER)
     if signature is not None:
-        if secret is not None:
-            verify_signature(signature, body, secret, now=now, window=window)
-        return sanity_delivery(headers, parse_json(body))
-    authorization = headers.get("authorization")
-    if authorization is not None:
-        scheme, _, token = authorization.partition(" ")
-        if secret is not None and not (
-            scheme.lower() == "bearer" and secret_matches(token.strip(), secret)
-        ):
+        if secret is None:
+            return sanity_delivery(headers, parse_json(body))
+        stamp = verify_signature(signature, body, secret, now=now, window=window)
+        signed = f"{stamp}.{_digest(secret, str(stamp), body)}"
+        return Delivery(sanity_delivery(headers, parse_json(body)).change,
+                        headers.get("idempotency-key"), signed)
+    if headers.get("authorization") is not None:
+        if secret is not None and not bearer_matches(headers, secret):
             raise WebhookError(UNAUTHORIZED, 401)
         return Delivery(json_change(_object(parse_json(body)), route_paths),
                         headers.get("idempotency-key"))
@@ -143,35 +156,21 @@ def sanity_delivery(headers: Mapping[str, str], payload: Any) -> Delivery:
         raise WebhookError(
             f"sanity-operation must be create, update or delete, not {operation!r}", 400
         )
+    # the signed body's _id wins; the unsigned header only helps a projection without one
     doc_id = body.get("_id", headers.get("sanity-document-id"))
     if not isinstance(doc_id, str) or not doc_id:
         raise WebhookError(
             "the webhook body needs a string `_id` (include _id in the projection) "
             "or a sanity-document-id header", 400
         )
-    doc_type = body.get("_type")
-    rev = body.get("_rev")
     doc = DocChange(
         doc_id,
-        doc_type if isinstance(doc_type, str) else None,
+        _optional_string(body, "_type"),
         operation,  # type: ignore[arg-type]  # checked against OPERATIONS above
-        rev if isinstance(rev, str) else None,
+        _optional_string(body, "_rev"),
     )
-    when = _event_time(headers.get("sanity-transaction-time"), body.get("_updatedAt"))
     change = Change(documents=(doc,), reasons=(f"sanity {operation} {doc_id}",))
-    return Delivery(change, headers.get("idempotency-key"), when)
-
-
-def _event_time(*candidates: Any) -> float | None:
-    """The first parseable ISO timestamp among the candidates, as epoch seconds."""
-    for value in candidates:
-        if not isinstance(value, str) or not value:
-            continue
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            continue
-    return None
+    return Delivery(checked_text(change), headers.get("idempotency-key"))
 
 
 def json_change(payload: Mapping[str, Any], route_paths: Sequence[str] = ()) -> Change:
@@ -184,13 +183,11 @@ def json_change(payload: Mapping[str, Any], route_paths: Sequence[str] = ()) -> 
         if not isinstance(slug, str) or not slug or "/" in slug:
             raise WebhookError("`slug` must be a non-empty string without '/'", 400)
         paths |= slug_paths(slug, route_paths)
-    documents = list(Change.from_json({"documents": payload.get("documents", [])}).documents)
-    doc_id, doc_type = payload.get("_id"), payload.get("_type")
-    if isinstance(doc_id, str) and doc_id:
-        rev = payload.get("_rev")
-        documents.append(DocChange(doc_id, doc_type if isinstance(doc_type, str) else None,
-                                   rev=rev if isinstance(rev, str) else None))
-    elif isinstance(doc_type, str) and doc_type:
+    documents = _documents(payload.get("documents", []))
+    doc_id, doc_type = _optional_string(payload, "_id"), _optional_string(payload, "_type")
+    if doc_id:
+        documents.append(DocChange(doc_id, doc_type, rev=_optional_string(payload, "_rev")))
+    elif doc_type:
         tags.add(f"type:{doc_type}")
     change = Change(documents=tuple(documents), tags=frozenset(tags), paths=frozenset(paths),
                     reasons=("revalidate request",))
@@ -198,6 +195,56 @@ def json_change(payload: Mapping[str, Any], route_paths: Sequence[str] = ()) -> 
         raise WebhookError(
             "nothing to revalidate: give `tags`, `paths`, `slug`, `documents` or `_id`", 400
         )
+    return checked_text(change)
+
+
+def _documents(value: Any) -> list[DocChange]:
+    """``documents``: a list of ids or ``{id, type, operation, rev}`` objects, strictly."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise WebhookError("`documents` must be a list of ids or {id, type, operation, rev} "
+                           "objects", 400)
+    return [_document(item) for item in value]
+
+
+def _document(item: Any) -> DocChange:
+    if isinstance(item, str) and item:
+        return DocChange(item)
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise WebhookError("each document needs a non-empty string `id`", 400)
+    operation = item.get("operation") or "update"
+    if not isinstance(operation, str) or operation not in OPERATIONS:
+        raise WebhookError(
+            f"document operation must be create, update or delete, not {operation!r}", 400
+        )
+    return DocChange(item["id"], _optional_string(item, "type"),
+                     cast(Operation, operation), _optional_string(item, "rev"))
+
+
+def _optional_string(payload: Mapping[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise WebhookError(f"`{key}` must be a string, not {type(value).__name__}", 400)
+    return value
+
+
+def checked_text(change: Change) -> Change:
+    """``change`` when all its text is valid Unicode; WebhookError(400) otherwise.
+
+    JSON can carry lone surrogates (``"\\ud800"``); they cannot be stored or matched, so
+    such a payload can never succeed and must not be answered with a retryable 5xx.
+    """
+    texts = [*change.tags, *change.paths]
+    for doc in change.documents:
+        texts += [doc.id, doc.type or "", doc.rev or ""]
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = text[:60].encode("utf-8", "backslashreplace").decode()
+            raise WebhookError(f"text is not valid Unicode (a lone surrogate): {shown!r}",
+                               400) from None
     return change
 
 
@@ -222,6 +269,8 @@ __all__ = [
     "DEFAULT_REPLAY_WINDOW",
     "SIGNATURE_HEADER",
     "Delivery",
+    "bearer_matches",
+    "checked_text",
     "json_change",
     "parse_json",
     "parse_request",

@@ -30,7 +30,6 @@ from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
 from ssgen.serve.jobs import merge_entries as merge_entries
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
-from ssgen.serve.webhooks import Delivery
 from ssgen.sources import Source, open_source
 
 if TYPE_CHECKING:
@@ -79,7 +78,6 @@ class RebuildWorker:
         self._inflight: set[int] = set()
         self._futures: dict[int, Future[RebuildResult]] = {}
         self._results: OrderedDict[int, RebuildResult] = OrderedDict()
-        self._applied: dict[str, float] = {}
         # Queue ids only grow; a start-up entry (the initial round) tells a repeated
         # delivery key (an id not above it) apart from new work after a restart.
         self._highest = self._manifest.enqueue(
@@ -123,19 +121,6 @@ class RebuildWorker:
         self._heap.release()
 
     # -- submitting ------------------------------------------------------------
-
-    def accepts(self, delivery: Delivery) -> bool:
-        """False when the delivery is older than one already accepted for its document."""
-        if delivery.event_time is None:
-            return True
-        with self._cond:
-            for doc in delivery.change.documents:
-                seen = self._applied.get(doc.id)
-                if seen is not None and delivery.event_time < seen:
-                    return False
-            for doc in delivery.change.documents:
-                self._applied[doc.id] = delivery.event_time
-        return True
 
     def submit(self, change: Change, key: str | None = None, *,
                reload_config: bool = False, meta: dict[str, Any] | None = None) -> Submitted:

@@ -27,6 +27,10 @@ _EXPORT_ASSET = re.compile(r"^image@file://.*?([^/]+)-(\d+x\d+)\.([A-Za-z0-9]+)$
 _PROJECT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _DATASET = re.compile(r"^[a-z0-9~][a-z0-9_-]*$")
 _URI_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves alone
+# Sanity's image asset id grammar: the id part is the file's hash (hex, or the base62 with
+# underscores of older uploads). Anything else would reach the CDN URL's path unencoded.
+_ASSET_ID = re.compile(r"image-([A-Za-z0-9_]{1,128})-([1-9][0-9]{0,5})x([1-9][0-9]{0,5})"
+                       r"-([A-Za-z0-9]{1,8})")
 
 
 def image_url(
@@ -215,15 +219,17 @@ def _mapping_or_none(value: Any) -> Mapping[str, Any] | None:
 
 
 def parse_asset_id(ref: str) -> Asset:
-    """Split ``image-<id>-<W>x<H>-<format>``; ``ValueError`` for anything else."""
-    parts = ref.split("-")
-    error = ValueError(f"malformed image asset id {ref!r}: expected one like {_EXAMPLE_ID!r}")
-    if len(parts) < 4 or parts[0] != "image" or not parts[1] or not parts[3]:
-        raise error
-    dims = re.fullmatch(r"(\d+)x(\d+)", parts[2])
-    if not dims or int(dims.group(1)) == 0 or int(dims.group(2)) == 0:
-        raise error
-    return Asset(parts[1], int(dims.group(1)), int(dims.group(2)), parts[3])
+    """Split ``image-<id>-<W>x<H>-<format>``; ``ValueError`` naming ``ref`` for anything else.
+
+    The whole id must match Sanity's grammar, so a crafted one (``image-../x?y#-1x1-jpg``)
+    fails the page instead of reaching the CDN URL.
+    """
+    match = _ASSET_ID.fullmatch(ref) if isinstance(ref, str) else None
+    if match is None:
+        raise ValueError(f"malformed image asset id {ref!r}: expected one like {_EXAMPLE_ID!r} "
+                         "(image-<id>-<width>x<height>-<format>, id of letters, digits and _)")
+    asset_id, width, height, fmt = match.groups()
+    return Asset(asset_id, int(width), int(height), fmt)
 
 
 # --- parameters --------------------------------------------------------------------------
