@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ssgen.errors import SsgenError, WebhookError
 from ssgen.serve.livereload import ENDPOINT, LiveReload, inject
 from ssgen.serve.metrics import CONTENT_TYPE, refusal_reason, signed_publish_time
+from ssgen.serve.preview import Preview
 from ssgen.serve.static import DEFAULT_CACHE_CONTROL, StaticSite
 from ssgen.serve.webhooks import DEFAULT_REPLAY_WINDOW, parse_request, secret_matches
 from ssgen.serve.worker import RebuildWorker
@@ -72,8 +73,12 @@ def create_app(
     *,
     livereload: LiveReload | None = None,
     services: Sequence[Service] = (),
+    preview: Preview | None = None,
+    extra_routes: Sequence[Route] = (),
 ) -> Starlette:
-    """The ASGI app; starts ``worker`` and ``services`` in its lifespan."""
+    """The ASGI app; starts ``worker`` and ``services`` in its lifespan. ``preview``
+    (serve/preview/) answers preview sessions from drafts; ``extra_routes`` go before the
+    static catch-all (e.g. serve/locations.py)."""
     site = StaticSite(worker.config.output_dir, cache_control=settings.cache_control,
                       inject=inject if livereload is not None else None)
     handlers = _Handlers(worker, settings, site, livereload)
@@ -82,7 +87,10 @@ def create_app(
         Route("/api/status", handlers.status, methods=_ALL),
         Route("/healthz", handlers.healthz, methods=_ALL),
         Route("/metrics", handlers.metrics, methods=_ALL),
-        Route("/{path:path}", handlers.static, methods=_ALL),
+        *(preview.routes() if preview is not None else ()),
+        *extra_routes,
+        Route("/{path:path}", preview.wrap(handlers.static) if preview is not None
+              else handlers.static, methods=_ALL),
     ]
     if livereload is not None:
         routes.insert(0, Route(ENDPOINT, handlers.livereload, methods=_ALL))
