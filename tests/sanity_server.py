@@ -6,7 +6,8 @@ Speaks the wire protocol ssgen relies on (see SANITY.md): ``GET/POST
 never see drafts; a wrong token is a 401), Sanity error bodies (``queryParseError`` with
 start/end), and ``GET /v<ver>/data/listen/<dataset>`` server-sent events (welcome,
 mutation events with ``<txid>#<docId>`` ids, keep-alives, ``Last-Event-ID`` resume).
-Answers with ssgen's own GROQ engine. Tests mutate the dataset with ``put``/``delete``,
+``GET /v<ver>/data/export/<dataset>`` streams the Export API's NDJSON (chunked; the
+``cut`` fault breaks it off mid-line). Answers with ssgen's own GROQ engine. Tests mutate the dataset with ``put``/``delete``,
 inject faults with ``inject``/``latency``/``serve_stale`` and assert on ``requests``.
 
     with SanityTestServer(docs, token="secret") as server:
@@ -68,6 +69,7 @@ class SanityTestServer:
         self.private = private
         self.now = now
         self.latency = 0.0
+        self.export_enabled = True
         self.state = State({doc["_id"]: copy.deepcopy(doc) for doc in documents})
         self.requests: list[RequestRecord] = []
         self.faults: list[Fault] = []
@@ -241,6 +243,13 @@ class SanityTestServer:
                 docs = view(self.state.documents.values(), perspective, authorized)
                 self.state.datasets[key] = Dataset(docs)
             return self.state.datasets[key]
+
+    def export_documents(self, authorized: bool) -> list[dict[str, Any]]:
+        """What the Export API streams (drafts only for a token; system documents too, as
+        Sanity's export has them): a snapshot, since a put replaces documents, never
+        edits them."""
+        with self.state.lock:
+            return view(self.state.documents.values(), "raw", authorized)
 
     def subscribe(self, text: str, params: dict[str, str], authorized: bool,
                   last_event_id: str | None) -> Subscription:

@@ -49,14 +49,16 @@ class RequestRecord:
 @dataclass
 class Fault:
     """One injected failure: ``status`` | ``rate_limit`` | ``drop`` | ``truncate`` |
-    ``malformed`` | ``delay`` | ``none`` (a placeholder: answer normally); applies to the
-    next matching request of ``api``."""
+    ``malformed`` | ``delay`` | ``cut`` (export: the stream stops after ``docs``
+    documents and half a line) | ``none`` (a placeholder: answer normally); applies to
+    the next matching request of ``api``."""
 
     kind: str
     api: str = "query"
     status: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
+    docs: int = 0  # ``cut`` (export): documents sent before the stream breaks off
 
 
 def _version_ok(segment: str) -> bool:
@@ -107,7 +109,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, parts: list[str], api: str, params: dict[str, str],
                body: Any, headers: dict[str, str]) -> None:
-        if api not in ("query", "listen") or not _version_ok(parts[0]):
+        if api not in ("query", "listen", "export") or not _version_ok(parts[0]) or (
+                api == "export" and not self.app.export_enabled):
             raise plain_error(404, "Not Found", f"No route for {'/'.join(parts)}")
         if parts[3] != self.app.dataset:
             raise plain_error(404, "Not Found", f'Dataset "{parts[3]}" not found for project '
@@ -115,9 +118,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.app.latency:
             time.sleep(self.app.latency)
         fault = self.app.take_fault(api)
-        if fault is not None and self._apply_fault(fault):
+        if fault is not None and fault.kind != "cut" and self._apply_fault(fault):
             return
         authorized = self.app.authorize(headers)
+        if api == "export":
+            return self._export(authorized, fault.docs if fault is not None else None)
         if api == "listen":
             return self._listen(params, authorized, headers.get("last-event-id"))
         if method == "POST":
@@ -181,6 +186,28 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data if cut is None else data[:cut])
         self.wfile.flush()
 
+    def _export(self, authorized: bool, cut: int | None) -> None:
+        """The Export API: every visible document, one a line, in chunks (a ``cut``
+        stream ends without its last chunk, as a dropped connection does)."""
+        docs = self.app.export_documents(authorized)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        stop = len(docs) if cut is None else min(cut, len(docs))
+        for start in range(0, stop, 64):  # chunks of 64 lines, encoded as they go out
+            chunk = b"".join(_line(doc) for doc in docs[start:min(start + 64, stop)])
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        if cut is not None:
+            if cut < len(docs):
+                half = _line(docs[cut])[: len(_line(docs[cut])) // 2]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     def _listen(self, params: dict[str, str], authorized: bool, last_id: str | None) -> None:
         text = params.get("query")
         if not text:
@@ -200,6 +227,10 @@ class Handler(BaseHTTPRequestHandler):
             pass
         finally:
             self.app.hub.unsubscribe(subscription)
+
+
+def _line(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False).encode() + b"\n"
 
 
 def _get_query(params: dict[str, str]) -> tuple[str, dict[str, Any]]:

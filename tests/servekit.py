@@ -19,6 +19,7 @@ from ssgen.config.load import load_config
 from ssgen.serve.app import ServeSettings, Service, create_app
 from ssgen.serve.limits import ServerLimits, uvicorn_config
 from ssgen.serve.livereload import LiveReload
+from ssgen.serve.preview import preview_setup
 from ssgen.serve.watch import Watcher
 from ssgen.serve.webhooks import sign
 from ssgen.serve.worker import RebuildWorker
@@ -55,18 +56,24 @@ def running_server(
     retry_base: float = 0.05,
     build_fn: Callable[..., Any] | None = None,
     limits: ServerLimits | None = None,
+    preview_secret: str | None = None,
+    locations_token: str | None = None,
+    env: dict[str, str] | None = None,
     **settings: Any,
 ) -> Iterator[Running]:
     """Run ``ssgen serve`` for ``site`` in a thread; stops it (gracefully) on exit."""
-    config = load_config(site)
+    config = load_config(site, env=env)
     source = open_source(config, kept=True)
     worker = RebuildWorker(config, settle=settle, source=source, build_fn=build_fn,
                            retry_base=retry_base)
     services: list[Service] = []
     if watch:
         services.append(Watcher(config, worker, source.watched_paths(), debounce_ms=20))
+    preview, routes = preview_setup(config, worker, preview_secret, "https://studio.test",
+                                    locations_token)
     app = create_app(worker, ServeSettings(secret=secret, dev=dev, **settings),
-                     livereload=LiveReload() if dev else None, services=services)
+                     livereload=LiveReload() if dev else None, services=services,
+                     preview=preview, extra_routes=routes)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

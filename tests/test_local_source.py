@@ -386,8 +386,11 @@ def test_open_source_builds_the_configured_type(site: Path) -> None:
     assert isinstance(open_source(configure(site, "files = []")), LocalSource)
     from ssgen.sources.sanity import SanitySource
 
-    (site / "ssgen.toml").write_text('[source]\ntype = "sanity"\nproject_id = "p"\n'
-                                     'dataset = "d"\napi_host = "http://127.0.0.1:9"\n')
+    toml = '[source]\ntype = "sanity"\nproject_id = "p"\ndataset = "d"\n' \
+        'api_host = "http://127.0.0.1:9"\n'
+    (site / "ssgen.toml").write_text(toml)
+    assert load_config(site, env={}).source.mirror  # the default: see test_mirror.py
+    (site / "ssgen.toml").write_text(toml + "mirror = false\n")
     assert isinstance(open_source(load_config(site, env={}), drafts=True), SanitySource)
 
 

@@ -1,8 +1,12 @@
-"""Read-only views of the manifest for ``ssgen inspect`` and ``ssgen revalidate``."""
+"""Read-only views of the manifest for ``ssgen inspect``, ``ssgen revalidate`` and serve's
+``/api/locations``."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from ssgen.build.change import normalize_path
@@ -60,3 +64,35 @@ def document_types(config: Config, ids: Iterable[str]) -> dict[str, str]:
     with open_existing(config) as manifest:
         known = manifest.documents()
     return {i: known[i][0] for i in wanted if i in known}
+
+
+def document_locations(config: Config, doc_id: str) -> dict[str, Any]:
+    """The pages that show a document (its published and draft ids), in the shape of the
+    Presentation tool's document locations: ``{"locations": [{"title", "href"}]}``; the
+    title is the page's ``<title>`` as last built, else its path."""
+    base = doc_id.removeprefix("drafts.")
+    with open_existing(config) as manifest:
+        paths = sorted(manifest.pages_for_tags([f"doc:{base}", f"doc:drafts.{base}"]))
+        records = manifest.pages_at(paths)
+    locations = []
+    for path in paths:
+        record = records.get(path)
+        title = _title(config.output_dir / record.file) if record is not None else None
+        locations.append({"title": title or path, "href": path})
+    return {"locations": locations}
+
+
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _title(file: Path) -> str | None:
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(65536)
+    except OSError:
+        return None
+    found = _TITLE.search(head)
+    if found is None:
+        return None
+    text = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
+    return " ".join(text.split()) or None

@@ -70,6 +70,7 @@ from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
 from ssgen.sources import Source, open_source
 from ssgen.sources.local import LocalSource, ReadInputs, read_inputs, unread_files
+from ssgen.sources.mirror import mirrored, sync_mirror
 
 
 def build(
@@ -107,6 +108,8 @@ def build(
         manifest, reason = _open_manifest(config, key, full, reporter)
         full = bool(reason)
         try:
+            if source is None and mirrored(config):
+                _sync_mirror(config, reporter)
             orphans = recover_orphans(manifest, Output(config.output_dir))
             if orphans:
                 reporter.info(f"removed {len(orphans)} file(s) a killed build never recorded")
@@ -123,7 +126,7 @@ def build(
             local = change is None and (
                 hasattr(source, "fingerprint")
                 if source is not None
-                else config.source.type == "local"
+                else config.source.type == "local" or mirrored(config)
             )
             inputs, read = None, None
             if local and not full and manifest.get_meta("inputs"):
@@ -353,11 +356,19 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter,
     try:
         if read is not None:  # the files the fingerprint just read: not read twice
             return LocalSource(config, drafts=drafts, preread=read)
+        if mirrored(config):  # synced at the start of the build
+            return LocalSource(config, drafts=drafts)
         return open_source(config, drafts=drafts)
     finally:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def _sync_mirror(config: Config, reporter: Reporter) -> None:
+    report = sync_mirror(config)
+    reporter.info(f"mirror: {report.kind} sync, {report.fetched} fetched, {report.deleted} "
+                  f"removed, {report.documents} documents, {report.requests} requests")
 
 
 def _freeze_heap() -> None:

@@ -100,6 +100,16 @@ def serve_command(
     allow_weak_secret: Annotated[bool, typer.Option(
         "--allow-weak-secret", help="Accept a secret under 16 non-whitespace characters.")]
     = False,
+    preview_secret: Annotated[str | None, typer.Option(
+        "--preview-secret", envvar="SSGEN_PREVIEW_SECRET", show_default=False, metavar="SECRET",
+        help="Enable draft preview (/api/preview?secret=...) and /api/locations.")] = None,
+    studio_origin: Annotated[str | None, typer.Option(
+        "--studio-origin", metavar="URL", help="The Sanity Studio's origin, allowed by CORS on "
+        "/api/locations.")] = None,
+    locations_token: Annotated[str | None, typer.Option(
+        "--locations-token", envvar="SSGEN_LOCATIONS_TOKEN", show_default=False, metavar="TOKEN",
+        help="A token good for /api/locations only (the Studio's locations resolver).")]
+    = None,
 ) -> None:
     """Serve the site and rebuild the pages a webhook (or, with --watch, an edit) touches."""
     from ssgen.cli.common import Options, err_console
@@ -114,6 +124,7 @@ def serve_command(
         sock = bind_port(host, port)
         server = _server(options.site, host, port, secret, dev, watch,
                          settle_ms / 1000.0, replay_window, max_body, cache_control, listen,
+                         (preview_secret or None, studio_origin, locations_token or None),
                          base_url=base_url, metrics_token=metrics_token or None)
     except SsgenError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
@@ -168,14 +179,16 @@ def run_until_stopped(server: Any, sock: socket.socket) -> None:
 
 def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, watch: bool,
             settle: float, replay_window: float, max_body: int, cache_control: str,
-            listen: bool = False, base_url: str | None = None,
-            metrics_token: str | None = None) -> Any:
+            listen: bool = False,
+            studio: tuple[str | None, str | None, str | None] = (None, None, None),
+            base_url: str | None = None, metrics_token: str | None = None) -> Any:
     import uvicorn
 
     from ssgen.config.load import load_config
     from ssgen.serve.app import ServeSettings, Service, create_app
     from ssgen.serve.limits import uvicorn_config
     from ssgen.serve.livereload import LiveReload
+    from ssgen.serve.preview import preview_setup
     from ssgen.serve.watch import Watcher
     from ssgen.serve.worker import RebuildWorker
     from ssgen.sources import open_source
@@ -195,8 +208,9 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     settings = ServeSettings(secret=secret, dev=dev, replay_window=replay_window,
                              max_body=max_body, cache_control=cache_control,
                              metrics_token=metrics_token)
+    preview, routes = preview_setup(config, worker, *studio)
     app = create_app(worker, settings, livereload=LiveReload() if dev else None,
-                     services=services)
+                     services=services, preview=preview, extra_routes=routes)
     return uvicorn.Server(uvicorn_config(app, host=host, port=port))
 
 

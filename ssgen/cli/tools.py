@@ -48,21 +48,34 @@ def inspect_command(
     tag: Annotated[
         str | None, typer.Option("--tag", "-t", metavar="TAG", help="List pages with this tag.")
     ] = None,
+    doc: Annotated[
+        str | None, typer.Option("--doc", metavar="ID", help="List the pages that show this "
+                                 "document (what serve's /api/locations answers the Studio).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show a page's tags, template chain and hashes, or the pages that depend on a tag."""
-    from ssgen.build.inspect import inspect_page, inspect_tag
+    """Show a page's tags, template chain and hashes, a tag's pages, or a document's pages."""
+    from ssgen.build.inspect import document_locations, inspect_page, inspect_tag
 
     options: Options = ctx.obj
-    if (path is None) == (tag is None):
-        what = "not both" if path is not None else "e.g. ssgen inspect /blog/ or --tag posts"
-        err_console.print(f"[red]error:[/red] give a page PATH or --tag, {what}")
+    if sum(given is not None for given in (path, tag, doc)) != 1:
+        what = "only one" if path is not None or tag is not None or doc is not None else \
+            "e.g. ssgen inspect /blog/, --tag posts or --doc <id>"
+        err_console.print(f"[red]error:[/red] give a page PATH, --tag or --doc, {what}")
         raise typer.Exit(2)
     try:
         config = load_site(options)
-        info = inspect_page(config, path) if path is not None else inspect_tag(config, tag or "")
+        if doc is not None:
+            info = document_locations(config, doc)
+        else:
+            info = inspect_page(config, path) if path is not None else \
+                inspect_tag(config, tag or "")
     except SsgenError as exc:
         raise fail(exc) from exc
+    if doc is not None and not as_json:
+        for item in info["locations"]:
+            print(f"{item['href']}\t{item['title']}")
+        return
     if as_json:
         print(json.dumps({"format": INSPECT_FORMAT, **info}, indent=2, sort_keys=True))
         return

@@ -2,8 +2,9 @@
 
 Owns which content source a site uses and how it is reached: ``type`` (local | sanity),
 ``perspective``, the local dataset files and Markdown folder, the Sanity project, API
-version and host, and the ``SANITY_*`` environment variables that override the file (the
-token comes only from ``SANITY_API_TOKEN``). Re-exported by ``ssgen.config.load``.
+version and host, ``mirror`` (sanity: build from a synced copy in ``.ssgen/mirror/``),
+and the ``SANITY_*`` environment variables that override the file (the token comes only
+from ``SANITY_API_TOKEN``). Re-exported by ``ssgen.config.load``.
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ class SourceConfig:
     use_cdn: bool = True
     api_host: str = "https://api.sanity.io"
     token: str | None = field(default=None, repr=False)
+    mirror: bool = True
 
 
 _SOURCE = {"type": (STR, "local"), "perspective": (STR, "published"), "files": (STRS, None),
            "markdown_dir": (STR, "content"), "markdown_type": (STR, "page"),
            "project_id": (STR, ""), "dataset": (STR, ""), "api_version": (STR, "2025-02-19"),
            "use_cdn": (BOOL, True), "api_host": (STR, "https://api.sanity.io"),
-           "token": (STR, None)}
+           "token": (STR, None), "mirror": (BOOL, True)}
 
 
 def parse_source(raw: dict[str, Any], env: Mapping[str, str], site_dir: Path,

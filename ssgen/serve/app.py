@@ -35,6 +35,7 @@ from ssgen.errors import SsgenError, WebhookError
 from ssgen.serve.jobs import Submitted
 from ssgen.serve.livereload import ENDPOINT, LiveReload, inject
 from ssgen.serve.metrics import CONTENT_TYPE, refusal_reason, signed_publish_time
+from ssgen.serve.preview import Preview
 from ssgen.serve.replay import ReplayGuard
 from ssgen.serve.static import DEFAULT_CACHE_CONTROL, StaticSite
 from ssgen.serve.status_view import full_status, public_status
@@ -88,8 +89,12 @@ def create_app(
     *,
     livereload: LiveReload | None = None,
     services: Sequence[Service] = (),
+    preview: Preview | None = None,
+    extra_routes: Sequence[Route] = (),
 ) -> Starlette:
-    """The ASGI app; starts ``worker`` and ``services`` in its lifespan."""
+    """The ASGI app; starts ``worker`` and ``services`` in its lifespan. ``preview``
+    (serve/preview/) answers preview sessions from drafts; ``extra_routes`` go before the
+    static catch-all (e.g. serve/locations.py)."""
     site = StaticSite(worker.config.output_dir, cache_control=settings.cache_control,
                       inject=inject if livereload is not None else None)
     handlers = _Handlers(worker, settings, site, livereload)
@@ -98,7 +103,10 @@ def create_app(
         Route("/api/status", handlers.status, methods=_ALL),
         Route("/healthz", handlers.healthz, methods=_ALL),
         Route("/metrics", handlers.metrics, methods=_ALL),
-        Route("/{path:path}", handlers.static, methods=_ALL),
+        *(preview.routes() if preview is not None else ()),
+        *extra_routes,
+        Route("/{path:path}", preview.wrap(handlers.static) if preview is not None
+              else handlers.static, methods=_ALL),
     ]
     if livereload is not None:
         routes.insert(0, Route(ENDPOINT, handlers.livereload, methods=_ALL))

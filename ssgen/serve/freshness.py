@@ -27,7 +27,15 @@ def fresh_source(source: Source) -> Source:
 
 
 def expect_revisions(source: Source, change: Change) -> None:
-    """Wait out replication lag for the webhook ``_rev``s, where the source supports it."""
+    """Wait out replication lag for the webhook ``_rev``s, where the source supports it.
+
+    A mirrored source pulls the changed documents into its mirror instead (errors go to
+    the worker, which retries the round: the change must not be built from an old copy).
+    """
+    apply_change = getattr(source, "apply_change", None)
+    if callable(apply_change):
+        apply_change(change)
+        return
     revs = {d.id: d.rev for d in change.documents if d.rev and d.operation != "delete"}
     if not revs:
         return

@@ -2,7 +2,9 @@
 
 A source answers parsed GROQ queries and reports which documents contributed
 (``QueryResult.ids``), which the build turns into ``doc:<_id>`` tags. ``local`` (files)
-lives in sources/local.py; ``sanity`` (the HTTP Query API) in sources/sanity.py.
+lives in sources/local.py; ``sanity`` in sources/mirror/ (the default: a synced local copy
+queried by the local engine) or, with ``mirror = false``, sources/sanity.py (the HTTP
+Query API).
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ def open_source(config: Config, *, drafts: bool = False, kept: bool = False) -> 
         from ssgen.sources.local import LocalSource
 
         return LocalSource(config, drafts=drafts, kept=kept)
+    if config.source.type == "sanity" and config.source.mirror:
+        from ssgen.sources.mirror.source import MirrorSource
+
+        return MirrorSource(config, drafts=drafts, kept=kept)
     if config.source.type == "sanity":
         from ssgen.sources.sanity import SanitySource
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ssgen.groq.nodes import Query
 
 __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
-           "unread_files"]
+           "snapshot_path", "unread_files"]
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
 _Stamp = tuple[int, int, int]
@@ -245,10 +245,19 @@ class Input(NamedTuple):
     rel: str  # Markdown: the path under markdown_dir (gives _id and slug)
 
 
+def snapshot_path(config: Config) -> Path:
+    """Where a Sanity site's mirror snapshot lives (``ssgen.sources.mirror`` writes it)."""
+    return config.state_dir / "mirror" / f"{config.source.dataset}.ndjson"
+
+
 def _site_inputs(config: Config) -> list[Input]:
-    """The files of the dataset, in load order (dataset files first, then Markdown)."""
+    """The files of the dataset, in load order (dataset files first, then Markdown); for
+    a mirrored Sanity site, the mirror's snapshot alone."""
     source = config.source
     site = config.site_dir
+    if source.type == "sanity":
+        path = snapshot_path(config)
+        return [Input(str(path), path.relative_to(site).as_posix(), "ndjson", path.name)]
     if source.files is not None:
         names = [posixpath.normpath(name) for name in source.files]
     else:

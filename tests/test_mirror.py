@@ -1,0 +1,160 @@
+"""The Sanity mirror: first sync (export, pages, cut streams, resume), delta syncs, and
+builds from it equal to builds from a ``ssgen pull`` snapshot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mirrorkit import config_of, pull_build, server_for, write_site
+from test_incremental import SiteModel, snapshot
+
+from ssgen.build.change import Change, DocChange
+from ssgen.build.pipeline import build
+from ssgen.errors import SourceError
+from ssgen.sources.mirror import mirror_store, sync_mirror
+from ssgen.sources.mirror.source import MirrorSource
+
+
+def mirrored_ids(site: Path) -> list[str]:
+    lines = (site / ".ssgen/mirror/production.ndjson").read_text().splitlines()
+    return [json.loads(line)["_id"] for line in lines]
+
+
+def test_second_build_after_one_edit_makes_two_requests_and_equals_a_pull_build(
+        tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        assert build(config, jobs=1).ok
+        assert [r.path.split("/")[3] for r in server.requests] == ["export", "query"]
+        assert snapshot(site / "public") == pull_build(site, tmp_path / "pulled", server)
+
+        edited = dict(model.docs["p1"], title="Edited once")
+        server.put(edited)
+        server.clear_log()
+        report = build(config_of(site), jobs=1)
+        assert report.ok and not report.full
+        assert len(server.requests) == 2  # the delta head, then the document by id
+        assert any(path.startswith("blog/beta") for path in report.changed)
+        assert snapshot(site / "public") == pull_build(site, tmp_path / "pulled", server)
+
+
+def test_a_deletion_is_found_by_the_count_and_removed(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        assert build(write_site(site, model, server), jobs=1).ok
+        server.delete("p2")
+        server.clear_log()
+        report = build(config_of(site), jobs=1)
+        assert report.ok and report.deleted
+        assert "p2" not in mirrored_ids(site)
+        assert len(server.requests) <= 3
+        assert snapshot(site / "public") == pull_build(site, tmp_path / "pulled", server)
+
+
+def test_without_the_export_api_the_first_sync_pages_through_queries(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        server.export_enabled = False
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        report = sync_mirror(config)
+        assert report.kind == "pages"
+        assert mirrored_ids(site) == sorted(model.docs)
+
+
+def test_a_stream_cut_mid_line_is_completed_by_id(tmp_path: Path) -> None:
+    model = SiteModel()
+    model.docs["drafts.p0"] = dict(model.docs["p0"], _id="drafts.p0", title="Draft")
+    with server_for(model) as server:
+        server.inject("cut", api="export", docs=3)
+        site = tmp_path / "site"
+        report = sync_mirror(write_site(site, model, server))
+        assert report.kind == "export" and report.reconciled
+        assert mirrored_ids(site) == sorted(model.docs)  # drafts too: the token reads them
+
+
+def test_an_interrupted_sync_is_never_built_from_and_resumes(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        server.inject("cut", api="export", docs=4)
+        server.inject("status", count=50, status=500)  # the reconcile cannot finish
+        with pytest.raises(SourceError):
+            build(config, jobs=1)
+        assert not (site / "public").exists()
+        assert not (site / ".ssgen/mirror/production.ndjson").exists()
+        assert (site / ".ssgen/mirror/production.partial.ndjson").read_text().count("\n") == 4
+        server.faults.clear()
+        server.clear_log()
+        report = sync_mirror(config)
+        assert report.kind == "resumed"
+        assert server.log("export") == []
+        assert report.fetched == 4 + len(model.docs) - 4
+        assert mirrored_ids(site) == sorted(model.docs)
+        assert not (site / ".ssgen/mirror/production.partial.ndjson").exists()
+
+
+def test_another_project_or_token_syncs_afresh(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        assert sync_mirror(config).kind == "export"
+        assert sync_mirror(config).kind == "delta"
+        assert sync_mirror(config, token=None).kind == "export"
+
+
+def test_serve_applies_mutations_by_id(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        source = MirrorSource(config, kept=True)
+        assert build(config, jobs=1, source=source).ok
+        changed = server.put(dict(model.docs["p0"], title="Webhooked"))
+        server.delete("p2")
+        server.clear_log()
+        source.apply_change(Change(documents=(DocChange("p0", "post", "update", changed["_rev"]),
+                                              DocChange("p2", "post", "delete"))))
+        assert len(server.requests) == 1
+        assert "p2" not in mirrored_ids(site)
+        titles = {d["_id"]: d.get("title") for d in source.documents}
+        assert titles["p0"] == "Webhooked"
+        report = build(config, jobs=1, source=source, change=Change(documents=()))
+        assert report.ok
+        assert snapshot(site / "public") == pull_build(site, tmp_path / "pulled", server)
+
+
+def test_a_stale_read_is_retried_until_the_webhook_revision(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        source = MirrorSource(write_site(site, model, server), sleep=lambda _: None)
+        changed = server.put(dict(model.docs["p0"], title="Fresh"))
+        server.serve_stale(2)
+        source.apply_change(Change(documents=(DocChange("p0", "post", "update", changed["_rev"]),)))
+        lines = mirror_store(source._config).load()
+        assert lines["p0"][0] == changed["_rev"]
+
+
+def test_an_index_that_does_not_match_its_snapshot_is_ignored(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        sync_mirror(config)
+        store = mirror_store(config)
+        truth = store.load()
+        stale = {"stamp": [1, 2, 3], "rows": [["p0", "rev-x"]]}
+        store.index_path.write_text(json.dumps(stale))  # a crash between the two renames
+        assert store.load() == truth
+        assert store.revisions() == {doc_id: rev for doc_id, (rev, _) in truth.items()}
+        server.put(dict(model.docs["p0"], title="After a bad index"))
+        assert sync_mirror(config).fetched == 1
+        assert store.load()["p0"][1].count(b"After a bad index") == 1
