@@ -48,12 +48,19 @@ def inspect_command(
     tag: Annotated[
         str | None, typer.Option("--tag", "-t", metavar="TAG", help="List pages with this tag.")
     ] = None,
+    routes: Annotated[bool, typer.Option(
+        "--routes", help="Which queries serve keeps up to date per document, and why not.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show a page's tags, template chain and hashes, or the pages that depend on a tag."""
+    """Show a page's tags, template chain and hashes, the pages that depend on a tag, or
+    (--routes) which route queries run maintained."""
     from ssgen.build.inspect import inspect_page, inspect_tag
 
     options: Options = ctx.obj
+    if routes:
+        _inspect_routes(options, as_json)
+        return
     if (path is None) == (tag is None):
         what = "not both" if path is not None else "e.g. ssgen inspect /blog/ or --tag posts"
         err_console.print(f"[red]error:[/red] give a page PATH or --tag, {what}")
@@ -67,6 +74,21 @@ def inspect_command(
         print(json.dumps({"format": INSPECT_FORMAT, **info}, indent=2, sort_keys=True))
         return
     print("\n".join(page_text(info) if path is not None else tag_text(info)))
+
+
+def _inspect_routes(options: Options, as_json: bool) -> None:
+    from ssgen.build.inspect import route_queries
+
+    try:
+        rows = route_queries(load_site(options))
+    except SsgenError as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print(json.dumps({"format": INSPECT_FORMAT, "queries": rows}, indent=2, sort_keys=True))
+        return
+    for row in rows:
+        state = "maintained" if row["maintained"] else f"in full: {row['reason']}"
+        print(f"{row['route']:<16} {row['query']:<12} {state}")
 
 
 # The --json layout's version: keys are only ever added; a removal or rename bumps it.
