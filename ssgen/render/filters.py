@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import orjson
 from markupsafe import Markup
 
 if TYPE_CHECKING:
@@ -171,10 +172,35 @@ def _as_handler(macro: Callable[..., Any]) -> Callable[..., str]:
     return handler
 
 
+_URL_MEMO_SIZE = 8192
+
+
 def _image_url_filter(config: Config) -> Callable[..., str]:
     project_id = config.source.project_id
     dataset = config.source.dataset
     local = config.images.local
+    # A list page shows the same images as the post pages (and again after each edit):
+    # CDN URLs are a pure function of the image value and the options, so they are
+    # memoised by the value's JSON (bounded; an unencodable value is computed every time).
+    # Local variants are not: variant_url records each variant for the page rendering it.
+    memo: dict[tuple[Any, ...], str] = {}
+
+    def memoised(source: Any, width: int | None = None, height: int | None = None,
+                 fit: str | None = None, auto: str | None = None, **options: Any) -> str:
+        if local:
+            return image_url(source, width, height, fit, auto, **options)
+        try:
+            key = (orjson.dumps(source, option=orjson.OPT_SORT_KEYS), width, height, fit,
+                   auto, *sorted(options.items()))
+            url = memo.get(key)
+        except (TypeError, orjson.JSONEncodeError):
+            return image_url(source, width, height, fit, auto, **options)
+        if url is None:
+            url = image_url(source, width, height, fit, auto, **options)
+            if len(memo) >= _URL_MEMO_SIZE:
+                memo.clear()
+            memo[key] = url
+        return url
 
     def image_url(
         source: Any,
@@ -206,7 +232,7 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
             **options,
         )
 
-    return image_url
+    return memoised
 
 
 def _responsive_image_filter(config: Config,
