@@ -125,11 +125,15 @@ class Dataset:
         return files
 
 
+# The subprocesses run this checkout's ssgen, not whichever one the venv installed.
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
 def ssgen(site: Path, *args: str) -> float:
     """Run ``ssgen`` in a new process; its wall time in seconds."""
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ssgen", "-q", "--site", str(site), *args],
-                   check=True, cwd=site)
+                   check=True, cwd=site, env=ENV)
     return time.perf_counter() - started
 
 
@@ -140,7 +144,7 @@ def serve(site: Path) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "ssgen", "-q", "--site", str(site), "serve", "--port", str(port),
          "--revalidate-secret", SECRET, "--settle-ms", "0"], cwd=site,
-        stdout=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, env=ENV)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
@@ -168,11 +172,29 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def webhooks(site: Path, data: Dataset, count: int, rng: random.Random) -> list[float]:
+def rss_mb(pid: int) -> float:
+    """A process's resident set size (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def webhooks(site: Path, data: Dataset, count: int,
+             rng: random.Random) -> tuple[list[float], float]:
     process, url = serve(site)
     latencies = []
+    rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
+            # Untimed: serve loads its kept source and maintained results on the first
+            # rebuild after it starts (printed apart, as "first webhook").
+            started = time.perf_counter()
+            webhook(client, data.retitle(rng))
+            while client.get("/api/status").json().get("queue_depth"):
+                time.sleep(0.2)
+            print(f"first webhook after start: {time.perf_counter() - started:.1f} s",
+                  flush=True)
             for _ in range(count):
                 doc = data.retitle(rng)
                 started = time.perf_counter()
@@ -184,10 +206,15 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random) -> list[
                          if doc["title"] not in f.read_text()]
                 if stale:
                     raise SystemExit(f"stale after the reply for {doc['_id']}: {stale}")
+        rss = rss_mb(process.pid)
     finally:
         process.terminate()
-        process.wait(30)
-    return latencies
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return latencies, rss
 
 
 def new_processes(site: Path, data: Dataset, runs: int,
@@ -218,16 +245,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    print("| posts | full build | webhook p50 | webhook p99 | revalidate --doc | build after an edit |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| posts | full build | webhook p50 | webhook p99 | serve RSS | revalidate --doc "
+          "| build after an edit |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for posts in args.sizes:
         site = grow(args.workdir, posts)
         full = ssgen(site, "build", "--full")
         data = Dataset(site)
-        lat = webhooks(site, data, args.webhooks, rng) if args.webhooks else [0.0]
+        lat, rss = webhooks(site, data, args.webhooks, rng) if args.webhooks \
+            else ([0.0], float("nan"))
         revalidate, build = new_processes(site, data, args.runs, rng)
         print(f"| {posts:,} | {full:.1f} s | {statistics.median(lat) * 1000:.0f} ms | "
-              f"{pct(lat, 0.99) * 1000:.0f} ms ({len(lat)} webhooks) | {spread(revalidate)} | "
+              f"{pct(lat, 0.99) * 1000:.0f} ms ({len(lat)} webhooks) | {rss:.0f} MB | "
+              f"{spread(revalidate)} | "
               f"{spread(build)}, {statistics.median(build) / full:.1%} of full |", flush=True)
         shutil.rmtree(site, ignore_errors=True)
 

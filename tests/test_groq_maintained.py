@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, explain, shape_of
+from ssgen.groq.maintained import MaintainedQuery, Shape, explain, shape_of
 from ssgen.groq.parser import parse
 
 NOW = "2026-01-01T00:00:00Z"
@@ -44,6 +44,12 @@ QUERIES = [
     '*[_type == "post"] | order(count(*[references(^._id)]) desc, _id)[0...3]._id',
     '*[_type in ["post", "author"]]{"self": *[_id == ^._id][0].title,'
     ' "same": *[_type == ^._type && title == ^.title]._id}',
+    # One element, optionally projected (the author and category pages' per-page query):
+    '*[_type == "post"][0]',
+    '*[_type == "post"] | order(rank desc, _id)[-1]{title}',
+    '*[_type == "post"] | order(title)[2]',
+    '*[_type == "author" && slug.current == $slug][0]{_id, name, "posts":'
+    ' *[_type == "post" && references(^._id)] | order(publishedAt desc){title, "a": author->name}}',
 ]
 PARAMS: dict[str, Any] = {"slug": "s1", "author": "a1", "ids": ["p1", "p2", "a0", "nope"]}
 
@@ -58,7 +64,7 @@ def test_route_shapes_are_maintainable() -> None:
     '*[_type == "post"]{"all": *}',
     'count(*)',
     '*[_type == "post" && publishedAt < now()]',
-    '*[_type == "post"][0]',
+    '*[_type == "post"][0].title',
     '*[_type == "post"]{"p": ^._id}',
     '*[_type == "post" && ^._id == "x"]',
     'count(*[_type == "post"] | order(title))',
@@ -132,8 +138,18 @@ def test_maintained_results_equal_a_full_evaluation(
         trace: set[str] = set()
         expected = query.evaluate(dataset, PARAMS, NOW, trace=trace)
         assert value == expected
-        assert ids == trace
+        assert_trace(shape, ids, trace)
         previous = state
+
+
+def assert_trace(shape: Shape, ids: frozenset[str], trace: set[str]) -> None:
+    """Equal, except that a full evaluation of ``*[cond][0]`` stops at the first match:
+    there the maintained trace also names the later matches (more tags, never fewer)."""
+    if shape.element and not shape.keys and shape.window is not None \
+            and shape.window.left == 0:
+        assert ids >= trace
+    else:
+        assert ids == trace
 
 
 edits = st.tuples(ids, st.sampled_from(["title", "name", "rank", "publishedAt", "author",
@@ -168,4 +184,4 @@ def test_small_edits_keep_results_equal_to_a_full_evaluation(
         value_, ids_ = maintained.evaluate(dataset, frozenset({doc_id}), NOW)
         trace: set[str] = set()
         assert value_ == query.evaluate(dataset, PARAMS, NOW, trace=trace)
-        assert ids_ == trace
+        assert_trace(shape, ids_, trace)

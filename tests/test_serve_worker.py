@@ -260,3 +260,31 @@ def test_a_corrupt_manifest_is_replaced_and_the_site_rebuilt(tmp_path: Path) -> 
         assert status["last_rebuild"]["ok"] is True
         assert status["pages"] == 3
         assert (site / "public/blog/post-1/index.html").exists()
+
+
+def test_a_waiter_that_gave_up_does_not_stop_the_worker(tmp_path: Path) -> None:
+    """?wait=1 past its timeout cancels the job's future; the worker must still resolve
+    the job (and later ones) instead of dying on the cancelled future."""
+    site = make_site(tmp_path)
+    gate = threading.Event()
+
+    def slow(config: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return build(config, **kwargs)
+
+    worker = RebuildWorker(load_config(site), settle=0, build_fn=slow)
+    worker.start()
+    try:
+        gate.set()
+        wait_for(lambda: worker.rebuilds == 1, what="the initial build")
+        gate.clear()
+        job = worker.submit(Change(tags=frozenset({"post:post-1"}))).job
+        assert worker.future(job).cancel()
+        again = worker.future(job)  # a new waiter gets a live future
+        assert not again.cancelled()
+        gate.set()
+        assert again.result(30).ok
+        later = worker.submit(Change(tags=frozenset({"post:post-2"}))).job
+        assert worker.future(later).result(30).ok
+    finally:
+        worker.stop()

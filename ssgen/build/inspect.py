@@ -1,5 +1,6 @@
 """Read-only views of the manifest for ``ssgen inspect``, ``ssgen revalidate`` and serve's
-``/api/locations``."""
+``/api/locations``, and which of the site's queries a kept source (serve) maintains per
+document (``--routes``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from ssgen.build.change import normalize_path
 from ssgen.config.load import Config
 from ssgen.errors import ConfigError
+from ssgen.groq.shapes import explain
 from ssgen.manifest.connect import open_state
 from ssgen.manifest.store import Manifest
 
@@ -96,3 +98,21 @@ def _title(file: Path) -> str | None:
         return None
     text = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
     return " ".join(text.split()) or None
+
+
+def route_queries(config: Config) -> list[dict[str, Any]]:
+    """Each route query, ``each`` query and ``[data]`` query: whether serve's kept source
+    keeps its result up to date per changed document, and if not, why (to fix the query)."""
+    found: list[tuple[str, str, Any]] = []
+    for route in config.routes:
+        if route.each_ast is not None:
+            found.append((route.name, "each", route.each_ast))
+        if route.query_ast is not None:
+            found.append((route.name, "query", route.query_ast))
+    found += [("[data]", name, query) for name, query in sorted(config.data_ast.items())]
+    rows = []
+    for name, part, query in found:
+        reason = explain(query)
+        rows.append({"route": name, "query": part, "maintained": not isinstance(reason, str),
+                     "reason": reason if isinstance(reason, str) else None})
+    return rows

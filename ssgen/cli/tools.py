@@ -52,12 +52,19 @@ def inspect_command(
         str | None, typer.Option("--doc", metavar="ID", help="List the pages that show this "
                                  "document (what serve's /api/locations answers the Studio).")
     ] = None,
+    routes: Annotated[bool, typer.Option(
+        "--routes", help="Which queries serve keeps up to date per document, and why not.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show a page's tags, template chain and hashes, a tag's pages, or a document's pages."""
+    """Show a page's tags, template chain and hashes, a tag's pages, a document's pages, or
+    (--routes) which route queries run maintained."""
     from ssgen.build.inspect import document_locations, inspect_page, inspect_tag
 
     options: Options = ctx.obj
+    if routes:
+        _inspect_routes(options, as_json)
+        return
     if sum(given is not None for given in (path, tag, doc)) != 1:
         what = "only one" if path is not None or tag is not None or doc is not None else \
             "e.g. ssgen inspect /blog/, --tag posts or --doc <id>"
@@ -80,6 +87,21 @@ def inspect_command(
         print(json.dumps({"format": INSPECT_FORMAT, **info}, indent=2, sort_keys=True))
         return
     print("\n".join(page_text(info) if path is not None else tag_text(info)))
+
+
+def _inspect_routes(options: Options, as_json: bool) -> None:
+    from ssgen.build.inspect import route_queries
+
+    try:
+        rows = route_queries(load_site(options))
+    except SsgenError as exc:
+        raise fail(exc) from exc
+    if as_json:
+        print(json.dumps({"format": INSPECT_FORMAT, "queries": rows}, indent=2, sort_keys=True))
+        return
+    for row in rows:
+        state = "maintained" if row["maintained"] else f"in full: {row['reason']}"
+        print(f"{row['route']:<16} {row['query']:<12} {state}")
 
 
 # The --json layout's version: keys are only ever added; a removal or rename bumps it.

@@ -101,6 +101,8 @@ class MaintainedQuery:
         elif dirty:
             self._result, self._ids = self._assemble(dirty)
         result = self._result
+        if self._shape.element:
+            return (result[0] if result else None), self._ids
         return (list(result) if type(result) is list else result), self._ids
 
     def _patched(self, result: list[Any], doc_ids: list[str]) -> list[Any]:

@@ -1,7 +1,8 @@
 """Which queries can be maintained per document (maintained.py), and their parts.
 
-``*[cond] | order(k1, k2 desc) {item}`` (order, item and a trailing slice all optional)
-and ``count(*[cond])`` are functions of each candidate document taken alone plus what
+``*[cond] | order(k1, k2 desc) {item}`` (order, item and a trailing slice all optional),
+``*[cond] | order(...)[i]{...}`` (one element, optionally projected) and
+``count(*[cond])`` are functions of each candidate document taken alone plus what
 its evaluation reads: the documents it dereferences, and the results of subqueries
 over ``*`` whose filter is an index lookup (``references(^._id)``, ``author._ref ==
 ^._id``, ``_type == "x"``): a change reaches such a subquery through the looked-up keys
@@ -35,6 +36,7 @@ class Shape:
     window: n.Slice | None  # ``[a..b]`` over the result
     window_first: bool  # the slice comes before the Map: only its items are evaluated
     count: bool = False  # ``count(*[cond])``: the number of passing documents
+    element: bool = False  # ``*[cond][i]{...}``: the one item of ``window`` (or null)
 
 
 def shape_of(query: n.Query) -> Shape | None:
@@ -58,6 +60,10 @@ def explain(query: n.Query) -> Shape | str:
         if not (isinstance(inner, n.Filter) and isinstance(inner.base, n.Everything)):
             return _NOT_A_LIST_SHAPE
         return _checked(Shape(inner.expr, (), None, None, False, True))
+    if isinstance(root, n.Projection) and isinstance(root.base, n.AccessElement):
+        return _element(root.base, n.Projection(n.This(), root.expr))
+    if isinstance(root, n.AccessElement):
+        return _element(root, None)
     window = None
     if isinstance(root, n.Slice):
         window, root = root, root.base
@@ -67,17 +73,31 @@ def explain(query: n.Query) -> Shape | str:
     window_first = window is None and isinstance(root, n.Slice)
     if isinstance(root, n.Slice) and window is None:
         window, root = root, root.base
-    keys: tuple[tuple[n.Node, bool], ...] = ()
+    keys, root = _ordered(root)
+    if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
+        return _NOT_A_LIST_SHAPE
+    return _checked(Shape(root.expr, keys, item, window, window_first))
+
+
+def _element(access: n.AccessElement, item: n.Node | None) -> Shape | str:
+    """``*[cond] | order(...)[i]`` with an optional projection of that one document: a
+    one-item window evaluated before the projection."""
+    keys, root = _ordered(access.base)
+    if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
+        return _NOT_A_LIST_SHAPE
+    window = n.Slice(access.base, access.index, access.index, True)
+    return _checked(Shape(root.expr, keys, item, window, True, element=True))
+
+
+def _ordered(root: n.Node) -> tuple[tuple[tuple[n.Node, bool], ...], n.Node]:
     if isinstance(root, n.PipeFuncCall) and root.name == "order" and root.args:
         keys = tuple(
             (arg.base, isinstance(arg, n.Desc)) if isinstance(arg, n.Asc | n.Desc)
             else (arg, False)
             for arg in root.args
         )
-        root = root.base
-    if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
-        return _NOT_A_LIST_SHAPE
-    return _checked(Shape(root.expr, keys, item, window, window_first))
+        return keys, root.base
+    return (), root
 
 
 def _checked(shape: Shape) -> Shape | str:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+import orjson
 from markupsafe import Markup
 
 if TYPE_CHECKING:
@@ -172,10 +173,39 @@ def _as_handler(macro: Callable[..., Any]) -> Callable[..., str]:
     return handler
 
 
+_URL_MEMO_SIZE = 8192
+
+
 def _image_url_filter(config: Config) -> Callable[..., str]:
     project_id = config.source.project_id
     dataset = config.source.dataset
     local = config.images.local
+    # A list page shows the same images as the post pages (and again after each edit):
+    # CDN URLs and local variants are a pure function of the image value and the
+    # options, so they are memoised by the value's JSON (bounded; an unencodable value is
+    # computed every time). A local variant is still recorded for each page using it.
+    memo: dict[tuple[Any, ...], Any] = {}
+
+    def memoised(source: Any, width: int | None = None, height: int | None = None,
+                 fit: str | None = None, auto: str | None = None, **options: Any) -> str:
+        try:
+            key = (orjson.dumps(source, option=orjson.OPT_SORT_KEYS), width, height, fit,
+                   auto, *sorted(options.items()))
+            found: Any = memo.get(key)
+        except (TypeError, orjson.JSONEncodeError):
+            return image_url(source, width, height, fit, auto, **options)
+        if found is None:
+            found = _variant(source, width, height, fit, auto, options) if local \
+                else image_url(source, width, height, fit, auto, **options)
+            if len(memo) >= _URL_MEMO_SIZE:
+                memo.clear()
+            memo[key] = found
+        if local:
+            from ssgen.render.images.variants import use_variant
+            from ssgen.render.text import site_url
+
+            return site_url(use_variant(found), config.site.base_url)
+        return str(found)
 
     def image_url(
         source: Any,
@@ -207,7 +237,14 @@ def _image_url_filter(config: Config) -> Callable[..., str]:
             **options,
         )
 
-    return image_url
+    return memoised
+
+
+def _variant(source: Any, width: int | None, height: int | None, fit: str | None,
+             auto: str | None, options: dict[str, Any]) -> Any:
+    from ssgen.render.images.variants import make_variant
+
+    return make_variant(source, width=width, height=height, fit=fit, auto=auto, **options)
 
 
 def _responsive_image_filter(config: Config,

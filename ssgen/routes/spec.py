@@ -294,13 +294,32 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     paths = [fill_pattern(route.path, item, route=route.name) for item in value]
     pages = []
+    known = _ITEM_IDS.get(route.name, {})
+    seen: dict[int, tuple[Any, frozenset[str]]] = {}
     for index, item in enumerate(value):
-        item_ids = find_ids(item) | (unattributed if index == 0 else shared)
+        item_ids = _item_ids(item, known, seen) | (unattributed if index == 0 else shared)
         params = {name: lookup(item, name) for name in placeholders(route.path)}
         extra = _neighbours(value, paths, index) if neighbours else None
         pages.append(ctx.page(paths[index], item, item_ids, fields=item, params=params,
                               extra=extra))
+    _ITEM_IDS[route.name] = seen
     return pages
+
+
+# Per route, the ids found in its last result's items, by item identity: a kept source's
+# maintained query hands back the very same item objects for unchanged documents, so a
+# one-document edit walks one item (its body included) instead of every item. Each entry
+# holds its item, so an id() cannot be reused while it is cached.
+_ITEM_IDS: dict[str, dict[int, tuple[Any, frozenset[str]]]] = {}
+
+
+def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]],
+              seen: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
+    entry = known.get(id(item))
+    if entry is None or entry[0] is not item:
+        entry = (item, frozenset(find_ids(item)))
+    seen[id(item)] = entry
+    return entry[1]
 
 
 def _neighbours(items: list[Any], paths: list[str], index: int) -> dict[str, Any]:

@@ -143,7 +143,10 @@ class RebuildWorker:
         with self._cond:
             result = self._results.get(job)
             if result is None and (job in self._pending or job in self._inflight):
-                return self._futures.setdefault(job, Future())
+                found = self._futures.get(job)
+                if found is None or found.cancelled():  # an earlier waiter gave up
+                    found = self._futures[job] = Future()
+                return found
         done: Future[RebuildResult] = Future()
         done.set_result(result or RebuildResult(True, {"new": [], "changed": [], "deleted": []},
                                                 summary="already applied"))
@@ -348,7 +351,9 @@ class RebuildWorker:
             for job in ids:
                 self._results[job] = result
                 future = self._futures.pop(job, None)
-                if future is not None:
+                # A waiter that timed out cancelled its future (?wait=1 past wait_timeout):
+                # setting it would raise and kill this thread.
+                if future is not None and not future.cancelled():
                     future.set_result(result)
             while len(self._results) > _KEEP_RESULTS:
                 self._results.popitem(last=False)

@@ -2,9 +2,11 @@
 
 A route's ``each`` query and its list queries scan every document of a type; re-running
 them after a one-document edit is the O(site) part of an incremental rebuild. A kept
-source answers those of them that ``ssgen.groq.maintained`` can maintain (no params,
-the ``*[cond] | order() {item}`` shape) from per-document results updated with the ids
-the source reports changed since the query last ran. Everything else runs in full.
+source answers those of them that ``ssgen.groq.maintained`` can maintain (the
+``*[cond] | order() {item}`` and ``*[cond][0]{...}`` shapes, ...) from per-document
+results updated with the ids the source reports changed since the query last ran. A
+query with params is kept once per param set (an ``each`` route's per-page query), up to
+``PER_QUERY`` sets, the least recently used dropped first. Everything else runs in full.
 """
 
 from __future__ import annotations
@@ -12,19 +14,24 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
+
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, Shape, shape_of
 from ssgen.groq.nodes import Query
 
 ChangedSince = Callable[[int], frozenset[str] | None]
 _NOT_MAINTAINABLE = "not maintainable"
+PER_QUERY = 4096
+_Key = tuple[str, bytes]
 
 
 class QueryCache:
     """Per query text: its maintained result and the source version it reflects."""
 
     def __init__(self) -> None:
-        self._queries: dict[str, tuple[MaintainedQuery, int]] = {}
+        self._queries: dict[_Key, tuple[MaintainedQuery, int]] = {}
+        self._sets: dict[str, int] = {}  # query text -> how many param sets are kept
 
     def query(
         self,
@@ -36,20 +43,41 @@ class QueryCache:
         now: Any,
     ) -> tuple[Any, frozenset[str]] | None:
         """The result and trace of ``query`` at ``version``, or None: evaluate it in full."""
-        if params:
-            return None
         shape = _shape(query)
         if shape is None:
             return None
-        known = self._queries.pop(query.text, None)
+        key = _key(query.text, params)
+        if key is None:
+            return None
+        known = self._queries.pop(key, None)
         if known is None:
-            maintained, changed = MaintainedQuery(query, shape, None), None
+            self._make_room(query.text)
+            maintained, changed = MaintainedQuery(query, shape, params), None
         else:
+            self._sets[query.text] -= 1
             maintained, changed = known[0], changed_since(known[1])
         # Popped first: an evaluation that raises leaves no half-updated entry behind.
         value, ids = maintained.evaluate(dataset, changed, now)
-        self._queries[query.text] = (maintained, version)
+        self._queries[key] = (maintained, version)  # re-inserted: most recently used last
+        self._sets[query.text] = self._sets.get(query.text, 0) + 1
         return value, ids
+
+    def _make_room(self, text: str) -> None:
+        if self._sets.get(text, 0) < PER_QUERY:
+            return
+        oldest = next(key for key in self._queries if key[0] == text)
+        del self._queries[oldest]
+        self._sets[text] -= 1
+
+
+def _key(text: str, params: Mapping[str, Any] | None) -> _Key | None:
+    """The query text and its params as canonical JSON (None: params JSON cannot encode)."""
+    if not params:
+        return text, b""
+    try:
+        return text, orjson.dumps(dict(params), option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
 
 
 def _shape(query: Query) -> Shape | None:

@@ -95,7 +95,12 @@ def make_variant(source: Any, **options: Any) -> Variant:
 
 def variant_url(source: Any, **options: Any) -> str:
     """The site URL of the variant (``/_img/...``), recorded for the page being rendered."""
-    variant = make_variant(source, **options)
+    return use_variant(make_variant(source, **options))
+
+
+def use_variant(variant: Variant) -> str:
+    """``variant``'s site URL, recorded for the page being rendered (a memoised
+    ``make_variant`` result must still be recorded for each page that uses it)."""
     used = _USED.get()
     if used is not None:
         used.add(variant.tag)
