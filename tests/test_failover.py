@@ -20,7 +20,7 @@ import httpx
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 from s3_server import S3TestServer
-from servekit import SECRET, free_port, wait_for
+from servekit import SECRET, free_port, owner_status, wait_for
 from sitekit import DEFAULT_TEMPLATES, author, make_site, output_files, post
 from test_serve import clean_build
 from test_serve_crash import SLOW_POST, TOML
@@ -101,7 +101,7 @@ def _deploy_toml(bucket: str, endpoint: str) -> str:
 
 def _deployed(leader: Replica) -> bool:
     assert leader.client is not None
-    deploy = leader.client.get("/api/status").json()["deploy"]
+    deploy = owner_status(leader.client)["deploy"]
     return bool(deploy["deploys"]) and deploy["owed"] == 0 and not deploy["error"]
 
 

@@ -171,7 +171,11 @@ def run_until_stopped(server: Any, sock: socket.socket) -> None:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.run(sockets=[sock])
+        # uvicorn binds the checked address itself: serving on the pre-bound socket
+        # left /api/status unanswered while a rebuild ran (test_serve_crash).
+        server.config.port = sock.getsockname()[1]
+        sock.close()
+        server.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
