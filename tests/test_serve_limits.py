@@ -6,6 +6,7 @@ from __future__ import annotations
 import select
 import socket
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -184,7 +185,12 @@ def test_item14_loopback_detection(host: str, loopback: bool) -> None:
 
 
 class _FakeServer:
+    """What serve uses of ``uvicorn.Server``: its config's port, and ``run``."""
+
     ran = 0
+
+    def __init__(self) -> None:
+        self.config = types.SimpleNamespace(port=0)
 
     def run(self, sockets: list[socket.socket] | None = None) -> None:
         _FakeServer.ran += 1
