@@ -1,18 +1,23 @@
 """The standard SSG benchmark: N Markdown files -> N pages, ssgen side by side with Hugo.
 
-Each file has a front-matter title and three lorem paragraphs; the layout is
-``<title>{{title}}</title><h1>{{title}}</h1>{{body}}``. Cold builds (fresh output and
-no manifest), median of ``--runs`` runs with ssgen and Hugo alternating, wall seconds,
-per-page ms, CPU seconds (user + sys, workers included), peak memory (max RSS of the build
-process and its workers) and the ratio to Hugo timed in the same run.
+The files are those of zachleat/bench-framework-markdown: a five-word lorem title in the
+front matter and three paragraphs of 3-7 random lorem sentences of 5-15 words each, so no
+two bodies are alike; generated from ``--seed`` so every run builds the same files. The
+layout is ``<title>{{title}}</title><h1>{{title}}</h1>{{body}}``. Cold builds (fresh
+output and no manifest), median of ``--runs`` runs with ssgen and Hugo alternating, wall
+seconds, per-page ms, CPU seconds (user + sys, workers included), peak memory (max RSS of
+the build process and its workers, median of the runs) and the ratio to Hugo timed in
+the same run. Hugo is Debian's ``hugo`` package, run by hand only (not in CI).
 
     python bench/ssg_bench.py 1000 4000 16000 --runs 3
+    python bench/ssg_bench.py 4000 --keep   # leave the sites in bench/out for profiling
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -21,12 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
-LOREM = (
-    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
-    "incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
-    "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute irure "
-    "dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla pariatur."
+# The word list of the ``lorem-ipsum`` npm package, which the benchmark's files come from.
+_WORD_LIST = (
+    "ad adipisicing aliqua aliquip amet anim aute cillum commodo consectetur consequat culpa "
+    "cupidatat deserunt do dolor dolore duis ea eiusmod elit enim esse est et eu ex excepteur "
+    "exercitation fugiat id in incididunt ipsum irure labore laboris laborum Lorem magna minim "
+    "mollit nisi non nostrud nulla occaecat officia pariatur proident qui quis reprehenderit "
+    "sint sit sunt tempor ullamco ut velit veniam voluptate"
 )
+WORDS = _WORD_LIST.split()
 
 SSGEN_TOML = """
 [site]
@@ -53,32 +61,55 @@ HUGO_CONFIG = (
 )
 
 
-def markdown_file(i: int) -> str:
-    body = "\n\n".join([LOREM] * 3)
-    return f"---\ntitle: Page {i}\n---\n\n{body}\n"
+def sentence(rng: random.Random) -> str:
+    text = " ".join(rng.choices(WORDS, k=rng.randint(5, 15)))
+    return text[0].upper() + text[1:] + "."
 
 
-def make_ssgen_site(root: Path, files: int) -> Path:
+def paragraph(rng: random.Random) -> str:
+    return " ".join(sentence(rng) for _ in range(rng.randint(3, 7)))
+
+
+def markdown_files(files: int, seed: int) -> list[tuple[str, str]]:
+    """``files`` (file name, text) pairs, the same for the same seed."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(files):
+        title = " ".join(rng.choices(WORDS, k=5)).lower()
+        body = "\n\n".join(paragraph(rng) for _ in range(3))
+        out.append((f"{title.replace(' ', '-')}-{i}.md", f"---\ntitle: {title}\n---\n\n{body}\n"))
+    return out
+
+
+def make_ssgen_site(root: Path, files: list[tuple[str, str]]) -> Path:
     site = root / "ssgen"
     (site / "templates").mkdir(parents=True)
     (site / "content").mkdir()
     (site / "ssgen.toml").write_text(SSGEN_TOML)
     (site / "templates" / "page.html").write_text(SSGEN_LAYOUT)
-    for i in range(files):
-        (site / "content" / f"page-{i}.md").write_text(markdown_file(i))
+    for name, text in files:
+        (site / "content" / name).write_text(text)
     return site
 
 
-def make_hugo_site(root: Path, files: int) -> Path:
+def make_hugo_site(root: Path, files: list[tuple[str, str]]) -> Path:
     site = root / "hugo"
     (site / "layouts" / "_default").mkdir(parents=True)
     (site / "content" / "posts").mkdir(parents=True)
     (site / "hugo.toml").write_text(HUGO_CONFIG)
     (site / "layouts" / "_default" / "single.html").write_text(HUGO_LAYOUT)
     (site / "layouts" / "_default" / "list.html").write_text("{{ .Title }}")
-    for i in range(files):
-        (site / "content" / "posts" / f"page-{i}.md").write_text(markdown_file(i))
+    for name, text in files:
+        (site / "content" / "posts" / name).write_text(text)
     return site
+
+
+# The ssgen of this checkout, not whichever one the interpreter has installed.
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(pythonpath: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": pythonpath}
 
 
 def set_aside(paths: list[Path], trash: Path) -> None:
@@ -95,12 +126,16 @@ def set_aside(paths: list[Path], trash: Path) -> None:
             path.rename(trash / f"{len(list(trash.iterdir()))}-{path.name}")
 
 
-def timed(cmd: list[str], cwd: Path, clean: list[Path], trash: Path) -> tuple[float, float, float]:
+def timed(
+    cmd: list[str], cwd: Path, clean: list[Path], trash: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + sys, workers included) and peak RSS (MB, the
     largest of the process and its workers) of a cold run of ``cmd``."""
     set_aside(clean, trash)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -109,63 +144,98 @@ def timed(cmd: list[str], cwd: Path, clean: list[Path], trash: Path) -> tuple[fl
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def bench(files: int, runs: int, workdir: Path) -> dict[str, float]:
+def bench(
+    files: int, runs: int, workdir: Path, seed: int, paths: dict[str, str]
+) -> dict[str, float]:
     """Median of ``runs`` cold builds each, ssgen and Hugo alternating (same load)."""
     root = workdir / f"ssg-{files}"
     root.mkdir(parents=True)
     trash = root / "trash"
-    ssgen_site = make_ssgen_site(root, files)
-    hugo_site = make_hugo_site(root, files) if shutil.which("hugo") else None
+    sources = markdown_files(files, seed)
+    ssgen_site = make_ssgen_site(root, sources)
+    hugo_site = make_hugo_site(root, sources) if shutil.which("hugo") else None
+    del sources
     ssgen = [sys.executable, "-m", "ssgen", "-q", "build", "--full"]
-    ssgen_runs, hugo_runs = [], []
+    ssgen_runs, hugo_runs, base_runs = [], [], []
+    out = [ssgen_site / "public", ssgen_site / ".ssgen"]
     for _ in range(runs):
-        ssgen_runs.append(timed(ssgen, ssgen_site, [ssgen_site / "public", ssgen_site / ".ssgen"], trash))
+        ssgen_runs.append(timed(ssgen, ssgen_site, out, trash, _env(paths["ssgen"])))
+        if "baseline" in paths:
+            base_runs.append(timed(ssgen, ssgen_site, out, trash, _env(paths["baseline"])))
         if hugo_site is not None:
             hugo_runs.append(timed(["hugo", "--quiet"], hugo_site, [hugo_site / "public"], trash))
     pages = sum(1 for _ in (ssgen_site / "public").rglob("index.html"))
     assert pages == files, f"expected {files} pages, got {pages}"
-    result = {
-        "ssgen_s": statistics.median(r[0] for r in ssgen_runs),
-        "ssgen_cpu": statistics.median(r[1] for r in ssgen_runs),
-        "ssgen_rss_mb": max(r[2] for r in ssgen_runs),
-    }
+    result = _medians("ssgen", ssgen_runs)
+    if base_runs:
+        result |= _medians("baseline", base_runs)
     if hugo_runs:
-        result["hugo_s"] = statistics.median(r[0] for r in hugo_runs)
-        result["hugo_cpu"] = statistics.median(r[1] for r in hugo_runs)
+        result |= _medians("hugo", hugo_runs)
+        ratios = sorted(s[0] / h[0] for s, h in zip(ssgen_runs, hugo_runs, strict=True))
+        result["ratio_lo"], result["ratio_hi"] = ratios[0], ratios[-1]
+        result["ssgen_spread"] = _spread(ssgen_runs)
+        result["hugo_spread"] = _spread(hugo_runs)
     return result
+
+
+def _medians(name: str, runs: list[tuple[float, float, float]]) -> dict[str, float]:
+    return {
+        f"{name}_s": statistics.median(r[0] for r in runs),
+        f"{name}_cpu": statistics.median(r[1] for r in runs),
+        f"{name}_rss_mb": statistics.median(r[2] for r in runs),
+    }
+
+
+def _spread(runs: list[tuple[float, float, float]]) -> float:
+    walls = [r[0] for r in runs]
+    return (max(walls) - min(walls)) / statistics.median(walls)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 4000, 16000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    parser.add_argument("--keep", action="store_true", help="keep the generated sites")
+    parser.add_argument("--baseline", help="also time the ssgen checkout in this folder")
+    parser.add_argument("--path", default="", help="prepended to this checkout's PYTHONPATH")
     args = parser.parse_args()
-    print(f"load average at start: {os.getloadavg()[0]:.1f}")
+    print(f"load average at start: {os.getloadavg()[0]:.1f}; hugo: {shutil.which('hugo')}")
     print(
-        "| files | ssgen s | ms/page | ssgen CPU s | peak RSS MB | Hugo s | Hugo CPU s "
-        "| ssgen/Hugo |"
+        "| files | ssgen s | ms/page | ssgen CPU s | ssgen RSS MB | Hugo s | Hugo CPU s "
+        "| Hugo RSS MB | ssgen/Hugo (range) | spread ssgen / Hugo |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     args.workdir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="ssg-bench-", dir=args.workdir))
     try:
         for files in args.sizes:
-            report(files, bench(files, args.runs, workdir))
+            paths = {"ssgen": os.pathsep.join(p for p in (args.path, str(_ROOT)) if p)}
+            if args.baseline:
+                paths["baseline"] = str(Path(args.baseline).resolve())
+            report(files, bench(files, args.runs, workdir, args.seed, paths))
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"sites kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
 
 
 def report(files: int, r: dict[str, float]) -> None:
-    hugo = r.get("hugo_s")
-    ratio = f"{r['ssgen_s'] / hugo:.2f}x" if hugo else "-"
-    hugo_text = f"{hugo:.2f} | {r['hugo_cpu']:.2f}" if hugo else "- | -"
-    print(
-        f"| {files:,} | {r['ssgen_s']:.2f} | {r['ssgen_s'] / files * 1000:.3f} | "
-        f"{r['ssgen_cpu']:.2f} | {r['ssgen_rss_mb']:.0f} | {hugo_text} | {ratio} |",
-        flush=True,
-    )
+    ssgen = f"{r['ssgen_s']:.2f} | {r['ssgen_s'] / files * 1000:.3f} | {r['ssgen_cpu']:.2f} | "
+    ssgen += f"{r['ssgen_rss_mb']:.0f}"
+    if "hugo_s" in r:
+        hugo = f"{r['hugo_s']:.2f} | {r['hugo_cpu']:.2f} | {r['hugo_rss_mb']:.0f}"
+        ratio = f"{r['ssgen_s'] / r['hugo_s']:.2f}x ({r['ratio_lo']:.2f}-{r['ratio_hi']:.2f})"
+        spread = f"{r['ssgen_spread']:.0%} / {r['hugo_spread']:.0%}"
+    else:
+        hugo, ratio, spread = "- | - | -", "-", "-"
+    print(f"| {files:,} | {ssgen} | {hugo} | {ratio} | {spread} |", flush=True)
+    if "baseline_s" in r:
+        print(f"  baseline: {r['baseline_s']:.2f} s, CPU {r['baseline_cpu']:.2f} s, "
+              f"RSS {r['baseline_rss_mb']:.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Markdown to HTML (markdown-it-py + mdit-py-plugins + Pygments).
 
 Owns ``render_markdown`` (one cached ``MarkdownIt`` per distinct option set; tables,
-strikethrough, footnotes, heading anchors, Pygments highlighting with CSS classes) and
-``highlight_css``. Pure. Front matter is the sources' business (``ssgen.sources.frontmatter``).
+strikethrough, footnotes, heading anchors, Pygments highlighting with CSS classes; the
+documents ``ssgen.render.markdown_fast`` renders byte-identically go to its compiled port)
+and ``highlight_css``. Pure. Front matter is the sources' business (``ssgen.sources.frontmatter``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from ssgen.config.load import MarkdownConfig
+from ssgen.render.markdown_fast import fast_render
 from ssgen.render.text import slugify
 
 # One definition of the options and their defaults: ``[markdown]`` in ssgen.toml.
@@ -43,7 +45,10 @@ def render_markdown(text: str | None, options: object | Mapping[str, Any] | None
         return ""
     if not isinstance(text, str):
         raise ValueError(f"markdown expects text, got {type(text).__name__}")
-    html: str = _parser(_options_key(options)).render(text)
+    key = _options_key(options)
+    html = fast_render(text, key)
+    if html is None:
+        html = _parser(key).render(text)
     return html
 
 

@@ -1,6 +1,8 @@
 """Front matter of Markdown files: ``---`` YAML or ``+++`` TOML blocks -> plain JSON fields.
 
 Owns ``split_front_matter``. Errors become ``SourceError`` naming the file and line.
+Plain ``key: value`` lines are read by ``ssgen.sources.frontmatter_simple``; the rest by
+libyaml's loader, or PyYAML's pure one where libyaml is the more lenient.
 """
 
 from __future__ import annotations
@@ -13,10 +15,15 @@ from typing import Any
 import yaml
 
 from ssgen.errors import SourceError
+from ssgen.sources.frontmatter_simple import simple_mapping
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
-# libyaml's loader with the same safe constructors: ~10x faster, same values.
+# libyaml's loader with the same safe constructors: ~10x faster, same values, except
+# where libyaml is the more lenient (tests/test_front_matter_fast.py has each case):
+# a bare "!" tag ('' there, None here), tabs, "|#" / ">#" block scalar headers and "?"
+# inside flow collections. Front matter with any of them takes the pure loader.
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_LENIENT_IN_LIBYAML = re.compile(r"(?:^|[\s\[{,])!|\t|[|>][-+0-9]*#|(?s:[\[{].*\?|\?.*[\]}])")
 
 
 def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
@@ -52,6 +59,11 @@ def _closing_line(lines: list[str], delimiter: str) -> int | None:
 
 
 def _parse_yaml(raw: str, source: str) -> dict[str, Any]:
+    simple = simple_mapping(raw)
+    if simple is not None:
+        return simple
+    if _LENIENT_IN_LIBYAML.search(raw):
+        return _require_mapping(_parse_yaml_slow(raw, source), source, "YAML")
     try:
         data = yaml.load(raw, Loader=_FAST_LOADER)
     except yaml.YAMLError:
