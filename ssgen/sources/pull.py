@@ -8,12 +8,11 @@ atomic write of the snapshot (temp file in the same folder, fsync, rename).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ssgen.errors import SourceError
+from ssgen.sources.atomic import write_atomic
 from ssgen.sources.sanity import SanitySource
 
 PAGE_QUERY = '*[_id > $last && !(_id in path("_.**"))] | order(_id asc) [0...{size}]'
@@ -30,7 +29,7 @@ def pull(source_config: Any, out: Path, *, page_size: int = 1000, **source_optio
         lines = list(_documents(source, page_size))
     finally:
         source.close()
-    _write_atomic(out, lines)
+    write_atomic(out, "".join(line + "\n" for line in lines).encode("utf-8"), "pull")
     return len(lines)
 
 
@@ -49,17 +48,3 @@ def _documents(source: SanitySource, page_size: int) -> list[str]:
         if len(page) < page_size:
             return lines
         last = page[-1]["_id"]
-
-
-def _write_atomic(out: Path, lines: list[str]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.writelines(line + "\n" for line in lines)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise SourceError(f"pull: cannot write {out}: {exc}") from exc

@@ -15,8 +15,6 @@ while a first sync streams them, so an interrupted one resumes instead of starti
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +22,7 @@ from typing import IO, Any
 import orjson
 
 from ssgen.errors import SourceError
+from ssgen.sources.atomic import write_atomic
 
 Lines = dict[str, tuple[str | None, bytes]]  # _id -> (_rev, the document's JSON line)
 
@@ -91,15 +90,16 @@ class MirrorStore:
         partial."""
         self.folder.mkdir(parents=True, exist_ok=True)
         order = sorted(lines)
-        _write_atomic(self.path, b"".join(lines[doc_id][1] + b"\n" for doc_id in order))
+        write_atomic(self.path, b"".join(lines[doc_id][1] + b"\n" for doc_id in order), "mirror")
         rows = [[doc_id, lines[doc_id][0]] for doc_id in order]
-        _write_atomic(self.index_path, orjson.dumps({"stamp": _stamp(self.path), "rows": rows}))
+        index = {"stamp": _stamp(self.path), "rows": rows}
+        write_atomic(self.index_path, orjson.dumps(index), "mirror")
         self.commit_state(state)
         self.drop_partial()
 
     def commit_state(self, state: dict[str, Any]) -> None:
         """Replace the state alone (a sync that found nothing to change)."""
-        _write_atomic(self.state_path, json.dumps(state, sort_keys=True).encode())
+        write_atomic(self.state_path, json.dumps(state, sort_keys=True).encode(), "mirror")
 
     def _index(self) -> list[tuple[str, str | None]] | None:
         try:
@@ -123,7 +123,7 @@ class MirrorStore:
         """A fresh partial: its state is written, its documents are appended to the handle."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.drop_partial()
-        _write_atomic(self.partial_state_path, json.dumps(state, sort_keys=True).encode())
+        write_atomic(self.partial_state_path, json.dumps(state, sort_keys=True).encode(), "mirror")
         try:
             return open(self.partial_path, "ab", buffering=1 << 20)
         except OSError as exc:
@@ -170,14 +170,3 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise SourceError(f"mirror: cannot write {path}: {exc}") from exc

@@ -1,0 +1,26 @@
+"""Whole-file replacement for what the sources keep on disk (``ssgen pull``'s snapshot,
+the mirror's files): a temp file in the same folder, fsync'd, then renamed over the target,
+so a reader never sees half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ssgen.errors import SourceError
+
+
+def write_atomic(path: Path, data: bytes, what: str) -> None:
+    """Replace ``path`` with ``data``; ``SourceError("<what>: cannot write ...")`` on failure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SourceError(f"{what}: cannot write {path}: {exc}") from exc
