@@ -64,6 +64,22 @@ def test_round_is_half_away_from_zero(query: str, expected: Any) -> None:
     assert ev(query) == expected
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("round(1.5, 100)", 1.5), ("round(1.23456, 20)", 1.23456), ("round(0, 17)", 0),
+    ("round(1, 101.5)", None), ("round(1, 1e400)", None),
+])
+def test_round_precision_up_to_100_as_groq_js(query: str, expected: Any) -> None:
+    assert ev(query) == expected
+
+
+@pytest.mark.parametrize("precision", [101, 2000055, 10**20])
+def test_round_precision_beyond_100_fails_the_query_with_its_range(precision: int) -> None:
+    # groq-js: "toFixed() digits argument must be between 0 and 100"; this once raised
+    # decimal.InvalidOperation out of the engine.
+    with pytest.raises(GroqEvaluationError, match=r"round\(\): precision .* \(0 to 100\)"):
+        ev(f"round(0, {precision})")
+
+
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
 def test_round_property_half_away_from_zero(x: float) -> None:
     r = js_round(x)

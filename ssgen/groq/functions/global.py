@@ -71,12 +71,19 @@ def references(scope: Scope, *args: Any) -> Any:
     return bool(ids) and not ids.isdisjoint(outgoing(scope.value))
 
 
+MAX_ROUND_PRECISION = 100
+
+
 def round_(scope: Scope, value: Any, precision: Any = 0) -> Any:
     """``round(n, precision=0)``: half away from zero."""
     if not is_number(value):
         return None
-    if not is_number(precision) or precision < 0 or int(precision) != precision:
+    if not is_number(precision) or precision < 0 or not float(precision).is_integer():
         return None
+    if precision > MAX_ROUND_PRECISION:
+        # groq-js inherits toFixed()'s 0..100 range and fails the query beyond it.
+        raise GroqEvaluationError(
+            f"round(): precision {int(precision)} is out of range (0 to {MAX_ROUND_PRECISION})")
     return js_round(value, int(precision))
 
 
