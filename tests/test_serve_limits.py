@@ -220,3 +220,24 @@ def test_item14_the_cli_refuses_weak_secrets_and_warns_about_exposed_dev_mode(
     monkeypatch.delenv("SSGEN_REVALIDATE_SECRET")
     result = run_cli("--site", str(site), "serve", "--port", "0", "--dev")
     assert result.exit_code == 0 and "warning" not in result.output
+
+
+def test_serve_logs_follow_a_swapped_stderr_and_never_write_to_a_closed_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+
+    from ssgen.cli.serve import setup_logging
+
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    setup_logging("text", 1)
+    log = logging.getLogger("ssgen.serve")
+    log.warning("one")
+    first.close()  # a test runner's capture ends; the handler must not keep it
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    log.warning("two")
+    assert "two" in second.getvalue()
+    assert "Logging error" not in second.getvalue()
+    log.handlers.clear()

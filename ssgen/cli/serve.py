@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.markup import escape
@@ -45,9 +45,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """A stream handler bound to whatever ``sys.stderr`` is when a record is emitted.
+
+    Binding the stream once kept a closed one alive when ``sys.stderr`` was swapped (test
+    runners, embedding), and every later record failed with "I/O operation on closed file".
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(log_format: str, verbosity: int) -> None:
     """Send ssgen.serve logs to stderr as text or JSON."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
