@@ -1,4 +1,5 @@
-"""Site-wide files of the build: static/ copied through, sitemap.xml, the feed, robots.txt.
+"""Site-wide files of the build: static/ copied through, the sitemap (sitemap.xml, plus
+sitemap-N.xml past 50,000 URLs), the feed, robots.txt.
 
 They are regenerated on every build from the complete page set and written only when
 their bytes change; files ssgen wrote earlier that are no longer produced are removed.
@@ -22,11 +23,11 @@ from ssgen.render.generated import (
     absolute,
     render_feed,
     render_robots,
-    render_sitemap,
     undated_pages,
     undated_warning,
 )
 from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
+from ssgen.render.sitemap import page_lastmod, sitemap_files
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
@@ -38,7 +39,7 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     owned = {rel: record for rel, record in manifest.files(exclude="page").items()
              if not rel.startswith(f"{IMAGES_DIR}/")}  # the image stage owns those
     sources = static_files(config)
-    generated = _generated(config, plan, sources, report, now)
+    generated = _generated(config, manifest, plan, sources, report, now)
     # Noted before any is written: a build killed among the writes leaves them owned.
     manifest.journal_add([*((rel, "static") for rel in sources),
                           *((rel, "generated") for rel in generated)])
@@ -92,14 +93,18 @@ def _copy_static(
     return hashes
 
 
-def _generated(config: Config, plan: RenderPlan, static: Mapping[str, object],
-               report: BuildReport, now: datetime | None) -> dict[str, bytes]:
-    """sitemap.xml, the feed and robots.txt, unless static/ provides one."""
+def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
+               static: Mapping[str, object], report: BuildReport,
+               now: datetime | None) -> dict[str, bytes]:
+    """The sitemap (one file, or an index and its parts), the feed and robots.txt, unless
+    static/ provides one."""
     files: dict[str, bytes] = {}
     site = config.site
     if config.sitemap.enabled:
-        paths = frozenset(plan.all_paths) - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
-        files["sitemap.xml"] = _sitemap(site.base_url, paths)
+        paths = set(plan.all_paths) - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
+        lastmods = _lastmods(config, manifest, plan)
+        dated = frozenset((path, lastmods.get(path)) for path in paths)
+        files.update(_sitemap(site.base_url, config.sitemap.max_urls, dated))
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
         files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries, now)
@@ -110,10 +115,30 @@ def _generated(config: Config, plan: RenderPlan, static: Mapping[str, object],
     return {rel: data for rel, data in files.items() if rel not in static}
 
 
+def _lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[str, str]:
+    """Every page's lastmod: the re-queried pages' from their data (recorded when it
+    changed), the others' as recorded."""
+    known = manifest.lastmods()
+    field = config.sitemap.lastmod_field
+    fresh = {path: page_lastmod(spec, field) for path, spec in plan.pages.items()}
+    changed = {path: stamp for path, stamp in fresh.items()
+               if stamp is not None and known.get(path) != stamp}
+    removed = [p for p, stamp in fresh.items() if stamp is None and p in known]
+    removed += [p for p in plan.removed if p in known and p not in plan.pages]
+    if changed or removed:
+        manifest.set_lastmods(changed, removed)
+        known.update(changed)
+        for path in removed:
+            del known[path]
+    return known
+
+
 @lru_cache(maxsize=1)
-def _sitemap(base_url: str, paths: frozenset[str]) -> bytes:
-    # Most rebuilds in serve change no path: the same 10k-URL sitemap is not rendered again.
-    return render_sitemap(absolute(base_url, path) for path in paths)
+def _sitemap(base_url: str, max_urls: int,
+             entries: frozenset[tuple[str, str | None]]) -> dict[str, bytes]:
+    # Most rebuilds in serve change no page: the same 100k-URL sitemap is not rendered again.
+    return sitemap_files({absolute(base_url, path): stamp for path, stamp in entries},
+                         base_url, max_urls=max_urls)
 
 
 def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:

@@ -103,9 +103,12 @@ class FeedConfig:
 
 @dataclass(frozen=True)
 class SitemapConfig:
-    """``[sitemap]``."""
+    """``[sitemap]``: ``lastmod_field`` (dotted, in the page's data; ``_updatedAt`` when
+    missing) and ``max_urls`` per sitemap file (1 to 50,000; more URLs make an index)."""
 
     enabled: bool = True
+    lastmod_field: str = "_updatedAt"
+    max_urls: int = 50_000
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,8 @@ _MARKDOWN = {name: (BOOL, value) for name, value in vars(MarkdownConfig()).items
 _FEED = {"route": (STR, REQUIRED), "path": (STR, "/feed.xml"), "title": (STR, ""),
          "title_field": (STR, "title"), "date_field": (STR, "publishedAt"),
          "summary_field": (STR, "excerpt"), "limit": (INT, 20)}
-_SITEMAP = {"enabled": (BOOL, True)}
+_SITEMAP = {"enabled": (BOOL, True), "lastmod_field": (STR, "_updatedAt"),
+            "max_urls": (INT, 50_000)}
 
 
 def _parse_groq(text: str, key: str, ctx: TomlContext) -> Query:
@@ -397,6 +401,8 @@ def load_config(
     markdown = MarkdownConfig(**take(top["markdown"] or {}, _MARKDOWN, "markdown", ctx))
     feed = _feed(top["feed"], routes, ctx)
     sitemap = SitemapConfig(**take(top["sitemap"] or {}, _SITEMAP, "sitemap", ctx))
+    if not 1 <= sitemap.max_urls <= 50_000:
+        raise ctx.error("sitemap.max_urls", f"must be 1 to 50000, not {sitemap.max_urls}")
     deploy = parse_deploy(top["deploy"], ctx) if top["deploy"] is not None else None
     state_url = _state_url(top["state"] or {}, os.environ if env is None else env, ctx)
     images = parse_images(top["images"], source, site_dir, ctx)

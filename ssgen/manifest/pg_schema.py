@@ -26,6 +26,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE journal (relpath TEXT PRIMARY KEY, kind TEXT NOT NULL)",
     ),
 }
+
 _LEADER_DDL = (
     "CREATE TABLE IF NOT EXISTS ssgen_leader (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " generation BIGINT NOT NULL, holder TEXT NOT NULL, since DOUBLE PRECISION NOT NULL)",
@@ -40,6 +41,10 @@ def pg_ddl(ddl: str) -> list[str]:
             .replace(" REAL ", " DOUBLE PRECISION ").replace(" INTEGER ", " BIGINT "))
     lines = [line for line in text.splitlines() if not line.strip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+# Sitemap lastmods and the link checker's state (schema.LINKS_DDL, as SQLite creates it).
+MIGRATIONS[4] = tuple(pg_ddl(schema.LINKS_DDL))
 
 
 def prepare(conn: PgConnection) -> None:

@@ -21,7 +21,7 @@ import orjson
 
 from ssgen.errors import ManifestError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x5353474E  # "SSGN"
 FILE_KINDS = frozenset({"page", "static", "generated"})
 CHUNK = 500  # bound parameters per IN (...) query
@@ -87,6 +87,33 @@ CREATE TABLE documents (
     hash TEXT NOT NULL
 ) WITHOUT ROWID;
 """
+# Schema 4: sitemap lastmods and the link checker's state (also PostgreSQL migration 4).
+LINKS_DDL = """
+-- Each page's sitemap <lastmod> (from its data), kept for pages a build does not re-query
+CREATE TABLE page_lastmod (path TEXT PRIMARY KEY, lastmod TEXT NOT NULL) WITHOUT ROWID;
+-- Each checked HTML file: its fragment ids and its broken links (JSON lists)
+CREATE TABLE link_files (
+    relpath TEXT PRIMARY KEY,
+    ids TEXT NOT NULL,
+    broken TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX link_files_broken ON link_files(relpath) WHERE broken != '[]';
+-- The link graph, by target: an internal URL path (decoded) -> the HTML files linking to it
+CREATE TABLE link_edges (
+    target TEXT NOT NULL,
+    relpath TEXT NOT NULL,
+    PRIMARY KEY (target, relpath)
+) WITHOUT ROWID;
+CREATE INDEX link_edges_relpath ON link_edges(relpath);
+-- External URLs checked: status (0: no answer), error text, when (Unix seconds)
+CREATE TABLE link_external (
+    url TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    checked REAL NOT NULL
+) WITHOUT ROWID;
+"""
+_DDL += LINKS_DDL
 
 TABLES = frozenset(
     {
@@ -102,6 +129,10 @@ TABLES = frozenset(
         "deliveries",
         "documents",
         "journal",
+        "page_lastmod",
+        "link_files",
+        "link_edges",
+        "link_external",
     }
 )
 

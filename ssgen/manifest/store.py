@@ -32,6 +32,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   ``file_rows()`` (bare tuples).
 - Journal of files about to be written: ``journal_add([(relpath, kind)])``, ``journal()``,
   ``journal_clear(relpaths=None, *, kind=None)``.
+- Sitemap lastmods, the link graph and external-link cache: see ``ssgen.manifest.links``.
 - Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
 - Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
   (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)
@@ -54,6 +55,7 @@ from typing import Any
 from ssgen.errors import ManifestError
 from ssgen.manifest import pages as page_cache
 from ssgen.manifest import schema
+from ssgen.manifest.links import LinksMixin
 from ssgen.manifest.queue import QueueMixin
 from ssgen.manifest.schema import (
     PAGE_SELECT,
@@ -70,7 +72,7 @@ from ssgen.manifest.state import StateMixin
 from ssgen.routes.paths import url_to_file
 
 _SMALL_BATCH = 64
-class Manifest(QueueMixin, StateMixin):
+class Manifest(QueueMixin, StateMixin, LinksMixin):
     """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:

@@ -9,7 +9,7 @@ no entry has a date), sitemap ``lastmod`` only appears when the data gives one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from ssgen.errors import RenderError
+from ssgen.render.sitemap import INDEX, sitemap_files, to_rfc3339
 from ssgen.routes.page import PageSpec
 from ssgen.routes.patterns import lookup
 
@@ -40,8 +41,7 @@ def render_sitemap(urls: Iterable[SitemapEntry]) -> bytes:
         stamp = to_rfc3339(lastmod) if lastmod is not None else None
         previous = merged.get(loc)
         merged[loc] = max(filter(None, (previous, stamp)), default=None)
-    rows = [{"loc": loc, "lastmod": merged[loc]} for loc in sorted(merged)]
-    return _render("sitemap.xml", urls=rows)
+    return sitemap_files(merged, "", max_urls=len(merged) or 1, max_bytes=1 << 62)[INDEX]
 
 
 def sitemap_urls(pages: Iterable[PageSpec], base_url: str) -> list[tuple[str, str | None]]:
@@ -128,24 +128,6 @@ def absolute(base_url: str, path: str) -> str:
     if "://" in path:
         return path
     return base_url.rstrip("/") + "/" + path.lstrip("/")
-
-
-def to_rfc3339(value: Any) -> str:
-    """An ISO date/datetime (string or object) as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
-
-    Dates without a time are midnight UTC; naive datetimes are taken as UTC.
-    """
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"not an ISO 8601 date: {value!r}") from exc
-    if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if not isinstance(value, datetime):
-        raise ValueError(f"not a date: {value!r}")
-    moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _feed_entry(feed: FeedConfig, site: SiteConfig, spec: PageSpec) -> dict[str, str] | None:

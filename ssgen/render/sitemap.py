@@ -1,0 +1,130 @@
+"""Sitemaps at any size: ``sitemap.xml`` as one ``<urlset>`` while the site fits one file,
+else as a ``<sitemapindex>`` naming ``sitemap-1.xml``, ``sitemap-2.xml``, ... of at most
+50,000 URLs and 50 MB each (the sitemaps.org limits).
+
+Owns the bytes of those files and each page's ``<lastmod>``, taken from its data (the
+``[sitemap] lastmod_field``, else ``_updatedAt``), so it changes only when the page's data
+does. URLs are the pages' canonical paths (already percent-encoded where routes fill them
+in, ``ssgen.routes.paths.canonical_path``) joined to ``base_url``, XML-escaped. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from markupsafe import escape
+
+from ssgen.routes.page import PageSpec
+from ssgen.routes.patterns import lookup
+
+MAX_URLS = 50_000
+MAX_BYTES = 50 * 1024 * 1024  # uncompressed, as the protocol counts
+INDEX = "sitemap.xml"
+_XML = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_URLSET = f'{_XML}<urlset xmlns="{_NS}">\n'.encode()
+_URLSET_END = b"</urlset>\n"
+_UPDATED_AT = "_updatedAt"
+
+
+def page_lastmod(spec: PageSpec, field: str = _UPDATED_AT) -> str | None:
+    """The ``<lastmod>`` of a page: its data's ``field`` (dotted), else its ``_updatedAt``,
+    as RFC 3339 UTC; None for list pages, pages without one, and values that are not dates."""
+    page = spec.context.get("page")
+    if not isinstance(page, Mapping):
+        return None
+    value = lookup(page, field)
+    if value is None and field != _UPDATED_AT:
+        value = page.get(_UPDATED_AT)
+    if value is None:
+        return None
+    try:
+        return to_rfc3339(value)
+    except ValueError:
+        return None
+
+
+def sitemap_files(entries: Mapping[str, str | None], base_url: str, *,
+                  max_urls: int = MAX_URLS, max_bytes: int = MAX_BYTES) -> dict[str, bytes]:
+    """Output relpath -> bytes for absolute URL -> lastmod (or None): ``sitemap.xml``
+    alone while every URL fits one file, else the index plus ``sitemap-N.xml`` files."""
+    locs = sorted(entries)
+    rows = [url_row(loc, entries[loc]) for loc in locs]
+    parts = list(_split(rows, max(1, min(max_urls, MAX_URLS)),
+                        max_bytes - len(_URLSET) - len(_URLSET_END)))
+    if len(parts) <= 1:
+        return {INDEX: _urlset(parts[0] if parts else [])}
+    files: dict[str, bytes] = {}
+    sitemaps: list[tuple[str, str | None]] = []
+    start = 0
+    for number, part in enumerate(parts, 1):
+        name = f"sitemap-{number}.xml"
+        files[name] = _urlset(part)
+        stamps = [entries[loc] for loc in locs[start:start + len(part)]]
+        start += len(part)
+        sitemaps.append((base_url.rstrip("/") + "/" + name,
+                         max((s for s in stamps if s), default=None)))
+    files[INDEX] = sitemap_index(sitemaps)
+    return files
+
+
+def url_row(loc: str, lastmod: str | None) -> bytes:
+    """One ``<url>`` element, indented as sitemap.xml has always been written."""
+    text = f"  <url>\n    <loc>{escape(loc)}</loc>\n"
+    if lastmod:
+        text += f"    <lastmod>{escape(lastmod)}</lastmod>\n"
+    return (text + "  </url>\n").encode()
+
+
+def sitemap_index(sitemaps: Iterable[tuple[str, str | None]]) -> bytes:
+    """A ``<sitemapindex>`` of (absolute sitemap URL, newest lastmod of its URLs or None)."""
+    out = [f'{_XML}<sitemapindex xmlns="{_NS}">\n']
+    for loc, lastmod in sitemaps:
+        out.append(f"  <sitemap>\n    <loc>{escape(loc)}</loc>\n")
+        if lastmod:
+            out.append(f"    <lastmod>{escape(lastmod)}</lastmod>\n")
+        out.append("  </sitemap>\n")
+    out.append("</sitemapindex>\n")
+    return "".join(out).encode()
+
+
+def to_rfc3339(value: Any) -> str:
+    """An ISO date/datetime (string or object) as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+
+    Dates without a time are midnight UTC; naive datetimes are taken as UTC.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"not an ISO 8601 date: {value!r}") from exc
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a date: {value!r}")
+    moment: datetime = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _urlset(rows: list[bytes]) -> bytes:
+    return b"".join((_URLSET, *rows, _URLSET_END))
+
+
+def _split(rows: list[bytes], max_urls: int, max_bytes: int) -> Iterable[list[bytes]]:
+    """Consecutive runs of ``rows`` of at most ``max_urls`` rows and ``max_bytes`` bytes."""
+    part: list[bytes] = []
+    size = 0
+    for row in rows:
+        if part and (len(part) == max_urls or size + len(row) > max_bytes):
+            yield part
+            part, size = [], 0
+        part.append(row)
+        size += len(row)
+    if part:
+        yield part
+
+
+__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "page_lastmod", "sitemap_files", "sitemap_index",
+           "to_rfc3339", "url_row"]
