@@ -41,6 +41,7 @@ from ssgen.build.collect import (
 from ssgen.build.docstate import DocStates, document_states
 from ssgen.build.extras import static_files, write_extras
 from ssgen.build.images import sync_images
+from ssgen.build.linkcheck import check_build, take_mark
 from ssgen.build.output import Output, url_to_file
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
@@ -63,6 +64,7 @@ from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
+from ssgen.links import LinkOptions
 from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
@@ -85,6 +87,7 @@ def build(
     change: Change | None = None,
     frozen_heap: bool = False,
     release: bool = True,
+    check: LinkOptions | None = None,
 ) -> BuildReport:
     """Build the site: load, query, plan, render, write, record.
 
@@ -97,7 +100,8 @@ def build(
     Incremental unless ``full`` (or the manifest is missing, stale or unusable): only the
     routes and pages that the ``change`` (plus the document and template changes found by
     diffing against the manifest) reaches are re-queried, and only pages whose data or
-    templates changed are re-rendered.
+    templates changed are re-rendered. ``check``: check the output's links afterwards
+    (``report.links``; incremental when the previous build was checked too).
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
@@ -108,6 +112,7 @@ def build(
         manifest, reason = _open_manifest(config, key, full, reporter)
         full = bool(reason)
         try:
+            links_current = take_mark(manifest)
             if source is None and mirrored(config):
                 _sync_mirror(config, reporter)
             orphans = recover_orphans(manifest, Output(config.output_dir))
@@ -169,6 +174,9 @@ def build(
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
             faults.point("after-extras")
+            if check is not None:
+                with timer("links"):
+                    report.links = check_build(config, manifest, report, check, links_current)
             mark_checked(manifest)
             manifest.set_meta("inputs", inputs or "")
             if report.ok:

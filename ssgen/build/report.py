@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ssgen.links import LinkReport
+
 # The route named in the failure of the site files (sitemap, feed, static copies).
 SITE_FILES_ROUTE = "static"
 PAGE, PATH, DOCUMENT = "page", "path", "document"
@@ -62,10 +64,11 @@ class BuildReport:
     stages: dict[str, float] = field(default_factory=dict)
     images_rendered: int = 0
     images_written: int = 0
+    links: LinkReport | None = None  # the link check of ``build --check``
 
     @property
     def ok(self) -> bool:
-        """True when every page built."""
+        """True when every page built (broken links are ``links``'s, not a failed build)."""
         return not self.failures
 
     @property

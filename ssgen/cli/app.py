@@ -13,6 +13,7 @@ import typer
 
 from ssgen import __version__
 from ssgen.cli.build import build_command, query_command, revalidate_command
+from ssgen.cli.check import check_command
 from ssgen.cli.common import Options
 from ssgen.cli.deploy import deploy_command
 from ssgen.cli.help import PlainCommand, PlainGroup
@@ -124,6 +125,7 @@ def _exit_now(code: object) -> NoReturn:
 
 # Commands, in the order ``ssgen --help`` lists them.
 app.command(name="build", cls=PlainCommand)(build_command)
+app.command(name="check", cls=PlainCommand)(check_command)
 app.command(name="query", cls=PlainCommand)(query_command)
 app.command(name="init", cls=PlainCommand)(init_command)
 app.command(name="new", cls=PlainCommand)(new_command)

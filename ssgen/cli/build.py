@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 
+from ssgen.cli.check import CheckOption, ExternalOption, print_links
 from ssgen.cli.common import (
     BaseUrlOption,
     ChangesOption,
@@ -41,21 +42,29 @@ def build_command(
     ] = False,
     changes: ChangesOption = None,
     base_url: BaseUrlOption = None,
+    check: CheckOption = False,
+    external: ExternalOption = None,
 ) -> None:
     """Build the site into the output folder (incremental when a manifest exists)."""
+    from ssgen.build.linkcheck import link_options
     from ssgen.build.pipeline import build as run_build
 
     options: Options = ctx.obj
     reporter = options.reporter()
     try:
         config = load_site(options, base_url)
+        links = link_options(config, external=external) if check else None
         report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
-                           release=False)
+                           release=False, check=links)
     except SsgenError as exc:
         raise fail(exc) from exc
     except KeyboardInterrupt:
         raise interrupted() from None
+    if report.links is not None:
+        print_links(options, report.links)
     finish(options, report, changes)
+    if report.links is not None and not report.links.ok:
+        raise typer.Exit(1)
 
 
 def revalidate_command(

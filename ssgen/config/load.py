@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from ssgen.config.check import CheckConfig, parse_check
 from ssgen.config.deploy import DeployConfig, parse_deploy
 from ssgen.config.images import ImagesConfig, parse_images
 from ssgen.config.params import check_params, item_fields
@@ -130,6 +131,7 @@ class Config:
     # [state] url / SSGEN_STATE_URL: a postgresql:// URL for shared state (None: SQLite
     # in .ssgen/). Not in the hash: moving the state does not change the pages.
     state_url: str | None = None
+    check: CheckConfig = field(default_factory=CheckConfig)  # [check]: not in the hash either
 
     @property
     def output_dir(self) -> Path:
@@ -176,7 +178,7 @@ _TOP: dict[str, tuple[str, Any]] = {
     "routes": ("an array of tables ([[routes]])", None), "markdown": (TABLE, None),
     "feed": (TABLE, None), "sitemap": (TABLE, None), "deploy": (TABLE, None),
     "images": (TABLE, None),
-    "state": (TABLE, None),
+    "state": (TABLE, None), "check": (TABLE, None),
 }
 _STATE = {"url": (STR, None)}
 _SITE = {"title": (STR, ""), "base_url": (STR, ""), "output": (STR, "public"),
@@ -406,6 +408,7 @@ def load_config(
     deploy = parse_deploy(top["deploy"], ctx) if top["deploy"] is not None else None
     state_url = _state_url(top["state"] or {}, os.environ if env is None else env, ctx)
     images = parse_images(top["images"], source, site_dir, ctx)
+    check = parse_check(top["check"], ctx)
     parts = {"site": site, "source": source, "data": data, "routes": routes,
              "markdown": markdown, "feed": feed, "sitemap": sitemap}
     if images != ImagesConfig():  # sites on the default CDN pipeline keep their fingerprint
@@ -413,7 +416,7 @@ def load_config(
     return Config(site_dir=site_dir, site=site, source=source, data=data, routes=routes,
                   markdown=markdown, feed=feed, sitemap=sitemap, hash=_fingerprint(parts),
                   data_ast=data_ast, deploy=deploy, images=images,
-                  state_url=state_url)
+                  state_url=state_url, check=check)
 
 
 def _state_url(table: dict[str, Any], env: Mapping[str, str], ctx: Any) -> str | None:

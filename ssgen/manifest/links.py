@@ -90,6 +90,10 @@ class LinksMixin:
                           what="read link state")
         return {rel: loads(broken, f"broken links of {rel!r}") for rel, broken in rows}
 
+    def link_file_count(self: _Store) -> int:
+        """How many HTML files the link state covers."""
+        return int(self._rows("SELECT COUNT(*) FROM link_files", what="count links")[0][0])
+
     def external_results(self: _Store, urls: Iterable[str],
                          since: float) -> dict[str, tuple[int, str]]:
         """Cached url -> (status, error) of checks made at or after ``since``."""
