@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ssgen.cli.app import app
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "help"
-COMMANDS = ["", "build", "query", "init", "new", "revalidate", "inspect", "pull", "serve",
+COMMANDS = ["", "build", "check", "query", "init", "new", "revalidate", "inspect", "pull", "serve",
             "deploy", "clean"]
 
 

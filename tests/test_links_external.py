@@ -127,4 +127,5 @@ def test_cli_external_flag_and_config(tmp_path: Path, server: str) -> None:
     toml = (site / "ssgen.toml").read_text(encoding="utf-8")
     (site / "ssgen.toml").write_text(toml + "\n[check]\nexternal = true\n", encoding="utf-8")
     assert run_cli("--site", str(site), "build", "--check").exit_code == 1
-    assert run_cli("--site", str(site), "build", "--check", "--no-external").exit_code == 0
+    (site / "ssgen.toml").write_text(toml, encoding="utf-8")
+    assert run_cli("--site", str(site), "build", "--check").exit_code == 0  # external off

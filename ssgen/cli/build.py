@@ -43,7 +43,7 @@ def build_command(
     changes: ChangesOption = None,
     base_url: BaseUrlOption = None,
     check: CheckOption = False,
-    external: ExternalOption = None,
+    external: ExternalOption = False,
 ) -> None:
     """Build the site into the output folder (incremental when a manifest exists)."""
     from ssgen.build.linkcheck import link_options
@@ -53,7 +53,7 @@ def build_command(
     reporter = options.reporter()
     try:
         config = load_site(options, base_url)
-        links = link_options(config, external=external) if check else None
+        links = link_options(config, external=external or None) if check else None
         report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
                            release=False, check=links)
     except SsgenError as exc:

@@ -19,17 +19,21 @@ CheckOption = Annotated[
                                  "exit 1 if one is broken."),
 ]
 ExternalOption = Annotated[
-    bool | None,
-    typer.Option("--external/--no-external",
-                 help="Also look up off-site links over HTTP (default: \\[check] external, "
-                      "off); results are cached in the manifest for \\[check] external_ttl."),
+    bool,
+    typer.Option("--external",
+                 help="Also look up off-site links over HTTP (as \\[check] external = true "
+                      "does); results are cached for \\[check] external_ttl seconds."),
 ]
 _SHOWN = 50  # broken links listed without -v
 
 
-def check_command(ctx: typer.Context, external: ExternalOption = None) -> None:
-    """Check every link of the built output: internal href, src, srcset and #fragment
-    (and, with --external, off-site URLs). Exit 1 if one is broken."""
+def check_command(ctx: typer.Context, external: ExternalOption = False) -> None:
+    """Check the links of the built output; exit 1 if one is broken.
+
+    Checks every internal href, src, srcset and #fragment in the HTML output.
+    With --external (or \\[check] external = true), off-site URLs too.
+    `ssgen build --check` does the same after a build, incrementally.
+    """
     from ssgen.build.linkcheck import check_site, link_options
 
     options: Options = ctx.obj
@@ -39,7 +43,7 @@ def check_command(ctx: typer.Context, external: ExternalOption = None) -> None:
             err_console.print(f"[red]error:[/red] no output in {escape(str(config.output_dir))}"
                               ": run `ssgen build` first", highlight=False, soft_wrap=True)
             raise typer.Exit(1)
-        report = check_site(config, link_options(config, external=external))
+        report = check_site(config, link_options(config, external=external or None))
     except SsgenError as exc:
         raise fail(exc) from exc
     except KeyboardInterrupt:
