@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ssgen.build.collect import NOT_FOUND_PATH
+from ssgen.build.lastmod import page_lastmods
 from ssgen.build.output import TEMP_PREFIX, Output, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
 from ssgen.build.report import BuildReport
@@ -27,7 +28,7 @@ from ssgen.render.generated import (
     undated_warning,
 )
 from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
-from ssgen.render.sitemap import page_lastmod, sitemap_files
+from ssgen.render.sitemap import sitemap_files
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
@@ -102,7 +103,7 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
     site = config.site
     if config.sitemap.enabled:
         paths = set(plan.all_paths) - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
-        lastmods = _lastmods(config, manifest, plan)
+        lastmods = page_lastmods(config, manifest, plan)
         dated = frozenset((path, lastmods.get(path)) for path in paths)
         files.update(_sitemap(site.base_url, config.sitemap.max_urls, dated))
     if config.feed is not None and config.feed.route in plan.complete_routes:
@@ -113,24 +114,6 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
             report.warnings.append(warning)
     files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
     return {rel: data for rel, data in files.items() if rel not in static}
-
-
-def _lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[str, str]:
-    """Every page's lastmod: the re-queried pages' from their data (recorded when it
-    changed), the others' as recorded."""
-    known = manifest.lastmods()
-    field = config.sitemap.lastmod_field
-    fresh = {path: page_lastmod(spec, field) for path, spec in plan.pages.items()}
-    changed = {path: stamp for path, stamp in fresh.items()
-               if stamp is not None and known.get(path) != stamp}
-    removed = [p for p, stamp in fresh.items() if stamp is None and p in known]
-    removed += [p for p in plan.removed if p in known and p not in plan.pages]
-    if changed or removed:
-        manifest.set_lastmods(changed, removed)
-        known.update(changed)
-        for path in removed:
-            del known[path]
-    return known
 
 
 @lru_cache(maxsize=1)
