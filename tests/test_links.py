@@ -259,3 +259,56 @@ def test_incremental_check_equals_full(tmp_path: Path, steps: list[tuple[str, st
                 full = check_links(out, fresh, "https://example.com")
             assert _broken(incremental) == _broken(full)
             assert incremental.total == full.total
+
+
+# --- the same through real builds ----------------------------------------------------------
+
+GRAPH_TOML = DEFAULT_TOML.replace('"author": author->name}',
+                                  '"author": author->name, anchor, link, frag}')
+GRAPH_TEMPLATES = {
+    **BROKEN_TEMPLATES,
+    "post.html": ('{% extends "base.html" %}{% block content %}<h1 id="{{ page.anchor }}">'
+                  '{{ page.title }}</h1><a href="/blog/{{ page.link }}/#{{ page.frag }}">n</a>'
+                  '{% endblock %}'),
+}
+SLUGS = ["a", "b", "c", "d"]
+doc_state = st.fixed_dictionaries({"slug": st.sampled_from(SLUGS), "anchor": st.sampled_from("xy"),
+                                   "link": st.sampled_from(SLUGS), "frag": st.sampled_from("xy")})
+
+
+def graph_docs(states: list[dict[str, str] | None]) -> list[dict[str, object]]:
+    docs: list[dict[str, object]] = [author("a1", "Ada")]
+    used: set[str] = set()
+    for n, state in enumerate(states):
+        if state is not None and state["slug"] not in used:  # one page per path
+            used.add(state["slug"])
+            docs.append(post(n, slug={"_type": "slug", "current": state["slug"]},
+                             anchor=state["anchor"], link=state["link"], frag=state["frag"]))
+    return docs
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(doc_state, min_size=3, max_size=3),
+       st.lists(st.tuples(st.integers(0, 2), st.one_of(st.none(), doc_state)),
+                min_size=1, max_size=3))
+def test_build_check_equals_full_check(tmp_path: Path, first: list[dict[str, str]],
+                                       edits: list[tuple[int, dict[str, str] | None]]) -> None:
+    """One document edited, renamed or deleted per build; the others' pages stay as they
+    are, so only the link graph can bring them into the check."""
+    from ssgen.build.linkcheck import link_options
+
+    root = tmp_path / "graph"
+    shutil.rmtree(root, ignore_errors=True)
+    states: list[dict[str, str] | None] = list(first)
+    site = make_site(root, graph_docs(states), toml=GRAPH_TOML, templates=GRAPH_TEMPLATES)
+    config = load_config(site)
+    build(config, check=link_options(config))
+    for index, state in edits:
+        states[index] = state
+        write_docs(site, graph_docs(states))
+        report = build(config, check=link_options(config))
+        assert report.links is not None and not report.links.full
+        incremental = {(b.page, b.link) for b in report.links.broken}
+        full = run_cli("--site", str(site), "-v", "check")
+        assert "full link check" in full.output
+        assert incremental == reported(full.output)
