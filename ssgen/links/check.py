@@ -25,12 +25,12 @@ from ssgen.links.report import BrokenLink, LinkReport
 from ssgen.links.resolve import (
     External,
     Outside,
+    Resolver,
     Site,
     Target,
     files_for,
     is_html,
     paths_for,
-    resolve,
 )
 from ssgen.manifest.links import LinkFile
 from ssgen.manifest.store import Manifest
@@ -67,9 +67,9 @@ def check_links(output_dir: Path, manifest: Manifest, base_url: str, *,
         gone: set[str] = set()
     else:
         parsed, gone = _incremental(disk, manifest, changes)
-    site = Site.of(base_url)
+    resolver = Resolver(Site.of(base_url))
     ids = _Ids(manifest, disk, parsed)
-    results = {rel: _check_file(rel, found, site, disk, ids, options.ignore)
+    results = {rel: _check_file(rel, found, resolver, disk, ids, options.ignore)
                for rel, found in parsed.items()}
     looked_up = _externals(manifest, results, options) if options.external else 0
     rows: dict[str, LinkFile] = {
@@ -103,7 +103,7 @@ def _incremental(disk: _Disk, manifest: Manifest,
     return parsed, gone
 
 
-def _check_file(rel: str, found: Extracted, site: Site, disk: _Disk, ids: _Ids,
+def _check_file(rel: str, found: Extracted, resolve: Resolver, disk: _Disk, ids: _Ids,
                 ignore: tuple[str, ...]) -> _Result:
     result = _Result()
     seen: set[tuple[str, str]] = set()
@@ -111,7 +111,7 @@ def _check_file(rel: str, found: Extracted, site: Site, disk: _Disk, ids: _Ids,
         if (attr, link) in seen or (ignore and link.startswith(ignore)):
             continue
         seen.add((attr, link))
-        target = resolve(link, rel, site)
+        target = resolve(link, rel)
         if target is None or (ignore and _ignored(target, ignore)):
             continue
         if isinstance(target, External):

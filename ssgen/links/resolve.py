@@ -100,6 +100,26 @@ def resolve(link: str, page: str, site: Site) -> Target | None:
     return Internal(normal, fragment)
 
 
+class Resolver:
+    """``resolve`` for one site, remembering results: a site-absolute link or a URL means
+    the same from every page, a relative one the same from every page of a folder."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self._known: dict[tuple[str, str], Target | None] = {}
+
+    def __call__(self, link: str, page: str) -> Target | None:
+        if link.startswith(("#", "?")):
+            key = (link, page)
+        elif link.startswith("/") or ":" in link.split("/", 1)[0]:
+            key = (link, "")
+        else:
+            key = (link, page.rpartition("/")[0] + "/")
+        if key not in self._known:
+            self._known[key] = resolve(link, page, self.site)
+        return self._known[key]
+
+
 def files_for(path: str) -> tuple[str, ...]:
     """The output relpaths that may answer the internal ``path``, in order of preference."""
     rel = path.lstrip("/")
@@ -124,5 +144,5 @@ def is_html(relpath: str) -> bool:
     return relpath.endswith((".html", ".htm"))
 
 
-__all__ = ["External", "Internal", "Outside", "Site", "Target", "files_for", "is_html",
+__all__ = ["External", "Internal", "Outside", "Resolver", "Site", "Target", "files_for", "is_html",
            "page_url", "paths_for", "resolve"]
