@@ -211,7 +211,8 @@ def main() -> None:
             bench_links(root, args.pages, args.runs)
         finally:
             shutil.rmtree(root, ignore_errors=True)
-    bench_sitemap(args.sitemap_urls, args.runs)
+    if args.sitemap_urls:
+        bench_sitemap(args.sitemap_urls, args.runs)
     print(f"load after: {os.getloadavg()}")
 
 
