@@ -98,13 +98,15 @@ def test_incremental_remote_build_equals_a_clean_local_build(remote_site: Path,
     post = next(d for d in docs if d.get("_type") == "post" and "slug" in d)
     author = next(d for d in docs if d.get("_type") == "author")
     with SanityTestServer(docs) as server:
-        server.put({**post, "title": "A renamed post"})
-        server.put({**author, "name": "Someone Else"})
+        # The server stamps a new _updatedAt (the sitemap's lastmod): the local edit too.
+        edited = server.put({**post, "title": "A renamed post"})
+        renamed = server.put({**author, "name": "Someone Else"})
         report = build(config, now=NOW, jobs=1, source=remote_source(config, server))
     assert not report.full and report.changed
     clean_site = copy_site(tmp_path / "clean")
-    edit_ndjson(clean_site, post["_id"], title="A renamed post")
-    edit_ndjson(clean_site, author["_id"], name="Someone Else")
+    edit_ndjson(clean_site, post["_id"], title="A renamed post",
+                _updatedAt=edited["_updatedAt"])
+    edit_ndjson(clean_site, author["_id"], name="Someone Else", _updatedAt=renamed["_updatedAt"])
     build(load_config(clean_site), now=NOW, jobs=1)
     assert files(site / "public") == files(clean_site / "public")
 
