@@ -1,4 +1,5 @@
-"""Site-wide files of the build: static/ copied through, sitemap.xml, the feed, robots.txt.
+"""Site-wide files of the build: static/ copied through, sitemap.xml, the feed, robots.txt,
+and the search bundle (``ssgen.build.search``).
 
 They are regenerated on every build from the complete page set and written only when
 their bytes change; files ssgen wrote earlier that are no longer produced are removed.
@@ -14,8 +15,11 @@ from pathlib import Path
 from ssgen.build.collect import NOT_FOUND_PATH
 from ssgen.build.output import TEMP_PREFIX, Output, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
-from ssgen.build.report import BuildReport
+from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
+from ssgen.build.search import SEARCH_KEY, SearchIndex, search_index
 from ssgen.config.load import Config
+from ssgen.config.search import BUNDLE_DIR
+from ssgen.errors import SsgenError
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (
@@ -44,18 +48,41 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
                           *((rel, "generated") for rel in generated)])
     static = _copy_static(config, manifest, output, report,
                           {rel: r for rel, r in owned.items() if r.kind == "static"}, sources)
+    # After the static copy: static HTML files are indexed too.
+    index = _search(config, manifest, report)
+    if index is not None and index.files:
+        manifest.journal_add((rel, "generated") for rel in index.files)
+        generated.update(index.files)
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
             manifest.set_files([(rel, sha256(data), "generated", *output.stat(rel))])
         manifest.journal_clear(generated)
         keep = set(static) | set(generated) | _kept_feed(config, plan)
+        if index is not None and index.files is None:  # the recorded bundle is current
+            keep |= {rel for rel in owned if rel.startswith(f"{BUNDLE_DIR}/")}
+        manifest.set_meta(SEARCH_KEY, index.key if index is not None else "")
         stale = owned.keys() - keep
         for rel in sorted(stale):
             if output.remove(rel):
                 report.removed += 1
                 report.deleted.append(rel)
             manifest.remove_file(rel)
+
+
+def _search(config: Config, manifest: Manifest, report: BuildReport) -> SearchIndex | None:
+    """The search bundle to write (None: search is off); its failure is reported like a
+    page's, and the bundle on disk is kept (and indexed again by the next build)."""
+    if not config.search.enabled:
+        return None
+    try:
+        index = search_index(config, manifest)
+    except SsgenError as exc:
+        report.failures.append(PageFailure("(search index)", SITE_FILES_ROUTE, str(exc)))
+        return SearchIndex("", None)
+    if index.warning:
+        report.warnings.append(index.warning)
+    return index
 
 
 def static_files(config: Config) -> dict[str, Path]:
