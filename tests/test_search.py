@@ -19,9 +19,11 @@ from sitekit import author, make_site, output_files, post, run_cli, write_docs
 
 from ssgen.build import build
 from ssgen.build import search as search_mod
+from ssgen.build.change import Change, DocChange
 from ssgen.config import load_config
 from ssgen.errors import ConfigError
 from ssgen.manifest import Manifest
+from ssgen.sources import open_source
 
 TOML = """
 [site]
@@ -203,3 +205,17 @@ def test_incremental_bundle_equals_a_clean_full_build(tmp_path: Path,
     assert build(load_config(fresh)).ok
     assert output_files(site) == output_files(fresh)
     shutil.rmtree(root)
+
+
+def test_a_webhook_rebuild_updates_the_bundle(tmp_path: Path) -> None:
+    """The way serve's worker builds: one kept source, reloaded, the change named."""
+    site = search_site(tmp_path)
+    source = open_source(load_config(site), kept=True)
+    assert build(load_config(site), source=source).ok
+    write_docs(site, docs({1: "otter heron", 2: "zeppelin"}))
+    source.reload()
+    change = Change(documents=(DocChange("p2", "post"),))
+    assert build(load_config(site), source=source, change=change).ok
+    fresh = search_site(tmp_path / "fresh", {1: "otter heron", 2: "zeppelin"})
+    build(load_config(fresh))
+    assert bundle(site) == bundle(fresh) != {}
