@@ -176,7 +176,7 @@ def test_a_site_with_no_html_warns_and_writes_no_bundle(tmp_path: Path) -> None:
     (site / "ssgen.toml").write_text(TOML.split("[[routes]]")[0] + "[search]\nenabled = true\n")
     report = build(load_config(site))
     assert report.ok and bundle(site) == {}
-    assert any("no HTML page to index" in warning for warning in report.warnings)
+    assert any("Pagefind found no page to index" in warning for warning in report.warnings)
 
 
 EDITS = st.lists(st.tuples(st.integers(1, 6), st.sampled_from([*WORDS, None])),
@@ -219,3 +219,11 @@ def test_a_webhook_rebuild_updates_the_bundle(tmp_path: Path) -> None:
     fresh = search_site(tmp_path / "fresh", {1: "otter heron", 2: "zeppelin"})
     build(load_config(fresh))
     assert bundle(site) == bundle(fresh) != {}
+
+
+def test_pages_pagefind_skips_are_reported(tmp_path: Path) -> None:
+    site = search_site(tmp_path)
+    (site / "templates" / "base.html").write_text(
+        "<title>{% block title %}{% endblock %}</title>{% block content %}{% endblock %}")
+    report = build(load_config(site))
+    assert any("without an <html> element" in warning for warning in report.warnings)

@@ -107,18 +107,25 @@ def search_index(config: Config, manifest: Manifest) -> SearchIndex:
         return SearchIndex(key, None)
     with tempfile.TemporaryDirectory(prefix="ssgen-pagefind-") as scratch:
         bundle = Path(scratch) / "bundle"
-        problem = run_pagefind(binary, config, bundle, cwd=Path(scratch))
-        if problem == _NO_HTML:
-            return SearchIndex(key, {}, "[search]: the output has no HTML page to index")
-        return SearchIndex(key, read_bundle(bundle))
+        said = run_pagefind(binary, config, bundle, cwd=Path(scratch))
+        if _NO_HTML in said:
+            return SearchIndex(key, {}, "[search]: Pagefind found no page to index "
+                                        f"(no search bundle written): {_first_lines(said)}")
+        warning = f"[search]: Pagefind: {_first_lines(said)}" if said else ""
+        return SearchIndex(key, read_bundle(bundle), warning)
+
+
+def _first_lines(text: str, count: int = 3) -> str:
+    return " ".join(line.strip() for line in text.splitlines()[:count])
 
 
 def run_pagefind(binary: Path, config: Config, bundle: Path, *, cwd: Path) -> str:
-    """Index ``config.output_dir`` into ``bundle``; "" on success, ``_NO_HTML`` when there
-    was nothing to index. ``cwd`` is an empty folder: Pagefind reads a pagefind.yml (or
-    .toml, .json) from its working folder, which must not change the bundle."""
+    """Index ``config.output_dir`` into ``bundle``; returns Pagefind's warnings (such as
+    pages skipped for having no ``<html>`` element), with its "nothing to index" error.
+    ``cwd`` is an empty folder: Pagefind reads a pagefind.yml (or .toml, .json) from its
+    working folder, which must not change the bundle."""
     command = [str(binary), "--site", str(config.output_dir), "--output-path", str(bundle),
-               "--silent"]
+               "--quiet"]
     for selector in config.search.exclude_selectors:
         command += ["--exclude-selectors", selector]
     if config.search.language:
@@ -129,11 +136,9 @@ def run_pagefind(binary: Path, config: Config, bundle: Path, *, cwd: Path) -> st
                               timeout=3600)
     except (OSError, subprocess.SubprocessError) as exc:
         raise OutputError(f"[search]: Pagefind failed to run: {exc}") from exc
-    if done.returncode == 0:
-        return ""
     said = (done.stderr + done.stdout).strip()
-    if _NO_HTML in said:
-        return _NO_HTML
+    if done.returncode == 0 or _NO_HTML in said:
+        return said
     raise OutputError(f"[search]: Pagefind exited with status {done.returncode}: "
                       f"{said[-2000:] or 'no message'}")
 
