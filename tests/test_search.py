@@ -8,6 +8,7 @@ output equals a clean full build's byte for byte, bundle included.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import author, make_site, output_files, post, run_cli, write_docs
 
-from ssgen.build import build, verify
+from ssgen.build import build, faults, verify
 from ssgen.build import search as search_mod
 from ssgen.build.change import Change, DocChange
 from ssgen.config import load_config
@@ -230,3 +231,36 @@ def test_pages_pagefind_skips_are_reported(tmp_path: Path) -> None:
         "<title>{% block title %}{% endblock %}</title>{% block content %}{% endblock %}")
     report = build(load_config(site))
     assert any("without an <html> element" in warning for warning in report.warnings)
+
+
+def killed_build(site: Path, fault: str) -> None:
+    """A build in a forked child that dies at ``fault`` (``SSGEN_FAULT``), as kill -9."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        faults._writes = 0
+        os.environ["SSGEN_FAULT"] = fault
+        try:
+            build(load_config(site), jobs=1)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 137, f"{fault} was not reached"
+
+
+# The edit writes 3 pages, sitemap.xml, then 5 bundle files (2 new fragments, an index
+# chunk, the language's meta, pagefind-entry.json): the faults land among both.
+@pytest.mark.parametrize("fault", [f"after-write:{n}" for n in (1, 3, 5, 6, 7, 9)]
+                         + ["at:after-extras"])
+def test_a_build_killed_among_the_bundle_writes_is_repaired(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    monkeypatch.setattr(verify, "RACY_NS", 0)
+    bodies = {n: f"{WORDS[n % 8]} page {n}" for n in range(1, 9)}
+    site = search_site(tmp_path, bodies)
+    build(load_config(site), jobs=1)
+    bodies.update({3: "zeppelin", 9: "new otter"})
+    write_docs(site, docs(bodies))
+    killed_build(site, fault)
+    assert build(load_config(site), jobs=1).ok
+    fresh = search_site(tmp_path / "fresh", bodies)
+    build(load_config(fresh), jobs=1)
+    assert output_files(site) == output_files(fresh)
