@@ -7,13 +7,14 @@ their bytes change; files ssgen wrote earlier that are no longer produced are re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from ssgen.build.collect import NOT_FOUND_PATH
-from ssgen.build.output import TEMP_PREFIX, Output, sha256, url_to_file
+from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.build.search import SEARCH_KEY, SearchIndex, search_index
@@ -95,10 +96,11 @@ def _changed(output: Output, owned: Mapping[str, FileRecord], files: dict[str, b
     page: one edit changes a few, and checking the rest by the recorded hash and one
     ``stat`` (as ``find_damage`` does) spares reading and recording 10k of them."""
     changed: dict[str, bytes] = {}
+    prefix = f"{output.root}{os.sep}"  # the relpaths are Pagefind's own: no checks needed
     for rel, data in files.items():
         record = owned.get(rel)
         if (record is None or record.hash != sha256(data) or record.mtime_ns >= racy
-                or output.stat(rel) != (record.size, record.mtime_ns)):
+                or file_stat(prefix + rel) != (record.size, record.mtime_ns)):
             changed[rel] = data
     return changed
 
