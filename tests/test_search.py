@@ -264,3 +264,15 @@ def test_a_build_killed_among_the_bundle_writes_is_repaired(
     fresh = search_site(tmp_path / "fresh", bodies)
     build(load_config(fresh), jobs=1)
     assert output_files(site) == output_files(fresh)
+
+
+def test_scratch_left_by_a_killed_pagefind_run_is_cleared(tmp_path: Path) -> None:
+    site = search_site(tmp_path)
+    build(load_config(site))
+    files = bundle(site)
+    stale = site / ".ssgen" / search_mod.SCRATCH / "bundle" / "fragment" / "stale.pf_fragment"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by a killed build")
+    assert build(load_config(site), full=True).ok
+    assert bundle(site) == files
+    assert not (site / ".ssgen" / search_mod.SCRATCH).exists()

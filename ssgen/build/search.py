@@ -23,7 +23,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +33,7 @@ from ssgen.errors import ConfigError, OutputError
 from ssgen.manifest.store import Manifest
 
 SEARCH_KEY = "search_index"
+SCRATCH = "pagefind-scratch"
 INSTALL_HINT = ("pip install 'ssgen[search]' (or pip install 'pagefind[bin]'), or set "
                 "PAGEFIND_BINARY_PATH to a pagefind executable")
 _NO_HTML = "did not contain any html files"
@@ -105,14 +105,22 @@ def search_index(config: Config, manifest: Manifest) -> SearchIndex:
     key = index_key(config, manifest, binary)
     if manifest.get_meta(SEARCH_KEY) == key:
         return SearchIndex(key, None)
-    with tempfile.TemporaryDirectory(prefix="ssgen-pagefind-") as scratch:
-        bundle = Path(scratch) / "bundle"
-        said = run_pagefind(binary, config, bundle, cwd=Path(scratch))
+    # In .ssgen/, not the system's temp folder: a build killed while Pagefind runs leaves
+    # its files where the next index run clears them.
+    scratch = config.state_dir / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        (scratch / "cwd").mkdir(parents=True)
+        said = run_pagefind(binary, config, scratch / "bundle", cwd=scratch / "cwd")
         if _NO_HTML in said:
             return SearchIndex(key, {}, "[search]: Pagefind found no page to index "
                                         f"(no search bundle written): {_first_lines(said)}")
         warning = f"[search]: Pagefind: {_first_lines(said)}" if said else ""
-        return SearchIndex(key, read_bundle(bundle), warning)
+        return SearchIndex(key, read_bundle(scratch / "bundle"), warning)
+    except OSError as exc:
+        raise OutputError(f"[search]: cannot use {scratch}: {exc}") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _first_lines(text: str, count: int = 3) -> str:
