@@ -8,7 +8,8 @@ scroll sideways (``scrollWidth <= innerWidth``), every image must decode
 (the rendered extent of their text, not their boxes); at 320 and 1920 px the pages must
 not scroll sideways even when every image fails to load. axe-core, installed by
 ``.ci/run`` with npm and injected from disk (nothing fetched at run time), must find no
-serious or critical violation. Screenshots go to tests/artifacts/ (gitignored).
+serious or critical violation. The header's search box must find a post by its title.
+Screenshots go to tests/artifacts/ (gitignored).
 Under CI a missing chromium or axe-core fails; elsewhere it skips with the reason.
 """
 
@@ -190,6 +191,32 @@ def test_no_serious_accessibility_violations(served: tuple[str, dict[str, str]],
                      f"{[n['target'] for n in v['nodes']][:3]}"
                      for v in result if v["impact"] in ("serious", "critical")]
     assert problems == []
+
+
+def test_search_box_finds_a_post(served: tuple[str, dict[str, str]], browser: Browser) -> None:
+    """Typing a post's title into the header's search box (Pagefind, [search] enabled in
+    ssgen.toml) lists that post; the open results pass axe too; the link leads there."""
+    base, pages = served
+    post = pages["post.html"]
+    page = open_at(browser, base + post, 1280)
+    try:
+        title = page.text_content("article h1") or ""
+        page.goto(base + "/", wait_until="load")
+        box = page.get_by_role("searchbox", name="Search the site")
+        box.fill(title)
+        first = page.locator("#site-search-results li a").first
+        first.wait_for(state="visible")
+        assert first.text_content() == title
+        assert "result" in (page.text_content("#site-search-status") or "")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "search-1280.png"))
+        page.add_script_tag(path=str(axe_script()))
+        violations = page.evaluate("async () => (await axe.run(document)).violations")
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+        first.click()
+        page.wait_for_url(base + post)
+    finally:
+        page.close()
 
 
 def test_the_overlap_check_can_fail() -> None:

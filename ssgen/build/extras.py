@@ -1,5 +1,6 @@
 """Site-wide files of the build: static/ copied through, the sitemap (sitemap.xml, plus
-sitemap-N.xml past 50,000 URLs), the feed, robots.txt.
+sitemap-N.xml past 50,000 URLs), the feed, robots.txt, and the search bundle
+(``ssgen.build.search``).
 
 They are regenerated on every build from the complete page set and written only when
 their bytes change; files ssgen wrote earlier that are no longer produced are removed.
@@ -7,6 +8,7 @@ their bytes change; files ssgen wrote earlier that are no longer produced are re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -14,10 +16,14 @@ from pathlib import Path
 
 from ssgen.build.collect import NOT_FOUND_PATH
 from ssgen.build.lastmod import page_lastmods
-from ssgen.build.output import TEMP_PREFIX, Output, sha256, url_to_file
+from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
-from ssgen.build.report import BuildReport
+from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
+from ssgen.build.search import SEARCH_KEY, SearchIndex, search_index
+from ssgen.build.verify import racy_after
 from ssgen.config.load import Config
+from ssgen.config.search import BUNDLE_DIR
+from ssgen.errors import SsgenError
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (
@@ -46,18 +52,59 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
                           *((rel, "generated") for rel in generated)])
     static = _copy_static(config, manifest, output, report,
                           {rel: r for rel, r in owned.items() if r.kind == "static"}, sources)
+    # After the static copy: static HTML files are indexed too.
+    index = _search(config, manifest, report)
+    bundle = {rel for rel in owned if rel.startswith(f"{BUNDLE_DIR}/")}
+    if index is not None and index.files is not None:
+        changed = _changed(output, owned, index.files, racy_after(manifest))
+        bundle = index.files.keys() - changed.keys()
+        manifest.journal_add((rel, "generated") for rel in changed)
+        generated.update(changed)
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
             manifest.set_files([(rel, sha256(data), "generated", *output.stat(rel))])
         manifest.journal_clear(generated)
         keep = set(static) | set(generated) | _kept_feed(config, plan)
+        if index is not None:  # the bundle's files that are already as they should be
+            keep |= bundle
+        manifest.set_meta(SEARCH_KEY, index.key if index is not None else "")
         stale = owned.keys() - keep
         for rel in sorted(stale):
             if output.remove(rel):
                 report.removed += 1
                 report.deleted.append(rel)
             manifest.remove_file(rel)
+
+
+def _search(config: Config, manifest: Manifest, report: BuildReport) -> SearchIndex | None:
+    """The search bundle to write (None: search is off); its failure is reported like a
+    page's, and the bundle on disk is kept (and indexed again by the next build)."""
+    if not config.search.enabled:
+        return None
+    try:
+        index = search_index(config, manifest)
+    except SsgenError as exc:
+        report.failures.append(PageFailure("(search index)", SITE_FILES_ROUTE, str(exc)))
+        return SearchIndex("", None)
+    if index.warning:
+        report.warnings.append(index.warning)
+    return index
+
+
+def _changed(output: Output, owned: Mapping[str, FileRecord], files: dict[str, bytes],
+             racy: int) -> dict[str, bytes]:
+    """The files whose recorded file is not already these bytes. A bundle has a file per
+    page: one edit changes a few, and checking the rest by the recorded hash and one
+    ``stat`` (as ``find_damage`` does) spares reading and recording 10k of them."""
+    changed: dict[str, bytes] = {}
+    prefix = f"{output.root}{os.sep}"  # the relpaths are Pagefind's own: no checks needed
+    for rel, data in files.items():
+        record = owned.get(rel)
+        if (record is None or record.hash != sha256(data) or record.mtime_ns >= racy
+                or file_stat(prefix + rel) != (record.size, record.mtime_ns)):
+            changed[rel] = data
+    return changed
 
 
 def static_files(config: Config) -> dict[str, Path]:

@@ -60,6 +60,7 @@ from ssgen.build.scope import (
     diff_documents,
     scope_for,
 )
+from ssgen.build.search import pagefind_binary, prepare_search
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
@@ -107,6 +108,8 @@ def build(
     reporter = reporter or Reporter.quiet()
     now = now or datetime.now(UTC)
     timer = StageTimer(on_done=reporter.slow_stage)
+    if config.search.enabled:
+        pagefind_binary()  # a missing Pagefind is a setup error, found before any work
     with _locked(config, reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, reason = _open_manifest(config, key, full, reporter)
@@ -119,6 +122,7 @@ def build(
             if orphans:
                 reporter.info(f"removed {len(orphans)} file(s) a killed build never recorded")
             damage = Damage() if full else find_damage(manifest, config.output_dir)
+            prepare_search(config, manifest, full=full, damaged=damage.files)
             # Pages a static or generated file now displaces fail, as in a full build.
             static = static_files(config)
             damage.pages |= clashing_records(manifest, static, generated_files(config))

@@ -77,13 +77,18 @@ def mark_checked(manifest: Manifest) -> None:
     manifest.set_meta(_CHECKED_KEY, str(time.time_ns()))
 
 
+def racy_after(manifest: Manifest) -> int:
+    """The mtime (ns) from which a file's unchanged stat does not prove its bytes intact."""
+    return int(manifest.get_meta(_CHECKED_KEY) or 0) - RACY_NS
+
+
 def find_damage(manifest: Manifest, output_dir: Path) -> Damage:
     """The owned files that are missing or whose bytes are not the ones recorded."""
     root = str(output_dir)
     damage = Damage(extras=bool(manifest.get_meta(EXTRAS_KEY)))
     damaged_pages: list[str] = []
     intact: list[tuple[str, int, int]] = []
-    racy = int(manifest.get_meta(_CHECKED_KEY) or 0) - RACY_NS
+    racy = racy_after(manifest)
     prefix = root + os.sep
     stat = os.stat
     for rel, digest, kind, size, mtime in manifest.file_rows():

@@ -23,6 +23,7 @@ from ssgen.config.check import CheckConfig, parse_check
 from ssgen.config.deploy import DeployConfig, parse_deploy
 from ssgen.config.images import ImagesConfig, parse_images
 from ssgen.config.params import check_params, item_fields
+from ssgen.config.search import SearchConfig, parse_search
 from ssgen.config.source import SourceConfig as SourceConfig
 from ssgen.config.source import parse_source
 from ssgen.config.toml import (
@@ -128,6 +129,7 @@ class Config:
     data_ast: dict[str, Query] = field(default_factory=dict, compare=False, repr=False)
     deploy: DeployConfig | None = None
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     # [state] url / SSGEN_STATE_URL: a postgresql:// URL for shared state (None: SQLite
     # in .ssgen/). Not in the hash: moving the state does not change the pages.
     state_url: str | None = None
@@ -178,7 +180,7 @@ _TOP: dict[str, tuple[str, Any]] = {
     "routes": ("an array of tables ([[routes]])", None), "markdown": (TABLE, None),
     "feed": (TABLE, None), "sitemap": (TABLE, None), "deploy": (TABLE, None),
     "images": (TABLE, None),
-    "state": (TABLE, None), "check": (TABLE, None),
+    "state": (TABLE, None), "check": (TABLE, None), "search": (TABLE, None),
 }
 _STATE = {"url": (STR, None)}
 _SITE = {"title": (STR, ""), "base_url": (STR, ""), "output": (STR, "public"),
@@ -370,7 +372,7 @@ def _feed(raw: dict[str, Any] | None, routes: tuple[RouteConfig, ...],
 def _fingerprint(parts: dict[str, Any]) -> str:
     def plain(value: Any) -> Any:
         if isinstance(value, (SiteConfig, SourceConfig, RouteConfig, MarkdownConfig,
-                              FeedConfig, SitemapConfig, ImagesConfig)):
+                              FeedConfig, SitemapConfig, ImagesConfig, SearchConfig)):
             skip = {"token", "query_ast", "each_ast"}
             return {k: plain(v) for k, v in vars(value).items() if k not in skip}
         if isinstance(value, (list, tuple)):
@@ -409,13 +411,16 @@ def load_config(
     state_url = _state_url(top["state"] or {}, os.environ if env is None else env, ctx)
     images = parse_images(top["images"], source, site_dir, ctx)
     check = parse_check(top["check"], ctx)
+    search = parse_search(top["search"], ctx)
     parts = {"site": site, "source": source, "data": data, "routes": routes,
              "markdown": markdown, "feed": feed, "sitemap": sitemap}
     if images != ImagesConfig():  # sites on the default CDN pipeline keep their fingerprint
         parts["images"] = images
+    if search != SearchConfig():  # likewise for sites without search
+        parts["search"] = search
     return Config(site_dir=site_dir, site=site, source=source, data=data, routes=routes,
                   markdown=markdown, feed=feed, sitemap=sitemap, hash=_fingerprint(parts),
-                  data_ast=data_ast, deploy=deploy, images=images,
+                  data_ast=data_ast, deploy=deploy, images=images, search=search,
                   state_url=state_url, check=check)
 
 

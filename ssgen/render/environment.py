@@ -52,6 +52,8 @@ class Renderer:
         self.templates_dir = Path(config.templates_dir)
         self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
         install_filters(self.env, config)
+        # Whether [search] builds a Pagefind bundle: templates show a search box only then.
+        self.env.globals["search_enabled"] = config.search.enabled
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}

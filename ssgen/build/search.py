@@ -1,0 +1,169 @@
+"""The site's static search index (``[search] enabled``): Pagefind's bundle in public/pagefind/.
+
+Owns finding the Pagefind binary (the ``pagefind[bin]`` package from PyPI, or
+``PAGEFIND_BINARY_PATH``), running it on the output folder and handing back the bundle's
+files, which ``write_extras`` writes and records as "generated" files: the write journal,
+``find_damage``, ``--changes`` and ``ssgen deploy`` cover them like the sitemap.
+
+Pagefind cannot update an index: neither its CLI nor its Python API loads an existing
+index or removes a page from one (Pagefind issue #71), so a build that changed any HTML
+file indexes the whole output folder again. What keeps that rare is ``index_key``: a
+digest of every owned HTML file's recorded hash (plus the options and Pagefind's
+version), stored in the manifest with the bundle; a build whose key is unchanged keeps
+the bundle as it is without running Pagefind. The files are written only where their
+bytes changed: Pagefind names fragments and index chunks by their content, so after one
+edit a deploy uploads a handful of files, not the bundle. Pagefind's output is a pure
+function of the HTML it reads (the tests check it), so an incremental build's bundle
+equals a clean full build's byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ssgen.config.load import Config
+from ssgen.config.search import BUNDLE_DIR
+from ssgen.errors import ConfigError, OutputError
+from ssgen.manifest.store import Manifest
+
+SEARCH_KEY = "search_index"
+SCRATCH = "pagefind-scratch"
+INSTALL_HINT = ("pip install 'ssgen[search]' (or pip install 'pagefind[bin]'), or set "
+                "PAGEFIND_BINARY_PATH to a pagefind executable")
+_NO_HTML = "did not contain any html files"
+
+
+@dataclass
+class SearchIndex:
+    """The bundle's files by output relpath (``None``: the recorded bundle is current),
+    and the key to store with them."""
+
+    key: str
+    files: dict[str, bytes] | None
+    warning: str = ""
+
+
+def pagefind_binary() -> Path:
+    """The Pagefind executable; a ConfigError naming the fix when there is none."""
+    named = os.environ.get("PAGEFIND_BINARY_PATH")
+    if named:
+        if not os.access(named, os.X_OK) or not Path(named).is_file():
+            raise ConfigError(f"[search] enabled = true: PAGEFIND_BINARY_PATH={named} is not "
+                              f"an executable file; unset it and {INSTALL_HINT}")
+        return Path(named)
+    found: Path | None
+    try:
+        from pagefind.service import get_executable
+    except ImportError:
+        which = shutil.which("pagefind_extended") or shutil.which("pagefind")
+        found = Path(which) if which else None
+    else:
+        found = get_executable()
+    if found is None or not found.is_file():
+        raise ConfigError(f"[search] enabled = true needs Pagefind, which is not installed: "
+                          f"{INSTALL_HINT}")
+    return found
+
+
+@lru_cache(maxsize=4)
+def pagefind_version(binary: Path) -> str:
+    """``pagefind 1.5.2``: part of the key, so an upgrade re-indexes."""
+    try:
+        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True,
+                              timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ConfigError(f"[search]: cannot run Pagefind ({binary}): {exc}; "
+                          f"{INSTALL_HINT}") from exc
+    return done.stdout.strip()
+
+
+def index_key(config: Config, manifest: Manifest, binary: Path) -> str:
+    """A digest of what the index is made from: the owned HTML files as recorded."""
+    digest = hashlib.sha256(repr((config.search, pagefind_version(binary))).encode())
+    prefix = f"{BUNDLE_DIR}/"
+    for rel, file_hash, *_ in sorted(manifest.file_rows()):
+        if rel.endswith((".html", ".htm")) and not rel.startswith(prefix):
+            digest.update(f"{rel}\0{file_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def forget_index(manifest: Manifest) -> None:
+    """Make the next build index again (a full build, or bundle files damaged)."""
+    manifest.set_meta(SEARCH_KEY, "")
+
+
+def search_index(config: Config, manifest: Manifest) -> SearchIndex:
+    """The bundle to write for the output folder as it is now (pages and static files
+    written), or ``files=None`` when the recorded one was made from the same HTML."""
+    binary = pagefind_binary()
+    key = index_key(config, manifest, binary)
+    if manifest.get_meta(SEARCH_KEY) == key:
+        return SearchIndex(key, None)
+    # In .ssgen/, not the system's temp folder: a build killed while Pagefind runs leaves
+    # its files where the next index run clears them.
+    scratch = config.state_dir / SCRATCH
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        (scratch / "cwd").mkdir(parents=True)
+        said = run_pagefind(binary, config, scratch / "bundle", cwd=scratch / "cwd")
+        if _NO_HTML in said:
+            return SearchIndex(key, {}, "[search]: Pagefind found no page to index "
+                                        f"(no search bundle written): {_first_lines(said)}")
+        warning = f"[search]: Pagefind: {_first_lines(said)}" if said else ""
+        return SearchIndex(key, read_bundle(scratch / "bundle"), warning)
+    except OSError as exc:
+        raise OutputError(f"[search]: cannot use {scratch}: {exc}") from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _first_lines(text: str, count: int = 3) -> str:
+    return " ".join(line.strip() for line in text.splitlines()[:count])
+
+
+def run_pagefind(binary: Path, config: Config, bundle: Path, *, cwd: Path) -> str:
+    """Index ``config.output_dir`` into ``bundle``; returns Pagefind's warnings (such as
+    pages skipped for having no ``<html>`` element), with its "nothing to index" error.
+    ``cwd`` is an empty folder: Pagefind reads a pagefind.yml (or .toml, .json) from its
+    working folder, which must not change the bundle."""
+    command = [str(binary), "--site", str(config.output_dir), "--output-path", str(bundle),
+               "--quiet"]
+    for selector in config.search.exclude_selectors:
+        command += ["--exclude-selectors", selector]
+    if config.search.language:
+        command += ["--force-language", config.search.language]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAGEFIND_")}
+    try:
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=3600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise OutputError(f"[search]: Pagefind failed to run: {exc}") from exc
+    said = (done.stderr + done.stdout).strip()
+    if done.returncode == 0 or _NO_HTML in said:
+        return said
+    raise OutputError(f"[search]: Pagefind exited with status {done.returncode}: "
+                      f"{said[-2000:] or 'no message'}")
+
+
+def read_bundle(bundle: Path) -> dict[str, bytes]:
+    """Every file Pagefind wrote, by its relpath under the output folder."""
+    files: dict[str, bytes] = {}
+    for path in sorted(bundle.rglob("*")):
+        if path.is_file():
+            files[f"{BUNDLE_DIR}/{path.relative_to(bundle).as_posix()}"] = path.read_bytes()
+    return files
+
+
+def prepare_search(config: Config, manifest: Manifest, *, full: bool,
+                   damaged: set[str]) -> None:
+    """At the start of a build: index again after a full build (whose files were not
+    checked) or damage to the bundle found by ``find_damage``."""
+    bundle = f"{BUNDLE_DIR}/"
+    if config.search.enabled and (full or any(rel.startswith(bundle) for rel in damaged)):
+        forget_index(manifest)
