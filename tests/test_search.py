@@ -276,3 +276,70 @@ def test_scratch_left_by_a_killed_pagefind_run_is_cleared(tmp_path: Path) -> Non
     assert build(load_config(site), full=True).ok
     assert bundle(site) == files
     assert not (site / ".ssgen" / search_mod.SCRATCH).exists()
+
+
+def _serve_worker(site: Path) -> Any:
+    from ssgen.serve.worker import RebuildWorker
+
+    worker = RebuildWorker(load_config(site), settle=0)
+    worker.indexer.settle = 0.05
+    return worker
+
+
+def test_serve_rounds_publish_pages_and_the_indexer_brings_the_bundle_up_after(
+        tmp_path: Path) -> None:
+    """A webhook's round writes its pages without running Pagefind; the background indexer
+    then indexes and the round after writes the bundle: the output equals a full build."""
+    from servekit import wait_for
+
+    site = search_site(tmp_path)
+    worker = _serve_worker(site)
+    worker.start()
+    try:
+        wait_for(lambda: bundle(site) != {} and worker.status()["state"] == "idle",
+                 timeout=60, what="the first bundle")
+        write_docs(site, docs({1: "otter heron", 2: "zeppelin"}))
+        job = worker.submit(Change(documents=(DocChange("p2", "post"),))).job
+        result = worker.future(job).result(timeout=60)
+        assert "blog/post-2/index.html" in result.changes["changed"]
+        assert not [rel for rels in result.changes.values() for rel in rels
+                    if rel.startswith("pagefind/")]
+        fresh = search_site(tmp_path / "fresh", {1: "otter heron", 2: "zeppelin"})
+        assert build(load_config(fresh)).ok
+        wait_for(lambda: output_files(site) == output_files(fresh), timeout=60,
+                 what="the bundle of the edited site")
+    finally:
+        worker.stop(10)
+
+
+def test_a_slow_pagefind_run_never_holds_a_webhook_round_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from servekit import wait_for
+
+    from ssgen.serve import indexer
+
+    release, indexing = threading.Event(), threading.Event()
+    real = indexer.index_off_lock
+
+    def slow(config: Any, manifest: Manifest) -> Any:
+        indexing.set()
+        assert release.wait(60)
+        return real(config, manifest)
+
+    monkeypatch.setattr(indexer, "index_off_lock", slow)
+    site = search_site(tmp_path)
+    worker = _serve_worker(site)
+    worker.start()
+    try:
+        wait_for(indexing.is_set, timeout=30, what="the indexer to start")
+        write_docs(site, docs({1: "otter heron", 2: "zeppelin"}))
+        job = worker.submit(Change(documents=(DocChange("p2", "post"),))).job
+        assert worker.future(job).result(timeout=30).ok  # while Pagefind still "runs"
+        assert b"zeppelin" in (site / "public/blog/post-2/index.html").read_bytes()
+        release.set()
+        wait_for(lambda: bundle(site) != {}, timeout=60, what="the bundle after release")
+    finally:
+        release.set()
+        worker.stop(10)

@@ -19,7 +19,7 @@ from ssgen.build.lastmod import page_lastmods
 from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
-from ssgen.build.search import SEARCH_KEY, SearchIndex, search_index
+from ssgen.build.search import INLINE, SEARCH_KEY, SearchIndex, SearchMode, search_index
 from ssgen.build.verify import racy_after
 from ssgen.config.load import Config
 from ssgen.config.search import BUNDLE_DIR
@@ -38,9 +38,10 @@ from ssgen.render.sitemap import sitemap_files
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
-                 now: datetime | None = None) -> None:
+                 now: datetime | None = None, search: SearchMode = INLINE) -> None:
     """Copy static files and write the generated files; record them in the manifest.
-    ``now``: the build time, the feed's ``updated`` when none of its pages has a date."""
+    ``now``: the build time, the feed's ``updated`` when none of its pages has a date;
+    ``search``: index inline, leave the bundle to a background indexer, or write its."""
     output = Output(config.output_dir)
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
     owned = {rel: record for rel, record in manifest.files(exclude="page").items()
@@ -53,7 +54,7 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     static = _copy_static(config, manifest, output, report,
                           {rel: r for rel, r in owned.items() if r.kind == "static"}, sources)
     # After the static copy: static HTML files are indexed too.
-    index = _search(config, manifest, report)
+    index = _search(config, manifest, report, search)
     bundle = {rel for rel in owned if rel.startswith(f"{BUNDLE_DIR}/")}
     if index is not None and index.files is not None:
         changed = _changed(output, owned, index.files, racy_after(manifest))
@@ -77,18 +78,29 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
             manifest.remove_file(rel)
 
 
-def _search(config: Config, manifest: Manifest, report: BuildReport) -> SearchIndex | None:
+def _search(config: Config, manifest: Manifest, report: BuildReport,
+            mode: SearchMode) -> SearchIndex | None:
     """The search bundle to write (None: search is off); its failure is reported like a
     page's, and the bundle on disk is kept (and indexed again by the next build)."""
     if not config.search.enabled:
         return None
+    if mode.ready is not None:
+        index = mode.ready
+    elif not mode.run:  # the recorded bundle stays, under its key, for the indexer
+        return SearchIndex(manifest.get_meta(SEARCH_KEY) or "", None)
+    else:
+        index = _run_search(config, manifest, report)
+    if index.warning:
+        report.warnings.append(index.warning)
+    return index
+
+
+def _run_search(config: Config, manifest: Manifest, report: BuildReport) -> SearchIndex:
     try:
         index = search_index(config, manifest)
     except SsgenError as exc:
         report.failures.append(PageFailure("(search index)", SITE_FILES_ROUTE, str(exc)))
         return SearchIndex("", None)
-    if index.warning:
-        report.warnings.append(index.warning)
     return index
 
 

@@ -60,7 +60,7 @@ from ssgen.build.scope import (
     diff_documents,
     scope_for,
 )
-from ssgen.build.search import pagefind_binary, prepare_search
+from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
@@ -89,6 +89,7 @@ def build(
     frozen_heap: bool = False,
     release: bool = True,
     check: LinkOptions | None = None,
+    search: SearchMode = INLINE,
 ) -> BuildReport:
     """Build the site: load, query, plan, render, write, record.
 
@@ -103,6 +104,7 @@ def build(
     diffing against the manifest) reaches are re-queried, and only pages whose data or
     templates changed are re-rendered. ``check``: check the output's links afterwards
     (``report.links``; incremental when the previous build was checked too).
+    ``search``: how the search bundle is made (``ssgen.build.search.SearchMode``).
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
@@ -171,7 +173,7 @@ def build(
                 report.failures.append(PageFailure("(images)", SITE_FILES_ROUTE, str(exc)))
             try:
                 with timer("write"):
-                    write_extras(config, manifest, report, plan, now)
+                    write_extras(config, manifest, report, plan, now, search)
                     extras_pending(manifest, False)
                 for warning in report.warnings:
                     reporter.warn(escape(warning))

@@ -15,6 +15,12 @@ bytes changed: Pagefind names fragments and index chunks by their content, so af
 edit a deploy uploads a handful of files, not the bundle. Pagefind's output is a pure
 function of the HTML it reads (the tests check it), so an incremental build's bundle
 equals a clean full build's byte for byte.
+
+``ssgen serve`` does not index inside its rebuilds (``DEFERRED``): a Pagefind run takes
+seconds at 10k pages and would hold every webhook's pages back. Its background indexer
+(``ssgen.serve.indexer``) runs ``index_off_lock`` after rounds settle, outside the build
+lock, and hands the bundle to the next round to write (``SearchMode(ready=...)``): search
+results trail the pages by one Pagefind run, never the other way round.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from ssgen.manifest.store import Manifest
 
 SEARCH_KEY = "search_index"
 SCRATCH = "pagefind-scratch"
+OFF_LOCK_SCRATCH = "pagefind-background"
 INSTALL_HINT = ("pip install 'ssgen[search]' (or pip install 'pagefind[bin]'), or set "
                 "PAGEFIND_BINARY_PATH to a pagefind executable")
 _NO_HTML = "did not contain any html files"
@@ -83,6 +90,19 @@ def pagefind_version(binary: Path) -> str:
     return done.stdout.strip()
 
 
+@dataclass(frozen=True)
+class SearchMode:
+    """How a build treats the bundle: ``run`` Pagefind when the HTML changed (False: keep
+    the bundle as recorded, for a background indexer), or write a ``ready`` one."""
+
+    run: bool = True
+    ready: SearchIndex | None = None
+
+
+INLINE = SearchMode()
+DEFERRED = SearchMode(run=False)
+
+
 def index_key(config: Config, manifest: Manifest, binary: Path) -> str:
     """A digest of what the index is made from: the owned HTML files as recorded."""
     digest = hashlib.sha256(repr((config.search, pagefind_version(binary))).encode())
@@ -105,13 +125,30 @@ def search_index(config: Config, manifest: Manifest) -> SearchIndex:
     key = index_key(config, manifest, binary)
     if manifest.get_meta(SEARCH_KEY) == key:
         return SearchIndex(key, None)
+    return _index(binary, config, key, config.state_dir / SCRATCH)
+
+
+def index_off_lock(config: Config, manifest: Manifest) -> SearchIndex | None:
+    """A bundle for the output as it is now, indexed without the build lock at a lower CPU
+    priority, or None when the recorded one is current. Rounds may write pages meanwhile:
+    each page is replaced whole, and the key was taken before Pagefind read them, so a
+    bundle that missed an edit is recorded under a key that no longer matches and the
+    next run indexes again."""
+    binary = pagefind_binary()
+    key = index_key(config, manifest, binary)
+    if manifest.get_meta(SEARCH_KEY) == key:
+        return None
+    return _index(binary, config, key, config.state_dir / OFF_LOCK_SCRATCH, nice=True)
+
+
+def _index(binary: Path, config: Config, key: str, scratch: Path, *,
+           nice: bool = False) -> SearchIndex:
     # In .ssgen/, not the system's temp folder: a build killed while Pagefind runs leaves
     # its files where the next index run clears them.
-    scratch = config.state_dir / SCRATCH
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         (scratch / "cwd").mkdir(parents=True)
-        said = run_pagefind(binary, config, scratch / "bundle", cwd=scratch / "cwd")
+        said = run_pagefind(binary, config, scratch / "bundle", cwd=scratch / "cwd", nice=nice)
         if _NO_HTML in said:
             return SearchIndex(key, {}, "[search]: Pagefind found no page to index "
                                         f"(no search bundle written): {_first_lines(said)}")
@@ -127,13 +164,16 @@ def _first_lines(text: str, count: int = 3) -> str:
     return " ".join(line.strip() for line in text.splitlines()[:count])
 
 
-def run_pagefind(binary: Path, config: Config, bundle: Path, *, cwd: Path) -> str:
+def run_pagefind(binary: Path, config: Config, bundle: Path, *, cwd: Path,
+                 nice: bool = False) -> str:
     """Index ``config.output_dir`` into ``bundle``; returns Pagefind's warnings (such as
     pages skipped for having no ``<html>`` element), with its "nothing to index" error.
     ``cwd`` is an empty folder: Pagefind reads a pagefind.yml (or .toml, .json) from its
     working folder, which must not change the bundle."""
     command = [str(binary), "--site", str(config.output_dir), "--output-path", str(bundle),
                "--quiet"]
+    if nice and (nice_path := shutil.which("nice")):
+        command = [nice_path, "-n", "10", *command]  # webhooks' rounds come first
     for selector in config.search.exclude_selectors:
         command += ["--exclude-selectors", selector]
     if config.search.language:

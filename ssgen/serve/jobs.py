@@ -17,6 +17,7 @@ from typing import Any
 from ssgen.build.change import Change
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.manifest.store import Manifest
 from ssgen.serve.metrics import ServeMetrics
 
 log = logging.getLogger("ssgen.serve")
@@ -179,3 +180,15 @@ class RouteTimers:
 
 __all__ = ["MAX_BACKOFF", "Backoff", "DeployState", "RebuildResult", "RouteTimers", "Submitted",
            "merge_entries"]
+
+
+def site_counts(manifest: Manifest) -> tuple[int, list[dict[str, str]]] | None:
+    """The page count and failures /api/status shows (None: the manifest is unreadable)."""
+    try:
+        pages = manifest.page_count()
+        failures = [{"path": f.path, "route": f.route, "error": f.error}
+                    for f in manifest.failures()]
+    except SsgenError as exc:
+        log.warning("cannot read the manifest for status: %s", exc)
+        return None
+    return pages, failures

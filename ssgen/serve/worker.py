@@ -22,12 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 from ssgen.build.change import Change
 from ssgen.build.report import BuildReport, group_failures
+from ssgen.build.search import DEFERRED, SearchIndex, SearchMode
 from ssgen.config.load import Config, load_config
 from ssgen.errors import SsgenError
 from ssgen.manifest.connect import open_state
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
-from ssgen.serve.jobs import Backoff, DeployState, RebuildResult, RouteTimers, Submitted
+from ssgen.serve.indexer import SearchIndexer
+from ssgen.serve.jobs import (
+    Backoff,
+    DeployState,
+    RebuildResult,
+    RouteTimers,
+    Submitted,
+    site_counts,
+)
 from ssgen.serve.jobs import merge_entries as merge_entries
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
 from ssgen.sources import Source, open_source
@@ -95,7 +104,10 @@ class RebuildWorker:
         self.metrics = ServeMetrics(self._manifest.queue_stats)
         self._round_payloads: list[Any] = []
         self.leader: Leadership | None = None  # set with shared state (serve/leader.py)
-        self._refresh_site()
+        self._search_ready: SearchIndex | None = None
+        self.indexer = SearchIndexer(lambda: self.config, self.search_ready)
+        self.listeners.append(lambda _worker: self.indexer.poke())
+        self._site = site_counts(self._manifest) or self._site  # status never waits on it
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -107,10 +119,12 @@ class RebuildWorker:
                      extra={"event": "replay", "queued": replayed})
         self._thread = threading.Thread(target=self._run, name="ssgen-rebuild", daemon=True)
         self._thread.start()
+        self.indexer.start()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop after the round in progress (queued work stays queued for the next start)."""
         self._stop.set()
+        self.indexer.stop(timeout)
         with self._cond:
             self._cond.notify_all()
         if self._thread is not None:
@@ -249,7 +263,7 @@ class RebuildWorker:
         with self._cond:
             self._inflight.update(ids)
             self._pending.difference_update(ids)
-        if ids or not change.empty or self._retry.due is not None:
+        if ids or not change.empty or self._retry.due is not None or self._search_ready:
             self._rebuild(change, ids, reload_config)
         if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
                 self.leader is None or self.leader.still()):
@@ -293,7 +307,10 @@ class RebuildWorker:
                 return self._build_fn(self.config, change=wanted, source=self._source)
             from ssgen.build.pipeline import build
 
-            return build(self.config, change=wanted, source=self._source, frozen_heap=True)
+            with self._cond:
+                search, self._search_ready = SearchMode(ready=self._search_ready), None
+            return build(self.config, change=wanted, source=self._source, frozen_heap=True,
+                         search=search if search.ready else DEFERRED)
 
     def _failed(self, ids: list[int], message: str, started: float) -> None:
         delay = self._retry.schedule(self._clock(), self.retry_base)
@@ -358,19 +375,8 @@ class RebuildWorker:
             while len(self._results) > _KEEP_RESULTS:
                 self._results.popitem(last=False)
 
-    def _refresh_site(self) -> None:
-        """Page count and failures for /api/status, read here so status never waits on SQLite."""
-        try:
-            pages = self._manifest.page_count()
-            failures = [{"path": f.path, "route": f.route, "error": f.error}
-                        for f in self._manifest.failures()]
-        except SsgenError as exc:
-            log.warning("cannot read the manifest for status: %s", exc)
-            return
-        self._site = (pages, failures)
-
     def _notify(self) -> None:
-        self._refresh_site()
+        self._site = site_counts(self._manifest) or self._site  # status never waits on it
         for listener in list(self.listeners):
             try:
                 listener(self)
@@ -381,6 +387,12 @@ class RebuildWorker:
     def collections(self) -> int:
         """Full collections run while idle (see ``ssgen.serve.heap``)."""
         return self._heap.collections
+
+    def search_ready(self, index: SearchIndex) -> None:
+        """The indexer's new bundle: the next round writes it (thread-safe)."""
+        with self._cond:
+            self._search_ready = index
+        self.wake()
 
     def wake(self) -> None:
         """Run a round soon even without queued work (used by tests and watch mode)."""
