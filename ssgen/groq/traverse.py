@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ssgen.groq import nodes as n
+from ssgen.groq.memo import ProjectionMemo, memo_safe
 from ssgen.groq.plan import Plan, candidates, plan_filter
 from ssgen.groq.runtime import ALL_KEYS, Closure, NodeCompiler, Scope
 from ssgen.groq.values import equal, hash_key
@@ -94,7 +95,10 @@ def map_closure(compiler: NodeCompiler, base_node: n.Node, expr_node: n.Node,
     if isinstance(expr_node, n.This) and not flat:
         return lambda scope: v if type(v := base(scope)) is list else None
     if isinstance(expr_node, n.Projection) and isinstance(expr_node.base, n.This) and not flat:
-        return _map_projection(base, compiler.compile(expr_node.expr))
+        obj = compiler.compile(expr_node.expr)
+        if memo_safe(expr_node.expr):
+            return _map_memoised(base, ProjectionMemo(obj))
+        return _map_projection(base, obj)
     expr = compiler.compile(expr_node)
 
     def run(scope: Scope) -> Any:
@@ -127,6 +131,19 @@ def _map_projection(base: Closure, obj: Closure) -> Closure:
         ctx = scope.ctx
         return [obj(Scope(item, parent, ctx)) if type(item) is dict else None
                 for item in value]
+
+    return run
+
+
+def _map_memoised(base: Closure, memo: ProjectionMemo) -> Closure:
+    # As _map_projection, each document's value kept across evaluations (memo.py).
+    def run(scope: Scope) -> Any:
+        value = base(scope)
+        if type(value) is not list:
+            return None
+        parent = scope.parent if scope.hidden else scope
+        ctx = scope.ctx
+        return [memo(item, parent, ctx) if type(item) is dict else None for item in value]
 
     return run
 

@@ -23,6 +23,7 @@ from jinja2 import meta, nodes
 
 from ssgen.errors import RenderError, SsgenError
 from ssgen.render.filters import PT_TEMPLATE, UrlHelper, install_filters, with_url_helper
+from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -54,6 +55,8 @@ class Renderer:
         install_filters(self.env, config)
         # Whether [search] builds a Pagefind bundle: templates show a search box only then.
         self.env.globals["search_enabled"] = config.search.enabled
+        self.fragments = FragmentCache()
+        self.env.fragments = self.fragments  # type: ignore[attr-defined]
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}
@@ -72,6 +75,7 @@ class Renderer:
         if renderer is None:
             _SHARED.clear()
             renderer = _SHARED[key] = cls(config)
+            renderer.fragments.enabled = True  # sound here: _drop_stale runs before each use
         renderer._drop_stale()
         return renderer
 
@@ -152,6 +156,7 @@ class Renderer:
         """Forget compiled templates and the dependency cache (after template edits)."""
         if self.env.cache is not None:
             self.env.cache.clear()
+        self.fragments.clear()
         self._refs.clear()
         self._reads.clear()
 
@@ -274,7 +279,7 @@ def _make_environment(
     if bytecode_cache_dir is not None:
         bytecode_cache_dir.mkdir(parents=True, exist_ok=True)
         cache = jinja2.FileSystemBytecodeCache(str(bytecode_cache_dir))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
@@ -283,6 +288,9 @@ def _make_environment(
         cache_size=-1,
         bytecode_cache=cache,
     )
+    env.code_generator_class = FragmentCodeGenerator
+    env.fragments = FragmentCache()  # type: ignore[attr-defined]  # off unless a Renderer turns it on
+    return env
 
 
 def _variable_fields(ast: nodes.Template, variable: str) -> set[str] | None:

@@ -116,3 +116,20 @@ def recording() -> Iterator[set[str]]:
         yield used
     finally:
         _USED.reset(token)
+
+
+@contextmanager
+def capture() -> Iterator[set[str]]:
+    """Like ``recording``, for a part of a page: what it records reaches the page too."""
+    outer = _USED.get()
+    with recording() as used:
+        yield used
+    if outer is not None:
+        outer.update(used)
+
+
+def replay(tags: frozenset[str]) -> None:
+    """Record ``tags`` (the variants a remembered part of a page used) for this page."""
+    used = _USED.get()
+    if used is not None:
+        used.update(tags)

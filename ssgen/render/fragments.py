@@ -1,0 +1,190 @@
+"""Rendered ``{% include %}`` fragments, kept across renders of one process (serve).
+
+An author page that lists 20,000 post cards includes ``partials/_post_card.html`` 20,000
+times; after one post changed, 19,999 of those renders give the bytes they gave last
+time. ``FragmentCache`` remembers the output of an included template keyed by what it
+reads: the template object (a recompiled or reloaded template is a new object), and for
+each variable it can read from the includer's context (``jinja2.meta``) that value's
+identity when it is a container, or the value itself when it is a scalar. Identity is
+sound because route data is never mutated once a query returned it (the maintained
+queries hand back the very same item object while a document's item is unchanged, and a
+new object when it changes); the entry holds a strong reference to every keyed object, so
+an id is never reused while its entry lives. Filters and globals are pure functions of
+their arguments and the configuration (no clock, no randomness), so they add nothing to
+the key; the image variants a fragment records are replayed on a hit.
+
+Templates whose output depends on more than their variables are never cached: ones with
+``extends``, ``block``, ``include``, or an ``import`` with context. Other templates it
+reads (imported macros, ``portable_text.html``) are covered because the shared renderer
+drops compiled templates, and this cache with them, whenever any template's text changes
+(``Renderer._drop_stale``). Entries whose keyed objects nobody else holds can never hit
+again; ``sweep`` drops them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.compiler import CodeGenerator, Frame
+from jinja2.runtime import missing
+from markupsafe import Markup
+
+from ssgen.render.images.variants import capture, replay
+
+_SCALARS = (str, int, float, bool, type(None))
+_CALLED = object()  # a variable the fragment only calls (``url(...)``): a pure helper
+_MISSING = object()
+_SWEEP_AT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """What a cacheable template reads: its free variables, and which are only called."""
+
+    names: tuple[str, ...]
+    called: frozenset[str]
+
+
+class FragmentCache:
+    """Included templates' output by (template, what it reads); see the module doc."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.hits = 0
+        self.misses = 0
+        self._specs: dict[int, tuple[jinja2.Template, _Spec | None]] = {}
+        self._entries: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], frozenset[str]]] = {}
+        self._sweep_at = _SWEEP_AT
+
+    def clear(self) -> None:
+        """Forget everything (templates changed)."""
+        self._specs.clear()
+        self._entries.clear()
+        self._sweep_at = _SWEEP_AT
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def render(self, template: jinja2.Template, context: jinja2.runtime.Context,
+               local: Mapping[str, Any]) -> Iterator[str]:
+        """The include's output events, from the cache when the same inputs were seen."""
+        spec = self._spec(template) if self.enabled else None
+        if spec is None:
+            return _run(template, context, local)
+        key, refs = _key(template, spec, context, local)
+        if key is None:
+            return _run(template, context, local)
+        found = self._entries.get(key)
+        if found is not None:
+            self.hits += 1
+            replay(found[2])
+            return _one(found[0])
+        self.misses += 1
+        return self._fill(template, context, local, key, refs)
+
+    def _fill(self, template: jinja2.Template, context: jinja2.runtime.Context,
+              local: Mapping[str, Any], key: tuple[Any, ...],
+              refs: tuple[Any, ...]) -> Iterator[str]:
+        with capture() as images:
+            text = "".join(_run(template, context, local))
+        if len(self._entries) >= self._sweep_at:
+            self.sweep()
+        self._entries[key] = (text, refs, frozenset(images))
+        yield text
+
+    def sweep(self) -> None:
+        """Drop entries that can never hit again: only this cache holds their objects."""
+        # getrefcount: the argument and the entry's tuple are the only holders.
+        self._entries = {key: entry for key, entry in self._entries.items()
+                         if all(sys.getrefcount(ref) > 3 for ref in entry[1])}
+        self._sweep_at = max(_SWEEP_AT, 2 * len(self._entries))
+
+    def _spec(self, template: jinja2.Template) -> _Spec | None:
+        found = self._specs.get(id(template))
+        if found is None or found[0] is not template:
+            found = self._specs[id(template)] = (template, _analyse(template))
+        return found[1]
+
+
+def _one(text: str) -> Iterator[str]:
+    yield text
+
+
+def _run(template: jinja2.Template, context: jinja2.runtime.Context,
+         local: Mapping[str, Any]) -> Iterator[str]:
+    return template.root_render_func(  # type: ignore[no-any-return]
+        template.new_context(context.get_all(), True, dict(local)))
+
+
+def _key(template: jinja2.Template, spec: _Spec, context: jinja2.runtime.Context,
+         local: Mapping[str, Any]) -> tuple[tuple[Any, ...] | None, tuple[Any, ...]]:
+    parts: list[Any] = [id(template)]
+    refs: list[Any] = [template]
+    for name in spec.names:
+        value = local.get(name, missing)
+        if value is missing:
+            value = context.resolve_or_missing(name)
+        if value is missing:
+            parts.append(_MISSING)
+        elif name in spec.called and callable(value):
+            parts.append((_CALLED, id(getattr(value, "helper", value))))
+            refs.append(getattr(value, "helper", value))
+        elif type(value) in _SCALARS or type(value) is Markup:
+            parts.append((type(value), value))
+        elif type(value) in (dict, list):
+            parts.append(id(value))
+            refs.append(value)
+        else:
+            return None, ()
+    return tuple(parts), tuple(refs)
+
+
+def _analyse(template: jinja2.Template) -> _Spec | None:
+    """The template's free variables, or None when its output may depend on more."""
+    env = template.environment
+    if template.name is None or env.loader is None:
+        return None
+    source, _, _ = env.loader.get_source(env, template.name)
+    ast = env.parse(source)
+    if any(True for _ in ast.find_all((nodes.Extends, nodes.Block, nodes.Include))):
+        return None
+    for node in ast.find_all((nodes.Import, nodes.FromImport)):
+        if node.with_context:  # type: ignore[union-attr]
+            return None
+    names = meta.find_undeclared_variables(ast)
+    only_called = frozenset(name for name in names if _uses(ast, name) == _calls(ast, name))
+    return _Spec(tuple(sorted(names)), only_called)
+
+
+def _uses(ast: nodes.Template, name: str) -> int:
+    return sum(1 for node in ast.find_all(nodes.Name) if node.name == name)
+
+
+def _calls(ast: nodes.Template, name: str) -> int:
+    return sum(1 for call in ast.find_all(nodes.Call)
+               if isinstance(call.node, nodes.Name) and call.node.name == name)
+
+
+class FragmentCodeGenerator(CodeGenerator):
+    """Jinja2's code generator, with includes (with context) going through
+    ``environment.fragments.render(template, context, locals)``."""
+
+    _including = False
+
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        self._including = node.with_context and not self.environment.is_async
+        try:
+            super().visit_Include(node, frame)
+        finally:
+            self._including = False
+
+    def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        prefix = "gen = template.root_render_func(template.new_context(context.get_all(), True, "
+        if self._including and x.startswith(prefix):
+            x = f"gen = environment.fragments.render(template, context, {x[len(prefix):-1]}"
+        super().writeline(x, node, extra)
