@@ -60,6 +60,9 @@ class Dataset:
         self.name = name
         self.project_id = project_id
         self._lock = threading.Lock()
+        # Per-document projection values kept across evaluations (memo.py); each entry
+        # checks itself against by_id, so neither updates nor resets must clear them.
+        self.memos: dict[int, dict[str, Any]] = {}
         self._reset(docs)
 
     def _reset(self, docs: list[dict[str, Any]]) -> None:

@@ -23,6 +23,7 @@ from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
+from ssgen.groq.memo import ProjectionMemo, memo_safe
 from ssgen.groq.plan import Plan, plan_filter
 from ssgen.groq.refindex import outgoing, reference_ids
 from ssgen.groq.runtime import Context, Scope
@@ -241,6 +242,9 @@ def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
         return lambda doc, root, ctx: doc
     if isinstance(node, n.Projection) and isinstance(node.base, n.This):
         obj = compiler.compile(node.expr)
+        if memo_safe(node.expr):
+            memo = ProjectionMemo(obj, node.expr)
+            return lambda doc, root, ctx: _plain(memo(doc, root, ctx))
         return lambda doc, root, ctx: _plain(obj(Scope(doc, root, ctx)))
     expr = compiler.compile(node)
     return lambda doc, root, ctx: _plain(expr(Scope(doc, root, ctx, True)))

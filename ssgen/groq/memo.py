@@ -57,24 +57,36 @@ def memo_safe(node: Any) -> bool:
     return all(memo_safe(getattr(node, f.name)) for f in fields(node))
 
 
+# One memo per projection text (its node's repr tells 1 from 1.0), shared by every query
+# that projects documents the same way: the blog list's, the author's and the category's
+# cards are then the same objects.
+_KEYS: dict[str, int] = {}
+_Entries = dict[str, tuple[dict[str, Any], Any, tuple[tuple[str, Any], ...]]]
+
+
 class ProjectionMemo:
-    """``obj(Scope(doc, parent, ctx))`` per document ``_id``, reused while valid."""
+    """``obj(Scope(doc, parent, ctx))`` per document ``_id``, reused while valid.
 
-    __slots__ = ("_entries", "_obj")
+    The entries live on the dataset (``Dataset.memos``), so they go with it.
+    """
 
-    def __init__(self, obj: Closure) -> None:
+    __slots__ = ("_key", "_obj")
+
+    def __init__(self, obj: Closure, node: n.Node) -> None:
         self._obj = obj
-        # _id -> (the document, its value, ((id read, object found or _ABSENT), ...))
-        self._entries: dict[str, tuple[dict[str, Any], Any, tuple[tuple[str, Any], ...]]] = {}
+        self._key = _KEYS.setdefault(repr(node), len(_KEYS))
 
     def __call__(self, item: dict[str, Any], parent: Scope | None, ctx: Any) -> Any:
         doc_id = item.get("_id")
         if type(doc_id) is not str:
             return self._obj(Scope(item, parent, ctx))
-        found = self._entries.get(doc_id)
-        by_id = ctx.dataset.by_id
-        if found is not None and found[0] is item and all(
-                by_id.get(read, _ABSENT) is seen for read, seen in found[2]):
+        dataset = ctx.dataset
+        # _id -> (the document, its value, ((id read, object found or _ABSENT), ...))
+        entries: _Entries = dataset.memos.get(self._key) or dataset.memos.setdefault(
+            self._key, {})
+        found = entries.get(doc_id)
+        by_id = dataset.by_id
+        if found is not None and _valid(found, item, by_id):
             if ctx.trace is not None:
                 ctx.trace.update(read for read, _ in found[2])
             return found[1]
@@ -87,6 +99,12 @@ class ProjectionMemo:
             ctx.trace, ctx.cache = trace, cache
         if trace is not None:
             trace.update(reads)
-        self._entries[doc_id] = (item, value, tuple(
+        entries[doc_id] = (item, value, tuple(
             (read, by_id.get(read, _ABSENT)) for read in sorted(reads)))
         return value
+
+
+def _valid(found: tuple[dict[str, Any], Any, tuple[tuple[str, Any], ...]],
+           item: dict[str, Any], by_id: dict[str, Any]) -> bool:
+    """The entry is of this very document, and every id it read names what it did."""
+    return found[0] is item and all(by_id.get(read, _ABSENT) is seen for read, seen in found[2])

@@ -97,7 +97,7 @@ def map_closure(compiler: NodeCompiler, base_node: n.Node, expr_node: n.Node,
     if isinstance(expr_node, n.Projection) and isinstance(expr_node.base, n.This) and not flat:
         obj = compiler.compile(expr_node.expr)
         if memo_safe(expr_node.expr):
-            return _map_memoised(base, ProjectionMemo(obj))
+            return _map_memoised(base, ProjectionMemo(obj, expr_node.expr))
         return _map_projection(base, obj)
     expr = compiler.compile(expr_node)
 

@@ -32,6 +32,7 @@ BUILTIN_PREFIX = "_ssgen"
 BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
 MISSING_HASH = "missing"
 _SHARED: dict[tuple[str, str], Renderer] = {}
+_SHARED_MAX = 2  # serve's site, and one other (tests compare with a full build elsewhere)
 _UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
 
 
@@ -71,11 +72,13 @@ class Renderer:
         mtime: two saves within one timestamp tick must not leave a stale template).
         """
         key = (str(config.site_dir), config.hash)
-        renderer = _SHARED.get(key)
+        renderer = _SHARED.pop(key, None)
         if renderer is None:
-            _SHARED.clear()
-            renderer = _SHARED[key] = cls(config)
+            while len(_SHARED) >= _SHARED_MAX:
+                del _SHARED[next(iter(_SHARED))]  # the least recently used
+            renderer = cls(config)
             renderer.fragments.enabled = True  # sound here: _drop_stale runs before each use
+        _SHARED[key] = renderer
         renderer._drop_stale()
         return renderer
 

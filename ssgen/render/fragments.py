@@ -31,7 +31,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.runtime import missing
+from jinja2.utils import missing
 from markupsafe import Markup
 
 from ssgen.render.images.variants import capture, replay
@@ -117,7 +117,7 @@ def _one(text: str) -> Iterator[str]:
 
 def _run(template: jinja2.Template, context: jinja2.runtime.Context,
          local: Mapping[str, Any]) -> Iterator[str]:
-    return template.root_render_func(  # type: ignore[no-any-return]
+    return template.root_render_func(
         template.new_context(context.get_all(), True, dict(local)))
 
 
@@ -154,7 +154,7 @@ def _analyse(template: jinja2.Template) -> _Spec | None:
     if any(True for _ in ast.find_all((nodes.Extends, nodes.Block, nodes.Include))):
         return None
     for node in ast.find_all((nodes.Import, nodes.FromImport)):
-        if node.with_context:  # type: ignore[union-attr]
+        if getattr(node, "with_context", True):
             return None
     names = meta.find_undeclared_variables(ast)
     only_called = frozenset(name for name in names if _uses(ast, name) == _calls(ast, name))
