@@ -201,6 +201,21 @@ class Renderer:
                 pending.append(ref)
         return tuple(sorted(chain))
 
+    def fragment_templates(self) -> frozenset[str]:
+        """The templates other templates include (with context) whose output the fragment
+        cache keeps (render/fragments.py)."""
+        targets: set[str] = set()
+        for name in self.list_templates():
+            source = self.template_source(name)
+            try:
+                ast = self.env.parse(source or "", name)
+            except jinja2.TemplateSyntaxError:
+                continue
+            targets |= {node.template.value for node in ast.find_all(nodes.Include)
+                        if node.with_context and isinstance(node.template, nodes.Const)
+                        and isinstance(node.template.value, str)}
+        return frozenset(name for name in targets if self.fragments.cacheable(self.env, name))
+
     def globals_used(self, name: str, variable: str = "data") -> frozenset[str] | None:
         """The ``data.<name>`` globals that ``name``'s template chain reads.
 

@@ -104,6 +104,13 @@ class FragmentCache:
                          if all(sys.getrefcount(ref) > 3 for ref in entry[1])}
         self._sweep_at = max(_SWEEP_AT, 2 * len(self._entries))
 
+    def cacheable(self, env: jinja2.Environment, name: str) -> bool:
+        """Whether an include of template ``name`` is kept (False when it cannot load)."""
+        try:
+            return self._spec(env.get_template(name)) is not None
+        except jinja2.TemplateError:
+            return False
+
     def _spec(self, template: jinja2.Template) -> _Spec | None:
         found = self._specs.get(id(template))
         if found is None or found[0] is not template:

@@ -39,6 +39,7 @@ from ssgen.serve.jobs import (
 )
 from ssgen.serve.jobs import merge_entries as merge_entries
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
+from ssgen.serve.warm import warm
 from ssgen.sources import Source, open_source
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class RebuildWorker:
         self._load_seconds = 0.0
         self._site: tuple[int, list[dict[str, str]]] = (0, [])
         self._heap = FrozenHeap()
+        self._warmed = False
         self.idle_gc = idle_gc
         self._reload_config = False
         self._pending: set[int] = {job for job, _ in self._manifest.pending()}
@@ -265,6 +267,10 @@ class RebuildWorker:
             self._pending.difference_update(ids)
         if ids or not change.empty or self._retry.due is not None or self._search_ready:
             self._rebuild(change, ids, reload_config)
+        if not self._warmed and self._build_fn is None and self.last and self.last.ok:
+            self._warmed, state, self.state = True, self.state, "building"
+            warm(self.config, self._manifest, self._build)  # serve/warm.py
+            self.state = state
         if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
                 self.leader is None or self.leader.still()):
             self._deploy.run(self.config, self._clock(), self.retry_base, self.metrics)
