@@ -28,6 +28,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.groq import memo
 from ssgen.render import fragments
+from ssgen.render.environment import Renderer
 from ssgen.sources import open_source
 
 CARD = '{title, "slug": slug.current, "author": author->{name}, "cats": categories[]->{title}}'
@@ -65,6 +66,7 @@ query = '*[_type == "category" && _id == $slug][0]{{"name": title, "posts": *[_t
 TEMPLATES = {
     "_m.html": "{% macro who(a) %}<i>{{ a.name if a else '-' }}</i>{% endmacro %}",
     "_card.html": '{% import "_m.html" as m %}<li><a href="{{ url(\'/p/\' ~ post.slug) }}">'
+    "{{ url if post.title.startswith('a') else '' }}"
     "{{ post.title }}</a> {{ m.who(post.author) }} "
     "{% for c in post.cats if c %}[{{ c.title }}]{% endfor %}</li>",
     "list.html": "<h1>{{ page.name }}</h1><ul>{% for post in page.posts %}"
@@ -194,6 +196,8 @@ def run(steps: list[Edit]) -> None:
             assert build(load_config(root), jobs=1, source=source).ok
             shutil.rmtree(scratch, ignore_errors=True)
             site.write(scratch)
+            # The reference renders every include afresh (no fragment cache).
+            Renderer.shared(load_config(scratch)).fragments.enabled = False
             assert build(load_config(scratch), full=True, jobs=1).ok
             built, full = snapshot(root / "public"), snapshot(scratch / "public")
             stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
@@ -207,9 +211,10 @@ def test_kept_caches_rebuild_equal_full_build(steps: list[Edit]) -> None:
     run(steps)
 
 
-# A fixed sequence that reaches both caches: a retitle (a card's own document) and an
-# author rename (a document the cards dereference), each shown on several pages.
-SEQUENCE = [retitle(0, "x"), rename("a1", "y"), retitle(1, "z")]
+# A fixed sequence that reaches both caches: a retitle (a card's own document), an
+# author rename (a document the cards dereference), and a card that prints its page's
+# ``url`` (a global the page context shadows), each shown on several pages.
+SEQUENCE = [retitle(0, "x"), rename("a1", "y"), retitle(1, "z"), retitle(2, "ab")]
 
 
 @contextmanager
@@ -231,6 +236,17 @@ def test_mutant_fragment_key_without_variables_is_caught() -> None:
         return (None if parts is None else parts[:1]), refs  # the template alone
 
     with mutant(fragments, "_key", key), pytest.raises(AssertionError, match="differs from a full build"):
+        run(SEQUENCE)
+
+
+def test_mutant_fragment_key_without_shadowed_globals_is_caught() -> None:
+    real = fragments._free_names
+
+    def names(ast: Any, env: Any) -> set[str]:
+        return {name for name in real(ast, env) if name not in env.globals}  # jinja2.meta's
+
+    with mutant(fragments, "_free_names", names), pytest.raises(
+            AssertionError, match="differs from a full build"):
         run(SEQUENCE)
 
 

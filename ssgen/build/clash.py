@@ -19,6 +19,7 @@ pages fail alone: the build reports them and goes on with every other page.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from ssgen.build.output import url_to_file
@@ -42,12 +43,24 @@ def page_files(pages: Mapping[str, PageSpec]) -> dict[str, str]:
     """Each page's output file by path (pages whose path is unusable are left out: they
     fail when rendered, with the reason)."""
     files: dict[str, str] = {}
-    for path, spec in pages.items():
-        try:
-            files[path] = str(url_to_file(path, spec.route))
-        except OutputError:
-            continue
+    known = _FILES
+    for path in pages:
+        file = known.get(path)
+        if file is None:
+            try:
+                file = str(url_to_file(path))
+            except OutputError:
+                continue
+            if len(known) >= _FILES_MAX:
+                known.clear()
+            known[path] = file
+        files[path] = file
     return files
+
+
+# Path -> file (url_to_file is pure; its pathlib work was a tenth of a webhook at 10k).
+_FILES: dict[str, str] = {}
+_FILES_MAX = 1 << 20
 
 
 def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[str],
@@ -57,7 +70,10 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
     owners.update({rel: f"the generated {rel}" for rel in generated if rel not in owners})
     folders = {folder: who for rel, who in owners.items() for folder in _folders(rel)}
     pages = {file: path for path, file in files.items()}
-    wanted = {folder for file in pages for folder in _folders(file)} - pages.keys()
+    # A page's file always has a dot in its name (url_to_file), so only such folders can
+    # be one (asking SQLite for every post's folder cost a second at 10k posts).
+    wanted = {folder for file in pages for folder in _folders(file)
+              if "." in folder.rpartition("/")[2]} - pages.keys()
     recorded = {rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"}
     failed: dict[str, str] = {}
     for file, path in sorted(pages.items()):
@@ -101,7 +117,8 @@ def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]
     return {rel} if stale else set()
 
 
-def _folders(rel: str) -> list[str]:
-    """The folders ``a``, ``a/b`` of ``a/b/c``."""
+@lru_cache(maxsize=1 << 18)
+def _folders(rel: str) -> tuple[str, ...]:
+    """The folders ``a/b``, ``a`` of ``a/b/c``, nearest first."""
     parents = PurePosixPath(rel).parents
-    return [str(p) for p in parents if str(p) != "."]
+    return tuple(str(p) for p in parents if str(p) != ".")

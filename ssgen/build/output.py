@@ -56,7 +56,9 @@ class Output:
         self.fsync = fsync
         self._real_root: str | None = None
         self._checked_dirs: set[str] = set()
-        self._swept_dirs: set[str] = set()
+        # Process-wide: serve writes into public/blog/ (10k entries) on every webhook;
+        # what a killed process left there is swept on this process's first write.
+        self._swept_dirs = _SWEPT
 
     def path(self, relpath: str | PurePosixPath) -> Path:
         """The absolute path of ``relpath`` (checked lexically, not created)."""
@@ -317,6 +319,9 @@ def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
                 continue
             rel = name if rel_folder == "." else f"{rel_folder}/{name}"
             yield rel, base / name
+
+
+_SWEPT: set[str] = set()
 
 
 def _sweep_temps(folder: str) -> None:

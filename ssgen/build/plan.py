@@ -58,8 +58,13 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     if known is not None and known[0] is spec:
         return known[2]
     own = {k: v for k, v in spec.context.items() if k not in _SHARED_KEYS}
+    if known is not None and _same_refs(known[1], own):
+        _LIST_HASHES[key] = (spec, own, known[2])
+        return known[2]
     if type(own.get("page")) is not list:
-        return data_hash(own)
+        digest = data_hash(own)
+        _LIST_HASHES[key] = (spec, own, digest)
+        return digest
     if known is not None and same_json(known[1], own):
         # Keep the newer objects: the next comparison is then an identity check.
         _LIST_HASHES[key] = (spec, own, known[2])
@@ -69,8 +74,26 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     return digest
 
 
-# (site, path) -> (the spec and context last hashed, its hash), for list routes' pages.
+# (site, path) -> (the spec and context last hashed, its hash). A kept source hands back
+# the very same item objects for unchanged documents: a post page whose item and
+# neighbours are those last hashed is not encoded again (10,000 pages per edit).
 _LIST_HASHES: dict[tuple[str, str], tuple[PageSpec, dict[str, Any], str]] = {}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _same_refs(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Same keys; each value the very same object, or an equal scalar of the same type.
+
+    Sound because query results are never mutated once returned (see memo.py)."""
+    if old.keys() != new.keys():
+        return False
+    for name, value in new.items():
+        before = old[name]
+        if before is value:
+            continue
+        if type(value) not in _PLAIN or type(before) is not type(value) or before != value:
+            return False
+    return True
 
 
 def plan_render(

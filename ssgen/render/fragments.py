@@ -4,7 +4,7 @@ An author page that lists 20,000 post cards includes ``partials/_post_card.html`
 times; after one post changed, 19,999 of those renders give the bytes they gave last
 time. ``FragmentCache`` remembers the output of an included template keyed by what it
 reads: the template object (a recompiled or reloaded template is a new object), and for
-each variable it can read from the includer's context (``jinja2.meta``) that value's
+each name it can read from the includer's context (globals too) that value's
 identity when it is a container, or the value itself when it is a scalar. Identity is
 sound because route data is never mutated once a query returned it (the maintained
 queries hand back the very same item object while a document's item is unchanged, and a
@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from jinja2 import meta, nodes
+from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.utils import missing
 from markupsafe import Markup
 
+from ssgen.render.filters import PageUrl
 from ssgen.render.images.variants import capture, replay
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -143,6 +144,9 @@ def _key(template: jinja2.Template, spec: _Spec, context: jinja2.runtime.Context
             refs.append(getattr(value, "helper", value))
         elif type(value) in _SCALARS or type(value) is Markup:
             parts.append((type(value), value))
+        elif type(value) is PageUrl:  # the page's URL, callable as the url() helper
+            parts.append((PageUrl, str(value), id(value.helper)))
+            refs.append(value.helper)
         elif type(value) in (dict, list):
             parts.append(id(value))
             refs.append(value)
@@ -163,9 +167,32 @@ def _analyse(template: jinja2.Template) -> _Spec | None:
     for node in ast.find_all((nodes.Import, nodes.FromImport)):
         if getattr(node, "with_context", True):
             return None
-    names = meta.find_undeclared_variables(ast)
+    names = _free_names(ast, env)
     only_called = frozenset(name for name in names if _uses(ast, name) == _calls(ast, name))
     return _Spec(tuple(sorted(names)), only_called)
+
+
+class _Tracker(CodeGenerator):
+    """Every name the template resolves from its context: ``jinja2.meta`` leaves out the
+    environment's globals, which a page context may shadow (``url`` is the page's URL)."""
+
+    def __init__(self, environment: jinja2.Environment) -> None:
+        super().__init__(environment, "<fragment>", "<fragment>")
+        self.names: set[str] = set()
+
+    def write(self, x: str) -> None:
+        """Write nothing: only the names matter."""
+
+    def enter_frame(self, frame: Frame) -> None:
+        super().enter_frame(frame)
+        self.names.update(param for action, param in frame.symbols.loads.values()
+                          if action == "resolve")
+
+
+def _free_names(ast: nodes.Template, env: jinja2.Environment) -> set[str]:
+    tracker = _Tracker(env)
+    tracker.visit(ast)
+    return tracker.names
 
 
 def _uses(ast: nodes.Template, name: str) -> int:

@@ -76,11 +76,19 @@ def render_feed(
     """
     rows = []
     pages = 0
+    known = _ROWS.get((feed, site.base_url), {})
+    seen: dict[str, tuple[Any, dict[str, str] | None]] = {}
     for spec in entries:
         pages += 1
-        row = _feed_entry(feed, site, spec)
-        if row is not None:
-            rows.append(row)
+        page = spec.context.get("page")
+        found = known.get(spec.path)
+        if found is None or found[0] is not page:
+            found = (page, _feed_entry(feed, site, spec))
+        seen[spec.path] = found
+        if found[1] is not None:
+            rows.append(found[1])
+    _ROWS.clear()  # only the last build's (one site in a serve process)
+    _ROWS[(feed, site.base_url)] = seen
     rows.sort(key=lambda row: row["url"])
     rows.sort(key=lambda row: row["updated"], reverse=True)
     rows = rows[: max(0, feed.limit)]
@@ -95,6 +103,12 @@ def render_feed(
         updated=rows[0]["updated"] if rows else (to_rfc3339(now) if now and pages else EPOCH),
         entries=rows,
     )
+
+
+# The last feed's rows by page path, each with the page data it came from: a kept
+# source hands back the very same item for an unchanged post (never mutated), so one
+# edit re-reads one entry, not 10,000.
+_ROWS: dict[tuple[FeedConfig, str], dict[str, tuple[Any, dict[str, str] | None]]] = {}
 
 
 def undated_pages(feed: FeedConfig, entries: Iterable[PageSpec]) -> list[str]:

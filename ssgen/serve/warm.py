@@ -23,7 +23,8 @@ log = logging.getLogger("ssgen.serve")
 
 
 def warm(config: Config, manifest: Manifest, build: Callable[[Change], Any]) -> int:
-    """Render the pages that include kept fragments (via ``build``); how many."""
+    """Render the pages that include kept fragments; how many. ``build`` must render in
+    this process (``jobs=1``): forked workers would fill their own caches, then exit."""
     from ssgen.render.environment import Renderer
 
     started = time.perf_counter()

@@ -269,7 +269,7 @@ class RebuildWorker:
             self._rebuild(change, ids, reload_config)
         if not self._warmed and self._build_fn is None and self.last and self.last.ok:
             self._warmed, state, self.state = True, self.state, "building"
-            warm(self.config, self._manifest, self._build)  # serve/warm.py
+            warm(self.config, self._manifest, lambda change: self._build(change, jobs=1))
             self.state = state
         if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
                 self.leader is None or self.leader.still()):
@@ -299,7 +299,7 @@ class RebuildWorker:
         self._timers = RouteTimers(self.config, self._clock())
         self._reload_config = False
 
-    def _build(self, change: Change) -> BuildReport:
+    def _build(self, change: Change, jobs: int | None = None) -> BuildReport:
         started = time.perf_counter()
         if self._source is None:
             self._source = fresh_source(open_source(self.config, kept=True))
@@ -316,7 +316,7 @@ class RebuildWorker:
             with self._cond:
                 search, self._search_ready = SearchMode(ready=self._search_ready), None
             return build(self.config, change=wanted, source=self._source, frozen_heap=True,
-                         search=search if search.ready else DEFERRED)
+                         search=search if search.ready else DEFERRED, jobs=jobs)
 
     def _failed(self, ids: list[int], message: str, started: float) -> None:
         delay = self._retry.schedule(self._clock(), self.retry_base)
