@@ -23,7 +23,7 @@ from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
-from ssgen.groq.memo import ProjectionMemo, memo_safe
+from ssgen.groq.memo import ProjectionMemo, known_plain, memo_safe
 from ssgen.groq.plan import Plan, plan_filter
 from ssgen.groq.refindex import outgoing, reference_ids
 from ssgen.groq.runtime import Context, Scope
@@ -244,14 +244,12 @@ def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
         obj = compiler.compile(node.expr)
         if memo_safe(node.expr):
             memo = ProjectionMemo(obj, node.expr)
-            return lambda doc, root, ctx: _plain(memo(doc, root, ctx))
-        return lambda doc, root, ctx: _plain(obj(Scope(doc, root, ctx)))
+            return lambda doc, root, ctx: memo(doc, root, ctx)  # plain already
+        return lambda doc, root, ctx: to_json(obj(Scope(doc, root, ctx)),
+                                              known_plain(ctx.dataset))
     expr = compiler.compile(node)
-    return lambda doc, root, ctx: _plain(expr(Scope(doc, root, ctx, True)))
-
-
-def _plain(value: Any) -> Any:
-    return to_json(value)
+    return lambda doc, root, ctx: to_json(expr(Scope(doc, root, ctx, True)),
+                                          known_plain(ctx.dataset))
 
 
 def _slice(values: list[_T], window: n.Slice) -> list[_T]:

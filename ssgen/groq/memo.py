@@ -16,11 +16,13 @@ fragments) compare by identity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
 from ssgen.groq import nodes as n
 from ssgen.groq.runtime import Closure, Scope
+from ssgen.groq.values import to_json
 
 _ALLOWED = (
     n.Value, n.This, n.AccessAttribute, n.AccessElement, n.Slice, n.Filter, n.Projection,
@@ -61,11 +63,15 @@ def memo_safe(node: Any) -> bool:
 # that projects documents the same way: the blog list's, the author's and the category's
 # cards are then the same objects.
 _KEYS: dict[str, int] = {}
+# Under this key of ``Dataset.memos``: id -> value of every value the memos hold, all
+# plain JSON, so ``to_json`` need not walk them again (``known_plain``).
+PLAIN = -1
 _Entries = dict[str, tuple[dict[str, Any], Any, tuple[tuple[str, Any], ...]]]
 
 
 class ProjectionMemo:
-    """``obj(Scope(doc, parent, ctx))`` per document ``_id``, reused while valid.
+    """``obj(Scope(doc, parent, ctx))`` as plain JSON, per document ``_id``, reused while
+    valid.
 
     The entries live on the dataset (``Dataset.memos``), so they go with it.
     """
@@ -79,7 +85,7 @@ class ProjectionMemo:
     def __call__(self, item: dict[str, Any], parent: Scope | None, ctx: Any) -> Any:
         doc_id = item.get("_id")
         if type(doc_id) is not str:
-            return self._obj(Scope(item, parent, ctx))
+            return to_json(self._obj(Scope(item, parent, ctx)))
         dataset = ctx.dataset
         # _id -> (the document, its value, ((id read, object found or _ABSENT), ...))
         entries: _Entries = dataset.memos.get(self._key) or dataset.memos.setdefault(
@@ -99,6 +105,11 @@ class ProjectionMemo:
             ctx.trace, ctx.cache = trace, cache
         if trace is not None:
             trace.update(reads)
+        value = to_json(value)  # a no-op for memo_safe expressions: no dateTime(), path()
+        plain = dataset.memos.setdefault(PLAIN, {})
+        if found is not None and plain.get(id(found[1])) is found[1]:
+            del plain[id(found[1])]
+        plain[id(value)] = value
         entries[doc_id] = (item, value, tuple(
             (read, by_id.get(read, _ABSENT)) for read in sorted(reads)))
         return value
@@ -108,3 +119,11 @@ def _valid(found: tuple[dict[str, Any], Any, tuple[tuple[str, Any], ...]],
            item: dict[str, Any], by_id: dict[str, Any]) -> bool:
     """The entry is of this very document, and every id it read names what it did."""
     return found[0] is item and all(by_id.get(read, _ABSENT) is seen for read, seen in found[2])
+
+
+def known_plain(dataset: Any) -> Callable[[dict[str, Any]], bool] | None:
+    """For ``to_json(value, frozen)``: is an object one of the memos' plain values?"""
+    plain = getattr(dataset, "memos", {}).get(PLAIN)
+    if not plain:
+        return None
+    return lambda obj: plain.get(id(obj)) is obj

@@ -50,6 +50,7 @@ from ssgen.routes.patterns import (
     lookup,
     placeholders,
 )
+from ssgen.routes.reuse import list_pages, path_of
 
 UNATTRIBUTED_LIMIT = 256
 # What a list route's page gets of its neighbours (when its templates read any of it).
@@ -292,16 +293,28 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     own = {item.get("_id") for item in value}
     unattributed = ids - own
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
-    paths = [fill_pattern(route.path, item, route=route.name) for item in value]
+    last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
+    paths = [path_of(route, item, last, fresh) for item in value]
     pages = []
     known = _ITEM_IDS.get(route.name, {})
     seen: dict[int, tuple[Any, frozenset[str]]] = {}
+    end = len(value) - 1
     for index, item in enumerate(value):
-        item_ids = _item_ids(item, known, seen) | (unattributed if index == 0 else shared)
-        params = {name: lookup(item, name) for name in placeholders(route.path)}
-        extra = _neighbours(value, paths, index) if neighbours else None
-        pages.append(ctx.page(paths[index], item, item_ids, fields=item, params=params,
-                              extra=extra))
+        before = value[index - 1] if index and neighbours else None
+        after = value[index + 1] if index < end and neighbours else None
+        kept = last.specs.get(id(item))
+        if kept is not None and kept[0] is item and kept[1] is before and kept[2] is after \
+                and kept[3] == (index == 0):
+            _item_ids(item, known, seen)
+            spec = kept[4]
+        else:
+            item_ids = _item_ids(item, known, seen) | (unattributed if index == 0 else shared)
+            params = {name: lookup(item, name) for name in placeholders(route.path)}
+            extra = _neighbours(value, paths, index) if neighbours else None
+            spec = ctx.page(paths[index], item, item_ids, fields=item, params=params,
+                            extra=extra)
+        fresh.specs[id(item)] = (item, before, after, index == 0, spec)
+        pages.append(spec)
     _ITEM_IDS[route.name] = seen
     return pages
 
