@@ -236,7 +236,8 @@ def _rebuild(
         collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any,
                                   recorded=None if scope is None else manifest.pages_at)
         forced = frozenset(scope.forced) if scope else frozenset()
-        plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced)
+        plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced,
+                           files_checked=not full)
         files = page_files(plan.pages)
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))

@@ -105,8 +105,11 @@ def plan_render(
     *,
     full: bool,
     force: frozenset[str] = frozenset(),
+    files_checked: bool = False,
 ) -> RenderPlan:
-    """Decide the work of this build. ``force``: paths to render whatever their hashes."""
+    """Decide the work of this build. ``force``: paths to render whatever their hashes.
+    ``files_checked``: every owned file was just checked (``verify.find_damage``) and the
+    pages of missing ones are forced, so no page's file need be looked at again."""
     pages = collected.pages
     plan = RenderPlan(pages={page.path: page for page in pages})
     plan.global_hashes = {name: data_hash(value) for name, value in data.items()}
@@ -137,7 +140,7 @@ def plan_render(
             or record.template != spec.template
             or not chain.isdisjoint(changed_templates)
             or global_hit[spec.template]
-            or not os.path.isfile(os.path.join(output_dir, record.file))
+            or (not files_checked and not os.path.isfile(os.path.join(output_dir, record.file)))
         )
         if stale:
             plan.to_render.append(spec)

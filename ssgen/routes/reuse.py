@@ -10,6 +10,7 @@ route's pages share (site, globals, URL base, type tags, shared ids) are the sam
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,13 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
 def _same_globals(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
     if old is None or new is None:
         return old is new
-    return old.keys() == new.keys() and all(old[k] is new[k] for k in new)
+    return old.keys() == new.keys() and all(_same_value(old[k], new[k]) for k in new)
+
+
+def _same_value(old: Any, new: Any) -> bool:
+    # A maintained list result comes back as a new list of the very same items.
+    return old is new or (type(old) is list and type(new) is list and len(old) == len(new)
+                          and all(map(operator.is_, old, new)))
 
 
 def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
