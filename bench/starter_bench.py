@@ -180,10 +180,24 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def webhooks(site: Path, data: Dataset, count: int,
              rng: random.Random) -> tuple[list[float], float]:
+    started = time.perf_counter()
     process, url = serve(site)
+    print(f"serve up (kept source loaded, fragment cache warmed): "
+          f"{time.perf_counter() - started:.1f} s, load {load()}", flush=True)
     latencies = []
+    cpu: list[float] = []
     rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
@@ -197,9 +211,10 @@ def webhooks(site: Path, data: Dataset, count: int,
                   flush=True)
             for _ in range(count):
                 doc = data.retitle(rng)
-                started = time.perf_counter()
+                started, used = time.perf_counter(), cpu_seconds(process.pid)
                 reply = webhook(client, doc)
                 latencies.append(time.perf_counter() - started)
+                cpu.append(cpu_seconds(process.pid) - used)
                 if reply.status_code != 200:
                     raise SystemExit(f"webhook answered {reply.status_code}: {reply.text}")
                 stale = [str(f.relative_to(site)) for f in data.affected(doc)
@@ -207,6 +222,11 @@ def webhooks(site: Path, data: Dataset, count: int,
                 if stale:
                     raise SystemExit(f"stale after the reply for {doc['_id']}: {stale}")
         rss = rss_mb(process.pid)
+        print(f"webhook wall p50 {statistics.median(latencies) * 1000:.0f} ms, p99 "
+              f"{pct(latencies, 0.99) * 1000:.0f} ms, min {min(latencies) * 1000:.0f} ms, max "
+              f"{max(latencies) * 1000:.0f} ms; serve CPU p50 {statistics.median(cpu) * 1000:.0f}"
+              f" ms, p99 {pct(cpu, 0.99) * 1000:.0f} ms ({len(cpu)} webhooks, clock tick "
+              f"{1000 / os.sysconf('SC_CLK_TCK'):.0f} ms); load {load()}", flush=True)
     finally:
         process.terminate()
         try:
@@ -250,7 +270,9 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for posts in args.sizes:
         site = grow(args.workdir, posts)
+        print(f"{posts:,} posts: grown, load {load()}", flush=True)
         full = ssgen(site, "build", "--full")
+        print(f"full build {full:.1f} s, load {load()}", flush=True)
         data = Dataset(site)
         lat, rss = webhooks(site, data, args.webhooks, rng) if args.webhooks \
             else ([0.0], float("nan"))
