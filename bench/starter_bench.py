@@ -13,6 +13,11 @@ its authors and categories. Then, per size:
 3. new processes after a one-post edit: `ssgen revalidate --doc ID` and `ssgen build`,
    interpreter start included, ``--runs`` times each.
 
+The default site has ``[search] enabled``; the grown copy turns it off unless ``--search``
+is given, so the figures are ssgen's own: a Pagefind run re-indexes the whole site (17 s
+of CPU at 10k pages, see "Search index: Pagefind" in docs/benchmarks.md), in serve in the
+background after rounds settle, in a new process inside the build.
+
     .venv/bin/python bench/starter_bench.py 10000 100000 --webhooks 200 --runs 5
 """
 
@@ -45,8 +50,9 @@ HOME_POSTS = 7
 FEED_POSTS = 20
 
 
-def grow(workdir: Path, posts: int) -> Path:
-    """A copy of the default site with its posts cloned to ``posts``."""
+def grow(workdir: Path, posts: int, search: bool = False) -> Path:
+    """A copy of the default site with its posts cloned to ``posts`` (and Pagefind search
+    turned off unless ``search``)."""
     site = workdir / f"starter-{posts}"
     shutil.rmtree(site, ignore_errors=True)
     site.mkdir(parents=True)
@@ -56,6 +62,9 @@ def grow(workdir: Path, posts: int) -> Path:
             shutil.copytree(source, site / name)
         else:
             shutil.copy(source, site / name)
+    if not search:
+        toml = site / "ssgen.toml"
+        toml.write_text(toml.read_text().replace("[search]\nenabled = true", "[search]\nenabled = false"))
     path = site / "content" / "dataset.ndjson"
     docs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     originals = [d for d in docs if d["_type"] == "post" and not d["_id"].startswith("drafts.")]
@@ -263,13 +272,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--search", action="store_true",
+                        help="keep the default site's [search] on (Pagefind in every build)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     print("| posts | full build | webhook p50 | webhook p99 | serve RSS | revalidate --doc "
           "| build after an edit |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for posts in args.sizes:
-        site = grow(args.workdir, posts)
+        site = grow(args.workdir, posts, args.search)
         print(f"{posts:,} posts: grown, load {load()}", flush=True)
         full = ssgen(site, "build", "--full")
         print(f"full build {full:.1f} s, load {load()}", flush=True)
