@@ -23,6 +23,7 @@ from ssgen.config.check import CheckConfig, parse_check
 from ssgen.config.deploy import DeployConfig, parse_deploy
 from ssgen.config.images import ImagesConfig, parse_images
 from ssgen.config.params import check_params, item_fields
+from ssgen.config.redirects import ROUTE_OPTIONS, RedirectRule, check_route_options, parse_redirects
 from ssgen.config.search import SearchConfig, parse_search
 from ssgen.config.source import SourceConfig as SourceConfig
 from ssgen.config.source import parse_source
@@ -72,6 +73,8 @@ class RouteConfig:
     tags: tuple[str, ...] = ()
     revalidate: int | None = None
     paginate: int | None = None
+    redirects: bool = True  # path history and redirects for its pages (docs/redirects.md)
+    gone: str | None = None  # where its unpublished documents' paths redirect (else 410)
     placeholders: tuple[str, ...] = ()
     query_ast: Query | None = field(default=None, compare=False, repr=False)
     each_ast: Query | None = field(default=None, compare=False, repr=False)
@@ -134,6 +137,7 @@ class Config:
     # in .ssgen/). Not in the hash: moving the state does not change the pages.
     state_url: str | None = None
     check: CheckConfig = field(default_factory=CheckConfig)  # [check]: not in the hash either
+    redirects: tuple[RedirectRule, ...] = ()  # [[redirects]]: not in the hash (no page reads it)
 
     @property
     def output_dir(self) -> Path:
@@ -181,13 +185,14 @@ _TOP: dict[str, tuple[str, Any]] = {
     "feed": (TABLE, None), "sitemap": (TABLE, None), "deploy": (TABLE, None),
     "images": (TABLE, None),
     "state": (TABLE, None), "check": (TABLE, None), "search": (TABLE, None),
+    "redirects": ("an array of tables ([[redirects]])", None),
 }
 _STATE = {"url": (STR, None)}
 _SITE = {"title": (STR, ""), "base_url": (STR, ""), "output": (STR, "public"),
          "language": (STR, "en"), "description": (STR, ""), "params": (TABLE, None)}
 _ROUTE = {"name": (STR, REQUIRED), "path": (STR, REQUIRED), "template": (STR, REQUIRED),
           "query": (STR, None), "each": (STR, None), "tags": (STRS, ()),
-          "revalidate": (INT, None), "paginate": (INT, None)}
+          "revalidate": (INT, None), "paginate": (INT, None), **ROUTE_OPTIONS}
 _MARKDOWN = {name: (BOOL, value) for name, value in vars(MarkdownConfig()).items()}
 _FEED = {"route": (STR, REQUIRED), "path": (STR, "/feed.xml"), "title": (STR, ""),
          "title_field": (STR, "title"), "date_field": (STR, "publishedAt"),
@@ -248,6 +253,7 @@ def _route(raw: dict[str, Any], index: int, templates: list[str],
     _positive(values["revalidate"], f"{where}.revalidate", ctx)
     _positive(values["paginate"], f"{where}.paginate", ctx)
     _check_route_shape(values, names, where, ctx)
+    check_route_options(values, where, ctx)
     # A route without a query is a page written entirely in its template: page = null.
     query_ast = _parse_groq(values["query"] or "null", f"{where}.query", ctx)
     each_ast = _parse_groq(values["each"], f"{where}.each", ctx) if values["each"] else None
@@ -421,7 +427,8 @@ def load_config(
     return Config(site_dir=site_dir, site=site, source=source, data=data, routes=routes,
                   markdown=markdown, feed=feed, sitemap=sitemap, hash=_fingerprint(parts),
                   data_ast=data_ast, deploy=deploy, images=images, search=search,
-                  state_url=state_url, check=check)
+                  state_url=state_url, check=check,
+                  redirects=parse_redirects(top["redirects"], ctx))
 
 
 def _state_url(table: dict[str, Any], env: Mapping[str, str], ctx: Any) -> str | None:

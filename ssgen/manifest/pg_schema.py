@@ -45,6 +45,7 @@ def pg_ddl(ddl: str) -> list[str]:
 
 # Sitemap lastmods and the link checker's state (schema.LINKS_DDL, as SQLite creates it).
 MIGRATIONS[4] = tuple(pg_ddl(schema.LINKS_DDL))
+MIGRATIONS[5] = tuple(pg_ddl(schema.HISTORY_DDL))  # path history (redirects, issue 17)
 
 
 def prepare(conn: PgConnection) -> None:

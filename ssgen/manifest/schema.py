@@ -21,10 +21,26 @@ import orjson
 
 from ssgen.errors import ManifestError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x5353474E  # "SSGN"
 FILE_KINDS = frozenset({"page", "static", "generated"})
 CHUNK = 500  # bound parameters per IN (...) query
+
+# Every path a document's page has had (schema 5, issue 17: redirects). One row per path:
+# the document whose page was last recorded there; ``live`` while a page is at the path;
+# first/last_seen are build sequence numbers (never clock times: outputs stay deterministic).
+HISTORY_DDL = """
+CREATE TABLE path_history (
+    path TEXT PRIMARY KEY,
+    route TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    live INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+CREATE INDEX path_history_doc ON path_history(doc_id);
+CREATE INDEX path_history_live ON path_history(live);
+"""
 
 _DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -114,6 +130,7 @@ CREATE TABLE link_external (
 ) WITHOUT ROWID;
 """
 _DDL += LINKS_DDL
+_DDL += HISTORY_DDL
 
 TABLES = frozenset(
     {
@@ -133,6 +150,7 @@ TABLES = frozenset(
         "link_files",
         "link_edges",
         "link_external",
+        "path_history",
     }
 )
 

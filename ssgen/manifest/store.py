@@ -34,6 +34,8 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   ``journal_clear(relpaths=None, *, kind=None)``.
 - Sitemap lastmods, the link graph and external-link cache: see ``ssgen.manifest.links``.
 - Failures: ``record_failure(path, route, error)``, ``clear_failure(path)``, ``failures()``.
+- Path history (redirects): ``note_paths(owned, unowned, removed, *, full)``,
+  ``gone_paths()``, ``live_paths_of(doc_ids)``, ``history()``, ``set_history(rows)``.
 - Queue (serve's durable pending changes): ``enqueue(payload, *, key=None) -> int``
   (a repeated delivery ``key`` returns the first id and adds nothing), ``pending(limit=None)
   -> list[(id, payload)]`` oldest first, ``ack(ids)`` (deletes them).
@@ -55,6 +57,7 @@ from typing import Any
 from ssgen.errors import ManifestError
 from ssgen.manifest import pages as page_cache
 from ssgen.manifest import schema
+from ssgen.manifest.history import HistoryMixin
 from ssgen.manifest.links import LinksMixin
 from ssgen.manifest.queue import QueueMixin
 from ssgen.manifest.schema import (
@@ -72,7 +75,7 @@ from ssgen.manifest.state import StateMixin
 from ssgen.routes.paths import url_to_file
 
 _SMALL_BATCH = 64
-class Manifest(QueueMixin, StateMixin, LinksMixin):
+class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
     """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
