@@ -1,6 +1,6 @@
 """Site-wide files of the build: static/ copied through, the sitemap (sitemap.xml, plus
-sitemap-N.xml past 50,000 URLs), the feed, robots.txt, and the search bundle
-(``ssgen.build.search``).
+sitemap-N.xml past 50,000 URLs), the feed, robots.txt, the search bundle
+(``ssgen.build.search``) and the redirects (``ssgen.build.redirects``).
 
 They are regenerated on every build from the complete page set and written only when
 their bytes change; files ssgen wrote earlier that are no longer produced are removed.
@@ -14,10 +14,12 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
+from ssgen.build.clash import generated_files
 from ssgen.build.collect import NOT_FOUND_PATH
 from ssgen.build.lastmod import page_lastmods
 from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
+from ssgen.build.redirects import redirect_files
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.build.search import INLINE, SEARCH_KEY, SearchIndex, SearchMode, search_index
 from ssgen.build.verify import racy_after
@@ -156,8 +158,8 @@ def _copy_static(
 def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
                static: Mapping[str, object], report: BuildReport,
                now: datetime | None) -> dict[str, bytes]:
-    """The sitemap (one file, or an index and its parts), the feed and robots.txt, unless
-    static/ provides one."""
+    """The sitemap (one file, or an index and its parts), the feed, robots.txt and the
+    redirects, unless static/ provides one."""
     files: dict[str, bytes] = {}
     site = config.site
     if config.sitemap.enabled:
@@ -172,7 +174,9 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
         if warning:
             report.warnings.append(warning)
     files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
-    return {rel: data for rel, data in files.items() if rel not in static}
+    files = {rel: data for rel, data in files.items() if rel not in static}
+    taken = {**static, **files, **dict.fromkeys(generated_files(config))}
+    return {**redirect_files(config, manifest, taken), **files}
 
 
 @lru_cache(maxsize=1)

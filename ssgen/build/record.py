@@ -12,6 +12,7 @@ from ssgen import __version__
 from ssgen.build.docstate import MARK_KEY, DocStates
 from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
+from ssgen.build.redirects import note_history
 from ssgen.build.report import PAGE, BuildReport, PageFailure
 from ssgen.build.verify import extras_pending
 from ssgen.build.workers import PageOutcome
@@ -60,6 +61,7 @@ def record_build(
         # (a failed page's write is atomic): one statement, not one per page.
         manifest.journal_clear(kind="page")
         _remove_pages(manifest, Output(config.output_dir), plan.removed, report)
+        note_history(config, manifest, plan, (o.path for o in built), full=full)
         for name, template_hash in plan.template_hashes.items():
             manifest.set_template(name, template_hash, renderer.template_chain(name))
         for name, value_hash in plan.global_hashes.items():

@@ -69,6 +69,10 @@ class HistoryMixin:
                 conn.execute("UPDATE path_history SET live = 0 WHERE live = 1 AND NOT EXISTS"
                              " (SELECT 1 FROM pages WHERE pages.path = path_history.path)")
 
+    def has_history(self: _Store) -> bool:
+        """Whether any path is recorded."""
+        return bool(self._rows("SELECT 1 FROM path_history LIMIT 1", what="read path history"))
+
     def gone_paths(self: _Store) -> list[HistoryRow]:
         """The rows of paths that no longer have a page (redirect or 410 sources)."""
         return [HistoryRow(*row) for row in

@@ -2,7 +2,8 @@
 
 Owns URL -> file resolution (pretty URLs: ``/a/`` -> ``a/index.html``, ``/a`` -> 308 to
 ``/a/`` when that folder has an index), ``404.html`` with status 404, strong ETags with
-``If-None-Match`` -> 304, a configurable ``Cache-Control``, HEAD, and refusal of path
+``If-None-Match`` -> 304, a configurable ``Cache-Control``, HEAD, the redirects and 410s
+of ``redirects.json`` (``ssgen.serve.redirects``) before any file, and refusal of path
 traversal, hidden files and directory listings. Files are read whole: the build writes
 them by atomic rename, so a reader never sees half a page.
 
@@ -21,6 +22,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from starlette.responses import Response
+
+from ssgen.errors import OutputError
+from ssgen.routes.paths import url_to_file
+from ssgen.routes.redirects import Redirect
+from ssgen.serve.redirects import RedirectTable
 
 DEFAULT_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 NAME_MAX = 255  # bytes in one file name on the common file systems
@@ -42,6 +48,7 @@ class StaticSite:
         self.root = Path(root)
         self.cache_control = cache_control
         self.inject = inject
+        self.redirects = RedirectTable(self.root)
 
     def respond(self, path: str, headers: Mapping[str, str], *, head: bool = False,
                 query: str = "") -> Response:
@@ -49,6 +56,9 @@ class StaticSite:
         parts = _safe_parts(path)
         if parts is None:
             return self.not_found(head)
+        moved = self.redirects.lookup(path)
+        if moved is not None:
+            return self._moved(moved, head)
         target = self.root.joinpath(*parts)
         if path.endswith("/") or not parts:
             target = target / "index.html"
@@ -59,6 +69,20 @@ class StaticSite:
         if found is None:
             return self.not_found(head)
         return self._send(found, headers, head=head, status=200)
+
+    def _moved(self, moved: Redirect, head: bool) -> Response:
+        """A 301 (or the rule's status) to the current path, or 410 with the stub page."""
+        if moved.to is not None:
+            return Response(status_code=moved.status, headers={
+                "location": moved.to, "cache-control": self.cache_control})
+        try:
+            stub = self._file(self.root.joinpath(*url_to_file(moved.source).parts))
+        except OutputError:
+            stub = None
+        if stub is None:
+            return Response(b"" if head else b"410 gone\n", status_code=410,
+                            media_type="text/plain")
+        return self._send(stub, {}, head=head, status=410)
 
     def not_found(self, head: bool = False) -> Response:
         """``404.html`` with status 404, or a plain text 404 when the site has none."""
