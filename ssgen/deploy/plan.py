@@ -53,11 +53,15 @@ class ObjectMeta:
     content_type: str
     cache_control: str
     encoding: str | None = None
+    redirect: str | None = None  # x-amz-website-redirect-location (a moved page's old path)
+    gone: bool = False  # an unpublished document's old path: x-amz-meta-ssgen-status 410
 
     @property
     def fingerprint(self) -> str:
         """A short digest: a change of metadata alone re-uploads the object."""
         text = f"{self.content_type}\n{self.cache_control}\n{self.encoding or ''}"
+        if self.redirect is not None or self.gone:
+            text += f"\n{self.redirect or ''}\n{self.gone}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -186,13 +190,18 @@ def cache_control(relpath: str, kind: str, rules: Iterable[CacheRule] = ()) -> s
 
 
 def object_meta(relpath: str, kind: str, settings: DeployConfig,
-                atom: frozenset[str] = frozenset()) -> ObjectMeta:
-    """The metadata ``relpath`` is uploaded with under ``settings``."""
+                atom: frozenset[str] = frozenset(),
+                moved: Mapping[str, str | None] | None = None) -> ObjectMeta:
+    """The metadata ``relpath`` is uploaded with under ``settings``; ``moved``: the stub
+    files of redirects by relpath -> target (None: a 410)."""
     encoding = None
     if settings.precompress != "none" and any(glob_match(p, relpath) for p in settings.compress):
         encoding = settings.precompress
+    stub = kind == "generated" and moved is not None and relpath in moved
+    target = moved.get(relpath) if stub and moved is not None else None
     return ObjectMeta(content_type(relpath, atom=atom),
-                      cache_control(relpath, kind, settings.cache_control), encoding)
+                      cache_control(relpath, kind, settings.cache_control), encoding,
+                      redirect=target, gone=stub and target is None)
 
 
 def reconcile(state: RemoteState | None, listing: Mapping[str, str] | None

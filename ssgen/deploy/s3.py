@@ -208,10 +208,14 @@ class S3Store:
                                  "CacheControl": meta.cache_control}
         if meta.encoding:
             extra["ContentEncoding"] = meta.encoding
+        if meta.redirect is not None:
+            extra["WebsiteRedirectLocation"] = meta.redirect
+        tags = {"sha256": sha256, "ssgen-meta": meta.fingerprint}
+        if meta.gone:
+            tags["ssgen-status"] = "410"
         with self._errors(f"uploading {key}"):
             response = self.client.put_object(
-                Bucket=self.target.bucket, Key=key, Body=body,
-                Metadata={"sha256": sha256, "ssgen-meta": meta.fingerprint}, **extra)
+                Bucket=self.target.bucket, Key=key, Body=body, Metadata=tags, **extra)
         etag: str = response.get("ETag", "")
         return etag
 

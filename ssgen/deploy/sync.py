@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ssgen.build.output import sha256, url_to_file
@@ -37,8 +38,9 @@ from ssgen.deploy.plan import (
 )
 from ssgen.deploy.purge import Purger, purgers
 from ssgen.deploy.s3 import LIST_PAGE, S3Store
-from ssgen.errors import ConfigError, DeployError
+from ssgen.errors import ConfigError, DeployError, OutputError
 from ssgen.manifest.connect import open_state
+from ssgen.render.redirects import JSON_FILE, load_redirects
 
 BATCH = 256  # fewest uploads between two saves of the state object
 MAX_SAVES = 8  # a big deploy saves the state about this often (each save rewrites all of it)
@@ -102,8 +104,26 @@ def local_files(config: Config, settings: DeployConfig) -> dict[str, LocalFile]:
     if not records:
         raise DeployError(f"{path} lists no output files: run `ssgen build` first")
     atom = frozenset({str(url_to_file(config.feed.path))}) if config.feed else frozenset()
-    return {rel: LocalFile(rel, rec.hash, rec.kind, object_meta(rel, rec.kind, settings, atom))
+    moved = redirect_stubs(config.output_dir)
+    return {rel: LocalFile(rel, rec.hash, rec.kind,
+                           object_meta(rel, rec.kind, settings, atom, moved))
             for rel, rec in records.items()}
+
+
+def redirect_stubs(output_dir: Path) -> dict[str, str | None]:
+    """The stub file of each redirect in the output's ``redirects.json`` -> its target
+    (None: a 410). S3 answers a redirect with 301 whatever status the rule names."""
+    try:
+        data = (output_dir / JSON_FILE).read_bytes()
+    except OSError:
+        return {}
+    stubs: dict[str, str | None] = {}
+    for redirect in load_redirects(data).values():
+        try:
+            stubs[str(url_to_file(redirect.source))] = redirect.to
+        except OutputError:
+            continue
+    return stubs
 
 
 def _encoder(precompress: str) -> Callable[[bytes], bytes] | None:
