@@ -10,6 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from ssgen.cli.app import app
+from ssgen.manifest.store import Manifest
 
 BASE_TEMPLATE = (
     "<!doctype html><title>{% block title %}{{ site.title }}{% endblock %}</title>"
@@ -98,6 +99,16 @@ def make_site(
 def run_cli(*args: str) -> Any:
     """Run the ssgen CLI in-process; returns the click Result."""
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def copy_history(site: Path, clean: Path) -> None:
+    """Give ``clean``'s manifest the path history of ``site``'s: redirects are state, so a
+    clean full build equals an incremental one only with the same history."""
+    kept = site / ".ssgen" / "manifest.sqlite"
+    if not kept.exists():
+        return
+    with Manifest.open(kept) as source, Manifest.open(clean / ".ssgen" / "manifest.sqlite") as fresh:
+        fresh.set_history(source.history())
 
 
 def output_files(site: Path) -> dict[str, bytes]:

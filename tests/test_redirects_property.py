@@ -22,12 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from s3_server import S3TestServer, dummy_credentials
 from servekit import Running, running_server, sanity_webhook
-from sitekit import author, make_site, output_files, post, write_docs
+from sitekit import author, copy_history, make_site, output_files, post, write_docs
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.deploy.sync import deploy_site
-from ssgen.manifest.store import Manifest
 from ssgen.routes.paths import url_to_file
 
 IDS = (1, 2, 3)
@@ -98,9 +97,7 @@ def _clean_build_with_history(site: Path, clean: Path) -> dict[str, bytes]:
     clean.mkdir(parents=True)
     for name in ("ssgen.toml", "templates", "content"):
         (shutil.copytree if (site / name).is_dir() else shutil.copy)(site / name, clean / name)
-    with Manifest.open(site / ".ssgen" / "manifest.sqlite") as kept, \
-            Manifest.open(clean / ".ssgen" / "manifest.sqlite") as fresh:
-        fresh.set_history(kept.history())
+    copy_history(site, clean)
     build(load_config(clean), full=True)
     return output_files(clean)
 

@@ -42,6 +42,8 @@ _OPS = st.one_of(
     st.tuples(st.just("queue"), st.sampled_from(["k1", "k2", None]), st.booleans()),
     st.tuples(st.just("meta"), st.sampled_from(["m1", "m2"]), st.sampled_from(["1", "2"])),
     st.tuples(st.just("failing_tx"), _PATHS),
+    st.tuples(st.just("history"), st.lists(st.tuples(_PATHS, st.sampled_from("ab")), max_size=3),
+              st.lists(_PATHS, max_size=2), st.lists(_PATHS, max_size=2), st.booleans()),
 )
 
 
@@ -62,6 +64,8 @@ def _apply(m: Manifest, op: tuple[Any, ...]) -> None:
             m.ack([job])
     elif kind == "meta":
         m.set_meta(op[1], op[2])
+    elif kind == "history":
+        m.note_paths([(p, "r", d) for p, d in op[1]], op[2], op[3], full=op[4])
     else:
         with pytest.raises(RuntimeError), m.transaction():
             m.remove_pages([op[1]])
@@ -76,6 +80,8 @@ def _snapshot(m: Manifest) -> dict[str, Any]:
         "docs": m.documents(), "files": m.files(), "meta": (m.get_meta("m1"), m.get_meta("m2")),
         "queue": [payload for _, payload in m.pending()], "depth": m.queue_stats()[0],
         "counts": {k: v for k, v in m.counts().items() if k != "meta"},
+        "history": m.history(), "gone": sorted(m.gone_paths()),
+        "live": sorted(m.live_paths_of(["a", "b"])),
     }
 
 

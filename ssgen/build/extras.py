@@ -197,6 +197,10 @@ def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:
 def _note(report: BuildReport, rel: str, written: bool, existed: bool) -> None:
     if written:
         report.site_files += 1
+        if rel in report.deleted:  # a removed page's file, now its redirect stub
+            report.deleted.remove(rel)
+            report.removed -= 1
+            existed = True
         (report.changed if existed else report.new).append(rel)
 
 

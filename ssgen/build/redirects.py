@@ -97,7 +97,8 @@ def redirect_files(config: Config, manifest: Manifest, taken: Mapping[str, objec
     kept = sorted(r for rel, r in stubs.items() if rel not in pages)
     if not kept:
         return {}
-    files = {rel: stub_page(r, config.site.base_url) for rel, r in stubs.items()
+    site = config.site
+    files = {rel: stub_page(r, site.base_url, site.language) for rel, r in stubs.items()
              if rel not in pages}
     files[RULES_FILE] = redirects_file(kept)
     files[JSON_FILE] = redirects_json(kept)

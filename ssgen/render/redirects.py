@@ -24,20 +24,21 @@ RULES_FILE = "_redirects"
 _VERSION = 1
 
 
-def stub_page(redirect: Redirect, base_url: str = "") -> bytes:
+def stub_page(redirect: Redirect, base_url: str = "", language: str = "en") -> bytes:
     """The HTML stub published at ``redirect.source``."""
+    html = f'<!doctype html>\n<html lang="{escape(language, quote=True)}"><head>'
     if redirect.to is None:
         return (
-            b'<!doctype html>\n<html><head><meta charset="utf-8">\n'
-            b'<meta name="robots" content="noindex">\n<title>Gone</title></head>\n'
-            b"<body><p>This page has been removed.</p></body></html>\n"
-        )
+            f'{html}<meta charset="utf-8">\n'
+            '<meta name="robots" content="noindex">\n<title>Gone</title></head>\n'
+            "<body><p>This page has been removed.</p></body></html>\n"
+        ).encode()
     target = escape(redirect.to, quote=True)
     canonical = redirect.to
     if base_url and canonical.startswith("/"):
         canonical = base_url.rstrip("/") + canonical
     return (
-        '<!doctype html>\n<html><head><meta charset="utf-8">\n'
+        f'{html}<meta charset="utf-8">\n'
         '<meta name="robots" content="noindex">\n'
         f'<link rel="canonical" href="{escape(canonical, quote=True)}">\n'
         f'<meta http-equiv="refresh" content="0; url={target}">\n'
