@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sanity_server import SanityTestServer
+from sitekit import copy_history
 from test_incremental import SiteModel, snapshot
 
 from ssgen.build.pipeline import build
@@ -56,6 +57,7 @@ def pull_build(site: Path, scratch: Path, server: SanityTestServer) -> dict[str,
     if scratch.exists():
         shutil.rmtree(scratch)
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    copy_history(site, scratch)
     pull(config_of(site), scratch / "content" / "data.ndjson", token=TOKEN)
     toml = (scratch / "ssgen.toml").read_text()
     start = toml.index('type = "sanity"')

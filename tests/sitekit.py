@@ -10,6 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from ssgen.cli.app import app
+from ssgen.manifest.connect import open_state
 from ssgen.manifest.store import Manifest
 
 BASE_TEMPLATE = (
@@ -101,13 +102,14 @@ def run_cli(*args: str) -> Any:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
 
 
-def copy_history(site: Path, clean: Path) -> None:
-    """Give ``clean``'s manifest the path history of ``site``'s: redirects are state, so a
-    clean full build equals an incremental one only with the same history."""
-    kept = site / ".ssgen" / "manifest.sqlite"
-    if not kept.exists():
+def copy_history(site: Path, clean: Path, state_url: str | None = None) -> None:
+    """Give ``clean``'s manifest the path history of ``site``'s (in ``state_url`` when
+    given): redirects are state, so a clean full build equals an incremental one only
+    with the same history."""
+    if state_url is None and not (site / ".ssgen" / "manifest.sqlite").exists():
         return
-    with Manifest.open(kept) as source, Manifest.open(clean / ".ssgen" / "manifest.sqlite") as fresh:
+    with open_state(site / ".ssgen", state_url) as source, \
+            Manifest.open(clean / ".ssgen" / "manifest.sqlite") as fresh:
         fresh.set_history(source.history())
 
 

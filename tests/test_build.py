@@ -7,7 +7,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sitekit import author, make_site, no_temp_files, output_files, post, run_cli, write_docs
+from sitekit import (
+    author,
+    copy_history,
+    make_site,
+    no_temp_files,
+    output_files,
+    post,
+    run_cli,
+    write_docs,
+)
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -50,8 +59,9 @@ def test_changes_file_lists_new_changed_deleted(tmp_path: Path) -> None:
     payload = json.loads(changes.read_text())
     assert "blog/post-3/index.html" in payload["new"]
     assert "blog/post-1/index.html" in payload["changed"]
-    assert "blog/post-2/index.html" in payload["deleted"]
-    assert not (site / "public" / "blog" / "post-2").exists()
+    # The deleted post's page became its 410 stub (docs/redirects.md): changed, not deleted.
+    assert "blog/post-2/index.html" in payload["changed"]
+    assert b"<title>Gone</title>" in (site / "public/blog/post-2/index.html").read_bytes()
 
 
 def test_full_build_equals_incremental(tmp_path: Path) -> None:
@@ -61,8 +71,10 @@ def test_full_build_equals_incremental(tmp_path: Path) -> None:
     write_docs(site, [author("a1", "Grace"), post(1), post(4)])
     build(config)
     incremental = output_files(site)
+    shutil.copytree(site / ".ssgen", tmp_path / "kept" / ".ssgen")
     shutil.rmtree(site / "public")
     shutil.rmtree(site / ".ssgen")
+    copy_history(tmp_path / "kept", site)  # path history is state (redirects): kept
     build(config)
     assert output_files(site) == incremental
 

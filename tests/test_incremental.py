@@ -17,6 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sitekit import copy_history
 
 from ssgen.build.change import Change
 from ssgen.build.pipeline import BuildReport, build
@@ -300,6 +301,7 @@ def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
     if scratch.exists():
         shutil.rmtree(scratch)
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    copy_history(site, scratch)
     report = build(load_config(scratch), full=True, jobs=1)
     assert report.ok, report.failures
     return snapshot(scratch / "public")

@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sanity_server import SanityTestServer
+from sitekit import copy_history
 from test_incremental import DOC_EDITS, SiteModel, snapshot
 
 from ssgen.build.change import Change, DocChange
@@ -59,6 +60,7 @@ def full_build(site: Path, scratch: Path, server: SanityTestServer) -> dict[str,
     if scratch.exists():
         shutil.rmtree(scratch)
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    copy_history(site, scratch)
     config = load_config(scratch)
     assert build(config, full=True, jobs=1, source=source_for(config, server)).ok
     return snapshot(scratch / "public")

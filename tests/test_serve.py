@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from servekit import SECRET, Running, owner_status, running_server, sanity_webhook, wait_idle
-from sitekit import author, make_site, output_files, post, write_docs
+from sitekit import author, copy_history, make_site, output_files, post, write_docs
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -23,6 +23,7 @@ def clean_build(site: Path, tmp: Path) -> dict[str, bytes]:
     shutil.copy(site / "ssgen.toml", copy / "ssgen.toml")
     shutil.copytree(site / "templates", copy / "templates")
     shutil.copytree(site / "content", copy / "content")
+    copy_history(site, copy)
     build(load_config(copy), full=True)
     return output_files(copy)
 
@@ -65,15 +66,16 @@ def test_create_update_slug_rename_delete_each_leave_the_exact_files(
     write_docs(site, docs)
     reply = sanity_webhook(served.client, {"_id": "p1", "_type": "post", "_rev": "r3"})
     changes = reply.json()["changes"]
-    assert changes["new"] == ["blog/renamed/index.html"]
-    assert changes["deleted"] == ["blog/post-1/index.html"]
-    assert not (site / "public/blog/post-1").exists()
+    # The old path now holds the redirect (docs/redirects.md).
+    assert changes["new"] == ["_redirects", "blog/renamed/index.html", "redirects.json"]
+    assert changes["deleted"] == [] and "blog/post-1/index.html" in changes["changed"]
+    assert b"url=/blog/renamed/" in (site / "public/blog/post-1/index.html").read_bytes()
     assert output_files(site) == clean_build(site, tmp_path)
 
     del docs[2]
     write_docs(site, docs)
     reply = sanity_webhook(served.client, {"_id": "p2", "_type": "post"}, "delete")
-    assert reply.json()["changes"]["deleted"] == ["blog/post-2/index.html"]
+    assert "blog/post-2/index.html" in reply.json()["changes"]["changed"]  # its 410 stub
     assert output_files(site) == clean_build(site, tmp_path)
 
 

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import author, make_site, output_files, post, write_docs
+from sitekit import author, copy_history, make_site, output_files, post, write_docs
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -99,10 +99,11 @@ def test_postgres_and_sqlite_agree(pg_server: Any, tmp_path_factory: pytest.Temp
             assert _snapshot(pg) == _snapshot(lite)
 
 
-def _clean(site: Path, tmp: Path) -> dict[str, bytes]:
+def _clean(site: Path, tmp: Path, state_url: str) -> dict[str, bytes]:
     copy = tmp / "clean"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(site, copy, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    copy_history(site, copy, state_url)
     build(load_config(copy, env={}), full=True)
     return output_files(copy)
 
@@ -119,7 +120,7 @@ def test_builds_on_postgres_state_equal_sqlite_builds(pg_url: str, tmp_path: Pat
     write_docs(site, [author("a1", "Grace"), post(1), post(3)])
     report = build(load_config(site, env=env))
     assert not report.full and report.ok
-    assert output_files(site) == _clean(site, tmp_path)
+    assert output_files(site) == _clean(site, tmp_path, pg_url)
     with open_state(site / ".ssgen", pg_url) as pg, open_state(tmp_path / "clean/.ssgen") as lite:
         assert pg.pages() == lite.pages()
         # Equal but for when each file was written (two builds, two moments).
