@@ -21,10 +21,15 @@ STATIC = {
 CSS_RULE = "public, max-age=600"
 
 
-def deploy_toml(bucket: str, endpoint: str, extra: str = "", prefix: str = "site") -> str:
-    """The sitekit TOML plus a [deploy] table for ``bucket`` on ``endpoint``."""
+def deploy_toml(bucket: str, endpoint: str, extra: str = "", prefix: str = "site",
+                redirects: bool = False) -> str:
+    """The sitekit TOML plus a [deploy] table for ``bucket`` on ``endpoint``. The post
+    route opts out of redirects unless asked: these tests count the objects a deleted
+    post removes (the redirect stubs have their own tests, test_redirects*.py)."""
+    toml = DEFAULT_TOML if redirects else DEFAULT_TOML.replace(
+        'tags = ["post:{slug}"]', 'tags = ["post:{slug}"]\nredirects = false')
     return (
-        DEFAULT_TOML
+        toml
         + f"""
 [deploy]
 target = "s3://{bucket}/{prefix}"

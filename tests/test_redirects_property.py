@@ -112,7 +112,8 @@ def test_every_published_path_answers(steps: list[tuple[int, str | None]], s3: S
     root = tmp_path_factory.mktemp(f"redirects{next(_run)}")
     bucket = s3.bucket()
     model = Model()
-    site = make_site(root, docs=model.docs(), toml=deploy_toml(bucket, s3.endpoint))
+    site = make_site(root, docs=model.docs(), toml=deploy_toml(bucket, s3.endpoint,
+                                                                  redirects=True))
     with running_server(site) as srv:
         _check_serve(srv, model)
         for doc, slug in steps:
