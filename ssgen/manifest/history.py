@@ -82,9 +82,11 @@ class HistoryMixin:
         """The live rows of these documents (their current pages)."""
         found: list[HistoryRow] = []
         for chunk in chunks(sorted(set(doc_ids))):
-            sql = f"{_SELECT} WHERE live = 1 AND doc_id IN ({','.join('?' * len(chunk))})"
+            # Filtered on live here: on doc_id alone the lookup uses its index, not live's.
+            sql = f"{_SELECT} WHERE doc_id IN ({','.join('?' * len(chunk))})"
             found += [HistoryRow(*row) for row in self._rows(sql, chunk,
-                                                              what="read path history")]
+                                                              what="read path history")
+                      if row[5]]
         return found
 
     def history(self: _Store) -> list[HistoryRow]:

@@ -40,6 +40,7 @@ CREATE TABLE path_history (
 ) WITHOUT ROWID;
 CREATE INDEX path_history_doc ON path_history(doc_id);
 CREATE INDEX path_history_live ON path_history(live);
+CREATE INDEX path_history_seen ON path_history(last_seen);
 """
 
 _DDL = """
