@@ -31,6 +31,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sitekit import copy_history
 
 from ssgen.build.pipeline import build
 from ssgen.build.report import BuildReport
@@ -56,7 +57,7 @@ files = ["content/data.ndjson"]
 name = "post"
 path = "/blog/{slug}/"
 template = "post.html"
-query = '*[_type == "post"]{title, "slug": slug, date}'
+query = '*[_type == "post"]{_id, title, "slug": slug, date}'
 
 [[routes]]
 name = "index"
@@ -68,7 +69,7 @@ query = '*[_type == "post"] | order(slug asc){title, slug}'
 name = "top"
 path = "/{slug}"
 template = "post.html"
-query = '*[_type == "page"]{title, "slug": slug, date}'
+query = '*[_type == "page"]{_id, title, "slug": slug, date}'
 
 [feed]
 route = "post"
@@ -227,6 +228,7 @@ def check(site: Path, clean_root: Path) -> None:
     report = _build(site)
     clean = clean_root / f"c{FIGURES['steps']}"
     shutil.copytree(site, clean, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    copy_history(site, clean)  # path history is state: the redirects depend on it
     expected = _build(clean, full=True)
     FIGURES["steps"] += 1
     if expected is None:  # a refused build is refused either way

@@ -85,8 +85,12 @@ def redirect_files(config: Config, manifest: Manifest, taken: Mapping[str, objec
                    redirects: list[Redirect] | None = None) -> dict[str, bytes]:
     """The stub pages, ``_redirects`` and ``redirects.json``; ``taken``: files that win."""
     redirects = site_redirects(config, manifest) if redirects is None else redirects
+    # A failing page's path is not a redirect: the page keeps its last good file, if any.
+    failing = {failure.path for failure in manifest.failures()} if redirects else set()
     stubs: dict[str, Redirect] = {}
     for redirect in redirects:
+        if redirect.source in failing:
+            continue
         try:
             rel = str(url_to_file(redirect.source))
         except OutputError:
