@@ -198,3 +198,16 @@ def test_deploy_metadata_of_stubs(tmp_path: Path) -> None:
     assert meta.fingerprint != object_meta("blog/post-1/index.html", "generated",
                                            settings).fingerprint
 
+
+
+def test_editing_redirects_needs_no_full_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    _build(site)
+    toml = DEFAULT_TOML + '\n[[redirects]]\nfrom = "/old/"\nto = "/blog/"\nstatus = 302\n'
+    (site / "ssgen.toml").write_text(toml)
+    report = build(load_config(site))
+    assert not report.full and report.ok
+    assert output_files(site)["_redirects"].splitlines()[1:] == [b"/old/ /blog/ 302"]
+    (site / "ssgen.toml").write_text(DEFAULT_TOML)
+    _build(site)
+    assert not {"_redirects", "old/index.html"} & output_files(site).keys()
