@@ -70,7 +70,12 @@ def site_redirects(config: Config, manifest: Manifest) -> list[Redirect]:
     old = manifest.gone_paths()
     if not old and not config.redirects:
         return []
-    live = manifest.live_paths_of({row.doc_id for row in old})
+    # A failing page counts as neither a page nor a redirect: an incremental build keeps
+    # its last good file and record, a clean one has neither, and both must agree.
+    failing = {failure.path for failure in manifest.failures()}
+    old = [row for row in old if row.path not in failing]
+    live = [row for row in manifest.live_paths_of({row.doc_id for row in old})
+            if row.path not in failing]
     current = current_paths((row.path, row.route, row.doc_id) for row in live)
     routes = {route.name: RouteRedirects(route.redirects, route.gone and
                                          canonical_path(route.gone))
@@ -78,19 +83,16 @@ def site_redirects(config: Config, manifest: Manifest) -> list[Redirect]:
     sources = [canonical_path(rule.source) for rule in config.redirects]
     pages = manifest.pages_at({form for s in sources for form in _forms(s)})
     return resolve((OldPath(row.path, row.route, row.doc_id) for row in old), current, routes,
-                   config.redirects, lambda s: any(form in pages for form in _forms(s)))
+                   config.redirects,
+                   lambda s: any(form in pages or form in failing for form in _forms(s)))
 
 
 def redirect_files(config: Config, manifest: Manifest, taken: Mapping[str, object],
                    redirects: list[Redirect] | None = None) -> dict[str, bytes]:
     """The stub pages, ``_redirects`` and ``redirects.json``; ``taken``: files that win."""
     redirects = site_redirects(config, manifest) if redirects is None else redirects
-    # A failing page's path is not a redirect: the page keeps its last good file, if any.
-    failing = {failure.path for failure in manifest.failures()} if redirects else set()
     stubs: dict[str, Redirect] = {}
     for redirect in redirects:
-        if redirect.source in failing:
-            continue
         try:
             rel = str(url_to_file(redirect.source))
         except OutputError:
