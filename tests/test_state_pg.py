@@ -138,17 +138,17 @@ def test_schema_is_versioned_and_a_newer_one_refused(pg_url: str) -> None:
         open_state(Path("."), pg_url)
 
 
-def test_a_schema_3_database_is_migrated_to_the_path_history(pg_url: str) -> None:
+def test_a_schema_4_database_is_migrated_to_the_path_history(pg_url: str) -> None:
     open_state(Path("."), pg_url).close()
-    with psycopg.connect(pg_url, autocommit=True) as conn:  # as schema 3 left it
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # as schema 4 left it
         conn.execute("DROP TABLE path_history")
         conn.execute("DELETE FROM ssgen_migrations")
-        conn.execute("INSERT INTO ssgen_migrations VALUES (3, 0)")
+        conn.execute("INSERT INTO ssgen_migrations VALUES (4, 0)")
     with open_state(Path("."), pg_url) as manifest:
         manifest.note_paths([("/a/", "post", "p1")])
         assert [row.path for row in manifest.history()] == ["/a/"]
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        assert conn.execute("SELECT max(version) FROM ssgen_migrations").fetchone() == (4,)
+        assert conn.execute("SELECT max(version) FROM ssgen_migrations").fetchone() == (5,)
 
 
 def test_a_fenced_connection_cannot_commit_after_a_takeover(pg_url: str) -> None:
