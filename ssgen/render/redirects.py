@@ -22,6 +22,7 @@ from ssgen.routes.redirects import GONE, Redirect
 JSON_FILE = "redirects.json"
 RULES_FILE = "_redirects"
 _VERSION = 1
+_BODY = '<body data-pagefind-ignore="all">'  # never a search result (docs/search.md)
 
 
 def stub_page(redirect: Redirect, base_url: str = "", language: str = "en") -> bytes:
@@ -31,7 +32,7 @@ def stub_page(redirect: Redirect, base_url: str = "", language: str = "en") -> b
         return (
             f'{html}<meta charset="utf-8">\n'
             '<meta name="robots" content="noindex">\n<title>Gone</title></head>\n'
-            "<body><p>This page has been removed.</p></body></html>\n"
+            f"{_BODY}<p>This page has been removed.</p></body></html>\n"
         ).encode()
     target = escape(redirect.to, quote=True)
     canonical = redirect.to
@@ -43,7 +44,7 @@ def stub_page(redirect: Redirect, base_url: str = "", language: str = "en") -> b
         f'<link rel="canonical" href="{escape(canonical, quote=True)}">\n'
         f'<meta http-equiv="refresh" content="0; url={target}">\n'
         f"<title>Moved</title></head>\n"
-        f'<body><p>This page has moved to <a href="{target}">{target}</a>.</p></body></html>\n'
+        f'{_BODY}<p>This page has moved to <a href="{target}">{target}</a>.</p></body></html>\n'
     ).encode()
 
 
