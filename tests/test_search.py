@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import author, make_site, output_files, post, run_cli, write_docs
+from sitekit import author, copy_history, make_site, output_files, post, run_cli, write_docs
 
 from ssgen.build import build, faults, verify
 from ssgen.build import search as search_mod
@@ -206,6 +206,7 @@ def test_incremental_bundle_equals_a_clean_full_build(
         write_docs(site, docs(bodies))
         assert build(load_config(site)).ok
     fresh = search_site(root / "fresh", dict(bodies))
+    copy_history(site, fresh)  # deleted posts' 410 stubs come from the path history
     assert build(load_config(fresh)).ok
     assert output_files(site) == output_files(fresh)
     shutil.rmtree(root)
