@@ -21,8 +21,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ssgen.errors import SourceError
 from ssgen.sources import QueryResult
 from ssgen.sources.export import parse_export, restore_assets
+from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.local_view import View, apply_perspective, merge
-from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
+from ssgen.sources.markdown_docs import (
+    MARKDOWN_SUFFIXES,
+    cached_markdown,
+    find_files,
+    markdown_or_fault,
+)
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused, parse_ndjson
 from ssgen.sources.ndjson_diff import Splice, reparse
 from ssgen.sources.query_cache import QueryCache
@@ -36,7 +42,7 @@ __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "
            "snapshot_path", "unread_files"]
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
-_Stamp = tuple[int, int, int]
+_Stamp = Stamp
 
 
 class _Cached:
@@ -67,6 +73,10 @@ class LocalSource:
         those whose stat is still the same are not read again."""
         self._config = config
         self._preread = dict(preread.files) if preread is not None else {}
+        # Markdown files' parses, kept in .ssgen/ for the next process (see filecache).
+        self._files = preread.cache if preread is not None else markdown_cache(config)
+        self._read_at = preread.read_at if preread is not None else 0
+        self._kept = kept
         self.perspective = "drafts" if drafts else config.source.perspective
         # Tells this object's versions apart from another source's in the manifest.
         self.session = uuid.uuid4().hex
@@ -159,6 +169,7 @@ class LocalSource:
     def _reload(self) -> None:
         cache: dict[str, _Cached] = {}
         splices: list[Splice] = []
+        read_at = now_ns()  # before any stat: see FileCache.put
         inputs = self._inputs()
         for item in inputs:
             stamp = _stamp(item)
@@ -166,7 +177,7 @@ class LocalSource:
             if old is not None and old.stamp == stamp:
                 cache[item.path] = old
                 continue
-            cache[item.path], splice = self._read(item, stamp, old)
+            cache[item.path], splice = self._read(item, stamp, old, read_at)
             splices.append(splice)
         splices += [Splice(old.loaded, old.loaded.documents, [], [])
                     for path, old in self._cache.items() if path not in cache]
@@ -177,9 +188,21 @@ class LocalSource:
                 self._documents = None  # also when a line only moved: the order changed
         self._cache, self._loaded_inputs = cache, inputs
         self._preread.clear()
+        if self._files is not None:
+            self._files.keep_only({item.path for item in inputs if item.kind == "markdown"})
+            if not self._kept:  # serve's edits are re-read by the next process instead
+                self._files.save()
 
-    def _read(self, item: Input, stamp: _Stamp, old: _Cached | None) -> tuple[_Cached, Splice]:
+    def _read(self, item: Input, stamp: _Stamp, old: _Cached | None,
+              read_at: int) -> tuple[_Cached, Splice]:
         pre = self._preread.get(item.path)
+        if item.kind == "markdown" and self._files is not None:
+            fresh = pre is not None and pre.stamp == stamp
+            loaded, digest = cached_markdown(
+                self._files, item.path, item.rel, item.display, self._config.source.markdown_type,
+                stamp, self._read_at if fresh else read_at, pre.data if pre and fresh else None)
+            gone = old.loaded.documents if old is not None else []
+            return _Cached(stamp, loaded, None, digest), Splice(loaded, gone, loaded.documents, [])
         if pre is not None and pre.stamp == stamp:
             splice = self._parse(item, pre.data, old)
             kept = pre.data if item.kind == "ndjson" else None
@@ -208,7 +231,7 @@ class LocalSource:
             loaded = parse_export(bytes(data), item.display, project_id=source.project_id,
                                   dataset=source.dataset)
         elif item.kind == "markdown":
-            loaded = _markdown(bytes(data), item, source.markdown_type)
+            loaded = markdown_or_fault(bytes(data), item.rel, item.display, source.markdown_type)
         else:
             loaded = parse_ndjson(data, item.display)
             if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
@@ -226,14 +249,13 @@ class LocalSource:
         return found + self._view.faults
 
 
-def _markdown(data: bytes, item: Input, default_type: str) -> Loaded:
-    """A Markdown file's document; none, with a fault, when its content is unusable."""
-    try:
-        return parse_markdown(data, item.rel, item.display, default_type)
-    except SourceError as exc:
-        loaded = Loaded(item.display)
-        loaded.faults.append(Fault(item.display, f"{exc}; the file is skipped"))
-        return loaded
+def markdown_cache(config: Config) -> FileCache | None:
+    """The site's persisted Markdown parses (None without ``markdown_dir``)."""
+    source = config.source
+    if not source.markdown_dir or source.type != "local":
+        return None
+    key = cache_key(posixpath.normpath(source.markdown_dir), source.markdown_type)
+    return FileCache.load(config.state_dir / "markdown.cache", key)
 
 
 class Input(NamedTuple):
@@ -294,6 +316,8 @@ class ReadInputs(NamedTuple):
 
     files: dict[str, ReadFile]
     fingerprint: str
+    cache: FileCache | None = None  # Markdown files found in it were not read
+    read_at: int = 0  # time.time_ns() before the first stat
 
 
 def read_inputs(config: Config) -> ReadInputs:
@@ -306,12 +330,17 @@ def read_inputs(config: Config) -> ReadInputs:
     """
     files: dict[str, ReadFile] = {}
     digests: list[tuple[str, bytes]] = []
+    cache, read_at = markdown_cache(config), now_ns()
     for item in _site_inputs(config):
         stamp = _stamp(item)  # before reading: a later write then shows as a new stamp
+        entry = cache.hit(item.path, stamp) if cache and item.kind == "markdown" else None
+        if entry is not None:  # unchanged since a process read it: neither read nor parsed
+            digests.append((item.display, entry.digest))
+            continue
         data = _read_bytes(item)
         files[item.path] = ReadFile(stamp, data, _digest(data))
         digests.append((item.display, files[item.path].digest))
-    return ReadInputs(files, _combine(digests))
+    return ReadInputs(files, _combine(digests), cache, read_at)
 
 
 def _combine(files: Iterable[tuple[str, bytes]]) -> str:
@@ -358,7 +387,7 @@ def _read_bytes(item: Input) -> bytes:
 
 def _stamp(item: Input) -> _Stamp:
     try:
-        stat = os.stat(item.path)
+        info = os.stat(item.path)
     except OSError as exc:
         raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)  # as file_stamp
