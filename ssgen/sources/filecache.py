@@ -154,7 +154,7 @@ def _decode(path: Path, key: str) -> dict[str, Entry]:
             return {}
         return {name: Entry(tuple(stamp), digest, trusted, documents, faults)
                 for name, (stamp, digest, trusted, documents, faults) in raw.items()}
-    except (ValueError, TypeError, EOFError):
+    except (ValueError, TypeError, EOFError, AttributeError):
         return {}
 
 
