@@ -94,20 +94,35 @@ CACHE = Path(".ssgen") / "markdown.cache"
 # --- the cache file ----------------------------------------------------------------------
 
 
-def test_round_trip_and_every_damage_gives_an_empty_cache(tmp_path: Path) -> None:
+def shard_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
     path = tmp_path / "c"
     cache = FileCache(path, "key")
-    cache.put("/a.md", (1, 2, 3, 4), b"d" * 16, 10**19, [{"_id": "md.a", "title": "A"}], [])
+    names = [f"/{i}.md" for i in range(200)]
+    for name in names:
+        cache.put(name, (1, 2, 3, 4), b"d" * 16, 10**19, [{"_id": name, "title": "A"}], [])
     cache.save()
     assert FileCache.load(path, "key").entries == cache.entries
     assert FileCache.load(path, "other key").entries == {}
-    data = path.read_bytes()
+    shard = shard_files(path)[0]
+    data = shard.read_bytes()
     for damaged in (data[:-1], data[: len(data) // 2], b"", data.replace(b"A", b"B"),
                     b"x" + data[1:]):
-        path.write_bytes(damaged)
-        assert FileCache.load(path, "key").entries == {}
-    path.unlink()
+        shard.write_bytes(damaged)
+        left = FileCache.load(path, "key").entries
+        assert 0 < len(left) < len(names) and left.items() <= cache.entries.items()
+    cache.keep_only(set(names[:1]))
+    cache.save()  # a shard left with no entry is written empty
+    assert FileCache.load(path, "key").entries.keys() == {names[0]}
+    shutil.rmtree(path)
     assert FileCache.load(path, "key").entries == {}
+    path.write_bytes(b"a file where the folder was")
+    assert FileCache.load(path, "key").entries == {}
+    cache.dirty.add(0)
+    cache.save()  # cannot write: the cache is only lost
 
 
 def test_a_payload_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
@@ -117,7 +132,8 @@ def test_a_payload_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
     for value in (5, ("key",), ("key", {"/a.md": (1, 2)}), ("key", [1])):
         payload = marshal.dumps(value)
         check = hashlib.blake2b(payload, digest_size=16).digest()
-        (tmp_path / "c").write_bytes(filecache.MAGIC + check + payload)
+        (tmp_path / "c").mkdir(exist_ok=True)
+        (tmp_path / "c" / "00").write_bytes(filecache.MAGIC + check + payload)
         assert FileCache.load(tmp_path / "c", "key").entries == {}
 
 
@@ -184,7 +200,7 @@ def test_a_planted_stale_entry_with_matching_size_and_mtime_is_caught(tmp_path: 
         assert stamp is not None and stamp[:3] == (old.stamp[0], *old.stamp[1:3])
         stale.entries[name] = old._replace(stamp=(*stamp[:3], stamp[3] + ctime_delta),
                                            trusted=trusted)
-        stale.dirty = True
+        stale.dirty = set(range(filecache.SHARDS))
         stale.save()
         (site / "public" / "a" / "index.html").unlink()  # make the build rewrite the page
         new_process_build(site)
@@ -202,14 +218,14 @@ def test_a_changed_default_type_does_not_reuse_parses(tmp_path: Path) -> None:
     assert "Alpha" in (site / "public" / "a" / "index.html").read_text()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "directory"])
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "file"])
 def test_a_damaged_cache_file_falls_back_to_reading_everything(tmp_path: Path,
                                                                 damage: str) -> None:
     site = make_site(tmp_path / "site")
     (site / "content" / "a.md").write_text(page_file("a", "Alpha"))
     new_process_build(site)
     (site / "content" / "a.md").write_text(page_file("a", "Gamma"))
-    path = site / CACHE
+    path, = shard_files(site / CACHE)
     data = path.read_bytes()
     if damage == "truncate":
         path.write_bytes(data[: len(data) - 7])
@@ -220,8 +236,8 @@ def test_a_damaged_cache_file_falls_back_to_reading_everything(tmp_path: Path,
     elif damage == "empty":
         path.write_bytes(b"")
     else:
-        path.unlink()
-        path.mkdir()
+        shutil.rmtree(site / CACHE)
+        (site / CACHE).write_bytes(data)
     new_process_build(site)
     assert "Gamma" in (site / "public" / "a" / "index.html").read_text()
     assert public(site) == full_build(site, tmp_path / "scratch")
@@ -239,7 +255,7 @@ STEPS = st.one_of(
 )
 
 
-def apply(site: Path, step: tuple[str, str, str], saved: list[bytes]) -> None:
+def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]]) -> None:
     kind, what, title = step
     page = site / "content" / f"{what}.md"
     cache = site / CACHE
@@ -252,10 +268,12 @@ def apply(site: Path, step: tuple[str, str, str], saved: list[bytes]) -> None:
     elif kind == "delete":
         page.unlink(missing_ok=True)
     elif kind == "cache" and cache.exists():
-        data = cache.read_bytes()
-        damaged = {"stale": saved[0] if saved else data, "truncate": data[:-3],
-                   "flip": data.replace(b"title", b"titlf"), "drop": b""}[what]
-        cache.write_bytes(damaged)
+        for shard in shard_files(cache):
+            data = shard.read_bytes()
+            stale = saved[0].get(shard.name, data) if saved else data
+            damaged = {"stale": stale, "truncate": data[:-3],
+                       "flip": data.replace(b"title", b"titlf"), "drop": b""}[what]
+            shard.write_bytes(damaged)
 
 
 @settings(max_examples=15, deadline=None,
@@ -270,13 +288,13 @@ def test_new_processes_through_the_cache_equal_a_full_build(
         site = make_site(Path(tmp) / "site")
         for name in NAMES[:2]:
             (site / "content" / f"{name}.md").write_text(page_file(name, "Alpha"))
-        saved: list[bytes] = []
+        saved: list[dict[str, bytes]] = []
         for step in steps:
             if trusting:
                 time.sleep(0.025)
             new_process_build(site)
             if (site / CACHE).exists() and not saved:
-                saved.append((site / CACHE).read_bytes())
+                saved.append({p.name: p.read_bytes() for p in shard_files(site / CACHE)})
             apply(site, step, saved)
         if trusting:
             time.sleep(0.025)

@@ -1,15 +1,16 @@
 """Input files' parses kept in ``.ssgen/`` across processes: a new process re-reads and
 re-parses only the files whose stat changed since the last one read them.
 
-Owns the on-disk format (one checksummed, versioned ``marshal`` file, replaced atomically),
-when a stat match may be trusted, and the fallback. An entry is the file's stat stamp
+Owns the on-disk format (a folder of ``SHARDS`` checksummed, versioned ``marshal`` files, each
+replaced atomically, so a one-file edit rewrites 1/64 of the cache), when a stat match may be
+trusted, and the fallback. An entry is the file's stat stamp
 (mtime, ctime, size, inode), the digest of its bytes and what it parsed to. A stamp match
 is trusted only if the file had not changed for ``RACY_NS`` when it was read (the racy-git
 rule: a same-size edit in the same timestamp tick would keep the stamp); otherwise the file
 is read again and its digest compared. ctime is in the stamp because no tool can set it:
-an edit that restores the old mtime and size still shows. Any doubt about the whole file
-(missing, truncated, corrupt, written by another ssgen, Python or configuration) gives an
-empty cache: everything is read and parsed as if there were none, never a stale document.
+an edit that restores the old mtime and size still shows. Any doubt about a shard
+(missing, truncated, corrupt, written by another ssgen, Python or configuration) drops its
+entries: those files are read and parsed as if there were no cache, never a stale document.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import marshal
 import os
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,6 +29,7 @@ from ssgen.sources.atomic import write_atomic
 
 MAGIC = b"ssgen-filecache-1\n"
 RACY_NS = 1_000_000_000
+SHARDS = 64
 # The modules whose code decides what a file parses to: an edit of any of them (a new
 # ssgen, or a checkout between builds) invalidates every entry.
 _PARSERS = ("filecache.py", "markdown_docs.py", "frontmatter.py", "frontmatter_simple.py")
@@ -80,16 +83,22 @@ class FileCache:
 
     def __init__(self, path: Path | None, key: str,
                  entries: dict[str, Entry] | None = None) -> None:
-        """``path`` None: kept in memory only (never saved)."""
+        """``path``: the cache's folder; None: kept in memory only (never saved)."""
         self.path, self.key = path, key
         self.entries: dict[str, Entry] = entries if entries is not None else {}
-        self.dirty = False
+        self.dirty: set[int] = set()  # the shards to rewrite
         self.hits = 0
 
     @classmethod
     def load(cls, path: Path, key: str) -> FileCache:
-        """The cache saved at ``path`` for ``key``; empty on any doubt."""
-        return cls(path, key, _decode(path, key))
+        """The cache saved in the folder ``path`` for ``key``; without the entries of any
+        shard in doubt."""
+        entries: dict[str, Entry] = {}
+        for shard in range(SHARDS):
+            found = _decode(path / f"{shard:02x}", key)
+            entries.update((name, entry) for name, entry in found.items()
+                           if _shard(name) == shard)
+        return cls(path, key, entries)
 
     def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
         """The entry of ``name`` when its stamp is ``stamp`` and may be trusted unread."""
@@ -112,29 +121,40 @@ class FileCache:
         entry = Entry(stamp, digest, trusted, documents, faults)
         if self.entries.get(name) != entry:
             self.entries[name] = entry
-            self.dirty = True
+            self.dirty.add(_shard(name))
 
     def keep_only(self, names: set[str]) -> None:
         """Forget the files that are no longer inputs."""
         gone = self.entries.keys() - names
         for name in gone:
             del self.entries[name]
-        self.dirty = self.dirty or bool(gone)
+            self.dirty.add(_shard(name))
 
     def save(self) -> None:
-        """Write the entries if they changed (atomically; a failure only loses the cache)."""
+        """Rewrite the shards whose entries changed (each atomically; a failure only
+        loses cache entries)."""
         if self.path is None or not self.dirty:
             return
-        payload = marshal.dumps((self.key, {name: tuple(entry) for name, entry
-                                            in self.entries.items()}))
-        check = hashlib.blake2b(payload, digest_size=16).digest()
-        try:
-            # No fsync: a torn file after a power loss fails its checksum, which only
-            # costs a full parse.
-            write_atomic(self.path, MAGIC + check + payload, "file cache", durable=False)
-        except SourceError:
-            return  # a read-only .ssgen/: the next process parses again
-        self.dirty = False
+        shards: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in self.dirty}
+        for name, entry in self.entries.items():
+            shard = _shard(name)
+            if shard in shards:
+                shards[shard][name] = tuple(entry)
+        for shard, entries in shards.items():
+            payload = marshal.dumps((self.key, entries))
+            check = hashlib.blake2b(payload, digest_size=16).digest()
+            try:
+                # No fsync: a torn file after a power loss fails its checksum, which only
+                # costs parsing those files again.
+                write_atomic(self.path / f"{shard:02x}", MAGIC + check + payload,
+                             "file cache", durable=False)
+            except (SourceError, OSError):
+                return  # a read-only .ssgen/: the next process parses again
+        self.dirty.clear()
+
+
+def _shard(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8", "surrogateescape")) % SHARDS
 
 
 def _decode(path: Path, key: str) -> dict[str, Entry]:

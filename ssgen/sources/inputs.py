@@ -67,7 +67,8 @@ def site_inputs(config: Config) -> list[Input]:
               for name in names]
     if source.markdown_dir:
         folder = posixpath.normpath(source.markdown_dir)
-        inputs += [Input(os.path.join(site, folder, rel), f"{folder}/{rel}", "markdown", rel)
+        base = os.path.join(site, folder, "")  # joined once: os.path.join per file costs
+        inputs += [Input(base + rel, f"{folder}/{rel}", "markdown", rel)
                    for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
     return inputs
 
