@@ -86,7 +86,7 @@ def main() -> None:
             marker = edit([site / "content" / name, hugo / "content" / "posts" / name],
                           2 * round_ + drop)
             if drop:
-                (site / ".ssgen" / "markdown.cache").unlink()
+                shutil.rmtree(site / ".ssgen" / "markdown.cache")
             runs.append(timed(ssgen, site, [], trash, env))
             page = site / "public" / name.removesuffix(".md") / "index.html"
             assert marker in page.read_text(), name

@@ -121,8 +121,15 @@ def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
     assert FileCache.load(path, "key").entries == {}
     path.write_bytes(b"a file where the folder was")
     assert FileCache.load(path, "key").entries == {}
-    cache.dirty.add(0)
-    cache.save()  # cannot write: the cache is only lost
+    cache.dirty.update(range(filecache.SHARDS))
+    cache.save()  # the file is replaced by the folder again
+    assert FileCache.load(path, "key").entries.keys() == {names[0]}
+    os.chmod(path, 0o500)
+    try:
+        cache.dirty.update(range(filecache.SHARDS))
+        cache.save()  # cannot write (unless root): the cache is only lost, no error
+    finally:
+        os.chmod(path, 0o700)
 
 
 def test_a_payload_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:

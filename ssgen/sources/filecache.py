@@ -140,6 +140,11 @@ class FileCache:
             shard = _shard(name)
             if shard in shards:
                 shards[shard][name] = tuple(entry)
+        try:
+            if self.path.is_file() or self.path.is_symlink():  # damage: make it a folder again
+                self.path.unlink()
+        except OSError:
+            return
         for shard, entries in shards.items():
             payload = marshal.dumps((self.key, entries))
             check = hashlib.blake2b(payload, digest_size=16).digest()
