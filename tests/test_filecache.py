@@ -214,6 +214,37 @@ def test_a_planted_stale_entry_with_matching_size_and_mtime_is_caught(tmp_path: 
         assert "Fresh" in (site / "public" / "a" / "index.html").read_text()
 
 
+def test_a_trusted_stamp_still_sees_a_same_size_edit_that_restores_the_mtime(
+        tmp_path: Path) -> None:
+    """Out of the racy window the stamp alone decides: its ctime tells the edit."""
+    site = make_site(tmp_path / "site")
+    page = site / "content" / "a.md"
+    page.write_text(page_file("a", "Alpha"))
+    with mock.patch.object(filecache, "RACY_NS", 1_000_000):
+        time.sleep(0.01)
+        new_process_build(site)
+        cache = FileCache.load(site / CACHE, filecache.cache_key("content", "page"))
+        assert all(entry.trusted for entry in cache.entries.values())
+        before = os.stat(page)
+        time.sleep(0.01)
+        page.write_text(page_file("a", "Omega"))
+        os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+        time.sleep(0.01)
+        new_process_build(site)
+    assert "Omega" in (site / "public" / "a" / "index.html").read_text()
+
+
+def test_an_entry_in_another_shards_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "c"
+    cache = FileCache(path, "key")
+    cache.put("/a.md", (1, 2, 3, 4), b"d" * 16, 10**19, [], [])
+    cache.save()
+    home, = shard_files(path)
+    other = path / f"{(int(home.name, 16) + 1) % filecache.SHARDS:02x}"
+    home.rename(other)
+    assert FileCache.load(path, "key").entries == {}
+
+
 def test_a_changed_default_type_does_not_reuse_parses(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     (site / "content" / "a.md").write_text(page_file("a", "Alpha"))
