@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ssgen.config.load import Config, load_config
 from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
-from ssgen.sources import QueryResult, open_source
+from ssgen.sources import QueryResult, markdown_docs, open_source
 from ssgen.sources.export import read_export
 from ssgen.sources.local import LocalSource, apply_perspective, read_inputs
 from ssgen.sources.ndjson import parse_ndjson
@@ -308,6 +308,13 @@ def test_reload_picks_up_an_edit_and_rereads_only_changed_files(
         return original(self, item, data, previous)
 
     monkeypatch.setattr(LocalSource, "_parse", counting)
+    parse_md = markdown_docs.markdown_or_fault
+
+    def counting_md(data: bytes, rel: str, display: str, default_type: str) -> Any:
+        reads.append(display)
+        return parse_md(data, rel, display, default_type)
+
+    monkeypatch.setattr(markdown_docs, "markdown_or_fault", counting_md)
     about = site / "content" / "about.md"
     about.write_text("---\ntitle: About us\n---\nNew body.\n")
     os.utime(about, ns=(1, 1))
@@ -497,8 +504,8 @@ def test_a_source_given_the_fingerprinted_bytes_does_not_read_the_files_again(
     def no_read(*args: object) -> None:
         raise AssertionError("a file read twice")
 
-    monkeypatch.setattr(local, "_read_bytes", no_read)
-    monkeypatch.setattr(local, "_read_into", no_read)
+    monkeypatch.setattr(local, "read_bytes", no_read)
+    monkeypatch.setattr(markdown_docs, "_read", no_read)
     source = LocalSource(config, preread=read)
     assert source.fingerprint() == read.fingerprint
     monkeypatch.undo()

@@ -119,6 +119,13 @@ def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]
 
 @lru_cache(maxsize=1 << 18)
 def _folders(rel: str) -> tuple[str, ...]:
-    """The folders ``a/b``, ``a`` of ``a/b/c``, nearest first."""
-    parents = PurePosixPath(rel).parents
-    return tuple(str(p) for p in parents if str(p) != ".")
+    """The folders ``a/b``, ``a`` of ``a/b/c``, deepest first (string slicing: pathlib
+    took 2 s of a one-edit build of 16k pages here)."""
+    if "//" in rel or "./" in rel or rel.startswith("/") or rel.endswith("/"):
+        return tuple(str(p) for p in PurePosixPath(rel).parents if str(p) != ".")
+    found: list[str] = []
+    cut = rel.rfind("/")
+    while cut > 0:
+        found.append(rel[:cut])
+        cut = rel.rfind("/", 0, cut)
+    return tuple(found)

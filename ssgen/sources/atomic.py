@@ -11,15 +11,17 @@ from pathlib import Path
 from ssgen.errors import SourceError
 
 
-def write_atomic(path: Path, data: bytes, what: str) -> None:
-    """Replace ``path`` with ``data``; ``SourceError("<what>: cannot write ...")`` on failure."""
+def write_atomic(path: Path, data: bytes, what: str, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``data``; ``SourceError("<what>: cannot write ...")`` on failure.
+    ``durable=False``: no fsync (a cache that checks itself on reading)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -1,28 +1,42 @@
 """The local content source: NDJSON files, export archives and Markdown, in memory.
 
-Owns which files make up the local dataset, reading them (the mtime/size cache that lets
-``reload()`` re-read only changed files; an NDJSON file is read into a reused buffer and
-re-parsed only where its bytes changed, see ``ndjson_diff``) and answering queries with
+Owns reading the dataset's files (which files they are: ``inputs``; the stat cache that
+lets ``reload()`` re-read only changed files, Markdown through the ``FileCache`` persisted
+in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed, see
+``ndjson_diff``) and answering queries with
 ``ssgen.groq`` over the ``Dataset`` of a ``local_view.View``, which keeps the merged
 documents, the perspective and the version log (``version``, ``changed_since``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import posixpath
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from ssgen.errors import SourceError
 from ssgen.sources import QueryResult
 from ssgen.sources.export import parse_export, restore_assets
+from ssgen.sources.filecache import now_ns
+from ssgen.sources.inputs import (
+    Input,
+    ReadInputs,
+    combine,
+    digest,
+    markdown_cache,
+    read_bytes,
+    read_inputs,
+    site_inputs,
+    snapshot_path,
+    stamp_of,
+    unread_files,
+)
 from ssgen.sources.local_view import View, apply_perspective, merge
-from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
+from ssgen.sources.markdown_docs import (
+    cached_markdown,
+    markdown_or_fault,
+)
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused, parse_ndjson
 from ssgen.sources.ndjson_diff import Splice, reparse
 from ssgen.sources.query_cache import QueryCache
@@ -35,8 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
            "snapshot_path", "unread_files"]
 
-DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
-_Stamp = tuple[int, int, int]
+_Stamp = tuple[int, int, int, int]
 
 
 class _Cached:
@@ -44,15 +57,14 @@ class _Cached:
     kept to diff the next read against, digested only when a fingerprint is asked for)."""
 
     def __init__(self, stamp: _Stamp, loaded: Loaded, data: Data | None,
-                 digest: bytes | None = None, spare: bytearray | None = None) -> None:
+                 digest: bytes | None = None) -> None:
         self.stamp, self.loaded, self.data = stamp, loaded, data
         self._digest = digest
-        self.spare = spare  # the buffer the next read of this file goes into
 
     @property
     def digest(self) -> bytes:
         if self._digest is None:
-            self._digest = _digest(self.data or b"")
+            self._digest = digest(self.data or b"")
         return self._digest
 
 
@@ -67,6 +79,13 @@ class LocalSource:
         those whose stat is still the same are not read again."""
         self._config = config
         self._preread = dict(preread.files) if preread is not None else {}
+        # The files read_inputs just listed: not listed again (a file added since is
+        # seen by the next build, as if added after this one).
+        self._prelisted = preread.inputs if preread is not None else None
+        # Markdown files' parses, kept in .ssgen/ for the next process (see filecache).
+        self._files = preread.cache if preread is not None else markdown_cache(config)
+        self._read_at = preread.read_at if preread is not None else 0
+        self._kept = kept
         self.perspective = "drafts" if drafts else config.source.perspective
         # Tells this object's versions apart from another source's in the manifest.
         self.session = uuid.uuid4().hex
@@ -135,7 +154,7 @@ class LocalSource:
     def fingerprint(self) -> str:
         """The ``read_inputs`` fingerprint of the files as this source last read them
         (no reading)."""
-        return _combine((item.display, cached.digest) for item, cached in
+        return combine((item.display, cached.digest) for item, cached in
                         zip(self._loaded_inputs, self._cache.values(), strict=True))
 
     def watched_paths(self) -> list[Path]:
@@ -159,14 +178,15 @@ class LocalSource:
     def _reload(self) -> None:
         cache: dict[str, _Cached] = {}
         splices: list[Splice] = []
-        inputs = self._inputs()
+        read_at = now_ns()  # before any stat: see FileCache.put
+        inputs = self._prelisted or self._inputs()
         for item in inputs:
-            stamp = _stamp(item)
+            stamp = stamp_of(item)
             old = self._cache.get(item.path)
             if old is not None and old.stamp == stamp:
                 cache[item.path] = old
                 continue
-            cache[item.path], splice = self._read(item, stamp, old)
+            cache[item.path], splice = self._read(item, stamp, old, read_at)
             splices.append(splice)
         splices += [Splice(old.loaded, old.loaded.documents, [], [])
                     for path, old in self._cache.items() if path not in cache]
@@ -177,24 +197,38 @@ class LocalSource:
                 self._documents = None  # also when a line only moved: the order changed
         self._cache, self._loaded_inputs = cache, inputs
         self._preread.clear()
+        self._prelisted = None
+        if self._files is not None:
+            self._files.keep_only({item.path for item in inputs if item.kind == "markdown"})
+            if not self._kept:  # serve's edits are re-read by the next process instead
+                self._files.save()
 
-    def _read(self, item: Input, stamp: _Stamp, old: _Cached | None) -> tuple[_Cached, Splice]:
+    def _read(self, item: Input, stamp: _Stamp, old: _Cached | None,
+              read_at: int) -> tuple[_Cached, Splice]:
         pre = self._preread.get(item.path)
+        if item.kind == "markdown" and self._files is not None:
+            fresh = pre is not None and pre.stamp == stamp
+            loaded, found = cached_markdown(
+                self._files, item.path, item.rel, item.display, self._config.source.markdown_type,
+                stamp, self._read_at if fresh else read_at, pre.data if pre and fresh else None)
+            gone = old.loaded.documents if old is not None else []
+            return _Cached(stamp, loaded, None, found), Splice(loaded, gone, loaded.documents, [])
         if pre is not None and pre.stamp == stamp:
             splice = self._parse(item, pre.data, old)
             kept = pre.data if item.kind == "ndjson" else None
             return _Cached(stamp, splice.loaded, kept, pre.digest), splice
         if item.kind != "ndjson":
-            whole = _read_bytes(item)
+            whole = read_bytes(item)
             splice = self._parse(item, whole, old)
-            return _Cached(stamp, splice.loaded, None, _digest(whole)), splice
-        data = _read_into(item, old.spare if old is not None else None)
+            return _Cached(stamp, splice.loaded, None, digest(whole)), splice
+        # Read into new memory, not into a buffer kept from the last read: a kept source
+        # then holds the file's bytes once, not twice (70 MB at 10k starter posts).
+        data = read_bytes(item)
         splice = self._parse(item, data, old)
-        spare = old.data if old is not None and isinstance(old.data, bytearray) else None
-        return _Cached(stamp, splice.loaded, data, spare=spare), splice
+        return _Cached(stamp, splice.loaded, data), splice
 
     def _inputs(self) -> list[Input]:
-        return _site_inputs(self._config)
+        return site_inputs(self._config)
 
     def _parse(self, item: Input, data: Data, previous: _Cached | None) -> Splice:
         """The file's new documents against its last parse (``previous``)."""
@@ -208,7 +242,7 @@ class LocalSource:
             loaded = parse_export(bytes(data), item.display, project_id=source.project_id,
                                   dataset=source.dataset)
         elif item.kind == "markdown":
-            loaded = _markdown(bytes(data), item, source.markdown_type)
+            loaded = markdown_or_fault(bytes(data), item.rel, item.display, source.markdown_type)
         else:
             loaded = parse_ndjson(data, item.display)
             if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
@@ -224,141 +258,3 @@ class LocalSource:
         files that do not parse into a document, then refused duplicate ``_id``s."""
         found = [fault for cached in self._cache.values() for fault in cached.loaded.faults]
         return found + self._view.faults
-
-
-def _markdown(data: bytes, item: Input, default_type: str) -> Loaded:
-    """A Markdown file's document; none, with a fault, when its content is unusable."""
-    try:
-        return parse_markdown(data, item.rel, item.display, default_type)
-    except SourceError as exc:
-        loaded = Loaded(item.display)
-        loaded.faults.append(Fault(item.display, f"{exc}; the file is skipped"))
-        return loaded
-
-
-class Input(NamedTuple):
-    """One file of the local dataset: where it is, how errors name it, how to read it."""
-
-    path: str
-    display: str
-    kind: str  # "ndjson" | "export" | "markdown"
-    rel: str  # Markdown: the path under markdown_dir (gives _id and slug)
-
-
-def snapshot_path(config: Config) -> Path:
-    """Where a Sanity site's mirror snapshot lives (``ssgen.sources.mirror`` writes it)."""
-    return config.state_dir / "mirror" / f"{config.source.dataset}.ndjson"
-
-
-def _site_inputs(config: Config) -> list[Input]:
-    """The files of the dataset, in load order (dataset files first, then Markdown); for
-    a mirrored Sanity site, the mirror's snapshot alone."""
-    source = config.source
-    site = config.site_dir
-    if source.type == "sanity":
-        path = snapshot_path(config)
-        return [Input(str(path), path.relative_to(site).as_posix(), "ndjson", path.name)]
-    if source.files is not None:
-        names = [posixpath.normpath(name) for name in source.files]
-    else:
-        names = [f"content/{rel}" for rel in find_files(site / "content", DATASET_SUFFIXES)]
-    inputs = [Input(os.path.join(site, name), name,
-                    "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
-              for name in names]
-    if source.markdown_dir:
-        folder = posixpath.normpath(source.markdown_dir)
-        inputs += [Input(os.path.join(site, folder, rel), f"{folder}/{rel}", "markdown", rel)
-                   for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
-    return inputs
-
-
-def unread_files(config: Config) -> list[str]:
-    """``content/`` files that look like data but that the local source does not read
-    (``*.json``: a JSON file is not one document a line), for a warning naming them."""
-    if config.source.type != "local" or config.source.files is not None:
-        return []
-    return [f"content/{rel}" for rel in find_files(config.content_dir, (".json",))]
-
-
-class ReadFile(NamedTuple):
-    """One input file as ``read_inputs`` read it."""
-
-    stamp: _Stamp
-    data: bytes
-    digest: bytes
-
-
-class ReadInputs(NamedTuple):
-    """A local site's input files as read for their fingerprint, by path; a
-    ``LocalSource`` given them parses these bytes instead of reading the files again."""
-
-    files: dict[str, ReadFile]
-    fingerprint: str
-
-
-def read_inputs(config: Config) -> ReadInputs:
-    """Read a local site's input files and fingerprint them: a hash of their names and
-    bytes (read, not parsed).
-
-    The build compares the fingerprint with the one recorded by the last build to skip
-    loading and querying a dataset no file change can have touched. Bytes, not mtimes:
-    two saves in one timestamp tick with the same size must not look unchanged.
-    """
-    files: dict[str, ReadFile] = {}
-    digests: list[tuple[str, bytes]] = []
-    for item in _site_inputs(config):
-        stamp = _stamp(item)  # before reading: a later write then shows as a new stamp
-        data = _read_bytes(item)
-        files[item.path] = ReadFile(stamp, data, _digest(data))
-        digests.append((item.display, files[item.path].digest))
-    return ReadInputs(files, _combine(digests))
-
-
-def _combine(files: Iterable[tuple[str, bytes]]) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for display, file_digest in files:
-        digest.update(display.encode() + b"\0" + file_digest)
-    return digest.hexdigest()
-
-
-def _digest(data: Data) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
-def _read_into(item: Input, buffer: bytearray | None) -> bytearray:
-    """The file's bytes, read into ``buffer`` (resized) when given: refilling a buffer
-    that is already mapped skips the page faults of a new one (most of reading a big
-    file into fresh memory)."""
-    buffer = buffer if buffer is not None else bytearray()
-    try:
-        with open(item.path, "rb", buffering=0) as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if len(buffer) > size:
-                del buffer[size:]
-            else:
-                buffer.extend(bytes(size - len(buffer)))
-            with memoryview(buffer) as view:
-                done = 0
-                while done < size and (got := handle.readinto(view[done:])):
-                    done += got
-            del buffer[done:]  # the file shrank since fstat
-            buffer += handle.read()  # or grew
-    except OSError as exc:
-        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
-    return buffer
-
-
-def _read_bytes(item: Input) -> bytes:
-    try:
-        with open(item.path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
-
-
-def _stamp(item: Input) -> _Stamp:
-    try:
-        stat = os.stat(item.path)
-    except OSError as exc:
-        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)

@@ -4,7 +4,8 @@ Owns the mapping from a file under ``markdown_dir`` to a Sanity-shaped document:
 ``_id`` = ``md.`` + relative path without extension with ``/`` -> ``.``, ``_type`` from
 front matter ``_type`` / ``type`` or the configured default, ``slug`` as a Sanity slug
 object (front matter ``slug`` or the relative path), ``body`` the Markdown text.
-Front matter values that are not JSON (YAML dates) become ISO strings.
+Front matter values that are not JSON (YAML dates) become ISO strings. Also reading a
+file through the ``FileCache`` (``cached_markdown``), so an unchanged file is not parsed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ssgen.errors import SourceError
-from ssgen.sources.ndjson import Loaded
+from ssgen.sources.filecache import FileCache, Stamp, digest
+from ssgen.sources.ndjson import Fault, Loaded
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -37,12 +39,48 @@ def find_files(root: Path, suffixes: tuple[str, ...]) -> list[str]:
 
 def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loaded:
     """One Markdown file (``rel``: its path under markdown_dir) as a one-document ``Loaded``."""
+    return parse_markdown(_read(path, display), rel, display, default_type)
+
+
+def markdown_or_fault(data: bytes, rel: str, display: str, default_type: str) -> Loaded:
+    """A Markdown file's document; none, with a fault, when its content is unusable."""
+    try:
+        return parse_markdown(data, rel, display, default_type)
+    except SourceError as exc:
+        loaded = Loaded(display)
+        loaded.faults.append(Fault(display, f"{exc}; the file is skipped"))
+        return loaded
+
+
+def cached_markdown(cache: FileCache, path: str, rel: str, display: str, default_type: str,
+                    stamp: Stamp, read_at_ns: int, data: bytes | None) -> tuple[Loaded, bytes]:
+    """The file's parse and digest through ``cache``: unread when its stamp is trusted,
+    unparsed when its bytes (``data``, or read now) are those the cache parsed."""
+    entry = cache.hit(path, stamp)
+    if entry is None:
+        if data is None:
+            data = _read(path, display)
+        found = digest(data)
+        entry = cache.same(path, found)
+        if entry is not None:
+            documents, faults = entry.documents, entry.faults
+        else:
+            loaded = markdown_or_fault(data, rel, display, default_type)
+            documents = loaded.documents
+            faults = [(fault.where, fault.message) for fault in loaded.faults]
+        cache.put(path, stamp, found, read_at_ns, documents, faults)
+        entry = cache.entries[path]
+    loaded = Loaded(display, entry.documents, [0] * len(entry.documents))
+    loaded.faults = [Fault(where, message) for where, message in entry.faults]
+    return loaded, entry.digest
+
+
+def _read(path: str, display: str) -> bytes:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except OSError as exc:
         raise SourceError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    return parse_markdown(data, rel, display, default_type)
 
 
 def parse_markdown(data: bytes, rel: str, display: str, default_type: str) -> Loaded:

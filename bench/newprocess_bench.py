@@ -1,0 +1,108 @@
+"""A new `ssgen build` process after a one-file edit, on ssg_bench's Markdown workload.
+
+Generates N Markdown files of varied content (bench/ssg_bench.py's files, same seed), runs a
+cold full build (`ssgen build --full`, which also writes `.ssgen/markdown.cache`), then
+``--runs`` times: appends a sentence to one random file (in the ssgen and the Hugo copy) and
+times, each in a new process, interpreter start included:
+
+- `ssgen build` (incremental: the persisted parses of the unchanged files are reused);
+- the same with `.ssgen/markdown.cache` deleted first (the cost without the cache);
+- `hugo --quiet` (Hugo's rebuild: it has no state across processes, so a full build).
+
+Wall seconds and CPU seconds (user + sys, workers included) per run; medians and spread.
+The edited page is checked to show the new sentence after each ssgen build.
+
+    python bench/newprocess_bench.py 16000 --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ssg_bench import (
+    _ROOT,
+    _env,
+    make_hugo_site,
+    make_ssgen_site,
+    markdown_files,
+    timed,
+)
+
+Run = tuple[float, float, float]
+
+
+def edit(paths: list[Path], round_: int) -> str:
+    marker = f"Edited sentence number {round_}."
+    for path in paths:
+        path.write_text(path.read_text() + f"\n{marker}\n")
+    return marker
+
+
+def summary(name: str, runs: list[Run]) -> str:
+    walls = [r[0] for r in runs]
+    cpus = [r[1] for r in runs]
+    return (f"{name}: {statistics.median(walls) * 1000:.0f} ms wall "
+            f"({min(walls) * 1000:.0f}-{max(walls) * 1000:.0f}), "
+            f"{statistics.median(cpus) * 1000:.0f} ms CPU, {len(runs)} runs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="?", type=int, default=16000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--full-runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    root = args.workdir / f"newprocess-{args.files}"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    trash = root / "trash"
+    sources = markdown_files(args.files, args.seed)
+    site, hugo = make_ssgen_site(root, sources), make_hugo_site(root, sources)
+    names = [name for name, _ in sources]
+    del sources
+    env = _env(str(_ROOT))
+    ssgen = [sys.executable, "-m", "ssgen", "-q", "build"]
+    full = [timed([*ssgen, "--full"], site, [site / "public", site / ".ssgen"], trash, env)
+            for _ in range(args.full_runs)]
+    assert (site / ".ssgen" / "markdown.cache").exists()
+    timed(["hugo", "--quiet"], hugo, [], trash)  # Hugo's first build (caches, public/)
+    rng = random.Random(args.seed)
+    cached: list[Run] = []
+    uncached: list[Run] = []
+    hugo_runs: list[Run] = []
+    for round_ in range(args.runs):
+        for runs, drop in ((cached, False), (uncached, True)):
+            name = rng.choice(names)
+            marker = edit([site / "content" / name, hugo / "content" / "posts" / name],
+                          2 * round_ + drop)
+            if drop:
+                shutil.rmtree(site / ".ssgen" / "markdown.cache")
+            runs.append(timed(ssgen, site, [], trash, env))
+            page = site / "public" / name.removesuffix(".md") / "index.html"
+            assert marker in page.read_text(), name
+        hugo_runs.append(timed(["hugo", "--quiet"], hugo, [], trash))
+    full_s = statistics.median(r[0] for r in full)
+    one = statistics.median(r[0] for r in cached)
+    hugo_s = statistics.median(r[0] for r in hugo_runs)
+    print(f"{args.files} Markdown files")
+    print(summary("full build (--full, cold)", full))
+    print(summary("one-file edit, new process, with the cache", cached))
+    print(summary("one-file edit, new process, cache deleted", uncached))
+    print(summary("hugo rebuild after the edit", hugo_runs))
+    print(f"one-file edit = {one / full_s:.1%} of the full build; Hugo's rebuild is "
+          f"{hugo_s / one:.1f}x the one-file edit")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

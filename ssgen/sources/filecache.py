@@ -1,0 +1,188 @@
+"""Input files' parses kept in ``.ssgen/`` across processes: a new process re-reads and
+re-parses only the files whose stat changed since the last one read them.
+
+Owns the on-disk format (a folder of ``SHARDS`` checksummed, versioned ``marshal`` files, each
+replaced atomically, so a one-file edit rewrites 1/64 of the cache), when a stat match may be
+trusted, and the fallback. An entry is the file's stat stamp
+(mtime, ctime, size, inode), the digest of its bytes and what it parsed to. A stamp match
+is trusted only if the file had not changed for ``RACY_NS`` when it was read (the racy-git
+rule: a same-size edit in the same timestamp tick would keep the stamp); otherwise the file
+is read again and its digest compared. ctime is in the stamp because no tool can set it:
+an edit that restores the old mtime and size still shows. Any doubt about a shard
+(missing, truncated, corrupt, written by another ssgen, Python or configuration) drops its
+entries: those files are read and parsed as if there were no cache, never a stale document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ssgen.errors import SourceError
+from ssgen.sources.atomic import write_atomic
+
+MAGIC = b"ssgen-filecache-1\n"
+RACY_NS = 1_000_000_000
+SHARDS = 64
+# The modules whose code decides what a file parses to: an edit of any of them (a new
+# ssgen, or a checkout between builds) invalidates every entry.
+_PARSERS = ("filecache.py", "markdown_docs.py", "frontmatter.py", "frontmatter_simple.py")
+
+Stamp = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns
+
+
+class Entry(NamedTuple):
+    """One file as last read: its stamp, digest, whether the stamp alone may be trusted,
+    and its parse (``documents``, and ``faults`` as (where, message) pairs)."""
+
+    stamp: Stamp
+    digest: bytes
+    trusted: bool
+    documents: list[dict[str, Any]]
+    faults: list[tuple[str, str]]
+
+
+def file_stamp(path: str) -> Stamp | None:
+    """The file's stamp, None when it cannot be stat'ed."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+def digest(data: bytes | bytearray) -> bytes:
+    """The digest of a file's bytes (the one input fingerprints combine)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def cache_key(*parts: str) -> str:
+    """What the entries depend on besides each file: the parsers' code, Python, and the
+    caller's ``parts`` (its configuration)."""
+    digest = hashlib.blake2b(digest_size=16)
+    here = Path(__file__).parent
+    for name in _PARSERS:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:  # a frozen install: no source to hash, so never trust the cache
+            digest.update(os.urandom(16))
+    digest.update(sys.version.encode())
+    for part in parts:
+        digest.update(b"\0" + part.encode())
+    return digest.hexdigest()
+
+
+class FileCache:
+    """Entries by file path, loaded from and saved to one file under ``.ssgen/``."""
+
+    def __init__(self, path: Path | None, key: str,
+                 entries: dict[str, Entry] | None = None) -> None:
+        """``path``: the cache's folder; None: kept in memory only (never saved)."""
+        self.path, self.key = path, key
+        self.entries: dict[str, Entry] = entries if entries is not None else {}
+        self.dirty: set[int] = set()  # the shards to rewrite
+        self.hits = 0
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> FileCache:
+        """The cache saved in the folder ``path`` for ``key``; without the entries of any
+        shard in doubt."""
+        entries: dict[str, Entry] = {}
+        for shard in range(SHARDS):
+            found = _decode(path / f"{shard:02x}", key)
+            entries.update((name, entry) for name, entry in found.items()
+                           if _shard(name) == shard)
+        return cls(path, key, entries)
+
+    def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
+        """The entry of ``name`` when its stamp is ``stamp`` and may be trusted unread."""
+        entry = self.entries.get(name)
+        if entry is None or stamp is None or entry.stamp != stamp or not entry.trusted:
+            return None
+        self.hits += 1
+        return entry
+
+    def same(self, name: str, digest: bytes) -> Entry | None:
+        """The entry of ``name`` when the bytes just read have its ``digest`` (a racy or
+        touched file whose content is unchanged: its parse is reused)."""
+        entry = self.entries.get(name)
+        return entry if entry is not None and entry.digest == digest else None
+
+    def put(self, name: str, stamp: Stamp, digest: bytes, read_at_ns: int,
+            documents: list[dict[str, Any]], faults: list[tuple[str, str]]) -> None:
+        """Record a file read at ``read_at_ns`` (``time.time_ns()`` before its stat)."""
+        trusted = max(stamp[0], stamp[3]) < read_at_ns - RACY_NS
+        entry = Entry(stamp, digest, trusted, documents, faults)
+        if self.entries.get(name) != entry:
+            self.entries[name] = entry
+            self.dirty.add(_shard(name))
+
+    def keep_only(self, names: set[str]) -> None:
+        """Forget the files that are no longer inputs."""
+        gone = self.entries.keys() - names
+        for name in gone:
+            del self.entries[name]
+            self.dirty.add(_shard(name))
+
+    def save(self) -> None:
+        """Rewrite the shards whose entries changed (each atomically; a failure only
+        loses cache entries)."""
+        if self.path is None or not self.dirty:
+            return
+        shards: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in self.dirty}
+        for name, entry in self.entries.items():
+            shard = _shard(name)
+            if shard in shards:
+                shards[shard][name] = tuple(entry)
+        try:
+            if self.path.is_file() or self.path.is_symlink():  # damage: make it a folder again
+                self.path.unlink()
+        except OSError:
+            return
+        for shard, entries in shards.items():
+            payload = marshal.dumps((self.key, entries))
+            check = hashlib.blake2b(payload, digest_size=16).digest()
+            try:
+                # No fsync: a torn file after a power loss fails its checksum, which only
+                # costs parsing those files again.
+                write_atomic(self.path / f"{shard:02x}", MAGIC + check + payload,
+                             "file cache", durable=False)
+            except (SourceError, OSError):
+                return  # a read-only .ssgen/: the next process parses again
+        self.dirty.clear()
+
+
+def _shard(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8", "surrogateescape")) % SHARDS
+
+
+def _decode(path: Path, key: str) -> dict[str, Entry]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    head = len(MAGIC) + 16
+    if not data.startswith(MAGIC) or len(data) < head:
+        return {}
+    payload = memoryview(data)[head:]
+    if hashlib.blake2b(payload, digest_size=16).digest() != data[len(MAGIC):head]:
+        return {}
+    try:
+        stored_key, raw = marshal.loads(payload)
+        if stored_key != key:
+            return {}
+        return {name: Entry(tuple(stamp), digest, trusted, documents, faults)
+                for name, (stamp, digest, trusted, documents, faults) in raw.items()}
+    except (ValueError, TypeError, EOFError, AttributeError):
+        return {}
+
+
+def now_ns() -> int:
+    """The clock ``put`` compares stamps with."""
+    return time.time_ns()

@@ -1,0 +1,151 @@
+"""The files that make up a local site's dataset, and reading them for a fingerprint.
+
+Owns which files are inputs (dataset files, then Markdown; a mirrored Sanity site's
+snapshot), their stat stamps, and ``read_inputs``: the bytes of every input hashed into one
+fingerprint, without parsing, so a build can tell that nothing changed. Markdown files whose
+stamp the ``FileCache`` trusts are neither read nor hashed again (their digest is cached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ssgen.errors import SourceError
+from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
+from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
+from ssgen.sources.ndjson import Data
+
+if TYPE_CHECKING:
+    from ssgen.config.load import Config
+
+DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
+_Stamp = Stamp
+
+
+def markdown_cache(config: Config) -> FileCache | None:
+    """The site's persisted Markdown parses (None without ``markdown_dir``)."""
+    source = config.source
+    if not source.markdown_dir or source.type != "local":
+        return None
+    key = cache_key(posixpath.normpath(source.markdown_dir), source.markdown_type)
+    return FileCache.load(config.state_dir / "markdown.cache", key)
+
+
+class Input(NamedTuple):
+    """One file of the local dataset: where it is, how errors name it, how to read it."""
+
+    path: str
+    display: str
+    kind: str  # "ndjson" | "export" | "markdown"
+    rel: str  # Markdown: the path under markdown_dir (gives _id and slug)
+
+
+def snapshot_path(config: Config) -> Path:
+    """Where a Sanity site's mirror snapshot lives (``ssgen.sources.mirror`` writes it)."""
+    return config.state_dir / "mirror" / f"{config.source.dataset}.ndjson"
+
+
+def site_inputs(config: Config) -> list[Input]:
+    """The files of the dataset, in load order (dataset files first, then Markdown); for
+    a mirrored Sanity site, the mirror's snapshot alone."""
+    source = config.source
+    site = config.site_dir
+    if source.type == "sanity":
+        path = snapshot_path(config)
+        return [Input(str(path), path.relative_to(site).as_posix(), "ndjson", path.name)]
+    if source.files is not None:
+        names = [posixpath.normpath(name) for name in source.files]
+    else:
+        names = [f"content/{rel}" for rel in find_files(site / "content", DATASET_SUFFIXES)]
+    inputs = [Input(os.path.join(site, name), name,
+                    "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
+              for name in names]
+    if source.markdown_dir:
+        folder = posixpath.normpath(source.markdown_dir)
+        base = os.path.join(site, folder, "")  # joined once: os.path.join per file costs
+        inputs += [Input(base + rel, f"{folder}/{rel}", "markdown", rel)
+                   for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
+    return inputs
+
+
+def unread_files(config: Config) -> list[str]:
+    """``content/`` files that look like data but that the local source does not read
+    (``*.json``: a JSON file is not one document a line), for a warning naming them."""
+    if config.source.type != "local" or config.source.files is not None:
+        return []
+    return [f"content/{rel}" for rel in find_files(config.content_dir, (".json",))]
+
+
+class ReadFile(NamedTuple):
+    """One input file as ``read_inputs`` read it."""
+
+    stamp: _Stamp
+    data: bytes
+    digest: bytes
+
+
+class ReadInputs(NamedTuple):
+    """A local site's input files as read for their fingerprint, by path; a
+    ``LocalSource`` given them parses these bytes instead of reading the files again."""
+
+    files: dict[str, ReadFile]
+    fingerprint: str
+    cache: FileCache | None = None  # Markdown files found in it were not read
+    read_at: int = 0  # time.time_ns() before the first stat
+    inputs: list[Input] | None = None  # the files, in load order
+
+
+def read_inputs(config: Config) -> ReadInputs:
+    """Read a local site's input files and fingerprint them: a hash of their names and
+    bytes (read, not parsed).
+
+    The build compares the fingerprint with the one recorded by the last build to skip
+    loading and querying a dataset no file change can have touched. Bytes, not mtimes:
+    two saves in one timestamp tick with the same size must not look unchanged.
+    """
+    files: dict[str, ReadFile] = {}
+    digests: list[tuple[str, bytes]] = []
+    cache, read_at = markdown_cache(config), now_ns()
+    inputs = site_inputs(config)
+    for item in inputs:
+        stamp = stamp_of(item)  # before reading: a later write then shows as a new stamp
+        entry = cache.hit(item.path, stamp) if cache and item.kind == "markdown" else None
+        if entry is not None:  # unchanged since a process read it: neither read nor parsed
+            digests.append((item.display, entry.digest))
+            continue
+        data = read_bytes(item)
+        files[item.path] = ReadFile(stamp, data, digest(data))
+        digests.append((item.display, files[item.path].digest))
+    return ReadInputs(files, combine(digests), cache, read_at, inputs)
+
+
+def combine(files: Iterable[tuple[str, bytes]]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for display, file_digest in files:
+        digest.update(display.encode() + b"\0" + file_digest)
+    return digest.hexdigest()
+
+
+def digest(data: Data) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def read_bytes(item: Input) -> bytes:
+    try:
+        with open(item.path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
+
+
+def stamp_of(item: Input) -> _Stamp:
+    try:
+        info = os.stat(item.path)
+    except OSError as exc:
+        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)  # as file_stamp

@@ -1,0 +1,340 @@
+"""The Markdown parses persisted in ``.ssgen/markdown.cache`` (``ssgen.sources.filecache``).
+
+A new process (here: a fresh ``build(load_config(site))``, which loads the cache) must
+build exactly what a clean full build gives, whatever happened to the files and to the
+cache file between processes: same-size edits in the same timestamp tick, edits that
+restore the old mtime, a stale copy of the cache, a truncated or corrupted one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+from ssgen.sources import filecache, markdown_docs
+from ssgen.sources.filecache import FileCache, file_stamp
+
+TOML = """
+[site]
+title = "Cache"
+base_url = "https://example.com"
+
+[source]
+type = "local"
+files = []
+markdown_dir = "content"
+markdown_type = "{kind}"
+
+[[routes]]
+name = "page"
+path = "/{{slug}}/"
+template = "page.html"
+query = '*[_type == "{kind}"]{{title, "slug": slug.current, body}}'
+"""
+
+
+def make_site(root: Path, kind: str = "page") -> Path:
+    (root / "content").mkdir(parents=True, exist_ok=True)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "ssgen.toml").write_text(TOML.format(kind=kind))
+    (root / "templates" / "page.html").write_text("{{ page.title }}|{{ page.body }}")
+    return root
+
+
+def page_file(name: str, title: str, body: str = "Body.") -> str:
+    return f"---\ntitle: {title}\n---\n{body}\n"
+
+
+def public(site: Path) -> dict[str, bytes]:
+    out = site / "public"
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def full_build(site: Path, scratch: Path) -> dict[str, bytes]:
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    assert build(load_config(scratch), full=True, jobs=1).ok
+    return public(scratch)
+
+
+def new_process_build(site: Path) -> None:
+    report = build(load_config(site), jobs=1)
+    assert report.ok, report.failures
+
+
+@contextmanager
+def counting_parses() -> Iterator[list[str]]:
+    parsed: list[str] = []
+    original = markdown_docs.markdown_or_fault
+
+    def counting(data: bytes, rel: str, display: str, default_type: str) -> object:
+        parsed.append(rel)
+        return original(data, rel, display, default_type)
+
+    with mock.patch.object(markdown_docs, "markdown_or_fault", counting):
+        yield parsed
+
+
+CACHE = Path(".ssgen") / "markdown.cache"
+
+
+# --- the cache file ----------------------------------------------------------------------
+
+
+def shard_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
+    path = tmp_path / "c"
+    cache = FileCache(path, "key")
+    names = [f"/{i}.md" for i in range(200)]
+    for name in names:
+        cache.put(name, (1, 2, 3, 4), b"d" * 16, 10**19, [{"_id": name, "title": "A"}], [])
+    cache.save()
+    assert FileCache.load(path, "key").entries == cache.entries
+    assert FileCache.load(path, "other key").entries == {}
+    shard = shard_files(path)[0]
+    data = shard.read_bytes()
+    for damaged in (data[:-1], data[: len(data) // 2], b"", data.replace(b"A", b"B"),
+                    b"x" + data[1:]):
+        shard.write_bytes(damaged)
+        left = FileCache.load(path, "key").entries
+        assert 0 < len(left) < len(names) and left.items() <= cache.entries.items()
+    cache.keep_only(set(names[:1]))
+    cache.save()  # a shard left with no entry is written empty
+    assert FileCache.load(path, "key").entries.keys() == {names[0]}
+    shutil.rmtree(path)
+    assert FileCache.load(path, "key").entries == {}
+    path.write_bytes(b"a file where the folder was")
+    assert FileCache.load(path, "key").entries == {}
+    cache.dirty.update(range(filecache.SHARDS))
+    cache.save()  # the file is replaced by the folder again
+    assert FileCache.load(path, "key").entries.keys() == {names[0]}
+    os.chmod(path, 0o500)
+    try:
+        cache.dirty.update(range(filecache.SHARDS))
+        cache.save()  # cannot write (unless root): the cache is only lost, no error
+    finally:
+        os.chmod(path, 0o700)
+
+
+def test_a_payload_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
+    import hashlib
+    import marshal
+
+    for value in (5, ("key",), ("key", {"/a.md": (1, 2)}), ("key", [1])):
+        payload = marshal.dumps(value)
+        check = hashlib.blake2b(payload, digest_size=16).digest()
+        (tmp_path / "c").mkdir(exist_ok=True)
+        (tmp_path / "c" / "00").write_bytes(filecache.MAGIC + check + payload)
+        assert FileCache.load(tmp_path / "c", "key").entries == {}
+
+
+def test_a_file_read_in_its_racy_window_is_not_trusted(tmp_path: Path) -> None:
+    cache = FileCache(None, "k")
+    stamp = (10**18, 5, 1, 10**18)
+    cache.put("/a.md", stamp, b"d", 10**18 + filecache.RACY_NS, [], [])
+    assert cache.hit("/a.md", stamp) is None
+    cache.put("/a.md", stamp, b"d", 10**18 + filecache.RACY_NS + 1, [], [])
+    assert cache.hit("/a.md", stamp) is not None
+    assert cache.hit("/a.md", (10**18, 5, 1, 10**18 + 1)) is None  # ctime moved
+
+
+# --- builds through the cache -----------------------------------------------------------
+
+
+def test_a_new_process_parses_only_the_edited_file(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    for i in range(5):
+        (site / "content" / f"p{i}.md").write_text(page_file(f"p{i}", f"Page {i}"))
+    with mock.patch.object(filecache, "RACY_NS", 0):
+        time.sleep(0.01)
+        new_process_build(site)
+        time.sleep(0.01)
+        (site / "content" / "p3.md").write_text(page_file("p3", "Page three"))
+        time.sleep(0.01)
+        with counting_parses() as parsed:
+            new_process_build(site)
+    assert parsed == ["p3.md"]
+    assert "Page three" in (site / "public" / "p3" / "index.html").read_text()
+
+
+def test_a_same_size_edit_with_the_old_mtime_is_seen(tmp_path: Path) -> None:
+    """The racy-git case: same size, same mtime. Caught by ctime, and by the hash check
+    while the file is within its racy window."""
+    site = make_site(tmp_path / "site")
+    page = site / "content" / "a.md"
+    page.write_text(page_file("a", "Alpha"))
+    new_process_build(site)
+    before = os.stat(page)
+    page.write_text(page_file("a", "Omega"))
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    new_process_build(site)
+    assert "Omega" in (site / "public" / "a" / "index.html").read_text()
+
+
+def test_a_planted_stale_entry_with_matching_size_and_mtime_is_caught(tmp_path: Path) -> None:
+    """A stale snapshot: the entry of the file's old content (same size), its stamp
+    forged to the new file's mtime, size and inode, even marked trusted."""
+    site = make_site(tmp_path / "site")
+    page = site / "content" / "a.md"
+    page.write_text(page_file("a", "Stale"))
+    new_process_build(site)
+    key = filecache.cache_key("content", "page")
+    stale = FileCache.load(site / CACHE, key)
+    (name, old), = stale.entries.items()
+    page.write_text(page_file("a", "Fresh"))
+    os.utime(page, ns=(old.stamp[0], old.stamp[0]))
+    new_process_build(site)
+    for trusted, ctime_delta in ((True, -1), (False, 0)):
+        # Trusted: only the ctime differs (no tool can set it back). Whole stamp equal but
+        # racy: the digest check catches it.
+        stamp = file_stamp(name)
+        assert stamp is not None and stamp[:3] == (old.stamp[0], *old.stamp[1:3])
+        stale.entries[name] = old._replace(stamp=(*stamp[:3], stamp[3] + ctime_delta),
+                                           trusted=trusted)
+        stale.dirty = set(range(filecache.SHARDS))
+        stale.save()
+        (site / "public" / "a" / "index.html").unlink()  # make the build rewrite the page
+        new_process_build(site)
+        assert "Fresh" in (site / "public" / "a" / "index.html").read_text()
+
+
+def test_a_trusted_stamp_still_sees_a_same_size_edit_that_restores_the_mtime(
+        tmp_path: Path) -> None:
+    """Out of the racy window the stamp alone decides: its ctime tells the edit."""
+    site = make_site(tmp_path / "site")
+    page = site / "content" / "a.md"
+    page.write_text(page_file("a", "Alpha"))
+    with mock.patch.object(filecache, "RACY_NS", 1_000_000):
+        time.sleep(0.01)
+        new_process_build(site)
+        cache = FileCache.load(site / CACHE, filecache.cache_key("content", "page"))
+        assert all(entry.trusted for entry in cache.entries.values())
+        before = os.stat(page)
+        time.sleep(0.01)
+        page.write_text(page_file("a", "Omega"))
+        os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+        time.sleep(0.01)
+        new_process_build(site)
+    assert "Omega" in (site / "public" / "a" / "index.html").read_text()
+
+
+def test_an_entry_in_another_shards_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "c"
+    cache = FileCache(path, "key")
+    cache.put("/a.md", (1, 2, 3, 4), b"d" * 16, 10**19, [], [])
+    cache.save()
+    home, = shard_files(path)
+    other = path / f"{(int(home.name, 16) + 1) % filecache.SHARDS:02x}"
+    home.rename(other)
+    assert FileCache.load(path, "key").entries == {}
+
+
+def test_a_changed_default_type_does_not_reuse_parses(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site")
+    (site / "content" / "a.md").write_text(page_file("a", "Alpha"))
+    with mock.patch.object(filecache, "RACY_NS", 0):
+        time.sleep(0.01)
+        new_process_build(site)
+        make_site(site, kind="note")
+        new_process_build(site)
+    assert "Alpha" in (site / "public" / "a" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "file"])
+def test_a_damaged_cache_file_falls_back_to_reading_everything(tmp_path: Path,
+                                                                damage: str) -> None:
+    site = make_site(tmp_path / "site")
+    (site / "content" / "a.md").write_text(page_file("a", "Alpha"))
+    new_process_build(site)
+    (site / "content" / "a.md").write_text(page_file("a", "Gamma"))
+    path, = shard_files(site / CACHE)
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) - 7])
+    elif damage == "flip":
+        path.write_bytes(data.replace(b"Alpha", b"Alphb"))
+    elif damage == "garbage":
+        path.write_bytes(os.urandom(len(data)))
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        shutil.rmtree(site / CACHE)
+        (site / CACHE).write_bytes(data)
+    new_process_build(site)
+    assert "Gamma" in (site / "public" / "a" / "index.html").read_text()
+    assert public(site) == full_build(site, tmp_path / "scratch")
+
+
+# --- the property -----------------------------------------------------------------------
+
+NAMES = ["a", "b", "c"]
+TITLES = st.sampled_from(["Alpha", "Bravo", "Delta", "Gamma"])  # same length: same size
+STEPS = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(NAMES), TITLES),
+    st.tuples(st.just("same-mtime"), st.sampled_from(NAMES), TITLES),
+    st.tuples(st.just("delete"), st.sampled_from(NAMES), TITLES),
+    st.tuples(st.just("cache"), st.sampled_from(["stale", "truncate", "flip", "drop"]), TITLES),
+)
+
+
+def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]]) -> None:
+    kind, what, title = step
+    page = site / "content" / f"{what}.md"
+    cache = site / CACHE
+    if kind == "write":
+        page.write_text(page_file(what, title))
+    elif kind == "same-mtime" and page.exists():
+        before = os.stat(page)
+        page.write_text(page_file(what, title))
+        os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif kind == "delete":
+        page.unlink(missing_ok=True)
+    elif kind == "cache" and cache.exists():
+        for shard in shard_files(cache):
+            data = shard.read_bytes()
+            stale = saved[0].get(shard.name, data) if saved else data
+            damaged = {"stale": stale, "truncate": data[:-3],
+                       "flip": data.replace(b"title", b"titlf"), "drop": b""}[what]
+            shard.write_bytes(damaged)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEPS, min_size=1, max_size=6), trusting=st.booleans())
+def test_new_processes_through_the_cache_equal_a_full_build(
+        steps: list[tuple[str, str, str]], trusting: bool) -> None:
+    """``trusting``: a short racy window (files settle before the next process), so
+    stamps are trusted and only the stamp (ctime included) tells an edit."""
+    racy = 20_000_000 if trusting else filecache.RACY_NS
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(filecache, "RACY_NS", racy):
+        site = make_site(Path(tmp) / "site")
+        for name in NAMES[:2]:
+            (site / "content" / f"{name}.md").write_text(page_file(name, "Alpha"))
+        saved: list[dict[str, bytes]] = []
+        for step in steps:
+            if trusting:
+                time.sleep(0.025)
+            new_process_build(site)
+            if (site / CACHE).exists() and not saved:
+                saved.append({p.name: p.read_bytes() for p in shard_files(site / CACHE)})
+            apply(site, step, saved)
+        if trusting:
+            time.sleep(0.025)
+        new_process_build(site)
+        assert public(site) == full_build(site, Path(tmp) / "scratch")
