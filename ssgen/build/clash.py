@@ -19,9 +19,8 @@ pages fail alone: the build reports them and goes on with every other page.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import PurePosixPath
 
-from ssgen.build.output import url_to_file
+from ssgen.build.output import url_to_file, url_to_relpath
 from ssgen.config.load import Config
 from ssgen.errors import OutputError
 from ssgen.manifest.store import Manifest
@@ -44,7 +43,7 @@ def page_files(pages: Mapping[str, PageSpec]) -> dict[str, str]:
     files: dict[str, str] = {}
     for path, spec in pages.items():
         try:
-            files[path] = str(url_to_file(path, spec.route))
+            files[path] = url_to_relpath(path, spec.route)
         except OutputError:
             continue
     return files
@@ -102,6 +101,11 @@ def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]
 
 
 def _folders(rel: str) -> list[str]:
-    """The folders ``a``, ``a/b`` of ``a/b/c``."""
-    parents = PurePosixPath(rel).parents
-    return [str(p) for p in parents if str(p) != "."]
+    """The folders ``a/b``, ``a`` of ``a/b/c``, deepest first (as ``PurePosixPath.parents``;
+    ``rel`` is a checked relative path: no empty, ``.`` or ``..`` segments)."""
+    folders = []
+    end = rel.rfind("/")
+    while end > 0:
+        folders.append(rel[:end])
+        end = rel.rfind("/", 0, end)
+    return folders
