@@ -64,3 +64,15 @@ def test_put_stat_reports_what_stat_reports(tmp_path: Path) -> None:
         assert (size, mtime) == file_stat(os.path.join(tmp_path, "public", rel))
         writes.append((written, created))
     assert writes == [(True, True), (False, False), (True, False), (True, True)]
+
+
+def test_front_matter_refuses_the_same_characters_as_the_negated_class() -> None:
+    import re
+
+    from ssgen.sources.frontmatter_simple import _VALUE_TROUBLE
+
+    negated = re.compile(r"[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                         r"\U00010000-\U0010ffff]")
+    differ = [c for c in range(0x110000)
+              if bool(negated.search(chr(c))) != bool(_VALUE_TROUBLE.search(f"a{chr(c)}b"))]
+    assert differ == []
