@@ -369,6 +369,9 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter,
     enabled = gc.isenabled()
     gc.disable()
     try:
+        if read is None and config.source.type == "local":
+            # Read with many files in flight, then parsed (see ssgen.sources.parallel).
+            read = read_inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
             return LocalSource(config, drafts=drafts, preread=read)
         if mirrored(config):  # synced at the start of the build

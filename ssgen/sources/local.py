@@ -25,6 +25,7 @@ from ssgen.sources.local_view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files, parse_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused, parse_ndjson
 from ssgen.sources.ndjson_diff import Splice, reparse
+from ssgen.sources.parallel import map_threaded
 from ssgen.sources.query_cache import QueryCache
 
 if TYPE_CHECKING:
@@ -306,12 +307,17 @@ def read_inputs(config: Config) -> ReadInputs:
     """
     files: dict[str, ReadFile] = {}
     digests: list[tuple[str, bytes]] = []
-    for item in _site_inputs(config):
-        stamp = _stamp(item)  # before reading: a later write then shows as a new stamp
-        data = _read_bytes(item)
-        files[item.path] = ReadFile(stamp, data, _digest(data))
-        digests.append((item.display, files[item.path].digest))
+    inputs = _site_inputs(config)
+    for item, read in zip(inputs, map_threaded(_read_file, inputs), strict=True):
+        files[item.path] = read
+        digests.append((item.display, read.digest))
     return ReadInputs(files, _combine(digests))
+
+
+def _read_file(item: Input) -> ReadFile:
+    stamp = _stamp(item)  # before reading: a later write then shows as a new stamp
+    data = _read_bytes(item)
+    return ReadFile(stamp, data, _digest(data))
 
 
 def _combine(files: Iterable[tuple[str, bytes]]) -> str:
