@@ -1,5 +1,5 @@
 """``python -m ssgen`` runs the command line."""
 
-from ssgen.cli.app import run
+from ssgen.cli.entry import run
 
 run()

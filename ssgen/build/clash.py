@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from ssgen.build.output import url_to_file
+from ssgen.build.output import url_to_file, url_to_relpath
 from ssgen.config.load import Config
 from ssgen.errors import OutputError
 from ssgen.manifest.store import Manifest
@@ -43,24 +43,13 @@ def page_files(pages: Mapping[str, PageSpec]) -> dict[str, str]:
     """Each page's output file by path (pages whose path is unusable are left out: they
     fail when rendered, with the reason)."""
     files: dict[str, str] = {}
-    known = _FILES
-    for path in pages:
-        file = known.get(path)
-        if file is None:
-            try:
-                file = str(url_to_file(path))
-            except OutputError:
-                continue
-            if len(known) >= _FILES_MAX:
-                known.clear()
-            known[path] = file
-        files[path] = file
+    for path, spec in pages.items():
+        try:
+            files[path] = url_to_relpath(path, spec.route)
+        except OutputError:
+            continue
     return files
 
-
-# Path -> file (url_to_file is pure; its pathlib work was a tenth of a webhook at 10k).
-_FILES: dict[str, str] = {}
-_FILES_MAX = 1 << 20
 
 
 def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[str],

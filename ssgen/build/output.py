@@ -36,11 +36,22 @@ from typing import BinaryIO
 
 from ssgen.build import faults
 from ssgen.errors import OutputError
-from ssgen.routes.paths import safe_relpath, url_to_file
+from ssgen.routes.paths import checked_relpath, safe_relpath, url_to_file, url_to_relpath
 
 _CHUNK = 1 << 20
 TEMP_PREFIX = ".ssgen-tmp-"
 _counter = itertools.count()
+_PID: list[int] = []
+
+
+def _pid() -> int:
+    # Temp names carry the writer's pid; asked of the kernel once per process.
+    if not _PID:
+        _PID.append(os.getpid())
+    return _PID[0]
+
+
+os.register_at_fork(after_in_child=_PID.clear)
 
 
 def sha256(data: bytes) -> str:
@@ -84,15 +95,26 @@ class Output:
 
     def put(self, relpath: str | PurePosixPath, data: bytes) -> tuple[bool, bool]:
         """Like ``write``; returns ``(written, created)``: created when the file was new."""
-        rel = safe_relpath(relpath)
+        return self.put_stat(relpath, data)[:2]
+
+    def put_stat(self, relpath: str | PurePosixPath, data: bytes) -> tuple[bool, bool, int, int]:
+        """``put`` plus the file's ``(size, mtime_ns)`` afterwards, as ``stat`` gives them
+        (taken from the open file when it was written: no second path lookup)."""
+        rel = checked_relpath(relpath)
         folder, fresh = self._prepare_dir(rel)
-        target = os.path.join(folder, rel.name)
+        target = os.path.join(folder, rel.rpartition("/")[2])
         # A folder this call created holds no file yet: no need to look for one.
         same = None if fresh else _same_bytes(target, data)
         if same:
-            return False, False
-        self._replace(folder, target, lambda fd: _write_all(fd, data))
-        return True, same is None
+            return (False, False, *file_stat(target))
+        written: list[os.stat_result] = []
+
+        def fill(fd: int) -> None:
+            _write_all(fd, data)
+            written.append(os.fstat(fd))
+
+        self._replace(folder, target, fill)
+        return True, same is None, written[0].st_size, written[0].st_mtime_ns
 
     def remove(self, relpath: str | PurePosixPath, *, prune: bool = True) -> bool:
         """Delete ``relpath`` if it exists and prune emptied folders; True if removed."""
@@ -127,9 +149,9 @@ class Output:
 
     def copy_file(self, source: Path, relpath: str | PurePosixPath) -> bool:
         """Copy ``source`` to ``relpath`` atomically; False (untouched) if identical."""
-        rel = safe_relpath(relpath)
+        rel = checked_relpath(relpath)
         folder, _ = self._prepare_dir(rel)
-        target = Path(folder, rel.name)
+        target = Path(folder, rel.rpartition("/")[2])
         try:
             if _same_file(source, target):
                 return False
@@ -140,7 +162,7 @@ class Output:
         return True
 
     def _replace(self, folder: str, target: str | Path, fill: Callable[[int], None]) -> None:
-        temp = os.path.join(folder, f"{TEMP_PREFIX}{os.getpid()}-{next(_counter)}")
+        temp = os.path.join(folder, f"{TEMP_PREFIX}{_pid()}-{next(_counter)}")
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -168,17 +190,19 @@ class Output:
             _sweep_temps(str(self.root))
         return self._real_root
 
-    def _check_inside(self, folder: str, rel: PurePosixPath) -> str:
+    def _check_inside(self, folder: str, rel: str | PurePosixPath) -> str:
         root = self._root_real()
         real = os.path.realpath(folder)
         if real != root and not real.startswith(root + os.sep):
             raise OutputError(f"output file {str(rel)!r} resolves outside {self.root} (symlink?)")
         return real
 
-    def _prepare_dir(self, rel: PurePosixPath) -> tuple[str, bool]:
+    def _prepare_dir(self, rel: str) -> tuple[str, bool]:
         """The checked folder of ``rel`` (created if needed) and whether this call made it."""
         self._root_real()
-        folder, fresh = self._ensure_dir(os.path.join(str(self.root), *rel.parts[:-1]), rel)
+        head = rel.rpartition("/")[0]
+        root = str(self.root)
+        folder, fresh = self._ensure_dir(os.path.join(root, head) if head else root, rel)
         # Temp files only ever live beside their target: sweep the folders written into,
         # not every parent (listing public/blog/ with 10k pages is not free).
         if not fresh and folder not in self._swept_dirs:
@@ -186,7 +210,7 @@ class Output:
         self._swept_dirs.add(folder)
         return folder, fresh
 
-    def _ensure_dir(self, folder: str, rel: PurePosixPath) -> tuple[str, bool]:
+    def _ensure_dir(self, folder: str, rel: str) -> tuple[str, bool]:
         # One mkdir or lstat per new folder: a folder made by mkdir (or a real folder,
         # not a symlink) under a checked parent is inside the root without a realpath.
         if folder in self._checked_dirs or folder == str(self.root):
@@ -201,7 +225,7 @@ class Output:
         self._checked_dirs.add(folder)
         return folder, True
 
-    def _existing_dir(self, folder: str, rel: PurePosixPath) -> str:
+    def _existing_dir(self, folder: str, rel: str) -> str:
         try:
             mode = os.lstat(folder).st_mode
         except OSError as exc:
@@ -355,4 +379,5 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
-__all__ = ["TEMP_PREFIX", "Output", "file_stat", "safe_relpath", "sha256", "url_to_file"]
+__all__ = ["TEMP_PREFIX", "Output", "checked_relpath", "file_stat", "safe_relpath", "sha256",
+           "url_to_file", "url_to_relpath"]

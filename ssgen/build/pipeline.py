@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
 from ssgen import __version__
 from ssgen.build import faults
 from ssgen.build.change import Change
@@ -175,8 +173,11 @@ def build(
                 with timer("write"):
                     write_extras(config, manifest, report, plan, now, search)
                     extras_pending(manifest, False)
-                for warning in report.warnings:
-                    reporter.warn(escape(warning))
+                if report.warnings:
+                    from rich.markup import escape
+
+                    for warning in report.warnings:
+                        reporter.warn(escape(warning))
             except SsgenError as exc:  # reported with the page failures, never instead of them
                 report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
             faults.point("after-extras")
@@ -369,6 +370,9 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter,
     enabled = gc.isenabled()
     gc.disable()
     try:
+        if read is None and config.source.type == "local":
+            # Read with many files in flight, then parsed (see ssgen.sources.parallel).
+            read = read_inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
             return LocalSource(config, drafts=drafts, preread=read)
         if mirrored(config):  # synced at the start of the build

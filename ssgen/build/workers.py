@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ssgen.build.output import Output, sha256, url_to_file
+from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
@@ -67,14 +67,13 @@ class PageWriter:
         file = ""
         began = time.perf_counter()
         try:
-            file = str(url_to_file(spec.path, spec.route))
+            file = url_to_relpath(spec.path, spec.route)
             with recording() as images:
                 data = self.renderer.render(spec.template, spec.context).encode("utf-8")
             rendered = time.perf_counter()
-            written, created = self.output.put(file, data)
+            written, created, size, mtime = self.output.put_stat(file, data)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
-        size, mtime = self.output.stat(file)
         return PageOutcome(spec.path, file, sha256(data), written, created,
                            render_s=rendered - began, write_s=time.perf_counter() - rendered,
                            images=frozenset(images), size=size, mtime_ns=mtime)

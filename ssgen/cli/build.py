@@ -24,6 +24,7 @@ from ssgen.cli.common import (
     interrupted,
     load_site,
 )
+from ssgen.cli.plain import build_site
 from ssgen.errors import ConfigError, SsgenError
 
 
@@ -46,25 +47,10 @@ def build_command(
     external: ExternalOption = False,
 ) -> None:
     """Build the site into the output folder (incremental when a manifest exists)."""
-    from ssgen.build.linkcheck import link_options
-    from ssgen.build.pipeline import build as run_build
-
-    options: Options = ctx.obj
-    reporter = options.reporter()
-    try:
-        config = load_site(options, base_url)
-        links = link_options(config, external=external or None) if check else None
-        report = run_build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
-                           release=False, check=links)
-    except SsgenError as exc:
-        raise fail(exc) from exc
-    except KeyboardInterrupt:
-        raise interrupted() from None
-    if report.links is not None:
-        print_links(options, report.links)
-    finish(options, report, changes)
-    if report.links is not None and not report.links.ok:
-        raise typer.Exit(1)
+    code = build_site(ctx.obj, full=full, jobs=jobs, drafts=drafts, changes=changes,
+                      base_url=base_url, check=check, external=external, show_links=print_links)
+    if code:
+        raise typer.Exit(code)
 
 
 def revalidate_command(

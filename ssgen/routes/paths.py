@@ -34,6 +34,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # What a canonical path keeps unencoded: RFC 3986 unreserved and sub-delims, ':', '@', '/'.
 _SAFE = "/-._~!$&'()*+,;=:@"
 _PLAIN = re.compile(r"[A-Za-z0-9/\-._~!$&'()*+,;=:@]*")
+_PLAIN_PAGE = re.compile(r"/[A-Za-z0-9/\-._~!$&'()*+,;=:@]*")
 
 
 def canonical_path(path: str) -> str:
@@ -53,6 +54,28 @@ def canonical_path(path: str) -> str:
 
 def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
     """The file (relative to the output root) that serves the URL path ``path``."""
+    return PurePosixPath(url_to_relpath(path, route))
+
+
+def url_to_relpath(path: str, route: str | None = None) -> str:
+    """``url_to_file`` as a string (``a/b/index.html``), without building a path object."""
+    if isinstance(path, str) and _PLAIN_PAGE.fullmatch(path):
+        # Plain ASCII with no '%': nothing to decode or normalise; a segment that is empty,
+        # hidden, over-long or drive-like takes the full check below for its message.
+        body = path[1:]
+        if body == "":
+            return "index.html"
+        pretty = body.endswith("/")
+        segments = body[:-1].split("/") if pretty else body.split("/")
+        if all(segment and segment[0] != "." and len(segment) <= _MAX_NAME_BYTES
+               for segment in segments) and not _DRIVE.match(segments[0]):
+            if pretty or "." not in segments[-1]:
+                return f"{body}index.html" if pretty else f"{body}/index.html"
+            return body
+    return "/".join(_checked_file(path, route))
+
+
+def _checked_file(path: str, route: str | None) -> list[str]:
     where = f"page path {path!r}" + (f" of route {route!r}" if route else "")
     if not isinstance(path, str) or not path.startswith("/"):
         raise OutputError(f"{where}: a page path must be a string starting with '/'")
@@ -64,7 +87,7 @@ def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
         raise OutputError(f"{where}: percent-encoding is not valid UTF-8") from exc
     body = unicodedata.normalize("NFC", decoded[1:])
     if body == "":
-        return PurePosixPath("index.html")
+        return ["index.html"]
     pretty = body.endswith("/")
     segments = body[:-1].split("/") if pretty else body.split("/")
     try:
@@ -78,17 +101,22 @@ def url_to_file(path: str, route: str | None = None) -> PurePosixPath:
         pretty = True
     if pretty:
         segments.append("index.html")
-    return PurePosixPath(*segments)
+    return segments
 
 
 def safe_relpath(relpath: str | PurePosixPath) -> PurePosixPath:
     """``relpath`` as a checked relative path inside the output root, or ``OutputError``."""
+    return PurePosixPath(checked_relpath(relpath))
+
+
+def checked_relpath(relpath: str | PurePosixPath) -> str:
+    """``safe_relpath`` as a string: ``relpath`` checked, in the form ``str(safe_relpath)``."""
     text = str(relpath)
     where = f"output file {text!r}"
     if text == "" or text.startswith("/"):
         raise OutputError(f"{where}: must be a non-empty path relative to the output folder")
     _check_segments(text.split("/"), where)
-    return PurePosixPath(text)
+    return text
 
 
 def _check_segments(segments: list[str], where: str) -> None:

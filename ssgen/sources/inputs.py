@@ -19,6 +19,7 @@ from ssgen.errors import SourceError
 from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import Data
+from ssgen.sources.parallel import map_threaded
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -112,13 +113,18 @@ def read_inputs(config: Config) -> ReadInputs:
     digests: list[tuple[str, bytes]] = []
     cache, read_at = markdown_cache(config), now_ns()
     inputs = site_inputs(config)
-    for item in inputs:
-        stamp = stamp_of(item)  # before reading: a later write then shows as a new stamp
-        entry = cache.hit(item.path, stamp) if cache and item.kind == "markdown" else None
+    # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
+    # cache makes each stat and read a disk round trip (ssgen.sources.parallel).
+    stamps = map_threaded(stamp_of, inputs)
+    hits = [cache.hit(item.path, stamp) if cache and item.kind == "markdown" else None
+            for item, stamp in zip(inputs, stamps, strict=True)]
+    missed = [item for item, hit in zip(inputs, hits, strict=True) if hit is None]
+    read = iter(map_threaded(read_bytes, missed))
+    for item, stamp, entry in zip(inputs, stamps, hits, strict=True):
         if entry is not None:  # unchanged since a process read it: neither read nor parsed
             digests.append((item.display, entry.digest))
             continue
-        data = read_bytes(item)
+        data = next(read)
         files[item.path] = ReadFile(stamp, data, digest(data))
         digests.append((item.display, files[item.path].digest))
     return ReadInputs(files, combine(digests), cache, read_at, inputs)

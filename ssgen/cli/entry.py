@@ -1,0 +1,35 @@
+"""The console entry point (``ssgen``, ``python -m ssgen``).
+
+A plain ``ssgen build`` (see ``ssgen.cli.argv.plain_build``) runs without importing typer,
+click and pydantic: about 0.15 s less CPU at start, a third of a 1,000-page build.
+Everything else, ``--help`` and every mistake included, goes through the typer app.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ssgen.cli.argv import hoist_global_options, plain_build
+from ssgen.cli.plain import build_site, exit_process
+from ssgen.cli.summary import Options
+
+
+def run() -> None:
+    """Run the command line on ``sys.argv`` and exit (see ``exit_process``)."""
+    args = hoist_global_options(sys.argv[1:])
+    request = plain_build(args)
+    code: str | int | None = 0
+    try:
+        if request is None:
+            from ssgen.cli.app import app
+
+            app(args=args)
+        else:
+            code = build_site(
+                Options(site=request.site, verbosity=request.verbosity), full=request.full,
+                jobs=request.jobs, drafts=request.drafts, changes=request.changes,
+                base_url=request.base_url,
+            )
+    except SystemExit as exc:
+        code = exc.code
+    exit_process(code)

@@ -1,0 +1,86 @@
+"""sources.parallel.map_threaded: the plain loop's results and first error, with threads;
+a full build reads its inputs that way and builds the same site."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssgen.sources.parallel import MIN_SLICE, map_threaded
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 40 * MIN_SLICE), st.lists(st.integers(0, 40 * MIN_SLICE), max_size=3),
+       st.integers(1, 16))
+def test_results_and_first_error_are_the_loops(size: int, bad: list[int], threads: int) -> None:
+    failing = set(bad)
+
+    def read(item: int) -> int:
+        if item in failing:
+            raise ValueError(item)
+        return item * 2
+
+    items = list(range(size))
+    expected: list[int] | int
+    try:
+        expected = [read(item) for item in items]
+    except ValueError as exc:
+        expected = exc.args[0]
+    try:
+        got: list[int] | int = map_threaded(read, items, threads)
+    except ValueError as exc:
+        got = exc.args[0]
+    assert got == expected
+
+
+def test_large_inputs_use_several_threads() -> None:
+    names: set[str] = set()
+
+    def read(item: int) -> int:
+        names.add(threading.current_thread().name)
+        return item
+
+    assert map_threaded(read, list(range(8 * MIN_SLICE)), 8) == list(range(8 * MIN_SLICE))
+    assert threading.main_thread().name not in names and names
+    names.clear()
+    assert map_threaded(read, list(range(MIN_SLICE)), 8) == list(range(MIN_SLICE))
+    assert names == {threading.main_thread().name}  # too few to be worth a thread
+
+
+def test_a_full_build_reads_its_files_threaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssgen.sources.local
+    from ssgen.build.pipeline import build
+    from ssgen.config.load import load_config
+
+    calls: list[int] = []
+
+    def spy(read: Callable[[Any], Any], items: Sequence[Any], threads: int = 16) -> list[Any]:
+        calls.append(len(items))
+        return map_threaded(read, items, threads)
+
+    monkeypatch.setattr(ssgen.sources.local, "map_threaded", spy)
+    site = tmp_path / "site"
+    (site / "templates").mkdir(parents=True)
+    (site / "content").mkdir()
+    (site / "ssgen.toml").write_text(
+        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
+        'files = []\nmarkdown_dir = "content"\n[[routes]]\nname = "page"\npath = "/{slug}/"\n'
+        'template = "page.html"\nquery = \'*[_type == "page"]{title, "slug": slug.current, body}\'\n'
+    )
+    (site / "templates" / "page.html").write_text("<h1>{{ page.title }}</h1>{{ page.body | markdown }}")
+    count = 3 * MIN_SLICE
+    for i in range(count):
+        (site / "content" / f"p{i}.md").write_text(f"---\ntitle: Page {i}\n---\n\nBody *{i}*.\n")
+    report = build(load_config(site), full=True, jobs=1)
+    assert report.ok and report.rendered == count
+    assert calls == [count]
+    assert (site / "public" / "p7" / "index.html").read_text() == (
+        "<h1>Page 7</h1><p>Body <em>7</em>.</p>\n")
