@@ -56,7 +56,7 @@ def test_large_inputs_use_several_threads() -> None:
 def test_a_full_build_reads_its_files_threaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ssgen.sources.local
+    import ssgen.sources.inputs
     from ssgen.build.pipeline import build
     from ssgen.config.load import load_config
 
@@ -66,7 +66,7 @@ def test_a_full_build_reads_its_files_threaded(
         calls.append(len(items))
         return map_threaded(read, items, threads)
 
-    monkeypatch.setattr(ssgen.sources.local, "map_threaded", spy)
+    monkeypatch.setattr(ssgen.sources.inputs, "map_threaded", spy)
     site = tmp_path / "site"
     (site / "templates").mkdir(parents=True)
     (site / "content").mkdir()
@@ -81,6 +81,6 @@ def test_a_full_build_reads_its_files_threaded(
         (site / "content" / f"p{i}.md").write_text(f"---\ntitle: Page {i}\n---\n\nBody *{i}*.\n")
     report = build(load_config(site), full=True, jobs=1)
     assert report.ok and report.rendered == count
-    assert calls == [count]
+    assert calls == [count, count]  # the stamps, then the reads
     assert (site / "public" / "p7" / "index.html").read_text() == (
         "<h1>Page 7</h1><p>Body <em>7</em>.</p>\n")

@@ -52,7 +52,7 @@ def test_checked_relpath_is_the_string_of_safe_relpath(pieces: list[str]) -> Non
 
 @pytest.mark.parametrize("rel", ["index.html", "a/index.html", "a/b/c/index.html", "x.y/z"])
 def test_folders_are_the_parents_deepest_first(rel: str) -> None:
-    assert _folders(rel) == [str(p) for p in PurePosixPath(rel).parents if str(p) != "."]
+    assert list(_folders(rel)) == [str(p) for p in PurePosixPath(rel).parents if str(p) != "."]
 
 
 def test_put_stat_reports_what_stat_reports(tmp_path: Path) -> None:
