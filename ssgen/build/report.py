@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ssgen.links import LinkReport
+if TYPE_CHECKING:  # the link checker loads only for builds that check
+    from ssgen.links import LinkReport
 
 # The route named in the failure of the site files (sitemap, feed, static copies).
 SITE_FILES_ROUTE = "static"
