@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,95 +107,138 @@ def build(
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
-    now = now or datetime.now(UTC)
-    timer = StageTimer(on_done=reporter.slow_stage)
+    run = _Run(config, reporter, StageTimer(on_done=reporter.slow_stage), jobs,
+               now or datetime.now(UTC))
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
-    with _locked(config, reporter):
+    with _locked(config, run.reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
-        manifest, reason = _open_manifest(config, key, full, reporter)
+        manifest, reason = _open_manifest(config, key, full, run.reporter)
         full = bool(reason)
         try:
             links_current = take_mark(manifest)
             if source is None and mirrored(config):
-                _sync_mirror(config, reporter)
-            orphans = recover_orphans(manifest, Output(config.output_dir))
-            if orphans:
-                reporter.info(f"removed {len(orphans)} file(s) a killed build never recorded")
-            damage = Damage() if full else find_damage(manifest, config.output_dir)
-            prepare_search(config, manifest, full=full, damaged=damage.files)
-            # Pages a static or generated file now displaces fail, as in a full build.
-            static = static_files(config)
-            damage.pages |= clashing_records(manifest, static, generated_files(config))
-            damage.files |= feed_not_generated(config, manifest, static)
-            renderer = Renderer.shared(config)
-            # Only a build with no explicit change can skip work on an equal fingerprint;
-            # the others (serve, revalidate) forget it, so the next one checks afresh.
-            # A given source counts only if it is the local one (tests and serve may pass a
-            # remote source for a site configured as local).
-            local = change is None and (
-                hasattr(source, "fingerprint")
-                if source is not None
-                else config.source.type == "local" or mirrored(config)
-            )
-            inputs, read = None, None
-            if local and not full and manifest.get_meta("inputs"):
-                # A kept source (serve) is compared as loaded: equal means it holds exactly
-                # the content last built from, whatever the files say now.
-                if source is not None:
-                    inputs = _fingerprint(source)
-                else:
-                    with timer("load"):
-                        read = read_inputs(config)
-                    inputs = read.fingerprint
-            if inputs is not None and not damage and _untouched(manifest, renderer, inputs):
-                report, plan = _nothing_changed(manifest)
-            else:
-                with timer("load"):
-                    source = source or _load_source(config, drafts, reporter, read)
-                report, plan = _rebuild(
-                    config, key, manifest, renderer, source, now, change, full=full, jobs=jobs,
-                    reporter=reporter, timer=timer, damage=damage,
-                )
-                # Never what is on disk after the build: an edit made during it must not
-                # be recorded as built. The fingerprint taken before loading is safe to
-                # keep (at worst older than what was built: the next build looks again);
-                # without one, the source's is of exactly the bytes it read.
-                if local and inputs is None:
-                    inputs = _fingerprint(source)
+                _sync_mirror(config, run.reporter)
+            damage = _recover(run, manifest, full)
+            report, plan, source, inputs = _content(run, manifest, key, source, change,
+                                                    full=full, drafts=drafts, damage=damage)
             if not release:
                 _LEFT_FOR_EXIT.append((source, plan))
-            try:
-                with timer("images"):
-                    sync_images(config, manifest, report, jobs=jobs)
-            except SsgenError as exc:  # reported with the page failures, like the site files
-                report.failures.append(PageFailure("(images)", SITE_FILES_ROUTE, str(exc)))
-            try:
-                with timer("write"):
-                    write_extras(config, manifest, report, plan, now, search)
-                    extras_pending(manifest, False)
-                if report.warnings:
-                    from rich.markup import escape
-
-                    for warning in report.warnings:
-                        reporter.warn(escape(warning))
-            except SsgenError as exc:  # reported with the page failures, never instead of them
-                report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
+            _site_files(run, manifest, report, plan, search)
             faults.point("after-extras")
             if check is not None:
-                with timer("links"):
+                with run.timer("links"):
                     report.links = check_build(config, manifest, report, check, links_current)
-            mark_checked(manifest)
-            manifest.set_meta("inputs", inputs or "")
-            if report.ok:
-                manifest.set_meta("last_success", repr(time.time()))
+            _close_run(manifest, report, inputs)
         finally:
             manifest.close()
             if not frozen_heap:
                 gc.unfreeze()
-    report.full, report.reason, report.stages = full, reason, timer.stages()
+    report.full, report.reason, report.stages = full, reason, run.timer.stages()
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass
+class _Run:
+    """What every stage of one build uses."""
+
+    config: Config
+    reporter: Reporter
+    timer: StageTimer
+    jobs: int | None
+    now: datetime
+
+
+def _recover(run: _Run, manifest: Manifest, full: bool) -> Damage:
+    """Crash orphans removed; the owned output checked (not after a full build, which
+    rewrites it all); pages that a static or generated file now displaces marked."""
+    config = run.config
+    orphans = recover_orphans(manifest, Output(config.output_dir))
+    if orphans:
+        run.reporter.info(f"removed {len(orphans)} file(s) a killed build never recorded")
+    damage = Damage() if full else find_damage(manifest, config.output_dir)
+    prepare_search(config, manifest, full=full, damaged=damage.files)
+    # Pages a static or generated file now displaces fail, as in a full build.
+    static = static_files(config)
+    damage.pages |= clashing_records(manifest, static, generated_files(config))
+    damage.files |= feed_not_generated(config, manifest, static)
+    return damage
+
+
+def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
+             change: Change | None, *, full: bool, drafts: bool,
+             damage: Damage) -> tuple[BuildReport, RenderPlan, Source | None, str | None]:
+    """The pages: skipped whole when the inputs' fingerprint is the one last built from,
+    else loaded, queried, rendered and recorded. Returns the inputs' fingerprint to keep."""
+    config, timer = run.config, run.timer
+    renderer = Renderer.shared(config)
+    # Only a build with no explicit change can skip work on an equal fingerprint;
+    # the others (serve, revalidate) forget it, so the next one checks afresh.
+    # A given source counts only if it is the local one (tests and serve may pass a
+    # remote source for a site configured as local).
+    local = change is None and (
+        hasattr(source, "fingerprint")
+        if source is not None
+        else config.source.type == "local" or mirrored(config)
+    )
+    inputs, read = None, None
+    if local and not full and manifest.get_meta("inputs"):
+        # A kept source (serve) is compared as loaded: equal means it holds exactly
+        # the content last built from, whatever the files say now.
+        if source is not None:
+            inputs = _fingerprint(source)
+        else:
+            with timer("load"):
+                read = read_inputs(config)
+            inputs = read.fingerprint
+    if inputs is not None and not damage and _untouched(manifest, renderer, inputs):
+        report, plan = _nothing_changed(manifest)
+        return report, plan, source, inputs
+    with timer("load"):
+        source = source or _load_source(config, drafts, run.reporter, read)
+    report, plan = _rebuild(
+        config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
+        reporter=run.reporter, timer=timer, damage=damage,
+    )
+    # Never what is on disk after the build: an edit made during it must not
+    # be recorded as built. The fingerprint taken before loading is safe to
+    # keep (at worst older than what was built: the next build looks again);
+    # without one, the source's is of exactly the bytes it read.
+    if local and inputs is None:
+        inputs = _fingerprint(source)
+    return report, plan, source, inputs
+
+
+def _site_files(run: _Run, manifest: Manifest, report: BuildReport, plan: RenderPlan,
+                search: SearchMode) -> None:
+    """Image variants, then static and generated files; their failures are reported
+    with the pages', never instead of them."""
+    config = run.config
+    try:
+        with run.timer("images"):
+            sync_images(config, manifest, report, jobs=run.jobs)
+    except SsgenError as exc:
+        report.failures.append(PageFailure("(images)", SITE_FILES_ROUTE, str(exc)))
+    try:
+        with run.timer("write"):
+            write_extras(config, manifest, report, plan, run.now, search)
+            extras_pending(manifest, False)
+        if report.warnings:
+            from rich.markup import escape
+
+            for warning in report.warnings:
+                run.reporter.warn(escape(warning))
+    except SsgenError as exc:
+        report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
+
+
+def _close_run(manifest: Manifest, report: BuildReport, inputs: str | None) -> None:
+    """What the next build starts from: the output checked, the inputs built from."""
+    mark_checked(manifest)
+    manifest.set_meta("inputs", inputs or "")
+    if report.ok:
+        manifest.set_meta("last_success", repr(time.time()))
 
 
 # What builds with ``release=False`` left for the process's exit (see ``left_for_exit``).
