@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import author, copy_history, make_site, output_files, post, run_cli, write_docs
+from sitekit import (
+    DEFAULT_TOML,
+    author,
+    copy_history,
+    make_site,
+    output_files,
+    post,
+    run_cli,
+    write_docs,
+)
 
 from ssgen.build import build, faults, verify
 from ssgen.build import search as search_mod
@@ -26,27 +35,8 @@ from ssgen.errors import ConfigError
 from ssgen.manifest import Manifest
 from ssgen.sources import open_source
 
-TOML = """
-[site]
-title = "Test"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-
-[[routes]]
-name = "post"
-path = "/blog/{slug}/"
-template = "post.html"
-query = '*[_type == "post"]{_id, title, body, "slug": slug.current, "author": author->name}'
-
-[[routes]]
-name = "index"
-path = "/blog/"
-template = "list.html"
-query = '*[_type == "post"] | order(title asc){title, "slug": slug.current}'
-
+# The shared test site, its posts' bodies indexed: search turned on.
+TOML = DEFAULT_TOML.replace('{_id, title, "slug"', '{_id, title, body, "slug"') + """
 [search]
 enabled = true
 """
