@@ -416,3 +416,19 @@ def test_source_files_inside_the_output_are_refused(tmp_path: Path) -> None:
     assert "source.files[0]" in message and "inside the output folder" in message
     message = error(tmp_path, '[site]\noutput = "content/site"\n')
     assert "site.output" in message
+
+
+def test_hash_of_the_documented_example_is_pinned(tmp_path: Path) -> None:
+    # A change of this value rebuilds every user's whole site on upgrade: make it on purpose.
+    config = load(tmp_path, docs_toml())
+    assert config.hash == "6274556cfa220c9e426a1eeb7f81640485cedfd3622a3b7860e3279f5cee3ca7"
+
+
+def test_public_names_stay_importable_from_the_package() -> None:
+    import ssgen.config
+    import ssgen.config.load as load_pkg
+
+    for name in ("Config", "FeedConfig", "MarkdownConfig", "RouteConfig", "SiteConfig",
+                 "SitemapConfig", "SourceConfig", "load_config"):
+        assert getattr(load_pkg, name).__name__ == name
+    assert ssgen.config.load_config is load_pkg.load_config
