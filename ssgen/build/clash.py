@@ -5,8 +5,11 @@ A page cannot be written when its file is one ssgen writes for another reason or
 one of the two would need the other as a folder:
 
 - page vs static file (``static/about/index.html`` and the page ``/about/``): static wins;
-- page vs generated file (a route at ``/feed.xml``, ``/robots.txt``, ``/sitemap.xml``):
+- page vs generated file (a route at ``/feed.xml``, ``/robots.txt``, ``/sitemap.xml``,
+  or any ``/sitemap-N.xml``, which the sitemap takes once the site outgrows one file):
   the generated file wins, and the page is never listed in the sitemap;
+- static file vs sitemap part (``static/sitemap-2.xml``): reported; a
+  ``static/sitemap.xml`` replaces the whole generated sitemap, parts included;
 - file vs folder (the post slug ``index.html`` puts ``/blog/index.html/`` under the list
   page's file ``blog/index.html``): the page that needs the other's file as a folder
   fails, the other is built (static and generated files always win).
@@ -18,7 +21,7 @@ pages fail alone: the build reports them and goes on with every other page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import PurePosixPath
 
@@ -26,7 +29,11 @@ from ssgen.build.output import url_to_file, url_to_relpath
 from ssgen.config.load import Config
 from ssgen.errors import OutputError
 from ssgen.manifest.store import Manifest
+from ssgen.render.sitemap import INDEX, is_sitemap_file
 from ssgen.routes.page import PageSpec
+
+_SITEMAP_OWNER = "the generated sitemap (sitemap-1.xml, sitemap-2.xml, ... past [sitemap] max_urls)"
+_SITEMAP_FIX = "or turn the sitemap off ([sitemap] enabled = false)"
 
 
 def generated_files(config: Config) -> set[str]:
@@ -57,6 +64,7 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
     """Page path -> why its file cannot be written, for the pages of ``files``."""
     owners = {rel: f"static/{rel}" for rel in static}
     owners.update({rel: f"the generated {rel}" for rel in generated if rel not in owners})
+    owner = _owner_of(owners)
     folders = {folder: who for rel, who in owners.items() for folder in _folders(rel)}
     pages = {file: path for path, file in files.items()}
     # A page's file always has a dot in its name (url_to_file), so only such folders can
@@ -66,13 +74,13 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
     recorded = {rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"}
     failed: dict[str, str] = {}
     for file, path in sorted(pages.items()):
-        if file in owners:
-            failed[path] = f"{owners[file]} is written to {file}, the file of this page"
+        if (who := owner(file)) is not None:
+            failed[path] = f"{who} is written to {file}, the file of this page"
         elif file in folders:
             failed[path] = f"{folders[file]} needs {file} as a folder, the file of this page"
         else:
             for folder in _folders(file):
-                other = owners.get(folder) or (
+                other = owner(folder) or (
                     f"the page {pages[folder]}" if folder in pages
                     else "another page" if folder in recorded else None)
                 if other is not None:
@@ -80,7 +88,34 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
                                    f"the file of {other}"
                     break
     return {path: f"output clash: {why}; change the route's path or the slug"
+                  + (f", {_SITEMAP_FIX}" if _SITEMAP_OWNER in why else "")
             for path, why in failed.items()}
+
+
+def _owner_of(owners: Mapping[str, str]) -> Callable[[str], str | None]:
+    """Who writes an output relpath: ``owners``, and while ssgen writes the sitemap, every
+    ``sitemap-N.xml`` too (decided by name, not by how many parts the site has today)."""
+    parts = owners.get(INDEX) == f"the generated {INDEX}"
+
+    def owner(rel: str) -> str | None:
+        found = owners.get(rel)
+        if found is None and parts and is_sitemap_file(rel):
+            return _SITEMAP_OWNER
+        return found
+
+    return owner
+
+
+def static_sitemap_clashes(config: Config, static: Iterable[str]) -> dict[str, str]:
+    """Static file relpath -> why it cannot stand where the generated sitemap may write
+    a part (a ``static/sitemap.xml`` replaces the whole sitemap: then there is none)."""
+    names = set(static)
+    if not config.sitemap.enabled or INDEX in names:
+        return {}
+    return {rel: f"output clash: static/{rel} is the name of a part of {_SITEMAP_OWNER}; "
+                 "rename it, put your own sitemap.xml in static/ too (it replaces the "
+                 f"generated sitemap, parts included), {_SITEMAP_FIX}"
+            for rel in sorted(names) if is_sitemap_file(rel)}
 
 
 def clashing_records(manifest: Manifest, static: Iterable[str],

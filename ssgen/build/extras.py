@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from ssgen.build.clash import generated_files
+from ssgen.build.clash import generated_files, static_sitemap_clashes
 from ssgen.build.collect import NOT_FOUND_PATH
 from ssgen.build.lastmod import page_lastmods
 from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
@@ -36,6 +36,7 @@ from ssgen.render.generated import (
     undated_warning,
 )
 from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
+from ssgen.render.sitemap import INDEX as SITEMAP
 from ssgen.render.sitemap import sitemap_files
 
 
@@ -162,18 +163,22 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
     redirects, unless static/ provides one."""
     files: dict[str, bytes] = {}
     site = config.site
-    if config.sitemap.enabled:
+    if config.sitemap.enabled and SITEMAP not in static:  # else static/ has the sitemap
         paths = set(plan.all_paths) - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
         lastmods = page_lastmods(config, manifest, plan)
         dated = frozenset((path, lastmods.get(path)) for path in paths)
         files.update(_sitemap(site.base_url, config.sitemap.max_urls, dated))
+    report.failures.extend(PageFailure(f"/{rel}", SITE_FILES_ROUTE, why)
+                           for rel, why in static_sitemap_clashes(config, static).items())
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
         files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries, now)
         warning = undated_warning(config.feed, undated_pages(config.feed, entries), len(entries))
         if warning:
             report.warnings.append(warning)
-    files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
+    # No URL, no sitemap (the schema has no empty one): robots.txt then names none.
+    sitemap = config.sitemap.enabled and (SITEMAP in files or SITEMAP in static)
+    files["robots.txt"] = render_robots(site, sitemap=sitemap)
     files = {rel: data for rel, data in files.items() if rel not in static}
     taken = {**static, **files, **dict.fromkeys(generated_files(config))}
     return {**redirect_files(config, manifest, taken), **files}

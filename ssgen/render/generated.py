@@ -33,7 +33,8 @@ SitemapEntry = str | tuple[str, Any]
 def render_sitemap(urls: Iterable[SitemapEntry]) -> bytes:
     """sitemap.xml for absolute URLs, each a string or ``(url, lastmod or None)``.
 
-    Sorted by URL; a URL given twice keeps its latest ``lastmod``.
+    Sorted by URL; a URL given twice keeps its latest ``lastmod``. ValueError without a
+    URL: the schema has no empty sitemap.
     """
     merged: dict[str, str | None] = {}
     for entry in urls:
@@ -41,6 +42,8 @@ def render_sitemap(urls: Iterable[SitemapEntry]) -> bytes:
         stamp = to_rfc3339(lastmod) if lastmod is not None else None
         previous = merged.get(loc)
         merged[loc] = max(filter(None, (previous, stamp)), default=None)
+    if not merged:
+        raise ValueError("a sitemap lists one URL at least")
     return sitemap_files(merged, "", max_urls=len(merged) or 1, max_bytes=1 << 62)[INDEX]
 
 

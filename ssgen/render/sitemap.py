@@ -1,6 +1,7 @@
 """Sitemaps at any size: ``sitemap.xml`` as one ``<urlset>`` while the site fits one file,
 else as a ``<sitemapindex>`` naming ``sitemap-1.xml``, ``sitemap-2.xml``, ... of at most
-50,000 URLs and 50 MB each (the sitemaps.org limits).
+50,000 URLs and 50 MB each (the sitemaps.org limits). A site with no URL has no sitemap:
+the schema's ``<urlset>`` holds one ``<url>`` at least.
 
 Owns the bytes of those files and each page's ``<lastmod>``, taken from its data (the
 ``[sitemap] lastmod_field``, else ``_updatedAt``), so it changes only when the page's data
@@ -10,6 +11,7 @@ in, ``ssgen.routes.paths.canonical_path``) joined to ``base_url``, XML-escaped. 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -27,6 +29,13 @@ _NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _URLSET = f'{_XML}<urlset xmlns="{_NS}">\n'.encode()
 _URLSET_END = b"</urlset>\n"
 _UPDATED_AT = "_updatedAt"
+_PART = re.compile(r"sitemap-[1-9][0-9]*\.xml")
+
+
+def is_sitemap_file(rel: str) -> bool:
+    """Whether the output relpath ``rel`` is a name the sitemap may be written to
+    (``sitemap.xml`` or any ``sitemap-N.xml``, whatever the site's size today)."""
+    return rel == INDEX or _PART.fullmatch(rel) is not None
 
 
 def page_lastmod(spec: PageSpec, field: str = _UPDATED_AT) -> str | None:
@@ -49,13 +58,16 @@ def page_lastmod(spec: PageSpec, field: str = _UPDATED_AT) -> str | None:
 def sitemap_files(entries: Mapping[str, str | None], base_url: str, *,
                   max_urls: int = MAX_URLS, max_bytes: int = MAX_BYTES) -> dict[str, bytes]:
     """Output relpath -> bytes for absolute URL -> lastmod (or None): ``sitemap.xml``
-    alone while every URL fits one file, else the index plus ``sitemap-N.xml`` files."""
+    alone while every URL fits one file, else the index plus ``sitemap-N.xml`` files;
+    nothing when there is no URL."""
+    if not entries:
+        return {}
     locs = sorted(entries)
     rows = [url_row(loc, entries[loc]) for loc in locs]
     parts = list(_split(rows, max(1, min(max_urls, MAX_URLS)),
                         max_bytes - len(_URLSET) - len(_URLSET_END)))
-    if len(parts) <= 1:
-        return {INDEX: _urlset(parts[0] if parts else [])}
+    if len(parts) == 1:
+        return {INDEX: _urlset(parts[0])}
     files: dict[str, bytes] = {}
     sitemaps: list[tuple[str, str | None]] = []
     start = 0
@@ -126,5 +138,5 @@ def _split(rows: list[bytes], max_urls: int, max_bytes: int) -> Iterable[list[by
         yield part
 
 
-__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "page_lastmod", "sitemap_files", "sitemap_index",
-           "to_rfc3339", "url_row"]
+__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "is_sitemap_file", "page_lastmod", "sitemap_files",
+           "sitemap_index", "to_rfc3339", "url_row"]
