@@ -1,5 +1,6 @@
 """The redirects ``ssgen serve`` answers before looking for a file: ``redirects.json``
-at the output root (written by the build), re-read whenever its size or mtime changes.
+at the output root (written by the build), re-read whenever its size, mtime or inode
+changes (the build replaces it by rename).
 
 A moved page's old path gets a real 301 (or the status its ``[[redirects]]`` entry
 names) to its current path; an unpublished document's path gets 410 with its stub page.
@@ -21,7 +22,7 @@ class RedirectTable:
 
     def __init__(self, root: Path) -> None:
         self.file = Path(root) / JSON_FILE
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._table: dict[str, Redirect] = {}
 
     def lookup(self, path: str) -> Redirect | None:
@@ -37,7 +38,7 @@ class RedirectTable:
         except OSError:
             self._stamp, self._table = None, {}
             return self._table
-        stamp = (stat.st_size, stat.st_mtime_ns)
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
         if stamp != self._stamp:
             try:
                 data = self.file.read_bytes()

@@ -31,6 +31,7 @@ from ssgen.serve.redirects import RedirectTable
 DEFAULT_CACHE_CONTROL = "public, max-age=0, must-revalidate"
 NAME_MAX = 255  # bytes in one file name on the common file systems
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"  # RFC 3986 pchar, beside unreserved and %-escapes
+_QUERY_SAFE = _SEGMENT_SAFE + "/?%"  # RFC 3986 query, keeping the client's %-escapes
 
 Injector = Callable[[bytes], bytes]
 
@@ -58,23 +59,24 @@ class StaticSite:
             return self.not_found(head)
         moved = self.redirects.lookup(path)
         if moved is not None:
-            return self._moved(moved, head)
+            return self._moved(moved, head, query)
         target = self.root.joinpath(*parts)
         if path.endswith("/") or not parts:
             target = target / "index.html"
         elif self._is_folder_page(target):
-            location = local_location(parts) + (f"?{query}" if query else "")
+            location = with_query(local_location(parts), query)
             return Response(status_code=308, headers={"location": location})
         found = self._file(target)
         if found is None:
             return self.not_found(head)
         return self._send(found, headers, head=head, status=200)
 
-    def _moved(self, moved: Redirect, head: bool) -> Response:
-        """A 301 (or the rule's status) to the current path, or 410 with the stub page."""
+    def _moved(self, moved: Redirect, head: bool, query: str) -> Response:
+        """A 301 (or the rule's status) to the current path, with the request's query
+        string unless the target has its own; or 410 with the stub page."""
         if moved.to is not None:
             return Response(status_code=moved.status, headers={
-                "location": moved.to, "cache-control": self.cache_control})
+                "location": with_query(moved.to, query), "cache-control": self.cache_control})
         try:
             stub = self._file(self.root.joinpath(*url_to_file(moved.source).parts))
         except OutputError:
@@ -154,6 +156,16 @@ def local_location(parts: list[str]) -> str:
     if location.startswith(("//", "/\\")):  # parts are non-empty, so this cannot happen
         raise ValueError(f"not a local redirect: {location!r}")
     return location
+
+
+def with_query(location: str, query: str) -> str:
+    """``location`` with the request's raw ``query`` (``/new`` + ``x=1`` -> ``/new?x=1``,
+    before any ``#fragment``), unless it has a query of its own (as Netlify does); what
+    is not legal in a query is percent-encoded, so the header stays one plain line."""
+    target, hash_mark, fragment = location.partition("#")
+    if not query or "?" in target:
+        return location
+    return f"{target}?{quote(query, safe=_QUERY_SAFE)}{hash_mark}{fragment}"
 
 
 def _media_type(file: Path) -> str:
