@@ -256,7 +256,7 @@ def _without(sitemap: bytes, paths: list[str]) -> bytes:
     for path in paths:
         text = re.sub(rf"\s*<url>\s*<loc>https://example.com{re.escape(path)}</loc>\s*</url>",
                       "", text)
-    return text.encode()
+    return text.encode() if "<url>" in text else b""  # no URL left: no sitemap is written
 
 
 def _file(path: str) -> str:

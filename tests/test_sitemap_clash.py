@@ -85,7 +85,7 @@ def test_a_site_without_pages_has_no_sitemap_and_loses_its_old_one(tmp_path: Pat
     report = build(load_config(site))
     files = output_files(site)
     assert INDEX not in files and INDEX in report.deleted
-    assert b"Sitemap" not in files["robots.txt"]
+    assert b"Sitemap: https://example.com/sitemap.xml" in files["robots.txt"]  # config alone
     (site / "ssgen.toml").write_text(DEFAULT_TOML, encoding="utf-8")
     build(load_config(site))  # the list page comes back: so does the sitemap
     assert URLSET.is_valid(output_files(site)[INDEX].decode())

@@ -176,9 +176,9 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
         warning = undated_warning(config.feed, undated_pages(config.feed, entries), len(entries))
         if warning:
             report.warnings.append(warning)
-    # No URL, no sitemap (the schema has no empty one): robots.txt then names none.
-    sitemap = config.sitemap.enabled and (SITEMAP in files or SITEMAP in static)
-    files["robots.txt"] = render_robots(site, sitemap=sitemap)
+    # Named even while no URL makes a sitemap: robots.txt depends on the config alone, so
+    # pages that fail (and keep their last good files) do not change it.
+    files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
     files = {rel: data for rel, data in files.items() if rel not in static}
     taken = {**static, **files, **dict.fromkeys(generated_files(config))}
     return {**redirect_files(config, manifest, taken), **files}
