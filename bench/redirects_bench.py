@@ -17,28 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from sitekit import make_site
 
 from ssgen.build.redirects import redirect_files
 from ssgen.config.load import Config, load_config
 from ssgen.manifest.schema import PageRecord
 from ssgen.manifest.store import Manifest
-
-TOML = """
-[site]
-title = "Bench"
-base_url = "https://example.com"
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-[[routes]]
-name = "post"
-path = "/blog/{slug}/"
-template = "post.html"
-query = '*[_type == "post"]{_id, title, slug}'
-"""
 
 
 def _record(n: int, slug: str) -> PageRecord:
@@ -47,13 +38,9 @@ def _record(n: int, slug: str) -> PageRecord:
 
 
 def _setup(root: Path, pages: int, old: int) -> tuple[Config, Manifest]:
-    (root / "templates").mkdir(parents=True)
-    (root / "templates" / "post.html").write_text("{{ page.title }}")
-    (root / "content").mkdir()
-    (root / "content" / "data.ndjson").write_text("")
-    (root / "ssgen.toml").write_text(TOML)
-    config = load_config(root)
-    manifest = Manifest.open(root / ".ssgen" / "manifest.sqlite")
+    site = make_site(root, docs=[])  # the shared test site: its post route is /blog/{slug}/
+    config = load_config(site)
+    manifest = Manifest.open(site / ".ssgen" / "manifest.sqlite")
     records = [_record(n, f"post-{n}") for n in range(pages)]
     with manifest.transaction():
         manifest.record_pages((r, {f"doc:p{n}", "route:post"}) for n, r in enumerate(records))

@@ -18,7 +18,8 @@ BASE_TEMPLATE = (
     "<main>{% block content %}{% endblock %}</main>\n"
 )
 
-DEFAULT_TOML = """
+# [site] and [source] of every test site: add its routes (and other tables) after it.
+SITE_TOML = """
 [site]
 title = "Test"
 base_url = "https://example.com"
@@ -26,7 +27,9 @@ base_url = "https://example.com"
 [source]
 type = "local"
 files = ["content/data.ndjson"]
+"""
 
+DEFAULT_TOML = SITE_TOML + """
 [[routes]]
 name = "post"
 path = "/blog/{slug}/"

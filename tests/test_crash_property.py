@@ -31,7 +31,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import copy_history
+from sitekit import SITE_TOML, copy_history
 
 from ssgen.build.pipeline import build
 from ssgen.build.report import BuildReport
@@ -44,15 +44,7 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 _LONG = os.environ.get("SSGEN_LONG")
 FIGURES: Counter[str] = Counter()
 
-TOML = """
-[site]
-title = "Trust"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-
+TOML = SITE_TOML + """
 [[routes]]
 name = "post"
 path = "/blog/{slug}/"

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from sitekit import SITE_TOML
 
 from ssgen.build import build
 from ssgen.config import load_config
@@ -137,15 +138,7 @@ def asset_doc(data: bytes, size: tuple[int, int] = (320, 200)) -> dict[str, Any]
             "metadata": {"dimensions": {"width": size[0], "height": size[1]}}}
 
 
-SITE_TOML = """
-[site]
-title = "Images"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-
+IMAGE_TOML = SITE_TOML + """
 [[routes]]
 name = "post"
 path = "/{slug}/"
@@ -158,7 +151,7 @@ POST = ('<h1>{{ page.title }}</h1>{{ page.cover|responsive_image(width=100, heig
 
 def make_image_site(root: Path, images: int = 3) -> tuple[Path, list[bytes]]:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "ssgen.toml").write_text(SITE_TOML)
+    (root / "ssgen.toml").write_text(IMAGE_TOML)
     (root / "templates").mkdir()
     (root / "templates" / "post.html").write_text(POST)
     (root / "content" / "images").mkdir(parents=True)
@@ -262,18 +255,18 @@ def test_export_archives_carry_their_images(tmp_path: Path, own_cache: None) -> 
 def test_pipeline_setting_is_checked(tmp_path: Path) -> None:
     site, _ = make_image_site(tmp_path / "site", images=1)
     toml = site / "ssgen.toml"
-    toml.write_text(SITE_TOML + '\n[images]\npipeline = "sanity"\n')
+    toml.write_text(IMAGE_TOML + '\n[images]\npipeline = "sanity"\n')
     assert load_config(site).images.pipeline == "sanity"
-    toml.write_text(SITE_TOML + '\n[images]\npipeline = "cdn"\n')
+    toml.write_text(IMAGE_TOML + '\n[images]\npipeline = "cdn"\n')
     with pytest.raises(ConfigError, match=r"images\.pipeline"):
         load_config(site)
-    toml.write_text(SITE_TOML + "\n[images]\nwidths = [0]\n")
+    toml.write_text(IMAGE_TOML + "\n[images]\nwidths = [0]\n")
     with pytest.raises(ConfigError, match=r"images\.widths"):
         load_config(site)
     for path in (site / "content/images").iterdir():
         path.unlink()
     (site / "content/images").rmdir()
-    toml.write_text(SITE_TOML)
+    toml.write_text(IMAGE_TOML)
     assert load_config(site).images.pipeline == "sanity"  # no asset files: CDN URLs
 
 
