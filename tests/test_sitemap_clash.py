@@ -98,3 +98,23 @@ def test_sitemap_names_are_exactly_the_index_and_numbered_parts(rel: str) -> Non
     expected = rel == INDEX or (rel.startswith("sitemap-") and rel.endswith(".xml")
                                 and number.isdigit() and not number.startswith("0"))
     assert is_sitemap_file(rel) == expected
+
+
+def test_incremental_builds_follow_a_static_sitemap_coming_and_going(tmp_path: Path) -> None:
+    toml = DEFAULT_TOML + ROUTE.format(path="/sitemap-2.xml")
+    site = make_site(tmp_path / "a", toml=toml, templates=TEMPLATES)
+    (site / "static").mkdir()
+    for step, present in enumerate((True, False, True, False)):
+        own = site / "static" / INDEX
+        if present:
+            own.write_text("<mine/>", encoding="utf-8")
+        else:
+            own.unlink()
+        clean = make_site(tmp_path / f"clean-{step}", toml=toml, templates=TEMPLATES)
+        if present:
+            (clean / "static").mkdir()
+            (clean / "static" / INDEX).write_text("<mine/>", encoding="utf-8")
+        assert failures(site) == failures(clean)
+        got, want = output_files(site), output_files(clean)
+        assert got[INDEX] == want[INDEX]
+        assert ("sitemap-2.xml" in want) == present

@@ -120,13 +120,22 @@ def static_sitemap_clashes(config: Config, static: Iterable[str]) -> dict[str, s
 
 def clashing_records(manifest: Manifest, static: Iterable[str],
                      generated: Iterable[str]) -> set[str]:
-    """Recorded pages whose file is (or is a folder of) a static or generated file: an
-    incremental build must look at them again, as a full build would."""
+    """Recorded pages whose file is (or is a folder of) a static or generated file, or
+    names a sitemap part once a ``static/sitemap.xml`` is gone: an incremental build must
+    look at them again, as a full build would."""
+    static, generated = set(static), set(generated)
     wanted = {part for rel in (*static, *generated) for part in (rel, *_folders(rel))}
-    hits = [rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"]
-    if not hits:
+    records = manifest.files_at(wanted)
+    hits = {rel for rel, record in records.items() if record.kind == "page"}
+    index = records.get(INDEX)
+    # static/sitemap.xml just removed: the generated sitemap takes its part names back.
+    parts = (INDEX in generated and INDEX not in static and index is not None
+             and index.kind == "static")
+    if not hits and not parts:
         return set()
     by_file = manifest.page_files()
+    if parts:
+        hits |= {rel for rel in by_file if is_sitemap_file(rel)}
     return {by_file[rel] for rel in hits if rel in by_file}
 
 
