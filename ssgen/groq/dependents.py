@@ -56,6 +56,11 @@ class Dependents:
             else:
                 del self._kinds[key[0]]
 
+    def keys(self) -> frozenset[Any]:
+        """Every key registered (ALL_KEYS when an entry scanned)."""
+        found = frozenset(self._keyed)
+        return found | {ALL_KEYS} if self._scanning else found
+
     def stale(self, changed: Iterable[str], documents: Mapping[str, dict[str, Any]]) \
             -> set[str]:
         """The entries to re-evaluate after the documents of ``changed`` changed
