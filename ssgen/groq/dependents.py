@@ -6,7 +6,8 @@ on the index keys its subqueries looked up: a document that did not pass a subqu
 can only start to pass it by having one of those keys. So after a change the entries
 to re-evaluate are the changed ones, those that read a changed document, those whose
 keys a changed document has now (its old keys matter only if it passed, and then it
-was read), and those that scanned the dataset.
+was read), those that watch a changed id (``WATCH`` keys), and those that scanned the
+dataset.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from ssgen.groq.dataset import AttrPath, get_path
 from ssgen.groq.refindex import outgoing
-from ssgen.groq.runtime import ALL_KEYS
+from ssgen.groq.runtime import ALL_KEYS, WATCH
 from ssgen.groq.values import hash_key
 
 
@@ -28,6 +29,7 @@ class Dependents:
         self._keyed: dict[Any, set[str]] = {}
         self._kinds: dict[AttrPath | None, int] = {}  # key kind -> how many keys use it
         self._scanning: set[str] = set()
+        self._watchers: dict[str, set[str]] = {}
 
     def add(self, entry: str, reads: Iterable[str], keys: Iterable[Any]) -> None:
         """Register what one entry's evaluation read and looked up."""
@@ -37,6 +39,9 @@ class Dependents:
         for key in keys:
             if key == ALL_KEYS:
                 self._scanning.add(entry)
+                continue
+            if key[0] == WATCH:
+                self._watchers.setdefault(key[1], set()).add(entry)
                 continue
             self._keyed.setdefault(key, set()).add(entry)
             self._kinds[key[0]] = self._kinds.get(key[0], 0) + 1
@@ -48,6 +53,9 @@ class Dependents:
         for key in keys:
             if key == ALL_KEYS:
                 self._scanning.discard(entry)
+                continue
+            if key[0] == WATCH:
+                _discard(self._watchers, key[1], entry)
                 continue
             _discard(self._keyed, key, entry)
             left = self._kinds[key[0]] - 1
@@ -71,6 +79,8 @@ class Dependents:
             out |= self._scanning
         for doc_id in changed:
             out |= self._readers.get(doc_id, set())
+            if self._watchers:
+                out |= self._watchers.get(doc_id, set())
             doc = documents.get(doc_id)
             if doc is not None and self._kinds:
                 for key in self._keys_of(doc):

@@ -31,7 +31,7 @@ from ssgen.groq.memo import ProjectionMemo, known_plain, memo_safe
 from ssgen.groq.ordered import Ordered
 from ssgen.groq.plan import Plan, plan_filter
 from ssgen.groq.refindex import outgoing, reference_ids
-from ssgen.groq.runtime import ALL_KEYS, Context, Scope
+from ssgen.groq.runtime import ALL_KEYS, WATCH, Context, Scope
 from ssgen.groq.shapes import Shape, explain, shape_of
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
 
@@ -111,6 +111,9 @@ class MaintainedQuery:
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
         self._wanted_last = wanted
+        # Candidates that do not pass: not in the trace, yet one that stops being a
+        # candidate must reach the outer entry (its reads leave the trace).
+        self._failing: set[str] = set()
         self._lookups = self._lookup_keys(wanted)
         if self._subs is not None:
             self._subs.reset()
@@ -146,8 +149,8 @@ class MaintainedQuery:
 
     def lookups(self) -> Iterable[Any]:
         """The index keys the last run looked up, as ``ctx.keys`` records them."""
-        nested = self._dependents.keys()
-        return self._lookups | nested if nested else self._lookups
+        found = self._lookups | self._dependents.keys()
+        return found | {(WATCH, doc_id) for doc_id in self._failing} if self._failing else found
 
     def _wanted(self, ctx: Context, parent: Scope) -> frozenset[Any] | None:
         """The index keys a candidate's attribute must have, or the ids one of which it
@@ -200,8 +203,15 @@ class MaintainedQuery:
                 and same_json(old.item, entry.item):
             # Hand back the very same object: consumers compare results by identity.
             entry.item = old.item
-        if self._subs is not None and (entry is None or not entry.passes):
-            self._subs.forget(doc_id)
+        if entry is None or not entry.passes:
+            if self._subs is not None:
+                self._subs.forget(doc_id)
+            if entry is None:
+                self._failing.discard(doc_id)
+            else:
+                self._failing.add(doc_id)
+        else:
+            self._failing.discard(doc_id)
         self._swap(doc_id, old, entry)
         if old is None or entry is None:
             only = old if entry is None else entry
