@@ -12,7 +12,7 @@ dataset.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from ssgen.groq.dataset import AttrPath, get_path
@@ -69,10 +69,11 @@ class Dependents:
         found = frozenset(self._keyed)
         return found | {ALL_KEYS} if self._scanning else found
 
-    def stale(self, changed: Iterable[str], documents: Mapping[str, dict[str, Any]]) \
-            -> set[str]:
+    def stale(self, changed: Iterable[str], documents: Mapping[str, dict[str, Any]],
+              refs: Callable[[dict[str, Any]], frozenset[str]] = outgoing) -> set[str]:
         """The entries to re-evaluate after the documents of ``changed`` changed
-        (``documents``: the new ones by id, a changed id missing from it was deleted)."""
+        (``documents``: the new ones by id, a changed id missing from it was deleted;
+        ``refs``: the ids a document references, e.g. ``Dataset.refs_of``)."""
         changed = list(changed)
         out = set(changed)
         if out and self._scanning:
@@ -83,14 +84,15 @@ class Dependents:
                 out |= self._watchers.get(doc_id, set())
             doc = documents.get(doc_id)
             if doc is not None and self._kinds:
-                for key in self._keys_of(doc):
+                for key in self._keys_of(doc, refs):
                     out |= self._keyed.get(key, set())
         return out
 
-    def _keys_of(self, doc: dict[str, Any]) -> Iterator[Any]:
+    def _keys_of(self, doc: dict[str, Any],
+                 refs: Callable[[dict[str, Any]], frozenset[str]]) -> Iterator[Any]:
         for kind in self._kinds:
             if kind is None:
-                yield from ((None, ref) for ref in outgoing(doc))
+                yield from ((None, ref) for ref in refs(doc))
             else:
                 hashed = hash_key(get_path(doc, kind))
                 if hashed is not None:

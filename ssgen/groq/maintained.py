@@ -16,7 +16,7 @@ says why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import is_
 from typing import Any
@@ -30,7 +30,7 @@ from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.memo import ProjectionMemo, known_plain, memo_safe
 from ssgen.groq.ordered import Ordered
 from ssgen.groq.plan import Plan, plan_filter
-from ssgen.groq.refindex import outgoing, reference_ids
+from ssgen.groq.refindex import reference_ids
 from ssgen.groq.runtime import ALL_KEYS, WATCH, Context, Scope
 from ssgen.groq.shapes import Shape, explain, shape_of
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
@@ -62,7 +62,10 @@ class _Parts:
     """A shape compiled once (shared by the runners of a correlated subquery)."""
 
     shape: Shape
-    cond: Any
+    # What a candidate must pass: the condition, or for a references() plan only the
+    # other conjuncts (a candidate references a looked-up id: no walk of it again).
+    test: Any
+    test_doc: Callable[[dict[str, Any]], bool] | None
     keys: list[tuple[Any, bool]]
     item: Any
     plan: Plan | None
@@ -70,9 +73,14 @@ class _Parts:
 
 def _compile(shape: Shape, subs: CorrelatedSubs | None) -> _Parts:
     compiler = Compiler()
-    return _Parts(shape, compiler.compile(shape.cond),
+    plan = plan_filter(compiler, shape.cond)
+    if plan is not None and plan.path is None:
+        test, test_doc = plan.rest, plan.rest_doc
+    else:
+        test, test_doc = compiler.compile(shape.cond), None
+    return _Parts(shape, test, test_doc,
                   [(compiler.compile(key), desc) for key, desc in shape.keys],
-                  _item_closure(compiler, shape.item, subs), plan_filter(compiler, shape.cond))
+                  _item_closure(compiler, shape.item, subs), plan)
 
 
 class MaintainedQuery:
@@ -103,14 +111,15 @@ class MaintainedQuery:
         self._shape, self._parts, self._plan = shape, parts, parts.plan
         self._reset(None)
 
-    def _reset(self, wanted: frozenset[Any] | None) -> None:
+    def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = _NONE) -> None:
         self._entries: dict[str, _Entry] = {}
         self._dependents = Dependents()
         self._ordered = Ordered(tuple(desc for _, desc in self._shape.keys))
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
-        self._wanted_last = wanted
+        self._wanted_last = wanted, key_reads
+        self._key_reads = key_reads  # ids the index key read (a dereference)
         # Candidates that do not pass: not in the trace, yet one that stops being a
         # candidate must reach the outer entry (its reads leave the trace).
         self._failing: set[str] = set()
@@ -130,13 +139,14 @@ class MaintainedQuery:
             -> tuple[Any, frozenset[str]]:
         """``evaluate`` in a scope whose parent is ``parent`` (the outer document's for a
         correlated subquery); a list value is this object's own: not to be changed."""
-        wanted = self._wanted(ctx, parent)
-        if changed is None or self._result is None or wanted != self._wanted_last:
-            self._reset(wanted)
+        wanted, key_reads = self._wanted(ctx, parent)
+        if changed is None or self._result is None \
+                or (wanted, key_reads) != self._wanted_last:
+            self._reset(wanted, key_reads)
             changed = self._initial(ctx.dataset, wanted)
         if self._subs is not None:
             self._subs.changed(changed)
-        stale = self._dependents.stale(changed, ctx.dataset.by_id)
+        stale = self._dependents.stale(changed, ctx.dataset.by_id, ctx.dataset.refs_of)
         dirty = _ALL if self._result is None else 0
         for doc_id in stale:
             dirty |= self._refresh(doc_id, ctx, parent, wanted)
@@ -152,21 +162,22 @@ class MaintainedQuery:
         found = self._lookups | self._dependents.keys()
         return found | {(WATCH, doc_id) for doc_id in self._failing} if self._failing else found
 
-    def _wanted(self, ctx: Context, parent: Scope) -> frozenset[Any] | None:
+    def _wanted(self, ctx: Context, parent: Scope) \
+            -> tuple[frozenset[Any] | None, frozenset[str]]:
         """The index keys a candidate's attribute must have, or the ids one of which it
-        must reference (None: every document)."""
+        must reference (None: every document); and the ids the key read (traced)."""
         plan = self._plan
         if plan is None:
-            return None
-        key = plan.key(Scope(None, parent, ctx))
-        if plan.path is None:
-            return frozenset(reference_ids(key))
-        if not plan.is_in:
-            hashed = hash_key(key)
-            return None if hashed is None else frozenset({hashed})
-        if type(key) is not list:
-            return None
-        return frozenset(h for value in key if (h := hash_key(value)) is not None)
+            return None, _NONE
+        saved, reads = ctx.trace, set[str]()
+        ctx.trace = reads
+        try:
+            key = plan.key(Scope(None, parent, ctx))
+        finally:
+            ctx.trace = saved
+        if saved is not None:
+            saved.update(reads)
+        return _wanted_keys(plan, key), frozenset(reads)
 
     def _lookup_keys(self, wanted: frozenset[Any] | None) -> frozenset[Any]:
         plan = self._plan
@@ -192,7 +203,7 @@ class MaintainedQuery:
         old = self._entries.get(doc_id)
         doc = ctx.dataset.by_id.get(doc_id)
         entry = self._evaluate(doc, ctx, parent) \
-            if doc is not None and self._candidate(doc, wanted) else None
+            if doc is not None and self._candidate(ctx.dataset, doc, wanted) else None
         if old is None and entry is None:
             return 0
         if entry is None:
@@ -227,14 +238,18 @@ class MaintainedQuery:
     def _swap(self, doc_id: str, old: _Entry | None, new: _Entry | None) -> None:
         """Replace what ``old`` registered (reads, keys, counts, row) by ``new``'s, by
         their differences: an entry that read 10,000 ids and still does costs little."""
-        old_reads = old.reads | old.item_reads if old is not None else _NONE
-        new_reads = new.reads | new.item_reads if new is not None else _NONE
+        if old is None or new is None or old.reads != new.reads \
+                or old.item_reads != new.item_reads:
+            old_reads = old.reads | old.item_reads if old is not None else _NONE
+            new_reads = new.reads | new.item_reads if new is not None else _NONE
+            self._dependents.remove(doc_id, old_reads - new_reads, _NONE)
+            self._dependents.add(doc_id, new_reads - old_reads, _NONE)
+            self._recount(self._counted(old), self._counted(new))
         old_keys = old.keys_read if old is not None else _NONE
         new_keys = new.keys_read if new is not None else _NONE
-        if old_reads != new_reads or old_keys != new_keys:
-            self._dependents.remove(doc_id, old_reads - new_reads, old_keys - new_keys)
-            self._dependents.add(doc_id, new_reads - old_reads, new_keys - old_keys)
-        self._recount(self._counted(old), self._counted(new))
+        if old_keys != new_keys:
+            self._dependents.remove(doc_id, _NONE, old_keys - new_keys)
+            self._dependents.add(doc_id, _NONE, new_keys - old_keys)
         ordered = self._ordered
         old_row = ordered.row(doc_id, old.keys) if old is not None and old.passes else None
         new_row = ordered.row(doc_id, new.keys) if new is not None and new.passes else None
@@ -268,12 +283,13 @@ class MaintainedQuery:
             else:
                 del counts[read]
 
-    def _candidate(self, doc: dict[str, Any], wanted: frozenset[Any] | None) -> bool:
+    def _candidate(self, dataset: Dataset, doc: dict[str, Any],
+                   wanted: frozenset[Any] | None) -> bool:
         plan = self._plan
         if wanted is None or plan is None:
             return True
-        if plan.path is None:
-            return not wanted.isdisjoint(outgoing(doc))
+        if plan.path is None:  # the index's walk of the document, not a new one
+            return not wanted.isdisjoint(dataset.refs_of(doc))
         return hash_key(get_path(doc, plan.path)) in wanted
 
     def _evaluate(self, doc: dict[str, Any], ctx: Context, parent: Scope) -> _Entry:
@@ -286,7 +302,10 @@ class MaintainedQuery:
         ctx.trace = reads
         ctx.cache = {}  # parent-free subexpressions must be traced for every document
         try:
-            passes = parts.cond(Scope(doc, parent, ctx)) is True
+            if parts.test_doc is not None:
+                passes = parts.test_doc(doc)
+            else:
+                passes = parts.test is None or parts.test(Scope(doc, parent, ctx)) is True
             sort_keys: tuple[Any, ...] = ()
             item = None
             if passes:
@@ -302,7 +321,7 @@ class MaintainedQuery:
                       frozenset(keys))
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
-        ids = frozenset(self._counts) if dirty & _TRACE else self._ids
+        ids = frozenset(self._counts).union(self._key_reads) if dirty & _TRACE else self._ids
         if self._shape.count:
             return len(self._ordered), ids
         window = self._shape.window
@@ -312,7 +331,8 @@ class MaintainedQuery:
                               window.is_inclusive)
         if self._shape.window_first:
             shown = [self._entries[row[-1]] for row in self._ordered.rows[bounds]]
-            ids = frozenset(self._counts).union(*(entry.item_reads for entry in shown))
+            ids = frozenset(self._counts).union(self._key_reads,
+                                                *(entry.item_reads for entry in shown))
             result = [entry.item for entry in shown]
         else:
             result = self._ordered.items[bounds]
@@ -320,6 +340,17 @@ class MaintainedQuery:
         if type(last) is list and len(last) == len(result) and all(map(is_, last, result)):
             return last, ids  # the same items: the same list
         return result, ids
+
+
+def _wanted_keys(plan: Plan, key: Any) -> frozenset[Any] | None:
+    if plan.path is None:
+        return frozenset(reference_ids(key))
+    if not plan.is_in:
+        hashed = hash_key(key)
+        return None if hashed is None else frozenset({hashed})
+    if type(key) is not list:
+        return None
+    return frozenset(h for value in key if (h := hash_key(value)) is not None)
 
 
 def _item_closure(compiler: Compiler, node: n.Node | None, subs: CorrelatedSubs | None) -> Any:
