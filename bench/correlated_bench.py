@@ -22,6 +22,7 @@ import argparse
 import gc
 import json
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -74,7 +75,9 @@ def main() -> None:
             maintained = MaintainedQuery(query, shape, params)
             maintained.evaluate(dataset, None, now)
             kept[outer["_id"]] = (query, params, maintained)
-    print(f"{len(kept)} pages' queries kept in {time.perf_counter() - started:.2f} s", flush=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{len(kept)} pages' queries kept in {time.perf_counter() - started:.2f} s "
+          f"(peak RSS {rss:.0f} MB)", flush=True)
     gc.freeze()
     rng = random.Random(14)
     posts = [doc["_id"] for doc in dataset.of_type("post")]
