@@ -202,3 +202,40 @@ def test_a_key_that_dereferences_follows_its_target() -> None:
         trace: set[str] = set()
         assert value == query.evaluate(dataset, None, NOW, trace=trace)
         assert ids == trace
+
+
+def _replay(text: str, docs: list[dict[str, Any]],
+            edits: list[tuple[str, dict[str, Any] | None]]) -> None:
+    query = parse(text)
+    shape = shape_of(query)
+    assert shape is not None
+    dataset = Dataset(docs)
+    maintained = MaintainedQuery(query, shape, None)
+    maintained.evaluate(dataset, None, NOW)
+    for doc_id, doc in edits:
+        dataset.update({doc_id: doc})
+        value, ids = maintained.evaluate(dataset, frozenset({doc_id}), NOW)
+        trace: set[str] = set()
+        assert value == query.evaluate(dataset, None, NOW, trace=trace)
+        assert ids == trace, doc_id
+
+
+def test_a_failing_candidate_that_leaves_takes_its_reads_along() -> None:
+    """p1 failed a0's subquery after reading c0; it moves to a1: a0 no longer reads c0."""
+    p1 = {"_id": "p1", "_type": "post", "author": ref("a0"), "categories": [ref("c0")]}
+    _replay('*[_type == "author"]{_id, "mine": *[_type == "post" && references(^._id)'
+            ' && categories[0]->name == "A"]._id}',
+            [{"_id": "a0", "_type": "author"}, {"_id": "a1", "_type": "author"},
+             {"_id": "c0", "_type": "category", "name": "B"}, p1],
+            [("p1", {**p1, "author": ref("a1")}), ("p1", p1)])
+
+
+def test_the_index_keys_reads_are_traced() -> None:
+    """A top-level references() key that reads documents (the first author named A)."""
+    a0 = {"_id": "a0", "_type": "author", "name": "A"}
+    _replay('*[_type == "post" && references(*[_type == "author" && name == "A"]'
+            ' | order(_id)[0]._id)] | order(_id)._id',
+            [a0, {"_id": "a1", "_type": "author", "name": "A"},
+             {"_id": "p1", "_type": "post", "author": ref("a0")},
+             {"_id": "p2", "_type": "post", "author": ref("a1")}],
+            [("a0", {**a0, "name": "B"}), ("a0", a0), ("a0", None)])
