@@ -13,7 +13,7 @@ from typing import Any
 from ssgen.build.change import normalize_path
 from ssgen.config.load import Config
 from ssgen.errors import ConfigError
-from ssgen.groq.shapes import explain
+from ssgen.groq.shapes import explain, subqueries
 from ssgen.manifest.connect import open_state
 from ssgen.manifest.store import Manifest
 
@@ -102,7 +102,9 @@ def _title(file: Path) -> str | None:
 
 def route_queries(config: Config) -> list[dict[str, Any]]:
     """Each route query, ``each`` query and ``[data]`` query: whether serve's kept source
-    keeps its result up to date per changed document, and if not, why (to fix the query)."""
+    keeps its result up to date per changed document, and if not, why (to fix the query);
+    and for each subquery in its projection, whether it is kept per outer document (a
+    change patches its sorted result) or evaluated again whenever its outer item is."""
     found: list[tuple[str, str, Any]] = []
     for route in config.routes:
         if route.each_ast is not None:
@@ -113,6 +115,10 @@ def route_queries(config: Config) -> list[dict[str, Any]]:
     rows = []
     for name, part, query in found:
         reason = explain(query)
+        subs = [] if isinstance(reason, str) else [
+            {"name": sub, "maintained": why is None, "reason": why}
+            for sub, why in subqueries(reason)]
         rows.append({"route": name, "query": part, "maintained": not isinstance(reason, str),
-                     "reason": reason if isinstance(reason, str) else None})
+                     "reason": reason if isinstance(reason, str) else None,
+                     "subqueries": subs})
     return rows

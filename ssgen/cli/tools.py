@@ -102,6 +102,10 @@ def _inspect_routes(options: Options, as_json: bool) -> None:
     for row in rows:
         state = "maintained" if row["maintained"] else f"in full: {row['reason']}"
         print(f"{row['route']:<16} {row['query']:<12} {state}")
+        for sub in row["subqueries"]:
+            state = "kept per outer document" if sub["maintained"] else \
+                f"evaluated again with its item: {sub['reason']}"
+            print(f"{'':<16} {'  ' + sub['name']:<12} {state}")
 
 
 # The --json layout's version: keys are only ever added; a removal or rename bumps it.

@@ -5,38 +5,44 @@ The shapes are in shapes.py: ``*[cond] | order(...) {item}`` with an optional sl
 subqueries (``*[_type == "post" && references(^._id)] | order(...)[0...5]``). A
 ``MaintainedQuery`` keeps, per candidate document, whether it passes, its sort keys, its
 item, the ids it read and the index keys its subqueries looked up; after a change only
-the entries the change reaches (dependents.py) are evaluated again, then the passing ones
-are put in order. The result and its read trace equal a full evaluation's (the
-hypothesis tests compare them after random edits). For any other shape ``shape_of``
-returns None and the caller evaluates the query in full; ``explain`` says why.
+the entries the change reaches (dependents.py) are evaluated again, each leaving and
+entering the sorted rows (ordered.py) at its bisect position. A subquery that is an
+attribute of the item and reads ``^`` is itself a nested ``MaintainedQuery`` per outer
+document (correlated.py), patched the same way. The result and its read trace equal a
+full evaluation's (the hypothesis tests compare them after random edits). For any other
+shape ``shape_of`` returns None and the caller evaluates the query in full; ``explain``
+says why.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from operator import is_
+from typing import Any
 
 from ssgen.groq import nodes as n
 from ssgen.groq.compile import Compiler
+from ssgen.groq.correlated import CorrelatedSubs, object_closure
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.memo import ProjectionMemo, known_plain, memo_safe
+from ssgen.groq.ordered import Ordered
 from ssgen.groq.plan import Plan, plan_filter
-from ssgen.groq.refindex import outgoing, reference_ids
-from ssgen.groq.runtime import Context, Scope
+from ssgen.groq.refindex import reference_ids
+from ssgen.groq.runtime import ALL_KEYS, WATCH, Context, Scope
 from ssgen.groq.shapes import Shape, explain, shape_of
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
 
 __all__ = ["MaintainedQuery", "Shape", "explain", "shape_of"]
 
-_T = TypeVar("_T")
+
 # What a re-evaluated document may change: the items shown, their order and membership,
 # the read trace.
 _ITEMS, _ORDER, _TRACE = 1, 2, 4
 _ALL = _ITEMS | _ORDER | _TRACE
+_NONE: frozenset[Any] = frozenset()
 
 
 @dataclass(slots=True)
@@ -51,101 +57,176 @@ class _Entry:
     keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """A shape compiled once (shared by the runners of a correlated subquery)."""
+
+    shape: Shape
+    # What a candidate must pass: the condition, or for a references() plan only the
+    # other conjuncts (a candidate references a looked-up id: no walk of it again).
+    test: Any
+    test_doc: Callable[[dict[str, Any]], bool] | None
+    keys: list[tuple[Any, bool]]
+    item: Any
+    plan: Plan | None
+
+
+def _compile(shape: Shape, subs: CorrelatedSubs | None) -> _Parts:
+    compiler = Compiler()
+    plan = plan_filter(compiler, shape.cond)
+    if plan is not None and plan.path is None:
+        test, test_doc = plan.rest, plan.rest_doc
+    else:
+        test, test_doc = compiler.compile(shape.cond), None
+    return _Parts(shape, test, test_doc,
+                  [(compiler.compile(key), desc) for key, desc in shape.keys],
+                  _item_closure(compiler, shape.item, subs), plan)
+
+
 class MaintainedQuery:
     """One maintainable query with fixed params, kept in step with a changing dataset.
 
     The dataset's documents must have unique string ``_id``s (a local source's do).
+    ``query`` None and ``parts`` given: a correlated subquery's runner (correlated.py),
+    which ``run``s in the outer document's scope with the outer evaluation's params.
     """
 
-    def __init__(self, query: n.Query, shape: Shape, params: Mapping[str, Any] | None) -> None:
-        check_params(query, params)
-        self._shape = shape
+    def __init__(self, query: n.Query | None, shape: Shape, params: Mapping[str, Any] | None,
+                 *, parts: _Parts | None = None) -> None:
+        if query is not None:
+            check_params(query, params)
         self._params = query_params(params)
-        compiler = Compiler()
-        self._cond = compiler.compile(shape.cond)
-        self._keys = [(compiler.compile(key), desc) for key, desc in shape.keys]
-        self._item = _item_closure(compiler, shape.item)
-        plan = plan_filter(compiler, shape.cond)
-        self._plan: Plan | None = plan
-        self._reset()
+        self._subs: CorrelatedSubs | None = None
+        if parts is None:
+            shared: dict[int, _Parts] = {}  # id(shape): the shapes live as long as _subs
 
-    def _reset(self) -> None:
+            def runner(sub: Shape) -> MaintainedQuery:
+                parts = shared.get(id(sub))
+                if parts is None:
+                    parts = shared[id(sub)] = _compile(sub, None)
+                return MaintainedQuery(None, sub, None, parts=parts)
+
+            self._subs = CorrelatedSubs(runner)
+            parts = _compile(shape, self._subs)
+        self._shape, self._parts, self._plan = shape, parts, parts.plan
+        self._reset(None)
+
+    def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = _NONE) -> None:
         self._entries: dict[str, _Entry] = {}
         self._dependents = Dependents()
-        self._passing: list[str] = []  # ids of passing entries, sorted (dataset order)
+        self._ordered = Ordered(tuple(desc for _, desc in self._shape.keys))
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
-        self._order: list[str] = []  # ids of passing entries in result order
-        self._position: dict[str, int] = {}  # id -> index in _order
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
+        self._wanted_last = wanted, key_reads
+        self._key_reads = key_reads  # ids the index key read (a dereference)
+        # Candidates that do not pass: not in the trace, yet one that stops being a
+        # candidate must reach the outer entry (its reads leave the trace).
+        self._failing: set[str] = set()
+        self._lookups = self._lookup_keys(wanted)
+        if self._subs is not None:
+            self._subs.reset()
 
     def evaluate(self, dataset: Dataset, changed: frozenset[str] | None,
                  now: Any = None) -> tuple[Any, frozenset[str]]:
         """The result and read trace over ``dataset``, which differs from the last call's
         by the documents whose ids are in ``changed`` (None: unknown, start over)."""
         ctx = Context(dataset, self._params, query_now(now))
-        wanted = self._wanted(ctx)
-        if changed is None or self._result is None:
-            self._reset()
-            changed = frozenset(doc["_id"] for doc in dataset.documents)
-        stale = self._dependents.stale(changed, dataset.by_id)
+        value, ids = self.run(ctx, Scope(None, None, ctx), changed)
+        return (list(value) if type(value) is list else value), ids
+
+    def run(self, ctx: Context, parent: Scope, changed: frozenset[str] | None) \
+            -> tuple[Any, frozenset[str]]:
+        """``evaluate`` in a scope whose parent is ``parent`` (the outer document's for a
+        correlated subquery); a list value is this object's own: not to be changed."""
+        wanted, key_reads = self._wanted(ctx, parent)
+        if changed is None or self._result is None \
+                or (wanted, key_reads) != self._wanted_last:
+            self._reset(wanted, key_reads)
+            changed = self._initial(ctx.dataset, wanted)
+        if self._subs is not None:
+            self._subs.changed(changed)
+        stale = self._dependents.stale(changed, ctx.dataset.by_id, ctx.dataset.refs_of)
         dirty = _ALL if self._result is None else 0
-        retitled: list[str] = []  # passing entries whose item alone changed
         for doc_id in stale:
-            flags = self._refresh(doc_id, dataset, ctx, wanted)
-            if flags & _ITEMS and not flags & _ORDER:
-                retitled.append(doc_id)
-            dirty |= flags
-        if dirty == _ITEMS and self._result is not None and self._shape.window is None:
-            if not self._shape.count:  # a count does not show items
-                self._result = self._patched(self._result, retitled)
-        elif dirty:
+            dirty |= self._refresh(doc_id, ctx, parent, wanted)
+        if dirty:
             self._result, self._ids = self._assemble(dirty)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
-        return (list(result) if type(result) is list else result), self._ids
+        return result, self._ids
 
-    def _patched(self, result: list[Any], doc_ids: list[str]) -> list[Any]:
-        """The last result with the new items of entries that kept their place."""
-        result = result.copy()
-        for doc_id in doc_ids:
-            result[self._position[doc_id]] = self._entries[doc_id].item
-        return result
+    def lookups(self) -> Iterable[Any]:
+        """The index keys the last run looked up, as ``ctx.keys`` records them."""
+        found = self._lookups | self._dependents.keys()
+        return found | {(WATCH, doc_id) for doc_id in self._failing} if self._failing else found
 
-    def _wanted(self, ctx: Context) -> frozenset[Any] | None:
+    def _wanted(self, ctx: Context, parent: Scope) \
+            -> tuple[frozenset[Any] | None, frozenset[str]]:
         """The index keys a candidate's attribute must have, or the ids one of which it
-        must reference (None: every document)."""
+        must reference (None: every document); and the ids the key read (traced)."""
         plan = self._plan
         if plan is None:
-            return None
-        key = plan.key(Scope(None, Scope(None, None, ctx), ctx))
-        if plan.path is None:
-            return frozenset(reference_ids(key))
-        if not plan.is_in:
-            hashed = hash_key(key)
-            return None if hashed is None else frozenset({hashed})
-        if type(key) is not list:
-            return None
-        return frozenset(h for value in key if (h := hash_key(value)) is not None)
+            return None, _NONE
+        saved, reads = ctx.trace, set[str]()
+        ctx.trace = reads
+        try:
+            key = plan.key(Scope(None, parent, ctx))
+        finally:
+            ctx.trace = saved
+        if saved is not None:
+            saved.update(reads)
+        return _wanted_keys(plan, key), frozenset(reads)
 
-    def _refresh(self, doc_id: str, dataset: Dataset, ctx: Context,
+    def _lookup_keys(self, wanted: frozenset[Any] | None) -> frozenset[Any]:
+        plan = self._plan
+        if plan is None or wanted is None:
+            return frozenset({ALL_KEYS})
+        return frozenset((plan.path, key) for key in wanted)
+
+    def _initial(self, dataset: Dataset, wanted: frozenset[Any] | None) -> frozenset[str]:
+        """The ids of the candidates (an index lookup, not a scan, when planned)."""
+        plan = self._plan
+        if wanted is None or plan is None:
+            return frozenset(doc["_id"] for doc in dataset.documents)
+        if plan.path is None:
+            return frozenset(doc["_id"] for ref in wanted for doc in dataset.referrers(ref))
+        if plan.path == ("_id",):
+            return frozenset(key for key in wanted if type(key) is str and key in dataset.by_id)
+        index = dataset.index(plan.path)
+        return frozenset(doc["_id"] for key in wanted for doc in index.get(key, ()))
+
+    def _refresh(self, doc_id: str, ctx: Context, parent: Scope,
                  wanted: frozenset[Any] | None) -> int:
         """Re-evaluate one document; which parts of the result it may change (_ITEMS...)."""
-        old = self._entries.pop(doc_id, None)
-        if old is not None:
-            self._unregister(doc_id, old)
-        doc = dataset.by_id.get(doc_id)
-        entry = self._evaluate(doc, ctx) if doc is not None and self._candidate(doc, wanted) \
-            else None
-        if entry is not None:
+        old = self._entries.get(doc_id)
+        doc = ctx.dataset.by_id.get(doc_id)
+        entry = self._evaluate(doc, ctx, parent) \
+            if doc is not None and self._candidate(ctx.dataset, doc, wanted) else None
+        if old is None and entry is None:
+            return 0
+        if entry is None:
+            del self._entries[doc_id]
+        else:
             self._entries[doc_id] = entry
-            self._register(doc_id, entry)
-        if old is None or entry is None:
-            return _ALL if old is not None or entry is not None else 0
-        if old.passes and entry.passes and same_json(old.item, entry.item):
+        if old is not None and entry is not None and old.passes and entry.passes \
+                and same_json(old.item, entry.item):
             # Hand back the very same object: consumers compare results by identity.
             entry.item = old.item
+        if entry is None or not entry.passes:
+            if self._subs is not None:
+                self._subs.forget(doc_id)
+            if entry is None:
+                self._failing.discard(doc_id)
+            else:
+                self._failing.add(doc_id)
+        else:
+            self._failing.discard(doc_id)
+        self._swap(doc_id, old, entry)
+        if old is None or entry is None:
+            only = old if entry is None else entry
+            return _ALL if only is not None and only.passes else _TRACE
         changed = 0 if old.reads == entry.reads and old.item_reads == entry.item_reads \
             else _TRACE
         if old.passes != entry.passes or old.keys != entry.keys:
@@ -154,90 +235,126 @@ class MaintainedQuery:
             changed |= _ITEMS
         return changed
 
-    def _register(self, doc_id: str, entry: _Entry) -> None:
-        self._dependents.add(doc_id, entry.reads | entry.item_reads, entry.keys_read)
-        counts = self._counts
-        for read in self._counted(entry):
-            counts[read] = counts.get(read, 0) + 1
-        if entry.passes:
-            insort(self._passing, doc_id)
+    def _swap(self, doc_id: str, old: _Entry | None, new: _Entry | None) -> None:
+        """Replace what ``old`` registered (reads, keys, counts, row) by ``new``'s, by
+        their differences: an entry that read 10,000 ids and still does costs little."""
+        if old is None or new is None or old.reads != new.reads \
+                or old.item_reads != new.item_reads:
+            old_reads = old.reads | old.item_reads if old is not None else _NONE
+            new_reads = new.reads | new.item_reads if new is not None else _NONE
+            self._dependents.remove(doc_id, old_reads - new_reads, _NONE)
+            self._dependents.add(doc_id, new_reads - old_reads, _NONE)
+            self._recount(self._counted(old), self._counted(new))
+        old_keys = old.keys_read if old is not None else _NONE
+        new_keys = new.keys_read if new is not None else _NONE
+        if old_keys != new_keys:
+            self._dependents.remove(doc_id, _NONE, old_keys - new_keys)
+            self._dependents.add(doc_id, _NONE, new_keys - old_keys)
+        ordered = self._ordered
+        old_row = ordered.row(doc_id, old.keys) if old is not None and old.passes else None
+        new_row = ordered.row(doc_id, new.keys) if new is not None and new.passes else None
+        if old_row is not None and old_row == new_row:
+            assert new is not None and old is not None
+            if new.item is not old.item:
+                ordered.replace(new_row, new.item)
+            return
+        if old_row is not None:
+            ordered.remove(old_row)
+        if new_row is not None:
+            assert new is not None
+            ordered.insert(new_row, new.item)
 
-    def _unregister(self, doc_id: str, entry: _Entry) -> None:
-        self._dependents.remove(doc_id, entry.reads | entry.item_reads, entry.keys_read)
+    def _counted(self, entry: _Entry | None) -> frozenset[str]:
+        """The reads of an entry that are in the trace whatever the slice shows."""
+        if entry is None:
+            return _NONE
+        return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
+
+    def _recount(self, old: frozenset[str], new: frozenset[str]) -> None:
+        if old == new:
+            return
         counts = self._counts
-        for read in self._counted(entry):
+        for read in new - old:
+            counts[read] = counts.get(read, 0) + 1
+        for read in old - new:
             left = counts[read] - 1
             if left:
                 counts[read] = left
             else:
                 del counts[read]
-        if entry.passes:
-            del self._passing[bisect_left(self._passing, doc_id)]
 
-    def _counted(self, entry: _Entry) -> frozenset[str]:
-        """The reads of an entry that are in the trace whatever the slice shows."""
-        return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
-
-    def _candidate(self, doc: dict[str, Any], wanted: frozenset[Any] | None) -> bool:
+    def _candidate(self, dataset: Dataset, doc: dict[str, Any],
+                   wanted: frozenset[Any] | None) -> bool:
         plan = self._plan
         if wanted is None or plan is None:
             return True
-        if plan.path is None:
-            return not wanted.isdisjoint(outgoing(doc))
+        if plan.path is None:  # the index's walk of the document, not a new one
+            return not wanted.isdisjoint(dataset.refs_of(doc))
         return hash_key(get_path(doc, plan.path)) in wanted
 
-    def _evaluate(self, doc: dict[str, Any], ctx: Context) -> _Entry:
+    def _evaluate(self, doc: dict[str, Any], ctx: Context, parent: Scope) -> _Entry:
         reads: set[str] = set()
         item_reads: set[str] = set()
         keys: set[Any] = set()
+        parts = self._parts
+        saved = ctx.trace, ctx.keys, ctx.cache
         ctx.keys = keys
         ctx.trace = reads
         ctx.cache = {}  # parent-free subexpressions must be traced for every document
-        root = Scope(None, None, ctx)
-        passes = self._cond(Scope(doc, root, ctx)) is True
-        sort_keys: tuple[Any, ...] = ()
-        item = None
-        if passes:
-            reads.add(doc["_id"])
-            scope = Scope(doc, root, ctx)
-            sort_keys = tuple(sort_key(key(scope)) for key, _ in self._keys)
-            ctx.trace = item_reads
-            ctx.cache = {}
-            item = self._item(doc, root, ctx)
-        ctx.trace = ctx.keys = None
+        try:
+            if parts.test_doc is not None:
+                passes = parts.test_doc(doc)
+            else:
+                passes = parts.test is None or parts.test(Scope(doc, parent, ctx)) is True
+            sort_keys: tuple[Any, ...] = ()
+            item = None
+            if passes:
+                reads.add(doc["_id"])
+                scope = Scope(doc, parent, ctx)
+                sort_keys = tuple(sort_key(key(scope)) for key, _ in parts.keys)
+                ctx.trace = item_reads
+                ctx.cache = {}
+                item = parts.item(doc, parent, ctx)
+        finally:
+            ctx.trace, ctx.keys, ctx.cache = saved
         return _Entry(passes, sort_keys, item, frozenset(reads), frozenset(item_reads),
                       frozenset(keys))
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
+        ids = frozenset(self._counts).union(self._key_reads) if dirty & _TRACE else self._ids
         if self._shape.count:
-            return len(self._passing), frozenset(self._counts)
-        if dirty & _ORDER:
-            self._order = self._sorted()
-            self._position = {doc_id: i for i, doc_id in enumerate(self._order)}
-        shown = [self._entries[doc_id] for doc_id in self._order]
+            return len(self._ordered), ids
         window = self._shape.window
-        ids = frozenset(self._counts) if dirty & _TRACE else self._ids
-        if window is not None and self._shape.window_first:
-            shown = _slice(shown, window)
-            ids = frozenset(self._counts).union(*(entry.item_reads for entry in shown))
-        result = [entry.item for entry in shown]
-        if window is not None and not self._shape.window_first:
-            result = _slice(result, window)
+        if window is None:
+            return self._ordered.result(), ids
+        bounds = slice_bounds(len(self._ordered), window.left, window.right,
+                              window.is_inclusive)
+        if self._shape.window_first:
+            shown = [self._entries[row[-1]] for row in self._ordered.rows[bounds]]
+            ids = frozenset(self._counts).union(self._key_reads,
+                                                *(entry.item_reads for entry in shown))
+            result = [entry.item for entry in shown]
+        else:
+            result = self._ordered.items[bounds]
+        last = self._result
+        if type(last) is list and len(last) == len(result) and all(map(is_, last, result)):
+            return last, ids  # the same items: the same list
         return result, ids
 
 
-    def _sorted(self) -> list[str]:
-        entries = [self._entries[doc_id] for doc_id in self._passing]
-        order = list(range(len(entries)))
-        # As order() does: stable sorts from the least significant key, ties keep _id order.
-        for index in reversed(range(len(self._keys))):
-            column = [entry.keys[index] for entry in entries]
-            order.sort(key=column.__getitem__, reverse=self._keys[index][1])
-        return [self._passing[i] for i in order]
+def _wanted_keys(plan: Plan, key: Any) -> frozenset[Any] | None:
+    if plan.path is None:
+        return frozenset(reference_ids(key))
+    if not plan.is_in:
+        hashed = hash_key(key)
+        return None if hashed is None else frozenset({hashed})
+    if type(key) is not list:
+        return None
+    return frozenset(h for value in key if (h := hash_key(value)) is not None)
 
 
-def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
-    """``(doc, root scope, ctx) -> item`` the way Map evaluates its expression."""
+def _item_closure(compiler: Compiler, node: n.Node | None, subs: CorrelatedSubs | None) -> Any:
+    """``(doc, parent scope, ctx) -> item`` the way Map evaluates its expression."""
     if node is None or isinstance(node, n.This):
         return lambda doc, root, ctx: doc
     if isinstance(node, n.Projection) and isinstance(node.base, n.This):
@@ -245,12 +362,12 @@ def _item_closure(compiler: Compiler, node: n.Node | None) -> Any:
         if memo_safe(node.expr):
             memo = ProjectionMemo(obj, node.expr)
             return lambda doc, root, ctx: memo(doc, root, ctx)  # plain already
+        kept = object_closure(compiler, node.expr, subs) \
+            if subs is not None and isinstance(node.expr, n.Object) else None
+        if kept is not None:
+            return lambda doc, root, ctx: kept(Scope(doc, root, ctx))
         return lambda doc, root, ctx: to_json(obj(Scope(doc, root, ctx)),
                                               known_plain(ctx.dataset))
     expr = compiler.compile(node)
     return lambda doc, root, ctx: to_json(expr(Scope(doc, root, ctx, True)),
                                           known_plain(ctx.dataset))
-
-
-def _slice(values: list[_T], window: n.Slice) -> list[_T]:
-    return values[slice_bounds(len(values), window.left, window.right, window.is_inclusive)]

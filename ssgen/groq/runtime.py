@@ -87,6 +87,9 @@ class Scope:
 
 Closure = Callable[[Scope], Any]
 ALL_KEYS = "*"  # in Context.keys: the evaluation scanned the dataset
+# In Context.keys, (WATCH, id): re-evaluate when that document changes, though the
+# evaluation did not read it (a kept subquery's candidate that did not pass).
+WATCH = "#watch"
 PipeClosure = Callable[[Scope, Any], Any]
 
 

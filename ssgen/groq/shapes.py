@@ -24,6 +24,7 @@ from ssgen.groq.scopeuse import children
 _IMPURE_NAMES = frozenset({"now", "identity", "before", "after"})
 _IMPURE_NAMESPACES = frozenset({"delta", "releases"})
 _DOCUMENT_ONLY = frozenset({0})
+_OUTER = frozenset({0, 1})  # a correlated subquery's document and the outer one
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +54,33 @@ def explain(query: n.Query) -> Shape | str:
     """The query's parts, or why it cannot be maintained (for users to fix the query)."""
     if query.functions:
         return "the query declares custom functions"
-    root = query.root
+    return _explain_root(query.root, _DOCUMENT_ONLY)
+
+
+def correlated(node: n.Node) -> Shape | str:
+    """The parts of a subquery in an item's attribute (``"posts": *[references(^._id)]
+    | order(...){...}``) kept per outer document, or why it is not: it must be a
+    maintainable shape whose ``^`` reaches the outer document and no further."""
+    if 0 not in Compiler().uses.levels(node):
+        return "it does not read ^ (it is evaluated again for every document)"
+    found = _explain_root(node, _OUTER)
+    if isinstance(found, Shape) and found.element and not found.keys:
+        # A full evaluation stops at the first match: its read trace is not kept.
+        return "*[filter][i] without order(): add an order()"
+    return found
+
+
+def _explain_root(root: n.Node, levels: frozenset[int]) -> Shape | str:
     if isinstance(root, n.FuncCall) and (root.namespace, root.name) == ("global", "count") \
             and len(root.args) == 1:
         inner = root.args[0]
         if not (isinstance(inner, n.Filter) and isinstance(inner.base, n.Everything)):
             return _NOT_A_LIST_SHAPE
-        return _checked(Shape(inner.expr, (), None, None, False, True))
+        return _checked(Shape(inner.expr, (), None, None, False, True), levels)
     if isinstance(root, n.Projection) and isinstance(root.base, n.AccessElement):
-        return _element(root.base, n.Projection(n.This(), root.expr))
+        return _element(root.base, n.Projection(n.This(), root.expr), levels)
     if isinstance(root, n.AccessElement):
-        return _element(root, None)
+        return _element(root, None, levels)
     window = None
     if isinstance(root, n.Slice):
         window, root = root, root.base
@@ -76,17 +93,18 @@ def explain(query: n.Query) -> Shape | str:
     keys, root = _ordered(root)
     if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
         return _NOT_A_LIST_SHAPE
-    return _checked(Shape(root.expr, keys, item, window, window_first))
+    return _checked(Shape(root.expr, keys, item, window, window_first), levels)
 
 
-def _element(access: n.AccessElement, item: n.Node | None) -> Shape | str:
+def _element(access: n.AccessElement, item: n.Node | None,
+             levels: frozenset[int]) -> Shape | str:
     """``*[cond] | order(...)[i]`` with an optional projection of that one document: a
     one-item window evaluated before the projection."""
     keys, root = _ordered(access.base)
     if not (isinstance(root, n.Filter) and isinstance(root.base, n.Everything)):
         return _NOT_A_LIST_SHAPE
     window = n.Slice(access.base, access.index, access.index, True)
-    return _checked(Shape(root.expr, keys, item, window, True, element=True))
+    return _checked(Shape(root.expr, keys, item, window, True, element=True), levels)
 
 
 def _ordered(root: n.Node) -> tuple[tuple[tuple[n.Node, bool], ...], n.Node]:
@@ -100,14 +118,15 @@ def _ordered(root: n.Node) -> tuple[tuple[tuple[n.Node, bool], ...], n.Node]:
     return (), root
 
 
-def _checked(shape: Shape) -> Shape | str:
+def _checked(shape: Shape, levels: frozenset[int]) -> Shape | str:
     compiler = Compiler()
     parts = [(shape.cond, False), *((key, False) for key, _ in shape.keys)]
     if shape.item is not None:
         parts.append((shape.item, True))  # a Map expression runs in a hidden scope
     for part, hidden in parts:
-        if not compiler.uses.levels(part, hidden) <= _DOCUMENT_ONLY:
-            return "^ reads above the document (outside a subquery)"
+        if not compiler.uses.levels(part, hidden) <= levels:
+            return "^ reads above the document (outside a subquery)" if levels == \
+                _DOCUMENT_ONLY else "^.^ reads above the outer document"
         reason = _per_document(compiler, part)
         if reason is not None:
             return reason
@@ -138,3 +157,38 @@ def _per_document(compiler: Compiler, node: n.Node) -> str | None:
             return "it reads * outside a filter"
         stack.extend(children(current))
     return None
+
+
+def subqueries(shape: Shape) -> list[tuple[str, str | None]]:
+    """The subqueries over ``*`` in a shape's item, by attribute name: None when one is
+    kept per outer document (maintained.py), else why it runs in full on a change."""
+    item = shape.item
+    if item is None:
+        return []
+    if not (isinstance(item, n.Projection) and isinstance(item.base, n.This)
+            and isinstance(item.expr, n.Object)):
+        return [("(item)", "a subquery not directly under the projection runs in full")] \
+            if _reads_everything(item) else []
+    attributes = item.expr.attributes
+    plain = all(isinstance(attr, n.ObjectAttributeValue) for attr in attributes)
+    found: list[tuple[str, str | None]] = []
+    for attr in attributes:
+        if not _reads_everything(attr.value):
+            continue
+        name = attr.name if isinstance(attr, n.ObjectAttributeValue) else "..."
+        if not plain:
+            found.append((name, "the projection has a ... splat or a conditional part"))
+            continue
+        reason = correlated(attr.value)
+        found.append((name, reason if isinstance(reason, str) else None))
+    return found
+
+
+def _reads_everything(node: n.Node) -> bool:
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, n.Everything):
+            return True
+        stack.extend(children(current))
+    return False

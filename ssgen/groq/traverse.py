@@ -13,7 +13,7 @@ from typing import Any
 from ssgen.groq import nodes as n
 from ssgen.groq.memo import ProjectionMemo, memo_safe
 from ssgen.groq.plan import Plan, candidates, plan_filter
-from ssgen.groq.runtime import ALL_KEYS, Closure, NodeCompiler, Scope
+from ssgen.groq.runtime import ALL_KEYS, WATCH, Closure, NodeCompiler, Scope
 from ssgen.groq.values import equal, hash_key
 
 
@@ -70,6 +70,7 @@ def _everything_filter(cond: Closure, plan: Plan | None, limit: int | None) -> C
         if plan is not None:
             docs = candidates(plan, scope)
             test = plan.rest
+        scanned = docs is None
         if docs is None:
             docs, test = ctx.dataset.documents, cond
             if ctx.keys is not None:
@@ -79,6 +80,12 @@ def _everything_filter(cond: Closure, plan: Plan | None, limit: int | None) -> C
             docs, test = [doc for doc in docs if rest_doc(doc)], None
         if test is not None:
             out = _run_filter(docs, test, scope, limit)
+            if ctx.keys is not None and not scanned and len(out) < len(docs):
+                # A candidate that failed may have read documents (traced): if it
+                # stops being a candidate, those reads leave the trace.
+                passed = {id(doc) for doc in out}
+                ctx.keys.update((WATCH, d["_id"]) for d in docs if id(d) not in passed
+                                and type(d.get("_id")) is str)
         else:
             out = list(docs if limit is None else docs[:limit])
         if ctx.trace is not None:

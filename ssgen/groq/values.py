@@ -16,6 +16,7 @@ import math
 import operator
 from collections.abc import Callable
 from datetime import datetime
+from itertools import compress
 from typing import Any
 
 # Re-exported: the non-JSON value types live in valuetypes.py.
@@ -323,8 +324,9 @@ def same_json(a: Any, b: Any) -> bool:
     if kind is not type(b):
         return False
     if kind is list:
-        return len(a) == len(b) and (
-            all(map(operator.is_, a, b)) or all(map(same_json, a, b)))
+        # Only the pairs that are not the same object are compared (found in C).
+        return len(a) == len(b) and all(
+            same_json(a[i], b[i]) for i in compress(range(len(a)), map(operator.is_not, a, b)))
     if kind is dict:
         return bool(a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a))
     return kind in _JSON_SCALARS and bool(a == b)

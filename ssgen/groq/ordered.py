@@ -1,0 +1,81 @@
+"""The passing entries of a maintained query (maintained.py) kept in result order.
+
+``order(k1 desc, k2)`` is a stable sort of the documents in ``_id`` order, so the result
+order is the lexicographic order of the rows ``(k1 reversed, k2, _id)``. Keeping the rows
+sorted lets a change remove one entry and insert it again at its bisect position
+(O(log n) comparisons and a list memmove) instead of sorting every entry again. The
+items list is handed out as the result; it is copied before the first change after
+that (copy on write), so a handed-out result never changes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Any
+
+
+class Descending:
+    """A sort key compared the other way round (a ``desc`` column of a row)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: Descending) -> bool:
+        return bool(other.key < self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Descending) and bool(self.key == other.key)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+class Ordered:
+    """Rows ``(*keys, _id)`` in result order, with each row's item alongside."""
+
+    __slots__ = ("_descending", "_shared", "items", "rows")
+
+    def __init__(self, descending: tuple[bool, ...]) -> None:
+        self._descending = descending
+        self.rows: list[tuple[Any, ...]] = []
+        self.items: list[Any] = []
+        self._shared = False
+
+    def row(self, doc_id: str, keys: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row of a document with these sort keys (``sort_key`` values)."""
+        if not any(self._descending):
+            return (*keys, doc_id)
+        return (*(Descending(key) if desc else key
+                  for key, desc in zip(keys, self._descending, strict=True)), doc_id)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def insert(self, row: tuple[Any, ...], item: Any) -> None:
+        """Add a row (not present) with its item at its place."""
+        at = bisect_left(self.rows, row)
+        self.rows.insert(at, row)
+        self._own().insert(at, item)
+
+    def remove(self, row: tuple[Any, ...]) -> None:
+        """Drop a row that is present."""
+        at = bisect_left(self.rows, row)
+        del self.rows[at]
+        del self._own()[at]
+
+    def replace(self, row: tuple[Any, ...], item: Any) -> None:
+        """Give a row that is present a new item."""
+        self._own()[bisect_left(self.rows, row)] = item
+
+    def result(self) -> list[Any]:
+        """The items in order; the list must not be changed by the caller."""
+        self._shared = True
+        return self.items
+
+    def _own(self) -> list[Any]:
+        if self._shared:
+            self.items = self.items.copy()
+            self._shared = False
+        return self.items
