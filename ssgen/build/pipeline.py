@@ -73,6 +73,7 @@ from ssgen.routes.spec import data_hash
 from ssgen.sources import Source, open_source
 from ssgen.sources.local import LocalSource, ReadInputs, read_inputs, unread_files
 from ssgen.sources.mirror import mirrored, sync_mirror
+from ssgen.sources.parse_ahead import parse_ahead
 
 
 def build(
@@ -196,7 +197,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
         report, plan = _nothing_changed(manifest)
         return report, plan, source, inputs
     with timer("load"):
-        source = source or _load_source(config, drafts, run.reporter, read)
+        source = source or _load_source(config, drafts, run.reporter, read, run.jobs)
     report, plan = _rebuild(
         config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
         reporter=run.reporter, timer=timer, damage=damage,
@@ -404,7 +405,7 @@ def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
 
 
 def _load_source(config: Config, drafts: bool, reporter: Reporter,
-                 read: ReadInputs | None) -> Source:
+                 read: ReadInputs | None, jobs: int | None) -> Source:
     for name in unread_files(config):
         reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
                       "one document a line), export archives and Markdown; convert a JSON "
@@ -418,6 +419,7 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter,
             # Read with many files in flight, then parsed (see ssgen.sources.parallel).
             read = read_inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
+            parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read)
         if mirrored(config):  # synced at the start of the build
             return LocalSource(config, drafts=drafts)
