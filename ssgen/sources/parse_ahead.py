@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Fewer files than this: forking and sending the documents back cost more than it saves.
 MIN_FILES = 256
-_CHUNK = 128
+_CHUNK = 32  # small: the last chunk a busy machine holds up is short
 
 
 def parse_ahead(config: Config, read: ReadInputs, jobs: int | None) -> int:
