@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen import __version__
 from ssgen.build import faults
@@ -64,7 +63,6 @@ from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
-from ssgen.links import LinkOptions
 from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
@@ -74,6 +72,9 @@ from ssgen.sources import Source, open_source
 from ssgen.sources.local import LocalSource, ReadInputs, read_inputs, unread_files
 from ssgen.sources.mirror import mirrored, sync_mirror
 from ssgen.sources.parse_ahead import parse_ahead
+
+if TYPE_CHECKING:
+    from ssgen.links import LinkOptions
 
 
 def build(
@@ -391,6 +392,8 @@ def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
     if config.state_url is None or fence_held():
         yield
         return
+    import socket
+
     from ssgen.manifest.builder import BuilderLock
 
     lock = BuilderLock(config.state_url, f"ssgen build {socket.gethostname()}:{os.getpid()}")
