@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
@@ -120,10 +121,6 @@ def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
               for spec in specs[index * size : (index + 1) * size]])
 
 
-def _row(outcome: PageOutcome) -> tuple[object, ...]:
-    return tuple(getattr(outcome, name) for name in _FIELDS)
-
-
 def _file(spec: PageSpec) -> str:
     try:
         return url_to_relpath(spec.path, spec.route)
@@ -131,4 +128,5 @@ def _file(spec: PageSpec) -> str:
         return ""
 
 
-_FIELDS = tuple(PageOutcome.__dataclass_fields__)
+# An outcome as the tuple a worker sends back (marshal takes tuples, not dataclasses).
+_row: Callable[[PageOutcome], tuple[object, ...]] = attrgetter(*PageOutcome.__dataclass_fields__)
