@@ -99,3 +99,18 @@ def test_a_full_build_reads_its_files_threaded(
     assert calls == [count, count]  # the stamps, then the reads
     assert (site / "public" / "p7" / "index.html").read_text() == (
         "<h1>Page 7</h1><p>Body <em>7</em>.</p>\n")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=200_000), st.integers(-1, 200_001))
+def test_read_bytes_gives_the_whole_file_whatever_size_it_is_told(data: bytes,
+                                                                   told: int) -> None:
+    import tempfile
+
+    from ssgen.sources.inputs import Input, read_bytes
+
+    with tempfile.NamedTemporaryFile() as handle:
+        handle.write(data)
+        handle.flush()
+        # a stale size (the file grew or shrank since its stat) still reads every byte
+        assert read_bytes(Input(handle.name, "f", "ndjson", "f"), told) == data
