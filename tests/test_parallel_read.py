@@ -4,21 +4,25 @@ a full build reads its inputs that way and builds the same site."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ssgen.sources import parallel
 from ssgen.sources.parallel import MIN_SLICE, map_threaded
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 40 * MIN_SLICE), st.lists(st.integers(0, 40 * MIN_SLICE), max_size=3),
-       st.integers(1, 16))
-def test_results_and_first_error_are_the_loops(size: int, bad: list[int], threads: int) -> None:
+       st.integers(1, 16), st.booleans())
+def test_results_and_first_error_are_the_loops(size: int, bad: list[int], threads: int,
+                                               disk: bool) -> None:
     failing = set(bad)
 
     def read(item: int) -> int:
@@ -32,25 +36,36 @@ def test_results_and_first_error_are_the_loops(size: int, bad: list[int], thread
         expected = [read(item) for item in items]
     except ValueError as exc:
         expected = exc.args[0]
-    try:
-        got: list[int] | int = map_threaded(read, items, threads)
-    except ValueError as exc:
-        got = exc.args[0]
+    # ``disk``: every probe counts as slow, so all but the first slice go to the threads.
+    with mock.patch.object(parallel, "WARM_SECONDS", -1.0 if disk else 1.0):
+        try:
+            got: list[int] | int = map_threaded(read, items, threads)
+        except ValueError as exc:
+            got = exc.args[0]
     assert got == expected
 
 
-def test_large_inputs_use_several_threads() -> None:
+def test_slow_reads_go_to_several_threads_fast_ones_stay_in_order() -> None:
     names: set[str] = set()
 
-    def read(item: int) -> int:
+    def read(item: int) -> int:  # as the disk: milliseconds a file
         names.add(threading.current_thread().name)
+        time.sleep(0.002)
         return item
 
     assert map_threaded(read, list(range(8 * MIN_SLICE)), 8) == list(range(8 * MIN_SLICE))
-    assert threading.main_thread().name not in names and names
+    assert len(names - {threading.main_thread().name}) > 1
     names.clear()
     assert map_threaded(read, list(range(MIN_SLICE)), 8) == list(range(MIN_SLICE))
     assert names == {threading.main_thread().name}  # too few to be worth a thread
+    names.clear()
+
+    def cached(item: int) -> int:  # as the page cache: microseconds a file
+        names.add(threading.current_thread().name)
+        return item
+
+    assert map_threaded(cached, list(range(40 * MIN_SLICE)), 8) == list(range(40 * MIN_SLICE))
+    assert names == {threading.main_thread().name}
 
 
 def test_a_full_build_reads_its_files_threaded(
@@ -84,3 +99,18 @@ def test_a_full_build_reads_its_files_threaded(
     assert calls == [count, count]  # the stamps, then the reads
     assert (site / "public" / "p7" / "index.html").read_text() == (
         "<h1>Page 7</h1><p>Body <em>7</em>.</p>\n")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=200_000), st.integers(-1, 200_001))
+def test_read_bytes_gives_the_whole_file_whatever_size_it_is_told(data: bytes,
+                                                                   told: int) -> None:
+    import tempfile
+
+    from ssgen.sources.inputs import Input, read_bytes
+
+    with tempfile.NamedTemporaryFile() as handle:
+        handle.write(data)
+        handle.flush()
+        # a stale size (the file grew or shrank since its stat) still reads every byte
+        assert read_bytes(Input(handle.name, "f", "ndjson", "f"), told) == data

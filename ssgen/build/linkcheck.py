@@ -13,14 +13,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ssgen.build.report import BuildReport
 from ssgen.config.load import Config
-from ssgen.links import Changes, LinkOptions, LinkReport, check_links
-from ssgen.links.report import BrokenLink, template_line
 from ssgen.manifest.connect import open_state
 from ssgen.manifest.lock import BuildLock
 from ssgen.manifest.store import Manifest
+
+# ssgen.links (selectolax's parser, ~11 ms to import) only when links are checked: every
+# build imports this module for ``take_mark``.
+if TYPE_CHECKING:
+    from ssgen.links import Changes, LinkOptions, LinkReport
+    from ssgen.links.report import BrokenLink
 
 LINKS_KEY = "links_checked"
 _TRACED = 200  # broken links traced to a template line (each reads the page's templates)
@@ -28,6 +33,8 @@ _TRACED = 200  # broken links traced to a template line (each reads the page's t
 
 def link_options(config: Config, *, external: bool | None = None) -> LinkOptions:
     """The check's options from ``[check]``; ``external`` overrides ``[check] external``."""
+    from ssgen.links import LinkOptions
+
     conf = config.check
     return LinkOptions(
         external=conf.external if external is None else external, ttl=conf.external_ttl,
@@ -47,6 +54,8 @@ def check_build(config: Config, manifest: Manifest, report: BuildReport,
                 options: LinkOptions, mark: str | None) -> LinkReport:
     """Check the links after the build of ``report``; full unless ``mark`` (from
     ``take_mark``) says the state is current for these options."""
+    from ssgen.links import Changes
+
     changes = None
     if mark == _mark(options):
         new = frozenset(report.new)
@@ -71,6 +80,8 @@ def check_site(config: Config, options: LinkOptions) -> LinkReport:
 
 def _run(config: Config, manifest: Manifest, options: LinkOptions,
          changes: Changes | None) -> LinkReport:
+    from ssgen.links import check_links
+
     links = check_links(config.output_dir, manifest, config.site.base_url, changes=changes,
                         options=options)
     manifest.set_meta(LINKS_KEY, _mark(options))
@@ -84,6 +95,8 @@ def _mark(options: LinkOptions) -> str:
 
 def _traced(config: Config, manifest: Manifest, broken: BrokenLink) -> BrokenLink:
     """``broken`` with the template line that writes its link, when one does literally."""
+    from ssgen.links.report import template_line
+
     path = manifest.page_files().get(broken.page)
     record = manifest.page(path) if path else None
     if record is None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import gc
 import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen import __version__
 from ssgen.build import faults
@@ -64,7 +63,6 @@ from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
-from ssgen.links import LinkOptions
 from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
 from ssgen.manifest.store import Manifest
@@ -73,6 +71,10 @@ from ssgen.routes.spec import data_hash
 from ssgen.sources import Source, open_source
 from ssgen.sources.local import LocalSource, ReadInputs, read_inputs, unread_files
 from ssgen.sources.mirror import mirrored, sync_mirror
+from ssgen.sources.parse_ahead import parse_ahead
+
+if TYPE_CHECKING:
+    from ssgen.links import LinkOptions
 
 
 def build(
@@ -196,7 +198,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
         report, plan = _nothing_changed(manifest)
         return report, plan, source, inputs
     with timer("load"):
-        source = source or _load_source(config, drafts, run.reporter, read)
+        source = source or _load_source(config, drafts, run.reporter, read, run.jobs)
     report, plan = _rebuild(
         config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
         reporter=run.reporter, timer=timer, damage=damage,
@@ -273,7 +275,7 @@ def _rebuild(
 ) -> tuple[BuildReport, RenderPlan]:
     """The stages: globals, scope, collect, plan (query), render and write, record."""
     _freeze_heap()
-    with timer("query"):
+    with timer("query"), _frozen_after():
         data = query_globals(config, source, now)
         states = document_states(source, manifest, full=full)
         scope = None if full else _scope(config, manifest, renderer, data, states, change,
@@ -390,6 +392,8 @@ def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
     if config.state_url is None or fence_held():
         yield
         return
+    import socket
+
     from ssgen.manifest.builder import BuilderLock
 
     lock = BuilderLock(config.state_url, f"ssgen build {socket.gethostname()}:{os.getpid()}")
@@ -404,7 +408,7 @@ def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
 
 
 def _load_source(config: Config, drafts: bool, reporter: Reporter,
-                 read: ReadInputs | None) -> Source:
+                 read: ReadInputs | None, jobs: int | None) -> Source:
     for name in unread_files(config):
         reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
                       "one document a line), export archives and Markdown; convert a JSON "
@@ -418,6 +422,7 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter,
             # Read with many files in flight, then parsed (see ssgen.sources.parallel).
             read = read_inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
+            parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read)
         if mirrored(config):  # synced at the start of the build
             return LocalSource(config, drafts=drafts)
@@ -432,6 +437,22 @@ def _sync_mirror(config: Config, reporter: Reporter) -> None:
     report = sync_mirror(config)
     reporter.info(f"mirror: {report.kind} sync, {report.fetched} fetched, {report.deleted} "
                   f"removed, {report.documents} documents, {report.requests} requests")
+
+
+@contextmanager
+def _frozen_after() -> Iterator[None]:
+    """No cyclic collection while the pages are collected and planned, then freeze them:
+    the page specs are long-lived and acyclic, and each collection that walked them made
+    the query stage grow faster than the page count (collect + plan at 64,000 pages:
+    33 us a page with the collector, 19 without; 24 at 16,000)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _freeze_heap() -> None:

@@ -1,18 +1,18 @@
 """Render stage of the build: pages -> HTML -> files, in parallel worker processes.
 
 Workers are forked after the pages are collected, so page contexts are inherited rather
-than pickled; each worker builds its own Jinja2 environment once and writes its pages
-through ``Output`` (atomic, write-if-changed). Only small outcomes travel back.
+than pickled; the Jinja2 environment is built and warmed once before the fork, and every
+process (the build's own included: ``ssgen.sources.fanout``) writes its pages through
+``Output`` (atomic, write-if-changed). Only small outcomes travel back, as tuples.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
@@ -23,6 +23,7 @@ from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
 from ssgen.render.images.variants import recording
 from ssgen.routes.page import PageSpec
+from ssgen.sources.fanout import chunk_size, fan_out
 
 # Below this many pages, forking costs more than it saves.
 _PARALLEL_THRESHOLD = 200
@@ -87,44 +88,45 @@ def render_pages(
     jobs = jobs or os.cpu_count() or 1
     outcomes: list[PageOutcome] = []
     with reporter.progress("Rendering", len(specs)) as advance:
-        for batch in _batches(config, specs, jobs):
+        def done(batch: list[PageOutcome]) -> None:
             outcomes.extend(batch)
             advance(len(batch))
+
+        if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
+            writer = PageWriter(config, Renderer.shared(config))
+            for start in range(0, len(specs), _CHUNK):
+                done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
+        else:
+            _in_parallel(config, specs, jobs, done)
     return outcomes
 
 
-def _batches(config: Config, specs: list[PageSpec], jobs: int) -> Iterator[list[PageOutcome]]:
-    if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
-        writer = PageWriter(config, Renderer.shared(config))
-        for start in range(0, len(specs), _CHUNK):
-            yield [writer.run(spec) for spec in specs[start : start + _CHUNK]]
-        return
-    global _JOB, _WRITER
+def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
+                 done: Callable[[list[PageOutcome]], None]) -> None:
     # Built and warmed once here; each forked worker inherits its own copy.
-    _WRITER = PageWriter(config)
-    _WRITER.warm(config, {spec.template for spec in specs})
-    _JOB = (config, specs)
+    writer = PageWriter(config)
+    writer.warm(config, {spec.template for spec in specs})
+    size = chunk_size(len(specs), _CHUNK)
+
+    def run(index: int) -> list[tuple[object, ...]]:
+        return [_row(writer.run(spec)) for spec in specs[index * size : (index + 1) * size]]
+
+    def received(index: int, rows: list[tuple[object, ...]]) -> None:
+        done([PageOutcome(*row) for row in rows])  # type: ignore[arg-type]
+
+    for index in fan_out(-(-len(specs) // size), run, jobs, received):
+        # A worker died (killed): its pages failed, and the build says so.
+        done([PageOutcome(spec.path, _file(spec), error="the render worker stopped "
+                          "(killed, or out of memory) before writing this page")
+              for spec in specs[index * size : (index + 1) * size]])
+
+
+def _file(spec: PageSpec) -> str:
     try:
-        context = multiprocessing.get_context("fork")
-        ranges = [(i, min(i + _CHUNK, len(specs))) for i in range(0, len(specs), _CHUNK)]
-        with context.Pool(jobs, initializer=_quiet_interrupts) as pool:
-            yield from pool.imap_unordered(_run_range, ranges)
-    finally:
-        _JOB = None
-        _WRITER = None
+        return url_to_relpath(spec.path, spec.route)
+    except SsgenError:
+        return ""
 
 
-_JOB: tuple[Config, list[PageSpec]] | None = None
-_WRITER: PageWriter | None = None
-
-
-def _quiet_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: the parent reports it once and stops the
-    # pool; workers would otherwise each print a KeyboardInterrupt traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _run_range(bounds: tuple[int, int]) -> list[PageOutcome]:
-    assert _JOB is not None and _WRITER is not None
-    specs = _JOB[1]
-    return [_WRITER.run(specs[i]) for i in range(*bounds)]
+# An outcome as the tuple a worker sends back (marshal takes tuples, not dataclasses).
+_row: Callable[[PageOutcome], tuple[object, ...]] = attrgetter(*PageOutcome.__dataclass_fields__)

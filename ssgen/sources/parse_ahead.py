@@ -1,0 +1,57 @@
+"""Parsing the Markdown files of a build on every core before the local source loads them.
+
+``read_inputs`` reads the input files (bytes, for the fingerprint); a cold build (no parse
+cache in ``.ssgen/``) must then parse every Markdown file, ~40 us each, one after another
+in the loading stage. ``parse_ahead`` parses the files the ``FileCache`` lacks in forked
+processes and this one (``ssgen.sources.fanout``: the bytes are inherited, the documents
+come back as ``marshal`` data) and puts the parses in the cache, where ``LocalSource``
+finds them by digest exactly as it finds a warm cache's. A chunk lost with a killed child
+is simply parsed later, by the source, as without this module.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from ssgen.sources.fanout import chunk_size, fan_out
+from ssgen.sources.inputs import Input, ReadInputs
+from ssgen.sources.markdown_docs import markdown_or_fault
+
+if TYPE_CHECKING:
+    from ssgen.config.load import Config
+
+# Fewer files than this: forking and sending the documents back cost more than it saves.
+MIN_FILES = 256
+_CHUNK = 32  # small: the last chunk a busy machine holds up is short
+
+
+def parse_ahead(config: Config, read: ReadInputs, jobs: int | None) -> int:
+    """Parse into ``read.cache`` the Markdown files ``read`` holds that it lacks, on
+    ``jobs`` processes (all cores when None); the number of files parsed."""
+    cache, jobs = read.cache, jobs or os.cpu_count() or 1
+    if cache is None or read.inputs is None or jobs <= 1:
+        return 0
+    todo = [item for item in read.inputs if item.kind == "markdown" and item.path in read.files
+            and cache.same(item.path, read.files[item.path].digest) is None]
+    if len(todo) < MIN_FILES:
+        return 0
+    size = chunk_size(len(todo), _CHUNK)
+    default_type = config.source.markdown_type
+
+    def run(index: int) -> list[Any]:
+        rows = []
+        for item in todo[index * size : (index + 1) * size]:
+            loaded = markdown_or_fault(read.files[item.path].data, item.rel, item.display,
+                                       default_type)
+            rows.append((loaded.documents, [(f.where, f.message) for f in loaded.faults]))
+        return rows
+
+    def done(index: int, rows: list[Any]) -> None:
+        items: list[Input] = todo[index * size : (index + 1) * size]
+        for item, (documents, faults) in zip(items, rows, strict=True):
+            file = read.files[item.path]
+            cache.put(item.path, file.stamp, file.digest, read.read_at, documents, faults)
+
+    lost = fan_out(-(-len(todo) // size), run, jobs, done)
+    return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in lost)
