@@ -40,6 +40,8 @@ class RenderPlan:
     all_paths: set[str] = field(default_factory=set)
     complete_routes: set[str] = field(default_factory=set)
     clashed: set[str] = field(default_factory=set)  # pages failed by an output clash
+    # Per route, its pages left unplanned as last recorded (``ssgen.build.kept``).
+    kept: dict[str, list[PageSpec]] = field(default_factory=dict)
 
 
 def plan_render(
@@ -100,6 +102,7 @@ def plan_render(
     plan.all_paths.difference_update(plan.removed)
     plan.all_paths.update(plan.pages)
     plan.complete_routes = set(collected.route_paths)
+    plan.kept = collected.kept
     return plan
 
 

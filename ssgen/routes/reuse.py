@@ -28,9 +28,16 @@ class ListPages:
     shared: tuple[Any, ...] = ()
     specs: dict[int, tuple[Any, Any, Any, bool, PageSpec]] = field(default_factory=dict)
     paths: dict[int, tuple[Any, str]] = field(default_factory=dict)
+    # The ids found in each item (by identity; each entry holds its item): a one-document
+    # edit walks one item, its body included, not every item. Kept when the rest resets.
+    item_ids: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
 
 
-_LAST: dict[str, ListPages] = {}
+# (route name, id of the site object) -> its last pages; each entry holds the site object
+# (``shared[0]``), so the id is not reused while it is kept. A few sites at most (a test
+# process builds a site and its clean copy in turn): the oldest is dropped.
+_LAST: dict[tuple[str, int], ListPages] = {}
+_SITES = 8
 
 
 def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, ListPages]:
@@ -39,13 +46,16 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
     ``ctx.data`` is replaced by the last build's globals object when equal by identity of
     its values, so that kept specs and new ones show the same object.
     """
-    last = _LAST.get(ctx.route.name)
+    key = (ctx.route.name, id(ctx.site))
+    last = _LAST.pop(key, None)
     if last is not None and last.shared and _same_globals(last.shared[1], ctx.data):
         ctx.data = last.shared[1]
     shared = (ctx.site, ctx.data, ctx.base_url, frozenset(ctx.type_tags), *extras)
     if last is None or not _same(last.shared, shared):
-        last = ListPages()
-    fresh = _LAST[ctx.route.name] = ListPages(shared)
+        last = ListPages(item_ids=last.item_ids if last is not None else {})
+    fresh = _LAST[key] = ListPages(shared)
+    while len(_LAST) > _SITES * 8:
+        del _LAST[next(iter(_LAST))]
     return last, fresh
 
 

@@ -296,7 +296,7 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
     paths = [path_of(route, item, last, fresh) for item in value]
     pages = []
-    known = _ITEM_IDS.get(route.name, {})
+    known = last.item_ids
     seen: dict[int, tuple[Any, frozenset[str]]] = {}
     end = len(value) - 1
     for index, item in enumerate(value):
@@ -315,15 +315,8 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
                             extra=extra)
         fresh.specs[id(item)] = (item, before, after, index == 0, spec)
         pages.append(spec)
-    _ITEM_IDS[route.name] = seen
+    fresh.item_ids = seen
     return pages
-
-
-# Per route, the ids found in its last result's items, by item identity: a kept source's
-# maintained query hands back the very same item objects for unchanged documents, so a
-# one-document edit walks one item (its body included) instead of every item. Each entry
-# holds its item, so an id() cannot be reused while it is cached.
-_ITEM_IDS: dict[str, dict[int, tuple[Any, frozenset[str]]]] = {}
 
 
 def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]],
