@@ -9,20 +9,24 @@ them), which pages of a partial rebuild are re-queried (a ``Scope``), and the bu
 from __future__ import annotations
 
 import operator
+import os
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ssgen.build import kept
 from ssgen.build.clashes import Recorded, settle_clashes
+from ssgen.build.kept import Expansions
 from ssgen.config.load import Config, RouteConfig
-from ssgen.errors import ConfigError, GroqError
+from ssgen.errors import ConfigError, GroqError, OutputError
 from ssgen.groq import nodes as n
 from ssgen.groq.analysis import derefs, pinned_types, scanned_types, walk
 from ssgen.groq.nodes import Query
 from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
+from ssgen.routes.paths import url_to_relpath
 from ssgen.routes.patterns import fill_pattern
 from ssgen.routes.spec import (
     NEIGHBOUR_KEYS,
@@ -55,6 +59,9 @@ class Scope:
     full_routes: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)
     known: set[str] = field(default_factory=set)
+    # Routes whose unchanged pages must be planned too: a template of their chain or a
+    # global their templates read changed (see ssgen.build.kept).
+    whole_routes: set[str] = field(default_factory=set)
 
     def wants_route(self, name: str) -> bool:
         """True when the route's main query must run."""
@@ -86,6 +93,10 @@ class Collected:
     clashes: list[PathClash] = field(default_factory=list)
     held: set[str] = field(default_factory=set)
     records: Mapping[str, PageRecord] | None = None
+    # Per route, its pages as the last recorded build planned them (not in ``pages``:
+    # ``ssgen.build.kept``), and every page of each list, single or paginated route.
+    kept: dict[str, list[PageSpec]] = field(default_factory=dict)
+    specs: dict[str, list[PageSpec]] = field(default_factory=dict)
 
 
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
@@ -105,6 +116,7 @@ def collect_pages(
     *,
     reads: ReadsAny | None = None,
     recorded: Recorded | None = None,
+    last: Expansions | None = None,
 ) -> Collected:
     """The pages of the routes in ``scope`` (all when None) with their context and tags.
 
@@ -112,7 +124,9 @@ def collect_pages(
     variables (``Renderer.reads_any``); list pages get their neighbours only when their
     templates do. Without it, they always do. ``recorded(paths)``: the manifest's
     records of those paths, for a partial build to see the pages of routes it did not
-    re-query that hold a path a re-queried page wants.
+    re-query that hold a path a re-queried page wants. ``last``: each route's pages as
+    the last recorded build planned them; those this build expands again as the very
+    same objects are left out of ``pages`` (``Collected.kept``).
     """
     collected = Collected()
     exact = exact_ids(source)
@@ -121,8 +135,21 @@ def collect_pages(
             neighbours = reads is None or reads(route.template, NEIGHBOUR_KEYS)
             pages, paths = route_pages(config, route, source, data, now, scope, exact=exact,
                                        neighbours=neighbours)
-            collected.pages.extend(pages)
             collected.route_paths[route.name] = paths
+            if route.each is None:
+                collected.specs[route.name] = pages
+            before = (last or {}).get(route.name)
+            # Two pages with one path are settled together, whatever changed.
+            if before is None or scope is None or route.name in scope.whole_routes \
+                    or len(paths) != len(pages):
+                collected.pages.extend(pages)
+                continue
+            fresh, collected.kept[route.name] = kept.split(pages, before, scope.forced & paths)
+            collected.pages.extend(fresh)
+    if collected.kept and _new_file_blocked(config, collected.pages, scope):
+        for pages in collected.kept.values():
+            collected.pages.extend(pages)
+        collected.kept.clear()
     # Always looked at (one page): adding or removing templates/404.html is no edit of a
     # recorded template, so no tag would reach it.
     if (config.templates_dir / NOT_FOUND_TEMPLATE).is_file():
@@ -134,6 +161,22 @@ def collect_pages(
                              fixed=fixed_routes(config), recorded=recorded)
     collected.pages, collected.clashes, collected.held, collected.records = settled
     return collected
+
+
+def _new_file_blocked(config: Config, pages: list[PageSpec], scope: Scope | None) -> bool:
+    """Whether a new page's file is a folder on disk: a kept page may live under it and
+    must then be looked at, as a full build would (``ssgen.build.clash``)."""
+    known = scope.known if scope is not None else set()
+    root = str(config.output_dir)
+    for page in pages:
+        if page.path not in known:
+            try:
+                file = url_to_relpath(page.path, page.route)
+            except OutputError:
+                continue
+            if os.path.isdir(os.path.join(root, file)):
+                return True
+    return False
 
 
 def fixed_routes(config: Config) -> frozenset[str]:

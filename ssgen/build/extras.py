@@ -172,6 +172,7 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
                            for rel, why in static_sitemap_clashes(config, static).items())
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
+        entries += plan.kept.get(config.feed.route, ())
         files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries, now)
         warning = undated_warning(config.feed, undated_pages(config.feed, entries), len(entries))
         if warning:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssgen import __version__
-from ssgen.build import faults
+from ssgen.build import faults, kept
 from ssgen.build.change import Change
 from ssgen.build.clash import (
     clashing_records,
@@ -57,6 +57,7 @@ from ssgen.build.scope import (
     changed_templates,
     diff_documents,
     scope_for,
+    whole_routes,
 )
 from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
@@ -65,6 +66,7 @@ from ssgen.config.load import Config
 from ssgen.errors import ManifestError, SsgenError
 from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
 from ssgen.manifest.lock import BuildLock, BuildLockBusy
+from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
@@ -280,8 +282,11 @@ def _rebuild(
         states = document_states(source, manifest, full=full)
         scope = None if full else _scope(config, manifest, renderer, data, states, change,
                                          source, damage)
+        site = f"{config.site_dir}\0{key}"
+        last = kept.take(site, manifest.get_meta(GENERATION_KEY))
         collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any,
-                                  recorded=None if scope is None else manifest.pages_at)
+                                  recorded=None if scope is None else manifest.pages_at,
+                                  last=last)
         forced = frozenset(scope.forced) if scope else frozenset()
         plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced,
                            files_checked=not full)
@@ -298,6 +303,8 @@ def _rebuild(
     with timer("record"):
         report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
                               content=content_failures(source, collected))
+        kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
+        report.kept = sum(map(len, collected.kept.values()))
     faults.point("after-record")
     return report, plan
 
@@ -486,6 +493,8 @@ def _scope(
     scope = scope_for(
         config, manifest, renderer, total, globals_changed, exact=exact_ids(source)
     )
+    scope.whole_routes = whole_routes(config, renderer, frozenset(total.templates),
+                                      globals_changed)
     return _repair(config, manifest, damage, scope)
 
 

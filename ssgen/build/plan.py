@@ -14,17 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssgen.build.collect import Collected
+from ssgen.build.datahash import page_data_hash
 from ssgen.config.load import Config
 from ssgen.errors import RenderError
-from ssgen.groq.values import same_json
 from ssgen.manifest.schema import PageRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.page import PageSpec
 from ssgen.routes.spec import data_hash
-
-# Context keys that are shared by every page; their changes are tracked as globals.
-_SHARED_KEYS = frozenset({"site", "data"})
 
 
 @dataclass
@@ -43,57 +40,8 @@ class RenderPlan:
     all_paths: set[str] = field(default_factory=set)
     complete_routes: set[str] = field(default_factory=set)
     clashed: set[str] = field(default_factory=set)  # pages failed by an output clash
-
-
-def page_data_hash(spec: PageSpec, site: str = "") -> str:
-    """The hash of what is particular to one page (not the site-wide globals).
-
-    The pages of a list route are re-expanded whenever one of their documents changes;
-    a page that is the very spec last hashed for its path (``ssgen.routes.paginate`` hands back
-    unchanged pages), or whose context equals it (identical items, as a kept source's
-    maintained results hand back), reuses that hash.
-    """
-    key = (site, spec.path)
-    known = _LIST_HASHES.get(key)
-    if known is not None and known[0] is spec:
-        return known[2]
-    own = {k: v for k, v in spec.context.items() if k not in _SHARED_KEYS}
-    if known is not None and _same_refs(known[1], own):
-        _LIST_HASHES[key] = (spec, own, known[2])
-        return known[2]
-    if type(own.get("page")) is not list:
-        digest = data_hash(own)
-        _LIST_HASHES[key] = (spec, own, digest)
-        return digest
-    if known is not None and same_json(known[1], own):
-        # Keep the newer objects: the next comparison is then an identity check.
-        _LIST_HASHES[key] = (spec, own, known[2])
-        return known[2]
-    digest = data_hash(own)
-    _LIST_HASHES[key] = (spec, own, digest)
-    return digest
-
-
-# (site, path) -> (the spec and context last hashed, its hash). A kept source hands back
-# the very same item objects for unchanged documents: a post page whose item and
-# neighbours are those last hashed is not encoded again (10,000 pages per edit).
-_LIST_HASHES: dict[tuple[str, str], tuple[PageSpec, dict[str, Any], str]] = {}
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _same_refs(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Same keys; each value the very same object, or an equal scalar of the same type.
-
-    Sound because query results are never mutated once returned (see memo.py)."""
-    if old.keys() != new.keys():
-        return False
-    for name, value in new.items():
-        before = old[name]
-        if before is value:
-            continue
-        if type(value) not in _PLAIN or type(before) is not type(value) or before != value:
-            return False
-    return True
+    # Per route, its pages left unplanned as last recorded (``ssgen.build.kept``).
+    kept: dict[str, list[PageSpec]] = field(default_factory=dict)
 
 
 def plan_render(
@@ -154,6 +102,7 @@ def plan_render(
     plan.all_paths.difference_update(plan.removed)
     plan.all_paths.update(plan.pages)
     plan.complete_routes = set(collected.route_paths)
+    plan.kept = collected.kept
     return plan
 
 

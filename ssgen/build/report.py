@@ -46,7 +46,8 @@ class BuildReport:
     (same bytes, file untouched); ``unchanged``: pages not rendered (up to date);
     ``site_files``: sitemap, feed, robots.txt and static files written;
     ``images_rendered``: image variants rendered (not taken from the cache),
-    ``images_written``: variant files written (rendered, or restored from the cache).
+    ``images_written``: variant files written (rendered, or restored from the cache);
+    ``kept``: pages of re-queried routes left unplanned as last recorded (``build.kept``).
     """
 
     rendered: int = 0
@@ -66,6 +67,7 @@ class BuildReport:
     stages: dict[str, float] = field(default_factory=dict)
     images_rendered: int = 0
     images_written: int = 0
+    kept: int = 0
     links: LinkReport | None = None  # the link check of ``build --check``
 
     @property

@@ -16,6 +16,7 @@ from ssgen.build.change import Change, DocChange, normalize_path
 from ssgen.build.collect import NOT_FOUND_ROUTE, Scope, query_types
 from ssgen.build.docstate import DocState
 from ssgen.config.load import Config, RouteConfig
+from ssgen.errors import RenderError
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 
@@ -115,6 +116,26 @@ def _pages_using_globals(
         if users[record.template]:
             hit.add(record.path)
     return hit
+
+
+def whole_routes(config: Config, renderer: Renderer, templates: frozenset[str],
+                 globals_changed: frozenset[str]) -> set[str]:
+    """Routes whose unchanged pages the planner would render again: a template of their
+    chain changed, or a global their templates read (``Scope.whole_routes``)."""
+    whole: set[str] = set()
+    if not templates and not globals_changed:
+        return whole
+    for route in config.routes:
+        try:
+            chain = renderer.template_chain(route.template)
+            used = renderer.globals_used(route.template) if globals_changed else frozenset()
+        except RenderError:
+            whole.add(route.name)
+            continue
+        if not templates.isdisjoint(chain) or used is None or not used.isdisjoint(
+                globals_changed):
+            whole.add(route.name)
+    return whole
 
 
 @cache

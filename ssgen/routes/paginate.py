@@ -59,9 +59,11 @@ class _Expansion:
             at = (at // size + 1) * size
 
 
-# (route name, path pattern) -> its last expansion. Reuse also needs every input equal,
-# so two sites with a route of one name only cost each other the memo.
-_LAST: dict[tuple[str, str], _Expansion] = {}
+# (route name, path pattern, id of the site object: each entry holds it) -> its last
+# expansion. Reuse also needs every input equal; a few sites are kept (a test process
+# builds a site and its clean copy in turn), the oldest dropped.
+_LAST: dict[tuple[str, str, int], _Expansion] = {}
+_KEEP = 64
 
 
 def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int) -> list[PageSpec]:
@@ -78,7 +80,7 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int)
     urls = _page_urls(route.path, count)
     inputs = (route.template, tuple(route.tags), size, ctx.base_url, frozenset(ctx.type_tags),
               count, len(value))
-    key = (route.name, route.path)
+    key = (route.name, route.path, id(ctx.site))
     last = _LAST.pop(key, None)
     if last is not None and not last.reusable(inputs, ctx.site, ctx.data):
         last = None
@@ -99,6 +101,8 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int)
         items = value[index * size : (index + 1) * size]
         pages.append(_page(ctx, urls, index + 1, items, ids, doc_tags, len(value)))
     _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(value), pages)
+    while len(_LAST) > _KEEP:
+        del _LAST[next(iter(_LAST))]
     return pages
 
 

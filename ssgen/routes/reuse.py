@@ -2,10 +2,13 @@
 
 A kept source's maintained query hands back the very same item objects for unchanged
 documents (never mutated), so after a one-post edit 9,999 of 10,000 post pages would be
-rebuilt exactly as they were. ``ListPages`` keeps each page spec with the item and
-neighbours it came from; a spec is reused while its item, its neighbours, its position
-class (first or not: the first page carries the unattributed ids) and everything the
-route's pages share (site, globals, URL base, type tags, shared ids) are the same.
+rebuilt exactly as they were. ``ListPages`` keeps, position by position, each page spec
+with the item and neighbours it came from; only the span of the list that is not the
+very same objects (``changed_span``, a scan in C) and one page either side of it are
+looked at, the rest is spliced in as it was. A spec is reused while its item, its
+neighbours, its position class (first or not: the first page carries the unattributed
+ids) and everything the route's pages share (site, globals, URL base, type tags, shared
+ids) are the same.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress, count
 from typing import Any
 
 from ssgen.routes.page import PageMaker, PageSpec, RouteLike
@@ -23,14 +27,23 @@ _PLAIN = (str, int, float, bool, type(None))
 
 @dataclass
 class ListPages:
-    """One route's last pages by item identity (each entry holds its item and neighbours)."""
+    """One route's last expansion: its items (a copy), their paths and their specs (each
+    with the item, neighbours and first-page flag it was made from), by position."""
 
     shared: tuple[Any, ...] = ()
-    specs: dict[int, tuple[Any, Any, Any, bool, PageSpec]] = field(default_factory=dict)
-    paths: dict[int, tuple[Any, str]] = field(default_factory=dict)
+    items: list[Any] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    specs: list[tuple[Any, Any, Any, bool, PageSpec]] = field(default_factory=list)
+    # The ids found in each item (by identity; each entry holds its item): a one-document
+    # edit walks one item, its body included, not every item. Kept when the rest resets.
+    item_ids: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
 
 
-_LAST: dict[str, ListPages] = {}
+# (route name, id of the site object) -> its last pages; each entry holds the site object
+# (``shared[0]``), so the id is not reused while it is kept. A few sites at most (a test
+# process builds a site and its clean copy in turn): the oldest is dropped.
+_LAST: dict[tuple[str, int], ListPages] = {}
+_SITES = 8
 
 
 def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, ListPages]:
@@ -39,13 +52,16 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
     ``ctx.data`` is replaced by the last build's globals object when equal by identity of
     its values, so that kept specs and new ones show the same object.
     """
-    last = _LAST.get(ctx.route.name)
+    key = (ctx.route.name, id(ctx.site))
+    last = _LAST.pop(key, None)
     if last is not None and last.shared and _same_globals(last.shared[1], ctx.data):
         ctx.data = last.shared[1]
     shared = (ctx.site, ctx.data, ctx.base_url, frozenset(ctx.type_tags), *extras)
     if last is None or not _same(last.shared, shared):
-        last = ListPages()
-    fresh = _LAST[ctx.route.name] = ListPages(shared)
+        last = ListPages(item_ids=last.item_ids if last is not None else {})
+    fresh = _LAST[key] = ListPages(shared)
+    while len(_LAST) > _SITES * 8:
+        del _LAST[next(iter(_LAST))]
     return last, fresh
 
 
@@ -67,10 +83,20 @@ def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         for a, b in zip(old, new, strict=True))
 
 
-def path_of(route: RouteLike, item: Any, last: ListPages, fresh: ListPages) -> str:
-    """The item's page path, as last time when it is the same item."""
-    known = last.paths.get(id(item))
-    if known is None or known[0] is not item:
-        known = (item, fill_pattern(route.path, item, route=route.name))
-    fresh.paths[id(item)] = known
-    return known[1]
+def changed_span(items: list[Any], old: list[Any]) -> tuple[int, int]:
+    """The lengths of the common prefix and suffix of two lists, by identity (scanned in
+    C), not overlapping in the shorter list."""
+    shortest = min(len(items), len(old))
+    head = next(compress(count(), map(operator.is_not, items, old)), shortest)
+    tail = next(compress(count(), map(operator.is_not, reversed(items), reversed(old))),
+                shortest - head)
+    return head, min(tail, shortest - head)
+
+
+def spliced(route: RouteLike, items: list[Any], last: ListPages,
+            span: tuple[int, int]) -> list[str]:
+    """The items' paths: the last ones outside the changed span, filled in inside it."""
+    head, tail = span
+    middle = [fill_pattern(route.path, item, route=route.name)
+              for item in items[head:len(items) - tail]]
+    return last.paths[:head] + middle + last.paths[len(last.paths) - tail:]

@@ -36,6 +36,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import PurePath
 from typing import Any
 
@@ -50,7 +51,7 @@ from ssgen.routes.patterns import (
     lookup,
     placeholders,
 )
-from ssgen.routes.reuse import list_pages, path_of
+from ssgen.routes.reuse import changed_span, list_pages, spliced
 
 UNATTRIBUTED_LIMIT = 256
 # What a list route's page gets of its neighbours (when its templates read any of it).
@@ -284,54 +285,52 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
             f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
             f"query must return a list (one page per item), got {kind_of(value)}"
         )
-    for index, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise ConfigError(
-                f"route {route.name!r}: item {index} of the query result is {kind_of(item)}, "
-                "expected an object with the path fields"
-            )
-    own = {item.get("_id") for item in value}
-    unattributed = ids - own
+    if not all(map(isinstance, value, repeat(dict))):
+        index = next(i for i, item in enumerate(value) if not isinstance(item, dict))
+        raise ConfigError(
+            f"route {route.name!r}: item {index} of the query result is "
+            f"{kind_of(value[index])}, expected an object with the path fields"
+        )
+    unattributed = ids - set(map(dict.get, value, repeat("_id")))
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
-    paths = [path_of(route, item, last, fresh) for item in value]
-    pages = []
-    known = _ITEM_IDS.get(route.name, {})
-    seen: dict[int, tuple[Any, frozenset[str]]] = {}
-    end = len(value) - 1
-    for index, item in enumerate(value):
-        before = value[index - 1] if index and neighbours else None
-        after = value[index + 1] if index < end and neighbours else None
-        kept = last.specs.get(id(item))
-        if kept is not None and kept[0] is item and kept[1] is before and kept[2] is after \
-                and kept[3] == (index == 0):
-            _item_ids(item, known, seen)
-            spec = kept[4]
-        else:
-            item_ids = _item_ids(item, known, seen) | (unattributed if index == 0 else shared)
+    # Only the span that differs from the last expansion (by identity) and, when pages
+    # show their neighbours, one page either side of it is looked at.
+    size, before = len(value), len(last.items)
+    head, tail = changed_span(value, last.items)
+    paths = spliced(route, value, last, (head, tail))
+    low, high = (max(0, head - 1), min(size, size - tail + 1)) if neighbours \
+        else (head, size - tail)
+    if head == 0 and size:  # a new first page: it carries the unattributed ids
+        high = max(high, 1)
+    old = {id(entry[0]): entry for entry in last.specs[low:before - (size - high)]}
+    known = last.item_ids
+    made: list[tuple[Any, Any, Any, bool, PageSpec]] = []
+    for index in range(low, high):
+        item = value[index]
+        prev = value[index - 1] if index and neighbours else None
+        after = value[index + 1] if index < size - 1 and neighbours else None
+        entry = old.get(id(item))
+        if entry is None or entry[0] is not item or entry[1] is not prev \
+                or entry[2] is not after or entry[3] != (index == 0):
+            item_ids = _item_ids(item, known) | (unattributed if index == 0 else shared)
             params = {name: lookup(item, name) for name in placeholders(route.path)}
             extra = _neighbours(value, paths, index) if neighbours else None
             spec = ctx.page(paths[index], item, item_ids, fields=item, params=params,
                             extra=extra)
-        fresh.specs[id(item)] = (item, before, after, index == 0, spec)
-        pages.append(spec)
-    _ITEM_IDS[route.name] = seen
-    return pages
+            entry = (item, prev, after, index == 0, spec)
+        made.append(entry)
+    fresh.items, fresh.paths = list(value), paths
+    fresh.specs = last.specs[:low] + made + last.specs[before - (size - high):]
+    fresh.item_ids = known if len(known) <= 2 * size + 64 else {
+        id(item): found for item in value if (found := known.get(id(item))) is not None}
+    return [entry[4] for entry in fresh.specs]
 
 
-# Per route, the ids found in its last result's items, by item identity: a kept source's
-# maintained query hands back the very same item objects for unchanged documents, so a
-# one-document edit walks one item (its body included) instead of every item. Each entry
-# holds its item, so an id() cannot be reused while it is cached.
-_ITEM_IDS: dict[str, dict[int, tuple[Any, frozenset[str]]]] = {}
-
-
-def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]],
-              seen: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
+def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
     entry = known.get(id(item))
     if entry is None or entry[0] is not item:
-        entry = (item, frozenset(find_ids(item)))
-    seen[id(item)] = entry
+        entry = known[id(item)] = (item, frozenset(find_ids(item)))
     return entry[1]
 
 

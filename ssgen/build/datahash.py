@@ -1,0 +1,139 @@
+"""Page data hashes: what the planner compares to decide whether a page's data changed.
+
+A page's hash covers what is particular to it (its context less the site-wide ``site``
+and ``data``, which are tracked as globals). Long lists in it (an author page's 4,000
+post cards, at most two objects deep) are hashed as the sha256 of their items' hashes,
+each item hashed on its own: the digest is a pure function of the value, and a rebuild
+hashes only the items that are not the very objects hashed last time for that page (the
+common prefix and suffix are found by identity, in C), so an 8 MB author page's data is
+not serialised again for one edited post.
+
+Memoised per (site, path) in this process: a page whose spec is the one last hashed, or
+whose context holds the same objects, reuses its hash. Sound because query results are
+never mutated once returned (see ``ssgen.groq.memo``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from dataclasses import dataclass, field
+from itertools import compress, count
+from typing import Any
+
+from ssgen.groq.values import same_json
+from ssgen.routes.page import PageSpec
+from ssgen.routes.spec import data_hash
+
+# Context keys that are shared by every page; their changes are tracked as globals.
+SHARED_KEYS = frozenset({"site", "data"})
+# Lists at least this long whose first item is an object or a list are hashed item by
+# item (others: with the rest of the page, in one orjson call).
+LONG_LIST = 32
+# How deep in the page's context (dicts only) long lists are looked for.
+_DEPTH = 2
+_PLAIN = (str, int, float, bool, type(None))
+# Stands for a long list in the structure that is hashed; a NUL cannot come from a
+# page's own JSON keys by accident.
+_ITEMS = "\x00items:"
+
+
+@dataclass
+class _ListHash:
+    """A long list as last hashed (a copy) and the hash of each of its items."""
+
+    items: list[Any]
+    digests: list[str]
+
+
+@dataclass
+class _Known:
+    spec: PageSpec
+    own: dict[str, Any]
+    digest: str
+    lists: dict[tuple[str, ...], _ListHash] = field(default_factory=dict)
+
+
+# (site, path) -> what was last hashed for that page.
+_KNOWN: dict[tuple[str, str], _Known] = {}
+
+
+def page_data_hash(spec: PageSpec, site: str = "") -> str:
+    """The hash of what is particular to one page (see the module doc)."""
+    key = (site, spec.path)
+    known = _KNOWN.get(key)
+    if known is not None and known.spec is spec:
+        return known.digest
+    own = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
+    if known is not None and (_same_refs(known.own, own) or (
+            type(own.get("page")) is list and same_json(known.own, own))):
+        # Keep the newer objects: the next comparison is then an identity check.
+        _KNOWN[key] = _Known(spec, own, known.digest, known.lists)
+        return known.digest
+    lists: dict[tuple[str, ...], _ListHash] = {}
+    digest = composed_hash(own, {} if known is None else known.lists, lists)
+    _KNOWN[key] = _Known(spec, own, digest, lists)
+    return digest
+
+
+def composed_hash(value: dict[str, Any], last: dict[tuple[str, ...], _ListHash] | None = None,
+                  fresh: dict[tuple[str, ...], _ListHash] | None = None) -> str:
+    """``data_hash`` of ``value`` with each long list replaced by the hash of its items'
+    hashes. ``last``: the lists hashed last time (by key path), whose items that are the
+    very same objects are not hashed again; ``fresh`` receives this call's."""
+    return data_hash(_shape(value, (), last or {}, {} if fresh is None else fresh))
+
+
+def _shape(value: dict[str, Any], at: tuple[str, ...], last: dict[tuple[str, ...], _ListHash],
+           fresh: dict[tuple[str, ...], _ListHash]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        kind = type(item)
+        if kind is list and len(item) >= LONG_LIST and type(item[0]) in (dict, list):
+            where = (*at, str(name))
+            hashed = fresh[where] = _hash_list(item, last.get(where))
+            out[name] = _ITEMS + hashlib.sha256("".join(hashed.digests).encode()).hexdigest()
+        elif kind is dict and len(at) + 1 < _DEPTH:
+            out[name] = _shape(item, (*at, str(name)), last, fresh)
+        else:
+            out[name] = item
+    return out
+
+
+def _hash_list(items: list[Any], last: _ListHash | None) -> _ListHash:
+    """Each item's hash; those in the common prefix and suffix (by identity) with the
+    list hashed last time are taken from it."""
+    if last is None:
+        return _ListHash(list(items), [data_hash(item) for item in items])
+    old = last.items
+    shortest = min(len(items), len(old))
+    head = next(compress(count(), map(operator.is_not, items, old)), shortest)
+    tail_most = shortest - head
+    tail = next(compress(count(), map(operator.is_not, reversed(items), reversed(old))),
+                tail_most)
+    tail = min(tail, tail_most)
+    middle = [data_hash(item) for item in items[head:len(items) - tail]]
+    digests = last.digests[:head] + middle + last.digests[len(old) - tail:]
+    return _ListHash(list(items), digests)
+
+
+def _same_refs(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Same keys; each value the very same object, or an equal scalar of the same type."""
+    if old.keys() != new.keys():
+        return False
+    for name, value in new.items():
+        before = old[name]
+        if before is value:
+            continue
+        if type(value) not in _PLAIN or type(before) is not type(value) or before != value:
+            return False
+    return True
+
+
+def forget(site: str) -> None:
+    """Drop what is kept for ``site`` (tests that compare against a cold start)."""
+    for key in [key for key in _KNOWN if key[0] == site]:
+        del _KNOWN[key]
+
+
+__all__ = ["LONG_LIST", "SHARED_KEYS", "composed_hash", "forget", "page_data_hash"]

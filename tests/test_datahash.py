@@ -1,0 +1,76 @@
+"""Composed page data hashes (build/datahash.py): reusing the items hashed last time for a
+page gives the hash a cold start gives, and different data gives a different hash."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ssgen.build.datahash import LONG_LIST, composed_hash, page_data_hash
+from ssgen.routes.page import PageSpec
+
+cards = st.lists(st.integers(0, 5), min_size=LONG_LIST - 3, max_size=LONG_LIST * 2)
+# Edits of the list: replace, insert, delete, an equal copy, one object twice (the other items
+# stay the very same objects, as a kept source's maintained results hand them back).
+edits = st.lists(st.tuples(st.sampled_from(["replace", "insert", "delete", "copy", "twice"]),
+                           st.integers(0, LONG_LIST * 2), st.integers(0, 5)), max_size=4)
+
+
+def card(n: int) -> dict[str, Any]:
+    return {"title": f"t{n}", "tags": [n, n + 1], "author": {"name": f"a{n % 2}"}}
+
+
+def edited(items: list[Any], steps: list[tuple[str, int, int]]) -> list[Any]:
+    items = list(items)
+    for what, at, n in steps:
+        at = at % (len(items) + 1)
+        if what == "insert":
+            items.insert(at, card(n))
+        elif what == "twice" and items:  # the very same object at a second place
+            items.insert(at, items[n % len(items)])
+        elif items and at < len(items):
+            if what == "replace":
+                items[at] = card(n)
+            elif what == "delete":
+                del items[at]
+            else:  # an equal value, another object
+                items[at] = copy.deepcopy(items[at])
+    return items
+
+
+def page(items: list[Any]) -> dict[str, Any]:
+    return {"page": {"name": "A", "posts": items}, "path": "/a/", "all": items}
+
+
+@settings(max_examples=150, deadline=None)
+@given(first=cards, steps=edits)
+def test_reused_item_hashes_give_the_cold_hash(first: list[int], steps: list[Any]) -> None:
+    made = {n: card(n) for n in set(first)}
+    before = [made[n] for n in first]  # equal numbers: the very same object
+    lists: dict[Any, Any] = {}
+    composed_hash(page(before), None, lists)
+    after = edited(before, steps)
+    again: dict[Any, Any] = {}
+    warm = composed_hash(page(after), lists, again)
+    assert warm == composed_hash(page(copy.deepcopy(after)))
+    assert (warm == composed_hash(page(before))) == (after == before)
+    # and the next round, from this one's lists
+    assert composed_hash(page(after), again) == warm
+
+
+def test_page_data_hash_follows_the_data_not_the_objects() -> None:
+    items = [card(n % 6) for n in range(LONG_LIST + 5)]
+    spec = PageSpec("/a/", "author", "a.html", {"site": 1, "data": {}, **page(items)},
+                    frozenset())
+    first = page_data_hash(spec, "test-site")
+    assert page_data_hash(spec, "test-site") == first
+    retitled = list(items)
+    retitled[7] = {**items[7], "title": "new"}
+    changed = PageSpec("/a/", "author", "a.html", {"site": 2, "data": {}, **page(retitled)},
+                       frozenset())
+    digest = page_data_hash(changed, "test-site")
+    assert digest != first
+    assert digest == page_data_hash(changed, "other-site")  # cold: same value, same hash
