@@ -19,6 +19,7 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
 from ssgen.render.images.variants import recording
@@ -104,11 +105,15 @@ def _batches(config: Config, specs: list[PageSpec], jobs: int) -> Iterator[list[
     _WRITER = PageWriter(config)
     _WRITER.warm(config, {spec.template for spec in specs})
     _JOB = (config, specs)
+    store = fragment_store.active()  # each worker fills its own copy: merged back here
     try:
         context = multiprocessing.get_context("fork")
         ranges = [(i, min(i + _CHUNK, len(specs))) for i in range(0, len(specs), _CHUNK)]
         with context.Pool(jobs, initializer=_quiet_interrupts) as pool:
-            yield from pool.imap_unordered(_run_range, ranges)
+            for outcomes, added, used in pool.imap_unordered(_run_range, ranges):
+                if store is not None:
+                    store.merge(added, used)
+                yield outcomes
     finally:
         _JOB = None
         _WRITER = None
@@ -124,7 +129,16 @@ def _quiet_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_range(bounds: tuple[int, int]) -> list[PageOutcome]:
+def _run_range(bounds: tuple[int, int]) -> tuple[
+        list[PageOutcome], dict[bytes, fragment_store.Entry], set[bytes]]:
     assert _JOB is not None and _WRITER is not None
     specs = _JOB[1]
-    return [_WRITER.run(specs[i]) for i in range(*bounds)]
+    outcomes = [_WRITER.run(specs[i]) for i in range(*bounds)]
+    store = fragment_store.active()
+    if store is None:
+        return outcomes, {}, set()
+    # Each range's additions and uses travel back once; the worker keeps finding them.
+    added, used = store.added, store.used
+    store.entries.update(added)
+    store.added, store.used = {}, set()
+    return outcomes, added, used
