@@ -37,10 +37,11 @@ _SCALARS = (str, int, float, bool, type(None))
 
 class PersistedFragments:
     """Value-keyed include outputs: those loaded (``entries``), those a render used, and
-    those it added. ``read=False``: look up only what this process added (a full build
-    renders every fragment afresh, then saves them)."""
+    those it added. ``read=False``: look nothing up (a full build renders every fragment
+    afresh, the reference the others are checked against, then saves them)."""
 
     def __init__(self, entries: dict[bytes, Entry], generation: int, *, read: bool = True) -> None:
+        self.read = read
         self.entries = entries if read else {}
         self.generation = generation
         self.used: set[bytes] = set()
@@ -49,6 +50,8 @@ class PersistedFragments:
 
     def get(self, key: bytes) -> Entry | None:
         """The entry for ``key`` (loaded or added in this process), marked used."""
+        if not self.read:
+            return None
         found = self.added.get(key)
         if found is None:
             found = self.entries.get(key)
