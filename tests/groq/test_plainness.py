@@ -56,3 +56,17 @@ def test_mutant_without_a_producer_is_caught() -> None:
             assert unconverted_but_not_json(first=True) != []
         finally:
             plainness._KNOWN.clear()
+
+
+def test_memoised_projections_admit_no_producer() -> None:
+    """``ProjectionMemo`` keeps values without ``to_json``: ``memo_safe`` must refuse every
+    expression that can make a ``DateTime`` or ``Path``."""
+    from ssgen.groq.memo import memo_safe
+
+    calls = {("global", "dateTime"): 'dateTime("2024-01-01T00:00:00Z")',
+             ("global", "path"): 'path("a.*")', ("dateTime", "now"): "dateTime::now()"}
+    assert calls.keys() == plainness.PRODUCERS
+    for text in calls.values():
+        projection = parse(f'*{{"x": {text}}}').root.expr
+        assert not memo_safe(projection), text
+    assert memo_safe(parse('*{"x": title}').root.expr)
