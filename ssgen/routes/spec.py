@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -116,8 +117,27 @@ def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[di
     return params
 
 
+# A key "_id" with a string value in orjson's compact output: a key follows "{" or ",",
+# and inside a JSON string every '"' is escaped, so this cannot match string content.
+_ID_KEY = re.compile(rb'[{,]"_id":"((?:[^"\\]|\\.)*)"')
+
+
 def find_ids(value: Any) -> set[str]:
-    """Every string ``_id`` anywhere in a JSON value (dereferenced documents included)."""
+    """Every string ``_id`` anywhere in a JSON value (dereferenced documents included).
+
+    Searched in the value's JSON encoding (C speed: a post item's Portable Text body is
+    thousands of nodes); a value orjson cannot encode is walked instead."""
+    try:
+        encoded = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return walk_ids(value)
+    if b'"_id":' not in encoded:
+        return set()
+    return {orjson.loads(b'"' + raw + b'"') for raw in _ID_KEY.findall(encoded)}
+
+
+def walk_ids(value: Any) -> set[str]:
+    """``find_ids`` by walking the value."""
     found: set[str] = set()
     stack = [value]
     while stack:
