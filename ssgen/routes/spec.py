@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -117,9 +116,10 @@ def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[di
     return params
 
 
-# A key "_id" with a string value in orjson's compact output: a key follows "{" or ",",
-# and inside a JSON string every '"' is escaped, so this cannot match string content.
-_ID_KEY = re.compile(rb'[{,]"_id":"((?:[^"\\]|\\.)*)"')
+# A key "_id" with a string value in orjson's compact output follows "{" or ",": inside
+# a JSON string every '"' is escaped, so neither '{"' nor ',"' occurs in string text.
+_ID_OPEN = b'"_id":"'
+_KEY_BEFORE = frozenset(b"{,")
 
 
 def find_ids(value: Any) -> set[str]:
@@ -131,9 +131,24 @@ def find_ids(value: Any) -> set[str]:
         encoded = orjson.dumps(value)
     except (TypeError, orjson.JSONEncodeError):
         return walk_ids(value)
-    if b'"_id":' not in encoded:
-        return set()
-    return {orjson.loads(b'"' + raw + b'"') for raw in _ID_KEY.findall(encoded)}
+    found: set[str] = set()
+    at = encoded.find(_ID_OPEN)
+    while at >= 0:
+        if encoded[at - 1] in _KEY_BEFORE:
+            end = encoded.find(b'"', at + len(_ID_OPEN))
+            while _escaped(encoded, end):
+                end = encoded.find(b'"', end + 1)
+            found.add(orjson.loads(encoded[at + len(_ID_OPEN) - 1:end + 1]))
+        at = encoded.find(_ID_OPEN, at + 1)
+    return found
+
+
+def _escaped(encoded: bytes, quote: int) -> bool:
+    """Whether the '"' at ``quote`` is escaped (an odd run of backslashes before it)."""
+    run = 0
+    while encoded[quote - 1 - run] == 0x5C:
+        run += 1
+    return run % 2 == 1
 
 
 def walk_ids(value: Any) -> set[str]:
