@@ -2,8 +2,8 @@
 
 Owns the file (one checksummed ``marshal`` dict, replaced atomically), its key and when it
 is trusted. The key covers everything an include's output depends on besides the values
-it reads (``ssgen.render.fragment_store``): every template's text, the code of ssgen's
-render package, Python's, Jinja2's and MarkupSafe's versions, and the configuration's
+it reads (``ssgen.render.fragment_store``): every template's text, all of ssgen's
+code, Python's, Jinja2's and MarkupSafe's versions, and the configuration's
 hash. A file with another key, a bad checksum or any read error is ignored, never half
 used. A full build never reads it (it renders every fragment afresh) but writes what it
 rendered, so the next new process starts warm. Entries not used by the last ``KEEP``
@@ -30,7 +30,8 @@ from ssgen.sources.atomic import write_atomic
 MAGIC = b"ssgen-fragments-1\n"
 FILE = "fragments.cache"
 KEEP = 64
-_RENDER_CODE = Path(fragment_store.__file__).parent
+# All of ssgen's code, not only render/: filters call into routes/, config/ and groq/.
+_CODE = Path(fragment_store.__file__).parent.parent
 
 
 @contextmanager
@@ -58,8 +59,8 @@ def store_key(config: Config, renderer: Renderer) -> bytes:
     for name in renderer.list_templates():
         digest.update(name.encode() + b"\0" + (renderer.template_source(name) or "").encode()
                       + b"\0")
-    for code in sorted(_RENDER_CODE.rglob("*.py")):
-        digest.update(code.relative_to(_RENDER_CODE).as_posix().encode() + b"\0")
+    for code in sorted(_CODE.rglob("*.py")):
+        digest.update(code.relative_to(_CODE).as_posix().encode() + b"\0")
         digest.update(code.read_bytes())
     return digest.digest()
 

@@ -6,8 +6,8 @@ reads, which only means something inside one process. A new process (``ssgen bui
 and category pages again. ``PersistedFragments`` holds outputs keyed by a digest of
 *values*: the template's name and, for each name it reads, its exact JSON encoding (key
 order kept, ints and floats apart), its scalar value, or, for a helper it only calls, the
-helper's type. What else an output depends on (every template's text, ssgen's render
-code, the configuration) is the key of the whole store, checked by the caller that loads
+helper's type. What else an output depends on (every template's text, ssgen's code,
+the configuration) is the key of the whole store, checked by the caller that loads
 it (``ssgen.build.fragfile``): any difference there drops every entry. A value that has
 no exact encoding (a non-JSON object, a non-string key) is never kept.
 
