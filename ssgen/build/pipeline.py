@@ -11,7 +11,7 @@ import gc
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from ssgen.build.collect import (
 )
 from ssgen.build.docstate import DocStates, document_states
 from ssgen.build.extras import static_files, write_extras
+from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.images import sync_images
 from ssgen.build.linkcheck import check_build, take_mark
 from ssgen.build.output import Output, url_to_file
@@ -199,12 +200,16 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
     if inputs is not None and not damage and _untouched(manifest, renderer, inputs):
         report, plan = _nothing_changed(manifest)
         return report, plan, source, inputs
+    # A new process (no kept source) reuses the include outputs earlier ones rendered.
+    persist = persisted_fragments(config, renderer, full=full) if source is None \
+        else nullcontext()
     with timer("load"):
         source = source or _load_source(config, drafts, run.reporter, read, run.jobs)
-    report, plan = _rebuild(
-        config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
-        reporter=run.reporter, timer=timer, damage=damage,
-    )
+    with persist:
+        report, plan = _rebuild(
+            config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
+            reporter=run.reporter, timer=timer, damage=damage,
+        )
     # Never what is on disk after the build: an edit made during it must not
     # be recorded as built. The fingerprint taken before loading is safe to
     # keep (at worst older than what was built: the next build looks again);

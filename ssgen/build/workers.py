@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any
 
 from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
 from ssgen.render.images.variants import recording
@@ -107,12 +109,24 @@ def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
     writer = PageWriter(config)
     writer.warm(config, {spec.template for spec in specs})
     size = chunk_size(len(specs), _CHUNK)
+    store = fragment_store.active()  # each child fills its own copy: merged back here
+    parent = os.getpid()
 
-    def run(index: int) -> list[tuple[object, ...]]:
-        return [_row(writer.run(spec)) for spec in specs[index * size : (index + 1) * size]]
+    def run(index: int) -> list[object]:
+        rows = [_row(writer.run(spec)) for spec in specs[index * size : (index + 1) * size]]
+        if store is None or os.getpid() == parent:
+            return [rows, {}, set()]
+        # A child's additions and uses travel back once; the child keeps finding them.
+        added, used = store.added, store.used
+        store.entries.update(added)
+        store.added, store.used = {}, set()
+        return [rows, added, used]
 
-    def received(index: int, rows: list[tuple[object, ...]]) -> None:
-        done([PageOutcome(*row) for row in rows])  # type: ignore[arg-type]
+    def received(index: int, result: list[Any]) -> None:
+        rows, added, used = result
+        if store is not None and (added or used):
+            store.merge(added, used)
+        done([PageOutcome(*row) for row in rows])
 
     for index in fan_out(-(-len(specs) // size), run, jobs, received):
         # A worker died (killed): its pages failed, and the build says so.

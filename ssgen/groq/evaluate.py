@@ -15,6 +15,7 @@ from ssgen.errors import GroqEvaluationError
 from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.nodes import Parameter, Query, bind_evaluator
+from ssgen.groq.plainness import json_only
 from ssgen.groq.runtime import Closure, Context, Scope
 from ssgen.groq.scopeuse import children
 from ssgen.groq.values import DateTime, from_json, to_json
@@ -117,7 +118,7 @@ def evaluate_query(
         raise GroqEvaluationError("query nests too deeply to evaluate") from exc
     if result is data.documents:
         result = list(result)
-    return to_json(result, data.holds)
+    return result if json_only(query) else to_json(result, data.holds)
 
 
 bind_evaluator(evaluate_query)

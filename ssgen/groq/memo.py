@@ -105,7 +105,8 @@ class ProjectionMemo:
             ctx.trace, ctx.cache = trace, cache
         if trace is not None:
             trace.update(reads)
-        value = to_json(value)  # a no-op for memo_safe expressions: no dateTime(), path()
+        # No to_json walk: memo_safe admits none of plainness.PRODUCERS, so the value is
+        # plain JSON already (tests/groq/test_plainness.py holds this).
         plain = dataset.memos.setdefault(PLAIN, {})
         if found is not None and plain.get(id(found[1])) is found[1]:
             del plain[id(found[1])]

@@ -34,6 +34,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.utils import missing
 from markupsafe import Markup
 
+from ssgen.render import fragment_store
 from ssgen.render.filters import PageUrl
 from ssgen.render.images.variants import capture, replay
 
@@ -73,29 +74,44 @@ class FragmentCache:
 
     def render(self, template: jinja2.Template, context: jinja2.runtime.Context,
                local: Mapping[str, Any]) -> Iterator[str]:
-        """The include's output events, from the cache when the same inputs were seen."""
-        spec = self._spec(template) if self.enabled else None
+        """The include's output events, from the cache when the same inputs were seen
+        (in this process by identity, else in the active persisted store by value)."""
+        store = fragment_store.active()
+        spec = self._spec(template) if self.enabled or store is not None else None
         if spec is None:
             return _run(template, context, local)
-        key, refs = _key(template, spec, context, local)
-        if key is None:
+        key, refs = _key(template, spec, context, local) if self.enabled else (None, ())
+        if key is not None:
+            found = self._entries.get(key)
+            if found is not None:
+                self.hits += 1
+                replay(found[2])
+                return _one(found[0])
+        value_key = None if store is None else fragment_store.value_key(
+            template, spec.names, spec.called, context, local)
+        if key is None and value_key is None:
             return _run(template, context, local)
-        found = self._entries.get(key)
-        if found is not None:
-            self.hits += 1
-            replay(found[2])
-            return _one(found[0])
         self.misses += 1
-        return self._fill(template, context, local, key, refs)
+        return self._fill(template, context, local, key, refs, value_key)
 
     def _fill(self, template: jinja2.Template, context: jinja2.runtime.Context,
-              local: Mapping[str, Any], key: tuple[Any, ...],
-              refs: tuple[Any, ...]) -> Iterator[str]:
-        with capture() as images:
-            text = "".join(_run(template, context, local))
-        if len(self._entries) >= self._sweep_at:
-            self.sweep()
-        self._entries[key] = (text, refs, frozenset(images))
+              local: Mapping[str, Any], key: tuple[Any, ...] | None,
+              refs: tuple[Any, ...], value_key: bytes | None) -> Iterator[str]:
+        store = fragment_store.active() if value_key is not None else None
+        kept = None if store is None or value_key is None else store.get(value_key)
+        if kept is not None:
+            text, images = kept[0], frozenset(kept[1])
+            replay(images)
+        else:
+            with capture() as captured:
+                text = "".join(_run(template, context, local))
+            images = frozenset(captured)
+            if store is not None and value_key is not None:
+                store.add(value_key, text, images)
+        if key is not None:
+            if len(self._entries) >= self._sweep_at:
+                self.sweep()
+            self._entries[key] = (text, refs, images)
         yield text
 
     def sweep(self) -> None:

@@ -1,0 +1,106 @@
+"""``.ssgen/fragments.cache``: the value-keyed include outputs a new process reuses.
+
+Owns the file (one checksummed ``marshal`` dict, replaced atomically), its key and when it
+is trusted. The key covers everything an include's output depends on besides the values
+it reads (``ssgen.render.fragment_store``): every template's text, all of ssgen's
+code, Python's, Jinja2's and MarkupSafe's versions, and the configuration's
+hash. A file with another key, a bad checksum or any read error is ignored, never half
+used. A full build never reads it (it renders every fragment afresh) but writes what it
+rendered, so the next new process starts warm. Entries not used by the last ``KEEP``
+saves are dropped, so old versions of cards do not pile up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path
+
+from ssgen.config.load import Config
+from ssgen.errors import SsgenError
+from ssgen.render import fragment_store
+from ssgen.render.environment import Renderer
+from ssgen.render.fragment_store import Entry, PersistedFragments
+from ssgen.sources.atomic import write_atomic
+
+MAGIC = b"ssgen-fragments-1\n"
+FILE = "fragments.cache"
+KEEP = 64
+# All of ssgen's code, not only render/: filters call into routes/, config/ and groq/.
+_CODE = Path(fragment_store.__file__).parent.parent
+
+
+@contextmanager
+def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> Iterator[None]:
+    """Within the block, includes consult and fill the site's persisted fragments; on a
+    normal exit what was rendered or used is saved."""
+    path = config.state_dir / FILE
+    key = store_key(config, renderer)
+    entries, generation = ({}, 0) if full else load(path, key)
+    store = PersistedFragments(entries, generation + 1, read=not full)
+    fragment_store.activate(store)
+    try:
+        yield
+    finally:
+        fragment_store.activate(None)
+    if store.added:
+        save(path, key, store, entries)
+
+
+def store_key(config: Config, renderer: Renderer) -> bytes:
+    """What every entry depends on besides the values its template reads."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (sys.version, version("jinja2"), version("markupsafe"), config.hash):
+        digest.update(part.encode() + b"\0")
+    for name in renderer.list_templates():
+        digest.update(name.encode() + b"\0" + (renderer.template_source(name) or "").encode()
+                      + b"\0")
+    for code in sorted(_CODE.rglob("*.py")):
+        digest.update(code.relative_to(_CODE).as_posix().encode() + b"\0")
+        digest.update(code.read_bytes())
+    return digest.digest()
+
+
+def load(path: Path, key: bytes) -> tuple[dict[bytes, Entry], int]:
+    """The entries and save generation of the file at ``path`` if its key is ``key``;
+    nothing when it is missing, another key's, damaged or unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}, 0
+    head = len(MAGIC)
+    if data[:head] != MAGIC or data[head:head + 16] != key:
+        return {}, 0
+    checksum, body = data[head + 16:head + 48], data[head + 48:]
+    if len(checksum) != 32 or hashlib.blake2b(body, digest_size=32).digest() != checksum:
+        return {}, 0
+    try:
+        generation, entries = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return {}, 0
+    if not isinstance(generation, int) or not isinstance(entries, dict):
+        return {}, 0
+    return entries, generation
+
+
+def save(path: Path, key: bytes, store: PersistedFragments,
+         loaded: dict[bytes, Entry]) -> None:
+    """Write what the next process may reuse: this run's entries and the loaded ones
+    used in the last ``KEEP`` saves. A failed write leaves no file to trust (it is only
+    a cache: the build goes on)."""
+    now = store.generation
+    kept = {k: e for k, e in loaded.items() if e[2] > now - KEEP}
+    for k in store.used & loaded.keys():
+        entry = loaded[k]
+        kept[k] = (entry[0], entry[1], now)
+    kept.update(store.added)
+    body = marshal.dumps((now, kept))
+    blob = MAGIC + key + hashlib.blake2b(body, digest_size=32).digest() + body
+    try:
+        write_atomic(path, blob, "fragment cache", durable=False)
+    except SsgenError:
+        path.unlink(missing_ok=True)

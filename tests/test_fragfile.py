@@ -1,0 +1,224 @@
+"""Include outputs persisted in ``.ssgen/fragments.cache`` (``ssgen.build.fragfile``,
+``ssgen.render.fragment_store``) never go stale in a new process.
+
+The site is test_serve_fragments' small default site: author, category and blog pages
+listing cards rendered by ``{% include %}`` of a partial that imports macros. Generated
+sequences of edits (retitles, reauthoring, renames of dereferenced documents, creations,
+deletions, template edits) and damage to the cache file (a stale copy from an earlier
+step, a flipped byte, truncation, removal) run through new processes (a fresh renderer,
+no kept source: ``build(load_config(site))``); after each, the output must equal a clean
+full build's. The mutant tests show the checks catching a value key that leaves out what
+the partial reads, a store key that leaves out the templates, and a load that skips the
+checksum; a full build rendered by forked workers fills the cache too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_serve_fragments import (
+    Edit,
+    Site,
+    edit_template,
+    edits,
+    rename,
+    retitle,
+    snapshot,
+)
+
+from ssgen.build import fragfile, workers
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+from ssgen.render import environment, fragment_store
+
+
+class Damage:
+    """Something done to the cache file between processes (given the saved copies)."""
+
+    def __init__(self, apply: Callable[[Path, list[bytes]], None]) -> None:
+        self.apply = apply
+
+    def __repr__(self) -> str:
+        return self.apply.__name__
+
+
+def cache_file(root: Path) -> Path:
+    return root / ".ssgen" / fragfile.FILE
+
+
+def new_process(root: Path, jobs: int = 1) -> None:
+    environment._SHARED.clear()  # no renderer, so no in-memory fragment, survives
+    report = build(load_config(root), jobs=jobs)
+    assert report.ok, report.failures
+
+
+def full_build(site: Site, scratch: Path) -> dict[str, bytes]:
+    shutil.rmtree(scratch, ignore_errors=True)
+    site.write(scratch)
+    environment._SHARED.clear()
+    assert build(load_config(scratch), full=True, jobs=1).ok
+    return snapshot(scratch / "public")
+
+
+def restore_older(root: Path, saved: list[bytes]) -> None:
+    if saved:
+        cache_file(root).write_bytes(saved[0])
+
+
+def flip(root: Path, saved: list[bytes]) -> None:
+    path = cache_file(root)
+    if path.exists():
+        data = bytearray(path.read_bytes())
+        data[len(data) * 2 // 3] ^= 0x20
+        path.write_bytes(bytes(data))
+
+
+def truncate(root: Path, saved: list[bytes]) -> None:
+    path = cache_file(root)
+    if path.exists():
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def remove(root: Path, saved: list[bytes]) -> None:
+    cache_file(root).unlink(missing_ok=True)
+
+
+def run(steps: list[Edit | Damage]) -> None:
+    """Apply ``steps``, each followed by a new process; assert it equals a full build."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
+        site = Site()
+        site.write(root)
+        new_process(root)
+        saved = [cache_file(root).read_bytes()]
+        for step in steps:
+            if isinstance(step, Damage):
+                step.apply(root, saved)
+            else:
+                step(site)
+                site.write(root)
+            new_process(root)
+            if cache_file(root).exists():
+                saved.append(cache_file(root).read_bytes())
+            built, full = snapshot(root / "public"), full_build(site, scratch)
+            stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
+            assert not stale, f"differs from a full build: {stale}"
+
+
+DAMAGES = [Damage(restore_older), Damage(flip), Damage(truncate), Damage(remove)]
+steps = st.one_of(edits, st.sampled_from(DAMAGES))
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(steps, min_size=1, max_size=5))
+def test_new_processes_through_persisted_fragments_equal_a_full_build(
+        steps: list[Edit | Damage]) -> None:
+    run(steps)
+
+
+# Reaches every key part: a retitle (a card's own value), a rename of a dereferenced
+# author, a template edit (the store's key), and a stale older copy of the file.
+SEQUENCE: list[Edit | Damage] = [retitle(0, "x"), rename("a1", "y"), DAMAGES[0],
+                                 edit_template("_m.html", "!"), retitle(1, "ab")]
+
+
+def test_the_sequence_passes_and_reuses_fragments() -> None:
+    run(SEQUENCE)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        site = Site()
+        site.write(root)
+        new_process(root)
+        retitle(0, "new")(site)
+        site.write(root)
+        hits = []
+        real = fragment_store.activate
+
+        def spy(store: Any) -> None:
+            if store is not None:
+                hits.append(store)
+            real(store)
+
+        with mutant(fragment_store, "activate", spy):
+            new_process(root)
+        # The retitled card is rendered again (and those that moved to another blog page,
+        # whose ``url`` differs); unchanged cards come from the file.
+        store = hits[0]
+        assert store.hits > 0 and store.used
+        assert any(">new<" in text for text, _, _ in store.added.values())
+
+
+@contextmanager
+def mutant(target: Any, name: str, replacement: Any) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(target, name, replacement)
+        yield
+
+
+def test_mutant_value_key_of_the_template_alone_is_caught() -> None:
+    real = fragment_store.value_key
+
+    def key(template: Any, names: Any, called: Any, context: Any, local: Any) -> Any:
+        return real(template, (), frozenset(), context, local)
+
+    with mutant(fragment_store, "value_key", key), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run(SEQUENCE)
+
+
+def test_mutant_store_key_without_templates_is_caught() -> None:
+    def key(config: Any, renderer: Any) -> bytes:
+        return config.hash.encode()[:16]
+
+    with mutant(fragfile, "store_key", key), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([edit_template("_card.html", "!")])
+
+
+def test_a_flipped_output_byte_is_caught_by_the_checksum() -> None:
+    def flip_text(root: Path, saved: list[bytes]) -> None:
+        path = cache_file(root)
+        path.write_bytes(path.read_bytes().replace(b"</li>", b"</lX>"))  # same length
+
+    run([Damage(flip_text), retitle(0, "x")])
+    real = fragfile.load
+
+    def unchecked(path: Path, key: bytes) -> Any:
+        import marshal
+        data = path.read_bytes()
+        if not data.startswith(fragfile.MAGIC):
+            return {}, 0
+        return marshal.loads(data[len(fragfile.MAGIC) + 48:])[::-1]
+
+    assert real is not unchecked
+    with mutant(fragfile, "load", unchecked), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([Damage(flip_text), retitle(0, "x")])
+
+
+def test_a_full_build_in_forked_workers_fills_the_cache(tmp_path: Path) -> None:
+    site = Site()
+    site.write(tmp_path)
+    environment._SHARED.clear()
+    with mutant(workers, "_PARALLEL_THRESHOLD", 0):
+        assert build(load_config(tmp_path), full=True, jobs=2).ok
+    entries, generation = fragfile.load(cache_file(tmp_path),
+                                        fragfile.store_key(load_config(tmp_path),
+                                                           environment.Renderer(
+                                                               load_config(tmp_path))))
+    assert generation == 1 and len(entries) >= len(site.posts())
+    retitle(0, "zz")(site)
+    site.write(tmp_path)
+    with mutant(workers, "_PARALLEL_THRESHOLD", 0):
+        new_process(tmp_path, jobs=2)
+    full = full_build(site, tmp_path.parent / f"{tmp_path.name}-full")
+    assert snapshot(tmp_path / "public") == full
