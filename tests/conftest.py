@@ -11,6 +11,9 @@ comes (``ssgen.build.pipeline.left_for_exit``); each test frees it.
 The many tests that build a copy of the default site share one image variant cache
 (``SSGEN_IMAGE_CACHE``), so its ~200 variants are rendered once per run, not per copy;
 tests of the image stage itself use their site's own cache.
+
+``SSGEN_SOAK=N`` multiplies every property test's ``max_examples`` by N (a long soak run
+by hand; CI never sets it). The crash property has its own ``SSGEN_LONG``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ from ssgen.build.pipeline import release_left
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    scale = int(os.environ.get("SSGEN_SOAK") or 1)
+    if scale <= 1:
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        chosen = getattr(test, "_hypothesis_internal_use_settings", None)
+        if chosen is not None:
+            test._hypothesis_internal_use_settings = settings(  # type: ignore[union-attr]
+                chosen, max_examples=chosen.max_examples * scale)
 
 
 @pytest.fixture(scope="session", autouse=True)
