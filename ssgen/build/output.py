@@ -11,14 +11,16 @@ Owns everything that touches the output folder:
   ``remove(relpath) -> bool`` (prunes emptied folders up to the root;
   ``prune(folders)`` for batches), ``copy_static(src) -> list[str]``,
   ``remove_stale(keep, owned) -> list[str]`` (deletes only files ssgen owns),
+  ``sweep(relpaths) -> list[str]`` (dead writers' temp files beside them, now),
   ``read(relpath)`` and ``path(relpath)``.
 - ``sha256(data) -> str``: the hex digest used for output hashes.
 
 Every relpath is checked twice: lexically, and on disk, where each folder is checked
 once per ``Output``: a folder made by ``mkdir`` or a real (non-symlink) folder under a
 checked parent is inside the root; a symlinked folder must resolve inside the root.
-Temp files that a killed process left behind are deleted the first time an ``Output``
-uses their folder. OS errors become ``OutputError`` here.
+Temp files that a killed process left behind are deleted the first time this process
+writes into their folder; after that only ``sweep`` looks again (the build calls it for
+the files a killed build or render worker was writing). OS errors become ``OutputError`` here.
 """
 
 from __future__ import annotations
@@ -139,6 +141,25 @@ class Output:
         self.prune([self.path(rel).parent for rel in removed])
         return removed
 
+    def sweep(self, relpaths: Iterable[str | PurePosixPath]) -> list[str]:
+        """Delete the temp files that dead writers left beside ``relpaths`` now, even in
+        folders this process swept before (a killed build or worker wrote there since);
+        prune the folders that leaves empty. Returns the temp files' relpaths."""
+        folders: dict[str, PurePosixPath] = {}
+        for relpath in relpaths:
+            rel = safe_relpath(relpath)
+            folders.setdefault(os.path.join(str(self.root), *rel.parent.parts), rel)
+        removed: list[str] = []
+        for folder, rel in sorted(folders.items()):
+            try:
+                self._check_inside(folder, rel)
+            except OutputError:  # a symlink out of the output: nothing of ours is there
+                continue
+            removed += _sweep_temps(folder)
+            self._swept_dirs.add(folder)
+        self.prune([Path(path).parent for path in removed])
+        return [Path(path).relative_to(self.root).as_posix() for path in removed]
+
     def copy_static(self, src: Path) -> list[str]:
         """Copy every file under ``src`` into the root; the relpaths whose bytes changed."""
         written: list[str] = []
@@ -171,6 +192,7 @@ class Output:
                     os.fsync(fd)
             finally:
                 os.close(fd)
+            faults.mid_write()
             os.replace(temp, target)
         except BaseException as exc:
             _unlink_quietly(temp)
@@ -348,16 +370,18 @@ def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
 _SWEPT: set[str] = set()
 
 
-def _sweep_temps(folder: str) -> None:
-    """Delete the temp files a killed ssgen process left in ``folder`` (not live ones)."""
+def _sweep_temps(folder: str) -> list[str]:
+    """Delete the temp files a killed ssgen process left in ``folder`` (not live ones);
+    the paths deleted."""
     try:
         with os.scandir(folder) as entries:
             stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
     except OSError:
-        return
-    for path in stale:
-        if not _writer_alive(os.path.basename(path)):
-            _unlink_quietly(path)
+        return []
+    dead = [path for path in stale if not _writer_alive(os.path.basename(path))]
+    for path in dead:
+        _unlink_quietly(path)
+    return dead
 
 
 def _writer_alive(name: str) -> bool:

@@ -2,7 +2,9 @@
 
 - ``recover_orphans(manifest, output)``: the files a killed build noted in the journal but
   never recorded are ssgen's; they are deleted (the build that follows writes again
-  whichever of them the site still has, since nothing of that build was recorded either).
+  whichever of them the site still has, since nothing of that build was recorded either),
+  and so are the temp files it left beside them (this process may have swept their
+  folders before the killed build ran: a test, or serve after a killed ``ssgen build``).
 - ``find_damage(manifest, output_dir)``: owned files missing or changed from outside.
   One ``stat`` per file; a file is hashed only when its size or mtime differs from the
   ones recorded when it was written (and its stat is updated when its bytes are intact).
@@ -56,6 +58,7 @@ def recover_orphans(manifest: Manifest, output: Output) -> list[str]:
     if not noted:
         return []
     owned = manifest.files_at(noted)
+    output.sweep(noted)
     removed: list[str] = []
     for rel in sorted(noted.keys() - owned.keys()):
         try:

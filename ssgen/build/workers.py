@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
+from ssgen.build import faults
 from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
@@ -128,11 +129,15 @@ def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
             store.merge(added, used)
         done([PageOutcome(*row) for row in rows])
 
+    faults.render_parent()
     for index in fan_out(-(-len(specs) // size), run, jobs, received):
-        # A worker died (killed): its pages failed, and the build says so.
-        done([PageOutcome(spec.path, _file(spec), error="the render worker stopped "
+        # A worker died (killed): its pages failed, and the build says so; the temp
+        # file it was writing goes now (this process swept that folder already).
+        lost = [(spec, _file(spec)) for spec in specs[index * size : (index + 1) * size]]
+        writer.output.sweep(file for _, file in lost if file)
+        done([PageOutcome(spec.path, file, error="the render worker stopped "
                           "(killed, or out of memory) before writing this page")
-              for spec in specs[index * size : (index + 1) * size]])
+              for spec, file in lost])
 
 
 def _file(spec: PageSpec) -> str:

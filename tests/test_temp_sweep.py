@@ -1,0 +1,95 @@
+"""Temp files of killed writers (``.ssgen-tmp-*``) never outlive the next build.
+
+A process sweeps a folder's temp files the first time it writes there; these tests kill a
+writer after that (a build in a forked child, as serve sees a killed ``ssgen build``, and
+a forked render worker of a build that goes on), so only the targeted sweeps can clean up.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sitekit import author, copy_history, make_site, no_temp_files, output_files, post, write_docs
+
+from ssgen.build import workers
+from ssgen.build.output import TEMP_PREFIX, Output
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+
+DOCS = [author("a1", "Ada"), *(post(n) for n in range(1, 41))]
+
+
+def _temps(site: Path) -> list[str]:
+    return sorted(p.relative_to(site / "public").as_posix()
+                  for p in (site / "public").rglob(f"{TEMP_PREFIX}*"))
+
+
+def _killed_build(site: Path, fault: str, jobs: int = 1) -> None:
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        os.environ["SSGEN_FAULT"] = fault
+        try:
+            build(load_config(site), jobs=jobs)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 137, f"{fault} was not reached"
+
+
+def _fresh(site: Path, root: Path, docs: list[dict[str, object]]) -> dict[str, bytes]:
+    fresh = make_site(root, docs)
+    copy_history(site, fresh)  # the redirects of removed pages are state
+    assert build(load_config(fresh), jobs=1, full=True).ok
+    return output_files(fresh)
+
+
+@pytest.mark.parametrize("edit", ["retitle", "delete"])
+def test_a_build_killed_mid_write_leaves_no_temp_file_for_this_process(
+        tmp_path: Path, edit: str) -> None:
+    site = make_site(tmp_path, DOCS)
+    assert build(load_config(site), jobs=1).ok  # this process has swept every folder
+    docs = [*DOCS[:3], post(3, title="Retitled"), *DOCS[4:]]
+    write_docs(site, docs)
+    _killed_build(site, "mid-write:2")
+    assert _temps(site) != []
+    if edit == "delete":  # the page being written is gone by the next build
+        docs = [doc for doc in docs if doc["_id"] != "p3"]
+        write_docs(site, docs)
+    assert build(load_config(site), jobs=1).ok
+    assert _temps(site) == []
+    assert output_files(site) == _fresh(site, tmp_path / "fresh", docs)
+
+
+def test_a_killed_render_worker_leaves_no_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(workers, "_PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(workers, "_CHUNK", 1)  # one page a chunk: the worker gets some
+    site = make_site(tmp_path, DOCS)
+    assert build(load_config(site), jobs=1).ok
+    docs = [author("a1", "Grace"), *DOCS[1:]]  # every post page changes
+    write_docs(site, docs)
+    monkeypatch.setenv("SSGEN_FAULT", "worker:mid-write:1")
+    report = build(load_config(site), jobs=2)
+    monkeypatch.delenv("SSGEN_FAULT")
+    if report.ok:  # this process took every chunk before the worker took one
+        pytest.fail("the worker rendered nothing; the test no longer kills it")
+    assert all("render worker stopped" in failure.message for failure in report.failures)
+    assert _temps(site) == []
+    assert build(load_config(site), jobs=1).ok
+    assert no_temp_files(site)
+    assert output_files(site) == _fresh(site, tmp_path / "fresh", docs)
+
+
+def test_sweep_keeps_a_live_writers_temp_file_and_prunes_emptied_folders(
+        tmp_path: Path) -> None:
+    output = Output(tmp_path / "out")
+    output.write("a/index.html", b"a")
+    (tmp_path / "out" / "b").mkdir()
+    live = tmp_path / "out" / "a" / f"{TEMP_PREFIX}{os.getpid()}-9"
+    dead = tmp_path / "out" / "b" / f"{TEMP_PREFIX}999999999-1"
+    live.write_bytes(b"")
+    dead.write_bytes(b"")
+    assert output.sweep(["a/index.html", "b/index.html"]) == [f"b/{dead.name}"]
+    assert live.exists() and not (tmp_path / "out" / "b").exists()
