@@ -11,7 +11,10 @@ pages that fail in both (exactly the same pages must fail), and a file the user 
 the output must be left alone.
 
 Killed builds run in a forked child process (a real process killed with SIGKILL, without
-paying an interpreter start per crash). ``SSGEN_LONG=N`` runs N sequences (default 1000)
+paying an interpreter start per crash). Half of them render with a forked worker beside
+the build process (one page a chunk, whatever the page count), so a fault kills the build
+process, or (``worker:``) only the worker while the build goes on, or (``mid-write``) the
+writer between a temp file and its rename, leaving the temp file behind. ``SSGEN_LONG=N`` runs N sequences (default 1000)
 and prints the figures (``SSGEN_LONG_FIGURES=file`` also writes them there after each
 sequence); CI runs a few.
 """
@@ -33,10 +36,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import SITE_TOML, copy_history
 
+from ssgen.build import workers
 from ssgen.build.pipeline import build
 from ssgen.build.report import BuildReport
 from ssgen.config.load import load_config
 from ssgen.errors import SsgenError
+from ssgen.routes.page import PageSpec
 from ssgen.routes.paths import url_to_file
 
 # A fixed build time: a feed without dated entries carries it.
@@ -131,13 +136,18 @@ steps = st.one_of(
     st.tuples(st.just("tamper-change"), st.integers(0, 50).map(str)),
     st.tuples(st.just("tamper-all"),),
 )
+FAULTS = ["after-write:1", "after-write:2", "after-write:4", "after-write:7", "mid-write:1",
+          "mid-write:3", "at:before-record", "at:after-record", "at:after-extras"]
+WORKER_FAULTS = ["worker:after-write:1", "worker:mid-write:1", "worker:mid-write:2"]
+JOBS = st.sampled_from(["1", "2"])
 crashes = st.one_of(
     st.none(),
-    st.tuples(st.just("fault"), st.sampled_from(
-        ["after-write:1", "after-write:2", "after-write:4", "after-write:7",
-         "at:before-record", "at:after-record", "at:after-extras"])),
-    st.tuples(st.just("kill"), st.integers(0, 80).map(str)),
+    st.tuples(st.just("fault"), st.sampled_from(FAULTS), JOBS),
+    st.tuples(st.just("fault"), st.sampled_from(WORKER_FAULTS), st.just("2")),
+    st.tuples(st.just("kill"), st.integers(0, 80).map(str), JOBS),
 )
+Crash = tuple[str, str, str]
+_WORKER_DIED = "render worker stopped"
 
 
 def apply(step: Step, model: Model, site: Path) -> None:
@@ -182,16 +192,20 @@ def _user_file(site: Path) -> None:
     (site / "public" / USER_FILE).write_text("mine")
 
 
-def crash(site: Path, how: tuple[str, str]) -> None:
+def crash(site: Path, how: Crash) -> None:
     """Run a build in a forked child and kill it (fault point or SIGKILL after a delay)."""
     FIGURES["crash builds"] += 1
+    FIGURES[f"crash builds, jobs={how[2]}"] += 1
     pid = os.fork()
     if pid == 0:  # the child: build, and never return into pytest
         code = 0
         try:
             if how[0] == "fault":
                 os.environ["SSGEN_FAULT"] = how[1]
-            build(load_config(site), jobs=1, now=NOW)
+            if how[2] != "1":
+                _parallel_render()
+            report = build(load_config(site), jobs=int(how[2]), now=NOW)
+            code = 3 if any(_WORKER_DIED in f.message for f in report.failures) else 0
         except BaseException:
             code = 1
         os._exit(code)
@@ -201,6 +215,21 @@ def crash(site: Path, how: tuple[str, str]) -> None:
     _, status = os.waitpid(pid, 0)
     killed = os.WIFSIGNALED(status) or os.WEXITSTATUS(status) == 137
     FIGURES["crashes injected"] += killed
+    FIGURES["render workers killed"] += os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3
+
+
+def _parallel_render() -> None:
+    """A forked render worker even for a handful of pages, and one that gets pages: the
+    build process, which takes chunks too, is slowed down."""
+    workers._PARALLEL_THRESHOLD, workers._CHUNK = 0, 1
+    parent, run = os.getpid(), workers.PageWriter.run
+
+    def slow_in_parent(self: workers.PageWriter, spec: PageSpec) -> workers.PageOutcome:
+        if os.getpid() == parent:
+            time.sleep(0.005)
+        return run(self, spec)
+
+    workers.PageWriter.run = slow_in_parent  # type: ignore[method-assign]
 
 
 def _build(site: Path, *, full: bool = False) -> BuildReport | None:
@@ -258,7 +287,7 @@ def _file(path: str) -> str:
         return ""
 
 
-def run_sequence(root: Path, sequence: list[tuple[Step, tuple[str, str] | None]]) -> None:
+def run_sequence(root: Path, sequence: list[tuple[Step, Crash | None]]) -> None:
     site = root / "site"
     shutil.rmtree(root, ignore_errors=True)
     model = Model(docs={f"s{i}": {"_id": f"s{i}", "_type": "post", "title": "S", "slug": s,
@@ -284,7 +313,7 @@ def test_incremental_equals_full_after_crashes_and_tampering(tmp_path: Path) -> 
     @settings(max_examples=int(_LONG or 1000) if _LONG else 12, deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(sequence=sequences)
-    def run(sequence: list[tuple[Step, tuple[str, str] | None]]) -> None:
+    def run(sequence: list[tuple[Step, Crash | None]]) -> None:
         run_sequence(tmp_path / "run", sequence)
 
     FIGURES.clear()
