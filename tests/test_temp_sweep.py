@@ -8,6 +8,7 @@ a forked render worker of a build that goes on), so only the targeted sweeps can
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,23 @@ def test_sweep_keeps_a_live_writers_temp_file_and_prunes_emptied_folders(
     dead.write_bytes(b"")
     assert output.sweep(["a/index.html", "b/index.html"]) == [f"b/{dead.name}"]
     assert live.exists() and not (tmp_path / "out" / "b").exists()
+
+
+def test_sweep_takes_a_zombie_writer_for_dead(tmp_path: Path) -> None:
+    """A worker orphaned by a killed build dies as a zombie until init reaps it: the
+    build that then gets the lock must not keep the zombie's temp file as live."""
+    output = Output(tmp_path / "out")
+    output.write("a/index.html", b"a")
+    pid = os.fork()
+    if pid == 0:
+        os._exit(137)
+    try:
+        temp = tmp_path / "out" / "a" / f"{TEMP_PREFIX}{pid}-1"
+        temp.write_bytes(b"half")
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2][:3] != b" Z ":
+            assert time.monotonic() < deadline, "the child never became a zombie"
+            time.sleep(0.01)
+        assert output.sweep(["a/index.html"]) == [f"a/{temp.name}"]
+    finally:
+        os.waitpid(pid, 0)

@@ -395,7 +395,17 @@ def _writer_alive(name: str) -> bool:
         return False
     except OSError:
         return True
-    return True
+    return not _zombie(pid_text)
+
+
+def _zombie(pid_text: str) -> bool:
+    # A worker orphaned by a killed build, once dead, waits as a zombie until init reaps
+    # it, and signal 0 still reaches a zombie (the build after it got the lock it held).
+    try:
+        with open(f"/proc/{pid_text}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2][:3] == b" Z "
+    except OSError:
+        return False
 
 
 def _unlink_quietly(path: str) -> None:
