@@ -1,4 +1,5 @@
-"""Temp files of killed writers (``.ssgen-tmp-*``) never outlive the next build.
+"""What killed writers leave (``.ssgen-tmp-*`` files, unrecorded files) never outlives
+the next build.
 
 A process sweeps a folder's temp files the first time it writes there; these tests kill a
 writer after that (a build in a forked child, as serve sees a killed ``ssgen build``, and
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sitekit import author, copy_history, make_site, no_temp_files, output_files, post, write_docs
+from test_image_pipeline import make_image_site
 
 from ssgen.build import workers
 from ssgen.build.output import TEMP_PREFIX, Output
@@ -114,3 +116,19 @@ def test_sweep_takes_a_zombie_writer_for_dead(tmp_path: Path) -> None:
         assert output.sweep(["a/index.html"]) == [f"a/{temp.name}"]
     finally:
         os.waitpid(pid, 0)
+
+
+def test_a_build_killed_among_the_image_writes_leaves_no_orphan_variant(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSGEN_IMAGE_CACHE", raising=False)  # this site's own cache
+    site, _ = make_image_site(tmp_path / "site", images=2)
+    assert build(load_config(site), jobs=1).ok
+    post = (site / "templates" / "post.html").read_text()
+    (site / "templates" / "post.html").write_text(post.replace("[100, 200]", "[90, 150]"))
+    _killed_build(site, "after-write:3")  # the 2 pages, then the first new variant
+    assert len(list((site / "public" / "_img").iterdir())) > 2 * 2 * 2
+    (site / "templates" / "post.html").write_text(post)  # the new variants are unused again
+    assert build(load_config(site), jobs=1).ok
+    fresh, _ = make_image_site(tmp_path / "fresh", images=2)
+    assert build(load_config(fresh), jobs=1, full=True).ok
+    assert output_files(site) == output_files(fresh)

@@ -64,6 +64,9 @@ def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
         cache.put(missing[tag], variant.ext, data)
         place.append((variant, missing[tag]))
         report.images_rendered += 1
+    # Noted before any is written: a build killed among the writes leaves them owned.
+    if place:
+        manifest.journal_add((variant.file, "generated") for variant, _ in place)
     with manifest.transaction():
         for variant, key in place:
             data = cache.read(key, variant.ext)
@@ -72,6 +75,7 @@ def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
                 report.images_written += 1
                 (report.new if created else report.changed).append(variant.file)
             manifest.set_file(variant.file, sha256(data), "generated")
+        manifest.journal_clear(variant.file for variant, _ in place)
         for rel in sorted(recorded.keys() - used.keys()):
             if output.remove(rel):
                 report.removed += 1
