@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ssgen.build import outwatch
 from ssgen.build.outwatch import OutputWatch, touched_files, unwatch_output, watch_output
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux") and not os.environ.get("CI"),
@@ -92,3 +93,34 @@ def test_an_unwatched_folder_is_checked_whole(out: Path) -> None:
     finally:
         unwatch_output(out)
     assert touched_files(out) is None
+
+
+def test_a_process_holds_a_few_watches_at_most(tmp_path: Path) -> None:
+    folders = [tmp_path / f"out{i}" for i in range(6)]
+    before = _inotify_fds()  # other watchers of this process (watchfiles)
+    for folder in folders:
+        folder.mkdir()
+        watch_output(folder)
+        touched_files(folder)  # sets it up
+    try:
+        assert len(outwatch._WATCHES) <= 4  # the others' descriptors were closed
+        assert _inotify_fds() <= 4 + before
+        assert touched_files(folders[0]) is None  # given up: every file is checked
+        if sys.platform.startswith("linux"):
+            (folders[-1] / "x").write_text("x")
+            assert touched_files(folders[-1]) == {"x"}
+    finally:
+        for folder in folders:
+            unwatch_output(folder)
+
+
+def _inotify_fds() -> int:
+    if not os.path.isdir("/proc/self/fd"):
+        return 0
+    found = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            found += os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify"
+        except OSError:  # the listing's own descriptor, closed since
+            continue
+    return found

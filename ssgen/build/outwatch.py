@@ -153,13 +153,20 @@ class OutputWatch:
 
 
 _WATCHES: dict[str, OutputWatch] = {}
+# inotify instances are few per user (fs.inotify.max_user_instances, 128 by default) and
+# shared with every other watcher of the user's: a process that forgets to unwatch
+# (a test that never stops its worker) gives up its oldest watch, which is only slower.
+_MAX_WATCHES = 4
 
 
 def watch_output(output_dir: Path) -> None:
     """Watch ``output_dir`` for ``find_damage`` from now on (set up at its next look)."""
     key = os.path.abspath(output_dir)
-    if key not in _WATCHES:
-        _WATCHES[key] = OutputWatch(output_dir)
+    if key in _WATCHES:
+        return
+    while len(_WATCHES) >= _MAX_WATCHES:
+        _WATCHES.pop(next(iter(_WATCHES))).close()
+    _WATCHES[key] = OutputWatch(output_dir)
 
 
 def unwatch_output(output_dir: Path) -> None:
