@@ -6,17 +6,22 @@ then ``--rounds`` retitle-one-post rounds, printing each round's time and the cP
 of the last one.
 
     .venv/bin/python bench/webhook_profile.py 2000 --rounds 3 --top 40
+
+``--stages`` leaves the profiler off and prints, per round, the wall ms of the stages that
+scale with the site (each function timed where the pipeline calls it) and the round's CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,6 +34,38 @@ from ssgen.config.load import load_config  # noqa: E402
 from ssgen.render.environment import Renderer  # noqa: E402
 from ssgen.serve.worker import RebuildWorker  # noqa: E402
 
+_STAGES = {  # module -> names the pipeline calls through it
+    "ssgen.build.pipeline": ["find_damage", "collect_pages", "plan_render", "record_build",
+                             "write_extras", "sync_images", "render_pages", "_scope",
+                             "query_globals", "document_states"],
+    "ssgen.build.extras": ["_generated", "page_lastmods", "render_feed", "feed_and_undated", "_sitemap_memo", "_sitemap",
+                           "_copy_static"],
+}
+_SPENT: dict[str, float] = {}
+
+
+def _timed(name: str, function: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _SPENT[name] = _SPENT.get(name, 0.0) + time.perf_counter() - began
+    return wrapper
+
+
+def _time_stages() -> None:
+    import importlib
+
+    for module_name, names in _STAGES.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            if hasattr(module, name):  # an older checkout may not have it
+                setattr(module, name, _timed(name, getattr(module, name)))
+    from ssgen.sources.local import LocalSource
+
+    LocalSource.reload = _timed("reload", LocalSource.reload)  # type: ignore[method-assign]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -38,7 +75,10 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--reuse", action="store_true", help="keep an existing grown site")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--stages", action="store_true", help="time stages, no profile")
     args = parser.parse_args()
+    if args.stages:
+        _time_stages()
     site = args.workdir / f"starter-{args.posts}"
     if not (args.reuse and (site / "public").is_dir()):
         site = grow(args.workdir, args.posts)
@@ -53,11 +93,17 @@ def main() -> None:
     for i in range(args.rounds):
         doc = data.retitle(rng)
         worker.submit(Change(documents=(DocChange(doc["_id"], "post", rev=doc["_rev"]),)))
-        started = time.perf_counter()
-        if i == args.rounds - 1:
+        started, cpu = time.perf_counter(), os.times()
+        _SPENT.clear()
+        if i == args.rounds - 1 and not args.stages:
             profile.enable()
         worker._round()
         profile.disable()
+        after = os.times()
+        if args.stages:
+            print(f"  cpu {(after.user + after.system - cpu.user - cpu.system) * 1000:.0f} ms; "
+                  + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(
+                      _SPENT.items(), key=lambda kv: -kv[1])), flush=True)
         stale = [str(f) for f in data.affected(doc) if doc["title"] not in f.read_text()]
         fragments = Renderer.shared(load_config(site)).fragments
         print(f"round {i}: {(time.perf_counter() - started) * 1000:.0f} ms, fragments "
@@ -65,7 +111,8 @@ def main() -> None:
               f"{doc['_id']}"
               f"{' STALE ' + str(stale) if stale else ''}", flush=True)
     worker.stop()
-    pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+    if not args.stages:
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 
 if __name__ == "__main__":

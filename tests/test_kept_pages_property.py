@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_incremental import (
@@ -39,6 +40,7 @@ from test_incremental import (
 )
 
 from ssgen.build.change import Change
+from ssgen.build.outwatch import OutputWatch, unwatch_output, watch_output
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.sources import open_source
@@ -149,38 +151,71 @@ def _damage(site: Path, index: int, delete: bool) -> None:
             target.write_bytes(target.read_bytes() + b"tampered")
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-@given(steps=st.lists(edits, min_size=1, max_size=6), webhook=st.booleans(),
-       template=st.sampled_from(sorted(TEMPLATES)))
-def test_rounds_that_keep_pages_equal_full_build(steps: list[Any], webhook: bool,
-                                                 template: str) -> None:
+def run(steps: list[Any], webhook: bool, template: str, watched: bool = False) -> None:
+    """Build the site, then each step through one kept source (as serve does); after
+    each round the output must equal a clean full build's. ``watched``: with serve's
+    watch of the output folder (only the files it saw change are checked for damage)."""
     with tempfile.TemporaryDirectory() as tmp:
         site, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
         model = KeptSite()
         model.write(site)
         config = load_config(site)  # one config object, as serve keeps it
         source = open_source(config, kept=True)
-        assert build(config, jobs=1, source=source).ok
-        # a retitle, then a post page's file deleted, then a template edited
-        first = [update_title(4, "Retitled"), damage(8, True), edit_template(template, "!")]
-        for number, step in enumerate([*first, *steps]):
-            if isinstance(step, tuple):  # damage: the build must put the files back
-                _damage(site, step[1], step[2])
-                before = snapshot(site / "public")
-            else:
-                before = snapshot(site / "public")
-                step(model)
-                model.write(site)
-            source.reload()
-            posts = _posts(model)
-            paths = frozenset({f"/blog/{model.docs[posts[0]]['slug']['current']}/"}) \
-                if webhook and posts else frozenset()
-            report = build(config, jobs=1, source=source,
-                           change=Change(paths=paths) if webhook else None)
-            if number == 0:
-                assert report.kept > 0, "a one-post retitle should keep the other posts' pages"
-            assert_equals_full_build(report, site, scratch, before)
+        if watched:
+            watch_output(config.output_dir)
+        try:
+            assert build(config, jobs=1, source=source).ok
+            _rounds(steps, webhook, template, model, site, scratch, config, source)
+        finally:
+            unwatch_output(config.output_dir)
+
+
+def _rounds(steps: list[Any], webhook: bool, template: str, model: KeptSite, site: Path,
+            scratch: Path, config: Any, source: Any) -> None:
+    # a retitle, then a post page's file deleted, then a template edited
+    first = [update_title(4, "Retitled"), damage(8, True), edit_template(template, "!")]
+    for number, step in enumerate([*first, *steps]):
+        if isinstance(step, tuple):  # damage: the build must put the files back
+            _damage(site, step[1], step[2])
+            before = snapshot(site / "public")
+        else:
+            before = snapshot(site / "public")
+            step(model)
+            model.write(site)
+        source.reload()
+        posts = _posts(model)
+        paths = frozenset({f"/blog/{model.docs[posts[0]]['slug']['current']}/"}) \
+            if webhook and posts else frozenset()
+        report = build(config, jobs=1, source=source,
+                       change=Change(paths=paths) if webhook else None)
+        if number == 0:
+            assert report.kept > 0, "a one-post retitle should keep the other posts' pages"
+        assert_equals_full_build(report, site, scratch, before)
+
+
+SETTINGS = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+STEPS = st.lists(edits, min_size=1, max_size=6)
+
+
+@SETTINGS
+@given(steps=STEPS, webhook=st.booleans(), template=st.sampled_from(sorted(TEMPLATES)))
+def test_rounds_that_keep_pages_equal_full_build(steps: list[Any], webhook: bool,
+                                                 template: str) -> None:
+    run(steps, webhook, template)
+
+
+@settings(SETTINGS, max_examples=15)
+@given(steps=STEPS, webhook=st.booleans(), template=st.sampled_from(sorted(TEMPLATES)))
+def test_rounds_under_an_output_watch_equal_full_build(steps: list[Any], webhook: bool,
+                                                       template: str) -> None:
+    run(steps, webhook, template, watched=True)
+
+
+def test_mutant_watch_that_misses_changes_is_caught(monkeypatch: Any) -> None:
+    monkeypatch.setattr(OutputWatch, "touched", lambda self: set())
+    with pytest.raises(AssertionError):
+        run([damage(3, False)], False, "post.html", watched=True)

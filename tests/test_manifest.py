@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -370,3 +371,17 @@ def test_pages_at_returns_only_known_paths_in_chunks(tmp_path: Path) -> None:
     assert set(found) == wanted - {"/missing/"}
     assert found["/p/10/"].data_hash == "d10" and found["/p/10/"].route == "post"
     manifest.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(pages=st.lists(st.sets(st.sampled_from(
+           ["image:a", "image:a1", "image:b", "imagf", "image", "image:", "doc:x", "type:post"]),
+           max_size=5), max_size=8),
+       prefix=st.sampled_from(["image:", "doc:", "type:", "image", "zz"]))
+def test_tags_starting_is_every_distinct_tag_with_the_prefix(
+        pages: list[set[str]], prefix: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp, Manifest.open(Path(tmp) / "m.sqlite") as m:
+        for i, tags in enumerate(pages):
+            _record(m, f"/p{i}/", tags)
+        expected = {tag for tags in pages for tag in tags if tag.startswith(prefix)}
+        assert m.tags_starting(prefix) == expected

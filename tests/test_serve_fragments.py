@@ -256,3 +256,11 @@ def test_mutant_memo_ignoring_dereferenced_documents_is_caught() -> None:
 
     with mutant(memo, "_valid", valid), pytest.raises(AssertionError, match="differs from a full build"):
         run(SEQUENCE)
+
+
+def test_mutant_renderer_that_never_rereads_templates_is_caught() -> None:
+    # The shared renderer compares template texts once per use instead of Jinja2's stat
+    # per include: without that comparison an edited partial would stay stale.
+    with mutant(Renderer, "_drop_stale", lambda self: None), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([edit_template("_card.html", "edited")])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from ssgen.build.clash import generated_files, static_sitemap_clashes
@@ -29,15 +28,13 @@ from ssgen.errors import SsgenError
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (
-    absolute,
-    render_feed,
+    feed_and_undated,
     render_robots,
-    undated_pages,
     undated_warning,
 )
 from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
 from ssgen.render.sitemap import INDEX as SITEMAP
-from ssgen.render.sitemap import sitemap_files
+from ssgen.render.sitemap_memo import SitemapMemo
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
@@ -164,17 +161,18 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
     files: dict[str, bytes] = {}
     site = config.site
     if config.sitemap.enabled and SITEMAP not in static:  # else static/ has the sitemap
-        paths = set(plan.all_paths) - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
+        paths = plan.all_paths - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
         lastmods = page_lastmods(config, manifest, plan)
-        dated = frozenset((path, lastmods.get(path)) for path in paths)
-        files.update(_sitemap(site.base_url, config.sitemap.max_urls, dated))
+        files.update(_sitemap_memo(config).files(paths, lastmods, site.base_url,
+                                                 max_urls=config.sitemap.max_urls))
     report.failures.extend(PageFailure(f"/{rel}", SITE_FILES_ROUTE, why)
                            for rel, why in static_sitemap_clashes(config, static).items())
     if config.feed is not None and config.feed.route in plan.complete_routes:
         entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
         entries += plan.kept.get(config.feed.route, ())
-        files[str(url_to_file(config.feed.path))] = render_feed(config.feed, site, entries, now)
-        warning = undated_warning(config.feed, undated_pages(config.feed, entries), len(entries))
+        feed, undated = feed_and_undated(config.feed, site, entries, now)
+        files[str(url_to_file(config.feed.path))] = feed
+        warning = undated_warning(config.feed, undated, len(entries))
         if warning:
             report.warnings.append(warning)
     # Named even while no URL makes a sitemap: robots.txt depends on the config alone, so
@@ -185,12 +183,18 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
     return {**redirect_files(config, manifest, taken), **files}
 
 
-@lru_cache(maxsize=1)
-def _sitemap(base_url: str, max_urls: int,
-             entries: frozenset[tuple[str, str | None]]) -> dict[str, bytes]:
-    # Most rebuilds in serve change no page: the same 100k-URL sitemap is not rendered again.
-    return sitemap_files({absolute(base_url, path): stamp for path, stamp in entries},
-                         base_url, max_urls=max_urls)
+# Per output folder (serve's site, and a test's full build next to it): most rounds in
+# serve change no URL and no lastmod, and one edit changes one row of 10k.
+_SITEMAPS: dict[str, SitemapMemo] = {}
+
+
+def _sitemap_memo(config: Config) -> SitemapMemo:
+    where = str(config.output_dir)
+    memo = _SITEMAPS.pop(where, None) or SitemapMemo()
+    while len(_SITEMAPS) >= 2:
+        del _SITEMAPS[next(iter(_SITEMAPS))]  # the least recently used
+    _SITEMAPS[where] = memo
+    return memo
 
 
 def _kept_feed(config: Config, plan: RenderPlan) -> set[str]:

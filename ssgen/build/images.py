@@ -137,8 +137,10 @@ class _Cache:
     def __init__(self, folder: Path, *, own: bool) -> None:
         self.folder = folder
         self.own = own
+        self._read = b""
         try:
-            index = orjson.loads((folder / "index.json").read_bytes())
+            self._read = (folder / "index.json").read_bytes()
+            index = orjson.loads(self._read)
         except (OSError, orjson.JSONDecodeError):
             index = {}
         self.index: dict[str, list[object]] = index if isinstance(index, dict) else {}
@@ -169,10 +171,12 @@ class _Cache:
                 for stale in self.folder.glob(f"{key}.*"):
                     stale.unlink(missing_ok=True)
                 del self.index[key]
+        data = orjson.dumps(self.index, option=orjson.OPT_SORT_KEYS)
+        if data == self._read:  # most rounds in serve make no variant: no write
+            return
         if self.index or (self.folder / "index.json").exists():
             self.folder.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.folder / "index.json",
-                          orjson.dumps(self.index, option=orjson.OPT_SORT_KEYS))
+            _atomic_write(self.folder / "index.json", data)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -13,6 +13,8 @@
   File times are coarse (a few ms): a file written within ``RACY_NS`` of the end of the
   build that recorded it could be changed in the same tick without its stat changing, so
   it is hashed anyway (git's "racily clean" rule). ``mark_checked`` records that end.
+  Under a watch of the output folder (serve: ``ssgen.build.outwatch``) only the files it
+  saw change since the last check are looked at.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssgen.build.output import Output, file_stat, sha256
+from ssgen.build.outwatch import touched_files
 from ssgen.errors import OutputError
 from ssgen.manifest.store import Manifest
 
@@ -94,7 +97,7 @@ def find_damage(manifest: Manifest, output_dir: Path) -> Damage:
     racy = racy_after(manifest)
     prefix = root + os.sep
     stat = os.stat
-    for rel, digest, kind, size, mtime in manifest.file_rows():
+    for rel, digest, kind, size, mtime in _rows_to_check(manifest, output_dir):
         # The hot loop of a no-op build: one stat, no function call of our own.
         try:
             info = stat(prefix + rel)
@@ -116,6 +119,16 @@ def find_damage(manifest: Manifest, output_dir: Path) -> Damage:
         by_file = manifest.page_files()
         damage.pages = {by_file[rel] for rel in damaged_pages if rel in by_file}
     return damage
+
+
+def _rows_to_check(manifest: Manifest, output_dir: Path) -> list[tuple[str, str, str, int, int]]:
+    """Every owned file's row, or only those of the files a watch of the output folder
+    saw change since the last check (``ssgen.build.outwatch``, set up by serve)."""
+    touched = touched_files(output_dir)
+    if touched is None:
+        return manifest.file_rows()
+    return [(r.relpath, r.hash, r.kind, r.size, r.mtime_ns)
+            for r in manifest.files_at(touched).values()]
 
 
 def _hash(path: str) -> str | None:

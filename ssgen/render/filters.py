@@ -126,8 +126,9 @@ class _ConventionMacros:
 
     def tables(self, env: jinja2.Environment) -> dict[str, dict[str, Callable[..., str]]]:
         """A fresh copy of the tables (callers add their own ``components``)."""
-        if env.auto_reload or not self._loaded:
-            self._refresh(env)
+        # Always: a renderer without auto-reload drops its compiled templates when their
+        # text changes, and the template object, looked up in the cache, tells.
+        self._refresh(env)
         return {kind: dict(table) for kind, table in self._tables.items()}
 
     def _refresh(self, env: jinja2.Environment) -> None:

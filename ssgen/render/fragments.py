@@ -153,7 +153,11 @@ def _key(template: jinja2.Template, spec: _Spec, context: jinja2.runtime.Context
         value = local.get(name, missing)
         if value is missing:
             value = context.resolve_or_missing(name)
-        if value is missing:
+        kind = type(value)
+        if kind is dict or kind is list:  # the usual card's item, first (never callable)
+            parts.append(id(value))
+            refs.append(value)
+        elif value is missing:
             parts.append(_MISSING)
         elif name in spec.called and callable(value):
             parts.append((_CALLED, id(getattr(value, "helper", value))))
@@ -163,9 +167,6 @@ def _key(template: jinja2.Template, spec: _Spec, context: jinja2.runtime.Context
         elif type(value) is PageUrl:  # the page's URL, callable as the url() helper
             parts.append((PageUrl, str(value), id(value.helper)))
             refs.append(value.helper)
-        elif type(value) in (dict, list):
-            parts.append(id(value))
-            refs.append(value)
         else:
             return None, ()
     return tuple(parts), tuple(refs)

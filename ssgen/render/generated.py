@@ -8,6 +8,7 @@ no entry has a date), sitemap ``lastmod`` only appears when the data gives one.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
@@ -77,12 +78,17 @@ def render_feed(
     (the build time). A feed with no pages at all keeps the fixed epoch, so that output
     stays a function of the content (an incremental build equals a full one).
     """
+    return feed_and_undated(feed, site, entries, now)[0]
+
+
+def feed_and_undated(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec],
+                     now: datetime | None = None) -> tuple[bytes, list[str]]:
+    """``render_feed`` and ``undated_pages`` of the same entries, in one pass over them."""
     rows = []
-    pages = 0
+    undated = []
     known = _ROWS.get((feed, site.base_url), {})
     seen: dict[str, tuple[Any, dict[str, str] | None]] = {}
     for spec in entries:
-        pages += 1
         page = spec.context.get("page")
         found = known.get(spec.path)
         if found is None or found[0] is not page:
@@ -90,11 +96,16 @@ def render_feed(
         seen[spec.path] = found
         if found[1] is not None:
             rows.append(found[1])
+        else:
+            undated.append(spec.path)
     _ROWS.clear()  # only the last build's (one site in a serve process)
     _ROWS[(feed, site.base_url)] = seen
-    rows.sort(key=lambda row: row["url"])
-    rows.sort(key=lambda row: row["updated"], reverse=True)
-    rows = rows[: max(0, feed.limit)]
+    return _feed(feed, site, rows, now, bool(seen)), sorted(undated)
+
+
+def _feed(feed: FeedConfig, site: SiteConfig, rows: list[dict[str, str]],
+          now: datetime | None, pages: bool) -> bytes:
+    rows = _newest(rows, max(0, feed.limit))
     return _render(
         "atom.xml",
         title=feed.title or site.title,
@@ -106,6 +117,17 @@ def render_feed(
         updated=rows[0]["updated"] if rows else (to_rfc3339(now) if now and pages else EPOCH),
         entries=rows,
     )
+
+
+def _newest(rows: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
+    """The first ``limit`` rows by date, newest first, then by URL. Only rows dated at
+    least the ``limit``-th newest date can be among them: those are sorted, not all."""
+    if 0 < limit < len(rows):
+        least = heapq.nlargest(limit, [row["updated"] for row in rows])[-1]
+        rows = [row for row in rows if row["updated"] >= least]
+    rows = sorted(rows, key=lambda row: row["url"])
+    rows.sort(key=lambda row: row["updated"], reverse=True)
+    return rows[:limit]
 
 
 # The last feed's rows by page path, each with the page data it came from: a kept
@@ -199,6 +221,7 @@ def _render(name: str, **context: Any) -> bytes:
 
 __all__ = [
     "absolute",
+    "feed_and_undated",
     "plain_text",
     "render_feed",
     "render_robots",

@@ -63,9 +63,20 @@ def sitemap_files(entries: Mapping[str, str | None], base_url: str, *,
     if not entries:
         return {}
     locs = sorted(entries)
-    rows = [url_row(loc, entries[loc]) for loc in locs]
-    parts = list(_split(rows, max(1, min(max_urls, MAX_URLS)),
-                        max_bytes - len(_URLSET) - len(_URLSET_END)))
+    return files_of_rows(locs, [url_row(loc, entries[loc]) for loc in locs],
+                         [entries[loc] for loc in locs], base_url,
+                         max_urls=max_urls, max_bytes=max_bytes)
+
+
+def files_of_rows(locs: list[str], rows: list[bytes], stamps: list[str | None],
+                  base_url: str, *, max_urls: int = MAX_URLS,
+                  max_bytes: int = MAX_BYTES) -> dict[str, bytes]:
+    """``sitemap_files`` from its URLs sorted (``locs``, at least one) with each one's
+    ``url_row`` and lastmod (``rows``, ``stamps``: in the same order)."""
+    limit, room = max(1, min(max_urls, MAX_URLS)), max_bytes - len(_URLSET) - len(_URLSET_END)
+    if len(rows) <= limit and sum(map(len, rows)) <= room:  # one file: no row-by-row split
+        return {INDEX: _urlset(rows)}
+    parts = list(_split(rows, limit, room))
     if len(parts) == 1:
         return {INDEX: _urlset(parts[0])}
     files: dict[str, bytes] = {}
@@ -74,10 +85,9 @@ def sitemap_files(entries: Mapping[str, str | None], base_url: str, *,
     for number, part in enumerate(parts, 1):
         name = f"sitemap-{number}.xml"
         files[name] = _urlset(part)
-        stamps = [entries[loc] for loc in locs[start:start + len(part)]]
+        newest = max((s for s in stamps[start:start + len(part)] if s), default=None)
         start += len(part)
-        sitemaps.append((base_url.rstrip("/") + "/" + name,
-                         max((s for s in stamps if s), default=None)))
+        sitemaps.append((base_url.rstrip("/") + "/" + name, newest))
     files[INDEX] = sitemap_index(sitemaps)
     return files
 
@@ -138,5 +148,6 @@ def _split(rows: list[bytes], max_urls: int, max_bytes: int) -> Iterable[list[by
         yield part
 
 
-__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "is_sitemap_file", "page_lastmod", "sitemap_files",
+__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "files_of_rows", "is_sitemap_file", "page_lastmod",
+           "sitemap_files",
            "sitemap_index", "to_rfc3339", "url_row"]

@@ -90,10 +90,30 @@ class PageMaker:
         own = self.fixed_tags | self.type_tags
         own |= {self._own_tag(pattern, fields) for pattern in self.route.tags}
         if doc_tags is None:
-            tags = frozenset(own.union(f"doc:{i}" for i in ids))
-        else:
-            tags = doc_tags.union(own)
+            doc_tags = page_doc_tags(self.route.name, path, ids)
+        tags = doc_tags.union(own)
         return PageSpec(path, self.route.name, self.route.template, context, tags, params or {})
 
     def _own_tag(self, pattern: str, fields: Any) -> str:
         return fill_pattern(pattern, fields, route=self.route.name, key="tag")
+
+
+# Per (route, path), the ids a page read last and their ``doc:`` tags: an author page of
+# an ``each`` route reads 2,000+ posts and is expanded again in every serve round that
+# touches a post; the same ids give the same tags (a pure function of them), so only
+# the comparison, in C, is paid. Pages reading few ids make theirs afresh.
+_DOC_TAGS: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
+_KEEP_FROM = 64
+
+
+def page_doc_tags(route: str, path: str, ids: Iterable[str]) -> frozenset[str]:
+    """``doc:<id>`` for each of ``ids``."""
+    ids = ids if isinstance(ids, frozenset) else frozenset(ids)
+    if len(ids) < _KEEP_FROM:
+        return frozenset([f"doc:{i}" for i in ids])
+    last = _DOC_TAGS.get((route, path))
+    if last is not None and last[0] == ids:
+        return last[1]
+    tags = frozenset([f"doc:{i}" for i in ids])
+    _DOC_TAGS[(route, path)] = (ids, tags)
+    return tags

@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ssgen.build.change import Change
+from ssgen.build.outwatch import unwatch_output, watch_output
 from ssgen.build.report import BuildReport, group_failures
 from ssgen.build.search import DEFERRED, SearchIndex, SearchMode
 from ssgen.config.load import Config, load_config
@@ -135,6 +136,7 @@ class RebuildWorker:
             self.leader.close()
         self._manifest.close()
         self._heap.release()
+        unwatch_output(self.config.output_dir)
 
     # -- submitting ------------------------------------------------------------
 
@@ -294,6 +296,7 @@ class RebuildWorker:
 
     def _load_config(self) -> None:
         self._reload_config = True  # kept until a config loads, so a typo is retried
+        unwatch_output(self.config.output_dir)
         self.config = load_config(self.config.site_dir)
         self._source = None
         self._timers = RouteTimers(self.config, self._clock())
@@ -303,6 +306,8 @@ class RebuildWorker:
         started = time.perf_counter()
         if self._source is None:
             self._source = fresh_source(open_source(self.config, kept=True))
+            if self.config.state_url is None:  # another host's writes raise no event here
+                watch_output(self.config.output_dir)
         else:
             self._source.reload()
         expect_revisions(self._source, change)
