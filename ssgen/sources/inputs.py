@@ -99,6 +99,7 @@ class ReadInputs(NamedTuple):
     cache: FileCache | None = None  # Markdown files found in it were not read
     read_at: int = 0  # time.time_ns() before the first stat
     inputs: list[Input] | None = None  # the files, in load order
+    stamps: list[_Stamp] | None = None  # each input's stamp as stat'ed for this read
 
 
 def read_inputs(config: Config) -> ReadInputs:
@@ -128,7 +129,7 @@ def read_inputs(config: Config) -> ReadInputs:
         data = next(read)
         files[item.path] = ReadFile(stamp, data, digest(data))
         digests.append((item.display, files[item.path].digest))
-    return ReadInputs(files, combine(digests), cache, read_at, inputs)
+    return ReadInputs(files, combine(digests), cache, read_at, inputs, stamps)
 
 
 def combine(files: Iterable[tuple[str, bytes]]) -> str:
