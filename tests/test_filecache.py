@@ -281,6 +281,41 @@ def test_a_damaged_cache_file_falls_back_to_reading_everything(tmp_path: Path,
     assert public(site) == full_build(site, tmp_path / "scratch")
 
 
+def test_each_entry_holds_the_content_hash_of_its_documents(tmp_path: Path) -> None:
+    """The view diffs documents against the manifest by these hashes: parsed on workers
+    (``parse_ahead``), in this process, or reused by digest, they are those of the
+    entry's documents, never of an earlier parse."""
+    from ssgen.sources import content_hash
+    from ssgen.sources.parse_ahead import MIN_FILES
+
+    site = make_site(tmp_path / "site")
+    for i in range(MIN_FILES + 4):
+        (site / "content" / f"p{i}.md").write_text(page_file(f"p{i}", f"Page {i}"))
+    key = filecache.cache_key("content", "page")
+    for edit in ("", "p1", "p2"):
+        if edit:
+            (site / "content" / f"{edit}.md").write_text(page_file(edit, "Edited"))
+        assert build(load_config(site), jobs=2).ok
+        entries = FileCache.load(site / CACHE, key).entries
+        assert len(entries) == MIN_FILES + 4
+        for entry in entries.values():
+            assert entry.hashes == [content_hash(doc) for doc in entry.documents]
+
+
+def test_an_entry_whose_hashes_do_not_match_its_documents_is_dropped(tmp_path: Path) -> None:
+    import hashlib
+    import marshal
+
+    row = ((1, 2, 3, 4), b"d" * 16, True, [{"_id": "x"}], [], [])
+    for hashes in ([], ["h", "h"]):
+        payload = marshal.dumps(("key", {"/a.md": (*row[:5], hashes)}))
+        check = hashlib.blake2b(payload, digest_size=16).digest()
+        (tmp_path / "c").mkdir(exist_ok=True)
+        shard = f"{filecache._shard('/a.md'):02x}"
+        (tmp_path / "c" / shard).write_bytes(filecache.MAGIC + check + payload)
+        assert FileCache.load(tmp_path / "c", "key").entries == {}
+
+
 # --- the property -----------------------------------------------------------------------
 
 NAMES = ["a", "b", "c"]
