@@ -169,7 +169,11 @@ def test_a_new_process_parses_only_the_edited_file(tmp_path: Path) -> None:
         time.sleep(0.01)
         with counting_parses() as parsed:
             new_process_build(site)
+        time.sleep(0.01)
+        with counting_parses() as again:  # what the edit's build saved is all there
+            new_process_build(site)
     assert parsed == ["p3.md"]
+    assert again == []
     assert "Page three" in (site / "public" / "p3" / "index.html").read_text()
 
 

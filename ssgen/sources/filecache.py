@@ -95,6 +95,9 @@ class FileCache:
         self.path, self.key = path, key
         self.entries: dict[str, Entry] = entries if entries is not None else {}
         self.dirty: set[int] = set()  # the shards to rewrite
+        # Each loaded name's shard, as checked at load: ``save`` then finds a dirty
+        # shard's entries without hashing 16k names again (~50 ms of a one-file edit).
+        self.shard_of: dict[str, int] = {}
         self.hits = 0
 
     @classmethod
@@ -102,11 +105,16 @@ class FileCache:
         """The cache saved in the folder ``path`` for ``key``; without the entries of any
         shard in doubt."""
         entries: dict[str, Entry] = {}
+        shard_of: dict[str, int] = {}
         for shard in range(SHARDS):
             found = _decode(path / f"{shard:02x}", key)
-            entries.update((name, entry) for name, entry in found.items()
-                           if _shard(name) == shard)
-        return cls(path, key, entries)
+            for name, entry in found.items():
+                if _shard(name) == shard:
+                    entries[name] = entry
+                    shard_of[name] = shard
+        cache = cls(path, key, entries)
+        cache.shard_of = shard_of
+        return cache
 
     def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
         """The entry of ``name`` when its stamp is ``stamp`` and may be trusted unread."""
@@ -148,8 +156,11 @@ class FileCache:
         if self.path is None or not self.dirty:
             return
         shards: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in self.dirty}
+        shard_of = self.shard_of
         for name, entry in self.entries.items():
-            shard = _shard(name)
+            shard = shard_of.get(name)
+            if shard is None:
+                shard = shard_of[name] = _shard(name)
             if shard in shards:
                 shards[shard][name] = tuple(entry)
         try:
