@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ssgen.errors import SourceError
 from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
-from ssgen.sources.ndjson import Data
+from ssgen.sources.ndjson import Data, gc_paused
 from ssgen.sources.parallel import map_threaded
 
 if TYPE_CHECKING:
@@ -110,6 +110,13 @@ def read_inputs(config: Config) -> ReadInputs:
     loading and querying a dataset no file change can have touched. Bytes, not mtimes:
     two saves in one timestamp tick with the same size must not look unchanged.
     """
+    # No cyclic collections while the Markdown cache's documents are unpacked: 16k files
+    # make ~150k objects, and the collector's passes over them cost 0.08-0.1 s CPU.
+    with gc_paused():
+        return _read_inputs(config)
+
+
+def _read_inputs(config: Config) -> ReadInputs:
     files: dict[str, ReadFile] = {}
     digests: list[tuple[str, bytes]] = []
     cache, read_at = markdown_cache(config), now_ns()
