@@ -329,7 +329,30 @@ STEPS = st.one_of(
     st.tuples(st.just("same-mtime"), st.sampled_from(NAMES), TITLES),
     st.tuples(st.just("delete"), st.sampled_from(NAMES), TITLES),
     st.tuples(st.just("cache"), st.sampled_from(["stale", "truncate", "flip", "drop"]), TITLES),
+    # Saved before the next build (title reversed) and again while it runs, after it
+    # read and fingerprinted the files (same size both times).
+    st.tuples(st.just("during"), st.sampled_from(NAMES), TITLES),
 )
+
+
+def build_with_edit_during(site: Path, during: tuple[str, str] | None) -> None:
+    """A new process's build; ``during``: a file (name, title) saved right after the
+    build read and fingerprinted the inputs, before it loads them."""
+    if during is None:
+        new_process_build(site)
+        return
+    import ssgen.build.pipeline as pipeline
+
+    original = pipeline.read_inputs
+
+    def then_edit(config: object) -> object:
+        read = original(config)  # type: ignore[arg-type]
+        name, title = during
+        (site / "content" / f"{name}.md").write_text(page_file(name, title))
+        return read
+
+    with mock.patch.object(pipeline, "read_inputs", then_edit):
+        new_process_build(site)
 
 
 def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]]) -> None:
@@ -338,6 +361,8 @@ def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]])
     cache = site / CACHE
     if kind == "write":
         page.write_text(page_file(what, title))
+    elif kind == "during":
+        page.write_text(page_file(what, title[::-1]))
     elif kind == "same-mtime" and page.exists():
         before = os.stat(page)
         page.write_text(page_file(what, title))
@@ -366,14 +391,20 @@ def test_new_processes_through_the_cache_equal_a_full_build(
         for name in NAMES[:2]:
             (site / "content" / f"{name}.md").write_text(page_file(name, "Alpha"))
         saved: list[dict[str, bytes]] = []
+        during: tuple[str, str] | None = None
         for step in steps:
             if trusting:
                 time.sleep(0.025)
-            new_process_build(site)
+            build_with_edit_during(site, during)
             if (site / CACHE).exists() and not saved:
                 saved.append({p.name: p.read_bytes() for p in shard_files(site / CACHE)})
+            during = (step[1], step[2]) if step[0] == "during" else None
             apply(site, step, saved)
         if trusting:
             time.sleep(0.025)
-        new_process_build(site)
+        build_with_edit_during(site, during)
+        if during is not None:  # that edit is the next build's to see
+            if trusting:
+                time.sleep(0.025)
+            new_process_build(site)
         assert public(site) == full_build(site, Path(tmp) / "scratch")
