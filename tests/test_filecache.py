@@ -169,7 +169,11 @@ def test_a_new_process_parses_only_the_edited_file(tmp_path: Path) -> None:
         time.sleep(0.01)
         with counting_parses() as parsed:
             new_process_build(site)
+        time.sleep(0.01)
+        with counting_parses() as again:  # what the edit's build saved is all there
+            new_process_build(site)
     assert parsed == ["p3.md"]
+    assert again == []
     assert "Page three" in (site / "public" / "p3" / "index.html").read_text()
 
 
@@ -281,6 +285,41 @@ def test_a_damaged_cache_file_falls_back_to_reading_everything(tmp_path: Path,
     assert public(site) == full_build(site, tmp_path / "scratch")
 
 
+def test_each_entry_holds_the_content_hash_of_its_documents(tmp_path: Path) -> None:
+    """The view diffs documents against the manifest by these hashes: parsed on workers
+    (``parse_ahead``), in this process, or reused by digest, they are those of the
+    entry's documents, never of an earlier parse."""
+    from ssgen.sources import content_hash
+    from ssgen.sources.parse_ahead import MIN_FILES
+
+    site = make_site(tmp_path / "site")
+    for i in range(MIN_FILES + 4):
+        (site / "content" / f"p{i}.md").write_text(page_file(f"p{i}", f"Page {i}"))
+    key = filecache.cache_key("content", "page")
+    for edit in ("", "p1", "p2"):
+        if edit:
+            (site / "content" / f"{edit}.md").write_text(page_file(edit, "Edited"))
+        assert build(load_config(site), jobs=2).ok
+        entries = FileCache.load(site / CACHE, key).entries
+        assert len(entries) == MIN_FILES + 4
+        for entry in entries.values():
+            assert entry.hashes == [content_hash(doc) for doc in entry.documents]
+
+
+def test_an_entry_whose_hashes_do_not_match_its_documents_is_dropped(tmp_path: Path) -> None:
+    import hashlib
+    import marshal
+
+    row = ((1, 2, 3, 4), b"d" * 16, True, [{"_id": "x"}], [], [])
+    for hashes in ([], ["h", "h"]):
+        payload = marshal.dumps(("key", {"/a.md": (*row[:5], hashes)}))
+        check = hashlib.blake2b(payload, digest_size=16).digest()
+        (tmp_path / "c").mkdir(exist_ok=True)
+        shard = f"{filecache._shard('/a.md'):02x}"
+        (tmp_path / "c" / shard).write_bytes(filecache.MAGIC + check + payload)
+        assert FileCache.load(tmp_path / "c", "key").entries == {}
+
+
 # --- the property -----------------------------------------------------------------------
 
 NAMES = ["a", "b", "c"]
@@ -290,7 +329,30 @@ STEPS = st.one_of(
     st.tuples(st.just("same-mtime"), st.sampled_from(NAMES), TITLES),
     st.tuples(st.just("delete"), st.sampled_from(NAMES), TITLES),
     st.tuples(st.just("cache"), st.sampled_from(["stale", "truncate", "flip", "drop"]), TITLES),
+    # Saved before the next build (title reversed) and again while it runs, after it
+    # read and fingerprinted the files (same size both times).
+    st.tuples(st.just("during"), st.sampled_from(NAMES), TITLES),
 )
+
+
+def build_with_edit_during(site: Path, during: tuple[str, str] | None) -> None:
+    """A new process's build; ``during``: a file (name, title) saved right after the
+    build read and fingerprinted the inputs, before it loads them."""
+    if during is None:
+        new_process_build(site)
+        return
+    import ssgen.build.pipeline as pipeline
+
+    original = pipeline.read_inputs
+
+    def then_edit(config: object) -> object:
+        read = original(config)  # type: ignore[arg-type]
+        name, title = during
+        (site / "content" / f"{name}.md").write_text(page_file(name, title))
+        return read
+
+    with mock.patch.object(pipeline, "read_inputs", then_edit):
+        new_process_build(site)
 
 
 def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]]) -> None:
@@ -299,6 +361,8 @@ def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]])
     cache = site / CACHE
     if kind == "write":
         page.write_text(page_file(what, title))
+    elif kind == "during":
+        page.write_text(page_file(what, title[::-1]))
     elif kind == "same-mtime" and page.exists():
         before = os.stat(page)
         page.write_text(page_file(what, title))
@@ -327,14 +391,20 @@ def test_new_processes_through_the_cache_equal_a_full_build(
         for name in NAMES[:2]:
             (site / "content" / f"{name}.md").write_text(page_file(name, "Alpha"))
         saved: list[dict[str, bytes]] = []
+        during: tuple[str, str] | None = None
         for step in steps:
             if trusting:
                 time.sleep(0.025)
-            new_process_build(site)
+            build_with_edit_during(site, during)
             if (site / CACHE).exists() and not saved:
                 saved.append({p.name: p.read_bytes() for p in shard_files(site / CACHE)})
+            during = (step[1], step[2]) if step[0] == "during" else None
             apply(site, step, saved)
         if trusting:
             time.sleep(0.025)
-        new_process_build(site)
+        build_with_edit_during(site, during)
+        if during is not None:  # that edit is the next build's to see
+            if trusting:
+                time.sleep(0.025)
+            new_process_build(site)
         assert public(site) == full_build(site, Path(tmp) / "scratch")

@@ -57,6 +57,8 @@ class View:
     def update(self, loads: list[Loaded], splices: list[Splice]) -> bool:
         """Take in the files' changes (``loads``: every file's parse, in load order);
         whether the visible documents changed."""
+        if self.version == 0 and self.perspective != "drafts":
+            return self._first(loads)
         found = None if self._deduped or self.version == 0 else _raw_changes(self._raw, splices)
         if found is None:
             found = self._merged(loads)
@@ -68,6 +70,28 @@ class View:
         by_id = self.dataset.by_id
         kept = merge(loads, [])
         return [by_id[doc["_id"]] for doc in apply_perspective(kept, self.perspective)]
+
+    def _first(self, loads: list[Loaded]) -> bool:
+        """The first load without drafts to overlay: every document is new, so the
+        per-``_id`` diff of ``_merged`` and ``_commit`` is skipped (16k Markdown files:
+        ~0.1 s of a new process); the same view results (a test holds them equal)."""
+        self.faults = []
+        raw = merge(loads, self.faults)
+        self._deduped = len(raw) < sum(len(loaded.documents) for loaded in loads)
+        self._raw = {doc["_id"]: doc for doc in raw}
+        for loaded in loads:
+            if len(loaded.digests) == len(loaded.documents):
+                self._digests.update((doc["_id"], digest) for doc, digest in
+                                     zip(loaded.documents, loaded.digests, strict=True)
+                                     if self._raw.get(doc["_id"]) is doc)
+        visible = {doc["_id"]: doc for doc in apply_perspective(raw, self.perspective)}
+        self.dataset.update(visible)
+        digests = self._digests
+        self.state = {doc_id: (doc["_type"], digests.get(doc_id) or content_hash(doc))
+                      for doc_id, doc in visible.items()}
+        self.version += 1
+        self._log.append((self.version, frozenset(visible)))
+        return True
 
     def _merged(self, loads: list[Loaded]) -> tuple[dict[str, Doc | None], dict[str, str | None]]:
         """All raw changes, from a full merge (first load, shared asset documents, or a

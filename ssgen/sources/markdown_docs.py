@@ -63,14 +63,15 @@ def cached_markdown(cache: FileCache, path: str, rel: str, display: str, default
         found = digest(data)
         entry = cache.same(path, found)
         if entry is not None:
-            documents, faults = entry.documents, entry.faults
+            documents, faults, hashes = entry.documents, entry.faults, entry.hashes
         else:
             loaded = markdown_or_fault(data, rel, display, default_type)
-            documents = loaded.documents
+            documents, hashes = loaded.documents, None
             faults = [(fault.where, fault.message) for fault in loaded.faults]
-        cache.put(path, stamp, found, read_at_ns, documents, faults)
+        cache.put(path, stamp, found, read_at_ns, documents, faults, hashes)
         entry = cache.entries[path]
     loaded = Loaded(display, entry.documents, [0] * len(entry.documents))
+    loaded.digests = entry.hashes  # the view's state hashes: not serialised again
     loaded.faults = [Fault(where, message) for where, message in entry.faults]
     return loaded, entry.digest
 

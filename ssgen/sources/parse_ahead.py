@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ssgen.sources import content_hash
 from ssgen.sources.fanout import chunk_size, fan_out
 from ssgen.sources.inputs import Input, ReadInputs
 from ssgen.sources.markdown_docs import markdown_or_fault
@@ -44,14 +45,16 @@ def parse_ahead(config: Config, read: ReadInputs, jobs: int | None) -> int:
         for item in todo[index * size : (index + 1) * size]:
             loaded = markdown_or_fault(read.files[item.path].data, item.rel, item.display,
                                        default_type)
-            rows.append((loaded.documents, [(f.where, f.message) for f in loaded.faults]))
+            rows.append((loaded.documents, [(f.where, f.message) for f in loaded.faults],
+                         [content_hash(doc) for doc in loaded.documents]))
         return rows
 
     def done(index: int, rows: list[Any]) -> None:
         items: list[Input] = todo[index * size : (index + 1) * size]
-        for item, (documents, faults) in zip(items, rows, strict=True):
+        for item, (documents, faults, hashes) in zip(items, rows, strict=True):
             file = read.files[item.path]
-            cache.put(item.path, file.stamp, file.digest, read.read_at, documents, faults)
+            cache.put(item.path, file.stamp, file.digest, read.read_at, documents, faults,
+                      hashes)
 
     lost = fan_out(-(-len(todo) // size), run, jobs, done)
     return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in lost)
