@@ -127,17 +127,39 @@ def _spawn(take: int, run: Callable[[int], list[Any]]) -> tuple[int, int]:
         try:
             os.close(results)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports Ctrl-C once
-            while (index := _take(take)) is not None:
-                _send(send, index, marshal.dumps(run(index)))
+            _run_chunks(take, send, run)
         except BrokenPipeError:
             code = 1  # the parent is gone
         except BaseException:
             with contextlib.suppress(BaseException):
+                os.set_blocking(send, True)
                 _send(send, -1, traceback.format_exc().encode())
             code = 1
         os._exit(code)
     os.close(send)
     return pid, results
+
+
+def _run_chunks(take: int, send: int, run: Callable[[int], list[Any]]) -> None:
+    """A child's loop: run chunks until none is left, sending each result back.
+
+    Results that do not fit in the pipe wait here while the next chunk runs: a caller
+    busy elsewhere (``start`` then ``finish``: importing modules meanwhile) must not hold
+    its children up once their pipes are full.
+    """
+    os.set_blocking(send, False)
+    waiting = bytearray()
+    while (index := _take(take)) is not None:
+        payload = marshal.dumps(run(index))
+        waiting += _FRAME.pack(index, len(payload))
+        waiting += payload
+        with contextlib.suppress(BlockingIOError):
+            while waiting:
+                del waiting[:os.write(send, waiting)]
+    os.set_blocking(send, True)
+    view = memoryview(waiting)
+    while view:
+        view = view[os.write(send, view):]
 
 
 def _send(fd: int, index: int, payload: bytes) -> None:
