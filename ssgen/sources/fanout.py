@@ -132,7 +132,6 @@ def _spawn(take: int, run: Callable[[int], list[Any]]) -> tuple[int, int]:
             code = 1  # the parent is gone
         except BaseException:
             with contextlib.suppress(BaseException):
-                os.set_blocking(send, True)
                 _send(send, -1, traceback.format_exc().encode())
             code = 1
         os._exit(code)
@@ -149,17 +148,19 @@ def _run_chunks(take: int, send: int, run: Callable[[int], list[Any]]) -> None:
     """
     os.set_blocking(send, False)
     waiting = bytearray()
-    while (index := _take(take)) is not None:
-        payload = marshal.dumps(run(index))
-        waiting += _FRAME.pack(index, len(payload))
-        waiting += payload
-        with contextlib.suppress(BlockingIOError):
-            while waiting:
-                del waiting[:os.write(send, waiting)]
-    os.set_blocking(send, True)
-    view = memoryview(waiting)
-    while view:
-        view = view[os.write(send, view):]
+    try:
+        while (index := _take(take)) is not None:
+            payload = marshal.dumps(run(index))
+            waiting += _FRAME.pack(index, len(payload))
+            waiting += payload
+            with contextlib.suppress(BlockingIOError):
+                while waiting:
+                    del waiting[:os.write(send, waiting)]
+    finally:  # a frame may be half written: finish it before any other (a traceback's)
+        os.set_blocking(send, True)
+        view = memoryview(waiting)
+        while view:
+            view = view[os.write(send, view):]
 
 
 def _send(fd: int, index: int, payload: bytes) -> None:
