@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.sources.fanout import MAX_CHUNKS, ChildFailed, chunk_size, fan_out
+from ssgen.sources.fanout import MAX_CHUNKS, ChildFailed, chunk_size, fan_out, start
 
 
 @settings(max_examples=15, deadline=None)
@@ -54,6 +54,36 @@ def test_a_childs_exception_reaches_the_caller() -> None:
 
     with pytest.raises(ChildFailed, match="KeyError"):
         fan_out(50, run, 2, lambda index, rows: None)
+
+
+def test_children_run_ahead_of_a_busy_caller() -> None:
+    """Started children fill their pipes while the caller does something else, keep the
+    rest of their results, and every result arrives whole; a failure after results that
+    did not fit in the pipe still reaches the caller as the child's traceback."""
+    parent = os.getpid()
+    ran_here: list[int] = []
+
+    def run(index: int) -> list[str]:
+        if os.getpid() == parent:
+            ran_here.append(index)
+        return [str(index) * 300_000]
+
+    started = start(24, run, 2)
+    time.sleep(0.5)  # 24 results of 300 KB: far more than a pipe holds
+    got: dict[int, list[str]] = {}
+    assert started.finish(lambda index, rows: got.setdefault(index, rows)) == []
+    assert got == {i: [str(i) * 300_000] for i in range(24)}
+    assert len(ran_here) < 24  # the child did its part while this process slept
+
+    def fails_late(index: int) -> list[str]:
+        if os.getpid() != parent and index >= 6:
+            raise KeyError("late in the child")
+        return ["x" * 300_000]
+
+    started = start(12, fails_late, 2)
+    time.sleep(0.3)
+    with pytest.raises(ChildFailed, match="KeyError"):
+        started.finish(lambda index, rows: None)
 
 
 def test_chunks_stay_within_the_pipe() -> None:

@@ -4,6 +4,10 @@ block scalars, anchors, merge keys, tags, comments), and the same errors."""
 
 from __future__ import annotations
 
+import re
+import string
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ssgen.sources.frontmatter as frontmatter
+import ssgen.sources.frontmatter_simple as frontmatter_simple
 from ssgen.errors import SourceError
 from ssgen.sources.frontmatter import split_front_matter
-from ssgen.sources.frontmatter_simple import simple_mapping
+from ssgen.sources.frontmatter_simple import IMPLICIT, simple_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +83,7 @@ def _outcome(split: Any, text: str) -> str:
 
 
 def test_the_fast_loader_is_libyaml() -> None:
-    assert frontmatter._FAST_LOADER is yaml.CSafeLoader
+    assert frontmatter.fast_loader() is yaml.CSafeLoader
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -162,3 +167,30 @@ def test_typical_front_matter_is_read_without_yaml() -> None:
     for raw in ["n: 12\n", "yes: x\n", "t: x #c\n", "d: 2024-01-02\n", " k: v\n", "k: 'q'\n",
                 "k: a\u2028b\n", "k: [a]\n", "k: v \n", "k:\tv\n", "- a\n"]:
         assert simple_mapping(raw) is None, raw
+
+
+def test_the_copied_resolvers_are_pyyamls() -> None:
+    """For every character a plain key or value here can start with, the copied table
+    lists what PyYAML's ``Resolver`` lists, in its order (a new PyYAML fails this)."""
+    implicit = yaml.resolver.Resolver.yaml_implicit_resolvers
+    for char in string.ascii_letters + string.digits:
+        theirs = [(tag, pattern.pattern, pattern.flags)
+                  for tag, pattern in implicit.get(char, []) + implicit.get(None, [])]
+        ours = [(tag, pattern, flags | re.UNICODE) for tag, pattern, flags, first in IMPLICIT
+                if char in first]
+        assert ours == theirs, char
+    assert dict(frontmatter_simple._BOOL_VALUES) == yaml.constructor.SafeConstructor.bool_values
+
+
+def test_plain_front_matter_does_not_import_yaml() -> None:
+    code = (
+        "import sys\n"
+        "from ssgen.sources.frontmatter import split_front_matter\n"
+        "print(split_front_matter('---\\ntitle: a b\\ndraft: no\\n---\\nx\\n', 'a.md'))\n"
+        "assert 'yaml' not in sys.modules, 'yaml imported'\n"
+        "split_front_matter('---\\nn: 12\\n---\\nx\\n', 'a.md')\n"
+        "assert 'yaml' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "({'title': 'a b', 'draft': False}, 'x\\n')"

@@ -71,8 +71,8 @@ from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
-from ssgen.sources import Source, open_source
-from ssgen.sources.local import LocalSource, ReadInputs, read_inputs, unread_files
+from ssgen.sources import Source, early, open_source
+from ssgen.sources.local import LocalSource, ReadInputs, unread_files
 from ssgen.sources.mirror import mirrored, sync_mirror
 from ssgen.sources.parse_ahead import parse_ahead
 
@@ -195,7 +195,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
             inputs = _fingerprint(source)
         else:
             with timer("load"):
-                read = read_inputs(config)
+                read = early.inputs(config)
             inputs = read.fingerprint
     if inputs is not None and not damage and _untouched(manifest, renderer, inputs):
         report, plan = _nothing_changed(manifest)
@@ -432,7 +432,7 @@ def _load_source(config: Config, drafts: bool, reporter: Reporter,
     try:
         if read is None and config.source.type == "local":
             # Read with many files in flight, then parsed (see ssgen.sources.parallel).
-            read = read_inputs(config)
+            read = early.inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
             parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read)

@@ -32,7 +32,7 @@ class RenderPlan:
     to_render: list[PageSpec] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    data_hashes: dict[str, str] = field(default_factory=dict)
+    data_hashes: dict[str, str] = field(default_factory=dict)  # of pages known before
     tags: dict[str, frozenset[str]] = field(default_factory=dict)
     template_hashes: dict[str, str] = field(default_factory=dict)
     global_hashes: dict[str, str] = field(default_factory=dict)
@@ -77,13 +77,15 @@ def plan_render(
     chain_tags = {name: frozenset(f"template:{t}" for t in chain) for name, chain in chains.items()}
     for spec in pages:
         chain = chains[spec.template]
-        digest = page_data_hash(spec, site)
-        plan.data_hashes[spec.path] = digest
         plan.tags[spec.path] = spec.tags | chain_tags[spec.template]
         record = known.get(spec.path)
+        if record is None:  # new, or a full build: hashed where it renders, on every core
+            plan.to_render.append(spec)
+            continue
+        digest = page_data_hash(spec, site)
+        plan.data_hashes[spec.path] = digest
         stale = (
-            record is None
-            or spec.path in force
+            spec.path in force
             or record.data_hash != digest
             or record.template != spec.template
             or not chain.isdisjoint(changed_templates)

@@ -87,7 +87,7 @@ def _page_record(plan: RenderPlan, outcome: PageOutcome) -> PageRecord:
         spec.route,
         spec.params,
         spec.template,
-        plan.data_hashes[outcome.path],
+        outcome.data_hash or plan.data_hashes[outcome.path],
         outcome.output_hash,
         outcome.file,
     )

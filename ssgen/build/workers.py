@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 from ssgen.build import faults
+from ssgen.build.datahash import page_data_hash
 from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
@@ -48,14 +49,19 @@ class PageOutcome:
     images: frozenset[str] = frozenset()  # tags of the image variants the page uses
     size: int = -1
     mtime_ns: int = -1
+    data_hash: str = ""  # of the page's data (``ssgen.build.datahash``), when it rendered
 
 
 class PageWriter:
     """Renders and writes pages; one per process."""
 
-    def __init__(self, config: Config, renderer: Renderer | None = None) -> None:
+    def __init__(self, config: Config, renderer: Renderer | None = None,
+                 hashes: Mapping[str, str] | None = None) -> None:
         self.renderer = renderer or Renderer(config, auto_reload=False)
         self.output = Output(config.output_dir)
+        # Data hashes the planner took; the others are taken here (``RenderPlan.data_hashes``).
+        self.hashes = hashes or {}
+        self.site = f"{config.site_dir}:{config.hash}"
 
     def warm(self, config: Config, templates: set[str]) -> None:
         """Compile ``templates`` and load the filters' libraries before workers fork."""
@@ -80,7 +86,9 @@ class PageWriter:
             return PageOutcome(spec.path, file, error=str(exc))
         return PageOutcome(spec.path, file, sha256(data), written, created,
                            render_s=rendered - began, write_s=time.perf_counter() - rendered,
-                           images=frozenset(images), size=size, mtime_ns=mtime)
+                           images=frozenset(images), size=size, mtime_ns=mtime,
+                           data_hash=self.hashes.get(spec.path)
+                           or page_data_hash(spec, self.site))
 
 
 def render_pages(
@@ -96,18 +104,18 @@ def render_pages(
             advance(len(batch))
 
         if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
-            writer = PageWriter(config, Renderer.shared(config))
+            writer = PageWriter(config, Renderer.shared(config), plan.data_hashes)
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:
-            _in_parallel(config, specs, jobs, done)
+            _in_parallel(config, specs, jobs, done, plan.data_hashes)
     return outcomes
 
 
 def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
-                 done: Callable[[list[PageOutcome]], None]) -> None:
+                 done: Callable[[list[PageOutcome]], None], hashes: Mapping[str, str]) -> None:
     # Built and warmed once here; each forked worker inherits its own copy.
-    writer = PageWriter(config)
+    writer = PageWriter(config, hashes=hashes)
     writer.warm(config, {spec.template for spec in specs})
     size = chunk_size(len(specs), _CHUNK)
     store = fragment_store.active()  # each child fills its own copy: merged back here

@@ -48,31 +48,65 @@ def fan_out(count: int, run: Callable[[int], list[Any]], jobs: int,
     """Run ``run(i)`` for every chunk ``i`` in ``range(count)`` in this process and in
     ``jobs - 1`` forked children; ``done(i, result)`` is called here for each, in the order
     they finish. Returns the chunks lost with a child that died, sorted."""
+    return start(count, run, jobs).finish(done)
+
+
+def start(count: int, run: Callable[[int], list[Any]], jobs: int) -> Started:
+    """``fan_out`` in two steps: the children start on the chunks now, and this process
+    joins them in ``finish`` (meanwhile it may do other work, such as importing what it
+    needs next); ``cancel`` stops them when their results are no longer wanted."""
     if count > MAX_CHUNKS:
         raise ValueError(f"{count} chunks: at most {MAX_CHUNKS} (see chunk_size)")
     take, put = os.pipe()
     os.write(put, b"".join(_INDEX.pack(i) for i in range(count)))
     os.close(put)  # before forking: the children see end-of-file once the chunks are gone
-    children: list[int] = []
-    readers: dict[int, bytearray] = {}  # a child's result pipe -> bytes not yet decoded
-    finished: set[int] = set()
-    completed = False
+    started = Started(count, run, take)
     try:
         for _ in range(max(0, min(jobs, count) - 1)):
             pid, fd = _spawn(take, run)
-            children.append(pid)
-            readers[fd] = bytearray()
-        while (index := _take(take)) is not None:
-            done(index, run(index))
-            finished.add(index)
-            _drain(readers, done, finished, wait=False)
-        while readers:
-            _drain(readers, done, finished, wait=True)
-        completed = True
-    finally:
-        os.close(take)
-        _reap(children, readers, stop=not completed)
-    return sorted(set(range(count)) - finished)
+            started.children.append(pid)
+            started.readers[fd] = bytearray()
+    except BaseException:
+        started.cancel()
+        raise
+    return started
+
+
+class Started:
+    """Chunks being run by forked children; see ``start``."""
+
+    def __init__(self, count: int, run: Callable[[int], list[Any]], take: int) -> None:
+        self.count, self.run, self.take = count, run, take
+        self.children: list[int] = []
+        self.readers: dict[int, bytearray] = {}  # a child's result pipe -> bytes not decoded
+        self.closed = False
+
+    def finish(self, done: Callable[[int, list[Any]], None]) -> list[int]:
+        """Run the chunks no child took yet here, hand every result to ``done``; the
+        chunks lost with a child that died, sorted."""
+        finished: set[int] = set()
+        completed = False
+        try:
+            while (index := _take(self.take)) is not None:
+                done(index, self.run(index))
+                finished.add(index)
+                _drain(self.readers, done, finished, wait=False)
+            while self.readers:
+                _drain(self.readers, done, finished, wait=True)
+            completed = True
+        finally:
+            self._close(stop=not completed)
+        return sorted(set(range(self.count)) - finished)
+
+    def cancel(self) -> None:
+        """Stop the children and forget their results."""
+        self._close(stop=True)
+
+    def _close(self, *, stop: bool) -> None:
+        if not self.closed:
+            self.closed = True
+            os.close(self.take)
+            _reap(self.children, self.readers, stop=stop)
 
 
 def _take(fd: int) -> int | None:
@@ -93,8 +127,7 @@ def _spawn(take: int, run: Callable[[int], list[Any]]) -> tuple[int, int]:
         try:
             os.close(results)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports Ctrl-C once
-            while (index := _take(take)) is not None:
-                _send(send, index, marshal.dumps(run(index)))
+            _run_chunks(take, send, run)
         except BrokenPipeError:
             code = 1  # the parent is gone
         except BaseException:
@@ -104,6 +137,30 @@ def _spawn(take: int, run: Callable[[int], list[Any]]) -> tuple[int, int]:
         os._exit(code)
     os.close(send)
     return pid, results
+
+
+def _run_chunks(take: int, send: int, run: Callable[[int], list[Any]]) -> None:
+    """A child's loop: run chunks until none is left, sending each result back.
+
+    Results that do not fit in the pipe wait here while the next chunk runs: a caller
+    busy elsewhere (``start`` then ``finish``: importing modules meanwhile) must not hold
+    its children up once their pipes are full.
+    """
+    os.set_blocking(send, False)
+    waiting = bytearray()
+    try:
+        while (index := _take(take)) is not None:
+            payload = marshal.dumps(run(index))
+            waiting += _FRAME.pack(index, len(payload))
+            waiting += payload
+            with contextlib.suppress(BlockingIOError):
+                while waiting:
+                    del waiting[:os.write(send, waiting)]
+    finally:  # a frame may be half written: finish it before any other (a traceback's)
+        os.set_blocking(send, True)
+        view = memoryview(waiting)
+        while view:
+            view = view[os.write(send, view):]
 
 
 def _send(fd: int, index: int, payload: bytes) -> None:

@@ -10,19 +10,21 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import date, datetime, time
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import SourceError
 from ssgen.sources.frontmatter_simple import simple_mapping
+
+if TYPE_CHECKING:
+    import yaml
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 # libyaml's loader with the same safe constructors: ~10x faster, same values, except
 # where libyaml is the more lenient (tests/test_front_matter_fast.py has each case):
 # a bare "!" tag ('' there, None here), tabs, "|#" / ">#" block scalar headers and "?"
 # inside flow collections. Front matter with any of them takes the pure loader.
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Set on first use: PyYAML is imported only for front matter that is not plain lines.
+_FAST_LOADER: Any = None
 _LENIENT_IN_LIBYAML = re.compile(r"(?:^|[\s\[{,])!|\t|[|>][-+0-9]*#|(?s:[\[{].*\?|\?.*[\]}])")
 
 
@@ -64,15 +66,29 @@ def _parse_yaml(raw: str, source: str) -> dict[str, Any]:
         return simple
     if _LENIENT_IN_LIBYAML.search(raw):
         return _require_mapping(_parse_yaml_slow(raw, source), source, "YAML")
+    import yaml
+
     try:
-        data = yaml.load(raw, Loader=_FAST_LOADER)
+        data = yaml.load(raw, Loader=fast_loader())
     except yaml.YAMLError:
         data = _parse_yaml_slow(raw, source)
     return _require_mapping(data, source, "YAML")
 
 
+def fast_loader() -> Any:
+    """libyaml's safe loader (PyYAML's pure one where libyaml is not built)."""
+    global _FAST_LOADER
+    if _FAST_LOADER is None:
+        import yaml
+
+        _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _FAST_LOADER
+
+
 def _parse_yaml_slow(raw: str, source: str) -> Any:
     # The pure-Python loader's messages and marks are the documented error format.
+    import yaml
+
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError as exc:

@@ -6,16 +6,19 @@ in the loading stage. ``parse_ahead`` parses the files the ``FileCache`` lacks i
 processes and this one (``ssgen.sources.fanout``: the bytes are inherited, the documents
 come back as ``marshal`` data) and puts the parses in the cache, where ``LocalSource``
 finds them by digest exactly as it finds a warm cache's. A chunk lost with a killed child
-is simply parsed later, by the source, as without this module.
+is simply parsed later, by the source, as without this module. ``start_parse`` starts the
+children and returns; its ``finish`` is the rest of ``parse_ahead`` (``ssgen.sources.early``
+starts them while the build's other modules are still being imported).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ssgen.sources import content_hash
-from ssgen.sources.fanout import chunk_size, fan_out
+from ssgen.sources.fanout import Started, chunk_size, start
 from ssgen.sources.inputs import Input, ReadInputs
 from ssgen.sources.markdown_docs import markdown_or_fault
 
@@ -30,13 +33,20 @@ _CHUNK = 32  # small: the last chunk a busy machine holds up is short
 def parse_ahead(config: Config, read: ReadInputs, jobs: int | None) -> int:
     """Parse into ``read.cache`` the Markdown files ``read`` holds that it lacks, on
     ``jobs`` processes (all cores when None); the number of files parsed."""
+    pending = start_parse(config, read, jobs)
+    return 0 if pending is None else pending.finish()
+
+
+def start_parse(config: Config, read: ReadInputs, jobs: int | None) -> Parsing | None:
+    """``parse_ahead`` with its children started and this process's part left to
+    ``finish``; None when there is nothing to parse on several cores."""
     cache, jobs = read.cache, jobs or os.cpu_count() or 1
     if cache is None or read.inputs is None or jobs <= 1:
-        return 0
+        return None
     todo = [item for item in read.inputs if item.kind == "markdown" and item.path in read.files
             and cache.same(item.path, read.files[item.path].digest) is None]
     if len(todo) < MIN_FILES:
-        return 0
+        return None
     size = chunk_size(len(todo), _CHUNK)
     default_type = config.source.markdown_type
 
@@ -51,10 +61,29 @@ def parse_ahead(config: Config, read: ReadInputs, jobs: int | None) -> int:
 
     def done(index: int, rows: list[Any]) -> None:
         items: list[Input] = todo[index * size : (index + 1) * size]
+        assert cache is not None
         for item, (documents, faults, hashes) in zip(items, rows, strict=True):
             file = read.files[item.path]
             cache.put(item.path, file.stamp, file.digest, read.read_at, documents, faults,
                       hashes)
 
-    lost = fan_out(-(-len(todo) // size), run, jobs, done)
-    return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in lost)
+    def lost(chunks: list[int]) -> int:
+        return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in chunks)
+
+    return Parsing(start(-(-len(todo) // size), run, jobs), done, lost)
+
+
+class Parsing:
+    """Markdown files being parsed by forked children (``start_parse``)."""
+
+    def __init__(self, started: Started, done: Callable[[int, list[Any]], None],
+                 count: Callable[[list[int]], int]) -> None:
+        self._started, self._done, self._count = started, done, count
+
+    def finish(self) -> int:
+        """Parse here what no child took yet; every parse in the cache; how many."""
+        return self._count(self._started.finish(self._done))
+
+    def cancel(self) -> None:
+        """Stop the children; their parses are not wanted."""
+        self._started.cancel()

@@ -1,0 +1,56 @@
+"""A command's input files read, and their Markdown parsed, while its build's modules load.
+
+Owns ``begin(config, jobs)``, ``inputs(config)`` and ``discard()``. ``ssgen build`` spends
+its first ~0.1 s CPU importing what a build needs (Jinja2, the manifest, the stages) on one
+core while the other waits. ``begin``, called as soon as the configuration is loaded,
+reads the local site's input files (``read_inputs``) and starts forked children parsing
+the Markdown files the parse cache lacks (``ssgen.sources.parse_ahead``); the build's
+``inputs`` then takes that read, after this process has parsed what the children had not
+taken yet. The read is the one the build would have made itself, only earlier: its
+fingerprint may be older than the files, which only makes the next build look again.
+``discard`` stops children whose work no build took (an error before loading).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ssgen.sources.inputs import ReadInputs, read_inputs
+from ssgen.sources.parse_ahead import Parsing, start_parse
+
+if TYPE_CHECKING:
+    from ssgen.config.load import Config
+
+# site folder -> what ``begin`` read for it and the parse it started (at most one a process)
+_BEGUN: dict[str, tuple[ReadInputs, Parsing | None]] = {}
+
+
+def begin(config: Config, jobs: int | None) -> None:
+    """Read ``config``'s local input files and start parsing them on the other cores;
+    nothing for a remote source or a single job, where there is nothing to overlap."""
+    discard()
+    if config.source.type != "local" or jobs == 1:
+        return
+    read = read_inputs(config)
+    _BEGUN[str(config.site_dir)] = (read, start_parse(config, read, jobs))
+
+
+def inputs(config: Config) -> ReadInputs:
+    """The site's input files as ``read_inputs`` gives them, with the Markdown parses in
+    its cache: those ``begin`` started when it did (finished here), else read now."""
+    begun = _BEGUN.pop(str(config.site_dir), None)
+    discard()  # another site's: not this build's to finish
+    if begun is None:
+        return read_inputs(config)
+    read, parsing = begun
+    if parsing is not None:
+        parsing.finish()
+    return read
+
+
+def discard() -> None:
+    """Forget what ``begin`` read and stop the children it started."""
+    while _BEGUN:
+        _, (_, parsing) = _BEGUN.popitem()
+        if parsing is not None:
+            parsing.cancel()

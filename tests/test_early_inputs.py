@@ -1,0 +1,107 @@
+"""ssgen.sources.early: the input files read and parsed while a build's modules load give
+the build exactly what reading them in the build gives; children nobody took are stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from ssgen.cli.plain import build_site
+from ssgen.cli.summary import Options
+from ssgen.config.load import load_config
+from ssgen.sources import early
+from ssgen.sources.local import LocalSource, read_inputs
+from ssgen.sources.parse_ahead import MIN_FILES
+
+
+def _site(root: Path, files: int = MIN_FILES + 40) -> Path:
+    site = root / "site"
+    (site / "templates").mkdir(parents=True)
+    (site / "content" / "deep").mkdir(parents=True)
+    (site / "ssgen.toml").write_text(
+        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
+        'files = []\nmarkdown_dir = "content"\n[[routes]]\nname = "page"\npath = "/{slug}/"\n'
+        'template = "page.html"\n'
+        "query = '*[_type == \"page\"]{title, \"slug\": slug.current, body}'\n"
+    )
+    (site / "templates" / "page.html").write_text("<h1>{{ page.title }}</h1>{{ page.body | markdown }}")
+    for i in range(files):
+        folder = "deep/" if i % 3 else ""
+        front = f"title: Page {i}\ndate: 2024-01-{i % 28 + 1:02d}\n"
+        if i % 17 == 0:
+            front = "title: [unclosed\n"  # a fault: the file is skipped and named
+        (site / "content" / f"{folder}p{i}.md").write_text(f"---\n{front}---\n\n*{i}* é\n")
+    return site
+
+
+def _no_children() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_begun_inputs_load_as_read_in_the_build(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    config = load_config(site)
+    early.begin(config, 2)
+    read = early.inputs(config)
+    assert read.cache is not None and read.inputs is not None
+    # Every Markdown file was parsed ahead (by the children or while finishing here).
+    assert all(read.cache.same(item.path, read.files[item.path].digest) is not None
+               for item in read.inputs)
+    begun = LocalSource(config, preread=read)
+    (site / ".ssgen").rename(tmp_path / "old-state")
+    plain = LocalSource(config, preread=read_inputs(config))
+    assert begun.documents == plain.documents
+    assert [(f.where, f.message) for f in begun.faults()] == [
+        (f.where, f.message) for f in plain.faults()]
+    assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
+    assert _no_children()
+
+
+def test_inputs_without_begin_or_for_another_site_are_read_now(tmp_path: Path) -> None:
+    config = load_config(_site(tmp_path))
+    other = load_config(_site(tmp_path / "other"))
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
+    early.begin(other, 2)
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
+    assert _no_children()  # the other site's children were stopped, not left running
+    assert early.inputs(other).fingerprint == read_inputs(other).fingerprint
+
+
+def test_discard_stops_the_children(tmp_path: Path) -> None:
+    config = load_config(_site(tmp_path, files=MIN_FILES * 3))
+    early.begin(config, 2)
+    early.discard()
+    assert _no_children()
+    early.begin(config, 1)  # one job: nothing to overlap, nothing read
+    assert early._BEGUN == {}
+
+
+def _output(site: Path) -> dict[str, str]:
+    public = site / "public"
+    return {str(p.relative_to(public)): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in sorted(public.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_a_build_with_inputs_begun_early_equals_one_job(tmp_path: Path, full: bool) -> None:
+    site = _site(tmp_path)
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=1) == 1  # faults
+    one_job = _output(site)
+    (site / "public").rename(tmp_path / "one-job")
+    (site / ".ssgen").rename(tmp_path / "one-job-state")
+    if not full:  # an incremental build after an edit, from a warm parse cache
+        assert build_site(Options(site=site, verbosity=-1), jobs=2) == 1
+        (site / "content" / "p3.md").write_text("---\ntitle: Edited\n---\n\nnew\n")
+        assert build_site(Options(site=site, verbosity=-1), jobs=2) == 1
+        assert _output(site)["p3/index.html"] != one_job["p3/index.html"]
+        (site / "content" / "p3.md").write_text("---\ntitle: Page 3\ndate: 2024-01-04\n---\n\n*3* é\n")
+    assert build_site(Options(site=site, verbosity=-1), full=full, jobs=2) == 1
+    assert _output(site) == one_job
+    assert early._BEGUN == {} and _no_children()
