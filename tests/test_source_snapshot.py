@@ -30,11 +30,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_serve_fragments import Edit, Site, edits, rename, retitle, snapshot
 
-from ssgen.build import collect, kept
+from ssgen.build import collect, datahash, kept
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.render import environment
-from ssgen.routes import reuse
+from ssgen.routes import paginate, reuse
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.query_cache import QueryCache
@@ -51,7 +51,9 @@ def forget_process() -> None:
     environment._SHARED.clear()
     kept.forget()
     reuse._LAST.clear()
+    paginate._LAST.clear()
     collect._EACH_MEMO.clear()
+    datahash._KNOWN.clear()
 
 
 def new_process(root: Path) -> None:
@@ -99,12 +101,13 @@ def tamper(root: Path, saved: list[bytes]) -> None:
         return
     data = path.read_bytes()
     head = len(snap.MAGIC) + snap._KEY + snap._SUM
-    source = pickle.loads(data[head:])
+    source, extra = pickle.loads(data[head:])
     for doc in source.dataset.documents:
         if doc.get("_type") == "post":
             doc["title"] = "tampered"
     source._results = QueryCache()  # so that every page reads the documents
-    path.write_bytes(data[:head] + pickle.dumps(source, protocol=pickle.HIGHEST_PROTOCOL))
+    path.write_bytes(data[:head] + pickle.dumps((source, extra),
+                                                protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def same_stamp_edit(root: Path, saved: list[bytes]) -> None:

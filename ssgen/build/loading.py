@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 
+from ssgen.build import memos
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.sources import Source, open_source, snapshot
@@ -33,7 +34,7 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
         if read is not None:  # the files the fingerprint just read: not read twice
             perspective = "drafts" if drafts else config.source.perspective
             keep = snapshot.wanted(read)
-            if keep and (resumed := snapshot.resume(config, perspective, read)) is not None:
+            if keep and (resumed := memos.resume(config, perspective, read)) is not None:
                 return resumed
             parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read, maintain=keep)

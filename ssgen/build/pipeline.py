@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssgen import __version__
-from ssgen.build import faults, kept
+from ssgen.build import faults, kept, memos
 from ssgen.build.change import Change
 from ssgen.build.clash import (
     clashing_records,
@@ -72,7 +72,7 @@ from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
-from ssgen.sources import Source, snapshot
+from ssgen.sources import Source
 from ssgen.sources.local import read_inputs
 from ssgen.sources.mirror import mirrored, sync_mirror
 
@@ -211,7 +211,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
             reporter=run.reporter, timer=timer, damage=damage,
         )
     with timer("snapshot"):
-        snapshot.keep(config, source)  # a no-op for a given (kept or remote) source
+        memos.keep(config, source)  # a no-op for a given (kept or remote) source
     # Never what is on disk after the build: an edit made during it must not
     # be recorded as built. The fingerprint taken before loading is safe to
     # keep (at worst older than what was built: the next build looks again);

@@ -23,7 +23,9 @@ import hashlib
 import pickle
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
@@ -54,33 +56,35 @@ def snapshot_key(config: Config, perspective: str) -> bytes:
     return digest.digest()
 
 
-def resume(config: Config, perspective: str, read: ReadInputs | None) -> LocalSource | None:
-    """The snapshot's source brought up to the files' present bytes, or None (no usable
-    snapshot for ``config``)."""
+def resume(config: Config, perspective: str,
+           read: ReadInputs | None) -> tuple[LocalSource, Any] | None:
+    """The snapshot's source brought up to the files' present bytes, and what was saved
+    with it (``extra``); None when there is no usable snapshot for ``config``."""
     path = config.state_dir / FILE
-    source = _load(path, snapshot_key(config, perspective))
-    if source is None:
+    found = _load(path, snapshot_key(config, perspective))
+    if found is None:
         return None
     try:
-        source.resume(config, read)
+        found[0].resume(config, read)
     except SsgenError:
         return None
-    return source
+    return found
 
 
-def keep(config: Config, source: Source) -> None:
-    """Save ``source`` for the next process if it is one to keep and worth saving."""
+def keep(config: Config, source: Source, extra: Callable[[], Any] = lambda: None) -> None:
+    """Save ``source`` (with ``extra()``, pickled in the same go: objects shared with the
+    source stay shared) for the next process, if it is one to keep and worth saving."""
     if not isinstance(source, LocalSource) or not source.maintains:
         return
     if source.resumed is not None and len(source.resumed) <= RESAVE:
         return
-    save(config.state_dir / FILE, snapshot_key(config, source.perspective), source)
+    save(config.state_dir / FILE, snapshot_key(config, source.perspective), source, extra())
 
 
-def save(path: Path, key: bytes, source: LocalSource) -> None:
+def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
     """Replace the snapshot; a failed write leaves none (it is a cache: the build goes on)."""
     with gc_paused():
-        body = pickle.dumps(source, protocol=pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps((source, extra), protocol=pickle.HIGHEST_PROTOCOL)
     blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
     del body
     try:
@@ -89,7 +93,7 @@ def save(path: Path, key: bytes, source: LocalSource) -> None:
         path.unlink(missing_ok=True)
 
 
-def _load(path: Path, key: bytes) -> LocalSource | None:
+def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
     try:
         data = path.read_bytes()
     except OSError:
@@ -102,10 +106,12 @@ def _load(path: Path, key: bytes) -> LocalSource | None:
         return None
     try:
         with gc_paused():
-            source = pickle.loads(body)
+            found = pickle.loads(body)
     except Exception:  # any damage the checksum missed: no snapshot
         return None
-    return source if isinstance(source, LocalSource) else None
+    if type(found) is not tuple or len(found) != 2 or not isinstance(found[0], LocalSource):
+        return None
+    return found[0], found[1]
 
 
 __all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]
