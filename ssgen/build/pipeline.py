@@ -204,7 +204,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
     persist = persisted_fragments(config, renderer, full=full) if source is None \
         else nullcontext()
     with timer("load"):
-        source = source or load_source(config, drafts, run.reporter, read, run.jobs)
+        source = source or load_source(config, drafts, run.reporter, read, run.jobs, full=full)
     with persist:
         report, plan = _rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,

@@ -83,8 +83,12 @@ def keep(config: Config, source: Source, extra: Callable[[], Any] = lambda: None
 
 def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
     """Replace the snapshot; a failed write leaves none (it is a cache: the build goes on)."""
-    with gc_paused():
-        body = pickle.dumps((source, extra), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with gc_paused():
+            body = pickle.dumps((source, extra), protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        path.unlink(missing_ok=True)  # something unpicklable: no snapshot, never a failure
+        return
     blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
     del body
     try:
