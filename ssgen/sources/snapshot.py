@@ -13,8 +13,9 @@ or unpickling it is ignored: the build loads the files from scratch.
 
 Saving a snapshot costs more than loading one (pickling 10,000 posts is seconds), so a
 resumed source is saved again only when its re-read changed more than ``RESAVE``
-documents; a process that found none saves one. Only sites with NDJSON or export inputs
-keep one (a Markdown-only site's parses are in ``.ssgen/markdown.cache/``).
+documents; a process that found none saves one. Only incremental builds of sites with
+NDJSON or export inputs keep one (a Markdown-only site's parses are in
+``.ssgen/markdown.cache/``; a full build maintains no results and leaves the snapshot).
 """
 
 from __future__ import annotations
