@@ -138,12 +138,23 @@ class Dataset:
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+# (command, CPU seconds: user + sys of the process and its children) of every ssgen run.
+CPU: list[tuple[str, float]] = []
+
+
 def ssgen(site: Path, *args: str) -> float:
-    """Run ``ssgen`` in a new process; its wall time in seconds."""
+    """Run ``ssgen`` in a new process; its wall time in seconds (its CPU time to ``CPU``)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ssgen", "-q", "--site", str(site), *args],
                    check=True, cwd=site, env=ENV)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append((" ".join(args[:2]), after.ru_utime + after.ru_stime
+                - before.ru_utime - before.ru_stime))
+    return wall
 
 
 def serve(site: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -292,6 +303,10 @@ def main() -> None:
               f"{pct(lat, 0.99) * 1000:.0f} ms ({len(lat)} webhooks) | {rss:.0f} MB | "
               f"{spread(revalidate)} | "
               f"{spread(build)}, {statistics.median(build) / full:.1%} of full |", flush=True)
+        for command in dict.fromkeys(name for name, _ in CPU):
+            cpu = [seconds for name, seconds in CPU if name == command]
+            print(f"CPU {command}: {spread(cpu)}, load {load()}", flush=True)
+        CPU.clear()
         shutil.rmtree(site, ignore_errors=True)
 
 

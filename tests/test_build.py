@@ -303,7 +303,7 @@ def test_unchanged_site_is_not_even_loaded(tmp_path: Path, monkeypatch: pytest.M
     def no_load(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged site must not be loaded")
 
-    monkeypatch.setattr(build_module, "_load_source", no_load)
+    monkeypatch.setattr(build_module, "load_source", no_load)
     report = build(config)
     assert report.ok and report.written == 0 and report.unchanged == 3
     monkeypatch.undo()

@@ -130,6 +130,17 @@ def _same_refs(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return True
 
 
+def export(site: str) -> list[tuple[str, _Known]]:
+    """What was last hashed for ``site``'s pages (a pure memo: see ``ssgen.build.memos``)."""
+    return [(path, known) for (owner, path), known in _KNOWN.items() if owner == site]
+
+
+def adopt(site: str, exported: list[tuple[str, _Known]]) -> None:
+    """Take unpickled ``export``ed hashes for ``site``."""
+    for path, known in exported:
+        _KNOWN.setdefault((site, path), known)
+
+
 def forget(site: str) -> None:
     """Drop what is kept for ``site`` (tests that compare against a cold start)."""
     for key in [key for key in _KNOWN if key[0] == site]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssgen import __version__
-from ssgen.build import faults, kept
+from ssgen.build import faults, kept, memos
 from ssgen.build.change import Change
 from ssgen.build.clash import (
     clashing_records,
@@ -41,6 +41,7 @@ from ssgen.build.extras import static_files, write_extras
 from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.images import sync_images
 from ssgen.build.linkcheck import check_build, take_mark
+from ssgen.build.loading import load_source
 from ssgen.build.output import Output, url_to_file
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
@@ -71,10 +72,8 @@ from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
-from ssgen.sources import Source, early, open_source
-from ssgen.sources.local import LocalSource, ReadInputs, unread_files
+from ssgen.sources import Source, early
 from ssgen.sources.mirror import mirrored, sync_mirror
-from ssgen.sources.parse_ahead import parse_ahead
 
 if TYPE_CHECKING:
     from ssgen.links import LinkOptions
@@ -204,12 +203,14 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
     persist = persisted_fragments(config, renderer, full=full) if source is None \
         else nullcontext()
     with timer("load"):
-        source = source or _load_source(config, drafts, run.reporter, read, run.jobs)
+        source = source or load_source(config, drafts, run.reporter, read, run.jobs, full=full)
     with persist:
         report, plan = _rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
             reporter=run.reporter, timer=timer, damage=damage,
         )
+    with timer("snapshot"):
+        memos.keep(config, source)  # a no-op for a given (kept or remote) source
     # Never what is on disk after the build: an edit made during it must not
     # be recorded as built. The fingerprint taken before loading is safe to
     # keep (at worst older than what was built: the next build looks again);
@@ -417,32 +418,6 @@ def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
     finally:
         lock.release()
         set_fence(None)
-
-
-def _load_source(config: Config, drafts: bool, reporter: Reporter,
-                 read: ReadInputs | None, jobs: int | None) -> Source:
-    for name in unread_files(config):
-        reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
-                      "one document a line), export archives and Markdown; convert a JSON "
-                      f"array with `jq -c '.[]' {name}` into a .ndjson file")
-    # Frozen before the collector is back on: its first pass after a load would walk
-    # every new document (~0.7 s at 10k documents) only to find no garbage.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        if read is None and config.source.type == "local":
-            # Read with many files in flight, then parsed (see ssgen.sources.parallel).
-            read = early.inputs(config)
-        if read is not None:  # the files the fingerprint just read: not read twice
-            parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
-            return LocalSource(config, drafts=drafts, preread=read)
-        if mirrored(config):  # synced at the start of the build
-            return LocalSource(config, drafts=drafts)
-        return open_source(config, drafts=drafts)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _sync_mirror(config: Config, reporter: Reporter) -> None:

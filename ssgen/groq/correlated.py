@@ -58,6 +58,16 @@ class CorrelatedSubs:
         self.round = 0
         self._log: deque[tuple[int, frozenset[str]]] = deque(maxlen=_LOG_SIZE)
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_make"]  # a closure: the owner rebinds one (``rebind``) when unpickled
+        return state
+
+    def rebind(self, make: Callable[[Shape], Runner]) -> None:
+        """After unpickling: the runner maker, and slots handed out again from 0 (the
+        owner recompiles its item, which asks for them in the same order)."""
+        self._make, self._slots = make, 0
+
     def changed(self, ids: frozenset[str]) -> None:
         """A new evaluation of the owner starts; ``ids`` changed since the last one."""
         self.round += 1

@@ -81,6 +81,23 @@ class Dataset:
         self._indexes[("_type",)] = self._build(("_type",))
         self._refs: ReferenceIndex | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a kept source's snapshot): no lock, and nothing keyed by ``id()``
+        (positions and memos are rebuilt on use, the reference index is re-keyed)."""
+        state = dict(self.__dict__)
+        del state["_lock"]
+        refs = state.pop("_refs")
+        state.update(memos={}, _positions=None,
+                     _refs=None if refs is None else refs.export(self.documents))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        exported = state.pop("_refs")
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._refs = None if exported is None else ReferenceIndex.restore(self.documents,
+                                                                          exported)
+
     def __len__(self) -> int:
         return len(self.documents)
 

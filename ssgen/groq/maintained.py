@@ -111,6 +111,31 @@ class MaintainedQuery:
         self._shape, self._parts, self._plan = shape, parts, parts.plan
         self._reset(None)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Its entries and indexes, without the compiled parts (closures): a snapshot of
+        a kept source (``ssgen.sources.snapshot``) pickles them."""
+        state = dict(self.__dict__)
+        del state["_parts"], state["_plan"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Recompile the parts; the correlated runners get their slots in the order the
+        compilation assigns them, as when first made."""
+        self.__dict__.update(state)
+        subs = self._subs
+        if subs is not None:
+            shared: dict[int, _Parts] = {}
+
+            def runner(sub: Shape) -> MaintainedQuery:
+                parts = shared.get(id(sub))
+                if parts is None:
+                    parts = shared[id(sub)] = _compile(sub, None)
+                return MaintainedQuery(None, sub, None, parts=parts)
+
+            subs.rebind(runner)
+        self._parts = _compile(self._shape, subs)
+        self._plan = self._parts.plan
+
     def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = _NONE) -> None:
         self._entries: dict[str, _Entry] = {}
         self._dependents = Dependents()

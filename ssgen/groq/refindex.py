@@ -63,6 +63,23 @@ class ReferenceIndex:
                 else:
                     bucket.append(doc)
 
+    def export(self, documents: Sequence[dict[str, Any]]) -> tuple[Any, list[Any]]:
+        """What pickling needs, with no object ids in it: the referrers, and the outgoing
+        ids of each of ``documents`` (the indexed ones) by position."""
+        outgoing_of = self._outgoing.get
+        return self._incoming, [outgoing_of(id(doc)) for doc in documents]
+
+    @classmethod
+    def restore(cls, documents: Sequence[dict[str, Any]],
+                exported: tuple[Any, list[Any]]) -> ReferenceIndex:
+        """The index ``export`` described, over the unpickled ``documents``."""
+        index = cls(())
+        index._incoming, by_position = exported
+        index._outgoing = {id(doc): refs for doc, refs in zip(documents, by_position,
+                                                               strict=True)
+                           if refs is not None}
+        return index
+
     def referrers(self, ref: str) -> Sequence[dict[str, Any]]:
         """The documents that reference ``ref``, in ``_id`` order."""
         return self._incoming.get(ref, ())

@@ -66,6 +66,20 @@ _LAST: dict[tuple[str, str, int], _Expansion] = {}
 _KEEP = 64
 
 
+def export(site: Any) -> list[tuple[str, str, _Expansion]]:
+    """The last expansions of ``site``'s paginated routes (see ``reuse.export``)."""
+    return [(name, path, last) for (name, path, owner), last in _LAST.items()
+            if owner == id(site)]
+
+
+def adopt(site: Any, exported: list[tuple[str, str, _Expansion]]) -> None:
+    """Take unpickled ``export``ed expansions for ``site`` (an equal object)."""
+    for name, path, last in exported:
+        if last.site == site:
+            last.site = site
+            _LAST[(name, path, id(site))] = last
+
+
 def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int) -> list[PageSpec]:
     """The pages of a paginated route: ``size`` items each, with a ``paginator``."""
     route = ctx.route

@@ -65,6 +65,22 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
     return last, fresh
 
 
+def export(site: Any) -> list[tuple[str, ListPages]]:
+    """The last pages of ``site``'s routes, to pickle with the source their items came
+    from (``ssgen.build.memos``): a memo of pure functions of those items, valid for
+    as long as they are the same objects."""
+    return [(name, pages) for (name, owner), pages in _LAST.items() if owner == id(site)]
+
+
+def adopt(site: Any, exported: list[tuple[str, ListPages]]) -> None:
+    """Take unpickled ``export``ed pages for ``site`` (an equal object, this process's)."""
+    for name, pages in exported:
+        if pages.shared and pages.shared[0] == site:
+            pages.shared = (site, *pages.shared[1:])
+            pages.item_ids = {id(entry[0]): entry for entry in pages.item_ids.values()}
+            _LAST[(name, id(site))] = pages
+
+
 def _same_globals(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
     if old is None or new is None:
         return old is new

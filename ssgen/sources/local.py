@@ -72,9 +72,11 @@ class LocalSource:
     """Answers GROQ queries from files under the site folder."""
 
     def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
-                 preread: ReadInputs | None = None) -> None:
+                 preread: ReadInputs | None = None, maintain: bool = False) -> None:
         """``kept``: the source lives across rebuilds (serve), so it keeps its list
         queries' results up to date per changed document instead of re-running them.
+        ``maintain``: keep them so although the source is not kept (for a snapshot that
+        the next process resumes, see ``ssgen.sources.snapshot``).
         ``preread``: the files as ``read_inputs`` just read them (for a fingerprint);
         those whose stat is still the same are not read again."""
         self._config = config
@@ -92,7 +94,8 @@ class LocalSource:
         self.perspective = "drafts" if drafts else config.source.perspective
         # Tells this object's versions apart from another source's in the manifest.
         self.session = uuid.uuid4().hex
-        self._results = QueryCache() if kept else None
+        self._results = QueryCache() if kept or maintain else None
+        self.resumed: frozenset[str] | None = None  # see ``resume``
         self._cache: dict[str, _Cached] = {}
         self._loaded_inputs: list[Input] = []
         self._documents: list[dict[str, Any]] | None = None
@@ -100,6 +103,36 @@ class LocalSource:
         self._view = View(self.perspective, name=source.dataset or None,
                           project_id=source.project_id or None)
         self.reload()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The parsed files, view and maintained results; not the config, the Markdown
+        cache (persisted on its own) or the pending pre-read files (``resume`` sets them)."""
+        state = dict(self.__dict__)
+        state.update(_config=None, _files=None, _preread={}, _prelisted=None, _documents=None)
+        return state
+
+    def resume(self, config: Config, preread: ReadInputs | None) -> None:
+        """After unpickling: take ``config`` (of the same hash) and re-read every input
+        file as if it had changed, so each NDJSON file is diffed against the bytes this
+        source parsed (a snapshot's staleness costs a larger diff, never a wrong view).
+        A new session: a manifest's record of an earlier session never vouches for it.
+        ``resumed``: the visible ids the re-read changed (None: unknown)."""
+        self._config, self._kept = config, False
+        self._files = preread.cache if preread is not None else markdown_cache(config)
+        self._preread = dict(preread.files) if preread is not None else {}
+        self._prelisted = preread.inputs if preread is not None else None
+        self._read_at = preread.read_at if preread is not None else 0
+        self.session = uuid.uuid4().hex
+        for cached in self._cache.values():
+            cached.stamp = (-1, -1, -1, -1)
+        version = self.version
+        self.reload()
+        self.resumed = self.changed_since(version)
+
+    @property
+    def maintains(self) -> bool:
+        """Whether it keeps maintained results although no caller keeps it (snapshot)."""
+        return self._results is not None and not self._kept
 
     @property
     def documents(self) -> list[dict[str, Any]]:

@@ -1,0 +1,58 @@
+"""The route and planner memos a source snapshot carries to the next process.
+
+Each is a memo of pure functions of query results (a route's page specs from its items,
+a paginated route's pages, each page's data hash), checked by the identity of those
+results, which a kept source never mutates. Pickled in one go with the source whose
+maintained results hold the items (``ssgen.sources.snapshot``), the identities between
+them survive: a resumed process expands and hashes only the pages whose items changed
+since the snapshot, however stale it is. Not carried: ``ssgen.build.kept``'s
+expansions, which stand for what the manifest recorded (their generation) rather than
+for a value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ssgen.build import datahash
+from ssgen.config.load import Config
+from ssgen.routes import paginate, reuse
+from ssgen.sources import Source, snapshot
+from ssgen.sources.local import LocalSource, ReadInputs
+
+
+def _hash_site(config: Config) -> str:
+    return f"{config.site_dir}:{config.hash}"  # as ssgen.build.plan keys page hashes
+
+
+def export(config: Config) -> dict[str, Any]:
+    """This process's memos for ``config``'s site."""
+    return {"reuse": reuse.export(config.site), "paginate": paginate.export(config.site),
+            "hashes": datahash.export(_hash_site(config))}
+
+
+def adopt(config: Config, memos: Any) -> None:
+    """Take unpickled ``export``ed memos (ignored unless of the expected form)."""
+    if not isinstance(memos, dict):
+        return
+    reuse.adopt(config.site, memos.get("reuse") or [])
+    paginate.adopt(config.site, memos.get("paginate") or [])
+    datahash.adopt(_hash_site(config), memos.get("hashes") or [])
+
+
+def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | None:
+    """The snapshot's source (see ``ssgen.sources.snapshot.resume``), its memos adopted."""
+    found = snapshot.resume(config, perspective, read)
+    if found is None:
+        return None
+    source, memos = found
+    adopt(config, memos)
+    return source
+
+
+def keep(config: Config, source: Source) -> None:
+    """Save the snapshot of ``source`` with this process's memos, when worth it."""
+    snapshot.keep(config, source, lambda: export(config))
+
+
+__all__ = ["adopt", "export", "keep", "resume"]

@@ -1,0 +1,122 @@
+"""``.ssgen/source.snapshot``: the local source a build left, for a new process to resume.
+
+Owns the file: a pickled ``LocalSource`` (the files' bytes and parses, the merged view,
+the dataset with its indexes and reverse-reference index, the maintained results of its
+list queries) behind a key and a checksum. A new ``ssgen build`` or ``ssgen revalidate``
+that resumes it re-reads every input file and diffs it against the bytes the snapshot
+parsed (``LocalSource.resume``), so its maintained queries re-evaluate only the
+documents that differ: a stale snapshot (any earlier build's) costs a larger diff, never
+a different result, because what is pickled was consistent when pickled (one object
+graph, one ``dumps``). A file with another key (ssgen's code, Python's version, the
+config's hash, the site folder, the perspective), a bad checksum, or any error reading
+or unpickling it is ignored: the build loads the files from scratch.
+
+Saving a snapshot costs more than loading one (pickling 10,000 posts is seconds), so a
+resumed source is saved again only when its re-read changed more than ``RESAVE``
+documents; a process that found none saves one. Only incremental builds of sites with
+NDJSON or export inputs keep one (a Markdown-only site's parses are in
+``.ssgen/markdown.cache/``; a full build maintains no results and leaves the snapshot).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ssgen.config.load import Config
+from ssgen.errors import SsgenError
+from ssgen.sources import Source
+from ssgen.sources.atomic import write_atomic
+from ssgen.sources.local import LocalSource, ReadInputs
+from ssgen.sources.ndjson import gc_paused
+
+MAGIC = b"ssgen-source-snapshot-1\n"
+FILE = "source.snapshot"
+RESAVE = 64
+_CODE = Path(__file__).resolve().parent.parent
+_KEY, _SUM = 32, 4  # the checksum: CRC-32 (damage, not tampering: .ssgen/ is the site's)
+
+
+def wanted(read: ReadInputs) -> bool:
+    """Whether a build from these inputs keeps a snapshot (an NDJSON or export file)."""
+    return any(item.kind != "markdown" for item in read.inputs or ())
+
+
+def snapshot_key(config: Config, perspective: str) -> bytes:
+    """What a snapshot's validity depends on besides the input files' bytes."""
+    digest = hashlib.blake2b(digest_size=_KEY)
+    for part in (MAGIC.decode(), sys.version, config.hash, str(config.site_dir), perspective):
+        digest.update(part.encode() + b"\0")
+    for code in sorted(_CODE.rglob("*.py")):
+        digest.update(code.relative_to(_CODE).as_posix().encode() + b"\0" + code.read_bytes())
+    return digest.digest()
+
+
+def resume(config: Config, perspective: str,
+           read: ReadInputs | None) -> tuple[LocalSource, Any] | None:
+    """The snapshot's source brought up to the files' present bytes, and what was saved
+    with it (``extra``); None when there is no usable snapshot for ``config``."""
+    path = config.state_dir / FILE
+    found = _load(path, snapshot_key(config, perspective))
+    if found is None:
+        return None
+    try:
+        found[0].resume(config, read)
+    except SsgenError:
+        return None
+    return found
+
+
+def keep(config: Config, source: Source, extra: Callable[[], Any] = lambda: None) -> None:
+    """Save ``source`` (with ``extra()``, pickled in the same go: objects shared with the
+    source stay shared) for the next process, if it is one to keep and worth saving."""
+    if not isinstance(source, LocalSource) or not source.maintains:
+        return
+    if source.resumed is not None and len(source.resumed) <= RESAVE:
+        return
+    save(config.state_dir / FILE, snapshot_key(config, source.perspective), source, extra())
+
+
+def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
+    """Replace the snapshot; a failed write leaves none (it is a cache: the build goes on)."""
+    try:
+        with gc_paused():
+            body = pickle.dumps((source, extra), protocol=pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        path.unlink(missing_ok=True)  # something unpicklable: no snapshot, never a failure
+        return
+    blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
+    del body
+    try:
+        write_atomic(path, blob, "source snapshot", durable=False)
+    except SsgenError:
+        path.unlink(missing_ok=True)
+
+
+def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(MAGIC)
+    if data[:head] != MAGIC or data[head:head + _KEY] != key:
+        return None
+    body = memoryview(data)[head + _KEY + _SUM:]
+    if zlib.crc32(body).to_bytes(_SUM, "big") != data[head + _KEY:head + _KEY + _SUM]:
+        return None
+    try:
+        with gc_paused():
+            found = pickle.loads(body)
+    except Exception:  # any damage the checksum missed: no snapshot
+        return None
+    if type(found) is not tuple or len(found) != 2 or not isinstance(found[0], LocalSource):
+        return None
+    return found[0], found[1]
+
+
+__all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]

@@ -1,0 +1,265 @@
+"""The local source snapshot a new process resumes (``ssgen.sources.snapshot``) never makes
+its output differ from a clean full build.
+
+test_serve_fragments' small NDJSON site (author and category pages whose correlated
+``references(^._id)`` subqueries are maintained per outer document). Generated sequences
+of edits (retitles, reauthoring, renames of dereferenced documents, creations, deletions,
+template edits), same-size edits whose mtime is put back, and damage to the snapshot (an
+earlier copy, a flipped byte, truncation, removal, a document changed under an unchanged
+checksum) run through new processes: no renderer, kept pages or route memos survive in
+memory (``new_process``), so whatever carries over comes from ``.ssgen/``. After each,
+the output must equal a clean full build's. The snapshot is re-saved every process or
+only when the diff is large (``RESAVE``), so later steps resume stale ones. Mutants
+caught: a load that skips the checksum, a resumed source that keeps its old session.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_serve_fragments import Edit, Site, edits, rename, retitle, snapshot
+
+from ssgen.build import collect, datahash, kept
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+from ssgen.render import environment
+from ssgen.routes import paginate, reuse
+from ssgen.sources import snapshot as snap
+from ssgen.sources.local import LocalSource
+from ssgen.sources.query_cache import QueryCache
+
+Damage = Callable[[Path, list[bytes]], None]
+
+
+def snapshot_file(root: Path) -> Path:
+    return root / ".ssgen" / snap.FILE
+
+
+def forget_process() -> None:
+    """What a new process does not have: the renderer, kept pages, route memos."""
+    environment._SHARED.clear()
+    kept.forget()
+    reuse._LAST.clear()
+    paginate._LAST.clear()
+    collect._EACH_MEMO.clear()
+    datahash._KNOWN.clear()
+
+
+def new_process(root: Path) -> None:
+    forget_process()
+    report = build(load_config(root), jobs=1)
+    assert report.ok, report.failures
+
+
+def start(site: Site, root: Path) -> None:
+    """The site's first build (full: no manifest yet, so no snapshot) and an incremental
+    one after an edit, which leaves a snapshot."""
+    site.write(root)
+    new_process(root)
+    retitle(3, "setup")(site)
+    site.write(root)
+    new_process(root)
+    assert snapshot_file(root).exists()
+
+
+def full_build(site: Site, scratch: Path) -> dict[str, bytes]:
+    shutil.rmtree(scratch, ignore_errors=True)
+    site.write(scratch)
+    forget_process()
+    assert build(load_config(scratch), full=True, jobs=1).ok
+    return snapshot(scratch / "public")
+
+
+def restore_older(root: Path, saved: list[bytes]) -> None:
+    if saved:
+        snapshot_file(root).write_bytes(saved[0])
+
+
+def flip(root: Path, saved: list[bytes]) -> None:
+    path = snapshot_file(root)
+    if path.exists():
+        data = bytearray(path.read_bytes())
+        data[len(data) * 2 // 3] ^= 0x20
+        path.write_bytes(bytes(data))
+
+
+def truncate(root: Path, saved: list[bytes]) -> None:
+    path = snapshot_file(root)
+    if path.exists():
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def remove(root: Path, saved: list[bytes]) -> None:
+    snapshot_file(root).unlink(missing_ok=True)
+
+
+def tamper(root: Path, saved: list[bytes]) -> None:
+    """Every post's title changed in the parsed documents (not in the bytes they were
+    parsed from), under the old checksum: what a flip the checksum catches could do."""
+    path = snapshot_file(root)
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    head = len(snap.MAGIC) + snap._KEY + snap._SUM
+    try:
+        source, extra = pickle.loads(data[head:])
+    except Exception:  # damaged by an earlier step already
+        return
+    for doc in source.dataset.documents:
+        if doc.get("_type") == "post":
+            doc["title"] = "tampered"
+    source._results = QueryCache()  # so that every page reads the documents
+    path.write_bytes(data[:head] + pickle.dumps((source, extra),
+                                                protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def same_stamp_edit(root: Path, saved: list[bytes]) -> None:
+    """A same-size edit of the NDJSON file with its mtime put back."""
+    path = root / "content" / "data.ndjson"
+    info = path.stat()
+    path.write_bytes(path.read_bytes().replace(b'"T', b'"Q', 1))
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+DAMAGES: list[Damage] = [restore_older, flip, truncate, remove, tamper, same_stamp_edit]
+
+
+def run(steps: list[Edit | Damage], resave: int = snap.RESAVE) -> None:
+    """Apply ``steps``, each followed by a new process; assert it equals a full build."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(snap, "RESAVE", resave)
+        root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
+        site = Site()
+        start(site, root)
+        saved = [snapshot_file(root).read_bytes()]
+        for step in steps:
+            if step in DAMAGES:
+                step(root, saved)  # type: ignore[call-arg]
+                if step is same_stamp_edit:  # the site's own record of its file
+                    site.docs = _read_docs(root)
+            else:
+                step(site)  # type: ignore[call-arg]
+                site.write(root)
+            new_process(root)
+            if snapshot_file(root).exists():
+                saved.append(snapshot_file(root).read_bytes())
+            built, full = snapshot(root / "public"), full_build(site, scratch)
+            stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
+            assert not stale, f"differs from a full build: {stale}"
+
+
+def _read_docs(root: Path) -> dict[str, dict[str, Any]]:
+    import json
+
+    lines = (root / "content" / "data.ndjson").read_text().splitlines()
+    return {doc["_id"]: doc for doc in map(json.loads, filter(None, lines))}
+
+
+steps = st.one_of(edits, st.sampled_from(DAMAGES))
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(steps, min_size=1, max_size=5), resave=st.sampled_from([0, 64]))
+def test_new_processes_through_the_snapshot_equal_a_full_build(
+        steps: list[Edit | Damage], resave: int) -> None:
+    run(steps, resave)
+
+
+SEQUENCE: list[Edit | Damage] = [retitle(0, "x"), tamper, retitle(1, "ab"),
+                                 rename("a1", "y"), restore_older, retitle(2, "c"),
+                                 same_stamp_edit]
+
+
+@contextmanager
+def mutant(target: Any, name: str, replacement: Any) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(target, name, replacement)
+        yield
+
+
+def test_the_sequence_passes_and_resumes_the_snapshot() -> None:
+    resumed: list[LocalSource] = []
+    real = LocalSource.resume
+
+    def spy(self: LocalSource, config: Any, read: Any) -> None:
+        resumed.append(self)
+        real(self, config, read)
+
+    with mutant(LocalSource, "resume", spy):
+        run(SEQUENCE)
+    assert len(resumed) >= 3  # not after a damage alone: the inputs are unchanged
+    # Resumed sources answer the list routes from their maintained results.
+    assert all(source.maintains and source._results is not None for source in resumed)
+
+
+def test_mutant_load_without_the_checksum_is_caught() -> None:
+    def unchecked(path: Path, key: bytes) -> Any:
+        if not path.exists():
+            return None
+        data = path.read_bytes()
+        if not data.startswith(snap.MAGIC) or data[len(snap.MAGIC):][:snap._KEY] != key:
+            return None
+        return pickle.loads(data[len(snap.MAGIC) + snap._KEY + snap._SUM:])
+
+    with mutant(snap, "_load", unchecked), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([tamper, retitle(0, "x")])
+
+
+def test_mutant_resume_keeping_the_session_is_caught() -> None:
+    real = LocalSource.resume
+
+    def same_session(self: LocalSource, config: Any, read: Any) -> None:
+        session = self.session
+        real(self, config, read)
+        self.session = session
+
+    # The second process resumes the first's snapshot (not re-saved: a small diff) and
+    # records session:2; the third resumes it again and reaches session:2 with other
+    # documents, which the manifest's mark would vouch for.
+    with mutant(LocalSource, "resume", same_session), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([retitle(0, "x"), retitle(1, "y")])
+
+
+def test_a_snapshot_from_another_config_is_not_used(tmp_path: Path) -> None:
+    site = Site()
+    start(site, tmp_path)
+    config = load_config(tmp_path)
+    assert snap.resume(config, "published", None) is not None
+    toml = tmp_path / "ssgen.toml"
+    toml.write_text(toml.read_text().replace('title = "', 'title = "other ', 1))
+    other = load_config(tmp_path)
+    assert other.hash != config.hash
+    assert snap.resume(other, "published", None) is None
+    assert snap.resume(config, "drafts", None) is None
+    path = snapshot_file(tmp_path)
+    data = path.read_bytes()
+    head = len(snap.MAGIC) + snap._KEY
+    assert data[head:head + snap._SUM] == zlib.crc32(data[head + snap._SUM:]).to_bytes(4, "big")
+
+
+def test_a_full_build_resumes_no_snapshot_and_leaves_it(tmp_path: Path) -> None:
+    site = Site()
+    start(site, tmp_path)
+    resumed: list[LocalSource] = []
+    with mutant(LocalSource, "resume", lambda self, config, read: resumed.append(self)):
+        forget_process()
+        before = snapshot_file(tmp_path).read_bytes()
+        retitle(0, "new")(site)
+        site.write(tmp_path)
+        assert build(load_config(tmp_path), full=True, jobs=1).ok
+    assert not resumed and snapshot_file(tmp_path).read_bytes() == before
+    new_process(tmp_path)  # resumes it: the diff is the retitle
