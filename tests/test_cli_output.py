@@ -17,7 +17,7 @@ from sitekit import author, make_site, post, run_cli
 
 import ssgen.build.pipeline
 from ssgen import __version__
-from ssgen.build.pipeline import full_build_reason
+from ssgen.build.opening import full_build_reason
 from ssgen.build.progress import Reporter
 from ssgen.build.report import PageFailure, group_failures
 

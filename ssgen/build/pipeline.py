@@ -8,16 +8,13 @@ the same stages and renders only the pages whose data or templates changed (see
 from __future__ import annotations
 
 import gc
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssgen import __version__
 from ssgen.build import faults, kept, memos
 from ssgen.build.change import Change
 from ssgen.build.clash import (
@@ -28,8 +25,6 @@ from ssgen.build.clash import (
     page_files,
 )
 from ssgen.build.collect import (
-    NOT_FOUND_PATH,
-    NOT_FOUND_TEMPLATE,
     Collected,
     Scope,
     collect_pages,
@@ -39,9 +34,12 @@ from ssgen.build.collect import (
 from ssgen.build.docstate import DocStates, document_states
 from ssgen.build.extras import static_files, write_extras
 from ssgen.build.fragfile import persisted_fragments
+from ssgen.build.guard import locked
+from ssgen.build.heap import freeze_heap, frozen_after
 from ssgen.build.images import sync_images
 from ssgen.build.linkcheck import check_build, take_mark
 from ssgen.build.loading import load_source
+from ssgen.build.opening import open_manifest
 from ssgen.build.output import Output, url_to_file
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
@@ -62,12 +60,11 @@ from ssgen.build.scope import (
     whole_routes,
 )
 from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
+from ssgen.build.untouched import fingerprint, nothing_changed, untouched
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
-from ssgen.errors import ManifestError, SsgenError
-from ssgen.manifest.connect import fence_held, open_state, set_fence, state_exists
-from ssgen.manifest.lock import BuildLock, BuildLockBusy
+from ssgen.errors import SsgenError
 from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -115,9 +112,9 @@ def build(
                now or datetime.now(UTC))
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
-    with _locked(config, run.reporter):
+    with locked(config, run.reporter):
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
-        manifest, reason = _open_manifest(config, key, full, run.reporter)
+        manifest, reason = open_manifest(config, key, full, run.reporter)
         full = bool(reason)
         try:
             links_current = take_mark(manifest)
@@ -191,13 +188,13 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
         # A kept source (serve) is compared as loaded: equal means it holds exactly
         # the content last built from, whatever the files say now.
         if source is not None:
-            inputs = _fingerprint(source)
+            inputs = fingerprint(source)
         else:
             with timer("load"):
                 read = early.inputs(config)
             inputs = read.fingerprint
-    if inputs is not None and not damage and _untouched(manifest, renderer, inputs):
-        report, plan = _nothing_changed(manifest)
+    if inputs is not None and not damage and untouched(manifest, renderer, inputs):
+        report, plan = nothing_changed(manifest)
         return report, plan, source, inputs
     # A new process (no kept source) reuses the include outputs earlier ones rendered.
     persist = persisted_fragments(config, renderer, full=full) if source is None \
@@ -216,7 +213,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
     # keep (at worst older than what was built: the next build looks again);
     # without one, the source's is of exactly the bytes it read.
     if local and inputs is None:
-        inputs = _fingerprint(source)
+        inputs = fingerprint(source)
     return report, plan, source, inputs
 
 
@@ -282,8 +279,8 @@ def _rebuild(
     damage: Damage,
 ) -> tuple[BuildReport, RenderPlan]:
     """The stages: globals, scope, collect, plan (query), render and write, record."""
-    _freeze_heap()
-    with timer("query"), _frozen_after():
+    freeze_heap()
+    with timer("query"), frozen_after():
         data = query_globals(config, source, now)
         states = document_states(source, manifest, full=full)
         scope = None if full else _scope(config, manifest, renderer, data, states, change,
@@ -349,104 +346,10 @@ def content_failures(source: Source, collected: Collected) -> list[PageFailure]:
     return found
 
 
-def _fingerprint(source: Source) -> str | None:
-    fingerprint = getattr(source, "fingerprint", None)
-    return str(fingerprint()) if fingerprint is not None else None
-
-
-def _untouched(manifest: Manifest, renderer: Renderer, inputs: str) -> bool:
-    """True when no input file, template or earlier failure can make this build differ.
-
-    The input files are compared by a digest of their bytes (read, not parsed), so an unchanged
-    site is not even loaded; any doubt falls through to the full incremental path.
-    """
-    return (
-        manifest.get_meta("inputs") == inputs
-        and not manifest.failures()
-        and not changed_templates(manifest, renderer)
-        and not _special_templates_changed(manifest, renderer)
-    )
-
-
-def _special_templates_changed(manifest: Manifest, renderer: Renderer) -> bool:
-    """Was ``templates/404.html`` added or removed since its page was last recorded?"""
-    built = bool(manifest.files_at([NOT_FOUND_PATH.lstrip("/")]))
-    return built != (renderer.template_source(NOT_FOUND_TEMPLATE) is not None)
-
-
-def _nothing_changed(manifest: Manifest) -> tuple[BuildReport, RenderPlan]:
-    """The report and (empty) plan of a build that found nothing to do."""
-    paths = manifest.page_paths()
-    plan = RenderPlan(pages={}, all_paths=paths)
-    return BuildReport(unchanged=len(paths)), plan
-
-
-@contextmanager
-def _locked(config: Config, reporter: Reporter) -> Iterator[None]:
-    """Hold the site's build lock; say so when another build makes us wait."""
-    lock = BuildLock(config.site_dir, wait=False)
-    try:
-        lock.acquire()
-    except BuildLockBusy as exc:
-        holder = f" (pid {exc.pid})" if exc.pid else ""
-        reporter.info(f"another build of this site is running{holder}; waiting for it to finish")
-        lock = BuildLock(config.site_dir, wait=True)
-        lock.acquire()
-    try:
-        with _shared_builder(config, reporter):
-            yield
-    finally:
-        lock.release()
-
-
-@contextmanager
-def _shared_builder(config: Config, reporter: Reporter) -> Iterator[None]:
-    """With shared state, be its one builder for the build (serve's builder already is)."""
-    if config.state_url is None or fence_held():
-        yield
-        return
-    import socket
-
-    from ssgen.manifest.builder import BuilderLock
-
-    lock = BuilderLock(config.state_url, f"ssgen build {socket.gethostname()}:{os.getpid()}")
-    if not lock.try_acquire():
-        reporter.info("another builder holds the shared state; waiting for it")
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-        set_fence(None)
-
-
 def _sync_mirror(config: Config, reporter: Reporter) -> None:
     report = sync_mirror(config)
     reporter.info(f"mirror: {report.kind} sync, {report.fetched} fetched, {report.deleted} "
                   f"removed, {report.documents} documents, {report.requests} requests")
-
-
-@contextmanager
-def _frozen_after() -> Iterator[None]:
-    """No cyclic collection while the pages are collected and planned, then freeze them:
-    the page specs are long-lived and acyclic, and each collection that walked them made
-    the query stage grow faster than the page count (collect + plan at 64,000 pages:
-    33 us a page with the collector, 19 without; 24 at 16,000)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-def _freeze_heap() -> None:
-    # The loaded dataset is a large, long-lived, acyclic heap: without this every full
-    # collection rescans it (over a second at 100k documents), and forked render
-    # workers would copy it page by page as the collector touches it.
-    gc.freeze()
 
 
 def _scope(
@@ -476,51 +379,6 @@ def _scope(
     scope.whole_routes = whole_routes(config, renderer, frozenset(total.templates),
                                       globals_changed)
     return _repair(config, manifest, damage, scope)
-
-
-def _open_manifest(
-    config: Config, key: str, full: bool, reporter: Reporter
-) -> tuple[Manifest, str]:
-    """The site's manifest and why this build must be full ("" when it need not be); a
-    fresh manifest when it is missing or unusable."""
-    path = config.state_dir / "manifest.sqlite"
-    existed = state_exists(config.state_dir, config.state_url)
-    try:
-        manifest = open_state(config.state_dir, config.state_url)
-    except ManifestError as exc:
-        if config.state_url:
-            raise
-        reporter.warn(f"{exc}; starting a full rebuild with a new manifest")
-        return Manifest.reset(path), "the manifest was unusable"
-    if full:
-        reason = "--full"
-    elif not existed:
-        reason = "no manifest yet (first build, or .ssgen/ was removed)"
-    else:
-        reason = full_build_reason(
-            manifest.get_meta("ssgen_version"), manifest.get_meta("config_hash"), key
-        )
-        if reason:
-            reporter.info(f"full rebuild: {reason}")
-    return manifest, reason
-
-
-def full_build_reason(version: str | None, stored: str | None, key: str) -> str:
-    """Why the manifest's last build cannot be built on ("" when it can). ``key`` is
-    ``<config hash>:<drafts or perspective>`` as recorded by each finished build."""
-    if version is None or stored is None:
-        return "the last build did not finish (interrupted)"
-    if version != __version__:
-        return f"ssgen version changed ({version} -> {__version__})"
-    if stored == key:
-        return ""
-    old_hash, _, old_mode = stored.partition(":")
-    new_hash, _, new_mode = key.partition(":")
-    if old_hash != new_hash:
-        return "configuration changed (ssgen.toml or the environment it reads)"
-    if "drafts" in (old_mode, new_mode):
-        return f"--drafts {'given' if new_mode == 'drafts' else 'dropped'} since the last build"
-    return f"perspective changed ({old_mode} -> {new_mode})"
 
 
 def site_paths(config: Config) -> list[Path]:
