@@ -341,18 +341,22 @@ def build_with_edit_during(site: Path, during: tuple[str, str] | None) -> None:
     if during is None:
         new_process_build(site)
         return
-    import ssgen.build.pipeline as pipeline
+    from ssgen.sources import early
 
-    original = pipeline.read_inputs
+    original = early.inputs
+
+    calls = []
 
     def then_edit(config: object) -> object:
         read = original(config)  # type: ignore[arg-type]
+        calls.append(1)
         name, title = during
         (site / "content" / f"{name}.md").write_text(page_file(name, title))
         return read
 
-    with mock.patch.object(pipeline, "read_inputs", then_edit):
+    with mock.patch.object(early, "inputs", then_edit):
         new_process_build(site)
+    assert calls, "the build no longer reads its inputs through early.inputs: patch its reader"
 
 
 def apply(site: Path, step: tuple[str, str, str], saved: list[dict[str, bytes]]) -> None:
