@@ -132,3 +132,20 @@ def no_temp_files(site: Path) -> bool:
         if any(name.startswith(".ssgen-tmp") or name.startswith(".") for name in files):
             return False
     return True
+
+
+def markdown_site(root: Path) -> Path:
+    """``root/site``: a local site of Markdown pages (``content/``, subfolder ``deep/``) with
+    one route, ``/{slug}/``, rendering each page's title and Markdown body; no files yet."""
+    site = root / "site"
+    (site / "templates").mkdir(parents=True)
+    (site / "content" / "deep").mkdir(parents=True)
+    (site / "ssgen.toml").write_text(
+        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
+        'files = []\nmarkdown_dir = "content"\n[[routes]]\nname = "page"\npath = "/{slug}/"\n'
+        'template = "page.html"\n'
+        "query = '*[_type == \"page\"]{title, \"slug\": slug.current, body}'\n"
+    )
+    (site / "templates" / "page.html").write_text(
+        "<h1>{{ page.title }}</h1>{{ page.body | markdown }}")
+    return site

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from sitekit import markdown_site
 
 from ssgen.cli.plain import build_site
 from ssgen.cli.summary import Options
@@ -18,16 +19,7 @@ from ssgen.sources.parse_ahead import MIN_FILES
 
 
 def _site(root: Path, files: int = MIN_FILES + 40) -> Path:
-    site = root / "site"
-    (site / "templates").mkdir(parents=True)
-    (site / "content" / "deep").mkdir(parents=True)
-    (site / "ssgen.toml").write_text(
-        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
-        'files = []\nmarkdown_dir = "content"\n[[routes]]\nname = "page"\npath = "/{slug}/"\n'
-        'template = "page.html"\n'
-        "query = '*[_type == \"page\"]{title, \"slug\": slug.current, body}'\n"
-    )
-    (site / "templates" / "page.html").write_text("<h1>{{ page.title }}</h1>{{ page.body | markdown }}")
+    site = markdown_site(root)
     for i in range(files):
         folder = "deep/" if i % 3 else ""
         front = f"title: Page {i}\ndate: 2024-01-{i % 28 + 1:02d}\n"

@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sitekit import markdown_site
 
 from ssgen.sources import parallel
 from ssgen.sources.parallel import MIN_SLICE, map_threaded
@@ -82,15 +83,7 @@ def test_a_full_build_reads_its_files_threaded(
         return map_threaded(read, items, threads)
 
     monkeypatch.setattr(ssgen.sources.inputs, "map_threaded", spy)
-    site = tmp_path / "site"
-    (site / "templates").mkdir(parents=True)
-    (site / "content").mkdir()
-    (site / "ssgen.toml").write_text(
-        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
-        'files = []\nmarkdown_dir = "content"\n[[routes]]\nname = "page"\npath = "/{slug}/"\n'
-        'template = "page.html"\nquery = \'*[_type == "page"]{title, "slug": slug.current, body}\'\n'
-    )
-    (site / "templates" / "page.html").write_text("<h1>{{ page.title }}</h1>{{ page.body | markdown }}")
+    site = markdown_site(tmp_path)
     count = 3 * MIN_SLICE
     for i in range(count):
         (site / "content" / f"p{i}.md").write_text(f"---\ntitle: Page {i}\n---\n\nBody *{i}*.\n")
