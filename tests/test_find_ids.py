@@ -1,4 +1,4 @@
-"""``find_ids`` (routes/spec.py) searches a value's JSON encoding for ``_id`` keys; it must
+"""``find_ids`` (routes/spec/ids.py) searches a value's JSON encoding for ``_id`` keys; it must
 find exactly what walking the value finds, whatever the strings hold (quotes, escapes,
 text that looks like an ``_id`` key). The mutant test shows the property catching a
 search that does not follow escapes."""
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.routes import spec
 from ssgen.routes.spec import find_ids, walk_ids
+from ssgen.routes.spec import ids as spec_ids
 
 tricky = st.sampled_from(['{"_id":"x"}', ',"_id":"y"', '\\"_id\\":\\"z', '"', "\\", "_id",
                           "\u2028", "é", ""])
@@ -38,6 +38,6 @@ def test_values_orjson_cannot_encode_are_walked() -> None:
 
 def test_mutant_without_escapes_in_ids_is_caught() -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(spec, "_escaped", lambda encoded, quote: False)
+        patch.setattr(spec_ids, "_escaped", lambda encoded, quote: False)
         with pytest.raises((AssertionError, ValueError)):  # wrong ids, or a cut string
             test_find_ids_equals_a_walk()

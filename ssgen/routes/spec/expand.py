@@ -1,0 +1,182 @@
+"""One route's query results -> its ``PageSpec``s with their tags (pure).
+
+The three route modes of docs/configuration.md (list, single/paginated, ``each``) and
+the tag rules the package docstring (``ssgen.routes.spec``) sets out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import repeat
+from typing import Any
+
+from ssgen.errors import ConfigError
+from ssgen.routes.page import PageMaker, PageResult, PageSpec, RouteLike
+from ssgen.routes.paginate import expand_paginated
+from ssgen.routes.patterns import (
+    fill_pattern,
+    kind_of,
+    lookup,
+    placeholders,
+)
+from ssgen.routes.reuse import changed_span, list_pages, spliced
+from ssgen.routes.spec.ids import find_ids
+
+UNATTRIBUTED_LIMIT = 256
+# What a list route's page gets of its neighbours (when its templates read any of it).
+NEIGHBOUR_KEYS = frozenset({"prev", "next", "prev_url", "next_url"})
+
+
+def expand_route(
+    route: RouteLike,
+    result_value: Any,
+    *,
+    result_ids: Iterable[str],
+    scanned_types: frozenset[str] | None,
+    site: Any = None,
+    data: Mapping[str, Any] | None = None,
+    base_url: str = "",
+    page_results: Sequence[PageResult | None] | None = None,
+    page_scanned_types: frozenset[str] | None = frozenset(),
+    neighbours: bool = True,
+) -> list[PageSpec]:
+    """Expand one route into pages.
+
+    ``result_value``/``result_ids``/``scanned_types`` describe the route's ``query`` (or, for
+    an ``each`` route, its ``each`` query); ``scanned_types`` None means any type. For an
+    ``each`` route, ``page_results[i]`` is the per-page query result for ``result_value[i]``
+    (see `each_params`) and ``page_scanned_types`` the per-page query's types.
+    ``base_url`` defaults to ``site.base_url``. ``neighbours``: a list route's pages get
+    their neighbouring items (``NEIGHBOUR_KEYS``); False when no template reads them,
+    so that a neighbour's edit does not change a page's data hash for nothing.
+    """
+    base = base_url or str(getattr(site, "base_url", "") or "")
+    ctx = PageMaker(route, site, data, base, _type_tags(scanned_types))
+    if route.each is not None:
+        if page_results is None:
+            raise ConfigError(f"route {route.name!r}: an `each` route needs its per-page results")
+        ctx.type_tags |= _type_tags(page_scanned_types)
+        return _expand_each(ctx, each_params(route, result_value), page_results)
+    ids = frozenset(result_ids)
+    if placeholders(route.path):
+        if route.paginate:
+            raise ConfigError(
+                f"route {route.name!r}: `paginate` needs a path without {{field}} placeholders"
+            )
+        return _expand_list(ctx, result_value, ids, neighbours)
+    if route.paginate:
+        return expand_paginated(ctx, result_value, ids, route.paginate)
+    return [ctx.page(route.path, result_value, ids, fields=result_value)]
+
+
+def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[dict[str, Any]]:
+    """The ``$params`` for each page of an ``each`` route: the items of its ``each`` result
+    (``first``: the index of the first one in the whole result, for errors)."""
+    if not isinstance(each_value, list):
+        raise ConfigError(
+            f"route {route.name!r}: `each` must return a list of objects, got {kind_of(each_value)}"
+        )
+    params: list[dict[str, Any]] = []
+    for index, item in enumerate(each_value, first):
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f"route {route.name!r}: `each` item {index} is {kind_of(item)}, expected an object"
+            )
+        params.append(dict(item))
+    return params
+
+
+def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
+                 neighbours: bool = True) -> list[PageSpec]:
+    route = ctx.route
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
+            f"query must return a list (one page per item), got {kind_of(value)}"
+        )
+    if not all(map(isinstance, value, repeat(dict))):
+        index = next(i for i, item in enumerate(value) if not isinstance(item, dict))
+        raise ConfigError(
+            f"route {route.name!r}: item {index} of the query result is "
+            f"{kind_of(value[index])}, expected an object with the path fields"
+        )
+    unattributed = ids - set(map(dict.get, value, repeat("_id")))
+    shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
+    last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
+    # Only the span that differs from the last expansion (by identity) and, when pages
+    # show their neighbours, one page either side of it is looked at.
+    size, before = len(value), len(last.items)
+    head, tail = changed_span(value, last.items)
+    paths = spliced(route, value, last, (head, tail))
+    low, high = (max(0, head - 1), min(size, size - tail + 1)) if neighbours \
+        else (head, size - tail)
+    if head == 0 and size:  # a new first page: it carries the unattributed ids
+        high = max(high, 1)
+    old = {id(entry[0]): entry for entry in last.specs[low:before - (size - high)]}
+    known = last.item_ids
+    made: list[tuple[Any, Any, Any, bool, PageSpec]] = []
+    for index in range(low, high):
+        item = value[index]
+        prev = value[index - 1] if index and neighbours else None
+        after = value[index + 1] if index < size - 1 and neighbours else None
+        entry = old.get(id(item))
+        if entry is None or entry[0] is not item or entry[1] is not prev \
+                or entry[2] is not after or entry[3] != (index == 0):
+            item_ids = _item_ids(item, known) | (unattributed if index == 0 else shared)
+            params = {name: lookup(item, name) for name in placeholders(route.path)}
+            extra = _neighbours(value, paths, index) if neighbours else None
+            spec = ctx.page(paths[index], item, item_ids, fields=item, params=params,
+                            extra=extra)
+            entry = (item, prev, after, index == 0, spec)
+        made.append(entry)
+    fresh.items, fresh.paths = list(value), paths
+    fresh.specs = last.specs[:low] + made + last.specs[before - (size - high):]
+    fresh.item_ids = known if len(known) <= 2 * size + 64 else {
+        id(item): found for item in value if (found := known.get(id(item))) is not None}
+    return [entry[4] for entry in fresh.specs]
+
+
+def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
+    entry = known.get(id(item))
+    if entry is None or entry[0] is not item:
+        entry = known[id(item)] = (item, frozenset(find_ids(item)))
+    return entry[1]
+
+
+def _neighbours(items: list[Any], paths: list[str], index: int) -> dict[str, Any]:
+    """A list route page's ``prev``/``next`` items and URL paths, in the query's order."""
+    last = index + 1 < len(items)
+    return {
+        "prev": items[index - 1] if index else None,
+        "prev_url": paths[index - 1] if index else None,
+        "next": items[index + 1] if last else None,
+        "next_url": paths[index + 1] if last else None,
+    }
+
+
+def _expand_each(
+    ctx: PageMaker, params: list[dict[str, Any]], results: Sequence[PageResult | None]
+) -> list[PageSpec]:
+    route = ctx.route
+    if len(results) != len(params):
+        raise ConfigError(
+            f"route {route.name!r}: {len(params)} `each` items but {len(results)} page results"
+        )
+    pages = []
+    for item, result in zip(params, results, strict=True):
+        if result is None or result.value is None:
+            continue
+        path = fill_pattern(route.path, item, route=route.name)
+        fields = {**result.value, **item} if isinstance(result.value, dict) else item
+        ids = set(result.ids) | find_ids(item)
+        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
+    return pages
+
+
+def _type_tags(types: frozenset[str] | None) -> set[str]:
+    if types is None:
+        return {"type:*"}
+    return {f"type:{t}" for t in types}
+
+
+__all__ = ["NEIGHBOUR_KEYS", "UNATTRIBUTED_LIMIT", "each_params", "expand_route"]
