@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sitekit import DEFAULT_TOML, make_site, no_temp_files, output_files, run_cli
 
-import ssgen.build.output
+import ssgen.build.output.writer
 
 
 def _stderr(result: object) -> str:
@@ -76,7 +76,7 @@ def test_interrupt_mid_write_leaves_no_temp_file_and_next_build_is_right(
 ) -> None:
     docs_site = make_site(tmp_path / "a")
     clean = make_site(tmp_path / "b")
-    real_write = ssgen.build.output._write_all
+    real_write = ssgen.build.output.writer.write_all
     calls = {"n": 0}
 
     def write_then_interrupt(fd: int, data: bytes) -> None:
@@ -86,11 +86,11 @@ def test_interrupt_mid_write_leaves_no_temp_file_and_next_build_is_right(
             raise KeyboardInterrupt
         real_write(fd, data)
 
-    monkeypatch.setattr(ssgen.build.output, "_write_all", write_then_interrupt)
+    monkeypatch.setattr(ssgen.build.output.writer, "write_all", write_then_interrupt)
     result = run_cli("--site", str(docs_site), "build", "--jobs", "1")
     assert result.exit_code == 130
     assert no_temp_files(docs_site)
-    monkeypatch.setattr(ssgen.build.output, "_write_all", real_write)
+    monkeypatch.setattr(ssgen.build.output.writer, "write_all", real_write)
     assert run_cli("--site", str(docs_site), "build", "--jobs", "1").exit_code == 0
     assert run_cli("--site", str(clean), "build", "--jobs", "1").exit_code == 0
     assert output_files(docs_site) == output_files(clean)
@@ -210,7 +210,7 @@ def test_unwritable_output_says_what_to_do(
         raise OSError(code, os.strerror(code))
 
     out = ssgen.build.output.Output(tmp_path / "public")
-    monkeypatch.setattr(ssgen.build.output.os, "open", refuse)
+    monkeypatch.setattr(ssgen.build.output.writer.os, "open", refuse)
     with pytest.raises(OutputError) as caught:
         out.write("blog/index.html", b"<p>hi</p>")
     assert "blog/index.html" in str(caught.value) and hint in str(caught.value)

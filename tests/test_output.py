@@ -143,7 +143,7 @@ def test_failed_write_leaves_old_file_and_no_temp(
     def disk_full(fd: int, data: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("ssgen.build.output.os.write", disk_full)
+    monkeypatch.setattr("ssgen.build.output.writer.os.write", disk_full)
     with pytest.raises(OutputError, match="No space left on device"):
         out.write("a/index.html", b"new content")
     monkeypatch.undo()
@@ -157,7 +157,7 @@ def test_failed_rename_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.Monkey
     def refuse(src: str, dst: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("ssgen.build.output.os.replace", refuse)
+    monkeypatch.setattr("ssgen.build.output.writer.os.replace", refuse)
     with pytest.raises(OutputError, match=r"cannot write .*x\.html: Permission denied"):
         out.write("x.html", b"data")
     assert not (tmp_path / "x.html").exists()
@@ -172,7 +172,7 @@ def test_interrupt_during_write_removes_temp_and_propagates(
     def interrupted(fd: int, data: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ssgen.build.output.os.write", interrupted)
+    monkeypatch.setattr("ssgen.build.output.writer.os.write", interrupted)
     with pytest.raises(KeyboardInterrupt):
         out.write("x.html", b"data")
     monkeypatch.undo()

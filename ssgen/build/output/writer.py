@@ -1,64 +1,30 @@
-"""The only writer of the site: safe page paths and atomic write-if-changed output.
+"""``Output``: the only writer of the site's files, atomic and only when bytes change.
 
-Owns everything that touches the output folder:
-
-- ``url_to_file(path, route=None) -> PurePosixPath`` (``ssgen.routes.paths``, re-exported
-  here): a page URL path to its file, rejecting anything that could name a file outside
-  the output folder.
-- ``Output(root, *, fsync=False)``: ``write(relpath, data) -> bool`` (temp file in the same
-  folder + ``os.replace``; identical bytes leave the file and its mtime untouched and
-  return False; ``put`` is the same returning ``(written, created)``),
-  ``remove(relpath) -> bool`` (prunes emptied folders up to the root;
-  ``prune(folders)`` for batches), ``copy_static(src) -> list[str]``,
-  ``remove_stale(keep, owned) -> list[str]`` (deletes only files ssgen owns),
-  ``sweep(relpaths) -> list[str]`` (dead writers' temp files beside them, now),
-  ``read(relpath)`` and ``path(relpath)``.
-- ``sha256(data) -> str``: the hex digest used for output hashes.
-
-Every relpath is checked twice: lexically, and on disk, where each folder is checked
-once per ``Output``: a folder made by ``mkdir`` or a real (non-symlink) folder under a
-checked parent is inside the root; a symlinked folder must resolve inside the root.
-Temp files that a killed process left behind are deleted the first time this process
-writes into their folder; after that only ``sweep`` looks again (the build calls it for
-the files a killed build or render worker was writing). OS errors become ``OutputError`` here.
+Every relpath is checked twice: lexically (``ssgen.routes.paths``), and on disk, where
+each folder is checked once per ``Output``; temp files are ``temps``'s, single-file
+operations ``fileops``'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import hashlib
-import itertools
 import os
-import shutil
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from ssgen.build import faults
+from ssgen.build.output.fileops import (
+    copy_into,
+    file_stat,
+    problem,
+    same_bytes,
+    same_file,
+    walk_files,
+    write_all,
+)
+from ssgen.build.output.temps import SWEPT, sweep_temps, temp_name, unlink_quietly
 from ssgen.errors import OutputError
-from ssgen.routes.paths import checked_relpath, safe_relpath, url_to_file, url_to_relpath
-
-_CHUNK = 1 << 20
-TEMP_PREFIX = ".ssgen-tmp-"
-_counter = itertools.count()
-_PID: list[int] = []
-
-
-def _pid() -> int:
-    # Temp names carry the writer's pid; asked of the kernel once per process.
-    if not _PID:
-        _PID.append(os.getpid())
-    return _PID[0]
-
-
-os.register_at_fork(after_in_child=_PID.clear)
-
-
-def sha256(data: bytes) -> str:
-    """The hex SHA-256 of ``data``: the output hash recorded in the manifest."""
-    return hashlib.sha256(data).hexdigest()
+from ssgen.routes.paths import checked_relpath, safe_relpath
 
 
 class Output:
@@ -69,9 +35,7 @@ class Output:
         self.fsync = fsync
         self._real_root: str | None = None
         self._checked_dirs: set[str] = set()
-        # Process-wide: serve writes into public/blog/ (10k entries) on every webhook;
-        # what a killed process left there is swept on this process's first write.
-        self._swept_dirs = _SWEPT
+        self._swept_dirs = SWEPT
 
     def path(self, relpath: str | PurePosixPath) -> Path:
         """The absolute path of ``relpath`` (checked lexically, not created)."""
@@ -85,7 +49,7 @@ class Output:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
+            raise OutputError(f"cannot read {target}: {problem(exc)}") from exc
 
     def stat(self, relpath: str | PurePosixPath) -> tuple[int, int]:
         """(size, mtime_ns) of an output file, or (-1, -1) when it cannot be read."""
@@ -106,13 +70,13 @@ class Output:
         folder, fresh = self._prepare_dir(rel)
         target = os.path.join(folder, rel.rpartition("/")[2])
         # A folder this call created holds no file yet: no need to look for one.
-        same = None if fresh else _same_bytes(target, data)
+        same = None if fresh else same_bytes(target, data)
         if same:
             return (False, False, *file_stat(target))
         written: list[os.stat_result] = []
 
         def fill(fd: int) -> None:
-            _write_all(fd, data)
+            write_all(fd, data)
             written.append(os.fstat(fd))
 
         self._replace(folder, target, fill)
@@ -130,7 +94,7 @@ class Output:
         except IsADirectoryError as exc:
             raise OutputError(f"cannot remove {rel}: it is a folder") from exc
         except OSError as exc:
-            raise OutputError(f"cannot remove {target}: {_problem(exc)}") from exc
+            raise OutputError(f"cannot remove {target}: {problem(exc)}") from exc
         if prune:
             self.prune([target.parent])
         return True
@@ -155,7 +119,7 @@ class Output:
                 self._check_inside(folder, rel)
             except OutputError:  # a symlink out of the output: nothing of ours is there
                 continue
-            removed += _sweep_temps(folder)
+            removed += sweep_temps(folder)
             self._swept_dirs.add(folder)
         self.prune([Path(path).parent for path in removed])
         return [Path(path).relative_to(self.root).as_posix() for path in removed]
@@ -163,7 +127,7 @@ class Output:
     def copy_static(self, src: Path) -> list[str]:
         """Copy every file under ``src`` into the root; the relpaths whose bytes changed."""
         written: list[str] = []
-        for rel, source in _walk_files(Path(src)):
+        for rel, source in walk_files(Path(src)):
             if self.copy_file(source, rel):
                 written.append(rel)
         return written
@@ -174,16 +138,16 @@ class Output:
         folder, _ = self._prepare_dir(rel)
         target = Path(folder, rel.rpartition("/")[2])
         try:
-            if _same_file(source, target):
+            if same_file(source, target):
                 return False
             with source.open("rb") as fsrc:
-                self._replace(folder, target, lambda fd: _copy_into(fsrc, fd))
+                self._replace(folder, target, lambda fd: copy_into(fsrc, fd))
         except OSError as exc:
-            raise OutputError(f"cannot copy {source} to {rel}: {_problem(exc)}") from exc
+            raise OutputError(f"cannot copy {source} to {rel}: {problem(exc)}") from exc
         return True
 
     def _replace(self, folder: str, target: str | Path, fill: Callable[[int], None]) -> None:
-        temp = os.path.join(folder, f"{TEMP_PREFIX}{_pid()}-{next(_counter)}")
+        temp = temp_name(folder)
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             try:
@@ -195,9 +159,9 @@ class Output:
             faults.mid_write()
             os.replace(temp, target)
         except BaseException as exc:
-            _unlink_quietly(temp)
+            unlink_quietly(temp)
             if isinstance(exc, OSError):
-                raise OutputError(f"cannot write {target}: {_problem(exc)}") from exc
+                raise OutputError(f"cannot write {target}: {problem(exc)}") from exc
             raise
         faults.after_write()
 
@@ -206,10 +170,10 @@ class Output:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                msg = f"cannot create output folder {self.root}: {_problem(exc)}"
+                msg = f"cannot create output folder {self.root}: {problem(exc)}"
                 raise OutputError(msg) from exc
             self._real_root = os.path.realpath(self.root)
-            _sweep_temps(str(self.root))
+            sweep_temps(str(self.root))
         return self._real_root
 
     def _check_inside(self, folder: str, rel: str | PurePosixPath) -> str:
@@ -228,7 +192,7 @@ class Output:
         # Temp files only ever live beside their target: sweep the folders written into,
         # not every parent (listing public/blog/ with 10k pages is not free).
         if not fresh and folder not in self._swept_dirs:
-            _sweep_temps(folder)
+            sweep_temps(folder)
         self._swept_dirs.add(folder)
         return folder, fresh
 
@@ -243,7 +207,7 @@ class Output:
         except FileExistsError:
             return self._existing_dir(folder, rel), False
         except OSError as exc:
-            raise OutputError(f"cannot create folder for {rel}: {_problem(exc)}") from exc
+            raise OutputError(f"cannot create folder for {rel}: {problem(exc)}") from exc
         self._checked_dirs.add(folder)
         return folder, True
 
@@ -251,7 +215,7 @@ class Output:
         try:
             mode = os.lstat(folder).st_mode
         except OSError as exc:
-            raise OutputError(f"cannot create folder for {rel}: {_problem(exc)}") from exc
+            raise OutputError(f"cannot create folder for {rel}: {problem(exc)}") from exc
         if stat.S_ISLNK(mode):
             self._check_inside(folder, rel)
             if not os.path.isdir(folder):
@@ -285,133 +249,4 @@ class Output:
         self._checked_dirs.clear()
 
 
-_HINTS = {
-    errno.EACCES: "check the output folder's owner and permissions",
-    errno.EPERM: "check the output folder's owner and permissions",
-    errno.EROFS: "the output folder is on a read-only file system; set site.output elsewhere",
-    errno.ENOSPC: "the disk is full; free some space and build again",
-}
-
-
-def _problem(exc: OSError) -> str:
-    """The OS error in words, plus what to do about the common ones."""
-    text = exc.strerror or str(exc)
-    hint = _HINTS.get(exc.errno or 0)
-    return f"{text} ({hint})" if hint else text
-
-
-def file_stat(path: str) -> tuple[int, int]:
-    """(size, mtime_ns) of a regular file, or (-1, -1) when missing or not a file."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return -1, -1
-    if not stat.S_ISREG(info.st_mode):
-        return -1, -1
-    return info.st_size, info.st_mtime_ns
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _copy_into(fsrc: BinaryIO, fd: int) -> None:
-    with os.fdopen(os.dup(fd), "wb") as fdst:
-        shutil.copyfileobj(fsrc, fdst, _CHUNK)
-
-
-def _same_bytes(target: str, data: bytes) -> bool | None:
-    """True if ``target`` holds ``data``, False if other bytes, None if it does not exist."""
-    try:
-        info = os.stat(target)
-        if stat.S_ISDIR(info.st_mode):
-            raise OutputError(f"cannot write {target}: a folder is in the way")
-        if info.st_size != len(data):
-            return False
-        with open(target, "rb") as handle:
-            return handle.read() == data
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        raise OutputError(f"cannot read {target}: {_problem(exc)}") from exc
-
-
-def _same_file(source: Path, target: Path) -> bool:
-    try:
-        if source.stat().st_size != target.stat().st_size:
-            return False
-    except FileNotFoundError:
-        return False
-    with source.open("rb") as a, target.open("rb") as b:
-        while True:
-            chunk = a.read(_CHUNK)
-            if chunk != b.read(_CHUNK):
-                return False
-            if not chunk:
-                return True
-
-
-def _walk_files(src: Path) -> Iterable[tuple[str, Path]]:
-    if not src.is_dir():
-        return
-    for folder, dirs, files in os.walk(src):
-        dirs.sort()
-        base = Path(folder)
-        rel_folder = base.relative_to(src).as_posix()
-        for name in sorted(files):
-            if name.startswith(TEMP_PREFIX):
-                continue
-            rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-            yield rel, base / name
-
-
-_SWEPT: set[str] = set()
-
-
-def _sweep_temps(folder: str) -> list[str]:
-    """Delete the temp files a killed ssgen process left in ``folder`` (not live ones);
-    the paths deleted."""
-    try:
-        with os.scandir(folder) as entries:
-            stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
-    except OSError:
-        return []
-    dead = [path for path in stale if not _writer_alive(os.path.basename(path))]
-    for path in dead:
-        _unlink_quietly(path)
-    return dead
-
-
-def _writer_alive(name: str) -> bool:
-    # Temp names carry the writer's pid: another live build worker may still rename it.
-    pid_text = name[len(TEMP_PREFIX) :].split("-", 1)[0]
-    if not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return not _zombie(pid_text)
-
-
-def _zombie(pid_text: str) -> bool:
-    # A worker orphaned by a killed build, once dead, waits as a zombie until init reaps
-    # it, and signal 0 still reaches a zombie (the build after it got the lock it held).
-    try:
-        with open(f"/proc/{pid_text}/stat", "rb") as handle:
-            return handle.read().rpartition(b")")[2][:3] == b" Z "
-    except OSError:
-        return False
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-__all__ = ["TEMP_PREFIX", "Output", "checked_relpath", "file_stat", "safe_relpath", "sha256",
-           "url_to_file", "url_to_relpath"]
+__all__ = ["Output"]
