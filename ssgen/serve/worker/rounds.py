@@ -1,13 +1,7 @@
-"""The rebuild worker: one thread that turns queued changes into incremental builds.
+"""``RebuildWorker``: the thread that merges queued changes into rounds and builds them.
 
-Owns the serve side of the durable queue (``Manifest.enqueue/pending/ack``): a change is
-queued before the HTTP reply, every round merges everything pending (plus routes whose
-``revalidate`` period ran out) after a short settle window, reloads the source, builds
-with ``change=...`` and acknowledges the queue ids only after the build returned. A
-failed round keeps the last good pages (the build never deletes on failure), is logged
-with its reason and retried with exponential backoff; work left in the queue by a crash
-is replayed at start-up; content failures (see ``build.report``) wait for a fix instead.
-Deploys (when ``[deploy]`` is configured) follow each rebuild and are retried the same way.
+The package docstring (``ssgen.serve.worker``) says what a round does; the job sets are
+``book``'s, what a finished round reports ``outcome``'s.
 """
 
 from __future__ import annotations
@@ -15,14 +9,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ssgen.build.change import Change
 from ssgen.build.outwatch import unwatch_output, watch_output
-from ssgen.build.report import BuildReport, group_failures
+from ssgen.build.report import BuildReport
 from ssgen.build.search import DEFERRED, SearchIndex, SearchMode
 from ssgen.config.load import Config, load_config
 from ssgen.errors import SsgenError
@@ -36,11 +29,19 @@ from ssgen.serve.jobs import (
     RebuildResult,
     RouteTimers,
     Submitted,
+    merge_entries,
     site_counts,
 )
-from ssgen.serve.jobs import merge_entries as merge_entries
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
 from ssgen.serve.warm import warm
+from ssgen.serve.worker.book import JobBook
+from ssgen.serve.worker.outcome import (
+    failure_text,
+    log_failed,
+    log_failures,
+    log_rebuilt,
+    round_result,
+)
 from ssgen.sources import Source, open_source
 
 if TYPE_CHECKING:
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ssgen.serve")
 
 BuildFn = Callable[..., BuildReport]
-_KEEP_RESULTS = 10_000
 
 
 class RebuildWorker:
@@ -86,15 +86,9 @@ class RebuildWorker:
         self._warmed = False
         self.idle_gc = idle_gc
         self._reload_config = False
-        self._pending: set[int] = {job for job, _ in self._manifest.pending()}
-        self._inflight: set[int] = set()
-        self._futures: dict[int, Future[RebuildResult]] = {}
-        self._results: OrderedDict[int, RebuildResult] = OrderedDict()
-        # Queue ids only grow; a start-up entry (the initial round) tells a repeated
-        # delivery key (an id not above it) apart from new work after a restart.
-        self._highest = self._manifest.enqueue(
-            {"change": Change(reasons=("start",)).to_json(), "reload_config": False})
-        self._pending.add(self._highest)
+        queued = {job for job, _ in self._manifest.pending()}
+        self._jobs = JobBook(queued, self._manifest.enqueue(
+            {"change": Change(reasons=("start",)).to_json(), "reload_config": False}))
         self._retry = Backoff()
         self._deploy = DeployState()
         self._timers = RouteTimers(self.config, self._clock())
@@ -116,7 +110,7 @@ class RebuildWorker:
 
     def start(self) -> None:
         """Start the worker thread (replays whatever the queue holds)."""
-        replayed = len(self._pending) - 1  # less the start-up round itself
+        replayed = len(self._jobs.pending) - 1  # less the start-up round itself
         if replayed:
             log.info("replaying %d queued change(s)", replayed,
                      extra={"event": "replay", "queued": replayed})
@@ -147,10 +141,8 @@ class RebuildWorker:
         with self._submit_lock:
             job = self._manifest.enqueue(payload, key=key)
             with self._cond:
-                if job <= self._highest:
+                if not self._jobs.add(job):
                     return Submitted(job, duplicate=True)
-                self._highest = job
-                self._pending.add(job)
                 self._arrivals = (self._arrivals[1], time.monotonic())
                 self._dirty = True
                 self._cond.notify_all()
@@ -159,12 +151,10 @@ class RebuildWorker:
     def future(self, job: int) -> Future[RebuildResult]:
         """Resolves when ``job`` has been rebuilt (at once when it already was)."""
         with self._cond:
-            result = self._results.get(job)
-            if result is None and (job in self._pending or job in self._inflight):
-                found = self._futures.get(job)
-                if found is None or found.cancelled():  # an earlier waiter gave up
-                    found = self._futures[job] = Future()
-                return found
+            found = self._jobs.waiter(job)
+        if isinstance(found, Future):
+            return found
+        result = found
         done: Future[RebuildResult] = Future()
         done.set_result(result or RebuildResult(True, {"new": [], "changed": [], "deleted": []},
                                                 summary="already applied"))
@@ -175,7 +165,7 @@ class RebuildWorker:
     def status(self) -> dict[str, Any]:
         """The /api/status document."""
         with self._cond:
-            depth = len(self._pending) + len(self._inflight)
+            depth = self._jobs.depth()
             last = self.last.to_json() if self.last else None
         return {
             "state": self.state,
@@ -265,8 +255,7 @@ class RebuildWorker:
             change = change.merge(self._failed_pages())
         ids = [job for job, _ in entries]
         with self._cond:
-            self._inflight.update(ids)
-            self._pending.difference_update(ids)
+            self._jobs.start(ids)
         if ids or not change.empty or self._retry.due is not None or self._search_ready:
             self._rebuild(change, ids, reload_config)
         if not self._warmed and self._build_fn is None and self.last and self.last.ok:
@@ -326,48 +315,34 @@ class RebuildWorker:
     def _failed(self, ids: list[int], message: str, started: float) -> None:
         delay = self._retry.schedule(self._clock(), self.retry_base)
         with self._cond:
-            self._inflight.difference_update(ids)
-            self._pending.update(ids)
+            self._jobs.requeue(ids)
         self.state, self.last_error = "retrying", message
         self.metrics.rebuilt(None, time.perf_counter() - started, (), deploying=False)
-        log.error("rebuild failed, retrying in %.1fs: %s", delay, message,
-                  extra={"event": "rebuild_failed", "error": message,
-                         "traces": traces(self._round_payloads), "retry_in": delay,
-                         "jobs": len(ids), "seconds": time.perf_counter() - started})
+        log_failed(message, delay, traces(self._round_payloads), len(ids), started)
         self._notify()
 
     def _succeeded(self, ids: list[int], report: BuildReport, started: float) -> None:
-        failures = [{"path": f.path, "route": f.route, "error": f.message, "kind": f.kind}
-                    for f in report.failures]
-        changes = report.changes()
-        result = RebuildResult(report.ok, changes, failures, None, report.summary(),
-                               time.perf_counter() - started, time.time())
+        result = round_result(report, started)
+        changes = result.changes
         if report.retryable:
             self._retry.schedule(self._clock(), self.retry_base)
         else:  # content failures wait for a fix: no retry can help
             self._retry.clear()
-        groups = group_failures(report.failures)[:20]
-        self.last_error = "\n".join(g.describe() for g in groups) or None
-        if failures:
-            log.error("rebuild kept the last good version of %d page(s): %s", len(failures),
-                      self.last_error, extra={"event": "rebuild_failures", "failures": failures})
+        self.last_error = failure_text(report)
+        log_failures(result, self.last_error)
         self._resolve(ids, result)
         # Acknowledged after the waiting replies went out (the pages are on disk already);
         # the jobs count as queued until then, and a crash in between only rebuilds again.
         self._manifest.ack(ids)
         with self._cond:
-            self._inflight.difference_update(ids)
+            self._jobs.finish(ids)
         deploying = getattr(self.config, "deploy", None) is not None
         carried = traces(self._round_payloads)
         if deploying:
             self._deploy.owe(changes, carried)
         self.metrics.rebuilt(report, result.seconds, publish_times(self._round_payloads),
                              deploying)
-        log.info("%s", report.summary(), extra={
-            "event": "rebuild", "jobs": len(ids), "traces": carried, "seconds": result.seconds,
-            "load_seconds": self._load_seconds, "build_seconds": report.seconds,
-            "new": len(changes["new"]), "changed": len(changes["changed"]),
-            "deleted": len(changes["deleted"]), "failures": len(failures)})
+        log_rebuilt(report, result, len(ids), carried, self._load_seconds)
         self._notify()
 
     def _resolve(self, ids: list[int], result: RebuildResult) -> None:
@@ -376,15 +351,7 @@ class RebuildWorker:
             self.generation += 1
             self.last = result
             self.state = "retrying" if self._retry.due is not None else "idle"
-            for job in ids:
-                self._results[job] = result
-                future = self._futures.pop(job, None)
-                # A waiter that timed out cancelled its future (?wait=1 past wait_timeout):
-                # setting it would raise and kill this thread.
-                if future is not None and not future.cancelled():
-                    future.set_result(result)
-            while len(self._results) > _KEEP_RESULTS:
-                self._results.popitem(last=False)
+            self._jobs.resolve(ids, result)
 
     def _notify(self) -> None:
         self._site = site_counts(self._manifest) or self._site  # status never waits on it
@@ -412,3 +379,4 @@ class RebuildWorker:
             self._cond.notify_all()
 
 
+__all__ = ["BuildFn", "RebuildWorker"]
