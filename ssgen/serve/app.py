@@ -290,23 +290,34 @@ class AccessLog:
             return
         started = time.perf_counter()
         status = 500
+        logged = False
 
         async def sending(message: Message) -> None:
-            nonlocal status
+            nonlocal status, logged
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Written before the last bytes go out: a client holding the whole reply
+                # finds its line already logged, never one arriving after its next request.
+                logged = True
+                _log_access(scope, status, started)
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
-            client = scope.get("client")
-            path = loggable_path(scope["path"])
-            access_log.info(
-                '%s %s %d', scope["method"], path, status,
-                extra={"event": "access", "method": scope["method"], "path": path,
-                       "status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
-                       "client": client[0] if client else None})
+            if not logged:  # no complete reply (an error, a disconnect)
+                _log_access(scope, status, started)
+
+
+def _log_access(scope: Scope, status: int, started: float) -> None:
+    client = scope.get("client")
+    path = loggable_path(scope["path"])
+    access_log.info(
+        '%s %s %d', scope["method"], path, status,
+        extra={"event": "access", "method": scope["method"], "path": path,
+               "status": status, "ms": round((time.perf_counter() - started) * 1000, 2),
+               "client": client[0] if client else None})
 
 
 def loggable_path(path: str) -> str:
