@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from servekit import running_server, wait_for
-from sitekit import author, make_site, post, write_docs
+from sitekit import DEFAULT_TOML, author, make_site, post, write_docs
 
+from ssgen.build.change import Change
 from ssgen.config.load import load_config
 from ssgen.serve.livereload import SCRIPT, inject
-from ssgen.serve.watch import classify
+from ssgen.serve.watch import Watcher, classify
 
 
 def test_classify_maps_files_to_changes(tmp_path: Path) -> None:
@@ -89,3 +92,67 @@ def test_editing_ssgen_toml_reloads_the_config_and_a_broken_one_is_reported(
                         .replace('title = "Renamed"', 'title = "Fixed"'))
         wait_for(lambda: b"<title>Fixed</title>" in page.read_bytes(), what="recovery")
         wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is None)
+
+
+class _Queued:
+    """A stand-in worker: the changes the watcher submitted."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[Change, bool]] = []
+
+    def submit(self, change: Change, key: str | None = None, *,
+               reload_config: bool = False) -> Any:
+        self.changes.append((change, reload_config))
+        return None
+
+
+def test_ssgen_toml_counts_only_once_it_has_settled(tmp_path: Path) -> None:
+    site = make_site(tmp_path)
+    toml = site / "ssgen.toml"
+    queued, now = _Queued(), [100.0]
+    watcher = Watcher(load_config(site), queued, settle=0.2, clock=lambda: now[0])
+    renamed = DEFAULT_TOML.replace('title = "Test"', 'title = "Renamed"')
+    half = len(renamed) // 2
+
+    def poll_at(when: float) -> int:
+        now[0] = when
+        watcher._handle(set())
+        return len(queued.changes)
+
+    toml.write_text(renamed[:half])  # the first half, mid-line: not TOML
+    assert poll_at(100.0) == 0
+    assert poll_at(100.1) == 0  # seen, not yet still for 0.2 s
+    with toml.open("a") as handle:
+        handle.write(renamed[half:])
+    assert poll_at(100.25) == 0  # moved again: the wait starts over
+    assert poll_at(100.4) == 0
+    assert poll_at(100.5) == 1  # still since 100.25: now it counts, once
+    assert poll_at(101.0) == 1
+    change, reload_config = queued.changes[0]
+    assert change.everything and reload_config
+
+
+def test_ssgen_toml_written_in_two_halves_keeps_the_old_config_until_whole(
+    tmp_path: Path,
+) -> None:
+    site = make_site(tmp_path)
+    toml = site / "ssgen.toml"
+    page = site / "public" / "blog" / "index.html"
+    renamed = toml.read_text().replace('title = "Test"', 'title = "Two halves"')
+    half = renamed.index("[[routes]]") + len("[[rou")  # cut inside a table header
+    with running_server(site, secret=None, dev=True, watch=True) as srv:
+        toml.write_text(renamed[:half])
+        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is not None,
+                 what="the half file's error")
+        error = srv.client.get("/_ssgen/livereload").json()["error"]
+        line = renamed[:half].count("\n") + 1
+        assert re.search(rf"ssgen\.toml:{line}: TOML syntax error", error), error
+        assert srv.worker.config.site.title == "Test"  # the old config is kept
+        assert b"<title>Test</title>" in page.read_bytes()
+
+        with toml.open("a") as handle:
+            handle.write(renamed[half:])
+        wait_for(lambda: b"<title>Two halves</title>" in page.read_bytes(),
+                 what="the whole file's title")
+        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is None)
+        assert (site / "public" / "blog" / "post-1" / "index.html").exists()

@@ -6,6 +6,10 @@ source's dataset files and ``static/`` -> a plain rebuild (the build diffs the d
 against the manifest and copies static files). Folders are watched with watchfiles;
 single files outside them (``ssgen.toml``, a dataset named in ``[source] files``) are
 polled by stat between watchfiles timeouts, so editors that save by rename still count.
+A polled file counts only once it has settled (its size and mtime unchanged for
+``settle`` seconds), so a file being written is never read half-way; should a writer
+pause longer than that, the worker keeps the old config, logs the error with its
+file:line and reloads again on the next change.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -59,14 +64,18 @@ class Watcher:
     """A thread that watches the site and submits a Change for each batch of edits."""
 
     def __init__(self, config: Config, worker: Submitter, extra: Iterable[Path] = (),
-                 *, debounce_ms: int = 50) -> None:
+                 *, debounce_ms: int = 50, settle: float = 0.2,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.worker = worker
         self.debounce_ms = debounce_ms
+        self.settle = settle
+        self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.folders, self.files = _targets(config, extra)
-        self._stamps = {f: _stamp(f) for f in self.files}
+        self._stamps = {f: _stamp(f) for f in self.files}  # as last submitted
+        self._moving: dict[Path, tuple[_Stamp, float]] = {}  # a new stamp, first seen when
 
     def start(self) -> None:
         """Start watching."""
@@ -107,11 +116,19 @@ class Watcher:
             log.exception("cannot queue a watched change")
 
     def _polled(self) -> set[Path]:
+        """The polled files whose new stamp has held for ``settle`` seconds."""
+        now = self._clock()
         found = set()
         for path in self.files:
             stamp = _stamp(path)
-            if stamp != self._stamps[path]:
+            seen = self._moving.get(path)
+            if stamp == self._stamps[path]:
+                self._moving.pop(path, None)
+            elif seen is None or seen[0] != stamp:
+                self._moving[path] = (stamp, now)  # still being written, perhaps
+            elif now - seen[1] >= self.settle:
                 self._stamps[path] = stamp
+                del self._moving[path]
                 found.add(path)
         return found
 
