@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 ENDPOINT = "/_ssgen/livereload"
 POLL_MS = 300
 
+# A click on a link marked data-ssgen-leave (preview's "Exit preview") starts a
+# navigation that a reload issued before it commits would cancel: none is, after it.
 _SCRIPT = """<script data-ssgen-livereload>(function () {
-  var seen = null;
+  var seen = null, leaving = false;
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.closest && target.closest("[data-ssgen-leave]")) { leaving = true; }
+  }, true);
   function overlay(message) {
     var box = document.getElementById("ssgen-error-overlay");
     if (!message) { if (box) { box.remove(); } return; }
@@ -38,7 +44,10 @@ _SCRIPT = """<script data-ssgen-livereload>(function () {
   function poll() {
     fetch("__ENDPOINT__", {cache: "no-store"}).then(function (r) { return r.json(); })
       .then(function (state) {
-        if (seen !== null && state.generation !== seen) { location.reload(); return; }
+        if (seen !== null && state.generation !== seen && !leaving) {
+          location.reload();
+          return;
+        }
         seen = state.generation;
         overlay(state.error);
         setTimeout(poll, __POLL__);

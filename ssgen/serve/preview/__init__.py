@@ -52,7 +52,7 @@ _BANNER = (
     '<div id="ssgen-preview-banner" style="position:fixed;bottom:12px;right:12px;'
     "z-index:2147483646;background:#111;color:#fff;font:13px/1.4 system-ui,sans-serif;"
     'padding:6px 12px;border-radius:6px">Preview: drafts &middot; '
-    f'<a href="{DISABLE}" style="color:#9cf">Exit preview</a></div>'
+    f'<a href="{DISABLE}" data-ssgen-leave style="color:#9cf">Exit preview</a></div>'
 ).encode()
 _SCRIPT = SCRIPT.replace(ENDPOINT.encode(), STATE.encode())
 Handler = Callable[[Request], Awaitable[Response]]
