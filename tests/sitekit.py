@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ssgen.cli.app import app
@@ -149,3 +153,196 @@ def markdown_site(root: Path) -> Path:
     (site / "templates" / "page.html").write_text(
         "<h1>{{ page.title }}</h1>{{ page.body | markdown }}")
     return site
+
+
+# --- the cards site ---------------------------------------------------------------------
+# The default site's shape in small (test_serve_fragments, test_fragfile,
+# test_source_snapshot): author and category pages list their posts through a correlated
+# subquery whose cards dereference the author and categories, each card rendered by
+# ``{% include %}`` of a partial that imports macros; the blog list shows the same cards.
+# ``CardSite`` holds it as data; the edits below change it, ``card_edits`` generates them.
+
+CARD = '{title, "slug": slug.current, "author": author->{name}, "cats": categories[]->{title}}'
+CARDS_TOML = f"""
+[site]
+title = "Cards"
+base_url = "https://example.com"
+
+[source]
+type = "local"
+files = ["content/data.ndjson"]
+
+[[routes]]
+name = "blog"
+path = "/blog/"
+template = "blog.html"
+query = '*[_type == "post"] | order(title asc){CARD}'
+paginate = 2
+
+[[routes]]
+name = "author"
+path = "/authors/{{slug}}/"
+template = "list.html"
+each = '*[_type == "author"]{{"slug": _id}}'
+query = '*[_type == "author" && _id == $slug][0]{{name, "posts": *[_type == "post" && references(^._id)] | order(title asc){CARD}}}'
+
+[[routes]]
+name = "category"
+path = "/categories/{{slug}}/"
+template = "list.html"
+each = '*[_type == "category"]{{"slug": _id}}'
+query = '*[_type == "category" && _id == $slug][0]{{"name": title, "posts": *[_type == "post" && references(^._id)] | order(title asc){CARD}}}'
+"""
+
+CARD_TEMPLATES = {
+    "_m.html": "{% macro who(a) %}<i>{{ a.name if a else '-' }}</i>{% endmacro %}",
+    "_card.html": '{% import "_m.html" as m %}<li><a href="{{ url(\'/p/\' ~ post.slug) }}">'
+    "{{ url if post.title.startswith('a') else '' }}"
+    "{{ post.title }}</a> {{ m.who(post.author) }} "
+    "{% for c in post.cats if c %}[{{ c.title }}]{% endfor %}</li>",
+    "list.html": "<h1>{{ page.name }}</h1><ul>{% for post in page.posts %}"
+    '{% include "_card.html" %}{% endfor %}</ul>',
+    "blog.html": '<ul>{% for post in page %}{% include "_card.html" %}{% endfor %}</ul>',
+}
+AUTHORS, CATEGORIES = ["a1", "a2"], ["c1", "c2"]
+
+
+def card_post(ident: str, title: str, author: str, cats: list[str]) -> dict[str, Any]:
+    """A cards-site post: by ``author``, in the categories ``cats``."""
+    return {"_id": ident, "_type": "post", "title": title, "slug": {"current": ident},
+            "author": {"_ref": author},
+            "categories": [{"_ref": c, "_key": c} for c in cats]}
+
+
+class CardSite:
+    """The cards site as data: its documents and templates, written out by ``write``."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+        for i, a in enumerate(AUTHORS):
+            self.docs[a] = {"_id": a, "_type": "author", "name": f"Author {i}"}
+        for i, c in enumerate(CATEGORIES):
+            self.docs[c] = {"_id": c, "_type": "category", "title": f"Cat {i}"}
+        for i in range(4):
+            self.docs[f"p{i}"] = card_post(f"p{i}", f"T{i}", AUTHORS[i % 2], CATEGORIES[: i % 3])
+        self.templates = dict(CARD_TEMPLATES)
+        self.counter = 0
+
+    def posts(self) -> list[str]:
+        return sorted(k for k, d in self.docs.items() if d["_type"] == "post")
+
+    def write(self, root: Path) -> None:
+        (root / "templates").mkdir(parents=True, exist_ok=True)
+        (root / "content").mkdir(parents=True, exist_ok=True)
+        (root / "ssgen.toml").write_text(CARDS_TOML)
+        for name, text in self.templates.items():
+            path = root / "templates" / name
+            if not path.exists() or path.read_text() != text:
+                path.write_text(text)
+        (root / "content" / "data.ndjson").write_text(
+            "".join(json.dumps(d) + "\n" for d in self.docs.values()))
+
+
+Edit = Callable[[CardSite], None]  # one generated change to the cards site
+words = st.text(alphabet="abc ", min_size=1, max_size=4).map(str.strip).filter(bool)
+pick = st.integers(min_value=0, max_value=9)
+
+
+def _on_post(change: Callable[[dict[str, Any]], None]) -> Callable[[int], Edit]:
+    def make(i: int) -> Edit:
+        def apply(site: CardSite) -> None:
+            posts = site.posts()
+            if posts:
+                change(site.docs[posts[i % len(posts)]])
+        return apply
+    return make
+
+
+def retitle(i: int, title: str) -> Edit:
+    return _on_post(lambda d: d.__setitem__("title", title))(i)
+
+
+def reauthor(i: int, author: str) -> Edit:
+    return _on_post(lambda d: d["author"].__setitem__("_ref", author))(i)
+
+
+def recategorise(i: int, cats: list[str]) -> Edit:
+    return _on_post(lambda d: d.__setitem__(
+        "categories", [{"_ref": c, "_key": c} for c in cats]))(i)
+
+
+def rename(ident: str, value: str) -> Edit:
+    def apply(site: CardSite) -> None:
+        site.docs[ident]["name" if ident in AUTHORS else "title"] = value
+    return apply
+
+
+def create(author: str, title: str) -> Edit:
+    def apply(site: CardSite) -> None:
+        site.counter += 1
+        ident = f"n{site.counter}"
+        site.docs[ident] = card_post(ident, title, author, ["c1"])
+    return apply
+
+
+def delete(i: int) -> Edit:
+    def apply(site: CardSite) -> None:
+        posts = site.posts()
+        if posts:
+            del site.docs[posts[i % len(posts)]]
+    return apply
+
+
+def edit_template(name: str, text: str) -> Edit:
+    def apply(site: CardSite) -> None:
+        site.templates[name] += text
+    return apply
+
+
+# Every kind of edit, for hypothesis.
+card_edits = st.one_of(
+    st.builds(retitle, pick, words),
+    st.builds(reauthor, pick, st.sampled_from([*AUTHORS, "gone"])),
+    st.builds(recategorise, pick, st.lists(st.sampled_from(CATEGORIES), max_size=2)),
+    st.builds(rename, st.sampled_from([*AUTHORS, *CATEGORIES]), words),
+    st.builds(create, st.sampled_from(AUTHORS), words),
+    st.builds(delete, pick),
+    st.builds(edit_template, st.sampled_from(sorted(CARD_TEMPLATES)), words),
+)
+
+
+@contextmanager
+def mutant(target: Any, name: str, replacement: Any) -> Iterator[None]:
+    """``target.name`` replaced by ``replacement`` inside the block (a mutant test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(target, name, replacement)
+        yield
+
+
+CacheDamage = Callable[[Path, list[bytes]], None]
+
+
+def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
+    """What can happen to the cache file ``locate(site)`` between processes, given its
+    ``saved`` earlier copies: the oldest put back, a flipped byte, truncation, removal."""
+
+    def restore_older(root: Path, saved: list[bytes]) -> None:
+        if saved:
+            locate(root).write_bytes(saved[0])
+
+    def flip(root: Path, saved: list[bytes]) -> None:
+        path = locate(root)
+        if path.exists():
+            data = bytearray(path.read_bytes())
+            data[len(data) * 2 // 3] ^= 0x20
+            path.write_bytes(bytes(data))
+
+    def truncate(root: Path, saved: list[bytes]) -> None:
+        path = locate(root)
+        if path.exists():
+            path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+    def remove(root: Path, saved: list[bytes]) -> None:
+        locate(root).unlink(missing_ok=True)
+
+    return [restore_older, flip, truncate, remove]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sitekit import markdown_site
 
 from ssgen.sources.fanout import MAX_CHUNKS, ChildFailed, chunk_size, fan_out, start
 
@@ -96,13 +97,7 @@ def test_markdown_parsed_ahead_loads_as_parsed_in_one_process(tmp_path: Path) ->
     from ssgen.sources.local import LocalSource, read_inputs
     from ssgen.sources.parse_ahead import MIN_FILES, parse_ahead
 
-    site = tmp_path / "site"
-    (site / "templates").mkdir(parents=True)
-    (site / "content" / "deep").mkdir(parents=True)
-    (site / "ssgen.toml").write_text(
-        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
-        'files = []\nmarkdown_dir = "content"\n'
-    )
+    site = markdown_site(tmp_path)
     for i in range(MIN_FILES + 40):
         folder = "deep/" if i % 3 else ""
         front = f"title: Page {i}\ndate: 2024-01-{i % 28 + 1:02d}\ntags: [a, b]\n"

@@ -1,7 +1,7 @@
 """Include outputs persisted in ``.ssgen/fragments.cache`` (``ssgen.build.fragfile``,
 ``ssgen.render.fragment_store``) never go stale in a new process.
 
-The site is test_serve_fragments' small default site: author, category and blog pages
+The site is sitekit's cards site (test_serve_fragments'): author, category and blog pages
 listing cards rendered by ``{% include %}`` of a partial that imports macros. Generated
 sequences of edits (retitles, reauthoring, renames of dereferenced documents, creations,
 deletions, template edits) and damage to the cache file (a stale copy from an earlier
@@ -16,22 +16,23 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_serve_fragments import (
+from sitekit import (
+    CardSite,
     Edit,
-    Site,
+    cache_damages,
+    card_edits,
     edit_template,
-    edits,
+    mutant,
+    output_files,
     rename,
     retitle,
-    snapshot,
 )
 
 from ssgen.build import fragfile, workers
@@ -60,42 +61,19 @@ def new_process(root: Path, jobs: int = 1) -> None:
     assert report.ok, report.failures
 
 
-def full_build(site: Site, scratch: Path) -> dict[str, bytes]:
+def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
     shutil.rmtree(scratch, ignore_errors=True)
     site.write(scratch)
     environment._SHARED.clear()
     assert build(load_config(scratch), full=True, jobs=1).ok
-    return snapshot(scratch / "public")
-
-
-def restore_older(root: Path, saved: list[bytes]) -> None:
-    if saved:
-        cache_file(root).write_bytes(saved[0])
-
-
-def flip(root: Path, saved: list[bytes]) -> None:
-    path = cache_file(root)
-    if path.exists():
-        data = bytearray(path.read_bytes())
-        data[len(data) * 2 // 3] ^= 0x20
-        path.write_bytes(bytes(data))
-
-
-def truncate(root: Path, saved: list[bytes]) -> None:
-    path = cache_file(root)
-    if path.exists():
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-
-
-def remove(root: Path, saved: list[bytes]) -> None:
-    cache_file(root).unlink(missing_ok=True)
+    return output_files(scratch)
 
 
 def run(steps: list[Edit | Damage]) -> None:
     """Apply ``steps``, each followed by a new process; assert it equals a full build."""
     with tempfile.TemporaryDirectory() as tmp:
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = Site()
+        site = CardSite()
         site.write(root)
         new_process(root)
         saved = [cache_file(root).read_bytes()]
@@ -108,13 +86,13 @@ def run(steps: list[Edit | Damage]) -> None:
             new_process(root)
             if cache_file(root).exists():
                 saved.append(cache_file(root).read_bytes())
-            built, full = snapshot(root / "public"), full_build(site, scratch)
+            built, full = output_files(root), full_build(site, scratch)
             stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
             assert not stale, f"differs from a full build: {stale}"
 
 
-DAMAGES = [Damage(restore_older), Damage(flip), Damage(truncate), Damage(remove)]
-steps = st.one_of(edits, st.sampled_from(DAMAGES))
+DAMAGES = [Damage(damage) for damage in cache_damages(cache_file)]
+steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
 
 
 @settings(max_examples=20, deadline=None,
@@ -135,7 +113,7 @@ def test_the_sequence_passes_and_reuses_fragments() -> None:
     run(SEQUENCE)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        site = Site()
+        site = CardSite()
         site.write(root)
         new_process(root)
         retitle(0, "new")(site)
@@ -155,13 +133,6 @@ def test_the_sequence_passes_and_reuses_fragments() -> None:
         store = hits[0]
         assert store.hits > 0 and store.used
         assert any(">new<" in text for text, _, _ in store.added.values())
-
-
-@contextmanager
-def mutant(target: Any, name: str, replacement: Any) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(target, name, replacement)
-        yield
 
 
 def test_mutant_value_key_of_the_template_alone_is_caught() -> None:
@@ -206,7 +177,7 @@ def test_a_flipped_output_byte_is_caught_by_the_checksum() -> None:
 
 
 def test_a_full_build_in_forked_workers_fills_the_cache(tmp_path: Path) -> None:
-    site = Site()
+    site = CardSite()
     site.write(tmp_path)
     environment._SHARED.clear()
     with mutant(workers, "_PARALLEL_THRESHOLD", 0):
@@ -221,4 +192,4 @@ def test_a_full_build_in_forked_workers_fills_the_cache(tmp_path: Path) -> None:
     with mutant(workers, "_PARALLEL_THRESHOLD", 0):
         new_process(tmp_path, jobs=2)
     full = full_build(site, tmp_path.parent / f"{tmp_path.name}-full")
-    assert snapshot(tmp_path / "public") == full
+    assert output_files(tmp_path) == full

@@ -1,7 +1,7 @@
 """The local source snapshot a new process resumes (``ssgen.sources.snapshot``) never makes
 its output differ from a clean full build.
 
-test_serve_fragments' small NDJSON site (author and category pages whose correlated
+sitekit's cards site, a small NDJSON site (author and category pages whose correlated
 ``references(^._id)`` subqueries are maintained per outer document). Generated sequences
 of edits (retitles, reauthoring, renames of dereferenced documents, creations, deletions,
 template edits), same-size edits whose mtime is put back, and damage to the snapshot (an
@@ -20,15 +20,23 @@ import pickle
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_serve_fragments import Edit, Site, edits, rename, retitle, snapshot
+from sitekit import (
+    CardSite,
+    Edit,
+    cache_damages,
+    card_edits,
+    mutant,
+    output_files,
+    rename,
+    retitle,
+)
 
 from ssgen.build import collect, datahash, kept
 from ssgen.build.pipeline import build
@@ -62,7 +70,7 @@ def new_process(root: Path) -> None:
     assert report.ok, report.failures
 
 
-def start(site: Site, root: Path) -> None:
+def start(site: CardSite, root: Path) -> None:
     """The site's first build (full: no manifest yet, so no snapshot) and an incremental
     one after an edit, which leaves a snapshot."""
     site.write(root)
@@ -73,35 +81,15 @@ def start(site: Site, root: Path) -> None:
     assert snapshot_file(root).exists()
 
 
-def full_build(site: Site, scratch: Path) -> dict[str, bytes]:
+def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
     shutil.rmtree(scratch, ignore_errors=True)
     site.write(scratch)
     forget_process()
     assert build(load_config(scratch), full=True, jobs=1).ok
-    return snapshot(scratch / "public")
+    return output_files(scratch)
 
 
-def restore_older(root: Path, saved: list[bytes]) -> None:
-    if saved:
-        snapshot_file(root).write_bytes(saved[0])
-
-
-def flip(root: Path, saved: list[bytes]) -> None:
-    path = snapshot_file(root)
-    if path.exists():
-        data = bytearray(path.read_bytes())
-        data[len(data) * 2 // 3] ^= 0x20
-        path.write_bytes(bytes(data))
-
-
-def truncate(root: Path, saved: list[bytes]) -> None:
-    path = snapshot_file(root)
-    if path.exists():
-        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-
-
-def remove(root: Path, saved: list[bytes]) -> None:
-    snapshot_file(root).unlink(missing_ok=True)
+restore_older, flip, truncate, remove = cache_damages(snapshot_file)
 
 
 def tamper(root: Path, saved: list[bytes]) -> None:
@@ -140,7 +128,7 @@ def run(steps: list[Edit | Damage], resave: int = snap.RESAVE) -> None:
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(snap, "RESAVE", resave)
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = Site()
+        site = CardSite()
         start(site, root)
         saved = [snapshot_file(root).read_bytes()]
         for step in steps:
@@ -154,7 +142,7 @@ def run(steps: list[Edit | Damage], resave: int = snap.RESAVE) -> None:
             new_process(root)
             if snapshot_file(root).exists():
                 saved.append(snapshot_file(root).read_bytes())
-            built, full = snapshot(root / "public"), full_build(site, scratch)
+            built, full = output_files(root), full_build(site, scratch)
             stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
             assert not stale, f"differs from a full build: {stale}"
 
@@ -166,7 +154,7 @@ def _read_docs(root: Path) -> dict[str, dict[str, Any]]:
     return {doc["_id"]: doc for doc in map(json.loads, filter(None, lines))}
 
 
-steps = st.one_of(edits, st.sampled_from(DAMAGES))
+steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
 
 
 @settings(max_examples=15, deadline=None,
@@ -180,13 +168,6 @@ def test_new_processes_through_the_snapshot_equal_a_full_build(
 SEQUENCE: list[Edit | Damage] = [retitle(0, "x"), tamper, retitle(1, "ab"),
                                  rename("a1", "y"), restore_older, retitle(2, "c"),
                                  same_stamp_edit]
-
-
-@contextmanager
-def mutant(target: Any, name: str, replacement: Any) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(target, name, replacement)
-        yield
 
 
 def test_the_sequence_passes_and_resumes_the_snapshot() -> None:
@@ -235,7 +216,7 @@ def test_mutant_resume_keeping_the_session_is_caught() -> None:
 
 
 def test_a_snapshot_from_another_config_is_not_used(tmp_path: Path) -> None:
-    site = Site()
+    site = CardSite()
     start(site, tmp_path)
     config = load_config(tmp_path)
     assert snap.resume(config, "published", None) is not None
@@ -252,7 +233,7 @@ def test_a_snapshot_from_another_config_is_not_used(tmp_path: Path) -> None:
 
 
 def test_a_full_build_resumes_no_snapshot_and_leaves_it(tmp_path: Path) -> None:
-    site = Site()
+    site = CardSite()
     start(site, tmp_path)
     resumed: list[LocalSource] = []
     with mutant(LocalSource, "resume", lambda self, config, read: resumed.append(self)):
