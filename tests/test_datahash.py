@@ -1,4 +1,4 @@
-"""Composed page data hashes (build/datahash.py): reusing the items hashed last time for a
+"""Composed page data hashes (build/memo/datahash.py): reusing the items hashed last time for a
 page gives the hash a cold start gives, and different data gives a different hash."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.build.datahash import LONG_LIST, composed_hash, page_data_hash
+from ssgen.build.memo.datahash import LONG_LIST, composed_hash, page_data_hash
 from ssgen.routes.page import PageSpec
 
 cards = st.lists(st.integers(0, 5), min_size=LONG_LIST - 3, max_size=LONG_LIST * 2)

@@ -1,4 +1,4 @@
-"""Rounds that leave pages unplanned (build/kept.py) still give a clean full build's output.
+"""Rounds that leave pages unplanned (build/memo/kept.py) still give a clean full build's output.
 
 Serve's way of building (one kept source, reloaded, a change named or not) on a site
 shaped like the default one: maintained globals, a list route whose pages read their

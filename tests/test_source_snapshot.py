@@ -38,7 +38,8 @@ from sitekit import (
     retitle,
 )
 
-from ssgen.build import collect, datahash, kept
+from ssgen.build import collect
+from ssgen.build.memo import datahash, kept
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.render import environment

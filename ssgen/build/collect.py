@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ssgen.build import kept
 from ssgen.build.clashes import Recorded, settle_clashes
-from ssgen.build.kept import Expansions
+from ssgen.build.memo import kept
+from ssgen.build.memo.kept import Expansions
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError, OutputError
 from ssgen.groq import nodes as n
@@ -60,7 +60,7 @@ class Scope:
     forced: set[str] = field(default_factory=set)
     known: set[str] = field(default_factory=set)
     # Routes whose unchanged pages must be planned too: a template of their chain or a
-    # global their templates read changed (see ssgen.build.kept).
+    # global their templates read changed (see ssgen.build.memo.kept).
     whole_routes: set[str] = field(default_factory=set)
 
     def wants_route(self, name: str) -> bool:
@@ -94,7 +94,7 @@ class Collected:
     held: set[str] = field(default_factory=set)
     records: Mapping[str, PageRecord] | None = None
     # Per route, its pages as the last recorded build planned them (not in ``pages``:
-    # ``ssgen.build.kept``), and every page of each list, single or paginated route.
+    # ``ssgen.build.memo.kept``), and every page of each list, single or paginated route.
     kept: dict[str, list[PageSpec]] = field(default_factory=dict)
     specs: dict[str, list[PageSpec]] = field(default_factory=dict)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 
-from ssgen.build import memos
+from ssgen.build.memo import carry
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.sources import Source, early, open_source, snapshot
@@ -37,7 +37,7 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
         if read is not None:  # the files the fingerprint just read: not read twice
             perspective = "drafts" if drafts else config.source.perspective
             keep = not full and snapshot.wanted(read)
-            if keep and (resumed := memos.resume(config, perspective, read)) is not None:
+            if keep and (resumed := carry.resume(config, perspective, read)) is not None:
                 return resumed
             parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read, maintain=keep)

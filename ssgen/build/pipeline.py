@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssgen.build import faults, kept, memos
+from ssgen.build import faults
 from ssgen.build.change import Change
 from ssgen.build.clash import (
     clashing_records,
@@ -39,6 +39,7 @@ from ssgen.build.heap import freeze_heap, frozen_after
 from ssgen.build.images import sync_images
 from ssgen.build.linkcheck import check_build, take_mark
 from ssgen.build.loading import load_source
+from ssgen.build.memo import carry, kept
 from ssgen.build.opening import open_manifest
 from ssgen.build.output import Output, url_to_file
 from ssgen.build.plan import RenderPlan, plan_render
@@ -207,7 +208,7 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
             reporter=run.reporter, timer=timer, damage=damage,
         )
     with timer("snapshot"):
-        memos.keep(config, source)  # a no-op for a given (kept or remote) source
+        carry.keep(config, source)  # a no-op for a given (kept or remote) source
     # Never what is on disk after the build: an edit made during it must not
     # be recorded as built. The fingerprint taken before loading is safe to
     # keep (at worst older than what was built: the next build looks again);

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssgen.build.collect import Collected
-from ssgen.build.datahash import page_data_hash
+from ssgen.build.memo.datahash import page_data_hash
 from ssgen.config.load import Config
 from ssgen.errors import RenderError
 from ssgen.manifest.schema import PageRecord
@@ -40,7 +40,7 @@ class RenderPlan:
     all_paths: set[str] = field(default_factory=set)
     complete_routes: set[str] = field(default_factory=set)
     clashed: set[str] = field(default_factory=set)  # pages failed by an output clash
-    # Per route, its pages left unplanned as last recorded (``ssgen.build.kept``).
+    # Per route, its pages left unplanned as last recorded (``ssgen.build.memo.kept``).
     kept: dict[str, list[PageSpec]] = field(default_factory=dict)
 
 

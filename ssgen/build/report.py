@@ -47,7 +47,7 @@ class BuildReport:
     ``site_files``: sitemap, feed, robots.txt and static files written;
     ``images_rendered``: image variants rendered (not taken from the cache),
     ``images_written``: variant files written (rendered, or restored from the cache);
-    ``kept``: pages of re-queried routes left unplanned as last recorded (``build.kept``).
+    ``kept``: pages of re-queried routes left unplanned as last recorded (``build.memo.kept``).
     """
 
     rendered: int = 0

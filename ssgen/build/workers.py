@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from ssgen.build import faults
-from ssgen.build.datahash import page_data_hash
+from ssgen.build.memo.datahash import page_data_hash
 from ssgen.build.output import Output, sha256, url_to_relpath
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
@@ -49,7 +49,7 @@ class PageOutcome:
     images: frozenset[str] = frozenset()  # tags of the image variants the page uses
     size: int = -1
     mtime_ns: int = -1
-    data_hash: str = ""  # of the page's data (``ssgen.build.datahash``), when it rendered
+    data_hash: str = ""  # of the page's data (``ssgen.build.memo.datahash``), when it rendered
 
 
 class PageWriter:

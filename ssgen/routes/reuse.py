@@ -67,7 +67,7 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
 
 def export(site: Any) -> list[tuple[str, ListPages]]:
     """The last pages of ``site``'s routes, to pickle with the source their items came
-    from (``ssgen.build.memos``): a memo of pure functions of those items, valid for
+    from (``ssgen.build.memo.carry``): a memo of pure functions of those items, valid for
     as long as they are the same objects."""
     return [(name, pages) for (name, owner), pages in _LAST.items() if owner == id(site)]
 

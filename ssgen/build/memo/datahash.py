@@ -131,7 +131,7 @@ def _same_refs(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def export(site: str) -> list[tuple[str, _Known]]:
-    """What was last hashed for ``site``'s pages (a pure memo: see ``ssgen.build.memos``)."""
+    """What was last hashed for ``site``'s pages (a pure memo: see ``ssgen.build.memo.carry``)."""
     return [(path, known) for (owner, path), known in _KNOWN.items() if owner == site]
 
 

@@ -5,7 +5,7 @@ a paginated route's pages, each page's data hash), checked by the identity of th
 results, which a kept source never mutates. Pickled in one go with the source whose
 maintained results hold the items (``ssgen.sources.snapshot``), the identities between
 them survive: a resumed process expands and hashes only the pages whose items changed
-since the snapshot, however stale it is. Not carried: ``ssgen.build.kept``'s
+since the snapshot, however stale it is. Not carried: ``ssgen.build.memo.kept``'s
 expansions, which stand for what the manifest recorded (their generation) rather than
 for a value.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssgen.build import datahash
+from ssgen.build.memo import datahash
 from ssgen.config.load import Config
 from ssgen.routes import paginate, reuse
 from ssgen.sources import Source, snapshot
