@@ -69,6 +69,12 @@ def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     assert re.search(r"ssgen\.toml:3: TOML syntax error", message)
 
 
+@pytest.mark.parametrize("text", ['[site]\ntitle = "x"\n[[rou', '[site]\ntitle = "x"\nbase = """y\n'])
+def test_a_file_cut_short_names_its_last_line(tmp_path: Path, text: str) -> None:
+    message = error(tmp_path, text)  # as a half-written ssgen.toml reads
+    assert re.search(r"ssgen\.toml:3: TOML syntax error", message), message
+
+
 def test_unknown_top_level_key_suggests_closest(tmp_path: Path) -> None:
     message = error(tmp_path, '[sitee]\ntitle = "x"\n')
     assert "sitee: unknown key (did you mean site?)" in message

@@ -160,6 +160,8 @@ def read_toml(site_dir: Path) -> tuple[dict[str, Any], TomlContext]:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line = f":{match.group(1)}" if match else ""
+        if not match and "(at end of document)" in str(exc):  # cut short: its last line
+            line = f":{len(text.splitlines()) or 1}"
         raise ConfigError(f"{ctx.display}{line}: TOML syntax error: {exc}") from exc
     return raw, ctx
 
