@@ -6,13 +6,19 @@ import re
 from pathlib import Path
 from typing import Any
 
-from servekit import running_server, wait_for
+from servekit import Running, running_server, wait_for
 from sitekit import DEFAULT_TOML, author, make_site, post, write_docs
 
 from ssgen.build.change import Change
 from ssgen.config.load import load_config
 from ssgen.serve.livereload import SCRIPT, inject
 from ssgen.serve.watch import Watcher, classify
+
+
+def overlay(srv: Running) -> str | None:
+    """The build error the live-reload overlay shows (None: none)."""
+    error: str | None = srv.client.get("/_ssgen/livereload").json()["error"]
+    return error
 
 
 def test_classify_maps_files_to_changes(tmp_path: Path) -> None:
@@ -53,16 +59,16 @@ def test_watch_turns_edits_into_rebuilds_and_errors_into_an_overlay(tmp_path: Pa
 
         template.write_text('{% extends "base.html" %}{% block content %}\n\n{{ page.title | '
                             'nofilter }}{% endblock %}')
-        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is not None,
+        wait_for(lambda: overlay(srv) is not None,
                  what="the template error")
-        error = srv.client.get("/_ssgen/livereload").json()["error"]
+        error = overlay(srv)
         assert "post.html" in error and "nofilter" in error
         assert b"EDITED Post 1" in page.read_bytes()  # the last good page stays
 
         template.write_text('{% extends "base.html" %}{% block content %}<h1>FIXED '
                             '{{ page.title }}</h1>by {{ page.author }}{% endblock %}')
         wait_for(lambda: b"FIXED Post 1" in page.read_bytes(), what="recovery")
-        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is None)
+        wait_for(lambda: overlay(srv) is None)
 
         write_docs(site, [author("a1", "Watched"), post(1), post(2)])
         wait_for(lambda: b"by Watched" in page.read_bytes(), what="the content rebuild")
@@ -83,15 +89,15 @@ def test_editing_ssgen_toml_reloads_the_config_and_a_broken_one_is_reported(
         wait_for(lambda: b"<title>Renamed</title>" in page.read_bytes(), what="the new title")
 
         toml.write_text(toml.read_text() + "\n[site]\nbroken = \n")
-        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is not None,
+        wait_for(lambda: overlay(srv) is not None,
                  what="the config error")
-        assert "ssgen.toml" in srv.client.get("/_ssgen/livereload").json()["error"]
+        assert "ssgen.toml" in overlay(srv)
         assert b"<title>Renamed</title>" in page.read_bytes()
 
         toml.write_text(toml.read_text().replace("\n[site]\nbroken = \n", "")
                         .replace('title = "Renamed"', 'title = "Fixed"'))
         wait_for(lambda: b"<title>Fixed</title>" in page.read_bytes(), what="recovery")
-        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is None)
+        wait_for(lambda: overlay(srv) is None)
 
 
 class _Queued:
@@ -142,9 +148,9 @@ def test_ssgen_toml_written_in_two_halves_keeps_the_old_config_until_whole(
     half = renamed.index("[[routes]]") + len("[[rou")  # cut inside a table header
     with running_server(site, secret=None, dev=True, watch=True) as srv:
         toml.write_text(renamed[:half])
-        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is not None,
+        wait_for(lambda: overlay(srv) is not None,
                  what="the half file's error")
-        error = srv.client.get("/_ssgen/livereload").json()["error"]
+        error = overlay(srv)
         line = renamed[:half].count("\n") + 1
         assert re.search(rf"ssgen\.toml:{line}: TOML syntax error", error), error
         assert srv.worker.config.site.title == "Test"  # the old config is kept
@@ -154,5 +160,5 @@ def test_ssgen_toml_written_in_two_halves_keeps_the_old_config_until_whole(
             handle.write(renamed[half:])
         wait_for(lambda: b"<title>Two halves</title>" in page.read_bytes(),
                  what="the whole file's title")
-        wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["error"] is None)
+        wait_for(lambda: overlay(srv) is None)
         assert (site / "public" / "blog" / "post-1" / "index.html").exists()
