@@ -4,15 +4,15 @@ Owns the file: the state of a ``LocalSource`` (the files' bytes and parses, the 
 view, the dataset with its indexes and reverse-reference index, the maintained results
 of its list queries) behind a key and a checksum, encoded by ``codec``, whose decoder
 yields plain data and instances of ssgen's own state classes only: whoever can write
-``.ssgen/`` cannot make a build run code of theirs by it (see ``codec``). A new ``ssgen build`` or ``ssgen revalidate``
-that resumes it re-reads every input file and diffs it against the bytes the snapshot
-parsed (``LocalSource.resume``), so its maintained queries re-evaluate only the
-documents that differ: a stale snapshot (any earlier build's) costs a larger diff, never
-a different result, because what is encoded was consistent when encoded (one object
-graph, one ``encode``). A file with another key (ssgen's code, Python's version, the
-config's hash, the site folder, the perspective), a bad checksum, a body the decoder
-refuses, a state of another shape, or any error resuming it is ignored: the build loads
-the files from scratch.
+``.ssgen/`` cannot make a build run code of theirs by it. A new ``ssgen build`` or
+``ssgen revalidate`` that resumes it re-reads every input file and diffs it against the
+bytes the snapshot parsed (``LocalSource.resume``), so its maintained queries
+re-evaluate only the documents that differ: a stale snapshot (any earlier build's)
+costs a larger diff, never a different result, because what is encoded was consistent
+when encoded (one object graph, one ``encode``). A file with another key (ssgen's code,
+Python's version, the config's hash, the site folder, the perspective), a bad checksum,
+a body the decoder refuses, a state of another shape, or any error resuming it is
+ignored: the build loads the files from scratch.
 
 Saving a snapshot costs more than loading one (encoding 10,000 posts is seconds), so a
 resumed source is saved again only when its re-read changed more than ``RESAVE``
@@ -73,7 +73,7 @@ def resume(config: Config, perspective: str,
         return None
     try:
         found[0].resume(config, read)
-    except Exception:  # noqa: BLE001 - a forged state that decodes but does not work
+    except Exception:
         return None
     return found
 
@@ -93,7 +93,7 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
     try:
         with gc_paused():
             body = codec.encode((_ROOT, source.__getstate__(), extra))
-    except Exception:  # noqa: BLE001 - something the decoder would refuse: no snapshot
+    except Exception:
         path.unlink(missing_ok=True)
         return
     blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
