@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(ROOT)}
-    site = grow(args.workdir, args.posts)
+    site = grow(args.workdir.resolve(), args.posts)
     cpu, wall = run(checkouts["this"], site, "build", "--full")
     print(f"full build: {cpu:.1f} s CPU, {wall:.1f} s wall, load {os.getloadavg()[0]:.1f}")
     sites = {"this": site, "base": site.with_name(site.name + "-base")}
