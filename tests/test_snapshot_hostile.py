@@ -206,3 +206,16 @@ def test_the_encoder_refuses_what_the_decoder_would(tmp_path: Path) -> None:
         codec.encode([len])
     assert codec.decode(codec.encode({"a": [1, (2, 3)], "b": frozenset("xy")})) == {
         "a": [1, (2, 3)], "b": frozenset("xy")}
+
+
+def test_a_snapshot_of_the_old_pickle_format_is_ignored(
+        saved_site: tuple[Path, bytes]) -> None:
+    """What ssgen wrote before this format (a plain pickle behind version 1's magic) is
+    not read: another magic, so another key."""
+    root, body = saved_site
+    _, state, extra = codec.decode(body)
+    old = pickle.dumps((LocalSource.from_state(state), extra), protocol=5)
+    magic = b"ssgen-source-snapshot-1\n"
+    key = snap.snapshot_key(load_config(root), "published")
+    snapshot_file(root).write_bytes(magic + key + zlib.crc32(old).to_bytes(4, "big") + old)
+    assert snap.resume(load_config(root), "published", None) is None
