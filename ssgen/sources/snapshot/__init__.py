@@ -117,7 +117,7 @@ def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
         return None
     try:
         with gc_paused():
-            found = codec.decode(body)
+            found = codec.decode(data, head + _KEY + _SUM)
         if type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
             return None
         return LocalSource.from_state(found[1]), found[2]
