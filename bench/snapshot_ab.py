@@ -56,14 +56,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="the two sites of an earlier run, as they are (no full build)")
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(ROOT)}
-    site = grow(args.workdir.resolve(), args.posts)
-    cpu, wall = run(checkouts["this"], site, "build", "--full")
-    print(f"full build: {cpu:.1f} s CPU, {wall:.1f} s wall, load {os.getloadavg()[0]:.1f}")
+    site = args.workdir.resolve() / f"starter-{args.posts}"
     sites = {"this": site, "base": site.with_name(site.name + "-base")}
-    shutil.rmtree(sites["base"], ignore_errors=True)
-    shutil.copytree(site, sites["base"], symlinks=True)
+    if not args.reuse:
+        grow(args.workdir.resolve(), args.posts)
+        cpu, wall = run(checkouts["this"], site, "build", "--full")
+        print(f"full build: {cpu:.1f} s CPU, {wall:.1f} s wall, load {os.getloadavg()[0]:.1f}")
+        shutil.rmtree(sites["base"], ignore_errors=True)
+        shutil.copytree(site, sites["base"], symlinks=True)
     data = {label: Dataset(path) for label, path in sites.items()}
     rng = random.Random(args.seed)
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
