@@ -3,7 +3,9 @@
 Over generated sequences of steps on a small generated site, each step changes the
 inputs (documents with adversarial slugs: percent-encoded and Unicode twins, ``index.html``,
 ``feed.xml``, spaces, dot-segments; the 404 template; a partial; static files) or damages
-the output (a file deleted or changed, or all of ``public/``), optionally runs a build
+the output (a file deleted or changed, or all of ``public/``) or poisons
+``.ssgen/source.snapshot`` (a flipped byte, truncation, a code-running pickle under the
+right key and checksum: nothing may run), optionally runs a build
 that is killed (``kill -9`` at a random moment, or at an injected fault point through
 ``SSGEN_FAULT``), and then runs a normal build. After every step the output must equal a
 clean full build of the same inputs byte for byte, apart from the last good files of
@@ -23,10 +25,12 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,10 +47,12 @@ from ssgen.config.load import load_config
 from ssgen.errors import SsgenError
 from ssgen.routes.page import PageSpec
 from ssgen.routes.paths import url_to_file
+from ssgen.sources import snapshot as snap
 
 # A fixed build time: a feed without dated entries carries it.
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 _LONG = os.environ.get("SSGEN_LONG")
+RAN = "snapshot-ran-code"  # what a poisoned snapshot's payload would write
 FIGURES: Counter[str] = Counter()
 
 TOML = SITE_TOML + """
@@ -135,6 +141,7 @@ steps = st.one_of(
     st.tuples(st.just("tamper-delete"), st.integers(0, 50).map(str)),
     st.tuples(st.just("tamper-change"), st.integers(0, 50).map(str)),
     st.tuples(st.just("tamper-all"),),
+    st.tuples(st.just("poison-snapshot"), st.sampled_from(["flip", "truncate", "code"])),
 )
 FAULTS = ["after-write:1", "after-write:2", "after-write:4", "after-write:7", "mid-write:1",
           "mid-write:3", "at:before-record", "at:after-record", "at:after-extras"]
@@ -170,6 +177,9 @@ def apply(step: Step, model: Model, site: Path) -> None:
         model.not_found = args[0] == "on"
     elif kind == "static":
         model.static = int(args[0])
+    elif kind == "poison-snapshot":
+        poison_snapshot(site, args[0])
+        return
     if not kind.startswith("tamper"):
         model.write(site)
         return
@@ -185,6 +195,35 @@ def apply(step: Step, model: Model, site: Path) -> None:
             target.unlink()
         else:
             target.write_bytes(target.read_bytes()[:-1] + b"#")  # same size: mtime tells
+
+
+class _RunsCode:
+    """Pickles into a call of ``exec`` that writes ``RAN`` beside the site."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return exec, (f"open({str(self.marker)!r}, 'w').write('ran')",)
+
+
+def poison_snapshot(site: Path, how: str) -> None:
+    """Damage ``.ssgen/source.snapshot``: a flipped byte, half of it, or a code-running
+    pickle under the right key and checksum (what a poisoned CI cache would hold)."""
+    path = site / ".ssgen" / snap.FILE
+    if not path.exists():
+        return
+    FIGURES[f"poisoned snapshots, {how}"] += 1
+    data = bytearray(path.read_bytes())
+    if how == "flip":
+        data[len(data) * 2 // 3] ^= 0x10
+    elif how == "truncate":
+        del data[len(data) // 2:]
+    else:
+        body = pickle.dumps(_RunsCode(site.parent / RAN), protocol=5)
+        data = bytearray(snap.MAGIC + snap.snapshot_key(load_config(site), "published")
+                         + zlib.crc32(body).to_bytes(snap._SUM, "big") + body)
+    path.write_bytes(bytes(data))
 
 
 def _user_file(site: Path) -> None:
@@ -301,6 +340,7 @@ def run_sequence(root: Path, sequence: list[tuple[Step, Crash | None]]) -> None:
             crash(site, how)
         check(site, root / "clean")
         assert (site / "public" / USER_FILE).read_text() == "mine"
+        assert not (root / RAN).exists(), "a poisoned snapshot ran code"
     FIGURES["sequences"] += 1
     if os.environ.get("SSGEN_LONG_FIGURES"):  # the long run's figures so far, for its report
         Path(os.environ["SSGEN_LONG_FIGURES"]).write_text(json.dumps(dict(FIGURES)))

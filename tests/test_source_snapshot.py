@@ -10,15 +10,17 @@ checksum) run through new processes: no renderer, kept pages or route memos surv
 memory (``new_process``), so whatever carries over comes from ``.ssgen/``. After each,
 the output must equal a clean full build's. The snapshot is re-saved every process or
 only when the diff is large (``RESAVE``), so later steps resume stale ones. Mutants
-caught: a load that skips the checksum, a resumed source that keeps its old session.
+caught: a load that skips the checksum, a resumed source that keeps its old session, a
+resume that trusts a file whose size and mtime are the snapshot's. Hostile snapshot files
+(code-running pickles, forged and damaged bodies) are tests/test_snapshot_hostile.py's.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import shutil
 import tempfile
+import uuid
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -47,6 +49,7 @@ from ssgen.routes import paginate, reuse
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.query_cache import QueryCache
+from ssgen.sources.snapshot import codec
 
 Damage = Callable[[Path, list[bytes]], None]
 
@@ -102,15 +105,14 @@ def tamper(root: Path, saved: list[bytes]) -> None:
     data = path.read_bytes()
     head = len(snap.MAGIC) + snap._KEY + snap._SUM
     try:
-        source, extra = pickle.loads(data[head:])
-    except Exception:  # damaged by an earlier step already
+        root, state, extra = codec.decode(data[head:])
+    except codec.Refused:  # damaged by an earlier step already
         return
-    for doc in source.dataset.documents:
+    for doc in state["_view"].dataset.documents:
         if doc.get("_type") == "post":
             doc["title"] = "tampered"
-    source._results = QueryCache()  # so that every page reads the documents
-    path.write_bytes(data[:head] + pickle.dumps((source, extra),
-                                                protocol=pickle.HIGHEST_PROTOCOL))
+    state["_results"] = QueryCache()  # so that every page reads the documents
+    path.write_bytes(data[:head] + codec.encode((root, state, extra)))
 
 
 def same_stamp_edit(root: Path, saved: list[bytes]) -> None:
@@ -193,7 +195,11 @@ def test_mutant_load_without_the_checksum_is_caught() -> None:
         data = path.read_bytes()
         if not data.startswith(snap.MAGIC) or data[len(snap.MAGIC):][:snap._KEY] != key:
             return None
-        return pickle.loads(data[len(snap.MAGIC) + snap._KEY + snap._SUM:])
+        try:
+            _, state, extra = codec.decode(data[len(snap.MAGIC) + snap._KEY + snap._SUM:])
+        except codec.Refused:
+            return None
+        return LocalSource.from_state(state), extra
 
     with mutant(snap, "_load", unchecked), pytest.raises(
             AssertionError, match="differs from a full build"):
@@ -214,6 +220,28 @@ def test_mutant_resume_keeping_the_session_is_caught() -> None:
     with mutant(LocalSource, "resume", same_session), pytest.raises(
             AssertionError, match="differs from a full build"):
         run([retitle(0, "x"), retitle(1, "y")])
+
+
+def test_mutant_resume_trusting_size_and_mtime_is_caught() -> None:
+    """A resume that does not re-read a file whose size and mtime are the snapshot's:
+    the same-size edit whose mtime is put back goes unseen, and the property says so."""
+    def trusting(self: LocalSource, config: Any, read: Any) -> None:
+        self._config, self._kept = config, False
+        self._files = read.cache
+        self._preread = dict(read.files)
+        self._prelisted, self._read_at = read.inputs, read.read_at
+        self.session = uuid.uuid4().hex
+        now = dict(zip((item.path for item in read.inputs), read.stamps, strict=True))
+        for path, cached in self._cache.items():
+            same = path in now and now[path][:2] == cached.stamp[:2]
+            cached.stamp = now[path] if same else (-1, -1, -1, -1)
+        version = self.version
+        self.reload()
+        self.resumed = self.changed_since(version)
+
+    with mutant(LocalSource, "resume", trusting), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([same_stamp_edit])
 
 
 def test_a_snapshot_from_another_config_is_not_used(tmp_path: Path) -> None:

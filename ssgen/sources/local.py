@@ -50,6 +50,11 @@ __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "
            "snapshot_path", "unread_files"]
 
 _Stamp = tuple[int, int, int, int]
+# The attributes a source's state has (``__getstate__``, ``from_state``).
+_STATE_KEYS = frozenset((
+    "_config", "_preread", "_prelisted", "_prestamps", "_files", "_read_at", "_kept",
+    "perspective", "session", "_results", "resumed", "_cache", "_loaded_inputs",
+    "_documents", "_view"))
 
 
 class _Cached:
@@ -110,6 +115,23 @@ class LocalSource:
         state = dict(self.__dict__)
         state.update(_config=None, _files=None, _preread={}, _prelisted=None, _documents=None)
         return state
+
+    @classmethod
+    def from_state(cls, state: object) -> LocalSource:
+        """A source from what ``__getstate__`` returned in another process (a snapshot's
+        decoded body), before ``resume``; ``ValueError`` unless it has that shape."""
+        if type(state) is not dict or set(state) != _STATE_KEYS:
+            raise ValueError("not a local source's state")
+        cache, view = state["_cache"], state["_view"]
+        if type(cache) is not dict or not all(type(path) is str and type(cached) is _Cached
+                                              for path, cached in cache.items()) \
+                or type(view) is not View or type(state["perspective"]) is not str \
+                or not isinstance(state["_results"], QueryCache | None) \
+                or type(state["_loaded_inputs"]) is not list:
+            raise ValueError("not a local source's state")
+        source = cls.__new__(cls)
+        source.__dict__.update(state)
+        return source
 
     def resume(self, config: Config, preread: ReadInputs | None) -> None:
         """After unpickling: take ``config`` (of the same hash) and re-read every input

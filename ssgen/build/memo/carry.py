@@ -2,7 +2,7 @@
 
 Each is a memo of pure functions of query results (a route's page specs from its items,
 a paginated route's pages, each page's data hash), checked by the identity of those
-results, which a kept source never mutates. Pickled in one go with the source whose
+results, which a kept source never mutates. Encoded in one go with the source whose
 maintained results hold the items (``ssgen.sources.snapshot``), the identities between
 them survive: a resumed process expands and hashes only the pages whose items changed
 since the snapshot, however stale it is. Not carried: ``ssgen.build.memo.kept``'s
@@ -19,6 +19,10 @@ from ssgen.config.load import Config
 from ssgen.routes import paginate, reuse
 from ssgen.sources import Source, snapshot
 from ssgen.sources.local import LocalSource, ReadInputs
+from ssgen.sources.snapshot import codec
+
+# The memo classes of this package a snapshot holds (see ``ssgen.sources.snapshot.codec``).
+codec.allow(datahash._Known, datahash._ListHash)
 
 
 def _hash_site(config: Config) -> str:
@@ -32,7 +36,7 @@ def export(config: Config) -> dict[str, Any]:
 
 
 def adopt(config: Config, memos: Any) -> None:
-    """Take unpickled ``export``ed memos (ignored unless of the expected form)."""
+    """Take decoded ``export``ed memos (ignored unless of the expected form)."""
     if not isinstance(memos, dict):
         return
     reuse.adopt(config.site, memos.get("reuse") or [])

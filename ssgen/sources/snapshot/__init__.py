@@ -1,17 +1,20 @@
 """``.ssgen/source.snapshot``: the local source a build left, for a new process to resume.
 
-Owns the file: a pickled ``LocalSource`` (the files' bytes and parses, the merged view,
-the dataset with its indexes and reverse-reference index, the maintained results of its
-list queries) behind a key and a checksum. A new ``ssgen build`` or ``ssgen revalidate``
-that resumes it re-reads every input file and diffs it against the bytes the snapshot
-parsed (``LocalSource.resume``), so its maintained queries re-evaluate only the
-documents that differ: a stale snapshot (any earlier build's) costs a larger diff, never
-a different result, because what is pickled was consistent when pickled (one object
-graph, one ``dumps``). A file with another key (ssgen's code, Python's version, the
-config's hash, the site folder, the perspective), a bad checksum, or any error reading
-or unpickling it is ignored: the build loads the files from scratch.
+Owns the file: the state of a ``LocalSource`` (the files' bytes and parses, the merged
+view, the dataset with its indexes and reverse-reference index, the maintained results
+of its list queries) behind a key and a checksum, encoded by ``codec``, whose decoder
+yields plain data and instances of ssgen's own state classes only: whoever can write
+``.ssgen/`` cannot make a build run code of theirs by it. A new ``ssgen build`` or
+``ssgen revalidate`` that resumes it re-reads every input file and diffs it against the
+bytes the snapshot parsed (``LocalSource.resume``), so its maintained queries
+re-evaluate only the documents that differ: a stale snapshot (any earlier build's)
+costs a larger diff, never a different result, because what is encoded was consistent
+when encoded (one object graph, one ``encode``). A file with another key (ssgen's code,
+Python's version, the config's hash, the site folder, the perspective), a bad checksum,
+a body the decoder refuses, a state of another shape, or any error resuming it is
+ignored: the build loads the files from scratch.
 
-Saving a snapshot costs more than loading one (pickling 10,000 posts is seconds), so a
+Saving a snapshot costs more than loading one (encoding 10,000 posts is seconds), so a
 resumed source is saved again only when its re-read changed more than ``RESAVE``
 documents; a process that found none saves one. Only incremental builds of sites with
 NDJSON or export inputs keep one (a Markdown-only site's parses are in
@@ -21,7 +24,6 @@ NDJSON or export inputs keep one (a Markdown-only site's parses are in
 from __future__ import annotations
 
 import hashlib
-import pickle
 import sys
 import zlib
 from collections.abc import Callable
@@ -34,12 +36,16 @@ from ssgen.sources import Source
 from ssgen.sources.atomic import write_atomic
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
+from ssgen.sources.snapshot import allowed, codec
 
-MAGIC = b"ssgen-source-snapshot-1\n"
+MAGIC = b"ssgen-source-snapshot-2\n"
 FILE = "source.snapshot"
 RESAVE = 64
-_CODE = Path(__file__).resolve().parent.parent
+_ROOT = "ssgen-source"  # the body's first element: what it is a snapshot of
+_CODE = Path(__file__).resolve().parent.parent.parent
 _KEY, _SUM = 32, 4  # the checksum: CRC-32 (damage, not tampering: .ssgen/ is the site's)
+
+allowed.register()
 
 
 def wanted(read: ReadInputs) -> bool:
@@ -67,13 +73,13 @@ def resume(config: Config, perspective: str,
         return None
     try:
         found[0].resume(config, read)
-    except SsgenError:
+    except Exception:
         return None
     return found
 
 
 def keep(config: Config, source: Source, extra: Callable[[], Any] = lambda: None) -> None:
-    """Save ``source`` (with ``extra()``, pickled in the same go: objects shared with the
+    """Save ``source`` (with ``extra()``, encoded in the same go: objects shared with the
     source stay shared) for the next process, if it is one to keep and worth saving."""
     if not isinstance(source, LocalSource) or not source.maintains:
         return
@@ -86,9 +92,9 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
     """Replace the snapshot; a failed write leaves none (it is a cache: the build goes on)."""
     try:
         with gc_paused():
-            body = pickle.dumps((source, extra), protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        path.unlink(missing_ok=True)  # something unpicklable: no snapshot, never a failure
+            body = codec.encode((_ROOT, source.__getstate__(), extra))
+    except Exception:
+        path.unlink(missing_ok=True)
         return
     blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
     del body
@@ -111,12 +117,12 @@ def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
         return None
     try:
         with gc_paused():
-            found = pickle.loads(body)
-    except Exception:  # any damage the checksum missed: no snapshot
+            found = codec.decode(data, head + _KEY + _SUM)
+        if type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
+            return None
+        return LocalSource.from_state(found[1]), found[2]
+    except (codec.Refused, TypeError, ValueError):
         return None
-    if type(found) is not tuple or len(found) != 2 or not isinstance(found[0], LocalSource):
-        return None
-    return found[0], found[1]
 
 
 __all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]

@@ -1,0 +1,58 @@
+"""The classes a source snapshot may hold (``codec.allow``), from sources, routes, config
+and groq; ``ssgen.build.memos`` adds its own.
+
+Each is a state class whose construction only assigns its fields (or, for the GROQ
+syntax nodes, frozen dataclasses, its slots): a hostile stream that constructs one with
+values of its own gets that object, nothing more. ``LocalSource`` itself is not among
+them (its constructor reads files): its state is decoded as a plain dict and checked by
+``LocalSource.from_state``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ssgen.config.load.model import SiteConfig
+from ssgen.groq import nodes
+from ssgen.groq.correlated import CorrelatedSubs
+from ssgen.groq.correlated import _State as CorrelatedState
+from ssgen.groq.dataset import Dataset
+from ssgen.groq.dependents import Dependents
+from ssgen.groq.maintained import MaintainedQuery
+from ssgen.groq.maintained import _Entry as MaintainedEntry
+from ssgen.groq.ordered import Descending, Ordered
+from ssgen.groq.shapes import Shape
+from ssgen.groq.values import SortKey
+from ssgen.groq.valuetypes import DateTime
+from ssgen.routes.page import PageSpec
+from ssgen.routes.paginate import _Expansion as PaginatedExpansion
+from ssgen.routes.reuse import ListPages
+from ssgen.sources.inputs import Input
+from ssgen.sources.local import _Cached as CachedFile
+from ssgen.sources.local_view import View
+from ssgen.sources.ndjson import Fault, Loaded
+from ssgen.sources.offsets import Offsets
+from ssgen.sources.query_cache import QueryCache
+from ssgen.sources.snapshot import codec
+
+
+def _syntax_nodes() -> list[type]:
+    """The GROQ syntax tree's node classes (a maintained query's shape holds them);
+    not ``Query``, which carries compiled closures."""
+    return [value for value in vars(nodes).values()
+            if isinstance(value, type) and value.__module__ == nodes.__name__
+            and dataclasses.is_dataclass(value) and value is not nodes.Query]
+
+
+def register() -> None:
+    """Allow the classes a snapshot of a local source holds."""
+    codec.allow(
+        CachedFile, Loaded, Offsets, Fault, Input, View, QueryCache,
+        Dataset, MaintainedQuery, MaintainedEntry, Dependents, Ordered, Descending,
+        CorrelatedSubs, CorrelatedState, Shape, SortKey, DateTime,
+        PageSpec, ListPages, PaginatedExpansion, SiteConfig,
+        *_syntax_nodes(),
+    )
+
+
+__all__ = ["register"]
