@@ -223,17 +223,21 @@ def test_a_slug_two_documents_want_runs_the_route_in_full(tmp_path: Path) -> Non
 
 
 def test_a_file_of_an_earlier_generation_is_not_used(tmp_path: Path) -> None:
+    """Two pages swap paths; the file from before the swap (the same set of paths, each
+    at the other document) is put back: it must not be used."""
     site = make_site(tmp_path / "site")
     start(site)
     old = (site / FILE).read_bytes()
-    (site / "content" / "b.md").write_text(page_file("Beta", slug="q"))
+    (site / "content" / "a.md").write_text(page_file("Alpha", slug="b"))
+    (site / "content" / "b.md").write_text(page_file("Beta", slug="a"))
     new_process_build(site)
-    (site / FILE).write_bytes(old)  # the file of the build before: b was at /b/
-    (site / "content" / "b.md").write_text(page_file("Beta", slug="r"))
+    assert saved_paths(site)["page"]["md.a"] == "/b/"
+    (site / FILE).write_bytes(old)  # a at /a/, b at /b/
+    (site / "content" / "a.md").write_text(page_file("Alpha", slug="z"))
     with counting() as narrowed:
         new_process_build(site)
     assert narrowed == []
-    assert "q/index.html" not in public(site)
+    assert public(site)["a/index.html"].startswith(b"Beta")
     check(site, tmp_path / "scratch")
 
 
@@ -260,6 +264,8 @@ STEPS = st.one_of(
               st.just("")),
     st.tuples(st.just("rename"), st.sampled_from(NAMES), st.sampled_from(NAMES), st.just(""),
               st.just("")),
+    st.tuples(st.just("swap"), st.sampled_from(NAMES), st.sampled_from(NAMES), st.just(""),
+              st.just("")),
     st.tuples(st.just("template"), st.sampled_from(["page.html", "note.html"]),
               st.sampled_from(TITLES), st.just(""), st.just("")),
     st.tuples(st.just("file"), st.sampled_from(["stale", "flip", "truncate", "drop"]),
@@ -268,7 +274,7 @@ STEPS = st.one_of(
 
 
 def apply(site: Path, step: tuple[str, str, str, str, str], saved: list[bytes]) -> None:
-    """One step; ``saved``: the file as the first build left it (a stale copy)."""
+    """One step; ``saved``: the file as each build left it (``saved[-2]``: a stale copy)."""
     kind, what, text, slug, doc_type = step
     page = site / "content" / f"{what}.md"
     file = site / FILE
@@ -280,13 +286,17 @@ def apply(site: Path, step: tuple[str, str, str, str, str], saved: list[bytes]) 
         os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
     elif kind == "delete":
         page.unlink(missing_ok=True)
+    elif kind == "swap" and page.exists() and (other := site / "content" / f"{text}.md").exists():
+        mine, theirs = page.read_bytes(), other.read_bytes()
+        page.write_bytes(theirs)
+        other.write_bytes(mine)
     elif kind == "rename" and page.exists():
         page.rename(site / "content" / f"{text}.md")
     elif kind == "template":
         (site / "templates" / what).write_text(f"{text} {{{{ page.title }}}}")
     elif kind == "file" and file.exists():
         data = file.read_bytes()
-        damaged = {"stale": saved[0] if saved else data, "flip": data[:-5] + b"!" + data[-4:],
+        damaged = {"stale": saved[-2] if len(saved) > 1 else data, "flip": data[:-5] + b"!" + data[-4:],
                    "truncate": data[:-3], "drop": b""}[what]
         file.write_bytes(damaged)
 
@@ -306,6 +316,8 @@ def test_new_processes_equal_a_full_build(steps: list[tuple[str, str, str, str, 
             apply(twin, step, []) if step[0] != "file" else None
             time.sleep(0.025)  # past the racy window: stamps are trusted
             failures = new_process_build(site, ok=False)
+            if (site / FILE).exists():
+                saved.append((site / FILE).read_bytes())
             check(site, Path(tmp) / "scratch", failures)
             # Path history and failing pages' kept files: as an unnarrowed build has them.
             assert twin_build(twin) == failures
@@ -322,3 +334,39 @@ def test_the_property_narrows(tmp_path: Path) -> None:
             apply(site, step, [])
             new_process_build(site)
     assert narrowed.count("page") == 4 and narrowed.count("note") == 1
+
+
+def test_a_new_document_that_leaves_the_route_takes_its_page_along(tmp_path: Path) -> None:
+    """A page made by a narrowed build carries its document's tag, so that an edit that
+    takes the document out of every route's types still finds the page."""
+    site = make_site(tmp_path / "site")
+    start(site)
+    (site / "content" / "d.md").write_text(page_file("Delta"))
+    with counting() as narrowed:
+        new_process_build(site)
+    assert narrowed == ["page"] and "d/index.html" in public(site)
+    (site / "content" / "d.md").write_text(page_file("Delta", kind="note"))
+    new_process_build(site)
+    assert "d/index.html" not in public(site)
+    check(site, tmp_path / "scratch")
+
+
+def test_paths_that_are_not_the_routes_recorded_ones_are_not_used(tmp_path: Path) -> None:
+    """A file of the right generation whose paths differ from the manifest's records (a
+    writer's fault) is not used: the route runs in full."""
+    site = make_site(tmp_path / "site")
+    start(site)
+    config = load_config(site)
+    path, generation = site / FILE, None
+    found = doclists._load(path, doclists.cache_key(config))
+    assert found is not None
+    generation, paths = found
+    paths["page"]["md.a"] = "/elsewhere/"
+    body = doclists.marshal.dumps((doclists.cache_key(config), generation, paths))
+    path.write_bytes(doclists.MAGIC + doclists.hashlib.blake2b(body, digest_size=16).digest()
+                     + body)
+    (site / "content" / "b.md").write_text(page_file("Beta again"))
+    with counting() as narrowed:
+        new_process_build(site)
+    assert narrowed == []
+    check(site, tmp_path / "scratch")
