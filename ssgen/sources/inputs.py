@@ -168,6 +168,8 @@ def _read_all(fd: int, size: int) -> bytes:
     if size < 0:
         size = os.fstat(fd).st_size
     first = os.read(fd, size + 1)
+    if len(first) <= size:  # a short read of a regular file is its end: no read for b""
+        return first
     parts = [first]
     while part := os.read(fd, 1 << 16):
         parts.append(part)
