@@ -59,14 +59,15 @@ def start_unread(config: Config, listed: Listed, jobs: int | None) -> Parsing | 
     file the cache does not vouch for by its stamp goes to the children, which read it."""
     if listed.cache is None:
         return None
-    todo = [item for item, _ in listed.unread() if item.kind == "markdown"]
-    return _start(config, listed.cache, todo, {}, jobs)
+    unread = [(item, stamp[1]) for item, stamp in listed.unread() if item.kind == "markdown"]
+    return _start(config, listed.cache, [item for item, _ in unread], {}, jobs, dict(unread))
 
 
 def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str, ReadFile],
-           jobs: int | None) -> Parsing | None:
+           jobs: int | None, sizes: dict[Input, int] | None = None) -> Parsing | None:
     # ``files``: the bytes read so far, by path; the children keep the copy they forked
-    # with and read what it lacks; ``Parsing.finish`` fills this process's copy.
+    # with and read what it lacks (``sizes``: as stat'ed); ``Parsing.finish`` fills this
+    # process's copy.
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(todo) < MIN_FILES:
         return None
@@ -76,7 +77,7 @@ def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str,
     def run(index: int) -> list[Any]:
         rows: list[Any] = []
         for item in todo[index * size : (index + 1) * size]:
-            data = _bytes(item, files)
+            data = _bytes(item, files, sizes.get(item, -1) if sizes else -1)
             found = b"" if data is None else digest(data)
             if data is None or cache.same(item.path, found) is not None:
                 rows.append(None)  # unreadable (the source says why) or parsed before
@@ -101,12 +102,12 @@ def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str,
     return Parsing(start(-(-len(todo) // size), run, jobs), done, lost, files, read_at)
 
 
-def _bytes(item: Input, files: dict[str, ReadFile]) -> bytes | None:
+def _bytes(item: Input, files: dict[str, ReadFile], size: int) -> bytes | None:
     file = files.get(item.path)
     if file is not None:
         return file.data
     try:
-        return read_bytes(item)
+        return read_bytes(item, size)
     except SourceError:
         return None
 
