@@ -97,3 +97,60 @@ def test_a_build_with_inputs_begun_early_equals_one_job(tmp_path: Path, full: bo
     assert build_site(Options(site=site, verbosity=-1), full=full, jobs=2) == 1
     assert _output(site) == one_job
     assert early._BEGUN == {} and _no_children()
+
+
+def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
+        tmp_path: Path) -> None:
+    """The children read their files before this process reads them for the fingerprint:
+    a parse of bytes other than those is never put in the cache (the source parses the
+    file from the fingerprint's bytes instead)."""
+    import time
+
+    from ssgen.sources.inputs import list_inputs, read_listed
+    from ssgen.sources.parse_ahead import start_unread
+
+    site = _site(tmp_path)
+    config = load_config(site)
+    listed = list_inputs(config)
+    parsing = start_unread(config, listed, 2)
+    assert parsing is not None
+    time.sleep(1.0)  # the child has read and parsed every file by now
+    edited = site / "content" / "p3.md"
+    edited.write_text("---\ntitle: Saved while building\n---\n\nnew *body*\n")
+    read = read_listed(listed)
+    parsing.finish(read)
+    assert read.cache is not None
+    entry = read.cache.entries.get(str(edited))
+    assert entry is None or entry.documents[0]["title"] == "Saved while building"
+    begun = LocalSource(config, preread=read)
+    titles = {doc["_id"]: doc.get("title") for doc in begun.documents}
+    assert "Saved while building" in titles.values()
+    (site / ".ssgen").rename(tmp_path / "old-state")
+    plain = LocalSource(config, preread=read_inputs(config))
+    assert begun.documents == plain.documents
+    assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
+    assert _no_children()
+
+
+def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
+    """A file the children cannot read is no child's failure: the source reads it."""
+    import time
+
+    from ssgen.sources.inputs import list_inputs, read_listed
+    from ssgen.sources.parse_ahead import start_unread
+
+    site = _site(tmp_path)
+    config = load_config(site)
+    listed = list_inputs(config)
+    gone = site / "content" / "p3.md"
+    data = gone.read_bytes()
+    gone.unlink()  # listed and stat'ed, then gone while the children read
+    parsing = start_unread(config, listed, 2)
+    assert parsing is not None
+    time.sleep(1.0)  # the child has tried every file by now
+    gone.write_bytes(data)
+    read = read_listed(listed)
+    assert parsing.finish(read) == len(listed.unread())
+    plain = LocalSource(config, preread=read)
+    assert any(doc.get("title") == "Page 3" for doc in plain.documents)
+    assert _no_children()

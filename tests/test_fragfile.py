@@ -193,3 +193,27 @@ def test_a_full_build_in_forked_workers_fills_the_cache(tmp_path: Path) -> None:
         new_process(tmp_path, jobs=2)
     full = full_build(site, tmp_path.parent / f"{tmp_path.name}-full")
     assert output_files(tmp_path) == full
+
+
+def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path) -> None:
+    """A full build takes the store's key when it saves, after rendering: a template
+    edited meanwhile would give its key to cards rendered from the old text, so nothing
+    is saved, and the next process renders the cards afresh."""
+    from ssgen.build import pipeline
+
+    site, root = CardSite(), tmp_path / "site"
+    site.write(root)
+    real = pipeline.render_pages
+
+    def then_edit(*args: Any, **kwargs: Any) -> Any:
+        outcomes = real(*args, **kwargs)
+        edit_template("_card.html", "!")(site)
+        site.write(root)
+        return outcomes
+
+    environment._SHARED.clear()
+    with mutant(pipeline, "render_pages", then_edit):
+        assert build(load_config(root), full=True, jobs=1).ok
+    assert not cache_file(root).exists()
+    new_process(root)
+    assert output_files(root) == full_build(site, tmp_path / "scratch")

@@ -7,7 +7,10 @@ code, Python's, Jinja2's and MarkupSafe's versions, and the configuration's
 hash. A file with another key, a bad checksum or any read error is ignored, never half
 used. A full build never reads it (it renders every fragment afresh) but writes what it
 rendered, so the next new process starts warm. Entries not used by the last ``KEEP``
-saves are dropped, so old versions of cards do not pile up.
+saves are dropped, so old versions of cards do not pile up. A full build takes the key
+only when it has something to save (hashing ssgen's code and reading the package
+versions cost ~20 ms of every start otherwise), and saves nothing if a template's text
+changed while it ran.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import marshal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.metadata import version
 from pathlib import Path
 
 from ssgen.config.load import Config
@@ -39,20 +41,33 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
     """Within the block, includes consult and fill the site's persisted fragments; on a
     normal exit what was rendered or used is saved."""
     path = config.state_dir / FILE
-    key = store_key(config, renderer)
-    entries, generation = ({}, 0) if full else load(path, key)
+    texts = None if not full else _template_texts(renderer)
+    key = None if full else store_key(config, renderer)
+    entries, generation = ({}, 0) if key is None else load(path, key)
     store = PersistedFragments(entries, generation + 1, read=not full)
     fragment_store.activate(store)
     try:
         yield
     finally:
         fragment_store.activate(None)
-    if store.added:
-        save(path, key, store, entries)
+    if not store.added:
+        return
+    if key is None:
+        # Taken now: only valid for the entries if the templates are those they came from.
+        key = store_key(config, renderer)
+        if _template_texts(renderer) != texts:
+            return
+    save(path, key, store, entries)
+
+
+def _template_texts(renderer: Renderer) -> list[tuple[str, str | None]]:
+    return [(name, renderer.template_source(name)) for name in renderer.list_templates()]
 
 
 def store_key(config: Config, renderer: Renderer) -> bytes:
     """What every entry depends on besides the values its template reads."""
+    from importlib.metadata import version  # ~10 ms of imports: only when a key is taken
+
     digest = hashlib.blake2b(digest_size=16)
     for part in (sys.version, version("jinja2"), version("markupsafe"), config.hash):
         digest.update(part.encode() + b"\0")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import sys
 
 from ssgen.cli.argv import hoist_global_options, plain_build
-from ssgen.cli.plain import build_site, exit_process
+from ssgen.cli.plain import build_site, exit_process, pause_gc, resume_gc
 from ssgen.cli.summary import Options
 
 
 def run() -> None:
     """Run the command line on ``sys.argv`` and exit (see ``exit_process``)."""
+    pause_gc()  # until the command's modules are imported (``resume_gc``)
     args = hoist_global_options(sys.argv[1:])
     request = plain_build(args)
     code: str | int | None = 0
@@ -23,6 +24,7 @@ def run() -> None:
         if request is None:
             from ssgen.cli.app import app
 
+            resume_gc()
             app(args=args)
         else:
             code = build_site(
@@ -32,4 +34,6 @@ def run() -> None:
             )
     except SystemExit as exc:
         code = exc.code
+    finally:
+        resume_gc()  # if the command stopped before its build started
     exit_process(code)

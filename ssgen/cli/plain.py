@@ -8,6 +8,7 @@ way its options were read. ``exit_process`` ends the process the way every comma
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -38,6 +39,8 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
         early.begin(config, jobs)
         from ssgen.build.pipeline import build
 
+        resume_gc()
+
         links = None
         if check:
             from ssgen.build.linkcheck import link_options
@@ -57,6 +60,25 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
     if code == 0 and report.links is not None and not report.links.ok:
         return 1
     return code
+
+
+# Whether ``pause_gc`` turned the cyclic collector off (it is on again after ``resume_gc``).
+_GC_PAUSED: list[bool] = []
+
+
+def pause_gc() -> None:
+    """No cyclic collections while the command's modules import: they only allocate,
+    and the collector's passes over the new objects cost ~6 ms of a build's start."""
+    if gc.isenabled():
+        gc.disable()
+        _GC_PAUSED.append(True)
+
+
+def resume_gc() -> None:
+    """The collector back on, if ``pause_gc`` turned it off."""
+    if _GC_PAUSED:
+        _GC_PAUSED.clear()
+        gc.enable()
 
 
 def exit_process(code: str | int | None) -> NoReturn:

@@ -9,7 +9,6 @@ PostgreSQL manifest it opens commits only as long as its generation is current.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from pathlib import Path
 from typing import cast
@@ -17,7 +16,6 @@ from typing import cast
 from ssgen.errors import ManifestError
 from ssgen.manifest.store import Manifest
 
-log = logging.getLogger("ssgen.manifest")
 _FENCE: list[int] = []  # the builder generation this process holds (empty: none)
 
 
@@ -57,7 +55,10 @@ def open_state(state_dir: Path, url: str | None = None, *, reset_broken: bool = 
     except ManifestError as exc:
         if not reset_broken:
             raise
-        log.warning("%s; starting with a new manifest", exc, extra={"event": "manifest_reset"})
+        import logging  # only here: ~2 ms of every build's start otherwise
+
+        logging.getLogger("ssgen.manifest").warning(
+            "%s; starting with a new manifest", exc, extra={"event": "manifest_reset"})
         return Manifest.reset(path)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
@@ -104,6 +103,8 @@ class AssetFiles:
 
 
 def _archive_members(path: Path) -> dict[str, bytes]:
+    import tarfile  # here: ~1.5 ms of every build's start otherwise
+
     found: dict[str, bytes] = {}
     try:
         with tarfile.open(path, mode="r:gz") as archive:

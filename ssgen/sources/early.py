@@ -3,8 +3,9 @@
 Owns ``begin(config, jobs)``, ``inputs(config)`` and ``discard()``. ``ssgen build`` spends
 its first ~0.1 s CPU importing what a build needs (Jinja2, the manifest, the stages) on one
 core while the other waits. ``begin``, called as soon as the configuration is loaded,
-reads the local site's input files (``read_inputs``) and starts forked children parsing
-the Markdown files the parse cache lacks (``ssgen.sources.parse_ahead``); the build's
+lists and stats the local site's input files, starts forked children reading and parsing
+the Markdown files the parse cache lacks (``ssgen.sources.parse_ahead.start_unread``),
+then reads the files for the fingerprint here (``read_inputs``, while they parse); the build's
 ``inputs`` then takes that read, after this process has parsed what the children had not
 taken yet. The read is the one the build would have made itself, only earlier: its
 fingerprint may be older than the files, which only makes the next build look again.
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ssgen.sources.inputs import ReadInputs, read_inputs
-from ssgen.sources.parse_ahead import Parsing, start_parse
+from ssgen.sources.inputs import ReadInputs, list_inputs, read_inputs, read_listed
+from ssgen.sources.ndjson import gc_paused
+from ssgen.sources.parse_ahead import Parsing, start_unread
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -31,8 +33,16 @@ def begin(config: Config, jobs: int | None) -> None:
     discard()
     if config.source.type != "local" or jobs == 1:
         return
-    read = read_inputs(config)
-    _BEGUN[str(config.site_dir)] = (read, start_parse(config, read, jobs))
+    with gc_paused():  # as in read_inputs
+        listed = list_inputs(config)
+        parsing = start_unread(config, listed, jobs)
+        try:
+            read = read_listed(listed)
+        except BaseException:
+            if parsing is not None:
+                parsing.cancel()
+            raise
+    _BEGUN[str(config.site_dir)] = (read, parsing)
 
 
 def inputs(config: Config) -> ReadInputs:
@@ -44,7 +54,7 @@ def inputs(config: Config) -> ReadInputs:
         return read_inputs(config)
     read, parsing = begun
     if parsing is not None:
-        parsing.finish()
+        parsing.finish(read)
     return read
 
 

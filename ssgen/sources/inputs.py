@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ssgen.errors import SourceError
-from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
+from ssgen.sources.filecache import Entry, FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import Data, gc_paused
 from ssgen.sources.parallel import map_threaded
@@ -102,6 +102,21 @@ class ReadInputs(NamedTuple):
     stamps: list[_Stamp] | None = None  # each input's stamp as stat'ed for this read
 
 
+class Listed(NamedTuple):
+    """A local site's input files listed and stat'ed, not read yet (``list_inputs``)."""
+
+    cache: FileCache | None
+    read_at: int  # time.time_ns() before the first stat
+    inputs: list[Input]
+    stamps: list[_Stamp]
+    hits: list[Entry | None]  # the cache's entry of each Markdown file it trusts unread
+
+    def unread(self) -> list[tuple[Input, _Stamp]]:
+        """The files ``read_listed`` reads (those the cache does not vouch for)."""
+        return [(item, stamp) for item, stamp, hit in zip(self.inputs, self.stamps, self.hits,
+                                                           strict=True) if hit is None]
+
+
 def read_inputs(config: Config) -> ReadInputs:
     """Read a local site's input files and fingerprint them: a hash of their names and
     bytes (read, not parsed).
@@ -113,12 +128,12 @@ def read_inputs(config: Config) -> ReadInputs:
     # No cyclic collections while the Markdown cache's documents are unpacked: 16k files
     # make ~150k objects, and the collector's passes over them cost 0.08-0.1 s CPU.
     with gc_paused():
-        return _read_inputs(config)
+        return read_listed(list_inputs(config))
 
 
-def _read_inputs(config: Config) -> ReadInputs:
-    files: dict[str, ReadFile] = {}
-    digests: list[tuple[str, bytes]] = []
+def list_inputs(config: Config) -> Listed:
+    """``read_inputs`` up to the reading: the files, their stamps and the cache's hits
+    (``ssgen.sources.early`` starts the parsing children in between)."""
     cache, read_at = markdown_cache(config), now_ns()
     inputs = site_inputs(config)
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
@@ -126,9 +141,15 @@ def _read_inputs(config: Config) -> ReadInputs:
     stamps = map_threaded(stamp_of, inputs)
     hits = [cache.hit(item.path, stamp) if cache and item.kind == "markdown" else None
             for item, stamp in zip(inputs, stamps, strict=True)]
-    missed = [(item, stamp[1]) for item, stamp, hit in zip(inputs, stamps, hits, strict=True)
-              if hit is None]
-    read = iter(map_threaded(_read_sized, missed))
+    return Listed(cache, read_at, inputs, stamps, hits)
+
+
+def read_listed(listed: Listed) -> ReadInputs:
+    """The rest of ``read_inputs``: read the listed files the cache does not vouch for."""
+    files: dict[str, ReadFile] = {}
+    digests: list[tuple[str, bytes]] = []
+    cache, read_at, inputs, stamps, hits = listed
+    read = iter(map_threaded(_read_sized, [(item, stamp[1]) for item, stamp in listed.unread()]))
     for item, stamp, entry in zip(inputs, stamps, hits, strict=True):
         if entry is not None:  # unchanged since a process read it: neither read nor parsed
             digests.append((item.display, entry.digest))
@@ -168,6 +189,8 @@ def _read_all(fd: int, size: int) -> bytes:
     if size < 0:
         size = os.fstat(fd).st_size
     first = os.read(fd, size + 1)
+    if len(first) <= size:  # a short read of a regular file is its end: no read for b""
+        return first
     parts = [first]
     while part := os.read(fd, 1 << 16):
         parts.append(part)

@@ -8,7 +8,11 @@ come back as ``marshal`` data) and puts the parses in the cache, where ``LocalSo
 finds them by digest exactly as it finds a warm cache's. A chunk lost with a killed child
 is simply parsed later, by the source, as without this module. ``start_parse`` starts the
 children and returns; its ``finish`` is the rest of ``parse_ahead`` (``ssgen.sources.early``
-starts them while the build's other modules are still being imported).
+starts them while the build's other modules are still being imported). ``start_unread``
+starts them before the files are read: each child reads the files of its chunks itself
+while this process reads all of them for the fingerprint, and a parse is put in the
+cache only when the child's bytes have the digest of this process's read (a file saved
+in between is parsed again by the source, from the bytes the fingerprint was taken of).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ssgen.errors import SourceError
 from ssgen.sources import content_hash
 from ssgen.sources.fanout import Started, chunk_size, start
-from ssgen.sources.inputs import Input, ReadInputs
+from ssgen.sources.filecache import FileCache
+from ssgen.sources.inputs import Input, Listed, ReadFile, ReadInputs, digest, read_bytes
 from ssgen.sources.markdown_docs import markdown_or_fault
 
 if TYPE_CHECKING:
@@ -34,54 +40,92 @@ def parse_ahead(config: Config, read: ReadInputs, jobs: int | None) -> int:
     """Parse into ``read.cache`` the Markdown files ``read`` holds that it lacks, on
     ``jobs`` processes (all cores when None); the number of files parsed."""
     pending = start_parse(config, read, jobs)
-    return 0 if pending is None else pending.finish()
+    return 0 if pending is None else pending.finish(read)
 
 
 def start_parse(config: Config, read: ReadInputs, jobs: int | None) -> Parsing | None:
     """``parse_ahead`` with its children started and this process's part left to
     ``finish``; None when there is nothing to parse on several cores."""
-    cache, jobs = read.cache, jobs or os.cpu_count() or 1
-    if cache is None or read.inputs is None or jobs <= 1:
+    cache = read.cache
+    if cache is None or read.inputs is None:
         return None
     todo = [item for item in read.inputs if item.kind == "markdown" and item.path in read.files
             and cache.same(item.path, read.files[item.path].digest) is None]
-    if len(todo) < MIN_FILES:
+    return _start(config, cache, todo, dict(read.files), jobs)
+
+
+def start_unread(config: Config, listed: Listed, jobs: int | None) -> Parsing | None:
+    """``start_parse`` before the files are read (see the module's doc): every Markdown
+    file the cache does not vouch for by its stamp goes to the children, which read it."""
+    if listed.cache is None:
+        return None
+    unread = [(item, stamp[1]) for item, stamp in listed.unread() if item.kind == "markdown"]
+    return _start(config, listed.cache, [item for item, _ in unread], {}, jobs, dict(unread))
+
+
+def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str, ReadFile],
+           jobs: int | None, sizes: dict[Input, int] | None = None) -> Parsing | None:
+    # ``files``: the bytes read so far, by path; the children keep the copy they forked
+    # with and read what it lacks (``sizes``: as stat'ed); ``Parsing.finish`` fills this
+    # process's copy.
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(todo) < MIN_FILES:
         return None
     size = chunk_size(len(todo), _CHUNK)
     default_type = config.source.markdown_type
 
     def run(index: int) -> list[Any]:
-        rows = []
+        rows: list[Any] = []
         for item in todo[index * size : (index + 1) * size]:
-            loaded = markdown_or_fault(read.files[item.path].data, item.rel, item.display,
-                                       default_type)
-            rows.append((loaded.documents, [(f.where, f.message) for f in loaded.faults],
+            data = _bytes(item, files, sizes.get(item, -1) if sizes else -1)
+            found = b"" if data is None else digest(data)
+            if data is None or cache.same(item.path, found) is not None:
+                rows.append(None)  # unreadable (the source says why) or parsed before
+                continue
+            loaded = markdown_or_fault(data, item.rel, item.display, default_type)
+            rows.append((found, loaded.documents, [(f.where, f.message) for f in loaded.faults],
                          [content_hash(doc) for doc in loaded.documents]))
         return rows
 
     def done(index: int, rows: list[Any]) -> None:
         items: list[Input] = todo[index * size : (index + 1) * size]
-        assert cache is not None
-        for item, (documents, faults, hashes) in zip(items, rows, strict=True):
-            file = read.files[item.path]
-            cache.put(item.path, file.stamp, file.digest, read.read_at, documents, faults,
-                      hashes)
+        for item, row in zip(items, rows, strict=True):
+            file = files.get(item.path)
+            if row is None or file is None or row[0] != file.digest:
+                continue  # not the bytes the fingerprint was taken of: the source parses it
+            cache.put(item.path, file.stamp, file.digest, read_at[0], *row[1:])
 
     def lost(chunks: list[int]) -> int:
         return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in chunks)
 
-    return Parsing(start(-(-len(todo) // size), run, jobs), done, lost)
+    read_at = [0]  # ``finish`` sets it: the read's clock, for the entries' stamps
+    return Parsing(start(-(-len(todo) // size), run, jobs), done, lost, files, read_at)
+
+
+def _bytes(item: Input, files: dict[str, ReadFile], size: int) -> bytes | None:
+    file = files.get(item.path)
+    if file is not None:
+        return file.data
+    try:
+        return read_bytes(item, size)
+    except SourceError:
+        return None
 
 
 class Parsing:
     """Markdown files being parsed by forked children (``start_parse``)."""
 
     def __init__(self, started: Started, done: Callable[[int, list[Any]], None],
-                 count: Callable[[list[int]], int]) -> None:
+                 count: Callable[[list[int]], int], files: dict[str, ReadFile],
+                 read_at: list[int]) -> None:
         self._started, self._done, self._count = started, done, count
+        self._files, self._read_at = files, read_at
 
-    def finish(self) -> int:
-        """Parse here what no child took yet; every parse in the cache; how many."""
+    def finish(self, read: ReadInputs) -> int:
+        """Parse here what no child took yet, from ``read`` (the files as the build read
+        them); every parse of ``read``'s bytes in its cache; how many files were parsed."""
+        self._files.update(read.files)
+        self._read_at[0] = read.read_at
         return self._count(self._started.finish(self._done))
 
     def cancel(self) -> None:
