@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_serve_fragments import Site, retitle, snapshot
+from sitekit import CardSite as Site
+from sitekit import output_files, retitle
 from test_source_snapshot import forget_process, full_build, new_process, snapshot_file, start
 
 from ssgen.config.load import load_config
@@ -132,7 +133,7 @@ def test_code_running_payloads_run_nothing_and_the_build_equals_a_full_one(
             new_process(root)
         assert not marker.exists(), what
         assert not resumed or what == "a view broken inside", what
-        built, full = snapshot(root / "public"), full_build(site, scratch)
+        built, full = output_files(root), full_build(site, scratch)
         assert built == full, what
         assert snapshot_file(root).read_bytes()[HEAD:] != body  # replaced by a real one
 
