@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 from default_site_data import ROOT, SCAFFOLD, SiteData
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from ssgen.config.load import load_config
 from ssgen.render.environment import Renderer
@@ -101,6 +104,36 @@ def test_blog_archive_pages(site: SiteData, renderer: Renderer, number: int) -> 
     assert ('rel="prev"' in html) == (number > 1)
     assert ('rel="next"' in html) == (number < pages)
     assert 'href="/blog/page/2/"' in html or number == 2
+
+
+@settings(max_examples=200, deadline=None)
+@example(shape=(9, 5))
+@example(shape=(2, 1))
+@example(shape=(3, 3))
+@given(st.integers(2, 20_000).flatmap(lambda pages: st.tuples(st.just(pages),
+                                                               st.integers(1, pages))))
+def test_blog_archive_nav_is_a_window(site: SiteData, renderer: Renderer,
+                                      shape: tuple[int, int]) -> None:
+    # The nav once listed every page: 10,000 links on each of 10,000 pages at 100k posts
+    # (5 GB of archive). Now: the first, the last, two either side, gaps marked.
+    pages, number = shape
+    urls = ["/blog/"] + [f"/blog/page/{n}/" for n in range(2, pages + 1)]
+    items = [site.card(site.posts[0])]
+    paginator = {"items": items, "number": number, "pages": pages, "total": pages * 10,
+                 "prev_url": urls[number - 2] if number > 1 else None,
+                 "next_url": urls[number] if number < pages else None, "urls": urls}
+    html = render(renderer, "blog.html", urls[number - 1], items, paginator=paginator)
+    nav = html[html.index('<nav class="pagination"'):]
+    nav = nav[:nav.index("</nav>")]
+    entries = re.findall(r'<li>(?:<a href="([^"]+)">(\d+)</a>|<span aria-current="page">(\d+)'
+                         r'</span>)</li>|<li aria-hidden="true">…</li>', nav)
+    shown = [int(n or current) for _, n, current in entries if n or current]
+    wanted = sorted({1, pages} | set(range(max(1, number - 2), min(pages, number + 2) + 1)))
+    assert shown == wanted
+    assert [href for href, n, _ in entries if n] == [urls[n - 1] for n in wanted if n != number]
+    gaps = sum(1 for a, b in pairwise(wanted) if b > a + 1)
+    assert nav.count("…") == gaps
+    assert nav.count(f'<span aria-current="page">{number}</span>') == 1
 
 
 def test_author_page(site: SiteData, renderer: Renderer) -> None:
