@@ -74,3 +74,18 @@ def test_page_data_hash_follows_the_data_not_the_objects() -> None:
     digest = page_data_hash(changed, "test-site")
     assert digest != first
     assert digest == page_data_hash(changed, "other-site")  # cold: same value, same hash
+
+
+@settings(max_examples=100, deadline=None)
+@given(urls=st.lists(st.text(max_size=6), min_size=LONG_LIST, max_size=LONG_LIST * 3),
+       other=st.lists(st.text(max_size=6), min_size=LONG_LIST, max_size=LONG_LIST * 3))
+def test_a_shared_list_of_scalars_hashes_as_its_value(urls: list[str], other: list[str]) -> None:
+    # A paginated route gives every page the same list object of page URLs: hashed once,
+    # by identity, yet the hash is the value's (a copy, or a cold start, agree).
+    def pages(shared: list[str]) -> dict[str, Any]:
+        return {"paginator": {"number": 1, "urls": shared}, "path": "/blog/"}
+
+    warm = composed_hash(pages(urls))
+    assert composed_hash(pages(urls)) == warm
+    assert composed_hash(pages(list(urls))) == warm
+    assert (composed_hash(pages(other)) == warm) == (other == urls)

@@ -56,6 +56,11 @@ class _Known:
 
 # (site, path) -> what was last hashed for that page.
 _KNOWN: dict[tuple[str, str], _Known] = {}
+# id -> (a long list of scalars, its hash). A paginated route hands the same list of page
+# URLs to each of its pages; hashing it once per page made the archive O(pages^2). The list
+# is kept so its id stays its own.
+_SCALARS: dict[int, tuple[list[Any], str]] = {}
+_SCALARS_KEEP = 64
 
 
 def page_data_hash(spec: PageSpec, site: str = "") -> str:
@@ -93,11 +98,24 @@ def _shape(value: dict[str, Any], at: tuple[str, ...], last: dict[tuple[str, ...
             where = (*at, str(name))
             hashed = fresh[where] = _hash_list(item, last.get(where))
             out[name] = _ITEMS + hashlib.sha256("".join(hashed.digests).encode()).hexdigest()
+        elif kind is list and len(item) >= LONG_LIST:
+            out[name] = _ITEMS + _scalars_hash(item)
         elif kind is dict and len(at) + 1 < _DEPTH:
             out[name] = _shape(item, (*at, str(name)), last, fresh)
         else:
             out[name] = item
     return out
+
+
+def _scalars_hash(items: list[Any]) -> str:
+    known = _SCALARS.get(id(items))
+    if known is not None and known[0] is items:
+        return known[1]
+    digest = data_hash(items)
+    _SCALARS[id(items)] = (items, digest)
+    while len(_SCALARS) > _SCALARS_KEEP:
+        del _SCALARS[next(iter(_SCALARS))]
+    return digest
 
 
 def _hash_list(items: list[Any], last: _ListHash | None) -> _ListHash:
