@@ -113,7 +113,8 @@ def start_server(site: Path, settle: float) -> tuple[uvicorn.Server, threading.T
 def idle(client: httpx.Client) -> dict[str, Any]:
     while True:
         status: dict[str, Any] = client.get("/api/status").json()
-        if status["queue_depth"] == 0 and status["state"] != "building" and status["rebuilds"]:
+        if status["queue_depth"] == 0 and status["state"] not in ("building", "warming") \
+                and status["rebuilds"]:
             return status
         time.sleep(0.01)
 

@@ -166,17 +166,26 @@ def serve(site: Path) -> tuple[subprocess.Popen[bytes], str]:
          "--revalidate-secret", SECRET, "--settle-ms", "0"], cwd=site,
         stdout=subprocess.DEVNULL, env=ENV)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
+    # Up: its first round done. Warmed: the fragment cache filled too (the steady state the
+    # webhooks below measure; webhooks are taken while it warms, and stop the warming).
+    started = time.monotonic()
+    deadline, up = started + 3600, None
+    status: dict[str, Any] = {}
     while time.monotonic() < deadline:
         try:
             status = httpx.get(url + "/api/status", timeout=5).json()
-            if status.get("queue_depth") == 0 and status.get("state") != "building":
+            state = status.get("state")
+            if up is None and status.get("rebuilds") and state != "building":
+                up = time.monotonic() - started
+            if status.get("queue_depth") == 0 and state not in ("building", "warming"):
+                print(f"  serve up in {up or time.monotonic() - started:.1f} s, warmed in "
+                      f"{time.monotonic() - started:.1f} s", flush=True)
                 return process, url
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     process.kill()
-    raise SystemExit("ssgen serve did not come up")
+    raise SystemExit(f"ssgen serve did not settle within an hour: {status}")
 
 
 def webhook(client: httpx.Client, doc: dict[str, Any]) -> httpx.Response:

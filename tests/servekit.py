@@ -100,7 +100,8 @@ def wait_idle(client: httpx.Client, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         status = owner_status(client)
-        if status["queue_depth"] == 0 and status["state"] != "building" and status["rebuilds"]:
+        if status["queue_depth"] == 0 and status["state"] not in ("building", "warming") \
+                and status["rebuilds"]:
             return status
         if time.monotonic() > deadline:
             raise AssertionError(f"server never became idle: {status}")

@@ -244,7 +244,7 @@ def test_item12_public_status_has_counts_and_states_details_need_the_secret(
             assert status["failed_pages"] == 2 and "failures" not in status
             assert "last_error" not in status and "summary" not in status["last_rebuild"]
             assert set(status["deploy"]) == {"configured", "deploys", "owed", "failed"}
-            assert status["state"] in ("retrying", "building")
+            assert status["state"] in ("retrying", "building", "warming")
         full = owner_status(srv.client)
         assert "post.html" in json.dumps(full) and full["failed_pages"] == 2
         assert {f["path"] for f in full["failures"]} == {"/blog/post-1/", "/blog/post-2/"}

@@ -1,42 +1,91 @@
-"""Warming serve's fragment cache once, after its first good round.
+"""Warming serve's fragment cache after its first good round, a chunk at a time.
 
 A long list page (an author's 20,000 post cards) is cheap to render again only when its
-cards are in the fragment cache (render/fragments.py). ``warm`` renders, at start, the
-pages whose templates include kept fragments; their files are rewritten only if their
-bytes differ, which they do not, so the first webhook that reaches such a page renders
-one card, not all of them.
+cards are in the fragment cache (render/fragments.py). ``Warming`` renders the pages whose
+templates include kept fragments; their files are rewritten only if their bytes differ,
+which they do not, so the first webhook that reaches such a page renders one card, not all
+of them. The largest pages (the long lists) go first, in chunks; a change that arrives
+stops the warming after the chunk in progress, and the rest is warmed after that change's
+round. At 100,000 posts warming every page took over ten minutes, and webhooks waited.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from ssgen.build.change import Change
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.manifest.store import Manifest
+from ssgen.routes.paths import url_to_file
 
 log = logging.getLogger("ssgen.serve")
 
+# Chunks are sized to take about ``CHUNK_SECONDS`` each: short enough that a webhook
+# waits little, long enough that each chunk's source reload is paid rarely.
+FIRST_CHUNK = 32
+MAX_CHUNK = 8192
+CHUNK_SECONDS = 0.5
 
-def warm(config: Config, manifest: Manifest, build: Callable[[Change], Any]) -> int:
-    """Render the pages that include kept fragments; how many. ``build`` must render in
-    this process (``jobs=1``): forked workers would fill their own caches, then exit."""
-    from ssgen.render.environment import Renderer
 
-    started = time.perf_counter()
-    targets = Renderer.shared(config).fragment_templates()
-    paths = manifest.pages_for_tags({f"template:{t}" for t in targets}) if targets else set()
-    if not paths:
-        return 0
+class Warming:
+    """The pages still to warm, largest first."""
+
+    def __init__(self, paths: Iterable[str], size: Callable[[str], int]) -> None:
+        self.left = sorted(paths, key=lambda path: (-size(path), path))
+        self.done_pages = 0
+        self.seconds = 0.0
+
+    @classmethod
+    def of_site(cls, config: Config, manifest: Manifest) -> Warming:
+        """The pages of ``config``'s site that include kept fragments."""
+        from ssgen.render.environment import Renderer
+
+        targets = Renderer.shared(config).fragment_templates()
+        paths = manifest.pages_for_tags({f"template:{t}" for t in targets}) if targets else set()
+        return cls(paths, lambda path: _file_size(config.output_dir, path))
+
+    @property
+    def finished(self) -> bool:
+        return not self.left
+
+    def run(self, build: Callable[[Change], Any], interrupted: Callable[[], bool],
+            chunk: int = FIRST_CHUNK) -> bool:
+        """Warm chunk by chunk until done (True) or ``interrupted()`` (False).
+
+        ``build`` must render in this process (``jobs=1``): forked workers would fill their
+        own caches, then exit."""
+        while self.left:
+            if interrupted():
+                return False
+            batch, started = self.left[:chunk], time.perf_counter()
+            try:
+                build(Change(paths=frozenset(batch), reasons=("warm the fragment cache",)))
+            except SsgenError as exc:
+                log.warning("could not warm the fragment cache: %s", exc)
+                self.left = []
+                return True
+            del self.left[:len(batch)]
+            took = time.perf_counter() - started
+            self.done_pages += len(batch)
+            self.seconds += took
+            chunk = _next_chunk(len(batch), took)
+        log.info("warmed the fragment cache: %d page(s) in %.1fs", self.done_pages,
+                 self.seconds, extra={"event": "warm", "pages": self.done_pages})
+        return True
+
+
+def _next_chunk(size: int, took: float) -> int:
+    wanted = size * CHUNK_SECONDS / took if took > 0 else MAX_CHUNK
+    return int(min(MAX_CHUNK, max(FIRST_CHUNK, min(wanted, size * 4))))
+
+
+def _file_size(root: Path, path: str) -> int:
     try:
-        build(Change(paths=frozenset(paths), reasons=("warm the fragment cache",)))
-    except SsgenError as exc:
-        log.warning("could not warm the fragment cache: %s", exc)
+        return (root / url_to_file(path)).stat().st_size
+    except (OSError, ValueError):
         return 0
-    log.info("warmed the fragment cache: %d page(s) in %.1fs", len(paths),
-             time.perf_counter() - started, extra={"event": "warm", "pages": len(paths)})
-    return len(paths)

@@ -33,7 +33,7 @@ from ssgen.serve.jobs import (
     site_counts,
 )
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
-from ssgen.serve.warm import warm
+from ssgen.serve.warm import Warming
 from ssgen.serve.worker.book import JobBook
 from ssgen.serve.worker.outcome import (
     failure_text,
@@ -83,7 +83,7 @@ class RebuildWorker:
         self._load_seconds = 0.0
         self._site: tuple[int, list[dict[str, str]]] = (0, [])
         self._heap = FrozenHeap()
-        self._warmed = False
+        self._warming: Warming | None = None  # after the first good round
         self.idle_gc = idle_gc
         self._reload_config = False
         queued = {job for job, _ in self._manifest.pending()}
@@ -258,13 +258,21 @@ class RebuildWorker:
             self._jobs.start(ids)
         if ids or not change.empty or self._retry.due is not None or self._search_ready:
             self._rebuild(change, ids, reload_config)
-        if not self._warmed and self._build_fn is None and self.last and self.last.ok:
-            self._warmed, state, self.state = True, self.state, "building"
-            warm(self.config, self._manifest, lambda change: self._build(change, jobs=1))
-            self.state = state
+        if self._warming is None and self._build_fn is None and self.last and self.last.ok:
+            self._warming = Warming.of_site(self.config, self._manifest)
+        if self._warming is not None and not self._warming.finished:
+            self._warm(self._warming)
         if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
                 self.leader is None or self.leader.still()):
             self._deploy.run(self.config, self._clock(), self.retry_base, self.metrics)
+
+    def _warm(self, warming: Warming) -> None:
+        state, self.state = self.state, "warming"
+        try:
+            warming.run(lambda change: self._build(change, jobs=1),
+                        lambda: self._dirty or self._stop.is_set())
+        finally:
+            self.state = state
 
     def _failed_pages(self) -> Change:
         """Pages whose last render failed, forced to render again (a retry, or a fix)."""
