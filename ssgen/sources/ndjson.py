@@ -122,7 +122,7 @@ def parse_lines(data: Data, start: int, stop: int, number: int, display: str,
                 continue
             at = number + out.count - 1
             try:
-                doc = _parse_line(line, display, at)
+                doc = parse_line(line, display, at)
             except SourceError as exc:
                 out.faults.append(Fault(f"{display}:{at}", f"{exc}; the line is skipped"))
                 continue
@@ -134,7 +134,9 @@ def parse_lines(data: Data, start: int, stop: int, number: int, display: str,
     return out
 
 
-def _parse_line(line: Data, display: str, number: int) -> dict[str, Any]:
+def parse_line(line: Data, display: str, number: int) -> dict[str, Any]:
+    """The document of one line (line ``number`` of ``display``); ``SourceError`` when
+    it is not one."""
     try:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError as exc:

@@ -6,6 +6,10 @@ documents parsed from that region into a copy of the previous ``Loaded``: docume
 digests, line offsets and numbers after the region shift by the byte and line deltas
 without being visited (see ``Offsets``). A line of the region whose bytes are unchanged
 (a moved line) keeps its document object, as every line outside the region does.
+Inside the region each new line is matched with the old ones by ``ndjson_match`` (one
+memcmp at the place the last match predicts, else a lookup of its digest among the old
+lines'), not by slicing and hashing every old line of the region: after a few edits
+since the snapshot a new process resumed, the region spans most of the file.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
+from ssgen.sources.ndjson_match import matched_lines
 
 _FIRST_CHUNK = 1 << 14
 
@@ -75,8 +80,10 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
         return None
     first, last = previous.starts.find(start), previous.starts.find(old_stop + 1)
     number = _line_number(previous, old, start, first)
-    known = _known_lines(previous, old, first, last)
-    lines = parse_lines(new, start, new_stop, number, previous.display, known)
+    lines = matched_lines(previous, old, new, (first, last), (start, new_stop), number)
+    if lines is None:
+        known = _known_lines(previous, old, first, last)
+        lines = parse_lines(new, start, new_stop, number, previous.display, known)
     if lines.faults:
         return None
     line_delta = lines.count - old.count(b"\n", start, old_stop) - 1

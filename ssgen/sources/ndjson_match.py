@@ -1,0 +1,104 @@
+"""Matching the lines of an NDJSON file's changed region with the lines it had before.
+
+Owns ``matched_lines``: what ``parse_lines`` returns for the region when given every
+old line of it as ``known`` (a new line whose bytes equal an old line's reuses that
+line's document and digest; any other is parsed), without slicing and hashing each old
+line. Old and new line ``i`` of an untouched stretch sit at a shift the last match
+predicts, so each new line is first compared there (one memcmp, no copy); one that is
+not (an edited, inserted or moved line) is hashed, as ``parse_lines`` hashes every line
+it parses, and looked up among the old lines' recorded digests, its bytes then compared
+to rule out a collision. The old lines' bytes must be distinct for the result to be
+``parse_lines``'s (of equal lines, the known dict keeps the last); when two digests
+are equal it returns None and the caller uses ``parse_lines``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ssgen.errors import SourceError
+from ssgen.sources.ndjson import BOM, Data, Fault, Lines, Loaded, parse_line
+
+_NEWLINE = 10
+
+
+def matched_lines(previous: Loaded, old: Data, new: Data, documents: tuple[int, int],
+                  region: tuple[int, int], number: int) -> Lines | None:
+    """``parse_lines(new, *region, number, previous.display, known)`` where ``known``
+    holds the lines of ``previous``'s documents ``documents`` (first, last) in ``old``;
+    None when two of those lines are equal (then ``parse_lines`` must decide)."""
+    first, last = documents
+    by_digest = {previous.digests[index]: index for index in range(first, last)}
+    if len(by_digest) != last - first:
+        return None
+    starts = previous.starts.tolist()
+    old_view = memoryview(old)
+    out = Lines()
+    start, stop = region
+    offset, expected = start, first  # ``expected``: the old line the next new one may be
+    while offset <= stop:
+        end = new.find(b"\n", offset, stop)
+        end = stop if end < 0 else end
+        out.count += 1
+        if expected < last and offset and _same(old, old_view, starts[expected], new, offset, end):
+            _append(out, previous, expected, offset, number)
+            expected += 1
+        else:
+            expected = _unmatched(out, previous, old, new[offset:end], offset, number,
+                                  by_digest, starts, expected)
+        offset = end + 1
+    return out
+
+
+def _same(old: Data, old_view: memoryview, old_start: int, new: Data,
+          start: int, end: int) -> bool:
+    """Whether the old line at ``old_start`` is the new line ``new[start:end]`` (not
+    for the old file's first line, whose byte order mark ``parse_lines`` drops)."""
+    if old_start == 0:
+        return False
+    old_end = old_start + end - start
+    if old_end > len(old) or (old_end < len(old) and old[old_end] != _NEWLINE):
+        return False
+    return new.startswith(old_view[old_start:old_end], start)
+
+
+def _append(out: Lines, previous: Loaded, index: int, offset: int, number: int) -> None:
+    out.documents.append(previous.documents[index])
+    out.digests.append(previous.digests[index])
+    out.starts.append(offset)
+    out.numbers.append(number + out.count - 1)
+
+
+def _unmatched(out: Lines, previous: Loaded, old: Data, line: Data, offset: int,
+               number: int, by_digest: dict[str, int], starts: list[int],
+               expected: int) -> int:
+    """Take in a line not found at its predicted place; the old line to expect next."""
+    if offset == 0 and line.startswith(BOM):  # as parse_lines does
+        line = line[len(BOM):]
+    if not line.strip():
+        return expected
+    digest = hashlib.blake2b(line, digest_size=16).hexdigest()
+    index = by_digest.get(digest)
+    if index is not None and _old_line(old, starts[index]) == line:
+        _append(out, previous, index, offset, number)
+        return index + 1
+    at = number + out.count - 1
+    try:
+        doc = parse_line(line, previous.display, at)
+    except SourceError as exc:
+        out.faults.append(Fault(f"{previous.display}:{at}", f"{exc}; the line is skipped"))
+        return expected
+    out.documents.append(doc)
+    out.digests.append(digest)
+    out.starts.append(offset)
+    out.numbers.append(at)
+    return expected + 1  # an edited line in place of the one expected
+
+
+def _old_line(old: Data, start: int) -> bytes:
+    stop = old.find(b"\n", start)
+    line = bytes(old[start:stop if stop >= 0 else len(old)])
+    return line[len(BOM):] if start == 0 and line.startswith(BOM) else line
+
+
+__all__ = ["matched_lines"]
