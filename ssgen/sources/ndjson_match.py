@@ -14,10 +14,8 @@ are equal it returns None and the caller uses ``parse_lines``.
 
 from __future__ import annotations
 
-import hashlib
-
 from ssgen.errors import SourceError
-from ssgen.sources.ndjson import BOM, Data, Fault, Lines, Loaded, parse_line
+from ssgen.sources.ndjson import BOM, Data, Fault, Lines, Loaded, line_digest, parse_line
 
 _NEWLINE = 10
 
@@ -77,7 +75,7 @@ def _unmatched(out: Lines, previous: Loaded, old: Data, line: Data, offset: int,
         line = line[len(BOM):]
     if not line.strip():
         return expected
-    digest = hashlib.blake2b(line, digest_size=16).hexdigest()
+    digest = line_digest(line)
     index = by_digest.get(digest)
     if index is not None and _old_line(old, starts[index]) == line:
         _append(out, previous, index, offset, number)
