@@ -140,3 +140,14 @@ def test_a_first_line_with_a_byte_order_mark_moved_down_is_not_reused() -> None:
     assert found is not None and expected.faults and found.faults == expected.faults
     same(found, expected, previous)
     assert reparse(previous, old, new) is None  # a line that does not parse: parsed whole
+
+
+def test_an_exported_asset_line_in_the_region_parses_the_file_whole() -> None:
+    lines = [json.dumps({"_id": f"d{i}", "_type": "t", "n": i}).encode() for i in range(6)]
+    old = joined(lines, True)
+    asset = json.dumps({"_id": "x", "_type": "t", "_sanityAsset": "image@file://a.png"})
+    new = joined([*lines[:1], lines[1] + b" ", *lines[2:4], asset.encode(), *lines[4:]], True)
+    previous = parse_ndjson(old, "f.ndjson")
+    assert matched_lines(previous, old, new, (1, 6), (len(lines[0]) + 1, len(new)), 2) is None
+    assert reparse(previous, old, new) is None
+    assert reparse(previous, old, new.replace(b"_sanityAsset", b"_sanityAsses")) is not None
