@@ -6,11 +6,11 @@ line's document and digest; any other is parsed), without slicing and hashing ea
 line. Old and new lines of an untouched stretch sit at a shift the last match
 predicts, so the stretch is found at memcmp speed (chunks doubling from there) and its
 lines taken in at once; a line that is not in one (an edited, inserted or moved line) is
-hashed, as ``parse_lines`` hashes every line
-it parses, and looked up among the old lines' recorded digests, its bytes then compared
-to rule out a collision. The old lines' bytes must be distinct for the result to be
-``parse_lines``'s (of equal lines, the known dict keeps the last); when two digests
-are equal it returns None and the caller uses ``parse_lines``.
+hashed, as ``parse_lines`` hashes every line it parses, and looked up among the old
+lines' recorded digests, its bytes then compared to rule out a collision. The old
+lines' bytes must be distinct for the result to be ``parse_lines``'s (of equal lines,
+the known dict keeps the last); when two digests are equal it returns None and the
+caller uses ``parse_lines``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ _NEWLINE = 10
 ASSET = b'"_sanityAsset"'  # an exported asset's line: the whole file is parsed again
 
 
+_FIRST_CHUNK = 1 << 14
+
+
 class _Unsure(Exception):
     """A line that ``parse_lines`` alone must see (it names an exported asset)."""
-_FIRST_CHUNK = 1 << 14
 
 
 def matched_lines(previous: Loaded, old: Data, new: Data, documents: tuple[int, int],
