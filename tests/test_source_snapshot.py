@@ -4,7 +4,8 @@ its output differ from a clean full build.
 sitekit's cards site, a small NDJSON site (author and category pages whose correlated
 ``references(^._id)`` subqueries are maintained per outer document). Generated sequences
 of edits (retitles, reauthoring, renames of dereferenced documents, creations, deletions,
-template edits), same-size edits whose mtime is put back, and damage to the snapshot (an
+template edits), same-size edits whose mtime is put back, lines moved across the file,
+and damage to the snapshot (an
 earlier copy, a flipped byte, truncation, removal, a document changed under an unchanged
 checksum) run through new processes: no renderer, kept pages or route memos survive in
 memory (``new_process``), so whatever carries over comes from ``.ssgen/``. After each,
@@ -123,7 +124,17 @@ def same_stamp_edit(root: Path, saved: list[bytes]) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
-DAMAGES: list[Damage] = [restore_older, flip, truncate, remove, tamper, same_stamp_edit]
+def move_lines(root: Path, saved: list[bytes]) -> None:
+    """The NDJSON file's lines moved (the first to the end, the last to the front) with a
+    blank line between: a changed region spanning the file, whose lines are all known."""
+    path = root / "content" / "data.ndjson"
+    lines = path.read_bytes().splitlines()
+    if len(lines) > 2:
+        path.write_bytes(b"\n".join([lines[-1], *lines[1:-1], b"", lines[0]]) + b"\n")
+
+
+DAMAGES: list[Damage] = [restore_older, flip, truncate, remove, tamper, same_stamp_edit,
+                         move_lines]
 
 
 def run(steps: list[Edit | Damage], resave: int = snap.RESAVE) -> None:
@@ -137,7 +148,7 @@ def run(steps: list[Edit | Damage], resave: int = snap.RESAVE) -> None:
         for step in steps:
             if step in DAMAGES:
                 step(root, saved)  # type: ignore[call-arg]
-                if step is same_stamp_edit:  # the site's own record of its file
+                if step in (same_stamp_edit, move_lines):  # the site's record of its file
                     site.docs = _read_docs(root)
             else:
                 step(site)  # type: ignore[call-arg]

@@ -6,16 +6,18 @@ documents parsed from that region into a copy of the previous ``Loaded``: docume
 digests, line offsets and numbers after the region shift by the byte and line deltas
 without being visited (see ``Offsets``). A line of the region whose bytes are unchanged
 (a moved line) keeps its document object, as every line outside the region does.
+Inside the region each new line is matched with the old ones by ``ndjson_match`` (one
+memcmp at the place the last match predicts, else a lookup of its digest among the old
+lines'), not by slicing and hashing every old line of the region: after a few edits
+since the snapshot a new process resumed, the region spans most of the file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
-
-_FIRST_CHUNK = 1 << 14
+from ssgen.sources.ndjson_match import ASSET, matched_lines, matching_run
 
 
 class Splice(NamedTuple):
@@ -30,31 +32,15 @@ class Splice(NamedTuple):
 def common_prefix(old: Data, new: Data) -> int:
     """The length of the longest common prefix of two byte strings."""
     view = memoryview(new)
-    return _matching_run(min(len(old), len(new)),
+    return matching_run(min(len(old), len(new)),
                          lambda done, size: old.startswith(view[done:done + size], done))
 
 
 def common_suffix(old: Data, new: Data, limit: int) -> int:
     """The length of the longest common suffix of two byte strings, at most ``limit``."""
     old_end, new_end, view = len(old), len(new), memoryview(new)
-    return _matching_run(limit, lambda done, size: old.endswith(
+    return matching_run(limit, lambda done, size: old.endswith(
         view[new_end - done - size:new_end - done], 0, old_end - done))
-
-
-def _matching_run(limit: int, matches: Callable[[int, int], bool]) -> int:
-    """How far ``matches(done, size)`` (the next ``size`` bytes after ``done`` agree)
-    holds, up to ``limit``: chunks doubling while they match, halving to find the end,
-    so the comparison runs at memcmp speed with few Python steps."""
-    done, size = 0, _FIRST_CHUNK
-    while done < limit:
-        size = min(size, limit - done)
-        if matches(done, size):
-            done, size = done + size, size * 2
-        elif size == 1:
-            break
-        else:
-            size //= 2
-    return done
 
 
 def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
@@ -71,15 +57,19 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
     newline = old.find(b"\n", len(old) - suffix)
     old_stop = len(old) if newline < 0 else newline
     new_stop = old_stop + len(new) - len(old)
-    if new.find(b'"_sanityAsset"', start, new_stop) >= 0:
-        return None
     first, last = previous.starts.find(start), previous.starts.find(old_stop + 1)
     number = _line_number(previous, old, start, first)
-    known = _known_lines(previous, old, first, last)
-    lines = parse_lines(new, start, new_stop, number, previous.display, known)
+    lines = matched_lines(previous, old, new, (first, last), (start, new_stop), number)
+    if lines is None:
+        if new.find(ASSET, start, new_stop) >= 0:
+            return None
+        known = _known_lines(previous, old, first, last)
+        lines = parse_lines(new, start, new_stop, number, previous.display, known)
     if lines.faults:
         return None
-    line_delta = lines.count - old.count(b"\n", start, old_stop) - 1
+    # The region's old lines, counted from the line numbers of its documents (not by
+    # counting its newlines: 60 MB when a stale snapshot's region spans the file).
+    line_delta = lines.count - (_line_number(previous, old, old_stop, last) - number) - 1
     loaded = _copy(previous)
     loaded.documents[first:last] = lines.documents
     loaded.digests[first:last] = lines.digests
@@ -89,8 +79,9 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
 
 
 def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
-    """The line number at ``offset`` (a line start); ``index``: the first document there
-    or after, so the newlines counted are those of one document's line and blank ones."""
+    """The line number at ``offset``; ``index``: the first document whose line starts
+    there or after, so the newlines counted are those of one document's line and blank
+    ones."""
     if index == 0:
         return data.count(b"\n", 0, offset) + 1
     return loaded.numbers[index - 1] + data.count(b"\n", loaded.starts[index - 1], offset)
