@@ -30,18 +30,18 @@ class Splice(NamedTuple):
 def common_prefix(old: Data, new: Data) -> int:
     """The length of the longest common prefix of two byte strings."""
     view = memoryview(new)
-    return _matching_run(min(len(old), len(new)),
+    return matching_run(min(len(old), len(new)),
                          lambda done, size: old.startswith(view[done:done + size], done))
 
 
 def common_suffix(old: Data, new: Data, limit: int) -> int:
     """The length of the longest common suffix of two byte strings, at most ``limit``."""
     old_end, new_end, view = len(old), len(new), memoryview(new)
-    return _matching_run(limit, lambda done, size: old.endswith(
+    return matching_run(limit, lambda done, size: old.endswith(
         view[new_end - done - size:new_end - done], 0, old_end - done))
 
 
-def _matching_run(limit: int, matches: Callable[[int, int], bool]) -> int:
+def matching_run(limit: int, matches: Callable[[int, int], bool]) -> int:
     """How far ``matches(done, size)`` (the next ``size`` bytes after ``done`` agree)
     holds, up to ``limit``: chunks doubling while they match, halving to find the end,
     so the comparison runs at memcmp speed with few Python steps."""
@@ -67,25 +67,58 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
     if prefix == len(old) == len(new):
         return Splice(previous, [], [], [])
     suffix = common_suffix(old, new, min(len(old), len(new)) - prefix)
-    start = old.rfind(b"\n", 0, prefix) + 1
-    newline = old.find(b"\n", len(old) - suffix)
-    old_stop = len(old) if newline < 0 else newline
-    new_stop = old_stop + len(new) - len(old)
-    if new.find(b'"_sanityAsset"', start, new_stop) >= 0:
+    lines = _Lines(previous, old, prefix, suffix)
+    return lines.splice(new, len(new) - len(old))
+
+
+def patch(previous: Loaded, data: bytearray, prefix: int, suffix: int,
+          middle: bytes) -> Splice | None:
+    """Like ``reparse``, for a file whose new bytes are ``data`` (the bytes ``previous``
+    was parsed from) with ``data[prefix:len(data) - suffix]`` replaced by ``middle``.
+    ``data`` is patched to the new bytes in place, also when None is returned (then
+    parse ``data`` whole)."""
+    stop = len(data) - suffix
+    if prefix == stop and not middle:
+        return Splice(previous, [], [], [])
+    if previous.has_exported_assets or previous.faults:
+        data[prefix:stop] = middle
         return None
-    first, last = previous.starts.find(start), previous.starts.find(old_stop + 1)
-    number = _line_number(previous, old, start, first)
-    known = _known_lines(previous, old, first, last)
-    lines = parse_lines(new, start, new_stop, number, previous.display, known)
-    if lines.faults:
-        return None
-    line_delta = lines.count - old.count(b"\n", start, old_stop) - 1
-    loaded = _copy(previous)
-    loaded.documents[first:last] = lines.documents
-    loaded.digests[first:last] = lines.digests
-    loaded.starts.splice(first, last, lines.starts, len(new) - len(old))
-    loaded.numbers.splice(first, last, lines.numbers, line_delta)
-    return Splice(loaded, previous.documents[first:last], lines.documents, lines.digests)
+    lines = _Lines(previous, data, prefix, suffix)  # read from ``data`` before the patch
+    data[prefix:stop] = middle
+    return lines.splice(data, len(middle) - (stop - prefix))
+
+
+class _Lines:
+    """The whole lines around a changed byte range of the old bytes, and what the last
+    parse knows of them (their documents by line bytes, the first line's number)."""
+
+    def __init__(self, previous: Loaded, old: Data, prefix: int, suffix: int) -> None:
+        self.previous = previous
+        self.start = old.rfind(b"\n", 0, prefix) + 1
+        newline = old.find(b"\n", len(old) - suffix)
+        self.old_stop = len(old) if newline < 0 else newline
+        self.first = previous.starts.find(self.start)
+        self.last = previous.starts.find(self.old_stop + 1)
+        self.number = _line_number(previous, old, self.start, self.first)
+        self.known = _known_lines(previous, old, self.first, self.last)
+        self.old_lines = old.count(b"\n", self.start, self.old_stop) + 1
+
+    def splice(self, new: Data, delta: int) -> Splice | None:
+        """The last parse with these lines parsed again from ``new`` (the old bytes with
+        ``delta`` more bytes inside the range); None: parse the file whole."""
+        start, new_stop, previous = self.start, self.old_stop + delta, self.previous
+        if new.find(b'"_sanityAsset"', start, new_stop) >= 0:
+            return None
+        lines = parse_lines(new, start, new_stop, self.number, previous.display, self.known)
+        if lines.faults:
+            return None
+        first, last = self.first, self.last
+        loaded = _copy(previous)
+        loaded.documents[first:last] = lines.documents
+        loaded.digests[first:last] = lines.digests
+        loaded.starts.splice(first, last, lines.starts, delta)
+        loaded.numbers.splice(first, last, lines.numbers, lines.count - self.old_lines)
+        return Splice(loaded, previous.documents[first:last], lines.documents, lines.digests)
 
 
 def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
