@@ -24,6 +24,7 @@ from jinja2 import meta, nodes
 from ssgen.errors import RenderError, SsgenError
 from ssgen.render.filters import PT_TEMPLATE, UrlHelper, install_filters, with_url_helper
 from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
+from ssgen.render.loops import splice
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -310,6 +311,7 @@ def _make_environment(
     )
     env.code_generator_class = FragmentCodeGenerator
     env.fragments = FragmentCache()  # type: ignore[attr-defined]  # off unless a Renderer turns it on
+    env.loop_splice = splice  # type: ignore[attr-defined]  # compiled loops call it
     return env
 
 
