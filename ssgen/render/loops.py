@@ -92,12 +92,14 @@ def _spliced(runs: list[_Run], items: list[Any], body: Body,
 
 
 def _closest(runs: list[_Run], items: list[Any]) -> _Run | None:
-    """The kept run sharing the longest identical prefix plus suffix with ``items``."""
+    """The kept run sharing the longest identical prefix plus suffix with ``items``, if
+    that is most of both: a run that is another page's (two category pages that start
+    with the same post) is left to that page."""
     best, most = None, 0
     for run in runs:
         if run.items[0] is items[0] or run.items[-1] is items[-1]:
             head, tail = _common(run.items, items)
-            if head + tail > most:
+            if head + tail > most and 2 * (head + tail) >= max(len(items), len(run.items)):
                 best, most = run, head + tail
     return best
 
