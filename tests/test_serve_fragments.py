@@ -136,5 +136,5 @@ def test_mutant_loop_splice_ignoring_the_rest_is_caught() -> None:
 
     with mutant(loops, "fragment_key", item_only), pytest.raises(
             AssertionError, match="differs from a full build"):
-        run(SEQUENCE + [recategorise(3, ["c1", "c2"]), retitle(3, "a")])
+        run([*SEQUENCE, recategorise(3, ["c1", "c2"]), retitle(3, "a")])
 
