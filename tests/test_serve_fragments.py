@@ -24,6 +24,7 @@ from sitekit import (
     edit_template,
     mutant,
     output_files,
+    recategorise,
     rename,
     retitle,
 )
