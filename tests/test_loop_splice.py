@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 
 from ssgen.render import fragments, loops
 from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
-from ssgen.render.loops import splice
+from ssgen.render.loops import Encoded, render_bytes, splice
 
 CARD = "<li>{{ post.t }}{{ ('/' ~ x) if x is defined else '' }}{{ url('/p/') }}</li>"
 PAGE = ("{% set shown = 1 %}<h1>{{ name }}</h1><ul>{%- for post in posts|default([]) %}\n"
         "  {% include 'card.html' %}\n{%- else %}<p>none</p>{%- endfor %}</ul>"
         "{% block more %}{% for post in posts %}{% include 'card.html' %}{% endfor %}"
-        "{% endblock %}")
+        "{% endblock %}{% if name == 'p2' %}{{ self.more() }}{% endif %}")
 TEMPLATES = {"card.html": CARD, "page.html": PAGE}
 
 
@@ -63,7 +63,7 @@ def replace(at: int) -> Edit:
         items = list(pages.lists[page])
         if items:
             pages.counter += 1
-            items[at % len(items)] = {"t": f"r{pages.counter}"}
+            items[at % len(items)] = {"t": f"r{pages.counter}\u00e9\u201c"}  # é“: 2-3 bytes
         pages.lists[page] = items
     return apply
 
@@ -144,8 +144,11 @@ def check(sequence: list[tuple[Edit, int]]) -> None:
         context: dict[str, Any] = {"name": f"p{page}", "posts": pages.lists[page]}
         if pages.x[page] is not None:
             context["x"] = pages.x[page]
-        got = spliced.get_template("page.html").render(context)
-        assert got == plain.get_template("page.html").render(context)
+        want = plain.get_template("page.html").render(context)
+        assert spliced.get_template("page.html").render(context) == want
+        # As serve renders pages: the kept runs' bytes put in place (page p2 joins a
+        # loop's output through ``self.more()``: rendered again as text).
+        assert render_bytes(spliced.get_template("page.html"), context) == want.encode()
 
     for page in range(3):
         render(page)
@@ -226,3 +229,32 @@ def test_mutant_positions_instead_of_identity_is_caught(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(loops, "_common", by_length)
     _mutant_fails(monkeypatch, [[(replace(1), 0)]])
+
+
+def test_render_bytes_puts_the_kept_bytes_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both loops of a page hand render_bytes their bytes (else the property above shows
+    nothing about them), and only a page that joins one (``self.more()``) is rendered
+    again as text."""
+    made: list[Encoded] = []
+
+    class Counted(Encoded):
+        def __init__(self) -> None:
+            made.append(self)
+
+    monkeypatch.setattr(loops, "Encoded", Counted)
+    texts: list[str | None] = []
+    real = jinja2.Template.render
+
+    def render(self: jinja2.Template, *args: Any, **kwargs: Any) -> str:
+        texts.append(self.name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", render)
+    template = environment(True).get_template("page.html")
+    plain = environment(False).get_template("page.html")
+    items = [{"t": f"\u201c{i}"} for i in range(30)]
+    for name in ("a", "a", "p2"):
+        want = real(plain, posts=items, name=name).encode()
+        assert render_bytes(template, {"posts": items, "name": name}) == want
+    assert len(made) == 2 + 2 + 3  # p2: its block's loop once more, joined by self.more()
+    assert texts == ["page.html"]

@@ -20,12 +20,20 @@ left out, compared by identity or value as there); the loop body assigns nothing
 those names hold the same values for every item. A value the fragment key cannot take
 (``_key`` gives None), a list that is not a ``list``, or a cache that is off (a full
 build's workers) runs the loop as Jinja would. Image variants are replayed as a hit's are.
+
+A run keeps its output as UTF-8 bytes. ``render_bytes`` (how serve's pages are rendered)
+puts them in the page's bytes as they are: encoding a 9 MB category page again on every
+render cost more than the rest of its render, and the text form took twice the memory.
+A spliced loop hands ``render_bytes`` an ``Encoded`` marker, an empty string carrying the
+bytes; only the events that reach ``render_bytes`` unjoined are replaced, and a page in
+which some marker was joined on the way (``{{ self.block() }}``) is rendered again as text.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import compress, count
 from typing import Any
@@ -40,12 +48,26 @@ _HOLE: dict[str, Any] = {}  # stands for the item in the key of the rest
 _RUNS_PER_KEY = 64  # pages that share one loop and key (authors, categories)
 
 
+class Encoded(str):
+    """A spliced loop's output in a ``render_bytes`` render: the empty string to any code
+    that joins it, carrying the UTF-8 bytes ``render_bytes`` puts in its place."""
+
+    data: bytes
+
+
+# The render_bytes in progress: its root context (loops of other contexts, in includes
+# or imports, give text) and the markers handed out, in order.
+_ENCODING: ContextVar[tuple[Any, list[Encoded]] | None] = ContextVar("ssgen_loop_bytes",
+                                                                     default=None)
+
+
 @dataclass(slots=True)
 class _Run:
-    """One loop's last output over ``items``: ``ends[i]`` is where item ``i``'s ends."""
+    """One loop's last output over ``items``, as UTF-8 bytes: ``ends[i]`` is the byte
+    offset where item ``i``'s ends."""
 
     items: list[Any]
-    text: str
+    data: bytes
     ends: list[int]
     images: list[frozenset[str]]
     used: frozenset[str]
@@ -67,7 +89,7 @@ def splice(cache: FragmentCache, context: jinja2.runtime.Context, items: Any, bo
     if rest is None:
         return _plain(items, body)
     runs = cache.runs.setdefault((body.__code__, rest), [])
-    return _spliced(runs, items, body, (body.__code__, *refs))
+    return _spliced(runs, items, body, (body.__code__, *refs), context)
 
 
 def _plain(items: Iterable[Any], body: Body) -> Iterator[str]:
@@ -76,8 +98,8 @@ def _plain(items: Iterable[Any], body: Body) -> Iterator[str]:
         yield from body(item)
 
 
-def _spliced(runs: list[_Run], items: list[Any], body: Body,
-             refs: tuple[Any, ...]) -> Iterator[str]:
+def _spliced(runs: list[_Run], items: list[Any], body: Body, refs: tuple[Any, ...],
+             context: jinja2.runtime.Context) -> Iterator[str]:
     if not items:
         return
     last = _closest(runs, items)
@@ -88,7 +110,14 @@ def _spliced(runs: list[_Run], items: list[Any], body: Body,
         del runs[0]
     runs.append(run)
     replay(run.used)
-    yield run.text
+    mode = _ENCODING.get()
+    if mode is None or mode[0] is not context:
+        yield run.data.decode()
+        return
+    marker = Encoded()
+    marker.data = run.data
+    mode[1].append(marker)
+    yield marker
 
 
 def _closest(runs: list[_Run], items: list[Any]) -> _Run | None:
@@ -118,22 +147,22 @@ def _render(items: list[Any], body: Body, refs: tuple[Any, ...], last: _Run | No
     middle, images = [], []
     for item in items[head:len(items) - tail]:
         with capture() as used:
-            middle.append("".join(body(item)))
+            middle.append("".join(body(item)).encode())
         images.append(frozenset(used))
     if last is None:
-        return _Run(list(items), "".join(middle), _ends(0, middle), images,
+        return _Run(list(items), b"".join(middle), _ends(0, middle), images,
                     frozenset().union(*images), refs)
     start = last.ends[head - 1] if head else 0
     old_tail = len(last.items) - tail
     stop = last.ends[old_tail - 1] if old_tail else 0
-    text = "".join((last.text[:start], *middle, last.text[stop:]))
-    shift = len(text) - len(last.text)
+    data = b"".join((last.data[:start], *middle, last.data[stop:]))
+    shift = len(data) - len(last.data)
     ends = last.ends[:head] + _ends(start, middle) + [end + shift for end in last.ends[old_tail:]]
     kept = last.images[:head] + images + last.images[old_tail:]
-    return _Run(list(items), text, ends, kept, frozenset().union(*kept), refs)
+    return _Run(list(items), data, ends, kept, frozenset().union(*kept), refs)
 
 
-def _ends(start: int, texts: list[str]) -> list[int]:
+def _ends(start: int, texts: list[bytes]) -> list[int]:
     ends, at = [], start
     for text in texts:
         at += len(text)
@@ -141,4 +170,33 @@ def _ends(start: int, texts: list[str]) -> list[int]:
     return ends
 
 
-__all__ = ["splice"]
+def render_bytes(template: jinja2.Template, variables: Mapping[str, Any]) -> bytes:
+    """``template.render(variables).encode()``, with the spliced loops' kept bytes put
+    in place as they are (not decoded and encoded again)."""
+    context = template.new_context(dict(variables))
+    made: list[Encoded] = []
+    token = _ENCODING.set((context, made))
+    try:
+        events = list(template.root_render_func(context))
+    except Exception:
+        template.environment.handle_exception()  # template lines, as ``render`` gives
+    finally:
+        _ENCODING.reset(token)
+    if not made:
+        return "".join(events).encode()
+    seen = [event for event in events if type(event) is Encoded]
+    if len(seen) != len(made) or any(map(operator.is_not, seen, made)):
+        return template.render(variables).encode()  # a marker was joined on the way
+    parts: list[bytes] = []
+    text: list[str] = []
+    for event in events:
+        if type(event) is Encoded:
+            parts += ("".join(text).encode(), event.data)
+            text.clear()
+        else:
+            text.append(event)
+    parts.append("".join(text).encode())
+    return b"".join(parts)
+
+
+__all__ = ["Encoded", "render_bytes", "splice"]
