@@ -22,9 +22,12 @@ from hypothesis import strategies as st
 
 from ssgen.render import fragments, loops
 from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
+from ssgen.render.images import variants
+from ssgen.render.images.variants import recording
 from ssgen.render.loops import Encoded, render_bytes, splice
 
-CARD = "<li>{{ post.t }}{{ ('/' ~ x) if x is defined else '' }}{{ url('/p/') }}</li>"
+CARD = ("<li>{{ post.t }}{{ ('/' ~ x) if x is defined else '' }}{{ url('/p/') }}"
+        "{{ img(post.t) }}</li>")
 PAGE = ("{% set shown = 1 %}<h1>{{ name }}</h1><ul>{%- for post in posts|default([]) %}\n"
         "  {% include 'card.html' %}\n{%- else %}<p>none</p>{%- endfor %}</ul>"
         "{% block more %}{% for post in posts %}{% include 'card.html' %}{% endfor %}"
@@ -32,10 +35,20 @@ PAGE = ("{% set shown = 1 %}<h1>{{ name }}</h1><ul>{%- for post in posts|default
 TEMPLATES = {"card.html": CARD, "page.html": PAGE}
 
 
+def image(name: Any) -> str:
+    """Records an image variant per card, as ``responsive_image`` does (a page's
+    variants are the union of its cards')."""
+    used = variants._USED.get()
+    if used is not None:
+        used.add(f"image:{name}")
+    return ""
+
+
 def environment(spliced: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.DictLoader(TEMPLATES),
                              undefined=jinja2.StrictUndefined)
     env.globals["url"] = lambda path: "https://x" + path
+    env.globals["img"] = image
     if spliced:
         env.code_generator_class = FragmentCodeGenerator
         cache = FragmentCache()
@@ -144,11 +157,16 @@ def check(sequence: list[tuple[Edit, int]]) -> None:
         context: dict[str, Any] = {"name": f"p{page}", "posts": pages.lists[page]}
         if pages.x[page] is not None:
             context["x"] = pages.x[page]
-        want = plain.get_template("page.html").render(context)
-        assert spliced.get_template("page.html").render(context) == want
+        with recording() as want_images:
+            want = plain.get_template("page.html").render(context)
+        with recording() as images:
+            assert spliced.get_template("page.html").render(context) == want
+        assert images == want_images
         # As serve renders pages: the kept runs' bytes put in place (page p2 joins a
         # loop's output through ``self.more()``: rendered again as text).
-        assert render_bytes(spliced.get_template("page.html"), context) == want.encode()
+        with recording() as images:
+            assert render_bytes(spliced.get_template("page.html"), context) == want.encode()
+        assert images == want_images
 
     for page in range(3):
         render(page)

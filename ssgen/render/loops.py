@@ -155,11 +155,17 @@ def _render(items: list[Any], body: Body, refs: tuple[Any, ...], last: _Run | No
     start = last.ends[head - 1] if head else 0
     old_tail = len(last.items) - tail
     stop = last.ends[old_tail - 1] if old_tail else 0
-    data = b"".join((last.data[:start], *middle, last.data[stop:]))
+    view = memoryview(last.data)  # sliced without copying: joined once
+    data = b"".join((view[:start], *middle, view[stop:]))
     shift = len(data) - len(last.data)
     ends = last.ends[:head] + _ends(start, middle) + [end + shift for end in last.ends[old_tail:]]
     kept = last.images[:head] + images + last.images[old_tail:]
-    return _Run(list(items), data, ends, kept, frozenset().union(*kept), refs)
+    # The union of thousands of cards' variants, taken again only when a replaced card
+    # used one that the new cards do not (it may have been the last use of it).
+    fresh = frozenset().union(*images)
+    variants = last.used | fresh if frozenset().union(*last.images[head:old_tail]) <= fresh \
+        else frozenset().union(*kept)
+    return _Run(list(items), data, ends, kept, variants, refs)
 
 
 def _ends(start: int, texts: list[bytes]) -> list[int]:
