@@ -110,6 +110,10 @@ def main() -> None:
               f"{fragments.hits} hits {fragments.misses} misses {len(fragments)} kept, "
               f"{doc['_id']}"
               f"{' STALE ' + str(stale) if stale else ''}", flush=True)
+    rss = next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines()
+               if line.startswith("VmRSS:"))
+    print(f"RSS after the rounds: {int(rss) // 1024} MB; load {os.getloadavg()[0]:.1f}",
+          flush=True)
     worker.stop()
     if not args.stages:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)

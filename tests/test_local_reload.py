@@ -221,6 +221,7 @@ def markdown(site: Site, draw: Any) -> None:
 
 
 def run_sequence(tmp_path: Path, data: st.DataObject, drafts: bool, steps: int) -> None:
+    kept = data.draw(st.booleans())  # serve's kept source re-reads into its kept bytes
     perspective = "published" if drafts else data.draw(st.sampled_from(["published", "raw"]))
     site = Site(Path(tempfile.mkdtemp(dir=tmp_path)) / "site", perspective)
     site.ndjson["a.ndjson"] = []
@@ -229,7 +230,7 @@ def run_sequence(tmp_path: Path, data: st.DataObject, drafts: bool, steps: int) 
         if (doc_id := site.free_id(data.draw)) is not None:
             site.ndjson["a.ndjson"].append(site.line(doc_id, data.draw))
     site.write()
-    source = LocalSource(config_for(site), drafts=drafts)
+    source = LocalSource(config_for(site), drafts=drafts, kept=kept)
     assert source.version == 1
     for _ in range(steps):
         before, version, sources = snapshot(source), source.version, site.sources()
@@ -260,10 +261,12 @@ def test_incremental_reload_equals_a_fresh_load(tmp_path: Path, data: st.DataObj
     run_sequence(tmp_path, data, drafts, steps=15)
 
 
+@pytest.mark.parametrize("kept", [False, True])
 @pytest.mark.parametrize("perspective", ["published", "drafts", "raw"])
-def test_many_edits_of_one_big_file(tmp_path: Path, perspective: str) -> None:
+def test_many_edits_of_one_big_file(tmp_path: Path, perspective: str, kept: bool) -> None:
     """Hundreds of splices of one file (past the point where shifts are folded in), each
-    compared with a fresh load; a bad line at the end is named by its current line."""
+    compared with a fresh load; a bad line at the end is named by its current line.
+    ``kept``: serve's source, which patches its kept bytes in place."""
     rng = random.Random(perspective)
     root = tmp_path / "site"
     (root / "content").mkdir(parents=True)
@@ -278,7 +281,7 @@ def test_many_edits_of_one_big_file(tmp_path: Path, perspective: str) -> None:
     ids = [f"{rng.choice(['', 'drafts.'])}p{i}" for i in range(300)]
     lines = [line(doc_id, i) for i, doc_id in enumerate(dict.fromkeys(ids))]
     path.write_bytes(b"\n".join(lines) + b"\n")
-    source = LocalSource(load_config(root, env={}))
+    source = LocalSource(load_config(root, env={}), kept=kept)
     for step in range(120):
         version, before = source.version, dict(source.dataset.by_id)
         for edit in range(rng.randint(1, 3)):

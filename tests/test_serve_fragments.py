@@ -24,6 +24,7 @@ from sitekit import (
     edit_template,
     mutant,
     output_files,
+    recategorise,
     rename,
     retitle,
 )
@@ -31,7 +32,7 @@ from sitekit import (
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.groq import memo
-from ssgen.render import fragments
+from ssgen.render import fragments, loops
 from ssgen.render.environment import Renderer
 from ssgen.sources import open_source
 
@@ -77,13 +78,13 @@ def test_the_sequence_passes() -> None:
 
 
 def test_mutant_fragment_key_without_variables_is_caught() -> None:
-    real = fragments._key
+    real = fragments.fragment_key
 
     def key(template: Any, spec: Any, context: Any, local: Any) -> Any:
         parts, refs = real(template, spec, context, local)
         return (None if parts is None else parts[:1]), refs  # the template alone
 
-    with mutant(fragments, "_key", key), pytest.raises(AssertionError, match="differs from a full build"):
+    with mutant(fragments, "fragment_key", key), pytest.raises(AssertionError, match="differs from a full build"):
         run(SEQUENCE)
 
 
@@ -112,3 +113,29 @@ def test_mutant_renderer_that_never_rereads_templates_is_caught() -> None:
     with mutant(Renderer, "_drop_stale", lambda self: None), pytest.raises(
             AssertionError, match="differs from a full build"):
         run([edit_template("_card.html", "edited")])
+
+
+def test_mutant_loop_splice_by_position_is_caught() -> None:
+    # The author and category pages' loops are spliced (render/loops.py): a splice that
+    # keeps equal positions instead of identical items would keep a retitled card stale.
+    def by_length(old: list[Any], new: list[Any]) -> tuple[int, int]:
+        return (min(len(old), len(new)), 0) if len(old) == len(new) else (0, 0)
+
+    with mutant(loops, "_common", by_length), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run(SEQUENCE)
+
+
+def test_mutant_loop_splice_ignoring_the_rest_is_caught() -> None:
+    # The card also reads the page's ``url``: a run kept for one page must not serve
+    # another whose list starts with the same items.
+    real = fragments.fragment_key
+
+    def item_only(template: Any, spec: Any, context: Any, local: Any) -> Any:
+        parts, refs = real(template, spec, context, local)
+        return (None if parts is None else parts[:1]), refs
+
+    with mutant(loops, "fragment_key", item_only), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([*SEQUENCE, recategorise(3, ["c1", "c2"]), retitle(3, "a")])
+

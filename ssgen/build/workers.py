@@ -79,7 +79,7 @@ class PageWriter:
         try:
             file = url_to_relpath(spec.path, spec.route)
             with recording() as images:
-                data = self.renderer.render(spec.template, spec.context).encode("utf-8")
+                data = self.renderer.render_bytes(spec.template, spec.context)
             rendered = time.perf_counter()
             written, created, size, mtime = self.output.put_stat(file, data)
         except SsgenError as exc:

@@ -24,6 +24,7 @@ from jinja2 import meta, nodes
 from ssgen.errors import RenderError, SsgenError
 from ssgen.render.filters import PT_TEMPLATE, UrlHelper, install_filters, with_url_helper
 from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
+from ssgen.render.loops import render_bytes, splice
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -96,10 +97,19 @@ class Renderer:
         Every failure (syntax, undefined variable, missing template, an exception in a
         filter) becomes a `RenderError` naming the template file and line.
         """
+        return self._rendered(template, context, jinja2.Template.render)
+
+    def render_bytes(self, template: str, context: Mapping[str, Any]) -> bytes:
+        """``render(template, context).encode()``; spliced loops' output is put in as
+        the bytes they keep (``ssgen.render.loops``)."""
+        return self._rendered(template, context, render_bytes)
+
+    def _rendered(self, template: str, context: Mapping[str, Any],
+                  run: Callable[[jinja2.Template, Mapping[str, Any]], _T]) -> _T:
         try:
             url = self.env.globals["url"]
             assert isinstance(url, UrlHelper)
-            return self.env.get_template(template).render(with_url_helper(context, url))
+            return run(self.env.get_template(template), with_url_helper(context, url))
         except jinja2.TemplateSyntaxError as exc:
             message = _message(exc) + self._hint(exc)
             where_name = self.display_name(exc.filename, exc.name)
@@ -310,6 +320,7 @@ def _make_environment(
     )
     env.code_generator_class = FragmentCodeGenerator
     env.fragments = FragmentCache()  # type: ignore[attr-defined]  # off unless a Renderer turns it on
+    env.loop_splice = splice  # type: ignore[attr-defined]  # compiled loops call it
     return env
 
 

@@ -62,11 +62,14 @@ class FragmentCache:
         self._specs: dict[int, tuple[jinja2.Template, _Spec | None]] = {}
         self._entries: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], frozenset[str]]] = {}
         self._sweep_at = _SWEEP_AT
+        # Kept loop outputs (``ssgen.render.loops``), by (loop body code, key of the rest).
+        self.runs: dict[tuple[Any, ...], list[Any]] = {}
 
     def clear(self) -> None:
         """Forget everything (templates changed)."""
         self._specs.clear()
         self._entries.clear()
+        self.runs.clear()
         self._sweep_at = _SWEEP_AT
 
     def __len__(self) -> int:
@@ -80,7 +83,7 @@ class FragmentCache:
         spec = self._spec(template) if self.enabled or store is not None else None
         if spec is None:
             return _run(template, context, local)
-        key, refs = _key(template, spec, context, local) if self.enabled else (None, ())
+        key, refs = fragment_key(template, spec, context, local) if self.enabled else (None, ())
         if key is not None:
             found = self._entries.get(key)
             if found is not None:
@@ -128,6 +131,10 @@ class FragmentCache:
         except jinja2.TemplateError:
             return False
 
+    def spec_of(self, template: jinja2.Template) -> _Spec | None:
+        """What ``template`` reads, or None when its output is never kept."""
+        return self._spec(template)
+
     def _spec(self, template: jinja2.Template) -> _Spec | None:
         found = self._specs.get(id(template))
         if found is None or found[0] is not template:
@@ -145,8 +152,9 @@ def _run(template: jinja2.Template, context: jinja2.runtime.Context,
         template.new_context(context.get_all(), True, dict(local)))
 
 
-def _key(template: jinja2.Template, spec: _Spec, context: jinja2.runtime.Context,
-         local: Mapping[str, Any]) -> tuple[tuple[Any, ...] | None, tuple[Any, ...]]:
+def fragment_key(template: jinja2.Template, spec: _Spec, context: jinja2.runtime.Context,
+                 local: Mapping[str, Any]) -> tuple[tuple[Any, ...] | None, tuple[Any, ...]]:
+    """The identity key of an include's inputs and the objects it names (None: none)."""
     parts: list[Any] = [id(template)]
     refs: list[Any] = [template]
     for name in spec.names:
@@ -223,9 +231,55 @@ def _calls(ast: nodes.Template, name: str) -> int:
 
 class FragmentCodeGenerator(CodeGenerator):
     """Jinja2's code generator, with includes (with context) going through
-    ``environment.fragments.render(template, context, locals)``."""
+    ``environment.fragments.render(template, context, locals)``, and loops whose body is
+    literal text and one such include through ``environment.loop_splice``
+    (``ssgen.render.loops``)."""
 
     _including = False
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        include = _spliceable(node)
+        if include is None or frame.buffer is not None or self.environment.is_async \
+                or not hasattr(self.environment, "loop_splice"):
+            super().visit_For(node, frame)
+            return
+        loop_frame = frame.inner()
+        loop_frame.loop_frame = True
+        loop_frame.symbols.analyze_node(node, for_branch="body")
+        body, local, flag = (self.temporary_identifier() for _ in range(3))
+        target = loop_frame.symbols.ref(node.target.name)  # type: ignore[attr-defined]
+        # The body as a generator of one item's events; the include's locals for an item.
+        self.writeline(f"def {body}({target}):", node)
+        self.indent()
+        self.enter_frame(loop_frame)
+        self.writeline("_loop_vars = {}")
+        self.blockvisit(node.body, loop_frame)
+        self.leave_frame(loop_frame, with_python_scope=True)
+        self.outdent()
+        self.writeline(f"def {local}({target}):")
+        self.indent()
+        self.writeline(f"return {self.dump_local_context(loop_frame)}")
+        self.outdent()
+        self.writeline(f"{flag} = 1")
+        self.writeline("for event in environment.loop_splice(environment.fragments, context, ",
+                       node)
+        self.visit(node.iter, frame)
+        self.write(f", {body}, {local}, {include!r}, {self.name!r}):")
+        self.indent()
+        self.simple_write("event", frame)
+        self.writeline(f"{flag} = 0")
+        self.outdent()
+        if node.else_:
+            else_frame = frame.inner()
+            else_frame.symbols.analyze_node(node, for_branch="else")
+            self.writeline(f"if {flag}:")
+            self.indent()
+            self.enter_frame(else_frame)
+            self.blockvisit(node.else_, else_frame)
+            self.leave_frame(else_frame)
+            self.outdent()
+        if self._assign_stack:
+            self._assign_stack[-1].difference_update(loop_frame.symbols.stores)
 
     def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
         self._including = node.with_context and not self.environment.is_async
@@ -239,3 +293,22 @@ class FragmentCodeGenerator(CodeGenerator):
         if self._including and x.startswith(prefix):
             x = f"gen = environment.fragments.render(template, context, {x[len(prefix):-1]}"
         super().writeline(x, node, extra)
+
+
+def _spliceable(node: nodes.For) -> str | None:
+    """The included template's name when the loop is ``for <name> in <expr>`` (no filter,
+    not recursive) over a body of literal text and one ``include "<name>"`` with context."""
+    if node.recursive or node.test is not None or not isinstance(node.target, nodes.Name):
+        return None
+    includes = [child for child in node.body if isinstance(child, nodes.Include)]
+    texts = [child for child in node.body if isinstance(child, nodes.Output)
+             and all(isinstance(part, nodes.TemplateData) for part in child.nodes)]
+    if len(includes) != 1 or len(includes) + len(texts) != len(node.body):
+        return None
+    include = includes[0]
+    if not include.with_context or include.ignore_missing \
+            or not isinstance(include.template, nodes.Const) \
+            or not isinstance(include.template.value, str):
+        return None
+    return include.template.value
+

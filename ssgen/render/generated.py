@@ -9,6 +9,7 @@ no entry has a date), sitemap ``lastmod`` only appears when the data gives one.
 from __future__ import annotations
 
 import heapq
+import operator
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
@@ -83,24 +84,61 @@ def render_feed(
 
 def feed_and_undated(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec],
                      now: datetime | None = None) -> tuple[bytes, list[str]]:
-    """``render_feed`` and ``undated_pages`` of the same entries, in one pass over them."""
-    rows = []
-    undated = []
-    known = _ROWS.get((feed, site.base_url), {})
-    seen: dict[str, tuple[Any, dict[str, str] | None]] = {}
-    for spec in entries:
-        page = spec.context.get("page")
-        found = known.get(spec.path)
-        if found is None or found[0] is not page:
-            found = (page, _feed_entry(feed, site, spec))
-        seen[spec.path] = found
-        if found[1] is not None:
-            rows.append(found[1])
-        else:
-            undated.append(spec.path)
-    _ROWS.clear()  # only the last build's (one site in a serve process)
-    _ROWS[(feed, site.base_url)] = seen
-    return _feed(feed, site, rows, now, bool(seen)), sorted(undated)
+    """``render_feed`` and ``undated_pages`` of the same entries. Entries that are the
+    very specs of the last call are not looked at again (see ``_FeedMemo``)."""
+    key = (feed, site.base_url)
+    memo = _FEEDS.get(key) or _FeedMemo()
+    _FEEDS.clear()  # only the last build's (one site in a serve process)
+    _FEEDS[key] = memo
+    rows = memo.update(feed, site, list(entries))
+    if rows and memo.feed is not None and len(rows) == len(memo.feed[0]) \
+            and all(map(operator.is_, rows, memo.feed[0])):
+        return memo.feed[1], sorted(memo.undated.values())
+    data = _feed(feed, site, rows, now, bool(memo.specs))
+    memo.feed = (rows, data) if rows else None  # no rows: ``updated`` is ``now``
+    return data, sorted(memo.undated.values())
+
+
+class _FeedMemo:
+    """The last feed's entries by spec identity (a spec is never changed once made: a
+    route hands back the very same spec only for unchanged page data), each with its row
+    (None: undated); the newest ``limit`` rows; the bytes made of them."""
+
+    def __init__(self) -> None:
+        self.specs: dict[int, tuple[PageSpec, dict[str, str] | None]] = {}
+        self.undated: dict[int, str] = {}
+        self.top: list[dict[str, str]] = []
+        self.feed: tuple[list[dict[str, str]], bytes] | None = None
+
+    def update(self, feed: FeedConfig, site: SiteConfig,
+               entries: list[PageSpec]) -> list[dict[str, str]]:
+        """Take ``entries`` as the feed's pages; the newest ``feed.limit`` rows."""
+        now = dict(zip(map(id, entries), entries, strict=True))
+        gone = self.specs.keys() - now.keys()
+        top = set(map(id, self.top))
+        whole = False
+        for ident in gone:
+            row = self.specs.pop(ident)[1]
+            self.undated.pop(ident, None)
+            whole = whole or id(row) in top
+        added = []
+        for ident in now.keys() - self.specs.keys():
+            spec = now[ident]
+            row = _feed_entry(feed, site, spec)
+            self.specs[ident] = (spec, row)
+            if row is None:
+                self.undated[ident] = spec.path
+            else:
+                added.append(row)
+        limit = max(0, feed.limit)
+        # The newest rows are among the last ones and the new ones unless one of the
+        # last ones is gone: each row outside them had ``limit`` rows above it.
+        if whole:
+            self.top = _newest([row for _, row in self.specs.values() if row is not None],
+                               limit)
+        elif added:
+            self.top = _newest(self.top + added, limit)
+        return self.top
 
 
 def _feed(feed: FeedConfig, site: SiteConfig, rows: list[dict[str, str]],
@@ -130,10 +168,9 @@ def _newest(rows: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
     return rows[:limit]
 
 
-# The last feed's rows by page path, each with the page data it came from: a kept
-# source hands back the very same item for an unchanged post (never mutated), so one
-# edit re-reads one entry, not 10,000.
-_ROWS: dict[tuple[FeedConfig, str], dict[str, tuple[Any, dict[str, str] | None]]] = {}
+# The last feed's memo per (feed config, base URL): one edit looks at one entry, not
+# at the 10,000 post pages.
+_FEEDS: dict[tuple[FeedConfig, str], _FeedMemo] = {}
 
 
 def undated_pages(feed: FeedConfig, entries: Iterable[PageSpec]) -> list[str]:

@@ -38,7 +38,8 @@ from ssgen.sources.markdown_docs import (
     markdown_or_fault,
 )
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused, parse_ndjson
-from ssgen.sources.ndjson_diff import Splice, reparse
+from ssgen.sources.ndjson_diff import Splice, patch, reparse
+from ssgen.sources.ndjson_reread import differing_region
 from ssgen.sources.query_cache import QueryCache
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "
            "snapshot_path", "unread_files"]
 
 _Stamp = tuple[int, int, int, int]
+_UNKNOWN = b"unknown"  # not the 16 bytes of any file's digest
 # The attributes a source's state has (``__getstate__``, ``from_state``).
 _STATE_KEYS = frozenset((
     "_config", "_preread", "_prelisted", "_prestamps", "_files", "_read_at", "_kept",
@@ -71,6 +73,11 @@ class _Cached:
         if self._digest is None:
             self._digest = digest(self.data or b"")
         return self._digest
+
+    def forget_digest(self) -> None:
+        """Its bytes are gone (patched into the next read's): a digest no file has."""
+        if self._digest is None:
+            self._digest = _UNKNOWN
 
 
 class LocalSource:
@@ -281,11 +288,34 @@ class LocalSource:
             whole = read_bytes(item)
             splice = self._parse(item, whole, old)
             return _Cached(stamp, splice.loaded, None, digest(whole)), splice
+        if self._kept and old is not None and old.data is not None:
+            return self._reread(item, stamp, old)
         # Read into new memory, not into a buffer kept from the last read: a kept source
         # then holds the file's bytes once, not twice (70 MB at 10k starter posts).
         data = read_bytes(item)
         splice = self._parse(item, data, old)
         return _Cached(stamp, splice.loaded, data), splice
+
+    def _reread(self, item: Input, stamp: _Stamp, old: _Cached) -> tuple[_Cached, Splice]:
+        """A kept source's NDJSON file: the kept bytes patched in place where the file
+        differs from them (see ``ndjson_reread``), or the file read whole when that
+        cannot be told."""
+        assert old.data is not None
+        region = differing_region(item.path, old.data, stamp)
+        if region is None:
+            data = read_bytes(item)
+            splice = self._parse(item, data, old)
+            return _Cached(stamp, splice.loaded, data), splice
+        # A bytearray from the first re-read on: then patched, never copied again.
+        kept = old.data if type(old.data) is bytearray else bytearray(old.data)
+        # From here ``old`` no longer holds the bytes it parsed: were this reload to
+        # fail, the next one parses the file whole, and no fingerprint vouches for it.
+        old.data = None
+        old.forget_digest()
+        found = patch(old.loaded, kept, region.prefix, region.suffix, region.middle)
+        if found is None:
+            found = self._parse(item, kept, old)
+        return _Cached(stamp, found.loaded, kept), found
 
     def _inputs(self) -> list[Input]:
         return site_inputs(self._config)

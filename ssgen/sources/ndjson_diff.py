@@ -78,6 +78,56 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
     return Splice(loaded, previous.documents[first:last], lines.documents, lines.digests)
 
 
+def patch(previous: Loaded, data: bytearray, prefix: int, suffix: int,
+          middle: bytes) -> Splice | None:
+    """Like ``reparse``, for a file whose new bytes are ``data`` (the bytes ``previous``
+    was parsed from) with ``data[prefix:len(data) - suffix]`` replaced by ``middle``.
+    ``data`` is patched to the new bytes in place, also when None is returned (then
+    parse ``data`` whole)."""
+    stop = len(data) - suffix
+    if prefix == stop and not middle:
+        return Splice(previous, [], [], [])
+    if previous.has_exported_assets or previous.faults:
+        data[prefix:stop] = middle
+        return None
+    lines = _Lines(previous, data, prefix, suffix)  # read from ``data`` before the patch
+    data[prefix:stop] = middle
+    return lines.splice(data, len(middle) - (stop - prefix))
+
+
+class _Lines:
+    """The whole lines around a changed byte range of the old bytes, and what the last
+    parse knows of them (their documents by line bytes, the first line's number)."""
+
+    def __init__(self, previous: Loaded, old: Data, prefix: int, suffix: int) -> None:
+        self.previous = previous
+        self.start = old.rfind(b"\n", 0, prefix) + 1
+        newline = old.find(b"\n", len(old) - suffix)
+        self.old_stop = len(old) if newline < 0 else newline
+        self.first = previous.starts.find(self.start)
+        self.last = previous.starts.find(self.old_stop + 1)
+        self.number = _line_number(previous, old, self.start, self.first)
+        self.known = _known_lines(previous, old, self.first, self.last)
+        self.old_lines = old.count(b"\n", self.start, self.old_stop) + 1
+
+    def splice(self, new: Data, delta: int) -> Splice | None:
+        """The last parse with these lines parsed again from ``new`` (the old bytes with
+        ``delta`` more bytes inside the range); None: parse the file whole."""
+        start, new_stop, previous = self.start, self.old_stop + delta, self.previous
+        if new.find(ASSET, start, new_stop) >= 0:
+            return None
+        lines = parse_lines(new, start, new_stop, self.number, previous.display, self.known)
+        if lines.faults:
+            return None
+        first, last = self.first, self.last
+        loaded = _copy(previous)
+        loaded.documents[first:last] = lines.documents
+        loaded.digests[first:last] = lines.digests
+        loaded.starts.splice(first, last, lines.starts, delta)
+        loaded.numbers.splice(first, last, lines.numbers, lines.count - self.old_lines)
+        return Splice(loaded, previous.documents[first:last], lines.documents, lines.digests)
+
+
 def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
     """The line number at ``offset``; ``index``: the first document whose line starts
     there or after, so the newlines counted are those of one document's line and blank

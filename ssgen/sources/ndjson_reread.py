@@ -1,0 +1,113 @@
+"""Finding where an NDJSON file on disk differs from the bytes a kept source holds.
+
+Owns comparing the file with the kept bytes without reading it into new memory: chunks
+are read from both ends through one small reused buffer and compared at memcmp speed,
+and only the differing middle is read out (``Region``). The caller patches its kept
+``bytearray`` with it (``ndjson_diff.patch``). Reading a 78 MB file into a fresh buffer on
+every reload cost more in page faults and zeroing than in copying, and held the old and
+the new bytes at once. Anything unexpected (the file shrank or changed while it was being
+compared) gives None: the caller then reads the whole file, as a first load does.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+from ssgen.sources.ndjson import Data
+from ssgen.sources.ndjson_match import matching_run
+
+_CHUNK = 1 << 20
+
+Stamp = tuple[int, int, int, int]
+
+
+class Region(NamedTuple):
+    """The file against the kept bytes: equal for ``prefix`` bytes at the start and
+    ``suffix`` at the end (they never overlap), ``middle`` between; ``size`` in all."""
+
+    prefix: int
+    suffix: int
+    middle: bytes
+    size: int
+
+
+def differing_region(path: str, kept: Data, stamp: Stamp) -> Region | None:
+    """Where the file at ``path`` differs from ``kept``; None when the file is not the
+    one ``stamp`` (mtime_ns, size, inode, ctime_ns) describes, before or after the
+    reading, or an OS error interrupts it (the caller then reads the file whole)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if _stamp(fd) != stamp:
+            return None
+        region = _compare(fd, kept, stamp[1])
+        return region if region is not None and _stamp(fd) == stamp else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _stamp(fd: int) -> Stamp:
+    info = os.fstat(fd)
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+def _compare(fd: int, kept: Data, size: int) -> Region | None:
+    buffer = memoryview(bytearray(min(_CHUNK, max(size, 1))))
+    limit = min(size, len(kept))
+    prefix = _forward(fd, kept, buffer, limit)
+    if prefix is None:
+        return None
+    suffix = _backward(fd, kept, buffer, size, limit - prefix)
+    if suffix is None:
+        return None
+    middle = os.pread(fd, size - prefix - suffix, prefix)
+    return Region(prefix, suffix, middle, size) if len(middle) == size - prefix - suffix \
+        else None
+
+
+def _forward(fd: int, kept: Data, buffer: memoryview, limit: int) -> int | None:
+    """How many bytes at the file's start equal ``kept``'s, up to ``limit``."""
+    done = 0
+    while done < limit:
+        chunk = buffer[:min(len(buffer), limit - done)]
+        if os.preadv(fd, [chunk], done) != len(chunk):
+            return None
+        if not kept.startswith(chunk, done):
+            return done + _head_match(kept, chunk, done)
+        done += len(chunk)
+    return done
+
+
+def _backward(fd: int, kept: Data, buffer: memoryview, size: int, limit: int) -> int | None:
+    """How many bytes at the file's end (``size`` long) equal ``kept``'s end, up to
+    ``limit``."""
+    done = 0
+    while done < limit:
+        chunk = buffer[:min(len(buffer), limit - done)]
+        if os.preadv(fd, [chunk], size - done - len(chunk)) != len(chunk):
+            return None
+        if not kept.endswith(chunk, 0, len(kept) - done):
+            return done + _tail_match(kept, chunk, len(kept) - done)
+        done += len(chunk)
+    return done
+
+
+def _head_match(kept: Data, chunk: memoryview, at: int) -> int:
+    """How many of ``chunk``'s first bytes equal ``kept``'s from offset ``at``."""
+    return matching_run(len(chunk), lambda done, size:
+                        kept.startswith(chunk[done:done + size], at + done))
+
+
+def _tail_match(kept: Data, chunk: memoryview, end: int) -> int:
+    """How many of ``chunk``'s last bytes equal ``kept``'s before offset ``end``."""
+    whole = len(chunk)
+    return matching_run(whole, lambda done, size:
+                        kept.endswith(chunk[whole - done - size:whole - done], 0, end - done))
+
+
+__all__ = ["Region", "Stamp", "differing_region"]

@@ -1,0 +1,154 @@
+"""Serve's kept source re-reads an NDJSON file into the bytes it keeps.
+
+``differing_region`` compares the file with the kept bytes from both ends through a small
+buffer (made tiny here, so that chunk edges fall everywhere); ``patch`` turns the kept
+bytearray into the file's bytes. Whole-source equality with a fresh load after random
+edit sequences is ``test_local_reload`` (run with ``kept`` too); this file covers the
+region itself, a file that changes while it is compared, and a reload that fails after
+the kept bytes were patched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ssgen.config.load import load_config
+from ssgen.sources import ndjson_reread
+from ssgen.sources.local import LocalSource
+from ssgen.sources.local_view import View
+from ssgen.sources.ndjson_reread import differing_region
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    info = os.stat(path)
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(old=st.binary(max_size=120), cuts=st.lists(st.tuples(
+    st.integers(0, 120), st.integers(0, 6), st.binary(max_size=6)), max_size=3),
+    chunk=st.integers(1, 17), as_bytes=st.booleans())
+def test_region_is_the_largest_equal_ends(tmp_path: Path, old: bytes,
+                                          cuts: list[tuple[int, int, bytes]], chunk: int,
+                                          as_bytes: bool) -> None:
+    new = old
+    for at, drop, put in cuts:  # replace, insert or delete a run somewhere
+        at = min(at, len(new))
+        new = new[:at] + put + new[at + drop:]
+    path = tmp_path / "data.ndjson"
+    path.write_bytes(new)
+    kept: bytes | bytearray = old if as_bytes else bytearray(old)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(ndjson_reread, "_CHUNK", chunk)
+        region = differing_region(str(path), kept, _stamp(path))
+    assert region is not None
+    prefix, suffix = region.prefix, region.suffix
+    assert region.size == len(new) and prefix + suffix <= min(len(old), len(new))
+    assert new[:prefix] == old[:prefix]
+    assert new[len(new) - suffix:] == old[len(old) - suffix:]
+    assert region.middle == new[prefix:len(new) - suffix]
+    # The largest: one more byte at either end would differ (or overlap).
+    room = min(len(old), len(new)) - prefix - suffix
+    assert room == 0 or old[prefix] != new[prefix]
+    assert room == 0 or old[len(old) - suffix - 1] != new[len(new) - suffix - 1]
+
+
+def test_a_file_not_the_stamped_one_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "data.ndjson"
+    path.write_bytes(b'{"_id":"a","_type":"t"}\n')
+    stamp = _stamp(path)
+    path.write_bytes(b'{"_id":"a","_type":"u"}\n')  # same size, new mtime/ctime
+    os.utime(path, ns=(10**18, 10**18))
+    assert differing_region(str(path), b'{"_id":"a","_type":"t"}\n', stamp) is None
+    assert differing_region(str(tmp_path / "gone.ndjson"), b"", stamp) is None
+
+
+def test_a_change_during_the_compare_gives_none(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that changes the file between the first and the last look at it."""
+    path = tmp_path / "data.ndjson"
+    path.write_bytes(b"x" * 100)
+    stamp = _stamp(path)
+    real = os.pread
+
+    def pread_then_write(fd: int, size: int, offset: int) -> bytes:
+        found = real(fd, size, offset)
+        path.write_bytes(b"x" * 99 + b"y")
+        os.utime(path, ns=(10**18, 10**18))
+        return found
+
+    monkeypatch.setattr(ndjson_reread.os, "pread", pread_then_write)
+    assert differing_region(str(path), b"x" * 50 + b"z" + b"x" * 49, stamp) is None
+
+
+def _site(tmp_path: Path, titles: list[str]) -> Path:
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True, exist_ok=True)
+    (root / "ssgen.toml").write_text('[site]\ntitle = "t"\n[source]\nmarkdown_dir = ""\n')
+    _write(root, titles, 0)
+    return root
+
+
+def _write(root: Path, titles: list[str], tick: int) -> None:
+    path = root / "content" / "data.ndjson"
+    path.write_text("".join(json.dumps({"_id": f"p{i}", "_type": "post", "title": title})
+                            + "\n" for i, title in enumerate(titles)))
+    os.utime(path, ns=(10**18 + tick, 10**18 + tick))
+
+
+def _titles(source: LocalSource) -> list[str]:
+    return [doc["title"] for doc in source.documents]
+
+
+def test_a_reload_that_fails_after_the_patch_reads_whole_next(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept bytes were patched to the new file, then the reload failed: the source
+    keeps its old documents, and the next reload must not take the patched bytes for
+    what it parsed (that would find no difference and keep the old documents)."""
+    titles = [f"t{i}" for i in range(50)]
+    root = _site(tmp_path, titles)
+    config = load_config(root, env={})
+    source = LocalSource(config, kept=True)
+    titles[20] = "edited"
+    _write(root, titles, 1)
+    real = View.update
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(View, "update", failing)
+    with pytest.raises(RuntimeError):
+        source.reload()
+    assert _titles(source)[20] == "t20"  # the previous state is kept
+    monkeypatch.setattr(View, "update", real)
+    source.reload()
+    assert _titles(source) == titles == _titles(LocalSource(config))
+    titles[3] = "again"
+    _write(root, titles, 2)
+    source.reload()
+    assert _titles(source) == titles
+
+
+def test_kept_bytes_are_one_buffer_patched_in_place(tmp_path: Path) -> None:
+    """After the first re-read the kept bytes are a bytearray that later edits patch
+    (no new buffer of the file's size per reload), equal to the file."""
+    titles = [f"t{i}" for i in range(50)]
+    root = _site(tmp_path, titles)
+    source = LocalSource(load_config(root, env={}), kept=True)
+    path = root / "content" / "data.ndjson"
+    buffers = set()
+    for step in range(1, 6):
+        titles[step * 7] = "x" * step
+        _write(root, titles, step)
+        source.reload()
+        (cached,) = source._cache.values()
+        assert type(cached.data) is bytearray and cached.data == path.read_bytes()
+        buffers.add(id(cached.data))
+        assert _titles(source) == titles
+    assert len(buffers) == 1
