@@ -17,7 +17,7 @@ from ssgen.build.report import PAGE, BuildReport, PageFailure
 from ssgen.build.verify import extras_pending
 from ssgen.build.workers import PageOutcome
 from ssgen.config.load import Config
-from ssgen.manifest.schema import PageRecord
+from ssgen.manifest.schema import PageRecord, page_row
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 
@@ -52,8 +52,8 @@ def record_build(
                 (report.new if outcome.is_new else report.changed).append(outcome.file)
             else:
                 report.identical += 1
-        manifest.record_pages((_page_record(plan, o), plan.tags[o.path] | o.images)
-                              for o in built)
+        manifest.record_rows([o.row or page_row(_page_record(plan, o), plan.tags[o.path]
+                                                | o.images) for o in built])
         manifest.set_files(
             (o.file, o.output_hash, "page", o.size, o.mtime_ns) for o in built
         )
