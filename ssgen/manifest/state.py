@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
+from operator import itemgetter
 from typing import Any, Protocol
 
 from ssgen.manifest import schema
@@ -76,10 +77,11 @@ class StateMixin:
     def set_files(self: _Store, entries: Iterable[FileEntry]) -> None:
         """Record many owned output files as (relpath, hash, kind) or (relpath, hash,
         kind, size, mtime_ns): the file's stat when written (-1 when not given)."""
-        rows = [(*entry, -1, -1)[:5] for entry in entries]
-        for row in rows:
-            if row[2] not in schema.FILE_KINDS:
-                raise ValueError(f"file kind must be one of {sorted(schema.FILE_KINDS)}")
+        # In key order (stable: of two rows of one file the last still wins), the b-tree
+        # fills page by page.
+        rows = sorted([(*entry, -1, -1)[:5] for entry in entries], key=itemgetter(0))
+        if not {row[2] for row in rows} <= schema.FILE_KINDS:
+            raise ValueError(f"file kind must be one of {sorted(schema.FILE_KINDS)}")
         with self._writing("record files") as conn:
             conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
 
