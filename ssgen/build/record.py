@@ -8,6 +8,8 @@ global, document and meta state of this build is stored for the next one.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from ssgen import __version__
 from ssgen.build.docstate import MARK_KEY, DocStates
 from ssgen.build.output import Output
@@ -42,7 +44,7 @@ def record_build(
     report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     built = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
-    with manifest.transaction():
+    with manifest.unsynced() if full else nullcontext(), manifest.transaction():
         report.failures.extend(content or [])
         _record_failures(manifest, plan, failed, report)
         _settle_failures(manifest, plan, report, {o.path for o in built})
