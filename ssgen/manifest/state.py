@@ -114,7 +114,7 @@ class StateMixin:
 
     def journal_add(self: _Store, entries: Iterable[tuple[str, str]]) -> None:
         """Note output files (relpath, kind) about to be written; commit before writing."""
-        rows = list(entries)
+        rows = sorted(entries, key=itemgetter(0))  # key order, as ``set_files``
         with self._writing("write journal") as conn:
             conn.executemany("INSERT OR IGNORE INTO journal VALUES (?, ?)", rows)
 
