@@ -8,6 +8,8 @@ global, document and meta state of this build is stored for the next one.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from ssgen import __version__
 from ssgen.build.docstate import MARK_KEY, DocStates
 from ssgen.build.output import Output
@@ -17,7 +19,7 @@ from ssgen.build.report import PAGE, BuildReport, PageFailure
 from ssgen.build.verify import extras_pending
 from ssgen.build.workers import PageOutcome
 from ssgen.config.load import Config
-from ssgen.manifest.schema import PageRecord
+from ssgen.manifest.schema import PageRecord, page_row
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 
@@ -42,7 +44,7 @@ def record_build(
     report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     built = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
-    with manifest.transaction():
+    with manifest.unsynced() if full else nullcontext(), manifest.transaction():
         report.failures.extend(content or [])
         _record_failures(manifest, plan, failed, report)
         _settle_failures(manifest, plan, report, {o.path for o in built})
@@ -52,8 +54,8 @@ def record_build(
                 (report.new if outcome.is_new else report.changed).append(outcome.file)
             else:
                 report.identical += 1
-        manifest.record_pages((_page_record(plan, o), plan.tags[o.path] | o.images)
-                              for o in built)
+        manifest.record_rows([o.row or page_row(_page_record(plan, o), plan.tags[o.path]
+                                                | o.images) for o in built])
         manifest.set_files(
             (o.file, o.output_hash, "page", o.size, o.mtime_ns) for o in built
         )

@@ -3,7 +3,9 @@
 Workers are forked after the pages are collected, so page contexts are inherited rather
 than pickled; the Jinja2 environment is built and warmed once before the fork, and every
 process (the build's own included: ``ssgen.sources.fanout``) writes its pages through
-``Output`` (atomic, write-if-changed). Only small outcomes travel back, as tuples.
+``Output`` (atomic, write-if-changed). Only small outcomes travel back, as tuples, each
+with the manifest row of its page built where it rendered (on every core, not in the
+record stage).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.manifest.schema import PageRecord, page_row
 from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
@@ -50,17 +53,20 @@ class PageOutcome:
     size: int = -1
     mtime_ns: int = -1
     data_hash: str = ""  # of the page's data (``ssgen.build.memo.datahash``), when it rendered
+    row: tuple[str, ...] = ()  # its ``pages`` row (``page_row``), when the writer knew its tags
 
 
 class PageWriter:
     """Renders and writes pages; one per process."""
 
     def __init__(self, config: Config, renderer: Renderer | None = None,
-                 hashes: Mapping[str, str] | None = None) -> None:
+                 hashes: Mapping[str, str] | None = None,
+                 tags: Mapping[str, frozenset[str]] | None = None) -> None:
         self.renderer = renderer or Renderer(config, auto_reload=False)
         self.output = Output(config.output_dir)
         # Data hashes the planner took; the others are taken here (``RenderPlan.data_hashes``).
         self.hashes = hashes or {}
+        self.tags = tags or {}  # the plan's tags of each page (``RenderPlan.tags``)
         self.site = f"{config.site_dir}:{config.hash}"
 
     def warm(self, config: Config, templates: set[str]) -> None:
@@ -84,11 +90,26 @@ class PageWriter:
             written, created, size, mtime = self.output.put_stat(file, data)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
-        return PageOutcome(spec.path, file, sha256(data), written, created,
+        digest, used = sha256(data), frozenset(images)
+        data_hash = self.hashes.get(spec.path) or page_data_hash(spec, self.site)
+        return PageOutcome(spec.path, file, digest, written, created,
                            render_s=rendered - began, write_s=time.perf_counter() - rendered,
-                           images=frozenset(images), size=size, mtime_ns=mtime,
-                           data_hash=self.hashes.get(spec.path)
-                           or page_data_hash(spec, self.site))
+                           images=used, size=size, mtime_ns=mtime, data_hash=data_hash,
+                           row=self._row(spec, data_hash, digest, file, used))
+
+    def _row(self, spec: PageSpec, data_hash: str, digest: str, file: str,
+             images: frozenset[str]) -> tuple[str, ...]:
+        """The page's manifest row, or () for the record stage to build (and to report
+        what it cannot: params that are not JSON)."""
+        tags = self.tags.get(spec.path)
+        if tags is None:
+            return ()
+        record = PageRecord(spec.path, spec.route, spec.params, spec.template, data_hash,
+                            digest, file)
+        try:
+            return page_row(record, tags | images)
+        except SsgenError:
+            return ()
 
 
 def render_pages(
@@ -104,18 +125,18 @@ def render_pages(
             advance(len(batch))
 
         if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
-            writer = PageWriter(config, Renderer.shared(config), plan.data_hashes)
+            writer = PageWriter(config, Renderer.shared(config), plan.data_hashes, plan.tags)
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:
-            _in_parallel(config, specs, jobs, done, plan.data_hashes)
+            _in_parallel(config, specs, jobs, done, PageWriter(config, hashes=plan.data_hashes,
+                                                               tags=plan.tags))
     return outcomes
 
 
 def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
-                 done: Callable[[list[PageOutcome]], None], hashes: Mapping[str, str]) -> None:
+                 done: Callable[[list[PageOutcome]], None], writer: PageWriter) -> None:
     # Built and warmed once here; each forked worker inherits its own copy.
-    writer = PageWriter(config, hashes=hashes)
     writer.warm(config, {spec.template for spec in specs})
     size = chunk_size(len(specs), _CHUNK)
     store = fragment_store.active()  # each child fills its own copy: merged back here

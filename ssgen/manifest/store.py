@@ -221,7 +221,10 @@ class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
 
     def record_pages(self, entries: Iterable[tuple[PageRecord, Iterable[str]]]) -> None:
         """Record many pages (and replace their tags) in one transaction."""
-        rows = [page_row(record, tags) for record, tags in entries]
+        self.record_rows([page_row(record, tags) for record, tags in entries])
+
+    def record_rows(self, rows: list[tuple[str, ...]]) -> None:
+        """``record_pages`` of rows ``page_row`` built already (where the pages rendered)."""
         with self._writing("record pages") as conn:
             self._page_writes.writes.extend((row[0], row[:7]) for row in rows)
             if len(rows) <= _SMALL_BATCH:

@@ -1,0 +1,71 @@
+"""Two ssgen checkouts, alternated: cold `ssgen build --full` of ssg_bench's varied site.
+
+ssg_bench.py times one checkout against Hugo; on a shared machine its figures move with
+the load from one run to the next. This one puts two checkouts (``--base``: a folder
+holding another checkout's ``ssgen/``, e.g. from ``git archive main ssgen | tar -x -C``)
+side by side on one copy of the site, one cold full build each per round (fresh output
+folder and no ``.ssgen/``, the old ones moved aside as ssg_bench does), in turn, so both
+see the same load. Medians, minima and spread of wall and CPU (user + sys, workers
+included), and the load average before and after.
+
+    python bench/full_ab.py 4000 --base /tmp/main-checkout --runs 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ssg_bench import _ROOT, _env, compile_checkouts, make_ssgen_site, markdown_files, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="?", type=int, default=4000)
+    parser.add_argument("--base", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
+    for path in checkouts.values():
+        compile_checkouts(path)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="full-ab-", dir=args.workdir))
+    try:
+        site = make_ssgen_site(root, markdown_files(args.files, args.seed))
+        trash = root / "trash"
+        ssgen = [sys.executable, "-m", "ssgen", "-q", "build", "--full"]
+        out = [site / "public", site / ".ssgen"]
+        runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in checkouts}
+        print(f"{args.files} files, {args.runs} rounds; load average {os.getloadavg()[0]:.2f}")
+        for round_ in range(args.runs):
+            order = list(checkouts.items())
+            if round_ % 2:
+                order.reverse()  # neither always goes first after the other's deletions
+            for label, path in order:
+                runs[label].append(timed(ssgen, site, out, trash, _env(path)))
+        print(f"load average at end {os.getloadavg()[0]:.2f}")
+        for label, found in runs.items():
+            print(f"{label}: {_summary([r[0] for r in found], 'wall')}; "
+                  f"{_summary([r[1] for r in found], 'CPU')}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _summary(values: list[float], what: str) -> str:
+    median = statistics.median(values)
+    return (f"{what} median {median * 1000:.0f} ms [min {min(values) * 1000:.0f}, "
+            f"max {max(values) * 1000:.0f}]")
+
+
+if __name__ == "__main__":
+    main()
