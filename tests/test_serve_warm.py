@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sitekit import AUTHORS, CATEGORIES, CardSite, card_post, output_files
 
 from ssgen.build.change import Change
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
 from ssgen.errors import SsgenError
 from ssgen.serve import warm
 from ssgen.serve.warm import Warming
+from ssgen.serve.worker import RebuildWorker
 
 
 @settings(max_examples=200, deadline=None)
@@ -65,3 +73,37 @@ def test_a_failing_warm_round_ends_warming_without_raising() -> None:
 
     assert warming.run(build, lambda: False)
     assert warming.finished
+
+
+def test_warming_never_reads_a_content_file_its_writer_is_still_writing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # At 100,000 posts the bench rewrote the NDJSON in place while serve warmed; a warm
+    # chunk reloaded the half-written file and removed the pages of the posts not yet
+    # written. Warming renders from the source the last round left.
+    cards = CardSite()
+    for i in range(4, 24):
+        cards.docs[f"p{i}"] = card_post(f"p{i}", f"T{i}", AUTHORS[i % 2], CATEGORIES[: i % 3])
+    site = tmp_path / "site"
+    cards.write(site)
+    build(load_config(site), full=True)
+    before = output_files(site)
+    data = site / "content" / "data.ndjson"
+    whole = data.read_bytes()
+    monkeypatch.setattr(warm, "FIRST_CHUNK", 1)
+    of_site = Warming.of_site
+
+    def writer_midway(config: Any, manifest: Any) -> Warming:
+        warming = of_site(config, manifest)
+        lines = whole.splitlines(keepends=True)
+        data.write_bytes(b"".join(lines[: len(lines) // 3]))  # a writer a third of the way
+        return warming
+
+    monkeypatch.setattr(Warming, "of_site", staticmethod(writer_midway))
+    worker = RebuildWorker(load_config(site), settle=0)  # rounds run here, not started
+    worker._round()
+    assert worker._warming is not None and worker._warming.finished
+    assert output_files(site) == before
+    data.write_bytes(whole)  # the writer finishes, then says so
+    worker.submit(Change(reasons=("the file is written",)))
+    worker._round()
+    assert output_files(site) == before

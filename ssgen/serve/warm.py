@@ -54,11 +54,12 @@ class Warming:
         return not self.left
 
     def run(self, build: Callable[[Change], Any], interrupted: Callable[[], bool],
-            chunk: int = FIRST_CHUNK) -> bool:
+            chunk: int | None = None) -> bool:
         """Warm chunk by chunk until done (True) or ``interrupted()`` (False).
 
         ``build`` must render in this process (``jobs=1``): forked workers would fill their
         own caches, then exit."""
+        chunk = chunk or FIRST_CHUNK
         while self.left:
             if interrupted():
                 return False

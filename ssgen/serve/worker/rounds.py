@@ -269,7 +269,11 @@ class RebuildWorker:
     def _warm(self, warming: Warming) -> None:
         state, self.state = self.state, "warming"
         try:
-            warming.run(lambda change: self._build(change, jobs=1),
+            # The source as the last round left it: files are rewritten only if their
+            # bytes differ, so the same content writes nothing. Reloading here read
+            # content files while their writer was still writing them (before any
+            # webhook said they were done), and a half-written file removed pages.
+            warming.run(lambda change: self._build(change, jobs=1, reload=False),
                         lambda: self._dirty or self._stop.is_set())
         finally:
             self.state = state
@@ -299,13 +303,14 @@ class RebuildWorker:
         self._timers = RouteTimers(self.config, self._clock())
         self._reload_config = False
 
-    def _build(self, change: Change, jobs: int | None = None) -> BuildReport:
+    def _build(self, change: Change, jobs: int | None = None, *,
+               reload: bool = True) -> BuildReport:
         started = time.perf_counter()
         if self._source is None:
             self._source = fresh_source(open_source(self.config, kept=True))
             if self.config.state_url is None:  # another host's writes raise no event here
                 watch_output(self.config.output_dir)
-        else:
+        elif reload:
             self._source.reload()
         expect_revisions(self._source, change)
         self._load_seconds = time.perf_counter() - started
