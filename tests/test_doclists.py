@@ -23,10 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssgen.build import collect, datahash, doclists, kept
+from ssgen.build import collect, doclists
+from ssgen.build.memo import datahash, kept
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.groq import parse
+from ssgen.manifest.store import Manifest
 from ssgen.render import environment
 from ssgen.routes import paginate, reuse
 from ssgen.sources import filecache
@@ -115,14 +117,16 @@ def full_build(site: Path, scratch: Path) -> tuple[dict[str, bytes], dict[str, d
 
 
 def saved_paths(site: Path) -> dict[str, dict[str, str]]:
-    found = doclists._load(site / FILE, doclists.cache_key(load_config(site)))
-    return {} if found is None else found[1]
+    """The paths the next build would start from (none when it refuses the file)."""
+    with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
+        found = doclists.load(load_config(site), manifest)
+    return {} if found is None else found
 
 
 def check(site: Path, scratch: Path, failures: list[str] | None = None) -> None:
     """The output (and ``failures``) are a clean full build's, and each route's paths
-    the build left are those a full build leaves (a route it did not query, after the
-    file was refused, is left out). A failing page keeps its last good file in an
+    the next build would read are those a full build leaves (a route it did not query,
+    after the file was refused, is left out). A failing page keeps its last good file in an
     incremental build and has none in a clean one: with failures, only they compare."""
     full, paths, full_failures = full_build(site, scratch)
     assert failures is None or [f.replace(str(scratch), "") for f in full_failures] == \
@@ -241,6 +245,41 @@ def test_a_file_of_an_earlier_generation_is_not_used(tmp_path: Path) -> None:
     check(site, tmp_path / "scratch")
 
 
+def test_a_copy_of_the_file_from_the_same_generation_is_not_used(tmp_path: Path) -> None:
+    """Two pages' documents swap their content: no page record changes (same data, and an
+    unchanged page is not recorded again), so the pages generation stays, yet each
+    document's path moved. The file from before the swap, put back, has that generation
+    and passes its checksum: only the manifest's mark of the last file written refuses
+    it (with the generation alone, the next edit's build removed /x/, md.b's page, and
+    kept /y/, md.a's old one)."""
+    site = make_site(tmp_path / "site")
+    start(site)
+    content = site / "content"
+    (content / "a.md").write_text(page_file("Alpha", slug="x"))
+    (content / "b.md").write_text(page_file("Beta", slug="y"))
+    new_process_build(site)
+    before, generation = (site / FILE).read_bytes(), saved_generation(site)
+    a, b = (content / "a.md").read_bytes(), (content / "b.md").read_bytes()
+    (content / "a.md").write_bytes(b)
+    (content / "b.md").write_bytes(a)
+    new_process_build(site)
+    assert saved_generation(site) == generation  # no page was recorded again
+    assert saved_paths(site)["page"] == {"md.a": "/y/", "md.b": "/x/", "md.c": "/c/"}
+    (site / FILE).write_bytes(before)
+    new_process_build(site)  # nothing changed: not even loaded
+    assert saved_paths(site) == {}
+    (content / "a.md").write_text(page_file("Beta", slug="z"))
+    new_process_build(site)
+    out = without_history(public(site))
+    assert out["x/index.html"].startswith(b"Alpha") and "y/index.html" not in out
+    check(site, tmp_path / "scratch")
+
+
+def saved_generation(site: Path) -> str | None:
+    with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
+        return manifest.get_meta(doclists.GENERATION_KEY)
+
+
 def test_serve_rounds_leave_the_file_alone(tmp_path: Path) -> None:
     """A build given its source (serve, revalidate) neither reads nor writes the file."""
     site = make_site(tmp_path / "site")
@@ -357,14 +396,16 @@ def test_paths_that_are_not_the_routes_recorded_ones_are_not_used(tmp_path: Path
     site = make_site(tmp_path / "site")
     start(site)
     config = load_config(site)
-    path, generation = site / FILE, None
+    path = site / FILE
     found = doclists._load(path, doclists.cache_key(config))
     assert found is not None
-    generation, paths = found
+    _, generation, paths = found
     paths["page"]["md.a"] = "/elsewhere/"
     body = doclists.marshal.dumps((doclists.cache_key(config), generation, paths))
-    path.write_bytes(doclists.MAGIC + doclists.hashlib.blake2b(body, digest_size=16).digest()
-                     + body)
+    checksum = doclists.hashlib.blake2b(body, digest_size=16).digest()
+    path.write_bytes(doclists.MAGIC + checksum + body)
+    with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
+        manifest.set_meta(doclists.MARK_KEY, checksum.hex())  # as its writer marked it
     (site / "content" / "b.md").write_text(page_file("Beta again"))
     with counting() as narrowed:
         new_process_build(site)

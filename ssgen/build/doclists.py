@@ -12,7 +12,12 @@ What a new process lacks to use that is which page each unchanged document has (
 items drop ``_id``). ``.ssgen/doclists.cache`` keeps, per such route, each document's page
 path: written after a build recorded its pages, stamped with the manifest's pages
 generation that build left (so it stands for exactly those records), the config hash,
-ssgen's and Python's versions, and checksummed. A build that finds it current, with no
+ssgen's and Python's versions, and checksummed; the checksum of the file last written
+is then recorded in the manifest (meta ``doclists``), and only that file is read. The
+generation alone does not tell two files apart: a build that writes no page record
+(two documents swap their content in a route whose pages carry every document's tag)
+leaves the generation as it was, yet moves documents between paths, and a copy of the
+file from before it would pass. A build that finds it current, with no
 forced page and the route's recorded paths equal to the file's, evaluates the route's
 query over each changed document alone (``expand``); any doubt (an unknown generation,
 a path two documents want, too many changes) runs the route's query in full, as before.
@@ -49,6 +54,7 @@ from ssgen.sources.atomic import write_atomic
 
 FILE = "doclists.cache"
 MAGIC = b"ssgen-doclists-1\n"
+MARK_KEY = "doclists"  # manifest meta: the checksum of the file the last build wrote
 # More changed documents than this: the route's query runs in full (as cheap by then).
 MOST_CHANGES = 256
 # Built-in functions whose value depends on their arguments alone.
@@ -204,10 +210,21 @@ def open_lists(config: Config, manifest: Manifest, changed: frozenset[str] | Non
     generation = manifest.get_meta(GENERATION_KEY)
     if not generation or not any(map(per_document, config.routes)):
         return lists
-    found = _load(config.state_dir / FILE, cache_key(config))
-    if found is not None and found[0] == generation:
-        lists.known = found[1]
+    found = load(config, manifest)
+    if found is not None:
+        lists.known = found
     return lists
+
+
+def load(config: Config, manifest: Manifest) -> dict[str, Paths] | None:
+    """The file's paths when it is the one the last build wrote (its checksum is the
+    manifest's mark) and stands for the manifest's pages as they are; else None."""
+    generation, mark = manifest.get_meta(GENERATION_KEY), manifest.get_meta(MARK_KEY)
+    found = _load(config.state_dir / FILE, cache_key(config))
+    if not generation or not mark or found is None:
+        return None
+    check, stamped, paths = found
+    return paths if check.hex() == mark and stamped == generation else None
 
 
 def save(config: Config, manifest: Manifest, lists: DocLists) -> None:
@@ -217,19 +234,24 @@ def save(config: Config, manifest: Manifest, lists: DocLists) -> None:
         return  # serve's rounds: nothing of the file's was looked at
     leaves, generation = lists.leaves(), manifest.get_meta(GENERATION_KEY)
     path = config.state_dir / FILE
+    # The mark first: a build killed before the file is written leaves an older one,
+    # which the new mark refuses (as it refuses any copy put back later).
     if not generation or not leaves:
+        manifest.set_meta(MARK_KEY, "")
         path.unlink(missing_ok=True)
         return
     body = marshal.dumps((cache_key(config), generation, leaves))
+    check = hashlib.blake2b(body, digest_size=16).digest()
+    manifest.set_meta(MARK_KEY, check.hex())
     try:
-        write_atomic(path, MAGIC + hashlib.blake2b(body, digest_size=16).digest() + body,
-                     "per-document route paths", durable=False)
+        write_atomic(path, MAGIC + check + body, "per-document route paths", durable=False)
     except SsgenError:
         path.unlink(missing_ok=True)
 
 
-def _load(path: Path, key: bytes) -> tuple[str, dict[str, Paths]] | None:
-    """(generation, paths) from the file; None when missing, damaged or of another key."""
+def _load(path: Path, key: bytes) -> tuple[bytes, str, dict[str, Paths]] | None:
+    """(checksum, generation, paths) from the file; None when missing, damaged or of
+    another key."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -244,7 +266,7 @@ def _load(path: Path, key: bytes) -> tuple[str, dict[str, Paths]] | None:
     if not (isinstance(found, tuple) and len(found) == 3 and found[0] == key
             and isinstance(found[1], str) and isinstance(found[2], dict)):
         return None
-    return found[1], found[2]
+    return head[len(MAGIC):], found[1], found[2]
 
 
-__all__ = ["DocLists", "open_lists", "per_document", "save"]
+__all__ = ["DocLists", "load", "open_lists", "per_document", "save"]
