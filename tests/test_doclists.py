@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssgen.build import collect, doclists
+from ssgen.build import collect, doclists, extras
 from ssgen.build.memo import datahash, kept
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -92,6 +92,7 @@ def forget_process() -> None:
     paginate._LAST.clear()
     collect._EACH_MEMO.clear()
     datahash._KNOWN.clear()
+    extras._SITEMAPS.clear()
 
 
 def public(site: Path) -> dict[str, bytes]:

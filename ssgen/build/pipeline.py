@@ -56,7 +56,7 @@ from ssgen.build.report import (
 from ssgen.build.scope import (
     changed_globals,
     changed_templates,
-    diff_documents,
+    document_change,
     scope_for,
     whole_routes,
 )
@@ -375,7 +375,7 @@ def _scope(
     found = Change(templates=changed_templates(manifest, renderer))
     if states is not None:
         before = manifest.documents() if states.before is None else states.before
-        found = found.merge(Change(documents=diff_documents(before, states.after)))
+        found = found.merge(document_change(before, states.after))
     elif change is None:
         found = found.merge(Change(everything=True))  # a remote source cannot be diffed
     total = found if change is None else change.merge(found)

@@ -34,6 +34,18 @@ def diff_documents(before: DocState, after: DocState) -> tuple[DocChange, ...]:
     return tuple(changes)
 
 
+def document_change(before: DocState, after: DocState) -> Change:
+    """``diff_documents`` as a change, with the ``type:`` tag of the old type of each
+    document whose ``_type`` changed: the pages of the routes that scan that type must
+    be looked at again, and the document's ``doc:`` tag alone may not reach them (a page
+    whose data did not change is not recorded again, so its tags can still name the
+    document that gave that data before another one did)."""
+    documents = diff_documents(before, after)
+    left = frozenset(f"type:{old}" for doc in documents if doc.operation == "update"
+                     and (old := before[doc.id][0]) != doc.type)
+    return Change(documents=documents, tags=left)
+
+
 def changed_templates(manifest: Manifest, renderer: Renderer) -> frozenset[str]:
     """Templates whose source differs from what the manifest recorded."""
     return frozenset(
