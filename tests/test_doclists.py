@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from ssgen.build import collect, doclists, extras
 from ssgen.build.memo import datahash, kept
 from ssgen.build.pipeline import build
+from ssgen.build.scope import document_change
 from ssgen.config.load import load_config
 from ssgen.groq import parse
 from ssgen.manifest.store import Manifest
@@ -370,10 +371,41 @@ def test_the_property_narrows(tmp_path: Path) -> None:
     start(site)
     with counting() as narrowed:
         for step in [("write", "a", "Beta", "y", "page"), ("write", "b", "Beta", "", "note"),
-                     ("rename", "c", "d", "", ""), ("delete", "a", "", "", "")]:
+                     ("write", "b", "Gamma", "", "note"), ("rename", "c", "d", "", ""),
+                     ("delete", "a", "", "", "")]:
             apply(site, step, [])
             new_process_build(site)
+    # b's type change runs the routes in full (see test_a_type_change_reaches_...);
+    # every other step narrows the page route, and b's edit as a note the note route.
     assert narrowed.count("page") == 4 and narrowed.count("note") == 1
+
+
+def test_a_type_change_reaches_the_pages_of_the_old_type(tmp_path: Path) -> None:
+    """Found by the property: a.md renamed to b.md leaves /all/ with the same data (so
+    not recorded again: its tags still name md.a); b then becomes a note. Its change
+    must reach /all/ and the page route through the old type, or /all/ keeps listing
+    it (in main before this branch too)."""
+    site = make_site(tmp_path / "site")
+    start(site)
+    content = site / "content"
+    (content / "b.md").write_text(page_file("Alpha", slug="x", kind="note"))
+    new_process_build(site)
+    (content / "a.md").rename(content / "b.md")
+    new_process_build(site)
+    (content / "b.md").write_text(page_file("Alpha", slug="x", kind="note"))
+    new_process_build(site)
+    assert public(site)["all/index.html"] == b"Gamma;"
+    check(site, tmp_path / "scratch")
+
+
+def test_the_change_of_a_type_tags_the_old_type() -> None:
+    before = {"a": ("page", "1"), "b": ("page", "2"), "c": ("note", "3")}
+    after = {"a": ("note", "1x"), "b": ("page", "2x"), "d": ("page", "4")}
+    change = document_change(before, after)
+    assert change.tags == {"type:page"}
+    assert sorted((d.id, d.type, d.operation) for d in change.documents) == [
+        ("a", "note", "update"), ("b", "page", "update"), ("c", "note", "delete"),
+        ("d", "page", "create")]
 
 
 def test_a_new_document_that_leaves_the_route_takes_its_page_along(tmp_path: Path) -> None:
