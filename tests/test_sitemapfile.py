@@ -71,6 +71,25 @@ def test_a_new_process_keeps_the_recorded_sitemap(tmp_path: Path) -> None:
     assert sitemap(site) == full_sitemap(site, tmp_path / "scratch")
 
 
+def test_a_process_that_kept_the_files_does_not_take_the_key_again(tmp_path: Path) -> None:
+    """serve after a start that kept the files: the key (a sort of every path) is taken
+    once, not in every round that changes no path or lastmod."""
+    site = make_site(tmp_path / "site")
+    for name in NAMES:
+        write(site, name, "", "")
+    forget_process()
+    build(load_config(site), jobs=1)
+    forget_process()
+    with mock.patch.object(sitemapfile, "sitemap_key", autospec=True,
+                           side_effect=sitemapfile.sitemap_key) as keys:
+        for round_ in range(3):
+            (site / "content" / "a.md").write_text(f"---\ntitle: T{round_}\ntype: page\n---\n")
+            time.sleep(0.03)
+            assert build(load_config(site), jobs=1).ok
+    assert keys.call_count == 1
+    assert sitemap(site) == full_sitemap(site, tmp_path / "scratch")
+
+
 def test_a_warm_memo_clears_the_key(tmp_path: Path) -> None:
     """serve's rounds make the sitemap from their memo and record no key: the next new
     process, back at the page set of the last key, must not keep the files a round wrote

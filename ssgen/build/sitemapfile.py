@@ -31,6 +31,9 @@ from ssgen.render.sitemap import MAX_BYTES, is_sitemap_file
 from ssgen.render.sitemap_memo import SitemapMemo
 
 KEY = "sitemap_key"  # manifest meta: what the recorded sitemap files were made from
+# Per cold memo, the inputs and key of the files it last kept: a process that keeps them
+# (serve's rounds after a start that kept them) sorts 100k paths once, not every round.
+_KEPT: dict[int, tuple[SitemapMemo, frozenset[str], dict[str, str], str]] = {}
 
 
 def sitemap_key(paths: AbstractSet[str], lastmods: Mapping[str, str], base_url: str,
@@ -71,10 +74,18 @@ def sitemap_files(memo: SitemapMemo, manifest: Manifest, output: Output,
     the written ones ("": not computed, a memo made them)."""
     if memo.warm:
         return memo.files(paths, lastmods, base_url, max_urls=max_urls), set(), ""
-    key = sitemap_key(paths, lastmods, base_url, max_urls)
+    last = _KEPT.get(id(memo))
+    if last is not None and last[0] is memo and last[1] == paths and last[2] == lastmods:
+        key = last[3]  # the inputs this process kept the files for: not sorted again
+    else:
+        key = sitemap_key(paths, lastmods, base_url, max_urls)
     kept = kept_files(manifest, output, owned, key, racy)
     if kept is not None:
+        while len(_KEPT) >= 4:
+            del _KEPT[next(iter(_KEPT))]  # the oldest: memos are dropped (extras)
+        _KEPT[id(memo)] = (memo, frozenset(paths), dict(lastmods), key)
         return {}, kept, key
+    _KEPT.pop(id(memo), None)
     return memo.files(paths, lastmods, base_url, max_urls=max_urls), set(), key
 
 
