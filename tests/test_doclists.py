@@ -380,6 +380,28 @@ def test_the_property_narrows(tmp_path: Path) -> None:
     assert narrowed.count("page") == 4 and narrowed.count("note") == 1
 
 
+def test_the_feeds_route_is_not_narrowed(tmp_path: Path) -> None:
+    """The feed is made from every planned page of its route: narrowed to the edited
+    document, it listed that one alone (found by test_crash_property)."""
+    site = make_site(tmp_path / "site")
+    (site / "ssgen.toml").write_text(
+        TOML.replace("{title, \"slug\": slug.current, body}",
+                     "{title, \"slug\": slug.current, body, date}")
+        + '\n[feed]\nroute = "page"\ndate_field = "date"\n')
+    for name, title in zip(NAMES[:3], TITLES, strict=False):
+        (site / "content" / f"{name}.md").write_text(
+            page_file(title).replace("---\nBody", "date: '2026-01-0" + str(len(title) % 9)
+                                     + "T00:00:00Z'\n---\nBody"))
+    new_process_build(site)
+    text = (site / "content" / "b.md").read_text()
+    (site / "content" / "b.md").write_text(text.replace("Beta", "Beta two"))
+    with counting() as narrowed:
+        new_process_build(site)
+    assert narrowed == []
+    assert public(site)["feed.xml"].count(b"<entry>") == 3
+    check(site, tmp_path / "scratch")
+
+
 def test_a_type_change_reaches_the_pages_of_the_old_type(tmp_path: Path) -> None:
     """Found by the property: a.md renamed to b.md leaves /all/ with the same data (so
     not recorded again: its tags still name md.a); b then becomes a note. Its change

@@ -205,8 +205,10 @@ def open_lists(config: Config, manifest: Manifest, changed: frozenset[str] | Non
     the ``_id``s this build found changed (None: unknown, every route runs in full);
     ``skip``: routes whose pages must all be planned (a template or global changed);
     ``kept``: routes whose expansions this process kept (serve: not touched here)."""
+    # The feed is made from every page of its route that the build planned: never narrowed.
+    feed = {config.feed.route} if config.feed is not None else set()
     lists = DocLists(changed if changed is None or len(changed) <= MOST_CHANGES else None,
-                     manifest.pages_for_route, frozenset(skip), frozenset(kept))
+                     manifest.pages_for_route, frozenset(skip) | feed, frozenset(kept))
     generation = manifest.get_meta(GENERATION_KEY)
     if not generation or not any(map(per_document, config.routes)):
         return lists
