@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ssgen.build.clashes import Recorded, settle_clashes
+from ssgen.build.doclists import DocLists
 from ssgen.build.memo import kept
 from ssgen.build.memo.kept import Expansions
 from ssgen.config.load import Config, RouteConfig
@@ -77,7 +78,6 @@ class Scope:
         )
 
 
-
 @dataclass
 class Collected:
     """The pages re-queried by a build and, per re-queried route, every path it has now.
@@ -117,6 +117,7 @@ def collect_pages(
     reads: ReadsAny | None = None,
     recorded: Recorded | None = None,
     last: Expansions | None = None,
+    lists: DocLists | None = None,
 ) -> Collected:
     """The pages of the routes in ``scope`` (all when None) with their context and tags.
 
@@ -126,17 +127,21 @@ def collect_pages(
     records of those paths, for a partial build to see the pages of routes it did not
     re-query that hold a path a re-queried page wants. ``last``: each route's pages as
     the last recorded build planned them; those this build expands again as the very
-    same objects are left out of ``pages`` (``Collected.kept``).
+    same objects are left out of ``pages`` (``Collected.kept``). ``lists``: see doclists.
     """
     collected = Collected()
     exact = exact_ids(source)
     for route in config.routes:
         if scope is None or scope.wants_route(route.name):
             neighbours = reads is None or reads(route.template, NEIGHBOUR_KEYS)
-            pages, paths = route_pages(config, route, source, data, now, scope, exact=exact,
-                                       neighbours=neighbours)
+            narrowed = lists.expand(route, source, config.site, data, now) \
+                if lists and not neighbours else None
+            pages, paths = narrowed or route_pages(config, route, source, data, now, scope,
+                                                   exact=exact, neighbours=neighbours)
+            if lists and narrowed is None:
+                lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
-            if route.each is None:
+            if route.each is None and narrowed is None:
                 collected.specs[route.name] = pages
             before = (last or {}).get(route.name)
             # Two pages with one path are settled together, whatever changed.

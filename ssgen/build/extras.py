@@ -2,14 +2,17 @@
 sitemap-N.xml past 50,000 URLs), the feed, robots.txt, the search bundle
 (``ssgen.build.search``) and the redirects (``ssgen.build.redirects``).
 
-They are regenerated on every build from the complete page set and written only when
-their bytes change; files ssgen wrote earlier that are no longer produced are removed.
+They are regenerated on every build from the complete page set (the sitemap's files are
+kept as recorded when made from the same paths and lastmods, see
+``ssgen.build.sitemapfile``) and written only when their bytes change; files ssgen wrote
+earlier that are no longer produced are removed.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.redirects import redirect_files
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.build.search import INLINE, SEARCH_KEY, SearchIndex, SearchMode, search_index
+from ssgen.build.sitemapfile import KEY as SITEMAP_KEY
+from ssgen.build.sitemapfile import sitemap_files
 from ssgen.build.verify import racy_after
 from ssgen.config.load import Config
 from ssgen.config.search import BUNDLE_DIR
@@ -47,7 +52,9 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     owned = {rel: record for rel, record in manifest.files(exclude="page").items()
              if not rel.startswith(f"{IMAGES_DIR}/")}  # the image stage owns those
     sources = static_files(config)
-    generated = _generated(config, manifest, plan, sources, report, now)
+    racy = racy_after(manifest)
+    generated, sitemap = _generated(config, manifest, plan, sources, report, now,
+                                    (output, owned, racy))
     # Noted before any is written: a build killed among the writes leaves them owned.
     manifest.journal_add([*((rel, "static") for rel in sources),
                           *((rel, "generated") for rel in generated)])
@@ -57,7 +64,7 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     index = _search(config, manifest, report, search)
     bundle = {rel for rel in owned if rel.startswith(f"{BUNDLE_DIR}/")}
     if index is not None and index.files is not None:
-        changed = _changed(output, owned, index.files, racy_after(manifest))
+        changed = _changed(output, owned, index.files, racy)
         bundle = index.files.keys() - changed.keys()
         manifest.journal_add((rel, "generated") for rel in changed)
         generated.update(changed)
@@ -66,7 +73,9 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
             _note(report, rel, output.write(rel, data), rel in owned)
             manifest.set_files([(rel, sha256(data), "generated", *output.stat(rel))])
         manifest.journal_clear(generated)
-        keep = set(static) | set(generated) | _kept_feed(config, plan)
+        keep = set(static) | set(generated) | _kept_feed(config, plan) | sitemap.kept
+        if manifest.get_meta(SITEMAP_KEY) != sitemap.key:  # recorded with its files
+            manifest.set_meta(SITEMAP_KEY, sitemap.key)
         if index is not None:  # the bundle's files that are already as they should be
             keep |= bundle
         manifest.set_meta(SEARCH_KEY, index.key if index is not None else "")
@@ -153,18 +162,32 @@ def _copy_static(
     return hashes
 
 
+@dataclass
+class _Sitemap:
+    """The recorded sitemap files kept as they are, and the key of the sitemap files
+    this build leaves ("": none, or made without one; see ``ssgen.build.sitemapfile``)."""
+
+    kept: set[str] = field(default_factory=set)
+    key: str = ""
+
+
 def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
                static: Mapping[str, object], report: BuildReport,
-               now: datetime | None) -> dict[str, bytes]:
+               now: datetime | None, disk: tuple[Output, Mapping[str, FileRecord], int]
+               ) -> tuple[dict[str, bytes], _Sitemap]:
     """The sitemap (one file, or an index and its parts), the feed, robots.txt and the
-    redirects, unless static/ provides one."""
+    redirects, unless static/ provides one; ``disk``: the output, the recorded files
+    and the racy mtime the sitemap's kept files are checked with."""
     files: dict[str, bytes] = {}
-    site = config.site
+    site, sitemap = config.site, _Sitemap()
     if config.sitemap.enabled and SITEMAP not in static:  # else static/ has the sitemap
         paths = plan.all_paths - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
         lastmods = page_lastmods(config, manifest, plan)
-        files.update(_sitemap_memo(config).files(paths, lastmods, site.base_url,
-                                                 max_urls=config.sitemap.max_urls))
+        output, owned, racy = disk
+        made, sitemap.kept, sitemap.key = sitemap_files(
+            _sitemap_memo(config), manifest, output, owned, paths, lastmods, site.base_url,
+            max_urls=config.sitemap.max_urls, racy=racy)
+        files.update(made)
     report.failures.extend(PageFailure(f"/{rel}", SITE_FILES_ROUTE, why)
                            for rel, why in static_sitemap_clashes(config, static).items())
     if config.feed is not None and config.feed.route in plan.complete_routes:
@@ -179,8 +202,9 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
     # pages that fail (and keep their last good files) do not change it.
     files["robots.txt"] = render_robots(site, sitemap=config.sitemap.enabled)
     files = {rel: data for rel, data in files.items() if rel not in static}
-    taken = {**static, **files, **dict.fromkeys(generated_files(config))}
-    return {**redirect_files(config, manifest, taken), **files}
+    taken = {**static, **files, **dict.fromkeys(sitemap.kept),
+             **dict.fromkeys(generated_files(config))}
+    return {**redirect_files(config, manifest, taken), **files}, sitemap
 
 
 # Per output folder (serve's site, and a test's full build next to it): most rounds in

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssgen.build import faults
+from ssgen.build import doclists, faults
 from ssgen.build.change import Change
 from ssgen.build.clash import (
     clashing_records,
@@ -56,7 +56,7 @@ from ssgen.build.report import (
 from ssgen.build.scope import (
     changed_globals,
     changed_templates,
-    diff_documents,
+    document_change,
     scope_for,
     whole_routes,
 )
@@ -200,12 +200,13 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
     # A new process (no kept source) reuses the include outputs earlier ones rendered.
     persist = persisted_fragments(config, renderer, full=full) if source is None \
         else nullcontext()
+    fresh = source is None  # loaded here: no pages kept from earlier builds (see doclists)
     with timer("load"):
         source = source or load_source(config, drafts, run.reporter, read, run.jobs, full=full)
     with persist:
         report, plan = _rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
-            reporter=run.reporter, timer=timer, damage=damage,
+            reporter=run.reporter, timer=timer, damage=damage, fresh=fresh,
         )
     with timer("snapshot"):
         carry.keep(config, source)  # a no-op for a given (kept or remote) source
@@ -278,19 +279,23 @@ def _rebuild(
     reporter: Reporter,
     timer: StageTimer,
     damage: Damage,
+    fresh: bool = False,
 ) -> tuple[BuildReport, RenderPlan]:
     """The stages: globals, scope, collect, plan (query), render and write, record."""
     freeze_heap()
     with timer("query"), frozen_after():
         data = query_globals(config, source, now)
         states = document_states(source, manifest, full=full)
-        scope = None if full else _scope(config, manifest, renderer, data, states, change,
-                                         source, damage)
+        scope, total = (None, None) if full else _scope(config, manifest, renderer, data,
+                                                        states, change, source, damage)
         site = f"{config.site_dir}\0{key}"
         last = kept.take(site, manifest.get_meta(GENERATION_KEY))
+        lists = doclists.open_lists(config, manifest, doclists.changed_ids(scope, total),
+                                    skip=scope.whole_routes if scope else set(),
+                                    kept=last.keys()) if fresh else None
         collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any,
                                   recorded=None if scope is None else manifest.pages_at,
-                                  last=last)
+                                  last=last, lists=lists)
         forced = frozenset(scope.forced) if scope else frozenset()
         plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced,
                            files_checked=not full)
@@ -308,6 +313,8 @@ def _rebuild(
         report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
                               content=content_failures(source, collected))
         kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
+        if lists is not None:
+            doclists.save(config, manifest, lists)
         report.kept = sum(map(len, collected.kept.values()))
     faults.point("after-record")
     return report, plan
@@ -362,13 +369,13 @@ def _scope(
     change: Change | None,
     source: Source,
     damage: Damage,
-) -> Scope:
+) -> tuple[Scope, Change]:
     """What this incremental build must re-query: the given change plus what changed
-    (and what rewrites the owned files damaged from outside)."""
+    (and what rewrites the owned files damaged from outside); and that change."""
     found = Change(templates=changed_templates(manifest, renderer))
     if states is not None:
         before = manifest.documents() if states.before is None else states.before
-        found = found.merge(Change(documents=diff_documents(before, states.after)))
+        found = found.merge(document_change(before, states.after))
     elif change is None:
         found = found.merge(Change(everything=True))  # a remote source cannot be diffed
     total = found if change is None else change.merge(found)
@@ -379,7 +386,7 @@ def _scope(
     )
     scope.whole_routes = whole_routes(config, renderer, frozenset(total.templates),
                                       globals_changed)
-    return _repair(config, manifest, damage, scope)
+    return _repair(config, manifest, damage, scope), total
 
 
 def site_paths(config: Config) -> list[Path]:

@@ -34,6 +34,18 @@ def diff_documents(before: DocState, after: DocState) -> tuple[DocChange, ...]:
     return tuple(changes)
 
 
+def document_change(before: DocState, after: DocState) -> Change:
+    """``diff_documents`` as a change, with the ``type:`` tag of the old type of each
+    document whose ``_type`` changed: the pages of the routes that scan that type must
+    be looked at again, and the document's ``doc:`` tag alone may not reach them (a page
+    whose data did not change is not recorded again, so its tags can still name the
+    document that gave that data before another one did)."""
+    documents = diff_documents(before, after)
+    left = frozenset(f"type:{old}" for doc in documents if doc.operation == "update"
+                     and (old := before[doc.id][0]) != doc.type)
+    return Change(documents=documents, tags=left)
+
+
 def changed_templates(manifest: Manifest, renderer: Renderer) -> frozenset[str]:
     """Templates whose source differs from what the manifest recorded."""
     return frozenset(
@@ -78,7 +90,7 @@ def scope_for(
     # never built has no record to reach: its route is re-queried to produce it. A path
     # several routes wanted re-queries them all, to see whether they still clash.
     scope.forced |= failed.keys()
-    _add_pages(scope, manifest, hit)
+    _add_pages(scope, manifest, hit, [route.name for route in config.routes])
     scope.routes |= {route for path, routes in failed.items()
                      if path not in scope.paths or len(routes) > 1 for route in routes}
     types = {doc.type for doc in change.documents}
@@ -94,12 +106,20 @@ def scope_for(
     return scope
 
 
-def _add_pages(scope: Scope, manifest: Manifest, paths: set[str]) -> None:
-    for path, record in manifest.pages_at(paths).items():
+def _add_pages(scope: Scope, manifest: Manifest, paths: set[str], routes: list[str]) -> None:
+    """The recorded pages among ``paths``, and their routes. Matched against each
+    route's recorded paths rather than by decoding every page's record: an edit's
+    ``type:`` tag reaches every page of a list route (16k records: ~0.1-0.2 s)."""
+    left = set(paths)
+    for route in (*routes, NOT_FOUND_ROUTE):
+        hit = left & manifest.pages_for_route(route)
+        if hit:
+            scope.routes.add(route)
+            scope.paths |= hit
+            left -= hit
+    for path, record in manifest.pages_at(left).items():  # a route no longer configured
         scope.routes.add(record.route)
         scope.paths.add(path)
-        if record.route == NOT_FOUND_ROUTE:
-            scope.routes.add(NOT_FOUND_ROUTE)
 
 
 def _pages_using_globals(

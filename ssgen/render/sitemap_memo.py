@@ -31,6 +31,11 @@ class SitemapMemo:
         self._order: list[str] = []  # the page paths, by URL
         self._files: dict[str, bytes] = {}
 
+    @property
+    def warm(self) -> bool:
+        """Whether it holds the files of an earlier call (a new process's does not)."""
+        return bool(self._files)
+
     def files(self, paths: AbstractSet[str], lastmods: Mapping[str, str], base_url: str,
               *, max_urls: int, max_bytes: int = MAX_BYTES) -> dict[str, bytes]:
         """``sitemap_files({absolute(base_url, p): lastmods.get(p) for p in paths}, ...)``."""
