@@ -60,6 +60,7 @@ def test_a_change_stops_warming_after_the_chunk_in_progress() -> None:
 
 def test_chunks_grow_toward_half_a_second_and_stay_bounded() -> None:
     assert warm._next_chunk(32, 0.01) == 128  # at most 4x at a time
+    assert warm._next_chunk(1, 0.001) == 4
     assert warm._next_chunk(1000, 2.0) == 250
     assert warm._next_chunk(10, 5.0) == warm.FIRST_CHUNK
     assert warm._next_chunk(warm.MAX_CHUNK, 0.0) == warm.MAX_CHUNK

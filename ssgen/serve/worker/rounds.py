@@ -259,7 +259,9 @@ class RebuildWorker:
         if ids or not change.empty or self._retry.due is not None or self._search_ready:
             self._rebuild(change, ids, reload_config)
         if self._warming is None and self._build_fn is None and self.last and self.last.ok:
+            state, self.state = self.state, "warming"  # finding the pages takes seconds
             self._warming = Warming.of_site(self.config, self._manifest)
+            self.state = state
         if self._warming is not None and not self._warming.finished:
             self._warm(self._warming)
         if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
