@@ -25,8 +25,9 @@ from ssgen.routes.paths import url_to_file
 
 log = logging.getLogger("ssgen.serve")
 
-# Chunks are sized to take about ``CHUNK_SECONDS`` each (growing at most 4x at a time): short enough that a webhook
-# waits little, long enough that each chunk's source reload is paid rarely.
+# Chunks are sized to take about ``CHUNK_SECONDS`` each, growing at most 4x at a time:
+# short enough that a webhook waits little, long enough that each chunk's planning (a
+# round's fixed cost) is paid rarely.
 FIRST_CHUNK = 1  # the largest page alone: a cold author page can take seconds
 MAX_CHUNK = 8192
 CHUNK_SECONDS = 0.5
