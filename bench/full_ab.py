@@ -13,7 +13,6 @@ included), and the load average before and after.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -23,17 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from abkit import ab_parser
 from ssg_bench import _ROOT, _env, compile_checkouts, make_ssgen_site, markdown_files, timed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="?", type=int, default=4000)
-    parser.add_argument("--base", type=Path, required=True)
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    parser = ab_parser(__doc__, "files", 4000, runs=9, seed=15)
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
     for path in checkouts.values():

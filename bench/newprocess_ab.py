@@ -14,7 +14,6 @@ other (so both see the same load). Medians and spread of wall and CPU (user + sy
 
 from __future__ import annotations
 
-import argparse
 import random
 import shutil
 import statistics
@@ -23,18 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from abkit import ab_parser
 from newprocess_bench import edit
 from ssg_bench import _ROOT, _env, make_ssgen_site, markdown_files, timed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="?", type=int, default=16000)
-    parser.add_argument("--base", type=Path, required=True)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    parser = ab_parser(__doc__, "files", 16000, runs=7, seed=15)
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
     sources = markdown_files(args.files, args.seed)

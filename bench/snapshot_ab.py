@@ -16,7 +16,6 @@ average, and each snapshot's size.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import resource
@@ -29,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from abkit import ab_parser
 from starter_bench import ROOT, Dataset, grow
 
 
@@ -49,13 +49,7 @@ def spread(values: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("posts", nargs="?", type=int, default=10000)
-    parser.add_argument("--base", type=Path, required=True)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    parser = ab_parser(__doc__, "posts", 10000, runs=5, seed=14)
     parser.add_argument("--reuse", action="store_true",
                         help="the two sites of an earlier run, as they are (no full build)")
     args = parser.parse_args()
