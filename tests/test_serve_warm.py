@@ -64,6 +64,28 @@ def test_chunks_grow_toward_half_a_second_and_stay_bounded() -> None:
     assert warm._next_chunk(1000, 2.0) == 250
     assert warm._next_chunk(10, 5.0) == warm.FIRST_CHUNK
     assert warm._next_chunk(warm.MAX_CHUNK, 0.0) == warm.MAX_CHUNK
+    # A round's fixed cost of 5 s: a budget of twice that lets chunks grow past one page.
+    assert warm._next_chunk(2, 6.0, budget=10.0) == 3
+
+
+def test_chunks_outgrow_a_rounds_fixed_cost() -> None:
+    # Each chunk costs 5 s whatever its size, plus 1 ms a page: sized to 0.5 s, every
+    # chunk would stay one page (110,000 rounds at 100k). With the budget at twice the
+    # cheapest chunk, they grow until the fixed cost is at most about half of each.
+    warming = Warming([f"/p{n}/" for n in range(100_000)], lambda _path: 1)
+    sizes: list[int] = []
+    clock = {"now": 0.0}
+
+    def build(change: Change) -> None:
+        sizes.append(len(change.paths))
+        clock["now"] += 5.0 + 0.001 * len(change.paths)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(warm.time, "perf_counter", lambda: clock["now"])
+        assert warming.run(build, lambda: False)
+    assert sum(sizes) == 100_000
+    assert len(sizes) < 40, sizes
+    assert max(sizes) <= warm.MAX_CHUNK
 
 
 def test_a_failing_warm_round_ends_warming_without_raising() -> None:

@@ -25,9 +25,10 @@ from ssgen.routes.paths import url_to_file
 
 log = logging.getLogger("ssgen.serve")
 
-# Chunks are sized to take about ``CHUNK_SECONDS`` each, growing at most 4x at a time:
-# short enough that a webhook waits little, long enough that each chunk's planning (a
-# round's fixed cost) is paid rarely.
+# Chunks are sized to take about ``CHUNK_SECONDS`` each, or twice the cheapest chunk so
+# far when that is more (about a round's fixed cost: seconds of planning at 100,000 posts,
+# which a chunk sized to 0.5 s would pay for every page), growing at most 4x at a time:
+# short enough that a webhook waits little, long enough that the fixed cost is paid rarely.
 FIRST_CHUNK = 1  # the largest page alone: a cold author page can take seconds
 MAX_CHUNK = 8192
 CHUNK_SECONDS = 0.5
@@ -40,6 +41,7 @@ class Warming:
         self.left = sorted(paths, key=lambda path: (-size(path), path))
         self.done_pages = 0
         self.seconds = 0.0
+        self.cheapest = float("inf")  # the shortest chunk so far, in seconds
 
     @classmethod
     def of_site(cls, config: Config, manifest: Manifest) -> Warming:
@@ -75,14 +77,15 @@ class Warming:
             took = time.perf_counter() - started
             self.done_pages += len(batch)
             self.seconds += took
-            chunk = _next_chunk(len(batch), took)
+            self.cheapest = min(self.cheapest, took)
+            chunk = _next_chunk(len(batch), took, max(CHUNK_SECONDS, 2 * self.cheapest))
         log.info("warmed the fragment cache: %d page(s) in %.1fs", self.done_pages,
                  self.seconds, extra={"event": "warm", "pages": self.done_pages})
         return True
 
 
-def _next_chunk(size: int, took: float) -> int:
-    wanted = size * CHUNK_SECONDS / took if took > 0 else MAX_CHUNK
+def _next_chunk(size: int, took: float, budget: float = CHUNK_SECONDS) -> int:
+    wanted = size * budget / took if took > 0 else MAX_CHUNK
     return int(min(MAX_CHUNK, max(FIRST_CHUNK, min(wanted, size * 4))))
 
 
