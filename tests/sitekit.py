@@ -346,3 +346,20 @@ def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
         locate(root).unlink(missing_ok=True)
 
     return [restore_older, flip, truncate, remove]
+
+
+def forget_process() -> None:
+    """What a new process does not have: the renderer, kept pages, route memos, the
+    sitemaps last written."""
+    from ssgen.build import collect, extras
+    from ssgen.build.memo import datahash, kept
+    from ssgen.render import environment
+    from ssgen.routes import paginate, reuse
+
+    environment._SHARED.clear()
+    kept.forget()
+    reuse._LAST.clear()
+    paginate._LAST.clear()
+    collect._EACH_MEMO.clear()
+    datahash._KNOWN.clear()
+    extras._SITEMAPS.clear()

@@ -22,16 +22,14 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sitekit import forget_process
 
-from ssgen.build import collect, doclists, extras
-from ssgen.build.memo import datahash, kept
+from ssgen.build import doclists
 from ssgen.build.pipeline import build
 from ssgen.build.scope import document_change
 from ssgen.config.load import load_config
 from ssgen.groq import parse
 from ssgen.manifest.store import Manifest
-from ssgen.render import environment
-from ssgen.routes import paginate, reuse
 from ssgen.sources import filecache
 
 TOML = """
@@ -83,17 +81,6 @@ def make_site(root: Path) -> Path:
 def page_file(title: str, slug: str = "", kind: str = "page") -> str:
     return f"---\ntitle: {title}\ntype: {kind}\n" + (f"slug: {slug}\n" if slug else "") \
         + f"---\nBody of {title}.\n"
-
-
-def forget_process() -> None:
-    """What a new process does not have: the renderer, kept pages, route memos."""
-    environment._SHARED.clear()
-    kept.forget()
-    reuse._LAST.clear()
-    paginate._LAST.clear()
-    collect._EACH_MEMO.clear()
-    datahash._KNOWN.clear()
-    extras._SITEMAPS.clear()
 
 
 def public(site: Path) -> dict[str, bytes]:

@@ -18,7 +18,8 @@ from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_doclists import forget_process, make_site
+from sitekit import forget_process
+from test_doclists import make_site
 
 from ssgen.build import extras, sitemapfile
 from ssgen.build.pipeline import build

@@ -35,18 +35,15 @@ from sitekit import (
     Edit,
     cache_damages,
     card_edits,
+    forget_process,
     mutant,
     output_files,
     rename,
     retitle,
 )
 
-from ssgen.build import collect
-from ssgen.build.memo import datahash, kept
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
-from ssgen.render import environment
-from ssgen.routes import paginate, reuse
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.query_cache import QueryCache
@@ -57,16 +54,6 @@ Damage = Callable[[Path, list[bytes]], None]
 
 def snapshot_file(root: Path) -> Path:
     return root / ".ssgen" / snap.FILE
-
-
-def forget_process() -> None:
-    """What a new process does not have: the renderer, kept pages, route memos."""
-    environment._SHARED.clear()
-    kept.forget()
-    reuse._LAST.clear()
-    paginate._LAST.clear()
-    collect._EACH_MEMO.clear()
-    datahash._KNOWN.clear()
 
 
 def new_process(root: Path) -> None:

@@ -109,7 +109,7 @@ def _shape(value: dict[str, Any], at: tuple[str, ...], last: dict[tuple[str, ...
 
 def _scalars_hash(items: list[Any]) -> str:
     known = _SCALARS.get(id(items))
-    if known is not None and known[0] is items:
+    if known is not None:  # the entry keeps its list alive: no other object has its id
         return known[1]
     digest = data_hash(items)
     _SCALARS[id(items)] = (items, digest)
