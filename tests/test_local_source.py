@@ -504,7 +504,7 @@ def test_a_source_given_the_fingerprinted_bytes_does_not_read_the_files_again(
     def no_read(*args: object) -> None:
         raise AssertionError("a file read twice")
 
-    monkeypatch.setattr(local, "read_bytes", no_read)
+    monkeypatch.setattr(local, "read_stable", no_read)
     monkeypatch.setattr(markdown_docs, "_read", no_read)
     source = LocalSource(config, preread=read)
     assert source.fingerprint() == read.fingerprint

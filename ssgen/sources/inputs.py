@@ -20,6 +20,7 @@ from ssgen.sources.filecache import Entry, FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import Data, gc_paused
 from ssgen.sources.parallel import map_threaded
+from ssgen.sources.settle import read_settled, settled
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -149,13 +150,14 @@ def read_listed(listed: Listed) -> ReadInputs:
     files: dict[str, ReadFile] = {}
     digests: list[tuple[str, bytes]] = []
     cache, read_at, inputs, stamps, hits = listed
-    read = iter(map_threaded(_read_sized, [(item, stamp[1]) for item, stamp in listed.unread()]))
-    for item, stamp, entry in zip(inputs, stamps, hits, strict=True):
+    read = iter(map_threaded(_read_stamped, listed.unread()))
+    stamps = list(stamps)
+    for index, (item, entry) in enumerate(zip(inputs, hits, strict=True)):
         if entry is not None:  # unchanged since a process read it: neither read nor parsed
             digests.append((item.display, entry.digest))
             continue
-        data = next(read)
-        files[item.path] = ReadFile(stamp, data, digest(data))
+        stamps[index], data = next(read)
+        files[item.path] = ReadFile(stamps[index], data, digest(data))
         digests.append((item.display, files[item.path].digest))
     return ReadInputs(files, combine(digests), cache, read_at, inputs, stamps)
 
@@ -197,8 +199,23 @@ def _read_all(fd: int, size: int) -> bytes:
     return first if len(parts) == 1 else b"".join(parts)
 
 
-def _read_sized(pair: tuple[Input, int]) -> bytes:
-    return read_bytes(*pair)
+def read_stable(item: Input, stamp: _Stamp) -> tuple[_Stamp, bytes]:
+    """A dataset file's bytes once its writer is done with it, and the stamp they are the
+    bytes of (``ssgen.sources.settle``)."""
+    return read_settled(item.display, lambda: stamp_of(item),
+                        lambda size: read_bytes(item, size), stamp)
+
+
+def settled_stamp(item: Input, stamp: _Stamp) -> _Stamp:
+    """``stamp``, or the file's stamp once its writer is done with it (``settle``)."""
+    return settled(item.display, lambda: stamp_of(item), stamp)
+
+
+def _read_stamped(pair: tuple[Input, _Stamp]) -> tuple[_Stamp, bytes]:
+    item, stamp = pair
+    if item.kind == "markdown":  # one document: a half-saved file is a fault, not a loss
+        return stamp, read_bytes(item, stamp[1])
+    return read_stable(item, stamp)
 
 
 def stamp_of(item: Input) -> _Stamp:

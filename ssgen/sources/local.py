@@ -25,8 +25,9 @@ from ssgen.sources.inputs import (
     combine,
     digest,
     markdown_cache,
-    read_bytes,
     read_inputs,
+    read_stable,
+    settled_stamp,
     site_inputs,
     snapshot_path,
     stamp_of,
@@ -285,14 +286,14 @@ class LocalSource:
             kept = pre.data if item.kind == "ndjson" else None
             return _Cached(stamp, splice.loaded, kept, pre.digest), splice
         if item.kind != "ndjson":
-            whole = read_bytes(item)
+            stamp, whole = read_stable(item, stamp)
             splice = self._parse(item, whole, old)
             return _Cached(stamp, splice.loaded, None, digest(whole)), splice
         if self._kept and old is not None and old.data is not None:
-            return self._reread(item, stamp, old)
+            return self._reread(item, settled_stamp(item, stamp), old)
         # Read into new memory, not into a buffer kept from the last read: a kept source
         # then holds the file's bytes once, not twice (70 MB at 10k starter posts).
-        data = read_bytes(item)
+        stamp, data = read_stable(item, stamp)
         splice = self._parse(item, data, old)
         return _Cached(stamp, splice.loaded, data), splice
 
@@ -303,7 +304,7 @@ class LocalSource:
         assert old.data is not None
         region = differing_region(item.path, old.data, stamp)
         if region is None:
-            data = read_bytes(item)
+            stamp, data = read_stable(item, stamp)
             splice = self._parse(item, data, old)
             return _Cached(stamp, splice.loaded, data), splice
         # A bytearray from the first re-read on: then patched, never copied again.
