@@ -60,6 +60,9 @@ def expand_route(
     ids = frozenset(result_ids)
     if placeholders(route.path):
         if route.paginate:
+            if not route.paginate_by:
+                raise ConfigError(f"route {route.name!r}: `paginate` on a path with {{field}} "
+                                  "placeholders needs `paginate_by` (the array to split)")
             return _expand_list_paginated(ctx, result_value, ids)
         return _expand_list(ctx, result_value, ids, neighbours)
     if route.paginate:
