@@ -52,11 +52,13 @@ class Book:
             fresh[base] = tuple(dict.fromkeys(fresh.get(base, ()) + paths))
         current = set(bases)
         for base in [*fresh, *(self.pages.keys() - current)]:
-            for path in self.pages.pop(base, ()):
-                self.base_of.pop(path, None)
+            if fresh.get(base) != self.pages.get(base):  # most items keep their pages
+                for path in self.pages.pop(base, ()):
+                    self.base_of.pop(path, None)
         for base, paths in fresh.items():
-            self.pages[base] = paths
-            self.base_of.update(dict.fromkeys(paths, base))
+            if base not in self.pages:
+                self.pages[base] = paths
+                self.base_of.update(dict.fromkeys(paths, base))
         return frozenset().union(*(self.pages.get(base, ()) for base in current))
 
 
