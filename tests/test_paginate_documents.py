@@ -326,3 +326,25 @@ def test_mutant_that_forgets_a_shrunk_documents_last_page_is_caught(
     monkeypatch.setattr(slices.Book, "update", keep_old)
     with pytest.raises(AssertionError):
         run([delete_many(1)], kept=True)
+
+
+def test_a_later_page_named_by_a_webhook_or_damaged_is_built_again(tmp_path: Path) -> None:
+    """A path of a later page (a webhook's, or a file deleted outside) re-queries its
+    document, whose first page alone carries the tags."""
+    from ssgen.build.change import Change
+
+    docs = initial()
+    write(tmp_path, docs)
+    config = load_config(tmp_path)
+    source = open_source(config, kept=True)
+    assert build(config, jobs=1, source=source).ok
+    later = tmp_path / "public/authors/author-0/page/3/index.html"
+    text = later.read_text()
+    later.unlink()
+    report = build(config, jobs=1, source=source,
+                   change=Change(paths=frozenset({"/authors/author-0/page/3/"})))
+    assert report.ok and later.read_text() == text
+    assert report.rendered == 1, report
+    later.write_text("tampered")
+    assert build(config, jobs=1, source=source).ok
+    assert later.read_text() == text
