@@ -105,6 +105,15 @@ class Dataset:
         # The routes' order: publishedAt desc.
         self.order = sorted(posts, key=lambda d: d["publishedAt"], reverse=True)
         self.rank = {d["_id"]: i for i, d in enumerate(self.order)}
+        # Each post's place in its author's and its categories' lists (same order), for
+        # a site whose author and category routes are paginated (``paginate_by``).
+        self.paged = "paginate_by" in (site / "ssgen.toml").read_text()
+        self.place: dict[tuple[str, str], int] = {}
+        counts: dict[str, int] = {}
+        for doc in self.order:
+            for ref in [doc["author"]["_ref"], *(c["_ref"] for c in doc.get("categories") or [])]:
+                self.place[(ref, doc["_id"])] = counts.get(ref, 0)
+                counts[ref] = counts.get(ref, 0) + 1
         self.round = 0
 
     def retitle(self, rng: random.Random) -> dict[str, Any]:
@@ -115,6 +124,11 @@ class Dataset:
         _write(self.path, self.docs)
         return doc
 
+    def _listing(self, folder: Path, owner: dict[str, Any], doc: dict[str, Any]) -> Path:
+        """The author's or category's page that lists ``doc``."""
+        page = self.place[(owner["_id"], doc["_id"])] // PER_LIST_PAGE + 1 if self.paged else 1
+        return folder / ("" if page == 1 else f"page/{page}") / "index.html"
+
     def affected(self, doc: dict[str, Any]) -> list[Path]:
         """The output files that must show the post's new title."""
         out = self.site / "public"
@@ -123,10 +137,11 @@ class Dataset:
         files = [out / "blog" / doc["slug"]["current"] / "index.html",
                  out / "blog" / ("" if page == 1 else f"page/{page}") / "index.html"]
         author = self.by_id[doc["author"]["_ref"]]
-        files.append(out / "authors" / author["slug"]["current"] / "index.html")
+        files.append(self._listing(out / "authors" / author["slug"]["current"], author, doc))
         for ref in doc.get("categories") or []:
             category = self.by_id[ref["_ref"]]
-            files.append(out / "categories" / category["slug"]["current"] / "index.html")
+            files.append(self._listing(out / "categories" / category["slug"]["current"],
+                                       category, doc))
         if rank < HOME_POSTS:
             files.append(out / "index.html")
         if rank < FEED_POSTS:
@@ -227,6 +242,7 @@ def webhooks(site: Path, data: Dataset, count: int,
           f"{time.perf_counter() - started:.1f} s, load {load()}", flush=True)
     latencies = []
     cpu: list[float] = []
+    written: list[tuple[int, int]] = []  # (files, bytes) each webhook wrote
     rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
@@ -239,6 +255,9 @@ def webhooks(site: Path, data: Dataset, count: int,
             print(f"first webhook after start: {time.perf_counter() - started:.1f} s",
                   flush=True)
             for _ in range(count):
+                # Before the dataset's write (tens of ms): file times come from a coarse
+                # clock that lags time_ns by up to a tick.
+                stamp = time.time_ns()
                 doc = data.retitle(rng)
                 started, used = time.perf_counter(), cpu_seconds(process.pid)
                 reply = webhook(client, doc)
@@ -246,6 +265,7 @@ def webhooks(site: Path, data: Dataset, count: int,
                 cpu.append(cpu_seconds(process.pid) - used)
                 if reply.status_code != 200:
                     raise SystemExit(f"webhook answered {reply.status_code}: {reply.text}")
+                written.append(_written_since(site / "public", stamp))
                 stale = [str(f.relative_to(site)) for f in data.affected(doc)
                          if doc["title"] not in f.read_text()]
                 if stale:
@@ -256,6 +276,10 @@ def webhooks(site: Path, data: Dataset, count: int,
               f"{max(latencies) * 1000:.0f} ms; serve CPU p50 {statistics.median(cpu) * 1000:.0f}"
               f" ms, p99 {pct(cpu, 0.99) * 1000:.0f} ms ({len(cpu)} webhooks, clock tick "
               f"{1000 / os.sysconf('SC_CLK_TCK'):.0f} ms); load {load()}", flush=True)
+        files, size = [f for f, _ in written], [b for _, b in written]
+        print(f"written per webhook: files p50 {statistics.median(files):.0f} (max "
+              f"{max(files)}), MB p50 {statistics.median(size) / 1e6:.2f}, p99 "
+              f"{pct(size, 0.99) / 1e6:.2f}, max {max(size) / 1e6:.2f}", flush=True)
     finally:
         process.terminate()
         try:
@@ -264,6 +288,22 @@ def webhooks(site: Path, data: Dataset, count: int,
             process.kill()
             process.wait()
     return latencies, rss
+
+
+def _written_since(folder: Path, stamp: int) -> tuple[int, int]:
+    """Files under ``folder`` modified at or after ``stamp`` (ns): their count and bytes."""
+    count = size = 0
+    stack = [str(folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                if info.st_mtime_ns >= stamp:
+                    count, size = count + 1, size + info.st_size
+    return count, size
 
 
 def new_processes(site: Path, data: Dataset, runs: int,

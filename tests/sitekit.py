@@ -351,7 +351,7 @@ def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
 def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
     sitemaps last written."""
-    from ssgen.build import collect, extras
+    from ssgen.build import collect, extras, slices
     from ssgen.build.memo import datahash, kept
     from ssgen.render import environment
     from ssgen.routes import paginate, reuse
@@ -361,5 +361,6 @@ def forget_process() -> None:
     reuse._LAST.clear()
     paginate._LAST.clear()
     collect._EACH_MEMO.clear()
+    slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()

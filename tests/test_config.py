@@ -136,9 +136,10 @@ def test_placeholders_need_a_query(tmp_path: Path) -> None:
     assert "routes[0].path: placeholders slug need a query" in error(tmp_path, ROUTE)
 
 
-def test_paginate_only_without_placeholders(tmp_path: Path) -> None:
+def test_paginate_with_placeholders_needs_paginate_by(tmp_path: Path) -> None:
     message = error(tmp_path, ROUTE + 'query = "*"\npaginate = 10\n')
-    assert "routes[0].paginate: paginate only works on a path without placeholders" in message
+    assert "routes[0].paginate: a route with {field} placeholders splits an array" in message
+    assert "paginate_by" in message
 
 
 def test_paginate_must_be_positive(tmp_path: Path) -> None:
@@ -427,6 +428,18 @@ def test_source_files_inside_the_output_are_refused(tmp_path: Path) -> None:
 def test_hash_of_the_documented_example_is_pinned(tmp_path: Path) -> None:
     # A change of this value rebuilds every user's whole site on upgrade: make it on purpose.
     config = load(tmp_path, docs_toml())
+    assert config.hash == "6795fb5a4f2142c47e515c8fcc12c0b3a6535ec9f7f7f9d96f2128e245378afd"
+
+
+def test_a_site_without_paginate_by_keeps_its_hash(tmp_path: Path) -> None:
+    """``paginate_by`` counts only when set: the documented example as it was before the
+    key existed (a plain author query) hashes as it did then."""
+    text = docs_toml()
+    start = text.index("query = '''*[_type == \"author\"")
+    end = text.index("[[routes]]", start)
+    old = text[:start] + ("query = '*[_type == \"author\" && slug.current == $slug][0]'"
+                          "                     # item fields are $params\n\n") + text[end:]
+    config = load(tmp_path, old)
     assert config.hash == "6274556cfa220c9e426a1eeb7f81640485cedfd3622a3b7860e3279f5cee3ca7"
 
 

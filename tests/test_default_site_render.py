@@ -31,7 +31,8 @@ def renderer() -> Renderer:
     return Renderer(load_config(ROOT))
 
 
-def render(renderer: Renderer, template: str, path: str, page: Any, **extra: Any) -> str:
+def render(renderer: Renderer, template: str, path: str, page: Any = None,
+           **extra: Any) -> str:
     data = SiteData(Path(renderer.config.site_dir)).data()
     context = {"site": renderer.config.site, "data": data, "page": page, "route": template,
                "path": path, "url": BASE + path, **extra}
@@ -136,21 +137,41 @@ def test_blog_archive_nav_is_a_window(site: SiteData, renderer: Renderer,
     assert nav.count(f'<span aria-current="page">{number}</span>') == 1
 
 
+def paged(page: dict[str, Any], base: str, number: int = 1, size: int = 10) -> dict[str, Any]:
+    """Page ``number`` of a document paginated by its ``posts`` (ssgen.toml's
+    ``paginate_by``), as the route gives it: ``page`` with its slice, and ``paginator``."""
+    posts = page.get("posts") or []
+    count = max(1, -(-len(posts) // size))
+    urls = [base if n == 1 else f"{base}page/{n}/" for n in range(1, count + 1)]
+    part = posts[(number - 1) * size:number * size]
+    return {"page": {**page, "posts": part}, "paginator": {
+        "items": part, "number": number, "pages": count, "total": len(posts),
+        "prev_url": urls[number - 2] if number > 1 else None,
+        "next_url": urls[number] if number < count else None, "urls": urls}}
+
+
 def test_author_page(site: SiteData, renderer: Renderer) -> None:
-    author = site.of_type("author")[0]
-    page = site.with_posts(author, "_id", "name", "image", "bio")
-    assert page["posts"]
-    html = render(renderer, "author.html", f"/authors/{page['slug']}/", page)
+    author, page = max(((a, site.with_posts(a, "_id", "name", "image", "bio"))
+                        for a in site.of_type("author")), key=lambda pair: len(pair[1]["posts"]))
+    assert len(page["posts"]) > 10, "the author's posts span two pages"
+    base = f"/authors/{page['slug']}/"
+    html = render(renderer, "author.html", base, **paged(page, base))
     assert page["name"] in html.replace("&#39;", "'")
-    assert html.count('<article class="card">') == len(page["posts"])
+    assert html.count('<article class="card">') == 10
+    assert f"{len(page['posts'])} posts, page 1 of 2" in html
+    assert f'<a rel="next" href="{base}page/2/">' in html and 'rel="prev"' not in html
     assert author["bio"][0]["children"][0]["text"] in html
+    second = render(renderer, "author.html", f"{base}page/2/", **paged(page, base, 2))
+    assert second.count('<article class="card">') == len(page["posts"]) - 10
+    assert f'<a rel="prev" href="{base}">' in second and "· page 2 ·" in second
 
 
 def test_category_page(site: SiteData, renderer: Renderer) -> None:
     category = site.of_type("category")[0]
     page = site.with_posts(category, "_id", "title", "description")
-    html = render(renderer, "category.html", f"/categories/{page['slug']}/", page)
-    assert html.count('<article class="card">') == len(page["posts"]) > 0
+    base = f"/categories/{page['slug']}/"
+    html = render(renderer, "category.html", base, **paged(page, base))
+    assert html.count('<article class="card">') == min(10, len(page["posts"])) > 0
     assert category["description"] in html
 
 
@@ -229,9 +250,11 @@ def test_optional_fields_may_be_missing(renderer: Renderer) -> None:
     assert "og:image" not in post and 'rel="prev"' not in post and 'class="tags"' not in post
     home = render(renderer, "home.html", "/", [bare, bare])
     assert home.count('href="/blog/bare/"') >= 2
-    author = render(renderer, "author.html", "/authors/a/", {"name": "A", "slug": "a"})
-    assert "0 posts" in author
-    category = render(renderer, "category.html", "/categories/c/", {"title": "C", "slug": "c"})
+    author = render(renderer, "author.html", "/authors/a/",
+                    **paged({"name": "A", "slug": "a", "posts": None}, "/authors/a/"))
+    assert "0 posts" in author and 'class="pagination"' not in author
+    category = render(renderer, "category.html", "/categories/c/",
+                      **paged({"title": "C", "slug": "c", "posts": []}, "/categories/c/"))
     assert "No posts in this category yet." in category
     page = render(renderer, "page.html", "/p/", {"title": "P", "slug": "p"})
     assert "<h1>P</h1>" in page

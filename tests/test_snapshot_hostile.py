@@ -169,6 +169,8 @@ damage = st.one_of(
 
 def damaged(body: bytes, how: tuple[Any, ...]) -> bytes:
     data = bytearray(body)
+    if not data:  # truncated to nothing by an earlier damage: nothing left to change
+        return body
     if how[0] == "truncate":
         return bytes(data[:int(len(data) * how[1])])
     if how[0] == "flip":

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ssgen.build import slices
 from ssgen.build.clashes import Recorded, settle_clashes
 from ssgen.build.doclists import DocLists
+from ssgen.build.keyed import unkeyed_types
 from ssgen.build.memo import kept
 from ssgen.build.memo.kept import Expansions
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError, OutputError
-from ssgen.groq import nodes as n
-from ssgen.groq.analysis import derefs, pinned_types, scanned_types, walk
+from ssgen.groq.analysis import derefs, scanned_types
 from ssgen.groq.nodes import Query
 from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
@@ -141,8 +142,10 @@ def collect_pages(
             if lists and narrowed is None:
                 lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
-            if route.each is None and narrowed is None:
-                collected.specs[route.name] = pages
+            if narrowed is None and (route.each is None or route.paginate):
+                # An `each` route's pages are kept only when it was expanded whole.
+                collected.specs[route.name] = pages if route.each is None or \
+                    len(pages) == len(paths) else []
             before = (last or {}).get(route.name)
             # Two pages with one path are settled together, whatever changed.
             if before is None or scope is None or route.name in scope.whole_routes \
@@ -220,8 +223,8 @@ def route_pages(
         return pages, {page.path for page in pages}
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)
-    params, paths = each.params, each.paths
-    wanted = _wanted(route, each, scope)
+    params, paths, pager = each.params, each.paths, slices.book(config, route)
+    wanted = _wanted(route, each, scope, pager)
     chosen = [params[i] for i in wanted]
     results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
     pages = expand_route(
@@ -231,6 +234,8 @@ def route_pages(
         page_results=[PageResult(r.value, r.ids) for r in results],
         page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
     )
+    if pager is not None:
+        return pages, pager.update(paths, wanted, [result.value for result in results])
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
     if each.twins:  # a path is gone only when none of the items that give it has a page
         empty -= {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is not None}
@@ -290,16 +295,19 @@ def _each_pages(config: Config, route: RouteConfig, value: Any) -> _EachPages:
     return each
 
 
-def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None) -> list[int]:
+def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None,
+            pager: slices.Book | None) -> list[int]:
     """Indexes of the pages whose per-page query runs: all, or those the scope names
     plus those the manifest does not know yet, plus all items that share a path (so
-    that the clash is seen, whichever of them changed)."""
+    that the clash is seen, whichever of them changed), plus ``Book.wanted``."""
     if scope is None or scope.everything or route.name in scope.full_routes:
         return list(range(len(each.paths)))
     position = each.position
     picked = {position[path] for path in scope.paths if path in position}
     picked.update(position[path] for path in each.path_set - scope.known)
     picked.update(each.twins)
+    if pager is not None:
+        picked |= pager.wanted(each.paths, position, scope.paths)
     return sorted(picked)
 
 
@@ -321,33 +329,6 @@ def query_types(query: Query, *, exact: bool, keyed: bool = False) -> frozenset[
     return unkeyed_types(query) if keyed else scanned_types(query)
 
 
-def unkeyed_types(query: Query) -> frozenset[str] | None:
-    """The types a per-page query scans, leaving out scans keyed by a ``$param`` equality.
-
-    ``*[_type == "post" && slug.current == $slug]`` only ever reads the document with that
-    slug: its edits reach the page through ``doc:`` tags, and a new document with that
-    slug would be a duplicate path of the route's ``each`` query, which runs again on
-    every change of the type. Other scans depend on their whole type.
-    """
-    types: set[str] = set()
-    handled: set[int] = set()
-    for node in walk(query.root, into_functions=True):
-        if isinstance(node, n.Filter):
-            exprs, base = _filter_chain(node)
-            if not isinstance(base, n.Everything) or id(base) in handled:
-                continue
-            handled.add(id(base))
-            if any(_keyed(expr) for expr in exprs):
-                continue
-            pins = [p for p in (pinned_types(e) for e in exprs) if p is not None]
-            if not pins:
-                return None
-            types |= frozenset.intersection(*pins)
-        elif isinstance(node, n.Everything) and id(node) not in handled:
-            return None
-    return frozenset(types)
-
-
 def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:
     """The built-in ``/404.html`` page, rendered from ``templates/404.html``."""
     context = {
@@ -360,35 +341,6 @@ def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:
     }
     tags = frozenset({f"route:{NOT_FOUND_ROUTE}", *(f"global:{name}" for name in data)})
     return PageSpec(NOT_FOUND_PATH, NOT_FOUND_ROUTE, NOT_FOUND_TEMPLATE, context, tags)
-
-
-def _filter_chain(node: n.Node) -> tuple[list[n.Node], n.Node]:
-    exprs: list[n.Node] = []
-    while isinstance(node, n.Filter | n.Group):
-        if isinstance(node, n.Filter):
-            exprs.append(node.expr)
-        node = node.base
-    return exprs, node
-
-
-def _keyed(expr: n.Node) -> bool:
-    """True when a filter is a conjunction containing ``<attribute path> == $param``."""
-    if isinstance(expr, n.And):
-        return _keyed(expr.left) or _keyed(expr.right)
-    if isinstance(expr, n.OpCall) and expr.op == "==":
-        sides = (expr.left, expr.right)
-        return any(isinstance(s, n.Parameter) for s in sides) and any(
-            _attribute_path(s) for s in sides
-        )
-    return False
-
-
-def _attribute_path(node: n.Node) -> bool:
-    while isinstance(node, n.AccessAttribute):
-        if node.base is None:
-            return True
-        node = node.base
-    return False
 
 
 def _run(

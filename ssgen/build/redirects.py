@@ -41,7 +41,12 @@ from ssgen.routes.redirects import (
 
 
 def page_owner(spec: PageSpec) -> str | None:
-    """The ``_id`` of the document a page is the page of (drafts count as the document)."""
+    """The ``_id`` of the document a page is the page of (drafts count as the document).
+    A later page of a paginated document (``/authors/ada/page/2/``) is none: when its
+    list shrinks it is removed, as a paginated list's later pages are, not redirected."""
+    paginator: Any = spec.context.get("paginator")
+    if isinstance(paginator, dict) and paginator.get("number", 1) != 1:
+        return None
     value: Any = spec.context.get("page")
     ident = value.get("_id") if isinstance(value, dict) else None
     return ident.removeprefix("drafts.") if isinstance(ident, str) and ident else None

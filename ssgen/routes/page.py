@@ -27,6 +27,8 @@ class RouteLike(Protocol):
     def tags(self) -> Sequence[str]: ...
     @property
     def paginate(self) -> int | None: ...
+    @property
+    def paginate_by(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class PageMaker:
         params: dict[str, Any] | None = None,
         extra: dict[str, Any] | None = None,
         doc_tags: frozenset[str] | None = None,
+        types: bool = True,
     ) -> PageSpec:
         context: dict[str, Any] = {
             "site": self.site,
@@ -87,7 +90,8 @@ class PageMaker:
             "url": self.base_url + path,
         }
         context.update(extra or {})
-        own = self.fixed_tags | self.type_tags
+        # ``types`` False: a page re-queried only with another that carries them.
+        own = self.fixed_tags | self.type_tags if types else set(self.fixed_tags)
         own |= {self._own_tag(pattern, fields) for pattern in self.route.tags}
         if doc_tags is None:
             doc_tags = page_doc_tags(self.route.name, path, ids)

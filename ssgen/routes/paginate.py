@@ -7,6 +7,15 @@ module keeps each route's last expansion and hands back the same ``PageSpec`` fo
 page whose items are the same objects and whose paginator and shared context are
 equal: the planner then knows that page in O(1) (``plan.page_data_hash``), and a
 one-post edit costs the pages it moved, not the route's length.
+
+A route with ``{field}`` placeholders (``each``, or a list query) paginates per document
+(``expand_document``): ``paginate_by`` names the array of each page's object that is
+split, and each document's pages (``/authors/ada/``, ``/authors/ada/page/2/``) get the
+object with that array replaced by their slice, plus the same ``paginator``. They are
+memoised the same way, per document, with the rest of the object (the *shared* part)
+compared too. Only the first page of a document carries the ids and ``type:`` tags its
+query read: any change that reaches them re-queries the document and re-expands all of
+its pages together.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from typing import Any
 from ssgen.errors import ConfigError
 from ssgen.groq.values import same_json
 from ssgen.routes.page import PageMaker, PageSpec
-from ssgen.routes.patterns import kind_of, page_path
+from ssgen.routes.patterns import item_name, kind_of, page_path
 
 
 @dataclass
@@ -33,6 +42,7 @@ class _Expansion:
     ids: frozenset[str]
     items: list[Any]  # the route's list as it was (a copy: a kept result changes in place)
     pages: list[PageSpec]
+    shared: Any = None  # per document: the object less its split array
 
     def reusable(self, inputs: tuple[Any, ...], site: Any, data: Any) -> bool:
         """Whether pages made then can stand for pages made now (same route settings,
@@ -63,7 +73,7 @@ class _Expansion:
 # expansion. Reuse also needs every input equal; a few sites are kept (a test process
 # builds a site and its clean copy in turn), the oldest dropped.
 _LAST: dict[tuple[str, str, int], _Expansion] = {}
-_KEEP = 64
+_KEEP = 1024  # routes and documents (an author's pages are one entry)
 
 
 def export(site: Any) -> list[tuple[str, str, _Expansion]]:
@@ -122,16 +132,7 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int)
 
 def _page(ctx: PageMaker, urls: list[str], number: int, items: list[Any], ids: frozenset[str],
           doc_tags: frozenset[str], total: int) -> PageSpec:
-    count = len(urls)
-    paginator = {
-        "items": items,
-        "number": number,
-        "pages": count,
-        "total": total,
-        "prev_url": urls[number - 2] if number > 1 else None,
-        "next_url": urls[number] if number < count else None,
-        "urls": urls,
-    }
+    paginator = _paginator(urls, number, items, total)
     return ctx.page(
         urls[number - 1],
         items,
@@ -143,6 +144,88 @@ def _page(ctx: PageMaker, urls: list[str], number: int, items: list[Any], ids: f
     )
 
 
+def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], *,
+                    fields: Any, params: dict[str, Any]) -> list[PageSpec]:
+    """The pages of one document of a route paginated per document (see the module doc):
+    ``base`` is its first page's path, ``value`` its object, ``ids`` what its query read."""
+    route = ctx.route
+    size, by = route.paginate or 1, route.paginate_by or ""
+    items = split_array(route.name, by, value, base)
+    shared = {key: part for key, part in value.items() if key != by}
+    count = max(1, math.ceil(len(items) / size))
+    urls = _page_urls(base, count)
+    inputs = (route.template, tuple(route.tags), size, by, ctx.base_url,
+              frozenset(ctx.type_tags), count, len(items), params)
+    key = (route.name, base, id(ctx.site))
+    last = _LAST.pop(key, None)
+    changed: set[int] = set(range(count))
+    if last is not None and last.reusable(inputs, ctx.site, ctx.data) \
+            and _same_shared(last.shared, shared):
+        changed = last.changed(items, ids, size)
+    pages = []
+    for index in range(count):
+        if index not in changed and last is not None:
+            pages.append(last.pages[index])
+            continue
+        part = items[index * size:(index + 1) * size]
+        paginator = _paginator(urls, index + 1, part, len(items))
+        first = index == 0
+        pages.append(ctx.page(
+            urls[index], {**shared, by: part},
+            ids if first else (), fields=fields, params=params,
+            extra={"paginator": paginator}, doc_tags=None if first else frozenset(),
+            types=first))
+    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(items), pages, shared)
+    while len(_LAST) > _KEEP:
+        del _LAST[next(iter(_LAST))]
+    return pages
+
+
+def split_array(route: str, by: str, value: Any, base: str) -> list[Any]:
+    """The array ``paginate_by`` names in a page's object (null: no items); a missing
+    field or one that is not an array is a ConfigError naming the route and key."""
+    where = f"route {route!r}: paginate_by = {by!r}"
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} needs each page's query to return an object, got "
+                          f"{kind_of(value)} for {base!r}")
+    if by not in value:
+        raise ConfigError(f"{where}: the object of {base!r} ({item_name(value)}) has no "
+                          f"field {by!r}: project it (e.g. {{..., \"{by}\": *[...]}})")
+    items = value[by]
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ConfigError(f"{where}: field {by!r} of {base!r} ({item_name(value)}) is "
+                          f"{kind_of(items)}, not an array")
+    return items
+
+
+def document_paths(route: str, by: str, size: int, base: str, value: Any) -> tuple[str, ...]:
+    """The paths of one document's pages (none for a null object)."""
+    if value is None:
+        return ()
+    count = max(1, math.ceil(len(split_array(route, by, value, base)) / size))
+    return tuple(_page_urls(base, count))
+
+
+def _same_shared(old: Any, new: dict[str, Any]) -> bool:
+    return isinstance(old, dict) and old.keys() == new.keys() and all(
+        old[key] is part or same_json(old[key], part) for key, part in new.items())
+
+
+def _paginator(urls: list[str], number: int, items: list[Any], total: int) -> dict[str, Any]:
+    count = len(urls)
+    return {
+        "items": items,
+        "number": number,
+        "pages": count,
+        "total": total,
+        "prev_url": urls[number - 2] if number > 1 else None,
+        "next_url": urls[number] if number < count else None,
+        "urls": urls,
+    }
+
+
 @lru_cache(maxsize=16)
 def _doc_tags(ids: frozenset[str]) -> frozenset[str]:
     # A kept source hands back the same trace object while a list's documents are the
@@ -150,7 +233,7 @@ def _doc_tags(ids: frozenset[str]) -> frozenset[str]:
     return frozenset(f"doc:{i}" for i in ids)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _page_urls(path: str, count: int) -> list[str]:
     # One list per route and page count, shared by rebuilds.
     return [page_path(path, n) for n in range(1, count + 1)]

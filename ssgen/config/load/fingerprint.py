@@ -21,6 +21,8 @@ from ssgen.config.load.model import (
 from ssgen.config.search import SearchConfig
 from ssgen.config.source import SourceConfig
 
+_LATER = frozenset({"paginate_by"})
+
 
 def fingerprint(parts: dict[str, Any]) -> str:
     """SHA-256 of ``parts`` as canonical JSON (dataclasses as their fields)."""
@@ -28,7 +30,9 @@ def fingerprint(parts: dict[str, Any]) -> str:
         if isinstance(value, (SiteConfig, SourceConfig, RouteConfig, MarkdownConfig,
                               FeedConfig, SitemapConfig, ImagesConfig, SearchConfig)):
             skip = {"token", "query_ast", "each_ast"}
-            return {k: plain(v) for k, v in vars(value).items() if k not in skip}
+            # A key added later counts only when set: older sites keep their hash.
+            return {k: plain(v) for k, v in vars(value).items()
+                    if k not in skip and not (k in _LATER and v is None)}
         if isinstance(value, (list, tuple)):
             return [plain(v) for v in value]
         if isinstance(value, dict):

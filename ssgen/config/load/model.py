@@ -47,6 +47,7 @@ class RouteConfig:
     tags: tuple[str, ...] = ()
     revalidate: int | None = None
     paginate: int | None = None
+    paginate_by: str | None = None  # with placeholders: the array of each page's object split
     redirects: bool = True  # path history and redirects for its pages (docs/redirects.md)
     gone: str | None = None  # where its unpublished documents' paths redirect (else 410)
     placeholders: tuple[str, ...] = ()

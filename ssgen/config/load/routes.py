@@ -18,9 +18,11 @@ from ssgen.config.redirects import ROUTE_OPTIONS, check_route_options
 from ssgen.config.toml import INT, REQUIRED, STR, STRS, TomlContext, placeholders, take
 
 _ROUTE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ROUTE = {"name": (STR, REQUIRED), "path": (STR, REQUIRED), "template": (STR, REQUIRED),
           "query": (STR, None), "each": (STR, None), "tags": (STRS, ()),
-          "revalidate": (INT, None), "paginate": (INT, None), **ROUTE_OPTIONS}
+          "revalidate": (INT, None), "paginate": (INT, None), "paginate_by": (STR, None),
+          **ROUTE_OPTIONS}
 
 
 def list_templates(templates_dir: Path) -> list[str]:
@@ -78,16 +80,38 @@ def _check_route_shape(values: dict[str, Any], names: tuple[str, ...], where: st
         raise ctx.error(f"{where}.each", "each requires query: add a query that takes the "
                                          "item fields as $params")
     if values["paginate"] is not None:
-        if names:
-            raise ctx.error(f"{where}.paginate", "paginate only works on a path without "
-                                                 f"placeholders, not {values['path']!r}")
-        if values["each"] is not None:
-            raise ctx.error(f"{where}.paginate", "paginate cannot be combined with each")
-        if values["query"] is None:
-            raise ctx.error(f"{where}.paginate", "paginate requires query (a list to split)")
+        _check_paginate(values, names, where, ctx)
+    elif values["paginate_by"] is not None:
+        raise ctx.error(f"{where}.paginate_by", "paginate_by needs paginate = N (the number "
+                                                "of items a page)")
     if names and values["query"] is None:
         raise ctx.error(f"{where}.path", f"placeholders {', '.join(names)} need a query "
                                          "(or each) that returns the items")
+
+
+def _check_paginate(values: dict[str, Any], names: tuple[str, ...], where: str,
+                    ctx: TomlContext) -> None:
+    """A paginated route splits its query's list, or (with placeholders) the array field
+    ``paginate_by`` of each page's object."""
+    by = values["paginate_by"]
+    if values["query"] is None:
+        raise ctx.error(f"{where}.paginate", "paginate requires query (a list to split)")
+    if not values["path"].endswith("/"):
+        raise ctx.error(f"{where}.path", "a paginated path must end with '/' (its pages are "
+                                         f"{values['path']!r}, then .../page/2/, ...)")
+    if names or values["each"] is not None:
+        if by is None:
+            raise ctx.error(f"{where}.paginate", "a route with {field} placeholders splits "
+                                                 "an array of each page's object: name it "
+                                                 "with paginate_by (e.g. paginate_by = "
+                                                 '"posts")')
+        if not _FIELD.fullmatch(by):
+            raise ctx.error(f"{where}.paginate_by", f"{by!r} must be a field name (letters, "
+                                                    "digits, '_'), such as \"posts\"")
+    elif by is not None:
+        raise ctx.error(f"{where}.paginate_by", "paginate_by is for routes with {field} "
+                                                "placeholders or each; this route's pages "
+                                                "split its query's list")
 
 
 def parse_routes(raw: list[dict[str, Any]], templates: list[str],

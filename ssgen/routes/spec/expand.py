@@ -12,7 +12,7 @@ from typing import Any
 
 from ssgen.errors import ConfigError
 from ssgen.routes.page import PageMaker, PageResult, PageSpec, RouteLike
-from ssgen.routes.paginate import expand_paginated
+from ssgen.routes.paginate import expand_document, expand_paginated
 from ssgen.routes.patterns import (
     fill_pattern,
     kind_of,
@@ -60,9 +60,10 @@ def expand_route(
     ids = frozenset(result_ids)
     if placeholders(route.path):
         if route.paginate:
-            raise ConfigError(
-                f"route {route.name!r}: `paginate` needs a path without {{field}} placeholders"
-            )
+            if not route.paginate_by:
+                raise ConfigError(f"route {route.name!r}: `paginate` on a path with {{field}} "
+                                  "placeholders needs `paginate_by` (the array to split)")
+            return _expand_list_paginated(ctx, result_value, ids)
         return _expand_list(ctx, result_value, ids, neighbours)
     if route.paginate:
         return expand_paginated(ctx, result_value, ids, route.paginate)
@@ -86,9 +87,7 @@ def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[di
     return params
 
 
-def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
-                 neighbours: bool = True) -> list[PageSpec]:
-    route = ctx.route
+def _check_items(route: RouteLike, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise ConfigError(
             f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
@@ -100,6 +99,31 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
             f"route {route.name!r}: item {index} of the query result is "
             f"{kind_of(value[index])}, expected an object with the path fields"
         )
+    return value
+
+
+def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> list[PageSpec]:
+    """A list route paginated per item (``paginate_by``): each item's pages, its first
+    one tagged with the ids found in the item (plus, for the route's first item, the
+    ids no item holds), as ``_expand_list`` tags an item's page."""
+    route = ctx.route
+    items = _check_items(route, value)
+    unattributed = ids - set(map(dict.get, items, repeat("_id")))
+    shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
+    pages: list[PageSpec] = []
+    names = placeholders(route.path)
+    for index, item in enumerate(items):
+        base = fill_pattern(route.path, item, route=route.name)
+        item_ids = frozenset(find_ids(item)) | (unattributed if index == 0 else shared)
+        params = {name: lookup(item, name) for name in names}
+        pages += expand_document(ctx, base, item, item_ids, fields=item, params=params)
+    return pages
+
+
+def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
+                 neighbours: bool = True) -> list[PageSpec]:
+    route = ctx.route
+    value = _check_items(route, value)
     unattributed = ids - set(map(dict.get, value, repeat("_id")))
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
@@ -169,6 +193,10 @@ def _expand_each(
         path = fill_pattern(route.path, item, route=route.name)
         fields = {**result.value, **item} if isinstance(result.value, dict) else item
         ids = set(result.ids) | find_ids(item)
+        if route.paginate:
+            pages += expand_document(ctx, path, result.value, frozenset(ids), fields=fields,
+                                     params=item)
+            continue
         pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
     return pages
 
