@@ -83,6 +83,28 @@ def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(fast_tmp: Pa
     assert output_files(site) == clean_build(site, tmp_path)
 
 
+def test_only_several_waiting_changes_wait_out_the_settle_window(tmp_path: Path) -> None:
+    # A client that sends each webhook when the last one's ?wait=1 reply came (one change
+    # waiting, however soon after the last) is built at once; a burst still settles.
+    site = make_site(tmp_path)
+    recorder = Recorder()
+    worker = RebuildWorker(load_config(site), settle=60.0, build_fn=recorder)  # not started
+    try:
+        worker._round()  # the start-up round
+        worker.submit(Change(tags=frozenset({"a"})))
+        assert not worker._bursting()  # within the window of nothing: a lone webhook
+        worker._round()
+        worker.submit(Change(tags=frozenset({"b"})))  # within 60 s of "a", alone
+        assert not worker._bursting()
+        worker.submit(Change(tags=frozenset({"c"})))
+        assert worker._bursting()  # two waiting, seconds apart: a burst
+        worker._round()
+        assert [sorted(c.tags) for c in recorder.changes if c is not None][-2:] == [
+            ["a"], ["b", "c"]]
+    finally:
+        worker.stop()
+
+
 def test_a_bad_line_fails_only_its_document_and_recovers(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     data = site / "content" / "data.ndjson"

@@ -216,13 +216,18 @@ class RebuildWorker:
             return True
 
     def _bursting(self) -> bool:
-        """True when the last two changes came within the settle window of each other.
+        """True when several changes wait and the last two came within the settle window
+        of each other.
 
         A lone webhook is built at once; in a burst, the settle window (and the rebuild in
-        progress) lets the rest arrive and be merged into one round.
+        progress) lets the rest arrive and be merged into one round. One waiting change
+        is no burst, however soon after the last it came: a client that sends the next
+        webhook when the last one's ``?wait=1`` reply came would otherwise wait out the
+        window on every webhook once rounds take less than it.
         """
         with self._cond:
-            return self.settle > 0 and self._arrivals[1] - self._arrivals[0] < self.settle
+            return (self.settle > 0 and len(self._jobs.pending) > 1
+                    and self._arrivals[1] - self._arrivals[0] < self.settle)
 
     def _due(self) -> bool:
         now = self._clock()
