@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -269,6 +270,32 @@ def test_an_idle_worker_collects_the_garbage_its_rounds_deferred(tmp_path: Path)
         wait_for(lambda: worker.rebuilds == 2 and worker.collections == 2)
         assert worker.status()["state"] == "idle"
     finally:
+        worker.stop()
+
+
+def test_a_rounds_garbage_is_collected_after_its_waiting_replies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The pass over what a round allocated is no part of the webhook's wait.
+    site = make_site(tmp_path)
+    worker = RebuildWorker(load_config(site), settle=0, build_fn=Recorder())  # not started
+    replied: list[bool] = []
+    collect = gc.collect
+
+    def noting(*args: Any) -> int:
+        replied.append(bool(waiting) and waiting[0].done())
+        return collect(*args)
+
+    waiting: list[Any] = []
+    try:
+        worker._round()  # the start-up round
+        waiting.append(worker.future(worker.submit(Change(tags=frozenset({"x"}))).job))
+        monkeypatch.setattr(gc, "collect", noting)
+        worker._round()
+        monkeypatch.undo()
+        assert waiting[0].done() and replied and replied[-1], replied
+    finally:
+        monkeypatch.undo()
         worker.stop()
 
 

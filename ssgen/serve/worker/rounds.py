@@ -255,8 +255,11 @@ class RebuildWorker:
         ids, change = plan.ids, plan.change
         with self._cond:
             self._jobs.start(ids)
-        if ids or not change.empty or self._retry.due is not None or self._search_ready:
-            self._rebuild(change, ids, plan.reload_config)
+        try:
+            if ids or not change.empty or self._retry.due is not None or self._search_ready:
+                self._rebuild(change, ids, plan.reload_config)
+        finally:
+            self._runner.heap.settle()  # after the replies: the GC pass is no wait of theirs
         if self._warming is None and self._build_fn is None and self.last and self.last.ok:
             state, self.state = self.state, "warming"  # finding the pages takes seconds
             self._warming = Warming.of_site(self.config, self._manifest)
@@ -296,7 +299,7 @@ class RebuildWorker:
         self._reload_config = False
 
     def _build(self, change: Change) -> BuildReport:
-        return self._runner.build(self.config, change, self._take_search)
+        return self._runner.build(self.config, change, self._take_search, settle=False)
 
     def _take_search(self) -> SearchMode:
         """The indexer's bundle for this round's build to write, if one is ready."""

@@ -35,9 +35,11 @@ class RoundRunner:
         self.load_seconds = 0.0  # the last round's source reload
 
     def build(self, config: Config, change: Change, take_search: Callable[[], SearchMode],
-              jobs: int | None = None, *, reload: bool = True) -> BuildReport:
+              jobs: int | None = None, *, reload: bool = True,
+              settle: bool = True) -> BuildReport:
         """Build ``change`` (empty: everything) on the kept source, reloaded first unless
-        ``reload`` is False; ``take_search`` hands over a search bundle to write."""
+        ``reload`` is False; ``take_search`` hands over a search bundle to write.
+        ``settle=False``: the build's garbage is collected at ``heap.settle()``."""
         started = time.perf_counter()
         if self.source is None:
             self.source = fresh_source(open_source(config, kept=True))
@@ -48,7 +50,7 @@ class RoundRunner:
         expect_revisions(self.source, change)
         self.load_seconds = time.perf_counter() - started
         wanted = None if change.empty else change
-        with self.heap.building():
+        with self.heap.building(settle=settle):
             if self.build_fn is not None:
                 return self.build_fn(config, change=wanted, source=self.source)
             from ssgen.build.pipeline import build
