@@ -21,7 +21,15 @@ from servekit import (
     wait_for,
     wait_idle,
 )
-from sitekit import DEFAULT_TOML, author, make_site, output_files, post, write_docs
+from sitekit import (
+    DEFAULT_TOML,
+    author,
+    make_site,
+    no_temp_files,
+    output_files,
+    post,
+    write_docs,
+)
 from test_serve import clean_build
 
 from ssgen.build.change import Change
@@ -289,11 +297,16 @@ def test_a_rounds_garbage_is_collected_after_its_waiting_replies(
     waiting: list[Any] = []
     try:
         worker._round()  # the start-up round
-        waiting.append(worker.future(worker.submit(Change(tags=frozenset({"x"}))).job))
+        write_docs(site, [author("a1", "Ada"), post(1, title="Edited"), post(2)])
+        job = worker.submit(Change(tags=frozenset({"post:post-1"}))).job
+        waiting.append(worker.future(job))
         monkeypatch.setattr(gc, "collect", noting)
         worker._round()
         monkeypatch.undo()
         assert waiting[0].done() and replied and replied[-1], replied
+        assert b"Edited" in (site / "public/blog/post-1/index.html").read_bytes()
+        held = load_config(site).state_dir / "displaced"  # what its writes replaced: freed
+        assert no_temp_files(site) and held.is_dir() and not any(held.iterdir())
     finally:
         monkeypatch.undo()
         worker.stop()

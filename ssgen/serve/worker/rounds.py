@@ -259,7 +259,7 @@ class RebuildWorker:
             if ids or not change.empty or self._retry.due is not None or self._search_ready:
                 self._rebuild(change, ids, plan.reload_config)
         finally:
-            self._runner.heap.settle()  # after the replies: the GC pass is no wait of theirs
+            self._runner.settle()  # after the replies: no wait of theirs
         if self._warming is None and self._build_fn is None and self.last and self.last.ok:
             state, self.state = self.state, "warming"  # finding the pages takes seconds
             self._warming = Warming.of_site(self.config, self._manifest)
