@@ -297,9 +297,7 @@ def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None) -> list[i
     if scope is None or scope.everything or route.name in scope.full_routes:
         return list(range(len(each.paths)))
     position = each.position
-    # The route's few paths against the scope's (every post page, when a post changed):
-    # the intersection walks the smaller set.
-    picked = {position[path] for path in position.keys() & scope.paths}
+    picked = {position[path] for path in position.keys() & scope.paths}  # the smaller set
     picked.update(position[path] for path in each.path_set - scope.known)
     picked.update(each.twins)
     return sorted(picked)
