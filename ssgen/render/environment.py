@@ -90,7 +90,7 @@ class Renderer:
         return renderer
 
     def _drop_stale(self) -> None:
-        texts = {name: self._read_source(name) for name in self.list_templates()}
+        texts = {name: self.disk_source(name) for name in self.list_templates()}
         if texts != self._compiled_texts:
             self.clear_cache()
             self._compiled_texts = texts
@@ -191,9 +191,10 @@ class Renderer:
         texts = self._texts
         if texts is not None and name in texts:
             return texts[name]
-        return self._read_source(name)
+        return self.disk_source(name)
 
-    def _read_source(self, name: str) -> str | None:
+    def disk_source(self, name: str) -> str | None:
+        """The text of template ``name`` as its file holds it now (None: no such file)."""
         try:
             source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
         except jinja2.TemplateNotFound:
