@@ -9,6 +9,8 @@ of the last one.
 
 ``--stages`` leaves the profiler off and prints, per round, the wall ms of the stages that
 scale with the site (each function timed where the pipeline calls it) and the round's CPU.
+Each round's line also gives ``reply``: when the webhook's job resolved, i.e. when a
+``?wait=1`` caller would have had its answer (what a round does after that is not in it).
 """
 
 from __future__ import annotations
@@ -92,7 +94,10 @@ def main() -> None:
     profile = cProfile.Profile()
     for i in range(args.rounds):
         doc = data.retitle(rng)
-        worker.submit(Change(documents=(DocChange(doc["_id"], "post", rev=doc["_rev"]),)))
+        job = worker.submit(Change(documents=(DocChange(doc["_id"], "post", rev=doc["_rev"]),)))
+        replied: list[float] = []  # when a ?wait=1 caller would have had its reply
+        worker.future(job.job).add_done_callback(
+            lambda _, noted=replied: noted.append(time.perf_counter()))
         started, cpu = time.perf_counter(), os.times()
         _SPENT.clear()
         if i == args.rounds - 1 and not args.stages:
@@ -106,7 +111,8 @@ def main() -> None:
                       _SPENT.items(), key=lambda kv: -kv[1])), flush=True)
         stale = [str(f) for f in data.affected(doc) if doc["title"] not in f.read_text()]
         fragments = Renderer.shared(load_config(site)).fragments
-        print(f"round {i}: {(time.perf_counter() - started) * 1000:.0f} ms, fragments "
+        reply = f"reply {(replied[0] - started) * 1000:.0f} ms, " if replied else ""
+        print(f"round {i}: {(time.perf_counter() - started) * 1000:.0f} ms, {reply}fragments "
               f"{fragments.hits} hits {fragments.misses} misses {len(fragments)} kept, "
               f"{doc['_id']}"
               f"{' STALE ' + str(stale) if stale else ''}", flush=True)

@@ -296,3 +296,38 @@ def test_remove_stale_prunes_each_emptied_folder_once(tmp_path: Path) -> None:
         "blog/2024",
         "blog/2024/notes.txt",
     ]
+
+
+def test_a_deferred_free_keeps_the_replaced_file_linked_until_freed(tmp_path: Path) -> None:
+    # Serve frees the files a round's writes replaced after its replies (``temps``):
+    # readers see the old file, then the new one, and nothing else in the output; the
+    # old inode waits in a folder of its own.
+    from ssgen.build.output import defer_frees, free_displaced
+
+    out, held = Output(tmp_path / "public"), tmp_path / ".ssgen" / "displaced"
+    out.write("blog/index.html", b"old")
+    old = os.stat(out.path("blog/index.html")).st_ino
+    defer_frees(str(held))
+    try:
+        assert out.write("blog/index.html", b"new") and out.write("blog/new.html", b"a")
+    finally:
+        defer_frees(None)
+    assert out.read("blog/index.html") == b"new" and _leftovers(tmp_path / "public") == []
+    assert [(p.read_bytes(), p.stat().st_ino) for p in held.iterdir()] == [(b"old", old)]
+    assert free_displaced() == 1 and list(held.iterdir()) == []
+    out.write("blog/index.html", b"newer")  # deferring is off again: freed at once
+    assert list(held.iterdir()) == [] and free_displaced() == 0
+
+
+def test_a_killed_servers_displaced_files_are_swept_when_deferring_again(
+    tmp_path: Path,
+) -> None:
+    from ssgen.build.output import TEMP_PREFIX, defer_frees
+
+    held = tmp_path / ".ssgen" / "displaced"
+    held.mkdir(parents=True)
+    dead = held / f"{TEMP_PREFIX}999999999-0"  # no such pid: its writer is gone
+    dead.write_bytes(b"old")
+    defer_frees(str(held))
+    defer_frees(None)
+    assert list(held.iterdir()) == []

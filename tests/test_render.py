@@ -534,3 +534,25 @@ def test_reads_any_follows_the_template_chain(tmp_path: Path) -> None:
     assert renderer.reads_any("misspelt.html", names)  # its render reports the filter
     (tmp_path / "templates" / "plain.html").write_text("{{ prev_url }}{{ prev }}")
     assert renderer.reads_any("plain.html", names)  # the edit is seen
+
+
+def test_a_shared_renderer_answers_for_the_template_texts_it_compiled(tmp_path: Path) -> None:
+    # A build records the hashes and chains of the texts it rendered with: a template
+    # saved during the build is seen (hashed, read and compiled) by the next build.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.html").write_text("one {% include '_a.html' %}")
+    (templates / "_a.html").write_text("A")
+    config = make_config(tmp_path)
+    renderer = Renderer.shared(config)
+    before = renderer.template_hash("page.html")
+    assert renderer.render("page.html", {}) == "one A"
+    (templates / "page.html").write_text("two {% include '_b.html' %}")
+    (templates / "_b.html").write_text("B")
+    assert renderer.template_hash("page.html") == before  # the text it compiled
+    assert renderer.template_chain("page.html") == ("_a.html", "page.html")
+    assert renderer.render("page.html", {}) == "one A"
+    again = Renderer.shared(config)  # the next build
+    assert again.template_hash("page.html") != before
+    assert again.template_chain("page.html") == ("_b.html", "page.html")
+    assert again.render("page.html", {}) == "two B"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -20,7 +21,15 @@ from servekit import (
     wait_for,
     wait_idle,
 )
-from sitekit import DEFAULT_TOML, author, make_site, output_files, post, write_docs
+from sitekit import (
+    DEFAULT_TOML,
+    author,
+    make_site,
+    no_temp_files,
+    output_files,
+    post,
+    write_docs,
+)
 from test_serve import clean_build
 
 from ssgen.build.change import Change
@@ -81,6 +90,28 @@ def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(fast_tmp: Pa
     assert 1 <= rebuilds <= 60, rebuilds
     assert recorder.documents() == {f"p{n}" for n in range(1, 501)}
     assert output_files(site) == clean_build(site, tmp_path)
+
+
+def test_only_several_waiting_changes_wait_out_the_settle_window(tmp_path: Path) -> None:
+    # A client that sends each webhook when the last one's ?wait=1 reply came (one change
+    # waiting, however soon after the last) is built at once; a burst still settles.
+    site = make_site(tmp_path)
+    recorder = Recorder()
+    worker = RebuildWorker(load_config(site), settle=60.0, build_fn=recorder)  # not started
+    try:
+        worker._round()  # the start-up round
+        worker.submit(Change(tags=frozenset({"a"})))
+        assert not worker._bursting()  # within the window of nothing: a lone webhook
+        worker._round()
+        worker.submit(Change(tags=frozenset({"b"})))  # within 60 s of "a", alone
+        assert not worker._bursting()
+        worker.submit(Change(tags=frozenset({"c"})))
+        assert worker._bursting()  # two waiting, seconds apart: a burst
+        worker._round()
+        assert [sorted(c.tags) for c in recorder.changes if c is not None][-2:] == [
+            ["a"], ["b", "c"]]
+    finally:
+        worker.stop()
 
 
 def test_a_bad_line_fails_only_its_document_and_recovers(tmp_path: Path) -> None:
@@ -247,6 +278,37 @@ def test_an_idle_worker_collects_the_garbage_its_rounds_deferred(tmp_path: Path)
         wait_for(lambda: worker.rebuilds == 2 and worker.collections == 2)
         assert worker.status()["state"] == "idle"
     finally:
+        worker.stop()
+
+
+def test_a_rounds_garbage_is_collected_after_its_waiting_replies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The pass over what a round allocated is no part of the webhook's wait.
+    site = make_site(tmp_path)
+    worker = RebuildWorker(load_config(site), settle=0, build_fn=Recorder())  # not started
+    replied: list[bool] = []
+    collect = gc.collect
+
+    def noting(*args: Any) -> int:
+        replied.append(bool(waiting) and waiting[0].done())
+        return collect(*args)
+
+    waiting: list[Any] = []
+    try:
+        worker._round()  # the start-up round
+        write_docs(site, [author("a1", "Ada"), post(1, title="Edited"), post(2)])
+        job = worker.submit(Change(tags=frozenset({"post:post-1"}))).job
+        waiting.append(worker.future(job))
+        monkeypatch.setattr(gc, "collect", noting)
+        worker._round()
+        monkeypatch.undo()
+        assert waiting[0].done() and replied and replied[-1], replied
+        assert b"Edited" in (site / "public/blog/post-1/index.html").read_bytes()
+        held = load_config(site).state_dir / "displaced"  # what its writes replaced: freed
+        assert no_temp_files(site) and held.is_dir() and not any(held.iterdir())
+    finally:
+        monkeypatch.undo()
         worker.stop()
 
 

@@ -303,7 +303,7 @@ def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None,
     if scope is None or scope.everything or route.name in scope.full_routes:
         return list(range(len(each.paths)))
     position = each.position
-    picked = {position[path] for path in scope.paths if path in position}
+    picked = {position[path] for path in position.keys() & scope.paths}  # the smaller set
     picked.update(position[path] for path in each.path_set - scope.known)
     picked.update(each.twins)
     if pager is not None:

@@ -61,7 +61,9 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
 
 
 def _template_texts(renderer: Renderer) -> list[tuple[str, str | None]]:
-    return [(name, renderer.template_source(name)) for name in renderer.list_templates()]
+    # From the files: a template saved during the build must be seen (not the texts the
+    # renderer answers for, which are those it read when the build began).
+    return [(name, renderer.disk_source(name)) for name in renderer.list_templates()]
 
 
 def store_key(config: Config, renderer: Renderer) -> bytes:
@@ -72,7 +74,7 @@ def store_key(config: Config, renderer: Renderer) -> bytes:
     for part in (sys.version, version("jinja2"), version("markupsafe"), config.hash):
         digest.update(part.encode() + b"\0")
     for name in renderer.list_templates():
-        digest.update(name.encode() + b"\0" + (renderer.template_source(name) or "").encode()
+        digest.update(name.encode() + b"\0" + (renderer.disk_source(name) or "").encode()
                       + b"\0")
     for code in sorted(_CODE.rglob("*.py")):
         digest.update(code.relative_to(_CODE).as_posix().encode() + b"\0")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from ssgen.build.output import Output, sha256
+from ssgen.build.output import Output, checked_relpath, sha256
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.config import Config
 from ssgen.errors import SsgenError
@@ -85,14 +85,34 @@ def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
     store.save()
 
 
+# Tag -> (variant, its output file, its asset's file name), or None for a tag that names
+# no variant: pure functions of the tag, parsed once per process rather than for each of
+# the site's variants on every build (serve's rounds look at all of them each time).
+_PARSED: dict[str, tuple[Variant, str, str] | None] = {}
+_PARSED_MAX = 100_000
+
+
+def _parsed(tag: str) -> tuple[Variant, str, str] | None:
+    if tag in _PARSED:
+        return _PARSED[tag]
+    found: tuple[Variant, str, str] | None = None
+    try:
+        variant = Variant.from_tag(tag)
+        found = (variant, variant.file, variant.source_name)
+    except ValueError:
+        pass  # a user's own route tag that happens to start with "image:"
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[tag] = found
+    return found
+
+
 def _variants(tags: Iterable[str]) -> dict[str, Variant]:
     found: dict[str, Variant] = {}
     for tag in sorted(tags):
-        try:
-            variant = Variant.from_tag(tag)
-        except ValueError:
-            continue  # a user's own route tag that happens to start with "image:"
-        found[variant.file] = variant
+        parsed = _parsed(tag)
+        if parsed is not None:
+            found[parsed[1]] = parsed[0]
     return found
 
 
@@ -102,31 +122,42 @@ def _plan(used: dict[str, Variant], recorded: dict[str, str], store: AssetFiles,
     """(tag -> cache key of each variant to render, variants to place from the cache)."""
     missing: dict[str, str] = {}
     place: list[tuple[Variant, str]] = []
+    digests: dict[str, str | SsgenError | None] = {}  # per asset file: its variants share it
+    root = str(output.root)
     for rel, variant in sorted(used.items()):
-        try:
-            digest = store.digest(variant.source_name)
-        except SsgenError as exc:
-            report.failures.append(PageFailure(f"/{rel}", SITE_FILES_ROUTE, str(exc)))
+        parsed = _parsed(variant.tag)
+        name = parsed[2] if parsed is not None else variant.source_name
+        digest = digests[name] = digests[name] if name in digests else _digest(store, name)
+        if isinstance(digest, SsgenError):
+            report.failures.append(PageFailure(f"/{rel}", SITE_FILES_ROUTE, str(digest)))
             continue
         if digest is None:
             report.failures.append(PageFailure(
-                f"/{rel}", SITE_FILES_ROUTE, f"image asset file {variant.source_name} of "
+                f"/{rel}", SITE_FILES_ROUTE, f"image asset file {name} of "
                 f"{variant.asset_id} not found in {store.where()}"))
             continue
         key = hashlib.blake2b(f"{digest}\0{variant.tag}".encode(), digest_size=16).hexdigest()
         entry = cache.entry(key, variant.ext)
         if entry is None:
             missing[variant.tag] = key
-        elif recorded.get(rel) != entry[0] or not _intact(output.path(rel), entry[1]):
+        elif recorded.get(rel) != entry[0] or not _intact(root, rel, entry[1]):
             place.append((variant, key))
         else:
             cache.keep(key)
     return missing, place
 
 
-def _intact(path: Path, size: int) -> bool:
+def _digest(store: AssetFiles, name: str) -> str | SsgenError | None:
     try:
-        return path.stat().st_size == size
+        return store.digest(name)
+    except SsgenError as exc:
+        return exc
+
+
+def _intact(root: str, rel: str, size: int) -> bool:
+    """Whether output file ``rel`` (checked as ``Output.path`` checks it) has ``size``."""
+    try:
+        return os.stat(os.path.join(root, checked_relpath(rel))).st_size == size
     except OSError:
         return False
 
@@ -136,6 +167,7 @@ class _Cache:
 
     def __init__(self, folder: Path, *, own: bool) -> None:
         self.folder = folder
+        self._folder = str(folder)  # joined per variant: no Path made each time
         self.own = own
         self._read = b""
         try:
@@ -148,7 +180,8 @@ class _Cache:
 
     def entry(self, key: str, ext: str) -> tuple[str, int] | None:
         value = self.index.get(key)
-        if not isinstance(value, list) or not (self.folder / f"{key}.{ext}").is_file():
+        if not isinstance(value, list) or not os.path.isfile(
+                os.path.join(self._folder, f"{key}.{ext}")):
             return None
         return str(value[0]), int(str(value[1]))
 

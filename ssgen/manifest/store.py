@@ -51,6 +51,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -318,7 +319,7 @@ class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
         for chunk in chunks(sorted(set(tags))):
             marks = ",".join("?" * len(chunk))
             sql = f"SELECT path FROM page_tags WHERE tag IN ({marks})"
-            found.update(row[0] for row in self._rows(sql, chunk, what="read tags"))
+            found.update(map(itemgetter(0), self._rows(sql, chunk, what="read tags")))
         return found
 
     def tags_starting(self, prefix: str) -> set[str]:

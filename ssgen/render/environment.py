@@ -62,6 +62,10 @@ class Renderer:
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}
+        # A shared renderer's templates as read at its last use (``shared``): one read
+        # of each file per build, and the hashes and chains a build records are those of
+        # the texts it compiled, even when a file is saved while the build runs.
+        self._texts: dict[str, str | None] | None = None
 
     @classmethod
     def shared(cls, config: Config) -> Renderer:
@@ -86,10 +90,11 @@ class Renderer:
         return renderer
 
     def _drop_stale(self) -> None:
-        texts = {name: self.template_source(name) for name in self.list_templates()}
+        texts = {name: self.disk_source(name) for name in self.list_templates()}
         if texts != self._compiled_texts:
             self.clear_cache()
             self._compiled_texts = texts
+        self._texts = texts
 
     def render(self, template: str, context: Mapping[str, Any]) -> str:
         """Render ``template`` (a name under templates/) with ``context``.
@@ -174,13 +179,22 @@ class Renderer:
         self.fragments.clear()
         self._refs.clear()
         self._reads.clear()
+        self._texts = None
 
     def list_templates(self) -> list[str]:
         """Every template name this environment can load, sorted."""
         return sorted(self.env.list_templates())
 
     def template_source(self, name: str) -> str | None:
-        """The text of template ``name``, or None when it does not exist."""
+        """The text of template ``name``, or None when it does not exist (for a shared
+        renderer: as it was when the renderer was last taken, see ``shared``)."""
+        texts = self._texts
+        if texts is not None and name in texts:
+            return texts[name]
+        return self.disk_source(name)
+
+    def disk_source(self, name: str) -> str | None:
+        """The text of template ``name`` as its file holds it now (None: no such file)."""
         try:
             source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
         except jinja2.TemplateNotFound:

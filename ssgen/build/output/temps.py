@@ -80,3 +80,54 @@ def unlink_quietly(path: str) -> None:
 
 
 __all__ = ["SWEPT", "TEMP_PREFIX", "sweep_temps", "temp_name", "unlink_quietly"]
+
+
+# Freeing a replaced file is the slow part of a replace: ``os.replace`` over an 8 MB page
+# took 9-18 ms on this ext4 (the old inode's blocks freed, with ``discard``) against 0.3 ms
+# when another link still holds the old file. A process that turns ``defer_frees`` on
+# (serve, around a round) first links each file a replace will displace into a folder of
+# its own outside the output (``.ssgen/displaced/``, on the same file system, or nothing
+# is deferred), and unlinks those links at ``free_displaced`` (after the round's replies).
+# Readers of the output see what they saw before: the old file until the rename, the new
+# one after it, and no other file. A process killed before freeing leaves links named for
+# its pid, which the next ``defer_frees`` sweeps; forked render workers never defer
+# (their pid is not the owner's).
+_DISPLACED: list[str] = []
+_DEFERRING: list[tuple[int, str]] = []  # (the pid that turned deferring on, its folder)
+
+
+def defer_frees(folder: str | None) -> None:
+    """Keep the files replaces displace, linked in ``folder``, until ``free_displaced``
+    (this process only; None: stop deferring)."""
+    _DEFERRING.clear()
+    if folder is None:
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return  # freed at once, as without deferring
+    if folder not in SWEPT:
+        sweep_temps(folder)
+        SWEPT.add(folder)
+    _DEFERRING.append((_pid(), folder))
+
+
+def displace(target: str) -> None:
+    """Before a replace of ``target``: link its file into the deferring folder."""
+    if not _DEFERRING or _DEFERRING[0][0] != _pid():
+        return
+    held = temp_name(_DEFERRING[0][1])
+    try:
+        os.link(target, held, follow_symlinks=False)
+    except OSError:  # no file yet, or another file system: freed at once
+        return
+    _DISPLACED.append(held)
+
+
+def free_displaced() -> int:
+    """Unlink the links ``displace`` made; how many."""
+    freed = 0
+    while _DISPLACED:  # pop: another thread may still add one
+        unlink_quietly(_DISPLACED.pop())
+        freed += 1
+    return freed

@@ -22,7 +22,13 @@ from ssgen.build.output.fileops import (
     walk_files,
     write_all,
 )
-from ssgen.build.output.temps import SWEPT, sweep_temps, temp_name, unlink_quietly
+from ssgen.build.output.temps import (
+    SWEPT,
+    displace,
+    sweep_temps,
+    temp_name,
+    unlink_quietly,
+)
 from ssgen.errors import OutputError
 from ssgen.routes.paths import checked_relpath, safe_relpath
 
@@ -157,6 +163,7 @@ class Output:
             finally:
                 os.close(fd)
             faults.mid_write()
+            displace(str(target))
             os.replace(temp, target)
         except BaseException as exc:
             unlink_quietly(temp)

@@ -9,8 +9,10 @@ with its reason and retried with exponential backoff; work left in the queue by 
 is replayed at start-up; content failures (see ``build.report``) wait for a fix instead.
 Deploys (when ``[deploy]`` is configured) follow each rebuild and are retried the same way.
 
-A package: ``rounds`` (``RebuildWorker``: the thread and its rounds) > ``book`` (the
-jobs queued, in flight and done) | ``outcome`` (what a round reports); re-exported here.
+A package: ``rounds`` (``RebuildWorker``: the thread, its lifecycle and status) >
+``plan`` (what a round takes from the queue) | ``run`` (the kept source and the build) |
+``outcome`` (what a round reports) | ``book`` (the jobs queued, in flight and done);
+re-exported here.
 """
 
 from __future__ import annotations

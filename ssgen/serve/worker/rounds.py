@@ -1,7 +1,8 @@
 """``RebuildWorker``: the thread that merges queued changes into rounds and builds them.
 
-The package docstring (``ssgen.serve.worker``) says what a round does; the job sets are
-``book``'s, what a finished round reports ``outcome``'s.
+The package docstring (``ssgen.serve.worker``) says what a round does. This module owns
+the thread, its lifecycle, submissions and status; a round is planned by ``plan``, run by
+``run``, and reported by ``outcome``; the job sets are ``book``'s.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from ssgen.build.change import Change
-from ssgen.build.outwatch import unwatch_output, watch_output
+from ssgen.build.outwatch import unwatch_output
 from ssgen.build.report import BuildReport
-from ssgen.build.search import DEFERRED, SearchIndex, SearchMode
+from ssgen.build.search import SearchIndex, SearchMode
 from ssgen.config.load import Config, load_config
 from ssgen.errors import SsgenError
 from ssgen.manifest.connect import open_state
-from ssgen.serve.freshness import expect_revisions, fresh_source
-from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.indexer import SearchIndexer
 from ssgen.serve.jobs import (
     Backoff,
@@ -29,7 +28,6 @@ from ssgen.serve.jobs import (
     RebuildResult,
     RouteTimers,
     Submitted,
-    merge_entries,
     site_counts,
 )
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
@@ -42,14 +40,14 @@ from ssgen.serve.worker.outcome import (
     log_rebuilt,
     round_result,
 )
-from ssgen.sources import Source, open_source
+from ssgen.serve.worker.plan import plan_round
+from ssgen.serve.worker.run import BuildFn, RoundRunner
+from ssgen.sources import Source
 
 if TYPE_CHECKING:
     from ssgen.serve.leader import Leadership
 
 log = logging.getLogger("ssgen.serve")
-
-BuildFn = Callable[..., BuildReport]
 
 
 class RebuildWorker:
@@ -71,7 +69,7 @@ class RebuildWorker:
         self.retry_base = retry_base
         self._build_fn = build_fn
         self._clock = clock
-        self._source = fresh_source(source) if source is not None else None
+        self._runner = RoundRunner(source, build_fn)
         self._manifest = open_state(config.state_dir, config.state_url,
                                     reset_broken=True, fenced=False)
         self._cond = threading.Condition()
@@ -80,9 +78,7 @@ class RebuildWorker:
         self._dirty = True
         self._submit_lock = threading.Lock()
         self._arrivals = (float("-inf"), float("-inf"))  # the last two submissions
-        self._load_seconds = 0.0
         self._site: tuple[int, list[dict[str, str]]] = (0, [])
-        self._heap = FrozenHeap()
         self._warming: Warming | None = None  # after the first good round
         self.idle_gc = idle_gc
         self._reload_config = False
@@ -129,7 +125,7 @@ class RebuildWorker:
         if self.leader is not None:
             self.leader.close()
         self._manifest.close()
-        self._heap.release()
+        self._runner.heap.release()
         unwatch_output(self.config.output_dir)
 
     # -- submitting ------------------------------------------------------------
@@ -192,7 +188,7 @@ class RebuildWorker:
             if self.leader is not None and not self.leader.turn(self, self._stop):
                 continue  # shared state: only the builder runs rounds
             if not self._wait_for_work():
-                self._heap.collect_idle()
+                self._runner.heap.collect_idle()
                 continue
             if self._stop.is_set():
                 return
@@ -208,7 +204,7 @@ class RebuildWorker:
     def _wait_for_work(self) -> bool:
         """Block until work is due (True), or until idle long enough to collect (False)."""
         with self._cond:
-            idle_until = time.monotonic() + self.idle_gc if self._heap.owed else None
+            idle_until = time.monotonic() + self.idle_gc if self._runner.heap.owed else None
             while not self._stop.is_set() and not self._due():
                 timeout = self._sleep_for()
                 if idle_until is not None:
@@ -220,13 +216,18 @@ class RebuildWorker:
             return True
 
     def _bursting(self) -> bool:
-        """True when the last two changes came within the settle window of each other.
+        """True when several changes wait and the last two came within the settle window
+        of each other.
 
         A lone webhook is built at once; in a burst, the settle window (and the rebuild in
-        progress) lets the rest arrive and be merged into one round.
+        progress) lets the rest arrive and be merged into one round. One waiting change
+        is no burst, however soon after the last it came: a client that sends the next
+        webhook when the last one's ``?wait=1`` reply came would otherwise wait out the
+        window on every webhook once rounds take less than it.
         """
         with self._cond:
-            return self.settle > 0 and self._arrivals[1] - self._arrivals[0] < self.settle
+            return (self.settle > 0 and len(self._jobs.pending) > 1
+                    and self._arrivals[1] - self._arrivals[0] < self.settle)
 
     def _due(self) -> bool:
         now = self._clock()
@@ -247,17 +248,18 @@ class RebuildWorker:
     def _round(self) -> None:
         with self._cond:
             self._dirty = False
-        entries = self._manifest.pending()
-        self._round_payloads = [payload for _, payload in entries]
-        change, reload_config = merge_entries(entries, self._reload_config)
-        change = change.merge(self._timers.take(self._clock()))
-        if self._retry.due is not None:
-            change = change.merge(self._failed_pages())
-        ids = [job for job, _ in entries]
+        plan = plan_round(self._manifest, self._timers, self._clock(),
+                          reload_config=self._reload_config,
+                          retrying=self._retry.due is not None)
+        self._round_payloads = plan.payloads
+        ids, change = plan.ids, plan.change
         with self._cond:
             self._jobs.start(ids)
-        if ids or not change.empty or self._retry.due is not None or self._search_ready:
-            self._rebuild(change, ids, reload_config)
+        try:
+            if ids or not change.empty or self._retry.due is not None or self._search_ready:
+                self._rebuild(change, ids, plan.reload_config)
+        finally:
+            self._runner.settle()  # after the replies: no wait of theirs
         if self._warming is None and self._build_fn is None and self.last and self.last.ok:
             state, self.state = self.state, "warming"  # finding the pages takes seconds
             self._warming = Warming.of_site(self.config, self._manifest)
@@ -271,19 +273,10 @@ class RebuildWorker:
     def _warm(self, warming: Warming) -> None:
         state, self.state = self.state, "warming"
         try:
-            # The source as the last round left it: files are rewritten only if their
-            # bytes differ, so the same content writes nothing. Reloading here read
-            # content files while their writer was still writing them (before any
-            # webhook said they were done), and a half-written file removed pages.
-            warming.run(lambda change: self._build(change, jobs=1, reload=False),
-                        lambda: self._dirty or self._stop.is_set())
+            self._runner.warm(warming, self.config, self._take_search,
+                              lambda: self._dirty or self._stop.is_set())
         finally:
             self.state = state
-
-    def _failed_pages(self) -> Change:
-        """Pages whose last render failed, forced to render again (a retry, or a fix)."""
-        paths = frozenset(f.path for f in self._manifest.failures() if f.route)
-        return Change(paths=paths, reasons=("retry failed pages",)) if paths else Change()
 
     def _rebuild(self, change: Change, ids: list[int], reload_config: bool) -> None:
         self.state = "building"
@@ -301,31 +294,18 @@ class RebuildWorker:
         self._reload_config = True  # kept until a config loads, so a typo is retried
         unwatch_output(self.config.output_dir)
         self.config = load_config(self.config.site_dir)
-        self._source = None
+        self._runner.source = None
         self._timers = RouteTimers(self.config, self._clock())
         self._reload_config = False
 
-    def _build(self, change: Change, jobs: int | None = None, *,
-               reload: bool = True) -> BuildReport:
-        started = time.perf_counter()
-        if self._source is None:
-            self._source = fresh_source(open_source(self.config, kept=True))
-            if self.config.state_url is None:  # another host's writes raise no event here
-                watch_output(self.config.output_dir)
-        elif reload:
-            self._source.reload()
-        expect_revisions(self._source, change)
-        self._load_seconds = time.perf_counter() - started
-        wanted = None if change.empty else change
-        with self._heap.building():
-            if self._build_fn is not None:
-                return self._build_fn(self.config, change=wanted, source=self._source)
-            from ssgen.build.pipeline import build
+    def _build(self, change: Change) -> BuildReport:
+        return self._runner.build(self.config, change, self._take_search, settle=False)
 
-            with self._cond:
-                search, self._search_ready = SearchMode(ready=self._search_ready), None
-            return build(self.config, change=wanted, source=self._source, frozen_heap=True,
-                         search=search if search.ready else DEFERRED, jobs=jobs)
+    def _take_search(self) -> SearchMode:
+        """The indexer's bundle for this round's build to write, if one is ready."""
+        with self._cond:
+            search, self._search_ready = SearchMode(ready=self._search_ready), None
+        return search
 
     def _failed(self, ids: list[int], message: str, started: float) -> None:
         delay = self._retry.schedule(self._clock(), self.retry_base)
@@ -357,7 +337,7 @@ class RebuildWorker:
             self._deploy.owe(changes, carried)
         self.metrics.rebuilt(report, result.seconds, publish_times(self._round_payloads),
                              deploying)
-        log_rebuilt(report, result, len(ids), carried, self._load_seconds)
+        log_rebuilt(report, result, len(ids), carried, self._runner.load_seconds)
         self._notify()
 
     def _resolve(self, ids: list[int], result: RebuildResult) -> None:
@@ -379,7 +359,7 @@ class RebuildWorker:
     @property
     def collections(self) -> int:
         """Full collections run while idle (see ``ssgen.serve.heap``)."""
-        return self._heap.collections
+        return self._runner.heap.collections
 
     def search_ready(self, index: SearchIndex) -> None:
         """The indexer's new bundle: the next round writes it (thread-safe)."""
