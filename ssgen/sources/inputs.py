@@ -149,12 +149,12 @@ def read_listed(listed: Listed, elsewhere: Container[str] = ()) -> ReadInputs:
     ``elsewhere``: paths that other processes read and digest (the parsing children of
     ``ssgen.sources.parse_ahead``): not read here, and the fingerprint is left "" until
     ``completed`` adds their digests."""
-    unread = [(item, stamp) for item, stamp in listed.unread() if item.path not in elsewhere]
+    every = listed.unread()
+    unread = [(item, stamp) for item, stamp in every if item.path not in elsewhere]
     data = map_threaded(_read_sized, [(item, stamp[1]) for item, stamp in unread])
     files = {item.path: ReadFile(stamp, bytes_, digest(bytes_))
              for (item, stamp), bytes_ in zip(unread, data, strict=True)}
-    skipped = len(unread) != len(listed.unread())
-    fingerprint = "" if skipped else _fingerprint(listed, files, {})
+    fingerprint = "" if len(unread) != len(every) else _fingerprint(listed, files, {})
     return ReadInputs(files, fingerprint, listed.cache, listed.read_at, listed.inputs,
                       listed.stamps)
 
