@@ -13,7 +13,9 @@ from sitekit import markdown_site
 from ssgen.cli.plain import build_site
 from ssgen.cli.summary import Options
 from ssgen.config.load import load_config
+from ssgen.errors import SourceError
 from ssgen.sources import early
+from ssgen.sources.inputs import digest
 from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.parse_ahead import MIN_FILES
 
@@ -43,9 +45,11 @@ def test_begun_inputs_load_as_read_in_the_build(tmp_path: Path) -> None:
     early.begin(config, 2)
     read = early.inputs(config)
     assert read.cache is not None and read.inputs is not None
-    # Every Markdown file was parsed ahead (by the children or while finishing here).
-    assert all(read.cache.same(item.path, read.files[item.path].digest) is not None
+    # Every Markdown file was parsed ahead (by the children or while finishing here), and
+    # read once: by the child that parsed it, not again here for the fingerprint.
+    assert all(read.cache.same(item.path, digest(Path(item.path).read_bytes())) is not None
                for item in read.inputs)
+    assert read.files == {}
     begun = LocalSource(config, preread=read)
     (site / ".ssgen").rename(tmp_path / "old-state")
     plain = LocalSource(config, preread=read_inputs(config))
@@ -153,4 +157,63 @@ def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
     assert parsing.finish(read) == len(listed.unread())
     plain = LocalSource(config, preread=read)
     assert any(doc.get("title") == "Page 3" for doc in plain.documents)
+    assert _no_children()
+
+
+def test_files_the_children_read_are_not_read_again_for_the_fingerprint(
+        tmp_path: Path) -> None:
+    """``early.begin`` leaves the Markdown files to the children: the fingerprint is of the
+    bytes they read and parsed, even when a file is saved after they read it (the build
+    then records an older fingerprint, and the next one looks again)."""
+    import time
+
+    site = _site(tmp_path)
+    config = load_config(site)
+    before = read_inputs(config)
+    early.begin(config, 2)
+    (_listed, begun, parsing), = early._BEGUN.values()
+    assert parsing is not None and begun.fingerprint == ""
+    assert not parsing.paths & begun.files.keys()  # none read here
+    time.sleep(1.0)  # the child has read and parsed every file by now
+    edited = site / "content" / "p3.md"
+    edited.write_text("---\ntitle: Saved while building\n---\n\nnew *body*\n")
+    read = early.inputs(config)
+    assert read.fingerprint == before.fingerprint
+    assert read_inputs(config).fingerprint != read.fingerprint
+    source = LocalSource(config, preread=read)
+    (site / ".ssgen").rename(tmp_path / "old-state")
+    assert source.documents == LocalSource(config).documents  # the file as it is now
+    assert _no_children()
+
+
+def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) -> None:
+    """A file the children could not read (or a chunk lost with a child) has no child's
+    digest: ``completed`` reads it, and the fingerprint is as if read in the build."""
+    import time
+
+    from ssgen.sources.inputs import completed, list_inputs, read_listed
+    from ssgen.sources.parse_ahead import start_unread
+
+    site = _site(tmp_path)
+    config = load_config(site)
+    listed = list_inputs(config)
+    gone = site / "content" / "p3.md"
+    data = gone.read_bytes()
+    gone.unlink()  # listed and stat'ed, then gone while the children read
+    parsing = start_unread(config, listed, 2)
+    assert parsing is not None
+    read = read_listed(listed, parsing.paths)
+    time.sleep(1.0)  # the child has tried every file by now
+    gone.write_bytes(data)
+    parsing.finish(read)
+    assert str(gone) not in parsing.digests
+    read = completed(read, listed, parsing.digests)
+    assert read.files.keys() == {str(gone)}
+    plain = read_inputs(config)
+    assert read.fingerprint == plain.fingerprint
+    assert LocalSource(config, preread=read).documents == LocalSource(
+        config, preread=plain).documents
+    gone.unlink()
+    with pytest.raises(SourceError, match=r"p3\.md: cannot read"):
+        completed(read_listed(listed, parsing.paths), listed, {})
     assert _no_children()

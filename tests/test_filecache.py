@@ -25,6 +25,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.sources import filecache, markdown_docs
 from ssgen.sources.filecache import FileCache, file_stamp
+from ssgen.sources.inputs import markdown_cache
 
 TOML = """
 [site]
@@ -412,3 +413,60 @@ def test_new_processes_through_the_cache_equal_a_full_build(
                 time.sleep(0.025)
             new_process_build(site)
         assert public(site) == full_build(site, Path(tmp) / "scratch")
+
+
+def _shards(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_a_large_save_in_the_background_writes_what_a_save_here_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``save(background=True)`` of a large rewrite forks a process that writes exactly
+    the shards ``save()`` writes; ``settle`` waits for it; a small rewrite is done here."""
+    def filled(folder: Path) -> FileCache:
+        cache = FileCache(folder, "key")
+        for i in range(300):
+            cache.put(f"/site/content/p{i}.md", (i, i, i, i), bytes([i % 256]) * 16, 10**19,
+                      [{"_id": f"p{i}", "title": f"Page {i}"}], [])
+        return cache
+
+    here, there = filled(tmp_path / "here"), filled(tmp_path / "there")
+    here.save()
+    monkeypatch.setattr(filecache, "BACKGROUND", 300 // filecache.SHARDS + 1)
+    there.save(background=True)
+    assert filecache._SAVING and not there.dirty
+    filecache.settle()
+    assert not filecache._SAVING
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no process left behind
+    assert _shards(tmp_path / "there") == _shards(tmp_path / "here")
+    assert FileCache.load(tmp_path / "there", "key").entries == here.entries
+    small = filled(tmp_path / "small")
+    monkeypatch.setattr(filecache, "BACKGROUND", 301)
+    small.save(background=True)
+    assert not filecache._SAVING and _shards(tmp_path / "small") == _shards(tmp_path / "here")
+
+
+def test_a_build_that_saves_its_cache_in_the_background_equals_one_that_does_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = make_site(tmp_path / "site")
+    for i in range(40):
+        (site / "content" / f"p{i}.md").write_text(page_file(f"p{i}", f"Page {i}", f"*{i}*"))
+    def entries() -> dict[str, filecache.Entry]:
+        # Whether a stamp is trusted depends on when the build read it: not compared.
+        loaded = markdown_cache(load_config(site))
+        assert loaded is not None
+        return {name: entry._replace(trusted=False) for name, entry in loaded.entries.items()}
+
+    build(load_config(site), full=True, jobs=1)
+    here, output = entries(), public(site)
+    assert len(here) == 40
+    shutil.rmtree(site / ".ssgen")
+    shutil.rmtree(site / "public")
+    monkeypatch.setattr(filecache, "BACKGROUND", 0)
+    build(load_config(site), full=True, jobs=1)
+    assert not filecache._SAVING  # the build waited for it
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    assert entries() == here
+    assert public(site) == output

@@ -70,7 +70,7 @@ from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
-from ssgen.sources import Source, early
+from ssgen.sources import Source, early, filecache
 from ssgen.sources.mirror import mirrored, sync_mirror
 
 if TYPE_CHECKING:
@@ -134,6 +134,7 @@ def build(
             _close_run(manifest, report, inputs)
         finally:
             manifest.close()
+            filecache.settle()  # the parse cache saved by another process meanwhile
             if not frozen_heap:
                 gc.unfreeze()
     report.full, report.reason, report.stages = full, reason, run.timer.stages()

@@ -5,10 +5,12 @@ its first ~0.1 s CPU importing what a build needs (Jinja2, the manifest, the sta
 core while the other waits. ``begin``, called as soon as the configuration is loaded,
 lists and stats the local site's input files, starts forked children reading and parsing
 the Markdown files the parse cache lacks (``ssgen.sources.parse_ahead.start_unread``),
-then reads the files for the fingerprint here (``read_inputs``, while they parse); the build's
+then reads the other input files here (``read_listed``, while they parse); the build's
 ``inputs`` then takes that read, after this process has parsed what the children had not
-taken yet. The read is the one the build would have made itself, only earlier: its
-fingerprint may be older than the files, which only makes the next build look again.
+taken yet, with the fingerprint of the bytes the children read and parsed (``completed``:
+no file is read twice). The read is the one the build would have made itself, only
+earlier: its fingerprint may be older than the files, which only makes the next build
+look again.
 ``discard`` stops children whose work no build took (an error before loading).
 """
 
@@ -16,15 +18,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ssgen.sources.inputs import ReadInputs, list_inputs, read_inputs, read_listed
+from ssgen.sources.inputs import (
+    Listed,
+    ReadInputs,
+    completed,
+    list_inputs,
+    read_inputs,
+    read_listed,
+)
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.parse_ahead import Parsing, start_unread
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
 
-# site folder -> what ``begin`` read for it and the parse it started (at most one a process)
-_BEGUN: dict[str, tuple[ReadInputs, Parsing | None]] = {}
+# site folder -> what ``begin`` listed and read for it and the parse it started (at most
+# one a process)
+_BEGUN: dict[str, tuple[Listed, ReadInputs, Parsing | None]] = {}
 
 
 def begin(config: Config, jobs: int | None) -> None:
@@ -37,12 +47,12 @@ def begin(config: Config, jobs: int | None) -> None:
         listed = list_inputs(config)
         parsing = start_unread(config, listed, jobs)
         try:
-            read = read_listed(listed)
+            read = read_listed(listed, parsing.paths if parsing is not None else ())
         except BaseException:
             if parsing is not None:
                 parsing.cancel()
             raise
-    _BEGUN[str(config.site_dir)] = (read, parsing)
+    _BEGUN[str(config.site_dir)] = (listed, read, parsing)
 
 
 def inputs(config: Config) -> ReadInputs:
@@ -52,15 +62,16 @@ def inputs(config: Config) -> ReadInputs:
     discard()  # another site's: not this build's to finish
     if begun is None:
         return read_inputs(config)
-    read, parsing = begun
+    listed, read, parsing = begun
     if parsing is not None:
         parsing.finish(read)
+        read = completed(read, listed, parsing.digests)
     return read
 
 
 def discard() -> None:
     """Forget what ``begin`` read and stop the children it started."""
     while _BEGUN:
-        _, (_, parsing) = _BEGUN.popitem()
+        _, (_, _, parsing) = _BEGUN.popitem()
         if parsing is not None:
             parsing.cancel()

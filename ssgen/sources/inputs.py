@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -145,21 +145,47 @@ def list_inputs(config: Config) -> Listed:
     return Listed(cache, read_at, inputs, stamps, hits)
 
 
-def read_listed(listed: Listed) -> ReadInputs:
-    """The rest of ``read_inputs``: read the listed files the cache does not vouch for."""
-    files: dict[str, ReadFile] = {}
-    digests: list[tuple[str, bytes]] = []
-    cache, read_at, inputs, stamps, hits = listed
-    read = iter(map_threaded(_read_stamped, listed.unread()))
-    stamps = list(stamps)
-    for index, (item, entry) in enumerate(zip(inputs, hits, strict=True)):
-        if entry is not None:  # unchanged since a process read it: neither read nor parsed
-            digests.append((item.display, entry.digest))
-            continue
-        stamps[index], data = next(read)
-        files[item.path] = ReadFile(stamps[index], data, digest(data))
-        digests.append((item.display, files[item.path].digest))
-    return ReadInputs(files, combine(digests), cache, read_at, inputs, stamps)
+def read_listed(listed: Listed, elsewhere: Container[str] = ()) -> ReadInputs:
+    """The rest of ``read_inputs``: read the listed files the cache does not vouch for.
+    ``elsewhere``: paths that other processes read and digest (the parsing children of
+    ``ssgen.sources.parse_ahead``): not read here, and the fingerprint is left "" until
+    ``completed`` adds their digests."""
+    every = listed.unread()
+    unread = [(item, stamp) for item, stamp in every if item.path not in elsewhere]
+    files = {item.path: ReadFile(stamp, data, digest(data))
+             for item, (stamp, data) in zip((item for item, _ in unread),
+                                            map_threaded(_read_stamped, unread), strict=True)}
+    fingerprint = "" if len(unread) != len(every) else _fingerprint(listed, files, {})
+    return ReadInputs(files, fingerprint, listed.cache, listed.read_at, listed.inputs,
+                      _read_stamps(listed, files))
+
+
+def completed(read: ReadInputs, listed: Listed, digests: Mapping[str, bytes]) -> ReadInputs:
+    """``read`` (``read_listed(listed, elsewhere)``) with its fingerprint, from the digests
+    that other processes took of the files it left to them (``digests``, by path); a file
+    none of them digested (a child lost, a file it could not read) is read here."""
+    files = dict(read.files)
+    for item, stamp in listed.unread():
+        if item.path not in files and item.path not in digests:
+            stamp, data = _read_stamped((item, stamp))
+            files[item.path] = ReadFile(stamp, data, digest(data))
+    return read._replace(files=files, fingerprint=_fingerprint(listed, files, digests),
+                         stamps=_read_stamps(listed, files))
+
+
+def _read_stamps(listed: Listed, files: Mapping[str, ReadFile]) -> list[_Stamp]:
+    # A dataset file read once it settled (``settle``) holds the bytes of a later stamp.
+    return [files[item.path].stamp if item.path in files else stamp
+            for item, stamp in zip(listed.inputs, listed.stamps, strict=True)]
+
+
+def _fingerprint(listed: Listed, files: Mapping[str, ReadFile],
+                 digests: Mapping[str, bytes]) -> str:
+    # In input order: the cache's digest of an unread file, else this read's, else theirs.
+    return combine(
+        (item.display, entry.digest if entry is not None
+         else files[item.path].digest if item.path in files else digests[item.path])
+        for item, entry in zip(listed.inputs, listed.hits, strict=True))
 
 
 def combine(files: Iterable[tuple[str, bytes]]) -> str:

@@ -269,7 +269,7 @@ class LocalSource:
         if self._files is not None:
             self._files.keep_only({item.path for item in inputs if item.kind == "markdown"})
             if not self._kept:  # serve's edits are re-read by the next process instead
-                self._files.save()
+                self._files.save(background=True)
 
     def _read(self, item: Input, stamp: _Stamp, old: _Cached | None,
               read_at: int) -> tuple[_Cached, Splice]:

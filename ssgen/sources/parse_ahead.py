@@ -10,9 +10,13 @@ is simply parsed later, by the source, as without this module. ``start_parse`` s
 children and returns; its ``finish`` is the rest of ``parse_ahead`` (``ssgen.sources.early``
 starts them while the build's other modules are still being imported). ``start_unread``
 starts them before the files are read: each child reads the files of its chunks itself
-while this process reads all of them for the fingerprint, and a parse is put in the
-cache only when the child's bytes have the digest of this process's read (a file saved
-in between is parsed again by the source, from the bytes the fingerprint was taken of).
+and sends back their digests with the parses, so this process reads only the other
+input files (``read_listed(listed, elsewhere=parsing.paths)``) and ``Parsing.finish``
+gives the digests for the fingerprint: it is taken of the bytes that were parsed.
+With every file read here (``start_parse``, or ``read_listed`` without ``elsewhere``),
+a parse is put in the cache only when the child's bytes have the digest of this
+process's read (a file saved in between is parsed again by the source, from the bytes
+the fingerprint was taken of).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ssgen.errors import SourceError
 from ssgen.sources import content_hash
 from ssgen.sources.fanout import Started, chunk_size, start
-from ssgen.sources.filecache import FileCache
+from ssgen.sources.filecache import FileCache, Stamp
 from ssgen.sources.inputs import Input, Listed, ReadFile, ReadInputs, digest, read_bytes
 from ssgen.sources.markdown_docs import markdown_or_fault
 
@@ -59,28 +63,36 @@ def start_unread(config: Config, listed: Listed, jobs: int | None) -> Parsing | 
     file the cache does not vouch for by its stamp goes to the children, which read it."""
     if listed.cache is None:
         return None
-    unread = [(item, stamp[1]) for item, stamp in listed.unread() if item.kind == "markdown"]
-    return _start(config, listed.cache, [item for item, _ in unread], {}, jobs, dict(unread))
+    unread = [(item, stamp) for item, stamp in listed.unread() if item.kind == "markdown"]
+    return _start(config, listed.cache, [item for item, _ in unread], {}, jobs,
+                  {item.path: stamp for item, stamp in unread})
 
 
 def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str, ReadFile],
-           jobs: int | None, sizes: dict[Input, int] | None = None) -> Parsing | None:
+           jobs: int | None, stamps: dict[str, Stamp] | None = None) -> Parsing | None:
     # ``files``: the bytes read so far, by path; the children keep the copy they forked
-    # with and read what it lacks (``sizes``: as stat'ed); ``Parsing.finish`` fills this
-    # process's copy.
+    # with and read what it lacks (``stamps``: as stat'ed); ``Parsing.finish`` fills this
+    # process's copy. A file it still lacks then was read by a child alone: its parse
+    # goes in the cache with the child's digest, which ``Parsing.digests`` keeps.
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(todo) < MIN_FILES:
         return None
     size = chunk_size(len(todo), _CHUNK)
     default_type = config.source.markdown_type
+    stamps = stamps or {}
+    digests: dict[str, bytes] = {}
 
     def run(index: int) -> list[Any]:
         rows: list[Any] = []
         for item in todo[index * size : (index + 1) * size]:
-            data = _bytes(item, files, sizes.get(item, -1) if sizes else -1)
-            found = b"" if data is None else digest(data)
-            if data is None or cache.same(item.path, found) is not None:
-                rows.append(None)  # unreadable (the source says why) or parsed before
+            stamp = stamps.get(item.path)
+            data = _bytes(item, files, stamp[1] if stamp else -1)
+            if data is None:
+                rows.append(None)  # unreadable: the source says why
+                continue
+            found = digest(data)
+            if cache.same(item.path, found) is not None:
+                rows.append((found,))  # parsed before
                 continue
             loaded = markdown_or_fault(data, item.rel, item.display, default_type)
             rows.append((found, loaded.documents, [(f.where, f.message) for f in loaded.faults],
@@ -91,15 +103,21 @@ def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str,
         items: list[Input] = todo[index * size : (index + 1) * size]
         for item, row in zip(items, rows, strict=True):
             file = files.get(item.path)
-            if row is None or file is None or row[0] != file.digest:
+            if row is None or (file is not None and row[0] != file.digest):
                 continue  # not the bytes the fingerprint was taken of: the source parses it
-            cache.put(item.path, file.stamp, file.digest, read_at[0], *row[1:])
+            if file is None:  # read by the child alone: the fingerprint takes its digest
+                digests[item.path] = row[0]
+            if len(row) > 1:
+                stamp = file.stamp if file is not None else stamps[item.path]
+                cache.put(item.path, stamp, row[0], read_at[0], *row[1:])
 
     def lost(chunks: list[int]) -> int:
         return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in chunks)
 
     read_at = [0]  # ``finish`` sets it: the read's clock, for the entries' stamps
-    return Parsing(start(-(-len(todo) // size), run, jobs), done, lost, files, read_at)
+    parsing = Parsing(start(-(-len(todo) // size), run, jobs), done, lost, files, read_at)
+    parsing.paths, parsing.digests = frozenset(stamps), digests
+    return parsing
 
 
 def _bytes(item: Input, files: dict[str, ReadFile], size: int) -> bytes | None:
@@ -120,6 +138,10 @@ class Parsing:
                  read_at: list[int]) -> None:
         self._started, self._done, self._count = started, done, count
         self._files, self._read_at = files, read_at
+        # ``start_unread``: the files the children read (this process need not), and the
+        # digest of each one a child alone read, once ``finish`` has the results.
+        self.paths: frozenset[str] = frozenset()
+        self.digests: dict[str, bytes] = {}
 
     def finish(self, read: ReadInputs) -> int:
         """Parse here what no child took yet, from ``read`` (the files as the build read
