@@ -96,6 +96,8 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
     except Exception:
         path.unlink(missing_ok=True)
         return
+    finally:
+        allowed.forget()
     blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
     del body
     try:
