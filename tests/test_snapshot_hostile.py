@@ -257,3 +257,29 @@ def test_constructed_classes_decode_equal_and_share_their_tags() -> None:
         codec.decode(pickle.dumps(WrongArity(), protocol=5))
     with pytest.raises(ValueError, match="not allowed"):
         codec.construct(RunsCode, lambda obj: ())
+
+
+def test_a_feed_memo_of_another_shape_is_not_adopted() -> None:
+    """The feed rows a snapshot carries are adopted only in the form ``export_feeds``
+    writes (a forged row without its fields would fail the build, not fall back)."""
+    from ssgen.config.load.model import FeedConfig
+    from ssgen.render import generated
+    from ssgen.routes.page import PageSpec
+
+    feed, base = FeedConfig(route="post"), "https://example.com"
+    spec = PageSpec("/p/", "post", "t.html", {"page": {}}, frozenset(), {})
+    row = {"title": "t", "url": base + "/p/", "updated": "2024-01-01T00:00:00Z", "summary": ""}
+    bad: list[object] = [None, [], [(base, [(spec, {"title": "t"})], None)],
+                         [(base, [(spec, {**row, "updated": 1})], None)],
+                         [("https://other.example", [(spec, row)], None)],
+                         [(base, [(row, spec)], None)], [(base, [(spec, row)])]]
+    try:
+        for exported in bad:
+            generated._FEEDS.clear()
+            generated.adopt_feed(feed, base, exported)
+            assert not generated._FEEDS, exported
+        generated.adopt_feed(feed, base, [(base, [(spec, row)], ([row], b"<feed/>"))])
+        memo = generated._FEEDS[(feed, base)]
+        assert memo.top == [row] and memo.specs == {id(spec): (spec, row)}
+    finally:
+        generated._FEEDS.clear()

@@ -185,6 +185,14 @@ def export_feeds() -> list[ExportedFeed]:
             for (_, base_url), memo in _FEEDS.items()]
 
 
+_ROW_KEYS = frozenset(("title", "url", "updated", "summary"))  # as _feed_entry makes them
+
+
+def _is_row(value: object) -> bool:
+    return type(value) is dict and value.keys() == _ROW_KEYS \
+        and all(type(field) is str for field in value.values())
+
+
 def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
     """Take a decoded ``export_feeds()`` for ``feed`` at ``base_url`` (made with an equal
     config: a source snapshot's key holds the config's hash); anything of another form
@@ -195,7 +203,7 @@ def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
     _, pairs, last = exported[0]
     if type(pairs) is not list or not all(
             type(pair) is tuple and len(pair) == 2 and type(pair[0]) is PageSpec
-            and (pair[1] is None or type(pair[1]) is dict) for pair in pairs):
+            and (pair[1] is None or _is_row(pair[1])) for pair in pairs):
         return
     memo = _FeedMemo()
     for spec, row in pairs:
