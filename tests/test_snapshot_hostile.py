@@ -223,3 +223,65 @@ def test_a_snapshot_of_the_old_pickle_format_is_ignored(
     key = snap.snapshot_key(load_config(root), "published")
     snapshot_file(root).write_bytes(magic + key + zlib.crc32(old).to_bytes(4, "big") + old)
     assert snap.resume(load_config(root), "published", None) is None
+
+
+class WrongArity:
+    """Pickles into a REDUCE of a maintained entry (encoded as a constructor call) with
+    arguments of the wrong number."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from ssgen.groq.maintained import _Entry
+
+        return _Entry, (True, ())
+
+
+def test_constructed_classes_decode_equal_and_share_their_tags() -> None:
+    """Entries, rows and page specs are written as constructor calls (``codec.construct``):
+    they decode to equal objects, empty sets and equal tags shared; a call with other
+    arguments is refused, and only an allowed class can be constructed so."""
+    from ssgen.groq.maintained import _Entry
+    from ssgen.groq.ordered import Descending
+    from ssgen.routes.page import PageSpec
+
+    entry = _Entry(True, (1, "k"), {"a": [1]}, frozenset(), frozenset({"x"}), frozenset())
+    specs = [PageSpec(f"/{i}/", "r", "t.html", {"page": i}, frozenset({f"doc:{'a' * 3}"}),
+                      {}) for i in range(2)]
+    assert specs[0].tags == specs[1].tags
+    assert next(iter(specs[0].tags)) is not next(iter(specs[1].tags))
+    found = codec.decode(codec.encode([entry, Descending(3), *specs, specs[0]]))
+    assert type(found[0]) is _Entry and all(
+        getattr(found[0], f) == getattr(entry, f) for f in _Entry.__slots__)
+    assert found[0].reads is found[0].keys_read
+    assert type(found[1]) is Descending and found[1].key == 3
+    assert found[2:4] == specs and found[4] is found[2]
+    assert next(iter(found[2].tags)) is next(iter(found[3].tags))
+    with pytest.raises(codec.Refused):
+        codec.decode(pickle.dumps(WrongArity(), protocol=5))
+    with pytest.raises(ValueError, match="not allowed"):
+        codec.construct(RunsCode, lambda obj: ())
+
+
+def test_a_feed_memo_of_another_shape_is_not_adopted() -> None:
+    """The feed rows a snapshot carries are adopted only in the form ``export_feeds``
+    writes (a forged row without its fields would fail the build, not fall back)."""
+    from ssgen.config.load.model import FeedConfig
+    from ssgen.render import generated
+    from ssgen.routes.page import PageSpec
+
+    feed, base = FeedConfig(route="post"), "https://example.com"
+    spec = PageSpec("/p/", "post", "t.html", {"page": {}}, frozenset(), {})
+    row = {"title": "t", "url": base + "/p/", "updated": "2024-01-01T00:00:00Z", "summary": ""}
+    bad: list[object] = [None, [], [(base, [(spec, {"title": "t"})], None)],
+                         [(base, [(spec, {**row, "updated": 1})], None)],
+                         [("https://other.example", [(spec, row)], None)],
+                         [(base, [(row, spec)], None)], [(base, [(spec, row)])]]
+    try:
+        for exported in bad:
+            generated._FEEDS.clear()
+            generated.adopt_feed(feed, base, exported)
+            assert not generated._FEEDS, exported
+        generated.adopt_feed(feed, base, [(base, [(spec, row)], ([row], b"<feed/>"))])
+        memo = generated._FEEDS[(feed, base)]
+        assert memo.top == [row] and memo.specs == {id(spec): (spec, row)}
+    finally:
+        generated._FEEDS.clear()

@@ -44,6 +44,7 @@ from sitekit import (
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
+from ssgen.render import generated
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.query_cache import QueryCache
@@ -124,12 +125,43 @@ DAMAGES: list[Damage] = [restore_older, flip, truncate, remove, tamper, same_sta
                          move_lines]
 
 
-def run(steps: list[Edit | Damage], resave: int = snap.RESAVE) -> None:
+# A page per post and an Atom feed of them, dated by title length (a retitle can move a
+# post in or out of the newest two), whose rows the snapshot carries.
+FEED_TOML = r"""
+[[routes]]
+name = "post"
+path = "/p/{slug}/"
+template = "post.html"
+query = '''*[_type == "post"]{title, "slug": _id, "excerpt": title + "!",
+  "publishedAt": "2024-01-0" + string(length(title)) + "T00:00:00Z"}'''
+
+[feed]
+route = "post"
+limit = 2
+"""
+
+
+class FeedSite(CardSite):
+    """The cards site with a per-post route and a feed of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.templates["post.html"] = "<h1>{{ page.title }}</h1>{{ page.publishedAt }}"
+
+    def write(self, root: Path) -> None:
+        super().write(root)
+        toml = root / "ssgen.toml"
+        if FEED_TOML not in toml.read_text():
+            toml.write_text(toml.read_text() + FEED_TOML)
+
+
+def run(steps: list[Edit | Damage], resave: int = snap.RESAVE,
+        make: Callable[[], CardSite] = CardSite) -> None:
     """Apply ``steps``, each followed by a new process; assert it equals a full build."""
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(snap, "RESAVE", resave)
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = CardSite()
+        site = make()
         start(site, root)
         saved = [snapshot_file(root).read_bytes()]
         for step in steps:
@@ -164,6 +196,54 @@ steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
 def test_new_processes_through_the_snapshot_equal_a_full_build(
         steps: list[Edit | Damage], resave: int) -> None:
     run(steps, resave)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(steps, min_size=1, max_size=5), resave=st.sampled_from([0, 64]))
+def test_the_feed_through_the_snapshot_equals_a_full_build(
+        steps: list[Edit | Damage], resave: int) -> None:
+    run(steps, resave, FeedSite)
+
+
+def test_a_resumed_process_makes_the_feed_row_of_the_edited_post_only(tmp_path: Path) -> None:
+    site = FeedSite()
+    start(site, tmp_path)
+    made: list[str] = []
+    real = generated._feed_entry
+
+    def counted(feed: Any, where: Any, spec: Any) -> Any:
+        made.append(spec.path)
+        return real(feed, where, spec)
+
+    retitle(0, "abcd")(site)  # p0 is dated 2024-01-04 now: the newest
+    site.write(tmp_path)
+    with mutant(generated, "_feed_entry", counted):
+        new_process(tmp_path)
+    assert made == ["/p/p0/"]
+    assert b"/p/p0/" in (tmp_path / "public" / "feed.xml").read_bytes()
+
+
+def test_mutant_feed_adopted_without_its_newest_rows_is_caught() -> None:
+    """An adopted memo whose newest rows are not picked again: an edit that dates a post
+    into the feed then shows that post alone, which the property sees."""
+    real = generated._newest
+    adopting = [False]
+
+    def adopt(feed: Any, base_url: str, exported: object) -> None:
+        adopting[0] = True
+        try:
+            real_adopt(feed, base_url, exported)
+        finally:
+            adopting[0] = False
+
+    def newest(rows: Any, limit: int) -> Any:
+        return [] if adopting[0] else real(rows, limit)
+
+    real_adopt = generated.adopt_feed
+    with mutant(generated, "adopt_feed", adopt), mutant(generated, "_newest", newest), \
+            pytest.raises(AssertionError, match="differs from a full build"):
+        run([retitle(0, "abcd")], make=FeedSite)
 
 
 SEQUENCE: list[Edit | Damage] = [retitle(0, "x"), tamper, retitle(1, "ab"),

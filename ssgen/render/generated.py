@@ -172,6 +172,51 @@ def _newest(rows: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
 # at the 10,000 post pages.
 _FEEDS: dict[tuple[FeedConfig, str], _FeedMemo] = {}
 
+# What a source snapshot carries of it (``ssgen.build.memo.carry``): the base URL, each
+# entry's spec and row, the rows of the last feed and its bytes.
+ExportedFeed = tuple[str, list[tuple[PageSpec, dict[str, str] | None]],
+                     tuple[list[dict[str, str]], bytes] | None]
+
+
+def export_feeds() -> list[ExportedFeed]:
+    """The last feed's memo, as ``adopt_feed`` takes it in another process (the specs
+    are those the route memos carry: encoded together, they stay the same objects)."""
+    return [(base_url, list(memo.specs.values()), memo.feed)
+            for (_, base_url), memo in _FEEDS.items()]
+
+
+_ROW_KEYS = frozenset(("title", "url", "updated", "summary"))  # as _feed_entry makes them
+
+
+def _is_row(value: object) -> bool:
+    return type(value) is dict and value.keys() == _ROW_KEYS \
+        and all(type(field) is str for field in value.values())
+
+
+def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
+    """Take a decoded ``export_feeds()`` for ``feed`` at ``base_url`` (made with an equal
+    config: a source snapshot's key holds the config's hash); anything of another form
+    is ignored. The newest rows are picked again, not taken."""
+    if type(exported) is not list or len(exported) != 1 or type(exported[0]) is not tuple \
+            or len(exported[0]) != 3 or exported[0][0] != base_url:
+        return
+    _, pairs, last = exported[0]
+    if type(pairs) is not list or not all(
+            type(pair) is tuple and len(pair) == 2 and type(pair[0]) is PageSpec
+            and (pair[1] is None or _is_row(pair[1])) for pair in pairs):
+        return
+    memo = _FeedMemo()
+    for spec, row in pairs:
+        memo.specs[id(spec)] = (spec, row)
+        if row is None:
+            memo.undated[id(spec)] = spec.path
+    memo.top = _newest([row for _, row in pairs if row is not None], max(0, feed.limit))
+    if type(last) is tuple and len(last) == 2 and type(last[0]) is list \
+            and type(last[1]) is bytes:
+        memo.feed = last
+    _FEEDS.clear()
+    _FEEDS[(feed, base_url)] = memo
+
 
 def undated_pages(feed: FeedConfig, entries: Iterable[PageSpec]) -> list[str]:
     """The paths of the feed's pages that have no ``feed.date_field`` (left out of it)."""
@@ -258,6 +303,8 @@ def _render(name: str, **context: Any) -> bytes:
 
 __all__ = [
     "absolute",
+    "adopt_feed",
+    "export_feeds",
     "feed_and_undated",
     "plain_text",
     "render_feed",

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ssgen.errors import SourceError
 from ssgen.sources.filecache import Entry, FileCache, Stamp, cache_key, now_ns
+from ssgen.sources.filecache import digest as digest  # the one digest of a file's bytes
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
-from ssgen.sources.ndjson import Data, gc_paused
+from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.parallel import map_threaded
 from ssgen.sources.settle import read_settled, settled
 
@@ -193,10 +194,6 @@ def combine(files: Iterable[tuple[str, bytes]]) -> str:
     for display, file_digest in files:
         digest.update(display.encode() + b"\0" + file_digest)
     return digest.hexdigest()
-
-
-def digest(data: Data) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def read_bytes(item: Input, size: int = -1) -> bytes:

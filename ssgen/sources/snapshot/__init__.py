@@ -78,7 +78,8 @@ def resume(config: Config, perspective: str,
     return found
 
 
-def keep(config: Config, source: Source, extra: Callable[[], Any] = lambda: None) -> None:
+def keep(config: Config, source: Source | None,
+         extra: Callable[[], Any] = lambda: None) -> None:
     """Save ``source`` (with ``extra()``, encoded in the same go: objects shared with the
     source stay shared) for the next process, if it is one to keep and worth saving."""
     if not isinstance(source, LocalSource) or not source.maintains:
@@ -96,6 +97,8 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
     except Exception:
         path.unlink(missing_ok=True)
         return
+    finally:
+        allowed.forget()
     blob = b"".join((MAGIC, key, zlib.crc32(body).to_bytes(_SUM, "big"), body))
     del body
     try:
