@@ -22,10 +22,14 @@ from ssgen.serve.worker import RebuildWorker
 @settings(max_examples=200, deadline=None)
 @given(sizes=st.dictionaries(st.from_regex(r"/[a-z]{1,6}/", fullmatch=True),
                              st.integers(0, 10**8), max_size=300),
-       stops=st.lists(st.booleans(), max_size=40), chunk=st.integers(1, 50))
+       stops=st.lists(st.booleans(), max_size=40), chunk=st.integers(1, 50),
+       min_bytes=st.sampled_from([0, 1, 10**4, 10**7, 2 * 10**8]))
 def test_every_page_is_warmed_once_largest_first(sizes: dict[str, int], stops: list[bool],
-                                                 chunk: int) -> None:
-    warming = Warming(sizes, sizes.__getitem__)
+                                                 chunk: int, min_bytes: int) -> None:
+    """Every page of at least ``min_bytes`` is warmed once, the longest first; no page
+    shorter than that is warmed."""
+    warming = Warming(sizes, sizes.__getitem__, min_bytes)
+    wanted = [path for path in sizes if sizes[path] >= min_bytes]
     built: list[str] = []
     answers = iter(stops)
 
@@ -38,8 +42,8 @@ def test_every_page_is_warmed_once_largest_first(sizes: dict[str, int], stops: l
         assert rounds < 10_000
         done = warming.run(build, lambda: next(answers, False), chunk)
         assert done == warming.finished
-    assert sorted(built) == sorted(sizes)  # each page once
-    assert built == sorted(sizes, key=lambda p: (-sizes[p], p))  # the long lists first
+    assert sorted(built) == sorted(wanted)  # each long enough page once, no other
+    assert built == sorted(wanted, key=lambda p: (-sizes[p], p))  # the long lists first
 
 
 def test_a_change_stops_warming_after_the_chunk_in_progress() -> None:

@@ -7,6 +7,9 @@ which they do not, so the first webhook that reaches such a page renders one car
 of them. The largest pages (the long lists) go first, in chunks; a change that arrives
 stops the warming after the chunk in progress, and the rest is warmed after that change's
 round. At 100,000 posts warming every page took over ten minutes, and webhooks waited.
+Only pages of at least ``WARM_MIN_BYTES`` are warmed: a shorter page (a paginated list's
+ten cards) renders cold in milliseconds, and warming 30,000 of them took serve over 26
+minutes of CPU for nothing a webhook would notice.
 """
 
 from __future__ import annotations
@@ -32,25 +35,29 @@ log = logging.getLogger("ssgen.serve")
 FIRST_CHUNK = 1  # the largest page alone: a cold author page can take seconds
 MAX_CHUNK = 8192
 CHUNK_SECONDS = 0.5
+WARM_MIN_BYTES = 256 * 1024  # about 40 post cards of the default site
 
 
 class Warming:
     """The pages still to warm, largest first."""
 
-    def __init__(self, paths: Iterable[str], size: Callable[[str], int]) -> None:
-        self.left = sorted(paths, key=lambda path: (-size(path), path))
+    def __init__(self, paths: Iterable[str], size: Callable[[str], int],
+                 min_bytes: int = 0) -> None:
+        sized = sorted(((size(path), path) for path in paths), key=lambda pair: (-pair[0], pair[1]))
+        self.left = [path for bytes_, path in sized if bytes_ >= min_bytes]
         self.done_pages = 0
         self.seconds = 0.0
         self.cheapest = float("inf")  # the shortest chunk so far, in seconds
 
     @classmethod
     def of_site(cls, config: Config, manifest: Manifest) -> Warming:
-        """The pages of ``config``'s site that include kept fragments."""
+        """The pages of ``config``'s site that include kept fragments and are long
+        enough to be worth it (``WARM_MIN_BYTES``)."""
         from ssgen.render.environment import Renderer
 
         targets = Renderer.shared(config).fragment_templates()
         paths = manifest.pages_for_tags({f"template:{t}" for t in targets}) if targets else set()
-        return cls(paths, lambda path: _file_size(config.output_dir, path))
+        return cls(paths, lambda path: _file_size(config.output_dir, path), WARM_MIN_BYTES)
 
     @property
     def finished(self) -> bool:
