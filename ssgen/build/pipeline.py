@@ -127,6 +127,9 @@ def build(
             if not release:
                 _LEFT_FOR_EXIT.append((source, plan))
             _site_files(run, manifest, report, plan, search)
+            if source is not None:  # a no-op for a given (kept or remote) source
+                with run.timer("snapshot"):  # after the feed: its memo is saved too
+                    carry.keep(config, source)
             faults.point("after-extras")
             if check is not None:
                 with run.timer("links"):
@@ -208,8 +211,6 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
             reporter=run.reporter, timer=timer, damage=damage, fresh=fresh,
         )
-    with timer("snapshot"):
-        carry.keep(config, source)  # a no-op for a given (kept or remote) source
     # Never what is on disk after the build: an edit made during it must not
     # be recorded as built. The fingerprint taken before loading is safe to
     # keep (at worst older than what was built: the next build looks again);

@@ -172,6 +172,40 @@ def _newest(rows: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
 # at the 10,000 post pages.
 _FEEDS: dict[tuple[FeedConfig, str], _FeedMemo] = {}
 
+# A feed memo as plain data: each entry's spec with its row, the newest rows, the bytes.
+FeedState = tuple[list[tuple[PageSpec, dict[str, str] | None]], list[dict[str, str]],
+                  tuple[list[dict[str, str]], bytes] | None]
+
+
+def export_feed(feed: FeedConfig, base_url: str) -> FeedState | None:
+    """The feed memo of ``feed`` at ``base_url``, to pickle with the source whose page
+    specs it holds (``ssgen.build.memo.carry``): a new process that resumes them takes
+    one row per changed page, not one per page of the route (40,000 at 40k posts)."""
+    memo = _FEEDS.get((feed, base_url))
+    if memo is None:
+        return None
+    return list(memo.specs.values()), memo.top, memo.feed
+
+
+def adopt_feed(feed: FeedConfig, base_url: str, state: object) -> None:
+    """Take an unpickled ``export_feed`` state (ignored unless of that form)."""
+    if type(state) is not tuple or len(state) != 3 or type(state[0]) is not list:
+        return
+    entries, top, made = state
+    if type(top) is not list or not (made is None or type(made) is tuple):
+        return
+    memo = _FeedMemo()
+    for entry in entries:
+        if type(entry) is not tuple or len(entry) != 2 or type(entry[0]) is not PageSpec:
+            return
+        spec, row = entry
+        memo.specs[id(spec)] = (spec, row)
+        if row is None:
+            memo.undated[id(spec)] = spec.path
+    memo.top, memo.feed = top, made
+    _FEEDS.clear()
+    _FEEDS[(feed, base_url)] = memo
+
 
 def undated_pages(feed: FeedConfig, entries: Iterable[PageSpec]) -> list[str]:
     """The paths of the feed's pages that have no ``feed.date_field`` (left out of it)."""
@@ -257,7 +291,10 @@ def _render(name: str, **context: Any) -> bytes:
 
 
 __all__ = [
+    "FeedState",
     "absolute",
+    "adopt_feed",
+    "export_feed",
     "feed_and_undated",
     "plain_text",
     "render_feed",

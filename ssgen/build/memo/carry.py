@@ -1,13 +1,13 @@
 """The route and planner memos a source snapshot carries to the next process.
 
 Each is a memo of pure functions of query results (a route's page specs from its items,
-a paginated route's pages, each page's data hash), checked by the identity of those
-results, which a kept source never mutates. Encoded in one go with the source whose
-maintained results hold the items (``ssgen.sources.snapshot``), the identities between
-them survive: a resumed process expands and hashes only the pages whose items changed
-since the snapshot, however stale it is. Not carried: ``ssgen.build.memo.kept``'s
-expansions, which stand for what the manifest recorded (their generation) rather than
-for a value.
+a paginated route's pages, each page's data hash, the feed's row of each page spec),
+checked by the identity of those results, which a kept source never mutates. Encoded
+in one go with the source whose maintained results hold the items
+(``ssgen.sources.snapshot``), the identities between them survive: a resumed process
+expands and hashes only the pages whose items changed since the snapshot, however stale
+it is. Not carried: ``ssgen.build.memo.kept``'s expansions, which stand for what the
+manifest recorded (their generation) rather than for a value.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from ssgen.build.memo import datahash
 from ssgen.config.load import Config
+from ssgen.render.generated import adopt_feed, export_feed
 from ssgen.routes import paginate, reuse
 from ssgen.sources import Source, snapshot
 from ssgen.sources.local import LocalSource, ReadInputs
@@ -31,8 +32,11 @@ def _hash_site(config: Config) -> str:
 
 def export(config: Config) -> dict[str, Any]:
     """This process's memos for ``config``'s site."""
-    return {"reuse": reuse.export(config.site), "paginate": paginate.export(config.site),
-            "hashes": datahash.export(_hash_site(config))}
+    memos = {"reuse": reuse.export(config.site), "paginate": paginate.export(config.site),
+             "hashes": datahash.export(_hash_site(config))}
+    if config.feed is not None:
+        memos["feed"] = export_feed(config.feed, config.site.base_url)
+    return memos
 
 
 def adopt(config: Config, memos: Any) -> None:
@@ -42,6 +46,8 @@ def adopt(config: Config, memos: Any) -> None:
     reuse.adopt(config.site, memos.get("reuse") or [])
     paginate.adopt(config.site, memos.get("paginate") or [])
     datahash.adopt(_hash_site(config), memos.get("hashes") or [])
+    if config.feed is not None:
+        adopt_feed(config.feed, config.site.base_url, memos.get("feed"))
 
 
 def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | None:
