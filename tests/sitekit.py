@@ -350,13 +350,14 @@ def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
 
 def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
-    sitemaps last written."""
+    sitemaps and the feed last written."""
     from ssgen.build import collect, extras
     from ssgen.build.memo import datahash, kept
-    from ssgen.render import environment
+    from ssgen.render import environment, generated
     from ssgen.routes import paginate, reuse
 
     environment._SHARED.clear()
+    generated._FEEDS.clear()
     kept.forget()
     reuse._LAST.clear()
     paginate._LAST.clear()
