@@ -12,6 +12,9 @@ the same load). Wall and CPU (user + sys, workers included) medians and spread, 
 load average before and after.
 
     python bench/starter_ab.py 20000 --base /tmp/main-checkout --full-runs 2 --runs 5
+
+``--built DIR``: copy a grown site that is already built (``bench/out/starter-N`` after
+``starter_bench.py``) for each checkout instead of growing and building it.
 """
 
 from __future__ import annotations
@@ -54,16 +57,24 @@ def _summary(values: list[float]) -> str:
 def main() -> None:
     parser = ab_parser(__doc__, "posts", 10000, runs=5, seed=1)
     parser.add_argument("--full-runs", type=int, default=1)
+    parser.add_argument("--built", type=Path, default=None,
+                        help="a grown site already built (by either checkout): copied for "
+                             "each, no full builds")
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
     for path in checkouts.values():
         compile_checkouts(path)
     sites: dict[str, Path] = {}
     for label in checkouts:
-        sites[label] = grow(args.workdir / f"ab-{label}", args.posts)
+        if args.built is None:
+            sites[label] = grow(args.workdir / f"ab-{label}", args.posts)
+        else:
+            sites[label] = args.workdir / f"ab-{label}" / args.built.name
+            shutil.rmtree(sites[label].parent, ignore_errors=True)
+            shutil.copytree(args.built, sites[label], symlinks=True)
     print(f"{args.posts:,} posts; load {os.getloadavg()[0]:.2f}", flush=True)
     full: dict[str, list[tuple[float, float, float]]] = {label: [] for label in checkouts}
-    for round_ in range(max(1, args.full_runs)):
+    for round_ in range(0 if args.built else max(1, args.full_runs)):
         order = list(checkouts.items())[::-1 if round_ % 2 else 1]
         for label, path in order:
             site = sites[label]
@@ -88,7 +99,7 @@ def main() -> None:
                     times.setdefault((label, command), []).append(found)
     print(f"load at end {os.getloadavg()[0]:.2f}")
     for label in checkouts:
-        if args.full_runs:
+        if args.full_runs and not args.built:
             print(f"{label} full build: wall {_summary([r[0] for r in full[label]])}; "
                   f"CPU {_summary([r[1] for r in full[label]])}")
         for command in ("revalidate", "build"):
