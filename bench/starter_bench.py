@@ -334,16 +334,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--search", action="store_true",
                         help="keep the default site's [search] on (Pagefind in every build)")
+    parser.add_argument("--built", type=float, default=None, metavar="SECONDS",
+                        help="reuse the site an interrupted run of this script grew and built "
+                             "in --workdir (one size), and report SECONDS (that run's printed "
+                             "full build) as its full build")
+    parser.add_argument("--keep", action="store_true", help="leave the grown site in --workdir")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     print("| posts | full build | webhook p50 | webhook p99 | serve RSS | revalidate --doc "
           "| build after an edit |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for posts in args.sizes:
-        site = grow(args.workdir, posts, args.search)
-        print(f"{posts:,} posts: grown, load {load()}", flush=True)
-        full = ssgen(site, "build", "--full")
-        print(f"full build {full:.1f} s, load {load()}", flush=True)
+        if args.built is None:
+            site = grow(args.workdir, posts, args.search)
+            print(f"{posts:,} posts: grown, load {load()}", flush=True)
+            full = ssgen(site, "build", "--full")
+            print(f"full build {full:.1f} s, load {load()}", flush=True)
+        else:
+            site, full = args.workdir / f"starter-{posts}", args.built
+            print(f"{posts:,} posts: reusing {site}, built in {full:.1f} s", flush=True)
         data = Dataset(site)
         lat, rss = webhooks(site, data, args.webhooks, rng) if args.webhooks \
             else ([0.0], float("nan"))
@@ -356,7 +365,8 @@ def main() -> None:
             cpu = [seconds for name, seconds in CPU if name == command]
             print(f"CPU {command}: {spread(cpu)}, load {load()}", flush=True)
         CPU.clear()
-        shutil.rmtree(site, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(site, ignore_errors=True)
 
 
 if __name__ == "__main__":
