@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sitekit import markdown_site
@@ -15,7 +16,7 @@ from ssgen.cli.summary import Options
 from ssgen.config.load import load_config
 from ssgen.errors import SourceError
 from ssgen.sources import early
-from ssgen.sources.inputs import digest
+from ssgen.sources.inputs import Listed, digest, list_inputs
 from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.parse_ahead import MIN_FILES
 
@@ -29,6 +30,18 @@ def _site(root: Path, files: int = MIN_FILES + 40) -> Path:
             front = "title: [unclosed\n"  # a fault: the file is skipped and named
         (site / "content" / f"{folder}p{i}.md").write_text(f"---\n{front}---\n\n*{i}* é\n")
     return site
+
+
+def _one_gone_after_listing(root: Path) -> tuple[Any, Listed, Path, bytes]:
+    """A site listed and stat'ed, then one of its files gone (as if while the children
+    read); the config, the listing, the file and its bytes to put back."""
+    site = _site(root)
+    config = load_config(site)
+    listed = list_inputs(config)
+    gone = site / "content" / "p3.md"
+    data = gone.read_bytes()
+    gone.unlink()
+    return config, listed, gone, data
 
 
 def _no_children() -> bool:
@@ -110,7 +123,7 @@ def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
     file from the fingerprint's bytes instead)."""
     import time
 
-    from ssgen.sources.inputs import list_inputs, read_listed
+    from ssgen.sources.inputs import read_listed
     from ssgen.sources.parse_ahead import start_unread
 
     site = _site(tmp_path)
@@ -140,15 +153,10 @@ def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
     """A file the children cannot read is no child's failure: the source reads it."""
     import time
 
-    from ssgen.sources.inputs import list_inputs, read_listed
+    from ssgen.sources.inputs import read_listed
     from ssgen.sources.parse_ahead import start_unread
 
-    site = _site(tmp_path)
-    config = load_config(site)
-    listed = list_inputs(config)
-    gone = site / "content" / "p3.md"
-    data = gone.read_bytes()
-    gone.unlink()  # listed and stat'ed, then gone while the children read
+    config, listed, gone, data = _one_gone_after_listing(tmp_path)
     parsing = start_unread(config, listed, 2)
     assert parsing is not None
     time.sleep(1.0)  # the child has tried every file by now
@@ -191,15 +199,10 @@ def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) ->
     digest: ``completed`` reads it, and the fingerprint is as if read in the build."""
     import time
 
-    from ssgen.sources.inputs import completed, list_inputs, read_listed
+    from ssgen.sources.inputs import completed, read_listed
     from ssgen.sources.parse_ahead import start_unread
 
-    site = _site(tmp_path)
-    config = load_config(site)
-    listed = list_inputs(config)
-    gone = site / "content" / "p3.md"
-    data = gone.read_bytes()
-    gone.unlink()  # listed and stat'ed, then gone while the children read
+    config, listed, gone, data = _one_gone_after_listing(tmp_path)
     parsing = start_unread(config, listed, 2)
     assert parsing is not None
     read = read_listed(listed, parsing.paths)

@@ -226,12 +226,18 @@ def test_new_process_builds_equal_full_build(steps: list[Edit]) -> None:
     run(steps, kept=False)
 
 
-def test_pages_split_the_array_and_a_retitle_renders_one_slice(tmp_path: Path) -> None:
+def built_site(site: Path) -> tuple[Model, Any, Any]:
+    """The initial site written to ``site`` and built once on a kept source."""
     docs = initial()
-    write(tmp_path, docs)
-    config = load_config(tmp_path)
+    write(site, docs)
+    config = load_config(site)
     source = open_source(config, kept=True)
     assert build(config, jobs=1, source=source).ok
+    return docs, config, source
+
+
+def test_pages_split_the_array_and_a_retitle_renders_one_slice(tmp_path: Path) -> None:
+    docs, config, source = built_site(tmp_path)
     public = tmp_path / "public"
     # a1 has p4..p0 (newest first), two a page: three pages.
     assert (public / "authors/author-0/index.html").read_text() == (
@@ -333,11 +339,7 @@ def test_a_later_page_named_by_a_webhook_or_damaged_is_built_again(tmp_path: Pat
     document, whose first page alone carries the tags."""
     from ssgen.build.change import Change
 
-    docs = initial()
-    write(tmp_path, docs)
-    config = load_config(tmp_path)
-    source = open_source(config, kept=True)
-    assert build(config, jobs=1, source=source).ok
+    _, config, source = built_site(tmp_path)
     later = tmp_path / "public/authors/author-0/page/3/index.html"
     text = later.read_text()
     later.unlink()
