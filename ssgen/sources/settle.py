@@ -37,10 +37,10 @@ class Clock:
 CLOCK = Clock()
 
 
-def settled(name: str, stat: Stat, stamp: Stamp, clock: Clock | None = None) -> Stamp:
+def settled(name: str, stat: Stat, stamp: Stamp) -> Stamp:
     """The file's stamp once no write has touched it for ``SETTLE_NS`` (``stamp``: as
     just stat'ed); a ``SourceError`` naming the file (``name``) if it keeps changing."""
-    clock = clock or CLOCK
+    clock = CLOCK  # looked up at each call: tests put a virtual clock here
     give_up = clock.now() + PATIENCE_NS
     while True:
         age = clock.now() - stamp[0]  # since the last write (a rename or chmod writes nothing)
@@ -55,14 +55,13 @@ def settled(name: str, stat: Stat, stamp: Stamp, clock: Clock | None = None) -> 
         stamp = stat()
 
 
-def read_settled(name: str, stat: Stat, read: Read, stamp: Stamp,
-                 clock: Clock | None = None) -> tuple[Stamp, bytes]:
+def read_settled(name: str, stat: Stat, read: Read, stamp: Stamp) -> tuple[Stamp, bytes]:
     """The file's bytes and the stamp they are the bytes of: read once the file has
     settled (``settled``), and again if a write lands during the read."""
-    clock = clock or CLOCK
+    clock = CLOCK  # looked up at each call: tests put a virtual clock here
     give_up = clock.now() + PATIENCE_NS
     while True:
-        stamp = settled(name, stat, stamp, clock)
+        stamp = settled(name, stat, stamp)
         data = read(stamp[1])
         after = stat()
         if after == stamp and len(data) == stamp[1]:
