@@ -9,10 +9,11 @@ wait in the manifest's durable queue.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, cast
 
 from ssgen.errors import WebhookError
+from ssgen.fastclass import dataclass
 from ssgen.routes.paths import canonical_path
 
 Operation = Literal["create", "update", "delete"]

@@ -30,7 +30,7 @@ import marshal
 import sys
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -40,6 +40,7 @@ from ssgen import __version__
 from ssgen.build.change import Change
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import SsgenError
+from ssgen.fastclass import dataclass
 from ssgen.groq import nodes as n
 from ssgen.groq.analysis import scanned_types, walk
 from ssgen.groq.dataset import Dataset

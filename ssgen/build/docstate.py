@@ -11,9 +11,9 @@ documents, when the manifest says it was last written from this very source
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
 
+from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
 from ssgen.sources import Source, content_hash
 

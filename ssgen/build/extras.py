@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from ssgen.build.verify import racy_after
 from ssgen.config.load import Config
 from ssgen.config.search import BUNDLE_DIR
 from ssgen.errors import SsgenError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import (

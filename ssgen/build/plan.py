@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ssgen.build.collect import Collected
 from ssgen.build.memo.datahash import page_data_hash
 from ssgen.config.load import Config
 from ssgen.errors import RenderError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.schema import PageRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer

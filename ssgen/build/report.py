@@ -16,8 +16,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
+
+from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:  # the link checker loads only for builds that check
     from ssgen.links import LinkReport

@@ -28,13 +28,13 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ssgen.config.load import Config
 from ssgen.config.search import BUNDLE_DIR
 from ssgen.errors import ConfigError, OutputError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
 
 SEARCH_KEY = "search_index"

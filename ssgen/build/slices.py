@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ssgen.config.load import Config, RouteConfig
+from ssgen.fastclass import dataclass
 from ssgen.routes.paginate import document_paths
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from ssgen.build.output import Output, file_stat, sha256
 from ssgen.build.outwatch import touched_files
 from ssgen.errors import OutputError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -24,6 +23,7 @@ from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.schema import PageRecord, page_row
 from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer

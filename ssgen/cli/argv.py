@@ -16,8 +16,9 @@ equal. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from ssgen.fastclass import dataclass
 
 _GLOBAL_FLAGS = frozenset({"-v", "--verbose", "-q", "--quiet"})
 _GLOBAL_VALUED = frozenset({"-s", "--site"})

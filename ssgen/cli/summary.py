@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ssgen.build.progress import Reporter
 from ssgen.build.report import BuildReport, group_failures
 from ssgen.errors import GroqSyntaxError, SsgenError
+from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -11,10 +11,10 @@ checked (internal paths such as ``/drafts/`` or external ones such as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ssgen.config.toml import BOOL, INT, STRS, TomlContext, take
+from ssgen.fastclass import dataclass
 
 _CHECK = {"external": (BOOL, False), "external_ttl": (INT, 86_400),
           "external_concurrency": (INT, 16), "external_per_host": (INT, 2),

@@ -10,10 +10,10 @@ them from the environment or a profile) and ``parse_target`` for ``s3://bucket/p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ssgen.config.toml import BOOL, INT, REQUIRED, STR, STRS, TABLE, TomlContext, take
+from ssgen.fastclass import dataclass
 
 _TABLES = "an array of tables ([[deploy.cache_control]] with pattern and value)"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-_]{1,254}")

@@ -11,12 +11,12 @@ installed Pillow cannot write it). ``widths``: its default ``srcset`` widths.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ssgen.config.source import SourceConfig
 from ssgen.config.toml import STR, STRS, TomlContext, describe, take
+from ssgen.fastclass import dataclass
 
 PIPELINES = ("local", "sanity")
 FORMATS = ("avif", "webp", "jpg", "png")

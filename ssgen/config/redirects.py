@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ssgen.config.toml import BOOL, INT, REQUIRED, STR, TomlContext, take
+from ssgen.fastclass import dataclass
 
 STATUSES = frozenset({301, 302, 303, 307, 308, 410})
 _SPEC = {"from": (STR, REQUIRED), "to": (STR, None), "status": (INT, 301),

@@ -10,10 +10,10 @@ ISO 639-1 code such as ``"en"``) instead of reading each page's ``<html lang>``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ssgen.config.toml import BOOL, STR, STRS, TomlContext, take
+from ssgen.fastclass import dataclass
 
 # The bundle's folder under the output folder; Pagefind's own default.
 BUNDLE_DIR = "pagefind"

@@ -13,11 +13,12 @@ import datetime as _dt
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from ssgen.config.toml import BOOL, STR, STRS, TomlContext, take
+from ssgen.fastclass import dataclass
 
 _API_VERSION = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ENV_OVERRIDES = {

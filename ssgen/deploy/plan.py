@@ -12,13 +12,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from ssgen.config.deploy import CacheRule, DeployConfig
+from ssgen.fastclass import dataclass
 
 STATE_NAME = ".ssgen-deploy.json"
 STATE_VERSION = 1

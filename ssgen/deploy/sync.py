@@ -16,7 +16,7 @@ import importlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from ssgen.deploy.plan import (
 from ssgen.deploy.purge import Purger, purgers
 from ssgen.deploy.s3 import LIST_PAGE, S3Store
 from ssgen.errors import ConfigError, DeployError, OutputError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.connect import open_state
 from ssgen.render.redirects import JSON_FILE, load_redirects
 

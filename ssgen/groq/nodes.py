@@ -9,8 +9,10 @@ evaluator has exactly one evaluator per node type.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
+
+from ssgen.fastclass import dataclass
 
 # --- leaves -----------------------------------------------------------------------------
 

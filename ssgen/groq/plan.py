@@ -15,9 +15,9 @@ conjuncts are tested (``a && b`` is true exactly when both are). The candidates 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.groq import nodes as n
 from ssgen.groq.dataset import AttrPath, Dataset, get_path
 from ssgen.groq.refindex import reference_ids

@@ -13,9 +13,9 @@ delta or release state, custom functions; the caller then evaluates in full.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.groq import nodes as n
 from ssgen.groq.compile import Compiler
 from ssgen.groq.plan import plan_filter

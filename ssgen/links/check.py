@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from ssgen.fastclass import dataclass
 from ssgen.links.external import LinkOptions, check_external
 from ssgen.links.extract import Extracted, extract
 from ssgen.links.report import BrokenLink, LinkReport

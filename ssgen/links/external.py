@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:  # imported when a check runs: they cost every build 0.15 s to start
     import httpx

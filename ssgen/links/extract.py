@@ -8,9 +8,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from selectolax.lexbor import LexborHTMLParser
+
+from ssgen.fastclass import dataclass
 
 # <link rel> values that name an origin or a hint, not a resource to fetch.
 _HINTS = frozenset({"preconnect", "dns-prefetch"})

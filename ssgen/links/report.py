@@ -5,9 +5,11 @@ line when the link is written literally in one of the page's templates) and
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
+
+from ssgen.fastclass import dataclass
 
 
 @dataclass(frozen=True)

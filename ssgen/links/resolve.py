@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import posixpath
 import unicodedata
-from dataclasses import dataclass
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+
+from ssgen.fastclass import dataclass
 
 _INDEX = "index.html"
 

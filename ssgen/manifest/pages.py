@@ -14,9 +14,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.manifest.schema import PageRecord, page_record
 
 GENERATION_KEY = "pages_generation"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +27,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from ssgen.errors import ManifestError
+from ssgen.fastclass import dataclass
 
 QUEUE_CHANNEL = "ssgen_queue"  # NOTIFY'd by each enqueue, LISTENed to by the builder
 Catalog = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]  # table -> (key, columns)

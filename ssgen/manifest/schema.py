@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import orjson
 
 from ssgen.errors import ManifestError
+from ssgen.fastclass import dataclass
 
 SCHEMA_VERSION = 5
 APPLICATION_ID = 0x5353474E  # "SSGN"
@@ -163,14 +163,22 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if app_id == 0 and version == 0:
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            _write_ahead(conn)  # an empty file: the schema's commit then waits on no fsync
         _create(conn, path)
     else:
         _verify(conn, path, app_id, version)
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    _write_ahead(conn)
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute(_BATCH_DDL)
+
+
+def _write_ahead(conn: sqlite3.Connection) -> None:
+    """WAL, whose commits do not fsync (``synchronous = NORMAL``; checkpoints do). Only
+    for a manifest or an empty file: a foreign SQLite file is never converted."""
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
 
 
 # The pages of one bulk record_pages call: ``fresh`` marks pages whose tag set changed,

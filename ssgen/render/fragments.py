@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -34,6 +33,7 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.utils import missing
 from markupsafe import Markup
 
+from ssgen.fastclass import dataclass
 from ssgen.render import fragment_store
 from ssgen.render.filters import PageUrl
 from ssgen.render.images.variants import capture, replay

@@ -34,12 +34,12 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from itertools import compress, count
 from typing import Any
 
 import jinja2
 
+from ssgen.fastclass import dataclass
 from ssgen.render.fragments import FragmentCache, fragment_key
 from ssgen.render.images.variants import capture, replay
 

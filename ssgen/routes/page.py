@@ -6,9 +6,10 @@ route's per-page query result), ``RouteLike`` (what routes read of a route's con
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
 
+from ssgen.fastclass import dataclass
 from ssgen.routes.patterns import fill_pattern
 
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from ssgen.errors import ConfigError
+from ssgen.fastclass import dataclass
 from ssgen.groq.values import same_json
 from ssgen.routes.page import PageMaker, PageSpec
 from ssgen.routes.patterns import item_name, kind_of, page_path

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import compress, count
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageMaker, PageSpec, RouteLike
 from ssgen.routes.patterns import fill_pattern
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import orjson
 
 from ssgen.errors import ConfigError
+from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config

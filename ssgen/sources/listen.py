@@ -16,12 +16,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
+from ssgen.fastclass import dataclass
 from ssgen.sources.sanity_http import (
     SanityError,
     SanitySettings,

@@ -14,13 +14,13 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
+from ssgen.fastclass import dataclass
 from ssgen.sources import QueryResult
 from ssgen.sources.listen import Listener, ListenEvent
 from ssgen.sources.sanity_batch import batchable, chunk, collect_ids, combine, revisions

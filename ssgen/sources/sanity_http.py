@@ -19,13 +19,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from ssgen.errors import ConfigError, GroqSyntaxError, SourceError
+from ssgen.fastclass import dataclass
 
 log = logging.getLogger("ssgen.sources.sanity")
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from dataclasses import dataclass, field
+from dataclasses import field
 from itertools import compress, count
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.groq.values import same_json
 from ssgen.routes.page import PageSpec
 from ssgen.routes.spec import data_hash

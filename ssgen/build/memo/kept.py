@@ -20,9 +20,9 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from itertools import compress, count
 
+from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageSpec
 
 Expansions = Mapping[str, list[PageSpec]]

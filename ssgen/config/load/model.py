@@ -7,7 +7,7 @@ own (``[site]``, ``[[routes]]``, ``[markdown]``, ``[feed]``, ``[sitemap]``). No 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from ssgen.config.redirects import RedirectRule
 from ssgen.config.search import SearchConfig
 from ssgen.config.source import SourceConfig
 from ssgen.config.toml import CONFIG_FILE
+from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:
     from ssgen.groq.nodes import Query

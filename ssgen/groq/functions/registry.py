@@ -23,9 +23,9 @@ Values are those of ssgen.groq.values: JSON data plus ``DateTime`` and ``Path``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.groq.nodes import Node
 from ssgen.groq.runtime import Closure
 

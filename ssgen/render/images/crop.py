@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from ssgen.fastclass import dataclass
 
 _DEFAULT_CROP = {"left": 0.0, "top": 0.0, "right": 0.0, "bottom": 0.0}
 _DEFAULT_HOTSPOT = {"x": 0.5, "y": 0.5, "width": 1.0, "height": 1.0}

@@ -15,9 +15,9 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.render.images.crop import Asset
 from ssgen.render.images.url import image_query, parse_asset_id
 

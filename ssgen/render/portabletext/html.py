@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.render.portabletext.tree import (
     ListNode,
     SpanNode,

@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from ssgen.fastclass import dataclass
 
 MAX_LEVEL = 64
 _KNOWN_DECORATORS = ("strong", "em", "code", "underline", "strike-through")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ssgen.errors import ConfigError
+from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageSpec
 
 

@@ -19,13 +19,13 @@ read them (the ``raw`` perspective); system documents (``_.``) never do.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 import httpx
 
 from ssgen.errors import SourceError
+from ssgen.fastclass import dataclass
 from ssgen.sources.mirror.store import Lines, MirrorStore, append, encode, entry
 from ssgen.sources.sanity import SanitySource
 from ssgen.sources.sanity_http import base_url

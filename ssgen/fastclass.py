@@ -1,0 +1,218 @@
+"""``dataclass``: the standard library's dataclasses with one compiled method instead of six.
+
+Python 3.11 and 3.12 write each generated method of a dataclass (``__init__``,
+``__repr__``, ``__eq__``, ``__hash__``, a frozen one's ``__setattr__`` and
+``__delattr__``) as source text and compile it: ~60 us a method, so the ~100 dataclasses
+a build imports cost ~50 ms of every start, more than any module's own code. Here
+``dataclasses.dataclass`` still finds the fields, their defaults, ``slots`` and
+``__match_args__``; ``__init__`` (called per object, so compiled as the standard library
+writes it: same signature, defaults, default factories and ``__post_init__``) is the one
+method compiled, and the others are closures over the class's field names, with the
+standard library's behaviour: ``repr`` (recursion-safe, ``repr=False`` fields left
+out), ``==`` on the tuple of ``compare`` fields (``NotImplemented`` for another class),
+``hash`` of the hashed fields' tuple for a frozen class and unhashable for a mutable
+one (unless the class defines ``__hash__``), ``FrozenInstanceError`` on assignment, and a
+frozen slotted class's pickling. ``__dataclass_params__`` is the standard library's for
+the same ``frozen`` and ``slots``, so ``dataclasses.fields``, ``replace``, ``asdict`` and
+``is_dataclass`` see an ordinary dataclass. Classes it does not cover (a dataclass base,
+``InitVar`` or ``KW_ONLY`` fields, a field named ``self``, no docstring) and Python 3.13
+and later get ``dataclasses.dataclass`` itself. tests/test_fastclass.py holds the two
+equal.
+"""
+
+import dataclasses
+import inspect
+import sys
+from collections.abc import Callable
+from dataclasses import MISSING, Field, FrozenInstanceError
+from operator import attrgetter
+from reprlib import recursive_repr
+from typing import Any, TypeVar, dataclass_transform, overload
+
+_T = TypeVar("_T")
+_NATIVE = sys.version_info >= (3, 13)
+# A parameter's default when its field has a default factory (shown as ``<factory>``).
+_FACTORY = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", object())
+_PARAMS: dict[tuple[bool, bool], object] = {}  # (frozen, slots) -> __dataclass_params__
+
+
+@overload
+def dataclass(cls: type[_T], /) -> type[_T]: ...
+
+
+@overload
+def dataclass(*, frozen: bool = False, slots: bool = False
+              ) -> Callable[[type[_T]], type[_T]]: ...
+
+
+@dataclass_transform(field_specifiers=(dataclasses.field, Field))
+def dataclass(cls: type[_T] | None = None, /, *, frozen: bool = False, slots: bool = False
+              ) -> type[_T] | Callable[[type[_T]], type[_T]]:
+    """``@dataclass``, ``@dataclass(frozen=True, slots=True)``: as ``dataclasses.dataclass``."""
+
+    def wrap(cls: type[_T]) -> type[_T]:
+        if _NATIVE or not _covered(cls):
+            return dataclasses.dataclass(cls, frozen=frozen, slots=slots)
+        explicit_hash = _explicit_hash(cls)
+        made = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=slots)
+        for name, method in _methods(made, cls, frozen).items():
+            # A method the class defines stays; ``__hash__`` follows dataclasses' rule.
+            if (name == "__hash__" and not explicit_hash) or name not in cls.__dict__:
+                if method is not None:
+                    method.__qualname__ = f"{made.__qualname__}.{name}"
+                setattr(made, name, method)
+        made.__dataclass_params__ = _params(frozen, slots)  # type: ignore[attr-defined]
+        return made
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _covered(cls: type) -> bool:
+    """Whether ``cls`` uses only what this module makes (else the standard library's)."""
+    annotations = inspect.get_annotations(cls)
+    return (bool(cls.__doc__) and "self" not in annotations
+            and not any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:])
+            and not any("InitVar" in str(kind) or "KW_ONLY" in str(kind)
+                        for kind in annotations.values()))
+
+
+def _explicit_hash(cls: type) -> bool:
+    found = cls.__dict__.get("__hash__", MISSING)
+    return not (found is MISSING or (found is None and "__eq__" in cls.__dict__))
+
+
+def _params(frozen: bool, slots: bool) -> object:
+    """The standard library's ``__dataclass_params__`` for a class of these options."""
+    key = (frozen, slots)
+    if key not in _PARAMS:
+        probe: Any = dataclasses.dataclass(type("Probe", (), {"__doc__": "-"}), frozen=frozen,
+                                           slots=slots)
+        _PARAMS[key] = probe.__dataclass_params__
+    return _PARAMS[key]
+
+
+def _methods(cls: type, given: type, frozen: bool) -> dict[str, Any]:
+    """``cls``'s methods; ``given``: the class as written (``slots`` makes another)."""
+    fields = dataclasses.fields(cls)
+    made: dict[str, Any] = {"__init__": _init(cls, fields, frozen),
+                            "__repr__": _repr(tuple(f.name for f in fields if f.repr)),
+                            **_compare(fields, frozen)}
+    if frozen:
+        made |= _frozen(given, frozenset(f.name for f in fields), "__slots__" in cls.__dict__)
+    return made
+
+
+def _init(cls: type, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[..., None]:
+    """``__init__`` as ``dataclasses`` writes it (the one method compiled)."""
+    names: dict[str, Any] = {"__dataclass_builtins_object__": object,
+                             "__dataclass_HAS_DEFAULT_FACTORY__": _FACTORY}
+    slots = "__slots__" in cls.__dict__
+    params: list[str] = []
+    keywords: list[str] = []
+    body: list[str] = []
+    for f in fields:
+        names[f"__dataclass_type_{f.name}__"] = f.type
+        default = f"__dataclass_dflt_{f.name}__"
+        if f.default_factory is not MISSING:
+            names[default] = f.default_factory
+            value = (f"{default}() if {f.name} is __dataclass_HAS_DEFAULT_FACTORY__ "
+                     f"else {f.name}" if f.init else f"{default}()")
+        elif f.init:
+            value = f.name
+            if f.default is not MISSING:
+                names[default] = f.default
+        elif slots and f.default is not MISSING:
+            names[default] = f.default
+            value = default
+        else:
+            continue
+        if f.init:
+            given = ("=__dataclass_HAS_DEFAULT_FACTORY__" if f.default_factory is not MISSING
+                     else f"={default}" if f.default is not MISSING else "")
+            (keywords if f.kw_only is True else params).append(
+                f"{f.name}:__dataclass_type_{f.name}__{given}")
+        body.append(f"__dataclass_builtins_object__.__setattr__(self,{f.name!r},{value})"
+                    if frozen else f"self.{f.name}={value}")
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    signature = ", ".join(["self", *params, *(["*", *keywords] if keywords else [])])
+    text = "\n".join([f"def __create_fn__({', '.join(names)}):",
+                      f" def __init__({signature}) -> None:",
+                      *(f"  {line}" for line in body or ["pass"]),
+                      " return __init__"])
+    module = sys.modules.get(cls.__module__)
+    scope: dict[str, Any] = {}
+    exec(text, module.__dict__ if module is not None else {}, scope)
+    init: Callable[..., None] = scope["__create_fn__"](**names)
+    return init
+
+
+def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
+    @recursive_repr()
+    def __repr__(self: Any) -> str:
+        shown = ", ".join([f"{name}={getattr(self, name)!r}" for name in names])
+        return f"{self.__class__.__qualname__}({shown})"
+
+    return __repr__
+
+
+def _compare(fields: tuple[Field[Any], ...], frozen: bool) -> dict[str, Any]:
+    """``__eq__`` on the ``compare`` fields' tuple; ``__hash__`` of the hashed fields' (a
+    frozen class), else None (unhashable, as a mutable dataclass with ``eq``)."""
+    compared = _getter(tuple(f.name for f in fields if f.compare))
+
+    def __eq__(self: Any, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return bool(compared(self) == compared(other))
+        return NotImplemented
+
+    if not frozen:
+        return {"__eq__": __eq__, "__hash__": None}
+    hashed = _getter(tuple(f.name for f in fields
+                           if (f.compare if f.hash is None else f.hash)))
+
+    def __hash__(self: Any) -> int:
+        return hash(hashed(self))
+
+    return {"__eq__": __eq__, "__hash__": __hash__}
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The tuple of ``names``' values of an object (a tuple also for one name or none)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+
+    def values(self: Any) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in names])
+
+    return values
+
+
+def _frozen(cls: Any, names: frozenset[str], slots: bool) -> dict[str, Any]:
+    """A frozen class's ``__setattr__`` and ``__delattr__`` (and, slotted, its pickling).
+    ``cls`` is the class as written, before ``slots`` replaced it, as in dataclasses."""
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cls, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cls, self).__delattr__(name)
+
+    made: dict[str, Any] = {"__setattr__": __setattr__, "__delattr__": __delattr__}
+    if slots:
+        made["__getstate__"] = _getstate
+        made["__setstate__"] = _setstate
+    return made
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _setstate(self: Any, state: list[Any]) -> None:
+    for field, value in zip(dataclasses.fields(self), state, strict=False):
+        object.__setattr__(self, field.name, value)
