@@ -58,7 +58,7 @@ def dataclass(cls: type[_T] | None = None, /, *, frozen: bool = False, slots: bo
         for name, method in _methods(made, cls, frozen).items():
             # A method the class defines stays; ``__hash__`` follows dataclasses' rule.
             if (name == "__hash__" and not explicit_hash) or name not in cls.__dict__:
-                if method is not None:
+                if method is not None and method not in (_getstate, _setstate):  # shared
                     method.__qualname__ = f"{made.__qualname__}.{name}"
                 setattr(made, name, method)
         made.__dataclass_params__ = _params(frozen, slots)  # type: ignore[attr-defined]
