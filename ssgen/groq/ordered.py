@@ -1,4 +1,4 @@
-"""The passing entries of a maintained query (maintained.py) kept in result order.
+"""The passing entries of a maintained query (maintained/) kept in result order.
 
 ``order(k1 desc, k2)`` is a stable sort of the documents in ``_id`` order, so the result
 order is the lexicographic order of the rows ``(k1 reversed, k2, _id)``. Keeping the rows
