@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, Shape, shape_of
+from ssgen.groq.maintained import Delta, MaintainedQuery, Shape, shape_of
 from ssgen.groq.nodes import Query
 
 ChangedSince = Callable[[int], frozenset[str] | None]
@@ -41,8 +41,10 @@ class QueryCache:
         version: int,
         changed_since: ChangedSince,
         now: Any,
-    ) -> tuple[Any, frozenset[str]] | None:
-        """The result and trace of ``query`` at ``version``, or None: evaluate it in full."""
+    ) -> tuple[Any, frozenset[str], Delta | None] | None:
+        """The result and trace of ``query`` at ``version`` and how the result differs from
+        the one before its last change (``ssgen.groq.maintained.delta``), or None: evaluate
+        it in full."""
         shape = _shape(query)
         if shape is None:
             return None
@@ -60,7 +62,7 @@ class QueryCache:
         value, ids = maintained.evaluate(dataset, changed, now)
         self._queries[key] = (maintained, version)  # re-inserted: most recently used last
         self._sets[query.text] = self._sets.get(query.text, 0) + 1
-        return value, ids
+        return value, ids, maintained.delta
 
     def _make_room(self, text: str) -> None:
         if self._sets.get(text, 0) < PER_QUERY:

@@ -14,13 +14,16 @@ shape ``shape_of`` returns None and the caller evaluates the query in full; ``ex
 says why.
 
 A package: ``query`` owns ``MaintainedQuery``, ``entry`` what it keeps per candidate
-document, ``parts`` the shape compiled once. Re-exported here.
+document, ``parts`` the shape compiled once, ``delta`` what one update of a whole ordered
+list changed (``MaintainedQuery.delta``: inserted, removed, changed and moved ids, for
+consumers that redo only those items' part). Re-exported here.
 """
 
 from __future__ import annotations
 
+from ssgen.groq.maintained.delta import Delta
 from ssgen.groq.maintained.entry import _Entry
 from ssgen.groq.maintained.query import MaintainedQuery
 from ssgen.groq.shapes import Shape, explain, shape_of
 
-__all__ = ["MaintainedQuery", "Shape", "_Entry", "explain", "shape_of"]
+__all__ = ["Delta", "MaintainedQuery", "Shape", "_Entry", "explain", "shape_of"]

@@ -13,6 +13,7 @@ from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
+from ssgen.groq.maintained.delta import Changes, Delta
 from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
 from ssgen.groq.ordered import Ordered
@@ -53,13 +54,14 @@ class MaintainedQuery:
         """Its entries and indexes, without the compiled parts (closures): a snapshot of
         a kept source (``ssgen.sources.snapshot``) pickles them."""
         state = dict(self.__dict__)
-        del state["_parts"], state["_plan"]
+        del state["_parts"], state["_plan"], state["_delta"], state["_changes"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Recompile the parts; the correlated runners get their slots in the order the
         compilation assigns them, as when first made."""
-        self.__dict__.update(state)
+        # How the result came about is not kept: the first update after gives no delta.
+        self.__dict__.update(state, _delta=None, _changes=None)
         subs = self._subs
         if subs is not None:
             shared: dict[int, Parts] = {}
@@ -87,6 +89,9 @@ class MaintainedQuery:
         # candidate must reach the outer entry (its reads leave the trace).
         self._failing: set[str] = set()
         self._lookups = self._lookup_keys(wanted)
+        # How the result differs from the last (delta.py); the rows this update changed.
+        self._delta: Delta | None = None
+        self._changes: Changes | None = None
         if self._subs is not None:
             self._subs.reset()
 
@@ -103,22 +108,39 @@ class MaintainedQuery:
         """``evaluate`` in a scope whose parent is ``parent`` (the outer document's for a
         correlated subquery); a list value is this object's own: not to be changed."""
         wanted, key_reads = self._wanted(ctx, parent)
-        if changed is None or self._result is None \
-                or (wanted, key_reads) != self._wanted_last:
+        fresh = changed is None or self._result is None \
+            or (wanted, key_reads) != self._wanted_last
+        if changed is None or fresh:
             self._reset(wanted, key_reads)
             changed = self._initial(ctx.dataset, wanted)
         if self._subs is not None:
             self._subs.changed(changed)
         stale = self._dependents.stale(changed, ctx.dataset.by_id, ctx.dataset.refs_of)
         dirty = ALL if self._result is None else 0
-        for doc_id in stale:
-            dirty |= self._refresh(doc_id, ctx, parent, wanted)
+        shape = self._shape
+        changes = self._changes = None if fresh or shape.window is not None or shape.count \
+            or shape.element else Changes(self._ordered)
+        try:
+            for doc_id in stale:
+                dirty |= self._refresh(doc_id, ctx, parent, wanted)
+        finally:
+            self._changes = None
         if dirty:
+            base = self._result
             self._result, self._ids = self._assemble(dirty)
+            if self._result is not base:
+                self._delta = None if changes is None else changes.delta(
+                    base, self._result, self._entries)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
         return result, self._ids
+
+    @property
+    def delta(self) -> Delta | None:
+        """How the current result differs from the one before its last change (None:
+        unknown; see delta.py)."""
+        return self._delta
 
     def lookups(self) -> Iterable[Any]:
         """The index keys the last run looked up, as ``ctx.keys`` records them."""
@@ -177,6 +199,8 @@ class MaintainedQuery:
                 and same_json(old.item, entry.item):
             # Hand back the very same object: consumers compare results by identity.
             entry.item = old.item
+        if self._changes is not None:
+            self._changes.note(doc_id, old, entry)
         if entry is None or not entry.passes:
             if self._subs is not None:
                 self._subs.forget(doc_id)
