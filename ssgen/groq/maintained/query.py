@@ -83,6 +83,8 @@ class MaintainedQuery:
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
+        # The item reads of the entries a slice before the Map showed (in ``_ids``).
+        self._shown_reads: list[frozenset[str]] = []
         self._wanted_last = wanted, key_reads
         self._key_reads = key_reads  # ids the index key read (a dereference)
         # Candidates that do not pass: not in the trace, yet one that stops being a
@@ -199,6 +201,8 @@ class MaintainedQuery:
                 and same_json(old.item, entry.item):
             # Hand back the very same object: consumers compare results by identity.
             entry.item = old.item
+        if old is not None and entry is not None:
+            _same_sets(old, entry)
         if self._changes is not None:
             self._changes.note(doc_id, old, entry)
         if entry is None or not entry.passes:
@@ -214,7 +218,7 @@ class MaintainedQuery:
         if old is None or entry is None:
             only = old if entry is None else entry
             return ALL if only is not None and only.passes else TRACE
-        changed = 0 if old.reads == entry.reads and old.item_reads == entry.item_reads \
+        changed = 0 if old.reads is entry.reads and old.item_reads is entry.item_reads \
             else TRACE
         if old.passes != entry.passes or old.keys != entry.keys:
             changed |= ORDER | ITEMS
@@ -225,8 +229,8 @@ class MaintainedQuery:
     def _swap(self, doc_id: str, old: _Entry | None, new: _Entry | None) -> None:
         """Replace what ``old`` registered (reads, keys, counts, row) by ``new``'s, by
         their differences: an entry that read 10,000 ids and still does costs little."""
-        if old is None or new is None or old.reads != new.reads \
-                or old.item_reads != new.item_reads:
+        if old is None or new is None or old.reads is not new.reads \
+                or old.item_reads is not new.item_reads:
             old_reads = old.reads | old.item_reads if old is not None else NONE
             new_reads = new.reads | new.item_reads if new is not None else NONE
             self._dependents.remove(doc_id, old_reads - new_reads, NONE)
@@ -234,7 +238,7 @@ class MaintainedQuery:
             self._recount(self._counted(old), self._counted(new))
         old_keys = old.keys_read if old is not None else NONE
         new_keys = new.keys_read if new is not None else NONE
-        if old_keys != new_keys:
+        if old_keys is not new_keys:
             self._dependents.remove(doc_id, NONE, old_keys - new_keys)
             self._dependents.add(doc_id, NONE, new_keys - old_keys)
         ordered = self._ordered
@@ -318,8 +322,11 @@ class MaintainedQuery:
                               window.is_inclusive)
         if self._shape.window_first:
             shown = [self._entries[row[-1]] for row in self._ordered.rows[bounds]]
-            ids = frozenset(self._counts).union(self._key_reads,
-                                                *(entry.item_reads for entry in shown))
+            reads = [entry.item_reads for entry in shown]
+            last_reads, self._shown_reads = self._shown_reads, reads
+            if dirty & TRACE or len(reads) != len(last_reads) \
+                    or not all(map(is_, reads, last_reads)):
+                ids = frozenset(self._counts).union(self._key_reads, *reads)
             result = [entry.item for entry in shown]
         else:
             result = self._ordered.items[bounds]
@@ -327,6 +334,17 @@ class MaintainedQuery:
         if type(last) is list and len(last) == len(result) and all(map(is_, last, result)):
             return last, ids  # the same items: the same list
         return result, ids
+
+
+def _same_sets(old: _Entry, new: _Entry) -> None:
+    """Give ``new`` the very sets of ``old`` that it equals: compared by identity after
+    (an author entry reads its 10,000 posts, and still does after one of them changed)."""
+    if new.reads == old.reads:
+        new.reads = old.reads
+    if new.item_reads == old.item_reads:
+        new.item_reads = old.item_reads
+    if new.keys_read == old.keys_read:
+        new.keys_read = old.keys_read
 
 
 __all__ = ["MaintainedQuery"]
