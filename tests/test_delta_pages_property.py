@@ -172,7 +172,8 @@ def run(steps: list[Any], posts: int = 24) -> int:
             config = load_config(site)
             source = open_source(config, kept=True)
             assert build(config, jobs=1, source=source).ok  # the first round: no delta
-            for step in [update_title(5, "Retitled"), *steps]:
+            # The first round after start has no delta (scanned); the second one has.
+            for step in [update_title(5, "Retitled"), update_title(6, "Again"), *steps]:
                 before = snapshot(site / "public")
                 step(model)
                 model.write(site)
@@ -194,12 +195,12 @@ SETTINGS = settings(
 @SETTINGS
 @given(steps=st.lists(edits, min_size=1, max_size=6))
 def test_rounds_through_the_delta_equal_full_build(steps: list[Any]) -> None:
-    assert run(steps) >= 1  # at least the retitle went through the delta
+    assert run(steps) >= 1  # at least the second retitle went through the delta
 
 
 def test_a_move_re_plans_the_old_and_new_neighbours() -> None:
     assert run([redate(7, "2025-02-02"), redate(12, "2023-05-01"), delete_post(3),
-                create_post("beta", "a2"), update_title(9, "Again")]) >= 4
+                create_post("beta", "a2"), update_title(9, "Again")]) >= 5
 
 
 def test_mutant_delta_without_the_old_neighbours_is_caught(monkeypatch: Any) -> None:

@@ -250,9 +250,13 @@ def _expand_each(
             continue
         path = fill_pattern(route.path, item, route=route.name)
         fields = {**result.value, **item} if isinstance(result.value, dict) else item
-        ids = set(result.ids) | find_ids(item)
+        # The very trace object when the item holds no ids (an author's 2,000 posts: no
+        # copy, and the page's memos compare it by identity).
+        found = find_ids(item)
+        ids = result.ids if not found and isinstance(result.ids, frozenset) \
+            else frozenset(result.ids).union(found)
         if route.paginate:
-            pages += expand_document(ctx, path, result.value, frozenset(ids), fields=fields,
+            pages += expand_document(ctx, path, result.value, ids, fields=fields,
                                      params=item)
             continue
         pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
