@@ -10,12 +10,15 @@ documents, when the manifest says it was last written from this very source
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
 
+from ssgen.config.load import Config
 from ssgen.manifest.store import Manifest
 from ssgen.sources import Source, content_hash
+from ssgen.sources.lazy import LazyMarkdown
+from ssgen.sources.local import ReadInputs
 
 DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 MARK_KEY = "documents_at"
@@ -64,6 +67,17 @@ def document_states(source: Source, manifest: Manifest, *, full: bool) -> DocSta
     if state is None:
         return None
     return DocStates(None if full else manifest.documents(), state, mark=mark)
+
+
+def lazy_or_loaded(config: Config, manifest: Manifest, read: ReadInputs | None,
+                   load: Callable[[], Source]) -> Source:
+    """A Markdown-only site's source from its changed files' cache entries, when the
+    parse cache is marked as the source state the manifest recorded (``MARK_KEY``:
+    ``ssgen.sources.lazy``); else ``load()``. The lazy source loads the full one itself
+    when a build asks it for more."""
+    lazy = None if read is None else LazyMarkdown.open(config, read,
+                                                       manifest.get_meta(MARK_KEY) or "", load)
+    return lazy if lazy is not None else load()
 
 
 def source_mark(source: Source) -> str:

@@ -17,6 +17,7 @@ entries: those files are read and parsed as if there were no cache, never a stal
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -33,6 +34,8 @@ from ssgen.sources import content_hash
 from ssgen.sources.atomic import write_atomic
 
 MAGIC = b"ssgen-filecache-2\n"
+MARK_MAGIC = b"ssgen-filecache-mark-1\n"
+MARK_FILE = ".mark"  # hidden: not one of the shards
 RACY_NS = 1_000_000_000
 SHARDS = 64
 # Entries to rewrite from which ``save(background=True)`` forks: a cold build's 16,000
@@ -106,6 +109,11 @@ class FileCache:
         # shard's entries without hashing 16k names again (~50 ms of a one-file edit).
         self.shard_of: dict[str, int] = {}
         self.hits = 0
+        # The mark the entries were saved with, when the loaded ones are exactly those
+        # (same names and stamps); "" when unknown. See ``save``.
+        self.mark = ""
+        self._saved_mark = ""
+        self.replaced: set[str] = set()  # the names ``put`` gave a new entry since loading
 
     @classmethod
     def load(cls, path: Path, key: str) -> FileCache:
@@ -121,6 +129,7 @@ class FileCache:
                     shard_of[name] = shard
         cache = cls(path, key, entries)
         cache.shard_of = shard_of
+        cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, entries)
         return cache
 
     def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
@@ -149,6 +158,7 @@ class FileCache:
         if self.entries.get(name) != entry:
             self.entries[name] = entry
             self.dirty.add(_shard(name))
+            self.replaced.add(name)
 
     def keep_only(self, names: set[str]) -> None:
         """Forget the files that are no longer inputs."""
@@ -157,12 +167,18 @@ class FileCache:
             del self.entries[name]
             self.dirty.add(_shard(name))
 
-    def save(self, *, background: bool = False) -> None:
+    def save(self, *, background: bool = False, mark: str = "") -> None:
         """Rewrite the shards whose entries changed (each atomically; a failure only
-        loses cache entries). ``background``: a large rewrite (a cold build's) is done by
-        a forked process while this one goes on (``settle`` waits for it)."""
-        if self.path is None or not self.dirty:
+        loses cache entries), then the ``mark``: a caller's name for this set of entries
+        (``ssgen.sources.lazy``: the source state a build records in the manifest), kept
+        with a digest of every entry's name and stamp, so a later ``load`` gives it back
+        only while the entries are all there, as saved. The old mark goes first: a save
+        that fails or is killed halfway leaves none. ``background``: a large rewrite (a
+        cold build's) is done by a forked process while this one goes on (``settle``
+        waits for it)."""
+        if self.path is None or (not self.dirty and mark == self._saved_mark):
             return
+        self._saved_mark = mark
         if background and len(self.entries) * len(self.dirty) >= BACKGROUND * SHARDS:
             try:
                 pid = os.fork()
@@ -170,18 +186,20 @@ class FileCache:
                 pid = -1  # no process to spare: written here
             if pid == 0:  # the child: writes, then exits without running the caller's code
                 try:
-                    self._write()
+                    self._write(mark)
                 finally:
                     os._exit(0)
             if pid > 0:
                 _SAVING.append(pid)
                 self.dirty.clear()
                 return
-        self._write()
+        self._write(mark)
 
-    def _write(self) -> None:
+    def _write(self, mark: str) -> None:
         if self.path is None:
             return
+        with contextlib.suppress(OSError):  # a file in the folder's place: dealt with below
+            (self.path / MARK_FILE).unlink(missing_ok=True)
         shards: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in self.dirty}
         shard_of = self.shard_of
         for name, entry in self.entries.items():
@@ -206,6 +224,14 @@ class FileCache:
             except (SourceError, OSError):
                 return  # a read-only .ssgen/: the next process parses again
         self.dirty.clear()
+        if mark:
+            body = marshal.dumps((self.key, mark, _names_digest(self.entries)))
+            check = hashlib.blake2b(body, digest_size=16).digest()
+            try:
+                write_atomic(self.path / MARK_FILE, MARK_MAGIC + check + body, "file cache mark",
+                             durable=False)
+            except (SourceError, OSError):
+                return
 
 
 def settle() -> None:
@@ -215,6 +241,33 @@ def settle() -> None:
             os.waitpid(_SAVING.pop(), 0)
         except ChildProcessError:
             continue  # reaped by someone else already
+
+
+def _names_digest(entries: dict[str, Entry]) -> bytes:
+    """A digest of every entry's name and stamp."""
+    listed = sorted((name, entry.stamp) for name, entry in entries.items())
+    return hashlib.blake2b(marshal.dumps(listed), digest_size=16).digest()
+
+
+def _read_mark(path: Path, key: str, entries: dict[str, Entry]) -> str:
+    """The mark saved with ``entries`` when the file holds it for exactly these names and
+    stamps and this ``key``; "" otherwise (missing, damaged, another set of entries)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    head = len(MARK_MAGIC) + 16
+    body = data[head:]
+    if data[:len(MARK_MAGIC)] != MARK_MAGIC \
+            or hashlib.blake2b(body, digest_size=16).digest() != data[len(MARK_MAGIC):head]:
+        return ""
+    try:
+        stored_key, mark, names = marshal.loads(body)
+    except (ValueError, TypeError, EOFError):
+        return ""
+    if stored_key != key or type(mark) is not str or names != _names_digest(entries):
+        return ""
+    return mark
 
 
 def _shard(name: str) -> int:
