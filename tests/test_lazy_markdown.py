@@ -336,10 +336,10 @@ STALE_SHARDS = [("write", "c", "x"), ("cache", "stale-shards", ""), ("delete", "
 
 
 def test_mutant_mark_not_compared_is_caught() -> None:
-    def any_mark(path: Path, key: str, entries: dict[str, Any]) -> str:
+    def any_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
         import marshal
 
-        try:  # the names and stamps saved with the mark not compared
+        try:  # the shard files saved with the mark not compared
             return str(marshal.loads(path.read_bytes()[len(filecache.MARK_MAGIC) + 16:])[1])
         except (OSError, ValueError, EOFError, IndexError):
             return ""

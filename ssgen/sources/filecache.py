@@ -110,10 +110,12 @@ class FileCache:
         self.shard_of: dict[str, int] = {}
         self.hits = 0
         # The mark the entries were saved with, when the loaded ones are exactly those
-        # (same names and stamps); "" when unknown. See ``save``.
+        # (the same shard files); "" when unknown. See ``save``.
         self.mark = ""
         self._saved_mark = ""
         self.replaced: set[str] = set()  # the names ``put`` gave a new entry since loading
+        # Each shard file's checksum as loaded or last written here (None: none usable).
+        self.checks: list[bytes | None] = [None] * SHARDS
 
     @classmethod
     def load(cls, path: Path, key: str) -> FileCache:
@@ -121,15 +123,18 @@ class FileCache:
         shard in doubt."""
         entries: dict[str, Entry] = {}
         shard_of: dict[str, int] = {}
+        checks: list[bytes | None] = []
         for shard in range(SHARDS):
-            found = _decode(path / f"{shard:02x}", key)
+            found, check = _decode(path / f"{shard:02x}", key)
+            checks.append(check)
             for name, entry in found.items():
                 if _shard(name) == shard:
                     entries[name] = entry
                     shard_of[name] = shard
         cache = cls(path, key, entries)
         cache.shard_of = shard_of
-        cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, entries)
+        cache.checks = checks
+        cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, checks)
         return cache
 
     def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
@@ -171,8 +176,9 @@ class FileCache:
         """Rewrite the shards whose entries changed (each atomically; a failure only
         loses cache entries), then the ``mark``: a caller's name for this set of entries
         (``ssgen.sources.lazy``: the source state a build records in the manifest), kept
-        with a digest of every entry's name and stamp, so a later ``load`` gives it back
-        only while the entries are all there, as saved. The old mark goes first: a save
+        with the checksum of every shard file, so a later ``load`` gives it back only
+        while the shard files are all those it was saved with (no extra cost: each
+        file's checksum is checked on load anyway). The old mark goes first: a save
         that fails or is killed halfway leaves none. ``background``: a large rewrite (a
         cold build's) is done by a forked process while this one goes on (``settle``
         waits for it)."""
@@ -223,9 +229,10 @@ class FileCache:
                              "file cache", durable=False)
             except (SourceError, OSError):
                 return  # a read-only .ssgen/: the next process parses again
+            self.checks[shard] = check
         self.dirty.clear()
         if mark:
-            body = marshal.dumps((self.key, mark, _names_digest(self.entries)))
+            body = marshal.dumps((self.key, mark, tuple(self.checks)))
             check = hashlib.blake2b(body, digest_size=16).digest()
             try:
                 write_atomic(self.path / MARK_FILE, MARK_MAGIC + check + body, "file cache mark",
@@ -243,15 +250,10 @@ def settle() -> None:
             continue  # reaped by someone else already
 
 
-def _names_digest(entries: dict[str, Entry]) -> bytes:
-    """A digest of every entry's name and stamp."""
-    listed = sorted((name, entry.stamp) for name, entry in entries.items())
-    return hashlib.blake2b(marshal.dumps(listed), digest_size=16).digest()
-
-
-def _read_mark(path: Path, key: str, entries: dict[str, Entry]) -> str:
-    """The mark saved with ``entries`` when the file holds it for exactly these names and
-    stamps and this ``key``; "" otherwise (missing, damaged, another set of entries)."""
+def _read_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
+    """The mark saved with the shard files whose checksums are ``checks`` (so with
+    exactly the entries loaded from them), for this ``key``; "" otherwise (missing,
+    damaged, saved with other shard files)."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -262,10 +264,10 @@ def _read_mark(path: Path, key: str, entries: dict[str, Entry]) -> str:
             or hashlib.blake2b(body, digest_size=16).digest() != data[len(MARK_MAGIC):head]:
         return ""
     try:
-        stored_key, mark, names = marshal.loads(body)
+        stored_key, mark, saved = marshal.loads(body)
     except (ValueError, TypeError, EOFError):
         return ""
-    if stored_key != key or type(mark) is not str or names != _names_digest(entries):
+    if stored_key != key or type(mark) is not str or saved != tuple(checks):
         return ""
     return mark
 
@@ -274,26 +276,29 @@ def _shard(name: str) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogateescape")) % SHARDS
 
 
-def _decode(path: Path, key: str) -> dict[str, Entry]:
+def _decode(path: Path, key: str) -> tuple[dict[str, Entry], bytes | None]:
+    """The shard file's entries and its checksum (None, and no entries, when it is
+    missing, damaged or another key's)."""
     try:
         data = path.read_bytes()
     except OSError:
-        return {}
+        return {}, None
     head = len(MAGIC) + 16
     if not data.startswith(MAGIC) or len(data) < head:
-        return {}
+        return {}, None
     payload = memoryview(data)[head:]
-    if hashlib.blake2b(payload, digest_size=16).digest() != data[len(MAGIC):head]:
-        return {}
+    check = data[len(MAGIC):head]
+    if hashlib.blake2b(payload, digest_size=16).digest() != check:
+        return {}, None
     try:
         stored_key, raw = marshal.loads(payload)
         if stored_key != key:
-            return {}
+            return {}, None
         return {name: Entry(tuple(stamp), digest, trusted, documents, faults, hashes)
                 for name, (stamp, digest, trusted, documents, faults, hashes) in raw.items()
-                if len(hashes) == len(documents)}
+                if len(hashes) == len(documents)}, check
     except (ValueError, TypeError, EOFError, AttributeError):
-        return {}
+        return {}, None
 
 
 def now_ns() -> int:

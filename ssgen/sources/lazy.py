@@ -10,8 +10,8 @@ anything else is asked of it (a query, the dataset, ...): never a different answ
 a later load.
 
 What vouches for the unchanged files is the cache's mark (``FileCache.save``): the
-``session:version`` of the source whose entries it saved, kept with a digest of every
-entry's name and stamp. The build that used that source recorded the same
+``session:version`` of the source whose entries it saved, kept with the checksums of
+the shard files it saved them in. The build that used that source recorded the same
 ``session:version`` in the manifest (``documents_at``) with the documents' states, so
 when the two are equal the manifest's states are those of the cache's entries, and a
 file whose stamp the cache trusts has the document the manifest recorded. This source
