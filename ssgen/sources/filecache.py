@@ -33,7 +33,7 @@ from ssgen.errors import SourceError
 from ssgen.sources import content_hash
 from ssgen.sources.atomic import write_atomic
 
-MAGIC = b"ssgen-filecache-2\n"
+MAGIC = b"ssgen-filecache-3\n"
 MARK_MAGIC = b"ssgen-filecache-mark-1\n"
 MARK_FILE = ".mark"  # hidden: not one of the shards
 RACY_NS = 1_000_000_000
@@ -53,14 +53,26 @@ Stamp = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns
 class Entry(NamedTuple):
     """One file as last read: its stamp, digest, whether the stamp alone may be trusted,
     its parse (``documents``, and ``faults`` as (where, message) pairs) and the
-    ``content_hash`` of each document (``hashes``)."""
+    ``content_hash`` of each document (``hashes``). ``packed``: the documents as parsed,
+    or as loaded: their ``marshal`` bytes, unpacked only when asked for, so loading 16k
+    entries makes 16k bytes objects, not ~150k dicts and strings (a new process after a
+    one-file edit unpacks one)."""
 
     stamp: Stamp
     digest: bytes
     trusted: bool
-    documents: list[dict[str, Any]]
+    packed: list[dict[str, Any]] | bytes
     faults: list[tuple[str, str]]
     hashes: list[str]
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        """The documents (unpacked anew on each call of a loaded entry)."""
+        packed = self.packed
+        if isinstance(packed, bytes):
+            unpacked: list[dict[str, Any]] = marshal.loads(packed)
+            return unpacked
+        return packed
 
 
 def file_stamp(path: str) -> Stamp | None:
@@ -160,7 +172,10 @@ class FileCache:
         if hashes is None or len(hashes) != len(documents):
             hashes = [content_hash(doc) for doc in documents]
         entry = Entry(stamp, digest, trusted, documents, faults, hashes)
-        if self.entries.get(name) != entry:
+        old = self.entries.get(name)
+        # The same bytes parse to the same documents (the key covers the parsers): a
+        # loaded entry's packed documents need not be compared.
+        if old is None or old[:3] != entry[:3] or old.faults != faults or old.hashes != hashes:
             self.entries[name] = entry
             self.dirty.add(_shard(name))
             self.replaced.add(name)
@@ -213,7 +228,7 @@ class FileCache:
             if shard is None:
                 shard = shard_of[name] = _shard(name)
             if shard in shards:
-                shards[shard][name] = tuple(entry)
+                shards[shard][name] = _row(entry)
         try:
             if self.path.is_file() or self.path.is_symlink():  # damage: make it a folder again
                 self.path.unlink()
@@ -248,6 +263,15 @@ def settle() -> None:
             os.waitpid(_SAVING.pop(), 0)
         except ChildProcessError:
             continue  # reaped by someone else already
+
+
+def _row(entry: Entry) -> tuple[Any, ...]:
+    """An entry as a shard file holds it: the documents packed, with their count."""
+    packed = entry.packed
+    if type(packed) is not bytes:
+        packed = marshal.dumps(packed)
+    return (entry.stamp, entry.digest, entry.trusted, len(entry.hashes), packed, entry.faults,
+            entry.hashes)
 
 
 def _read_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
@@ -294,9 +318,9 @@ def _decode(path: Path, key: str) -> tuple[dict[str, Entry], bytes | None]:
         stored_key, raw = marshal.loads(payload)
         if stored_key != key:
             return {}, None
-        return {name: Entry(tuple(stamp), digest, trusted, documents, faults, hashes)
-                for name, (stamp, digest, trusted, documents, faults, hashes) in raw.items()
-                if len(hashes) == len(documents)}, check
+        return {name: Entry(tuple(stamp), digest, trusted, packed, faults, hashes)
+                for name, (stamp, digest, trusted, count, packed, faults, hashes) in raw.items()
+                if len(hashes) == count and type(packed) is bytes}, check
     except (ValueError, TypeError, EOFError, AttributeError):
         return {}, None
 

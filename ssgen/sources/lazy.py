@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ssgen.sources import QueryResult, Source
-from ssgen.sources.filecache import Entry, FileCache, Stamp
+from ssgen.sources.filecache import Entry, FileCache
 from ssgen.sources.markdown_docs import cached_markdown, markdown_id
 from ssgen.sources.ndjson import Fault
 
@@ -82,8 +82,10 @@ class LazyMarkdown:
         read, cache = self._read, self._cache
         assert read.inputs is not None and read.stamps is not None
         entries, replaced = cache.entries, cache.replaced
+        get = entries.get
         changed = [(item, stamp) for item, stamp in zip(read.inputs, read.stamps, strict=True)
-                   if item.path in replaced or not _trusted(entries.get(item.path), stamp)]
+                   if (entry := get(item.path)) is None or not entry.trusted
+                   or entry.stamp != stamp or item.path in replaced]
         current = {item.path for item in read.inputs}
         removed = removed_files(entries, current)
         if len(changed) + len(removed) > MOST_CHANGES:
@@ -132,7 +134,7 @@ class LazyMarkdown:
         found: dict[str, tuple[str, str]] = {}
         for doc_id in self._ids if ids is None else ids:
             entry = self._entry(doc_id)
-            if entry is not None and entry.documents:
+            if entry is not None and entry.hashes:  # as many as its documents
                 found[doc_id] = (entry.documents[0]["_type"], entry.hashes[0])
         return found
 
@@ -142,7 +144,7 @@ class LazyMarkdown:
             doc: dict[str, Any] | None = self._full.dataset.by_id.get(doc_id)
             return doc
         entry = self._entry(doc_id)
-        return entry.documents[0] if entry is not None and entry.documents else None
+        return entry.documents[0] if entry is not None and entry.hashes else None
 
     def faults(self) -> list[Fault]:
         """The files left out (their faults, in load order); no duplicates by design."""
@@ -187,10 +189,6 @@ class LazyMarkdown:
 def removed_files(entries: Mapping[str, Entry], current: set[str]) -> list[str]:
     """The cached files that are no longer inputs (their documents are gone)."""
     return [name for name in entries if name not in current]
-
-
-def _trusted(entry: Entry | None, stamp: Stamp) -> bool:
-    return entry is not None and entry.trusted and entry.stamp == stamp
 
 
 __all__ = ["LazyMarkdown"]

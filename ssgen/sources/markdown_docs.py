@@ -76,7 +76,8 @@ def cached_markdown(cache: FileCache, path: str, rel: str, display: str, default
             faults = [(fault.where, fault.message) for fault in loaded.faults]
         cache.put(path, stamp, found, read_at_ns, documents, faults, hashes)
         entry = cache.entries[path]
-    loaded = Loaded(display, entry.documents, [0] * len(entry.documents))
+    documents = entry.documents  # unpacked once: the view keeps these very objects
+    loaded = Loaded(display, documents, [0] * len(documents))
     loaded.digests = entry.hashes  # the view's state hashes: not serialised again
     loaded.faults = [Fault(where, message) for where, message in entry.faults]
     return loaded, entry.digest
