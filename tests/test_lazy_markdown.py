@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from sitekit import forget_process, mutant
 
 from ssgen.build.pipeline import build
+from ssgen.build.progress import Reporter
 from ssgen.build.report import BuildReport
 from ssgen.config.load import load_config
 from ssgen.sources import early, filecache, lazy, local, parse_ahead
@@ -135,6 +136,7 @@ def site(tmp_path: Path) -> Iterator[Path]:
         root = make_site(tmp_path / "site", listed=False)
         for name in NAMES:
             (root / "content" / f"{name}.md").write_text(page_file(name.upper()))
+        settle()  # then read out of their racy window: their entries are trusted
         assert new_process(root).ok
         settle()
         yield root
@@ -192,6 +194,23 @@ def test_a_cache_the_mark_does_not_vouch_for_loads_the_full_source(site: Path,
         assert new_process(site).ok
     assert seen == {"lazy": 0, "full": 1}
     assert public(site) == full_build(site, site.parent / "scratch")[0]
+
+
+def test_a_json_file_the_source_does_not_read_is_still_warned_about(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", listed=False)
+    toml = root / "ssgen.toml"
+    toml.write_text(toml.read_text().replace("files = []\n", ""))  # content/ discovered
+    (root / "content" / "a.md").write_text(page_file("A"))
+    assert new_process(root).ok
+    (root / "content" / "a.md").write_text(page_file("Ay"))
+    settle()
+    assert new_process(root).ok
+    (root / "content" / "a.md").write_text(page_file("Aye"))
+    (root / "content" / "stray.json").write_text("[]")
+    settle()
+    with watching() as seen, mock.patch.object(Reporter, "warn") as warned:
+        assert new_process(root).ok
+    assert seen == {"lazy": 0, "full": 1} and "stray.json" in str(warned.call_args_list)
 
 
 def test_two_files_with_one_id_load_the_full_source(site: Path) -> None:
@@ -282,6 +301,7 @@ def run_steps(steps: list[tuple[str, str, str]], listed: bool,
         for root in roots:
             for name in NAMES[:2]:
                 (root / "content" / f"{name}.md").write_text(page_file(name.upper()))
+            settle()
             new_process(root)
             saved.append({p.name: p.read_bytes() for p in sorted((root / CACHE).iterdir())})
         for index, step in enumerate(steps):

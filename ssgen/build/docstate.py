@@ -18,7 +18,7 @@ from ssgen.config.load import Config
 from ssgen.manifest.store import Manifest
 from ssgen.sources import Source, content_hash
 from ssgen.sources.lazy import LazyMarkdown
-from ssgen.sources.local import ReadInputs
+from ssgen.sources.local import ReadInputs, unread_files
 
 DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 MARK_KEY = "documents_at"
@@ -75,8 +75,9 @@ def lazy_or_loaded(config: Config, manifest: Manifest, read: ReadInputs | None,
     parse cache is marked as the source state the manifest recorded (``MARK_KEY``:
     ``ssgen.sources.lazy``); else ``load()``. The lazy source loads the full one itself
     when a build asks it for more."""
-    lazy = None if read is None else LazyMarkdown.open(config, read,
-                                                       manifest.get_meta(MARK_KEY) or "", load)
+    if read is None or unread_files(config):  # the full load warns about those files
+        return load()
+    lazy = LazyMarkdown.open(config, read, manifest.get_meta(MARK_KEY) or "", load)
     return lazy if lazy is not None else load()
 
 
