@@ -6,6 +6,8 @@ source (serve) that also reports which ids changed since a version of itself
 (``version``, ``changed_since``, ``session``) lets a rebuild compare only those
 documents, when the manifest says it was last written from this very source
 (``documents_at`` = session:version). Anything else falls back to the full comparison.
+A new process of a Markdown-only site continues the recorded session from the parse
+cache (``lazy_or_loaded``, ``ssgen.sources.lazy``) when the cache is marked with it.
 """
 
 from __future__ import annotations
