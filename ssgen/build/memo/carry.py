@@ -20,7 +20,7 @@ from ssgen.render import generated
 from ssgen.routes import paginate, reuse
 from ssgen.sources import Source, snapshot
 from ssgen.sources.local import LocalSource, ReadInputs
-from ssgen.sources.snapshot import codec
+from ssgen.sources.snapshot import background, codec
 
 # The memo classes of this package a snapshot holds (see ``ssgen.sources.snapshot.codec``).
 codec.allow(datahash._Known, datahash._ListHash)
@@ -62,4 +62,10 @@ def keep(config: Config, source: Source | None) -> None:
     snapshot.keep(config, source, lambda: export(config))
 
 
-__all__ = ["adopt", "export", "keep", "resume"]
+def keep_later(config: Config, source: Source | None) -> bool:
+    """Save the snapshot of a kept ``source`` (serve's) with this process's memos in a
+    forked child, when due (``ssgen.sources.snapshot.background``)."""
+    return background.keep_later(config, source, lambda: export(config))
+
+
+__all__ = ["adopt", "export", "keep", "keep_later", "resume"]
