@@ -64,12 +64,8 @@ def new_process(root: Path) -> None:
 
 
 def start(site: CardSite, root: Path) -> None:
-    """The site's first build (full: no manifest yet), which leaves a snapshot, and an
-    incremental one after an edit, which resumes it."""
-    site.write(root)
-    new_process(root)
-    assert snapshot_file(root).exists()
-    retitle(3, "setup")(site)
+    """The site's first build (full: no manifest yet), which leaves a snapshot of the
+    files as they are."""
     site.write(root)
     new_process(root)
     assert snapshot_file(root).exists()
