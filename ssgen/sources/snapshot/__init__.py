@@ -84,13 +84,14 @@ def resume(config: Config, perspective: str,
 
 
 def keep(config: Config, source: Source | None,
-         extra: Callable[[], Any] = lambda: None) -> None:
+         extra: Callable[[], Any] = lambda: None, *, resave: bool = False) -> None:
     """Save ``source`` (with ``extra()``, encoded in the same go: objects shared with the
-    source stay shared) for the next process, if it is one to keep and worth saving."""
+    source stay shared) for the next process, if it is one to keep and worth saving
+    (``resave``: the caller's memos found the snapshot's lacking)."""
     if not isinstance(source, LocalSource) or not source.maintains:
         return
     results = source.results
-    if source.resumed is not None and len(source.resumed) <= RESAVE \
+    if source.resumed is not None and len(source.resumed) <= RESAVE and not resave \
             and not (results is not None and results.made):
         return
     save(config.state_dir / FILE, snapshot_key(config, source.perspective), source, extra())
