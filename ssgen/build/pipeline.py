@@ -128,7 +128,7 @@ def build(
                 _LEFT_FOR_EXIT.append((source, plan))
             _site_files(run, manifest, report, plan, search)
             with run.timer("snapshot"):  # after the feed, whose rows it carries too
-                carry.keep(config, source)  # a no-op for a given (kept or remote) source
+                carry.keep(config, source, plan.pages.values() if full else ())  # given: no-op
             faults.point("after-extras")
             if check is not None:
                 with run.timer("links"):

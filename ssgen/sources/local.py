@@ -160,6 +160,16 @@ class LocalSource:
         self.resumed = self.changed_since(version)
 
     @property
+    def results(self) -> QueryCache | None:
+        """Its maintained list queries' results (a kept or maintaining source's)."""
+        return self._results
+
+    @property
+    def loaded_inputs(self) -> list[Input]:
+        """The input files of its last load."""
+        return self._loaded_inputs
+
+    @property
     def maintains(self) -> bool:
         """Whether it keeps maintained results although no caller keeps it (snapshot)."""
         return self._results is not None and not self._kept

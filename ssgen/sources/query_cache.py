@@ -32,6 +32,9 @@ class QueryCache:
     def __init__(self) -> None:
         self._queries: dict[_Key, tuple[MaintainedQuery, int]] = {}
         self._sets: dict[str, int] = {}  # query text -> how many param sets are kept
+        # List queries (no params) first maintained since ``made`` was last reset: a
+        # resumed snapshot that lacked some is worth saving again (ssgen.sources.snapshot).
+        self.made = 0
 
     def query(
         self,
@@ -55,6 +58,7 @@ class QueryCache:
         if known is None:
             self._make_room(query.text)
             maintained, changed = MaintainedQuery(query, shape, params), None
+            self.made += not params
         else:
             self._sets[query.text] -= 1
             maintained, changed = known[0], changed_since(known[1])
@@ -63,6 +67,11 @@ class QueryCache:
         self._queries[key] = (maintained, version)  # re-inserted: most recently used last
         self._sets[query.text] = self._sets.get(query.text, 0) + 1
         return value, ids, maintained.delta
+
+    @property
+    def lists(self) -> int:
+        """How many list queries (no params) it maintains."""
+        return sum(1 for _, params in self._queries if not params)
 
     def _make_room(self, text: str) -> None:
         if self._sets.get(text, 0) < PER_QUERY:
