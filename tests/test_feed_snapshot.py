@@ -135,7 +135,7 @@ def run(steps: list[Edit], resave: int = snap.RESAVE) -> None:
         docs = start_docs()
         write(root, docs)
         new_process(root)  # full: no manifest yet
-        for step in [retitle(0, "setup"), *steps]:  # the first leaves a snapshot
+        for step in [retitle(0, "setup"), *steps]:
             step(docs)
             write(root, docs)
             new_process(root)
@@ -155,10 +155,7 @@ def test_new_processes_with_the_carried_feed_equal_a_full_build(steps: list[Edit
 def test_a_one_post_edit_makes_one_feed_row(tmp_path: Path) -> None:
     docs = start_docs()
     write(tmp_path, docs)
-    new_process(tmp_path)
-    retitle(0, "setup")(docs)
-    write(tmp_path, docs)
-    new_process(tmp_path)  # leaves the snapshot, with the feed's memo
+    new_process(tmp_path)  # full: leaves the snapshot, with the feed's memo
     assert (tmp_path / ".ssgen" / snap.FILE).exists()
     made: list[str] = []
     real = generated._feed_entry

@@ -39,6 +39,7 @@ from ssgen.routes.spec import (
 from ssgen.sources import QueryResult, Source
 
 ReadsAny = Callable[[str, frozenset[str]], bool]
+_PATH = operator.attrgetter("path")
 
 NOT_FOUND_TEMPLATE = "404.html"
 NOT_FOUND_PATH = "/404.html"
@@ -219,8 +220,9 @@ def route_pages(
         "data": data,
     }
     if route.each_ast is None:
-        pages = expand_route(route, main.value, **common, neighbours=neighbours)
-        return pages, {page.path for page in pages}
+        pages = expand_route(route, main.value, **common, neighbours=neighbours,
+                             delta=main.delta)
+        return pages, set(map(_PATH, pages))
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)
     params, paths, pager = each.params, each.paths, slices.book(config, route)

@@ -128,9 +128,8 @@ class DocLists:
             return None
         self.queried.add(route.name)
         paths = self.known.get(route.name)
-        dataset = getattr(source, "dataset", None)
-        if paths is None or self.changed is None or route.name in self.skip \
-                or not isinstance(dataset, Dataset):
+        find = _finder(source)
+        if paths is None or self.changed is None or route.name in self.skip or find is None:
             return None
         assert route.query_ast is not None
         recorded = self.recorded(route.name)
@@ -143,7 +142,7 @@ class DocLists:
         pages: list[PageSpec] = []
         for doc_id in sorted(self.changed):
             fresh.pop(doc_id, None)
-            doc = dataset.by_id.get(doc_id)
+            doc = find(doc_id)
             value = [] if doc is None else route.query_ast.evaluate(Dataset([doc]), None, now)
             if not isinstance(value, list) or len(value) > 1:
                 return None
@@ -188,6 +187,16 @@ class DocLists:
         query (their pages are as recorded)."""
         kept = {name: paths for name, paths in self.known.items() if name not in self.queried}
         return {**kept, **self.fresh}
+
+
+def _finder(source: Source) -> Callable[[str], dict[str, Any] | None] | None:
+    """How to look a document up by ``_id``: the source's own ``document`` (a lazy
+    source: no dataset loaded for it), else its dataset's index; None for a remote one."""
+    own = getattr(source, "document", None)
+    if callable(own):
+        return own  # type: ignore[no-any-return]
+    dataset = getattr(source, "dataset", None)
+    return dataset.by_id.get if isinstance(dataset, Dataset) else None
 
 
 def changed_ids(scope: Scope | None, change: Change | None) -> frozenset[str] | None:

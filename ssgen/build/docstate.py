@@ -6,16 +6,21 @@ source (serve) that also reports which ids changed since a version of itself
 (``version``, ``changed_since``, ``session``) lets a rebuild compare only those
 documents, when the manifest says it was last written from this very source
 (``documents_at`` = session:version). Anything else falls back to the full comparison.
+A new process of a Markdown-only site continues the recorded session from the parse
+cache (``lazy_or_loaded``, ``ssgen.sources.lazy``) when the cache is marked with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, cast, runtime_checkable
 
+from ssgen.config.load import Config
 from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
 from ssgen.sources import Source, content_hash
+from ssgen.sources.lazy import LazyMarkdown
+from ssgen.sources.local import ReadInputs, unread_files
 
 DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 MARK_KEY = "documents_at"
@@ -64,6 +69,18 @@ def document_states(source: Source, manifest: Manifest, *, full: bool) -> DocSta
     if state is None:
         return None
     return DocStates(None if full else manifest.documents(), state, mark=mark)
+
+
+def lazy_or_loaded(config: Config, manifest: Manifest, read: ReadInputs | None,
+                   load: Callable[[], Source]) -> Source:
+    """A Markdown-only site's source from its changed files' cache entries, when the
+    parse cache is marked as the source state the manifest recorded (``MARK_KEY``:
+    ``ssgen.sources.lazy``); else ``load()``. The lazy source loads the full one itself
+    when a build asks it for more."""
+    if read is None or unread_files(config):  # the full load warns about those files
+        return load()
+    lazy = LazyMarkdown.open(config, read, manifest.get_meta(MARK_KEY) or "", load)
+    return lazy if lazy is not None else load()
 
 
 def source_mark(source: Source) -> str:

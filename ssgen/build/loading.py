@@ -19,9 +19,9 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
                 read: ReadInputs | None, jobs: int | None, *, full: bool = False) -> Source:
     """The source, loaded with the cyclic collector off and frozen after (see below);
     ``read``: the input files as a fingerprint just read them; ``full``: from the files
-    alone, with no snapshot resumed or left (a full build is the reference, and
-    maintaining every route's results there costs more than the next process's
-    incremental build saves: +38% CPU at 10,000 starter posts)."""
+    alone, with no snapshot resumed (a full build is the reference), but with its list
+    queries' results maintained as an incremental build's are, so that it leaves a
+    snapshot too and the first new process after it resumes one."""
     for name in unread_files(config):
         reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
                       "one document a line), export archives and Markdown; convert a JSON "
@@ -36,8 +36,9 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
             read = early.inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
             perspective = "drafts" if drafts else config.source.perspective
-            keep = not full and snapshot.wanted(read)
-            if keep and (resumed := carry.resume(config, perspective, read)) is not None:
+            keep = snapshot.wanted(read)
+            if keep and not full \
+                    and (resumed := carry.resume(config, perspective, read)) is not None:
                 return resumed
             parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read, maintain=keep)

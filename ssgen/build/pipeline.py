@@ -31,7 +31,7 @@ from ssgen.build.collect import (
     exact_ids,
     query_globals,
 )
-from ssgen.build.docstate import DocStates, document_states
+from ssgen.build.docstate import DocStates, document_states, lazy_or_loaded
 from ssgen.build.extras import static_files, write_extras
 from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.guard import locked
@@ -128,7 +128,7 @@ def build(
                 _LEFT_FOR_EXIT.append((source, plan))
             _site_files(run, manifest, report, plan, search)
             with run.timer("snapshot"):  # after the feed, whose rows it carries too
-                carry.keep(config, source)  # a no-op for a given (kept or remote) source
+                carry.keep(config, source, plan.pages.values() if full else ())  # given: no-op
             faults.point("after-extras")
             if check is not None:
                 with run.timer("links"):
@@ -205,7 +205,8 @@ def _content(run: _Run, manifest: Manifest, key: str, source: Source | None,
         else nullcontext()
     fresh = source is None  # loaded here: no pages kept from earlier builds (see doclists)
     with timer("load"):
-        source = source or load_source(config, drafts, run.reporter, read, run.jobs, full=full)
+        source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
+            load_source(config, drafts, run.reporter, read, run.jobs, full=full)))
     with persist:
         report, plan = _rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,

@@ -9,6 +9,7 @@ the planner's call (data and template hashes, see plan.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 
@@ -19,6 +20,9 @@ from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import RenderError
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
+
+# Up to this many pages reached by tags are matched to their routes by their records.
+_FEW = 256
 
 
 def diff_documents(before: DocState, after: DocState) -> tuple[DocChange, ...]:
@@ -81,6 +85,7 @@ def scope_for(
         return Scope(everything=True)
     scope = Scope(forced={normalize_path(p) for p in change.paths}, known=manifest.page_paths())
     tags = change.doc_tags() | set(change.tags) | {f"template:{t}" for t in change.templates}
+    tags -= _route_wide(config, scope, tags, exact)
     hit = manifest.pages_for_tags(tags) | scope.forced
     hit |= _pages_using_globals(manifest, renderer, frozenset(globals_changed))
     # Left-out documents (no route) are found again by re-reading the source.
@@ -106,11 +111,66 @@ def scope_for(
     return scope
 
 
+def _route_wide(config: Config, scope: Scope, tags: set[str], exact: bool) -> set[str]:
+    """The tags among ``tags`` that every page of a route may carry whatever its
+    content (``type:`` of the types its queries scan, ``route:<name>``, its tags without
+    ``{field}``), with their routes added to ``scope`` instead of their pages looked up:
+    a list, single or paginated route is expanded whole once re-queried (its pages then
+    come from the expansion, narrowed by the query's delta: ``ssgen.routes.reuse``), and
+    an ``each`` route's pages all run their per-page query again, as they would when
+    every page carrying the tag were found. An edit's ``type:post`` reaches every post
+    page: 100,000 rows read back from the manifest per round at 100,000 posts."""
+    found: set[str] = set()
+    filled = _filled_tags(tuple(config.routes))
+    tags = {tag for tag in tags if filled.fullmatch(tag) is None}
+    for route in config.routes:
+        hit = tags & _wide_tags(route, exact)
+        types = _route_types(route, exact) if route.each is None else _page_types(route, exact)
+        if "type:*" in tags and types is None:
+            hit.add("type:*")
+        if hit:
+            found |= hit
+            scope.routes.add(route.name)
+            if route.each is not None:
+                scope.full_routes.add(route.name)
+    return found
+
+
+@cache
+def _filled_tags(routes: tuple[RouteConfig, ...]) -> re.Pattern[str]:
+    """What a route's tag with a ``{field}`` can become (such a tag may equal a literal
+    one: its pages must then be looked up)."""
+    patterns = ["|".join(".*".join(map(re.escape, re.split(r"\{[^}]*\}", tag)))
+                         for tag in route.tags if "{" in tag) for route in routes]
+    return re.compile("|".join(p for p in patterns if p) or "(?!)", re.DOTALL)
+
+
+@cache
+def _wide_tags(route: RouteConfig, exact: bool) -> frozenset[str]:
+    """The tags every page of ``route`` may carry (``type:*`` apart)."""
+    types = _route_types(route, exact) if route.each is None else _page_types(route, exact)
+    literal = {tag for tag in route.tags if "{" not in tag}
+    return frozenset({f"route:{route.name}", *literal, *(f"type:{t}" for t in types or ())})
+
+
+@cache
+def _page_types(route: RouteConfig, exact: bool) -> frozenset[str] | None:
+    """The ``type:`` tags of an ``each`` route's pages: its per-page query's (keyed)."""
+    assert route.query_ast is not None
+    return query_types(route.query_ast, exact=exact, keyed=True)
+
+
 def _add_pages(scope: Scope, manifest: Manifest, paths: set[str], routes: list[str]) -> None:
-    """The recorded pages among ``paths``, and their routes. Matched against each
-    route's recorded paths rather than by decoding every page's record: an edit's
-    ``type:`` tag reaches every page of a list route (16k records: ~0.1-0.2 s)."""
+    """The recorded pages among ``paths``, and their routes: by their records when they
+    are few, else matched against each route's recorded paths rather than by decoding
+    every page's record (a template's tag reaches every page of its routes: 16k
+    records: ~0.1-0.2 s)."""
     left = set(paths)
+    if len(left) <= _FEW:
+        for path, record in manifest.pages_at(left).items():
+            scope.routes.add(record.route)
+            scope.paths.add(path)
+        return
     for route in (*routes, NOT_FOUND_ROUTE):
         hit = left & manifest.pages_for_route(route)
         if hit:

@@ -19,7 +19,8 @@ Inside, imports point one way: lexer/parser -> nodes (the AST, imports nothing o
 engine; ``Query.evaluate`` is bound by evaluate.py); functions/registry <- the namespace
 modules, loaded by functions/__init__; compile -> traverse -> plan -> dataset ->
 refindex (the indexes); evaluate -> compile; shapes/dependents <- maintained (results
-kept across ``Dataset.update``). This package imports only ``ssgen.errors``.
+kept across ``Dataset.update``, with each update's delta). This package imports only
+``ssgen.errors``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``*[_type == "author"]{name, "posts": *[_type == "post" && references(^._id)] |
 order(publishedAt desc){title}}``: when one post changes, the author's entry is
-evaluated again (maintained.py), and so would be its subquery over every post of the
+evaluated again (maintained/), and so would be its subquery over every post of the
 author. Here each such attribute (``shapes.correlated``) gets, per outer document, a
 runner of its own (a nested maintained query whose ``^`` is the outer document) that
 is brought up to date with the ids changed since it last ran: the changed post leaves

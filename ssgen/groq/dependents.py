@@ -1,4 +1,4 @@
-"""Which per-document entries of a maintained query a change reaches (maintained.py).
+"""Which per-document entries of a maintained query a change reaches (maintained/).
 
 An entry (one candidate document's evaluation) depends on the documents it read (its
 trace: the document itself, those it dereferenced, those its subqueries returned) and

@@ -1,11 +1,12 @@
-"""The passing entries of a maintained query (maintained.py) kept in result order.
+"""The passing entries of a maintained query (maintained/) kept in result order.
 
 ``order(k1 desc, k2)`` is a stable sort of the documents in ``_id`` order, so the result
 order is the lexicographic order of the rows ``(k1 reversed, k2, _id)``. Keeping the rows
 sorted lets a change remove one entry and insert it again at its bisect position
 (O(log n) comparisons and a list memmove) instead of sorting every entry again. The
 items list is handed out as the result; it is copied before the first change after
-that (copy on write), so a handed-out result never changes.
+that (copy on write), so a handed-out result never changes. So are the rows once a
+delta (maintained/delta.py) holds them (``share_rows``).
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ class Descending:
 class Ordered:
     """Rows ``(*keys, _id)`` in result order, with each row's item alongside."""
 
-    __slots__ = ("_descending", "_shared", "items", "rows")
+    __slots__ = ("_descending", "_rows_shared", "_shared", "items", "rows")
 
     def __init__(self, descending: tuple[bool, ...]) -> None:
         self._descending = descending
         self.rows: list[tuple[Any, ...]] = []
         self.items: list[Any] = []
         self._shared = False
+        self._rows_shared = False
 
     def row(self, doc_id: str, keys: tuple[Any, ...]) -> tuple[Any, ...]:
         """The row of a document with these sort keys (``sort_key`` values)."""
@@ -56,13 +58,13 @@ class Ordered:
     def insert(self, row: tuple[Any, ...], item: Any) -> None:
         """Add a row (not present) with its item at its place."""
         at = bisect_left(self.rows, row)
-        self.rows.insert(at, row)
+        self._own_rows().insert(at, row)
         self._own().insert(at, item)
 
     def remove(self, row: tuple[Any, ...]) -> None:
         """Drop a row that is present."""
         at = bisect_left(self.rows, row)
-        del self.rows[at]
+        del self._own_rows()[at]
         del self._own()[at]
 
     def replace(self, row: tuple[Any, ...], item: Any) -> None:
@@ -73,6 +75,17 @@ class Ordered:
         """The items in order; the list must not be changed by the caller."""
         self._shared = True
         return self.items
+
+    def share_rows(self) -> list[tuple[Any, ...]]:
+        """The rows in order, as they are now: not changed later (copy on write)."""
+        self._rows_shared = True
+        return self.rows
+
+    def _own_rows(self) -> list[tuple[Any, ...]]:
+        if self._rows_shared:
+            self.rows = self.rows.copy()
+            self._rows_shared = False
+        return self.rows
 
     def _own(self) -> list[Any]:
         if self._shared:

@@ -47,7 +47,7 @@ class Context:
         # Values of parent-free subexpressions, computed once per evaluation.
         self.cache: dict[Any, Any] = {}
         # When a set: the index keys that filters over * looked up, and ALL_KEYS for a
-        # scan (maintained.py re-evaluates a document when a change can alter them).
+        # scan (maintained/ re-evaluates a document when a change can alter them).
         self.keys: set[Any] | None = None
 
     def with_params(self, params: dict[str, Any]) -> Context:

@@ -1,4 +1,4 @@
-"""Which queries can be maintained per document (maintained.py), and their parts.
+"""Which queries can be maintained per document (maintained/), and their parts.
 
 ``*[cond] | order(k1, k2 desc) {item}`` (order, item and a trailing slice all optional),
 ``*[cond] | order(...)[i]{...}`` (one element, optionally projected) and
@@ -161,7 +161,7 @@ def _per_document(compiler: Compiler, node: n.Node) -> str | None:
 
 def subqueries(shape: Shape) -> list[tuple[str, str | None]]:
     """The subqueries over ``*`` in a shape's item, by attribute name: None when one is
-    kept per outer document (maintained.py), else why it runs in full on a change."""
+    kept per outer document (maintained/), else why it runs in full on a change."""
     item = shape.item
     if item is None:
         return []

@@ -117,7 +117,7 @@ def page_doc_tags(route: str, path: str, ids: Iterable[str]) -> frozenset[str]:
     if len(ids) < _KEEP_FROM:
         return frozenset([f"doc:{i}" for i in ids])
     last = _DOC_TAGS.get((route, path))
-    if last is not None and last[0] == ids:
+    if last is not None and (last[0] is ids or last[0] == ids):
         return last[1]
     tags = frozenset([f"doc:{i}" for i in ids])
     _DOC_TAGS[(route, path)] = (ids, tags)

@@ -23,13 +23,19 @@ from __future__ import annotations
 import math
 import operator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import ConfigError
 from ssgen.fastclass import dataclass
 from ssgen.groq.values import same_json
 from ssgen.routes.page import PageMaker, PageSpec
 from ssgen.routes.patterns import item_name, kind_of, page_path
+
+if TYPE_CHECKING:
+    from ssgen.groq.maintained import Delta
+
+# Above this many items named by a delta, the list is scanned instead.
+MOST = 64
 
 
 @dataclass
@@ -43,6 +49,7 @@ class _Expansion:
     items: list[Any]  # the route's list as it was (a copy: a kept result changes in place)
     pages: list[PageSpec]
     shared: Any = None  # per document: the object less its split array
+    marker: Any = None  # the maintained result ``items`` are (its delta's ``result``)
 
     def reusable(self, inputs: tuple[Any, ...], site: Any, data: Any) -> bool:
         """Whether pages made then can stand for pages made now (same route settings,
@@ -53,12 +60,23 @@ class _Expansion:
             and (self.data is data or same_json(self.data, data))
         )
 
-    def changed(self, items: list[Any], ids: frozenset[str], size: int) -> set[int]:
-        """Indexes of the pages whose items are not the same objects as then (one pass
+    def changed(self, items: list[Any], ids: frozenset[str], size: int,
+                delta: Delta | None = None) -> set[int]:
+        """Indexes of the pages whose items are not the same objects as then (from the
+        query's delta when it is of the list this expansion was made from, else one pass
         in C over the list, then a jump to each changed item), and the first page when
         the ids the query read changed (they are its tags)."""
-        same = list(map(operator.is_, items, self.items))
         pages = set() if self.ids is ids or self.ids == ids else {0}
+        if delta is not None and self.marker is not None and delta.base is self.marker \
+                and len(delta.touched) <= MOST and not delta.inserted and not delta.removed:
+            for doc_id in delta.changed | delta.moved:
+                old, new = delta.old_index(doc_id), delta.index(doc_id)
+                if old is None or new is None:
+                    break
+                pages.update(range(min(old, new) // size, max(old, new) // size + 1))
+            else:
+                return pages
+        same = list(map(operator.is_, items, self.items))
         at = 0
         while True:
             try:
@@ -90,8 +108,10 @@ def adopt(site: Any, exported: list[tuple[str, str, _Expansion]]) -> None:
             _LAST[(name, path, id(site))] = last
 
 
-def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int) -> list[PageSpec]:
-    """The pages of a paginated route: ``size`` items each, with a ``paginator``."""
+def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int,
+                     delta: Delta | None = None) -> list[PageSpec]:
+    """The pages of a paginated route: ``size`` items each, with a ``paginator``;
+    ``delta``: how a maintained ``value`` differs from the last (``expand_route``)."""
     route = ctx.route
     if not isinstance(value, list):
         raise ConfigError(
@@ -116,7 +136,7 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int)
     reused: list[PageSpec] = []  # the last build's pages, when they can stand for these
     changed: set[int] = set()
     if last is not None:
-        reused, changed = last.pages, last.changed(value, ids, size)
+        reused, changed = last.pages, last.changed(value, ids, size, delta)
     pages = []
     for index in range(count):
         if reused and index not in changed:
@@ -124,7 +144,8 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int)
             continue
         items = value[index * size : (index + 1) * size]
         pages.append(_page(ctx, urls, index + 1, items, ids, doc_tags, len(value)))
-    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(value), pages)
+    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(value), pages,
+                            marker=delta.result if delta is not None else None)
     while len(_LAST) > _KEEP:
         del _LAST[next(iter(_LAST))]
     return pages

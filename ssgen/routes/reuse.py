@@ -38,6 +38,12 @@ class ListPages:
     # The ids found in each item (by identity; each entry holds its item): a one-document
     # edit walks one item, its body included, not every item. Kept when the rest resets.
     item_ids: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
+    # The specs alone, by position; the maintained result the items are (its delta's
+    # ``result``: ``ssgen.routes.patch``), the query's ids and the unattributed ones.
+    pages: list[PageSpec] = field(default_factory=list)
+    marker: list[Any] | None = None
+    ids: frozenset[str] | None = None
+    unattributed: frozenset[str] = frozenset()
 
 
 # (route name, id of the site object) -> its last pages; each entry holds the site object
@@ -64,6 +70,11 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
     while len(_LAST) > _SITES * 8:
         del _LAST[next(iter(_LAST))]
     return last, fresh
+
+
+def peek(route: str, site: Any) -> ListPages | None:
+    """The route's last pages, left in place (``list_pages`` takes them)."""
+    return _LAST.get((route, id(site)))
 
 
 def export(site: Any) -> list[tuple[str, ListPages]]:

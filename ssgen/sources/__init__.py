@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,15 +23,19 @@ from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
+    from ssgen.groq.maintained import Delta
     from ssgen.groq.nodes import Query
 
 
 @dataclass(frozen=True, slots=True)
 class QueryResult:
-    """A query's JSON result and the ``_id``s of the documents that contributed to it."""
+    """A query's JSON result and the ``_id``s of the documents that contributed to it;
+    for a kept source's maintained list, how it differs from the last one (``delta``:
+    ``ssgen.groq.maintained.delta``; None: unknown). Not part of equality."""
 
     value: Any
     ids: frozenset[str]
+    delta: Delta | None = field(default=None, compare=False)
 
 
 def content_hash(doc: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ entries: those files are read and parsed as if there were no cache, never a stal
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -32,7 +33,9 @@ from ssgen.errors import SourceError
 from ssgen.sources import content_hash
 from ssgen.sources.atomic import write_atomic
 
-MAGIC = b"ssgen-filecache-2\n"
+MAGIC = b"ssgen-filecache-3\n"
+MARK_MAGIC = b"ssgen-filecache-mark-1\n"
+MARK_FILE = ".mark"  # hidden: not one of the shards
 RACY_NS = 1_000_000_000
 SHARDS = 64
 # Entries to rewrite from which ``save(background=True)`` forks: a cold build's 16,000
@@ -50,14 +53,26 @@ Stamp = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns
 class Entry(NamedTuple):
     """One file as last read: its stamp, digest, whether the stamp alone may be trusted,
     its parse (``documents``, and ``faults`` as (where, message) pairs) and the
-    ``content_hash`` of each document (``hashes``)."""
+    ``content_hash`` of each document (``hashes``). ``packed``: the documents as parsed,
+    or as loaded: their ``marshal`` bytes, unpacked only when asked for, so loading 16k
+    entries makes 16k bytes objects, not ~150k dicts and strings (a new process after a
+    one-file edit unpacks one)."""
 
     stamp: Stamp
     digest: bytes
     trusted: bool
-    documents: list[dict[str, Any]]
+    packed: list[dict[str, Any]] | bytes
     faults: list[tuple[str, str]]
     hashes: list[str]
+
+    @property
+    def documents(self) -> list[dict[str, Any]]:
+        """The documents (unpacked anew on each call of a loaded entry)."""
+        packed = self.packed
+        if isinstance(packed, bytes):
+            unpacked: list[dict[str, Any]] = marshal.loads(packed)
+            return unpacked
+        return packed
 
 
 def file_stamp(path: str) -> Stamp | None:
@@ -106,6 +121,13 @@ class FileCache:
         # shard's entries without hashing 16k names again (~50 ms of a one-file edit).
         self.shard_of: dict[str, int] = {}
         self.hits = 0
+        # The mark the entries were saved with, when the loaded ones are exactly those
+        # (the same shard files); "" when unknown. See ``save``.
+        self.mark = ""
+        self._saved_mark = ""
+        self.replaced: set[str] = set()  # the names ``put`` gave a new entry since loading
+        # Each shard file's checksum as loaded or last written here (None: none usable).
+        self.checks: list[bytes | None] = [None] * SHARDS
 
     @classmethod
     def load(cls, path: Path, key: str) -> FileCache:
@@ -113,14 +135,18 @@ class FileCache:
         shard in doubt."""
         entries: dict[str, Entry] = {}
         shard_of: dict[str, int] = {}
+        checks: list[bytes | None] = []
         for shard in range(SHARDS):
-            found = _decode(path / f"{shard:02x}", key)
+            found, check = _decode(path / f"{shard:02x}", key)
+            checks.append(check)
             for name, entry in found.items():
                 if _shard(name) == shard:
                     entries[name] = entry
                     shard_of[name] = shard
         cache = cls(path, key, entries)
         cache.shard_of = shard_of
+        cache.checks = checks
+        cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, checks)
         return cache
 
     def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
@@ -146,9 +172,13 @@ class FileCache:
         if hashes is None or len(hashes) != len(documents):
             hashes = [content_hash(doc) for doc in documents]
         entry = Entry(stamp, digest, trusted, documents, faults, hashes)
-        if self.entries.get(name) != entry:
+        old = self.entries.get(name)
+        # The same bytes parse to the same documents (the key covers the parsers): a
+        # loaded entry's packed documents need not be compared.
+        if old is None or old[:3] != entry[:3] or old.faults != faults or old.hashes != hashes:
             self.entries[name] = entry
             self.dirty.add(_shard(name))
+            self.replaced.add(name)
 
     def keep_only(self, names: set[str]) -> None:
         """Forget the files that are no longer inputs."""
@@ -157,12 +187,19 @@ class FileCache:
             del self.entries[name]
             self.dirty.add(_shard(name))
 
-    def save(self, *, background: bool = False) -> None:
+    def save(self, *, background: bool = False, mark: str = "") -> None:
         """Rewrite the shards whose entries changed (each atomically; a failure only
-        loses cache entries). ``background``: a large rewrite (a cold build's) is done by
-        a forked process while this one goes on (``settle`` waits for it)."""
-        if self.path is None or not self.dirty:
+        loses cache entries), then the ``mark``: a caller's name for this set of entries
+        (``ssgen.sources.lazy``: the source state a build records in the manifest), kept
+        with the checksum of every shard file, so a later ``load`` gives it back only
+        while the shard files are all those it was saved with (no extra cost: each
+        file's checksum is checked on load anyway). The old mark goes first: a save
+        that fails or is killed halfway leaves none. ``background``: a large rewrite (a
+        cold build's) is done by a forked process while this one goes on (``settle``
+        waits for it)."""
+        if self.path is None or (not self.dirty and mark == self._saved_mark):
             return
+        self._saved_mark = mark
         if background and len(self.entries) * len(self.dirty) >= BACKGROUND * SHARDS:
             try:
                 pid = os.fork()
@@ -170,18 +207,20 @@ class FileCache:
                 pid = -1  # no process to spare: written here
             if pid == 0:  # the child: writes, then exits without running the caller's code
                 try:
-                    self._write()
+                    self._write(mark)
                 finally:
                     os._exit(0)
             if pid > 0:
                 _SAVING.append(pid)
                 self.dirty.clear()
                 return
-        self._write()
+        self._write(mark)
 
-    def _write(self) -> None:
+    def _write(self, mark: str) -> None:
         if self.path is None:
             return
+        with contextlib.suppress(OSError):  # a file in the folder's place: dealt with below
+            (self.path / MARK_FILE).unlink(missing_ok=True)
         shards: dict[int, dict[str, tuple[Any, ...]]] = {shard: {} for shard in self.dirty}
         shard_of = self.shard_of
         for name, entry in self.entries.items():
@@ -189,7 +228,7 @@ class FileCache:
             if shard is None:
                 shard = shard_of[name] = _shard(name)
             if shard in shards:
-                shards[shard][name] = tuple(entry)
+                shards[shard][name] = _row(entry)
         try:
             if self.path.is_file() or self.path.is_symlink():  # damage: make it a folder again
                 self.path.unlink()
@@ -205,7 +244,16 @@ class FileCache:
                              "file cache", durable=False)
             except (SourceError, OSError):
                 return  # a read-only .ssgen/: the next process parses again
+            self.checks[shard] = check
         self.dirty.clear()
+        if mark:
+            body = marshal.dumps((self.key, mark, tuple(self.checks)))
+            check = hashlib.blake2b(body, digest_size=16).digest()
+            try:
+                write_atomic(self.path / MARK_FILE, MARK_MAGIC + check + body, "file cache mark",
+                             durable=False)
+            except (SourceError, OSError):
+                return
 
 
 def settle() -> None:
@@ -217,30 +265,64 @@ def settle() -> None:
             continue  # reaped by someone else already
 
 
+def _row(entry: Entry) -> tuple[Any, ...]:
+    """An entry as a shard file holds it: the documents packed, with their count."""
+    packed = entry.packed
+    if type(packed) is not bytes:
+        packed = marshal.dumps(packed)
+    return (entry.stamp, entry.digest, entry.trusted, len(entry.hashes), packed, entry.faults,
+            entry.hashes)
+
+
+def _read_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
+    """The mark saved with the shard files whose checksums are ``checks`` (so with
+    exactly the entries loaded from them), for this ``key``; "" otherwise (missing,
+    damaged, saved with other shard files)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return ""
+    head = len(MARK_MAGIC) + 16
+    body = data[head:]
+    if data[:len(MARK_MAGIC)] != MARK_MAGIC \
+            or hashlib.blake2b(body, digest_size=16).digest() != data[len(MARK_MAGIC):head]:
+        return ""
+    try:
+        stored_key, mark, saved = marshal.loads(body)
+    except (ValueError, TypeError, EOFError):
+        return ""
+    if stored_key != key or type(mark) is not str or saved != tuple(checks):
+        return ""
+    return mark
+
+
 def _shard(name: str) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogateescape")) % SHARDS
 
 
-def _decode(path: Path, key: str) -> dict[str, Entry]:
+def _decode(path: Path, key: str) -> tuple[dict[str, Entry], bytes | None]:
+    """The shard file's entries and its checksum (None, and no entries, when it is
+    missing, damaged or another key's)."""
     try:
         data = path.read_bytes()
     except OSError:
-        return {}
+        return {}, None
     head = len(MAGIC) + 16
     if not data.startswith(MAGIC) or len(data) < head:
-        return {}
+        return {}, None
     payload = memoryview(data)[head:]
-    if hashlib.blake2b(payload, digest_size=16).digest() != data[len(MAGIC):head]:
-        return {}
+    check = data[len(MAGIC):head]
+    if hashlib.blake2b(payload, digest_size=16).digest() != check:
+        return {}, None
     try:
         stored_key, raw = marshal.loads(payload)
         if stored_key != key:
-            return {}
-        return {name: Entry(tuple(stamp), digest, trusted, documents, faults, hashes)
-                for name, (stamp, digest, trusted, documents, faults, hashes) in raw.items()
-                if len(hashes) == len(documents)}
+            return {}, None
+        return {name: Entry(tuple(stamp), digest, trusted, packed, faults, hashes)
+                for name, (stamp, digest, trusted, count, packed, faults, hashes) in raw.items()
+                if len(hashes) == count and type(packed) is bytes}, check
     except (ValueError, TypeError, EOFError, AttributeError):
-        return {}
+        return {}, None
 
 
 def now_ns() -> int:

@@ -160,6 +160,16 @@ class LocalSource:
         self.resumed = self.changed_since(version)
 
     @property
+    def results(self) -> QueryCache | None:
+        """Its maintained list queries' results (a kept or maintaining source's)."""
+        return self._results
+
+    @property
+    def loaded_inputs(self) -> list[Input]:
+        """The input files of its last load."""
+        return self._loaded_inputs
+
+    @property
     def maintains(self) -> bool:
         """Whether it keeps maintained results although no caller keeps it (snapshot)."""
         return self._results is not None and not self._kept
@@ -269,7 +279,9 @@ class LocalSource:
         if self._files is not None:
             self._files.keep_only({item.path for item in inputs if item.kind == "markdown"})
             if not self._kept:  # serve's edits are re-read by the next process instead
-                self._files.save(background=True)
+                # Marked as this state of this source: a build that records it in the
+                # manifest vouches for the entries (``ssgen.sources.lazy``).
+                self._files.save(background=True, mark=f"{self.session}:{self.version}")
 
     def _read(self, item: Input, stamp: _Stamp, old: _Cached | None,
               read_at: int) -> tuple[_Cached, Splice]:

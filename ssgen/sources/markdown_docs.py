@@ -37,6 +37,12 @@ def find_files(root: Path, suffixes: tuple[str, ...]) -> list[str]:
     return found
 
 
+def markdown_id(rel: str) -> str:
+    """The ``_id`` of the document of the file ``rel`` (its path under markdown_dir):
+    ``md.`` + the path without extension, ``/`` -> ``.``; a name alone decides it."""
+    return "md." + rel.rsplit(".", 1)[0].replace("/", ".")
+
+
 def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loaded:
     """One Markdown file (``rel``: its path under markdown_dir) as a one-document ``Loaded``."""
     return parse_markdown(_read(path, display), rel, display, default_type)
@@ -70,7 +76,8 @@ def cached_markdown(cache: FileCache, path: str, rel: str, display: str, default
             faults = [(fault.where, fault.message) for fault in loaded.faults]
         cache.put(path, stamp, found, read_at_ns, documents, faults, hashes)
         entry = cache.entries[path]
-    loaded = Loaded(display, entry.documents, [0] * len(entry.documents))
+    documents = entry.documents  # unpacked once: the view keeps these very objects
+    loaded = Loaded(display, documents, [0] * len(documents))
     loaded.digests = entry.hashes  # the view's state hashes: not serialised again
     loaded.faults = [Fault(where, message) for where, message in entry.faults]
     return loaded, entry.digest
@@ -109,7 +116,7 @@ def parse_markdown(data: bytes, rel: str, display: str, default_type: str) -> Lo
     slug = values.get("slug")
     if not isinstance(slug, dict):
         slug = {"_type": "slug", "current": str(slug) if slug not in (None, "") else stem}
-    doc: dict[str, Any] = {"_id": "md." + stem.replace("/", "."), "_type": doc_type}
+    doc: dict[str, Any] = {"_id": markdown_id(rel), "_type": doc_type}
     doc.update((k, v) for k, v in values.items() if k not in doc)
     doc.update(slug=slug, body=body)
     return Loaded(display, [doc], [0])

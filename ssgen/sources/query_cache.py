@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, Shape, shape_of
+from ssgen.groq.maintained import Delta, MaintainedQuery, Shape, shape_of
 from ssgen.groq.nodes import Query
 
 ChangedSince = Callable[[int], frozenset[str] | None]
@@ -32,6 +32,9 @@ class QueryCache:
     def __init__(self) -> None:
         self._queries: dict[_Key, tuple[MaintainedQuery, int]] = {}
         self._sets: dict[str, int] = {}  # query text -> how many param sets are kept
+        # List queries (no params) first maintained since ``made`` was last reset: a
+        # resumed snapshot that lacked some is worth saving again (ssgen.sources.snapshot).
+        self.made = 0
 
     def query(
         self,
@@ -41,8 +44,10 @@ class QueryCache:
         version: int,
         changed_since: ChangedSince,
         now: Any,
-    ) -> tuple[Any, frozenset[str]] | None:
-        """The result and trace of ``query`` at ``version``, or None: evaluate it in full."""
+    ) -> tuple[Any, frozenset[str], Delta | None] | None:
+        """The result and trace of ``query`` at ``version`` and how the result differs from
+        the one before its last change (``ssgen.groq.maintained.delta``), or None: evaluate
+        it in full."""
         shape = _shape(query)
         if shape is None:
             return None
@@ -53,6 +58,7 @@ class QueryCache:
         if known is None:
             self._make_room(query.text)
             maintained, changed = MaintainedQuery(query, shape, params), None
+            self.made += not params
         else:
             self._sets[query.text] -= 1
             maintained, changed = known[0], changed_since(known[1])
@@ -60,7 +66,12 @@ class QueryCache:
         value, ids = maintained.evaluate(dataset, changed, now)
         self._queries[key] = (maintained, version)  # re-inserted: most recently used last
         self._sets[query.text] = self._sets.get(query.text, 0) + 1
-        return value, ids
+        return value, ids, maintained.delta
+
+    @property
+    def lists(self) -> int:
+        """How many list queries (no params) it maintains."""
+        return sum(1 for _, params in self._queries if not params)
 
     def _make_room(self, text: str) -> None:
         if self._sets.get(text, 0) < PER_QUERY:

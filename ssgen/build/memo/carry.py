@@ -12,15 +12,17 @@ pages whose items changed since the snapshot, however stale it is. Not carried:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ssgen.build.memo import datahash
 from ssgen.config.load import Config
 from ssgen.render import generated
 from ssgen.routes import paginate, reuse
+from ssgen.routes.page import PageSpec
 from ssgen.sources import Source, snapshot
 from ssgen.sources.local import LocalSource, ReadInputs
-from ssgen.sources.snapshot import codec
+from ssgen.sources.snapshot import background, codec
 
 # The memo classes of this package a snapshot holds (see ``ssgen.sources.snapshot.codec``).
 codec.allow(datahash._Known, datahash._ListHash)
@@ -57,9 +59,25 @@ def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | 
     return source
 
 
-def keep(config: Config, source: Source | None) -> None:
-    """Save the snapshot of ``source`` with this process's memos, when worth it."""
-    snapshot.keep(config, source, lambda: export(config))
+def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] = ()) -> None:
+    """Save the snapshot of ``source`` with this process's memos, when worth it (also
+    when this process hashed many pages the memo it resumed lacked). ``hash_pages``: a
+    full build's pages, whose data its render workers hashed: hashed here too when a
+    snapshot is saved, so that the next process finds them in the memo."""
+    site = _hash_site(config)
+
+    def memos() -> dict[str, Any]:
+        for spec in hash_pages:
+            datahash.page_data_hash(spec, site)
+        return export(config)
+
+    snapshot.keep(config, source, memos, resave=datahash.misses() > snapshot.RESAVE)
 
 
-__all__ = ["adopt", "export", "keep", "resume"]
+def keep_later(config: Config, source: Source | None) -> bool:
+    """Save the snapshot of a kept ``source`` (serve's) with this process's memos in a
+    forked child, when due (``ssgen.sources.snapshot.background``)."""
+    return background.keep_later(config, source, lambda: export(config))
+
+
+__all__ = ["adopt", "export", "keep", "keep_later", "resume"]

@@ -57,6 +57,7 @@ class _Known:
 
 # (site, path) -> what was last hashed for that page.
 _KNOWN: dict[tuple[str, str], _Known] = {}
+_MISSES = [0]  # see ``misses``
 # id -> (a long list of scalars, its hash). A paginated route hands the same list of page
 # URLs to each of its pages; hashing it once per page made the archive O(pages^2). The list
 # is kept so its id stays its own.
@@ -79,7 +80,14 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     lists: dict[tuple[str, ...], _ListHash] = {}
     digest = composed_hash(own, {} if known is None else known.lists, lists)
     _KNOWN[key] = _Known(spec, own, digest, lists)
+    _MISSES[0] += 1
     return digest
+
+
+def misses() -> int:
+    """Pages hashed afresh (not from the memo) since the last ``adopt``: many of them
+    after a resumed snapshot mean its memo lacked them, and it is worth saving again."""
+    return _MISSES[0]
 
 
 def composed_hash(value: dict[str, Any], last: dict[tuple[str, ...], _ListHash] | None = None,
@@ -156,6 +164,7 @@ def export(site: str) -> list[tuple[str, _Known]]:
 
 def adopt(site: str, exported: list[tuple[str, _Known]]) -> None:
     """Take unpickled ``export``ed hashes for ``site``."""
+    _MISSES[0] = 0
     for path, known in exported:
         _KNOWN.setdefault((site, path), known)
 
@@ -166,4 +175,4 @@ def forget(site: str) -> None:
         del _KNOWN[key]
 
 
-__all__ = ["LONG_LIST", "SHARED_KEYS", "composed_hash", "forget", "page_data_hash"]
+__all__ = ["LONG_LIST", "SHARED_KEYS", "composed_hash", "forget", "misses", "page_data_hash"]

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import ConfigError
 from ssgen.routes.page import PageMaker, PageResult, PageSpec, RouteLike
 from ssgen.routes.paginate import expand_document, expand_paginated
+from ssgen.routes.patch import MOST, Entry, patch
 from ssgen.routes.patterns import (
     fill_pattern,
     kind_of,
     lookup,
     placeholders,
 )
-from ssgen.routes.reuse import changed_span, list_pages, spliced
+from ssgen.routes.reuse import ListPages, changed_span, list_pages, peek, spliced
 from ssgen.routes.spec.ids import find_ids
+
+if TYPE_CHECKING:
+    from ssgen.groq.maintained import Delta
 
 UNATTRIBUTED_LIMIT = 256
 # What a list route's page gets of its neighbours (when its templates read any of it).
@@ -39,6 +43,7 @@ def expand_route(
     page_results: Sequence[PageResult | None] | None = None,
     page_scanned_types: frozenset[str] | None = frozenset(),
     neighbours: bool = True,
+    delta: Delta | None = None,
 ) -> list[PageSpec]:
     """Expand one route into pages.
 
@@ -49,6 +54,8 @@ def expand_route(
     ``base_url`` defaults to ``site.base_url``. ``neighbours``: a list route's pages get
     their neighbouring items (``NEIGHBOUR_KEYS``); False when no template reads them,
     so that a neighbour's edit does not change a page's data hash for nothing.
+    ``delta``: how a kept source's maintained ``result_value`` differs from the last
+    one (``ssgen.groq.maintained.delta``): a list route then looks at the pages it names.
     """
     base = base_url or str(getattr(site, "base_url", "") or "")
     ctx = PageMaker(route, site, data, base, _type_tags(scanned_types))
@@ -64,9 +71,9 @@ def expand_route(
                 raise ConfigError(f"route {route.name!r}: `paginate` on a path with {{field}} "
                                   "placeholders needs `paginate_by` (the array to split)")
             return _expand_list_paginated(ctx, result_value, ids)
-        return _expand_list(ctx, result_value, ids, neighbours)
+        return _expand_list(ctx, result_value, ids, neighbours, delta)
     if route.paginate:
-        return expand_paginated(ctx, result_value, ids, route.paginate)
+        return expand_paginated(ctx, result_value, ids, route.paginate, delta)
     return [ctx.page(route.path, result_value, ids, fields=result_value)]
 
 
@@ -121,43 +128,94 @@ def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> l
 
 
 def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
-                 neighbours: bool = True) -> list[PageSpec]:
+                 neighbours: bool = True, delta: Delta | None = None) -> list[PageSpec]:
     route = ctx.route
     value = _check_items(route, value)
-    unattributed = ids - set(map(dict.get, value, repeat("_id")))
+    unattributed = _unattributed(ctx, value, ids, delta)
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
+    if len(last.pages) != len(last.specs):  # not of this form: nothing to reuse
+        last = ListPages(item_ids=last.item_ids)
+    fresh.ids, fresh.unattributed = ids, unattributed
+    fresh.marker = delta.result if delta is not None else None
+    size = len(value)
+    known = last.item_ids
+    patched = patch(last, value, delta, lambda item: fill_pattern(
+        route.path, item, route=route.name), neighbours)
+    if patched is not None:
+        lists, places = patched
+        return _finish(ctx, value, lists, sorted(places), (unattributed, shared, neighbours),
+                       fresh, known)
     # Only the span that differs from the last expansion (by identity) and, when pages
     # show their neighbours, one page either side of it is looked at.
-    size, before = len(value), len(last.items)
+    before = len(last.items)
     head, tail = changed_span(value, last.items)
     paths = spliced(route, value, last, (head, tail))
     low, high = (max(0, head - 1), min(size, size - tail + 1)) if neighbours \
         else (head, size - tail)
     if head == 0 and size:  # a new first page: it carries the unattributed ids
         high = max(high, 1)
-    old = {id(entry[0]): entry for entry in last.specs[low:before - (size - high)]}
-    known = last.item_ids
-    made: list[tuple[Any, Any, Any, bool, PageSpec]] = []
-    for index in range(low, high):
+    end = before - (size - high)
+    lists = (last.specs[:low] + [None] * (high - low) + last.specs[end:],
+             last.pages[:low] + [None] * (high - low) + last.pages[end:], paths)
+    old = {id(entry[0]): entry for entry in last.specs[low:end]}
+    return _finish(ctx, value, lists, range(low, high), (unattributed, shared, neighbours),
+                   fresh, known, old)
+
+
+def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any], list[str]],
+            places: Iterable[int], shares: tuple[frozenset[str], frozenset[str], bool],
+            fresh: ListPages, known: dict[int, tuple[Any, frozenset[str]]],
+            old: dict[int, Entry] | None = None) -> list[PageSpec]:
+    """Look at the pages at ``places`` (the others are as last expanded): a page is made
+    again unless its item, neighbours and first-page flag are the same objects.
+    ``shares``: the unattributed ids, those every page gets, whether pages show their
+    neighbours."""
+    specs, pages, paths = lists
+    route, size = ctx.route, len(value)
+    neighbours = shares[2]
+    for index in places:
         item = value[index]
         prev = value[index - 1] if index and neighbours else None
         after = value[index + 1] if index < size - 1 and neighbours else None
-        entry = old.get(id(item))
+        entry = specs[index] if old is None else old.get(id(item))
         if entry is None or entry[0] is not item or entry[1] is not prev \
                 or entry[2] is not after or entry[3] != (index == 0):
-            item_ids = _item_ids(item, known) | (unattributed if index == 0 else shared)
+            item_ids = _item_ids(item, known) | (shares[0] if index == 0 else shares[1])
             params = {name: lookup(item, name) for name in placeholders(route.path)}
             extra = _neighbours(value, paths, index) if neighbours else None
             spec = ctx.page(paths[index], item, item_ids, fields=item, params=params,
                             extra=extra)
             entry = (item, prev, after, index == 0, spec)
-        made.append(entry)
-    fresh.items, fresh.paths = list(value), paths
-    fresh.specs = last.specs[:low] + made + last.specs[before - (size - high):]
+        specs[index], pages[index] = entry, entry[4]
+    fresh.items, fresh.paths, fresh.specs, fresh.pages = list(value), paths, specs, pages
     fresh.item_ids = known if len(known) <= 2 * size + 64 else {
         id(item): found for item in value if (found := known.get(id(item))) is not None}
-    return [entry[4] for entry in fresh.specs]
+    return pages.copy()
+
+
+def _unattributed(ctx: PageMaker, value: list[Any], ids: frozenset[str],
+                  delta: Delta | None) -> frozenset[str]:
+    """The ids the query read that are no item's ``_id``: the last ones when the query
+    read the same ids and its delta changed no item's ``_id`` (no set of every item's
+    ``_id`` built again)."""
+    last = peek(ctx.route.name, ctx.site)
+    if last is not None and delta is not None and last.ids is ids \
+            and delta.result is last.marker:
+        return last.unattributed  # the same result as last time
+    if last is not None and delta is not None and last.ids is ids \
+            and last.marker is not None and delta.base is last.marker \
+            and not delta.inserted and not delta.removed \
+            and len(delta.changed | delta.moved) <= MOST and all(
+                _same_id(delta, doc_id, value) for doc_id in delta.changed | delta.moved):
+        return last.unattributed
+    return ids - set(map(dict.get, value, repeat("_id")))
+
+
+def _same_id(delta: Delta, doc_id: str, value: list[Any]) -> bool:
+    old, new = delta.old_index(doc_id), delta.index(doc_id)
+    return old is not None and new is not None \
+        and delta.base[old].get("_id") == value[new].get("_id")
 
 
 def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
@@ -192,9 +250,13 @@ def _expand_each(
             continue
         path = fill_pattern(route.path, item, route=route.name)
         fields = {**result.value, **item} if isinstance(result.value, dict) else item
-        ids = set(result.ids) | find_ids(item)
+        # The very trace object when the item holds no ids (an author's 2,000 posts: no
+        # copy, and the page's memos compare it by identity).
+        found = find_ids(item)
+        ids = result.ids if not found and isinstance(result.ids, frozenset) \
+            else frozenset(result.ids).union(found)
         if route.paginate:
-            pages += expand_document(ctx, path, result.value, frozenset(ids), fields=fields,
+            pages += expand_document(ctx, path, result.value, ids, fields=fields,
                                      params=item)
             continue
         pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ssgen.build.change import Change
+from ssgen.build.memo import carry
 from ssgen.build.output import defer_frees, free_displaced
 from ssgen.build.outwatch import watch_output
 from ssgen.build.report import BuildReport
@@ -36,6 +37,7 @@ class RoundRunner:
         self.build_fn = build_fn
         self.heap = FrozenHeap()
         self.load_seconds = 0.0  # the last round's source reload
+        self.config: Config | None = None  # the last round's, if it completed
 
     def build(self, config: Config, change: Change, take_search: Callable[[], SearchMode],
               jobs: int | None = None, *, reload: bool = True,
@@ -44,7 +46,8 @@ class RoundRunner:
         ``reload`` is False; ``take_search`` hands over a search bundle to write.
         ``settle=False``: the build's garbage is collected, and the files its writes
         replaced are freed, at ``settle()`` (serve: after the round's replies)."""
-        started = time.perf_counter()
+        # A round that raised may have left the source half reloaded: not to be saved.
+        started, self.config = time.perf_counter(), None
         if self.source is None:
             self.source = fresh_source(open_source(config, kept=True))
             if config.state_url is None:  # another host's writes raise no event here
@@ -56,9 +59,11 @@ class RoundRunner:
         wanted = None if change.empty else change
         defer_frees(None if settle else str(config.state_dir / DISPLACED_DIR))
         try:
-            return self._build(config, wanted, take_search, jobs, settle)
+            report = self._build(config, wanted, take_search, jobs, settle)
         finally:
             defer_frees(None)
+        self.config = config
+        return report
 
     def _build(self, config: Config, wanted: Change | None,
                take_search: Callable[[], SearchMode], jobs: int | None,
@@ -74,9 +79,12 @@ class RoundRunner:
 
     def settle(self) -> None:
         """What the last builds left for after their replies: the replaced files to free
-        (``ssgen.build.output.temps``) and the garbage to collect."""
+        (``ssgen.build.output.temps``), the garbage to collect, and the source's
+        snapshot to save (in a forked child, when due)."""
         free_displaced()
         self.heap.settle()
+        if self.config is not None:  # for the first new process after serve to resume
+            carry.keep_later(self.config, self.source)
 
     def warm(self, warming: Warming, config: Config, take_search: Callable[[], SearchMode],
              interrupted: Callable[[], bool]) -> Any:

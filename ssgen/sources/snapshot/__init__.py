@@ -16,15 +16,17 @@ ignored: the build loads the files from scratch.
 
 Saving a snapshot costs more than loading one (encoding 10,000 posts is seconds), so a
 resumed source is saved again only when its re-read changed more than ``RESAVE``
-documents; a process that found none saves one. Only incremental builds of sites with
-NDJSON or export inputs keep one (a Markdown-only site's parses are in
-``.ssgen/markdown.cache/``; a full build maintains no results and leaves the snapshot).
+documents or it maintains a list query the snapshot lacked; a process that found none
+saves one. Builds of sites with NDJSON or export inputs keep one, full builds included (a
+Markdown-only site's parses are in ``.ssgen/markdown.cache/``); serve's kept source is
+saved by a forked child between rounds (``ssgen.sources.snapshot.background``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sys
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +36,7 @@ from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.sources import Source
 from ssgen.sources.atomic import write_atomic
+from ssgen.sources.inputs import Input
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.snapshot import allowed, codec
@@ -41,6 +44,7 @@ from ssgen.sources.snapshot import allowed, codec
 MAGIC = b"ssgen-source-snapshot-2\n"
 FILE = "source.snapshot"
 RESAVE = 64
+STALE_TMP = 600.0
 _ROOT = "ssgen-source"  # the body's first element: what it is a snapshot of
 _CODE = Path(__file__).resolve().parent.parent.parent
 _KEY, _SUM = 32, 4  # the checksum: CRC-32 (damage, not tampering: .ssgen/ is the site's)
@@ -48,9 +52,10 @@ _KEY, _SUM = 32, 4  # the checksum: CRC-32 (damage, not tampering: .ssgen/ is th
 allowed.register()
 
 
-def wanted(read: ReadInputs) -> bool:
+def wanted(read: ReadInputs | list[Input]) -> bool:
     """Whether a build from these inputs keeps a snapshot (an NDJSON or export file)."""
-    return any(item.kind != "markdown" for item in read.inputs or ())
+    inputs = read if isinstance(read, list) else read.inputs or ()
+    return any(item.kind != "markdown" for item in inputs)
 
 
 def snapshot_key(config: Config, perspective: str) -> bytes:
@@ -79,18 +84,24 @@ def resume(config: Config, perspective: str,
 
 
 def keep(config: Config, source: Source | None,
-         extra: Callable[[], Any] = lambda: None) -> None:
+         extra: Callable[[], Any] = lambda: None, *, resave: bool = False) -> None:
     """Save ``source`` (with ``extra()``, encoded in the same go: objects shared with the
-    source stay shared) for the next process, if it is one to keep and worth saving."""
+    source stay shared) for the next process, if it is one to keep and worth saving
+    (``resave``: the caller's memos found the snapshot's lacking)."""
     if not isinstance(source, LocalSource) or not source.maintains:
         return
-    if source.resumed is not None and len(source.resumed) <= RESAVE:
+    results = source.results
+    if source.resumed is not None and len(source.resumed) <= RESAVE and not resave \
+            and not (results is not None and results.made):
         return
     save(config.state_dir / FILE, snapshot_key(config, source.perspective), source, extra())
 
 
 def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
     """Replace the snapshot; a failed write leaves none (it is a cache: the build goes on)."""
+    _sweep(path)
+    if source.results is not None:
+        source.results.made = 0  # what it maintains is in the snapshot now
     try:
         with gc_paused():
             body = codec.encode((_ROOT, source.__getstate__(), extra))
@@ -105,6 +116,18 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
         write_atomic(path, blob, "source snapshot", durable=False)
     except SsgenError:
         path.unlink(missing_ok=True)
+
+
+def _sweep(path: Path) -> None:
+    """Remove the temporary files of saves killed mid-write (a killed serve's child), once
+    no live save can still be writing them (``STALE_TMP`` seconds untouched)."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_TMP:
+                tmp.unlink()
+        except OSError:
+            continue
 
 
 def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:

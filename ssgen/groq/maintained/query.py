@@ -1,86 +1,25 @@
-"""Query results kept up to date across dataset changes, for the shapes routes use.
-
-The shapes are in shapes.py: ``*[cond] | order(...) {item}`` with an optional slice, and
-``count(*[cond])``, whose per-document parts may dereference and run index-planned
-subqueries (``*[_type == "post" && references(^._id)] | order(...)[0...5]``). A
-``MaintainedQuery`` keeps, per candidate document, whether it passes, its sort keys, its
-item, the ids it read and the index keys its subqueries looked up; after a change only
-the entries the change reaches (dependents.py) are evaluated again, each leaving and
-entering the sorted rows (ordered.py) at its bisect position. A subquery that is an
-attribute of the item and reads ``^`` is itself a nested ``MaintainedQuery`` per outer
-document (correlated.py), patched the same way. The result and its read trace equal a
-full evaluation's (the hypothesis tests compare them after random edits). For any other
-shape ``shape_of`` returns None and the caller evaluates the query in full; ``explain``
-says why.
-"""
+"""``MaintainedQuery``: one maintainable query's result kept in step with a changing
+dataset, by re-evaluating only the candidate documents a change reaches (the package
+docstring tells how)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from operator import is_
 from typing import Any
 
 from ssgen.groq import nodes as n
-from ssgen.groq.compile import Compiler
-from ssgen.groq.correlated import CorrelatedSubs, object_closure
+from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
-from ssgen.groq.memo import ProjectionMemo, known_plain, memo_safe
+from ssgen.groq.maintained.delta import Changes, Delta
+from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
+from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
 from ssgen.groq.ordered import Ordered
-from ssgen.groq.plan import Plan, plan_filter
-from ssgen.groq.refindex import reference_ids
 from ssgen.groq.runtime import ALL_KEYS, WATCH, Context, Scope
-from ssgen.groq.shapes import Shape, explain, shape_of
-from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key, to_json
-
-__all__ = ["MaintainedQuery", "Shape", "explain", "shape_of"]
-
-
-# What a re-evaluated document may change: the items shown, their order and membership,
-# the read trace.
-_ITEMS, _ORDER, _TRACE = 1, 2, 4
-_ALL = _ITEMS | _ORDER | _TRACE
-_NONE: frozenset[Any] = frozenset()
-
-
-@dataclass(slots=True)
-class _Entry:
-    passes: bool
-    keys: tuple[Any, ...]
-    item: Any
-    # Ids read by the filter and sort keys (the document itself if it passes), and by
-    # the item's expression: a slice before the Map evaluates items only inside it.
-    reads: frozenset[str]
-    item_reads: frozenset[str]
-    keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
-
-
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """A shape compiled once (shared by the runners of a correlated subquery)."""
-
-    shape: Shape
-    # What a candidate must pass: the condition, or for a references() plan only the
-    # other conjuncts (a candidate references a looked-up id: no walk of it again).
-    test: Any
-    test_doc: Callable[[dict[str, Any]], bool] | None
-    keys: list[tuple[Any, bool]]
-    item: Any
-    plan: Plan | None
-
-
-def _compile(shape: Shape, subs: CorrelatedSubs | None) -> _Parts:
-    compiler = Compiler()
-    plan = plan_filter(compiler, shape.cond)
-    if plan is not None and plan.path is None:
-        test, test_doc = plan.rest, plan.rest_doc
-    else:
-        test, test_doc = compiler.compile(shape.cond), None
-    return _Parts(shape, test, test_doc,
-                  [(compiler.compile(key), desc) for key, desc in shape.keys],
-                  _item_closure(compiler, shape.item, subs), plan)
+from ssgen.groq.shapes import Shape
+from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key
 
 
 class MaintainedQuery:
@@ -92,22 +31,22 @@ class MaintainedQuery:
     """
 
     def __init__(self, query: n.Query | None, shape: Shape, params: Mapping[str, Any] | None,
-                 *, parts: _Parts | None = None) -> None:
+                 *, parts: Parts | None = None) -> None:
         if query is not None:
             check_params(query, params)
         self._params = query_params(params)
         self._subs: CorrelatedSubs | None = None
         if parts is None:
-            shared: dict[int, _Parts] = {}  # id(shape): the shapes live as long as _subs
+            shared: dict[int, Parts] = {}  # id(shape): the shapes live as long as _subs
 
             def runner(sub: Shape) -> MaintainedQuery:
                 parts = shared.get(id(sub))
                 if parts is None:
-                    parts = shared[id(sub)] = _compile(sub, None)
+                    parts = shared[id(sub)] = compile_parts(sub, None)
                 return MaintainedQuery(None, sub, None, parts=parts)
 
             self._subs = CorrelatedSubs(runner)
-            parts = _compile(shape, self._subs)
+            parts = compile_parts(shape, self._subs)
         self._shape, self._parts, self._plan = shape, parts, parts.plan
         self._reset(None)
 
@@ -115,40 +54,46 @@ class MaintainedQuery:
         """Its entries and indexes, without the compiled parts (closures): a snapshot of
         a kept source (``ssgen.sources.snapshot``) pickles them."""
         state = dict(self.__dict__)
-        del state["_parts"], state["_plan"]
+        del state["_parts"], state["_plan"], state["_delta"], state["_changes"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Recompile the parts; the correlated runners get their slots in the order the
         compilation assigns them, as when first made."""
-        self.__dict__.update(state)
+        # How the result came about is not kept: the first update after gives no delta.
+        self.__dict__.update(state, _delta=None, _changes=None)
         subs = self._subs
         if subs is not None:
-            shared: dict[int, _Parts] = {}
+            shared: dict[int, Parts] = {}
 
             def runner(sub: Shape) -> MaintainedQuery:
                 parts = shared.get(id(sub))
                 if parts is None:
-                    parts = shared[id(sub)] = _compile(sub, None)
+                    parts = shared[id(sub)] = compile_parts(sub, None)
                 return MaintainedQuery(None, sub, None, parts=parts)
 
             subs.rebind(runner)
-        self._parts = _compile(self._shape, subs)
+        self._parts = compile_parts(self._shape, subs)
         self._plan = self._parts.plan
 
-    def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = _NONE) -> None:
+    def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = NONE) -> None:
         self._entries: dict[str, _Entry] = {}
         self._dependents = Dependents()
         self._ordered = Ordered(tuple(desc for _, desc in self._shape.keys))
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
+        # The item reads of the entries a slice before the Map showed (in ``_ids``).
+        self._shown_reads: list[frozenset[str]] = []
         self._wanted_last = wanted, key_reads
         self._key_reads = key_reads  # ids the index key read (a dereference)
         # Candidates that do not pass: not in the trace, yet one that stops being a
         # candidate must reach the outer entry (its reads leave the trace).
         self._failing: set[str] = set()
         self._lookups = self._lookup_keys(wanted)
+        # How the result differs from the last (delta.py); the rows this update changed.
+        self._delta: Delta | None = None
+        self._changes: Changes | None = None
         if self._subs is not None:
             self._subs.reset()
 
@@ -165,22 +110,39 @@ class MaintainedQuery:
         """``evaluate`` in a scope whose parent is ``parent`` (the outer document's for a
         correlated subquery); a list value is this object's own: not to be changed."""
         wanted, key_reads = self._wanted(ctx, parent)
-        if changed is None or self._result is None \
-                or (wanted, key_reads) != self._wanted_last:
+        fresh = changed is None or self._result is None \
+            or (wanted, key_reads) != self._wanted_last
+        if changed is None or fresh:
             self._reset(wanted, key_reads)
             changed = self._initial(ctx.dataset, wanted)
         if self._subs is not None:
             self._subs.changed(changed)
         stale = self._dependents.stale(changed, ctx.dataset.by_id, ctx.dataset.refs_of)
-        dirty = _ALL if self._result is None else 0
-        for doc_id in stale:
-            dirty |= self._refresh(doc_id, ctx, parent, wanted)
+        dirty = ALL if self._result is None else 0
+        shape = self._shape
+        changes = self._changes = None if fresh or shape.window is not None or shape.count \
+            or shape.element else Changes(self._ordered)
+        try:
+            for doc_id in stale:
+                dirty |= self._refresh(doc_id, ctx, parent, wanted)
+        finally:
+            self._changes = None
         if dirty:
+            base = self._result
             self._result, self._ids = self._assemble(dirty)
+            if self._result is not base:
+                self._delta = None if changes is None else changes.delta(
+                    base, self._result, self._entries)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
         return result, self._ids
+
+    @property
+    def delta(self) -> Delta | None:
+        """How the current result differs from the one before its last change (None:
+        unknown; see delta.py)."""
+        return self._delta
 
     def lookups(self) -> Iterable[Any]:
         """The index keys the last run looked up, as ``ctx.keys`` records them."""
@@ -193,7 +155,7 @@ class MaintainedQuery:
         must reference (None: every document); and the ids the key read (traced)."""
         plan = self._plan
         if plan is None:
-            return None, _NONE
+            return None, NONE
         saved, reads = ctx.trace, set[str]()
         ctx.trace = reads
         try:
@@ -202,7 +164,7 @@ class MaintainedQuery:
             ctx.trace = saved
         if saved is not None:
             saved.update(reads)
-        return _wanted_keys(plan, key), frozenset(reads)
+        return wanted_keys(plan, key), frozenset(reads)
 
     def _lookup_keys(self, wanted: frozenset[Any] | None) -> frozenset[Any]:
         plan = self._plan
@@ -224,7 +186,7 @@ class MaintainedQuery:
 
     def _refresh(self, doc_id: str, ctx: Context, parent: Scope,
                  wanted: frozenset[Any] | None) -> int:
-        """Re-evaluate one document; which parts of the result it may change (_ITEMS...)."""
+        """Re-evaluate one document; which parts of the result it may change (ITEMS...)."""
         old = self._entries.get(doc_id)
         doc = ctx.dataset.by_id.get(doc_id)
         entry = self._evaluate(doc, ctx, parent) \
@@ -239,6 +201,10 @@ class MaintainedQuery:
                 and same_json(old.item, entry.item):
             # Hand back the very same object: consumers compare results by identity.
             entry.item = old.item
+        if old is not None and entry is not None:
+            _same_sets(old, entry)
+        if self._changes is not None:
+            self._changes.note(doc_id, old, entry)
         if entry is None or not entry.passes:
             if self._subs is not None:
                 self._subs.forget(doc_id)
@@ -251,30 +217,30 @@ class MaintainedQuery:
         self._swap(doc_id, old, entry)
         if old is None or entry is None:
             only = old if entry is None else entry
-            return _ALL if only is not None and only.passes else _TRACE
-        changed = 0 if old.reads == entry.reads and old.item_reads == entry.item_reads \
-            else _TRACE
+            return ALL if only is not None and only.passes else TRACE
+        changed = 0 if old.reads is entry.reads and old.item_reads is entry.item_reads \
+            else TRACE
         if old.passes != entry.passes or old.keys != entry.keys:
-            changed |= _ORDER | _ITEMS
+            changed |= ORDER | ITEMS
         elif entry.passes and entry.item is not old.item:
-            changed |= _ITEMS
+            changed |= ITEMS
         return changed
 
     def _swap(self, doc_id: str, old: _Entry | None, new: _Entry | None) -> None:
         """Replace what ``old`` registered (reads, keys, counts, row) by ``new``'s, by
         their differences: an entry that read 10,000 ids and still does costs little."""
-        if old is None or new is None or old.reads != new.reads \
-                or old.item_reads != new.item_reads:
-            old_reads = old.reads | old.item_reads if old is not None else _NONE
-            new_reads = new.reads | new.item_reads if new is not None else _NONE
-            self._dependents.remove(doc_id, old_reads - new_reads, _NONE)
-            self._dependents.add(doc_id, new_reads - old_reads, _NONE)
+        if old is None or new is None or old.reads is not new.reads \
+                or old.item_reads is not new.item_reads:
+            old_reads = old.reads | old.item_reads if old is not None else NONE
+            new_reads = new.reads | new.item_reads if new is not None else NONE
+            self._dependents.remove(doc_id, old_reads - new_reads, NONE)
+            self._dependents.add(doc_id, new_reads - old_reads, NONE)
             self._recount(self._counted(old), self._counted(new))
-        old_keys = old.keys_read if old is not None else _NONE
-        new_keys = new.keys_read if new is not None else _NONE
-        if old_keys != new_keys:
-            self._dependents.remove(doc_id, _NONE, old_keys - new_keys)
-            self._dependents.add(doc_id, _NONE, new_keys - old_keys)
+        old_keys = old.keys_read if old is not None else NONE
+        new_keys = new.keys_read if new is not None else NONE
+        if old_keys is not new_keys:
+            self._dependents.remove(doc_id, NONE, old_keys - new_keys)
+            self._dependents.add(doc_id, NONE, new_keys - old_keys)
         ordered = self._ordered
         old_row = ordered.row(doc_id, old.keys) if old is not None and old.passes else None
         new_row = ordered.row(doc_id, new.keys) if new is not None and new.passes else None
@@ -292,7 +258,7 @@ class MaintainedQuery:
     def _counted(self, entry: _Entry | None) -> frozenset[str]:
         """The reads of an entry that are in the trace whatever the slice shows."""
         if entry is None:
-            return _NONE
+            return NONE
         return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
 
     def _recount(self, old: frozenset[str], new: frozenset[str]) -> None:
@@ -346,7 +312,7 @@ class MaintainedQuery:
                       frozenset(keys))
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
-        ids = frozenset(self._counts).union(self._key_reads) if dirty & _TRACE else self._ids
+        ids = frozenset(self._counts).union(self._key_reads) if dirty & TRACE else self._ids
         if self._shape.count:
             return len(self._ordered), ids
         window = self._shape.window
@@ -356,8 +322,11 @@ class MaintainedQuery:
                               window.is_inclusive)
         if self._shape.window_first:
             shown = [self._entries[row[-1]] for row in self._ordered.rows[bounds]]
-            ids = frozenset(self._counts).union(self._key_reads,
-                                                *(entry.item_reads for entry in shown))
+            reads = [entry.item_reads for entry in shown]
+            last_reads, self._shown_reads = self._shown_reads, reads
+            if dirty & TRACE or len(reads) != len(last_reads) \
+                    or not all(map(is_, reads, last_reads)):
+                ids = frozenset(self._counts).union(self._key_reads, *reads)
             result = [entry.item for entry in shown]
         else:
             result = self._ordered.items[bounds]
@@ -367,32 +336,15 @@ class MaintainedQuery:
         return result, ids
 
 
-def _wanted_keys(plan: Plan, key: Any) -> frozenset[Any] | None:
-    if plan.path is None:
-        return frozenset(reference_ids(key))
-    if not plan.is_in:
-        hashed = hash_key(key)
-        return None if hashed is None else frozenset({hashed})
-    if type(key) is not list:
-        return None
-    return frozenset(h for value in key if (h := hash_key(value)) is not None)
+def _same_sets(old: _Entry, new: _Entry) -> None:
+    """Give ``new`` the very sets of ``old`` that it equals: compared by identity after
+    (an author entry reads its 10,000 posts, and still does after one of them changed)."""
+    if new.reads == old.reads:
+        new.reads = old.reads
+    if new.item_reads == old.item_reads:
+        new.item_reads = old.item_reads
+    if new.keys_read == old.keys_read:
+        new.keys_read = old.keys_read
 
 
-def _item_closure(compiler: Compiler, node: n.Node | None, subs: CorrelatedSubs | None) -> Any:
-    """``(doc, parent scope, ctx) -> item`` the way Map evaluates its expression."""
-    if node is None or isinstance(node, n.This):
-        return lambda doc, root, ctx: doc
-    if isinstance(node, n.Projection) and isinstance(node.base, n.This):
-        obj = compiler.compile(node.expr)
-        if memo_safe(node.expr):
-            memo = ProjectionMemo(obj, node.expr)
-            return lambda doc, root, ctx: memo(doc, root, ctx)  # plain already
-        kept = object_closure(compiler, node.expr, subs) \
-            if subs is not None and isinstance(node.expr, n.Object) else None
-        if kept is not None:
-            return lambda doc, root, ctx: kept(Scope(doc, root, ctx))
-        return lambda doc, root, ctx: to_json(obj(Scope(doc, root, ctx)),
-                                              known_plain(ctx.dataset))
-    expr = compiler.compile(node)
-    return lambda doc, root, ctx: to_json(expr(Scope(doc, root, ctx, True)),
-                                          known_plain(ctx.dataset))
+__all__ = ["MaintainedQuery"]

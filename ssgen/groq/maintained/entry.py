@@ -1,0 +1,28 @@
+"""What a maintained query keeps per candidate document (``_Entry``), and the parts of the
+result a re-evaluated document may change (``ITEMS``, ``ORDER``, ``TRACE``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# What a re-evaluated document may change: the items shown, their order and membership,
+# the read trace.
+ITEMS, ORDER, TRACE = 1, 2, 4
+ALL = ITEMS | ORDER | TRACE
+NONE: frozenset[Any] = frozenset()
+
+
+@dataclass(slots=True)
+class _Entry:
+    passes: bool
+    keys: tuple[Any, ...]
+    item: Any
+    # Ids read by the filter and sort keys (the document itself if it passes), and by
+    # the item's expression: a slice before the Map evaluates items only inside it.
+    reads: frozenset[str]
+    item_reads: frozenset[str]
+    keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
+
+
+__all__ = ["ALL", "ITEMS", "NONE", "ORDER", "TRACE", "_Entry"]

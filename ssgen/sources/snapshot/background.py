@@ -1,0 +1,107 @@
+"""Saving a kept source's snapshot (serve's) in a forked child, between rounds.
+
+Owns ``keep_later``: called on the thread that mutates the source, after a round's
+replies, it forks a child that encodes the source as the fork saw it (one consistent
+state: no round runs in the child) and replaces ``.ssgen/source.snapshot`` atomically,
+so the first new process after serve (``ssgen build``, ``ssgen revalidate``) resumes the
+site as serve last built it instead of loading every file. Throttled: one child at a
+time, ``INTERVAL`` seconds between the starts of two, none for a state already saved, and
+none when the machine lacks the memory the child may copy (each object it encodes has
+its reference count written, so its pages are copied on write: up to the server's size).
+A state not saved yet (a round in the throttle's window) waits for the next round's
+call; a new process resuming the older snapshot diffs the files against it, as after
+any stale snapshot. A child killed mid-write leaves a temporary file that a later save
+sweeps, never a torn snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ssgen.config.load import Config
+from ssgen.sources import Source
+from ssgen.sources.local import LocalSource
+from ssgen.sources.snapshot import FILE, save, snapshot_key, wanted
+
+INTERVAL = 10.0
+
+
+class _Saver:
+    """The child saving now, when the last one started, and the state it saved."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.started = -INTERVAL
+        self.saved: tuple[str, int] | None = None
+
+
+_SAVER = _Saver()
+
+
+def keep_later(config: Config, source: Source | None,
+               extra: Callable[[], Any] = lambda: None) -> bool:
+    """Start saving ``source`` (a kept local source with maintained list queries and an
+    NDJSON or export input) with ``extra()`` in a forked child, unless throttled (see the
+    module docstring). Returns whether a child was started."""
+    if not isinstance(source, LocalSource) or source.results is None \
+            or not source.results.lists or not wanted(source.loaded_inputs):
+        return False
+    state = (source.session, source.version)
+    if _busy() or state == _SAVER.saved or time.monotonic() - _SAVER.started < INTERVAL \
+            or not _memory_to_spare():
+        return False
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid == 0:  # the child: saves, then exits without running the parent's code
+        try:
+            save(config.state_dir / FILE, snapshot_key(config, source.perspective), source,
+                 extra())
+        finally:
+            os._exit(0)
+    _SAVER.pid, _SAVER.started, _SAVER.saved = pid, time.monotonic(), state
+    return True
+
+
+def wait() -> None:
+    """Wait for the child saving now, if any (tests; a server stopping)."""
+    if _SAVER.pid:
+        with contextlib.suppress(ChildProcessError):  # reaped already
+            os.waitpid(_SAVER.pid, 0)
+        _SAVER.pid = 0
+
+
+def _busy() -> bool:
+    """Whether the last child still runs (reaped here once it exited)."""
+    if not _SAVER.pid:
+        return False
+    try:
+        done, _ = os.waitpid(_SAVER.pid, os.WNOHANG)
+    except ChildProcessError:
+        done = _SAVER.pid
+    if done:
+        _SAVER.pid = 0
+    return not done
+
+
+def _memory_to_spare() -> bool:
+    """Whether the memory available exceeds this process's resident size (unknown:
+    yes, where ``/proc`` is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 > resident
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
+
+
+__all__ = ["INTERVAL", "keep_later", "wait"]

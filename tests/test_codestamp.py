@@ -1,0 +1,110 @@
+"""ssgen's code digest through file stamps (``ssgen.sources.codestamp``): equal to hashing
+the code whenever the recorded stamps are taken, and never the old digest once a file
+changed, whatever its size and mtime say."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import pytest
+from sitekit import mutant
+
+from ssgen.sources import codestamp
+from ssgen.sources.codestamp import code_digest, code_files, hash_code
+
+
+def make_code(root: Path) -> Path:
+    code = root / "pkg"
+    (code / "sub").mkdir(parents=True)
+    (code / "__pycache__").mkdir()
+    (code / "a.py").write_text("A = 1\n")
+    (code / "sub" / "b.py").write_text("B = 2\n")
+    (code / "__pycache__" / "a.cpython.pyc").write_bytes(b"x")
+    (code / "notes.txt").write_text("not code")
+    return code
+
+
+def old(path: Path) -> None:
+    """Dates the file back, out of the racy window (its ctime stays now)."""
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+
+
+@pytest.fixture(autouse=True)
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codestamp, "RACY_NS", -10**12)  # ctime is now: never racy here
+
+
+def digest_of(code: Path, state: Path, extra: str = "v1") -> bytes:
+    return code_digest(state, lambda: [extra], root=code)
+
+
+def test_the_files_are_the_py_files_outside_pycache(tmp_path: Path) -> None:
+    assert code_files(make_code(tmp_path)) == ["a.py", "sub/b.py"]
+
+
+def test_the_recorded_digest_is_the_hashed_one_and_is_reused(tmp_path: Path) -> None:
+    code, state = make_code(tmp_path), tmp_path / "state"
+    state.mkdir()
+    first = digest_of(code, state)
+    assert first == hash_code(code, ["a.py", "sub/b.py"], ["v1"])
+    assert (state / codestamp.FILE).exists()
+    hashed: list[int] = []
+    real = codestamp.hash_code
+    with mutant(codestamp, "hash_code", lambda *a: hashed.append(1) or real(*a)):
+        assert digest_of(code, state, extra="ignored: not hashed again") == first
+    assert hashed == []
+
+
+@pytest.mark.parametrize("change", ["edit", "same-size-old-mtime", "add", "remove", "rename"])
+def test_a_changed_file_is_hashed_again(tmp_path: Path, change: str) -> None:
+    code, state = make_code(tmp_path), tmp_path / "state"
+    state.mkdir()
+    a = code / "a.py"
+    old(a)
+    digest_of(code, state)
+    time.sleep(0.02)  # a later timestamp tick (the racy window is off here)
+    if change == "edit":
+        a.write_text("A = 10\n")
+    elif change == "same-size-old-mtime":
+        a.write_text("A = 9\n")
+        old(a)
+    elif change == "add":
+        (code / "c.py").write_text("")
+    elif change == "remove":
+        (code / "sub" / "b.py").unlink()
+    else:
+        (code / "sub" / "b.py").rename(code / "sub" / "c.py")
+    names = code_files(code)
+    assert digest_of(code, state) == hash_code(code, names, ["v1"])
+
+
+def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path) -> None:
+    code, state = make_code(tmp_path), tmp_path / "state"
+    state.mkdir()
+    right = digest_of(code, state)
+    record = state / codestamp.FILE
+    data = record.read_bytes()
+    for damaged in (data[:-1], data[:-16] + bytes(16), b"", data.replace(b"code", b"cide")):
+        record.write_bytes(damaged)
+        assert digest_of(code, state) == right
+
+
+def test_a_racy_stamp_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codestamp, "RACY_NS", 10**18)  # every file changed "just now"
+    code, state = make_code(tmp_path), tmp_path / "state"
+    state.mkdir()
+    digest_of(code, state)
+    assert not (state / codestamp.FILE).exists()
+
+
+def test_mutant_stamps_without_ctime_is_caught(tmp_path: Path) -> None:
+    def no_ctime(root: Path, names: list[str], watched: object) -> tuple[bytes, int]:
+        stamps = [(name, os.stat(root / name)) for name in names]
+        text = "".join(f"{name}\0{info.st_mtime_ns}\0{info.st_size}\n" for name, info in stamps)
+        return hashlib.blake2b(text.encode(), digest_size=16).digest(), 0
+
+    with mutant(codestamp, "_stamps", no_ctime), pytest.raises(AssertionError):
+        test_a_changed_file_is_hashed_again(tmp_path, "same-size-old-mtime")

@@ -1,0 +1,392 @@
+"""A Markdown-only site's new process through ``ssgen.sources.lazy``: only the changed files'
+cache entries are used, vouched for by the cache's mark (``FileCache.save``) being the
+manifest's ``documents_at``. Each new process's output and failures equal a clean full
+build's, through edits, type and slug changes, renames, deletions, unparsable files and
+every damage to the parse cache and its mark; mutants of the vouching are caught."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sitekit import forget_process, mutant
+
+from ssgen.build.pipeline import build
+from ssgen.build.progress import Reporter
+from ssgen.build.report import BuildReport
+from ssgen.config.load import load_config
+from ssgen.sources import early, filecache, lazy, local, parse_ahead
+from ssgen.sources.lazy import LazyMarkdown
+
+TOML = """
+[site]
+title = "Lazy"
+base_url = "https://example.com"
+
+[source]
+type = "local"
+files = []
+markdown_dir = "content"
+
+[[routes]]
+name = "page"
+path = "/{slug}/"
+template = "page.html"
+query = '*[_type == "page"]{title, "slug": slug.current, body}'
+
+[[routes]]
+name = "note"
+path = "/notes/{slug}/"
+template = "page.html"
+query = '*[_type == "note"]{title, "slug": slug.current, body}'
+"""
+# A list of every page: any page edit re-runs its query, so the full source is loaded.
+LISTED = """
+[[routes]]
+name = "all"
+path = "/all/"
+template = "all.html"
+query = '{"titles": *[_type == "page"] | order(title asc).title}'
+"""
+NAMES = ["a", "b", "c", "sub/d"]
+CACHE = Path(".ssgen") / "markdown.cache"
+
+
+def make_site(root: Path, listed: bool) -> Path:
+    (root / "content" / "sub").mkdir(parents=True, exist_ok=True)
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "ssgen.toml").write_text(TOML + (LISTED if listed else ""))
+    (root / "templates" / "page.html").write_text("{{ page.title }}|{{ page.body }}")
+    (root / "templates" / "all.html").write_text("{{ page.titles | join(';') }}")
+    return root
+
+
+def page_file(title: str, kind: str = "page", slug: str = "") -> str:
+    extra = f"slug: {slug}\n" if slug else ""
+    return f"---\ntitle: {title}\n_type: {kind}\n{extra}---\nBody of {title}.\n"
+
+
+def public(site: Path) -> dict[str, bytes]:
+    out = site / "public"
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file()}
+
+
+def failures(report: BuildReport) -> list[tuple[str, str]]:
+    return sorted((f.path, f.message.replace(str(f.path), "")) for f in report.failures)
+
+
+def full_build(site: Path, scratch: Path) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    forget_process()
+    report = build(load_config(scratch), full=True, jobs=1)
+    return public(scratch), failures(report)
+
+
+@contextmanager
+def watching() -> Iterator[dict[str, int]]:
+    """Counts of lazy sources opened and of full local sources loaded."""
+    seen = {"lazy": 0, "full": 0}
+    real_open, real_init = LazyMarkdown.open.__func__, local.LocalSource.__init__  # type: ignore[attr-defined]
+
+    def counted_open(cls: Any, *args: Any) -> Any:
+        found = real_open(cls, *args)
+        seen["lazy"] += found is not None
+        return found
+
+    def counted_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        seen["full"] += 1
+        real_init(self, *args, **kwargs)
+
+    with mock.patch.object(LazyMarkdown, "open", classmethod(counted_open)), \
+            mock.patch.object(local.LocalSource, "__init__", counted_init):
+        yield seen
+
+
+def new_process(site: Path, jobs: int = 1) -> BuildReport:
+    """A build as ``ssgen build`` runs it (``jobs`` > 1: the Markdown files the cache
+    does not vouch for are parsed by forked children before the source loads)."""
+    forget_process()
+    config = load_config(site)
+    early.begin(config, jobs)
+    return build(config, jobs=jobs)
+
+
+def settle() -> None:
+    time.sleep(0.03)  # past the (shortened) racy window: the stamps are trusted
+
+
+# --- deterministic cases -------------------------------------------------------------------
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Path]:
+    with mock.patch.object(filecache, "RACY_NS", 20_000_000):
+        root = make_site(tmp_path / "site", listed=False)
+        for name in NAMES:
+            (root / "content" / f"{name}.md").write_text(page_file(name.upper()))
+        settle()  # then read out of their racy window: their entries are trusted
+        assert new_process(root).ok
+        settle()
+        yield root
+
+
+def test_a_one_file_edit_reads_one_file_and_loads_no_full_source(site: Path) -> None:
+    (site / "content" / "b.md").write_text(page_file("Bee"))
+    settle()
+    with watching() as seen, mock.patch.object(lazy, "cached_markdown",
+                                               wraps=lazy.cached_markdown) as parsed:
+        report = new_process(site)
+    assert report.ok and seen == {"lazy": 1, "full": 0}
+    assert [call.args[2] for call in parsed.call_args_list] == ["b.md"]
+    assert (site / "public" / "b" / "index.html").read_text() == "Bee|Body of Bee.\n"
+    settle()
+    (site / "content" / "c.md").write_text(page_file("Sea"))
+    settle()
+    with watching() as seen:
+        assert new_process(site).ok
+    assert seen == {"lazy": 1, "full": 0}  # the lazy build's own mark vouches for the next
+    assert public(site) == full_build(site, site.parent / "scratch")[0]
+
+
+def test_a_build_of_a_site_with_a_list_route_loads_the_full_source(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", listed=True)
+    for name in NAMES:
+        (root / "content" / f"{name}.md").write_text(page_file(name.upper()))
+    assert new_process(root).ok
+    (root / "content" / "a.md").write_text(page_file("Zed"))
+    with watching() as seen:
+        assert new_process(root).ok
+    assert seen == {"lazy": 1, "full": 1}
+    assert (root / "public" / "all" / "index.html").read_text() == "B;C;SUB/D;Zed"
+
+
+@pytest.mark.parametrize("damage", ["mark", "drop-shard", "stale-mark"])
+def test_a_cache_the_mark_does_not_vouch_for_loads_the_full_source(site: Path,
+                                                                     damage: str) -> None:
+    cache = site / CACHE
+    old_mark = (cache / filecache.MARK_FILE).read_bytes()
+    (site / "content" / "a.md").write_text(page_file("Ay"))
+    settle()
+    assert new_process(site).ok
+    settle()
+    if damage == "mark":
+        (cache / filecache.MARK_FILE).write_bytes((cache / filecache.MARK_FILE).read_bytes()[:-2])
+    elif damage == "drop-shard":
+        shard = next(p for p in sorted(cache.iterdir()) if p.name != filecache.MARK_FILE)
+        shard.unlink()
+    else:  # the mark of the build before put back: another source state than recorded
+        (cache / filecache.MARK_FILE).write_bytes(old_mark)
+    (site / "content" / "b.md").write_text(page_file("Bee"))
+    settle()
+    with watching() as seen:
+        assert new_process(site).ok
+    assert seen == {"lazy": 0, "full": 1}
+    assert public(site) == full_build(site, site.parent / "scratch")[0]
+
+
+def test_a_json_file_the_source_does_not_read_is_still_warned_about(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", listed=False)
+    toml = root / "ssgen.toml"
+    toml.write_text(toml.read_text().replace("files = []\n", ""))  # content/ discovered
+    (root / "content" / "a.md").write_text(page_file("A"))
+    assert new_process(root).ok
+    (root / "content" / "a.md").write_text(page_file("Ay"))
+    settle()
+    assert new_process(root).ok
+    (root / "content" / "a.md").write_text(page_file("Aye"))
+    (root / "content" / "stray.json").write_text("[]")
+    settle()
+    with watching() as seen, mock.patch.object(Reporter, "warn") as warned:
+        assert new_process(root).ok
+    assert seen == {"lazy": 0, "full": 1} and "stray.json" in str(warned.call_args_list)
+
+
+def test_two_files_with_one_id_load_the_full_source(site: Path) -> None:
+    (site / "content" / "sub.d.md").write_text(page_file("Twin", slug="twin"))
+    settle()
+    with watching() as seen:
+        report = new_process(site)
+    assert seen == {"lazy": 0, "full": 1}
+    assert failures(report) == full_build(site, site.parent / "scratch")[1] != []
+
+
+# --- the property -----------------------------------------------------------------------------
+
+TITLES = st.text("xyz", min_size=1, max_size=3)
+STEPS = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(NAMES), TITLES),
+    st.tuples(st.just("type"), st.sampled_from(NAMES), st.sampled_from(["page", "note"])),
+    st.tuples(st.just("slug"), st.sampled_from(NAMES), st.sampled_from(["s1", "s2", ""])),
+    st.tuples(st.just("delete"), st.sampled_from(NAMES), st.just("")),
+    st.tuples(st.just("rename"), st.sampled_from(NAMES), st.sampled_from(NAMES)),
+    st.tuples(st.just("bad"), st.sampled_from(NAMES), st.just("")),
+    st.tuples(st.just("same-stamp"), st.sampled_from(NAMES), TITLES),
+    st.tuples(st.just("cache"), st.sampled_from(
+        ["stale", "truncate", "flip", "drop", "stale-mark", "stale-shards", "stale-all"]),
+        st.just("")),
+)
+
+
+def apply(site: Path, step: tuple[str, str, str], saved: dict[str, bytes]) -> None:
+    kind, name, arg = step
+    page = site / "content" / f"{name}.md"
+    cache = site / CACHE
+    if kind == "write":
+        page.write_text(page_file(arg))
+    elif kind in ("type", "slug") and page.exists():
+        title = page.read_text().split("\n")[1].removeprefix("title: ")
+        page.write_text(page_file(title, *((arg, "") if kind == "type" else ("page", arg))))
+    elif kind == "delete":
+        page.unlink(missing_ok=True)
+    elif kind == "rename" and page.exists():
+        page.replace(site / "content" / f"{arg}.md")
+    elif kind == "bad":
+        page.write_text("---\ntitle: [unclosed\n---\nx\n")
+    elif kind == "same-stamp" and page.exists():  # same size, mtime put back
+        before = os.stat(page)
+        text = page.read_text()
+        page.write_text(text.replace("Body", "Bod!"))
+        os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif kind == "cache" and cache.is_dir():
+        _damage_cache(cache, name, saved)
+
+
+def _damage_cache(cache: Path, how: str, saved: dict[str, bytes]) -> None:
+    files = sorted(cache.iterdir())
+    if how == "stale-all":  # the whole cache of an earlier build put back
+        for path in files:
+            path.unlink()
+        for name, data in saved.items():
+            (cache / name).write_bytes(data)
+        return
+    for path in files:
+        data = path.read_bytes()
+        if how == "stale-mark" and path.name == filecache.MARK_FILE:
+            path.write_bytes(saved.get(filecache.MARK_FILE, data))
+        elif how == "stale-shards" and path.name != filecache.MARK_FILE:  # the mark left as it is
+            if path.name in saved:
+                path.write_bytes(saved[path.name])
+            else:
+                path.unlink()
+        elif how not in ("stale-mark", "stale-shards"):
+            path.write_bytes({"stale": saved.get(path.name, data), "truncate": data[:-3],
+                              "flip": data.replace(b"title", b"titlf"), "drop": b""}[how])
+
+
+def run_steps(steps: list[tuple[str, str, str]], listed: bool,
+              jobs: list[int] | None = None) -> dict[str, int]:
+    """Each step then a new process's build (on ``jobs[i]`` cores: 2 parses the changed
+    files in children first) of the site and of a twin that never takes the lazy
+    source: equal to each other (a failing page keeps its last good version in both),
+    and to a clean full build when no page fails; the counts of lazy and full sources."""
+    counts = {"lazy": 0, "full": 0}
+    jobs = jobs or [1]
+    with tempfile.TemporaryDirectory() as tmp, \
+            mock.patch.object(filecache, "RACY_NS", 20_000_000), \
+            mock.patch.object(parse_ahead, "MIN_FILES", 1):
+        roots = [make_site(Path(tmp) / name, listed) for name in ("site", "twin")]
+        saved: list[dict[str, bytes]] = []
+        for root in roots:
+            for name in NAMES[:2]:
+                (root / "content" / f"{name}.md").write_text(page_file(name.upper()))
+            settle()
+            new_process(root)
+            saved.append({p.name: p.read_bytes() for p in sorted((root / CACHE).iterdir())})
+        for index, step in enumerate(steps):
+            settle()
+            for root, old in zip(roots, saved, strict=True):
+                apply(root, step, old)
+            settle()
+            with watching() as seen:
+                report = new_process(roots[0], jobs[index % len(jobs)])
+            counts = {key: counts[key] + seen[key] for key in counts}
+            with mock.patch.object(LazyMarkdown, "open", classmethod(lambda cls, *a: None)):
+                twin = new_process(roots[1], jobs[index % len(jobs)])
+            got, other = (public(roots[0]), failures(report)), (public(roots[1]), failures(twin))
+            assert got == other, f"{step}: a new process differs from its twin's: " \
+                f"{_difference(got, other)}"
+            expected = full_build(roots[0], Path(tmp) / "scratch")
+            assert expected[1] or got == expected, \
+                f"{step}: a new process differs from a full build: {_difference(got, expected)}"
+    return counts
+
+
+def _difference(got: Any, expected: Any) -> str:
+    files = {name for name in got[0].keys() | expected[0].keys()
+             if got[0].get(name) != expected[0].get(name)}
+    return f"files {sorted(files)}, failures {got[1]} != {expected[1]}"
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(STEPS, min_size=1, max_size=6), listed=st.booleans(),
+       jobs=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3))
+def test_new_processes_through_the_lazy_source_equal_a_full_build(
+        steps: list[tuple[str, str, str]], listed: bool, jobs: list[int]) -> None:
+    run_steps(steps, listed, jobs)
+
+
+# --- mutants ----------------------------------------------------------------------------------
+
+EDITS = [("write", "a", "x"), ("delete", "b", ""), ("rename", "a", "c"),
+         ("type", "c", "note"), ("cache", "stale-all", ""), ("write", "c", "y")]
+
+
+def test_the_sequences_the_mutants_fail_pass_and_go_lazy() -> None:
+    assert run_steps(EDITS, listed=False)["lazy"] >= 4
+    assert run_steps([("delete", "b", "")], listed=False)["lazy"] == 1
+    assert run_steps(STALE_SHARDS, listed=False) == {"lazy": 1, "full": 1}
+    assert run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False,
+                     jobs=[2])["lazy"] == 2
+
+
+STALE_SHARDS = [("write", "c", "x"), ("cache", "stale-shards", ""), ("delete", "c", "")]
+
+
+def test_mutant_mark_not_compared_is_caught() -> None:
+    def any_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
+        import marshal
+
+        try:  # the shard files saved with the mark not compared
+            return str(marshal.loads(path.read_bytes()[len(filecache.MARK_MAGIC) + 16:])[1])
+        except (OSError, ValueError, EOFError, IndexError):
+            return ""
+
+    with mutant(filecache, "_read_mark", any_mark), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(STALE_SHARDS, listed=False)
+
+
+def test_mutant_removed_files_ignored_is_caught() -> None:
+    with mutant(lazy, "removed_files", lambda entries, current: []), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps([("delete", "b", "")], listed=False)
+
+
+class _Forgetful(set[str]):
+    def add(self, name: str) -> None:
+        pass
+
+
+def test_mutant_entries_put_since_loading_trusted_is_caught() -> None:
+    real = filecache.FileCache.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        self.replaced = _Forgetful()  # what the parsing children put is not seen as new
+
+    with mutant(filecache.FileCache, "__init__", init), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False, jobs=[2])

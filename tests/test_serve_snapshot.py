@@ -1,0 +1,242 @@
+"""The snapshot serve leaves (``ssgen.sources.snapshot.background``) and the one a full
+build leaves: the first new process after either resumes it, and its output equals a
+clean full build's.
+
+sitekit's cards site served by serve's round runner on a kept source: generated
+sequences of edits, each followed by a round whose settle may save the snapshot in a
+forked child (or be throttled, leaving an older one), rounds that raise half-way through
+the source's reload, a save killed mid-write (its temporary file left), edits made
+while serve is down; then new processes, each compared with a clean full build. Mutants
+caught: a resume that skips re-reading the files (the snapshot trusted as current), and
+a snapshot whose documents are from before the round whose file bytes it holds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sitekit import (
+    CardSite,
+    Edit,
+    card_edits,
+    forget_process,
+    mutant,
+    output_files,
+    rename,
+    retitle,
+)
+
+from ssgen.build.change import Change
+from ssgen.build.pipeline import build
+from ssgen.build.search import SearchMode
+from ssgen.config.load import load_config
+from ssgen.errors import SourceError
+from ssgen.serve.worker.run import RoundRunner
+from ssgen.sources import snapshot as snap
+from ssgen.sources.local import LocalSource
+from ssgen.sources.local_view import View
+from ssgen.sources.snapshot import background, codec
+
+
+def snapshot_file(root: Path) -> Path:
+    return root / ".ssgen" / snap.FILE
+
+
+def new_process(root: Path) -> None:
+    forget_process()
+    report = build(load_config(root), jobs=1)
+    assert report.ok, report.failures
+
+
+def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
+    shutil.rmtree(scratch, ignore_errors=True)
+    site.write(scratch)
+    forget_process()
+    assert build(load_config(scratch), full=True, jobs=1).ok
+    return output_files(scratch)
+
+
+def assert_equals_full(site: CardSite, root: Path, scratch: Path) -> None:
+    built, full = output_files(root), full_build(site, scratch)
+    stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
+    assert not stale, f"differs from a full build: {stale}"
+
+
+class Served:
+    """Serve's round runner on ``root``'s kept source, whose saves can be let through."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.runner = root, RoundRunner(None, None)
+
+    def round(self, save: bool, fail: bool = False) -> None:
+        background._SAVER.started = -background.INTERVAL if save else 1e18
+        config = load_config(self.root)
+        if fail:  # the reload raises after the files were read, before the view moved
+            def broken(view: View, loads: Any, splices: Any) -> None:
+                raise SourceError("a reload that fails half-way")
+            try:
+                with mutant(View, "update", broken):
+                    self.runner.build(config, Change(), lambda: SearchMode(), settle=False)
+            except SourceError:
+                pass  # (a template edit alone changes no document: no reload to fail)
+        else:
+            report = self.runner.build(config, Change(), lambda: SearchMode(), settle=False)
+            assert report.ok, report.failures
+        self.runner.settle()
+        background.wait()
+
+
+Step = tuple[str, Any]
+steps = st.one_of(
+    st.tuples(st.sampled_from(["round", "round-throttled"]), card_edits),
+    st.tuples(st.just("failed-round"), card_edits),
+    st.tuples(st.just("killed-save"), st.none()),
+)
+
+
+def run(steps: list[Step], after: list[Edit],
+        check: Callable[[list[LocalSource]], None] = lambda resumed: None) -> None:
+    """Serve the cards site through ``steps``, stop it, apply ``after`` (each followed by
+    a new process); every new process must equal a clean full build."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
+        site = CardSite()
+        site.write(root)
+        forget_process()
+        assert build(load_config(root), jobs=1).ok  # full: the manifest's first build
+        served = Served(root)
+        served.round(save=False)
+        for kind, edit in steps:
+            if kind == "killed-save":
+                tmp_file = snapshot_file(root).with_name(f".{snap.FILE}.killed.tmp")
+                tmp_file.write_bytes(b"half a snapshot")
+                continue
+            edit(site)
+            site.write(root)
+            served.round(save=kind == "round", fail=kind == "failed-round")
+        del served
+        resumed: list[LocalSource] = []
+        real = LocalSource.resume
+
+        def spy(self: LocalSource, config: Any, read: Any) -> None:
+            resumed.append(self)
+            real(self, config, read)
+
+        patch.setattr(LocalSource, "resume", spy)
+        for edit in [lambda site: None, *after]:
+            edit(site)
+            site.write(root)
+            new_process(root)
+            assert_equals_full(site, root, scratch)
+        check(resumed)
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(steps, min_size=1, max_size=5),
+       after=st.lists(card_edits, max_size=2))
+def test_new_processes_after_serve_equal_a_full_build(steps: list[Step],
+                                                       after: list[Edit]) -> None:
+    run(steps, after)
+
+
+def test_the_first_process_after_serve_resumes_its_last_round() -> None:
+    """Serve's last saved round is the files as they were: the first new process after
+    an edit resumes it and finds that edit alone changed."""
+    def check(resumed: list[LocalSource]) -> None:
+        assert [source.resumed for source in resumed] == [frozenset({"p2"})]
+
+    run([("round", retitle(0, "x")), ("round", retitle(1, "y"))], [retitle(2, "z")], check)
+
+
+def test_a_failed_round_saves_nothing(tmp_path: Path) -> None:
+    site = CardSite()
+    site.write(tmp_path)
+    assert build(load_config(tmp_path), jobs=1).ok
+    served = Served(tmp_path)
+    served.round(save=True)
+    before = snapshot_file(tmp_path).read_bytes()
+    retitle(0, "x")(site)
+    site.write(tmp_path)
+    served.round(save=True, fail=True)
+    assert snapshot_file(tmp_path).read_bytes() == before
+
+
+def test_a_killed_saves_temporary_file_is_swept(tmp_path: Path) -> None:
+    site = CardSite()
+    site.write(tmp_path)
+    assert build(load_config(tmp_path), jobs=1).ok
+    left = snapshot_file(tmp_path).with_name(f".{snap.FILE}.killed.tmp")
+    left.write_bytes(b"half")
+    served = Served(tmp_path)
+    served.round(save=True)
+    assert left.exists()  # it could still be a live save's
+    os.utime(left, (0, 0))
+    retitle(0, "x")(site)
+    site.write(tmp_path)
+    served.round(save=True)
+    assert not left.exists() and snapshot_file(tmp_path).exists()
+
+
+def test_mutant_resume_skipping_the_reread_is_caught() -> None:
+    """A resume that takes the snapshot as current: an edit made while serve was down
+    goes unseen."""
+    def trusting(self: LocalSource, config: Any, read: Any) -> None:
+        self._config, self._kept = config, False
+        self._files, self._preread, self._prelisted = read.cache, {}, None
+        self.resumed = frozenset()
+
+    with mutant(LocalSource, "resume", trusting), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([("round", retitle(0, "x"))], [retitle(1, "down")])
+
+
+def test_mutant_snapshot_older_than_the_round_it_claims_is_caught() -> None:
+    """The snapshot holds the round's file bytes but the documents from before it."""
+    real_reload, real_state = LocalSource.reload, LocalSource.__getstate__
+    before: dict[int, Any] = {}
+
+    def reload(self: LocalSource) -> None:
+        if self._kept:  # serve's
+            before[id(self)] = codec.decode(codec.encode(self._view))
+        real_reload(self)
+
+    def getstate(self: LocalSource) -> dict[str, Any]:
+        state = real_state(self)
+        state["_view"] = before.get(id(self), state["_view"])
+        return state
+
+    with mutant(LocalSource, "reload", reload), \
+            mutant(LocalSource, "__getstate__", getstate), \
+            pytest.raises(AssertionError, match="differs from a full build"):
+        # The rename re-reads p0 (by a1) from the documents: the snapshot's say "T0".
+        run([("round", retitle(0, "x"))], [rename("a1", "q")])
+
+
+def test_a_full_build_leaves_a_snapshot_the_next_process_resumes(tmp_path: Path) -> None:
+    site, scratch, tmp_path = CardSite(), tmp_path / "scratch", tmp_path / "site"
+    site.write(tmp_path)
+    forget_process()
+    assert build(load_config(tmp_path), full=True, jobs=1).ok
+    assert snapshot_file(tmp_path).exists()
+    resumed: list[LocalSource] = []
+    real = LocalSource.resume
+
+    def spy(self: LocalSource, config: Any, read: Any) -> None:
+        resumed.append(self)
+        real(self, config, read)
+
+    retitle(0, "new")(site)
+    site.write(tmp_path)
+    with mutant(LocalSource, "resume", spy):
+        new_process(tmp_path)
+    assert [source.resumed for source in resumed] == [frozenset({"p0"})]
+    assert_equals_full(site, tmp_path, scratch)
