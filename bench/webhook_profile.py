@@ -36,10 +36,13 @@ from ssgen.config.load import load_config  # noqa: E402
 from ssgen.render.environment import Renderer  # noqa: E402
 from ssgen.serve.worker import RebuildWorker  # noqa: E402
 
-_STAGES = {  # module -> names the pipeline calls through it
+_STAGES = {  # module -> names the pipeline calls through it (a checkout may lack some)
     "ssgen.build.pipeline": ["find_damage", "collect_pages", "plan_render", "record_build",
                              "write_extras", "sync_images", "render_pages", "_scope",
                              "query_globals", "document_states"],
+    "ssgen.build.pipeline.pages": ["collect_pages", "plan_render", "record_build",
+                                   "render_pages", "query_globals", "document_states"],
+    "ssgen.build.pipeline.reach": ["rebuild_scope"],
     "ssgen.build.extras": ["_generated", "page_lastmods", "render_feed", "feed_and_undated", "_sitemap_memo", "_sitemap",
                            "_copy_static"],
 }
@@ -60,7 +63,10 @@ def _time_stages() -> None:
     import importlib
 
     for module_name, names in _STAGES.items():
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # an older checkout: the pipeline was one module
+            continue
         for name in names:
             if hasattr(module, name):  # an older checkout may not have it
                 setattr(module, name, _timed(name, getattr(module, name)))
