@@ -45,11 +45,12 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
     else loaded, queried, rendered and recorded. Returns the inputs' fingerprint to keep."""
     config, timer = run.config, run.timer
     renderer = Renderer.shared(config)
-    # Only a build with no explicit change can skip work on an equal fingerprint;
-    # the others (serve, revalidate) forget it, so the next one checks afresh.
+    # Only a build with no explicit change can skip work on an equal fingerprint. Of
+    # the others (serve, revalidate), one that plans every page (serve's start-up)
+    # keeps it as such a build would; the rest forget it, so the next one checks afresh.
     # A given source counts only if it is the local one (tests and serve may pass a
     # remote source for a site configured as local).
-    local = change is None and (
+    local = (change is None or change.everything) and (
         hasattr(source, "fingerprint")
         if source is not None
         else config.source.type == "local" or mirrored(config)
@@ -64,7 +65,8 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
             with timer("load"):
                 read = early.inputs(config)
             inputs = read.fingerprint
-    if inputs is not None and not damage and untouched(manifest, renderer, inputs):
+    if inputs is not None and change is None and not damage \
+            and untouched(manifest, renderer, inputs):
         report, plan = nothing_changed(manifest)
         return report, plan, source, inputs
     # A new process (no kept source) reuses the include outputs earlier ones rendered.
@@ -138,6 +140,7 @@ def rebuild(
         if lists is not None:
             doclists.save(config, manifest, lists)
         report.kept = sum(map(len, collected.kept.values()))
+        report.planned = len(plan.pages)
     faults.point("after-record")
     return report, plan
 
