@@ -41,8 +41,8 @@ _STAGES = {  # module -> names the pipeline calls through it (a checkout may lac
                              "write_extras", "sync_images", "render_pages", "_scope",
                              "query_globals", "document_states"],
     "ssgen.build.pipeline.pages": ["collect_pages", "plan_render", "record_build",
-                                   "render_pages", "query_globals", "document_states"],
-    "ssgen.build.pipeline.reach": ["rebuild_scope"],
+                                   "render_pages", "query_globals", "document_states",
+                                   "rebuild_scope"],
     "ssgen.build.extras": ["_generated", "page_lastmods", "render_feed", "feed_and_undated", "_sitemap_memo", "_sitemap",
                            "_copy_static"],
 }
