@@ -16,11 +16,13 @@ from sitekit import author, make_site, mutant, no_temp_files, post, write_docs
 
 from ssgen.build.change import Change
 from ssgen.build.output import free_displaced
+from ssgen.build.outwatch import touched_files
 from ssgen.config.load import load_config
 from ssgen.manifest import connect
 from ssgen.serve.freeing import Freer
 from ssgen.serve.worker import RebuildWorker
 from ssgen.serve.worker import run as worker_run
+from ssgen.sources import open_source
 
 
 def edited_round(worker: RebuildWorker, site: Path, title: str) -> None:
@@ -178,3 +180,18 @@ def test_postgresql_state_is_never_checkpointed(tmp_path: Path) -> None:
     assert connect.wal_bytes(tmp_path, "postgresql://nowhere/none") == 0
     assert not connect.checkpoint(tmp_path, None)  # no manifest yet: none is made
     assert not connect.sqlite_path(tmp_path).exists()
+
+
+def test_the_output_is_watched_whoever_opened_the_source(tmp_path: Path) -> None:
+    # ``ssgen serve`` opens the kept source itself and hands it over: its rounds must
+    # check only the output files a watch saw change, as a worker that opens its own does.
+    site = make_site(tmp_path)
+    config = load_config(site)
+    worker = RebuildWorker(config, settle=0, source=open_source(config, kept=True))
+    try:
+        worker._round()  # the first build (full: no manifest yet)
+        edited_round(worker, site, "Edited")  # its look at the output starts the watch
+        assert touched_files(config.output_dir) is not None
+    finally:
+        worker.stop()
+    assert touched_files(config.output_dir) is None  # stopped: unwatched

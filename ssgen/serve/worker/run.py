@@ -72,10 +72,12 @@ class RoundRunner:
         started = time.perf_counter()
         if self.source is None:
             self.source = fresh_source(open_source(config, kept=True))
-            if config.state_url is None:  # another host's writes raise no event here
-                watch_output(config.output_dir)
         elif reload:
             self.source.reload()
+        # Whoever opened the source (``ssgen serve`` hands its own over): find_damage then
+        # checks only what changed, not all 11k owned files (a no-op once watched).
+        if config.state_url is None:  # another host's writes raise no event here
+            watch_output(config.output_dir)
         expect_revisions(self.source, change)
         self.load_seconds = time.perf_counter() - started
         wanted = None if change.empty else change
