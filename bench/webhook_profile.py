@@ -36,10 +36,13 @@ from ssgen.config.load import load_config  # noqa: E402
 from ssgen.render.environment import Renderer  # noqa: E402
 from ssgen.serve.worker import RebuildWorker  # noqa: E402
 
-_STAGES = {  # module -> names the pipeline calls through it
+_STAGES = {  # module -> names the pipeline calls through it (a checkout may lack some)
     "ssgen.build.pipeline": ["find_damage", "collect_pages", "plan_render", "record_build",
                              "write_extras", "sync_images", "render_pages", "_scope",
                              "query_globals", "document_states"],
+    "ssgen.build.pipeline.pages": ["collect_pages", "plan_render", "record_build",
+                                   "render_pages", "query_globals", "document_states",
+                                   "rebuild_scope"],
     "ssgen.build.extras": ["_generated", "page_lastmods", "render_feed", "feed_and_undated", "_sitemap_memo", "_sitemap",
                            "_copy_static"],
 }
@@ -60,13 +63,48 @@ def _time_stages() -> None:
     import importlib
 
     for module_name, names in _STAGES.items():
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:  # an older checkout: the pipeline was one module
+            continue
         for name in names:
             if hasattr(module, name):  # an older checkout may not have it
                 setattr(module, name, _timed(name, getattr(module, name)))
     from ssgen.sources.local import LocalSource
 
     LocalSource.reload = _timed("reload", LocalSource.reload)  # type: ignore[method-assign]
+
+
+def _note_reports() -> list[Any]:
+    """The reports of the builds the worker runs (its rounds' and its warming's)."""
+    import ssgen.build.pipeline as pipeline
+
+    reports: list[Any] = []
+    real = pipeline.build
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        reports.append(real(*args, **kwargs))
+        return reports[-1]
+
+    pipeline.build = noting  # type: ignore[assignment]
+    return reports
+
+
+def _planned(reports: list[Any]) -> str:
+    """The pages the round's build planned and kept (a checkout may not count them)."""
+    if not reports:
+        return ""
+    report, _ = reports[0], reports.clear()
+    return f", planned {getattr(report, 'planned', '?')}, kept {report.kept}"
+
+
+def _checkpoint(worker: Any) -> str:
+    """The manifest's WAL checkpoint serve runs after a round once idle (if it does)."""
+    if not hasattr(worker, "_checkpoint"):
+        return ""
+    began = time.perf_counter()
+    worker._checkpoint()
+    return f", checkpoint {(time.perf_counter() - began) * 1000:.0f} ms"
 
 
 def main() -> None:
@@ -87,10 +125,14 @@ def main() -> None:
         print(f"full build: {ssgen(site, 'build', '--full'):.1f} s", flush=True)
     data = Dataset(site)
     rng = random.Random()  # a reused site already shows the titles a fixed seed gives
+    reports = _note_reports()
     worker = RebuildWorker(load_config(site), settle=0)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), os.times()
     worker._round()
-    print(f"first round: {time.perf_counter() - started:.2f} s", flush=True)
+    after = os.times()
+    print(f"first round: {time.perf_counter() - started:.2f} s, cpu "
+          f"{after.user + after.system - cpu.user - cpu.system:.2f} s{_planned(reports)}",
+          flush=True)
     profile = cProfile.Profile()
     for i in range(args.rounds):
         doc = data.retitle(rng)
@@ -105,6 +147,8 @@ def main() -> None:
         worker._round()
         profile.disable()
         after = os.times()
+        wall = time.perf_counter() - started
+        checkpointed = _checkpoint(worker)  # as serve's loop does once idle
         if args.stages:
             print(f"  cpu {(after.user + after.system - cpu.user - cpu.system) * 1000:.0f} ms; "
                   + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(
@@ -112,9 +156,9 @@ def main() -> None:
         stale = [str(f) for f in data.affected(doc) if doc["title"] not in f.read_text()]
         fragments = Renderer.shared(load_config(site)).fragments
         reply = f"reply {(replied[0] - started) * 1000:.0f} ms, " if replied else ""
-        print(f"round {i}: {(time.perf_counter() - started) * 1000:.0f} ms, {reply}fragments "
+        print(f"round {i}: {wall * 1000:.0f} ms, {reply}fragments "
               f"{fragments.hits} hits {fragments.misses} misses {len(fragments)} kept, "
-              f"{doc['_id']}"
+              f"{doc['_id']}{_planned(reports)}{checkpointed}"
               f"{' STALE ' + str(stale) if stale else ''}", flush=True)
     rss = next(line.split()[1] for line in Path("/proc/self/status").read_text().splitlines()
                if line.startswith("VmRSS:"))

@@ -294,7 +294,7 @@ def test_webhook_style_path_without_trailing_slash_reaches_the_page(tmp_path: Pa
 
 
 def test_unchanged_site_is_not_even_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssgen.build.pipeline as build_module
+    import ssgen.build.pipeline.pages as build_module
 
     site = make_site(tmp_path)
     config = load_config(site)

@@ -15,7 +15,7 @@ from rich.console import Console
 from servekit import SECRET, running_server
 from sitekit import author, make_site, post, run_cli
 
-import ssgen.build.pipeline
+import ssgen.build.pipeline.pages
 from ssgen import __version__
 from ssgen.build.opening import full_build_reason
 from ssgen.build.progress import Reporter
@@ -99,7 +99,7 @@ def test_a_build_after_an_interrupted_first_build_says_so(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(ssgen.build.pipeline, "record_build", interrupted)
+        patch.setattr(ssgen.build.pipeline.pages, "record_build", interrupted)
         assert run_cli("--site", str(site), "build").exit_code == 130
     result = run_cli("--site", str(site), "build")
     assert "full rebuild: the last build did not finish (interrupted)" in result.output

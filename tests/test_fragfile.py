@@ -199,7 +199,7 @@ def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path
     """A full build takes the store's key when it saves, after rendering: a template
     edited meanwhile would give its key to cards rendered from the old text, so nothing
     is saved, and the next process renders the cards afresh."""
-    from ssgen.build import pipeline
+    from ssgen.build.pipeline import pages as pipeline
 
     site, root = CardSite(), tmp_path / "site"
     site.write(root)

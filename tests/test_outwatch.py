@@ -51,11 +51,29 @@ def test_new_folders_are_watched_with_the_files_already_in_them(out: Path) -> No
         assert watch.touched() is None
         (out / "blog" / "b" / "deep").mkdir(parents=True)
         (out / "blog" / "b" / "deep" / "index.html").write_text("b")
-        assert watch.touched() == {"blog/b/deep/index.html"}
+        assert watch.touched() == {"blog/b/", "blog/b/deep/index.html"}
         (out / "blog" / "b" / "deep" / "index.html").write_text("again")
         assert watch.touched() == {"blog/b/deep/index.html"}
         shutil.rmtree(out / "blog" / "b")
         assert watch.touched() == {"blog/b/deep/index.html"}
+    finally:
+        watch.close()
+
+
+@linux
+def test_a_folder_made_since_the_last_look_is_named_for_the_files_gone_from_it(
+        out: Path) -> None:
+    # A file made and deleted in a new folder before the watch saw the folder sent no
+    # event of its own: the folder's name stands for it (find_damage checks under it).
+    watch = OutputWatch(out)
+    try:
+        assert watch.touched() is None
+        (out / "blog" / "c").mkdir()
+        (out / "blog" / "c" / "index.html").write_text("c")
+        (out / "blog" / "c" / "index.html").unlink()
+        assert watch.touched() == {"blog/c/"}
+        (out / "blog" / "c" / "index.html").write_text("again")
+        assert watch.touched() == {"blog/c/index.html"}  # watched now
     finally:
         watch.close()
 

@@ -305,6 +305,7 @@ def test_a_rounds_garbage_is_collected_after_its_waiting_replies(
         monkeypatch.undo()
         assert waiting[0].done() and replied and replied[-1], replied
         assert b"Edited" in (site / "public/blog/post-1/index.html").read_bytes()
+        assert worker._runner.freer.wait(10)  # the frees run on a thread of their own
         held = load_config(site).state_dir / "displaced"  # what its writes replaced: freed
         assert no_temp_files(site) and held.is_dir() and not any(held.iterdir())
     finally:

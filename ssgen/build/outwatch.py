@@ -58,8 +58,9 @@ class OutputWatch:
 
     def touched(self) -> set[str] | None:
         """The relpaths of the files created, changed, renamed, touched or deleted since
-        the last call; None when every file must be checked (this call then starts a
-        fresh watch, so the next call can tell again)."""
+        the last call, and of the folders created since (ending in ``/``: any file under
+        them may have changed); None when every file must be checked (this call then
+        starts a fresh watch, so the next call can tell again)."""
         if self._fd < 0:
             self._start()
             return None
@@ -108,7 +109,10 @@ class OutputWatch:
                 if mask & (_MOVED_FROM | _MOVED_TO):
                     return False  # a whole subtree left or arrived
                 if mask & _CREATE:
+                    # Its files made and deleted before the watch was on sent no event:
+                    # the folder is named too ("rel/"), for every owned file under it.
                     found |= self._add_tree(rel)
+                    found.add(f"{rel}/")
                 continue
             found.add(rel)
         return True

@@ -49,7 +49,8 @@ class BuildReport:
     ``site_files``: sitemap, feed, robots.txt and static files written;
     ``images_rendered``: image variants rendered (not taken from the cache),
     ``images_written``: variant files written (rendered, or restored from the cache);
-    ``kept``: pages of re-queried routes left unplanned as last recorded (``build.memo.kept``).
+    ``kept``: pages of re-queried routes left unplanned as last recorded (``build.memo.kept``);
+    ``planned``: pages the planner looked at (their data hashed, unless new or full).
     """
 
     rendered: int = 0
@@ -70,6 +71,7 @@ class BuildReport:
     images_rendered: int = 0
     images_written: int = 0
     kept: int = 0
+    planned: int = 0
     links: LinkReport | None = None  # the link check of ``build --check``
 
     @property

@@ -14,7 +14,8 @@
   build that recorded it could be changed in the same tick without its stat changing, so
   it is hashed anyway (git's "racily clean" rule). ``mark_checked`` records that end.
   Under a watch of the output folder (serve: ``ssgen.build.outwatch``) only the files it
-  saw change since the last check are looked at.
+  saw change since the last check are looked at (and every owned file under a folder
+  made since).
 """
 
 from __future__ import annotations
@@ -128,8 +129,14 @@ def _rows_to_check(manifest: Manifest, output_dir: Path) -> list[tuple[str, str,
     touched = touched_files(output_dir)
     if touched is None:
         return manifest.file_rows()
-    return [(r.relpath, r.hash, r.kind, r.size, r.mtime_ns)
+    folders = tuple(rel for rel in touched if rel.endswith("/"))  # made since: all under
+    rows = [(r.relpath, r.hash, r.kind, r.size, r.mtime_ns)
             for r in manifest.files_at(touched).values()]
+    if folders:
+        seen = {row[0] for row in rows}
+        rows += [row for row in manifest.file_rows()
+                 if row[0].startswith(folders) and row[0] not in seen]
+    return rows
 
 
 def _hash(path: str) -> str | None:

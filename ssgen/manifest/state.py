@@ -53,6 +53,11 @@ class StateMixin:
         finally:
             self._rows("PRAGMA synchronous = NORMAL", what="turn fsync on")
 
+    def set_autocheckpoint(self: _Store, pages: int) -> None:
+        """SQLite's ``wal_autocheckpoint`` for this connection: a commit that leaves the
+        WAL over ``pages`` pages checkpoints it (0: never; PostgreSQL: nothing)."""
+        self._rows(f"PRAGMA wal_autocheckpoint = {int(pages)}", what="configure checkpoints")
+
     # -- documents (what the last build saw, for diffing a local source) ---------
 
     def documents(self: _Store, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:

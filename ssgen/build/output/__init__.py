@@ -15,7 +15,8 @@ and sweeping them), re-exported here. Owns everything that touches the output fo
   ``sweep(relpaths) -> list[str]`` (dead writers' temp files beside them, now),
   ``read(relpath)`` and ``path(relpath)``.
 - ``defer_frees(folder)`` / ``free_displaced()``: replaced files kept linked in a folder
-  outside the output until freed (serve frees them after a round's replies: ``temps``).
+  outside the output until freed (serve frees them after a round's replies: ``temps``;
+  ``take_displaced()`` hands them over to be unlinked elsewhere).
 - ``sha256(data) -> str``: the hex digest used for output hashes.
 
 Every relpath is checked twice: lexically, and on disk, where each folder is checked
@@ -29,9 +30,10 @@ the files a killed build or render worker was writing). OS errors become ``Outpu
 from __future__ import annotations
 
 from ssgen.build.output.fileops import file_stat, sha256
-from ssgen.build.output.temps import TEMP_PREFIX, defer_frees, free_displaced
+from ssgen.build.output.temps import TEMP_PREFIX, defer_frees, free_displaced, take_displaced
 from ssgen.build.output.writer import Output
 from ssgen.routes.paths import checked_relpath, safe_relpath, url_to_file, url_to_relpath
 
 __all__ = ["TEMP_PREFIX", "Output", "checked_relpath", "defer_frees", "file_stat",
-           "free_displaced", "safe_relpath", "sha256", "url_to_file", "url_to_relpath"]
+           "free_displaced", "safe_relpath", "sha256", "take_displaced", "url_to_file",
+           "url_to_relpath"]

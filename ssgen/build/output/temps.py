@@ -79,7 +79,8 @@ def unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
-__all__ = ["SWEPT", "TEMP_PREFIX", "sweep_temps", "temp_name", "unlink_quietly"]
+__all__ = ["SWEPT", "TEMP_PREFIX", "defer_frees", "displace", "free_displaced", "sweep_temps",
+           "take_displaced", "temp_name", "unlink_quietly"]
 
 
 # Freeing a replaced file is the slow part of a replace: ``os.replace`` over an 8 MB page
@@ -126,8 +127,16 @@ def displace(target: str) -> None:
 
 def free_displaced() -> int:
     """Unlink the links ``displace`` made; how many."""
-    freed = 0
+    held = take_displaced()
+    for path in held:
+        unlink_quietly(path)
+    return len(held)
+
+
+def take_displaced() -> list[str]:
+    """The links ``displace`` made, handed over to be unlinked by the caller (serve:
+    on a thread of its own, so the next round does not wait for the frees)."""
+    held: list[str] = []
     while _DISPLACED:  # pop: another thread may still add one
-        unlink_quietly(_DISPLACED.pop())
-        freed += 1
-    return freed
+        held.append(_DISPLACED.pop())
+    return held

@@ -43,7 +43,8 @@ def log_rebuilt(report: BuildReport, result: RebuildResult, jobs: int, carried: 
         "event": "rebuild", "jobs": jobs, "traces": carried, "seconds": result.seconds,
         "load_seconds": load_seconds, "build_seconds": report.seconds,
         "new": len(changes["new"]), "changed": len(changes["changed"]),
-        "deleted": len(changes["deleted"]), "failures": len(result.failures)})
+        "deleted": len(changes["deleted"]), "failures": len(result.failures),
+        "planned": report.planned, "kept": report.kept})
 
 
 def log_failed(message: str, delay: float, carried: list[str], jobs: int,

@@ -20,7 +20,7 @@ from ssgen.build.report import BuildReport
 from ssgen.build.search import SearchIndex, SearchMode
 from ssgen.config.load import Config, load_config
 from ssgen.errors import SsgenError
-from ssgen.manifest.connect import open_state
+from ssgen.manifest.connect import checkpoints_deferred, open_state
 from ssgen.serve.indexer import SearchIndexer
 from ssgen.serve.jobs import (
     Backoff,
@@ -70,8 +70,9 @@ class RebuildWorker:
         self._build_fn = build_fn
         self._clock = clock
         self._runner = RoundRunner(source, build_fn)
-        self._manifest = open_state(config.state_dir, config.state_url,
-                                    reset_broken=True, fenced=False)
+        with checkpoints_deferred():  # the worker checkpoints when idle (``_run``)
+            self._manifest = open_state(config.state_dir, config.state_url,
+                                        reset_broken=True, fenced=False)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -125,6 +126,7 @@ class RebuildWorker:
         if self.leader is not None:
             self.leader.close()
         self._manifest.close()
+        self._runner.close()
         self._runner.heap.release()
         unwatch_output(self.config.output_dir)
 
@@ -200,6 +202,14 @@ class RebuildWorker:
                 log.exception("rebuild worker error", extra={"event": "worker_error"})
                 self._retry.schedule(self._clock(), self.retry_base)
                 self.state = "retrying"
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """The manifest's WAL checkpointed after the replies: when no work is due, or
+        when it has grown too large to wait (``RoundRunner.checkpoint``)."""
+        with self._cond:
+            idle = not self._due()
+        self._runner.checkpoint(self.config, idle=idle)
 
     def _wait_for_work(self) -> bool:
         """Block until work is due (True), or until idle long enough to collect (False)."""
@@ -284,6 +294,9 @@ class RebuildWorker:
         try:
             if reload_config:
                 self._load_config()
+            # The start-up round plans every page: the site is served meanwhile, and
+            # the webhooks that arrive wait for the next round.
+            self.state = "warming" if self._runner.plans_every_page else "building"
             report = self._build(change)
         except SsgenError as exc:
             self._failed(ids, str(exc), started)
@@ -294,7 +307,7 @@ class RebuildWorker:
         self._reload_config = True  # kept until a config loads, so a typo is retried
         unwatch_output(self.config.output_dir)
         self.config = load_config(self.config.site_dir)
-        self._runner.source = None
+        self._runner.reopen()
         self._timers = RouteTimers(self.config, self._clock())
         self._reload_config = False
 

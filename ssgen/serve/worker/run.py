@@ -5,6 +5,13 @@ round, so a webhook's write is seen), runs the incremental build on it under the
 heap (``ssgen.serve.heap``), leaves the GC pass and the freeing of replaced files for
 after the round's replies (``settle``), and warms the fragment cache a chunk at a time on
 the source as the last round left it.
+
+The first round on a kept source plans every page (``PLAN_EVERY_PAGE``): each page's data
+is hashed and compared with its record, and only pages that changed are rendered. That
+fills the memos later rounds keep pages by (expansions, data hashes, maintained query
+results); without it the start-up round was skipped whole on an unchanged fingerprint, and
+the first webhook paid for it (a retitle reaches every post page through the ``posts``
+tag: 63 s at 100,000 posts).
 """
 
 from __future__ import annotations
@@ -15,11 +22,13 @@ from typing import Any
 
 from ssgen.build.change import Change
 from ssgen.build.memo import carry
-from ssgen.build.output import defer_frees, free_displaced
+from ssgen.build.output import defer_frees, take_displaced
 from ssgen.build.outwatch import watch_output
 from ssgen.build.report import BuildReport
 from ssgen.build.search import DEFERRED, SearchMode
 from ssgen.config.load import Config
+from ssgen.manifest.connect import checkpoint, checkpoints_deferred, wal_bytes
+from ssgen.serve.freeing import Freer
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.warm import Warming
@@ -27,6 +36,9 @@ from ssgen.sources import Source, open_source
 
 BuildFn = Callable[..., BuildReport]
 DISPLACED_DIR = "displaced"  # in the state folder: the files a round replaced, until freed
+PLAN_EVERY_PAGE = Change(everything=True, reasons=("start-up: plan every page",))
+# A WAL this large is checkpointed after a round's replies even when more work waits.
+WAL_LIMIT = 64 << 20
 
 
 class RoundRunner:
@@ -36,8 +48,21 @@ class RoundRunner:
         self.source = fresh_source(source) if source is not None else None
         self.build_fn = build_fn
         self.heap = FrozenHeap()
+        self.freer = Freer()
+        self.checkpoint_owed = False  # rounds committed to the manifest since the last one
         self.load_seconds = 0.0  # the last round's source reload
         self.config: Config | None = None  # the last round's, if it completed
+        self.planned = False  # a round planned every page on this source (see the docstring)
+
+    @property
+    def plans_every_page(self) -> bool:
+        """Whether the next round plans every page (a stand-in build has no memos)."""
+        return not self.planned and self.build_fn is None
+
+    def reopen(self) -> None:
+        """Open the source afresh at the next round (a new config), and plan every page."""
+        self.source = None
+        self.planned = False
 
     def build(self, config: Config, change: Change, take_search: Callable[[], SearchMode],
               jobs: int | None = None, *, reload: bool = True,
@@ -50,18 +75,26 @@ class RoundRunner:
         started, self.config = time.perf_counter(), None
         if self.source is None:
             self.source = fresh_source(open_source(config, kept=True))
-            if config.state_url is None:  # another host's writes raise no event here
-                watch_output(config.output_dir)
         elif reload:
             self.source.reload()
+        # Whoever opened the source (``ssgen serve`` hands its own over): find_damage then
+        # checks only what changed, not all 11k owned files (a no-op once watched).
+        if config.state_url is None:  # another host's writes raise no event here
+            watch_output(config.output_dir)
         expect_revisions(self.source, change)
         self.load_seconds = time.perf_counter() - started
         wanted = None if change.empty else change
+        planning = self.plans_every_page
+        if planning:
+            wanted = PLAN_EVERY_PAGE if wanted is None else wanted.merge(PLAN_EVERY_PAGE)
         defer_frees(None if settle else str(config.state_dir / DISPLACED_DIR))
         try:
-            report = self._build(config, wanted, take_search, jobs, settle)
+            with checkpoints_deferred():
+                report = self._build(config, wanted, take_search, jobs, settle)
         finally:
             defer_frees(None)
+            self.checkpoint_owed = True
+        self.planned = self.planned or planning
         self.config = config
         return report
 
@@ -79,12 +112,26 @@ class RoundRunner:
 
     def settle(self) -> None:
         """What the last builds left for after their replies: the replaced files to free
-        (``ssgen.build.output.temps``), the garbage to collect, and the source's
-        snapshot to save (in a forked child, when due)."""
-        free_displaced()
+        (``ssgen.build.output.temps``; on the freer's thread), the garbage to collect, and
+        the source's snapshot to save (in a forked child, when due)."""
+        self.freer.free(take_displaced())
         self.heap.settle()
         if self.config is not None:  # for the first new process after serve to resume
             carry.keep_later(self.config, self.source)
+
+    def checkpoint(self, config: Config, *, idle: bool) -> bool:
+        """Checkpoint the manifest's WAL that the rounds since the last one left (their
+        manifests never do: ``ssgen.manifest.connect``), when ``idle`` or once the WAL
+        has grown past ``WAL_LIMIT``; whether it did."""
+        if not self.checkpoint_owed or not (
+                idle or wal_bytes(config.state_dir, config.state_url) > WAL_LIMIT):
+            return False
+        self.checkpoint_owed = False
+        return checkpoint(config.state_dir, config.state_url)
+
+    def close(self) -> None:
+        """Free what is still to free, and let the freer's thread end."""
+        self.freer.close()
 
     def warm(self, warming: Warming, config: Config, take_search: Callable[[], SearchMode],
              interrupted: Callable[[], bool]) -> Any:
@@ -98,4 +145,4 @@ class RoundRunner:
             interrupted)
 
 
-__all__ = ["BuildFn", "RoundRunner"]
+__all__ = ["PLAN_EVERY_PAGE", "BuildFn", "RoundRunner"]

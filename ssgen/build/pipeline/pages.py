@@ -1,0 +1,167 @@
+"""The pages of a build: skipped whole when the inputs are those last built from, else
+loaded, then queried, planned, rendered and recorded (``content``, ``rebuild``).
+
+The manifest is written after the files, so it never runs ahead of them; what the
+source left out and the paths several pages want are reported as content failures.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from datetime import datetime
+
+from ssgen.build import doclists, faults
+from ssgen.build.change import Change
+from ssgen.build.clash import find_clashes, generated_files, page_files
+from ssgen.build.collect import Collected, collect_pages, query_globals
+from ssgen.build.docstate import document_states, lazy_or_loaded
+from ssgen.build.extras import static_files
+from ssgen.build.fragfile import persisted_fragments
+from ssgen.build.heap import freeze_heap, frozen_after
+from ssgen.build.loading import load_source
+from ssgen.build.memo import kept
+from ssgen.build.pipeline.reach import rebuild_scope
+from ssgen.build.pipeline.run import Run
+from ssgen.build.plan import RenderPlan, plan_render
+from ssgen.build.progress import Reporter
+from ssgen.build.record import journal_pages, record_build
+from ssgen.build.report import DOCUMENT, PATH, BuildReport, PageFailure, StageTimer
+from ssgen.build.untouched import fingerprint, nothing_changed, untouched
+from ssgen.build.verify import Damage
+from ssgen.build.workers import PageOutcome, render_pages
+from ssgen.config.load import Config
+from ssgen.manifest.pages import GENERATION_KEY
+from ssgen.manifest.store import Manifest
+from ssgen.render.environment import Renderer
+from ssgen.sources import Source, early
+from ssgen.sources.mirror import mirrored
+
+
+def content(run: Run, manifest: Manifest, key: str, source: Source | None,
+            change: Change | None, *, full: bool, drafts: bool,
+            damage: Damage) -> tuple[BuildReport, RenderPlan, Source | None, str | None]:
+    """The pages: skipped whole when the inputs' fingerprint is the one last built from,
+    else loaded, queried, rendered and recorded. Returns the inputs' fingerprint to keep."""
+    config, timer = run.config, run.timer
+    renderer = Renderer.shared(config)
+    # Only a build with no explicit change can skip work on an equal fingerprint. Of
+    # the others (serve, revalidate), one that plans every page (serve's start-up)
+    # keeps it as such a build would; the rest forget it, so the next one checks afresh.
+    # A given source counts only if it is the local one (tests and serve may pass a
+    # remote source for a site configured as local).
+    local = (change is None or change.everything) and (
+        hasattr(source, "fingerprint")
+        if source is not None
+        else config.source.type == "local" or mirrored(config)
+    )
+    inputs, read = None, None
+    if local and not full and manifest.get_meta("inputs"):
+        # A kept source (serve) is compared as loaded: equal means it holds exactly
+        # the content last built from, whatever the files say now.
+        if source is not None:
+            inputs = fingerprint(source)
+        else:
+            with timer("load"):
+                read = early.inputs(config)
+            inputs = read.fingerprint
+    if inputs is not None and change is None and not damage \
+            and untouched(manifest, renderer, inputs):
+        report, plan = nothing_changed(manifest)
+        return report, plan, source, inputs
+    # A new process (no kept source) reuses the include outputs earlier ones rendered.
+    persist = persisted_fragments(config, renderer, full=full) if source is None \
+        else nullcontext()
+    fresh = source is None  # loaded here: no pages kept from earlier builds (see doclists)
+    with timer("load"):
+        source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
+            load_source(config, drafts, run.reporter, read, run.jobs, full=full)))
+    with persist:
+        report, plan = rebuild(
+            config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
+            reporter=run.reporter, timer=timer, damage=damage, fresh=fresh,
+        )
+    # Never what is on disk after the build: an edit made during it must not
+    # be recorded as built. The fingerprint taken before loading is safe to
+    # keep (at worst older than what was built: the next build looks again);
+    # without one, the source's is of exactly the bytes it read.
+    if local and inputs is None:
+        inputs = fingerprint(source)
+    return report, plan, source, inputs
+
+
+def rebuild(
+    config: Config,
+    key: str,
+    manifest: Manifest,
+    renderer: Renderer,
+    source: Source,
+    now: datetime,
+    change: Change | None,
+    *,
+    full: bool,
+    jobs: int | None,
+    reporter: Reporter,
+    timer: StageTimer,
+    damage: Damage,
+    fresh: bool = False,
+) -> tuple[BuildReport, RenderPlan]:
+    """The stages: globals, scope, collect, plan (query), render and write, record."""
+    freeze_heap()
+    with timer("query"), frozen_after():
+        data = query_globals(config, source, now)
+        states = document_states(source, manifest, full=full)
+        scope, total = (None, None) if full else rebuild_scope(
+            config, manifest, renderer, data, states, change, source, damage)
+        site = f"{config.site_dir}\0{key}"
+        last = kept.take(site, manifest.get_meta(GENERATION_KEY))
+        lists = doclists.open_lists(config, manifest, doclists.changed_ids(scope, total),
+                                    skip=scope.whole_routes if scope else set(),
+                                    kept=last.keys()) if fresh else None
+        collected = collect_pages(config, source, data, now, scope, reads=renderer.reads_any,
+                                  recorded=None if scope is None else manifest.pages_at,
+                                  last=last, lists=lists)
+        forced = frozenset(scope.forced) if scope else frozenset()
+        plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced,
+                           files_checked=not full)
+        files = page_files(plan.pages)
+        clashed = _fail_clashes(plan, files, find_clashes(
+            manifest, files, static_files(config), generated_files(config)))
+        journal_pages(manifest, plan, files)
+    began = time.perf_counter()
+    outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
+    timer.split("render", "write", time.perf_counter() - began,
+                sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
+    outcomes += clashed
+    faults.point("before-record")
+    with timer("record"):
+        report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
+                              content=content_failures(source, collected))
+        kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
+        if lists is not None:
+            doclists.save(config, manifest, lists)
+        report.kept = sum(map(len, collected.kept.values()))
+        report.planned = len(plan.pages)
+    faults.point("after-record")
+    return report, plan
+
+
+def _fail_clashes(plan: RenderPlan, files: dict[str, str],
+                  clashes: dict[str, str]) -> list[PageOutcome]:
+    """Take the clashing pages out of the plan; their failures, as render outcomes."""
+    if not clashes:
+        return []
+    plan.clashed = set(clashes)
+    plan.to_render = [spec for spec in plan.to_render if spec.path not in clashes]
+    plan.unchanged = [path for path in plan.unchanged if path not in clashes]
+    return [PageOutcome(path, files[path], error=why) for path, why in sorted(clashes.items())]
+
+
+def content_failures(source: Source, collected: Collected) -> list[PageFailure]:
+    """The documents the source left out and the paths several pages want."""
+    left_out = getattr(source, "faults", None)
+    found = [PageFailure(where, "", message, DOCUMENT)
+             for where, message in (left_out() if callable(left_out) else [])]
+    found += [PageFailure(clash.path, clash.routes, clash.message(), PATH)
+              for clash in collected.clashes]
+    return found
