@@ -365,3 +365,20 @@ def forget_process() -> None:
     slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()
+
+
+def new_process(root: Path) -> None:
+    """An incremental build of ``root`` as a new process would run it (one core)."""
+    from ssgen.build.pipeline import build
+    from ssgen.config.load import load_config
+
+    forget_process()
+    report = build(load_config(root), jobs=1)
+    assert report.ok, report.failures
+
+
+def snapshot_file(root: Path) -> Path:
+    """Where a build of ``root`` leaves its source snapshot."""
+    from ssgen.sources import snapshot
+
+    return root / ".ssgen" / snapshot.FILE

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import SITE_TOML, forget_process, mutant, output_files
+from sitekit import SITE_TOML, forget_process, mutant, new_process, output_files
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -112,12 +112,6 @@ edits = st.one_of(st.builds(retitle, pick, words), st.builds(redate, pick, st.sa
 
 def start_docs() -> Docs:
     return {f"p{i}": post(i, f"T{i}", DATES[1 + i % 4] if i != 2 else None) for i in range(6)}
-
-
-def new_process(root: Path) -> None:
-    forget_process()
-    report = build(load_config(root), jobs=1)
-    assert report.ok, report.failures
 
 
 def full_build(docs: Docs, scratch: Path) -> dict[str, bytes]:

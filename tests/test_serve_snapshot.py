@@ -29,9 +29,11 @@ from sitekit import (
     card_edits,
     forget_process,
     mutant,
+    new_process,
     output_files,
     rename,
     retitle,
+    snapshot_file,
 )
 
 from ssgen.build.change import Change
@@ -44,16 +46,6 @@ from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.local_view import View
 from ssgen.sources.snapshot import background, codec
-
-
-def snapshot_file(root: Path) -> Path:
-    return root / ".ssgen" / snap.FILE
-
-
-def new_process(root: Path) -> None:
-    forget_process()
-    report = build(load_config(root), jobs=1)
-    assert report.ok, report.failures
 
 
 def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:

@@ -28,8 +28,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import CardSite as Site
-from sitekit import forget_process, output_files, retitle
-from test_source_snapshot import full_build, new_process, snapshot_file, start
+from sitekit import forget_process, new_process, output_files, retitle, snapshot_file
+from test_source_snapshot import full_build, start
 
 from ssgen.config.load import load_config
 from ssgen.groq.dataset import Dataset

@@ -37,9 +37,11 @@ from sitekit import (
     card_edits,
     forget_process,
     mutant,
+    new_process,
     output_files,
     rename,
     retitle,
+    snapshot_file,
 )
 
 from ssgen.build.pipeline import build
@@ -51,16 +53,6 @@ from ssgen.sources.query_cache import QueryCache
 from ssgen.sources.snapshot import codec
 
 Damage = Callable[[Path, list[bytes]], None]
-
-
-def snapshot_file(root: Path) -> Path:
-    return root / ".ssgen" / snap.FILE
-
-
-def new_process(root: Path) -> None:
-    forget_process()
-    report = build(load_config(root), jobs=1)
-    assert report.ok, report.failures
 
 
 def start(site: CardSite, root: Path) -> None:
