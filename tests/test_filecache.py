@@ -101,7 +101,20 @@ def shard_files(folder: Path) -> list[Path]:
 
 def plain(entries: dict[str, filecache.Entry]) -> dict[str, tuple[object, ...]]:
     """Entries with their documents unpacked (a loaded entry keeps them packed)."""
-    return {name: (*entry[:3], entry.documents, *entry[4:]) for name, entry in entries.items()}
+    return {name: (*entry[:3], entry.documents, *entry[4:6]) for name, entry in entries.items()
+            if entry.available}
+
+
+def write_shard(path: Path, index: object, blob: bytes = b"") -> None:
+    """A shard file of ``index`` (any value) and ``blob``, with valid checksums."""
+    import hashlib
+    import marshal
+
+    payload = marshal.dumps(index)
+    check = hashlib.blake2b(payload, digest_size=16).digest()
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(filecache.MAGIC + check + len(payload).to_bytes(8, "little") + payload
+                     + blob)
 
 
 def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
@@ -115,8 +128,9 @@ def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
     assert FileCache.load(path, "other key").entries == {}
     shard = shard_files(path)[0]
     data = shard.read_bytes()
+    # The documents (after the index) damaged: the entries load, their documents do not.
     for damaged in (data[:-1], data[: len(data) // 2], b"", data.replace(b"A", b"B"),
-                    b"x" + data[1:]):
+                    data.replace(b"/", b"|"), b"x" + data[1:], data + b"x"):
         shard.write_bytes(damaged)
         left = plain(FileCache.load(path, "key").entries)
         assert 0 < len(left) < len(names) and left.items() <= plain(cache.entries).items()
@@ -139,14 +153,10 @@ def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
 
 
 def test_a_payload_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
-    import hashlib
-    import marshal
 
-    for value in (5, ("key",), ("key", {"/a.md": (1, 2)}), ("key", [1])):
-        payload = marshal.dumps(value)
-        check = hashlib.blake2b(payload, digest_size=16).digest()
-        (tmp_path / "c").mkdir(exist_ok=True)
-        (tmp_path / "c" / "00").write_bytes(filecache.MAGIC + check + payload)
+    for value in (5, ("key",), ("key", {"/a.md": (1, 2)}, b""), ("key", [1], b""),
+                  ("key", {}, 5)):
+        write_shard(tmp_path / "c" / "00", value)
         assert FileCache.load(tmp_path / "c", "key").entries == {}
 
 
@@ -316,15 +326,16 @@ def test_an_entry_whose_hashes_do_not_match_its_documents_is_dropped(tmp_path: P
     import hashlib
     import marshal
 
-    row = ((1, 2, 3, 4), b"d" * 16, True, 1, marshal.dumps([{"_id": "x"}]), [])
-    unpacked = (*row[:4], [{"_id": "x"}], [])
-    for shape, hashes in ((row, []), (row, ["h", "h"]), (unpacked, ["h"])):
-        payload = marshal.dumps(("key", {"/a.md": (*shape, hashes)}))
-        check = hashlib.blake2b(payload, digest_size=16).digest()
-        (tmp_path / "c").mkdir(exist_ok=True)
-        shard = f"{filecache._shard('/a.md'):02x}"
-        (tmp_path / "c" / shard).write_bytes(filecache.MAGIC + check + payload)
+    blob = marshal.dumps([{"_id": "x"}])
+    blob_check = hashlib.blake2b(blob, digest_size=16).digest()
+    row = ((1, 2, 3, 4), b"d" * 16, True, 1, (0, len(blob)), [])
+    inline = (*row[:4], blob, [])  # documents in the index: not this format's
+    shard = tmp_path / "c" / f"{filecache._shard('/a.md'):02x}"
+    for shape, hashes in ((row, []), (row, ["h", "h"]), (inline, ["h"])):
+        write_shard(shard, ("key", {"/a.md": (*shape, hashes)}, blob_check), blob)
         assert FileCache.load(tmp_path / "c", "key").entries == {}
+    write_shard(shard, ("key", {"/a.md": (*row, ["h"])}, blob_check), blob)
+    assert FileCache.load(tmp_path / "c", "key").entries["/a.md"].documents == [{"_id": "x"}]
 
 
 # --- the property -----------------------------------------------------------------------

@@ -21,11 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import forget_process, mutant
 
+from ssgen.build import verify
 from ssgen.build.pipeline import build
 from ssgen.build.progress import Reporter
 from ssgen.build.report import BuildReport
 from ssgen.config.load import load_config
 from ssgen.sources import early, filecache, lazy, local, parse_ahead
+from ssgen.sources.filecache import shard
 from ssgen.sources.lazy import LazyMarkdown
 
 TOML = """
@@ -234,8 +236,13 @@ STEPS = st.one_of(
     st.tuples(st.just("bad"), st.sampled_from(NAMES), st.just("")),
     st.tuples(st.just("same-stamp"), st.sampled_from(NAMES), TITLES),
     st.tuples(st.just("cache"), st.sampled_from(
-        ["stale", "truncate", "flip", "drop", "stale-mark", "stale-shards", "stale-all"]),
+        ["stale", "truncate", "flip", "drop", "stale-mark", "stale-shards", "stale-all",
+         "stale-documents"]),
         st.just("")),
+    # Outside damage to the output between processes: an owned file deleted, or changed
+    # in place with its size kept (only its mtime tells), or the whole folder gone.
+    st.tuples(st.just("output"), st.sampled_from(["delete", "change", "all"]),
+              st.integers(0, 9).map(str)),
 )
 
 
@@ -261,6 +268,24 @@ def apply(site: Path, step: tuple[str, str, str], saved: dict[str, bytes]) -> No
         os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
     elif kind == "cache" and cache.is_dir():
         _damage_cache(cache, name, saved)
+    elif kind == "output":
+        _damage_output(site / "public", name, int(arg))
+
+
+def _index_end(data: bytes) -> int:
+    head = len(filecache.MAGIC) + 16
+    return head + 8 + int.from_bytes(data[head:head + 8], "little")
+
+
+def _damage_output(out: Path, how: str, pick: int) -> None:
+    owned = sorted(p for p in out.rglob("*") if p.is_file())
+    if how == "all":
+        shutil.rmtree(out, ignore_errors=True)
+    elif owned and how == "delete":
+        owned[pick % len(owned)].unlink()
+    elif owned:
+        target = owned[pick % len(owned)]
+        target.write_bytes(target.read_bytes()[:-1] + b"#")  # same size: the mtime tells
 
 
 def _damage_cache(cache: Path, how: str, saved: dict[str, bytes]) -> None:
@@ -270,6 +295,13 @@ def _damage_cache(cache: Path, how: str, saved: dict[str, bytes]) -> None:
             path.unlink()
         for name, data in saved.items():
             (cache / name).write_bytes(data)
+        return
+    if how == "stale-documents":  # each shard's current index, with its earlier documents
+        for path in files:
+            old = saved.get(path.name)
+            if path.name != filecache.MARK_FILE and old is not None:
+                data = path.read_bytes()
+                path.write_bytes(data[:_index_end(data)] + old[_index_end(old):])
         return
     for path in files:
         data = path.read_bytes()
@@ -350,9 +382,16 @@ def test_the_sequences_the_mutants_fail_pass_and_go_lazy() -> None:
     assert run_steps(STALE_SHARDS, listed=False) == {"lazy": 1, "full": 1}
     assert run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False,
                      jobs=[2])["lazy"] == 2
+    assert run_steps(STALE_DOCUMENTS, listed=True)["full"] == 2
+    assert run_steps(TAMPERED, listed=False)["lazy"] >= 3
 
 
 STALE_SHARDS = [("write", "c", "x"), ("cache", "stale-shards", ""), ("delete", "c", "")]
+# a's entry keeps its index but gets its first documents back (same length: "A" -> "x"),
+# then b's edit loads the full source, which takes a's documents from the cache.
+STALE_DOCUMENTS = [("write", "a", "x"), ("cache", "stale-documents", ""), ("write", "b", "y")]
+TAMPERED = [("write", "a", "x"), ("output", "change", "0"), ("output", "delete", "1"),
+            ("write", "b", "y"), ("output", "all", "0")]
 
 
 def test_mutant_mark_not_compared_is_caught() -> None:
@@ -390,3 +429,20 @@ def test_mutant_entries_put_since_loading_trusted_is_caught() -> None:
     with mutant(filecache.FileCache, "__init__", init), \
             pytest.raises(AssertionError, match="differs from"):
         run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False, jobs=[2])
+
+
+def test_mutant_documents_not_checked_is_caught() -> None:
+    def unchecked(self: shard.Blob) -> bytes | None:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            return handle.read()
+
+    with mutant(shard.Blob, "data", unchecked), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(STALE_DOCUMENTS, listed=True)
+
+
+def test_mutant_output_not_checked_is_caught() -> None:
+    with mutant(verify, "_suspects", lambda rows, root, racy: []), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(TAMPERED, listed=False)

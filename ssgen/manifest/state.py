@@ -110,6 +110,11 @@ class StateMixin:
         with self._writing("record file stats") as conn:
             conn.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE relpath = ?", rows)
 
+    def file_stats(self: _Store) -> list[tuple[str, int, int]]:
+        """Every owned file's (relpath, size, mtime_ns) as recorded: what the damage check
+        compares with each file's stat (no hash or kind strings made for 16k files)."""
+        return self._rows("SELECT relpath, size, mtime_ns FROM files", what="read files")
+
     def file_rows(self: _Store) -> list[tuple[str, str, str, int, int]]:
         """Every owned file as a bare (relpath, hash, kind, size, mtime_ns) row (cheap at
         100k files: no record objects)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ssgen.errors import SourceError
-from ssgen.sources.filecache import FileCache, Stamp, digest
+from ssgen.sources.filecache import Entry, FileCache, Stamp, Unavailable, digest
 from ssgen.sources.ndjson import Fault, Loaded
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -63,24 +63,34 @@ def cached_markdown(cache: FileCache, path: str, rel: str, display: str, default
     """The file's parse and digest through ``cache``: unread when its stamp is trusted,
     unparsed when its bytes (``data``, or read now) are those the cache parsed."""
     entry = cache.hit(path, stamp)
-    if entry is None:
+    # Unpacked once: the view keeps these very objects. None: not cached, or its shard's
+    # documents are damaged (``Unavailable``): parsed again.
+    documents = _documents(entry)
+    if entry is None or documents is None:
         if data is None:
             data = _read(path, display)
         found = digest(data)
         entry = cache.same(path, found)
-        if entry is not None:
-            documents, faults, hashes = entry.documents, entry.faults, entry.hashes
+        documents = _documents(entry)
+        if entry is not None and documents is not None:
+            faults, hashes = entry.faults, entry.hashes
         else:
             loaded = markdown_or_fault(data, rel, display, default_type)
             documents, hashes = loaded.documents, None
             faults = [(fault.where, fault.message) for fault in loaded.faults]
         cache.put(path, stamp, found, read_at_ns, documents, faults, hashes)
         entry = cache.entries[path]
-    documents = entry.documents  # unpacked once: the view keeps these very objects
     loaded = Loaded(display, documents, [0] * len(documents))
     loaded.digests = entry.hashes  # the view's state hashes: not serialised again
     loaded.faults = [Fault(where, message) for where, message in entry.faults]
     return loaded, entry.digest
+
+
+def _documents(entry: Entry | None) -> list[dict[str, Any]] | None:
+    try:
+        return entry.documents if entry is not None else None
+    except Unavailable:
+        return None
 
 
 def _read(path: str, display: str) -> bytes:

@@ -9,9 +9,13 @@ GIL cost 0.1-0.2 s per 4,000 files on two cores (the benchmark's files, just wri
 warm). So the files are read in order by the calling thread while a slice spends little
 time blocked (``WARM_SECONDS`` a file), and the rest goes to the threads once one spends
 more. Blocked, not elapsed: on a busy machine a slice often waits for a core, which threads
-would not shorten; Linux's ``/proc/thread-self/schedstat`` gives the time on a core and
-the time waiting for one, and the rest of the elapsed time is time blocked (on the disk).
-Without it (another OS), elapsed time is the measure.
+would not shorten. Blocked = elapsed - this thread's CPU time (``time.thread_time_ns``,
+exact to the call) - its time waiting for a core (Linux's ``/proc/thread-self/schedstat``).
+The file is read only around the slice after one that looked slow, which decides: a warm
+read costs two clock reads a slice. Not the file's time on a core either: the kernel adds
+the running slice to it only at a tick or a switch, so on a loaded machine a warm slice
+often looked blocked by up to a tick (4 ms) and 16k warm stats went to the threads, at 3x
+their CPU. Without the file (another OS), elapsed time less CPU time is the measure.
 """
 
 from __future__ import annotations
@@ -35,23 +39,32 @@ def map_threaded(read: Callable[[T], R], items: Sequence[T], threads: int = THRE
     reading in order is slow (see above); raises what the first failing item (in
     ``items`` order) raised, as the plain loop would."""
     done: list[R] = []
+    limit = PROBE * WARM_SECONDS * 1e9
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
+    suspect = False  # the last slice looked slow: this one is timed with its waits too
     while len(done) < len(items):
-        began, scheduled = time.perf_counter_ns(), _scheduled_ns()
+        began, used = clock(), cpu()
+        waited = _waiting_ns() if suspect else -1
         done += [read(item) for item in items[len(done) : len(done) + PROBE]]
-        blocked = time.perf_counter_ns() - began - (_scheduled_ns() - scheduled)
-        if blocked > PROBE * WARM_SECONDS * 1e9:
+        blocked = clock() - began - (cpu() - used)
+        if waited >= 0:
+            blocked -= max(0, _waiting_ns() - waited)
+        if blocked <= limit:
+            suspect = False
+        elif suspect or _waiting_ns() < 0:  # slow twice, or no scheduler to ask
             break
+        else:
+            suspect = True
     return done + _threaded(read, items[len(done) :], threads)
 
 
-def _scheduled_ns() -> int:
-    """This thread's nanoseconds on a core plus waiting for one (0 without the file)."""
+def _waiting_ns() -> int:
+    """This thread's nanoseconds waiting for a core so far (-1 without the file)."""
     try:
         with open("/proc/thread-self/schedstat", "rb") as handle:
-            running, waiting, _ = handle.read().split()
-    except (OSError, ValueError):
-        return 0
-    return int(running) + int(waiting)
+            return int(handle.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
 
 
 def _threaded(read: Callable[[T], R], items: Sequence[T], threads: int) -> list[R]:
