@@ -353,6 +353,7 @@ def forget_process() -> None:
     sitemaps last written, the feed's rows."""
     from ssgen.build import collect, extras, slices
     from ssgen.build.memo import datahash, kept
+    from ssgen.build.output import temps
     from ssgen.render import environment, generated
     from ssgen.routes import paginate, reuse
 
@@ -365,6 +366,7 @@ def forget_process() -> None:
     slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()
+    temps.SWEPT.clear()
 
 
 def new_process(root: Path) -> None:

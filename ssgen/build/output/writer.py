@@ -180,7 +180,11 @@ class Output:
                 msg = f"cannot create output folder {self.root}: {problem(exc)}"
                 raise OutputError(msg) from exc
             self._real_root = os.path.realpath(self.root)
-            sweep_temps(str(self.root))
+            # Once a process, as every folder (``_prepare_dir``): each Output of a build
+            # listed the root again (4 listings of 16k pages' folders: ~25 ms).
+            if str(self.root) not in self._swept_dirs:
+                sweep_temps(str(self.root))
+                self._swept_dirs.add(str(self.root))
         return self._real_root
 
     def _check_inside(self, folder: str, rel: str | PurePosixPath) -> str:
