@@ -141,8 +141,10 @@ def list_inputs(config: Config) -> Listed:
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
     # cache makes each stat and read a disk round trip (ssgen.sources.parallel).
     stamps = map_threaded(stamp_of, inputs)
-    hits = [cache.hit(item.path, stamp) if cache and item.kind == "markdown" else None
-            for item, stamp in zip(inputs, stamps, strict=True)]
+    hits: list[Entry | None] = [None] * len(inputs)
+    if cache:
+        hits = cache.trusted([item.path if item.kind == "markdown" else "" for item in inputs],
+                             stamps)
     return Listed(cache, read_at, inputs, stamps, hits)
 
 

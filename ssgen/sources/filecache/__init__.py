@@ -144,6 +144,14 @@ class FileCache:
         self.hits += 1
         return entry
 
+    def trusted(self, names: list[str], stamps: list[Stamp]) -> list[Entry | None]:
+        """``hit`` of each name with its stamp, in one pass (16k calls cost ~2x)."""
+        get = self.entries.get
+        found = [entry if (entry := get(name)) is not None and entry.stamp == stamp
+                 and entry.trusted else None for name, stamp in zip(names, stamps, strict=True)]
+        self.hits += len(found) - found.count(None)
+        return found
+
     def same(self, name: str, digest: bytes) -> Entry | None:
         """The entry of ``name`` when the bytes just read have its ``digest`` (a racy or
         touched file whose content is unchanged: its parse is reused)."""
