@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ssgen.errors import SourceError
 from ssgen.sources.filecache import Entry, FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.filecache import digest as digest  # the one digest of a file's bytes
+from ssgen.sources.listing import listed_files
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.parallel import map_threaded
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ssgen.config.load import Config
 
 DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
+LISTING = "markdown.listing"  # the Markdown folder's listing (ssgen.sources.listing)
 _Stamp = Stamp
 
 
@@ -71,8 +73,8 @@ def site_inputs(config: Config) -> list[Input]:
     if source.markdown_dir:
         folder = posixpath.normpath(source.markdown_dir)
         base = os.path.join(site, folder, "")  # joined once: os.path.join per file costs
-        inputs += [Input(base + rel, f"{folder}/{rel}", "markdown", rel)
-                   for rel in find_files(site / folder, MARKDOWN_SUFFIXES)]
+        found = listed_files(site / folder, MARKDOWN_SUFFIXES, config.state_dir / LISTING)
+        inputs += [Input(base + rel, f"{folder}/{rel}", "markdown", rel) for rel in found]
     return inputs
 
 
