@@ -154,7 +154,7 @@ class LazyMarkdown:
         assert self._read.inputs is not None
         entries = self._cache.entries
         return [Fault(where, message) for item in self._read.inputs
-                for where, message in entries[item.path].faults]
+                if (faults := entries[item.path].faults) for where, message in faults]
 
     def fingerprint(self) -> str:
         """The fingerprint of the files as read (``read_inputs``)."""
@@ -189,7 +189,7 @@ class LazyMarkdown:
 
 def removed_files(entries: Mapping[str, Entry], current: set[str]) -> list[str]:
     """The cached files that are no longer inputs (their documents are gone)."""
-    return [name for name in entries if name not in current]
+    return sorted(entries.keys() - current)  # a set difference: 16k names in C
 
 
 __all__ = ["LazyMarkdown"]
