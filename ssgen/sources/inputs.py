@@ -187,10 +187,10 @@ def _read_stamps(listed: Listed, files: Mapping[str, ReadFile]) -> list[_Stamp]:
 def _fingerprint(listed: Listed, files: Mapping[str, ReadFile],
                  digests: Mapping[str, bytes]) -> str:
     # In input order: the cache's digest of an unread file, else this read's, else theirs.
-    return combine([  # a list, not a generator: 16k resumptions cost ~1/3 more
+    return combine(
         (item.display, entry.digest if entry is not None
          else files[item.path].digest if item.path in files else digests[item.path])
-        for item, entry in zip(listed.inputs, listed.hits, strict=True)])
+        for item, entry in zip(listed.inputs, listed.hits, strict=True))
 
 
 def combine(files: Iterable[tuple[str, bytes]]) -> str:
