@@ -145,7 +145,7 @@ class FileCache:
         return entry
 
     def trusted(self, names: list[str], stamps: list[Stamp]) -> list[Entry | None]:
-        """``hit`` of each name with its stamp, in one pass (16k calls cost ~2x)."""
+        """``hit`` of each name with its stamp, in one pass (16k calls of ``hit``: ~1.4x)."""
         get = self.entries.get
         found = [entry if (entry := get(name)) is not None and entry.stamp == stamp
                  and entry.trusted else None for name, stamp in zip(names, stamps, strict=True)]
