@@ -40,10 +40,16 @@ class Entry(NamedTuple):
         ``Unavailable`` when its shard's documents are damaged or gone."""
         packed = self.packed
         if type(packed) is tuple:
-            packed = self.raw()
-        if type(packed) is bytes:
-            unpacked: list[dict[str, Any]] = marshal.loads(packed)
+            try:  # the bytes its index (checked) vouches for: anything else is damage
+                unpacked = marshal.loads(self.raw())
+            except (ValueError, EOFError, TypeError) as exc:
+                raise Unavailable from exc
+            if type(unpacked) is not list:
+                raise Unavailable
             return unpacked
+        if type(packed) is bytes:
+            loaded: list[dict[str, Any]] = marshal.loads(packed)
+            return loaded
         assert type(packed) is list
         return packed
 
@@ -56,7 +62,8 @@ class Entry(NamedTuple):
             return marshal.dumps(packed)
         data = self.blob.data()
         start, size = packed
-        if data is None or start < 0 or start + size > len(data):
+        if data is None or type(start) is not int or type(size) is not int \
+                or start < 0 or size < 0 or start + size > len(data):
             raise Unavailable
         return data[start:start + size]
 
