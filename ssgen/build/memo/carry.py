@@ -12,7 +12,7 @@ pages whose items changed since the snapshot, however stale it is. Not carried:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ssgen.build.memo import datahash
@@ -59,16 +59,22 @@ def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | 
     return source
 
 
-def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] = ()) -> None:
+def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] = (),
+         hashes: Mapping[str, str] | None = None) -> None:
     """Save the snapshot of ``source`` with this process's memos, when worth it (also
     when this process hashed many pages the memo it resumed lacked). ``hash_pages``: a
-    full build's pages, whose data its render workers hashed: hashed here too when a
-    snapshot is saved, so that the next process finds them in the memo."""
+    full build's pages, whose data its render workers hashed, so that the next process
+    finds them in the memo: with the hashes the workers took (``hashes``: path -> hash,
+    ``RenderPlan.data_hashes``), hashed here only when missing there or when the page
+    has long lists (the memo keeps their items' hashes)."""
     site = _hash_site(config)
+    taken = hashes or {}
 
     def memos() -> dict[str, Any]:
         for spec in hash_pages:
-            datahash.page_data_hash(spec, site)
+            digest = taken.get(spec.path)
+            if not digest or not datahash.adopt_digest(spec, site, digest):
+                datahash.page_data_hash(spec, site)
         return export(config)
 
     snapshot.keep(config, source, memos, resave=datahash.misses() > snapshot.RESAVE)

@@ -84,6 +84,29 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     return digest
 
 
+def adopt_digest(spec: PageSpec, site: str, digest: str) -> bool:
+    """Remember ``digest`` as ``spec``'s hash, taken by another process (a full build's
+    render worker) with ``page_data_hash``; False, remembering nothing, when the page has
+    long lists, whose per-item hashes (which the next hash of the page reuses) only
+    hashing it here gives."""
+    own = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
+    if _has_long_list(own, 0):
+        return False
+    _KNOWN[(site, spec.path)] = _Known(spec, own, digest)
+    return True
+
+
+def _has_long_list(value: dict[str, Any], depth: int) -> bool:
+    """Whether ``_shape`` would hash a list of ``value`` item by item."""
+    for item in value.values():
+        kind = type(item)
+        if kind is list and len(item) >= LONG_LIST and type(item[0]) in (dict, list):
+            return True
+        if kind is dict and depth + 1 < _DEPTH and _has_long_list(item, depth + 1):
+            return True
+    return False
+
+
 def misses() -> int:
     """Pages hashed afresh (not from the memo) since the last ``adopt``: many of them
     after a resumed snapshot mean its memo lacked them, and it is worth saving again."""
@@ -175,4 +198,5 @@ def forget(site: str) -> None:
         del _KNOWN[key]
 
 
-__all__ = ["LONG_LIST", "SHARED_KEYS", "composed_hash", "forget", "misses", "page_data_hash"]
+__all__ = ["LONG_LIST", "SHARED_KEYS", "adopt_digest", "composed_hash", "forget", "misses",
+           "page_data_hash"]

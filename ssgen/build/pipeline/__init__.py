@@ -97,7 +97,8 @@ def build(
                 _LEFT_FOR_EXIT.append((source, plan))
             _site_files(run, manifest, report, plan, search)
             with run.timer("snapshot"):  # after the feed, whose rows it carries too
-                carry.keep(config, source, plan.pages.values() if full else ())  # given: no-op
+                carry.keep(config, source, plan.pages.values() if full else (),  # given: no-op
+                           plan.data_hashes)
             faults.point("after-extras")
             if check is not None:
                 with run.timer("links"):

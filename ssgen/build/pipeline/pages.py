@@ -130,6 +130,8 @@ def rebuild(
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
     outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
+    # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
+    plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
     timer.split("render", "write", time.perf_counter() - began,
                 sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
     outcomes += clashed

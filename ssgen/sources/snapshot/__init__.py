@@ -24,7 +24,9 @@ saved by a forked child between rounds (``ssgen.sources.snapshot.background``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import mmap
 import sys
 import time
 import zlib
@@ -131,24 +133,40 @@ def _sweep(path: Path) -> None:
 
 
 def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
+    """The snapshot's source and extra, decoded from a map of the file (not a copy of it:
+    see ``codec.decode``); None when it is not one for ``key`` or its checksum fails.
+    Snapshots are replaced by renaming, never rewritten in place, so the mapped file
+    stays whole while it is read."""
     try:
-        data = path.read_bytes()
-    except OSError:
+        with open(path, "rb") as file:
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # missing, unreadable, empty
         return None
-    head = len(MAGIC)
-    if data[:head] != MAGIC or data[head:head + _KEY] != key:
-        return None
-    body = memoryview(data)[head + _KEY + _SUM:]
-    if zlib.crc32(body).to_bytes(_SUM, "big") != data[head + _KEY:head + _KEY + _SUM]:
+    found = _decoded(memoryview(mapped), key)
+    with contextlib.suppress(BufferError):  # else unmapped once the last view of it goes
+        mapped.close()
+    if found is None or type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
         return None
     try:
-        with gc_paused():
-            found = codec.decode(data, head + _KEY + _SUM)
-        if type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
-            return None
         return LocalSource.from_state(found[1]), found[2]
-    except (codec.Refused, TypeError, ValueError):
+    except (TypeError, ValueError):
         return None
+
+
+def _decoded(data: memoryview, key: bytes) -> Any:
+    """The body of a snapshot file's bytes, if their magic, key and checksum match."""
+    with data:
+        head = len(MAGIC)
+        start = head + _KEY + _SUM
+        if data[:head] != MAGIC or data[head:head + _KEY] != key:
+            return None
+        if zlib.crc32(data[start:]).to_bytes(_SUM, "big") != data[head + _KEY:start]:
+            return None
+        try:
+            with gc_paused():
+                return codec.decode(data, start)
+        except codec.Refused:
+            return None
 
 
 __all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]
