@@ -1,16 +1,19 @@
 """The command line's words before typer sees them: global options written after the
-command move before it (``hoist_global_options``), and a plain ``ssgen build`` is
-recognised (``plain_build``) so the console entry point can run it without importing
-typer, click and pydantic (about 0.15 s of CPU at every start).
+command move before it (``hoist_global_options``), and a plain ``ssgen build`` or
+``ssgen revalidate`` is recognised (``plain_command``) so the console entry point can run
+it without importing typer, click and pydantic (about 0.15 s of CPU at every start).
 
-``plain_build`` accepts only the spellings typer itself reads the same way, each option at
-most once: ``--site PATH``/``--site=PATH``/``-s PATH``, ``-q``/``--quiet``,
-``-v``/``--verbose``, then ``build`` with ``--full``, ``--drafts``, ``-j N``/``--jobs N``
-(``N`` a plain decimal of 1 or more), ``--changes FILE`` and ``--base-url URL`` (both also
-with ``=``). Anything else (``--help``, ``--version``, grouped short flags, a value that
-looks like an option, an unknown word) returns None and goes through typer, which gives
-the help, the errors and their exit codes. tests/test_cli_plain.py holds the two paths
-equal. Pure: no I/O.
+``plain_command`` accepts only the spellings typer itself reads the same way: the global
+``--site PATH``/``--site=PATH``/``-s PATH``, ``-q``/``--quiet``, ``-v``/``--verbose``, then
+the command: ``build`` with ``--full``, ``--drafts``, ``--check``, ``--external``,
+``-j N``/``--jobs N`` (``N`` a plain decimal of 1 or more), ``--changes FILE`` and
+``--base-url URL``; or ``revalidate`` with at least one of ``--doc``/``-d ID``,
+``--tag``/``-t TAG``, ``--path``/``-p PATH`` (each repeatable) and ``--changes FILE``.
+Valued long options also take ``=``; every other option is given at most once. Anything
+else (``--help``, ``--version``, grouped or attached short options, a value that is empty
+or looks like an option, an unknown word) returns None and goes through typer, which
+gives the help, the errors and their exit codes. tests/test_cli_plain.py holds the two
+paths equal. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -29,9 +32,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
 
     Hugo and most CLIs accept both orders; click only the first. Stops at ``--``.
     """
-    index = 0
-    while index < len(args) and args[index].startswith("-"):
-        index += 2 if args[index] in _GLOBAL_VALUED else 1
+    index = _command_index(args)
     if index >= len(args):
         return args
     moved: list[str] = []
@@ -50,6 +51,15 @@ def hoist_global_options(args: list[str]) -> list[str]:
     return [*args[:index], *moved, args[index], *kept]
 
 
+def _command_index(args: list[str]) -> int:
+    """The index of the command word: the first word that is not a global option or the
+    value of one (``len(args)`` when there is none)."""
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in _GLOBAL_VALUED else 1
+    return index
+
+
 @dataclass(frozen=True)
 class PlainBuild:
     """The options of a plain ``ssgen build``, as the typer command would receive them."""
@@ -61,52 +71,101 @@ class PlainBuild:
     drafts: bool = False
     changes: Path | None = None
     base_url: str | None = None
+    check: bool = False
+    external: bool = False
 
 
-# Option word -> (field, takes a value). Short and long spellings share a field.
-_GLOBAL = {"-s": ("site", True), "--site": ("site", True), "-q": ("quiet", False),
-           "--quiet": ("quiet", False), "-v": ("verbose", False), "--verbose": ("verbose", False)}
-_BUILD = {"--full": ("full", False), "--drafts": ("drafts", False), "-j": ("jobs", True),
-          "--jobs": ("jobs", True), "--changes": ("changes", True),
-          "--base-url": ("base_url", True)}
+@dataclass(frozen=True)
+class PlainRevalidate:
+    """The options of a plain ``ssgen revalidate``, as the typer command would receive
+    them (each repeatable option's values in the order given)."""
+
+    site: Path = Path(".")
+    verbosity: int = 1
+    tags: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+    changes: Path | None = None
+
+
+# Option word -> (field, takes a value, repeatable). Short and long spellings share a field.
+_Spec = dict[str, tuple[str, bool, bool]]
+_GLOBAL: _Spec = {"-s": ("site", True, False), "--site": ("site", True, False),
+                  "-q": ("quiet", False, False), "--quiet": ("quiet", False, False),
+                  "-v": ("verbose", False, False), "--verbose": ("verbose", False, False)}
+_BUILD: _Spec = {"--full": ("full", False, False), "--drafts": ("drafts", False, False),
+                 "--check": ("check", False, False), "--external": ("external", False, False),
+                 "-j": ("jobs", True, False), "--jobs": ("jobs", True, False),
+                 "--changes": ("changes", True, False), "--base-url": ("base_url", True, False)}
+_REVALIDATE: _Spec = {"-t": ("tags", True, True), "--tag": ("tags", True, True),
+                      "-p": ("paths", True, True), "--path": ("paths", True, True),
+                      "-d": ("docs", True, True), "--doc": ("docs", True, True),
+                      "--changes": ("changes", True, False)}
+_COMMANDS = {"build": _BUILD, "revalidate": _REVALIDATE}
 _JOBS = re.compile(r"[1-9][0-9]{0,5}")
+_Found = dict[str, "str | bool | list[str]"]
 
 
-def plain_build(args: list[str]) -> PlainBuild | None:
-    """The options of ``args`` (already hoisted) when they are a plain ``build``; else None."""
-    try:
-        command = args.index("build")
-    except ValueError:
+def plain_command(args: list[str]) -> PlainBuild | PlainRevalidate | None:
+    """The options of ``args`` (already hoisted) when they are a plain ``build`` or
+    ``revalidate``; else None."""
+    command = _command_index(args)
+    if command >= len(args) or args[command] not in _COMMANDS:
         return None
-    found: dict[str, str | bool] = {}
-    if not _read(args[:command], _GLOBAL, found) or not _read(args[command + 1 :], _BUILD, found):
+    name = args[command]
+    found: _Found = {}
+    if not _read(args[:command], _GLOBAL, found) or \
+            not _read(args[command + 1 :], _COMMANDS[name], found):
         return None
+    site = Path(str(found["site"])) if "site" in found else Path(".")
+    verbosity = 0 if found.get("quiet") else (2 if found.get("verbose") else 1)
+    changes = Path(str(found["changes"])) if "changes" in found else None
+    if name == "revalidate":
+        return _revalidate(found, site, verbosity, changes)
     jobs = found.get("jobs")
     if jobs is not None and not (isinstance(jobs, str) and _JOBS.fullmatch(jobs)):
         return None
-    site, changes, base_url = found.get("site"), found.get("changes"), found.get("base_url")
     return PlainBuild(
-        site=Path(str(site)) if site is not None else Path("."),
-        verbosity=0 if found.get("quiet") else (2 if found.get("verbose") else 1),
-        full=bool(found.get("full")),
-        jobs=int(str(jobs)) if jobs is not None else None,
-        drafts=bool(found.get("drafts")),
-        changes=Path(str(changes)) if changes is not None else None,
-        base_url=str(base_url) if base_url is not None else None,
+        site=site, verbosity=verbosity, full=bool(found.get("full")),
+        jobs=int(str(jobs)) if jobs is not None else None, drafts=bool(found.get("drafts")),
+        changes=changes, base_url=str(found["base_url"]) if "base_url" in found else None,
+        check=bool(found.get("check")), external=bool(found.get("external")),
     )
 
 
-def _read(words: list[str], known: dict[str, tuple[str, bool]],
-          found: dict[str, str | bool]) -> bool:
+def _revalidate(found: _Found, site: Path, verbosity: int,
+                changes: Path | None) -> PlainRevalidate | None:
+    """The revalidate of ``found``; None without a tag, path or document (typer's error)."""
+    tags, paths, docs = (tuple(_listed(found, key)) for key in ("tags", "paths", "docs"))
+    if not (tags or paths or docs):
+        return None
+    return PlainRevalidate(site=site, verbosity=verbosity, tags=tags, paths=paths, docs=docs,
+                           changes=changes)
+
+
+def _listed(found: _Found, key: str) -> list[str]:
+    value = found.get(key, [])
+    return value if isinstance(value, list) else []
+
+
+def plain_build(args: list[str]) -> PlainBuild | None:
+    """``plain_command`` when it is a ``build``; else None."""
+    request = plain_command(args)
+    return request if isinstance(request, PlainBuild) else None
+
+
+def _read(words: list[str], known: _Spec, found: _Found) -> bool:
     """Read ``words`` as options of ``known`` into ``found``; False at anything else."""
     index = 0
     while index < len(words):
         word = words[index]
         name, sep, inline = word.partition("=") if word.startswith("--") else (word, "", "")
         spec = known.get(name)
-        if spec is None or spec[0] in found:
+        if spec is None:
             return False
-        field, valued = spec
+        field, valued, repeatable = spec
+        if field in found and not repeatable:
+            return False
         if not valued:
             if sep:
                 return False
@@ -121,5 +180,10 @@ def _read(words: list[str], known: dict[str, tuple[str, bool]],
             return False
         if not value or value.startswith("-"):
             return False
-        found[field] = value
+        if repeatable:
+            values = found.setdefault(field, [])
+            assert isinstance(values, list)
+            values.append(value)
+        else:
+            found[field] = value
     return True

@@ -3,7 +3,6 @@ given tags, paths and documents reach, and ask the site's source a GROQ query.""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from typing import Annotated, Any
@@ -13,18 +12,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from ssgen.cli.check import CheckOption, ExternalOption, print_links
+from ssgen.cli.check import CheckOption, ExternalOption
 from ssgen.cli.common import (
     BaseUrlOption,
     ChangesOption,
     Options,
     err_console,
     fail,
-    finish,
-    interrupted,
     load_site,
 )
-from ssgen.cli.plain import build_site
+from ssgen.cli.plain import build_site, revalidate_site
+from ssgen.cli.summary import print_links
 from ssgen.errors import ConfigError, SsgenError
 
 
@@ -70,59 +68,13 @@ def revalidate_command(
     changes: ChangesOption = None,
 ) -> None:
     """Rebuild only what the given tags, paths and documents reach."""
-    from ssgen.build.change import Change, DocChange
-    from ssgen.build.inspect import document_types
-    from ssgen.build.pipeline import build as run_build
-
-    options: Options = ctx.obj
     if not (tag or path or doc):
         err_console.print("[red]error:[/red] give at least one --tag, --path or --doc")
         raise typer.Exit(2)
-    try:
-        config = load_site(options)
-        types = document_types(config, doc or [])
-        change = Change(
-            documents=tuple(DocChange(d, types.get(d)) for d in doc or []),
-            tags=frozenset(tag or []),
-            paths=frozenset(path or []),
-            reasons=("revalidate",),
-        )
-        _warn_unreached(config, path or [], tag or [])
-        report = run_build(config, change=change, reporter=options.reporter(), release=False)
-    except SsgenError as exc:
-        raise fail(exc) from exc
-    except KeyboardInterrupt:
-        raise interrupted() from None
-    finish(options, report, changes)
-
-
-def _warn_unreached(config: Any, paths: list[str], tags: list[str]) -> None:
-    """Say which --path / --tag matches no page of the last build (a typo does nothing)."""
-    from ssgen.build.inspect import inspect_page, inspect_tag
-
-    def known(page: str) -> bool:
-        try:
-            inspect_page(config, page)
-        except SsgenError:
-            return False
-        return True
-
-    for page in paths:
-        if not known(page):
-            err_console.print(
-                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build "
-                "(see `ssgen inspect --tag route:<name>` for a route's pages)",
-                highlight=False,
-                soft_wrap=True,
-            )
-    for name in tags:
-        with contextlib.suppress(SsgenError):
-            if not inspect_tag(config, name).get("pages"):
-                err_console.print(
-                    f"[yellow]warning:[/yellow] no page has the tag {escape(name)}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+    code = revalidate_site(ctx.obj, tags=tuple(tag or ()), paths=tuple(path or ()),
+                           docs=tuple(doc or ()), changes=changes)
+    if code:
+        raise typer.Exit(code)
 
 
 def query_command(

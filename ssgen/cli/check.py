@@ -1,5 +1,6 @@
-"""``ssgen check`` and the link report of ``ssgen build --check``: each broken link with
-its file, attribute, link, reason and template line, then a summary; exit 1 if any."""
+"""``ssgen check`` and the ``--check``/``--external`` options of ``ssgen build``: each
+broken link with its file, attribute, link, reason and template line, then a summary
+(``ssgen.cli.summary.print_links``); exit 1 if any."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import typer
 from rich.markup import escape
 
 from ssgen.cli.common import Options, err_console, fail, interrupted, load_site
+from ssgen.cli.summary import print_links
 from ssgen.errors import SsgenError
-from ssgen.links import LinkReport
 
 CheckOption = Annotated[
     bool,
@@ -24,7 +25,6 @@ ExternalOption = Annotated[
                  help="Also look up off-site links over HTTP (as \\[check] external = true "
                       "does); results are cached for \\[check] external_ttl seconds."),
 ]
-_SHOWN = 50  # broken links listed without -v
 
 
 def check_command(ctx: typer.Context, external: ExternalOption = False) -> None:
@@ -52,15 +52,3 @@ def check_command(ctx: typer.Context, external: ExternalOption = False) -> None:
     if not report.ok:
         raise typer.Exit(1)
 
-
-def print_links(options: Options, report: LinkReport) -> None:
-    """Print the broken links (all with -v, else the first 50) and the summary."""
-    shown = report.broken if options.verbosity >= 2 else report.broken[:_SHOWN]
-    for broken in shown:
-        err_console.print(f"[red]broken link:[/red] {escape(broken.line())}", highlight=False,
-                          soft_wrap=True)
-    if len(shown) < len(report.broken):
-        err_console.print(f"... and {len(report.broken) - len(shown)} more (-v lists all)",
-                          highlight=False)
-    if options.verbosity >= 1 or not report.ok:
-        err_console.print(report.summary(), highlight=False, soft_wrap=True)

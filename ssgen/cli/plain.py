@@ -1,8 +1,10 @@
-"""``ssgen build`` itself, without typer: load the site, build, print, and the exit code.
+"""``ssgen build`` and ``ssgen revalidate`` themselves, without typer: load the site, build,
+print, and the exit code.
 
-The typer command (``ssgen.cli.build.build_command``) and the console entry point's plain
-path (``ssgen.cli.entry``) both run ``build_site``, so a build behaves the same whichever
-way its options were read. ``exit_process`` ends the process the way every command does.
+The typer commands (``ssgen.cli.build``) and the console entry point's plain path
+(``ssgen.cli.entry``) both run ``build_site`` and ``revalidate_site``, so a command behaves
+the same whichever way its options were read. ``exit_process`` ends the process the way
+every command does.
 """
 
 from __future__ import annotations
@@ -15,10 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from ssgen.cli.summary import Options, report_build, report_error, report_interrupted
+from ssgen.cli.summary import (
+    Options,
+    err_console,
+    escape,
+    report_build,
+    report_error,
+    report_interrupted,
+)
 from ssgen.errors import SsgenError
 
 if TYPE_CHECKING:
+    from ssgen.config.load import Config
     from ssgen.links import LinkReport
 
 
@@ -60,6 +70,56 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
     if code == 0 and report.links is not None and not report.links.ok:
         return 1
     return code
+
+
+def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
+                    paths: tuple[str, ...] = (), docs: tuple[str, ...] = (),
+                    changes: Path | None = None) -> int:
+    """Rebuild only what ``tags``, ``paths`` and ``docs`` (document ids) reach (at least
+    one given); print failures and the summary; the exit code."""
+    from ssgen.build.change import Change, DocChange
+    from ssgen.build.inspect import document_types
+    from ssgen.build.pipeline import build
+    from ssgen.config.load import load_config
+
+    resume_gc()
+    try:
+        config = load_config(options.site)
+        types = document_types(config, list(docs))
+        change = Change(documents=tuple(DocChange(d, types.get(d)) for d in docs),
+                        tags=frozenset(tags), paths=frozenset(paths), reasons=("revalidate",))
+        _warn_unreached(config, paths, tags)
+        report = build(config, change=change, reporter=options.reporter(), release=False)
+    except SsgenError as exc:
+        return report_error(exc)
+    except KeyboardInterrupt:
+        return report_interrupted()
+    return report_build(options, report, changes)
+
+
+def _warn_unreached(config: Config, paths: tuple[str, ...], tags: tuple[str, ...]) -> None:
+    """Say which --path / --tag matches no page of the last build (a typo does nothing)."""
+    from ssgen.build.inspect import inspect_page, inspect_tag
+
+    def known(page: str) -> bool:
+        try:
+            inspect_page(config, page)
+        except SsgenError:
+            return False
+        return True
+
+    for page in paths:
+        if not known(page):
+            err_console().print(
+                f"[yellow]warning:[/yellow] no page {escape(page)} in the last build "
+                "(see `ssgen inspect --tag route:<name>` for a route's pages)",
+                highlight=False, soft_wrap=True,
+            )
+    for name in tags:
+        with contextlib.suppress(SsgenError):
+            if not inspect_tag(config, name).get("pages"):
+                err_console().print(f"[yellow]warning:[/yellow] no page has the tag "
+                                    f"{escape(name)}", highlight=False, soft_wrap=True)
 
 
 # Whether ``pause_gc`` turned the cyclic collector off (it is on again after ``resume_gc``).

@@ -1,7 +1,7 @@
 """What the commands print and the exit codes it maps to, without typer: the stderr console,
-the global ``Options``, an error's message, Ctrl-C, and a build's summary. ``ssgen.cli.common``
-wraps these into typer exits; the plain-build path of ``ssgen.cli.entry`` uses them as they
-are. rich is imported only when something is printed.
+the global ``Options``, an error's message, Ctrl-C, a build's summary and its broken links.
+``ssgen.cli.common`` wraps these into typer exits; the plain path of ``ssgen.cli.entry`` uses
+them as they are. rich is imported only when something is printed.
 
 Exit codes: 0 ok, 1 build or content error, 2 usage or configuration error, 130 interrupted.
 """
@@ -21,7 +21,10 @@ from ssgen.fastclass import dataclass
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ssgen.links import LinkReport
+
 INTERRUPTED = 130
+_SHOWN = 50  # broken links listed without -v
 
 
 @functools.cache
@@ -100,3 +103,16 @@ def report_build(options: Options, report: BuildReport, changes: Path | None) ->
     if options.verbosity >= 1 or not report.ok:
         err_console().print(report.summary(), highlight=False, soft_wrap=True)
     return 0 if report.ok else 1
+
+
+def print_links(options: Options, report: LinkReport) -> None:
+    """Print the broken links (all with -v, else the first 50) and the summary."""
+    shown = report.broken if options.verbosity >= 2 else report.broken[:_SHOWN]
+    for broken in shown:
+        err_console().print(f"[red]broken link:[/red] {escape(broken.line())}",
+                            highlight=False, soft_wrap=True)
+    if len(shown) < len(report.broken):
+        err_console().print(f"... and {len(report.broken) - len(shown)} more (-v lists all)",
+                            highlight=False)
+    if options.verbosity >= 1 or not report.ok:
+        err_console().print(report.summary(), highlight=False, soft_wrap=True)

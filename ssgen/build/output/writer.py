@@ -42,6 +42,7 @@ class Output:
         self._real_root: str | None = None
         self._checked_dirs: set[str] = set()
         self._swept_dirs = SWEPT
+        self._root_swept = False  # by ``_root_real`` (16,000 pages: ~10 ms a listing)
 
     def path(self, relpath: str | PurePosixPath) -> Path:
         """The absolute path of ``relpath`` (checked lexically, not created)."""
@@ -185,6 +186,7 @@ class Output:
             if str(self.root) not in self._swept_dirs:
                 sweep_temps(str(self.root))
                 self._swept_dirs.add(str(self.root))
+            self._root_swept = True  # ``_prepare_dir``'s first root file: not twice
         return self._real_root
 
     def _check_inside(self, folder: str, rel: str | PurePosixPath) -> str:
@@ -202,7 +204,8 @@ class Output:
         folder, fresh = self._ensure_dir(os.path.join(root, head) if head else root, rel)
         # Temp files only ever live beside their target: sweep the folders written into,
         # not every parent (listing public/blog/ with 10k pages is not free).
-        if not fresh and folder not in self._swept_dirs:
+        if not fresh and folder not in self._swept_dirs and not (
+                folder == root and self._root_swept):
             sweep_temps(folder)
         self._swept_dirs.add(folder)
         return folder, fresh
