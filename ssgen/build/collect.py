@@ -233,7 +233,7 @@ def route_pages(
         route,
         chosen,
         **common,
-        page_results=[PageResult(r.value, r.ids) for r in results],
+        page_results=[PageResult(r.value, r.ids, r.nested) for r in results],
         page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
     )
     if pager is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from itertools import compress, count
+from itertools import compress
 
 from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageSpec
@@ -62,16 +62,18 @@ def forget(site: str | None = None) -> None:
 
 def split(now: list[PageSpec], last: list[PageSpec],
           forced: AbstractSet[str]) -> tuple[list[PageSpec], list[PageSpec]]:
-    """``now`` as (pages to plan, pages kept as recorded): the pages outside the common
-    prefix and suffix with ``last`` (by identity, scanned in C) are planned, and so are
-    the ``forced`` paths."""
-    size, shortest = len(now), min(len(now), len(last))
-    head = next(compress(count(), map(operator.is_not, now, last)), shortest)
-    tail = next(compress(count(), map(operator.is_not, reversed(now), reversed(last))),
-                shortest - head)
-    tail = min(tail, shortest - head)
-    fresh = now[head:size - tail]
-    kept = now[:head] + now[size - tail:]
+    """``now`` as (pages to plan, pages kept as recorded): the pages that are not objects
+    of ``last`` (by identity, in C: at the same place when the lists are as long, else
+    anywhere in it) are planned, and so are the ``forced`` paths. Two pages an edit
+    reached far apart (a post on the pages of two categories) are two pages, not every
+    page between them."""
+    if len(now) == len(last):
+        same = list(map(operator.is_, now, last))
+    else:
+        known = set(map(id, last))  # alive in ``last``: an id is its object's
+        same = list(map(known.__contains__, map(id, now)))
+    fresh = list(compress(now, map(operator.not_, same)))
+    kept = list(compress(now, same))
     if forced:
         fresh += [spec for spec in kept if spec.path in forced]
         kept = [spec for spec in kept if spec.path not in forced]

@@ -144,6 +144,17 @@ class MaintainedQuery:
         unknown; see delta.py)."""
         return self._delta
 
+    def nested(self) -> dict[str, Delta]:
+        """For a one-element result (``*[...][0]{..., "posts": *[... ^._id ...]}``): the
+        deltas of its item's kept correlated lists, by attribute name (correlated.py);
+        empty for other shapes or no element."""
+        window = self._shape.window
+        if self._subs is None or not self._shape.element or window is None:
+            return {}
+        rows = self._ordered.rows[slice_bounds(len(self._ordered), window.left,
+                                               window.right, window.is_inclusive)]
+        return self._subs.deltas(rows[0][-1]) if len(rows) == 1 else {}
+
     def lookups(self) -> Iterable[Any]:
         """The index keys the last run looked up, as ``ctx.keys`` records them."""
         found = self._lookups | self._dependents.keys()
