@@ -154,13 +154,14 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int,
     changed: set[int] = set()
     if last is not None:
         reused, changed = last.pages, last.changed(value, ids, size, delta)
-    pages = []
-    for index in range(count):
-        if reused and index not in changed:
-            pages.append(reused[index])
-            continue
+    pages: list[PageSpec] = reused.copy() if reused else []
+    for index in sorted(changed) if reused else range(count):
         items = value[index * size : (index + 1) * size]
-        pages.append(_page(ctx, urls, index + 1, items, ids, doc_tags, len(value)))
+        page = _page(ctx, urls, index + 1, items, ids, doc_tags, len(value))
+        if reused:
+            pages[index] = page
+        else:
+            pages.append(page)
     _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(value), pages,
                             marker=delta.result if delta is not None else None)
     while len(_LAST) > _KEEP:
@@ -206,22 +207,22 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
     if last is not None and last.reusable(inputs, ctx.site, ctx.data) \
             and _same_shared(last.shared, shared):
         changed = last.changed(items, ids, size, delta)
-    pages = []
-    for index in range(count):
-        if index not in changed and last is not None:
-            pages.append(last.pages[index])
-            continue
+    # The last pages, those changed made again (no Python step per unchanged page).
+    pages: list[PageSpec] = last.pages.copy() if last is not None and len(changed) < count \
+        else [None] * count  # type: ignore[list-item]
+    for index in sorted(changed):
         part = items[index * size:(index + 1) * size]
         paginator = _paginator(urls, index + 1, part, len(items))
         first = index == 0
-        pages.append(ctx.page(
+        pages[index] = ctx.page(
             urls[index], {**shared, by: part},
             ids if first else (), fields=fields, params=params,
             extra={"paginator": paginator}, doc_tags=None if first else frozenset(),
-            types=first))
+            types=first)
     # The marker is the very list: a later delta whose base it is starts from these pages
     # (a maintained list is never changed once handed out; this one is kept alive here).
-    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(items), pages, shared,
+    kept = last.items if last is not None and last.marker is items else list(items)
+    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, kept, pages, shared,
                             marker=items)
     while len(_LAST) > _KEEP:
         del _LAST[next(iter(_LAST))]
