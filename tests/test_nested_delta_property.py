@@ -303,7 +303,7 @@ def run(steps: list[Edit], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, i
 
 
 SETTINGS = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -323,7 +323,7 @@ def _check_retitles(rounds: list[tuple[str, int, Counts]]) -> None:
 
 
 @SETTINGS
-@given(steps=st.lists(edits, min_size=1, max_size=6))
+@given(steps=st.lists(edits, min_size=1, max_size=5))
 def test_rounds_with_nested_deltas_equal_full_build(steps: list[Edit]) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         rounds = run([*steps, retitle(7, "Last")], monkeypatch)

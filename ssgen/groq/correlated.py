@@ -16,16 +16,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ssgen.groq import nodes as n
 from ssgen.groq.memo import known_plain
 from ssgen.groq.runtime import Closure, Context, NodeCompiler, Scope
 from ssgen.groq.shapes import Shape, correlated
 from ssgen.groq.values import to_json
-
-if TYPE_CHECKING:
-    from ssgen.groq.maintained.delta import Delta
 
 _LOG_SIZE = 64
 
@@ -43,8 +40,10 @@ class Runner(Protocol):
         ...
 
     @property
-    def delta(self) -> Delta | None:
-        """How its result differs from the one before its last change (None: unknown)."""
+    def delta(self) -> Any:
+        """How its result differs from the one before its last change (a
+        ``maintained.Delta``, not imported here: maintained/ imports this module; None:
+        unknown)."""
         ...
 
 
@@ -94,9 +93,9 @@ class CorrelatedSubs:
         for slot in range(self._slots):
             self._states.pop((slot, outer_id), None)
 
-    def deltas(self, outer_id: str) -> dict[str, Delta]:
+    def deltas(self, outer_id: str) -> dict[str, Any]:
         """The deltas of the outer document's kept attributes, by name (those known)."""
-        found: dict[str, Delta] = {}
+        found: dict[str, Any] = {}
         for slot, name in enumerate(self._names):
             state = self._states.get((slot, outer_id))
             delta = state.runner.delta if state is not None and name is not None else None
