@@ -9,8 +9,9 @@ changed (``Scope.whole_routes``), it is forced (a failure, damage, a webhook's p
 another build wrote pages since (the manifest's pages generation). ``split`` finds those
 pages by identity: a one-post edit plans the post and its neighbours, not 10,000 pages.
 
-Only list, single and paginated routes are kept (an ``each`` route's pages are expanded
-from their per-page queries, always new objects). The memo is taken (removed) at the start
+List, single and paginated routes are kept, and ``each`` routes paginated per item
+(``routes.paginate.expand_document`` hands back the same pages; one re-queried in part
+keeps its other items' last pages: ``collect._merged``). The memo is taken (removed) at the start
 of a build and stored again only after the build recorded its pages, so a build that
 fails anywhere leaves none and the next one plans every page of the routes it queries.
 """
