@@ -314,7 +314,8 @@ def test_a_missing_or_wrong_array_fails_the_build_naming_route_and_key(
 
 def test_mutant_reusing_every_page_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stale pages: the memo hands back every page of a document as it was."""
-    monkeypatch.setattr(paginate._Expansion, "changed", lambda self, items, ids, size: set())
+    monkeypatch.setattr(paginate._Expansion, "changed",
+                        lambda self, items, ids, size, delta=None: set())
     with pytest.raises(AssertionError):
         run([on_post(lambda d: d.update(title="Stale"))(0)], kept=True)
 

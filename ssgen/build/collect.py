@@ -143,11 +143,10 @@ def collect_pages(
             if lists and narrowed is None:
                 lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
-            if narrowed is None and (route.each is None or route.paginate):
-                # An `each` route's pages are kept only when it was expanded whole.
-                collected.specs[route.name] = pages if route.each is None or \
-                    len(pages) == len(paths) else []
             before = (last or {}).get(route.name)
+            if narrowed is None and (route.each is None or route.paginate):
+                collected.specs[route.name] = pages if route.each is None or \
+                    len(pages) == len(paths) else _merged(before, pages)
             # Two pages with one path are settled together, whatever changed.
             if before is None or scope is None or route.name in scope.whole_routes \
                     or len(paths) != len(pages):
@@ -170,6 +169,18 @@ def collect_pages(
                              fixed=fixed_routes(config), recorded=recorded)
     collected.pages, collected.clashes, collected.held, collected.records = settled
     return collected
+
+
+def _merged(before: list[PageSpec] | None, pages: list[PageSpec]) -> list[PageSpec]:
+    """The pages of an ``each`` route that a build re-queried in part, with the last
+    kept pages of its other items (as recorded: not re-queried), in their places, so
+    that the next round does not plan every page of the route again (``kept.split``
+    matches by identity, at the same places when the lists are as long)."""
+    if not before:
+        return []
+    made = {page.path: page for page in pages}
+    merged = [made.pop(page.path, page) for page in before]
+    return merged + list(made.values())
 
 
 def _new_file_blocked(config: Config, pages: list[PageSpec], scope: Scope | None) -> bool:
@@ -233,7 +244,7 @@ def route_pages(
         route,
         chosen,
         **common,
-        page_results=[PageResult(r.value, r.ids) for r in results],
+        page_results=[PageResult(r.value, r.ids, r.nested) for r in results],
         page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
     )
     if pager is not None:

@@ -29,6 +29,9 @@ class Book:
     route: RouteConfig
     pages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     base_of: dict[str, str] = field(default_factory=dict)
+    # Every page path of the items last updated (``update``'s answer while no item's
+    # pages and no item changed: not a union of every page per round).
+    every: tuple[list[str], frozenset[str]] | None = None
 
     def wanted(self, bases: Sequence[str], position: dict[str, int],
                paths: AbstractSet[str]) -> set[int]:
@@ -52,15 +55,20 @@ class Book:
             # Two items with one path: both are re-queried (a clash), each has its pages.
             fresh[base] = tuple(dict.fromkeys(fresh.get(base, ()) + paths))
         current = set(bases)
+        every = self.every
         for base in [*fresh, *(self.pages.keys() - current)]:
             if fresh.get(base) != self.pages.get(base):  # most items keep their pages
+                every = None
                 for path in self.pages.pop(base, ()):
                     self.base_of.pop(path, None)
         for base, paths in fresh.items():
             if base not in self.pages:
                 self.pages[base] = paths
                 self.base_of.update(dict.fromkeys(paths, base))
-        return frozenset().union(*(self.pages.get(base, ()) for base in current))
+        if every is None or every[0] != bases:
+            every = self.every = (list(bases), frozenset().union(
+                *(self.pages.get(base, ()) for base in current)))
+        return every[1]
 
 
 # (site folder, config hash, route name) -> its book. A few sites at most per process.

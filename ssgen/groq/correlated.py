@@ -39,6 +39,13 @@ class Runner(Protocol):
         """The index keys its last run looked up (for the outer ``ctx.keys``)."""
         ...
 
+    @property
+    def delta(self) -> Any:
+        """How its result differs from the one before its last change (a
+        ``maintained.Delta``, not imported here: maintained/ imports this module; None:
+        unknown)."""
+        ...
+
 
 class _State:
     __slots__ = ("outer", "round", "runner")
@@ -54,19 +61,22 @@ class CorrelatedSubs:
     def __init__(self, make: Callable[[Shape], Runner]) -> None:
         self._make = make
         self._slots = 0
+        self._names: list[str | None] = []  # per slot: the attribute it fills
         self._states: dict[tuple[int, str], _State] = {}
         self.round = 0
         self._log: deque[tuple[int, frozenset[str]]] = deque(maxlen=_LOG_SIZE)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        del state["_make"]  # a closure: the owner rebinds one (``rebind``) when unpickled
+        # A closure: the owner rebinds one (``rebind``) when unpickled, and the names
+        # come back with the slots.
+        del state["_make"], state["_names"]
         return state
 
     def rebind(self, make: Callable[[Shape], Runner]) -> None:
         """After unpickling: the runner maker, and slots handed out again from 0 (the
         owner recompiles its item, which asks for them in the same order)."""
-        self._make, self._slots = make, 0
+        self._make, self._slots, self._names = make, 0, []
 
     def changed(self, ids: frozenset[str]) -> None:
         """A new evaluation of the owner starts; ``ids`` changed since the last one."""
@@ -83,6 +93,16 @@ class CorrelatedSubs:
         for slot in range(self._slots):
             self._states.pop((slot, outer_id), None)
 
+    def deltas(self, outer_id: str) -> dict[str, Any]:
+        """The deltas of the outer document's kept attributes, by name (those known)."""
+        found: dict[str, Any] = {}
+        for slot, name in enumerate(self._names):
+            state = self._states.get((slot, outer_id))
+            delta = state.runner.delta if state is not None and name is not None else None
+            if delta is not None and name is not None:
+                found[name] = delta
+        return found
+
     def _since(self, round_: int) -> frozenset[str] | None:
         if round_ == self.round:
             return frozenset()
@@ -90,10 +110,12 @@ class CorrelatedSubs:
             return None
         return frozenset().union(*(ids for at, ids in self._log if at > round_))
 
-    def closure(self, shape: Shape) -> Closure:
-        """``(outer projection scope) -> the subquery's value``, kept per outer document."""
+    def closure(self, shape: Shape, name: str | None = None) -> Closure:
+        """``(outer projection scope) -> the subquery's value``, kept per outer document;
+        ``name``: the attribute of the outer item it fills (for ``deltas``)."""
         slot = self._slots
         self._slots += 1
+        self._names.append(name)
         states = self._states
 
         def run(scope: Scope) -> Any:
@@ -127,7 +149,11 @@ def _once(runner: Runner, ctx: Context, scope: Scope) -> Any:
 
 def _report(ctx: Context, ids: frozenset[str], runner: Runner) -> None:
     if ctx.trace is not None:
-        ctx.trace.update(ids)
+        listed = ctx.traces
+        if listed is not None and listed[0] is ctx.trace:
+            listed[1].append(ids)  # the very set: no copy of an author's 10,000 ids
+        else:
+            ctx.trace.update(ids)
     if ctx.keys is not None:
         ctx.keys.update(runner.lookups())
 
@@ -143,7 +169,7 @@ def object_closure(compiler: NodeCompiler, node: n.Object,
         assert isinstance(attr, n.ObjectAttributeValue)
         shape = correlated(attr.value)
         if isinstance(shape, Shape):
-            parts.append((attr.name, subs.closure(shape), True))
+            parts.append((attr.name, subs.closure(shape, attr.name), True))
         else:
             parts.append((attr.name, compiler.compile(attr.value), False))
     if not any(kept for _, _, kept in parts):

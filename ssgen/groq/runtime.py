@@ -22,7 +22,7 @@ class Context:
     """The query context: what every scope of one evaluation shares."""
 
     __slots__ = ("after", "before", "cache", "dataset", "delta", "identity", "keys", "now",
-                 "params", "trace")
+                 "params", "trace", "traces")
 
     def __init__(
         self,
@@ -49,6 +49,10 @@ class Context:
         # When a set: the index keys that filters over * looked up, and ALL_KEYS for a
         # scan (maintained/ re-evaluates a document when a change can alter them).
         self.keys: set[Any] | None = None
+        # When set, ``(a trace set, a list)``: the read traces of kept correlated
+        # subqueries (frozensets, 10,000 ids each) that belong in that set are listed
+        # instead of copied into it (maintained/ unions them only when they changed).
+        self.traces: tuple[set[str], list[frozenset[str]]] | None = None
 
     def with_params(self, params: dict[str, Any]) -> Context:
         """A context for a custom function body: same data, params overlaid."""

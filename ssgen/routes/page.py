@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ssgen.fastclass import dataclass
 from ssgen.routes.patterns import fill_pattern
+
+if TYPE_CHECKING:
+    from ssgen.groq.maintained import Delta
 
 
 class RouteLike(Protocol):
@@ -46,10 +49,13 @@ class PageSpec:
 
 @dataclass(frozen=True)
 class PageResult:
-    """The result of an ``each`` route's per-page query: its value and the ids it read."""
+    """The result of an ``each`` route's per-page query: its value and the ids it read;
+    ``nested``: a kept source's deltas of the value's maintained nested lists, by
+    attribute (``ssgen.sources.QueryResult.nested``)."""
 
     value: Any
     ids: frozenset[str] = frozenset()
+    nested: Mapping[str, Delta] | None = None
 
 
 class PageMaker:

@@ -62,21 +62,38 @@ class _Expansion:
 
     def changed(self, items: list[Any], ids: frozenset[str], size: int,
                 delta: Delta | None = None) -> set[int]:
-        """Indexes of the pages whose items are not the same objects as then (from the
-        query's delta when it is of the list this expansion was made from, else one pass
-        in C over the list, then a jump to each changed item), and the first page when
-        the ids the query read changed (they are its tags)."""
+        """Indexes of the pages whose items are not the same objects as then (none when
+        ``items`` is the very list, from the query's delta when it is of the list this
+        expansion was made from, else one pass in C over the list, then a jump to each
+        changed item), and the first page when the ids the query read changed (they are
+        its tags)."""
         pages = set() if self.ids is ids or self.ids == ids else {0}
-        if delta is not None and self.marker is not None and delta.base is self.marker \
-                and len(delta.touched) <= MOST and not delta.inserted and not delta.removed:
-            for doc_id in delta.changed | delta.moved:
-                old, new = delta.old_index(doc_id), delta.index(doc_id)
-                if old is None or new is None:
-                    break
-                pages.update(range(min(old, new) // size, max(old, new) // size + 1))
-            else:
-                return pages
+        if items is self.marker:  # a kept list is never changed once handed out
+            return pages
+        found = self._from_delta(size, delta)
+        return pages | (found if found is not None else self._scan(items, size))
+
+    def _from_delta(self, size: int, delta: Delta | None) -> set[int] | None:
+        """The pages of the items ``delta`` names changed or moved (a move: the pages
+        between its old and new place); None: the delta is not of this expansion's list,
+        or it inserted or removed items (the count, on every page, changed too)."""
+        if delta is None or self.marker is None or delta.base is not self.marker \
+                or len(delta.touched) > MOST or delta.inserted or delta.removed:
+            return None
+        pages: set[int] = set()
+        for doc_id in delta.changed | delta.moved:
+            old, new = delta.old_index(doc_id), delta.index(doc_id)
+            if old is None or new is None:
+                return None
+            pages.update(range(min(old, new) // size, max(old, new) // size + 1))
+        return pages
+
+    def _scan(self, items: list[Any], size: int) -> set[int]:
+        """The pages holding an item that is not the object at its place then."""
+        pages: set[int] = set()
         same = list(map(operator.is_, items, self.items))
+        if len(items) != len(self.items):
+            same.extend([False] * abs(len(items) - len(self.items)))
         at = 0
         while True:
             try:
@@ -137,13 +154,14 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int,
     changed: set[int] = set()
     if last is not None:
         reused, changed = last.pages, last.changed(value, ids, size, delta)
-    pages = []
-    for index in range(count):
-        if reused and index not in changed:
-            pages.append(reused[index])
-            continue
+    pages: list[PageSpec] = reused.copy() if reused else []
+    for index in sorted(changed) if reused else range(count):
         items = value[index * size : (index + 1) * size]
-        pages.append(_page(ctx, urls, index + 1, items, ids, doc_tags, len(value)))
+        page = _page(ctx, urls, index + 1, items, ids, doc_tags, len(value))
+        if reused:
+            pages[index] = page
+        else:
+            pages.append(page)
     _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(value), pages,
                             marker=delta.result if delta is not None else None)
     while len(_LAST) > _KEEP:
@@ -166,12 +184,18 @@ def _page(ctx: PageMaker, urls: list[str], number: int, items: list[Any], ids: f
 
 
 def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], *,
-                    fields: Any, params: dict[str, Any]) -> list[PageSpec]:
+                    fields: Any, params: dict[str, Any],
+                    delta: Delta | None = None) -> list[PageSpec]:
     """The pages of one document of a route paginated per document (see the module doc):
-    ``base`` is its first page's path, ``value`` its object, ``ids`` what its query read."""
+    ``base`` is its first page's path, ``value`` its object, ``ids`` what its query read;
+    ``delta``: how the split array, a kept source's maintained nested list, differs from
+    the one before its last change (``QueryResult.nested``): only the pages of the items
+    it names are made again, without a scan of the array."""
     route = ctx.route
     size, by = route.paginate or 1, route.paginate_by or ""
     items = split_array(route.name, by, value, base)
+    if delta is not None and delta.result is not items:
+        delta = None  # not of this very list: its places may not be this list's
     shared = {key: part for key, part in value.items() if key != by}
     count = max(1, math.ceil(len(items) / size))
     urls = _page_urls(base, count)
@@ -182,21 +206,24 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
     changed: set[int] = set(range(count))
     if last is not None and last.reusable(inputs, ctx.site, ctx.data) \
             and _same_shared(last.shared, shared):
-        changed = last.changed(items, ids, size)
-    pages = []
-    for index in range(count):
-        if index not in changed and last is not None:
-            pages.append(last.pages[index])
-            continue
+        changed = last.changed(items, ids, size, delta)
+    # The last pages, those changed made again (no Python step per unchanged page).
+    pages: list[PageSpec] = last.pages.copy() if last is not None and len(changed) < count \
+        else [None] * count  # type: ignore[list-item]
+    for index in sorted(changed):
         part = items[index * size:(index + 1) * size]
         paginator = _paginator(urls, index + 1, part, len(items))
         first = index == 0
-        pages.append(ctx.page(
+        pages[index] = ctx.page(
             urls[index], {**shared, by: part},
             ids if first else (), fields=fields, params=params,
             extra={"paginator": paginator}, doc_tags=None if first else frozenset(),
-            types=first))
-    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(items), pages, shared)
+            types=first)
+    # The marker is the very list: a later delta whose base it is starts from these pages
+    # (a maintained list is never changed once handed out; this one is kept alive here).
+    kept = last.items if last is not None and last.marker is items else list(items)
+    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, kept, pages, shared,
+                            marker=items)
     while len(_LAST) > _KEEP:
         del _LAST[next(iter(_LAST))]
     return pages

@@ -31,11 +31,14 @@ if TYPE_CHECKING:
 class QueryResult:
     """A query's JSON result and the ``_id``s of the documents that contributed to it;
     for a kept source's maintained list, how it differs from the last one (``delta``:
-    ``ssgen.groq.maintained.delta``; None: unknown). Not part of equality."""
+    ``ssgen.groq.maintained.delta``; None: unknown), and for a maintained one-element
+    result, the deltas of its object's nested lists by attribute (``nested``: an author
+    and its posts). Not part of equality."""
 
     value: Any
     ids: frozenset[str]
     delta: Delta | None = field(default=None, compare=False)
+    nested: Mapping[str, Delta] | None = field(default=None, compare=False)
 
 
 def content_hash(doc: dict[str, Any]) -> str:

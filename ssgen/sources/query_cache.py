@@ -44,10 +44,11 @@ class QueryCache:
         version: int,
         changed_since: ChangedSince,
         now: Any,
-    ) -> tuple[Any, frozenset[str], Delta | None] | None:
-        """The result and trace of ``query`` at ``version`` and how the result differs from
-        the one before its last change (``ssgen.groq.maintained.delta``), or None: evaluate
-        it in full."""
+    ) -> tuple[Any, frozenset[str], Delta | None, dict[str, Delta] | None] | None:
+        """The result and trace of ``query`` at ``version``, how the result differs from
+        the one before its last change (``ssgen.groq.maintained.delta``) and, for a
+        one-element result, how its kept nested lists do (by attribute), or None:
+        evaluate it in full."""
         shape = _shape(query)
         if shape is None:
             return None
@@ -66,7 +67,7 @@ class QueryCache:
         value, ids = maintained.evaluate(dataset, changed, now)
         self._queries[key] = (maintained, version)  # re-inserted: most recently used last
         self._sets[query.text] = self._sets.get(query.text, 0) + 1
-        return value, ids, maintained.delta
+        return value, ids, maintained.delta, maintained.nested() or None
 
     @property
     def lists(self) -> int:

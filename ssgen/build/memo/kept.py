@@ -9,8 +9,9 @@ changed (``Scope.whole_routes``), it is forced (a failure, damage, a webhook's p
 another build wrote pages since (the manifest's pages generation). ``split`` finds those
 pages by identity: a one-post edit plans the post and its neighbours, not 10,000 pages.
 
-Only list, single and paginated routes are kept (an ``each`` route's pages are expanded
-from their per-page queries, always new objects). The memo is taken (removed) at the start
+List, single and paginated routes are kept, and ``each`` routes paginated per item
+(``routes.paginate.expand_document`` hands back the same pages; one re-queried in part
+keeps its other items' last pages: ``collect._merged``). The memo is taken (removed) at the start
 of a build and stored again only after the build recorded its pages, so a build that
 fails anywhere leaves none and the next one plans every page of the routes it queries.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from itertools import compress, count
+from itertools import compress
 
 from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageSpec
@@ -62,16 +63,18 @@ def forget(site: str | None = None) -> None:
 
 def split(now: list[PageSpec], last: list[PageSpec],
           forced: AbstractSet[str]) -> tuple[list[PageSpec], list[PageSpec]]:
-    """``now`` as (pages to plan, pages kept as recorded): the pages outside the common
-    prefix and suffix with ``last`` (by identity, scanned in C) are planned, and so are
-    the ``forced`` paths."""
-    size, shortest = len(now), min(len(now), len(last))
-    head = next(compress(count(), map(operator.is_not, now, last)), shortest)
-    tail = next(compress(count(), map(operator.is_not, reversed(now), reversed(last))),
-                shortest - head)
-    tail = min(tail, shortest - head)
-    fresh = now[head:size - tail]
-    kept = now[:head] + now[size - tail:]
+    """``now`` as (pages to plan, pages kept as recorded): the pages that are not objects
+    of ``last`` (by identity, in C: at the same place when the lists are as long, else
+    anywhere in it) are planned, and so are the ``forced`` paths. Two pages an edit
+    reached far apart (a post on the pages of two categories) are two pages, not every
+    page between them."""
+    if len(now) == len(last):
+        same = list(map(operator.is_, now, last))
+    else:
+        known = set(map(id, last))  # alive in ``last``: an id is its object's
+        same = list(map(known.__contains__, map(id, now)))
+    fresh = list(compress(now, map(operator.not_, same)))
+    kept = list(compress(now, same))
     if forced:
         fresh += [spec for spec in kept if spec.path in forced]
         kept = [spec for spec in kept if spec.path not in forced]

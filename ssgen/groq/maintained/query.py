@@ -55,13 +55,14 @@ class MaintainedQuery:
         a kept source (``ssgen.sources.snapshot``) pickles them."""
         state = dict(self.__dict__)
         del state["_parts"], state["_plan"], state["_delta"], state["_changes"]
+        del state["_item_parts"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Recompile the parts; the correlated runners get their slots in the order the
         compilation assigns them, as when first made."""
         # How the result came about is not kept: the first update after gives no delta.
-        self.__dict__.update(state, _delta=None, _changes=None)
+        self.__dict__.update(state, _delta=None, _changes=None, _item_parts={})
         subs = self._subs
         if subs is not None:
             shared: dict[int, Parts] = {}
@@ -94,6 +95,10 @@ class MaintainedQuery:
         # How the result differs from the last (delta.py); the rows this update changed.
         self._delta: Delta | None = None
         self._changes: Changes | None = None
+        # Per entry whose item holds kept correlated lists: its item's own reads, the
+        # lists' traces (the very frozensets) and their union, the entry's item reads.
+        self._item_parts: dict[str, tuple[frozenset[str], tuple[frozenset[str], ...],
+                                          frozenset[str]]] = {}
         if self._subs is not None:
             self._subs.reset()
 
@@ -143,6 +148,17 @@ class MaintainedQuery:
         """How the current result differs from the one before its last change (None:
         unknown; see delta.py)."""
         return self._delta
+
+    def nested(self) -> dict[str, Delta]:
+        """For a one-element result (``*[...][0]{..., "posts": *[... ^._id ...]}``): the
+        deltas of its item's kept correlated lists, by attribute name (correlated.py);
+        empty for other shapes or no element."""
+        window = self._shape.window
+        if self._subs is None or not self._shape.element or window is None:
+            return {}
+        rows = self._ordered.rows[slice_bounds(len(self._ordered), window.left,
+                                               window.right, window.is_inclusive)]
+        return self._subs.deltas(rows[0][-1]) if len(rows) == 1 else {}
 
     def lookups(self) -> Iterable[Any]:
         """The index keys the last run looked up, as ``ctx.keys`` records them."""
@@ -195,6 +211,7 @@ class MaintainedQuery:
             return 0
         if entry is None:
             del self._entries[doc_id]
+            self._item_parts.pop(doc_id, None)
         else:
             self._entries[doc_id] = entry
         if old is not None and entry is not None and old.passes and entry.passes \
@@ -288,9 +305,11 @@ class MaintainedQuery:
         item_reads: set[str] = set()
         keys: set[Any] = set()
         parts = self._parts
-        saved = ctx.trace, ctx.keys, ctx.cache
+        listed: list[frozenset[str]] = []  # the kept subqueries' traces (correlated.py)
+        saved = ctx.trace, ctx.keys, ctx.cache, ctx.traces
         ctx.keys = keys
         ctx.trace = reads
+        ctx.traces = None
         ctx.cache = {}  # parent-free subexpressions must be traced for every document
         try:
             if parts.test_doc is not None:
@@ -304,12 +323,29 @@ class MaintainedQuery:
                 scope = Scope(doc, parent, ctx)
                 sort_keys = tuple(sort_key(key(scope)) for key, _ in parts.keys)
                 ctx.trace = item_reads
+                ctx.traces = (item_reads, listed)
                 ctx.cache = {}
                 item = parts.item(doc, parent, ctx)
         finally:
-            ctx.trace, ctx.keys, ctx.cache = saved
-        return _Entry(passes, sort_keys, item, frozenset(reads), frozenset(item_reads),
-                      frozenset(keys))
+            ctx.trace, ctx.keys, ctx.cache, ctx.traces = saved
+        return _Entry(passes, sort_keys, item, frozenset(reads),
+                      self._item_reads(doc["_id"], item_reads, listed), frozenset(keys))
+
+    def _item_reads(self, doc_id: str, own: set[str],
+                    listed: list[frozenset[str]]) -> frozenset[str]:
+        """``own`` and the ``listed`` traces as one set: the last one when they are the
+        same (an author's posts' trace, unchanged by a retitle: no union of its ids)."""
+        if not listed:
+            self._item_parts.pop(doc_id, None)
+            return frozenset(own)
+        mine, lists = frozenset(own), tuple(listed)
+        last = self._item_parts.get(doc_id)
+        if last is not None and len(last[1]) == len(lists) and all(map(is_, last[1], lists)) \
+                and last[0] == mine:
+            return last[2]
+        union = mine.union(*lists)
+        self._item_parts[doc_id] = (mine, lists, union)
+        return union
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
         ids = frozenset(self._counts).union(self._key_reads) if dirty & TRACE else self._ids
@@ -339,11 +375,12 @@ class MaintainedQuery:
 def _same_sets(old: _Entry, new: _Entry) -> None:
     """Give ``new`` the very sets of ``old`` that it equals: compared by identity after
     (an author entry reads its 10,000 posts, and still does after one of them changed)."""
-    if new.reads == old.reads:
+    # ``is`` first: ``==`` of two frozensets compares them whole even when identical.
+    if new.reads is not old.reads and new.reads == old.reads:
         new.reads = old.reads
-    if new.item_reads == old.item_reads:
+    if new.item_reads is not old.item_reads and new.item_reads == old.item_reads:
         new.item_reads = old.item_reads
-    if new.keys_read == old.keys_read:
+    if new.keys_read is not old.keys_read and new.keys_read == old.keys_read:
         new.keys_read = old.keys_read
 
 

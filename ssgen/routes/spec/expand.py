@@ -256,8 +256,9 @@ def _expand_each(
         ids = result.ids if not found and isinstance(result.ids, frozenset) \
             else frozenset(result.ids).union(found)
         if route.paginate:
+            nested = result.nested.get(route.paginate_by or "") if result.nested else None
             pages += expand_document(ctx, path, result.value, ids, fields=fields,
-                                     params=item)
+                                     params=item, delta=nested)
             continue
         pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
     return pages
