@@ -127,6 +127,7 @@ class RebuildWorker:
             self.leader.close()
         self._manifest.close()
         self._runner.close()
+        self._runner.flush()
         self._runner.heap.release()
         unwatch_output(self.config.output_dir)
 
@@ -190,7 +191,7 @@ class RebuildWorker:
             if self.leader is not None and not self.leader.turn(self, self._stop):
                 continue  # shared state: only the builder runs rounds
             if not self._wait_for_work():
-                self._runner.heap.collect_idle()
+                self._runner.idle()
                 continue
             if self._stop.is_set():
                 return
