@@ -174,3 +174,21 @@ def test_an_index_that_does_not_match_its_snapshot_is_ignored(tmp_path: Path) ->
         server.put(dict(model.docs["p0"], title="After a bad index"))
         assert sync_mirror(config).fetched == 1
         assert store.load()["p0"][1].count(b"After a bad index") == 1
+
+
+def test_an_idle_flush_never_overwrites_a_snapshot_another_build_synced(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        source = MirrorSource(config, kept=True)
+        assert build(config, jobs=1, source=source).ok
+        changed = server.put(dict(model.docs["p0"], title="Webhooked"))
+        source.apply_change(Change(documents=(DocChange("p0", "post", "update", changed["_rev"]),)))
+        server.put(dict(model.docs["p1"], title="Synced by a build"))
+        assert build(config_of(site), jobs=1).ok  # another process: syncs the snapshot
+        source.flush()  # serve idle: its memory lacks p1's edit, so it must not write
+        assert b"Synced by a build" in (site / ".ssgen/mirror/production.ndjson").read_bytes()
+        source.reload()
+        titles = {d["_id"]: d.get("title") for d in source.documents}
+        assert titles["p0"] == "Webhooked" and titles["p1"] == "Synced by a build"

@@ -80,14 +80,10 @@ def _parse(display: str, lines: Mapping[str, bytes | None]) -> bool:
 def _region(loaded: Loaded, data: bytearray, doc_id: str,
             line: bytes | None) -> tuple[int, int, bytes] | None:
     """The bytes ``[start, stop)`` of ``data`` to replace, and what with, so that
-    ``doc_id`` has ``line``; None when the neighbours are not in ``_id`` order."""
-    documents = loaded.documents
+    ``doc_id`` has ``line``; None at the end of a file without a last newline."""
+    documents = loaded.documents  # in _id order (``in_id_order``)
     at = bisect_left(documents, doc_id, key=operator.itemgetter("_id"))
-    if at > 0 and not documents[at - 1]["_id"] < doc_id:
-        return None
     present = at < len(documents) and documents[at]["_id"] == doc_id
-    if present and at + 1 < len(documents) and not doc_id < documents[at + 1]["_id"]:
-        return None
     if not present:
         start = loaded.starts[at] if at < len(documents) else len(data)
         if start and data[start - 1] != 10:  # not at a line's start: a file without a last newline
