@@ -13,6 +13,10 @@ its authors and categories. Then, per size:
 3. new processes after a one-post edit: `ssgen revalidate --doc ID` and `ssgen build`,
    interpreter start included, ``--runs`` times each.
 
+``--source sanity`` serves the grown site from the Sanity test server through the mirror
+instead (bench/starter_sanity.py: each edit a ``put`` there, the webhook names it; no
+new-process runs).
+
 The default site has ``[search] enabled``; the grown copy turns it off unless ``--search``
 is given, so the figures are ssgen's own: a Pagefind run re-indexes the whole site (17 s
 of CPU at 10k pages, see "Search index: Pagefind" in docs/benchmarks.md), in serve in the
