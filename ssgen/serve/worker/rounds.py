@@ -127,7 +127,8 @@ class RebuildWorker:
             self.leader.close()
         self._manifest.close()
         self._runner.close()
-        self._runner.flush()
+        if self._thread is None or not self._thread.is_alive():  # else a round still runs
+            self._runner.flush()
         self._runner.heap.release()
         unwatch_output(self.config.output_dir)
 
