@@ -376,6 +376,12 @@ class RebuildWorker:
         """Full collections run while idle (see ``ssgen.serve.heap``)."""
         return self._runner.heap.collections
 
+    def keep_source_files(self) -> None:
+        """Have each round write what its source holds in memory only (the Sanity
+        mirror's snapshot) before building: another reader of the files (preview's
+        drafts source) then sees every webhook's change."""
+        self._runner.write_through = True
+
     def search_ready(self, index: SearchIndex) -> None:
         """The indexer's new bundle: the next round writes it (thread-safe)."""
         with self._cond:

@@ -57,6 +57,9 @@ class RoundRunner:
         self.load_seconds = 0.0  # the last round's source reload
         self.config: Config | None = None  # the last round's, if it completed
         self.planned = False  # a round planned every page on this source (see the docstring)
+        # Write what the source holds in memory only before each round's build (the
+        # mirror's snapshot): a preview's drafts source reads it from disk.
+        self.write_through = False
 
     @property
     def plans_every_page(self) -> bool:
@@ -86,6 +89,8 @@ class RoundRunner:
         if config.state_url is None:  # another host's writes raise no event here
             watch_output(config.output_dir)
         expect_revisions(self.source, change)
+        if self.write_through:  # a preview's drafts source reads the files
+            self.flush(config)
         self.load_seconds = time.perf_counter() - started
         wanted = None if change.empty else change
         planning = self.plans_every_page
@@ -139,14 +144,15 @@ class RoundRunner:
         self.heap.collect_idle()
         self.flush()
 
-    def flush(self) -> None:
+    def flush(self, config: Config | None = None) -> None:
         """The source's changes that live in memory only written out (the Sanity
         mirror's snapshot, see ``MirrorSource.flush``); a failure is logged, and the
         next start's sync fetches them again."""
         flush = getattr(self.source, "flush", None)
-        if not callable(flush) or self.config is None:
+        config = config or self.config
+        if not callable(flush) or config is None:
             return
-        lock = BuildLock(self.config.site_dir, wait=True)  # a build may sync meanwhile
+        lock = BuildLock(config.site_dir, wait=True)  # a build may sync meanwhile
         try:
             lock.acquire()
             try:
