@@ -13,6 +13,10 @@ its authors and categories. Then, per size:
 3. new processes after a one-post edit: `ssgen revalidate --doc ID` and `ssgen build`,
    interpreter start included, ``--runs`` times each.
 
+``--source sanity`` serves the grown site from the Sanity test server through the mirror
+instead (bench/starter_sanity.py: each edit a ``put`` there, the webhook names it; no
+new-process runs).
+
 The default site has ``[search] enabled``; the grown copy turns it off unless ``--search``
 is given, so the figures are ssgen's own: a Pagefind run re-indexes the whole site (17 s
 of CPU at 10k pages, see "Search index: Pagefind" in docs/benchmarks.md), in serve in the
@@ -203,11 +207,11 @@ def serve(site: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"ssgen serve did not settle within an hour: {status}")
 
 
-def webhook(client: httpx.Client, doc: dict[str, Any]) -> httpx.Response:
+def webhook(client: httpx.Client, doc: dict[str, Any], key: str | None = None) -> httpx.Response:
     body = json.dumps({"_id": doc["_id"], "_type": doc["_type"], "_rev": doc["_rev"]}).encode()
     headers = {"content-type": "application/json", "sanity-operation": "update",
                "sanity-webhook-signature": sign(SECRET, int(time.time() * 1000), body),
-               "idempotency-key": f"{doc['_id']}-{doc['_rev']}"}
+               "idempotency-key": key or f"{doc['_id']}-{doc['_rev']}"}
     return client.post("/api/revalidate?wait=1", content=body, headers=headers)
 
 
@@ -234,8 +238,16 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def webhooks(site: Path, data: Dataset, count: int,
-             rng: random.Random) -> tuple[list[float], float]:
+def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
+             lake: Any = None) -> tuple[list[float], float]:
+    """``lake``: a ``starter_sanity.LakeEdits`` (the Sanity source), or None (NDJSON)."""
+
+    def edit() -> dict[str, Any]:
+        return lake.retitle(data, rng) if lake is not None else data.retitle(rng)
+
+    def key(doc: dict[str, Any]) -> str | None:
+        return lake.key(doc) if lake is not None else None
+
     started = time.perf_counter()
     process, url = serve(site)
     print(f"serve up (kept source loaded, fragment cache warmed): "
@@ -249,7 +261,8 @@ def webhooks(site: Path, data: Dataset, count: int,
             # Untimed: serve loads its kept source and maintained results on the first
             # rebuild after it starts (printed apart, as "first webhook").
             started = time.perf_counter()
-            webhook(client, data.retitle(rng))
+            first = edit()
+            webhook(client, first, key(first))
             while client.get("/api/status").json().get("queue_depth"):
                 time.sleep(0.2)
             print(f"first webhook after start: {time.perf_counter() - started:.1f} s",
@@ -258,9 +271,9 @@ def webhooks(site: Path, data: Dataset, count: int,
                 # Before the dataset's write (tens of ms): file times come from a coarse
                 # clock that lags time_ns by up to a tick.
                 stamp = time.time_ns()
-                doc = data.retitle(rng)
+                doc = edit()
                 started, used = time.perf_counter(), cpu_seconds(process.pid)
-                reply = webhook(client, doc)
+                reply = webhook(client, doc, key(doc))
                 latencies.append(time.perf_counter() - started)
                 cpu.append(cpu_seconds(process.pid) - used)
                 if reply.status_code != 200:
@@ -339,6 +352,9 @@ def main() -> None:
                              "in --workdir (one size), and report SECONDS (that run's printed "
                              "full build) as its full build")
     parser.add_argument("--keep", action="store_true", help="leave the grown site in --workdir")
+    parser.add_argument("--source", choices=("ndjson", "sanity"), default="ndjson",
+                        help="sanity: serve from the Sanity test server through the mirror "
+                             "(bench/starter_sanity.py; no new-process runs)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     print("| posts | full build | webhook p50 | webhook p99 | serve RSS | revalidate --doc "
@@ -354,6 +370,9 @@ def main() -> None:
             site, full = args.workdir / f"starter-{posts}", args.built
             print(f"{posts:,} posts: reusing {site}, built in {full:.1f} s", flush=True)
         data = Dataset(site)
+        if args.source == "sanity":
+            _sanity(site, data, args.webhooks, rng)
+            continue
         lat, rss = webhooks(site, data, args.webhooks, rng) if args.webhooks \
             else ([0.0], float("nan"))
         revalidate, build = new_processes(site, data, args.runs, rng)
@@ -367,6 +386,24 @@ def main() -> None:
         CPU.clear()
         if not args.keep:
             shutil.rmtree(site, ignore_errors=True)
+
+
+def _sanity(site: Path, data: Dataset, count: int, rng: random.Random) -> None:
+    """The webhooks through the Sanity source (see bench/starter_sanity.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from starter_sanity import LakeEdits, lake_for, use_lake
+
+    lake = lake_for(site)
+    try:
+        use_lake(site, lake)
+        print(f"Sanity test server on {lake.url}, {len(data.docs):,} documents, load {load()}",
+              flush=True)
+        lat, rss = webhooks(site, data, count, rng, LakeEdits(lake))
+        print(f"sanity source: webhook p50 {statistics.median(lat) * 1000:.0f} ms, p99 "
+              f"{pct(lat, 0.99) * 1000:.0f} ms ({len(lat)} webhooks), serve RSS {rss:.0f} MB",
+              flush=True)
+    finally:
+        lake.stop()
 
 
 if __name__ == "__main__":

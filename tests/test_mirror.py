@@ -120,15 +120,31 @@ def test_serve_applies_mutations_by_id(tmp_path: Path) -> None:
         changed = server.put(dict(model.docs["p0"], title="Webhooked"))
         server.delete("p2")
         server.clear_log()
+        snapshot_file = site / ".ssgen/mirror/production.ndjson"
+        before = snapshot_file.stat()
         source.apply_change(Change(documents=(DocChange("p0", "post", "update", changed["_rev"]),
                                               DocChange("p2", "post", "delete"))))
         assert len(server.requests) == 1
-        assert "p2" not in mirrored_ids(site)
+        # Patched into the kept bytes by id: the 700 MB snapshot of a large site is not
+        # rewritten (nor read) for a webhook, only when the server is idle or stops.
+        assert snapshot_file.stat().st_mtime_ns == before.st_mtime_ns
+        assert "p2" in mirrored_ids(site)
         titles = {d["_id"]: d.get("title") for d in source.documents}
-        assert titles["p0"] == "Webhooked"
+        assert titles["p0"] == "Webhooked" and "p2" not in titles
         report = build(config, jobs=1, source=source, change=Change(documents=()))
         assert report.ok
         assert snapshot(site / "public") == pull_build(site, tmp_path / "pulled", server)
+        source.flush()
+        assert "p2" not in mirrored_ids(site)
+        store = mirror_store(config)
+        index = json.loads(store.index_path.read_text())
+        assert [row[0] for row in index["rows"]] == mirrored_ids(site)
+        assert store.revisions()["p0"] == changed["_rev"]
+        kept = source.kept_parse(str(store.path))
+        assert kept is not None and bytes(kept[0]) == snapshot_file.read_bytes()
+        reads = source.version
+        source.reload()  # the written snapshot's stamp was taken: nothing to compare
+        assert source.version == reads
 
 
 def test_a_stale_read_is_retried_until_the_webhook_revision(tmp_path: Path) -> None:
@@ -158,3 +174,21 @@ def test_an_index_that_does_not_match_its_snapshot_is_ignored(tmp_path: Path) ->
         server.put(dict(model.docs["p0"], title="After a bad index"))
         assert sync_mirror(config).fetched == 1
         assert store.load()["p0"][1].count(b"After a bad index") == 1
+
+
+def test_an_idle_flush_never_overwrites_a_snapshot_another_build_synced(tmp_path: Path) -> None:
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config = write_site(site, model, server)
+        source = MirrorSource(config, kept=True)
+        assert build(config, jobs=1, source=source).ok
+        changed = server.put(dict(model.docs["p0"], title="Webhooked"))
+        source.apply_change(Change(documents=(DocChange("p0", "post", "update", changed["_rev"]),)))
+        server.put(dict(model.docs["p1"], title="Synced by a build"))
+        assert build(config_of(site), jobs=1).ok  # another process: syncs the snapshot
+        source.flush()  # serve idle: its memory lacks p1's edit, so it must not write
+        assert b"Synced by a build" in (site / ".ssgen/mirror/production.ndjson").read_bytes()
+        source.reload()
+        titles = {d["_id"]: d.get("title") for d in source.documents}
+        assert titles["p0"] == "Webhooked" and titles["p1"] == "Synced by a build"

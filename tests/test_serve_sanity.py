@@ -38,3 +38,19 @@ def test_a_webhook_requeries_the_api_and_waits_out_replication_lag(tmp_path: Pat
             # Its page became the 410 stub (docs/redirects.md).
             assert "blog/post-2/index.html" in reply.json()["changes"]["changed"]
             assert b"<title>Gone</title>" in (site / "public/blog/post-2/index.html").read_bytes()
+
+
+def test_serve_patches_the_mirror_in_memory_and_writes_it_when_stopping(tmp_path: Path) -> None:
+    with SanityTestServer([author("a1", "Ada"), post(1), post(2)]) as lake:
+        site = make_site(tmp_path, toml=sanity_toml(lake.url))
+        snapshot_file = site / ".ssgen" / "mirror" / "production.ndjson"
+        with running_server(site) as srv:
+            written = snapshot_file.stat().st_mtime_ns
+            fresh = lake.put(post(1, title="Patched in memory"))
+            reply = sanity_webhook(srv.client, {"_id": "p1", "_type": "post",
+                                                "_rev": fresh["_rev"]})
+            assert reply.status_code == 200, reply.text
+            page = site / "public" / "blog" / "post-1" / "index.html"
+            assert b"Patched in memory" in page.read_bytes()
+            assert snapshot_file.stat().st_mtime_ns == written  # not rewritten per webhook
+        assert b"Patched in memory" in snapshot_file.read_bytes()  # written on the way out

@@ -11,7 +11,7 @@ from pathlib import Path
 from ssgen.errors import SourceError
 
 
-def write_atomic(path: Path, data: bytes, what: str, *, durable: bool = True) -> None:
+def write_atomic(path: Path, data: bytes | bytearray, what: str, *, durable: bool = True) -> None:
     """Replace ``path`` with ``data``; ``SourceError("<what>: cannot write ...")`` on failure.
     ``durable=False``: no fsync (a cache that checks itself on reading)."""
     path.parent.mkdir(parents=True, exist_ok=True)

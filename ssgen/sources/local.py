@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssgen.sources import QueryResult
-from ssgen.sources.export import parse_export, restore_assets
 from ssgen.sources.filecache import now_ns
 from ssgen.sources.inputs import (
     Input,
@@ -33,13 +32,12 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
+from ssgen.sources.local_lines import id_splices
+from ssgen.sources.local_parse import parse_input
 from ssgen.sources.local_view import View, apply_perspective, merge
-from ssgen.sources.markdown_docs import (
-    cached_markdown,
-    markdown_or_fault,
-)
-from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused, parse_ndjson
-from ssgen.sources.ndjson_diff import Splice, patch, reparse
+from ssgen.sources.markdown_docs import cached_markdown
+from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
+from ssgen.sources.ndjson_diff import Splice, patch
 from ssgen.sources.ndjson_reread import differing_region
 from ssgen.sources.query_cache import QueryCache
 
@@ -330,28 +328,54 @@ class LocalSource:
             found = self._parse(item, kept, old)
         return _Cached(stamp, found.loaded, kept), found
 
+    def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
+        """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each
+        ``_id`` of ``lines`` that line (None: none) in the kept bytes and the view, the
+        file left as it is (see ``local_lines``); the file's new parse, or None when it
+        could not be told (the next reload then reads the file whole)."""
+        cached = self._cache.get(path)
+        if not self._kept or cached is None or cached.data is None:
+            return None
+        kept = cached.data if type(cached.data) is bytearray else bytearray(cached.data)
+        cached.data = None  # as in _reread: patched from here on
+        cached.forget_digest()
+        splices = id_splices(cached.loaded, kept, lines)
+        if splices is None:
+            cached.stamp = (-1, -1, -1, -1)
+            return None
+        self._cache[path] = _Cached(cached.stamp, splices[-1].loaded if splices
+                                    else cached.loaded, kept)
+        if splices:
+            with gc_paused():
+                self._view.update(self._loads(), splices)
+            self._documents = None
+        return self._cache[path].loaded
+
+    def kept_parse(self, path: str) -> tuple[Data, list[dict[str, Any]]] | None:
+        """The bytes a kept source holds of the file at ``path`` and their documents,
+        while the file is the one it last read (None once another writer replaced it)."""
+        cached = self._cache.get(path)
+        item = next((item for item in self._loaded_inputs if item.path == path), None)
+        if cached is None or cached.data is None or item is None \
+                or stamp_of(item) != cached.stamp:
+            return None
+        return cached.data, cached.loaded.documents
+
+    def adopt_stamp(self, path: str, data: Data) -> None:
+        """The file at ``path`` was just written with the kept bytes ``data``: take its
+        stamp, so the next reload does not compare them again."""
+        cached = self._cache.get(path)
+        item = next((item for item in self._loaded_inputs if item.path == path), None)
+        if cached is not None and cached.data is data and item is not None:
+            cached.stamp = stamp_of(item)
+
     def _inputs(self) -> list[Input]:
         return site_inputs(self._config)
 
     def _parse(self, item: Input, data: Data, previous: _Cached | None) -> Splice:
         """The file's new documents against its last parse (``previous``)."""
-        source = self._config.source
-        gone = previous.loaded.documents if previous is not None else []
-        if item.kind == "ndjson" and previous is not None and previous.data is not None:
-            splice = reparse(previous.loaded, previous.data, data)
-            if splice is not None:
-                return splice
-        if item.kind == "export":
-            loaded = parse_export(bytes(data), item.display, project_id=source.project_id,
-                                  dataset=source.dataset)
-        elif item.kind == "markdown":
-            loaded = markdown_or_fault(bytes(data), item.rel, item.display, source.markdown_type)
-        else:
-            loaded = parse_ndjson(data, item.display)
-            if loaded.has_exported_assets:  # an unpacked `sanity dataset export`
-                restore_assets(loaded, {}, source.project_id, source.dataset)
-        aligned = len(loaded.digests) == len(loaded.documents)
-        return Splice(loaded, gone, loaded.documents, loaded.digests if aligned else [])
+        return parse_input(self._config.source, item, data, (
+            previous.loaded, previous.data) if previous is not None else None)
 
     def _loads(self) -> list[Loaded]:
         return [cached.loaded for cached in self._cache.values()]

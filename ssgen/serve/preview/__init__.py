@@ -177,6 +177,7 @@ def preview_setup(config: Config, worker: RebuildWorker, secret: str | None,
     preview = None
     if secret:
         pages = DraftPages(config, changes=lambda: worker.rebuilds)
+        worker.keep_source_files()  # its drafts source reads the mirror from disk
         preview = Preview(config, PreviewSettings(secret, studio_origin=studio_origin), pages)
     routes = []
     accepted = [secret, config.source.token, locations_token]

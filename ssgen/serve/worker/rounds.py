@@ -127,6 +127,8 @@ class RebuildWorker:
             self.leader.close()
         self._manifest.close()
         self._runner.close()
+        if self._thread is None or not self._thread.is_alive():  # else a round still runs
+            self._runner.flush()
         self._runner.heap.release()
         unwatch_output(self.config.output_dir)
 
@@ -190,7 +192,7 @@ class RebuildWorker:
             if self.leader is not None and not self.leader.turn(self, self._stop):
                 continue  # shared state: only the builder runs rounds
             if not self._wait_for_work():
-                self._runner.heap.collect_idle()
+                self._runner.idle()
                 continue
             if self._stop.is_set():
                 return
@@ -373,6 +375,12 @@ class RebuildWorker:
     def collections(self) -> int:
         """Full collections run while idle (see ``ssgen.serve.heap``)."""
         return self._runner.heap.collections
+
+    def keep_source_files(self) -> None:
+        """Have each round write what its source holds in memory only (the Sanity
+        mirror's snapshot) before building: another reader of the files (preview's
+        drafts source) then sees every webhook's change."""
+        self._runner.write_through = True
 
     def search_ready(self, index: SearchIndex) -> None:
         """The indexer's new bundle: the next round writes it (thread-safe)."""

@@ -16,6 +16,7 @@ tag: 63 s at 100,000 posts).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,13 +28,16 @@ from ssgen.build.outwatch import watch_output
 from ssgen.build.report import BuildReport
 from ssgen.build.search import DEFERRED, SearchMode
 from ssgen.config.load import Config
+from ssgen.errors import SsgenError
 from ssgen.manifest.connect import checkpoint, checkpoints_deferred, wal_bytes
+from ssgen.manifest.lock import BuildLock
 from ssgen.serve.freeing import Freer
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.warm import Warming
 from ssgen.sources import Source, open_source
 
+log = logging.getLogger("ssgen.serve")
 BuildFn = Callable[..., BuildReport]
 DISPLACED_DIR = "displaced"  # in the state folder: the files a round replaced, until freed
 PLAN_EVERY_PAGE = Change(everything=True, reasons=("start-up: plan every page",))
@@ -53,6 +57,9 @@ class RoundRunner:
         self.load_seconds = 0.0  # the last round's source reload
         self.config: Config | None = None  # the last round's, if it completed
         self.planned = False  # a round planned every page on this source (see the docstring)
+        # Write what the source holds in memory only before each round's build (the
+        # mirror's snapshot): a preview's drafts source reads it from disk.
+        self.write_through = False
 
     @property
     def plans_every_page(self) -> bool:
@@ -82,6 +89,8 @@ class RoundRunner:
         if config.state_url is None:  # another host's writes raise no event here
             watch_output(config.output_dir)
         expect_revisions(self.source, change)
+        if self.write_through:  # a preview's drafts source reads the files
+            self.flush(config)
         self.load_seconds = time.perf_counter() - started
         wanted = None if change.empty else change
         planning = self.plans_every_page
@@ -128,6 +137,30 @@ class RoundRunner:
             return False
         self.checkpoint_owed = False
         return checkpoint(config.state_dir, config.state_url)
+
+    def idle(self) -> None:
+        """While the server is idle: a full collection, and what the source holds in
+        memory only written out (``flush``)."""
+        self.heap.collect_idle()
+        self.flush()
+
+    def flush(self, config: Config | None = None) -> None:
+        """The source's changes that live in memory only written out (the Sanity
+        mirror's snapshot, see ``MirrorSource.flush``); a failure is logged, and the
+        next start's sync fetches them again."""
+        flush = getattr(self.source, "flush", None)
+        config = config or self.config
+        if not callable(flush) or config is None:
+            return
+        lock = BuildLock(config.site_dir, wait=True)  # a build may sync meanwhile
+        try:
+            lock.acquire()
+            try:
+                flush()
+            finally:
+                lock.release()
+        except SsgenError as exc:
+            log.warning("could not write the source's snapshot: %s", exc)
 
     def close(self) -> None:
         """Free what is still to free, and let the freer's thread end."""

@@ -97,6 +97,14 @@ class MirrorStore:
         self.commit_state(state)
         self.drop_partial()
 
+    def write_snapshot(self, data: bytes | bytearray, rows: list[list[str | None]]) -> None:
+        """Replace the snapshot and its index (the state stays: its ``since`` predates
+        every change the bytes hold that the last committed snapshot lacked)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path, data, "mirror")
+        index = {"stamp": _stamp(self.path), "rows": rows}
+        write_atomic(self.index_path, orjson.dumps(index), "mirror")
+
     def commit_state(self, state: dict[str, Any]) -> None:
         """Replace the state alone (a sync that found nothing to change)."""
         write_atomic(self.state_path, json.dumps(state, sort_keys=True).encode(), "mirror")

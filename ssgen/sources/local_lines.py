@@ -1,0 +1,103 @@
+"""Replacing documents of a kept NDJSON file by ``_id``, without reading the file.
+
+Owns ``id_splices``: for a file whose lines are in ``_id`` order (the Sanity mirror's
+snapshot, see ``ssgen.sources.mirror.store``), each changed document's line is found by
+bisecting the last parse's documents and the kept bytes are patched there
+(``ndjson_diff.patch``), so a webhook's few documents cost their lines, where a reload
+compares the whole file with the kept bytes. The order is checked once per parse that
+did not come from here (``in_id_order``); anything unexpected gives None, and the caller
+reads the file afresh.
+"""
+
+from __future__ import annotations
+
+import operator
+import weakref
+from bisect import bisect_left
+from collections.abc import Mapping
+
+from ssgen.errors import SourceError
+from ssgen.sources.ndjson import Loaded, parse_line
+from ssgen.sources.ndjson_diff import Splice, patch
+from ssgen.sources.ndjson_match import ASSET
+
+# The parses known to be in ``_id`` order: checked once (O(n)), or made by ``id_splices``.
+_ORDERED: weakref.WeakSet[Loaded] = weakref.WeakSet()
+
+
+def in_id_order(loaded: Loaded) -> bool:
+    """Whether the parse's documents are in strictly increasing ``_id`` order."""
+    if loaded in _ORDERED:
+        return True
+    ids = [doc["_id"] for doc in loaded.documents]
+    if not all(map(operator.lt, ids, ids[1:])):
+        return False
+    _ORDERED.add(loaded)
+    return True
+
+
+def id_splices(loaded: Loaded, data: bytearray,
+               lines: Mapping[str, bytes | None]) -> list[Splice] | None:
+    """Patch ``data`` (the bytes ``loaded``, in ``_id`` order, was parsed from) so that
+    each ``_id`` of ``lines`` has that line (None: no line); the splices, in order, the
+    last one's ``loaded`` the new parse. None when it cannot be told (then ``data`` may
+    be patched in part: parse it afresh from the file)."""
+    if loaded.faults or loaded.has_exported_assets or len(loaded.digests) != len(
+            loaded.documents) or not _parse(loaded.display, lines) or not in_id_order(loaded):
+        return None
+    splices: list[Splice] = []
+    for doc_id in sorted(lines):
+        region = _region(loaded, data, doc_id, lines[doc_id])
+        if region is None:
+            return None
+        if region[0] == region[1] and not region[2]:
+            continue  # a document gone that the file never had
+        splice = patch(loaded, data, region[0], len(data) - region[1], region[2])
+        if splice is None:
+            return None
+        splices.append(splice)
+        loaded = splice.loaded
+        _ORDERED.add(loaded)
+    return splices
+
+
+def _parse(display: str, lines: Mapping[str, bytes | None]) -> bool:
+    """Whether each line is one document of its ``_id`` that the patch takes as it is
+    (checked first, so that no patch fails half way)."""
+    for doc_id, line in lines.items():
+        if line is None:
+            continue
+        if b"\n" in line or ASSET in line or not line.strip():
+            return False
+        try:
+            if parse_line(line, display, 0).get("_id") != doc_id:
+                return False
+        except SourceError:
+            return False
+    return True
+
+
+def _region(loaded: Loaded, data: bytearray, doc_id: str,
+            line: bytes | None) -> tuple[int, int, bytes] | None:
+    """The bytes ``[start, stop)`` of ``data`` to replace, and what with, so that
+    ``doc_id`` has ``line``; None at the end of a file without a last newline."""
+    documents = loaded.documents  # in _id order (``in_id_order``)
+    at = bisect_left(documents, doc_id, key=operator.itemgetter("_id"))
+    present = at < len(documents) and documents[at]["_id"] == doc_id
+    if not present:
+        start = loaded.starts[at] if at < len(documents) else len(data)
+        if start and data[start - 1] != 10:  # not at a line's start: a file without a last newline
+            return None
+        return start, start, b"" if line is None else line + b"\n"
+    start = loaded.starts[at]
+    end = data.find(b"\n", start)
+    if end < 0:
+        return None
+    if line is None:
+        return start, end + 1, b""
+    if data.startswith(line, start) and end - start == len(line):
+        return start, start, b""  # the line it already has
+    return start, end, line
+
+
+__all__ = ["id_splices", "in_id_order"]
