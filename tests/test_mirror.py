@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mirrorkit import config_of, pull_build, server_for, write_site
@@ -12,6 +13,7 @@ from test_incremental import SiteModel, snapshot
 
 from ssgen.build.change import Change, DocChange
 from ssgen.build.pipeline import build
+from ssgen.config.load import Config
 from ssgen.errors import SourceError
 from ssgen.sources.mirror import mirror_store, sync_mirror
 from ssgen.sources.mirror.source import MirrorSource
@@ -110,14 +112,26 @@ def test_another_project_or_token_syncs_afresh(tmp_path: Path) -> None:
         assert sync_mirror(config, token=None).kind == "export"
 
 
+def kept_and_built(site: Path, model: SiteModel, server: Any) -> tuple[Config, MirrorSource]:
+    """The site written and built through a kept mirror source, as serve holds it."""
+    config = write_site(site, model, server)
+    source = MirrorSource(config, kept=True)
+    assert build(config, jobs=1, source=source).ok
+    return config, source
+
+
+def retitle_p0(model: SiteModel, server: Any) -> dict[str, Any]:
+    """p0 retitled "Webhooked" on the server; the stored document (its new ``_rev``)."""
+    changed: dict[str, Any] = server.put(dict(model.docs["p0"], title="Webhooked"))
+    return changed
+
+
 def test_serve_applies_mutations_by_id(tmp_path: Path) -> None:
     model = SiteModel()
     with server_for(model) as server:
         site = tmp_path / "site"
-        config = write_site(site, model, server)
-        source = MirrorSource(config, kept=True)
-        assert build(config, jobs=1, source=source).ok
-        changed = server.put(dict(model.docs["p0"], title="Webhooked"))
+        config, source = kept_and_built(site, model, server)
+        changed = retitle_p0(model, server)
         server.delete("p2")
         server.clear_log()
         snapshot_file = site / ".ssgen/mirror/production.ndjson"
@@ -180,10 +194,8 @@ def test_an_idle_flush_never_overwrites_a_snapshot_another_build_synced(tmp_path
     model = SiteModel()
     with server_for(model) as server:
         site = tmp_path / "site"
-        config = write_site(site, model, server)
-        source = MirrorSource(config, kept=True)
-        assert build(config, jobs=1, source=source).ok
-        changed = server.put(dict(model.docs["p0"], title="Webhooked"))
+        _, source = kept_and_built(site, model, server)
+        changed = retitle_p0(model, server)
         source.apply_change(Change(documents=(DocChange("p0", "post", "update", changed["_rev"]),)))
         server.put(dict(model.docs["p1"], title="Synced by a build"))
         assert build(config_of(site), jobs=1).ok  # another process: syncs the snapshot
