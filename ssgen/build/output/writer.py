@@ -42,7 +42,6 @@ class Output:
         self._real_root: str | None = None
         self._checked_dirs: set[str] = set()
         self._swept_dirs = SWEPT
-        self._root_swept = False  # by ``_root_real`` (16,000 pages: ~10 ms a listing)
 
     def path(self, relpath: str | PurePosixPath) -> Path:
         """The absolute path of ``relpath`` (checked lexically, not created)."""
@@ -185,8 +184,8 @@ class Output:
             # listed the root again (4 listings of 16k pages' folders: ~25 ms).
             if str(self.root) not in self._swept_dirs:
                 sweep_temps(str(self.root))
-                self._swept_dirs.add(str(self.root))
-            self._root_swept = True  # ``_prepare_dir``'s first root file: not twice
+            # Under both names: ``_prepare_dir`` sees the root as its real path.
+            self._swept_dirs.update((str(self.root), self._real_root))
         return self._real_root
 
     def _check_inside(self, folder: str, rel: str | PurePosixPath) -> str:
@@ -204,8 +203,7 @@ class Output:
         folder, fresh = self._ensure_dir(os.path.join(root, head) if head else root, rel)
         # Temp files only ever live beside their target: sweep the folders written into,
         # not every parent (listing public/blog/ with 10k pages is not free).
-        if not fresh and folder not in self._swept_dirs and not (
-                folder == root and self._root_swept):
+        if not fresh and folder not in self._swept_dirs:
             sweep_temps(folder)
         self._swept_dirs.add(folder)
         return folder, fresh
