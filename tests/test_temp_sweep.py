@@ -132,3 +132,22 @@ def test_a_build_killed_among_the_image_writes_leaves_no_orphan_variant(
     fresh, _ = make_image_site(tmp_path / "fresh", images=2)
     assert build(load_config(fresh), jobs=1, full=True).ok
     assert output_files(site) == output_files(fresh)
+
+
+def test_a_build_killed_mid_write_of_a_root_file_leaves_no_temp_file(tmp_path: Path) -> None:
+    """A temp file a killed build left in the output root itself (beside the sitemap), not
+    in a page's folder, is gone after the next build too."""
+    site = make_site(tmp_path, DOCS)
+    assert build(load_config(site), jobs=1).ok
+    docs = [*DOCS, post(41)]  # a new page: the sitemap at the root changes
+    write_docs(site, docs)
+    at_root: list[str] = []
+    for nth in range(1, 4):  # three files change: the order is the build's
+        _killed_build(site, f"mid-write:{nth}")
+        at_root = [name for name in _temps(site) if "/" not in name]
+        if at_root:
+            break
+    assert at_root, "no killed write left a temp file in the output root"
+    assert build(load_config(site), jobs=1).ok
+    assert _temps(site) == []
+    assert output_files(site) == _fresh(site, tmp_path / "fresh", docs)
