@@ -13,7 +13,16 @@ import time
 from pathlib import Path
 
 import pytest
-from sitekit import author, copy_history, make_site, no_temp_files, output_files, post, write_docs
+from sitekit import (
+    author,
+    copy_history,
+    forget_process,
+    make_site,
+    no_temp_files,
+    output_files,
+    post,
+    write_docs,
+)
 from test_image_pipeline import make_image_site
 
 from ssgen.build import workers
@@ -151,3 +160,18 @@ def test_a_build_killed_mid_write_of_a_root_file_leaves_no_temp_file(tmp_path: P
     assert build(load_config(site), jobs=1).ok
     assert _temps(site) == []
     assert output_files(site) == _fresh(site, tmp_path / "fresh", docs)
+
+
+def test_a_new_process_sweeps_a_dead_writers_temp_file_from_the_output_root(
+        tmp_path: Path) -> None:
+    """A build that rewrites nothing in the root still sweeps it once a process: what a
+    build killed there left (a dead writer's temp file) is gone after the next process's
+    build, whatever it writes."""
+    site = make_site(tmp_path, DOCS)
+    assert build(load_config(site), jobs=1).ok
+    dead = site / "public" / f"{TEMP_PREFIX}999999999-0"  # no such pid: its writer is gone
+    dead.write_bytes(b"half a sitemap")
+    forget_process()
+    write_docs(site, [*DOCS[:3], post(3, title="Retitled"), *DOCS[4:]])  # no root file
+    assert build(load_config(site), jobs=1).ok
+    assert _temps(site) == []
