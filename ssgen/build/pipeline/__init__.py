@@ -142,7 +142,8 @@ def _site_files(run: Run, manifest: Manifest, report: BuildReport, plan: RenderP
         report.failures.append(PageFailure("(images)", SITE_FILES_ROUTE, str(exc)))
     try:
         with run.timer("write"):
-            write_extras(config, manifest, report, plan, run.now, search)
+            write_extras(config, manifest, report, plan, run.now, search,
+                         (run.since, run.serial))
             extras_pending(manifest, False)
         if report.warnings:
             from rich.markup import escape

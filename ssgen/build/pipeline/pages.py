@@ -76,6 +76,7 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
     with timer("load"):
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
             load_source(config, drafts, run.reporter, read, run.jobs, full=full)))
+    run.since = manifest.get_meta(GENERATION_KEY)  # before this build writes a page
     with persist:
         report, plan = rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
