@@ -45,8 +45,8 @@ def cache_dir(config: Config) -> Path:
 def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
                 jobs: int | None = None) -> None:
     """Render, place and delete variants so the output holds exactly those in use."""
-    recorded = {rel: rec.hash for rel, rec in manifest.files(kind="generated").items()
-                if rel.startswith(f"{OUTPUT_DIR}/")}
+    recorded = {rel: rec.hash for rel, rec in manifest.files_starting(f"{OUTPUT_DIR}/").items()
+                if rec.kind == "generated"}
     used = _variants(manifest.tags_starting(TAG_PREFIX))
     if not used and not recorded:
         return

@@ -23,7 +23,7 @@ _COPIES: dict[str, tuple[str, dict[str, str]]] = {}  # manifest -> (token, path 
 # The copy each manifest's last call returned, the call's number and the paths it changed
 # in that copy (the same object as the call before it, or not: a copy read afresh).
 _LAST: dict[str, tuple[dict[str, str], int, frozenset[str]]] = {}
-_CALLS = [0]
+_CALLS: dict[str, int] = {}  # per manifest: how many calls
 
 
 def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[str, str]:
@@ -50,14 +50,14 @@ def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[
             del known[path]
     if token:
         _COPIES[where] = (token, known)
-    _CALLS[0] += 1
-    _LAST[where] = (known, _CALLS[0], frozenset((*changed, *removed)))
+    number = _CALLS[where] = _CALLS.get(where, 0) + 1
+    _LAST[where] = (known, number, frozenset((*changed, *removed)))
     return known
 
 
 def last_change(manifest: Manifest, known: dict[str, str]) -> tuple[int, frozenset[str]] | None:
     """The number of the last ``page_lastmods`` call on ``manifest`` and the paths it
-    changed, when that call returned ``known``; calls are numbered in this process: a
+    changed, when that call returned ``known``; calls are numbered per manifest: a
     caller that saw call ``n`` and now sees ``n + 1`` with the very same ``known`` knows
     every other path's lastmod is as it was."""
     last = _LAST.get(str(manifest.path))

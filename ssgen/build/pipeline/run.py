@@ -4,15 +4,21 @@ build's plan started from."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from ssgen.build.progress import Reporter
 from ssgen.build.report import StageTimer
 from ssgen.config.load import Config
 
-BUILDS = itertools.count(1)
+_BUILDS: dict[str, int] = {}  # per output folder: how many builds this process began
+
+
+def next_build(config: Config) -> int:
+    """The number of a build of ``config``'s site that begins now, in this process."""
+    where = str(config.output_dir)
+    number = _BUILDS[where] = _BUILDS.get(where, 0) + 1
+    return number
 
 
 @dataclass
@@ -25,4 +31,4 @@ class Run:
     jobs: int | None
     now: datetime
     since: str | None = None  # the manifest's pages generation when planning began
-    serial: int = field(default_factory=lambda: next(BUILDS))  # this process's builds, in order
+    serial: int = 0  # this build's number among the site's in this process (next_build)
