@@ -3,10 +3,10 @@ the sitemap's page set and lastmods and the feed's entries as a change of the la
 round's, and the generated files this process recorded left alone while they are intact.
 
 The proof that the rest is unchanged: a build reads the manifest's pages generation
-before it plans (``Since``, with the build's number in this process), and the memos are
-marked with the generation their last call left (after that build recorded its pages)
-and the next build's number. Both equal: no build ran in this process in between and no
-build anywhere wrote pages, so the recorded pages are those the last call saw, changed
+before it plans (``Since``, with the build's number among this process's builds of the
+site), and the memos are marked with the generation their last call left (after that
+build recorded its pages) and the next build's number. Both equal: no other build of the
+site ran in this process in between and no build anywhere wrote pages, so the recorded pages are those the last call saw, changed
 only by this build's plan (the paths it planned and removed), and the route memo's kept
 pages are the very pages the last call had (``ssgen.build.memo.kept``). Anything else:
 the memos compare the whole page set, as before.
@@ -57,8 +57,13 @@ def sitemap_change(memo: SitemapMemo, config: Config, manifest: Manifest, plan: 
     out = plan.failed_new | plan.clashed | {NOT_FOUND_PATH}
     named = {*plan.pages, *plan.removed, *seen[2], *out}
     listed = plan.all_paths
-    return memo.changed([p for p in named if p in listed and p not in out],
-                        [p for p in named if p not in listed or p in out], change[1], lastmods)
+    try:
+        return memo.changed([p for p in named if p in listed and p not in out],
+                            [p for p in named if p not in listed or p in out], change[1],
+                            lastmods)
+    except BaseException:
+        memo.forget()  # half changed: made afresh next time
+        raise
 
 
 def sitemap_done(config: Config, manifest: Manifest, plan: RenderPlan,

@@ -36,6 +36,11 @@ class SitemapMemo:
         self._lists: tuple[list[str], list[bytes], list[str | None]] = ([], [], [])
         self._files: dict[str, bytes] = {}
 
+    def forget(self) -> None:
+        """Drop everything (the next call makes the files afresh)."""
+        self._settings = None
+        self._reset()
+
     @property
     def warm(self) -> bool:
         """Whether it holds the files of an earlier call (a new process's does not)."""
