@@ -6,10 +6,11 @@ The proof that the rest is unchanged: a build reads the manifest's pages generat
 before it plans (``Since``, with the build's number among this process's builds of the
 site), and the memos are marked with the generation their last call left (after that
 build recorded its pages) and the next build's number. Both equal: no other build of the
-site ran in this process in between and no build anywhere wrote pages, so the recorded pages are those the last call saw, changed
-only by this build's plan (the paths it planned and removed), and the route memo's kept
-pages are the very pages the last call had (``ssgen.build.memo.kept``). Anything else:
-the memos compare the whole page set, as before.
+site ran in this process in between and no build anywhere wrote pages, so the recorded
+pages are those the last call saw, changed only by this build's plan (the paths it
+planned and removed), and the route memo's kept pages are the very pages the last call
+had (``ssgen.build.memo.kept``). Anything else: the memos compare the whole page set, as
+before.
 """
 
 from __future__ import annotations
