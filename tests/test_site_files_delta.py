@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from PIL import Image
 from test_incremental import assert_equals_full_build, full_build_of, snapshot
 
-from ssgen.build import extras_delta
+from ssgen.build import extras_delta, images
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.render import generated, sitemap_memo
@@ -454,3 +454,27 @@ def test_a_generated_file_deleted_between_rounds_is_written_again(
         assert report.ok
         assert (after == full) is checked
         del before
+
+
+def test_mutant_image_stage_skipped_without_the_disk_stamp_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An asset file repainted in place keeps its tags and records: only its stat tells
+    the image stage to run (mutant: the stamp without the stats, caught)."""
+    monkeypatch.setattr(images, "_disk", lambda config, used: ())
+    _mutant_fails(monkeypatch, [repaint(0, 4)])
+
+
+def test_the_image_stage_is_skipped_when_nothing_it_reads_changed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real = images._sync
+
+    def counting(config: Any, *args: Any) -> None:
+        if config.output_dir.parent.name == "site":  # the served site, not a clean build
+            synced.append("sync")
+        real(config, *args)
+
+    monkeypatch.setattr(images, "_sync", counting)
+    run([retitle(1, "Plain"), repaint(1, 3), retitle(2, "Plainer")], monkeypatch)
+    # The first build and the repaint sync; the three retitles skip the stage.
+    assert len(synced) == 2, synced
