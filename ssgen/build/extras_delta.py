@@ -34,6 +34,7 @@ Since = tuple[str | None, int]  # the pages generation a build began from, its n
 # Per output folder: the build the sitemap memo's next call must be (``Since``), the
 # lastmods call it took, and the paths it left out that have records (failed, clashing).
 _SEEN: dict[str, tuple[Since, int, frozenset[str]]] = {}
+_IDLE: dict[str, Since] = {}  # the Since a build that planned no page passes on
 # Per output folder: each generated file this process recorded, as (its bytes, their hash).
 _WRITTEN: dict[str, dict[str, tuple[bytes, str]]] = {}
 
@@ -49,6 +50,8 @@ def sitemap_change(memo: SitemapMemo, config: Config, manifest: Manifest, plan: 
     provably the one before it (the caller then hands the memo the whole page set)."""
     where = str(config.output_dir)
     seen = _SEEN.pop(where, None)  # until this call is done
+    if since is None and seen is not None:  # a build that planned nothing: no delta,
+        _IDLE[where] = seen[0]  # but what it makes is what the next build may change
     change = last_change(manifest, lastmods)
     if seen is None or since is None or since[0] is None or seen[0] != since \
             or change is None \
@@ -71,7 +74,8 @@ def sitemap_done(config: Config, manifest: Manifest, plan: RenderPlan,
                  lastmods: dict[str, str], since: Since | None) -> None:
     """Mark the sitemap memo as made from this build's pages (after its call)."""
     change = last_change(manifest, lastmods)
-    then = _next(manifest, since)
+    then = _next(manifest, since) if since is not None else _IDLE.pop(str(config.output_dir),
+                                                                       None)
     if change is not None and then is not None:
         _SEEN[str(config.output_dir)] = (then, change[0],
                                          frozenset(plan.failed_new | plan.clashed))
@@ -124,6 +128,7 @@ def recorded(output: Output, rel: str, data: bytes) -> str:
 def forget() -> None:
     """Drop what this process knows (a new process's state, for tests)."""
     _SEEN.clear()
+    _IDLE.clear()
     _WRITTEN.clear()
 
 

@@ -30,7 +30,7 @@ from ssgen.build.memo import carry
 from ssgen.build.opening import open_manifest
 from ssgen.build.output import Output
 from ssgen.build.pipeline.pages import content
-from ssgen.build.pipeline.run import Run, next_build
+from ssgen.build.pipeline.run import Run
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
@@ -79,7 +79,7 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     run = Run(config, reporter, StageTimer(on_done=reporter.slow_stage), jobs,
-              now or datetime.now(UTC), serial=next_build(config))
+              now or datetime.now(UTC))
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
     with locked(config, run.reporter):
@@ -143,7 +143,7 @@ def _site_files(run: Run, manifest: Manifest, report: BuildReport, plan: RenderP
     try:
         with run.timer("write"):
             write_extras(config, manifest, report, plan, run.now, search,
-                         (run.since, run.serial))
+                         (run.since, run.serial) if run.serial else None)
             extras_pending(manifest, False)
         if report.warnings:
             from rich.markup import escape

@@ -15,7 +15,8 @@ _BUILDS: dict[str, int] = {}  # per output folder: how many builds this process 
 
 
 def next_build(config: Config) -> int:
-    """The number of a build of ``config``'s site that begins now, in this process."""
+    """The number of a build of ``config``'s site that plans its pages now, among this
+    process's (a build skipped whole on unchanged inputs plans none and takes none)."""
     where = str(config.output_dir)
     number = _BUILDS[where] = _BUILDS.get(where, 0) + 1
     return number
@@ -31,4 +32,4 @@ class Run:
     jobs: int | None
     now: datetime
     since: str | None = None  # the manifest's pages generation when planning began
-    serial: int = 0  # this build's number among the site's in this process (next_build)
+    serial: int = 0  # this build's number among the site's that planned pages (next_build)
