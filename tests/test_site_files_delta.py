@@ -317,7 +317,7 @@ def _check_taken(rounds: list[tuple[str, Taken]]) -> None:
                for kind, taken in rounds[1:]), [(kind, vars(taken)) for kind, taken in rounds]
 
 
-EVERY_KIND = [retitle(2, "Alpha"), redate(4, "2026-01-01"), redate(4, None),
+EVERY_KIND = [retitle(2, "Alpha"), redate(4, "2027-06-01"), redate(4, None),
               restamp(6, STAMPS[2]), reslug(1, "x"), delete(0), insert("Zed", "2027-01-01", 0),
               recover(3, 1), repaint(0, 4), retitle(9, "Last")]
 
