@@ -351,7 +351,7 @@ def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
 def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
     sitemaps last written, the feed's rows."""
-    from ssgen.build import collect, extras, slices
+    from ssgen.build import collect, extras, extras_delta, slices
     from ssgen.build.memo import datahash, kept
     from ssgen.build.output import temps
     from ssgen.render import environment, generated
@@ -366,6 +366,7 @@ def forget_process() -> None:
     slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()
+    extras_delta.forget()
     temps.SWEPT.clear()
 
 

@@ -61,7 +61,7 @@ def test_replaced_files_are_freed_on_a_thread_after_the_round(tmp_path: Path) ->
 
 
 def test_mutant_freeing_on_the_worker_thread_is_caught(tmp_path: Path) -> None:
-    def inline(self: Any) -> None:
+    def inline(self: Any, save: bool = True) -> None:
         free_displaced()
         self.heap.settle()
 

@@ -17,7 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 from ssgen.build.clash import generated_files, static_sitemap_clashes
-from ssgen.build.collect import NOT_FOUND_PATH
+from ssgen.build.extras_delta import (
+    Since,
+    feed_delta,
+    recorded,
+    sitemap_change,
+    sitemap_done,
+    sitemap_paths,
+    unchanged_files,
+)
 from ssgen.build.lastmod import page_lastmods
 from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
@@ -44,10 +52,13 @@ from ssgen.render.sitemap_memo import SitemapMemo
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
-                 now: datetime | None = None, search: SearchMode = INLINE) -> None:
+                 now: datetime | None = None, search: SearchMode = INLINE,
+                 since: Since | None = None) -> None:
     """Copy static files and write the generated files; record them in the manifest.
     ``now``: the build time, the feed's ``updated`` when none of its pages has a date;
-    ``search``: index inline, leave the bundle to a background indexer, or write its."""
+    ``search``: index inline, leave the bundle to a background indexer, or write its;
+    ``since``: the pages generation the build started from and the build's number in
+    this process (see ``extras_delta``)."""
     output = Output(config.output_dir)
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
     owned = {rel: record for rel, record in manifest.files(exclude="page").items()
@@ -55,7 +66,10 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     sources = static_files(config)
     racy = racy_after(manifest)
     generated, sitemap = _generated(config, manifest, plan, sources, report, now,
-                                    (output, owned, racy))
+                                    (output, owned, racy), since)
+    produced = set(generated)
+    for rel in unchanged_files(output, owned, generated, racy):
+        del generated[rel]  # the bytes recorded and on disk: nothing to do
     # Noted before any is written: a build killed among the writes leaves them owned.
     manifest.journal_add([*((rel, "static") for rel in sources),
                           *((rel, "generated") for rel in generated)])
@@ -72,9 +86,10 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     with manifest.transaction():
         for rel, data in generated.items():
             _note(report, rel, output.write(rel, data), rel in owned)
-            manifest.set_files([(rel, sha256(data), "generated", *output.stat(rel))])
+            manifest.set_files([(rel, recorded(output, rel, data), "generated",
+                                 *output.stat(rel))])
         manifest.journal_clear(generated)
-        keep = set(static) | set(generated) | _kept_feed(config, plan) | sitemap.kept
+        keep = set(static) | produced | set(generated) | _kept_feed(config, plan) | sitemap.kept
         if manifest.get_meta(SITEMAP_KEY) != sitemap.key:  # recorded with its files
             manifest.set_meta(SITEMAP_KEY, sitemap.key)
         if index is not None:  # the bundle's files that are already as they should be
@@ -174,27 +189,21 @@ class _Sitemap:
 
 def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
                static: Mapping[str, object], report: BuildReport,
-               now: datetime | None, disk: tuple[Output, Mapping[str, FileRecord], int]
-               ) -> tuple[dict[str, bytes], _Sitemap]:
+               now: datetime | None, disk: tuple[Output, Mapping[str, FileRecord], int],
+               since: Since | None) -> tuple[dict[str, bytes], _Sitemap]:
     """The sitemap (one file, or an index and its parts), the feed, robots.txt and the
     redirects, unless static/ provides one; ``disk``: the output, the recorded files
     and the racy mtime the sitemap's kept files are checked with."""
     files: dict[str, bytes] = {}
     site, sitemap = config.site, _Sitemap()
     if config.sitemap.enabled and SITEMAP not in static:  # else static/ has the sitemap
-        paths = plan.all_paths - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
-        lastmods = page_lastmods(config, manifest, plan)
-        output, owned, racy = disk
-        made, sitemap.kept, sitemap.key = sitemap_files(
-            _sitemap_memo(config), manifest, output, owned, paths, lastmods, site.base_url,
-            max_urls=config.sitemap.max_urls, racy=racy)
-        files.update(made)
+        files.update(_sitemap(config, manifest, plan, disk, since, sitemap))
     report.failures.extend(PageFailure(f"/{rel}", SITE_FILES_ROUTE, why)
                            for rel, why in static_sitemap_clashes(config, static).items())
     if config.feed is not None and config.feed.route in plan.complete_routes:
-        entries = [spec for spec in plan.pages.values() if spec.route == config.feed.route]
-        entries += plan.kept.get(config.feed.route, ())
-        feed, undated = feed_and_undated(config.feed, site, entries, now)
+        delta = feed_delta(config, manifest, plan, since)
+        entries = delta.fresh + delta.kept
+        feed, undated = feed_and_undated(config.feed, site, entries, now, delta=delta)
         files[str(url_to_file(config.feed.path))] = feed
         warning = undated_warning(config.feed, undated, len(entries))
         if warning:
@@ -206,6 +215,23 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
     taken = {**static, **files, **dict.fromkeys(sitemap.kept),
              **dict.fromkeys(generated_files(config))}
     return {**redirect_files(config, manifest, taken), **files}, sitemap
+
+
+def _sitemap(config: Config, manifest: Manifest, plan: RenderPlan,
+             disk: tuple[Output, Mapping[str, FileRecord], int], since: Since | None,
+             sitemap: _Sitemap) -> dict[str, bytes]:
+    """The sitemap's files to write (``sitemap``: those kept and the key recorded)."""
+    lastmods = page_lastmods(config, manifest, plan)
+    memo = _sitemap_memo(config)
+    made = sitemap_change(memo, config, manifest, plan, lastmods, since)
+    if made is None:
+        output, owned, racy = disk
+        made, sitemap.kept, sitemap.key = sitemap_files(
+            memo, manifest, output, owned, sitemap_paths(plan), lastmods,
+            config.site.base_url, max_urls=config.sitemap.max_urls, racy=racy)
+    if memo.warm:
+        sitemap_done(config, manifest, plan, lastmods, since)
+    return made
 
 
 # Per output folder (serve's site, and a test's full build next to it): most rounds in

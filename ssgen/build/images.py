@@ -6,7 +6,9 @@ the recorded pages (``ssgen.render.images.variants``); each is looked up in the 
 (asset file digest, variant), rendered with Pillow on worker processes when missing,
 and placed in the output when the recorded file differs (new, changed asset, deleted or
 damaged file). Variants no page uses any more are deleted. Variants are owned outputs in
-the manifest (kind ``generated``, under ``_img/``), so deploy uploads them.
+the manifest (kind ``generated``, under ``_img/``), so deploy uploads them. A process
+skips the stage when everything it reads is as its last sync left it (serve's rounds
+that change no image: two indexed reads and a ``stat`` per folder, asset and variant).
 
 The cache is ``.ssgen/images/`` (or ``$SSGEN_IMAGE_CACHE``, which several checkouts may
 share): ``<key>.<ext>`` files, ``index.json`` (key -> sha256 and size) and the asset
@@ -26,7 +28,9 @@ import orjson
 from ssgen.build.output import Output, checked_relpath, sha256
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.config import Config
+from ssgen.config.images import asset_homes
 from ssgen.errors import SsgenError
+from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
 from ssgen.render.images.variants import OUTPUT_DIR, TAG_PREFIX, Variant
 from ssgen.sources.asset_files import AssetFiles
@@ -44,10 +48,68 @@ def cache_dir(config: Config) -> Path:
 
 def sync_images(config: Config, manifest: Manifest, report: BuildReport, *,
                 jobs: int | None = None) -> None:
-    """Render, place and delete variants so the output holds exactly those in use."""
-    recorded = {rel: rec.hash for rel, rec in manifest.files(kind="generated").items()
-                if rel.startswith(f"{OUTPUT_DIR}/")}
-    used = _variants(manifest.tags_starting(TAG_PREFIX))
+    """Render, place and delete variants so the output holds exactly those in use; or
+    nothing, when every input is as the last sync in this process left it (``_Stamp``)."""
+    recorded = _recorded(manifest)
+    tags = manifest.tags_starting(TAG_PREFIX)
+    where = (str(config.output_dir), str(cache_dir(config)), CACHE_ENV in os.environ)
+    last = _SYNCED.pop(where, None)
+    used = _variants(tags)
+    if last is not None and last.tags == tags and last.recorded == recorded \
+            and last.disk == _disk(config, used):
+        _SYNCED[where] = last  # nothing it reads changed: it would do nothing
+        return
+    failures = len(report.failures)
+    _sync(config, manifest, report, jobs, recorded, used)
+    if len(report.failures) == failures:  # a failure is reported again by every build
+        _SYNCED[where] = _Stamp(frozenset(tags), _recorded(manifest), _disk(config, used))
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """What a sync read, as it left it: the pages' image tags, the variants' records, and
+    the stats of the asset folders, of each asset file in each and of each variant's
+    output file (a file added to, removed from or renamed in a folder changes its
+    mtime; one written in place, its own stat)."""
+
+    tags: frozenset[str]
+    recorded: dict[str, str]
+    disk: tuple[tuple[int, int, int] | None, ...]
+
+
+# Per (output folder, image cache, cache shared): the last sync that reported no failure.
+_SYNCED: dict[tuple[str, str, bool], _Stamp] = {}
+
+
+def _recorded(manifest: Manifest) -> dict[str, str]:
+    return {rel: rec.hash for rel, rec in manifest.files_starting(f"{OUTPUT_DIR}/").items()
+            if rec.kind == "generated"}
+
+
+def _disk(config: Config, used: dict[str, Variant]) -> tuple[tuple[int, int, int] | None, ...]:
+    homes = [str(home) for home in asset_homes(config.source, config.site_dir)]
+    names = sorted({_source_name(variant) for variant in used.values()})
+    root = str(config.output_dir)
+    paths = [*homes, *(os.path.join(home, name) for home in homes for name in names),
+             *(os.path.join(root, rel) for rel in used)]
+    return tuple(map(_stat, paths))
+
+
+def _source_name(variant: Variant) -> str:
+    parsed = _parsed(variant.tag)
+    return parsed[2] if parsed is not None else variant.source_name
+
+
+def _stat(path: str) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+def _sync(config: Config, manifest: Manifest, report: BuildReport, jobs: int | None,
+          recorded: dict[str, str], used: dict[str, Variant]) -> None:
     if not used and not recorded:
         return
     folder = cache_dir(config)

@@ -4,7 +4,9 @@ The rendered pages' values come from their data (``ssgen.render.sitemap.page_las
 page that is not re-rendered has the same data, so its recorded value stands. The manifest
 holds them (``page_lastmod``); this process keeps a copy, valid while the manifest's
 ``lastmods`` token (rewritten with every change, by any process) is the one it read, so a
-rebuild in ``ssgen serve`` does not read 100k rows to change one.
+rebuild in ``ssgen serve`` does not read 100k rows to change one. ``last_change`` names
+the paths the last call changed in that copy, for the sitemap's memo to take the same
+change (``ssgen.build.extras``) without comparing 100k values.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from ssgen.render.sitemap import page_lastmod
 
 TOKEN_KEY = "lastmods"
 _COPIES: dict[str, tuple[str, dict[str, str]]] = {}  # manifest -> (token, path -> lastmod)
+# The copy each manifest's last call returned, the call's number and the paths it changed
+# in that copy (the same object as the call before it, or not: a copy read afresh).
+_LAST: dict[str, tuple[dict[str, str], int, frozenset[str]]] = {}
+_CALLS: dict[str, int] = {}  # per manifest: how many calls
 
 
 def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[str, str]:
@@ -27,6 +33,7 @@ def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[
     where = str(manifest.path)
     copy = _COPIES.get(where)
     known = copy[1] if token and copy is not None and copy[0] == token else manifest.lastmods()
+    _LAST.pop(where, None)  # until this call is done
     field = config.sitemap.lastmod_field
     fresh = {spec.path: page_lastmod(spec, field) for spec in plan.to_render}
     changed = {path: stamp for path, stamp in fresh.items()
@@ -43,7 +50,20 @@ def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[
             del known[path]
     if token:
         _COPIES[where] = (token, known)
+    number = _CALLS[where] = _CALLS.get(where, 0) + 1
+    _LAST[where] = (known, number, frozenset((*changed, *removed)))
     return known
 
 
-__all__ = ["TOKEN_KEY", "page_lastmods"]
+def last_change(manifest: Manifest, known: dict[str, str]) -> tuple[int, frozenset[str]] | None:
+    """The number of the last ``page_lastmods`` call on ``manifest`` and the paths it
+    changed, when that call returned ``known``; calls are numbered per manifest: a
+    caller that saw call ``n`` and now sees ``n + 1`` with the very same ``known`` knows
+    every other path's lastmod is as it was."""
+    last = _LAST.get(str(manifest.path))
+    if last is None or last[0] is not known:
+        return None
+    return last[1], last[2]
+
+
+__all__ = ["TOKEN_KEY", "last_change", "page_lastmods"]

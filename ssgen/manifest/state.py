@@ -167,6 +167,14 @@ class StateMixin:
         rows = self._rows(sql, params, what="read files")
         return {row[0]: FileRecord(*row) for row in rows}
 
+    def files_starting(self: _Store, prefix: str) -> dict[str, FileRecord]:
+        """Owned output files whose relpath starts with ``prefix`` (a non-empty folder
+        prefix such as ``_img/``), by relpath: a range of the table's key, not a scan."""
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self._rows(f"{_FILE_SELECT} WHERE relpath >= ? AND relpath < ?", (prefix, end),
+                          what="read files")
+        return {row[0]: FileRecord(*row) for row in rows if row[0].startswith(prefix)}
+
     def files_at(self: _Store, relpaths: Iterable[str]) -> dict[str, FileRecord]:
         """The records of those of ``relpaths`` that are owned files, by relpath."""
         found: dict[str, FileRecord] = {}

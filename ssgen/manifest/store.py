@@ -29,7 +29,7 @@ API (all paths are page URL paths such as ``/blog/hello/``; relpaths are output 
   hash, kind)`` with kind ``page | static | generated``, ``set_files`` (optionally with
   size and mtime_ns), ``set_file_stats``, ``remove_file``, ``remove_files``,
   ``files(kind=None, *, exclude=None) -> dict[str, FileRecord]``, ``files_at(relpaths)``,
-  ``file_rows()`` (bare tuples).
+  ``files_starting(prefix)`` (a key range), ``file_rows()`` (bare tuples).
 - Journal of files about to be written: ``journal_add([(relpath, kind)])``, ``journal()``,
   ``journal_clear(relpaths=None, *, kind=None)``.
 - Sitemap lastmods, the link graph and external-link cache: see ``ssgen.manifest.links``.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import operator
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from ssgen.errors import RenderError
+from ssgen.fastclass import dataclass
 from ssgen.render.sitemap import INDEX, sitemap_files, to_rfc3339
 from ssgen.routes.page import PageSpec
 from ssgen.routes.patterns import lookup
@@ -83,14 +85,22 @@ def render_feed(
 
 
 def feed_and_undated(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageSpec],
-                     now: datetime | None = None) -> tuple[bytes, list[str]]:
+                     now: datetime | None = None, *,
+                     delta: FeedDelta | None = None) -> tuple[bytes, list[str]]:
     """``render_feed`` and ``undated_pages`` of the same entries. Entries that are the
-    very specs of the last call are not looked at again (see ``_FeedMemo``)."""
+    very specs of the last call are not looked at again (see ``_FeedMemo``). ``delta``:
+    the same entries as a change of the last call's (see ``FeedDelta``)."""
     key = (feed, site.base_url)
     memo = _FEEDS.get(key) or _FeedMemo()
     _FEEDS.clear()  # only the last build's (one site in a serve process)
     _FEEDS[key] = memo
-    rows = memo.update(feed, site, list(entries))
+    rows = None
+    if delta is not None and delta.since is not None and memo.mark == delta.since:
+        rows = memo.changed(feed, site, delta)
+    memo.mark = None  # until the memo holds the entries ``delta.then`` names
+    if rows is None:
+        rows = memo.update(feed, site, list(entries))
+    memo.mark = delta.then if delta is not None else None
     if rows and memo.feed is not None and len(rows) == len(memo.feed[0]) \
             and all(map(operator.is_, rows, memo.feed[0])):
         return memo.feed[1], sorted(memo.undated.values())
@@ -99,45 +109,84 @@ def feed_and_undated(feed: FeedConfig, site: SiteConfig, entries: Iterable[PageS
     return data, sorted(memo.undated.values())
 
 
+@dataclass(frozen=True)
+class FeedDelta:
+    """The feed's entries as a change of the last call's: ``fresh`` (specs made anew or
+    planned again) and ``kept`` (specs of the last call's, as they were), ``dropped``
+    naming every path whose last spec is not kept (planned again, removed, or moved to
+    another route). The caller vouches for ``kept`` being last call's specs with
+    ``since``: the delta is taken only when the memo's last call was marked ``then``
+    equal to it (else the entries are diffed whole). ``then``: this call's mark."""
+
+    fresh: list[PageSpec]
+    kept: list[PageSpec]
+    dropped: AbstractSet[str]
+    since: object
+    then: object
+
+
 class _FeedMemo:
     """The last feed's entries by spec identity (a spec is never changed once made: a
     route hands back the very same spec only for unchanged page data), each with its row
-    (None: undated); the newest ``limit`` rows; the bytes made of them."""
+    (None: undated), and by path; the newest ``limit`` rows; the bytes made of them; the
+    caller's ``mark`` of what the entries are (``FeedDelta``)."""
 
     def __init__(self) -> None:
         self.specs: dict[int, tuple[PageSpec, dict[str, str] | None]] = {}
+        self.paths: dict[str, int] = {}
         self.undated: dict[int, str] = {}
         self.top: list[dict[str, str]] = []
         self.feed: tuple[list[dict[str, str]], bytes] | None = None
+        self.mark: object = None
 
     def update(self, feed: FeedConfig, site: SiteConfig,
                entries: list[PageSpec]) -> list[dict[str, str]]:
         """Take ``entries`` as the feed's pages; the newest ``feed.limit`` rows."""
         now = dict(zip(map(id, entries), entries, strict=True))
         gone = self.specs.keys() - now.keys()
+        added = [now[ident] for ident in now.keys() - self.specs.keys()]
+        return self._apply(feed, gone, added, [_feed_entry(feed, site, s) for s in added])
+
+    def changed(self, feed: FeedConfig, site: SiteConfig,
+                delta: FeedDelta) -> list[dict[str, str]] | None:
+        """``update`` of the delta's fresh and kept specs, looking at the fresh and
+        dropped ones only; None (nothing changed) when the counts say the kept ones are
+        not the last entries but the dropped ones."""
+        if len(self.paths) != len(self.specs):  # two entries of one path: no delta
+            return None
+        gone = {self.paths[path] for path in delta.dropped if path in self.paths}
+        if len(self.specs) - len(gone) != len(delta.kept) or any(
+                id(spec) in self.specs and id(spec) not in gone for spec in delta.fresh):
+            return None
+        rows = [_feed_entry(feed, site, spec) for spec in delta.fresh]
+        return self._apply(feed, gone, delta.fresh, rows)
+
+    def _apply(self, feed: FeedConfig, gone: AbstractSet[int], added: list[PageSpec],
+               rows: list[dict[str, str] | None]) -> list[dict[str, str]]:
         top = set(map(id, self.top))
         whole = False
         for ident in gone:
-            row = self.specs.pop(ident)[1]
+            spec, row = self.specs.pop(ident)
+            if self.paths.get(spec.path) == ident:
+                del self.paths[spec.path]
             self.undated.pop(ident, None)
             whole = whole or id(row) in top
-        added = []
-        for ident in now.keys() - self.specs.keys():
-            spec = now[ident]
-            row = _feed_entry(feed, site, spec)
-            self.specs[ident] = (spec, row)
+        dated = []
+        for spec, row in zip(added, rows, strict=True):
+            self.specs[id(spec)] = (spec, row)
+            self.paths[spec.path] = id(spec)
             if row is None:
-                self.undated[ident] = spec.path
+                self.undated[id(spec)] = spec.path
             else:
-                added.append(row)
+                dated.append(row)
         limit = max(0, feed.limit)
         # The newest rows are among the last ones and the new ones unless one of the
         # last ones is gone: each row outside them had ``limit`` rows above it.
         if whole:
             self.top = _newest([row for _, row in self.specs.values() if row is not None],
                                limit)
-        elif added:
-            self.top = _newest(self.top + added, limit)
+        elif dated:
+            self.top = _newest(self.top + dated, limit)
         return self.top
 
 
@@ -208,6 +257,7 @@ def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
     memo = _FeedMemo()
     for spec, row in pairs:
         memo.specs[id(spec)] = (spec, row)
+        memo.paths[spec.path] = id(spec)
         if row is None:
             memo.undated[id(spec)] = spec.path
     memo.top = _newest([row for _, row in pairs if row is not None], max(0, feed.limit))
@@ -302,6 +352,7 @@ def _render(name: str, **context: Any) -> bytes:
 
 
 __all__ = [
+    "FeedDelta",
     "absolute",
     "adopt_feed",
     "export_feeds",

@@ -79,7 +79,7 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     run = Run(config, reporter, StageTimer(on_done=reporter.slow_stage), jobs,
-               now or datetime.now(UTC))
+              now or datetime.now(UTC))
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
     with locked(config, run.reporter):
@@ -142,7 +142,8 @@ def _site_files(run: Run, manifest: Manifest, report: BuildReport, plan: RenderP
         report.failures.append(PageFailure("(images)", SITE_FILES_ROUTE, str(exc)))
     try:
         with run.timer("write"):
-            write_extras(config, manifest, report, plan, run.now, search)
+            write_extras(config, manifest, report, plan, run.now, search,
+                         (run.since, run.serial) if run.serial else None)
             extras_pending(manifest, False)
         if report.warnings:
             from rich.markup import escape

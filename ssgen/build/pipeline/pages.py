@@ -22,7 +22,7 @@ from ssgen.build.heap import freeze_heap, frozen_after
 from ssgen.build.loading import load_source
 from ssgen.build.memo import kept
 from ssgen.build.pipeline.reach import rebuild_scope
-from ssgen.build.pipeline.run import Run
+from ssgen.build.pipeline.run import Run, next_build
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
 from ssgen.build.record import journal_pages, record_build
@@ -76,6 +76,8 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
     with timer("load"):
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
             load_source(config, drafts, run.reporter, read, run.jobs, full=full)))
+    # Before this build writes a page; numbered among the builds that plan pages.
+    run.since, run.serial = manifest.get_meta(GENERATION_KEY), next_build(config)
     with persist:
         report, plan = rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,

@@ -41,7 +41,7 @@ from ssgen.serve.worker.outcome import (
     round_result,
 )
 from ssgen.serve.worker.plan import plan_round
-from ssgen.serve.worker.run import BuildFn, RoundRunner
+from ssgen.serve.worker.run import SAVE_IDLE, BuildFn, RoundRunner
 from ssgen.sources import Source
 
 if TYPE_CHECKING:
@@ -191,8 +191,9 @@ class RebuildWorker:
         while not self._stop.is_set():
             if self.leader is not None and not self.leader.turn(self, self._stop):
                 continue  # shared state: only the builder runs rounds
-            if not self._wait_for_work():
-                self._runner.idle()
+            idle = self._wait_for_work()
+            if idle:
+                (self._runner.save if idle == "save" else self._runner.idle)()
                 continue
             if self._stop.is_set():
                 return
@@ -213,30 +214,29 @@ class RebuildWorker:
             idle = not self._due()
         self._runner.checkpoint(self.config, idle=idle)
 
-    def _wait_for_work(self) -> bool:
-        """Block until work is due (True), or until idle long enough to collect (False)."""
+    def _wait_for_work(self) -> str:
+        """Block until work is due (""), or idle long enough to save ("save") or collect."""
         with self._cond:
-            idle_until = time.monotonic() + self.idle_gc if self._runner.heap.owed else None
+            now, owed = time.monotonic(), self._runner
+            idle = [(now + self.idle_gc, "collect")] * owed.heap.owed \
+                + [(now + SAVE_IDLE, "save")] * owed.save_owed
             while not self._stop.is_set() and not self._due():
                 timeout = self._sleep_for()
-                if idle_until is not None:
-                    left = idle_until - time.monotonic()
-                    if left <= 0:
-                        return False
+                if idle:
+                    at, what = min(idle)
+                    if (left := at - time.monotonic()) <= 0:
+                        return what
                     timeout = left if timeout is None else min(timeout, left)
                 self._cond.wait(timeout)
-            return True
+            return ""
 
     def _bursting(self) -> bool:
         """True when several changes wait and the last two came within the settle window
-        of each other.
-
-        A lone webhook is built at once; in a burst, the settle window (and the rebuild in
-        progress) lets the rest arrive and be merged into one round. One waiting change
-        is no burst, however soon after the last it came: a client that sends the next
-        webhook when the last one's ``?wait=1`` reply came would otherwise wait out the
-        window on every webhook once rounds take less than it.
-        """
+        of each other. A lone webhook is built at once; in a burst, the settle window (and
+        the rebuild in progress) lets the rest arrive and be merged into one round. One
+        waiting change is no burst, however soon after the last it came: a client that
+        sends the next webhook when the last one's ``?wait=1`` reply came would otherwise
+        wait out the window on every webhook once rounds take less than it."""
         with self._cond:
             return (self.settle > 0 and len(self._jobs.pending) > 1
                     and self._arrivals[1] - self._arrivals[0] < self.settle)
@@ -271,7 +271,7 @@ class RebuildWorker:
             if ids or not change.empty or self._retry.due is not None or self._search_ready:
                 self._rebuild(change, ids, plan.reload_config)
         finally:
-            self._runner.settle()  # after the replies: no wait of theirs
+            self._runner.settle(save=False)  # after the replies: no wait of theirs
         if self._warming is None and self._build_fn is None and self.last and self.last.ok:
             state, self.state = self.state, "warming"  # finding the pages takes seconds
             self._warming = Warming.of_site(self.config, self._manifest)

@@ -1,0 +1,70 @@
+"""Serve saves its kept source's snapshot once idle, not between the rounds of a run of
+webhooks (serve/worker): the fork copies the page tables of the whole server, and every
+page the next round writes is copied again while the child lives (round 10's 10k p99).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servekit import wait_for
+from sitekit import make_site
+
+from ssgen.build.change import Change
+from ssgen.build.memo import carry
+from ssgen.config.load import load_config
+from ssgen.serve.worker import RebuildWorker, rounds
+
+
+def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           settle_saving: bool = False) -> tuple[list[str], list[float], list[float]]:
+    """Start a worker, run three rounds back to back, then stay idle: the events in
+    order ("round", "save"), when each round ended and when each save came."""
+    events: list[str] = []
+    ended: list[float] = []
+    saves: list[float] = []
+
+    def keep_later(config: Any, source: Any) -> bool:
+        events.append("save")
+        saves.append(time.monotonic())
+        return False
+
+    monkeypatch.setattr(carry, "keep_later", keep_later)
+    monkeypatch.setattr(rounds, "SAVE_IDLE", 0.4)
+    if settle_saving:  # the mutant: every round saves as it settles
+        real = rounds.RoundRunner.settle
+        monkeypatch.setattr(rounds.RoundRunner, "settle",
+                            lambda self, save=True: real(self, save=True))
+    worker = RebuildWorker(load_config(make_site(tmp_path)), settle=0)
+    worker.start()
+    try:
+        wait_for(lambda: worker.rebuilds == 1)
+        for i in range(3):
+            job = worker.submit(Change(reasons=(f"poke {i}",)))
+            worker.future(job.job).result(timeout=60)
+            events.append("round")
+            ended.append(time.monotonic())
+        wait_for(lambda: "save" in events[-1:], timeout=10)
+        time.sleep(0.5)  # nothing more is owed: no second save
+    finally:
+        worker.stop()
+    return events, ended, saves
+
+
+def test_the_snapshot_is_saved_once_idle_not_between_rounds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events, ended, saves = _serve(tmp_path, monkeypatch)
+    # The start-up round may have been saved before the first poke came (idle): after
+    # that, the three rounds ran with no save between them, then one save, once idle.
+    assert events[-4:] == ["round", "round", "round", "save"], events
+    assert saves[-1] - ended[-1] >= 0.3
+
+
+def test_mutant_saving_as_each_round_settles_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(AssertionError):
+        events, _, _ = _serve(tmp_path, monkeypatch, settle_saving=True)
+        assert events[-4:] == ["round", "round", "round", "save"], events
