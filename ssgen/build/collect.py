@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import filterfalse
 from typing import Any
 
 from ssgen.build import slices
@@ -30,6 +31,7 @@ from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.paths import url_to_relpath
 from ssgen.routes.patterns import fill_pattern
+from ssgen.routes.reuse import left_paths, path_set
 from ssgen.routes.spec import (
     NEIGHBOUR_KEYS,
     PathClash,
@@ -61,7 +63,8 @@ class Scope:
     paths: set[str] = field(default_factory=set)
     full_routes: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)
-    known: set[str] = field(default_factory=set)
+    # Every recorded path: the manifest's view (``Manifest.page_paths``), not a copy.
+    known: AbstractSet[str] = field(default_factory=set)
     # Routes whose unchanged pages must be planned too: a template of their chain or a
     # global their templates read changed (see ssgen.build.memo.kept).
     whole_routes: set[str] = field(default_factory=set)
@@ -99,6 +102,9 @@ class Collected:
     # ``ssgen.build.memo.kept``), and every page of each list, single or paginated route.
     kept: dict[str, list[PageSpec]] = field(default_factory=dict)
     specs: dict[str, list[PageSpec]] = field(default_factory=dict)
+    # Per list route expanded from the one the last recorded build kept (``last``): the
+    # paths that left it since (``ssgen.routes.reuse.left_paths``).
+    left: dict[str, AbstractSet[str]] = field(default_factory=dict)
 
 
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
@@ -144,6 +150,9 @@ def collect_pages(
                 lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
             before = (last or {}).get(route.name)
+            left = left_paths(route.name, config.site, pages, before)
+            if left is not None:
+                collected.left[route.name] = left
             if narrowed is None and (route.each is None or route.paginate):
                 collected.specs[route.name] = pages if route.each is None or \
                     len(pages) == len(paths) else _merged(before, pages)
@@ -186,7 +195,7 @@ def _merged(before: list[PageSpec] | None, pages: list[PageSpec]) -> list[PageSp
 def _new_file_blocked(config: Config, pages: list[PageSpec], scope: Scope | None) -> bool:
     """Whether a new page's file is a folder on disk: a kept page may live under it and
     must then be looked at, as a full build would (``ssgen.build.clash``)."""
-    known = scope.known if scope is not None else set()
+    known: AbstractSet[str] = scope.known if scope is not None else set()
     root = str(config.output_dir)
     for page in pages:
         if page.path not in known:
@@ -233,7 +242,7 @@ def route_pages(
     if route.each_ast is None:
         pages = expand_route(route, main.value, **common, neighbours=neighbours,
                              delta=main.delta)
-        return pages, set(map(_PATH, pages))
+        return pages, path_set(route.name, config.site, pages) or set(map(_PATH, pages))
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)
     params, paths, pager = each.params, each.paths, slices.book(config, route)
@@ -317,7 +326,9 @@ def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None,
         return list(range(len(each.paths)))
     position = each.position
     picked = {position[path] for path in position.keys() & scope.paths}  # the smaller set
-    picked.update(position[path] for path in each.path_set - scope.known)
+    # One lookup per item (``scope.known`` is a view: ``-`` would walk every path of it).
+    picked.update(map(position.__getitem__, filterfalse(scope.known.__contains__,
+                                                        each.path_set)))
     picked.update(each.twins)
     if pager is not None:
         picked |= pager.wanted(each.paths, position, scope.paths)

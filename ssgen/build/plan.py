@@ -101,7 +101,7 @@ def plan_render(
     # its page and file.
     plan.removed = sorted(_removed(manifest, collected, full) - plan.pages.keys()
                           - collected.held)
-    plan.all_paths = manifest.page_paths()  # a copy: updated in place, not copied again
+    plan.all_paths = set(manifest.page_paths())  # a copy: updated in place, not copied again
     plan.all_paths.difference_update(plan.removed)
     plan.all_paths.update(plan.pages)
     plan.complete_routes = set(collected.route_paths)
@@ -115,12 +115,22 @@ def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> Mapping[str, PageR
 
 
 def _removed(manifest: Manifest, collected: Collected, full: bool) -> set[str]:
-    """Recorded pages that the re-queried routes no longer produce."""
+    """Recorded pages that the re-queried routes no longer produce. A list route expanded
+    from the pages the last recorded build kept (``Collected.left``) has every recorded
+    page among that expansion's paths while no failure is recorded (a held clash or a
+    failed page keeps a record its route may not produce): only the paths that left it
+    since are looked up, not every recorded page of the route diffed."""
     if full:
         return manifest.page_paths() - {page.path for page in collected.pages}
     removed: set[str] = set()
+    left = collected.left if collected.left and not manifest.failures() else {}
     for route, paths in collected.route_paths.items():
-        removed |= manifest.pages_for_route(route) - paths
+        gone = left.get(route)
+        if gone is None:
+            removed |= manifest.pages_for_route(route) - paths
+        elif gone:
+            removed.update(path for path, record in manifest.pages_at(gone).items()
+                           if record.route == route)
     return removed
 
 

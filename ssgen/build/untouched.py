@@ -39,6 +39,6 @@ def special_templates_changed(manifest: Manifest, renderer: Renderer) -> bool:
 
 def nothing_changed(manifest: Manifest) -> tuple[BuildReport, RenderPlan]:
     """The report and (empty) plan of a build that found nothing to do."""
-    paths = manifest.page_paths()
+    paths = set(manifest.page_paths())
     plan = RenderPlan(pages={}, all_paths=paths)
     return BuildReport(unchanged=len(paths)), plan

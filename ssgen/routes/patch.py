@@ -70,6 +70,30 @@ def patch(last: ListPages, value: list[Any], delta: Delta | None,
     return (specs, pages, paths), {at for at in places if 0 <= at < len(value)}
 
 
+def recount(counts: dict[str, int] | None, last: ListPages, paths: list[str],
+            delta: Delta) -> tuple[dict[str, int] | None, set[str] | None]:
+    """``counts`` (each path's count in ``last.paths``) made those of ``paths``, the
+    patched ones, in place (the named items' paths at their old places out, at their new
+    ones in), and the paths no longer in them. None: none kept, or they do not add up."""
+    if counts is None or delta.result is last.marker:  # no change since
+        return counts, set() if counts is not None else None
+    dropped: set[str] = set()
+    for doc_id in delta.touched:
+        if (at := delta.old_index(doc_id)) is not None:
+            path = last.paths[at]
+            left = counts.get(path, 0) - 1
+            if left < 0:
+                return None, None
+            if left:
+                counts[path] = left
+            else:
+                del counts[path]
+                dropped.add(path)
+        if (at := delta.index(doc_id)) is not None:
+            counts[paths[at]] = counts.get(paths[at], 0) + 1
+    return counts, {path for path in dropped if path not in counts}
+
+
 def _old_neighbours(delta: Delta) -> set[int]:
     """The places (in the new result) of the items that were next to a removed or moved
     one: their ``prev``/``next`` changed though they did not."""
@@ -80,4 +104,4 @@ def _old_neighbours(delta: Delta) -> set[int]:
     return places
 
 
-__all__ = ["MOST", "patch"]
+__all__ = ["MOST", "patch", "recount"]
