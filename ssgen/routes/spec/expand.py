@@ -153,11 +153,9 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
         route.path, item, route=route.name), neighbours)
     was = take_paths(ctx, last)
     if patched is not None:
-        lists, places = patched
-        assert delta is not None  # patch takes none without
-        pages = _finish(ctx, value, lists, sorted(places), (unattributed, shared, neighbours),
-                        fresh, known)
-        counts, left = recount(was.counts if was else None, last, lists[2], delta)
+        pages = _finish(ctx, value, patched.lists, sorted(patched.places),
+                        (unattributed, shared, neighbours), fresh, known)
+        counts, left = recount(was.counts if was else None, patched.out, patched.came)
         keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left))
         return pages
     # Only the span that differs from the last expansion (by identity) and, when pages
@@ -207,7 +205,7 @@ def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any],
     fresh.items, fresh.paths, fresh.specs, fresh.pages = list(value), paths, specs, pages
     fresh.item_ids = known if len(known) <= 2 * size + 64 else {
         id(item): found for item in value if (found := known.get(id(item))) is not None}
-    return pages.copy()
+    return pages  # a new list (the next expansion copies it before changing it)
 
 
 def _unattributed(ctx: PageMaker, value: list[Any], ids: frozenset[str],
