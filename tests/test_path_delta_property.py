@@ -11,7 +11,9 @@ retargeted, renames. After each round: the output equals a clean full build's (r
 with a slug clash: the same failures as a clean build), the post route's path set
 (``routes.reuse.path_set``) is every path of its pages, and once warm and without a
 recorded failure, the post route's removed pages come from the paths that left it (at
-most the edited post's old path), without its recorded pages read or its paths counted.
+most the edited post's old path), without its recorded pages read or its paths counted;
+after a retitle, no list, paginated or ``each`` route's recorded pages are read at all.
+What the planner removes always equals the diff of every route's recorded pages.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from test_nested_delta_property import (
 )
 
 from ssgen.build import collect as collect_module
+from ssgen.build import plan as plan_module
 from ssgen.build import slices
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -109,6 +112,17 @@ def _watch(monkeypatch: pytest.MonkeyPatch, now: list[Round]) -> None:
         now[-1].counted += now[-1].watched
         return RealCounter(*args)
 
+    real_removed = plan_module._removed
+
+    def removed(manifest: Manifest, collected: Any, full: bool) -> set[str]:
+        """What the planner removes equals the diff of every route's recorded pages."""
+        found = real_removed(manifest, collected, full)
+        if not full:
+            assert found == set().union(*(real_for_route(manifest, route) - paths for route,
+                                          paths in collected.route_paths.items()))
+        return found
+
+    monkeypatch.setattr(plan_module, "_removed", removed)
     monkeypatch.setattr(Manifest, "pages_for_route", for_route)
     monkeypatch.setattr(collect_module, "path_set", path_set)
     monkeypatch.setattr(collect_module, "left_paths", left_paths)
@@ -153,6 +167,8 @@ def _check(rounds: list[Round]) -> None:
         assert now.counted == 0, (now.kind, now.counted)
         if not previous.failed and not now.failed:
             assert "post" not in now.read_whole, now.kind
+            if now.kind == "retitle":  # no route's page count or item changed
+                assert set(now.read_whole) <= {"home", "404"}, now.read_whole
             assert not now.queried or (now.left is not None and now.left <= 1), \
                 (now.kind, now.left)
 

@@ -23,6 +23,7 @@ from ssgen.build.doclists import DocLists
 from ssgen.build.keyed import unkeyed_types
 from ssgen.build.memo import kept
 from ssgen.build.memo.kept import Expansions
+from ssgen.build.routepaths import left_since, list_paths, merged
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError, OutputError
 from ssgen.groq.analysis import derefs, scanned_types
@@ -31,7 +32,7 @@ from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.paths import url_to_relpath
 from ssgen.routes.patterns import fill_pattern
-from ssgen.routes.reuse import left_paths, path_set
+from ssgen.routes.reuse import path_set
 from ssgen.routes.spec import (
     NEIGHBOUR_KEYS,
     PathClash,
@@ -150,12 +151,13 @@ def collect_pages(
                 lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
             before = (last or {}).get(route.name)
-            left = left_paths(route.name, config.site, pages, before)
-            if left is not None:
-                collected.left[route.name] = left
             if narrowed is None and (route.each is None or route.paginate):
                 collected.specs[route.name] = pages if route.each is None or \
-                    len(pages) == len(paths) else _merged(before, pages)
+                    len(pages) == len(paths) else merged(before, pages)
+            left = left_since(config, route.name, (pages, paths), before,
+                              collected.specs.get(route.name))
+            if left is not None:
+                collected.left[route.name] = left
             # Two pages with one path are settled together, whatever changed.
             if before is None or scope is None or route.name in scope.whole_routes \
                     or len(paths) != len(pages):
@@ -178,18 +180,6 @@ def collect_pages(
                              fixed=fixed_routes(config), recorded=recorded)
     collected.pages, collected.clashes, collected.held, collected.records = settled
     return collected
-
-
-def _merged(before: list[PageSpec] | None, pages: list[PageSpec]) -> list[PageSpec]:
-    """The pages of an ``each`` route that a build re-queried in part, with the last
-    kept pages of its other items (as recorded: not re-queried), in their places, so
-    that the next round does not plan every page of the route again (``kept.split``
-    matches by identity, at the same places when the lists are as long)."""
-    if not before:
-        return []
-    made = {page.path: page for page in pages}
-    merged = [made.pop(page.path, page) for page in before]
-    return merged + list(made.values())
 
 
 def _new_file_blocked(config: Config, pages: list[PageSpec], scope: Scope | None) -> bool:
@@ -242,7 +232,7 @@ def route_pages(
     if route.each_ast is None:
         pages = expand_route(route, main.value, **common, neighbours=neighbours,
                              delta=main.delta)
-        return pages, path_set(route.name, config.site, pages) or set(map(_PATH, pages))
+        return pages, path_set(route.name, config.site, pages) or list_paths(route, pages)
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)
     params, paths, pager = each.params, each.paths, slices.book(config, route)
@@ -261,7 +251,7 @@ def route_pages(
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
     if each.twins:  # a path is gone only when none of the items that give it has a page
         empty -= {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is not None}
-    return pages, each.path_set - empty
+    return pages, each.path_set - empty if empty else each.path_set
 
 
 @dataclass
