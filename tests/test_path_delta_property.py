@@ -37,11 +37,13 @@ from test_nested_delta_property import (
     insert,
     posts_at,
     redate,
+    remove_category,
     retitle,
 )
 
 from ssgen.build import collect as collect_module
 from ssgen.build import plan as plan_module
+from ssgen.build import routepaths as routepaths_module
 from ssgen.build import slices
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
@@ -89,7 +91,7 @@ def _clean_failures(folder: Path, scratch: Path) -> set[str]:
 
 def _watch(monkeypatch: pytest.MonkeyPatch, now: list[Round]) -> None:
     real_for_route, real_path_set = Manifest.pages_for_route, collect_module.path_set
-    real_left = collect_module.left_paths
+    real_left = routepaths_module.left_paths
 
     def for_route(self: Manifest, route: str) -> set[str]:
         if now[-1].watched:
@@ -125,7 +127,7 @@ def _watch(monkeypatch: pytest.MonkeyPatch, now: list[Round]) -> None:
     monkeypatch.setattr(plan_module, "_removed", removed)
     monkeypatch.setattr(Manifest, "pages_for_route", for_route)
     monkeypatch.setattr(collect_module, "path_set", path_set)
-    monkeypatch.setattr(collect_module, "left_paths", left_paths)
+    monkeypatch.setattr(routepaths_module, "left_paths", left_paths)
     monkeypatch.setattr(reuse_module, "Counter", counting)
 
 
@@ -191,15 +193,12 @@ def test_slug_clash_and_its_end(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_mutant_recount_without_the_old_paths_is_caught(monkeypatch: pytest.MonkeyPatch) \
         -> None:
-    real = patch_module.recount
-
-    def keeps_old(counts: Any, last: Any, paths: Any, delta: Any) -> Any:
-        if counts is not None and delta.result is not last.marker:
-            for doc_id in delta.touched - delta.removed:
-                if (at := delta.index(doc_id)) is not None:
-                    counts[paths[at]] = counts.get(paths[at], 0) + 1
-            return counts, set()
-        return real(counts, last, paths, delta)
+    def keeps_old(counts: Any, out: list[str], came: list[str]) -> Any:
+        if counts is None:
+            return None, None
+        for path in came:
+            counts[path] = counts.get(path, 0) + 1
+        return counts, set()
 
     monkeypatch.setattr("ssgen.routes.spec.expand.recount", keeps_old)
     with pytest.raises(AssertionError):
@@ -210,10 +209,27 @@ def test_mutant_nothing_left_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """The path set right, but no path said to have left: a deleted post's page stays."""
     real = patch_module.recount
 
-    def none_left(counts: Any, last: Any, paths: Any, delta: Any) -> Any:
-        counts, left = real(counts, last, paths, delta)
+    def none_left(counts: Any, out: list[str], came: list[str]) -> Any:
+        counts, left = real(counts, out, came)
         return counts, set() if left is not None else None
 
     monkeypatch.setattr("ssgen.routes.spec.expand.recount", none_left)
     with pytest.raises(AssertionError):
         run([delete(3)], monkeypatch)
+
+
+def test_mutant_a_route_said_unchanged_without_its_set_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``left_since`` saying no path left whenever the route was seen before, whatever
+    its path set now: a page past a category's shrunk list is not removed."""
+    real = routepaths_module.left_since
+
+    def trusting(config: Any, route: str, made: Any, before: Any, specs: Any) -> Any:
+        seen = routepaths_module._SEEN.get((str(config.site_dir), config.hash, route))
+        found = real(config, route, made, before, specs)
+        return frozenset() if seen is not None and before is seen[0] else found
+
+    monkeypatch.setattr(collect_module, "left_since", trusting)
+    with pytest.raises(AssertionError):
+        run([remove_category(1, "c1"), remove_category(3, "c1"), remove_category(5, "c1"),
+             remove_category(7, "c1")], monkeypatch)
