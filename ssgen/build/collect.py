@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import filterfalse
 from typing import Any
 
 from ssgen.build import slices
@@ -22,6 +23,7 @@ from ssgen.build.doclists import DocLists
 from ssgen.build.keyed import unkeyed_types
 from ssgen.build.memo import kept
 from ssgen.build.memo.kept import Expansions
+from ssgen.build.routepaths import left_since, list_paths, merged
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError, OutputError
 from ssgen.groq.analysis import derefs, scanned_types
@@ -30,6 +32,7 @@ from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.paths import url_to_relpath
 from ssgen.routes.patterns import fill_pattern
+from ssgen.routes.reuse import path_set
 from ssgen.routes.spec import (
     NEIGHBOUR_KEYS,
     PathClash,
@@ -61,7 +64,8 @@ class Scope:
     paths: set[str] = field(default_factory=set)
     full_routes: set[str] = field(default_factory=set)
     forced: set[str] = field(default_factory=set)
-    known: set[str] = field(default_factory=set)
+    # Every recorded path: the manifest's view (``Manifest.page_paths``), not a copy.
+    known: AbstractSet[str] = field(default_factory=set)
     # Routes whose unchanged pages must be planned too: a template of their chain or a
     # global their templates read changed (see ssgen.build.memo.kept).
     whole_routes: set[str] = field(default_factory=set)
@@ -99,6 +103,9 @@ class Collected:
     # ``ssgen.build.memo.kept``), and every page of each list, single or paginated route.
     kept: dict[str, list[PageSpec]] = field(default_factory=dict)
     specs: dict[str, list[PageSpec]] = field(default_factory=dict)
+    # Per list route expanded from the one the last recorded build kept (``last``): the
+    # paths that left it since (``ssgen.routes.reuse.left_paths``).
+    left: dict[str, AbstractSet[str]] = field(default_factory=dict)
 
 
 def query_globals(config: Config, source: Source, now: datetime) -> dict[str, Any]:
@@ -146,7 +153,11 @@ def collect_pages(
             before = (last or {}).get(route.name)
             if narrowed is None and (route.each is None or route.paginate):
                 collected.specs[route.name] = pages if route.each is None or \
-                    len(pages) == len(paths) else _merged(before, pages)
+                    len(pages) == len(paths) else merged(before, pages)
+            left = left_since(config, route.name, (pages, paths), before,
+                              collected.specs.get(route.name))
+            if left is not None:
+                collected.left[route.name] = left
             # Two pages with one path are settled together, whatever changed.
             if before is None or scope is None or route.name in scope.whole_routes \
                     or len(paths) != len(pages):
@@ -171,22 +182,10 @@ def collect_pages(
     return collected
 
 
-def _merged(before: list[PageSpec] | None, pages: list[PageSpec]) -> list[PageSpec]:
-    """The pages of an ``each`` route that a build re-queried in part, with the last
-    kept pages of its other items (as recorded: not re-queried), in their places, so
-    that the next round does not plan every page of the route again (``kept.split``
-    matches by identity, at the same places when the lists are as long)."""
-    if not before:
-        return []
-    made = {page.path: page for page in pages}
-    merged = [made.pop(page.path, page) for page in before]
-    return merged + list(made.values())
-
-
 def _new_file_blocked(config: Config, pages: list[PageSpec], scope: Scope | None) -> bool:
     """Whether a new page's file is a folder on disk: a kept page may live under it and
     must then be looked at, as a full build would (``ssgen.build.clash``)."""
-    known = scope.known if scope is not None else set()
+    known: AbstractSet[str] = scope.known if scope is not None else set()
     root = str(config.output_dir)
     for page in pages:
         if page.path not in known:
@@ -233,7 +232,7 @@ def route_pages(
     if route.each_ast is None:
         pages = expand_route(route, main.value, **common, neighbours=neighbours,
                              delta=main.delta)
-        return pages, set(map(_PATH, pages))
+        return pages, path_set(route.name, config.site, pages) or list_paths(route, pages)
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)
     params, paths, pager = each.params, each.paths, slices.book(config, route)
@@ -252,7 +251,7 @@ def route_pages(
     empty = {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is None}
     if each.twins:  # a path is gone only when none of the items that give it has a page
         empty -= {paths[i] for i, r in zip(wanted, results, strict=True) if r.value is not None}
-    return pages, each.path_set - empty
+    return pages, each.path_set - empty if empty else each.path_set
 
 
 @dataclass
@@ -317,7 +316,9 @@ def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None,
         return list(range(len(each.paths)))
     position = each.position
     picked = {position[path] for path in position.keys() & scope.paths}  # the smaller set
-    picked.update(position[path] for path in each.path_set - scope.known)
+    # One lookup per item (``scope.known`` is a view: ``-`` would walk every path of it).
+    picked.update(map(position.__getitem__, filterfalse(scope.known.__contains__,
+                                                        each.path_set)))
     picked.update(each.twins)
     if pager is not None:
         picked |= pager.wanted(each.paths, position, scope.paths)

@@ -9,7 +9,8 @@ longer produce are removed. Everything else is left untouched on disk.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import field
 from typing import Any
 
@@ -25,6 +26,45 @@ from ssgen.routes.page import PageSpec
 from ssgen.routes.spec import data_hash
 
 
+class AllPaths(AbstractSet[str]):
+    """Every page path once a build is recorded: the recorded ones (the manifest's view)
+    less those it removes, plus those it planned. Membership and length are answered
+    without a copy of the recorded paths (138k at 100k posts); the set is made on first
+    use of anything else. The view may show this build's records already (a commit
+    changes it in place): the answers are the same, as every page a build records is
+    planned and every recorded one it removes is in ``removed``, which is recorded."""
+
+    __slots__ = ("_made", "_planned", "_recorded", "_removed", "_size")
+
+    def __init__(self, recorded: AbstractSet[str] = frozenset(),
+                 removed: AbstractSet[str] = frozenset(),
+                 planned: AbstractSet[str] = frozenset()) -> None:
+        self._recorded, self._removed, self._planned = recorded, removed, planned
+        self._size = len(recorded) - len(removed) + len(planned) - sum(
+            map(recorded.__contains__, planned))
+        self._made: set[str] | None = None
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._planned or (path in self._recorded and path not in self._removed)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.made())
+
+    def __sub__(self, other: AbstractSet[Any]) -> set[str]:
+        return self.made() - other
+
+    def made(self) -> set[str]:
+        """The paths as a set (made once; not to be changed)."""
+        if self._made is None:
+            self._made = set(self._recorded)
+            self._made.difference_update(self._removed)
+            self._made.update(self._planned)
+        return self._made
+
+
 @dataclass
 class RenderPlan:
     """The outcome of planning: pages by path, what to render, keep and remove."""
@@ -38,7 +78,7 @@ class RenderPlan:
     template_hashes: dict[str, str] = field(default_factory=dict)
     global_hashes: dict[str, str] = field(default_factory=dict)
     failed_new: set[str] = field(default_factory=set)
-    all_paths: set[str] = field(default_factory=set)
+    all_paths: AllPaths = field(default_factory=AllPaths)
     complete_routes: set[str] = field(default_factory=set)
     clashed: set[str] = field(default_factory=set)  # pages failed by an output clash
     # Per route, its pages left unplanned as last recorded (``ssgen.build.memo.kept``).
@@ -101,9 +141,7 @@ def plan_render(
     # its page and file.
     plan.removed = sorted(_removed(manifest, collected, full) - plan.pages.keys()
                           - collected.held)
-    plan.all_paths = manifest.page_paths()  # a copy: updated in place, not copied again
-    plan.all_paths.difference_update(plan.removed)
-    plan.all_paths.update(plan.pages)
+    plan.all_paths = AllPaths(manifest.page_paths(), frozenset(plan.removed), plan.pages.keys())
     plan.complete_routes = set(collected.route_paths)
     plan.kept = collected.kept
     return plan
@@ -115,12 +153,22 @@ def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> Mapping[str, PageR
 
 
 def _removed(manifest: Manifest, collected: Collected, full: bool) -> set[str]:
-    """Recorded pages that the re-queried routes no longer produce."""
+    """Recorded pages that the re-queried routes no longer produce. A list route expanded
+    from the pages the last recorded build kept (``Collected.left``) has every recorded
+    page among that expansion's paths while no failure is recorded (a held clash or a
+    failed page keeps a record its route may not produce): only the paths that left it
+    since are looked up, not every recorded page of the route diffed."""
     if full:
         return manifest.page_paths() - {page.path for page in collected.pages}
     removed: set[str] = set()
+    left = collected.left if collected.left and not manifest.failures() else {}
     for route, paths in collected.route_paths.items():
-        removed |= manifest.pages_for_route(route) - paths
+        gone = left.get(route)
+        if gone is None:
+            removed |= manifest.pages_for_route(route) - paths
+        elif gone:
+            removed.update(path for path, record in manifest.pages_at(gone).items()
+                           if record.route == route)
     return removed
 
 

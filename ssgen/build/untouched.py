@@ -4,7 +4,7 @@ earlier failures all as the last build recorded them, so the site is not even lo
 from __future__ import annotations
 
 from ssgen.build.collect import NOT_FOUND_PATH, NOT_FOUND_TEMPLATE
-from ssgen.build.plan import RenderPlan
+from ssgen.build.plan import AllPaths, RenderPlan
 from ssgen.build.report import BuildReport
 from ssgen.build.scope import changed_templates
 from ssgen.manifest.store import Manifest
@@ -39,6 +39,6 @@ def special_templates_changed(manifest: Manifest, renderer: Renderer) -> bool:
 
 def nothing_changed(manifest: Manifest) -> tuple[BuildReport, RenderPlan]:
     """The report and (empty) plan of a build that found nothing to do."""
-    paths = manifest.page_paths()
+    paths = AllPaths(manifest.page_paths())
     plan = RenderPlan(pages={}, all_paths=paths)
     return BuildReport(unchanged=len(paths)), plan

@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, KeysView
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -275,9 +275,9 @@ class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
                 found[record.path] = record
         return found
 
-    def page_paths(self) -> set[str]:
-        """The paths of every recorded page."""
-        return set(self._page_index().rows)
+    def page_paths(self) -> KeysView[str]:
+        """Every recorded page's path: a view of this process's copy (a commit may change it)."""
+        return self._page_index().rows.keys()
 
     def page_files(self) -> dict[str, str]:
         """Every recorded page's output file -> its path."""

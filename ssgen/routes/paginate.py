@@ -281,6 +281,13 @@ def _doc_tags(ids: frozenset[str]) -> frozenset[str]:
     return frozenset(f"doc:{i}" for i in ids)
 
 
+@lru_cache(maxsize=64)
+def page_path_set(path: str, count: int) -> frozenset[str]:
+    """The paths of a paginated route's ``count`` pages (``expand_paginated``), as one
+    object while kept (a caller may take an unchanged object for unchanged paths)."""
+    return frozenset(_page_urls(path, count))
+
+
 @lru_cache(maxsize=1024)
 def _page_urls(path: str, count: int) -> list[str]:
     # One list per route and page count, shared by rebuilds.

@@ -14,7 +14,7 @@ than ``MOST`` items: the caller then takes the scanning path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ssgen.groq.maintained import Delta
 from ssgen.routes.reuse import ListPages
@@ -25,49 +25,83 @@ MOST = 64
 Entry = tuple[Any, Any, Any, bool, Any]  # (item, prev, next, first, PageSpec)
 
 
+class Patched(NamedTuple):
+    """The entries, specs and paths at ``value``'s places, the places to look at again,
+    and the paths of the named items at their old places and at their new ones."""
+
+    lists: tuple[list[Any], list[Any], list[str]]
+    places: set[int]
+    out: list[str]
+    came: list[str]
+
+
 def patch(last: ListPages, value: list[Any], delta: Delta | None,
-          path_of: Callable[[Any], str], neighbours: bool) \
-        -> tuple[tuple[list[Any], list[Any], list[str]], set[int]] | None:
+          path_of: Callable[[Any], str], neighbours: bool) -> Patched | None:
     """``last``'s entries, specs and paths moved to ``value``'s places (None at the named
-    items' new places), and the places whose page must be looked at again; None: the
-    delta cannot be used."""
+    items' new places); None: the delta cannot be used. ``last``'s entries and paths are
+    taken and changed in place (the caller drops ``last``; no copy of 100k-long lists),
+    its pages copied (the last expansion handed them out: they stay as they were)."""
     if delta is None or last.marker is None or len(delta.result) != len(value) \
             or len(last.pages) != len(last.specs):
         return None
     if delta.result is last.marker and len(last.specs) == len(value):  # no change since
-        return (last.specs.copy(), last.pages.copy(), last.paths.copy()), set()
+        return Patched((last.specs, last.pages.copy(), last.paths), set(), [], [])
     if delta.base is not last.marker or len(last.specs) != len(delta.base):
         return None
     named = delta.touched
     if len(named) > MOST:
         return None
-    specs: list[Any] = last.specs.copy()
-    pages: list[Any] = last.pages.copy()
-    paths = last.paths.copy()
     gone = sorted((at for doc_id in delta.removed | delta.moved
                    if (at := delta.old_index(doc_id)) is not None), reverse=True)
+    came = sorted(at for doc_id in delta.inserted | delta.moved
+                  if (at := delta.index(doc_id)) is not None)
+    news = [delta.index(doc_id) for doc_id in named - delta.removed]
+    if len(last.specs) - len(gone) + len(came) != len(value) or None in news:
+        return None
+    # Nothing below gives up: ``last``'s lists are ``value``'s from here on.
+    out = [last.paths[at] for doc_id in named if (at := delta.old_index(doc_id)) is not None]
+    specs: list[Any] = last.specs
+    pages: list[Any] = last.pages.copy()
+    paths = last.paths
     for at in gone:
         del specs[at], pages[at], paths[at]
-    came = sorted((at, doc_id) for doc_id in delta.inserted | delta.moved
-                  if (at := delta.index(doc_id)) is not None)
-    for at, _ in came:
+    for at in came:
         specs.insert(at, None)
         pages.insert(at, None)
         paths.insert(at, "")
-    if len(specs) != len(value):
-        return None
     places = {0}
-    for doc_id in named - delta.removed:
-        at = delta.index(doc_id)
-        if at is None:
-            return None
+    for at in news:
+        assert at is not None
         paths[at] = path_of(value[at])
         places.add(at)
         if neighbours:
             places.update((at - 1, at + 1))
     if neighbours:
         places |= _old_neighbours(delta)
-    return (specs, pages, paths), {at for at in places if 0 <= at < len(value)}
+    return Patched((specs, pages, paths), {at for at in places if 0 <= at < len(value)}, out,
+                   [paths[at] for at in news if at is not None])
+
+
+def recount(counts: dict[str, int] | None, out: list[str],
+            came: list[str]) -> tuple[dict[str, int] | None, set[str] | None]:
+    """``counts`` (each path's count in the last expansion) made those of this one in
+    place: the named items' ``out`` paths (at their old places) out, those that ``came``
+    in; and the paths no longer in them. None: none kept, or they do not add up."""
+    if counts is None:
+        return None, None
+    dropped: set[str] = set()
+    for path in out:
+        left = counts.get(path, 0) - 1
+        if left < 0:
+            return None, None
+        if left:
+            counts[path] = left
+        else:
+            del counts[path]
+            dropped.add(path)
+    for path in came:
+        counts[path] = counts.get(path, 0) + 1
+    return counts, {path for path in dropped if path not in counts}
 
 
 def _old_neighbours(delta: Delta) -> set[int]:
@@ -80,4 +114,4 @@ def _old_neighbours(delta: Delta) -> set[int]:
     return places
 
 
-__all__ = ["MOST", "patch"]
+__all__ = ["MOST", "Patched", "patch", "recount"]

@@ -14,7 +14,9 @@ ids) are the same.
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import field
 from itertools import compress, count
 from typing import Any
@@ -70,6 +72,61 @@ def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, List
     while len(_LAST) > _SITES * 8:
         del _LAST[next(iter(_LAST))]
     return last, fresh
+
+
+@dataclass
+class RoutePaths:
+    """A list route's last expansion (``made``), the pages it handed out and each of its
+    paths' count (None: not counted yet), kept along by its query's deltas
+    (``ssgen.routes.patch.recount``); ``left``: the paths that left the route since the
+    expansion that handed out ``before`` (None: not known)."""
+
+    made: ListPages
+    pages: list[PageSpec]
+    counts: dict[str, int] | None
+    before: list[PageSpec] | None = None
+    left: set[str] | None = None
+
+
+# The same key -> its paths. Not exported: a new process counts when asked.
+_PATHS: dict[tuple[str, int], RoutePaths] = {}
+
+
+def keep_paths(ctx: PageMaker, paths: RoutePaths) -> None:
+    """Note the paths of the route's expansion just made."""
+    _PATHS[(ctx.route.name, id(ctx.site))] = paths
+    while len(_PATHS) > _SITES * 8:
+        del _PATHS[next(iter(_PATHS))]
+
+
+def take_paths(ctx: PageMaker, last: ListPages) -> RoutePaths | None:
+    """The paths of the route's expansion ``last`` (None: not known), to change in place
+    (no one else holds them once taken)."""
+    found = _PATHS.pop((ctx.route.name, id(ctx.site)), None)
+    return found if found is not None and found.made is last else None
+
+
+def path_set(route: str, site: Any, pages: list[PageSpec]) -> AbstractSet[str] | None:
+    """Every path of ``pages`` when they are what the route's last expansion handed out:
+    a view of its path counts (the next expansion of the route changes it), counted now
+    if not kept. None: they are not."""
+    found = _PATHS.get((route, id(site)))
+    if found is None or found.pages is not pages:
+        return None
+    if found.counts is None:
+        found.counts = Counter(found.made.paths)
+    return found.counts.keys()
+
+
+def left_paths(route: str, site: Any, pages: list[PageSpec],
+               before: list[PageSpec] | None) -> AbstractSet[str] | None:
+    """The paths that left the route between the expansion that handed out ``before`` and
+    the one that handed out ``pages`` (None: not known)."""
+    found = _PATHS.get((route, id(site)))
+    if found is None or found.pages is not pages or before is None \
+            or found.before is not before:
+        return None
+    return found.left
 
 
 def peek(route: str, site: Any) -> ListPages | None:

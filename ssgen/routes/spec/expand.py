@@ -13,14 +13,23 @@ from typing import TYPE_CHECKING, Any
 from ssgen.errors import ConfigError
 from ssgen.routes.page import PageMaker, PageResult, PageSpec, RouteLike
 from ssgen.routes.paginate import expand_document, expand_paginated
-from ssgen.routes.patch import MOST, Entry, patch
+from ssgen.routes.patch import MOST, Entry, patch, recount
 from ssgen.routes.patterns import (
     fill_pattern,
     kind_of,
     lookup,
     placeholders,
 )
-from ssgen.routes.reuse import ListPages, changed_span, list_pages, peek, spliced
+from ssgen.routes.reuse import (
+    ListPages,
+    RoutePaths,
+    changed_span,
+    keep_paths,
+    list_pages,
+    peek,
+    spliced,
+    take_paths,
+)
 from ssgen.routes.spec.ids import find_ids
 
 if TYPE_CHECKING:
@@ -142,10 +151,13 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     known = last.item_ids
     patched = patch(last, value, delta, lambda item: fill_pattern(
         route.path, item, route=route.name), neighbours)
+    was = take_paths(ctx, last)
     if patched is not None:
-        lists, places = patched
-        return _finish(ctx, value, lists, sorted(places), (unattributed, shared, neighbours),
-                       fresh, known)
+        pages = _finish(ctx, value, patched.lists, sorted(patched.places),
+                        (unattributed, shared, neighbours), fresh, known)
+        counts, left = recount(was.counts if was else None, patched.out, patched.came)
+        keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left))
+        return pages
     # Only the span that differs from the last expansion (by identity) and, when pages
     # show their neighbours, one page either side of it is looked at.
     before = len(last.items)
@@ -159,8 +171,10 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     lists = (last.specs[:low] + [None] * (high - low) + last.specs[end:],
              last.pages[:low] + [None] * (high - low) + last.pages[end:], paths)
     old = {id(entry[0]): entry for entry in last.specs[low:end]}
-    return _finish(ctx, value, lists, range(low, high), (unattributed, shared, neighbours),
-                   fresh, known, old)
+    pages = _finish(ctx, value, lists, range(low, high), (unattributed, shared, neighbours),
+                    fresh, known, old)
+    keep_paths(ctx, RoutePaths(fresh, pages, None))
+    return pages
 
 
 def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any], list[str]],
@@ -191,7 +205,7 @@ def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any],
     fresh.items, fresh.paths, fresh.specs, fresh.pages = list(value), paths, specs, pages
     fresh.item_ids = known if len(known) <= 2 * size + 64 else {
         id(item): found for item in value if (found := known.get(id(item))) is not None}
-    return pages.copy()
+    return pages  # a new list (the next expansion copies it before changing it)
 
 
 def _unattributed(ctx: PageMaker, value: list[Any], ids: frozenset[str],

@@ -1,0 +1,66 @@
+"""A re-queried route's path set and the paths that left it since the last recorded build.
+
+Owns what lets the planner find a route's removed pages without diffing every recorded
+page of the route (``ssgen.build.plan._removed``): the paths that left it, known when
+the kept memo (``ssgen.build.memo.kept``) holds the very pages this process's last
+recorded build of the route kept (that build recorded, and no build wrote pages since)
+and the route's path set is the very object it had then (none left), or from a list
+route's expansion (``ssgen.routes.reuse.left_paths``). Also the kept pages of an
+``each`` route re-queried in part (``merged``). Anything else: not known (the full diff).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Set as AbstractSet
+
+from ssgen.config.load import Config, RouteConfig
+from ssgen.routes.page import PageSpec
+from ssgen.routes.paginate import page_path_set
+from ssgen.routes.reuse import left_paths
+
+_PATH = operator.attrgetter("path")
+
+# Per site, config and route: the pages the kept memo holds for the route after this
+# process's last build of it (``Collected.specs``), and its path set then (immutable).
+_SEEN: dict[tuple[str, str, str], tuple[list[PageSpec], frozenset[str]]] = {}
+_MOST = 256
+
+
+def list_paths(route: RouteConfig, pages: list[PageSpec]) -> AbstractSet[str]:
+    """The paths of a list, single or paginated route's pages: for a paginated route
+    without ``{field}``, the one set of its page count's paths (the same object while it
+    has as many pages: ``left_since``)."""
+    if route.paginate and not route.placeholders:
+        return page_path_set(route.path, len(pages))
+    return set(map(_PATH, pages))
+
+
+def left_since(config: Config, route: str, made: tuple[list[PageSpec], AbstractSet[str]],
+               before: list[PageSpec] | None,
+               specs: list[PageSpec] | None) -> AbstractSet[str] | None:
+    """The paths that left ``route`` since the last recorded build of it (None: not
+    known). ``made``: its pages and path set now; ``before``: what the kept memo holds
+    for it; ``specs``: what this build keeps for it (``Collected.specs``)."""
+    pages, paths = made
+    key = (str(config.site_dir), config.hash, route)
+    seen = _SEEN.pop(key, None)
+    if specs is not None and isinstance(paths, frozenset):
+        _SEEN[key] = (specs, paths)
+        while len(_SEEN) > _MOST:
+            del _SEEN[next(iter(_SEEN))]
+    if seen is not None and before is not None and seen[0] is before and seen[1] is paths:
+        return frozenset()
+    return left_paths(route, config.site, pages, before)
+
+
+def merged(before: list[PageSpec] | None, pages: list[PageSpec]) -> list[PageSpec]:
+    """The pages of an ``each`` route that a build re-queried in part, with the last
+    kept pages of its other items (as recorded: not re-queried), in their places, so
+    that the next round does not plan every page of the route again (``kept.split``
+    matches by identity, at the same places when the lists are as long)."""
+    if not before:
+        return []
+    made = {page.path: page for page in pages}
+    kept = [made.pop(page.path, page) for page in before]
+    return kept + list(made.values())
