@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,40 @@ def test_mutant_fingerprint_not_of_the_bytes_is_caught(tmp_path: Path) -> None:
 
     with mutant(inputs.ReadFile, "digest", property(stale)), pytest.raises(AssertionError):
         test_the_dataset_file_is_hashed_only_when_the_fingerprint_is_asked_for(tmp_path)
+
+
+def test_a_snapshot_whose_view_has_no_dataset_is_not_resumed(tmp_path: Path) -> None:
+    """A body of the right key and checksum whose view holds no dataset (forged, or
+    written by a bug): marking its documents as walked fails, and the resume with it,
+    so the build loads the files instead of raising."""
+    site = CardSite()
+    site.write(tmp_path)
+    new_process(tmp_path)
+    path = snapshot_file(tmp_path)
+    data = path.read_bytes()
+    head = len(snap.MAGIC) + snap._KEY
+    root, state, extra = codec.decode(data, head + snap._SUM)
+    state["_view"].dataset = None
+    body = codec.encode((root, state, extra))
+    path.write_bytes(data[:head] + zlib.crc32(body).to_bytes(snap._SUM, "big") + body)
+    assert snap.resume(load_config(tmp_path), "published", None) is None
+    retitle(0, "N")(site)
+    site.write(tmp_path)
+    new_process(tmp_path)
+    clean = tmp_path / "clean"
+    site.write(clean)
+    assert build(load_config(clean), full=True, jobs=1).ok
+    assert output_files(tmp_path) == output_files(clean)
+
+
+def test_mutant_documents_marked_outside_the_guarded_resume_is_caught(tmp_path: Path) -> None:
+    real = snap._load
+
+    def marking(path: Path, key: bytes) -> Any:
+        found = real(path, key)
+        if found is not None:
+            share.walked(found[0].dataset.documents)
+        return found
+
+    with mutant(snap, "_load", marking), pytest.raises(AttributeError):
+        test_a_snapshot_whose_view_has_no_dataset_is_not_resumed(tmp_path)

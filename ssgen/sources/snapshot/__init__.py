@@ -83,8 +83,9 @@ def resume(config: Config, perspective: str,
     if found is None:
         return None
     try:
+        share.walked(found[0].dataset.documents)  # shared when saved (see ``save``)
         found[0].resume(config, read)
-    except Exception:
+    except Exception:  # a state of another shape (a hostile one) included
         return None
     return found
 
@@ -153,11 +154,9 @@ def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
     if found is None or type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
         return None
     try:
-        source = LocalSource.from_state(found[1])
+        return LocalSource.from_state(found[1]), found[2]
     except (TypeError, ValueError):
         return None
-    share.walked(source.dataset.documents)  # shared when saved (see ``save``)
-    return source, found[2]
 
 
 def _decoded(data: memoryview, key: bytes) -> Any:
