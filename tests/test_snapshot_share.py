@@ -9,7 +9,8 @@ one object per short value, a document parsed in a resumed process is shared whe
 process saves, and a new process after edits still equals a clean full build (the
 property of tests/test_source_snapshot.py runs with sharing on). Mutants caught: the
 walk left out of ``save``, ``walked`` recording documents that were not walked, a read
-that hashes its files up front, a fingerprint that is not of the files' bytes.
+that hashes its files up front, a fingerprint that is not of the files' bytes, documents
+marked as walked outside the resume's guard (a body without a dataset then raises).
 """
 
 from __future__ import annotations
