@@ -39,8 +39,13 @@ _short = st.sampled_from(["block", "span", "normal", "", "a1", "é", "x" * share
 _long = st.builds(lambda n: "y" * n, st.integers(share.SHORT + 1, share.SHORT + 3))
 _scalar = st.one_of(_short, _long, st.integers(), st.booleans(), st.none(), st.floats(
     allow_nan=False))
-_value = st.recursive(_scalar, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(_short, inner, max_size=4)), max_leaves=30)
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(inner, max_size=4), st.dictionaries(_short, inner, max_size=4))
+
+
+_value = st.recursive(_scalar, _nested, max_leaves=30)
 documents = st.lists(st.dictionaries(_short, _value, max_size=5), max_size=6)
 
 
