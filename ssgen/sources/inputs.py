@@ -4,6 +4,8 @@ Owns which files are inputs (dataset files, then Markdown; a mirrored Sanity sit
 snapshot), their stat stamps, and ``read_inputs``: the bytes of every input hashed into one
 fingerprint, without parsing, so a build can tell that nothing changed. Markdown files whose
 stamp the ``FileCache`` trusts are neither read nor hashed again (their digest is cached).
+The hashing waits until the fingerprint (or a file's digest) is first asked for: a
+``revalidate``, which neither compares nor keeps one, hashes nothing.
 """
 
 from __future__ import annotations
