@@ -350,12 +350,13 @@ def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
 
 def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
-    sitemaps last written, the feed's rows."""
+    sitemaps last written, the feed's rows, the documents whose strings it shared."""
     from ssgen.build import collect, extras, extras_delta, slices
     from ssgen.build.memo import datahash, kept
     from ssgen.build.output import temps
     from ssgen.render import environment, generated
     from ssgen.routes import paginate, reuse
+    from ssgen.sources.snapshot import share
 
     environment._SHARED.clear()
     generated._FEEDS.clear()
@@ -368,6 +369,7 @@ def forget_process() -> None:
     extras._SITEMAPS.clear()
     extras_delta.forget()
     temps.SWEPT.clear()
+    share.walked([])
 
 
 def new_process(root: Path) -> None:

@@ -294,7 +294,9 @@ class LocalSource:
         if pre is not None and pre.stamp == stamp:
             splice = self._parse(item, pre.data, old)
             kept = pre.data if item.kind == "ndjson" else None
-            return _Cached(stamp, splice.loaded, kept, pre.digest), splice
+            # Bytes kept: hashed only if a fingerprint asks (a revalidate never does).
+            known = pre.digest if kept is None else pre.taken
+            return _Cached(stamp, splice.loaded, kept, known), splice
         if item.kind != "ndjson":
             stamp, whole = read_stable(item, stamp)
             splice = self._parse(item, whole, old)

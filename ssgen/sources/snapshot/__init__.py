@@ -14,6 +14,10 @@ Python's version, the config's hash, the site folder, the perspective), a bad ch
 a body the decoder refuses, a state of another shape, or any error resuming it is
 ignored: the build loads the files from scratch.
 
+Before encoding, the documents' equal short strings are made one object
+(``ssgen.sources.snapshot.share``): the decoder then makes each value once, not once per
+occurrence (at 10,000 starter posts a fifth less decoding, 40% fewer page faults).
+
 Saving a snapshot costs more than loading one (encoding 10,000 posts is seconds), so a
 resumed source is saved again only when its re-read changed more than ``RESAVE``
 documents or it maintains a list query the snapshot lacked; a process that found none
@@ -41,7 +45,7 @@ from ssgen.sources.atomic import write_atomic
 from ssgen.sources.inputs import Input
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
-from ssgen.sources.snapshot import allowed, codec
+from ssgen.sources.snapshot import allowed, codec, share
 
 MAGIC = b"ssgen-source-snapshot-2\n"
 FILE = "source.snapshot"
@@ -79,8 +83,9 @@ def resume(config: Config, perspective: str,
     if found is None:
         return None
     try:
+        share.walked(found[0].dataset.documents)  # shared when saved (see ``save``)
         found[0].resume(config, read)
-    except Exception:
+    except Exception:  # a state of another shape (a hostile one) included
         return None
     return found
 
@@ -106,6 +111,7 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
         source.results.made = 0  # what it maintains is in the snapshot now
     try:
         with gc_paused():
+            share.strings(source.dataset.documents)
             body = codec.encode((_ROOT, source.__getstate__(), extra))
     except Exception:
         path.unlink(missing_ok=True)
