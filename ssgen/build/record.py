@@ -122,12 +122,15 @@ class EarlyRecord:
         self.on = on
         self._stack = ExitStack()
         self._waiting: list[PageOutcome] = []
+        self._new = False
         self.recorded: set[str] = set()  # the paths whose rows are written
 
     def __enter__(self) -> EarlyRecord:
         if self.on:
             self._stack.enter_context(self._manifest.unsynced())
             self._stack.enter_context(self._manifest.transaction())
+            # Over an empty table (a first build), each batch's rows are all new.
+            self._new = not self._manifest.has_pages()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -146,7 +149,7 @@ class EarlyRecord:
     def _flush(self) -> None:
         rows, self._waiting = self._waiting, []
         with gc_paused():
-            self._manifest.record_rows([o.row for o in rows])
+            self._manifest.record_rows([o.row for o in rows], new=self._new)
             self._manifest.set_files(_file_rows(rows))
         self.recorded.update(o.path for o in rows)
 
