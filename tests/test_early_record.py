@@ -127,58 +127,91 @@ def test_early_rows_with_render_workers(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(early[0]["pages"]) == 260 - 6
 
 
-def test_rows_are_written_while_the_render_runs(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def _recording(monkeypatch: pytest.MonkeyPatch) -> list[record.EarlyRecord]:
+    """The ``EarlyRecord`` of each build from now on, in order."""
+    made: list[record.EarlyRecord] = []
+    real_enter = record.EarlyRecord.__enter__
+
+    def enter(self: record.EarlyRecord) -> record.EarlyRecord:
+        made.append(self)
+        return real_enter(self)
+
+    monkeypatch.setattr(record.EarlyRecord, "__enter__", enter)
+    monkeypatch.setattr(record.EarlyRecord, "BATCH", 64)
+    return made
+
+
+def test_rows_are_committed_while_the_render_runs(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     site = _site(tmp_path)
     _write(site, _many(300))
-    during: list[int] = []
+    made = _recording(monkeypatch)
+    seen: list[int] = []
     real = pipeline.render_pages
 
     def render(*args: Any, **kwargs: Any) -> Any:
         outcomes = real(*args, **kwargs)
-        during.append(len(early[0].recorded))
+        # Read on a connection of its own: committed, not merely written.
+        with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as conn:
+            seen.append(conn.execute("SELECT count(*) FROM pages").fetchone()[0])
         return outcomes
 
-    early: list[record.EarlyRecord] = []
-    real_enter = record.EarlyRecord.__enter__
-
-    def enter(self: record.EarlyRecord) -> record.EarlyRecord:
-        early.append(self)
-        return real_enter(self)
-
     monkeypatch.setattr(pipeline, "render_pages", render)
-    monkeypatch.setattr(record.EarlyRecord, "__enter__", enter)
-    monkeypatch.setattr(record.EarlyRecord, "BATCH", 64)
     report = build(load_config(site), full=True, jobs=2)
     assert report.rendered == 300 and len(report.failures) == 6
-    # All but the last, unfilled batch were in the manifest when the render returned.
-    assert during[0] > 294 - 64
+    # All but the last, unfilled batch were committed when the render returned.
+    assert seen[0] == len(made[0].recorded) > 294 - 64
     assert len(_tables(site)["pages"]) == 294
     # An incremental build (and a build given its source, as serve's) records at the end.
-    early.clear()
     (site / "content" / "p1.md").write_text("---\ntitle: new\n---\n\nnew\n")
     build(load_config(site), jobs=2)
-    assert during[-1] == 0 and not early[0].on
+    assert not made[-1].on and not made[-1].recorded
 
 
-def test_an_exception_before_the_record_stage_commits_leaves_no_row(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    site = _site(tmp_path)
-    _write(site, _many(300))
+def _interrupted(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full build stopped (Ctrl-C) after its render, before the record stage."""
     real = pipeline.render_pages
 
     def render(*args: Any, **kwargs: Any) -> Any:
         real(*args, **kwargs)
-        raise KeyboardInterrupt  # Ctrl-C after every page was rendered and most recorded
+        raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
         patch.setattr(pipeline, "render_pages", render)
         with pytest.raises(KeyboardInterrupt):
             build(load_config(site), full=True, jobs=2)
-    tables = _tables(site)
-    assert tables["pages"] == [] and tables["files"] == [] and tables["page_tags"] == []
-    assert not any(key == "ssgen_version" for key, _ in tables["meta"])
-    report = build(load_config(site), jobs=2)  # the next build is full, and whole
-    assert report.full and len(report.failures) == 6
-    assert len(_tables(site)["pages"]) == 294
+
+
+def _behind_the_files(site: Path) -> bool:
+    """Every page file the manifest records has the bytes it records."""
+    import hashlib
+
+    with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as conn:
+        rows = conn.execute("SELECT relpath, hash FROM files WHERE kind = 'page'").fetchall()
+    return all(hashlib.sha256((site / "public" / rel).read_bytes()).hexdigest() == digest
+               for rel, digest in rows)
+
+
+@pytest.mark.parametrize("earlier", [False, True])
+def test_a_full_build_stopped_after_its_render_then_builds_as_a_clean_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: bool
+) -> None:
+    """Stopped with most pages committed: the manifest is behind the files, and the next
+    build (full after a first build, incremental over an earlier one) gives the files
+    and rows of a clean full build."""
+    site = _site(tmp_path / "a")
+    if earlier:  # an earlier build, then edits: added, changed, removed pages
+        _write(site, [(f"p{i}", f"old{i}", "") for i in range(100, 400) if i % 50 != 7])
+        build(load_config(site), jobs=2)
+    _write(site, _many(300))
+    made = _recording(monkeypatch)
+    _interrupted(site, monkeypatch)
+    assert len(made[0].recorded) > 294 - 64
+    assert _behind_the_files(site)
+    report = build(load_config(site), jobs=2)
+    assert report.full != earlier and len(report.failures) == 6
+    clean = _site(tmp_path / "b")
+    _write(clean, _many(300))
+    build(load_config(clean), jobs=2)
+    assert output_files(site) == output_files(clean)
+    assert _tables(site) == _tables(clean)

@@ -5,16 +5,17 @@ hashes and tags (in bulk), pages that failed keep their last good record and get
 failure entry, pages that disappeared lose their file and record, and the template,
 global, document and meta state of this build is stored for the next one.
 
-A full build of a new process opens that transaction before the render instead
-(``EarlyRecord``) and writes each batch of pages' rows as it comes back from the workers,
-on the build process's core while the other renders: the manifest still shows nothing of
-the build until the record stage commits, and a page's row is written only after its file.
+A full build of a new process records its pages' rows and files earlier (``EarlyRecord``):
+each batch as it comes back from the render, in a short transaction of its own, on the
+build process's core while the other renders. A row is still written only after its
+file, so a build killed meanwhile leaves the manifest behind the files, never ahead; and
+no write lock is held through the render (another process's writes, such as a running
+serve's webhook queue, wait for one batch at most).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from types import TracebackType
 
 from ssgen import __version__
@@ -48,17 +49,16 @@ def record_build(
     """Write the manifest for what reached disk, delete what disappeared, count it all.
 
     ``content``: this build's path clashes and left-out documents, reported and recorded
-    with the pages that failed. ``early``: the transaction the render's batches were
-    recorded in, committed here (the pages it holds are not written again).
+    with the pages that failed. ``early``: what recorded pages during the render (those
+    are not written again).
     """
     report = BuildReport(rendered=len(outcomes), unchanged=len(plan.all_paths) - len(outcomes))
     built = [o for o in outcomes if o.error is None]
     failed = [o for o in outcomes if o.error is not None]
     # No cyclic collections: the stage makes a few acyclic rows a page, and the
     # collector's passes over them were ~10% of it at 16,000 pages.
-    early = early if early is not None and early.on else None
     done = early.recorded if early is not None else set()
-    with gc_paused(), early.held() if early is not None else _transaction(manifest, full):
+    with gc_paused(), _transaction(manifest, full):
         report.failures.extend(content or [])
         _record_failures(manifest, plan, failed, report)
         _settle_failures(manifest, plan, report, {o.path for o in built})
@@ -102,15 +102,15 @@ def _file_rows(built: list[PageOutcome]) -> list[tuple[str, str, str, int, int]]
 
 
 class EarlyRecord:
-    """The record stage's transaction, opened before the render of a full build in a new
-    process, recording the pages' rows as their batches arrive (``arrived``).
+    """A command's full build recording its pages as their batches arrive from the render
+    (``arrived``), each batch committed on its own, instead of all of them after it.
 
     The build process renders too, taking chunks in turn with the workers: the ~0.18 s
     of rows and files of 16,000 pages it writes here leaves it fewer chunks to render,
     instead of adding to the serial time after the render. Only for a full build of a
-    command (``on``): serve's webhook rounds must not find the manifest held through a
-    render. Used as a context manager around the render and the record stage: an
-    exception before ``record_build`` commits rolls everything back.
+    command (``on``): serve's rounds record after their render, as before. Used as a
+    context manager around the render: fsync off inside (as in a full build's record
+    stage).
     """
 
     # Rows are written once this many have arrived: ``record_bulk``'s statements, not
@@ -123,12 +123,11 @@ class EarlyRecord:
         self._stack = ExitStack()
         self._waiting: list[PageOutcome] = []
         self._new = False
-        self.recorded: set[str] = set()  # the paths whose rows are written
+        self.recorded: set[str] = set()  # the paths whose rows are committed
 
     def __enter__(self) -> EarlyRecord:
         if self.on:
             self._stack.enter_context(self._manifest.unsynced())
-            self._stack.enter_context(self._manifest.transaction())
             # Over an empty table (a first build), each batch's rows are all new.
             self._new = not self._manifest.has_pages()
         return self
@@ -138,31 +137,17 @@ class EarlyRecord:
         self._stack.__exit__(kind, error, trace)
 
     def arrived(self, batch: list[PageOutcome]) -> None:
-        """Pages rendered: their rows written (a batch at a time), when on. A page
+        """Pages rendered: their rows committed (a batch at a time), when on. A page
         without a row (``PageWriter`` did not know its tags) is the record stage's."""
         if not self.on:
             return
         self._waiting += [o for o in batch if o.error is None and o.row]
         if len(self._waiting) >= self.BATCH:
-            self._flush()
-
-    def _flush(self) -> None:
-        rows, self._waiting = self._waiting, []
-        with gc_paused():
-            self._manifest.record_rows([o.row for o in rows], new=self._new)
-            self._manifest.set_files(_file_rows(rows))
-        self.recorded.update(o.path for o in rows)
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """The record stage inside the open transaction, committed after it (on only)."""
-        self._flush()
-        try:
-            yield
-        except BaseException as exc:
-            self._stack.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        self._stack.close()
+            rows, self._waiting = self._waiting, []
+            with gc_paused(), self._manifest.transaction():
+                self._manifest.record_rows([o.row for o in rows], new=self._new)
+                self._manifest.set_files(_file_rows(rows))
+            self.recorded.update(o.path for o in rows)
 
 
 def journal_pages(manifest: Manifest, plan: RenderPlan, files: dict[str, str]) -> None:

@@ -128,25 +128,24 @@ def rebuild(
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))
         journal_pages(manifest, plan, files)
+    began = time.perf_counter()
     with EarlyRecord(manifest, on=full and fresh) as early:  # a command's full build
-        began = time.perf_counter()
         outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter,
                                 arrived=early.arrived)
-        # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
-        plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
-        timer.split("render", "write", time.perf_counter() - began,
-                    sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
-        outcomes += clashed
-        faults.point("before-record")
-        with timer("record"):
-            report = record_build(config, key, manifest, renderer, plan, outcomes, states,
-                                  full=full, content=content_failures(source, collected),
-                                  early=early)
-            kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
-            if lists is not None:
-                doclists.save(config, manifest, lists)
-            report.kept = sum(map(len, collected.kept.values()))
-            report.planned = len(plan.pages)
+    # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
+    plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
+    timer.split("render", "write", time.perf_counter() - began,
+                sum(o.render_s for o in outcomes), sum(o.write_s for o in outcomes))
+    outcomes += clashed
+    faults.point("before-record")
+    with timer("record"):
+        report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
+                              content=content_failures(source, collected), early=early)
+        kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
+        if lists is not None:
+            doclists.save(config, manifest, lists)
+        report.kept = sum(map(len, collected.kept.values()))
+        report.planned = len(plan.pages)
     faults.point("after-record")
     return report, plan
 
