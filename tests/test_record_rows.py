@@ -113,3 +113,38 @@ def test_worker_rows_record_what_the_record_stage_would(
     without = _built(site, monkeypatch, worker_rows=False, jobs=jobs)
     assert with_rows == without
     assert len(with_rows[0]) == 260
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=st.lists(_ROWS, max_size=4))
+def test_new_rows_in_batches_record_as_one_by_one(
+    batches: list[list[tuple[str, frozenset[str], str]]],
+) -> None:
+    """``record_rows(new=True)``, batch after batch of paths none recorded before (a full
+    build's render batches over an empty table), gives the per-page writes' tables."""
+    seen: set[str] = set()
+    unique = []
+    for batch in batches:
+        unique.append([entry for entry in dict((e[0], e) for e in batch).values()
+                       if entry[0] not in seen])
+        seen.update(entry[0] for entry in unique[-1])
+    folder = Path(tempfile.mkdtemp())
+    try:
+        results = []
+        for new in (True, False):
+            with Manifest.open(folder / f"{new}.sqlite") as m:
+                for batch in unique:
+                    if new:
+                        m.record_rows([_row(*entry) for entry in batch], new=True)
+                    else:
+                        for entry in batch:
+                            m.record_pages([(page_record_of(*entry), entry[1])])
+                results.append(_tables(m))
+        assert results[0] == results[1]
+        assert len(results[0][0]) == len(seen)
+    finally:
+        shutil.rmtree(folder)
+
+
+def page_record_of(path: str, tags: frozenset[str], data: str) -> PageRecord:
+    return PageRecord(path, "r", {"slug": path}, "t.html", data, "o", path[1:] + "index.html")

@@ -119,9 +119,12 @@ class PageWriter:
 
 
 def render_pages(
-    config: Config, plan: RenderPlan, *, jobs: int | None, reporter: Reporter
+    config: Config, plan: RenderPlan, *, jobs: int | None, reporter: Reporter,
+    arrived: Callable[[list[PageOutcome]], None] | None = None,
 ) -> list[PageOutcome]:
-    """Render every page of ``plan.to_render``; a failing page never stops the others."""
+    """Render every page of ``plan.to_render``; a failing page never stops the others.
+    ``arrived``: called here with each batch of outcomes as it comes back (in the order
+    they finish), while the other processes render on."""
     specs = plan.to_render
     jobs = jobs or os.cpu_count() or 1
     outcomes: list[PageOutcome] = []
@@ -129,6 +132,8 @@ def render_pages(
         def done(batch: list[PageOutcome]) -> None:
             outcomes.extend(batch)
             advance(len(batch))
+            if arrived is not None:
+                arrived(batch)
 
         if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
             writer = PageWriter(config, Renderer.shared(config), plan.data_hashes, plan.tags)

@@ -348,11 +348,22 @@ def record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> None:
     conn.execute(UPSERT_PAGE, row)
 
 
-def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]]) -> None:
-    """Record many pages; new tag rows are expanded inside SQLite (json_each), not in Python."""
+def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]], *,
+                new: bool = False) -> None:
+    """Record many pages; new tag rows are expanded inside SQLite (json_each), not in Python.
+    ``new``: the caller knows that none of the paths is recorded yet."""
     # In key order, the b-tree fills page by page (in render order: -40% at 16k pages);
     # a stable sort, so that of two rows of one path the last still wins.
     rows = sorted(rows, key=itemgetter(0))
+    if new:  # a batch of a full build that started from an empty table: no tags to diff
+        conn.executemany(UPSERT_PAGE, rows)
+        conn.execute("DELETE FROM temp.batch")
+        conn.executemany("INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
+                         [(row[0], row[7]) for row in rows])
+        conn.execute("INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
+                     " FROM temp.batch b, json_each(b.tags) j")
+        conn.execute("DELETE FROM temp.batch")
+        return
     if conn.execute("SELECT 1 FROM pages LIMIT 1").fetchone() is None:
         # A first build: no tag rows to compare or remove, all of them new.
         conn.executemany(UPSERT_PAGE, rows)

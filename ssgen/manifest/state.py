@@ -58,6 +58,10 @@ class StateMixin:
         WAL over ``pages`` pages checkpoints it (0: never; PostgreSQL: nothing)."""
         self._rows(f"PRAGMA wal_autocheckpoint = {int(pages)}", what="configure checkpoints")
 
+    def has_pages(self: _Store) -> bool:
+        """Whether any page is recorded (one row read, whatever the table's size)."""
+        return bool(self._rows("SELECT 1 FROM pages LIMIT 1", what="read pages"))
+
     # -- documents (what the last build saw, for diffing a local source) ---------
 
     def documents(self: _Store, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:

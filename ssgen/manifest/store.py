@@ -224,15 +224,15 @@ class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
         """Record many pages (and replace their tags) in one transaction."""
         self.record_rows([page_row(record, tags) for record, tags in entries])
 
-    def record_rows(self, rows: list[tuple[str, ...]]) -> None:
-        """``record_pages`` of rows ``page_row`` built already (where the pages rendered)."""
+    def record_rows(self, rows: list[tuple[str, ...]], *, new: bool = False) -> None:
+        """``record_pages`` of ``page_row`` rows; ``new``: none of them is recorded yet."""
         with self._writing("record pages") as conn:
             self._page_writes.writes.extend((row[0], row[:7]) for row in rows)
-            if len(rows) <= _SMALL_BATCH:
+            if len(rows) <= _SMALL_BATCH and not new:
                 for row in rows:
                     schema.record_one(conn, row)
             else:
-                schema.record_bulk(conn, rows)
+                schema.record_bulk(conn, rows, new=new)
 
     def remove_page(self, path: str) -> None:
         """Forget a page and its tags (its file is the caller's to delete)."""

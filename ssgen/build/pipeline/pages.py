@@ -25,7 +25,7 @@ from ssgen.build.pipeline.reach import rebuild_scope
 from ssgen.build.pipeline.run import Run, next_build
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
-from ssgen.build.record import journal_pages, record_build
+from ssgen.build.record import EarlyRecord, journal_pages, record_build
 from ssgen.build.report import DOCUMENT, PATH, BuildReport, PageFailure, StageTimer
 from ssgen.build.untouched import fingerprint, nothing_changed, untouched
 from ssgen.build.verify import Damage
@@ -131,7 +131,9 @@ def rebuild(
             manifest, files, static_files(config), generated_files(config)))
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
-    outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter)
+    with EarlyRecord(manifest, on=full and fresh) as early:  # a command's full build
+        outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter,
+                                arrived=early.arrived)
     # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
     plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
     timer.split("render", "write", time.perf_counter() - began,
@@ -140,7 +142,7 @@ def rebuild(
     faults.point("before-record")
     with timer("record"):
         report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
-                              content=content_failures(source, collected))
+                              content=content_failures(source, collected), early=early)
         kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
         if lists is not None:
             doclists.save(config, manifest, lists)
