@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ssgen.errors import SourceError
-from ssgen.sources.filecache import Entry, FileCache, Stamp, cache_key, now_ns
+from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.filecache import digest as digest  # the one digest of a file's bytes
 from ssgen.sources.listing import listed_files
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
@@ -113,7 +113,7 @@ class Listed(NamedTuple):
     read_at: int  # time.time_ns() before the first stat
     inputs: list[Input]
     stamps: list[_Stamp]
-    hits: list[Entry | None]  # the cache's entry of each Markdown file it trusts unread
+    hits: list[bytes | None]  # the cache's digest of each Markdown file it trusts unread
 
     def unread(self) -> list[tuple[Input, _Stamp]]:
         """The files ``read_listed`` reads (those the cache does not vouch for)."""
@@ -143,7 +143,7 @@ def list_inputs(config: Config) -> Listed:
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
     # cache makes each stat and read a disk round trip (ssgen.sources.parallel).
     stamps = map_threaded(stamp_of, inputs)
-    hits: list[Entry | None] = [None] * len(inputs)
+    hits: list[bytes | None] = [None] * len(inputs)
     if cache:
         hits = cache.trusted([item.path if item.kind == "markdown" else "" for item in inputs],
                              stamps)
@@ -188,9 +188,9 @@ def _fingerprint(listed: Listed, files: Mapping[str, ReadFile],
                  digests: Mapping[str, bytes]) -> str:
     # In input order: the cache's digest of an unread file, else this read's, else theirs.
     return combine(
-        (item.display, entry.digest if entry is not None
+        (item.display, hit if hit is not None
          else files[item.path].digest if item.path in files else digests[item.path])
-        for item, entry in zip(listed.inputs, listed.hits, strict=True))
+        for item, hit in zip(listed.inputs, listed.hits, strict=True))
 
 
 def combine(files: Iterable[tuple[str, bytes]]) -> str:
