@@ -420,15 +420,28 @@ class _Forgetful(set[str]):
 
 
 def test_mutant_entries_put_since_loading_trusted_is_caught() -> None:
+    """Two guards keep the entries the parsing children put since loading from being
+    taken as the marked ones: the cache's verdicts as stat'ed (``ReadInputs.hits``, from
+    before the children ran) and ``FileCache.replaced``. Each alone suffices; both gone
+    is caught."""
     real = filecache.FileCache.__init__
+    real_read = early.read_listed
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         real(self, *args, **kwargs)
         self.replaced = _Forgetful()  # what the parsing children put is not seen as new
 
-    with mutant(filecache.FileCache, "__init__", init), \
+    def unkept(*args: Any, **kwargs: Any) -> Any:
+        return real_read(*args, **kwargs)._replace(hits=None)  # asked of the cache again
+
+    steps = [("write", "a", "x"), ("write", "b", "yy")]
+    with mutant(filecache.FileCache, "__init__", init):
+        run_steps(steps, listed=False, jobs=[2])
+    with mutant(early, "read_listed", unkept):
+        run_steps(steps, listed=False, jobs=[2])
+    with mutant(filecache.FileCache, "__init__", init), mutant(early, "read_listed", unkept), \
             pytest.raises(AssertionError, match="differs from"):
-        run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False, jobs=[2])
+        run_steps(steps, listed=False, jobs=[2])
 
 
 def test_mutant_documents_not_checked_is_caught() -> None:
@@ -443,6 +456,6 @@ def test_mutant_documents_not_checked_is_caught() -> None:
 
 
 def test_mutant_output_not_checked_is_caught() -> None:
-    with mutant(verify, "_suspects", lambda rows, root, racy: []), \
+    with mutant(verify, "suspects", lambda rows, root, racy: []), \
             pytest.raises(AssertionError, match="differs from"):
         run_steps(TAMPERED, listed=False)

@@ -46,11 +46,11 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
     reporter = options.reporter()
     try:
         config = load_config(options.site, base_url=base_url)
-        # The other cores check the output and parse the Markdown files while this one
+        # The other cores parse the Markdown files and check the output while this one
         # imports the build.
+        early.begin(config, jobs)
         if not full:
             damage_ahead.begin(config, jobs)
-        early.begin(config, jobs)
         from ssgen.build.pipeline import build
 
         resume_gc(freeze=True)

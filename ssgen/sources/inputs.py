@@ -21,7 +21,7 @@ from ssgen.sources.filecache import digest as digest  # the one digest of a file
 from ssgen.sources.listing import listed_files
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import gc_paused
-from ssgen.sources.parallel import map_threaded
+from ssgen.sources.parallel import map_split, map_threaded
 from ssgen.sources.settle import read_settled, settled
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ class ReadInputs(NamedTuple):
     read_at: int = 0  # time.time_ns() before the first stat
     inputs: list[Input] | None = None  # the files, in load order
     stamps: list[_Stamp] | None = None  # each input's stamp as stat'ed for this read
+    hits: list[bytes | None] | None = None  # each input's digest the cache vouched for
 
 
 class Listed(NamedTuple):
@@ -141,8 +142,9 @@ def list_inputs(config: Config) -> Listed:
     cache, read_at = markdown_cache(config), now_ns()
     inputs = site_inputs(config)
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
-    # cache makes each stat and read a disk round trip (ssgen.sources.parallel).
-    stamps = map_threaded(stamp_of, inputs)
+    # cache makes each stat and read a disk round trip; half on the other core in a child
+    # (ssgen.sources.parallel).
+    stamps = map_split(stamp_of, inputs)
     hits: list[bytes | None] = [None] * len(inputs)
     if cache:
         hits = cache.trusted([item.path if item.kind == "markdown" else "" for item in inputs],
@@ -162,7 +164,7 @@ def read_listed(listed: Listed, elsewhere: Container[str] = ()) -> ReadInputs:
                                             map_threaded(_read_stamped, unread), strict=True)}
     fingerprint = "" if len(unread) != len(every) else _fingerprint(listed, files, {})
     return ReadInputs(files, fingerprint, listed.cache, listed.read_at, listed.inputs,
-                      _read_stamps(listed, files))
+                      _read_stamps(listed, files), listed.hits)
 
 
 def completed(read: ReadInputs, listed: Listed, digests: Mapping[str, bytes]) -> ReadInputs:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,9 @@ class LazyMarkdown:
         read, cache = self._read, self._cache
         assert read.inputs is not None and read.stamps is not None
         paths = [item.path for item in read.inputs]
-        hits = cache.trusted(paths, read.stamps, count=False)
+        hits = read.hits  # as listed: the cache changed since only by ``put`` (``replaced``)
+        if hits is None or len(hits) != len(paths):
+            hits = cache.trusted(paths, read.stamps, count=False)
         replaced = cache.replaced  # parsed by the children since loading: not the marked
         changed = [(item, stamp) for item, stamp, hit in zip(read.inputs, read.stamps, hits,
                                                              strict=True)
@@ -186,7 +189,7 @@ class LazyMarkdown:
         return None if item is None else self._cache.entry(item.path)
 
 
-def removed_files(cached: set[str], current: set[str]) -> list[str]:
+def removed_files(cached: AbstractSet[str], current: set[str]) -> list[str]:
     """The cached files that are no longer inputs (their documents are gone)."""
     return sorted(cached - current)  # a set difference: 16k names in C
 

@@ -27,6 +27,7 @@ import marshal
 import os
 import sys
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +146,13 @@ class FileCache:
         found.update(self._own)
         return found
 
-    def names(self) -> set[str]:
-        """The names that have an entry."""
-        return (self._columns.index.keys() - self._gone) | self._own.keys()
+    def names(self) -> AbstractSet[str]:
+        """The names that have an entry (a view of the loaded ones while none was put or
+        dropped: no set of 16k names made)."""
+        loaded = self._columns.index.keys()
+        if not self._gone and not self._own:
+            return loaded
+        return (loaded - self._gone) | self._own.keys()
 
     def entry(self, name: str) -> Entry | None:
         """The entry of ``name`` (None: none)."""
@@ -220,12 +225,14 @@ class FileCache:
             self.dirty.add(_shard(name))
             self.replaced.add(name)
 
-    def keep_only(self, names: set[str]) -> None:
+    def keep_only(self, names: AbstractSet[str]) -> None:
         """Forget the files that are no longer inputs."""
-        for name in self.names() - names:
+        for name in self._columns.index.keys() - names - self._gone:
             self._own.pop(name, None)
-            if name in self._columns.index:
-                self._gone.add(name)
+            self._gone.add(name)
+            self.dirty.add(_shard(name))
+        for name in self._own.keys() - names:
+            del self._own[name]
             self.dirty.add(_shard(name))
 
     def save(self, *, background: bool = False, mark: str = "") -> None:
