@@ -37,6 +37,7 @@ CHECKED_KEY = "files_checked_ns"  # manifest meta: when the last build's stats w
 
 # (manifest path, output folder) -> (site folder, child pid, read end of its pipe)
 _BEGUN: dict[tuple[str, str], tuple[Path, int, int]] = {}
+_LOCKED: list[Path] = []  # the sites whose lock ``begin`` took (``discard`` gives it up)
 
 
 def begin(config: Config, jobs: int | None) -> None:
@@ -48,6 +49,7 @@ def begin(config: Config, jobs: int | None) -> None:
             or not hasattr(os, "fork") or not manifest.is_file() \
             or not take_early(config.site_dir):
         return
+    _LOCKED.append(config.site_dir)
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
@@ -77,6 +79,7 @@ def take(manifest_path: Path, output_dir: Path) -> list[str] | None:
         data = pipe.read()
     _reap(pid)
     if not held_since_early(site):
+        drop_early(site)  # no build adopted it: none will now
         return None
     try:
         found = marshal.loads(data)
@@ -88,14 +91,15 @@ def take(manifest_path: Path, output_dir: Path) -> list[str] | None:
 
 
 def discard() -> None:
-    """Stop a child whose answer no build took; give up its early lock if unadopted."""
+    """Stop a child whose answer no build took; give up an early lock no build adopted."""
     while _BEGUN:
-        _, (site, pid, read_fd) = _BEGUN.popitem()
+        _, (_, pid, read_fd) = _BEGUN.popitem()
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
         os.close(read_fd)
         _reap(pid)
-        drop_early(site)
+    while _LOCKED:
+        drop_early(_LOCKED.pop())
 
 
 def suspects(rows: list[tuple[str, int, int]], root: str, racy: int) -> list[str]:
