@@ -150,3 +150,25 @@ def test_a_new_ssgen_build_process_restores_tampered_output(tmp_path: Path) -> N
     assert {p: p.read_bytes() for p in sorted((site / "public").rglob("*"))
             if p.is_file()} == expected
     assert other_process_takes_lock(site)
+
+
+def test_a_stuck_child_is_not_waited_for_past_its_patience(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    monkeypatch.setattr(damage_ahead, "PATIENCE", 0.3)
+    monkeypatch.setattr(damage_ahead, "_check", lambda manifest, output: time.sleep(60))
+    taken: list[object] = []
+    real_take = damage_ahead.take
+    monkeypatch.setattr(damage_ahead, "take", lambda *args: taken.append(real_take(*args)))
+    page = site / "public" / "p1" / "index.html"
+    page.write_text(page.read_text().replace("Page 1", "PAGE 1"))  # same size
+    began = time.monotonic()
+    damage_ahead.begin(config, 2)
+    try:
+        assert build(config, jobs=2).ok
+    finally:
+        damage_ahead.discard()
+    assert taken == [None] and time.monotonic() - began < 30
+    assert "Page 1" in page.read_text()  # checked by the build itself
+    assert other_process_takes_lock(site)

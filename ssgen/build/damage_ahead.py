@@ -22,7 +22,9 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import select
 import signal
+import time
 from typing import TYPE_CHECKING
 
 from ssgen.manifest.lock import drop_early, held_since_early, take_early
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
 RACY_NS = 100_000_000  # see ``ssgen.build.verify``
 CHECKED_KEY = "files_checked_ns"  # manifest meta: when the last build's stats were recorded
+PATIENCE = 30.0  # seconds the build waits for the child before checking the files itself
 
 # (manifest path, output folder) -> (site folder, child pid, read end of its pipe)
 _BEGUN: dict[tuple[str, str], tuple[Path, int, int]] = {}
@@ -75,14 +78,13 @@ def take(manifest_path: Path, output_dir: Path) -> list[str] | None:
     if begun is None:
         return None
     site, pid, read_fd = begun
-    with os.fdopen(read_fd, "rb") as pipe:
-        data = pipe.read()
+    data = _receive(read_fd, pid)
     _reap(pid)
     if not held_since_early(site):
         drop_early(site)  # no build adopted it: none will now
         return None
     try:
-        found = marshal.loads(data)
+        found = marshal.loads(data) if data is not None else None
     except (ValueError, EOFError, TypeError):
         return None
     if type(found) is not list or not all(type(rel) is str for rel in found):
@@ -156,6 +158,25 @@ def _check(manifest: str, output_dir: str) -> list[str] | None:
     racy = int(checked[0][0] or 0) - RACY_NS if checked and str(checked[0][0]).isdigit() \
         else -RACY_NS
     return suspects(rows, output_dir, racy)
+
+
+def _receive(fd: int, pid: int) -> bytes | None:
+    """All the child sends; None (the child killed) if it is not done within
+    ``PATIENCE`` seconds (a child stuck on a lock some thread held at the fork)."""
+    parts: list[bytes] = []
+    deadline = time.monotonic() + PATIENCE
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            if select.select([fd], [], [], left)[0]:
+                part = os.read(fd, 1 << 16)
+                if not part:
+                    return b"".join(parts)
+                parts.append(part)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        return None
+    finally:
+        os.close(fd)
 
 
 def _send(fd: int, found: list[str] | None) -> None:
