@@ -128,6 +128,8 @@ def test_map_split_gives_the_plain_map_and_forks_for_many_items(
         return pid
 
     monkeypatch.setattr(parallel.os, "fork", fork)
+    # Threads an earlier test left behind would turn the fork off (as they should).
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
     items = list(range(5000))
     assert parallel.map_split(lambda i: (i, i * i, str(i)), items) == [
         (i, i * i, str(i)) for i in items]
@@ -136,7 +138,9 @@ def test_map_split_gives_the_plain_map_and_forks_for_many_items(
     assert len(forks) == 1  # too few: no fork
 
 
-def test_map_split_raises_the_first_error_in_order_and_takes_no_odd_results() -> None:
+def test_map_split_raises_the_first_error_in_order_and_takes_no_odd_results(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)  # forks regardless
     def fail_from(bad: int) -> Callable[[int], int]:
         def read(i: int) -> int:
             if i >= bad:
