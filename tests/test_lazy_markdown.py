@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import forget_process, mutant
 
-from ssgen.build import verify
+from ssgen.build import damage_ahead, verify
 from ssgen.build.pipeline import build
 from ssgen.build.progress import Reporter
 from ssgen.build.report import BuildReport
@@ -118,11 +118,16 @@ def watching() -> Iterator[dict[str, int]]:
 
 def new_process(site: Path, jobs: int = 1) -> BuildReport:
     """A build as ``ssgen build`` runs it (``jobs`` > 1: the Markdown files the cache
-    does not vouch for are parsed by forked children before the source loads)."""
+    does not vouch for are parsed by forked children before the source loads, and the
+    owned output is stat'ed by another, ``damage_ahead``)."""
     forget_process()
     config = load_config(site)
     early.begin(config, jobs)
-    return build(config, jobs=jobs)
+    damage_ahead.begin(config, jobs)
+    try:
+        return build(config, jobs=jobs)
+    finally:
+        damage_ahead.discard()
 
 
 def settle() -> None:
@@ -420,15 +425,28 @@ class _Forgetful(set[str]):
 
 
 def test_mutant_entries_put_since_loading_trusted_is_caught() -> None:
+    """Two guards keep the entries the parsing children put since loading from being
+    taken as the marked ones: the cache's verdicts as stat'ed (``ReadInputs.hits``, from
+    before the children ran) and ``FileCache.replaced``. Each alone suffices; both gone
+    is caught."""
     real = filecache.FileCache.__init__
+    real_read = early.read_listed
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         real(self, *args, **kwargs)
         self.replaced = _Forgetful()  # what the parsing children put is not seen as new
 
-    with mutant(filecache.FileCache, "__init__", init), \
+    def unkept(*args: Any, **kwargs: Any) -> Any:
+        return real_read(*args, **kwargs)._replace(hits=None)  # asked of the cache again
+
+    steps = [("write", "a", "x"), ("write", "b", "yy")]
+    with mutant(filecache.FileCache, "__init__", init):
+        run_steps(steps, listed=False, jobs=[2])
+    with mutant(early, "read_listed", unkept):
+        run_steps(steps, listed=False, jobs=[2])
+    with mutant(filecache.FileCache, "__init__", init), mutant(early, "read_listed", unkept), \
             pytest.raises(AssertionError, match="differs from"):
-        run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False, jobs=[2])
+        run_steps(steps, listed=False, jobs=[2])
 
 
 def test_mutant_documents_not_checked_is_caught() -> None:
@@ -443,6 +461,25 @@ def test_mutant_documents_not_checked_is_caught() -> None:
 
 
 def test_mutant_output_not_checked_is_caught() -> None:
-    with mutant(verify, "_suspects", lambda rows, root, racy: []), \
+    with mutant(verify, "suspects", lambda rows, root, racy: []), \
             pytest.raises(AssertionError, match="differs from"):
         run_steps(TAMPERED, listed=False)
+
+
+def test_the_output_checked_ahead_restores_tampered_files() -> None:
+    """On two cores the owned output is stat'ed by the child ``damage_ahead`` forks (its
+    answer taken: a mutant of its check that finds nothing is caught)."""
+    taken: list[object] = []
+    real_take = damage_ahead.take
+
+    def spied(*args: Any) -> Any:
+        found = real_take(*args)
+        taken.append(found)
+        return found
+
+    with mutant(damage_ahead, "take", spied):
+        run_steps(TAMPERED, listed=False, jobs=[2])
+    assert taken and all(found is not None for found in taken)
+    with mutant(damage_ahead, "_check", lambda manifest, output: []), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(TAMPERED, listed=False, jobs=[2])

@@ -73,6 +73,7 @@ def test_a_full_build_reads_its_files_threaded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ssgen.sources.inputs
+    import ssgen.sources.parallel
     from ssgen.build.pipeline import build
     from ssgen.config.load import load_config
 
@@ -83,6 +84,7 @@ def test_a_full_build_reads_its_files_threaded(
         return map_threaded(read, items, threads)
 
     monkeypatch.setattr(ssgen.sources.inputs, "map_threaded", spy)
+    monkeypatch.setattr(ssgen.sources.parallel, "map_threaded", spy)  # under ``map_split``
     site = markdown_site(tmp_path)
     count = 3 * MIN_SLICE
     for i in range(count):
@@ -107,3 +109,64 @@ def test_read_bytes_gives_the_whole_file_whatever_size_it_is_told(data: bytes,
         handle.flush()
         # a stale size (the file grew or shrank since its stat) still reads every byte
         assert read_bytes(Input(handle.name, "f", "ndjson", "f"), told) == data
+
+
+# --- the second half on the other core (map_split) --------------------------------------
+
+
+def test_map_split_gives_the_plain_map_and_forks_for_many_items(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(parallel.os, "fork", fork)
+    # Threads an earlier test left behind would turn the fork off (as they should).
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+    items = list(range(5000))
+    assert parallel.map_split(lambda i: (i, i * i, str(i)), items) == [
+        (i, i * i, str(i)) for i in items]
+    assert len(forks) == 1  # the second half came from the child
+    assert parallel.map_split(lambda i: i + 1, items[:100]) == list(range(1, 101))
+    assert len(forks) == 1  # too few: no fork
+
+
+def test_map_split_raises_the_first_error_in_order_and_takes_no_odd_results(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)  # forks regardless
+    def fail_from(bad: int) -> Callable[[int], int]:
+        def read(i: int) -> int:
+            if i >= bad:
+                raise ValueError(f"item {i}")
+            return i
+        return read
+
+    items = list(range(5000))
+    for bad in (10, 2600, 4999):  # in the first half, the child's half, the last item
+        with pytest.raises(ValueError, match=f"item {bad}$"):
+            parallel.map_split(fail_from(bad), items, least=1000)
+    # Results marshal cannot carry: the child's half is computed here instead.
+    odd = parallel.map_split(lambda i: Path(str(i)), items, least=1000)
+    assert odd == [Path(str(i)) for i in items]
+
+
+def test_map_split_does_not_fork_beside_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise AssertionError("forked with another thread running")
+
+    monkeypatch.setattr(parallel.os, "fork", no_fork)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parallel.map_split(lambda i: i, list(range(5000))) == list(range(5000))
+    finally:
+        stop.set()
+        other.join()

@@ -39,14 +39,18 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
     """Build the ``--site`` folder; print failures and the summary; the exit code.
     ``check``: then check the output's links (``--external``: off-site ones too), shown
     by ``show_links``; a broken one exits 1."""
+    from ssgen.build import damage_ahead
     from ssgen.config.load import load_config
     from ssgen.sources import early
 
     reporter = options.reporter()
     try:
         config = load_config(options.site, base_url=base_url)
-        # The other cores parse the Markdown files while this one imports the build.
+        # The other cores parse the Markdown files and check the output while this one
+        # imports the build.
         early.begin(config, jobs)
+        if not full:
+            damage_ahead.begin(config, jobs)
         from ssgen.build.pipeline import build
 
         resume_gc(freeze=True)
@@ -64,6 +68,7 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
         return report_interrupted()
     finally:
         early.discard()
+        damage_ahead.discard()
     if report.links is not None and show_links is not None:
         show_links(options, report.links)
     code = report_build(options, report, changes)

@@ -6,6 +6,11 @@ number waits at most that many seconds. A lock that cannot be had raises
 ``BuildLockBusy`` (an ``SsgenError``) naming the pid of the holder. The kernel drops the
 lock when its holder exits, so a crashed build never leaves the site locked; the file
 itself stays (deleting it would let two builds lock two different files).
+
+``take_early(site_dir)``: a new ``ssgen build`` takes the lock before its modules load,
+so that work started then (``ssgen.build.damage_ahead``) sees the output no other build
+changes before this one; the first ``BuildLock.acquire`` of that site in this process
+adopts it (``held_since_early`` tells whether it did), ``drop_early`` gives it up unused.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from pathlib import Path
 from ssgen.errors import SsgenError
 
 _POLL_START = 0.01
+# Locks taken by ``take_early``: their descriptors by lock file path, and those paths whose
+# lock a ``BuildLock`` adopted.
+_EARLY: dict[str, int] = {}
+_ADOPTED: set[str] = set()
 _POLL_MAX = 0.2
 
 
@@ -46,6 +55,11 @@ class BuildLock:
         """Take the lock, waiting as ``wait`` says; BuildLockBusy if it stays taken."""
         if self._fd is not None:
             raise SsgenError(f"build lock {self.path} is already held by this process")
+        key = os.path.abspath(self.path)
+        if key in _EARLY and key not in _ADOPTED:  # taken before the build's modules loaded
+            _ADOPTED.add(key)
+            self._fd = _EARLY[key]
+            return
         fd = self._open()
         try:
             self._lock(fd)
@@ -61,6 +75,10 @@ class BuildLock:
         fd, self._fd = self._fd, None
         if fd is None:
             return
+        key = os.path.abspath(self.path)
+        if _EARLY.get(key) == fd:
+            del _EARLY[key]
+            _ADOPTED.discard(key)
         try:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -103,6 +121,36 @@ class BuildLock:
             f"stop it (the lock is {self.path} and is released when that process exits)",
             pid,
         )
+
+
+def take_early(site_dir: Path) -> bool:
+    """Take the site's build lock now, for this process's next ``BuildLock`` of it to
+    adopt; False (nothing taken) when another process holds it or it cannot be opened."""
+    lock = BuildLock(site_dir, wait=False)
+    if os.path.abspath(lock.path) in _EARLY:
+        return False
+    try:
+        lock.acquire()
+    except SsgenError:
+        return False
+    assert lock._fd is not None
+    _EARLY[os.path.abspath(lock.path)] = lock._fd
+    return True
+
+
+def held_since_early(site_dir: Path) -> bool:
+    """Whether a ``BuildLock`` holds the site's lock that ``take_early`` took: no other
+    build can have run since."""
+    return os.path.abspath(BuildLock(site_dir).path) in _ADOPTED
+
+
+def drop_early(site_dir: Path) -> None:
+    """Give up the lock ``take_early`` took, unless a ``BuildLock`` adopted it."""
+    lock = BuildLock(site_dir)
+    key = os.path.abspath(lock.path)
+    if key in _EARLY and key not in _ADOPTED:
+        lock._fd = _EARLY[key]
+        lock.release()
 
 
 def _try_lock(fd: int) -> bool:

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from ssgen.errors import SourceError
-from ssgen.sources.filecache import Entry, FileCache, Stamp, cache_key, now_ns
+from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
 from ssgen.sources.filecache import digest as digest  # the one digest of a file's bytes
 from ssgen.sources.listing import listed_files
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import gc_paused
-from ssgen.sources.parallel import map_threaded
+from ssgen.sources.parallel import map_split, map_threaded
 from ssgen.sources.settle import read_settled, settled
 
 if TYPE_CHECKING:
@@ -137,6 +137,7 @@ class ReadInputs(NamedTuple):
     read_at: int = 0  # time.time_ns() before the first stat
     inputs: list[Input] | None = None  # the files, in load order
     stamps: list[_Stamp] | None = None  # each input's stamp as stat'ed for this read
+    hits: list[bytes | None] | None = None  # each input's digest the cache vouched for
 
     @property
     def fingerprint(self) -> str:
@@ -152,7 +153,7 @@ class Listed(NamedTuple):
     read_at: int  # time.time_ns() before the first stat
     inputs: list[Input]
     stamps: list[_Stamp]
-    hits: list[Entry | None]  # the cache's entry of each Markdown file it trusts unread
+    hits: list[bytes | None]  # the cache's digest of each Markdown file it trusts unread
 
     def unread(self) -> list[tuple[Input, _Stamp]]:
         """The files ``read_listed`` reads (those the cache does not vouch for)."""
@@ -180,9 +181,10 @@ def list_inputs(config: Config) -> Listed:
     cache, read_at = markdown_cache(config), now_ns()
     inputs = site_inputs(config)
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
-    # cache makes each stat and read a disk round trip (ssgen.sources.parallel).
-    stamps = map_threaded(stamp_of, inputs)
-    hits: list[Entry | None] = [None] * len(inputs)
+    # cache makes each stat and read a disk round trip; half on the other core in a child
+    # (ssgen.sources.parallel).
+    stamps = map_split(stamp_of, inputs)
+    hits: list[bytes | None] = [None] * len(inputs)
     if cache:
         hits = cache.trusted([item.path if item.kind == "markdown" else "" for item in inputs],
                              stamps)
@@ -202,7 +204,7 @@ def read_listed(listed: Listed, elsewhere: Container[str] = ()) -> ReadInputs:
     taken = Fingerprint(str if len(unread) != len(every)
                         else lambda: _fingerprint(listed, files, {}))
     return ReadInputs(files, taken, listed.cache, listed.read_at, listed.inputs,
-                      _read_stamps(listed, files))
+                      _read_stamps(listed, files), listed.hits)
 
 
 def completed(read: ReadInputs, listed: Listed, digests: Mapping[str, bytes]) -> ReadInputs:
@@ -229,9 +231,9 @@ def _fingerprint(listed: Listed, files: Mapping[str, ReadFile],
                  digests: Mapping[str, bytes]) -> str:
     # In input order: the cache's digest of an unread file, else this read's, else theirs.
     return combine(
-        (item.display, entry.digest if entry is not None
+        (item.display, hit if hit is not None
          else files[item.path].digest if item.path in files else digests[item.path])
-        for item, entry in zip(listed.inputs, listed.hits, strict=True))
+        for item, hit in zip(listed.inputs, listed.hits, strict=True))
 
 
 def combine(files: Iterable[tuple[str, bytes]]) -> str:

@@ -27,12 +27,13 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ssgen.sources import QueryResult, Source
 from ssgen.sources.filecache import Entry, FileCache
-from ssgen.sources.markdown_docs import cached_markdown, markdown_id
+from ssgen.sources.markdown_docs import cached_markdown, markdown_id, markdown_ids
 from ssgen.sources.ndjson import Fault
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class LazyMarkdown:
                 or not version.isdigit() or cache.mark != recorded or config.source.files \
                 or any(item.kind != "markdown" for item in inputs):
             return None
-        ids = {markdown_id(item.rel): item for item in inputs}
+        ids = dict(zip(markdown_ids([item.rel for item in inputs]), inputs, strict=True))
         if len(ids) != len(inputs):
             return None
         source = cls(read, cache, ids, (session, int(version)), load)
@@ -81,13 +82,16 @@ class LazyMarkdown:
         or a cache entry not under the Markdown folder."""
         read, cache = self._read, self._cache
         assert read.inputs is not None and read.stamps is not None
-        entries, replaced = cache.entries, cache.replaced
-        get = entries.get
-        changed = [(item, stamp) for item, stamp in zip(read.inputs, read.stamps, strict=True)
-                   if (entry := get(item.path)) is None or not entry.trusted
-                   or entry.stamp != stamp or item.path in replaced]
-        current = {item.path for item in read.inputs}
-        removed = removed_files(entries, current)
+        paths = [item.path for item in read.inputs]
+        hits = read.hits  # as listed: the cache changed since only by ``put`` (``replaced``)
+        if hits is None or len(hits) != len(paths):
+            hits = cache.trusted(paths, read.stamps, count=False)
+        replaced = cache.replaced  # parsed by the children since loading: not the marked
+        changed = [(item, stamp) for item, stamp, hit in zip(read.inputs, read.stamps, hits,
+                                                             strict=True)
+                   if hit is None or item.path in replaced]
+        current = set(paths)
+        removed = removed_files(cache.names(), current)
         if len(changed) + len(removed) > MOST_CHANGES:
             return False
         base = os.path.join(config.site_dir, posixpath.normpath(config.source.markdown_dir), "")
@@ -151,9 +155,8 @@ class LazyMarkdown:
         if self._full is not None:
             return list(self._full.faults())
         assert self._read.inputs is not None
-        entries = self._cache.entries
-        return [Fault(where, message) for item in self._read.inputs
-                if (faults := entries[item.path].faults) for where, message in faults]
+        return [Fault(where, message)
+                for where, message in self._cache.faults([item.path for item in self._read.inputs])]
 
     def fingerprint(self) -> str:
         """The fingerprint of the files as read (``read_inputs``)."""
@@ -183,12 +186,12 @@ class LazyMarkdown:
 
     def _entry(self, doc_id: str) -> Entry | None:
         item = self._ids.get(doc_id)
-        return None if item is None else self._cache.entries.get(item.path)
+        return None if item is None else self._cache.entry(item.path)
 
 
-def removed_files(entries: Mapping[str, Entry], current: set[str]) -> list[str]:
+def removed_files(cached: AbstractSet[str], current: set[str]) -> list[str]:
     """The cached files that are no longer inputs (their documents are gone)."""
-    return sorted(entries.keys() - current)  # a set difference: 16k names in C
+    return sorted(cached - current)  # a set difference: 16k names in C
 
 
 __all__ = ["LazyMarkdown"]

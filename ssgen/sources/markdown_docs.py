@@ -43,6 +43,11 @@ def markdown_id(rel: str) -> str:
     return "md." + rel.rsplit(".", 1)[0].replace("/", ".")
 
 
+def markdown_ids(rels: list[str]) -> list[str]:
+    """``markdown_id`` of each of ``rels`` (one pass: 16k calls cost ~3x)."""
+    return ["md." + rel.rsplit(".", 1)[0].replace("/", ".") for rel in rels]
+
+
 def read_markdown(path: str, rel: str, display: str, default_type: str) -> Loaded:
     """One Markdown file (``rel``: its path under markdown_dir) as a one-document ``Loaded``."""
     return parse_markdown(_read(path, display), rel, display, default_type)
@@ -79,7 +84,8 @@ def cached_markdown(cache: FileCache, path: str, rel: str, display: str, default
             documents, hashes = loaded.documents, None
             faults = [(fault.where, fault.message) for fault in loaded.faults]
         cache.put(path, stamp, found, read_at_ns, documents, faults, hashes)
-        entry = cache.entries[path]
+        entry = cache.entry(path)
+        assert entry is not None
     loaded = Loaded(display, documents, [0] * len(documents))
     loaded.digests = entry.hashes  # the view's state hashes: not serialised again
     loaded.faults = [Fault(where, message) for where, message in entry.faults]

@@ -27,6 +27,7 @@ import marshal
 import os
 import sys
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ import orjson
 from ssgen.errors import SourceError
 from ssgen.sources import content_hash
 from ssgen.sources.atomic import write_atomic
+from ssgen.sources.filecache.columns import Columns
 from ssgen.sources.filecache.shard import (
     MAGIC,
     MARK_MAGIC,
@@ -88,7 +90,7 @@ def cache_key(*parts: str) -> str:
             digest.update((here / name).read_bytes())
         except OSError:  # a frozen install: no source to hash, so never trust the cache
             digest.update(os.urandom(16))
-    digest.update(sys.version.encode())
+    digest.update(sys.version.encode() + sys.byteorder.encode())  # the columns' arrays
     digest.update(orjson.__version__.encode())  # content_hash serialises with it
     for part in parts:
         digest.update(b"\0" + part.encode())
@@ -96,17 +98,20 @@ def cache_key(*parts: str) -> str:
 
 
 class FileCache:
-    """Entries by file path, loaded from and saved to one file under ``.ssgen/``."""
+    """Entries by file path, loaded from and saved to one folder under ``.ssgen/``.
+
+    Loaded entries stay in their columns (``Columns``) until asked for; those ``put``
+    since loading, and the names dropped, are kept beside them."""
 
     def __init__(self, path: Path | None, key: str,
                  entries: dict[str, Entry] | None = None) -> None:
         """``path``: the cache's folder; None: kept in memory only (never saved)."""
         self.path, self.key = path, key
-        self.entries: dict[str, Entry] = entries if entries is not None else {}
+        self._columns = Columns()
+        self._columns.done()
+        self._own: dict[str, Entry] = dict(entries) if entries is not None else {}
+        self._gone: set[str] = set()  # loaded names dropped since (``keep_only``)
         self.dirty: set[int] = set()  # the shards to rewrite
-        # Each loaded name's shard, as checked at load: ``save`` then finds a dirty
-        # shard's entries without hashing 16k names again (~50 ms of a one-file edit).
-        self.shard_of: dict[str, int] = {}
         self.hits = 0
         # The mark the entries were saved with, when the loaded ones are exactly those
         # (the same shard files); "" when unknown. See ``save``.
@@ -120,42 +125,85 @@ class FileCache:
     def load(cls, path: Path, key: str) -> FileCache:
         """The cache saved in the folder ``path`` for ``key``; without the entries of any
         shard in doubt."""
-        entries: dict[str, Entry] = {}
-        shard_of: dict[str, int] = {}
-        checks: list[bytes | None] = []
+        cache = cls(path, key)
+        columns = Columns()
         for shard in range(SHARDS):
-            found, check = _decode(path / f"{shard:02x}", key)
-            checks.append(check)
-            for name, entry in found.items():
-                if _shard(name) == shard:
-                    entries[name] = entry
-                    shard_of[name] = shard
-        cache = cls(path, key, entries)
-        cache.shard_of = shard_of
-        cache.checks = checks
-        cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, checks)
+            part, blob, check = _decode(path / f"{shard:02x}", key, shard)
+            cache.checks[shard] = check
+            if part is not None and blob is not None:
+                columns.add(shard, part, blob)
+        columns.done()
+        cache._columns = columns
+        cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, cache.checks)
         return cache
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """Every entry by name (a new dict: changes go through ``put`` and ``keep_only``)."""
+        columns, gone = self._columns, self._gone
+        found = {name: columns.entry(at) for name, at in columns.index.items()
+                 if name not in gone}
+        found.update(self._own)
+        return found
+
+    def names(self) -> AbstractSet[str]:
+        """The names that have an entry (a view of the loaded ones while none was put or
+        dropped: no set of 16k names made)."""
+        loaded = self._columns.index.keys()
+        if not self._gone and not self._own:
+            return loaded
+        return (loaded - self._gone) | self._own.keys()
+
+    def entry(self, name: str) -> Entry | None:
+        """The entry of ``name`` (None: none)."""
+        entry = self._own.get(name)
+        if entry is not None or name in self._gone:
+            return entry
+        at = self._columns.index.get(name)
+        return None if at is None else self._columns.entry(at)
 
     def hit(self, name: str, stamp: Stamp | None) -> Entry | None:
         """The entry of ``name`` when its stamp is ``stamp`` and may be trusted unread."""
-        entry = self.entries.get(name)
+        entry = self.entry(name)
         if entry is None or stamp is None or entry.stamp != stamp or not entry.trusted:
             return None
         self.hits += 1
         return entry
 
-    def trusted(self, names: list[str], stamps: list[Stamp]) -> list[Entry | None]:
-        """``hit`` of each name with its stamp, in one pass (16k calls of ``hit``: ~1.4x)."""
-        get = self.entries.get
-        found = [entry if (entry := get(name)) is not None and entry.stamp == stamp
-                 and entry.trusted else None for name, stamp in zip(names, stamps, strict=True)]
-        self.hits += len(found) - found.count(None)
+    def trusted(self, names: list[str], stamps: list[Stamp], *,
+                count: bool = True) -> list[bytes | None]:
+        """For each name with its stamp, the digest of its entry when ``hit`` would give it
+        (None otherwise), in one pass over the columns; ``count``: as hits."""
+        columns = self._columns
+        get, kept, trusted, digests = (columns.index.get, columns.stamps(), columns.trusted,
+                                       columns.digests)
+        found = [digests[at] if (at := get(name)) is not None and kept[at] == stamp
+                 and trusted[at] else None for name, stamp in zip(names, stamps, strict=True)]
+        since = self._own.keys() | self._gone  # put or dropped since loading
+        if since:
+            for at, name in enumerate(names):
+                if name in since:
+                    entry = self.entry(name)
+                    found[at] = entry.digest if entry is not None and entry.trusted \
+                        and entry.stamp == stamps[at] else None
+        if count:
+            self.hits += len(found) - found.count(None)
         return found
+
+    def faults(self, names: list[str]) -> list[tuple[str, str]]:
+        """The faults of the entries of ``names``, in that order (none without an entry)."""
+        columns = self._columns
+        faulty = {name: entry.faults for name, entry in self._own.items() if entry.faults}
+        faulty.update((name, columns.faults[at]) for at in columns.faults
+                      if (name := columns.names[at]) not in self._own and name not in self._gone)
+        if not faulty:
+            return []
+        return [fault for name in names if name in faulty for fault in faulty[name]]
 
     def same(self, name: str, digest: bytes) -> Entry | None:
         """The entry of ``name`` when the bytes just read have its ``digest`` (a racy or
         touched file whose content is unchanged: its parse is reused)."""
-        entry = self.entries.get(name)
+        entry = self.entry(name)
         return entry if entry is not None and entry.digest == digest else None
 
     def put(self, name: str, stamp: Stamp, digest: bytes, read_at_ns: int,
@@ -167,20 +215,24 @@ class FileCache:
         if hashes is None or len(hashes) != len(documents):
             hashes = [content_hash(doc) for doc in documents]
         entry = Entry(stamp, digest, trusted, documents, faults, hashes)
-        old = self.entries.get(name)
+        old = self.entry(name)
         # The same bytes parse to the same documents (the key covers the parsers): a
         # loaded entry's packed documents need not be compared.
         if old is None or old[:3] != entry[:3] or old.faults != faults or old.hashes != hashes \
                 or not old.available:
-            self.entries[name] = entry
+            self._own[name] = entry
+            self._gone.discard(name)
             self.dirty.add(_shard(name))
             self.replaced.add(name)
 
-    def keep_only(self, names: set[str]) -> None:
+    def keep_only(self, names: AbstractSet[str]) -> None:
         """Forget the files that are no longer inputs."""
-        gone = self.entries.keys() - names
-        for name in gone:
-            del self.entries[name]
+        for name in self._columns.index.keys() - names - self._gone:
+            self._own.pop(name, None)
+            self._gone.add(name)
+            self.dirty.add(_shard(name))
+        for name in self._own.keys() - names:
+            del self._own[name]
             self.dirty.add(_shard(name))
 
     def save(self, *, background: bool = False, mark: str = "") -> None:
@@ -196,7 +248,8 @@ class FileCache:
         if self.path is None or (not self.dirty and mark == self._saved_mark):
             return
         self._saved_mark = mark
-        if background and len(self.entries) * len(self.dirty) >= BACKGROUND * SHARDS:
+        size = len(self._columns.names) + len(self._own)
+        if background and size * len(self.dirty) >= BACKGROUND * SHARDS:
             try:
                 pid = os.fork()
             except OSError:
@@ -212,26 +265,34 @@ class FileCache:
                 return
         self._write(mark)
 
+    def _shard_entries(self, shards: set[int]) -> dict[int, dict[str, Entry]]:
+        """The entries of each of ``shards``, by name."""
+        found: dict[int, dict[str, Entry]] = {shard: {} for shard in shards}
+        columns, own, gone = self._columns, self._own, self._gone
+        for shard in shards:
+            for at in columns.of_shard(shard):
+                name = columns.names[at]
+                if name not in gone and name not in own:
+                    found[shard][name] = columns.entry(at)
+        for name, entry in own.items():
+            shard = _shard(name)
+            if shard in found:
+                found[shard][name] = entry
+        return found
+
     def _write(self, mark: str) -> None:
         if self.path is None:
             return
         with contextlib.suppress(OSError):  # a file in the folder's place: dealt with below
             (self.path / MARK_FILE).unlink(missing_ok=True)
-        shards: dict[int, dict[str, Entry]] = {shard: {} for shard in self.dirty}
-        shard_of = self.shard_of
-        for name, entry in self.entries.items():
-            shard = shard_of.get(name)
-            if shard is None:
-                shard = shard_of[name] = _shard(name)
-            if shard in shards:
-                shards[shard][name] = entry
+        shards = self._shard_entries(self.dirty)
         try:
             if self.path.is_file() or self.path.is_symlink():  # damage: make it a folder again
                 self.path.unlink()
         except OSError:
             return
         for shard, entries in shards.items():
-            data, check = _encode(self.key, entries)
+            data, check = _encode(self.key, shard, entries)
             try:
                 # No fsync: a torn file after a power loss fails its checksum, which only
                 # costs parsing those files again.

@@ -1,5 +1,10 @@
 """One shard file of the parse cache, and the mark: their bytes (``encode``, ``decode``,
 ``read_mark``), the ``Entry`` they hold and the ``Blob`` of packed documents read on demand.
+
+Format 5: the index is column by column (``Part``: the names in one list, the stamps and
+the documents' spans in one array each, ...), which ``marshal`` loads ~15x faster than a
+row a name (16k names: ~1 ms against ~20 ms, measured alone). Each index carries its
+shard's number: a file under another shard's name is refused.
 """
 
 from __future__ import annotations
@@ -7,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import marshal
 import zlib
+from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
-MAGIC = b"ssgen-filecache-4\n"
+MAGIC = b"ssgen-filecache-5\n"
 MARK_MAGIC = b"ssgen-filecache-mark-1\n"
 SHARDS = 64
 
@@ -104,25 +110,52 @@ class Blob:
         return self._data if type(self._data) is bytes else None
 
 
-def encode(key: str, entries: dict[str, Entry]) -> tuple[bytes, bytes]:
+class Part(NamedTuple):
+    """One shard file's entries, column by column: position ``i`` of each is one name's."""
+
+    names: list[str]
+    stamps: array[int]  # 4 a name: mtime_ns, size, inode, ctime_ns
+    digests: list[bytes]
+    trusted: bytes  # 1 a name: 1 when trusted
+    spans: array[int]  # 2 a name: start and size of its packed documents in the blob
+    counts: array[int]  # its documents' count (as many hashes)
+    hashes: list[str]  # every name's hashes, one after another
+    faults: dict[int, list[tuple[str, str]]]  # by position, only the names with faults
+
+
+def encode(key: str, shard_no: int, entries: dict[str, Entry]) -> tuple[bytes, bytes]:
     """A shard file's bytes and its index's checksum: ``MAGIC``, the checksum, the index's
-    length, the index (the entries without their documents, and the checksum of the
-    documents), then every entry's packed documents one after another. An entry whose
-    documents are unavailable (``Entry.raw``) is left out: its file is parsed again."""
-    rows: dict[str, tuple[Any, ...]] = {}
+    length, the index (the shard's number, the ``Part`` of the entries without their
+    documents, and the checksum of the documents), then every entry's packed documents
+    one after another. An entry whose documents are unavailable (``Entry.raw``) or whose
+    stamp does not fit 64 bits is left out: its file is parsed again."""
+    part = Part([], array("q"), [], b"", array("q"), array("q"), [], {})
+    trusted = bytearray()
     parts: list[bytes] = []
     start = 0
     for name, entry in entries.items():
         try:
             packed = entry.raw()
-        except Unavailable:
+            stamp = array("q", entry.stamp)
+        except (Unavailable, OverflowError, TypeError):
             continue
-        rows[name] = (entry.stamp, entry.digest, entry.trusted, len(entry.hashes),
-                      (start, len(packed)), entry.faults, entry.hashes)
+        if len(stamp) != 4:
+            continue
+        if entry.faults:
+            part.faults[len(part.names)] = entry.faults
+        part.names.append(name)
+        part.stamps.extend(stamp)
+        part.digests.append(entry.digest)
+        trusted.append(1 if entry.trusted else 0)
+        part.spans.extend((start, len(packed)))
+        part.counts.append(len(entry.hashes))
+        part.hashes.extend(entry.hashes)
         parts.append(packed)
         start += len(packed)
     blob = b"".join(parts)
-    index = marshal.dumps((key, rows, hashlib.blake2b(blob, digest_size=16).digest()))
+    columns = (part.names, part.stamps.tobytes(), part.digests, bytes(trusted),
+               part.spans.tobytes(), part.counts.tobytes(), part.hashes, part.faults)
+    index = marshal.dumps((key, shard_no, columns, hashlib.blake2b(blob, digest_size=16).digest()))
     check = hashlib.blake2b(index, digest_size=16).digest()
     return b"".join((MAGIC, check, len(index).to_bytes(8, "little"), index, blob)), check
 
@@ -157,30 +190,47 @@ def shard(name: str) -> int:
 _HEAD = len(MAGIC) + 16 + 8
 
 
-def decode(path: Path, key: str) -> tuple[dict[str, Entry], bytes | None]:
-    """The shard file's entries and its index's checksum (None, and no entries, when it
-    is missing, damaged or another key's). Only the index is read: the documents are
-    read when first asked for (``Blob``)."""
+def decode(path: Path, key: str, shard_no: int) -> tuple[Part | None, Blob | None, bytes | None]:
+    """The shard file's entries (``Part``), the ``Blob`` of their documents and its index's
+    checksum (all None when it is missing, damaged, another key's or another shard's).
+    Only the index is read: the documents are read when first asked for (``Blob``)."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(_HEAD)
             size = int.from_bytes(head[len(MAGIC) + 16:], "little")
             index = handle.read(size) if len(head) == _HEAD and head.startswith(MAGIC) else b""
     except OSError:
-        return {}, None
+        return None, None, None
     check = head[len(MAGIC):len(MAGIC) + 16]
     if not index or len(index) != size \
             or hashlib.blake2b(index, digest_size=16).digest() != check:
-        return {}, None
+        return None, None, None
     try:
-        stored_key, raw, blob_check = marshal.loads(index)
-        if stored_key != key or type(blob_check) is not bytes:
-            return {}, None
-        blob = Blob(path, _HEAD + size, blob_check)
-        return {name: Entry(tuple(stamp), digest, trusted, packed, faults, hashes, blob)
-                for name, (stamp, digest, trusted, count, packed, faults, hashes) in raw.items()
-                if len(hashes) == count and type(packed) is tuple and len(packed) == 2}, check
-    except (ValueError, TypeError, EOFError, AttributeError):
-        return {}, None
+        stored_key, stored_shard, columns, blob_check = marshal.loads(index)
+        part = _part(*columns)
+    except (ValueError, TypeError, EOFError):
+        return None, None, None
+    if stored_key != key or stored_shard != shard_no or type(blob_check) is not bytes \
+            or part is None:
+        return None, None, None
+    return part, Blob(path, _HEAD + size, blob_check), check
 
 
+def _part(names: Any, stamps: Any, digests: Any, trusted: Any, spans: Any, counts: Any,
+          hashes: Any, faults: Any) -> Part | None:
+    """The columns as a ``Part`` when their types and lengths agree (None otherwise)."""
+    if type(names) is not list or type(digests) is not list or type(hashes) is not list \
+            or type(faults) is not dict or type(trusted) is not bytes:
+        return None
+    part = Part(names, array("q"), digests, trusted, array("q"), array("q"), hashes, faults)
+    part.stamps.frombytes(stamps)
+    part.spans.frombytes(spans)
+    part.counts.frombytes(counts)
+    count = len(names)
+    if len(part.stamps) != 4 * count or len(digests) != count or len(trusted) != count \
+            or len(part.spans) != 2 * count or len(part.counts) != count \
+            or sum(part.counts) != len(hashes) or min(part.counts, default=0) < 0 \
+            or not all(type(at) is int and 0 <= at < count and type(found) is list
+                       for at, found in faults.items()):
+        return None
+    return part

@@ -1,0 +1,197 @@
+"""The owned output files stat'ed on the other core while a new ``ssgen build`` imports.
+
+Owns ``begin(config, jobs)``, ``take(manifest_path, output_dir)`` and ``discard()``, and
+the stat comparison itself (``suspects``), which ``ssgen.build.verify.find_damage`` runs
+when nothing was begun. A new process spends its first ~0.1 s CPU importing the build's
+modules on one core; checking the owned output stats every file the manifest records
+(16k pages: ~50 ms) on that same core later. ``begin`` (called once the configuration is
+loaded) takes the site's build lock now (``ssgen.manifest.lock.take_early``: the build's
+own lock adopts it), then forks a child that reads the recorded (relpath, size, mtime)
+rows and the racy threshold from the SQLite manifest, stats each file and sends back the
+suspects. Holding the lock from before the child reads until the build checks means no
+other build can change the output or the records in between, so the child's answer is
+the one ``find_damage`` would have found itself (files changed from outside meanwhile
+are the same race as for a check made later: the next build sees them). ``take`` gives
+that answer only to a build that adopted the early lock; anything else (no fork, the
+lock busy, PostgreSQL state, no manifest yet, a manifest the child cannot read as it
+expects, a child that died) gives None and ``find_damage`` stats the files itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import select
+import signal
+import time
+from typing import TYPE_CHECKING
+
+from ssgen.manifest.lock import drop_early, held_since_early, take_early
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ssgen.config.load import Config
+
+RACY_NS = 100_000_000  # see ``ssgen.build.verify``
+CHECKED_KEY = "files_checked_ns"  # manifest meta: when the last build's stats were recorded
+PATIENCE = 30.0  # seconds the build waits for the child before checking the files itself
+
+# (manifest path, output folder) -> (site folder, child pid, read end of its pipe)
+_BEGUN: dict[tuple[str, str], tuple[Path, int, int]] = {}
+_LOCKED: list[Path] = []  # the sites whose lock ``begin`` took (``discard`` gives it up)
+
+
+def begin(config: Config, jobs: int | None) -> None:
+    """Start checking the output in a forked child (see the module's doc); nothing for a
+    single job, shared state or a site never built."""
+    discard()
+    manifest = config.state_dir / "manifest.sqlite"
+    if (jobs or os.cpu_count() or 1) <= 1 or config.state_url is not None \
+            or not hasattr(os, "fork") or not manifest.is_file() \
+            or not take_early(config.site_dir):
+        return
+    _LOCKED.append(config.site_dir)
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        drop_early(config.site_dir)
+        return
+    if pid == 0:  # the child: answers, then exits without running the caller's code
+        try:
+            os.close(read_fd)
+            _send(write_fd, _check(str(manifest), str(config.output_dir)))
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    _BEGUN[_key(manifest, config.output_dir)] = (config.site_dir, pid, read_fd)
+
+
+def take(manifest_path: Path, output_dir: Path) -> list[str] | None:
+    """The suspects the child found for this manifest and output folder, when the
+    build holds the lock taken before the child read (None: check here)."""
+    begun = _BEGUN.pop(_key(manifest_path, output_dir), None)
+    if begun is None:
+        return None
+    site, pid, read_fd = begun
+    data = _receive(read_fd, pid)
+    _reap(pid)
+    if not held_since_early(site):
+        drop_early(site)  # no build adopted it: none will now
+        return None
+    try:
+        found = marshal.loads(data) if data is not None else None
+    except (ValueError, EOFError, TypeError):
+        return None
+    if type(found) is not list or not all(type(rel) is str for rel in found):
+        return None
+    return found
+
+
+def discard() -> None:
+    """Stop a child whose answer no build took; give up an early lock no build adopted."""
+    while _BEGUN:
+        _, (_, pid, read_fd) = _BEGUN.popitem()
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        os.close(read_fd)
+        _reap(pid)
+    while _LOCKED:
+        drop_early(_LOCKED.pop())
+
+
+def suspects(rows: list[tuple[str, int, int]], root: str, racy: int) -> list[str]:
+    """The files of ``rows`` (relpath, recorded size and mtime) whose stat is not the
+    one recorded, or whose mtime is from ``racy`` on (see ``ssgen.build.verify``): to
+    hash. Stat'ed relative to the output folder's descriptor: ~15% less CPU a file than
+    joined paths, whose every folder the kernel would walk again."""
+    if os.stat not in os.supports_dir_fd:  # not on Windows
+        prefix = root + os.sep
+        rows = [(prefix + rel, size, mtime) for rel, size, mtime in rows]
+        return [rel[len(prefix):] for rel in _changed(rows, None, racy)]
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:  # no output folder (or not a folder): every owned file is missing
+        return [rel for rel, _, _ in rows]
+    try:
+        return _changed(rows, fd, racy)
+    finally:
+        os.close(fd)
+
+
+def _changed(rows: list[tuple[str, int, int]], fd: int | None, racy: int) -> list[str]:
+    found: list[str] = []
+    stat = os.stat
+    for rel, size, mtime in rows:
+        # The hot loop of a no-op build: one stat, no function call of our own.
+        try:
+            info = stat(rel, dir_fd=fd)
+            if info.st_mtime_ns == mtime and info.st_size == size and mtime < racy:
+                continue
+        except OSError:
+            pass
+        found.append(rel)
+    return found
+
+
+def _check(manifest: str, output_dir: str) -> list[str] | None:
+    """The child's work: the manifest's rows read, the files stat'ed (None: unreadable)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(manifest, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        conn.execute("BEGIN")
+        rows = conn.execute("SELECT relpath, size, mtime_ns FROM files").fetchall()
+        checked = conn.execute("SELECT value FROM meta WHERE key = ?", (CHECKED_KEY,)).fetchall()
+        conn.execute("COMMIT")
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    racy = int(checked[0][0] or 0) - RACY_NS if checked and str(checked[0][0]).isdigit() \
+        else -RACY_NS
+    return suspects(rows, output_dir, racy)
+
+
+def _receive(fd: int, pid: int) -> bytes | None:
+    """All the child sends; None (the child killed) if it is not done within
+    ``PATIENCE`` seconds (a child stuck on a lock some thread held at the fork)."""
+    parts: list[bytes] = []
+    deadline = time.monotonic() + PATIENCE
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            if select.select([fd], [], [], left)[0]:
+                part = os.read(fd, 1 << 16)
+                if not part:
+                    return b"".join(parts)
+                parts.append(part)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _send(fd: int, found: list[str] | None) -> None:
+    data = marshal.dumps(found)
+    with os.fdopen(fd, "wb") as pipe:
+        pipe.write(data)
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _key(manifest: Path, output_dir: Path) -> tuple[str, str]:
+    return os.path.abspath(manifest), os.path.abspath(output_dir)
+
+
+__all__ = ["CHECKED_KEY", "RACY_NS", "begin", "discard", "suspects", "take"]

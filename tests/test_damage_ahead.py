@@ -1,0 +1,174 @@
+"""The owned output checked by a forked child while a new ``ssgen build`` imports
+(``ssgen.build.damage_ahead``): taken only under the build lock taken before the child
+read, given up unused, and an end-to-end ``ssgen build`` restoring tampered output.
+(The property over edit sequences with output damage between processes, on two cores:
+``tests/test_lazy_markdown.py``.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ssgen.build import damage_ahead
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+from ssgen.manifest.lock import BuildLock, BuildLockBusy, held_since_early
+
+TOML = '''[site]
+title = "T"
+base_url = "https://example.com"
+
+[source]
+type = "local"
+files = []
+markdown_dir = "content"
+
+[[routes]]
+name = "page"
+path = "/{slug}/"
+query = '*[_type == "page"]{title, "slug": slug.current, body}'
+template = "page.html"
+'''
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_site(root: Path, pages: int = 5) -> Path:
+    (root / "content").mkdir(parents=True)
+    (root / "templates").mkdir()
+    (root / "ssgen.toml").write_text(TOML)
+    (root / "templates" / "page.html").write_text("<h1>{{ page.title }}</h1>{{ page.body }}")
+    for i in range(pages):
+        (root / "content" / f"p{i}.md").write_text(f"---\ntitle: Page {i}\n---\nBody {i}.\n")
+    return root
+
+
+def built(root: Path) -> Path:
+    site = make_site(root)
+    assert build(load_config(site), full=True, jobs=1).ok
+    time.sleep(0.15)  # past the racy window of the recorded stats (verify.RACY_NS)
+    return site
+
+
+def other_process_takes_lock(site: Path) -> bool:
+    """Whether another process could take the site's build lock now."""
+    code = ("import sys; from ssgen.manifest.lock import BuildLock, BuildLockBusy\n"
+            "try:\n    BuildLock(sys.argv[1], wait=False).acquire()\n"
+            "except BuildLockBusy:\n    sys.exit(3)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(site)], env=_env(), check=False)
+    assert done.returncode in (0, 3)
+    return done.returncode == 0
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_the_lock_is_held_from_begin_until_the_build_that_adopts_it_ends(
+        tmp_path: Path) -> None:
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    damage_ahead.begin(config, 2)
+    try:
+        assert not other_process_takes_lock(site)
+        page = site / "public" / "p1" / "index.html"
+        page.write_text(page.read_text().replace("Page 1", "PAGE 1"))  # same size
+        assert build(config, jobs=2).ok
+        assert "Page 1" in page.read_text()
+        assert not held_since_early(site)
+    finally:
+        damage_ahead.discard()
+    assert other_process_takes_lock(site)
+
+
+def test_an_unused_begin_gives_the_lock_up_and_an_unadopted_answer_is_not_taken(
+        tmp_path: Path) -> None:
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    damage_ahead.begin(config, 2)
+    damage_ahead.discard()
+    assert other_process_takes_lock(site)
+    damage_ahead.begin(config, 2)
+    try:
+        manifest = config.state_dir / "manifest.sqlite"
+        assert damage_ahead.take(manifest, config.output_dir) is None  # no build holds it
+    finally:
+        damage_ahead.discard()
+    assert other_process_takes_lock(site)
+
+
+def test_the_first_lock_of_the_site_adopts_the_early_one_and_only_it(tmp_path: Path) -> None:
+    from ssgen.manifest.lock import drop_early, take_early
+
+    site = built(tmp_path / "site")
+    assert take_early(site) and not take_early(site)
+    first = BuildLock(site, wait=False)
+    first.acquire()
+    assert held_since_early(site)
+    drop_early(site)  # adopted: not given up
+    assert not other_process_takes_lock(site)
+    with pytest.raises(BuildLockBusy):
+        BuildLock(site, wait=False).acquire()
+    first.release()
+    assert not held_since_early(site) and other_process_takes_lock(site)
+    again = BuildLock(site, wait=False)  # a later lock is an ordinary one
+    again.acquire()
+    assert not held_since_early(site)
+    again.release()
+
+
+def test_nothing_is_begun_for_one_job_a_first_build_or_a_busy_lock(tmp_path: Path) -> None:
+    fresh = make_site(tmp_path / "fresh")
+    damage_ahead.begin(load_config(fresh), 2)  # never built: nothing to check
+    assert not damage_ahead._BEGUN
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    damage_ahead.begin(config, 1)
+    assert not damage_ahead._BEGUN
+    lock = BuildLock(site, wait=False)
+    lock.acquire()  # as another build would hold it
+    try:
+        damage_ahead.begin(config, 2)
+        assert not damage_ahead._BEGUN
+    finally:
+        lock.release()
+
+
+def test_a_new_ssgen_build_process_restores_tampered_output(tmp_path: Path) -> None:
+    site = built(tmp_path / "site")
+    expected = {p: p.read_bytes() for p in sorted((site / "public").rglob("*")) if p.is_file()}
+    page = site / "public" / "p1" / "index.html"
+    page.write_text(page.read_text().replace("Page 1", "PAGE 1"))  # same size
+    (site / "public" / "p2" / "index.html").unlink()
+    done = subprocess.run([sys.executable, "-m", "ssgen", "-q", "build", "--site", str(site)],
+                          env=_env(), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert {p: p.read_bytes() for p in sorted((site / "public").rglob("*"))
+            if p.is_file()} == expected
+    assert other_process_takes_lock(site)
+
+
+def test_a_stuck_child_is_not_waited_for_past_its_patience(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    monkeypatch.setattr(damage_ahead, "PATIENCE", 0.3)
+    monkeypatch.setattr(damage_ahead, "_check", lambda manifest, output: time.sleep(60))
+    taken: list[object] = []
+    real_take = damage_ahead.take
+    monkeypatch.setattr(damage_ahead, "take", lambda *args: taken.append(real_take(*args)))
+    page = site / "public" / "p1" / "index.html"
+    page.write_text(page.read_text().replace("Page 1", "PAGE 1"))  # same size
+    began = time.monotonic()
+    damage_ahead.begin(config, 2)
+    try:
+        assert build(config, jobs=2).ok
+    finally:
+        damage_ahead.discard()
+    assert taken == [None] and time.monotonic() - began < 30
+    assert "Page 1" in page.read_text()  # checked by the build itself
+    assert other_process_takes_lock(site)
