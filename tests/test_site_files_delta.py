@@ -385,6 +385,25 @@ def _other_process_deletes(folder: Path, site: Site) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@contextmanager
+def _served_two_rounds() -> Iterator[tuple[Path, Path, Site, Any, Any]]:
+    """A site built, then served two retitles through one kept source: its folder, a
+    scratch folder for the clean build, the site, its config and the kept source."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
+        site = Site()
+        site.write(folder)
+        config = load_config(folder)
+        source = open_source(config, kept=True)
+        assert build(config, jobs=1, source=source).ok
+        for step in (retitle(1, "One"), retitle(2, "Two")):
+            step(site)
+            site.write(folder)
+            source.reload()
+            assert build(config, jobs=1, source=source).ok
+        yield folder, scratch, site, config, source
+
+
 @pytest.mark.parametrize("vouched", [True, False])
 def test_a_build_by_another_process_between_rounds(monkeypatch: pytest.MonkeyPatch,
                                                    vouched: bool) -> None:
@@ -402,18 +421,7 @@ def test_a_build_by_another_process_between_rounds(monkeypatch: pytest.MonkeyPat
             return real(memo, config, manifest, plan, lastmods, since)
 
         monkeypatch.setattr("ssgen.build.extras.sitemap_change", unvouched)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = Site()
-        site.write(folder)
-        config = load_config(folder)
-        source = open_source(config, kept=True)
-        assert build(config, jobs=1, source=source).ok
-        for step in (retitle(1, "One"), retitle(2, "Two")):
-            step(site)
-            site.write(folder)
-            source.reload()
-            assert build(config, jobs=1, source=source).ok
+    with _served_two_rounds() as (folder, scratch, site, config, source):
         _other_process_deletes(folder, site)
         retitle(3, "Three")(site)
         site.write(folder)
@@ -441,30 +449,17 @@ def test_a_generated_file_deleted_between_rounds_is_written_again(
                     if rel in written and written[rel][0] is data and rel in owned}
 
         monkeypatch.setattr("ssgen.build.extras.unchanged_files", trusting)
-    with tempfile.TemporaryDirectory() as tmp:
-        folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = Site()
-        site.write(folder)
-        config = load_config(folder)
-        source = open_source(config, kept=True)
-        assert build(config, jobs=1, source=source).ok
-        for step in (retitle(1, "One"), retitle(2, "Two")):
-            step(site)
-            site.write(folder)
-            source.reload()
-            assert build(config, jobs=1, source=source).ok
+    with _served_two_rounds() as (folder, scratch, site, config, source):
         (folder / "public" / "sitemap-1.xml").unlink()
         retitle(3, "Three")(site)
         site.write(folder)
         source.reload()
-        before = snapshot(folder / "public")
         report = build(config, jobs=1, source=source)
         after = snapshot(folder / "public")
         with _memos_kept():
             full = full_build_of(folder, scratch)
         assert report.ok
         assert (after == full) is checked
-        del before
 
 
 def test_mutant_image_stage_skipped_without_the_disk_stamp_is_caught(
