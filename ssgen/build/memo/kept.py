@@ -11,9 +11,10 @@ pages by identity: a one-post edit plans the post and its neighbours, not 10,000
 
 List, single and paginated routes are kept, and ``each`` routes paginated per item
 (``routes.paginate.expand_document`` hands back the same pages; one re-queried in part
-keeps its other items' last pages: ``collect._merged``). The memo is taken (removed) at the start
-of a build and stored again only after the build recorded its pages, so a build that
-fails anywhere leaves none and the next one plans every page of the routes it queries.
+keeps its other items' last pages: ``ssgen.build.routepaths.merged``). The memo is taken
+(removed) at the start of a build and stored again only after the build recorded its
+pages, so a build that fails anywhere leaves none and the next one plans every page of the
+routes it queries.
 """
 
 from __future__ import annotations
