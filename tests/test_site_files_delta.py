@@ -159,13 +159,18 @@ def retitle(at: int, title: str) -> Edit:
     return _on_post("retitle", at, lambda doc: doc.__setitem__("title", title))
 
 
-def redate(at: int, date: str | None) -> Edit:
+def _set_or_drop(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """A change that sets ``key`` to ``value``, or removes it when ``value`` is None."""
     def change(doc: dict[str, Any]) -> None:
-        if date is None:
-            doc.pop("publishedAt", None)
+        if value is None:
+            doc.pop(key, None)
         else:
-            doc["publishedAt"] = date
-    return _on_post("redate", at, change)
+            doc[key] = value
+    return change
+
+
+def redate(at: int, date: str | None) -> Edit:
+    return _on_post("redate", at, _set_or_drop("publishedAt", date))
 
 
 def restamp(at: int, stamp: str) -> Edit:
@@ -178,13 +183,7 @@ def reslug(at: int, slug: str) -> Edit:
 
 
 def recover(at: int, asset: int | None) -> Edit:
-    def change(doc: dict[str, Any]) -> None:
-        cover = _cover(asset)
-        if cover is None:
-            doc.pop("cover", None)
-        else:
-            doc["cover"] = cover
-    return _on_post("recover", at, change)
+    return _on_post("recover", at, _set_or_drop("cover", _cover(asset)))
 
 
 def repaint(asset: int, seed: int) -> Edit:
