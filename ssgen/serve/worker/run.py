@@ -43,8 +43,11 @@ DISPLACED_DIR = "displaced"  # in the state folder: the files a round replaced, 
 PLAN_EVERY_PAGE = Change(everything=True, reasons=("start-up: plan every page",))
 # A WAL this large is checkpointed after a round's replies even when more work waits.
 WAL_LIMIT = 64 << 20
-# Seconds without a webhook after which serve saves the source's snapshot it owes.
-SAVE_IDLE = 1.0
+# Seconds without a webhook after which serve saves the source's snapshot it owes: longer
+# than the gaps of a run of webhooks, so the fork and the child's life fall after it, not
+# into its rounds (at 1 s, a bench whose webhooks came ~1.04 s apart forked every 10 s,
+# and a round within a second of a fork took twice the CPU: 149 ms against 74).
+SAVE_IDLE = 5.0
 
 
 class RoundRunner:
@@ -133,14 +136,15 @@ class RoundRunner:
         if save:
             self.save()
 
-    def save(self) -> None:
+    def save(self, *, final: bool = False) -> None:
         """Save the source's snapshot in a forked child, when due: for the first new
         process after serve to resume. Not between two rounds of a burst: the fork copies
         the page tables of the whole server and each page the next round writes is
-        copied again while the child lives (the 10k starter site's p99, round 10)."""
+        copied again while the child lives (the 10k starter site's p99, round 10).
+        ``final``: the server stops; the save is waited for."""
         self.save_owed = False
         if self.config is not None:
-            carry.keep_later(self.config, self.source)
+            carry.keep_later(self.config, self.source, final=final)
 
     def checkpoint(self, config: Config, *, idle: bool) -> bool:
         """Checkpoint the manifest's WAL that the rounds since the last one left (their
@@ -175,6 +179,14 @@ class RoundRunner:
                 lock.release()
         except SsgenError as exc:
             log.warning("could not write the source's snapshot: %s", exc)
+
+    def finish(self) -> None:
+        """What a stopping server owes the next process: the source's changes held in
+        memory written out (``flush``), and the snapshot saved unless the last save was
+        of this state (its child waited for a while: the next process resumes the state
+        served last)."""
+        self.flush()
+        self.save(final=True)
 
     def close(self) -> None:
         """Free what is still to free, and let the freer's thread end."""

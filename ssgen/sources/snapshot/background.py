@@ -28,6 +28,7 @@ from ssgen.sources.local import LocalSource
 from ssgen.sources.snapshot import FILE, save, snapshot_key, wanted
 
 INTERVAL = 10.0
+FINAL_WAIT = 10.0  # seconds a stopping server waits for its last save
 
 
 class _Saver:
@@ -43,16 +44,22 @@ _SAVER = _Saver()
 
 
 def keep_later(config: Config, source: Source | None,
-               extra: Callable[[], Any] = lambda: None) -> bool:
+               extra: Callable[[], Any] = lambda: None, *, final: bool = False) -> bool:
     """Start saving ``source`` (a kept local source with maintained list queries and an
     NDJSON or export input) with ``extra()`` in a forked child, unless throttled (see the
-    module docstring). Returns whether a child was started."""
+    module docstring). Returns whether a child was started. ``final``: the server stops;
+    the save waits for a child still saving, ignores the ``INTERVAL`` window, and returns
+    once its own child is done or ``FINAL_WAIT`` seconds passed (the next process then
+    resumes the state served last; a server at 100,000 posts saves for seconds, and a
+    child left behind finishes alone)."""
     if not isinstance(source, LocalSource) or source.results is None \
             or not source.results.lists or not wanted(source.loaded_inputs):
         return False
     state = (source.session, source.version)
-    if _busy() or state == _SAVER.saved or time.monotonic() - _SAVER.started < INTERVAL \
-            or not _memory_to_spare():
+    if final:
+        _wait_for(FINAL_WAIT)
+    if _busy() or state == _SAVER.saved or not _memory_to_spare() \
+            or (not final and time.monotonic() - _SAVER.started < INTERVAL):
         return False
     try:
         pid = os.fork()
@@ -65,7 +72,16 @@ def keep_later(config: Config, source: Source | None,
         finally:
             os._exit(0)
     _SAVER.pid, _SAVER.started, _SAVER.saved = pid, time.monotonic(), state
+    if final:
+        _wait_for(FINAL_WAIT)
     return True
+
+
+def _wait_for(seconds: float) -> None:
+    """Wait for the child saving now, ``seconds`` at most."""
+    deadline = time.monotonic() + seconds
+    while _busy() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def wait() -> None:
@@ -104,4 +120,4 @@ def _memory_to_spare() -> bool:
     return True
 
 
-__all__ = ["INTERVAL", "keep_later", "wait"]
+__all__ = ["FINAL_WAIT", "INTERVAL", "keep_later", "wait"]
