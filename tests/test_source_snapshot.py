@@ -325,6 +325,29 @@ def test_mutant_load_without_the_checksum_is_caught() -> None:
         run([tamper, retitle(0, "x")])
 
 
+def test_mutant_checksum_thread_not_waited_for_is_caught() -> None:
+    """The checksum is taken beside the decode; a load that does not compare what the
+    thread found (here: takes the file's own checksum as found) resumes a body changed
+    under its old checksum."""
+    _stored = [0]
+
+    def trusting(self: Any) -> int:
+        self._thread.join()
+        return _stored[0]
+
+    real_decoded = snap._decoded
+
+    def decoded(data: memoryview, key: bytes) -> Any:
+        head = len(snap.MAGIC) + snap._KEY
+        _stored[0] = int.from_bytes(bytes(data[head:head + snap._SUM]), "big")
+        return real_decoded(data, key)
+
+    with mutant(snap, "_decoded", decoded), mutant(snap._Checksum, "result", trusting), \
+            pytest.raises(AssertionError, match="differs from a full build"):
+        run([tamper, retitle(0, "x")])
+    run([tamper, retitle(0, "x")])  # with the real thread's checksum it passes
+
+
 def test_mutant_resume_keeping_the_session_is_caught() -> None:
     real = LocalSource.resume
 
