@@ -5,7 +5,7 @@ The site is sitekit's cards site (test_serve_fragments'): author, category and b
 listing cards rendered by ``{% include %}`` of a partial that imports macros. Generated
 sequences of edits (retitles, reauthoring, renames of dereferenced documents, creations,
 deletions, template edits) and damage to the cache file (a stale copy from an earlier
-step, a flipped byte, truncation, removal) run through new processes (a fresh renderer,
+step, a flipped byte, truncation, removal, an end torn off or left with bytes after it) run through new processes (a fresh renderer,
 no kept source: ``build(load_config(site))``); after each, the output must equal a clean
 full build's. The mutant tests show the checks catching a value key that leaves out what
 the partial reads, a store key that leaves out the templates, and a load that skips the
@@ -91,7 +91,22 @@ def run(steps: list[Edit | Damage]) -> None:
             assert not stale, f"differs from a full build: {stale}"
 
 
-DAMAGES = [Damage(damage) for damage in cache_damages(cache_file)]
+def torn_end(root: Path, saved: list[bytes]) -> None:
+    """The file's last bytes cut off: a save killed while appending."""
+    path = cache_file(root)
+    if path.exists():
+        path.write_bytes(path.read_bytes()[:-7])
+
+
+def garbage_end(root: Path, saved: list[bytes]) -> None:
+    """Bytes after the trailer: an append torn after its first write."""
+    path = cache_file(root)
+    if path.exists():
+        with path.open("ab") as file:
+            file.write(b"\x00" * 61)
+
+
+DAMAGES = [Damage(damage) for damage in [*cache_damages(cache_file), torn_end, garbage_end]]
 steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
 
 
@@ -161,17 +176,7 @@ def test_a_flipped_output_byte_is_caught_by_the_checksum() -> None:
         path.write_bytes(path.read_bytes().replace(b"</li>", b"</lX>"))  # same length
 
     run([Damage(flip_text), retitle(0, "x")])
-    real = fragfile.load
-
-    def unchecked(path: Path, key: bytes) -> Any:
-        import marshal
-        data = path.read_bytes()
-        if not data.startswith(fragfile.MAGIC):
-            return {}, 0
-        return marshal.loads(data[len(fragfile.MAGIC) + 48:])[::-1]
-
-    assert real is not unchecked
-    with mutant(fragfile, "load", unchecked), pytest.raises(
+    with mutant(fragfile, "_intact", lambda record, crc: True), pytest.raises(
             AssertionError, match="differs from a full build"):
         run([Damage(flip_text), retitle(0, "x")])
 
@@ -217,3 +222,91 @@ def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path
     assert not cache_file(root).exists()
     new_process(root)
     assert output_files(root) == full_build(site, tmp_path / "scratch")
+
+
+def _start(root: Path) -> CardSite:
+    site = CardSite()
+    site.write(root)
+    environment._SHARED.clear()
+    assert build(load_config(root), full=True, jobs=1).ok
+    return site
+
+
+def _loaded(root: Path) -> fragfile.FragmentFile:
+    config = load_config(root)
+    loaded, _ = fragfile.load(cache_file(root),
+                              fragfile.store_key(config, environment.Renderer(config)))
+    assert loaded is not None
+    return loaded
+
+
+def test_a_save_appends_to_the_file_it_loaded_and_every_row_decodes(tmp_path: Path) -> None:
+    """A new process's save writes only what it rendered, a new index and a trailer
+    after the bytes it loaded (the same file, those bytes untouched); every row of the
+    index names a whole record, and the next process reuses them."""
+    site = _start(tmp_path)
+    before, inode = cache_file(tmp_path).read_bytes(), cache_file(tmp_path).stat().st_ino
+    for step, title in enumerate(["x", "yy", "zzz"]):
+        retitle(step, title)(site)
+        site.write(tmp_path)
+        new_process(tmp_path)
+        after = cache_file(tmp_path).read_bytes()
+        assert after.startswith(before) and len(after) > len(before)
+        assert cache_file(tmp_path).stat().st_ino == inode
+        before = after
+    loaded = _loaded(tmp_path)
+    rows = list(loaded.rows())
+    assert len(rows) == len(loaded) >= len(site.posts())
+    assert all(loaded.get(row[0]) is not None for row in rows)
+    assert any(">zzz<" in entry[0] for entry in map(loaded.get, (row[0] for row in rows))
+               if entry is not None)
+    assert output_files(tmp_path) == full_build(site, tmp_path.parent / "scratch")
+
+
+def test_a_load_reads_the_index_only(tmp_path: Path) -> None:
+    """Records are checked and decoded when asked for, one at a time."""
+    _start(tmp_path)
+    checked: list[int] = []
+    real = fragfile._intact
+
+    def spy(record: bytes, crc: int) -> bool:
+        checked.append(crc)
+        return real(record, crc)
+
+    with mutant(fragfile, "_intact", spy):
+        loaded = _loaded(tmp_path)
+        assert checked == []
+        first = next(iter(loaded.rows()))
+        assert loaded.get(first[0]) is not None and checked == [first[3]]
+
+
+def test_a_file_mostly_garbage_is_written_anew(tmp_path: Path) -> None:
+    """With no slack, and entries dropped after one unused save, the appended garbage
+    soon outweighs the live records: the file is rewritten whole (another inode, smaller)
+    and still gives a full build's output."""
+    site = _start(tmp_path)
+    inodes, sizes = set(), []
+    with mutant(fragfile, "_SLACK", 0), mutant(fragfile, "KEEP", 1):
+        for step in range(4):
+            retitle(step % 3, "t" * (step + 1))(site)
+            site.write(tmp_path)
+            new_process(tmp_path)
+            inodes.add(cache_file(tmp_path).stat().st_ino)
+            sizes.append(cache_file(tmp_path).stat().st_size)
+            assert output_files(tmp_path) == full_build(site, tmp_path.parent / "scratch")
+    assert len(inodes) > 1 and sizes[-1] < max(sizes)
+    _loaded(tmp_path)
+
+
+def test_mutant_load_taking_the_files_own_key_is_caught() -> None:
+    """The store key in the file's head is what ties its entries to the templates: a
+    load that takes whatever key the file has serves cards of the old template."""
+    real = fragfile._index
+
+    def any_key(data: Any, key: bytes) -> Any:
+        head = len(fragfile.MAGIC)
+        return real(data, bytes(data[head:head + 16]))
+
+    with mutant(fragfile, "_index", any_key), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([edit_template("_card.html", "!")])

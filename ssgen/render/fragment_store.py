@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import orjson
@@ -35,14 +35,22 @@ Entry = tuple[str, tuple[str, ...], int]
 _SCALARS = (str, int, float, bool, type(None))
 
 
+class Entries(Protocol):
+    """Loaded entries by value key: a dict, or a file read on demand (``ssgen.build.fragfile``)."""
+
+    def get(self, key: bytes, /) -> Entry | None: ...
+
+    def update(self, more: Mapping[bytes, Entry], /) -> None: ...
+
+
 class PersistedFragments:
     """Value-keyed include outputs: those loaded (``entries``), those a render used, and
     those it added. ``read=False``: look nothing up (a full build renders every fragment
     afresh, the reference the others are checked against, then saves them)."""
 
-    def __init__(self, entries: dict[bytes, Entry], generation: int, *, read: bool = True) -> None:
+    def __init__(self, entries: Entries, generation: int, *, read: bool = True) -> None:
         self.read = read
-        self.entries = entries if read else {}
+        self.entries: Entries = entries if read else {}
         self.generation = generation
         self.used: set[bytes] = set()
         self.added: dict[bytes, Entry] = {}

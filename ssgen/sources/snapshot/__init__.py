@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import mmap
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -160,19 +161,45 @@ def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
 
 
 def _decoded(data: memoryview, key: bytes) -> Any:
-    """The body of a snapshot file's bytes, if their magic, key and checksum match."""
+    """The body of a snapshot file's bytes, if their magic, key and checksum match. The
+    checksum is taken on another thread while this one decodes (``zlib.crc32`` lets go
+    of the GIL: ~60 ms of a 144 MB file at 10,000 posts off the decode's core); what was
+    decoded is used only once it matched."""
     with data:
         head = len(MAGIC)
         start = head + _KEY + _SUM
         if data[:head] != MAGIC or data[head:head + _KEY] != key:
             return None
-        if zlib.crc32(data[start:]).to_bytes(_SUM, "big") != data[head + _KEY:start]:
-            return None
+        checksum = _Checksum(data[start:])
         try:
             with gc_paused():
-                return codec.decode(data, start)
+                found = codec.decode(data, start)
         except codec.Refused:
+            found = None
+        finally:
+            crc = checksum.result()
+        if crc is None or crc.to_bytes(_SUM, "big") != data[head + _KEY:start]:
             return None
+        return found
+
+
+class _Checksum:
+    """The CRC-32 of a buffer, taken on a thread of its own (``result`` waits for it)."""
+
+    def __init__(self, body: memoryview) -> None:
+        self._body: memoryview = body
+        self._crc: int | None = None
+        self._thread = threading.Thread(target=self._run, name="snapshot-crc", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._crc = zlib.crc32(self._body)
+
+    def result(self) -> int | None:
+        """The checksum (None if the thread failed); the buffer released."""
+        self._thread.join()
+        self._body.release()
+        return self._crc
 
 
 __all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]
