@@ -4,7 +4,7 @@
 //
 // queries.json: {"name": {"query": "...", "params": {...}}}. Each query is parsed once,
 // then evaluated `runs` times (evaluate + result.get()). Prints JSON:
-// {"load_ms": n, "results": {"name": {"ms": [...], "sha256": "...", "count": n}}}.
+// {"version": "x.y.z", "load_ms": n, "results": {"name": {"ms": [...], "sha256": "...", "count": n}}}.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 const [dir, file, runsText, queriesFile] = process.argv.slice(2);
 const entry = join(dir, 'node_modules', 'groq-js', 'dist', 'index.js');
 const { parse, evaluate } = await import(pathToFileURL(entry).href);
+const { version } = JSON.parse(readFileSync(join(dir, 'node_modules', 'groq-js', 'package.json'), 'utf8'));
 
 let start = performance.now();
 const dataset = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -36,4 +37,4 @@ for (const [name, { query, params }] of Object.entries(queries)) {
     count: Array.isArray(value) ? value.length : null,
   };
 }
-process.stdout.write(JSON.stringify({ load_ms: loadMs, results }) + '\n');
+process.stdout.write(JSON.stringify({ version, load_ms: loadMs, results }) + '\n');
