@@ -2,8 +2,8 @@
 //
 //   node bench/groq_refs_bench.mjs <dir with node_modules/groq-js> <dataset.ndjson> <runs> <queries.json>
 //
-// queries.json: {"name": {"query": "...", "params": {...}}}. Each query is parsed once,
-// then evaluated `runs` times (evaluate + result.get()). Prints JSON:
+// queries.json: {"name": {"query": "...", "params": {...}, "runs": n}}. Each query is parsed
+// once, then evaluated its `runs` times, else `<runs>` (evaluate + result.get()). Prints JSON:
 // {"version": "x.y.z", "load_ms": n, "results": {"name": {"ms": [...], "sha256": "...", "count": n}}}.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,11 +21,11 @@ const dataset = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) =
 const loadMs = performance.now() - start;
 const queries = JSON.parse(readFileSync(queriesFile, 'utf8'));
 const results = {};
-for (const [name, { query, params }] of Object.entries(queries)) {
+for (const [name, { query, params, runs }] of Object.entries(queries)) {
   const tree = parse(query, { params });
   const ms = [];
   let value;
-  for (let i = 0; i < Number(runsText); i++) {
+  for (let i = 0; i < (runs ?? Number(runsText)); i++) {
     start = performance.now();
     value = await (await evaluate(tree, { dataset, params })).get();
     ms.push(performance.now() - start);
