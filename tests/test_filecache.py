@@ -472,36 +472,9 @@ def test_a_large_save_in_the_background_writes_what_a_save_here_writes(
     assert _shards(tmp_path / "there") == _shards(tmp_path / "here")
     assert plain(FileCache.load(tmp_path / "there", "key").entries) == plain(here.entries)
     small = filled(tmp_path / "small")
-    shards = len(small.dirty)
-    monkeypatch.setattr(filecache, "BACKGROUND",
-                        300 * shards // filecache.SHARDS + filecache.PER_SHARD * shards + 1)
+    monkeypatch.setattr(filecache, "BACKGROUND", 301)
     small.save(background=True)
     assert not filecache._SAVING and _shards(tmp_path / "small") == _shards(tmp_path / "here")
-
-
-def test_a_rewrite_of_every_shard_forks_and_an_edit_of_one_does_not(tmp_path: Path) -> None:
-    """With the default thresholds: a cold build of a 1,000-file site rewrites all 64
-    shards (their files cost what their entries do not), so another process saves it;
-    a one-file edit of a 16,000-file site rewrites one shard here."""
-    def filled(folder: Path, files: int) -> FileCache:
-        cache = FileCache(folder, "key")
-        for i in range(files):
-            cache.put(f"/site/content/p{i}.md", (i, i, i, i), bytes([i % 256]) * 16, 10**19,
-                      [{"_id": f"p{i}"}], [])
-        return cache
-
-    cold = filled(tmp_path / "cold", 1000)
-    assert len(cold.dirty) == filecache.SHARDS
-    cold.save(background=True)
-    assert filecache._SAVING and not cold.dirty
-    filecache.settle()
-    assert len(FileCache.load(tmp_path / "cold", "key").entries) == 1000
-    filled(tmp_path / "large", 16_000).save()
-    edit = FileCache.load(tmp_path / "large", "key")
-    edit.put("/site/content/p7.md", (8, 8, 8, 8), b"y" * 16, 10**19, [{"_id": "p7"}], [])
-    assert len(edit.dirty) == 1
-    edit.save(background=True)
-    assert not filecache._SAVING and not edit.dirty
 
 
 def test_a_build_that_saves_its_cache_in_the_background_equals_one_that_does_not(

@@ -57,10 +57,6 @@ RACY_NS = 1_000_000_000
 # files take ~0.1 s CPU to marshal, hash and write, which the build's other core can do
 # while this one queries and plans; a few shards of an edit cost less than the fork.
 BACKGROUND = 4096
-# What writing one shard file (a temporary file, its write and rename) costs, counted in
-# entries: a cold build rewrites all 64 however few files it has (1,000 files: ~15 ms of
-# the build's one busy core, when the other has finished parsing and idles), an edit one.
-PER_SHARD = 64
 _SAVING: list[int] = []  # the processes saving a cache in the background
 # The modules whose code decides what a file parses to: an edit of any of them (a new
 # ssgen, or a checkout between builds) invalidates every entry.
@@ -253,8 +249,7 @@ class FileCache:
             return
         self._saved_mark = mark
         size = len(self._columns.names) + len(self._own)
-        rewrite = size * len(self.dirty) // SHARDS + PER_SHARD * len(self.dirty)
-        if background and rewrite >= BACKGROUND:
+        if background and size * len(self.dirty) >= BACKGROUND * SHARDS:
             try:
                 pid = os.fork()
             except OSError:
