@@ -1,16 +1,21 @@
 """references() filters and a references(^._id) join against groq-js (run by hand).
 
     python bench/groq_refs_bench.py [--posts 20000] [--authors 200] [--categories 20]
-        [--runs 5] [--groqjs DIR] [--plain] [--write docs/benchmarks.md]
+        [--runs 5] [--js-runs N] [--groqjs DIR] [--plain] [--write docs/benchmarks.md]
 
 Generates the bundled demo content at scale (bench/gen_dataset.py: posts with Portable
 Text bodies, authors, categories, image assets, drafts) as NDJSON, loads it into an
 ``ssgen.groq.Dataset`` and times, with the heap frozen after loading as ``ssgen serve``
 does: the first ``references()`` query (it builds the reverse-reference index), then
-each query below ``--runs`` times (median, min and max). ``--groqjs DIR`` runs the same
-queries on the same file with groq-js (``npm install groq-js`` in DIR, outside the repo)
-through bench/groq_refs_bench.mjs and checks both give the same JSON. ``--plain`` also
-times ssgen without indexes (one run of the join: it scans per category).
+each query below ``--runs`` times (median, min and max; the p99 too from 100 runs).
+``--groqjs DIR`` runs the same queries on the same file with groq-js (``npm install
+groq-js`` in DIR, outside the repo) through bench/groq_refs_bench.mjs, ``--js-runs``
+times (default ``--runs``), and checks both give the same JSON. ssgen is timed twice:
+as ``serve`` repeats a query (the projections of unchanged documents kept from the last
+run, memo.py) and with those memos cleared before each run (a query's first run); the
+last column is groq-js's median over the latter's median, and from 100 runs also over
+its p99.
+``--plain`` also times ssgen without indexes (one run of the join: it scans per category).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import argparse
 import gc
 import hashlib
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -46,13 +52,24 @@ QUERIES = {
 }
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
-    """Seconds of each of ``runs`` calls, and the last result."""
+# The thread's CPU seconds of each call of the last ``timed``: on a loaded machine a
+# sub-millisecond query's wall p99 is a preemption (a 4 ms time slice), its CPU is not.
+CPU: list[float] = []
+
+
+def timed(fn: Callable[[], Any], runs: int,
+          before: Callable[[], Any] | None = None) -> tuple[list[float], Any]:
+    """Wall seconds of each of ``runs`` calls (``before`` runs untimed ahead of each; the
+    CPU seconds go to ``CPU``), and the last result."""
     times, value = [], None
+    CPU.clear()
     for _ in range(runs):
-        start = time.perf_counter()
+        if before is not None:
+            before()
+        start, cpu = time.perf_counter(), time.thread_time()
         value = fn()
         times.append(time.perf_counter() - start)
+        CPU.append(time.thread_time() - cpu)
     return times, value
 
 
@@ -73,11 +90,28 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def p99(seconds: list[float]) -> float | None:
+    """The 99th percentile, from 100 samples on; None below (it would be the maximum)."""
+    if len(seconds) < 100:
+        return None
+    return statistics.quantiles(seconds, n=100, method="inclusive")[98]
+
+
 def ms(seconds: list[float]) -> str:
-    """median (min–max) in milliseconds."""
+    """median (min–max) in milliseconds, and the p99 from 100 samples on."""
     m = [s * 1e3 for s in seconds]
     fmt = "{:.2f}" if statistics.median(m) < 10 else "{:.0f}"
-    return f"{fmt.format(statistics.median(m))} ms ({fmt.format(min(m))}–{fmt.format(max(m))})"
+    text = f"{fmt.format(statistics.median(m))} ms ({fmt.format(min(m))}–{fmt.format(max(m))})"
+    high = p99(m)
+    return text if high is None else f"{text}, p99 {fmt.format(high)}"
+
+
+def ratio(js_ms: list[float], times: list[float]) -> str:
+    """groq-js's median over ssgen's; from 100 ssgen runs also over ssgen's p99."""
+    js_median = statistics.median(js_ms) / 1e3
+    text = f"{js_median / statistics.median(times):,.0f}×"
+    high = p99(times)
+    return text if high is None else f"{text} (over ssgen's p99: {js_median / high:,.0f}×)"
 
 
 def run_groqjs(directory: Path, ndjson: Path, runs: int,
@@ -89,6 +123,11 @@ def run_groqjs(directory: Path, ndjson: Path, runs: int,
                          check=True, capture_output=True, text=True).stdout
     found: dict[str, Any] = json.loads(out)
     return found
+
+
+def js_node_version() -> str:
+    return subprocess.run(["node", "--version"], check=True, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def bench(args: argparse.Namespace, ndjson: Path) -> list[str]:
@@ -112,12 +151,25 @@ def bench(args: argparse.Namespace, ndjson: Path) -> list[str]:
     lines = [f"{count:,} documents ({posts:,} posts, {len(categories):,} categories); "
              f"NDJSON -> Dataset {load:.2f} s; first references() query (builds the "
              f"reverse-reference index) {first[0]:.2f} s.", "",
-             "| query | ssgen | ssgen, no index | groq-js | groq-js / ssgen |",
-             "|---|---|---|---|---|"]
-    js = run_groqjs(args.groqjs, ndjson, args.runs, requests) if args.groqjs else None
+             "| query | ssgen | ssgen, memos cleared (wall; thread CPU) | ssgen, no index "
+             "| groq-js "
+             "| groq-js / ssgen (memos cleared) |",
+             "|---|---|---|---|---|---|"]
+    js_runs = args.js_runs or args.runs
+    js_requests = {name: {**req, "runs": args.js_join_runs or js_runs} if "join" in name else req
+                   for name, req in requests.items()}
+    js = run_groqjs(args.groqjs, ndjson, js_runs, js_requests) if args.groqjs else None
+    if js is not None:
+        lines.insert(0, f"groq-js {js['version']} on node {js_node_version()}.")
     for name, req in requests.items():
         query, params = parsed[name], req["params"]
         times, value = timed(lambda q=query, p=params: q.evaluate(data, p), args.runs)
+        # Without the projections kept from the previous runs (memo.py), as a new
+        # process or a query run once sees it: what the ratio to groq-js is taken from.
+        cold, cold_value = timed(lambda q=query, p=params: q.evaluate(data, p), args.runs,
+                                 before=data.memos.clear)
+        assert digest(cold_value) == digest(value), f"{name}: memos change the result"
+        cold_cpu = list(CPU)
         plain = "—"
         if args.plain:
             plain_runs = 1 if "join" in name else args.runs
@@ -125,14 +177,16 @@ def bench(args: argparse.Namespace, ndjson: Path) -> list[str]:
                 lambda q=query, p=params: evaluate_query(q, data, p, indexes=False), plain_runs)
             assert digest(plain_value) == digest(value), f"{name}: plain differs"
             plain = ms(plain_times)
-        other, ratio = "—", "—"
+        other, speedup = "—", "—"
         if js is not None:
             result = js["results"][name]
             same = "" if result["sha256"] == digest(value) else " (DIFFERENT RESULT)"
             other = ms([t / 1e3 for t in result["ms"]]) + same
-            ratio = f"{statistics.median(result['ms']) / 1e3 / statistics.median(times):,.0f}×"
+            speedup = ratio(result["ms"], cold)
         shown = req["query"].replace("|", "\\|")
-        lines.append(f"| `{shown}` | {ms(times)} | {plain} | {other} | {ratio} |")
+        lines.append(f"| `{shown}` | {ms(times)} | {ms(cold)}; CPU {ms(cold_cpu)} | {plain} "
+                     f"| {other} "
+                     f"| {speedup} |")
     return lines
 
 
@@ -142,6 +196,9 @@ def main() -> None:
     parser.add_argument("--authors", type=int, default=200)
     parser.add_argument("--categories", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--js-runs", type=int, help="groq-js's runs (default: --runs)")
+    parser.add_argument("--js-join-runs", type=int,
+                        help="groq-js's runs of the join (default: --js-runs)")
     parser.add_argument("--groqjs", type=Path, help="a directory with node_modules/groq-js")
     parser.add_argument("--plain", action="store_true", help="also time without indexes")
     parser.add_argument("--write", type=Path, help="append the results to this markdown file")
@@ -150,7 +207,10 @@ def main() -> None:
         lines = bench(args, Path(tmp) / "dataset.ndjson")
     header = (f"Machine: {platform.machine()}, 2 cores, Python {platform.python_version()}, "
               f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; `python bench/groq_refs_bench.py "
-              f"{' '.join(sys.argv[1:])}`; median (min–max) of {args.runs} runs.")
+              f"{' '.join(sys.argv[1:])}`; median (min–max) of {args.runs} runs "
+              f"(groq-js: {args.js_runs or args.runs}, the join "
+              f"{args.js_join_runs or args.js_runs or args.runs}); load average "
+              f"{os.getloadavg()[0]:.1f} at the end.")
     text = "\n".join([header, "", *lines])
     print(text)
     if args.write:

@@ -185,7 +185,16 @@ def bench(
         result["ratio_lo"], result["ratio_hi"] = ratios[0], ratios[-1]
         result["ssgen_spread"] = _spread(ssgen_runs)
         result["hugo_spread"] = _spread(hugo_runs)
+        result["ssgen_min"] = min(r[0] for r in ssgen_runs)
+        result["hugo_min"] = min(r[0] for r in hugo_runs)
+    if EACH:
+        print(f"  {files:,} files, each run's wall ms (ssgen / Hugo): " + ", ".join(
+            f"{s[0] * 1e3:.0f}/{h[0] * 1e3:.0f}" if h else f"{s[0] * 1e3:.0f}"
+            for s, h in zip(ssgen_runs, hugo_runs or [None] * len(ssgen_runs), strict=True)))
     return result
+
+
+EACH: list[bool] = []  # --each: print every run's wall
 
 
 def _medians(name: str, runs: list[tuple[float, float, float]]) -> dict[str, float]:
@@ -210,7 +219,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated sites")
     parser.add_argument("--baseline", help="also time the ssgen checkout in this folder")
     parser.add_argument("--path", default="", help="prepended to this checkout's PYTHONPATH")
+    parser.add_argument("--each", action="store_true",
+                        help="also print each run's wall and the fastest runs' ratio")
     args = parser.parse_args()
+    if args.each:
+        EACH.append(True)
     print(f"load average at start: {os.getloadavg()[0]:.1f}; hugo: {shutil.which('hugo')}")
     print(
         "| files | ssgen s | ms/page | ssgen CPU s | ssgen RSS MB | Hugo s | Hugo CPU s "
@@ -245,6 +258,9 @@ def report(files: int, r: dict[str, float]) -> None:
     else:
         hugo, ratio, spread = "- | - | -", "-", "-"
     print(f"| {files:,} | {ssgen} | {hugo} | {ratio} | {spread} |", flush=True)
+    if EACH and "hugo_min" in r:
+        print(f"  fastest runs: ssgen {r['ssgen_min']:.3f} s, Hugo {r['hugo_min']:.3f} s, "
+              f"{r['ssgen_min'] / r['hugo_min']:.2f}x", flush=True)
     if "baseline_s" in r:
         print(f"  baseline: {r['baseline_s']:.2f} s, CPU {r['baseline_cpu']:.2f} s, "
               f"RSS {r['baseline_rss_mb']:.0f} MB", flush=True)

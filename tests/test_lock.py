@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -123,3 +125,24 @@ def test_unopenable_lock_file_is_an_ssgen_error(tmp_path: Path) -> None:
     (tmp_path / ".ssgen").write_text("not a folder")
     with pytest.raises(SsgenError, match="cannot open build lock"):
         BuildLock(tmp_path).acquire()
+
+
+def test_the_early_lock_does_not_import_the_manifest_store() -> None:
+    """A new build takes its lock (``damage_ahead``) before it forks the Markdown parse;
+    the store (sqlite3, the schema) loads after the fork, when first used."""
+    code = (
+        "import sys\n"
+        "import ssgen.build.damage_ahead, ssgen.manifest.lock\n"
+        "print('ssgen.manifest.store' in sys.modules, 'sqlite3' in sys.modules)\n"
+        "from ssgen.manifest import Manifest\n"
+        "from ssgen.manifest.store import Manifest as Stored\n"
+        "import ssgen.manifest\n"
+        "try:\n"
+        "    ssgen.manifest.Nothing\n"
+        "except AttributeError as exc:\n"
+        "    print(Manifest is Stored, exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["False False",
+                   "True module 'ssgen.manifest' has no attribute 'Nothing'"]

@@ -6,6 +6,22 @@
 Exposes ``Manifest``. May import routes, errors.
 """
 
-from ssgen.manifest.store import Manifest
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ssgen.manifest.store import Manifest
 
 __all__ = ["Manifest"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: a new ``ssgen build`` takes the build lock (``lock``) before it forks the
+    # Markdown parse; importing ``store`` (sqlite3, the schema: ~7 ms) then would delay
+    # the fork, while after it the import overlaps the parse.
+    if name == "Manifest":
+        from ssgen.manifest.store import Manifest
+
+        return Manifest
+    raise AttributeError(f"module 'ssgen.manifest' has no attribute {name!r}")
