@@ -27,7 +27,8 @@ from ssgen.manifest.schema import PAGE_SELECT, PageRecord, chunks, page_record
 
 GENERATION_KEY = "pages_generation"
 Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
-_ROUTES_SELECT = "SELECT path, route FROM pages"
+# In the covering index's order (no sort step): each route's paths sorted.
+_ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
 
 
 @dataclass
