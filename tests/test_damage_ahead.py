@@ -232,3 +232,42 @@ def test_a_listing_no_sweep_took_is_given_up(tmp_path: Path) -> None:
     finally:
         lock.release()
     assert other_process_takes_lock(site)
+
+
+def _outputs(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted((site / "public").rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("answer", ["read", "other-generation"])
+def test_the_build_takes_the_page_index_the_child_read_only_of_its_generation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str) -> None:
+    """The child's second answer (each route's paths and the pages generation) is the
+    build's page index, when the generation is the manifest's: an answer of another
+    generation (here naming a page that does not exist) is not used."""
+    from ssgen.manifest import pages as page_cache
+
+    site = built(tmp_path / "site")
+    twin = built(tmp_path / "twin")
+    config = load_config(site)
+    if answer == "other-generation":
+        monkeypatch.setattr(damage_ahead, "_page_paths",
+                            lambda manifest: ("stale", {"page": ["/p9/"]}))
+    taken: list[object] = []
+    real = page_cache._offered
+    monkeypatch.setattr(page_cache, "_offered",
+                        lambda *args: taken.append(real(*args)) or taken[-1])
+    for root in (site, twin):
+        (root / "content" / "p3.md").write_text("---\ntitle: Page 3\n---\nEdited.\n")
+        (root / "content" / "p4.md").unlink()
+    page_cache._INDEXES.clear()  # as in a new process
+    damage_ahead.begin(config, 2)
+    try:
+        assert build(config, jobs=2).ok
+    finally:
+        damage_ahead.discard()
+    assert build(load_config(twin), jobs=1).ok  # no child: the table read here
+    assert _outputs(site) == _outputs(twin)
+    assert "public/p4/index.html" not in _outputs(site)
+    assert len(taken) == 1 and (taken[0] is not None) == (answer == "read")
+    assert not page_cache._OFFERED
