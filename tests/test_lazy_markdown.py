@@ -332,6 +332,17 @@ class _Forks(list[int]):
         super().append(pid)
 
 
+@contextmanager
+def _one_thread(background: bool) -> Iterator[None]:
+    """The cache's saves see one thread, as in ``ssgen build`` (an earlier test may have
+    left one running in this process, which would turn the forked saves off)."""
+    if not background:
+        yield
+        return
+    with mock.patch.object(filecache.threading, "active_count", lambda: 1):
+        yield
+
+
 def run_steps(steps: list[tuple[str, str, str]], listed: bool,
               jobs: list[int] | None = None, background: bool = False) -> dict[str, int]:
     """Each step then a new process's build (on ``jobs[i]`` cores: 2 parses the changed
@@ -346,6 +357,7 @@ def run_steps(steps: list[tuple[str, str, str]], listed: bool,
             mock.patch.object(filecache, "RACY_NS", 20_000_000), \
             mock.patch.object(filecache, "_SAVING", _Forks()), \
             mock.patch.object(lazy, "EDIT_BACKGROUND", 0 if background else lazy.EDIT_BACKGROUND), \
+            _one_thread(background), \
             mock.patch.object(parse_ahead, "MIN_FILES", 1):
         roots = [make_site(Path(tmp) / name, listed) for name in ("site", "twin")]
         saved: list[dict[str, bytes]] = []
