@@ -29,15 +29,30 @@ also writes and compiles its methods per class, and a compiled one (``msgspec.St
 is not a dataclass (``fields``, ``replace``, ``asdict``, ``__match_args__`` and pickling
 differ), so every class and its callers would change. Hand-written ``__slots__`` classes
 would be ~100 copies of the methods here. Python 3.13 makes this module a pass-through.
+
+Compiling the ``__init__`` source texts was still ~10 ms of a build's start (92 classes,
+~110 us each). Each text is a pure function of the class's fields, so its code object is
+kept across processes: ``__pycache__/fastclass-inits.<cache tag>.bin`` beside this module
+maps each text to its marshalled code (with the interpreter's bytecode magic number and a
+checksum; anything else is ignored), read once a process, and ``save_compiled`` (called
+by the command line on its way out) writes it again when this process compiled a text it
+did not hold. Not writable, or ``PYTHONDONTWRITEBYTECODE``: the texts are compiled as
+before.
 """
 
+import contextlib
 import dataclasses
+import hashlib
 import inspect
+import marshal
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError
+from importlib.util import MAGIC_NUMBER
 from operator import attrgetter
 from reprlib import recursive_repr
+from types import CodeType
 from typing import Any, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
@@ -45,6 +60,13 @@ _NATIVE = sys.version_info >= (3, 13)
 # A parameter's default when its field has a default factory (shown as ``<factory>``).
 _FACTORY = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", object())
 _PARAMS: dict[tuple[bool, bool], object] = {}  # (frozen, slots) -> __dataclass_params__
+CACHE_FILE = os.path.join(os.path.dirname(__file__), "__pycache__",
+                          f"fastclass-inits.{sys.implementation.cache_tag}.bin")
+_CACHE_MAGIC = b"ssgen-fastclass-inits-1\n" + MAGIC_NUMBER
+_MOST_KEPT = 1000  # texts kept in the file beyond this process's own: dropped past this
+_CODES: list[dict[str, CodeType]] = []  # text -> its code: the file's, then this process's
+_USED: set[str] = set()  # the texts this process asked for
+_NEW: set[str] = set()  # the texts this process compiled (not in the file)
 
 
 @overload
@@ -153,9 +175,66 @@ def _init(cls: type, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[.
                       " return __init__"])
     module = sys.modules.get(cls.__module__)
     scope: dict[str, Any] = {}
-    exec(text, module.__dict__ if module is not None else {}, scope)
+    exec(_compiled(text), module.__dict__ if module is not None else {}, scope)
     init: Callable[..., None] = scope["__create_fn__"](**names)
     return init
+
+
+def _compiled(text: str) -> CodeType:
+    """The code of ``text``: from the file of earlier processes' when it holds it."""
+    if not _CODES:
+        _CODES.append(_read_codes(CACHE_FILE))
+    codes = _CODES[0]
+    _USED.add(text)
+    code = codes.get(text)
+    if code is None:
+        code = codes[text] = compile(text, "<string>", "exec")
+        _NEW.add(text)
+    return code
+
+
+def _read_codes(path: str) -> dict[str, CodeType]:
+    """The file's texts and codes (empty: none, or not one this interpreter wrote)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return {}
+    head, body = data[:len(_CACHE_MAGIC) + 16], data[len(_CACHE_MAGIC) + 16:]
+    if head != _CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest():
+        return {}
+    try:
+        found = marshal.loads(body)
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if type(found) is not dict or not all(type(text) is str and type(code) is CodeType
+                                          for text, code in found.items()):
+        return {}
+    return found
+
+
+def save_compiled() -> None:
+    """Write the file again when this process compiled texts it did not hold (those of
+    this process first; the others while there are not too many)."""
+    if not _NEW or not _CODES or sys.dont_write_bytecode:
+        return
+    codes = _CODES[0]
+    kept = {text: codes[text] for text in _USED}
+    for text, code in codes.items():
+        if len(kept) >= len(_USED) + _MOST_KEPT:
+            break
+        kept.setdefault(text, code)
+    body = marshal.dumps(kept)
+    temp = f"{CACHE_FILE}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(_CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest() + body)
+        os.replace(temp, CACHE_FILE)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return
+    _NEW.clear()
 
 
 def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:

@@ -11,9 +11,10 @@ from ssgen.build.plan import AllPaths
 paths = st.sets(st.sampled_from([f"/p{i}/" for i in range(12)]))
 
 
-@given(recorded=paths, removed=paths, planned=paths, committed=st.booleans())
+@given(recorded=paths, removed=paths, planned=paths, committed=st.booleans(), leave=paths)
 def test_all_paths_equal_the_set_made_by_hand(recorded: set[str], removed: set[str],
-                                              planned: set[str], committed: bool) -> None:
+                                              planned: set[str], committed: bool,
+                                              leave: set[str]) -> None:
     removed &= recorded  # a build removes recorded pages it did not plan
     removed -= planned
     rows = dict.fromkeys(recorded)
@@ -30,3 +31,8 @@ def test_all_paths_equal_the_set_made_by_hand(recorded: set[str], removed: set[s
     assert set(found) == expected
     assert found - {"/p0/"} == expected - {"/p0/"}
     assert found == expected
+    listed = found.listed(leave)
+    assert listed == expected - leave and len(listed) == len(expected - leave)
+    # The view's paths first, in its order, then the new planned ones.
+    order = [path for path in rows if path in listed]
+    assert list(listed)[:len(order)] == order

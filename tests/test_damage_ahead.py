@@ -172,3 +172,102 @@ def test_a_stuck_child_is_not_waited_for_past_its_patience(
     assert taken == [None] and time.monotonic() - began < 30
     assert "Page 1" in page.read_text()  # checked by the build itself
     assert other_process_takes_lock(site)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_the_build_sweeps_the_output_root_as_the_child_listed_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root's temp files are listed by the child once it has sent the suspects: the
+    build's first write sweeps those a dead writer left (here this process cannot list the
+    root at all), keeps a live writer's, and the listing is taken once."""
+    from ssgen.build.output import temps
+
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    root = site / "public"
+    dead = root / f"{temps.TEMP_PREFIX}{_dead_pid()}-3"
+    live = root / f"{temps.TEMP_PREFIX}{os.getpid()}-99999"
+    dead.write_bytes(b"half")
+    live.write_bytes(b"")
+    (site / "content" / "p1.md").write_text("---\ntitle: Page 1\n---\nEdited.\n")
+    damage_ahead.begin(config, 2)
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.path.abspath(path) == str(root):
+            raise PermissionError(path)  # the build's own listing of the root finds nothing
+        return real_scandir(path)
+
+    monkeypatch.setattr(temps.os, "scandir", scandir)
+    temps.SWEPT.clear()  # as in a new process (this one swept the root when it built)
+    try:
+        assert build(config, jobs=2).ok
+    finally:
+        damage_ahead.discard()
+    assert not dead.exists() and live.exists()
+    assert "Edited." in (root / "p1" / "index.html").read_text()
+    assert not temps._LISTED and not damage_ahead._LISTING
+    assert other_process_takes_lock(site)
+
+
+def test_a_listing_no_sweep_took_is_given_up(tmp_path: Path) -> None:
+    from ssgen.build.output import temps
+
+    site = built(tmp_path / "site")
+    config = load_config(site)
+    damage_ahead.begin(config, 2)
+    manifest = config.state_dir / "manifest.sqlite"
+    lock = BuildLock(site, wait=False)
+    lock.acquire()  # adopts the early lock, as the build's would
+    try:
+        assert damage_ahead.take(manifest, config.output_dir) is not None
+        assert str(config.output_dir.resolve()) in temps._LISTED
+        damage_ahead.discard()
+        assert not temps._LISTED and not damage_ahead._LISTING
+    finally:
+        lock.release()
+    assert other_process_takes_lock(site)
+
+
+def _outputs(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes()
+            for p in sorted((site / "public").rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("answer", ["read", "other-generation"])
+def test_the_build_takes_the_page_index_the_child_read_only_of_its_generation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str) -> None:
+    """The child's second answer (each route's paths and the pages generation) is the
+    build's page index, when the generation is the manifest's: an answer of another
+    generation (here naming a page that does not exist) is not used."""
+    from ssgen.manifest import pages as page_cache
+
+    site = built(tmp_path / "site")
+    twin = built(tmp_path / "twin")
+    config = load_config(site)
+    if answer == "other-generation":
+        monkeypatch.setattr(damage_ahead, "_page_paths",
+                            lambda manifest: ("stale", {"page": ["/p9/"]}))
+    taken: list[object] = []
+    real = page_cache._offered
+    monkeypatch.setattr(page_cache, "_offered",
+                        lambda *args: taken.append(real(*args)) or taken[-1])
+    for root in (site, twin):
+        (root / "content" / "p3.md").write_text("---\ntitle: Page 3\n---\nEdited.\n")
+        (root / "content" / "p4.md").unlink()
+    page_cache._INDEXES.clear()  # as in a new process
+    damage_ahead.begin(config, 2)
+    try:
+        assert build(config, jobs=2).ok
+    finally:
+        damage_ahead.discard()
+    assert build(load_config(twin), jobs=1).ok  # no child: the table read here
+    assert _outputs(site) == _outputs(twin)
+    assert "public/p4/index.html" not in _outputs(site)
+    assert len(taken) == 1 and (taken[0] is not None) == (answer == "read")
+    assert not page_cache._OFFERED

@@ -201,6 +201,28 @@ def test_a_one_file_edit_narrows_the_route_and_equals_a_full_build(tmp_path: Pat
     check(site, tmp_path / "scratch")
 
 
+def test_an_edit_that_moves_no_path_keeps_the_file_and_the_next_build_reads_it(
+        tmp_path: Path) -> None:
+    """Every document's path as read: the file is left as it is (not written again) and
+    the manifest's mark moves to the new pages generation, so the next build narrows."""
+    site = make_site(tmp_path / "site")
+    start(site)
+    before = (site / FILE).read_bytes(), os.stat(site / FILE).st_mtime_ns
+    generation = saved_generation(site)
+    (site / "content" / "b.md").write_text(page_file("Beta two"))
+    with counting() as narrowed:
+        new_process_build(site)
+    assert narrowed == ["page"] and saved_generation(site) != generation
+    assert ((site / FILE).read_bytes(), os.stat(site / FILE).st_mtime_ns) == before
+    check(site, tmp_path / "scratch")
+    (site / "content" / "c.md").write_text(page_file("Gamma two", slug="moved"))
+    with counting() as narrowed:
+        new_process_build(site)
+    assert narrowed == ["page"]
+    assert (site / FILE).read_bytes() != before[0]
+    check(site, tmp_path / "scratch")
+
+
 def test_a_slug_two_documents_want_runs_the_route_in_full(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site")
     start(site)
@@ -441,13 +463,14 @@ def test_paths_that_are_not_the_routes_recorded_ones_are_not_used(tmp_path: Path
     path = site / FILE
     found = doclists._load(path, doclists.cache_key(config))
     assert found is not None
-    _, generation, paths = found
+    _, paths = found
     paths["page"]["md.a"] = "/elsewhere/"
-    body = doclists.marshal.dumps((doclists.cache_key(config), generation, paths))
+    body = doclists.marshal.dumps((doclists.cache_key(config), paths))
     checksum = doclists.hashlib.blake2b(body, digest_size=16).digest()
     path.write_bytes(doclists.MAGIC + checksum + body)
     with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
-        manifest.set_meta(doclists.MARK_KEY, checksum.hex())  # as its writer marked it
+        generation = manifest.get_meta(doclists.GENERATION_KEY)
+        manifest.set_meta(doclists.MARK_KEY, f"{checksum.hex()} {generation}")  # its writer's
     (site / "content" / "b.md").write_text(page_file("Beta again"))
     with counting() as narrowed:
         new_process_build(site)

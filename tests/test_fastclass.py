@@ -138,3 +138,98 @@ def test_the_project_classes_keep_their_behaviour() -> None:
     node = nodes.AccessAttribute(None, "title")
     assert pickle.loads(pickle.dumps(node)) == node
     assert repr(node) == "AccessAttribute(base=None, name='title')"
+
+
+# --- the compiled __init__s kept across processes -------------------------------------------
+
+
+@pytest.fixture()
+def fresh_cache(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """This process as a new one: no text read or compiled yet; the file in tmp_path."""
+    path = tmp_path / "inits.bin"
+    monkeypatch.setattr(fastclass, "CACHE_FILE", str(path))
+    monkeypatch.setattr(fastclass, "_CODES", [])
+    monkeypatch.setattr(fastclass, "_USED", set())
+    monkeypatch.setattr(fastclass, "_NEW", set())
+    monkeypatch.setattr(fastclass.sys, "dont_write_bytecode", False)
+    return path
+
+
+def _point() -> type:
+    @fastclass.dataclass
+    class Point:
+        """A point."""
+
+        x: int
+        y: int = 2
+
+    return Point
+
+
+def _swapped() -> type:
+    @fastclass.dataclass
+    class Swapped:
+        """The same fields' names, the other way round: another text."""
+
+        y: int
+        x: int = 2
+
+    return Swapped
+
+
+def _as_new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastclass, "_CODES", [])
+    monkeypatch.setattr(fastclass, "_USED", set())
+    monkeypatch.setattr(fastclass, "_NEW", set())
+
+
+def test_a_new_process_takes_the_inits_an_earlier_one_compiled(
+        fresh_cache: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert repr(_point()(1)).endswith("Point(x=1, y=2)")
+    assert fastclass._NEW
+    fastclass.save_compiled()
+    assert fresh_cache.is_file() and not fastclass._NEW
+    _as_new_process(monkeypatch)
+    point = _point()
+    assert not fastclass._NEW  # nothing compiled: the file's code
+    assert repr(point(5)).endswith("Point(x=5, y=2)") and point(5, 1) == point(x=5, y=1)
+    assert [(p.name, p.default) for p in inspect.signature(point).parameters.values()] == [
+        ("x", inspect.Parameter.empty), ("y", 2)]
+    fastclass.save_compiled()  # nothing new: the file is left as it is
+    assert fresh_cache.is_file()
+
+
+@pytest.mark.parametrize("damage", ["checksum", "magic", "truncated", "not-a-dict"])
+def test_a_file_not_written_whole_by_this_interpreter_is_not_used(
+        fresh_cache: Any, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    """A file whose checksum (or magic number, length, contents) is not right is not
+    read: here its code for Point's text is Swapped's, which would set y to x's value."""
+    import hashlib
+    import marshal
+
+    _point()
+    _swapped()
+    codes = fastclass._CODES[0]
+    point_text = next(text for text in codes if "y:__dataclass_type_y__=" in text)
+    swapped_text = next(text for text in codes if "x:__dataclass_type_x__=" in text)
+    body = marshal.dumps({point_text: codes[swapped_text]})
+    head = fastclass._CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest()
+    data = {"checksum": head[:-1] + bytes([head[-1] ^ 1]) + body,
+            "magic": b"x" + head[1:] + body,
+            "truncated": head + body[:-2],
+            "not-a-dict": fastclass._CACHE_MAGIC
+            + hashlib.blake2b(marshal.dumps([1]), digest_size=16).digest() + marshal.dumps([1]),
+            }[damage]
+    fresh_cache.write_bytes(data)
+    _as_new_process(monkeypatch)
+    point = _point()(1, 7)
+    assert (point.x, point.y) == (1, 7)
+    assert fastclass._NEW  # compiled here
+
+
+def test_nothing_is_written_without_bytecode_writing(
+        fresh_cache: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastclass.sys, "dont_write_bytecode", True)
+    _point()
+    fastclass.save_compiled()
+    assert not fresh_cache.exists()

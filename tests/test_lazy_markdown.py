@@ -322,16 +322,42 @@ def _damage_cache(cache: Path, how: str, saved: dict[str, bytes]) -> None:
                               "flip": data.replace(b"title", b"titlf"), "drop": b""}[how])
 
 
+class _Forks(list[int]):
+    """``filecache._SAVING`` that counts the saves forked."""
+
+    forked = 0
+
+    def append(self, pid: int) -> None:
+        type(self).forked += 1
+        super().append(pid)
+
+
+@contextmanager
+def _one_thread(background: bool) -> Iterator[None]:
+    """The cache's saves see one thread, as in ``ssgen build`` (an earlier test may have
+    left one running in this process, which would turn the forked saves off)."""
+    if not background:
+        yield
+        return
+    with mock.patch.object(filecache.threading, "active_count", lambda: 1):
+        yield
+
+
 def run_steps(steps: list[tuple[str, str, str]], listed: bool,
-              jobs: list[int] | None = None) -> dict[str, int]:
+              jobs: list[int] | None = None, background: bool = False) -> dict[str, int]:
     """Each step then a new process's build (on ``jobs[i]`` cores: 2 parses the changed
     files in children first) of the site and of a twin that never takes the lazy
     source: equal to each other (a failing page keeps its last good version in both),
-    and to a clean full build when no page fails; the counts of lazy and full sources."""
+    and to a clean full build when no page fails; the counts of lazy and full sources
+    (and of the lazy source's cache saves forked: ``background`` forks each of them)."""
     counts = {"lazy": 0, "full": 0}
     jobs = jobs or [1]
+    _Forks.forked = 0
     with tempfile.TemporaryDirectory() as tmp, \
             mock.patch.object(filecache, "RACY_NS", 20_000_000), \
+            mock.patch.object(filecache, "_SAVING", _Forks()), \
+            mock.patch.object(lazy, "EDIT_BACKGROUND", 0 if background else lazy.EDIT_BACKGROUND), \
+            _one_thread(background), \
             mock.patch.object(parse_ahead, "MIN_FILES", 1):
         roots = [make_site(Path(tmp) / name, listed) for name in ("site", "twin")]
         saved: list[dict[str, bytes]] = []
@@ -357,7 +383,7 @@ def run_steps(steps: list[tuple[str, str, str]], listed: bool,
             expected = full_build(roots[0], Path(tmp) / "scratch")
             assert expected[1] or got == expected, \
                 f"{step}: a new process differs from a full build: {_difference(got, expected)}"
-    return counts
+    return {**counts, "forked": _Forks.forked}
 
 
 def _difference(got: Any, expected: Any) -> str:
@@ -369,10 +395,12 @@ def _difference(got: Any, expected: Any) -> str:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEPS, min_size=1, max_size=6), listed=st.booleans(),
-       jobs=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3))
+       jobs=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3),
+       background=st.booleans())
 def test_new_processes_through_the_lazy_source_equal_a_full_build(
-        steps: list[tuple[str, str, str]], listed: bool, jobs: list[int]) -> None:
-    run_steps(steps, listed, jobs)
+        steps: list[tuple[str, str, str]], listed: bool, jobs: list[int],
+        background: bool) -> None:
+    run_steps(steps, listed, jobs, background)
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -383,8 +411,11 @@ EDITS = [("write", "a", "x"), ("delete", "b", ""), ("rename", "a", "c"),
 
 def test_the_sequences_the_mutants_fail_pass_and_go_lazy() -> None:
     assert run_steps(EDITS, listed=False)["lazy"] >= 4
+    # The cache saved by a forked process: the next process's lazy source reads it.
+    went = run_steps(EDITS, listed=False, background=True)
+    assert went["lazy"] >= 4 and went["forked"] >= 4
     assert run_steps([("delete", "b", "")], listed=False)["lazy"] == 1
-    assert run_steps(STALE_SHARDS, listed=False) == {"lazy": 1, "full": 1}
+    assert run_steps(STALE_SHARDS, listed=False) == {"lazy": 1, "full": 1, "forked": 0}
     assert run_steps([("write", "a", "x"), ("write", "b", "yy")], listed=False,
                      jobs=[2])["lazy"] == 2
     assert run_steps(STALE_DOCUMENTS, listed=True)["full"] == 2

@@ -10,11 +10,14 @@ no neighbours either, an edit of some documents changes only their pages.
 
 What a new process lacks to use that is which page each unchanged document has (the
 items drop ``_id``). ``.ssgen/doclists.cache`` keeps, per such route, each document's page
-path: written after a build recorded its pages, stamped with the manifest's pages
-generation that build left (so it stands for exactly those records), the config hash,
-ssgen's and Python's versions, and checksummed; the checksum of the file last written
-is then recorded in the manifest (meta ``doclists``), and only that file is read. The
-generation alone does not tell two files apart: a build that writes no page record
+path: written after a build recorded its pages, with the config hash, ssgen's and
+Python's versions, and checksummed; the checksum of the file last written and the
+manifest's pages generation that build left (so the file stands for exactly those
+records) are then recorded in the manifest (meta ``doclists``), and only that file is
+read, for that generation. A build that leaves each document's path as it found them
+(a one-file edit that keeps its slug) records its generation beside the checksum of the
+file it read and leaves the file as it is (16k paths: ~5 ms a build not spent writing
+it). The generation alone does not tell two files apart: a build that writes no page record
 (two documents swap their content in a route whose pages carry every document's tag)
 leaves the generation as it was, yet moves documents between paths, and a copy of the
 file from before it would pass. A build that finds it current, with no
@@ -54,8 +57,9 @@ from ssgen.sources import Source
 from ssgen.sources.atomic import write_atomic
 
 FILE = "doclists.cache"
-MAGIC = b"ssgen-doclists-1\n"
-MARK_KEY = "doclists"  # manifest meta: the checksum of the file the last build wrote
+MAGIC = b"ssgen-doclists-2\n"
+# manifest meta: "<checksum of the file the last build left> <pages generation it is for>"
+MARK_KEY = "doclists"
 # More changed documents than this: the route's query runs in full (as cheap by then).
 MOST_CHANGES = 256
 # Built-in functions whose value depends on their arguments alone.
@@ -119,6 +123,7 @@ class DocLists:
     known: dict[str, Paths] = field(default_factory=dict)
     fresh: dict[str, Paths] = field(default_factory=dict)
     queried: set[str] = field(default_factory=set)
+    check: bytes = b""  # the checksum of the file ``known`` was read from ("": none)
 
     def expand(self, route: RouteConfig, source: Source, site: Any, data: dict[str, Any],
                now: datetime) -> tuple[list[PageSpec], AbstractSet[str]] | None:
@@ -222,21 +227,28 @@ def open_lists(config: Config, manifest: Manifest, changed: frozenset[str] | Non
     generation = manifest.get_meta(GENERATION_KEY)
     if not generation or not any(map(per_document, config.routes)):
         return lists
-    found = load(config, manifest)
+    found = _current(config, manifest)
     if found is not None:
-        lists.known = found
+        lists.check, lists.known = found
     return lists
 
 
 def load(config: Config, manifest: Manifest) -> dict[str, Paths] | None:
-    """The file's paths when it is the one the last build wrote (its checksum is the
+    """The file's paths when it is the one the last build left (its checksum is the
     manifest's mark) and stands for the manifest's pages as they are; else None."""
+    found = _current(config, manifest)
+    return None if found is None else found[1]
+
+
+def _current(config: Config, manifest: Manifest) -> tuple[bytes, dict[str, Paths]] | None:
+    """The file's checksum and paths, when ``load`` would give them."""
     generation, mark = manifest.get_meta(GENERATION_KEY), manifest.get_meta(MARK_KEY)
-    found = _load(config.state_dir / FILE, cache_key(config))
-    if not generation or not mark or found is None:
+    if not generation or not mark:
         return None
-    check, stamped, paths = found
-    return paths if check.hex() == mark and stamped == generation else None
+    found = _load(config.state_dir / FILE, cache_key(config))
+    if found is None or mark != _mark(found[0], generation):
+        return None
+    return found
 
 
 def save(config: Config, manifest: Manifest, lists: DocLists) -> None:
@@ -252,18 +264,25 @@ def save(config: Config, manifest: Manifest, lists: DocLists) -> None:
         manifest.set_meta(MARK_KEY, "")
         path.unlink(missing_ok=True)
         return
-    body = marshal.dumps((cache_key(config), generation, leaves))
+    if lists.check and leaves == lists.known:  # the file read holds them: kept as it is
+        manifest.set_meta(MARK_KEY, _mark(lists.check, generation))
+        return
+    body = marshal.dumps((cache_key(config), leaves))
     check = hashlib.blake2b(body, digest_size=16).digest()
-    manifest.set_meta(MARK_KEY, check.hex())
+    manifest.set_meta(MARK_KEY, _mark(check, generation))
     try:
         write_atomic(path, MAGIC + check + body, "per-document route paths", durable=False)
     except SsgenError:
         path.unlink(missing_ok=True)
 
 
-def _load(path: Path, key: bytes) -> tuple[bytes, str, dict[str, Paths]] | None:
-    """(checksum, generation, paths) from the file; None when missing, damaged or of
-    another key."""
+def _mark(check: bytes, generation: str) -> str:
+    """The manifest's mark of the file with checksum ``check``, for ``generation``."""
+    return f"{check.hex()} {generation}"
+
+
+def _load(path: Path, key: bytes) -> tuple[bytes, dict[str, Paths]] | None:
+    """(checksum, paths) from the file; None when missing, damaged or of another key."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -275,10 +294,10 @@ def _load(path: Path, key: bytes) -> tuple[bytes, str, dict[str, Paths]] | None:
         found = marshal.loads(body)
     except (EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(found, tuple) and len(found) == 3 and found[0] == key
-            and isinstance(found[1], str) and isinstance(found[2], dict)):
+    if not (isinstance(found, tuple) and len(found) == 2 and found[0] == key
+            and isinstance(found[1], dict)):
         return None
-    return head[len(MAGIC):], found[1], found[2]
+    return head[len(MAGIC):], found[1]
 
 
 __all__ = ["DocLists", "load", "open_lists", "per_document", "save"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 from ssgen.build.collect import NOT_FOUND_PATH
 from ssgen.build.lastmod import last_change
@@ -39,9 +40,10 @@ _IDLE: dict[str, Since] = {}  # the Since a build that planned no page passes on
 _WRITTEN: dict[str, dict[str, tuple[bytes, str]]] = {}
 
 
-def sitemap_paths(plan: RenderPlan) -> set[str]:
-    """The paths the sitemap lists: every page but failed new ones, clashing ones, 404."""
-    return plan.all_paths - plan.failed_new - plan.clashed - {NOT_FOUND_PATH}
+def sitemap_paths(plan: RenderPlan) -> AbstractSet[str]:
+    """The paths the sitemap lists: every page but failed new ones, clashing ones, 404
+    (in the manifest's order, see ``AllPaths.listed``)."""
+    return plan.all_paths.listed(plan.failed_new | plan.clashed | {NOT_FOUND_PATH})
 
 
 def sitemap_change(memo: SitemapMemo, config: Config, manifest: Manifest, plan: RenderPlan,

@@ -9,7 +9,7 @@ longer produce are removed. Everything else is left untouched on disk.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, KeysView, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import field
 from typing import Any
@@ -55,6 +55,19 @@ class AllPaths(AbstractSet[str]):
 
     def __sub__(self, other: AbstractSet[Any]) -> set[str]:
         return self.made() - other
+
+    def listed(self, leave: AbstractSet[str]) -> KeysView[str]:
+        """The paths not in ``leave``, in order: the recorded ones as the view gives them
+        (the manifest's: each route's sorted, so sorting them all is nearly free, where
+        16k paths in a set's order took ~3 ms: ``ssgen.build.sitemapfile``), then the
+        planned new ones."""
+        found = dict.fromkeys(self._recorded)
+        for path in self._removed:
+            found.pop(path, None)
+        found.update(dict.fromkeys(self._planned))
+        for path in leave:
+            found.pop(path, None)
+        return found.keys()
 
     def made(self) -> set[str]:
         """The paths as a set (made once; not to be changed)."""

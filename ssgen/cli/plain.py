@@ -26,6 +26,7 @@ from ssgen.cli.summary import (
     report_interrupted,
 )
 from ssgen.errors import SsgenError
+from ssgen.fastclass import save_compiled
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -154,7 +155,9 @@ def resume_gc(*, freeze: bool = False) -> None:
 def exit_process(code: str | int | None) -> NoReturn:
     """``sys.exit(code)``; when a build left its dataset for the process's exit,
     ``os._exit`` without freeing it (0.25 s at 20k documents): the output and the
-    manifest are closed already; only the streams need flushing."""
+    manifest are closed already; only the streams need flushing. The compiled
+    dataclass ``__init__``s are kept for the next process first (``fastclass``)."""
+    save_compiled()
     pipeline = sys.modules.get("ssgen.build.pipeline")
     if pipeline is None or not pipeline.left_for_exit():
         sys.exit(code)

@@ -1,4 +1,5 @@
-"""A process-wide copy of each manifest's page records, kept in step with writes.
+"""A process-wide copy of each manifest's page index, kept in step with writes, and the
+page reads of ``Manifest`` that use it (mixed into ``Manifest``).
 
 ``page_paths()``, ``pages_for_route()`` and ``pages_at()`` read many page rows (10k
 rows: several ms each, a few times per rebuild; a paginated route's rebuild asks for
@@ -7,39 +8,64 @@ valid for one generation of the pages table (meta ``pages_generation``, replaced
 every transaction that writes pages). A commit by this process applies its page writes
 to the copy; one by another process leaves the copy on an old generation, and the next
 read loads the table again.
+
+The copy starts as every page's path and route (two columns: ~7 ms at 16k pages, where
+all seven took ~30 ms); the other columns are read for the pages asked for
+(``pages_at``), or for all of them the first time all are needed (``page_files``).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, KeysView
 from dataclasses import field
-from typing import Any
+from typing import Any, Protocol
 
 from ssgen.fastclass import dataclass
-from ssgen.manifest.schema import PageRecord, page_record
+from ssgen.manifest.schema import PAGE_SELECT, PageRecord, chunks, page_record
 
 GENERATION_KEY = "pages_generation"
 Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
+# In the covering index's order (no sort step): each route's paths sorted.
+ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
+# Each route's paths, as ``ROUTES_SELECT`` gives them, and the generation they are of.
+Offered = tuple[str, dict[str, list[str]]]
 
 
 @dataclass
 class PageIndex:
-    """Every recorded page's row, as of one generation of the pages table."""
+    """Every recorded page's route, as of one generation of the pages table, and the
+    full rows of the pages read so far (of all of them once ``complete``)."""
 
     generation: str
-    rows: dict[str, Row]
-    by_route: dict[str, set[str]] = field(default_factory=dict)
+    routes: dict[str, str]  # path -> route, every recorded page
+    rows: dict[str, Row] = field(default_factory=dict)
+    complete: bool = False
+    _by_route: dict[str, set[str]] | None = None  # made on first use
     _records: dict[str, PageRecord] = field(default_factory=dict)  # decoded on first use
 
-    def __post_init__(self) -> None:
-        for path, row in self.rows.items():
-            self.by_route.setdefault(row[1], set()).add(path)
+    def by_route(self) -> dict[str, set[str]]:
+        """Each route's recorded paths."""
+        if self._by_route is None:
+            found: dict[str, set[str]] = {}
+            for path, route in self.routes.items():
+                found.setdefault(route, set()).add(path)
+            self._by_route = found
+        return self._by_route
 
-    def records(self, paths: Iterable[str]) -> dict[str, PageRecord]:
-        """The records of those of ``paths`` that are recorded, by path."""
-        rows, decoded = self.rows, self._records
+    def records(self, paths: Iterable[str],
+                fetch: Callable[[list[str]], list[Row]]) -> dict[str, PageRecord]:
+        """The records of those of ``paths`` that are recorded, by path; the rows not
+        read yet are read with ``fetch`` (the table's rows of those paths)."""
+        rows, decoded, routes = self.rows, self._records, self.routes
+        if not self.complete:
+            if not isinstance(paths, Collection):
+                paths = list(paths)
+            missing = [path for path in paths if path in routes and path not in rows]
+            if missing:
+                rows.update((row[0], row) for row in fetch(missing))
         found: dict[str, PageRecord] = {}
         for path in paths:
             record = decoded.get(path)
@@ -51,18 +77,25 @@ class PageIndex:
             found[path] = record
         return found
 
+    def fill(self, rows: list[Row]) -> None:
+        """Take every page's row (the table's, of this generation)."""
+        self.rows = {row[0]: row for row in rows}
+        self.complete = True
+
     def apply(self, writes: list[tuple[str, Row | None]]) -> None:
         """``(path, row)`` recorded, or ``(path, None)`` removed, in order."""
+        by_route = self._by_route
         for path, row in writes:
-            old = self.rows.pop(path, None)
+            old = self.routes.pop(path, None)
+            self.rows.pop(path, None)
             self._records.pop(path, None)
-            if old is not None:
-                self.by_route[old[1]].discard(path)
+            if old is not None and by_route is not None:
+                by_route[old].discard(path)
             if row is not None:
+                self.routes[path] = row[1]
                 self.rows[path] = row
-                self.by_route.setdefault(row[1], set()).add(path)
-
-
+                if by_route is not None:
+                    by_route.setdefault(row[1], set()).add(path)
 @dataclass
 class PageWrites:
     """The page writes of one open transaction of one ``Manifest``."""
@@ -78,6 +111,34 @@ class PageWrites:
 
 _INDEXES: dict[str, PageIndex] = {}
 _LOCK = threading.Lock()
+# Manifest key -> what gives the paths another process read for this one
+# (``ssgen.build.damage_ahead``, under the build lock), or None.
+_OFFERED: dict[str, Callable[[], Offered | None]] = {}
+os.register_at_fork(after_in_child=_OFFERED.clear)
+
+
+def offer(key: str, found: Callable[[], Offered | None] | None) -> None:
+    """The next read of the page index of the manifest at ``key`` (its real path) tries
+    ``found`` first (taken when it is of the manifest's generation then); None: none."""
+    if found is None:
+        _OFFERED.pop(key, None)
+    else:
+        _OFFERED[key] = found
+
+
+def _offered(key: str, generation: str) -> PageIndex | None:
+    """The index ``offer`` gave for ``key``, when it is of ``generation``."""
+    found = _OFFERED.pop(key, None)
+    taken = found() if found is not None else None
+    if type(taken) is not tuple or len(taken) != 2 or taken[0] != generation \
+            or type(taken[1]) is not dict:
+        return None
+    routes: dict[str, str] = {}
+    for route, paths in taken[1].items():
+        if type(route) is not str or type(paths) is not list:
+            return None
+        routes.update(dict.fromkeys(paths, route))
+    return PageIndex(generation, routes)
 
 
 def new_generation() -> str:
@@ -111,3 +172,91 @@ def committed(key: str, before: str | None, after: str, writes: PageWrites) -> N
             return
         index.apply(writes.writes)
         index.generation = after
+
+
+class _Store(Protocol):
+    """What the page reads need of the manifest they are mixed into."""
+
+    _lock: Any  # a threading.RLock: the manifest's calls are serialised by it
+    _key: str
+    _page_writes: PageWrites
+
+    def _rows(self, sql: str, params: Iterable[Any] = (), *, what: str) -> list[Any]: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+
+class PagesMixin:
+    """``pages_at``, ``page_paths``, ``page_files``, ``page_count`` and
+    ``pages_for_route`` on ``Manifest``."""
+
+    def pages_at(self: _Store, paths: Iterable[str]) -> dict[str, PageRecord]:
+        """The records of those of ``paths`` the manifest knows, by path (from this
+        process's copy when it is current, else chunked lookups)."""
+        with self._lock:  # a commit on another thread must not land between read and keep
+            index = _cached_index(self)
+            if index is not None:
+                return index.records(paths, lambda missing: _fetch(self, missing))
+            found: dict[str, PageRecord] = {}
+            for row in _fetch(self, sorted(set(paths))):
+                record = page_record(row)
+                found[record.path] = record
+            return found
+
+    def page_paths(self: _Store) -> KeysView[str]:
+        """Every recorded page's path: a view of this process's copy (a commit may change it)."""
+        return _page_index(self).routes.keys()
+
+    def page_files(self: _Store) -> dict[str, str]:
+        """Every recorded page's output file -> its path."""
+        with self._lock:
+            index = _page_index(self)
+            if not index.complete:
+                index.fill(self._rows(PAGE_SELECT, what="read pages"))
+            return {row[6]: path for path, row in index.rows.items()}
+
+    def page_count(self: _Store) -> int:
+        """How many pages are recorded."""
+        return len(_page_index(self).routes)
+
+    def pages_for_route(self: _Store, route: str) -> set[str]:
+        """The paths of the pages a route produced."""
+        with self._lock:
+            return set(_page_index(self).by_route().get(route, ()))
+
+
+def _page_index(manifest: _Store) -> PageIndex:
+    """Every page's path and route: this process's copy when it is of the current
+    generation (and this transaction wrote no pages yet), else read from the table."""
+    with manifest._lock:
+        generation = manifest.get_meta(GENERATION_KEY)
+        touched = manifest._page_writes.touched
+        index = None if touched else cached(manifest._key, generation)
+        if index is not None:
+            return index
+        if _OFFERED and generation and not touched:
+            index = _offered(manifest._key, generation)
+        if index is None:
+            routes = dict(manifest._rows(ROUTES_SELECT, what="read pages"))
+            index = PageIndex(generation or "", routes)
+        if generation and not touched:
+            store(manifest._key, index)
+        return index
+
+
+def _cached_index(manifest: _Store) -> PageIndex | None:
+    """This process's copy, only when it is current (never read the table for it)."""
+    with manifest._lock:
+        if manifest._page_writes.touched:
+            return None
+        return cached(manifest._key, manifest.get_meta(GENERATION_KEY))
+
+
+def _fetch(manifest: _Store, paths: list[str]) -> list[Row]:
+    """The table's rows of ``paths`` (those recorded)."""
+    found: list[Row] = []
+    for chunk in chunks(paths):
+        marks = ",".join("?" * len(chunk))
+        found += manifest._rows(f"{PAGE_SELECT} WHERE path IN ({marks})", chunk,
+                                what="read pages")
+    return found

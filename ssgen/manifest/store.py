@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, KeysView
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -83,7 +83,7 @@ _SKIP_SCAN = """WITH RECURSIVE t(tag) AS (
     SELECT (SELECT min(tag) FROM page_tags WHERE tag > t.tag AND tag < ?) FROM t
     WHERE t.tag IS NOT NULL)
 SELECT tag FROM t WHERE tag IS NOT NULL"""
-class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
+class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin, page_cache.PagesMixin):
     """An open manifest database. Create with ``Manifest.open`` or ``Manifest.reset``."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
@@ -259,59 +259,6 @@ class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin):
         """Every recorded page, sorted by path."""
         rows = self._rows(f"{PAGE_SELECT} ORDER BY path", what="read pages")
         return [page_record(row) for row in rows]
-
-    def pages_at(self, paths: Iterable[str]) -> dict[str, PageRecord]:
-        """The records of those of ``paths`` the manifest knows, by path (from this
-        process's copy when it is current, else chunked lookups)."""
-        index = self._cached_index()
-        if index is not None:
-            return index.records(paths)
-        found: dict[str, PageRecord] = {}
-        for chunk in chunks(sorted(set(paths))):
-            marks = ",".join("?" * len(chunk))
-            sql = f"{PAGE_SELECT} WHERE path IN ({marks})"
-            for row in self._rows(sql, chunk, what="read pages"):
-                record = page_record(row)
-                found[record.path] = record
-        return found
-
-    def page_paths(self) -> KeysView[str]:
-        """Every recorded page's path: a view of this process's copy (a commit may change it)."""
-        return self._page_index().rows.keys()
-
-    def page_files(self) -> dict[str, str]:
-        """Every recorded page's output file -> its path."""
-        return {row[6]: path for path, row in self._page_index().rows.items()}
-
-    def page_count(self) -> int:
-        """How many pages are recorded."""
-        return len(self._page_index().rows)
-
-    def pages_for_route(self, route: str) -> set[str]:
-        """The paths of the pages a route produced."""
-        return set(self._page_index().by_route.get(route, ()))
-
-    def _page_index(self) -> page_cache.PageIndex:
-        """Every page's row: this process's copy when it is of the current generation
-        (and this transaction wrote no pages yet), else read from the table."""
-        with self._lock:
-            generation = self.get_meta(page_cache.GENERATION_KEY)
-            index = None if self._page_writes.touched else page_cache.cached(self._key,
-                                                                              generation)
-            if index is not None:
-                return index
-            rows = self._rows(PAGE_SELECT, what="read pages")
-            index = page_cache.PageIndex(generation or "", {row[0]: row for row in rows})
-            if generation and not self._page_writes.touched:
-                page_cache.store(self._key, index)
-            return index
-
-    def _cached_index(self) -> page_cache.PageIndex | None:
-        """This process's copy, only when it is current (never read the table for it)."""
-        with self._lock:
-            if self._page_writes.touched:
-                return None
-            return page_cache.cached(self._key, self.get_meta(page_cache.GENERATION_KEY))
 
     def pages_for_tags(self, tags: Iterable[str]) -> set[str]:
         """The paths of every page that depends on at least one of ``tags``."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+from collections.abc import Callable
 
 TEMP_PREFIX = ".ssgen-tmp-"
 _counter = itertools.count()
@@ -35,14 +36,34 @@ def temp_name(folder: str) -> str:
 SWEPT: set[str] = set()
 
 
+# Absolute folder -> what gives the names of the temp files in it that another process
+# listed for this one (``ssgen.build.damage_ahead``: under the build lock), or None.
+_LISTED: dict[str, Callable[[], list[str] | None]] = {}
+os.register_at_fork(after_in_child=_LISTED.clear)
+
+
+def listed_elsewhere(folder: str, names: Callable[[], list[str] | None] | None) -> None:
+    """The next sweep of ``folder`` (absolute) takes its temp files' names from ``names``
+    (None from it, or given None here: the sweep lists the folder itself)."""
+    if names is None:
+        _LISTED.pop(folder, None)
+    else:
+        _LISTED[folder] = names
+
+
 def sweep_temps(folder: str) -> list[str]:
     """Delete the temp files a killed ssgen process left in ``folder`` (not live ones);
     the paths deleted."""
-    try:
-        with os.scandir(folder) as entries:
-            stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
-    except OSError:
-        return []
+    given = _LISTED.pop(os.path.abspath(folder), None) if _LISTED else None
+    names = given() if given is not None else None
+    if names is not None:
+        stale = [os.path.join(folder, name) for name in names]
+    else:
+        try:
+            with os.scandir(folder) as entries:
+                stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
+        except OSError:
+            return []
     dead = [path for path in stale if not _writer_alive(os.path.basename(path))]
     for path in dead:
         unlink_quietly(path)
@@ -79,7 +100,8 @@ def unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
-__all__ = ["SWEPT", "TEMP_PREFIX", "defer_frees", "displace", "free_displaced", "sweep_temps",
+__all__ = ["SWEPT", "TEMP_PREFIX", "defer_frees", "displace", "free_displaced",
+           "listed_elsewhere", "sweep_temps",
            "take_displaced", "temp_name", "unlink_quietly"]
 
 

@@ -26,6 +26,7 @@ import hashlib
 import marshal
 import os
 import sys
+import threading
 import time
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -235,7 +236,8 @@ class FileCache:
             del self._own[name]
             self.dirty.add(_shard(name))
 
-    def save(self, *, background: bool = False, mark: str = "") -> None:
+    def save(self, *, background: bool = False, mark: str = "",
+             least: int | None = None) -> None:
         """Rewrite the shards whose entries changed (each atomically; a failure only
         loses cache entries), then the ``mark``: a caller's name for this set of entries
         (``ssgen.sources.lazy``: the source state a build records in the manifest), kept
@@ -244,12 +246,15 @@ class FileCache:
         file's checksum is checked on load anyway). The old mark goes first: a save
         that fails or is killed halfway leaves none. ``background``: a large rewrite (a
         cold build's) is done by a forked process while this one goes on (``settle``
-        waits for it)."""
+        waits for it). ``least``: the entries to rewrite from which it forks, instead of
+        ``BACKGROUND``, and only with no other thread (a fork copies the locks they hold)."""
         if self.path is None or (not self.dirty and mark == self._saved_mark):
             return
         self._saved_mark = mark
         size = len(self._columns.names) + len(self._own)
-        if background and size * len(self.dirty) >= BACKGROUND * SHARDS:
+        fork_from = BACKGROUND if least is None else least
+        if background and size * len(self.dirty) >= fork_from * SHARDS \
+                and (least is None or threading.active_count() == 1):
             try:
                 pid = os.fork()
             except OSError:
