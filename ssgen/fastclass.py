@@ -6,9 +6,10 @@ Python 3.11 and 3.12 write each generated method of a dataclass (``__init__``,
 a build imports cost ~50 ms of every start, more than any module's own code. Here
 ``dataclasses.dataclass`` still finds the fields, their defaults, ``slots`` and
 ``__match_args__``; ``__init__`` (called per object, so compiled as the standard library
-writes it: same signature, defaults, default factories and ``__post_init__``) is the one
-method compiled, and the others are closures over the class's field names, with the
-standard library's behaviour: ``repr`` (recursion-safe, ``repr=False`` fields left
+writes it: same signature, defaults, default factories and ``__post_init__``; a frozen
+class's fields written into its ``__dict__``, see ``_init``) is the one method compiled,
+and the others are closures over the class's field names, with the standard library's
+behaviour: ``repr`` (recursion-safe, ``repr=False`` fields left
 out), ``==`` on the tuple of ``compare`` fields (``NotImplemented`` for another class),
 ``hash`` of the hashed fields' tuple for a frozen class and unhashable for a mutable
 one (unless the class defines ``__hash__``), ``FrozenInstanceError`` on assignment, and a
