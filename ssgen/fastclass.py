@@ -6,9 +6,10 @@ Python 3.11 and 3.12 write each generated method of a dataclass (``__init__``,
 a build imports cost ~50 ms of every start, more than any module's own code. Here
 ``dataclasses.dataclass`` still finds the fields, their defaults, ``slots`` and
 ``__match_args__``; ``__init__`` (called per object, so compiled as the standard library
-writes it: same signature, defaults, default factories and ``__post_init__``) is the one
-method compiled, and the others are closures over the class's field names, with the
-standard library's behaviour: ``repr`` (recursion-safe, ``repr=False`` fields left
+writes it: same signature, defaults, default factories and ``__post_init__``; a frozen
+class's fields written into its ``__dict__``, see ``_init``) is the one method compiled,
+and the others are closures over the class's field names, with the standard library's
+behaviour: ``repr`` (recursion-safe, ``repr=False`` fields left
 out), ``==`` on the tuple of ``compare`` fields (``NotImplemented`` for another class),
 ``hash`` of the hashed fields' tuple for a frozen class and unhashable for a mutable
 one (unless the class defines ``__hash__``), ``FrozenInstanceError`` on assignment, and a
@@ -140,6 +141,11 @@ def _init(cls: type, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[.
     names: dict[str, Any] = {"__dataclass_builtins_object__": object,
                              "__dataclass_HAS_DEFAULT_FACTORY__": _FACTORY}
     slots = "__slots__" in cls.__dict__
+    # A frozen class's fields written into its ``__dict__`` (no ``object.__setattr__``
+    # call per field: ~0.55 us less for a 6-field object, 16,000 page specs a build),
+    # unless a field's name is a data descriptor of the class, which must see the write.
+    direct = frozen and not slots and not any(
+        hasattr(type(inspect.getattr_static(cls, f.name, None)), "__set__") for f in fields)
     params: list[str] = []
     keywords: list[str] = []
     body: list[str] = []
@@ -164,8 +170,11 @@ def _init(cls: type, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[.
                      else f"={default}" if f.default is not MISSING else "")
             (keywords if f.kw_only is True else params).append(
                 f"{f.name}:__dataclass_type_{f.name}__{given}")
-        body.append(f"__dataclass_builtins_object__.__setattr__(self,{f.name!r},{value})"
+        body.append(f"__dataclass_self_dict__[{f.name!r}]={value}" if direct
+                    else f"__dataclass_builtins_object__.__setattr__(self,{f.name!r},{value})"
                     if frozen else f"self.{f.name}={value}")
+    if direct and body:
+        body.insert(0, "__dataclass_self_dict__=self.__dict__")
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
     signature = ", ".join(["self", *params, *(["*", *keywords] if keywords else [])])

@@ -233,3 +233,25 @@ def test_nothing_is_written_without_bytecode_writing(
     _point()
     fastclass.save_compiled()
     assert not fresh_cache.exists()
+class _Slotted:
+    """A plain base whose ``a`` is a slot: a data descriptor the subclass's field hits."""
+
+    __slots__ = ("a",)
+
+
+def test_a_frozen_field_behind_a_data_descriptor_is_set_through_it() -> None:
+    """A frozen class's fields go straight into its ``__dict__`` unless a data descriptor
+    of the class has the field's name; that one must see the write, as in the standard
+    library (else the slot stays empty and reading the field fails)."""
+    made = []
+    for decorator in (dataclasses.dataclass, ssgen.fastclass.dataclass):
+        @decorator(frozen=True)
+        class Made(_Slotted):
+            """A frozen class over a slotted base."""
+
+            a: int
+            b: int = 2
+
+        item = Made(1)
+        made.append((item.a, item.b, sorted(vars(item)), repr(item)))
+    assert made[0] == made[1] == (1, 2, ["b"], made[0][3])

@@ -32,12 +32,14 @@ which some marker was joined on the way (``{{ self.block() }}``) is rendered aga
 from __future__ import annotations
 
 import operator
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from itertools import compress, count
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context, new_context
 
 from ssgen.fastclass import dataclass
 from ssgen.render.fragments import FragmentCache, fragment_key
@@ -168,6 +170,22 @@ def _render(items: list[Any], body: Body, refs: tuple[Any, ...], last: _Run | No
     return _Run(list(items), data, ends, kept, variants, refs)
 
 
+def _new_context(template: jinja2.Template, variables: Mapping[str, Any]) -> Context:
+    """``template.new_context(dict(variables))``: the same parent (the template's globals
+    under the variables) and globals' keys, from the globals flattened once here. Jinja
+    walks their ``ChainMap`` twice in Python a page (``dict(globals, **vars)``, then
+    ``set(globals)``): ~11 us against ~3.5, 16,000 pages a full build."""
+    found = template.globals
+    flat: dict[str, Any] = {}
+    if type(found) is ChainMap:
+        for layer in reversed(found.maps):
+            flat.update(layer)
+    else:
+        flat.update(found)
+    return new_context(template.environment, template.name, template.blocks,
+                       {**flat, **variables}, True, flat)
+
+
 def _ends(start: int, texts: list[bytes]) -> list[int]:
     ends, at = [], start
     for text in texts:
@@ -179,7 +197,7 @@ def _ends(start: int, texts: list[bytes]) -> list[int]:
 def render_bytes(template: jinja2.Template, variables: Mapping[str, Any]) -> bytes:
     """``template.render(variables).encode()``, with the spliced loops' kept bytes put
     in place as they are (not decoded and encoded again)."""
-    context = template.new_context(dict(variables))
+    context = _new_context(template, variables)
     made: list[Encoded] = []
     token = _ENCODING.set((context, made))
     try:

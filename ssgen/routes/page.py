@@ -96,10 +96,12 @@ class PageMaker:
             "path": path,
             "url": self.base_url + path,
         }
-        context.update(extra or {})
+        if extra:
+            context.update(extra)
         # ``types`` False: a page re-queried only with another that carries them.
-        own = self.fixed_tags | self.type_tags if types else set(self.fixed_tags)
-        own |= {self._own_tag(pattern, fields) for pattern in self.route.tags}
+        own = self.fixed_tags | self.type_tags if types else self.fixed_tags
+        if self.route.tags:
+            own = own | {self._own_tag(pattern, fields) for pattern in self.route.tags}
         if doc_tags is None:
             doc_tags = page_doc_tags(self.route.name, path, ids)
         tags = doc_tags.union(own)

@@ -188,6 +188,7 @@ def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any],
     specs, pages, paths = lists
     route, size = ctx.route, len(value)
     neighbours = shares[2]
+    names = placeholders(route.path)
     for index in places:
         item = value[index]
         prev = value[index - 1] if index and neighbours else None
@@ -195,8 +196,11 @@ def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any],
         entry = specs[index] if old is None else old.get(id(item))
         if entry is None or entry[0] is not item or entry[1] is not prev \
                 or entry[2] is not after or entry[3] != (index == 0):
-            item_ids = _item_ids(item, known) | (shares[0] if index == 0 else shares[1])
-            params = {name: lookup(item, name) for name in placeholders(route.path)}
+            shared = shares[0] if index == 0 else shares[1]
+            item_ids = _item_ids(item, known)
+            if shared:
+                item_ids = item_ids | shared
+            params = {name: lookup(item, name) for name in names}
             extra = _neighbours(value, paths, index) if neighbours else None
             spec = ctx.page(paths[index], item, item_ids, fields=item, params=params,
                             extra=extra)

@@ -1,0 +1,131 @@
+"""Where a cold ``ssgen build --full`` spends its wall time: one line per stage, per process.
+
+An import hook wraps the build's stage functions (``STAGES``) where the pipeline calls
+them and logs, on entry and on return, the wall ms since the command started, the
+process's CPU ms and the core it ran on (``/proc/self/stat``), and its pid; every forked
+child logs its fork and its own wrapped calls. Nothing is timed in tests: this is read by
+hand (docs/benchmarks.md).
+
+    python bench/timeline.py bench/out/site [--base /tmp/main] [--runs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.abc
+import importlib.machinery
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ssg_bench import set_aside
+
+# module -> names wrapped in that module's namespace (where the caller looks them up).
+STAGES: dict[str, tuple[str, ...]] = {
+    "ssgen.build.pipeline": ("open_manifest", "_recover", "content", "_site_files",
+                             "_close_run"),
+    "ssgen.build.pipeline.pages": (
+        "load_source", "query_globals", "document_states", "collect_pages", "plan_render",
+        "page_files", "find_clashes", "journal_pages", "render_pages", "record_build",
+        "content_failures"),
+    "ssgen.build.collect": ("route_pages", "settle_clashes", "expand_route", "_run"),
+    "ssgen.build.loading": ("parse_ahead", "LocalSource"),
+    "ssgen.build.extras": ("write_extras",),
+}
+MARKS = ("ssgen.config.load", "ssgen.build.pipeline", "ssgen.render.markdown")
+_ENV_START, _ENV_LOG = "SSGEN_TIMELINE_T0", "SSGEN_TIMELINE_LOG"
+
+
+def _log(event: str) -> None:
+    with open(os.environ[_ENV_LOG], "a") as out:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        core = fields[36]
+        cpu = time.process_time() * 1000
+        wall = (time.time() - float(os.environ[_ENV_START])) * 1000
+        out.write(f"{wall:9.1f} {cpu:8.1f} c{core} {os.getpid():>7} {event}\n")
+
+
+def _wrap(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def logged(*args: Any, **kwargs: Any) -> Any:
+        _log(f"> {name}")
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _log(f"< {name}")
+    return logged
+
+
+class _Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in STAGES and fullname not in MARKS:
+            return None
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original = loader.exec_module  # type: ignore[attr-defined]
+
+        def exec_module(module: ModuleType) -> None:
+            original(module)
+            for name in STAGES.get(fullname, ()):
+                if hasattr(module, name):
+                    setattr(module, name, _wrap(name, getattr(module, name)))
+            _log(f"imported {fullname}")
+        loader.exec_module = exec_module  # type: ignore[attr-defined]
+        return spec
+
+
+def install() -> None:
+    """Called in the timed process (``-c``): hook the imports, log forks and exit."""
+    import atexit
+    import importlib.util  # noqa: F401  (find_spec above)
+
+    sys.meta_path.insert(0, _Hook())
+    os.register_at_fork(after_in_child=lambda: _log("forked"))
+    atexit.register(lambda: _log("exit"))
+    real_exit = os._exit
+
+    def exit_logged(code: int) -> None:
+        _log("_exit")
+        real_exit(code)
+    os._exit = exit_logged  # type: ignore[assignment]
+    _log("interpreter up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("site", type=Path)
+    parser.add_argument("--base", help="PYTHONPATH of the ssgen to run (default: this one)")
+    parser.add_argument("--log", type=Path, default=Path("/tmp/timeline.log"))
+    args = parser.parse_args()
+    root = str(Path(__file__).resolve().parent.parent)
+    here = str(Path(__file__).resolve().parent)
+    set_aside([args.site / "public", args.site / ".ssgen"], args.site.parent / "trash")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([args.base or root, here]),
+           _ENV_LOG: str(args.log.resolve()), _ENV_START: repr(time.time())}
+    args.log.unlink(missing_ok=True)
+    code = "import timeline; timeline.install(); import runpy; " \
+           "runpy.run_module('ssgen', run_name='__main__')"
+    subprocess.run([sys.executable, "-c", code, "-q", "build", "--full"], cwd=args.site,
+                   env=env, check=True)
+    lines = sorted(args.log.read_text().splitlines(), key=lambda line: float(line.split()[0]))
+    print("   wall ms   cpu ms core     pid event")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
