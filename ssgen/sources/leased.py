@@ -21,6 +21,7 @@ import fcntl
 import mmap
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -77,6 +78,8 @@ def _mapped(fd: int, size: int) -> Iterator[memoryview | None]:
 
 def _lease_safe(fd: int) -> bool:
     """Whether the file is on a local filesystem and the lease break time is ample."""
+    if not sys.platform.startswith("linux"):  # F_SETLEASE, MAP_POPULATE, /proc
+        return False
     try:
         with open(_BREAK_FILE, "rb") as handle:
             if int(handle.read()) < _MIN_BREAK_S:
