@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssgen.config.load import load_config
-from ssgen.sources import ndjson_reread
+from ssgen.sources import leased, ndjson_reread
 from ssgen.sources.local import LocalSource
 from ssgen.sources.local_view import View
 from ssgen.sources.ndjson_reread import differing_region
@@ -33,10 +33,10 @@ def _stamp(path: Path) -> tuple[int, int, int, int]:
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(old=st.binary(max_size=120), cuts=st.lists(st.tuples(
     st.integers(0, 120), st.integers(0, 6), st.binary(max_size=6)), max_size=3),
-    chunk=st.integers(1, 17), as_bytes=st.booleans())
+    chunk=st.integers(1, 17), as_bytes=st.booleans(), mapped=st.booleans())
 def test_region_is_the_largest_equal_ends(tmp_path: Path, old: bytes,
                                           cuts: list[tuple[int, int, bytes]], chunk: int,
-                                          as_bytes: bool) -> None:
+                                          as_bytes: bool, mapped: bool) -> None:
     new = old
     for at, drop, put in cuts:  # replace, insert or delete a run somewhere
         at = min(at, len(new))
@@ -46,6 +46,8 @@ def test_region_is_the_largest_equal_ends(tmp_path: Path, old: bytes,
     kept: bytes | bytearray = old if as_bytes else bytearray(old)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(ndjson_reread, "_CHUNK", chunk)
+        if not mapped:
+            patched.setattr(leased, "_lease_safe", lambda fd: False)
         region = differing_region(str(path), kept, _stamp(path))
     assert region is not None
     prefix, suffix = region.prefix, region.suffix
@@ -75,16 +77,41 @@ def test_a_change_during_the_compare_gives_none(tmp_path: Path,
     path = tmp_path / "data.ndjson"
     path.write_bytes(b"x" * 100)
     stamp = _stamp(path)
-    real = os.pread
+    real = os.preadv
 
-    def pread_then_write(fd: int, size: int, offset: int) -> bytes:
-        found = real(fd, size, offset)
+    def read_then_write(fd: int, buffers: list[memoryview], offset: int) -> int:
+        found = real(fd, buffers, offset)
         path.write_bytes(b"x" * 99 + b"y")
         os.utime(path, ns=(10**18, 10**18))
         return found
 
-    monkeypatch.setattr(ndjson_reread.os, "pread", pread_then_write)
+    monkeypatch.setattr(ndjson_reread.os, "preadv", read_then_write)
+    monkeypatch.setattr(leased, "_lease_safe", lambda fd: False)  # read, not mapped
     assert differing_region(str(path), b"x" * 50 + b"z" + b"x" * 49, stamp) is None
+
+
+def test_the_mapped_file_cannot_be_opened_for_writing(tmp_path: Path) -> None:
+    """While the compare reads the mapping, no writer can open (let alone truncate) the
+    file: a non-blocking open for writing is refused, a blocking one would wait."""
+    path = tmp_path / "data.ndjson"
+    path.write_bytes(b"y" * 5000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with leased.leased_map(fd, 5000) as view:
+            assert view is not None and bytes(view[-3:]) == b"yyy"
+            with pytest.raises(BlockingIOError):
+                os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # the lease is gone
+        writer = os.open(path, os.O_WRONLY)
+        try:  # no lease while anyone has the file open for writing
+            with leased.leased_map(fd, 5000) as view:
+                assert view is None
+        finally:
+            os.close(writer)
+        with leased.leased_map(fd, 4999) as view:  # not the size it was stamped at
+            assert view is None
+    finally:
+        os.close(fd)
 
 
 def _site(tmp_path: Path, titles: list[str]) -> Path:
