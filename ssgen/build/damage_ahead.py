@@ -36,7 +36,7 @@ import signal
 import struct
 import time
 from functools import partial
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ssgen.build.output.temps import TEMP_PREFIX, listed_elsewhere
 from ssgen.manifest import pages as page_cache
@@ -219,21 +219,11 @@ def _changed(rows: list[tuple[str, int, int]], fd: int | None, racy: int) -> lis
 
 def _check(manifest: str, output_dir: str) -> list[str] | None:
     """The child's work: the manifest's rows read, the files stat'ed (None: unreadable)."""
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(manifest, isolation_level=None)
-    except sqlite3.Error:
+    read = _rows_of(manifest, [("SELECT relpath, size, mtime_ns FROM files", ()),
+                            ("SELECT value FROM meta WHERE key = ?", (CHECKED_KEY,))])
+    if read is None:
         return None
-    try:
-        conn.execute("BEGIN")
-        rows = conn.execute("SELECT relpath, size, mtime_ns FROM files").fetchall()
-        checked = conn.execute("SELECT value FROM meta WHERE key = ?", (CHECKED_KEY,)).fetchall()
-        conn.execute("COMMIT")
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    rows, checked = read
     racy = int(checked[0][0] or 0) - RACY_NS if checked and str(checked[0][0]).isdigit() \
         else -RACY_NS
     return suspects(rows, output_dir, racy)
@@ -241,7 +231,20 @@ def _check(manifest: str, output_dir: str) -> list[str] | None:
 
 def _page_paths(manifest: str) -> page_cache.Offered | None:
     """The child's second answer: the pages generation and each route's paths."""
-    import sqlite3
+    read = _rows_of(manifest, [("SELECT value FROM meta WHERE key = ?",
+                             (page_cache.GENERATION_KEY,)), (page_cache.ROUTES_SELECT, ())])
+    if read is None or not read[0]:
+        return None
+    generation, rows = read
+    by_route: dict[str, list[str]] = {}
+    for path, route in rows:
+        by_route.setdefault(route, []).append(path)
+    return str(generation[0][0]), by_route
+
+
+def _rows_of(manifest: str, queries: list[tuple[str, tuple[str, ...]]]) -> list[list[Any]] | None:
+    """Each query's rows, read in one transaction of the manifest (None: unreadable)."""
+    import sqlite3  # in the child only: the parent has not loaded sqlite3 yet
 
     try:
         conn = sqlite3.connect(manifest, isolation_level=None)
@@ -249,20 +252,13 @@ def _page_paths(manifest: str) -> page_cache.Offered | None:
         return None
     try:
         conn.execute("BEGIN")
-        generation = conn.execute("SELECT value FROM meta WHERE key = ?",
-                                  (page_cache.GENERATION_KEY,)).fetchall()
-        rows = conn.execute(page_cache.ROUTES_SELECT).fetchall()
+        found = [conn.execute(sql, params).fetchall() for sql, params in queries]
         conn.execute("COMMIT")
     except sqlite3.Error:
         return None
     finally:
         conn.close()
-    if not generation:
-        return None
-    by_route: dict[str, list[str]] = {}
-    for path, route in rows:
-        by_route.setdefault(route, []).append(path)
-    return str(generation[0][0]), by_route
+    return found
 
 
 def _temps_in(folder: str) -> list[str] | None:
