@@ -24,7 +24,6 @@ from jinja2 import meta, nodes
 from ssgen.errors import RenderError, SsgenError
 from ssgen.render.filters import PT_TEMPLATE, UrlHelper, install_filters, with_url_helper
 from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
-from ssgen.render.lookup import SiteEnvironment
 from ssgen.render.loops import render_bytes, splice
 
 if TYPE_CHECKING:
@@ -324,7 +323,7 @@ def _make_environment(
     if bytecode_cache_dir is not None:
         bytecode_cache_dir.mkdir(parents=True, exist_ok=True)
         cache = jinja2.FileSystemBytecodeCache(str(bytecode_cache_dir))
-    env = SiteEnvironment(
+    env = jinja2.Environment(
         loader=loader,
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
