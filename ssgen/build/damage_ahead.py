@@ -16,14 +16,11 @@ that answer only to a build that adopted the early lock; anything else (no fork,
 lock busy, PostgreSQL state, no manifest yet, a manifest the child cannot read as it
 expects, a child that died) gives None and ``find_damage`` stats the files itself.
 
-Once it has sent the suspects, the child reads each route's recorded page paths and the
-pages generation (the manifest's page index, ``ssgen.manifest.pages``: ~7 ms of 16k rows
-on this core) and lists the output folder's temp files (``ssgen.build.output.temps``: a
-build's first write lists the folder to sweep what a killed writer left, the root of a
-16k-page site: ~10 ms of 16k entries, for one page written). A build that took the
-suspects takes these instead (under the same lock, so no other build wrote there since;
-the index only when its generation is the manifest's); without them it reads and lists
-as before.
+Once it has sent the suspects, the child lists the output folder's temp files
+(``ssgen.build.output.temps``): a build's first write lists the folder to sweep what a
+killed writer left (the root of a 16k-page site: ~10 ms of 16k entries, on this core, for
+one page written). A build that took the suspects takes that listing instead (under the
+same lock, so no other build wrote there since); without it the folder is listed as before.
 """
 
 from __future__ import annotations
@@ -39,7 +36,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ssgen.build.output.temps import TEMP_PREFIX, listed_elsewhere
-from ssgen.manifest import pages as page_cache
 from ssgen.manifest.lock import drop_early, held_since_early, take_early
 
 if TYPE_CHECKING:
@@ -54,8 +50,8 @@ PATIENCE = 30.0  # seconds the build waits for the child before checking the fil
 # (manifest path, output folder) -> (site folder, child pid, read end of its pipe)
 _BEGUN: dict[tuple[str, str], tuple[Path, int, int]] = {}
 _LOCKED: list[Path] = []  # the sites whose lock ``begin`` took (``discard`` gives it up)
-# output folder -> the child whose page index and temp files listing are not taken yet
-_LISTING: dict[str, _Answers] = {}
+# output folder -> (child pid, read end of its pipe): the temp files listing not taken yet
+_LISTING: dict[str, tuple[int, int]] = {}
 _HEAD = struct.Struct("<Q")  # each answer's length, before it
 
 
@@ -82,7 +78,6 @@ def begin(config: Config, jobs: int | None) -> None:
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as pipe:
                 _send(pipe, _check(str(manifest), str(config.output_dir)))
-                _send(pipe, _page_paths(str(manifest)))
                 _send(pipe, _temps_in(str(config.output_dir)))
         finally:
             os._exit(0)
@@ -107,52 +102,17 @@ def take(manifest_path: Path, output_dir: Path) -> list[str] | None:
         _stop(pid, read_fd)
         return None
     folder = os.path.abspath(output_dir)
-    answers = _LISTING[folder] = _Answers(pid, read_fd, os.path.realpath(manifest_path))
-    page_cache.offer(answers.manifest, answers.page_paths)
+    _LISTING[folder] = (pid, read_fd)
     listed_elsewhere(folder, partial(_listing, folder))
     return found
 
 
-class _Answers:
-    """The child's answers after the suspects, taken in the order it sends them."""
-
-    def __init__(self, pid: int, read_fd: int, manifest: str) -> None:
-        self.pid, self.read_fd, self.manifest = pid, read_fd, manifest
-        self.pages: bytes | None = None
-        self.taken = False  # the page index's answer was read (or the pipe given up)
-
-    def page_paths(self) -> page_cache.Offered | None:
-        """The generation and each route's page paths the child read (None: none)."""
-        self._take_pages()
-        try:
-            found = marshal.loads(self.pages) if self.pages is not None else None
-        except (ValueError, EOFError, TypeError):
-            return None
-        return found if type(found) is tuple else None
-
-    def listing(self) -> bytes | None:
-        """The temp files listing's answer (the last: the child is reaped)."""
-        self._take_pages()
-        data = _receive(self.read_fd, self.pid) if self.pages is not None else None
-        self.stop()
-        return data
-
-    def _take_pages(self) -> None:
-        if not self.taken:
-            self.taken = True
-            self.pages = _receive(self.read_fd, self.pid)
-
-    def stop(self) -> None:
-        """The pipe closed, the child reaped; the page index no longer offered."""
-        page_cache.offer(self.manifest, None)
-        if self.read_fd >= 0:
-            _stop(self.pid, self.read_fd)
-            self.read_fd = -1
-
-
 def _listing(folder: str) -> list[str] | None:
     """The names of the temp files the child found in ``folder`` (None: list it here)."""
-    names = _strings(_LISTING.pop(folder).listing())
+    pid, read_fd = _LISTING.pop(folder)
+    data = _receive(read_fd, pid)
+    _stop(pid, read_fd)
+    names = _strings(data)
     if names is None or not all(name.startswith(TEMP_PREFIX) and os.sep not in name
                                 for name in names):
         return None
@@ -176,9 +136,9 @@ def discard() -> None:
         _, (_, pid, read_fd) = _BEGUN.popitem()
         _stop(pid, read_fd)
     while _LISTING:
-        folder, answers = _LISTING.popitem()
+        folder, (pid, read_fd) = _LISTING.popitem()
         listed_elsewhere(folder, None)
-        answers.stop()
+        _stop(pid, read_fd)
     while _LOCKED:
         drop_early(_LOCKED.pop())
 
@@ -227,19 +187,6 @@ def _check(manifest: str, output_dir: str) -> list[str] | None:
     racy = int(checked[0][0] or 0) - RACY_NS if checked and str(checked[0][0]).isdigit() \
         else -RACY_NS
     return suspects(rows, output_dir, racy)
-
-
-def _page_paths(manifest: str) -> page_cache.Offered | None:
-    """The child's second answer: the pages generation and each route's paths."""
-    read = _rows_of(manifest, [("SELECT value FROM meta WHERE key = ?",
-                             (page_cache.GENERATION_KEY,)), (page_cache.ROUTES_SELECT, ())])
-    if read is None or not read[0]:
-        return None
-    generation, rows = read
-    by_route: dict[str, list[str]] = {}
-    for path, route in rows:
-        by_route.setdefault(route, []).append(path)
-    return str(generation[0][0]), by_route
 
 
 def _rows_of(manifest: str, queries: list[tuple[str, tuple[str, ...]]]) -> list[list[Any]] | None:
@@ -297,7 +244,7 @@ def _read(fd: int, size: int, deadline: float) -> bytes | None:
     return bytes(data)
 
 
-def _send(pipe: BinaryIO, found: list[str] | page_cache.Offered | None) -> None:
+def _send(pipe: BinaryIO, found: list[str] | None) -> None:
     data = marshal.dumps(found)
     pipe.write(_HEAD.pack(len(data)) + data)
     pipe.flush()

@@ -16,7 +16,6 @@ all seven took ~30 ms); the other columns are read for the pages asked for
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterable, KeysView
@@ -29,9 +28,7 @@ from ssgen.manifest.schema import PAGE_SELECT, PageRecord, chunks, page_record
 GENERATION_KEY = "pages_generation"
 Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
 # In the covering index's order (no sort step): each route's paths sorted.
-ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
-# Each route's paths, as ``ROUTES_SELECT`` gives them, and the generation they are of.
-Offered = tuple[str, dict[str, list[str]]]
+_ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
 
 
 @dataclass
@@ -111,34 +108,6 @@ class PageWrites:
 
 _INDEXES: dict[str, PageIndex] = {}
 _LOCK = threading.Lock()
-# Manifest key -> what gives the paths another process read for this one
-# (``ssgen.build.damage_ahead``, under the build lock), or None.
-_OFFERED: dict[str, Callable[[], Offered | None]] = {}
-os.register_at_fork(after_in_child=_OFFERED.clear)
-
-
-def offer(key: str, found: Callable[[], Offered | None] | None) -> None:
-    """The next read of the page index of the manifest at ``key`` (its real path) tries
-    ``found`` first (taken when it is of the manifest's generation then); None: none."""
-    if found is None:
-        _OFFERED.pop(key, None)
-    else:
-        _OFFERED[key] = found
-
-
-def _offered(key: str, generation: str) -> PageIndex | None:
-    """The index ``offer`` gave for ``key``, when it is of ``generation``."""
-    found = _OFFERED.pop(key, None)
-    taken = found() if found is not None else None
-    if type(taken) is not tuple or len(taken) != 2 or taken[0] != generation \
-            or type(taken[1]) is not dict:
-        return None
-    routes: dict[str, str] = {}
-    for route, paths in taken[1].items():
-        if type(route) is not str or type(paths) is not list:
-            return None
-        routes.update(dict.fromkeys(paths, route))
-    return PageIndex(generation, routes)
 
 
 def new_generation() -> str:
@@ -234,11 +203,8 @@ def _page_index(manifest: _Store) -> PageIndex:
         index = None if touched else cached(manifest._key, generation)
         if index is not None:
             return index
-        if _OFFERED and generation and not touched:
-            index = _offered(manifest._key, generation)
-        if index is None:
-            routes = dict(manifest._rows(ROUTES_SELECT, what="read pages"))
-            index = PageIndex(generation or "", routes)
+        routes = dict(manifest._rows(_ROUTES_SELECT, what="read pages"))
+        index = PageIndex(generation or "", routes)
         if generation and not touched:
             store(manifest._key, index)
         return index
