@@ -1,41 +1,46 @@
-"""The Jinja2 rendering layer: environment, template errors with file:line, template deps.
+"""`Renderer`: one site's Jinja2 environment and everything that renders through it.
 
-Owns `Renderer` (one Jinja2 environment per site: the site's ``templates/`` plus the
-built-in templates under the ``_ssgen/`` prefix, autoescape for HTML/XML, StrictUndefined,
-templates compiled once per process), the conversion of every Jinja2 failure into
-`RenderError(message, template, line)`, and the template dependency graph
-(`Renderer.template_chain`, `Renderer.template_hash`) used for ``template:<file>`` tags.
-Filters live in ``ssgen.render.filters``; sitemap/feed/robots in ``ssgen.render.generated``.
+Owns rendering (every Jinja2 failure becomes `RenderError(message, template, line)`),
+template texts and hashes, the template dependency graph (`Renderer.template_chain`,
+`Renderer.template_hash`) used for ``template:<file>`` tags, what a template chain reads
+(`reads_any`, `globals_used`), and the process's shared renderer (`Renderer.shared`, for
+serve). Filters live in ``ssgen.render.filters``; sitemap/feed/robots in
+``ssgen.render.generated``.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import jinja2
-from jinja2 import meta, nodes
+from jinja2 import nodes
 
-from ssgen.errors import RenderError, SsgenError
-from ssgen.render.filters import PT_TEMPLATE, UrlHelper, install_filters, with_url_helper
-from ssgen.render.fragments import FragmentCache, FragmentCodeGenerator
-from ssgen.render.loops import render_bytes, splice
+from ssgen.errors import RenderError
+from ssgen.render.environment.analysis import named_templates, variable_fields, variables_read
+from ssgen.render.environment.failures import (
+    UNKNOWN_FILTER,
+    did_you_mean,
+    innermost_template_frame,
+    message,
+)
+from ssgen.render.environment.setup import (
+    BUILTIN_DIR,
+    BUILTIN_PREFIX,
+    MISSING_HASH,
+    make_environment,
+)
+from ssgen.render.filters import UrlHelper, install_filters, with_url_helper
+from ssgen.render.fragments import FragmentCache
+from ssgen.render.loops import render_bytes
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
 
-BUILTIN_PREFIX = "_ssgen"
-BUILTIN_DIR = Path(__file__).parent / "builtin_templates"
-MISSING_HASH = "missing"
 _SHARED: dict[tuple[str, str], Renderer] = {}
 _SHARED_MAX = 2  # serve's site, and one other (tests compare with a full build elsewhere)
-_UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
-
 
 _T = TypeVar("_T")
 
@@ -53,7 +58,7 @@ class Renderer:
         self.config = config
         self.site_dir = Path(config.site_dir)
         self.templates_dir = Path(config.templates_dir)
-        self.env = _make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
+        self.env = make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
         install_filters(self.env, config)
         # Whether [search] builds a Pagefind bundle: templates show a search box only then.
         self.env.globals["search_enabled"] = config.search.enabled
@@ -116,24 +121,24 @@ class Renderer:
             assert isinstance(url, UrlHelper)
             return run(self.env.get_template(template), with_url_helper(context, url))
         except jinja2.TemplateSyntaxError as exc:
-            message = _message(exc) + self._hint(exc)
+            text = message(exc) + self._hint(exc)
             where_name = self.display_name(exc.filename, exc.name)
-            raise RenderError(message, where_name, exc.lineno) from exc
+            raise RenderError(text, where_name, exc.lineno) from exc
         except Exception as exc:  # any error raised while rendering is a page failure
-            message = _message(exc) + self._hint(exc)
-            where = _innermost_template_frame(exc.__traceback__)
+            text = message(exc) + self._hint(exc)
+            where = innermost_template_frame(exc.__traceback__)
             if where is None:
-                raise RenderError(message, self.display_name(None, template)) from exc
+                raise RenderError(text, self.display_name(None, template)) from exc
             filename, line = where
-            raise RenderError(message, self.display_name(filename, None), line) from exc
+            raise RenderError(text, self.display_name(filename, None), line) from exc
 
     def _hint(self, exc: BaseException) -> str:
         """What to do about a template mistake: the likely intended name, or how to guard."""
         if isinstance(exc, jinja2.TemplateNotFound):
-            return _did_you_mean(str(exc.name or ""), self.list_templates())
+            return did_you_mean(str(exc.name or ""), self.list_templates())
         if isinstance(exc, jinja2.TemplateSyntaxError):
-            unknown = _UNKNOWN_FILTER.search(exc.message or "")
-            return _did_you_mean(unknown.group(1), self.env.filters) if unknown else ""
+            unknown = UNKNOWN_FILTER.search(exc.message or "")
+            return did_you_mean(unknown.group(1), self.env.filters) if unknown else ""
         if isinstance(exc, jinja2.UndefinedError):
             return (
                 " (check the spelling against the route's query; for an optional field use "
@@ -146,9 +151,9 @@ class Renderer:
         try:
             return self.env.from_string(source).render(context)
         except Exception as exc:
-            where = _innermost_template_frame(exc.__traceback__)
+            where = innermost_template_frame(exc.__traceback__)
             line = getattr(exc, "lineno", None) or (where[1] if where else None)
-            raise RenderError(_message(exc), "<string>", line) from exc
+            raise RenderError(message(exc), "<string>", line) from exc
 
     def display_name(self, filename: str | None, name: str | None) -> str:
         """A template's path as a user sees it: ``templates/post.html``, ``_ssgen/atom.xml``."""
@@ -253,7 +258,7 @@ class Renderer:
             source = self.template_source(member)
             if source is None:
                 continue
-            found = _variable_fields(self.env.parse(source, member), variable)
+            found = variable_fields(self.env.parse(source, member), variable)
             if found is None:
                 return None
             used |= found
@@ -293,107 +298,10 @@ class Renderer:
 
     def _named_templates(self, source: str, name: str) -> frozenset[str] | None:
         try:
-            ast = self.env.parse(source, name)
+            return named_templates(self.env, source, name)
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(_message(exc), self.display_name(None, name), exc.lineno) from exc
-        refs = list(meta.find_referenced_templates(ast))
-        if any(f.name == "portable_text" for f in ast.find_all(nodes.Filter)):
-            refs.append(PT_TEMPLATE)  # its macros render custom types and marks
-        return None if None in refs else frozenset(r for r in refs if r is not None)
+            where = self.display_name(None, name)
+            raise RenderError(message(exc), where, exc.lineno) from exc
 
     def _variables_read(self, source: str, name: str) -> frozenset[str] | None:
-        """The context variables a template reads; None when it cannot tell (a syntax
-        error, an unknown filter: reported when the page renders)."""
-        try:  # this compiles the template, which checks its filters and tests exist
-            return frozenset(meta.find_undeclared_variables(self.env.parse(source, name)))
-        except jinja2.TemplateError:
-            return None
-
-
-def _make_environment(
-    templates_dir: Path, auto_reload: bool, bytecode_cache_dir: Path | None
-) -> jinja2.Environment:
-    loader = jinja2.ChoiceLoader(
-        [
-            jinja2.FileSystemLoader(str(templates_dir)),
-            jinja2.PrefixLoader({BUILTIN_PREFIX: jinja2.FileSystemLoader(str(BUILTIN_DIR))}),
-        ]
-    )
-    cache = None
-    if bytecode_cache_dir is not None:
-        bytecode_cache_dir.mkdir(parents=True, exist_ok=True)
-        cache = jinja2.FileSystemBytecodeCache(str(bytecode_cache_dir))
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        auto_reload=auto_reload,
-        cache_size=-1,
-        bytecode_cache=cache,
-    )
-    env.code_generator_class = FragmentCodeGenerator
-    env.fragments = FragmentCache()  # type: ignore[attr-defined]  # off unless a Renderer turns it on
-    env.loop_splice = splice  # type: ignore[attr-defined]  # compiled loops call it
-    return env
-
-
-def _variable_fields(ast: nodes.Template, variable: str) -> set[str] | None:
-    """Fields of ``variable`` read as ``variable.x`` / ``variable["x"]``; None if used otherwise."""
-    fields: set[str] = set()
-    covered: set[int] = set()
-    called = {id(call.node) for call in ast.find_all(nodes.Call)}
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        assert isinstance(node, (nodes.Getattr, nodes.Getitem))
-        target = node.node
-        if not isinstance(target, nodes.Name) or target.name != variable:
-            continue
-        field = _constant_field(node)
-        if field is None or id(node) in called:  # data[key], data.items(): any global
-            return None
-        fields.add(field)
-        covered.add(id(target))
-    for name in ast.find_all(nodes.Name):
-        if name.name == variable and id(name) not in covered:
-            return None
-    return fields
-
-
-def _constant_field(node: nodes.Getattr | nodes.Getitem) -> str | None:
-    if isinstance(node, nodes.Getattr):
-        return node.attr
-    if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
-        return node.arg.value
-    return None
-
-
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
-def _innermost_template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
-    """(file, line) of the innermost frame Jinja2 rewrote to point into a template."""
-    found = None
-    while tb is not None:
-        if "__jinja_exception__" in tb.tb_frame.f_globals:
-            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
-        tb = tb.tb_next
-    return found
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return f"template syntax error: {exc.message}"
-    if isinstance(exc, jinja2.UndefinedError):
-        return f"undefined: {exc.message}"
-    if isinstance(exc, jinja2.TemplateNotFound):
-        return f"template not found: {exc.name}"
-    if isinstance(exc, RenderError):
-        return str(exc)
-    if isinstance(exc, SsgenError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-__all__ = ["BUILTIN_PREFIX", "Renderer"]
+        return variables_read(self.env, source, name)
