@@ -26,7 +26,7 @@ from ssgen.build.pipeline import build
 from ssgen.build.progress import Reporter
 from ssgen.build.report import BuildReport
 from ssgen.config.load import load_config
-from ssgen.sources import early, filecache, lazy, local, parse_ahead
+from ssgen.sources import early, filecache, inputs, lazy, local, parallel, parse_ahead
 from ssgen.sources.filecache import shard
 from ssgen.sources.lazy import LazyMarkdown
 
@@ -343,13 +343,27 @@ def _one_thread(background: bool) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _split(split: bool) -> Iterator[None]:
+    """``split``: the input files are stat'ed and judged by the parse cache half here,
+    half in a forked child (``parallel.map_halves``), however few they are."""
+    if not split:
+        yield
+        return
+    with mock.patch.object(parallel, "SPLIT_MIN", 1), \
+            mock.patch.object(parallel.threading, "active_count", lambda: 1):
+        yield
+
+
 def run_steps(steps: list[tuple[str, str, str]], listed: bool,
-              jobs: list[int] | None = None, background: bool = False) -> dict[str, int]:
+              jobs: list[int] | None = None, background: bool = False,
+              split: bool = False) -> dict[str, int]:
     """Each step then a new process's build (on ``jobs[i]`` cores: 2 parses the changed
     files in children first) of the site and of a twin that never takes the lazy
     source: equal to each other (a failing page keeps its last good version in both),
     and to a clean full build when no page fails; the counts of lazy and full sources
-    (and of the lazy source's cache saves forked: ``background`` forks each of them)."""
+    (and of the lazy source's cache saves forked: ``background`` forks each of them;
+    ``split``: the second half of the inputs stat'ed and judged in a child, ``_split``)."""
     counts = {"lazy": 0, "full": 0}
     jobs = jobs or [1]
     _Forks.forked = 0
@@ -357,7 +371,7 @@ def run_steps(steps: list[tuple[str, str, str]], listed: bool,
             mock.patch.object(filecache, "RACY_NS", 20_000_000), \
             mock.patch.object(filecache, "_SAVING", _Forks()), \
             mock.patch.object(lazy, "EDIT_BACKGROUND", 0 if background else lazy.EDIT_BACKGROUND), \
-            _one_thread(background), \
+            _one_thread(background), _split(split), \
             mock.patch.object(parse_ahead, "MIN_FILES", 1):
         roots = [make_site(Path(tmp) / name, listed) for name in ("site", "twin")]
         saved: list[dict[str, bytes]] = []
@@ -396,11 +410,11 @@ def _difference(got: Any, expected: Any) -> str:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEPS, min_size=1, max_size=6), listed=st.booleans(),
        jobs=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3),
-       background=st.booleans())
+       background=st.booleans(), split=st.booleans())
 def test_new_processes_through_the_lazy_source_equal_a_full_build(
         steps: list[tuple[str, str, str]], listed: bool, jobs: list[int],
-        background: bool) -> None:
-    run_steps(steps, listed, jobs, background)
+        background: bool, split: bool) -> None:
+    run_steps(steps, listed, jobs, background, split)
 
 
 # --- mutants ----------------------------------------------------------------------------------
@@ -420,6 +434,7 @@ def test_the_sequences_the_mutants_fail_pass_and_go_lazy() -> None:
                      jobs=[2])["lazy"] == 2
     assert run_steps(STALE_DOCUMENTS, listed=True)["full"] == 2
     assert run_steps(TAMPERED, listed=False)["lazy"] >= 3
+    assert run_steps(EDITS, listed=False, split=True)["lazy"] >= 4
 
 
 STALE_SHARDS = [("write", "c", "x"), ("cache", "stale-shards", ""), ("delete", "c", "")]
@@ -442,6 +457,23 @@ def test_mutant_mark_not_compared_is_caught() -> None:
     with mutant(filecache, "_read_mark", any_mark), \
             pytest.raises(AssertionError, match="differs from"):
         run_steps(STALE_SHARDS, listed=False)
+
+
+def test_mutant_halves_judged_against_the_other_halfs_stamps_is_caught() -> None:
+    """The child's verdicts go with the child's stamps: a mutant that pairs each half's
+    stamps with the other half's verdicts trusts an edited file's old parse."""
+    real = inputs.map_halves
+
+    def swapped(*args: Any, **kwargs: Any) -> Any:
+        halves = real(*args, **kwargs)
+        if len(halves) == 2 and len(halves[0][1]) == len(halves[1][1]):
+            (first, one), (second, other) = halves
+            return [(first, other), (second, one)]
+        return halves
+
+    with mutant(inputs, "map_halves", swapped), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(EDITS, listed=False, split=True)
 
 
 def test_mutant_removed_files_ignored_is_caught() -> None:

@@ -3,6 +3,7 @@ a full build reads its inputs that way and builds the same site."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -170,3 +171,30 @@ def test_map_split_does_not_fork_beside_other_threads(monkeypatch: pytest.Monkey
     finally:
         stop.set()
         other.join()
+
+
+def test_map_halves_gives_each_half_and_computes_here_what_does_not_fit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)  # forks regardless
+    items = list(range(5000))
+
+    def work(part: Sequence[int]) -> tuple[list[int], list[int]]:
+        return list(part), [i * 2 for i in part]
+
+    def fits(found: Any, count: int) -> bool:
+        return type(found) is tuple and len(found[0]) == count
+
+    assert parallel.map_halves(work, items, fits, least=1000) == [
+        work(items[:2500]), work(items[2500:])]
+    assert parallel.map_halves(work, items[:10], fits, least=1000) == [work(items[:10])]
+    here = os.getpid()
+
+    def pids(part: Sequence[int]) -> tuple[list[int], int]:
+        return list(part), os.getpid()
+
+    # The child's answer is refused (``fits`` says no): its half is computed here.
+    halves = parallel.map_halves(pids, items, lambda found, count: False, least=1000)
+    assert halves == [(items[:2500], here), (items[2500:], here)]
+    # Accepted: the second half came from another process.
+    halves = parallel.map_halves(pids, items, lambda found, count: True, least=1000)
+    assert halves[0] == (items[:2500], here) and halves[1][1] != here

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ssgen.errors import SourceError
 from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
@@ -23,7 +23,7 @@ from ssgen.sources.filecache import digest as digest  # the one digest of a file
 from ssgen.sources.listing import listed_files
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import gc_paused
-from ssgen.sources.parallel import map_split, map_threaded
+from ssgen.sources.parallel import map_halves, map_split, map_threaded
 from ssgen.sources.settle import read_settled, settled
 
 if TYPE_CHECKING:
@@ -183,12 +183,29 @@ def list_inputs(config: Config) -> Listed:
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
     # cache makes each stat and read a disk round trip; half on the other core in a child
     # (ssgen.sources.parallel).
-    stamps = map_split(stamp_of, inputs)
-    hits: list[bytes | None] = [None] * len(inputs)
-    if cache:
-        hits = cache.trusted([item.path if item.kind == "markdown" else "" for item in inputs],
-                             stamps)
+    if not cache:
+        stamps = map_split(stamp_of, inputs)
+        return Listed(cache, read_at, inputs, stamps, [None] * len(inputs))
+    # The cache's verdicts on each half's stamps are taken where the stamps are.
+    halves = map_halves(lambda part: _judged(cache, part), inputs, _judgement)
+    stamps = [stamp for part, _ in halves for stamp in part]
+    hits = [hit for _, part in halves for hit in part]
+    cache.hits += len(hits) - hits.count(None)
     return Listed(cache, read_at, inputs, stamps, hits)
+
+
+def _judged(cache: FileCache,
+            part: Sequence[Input]) -> tuple[list[_Stamp], list[bytes | None]]:
+    """The stamps of ``part`` and the cache's digest of each file it trusts unread."""
+    stamps = map_threaded(stamp_of, part)
+    names = [item.path if item.kind == "markdown" else "" for item in part]
+    return stamps, cache.trusted(names, stamps, count=False)
+
+
+def _judgement(found: Any, count: int) -> bool:
+    """Whether a child's answer is ``_judged``'s for ``count`` inputs."""
+    return (type(found) is tuple and len(found) == 2 and type(found[0]) is list
+            and type(found[1]) is list and len(found[0]) == len(found[1]) == count)
 
 
 def read_listed(listed: Listed, elsewhere: Container[str] = ()) -> ReadInputs:

@@ -22,7 +22,9 @@ the same time as on the first half here: a new process after a one-file edit sta
 input files (~45 ms CPU) while the machine's other core sits idle; the child sends its
 results back with ``marshal`` (~1 ms for 8k stamps). Anything amiss in the child (an
 item that raises, a result ``marshal`` cannot carry, a child that dies) and this process
-computes that half itself, so errors are raised here, in ``items`` order.
+computes that half itself, so errors are raised here, in ``items`` order. ``map_halves``
+does the same for work done a half at a time (the stamps and then the parse cache's
+verdicts on them: ``ssgen.sources.inputs.list_inputs``).
 """
 
 from __future__ import annotations
@@ -45,14 +47,25 @@ WARM_SECONDS = 0.0002  # a page-cache hit takes 5-30 us a file here, the disk mi
 SPLIT_MIN = 4096  # fewer items than this: not worth a fork (~1-2 ms)
 
 
-def map_split(read: Callable[[T], R], items: Sequence[T], least: int = SPLIT_MIN) -> list[R]:
+def map_split(read: Callable[[T], R], items: Sequence[T], least: int | None = None) -> list[R]:
     """``map_threaded(read, items)``, its second half computed by a forked child meanwhile
-    (see above) when there are at least ``least`` items, two cores and no other thread
-    (a fork copies no thread, but would copy the locks they hold); ``read``'s results
-    must be values ``marshal`` carries to be taken from the child."""
-    if len(items) < least or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
-            or threading.active_count() > 1:
-        return map_threaded(read, items)
+    (``map_halves``); ``read``'s results must be values ``marshal`` carries to be taken
+    from the child."""
+    parts = map_halves(lambda part: map_threaded(read, part), items, _listed, least)
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+def map_halves(work: Callable[[Sequence[T]], R], items: Sequence[T],
+               fits: Callable[[Any, int], bool], least: int | None = None) -> list[R]:
+    """``[work(items)]``, or ``[work(first half), work(second half)]`` with the second
+    half's computed by a forked child meanwhile (see above) when there are at least
+    ``least`` items (default ``SPLIT_MIN``), two cores and no other thread (a fork copies
+    no thread, but would copy the locks they hold). ``fits(answer, count)``: whether the
+    child's answer for ``count`` items is one ``work`` gives (marshal carries lists as
+    lists, tuples as tuples); one that is not, or none, and the half is computed here."""
+    if len(items) < (SPLIT_MIN if least is None else least) or not hasattr(os, "fork") \
+            or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+        return [work(items)]
     half = len(items) // 2
     read_fd, write_fd = os.pipe()
     try:
@@ -60,16 +73,16 @@ def map_split(read: Callable[[T], R], items: Sequence[T], least: int = SPLIT_MIN
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        return map_threaded(read, items)
+        return [work(items)]
     if pid == 0:  # the child: answers, then exits without running the caller's code
         try:
             os.close(read_fd)
-            _answer(write_fd, read, items[half:])
+            _answer(write_fd, work, items[half:])
         finally:
             os._exit(0)
     os.close(write_fd)
     try:
-        first = map_threaded(read, items[:half])
+        first = work(items[:half])
     except BaseException:
         os.kill(pid, signal.SIGKILL)
         raise
@@ -77,26 +90,31 @@ def map_split(read: Callable[[T], R], items: Sequence[T], least: int = SPLIT_MIN
         with os.fdopen(read_fd, "rb") as pipe:
             data = pipe.read()
         os.waitpid(pid, 0)
-    second: list[R] | None = _taken(data, len(items) - half)
-    return first + (second if second is not None else map_threaded(read, items[half:]))
+    second = _taken(data, len(items) - half, fits)
+    return [first, second if second is not None else work(items[half:])]
 
 
-def _answer(fd: int, read: Callable[[T], R], items: Sequence[T]) -> None:
+def _answer(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None:
     try:
-        data = marshal.dumps(map_threaded(read, items))
+        answer: Any = work(items)  # marshal says whether it can carry it
+        data = marshal.dumps(answer)
     except BaseException:  # the parent computes this half itself
         data = b""
     with os.fdopen(fd, "wb") as pipe:
         pipe.write(data)
 
 
-def _taken(data: bytes, count: int) -> list[Any] | None:
-    """The child's results when they are a list of ``count`` (None: compute them here)."""
+def _taken(data: bytes, count: int, fits: Callable[[Any, int], bool]) -> Any:
+    """The child's answer when it ``fits`` ``count`` items (None: compute it here)."""
     try:
         found = marshal.loads(data)
     except (ValueError, EOFError, TypeError):
         return None
-    return found if type(found) is list and len(found) == count else None
+    return found if fits(found, count) else None
+
+
+def _listed(found: Any, count: int) -> bool:
+    return type(found) is list and len(found) == count
 
 
 def map_threaded(read: Callable[[T], R], items: Sequence[T], threads: int = THREADS) -> list[R]:
