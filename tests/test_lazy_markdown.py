@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -165,6 +167,34 @@ def test_a_one_file_edit_reads_one_file_and_loads_no_full_source(site: Path) -> 
         assert new_process(site).ok
     assert seen == {"lazy": 1, "full": 0}  # the lazy build's own mark vouches for the next
     assert public(site) == full_build(site, site.parent / "scratch")[0]
+
+
+_LEAVE_NAMING_MODULES = """
+import os, sys
+real, me = os._exit, os.getpid()
+def leave(code):
+    if os.getpid() == me:  # not the forked children's exits
+        print(sorted(m for m in sys.modules if m.startswith(("ssgen.sources.local",
+                                                               "ssgen.sources.snapshot"))))
+        sys.stdout.flush()
+    real(code)
+os._exit = leave
+sys.argv = ["ssgen", "-q", "build"]
+import runpy
+runpy.run_module("ssgen", run_name="__main__")
+"""
+
+
+def test_a_new_process_after_a_one_file_edit_imports_no_full_source(site: Path) -> None:
+    """``ssgen build`` in a new process after a one-file edit imports neither the full
+    local source nor the snapshot (``ssgen.build.loading``): no ``LocalSource`` exists in
+    it, so none is kept."""
+    (site / "content" / "b.md").write_text(page_file("Bee"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", _LEAVE_NAMING_MODULES], cwd=site, env=env,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    assert (site / "public" / "b" / "index.html").read_text() == "Bee|Body of Bee.\n"
 
 
 def test_a_build_of_a_site_with_a_list_route_loads_the_full_source(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from ssgen.config.load import Config
 from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
 from ssgen.sources import Source, content_hash
+from ssgen.sources.inputs import ReadInputs, unread_files
 from ssgen.sources.lazy import LazyMarkdown
-from ssgen.sources.local import ReadInputs, unread_files
 
 DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 MARK_KEY = "documents_at"

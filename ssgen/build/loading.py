@@ -1,16 +1,22 @@
 """Loading the source a build reads when none is given: the local files (resumed from
 the snapshot a previous process left when there is one, see ``ssgen.sources.snapshot``),
-a mirror, or a remote source."""
+a mirror, or a remote source.
+
+The full local source and the snapshot are imported when a build loads a source (~9 ms
+CPU): a new process after a one-file edit of a Markdown site takes the lazy source
+(``ssgen.sources.lazy``) and never does."""
 
 from __future__ import annotations
 
 import gc
+import sys
+from collections.abc import Iterable, Mapping
 
-from ssgen.build.memo import carry
 from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
-from ssgen.sources import Source, early, open_source, snapshot
-from ssgen.sources.local import LocalSource, ReadInputs, unread_files
+from ssgen.routes.page import PageSpec
+from ssgen.sources import Source, early, open_source
+from ssgen.sources.inputs import ReadInputs, unread_files
 from ssgen.sources.mirror import mirrored
 from ssgen.sources.parse_ahead import parse_ahead
 
@@ -22,6 +28,10 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
     alone, with no snapshot resumed (a full build is the reference), but with its list
     queries' results maintained as an incremental build's are, so that it leaves a
     snapshot too and the first new process after it resumes one."""
+    from ssgen.build.memo import carry
+    from ssgen.sources import snapshot
+    from ssgen.sources.local import LocalSource
+
     for name in unread_files(config):
         reporter.warn(f"{name} is not read: the local source reads NDJSON (.ndjson, .jsonl: "
                       "one document a line), export archives and Markdown; convert a JSON "
@@ -51,4 +61,18 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
             gc.enable()
 
 
-__all__ = ["load_source"]
+def keep_snapshot(config: Config, source: Source | None, hash_pages: Iterable[PageSpec],
+                  hashes: Mapping[str, str]) -> None:
+    """``carry.keep``: the snapshot of a full local source saved when worth it. No other
+    source keeps one (a given one: ``carry.keep`` is a no-op for it), and a
+    ``LocalSource`` exists only once its module is imported: a build that never imported
+    it (the lazy source's) imports none of the snapshot's modules for nothing."""
+    local = sys.modules.get("ssgen.sources.local")
+    if local is None or not isinstance(source, local.LocalSource):
+        return
+    from ssgen.build.memo import carry
+
+    carry.keep(config, source, hash_pages, hashes)
+
+
+__all__ = ["keep_snapshot", "load_source"]

@@ -26,7 +26,7 @@ from ssgen.build.extras import static_files, write_extras
 from ssgen.build.guard import locked
 from ssgen.build.images import sync_images
 from ssgen.build.linkcheck import check_build, take_mark
-from ssgen.build.memo import carry
+from ssgen.build.loading import keep_snapshot
 from ssgen.build.opening import open_manifest
 from ssgen.build.output import Output
 from ssgen.build.pipeline.pages import content
@@ -97,8 +97,8 @@ def build(
                 _LEFT_FOR_EXIT.append((source, plan))
             _site_files(run, manifest, report, plan, search)
             with run.timer("snapshot"):  # after the feed, whose rows it carries too
-                carry.keep(config, source, plan.pages.values() if full else (),  # given: no-op
-                           plan.data_hashes)
+                keep_snapshot(config, source, plan.pages.values() if full else (),
+                              plan.data_hashes)
             faults.point("after-extras")
             if check is not None:
                 with run.timer("links"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from ssgen.sources.local import snapshot_path
+from ssgen.sources.inputs import snapshot_path
 from ssgen.sources.mirror.store import MirrorStore
 
 if TYPE_CHECKING:
