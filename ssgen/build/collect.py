@@ -12,7 +12,7 @@ import operator
 import os
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from itertools import filterfalse
 from typing import Any
@@ -26,6 +26,7 @@ from ssgen.build.memo.kept import Expansions
 from ssgen.build.routepaths import left_since, list_paths, merged
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError, OutputError
+from ssgen.fastclass import dataclass
 from ssgen.groq.analysis import derefs, scanned_types
 from ssgen.groq.nodes import Query
 from ssgen.manifest.schema import PageRecord

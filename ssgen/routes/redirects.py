@@ -13,15 +13,16 @@ so no published redirect leads to another redirect and none can loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass as ordered_dataclass
 
 from ssgen.config.redirects import RedirectRule, path_key
+from ssgen.fastclass import dataclass
 from ssgen.routes.paths import canonical_path
 
 GONE = 410
 
 
-@dataclass(frozen=True, order=True)
+@ordered_dataclass(frozen=True, order=True)  # ordered: fastclass makes no __lt__
 class Redirect:
     """``source`` answers ``status``: a redirect to ``to``, or a 410 when ``to`` is None."""
 

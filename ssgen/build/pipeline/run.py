@@ -4,12 +4,12 @@ build's plan started from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from ssgen.build.progress import Reporter
 from ssgen.build.report import StageTimer
 from ssgen.config.load import Config
+from ssgen.fastclass import dataclass
 
 _BUILDS: dict[str, int] = {}  # per output folder: how many builds this process began
 

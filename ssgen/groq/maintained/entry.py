@@ -3,8 +3,9 @@ result a re-evaluated document may change (``ITEMS``, ``ORDER``, ``TRACE``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from ssgen.fastclass import dataclass
 
 # What a re-evaluated document may change: the items shown, their order and membership,
 # the read trace.
@@ -15,6 +16,8 @@ NONE: frozenset[Any] = frozenset()
 
 @dataclass(slots=True)
 class _Entry:
+    """One outer document's state in a maintained correlated query."""
+
     passes: bool
     keys: tuple[Any, ...]
     item: Any

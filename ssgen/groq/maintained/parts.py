@@ -5,9 +5,9 @@ keys a plan's key value stands for (``wanted_keys``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ssgen.fastclass import dataclass
 from ssgen.groq import nodes as n
 from ssgen.groq.compile import Compiler
 from ssgen.groq.correlated import CorrelatedSubs, object_closure
