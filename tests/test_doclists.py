@@ -466,7 +466,7 @@ def test_paths_that_are_not_the_routes_recorded_ones_are_not_used(tmp_path: Path
     _, paths = found
     paths["page"]["md.a"] = "/elsewhere/"
     body = doclists.marshal.dumps((doclists.cache_key(config), paths))
-    checksum = doclists.hashlib.blake2b(body, digest_size=16).digest()
+    checksum = doclists.checksum(body)
     path.write_bytes(doclists.MAGIC + checksum + body)
     with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
         generation = manifest.get_meta(doclists.GENERATION_KEY)

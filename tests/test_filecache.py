@@ -25,6 +25,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.sources import filecache, markdown_docs
 from ssgen.sources.filecache import FileCache, file_stamp
+from ssgen.sources.filecache import shard as shard_module
 from ssgen.sources.inputs import markdown_cache
 
 TOML = """
@@ -107,11 +108,10 @@ def plain(entries: dict[str, filecache.Entry]) -> dict[str, tuple[object, ...]]:
 
 def write_shard(path: Path, index: object, blob: bytes = b"") -> None:
     """A shard file of ``index`` (any value) and ``blob``, with valid checksums."""
-    import hashlib
     import marshal
 
     payload = marshal.dumps(index)
-    check = hashlib.blake2b(payload, digest_size=16).digest()
+    check = shard_module.checksum(payload)
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(filecache.MAGIC + check + len(payload).to_bytes(8, "little") + payload
                      + blob)
@@ -153,7 +153,7 @@ def test_round_trip_and_every_damage_drops_the_shard(tmp_path: Path) -> None:
 
 
 def columns(blob: bytes, **changed: object) -> list[object]:
-    """A format-5 shard index's columns for one entry "/a.md" whose documents are all of
+    """A format-6 shard index's columns for one entry "/a.md" whose documents are all of
     ``blob``, with ``changed`` columns replaced (by name)."""
     from array import array
 
@@ -166,11 +166,10 @@ def columns(blob: bytes, **changed: object) -> list[object]:
 
 
 def test_a_payload_of_the_wrong_shape_is_refused(tmp_path: Path) -> None:
-    import hashlib
     import marshal
 
     blob = marshal.dumps([{"_id": "x"}])
-    check = hashlib.blake2b(blob, digest_size=16).digest()
+    check = shard_module.checksum(blob)
     shard = filecache._shard("/a.md")
     path = tmp_path / "c" / f"{shard:02x}"
     wrong_columns = [{"names": ("/a.md",)}, {"stamps": b"\0" * 24}, {"digests": []},

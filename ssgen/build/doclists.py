@@ -57,7 +57,7 @@ from ssgen.sources import Source
 from ssgen.sources.atomic import write_atomic
 
 FILE = "doclists.cache"
-MAGIC = b"ssgen-doclists-2\n"
+MAGIC = b"ssgen-doclists-3\n"
 # manifest meta: "<checksum of the file the last build left> <pages generation it is for>"
 MARK_KEY = "doclists"
 # More changed documents than this: the route's query runs in full (as cheap by then).
@@ -268,7 +268,7 @@ def save(config: Config, manifest: Manifest, lists: DocLists) -> None:
         manifest.set_meta(MARK_KEY, _mark(lists.check, generation))
         return
     body = marshal.dumps((cache_key(config), leaves))
-    check = hashlib.blake2b(body, digest_size=16).digest()
+    check = checksum(body)
     manifest.set_meta(MARK_KEY, _mark(check, generation))
     try:
         write_atomic(path, MAGIC + check + body, "per-document route paths", durable=False)
@@ -281,6 +281,12 @@ def _mark(check: bytes, generation: str) -> str:
     return f"{check.hex()} {generation}"
 
 
+def checksum(body: bytes) -> bytes:
+    """The file's checksum: SHA-256 cut to 128 bits (this CPU's SHA extensions take the
+    1.3 MB of 16k paths in ~0.7 ms, blake2b in ~2.2)."""
+    return hashlib.sha256(body).digest()[:16]
+
+
 def _load(path: Path, key: bytes) -> tuple[bytes, dict[str, Paths]] | None:
     """(checksum, paths) from the file; None when missing, damaged or of another key."""
     try:
@@ -288,7 +294,7 @@ def _load(path: Path, key: bytes) -> tuple[bytes, dict[str, Paths]] | None:
     except OSError:
         return None
     head, body = data[:len(MAGIC) + 16], data[len(MAGIC) + 16:]
-    if head != MAGIC + hashlib.blake2b(body, digest_size=16).digest():
+    if head != MAGIC + checksum(body):
         return None
     try:
         found = marshal.loads(body)

@@ -47,6 +47,7 @@ from ssgen.sources.filecache.shard import (
     Stamp,
     Unavailable,
 )
+from ssgen.sources.filecache.shard import checksum as _checksum
 from ssgen.sources.filecache.shard import decode as _decode
 from ssgen.sources.filecache.shard import encode as _encode
 from ssgen.sources.filecache.shard import read_mark as _read_mark
@@ -308,7 +309,7 @@ class FileCache:
         self.dirty.clear()
         if mark:
             body = marshal.dumps((self.key, mark, tuple(self.checks)))
-            check = hashlib.blake2b(body, digest_size=16).digest()
+            check = _checksum(body)
             try:
                 write_atomic(self.path / MARK_FILE, MARK_MAGIC + check + body, "file cache mark",
                              durable=False)

@@ -16,8 +16,8 @@ from array import array
 from pathlib import Path
 from typing import Any, NamedTuple
 
-MAGIC = b"ssgen-filecache-5\n"
-MARK_MAGIC = b"ssgen-filecache-mark-1\n"
+MAGIC = b"ssgen-filecache-6\n"
+MARK_MAGIC = b"ssgen-filecache-mark-2\n"
 SHARDS = 64
 
 Stamp = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns
@@ -105,7 +105,7 @@ class Blob:
                     data = handle.read()
             except OSError:
                 return None
-            if hashlib.blake2b(data, digest_size=16).digest() == self.check:
+            if checksum(data) == self.check:
                 self._data = data
         return self._data if type(self._data) is bytes else None
 
@@ -155,8 +155,8 @@ def encode(key: str, shard_no: int, entries: dict[str, Entry]) -> tuple[bytes, b
     blob = b"".join(parts)
     columns = (part.names, part.stamps.tobytes(), part.digests, bytes(trusted),
                part.spans.tobytes(), part.counts.tobytes(), part.hashes, part.faults)
-    index = marshal.dumps((key, shard_no, columns, hashlib.blake2b(blob, digest_size=16).digest()))
-    check = hashlib.blake2b(index, digest_size=16).digest()
+    index = marshal.dumps((key, shard_no, columns, checksum(blob)))
+    check = checksum(index)
     return b"".join((MAGIC, check, len(index).to_bytes(8, "little"), index, blob)), check
 
 
@@ -171,7 +171,7 @@ def read_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
     head = len(MARK_MAGIC) + 16
     body = data[head:]
     if data[:len(MARK_MAGIC)] != MARK_MAGIC \
-            or hashlib.blake2b(body, digest_size=16).digest() != data[len(MARK_MAGIC):head]:
+            or checksum(body) != data[len(MARK_MAGIC):head]:
         return ""
     try:
         stored_key, mark, saved = marshal.loads(body)
@@ -180,6 +180,13 @@ def read_mark(path: Path, key: str, checks: list[bytes | None]) -> str:
     if stored_key != key or type(mark) is not str or saved != tuple(checks):
         return ""
     return mark
+
+
+def checksum(data: bytes) -> bytes:
+    """A shard file's, its documents' and the mark's checksum: SHA-256 cut to 128 bits,
+    which this CPU's SHA extensions take ~1.8x faster than blake2b (the 2.9 MB of
+    indexes a new process checks at 16k files: 1.7 against 3.1 ms)."""
+    return hashlib.sha256(data).digest()[:16]
 
 
 def shard(name: str) -> int:
@@ -203,7 +210,7 @@ def decode(path: Path, key: str, shard_no: int) -> tuple[Part | None, Blob | Non
         return None, None, None
     check = head[len(MAGIC):len(MAGIC) + 16]
     if not index or len(index) != size \
-            or hashlib.blake2b(index, digest_size=16).digest() != check:
+            or checksum(index) != check:
         return None, None, None
     try:
         stored_key, stored_shard, columns, blob_check = marshal.loads(index)
