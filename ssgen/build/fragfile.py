@@ -41,6 +41,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from ssgen.build import analysisfile
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.render import fragment_store
@@ -64,12 +65,17 @@ _Row = tuple[bytes, int, int, int, int]
 
 @contextmanager
 def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> Iterator[None]:
-    """Within the block, includes consult and fill the site's persisted fragments; on a
-    normal exit what was rendered or used is saved."""
-    path = config.state_dir / FILE
+    """Within the block, includes consult and fill the site's persisted fragments, and
+    the renderer knows what earlier processes worked out of the templates
+    (``ssgen.build.analysisfile``, under the same key); on a normal exit what was
+    rendered or used, and what the renderer learned, is saved."""
+    path, analysis_path = config.state_dir / FILE, config.state_dir / analysisfile.FILE
     texts = None if not full else _template_texts(renderer)
     key = None if full else store_key(config, renderer)
     loaded, generation = (None, 0) if key is None else load(path, key)
+    known = None if key is None else analysisfile.load(analysis_path, key)
+    if known is not None:
+        renderer.adopt(known)
     store = PersistedFragments(loaded if loaded is not None else {}, generation + 1,
                                read=not full)
     fragment_store.activate(store)
@@ -77,14 +83,19 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
         yield
     finally:
         fragment_store.activate(None)
-    if not store.added:
+    analysis = renderer.analysis()
+    learned = analysis != (known or {"refs": {}, "reads": {}})
+    if not store.added and not learned:
         return
     if key is None:
         # Taken now: only valid for the entries if the templates are those they came from.
         key = store_key(config, renderer)
         if _template_texts(renderer) != texts:
             return
-    save(path, key, store, loaded)
+    if learned:
+        analysisfile.save(analysis_path, key, analysis)
+    if store.added:
+        save(path, key, store, loaded)
 
 
 def _template_texts(renderer: Renderer) -> list[tuple[str, str | None]]:

@@ -11,7 +11,7 @@ variables and ``data`` fields it reads); ``failures`` turns a Jinja2 failure int
 
 from __future__ import annotations
 
-from ssgen.render.environment.renderer import _SHARED, Renderer
+from ssgen.render.environment.renderer import _SHARED, Analysis, Renderer
 from ssgen.render.environment.setup import BUILTIN_DIR, BUILTIN_PREFIX, MISSING_HASH
 
-__all__ = ["BUILTIN_DIR", "BUILTIN_PREFIX", "MISSING_HASH", "_SHARED", "Renderer"]
+__all__ = ["BUILTIN_DIR", "BUILTIN_PREFIX", "MISSING_HASH", "_SHARED", "Analysis", "Renderer"]

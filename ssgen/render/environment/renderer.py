@@ -43,6 +43,9 @@ _SHARED: dict[tuple[str, str], Renderer] = {}
 _SHARED_MAX = 2  # serve's site, and one other (tests compare with a full build elsewhere)
 
 _T = TypeVar("_T")
+# Per kind ("refs": the templates a template names, "reads": the variables it reads),
+# template name -> (digest of the source it was worked out of, the answer).
+Analysis = dict[str, dict[str, tuple[str, frozenset[str] | None]]]
 
 
 class Renderer:
@@ -276,6 +279,19 @@ class Renderer:
             if reads is None or not variables.isdisjoint(reads):
                 return True
         return False
+
+    def analysis(self) -> Analysis:
+        """What this renderer worked out of its templates' sources so far, for a later
+        process to ``adopt`` (``ssgen.build.analysisfile``)."""
+        return {"refs": dict(self._refs), "reads": dict(self._reads)}
+
+    def adopt(self, analysis: Analysis) -> None:
+        """Take another process's ``analysis``: each answer is used only while its
+        template's source has the digest it was worked out of (``_by_source``)."""
+        for known, mine in ((analysis.get("refs", {}), self._refs),
+                            (analysis.get("reads", {}), self._reads)):
+            for name, answer in known.items():
+                mine.setdefault(name, answer)
 
     def _direct_refs(self, name: str) -> frozenset[str] | None:
         """Templates named in ``name``'s source; None when a name is dynamic."""

@@ -1,0 +1,76 @@
+"""``.ssgen/templates.analysis``: what earlier processes' renderers worked out of the templates.
+
+Owns the file. Each build asks of a route's template chain which templates it names and
+which context variables it reads (``Renderer.template_chain``, ``Renderer.reads_any``):
+Jinja2 parses each template and runs its code generator over it (~2 ms for a one-line
+template, a new process after a one-file edit of a 16k-file site). The answers depend on
+the template's text (each is kept with its source's digest and used only for that text:
+``Renderer.adopt``), ssgen's code, Jinja2's version and the configuration, so the file is
+kept under the fragments' key (``ssgen.build.fragfile.store_key``), which covers all of
+them, and checksummed. Anything else (missing, damaged, another key, another shape) is
+ignored: the templates are analysed again, as without the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+from pathlib import Path
+from typing import Any
+
+from ssgen.errors import SsgenError
+from ssgen.render.environment import Analysis
+from ssgen.sources.atomic import write_atomic
+
+MAGIC = b"ssgen-template-analysis-1\n"
+FILE = "templates.analysis"
+_KINDS = ("refs", "reads")
+
+
+def load(path: Path, key: bytes) -> Analysis | None:
+    """The analysis saved under ``key``; None when there is none to trust."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(MAGIC) + 16
+    body = data[head:]
+    if data[:len(MAGIC)] != MAGIC or _checksum(body) != data[len(MAGIC):head]:
+        return None
+    try:
+        stored_key, analysis = marshal.loads(body)
+    except (ValueError, TypeError, EOFError):
+        return None
+    return analysis if stored_key == key and _well_formed(analysis) else None
+
+
+def save(path: Path, key: bytes, analysis: Analysis) -> None:
+    """Replace the file with ``analysis`` under ``key`` (a failed write leaves the old
+    file or none: either is only a cache)."""
+    body = marshal.dumps((key, analysis))
+    try:
+        write_atomic(path, MAGIC + _checksum(body) + body, "template analysis",
+                     durable=False)
+    except (SsgenError, OSError):
+        return  # a read-only .ssgen/: the next process analyses the templates again
+
+
+def _checksum(body: bytes) -> bytes:
+    return hashlib.sha256(body).digest()[:16]
+
+
+def _well_formed(analysis: Any) -> bool:
+    return type(analysis) is dict and set(analysis) <= set(_KINDS) and all(
+        type(known) is dict and all(_answer(name, answer) for name, answer in known.items())
+        for known in analysis.values())
+
+
+def _answer(name: Any, answer: Any) -> bool:
+    if type(name) is not str or type(answer) is not tuple or len(answer) != 2:
+        return False
+    digest, found = answer
+    return type(digest) is str and (found is None or (
+        type(found) is frozenset and all(type(item) is str for item in found)))
+
+
+__all__ = ["FILE", "MAGIC", "load", "save"]

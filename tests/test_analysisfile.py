@@ -1,0 +1,168 @@
+"""What earlier processes' renderers worked out of the templates (``ssgen.build.analysisfile``,
+``.ssgen/templates.analysis``): a new process takes it instead of analysing the templates,
+and never an answer of another template text, code or configuration.
+
+The site's one route has no neighbours until its template is edited to read ``next``: a
+new process that kept the old answer ("reads no neighbour") would render that template
+without them (an undefined ``next``), which a clean full build does not.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sitekit import forget_process, mutant
+
+from ssgen.build import analysisfile
+from ssgen.build.pipeline import build
+from ssgen.build.report import BuildReport
+from ssgen.config.load import load_config
+from ssgen.render.environment import renderer
+
+TOML = """
+[site]
+title = "Analysis"
+base_url = "https://example.com"
+
+[source]
+type = "local"
+files = []
+markdown_dir = "content"
+
+[[routes]]
+name = "page"
+path = "/{slug}/"
+template = "page.html"
+query = '*[_type == "page"] | order(title asc){title, "slug": slug.current}'
+"""
+PLAIN = "{{ page.title }}\n"
+WITH_NEXT = "{{ page.title }}|{% if next %}{{ next.title }}{% endif %}\n"
+
+
+def make_site(root: Path) -> Path:
+    (root / "content").mkdir(parents=True)
+    (root / "templates").mkdir()
+    (root / "ssgen.toml").write_text(TOML)
+    (root / "templates" / "page.html").write_text(PLAIN)
+    for name in ("a", "b", "c"):
+        (root / "content" / f"{name}.md").write_text(f"---\ntitle: {name.upper()}\n---\nx\n")
+    return root
+
+
+def new_process(root: Path) -> BuildReport:
+    forget_process()
+    return build(load_config(root), jobs=1)
+
+
+def public(root: Path) -> dict[str, bytes]:
+    out = root / "public"
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def full_build(root: Path, scratch: Path) -> dict[str, bytes]:
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    for part in ("content", "templates"):
+        shutil.copytree(root / part, scratch / part)
+    shutil.copy(root / "ssgen.toml", scratch / "ssgen.toml")
+    forget_process()
+    assert build(load_config(scratch), full=True, jobs=1).ok
+    return public(scratch)
+
+
+@contextmanager
+def counted() -> Iterator[dict[str, int]]:
+    """How many templates this process analysed (parsed for their names and reads)."""
+    calls = {"refs": 0, "reads": 0}
+    real_refs, real_reads = renderer.named_templates, renderer.variables_read
+
+    def refs(*args: Any) -> Any:
+        calls["refs"] += 1
+        return real_refs(*args)
+
+    def reads(*args: Any) -> Any:
+        calls["reads"] += 1
+        return real_reads(*args)
+
+    with mutant(renderer, "named_templates", refs), mutant(renderer, "variables_read", reads):
+        yield calls
+
+
+def edit_then_build(root: Path, template: str | None = None) -> BuildReport:
+    (root / "content" / "b.md").write_text("---\ntitle: Bee\n---\ny\n")
+    if template is not None:
+        (root / "templates" / "page.html").write_text(template)
+    return new_process(root)
+
+
+def test_a_new_process_takes_the_analysis_and_analyses_no_template(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site")
+    with counted() as calls:
+        assert new_process(root).ok
+    assert calls == {"refs": 1, "reads": 1}
+    assert analysisfile.load(root / ".ssgen" / analysisfile.FILE, b"other key") is None
+    with counted() as calls:
+        assert edit_then_build(root).ok
+    assert calls == {"refs": 0, "reads": 0}
+    assert public(root) == full_build(root, tmp_path / "scratch")
+
+
+def test_an_edited_template_is_analysed_again(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site")
+    assert new_process(root).ok
+    with counted() as calls:
+        report = edit_then_build(root, WITH_NEXT)
+    assert report.ok and calls["reads"] >= 1
+    assert public(root) == full_build(root, tmp_path / "scratch")
+    assert b"A|Bee" in public(root)["a/index.html"]
+
+
+def test_mutant_answers_taken_by_name_under_any_key_are_caught(tmp_path: Path) -> None:
+    """Two guards keep an answer of an older template text out: the file's key (which
+    covers every template's text) and each answer's source digest. Either alone keeps
+    the output right; both gone is caught."""
+    real_load = analysisfile.load
+
+    def any_key(path: Path, key: bytes) -> Any:  # loaded under the key it was saved with
+        stored = analysisfile.marshal.loads(path.read_bytes()[len(analysisfile.MAGIC) + 16:])
+        return real_load(path, stored[0])
+
+    def by_name(self: renderer.Renderer, analysis: renderer.Analysis) -> None:
+        for kind, mine in (("refs", self._refs), ("reads", self._reads)):
+            for name, (_, answer) in analysis.get(kind, {}).items():
+                source = self.template_source(name) or ""
+                mine[name] = (renderer.hashlib.sha256(source.encode()).hexdigest(), answer)
+
+    for guards_gone in ([any_key], [by_name], [any_key, by_name]):
+        root = make_site(tmp_path / f"site{len(guards_gone)}{guards_gone[0].__name__}")
+        assert new_process(root).ok
+        with mutant(analysisfile, "load", any_key if any_key in guards_gone else real_load), \
+                mutant(renderer.Renderer, "adopt", by_name if by_name in guards_gone
+                       else renderer.Renderer.adopt):
+            report = edit_then_build(root, WITH_NEXT)
+        expected = full_build(root, tmp_path / "scratch")
+        right = report.ok and public(root) == expected
+        assert right == (len(guards_gone) == 1), guards_gone
+
+
+def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / analysisfile.FILE
+    good: renderer.Analysis = {"refs": {"page.html": ("ab", frozenset({"x.html"}))},
+                               "reads": {"page.html": ("ab", None)}}
+    analysisfile.save(path, b"key", good)
+    assert analysisfile.load(path, b"key") == good
+    assert analysisfile.load(path, b"another") is None
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x20
+    path.write_bytes(bytes(data))
+    assert analysisfile.load(path, b"key") is None
+    for odd in ({"refs": {"page.html": ("ab", frozenset({1}))}}, {"other": {}},
+                {"reads": {"page.html": ("ab",)}}, ["refs"], {"refs": {3: ("ab", None)}}):
+        analysisfile.save(path, b"key", odd)  # type: ignore[arg-type]
+        assert analysisfile.load(path, b"key") is None, odd
+    path.unlink()
+    assert analysisfile.load(path, b"key") is None
