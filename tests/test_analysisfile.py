@@ -1,6 +1,8 @@
 """What earlier processes' renderers worked out of the templates (``ssgen.build.analysisfile``,
-``.ssgen/templates.analysis``): a new process takes it instead of analysing the templates,
-and never an answer of another template text, code or configuration.
+``.ssgen/templates.analysis``) and compiled (``ssgen.build.templatecode``,
+``.ssgen/templates.code``): a new process takes them instead of analysing and compiling
+the templates again, and never an answer or code of another template text, code or
+configuration.
 
 The site's one route has no neighbours until its template is edited to read ``next``: a
 new process that kept the old answer ("reads no neighbour") would render that template
@@ -9,15 +11,18 @@ without them (an undefined ``next``), which a clean full build does not.
 
 from __future__ import annotations
 
+import io
+import pickle
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from sitekit import forget_process, mutant
 
-from ssgen.build import analysisfile
+from ssgen.build import analysisfile, templatecode
 from ssgen.build.pipeline import build
 from ssgen.build.report import BuildReport
 from ssgen.config.load import load_config
@@ -166,3 +171,74 @@ def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
         assert analysisfile.load(path, b"key") is None, odd
     path.unlink()
     assert analysisfile.load(path, b"key") is None
+
+
+@contextmanager
+def compiled() -> Iterator[list[str]]:
+    """The templates this process compiled (through Jinja2's loaders)."""
+    names: list[str] = []
+    real = jinja2.Environment.compile
+
+    def compile_(self: jinja2.Environment, source: Any, name: Any = None,
+                 *args: Any, **kwargs: Any) -> Any:
+        names.append(name)
+        return real(self, source, name, *args, **kwargs)
+
+    with mutant(jinja2.Environment, "compile", compile_):
+        yield names
+
+
+def test_a_new_process_takes_the_compiled_templates(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site")
+    with compiled() as names:
+        assert new_process(root).ok
+    assert "page.html" in names
+    with compiled() as names:
+        assert edit_then_build(root).ok
+    assert "page.html" not in names
+    with compiled() as names:
+        assert edit_then_build(root, WITH_NEXT).ok  # an edited template is compiled again
+    assert "page.html" in names
+    assert public(root) == full_build(root, tmp_path / "scratch")
+
+
+def test_mutant_code_taken_under_any_key_and_any_source_is_caught(tmp_path: Path) -> None:
+    """Two guards keep code compiled from an older template text out: the file's key
+    (every template's text) and Jinja2's check of each entry's source checksum. Either
+    alone keeps the output right; both gone is caught."""
+    real_load, real_fill = templatecode.load, templatecode.PersistedCode.load_bytecode
+
+    def any_key(path: Path, key: bytes) -> Any:  # loaded under the key it was saved with
+        stored = templatecode.marshal.loads(path.read_bytes()[len(templatecode.MAGIC) + 16:])
+        return real_load(path, stored[0])
+
+    def any_source(self: templatecode.PersistedCode, bucket: Any) -> None:
+        data = self.entries.get(bucket.key)
+        if data is not None:  # Jinja2's magic and source checksum skipped
+            stream = io.BytesIO(data[len(jinja2.bccache.bc_magic):])
+            pickle.load(stream)
+            bucket.code = templatecode.marshal.load(stream)
+
+    for gone in (("key",), ("source",), ("key", "source")):
+        root = make_site(tmp_path / f"code-{'-'.join(gone)}")
+        assert new_process(root).ok
+        with mutant(templatecode, "load", any_key if "key" in gone else real_load), \
+                mutant(templatecode.PersistedCode, "load_bytecode",
+                       any_source if "source" in gone else real_fill):
+            report = edit_then_build(root, "{{ page.title }}!\n")
+        right = report.ok and public(root) == full_build(root, tmp_path / "scratch")
+        assert right == (len(gone) == 1), gone
+
+
+def test_a_damaged_or_foreign_code_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / templatecode.FILE
+    templatecode.save(path, b"key", {"k": b"code"})
+    assert templatecode.load(path, b"key") == {"k": b"code"}
+    assert templatecode.load(path, b"another") is None
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 0x20
+    path.write_bytes(bytes(data))
+    assert templatecode.load(path, b"key") is None
+    for odd in ({"k": "text"}, {1: b"code"}, [b"code"]):
+        templatecode.save(path, b"key", odd)  # type: ignore[arg-type]
+        assert templatecode.load(path, b"key") is None, odd

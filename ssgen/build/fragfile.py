@@ -41,7 +41,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from ssgen.build import analysisfile
+from ssgen.build import analysisfile, templatecode
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.render import fragment_store
@@ -67,15 +67,20 @@ _Row = tuple[bytes, int, int, int, int]
 def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> Iterator[None]:
     """Within the block, includes consult and fill the site's persisted fragments, and
     the renderer knows what earlier processes worked out of the templates
-    (``ssgen.build.analysisfile``, under the same key); on a normal exit what was
-    rendered or used, and what the renderer learned, is saved."""
+    (``ssgen.build.analysisfile``) and takes the templates they compiled
+    (``ssgen.build.templatecode``), under the same key; on a normal exit what was
+    rendered or used, what the renderer learned and what it compiled is saved."""
     path, analysis_path = config.state_dir / FILE, config.state_dir / analysisfile.FILE
+    code_path = config.state_dir / templatecode.FILE
     texts = None if not full else _template_texts(renderer)
     key = None if full else store_key(config, renderer)
     loaded, generation = (None, 0) if key is None else load(path, key)
     known = None if key is None else analysisfile.load(analysis_path, key)
     if known is not None:
         renderer.adopt(known)
+    code = templatecode.PersistedCode(
+        (None if key is None else templatecode.load(code_path, key)) or {})
+    renderer.env.bytecode_cache = code
     store = PersistedFragments(loaded if loaded is not None else {}, generation + 1,
                                read=not full)
     fragment_store.activate(store)
@@ -83,9 +88,10 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
         yield
     finally:
         fragment_store.activate(None)
+        renderer.env.bytecode_cache = None
     analysis = renderer.analysis()
     learned = analysis != (known or {"refs": {}, "reads": {}})
-    if not store.added and not learned:
+    if not store.added and not learned and not code.added:
         return
     if key is None:
         # Taken now: only valid for the entries if the templates are those they came from.
@@ -94,6 +100,8 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
             return
     if learned:
         analysisfile.save(analysis_path, key, analysis)
+    if code.added:
+        templatecode.save(code_path, key, code.entries)
     if store.added:
         save(path, key, store, loaded)
 
