@@ -263,7 +263,7 @@ def retitle(i: int, title: str) -> Edit:
 
 
 def reauthor(i: int, author: str) -> Edit:
-    return _on_post(lambda d: d["author"].__setitem__("_ref", author))(i)
+    return _on_post(lambda d: d.__setitem__("author", {"_ref": author}))(i)
 
 
 def recategorise(i: int, cats: list[str]) -> Edit:
@@ -273,7 +273,36 @@ def recategorise(i: int, cats: list[str]) -> Edit:
 
 def rename(ident: str, value: str) -> Edit:
     def apply(site: CardSite) -> None:
-        site.docs[ident]["name" if ident in AUTHORS else "title"] = value
+        if ident in site.docs:
+            site.docs[ident]["name" if ident in AUTHORS else "title"] = value
+    return apply
+
+
+def unauthor(i: int) -> Edit:
+    """A post loses its author reference (the field removed)."""
+    return _on_post(lambda d: d.pop("author", None))(i)
+
+
+def reid(ident: str) -> Edit:
+    """An author's or category's ``_id`` changes (to ``<id>r`` and back): the document
+    moves, and the posts that referenced it follow (one edit, many documents)."""
+    def apply(site: CardSite) -> None:
+        old, new = (ident, ident + "r") if ident in site.docs else (ident + "r", ident)
+        if old not in site.docs:
+            return
+        doc = site.docs.pop(old)
+        site.docs[new] = {**doc, "_id": new}
+        for post in site.docs.values():
+            for ref in [post.get("author"), *(post.get("categories") or [])]:
+                if isinstance(ref, dict) and ref.get("_ref") == old:
+                    ref["_ref"] = new
+    return apply
+
+
+def delete_outer(ident: str) -> Edit:
+    """An author or category deleted; its posts keep their (now dangling) references."""
+    def apply(site: CardSite) -> None:
+        site.docs.pop(ident, None)
     return apply
 
 
@@ -305,6 +334,9 @@ card_edits = st.one_of(
     st.builds(reauthor, pick, st.sampled_from([*AUTHORS, "gone"])),
     st.builds(recategorise, pick, st.lists(st.sampled_from(CATEGORIES), max_size=2)),
     st.builds(rename, st.sampled_from([*AUTHORS, *CATEGORIES]), words),
+    st.builds(unauthor, pick),
+    st.builds(reid, st.sampled_from([*AUTHORS, *CATEGORIES])),
+    st.builds(delete_outer, st.sampled_from([*AUTHORS, *CATEGORIES])),
     st.builds(create, st.sampled_from(AUTHORS), words),
     st.builds(delete, pick),
     st.builds(edit_template, st.sampled_from(sorted(CARD_TEMPLATES)), words),

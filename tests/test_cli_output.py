@@ -17,7 +17,7 @@ from sitekit import author, make_site, post, run_cli
 
 import ssgen.build.pipeline.pages
 from ssgen import __version__
-from ssgen.build.opening import full_build_reason
+from ssgen.build.opening import RECORDED_VERSION, full_build_reason
 from ssgen.build.progress import Reporter
 from ssgen.build.report import PageFailure, group_failures
 
@@ -107,11 +107,13 @@ def test_a_build_after_an_interrupted_first_build_says_so(
 
 
 def test_full_build_reasons_name_what_changed() -> None:
-    key = "abc:published"
-    assert full_build_reason(__version__, key, key) == ""
-    assert full_build_reason("0.0.1", key, key) == f"ssgen version changed (0.0.1 -> {__version__})"
-    assert full_build_reason(__version__, "old:published", key).startswith("configuration changed")
-    assert full_build_reason(__version__, "abc:raw", key) == "perspective changed (raw -> published)"
+    key, recorded = "abc:published", RECORDED_VERSION
+    assert full_build_reason(recorded, key, key) == ""
+    assert full_build_reason("0.0.1", key, key) == f"ssgen version changed (0.0.1 -> {recorded})"
+    # A manifest of this release before ref: tags (pages tagged with their whole type).
+    assert full_build_reason(__version__, key, key).startswith("ssgen version changed")
+    assert full_build_reason(recorded, "old:published", key).startswith("configuration changed")
+    assert full_build_reason(recorded, "abc:raw", key) == "perspective changed (raw -> published)"
 
 
 def test_identical_failures_are_grouped_into_one_line(tmp_path: Path) -> None:

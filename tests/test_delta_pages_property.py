@@ -210,14 +210,22 @@ def test_mutant_delta_without_the_old_neighbours_is_caught(monkeypatch: Any) -> 
 
 
 def test_mutant_scope_that_skips_a_route_is_caught(monkeypatch: Any) -> None:
-    """A route-wide tag taken off the lookup without its ``each`` route re-run whole."""
-    real = scope_module._route_wide
+    """A change whose former references are unknown must re-run the ``each`` route of a
+    scan keyed by ``references()`` whole; a mutant that does not is caught."""
+    real = scope_module._ref_scope
 
-    def partial(config: Any, scope: Any, tags: set[str], exact: bool) -> set[str]:
-        found = real(config, scope, tags, exact)
+    def partial(config: Any, scope: Any, change: Any, refs: Any, tags: set[str]) -> None:
+        real(config, scope, change, None, tags)
         scope.full_routes.discard("author")
-        return found
 
-    monkeypatch.setattr(scope_module, "_route_wide", partial)
+    monkeypatch.setattr(scope_module, "_ref_scope", partial)
     with pytest.raises(AssertionError):
-        run([create_post("beta", "a1")])  # only its type: tag reaches the author page
+        run([create_post("beta", "a1")])  # only the route run whole reaches a1's page
+
+
+def test_mutant_scope_without_ref_tags_is_caught(monkeypatch: Any) -> None:
+    """The ``ref:<id>`` tags of what a changed post references are what reach the author
+    page of a new post (``ssgen.groq.refkeyed``)."""
+    monkeypatch.setattr(scope_module, "_ref_scope", lambda *args: None)
+    with pytest.raises(AssertionError):
+        run([create_post("beta", "a1")])

@@ -29,6 +29,7 @@ from ssgen.errors import ConfigError, GroqError, OutputError
 from ssgen.fastclass import dataclass
 from ssgen.groq.analysis import derefs, scanned_types
 from ssgen.groq.nodes import Query
+from ssgen.groq.refkeyed import ref_keyed_types
 from ssgen.manifest.schema import PageRecord
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.paths import url_to_relpath
@@ -70,6 +71,9 @@ class Scope:
     # Routes whose unchanged pages must be planned too: a template of their chain or a
     # global their templates read changed (see ssgen.build.memo.kept).
     whole_routes: set[str] = field(default_factory=set)
+    # A route's recorded page paths (the manifest's), for a paginated ``each`` route's
+    # book in a new process (``slices.Book.seed``); None: not known.
+    recorded: Callable[[str], AbstractSet[str]] | None = None
 
     def wants_route(self, name: str) -> bool:
         """True when the route's main query must run."""
@@ -140,14 +144,15 @@ def collect_pages(
     same objects are left out of ``pages`` (``Collected.kept``). ``lists``: see doclists.
     """
     collected = Collected()
-    exact = exact_ids(source)
+    exact, refs = exact_ids(source), ref_tags(source)
     for route in config.routes:
         if scope is None or scope.wants_route(route.name):
             neighbours = reads is None or reads(route.template, NEIGHBOUR_KEYS)
             narrowed = lists.expand(route, source, config.site, data, now) \
                 if lists and not neighbours else None
             pages, paths = narrowed or route_pages(config, route, source, data, now, scope,
-                                                   exact=exact, neighbours=neighbours)
+                                                   exact=exact, neighbours=neighbours,
+                                                   refs=refs)
             if lists and narrowed is None:
                 lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
@@ -159,9 +164,11 @@ def collect_pages(
                               collected.specs.get(route.name))
             if left is not None:
                 collected.left[route.name] = left
-            # Two pages with one path are settled together, whatever changed.
+            # Two pages with one path are settled together, whatever changed. An
+            # ``each`` route re-queried for some items only has fewer pages than paths.
             if before is None or scope is None or route.name in scope.whole_routes \
-                    or len(paths) != len(pages):
+                    or len(paths) < len(pages) or (len(paths) > len(pages) and len(
+                        {page.path for page in pages}) < len(pages)):
                 collected.pages.extend(pages)
                 continue
             fresh, collected.kept[route.name] = kept.split(pages, before, scope.forced & paths)
@@ -215,8 +222,10 @@ def route_pages(
     *,
     exact: bool = True,
     neighbours: bool = True,
+    refs: bool = False,
 ) -> tuple[list[PageSpec], AbstractSet[str]]:
-    """The (re-queried) pages of one route, and the paths of all its pages."""
+    """The (re-queried) pages of one route, and the paths of all its pages (``refs``:
+    the source reports the ids its ``references()`` lookups took, ``ref_tags``)."""
     main_ast = route.each_ast if route.each_ast is not None else route.query_ast
     assert main_ast is not None  # config guarantees a query
     main = _run(source, [(main_ast, {})], now, f"routes.{route.name}")[0]
@@ -237,6 +246,9 @@ def route_pages(
     assert route.query_ast is not None
     each = _each_pages(config, route, main.value)
     params, paths, pager = each.params, each.paths, slices.book(config, route)
+    if pager is not None and scope is not None and scope.recorded is not None \
+            and not pager.pages and route.name not in scope.full_routes:
+        pager.seed(paths, scope.recorded(route.name))
     wanted = _wanted(route, each, scope, pager)
     chosen = [params[i] for i in wanted]
     results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
@@ -244,8 +256,9 @@ def route_pages(
         route,
         chosen,
         **common,
-        page_results=[PageResult(r.value, r.ids, r.nested) for r in results],
-        page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True),
+        page_results=[PageResult(r.value, r.ids, r.nested, r.refs) for r in results],
+        page_scanned_types=query_types(route.query_ast, exact=exact, keyed=True, refs=refs),
+        page_ref_types=ref_keyed_types(route.query_ast) if refs and exact else frozenset(),
     )
     if pager is not None:
         return pages, pager.update(paths, wanted, [result.value for result in results])
@@ -331,17 +344,27 @@ def exact_ids(source: Source) -> bool:
     return bool(getattr(source, "exact_ids", True))
 
 
-def query_types(query: Query, *, exact: bool, keyed: bool = False) -> frozenset[str] | None:
+def ref_tags(source: Source) -> bool:
+    """Does the source report, with each result, the ids its ``references()`` lookups
+    took (``QueryResult.refs``) and, for a change, the ids its documents referenced
+    before and after it (``refs_since``)? Then a per-page query's scans keyed by
+    ``references()`` give its page ``ref:<id>`` tags instead of their whole type."""
+    return exact_ids(source) and bool(getattr(type(source), "ref_tags", False))
+
+
+def query_types(query: Query, *, exact: bool, keyed: bool = False,
+                refs: bool = False) -> frozenset[str] | None:
     """The ``type:`` dependencies of a query's pages (None: any type).
 
     ``exact``: the source reports every document a query read (the local engine traces
     them). A source that only knows the ids in the result cannot see a dereferenced
     document whose ``_id`` was projected away, so any ``->`` makes the query depend on
     every type; and a keyed lookup may have dropped its own ``_id``, so it keeps its type.
+    ``refs``: see ``ref_tags`` (with ``keyed``).
     """
     if not exact:
         return None if derefs(query) else scanned_types(query)
-    return unkeyed_types(query) if keyed else scanned_types(query)
+    return unkeyed_types(query, refs=refs) if keyed else scanned_types(query)
 
 
 def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:

@@ -9,6 +9,12 @@ from ssgen.errors import ManifestError
 from ssgen.manifest.connect import open_state, state_exists
 from ssgen.manifest.store import Manifest
 
+# What a finished build records as ``ssgen_version``: the release, and the tag scheme of
+# its page records (``+ref-tags``: an ``each`` page's scans keyed by ``references()``
+# tag it ``ref:<id>``, no longer with their whole type), which a build must read its
+# manifest by: a manifest of another is built on in full.
+RECORDED_VERSION = f"{__version__}+ref-tags"
+
 
 def open_manifest(
     config: Config, key: str, full: bool, reporter: Reporter
@@ -42,8 +48,8 @@ def full_build_reason(version: str | None, stored: str | None, key: str) -> str:
     ``<config hash>:<drafts or perspective>`` as recorded by each finished build."""
     if version is None or stored is None:
         return "the last build did not finish (interrupted)"
-    if version != __version__:
-        return f"ssgen version changed ({version} -> {__version__})"
+    if version != RECORDED_VERSION:
+        return f"ssgen version changed ({version} -> {RECORDED_VERSION})"
     if stored == key:
         return ""
     old_hash, _, old_mode = stored.partition(":")

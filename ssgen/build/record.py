@@ -18,8 +18,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, ExitStack
 from types import TracebackType
 
-from ssgen import __version__
 from ssgen.build.docstate import MARK_KEY, DocStates
+from ssgen.build.opening import RECORDED_VERSION
 from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
 from ssgen.build.redirects import note_history
@@ -83,7 +83,7 @@ def record_build(
             manifest.set_global(name, value_hash)
         _record_documents(manifest, states, full)
         extras_pending(manifest, True)
-        manifest.set_meta("ssgen_version", __version__)
+        manifest.set_meta("ssgen_version", RECORDED_VERSION)
         manifest.set_meta("config_hash", key)
     return report
 

@@ -18,6 +18,7 @@ from ssgen.build.collect import NOT_FOUND_ROUTE, Scope, query_types
 from ssgen.build.docstate import DocState
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import RenderError
+from ssgen.groq.refkeyed import ref_keyed_types
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 
@@ -76,16 +77,25 @@ def scope_for(
     globals_changed: Iterable[str] = (),
     *,
     exact: bool = True,
+    refs: frozenset[str] | None = frozenset(),
+    ref_pages: bool = False,
 ) -> Scope:
     """The routes and pages a change reaches, through the manifest's tag index.
 
     ``exact``: the source's ``doc:`` ids are a full read trace (see ``pages.exact_ids``).
+    ``ref_pages``: the source gives ``each`` pages ``ref:<id>`` tags for their scans
+    keyed by ``references()`` (``collect.ref_tags``); ``refs``: the ids the changed
+    documents referenced before or after the change (``reference_change``; None:
+    unknown, and the routes of such scans of their types are re-queried in full).
     """
     if change.everything:
         return Scope(everything=True)
-    scope = Scope(forced={normalize_path(p) for p in change.paths}, known=manifest.page_paths())
+    scope = Scope(forced={normalize_path(p) for p in change.paths}, known=manifest.page_paths(),
+                  recorded=manifest.pages_for_route)
     tags = change.doc_tags() | set(change.tags) | {f"template:{t}" for t in change.templates}
-    tags -= _route_wide(config, scope, tags, exact)
+    if ref_pages:
+        _ref_scope(config, scope, change, refs, tags)
+    tags -= _route_wide(config, scope, tags, exact, ref_pages)
     hit = manifest.pages_for_tags(tags) | scope.forced
     hit |= _pages_using_globals(manifest, renderer, frozenset(globals_changed))
     # Left-out documents (no route) are found again by re-reading the source.
@@ -111,7 +121,56 @@ def scope_for(
     return scope
 
 
-def _route_wide(config: Config, scope: Scope, tags: set[str], exact: bool) -> set[str]:
+def reference_change(source: object, manifest: Manifest,
+                     change: Change) -> frozenset[str] | None:
+    """The ids the changed documents reference now or referenced when the manifest
+    recorded them (the version of the content hash it holds), by the source's
+    ``references``; None when one of them is unknown."""
+    ids = {doc.id for doc in change.documents}
+    ids |= {doc_id.removeprefix("drafts.") for doc_id in ids}
+    references = getattr(source, "references", None)
+    if references is None:
+        return None if ids else frozenset()
+    recorded = manifest.documents(ids)
+    found: set[str] = set()
+    for doc_id in sorted(ids):
+        now = references(doc_id)
+        was = references(doc_id, recorded[doc_id][1]) if doc_id in recorded else frozenset()
+        if now is None or was is None:
+            return None
+        found |= now | was
+    return frozenset(found)
+
+
+def _ref_scope(config: Config, scope: Scope, change: Change,
+               refs: frozenset[str] | None, tags: set[str]) -> None:
+    """``ref:<id>`` tags for the ids the changed documents reference, before or after;
+    when those are unknown, the ``each`` routes whose scans keyed by ``references()``
+    read a changed document's type (old or new) are re-queried in full instead."""
+    if refs is not None:
+        tags.update(f"ref:{ref}" for ref in refs)
+        return
+    types = {doc.type for doc in change.documents} | {
+        tag[5:] for tag in change.tags if tag.startswith("type:")}
+    for route in config.routes:
+        ref_types = _ref_types(route)
+        if ref_types is not None and not ref_types:
+            continue
+        if ref_types is None or None in types or "*" in types or ref_types & types:
+            scope.routes.add(route.name)
+            scope.full_routes.add(route.name)
+
+
+@cache
+def _ref_types(route: RouteConfig) -> frozenset[str] | None:
+    """The types of an ``each`` route's per-page scans keyed by ``references()``."""
+    if route.each is None or route.query_ast is None:
+        return frozenset()
+    return ref_keyed_types(route.query_ast)
+
+
+def _route_wide(config: Config, scope: Scope, tags: set[str], exact: bool,
+                refs: bool = False) -> set[str]:
     """The tags among ``tags`` that every page of a route may carry whatever its
     content (``type:`` of the types its queries scan, ``route:<name>``, its tags without
     ``{field}``), with their routes added to ``scope`` instead of their pages looked up:
@@ -124,8 +183,9 @@ def _route_wide(config: Config, scope: Scope, tags: set[str], exact: bool) -> se
     filled = _filled_tags(tuple(config.routes))
     tags = {tag for tag in tags if filled.fullmatch(tag) is None}
     for route in config.routes:
-        hit = tags & _wide_tags(route, exact)
-        types = _route_types(route, exact) if route.each is None else _page_types(route, exact)
+        hit = tags & _wide_tags(route, exact, refs)
+        types = _route_types(route, exact) if route.each is None \
+            else _page_types(route, exact, refs)
         if "type:*" in tags and types is None:
             hit.add("type:*")
         if hit:
@@ -146,18 +206,19 @@ def _filled_tags(routes: tuple[RouteConfig, ...]) -> re.Pattern[str]:
 
 
 @cache
-def _wide_tags(route: RouteConfig, exact: bool) -> frozenset[str]:
+def _wide_tags(route: RouteConfig, exact: bool, refs: bool) -> frozenset[str]:
     """The tags every page of ``route`` may carry (``type:*`` apart)."""
-    types = _route_types(route, exact) if route.each is None else _page_types(route, exact)
+    types = _route_types(route, exact) if route.each is None \
+        else _page_types(route, exact, refs)
     literal = {tag for tag in route.tags if "{" not in tag}
     return frozenset({f"route:{route.name}", *literal, *(f"type:{t}" for t in types or ())})
 
 
 @cache
-def _page_types(route: RouteConfig, exact: bool) -> frozenset[str] | None:
+def _page_types(route: RouteConfig, exact: bool, refs: bool) -> frozenset[str] | None:
     """The ``type:`` tags of an ``each`` route's pages: its per-page query's (keyed)."""
     assert route.query_ast is not None
-    return query_types(route.query_ast, exact=exact, keyed=True)
+    return query_types(route.query_ast, exact=exact, keyed=True, refs=refs)
 
 
 def _add_pages(scope: Scope, manifest: Manifest, paths: set[str], routes: list[str]) -> None:

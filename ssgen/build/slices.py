@@ -5,9 +5,11 @@ pages (``/authors/ada/``, ``/authors/ada/page/2/``, ...); how many depends on th
 per-page query. A build that re-queries only some items still needs every page path of
 the route (the planner removes the recorded pages that are not among them), so a
 ``Book`` keeps, per route, each item's page paths as last expanded in this process.
-An item with none kept (a new process, a new item) is re-queried, and so is the item of
-any later page (``.../page/3/``) that a tag, a webhook path or a failure reaches. Only
-an item's first page carries the tags of what its query read (``routes.paginate``).
+An item with none kept (a new item) is re-queried, and so is the item of any later page
+(``.../page/3/``) that a tag, a webhook path or a failure reaches. Only an item's first
+page carries the tags of what its query read (``routes.paginate``). A new process starts
+its book from the pages the manifest recorded for the route (``seed``): an item the
+change does not reach has the pages the last recorded build gave it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from ssgen.config.load import Config, RouteConfig
 from ssgen.fastclass import dataclass
 from ssgen.routes.paginate import document_paths
+from ssgen.routes.patterns import page_path
 
 
 @dataclass
@@ -43,6 +46,20 @@ class Book:
         picked.update(position[base] for path in later
                       if (base := self.base_of[path]) in position)
         return picked
+
+    def seed(self, bases: Sequence[str], recorded: AbstractSet[str]) -> None:
+        """An empty book's pages from the route's ``recorded`` paths: each item whose
+        first page is recorded gets it and its recorded ``page/2/``, ``page/3/``... in
+        a row (the others stay unknown, so they are re-queried)."""
+        if self.pages or not recorded:
+            return
+        for base in bases:
+            if base in recorded and base not in self.pages:
+                paths = [base]
+                while (path := page_path(base, len(paths) + 1)) in recorded:
+                    paths.append(path)
+                self.pages[base] = tuple(paths)
+                self.base_of.update(dict.fromkeys(paths, base))
 
     def update(self, bases: Sequence[str], wanted: Sequence[int],
                values: Sequence[Any]) -> frozenset[str]:

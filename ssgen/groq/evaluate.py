@@ -104,6 +104,7 @@ def evaluate_query(
     after: Any = None,
     identity: str = "me",
     indexes: bool = True,
+    keys: set[Any] | None = None,
 ) -> Any:
     """Evaluate a parsed query over a dataset; see ``Query.evaluate``. ``indexes``
     False scans instead of using the dataset's indexes (same result and order)."""
@@ -112,6 +113,7 @@ def evaluate_query(
     data = as_dataset(dataset)
     ctx = Context(data, query_params(params), query_now(now), trace, identity=identity,
                   before=before, after=after, delta=before is not None or after is not None)
+    ctx.keys = keys
     try:
         result = root(Scope(None, None, ctx))
     except RecursionError as exc:

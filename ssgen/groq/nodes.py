@@ -366,6 +366,8 @@ class Query:
         now: Any = None,
         *,
         trace: set[str] | None = None,
+        keys: set[Any] | None = None,
     ) -> Any:
-        """Run the query over a ``Dataset``; ``trace`` collects contributing ``_id``s."""
-        return _evaluator[0](self, dataset, params, now, trace=trace)
+        """Run the query over a ``Dataset``; ``trace`` collects contributing ``_id``s,
+        ``keys`` the index keys its filters over ``*`` looked up (``runtime.Context``)."""
+        return _evaluator[0](self, dataset, params, now, trace=trace, keys=keys)

@@ -51,11 +51,13 @@ class PageSpec:
 class PageResult:
     """The result of an ``each`` route's per-page query: its value and the ids it read;
     ``nested``: a kept source's deltas of the value's maintained nested lists, by
-    attribute (``ssgen.sources.QueryResult.nested``)."""
+    attribute (``ssgen.sources.QueryResult.nested``); ``refs``: the ids its
+    ``references()`` lookups took (``QueryResult.refs``; None: not reported)."""
 
     value: Any
     ids: frozenset[str] = frozenset()
     nested: Mapping[str, Delta] | None = None
+    refs: frozenset[str] | None = None
 
 
 class PageMaker:
@@ -87,6 +89,7 @@ class PageMaker:
         extra: dict[str, Any] | None = None,
         doc_tags: frozenset[str] | None = None,
         types: bool = True,
+        more_tags: frozenset[str] = frozenset(),
     ) -> PageSpec:
         context: dict[str, Any] = {
             "site": self.site,
@@ -99,7 +102,7 @@ class PageMaker:
         if extra:
             context.update(extra)
         # ``types`` False: a page re-queried only with another that carries them.
-        own = self.fixed_tags | self.type_tags if types else self.fixed_tags
+        own = self.fixed_tags | self.type_tags | more_tags if types else self.fixed_tags
         if self.route.tags:
             own = own | {self._own_tag(pattern, fields) for pattern in self.route.tags}
         if doc_tags is None:

@@ -185,12 +185,14 @@ def _page(ctx: PageMaker, urls: list[str], number: int, items: list[Any], ids: f
 
 def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], *,
                     fields: Any, params: dict[str, Any],
-                    delta: Delta | None = None) -> list[PageSpec]:
+                    delta: Delta | None = None,
+                    more_tags: frozenset[str] = frozenset()) -> list[PageSpec]:
     """The pages of one document of a route paginated per document (see the module doc):
     ``base`` is its first page's path, ``value`` its object, ``ids`` what its query read;
     ``delta``: how the split array, a kept source's maintained nested list, differs from
     the one before its last change (``QueryResult.nested``): only the pages of the items
-    it names are made again, without a scan of the array."""
+    it names are made again, without a scan of the array. ``more_tags``: the first page's
+    tags beside its type tags (an ``each`` page's ``ref:`` tags)."""
     route = ctx.route
     size, by = route.paginate or 1, route.paginate_by or ""
     items = split_array(route.name, by, value, base)
@@ -200,7 +202,7 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
     count = max(1, math.ceil(len(items) / size))
     urls = _page_urls(base, count)
     inputs = (route.template, tuple(route.tags), size, by, ctx.base_url,
-              frozenset(ctx.type_tags), count, len(items), params)
+              frozenset(ctx.type_tags), count, len(items), params, more_tags)
     key = (route.name, base, id(ctx.site))
     last = _LAST.pop(key, None)
     changed: set[int] = set(range(count))
@@ -218,7 +220,7 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
             urls[index], {**shared, by: part},
             ids if first else (), fields=fields, params=params,
             extra={"paginator": paginator}, doc_tags=None if first else frozenset(),
-            types=first)
+            types=first, more_tags=more_tags)
     # The marker is the very list: a later delta whose base it is starts from these pages
     # (a maintained list is never changed once handed out; this one is kept alive here).
     kept = last.items if last is not None and last.marker is items else list(items)

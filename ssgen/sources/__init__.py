@@ -33,12 +33,15 @@ class QueryResult:
     for a kept source's maintained list, how it differs from the last one (``delta``:
     ``ssgen.groq.maintained.delta``; None: unknown), and for a maintained one-element
     result, the deltas of its object's nested lists by attribute (``nested``: an author
-    and its posts). Not part of equality."""
+    and its posts); for a query with scans keyed by ``references()``
+    (``ssgen.groq.refkeyed``), the ids those lookups took (``refs``; None: not
+    reported). Not part of equality."""
 
     value: Any
     ids: frozenset[str]
     delta: Delta | None = field(default=None, compare=False)
     nested: Mapping[str, Delta] | None = field(default=None, compare=False)
+    refs: frozenset[str] | None = field(default=None, compare=False)
 
 
 def content_hash(doc: dict[str, Any]) -> str:

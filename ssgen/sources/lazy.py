@@ -53,6 +53,7 @@ class LazyMarkdown:
     """The source of a Markdown-only site, from the cache entries of its changed files."""
 
     exact_ids = True
+    ref_tags = True  # through the full source, loaded when asked (``references``)
 
     def __init__(self, read: ReadInputs, cache: FileCache, ids: dict[str, Input],
                  recorded: tuple[str, int], load: Callable[[], Source]) -> None:

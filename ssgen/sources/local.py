@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ssgen.groq.refkeyed import has_ref_keyed
 from ssgen.sources import QueryResult
 from ssgen.sources.filecache import now_ns
 from ssgen.sources.inputs import (
@@ -39,7 +40,7 @@ from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
 from ssgen.sources.ndjson_diff import Splice, patch
 from ssgen.sources.ndjson_reread import differing_region
-from ssgen.sources.query_cache import QueryCache
+from ssgen.sources.query_cache import QueryCache, looked_up
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -81,6 +82,8 @@ class _Cached:
 
 class LocalSource:
     """Answers GROQ queries from files under the site folder."""
+
+    ref_tags = True  # results report their references() lookups (QueryResult.refs)
 
     def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
                  preread: ReadInputs | None = None, maintain: bool = False) -> None:
@@ -198,6 +201,11 @@ class LocalSource:
         last 64 reloads that changed something)."""
         return self._view.changed_since(version)
 
+    def references(self, doc_id: str, digest: str | None = None) -> frozenset[str] | None:
+        """The ids the visible document ``doc_id`` references now, or as it was when its
+        content hash was ``digest`` (None: unknown); see ``ssgen.build.collect.ref_tags``."""
+        return self._view.references(doc_id, digest)
+
     def query(self, query: Query, params: Mapping[str, Any] | None = None, *,
               now: datetime | None = None) -> QueryResult:
         """Evaluate ``query``; ``ids`` are the documents that contributed."""
@@ -207,8 +215,11 @@ class LocalSource:
             if found is not None:
                 return QueryResult(*found)
         ids: set[str] = set()
-        value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids)
-        return QueryResult(value, frozenset(ids))
+        keys: set[Any] | None = set() if has_ref_keyed(query) else None
+        value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids,
+                               keys=keys)
+        return QueryResult(value, frozenset(ids), refs=None if keys is None
+                           else looked_up(keys))
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
                    now: datetime | None = None) -> list[QueryResult]:

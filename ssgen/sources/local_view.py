@@ -4,8 +4,9 @@ Owns the merged raw documents of all files (duplicate ``_id`` detection: the fir
 order is kept, a later one is refused and recorded as a ``Fault`` naming both places), the
 perspective (``published`` hides drafts, ``drafts`` overlays each draft on its published
 document as Sanity's drafts perspective does, ``raw`` keeps everything), the
-``ssgen.groq.Dataset`` of the visible documents, their ``(_type, hash)`` state and the
-version log that says which visible ``_id``s each reload changed.
+``ssgen.groq.Dataset`` of the visible documents, their ``(_type, hash)`` state, the
+version log that says which visible ``_id``s each reload changed, and the ids the
+documents a reload replaced referenced, by their content hash (``references``).
 
 A reload hands over the documents each changed file dropped and gained; only those and
 the visible documents they map to are looked at.
@@ -18,12 +19,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ssgen.groq.dataset import Dataset
+from ssgen.groq.refindex import outgoing
 from ssgen.sources import content_hash
 from ssgen.sources.ndjson import Fault, Loaded
 from ssgen.sources.ndjson_diff import Splice
 
 Doc = dict[str, Any]
 _LOG_SIZE = 64
+# A reload replacing more documents than this keeps none of their references: a build
+# then finds them unknown and re-queries the pages their ``references()`` scans could
+# reach in full (``ssgen.build.scope``).
+_FORMER_MOST = 64
 _HIDDEN = ("drafts.", "versions.")
 
 
@@ -40,6 +46,9 @@ class View:
         self._deduped = False  # a duplicate _id, or two files share an asset document
         self.faults: list[Fault] = []  # the refused duplicates
         self._log: deque[tuple[int, frozenset[str]]] = deque(maxlen=_LOG_SIZE)
+        # Per reload: the replaced or removed visible documents' (content hash, the ids
+        # they referenced).
+        self._former: deque[dict[str, tuple[str, frozenset[str]]]] = deque(maxlen=_LOG_SIZE)
 
     def changed_since(self, version: int) -> frozenset[str] | None:
         """The visible ``_id``s added, removed or replaced since ``version``; None when
@@ -53,6 +62,20 @@ class View:
             if logged > version:
                 changed |= ids
         return frozenset(changed)
+
+    def references(self, doc_id: str, digest: str | None = None) -> frozenset[str] | None:
+        """The ids the visible document ``doc_id`` references (empty: there is none), or,
+        with ``digest``, those its version of that content hash referenced while it was
+        visible; None when no version of that hash is known."""
+        doc = self.dataset.by_id.get(doc_id)
+        state = self.state.get(doc_id)
+        if digest is None or (state is not None and state[1] == digest):
+            return outgoing(doc) if doc is not None else frozenset()
+        for former in reversed(self._former):
+            known = former.get(doc_id)
+            if known is not None and known[0] == digest:
+                return known[1]
+        return None
 
     def update(self, loads: list[Loaded], splices: list[Splice]) -> bool:
         """Take in the files' changes (``loads``: every file's parse, in load order);
@@ -124,6 +147,7 @@ class View:
                 self._digests[doc_id] = digest
         if not visible and self.version:
             return False
+        self._note_former(visible)
         self.dataset.update(visible)
         for doc_id, doc in visible.items():
             if doc is None:
@@ -134,6 +158,15 @@ class View:
         self.version += 1
         self._log.append((self.version, frozenset(visible)))
         return True
+
+    def _note_former(self, visible: dict[str, Doc | None]) -> None:
+        by_id, state = self.dataset.by_id, self.state
+        replaced = [doc_id for doc_id in visible if doc_id in state and doc_id in by_id]
+        if len(replaced) > _FORMER_MOST:
+            self._former.clear()  # older versions stay unknown too: no gap in between
+            return
+        self._former.append({doc_id: (state[doc_id][1], outgoing(by_id[doc_id]))
+                             for doc_id in replaced})
 
     def _visible_changes(self, changes: dict[str, Doc | None]) -> dict[str, Doc | None]:
         """Visible ``_id`` -> its new document (None: gone), for those that changed."""

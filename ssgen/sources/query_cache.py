@@ -11,7 +11,7 @@ query with params is kept once per param set (an ``each`` route's per-page query
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -19,6 +19,7 @@ import orjson
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import Delta, MaintainedQuery, Shape, shape_of
 from ssgen.groq.nodes import Query
+from ssgen.groq.refkeyed import has_ref_keyed
 
 ChangedSince = Callable[[int], frozenset[str] | None]
 _NOT_MAINTAINABLE = "not maintainable"
@@ -44,11 +45,13 @@ class QueryCache:
         version: int,
         changed_since: ChangedSince,
         now: Any,
-    ) -> tuple[Any, frozenset[str], Delta | None, dict[str, Delta] | None] | None:
+    ) -> tuple[Any, frozenset[str], Delta | None, dict[str, Delta] | None,
+               frozenset[str] | None] | None:
         """The result and trace of ``query`` at ``version``, how the result differs from
-        the one before its last change (``ssgen.groq.maintained.delta``) and, for a
-        one-element result, how its kept nested lists do (by attribute), or None:
-        evaluate it in full."""
+        the one before its last change (``ssgen.groq.maintained.delta``), for a
+        one-element result how its kept nested lists do (by attribute), and, for a query
+        with scans keyed by ``references()``, the ids its lookups took (else None); or
+        None: evaluate it in full."""
         shape = _shape(query)
         if shape is None:
             return None
@@ -67,7 +70,8 @@ class QueryCache:
         value, ids = maintained.evaluate(dataset, changed, now)
         self._queries[key] = (maintained, version)  # re-inserted: most recently used last
         self._sets[query.text] = self._sets.get(query.text, 0) + 1
-        return value, ids, maintained.delta, maintained.nested() or None
+        refs = looked_up(maintained.lookups()) if has_ref_keyed(query) else None
+        return value, ids, maintained.delta, maintained.nested() or None, refs
 
     @property
     def lists(self) -> int:
@@ -80,6 +84,11 @@ class QueryCache:
         oldest = next(key for key in self._queries if key[0] == text)
         del self._queries[oldest]
         self._sets[text] -= 1
+
+
+def looked_up(keys: Iterable[Any]) -> frozenset[str]:
+    """The ids among index keys (``runtime.Context.keys``) that ``references()`` looked up."""
+    return frozenset(key[1] for key in keys if type(key) is tuple and key[0] is None)
 
 
 def _key(text: str, params: Mapping[str, Any] | None) -> _Key | None:

@@ -8,18 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 from ssgen.build.change import Change
-from ssgen.build.collect import Scope, exact_ids
+from ssgen.build.collect import Scope, exact_ids, ref_tags
 from ssgen.build.docstate import DocStates
 from ssgen.build.output import url_to_file
 from ssgen.build.scope import (
     changed_globals,
     changed_templates,
     document_change,
+    reference_change,
     scope_for,
     whole_routes,
 )
 from ssgen.build.verify import Damage
 from ssgen.config.load import Config
+from ssgen.groq.refkeyed import has_ref_keyed
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.spec import data_hash
@@ -47,9 +49,12 @@ def rebuild_scope(
     total = found if change is None else change.merge(found)
     hashes = {name: data_hash(value) for name, value in data.items()}
     globals_changed = changed_globals(manifest, hashes)
-    scope = scope_for(
-        config, manifest, renderer, total, globals_changed, exact=exact_ids(source)
-    )
+    ref_pages = ref_tags(source) and any(
+        route.each is not None and route.query_ast is not None
+        and has_ref_keyed(route.query_ast) for route in config.routes)
+    refs = reference_change(source, manifest, total) if ref_pages else frozenset()
+    scope = scope_for(config, manifest, renderer, total, globals_changed,
+                      exact=exact_ids(source), refs=refs, ref_pages=ref_pages)
     scope.whole_routes = whole_routes(config, renderer, frozenset(total.templates),
                                       globals_changed)
     return _repair(config, manifest, damage, scope), total

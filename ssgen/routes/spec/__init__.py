@@ -12,7 +12,10 @@ Tag rules (see DESIGN.md, "Tag"):
   from the item (list and ``each`` modes) or from the result object (single mode).
 - ``type:<t>`` for each type the route's queries scan, ``type:*`` when a query may scan
   any type. List routes give these to every page too, so any change of those types
-  re-queries the route; the build then diffs each page's data hash.
+  re-queries the route; the build then diffs each page's data hash. An ``each``
+  page's scans keyed by ``references()`` (``ssgen.groq.refkeyed``) are left out when
+  the source reports what they looked up (``QueryResult.refs``): the page gets
+  ``ref:<id>`` per id instead (their type tags when the ids are not reported).
 - ``doc:<_id>`` for the documents a page depends on:
   single and paginated pages get every id the query read. A list route's page gets the
   ids found anywhere in its item (every ``_id`` key, at any depth) plus the

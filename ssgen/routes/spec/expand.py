@@ -51,6 +51,7 @@ def expand_route(
     base_url: str = "",
     page_results: Sequence[PageResult | None] | None = None,
     page_scanned_types: frozenset[str] | None = frozenset(),
+    page_ref_types: frozenset[str] | None = frozenset(),
     neighbours: bool = True,
     delta: Delta | None = None,
 ) -> list[PageSpec]:
@@ -59,7 +60,10 @@ def expand_route(
     ``result_value``/``result_ids``/``scanned_types`` describe the route's ``query`` (or, for
     an ``each`` route, its ``each`` query); ``scanned_types`` None means any type. For an
     ``each`` route, ``page_results[i]`` is the per-page query result for ``result_value[i]``
-    (see `each_params`) and ``page_scanned_types`` the per-page query's types.
+    (see `each_params`) and ``page_scanned_types`` the per-page query's types;
+    ``page_ref_types``: the types of its scans keyed by ``references()``, left out of
+    ``page_scanned_types``: a page gets a ``ref:<id>`` tag per id its result's ``refs``
+    name, or these types' tags when its result does not report them.
     ``base_url`` defaults to ``site.base_url``. ``neighbours``: a list route's pages get
     their neighbouring items (``NEIGHBOUR_KEYS``); False when no template reads them,
     so that a neighbour's edit does not change a page's data hash for nothing.
@@ -72,7 +76,8 @@ def expand_route(
         if page_results is None:
             raise ConfigError(f"route {route.name!r}: an `each` route needs its per-page results")
         ctx.type_tags |= _type_tags(page_scanned_types)
-        return _expand_each(ctx, each_params(route, result_value), page_results)
+        return _expand_each(ctx, each_params(route, result_value), page_results,
+                            page_ref_types)
     ids = frozenset(result_ids)
     if placeholders(route.path):
         if route.paginate:
@@ -255,7 +260,8 @@ def _neighbours(items: list[Any], paths: list[str], index: int) -> dict[str, Any
 
 
 def _expand_each(
-    ctx: PageMaker, params: list[dict[str, Any]], results: Sequence[PageResult | None]
+    ctx: PageMaker, params: list[dict[str, Any]], results: Sequence[PageResult | None],
+    ref_types: frozenset[str] | None = frozenset(),
 ) -> list[PageSpec]:
     route = ctx.route
     if len(results) != len(params):
@@ -273,13 +279,26 @@ def _expand_each(
         found = find_ids(item)
         ids = result.ids if not found and isinstance(result.ids, frozenset) \
             else frozenset(result.ids).union(found)
+        more = _ref_tags(result.refs, ref_types)
         if route.paginate:
             nested = result.nested.get(route.paginate_by or "") if result.nested else None
             pages += expand_document(ctx, path, result.value, ids, fields=fields,
-                                     params=item, delta=nested)
+                                     params=item, delta=nested, more_tags=more)
             continue
-        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item))
+        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item,
+                              more_tags=more))
     return pages
+
+
+def _ref_tags(refs: frozenset[str] | None,
+              types: frozenset[str] | None) -> frozenset[str]:
+    """An ``each`` page's tags for its scans keyed by ``references()``: ``ref:<id>`` per
+    id looked up; their types when the ids were not reported (none when it has none)."""
+    if types is not None and not types:
+        return frozenset()
+    if refs is None:
+        return frozenset(_type_tags(types))
+    return frozenset(f"ref:{ref}" for ref in refs)
 
 
 def _type_tags(types: frozenset[str] | None) -> set[str]:
