@@ -3,7 +3,7 @@
 Grows the default site like bench/starter_bench.py, runs a full build in a new process,
 then drives serve's RebuildWorker in this process: a first round (loads the kept source),
 then ``--rounds`` retitle-one-post rounds, printing each round's time and the cProfile
-of the last one.
+of the last one (of the last ``--profile-last`` ones together).
 
     .venv/bin/python bench/webhook_profile.py 2000 --rounds 3 --top 40
 
@@ -227,6 +227,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--profile-last", type=int, default=1, metavar="N",
+                        help="without --stages: profile the last N rounds together")
     parser.add_argument("--reuse", action="store_true", help="keep an existing grown site")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--stages", action="store_true", help="time stages, no profile")
@@ -269,7 +271,7 @@ def main() -> None:
         _SPENT.clear()
         _CPU.clear()
         _GC.clear()
-        if i == args.rounds - 1 and not args.stages:
+        if i >= args.rounds - args.profile_last and not args.stages:
             profile.enable()
         worker._round()
         profile.disable()
