@@ -7,8 +7,9 @@ of the last one (of the last ``--profile-last`` ones together).
 
     .venv/bin/python bench/webhook_profile.py 2000 --rounds 3 --top 40
 
-``--stages`` leaves the profiler off and prints, per round, the wall ms of the stages that
-scale with the site (each function timed where the pipeline calls it) and the round's CPU.
+``--stages`` leaves the profiler off (but for the last ``--profile-last`` rounds, left out
+of its summary) and prints, per round, the wall ms of the stages that scale with the site
+(each function timed where the pipeline calls it) and the round's CPU.
 Each round's line also gives ``reply``: when the webhook's job resolved, i.e. when a
 ``?wait=1`` caller would have had its answer (what a round does after that is not in it),
 and ``gc``: the cyclic collections the round ran (count, ms, the oldest generation) and
@@ -180,12 +181,13 @@ def _checkpoint(worker: Any) -> str:
     return f", checkpoint {(time.perf_counter() - began) * 1000:.0f} ms"
 
 
-def _lake_child(site: Path, conn: Any) -> None:
-    """The Sanity test server over the grown dataset; puts the documents ``conn`` sends
-    and answers each with its new ``_rev`` (None ends it)."""
+def _lake_child(site: Path, docs: list[dict[str, Any]], conn: Any) -> None:
+    """The Sanity test server over the grown dataset (``docs``: the parent's parse, shared
+    by the fork); puts the documents ``conn`` sends and answers each with its new
+    ``_rev`` (None ends it)."""
     from starter_sanity import lake_for
 
-    lake = lake_for(site)
+    lake = lake_for(site, docs)
     conn.send(lake.url)
     try:
         while (doc := conn.recv()) is not None:
@@ -199,12 +201,12 @@ def _lake_child(site: Path, conn: Any) -> None:
 class _Lake:
     """The parent's end of ``_lake_child``: ``retitle`` as ``starter_sanity.LakeEdits``."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, docs: list[dict[str, Any]]) -> None:
         import multiprocessing
 
         self.conn, child = multiprocessing.Pipe()
         self.process = multiprocessing.get_context("fork").Process(
-            target=_lake_child, args=(site, child), daemon=True)
+            target=_lake_child, args=(site, docs, child), daemon=True)
         self.process.start()
         self.url = self.conn.recv()
 
@@ -227,14 +229,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
-    parser.add_argument("--profile-last", type=int, default=1, metavar="N",
-                        help="without --stages: profile the last N rounds together")
+    parser.add_argument("--profile-last", type=int, default=None, metavar="N",
+                        help="profile the last N rounds together (default: 1, none with "
+                             "--stages; with --stages they are left out of its summary)")
     parser.add_argument("--reuse", action="store_true", help="keep an existing grown site")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--stages", action="store_true", help="time stages, no profile")
     parser.add_argument("--source", choices=("ndjson", "sanity"), default="ndjson",
                         help="sanity: the Sanity test server through the mirror")
     args = parser.parse_args()
+    profile_last = args.profile_last if args.profile_last is not None else int(not args.stages)
     if args.stages:
         _time_stages()
         _note_gc()
@@ -247,7 +251,7 @@ def main() -> None:
     if args.source == "sanity":
         from starter_sanity import use_lake
 
-        lake = _Lake(site)
+        lake = _Lake(site, data.docs)
         use_lake(site, lake)  # type: ignore[arg-type]
         print(f"Sanity test server on {lake.url}", flush=True)
     rng = random.Random()  # a reused site already shows the titles a fixed seed gives
@@ -271,14 +275,15 @@ def main() -> None:
         _SPENT.clear()
         _CPU.clear()
         _GC.clear()
-        if i >= args.rounds - args.profile_last and not args.stages:
+        profiled = i >= args.rounds - profile_last
+        if profiled:
             profile.enable()
         worker._round()
         profile.disable()
         after = os.times()
         wall = time.perf_counter() - started
         checkpointed = _checkpoint(worker)  # as serve's loop does once idle
-        if args.stages:
+        if args.stages and not profiled:
             used = (after.user + after.system - cpu.user - cpu.system) * 1000
             print(f"  cpu {used:.0f} ms; {_gc_line()}; "
                   + ", ".join(f"{k} {v * 1000:.0f}/{_CPU.get(k, 0.0) * 1000:.0f}"
@@ -304,7 +309,7 @@ def main() -> None:
     worker.stop()
     if lake is not None:
         lake.stop()
-    if not args.stages:
+    if profile_last:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 
