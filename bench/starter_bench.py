@@ -393,7 +393,7 @@ def _sanity(site: Path, data: Dataset, count: int, rng: random.Random) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from starter_sanity import LakeEdits, lake_for, use_lake
 
-    lake = lake_for(site)
+    lake = lake_for(site, data.docs)  # shared with the bench's copy: see lake_for
     try:
         use_lake(site, lake)
         print(f"Sanity test server on {lake.url}, {len(data.docs):,} documents, load {load()}",

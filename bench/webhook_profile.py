@@ -3,12 +3,13 @@
 Grows the default site like bench/starter_bench.py, runs a full build in a new process,
 then drives serve's RebuildWorker in this process: a first round (loads the kept source),
 then ``--rounds`` retitle-one-post rounds, printing each round's time and the cProfile
-of the last one.
+of the last one (of the last ``--profile-last`` ones together).
 
     .venv/bin/python bench/webhook_profile.py 2000 --rounds 3 --top 40
 
-``--stages`` leaves the profiler off and prints, per round, the wall ms of the stages that
-scale with the site (each function timed where the pipeline calls it) and the round's CPU.
+``--stages`` leaves the profiler off (but for the last ``--profile-last`` rounds, left out
+of its summary) and prints, per round, the wall ms of the stages that scale with the site
+(each function timed where the pipeline calls it) and the round's CPU.
 Each round's line also gives ``reply``: when the webhook's job resolved, i.e. when a
 ``?wait=1`` caller would have had its answer (what a round does after that is not in it),
 and ``gc``: the cyclic collections the round ran (count, ms, the oldest generation) and
@@ -16,6 +17,13 @@ the stages' CPU ms (``thread_time``: this thread's, other threads and children a
 At the end, the rounds' reply, wall and CPU p50 / p90 / p99 / max, and per stage the
 median wall and CPU of all rounds beside those of the slowest tenth (by reply): what
 the slow rounds do that the median ones do not.
+
+``--source sanity`` serves the site from the project's Sanity test server (as
+bench/starter_sanity.py), run in a forked child so that its copy of the dataset and its
+rebuilds stay out of this process's heap, collections and CPU: each round's edit is a
+``put`` there (untimed), the round's change names the new ``_rev``, and the mirror
+fetches the document over HTTP inside the round (the child's answer in the round's wall,
+not its CPU). Stage ``apply_change`` is the mirror's patch of the kept source.
 """
 
 from __future__ import annotations
@@ -134,8 +142,11 @@ def _time_stages() -> None:
             if hasattr(module, name):  # an older checkout may not have it
                 setattr(module, name, _timed(name, getattr(module, name)))
     from ssgen.sources.local import LocalSource
+    from ssgen.sources.mirror.source import MirrorSource
 
     LocalSource.reload = _timed("reload", LocalSource.reload)  # type: ignore[method-assign]
+    MirrorSource.apply_change = _timed(  # type: ignore[method-assign]
+        "apply_change", MirrorSource.apply_change)
 
 
 def _note_reports() -> list[Any]:
@@ -170,16 +181,64 @@ def _checkpoint(worker: Any) -> str:
     return f", checkpoint {(time.perf_counter() - began) * 1000:.0f} ms"
 
 
+def _lake_child(site: Path, docs: list[dict[str, Any]], conn: Any) -> None:
+    """The Sanity test server over the grown dataset (``docs``: the parent's parse, shared
+    by the fork); puts the documents ``conn`` sends and answers each with its new
+    ``_rev`` (None ends it)."""
+    from starter_sanity import lake_for
+
+    lake = lake_for(site, docs)
+    conn.send(lake.url)
+    try:
+        while (doc := conn.recv()) is not None:
+            stored = lake.put(doc)
+            lake._dataset("raw", False)  # the fake lake's rebuild, before the round
+            conn.send(stored["_rev"])
+    finally:
+        lake.stop()
+
+
+class _Lake:
+    """The parent's end of ``_lake_child``: ``retitle`` as ``starter_sanity.LakeEdits``."""
+
+    def __init__(self, site: Path, docs: list[dict[str, Any]]) -> None:
+        import multiprocessing
+
+        self.conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=_lake_child, args=(site, docs, child), daemon=True)
+        self.process.start()
+        self.url = self.conn.recv()
+
+    def retitle(self, data: Dataset, rng: random.Random) -> dict[str, Any]:
+        data.round += 1
+        doc = rng.choice(data.order)
+        doc["title"] = f"{doc['title'].split(' [')[0]} [edit {data.round}]"
+        self.conn.send(doc)
+        doc["_rev"] = self.conn.recv()
+        return doc
+
+    def stop(self) -> None:
+        self.conn.send(None)
+        self.process.join(60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("posts", type=int)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--profile-last", type=int, default=None, metavar="N",
+                        help="profile the last N rounds together (default: 1, none with "
+                             "--stages; with --stages they are left out of its summary)")
     parser.add_argument("--reuse", action="store_true", help="keep an existing grown site")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--stages", action="store_true", help="time stages, no profile")
+    parser.add_argument("--source", choices=("ndjson", "sanity"), default="ndjson",
+                        help="sanity: the Sanity test server through the mirror")
     args = parser.parse_args()
+    profile_last = args.profile_last if args.profile_last is not None else int(not args.stages)
     if args.stages:
         _time_stages()
         _note_gc()
@@ -188,6 +247,13 @@ def main() -> None:
         site = grow(args.workdir, args.posts)
         print(f"full build: {ssgen(site, 'build', '--full'):.1f} s", flush=True)
     data = Dataset(site)
+    lake = None
+    if args.source == "sanity":
+        from starter_sanity import use_lake
+
+        lake = _Lake(site, data.docs)
+        use_lake(site, lake)  # type: ignore[arg-type]
+        print(f"Sanity test server on {lake.url}", flush=True)
     rng = random.Random()  # a reused site already shows the titles a fixed seed gives
     reports = _note_reports()
     worker = RebuildWorker(load_config(site), settle=0)
@@ -200,7 +266,7 @@ def main() -> None:
     profile = cProfile.Profile()
     rows: list[dict[str, float]] = []
     for i in range(args.rounds):
-        doc = data.retitle(rng)
+        doc = lake.retitle(data, rng) if lake is not None else data.retitle(rng)
         job = worker.submit(Change(documents=(DocChange(doc["_id"], "post", rev=doc["_rev"]),)))
         replied: list[float] = []  # when a ?wait=1 caller would have had its reply
         worker.future(job.job).add_done_callback(
@@ -209,14 +275,15 @@ def main() -> None:
         _SPENT.clear()
         _CPU.clear()
         _GC.clear()
-        if i == args.rounds - 1 and not args.stages:
+        profiled = i >= args.rounds - profile_last
+        if profiled:
             profile.enable()
         worker._round()
         profile.disable()
         after = os.times()
         wall = time.perf_counter() - started
         checkpointed = _checkpoint(worker)  # as serve's loop does once idle
-        if args.stages:
+        if args.stages and not profiled:
             used = (after.user + after.system - cpu.user - cpu.system) * 1000
             print(f"  cpu {used:.0f} ms; {_gc_line()}; "
                   + ", ".join(f"{k} {v * 1000:.0f}/{_CPU.get(k, 0.0) * 1000:.0f}"
@@ -240,7 +307,9 @@ def main() -> None:
           flush=True)
     _summary(rows)
     worker.stop()
-    if not args.stages:
+    if lake is not None:
+        lake.stop()
+    if profile_last:
         pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
 
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import field
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 from ssgen.build.clash import generated_files, static_sitemap_clashes
@@ -202,10 +203,12 @@ def _generated(config: Config, manifest: Manifest, plan: RenderPlan,
                            for rel, why in static_sitemap_clashes(config, static).items())
     if config.feed is not None and config.feed.route in plan.complete_routes:
         delta = feed_delta(config, manifest, plan, since)
-        entries = delta.fresh + delta.kept
+        # Chained, not concatenated: the kept specs are the post route's 100k at 100,000
+        # posts, and the memo reads them only when it cannot take the delta.
+        entries = chain(delta.fresh, delta.kept)
         feed, undated = feed_and_undated(config.feed, site, entries, now, delta=delta)
         files[str(url_to_file(config.feed.path))] = feed
-        warning = undated_warning(config.feed, undated, len(entries))
+        warning = undated_warning(config.feed, undated, len(delta.fresh) + len(delta.kept))
         if warning:
             report.warnings.append(warning)
     # Named even while no URL makes a sitemap: robots.txt depends on the config alone, so

@@ -73,23 +73,38 @@ def files_of_rows(locs: list[str], rows: list[bytes], stamps: list[str | None],
                   max_bytes: int = MAX_BYTES) -> dict[str, bytes]:
     """``sitemap_files`` from its URLs sorted (``locs``, at least one) with each one's
     ``url_row`` and lastmod (``rows``, ``stamps``: in the same order)."""
-    limit, room = max(1, min(max_urls, MAX_URLS)), max_bytes - len(_URLSET) - len(_URLSET_END)
+    limit, room = limits(max_urls, max_bytes)
     if len(rows) <= limit and sum(map(len, rows)) <= room:  # one file: no row-by-row split
-        return {INDEX: _urlset(rows)}
+        return {INDEX: urlset(rows)}
     parts = list(_split(rows, limit, room))
     if len(parts) == 1:
-        return {INDEX: _urlset(parts[0])}
+        return {INDEX: urlset(parts[0])}
     files: dict[str, bytes] = {}
-    sitemaps: list[tuple[str, str | None]] = []
+    newest: list[str | None] = []
     start = 0
     for number, part in enumerate(parts, 1):
-        name = f"sitemap-{number}.xml"
-        files[name] = _urlset(part)
-        newest = max((s for s in stamps[start:start + len(part)] if s), default=None)
+        files[part_name(number)] = urlset(part)
+        newest.append(max(filter(None, stamps[start:start + len(part)]), default=None))
         start += len(part)
-        sitemaps.append((base_url.rstrip("/") + "/" + name, newest))
-    files[INDEX] = sitemap_index(sitemaps)
+    files[INDEX] = parts_index(newest, base_url)
     return files
+
+
+def limits(max_urls: int, max_bytes: int) -> tuple[int, int]:
+    """The URLs and the bytes of ``<url>`` rows one sitemap file may hold."""
+    return max(1, min(max_urls, MAX_URLS)), max_bytes - len(_URLSET) - len(_URLSET_END)
+
+
+def part_name(number: int) -> str:
+    """The output relpath of the ``number``-th (from 1) sitemap file an index names."""
+    return f"sitemap-{number}.xml"
+
+
+def parts_index(newest: list[str | None], base_url: str) -> bytes:
+    """The index of ``sitemap-1.xml`` ... ``sitemap-N.xml``, given each one's newest
+    lastmod (or None)."""
+    return sitemap_index((base_url.rstrip("/") + "/" + part_name(number), stamp)
+                         for number, stamp in enumerate(newest, 1))
 
 
 def url_row(loc: str, lastmod: str | None) -> bytes:
@@ -130,7 +145,8 @@ def to_rfc3339(value: Any) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _urlset(rows: list[bytes]) -> bytes:
+def urlset(rows: list[bytes]) -> bytes:
+    """One sitemap file of ``<url>`` rows."""
     return b"".join((_URLSET, *rows, _URLSET_END))
 
 
@@ -148,6 +164,6 @@ def _split(rows: list[bytes], max_urls: int, max_bytes: int) -> Iterable[list[by
         yield part
 
 
-__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "files_of_rows", "is_sitemap_file", "page_lastmod",
-           "sitemap_files",
-           "sitemap_index", "to_rfc3339", "url_row"]
+__all__ = ["INDEX", "MAX_BYTES", "MAX_URLS", "files_of_rows", "is_sitemap_file", "limits",
+           "page_lastmod", "part_name", "parts_index", "sitemap_files", "sitemap_index",
+           "to_rfc3339", "url_row", "urlset"]
