@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sitekit import markdown_site, output_files
 
+from ssgen.build import record
 from ssgen.build.output import Output, staged, sweep_staging
 from ssgen.build.output import writer as output_writer
 from ssgen.build.output.staging import staging_name
@@ -107,17 +106,16 @@ def test_a_killed_full_build_over_an_earlier_one_is_repaired(tmp_path: Path) -> 
     (clean / "content" / "p3.md").write_text("---\ntitle: changed\n---\n\nnew\n")
     os.rename(site / "public", tmp_path / "gone")
     pid = os.fork()
-    if pid == 0:
+    if pid == 0:  # killed, as kill -9 would, after its 150th file
+        os.environ["SSGEN_FAULT"] = "after-write:150"
+        record.EarlyRecord.BATCH = 16  # rows committed for pages still in the staging
         try:
             build(load_config(site), full=True, jobs=1)
         finally:
             os._exit(0)
-    while not _leftovers(site):  # started writing pages: kill it
-        time.sleep(0.001)
-    time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    assert not (site / "public").exists()
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 137
+    assert not (site / "public").exists() and _leftovers(site)
     report = build(load_config(site), jobs=2)
     assert _leftovers(site) == []
     build(load_config(clean), jobs=2)
