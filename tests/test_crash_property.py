@@ -16,9 +16,11 @@ Killed builds run in a forked child process (a real process killed with SIGKILL,
 paying an interpreter start per crash). Half of them render with a forked worker beside
 the build process (one page a chunk, whatever the page count), so a fault kills the build
 process, or (``worker:``) only the worker while the build goes on, or (``mid-write``) the
-writer between a temp file and its rename, leaving the temp file behind. ``SSGEN_LONG=N`` runs N sequences (default 1000)
-and prints the figures (``SSGEN_LONG_FIGURES=file`` also writes them there after each
-sequence); CI runs a few.
+writer between a temp file and its rename, leaving the temp file behind. A ``fault-full``
+crash is a ``--full`` build; after a ``tamper-wipe`` (no output folder) it writes into a
+staging folder, which must be gone after the next build. ``SSGEN_LONG=N`` runs N
+sequences (default 1000) and prints the figures (``SSGEN_LONG_FIGURES=file`` also writes
+them there after each sequence); CI runs a few.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ steps = st.one_of(
     st.tuples(st.just("tamper-delete"), st.integers(0, 50).map(str)),
     st.tuples(st.just("tamper-change"), st.integers(0, 50).map(str)),
     st.tuples(st.just("tamper-all"),),
+    st.tuples(st.just("tamper-wipe"),),  # no output folder at all: a cold build stages
     st.tuples(st.just("poison-snapshot"), st.sampled_from(["flip", "truncate", "code"])),
 )
 FAULTS = ["after-write:1", "after-write:2", "after-write:4", "after-write:7", "mid-write:1",
@@ -151,6 +154,7 @@ crashes = st.one_of(
     st.none(),
     st.tuples(st.just("fault"), st.sampled_from(FAULTS), JOBS),
     st.tuples(st.just("fault"), st.sampled_from(WORKER_FAULTS), st.just("2")),
+    st.tuples(st.just("fault-full"), st.sampled_from(FAULTS), JOBS),  # a ``--full`` build
     st.tuples(st.just("kill"), st.integers(0, 80).map(str), JOBS),
 )
 Crash = tuple[str, str, str]
@@ -186,9 +190,10 @@ def apply(step: Step, model: Model, site: Path) -> None:
     FIGURES["tamperings"] += 1
     out = site / "public"
     owned = sorted(p for p in out.rglob("*") if p.is_file() and not p.name.startswith("USER"))
-    if kind == "tamper-all":
+    if kind in ("tamper-all", "tamper-wipe"):
         shutil.rmtree(out, ignore_errors=True)
-        _user_file(site)
+        if kind == "tamper-all":
+            _user_file(site)
     elif owned:
         target = owned[int(args[0]) % len(owned)]
         if kind == "tamper-delete":
@@ -239,11 +244,12 @@ def crash(site: Path, how: Crash) -> None:
     if pid == 0:  # the child: build, and never return into pytest
         code = 0
         try:
-            if how[0] == "fault":
+            if how[0] in ("fault", "fault-full"):
                 os.environ["SSGEN_FAULT"] = how[1]
             if how[2] != "1":
                 _parallel_render()
-            report = build(load_config(site), jobs=int(how[2]), now=NOW)
+            report = build(load_config(site), jobs=int(how[2]), now=NOW,
+                           full=how[0] == "fault-full")
             code = 3 if any(_WORKER_DIED in f.message for f in report.failures) else 0
         except BaseException:
             code = 1
@@ -306,6 +312,8 @@ def check(site: Path, clean_root: Path) -> None:
     kept = {_file(path) for path in failing}  # a failing page keeps its last good file
     differences = sorted(rel for rel in got.keys() | want.keys()
                          if got.get(rel) != want.get(rel) and not (rel in kept and rel not in want))
+    # A killed cold build's staging folder (``ssgen.build.output.staging``) is gone too.
+    differences += [p.name for p in site.iterdir() if p.name.startswith(".ssgen-tmp-")]
     FIGURES["differences"] += len(differences)
     assert differences == [], differences
     shutil.rmtree(clean)
@@ -339,6 +347,8 @@ def run_sequence(root: Path, sequence: list[tuple[Step, Crash | None]]) -> None:
         if how is not None:
             crash(site, how)
         check(site, root / "clean")
+        if step[0] == "tamper-wipe":  # the user's file went with the output folder
+            _user_file(site)
         assert (site / "public" / USER_FILE).read_text() == "mine"
         assert not (root / RAN).exists(), "a poisoned snapshot ran code"
     FIGURES["sequences"] += 1
@@ -356,6 +366,9 @@ def test_incremental_equals_full_after_crashes_and_tampering(tmp_path: Path) -> 
     # Found by the long run: the build process and its worker both die mid-write; the
     # worker, orphaned, was a zombie when the next build swept (its temp file stayed).
     @example(sequence=[(("add", "why-we-moved", "post"), ("fault", "mid-write:1", "2"))])
+    # A cold full build (no output folder) killed while its pages were in its staging.
+    @example(sequence=[(("tamper-wipe",), ("fault-full", "after-write:2", "2")),
+                       (("tamper-wipe",), ("fault-full", "mid-write:1", "1"))])
     def run(sequence: list[tuple[Step, Crash | None]]) -> None:
         run_sequence(tmp_path / "run", sequence)
 

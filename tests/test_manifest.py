@@ -59,6 +59,29 @@ def test_page_round_trip_survives_reopen(db_path: Path) -> None:
         assert m.get_meta("schema") == str(SCHEMA_VERSION)
 
 
+
+@pytest.mark.parametrize("synced", [True, False])
+def test_close_checkpoints_the_wal_synced_or_not(db_path: Path, synced: bool) -> None:
+    """``close(synced=False)`` (after a full build) turns fsync off for the checkpoint
+    on close alone: the WAL is still copied into the database, which reopens whole."""
+    m = Manifest.open(db_path)
+    settings_seen: list[str] = []
+    m.set_meta("k", "v")
+    assert Path(f"{db_path}-wal").stat().st_size > 0
+    real = m._rows
+
+    def rows(sql: str, *args: object, **kwargs: object) -> object:
+        settings_seen.append(sql)
+        return real(sql, *args, **kwargs)  # type: ignore[arg-type]
+
+    m._rows = rows  # type: ignore[method-assign,assignment]
+    m.close(synced=synced)
+    assert settings_seen == ([] if synced else ["PRAGMA synchronous = OFF"])
+    wal = Path(f"{db_path}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with Manifest.open(db_path) as again:
+        assert again.get_meta("k") == "v"
+
 def test_record_page_replaces_tags_and_index_follows(manifest: Manifest) -> None:
     _record(manifest, "/a/", {"doc:1", "doc:2", "type:post"})
     _record(manifest, "/b/", {"doc:2", "type:post"})

@@ -4,7 +4,8 @@
   never recorded are ssgen's; they are deleted (the build that follows writes again
   whichever of them the site still has, since nothing of that build was recorded either),
   and so are the temp files it left beside them (this process may have swept their
-  folders before the killed build ran: a test, or serve after a killed ``ssgen build``).
+  folders before the killed build ran: a test, or serve after a killed ``ssgen build``)
+  and the staging folder of a killed cold build (``ssgen.build.output.staging``).
 - ``find_damage(manifest, output_dir)``: owned files missing or changed from outside.
   One ``stat`` per file against the recorded (size, mtime) alone; a file is hashed, with
   its record read then, only when its size or mtime differs from the ones recorded when
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from ssgen.build import damage_ahead
 from ssgen.build.damage_ahead import CHECKED_KEY, RACY_NS, suspects
-from ssgen.build.output import Output, file_stat, sha256
+from ssgen.build.output import Output, file_stat, sha256, sweep_staging
 from ssgen.build.outwatch import touched_files
 from ssgen.errors import OutputError
 from ssgen.fastclass import dataclass
@@ -65,6 +66,7 @@ def recover_orphans(manifest: Manifest, output: Output) -> list[str]:
     noted = manifest.journal()
     if not noted:
         return []
+    sweep_staging(output.root)  # a killed cold build's pages, never swapped in
     owned = manifest.files_at(noted)
     output.sweep(noted)
     removed: list[str] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ssgen.build import faults
@@ -67,9 +68,11 @@ class PageWriter:
 
     def __init__(self, config: Config, renderer: Renderer | None = None,
                  hashes: Mapping[str, str] | None = None,
-                 tags: Mapping[str, frozenset[str]] | None = None) -> None:
+                 tags: Mapping[str, frozenset[str]] | None = None,
+                 staging: Path | None = None) -> None:
         self.renderer = renderer or Renderer(config, auto_reload=False)
-        self.output = Output(config.output_dir)
+        # ``staging``: the cold build's folder no reader sees (``ssgen.build.output.staging``).
+        self.output = Output(staging, unseen=True) if staging else Output(config.output_dir)
         # Data hashes the planner took; the others are taken here (``RenderPlan.data_hashes``).
         self.hashes = hashes or {}
         self.tags = tags or {}  # the plan's tags of each page (``RenderPlan.tags``)
@@ -120,11 +123,12 @@ class PageWriter:
 
 def render_pages(
     config: Config, plan: RenderPlan, *, jobs: int | None, reporter: Reporter,
-    arrived: Callable[[list[PageOutcome]], None] | None = None,
+    arrived: Callable[[list[PageOutcome]], None] | None = None, staging: Path | None = None,
 ) -> list[PageOutcome]:
     """Render every page of ``plan.to_render``; a failing page never stops the others.
     ``arrived``: called here with each batch of outcomes as it comes back (in the order
-    they finish), while the other processes render on."""
+    they finish), while the other processes render on. ``staging``: the folder to write
+    into instead of the output folder (``ssgen.build.output.staged``)."""
     specs = plan.to_render
     jobs = jobs or os.cpu_count() or 1
     outcomes: list[PageOutcome] = []
@@ -136,12 +140,13 @@ def render_pages(
                 arrived(batch)
 
         if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
-            writer = PageWriter(config, Renderer.shared(config), plan.data_hashes, plan.tags)
+            writer = PageWriter(config, Renderer.shared(config), plan.data_hashes, plan.tags,
+                                staging)
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:
-            _in_parallel(config, specs, jobs, done, PageWriter(config, hashes=plan.data_hashes,
-                                                               tags=plan.tags))
+            _in_parallel(config, specs, jobs, done, PageWriter(
+                config, hashes=plan.data_hashes, tags=plan.tags, staging=staging))
     return outcomes
 
 

@@ -128,8 +128,11 @@ class Manifest(QueueMixin, StateMixin, LinksMixin, HistoryMixin, page_cache.Page
                 raise ManifestError(f"cannot delete manifest {path}{suffix}: {exc}") from exc
         return cls.open(path)
 
-    def close(self) -> None:
-        """Close the database connection."""
+    def close(self, *, synced: bool = True) -> None:
+        """Close the database connection. ``synced=False``: the last checkpoint (SQLite
+        copies the WAL into the database on close) without fsync, as ``unsynced``."""
+        if not synced:
+            self._rows("PRAGMA synchronous = OFF", what="turn fsync off")
         with self._lock:
             self._conn.close()
 

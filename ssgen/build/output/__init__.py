@@ -1,7 +1,8 @@
 """The only writer of the site: safe page paths and atomic write-if-changed output.
 
 A package (``writer``: ``Output``; ``fileops``: one file's bytes; ``temps``: temp files
-and sweeping them), re-exported here. Owns everything that touches the output folder:
+and sweeping them; ``staging``: a cold build's folder swapped in whole), re-exported
+here. Owns everything that touches the output folder:
 
 - ``url_to_file(path, route=None) -> PurePosixPath`` (``ssgen.routes.paths``, re-exported
   here): a page URL path to its file, rejecting anything that could name a file outside
@@ -18,6 +19,8 @@ and sweeping them), re-exported here. Owns everything that touches the output fo
   outside the output until freed (serve frees them after a round's replies: ``temps``;
   ``take_displaced()`` hands them over to be unlinked elsewhere).
 - ``sha256(data) -> str``: the hex digest used for output hashes.
+- ``staged(output_dir, on=...)``: a cold full build's staging folder, written without
+  temp files and swapped in whole (``staging``); ``sweep_staging`` deletes dead builds'.
 
 Every relpath is checked twice: lexically, and on disk, where each folder is checked
 once per ``Output``: a folder made by ``mkdir`` or a real (non-symlink) folder under a
@@ -30,10 +33,11 @@ the files a killed build or render worker was writing). OS errors become ``Outpu
 from __future__ import annotations
 
 from ssgen.build.output.fileops import file_stat, sha256
+from ssgen.build.output.staging import staged, sweep_staging
 from ssgen.build.output.temps import TEMP_PREFIX, defer_frees, free_displaced, take_displaced
 from ssgen.build.output.writer import Output
 from ssgen.routes.paths import checked_relpath, safe_relpath, url_to_file, url_to_relpath
 
 __all__ = ["TEMP_PREFIX", "Output", "checked_relpath", "defer_frees", "file_stat",
-           "free_displaced", "safe_relpath", "sha256", "take_displaced", "url_to_file",
-           "url_to_relpath"]
+           "free_displaced", "safe_relpath", "sha256", "staged", "sweep_staging",
+           "take_displaced", "url_to_file", "url_to_relpath"]

@@ -64,13 +64,14 @@ def sweep_temps(folder: str) -> list[str]:
                 stale = [e.path for e in entries if e.name.startswith(TEMP_PREFIX)]
         except OSError:
             return []
-    dead = [path for path in stale if not _writer_alive(os.path.basename(path))]
+    dead = [path for path in stale if not writer_alive(os.path.basename(path))]
     for path in dead:
         unlink_quietly(path)
     return dead
 
 
-def _writer_alive(name: str) -> bool:
+def writer_alive(name: str) -> bool:
+    """Whether the process a temp name (``TEMP_PREFIX<pid>-...``) names is running."""
     # Temp names carry the writer's pid: another live build worker may still rename it.
     pid_text = name[len(TEMP_PREFIX) :].split("-", 1)[0]
     if not pid_text.isdigit():
@@ -102,7 +103,7 @@ def unlink_quietly(path: str) -> None:
 
 __all__ = ["SWEPT", "TEMP_PREFIX", "defer_frees", "displace", "free_displaced",
            "listed_elsewhere", "sweep_temps",
-           "take_displaced", "temp_name", "unlink_quietly"]
+           "take_displaced", "temp_name", "unlink_quietly", "writer_alive"]
 
 
 # Freeing a replaced file is the slow part of a replace: ``os.replace`` over an 8 MB page

@@ -36,9 +36,12 @@ from ssgen.routes.paths import checked_relpath, safe_relpath
 class Output:
     """Writes files under ``root`` atomically, only when their bytes change."""
 
-    def __init__(self, root: Path, *, fsync: bool = False) -> None:
+    def __init__(self, root: Path, *, fsync: bool = False, unseen: bool = False) -> None:
         self.root = Path(root)
         self.fsync = fsync
+        # No reader looks into ``root`` (a cold build's staging folder, ``staging``): a
+        # new file is written in place, without a temp file and a rename.
+        self.unseen = unseen
         self._real_root: str | None = None
         self._checked_dirs: set[str] = set()
         self._swept_dirs = SWEPT
@@ -79,6 +82,9 @@ class Output:
         same = None if fresh else same_bytes(target, data)
         if same:
             return (False, False, *file_stat(target))
+        if same is None and self.unseen:
+            info = self._create(target, data)
+            return True, True, info.st_size, info.st_mtime_ns
         written: list[os.stat_result] = []
 
         def fill(fd: int) -> None:
@@ -171,6 +177,29 @@ class Output:
                 raise OutputError(f"cannot write {target}: {problem(exc)}") from exc
             raise
         faults.after_write()
+
+    def _create(self, target: str, data: bytes) -> os.stat_result:
+        """A new file written in place (``unseen``); removed again if the write fails."""
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {problem(exc)}") from exc
+        try:
+            try:
+                write_all(fd, data)
+                if self.fsync:
+                    os.fsync(fd)
+                info = os.fstat(fd)
+            finally:
+                os.close(fd)
+            faults.mid_write()
+        except BaseException as exc:
+            unlink_quietly(target)
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {target}: {problem(exc)}") from exc
+            raise
+        faults.after_write()
+        return info
 
     def _root_real(self) -> str:
         if self._real_root is None:

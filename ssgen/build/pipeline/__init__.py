@@ -105,7 +105,9 @@ def build(
                     report.links = check_build(config, manifest, report, check, links_current)
             _close_run(manifest, report, inputs)
         finally:
-            manifest.close()
+            # A full build's commits were unsynced (``record``): so is the checkpoint on
+            # close, whose fsync of the whole database file ended every cold build.
+            manifest.close(synced=not full)
             filecache.settle()  # the parse cache saved by another process meanwhile
             if not frozen_heap:
                 gc.unfreeze()

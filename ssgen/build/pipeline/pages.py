@@ -21,6 +21,7 @@ from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.heap import freeze_heap, frozen_after
 from ssgen.build.loading import load_source
 from ssgen.build.memo import kept
+from ssgen.build.output import staged
 from ssgen.build.pipeline.reach import rebuild_scope
 from ssgen.build.pipeline.run import Run, next_build
 from ssgen.build.plan import RenderPlan, plan_render
@@ -131,9 +132,12 @@ def rebuild(
             manifest, files, static_files(config), generated_files(config)))
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
-    with EarlyRecord(manifest, on=full and fresh) as early:  # a command's full build
+    # A command's full build: rows recorded as pages arrive; with no output folder
+    # yet, the pages written into a staging folder swapped in whole after the render.
+    with EarlyRecord(manifest, on=full and fresh) as early, \
+            staged(config.output_dir, on=full and fresh) as staging:
         outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter,
-                                arrived=early.arrived)
+                                arrived=early.arrived, staging=staging)
     # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
     plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
     timer.split("render", "write", time.perf_counter() - began,
