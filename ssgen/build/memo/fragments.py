@@ -120,6 +120,13 @@ def _open(path: Path, key: bytes) -> _Held:
     return _Held(key, (info.st_ino, info.st_size), data, loaded, generation)
 
 
+def forget() -> None:
+    """Let every held file go (a new process's state, for tests)."""
+    for path in list(_HELD):
+        _forget(path)
+    _CODE.clear()
+
+
 def _forget(path: Path) -> None:
     held = _HELD.pop(path, None)
     if held is not None and held.data is not None:
