@@ -382,9 +382,10 @@ def cache_damages(locate: Callable[[Path], Path]) -> list[CacheDamage]:
 
 def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
-    sitemaps last written, the feed's rows, the documents whose strings it shared."""
-    from ssgen.build import collect, extras, extras_delta, slices
-    from ssgen.build.memo import datahash, kept
+    sitemaps last written or kept, the feed's rows, the documents whose strings it
+    shared, the fragments file serve holds."""
+    from ssgen.build import collect, extras, extras_delta, sitemapfile, slices
+    from ssgen.build.memo import datahash, fragments, kept
     from ssgen.build.output import temps
     from ssgen.render import environment, generated
     from ssgen.routes import paginate, reuse
@@ -399,7 +400,9 @@ def forget_process() -> None:
     slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()
+    sitemapfile._KEPT.clear()
     extras_delta.forget()
+    fragments.forget()
     temps.SWEPT.clear()
     share.walked([])
 

@@ -5,12 +5,19 @@ The site is sitekit's cards site (the default site's shape in small). Generated 
 sequences run through one kept source and one process-wide renderer (as in serve); after
 each build the output must equal a clean full build. The mutant tests show the property catching a fragment key that misses what the
 partial reads and a projection memo that ignores the documents a card dereferenced.
+
+With ``persisted`` a new process's full build comes first: it saves
+``.ssgen/fragments.cache``, which the kept rounds then read (``ssgen.build.memo.fragments``),
+with new processes that append to it and damage to it between rounds. A hold that keeps
+the file whatever the store key (templates edited since) is caught.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +27,7 @@ from hypothesis import strategies as st
 from sitekit import (
     CardSite,
     Edit,
+    cache_damages,
     card_edits,
     edit_template,
     mutant,
@@ -29,25 +37,65 @@ from sitekit import (
     retitle,
 )
 
-from ssgen.build.pipeline import build
+from ssgen.build import fragfile
+from ssgen.build.memo import fragments as held
+from ssgen.build.pipeline import build, pages
 from ssgen.config.load import load_config
 from ssgen.groq import memo
-from ssgen.render import fragments, loops
+from ssgen.render import environment, fragment_store, fragments, loops
 from ssgen.render.environment import Renderer
 from ssgen.sources import open_source
 
 
-def run(steps: list[Edit]) -> None:
-    """Apply ``steps`` through one kept source; after each, assert incremental == full."""
+class Between:
+    """Something done to the site's fragments file between two kept rounds."""
+
+    def __init__(self, apply: Callable[[Path, list[bytes]], None]) -> None:
+        self.apply = apply
+
+    def __repr__(self) -> str:
+        return self.apply.__name__
+
+
+def cache_file(root: Path) -> Path:
+    return root / ".ssgen" / fragfile.FILE
+
+
+def new_process(root: Path, saved: list[bytes]) -> None:
+    """A new process's incremental build (``ssgen build``): it appends what it renders."""
+    shared = dict(environment._SHARED)
+    environment._SHARED.clear()  # its own renderer: serve's stays as it was
+    try:
+        assert build(load_config(root), jobs=1).ok
+    finally:
+        environment._SHARED.clear()
+        environment._SHARED.update(shared)
+
+
+BETWEEN = [Between(apply) for apply in [new_process, *cache_damages(cache_file)]]
+
+
+def run(steps: list[Edit | Between], *, persisted: bool = False) -> None:
+    """Apply ``steps`` through one kept source; after each, assert incremental == full.
+    ``persisted``: a new process's full build first, which saves the fragments file."""
     with tempfile.TemporaryDirectory() as tmp:
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
         site = CardSite()
         site.write(root)
+        if persisted:
+            new_process(root, [])
+            assert cache_file(root).exists()
+        saved = [cache_file(root).read_bytes()] if persisted else []
         source = open_source(load_config(root), kept=True)
         assert build(load_config(root), jobs=1, source=source).ok
         for step in steps:
-            step(site)
-            site.write(root)
+            if isinstance(step, Between):
+                step.apply(root, saved)
+            else:
+                step(site)
+                site.write(root)
+            if cache_file(root).exists():
+                saved.append(cache_file(root).read_bytes())
             source.reload()
             assert build(load_config(root), jobs=1, source=source).ok
             shutil.rmtree(scratch, ignore_errors=True)
@@ -65,6 +113,50 @@ def run(steps: list[Edit]) -> None:
 @given(steps=st.lists(card_edits, min_size=1, max_size=5))
 def test_kept_caches_rebuild_equal_full_build(steps: list[Edit]) -> None:
     run(steps)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.one_of(card_edits, st.sampled_from(BETWEEN)), min_size=1, max_size=5))
+def test_kept_rounds_reading_persisted_fragments_equal_full_build(
+        steps: list[Edit | Between]) -> None:
+    run(steps, persisted=True)
+
+
+# A card retitled (its page's other cards come from the file), the card template edited
+# (the file's key no longer this process's), a new process's save between rounds (the
+# file written again: opened again), then another retitle.
+PERSISTED = [retitle(0, "x"), edit_template("_card.html", "!"), BETWEEN[0], retitle(1, "ab")]
+
+
+def test_kept_rounds_take_unchanged_cards_from_the_file() -> None:
+    hits: list[int] = []
+    real = held.kept_fragments
+
+    @contextmanager
+    def counting(config: Any, renderer: Any) -> Iterator[None]:
+        with real(config, renderer):
+            store = fragment_store.active()
+            yield
+            hits.append(0 if store is None else store.hits)
+
+    with mutant(pages, "kept_fragments", counting):
+        run(PERSISTED[:1], persisted=True)
+    assert hits[-1] > 0, hits
+
+
+def test_mutant_hold_ignoring_the_store_key_is_caught() -> None:
+    # Serve holds the file across rounds: one loaded under an older key (the templates
+    # before an edit) must be let go, or its cards come back stale.
+    real, seen = held.key_of, []
+
+    def first_key(config: Any, code: bytes, texts: Any) -> bytes:
+        seen.append(real(config, code, texts))
+        return seen[0]  # the key of the templates as the first round found them
+
+    with mutant(held, "key_of", first_key), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run(PERSISTED, persisted=True)
 
 
 # A fixed sequence that reaches both caches: a retitle (a card's own document), an

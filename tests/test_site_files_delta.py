@@ -28,9 +28,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from sitekit import forget_process
 from test_incremental import assert_equals_full_build, full_build_of, snapshot
 
-from ssgen.build import extras_delta, images
+from ssgen.build import extras, extras_delta, images, sitemapfile
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.render import generated, sitemap_memo
@@ -231,15 +232,32 @@ class Taken:
     def __init__(self) -> None:
         self.sitemap = 0
         self.feed = 0
+        self.listed = 0  # the sitemap's whole page set listed
+        self.made = 0  # the sitemap memo made from the whole page set
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, taken: Taken) -> None:
     sitemap_changed = sitemap_memo.SitemapMemo.changed
     feed_changed = generated._FeedMemo.changed
+    still_kept, listed = extras.still_kept, extras.sitemap_paths
+    made = sitemap_memo.SitemapMemo.files
 
     def count_sitemap(self: Any, *args: Any) -> Any:
         taken.sitemap += 1
         return sitemap_changed(self, *args)
+
+    def count_kept(*args: Any) -> Any:
+        found = still_kept(*args)
+        taken.sitemap += found is not None
+        return found
+
+    def count_listed(plan: Any) -> Any:
+        taken.listed += 1
+        return listed(plan)
+
+    def count_made(self: Any, *args: Any, **kwargs: Any) -> Any:
+        taken.made += 1
+        return made(self, *args, **kwargs)
 
     def count_feed(self: Any, *args: Any) -> Any:
         rows = feed_changed(self, *args)
@@ -247,6 +265,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch, taken: Taken) -> None:
         return rows
 
     monkeypatch.setattr(sitemap_memo.SitemapMemo, "changed", count_sitemap)
+    monkeypatch.setattr(extras, "still_kept", count_kept)
+    monkeypatch.setattr(extras, "sitemap_paths", count_listed)
+    monkeypatch.setattr(sitemap_memo.SitemapMemo, "files", count_made)
     monkeypatch.setattr(generated._FeedMemo, "changed", count_feed)
 
 
@@ -263,11 +284,14 @@ def _memos_kept() -> Iterator[None]:
         generated._FEEDS.update(feeds)
 
 
-def run(steps: list[Edit], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Taken]]:
+def run(steps: list[Edit], monkeypatch: pytest.MonkeyPatch, *,
+        fresh: bool = False) -> list[tuple[str, Taken]]:
     """Build, then one round per step through one kept source; each round's output must
     equal a clean full build's. Per step: its kind and the deltas taken (a round that
     planned no page, its inputs unchanged but an image file, takes none: its delta
-    counts are set to -1 when they are not 0)."""
+    counts are set to -1 when they are not 0). ``fresh``: the first build is a new
+    process's (it records the sitemap's key), so serve's rounds start by keeping the
+    recorded sitemap files (``sitemapfile.still_kept``) until a URL or lastmod changes."""
     monkeypatch.delenv("SSGEN_IMAGE_CACHE", raising=False)
     rounds: list[tuple[str, Taken]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -275,6 +299,9 @@ def run(steps: list[Edit], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, T
         site = Site()
         site.write(folder)
         config = load_config(folder)
+        if fresh:
+            assert build(config, jobs=1).ok
+            forget_process()
         source = open_source(config, kept=True)
         assert build(config, jobs=1, source=source).ok
         for step in [retitle(3, "Warm"), *steps]:
@@ -302,18 +329,24 @@ SETTINGS = settings(
 
 
 @SETTINGS
-@given(steps=st.lists(edits, min_size=1, max_size=6))
-def test_rounds_with_site_file_deltas_equal_full_build(steps: list[Edit]) -> None:
+@given(steps=st.lists(edits, min_size=1, max_size=6), fresh=st.booleans())
+def test_rounds_with_site_file_deltas_equal_full_build(steps: list[Edit], fresh: bool) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        rounds = run([*steps, retitle(5, "Last")], monkeypatch)
-    _check_taken(rounds)
+        rounds = run([*steps, retitle(5, "Last")], monkeypatch, fresh=fresh)
+    _check_taken(rounds, fresh)
 
 
-def _check_taken(rounds: list[tuple[str, Taken]]) -> None:
+def _check_taken(rounds: list[tuple[str, Taken]], fresh: bool = False) -> None:
     """Every round after the first that planned pages takes both deltas (it follows the
-    last one with no other build of the site between); one that planned none, neither."""
-    assert all((taken.sitemap, taken.feed) == ((0, 0) if kind == "no-op" else (1, 1))
-               for kind, taken in rounds[1:]), [(kind, vars(taken)) for kind, taken in rounds]
+    last one with no other build of the site between); one that planned none, neither.
+    After a new process (``fresh``) the sitemap memo is made once, by the first round
+    that changes a URL or a lastmod (the recorded files no longer serve): that round
+    takes no sitemap delta. (A round that planned nothing compares the page set.)"""
+    made = [taken.made for kind, taken in rounds[1:] if kind != "no-op"]
+    assert all((taken.sitemap, taken.feed) == ((0, 0) if kind == "no-op" else (
+        (0, 1) if fresh and taken.made else (1, 1))) for kind, taken in rounds[1:]) \
+        and sum(made) <= (1 if fresh else sum(made)), \
+        [(kind, vars(taken)) for kind, taken in rounds]
 
 
 EVERY_KIND = [retitle(2, "Alpha"), redate(4, "2027-06-01"), redate(4, None),
@@ -321,10 +354,48 @@ EVERY_KIND = [retitle(2, "Alpha"), redate(4, "2027-06-01"), redate(4, None),
               recover(3, 1), repaint(0, 4), retitle(9, "Last")]
 
 
-def test_every_kind_of_edit_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
-    rounds = run(EVERY_KIND, monkeypatch)
-    _check_taken(rounds)
+@pytest.mark.parametrize("fresh", [False, True])
+def test_every_kind_of_edit_in_turn(monkeypatch: pytest.MonkeyPatch, fresh: bool) -> None:
+    rounds = run(EVERY_KIND, monkeypatch, fresh=fresh)
+    _check_taken(rounds, fresh)
     assert [kind for kind, _ in rounds].count("no-op") == 1  # the repaint
+
+
+def test_rounds_after_a_new_process_keep_the_recorded_sitemap(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retitles change no URL and no lastmod: serve's rounds keep the files a new process
+    recorded, looking at their own pages only (the page set is never listed)."""
+    rounds = run([retitle(2, "Alpha"), retitle(7, "Zed")], monkeypatch, fresh=True)
+    assert all(taken.sitemap == 1 and taken.listed == 0 for _, taken in rounds[1:]), \
+        [vars(taken) for _, taken in rounds]
+
+
+def test_mutant_kept_sitemap_ignoring_new_lastmods_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = sitemapfile.still_kept
+
+    def stamps_unread(memo: Any, manifest: Any, output: Any, owned: Any, racy: Any,
+                      named: Any, listed: Any, lastmods: Any) -> Any:
+        last = sitemapfile._KEPT.get(id(memo))
+        stamps = last[2] if last is not None else lastmods
+        return real(memo, manifest, output, owned, racy, named, listed, stamps)
+
+    monkeypatch.setattr(extras, "still_kept", stamps_unread)
+    with pytest.raises(AssertionError):
+        run([restamp(2, STAMPS[1])], monkeypatch, fresh=True)
+
+
+def test_mutant_kept_sitemap_not_looking_at_the_planned_pages_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = sitemapfile.still_kept
+
+    def none_named(memo: Any, manifest: Any, output: Any, owned: Any, racy: Any,
+                   named: Any, listed: Any, lastmods: Any) -> Any:
+        return real(memo, manifest, output, owned, racy, (), listed, lastmods)
+
+    monkeypatch.setattr(extras, "still_kept", none_named)
+    with pytest.raises(AssertionError):
+        run([delete(2)], monkeypatch, fresh=True)
 
 
 def _mutant_fails(monkeypatch: pytest.MonkeyPatch, steps: list[Edit]) -> None:

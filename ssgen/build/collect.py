@@ -362,9 +362,12 @@ def query_types(query: Query, *, exact: bool, keyed: bool = False,
     every type; and a keyed lookup may have dropped its own ``_id``, so it keeps its type.
     ``refs``: see ``ref_tags`` (with ``keyed``).
     """
-    if not exact:
-        return None if derefs(query) else scanned_types(query)
-    return unkeyed_types(query, refs=refs) if keyed else scanned_types(query)
+    key = f"page types:{exact}:{keyed}:{refs}"  # a pure function of the query: once per process
+    if key not in query.compiled:
+        query.compiled[key] = (None if derefs(query) else scanned_types(query)) if not exact \
+            else unkeyed_types(query, refs=refs) if keyed else scanned_types(query)
+    found: frozenset[str] | None = query.compiled[key]
+    return found
 
 
 def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:

@@ -21,10 +21,12 @@ from ssgen.build.clash import generated_files, static_sitemap_clashes
 from ssgen.build.extras_delta import (
     Since,
     feed_delta,
+    left_out,
     recorded,
     sitemap_change,
     sitemap_done,
     sitemap_paths,
+    sitemap_vouched,
     unchanged_files,
 )
 from ssgen.build.lastmod import page_lastmods
@@ -34,7 +36,7 @@ from ssgen.build.redirects import redirect_files
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure
 from ssgen.build.search import INLINE, SEARCH_KEY, SearchIndex, SearchMode, search_index
 from ssgen.build.sitemapfile import KEY as SITEMAP_KEY
-from ssgen.build.sitemapfile import sitemap_files
+from ssgen.build.sitemapfile import sitemap_files, still_kept
 from ssgen.build.verify import racy_after
 from ssgen.config.load import Config
 from ssgen.config.search import BUNDLE_DIR
@@ -226,13 +228,21 @@ def _sitemap(config: Config, manifest: Manifest, plan: RenderPlan,
     """The sitemap's files to write (``sitemap``: those kept and the key recorded)."""
     lastmods = page_lastmods(config, manifest, plan)
     memo = _sitemap_memo(config)
+    named = sitemap_vouched(config, manifest, plan, lastmods, since)  # before the next
     made = sitemap_change(memo, config, manifest, plan, lastmods, since)
     if made is None:
         output, owned, racy = disk
-        made, sitemap.kept, sitemap.key = sitemap_files(
-            memo, manifest, output, owned, sitemap_paths(plan), lastmods,
-            config.site.base_url, max_urls=config.sitemap.max_urls, racy=racy)
-    if memo.warm:
+        out, listed = left_out(plan), plan.all_paths
+        found = None if named is None else still_kept(
+            memo, manifest, output, owned, racy, named,
+            lambda path: path in listed and path not in out, lastmods)
+        if found is not None:
+            made, (sitemap.kept, sitemap.key) = {}, found
+        else:
+            made, sitemap.kept, sitemap.key = sitemap_files(
+                memo, manifest, output, owned, sitemap_paths(plan), lastmods,
+                config.site.base_url, max_urls=config.sitemap.max_urls, racy=racy)
+    if memo.warm or sitemap.kept:
         sitemap_done(config, manifest, plan, lastmods, since)
     return made
 

@@ -43,7 +43,31 @@ _WRITTEN: dict[str, dict[str, tuple[bytes, str]]] = {}
 def sitemap_paths(plan: RenderPlan) -> AbstractSet[str]:
     """The paths the sitemap lists: every page but failed new ones, clashing ones, 404
     (in the manifest's order, see ``AllPaths.listed``)."""
-    return plan.all_paths.listed(plan.failed_new | plan.clashed | {NOT_FOUND_PATH})
+    return plan.all_paths.listed(left_out(plan))
+
+
+def sitemap_vouched(config: Config, manifest: Manifest, plan: RenderPlan,
+                    lastmods: dict[str, str], since: Since | None) -> frozenset[str] | None:
+    """The paths whose place in the sitemap or lastmod this build may have changed, when
+    the last sitemap call is provably the one before it (every other path's are as that
+    call had them); None when it is not. Call before ``sitemap_change``."""
+    seen = _SEEN.get(str(config.output_dir))
+    return None if seen is None else _named(manifest, plan, lastmods, seen, since)
+
+
+def _named(manifest: Manifest, plan: RenderPlan, lastmods: dict[str, str],
+           seen: tuple[Since, int, frozenset[str]], since: Since | None) -> frozenset[str] | None:
+    change = last_change(manifest, lastmods)
+    if since is None or since[0] is None or seen[0] != since or change is None \
+            or change[0] != seen[1] + 1:
+        return None
+    return frozenset({*plan.pages, *plan.removed, *seen[2], *left_out(plan), *change[1]})
+
+
+def left_out(plan: RenderPlan) -> AbstractSet[str]:
+    """The paths the sitemap leaves out even when they are pages (failed new ones,
+    clashing ones, 404)."""
+    return plan.failed_new | plan.clashed | {NOT_FOUND_PATH}
 
 
 def sitemap_change(memo: SitemapMemo, config: Config, manifest: Manifest, plan: RenderPlan,
@@ -60,7 +84,7 @@ def sitemap_change(memo: SitemapMemo, config: Config, manifest: Manifest, plan: 
             or change[0] != seen[1] + 1 \
             or not memo.ready(config.site.base_url, config.sitemap.max_urls, MAX_BYTES):
         return None
-    out = plan.failed_new | plan.clashed | {NOT_FOUND_PATH}
+    out = left_out(plan)
     named = {*plan.pages, *plan.removed, *seen[2], *out}
     listed = plan.all_paths
     try:
@@ -134,5 +158,5 @@ def forget() -> None:
     _WRITTEN.clear()
 
 
-__all__ = ["feed_delta", "forget", "recorded", "sitemap_change", "sitemap_done",
-           "sitemap_paths", "unchanged_files"]
+__all__ = ["feed_delta", "forget", "left_out", "recorded", "sitemap_change", "sitemap_done",
+           "sitemap_paths", "sitemap_vouched", "unchanged_files"]

@@ -37,9 +37,10 @@ import os
 import struct
 import sys
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from ssgen.build import analysisfile, templatecode
 from ssgen.config.load import Config
@@ -116,17 +117,28 @@ def store_key(config: Config, renderer: Renderer) -> bytes:
     """What every entry depends on besides the values its template reads. ssgen's code
     and the package versions through ``ssgen.sources.codestamp``: hashed only when a
     file's stamp changed since the last process hashed them (~270 files: ~50 ms)."""
+    return key_of(config, code_key(config),
+                  ((name, renderer.disk_source(name)) for name in renderer.list_templates()))
+
+
+def code_key(config: Config) -> bytes:
+    """The digest of ssgen's code and of the Jinja2 and MarkupSafe versions."""
     import jinja2
     import markupsafe
 
+    return code_digest(config.state_dir, _versions,
+                       watched=(jinja2.__file__ or "", markupsafe.__file__ or ""))
+
+
+def key_of(config: Config, code: bytes, texts: Iterable[tuple[str, str | None]]) -> bytes:
+    """The store key of ``config``, the code digest ``code`` and every template's name
+    and text (``texts``, sorted by name)."""
     digest = hashlib.blake2b(digest_size=_KEY)
     for part in (sys.version, config.hash):
         digest.update(part.encode() + b"\0")
-    digest.update(code_digest(config.state_dir, _versions,
-                              watched=(jinja2.__file__ or "", markupsafe.__file__ or "")))
-    for name in renderer.list_templates():
-        digest.update(name.encode() + b"\0" + (renderer.disk_source(name) or "").encode()
-                      + b"\0")
+    digest.update(code)
+    for name, text in texts:
+        digest.update(name.encode() + b"\0" + (text or "").encode() + b"\0")
     return digest.digest()
 
 
@@ -136,11 +148,19 @@ def _versions() -> tuple[str, str]:
     return version("jinja2"), version("markupsafe")
 
 
+class Readable(Protocol):
+    """A file's bytes by slice: a map of it, or reads at offsets (``memo.fragments``)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, where: slice, /) -> bytes: ...
+
+
 class FragmentFile:
     """A loaded cache file's entries: its index read, each record decoded when asked
     for (``get``); ``update`` adds entries in memory (a render worker's own)."""
 
-    def __init__(self, data: mmap.mmap, index: bytes, stamp: tuple[int, int]) -> None:
+    def __init__(self, data: Readable, index: bytes, stamp: tuple[int, int]) -> None:
         self._data, self._index, self.stamp = data, index, stamp
         self._where = {index[at:at + _VALUE_KEY]: at for at in range(0, len(index), _ROW.size)}
         self._more: dict[bytes, Entry] = {}
@@ -199,15 +219,23 @@ def load(path: Path, key: bytes) -> tuple[FragmentFile | None, int]:
             data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # missing, unreadable, empty
         return None, 0
+    loaded, generation = entries(data, key, info.st_ino)
+    if loaded is None:
+        data.close()
+    return loaded, generation
+
+
+def entries(data: Readable, key: bytes, inode: int) -> tuple[FragmentFile | None, int]:
+    """The entries and save generation of a file's bytes ``data`` (its inode ``inode``)
+    if its key is ``key`` and its trailer and index are whole, else (None, 0)."""
     found = _index(data, key)
     if found is None:
-        data.close()
         return None, 0
     index, generation = found
-    return FragmentFile(data, index, (info.st_ino, len(data))), generation
+    return FragmentFile(data, index, (inode, len(data))), generation
 
 
-def _index(data: mmap.mmap, key: bytes) -> tuple[bytes, int] | None:
+def _index(data: Readable, key: bytes) -> tuple[bytes, int] | None:
     """The index the file's trailer names, and the generation of the save that wrote it."""
     head, size = len(MAGIC), len(data)
     if size < head + _KEY + _TAIL_SIZE or data[:head] != MAGIC \

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -89,6 +89,26 @@ def sitemap_files(memo: SitemapMemo, manifest: Manifest, output: Output,
     return memo.files(paths, lastmods, base_url, max_urls=max_urls), set(), key
 
 
+def still_kept(memo: SitemapMemo, manifest: Manifest, output: Output,
+               owned: Mapping[str, FileRecord], racy: int, named: Iterable[str],
+               listed: Callable[[str], bool], lastmods: Mapping[str, str],
+               ) -> tuple[set[str], str] | None:
+    """The recorded sitemap files this process last kept for ``memo`` and their key, when
+    none of ``named`` entered or left the sitemap (``listed``) or changed its lastmod
+    since (the caller vouches for every other path: ``extras_delta.sitemap_vouched``)
+    and the files are intact; None otherwise. No sort or compare of every page: a
+    serve round that changes no URL or lastmod (a retitle) looks at its own pages."""
+    last = _KEPT.get(id(memo))
+    if last is None or last[0] is not memo:
+        return None
+    _, paths, stamps, key = last
+    if any(listed(path) != (path in paths) or lastmods.get(path) != stamps.get(path)
+           for path in named):
+        return None
+    kept = kept_files(manifest, output, owned, key, racy)
+    return None if kept is None else (kept, key)
+
+
 def _hash(path: str) -> str:
     try:
         with open(path, "rb") as handle:
@@ -97,4 +117,4 @@ def _hash(path: str) -> str:
         return ""
 
 
-__all__ = ["KEY", "kept_files", "sitemap_files", "sitemap_key"]
+__all__ = ["KEY", "kept_files", "sitemap_files", "sitemap_key", "still_kept"]

@@ -21,6 +21,7 @@ from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.heap import freeze_heap, frozen_after
 from ssgen.build.loading import load_source
 from ssgen.build.memo import kept
+from ssgen.build.memo.fragments import kept_fragments
 from ssgen.build.output import staged
 from ssgen.build.pipeline.reach import rebuild_scope
 from ssgen.build.pipeline.run import Run, next_build
@@ -70,9 +71,10 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
             and untouched(manifest, renderer, inputs):
         report, plan = nothing_changed(manifest)
         return report, plan, source, inputs
-    # A new process (no kept source) reuses the include outputs earlier ones rendered.
+    # Include outputs earlier processes rendered: a new process (no kept source) reads
+    # and saves them; serve's rounds read them (a full build renders every one afresh).
     persist = persisted_fragments(config, renderer, full=full) if source is None \
-        else nullcontext()
+        else nullcontext() if full else kept_fragments(config, renderer)
     fresh = source is None  # loaded here: no pages kept from earlier builds (see doclists)
     with timer("load"):
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
