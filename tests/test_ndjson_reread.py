@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ssgen.config.load import load_config
 from ssgen.sources import leased, ndjson_reread
 from ssgen.sources.local import LocalSource
-from ssgen.sources.local_view import View
+from ssgen.sources.local.view import View
 from ssgen.sources.ndjson_reread import differing_region
 
 

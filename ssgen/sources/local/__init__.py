@@ -4,8 +4,12 @@ Owns reading the dataset's files (which files they are: ``inputs``; the stat cac
 lets ``reload()`` re-read only changed files, Markdown through the ``FileCache`` persisted
 in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed, see
 ``ndjson_diff``) and answering queries with
-``ssgen.groq`` over the ``Dataset`` of a ``local_view.View``, which keeps the merged
+``ssgen.groq`` over the ``Dataset`` of a ``view.View``, which keeps the merged
 documents, the perspective and the version log (``version``, ``changed_since``).
+
+The package: this module holds ``LocalSource``; ``parse`` parses one input file against
+its last parse, ``lines`` replaces a kept file's documents by ``_id``, ``view`` is what
+queries see (ssgen imports the three only along with this module, which runs first).
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
-from ssgen.sources.local_lines import id_splices
-from ssgen.sources.local_parse import parse_input
-from ssgen.sources.local_view import View, apply_perspective, merge
+from ssgen.sources.local.lines import id_splices
+from ssgen.sources.local.parse import parse_input
+from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
 from ssgen.sources.ndjson_diff import Splice, patch
@@ -344,7 +348,7 @@ class LocalSource:
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
         """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each
         ``_id`` of ``lines`` that line (None: none) in the kept bytes and the view, the
-        file left as it is (see ``local_lines``); the file's new parse, or None when it
+        file left as it is (see ``lines``); the file's new parse, or None when it
         could not be told (the next reload then reads the file whole)."""
         cached = self._cache.get(path)
         if not self._kept or cached is None or cached.data is None:
