@@ -3,7 +3,7 @@
 Owns reading the dataset's files (which files they are: ``inputs``; the stat cache that
 lets ``reload()`` re-read only changed files, Markdown through the ``FileCache`` persisted
 in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed, see
-``ndjson_diff``) and answering queries with
+``ndjson.diff``) and answering queries with
 ``ssgen.groq`` over the ``Dataset`` of a ``view.View``, which keeps the merged
 documents, the perspective and the version log (``version``, ``changed_since``).
 
@@ -42,8 +42,8 @@ from ssgen.sources.local.parse import parse_input
 from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
-from ssgen.sources.ndjson_diff import Splice, patch
-from ssgen.sources.ndjson_reread import differing_region
+from ssgen.sources.ndjson.diff import Splice, patch
+from ssgen.sources.ndjson.reread import differing_region
 from ssgen.sources.query_cache import QueryCache, looked_up
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ class LocalSource:
 
     def _reread(self, item: Input, stamp: _Stamp, old: _Cached) -> tuple[_Cached, Splice]:
         """A kept source's NDJSON file: the kept bytes patched in place where the file
-        differs from them (see ``ndjson_reread``), or the file read whole when that
+        differs from them (see ``ndjson.reread``), or the file read whole when that
         cannot be told."""
         assert old.data is not None
         region = differing_region(item.path, old.data, stamp)
