@@ -34,7 +34,8 @@ from test_incremental import assert_equals_full_build, full_build_of, snapshot
 from ssgen.build import extras, extras_delta, images, sitemapfile
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
-from ssgen.render import generated, sitemap_memo
+from ssgen.render import generated
+from ssgen.render.sitemap import memo as sitemap_memo
 from ssgen.sources import open_source
 
 TOML = """

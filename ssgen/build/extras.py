@@ -51,7 +51,7 @@ from ssgen.render.generated import (
 )
 from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
 from ssgen.render.sitemap import INDEX as SITEMAP
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap.memo import SitemapMemo
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,

@@ -28,7 +28,7 @@ from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render import generated, sitemap
 from ssgen.render.sitemap import MAX_BYTES, is_sitemap_file
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap.memo import SitemapMemo
 
 KEY = "sitemap_key"  # manifest meta: what the recorded sitemap files were made from
 # Per cold memo, the inputs and key of the files it last kept: a process that keeps them
