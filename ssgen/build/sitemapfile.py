@@ -95,7 +95,7 @@ def still_kept(memo: SitemapMemo, manifest: Manifest, output: Output,
                ) -> tuple[set[str], str] | None:
     """The recorded sitemap files this process last kept for ``memo`` and their key, when
     none of ``named`` entered or left the sitemap (``listed``) or changed its lastmod
-    since (the caller vouches for every other path: ``extras_delta.sitemap_vouched``)
+    since (the caller vouches for every other path: ``extras.delta.sitemap_vouched``)
     and the files are intact; None otherwise. No sort or compare of every page: a
     serve round that changes no URL or lastmod (a retitle) looks at its own pages."""
     last = _KEPT.get(id(memo))
