@@ -7,6 +7,9 @@ another schema version or a foreign SQLite file, plus the row records (``PageRec
 ``FileRecord``, ``Failure``), their row conversions and the statements that write page
 rows and their tag rows (``record_one``, ``record_bulk``). Bump ``SCHEMA_VERSION`` on any change:
 an older manifest is then rejected and the build starts fresh.
+
+The package: this module holds the SQLite layout and the records; ``pg`` the same tables
+on PostgreSQL, with their migrations.
 """
 
 from __future__ import annotations
