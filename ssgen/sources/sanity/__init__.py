@@ -3,9 +3,11 @@
 Owns ``SanitySource`` (the ``Source`` protocol over ``HttpRunner``): single queries,
 ``query_many`` (route queries sent concurrently, per-page queries batched into combined
 requests), conservative dependency ids, and read-your-write freshness (``expect_rev``).
+
 The package: this module holds ``SanitySource``; ``http`` the wire details, ``batch`` the
-pure batching, ``listen`` the Listen API (the three are only imported along with this
-module, which runs first: a ``--listen`` refused for a local source is the one exception).
+pure batching, ``listen`` the Listen API. Importing any of them runs this module first,
+which every process that uses them imports anyway (the one other: ``serve --listen``
+refused for a local source, on its way to the error).
 """
 
 from __future__ import annotations
