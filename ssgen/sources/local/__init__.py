@@ -2,14 +2,10 @@
 
 Owns reading the dataset's files (which files they are: ``inputs``; the stat cache that
 lets ``reload()`` re-read only changed files, Markdown through the ``FileCache`` persisted
-in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed, see
-``ndjson.diff``) and answering queries with
-``ssgen.groq`` over the ``Dataset`` of a ``view.View``, which keeps the merged
-documents, the perspective and the version log (``version``, ``changed_since``).
-
-The package: this module holds ``LocalSource``; ``parse`` parses one input file against
-its last parse, ``lines`` replaces a kept file's documents by ``_id``, ``view`` is what
-queries see (ssgen imports the three only along with this module, which runs first).
+in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed: ``parse``, or by
+``_id``: ``lines``) and answering queries with ``ssgen.groq`` over the ``Dataset`` of a
+``view.View``, which keeps the merged documents, the perspective and the version log
+(``version``, ``changed_since``). This ``__init__`` holds ``LocalSource`` itself.
 """
 
 from __future__ import annotations
