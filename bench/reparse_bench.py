@@ -1,6 +1,6 @@
 """The NDJSON diff a resumed new process runs against a stale snapshot's bytes.
 
-``ssgen.sources.ndjson_diff.reparse`` of one NDJSON file (e.g. the grown starter site's
+``ssgen.sources.ndjson.diff.reparse`` of one NDJSON file (e.g. the grown starter site's
 ``content/dataset.ndjson``) against a copy with ``--edits`` lines retitled at random places:
 the edits a snapshot misses when it is re-saved only past 64 changed documents, so the
 changed region spans from the first to the last of them. Prints the CPU time of each run
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(args.checkout.resolve()))
     from ssgen.sources.ndjson import parse_ndjson
-    from ssgen.sources.ndjson_diff import reparse
+    from ssgen.sources.ndjson.diff import reparse
 
     gc.disable()
     old = args.file.read_bytes()

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ssgen.sources.sanity import SanitySource
-from ssgen.sources.sanity_http import SanitySettings
+from ssgen.sources.sanity.http import SanitySettings
 
 TOKEN = "skSECRETtoken1234567890"
 Handler = Any

@@ -32,7 +32,7 @@ except ImportError:  # imported as tests.sanity_server
     from tests.sanity_wire import Fault, Handler, RequestRecord, plain_error, typed_error
 
 from ssgen.errors import GroqError, GroqSyntaxError
-from ssgen.sources.sanity_http import SanitySettings
+from ssgen.sources.sanity.http import SanitySettings
 
 __all__ = ["Fault", "RequestRecord", "SanityTestServer", "view"]
 

@@ -500,3 +500,13 @@ def test_a_build_that_saves_its_cache_in_the_background_equals_one_that_does_not
         os.waitpid(-1, os.WNOHANG)
     assert entries() == here
     assert public(site) == output
+
+
+def test_the_key_is_the_same_in_every_process() -> None:
+    """Every parser module the key hashes exists (a moved one is hashed as random bytes:
+    a key no later process shares, so every build would parse every file again), and
+    the key depends only on their code and the caller's parts."""
+    here = Path(filecache.__file__).parent.parent
+    assert all((here / name).is_file() for name in filecache._PARSERS)
+    assert filecache.cache_key("content", "page") == filecache.cache_key("content", "page")
+    assert filecache.cache_key("content", "page") != filecache.cache_key("content", "post")

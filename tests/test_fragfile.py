@@ -1,5 +1,5 @@
 """Include outputs persisted in ``.ssgen/fragments.cache`` (``ssgen.build.fragfile``,
-``ssgen.render.fragment_store``) never go stale in a new process.
+``ssgen.render.fragments.store``) never go stale in a new process.
 
 The site is sitekit's cards site (test_serve_fragments'): author, category and blog pages
 listing cards rendered by ``{% include %}`` of a partial that imports macros. Generated
@@ -38,7 +38,8 @@ from sitekit import (
 from ssgen.build import fragfile, workers
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
-from ssgen.render import environment, fragment_store
+from ssgen.render import environment
+from ssgen.render.fragments import store as fragment_store
 
 
 class Damage:

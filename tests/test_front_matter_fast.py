@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ssgen.sources.frontmatter as frontmatter
-import ssgen.sources.frontmatter_simple as frontmatter_simple
+import ssgen.sources.frontmatter.simple as frontmatter_simple
 from ssgen.errors import SourceError
 from ssgen.sources.frontmatter import split_front_matter
-from ssgen.sources.frontmatter_simple import IMPLICIT, simple_mapping
+from ssgen.sources.frontmatter.simple import IMPLICIT, simple_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 

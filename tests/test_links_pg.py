@@ -13,7 +13,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.manifest import schema
 from ssgen.manifest.connect import open_state
-from ssgen.manifest.pg_schema import _LEADER_DDL, pg_ddl
+from ssgen.manifest.schema.pg import _LEADER_DDL, pg_ddl
 
 
 def test_migration_4_adds_the_link_tables(pg_url: str, tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.sources.listen import (
+from ssgen.sources.sanity.http import SanityError, SanitySettings
+from ssgen.sources.sanity.listen import (
     Listener,
     ListenEvent,
     ListenOptions,
@@ -20,7 +21,6 @@ from ssgen.sources.listen import (
     parse_sse,
     to_event,
 )
-from ssgen.sources.sanity_http import SanityError, SanitySettings
 
 SETTINGS = SanitySettings(project_id="proj1", dataset="production", token="sekrit-token")
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.sources.local_lines import id_splices, in_id_order
+from ssgen.sources.local.lines import id_splices, in_id_order
 from ssgen.sources.ndjson import parse_ndjson
 
 IDS = [f"doc-{i:02d}" for i in range(12)] + [f"drafts.doc-{i:02d}" for i in range(4)]

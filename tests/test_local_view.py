@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.sources.local_view import View
+from ssgen.sources.local.view import View
 from ssgen.sources.ndjson import Loaded
 
 IDS = st.sampled_from(["a", "b", "c", "drafts.a", "drafts.d", "versions.r1.a", "md.x"])

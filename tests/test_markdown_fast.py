@@ -15,7 +15,7 @@ from markdown_corpus import document
 
 from ssgen.config.load import MarkdownConfig
 from ssgen.render.markdown import _parser, render_markdown
-from ssgen.render.markdown_fast import _port_render, fast_render
+from ssgen.render.markdown.fast import _port_render, fast_render
 from ssgen.sources.frontmatter import split_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent

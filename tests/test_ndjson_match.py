@@ -1,4 +1,4 @@
-"""``ndjson_match.matched_lines`` returns what ``parse_lines`` returns given every old line
+"""``ndjson.match.matched_lines`` returns what ``parse_lines`` returns given every old line
 of the region as ``known``: the same document objects (reused or parsed), digests,
 offsets, line numbers, line count and faults, after random edits of a file (edited,
 inserted, deleted, moved and duplicated lines, blank lines, a byte order mark, trailing
@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssgen.sources.ndjson import BOM, Lines, Loaded, parse_lines, parse_ndjson
-from ssgen.sources.ndjson_diff import _known_lines, reparse
-from ssgen.sources.ndjson_match import matched_lines
+from ssgen.sources.ndjson.diff import _known_lines, reparse
+from ssgen.sources.ndjson.match import matched_lines
 
 
 def line(draw: Any) -> bytes:

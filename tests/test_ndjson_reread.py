@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ssgen.config.load import load_config
-from ssgen.sources import leased, ndjson_reread
+from ssgen.sources import leased
 from ssgen.sources.local import LocalSource
-from ssgen.sources.local_view import View
-from ssgen.sources.ndjson_reread import differing_region
+from ssgen.sources.local.view import View
+from ssgen.sources.ndjson import reread as ndjson_reread
+from ssgen.sources.ndjson.reread import differing_region
 
 
 def _stamp(path: Path) -> tuple[int, int, int, int]:

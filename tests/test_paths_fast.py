@@ -69,7 +69,7 @@ def test_put_stat_reports_what_stat_reports(tmp_path: Path) -> None:
 def test_front_matter_refuses_the_same_characters_as_the_negated_class() -> None:
     import re
 
-    from ssgen.sources.frontmatter_simple import _VALUE_TROUBLE
+    from ssgen.sources.frontmatter.simple import _VALUE_TROUBLE
 
     negated = re.compile(r"[^\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
                          r"\U00010000-\U0010ffff]")

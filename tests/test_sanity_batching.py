@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from sanity_mock import Handler, make, ok, query_of
 
 from ssgen.sources.sanity import StaleReadError
-from ssgen.sources.sanity_batch import batchable, chunk, collect_ids, combine, rename_params
-from ssgen.sources.sanity_http import SanityError
+from ssgen.sources.sanity.batch import batchable, chunk, collect_ids, combine, rename_params
+from ssgen.sources.sanity.http import SanityError
 
 # --- ids, batching helpers, freshness ---------------------------------------------------
 

@@ -24,10 +24,10 @@ from sanity_server import SanityTestServer, view
 from ssgen.config.load import load_config
 from ssgen.errors import SourceError
 from ssgen.groq import Dataset, parse
-from ssgen.sources.listen import Listener, ListenEvent, ListenOptions
 from ssgen.sources.pull import pull
 from ssgen.sources.sanity import BatchLimits, SanitySource
-from ssgen.sources.sanity_http import SanityError
+from ssgen.sources.sanity.http import SanityError
+from ssgen.sources.sanity.listen import Listener, ListenEvent, ListenOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "sk-test-token-0123456789"

@@ -17,7 +17,7 @@ from sanity_mock import TOKEN, make, ok, query_of, scripted
 
 from ssgen.errors import ConfigError, SourceError
 from ssgen.sources.sanity import settings_from
-from ssgen.sources.sanity_http import (
+from ssgen.sources.sanity.http import (
     POST_THRESHOLD,
     SanityError,
     SanitySettings,

@@ -42,8 +42,9 @@ from ssgen.build.memo import fragments as held
 from ssgen.build.pipeline import build, pages
 from ssgen.config.load import load_config
 from ssgen.groq import memo
-from ssgen.render import environment, fragment_store, fragments, loops
+from ssgen.render import environment, fragments, loops
 from ssgen.render.environment import Renderer
+from ssgen.render.fragments import store as fragment_store
 from ssgen.sources import open_source
 
 

@@ -46,7 +46,7 @@ from ssgen.errors import SourceError
 from ssgen.serve.worker.run import RoundRunner
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
-from ssgen.sources.local_view import View
+from ssgen.sources.local.view import View
 from ssgen.sources.snapshot import background, codec
 
 

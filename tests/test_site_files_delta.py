@@ -1,4 +1,4 @@
-"""Serve rounds hand the sitemap and feed memos their change (issue 14, build/extras_delta):
+"""Serve rounds hand the sitemap and feed memos their change (issue 14, build/extras/delta):
 each round still gives a clean full build's output, byte for byte.
 
 A site with a post route (the feed's, a sitemap lastmod from ``_updatedAt``, a cover image
@@ -31,10 +31,12 @@ from PIL import Image
 from sitekit import forget_process
 from test_incremental import assert_equals_full_build, full_build_of, snapshot
 
-from ssgen.build import extras, extras_delta, images, sitemapfile
+from ssgen.build import extras, images, sitemapfile
+from ssgen.build.extras import delta as extras_delta
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
-from ssgen.render import generated, sitemap_memo
+from ssgen.render import generated
+from ssgen.render.sitemap import memo as sitemap_memo
 from ssgen.sources import open_source
 
 TOML = """

@@ -1,4 +1,4 @@
-"""The kept sitemap (render/sitemap_memo.py) equals one made afresh, call after call.
+"""The kept sitemap (render/sitemap/memo.py) equals one made afresh, call after call.
 
 Generated sequences of page sets (paths added, removed, lastmods set, changed, dropped)
 through one memo, with limits that split the sitemap into an index and parts: each
@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.render import sitemap_memo
-from ssgen.render.generated import absolute
-from ssgen.render.sitemap import sitemap_files
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap import absolute, sitemap_files
+from ssgen.render.sitemap import memo as sitemap_memo
+from ssgen.render.sitemap.memo import SitemapMemo
 
 PATHS = [f"/p{i}/" for i in range(12)] + ["/", "/a&b/", "/é/"]
 STAMPS = st.one_of(st.none(), st.sampled_from(["2024-01-01T00:00:00Z", "2025-06-01T10:00:00Z"]))

@@ -24,7 +24,7 @@ from test_doclists import make_site
 from ssgen.build import damage_ahead, extras, sitemapfile, verify
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap.memo import SitemapMemo
 from ssgen.sources import filecache
 
 NAMES = ["a", "b", "c"]

@@ -1,7 +1,7 @@
 """``.ssgen/fragments.cache``: the value-keyed include outputs a new process reuses.
 
 Owns the file, its key and when it is trusted. The key covers everything an include's
-output depends on besides the values it reads (``ssgen.render.fragment_store``): every
+output depends on besides the values it reads (``ssgen.render.fragments.store``): every
 template's text, all of ssgen's code and Jinja2's and MarkupSafe's versions (one digest,
 hashed again only when a file's stamp changed: ``ssgen.sources.codestamp``), Python's
 version, and the configuration's hash. A full build never reads it (it renders every
@@ -45,9 +45,9 @@ from typing import Protocol
 from ssgen.build import analysisfile, templatecode
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
-from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer
-from ssgen.render.fragment_store import Entry, PersistedFragments
+from ssgen.render.fragments import store as fragment_store
+from ssgen.render.fragments.store import Entry, PersistedFragments
 from ssgen.sources.atomic import write_atomic
 from ssgen.sources.codestamp import code_digest
 

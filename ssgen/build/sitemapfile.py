@@ -28,7 +28,7 @@ from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render import generated, sitemap
 from ssgen.render.sitemap import MAX_BYTES, is_sitemap_file
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap.memo import SitemapMemo
 
 KEY = "sitemap_key"  # manifest meta: what the recorded sitemap files were made from
 # Per cold memo, the inputs and key of the files it last kept: a process that keeps them
@@ -95,7 +95,7 @@ def still_kept(memo: SitemapMemo, manifest: Manifest, output: Output,
                ) -> tuple[set[str], str] | None:
     """The recorded sitemap files this process last kept for ``memo`` and their key, when
     none of ``named`` entered or left the sitemap (``listed``) or changed its lastmod
-    since (the caller vouches for every other path: ``extras_delta.sitemap_vouched``)
+    since (the caller vouches for every other path: ``extras.delta.sitemap_vouched``)
     and the files are intact; None otherwise. No sort or compare of every page: a
     serve round that changes no URL or lastmod (a retitle) looks at its own pages."""
     last = _KEPT.get(id(memo))

@@ -24,9 +24,9 @@ from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.manifest.schema import PageRecord, page_row
-from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer
 from ssgen.render.filters import preload
+from ssgen.render.fragments import store as fragment_store
 from ssgen.render.images.variants import recording
 from ssgen.routes.page import PageSpec
 from ssgen.sources.fanout import MAX_CHUNKS, chunk_size, fan_out

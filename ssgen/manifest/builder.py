@@ -58,7 +58,7 @@ class BuilderLock:
         except psycopg.Error as exc:
             self._drop()
             raise ManifestError(f"builder lock on {redact(self.url)}: {exc}") from exc
-        assert row is not None  # pg_schema.prepare inserted the row
+        assert row is not None  # schema.pg.prepare inserted the row
         self.generation = int(row[0])
         set_fence(self.generation)
         return True

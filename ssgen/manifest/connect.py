@@ -122,7 +122,8 @@ def checkpoint(state_dir: Path, url: str | None) -> bool:
 
 
 def _open_pg(url: str, fenced: bool) -> Manifest:
-    from ssgen.manifest import pg, pg_schema
+    from ssgen.manifest import pg
+    from ssgen.manifest.schema import pg as pg_schema
 
     fence = pg.Fence(_FENCE[0]) if fenced and _FENCE else None
     conn = pg.PgConnection(url, pg_schema.catalog, fence)

@@ -11,7 +11,7 @@ from a ``psycopg_pool`` pool per URL. Errors become ``ManifestError``.
 Fencing: a connection given a ``Fence`` checks, inside each top-level ``COMMIT``, that
 the builder generation in ``ssgen_leader`` is still its own (the row is share-locked, so a
 new builder's takeover waits for the commit and every later commit of the old one
-fails). The schema and its versioned migrations are in ``ssgen.manifest.pg_schema``.
+fails). The schema and its versioned migrations are in ``ssgen.manifest.schema.pg``.
 """
 
 from __future__ import annotations

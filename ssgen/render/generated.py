@@ -21,7 +21,7 @@ import jinja2
 
 from ssgen.errors import RenderError
 from ssgen.fastclass import dataclass
-from ssgen.render.sitemap import INDEX, sitemap_files, to_rfc3339
+from ssgen.render.sitemap import INDEX, absolute, sitemap_files, to_rfc3339
 from ssgen.routes.page import PageSpec
 from ssgen.routes.patterns import lookup
 
@@ -292,13 +292,6 @@ def render_robots(site: SiteConfig, *, sitemap: bool = True) -> bytes:
     """robots.txt allowing everything, pointing at sitemap.xml when there is one."""
     sitemap_url = absolute(site.base_url, "/sitemap.xml") if sitemap else None
     return _render("robots.txt", sitemap_url=sitemap_url)
-
-
-def absolute(base_url: str, path: str) -> str:
-    """``base_url`` + ``path`` with exactly one slash between them."""
-    if "://" in path:
-        return path
-    return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def _feed_entry(feed: FeedConfig, site: SiteConfig, spec: PageSpec) -> dict[str, str] | None:

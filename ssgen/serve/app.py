@@ -38,7 +38,7 @@ from ssgen.serve.metrics import CONTENT_TYPE, refusal_reason, signed_publish_tim
 from ssgen.serve.preview import Preview
 from ssgen.serve.replay import ReplayGuard
 from ssgen.serve.static import DEFAULT_CACHE_CONTROL, StaticSite
-from ssgen.serve.status_view import full_status, public_status
+from ssgen.serve.status import full_status, public_status
 from ssgen.serve.webhooks import (
     DEFAULT_REPLAY_WINDOW,
     Delivery,

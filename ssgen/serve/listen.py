@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ssgen.build.change import Change, DocChange, Operation
 from ssgen.errors import SsgenError
-from ssgen.sources.listen import ListenEvent
+from ssgen.sources.sanity.listen import ListenEvent
 
 log = logging.getLogger("ssgen.serve")
 

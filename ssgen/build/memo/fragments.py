@@ -28,9 +28,9 @@ from typing import BinaryIO
 from ssgen.build.fragfile import FILE, FragmentFile, code_key, entries, key_of
 from ssgen.config.load import Config
 from ssgen.fastclass import dataclass
-from ssgen.render import fragment_store
 from ssgen.render.environment import Renderer
-from ssgen.render.fragment_store import PersistedFragments
+from ssgen.render.fragments import store as fragment_store
+from ssgen.render.fragments.store import PersistedFragments
 
 
 class FileBytes:

@@ -64,8 +64,8 @@ BACKGROUND = 2048
 _SAVING: list[int] = []  # the processes saving a cache in the background
 # The modules whose code decides what a file parses to: an edit of any of them (a new
 # ssgen, or a checkout between builds) invalidates every entry.
-_PARSERS = ("filecache/__init__.py", "filecache/shard.py", "markdown_docs.py", "frontmatter.py",
-            "frontmatter_simple.py")
+_PARSERS = ("filecache/__init__.py", "filecache/shard.py", "markdown_docs.py",
+            "frontmatter/__init__.py", "frontmatter/simple.py")
 
 
 def file_stamp(path: str) -> Stamp | None:

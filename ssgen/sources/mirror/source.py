@@ -20,12 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssgen.sources.listen import Listener, ListenEvent
 from ssgen.sources.local import LocalSource
 from ssgen.sources.mirror import mirror_key, mirror_store
 from ssgen.sources.mirror.store import Lines
 from ssgen.sources.mirror.sync import Syncer, SyncOptions, SyncReport
 from ssgen.sources.sanity import SanitySource
+from ssgen.sources.sanity.listen import Listener, ListenEvent
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config

@@ -28,7 +28,7 @@ from ssgen.errors import SourceError
 from ssgen.fastclass import dataclass
 from ssgen.sources.mirror.store import Lines, MirrorStore, append, encode, entry
 from ssgen.sources.sanity import SanitySource
-from ssgen.sources.sanity_http import base_url
+from ssgen.sources.sanity.http import base_url
 
 _LISTED = '!(_id in path("_.**"))'
 HEAD = ('{"now": now(), "count": count(*[' + _LISTED + ']), "changed": *[' + _LISTED +

@@ -30,7 +30,7 @@ from ssgen.routes.paginate import _Expansion as PaginatedExpansion
 from ssgen.routes.reuse import ListPages
 from ssgen.sources.inputs import Input
 from ssgen.sources.local import _Cached as CachedFile
-from ssgen.sources.local_view import View
+from ssgen.sources.local.view import View
 from ssgen.sources.ndjson import Fault, Loaded
 from ssgen.sources.offsets import Offsets
 from ssgen.sources.query_cache import QueryCache

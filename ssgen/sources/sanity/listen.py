@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ssgen.fastclass import dataclass
-from ssgen.sources.sanity_http import (
+from ssgen.sources.sanity.http import (
     SanityError,
     SanitySettings,
     error_from_body,
@@ -31,7 +31,7 @@ from ssgen.sources.sanity_http import (
     parse_retry_after,
 )
 
-log = logging.getLogger("ssgen.sources.listen")
+log = logging.getLogger("ssgen.sources.listen")  # its name before the package: kept for log configs
 
 
 @dataclass(frozen=True)

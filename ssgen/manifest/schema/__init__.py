@@ -4,9 +4,9 @@ Owns the DDL, the schema version (``PRAGMA user_version``), the application id t
 a file as an ssgen manifest, and ``prepare(conn)``, which either creates the schema in an
 empty database or verifies an existing one, raising ``ManifestError`` for a file from
 another schema version or a foreign SQLite file, plus the row records (``PageRecord``,
-``FileRecord``, ``Failure``), their row conversions and the statements that write page
-rows and their tag rows (``record_one``, ``record_bulk``). Bump ``SCHEMA_VERSION`` on any change:
-an older manifest is then rejected and the build starts fresh.
+``FileRecord``, ``Failure``), their row conversions and the statements that write page rows
+and their tag rows (``record_one``, ``record_bulk``). Bump ``SCHEMA_VERSION`` on any change:
+an older manifest is then rejected and the build starts fresh. PostgreSQL's tables: ``pg``.
 """
 
 from __future__ import annotations

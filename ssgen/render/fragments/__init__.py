@@ -19,6 +19,9 @@ reads (imported macros, ``portable_text.html``) are covered because the shared r
 drops compiled templates, and this cache with them, whenever any template's text changes
 (``Renderer._drop_stale``). Entries whose keyed objects nobody else holds can never hit
 again; ``sweep`` drops them.
+
+The package: this module holds the cache and its code generator; ``store`` the outputs
+kept across processes, keyed by value.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from jinja2.utils import missing
 from markupsafe import Markup
 
 from ssgen.fastclass import dataclass
-from ssgen.render import fragment_store
 from ssgen.render.filters import PageUrl
+from ssgen.render.fragments import store as fragment_store
 from ssgen.render.images.variants import capture, replay
 
 _SCALARS = (str, int, float, bool, type(None))

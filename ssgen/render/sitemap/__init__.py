@@ -6,7 +6,10 @@ the schema's ``<urlset>`` holds one ``<url>`` at least.
 Owns the bytes of those files and each page's ``<lastmod>``, taken from its data (the
 ``[sitemap] lastmod_field``, else ``_updatedAt``), so it changes only when the page's data
 does. URLs are the pages' canonical paths (already percent-encoded where routes fill them
-in, ``ssgen.routes.paths.canonical_path``) joined to ``base_url``, XML-escaped. Pure.
+in, ``ssgen.routes.paths.canonical_path``) joined to ``base_url`` (``absolute``, which the
+feed uses too), XML-escaped. Pure.
+
+The package: this module holds the files; ``memo`` keeps them across serve's rounds.
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ def page_lastmod(spec: PageSpec, field: str = _UPDATED_AT) -> str | None:
         return to_rfc3339(value)
     except ValueError:
         return None
+
+
+def absolute(base_url: str, path: str) -> str:
+    """``base_url`` + ``path`` with exactly one slash between them."""
+    if "://" in path:
+        return path
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
 def sitemap_files(entries: Mapping[str, str | None], base_url: str, *,

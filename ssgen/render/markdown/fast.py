@@ -1,8 +1,9 @@
 """The compiled Markdown path: markdown-it-pyrs (Rust) for the documents it renders exactly.
 
 Owns ``fast_render(text, options) -> str | None``. markdown-it-py with its plugins stays the
-reference renderer; this module answers only for a document that a cheap, conservative
-scan finds free of everything where the Rust port's output differs or that it lacks, and
+reference renderer (``ssgen.render.markdown``); this module answers only for a document
+that a cheap, conservative scan finds free of everything where the Rust port's output
+differs or that it lacks, and
 returns ``None`` (render with the reference) for every other one:
 
 - options it does not take over: ``typographer``, ``linkify``, ``html``;

@@ -2,13 +2,15 @@
 
 A hand-written Pratt parser over the tokens of ``lexer.py`` for the whole grammar of
 the spec, with the precedence table of spec section 10. Traversals (``a.b[0]->c{...}``)
-are lowered to Map/FlatMap/... nodes exactly as groq-js does (``parse_traversal.py``);
-function calls live in ``parse_calls.py``. Parse-time validation rejects what the
+are lowered to Map/FlatMap/... nodes exactly as groq-js does (``traversal``);
+function calls live in ``calls``. Parse-time validation rejects what the
 conformance suite calls invalid: unknown functions and wrong arity, ``boost`` outside
 ``score()``, ``asc``/``desc`` outside ``order()``, non-constant slice bounds, a misplaced
 ``select`` fallback, bad custom function declarations, ranges outside ``in`` and slices,
 tuples outside selector arguments, shorthand attributes without a key. Every error is a
 ``GroqSyntaxError`` with an offset.
+
+The package: this module holds the Pratt parser; ``traversal`` and ``calls`` its bases.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from ssgen.groq.analysis import (
     custom_body_error,
 )
 from ssgen.groq.lexer import MAX_DEPTH, JsonPairs, Token, describe
-from ssgen.groq.parse_calls import KEYWORD_VALUES
-from ssgen.groq.parse_traversal import MAX_AST_DEPTH, TRAVERSAL_START, TraversalParser
+from ssgen.groq.parser.calls import KEYWORD_VALUES
+from ssgen.groq.parser.traversal import MAX_AST_DEPTH, TRAVERSAL_START, TraversalParser
 
 __all__ = ["MAX_AST_DEPTH", "MAX_DEPTH", "parse"]
 

@@ -6,7 +6,7 @@ documents parsed from that region into a copy of the previous ``Loaded``: docume
 digests, line offsets and numbers after the region shift by the byte and line deltas
 without being visited (see ``Offsets``). A line of the region whose bytes are unchanged
 (a moved line) keeps its document object, as every line outside the region does.
-Inside the region each new line is matched with the old ones by ``ndjson_match`` (one
+Inside the region each new line is matched with the old ones by ``ndjson.match`` (one
 memcmp at the place the last match predicts, else a lookup of its digest among the old
 lines'), not by slicing and hashing every old line of the region: after a few edits
 since the snapshot a new process resumed, the region spans most of the file.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
-from ssgen.sources.ndjson_match import ASSET, matched_lines, matching_run
+from ssgen.sources.ndjson.match import ASSET, matched_lines, matching_run
 
 
 class Splice(NamedTuple):

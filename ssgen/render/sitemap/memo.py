@@ -19,10 +19,10 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 
-from ssgen.render.generated import absolute
 from ssgen.render.sitemap import (
     INDEX,
     MAX_BYTES,
+    absolute,
     files_of_rows,
     limits,
     part_name,

@@ -29,7 +29,7 @@ from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.generated import FeedDelta
 from ssgen.render.sitemap import MAX_BYTES
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap.memo import SitemapMemo
 
 Since = tuple[str | None, int]  # the pages generation a build began from, its number
 # Per output folder: the build the sitemap memo's next call must be (``Since``), the

@@ -1,6 +1,6 @@
 """Included fragments kept across processes: keyed by value, not by object identity.
 
-``FragmentCache`` (fragments.py) keys an include's output by the identity of what it
+``FragmentCache`` (``ssgen.render.fragments``) keys an include's output by the identity of what it
 reads, which only means something inside one process. A new process (``ssgen build``,
 ``ssgen revalidate``) after a one-post edit would render every post card of the author
 and category pages again. ``PersistedFragments`` holds outputs keyed by a digest of

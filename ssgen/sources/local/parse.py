@@ -1,7 +1,7 @@
 """Parsing one input file of the local source against its last parse.
 
 Owns ``parse_input``: an NDJSON file re-parsed only where its bytes changed
-(``ndjson_diff.reparse``), else parsed whole by its kind (NDJSON, export archive,
+(``ndjson.diff.reparse``), else parsed whole by its kind (NDJSON, export archive,
 Markdown), with the documents it dropped and gained as a ``Splice``.
 """
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ssgen.sources.export import parse_export, restore_assets
 from ssgen.sources.markdown_docs import markdown_or_fault
 from ssgen.sources.ndjson import Data, Loaded, parse_ndjson
-from ssgen.sources.ndjson_diff import Splice, reparse
+from ssgen.sources.ndjson.diff import Splice, reparse
 
 if TYPE_CHECKING:
     from ssgen.config.source import SourceConfig

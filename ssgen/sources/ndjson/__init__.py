@@ -5,7 +5,11 @@ object with a string ``_id`` and ``_type``; a line that is not is left out and r
 a ``Fault`` naming file:line (one bad document never hides the others); a leading byte
 order mark is ignored. Used for
 plain ``.ndjson`` files and for the ``data.ndjson`` inside a ``sanity dataset export``
-archive. Re-parsing only the changed lines of an edited file is ``ndjson_diff``'s.
+archive.
+
+The package: this module holds the format; ``diff`` re-parses only the changed lines of an
+edited file, matching them to the old ones with ``match``; ``reread`` reads only the
+region of a kept file that differs (each imports this module, which runs first anyway).
 """
 
 from __future__ import annotations

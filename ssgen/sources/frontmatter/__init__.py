@@ -1,8 +1,10 @@
 """Front matter of Markdown files: ``---`` YAML or ``+++`` TOML blocks -> plain JSON fields.
 
 Owns ``split_front_matter``. Errors become ``SourceError`` naming the file and line.
-Plain ``key: value`` lines are read by ``ssgen.sources.frontmatter_simple``; the rest by
+Plain ``key: value`` lines are read by ``simple``; the rest by
 libyaml's loader, or PyYAML's pure one where libyaml is the more lenient.
+
+The package: this module splits and parses the block; ``simple`` reads the plain lines.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import SourceError
-from ssgen.sources.frontmatter_simple import simple_mapping
+from ssgen.sources.frontmatter.simple import simple_mapping
 
 if TYPE_CHECKING:
     import yaml

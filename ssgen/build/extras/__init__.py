@@ -6,6 +6,9 @@ They are regenerated on every build from the complete page set (the sitemap's fi
 kept as recorded when made from the same paths and lastmods, see
 ``ssgen.build.sitemapfile``) and written only when their bytes change; files ssgen wrote
 earlier that are no longer produced are removed.
+
+The package: this module writes the files; ``delta`` hands a serve round's change to the
+sitemap and feed memos.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from itertools import chain
 from pathlib import Path
 
 from ssgen.build.clash import generated_files, static_sitemap_clashes
-from ssgen.build.extras_delta import (
+from ssgen.build.extras.delta import (
     Since,
     feed_delta,
     left_out,
@@ -51,7 +54,7 @@ from ssgen.render.generated import (
 )
 from ssgen.render.images.variants import OUTPUT_DIR as IMAGES_DIR
 from ssgen.render.sitemap import INDEX as SITEMAP
-from ssgen.render.sitemap_memo import SitemapMemo
+from ssgen.render.sitemap.memo import SitemapMemo
 
 
 def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: RenderPlan,
@@ -61,7 +64,7 @@ def write_extras(config: Config, manifest: Manifest, report: BuildReport, plan: 
     ``now``: the build time, the feed's ``updated`` when none of its pages has a date;
     ``search``: index inline, leave the bundle to a background indexer, or write its;
     ``since``: the pages generation the build started from and the build's number in
-    this process (see ``extras_delta``)."""
+    this process (see ``delta``)."""
     output = Output(config.output_dir)
     # Not the pages' records: reading 10k of them would be most of a small rebuild.
     owned = {rel: record for rel, record in manifest.files(exclude="page").items()

@@ -4,7 +4,7 @@
 Owns the call-site validation: unknown functions and wrong arity (against
 ``ssgen.groq.functions``), ``boost()`` only inside ``score()``, ``asc``/``desc`` only as
 the last word of an ``order()`` argument, the ``select()`` fallback last, ``score()``
-only on arrays of documents. ``CallParser`` is the base of the parser in ``parser.py``.
+only on arrays of documents. ``CallParser`` is the base of the parser in ``ssgen.groq.parser``.
 
 Selectors are encoded with expression nodes: ``a`` AccessAttribute(None, a), ``s.a``
 AccessAttribute(s, a), ``s[]`` ArrayCoerce, ``s[cond]`` Filter, ``(s1, s2)`` Tuple,

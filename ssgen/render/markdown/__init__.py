@@ -2,8 +2,10 @@
 
 Owns ``render_markdown`` (one cached ``MarkdownIt`` per distinct option set; tables,
 strikethrough, footnotes, heading anchors, Pygments highlighting with CSS classes; the
-documents ``ssgen.render.markdown_fast`` renders byte-identically go to its compiled port)
+documents ``fast`` renders byte-identically go to its compiled port)
 and ``highlight_css``. Pure. Front matter is the sources' business (``ssgen.sources.frontmatter``).
+
+The package: this module holds the reference renderer; ``fast`` the compiled port.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from ssgen.config.load import MarkdownConfig
-from ssgen.render.markdown_fast import fast_render
+from ssgen.render.markdown.fast import fast_render
 from ssgen.render.text import slugify
 
 # markdown-it-py, its plugins and Pygments are imported by the first document that needs

@@ -3,8 +3,11 @@
 Owns ``SanitySource`` (the ``Source`` protocol over ``HttpRunner``): single queries,
 ``query_many`` (route queries sent concurrently, per-page queries batched into combined
 requests), conservative dependency ids, and read-your-write freshness (``expect_rev``).
-The wire details live in sources/sanity_http.py, the pure batching in sanity_batch.py,
-the Listen API in sources/listen.py.
+
+The package: this module holds ``SanitySource``; ``http`` the wire details, ``batch`` the
+pure batching, ``listen`` the Listen API. Importing any of them runs this module first,
+which every process that uses them imports anyway (the one other: ``serve --listen``
+refused for a local source, on its way to the error).
 """
 
 from __future__ import annotations
@@ -22,14 +25,14 @@ import httpx
 
 from ssgen.fastclass import dataclass
 from ssgen.sources import QueryResult
-from ssgen.sources.listen import Listener, ListenEvent
-from ssgen.sources.sanity_batch import batchable, chunk, collect_ids, combine, revisions
-from ssgen.sources.sanity_http import (
+from ssgen.sources.sanity.batch import batchable, chunk, collect_ids, combine, revisions
+from ssgen.sources.sanity.http import (
     HttpRunner,
     SanityError,
     SanitySettings,
     build_query_request,
 )
+from ssgen.sources.sanity.listen import Listener, ListenEvent
 
 __all__ = ["SanityError", "SanitySettings", "SanitySource", "StaleReadError", "settings_from"]
 

@@ -2,10 +2,10 @@
 
 Owns reading the dataset's files (which files they are: ``inputs``; the stat cache that
 lets ``reload()`` re-read only changed files, Markdown through the ``FileCache`` persisted
-in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed, see
-``ndjson_diff``) and answering queries with
-``ssgen.groq`` over the ``Dataset`` of a ``local_view.View``, which keeps the merged
-documents, the perspective and the version log (``version``, ``changed_since``).
+in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed: ``parse``, or by
+``_id``: ``lines``) and answering queries with ``ssgen.groq`` over the ``Dataset`` of a
+``view.View``, which keeps the merged documents, the perspective and the version log
+(``version``, ``changed_since``). This ``__init__`` holds ``LocalSource`` itself.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
-from ssgen.sources.local_lines import id_splices
-from ssgen.sources.local_parse import parse_input
-from ssgen.sources.local_view import View, apply_perspective, merge
+from ssgen.sources.local.lines import id_splices
+from ssgen.sources.local.parse import parse_input
+from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
-from ssgen.sources.ndjson_diff import Splice, patch
-from ssgen.sources.ndjson_reread import differing_region
+from ssgen.sources.ndjson.diff import Splice, patch
+from ssgen.sources.ndjson.reread import differing_region
 from ssgen.sources.query_cache import QueryCache, looked_up
 
 if TYPE_CHECKING:
@@ -322,7 +322,7 @@ class LocalSource:
 
     def _reread(self, item: Input, stamp: _Stamp, old: _Cached) -> tuple[_Cached, Splice]:
         """A kept source's NDJSON file: the kept bytes patched in place where the file
-        differs from them (see ``ndjson_reread``), or the file read whole when that
+        differs from them (see ``ndjson.reread``), or the file read whole when that
         cannot be told."""
         assert old.data is not None
         region = differing_region(item.path, old.data, stamp)
@@ -344,7 +344,7 @@ class LocalSource:
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
         """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each
         ``_id`` of ``lines`` that line (None: none) in the kept bytes and the view, the
-        file left as it is (see ``local_lines``); the file's new parse, or None when it
+        file left as it is (see ``lines``); the file's new parse, or None when it
         could not be told (the next reload then reads the file whole)."""
         cached = self._cache.get(path)
         if not self._kept or cached is None or cached.data is None:

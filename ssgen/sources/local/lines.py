@@ -3,7 +3,7 @@
 Owns ``id_splices``: for a file whose lines are in ``_id`` order (the Sanity mirror's
 snapshot, see ``ssgen.sources.mirror.store``), each changed document's line is found by
 bisecting the last parse's documents and the kept bytes are patched there
-(``ndjson_diff.patch``), so a webhook's few documents cost their lines, where a reload
+(``ndjson.diff.patch``), so a webhook's few documents cost their lines, where a reload
 compares the whole file with the kept bytes. The order is checked once per parse that
 did not come from here (``in_id_order``); anything unexpected gives None, and the caller
 reads the file afresh.
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 
 from ssgen.errors import SourceError
 from ssgen.sources.ndjson import Loaded, parse_line
-from ssgen.sources.ndjson_diff import Splice, patch
-from ssgen.sources.ndjson_match import ASSET
+from ssgen.sources.ndjson.diff import Splice, patch
+from ssgen.sources.ndjson.match import ASSET
 
 # The parses known to be in ``_id`` order: checked once (O(n)), or made by ``id_splices``.
 _ORDERED: weakref.WeakSet[Loaded] = weakref.WeakSet()

@@ -5,7 +5,7 @@ whether it maps arrays ("a") or single values ("b") on each side.
 
 Owns the square bracket disambiguation (constant number: element, constant string:
 attribute, otherwise filter), constant integer slice bounds, and the bound on chain
-length. ``TraversalParser`` is a base of the parser in ``parser.py``.
+length. ``TraversalParser`` is a base of the parser in ``ssgen.groq.parser``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ssgen.groq import nodes as n
 from ssgen.groq.analysis import NOT_CONSTANT, constant_value
 from ssgen.groq.lexer import Token, describe
-from ssgen.groq.parse_calls import CallParser
+from ssgen.groq.parser.calls import CallParser
 
 MAX_AST_DEPTH = 200
 """Tallest AST accepted (long operator or traversal chains make tall trees without

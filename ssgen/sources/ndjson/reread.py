@@ -5,7 +5,7 @@ file mapped under a read lease (``leased``: no copy out of the page cache, ~35% 
 CPU on a 70 MB file), else chunks read from both ends through one small reused buffer;
 either way compared at memcmp speed from both ends, and only the differing middle is
 copied out (``Region``). The caller patches its kept ``bytearray`` with it
-(``ndjson_diff.patch``). Reading a 78 MB file into a fresh buffer on every reload cost
+(``ndjson.diff.patch``). Reading a 78 MB file into a fresh buffer on every reload cost
 more in page faults and zeroing than in copying, and held the old and the new bytes at
 once. Anything unexpected (the file shrank or changed while it was being compared) gives
 None: the caller then reads the whole file, as a first load does.
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from ssgen.sources.leased import leased_map
 from ssgen.sources.ndjson import Data
-from ssgen.sources.ndjson_match import matching_run
+from ssgen.sources.ndjson.match import matching_run
 
 _CHUNK = 1 << 18  # 256 KB: ~10% less CPU than 1 MB on a 70 MB file (the buffer stays cached)
 

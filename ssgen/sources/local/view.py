@@ -22,7 +22,7 @@ from ssgen.groq.dataset import Dataset
 from ssgen.groq.refindex import outgoing
 from ssgen.sources import content_hash
 from ssgen.sources.ndjson import Fault, Loaded
-from ssgen.sources.ndjson_diff import Splice
+from ssgen.sources.ndjson.diff import Splice
 
 Doc = dict[str, Any]
 _LOG_SIZE = 64
