@@ -12,6 +12,7 @@ without them (an undefined ``next``), which a clean full build does not.
 from __future__ import annotations
 
 import io
+import marshal
 import pickle
 import shutil
 from collections.abc import Iterator
@@ -133,7 +134,7 @@ def test_mutant_answers_taken_by_name_under_any_key_are_caught(tmp_path: Path) -
     real_load = analysisfile.load
 
     def any_key(path: Path, key: bytes) -> Any:  # loaded under the key it was saved with
-        stored = analysisfile.marshal.loads(path.read_bytes()[len(analysisfile.MAGIC) + 16:])
+        stored = marshal.loads(path.read_bytes()[len(analysisfile.MAGIC) + 16:])
         return real_load(path, stored[0])
 
     def by_name(self: renderer.Renderer, analysis: renderer.Analysis) -> None:
@@ -209,7 +210,7 @@ def test_mutant_code_taken_under_any_key_and_any_source_is_caught(tmp_path: Path
     real_load, real_fill = templatecode.load, templatecode.PersistedCode.load_bytecode
 
     def any_key(path: Path, key: bytes) -> Any:  # loaded under the key it was saved with
-        stored = templatecode.marshal.loads(path.read_bytes()[len(templatecode.MAGIC) + 16:])
+        stored = marshal.loads(path.read_bytes()[len(templatecode.MAGIC) + 16:])
         return real_load(path, stored[0])
 
     def any_source(self: templatecode.PersistedCode, bucket: Any) -> None:
@@ -217,7 +218,7 @@ def test_mutant_code_taken_under_any_key_and_any_source_is_caught(tmp_path: Path
         if data is not None:  # Jinja2's magic and source checksum skipped
             stream = io.BytesIO(data[len(jinja2.bccache.bc_magic):])
             pickle.load(stream)
-            bucket.code = templatecode.marshal.load(stream)
+            bucket.code = marshal.load(stream)
 
     for gone in (("key",), ("source",), ("key", "source")):
         root = make_site(tmp_path / f"code-{'-'.join(gone)}")

@@ -13,14 +13,11 @@ ignored: the templates are analysed again, as without the file.
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 from pathlib import Path
 from typing import Any
 
-from ssgen.errors import SsgenError
+from ssgen.build.sealed import read_sealed, write_sealed
 from ssgen.render.environment import Analysis
-from ssgen.sources.atomic import write_atomic
 
 MAGIC = b"ssgen-template-analysis-1\n"
 FILE = "templates.analysis"
@@ -29,34 +26,13 @@ _KINDS = ("refs", "reads")
 
 def load(path: Path, key: bytes) -> Analysis | None:
     """The analysis saved under ``key``; None when there is none to trust."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    head = len(MAGIC) + 16
-    body = data[head:]
-    if data[:len(MAGIC)] != MAGIC or _checksum(body) != data[len(MAGIC):head]:
-        return None
-    try:
-        stored_key, analysis = marshal.loads(body)
-    except (ValueError, TypeError, EOFError):
-        return None
-    return analysis if stored_key == key and _well_formed(analysis) else None
+    analysis: Analysis | None = read_sealed(path, MAGIC, key, _well_formed)
+    return analysis
 
 
 def save(path: Path, key: bytes, analysis: Analysis) -> None:
-    """Replace the file with ``analysis`` under ``key`` (a failed write leaves the old
-    file or none: either is only a cache)."""
-    body = marshal.dumps((key, analysis))
-    try:
-        write_atomic(path, MAGIC + _checksum(body) + body, "template analysis",
-                     durable=False)
-    except (SsgenError, OSError):
-        return  # a read-only .ssgen/: the next process analyses the templates again
-
-
-def _checksum(body: bytes) -> bytes:
-    return hashlib.sha256(body).digest()[:16]
+    """Replace the file with ``analysis`` under ``key``."""
+    write_sealed(path, MAGIC, key, analysis, "template analysis")
 
 
 def _well_formed(analysis: Any) -> bool:

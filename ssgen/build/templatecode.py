@@ -14,15 +14,12 @@ of another shape is ignored: the templates are compiled again, as without it.
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from ssgen.errors import SsgenError
-from ssgen.sources.atomic import write_atomic
+from ssgen.build.sealed import read_sealed, write_sealed
 
 MAGIC = b"ssgen-template-code-1\n"
 FILE = "templates.code"
@@ -48,33 +45,13 @@ class PersistedCode(jinja2.BytecodeCache):
 
 def load(path: Path, key: bytes) -> dict[str, bytes] | None:
     """The entries saved under ``key``; None when there are none to trust."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    head = len(MAGIC) + 16
-    body = data[head:]
-    if data[:len(MAGIC)] != MAGIC or _checksum(body) != data[len(MAGIC):head]:
-        return None
-    try:
-        stored_key, entries = marshal.loads(body)
-    except (ValueError, TypeError, EOFError):
-        return None
-    return entries if stored_key == key and _well_formed(entries) else None
+    entries: dict[str, bytes] | None = read_sealed(path, MAGIC, key, _well_formed)
+    return entries
 
 
 def save(path: Path, key: bytes, entries: dict[str, bytes]) -> None:
-    """Replace the file with ``entries`` under ``key`` (a failed write leaves the old
-    file or none: either is only a cache)."""
-    body = marshal.dumps((key, entries))
-    try:
-        write_atomic(path, MAGIC + _checksum(body) + body, "compiled templates", durable=False)
-    except (SsgenError, OSError):
-        return  # a read-only .ssgen/: the next process compiles the templates again
-
-
-def _checksum(body: bytes) -> bytes:
-    return hashlib.sha256(body).digest()[:16]
+    """Replace the file with ``entries`` under ``key``."""
+    write_sealed(path, MAGIC, key, entries, "compiled templates")
 
 
 def _well_formed(entries: Any) -> bool:
