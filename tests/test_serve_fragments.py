@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,9 @@ from sitekit import (
     rename,
     retitle,
 )
+from test_fragfile import Damage as Between  # something done to the file between rounds
+from test_fragfile import cache_file
 
-from ssgen.build import fragfile
 from ssgen.build.memo import fragments as held
 from ssgen.build.pipeline import build, pages
 from ssgen.config.load import load_config
@@ -46,20 +47,6 @@ from ssgen.render import environment, fragments, loops
 from ssgen.render.environment import Renderer
 from ssgen.render.fragments import store as fragment_store
 from ssgen.sources import open_source
-
-
-class Between:
-    """Something done to the site's fragments file between two kept rounds."""
-
-    def __init__(self, apply: Callable[[Path, list[bytes]], None]) -> None:
-        self.apply = apply
-
-    def __repr__(self) -> str:
-        return self.apply.__name__
-
-
-def cache_file(root: Path) -> Path:
-    return root / ".ssgen" / fragfile.FILE
 
 
 def new_process(root: Path, saved: list[bytes]) -> None:
