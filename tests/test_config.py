@@ -344,6 +344,21 @@ def test_hash_is_stable_and_ignores_token(tmp_path: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}", first)
 
 
+def test_a_mirrored_sources_host_is_not_in_the_hash(tmp_path: Path) -> None:
+    """The mirror re-syncs under a new host and the build diffs the documents, so a test
+    server's port does not re-render the site; without the mirror the host counts."""
+    sanity = '[source]\ntype = "sanity"\nproject_id = "abc123"\ndataset = "production"\n'
+    first = load(tmp_path / "a", sanity, {"SANITY_API_HOST": "http://127.0.0.1:4001"}).hash
+    assert load(tmp_path / "b", sanity, {"SANITY_API_HOST": "http://127.0.0.1:4002"}).hash \
+        == load(tmp_path / "c", sanity).hash == first
+    assert load(tmp_path / "d", sanity.replace("abc123", "xyz789")).hash != first
+    assert load(tmp_path / "e", sanity + 'api_version = "2024-01-01"\n').hash != first
+    assert load(tmp_path / "f", sanity + 'perspective = "drafts"\n').hash != first
+    direct = sanity + "mirror = false\n"
+    assert load(tmp_path / "g", direct, {"SANITY_API_HOST": "http://127.0.0.1:4001"}).hash \
+        != load(tmp_path / "h", direct).hash
+
+
 def test_markdown_dir_must_exist_when_set(tmp_path: Path) -> None:
     message = error(tmp_path, '[source]\nmarkdown_dir = "contnt"\n')
     assert 'ssgen.toml:2: source.markdown_dir: "contnt" is not a folder' in message
