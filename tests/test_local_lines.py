@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssgen.sources.local.lines import id_splices, in_id_order
-from ssgen.sources.ndjson import parse_ndjson
+from ssgen.sources.ndjson import SLACK, SLOT, line_digest, parse_ndjson, slack
 
 IDS = [f"doc-{i:02d}" for i in range(12)] + [f"drafts.doc-{i:02d}" for i in range(4)]
 
@@ -22,6 +22,16 @@ def line(doc_id: str, title: str) -> bytes:
 
 def file_of(lines: dict[str, bytes]) -> bytes:
     return b"".join(lines[doc_id] + b"\n" for doc_id in sorted(lines))
+
+
+def unslotted(data: bytearray) -> bytes:
+    """The file without the slack after its lines (``ndjson.slack``)."""
+    return b"".join(row.rstrip(b" ") + b"\n" for row in bytes(data).split(b"\n")[:-1])
+
+
+def slot_sizes(data: bytearray) -> dict[str, int]:
+    """Each document's line length, its slack included."""
+    return {json.loads(row)["_id"]: len(row) for row in bytes(data).split(b"\n")[:-1]}
 
 
 def parsed(data: bytes) -> tuple[Any, ...]:
@@ -46,6 +56,7 @@ def test_patched_lines_equal_a_parse_of_the_file_they_make(
         wanted = {doc_id: None if title is None else line(doc_id, title)
                   for doc_id, title in step.items()}
         before = {doc["_id"]: doc for doc in loaded.documents}
+        slots = slot_sizes(data)
         splices = id_splices(loaded, data, wanted)
         assert splices is not None
         for doc_id, new in wanted.items():
@@ -53,7 +64,11 @@ def test_patched_lines_equal_a_parse_of_the_file_they_make(
                 lines.pop(doc_id, None)
             else:
                 lines[doc_id] = new
-        assert bytes(data) == file_of(lines)
+        assert unslotted(data) == file_of(lines)
+        # A line that fits its old slot is written in place: the slots stay as they were.
+        if all(doc_id in slots and new is not None and len(new) <= slots[doc_id]
+               for doc_id, new in wanted.items()):
+            assert slot_sizes(data) == slots
         if splices:
             loaded = splices[-1].loaded
         assert (loaded.documents, loaded.digests, loaded.starts.tolist(),
@@ -86,3 +101,10 @@ def test_a_file_without_a_last_newline_takes_no_line_after_its_last() -> None:
     data = bytearray(line("a", "A") + b"\n" + line("b", "B"))
     loaded = parse_ndjson(bytes(data), "mirror.ndjson")
     assert id_splices(loaded, data, {"c": line("c", "C")}) is None
+
+
+def test_a_lines_slack_is_not_in_its_digest() -> None:
+    plain = line("a", "A ")
+    assert slack(len(plain)) >= SLACK and (len(plain) + slack(len(plain))) % SLOT == 0
+    assert line_digest(plain + b" " * slack(len(plain))) == line_digest(plain)
+    assert line_digest(plain) != line_digest(line("a", "A"))

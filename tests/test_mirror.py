@@ -17,6 +17,7 @@ from ssgen.config.load import Config
 from ssgen.errors import SourceError
 from ssgen.sources.mirror import mirror_store, sync_mirror
 from ssgen.sources.mirror.source import MirrorSource
+from ssgen.sources.ndjson import SLACK, SLOT
 
 
 def mirrored_ids(site: Path) -> list[str]:
@@ -204,3 +205,30 @@ def test_an_idle_flush_never_overwrites_a_snapshot_another_build_synced(tmp_path
         source.reload()
         titles = {d["_id"]: d.get("title") for d in source.documents}
         assert titles["p0"] == "Webhooked" and titles["p1"] == "Synced by a build"
+
+
+def test_a_document_grown_by_a_few_bytes_is_patched_in_place(tmp_path: Path) -> None:
+    """The snapshot's lines carry slack (``ndjson.slack``): serve writes a slightly longer
+    document over its old line, moving no byte after it; a commit gives each line one slack."""
+    model = SiteModel()
+    with server_for(model) as server:
+        site = tmp_path / "site"
+        config, source = kept_and_built(site, model, server)
+        store = mirror_store(config)
+        data = store.path.read_bytes()
+        assert all(len(row) % SLOT == 0 and row.endswith(b" " * SLACK)
+                   for row in data.split(b"\n")[:-1])
+        changed = server.put(dict(model.docs["p0"], title=model.docs["p0"]["title"] + "!"))
+        source.apply_change(Change(documents=(DocChange("p0", "post", "update",
+                                                        changed["_rev"]),)))
+        kept = source.kept_parse(str(store.path))
+        assert kept is not None and len(kept[0]) == len(data)
+        assert {d["_id"]: d.get("title") for d in source.documents}["p0"].endswith("!")
+        source.flush()
+        state = store.state(source.key)
+        assert state is not None
+        store.commit(store.load(), state)
+        committed = store.path.read_bytes()
+        assert all(len(row) % SLOT == 0 for row in committed.split(b"\n")[:-1])
+        store.commit(store.load(), state)
+        assert store.path.read_bytes() == committed

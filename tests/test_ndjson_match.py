@@ -99,6 +99,12 @@ def test_matched_lines_are_parse_lines_with_every_old_line_known(
     same(found, expected, previous)
 
 
+def row_at(data: bytes, start: int) -> bytes:
+    """The bytes of the line that starts at ``start``."""
+    stop = data.find(b"\n", start)
+    return data[start:stop if stop >= 0 else len(data)]
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data(), st.booleans())
 def test_reparse_equals_a_fresh_parse(data: st.DataObject, final: bool) -> None:
@@ -121,12 +127,13 @@ def test_reparse_equals_a_fresh_parse(data: st.DataObject, final: bool) -> None:
         loaded = splice.loaded
         assert loaded.documents == fresh.documents and loaded.digests == fresh.digests
         assert loaded.starts.tolist() == fresh.starts.tolist() and loaded.lines == fresh.lines
-        by_line = {digest: doc for doc, digest in zip(previous.documents, previous.digests,
-                                                     strict=True)}
-        for doc, digest in zip(loaded.documents, loaded.digests, strict=True):
-            if digest in by_line and previous.digests.count(digest) == 1 \
-                    and loaded.digests.count(digest) == 1:
-                assert doc is by_line[digest]  # an unchanged line keeps its document
+        # By the line's bytes: a digest leaves trailing spaces out (``ndjson.slack``).
+        was = [row_at(first, start) for start in previous.starts.tolist()]
+        now = [row_at(new, start) for start in loaded.starts.tolist()]
+        by_line = dict(zip(was, previous.documents, strict=True))
+        for doc, row in zip(loaded.documents, now, strict=True):
+            if row in by_line and was.count(row) == 1 and now.count(row) == 1:
+                assert doc is by_line[row]  # an unchanged line keeps its document
 
 
 def test_a_first_line_with_a_byte_order_mark_moved_down_is_not_reused() -> None:

@@ -4,9 +4,11 @@ Owns ``id_splices``: for a file whose lines are in ``_id`` order (the Sanity mir
 snapshot, see ``ssgen.sources.mirror.store``), each changed document's line is found by
 bisecting the last parse's documents and the kept bytes are patched there
 (``ndjson.diff.patch``), so a webhook's few documents cost their lines, where a reload
-compares the whole file with the kept bytes. The order is checked once per parse that
-did not come from here (``in_id_order``); anything unexpected gives None, and the caller
-reads the file afresh.
+compares the whole file with the kept bytes. A line that fits the old one's slot (its
+bytes and trailing spaces, ``ndjson.slack``) is written over it with spaces after it;
+a longer one, or a new one, is given slack, moving the bytes after it once. The order is
+checked once per parse that did not come from here (``in_id_order``); anything unexpected
+gives None, and the caller reads the file afresh.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Mapping
 
 from ssgen.errors import SourceError
-from ssgen.sources.ndjson import Loaded, parse_line
+from ssgen.sources.ndjson import Loaded, parse_line, slack
 from ssgen.sources.ndjson.diff import Splice, patch
 from ssgen.sources.ndjson.match import ASSET
 
@@ -88,16 +90,24 @@ def _region(loaded: Loaded, data: bytearray, doc_id: str,
         start = loaded.starts[at] if at < len(documents) else len(data)
         if start and data[start - 1] != 10:  # not at a line's start: a file without a last newline
             return None
-        return start, start, b"" if line is None else line + b"\n"
+        return start, start, b"" if line is None else _slotted(line) + b"\n"
     start = loaded.starts[at]
     end = data.find(b"\n", start)
     if end < 0:
         return None
     if line is None:
         return start, end + 1, b""
-    if data.startswith(line, start) and end - start == len(line):
+    room = end - start - len(line)
+    if room < 0:
+        return start, end, _slotted(line)
+    if data.startswith(line, start) and data.count(b" ", end - room, end) == room:
         return start, start, b""  # the line it already has
-    return start, end, line
+    # It fits the old line's slot: written in place, no byte after it moves.
+    return start, end, line + b" " * room
+
+
+def _slotted(line: bytes) -> bytes:
+    return line + b" " * slack(len(line))
 
 
 __all__ = ["id_splices", "in_id_order"]

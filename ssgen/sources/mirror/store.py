@@ -1,8 +1,9 @@
 """The mirror's files in ``.ssgen/mirror/``: the committed snapshot and the resumable partial.
 
 ``<dataset>.ndjson`` holds every document (raw: drafts included when the token reads
-them), one a line, ordered by ``_id``; ``<dataset>.index.json`` their ``[_id, _rev]`` in
-the same order, with the snapshot's stat stamp (so a sync knows the revisions, and which
+them), one a line with trailing spaces of slack (``ndjson.slack``), ordered by ``_id``;
+``<dataset>.index.json`` their ``[_id, _rev]`` in the same order, with the snapshot's
+stat stamp (so a sync knows the revisions, and which
 line is which, without parsing a document); ``<dataset>.state.json`` says which project
 and dataset it mirrors and from when the next delta must look (``since``). A sync
 commits by writing them to temp files and renaming them, snapshot and index first: a
@@ -23,6 +24,7 @@ import orjson
 
 from ssgen.errors import SourceError
 from ssgen.sources.atomic import write_atomic
+from ssgen.sources.ndjson import SLACK, SLOT, slack
 
 Lines = dict[str, tuple[str | None, bytes]]  # _id -> (_rev, the document's JSON line)
 
@@ -90,7 +92,8 @@ class MirrorStore:
         partial."""
         self.folder.mkdir(parents=True, exist_ok=True)
         order = sorted(lines)
-        write_atomic(self.path, b"".join(lines[doc_id][1] + b"\n" for doc_id in order), "mirror")
+        write_atomic(self.path, b"".join(_slotted(lines[doc_id][1]) for doc_id in order),
+                     "mirror")
         rows = [[doc_id, lines[doc_id][0]] for doc_id in order]
         index = {"stamp": _stamp(self.path), "rows": rows}
         write_atomic(self.index_path, orjson.dumps(index), "mirror")
@@ -147,6 +150,16 @@ def append(handle: IO[bytes], lines: Iterable[bytes]) -> None:
     """Add received documents to a partial (buffered: a kill loses at most the last
     buffer's worth, which the resume fetches again)."""
     handle.write(b"".join(line + b"\n" for line in lines))
+
+
+def _slotted(line: bytes) -> bytes:
+    """The line with its slack (``ndjson.slack``: serve patches a grown document in
+    place) and its newline; a line read back from the snapshot has its slack already."""
+    core = line.rstrip(b" ")
+    return core + _SPACES[slack(len(core))]
+
+
+_SPACES = [b" " * size + b"\n" for size in range(SLOT + SLACK)]
 
 
 def _stamp(path: Path) -> list[int]:
