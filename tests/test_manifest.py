@@ -408,3 +408,27 @@ def test_tags_starting_is_every_distinct_tag_with_the_prefix(
             _record(m, f"/p{i}/", tags)
         expected = {tag for tags in pages for tag in tags if tag.startswith(prefix)}
         assert m.tags_starting(prefix) == expected
+
+
+def _plan_of_files_not_pages(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("EXPLAIN QUERY PLAN SELECT * FROM files WHERE kind != ?",
+                            ("page",)).fetchall()
+    return " ".join(str(row[-1]) for row in rows)
+
+
+def test_the_files_that_are_not_pages_are_read_by_an_index(tmp_path: Path) -> None:
+    """The extras stage's read is not a scan of every page's row; a manifest made before
+    the index gets it when opened."""
+    path = tmp_path / "manifest.sqlite"
+    with Manifest.open(path) as m:
+        m.set_files([("a/index.html", "h1", "page", 1, 1), ("feed.xml", "h2", "generated", 1, 1),
+                      ("style.css", "h3", "static", 1, 1)])
+        assert set(m.files(exclude="page")) == {"feed.xml", "style.css"}
+    assert "INDEX files_not_page" in _plan_of_files_not_pages(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX files_not_page")
+    assert "files_not_page" not in _plan_of_files_not_pages(path)
+    with Manifest.open(path) as m:
+        assert set(m.files(exclude="page")) == {"feed.xml", "style.css"}
+    assert "INDEX files_not_page" in _plan_of_files_not_pages(path)

@@ -137,28 +137,15 @@ CREATE TABLE link_external (
 """
 _DDL += LINKS_DDL
 _DDL += HISTORY_DDL
+# Added in schema 5, and additive (no version bump: an older manifest gets it when opened):
+# a build's extras stage reads the files that are not pages (a scan: 20 ms at 138k pages).
+FILES_INDEX = "CREATE INDEX IF NOT EXISTS files_not_page ON files(kind) WHERE kind != 'page'"
+_DDL += FILES_INDEX + ";"
 
-TABLES = frozenset(
-    {
-        "meta",
-        "pages",
-        "page_tags",
-        "templates",
-        "template_deps",
-        "globals",
-        "files",
-        "failures",
-        "queue",
-        "deliveries",
-        "documents",
-        "journal",
-        "page_lastmod",
-        "link_files",
-        "link_edges",
-        "link_external",
-        "path_history",
-    }
-)
+TABLES = frozenset({
+    "meta", "pages", "page_tags", "templates", "template_deps", "globals", "files",
+    "failures", "queue", "deliveries", "documents", "journal", "page_lastmod",
+    "link_files", "link_edges", "link_external", "path_history"})
 
 
 def prepare(conn: sqlite3.Connection, path: Path) -> None:
@@ -175,6 +162,7 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         _create(conn, path)
     else:
         _verify(conn, path, app_id, version)
+        conn.execute(FILES_INDEX)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -65536")
