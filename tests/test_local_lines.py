@@ -59,6 +59,9 @@ def test_patched_lines_equal_a_parse_of_the_file_they_make(
         slots = slot_sizes(data)
         splices = id_splices(loaded, data, wanted)
         assert splices is not None
+        # What each splice removed is the documents it replaced (the view checks them
+        # against its own by identity), though ``loaded`` was spliced in place.
+        assert all(doc is before[doc["_id"]] for splice in splices for doc in splice.removed)
         for doc_id, new in wanted.items():
             if new is None:
                 lines.pop(doc_id, None)

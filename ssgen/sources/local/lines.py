@@ -42,8 +42,11 @@ def id_splices(loaded: Loaded, data: bytearray,
                lines: Mapping[str, bytes | None]) -> list[Splice] | None:
     """Patch ``data`` (the bytes ``loaded``, in ``_id`` order, was parsed from) so that
     each ``_id`` of ``lines`` has that line (None: no line); the splices, in order, the
-    last one's ``loaded`` the new parse. None when it cannot be told (then ``data`` may
-    be patched in part: parse it afresh from the file)."""
+    last one's ``loaded`` the new parse: ``loaded`` itself, spliced in place (the
+    caller's alone: ``ndjson.diff.patch``'s ``own``). None when it cannot be told (then
+    ``data`` and ``loaded`` may be patched in part: parse the file afresh; a splice's
+    ``removed`` then lacks the documents ``loaded`` lost, which the view's identity check
+    of them against its own finds)."""
     if loaded.faults or loaded.has_exported_assets or len(loaded.digests) != len(
             loaded.documents) or not _parse(loaded.display, lines) or not in_id_order(loaded):
         return None
@@ -54,7 +57,7 @@ def id_splices(loaded: Loaded, data: bytearray,
             return None
         if region[0] == region[1] and not region[2]:
             continue  # a document gone that the file never had
-        splice = patch(loaded, data, region[0], len(data) - region[1], region[2])
+        splice = patch(loaded, data, region[0], len(data) - region[1], region[2], own=True)
         if splice is None:
             return None
         splices.append(splice)

@@ -79,11 +79,13 @@ def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
 
 
 def patch(previous: Loaded, data: bytearray, prefix: int, suffix: int,
-          middle: bytes) -> Splice | None:
+          middle: bytes, *, own: bool = False) -> Splice | None:
     """Like ``reparse``, for a file whose new bytes are ``data`` (the bytes ``previous``
     was parsed from) with ``data[prefix:len(data) - suffix]`` replaced by ``middle``.
     ``data`` is patched to the new bytes in place, also when None is returned (then
-    parse ``data`` whole)."""
+    parse ``data`` whole). ``own``: ``previous`` is the caller's alone and is spliced in
+    place, not copied (four lists of 100,000 objects: ~9 ms, each reference count a cache
+    miss in a 7 GB heap)."""
     stop = len(data) - suffix
     if prefix == stop and not middle:
         return Splice(previous, [], [], [])
@@ -92,7 +94,7 @@ def patch(previous: Loaded, data: bytearray, prefix: int, suffix: int,
         return None
     lines = _Lines(previous, data, prefix, suffix)  # read from ``data`` before the patch
     data[prefix:stop] = middle
-    return lines.splice(data, len(middle) - (stop - prefix))
+    return lines.splice(data, len(middle) - (stop - prefix), own)
 
 
 class _Lines:
@@ -110,9 +112,10 @@ class _Lines:
         self.known = _known_lines(previous, old, self.first, self.last)
         self.old_lines = old.count(b"\n", self.start, self.old_stop) + 1
 
-    def splice(self, new: Data, delta: int) -> Splice | None:
+    def splice(self, new: Data, delta: int, own: bool = False) -> Splice | None:
         """The last parse with these lines parsed again from ``new`` (the old bytes with
-        ``delta`` more bytes inside the range); None: parse the file whole."""
+        ``delta`` more bytes inside the range; ``own``: in place, see ``patch``); None:
+        parse the file whole."""
         start, new_stop, previous = self.start, self.old_stop + delta, self.previous
         if new.find(ASSET, start, new_stop) >= 0:
             return None
@@ -120,12 +123,13 @@ class _Lines:
         if lines.faults:
             return None
         first, last = self.first, self.last
-        loaded = _copy(previous)
+        removed = previous.documents[first:last]
+        loaded = previous if own else _copy(previous)
         loaded.documents[first:last] = lines.documents
         loaded.digests[first:last] = lines.digests
         loaded.starts.splice(first, last, lines.starts, delta)
         loaded.numbers.splice(first, last, lines.numbers, lines.count - self.old_lines)
-        return Splice(loaded, previous.documents[first:last], lines.documents, lines.digests)
+        return Splice(loaded, removed, lines.documents, lines.digests)
 
 
 def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
