@@ -17,7 +17,7 @@ Spaced by the saves' cost too: the next starts ``SPACING`` times the last child'
 after it at the earliest. While a child lives, every page the server's next round writes
 is copied (reference counts: each pass over 100,000 pages or documents touches them), so
 that round takes 0.4-1.3 s instead of 0.15 at 100,000 posts, whose save runs for over
-10 s; at most one save in every ~200 s there, as at 10k one in 20 s.
+10 s: at most one save in every ~200 s there.
 """
 
 from __future__ import annotations
