@@ -5,8 +5,10 @@ a file as an ssgen manifest, and ``prepare(conn)``, which either creates the sch
 empty database or verifies an existing one, raising ``ManifestError`` for a file from
 another schema version or a foreign SQLite file, plus the row records (``PageRecord``,
 ``FileRecord``, ``Failure``), their row conversions and the statements that write page rows
-and their tag rows (``record_one``, ``record_bulk``). Bump ``SCHEMA_VERSION`` on any change:
-an older manifest is then rejected and the build starts fresh. PostgreSQL's tables: ``pg``.
+and their tag rows (``record_one``, ``record_bulk``). Bump ``SCHEMA_VERSION`` on any change
+to a table: an older manifest is then rejected and the build starts fresh. An index alone is
+additive (``CREATE INDEX IF NOT EXISTS`` on every open, as ``FILES_INDEX``): no bump, since a
+manifest with or without it holds the same rows. PostgreSQL's tables: ``pg``.
 """
 
 from __future__ import annotations
