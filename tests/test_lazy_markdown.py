@@ -374,26 +374,30 @@ def _one_thread(background: bool) -> Iterator[None]:
 
 
 @contextmanager
-def _split(split: bool) -> Iterator[None]:
-    """``split``: the input files are stat'ed and judged by the parse cache half here,
-    half in a forked child (``parallel.map_halves``), however few they are."""
+def _split(split: str) -> Iterator[None]:
+    """``split``, however few the input files are: "halves", they are stat'ed and judged
+    by the parse cache half here, half in a forked child (``parallel.map_halves``);
+    "child", with a warm cache all of them in one forked child while the build imports
+    (``parallel.later``, taken by ``early.inputs``); "": all here."""
     if not split:
         yield
         return
     with mock.patch.object(parallel, "SPLIT_MIN", 1), \
-            mock.patch.object(parallel.threading, "active_count", lambda: 1):
+            mock.patch.object(parallel.threading, "active_count", lambda: 1), \
+            mock.patch.object(inputs, "later", inputs.later if split == "child"
+                              else lambda *args: None):
         yield
 
 
 def run_steps(steps: list[tuple[str, str, str]], listed: bool,
               jobs: list[int] | None = None, background: bool = False,
-              split: bool = False) -> dict[str, int]:
+              split: str = "") -> dict[str, int]:
     """Each step then a new process's build (on ``jobs[i]`` cores: 2 parses the changed
     files in children first) of the site and of a twin that never takes the lazy
     source: equal to each other (a failing page keeps its last good version in both),
     and to a clean full build when no page fails; the counts of lazy and full sources
     (and of the lazy source's cache saves forked: ``background`` forks each of them;
-    ``split``: the second half of the inputs stat'ed and judged in a child, ``_split``)."""
+    ``split``: the inputs stat'ed and judged half or all in a child, ``_split``)."""
     counts = {"lazy": 0, "full": 0}
     jobs = jobs or [1]
     _Forks.forked = 0
@@ -440,10 +444,10 @@ def _difference(got: Any, expected: Any) -> str:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEPS, min_size=1, max_size=6), listed=st.booleans(),
        jobs=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3),
-       background=st.booleans(), split=st.booleans())
+       background=st.booleans(), split=st.sampled_from(["", "halves", "child"]))
 def test_new_processes_through_the_lazy_source_equal_a_full_build(
         steps: list[tuple[str, str, str]], listed: bool, jobs: list[int],
-        background: bool, split: bool) -> None:
+        background: bool, split: str) -> None:
     run_steps(steps, listed, jobs, background, split)
 
 
@@ -464,7 +468,8 @@ def test_the_sequences_the_mutants_fail_pass_and_go_lazy() -> None:
                      jobs=[2])["lazy"] == 2
     assert run_steps(STALE_DOCUMENTS, listed=True)["full"] == 2
     assert run_steps(TAMPERED, listed=False)["lazy"] >= 3
-    assert run_steps(EDITS, listed=False, split=True)["lazy"] >= 4
+    assert run_steps(EDITS, listed=False, split="halves")["lazy"] >= 4
+    assert run_steps(EDITS, listed=False, jobs=[2], split="child")["lazy"] >= 4
 
 
 STALE_SHARDS = [("write", "c", "x"), ("cache", "stale-shards", ""), ("delete", "c", "")]
@@ -503,7 +508,24 @@ def test_mutant_halves_judged_against_the_other_halfs_stamps_is_caught() -> None
 
     with mutant(inputs, "map_halves", swapped), \
             pytest.raises(AssertionError, match="differs from"):
-        run_steps(EDITS, listed=False, split=True)
+        run_steps(EDITS, listed=False, split="halves")
+
+
+def test_mutant_child_stamps_of_an_earlier_process_is_caught() -> None:
+    """The stamps and verdicts a new process's child takes are of the files now: a mutant
+    that gives a process the answer an earlier one got for the same files (a listing kept
+    across processes, not stat'ed again) trusts an edited file's old parse."""
+    real, seen = inputs.Listing.finish, {}
+
+    def kept(self: inputs.Listing) -> inputs.Listed:
+        found = real(self)
+        return seen.setdefault(tuple(item.path for item in self.inputs), found)
+
+    steps = [("write", "b", "z"), ("write", "a", "y")]
+    assert run_steps(steps, listed=False, jobs=[2], split="child")["lazy"] == 2
+    with mutant(inputs.Listing, "finish", kept), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(steps, listed=False, jobs=[2], split="child")
 
 
 def test_mutant_removed_files_ignored_is_caught() -> None:

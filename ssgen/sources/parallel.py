@@ -24,18 +24,21 @@ results back with ``marshal`` (~1 ms for 8k stamps). Anything amiss in the child
 item that raises, a result ``marshal`` cannot carry, a child that dies) and this process
 computes that half itself, so errors are raised here, in ``items`` order. ``map_halves``
 does the same for work done a half at a time (the stamps and then the parse cache's
-verdicts on them: ``ssgen.sources.inputs.list_inputs``).
+verdicts on them: ``ssgen.sources.inputs.list_inputs``). ``later`` computes all of it
+in a forked child while this process goes on with other work (a new ``ssgen build``
+imports its stages meanwhile: ``ssgen.sources.early``) and takes the answer when asked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,6 +95,57 @@ def map_halves(work: Callable[[Sequence[T]], R], items: Sequence[T],
         os.waitpid(pid, 0)
     second = _taken(data, len(items) - half, fits)
     return [first, second if second is not None else work(items[half:])]
+
+
+class Later(Generic[R]):
+    """``work(items)`` being computed by a forked child (``later``)."""
+
+    def __init__(self, work: Callable[[Sequence[T]], R], items: Sequence[T],
+                 fits: Callable[[Any, int], bool], pid: int, read_fd: int) -> None:
+        self._work: Callable[[], R] = lambda: work(items)
+        self._count, self._fits, self._pid, self._fd = len(items), fits, pid, read_fd
+
+    def take(self) -> R:
+        """The child's answer (waited for) when it ``fits``; else ``work(items)`` computed
+        here (a child that died, raised or answered something else)."""
+        with os.fdopen(self._fd, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(self._pid, 0)
+        found = _taken(data, self._count, self._fits)
+        return found if found is not None else self._work()
+
+    def cancel(self) -> None:
+        """Stop the child; its answer is never taken."""
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._fd)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self._pid, 0)
+
+
+def later(work: Callable[[Sequence[T]], R], items: Sequence[T],
+          fits: Callable[[Any, int], bool]) -> Later[R] | None:
+    """``work(items)`` started in a forked child, to be taken (``Later.take``) once this
+    process has done its own work; None where ``map_halves`` would not fork (fewer than
+    ``SPLIT_MIN`` items, one core, another thread): the caller computes it itself."""
+    if len(items) < SPLIT_MIN or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
+            or threading.active_count() > 1:
+        return None
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return None
+    if pid == 0:  # the child: answers, then exits without running the caller's code
+        try:
+            os.close(read_fd)
+            _answer(write_fd, work, items)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    return Later(work, items, fits, pid, read_fd)
 
 
 def _answer(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None:
