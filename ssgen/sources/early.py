@@ -1,6 +1,7 @@
 """A command's input files read, and their Markdown parsed, while its build's modules load.
 
-Owns ``begin(config, jobs)``, ``inputs(config)`` and ``discard()``. ``ssgen build`` spends
+Owns ``begin(config, jobs)``, ``start(layout, jobs)``, ``inputs(config)`` and
+``discard()``. ``ssgen build`` spends
 its first ~0.1 s CPU importing what a build needs (Jinja2, the manifest, the stages) on one
 core while the other waits. ``begin``, called as soon as the configuration is loaded,
 lists and stats the local site's input files (with a parse cache, a new process after
@@ -21,10 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ssgen.sources.inputs import (
+    Layout,
     Listed,
     Listing,
     ReadInputs,
     completed,
+    layout,
     read_inputs,
     read_listed,
     start_listing,
@@ -44,16 +47,35 @@ _STAMPING: dict[str, tuple[Listing, int | None]] = {}
 
 def begin(config: Config, jobs: int | None) -> None:
     """Read ``config``'s local input files and start parsing them on the other cores;
-    nothing for a remote source or a single job, where there is nothing to overlap."""
+    nothing for a remote source or a single job, where there is nothing to overlap. A
+    listing ``start`` began for this site's ``layout`` is kept (any other is stopped)."""
+    site = layout(config)
+    stamping = _STAMPING.get(site.site_dir)
+    if stamping is not None and stamping[0].layout == site and stamping[1] == jobs:
+        return
     discard()
     if config.source.type != "local" or jobs == 1:
         return
     with gc_paused():  # as in read_inputs
-        listing = start_listing(config)
+        listing = start_listing(site)
         if isinstance(listing, Listing):
-            _STAMPING[str(config.site_dir)] = (listing, jobs)
+            _STAMPING[site.site_dir] = (listing, jobs)
         else:
-            _BEGUN[str(config.site_dir)] = _read(config, listing, jobs)
+            _BEGUN[site.site_dir] = _read(config, listing, jobs)
+
+
+def start(site: Layout, jobs: int | None) -> None:
+    """``begin``'s listing, started for a local site's ``layout`` as a command's last
+    build saw it, before the configuration is loaded (``ssgen.build.ahead``): its child
+    stats the files while this process imports; ``begin`` keeps it when the loaded
+    configuration has that layout. Nothing without a warm parse cache."""
+    discard()
+    if site.source_type != "local" or jobs == 1:
+        return
+    with gc_paused():
+        listing = start_listing(site)
+    if isinstance(listing, Listing):
+        _STAMPING[site.site_dir] = (listing, jobs)
 
 
 def _read(config: Config, listed: Listed,
