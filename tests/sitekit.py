@@ -384,7 +384,7 @@ def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
     sitemaps last written or kept, the feed's rows, the documents whose strings it
     shared, the fragments file serve holds."""
-    from ssgen.build import collect, extras, sitemapfile, slices
+    from ssgen.build import ahead, collect, extras, sitemapfile, slices
     from ssgen.build.extras import delta as extras_delta
     from ssgen.build.memo import datahash, fragments, kept
     from ssgen.build.output import temps
@@ -393,6 +393,7 @@ def forget_process() -> None:
     from ssgen.sources.snapshot import share
 
     environment._SHARED.clear()
+    ahead._READ.clear()
     generated._FEEDS.clear()
     kept.forget()
     reuse._LAST.clear()

@@ -134,9 +134,9 @@ def test_the_plain_path_does_not_import_typer(tmp_path: Path, command: str) -> N
         ["revalidate", "-q", "--doc", "x"]
     code = (
         "import sys\n"
-        "from ssgen.cli import entry\n"
-        f"entry.{command} = lambda options, **kw: print(options, kw) or 0\n"
-        "entry.exit_process = lambda code: print('typer' in sys.modules, code)\n"
+        "from ssgen.cli import entry, plain\n"
+        f"plain.{command} = lambda options, **kw: print(options, kw) or 0\n"
+        "plain.exit_process = lambda code: print('typer' in sys.modules, code)\n"
         f"sys.argv = ['ssgen', *{argv!r}]\n"
         "entry.run()\n"
     )

@@ -7,6 +7,7 @@ every damage to the parse cache and its mark; mutants of the vouching are caught
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import forget_process, mutant
 
-from ssgen.build import damage_ahead, verify
+from ssgen.build import ahead, damage_ahead, verify
 from ssgen.build.pipeline import build
 from ssgen.build.progress import Reporter
 from ssgen.build.report import BuildReport
@@ -118,17 +119,23 @@ def watching() -> Iterator[dict[str, int]]:
         yield seen
 
 
-def new_process(site: Path, jobs: int = 1) -> BuildReport:
+def new_process(site: Path, jobs: int = 1, plan: bool = False) -> BuildReport:
     """A build as ``ssgen build`` runs it (``jobs`` > 1: the Markdown files the cache
     does not vouch for are parsed by forked children before the source loads, and the
-    owned output is stat'ed by another, ``damage_ahead``)."""
+    owned output is stat'ed by another, ``damage_ahead``; ``plan``: both started before
+    the configuration loads, from the plan the last build left, ``ssgen.build.ahead``)."""
     forget_process()
-    config = load_config(site)
-    early.begin(config, jobs)
-    damage_ahead.begin(config, jobs)
+    if plan:
+        ahead.start(site, jobs)
     try:
-        return build(config, jobs=jobs)
+        config = load_config(site)
+        early.begin(config, jobs)
+        damage_ahead.begin(config, jobs)
+        report = build(config, jobs=jobs)
+        ahead.remember(config)
+        return report
     finally:
+        early.discard()
         damage_ahead.discard()
 
 
@@ -270,6 +277,8 @@ STEPS = st.one_of(
     st.tuples(st.just("rename"), st.sampled_from(NAMES), st.sampled_from(NAMES)),
     st.tuples(st.just("bad"), st.sampled_from(NAMES), st.just("")),
     st.tuples(st.just("same-stamp"), st.sampled_from(NAMES), TITLES),
+    # The Markdown folder moved: the inputs a plan of the last build names are not these.
+    st.tuples(st.just("layout"), st.just(""), st.sampled_from(["content", "content/sub"])),
     st.tuples(st.just("cache"), st.sampled_from(
         ["stale", "truncate", "flip", "drop", "stale-mark", "stale-shards", "stale-all",
          "stale-documents"]),
@@ -301,6 +310,10 @@ def apply(site: Path, step: tuple[str, str, str], saved: dict[str, bytes]) -> No
         text = page.read_text()
         page.write_text(text.replace("Body", "Bod!"))
         os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif kind == "layout":
+        toml = site / "ssgen.toml"
+        toml.write_text(re.sub(r'markdown_dir = "[^"]*"', f'markdown_dir = "{arg}"',
+                               toml.read_text()))
     elif kind == "cache" and cache.is_dir():
         _damage_cache(cache, name, saved)
     elif kind == "output":
@@ -374,26 +387,33 @@ def _one_thread(background: bool) -> Iterator[None]:
 
 
 @contextmanager
-def _split(split: bool) -> Iterator[None]:
-    """``split``: the input files are stat'ed and judged by the parse cache half here,
-    half in a forked child (``parallel.map_halves``), however few they are."""
+def _split(split: str) -> Iterator[None]:
+    """``split``, however few the input files are: "halves", they are stat'ed and judged
+    by the parse cache half here, half in a forked child (``parallel.map_halves``);
+    "child", with a warm cache all of them in one forked child while the build imports
+    (``parallel.later``, a file a chunk: the build takes those it has not reached when
+    ``early.inputs`` asks); "plan": that child, and the output's,
+    started before the configuration loads (``ahead``); "": all here."""
     if not split:
         yield
         return
     with mock.patch.object(parallel, "SPLIT_MIN", 1), \
-            mock.patch.object(parallel.threading, "active_count", lambda: 1):
+            mock.patch.object(parallel, "LATER_CHUNK", 1), \
+            mock.patch.object(parallel.threading, "active_count", lambda: 1), \
+            mock.patch.object(inputs, "later", inputs.later if split in ("child", "plan")
+                              else lambda *args: None):
         yield
 
 
 def run_steps(steps: list[tuple[str, str, str]], listed: bool,
               jobs: list[int] | None = None, background: bool = False,
-              split: bool = False) -> dict[str, int]:
+              split: str = "") -> dict[str, int]:
     """Each step then a new process's build (on ``jobs[i]`` cores: 2 parses the changed
     files in children first) of the site and of a twin that never takes the lazy
     source: equal to each other (a failing page keeps its last good version in both),
     and to a clean full build when no page fails; the counts of lazy and full sources
     (and of the lazy source's cache saves forked: ``background`` forks each of them;
-    ``split``: the second half of the inputs stat'ed and judged in a child, ``_split``)."""
+    ``split``: the inputs stat'ed and judged half or all in a child, ``_split``)."""
     counts = {"lazy": 0, "full": 0}
     jobs = jobs or [1]
     _Forks.forked = 0
@@ -417,10 +437,10 @@ def run_steps(steps: list[tuple[str, str, str]], listed: bool,
                 apply(root, step, old)
             settle()
             with watching() as seen:
-                report = new_process(roots[0], jobs[index % len(jobs)])
+                report = new_process(roots[0], jobs[index % len(jobs)], split == "plan")
             counts = {key: counts[key] + seen[key] for key in counts}
             with mock.patch.object(LazyMarkdown, "open", classmethod(lambda cls, *a: None)):
-                twin = new_process(roots[1], jobs[index % len(jobs)])
+                twin = new_process(roots[1], jobs[index % len(jobs)], split == "plan")
             got, other = (public(roots[0]), failures(report)), (public(roots[1]), failures(twin))
             assert got == other, f"{step}: a new process differs from its twin's: " \
                 f"{_difference(got, other)}"
@@ -440,10 +460,10 @@ def _difference(got: Any, expected: Any) -> str:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(STEPS, min_size=1, max_size=6), listed=st.booleans(),
        jobs=st.lists(st.sampled_from([1, 2]), min_size=1, max_size=3),
-       background=st.booleans(), split=st.booleans())
+       background=st.booleans(), split=st.sampled_from(["", "halves", "child", "plan"]))
 def test_new_processes_through_the_lazy_source_equal_a_full_build(
         steps: list[tuple[str, str, str]], listed: bool, jobs: list[int],
-        background: bool, split: bool) -> None:
+        background: bool, split: str) -> None:
     run_steps(steps, listed, jobs, background, split)
 
 
@@ -464,7 +484,10 @@ def test_the_sequences_the_mutants_fail_pass_and_go_lazy() -> None:
                      jobs=[2])["lazy"] == 2
     assert run_steps(STALE_DOCUMENTS, listed=True)["full"] == 2
     assert run_steps(TAMPERED, listed=False)["lazy"] >= 3
-    assert run_steps(EDITS, listed=False, split=True)["lazy"] >= 4
+    assert run_steps(EDITS, listed=False, split="halves")["lazy"] >= 4
+    assert run_steps(EDITS, listed=False, jobs=[2], split="child")["lazy"] >= 4
+    assert run_steps(EDITS, listed=False, jobs=[2], split="plan")["lazy"] >= 4
+    assert run_steps(MOVED, listed=False, jobs=[2], split="plan")["lazy"] >= 1
 
 
 STALE_SHARDS = [("write", "c", "x"), ("cache", "stale-shards", ""), ("delete", "c", "")]
@@ -503,7 +526,59 @@ def test_mutant_halves_judged_against_the_other_halfs_stamps_is_caught() -> None
 
     with mutant(inputs, "map_halves", swapped), \
             pytest.raises(AssertionError, match="differs from"):
-        run_steps(EDITS, listed=False, split=True)
+        run_steps(EDITS, listed=False, split="halves")
+
+
+def test_mutant_child_stamps_of_an_earlier_process_is_caught() -> None:
+    """The stamps and verdicts a new process's child takes are of the files now: a mutant
+    that gives a process the answer an earlier one got for the same files (a listing kept
+    across processes, not stat'ed again) trusts an edited file's old parse."""
+    real, seen = inputs.Listing.finish, {}
+
+    def kept(self: inputs.Listing) -> inputs.Listed:
+        found = real(self)
+        return seen.setdefault(tuple(item.path for item in self.inputs), found)
+
+    steps = [("write", "b", "z"), ("write", "a", "y")]
+    assert run_steps(steps, listed=False, jobs=[2], split="child")["lazy"] == 2
+    with mutant(inputs.Listing, "finish", kept), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_steps(steps, listed=False, jobs=[2], split="child")
+
+
+# The Markdown folder moved to content/sub and back: the plan names the other folder.
+MOVED = [("write", "sub/d", "x"), ("layout", "", "content/sub"), ("layout", "", "content"),
+         ("write", "a", "y")]
+
+
+def test_mutant_plan_of_another_layout_kept_is_caught() -> None:
+    """``early.begin`` keeps a listing started from the plan only for the layout the
+    configuration has: a mutant keeping it whatever the layout gives the build the
+    inputs of the folder the last build read."""
+    real = early.begin
+
+    def kept(config: Any, jobs: int | None) -> None:
+        if not early._STAMPING:
+            real(config, jobs)
+
+    with mutant(early, "begin", kept), pytest.raises(AssertionError, match="differs from"):
+        run_steps(MOVED, listed=False, jobs=[2], split="plan")
+
+
+def test_the_plan_is_written_once_and_starts_nothing_when_unreadable(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "site", listed=False)
+    (root / "content" / "a.md").write_text(page_file("A"))
+    new_process(root)
+    plan = root / ".ssgen" / ahead.PLAN
+    stamp = plan.stat().st_mtime_ns
+    new_process(root, 2, plan=True)
+    assert plan.stat().st_mtime_ns == stamp  # the same plan: not written again
+    plan.write_bytes(b"ssgen ahead plan 1\n\x00garbage")
+    forget_process()
+    ahead.start(root, 2)
+    assert not early._STAMPING and not damage_ahead._BEGUN
+    new_process(root, 2, plan=True)
+    assert ahead._plan(plan.read_bytes()) is not None
 
 
 def test_mutant_removed_files_ignored_is_caught() -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sitekit import markdown_site
 
 from ssgen.sources import parallel
-from ssgen.sources.parallel import MIN_SLICE, map_threaded
+from ssgen.sources.parallel import _MARKS, MIN_SLICE, later, map_threaded
 
 
 @settings(max_examples=60, deadline=None)
@@ -198,3 +198,47 @@ def test_map_halves_gives_each_half_and_computes_here_what_does_not_fit(
     # Accepted: the second half came from another process.
     halves = parallel.map_halves(pids, items, lambda found, count: True, least=1000)
     assert halves[0] == (items[:2500], here) and halves[1][1] != here
+
+
+def _pairs(found: Any, count: int) -> bool:
+    return type(found) is list and len(found) == count
+
+
+def test_later_gives_every_chunk_in_order_whichever_process_did_it() -> None:
+    """The child works from the first chunk, the parent (once it asks) from the last: the
+    results are those of one loop, each chunk done by one of them."""
+    parent = os.getpid()
+
+    def work(part: Sequence[int]) -> list[tuple[int, bool]]:
+        if os.getpid() != parent:
+            time.sleep(0.005)  # a slow child: the parent takes what it has not reached
+        return [(item, os.getpid() == parent) for item in part]
+
+    items = list(range(60))
+    with mock.patch.object(parallel, "SPLIT_MIN", 1), \
+            mock.patch.object(parallel, "LATER_CHUNK", 4):
+        pending = later(work, items, _pairs)
+        assert pending is not None
+        deadline = time.monotonic() + 30
+        while _MARKS.unpack_from(pending._marks)[0] < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)  # the child has done two chunks before the parent asks
+        parts = pending.take()
+    assert [item for part in parts for item, _ in part] == items
+    here = [by_parent for part in parts for _, by_parent in part]
+    assert not all(here[:8]) and here[-4:] == [True] * 4
+    assert here == sorted(here)  # the child's from the first, the parent's to the last
+
+
+def test_later_without_the_childs_answer_computes_it_here() -> None:
+    def work(part: Sequence[int]) -> list[int]:
+        if os.getpid() != parent:
+            os._exit(1)  # the child dies: no answer
+        return [item * 2 for item in part]
+
+    parent = os.getpid()
+    with mock.patch.object(parallel, "SPLIT_MIN", 1), \
+            mock.patch.object(parallel, "LATER_CHUNK", 3):
+        pending = later(work, list(range(10)), _pairs)
+        assert pending is not None
+        time.sleep(0.05)
+        assert [x for part in pending.take() for x in part] == [x * 2 for x in range(10)]

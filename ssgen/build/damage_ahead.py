@@ -1,6 +1,7 @@
 """The owned output files stat'ed on the other core while a new ``ssgen build`` imports.
 
-Owns ``begin(config, jobs)``, ``take(manifest_path, output_dir)`` and ``discard()``, and
+Owns ``begin(config, jobs)``, ``start(site_dir, output_dir, jobs)``,
+``take(manifest_path, output_dir)`` and ``discard()``, and
 the stat comparison itself (``suspects``), which ``ssgen.build.verify.find_damage`` runs
 when nothing was begun. A new process spends its first ~0.1 s CPU importing the build's
 modules on one core; checking the owned output stats every file the manifest records
@@ -57,32 +58,42 @@ _HEAD = struct.Struct("<Q")  # each answer's length, before it
 
 def begin(config: Config, jobs: int | None) -> None:
     """Start checking the output in a forked child (see the module's doc); nothing for a
-    single job, shared state or a site never built."""
-    discard()
+    single job, shared state or a site never built. A check ``start`` began for this
+    output folder is kept (any other is stopped)."""
     manifest = config.state_dir / "manifest.sqlite"
-    if (jobs or os.cpu_count() or 1) <= 1 or config.state_url is not None \
-            or not hasattr(os, "fork") or not manifest.is_file() \
-            or not take_early(config.site_dir):
+    if config.state_url is None and _key(manifest, config.output_dir) in _BEGUN:
         return
-    _LOCKED.append(config.site_dir)
+    discard()
+    if config.state_url is None:
+        start(config.site_dir, config.output_dir, jobs)
+
+
+def start(site_dir: Path, output_dir: Path, jobs: int | None) -> None:
+    """``begin`` for a site folder and its output folder, before (``ssgen.build.ahead``)
+    or once its configuration is loaded; SQLite state only."""
+    manifest = site_dir / ".ssgen" / "manifest.sqlite"
+    if (jobs or os.cpu_count() or 1) <= 1 or not hasattr(os, "fork") \
+            or not manifest.is_file() or not take_early(site_dir):
+        return
+    _LOCKED.append(site_dir)
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        drop_early(config.site_dir)
+        drop_early(site_dir)
         return
     if pid == 0:  # the child: answers, then exits without running the caller's code
         try:
             os.close(read_fd)
             with os.fdopen(write_fd, "wb") as pipe:
-                _send(pipe, _check(str(manifest), str(config.output_dir)))
-                _send(pipe, _temps_in(str(config.output_dir)))
+                _send(pipe, _check(str(manifest), str(output_dir)))
+                _send(pipe, _temps_in(str(output_dir)))
         finally:
             os._exit(0)
     os.close(write_fd)
-    _BEGUN[_key(manifest, config.output_dir)] = (config.site_dir, pid, read_fd)
+    _BEGUN[_key(manifest, output_dir)] = (site_dir, pid, read_fd)
 
 
 def take(manifest_path: Path, output_dir: Path) -> list[str] | None:
@@ -267,4 +278,4 @@ def _key(manifest: Path, output_dir: Path) -> tuple[str, str]:
     return os.path.abspath(manifest), os.path.abspath(output_dir)
 
 
-__all__ = ["CHECKED_KEY", "RACY_NS", "begin", "discard", "suspects", "take"]
+__all__ = ["CHECKED_KEY", "RACY_NS", "begin", "discard", "start", "suspects", "take"]

@@ -8,18 +8,27 @@ typer app.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from ssgen.cli.argv import PlainBuild, PlainRevalidate, hoist_global_options, plain_command
-from ssgen.cli.plain import build_site, exit_process, pause_gc, resume_gc, revalidate_site
-from ssgen.cli.summary import Options, print_links
 
 
 def run() -> None:
     """Run the command line on ``sys.argv`` and exit (see ``exit_process``)."""
-    pause_gc()  # until the command's modules are imported (``resume_gc``)
+    enabled = gc.isenabled()
+    gc.disable()  # until the command's modules are imported (``resume_gc``)
     args = hoist_global_options(sys.argv[1:])
     request = plain_command(args)
+    if isinstance(request, PlainBuild) and not request.full:
+        # The stats of the inputs and the output begin on the other core while the
+        # configuration's and the build's modules import (``ssgen.build.ahead``).
+        from ssgen.build.ahead import start
+
+        start(request.site, request.jobs)
+    from ssgen.cli.plain import exit_process, pause_gc, resume_gc
+
+    pause_gc(was_enabled=enabled)
     code: str | int | None = 0
     try:
         if request is None:
@@ -38,6 +47,9 @@ def run() -> None:
 
 def run_plain(request: PlainBuild | PlainRevalidate) -> int:
     """Run a command ``plain_command`` read, as its typer command would; its exit code."""
+    from ssgen.cli.plain import build_site, revalidate_site
+    from ssgen.cli.summary import Options, print_links
+
     options = Options(site=request.site, verbosity=request.verbosity)
     if isinstance(request, PlainRevalidate):
         return revalidate_site(options, tags=request.tags, paths=request.paths,

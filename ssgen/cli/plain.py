@@ -41,6 +41,7 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
     ``check``: then check the output's links (``--external``: off-site ones too), shown
     by ``show_links``; a broken one exits 1."""
     from ssgen.build import damage_ahead
+    from ssgen.build.ahead import remember
     from ssgen.config.load import load_config
     from ssgen.sources import early
 
@@ -63,6 +64,7 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
             links = link_options(config, external=external or None)
         report = build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
                        release=False, check=links)
+        remember(config)
     except SsgenError as exc:
         return report_error(exc)
     except KeyboardInterrupt:
@@ -132,10 +134,11 @@ def _warn_unreached(config: Config, paths: tuple[str, ...], tags: tuple[str, ...
 _GC_PAUSED: list[bool] = []
 
 
-def pause_gc() -> None:
+def pause_gc(*, was_enabled: bool | None = None) -> None:
     """No cyclic collections while the command's modules import: they only allocate,
-    and the collector's passes over the new objects cost ~6 ms of a build's start."""
-    if gc.isenabled():
+    and the collector's passes over the new objects cost ~6 ms of a build's start.
+    ``was_enabled``: whether it was on before the caller turned it off itself."""
+    if was_enabled if was_enabled is not None else gc.isenabled():
         gc.disable()
         _GC_PAUSED.append(True)
 

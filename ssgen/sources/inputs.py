@@ -23,7 +23,7 @@ from ssgen.sources.filecache import digest as digest  # the one digest of a file
 from ssgen.sources.listing import listed_files
 from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
 from ssgen.sources.ndjson import gc_paused
-from ssgen.sources.parallel import map_halves, map_split, map_threaded
+from ssgen.sources.parallel import Later, later, map_halves, map_split, map_threaded
 from ssgen.sources.settle import read_settled, settled
 
 if TYPE_CHECKING:
@@ -34,13 +34,36 @@ LISTING = "markdown.listing"  # the Markdown folder's listing (ssgen.sources.lis
 _Stamp = Stamp
 
 
+class Layout(NamedTuple):
+    """What decides a local site's input files and parse cache: its folder and the
+    ``[source]`` values they come from (``layout``; plain values, kept across processes
+    by ``ssgen.build.ahead``)."""
+
+    site_dir: str
+    source_type: str
+    files: tuple[str, ...] | None
+    markdown_dir: str
+    markdown_type: str
+
+
+def layout(config: Config) -> Layout:
+    """``config``'s ``Layout``."""
+    source = config.source
+    return Layout(str(config.site_dir), source.type, source.files, source.markdown_dir,
+                  source.markdown_type)
+
+
 def markdown_cache(config: Config) -> FileCache | None:
     """The site's persisted Markdown parses (None without ``markdown_dir``)."""
-    source = config.source
-    if not source.markdown_dir or source.type != "local":
+    return cache_of(layout(config))
+
+
+def cache_of(site: Layout) -> FileCache | None:
+    """``markdown_cache`` of a site's ``Layout``."""
+    if not site.markdown_dir or site.source_type != "local":
         return None
-    key = cache_key(posixpath.normpath(source.markdown_dir), source.markdown_type)
-    return FileCache.load(config.state_dir / "markdown.cache", key)
+    key = cache_key(posixpath.normpath(site.markdown_dir), site.markdown_type)
+    return FileCache.load(Path(site.site_dir, ".ssgen", "markdown.cache"), key)
 
 
 class Input(NamedTuple):
@@ -60,22 +83,29 @@ def snapshot_path(config: Config) -> Path:
 def site_inputs(config: Config) -> list[Input]:
     """The files of the dataset, in load order (dataset files first, then Markdown); for
     a mirrored Sanity site, the mirror's snapshot alone."""
-    source = config.source
-    site = config.site_dir
-    if source.type == "sanity":
+    if config.source.type == "sanity":
         path = snapshot_path(config)
-        return [Input(str(path), path.relative_to(site).as_posix(), "ndjson", path.name)]
-    if source.files is not None:
-        names = [posixpath.normpath(name) for name in source.files]
+        return [Input(str(path), path.relative_to(config.site_dir).as_posix(), "ndjson",
+                      path.name)]
+    return inputs_of(layout(config))
+
+
+def inputs_of(site: Layout) -> list[Input]:
+    """``site_inputs`` of a local site's ``Layout``."""
+    folder_of_site = Path(site.site_dir)
+    if site.files is not None:
+        names = [posixpath.normpath(name) for name in site.files]
     else:
-        names = [f"content/{rel}" for rel in find_files(site / "content", DATASET_SUFFIXES)]
-    inputs = [Input(os.path.join(site, name), name,
+        names = [f"content/{rel}"
+                 for rel in find_files(folder_of_site / "content", DATASET_SUFFIXES)]
+    inputs = [Input(os.path.join(site.site_dir, name), name,
                     "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
               for name in names]
-    if source.markdown_dir:
-        folder = posixpath.normpath(source.markdown_dir)
-        base = os.path.join(site, folder, "")  # joined once: os.path.join per file costs
-        found = listed_files(site / folder, MARKDOWN_SUFFIXES, config.state_dir / LISTING)
+    if site.markdown_dir:
+        folder = posixpath.normpath(site.markdown_dir)
+        base = os.path.join(site.site_dir, folder, "")  # joined once: os.path.join per file costs
+        found = listed_files(folder_of_site / folder, MARKDOWN_SUFFIXES,
+                             folder_of_site / ".ssgen" / LISTING)
         inputs += [Input(base + rel, f"{folder}/{rel}", "markdown", rel) for rel in found]
     return inputs
 
@@ -179,7 +209,44 @@ def list_inputs(config: Config) -> Listed:
     """``read_inputs`` up to the reading: the files, their stamps and the cache's hits
     (``ssgen.sources.early`` starts the parsing children in between)."""
     cache, read_at = markdown_cache(config), now_ns()
-    inputs = site_inputs(config)
+    return _stamped(cache, read_at, site_inputs(config))
+
+
+class Listing(NamedTuple):
+    """``list_inputs`` with the stamps and the cache's verdicts still being taken by a
+    forked child (``start_listing``), for the site's ``layout``."""
+
+    layout: Layout
+    cache: FileCache
+    read_at: int
+    inputs: list[Input]
+    judging: Later[tuple[list[_Stamp], list[bytes | None]]]
+
+    def finish(self) -> Listed:
+        """The ``Listed``, once the child answered (the chunks it had not reached judged
+        here meanwhile)."""
+        parts = self.judging.take()
+        stamps = [stamp for part, _ in parts for stamp in part]
+        hits = [hit for _, part in parts for hit in part]
+        self.cache.hits += len(hits) - hits.count(None)
+        return Listed(self.cache, self.read_at, self.inputs, stamps, hits)
+
+
+def start_listing(site: Layout) -> Listed | Listing:
+    """``list_inputs``, its stamps and verdicts all left to one forked child when the site
+    has a parse cache (a new process after an edit: the child stats 16k files while this
+    one imports the build, instead of half of them before it); else ``list_inputs``."""
+    cache, read_at = cache_of(site), now_ns()
+    inputs = inputs_of(site)
+    # An empty cache (a cold build): the parsing children start from ``begin``, not later.
+    judging = later(lambda part: _judged(cache, part), inputs, _judgement) \
+        if cache is not None and cache.names() else None
+    if cache is None or judging is None:
+        return _stamped(cache, read_at, inputs)
+    return Listing(site, cache, read_at, inputs, judging)
+
+
+def _stamped(cache: FileCache | None, read_at: int, inputs: list[Input]) -> Listed:
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
     # cache makes each stat and read a disk round trip; half on the other core in a child
     # (ssgen.sources.parallel).

@@ -24,18 +24,26 @@ results back with ``marshal`` (~1 ms for 8k stamps). Anything amiss in the child
 item that raises, a result ``marshal`` cannot carry, a child that dies) and this process
 computes that half itself, so errors are raised here, in ``items`` order. ``map_halves``
 does the same for work done a half at a time (the stamps and then the parse cache's
-verdicts on them: ``ssgen.sources.inputs.list_inputs``).
+verdicts on them: ``ssgen.sources.inputs.list_inputs``). ``later`` starts all of it in
+a forked child while this process goes on with other work (a new ``ssgen build`` imports
+its stages meanwhile: ``ssgen.sources.early``); when this process asks for it, it works
+from the other end on what the child has not reached (two counters in shared memory say
+where each is), so the two finish together whichever got the more time on a core.
 """
 
 from __future__ import annotations
 
+import contextlib
 import marshal
+import mmap
 import os
+import select
 import signal
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,6 +100,98 @@ def map_halves(work: Callable[[Sequence[T]], R], items: Sequence[T],
         os.waitpid(pid, 0)
     second = _taken(data, len(items) - half, fits)
     return [first, second if second is not None else work(items[half:])]
+
+
+class Later(Generic[R]):
+    """``work`` over ``items`` a chunk at a time, by a forked child from the first chunk
+    on (``later``) and, once this process asks for the result, by this one too from the
+    last chunk back: the two meet where the child has got to (see ``take``)."""
+
+    def __init__(self, work: Callable[[Sequence[T]], R], chunks: list[Sequence[T]],
+                 fits: Callable[[Any, int], bool], pid: int, read_fd: int,
+                 marks: mmap.mmap) -> None:
+        self._work: Callable[[int], R] = lambda at: work(chunks[at])
+        self._sizes = [len(chunk) for chunk in chunks]
+        self._fits, self._pid, self._fd, self._marks = fits, pid, read_fd, marks
+
+    def take(self) -> list[R]:
+        """Each chunk's ``work``, in order: the child's up to where it got (it stops at
+        the first chunk this process took), those this process took from the end while
+        the child had not answered, and any the child did not give (it died, raised or
+        answered something else) computed here."""
+        mine: dict[int, R] = {}
+        while not select.select([self._fd], [], [], 0)[0]:
+            at = _MARKS.unpack_from(self._marks)[1] - 1
+            if at < _MARKS.unpack_from(self._marks)[0]:
+                break  # the child did it, or is on it
+            _MARK.pack_into(self._marks, _MARK.size, at)  # taken: the child stops before it
+            mine[at] = self._work(at)
+        with os.fdopen(self._fd, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(self._pid, 0)
+        self._marks.close()
+        theirs = _taken(data, len(self._sizes), self._chunks_fit) or []
+        return [mine[at] if at in mine else theirs[at] if at < len(theirs) else self._work(at)
+                for at in range(len(self._sizes))]
+
+    def _chunks_fit(self, found: Any, count: int) -> bool:
+        return type(found) is list and len(found) <= count and all(
+            self._fits(part, size) for part, size in zip(found, self._sizes, strict=False))
+
+    def cancel(self) -> None:
+        """Stop the child; its answer is never taken."""
+        with contextlib.suppress(OSError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._fd)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self._pid, 0)
+        self._marks.close()
+
+
+# The chunks the child has done (from the first), the first chunk this process took.
+_MARKS = struct.Struct("<qq")
+_MARK = struct.Struct("<q")  # one of them
+LATER_CHUNK = 512  # items a chunk: ~1.5 ms of stats and verdicts
+
+
+def later(work: Callable[[Sequence[T]], R], items: Sequence[T],
+          fits: Callable[[Any, int], bool]) -> Later[R] | None:
+    """``work`` over ``items`` started in a forked child, a ``LATER_CHUNK`` at a time, to
+    be taken (``Later.take``, the chunks' results in order) once this process has done its
+    own work; None where ``map_halves`` would not fork (fewer than ``SPLIT_MIN`` items,
+    one core, another thread): the caller computes it itself."""
+    if len(items) < SPLIT_MIN or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 \
+            or threading.active_count() > 1:
+        return None
+    chunks = [items[at:at + LATER_CHUNK] for at in range(0, len(items), LATER_CHUNK)]
+    marks = mmap.mmap(-1, _MARKS.size)  # shared with the child (MAP_SHARED)
+    _MARKS.pack_into(marks, 0, 0, len(chunks))
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        marks.close()
+        return None
+    if pid == 0:  # the child: answers, then exits without running the caller's code
+        try:
+            os.close(read_fd)
+            _answer(write_fd, lambda _: _from_the_first(work, chunks, marks), items)
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    return Later(work, chunks, fits, pid, read_fd, marks)
+
+
+def _from_the_first(work: Callable[[Sequence[T]], R], chunks: list[Sequence[T]],
+                    marks: mmap.mmap) -> list[R]:
+    """The child's part of ``later``: chunks in order until one the parent took."""
+    done: list[R] = []
+    while len(done) < _MARKS.unpack_from(marks)[1]:
+        done.append(work(chunks[len(done)]))
+        _MARK.pack_into(marks, 0, len(done))
+    return done
 
 
 def _answer(fd: int, work: Callable[[Sequence[T]], R], items: Sequence[T]) -> None:
