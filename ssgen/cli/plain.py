@@ -158,6 +158,9 @@ def exit_process(code: str | int | None) -> NoReturn:
     manifest are closed already; only the streams need flushing. The compiled
     dataclass ``__init__``s are kept for the next process first (``fastclass``)."""
     save_compiled()
+    deferred = sys.modules.get("ssgen.sources.snapshot.background")
+    if deferred is not None:  # a snapshot re-save left for the exit (``later``)
+        deferred.run_deferred()
     pipeline = sys.modules.get("ssgen.build.pipeline")
     if pipeline is None or not pipeline.left_for_exit():
         sys.exit(code)

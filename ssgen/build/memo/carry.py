@@ -60,9 +60,11 @@ def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | 
 
 
 def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] = (),
-         hashes: Mapping[str, str] | None = None) -> None:
+         hashes: Mapping[str, str] | None = None, *, later: bool = False) -> None:
     """Save the snapshot of ``source`` with this process's memos, when worth it (also
-    when this process hashed many pages the memo it resumed lacked). ``hash_pages``: a
+    when this process hashed many pages the memo it resumed lacked); ``later``: a
+    re-save of the snapshot ``source`` resumed is left to the process's exit
+    (``background.run_deferred``: the command exits right after). ``hash_pages``: a
     full build's pages, whose data its render workers hashed, so that the next process
     finds them in the memo: with the hashes the workers took (``hashes``: path -> hash,
     ``RenderPlan.data_hashes``), hashed here only when missing there or when the page
@@ -77,7 +79,12 @@ def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] =
                 datahash.page_data_hash(spec, site)
         return export(config)
 
-    snapshot.keep(config, source, memos, resave=datahash.misses() > snapshot.RESAVE)
+    resave = datahash.misses() > snapshot.RESAVE
+    if later and isinstance(source, LocalSource) and source.resumed is not None:
+        if snapshot.due(source, resave=resave):
+            background.defer(lambda: snapshot.keep(config, source, memos, resave=True))
+        return
+    snapshot.keep(config, source, memos, resave=resave)
 
 
 def keep_later(config: Config, source: Source | None, *, final: bool = False) -> bool:

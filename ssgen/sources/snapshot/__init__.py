@@ -96,13 +96,18 @@ def keep(config: Config, source: Source | None,
     """Save ``source`` (with ``extra()``, encoded in the same go: objects shared with the
     source stay shared) for the next process, if it is one to keep and worth saving
     (``resave``: the caller's memos found the snapshot's lacking)."""
+    if isinstance(source, LocalSource) and due(source, resave=resave):
+        save(config.state_dir / FILE, snapshot_key(config, source.perspective), source,
+             extra())
+
+
+def due(source: Source | None, *, resave: bool = False) -> bool:
+    """Whether ``keep`` saves ``source`` (see there)."""
     if not isinstance(source, LocalSource) or not source.maintains:
-        return
+        return False
     results = source.results
-    if source.resumed is not None and len(source.resumed) <= RESAVE and not resave \
-            and not (results is not None and results.made):
-        return
-    save(config.state_dir / FILE, snapshot_key(config, source.perspective), source, extra())
+    return source.resumed is None or len(source.resumed) > RESAVE or resave \
+        or (results is not None and bool(results.made))
 
 
 def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
@@ -202,4 +207,4 @@ class _Checksum:
         return self._crc
 
 
-__all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]
+__all__ = ["FILE", "RESAVE", "due", "keep", "resume", "save", "snapshot_key", "wanted"]

@@ -12,6 +12,10 @@ A state not saved yet (a round in the throttle's window) waits for the next roun
 call; a new process resuming the older snapshot diffs the files against it, as after
 any stale snapshot. A child killed mid-write leaves a temporary file that a later save
 sweeps, never a torn snapshot.
+
+Also ``defer`` and ``run_deferred``: a command's re-save of the snapshot it resumed
+(~2 s at 10,000 posts, due every few edits) made by a child forked as the command exits,
+after its pages, manifest and lock are done with, instead of before the exit.
 """
 
 from __future__ import annotations
@@ -77,6 +81,41 @@ def keep_later(config: Config, source: Source | None,
     return True
 
 
+_DEFERRED: list[Callable[[], None]] = []
+
+
+def defer(save: Callable[[], None]) -> None:
+    """Have ``run_deferred`` call ``save`` (replacing one deferred before)."""
+    _DEFERRED[:] = [save]
+
+
+def run_deferred() -> int:
+    """The deferred save, in a child that outlives this process (its streams on
+    ``/dev/null``: a caller reading this process's output does not wait for it); done
+    here when no child can be forked or the memory it may copy is short. Until the
+    child renames the new snapshot in, a new process resumes the older one. Returns
+    the child's pid (0: none)."""
+    if not _DEFERRED:
+        return 0
+    save = _DEFERRED.pop()
+    try:
+        pid = os.fork() if _memory_to_spare() else -1
+    except OSError:
+        pid = -1
+    if pid < 0:
+        save()
+        return 0
+    if pid == 0:
+        try:
+            quiet = os.open(os.devnull, os.O_RDWR)
+            for stream in (0, 1, 2):
+                os.dup2(quiet, stream)
+            save()
+        finally:
+            os._exit(0)
+    return pid
+
+
 def _wait_for(seconds: float) -> None:
     """Wait for the child saving now, ``seconds`` at most."""
     deadline = time.monotonic() + seconds
@@ -120,4 +159,4 @@ def _memory_to_spare() -> bool:
     return True
 
 
-__all__ = ["FINAL_WAIT", "INTERVAL", "keep_later", "wait"]
+__all__ = ["FINAL_WAIT", "INTERVAL", "defer", "keep_later", "run_deferred", "wait"]
