@@ -5,9 +5,10 @@ a paginated route's pages, each page's data hash, each feed entry's row), checke
 the identity of those results, which a kept source never mutates. Encoded in one go
 with the source whose maintained results hold the items (``ssgen.sources.snapshot``),
 the identities between them survive: a resumed process expands and hashes only the
-pages whose items changed since the snapshot, however stale it is. Not carried:
-``ssgen.build.memo.kept``'s expansions, which stand for what the manifest recorded
-(their generation) rather than for a value.
+pages whose items changed since the snapshot, however stale it is. Also carried:
+``ssgen.build.memo.kept``'s expansions, which stand for what the manifest recorded at
+their generation rather than for a value: a new process plans, besides the pages whose
+specs are new objects, every path a build planned or removed since (``pagelog``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ssgen.build.memo import datahash
+from ssgen.build.memo import datahash, kept
 from ssgen.config.load import Config
 from ssgen.render import generated
 from ssgen.routes import paginate, reuse
@@ -32,16 +33,22 @@ def _hash_site(config: Config) -> str:
     return f"{config.site_dir}:{config.hash}"  # as ssgen.build.plan keys page hashes
 
 
-def export(config: Config) -> dict[str, Any]:
+def _kept_site(config: Config, perspective: str) -> str:
+    return f"{config.site_dir}\0{config.hash}:{perspective}"  # as the pipeline keys kept
+
+
+def export(config: Config, perspective: str) -> dict[str, Any]:
     """This process's memos for ``config``'s site."""
     return {"reuse": reuse.export(config.site), "paginate": paginate.export(config.site),
-            "hashes": datahash.export(_hash_site(config)), "feeds": generated.export_feeds()}
+            "hashes": datahash.export(_hash_site(config)), "feeds": generated.export_feeds(),
+            "kept": kept.export(_kept_site(config, perspective))}
 
 
-def adopt(config: Config, memos: Any) -> None:
+def adopt(config: Config, memos: Any, perspective: str) -> None:
     """Take decoded ``export``ed memos (ignored unless of the expected form)."""
     if not isinstance(memos, dict):
         return
+    kept.carry(_kept_site(config, perspective), memos.get("kept"))
     reuse.adopt(config.site, memos.get("reuse") or [])
     paginate.adopt(config.site, memos.get("paginate") or [])
     datahash.adopt(_hash_site(config), memos.get("hashes") or [])
@@ -55,7 +62,7 @@ def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | 
     if found is None:
         return None
     source, memos = found
-    adopt(config, memos)
+    adopt(config, memos, perspective)
     return source
 
 
@@ -77,7 +84,7 @@ def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] =
             digest = taken.get(spec.path)
             if not digest or not datahash.adopt_digest(spec, site, digest):
                 datahash.page_data_hash(spec, site)
-        return export(config)
+        return export(config, getattr(source, "perspective", ""))
 
     resave = datahash.misses() > snapshot.RESAVE
     if later and isinstance(source, LocalSource) and source.resumed is not None:
@@ -91,7 +98,9 @@ def keep_later(config: Config, source: Source | None, *, final: bool = False) ->
     """Save the snapshot of a kept ``source`` (serve's) with this process's memos in a
     forked child, when due (``ssgen.sources.snapshot.background``; ``final``: serve
     stops, the child is waited for)."""
-    return background.keep_later(config, source, lambda: export(config), final=final)
+    perspective = getattr(source, "perspective", "")
+    return background.keep_later(config, source, lambda: export(config, perspective),
+                                 final=final)
 
 
 __all__ = ["adopt", "export", "keep", "keep_later", "resume"]
