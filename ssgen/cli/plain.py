@@ -83,14 +83,17 @@ def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
                     changes: Path | None = None) -> int:
     """Rebuild only what ``tags``, ``paths`` and ``docs`` (document ids) reach (at least
     one given); print failures and the summary; the exit code."""
-    from ssgen.build.change import Change, DocChange
-    from ssgen.build.inspect import document_types
-    from ssgen.build.pipeline import build
+    from ssgen.build import damage_ahead
     from ssgen.config.load import load_config
 
-    resume_gc()
     try:
         config = load_config(options.site)
+        damage_ahead.begin(config, None)  # the output checked on the other core meanwhile
+        from ssgen.build.change import Change, DocChange
+        from ssgen.build.inspect import document_types
+        from ssgen.build.pipeline import build
+
+        resume_gc(freeze=True)
         types = document_types(config, list(docs))
         change = Change(documents=tuple(DocChange(d, types.get(d)) for d in docs),
                         tags=frozenset(tags), paths=frozenset(paths), reasons=("revalidate",))
@@ -100,6 +103,8 @@ def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
         return report_error(exc)
     except KeyboardInterrupt:
         return report_interrupted()
+    finally:
+        damage_ahead.discard()
     return report_build(options, report, changes)
 
 
