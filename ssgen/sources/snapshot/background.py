@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -82,6 +83,7 @@ def keep_later(config: Config, source: Source | None,
 
 
 _DEFERRED: list[Callable[[], None]] = []
+DEFERRED_LIMIT = 600  # seconds a deferred save's child may take (~2 s at 10,000 posts)
 
 
 def defer(save: Callable[[], None]) -> None:
@@ -107,6 +109,8 @@ def run_deferred() -> int:
         return 0
     if pid == 0:
         try:
+            # A child stuck on a lock another thread held at the fork ends by itself.
+            signal.alarm(DEFERRED_LIMIT)
             quiet = os.open(os.devnull, os.O_RDWR)
             for stream in (0, 1, 2):
                 os.dup2(quiet, stream)
