@@ -8,7 +8,8 @@ checkout's ``ssgen/``, e.g. from ``git archive main ssgen | tar -x -C``), and le
 copy make its own snapshot in a warm-up edit (each checkout's ``.ssgen/`` stays in its
 own format). Then ``--runs`` rounds: the same random post retitled in both copies, then
 ``ssgen revalidate --doc ID`` in each, one after the other; again for ``ssgen build``.
-Interpreter start included. Medians and spread of CPU (user + sys) and wall, the load
+Interpreter start included; a child a command leaves to re-save the snapshot is waited
+for before the next command (not timed). Medians and spread of CPU (user + sys) and wall, the load
 average, and each snapshot's size.
 
     python bench/snapshot_ab.py 10000 --base /tmp/main-checkout --runs 5
@@ -41,6 +42,24 @@ def run(checkout: str, site: Path, *args: str) -> tuple[float, float]:
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, wall
+
+
+def settle(site: Path) -> None:
+    """Wait for any process still working in ``site`` (a snapshot re-save that a command
+    left to a child at its exit): it would load the next command, whichever checkout."""
+    while True:
+        busy = False
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    busy = os.readlink(f"/proc/{entry.name}/cwd") == str(site)
+                except OSError:
+                    continue
+                if busy:
+                    break
+        if not busy:
+            return
+        time.sleep(0.05)
 
 
 def spread(values: list[float]) -> str:
@@ -77,6 +96,7 @@ def main() -> None:
             for label, checkout in checkouts.items():
                 extra = ("--doc", docs[label]["_id"]) if command == "revalidate" else ()
                 measured = run(checkout, sites[label], command, *extra)
+                settle(sites[label])
                 if round_ >= 0:
                     times.setdefault((label, command), []).append(measured)
     for label in checkouts:

@@ -71,6 +71,9 @@ class Scope:
     # Routes whose unchanged pages must be planned too: a template of their chain or a
     # global their templates read changed (see ssgen.build.memo.kept).
     whole_routes: set[str] = field(default_factory=set)
+    # Pages planned whatever the kept memo says (rendered only if they differ): those
+    # written since the generation of expansions a snapshot carried (``kept.carry``).
+    unsure: AbstractSet[str] = frozenset()
     # A route's recorded page paths (the manifest's), for a paginated ``each`` route's
     # book in a new process (``slices.Book.seed``); None: not known.
     recorded: Callable[[str], AbstractSet[str]] | None = None
@@ -171,7 +174,8 @@ def collect_pages(
                         {page.path for page in pages}) < len(pages)):
                 collected.pages.extend(pages)
                 continue
-            fresh, collected.kept[route.name] = kept.split(pages, before, scope.forced & paths)
+            planned = (scope.forced | scope.unsure) & paths
+            fresh, collected.kept[route.name] = kept.split(pages, before, planned)
             collected.pages.extend(fresh)
     if collected.kept and _new_file_blocked(config, collected.pages, scope):
         for pages in collected.kept.values():

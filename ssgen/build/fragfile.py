@@ -49,7 +49,7 @@ from ssgen.render.environment import Renderer
 from ssgen.render.fragments import store as fragment_store
 from ssgen.render.fragments.store import Entry, PersistedFragments
 from ssgen.sources.atomic import write_atomic
-from ssgen.sources.codestamp import code_digest
+from ssgen.sources.codestamp import ssgen_digest
 
 MAGIC = b"ssgen-fragments-3\n"
 FILE = "fragments.cache"
@@ -123,11 +123,7 @@ def store_key(config: Config, renderer: Renderer) -> bytes:
 
 def code_key(config: Config) -> bytes:
     """The digest of ssgen's code and of the Jinja2 and MarkupSafe versions."""
-    import jinja2
-    import markupsafe
-
-    return code_digest(config.state_dir, _versions,
-                       watched=(jinja2.__file__ or "", markupsafe.__file__ or ""))
+    return ssgen_digest(config.state_dir)
 
 
 def key_of(config: Config, code: bytes, texts: Iterable[tuple[str, str | None]]) -> bytes:
@@ -140,12 +136,6 @@ def key_of(config: Config, code: bytes, texts: Iterable[tuple[str, str | None]])
     for name, text in texts:
         digest.update(name.encode() + b"\0" + (text or "").encode() + b"\0")
     return digest.digest()
-
-
-def _versions() -> tuple[str, str]:
-    from importlib.metadata import version  # ~10 ms of imports: only when the code is hashed
-
-    return version("jinja2"), version("markupsafe")
 
 
 class Readable(Protocol):

@@ -64,7 +64,7 @@ def document_types(config: Config, ids: Iterable[str]) -> dict[str, str]:
                       and not (config.state_dir / "manifest.sqlite").exists()):
         return {}
     with open_existing(config) as manifest:
-        known = manifest.documents()
+        known = manifest.documents(wanted)  # those rows only, not every document's
     return {i: known[i][0] for i in wanted if i in known}
 
 

@@ -62,8 +62,9 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
 
 
 def keep_snapshot(config: Config, source: Source | None, hash_pages: Iterable[PageSpec],
-                  hashes: Mapping[str, str]) -> None:
-    """``carry.keep``: the snapshot of a full local source saved when worth it. No other
+                  hashes: Mapping[str, str], *, later: bool = False) -> None:
+    """``carry.keep``: the snapshot of a full local source saved when worth it (a
+    resumed one's re-save at the process's exit, ``later``). No other
     source keeps one (a given one: ``carry.keep`` is a no-op for it), and a
     ``LocalSource`` exists only once its module is imported: a build that never imported
     it (the lazy source's) imports none of the snapshot's modules for nothing."""
@@ -72,7 +73,7 @@ def keep_snapshot(config: Config, source: Source | None, hash_pages: Iterable[Pa
         return
     from ssgen.build.memo import carry
 
-    carry.keep(config, source, hash_pages, hashes)
+    carry.keep(config, source, hash_pages, hashes, later=later)
 
 
 __all__ = ["keep_snapshot", "load_source"]

@@ -85,14 +85,17 @@ def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
                     changes: Path | None = None) -> int:
     """Rebuild only what ``tags``, ``paths`` and ``docs`` (document ids) reach (at least
     one given); print failures and the summary; the exit code."""
-    from ssgen.build.change import Change, DocChange
-    from ssgen.build.inspect import document_types
-    from ssgen.build.pipeline import build
+    from ssgen.build import damage_ahead
     from ssgen.config.load import load_config
 
-    resume_gc()
     try:
         config = load_config(options.site)
+        damage_ahead.begin(config, None)  # the output checked on the other core meanwhile
+        from ssgen.build.change import Change, DocChange
+        from ssgen.build.inspect import document_types
+        from ssgen.build.pipeline import build
+
+        resume_gc(freeze=True)
         types = document_types(config, list(docs))
         change = Change(documents=tuple(DocChange(d, types.get(d)) for d in docs),
                         tags=frozenset(tags), paths=frozenset(paths), reasons=("revalidate",))
@@ -102,6 +105,8 @@ def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
         return report_error(exc)
     except KeyboardInterrupt:
         return report_interrupted()
+    finally:
+        damage_ahead.discard()
     return report_build(options, report, changes)
 
 
@@ -161,6 +166,9 @@ def exit_process(code: str | int | None) -> NoReturn:
     manifest are closed already; only the streams need flushing. The compiled
     dataclass ``__init__``s are kept for the next process first (``fastclass``)."""
     save_compiled()
+    deferred = sys.modules.get("ssgen.sources.snapshot.background")
+    if deferred is not None:  # a snapshot re-save left for the exit (``later``)
+        deferred.run_deferred()
     pipeline = sys.modules.get("ssgen.build.pipeline")
     if pipeline is None or not pipeline.left_for_exit():
         sys.exit(code)

@@ -69,8 +69,9 @@ class CorrelatedSubs:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         # A closure: the owner rebinds one (``rebind``) when unpickled, and the names
-        # come back with the slots.
-        del state["_make"], state["_names"]
+        # come back with the slots (neither yet if its owner was not compiled since).
+        state.pop("_make", None)
+        state.pop("_names", None)
         return state
 
     def rebind(self, make: Callable[[Shape], Runner]) -> None:

@@ -29,6 +29,9 @@ GENERATION_KEY = "pages_generation"
 Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
 # In the covering index's order (no sort step): each route's paths sorted.
 _ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
+# Rows read by one scan of the table when at least 1/WHOLE_SHARE of them are asked for
+# (10k pages: the scan ~23 ms, the same rows by chunks of IN (...) ~80 ms).
+WHOLE_SHARE = 4
 
 
 @dataclass
@@ -53,15 +56,19 @@ class PageIndex:
         return self._by_route
 
     def records(self, paths: Iterable[str],
-                fetch: Callable[[list[str]], list[Row]]) -> dict[str, PageRecord]:
+                fetch: Callable[[list[str] | None], list[Row]]) -> dict[str, PageRecord]:
         """The records of those of ``paths`` that are recorded, by path; the rows not
-        read yet are read with ``fetch`` (the table's rows of those paths)."""
+        read yet are read with ``fetch`` (the table's rows of those paths; None: all of
+        them, when many are missing)."""
         rows, decoded, routes = self.rows, self._records, self.routes
         if not self.complete:
             if not isinstance(paths, Collection):
                 paths = list(paths)
             missing = [path for path in paths if path in routes and path not in rows]
-            if missing:
+            if missing and len(missing) * WHOLE_SHARE >= len(routes):
+                self.fill(fetch(None))  # one scan: a third of the IN (...) lookups' time
+                rows = self.rows
+            elif missing:
                 rows.update((row[0], row) for row in fetch(missing))
         found: dict[str, PageRecord] = {}
         for path in paths:
@@ -218,8 +225,10 @@ def _cached_index(manifest: _Store) -> PageIndex | None:
         return cached(manifest._key, manifest.get_meta(GENERATION_KEY))
 
 
-def _fetch(manifest: _Store, paths: list[str]) -> list[Row]:
-    """The table's rows of ``paths`` (those recorded)."""
+def _fetch(manifest: _Store, paths: list[str] | None) -> list[Row]:
+    """The table's rows of ``paths`` (those recorded; None: every row)."""
+    if paths is None:
+        return manifest._rows(PAGE_SELECT, what="read pages")
     found: list[Row] = []
     for chunk in chunks(paths):
         marks = ",".join("?" * len(chunk))

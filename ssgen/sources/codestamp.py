@@ -1,6 +1,7 @@
 """A digest of ssgen's own code that a new process takes from the files' stamps, not their bytes.
 
-Owns ``code_digest(state_dir, extra)``: the digest of every ``.py`` file of the ssgen
+Owns ``code_digest(state_dir, extra)`` (``ssgen_digest``: with the template engine's
+versions, as the caches use it): the digest of every ``.py`` file of the ssgen
 package (relative path and bytes) and of ``extra`` (package versions), as caches keyed by
 "the code that made them" need it (``ssgen.build.fragfile``). Hashing ~270 files costs
 ~50-70 ms of every process; instead ``.ssgen/code.digest`` keeps the digest with a digest
@@ -30,6 +31,22 @@ MAGIC = b"ssgen-code-digest-1\n"
 RACY_NS = 1_000_000_000
 # The ssgen package's folder (this module's parent's parent).
 CODE = Path(__file__).resolve().parent.parent
+
+
+def ssgen_digest(state_dir: Path) -> bytes:
+    """The digest of ssgen's code and of the Jinja2 and MarkupSafe versions (the key of
+    what ssgen's code made: the fragments file, the source snapshot)."""
+    import jinja2
+    import markupsafe
+
+    return code_digest(state_dir, _versions,
+                       watched=(jinja2.__file__ or "", markupsafe.__file__ or ""))
+
+
+def _versions() -> tuple[str, str]:
+    from importlib.metadata import version  # ~10 ms of imports: only when the code is hashed
+
+    return version("jinja2"), version("markupsafe")
 
 
 def code_files(root: Path = CODE) -> list[str]:

@@ -5,9 +5,10 @@ a paginated route's pages, each page's data hash, each feed entry's row), checke
 the identity of those results, which a kept source never mutates. Encoded in one go
 with the source whose maintained results hold the items (``ssgen.sources.snapshot``),
 the identities between them survive: a resumed process expands and hashes only the
-pages whose items changed since the snapshot, however stale it is. Not carried:
-``ssgen.build.memo.kept``'s expansions, which stand for what the manifest recorded
-(their generation) rather than for a value.
+pages whose items changed since the snapshot, however stale it is. Also carried:
+``ssgen.build.memo.kept``'s expansions, which stand for what the manifest recorded at
+their generation rather than for a value: a new process plans, besides the pages whose
+specs are new objects, every path a build planned or removed since (``pagelog``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ssgen.build.memo import datahash
+from ssgen.build.memo import datahash, kept
 from ssgen.config.load import Config
 from ssgen.render import generated
 from ssgen.routes import paginate, reuse
@@ -32,16 +33,22 @@ def _hash_site(config: Config) -> str:
     return f"{config.site_dir}:{config.hash}"  # as ssgen.build.plan keys page hashes
 
 
-def export(config: Config) -> dict[str, Any]:
+def _kept_site(config: Config, perspective: str) -> str:
+    return f"{config.site_dir}\0{config.hash}:{perspective}"  # as the pipeline keys kept
+
+
+def export(config: Config, perspective: str) -> dict[str, Any]:
     """This process's memos for ``config``'s site."""
     return {"reuse": reuse.export(config.site), "paginate": paginate.export(config.site),
-            "hashes": datahash.export(_hash_site(config)), "feeds": generated.export_feeds()}
+            "hashes": datahash.export(_hash_site(config)), "feeds": generated.export_feeds(),
+            "kept": kept.export(_kept_site(config, perspective))}
 
 
-def adopt(config: Config, memos: Any) -> None:
+def adopt(config: Config, memos: Any, perspective: str) -> None:
     """Take decoded ``export``ed memos (ignored unless of the expected form)."""
     if not isinstance(memos, dict):
         return
+    kept.carry(_kept_site(config, perspective), memos.get("kept"))
     reuse.adopt(config.site, memos.get("reuse") or [])
     paginate.adopt(config.site, memos.get("paginate") or [])
     datahash.adopt(_hash_site(config), memos.get("hashes") or [])
@@ -55,14 +62,16 @@ def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | 
     if found is None:
         return None
     source, memos = found
-    adopt(config, memos)
+    adopt(config, memos, perspective)
     return source
 
 
 def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] = (),
-         hashes: Mapping[str, str] | None = None) -> None:
+         hashes: Mapping[str, str] | None = None, *, later: bool = False) -> None:
     """Save the snapshot of ``source`` with this process's memos, when worth it (also
-    when this process hashed many pages the memo it resumed lacked). ``hash_pages``: a
+    when this process hashed many pages the memo it resumed lacked); ``later``: a
+    re-save of the snapshot ``source`` resumed is left to the process's exit
+    (``background.run_deferred``: the command exits right after). ``hash_pages``: a
     full build's pages, whose data its render workers hashed, so that the next process
     finds them in the memo: with the hashes the workers took (``hashes``: path -> hash,
     ``RenderPlan.data_hashes``), hashed here only when missing there or when the page
@@ -75,16 +84,23 @@ def keep(config: Config, source: Source | None, hash_pages: Iterable[PageSpec] =
             digest = taken.get(spec.path)
             if not digest or not datahash.adopt_digest(spec, site, digest):
                 datahash.page_data_hash(spec, site)
-        return export(config)
+        return export(config, getattr(source, "perspective", ""))
 
-    snapshot.keep(config, source, memos, resave=datahash.misses() > snapshot.RESAVE)
+    resave = datahash.misses() > snapshot.RESAVE
+    if later and isinstance(source, LocalSource) and source.resumed is not None:
+        if snapshot.due(source, resave=resave):
+            background.defer(lambda: snapshot.keep(config, source, memos, resave=True))
+        return
+    snapshot.keep(config, source, memos, resave=resave)
 
 
 def keep_later(config: Config, source: Source | None, *, final: bool = False) -> bool:
     """Save the snapshot of a kept ``source`` (serve's) with this process's memos in a
     forked child, when due (``ssgen.sources.snapshot.background``; ``final``: serve
     stops, the child is waited for)."""
-    return background.keep_later(config, source, lambda: export(config), final=final)
+    perspective = getattr(source, "perspective", "")
+    return background.keep_later(config, source, lambda: export(config, perspective),
+                                 final=final)
 
 
 __all__ = ["adopt", "export", "keep", "keep_later", "resume"]

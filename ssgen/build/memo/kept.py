@@ -15,12 +15,18 @@ keeps its other items' last pages: ``ssgen.build.routepaths.merged``). The memo 
 (removed) at the start of a build and stored again only after the build recorded its
 pages, so a build that fails anywhere leaves none and the next one plans every page of the
 routes it queries.
+
+A source snapshot carries the memo to the next process (``export``, ``carry``): its pages
+are objects of the snapshot, which the resumed route memos hand back for unchanged items.
+They stand for the manifest's pages as of the snapshot's generation; a new process takes
+them (``take_carried``) only with the paths every build since then planned or removed
+(``ssgen.build.memo.pagelog``), which it plans whatever the memo says.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from itertools import compress
 
@@ -37,6 +43,7 @@ class _Kept:
 
 
 _KEPT: dict[str, _Kept] = {}
+_CARRIED: dict[str, _Kept] = {}  # from a snapshot: valid through the pages log
 
 
 def take(site: str, generation: str | None) -> Expansions:
@@ -54,12 +61,42 @@ def keep(site: str, generation: str | None, routes: Expansions) -> None:
         _KEPT[site] = _Kept(generation, routes)
 
 
+def export(site: str) -> tuple[str, Expansions] | None:
+    """What is kept for ``site`` (its generation and expansions), for a snapshot."""
+    found = _KEPT.get(site)
+    return None if found is None else (found.generation, found.routes)
+
+
+def carry(site: str, exported: object) -> None:
+    """Take an ``export`` decoded from a snapshot (ignored unless of that form)."""
+    if type(exported) is tuple and len(exported) == 2 and type(exported[0]) is str \
+            and type(exported[1]) is dict \
+            and all(type(name) is str and type(pages) is list
+                    and all(type(page) is PageSpec for page in pages)
+                    for name, pages in exported[1].items()):
+        _CARRIED[site] = _Kept(exported[0], exported[1])
+
+
+def take_carried(site: str, written: Callable[[str], frozenset[str] | None]) \
+        -> tuple[Expansions, frozenset[str]]:
+    """The carried expansions of ``site`` and the paths to plan whatever they say
+    (``written(generation)``: the paths the builds since planned or removed; None: not
+    known, and nothing is taken)."""
+    found = _CARRIED.pop(site, None)
+    if found is None:
+        return {}, frozenset()
+    since = written(found.generation)
+    return ({}, frozenset()) if since is None else (found.routes, since)
+
+
 def forget(site: str | None = None) -> None:
     """Drop what is kept (for ``site``, or for every site)."""
     if site is None:
         _KEPT.clear()
+        _CARRIED.clear()
     else:
         _KEPT.pop(site, None)
+        _CARRIED.pop(site, None)
 
 
 def split(now: list[PageSpec], last: list[PageSpec],
@@ -82,4 +119,4 @@ def split(now: list[PageSpec], last: list[PageSpec],
     return fresh, kept
 
 
-__all__ = ["Expansions", "forget", "keep", "split", "take"]
+__all__ = ["Expansions", "carry", "export", "forget", "keep", "split", "take", "take_carried"]

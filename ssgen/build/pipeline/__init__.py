@@ -67,7 +67,8 @@ def build(
     build allocated itself (serve); the build then leaves it frozen.
     ``release=False``: what the build loaded and planned is not freed when it returns
     but kept for the process's exit to drop (``left_for_exit``): a command that exits
-    right after skips freeing it (0.25 s for 20k documents).
+    right after skips freeing it (0.25 s for 20k documents), and re-saves the snapshot it
+    resumed, when due, in a child forked as it exits (``carry.keep``'s ``later``).
 
     Incremental unless ``full`` (or the manifest is missing, stale or unusable): only the
     routes and pages that the ``change`` (plus the document and template changes found by
@@ -98,7 +99,7 @@ def build(
             _site_files(run, manifest, report, plan, search)
             with run.timer("snapshot"):  # after the feed, whose rows it carries too
                 keep_snapshot(config, source, plan.pages.values() if full else (),
-                              plan.data_hashes)
+                              plan.data_hashes, later=not release)
             faults.point("after-extras")
             if check is not None:
                 with run.timer("links"):

@@ -20,7 +20,7 @@ from ssgen.build.extras import static_files
 from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.heap import freeze_heap, frozen_after
 from ssgen.build.loading import load_source
-from ssgen.build.memo import kept
+from ssgen.build.memo import kept, pagelog
 from ssgen.build.memo.fragments import kept_fragments
 from ssgen.build.output import staged
 from ssgen.build.pipeline.reach import rebuild_scope
@@ -119,7 +119,11 @@ def rebuild(
         scope, total = (None, None) if full else rebuild_scope(
             config, manifest, renderer, data, states, change, source, damage)
         site = f"{config.site_dir}\0{key}"
-        last = kept.take(site, manifest.get_meta(GENERATION_KEY))
+        since = manifest.get_meta(GENERATION_KEY)
+        last = kept.take(site, since)
+        if fresh and not last and scope is not None:  # the expansions a snapshot carried
+            last, scope.unsure = kept.take_carried(
+                site, lambda base: pagelog.written_since(config, base, since))
         lists = doclists.open_lists(config, manifest, doclists.changed_ids(scope, total),
                                     skip=scope.whole_routes if scope else set(),
                                     kept=last.keys()) if fresh else None
@@ -149,7 +153,9 @@ def rebuild(
     with timer("record"):
         report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
                               content=content_failures(source, collected), early=early)
-        kept.keep(site, manifest.get_meta(GENERATION_KEY), {**last, **collected.specs})
+        after = manifest.get_meta(GENERATION_KEY)
+        kept.keep(site, after, {**last, **collected.specs})
+        pagelog.note(config, since, after, plan.pages.keys() | set(plan.removed), reset=full)
         if lists is not None:
             doclists.save(config, manifest, lists)
         report.kept = sum(map(len, collected.kept.values()))

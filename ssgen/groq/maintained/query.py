@@ -4,7 +4,7 @@ docstring tells how)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from operator import is_
 from typing import Any
 
@@ -17,6 +17,7 @@ from ssgen.groq.maintained.delta import Changes, Delta
 from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
 from ssgen.groq.ordered import Ordered
+from ssgen.groq.plan import Plan
 from ssgen.groq.runtime import ALL_KEYS, WATCH, Context, Scope
 from ssgen.groq.shapes import Shape
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key
@@ -37,45 +38,42 @@ class MaintainedQuery:
         self._params = query_params(params)
         self._subs: CorrelatedSubs | None = None
         if parts is None:
-            shared: dict[int, Parts] = {}  # id(shape): the shapes live as long as _subs
-
-            def runner(sub: Shape) -> MaintainedQuery:
-                parts = shared.get(id(sub))
-                if parts is None:
-                    parts = shared[id(sub)] = compile_parts(sub, None)
-                return MaintainedQuery(None, sub, None, parts=parts)
-
-            self._subs = CorrelatedSubs(runner)
+            self._subs = CorrelatedSubs(_runners())
             parts = compile_parts(shape, self._subs)
-        self._shape, self._parts, self._plan = shape, parts, parts.plan
+        self._shape, self._compiled = shape, parts
         self._reset(None)
 
     def __getstate__(self) -> dict[str, Any]:
         """Its entries and indexes, without the compiled parts (closures): a snapshot of
         a kept source (``ssgen.sources.snapshot``) pickles them."""
         state = dict(self.__dict__)
-        del state["_parts"], state["_plan"], state["_delta"], state["_changes"]
-        del state["_item_parts"]
+        del state["_compiled"], state["_delta"], state["_changes"], state["_item_parts"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Recompile the parts; the correlated runners get their slots in the order the
-        compilation assigns them, as when first made."""
+        """Its state; the parts are compiled on first use (``_parts``): of the queries a
+        resumed snapshot holds, a one-post edit runs a few."""
         # How the result came about is not kept: the first update after gives no delta.
-        self.__dict__.update(state, _delta=None, _changes=None, _item_parts={})
+        self.__dict__.update(state, _delta=None, _changes=None, _item_parts={},
+                             _compiled=None)
+
+    @property
+    def _parts(self) -> Parts:
+        parts = self._compiled
+        return parts if parts is not None else self._compile()
+
+    @property
+    def _plan(self) -> Plan | None:
+        return self._parts.plan
+
+    def _compile(self) -> Parts:
+        """Compile the parts of an unpickled query; the correlated runners get their
+        slots in the order the compilation assigns them, as when first made."""
         subs = self._subs
         if subs is not None:
-            shared: dict[int, Parts] = {}
-
-            def runner(sub: Shape) -> MaintainedQuery:
-                parts = shared.get(id(sub))
-                if parts is None:
-                    parts = shared[id(sub)] = compile_parts(sub, None)
-                return MaintainedQuery(None, sub, None, parts=parts)
-
-            subs.rebind(runner)
-        self._parts = compile_parts(self._shape, subs)
-        self._plan = self._parts.plan
+            subs.rebind(_runners())
+        parts = self._compiled = compile_parts(self._shape, subs)
+        return parts
 
     def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = NONE) -> None:
         self._entries: dict[str, _Entry] = {}
@@ -156,6 +154,8 @@ class MaintainedQuery:
         window = self._shape.window
         if self._subs is None or not self._shape.element or window is None:
             return {}
+        if self._compiled is None:
+            self._compile()  # the subs' slots and names, for an unpickled query
         rows = self._ordered.rows[slice_bounds(len(self._ordered), window.left,
                                                window.right, window.is_inclusive)]
         return self._subs.deltas(rows[0][-1]) if len(rows) == 1 else {}
@@ -370,6 +370,19 @@ class MaintainedQuery:
         if type(last) is list and len(last) == len(result) and all(map(is_, last, result)):
             return last, ids  # the same items: the same list
         return result, ids
+
+
+def _runners() -> Callable[[Shape], MaintainedQuery]:
+    """A maker of correlated subquery runners, which share one compilation per shape."""
+    shared: dict[int, Parts] = {}  # id(shape): the shapes live as long as the subs
+
+    def runner(sub: Shape) -> MaintainedQuery:
+        parts = shared.get(id(sub))
+        if parts is None:
+            parts = shared[id(sub)] = compile_parts(sub, None)
+        return MaintainedQuery(None, sub, None, parts=parts)
+
+    return runner
 
 
 def _same_sets(old: _Entry, new: _Entry) -> None:

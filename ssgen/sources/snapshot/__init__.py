@@ -43,6 +43,7 @@ from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.sources import Source
 from ssgen.sources.atomic import write_atomic
+from ssgen.sources.codestamp import ssgen_digest
 from ssgen.sources.inputs import Input
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
@@ -53,7 +54,6 @@ FILE = "source.snapshot"
 RESAVE = 64
 STALE_TMP = 600.0
 _ROOT = "ssgen-source"  # the body's first element: what it is a snapshot of
-_CODE = Path(__file__).resolve().parent.parent.parent
 _KEY, _SUM = 32, 4  # the checksum: CRC-32 (damage, not tampering: .ssgen/ is the site's)
 
 allowed.register()
@@ -70,8 +70,8 @@ def snapshot_key(config: Config, perspective: str) -> bytes:
     digest = hashlib.blake2b(digest_size=_KEY)
     for part in (MAGIC.decode(), sys.version, config.hash, str(config.site_dir), perspective):
         digest.update(part.encode() + b"\0")
-    for code in sorted(_CODE.rglob("*.py")):
-        digest.update(code.relative_to(_CODE).as_posix().encode() + b"\0" + code.read_bytes())
+    # The code's digest through the files' stamps (``codestamp``), not their ~270 reads.
+    digest.update(ssgen_digest(config.state_dir))
     return digest.digest()
 
 
@@ -96,13 +96,18 @@ def keep(config: Config, source: Source | None,
     """Save ``source`` (with ``extra()``, encoded in the same go: objects shared with the
     source stay shared) for the next process, if it is one to keep and worth saving
     (``resave``: the caller's memos found the snapshot's lacking)."""
+    if isinstance(source, LocalSource) and due(source, resave=resave):
+        save(config.state_dir / FILE, snapshot_key(config, source.perspective), source,
+             extra())
+
+
+def due(source: Source | None, *, resave: bool = False) -> bool:
+    """Whether ``keep`` saves ``source`` (see there)."""
     if not isinstance(source, LocalSource) or not source.maintains:
-        return
+        return False
     results = source.results
-    if source.resumed is not None and len(source.resumed) <= RESAVE and not resave \
-            and not (results is not None and results.made):
-        return
-    save(config.state_dir / FILE, snapshot_key(config, source.perspective), source, extra())
+    return source.resumed is None or len(source.resumed) > RESAVE or resave \
+        or (results is not None and bool(results.made))
 
 
 def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
@@ -202,4 +207,4 @@ class _Checksum:
         return self._crc
 
 
-__all__ = ["FILE", "RESAVE", "keep", "resume", "save", "snapshot_key", "wanted"]
+__all__ = ["FILE", "RESAVE", "due", "keep", "resume", "save", "snapshot_key", "wanted"]
