@@ -10,6 +10,11 @@ inside the lease, and given up before the lease is. Taken only on local filesyst
 network or FUSE file can be truncated by another host the lease does not reach) and when
 the break time is ample; otherwise ``None``, and the caller reads with ``pread``.
 
+The file is mapped with libc's ``mmap`` through ctypes (``Mapped``: an address), not
+Python's ``mmap`` object: the compare hands the address to ``memcmp`` on two threads
+(``ndjson.scan``), and ctypes lets go of the GIL in ``mmap``, ``munmap`` and ``memcmp``
+alike.
+
 The lease's break signal is set to SIGURG, which is ignored by default: the default
 SIGIO would end the process when a writer comes along.
 """
@@ -22,8 +27,9 @@ import mmap
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
+from typing import NamedTuple, cast
 
 # Filesystems whose every truncate and write-open goes through this kernel's VFS.
 _LOCAL = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs"})
@@ -31,12 +37,25 @@ _BREAK_FILE = "/proc/sys/fs/lease-break-time"
 _MIN_BREAK_S = 10  # the compare takes ~10 ms; a break time this long is never reached
 
 
+class Mapped(NamedTuple):
+    """A file's ``size`` bytes mapped read-only at ``address`` (valid inside the block of
+    ``leased_map`` only: nothing may read it after)."""
+
+    address: int
+    size: int
+
+    def read(self, start: int, stop: int) -> bytes:
+        """A copy of the bytes ``[start, stop)``."""
+        import ctypes
+
+        return ctypes.string_at(self.address + start, max(stop - start, 0))
+
+
 @contextlib.contextmanager
-def leased_map(fd: int, size: int) -> Iterator[memoryview | None]:
+def leased_map(fd: int, size: int) -> Iterator[Mapped | None]:
     """The ``size`` bytes of the file open read-only at ``fd``, mapped under a read lease
     for the block's duration; None when that cannot be had (no lease, not a local
-    filesystem, the file not ``size`` long under the lease). Views sliced from it must
-    not outlive the block."""
+    filesystem, the file not ``size`` long under the lease)."""
     if size <= 0 or not _lease_safe(fd):
         yield None
         return
@@ -55,25 +74,51 @@ def leased_map(fd: int, size: int) -> Iterator[memoryview | None]:
 
 
 @contextlib.contextmanager
-def _mapped(fd: int, size: int) -> Iterator[memoryview | None]:
+def _mapped(fd: int, size: int) -> Iterator[Mapped | None]:
     """The file mapped, if it is ``size`` long now (under the lease it stays so)."""
+    calls = _libc()
+    if calls is None:
+        yield None
+        return
+    map_, unmap = calls
     try:
         if os.fstat(fd).st_size != size:
             raise ValueError
-        mapped = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
-                           prot=mmap.PROT_READ)
     except (OSError, ValueError):
         yield None
         return
-    view = memoryview(mapped)
+    address = map_(None, size, mmap.PROT_READ, mmap.MAP_SHARED | mmap.MAP_POPULATE, fd, 0)
+    if address in (None, _MAP_FAILED):
+        yield None
+        return
     try:
-        yield view
+        yield Mapped(address, size)
     finally:
-        view.release()
-        # A slice kept alive by a traceback holds the mapping open until it is freed;
-        # it is never read again, and only a read of a truncated page raises SIGBUS.
-        with contextlib.suppress(BufferError):
-            mapped.close()
+        unmap(address, size)
+
+
+_MAP_FAILED = (1 << (8 * 8)) - 1  # (void *) -1 as ctypes returns it on a 64-bit build
+_Map = Callable[[None, int, int, int, int, int], "int | None"]
+
+
+@lru_cache(maxsize=1)
+def _libc() -> tuple[_Map, Callable[[int, int], int]] | None:
+    """libc's ``mmap`` and ``munmap`` (None where ctypes cannot load them)."""
+    import ctypes
+
+    if ctypes.sizeof(ctypes.c_void_p) != 8:
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        map_, unmap = libc.mmap, libc.munmap
+    except (OSError, AttributeError):
+        return None
+    map_.restype = ctypes.c_void_p
+    map_.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                     ctypes.c_int, ctypes.c_long]
+    unmap.restype = ctypes.c_int
+    unmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    return cast(_Map, map_), cast(Callable[[int, int], int], unmap)
 
 
 def _lease_safe(fd: int) -> bool:
@@ -102,4 +147,4 @@ def _filesystem(device: int) -> str:
     return ""
 
 
-__all__ = ["leased_map"]
+__all__ = ["Mapped", "leased_map"]
