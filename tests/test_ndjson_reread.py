@@ -102,6 +102,7 @@ def test_the_mapped_file_cannot_be_opened_for_writing(tmp_path: Path) -> None:
             assert mapped is not None and mapped.read(4997, 5000) == b"yyy"
             with pytest.raises(BlockingIOError):
                 os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        leased.released()  # the mapping and the lease are given up on a thread
         os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # the lease is gone
         writer = os.open(path, os.O_WRONLY)
         try:  # no lease while anyone has the file open for writing

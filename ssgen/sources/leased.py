@@ -27,6 +27,7 @@ import mmap
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import NamedTuple, cast
@@ -55,7 +56,9 @@ class Mapped(NamedTuple):
 def leased_map(fd: int, size: int) -> Iterator[Mapped | None]:
     """The ``size`` bytes of the file open read-only at ``fd``, mapped under a read lease
     for the block's duration; None when that cannot be had (no lease, not a local
-    filesystem, the file not ``size`` long under the lease)."""
+    filesystem, the file not ``size`` long under the lease). The mapping and the lease
+    are given up on a thread after the block (``released`` waits for it)."""
+    released()
     if size <= 0 or not _lease_safe(fd):
         yield None
         return
@@ -65,36 +68,70 @@ def leased_map(fd: int, size: int) -> Iterator[Mapped | None]:
     except OSError:  # open for writing somewhere, not the owner, leases off
         yield None
         return
+    mapped = _map(fd, size)
+    if mapped is None:
+        _unlease(fd)
+        yield None
+        return
     try:
-        with _mapped(fd, size) as view:
-            yield view
+        yield mapped
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        _let_go(mapped, fd)
 
 
-@contextlib.contextmanager
-def _mapped(fd: int, size: int) -> Iterator[Mapped | None]:
+def _map(fd: int, size: int) -> Mapped | None:
     """The file mapped, if it is ``size`` long now (under the lease it stays so)."""
     calls = _libc()
-    if calls is None:
-        yield None
-        return
-    map_, unmap = calls
     try:
-        if os.fstat(fd).st_size != size:
-            raise ValueError
-    except (OSError, ValueError):
-        yield None
-        return
-    address = map_(None, size, mmap.PROT_READ, mmap.MAP_SHARED | mmap.MAP_POPULATE, fd, 0)
-    if address in (None, _MAP_FAILED):
-        yield None
-        return
+        if calls is None or os.fstat(fd).st_size != size:
+            return None
+    except OSError:
+        return None
+    address = calls[0](None, size, mmap.PROT_READ, mmap.MAP_SHARED | mmap.MAP_POPULATE, fd, 0)
+    return None if address in (None, _MAP_FAILED) else Mapped(address, size)
+
+
+def _unlease(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+
+
+# The thread giving up the last mapping, then its lease (see ``_let_go``).
+_RELEASING: list[threading.Thread] = []
+
+
+def _let_go(mapped: Mapped, fd: int) -> None:
+    """Unmap ``mapped``, then let the lease go, on a thread: ``munmap`` of a 70 MB
+    mapping takes ~1-2 ms, which the caller spends on what it found instead. The thread
+    holds a duplicate of ``fd`` (the lease is the open file's: it lasts until the
+    unmapping is done, whenever the caller closes ``fd``)."""
+    unmap = _libc()
+    assert unmap is not None
     try:
-        yield Mapped(address, size)
-    finally:
-        unmap(address, size)
+        held = os.dup(fd)
+    except OSError:  # no descriptor to spare: here and now
+        unmap[1](mapped.address, mapped.size)
+        _unlease(fd)
+        return
+
+    def run() -> None:
+        try:
+            unmap[1](mapped.address, mapped.size)
+            _unlease(held)
+        finally:
+            os.close(held)
+
+    released()
+    thread = threading.Thread(target=run, name="ssgen-unmap", daemon=True)
+    thread.start()
+    _RELEASING.append(thread)
+
+
+def released() -> None:
+    """Wait until the last mapping ``leased_map`` handed out is unmapped and its lease
+    let go (the next ``leased_map`` waits for it too)."""
+    while _RELEASING:
+        _RELEASING.pop().join()
 
 
 _MAP_FAILED = (1 << (8 * 8)) - 1  # (void *) -1 as ctypes returns it on a 64-bit build
@@ -147,4 +184,4 @@ def _filesystem(device: int) -> str:
     return ""
 
 
-__all__ = ["Mapped", "leased_map"]
+__all__ = ["Mapped", "leased_map", "released"]

@@ -70,72 +70,83 @@ def _first_differing(pair: Pair, start: int, length: int) -> int:
     return start + done
 
 
-class _Search:
-    """The claims of the two threads over ``[lo, hi)`` and what they found."""
+class Search:
+    """The claims of the two threads over ``[lo, hi)`` and what they found; ``up_step``
+    and ``down_step`` each compare one chunk (False: that side is done)."""
 
     def __init__(self, pair: Pair, lo: int, hi: int, chunk: int) -> None:
-        self.pair, self.chunk = pair, chunk
+        self.pair, self.chunk, self.hi = pair, max(chunk, 1), hi
         self.low, self.high = lo, hi  # unclaimed: [low, high)
         self.found_low: int | None = None  # the caller's first difference
         self.found_high: int | None = None  # the helper's lowest so far
         self.failed: BaseException | None = None
         self.lock = threading.Lock()
 
-    def up(self) -> None:
-        """Claim chunks from the bottom; stop at the first that differs."""
-        while True:
+    def up_step(self) -> bool:
+        """Claim the lowest chunk; done at the first that differs, or nothing left."""
+        with self.lock:
+            if self.found_low is not None or self.low >= self.high:
+                return False
+            start = self.low
+            length = min(self.chunk, self.high - start)
+            self.low = start + length
+        if _differs(self.pair, start, length):
+            found = _first_differing(self.pair, start, length)
             with self.lock:
-                if self.low >= self.high:
-                    return
-                start = self.low
-                length = min(self.chunk, self.high - start)
-                self.low = start + length
-            if _differs(self.pair, start, length):
-                found = _first_differing(self.pair, start, length)
-                with self.lock:
-                    self.found_low = found
-                return
+                self.found_low = found
+            return False
+        return True
+
+    def down_step(self) -> bool:
+        """Claim the highest chunk, noting its lowest difference; done once the claims
+        meet or the caller found its difference (all the helper's claims lie above)."""
+        with self.lock:
+            if self.found_low is not None or self.high <= self.low:
+                return False
+            length = min(self.chunk, self.high - self.low)
+            self.high -= length
+            start = self.high
+        if _differs(self.pair, start, length):
+            found = _first_differing(self.pair, start, length)
+            with self.lock:
+                self.found_high = found  # lower than any the helper found before
+        return True
 
     def down(self) -> None:
-        """Claim chunks from the top, noting the lowest difference, until the claims
-        meet or the caller found its difference (all the helper's claims lie above)."""
+        """The helper thread's loop."""
         try:
-            while True:
-                with self.lock:
-                    if self.found_low is not None or self.high <= self.low:
-                        return
-                    length = min(self.chunk, self.high - self.low)
-                    self.high -= length
-                    start = self.high
-                if _differs(self.pair, start, length):
-                    found = _first_differing(self.pair, start, length)
-                    with self.lock:
-                        self.found_high = found
+            while self.down_step():
+                pass
         except BaseException as exc:  # re-raised by the caller's thread
             self.failed = exc
+
+    def answer(self) -> int:
+        """Once neither side has more to do: the lowest differing index, or ``hi``."""
+        if self.failed is not None:
+            raise self.failed
+        if self.found_low is not None:
+            return self.found_low
+        return self.found_high if self.found_high is not None else self.hi
 
 
 def first_difference(pair: Pair, lo: int, hi: int, chunk: int) -> int:
     """The lowest index of ``[lo, hi)`` whose bytes differ in ``pair``, or ``hi``;
     compared ``chunk`` bytes at a time, by a helper thread too when there are more than
     two chunks."""
-    search = _Search(pair, lo, hi, max(chunk, 1))
+    search = Search(pair, lo, hi, chunk)
     helper = None
     if hi - lo > 2 * chunk:
         helper = threading.Thread(target=search.down, name="ssgen-compare", daemon=True)
         helper.start()
     try:
-        search.up()
+        while search.up_step():
+            pass
     finally:
         if helper is not None:
             with search.lock:
                 search.high = min(search.high, search.low)  # the helper stops claiming
             helper.join()
-    if search.failed is not None:
-        raise search.failed
-    if search.found_low is not None:
-        return search.found_low
-    return search.found_high if search.found_high is not None else hi
+    return search.answer()
 
 
-__all__ = ["Pair", "first_difference"]
+__all__ = ["Pair", "Search", "first_difference"]
