@@ -10,11 +10,6 @@ inside the lease, and given up before the lease is. Taken only on local filesyst
 network or FUSE file can be truncated by another host the lease does not reach) and when
 the break time is ample; otherwise ``None``, and the caller reads with ``pread``.
 
-The file is mapped with libc's ``mmap`` through ctypes (``Mapped``: an address), not
-Python's ``mmap`` object: the compare hands the address to ``memcmp`` on two threads
-(``ndjson.scan``), and ctypes lets go of the GIL in ``mmap``, ``munmap`` and ``memcmp``
-alike.
-
 The lease's break signal is set to SIGURG, which is ignored by default: the default
 SIGIO would end the process when a writer comes along.
 """
@@ -27,10 +22,8 @@ import mmap
 import os
 import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import NamedTuple, cast
 
 # Filesystems whose every truncate and write-open goes through this kernel's VFS.
 _LOCAL = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs"})
@@ -38,27 +31,12 @@ _BREAK_FILE = "/proc/sys/fs/lease-break-time"
 _MIN_BREAK_S = 10  # the compare takes ~10 ms; a break time this long is never reached
 
 
-class Mapped(NamedTuple):
-    """A file's ``size`` bytes mapped read-only at ``address`` (valid inside the block of
-    ``leased_map`` only: nothing may read it after)."""
-
-    address: int
-    size: int
-
-    def read(self, start: int, stop: int) -> bytes:
-        """A copy of the bytes ``[start, stop)``."""
-        import ctypes
-
-        return ctypes.string_at(self.address + start, max(stop - start, 0))
-
-
 @contextlib.contextmanager
-def leased_map(fd: int, size: int) -> Iterator[Mapped | None]:
+def leased_map(fd: int, size: int) -> Iterator[memoryview | None]:
     """The ``size`` bytes of the file open read-only at ``fd``, mapped under a read lease
     for the block's duration; None when that cannot be had (no lease, not a local
-    filesystem, the file not ``size`` long under the lease). The mapping and the lease
-    are given up on a thread after the block (``released`` waits for it)."""
-    released()
+    filesystem, the file not ``size`` long under the lease). Views sliced from it must
+    not outlive the block."""
     if size <= 0 or not _lease_safe(fd):
         yield None
         return
@@ -68,94 +46,34 @@ def leased_map(fd: int, size: int) -> Iterator[Mapped | None]:
     except OSError:  # open for writing somewhere, not the owner, leases off
         yield None
         return
-    mapped = _map(fd, size)
-    if mapped is None:
-        _unlease(fd)
+    try:
+        with _mapped(fd, size) as view:
+            yield view
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+
+
+@contextlib.contextmanager
+def _mapped(fd: int, size: int) -> Iterator[memoryview | None]:
+    """The file mapped, if it is ``size`` long now (under the lease it stays so)."""
+    try:
+        if os.fstat(fd).st_size != size:
+            raise ValueError
+        mapped = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | mmap.MAP_POPULATE,
+                           prot=mmap.PROT_READ)
+    except (OSError, ValueError):
         yield None
         return
+    view = memoryview(mapped)
     try:
-        yield mapped
+        yield view
     finally:
-        _let_go(mapped, fd)
-
-
-def _map(fd: int, size: int) -> Mapped | None:
-    """The file mapped, if it is ``size`` long now (under the lease it stays so)."""
-    calls = _libc()
-    try:
-        if calls is None or os.fstat(fd).st_size != size:
-            return None
-    except OSError:
-        return None
-    address = calls[0](None, size, mmap.PROT_READ, mmap.MAP_SHARED | mmap.MAP_POPULATE, fd, 0)
-    return None if address in (None, _MAP_FAILED) else Mapped(address, size)
-
-
-def _unlease(fd: int) -> None:
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
-
-
-# The thread giving up the last mapping, then its lease (see ``_let_go``).
-_RELEASING: list[threading.Thread] = []
-
-
-def _let_go(mapped: Mapped, fd: int) -> None:
-    """Unmap ``mapped``, then let the lease go, on a thread: ``munmap`` of a 70 MB
-    mapping takes ~1-2 ms, which the caller spends on what it found instead. The thread
-    holds a duplicate of ``fd`` (the lease is the open file's: it lasts until the
-    unmapping is done, whenever the caller closes ``fd``)."""
-    unmap = _libc()
-    assert unmap is not None
-    try:
-        held = os.dup(fd)
-    except OSError:  # no descriptor to spare: here and now
-        unmap[1](mapped.address, mapped.size)
-        _unlease(fd)
-        return
-
-    def run() -> None:
-        try:
-            unmap[1](mapped.address, mapped.size)
-            _unlease(held)
-        finally:
-            os.close(held)
-
-    released()
-    thread = threading.Thread(target=run, name="ssgen-unmap", daemon=True)
-    thread.start()
-    _RELEASING.append(thread)
-
-
-def released() -> None:
-    """Wait until the last mapping ``leased_map`` handed out is unmapped and its lease
-    let go (the next ``leased_map`` waits for it too)."""
-    while _RELEASING:
-        _RELEASING.pop().join()
-
-
-_MAP_FAILED = (1 << (8 * 8)) - 1  # (void *) -1 as ctypes returns it on a 64-bit build
-_Map = Callable[[None, int, int, int, int, int], "int | None"]
-
-
-@lru_cache(maxsize=1)
-def _libc() -> tuple[_Map, Callable[[int, int], int]] | None:
-    """libc's ``mmap`` and ``munmap`` (None where ctypes cannot load them)."""
-    import ctypes
-
-    if ctypes.sizeof(ctypes.c_void_p) != 8:
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        map_, unmap = libc.mmap, libc.munmap
-    except (OSError, AttributeError):
-        return None
-    map_.restype = ctypes.c_void_p
-    map_.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                     ctypes.c_int, ctypes.c_long]
-    unmap.restype = ctypes.c_int
-    unmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-    return cast(_Map, map_), cast(Callable[[int, int], int], unmap)
+        view.release()
+        # A slice kept alive by a traceback holds the mapping open until it is freed;
+        # it is never read again, and only a read of a truncated page raises SIGBUS.
+        with contextlib.suppress(BufferError):
+            mapped.close()
 
 
 def _lease_safe(fd: int) -> bool:
@@ -184,4 +102,4 @@ def _filesystem(device: int) -> str:
     return ""
 
 
-__all__ = ["Mapped", "leased_map", "released"]
+__all__ = ["leased_map"]

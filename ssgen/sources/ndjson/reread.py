@@ -2,10 +2,9 @@
 
 Owns comparing the file with the kept bytes without reading it into new memory: the
 file mapped under a read lease (``leased``: no copy out of the page cache, ~35% less
-CPU on a 70 MB file) and compared with ``memcmp`` on two threads (``scan``: the
-compare is bound by memory bandwidth), else chunks read from both ends through one
-small reused buffer and compared at memcmp speed; either way only the differing middle
-is copied out (``Region``). The caller patches its kept ``bytearray`` with it
+CPU on a 70 MB file), else chunks read from both ends through one small reused buffer;
+either way compared at memcmp speed from both ends, and only the differing middle is
+copied out (``Region``). The caller patches its kept ``bytearray`` with it
 (``ndjson.diff.patch``). Reading a 78 MB file into a fresh buffer on every reload cost
 more in page faults and zeroing than in copying, and held the old and the new bytes at
 once. Anything unexpected (the file shrank or changed while it was being compared) gives
@@ -14,18 +13,15 @@ None: the caller then reads the whole file, as a first load does.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import NamedTuple
 
-from ssgen.sources.leased import Mapped, leased_map
+from ssgen.sources.leased import leased_map
 from ssgen.sources.ndjson import Data
 from ssgen.sources.ndjson.match import matching_run
 
 _CHUNK = 1 << 18  # 256 KB: ~10% less CPU than 1 MB on a 70 MB file (the buffer stays cached)
-# A mapped file's chunks: each a memcmp call without the GIL, a claim of one thread.
-_MAPPED_CHUNKS = 4
 
 Stamp = tuple[int, int, int, int]
 
@@ -52,8 +48,8 @@ def differing_region(path: str, kept: Data, stamp: Stamp) -> Region | None:
         with leased_map(fd, stamp[1]) as mapped:
             if _stamp(fd) != stamp:
                 return None
-            region = _compare(_pread_reader(fd, stamp[1]), kept, stamp[1]) \
-                if mapped is None else _compare_mapped(mapped, kept)
+            read = _pread_reader(fd, stamp[1]) if mapped is None else mapped.__getitem__
+            region = _compare(read, kept, stamp[1])
             return region if region is not None and _stamp(fd) == stamp else None
     except OSError:
         return None
@@ -82,39 +78,6 @@ def _pread_reader(fd: int, size: int) -> Reader:
         chunk = buffer[:length]
         return chunk[:os.preadv(fd, [chunk], span.start)]
     return read
-
-
-def _compare_mapped(mapped: Mapped, kept: Data) -> Region:
-    """``_compare`` on a mapped file: its address and the kept bytes' compared with
-    ``memcmp`` (``scan``), a chunk of ``_CHUNK * _MAPPED_CHUNKS`` bytes at a time."""
-    from ssgen.sources.ndjson.scan import Pair, first_difference  # ctypes: serve's only
-
-    size, limit = mapped.size, min(mapped.size, len(kept))
-    chunk = _CHUNK * _MAPPED_CHUNKS
-    with _address(kept) as start:
-        prefix = first_difference(Pair(mapped.address, start, False), 0, limit, chunk)
-        ends = Pair(mapped.address + size, start + len(kept), True)
-        suffix = first_difference(ends, 0, limit - prefix, chunk)
-    return Region(prefix, suffix, mapped.read(prefix, size - suffix), size)
-
-
-@contextlib.contextmanager
-def _address(data: Data) -> Iterator[int]:
-    """The address of ``data``'s bytes; a bytearray stays exported meanwhile (resizing
-    it raises instead of moving the bytes under the compare)."""
-    import ctypes
-
-    if type(data) is bytes:
-        yield ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
-        return
-    if not data:
-        yield 0
-        return
-    held = (ctypes.c_char * len(data)).from_buffer(data)
-    try:
-        yield ctypes.addressof(held)
-    finally:
-        del held
 
 
 def _compare(read: Reader, kept: Data, size: int) -> Region | None:
