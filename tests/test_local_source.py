@@ -21,7 +21,7 @@ from ssgen.errors import SourceError
 from ssgen.groq.parser import parse
 from ssgen.sources import QueryResult, markdown_docs, open_source
 from ssgen.sources.export import read_export
-from ssgen.sources.local import LocalSource, apply_perspective, read_inputs
+from ssgen.sources.local import LocalSource, apply_perspective, cached, read_inputs
 from ssgen.sources.ndjson import parse_ndjson
 
 FIXTURE = Path(__file__).parent / "fixtures" / "sources" / "site"
@@ -301,13 +301,13 @@ def test_reload_picks_up_an_edit_and_rereads_only_changed_files(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = LocalSource(configure(site, 'files = ["content/dataset.ndjson"]'))
     reads: list[str] = []
-    original = LocalSource._parse
+    original = cached.parse_input  # every parse of a file but Markdown's goes through it
 
-    def counting(self: LocalSource, item: Any, data: bytes, previous: Any) -> Any:
+    def counting(source_config: Any, item: Any, data: bytes, previous: Any) -> Any:
         reads.append(item.display)
-        return original(self, item, data, previous)
+        return original(source_config, item, data, previous)
 
-    monkeypatch.setattr(LocalSource, "_parse", counting)
+    monkeypatch.setattr(cached, "parse_input", counting)
     parse_md = markdown_docs.markdown_or_fault
 
     def counting_md(data: bytes, rel: str, display: str, default_type: str) -> Any:
@@ -505,6 +505,7 @@ def test_a_source_given_the_fingerprinted_bytes_does_not_read_the_files_again(
         raise AssertionError("a file read twice")
 
     monkeypatch.setattr(local, "read_stable", no_read)
+    monkeypatch.setattr(cached, "read_stable", no_read)
     monkeypatch.setattr(markdown_docs, "_read", no_read)
     source = LocalSource(config, preread=read)
     assert source.fingerprint() == read.fingerprint

@@ -14,10 +14,12 @@ the file whatever the store key (templates edited since) is caught.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,36 @@ def new_process(root: Path, saved: list[bytes]) -> None:
 BETWEEN = [Between(apply) for apply in [new_process, *cache_damages(cache_file)]]
 
 
-def run(steps: list[Edit | Between], *, persisted: bool = False) -> None:
+@dataclass(frozen=True)
+class During:
+    """A template edit saved while a round renders (after it planned, its texts read
+    once for the round): that round is not compared, the next one must catch up."""
+
+    edit: Edit
+
+
+def _saved_during_render(root: Path, site: CardSite, source: Any, edit: Edit) -> None:
+    """A round that renders a retitled card, ``edit`` saved when its render begins."""
+    real, saved = pages.render_pages, []
+
+    def then_render(*args: Any, **kwargs: Any) -> Any:
+        edit(site)
+        site.write(root)
+        saved.append(True)
+        return real(*args, **kwargs)
+
+    retitle(0, "during")(site)
+    site.write(root)
+    source.reload()
+    with mutant(pages, "render_pages", then_render):
+        assert build(load_config(root), jobs=1, source=source).ok
+    assert saved  # the round rendered
+
+
+DURING = [During(edit_template(name, "!")) for name in ("_card.html", "list.html", "_m.html")]
+
+
+def run(steps: list[Edit | Between | During], *, persisted: bool = False) -> None:
     """Apply ``steps`` through one kept source; after each, assert incremental == full.
     ``persisted``: a new process's full build first, which saves the fragments file."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,6 +110,8 @@ def run(steps: list[Edit | Between], *, persisted: bool = False) -> None:
         for step in steps:
             if isinstance(step, Between):
                 step.apply(root, saved)
+            elif isinstance(step, During):
+                _saved_during_render(root, site, source, step.edit)
             else:
                 step(site)
                 site.write(root)
@@ -98,9 +131,26 @@ def run(steps: list[Edit | Between], *, persisted: bool = False) -> None:
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(card_edits, min_size=1, max_size=5))
-def test_kept_caches_rebuild_equal_full_build(steps: list[Edit]) -> None:
+@given(steps=st.lists(st.one_of(card_edits, st.sampled_from(DURING)), min_size=1, max_size=5))
+def test_kept_caches_rebuild_equal_full_build(steps: list[Edit | During]) -> None:
     run(steps)
+
+
+def test_mutant_recording_templates_as_saved_after_the_render_is_caught() -> None:
+    # A round records the template hashes it planned with: recording them as the files
+    # are after the render vouches for pages rendered from the text before the edit.
+    real = pages.record_build
+
+    def as_on_disk(config: Any, key: str, manifest: Any, renderer: Renderer, plan: Any,
+                   *args: Any, **kwargs: Any) -> Any:
+        plan.template_hashes = {name: hashlib.sha256(text.encode()).hexdigest()
+                                for name in plan.template_hashes
+                                if (text := renderer.disk_source(name)) is not None}
+        return real(config, key, manifest, renderer, plan, *args, **kwargs)
+
+    with mutant(pages, "record_build", as_on_disk), pytest.raises(
+            AssertionError, match="differs from a full build"):
+        run([DURING[0]])
 
 
 @settings(max_examples=20, deadline=None,

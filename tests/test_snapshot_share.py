@@ -32,7 +32,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.sources import inputs, local
 from ssgen.sources import snapshot as snap
-from ssgen.sources.local import read_inputs
+from ssgen.sources.local import cached, read_inputs
 from ssgen.sources.snapshot import codec, share
 
 _short = st.sampled_from(["block", "span", "normal", "", "a1", "é", "x" * share.SHORT])
@@ -193,7 +193,8 @@ def _hashed(root: Path, change: Change | None) -> list[int]:
         return real(data)
 
     forget_process()
-    with mutant(inputs, "digest", counted), mutant(local, "digest", counted):
+    with mutant(inputs, "digest", counted), mutant(local, "digest", counted), \
+            mutant(cached, "digest", counted):
         assert build(load_config(root), change=change, jobs=1).ok
     return sizes
 

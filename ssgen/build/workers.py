@@ -124,11 +124,13 @@ class PageWriter:
 def render_pages(
     config: Config, plan: RenderPlan, *, jobs: int | None, reporter: Reporter,
     arrived: Callable[[list[PageOutcome]], None] | None = None, staging: Path | None = None,
+    renderer: Renderer | None = None,
 ) -> list[PageOutcome]:
     """Render every page of ``plan.to_render``; a failing page never stops the others.
     ``arrived``: called here with each batch of outcomes as it comes back (in the order
     they finish), while the other processes render on. ``staging``: the folder to write
-    into instead of the output folder (``ssgen.build.output.staged``)."""
+    into instead of the output folder (``ssgen.build.output.staged``). ``renderer``: the
+    shared renderer the build planned with (``Renderer.shared``), taken if not given."""
     specs = plan.to_render
     jobs = jobs or os.cpu_count() or 1
     outcomes: list[PageOutcome] = []
@@ -140,8 +142,8 @@ def render_pages(
                 arrived(batch)
 
         if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
-            writer = PageWriter(config, Renderer.shared(config), plan.data_hashes, plan.tags,
-                                staging)
+            writer = PageWriter(config, renderer or Renderer.shared(config), plan.data_hashes,
+                                plan.tags, staging)
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:

@@ -142,8 +142,10 @@ def rebuild(
     # yet, the pages written into a staging folder swapped in whole after the render.
     with EarlyRecord(manifest, on=full and fresh) as early, \
             staged(config.output_dir, on=full and fresh) as staging:
+        # The renderer the plan's template hashes were taken with: its templates read
+        # once a build (an edit since is the next build's, as for the plan).
         outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter,
-                                arrived=early.arrived, staging=staging)
+                                arrived=early.arrived, staging=staging, renderer=renderer)
     # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
     plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
     timer.split("render", "write", time.perf_counter() - began,

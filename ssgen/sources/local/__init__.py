@@ -1,11 +1,12 @@
 """The local content source: NDJSON files, export archives and Markdown, in memory.
 
 Owns reading the dataset's files (which files they are: ``inputs``; the stat cache that
-lets ``reload()`` re-read only changed files, Markdown through the ``FileCache`` persisted
-in ``.ssgen/``; an NDJSON file re-parsed only where its bytes changed: ``parse``, or by
-``_id``: ``lines``) and answering queries with ``ssgen.groq`` over the ``Dataset`` of a
-``view.View``, which keeps the merged documents, the perspective and the version log
-(``version``, ``changed_since``). This ``__init__`` holds ``LocalSource`` itself.
+lets ``reload()`` re-read only changed files, each file as last read: ``cached``; Markdown
+through the ``FileCache`` persisted in ``.ssgen/``; an NDJSON file re-parsed only where its
+bytes changed: ``parse``, or by ``_id``: ``lines``) and answering queries with
+``ssgen.groq`` over the ``Dataset`` of a ``view.View``, which keeps the merged documents,
+the perspective and the version log (``version``, ``changed_since``).
+This ``__init__`` holds ``LocalSource`` itself.
 """
 
 from __future__ import annotations
@@ -33,13 +34,12 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
+from ssgen.sources.local.cached import Cached, Stamp, parse_file, reread
 from ssgen.sources.local.lines import id_splices
-from ssgen.sources.local.parse import parse_input
 from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
-from ssgen.sources.ndjson.diff import Splice, patch
-from ssgen.sources.ndjson.reread import differing_region
+from ssgen.sources.ndjson.diff import Splice
 from ssgen.sources.query_cache import QueryCache, looked_up
 
 if TYPE_CHECKING:
@@ -50,34 +50,11 @@ if TYPE_CHECKING:
 __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
            "snapshot_path", "unread_files"]
 
-_Stamp = tuple[int, int, int, int]
-_UNKNOWN = b"unknown"  # not the 16 bytes of any file's digest
 # The attributes a source's state has (``__getstate__``, ``from_state``).
 _STATE_KEYS = frozenset((
     "_config", "_preread", "_prelisted", "_prestamps", "_files", "_read_at", "_kept",
     "perspective", "session", "_results", "resumed", "_cache", "_loaded_inputs",
     "_documents", "_view"))
-
-
-class _Cached:
-    """One input file as last read: its stat stamp, its documents and its bytes (NDJSON:
-    kept to diff the next read against, digested only when a fingerprint is asked for)."""
-
-    def __init__(self, stamp: _Stamp, loaded: Loaded, data: Data | None,
-                 digest: bytes | None = None) -> None:
-        self.stamp, self.loaded, self.data = stamp, loaded, data
-        self._digest = digest
-
-    @property
-    def digest(self) -> bytes:
-        if self._digest is None:
-            self._digest = digest(self.data or b"")
-        return self._digest
-
-    def forget_digest(self) -> None:
-        """Its bytes are gone (patched into the next read's): a digest no file has."""
-        if self._digest is None:
-            self._digest = _UNKNOWN
 
 
 class LocalSource:
@@ -110,7 +87,7 @@ class LocalSource:
         self.session = uuid.uuid4().hex
         self._results = QueryCache() if kept or maintain else None
         self.resumed: frozenset[str] | None = None  # see ``resume``
-        self._cache: dict[str, _Cached] = {}
+        self._cache: dict[str, Cached] = {}
         self._loaded_inputs: list[Input] = []
         self._documents: list[dict[str, Any]] | None = None
         source = config.source
@@ -132,7 +109,7 @@ class LocalSource:
         if type(state) is not dict or set(state) != _STATE_KEYS:
             raise ValueError("not a local source's state")
         cache, view = state["_cache"], state["_view"]
-        if type(cache) is not dict or not all(type(path) is str and type(cached) is _Cached
+        if type(cache) is not dict or not all(type(path) is str and type(cached) is Cached
                                               for path, cached in cache.items()) \
                 or type(view) is not View or type(state["perspective"]) is not str \
                 or not isinstance(state["_results"], QueryCache | None) \
@@ -261,7 +238,7 @@ class LocalSource:
             self._reload()
 
     def _reload(self) -> None:
-        cache: dict[str, _Cached] = {}
+        cache: dict[str, Cached] = {}
         splices: list[Splice] = []
         inputs = self._prelisted or self._inputs()
         stamps = self._prestamps if inputs is self._prelisted else None
@@ -292,8 +269,8 @@ class LocalSource:
                 # manifest vouches for the entries (``ssgen.sources.lazy``).
                 self._files.save(background=True, mark=f"{self.session}:{self.version}")
 
-    def _read(self, item: Input, stamp: _Stamp, old: _Cached | None,
-              read_at: int) -> tuple[_Cached, Splice]:
+    def _read(self, item: Input, stamp: Stamp, old: Cached | None,
+              read_at: int) -> tuple[Cached, Splice]:
         pre = self._preread.get(item.path)
         if item.kind == "markdown" and self._files is not None:
             fresh = pre is not None and pre.stamp == stamp
@@ -301,45 +278,24 @@ class LocalSource:
                 self._files, item.path, item.rel, item.display, self._config.source.markdown_type,
                 stamp, self._read_at if fresh else read_at, pre.data if pre and fresh else None)
             gone = old.loaded.documents if old is not None else []
-            return _Cached(stamp, loaded, None, found), Splice(loaded, gone, loaded.documents, [])
+            return Cached(stamp, loaded, None, found), Splice(loaded, gone, loaded.documents, [])
         if pre is not None and pre.stamp == stamp:
-            splice = self._parse(item, pre.data, old)
+            splice = parse_file(self._config.source, item, pre.data, old)
             kept = pre.data if item.kind == "ndjson" else None
             # Bytes kept: hashed only if a fingerprint asks (a revalidate never does).
             known = pre.digest if kept is None else pre.taken
-            return _Cached(stamp, splice.loaded, kept, known), splice
+            return Cached(stamp, splice.loaded, kept, known), splice
         if item.kind != "ndjson":
             stamp, whole = read_stable(item, stamp)
-            splice = self._parse(item, whole, old)
-            return _Cached(stamp, splice.loaded, None, digest(whole)), splice
+            splice = parse_file(self._config.source, item, whole, old)
+            return Cached(stamp, splice.loaded, None, digest(whole)), splice
         if self._kept and old is not None and old.data is not None:
-            return self._reread(item, settled_stamp(item, stamp), old)
+            return reread(self._config.source, item, settled_stamp(item, stamp), old)
         # Read into new memory, not into a buffer kept from the last read: a kept source
         # then holds the file's bytes once, not twice (70 MB at 10k starter posts).
         stamp, data = read_stable(item, stamp)
-        splice = self._parse(item, data, old)
-        return _Cached(stamp, splice.loaded, data), splice
-
-    def _reread(self, item: Input, stamp: _Stamp, old: _Cached) -> tuple[_Cached, Splice]:
-        """A kept source's NDJSON file: the kept bytes patched in place where the file
-        differs from them (see ``ndjson.reread``), or the file read whole when that
-        cannot be told."""
-        assert old.data is not None
-        region = differing_region(item.path, old.data, stamp)
-        if region is None:
-            stamp, data = read_stable(item, stamp)
-            splice = self._parse(item, data, old)
-            return _Cached(stamp, splice.loaded, data), splice
-        # A bytearray from the first re-read on: then patched, never copied again.
-        kept = old.data if type(old.data) is bytearray else bytearray(old.data)
-        # From here ``old`` no longer holds the bytes it parsed: were this reload to
-        # fail, the next one parses the file whole, and no fingerprint vouches for it.
-        old.data = None
-        old.forget_digest()
-        found = patch(old.loaded, kept, region.prefix, region.suffix, region.middle)
-        if found is None:
-            found = self._parse(item, kept, old)
-        return _Cached(stamp, found.loaded, kept), found
+        splice = parse_file(self._config.source, item, data, old)
+        return Cached(stamp, splice.loaded, data), splice
 
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
         """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each
@@ -350,13 +306,13 @@ class LocalSource:
         if not self._kept or cached is None or cached.data is None:
             return None
         kept = cached.data if type(cached.data) is bytearray else bytearray(cached.data)
-        cached.data = None  # as in _reread: patched from here on
+        cached.data = None  # as in cached.reread: patched from here on
         cached.forget_digest()
         splices = id_splices(cached.loaded, kept, lines)
         if splices is None:
             cached.stamp = (-1, -1, -1, -1)
             return None
-        self._cache[path] = _Cached(cached.stamp, splices[-1].loaded if splices
+        self._cache[path] = Cached(cached.stamp, splices[-1].loaded if splices
                                     else cached.loaded, kept)
         if splices:
             with gc_paused():
@@ -384,11 +340,6 @@ class LocalSource:
 
     def _inputs(self) -> list[Input]:
         return site_inputs(self._config)
-
-    def _parse(self, item: Input, data: Data, previous: _Cached | None) -> Splice:
-        """The file's new documents against its last parse (``previous``)."""
-        return parse_input(self._config.source, item, data, (
-            previous.loaded, previous.data) if previous is not None else None)
 
     def _loads(self) -> list[Loaded]:
         return [cached.loaded for cached in self._cache.values()]

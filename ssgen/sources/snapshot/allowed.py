@@ -29,7 +29,7 @@ from ssgen.routes.page import PageSpec
 from ssgen.routes.paginate import _Expansion as PaginatedExpansion
 from ssgen.routes.reuse import ListPages
 from ssgen.sources.inputs import Input
-from ssgen.sources.local import _Cached as CachedFile
+from ssgen.sources.local.cached import Cached as CachedFile
 from ssgen.sources.local.view import View
 from ssgen.sources.ndjson import Fault, Loaded
 from ssgen.sources.offsets import Offsets
