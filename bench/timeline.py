@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ssg_bench import set_aside
+from ssg_bench import _env, set_aside
 
 # module -> names wrapped in that module's namespace (where the caller looks them up).
 STAGES: dict[str, tuple[str, ...]] = {
@@ -123,7 +123,8 @@ def main() -> None:
     root = str(Path(__file__).resolve().parent.parent)
     here = str(Path(__file__).resolve().parent)
     set_aside([args.site / "public", args.site / ".ssgen"], args.site.parent / "trash")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([args.base or root, here]),
+    # As ssg_bench runs it (``_env``: .pyc files and ssgen's caches beside the code written).
+    env = {**_env(os.pathsep.join([args.base or root, here])),
            _ENV_LOG: str(args.log.resolve()), _ENV_START: repr(time.time())}
     args.log.unlink(missing_ok=True)
     code = "import timeline; timeline.install(); import runpy; " \
