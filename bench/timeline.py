@@ -26,12 +26,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ssg_bench import set_aside
+from ssg_bench import _env, set_aside
 
 # module -> names wrapped in that module's namespace (where the caller looks them up).
 STAGES: dict[str, tuple[str, ...]] = {
     "ssgen.build.pipeline": ("open_manifest", "_recover", "content", "_site_files",
-                             "_close_run"),
+                             "keep_snapshot", "_close_run"),
     "ssgen.build.pipeline.pages": (
         "load_source", "query_globals", "document_states", "collect_pages", "plan_render",
         "page_files", "find_clashes", "journal_pages", "render_pages", "record_build",
@@ -39,6 +39,14 @@ STAGES: dict[str, tuple[str, ...]] = {
     "ssgen.build.collect": ("route_pages", "settle_clashes", "expand_route", "_run"),
     "ssgen.build.loading": ("parse_ahead", "LocalSource"),
     "ssgen.build.extras": ("write_extras",),
+    "ssgen.build.fragfile": ("store_key", "save", "_template_texts"),
+    "ssgen.build.analysisfile": ("save",),
+    "ssgen.build.templatecode": ("save",),
+    "ssgen.build.doclists": ("save", "open_lists"),
+    "ssgen.build.memo.kept": ("keep",),
+    "ssgen.sources.early": ("begin", "inputs"),
+    "ssgen.sources.filecache": ("settle",),
+    "ssgen.config.load": ("load_config",),
 }
 MARKS = ("ssgen.config.load", "ssgen.build.pipeline", "ssgen.render.markdown")
 _ENV_START, _ENV_LOG = "SSGEN_TIMELINE_T0", "SSGEN_TIMELINE_LOG"
@@ -115,7 +123,8 @@ def main() -> None:
     root = str(Path(__file__).resolve().parent.parent)
     here = str(Path(__file__).resolve().parent)
     set_aside([args.site / "public", args.site / ".ssgen"], args.site.parent / "trash")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([args.base or root, here]),
+    # As ssg_bench runs it (``_env``: .pyc files and ssgen's caches beside the code written).
+    env = {**_env(os.pathsep.join([args.base or root, here])),
            _ENV_LOG: str(args.log.resolve()), _ENV_START: repr(time.time())}
     args.log.unlink(missing_ok=True)
     code = "import timeline; timeline.install(); import runpy; " \

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def old(path: Path) -> None:
 @pytest.fixture(autouse=True)
 def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(codestamp, "RACY_NS", -10**12)  # ctime is now: never racy here
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # whatever the environment says
 
 
 def digest_of(code: Path, state: Path, extra: str = "v1") -> bytes:
@@ -108,3 +110,65 @@ def test_mutant_stamps_without_ctime_is_caught(tmp_path: Path) -> None:
 
     with mutant(codestamp, "_stamps", no_ctime), pytest.raises(AssertionError):
         test_a_changed_file_is_hashed_again(tmp_path, "same-size-old-mtime")
+
+
+def beside(code: Path) -> Path:
+    return code / "__pycache__" / f"code-digest.{sys.implementation.cache_tag}.bin"
+
+
+def test_a_new_state_folder_takes_the_record_beside_the_code(tmp_path: Path) -> None:
+    code, first, second = make_code(tmp_path), tmp_path / "one", tmp_path / "two"
+    first.mkdir()
+    right = digest_of(code, first)
+    assert beside(code).exists()
+    second.mkdir()  # another site's, or the same site's after ``rm -rf .ssgen``
+    hashed: list[int] = []
+    real = codestamp.hash_code
+    with mutant(codestamp, "hash_code", lambda *a: hashed.append(1) or real(*a)):
+        assert digest_of(code, second, extra="ignored: not hashed again") == right
+    assert hashed == []
+
+
+@pytest.mark.parametrize("change", ["edit", "same-size-old-mtime", "add", "remove"])
+def test_the_record_beside_the_code_is_not_taken_after_a_change(tmp_path: Path,
+                                                                 change: str) -> None:
+    code = make_code(tmp_path)
+    a = code / "a.py"
+    old(a)
+    (tmp_path / "one").mkdir()
+    digest_of(code, tmp_path / "one")
+    time.sleep(0.02)
+    if change == "edit":
+        a.write_text("A = 10\n")
+    elif change == "same-size-old-mtime":
+        a.write_text("A = 9\n")
+        old(a)
+    elif change == "add":
+        (code / "c.py").write_text("")
+    else:
+        (code / "sub" / "b.py").unlink()
+    (tmp_path / "two").mkdir()
+    assert digest_of(code, tmp_path / "two") == hash_code(code, code_files(code), ["v1"])
+
+
+def test_no_record_beside_the_code_without_bytecode(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    code, state = make_code(tmp_path), tmp_path / "state"
+    state.mkdir()
+    digest_of(code, state)
+    assert (state / codestamp.FILE).exists() and not beside(code).exists()
+
+
+def test_mutant_record_beside_the_code_without_stamps_is_caught(tmp_path: Path) -> None:
+    real = codestamp._recorded
+
+    def stampless(path: Path) -> tuple[bytes, bytes] | None:
+        found = real(path)
+        if found is None or path.parent.name != "__pycache__":
+            return found
+        return codestamp._stamps(path.parent.parent, code_files(path.parent.parent), ())[0], \
+            found[1]
+
+    with mutant(codestamp, "_recorded", stampless), pytest.raises(AssertionError):
+        test_the_record_beside_the_code_is_not_taken_after_a_change(tmp_path, "edit")

@@ -12,6 +12,11 @@ and the file rewritten. A stamp recorded while a file could still change within 
 same timestamp tick (``RACY_NS``, git's "racily clean" rule) is not recorded, so a
 same-size edit in that tick cannot hide behind it; ctime is in the stamp because no tool
 sets it back. A missing, damaged or foreign file only costs hashing the code again.
+The same record is also kept beside the code (``__pycache__/code-digest.<tag>.bin``,
+as ``.pyc`` files are; not with ``PYTHONDONTWRITEBYTECODE``): a site's first build, with
+no ``.ssgen/`` yet (every cold build: CI, ``build --full`` after ``rm -rf .ssgen``), then
+skips the ~25 ms of hashing after its render that only the first process on this
+install of ssgen pays.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -68,18 +74,27 @@ def code_digest(state_dir: Path, extra: Callable[[], Iterable[str]],
     code is hashed), through ``state_dir/code.digest`` when the stamps allow."""
     names = code_files(root)
     stamps, newest = _stamps(root, names, watched)
-    path = state_dir / FILE
-    recorded = _recorded(path)
-    if recorded is not None and recorded[0] == stamps:
-        return recorded[1]
+    paths = [state_dir / FILE, *_beside(root)]
+    for path in paths:
+        recorded = _recorded(path)
+        if recorded is not None and recorded[0] == stamps:
+            return recorded[1]
     digest = hash_code(root, names, extra())
     if newest < time.time_ns() - RACY_NS:
         body = stamps + digest
-        # A read-only .ssgen/: the next process hashes again.
-        with contextlib.suppress(SsgenError, OSError):
-            write_atomic(path, MAGIC + hashlib.blake2b(body, digest_size=16).digest() + body,
-                         "code digest", durable=False)
+        for path in paths:
+            # Read-only: the next process hashes again.
+            with contextlib.suppress(SsgenError, OSError):
+                write_atomic(path, MAGIC + hashlib.blake2b(body, digest_size=16).digest() + body,
+                             "code digest", durable=False)
     return digest
+
+
+def _beside(root: Path) -> list[Path]:
+    """The record kept beside the code, unless bytecode is not written there."""
+    if sys.dont_write_bytecode:
+        return []
+    return [root / "__pycache__" / f"code-digest.{sys.implementation.cache_tag}.bin"]
 
 
 def hash_code(root: Path, names: list[str], extra: Iterable[str]) -> bytes:
