@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sitekit import forget_process
 from test_incremental import assert_equals_full_build, snapshot
@@ -214,14 +214,22 @@ SETTINGS = settings(max_examples=25, deadline=None,
 STEPS = st.lists(EDITS, min_size=1, max_size=6)
 
 
+# Found by hypothesis (a14): the author page's spec, memoised by value, came back to the
+# path it had left and matched the spec a kept expansion still held for that path.
+SLUG_BACK = [author_edit("a2", "slug", "author-x"), author_edit("a2", "slug", "author-y"),
+             author_edit("a2", "slug", "author-x")]
+
+
 @SETTINGS
 @given(steps=STEPS)
+@example(steps=SLUG_BACK)
 def test_kept_source_rounds_equal_full_build(steps: list[Edit]) -> None:
     run(steps, kept=True)
 
 
 @SETTINGS
 @given(steps=STEPS)
+@example(steps=SLUG_BACK)
 def test_new_process_builds_equal_full_build(steps: list[Edit]) -> None:
     run(steps, kept=False)
 

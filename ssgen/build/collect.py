@@ -162,7 +162,7 @@ def collect_pages(
             before = (last or {}).get(route.name)
             if narrowed is None and (route.each is None or route.paginate):
                 collected.specs[route.name] = pages if route.each is None or \
-                    len(pages) == len(paths) else merged(before, pages)
+                    len(pages) == len(paths) else merged(before, pages, paths)
             left = left_since(config, route.name, (pages, paths), before,
                               collected.specs.get(route.name))
             if left is not None:

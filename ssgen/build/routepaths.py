@@ -54,13 +54,17 @@ def left_since(config: Config, route: str, made: tuple[list[PageSpec], AbstractS
     return left_paths(route, config.site, pages, before)
 
 
-def merged(before: list[PageSpec] | None, pages: list[PageSpec]) -> list[PageSpec]:
+def merged(before: list[PageSpec] | None, pages: list[PageSpec],
+           paths: AbstractSet[str]) -> list[PageSpec]:
     """The pages of an ``each`` route that a build re-queried in part, with the last
     kept pages of its other items (as recorded: not re-queried), in their places, so
     that the next round does not plan every page of the route again (``kept.split``
-    matches by identity, at the same places when the lists are as long)."""
+    matches by identity, at the same places when the lists are as long). A last page
+    whose path left the route (``paths``: all of them now) is dropped: kept, it would
+    match the very same spec when its item comes back to that path (a slug x -> y -> x,
+    the spec memoised by value), and the page, removed meanwhile, would not be made."""
     if not before:
         return []
     made = {page.path: page for page in pages}
-    kept = [made.pop(page.path, page) for page in before]
+    kept = [made.pop(page.path, page) for page in before if page.path in paths]
     return kept + list(made.values())
