@@ -34,7 +34,7 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
-from ssgen.sources.local.cached import Cached, Stamp, parse_file, reread
+from ssgen.sources.local.cached import Cached, Stamp, mark_racy, parse_file, reread
 from ssgen.sources.local.lines import id_splices
 from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
@@ -248,10 +248,11 @@ class LocalSource:
         for index, item in enumerate(inputs):
             stamp = stamps[index] if stamps is not None else stamp_of(item)
             old = self._cache.get(item.path)
-            if old is not None and old.stamp == stamp:
+            if old is not None and old.stamp == stamp and not old.racy:
                 cache[item.path] = old
                 continue
-            cache[item.path], splice = self._read(item, stamp, old, read_at)
+            fresh, splice = self._read(item, stamp, old, read_at)
+            cache[item.path] = mark_racy(fresh, read_at)
             splices.append(splice)
         splices += [Splice(old.loaded, old.loaded.documents, [], [])
                     for path, old in self._cache.items() if path not in cache]
@@ -336,7 +337,7 @@ class LocalSource:
         cached = self._cache.get(path)
         item = next((item for item in self._loaded_inputs if item.path == path), None)
         if cached is not None and cached.data is data and item is not None:
-            cached.stamp = stamp_of(item)
+            cached.stamp, cached.racy = stamp_of(item), False  # its bytes are known
 
     def _inputs(self) -> list[Input]:
         return site_inputs(self._config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ssgen.sources.filecache import RACY_NS
 from ssgen.sources.inputs import digest, read_stable
 from ssgen.sources.local.parse import parse_input
 from ssgen.sources.ndjson.diff import patch
@@ -27,7 +28,12 @@ _UNKNOWN = b"unknown"  # not the 16 bytes of any file's digest
 
 class Cached:
     """One input file as last read: its stat stamp, its documents and its bytes (NDJSON:
-    kept to diff the next read against, digested only when a fingerprint is asked for)."""
+    kept to diff the next read against, digested only when a fingerprint is asked for).
+    ``racy``: the file changed within ``RACY_NS`` of the read, so a second write in the
+    same timestamp tick could keep the stamp (the racy-git rule): the next reload compares
+    the bytes, not the stamp."""
+
+    racy = False
 
     def __init__(self, stamp: Stamp, loaded: Loaded, data: Data | None,
                  digest: bytes | None = None) -> None:
@@ -44,6 +50,13 @@ class Cached:
         """Its bytes are gone (patched into the next read's): a digest no file has."""
         if self._digest is None:
             self._digest = _UNKNOWN
+
+
+def mark_racy(cached: Cached, read_at: int) -> Cached:
+    """``cached``, marked racy when its stamp's times are within ``RACY_NS`` of ``read_at``
+    (the clock before its stat)."""
+    cached.racy = max(cached.stamp[0], cached.stamp[3]) >= read_at - RACY_NS
+    return cached
 
 
 def parse_file(source: SourceConfig, item: Input, data: Data,
