@@ -419,6 +419,20 @@ def new_process(root: Path) -> None:
     assert report.ok, report.failures
 
 
+def full_card_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
+    """The output files of a clean full build of ``site`` written to ``scratch``."""
+    import shutil
+
+    from ssgen.build.pipeline import build
+    from ssgen.config.load import load_config
+
+    shutil.rmtree(scratch, ignore_errors=True)
+    site.write(scratch)
+    forget_process()
+    assert build(load_config(scratch), full=True, jobs=1).ok
+    return output_files(scratch)
+
+
 def snapshot_file(root: Path) -> Path:
     """Where a build of ``root`` leaves its source snapshot."""
     from ssgen.sources import snapshot

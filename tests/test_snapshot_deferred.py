@@ -10,7 +10,6 @@ caught: the deferred save dropped (the snapshot never re-saved).
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from sitekit import (
     CardSite,
     forget_process,
+    full_card_build,
     mutant,
     output_files,
     retitle,
@@ -41,14 +41,6 @@ def command(root: Path) -> None:
     if pid:
         _, status = os.waitpid(pid, 0)
         assert status == 0
-
-
-def full_output(site: CardSite, scratch: Path) -> dict[str, bytes]:
-    shutil.rmtree(scratch, ignore_errors=True)
-    site.write(scratch)
-    forget_process()
-    assert build(load_config(scratch), full=True, jobs=1).ok
-    return output_files(scratch)
 
 
 def test_the_resave_waits_for_the_exit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,7 +93,7 @@ def _deferred_sequence() -> None:
             step(site)
             site.write(root)
             command(root)
-            built, full = output_files(root), full_output(site, scratch)
+            built, full = output_files(root), full_card_build(site, scratch)
             stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
             assert not stale, f"differs from a full build: {stale}"
 

@@ -28,8 +28,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import CardSite as Site
-from sitekit import forget_process, new_process, output_files, retitle, snapshot_file
-from test_source_snapshot import full_build, start
+from sitekit import (
+    forget_process,
+    full_card_build,
+    new_process,
+    output_files,
+    retitle,
+    snapshot_file,
+)
+from test_source_snapshot import start
 
 from ssgen.config.load import load_config
 from ssgen.groq.dataset import Dataset
@@ -133,7 +140,7 @@ def test_code_running_payloads_run_nothing_and_the_build_equals_a_full_one(
             new_process(root)
         assert not marker.exists(), what
         assert not resumed or what == "a view broken inside", what
-        built, full = output_files(root), full_build(site, scratch)
+        built, full = output_files(root), full_card_build(site, scratch)
         assert built == full, what
         assert snapshot_file(root).read_bytes()[HEAD:] != body  # replaced by a real one
 

@@ -14,7 +14,6 @@ title an earlier process gave it), a broken chain taken as an empty one.
 from __future__ import annotations
 
 import copy
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from sitekit import (
     CardSite,
     card_edits,
     forget_process,
+    full_card_build,
     mutant,
     output_files,
     retitle,
@@ -51,14 +51,6 @@ def new_process(root: Path) -> tuple[int, int]:
     return report.planned, report.kept
 
 
-def full_output(site: CardSite, scratch: Path) -> dict[str, bytes]:
-    shutil.rmtree(scratch, ignore_errors=True)
-    site.write(scratch)
-    forget_process()
-    assert build(load_config(scratch), full=True, jobs=1).ok
-    return output_files(scratch)
-
-
 def run(steps: list[Step], resave: int, make: Callable[[], CardSite] = CardSite) -> None:
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(snap, "RESAVE", resave)
@@ -77,7 +69,7 @@ def run(steps: list[Step], resave: int, make: Callable[[], CardSite] = CardSite)
                 step(site)
             site.write(root)
             new_process(root)
-            built, full = output_files(root), full_output(site, scratch)
+            built, full = output_files(root), full_card_build(site, scratch)
             stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
             assert not stale, f"differs from a full build: {stale}"
 

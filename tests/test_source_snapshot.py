@@ -19,7 +19,6 @@ resume that trusts a file whose size and mtime are the snapshot's. Hostile snaps
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import uuid
 import zlib
@@ -37,6 +36,7 @@ from sitekit import (
     card_edits,
     delete,
     forget_process,
+    full_card_build,
     mutant,
     new_process,
     output_files,
@@ -63,14 +63,6 @@ def start(site: CardSite, root: Path) -> None:
     site.write(root)
     new_process(root)
     assert snapshot_file(root).exists()
-
-
-def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
-    shutil.rmtree(scratch, ignore_errors=True)
-    site.write(scratch)
-    forget_process()
-    assert build(load_config(scratch), full=True, jobs=1).ok
-    return output_files(scratch)
 
 
 restore_older, flip, truncate, remove = cache_damages(snapshot_file)
@@ -184,7 +176,7 @@ def run(steps: list[Edit | Damage], resave: int = snap.RESAVE,
             new_process(root)
             if snapshot_file(root).exists():
                 saved.append(snapshot_file(root).read_bytes())
-            built, full = output_files(root), full_build(site, scratch)
+            built, full = output_files(root), full_card_build(site, scratch)
             stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
             assert not stale, f"differs from a full build: {stale}"
 
