@@ -204,6 +204,12 @@ def _pairs(found: Any, count: int) -> bool:
     return type(found) is list and len(found) == count
 
 
+def _one_thread() -> Any:
+    """As in the new process ``later`` serves: in the whole suite an earlier test's thread
+    may still be alive, and ``later`` then (rightly) declines to fork."""
+    return mock.patch.object(parallel.threading, "active_count", return_value=1)
+
+
 def test_later_gives_every_chunk_in_order_whichever_process_did_it() -> None:
     """The child works from the first chunk, the parent (once it asks) from the last: the
     results are those of one loop, each chunk done by one of them."""
@@ -216,7 +222,7 @@ def test_later_gives_every_chunk_in_order_whichever_process_did_it() -> None:
 
     items = list(range(60))
     with mock.patch.object(parallel, "SPLIT_MIN", 1), \
-            mock.patch.object(parallel, "LATER_CHUNK", 4):
+            mock.patch.object(parallel, "LATER_CHUNK", 4), _one_thread():
         pending = later(work, items, _pairs)
         assert pending is not None
         deadline = time.monotonic() + 30
@@ -237,7 +243,7 @@ def test_later_without_the_childs_answer_computes_it_here() -> None:
 
     parent = os.getpid()
     with mock.patch.object(parallel, "SPLIT_MIN", 1), \
-            mock.patch.object(parallel, "LATER_CHUNK", 3):
+            mock.patch.object(parallel, "LATER_CHUNK", 3), _one_thread():
         pending = later(work, list(range(10)), _pairs)
         assert pending is not None
         time.sleep(0.05)

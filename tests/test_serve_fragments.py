@@ -15,6 +15,7 @@ the file whatever the store key (templates edited since) is caught.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -73,6 +74,9 @@ class During:
     edit: Edit
 
 
+_TITLES = itertools.count()
+
+
 def _saved_during_render(root: Path, site: CardSite, source: Any, edit: Edit) -> None:
     """A round that renders a retitled card, ``edit`` saved when its render begins."""
     real, saved = pages.render_pages, []
@@ -83,7 +87,7 @@ def _saved_during_render(root: Path, site: CardSite, source: Any, edit: Edit) ->
         saved.append(True)
         return real(*args, **kwargs)
 
-    retitle(0, "during")(site)
+    retitle(0, f"during {next(_TITLES)}")(site)  # a new title: the round renders
     site.write(root)
     source.reload()
     with mutant(pages, "render_pages", then_render):
