@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ssgen.build.output.temps import TEMP_PREFIX, listed_elsewhere
 from ssgen.manifest.lock import drop_early, held_since_early, take_early
+from ssgen.sources.parallel import fork_answering
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -76,24 +77,17 @@ def start(site_dir: Path, output_dir: Path, jobs: int | None) -> None:
             or not manifest.is_file() or not take_early(site_dir):
         return
     _LOCKED.append(site_dir)
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
+
+    def answer(fd: int) -> None:
+        with os.fdopen(fd, "wb") as pipe:
+            _send(pipe, _check(str(manifest), str(output_dir)))
+            _send(pipe, _temps_in(str(output_dir)))
+
+    forked = fork_answering(answer)
+    if forked is None:
         drop_early(site_dir)
         return
-    if pid == 0:  # the child: answers, then exits without running the caller's code
-        try:
-            os.close(read_fd)
-            with os.fdopen(write_fd, "wb") as pipe:
-                _send(pipe, _check(str(manifest), str(output_dir)))
-                _send(pipe, _temps_in(str(output_dir)))
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    _BEGUN[_key(manifest, output_dir)] = (site_dir, pid, read_fd)
+    _BEGUN[_key(manifest, output_dir)] = (site_dir, *forked)
 
 
 def take(manifest_path: Path, output_dir: Path) -> list[str] | None:

@@ -75,20 +75,10 @@ def map_halves(work: Callable[[Sequence[T]], R], items: Sequence[T],
             or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
         return [work(items)]
     half = len(items) // 2
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
+    forked = fork_answering(lambda fd: _answer(fd, work, items[half:]))
+    if forked is None:
         return [work(items)]
-    if pid == 0:  # the child: answers, then exits without running the caller's code
-        try:
-            os.close(read_fd)
-            _answer(write_fd, work, items[half:])
-        finally:
-            os._exit(0)
-    os.close(write_fd)
+    pid, read_fd = forked
     try:
         first = work(items[:half])
     except BaseException:
@@ -166,22 +156,33 @@ def later(work: Callable[[Sequence[T]], R], items: Sequence[T],
     chunks = [items[at:at + LATER_CHUNK] for at in range(0, len(items), LATER_CHUNK)]
     marks = mmap.mmap(-1, _MARKS.size)  # shared with the child (MAP_SHARED)
     _MARKS.pack_into(marks, 0, 0, len(chunks))
+    forked = fork_answering(
+        lambda fd: _answer(fd, lambda _: _from_the_first(work, chunks, marks), items))
+    if forked is None:
+        marks.close()
+        return None
+    return Later(work, chunks, fits, *forked, marks)
+
+
+def fork_answering(answer: Callable[[int], None]) -> tuple[int, int] | None:
+    """A forked child that runs ``answer`` on the write end of a pipe, then exits without
+    running the caller's code: (its pid, the pipe's read end), or None when the pipe or
+    the fork could not be made (the caller then does the work itself)."""
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        marks.close()
         return None
-    if pid == 0:  # the child: answers, then exits without running the caller's code
+    if pid == 0:
         try:
             os.close(read_fd)
-            _answer(write_fd, lambda _: _from_the_first(work, chunks, marks), items)
+            answer(write_fd)
         finally:
             os._exit(0)
     os.close(write_fd)
-    return Later(work, chunks, fits, pid, read_fd, marks)
+    return pid, read_fd
 
 
 def _from_the_first(work: Callable[[Sequence[T]], R], chunks: list[Sequence[T]],
