@@ -16,7 +16,6 @@ rounds unsaved.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from sitekit import (
     Edit,
     card_edits,
     forget_process,
+    full_card_build,
     mutant,
     new_process,
     output_files,
@@ -50,16 +50,8 @@ from ssgen.sources.local.view import View
 from ssgen.sources.snapshot import background, codec
 
 
-def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
-    shutil.rmtree(scratch, ignore_errors=True)
-    site.write(scratch)
-    forget_process()
-    assert build(load_config(scratch), full=True, jobs=1).ok
-    return output_files(scratch)
-
-
 def assert_equals_full(site: CardSite, root: Path, scratch: Path) -> None:
-    built, full = output_files(root), full_build(site, scratch)
+    built, full = output_files(root), full_card_build(site, scratch)
     stale = sorted(f for f in built.keys() | full.keys() if built.get(f) != full.get(f))
     assert not stale, f"differs from a full build: {stale}"
 
