@@ -201,10 +201,11 @@ def test_a_full_build_in_forked_workers_fills_the_cache(tmp_path: Path) -> None:
     assert output_files(tmp_path) == full
 
 
-def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path) -> None:
-    """A full build takes the store's key when it saves, after rendering: a template
-    edited meanwhile would give its key to cards rendered from the old text, so nothing
-    is saved, and the next process renders the cards afresh."""
+def test_a_template_edited_during_a_full_build_keys_the_cards_by_the_text_rendered(
+        tmp_path: Path) -> None:
+    """A full build takes the store's key when it saves, after rendering: of the texts
+    it rendered (read as it began), not of a template edited meanwhile, so the next
+    process (with the edited text) finds no cards under its key and renders afresh."""
     from ssgen.build.pipeline import pages as pipeline
 
     site, root = CardSite(), tmp_path / "site"
@@ -220,7 +221,10 @@ def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path
     environment._SHARED.clear()
     with mutant(pipeline, "render_pages", then_edit):
         assert build(load_config(root), full=True, jobs=1).ok
-    assert not cache_file(root).exists()
+    config = load_config(root)
+    assert cache_file(root).exists()
+    assert fragfile.load(cache_file(root),
+                         fragfile.store_key(config, environment.Renderer(config)))[0] is None
     new_process(root)
     assert output_files(root) == full_build(site, tmp_path / "scratch")
 
@@ -311,3 +315,27 @@ def test_mutant_load_taking_the_files_own_key_is_caught() -> None:
     with mutant(fragfile, "_index", any_key), pytest.raises(
             AssertionError, match="differs from a full build"):
         run([edit_template("_card.html", "!")])
+
+
+def test_a_template_saved_after_the_read_keys_no_cards_of_the_text_read(tmp_path: Path) -> None:
+    """A new process renders the template texts its renderer read (``Renderer.shared``):
+    a partial saved just after that read must not give its key to the cards rendered
+    from the text read, or the next process (with the saved text) would reuse them."""
+    site, root = CardSite(), tmp_path / "site"
+    site.write(root)
+    new_process(root)
+    edit_template("_card.html", "!")(site)  # A, read by the next process
+    site.write(root)
+    real = environment.Renderer._drop_stale
+    saved = root / "templates" / "_card.html"
+
+    def read_then_save(renderer: environment.Renderer) -> None:
+        real(renderer)
+        saved.write_text(saved.read_text() + "?")  # B, saved just after the read
+
+    with mutant(environment.Renderer, "_drop_stale", read_then_save):
+        new_process(root)
+    edit_template("_card.html", "?")(site)
+    assert saved.read_text() == site.templates["_card.html"]
+    new_process(root)
+    assert output_files(root) == full_build(site, tmp_path / "scratch")
