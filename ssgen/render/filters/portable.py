@@ -20,7 +20,6 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-
 PT_TEMPLATE = "portable_text.html"
 PT_KINDS = {
     "type_": "types",
