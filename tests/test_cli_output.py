@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from servekit import SECRET, running_server
+from servekit import SECRET, running_server, wait_for
 from sitekit import author, make_site, output_files, post, run_cli
 
 import ssgen.build.pipeline.pages
@@ -177,8 +177,15 @@ def test_the_live_reload_overlay_groups_identical_failures(tmp_path: Path) -> No
         reply = srv.client.post("/api/revalidate?wait=1",
                                 json={"secret": SECRET, "tags": ["posts", "route:post"]})
         assert reply.status_code == 500
-        error = srv.client.get("/_ssgen/livereload").json()["error"]
-    assert error.count("\n") == 0
+
+        def shown() -> str | None:
+            error: str | None = srv.client.get("/_ssgen/livereload").json()["error"]
+            return error
+
+        # The overlay is told after the waiting replies went out (the round's listeners).
+        wait_for(lambda: shown() is not None, what="the overlay's error")
+        error = shown()
+    assert error is not None and error.count("\n") == 0
     assert error.endswith("— 4 pages (route post): /blog/post-1/, /blog/post-2/, … (+2)")
 
 
