@@ -4,7 +4,8 @@
 The site is sitekit's cards site (test_serve_fragments'): author, category and blog pages
 listing cards rendered by ``{% include %}`` of a partial that imports macros. Generated
 sequences of edits (retitles, reauthoring, renames of dereferenced documents, creations,
-deletions, template edits) and damage to the cache file (a stale copy from an earlier
+deletions, template edits, a template saved just after a process read the templates, kept
+or undone before the next) and damage to the cache file (a stale copy from an earlier
 step, a flipped byte, truncation, removal, an end torn off or left with bytes after it) run through new processes (a fresh renderer,
 no kept source: ``build(load_config(site))``); after each, the output must equal a clean
 full build's. The mutant tests show the checks catching a value key that leaves out what
@@ -24,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import (
+    CARD_TEMPLATES,
     CardSite,
     Edit,
     cache_damages,
@@ -33,6 +35,7 @@ from sitekit import (
     output_files,
     rename,
     retitle,
+    words,
 )
 
 from ssgen.build import fragfile, workers
@@ -50,6 +53,36 @@ class Damage:
 
     def __repr__(self) -> str:
         return self.apply.__name__
+
+
+class Raced:
+    """A template edit ``text`` the next process reads (so it renders), and a second edit
+    saved just after its read; ``undone``: that one saved back before the process after
+    (A -> B -> A), else kept."""
+
+    def __init__(self, name: str, text: str, undone: bool) -> None:
+        self.name, self.text, self.undone = name, text, undone
+
+    def __repr__(self) -> str:
+        return f"Raced({self.name!r}, {self.text!r}, undone={self.undone})"
+
+    def apply(self, root: Path, site: CardSite) -> None:
+        """The raced process; then the site as the next process finds it."""
+        path = root / "templates" / self.name
+        read = site.templates[self.name] + self.text
+        saved = read + "?"
+        path.write_text(read)
+        real = environment.Renderer._drop_stale
+
+        def read_then_save(renderer: environment.Renderer) -> None:
+            real(renderer)
+            path.write_text(saved)
+
+        with mutant(environment.Renderer, "_drop_stale", read_then_save):
+            new_process(root)
+        if self.undone:
+            path.write_text(read)
+        site.templates[self.name] = read if self.undone else saved
 
 
 def cache_file(root: Path) -> Path:
@@ -70,7 +103,7 @@ def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
     return output_files(scratch)
 
 
-def run(steps: list[Edit | Damage]) -> None:
+def run(steps: list[Edit | Damage | Raced]) -> None:
     """Apply ``steps``, each followed by a new process; assert it equals a full build."""
     with tempfile.TemporaryDirectory() as tmp:
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -81,6 +114,8 @@ def run(steps: list[Edit | Damage]) -> None:
         for step in steps:
             if isinstance(step, Damage):
                 step.apply(root, saved)
+            elif isinstance(step, Raced):
+                step.apply(root, site)
             else:
                 step(site)
                 site.write(root)
@@ -108,21 +143,29 @@ def garbage_end(root: Path, saved: list[bytes]) -> None:
 
 
 DAMAGES = [Damage(damage) for damage in [*cache_damages(cache_file), torn_end, garbage_end]]
-steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
+raced = st.builds(Raced, st.sampled_from(sorted(CARD_TEMPLATES)), words, st.booleans())
+steps = st.one_of(card_edits, st.sampled_from(DAMAGES), raced)
 
 
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(steps, min_size=1, max_size=5))
 def test_new_processes_through_persisted_fragments_equal_a_full_build(
-        steps: list[Edit | Damage]) -> None:
+        steps: list[Edit | Damage | Raced]) -> None:
     run(steps)
 
 
 # Reaches every key part: a retitle (a card's own value), a rename of a dereferenced
 # author, a template edit (the store's key), and a stale older copy of the file.
-SEQUENCE: list[Edit | Damage] = [retitle(0, "x"), rename("a1", "y"), DAMAGES[0],
-                                 edit_template("_m.html", "!"), retitle(1, "ab")]
+SEQUENCE: list[Edit | Damage | Raced] = [retitle(0, "x"), rename("a1", "y"), DAMAGES[0],
+                                         edit_template("_m.html", "!"), retitle(1, "ab")]
+# Templates saved just after a process's read: kept (the key), then undone (the compile).
+RACES: list[Edit | Damage | Raced] = [Raced("_card.html", "b", False),
+                                      Raced("list.html", "b", True), retitle(2, "c")]
+
+
+def test_templates_saved_after_the_read_equal_a_full_build() -> None:
+    run(RACES)
 
 
 def test_the_sequence_passes_and_reuses_fragments() -> None:
