@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -113,6 +114,15 @@ def owner_status(client: httpx.Client, secret: str = SECRET) -> dict[str, Any]:
     status: dict[str, Any] = client.get(
         "/api/status", headers={"authorization": f"Bearer {secret}"}).json()
     return status
+
+
+def save(path: Path, text: str) -> None:
+    """Save ``text`` to ``path`` as an editor saving by rename does: a watcher sees the old
+    file or the new one whole, never the emptied file an in-place save leaves while its
+    writer is descheduled (an empty ssgen.toml is a valid site with no pages)."""
+    temp = path.with_name(path.name + ".tmp")  # a name the watcher ignores
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20, what: str = "") -> None:

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import io
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
-from servekit import SECRET, running_server
-from sitekit import author, make_site, post, run_cli
+from servekit import SECRET, running_server, wait_for
+from sitekit import author, make_site, output_files, post, run_cli
 
 import ssgen.build.pipeline.pages
 from ssgen import __version__
-from ssgen.build.opening import RECORDED_VERSION, full_build_reason
+from ssgen.build.opening import full_build_reason
 from ssgen.build.progress import Reporter
 from ssgen.build.report import PageFailure, group_failures
+from ssgen.manifest.schema import TAG_SCHEME
 
 
 def _plain(text: str) -> str:
@@ -107,13 +109,41 @@ def test_a_build_after_an_interrupted_first_build_says_so(
 
 
 def test_full_build_reasons_name_what_changed() -> None:
-    key, recorded = "abc:published", RECORDED_VERSION
-    assert full_build_reason(recorded, key, key) == ""
-    assert full_build_reason("0.0.1", key, key) == f"ssgen version changed (0.0.1 -> {recorded})"
+    key, version = "abc:published", __version__
+    assert full_build_reason(version, TAG_SCHEME, key, key) == ""
+    assert full_build_reason("0.0.1", TAG_SCHEME, key, key) == (
+        f"ssgen version changed (0.0.1 -> {version})")
     # A manifest of this release before ref: tags (pages tagged with their whole type).
-    assert full_build_reason(__version__, key, key).startswith("ssgen version changed")
-    assert full_build_reason(recorded, "old:published", key).startswith("configuration changed")
-    assert full_build_reason(recorded, "abc:raw", key) == "perspective changed (raw -> published)"
+    assert full_build_reason(version, None, key, key) == (
+        f"tag scheme changed (none recorded -> {TAG_SCHEME})")
+    assert full_build_reason(version, "types", key, key) == (
+        f"tag scheme changed (types -> {TAG_SCHEME})")
+    assert full_build_reason(version, TAG_SCHEME, "old:published", key).startswith(
+        "configuration changed")
+    assert full_build_reason(version, TAG_SCHEME, "abc:raw", key) == (
+        "perspective changed (raw -> published)")
+
+
+# A manifest as round 14's main left it (the scheme in the version string) and one of
+# this release from before the ref: tags (nothing recorded but the version).
+@pytest.mark.parametrize("recorded", [f"{__version__}+ref-tags", __version__])
+def test_a_manifest_without_a_recorded_tag_scheme_is_rebuilt_in_full(
+        tmp_path: Path, recorded: str) -> None:
+    site = make_site(tmp_path, [author("a1", "Ada"), *(post(n) for n in range(1, 4))])
+    assert run_cli("--site", str(site), "build").exit_code == 0
+    with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'tag_scheme'").fetchone() == (
+            TAG_SCHEME,)
+        conn.execute("DELETE FROM meta WHERE key = 'tag_scheme'")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'ssgen_version'", (recorded,))
+    conn.close()
+    before = output_files(site)
+    again = run_cli("--site", str(site), "-v", "build")
+    assert again.exit_code == 0, again.output
+    assert f"full rebuild: tag scheme changed (none recorded -> {TAG_SCHEME})" in again.output
+    assert "4 rendered" in again.output and output_files(site) == before
+    same = run_cli("--site", str(site), "-v", "build")  # recorded now: built on
+    assert "full rebuild" not in same.output and "full build because" not in same.output
 
 
 def test_identical_failures_are_grouped_into_one_line(tmp_path: Path) -> None:
@@ -147,8 +177,15 @@ def test_the_live_reload_overlay_groups_identical_failures(tmp_path: Path) -> No
         reply = srv.client.post("/api/revalidate?wait=1",
                                 json={"secret": SECRET, "tags": ["posts", "route:post"]})
         assert reply.status_code == 500
-        error = srv.client.get("/_ssgen/livereload").json()["error"]
-    assert error.count("\n") == 0
+
+        def shown() -> str | None:
+            error: str | None = srv.client.get("/_ssgen/livereload").json()["error"]
+            return error
+
+        # The overlay is told after the waiting replies went out (the round's listeners).
+        wait_for(lambda: shown() is not None, what="the overlay's error")
+        error = shown()
+    assert error is not None and error.count("\n") == 0
     assert error.endswith("— 4 pages (route post): /blog/post-1/, /blog/post-2/, … (+2)")
 
 

@@ -4,7 +4,8 @@
 The site is sitekit's cards site (test_serve_fragments'): author, category and blog pages
 listing cards rendered by ``{% include %}`` of a partial that imports macros. Generated
 sequences of edits (retitles, reauthoring, renames of dereferenced documents, creations,
-deletions, template edits) and damage to the cache file (a stale copy from an earlier
+deletions, template edits, a template saved just after a process read the templates, kept
+or undone before the next) and damage to the cache file (a stale copy from an earlier
 step, a flipped byte, truncation, removal, an end torn off or left with bytes after it) run through new processes (a fresh renderer,
 no kept source: ``build(load_config(site))``); after each, the output must equal a clean
 full build's. The mutant tests show the checks catching a value key that leaves out what
@@ -24,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sitekit import (
+    CARD_TEMPLATES,
     CardSite,
     Edit,
     cache_damages,
@@ -33,6 +35,7 @@ from sitekit import (
     output_files,
     rename,
     retitle,
+    words,
 )
 
 from ssgen.build import fragfile, workers
@@ -50,6 +53,36 @@ class Damage:
 
     def __repr__(self) -> str:
         return self.apply.__name__
+
+
+class Raced:
+    """A template edit ``text`` the next process reads (so it renders), and a second edit
+    saved just after its read; ``undone``: that one saved back before the process after
+    (A -> B -> A), else kept."""
+
+    def __init__(self, name: str, text: str, undone: bool) -> None:
+        self.name, self.text, self.undone = name, text, undone
+
+    def __repr__(self) -> str:
+        return f"Raced({self.name!r}, {self.text!r}, undone={self.undone})"
+
+    def apply(self, root: Path, site: CardSite) -> None:
+        """The raced process; then the site as the next process finds it."""
+        path = root / "templates" / self.name
+        read = site.templates[self.name] + self.text
+        saved = read + "?"
+        path.write_text(read)
+        real = environment.Renderer._drop_stale
+
+        def read_then_save(renderer: environment.Renderer) -> None:
+            real(renderer)
+            path.write_text(saved)
+
+        with mutant(environment.Renderer, "_drop_stale", read_then_save):
+            new_process(root)
+        if self.undone:
+            path.write_text(read)
+        site.templates[self.name] = read if self.undone else saved
 
 
 def cache_file(root: Path) -> Path:
@@ -70,7 +103,7 @@ def full_build(site: CardSite, scratch: Path) -> dict[str, bytes]:
     return output_files(scratch)
 
 
-def run(steps: list[Edit | Damage]) -> None:
+def run(steps: list[Edit | Damage | Raced]) -> None:
     """Apply ``steps``, each followed by a new process; assert it equals a full build."""
     with tempfile.TemporaryDirectory() as tmp:
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -81,6 +114,8 @@ def run(steps: list[Edit | Damage]) -> None:
         for step in steps:
             if isinstance(step, Damage):
                 step.apply(root, saved)
+            elif isinstance(step, Raced):
+                step.apply(root, site)
             else:
                 step(site)
                 site.write(root)
@@ -108,21 +143,29 @@ def garbage_end(root: Path, saved: list[bytes]) -> None:
 
 
 DAMAGES = [Damage(damage) for damage in [*cache_damages(cache_file), torn_end, garbage_end]]
-steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
+raced = st.builds(Raced, st.sampled_from(sorted(CARD_TEMPLATES)), words, st.booleans())
+steps = st.one_of(card_edits, st.sampled_from(DAMAGES), raced)
 
 
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(steps, min_size=1, max_size=5))
 def test_new_processes_through_persisted_fragments_equal_a_full_build(
-        steps: list[Edit | Damage]) -> None:
+        steps: list[Edit | Damage | Raced]) -> None:
     run(steps)
 
 
 # Reaches every key part: a retitle (a card's own value), a rename of a dereferenced
 # author, a template edit (the store's key), and a stale older copy of the file.
-SEQUENCE: list[Edit | Damage] = [retitle(0, "x"), rename("a1", "y"), DAMAGES[0],
-                                 edit_template("_m.html", "!"), retitle(1, "ab")]
+SEQUENCE: list[Edit | Damage | Raced] = [retitle(0, "x"), rename("a1", "y"), DAMAGES[0],
+                                         edit_template("_m.html", "!"), retitle(1, "ab")]
+# Templates saved just after a process's read: kept (the key), then undone (the compile).
+RACES: list[Edit | Damage | Raced] = [Raced("_card.html", "b", False),
+                                      Raced("list.html", "b", True), retitle(2, "c")]
+
+
+def test_templates_saved_after_the_read_equal_a_full_build() -> None:
+    run(RACES)
 
 
 def test_the_sequence_passes_and_reuses_fragments() -> None:
@@ -201,10 +244,11 @@ def test_a_full_build_in_forked_workers_fills_the_cache(tmp_path: Path) -> None:
     assert output_files(tmp_path) == full
 
 
-def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path) -> None:
-    """A full build takes the store's key when it saves, after rendering: a template
-    edited meanwhile would give its key to cards rendered from the old text, so nothing
-    is saved, and the next process renders the cards afresh."""
+def test_a_template_edited_during_a_full_build_keys_the_cards_by_the_text_rendered(
+        tmp_path: Path) -> None:
+    """A full build takes the store's key when it saves, after rendering: of the texts
+    it rendered (read as it began), not of a template edited meanwhile, so the next
+    process (with the edited text) finds no cards under its key and renders afresh."""
     from ssgen.build.pipeline import pages as pipeline
 
     site, root = CardSite(), tmp_path / "site"
@@ -220,7 +264,10 @@ def test_a_template_edited_during_a_full_build_saves_no_fragments(tmp_path: Path
     environment._SHARED.clear()
     with mutant(pipeline, "render_pages", then_edit):
         assert build(load_config(root), full=True, jobs=1).ok
-    assert not cache_file(root).exists()
+    config = load_config(root)
+    assert cache_file(root).exists()
+    assert fragfile.load(cache_file(root),
+                         fragfile.store_key(config, environment.Renderer(config)))[0] is None
     new_process(root)
     assert output_files(root) == full_build(site, tmp_path / "scratch")
 
@@ -311,3 +358,27 @@ def test_mutant_load_taking_the_files_own_key_is_caught() -> None:
     with mutant(fragfile, "_index", any_key), pytest.raises(
             AssertionError, match="differs from a full build"):
         run([edit_template("_card.html", "!")])
+
+
+def test_a_template_saved_after_the_read_keys_no_cards_of_the_text_read(tmp_path: Path) -> None:
+    """A new process renders the template texts its renderer read (``Renderer.shared``):
+    a partial saved just after that read must not give its key to the cards rendered
+    from the text read, or the next process (with the saved text) would reuse them."""
+    site, root = CardSite(), tmp_path / "site"
+    site.write(root)
+    new_process(root)
+    edit_template("_card.html", "!")(site)  # A, read by the next process
+    site.write(root)
+    real = environment.Renderer._drop_stale
+    saved = root / "templates" / "_card.html"
+
+    def read_then_save(renderer: environment.Renderer) -> None:
+        real(renderer)
+        saved.write_text(saved.read_text() + "?")  # B, saved just after the read
+
+    with mutant(environment.Renderer, "_drop_stale", read_then_save):
+        new_process(root)
+    edit_template("_card.html", "?")(site)
+    assert saved.read_text() == site.templates["_card.html"]
+    new_process(root)
+    assert output_files(root) == full_build(site, tmp_path / "scratch")

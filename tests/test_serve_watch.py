@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
-from servekit import Running, running_server, wait_for
-from sitekit import DEFAULT_TOML, author, make_site, post, write_docs
+from servekit import Running, running_server, save, wait_for
+from sitekit import DEFAULT_TOML, author, make_site, post
 
 from ssgen.build.change import Change
 from ssgen.config.load import load_config
@@ -50,27 +51,28 @@ def test_watch_turns_edits_into_rebuilds_and_errors_into_an_overlay(tmp_path: Pa
         state = srv.client.get("/_ssgen/livereload").json()
         assert state["error"] is None
 
-        template.write_text('{% extends "base.html" %}{% block content %}<h1>EDITED '
-                            '{{ page.title }}</h1>{% endblock %}')
+        save(template, '{% extends "base.html" %}{% block content %}<h1>EDITED '
+                       '{{ page.title }}</h1>{% endblock %}')
         wait_for(lambda: b"EDITED Post 1" in page.read_bytes(), what="the template rebuild")
         assert b"data-ssgen-livereload" not in page.read_bytes()
         wait_for(lambda: srv.client.get("/_ssgen/livereload").json()["generation"]
                  > state["generation"], what="the reload signal")
 
-        template.write_text('{% extends "base.html" %}{% block content %}\n\n{{ page.title | '
-                            'nofilter }}{% endblock %}')
+        save(template, '{% extends "base.html" %}{% block content %}\n\n{{ page.title | '
+                       'nofilter }}{% endblock %}')
         wait_for(lambda: overlay(srv) is not None,
                  what="the template error")
         error = overlay(srv)
         assert "post.html" in error and "nofilter" in error
         assert b"EDITED Post 1" in page.read_bytes()  # the last good page stays
 
-        template.write_text('{% extends "base.html" %}{% block content %}<h1>FIXED '
-                            '{{ page.title }}</h1>by {{ page.author }}{% endblock %}')
+        save(template, '{% extends "base.html" %}{% block content %}<h1>FIXED '
+                       '{{ page.title }}</h1>by {{ page.author }}{% endblock %}')
         wait_for(lambda: b"FIXED Post 1" in page.read_bytes(), what="recovery")
         wait_for(lambda: overlay(srv) is None)
 
-        write_docs(site, [author("a1", "Watched"), post(1), post(2)])
+        save(site / "content" / "data.ndjson",
+             "".join(json.dumps(doc) + "\n" for doc in [author("a1", "Watched"), post(1), post(2)]))
         wait_for(lambda: b"by Watched" in page.read_bytes(), what="the content rebuild")
         (site / "static").mkdir(exist_ok=True)
         (site / "static" / "new.css").write_text("p{}")
@@ -85,17 +87,17 @@ def test_editing_ssgen_toml_reloads_the_config_and_a_broken_one_is_reported(
     page = site / "public" / "blog" / "index.html"
     with running_server(site, secret=None, dev=True, watch=True) as srv:
         assert b"<title>Test</title>" in page.read_bytes()
-        toml.write_text(toml.read_text().replace('title = "Test"', 'title = "Renamed"'))
+        save(toml, toml.read_text().replace('title = "Test"', 'title = "Renamed"'))
         wait_for(lambda: b"<title>Renamed</title>" in page.read_bytes(), what="the new title")
 
-        toml.write_text(toml.read_text() + "\n[site]\nbroken = \n")
+        save(toml, toml.read_text() + "\n[site]\nbroken = \n")
         wait_for(lambda: overlay(srv) is not None,
                  what="the config error")
         assert "ssgen.toml" in overlay(srv)
         assert b"<title>Renamed</title>" in page.read_bytes()
 
-        toml.write_text(toml.read_text().replace("\n[site]\nbroken = \n", "")
-                        .replace('title = "Renamed"', 'title = "Fixed"'))
+        save(toml, toml.read_text().replace("\n[site]\nbroken = \n", "")
+             .replace('title = "Renamed"', 'title = "Fixed"'))
         wait_for(lambda: b"<title>Fixed</title>" in page.read_bytes(), what="recovery")
         wait_for(lambda: overlay(srv) is None)
 
@@ -147,7 +149,7 @@ def test_ssgen_toml_written_in_two_halves_keeps_the_old_config_until_whole(
     renamed = toml.read_text().replace('title = "Test"', 'title = "Two halves"')
     half = renamed.index("[[routes]]") + len("[[rou")  # cut inside a table header
     with running_server(site, secret=None, dev=True, watch=True) as srv:
-        toml.write_text(renamed[:half])
+        save(toml, renamed[:half])  # the writer's first half, then its pause
         wait_for(lambda: overlay(srv) is not None,
                  what="the half file's error")
         error = overlay(srv)

@@ -39,16 +39,26 @@ from ssgen.serve.worker import RebuildWorker
 
 
 class Recorder:
-    """A build function that records every change it was given."""
+    """A build function that records every change it was given; ``hold`` makes the
+    builds wait until ``release`` (each still records its change first)."""
 
     def __init__(self) -> None:
         self.changes: list[Change | None] = []
         self.lock = threading.Lock()
+        self.open = threading.Event()
+        self.open.set()
 
     def __call__(self, config: Any, **kwargs: Any) -> Any:
         with self.lock:
             self.changes.append(kwargs.get("change"))
+        self.open.wait(60)  # bounded: a failing test must still end
         return build(config, **kwargs)
+
+    def hold(self) -> None:
+        self.open.clear()
+
+    def release(self) -> None:
+        self.open.set()
 
     def documents(self) -> set[str]:
         return {d.id for c in self.changes if c is not None for d in c.documents}
@@ -69,7 +79,9 @@ def fast_tmp(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(fast_tmp: Path) -> None:
-    # Measures coalescing, not the disk (bench/serve_bench.py measures the disk).
+    # Measures coalescing, not the disk (bench/serve_bench.py measures the disk). The
+    # burst's rebuilds wait until every webhook was accepted: what arrives during a
+    # rebuild is merged into the next round, however slowly a loaded machine runs them.
     tmp_path = fast_tmp
     docs = [author("a1", "Ada"), *(post(n) for n in range(1, 501))]
     site = make_site(tmp_path, docs=[author("a1", "Ada"), post(1)])
@@ -82,12 +94,16 @@ def test_a_burst_of_500_webhooks_is_a_few_rebuilds_and_none_is_lost(fast_tmp: Pa
             doc = {"_id": f"p{n}", "_type": "post", "_rev": f"r{n}"}
             return sanity_webhook(srv.client, doc, "create", wait=False).status_code
 
-        with ThreadPoolExecutor(16) as pool:
-            codes = list(pool.map(send, range(1, 501)))
+        recorder.hold()
+        try:
+            with ThreadPoolExecutor(16) as pool:
+                codes = list(pool.map(send, range(1, 501)))
+        finally:
+            recorder.release()
         assert codes == [202] * 500
         status = wait_idle(srv.client)
     rebuilds = status["rebuilds"] - start
-    assert 1 <= rebuilds <= 60, rebuilds
+    assert 1 <= rebuilds <= 2, rebuilds  # the round under way, then one for the rest
     assert recorder.documents() == {f"p{n}" for n in range(1, 501)}
     assert output_files(site) == clean_build(site, tmp_path)
 

@@ -8,8 +8,9 @@ version, and the configuration's hash. A full build never reads it (it renders e
 fragment afresh) but writes what it rendered, so the next new process starts warm.
 Entries not used by the last ``KEEP`` saves are dropped, so old versions of cards do not
 pile up. A full build takes the key only when it has something to save (hashing ssgen's
-code and reading the package versions cost ~20 ms of every start otherwise), and saves
-nothing if a template's text changed while it ran.
+code and reading the package versions cost ~20 ms of every start otherwise). The
+key holds the template texts the renderer answers for, which are those it compiled (a
+shared renderer's: as read when the build began, whatever was saved since).
 
 The file is read and written in proportion to what a build renders, not to the site
 (13,800 cards, 31 MB at 10,000 starter posts): after ``MAGIC`` and the key come the
@@ -95,7 +96,8 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
     if not store.added and not learned and not code.added:
         return
     if key is None:
-        # Taken now: only valid for the entries if the templates are those they came from.
+        # Taken now: only valid for the entries if the templates are those they came
+        # from (always so for a shared renderer, which answers for the texts it read).
         key = store_key(config, renderer)
         if _template_texts(renderer) != texts:
             return
@@ -108,17 +110,16 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
 
 
 def _template_texts(renderer: Renderer) -> list[tuple[str, str | None]]:
-    # From the files: a template saved during the build must be seen (not the texts the
-    # renderer answers for, which are those it read when the build began).
-    return [(name, renderer.disk_source(name)) for name in renderer.list_templates()]
+    # The texts the renderer answers for, which are those it compiles (for the shared
+    # renderer: as read when the build began, whatever was saved since).
+    return [(name, renderer.template_source(name)) for name in renderer.list_templates()]
 
 
 def store_key(config: Config, renderer: Renderer) -> bytes:
     """What every entry depends on besides the values its template reads. ssgen's code
     and the package versions through ``ssgen.sources.codestamp``: hashed only when a
     file's stamp changed since the last process hashed them (~270 files: ~50 ms)."""
-    return key_of(config, code_key(config),
-                  ((name, renderer.disk_source(name)) for name in renderer.list_templates()))
+    return key_of(config, code_key(config), _template_texts(renderer))
 
 
 def code_key(config: Config) -> bytes:

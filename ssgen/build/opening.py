@@ -7,13 +7,8 @@ from ssgen.build.progress import Reporter
 from ssgen.config.load import Config
 from ssgen.errors import ManifestError
 from ssgen.manifest.connect import open_state, state_exists
+from ssgen.manifest.schema import TAG_SCHEME
 from ssgen.manifest.store import Manifest
-
-# What a finished build records as ``ssgen_version``: the release, and the tag scheme of
-# its page records (``+ref-tags``: an ``each`` page's scans keyed by ``references()``
-# tag it ``ref:<id>``, no longer with their whole type), which a build must read its
-# manifest by: a manifest of another is built on in full.
-RECORDED_VERSION = f"{__version__}+ref-tags"
 
 
 def open_manifest(
@@ -35,21 +30,25 @@ def open_manifest(
     elif not existed:
         reason = "no manifest yet (first build, or .ssgen/ was removed)"
     else:
-        reason = full_build_reason(
-            manifest.get_meta("ssgen_version"), manifest.get_meta("config_hash"), key
-        )
+        reason = full_build_reason(manifest.get_meta("ssgen_version"),
+                                   manifest.get_meta("tag_scheme"),
+                                   manifest.get_meta("config_hash"), key)
         if reason:
             reporter.info(f"full rebuild: {reason}")
     return manifest, reason
 
 
-def full_build_reason(version: str | None, stored: str | None, key: str) -> str:
-    """Why the manifest's last build cannot be built on ("" when it can). ``key`` is
-    ``<config hash>:<drafts or perspective>`` as recorded by each finished build."""
+def full_build_reason(version: str | None, scheme: str | None, stored: str | None,
+                      key: str) -> str:
+    """Why the manifest's last build cannot be built on ("" when it can), from what each
+    finished build records: ssgen's version, the tag scheme (``TAG_SCHEME``; none before
+    it was recorded) and ``key``, ``<config hash>:<drafts or perspective>``."""
     if version is None or stored is None:
         return "the last build did not finish (interrupted)"
-    if version != RECORDED_VERSION:
-        return f"ssgen version changed ({version} -> {RECORDED_VERSION})"
+    if scheme != TAG_SCHEME:
+        return f"tag scheme changed ({scheme or 'none recorded'} -> {TAG_SCHEME})"
+    if version != __version__:
+        return f"ssgen version changed ({version} -> {__version__})"
     if stored == key:
         return ""
     old_hash, _, old_mode = stored.partition(":")

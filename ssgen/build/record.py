@@ -18,8 +18,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, ExitStack
 from types import TracebackType
 
+from ssgen import __version__
 from ssgen.build.docstate import MARK_KEY, DocStates
-from ssgen.build.opening import RECORDED_VERSION
 from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
 from ssgen.build.redirects import note_history
@@ -27,7 +27,7 @@ from ssgen.build.report import PAGE, BuildReport, PageFailure
 from ssgen.build.verify import extras_pending
 from ssgen.build.workers import PageOutcome
 from ssgen.config.load import Config
-from ssgen.manifest.schema import PageRecord, page_row
+from ssgen.manifest.schema import TAG_SCHEME, PageRecord, page_row
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.sources.ndjson import gc_paused
@@ -83,7 +83,8 @@ def record_build(
             manifest.set_global(name, value_hash)
         _record_documents(manifest, states, full)
         extras_pending(manifest, True)
-        manifest.set_meta("ssgen_version", RECORDED_VERSION)
+        manifest.set_meta("ssgen_version", __version__)
+        manifest.set_meta("tag_scheme", TAG_SCHEME)
         manifest.set_meta("config_hash", key)
     return report
 

@@ -147,8 +147,10 @@ def render_pages(
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:
+            # The workers' own renderer, as before, but compiling the texts the plan hashed.
             _in_parallel(config, specs, jobs, done, PageWriter(
-                config, hashes=plan.data_hashes, tags=plan.tags, staging=staging))
+                config, renderer.unshared() if renderer else None, plan.data_hashes,
+                plan.tags, staging))
     return outcomes
 
 

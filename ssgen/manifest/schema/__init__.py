@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     import sqlite3
 
 SCHEMA_VERSION = 5
+# What the page records' tags mean, recorded by each finished build (meta ``tag_scheme``);
+# change it with the meaning: a manifest of another scheme is built on in full. ``ref-tags``:
+# an ``each`` page's scans keyed by ``references()`` are tagged ``ref:<id>``, not by type.
+TAG_SCHEME = "ref-tags"
 APPLICATION_ID = 0x5353474E  # "SSGN"
 FILE_KINDS = frozenset({"page", "static", "generated"})
 CHUNK = 500  # bound parameters per IN (...) query

@@ -30,6 +30,8 @@ from ssgen.render.environment.setup import (
     BUILTIN_DIR,
     BUILTIN_PREFIX,
     MISSING_HASH,
+    Read,
+    ReadTexts,
     make_environment,
 )
 from ssgen.render.filters import UrlHelper, install_filters, with_url_helper
@@ -62,6 +64,12 @@ class Renderer:
         self.site_dir = Path(config.site_dir)
         self.templates_dir = Path(config.templates_dir)
         self.env = make_environment(self.templates_dir, auto_reload, bytecode_cache_dir)
+        assert isinstance(self.env.loader, ReadTexts)
+        # A shared renderer's templates as read at its last use (``shared``), served to
+        # Jinja2 as well: one read of each file per build, and the hashes and chains a
+        # build records are those of the texts it compiled, even when a file is saved
+        # while the build runs (or saved and undone before the next).
+        self._loader: ReadTexts = self.env.loader
         install_filters(self.env, config)
         # Whether [search] builds a Pagefind bundle: templates show a search box only then.
         self.env.globals["search_enabled"] = config.search.enabled
@@ -70,10 +78,6 @@ class Renderer:
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}
-        # A shared renderer's templates as read at its last use (``shared``): one read
-        # of each file per build, and the hashes and chains a build records are those of
-        # the texts it compiled, even when a file is saved while the build runs.
-        self._texts: dict[str, str | None] | None = None
 
     @classmethod
     def shared(cls, config: Config) -> Renderer:
@@ -98,11 +102,19 @@ class Renderer:
         return renderer
 
     def _drop_stale(self) -> None:
-        texts = {name: self.disk_source(name) for name in self.list_templates()}
+        read = {name: self._read(name) for name in self.list_templates()}
+        texts = {name: None if got is None else got[0] for name, got in read.items()}
         if texts != self._compiled_texts:
             self.clear_cache()
             self._compiled_texts = texts
-        self._texts = texts
+        self._loader.texts = read
+
+    def unshared(self) -> Renderer:
+        """A new renderer of this site (not the shared one: no fragment cache) that
+        compiles and answers for the texts this one does (for render workers)."""
+        other = Renderer(self.config, auto_reload=False)
+        other._loader.texts = self._loader.texts
+        return other
 
     def render(self, template: str, context: Mapping[str, Any]) -> str:
         """Render ``template`` (a name under templates/) with ``context``.
@@ -187,7 +199,7 @@ class Renderer:
         self.fragments.clear()
         self._refs.clear()
         self._reads.clear()
-        self._texts = None
+        self._loader.texts = None
 
     def list_templates(self) -> list[str]:
         """Every template name this environment can load, sorted."""
@@ -196,18 +208,23 @@ class Renderer:
     def template_source(self, name: str) -> str | None:
         """The text of template ``name``, or None when it does not exist (for a shared
         renderer: as it was when the renderer was last taken, see ``shared``)."""
-        texts = self._texts
+        texts = self._loader.texts
         if texts is not None and name in texts:
-            return texts[name]
+            read = texts[name]
+            return None if read is None else read[0]
         return self.disk_source(name)
 
     def disk_source(self, name: str) -> str | None:
         """The text of template ``name`` as its file holds it now (None: no such file)."""
+        read = self._read(name)
+        return None if read is None else read[0]
+
+    def _read(self, name: str) -> Read | None:
         try:
-            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+            source, filename, _ = self._loader.files.get_source(self.env, name)
         except jinja2.TemplateNotFound:
             return None
-        return source
+        return source, filename
 
     def template_hash(self, name: str) -> str:
         """sha256 of the template's source; ``"missing"`` for a template that does not exist."""
