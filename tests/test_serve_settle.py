@@ -135,7 +135,7 @@ def test_an_empty_ssgen_toml_keeps_the_last_good_site_and_shows_why(tmp_path: Pa
                         watch_options={"empty_wait": 0.3, "max_wait": 1.0}) as srv:
         before, files = srv.client.get("/blog/post-1/").content, output_files(site)
         truncate(toml)  # the writer pauses past the empty wait: the empty file is read
-        wait_for(lambda: overlay(srv) is not None or not page.exists(),
+        wait_for(lambda: overlay(srv) is not None or output_files(site) != files,
                  what="the refused config")
         assert "ssgen.toml" in (overlay(srv) or "") and "no [[routes]]" in (overlay(srv) or "")
         assert output_files(site) == files

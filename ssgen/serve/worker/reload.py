@@ -2,9 +2,10 @@
 
 Owns ``reload_config``: ``ssgen.toml`` is loaded again; a file that fails to load raises
 with its file:line, and one that defines no ``[[routes]]`` while the running config had
-some raises too: publishing it would delete every page, and an editor's in-place save read
-between its truncate and its write is such a file. Either way the worker keeps the last
-good site, shows the error (log, live-reload overlay) and reloads on the next change.
+some raises too: publishing it would take every page down (410 stubs), and an editor's
+in-place save read between its truncate and its write is such a file. Either way the
+worker keeps the last good site, shows the error (log, live-reload overlay) and reloads
+on the next change.
 """
 
 from __future__ import annotations
