@@ -60,6 +60,7 @@ def running_server(
     preview_secret: str | None = None,
     locations_token: str | None = None,
     env: dict[str, str] | None = None,
+    watch_options: dict[str, float] | None = None,
     **settings: Any,
 ) -> Iterator[Running]:
     """Run ``ssgen serve`` for ``site`` in a thread; stops it (gracefully) on exit."""
@@ -69,7 +70,8 @@ def running_server(
                            retry_base=retry_base)
     services: list[Service] = []
     if watch:
-        services.append(Watcher(config, worker, source.watched_paths(), debounce_ms=20))
+        services.append(Watcher(config, worker, source.watched_paths(), debounce_ms=20,
+                                **(watch_options or {})))
     preview, routes = preview_setup(config, worker, preview_secret, "https://studio.test",
                                     locations_token)
     app = create_app(worker, ServeSettings(secret=secret, dev=dev, **settings),

@@ -17,7 +17,7 @@ from ssgen.manifest.schema.pg import _LEADER_DDL, pg_ddl
 
 
 def test_migration_4_adds_the_link_tables(pg_url: str, tmp_path: Path) -> None:
-    v3 = schema._DDL.replace(schema.LINKS_DDL, "").replace(schema.HISTORY_DDL, "")
+    v3 = schema.DDL.replace(schema.LINKS_DDL, "").replace(schema.HISTORY_DDL, "")
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE ssgen_migrations (version INTEGER PRIMARY KEY,"
                      " applied DOUBLE PRECISION NOT NULL)")

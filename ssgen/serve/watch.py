@@ -6,10 +6,13 @@ source's dataset files and ``static/`` -> a plain rebuild (the build diffs the d
 against the manifest and copies static files). Folders are watched with watchfiles;
 single files outside them (``ssgen.toml``, a dataset named in ``[source] files``) are
 polled by stat between watchfiles timeouts, so editors that save by rename still count.
-A polled file counts only once it has settled (its size and mtime unchanged for
-``settle`` seconds), so a file being written is never read half-way; should a writer
-pause longer than that, the worker keeps the old config, logs the error with its
-file:line and reloads again on the next change.
+Edits count only once they have settled: every changed file's (mtime_ns, size) unchanged
+for ``settle`` seconds (0.2), a file newly 0 bytes for ``empty_wait`` (1.0: an editor's
+in-place save truncates, then writes), and never longer than ``max_wait`` (2.0) after the
+first change of the batch; so a file being written is not read half-way. Should a writer
+pause longer than that, the worker keeps the old config (``serve/worker/reload``: a config
+that fails to load or defines no pages is refused), logs the error with its file:line and
+reloads again on the next change.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import watchfiles
 
@@ -30,6 +33,16 @@ from ssgen.config.load import Config
 log = logging.getLogger("ssgen.serve")
 
 _Stamp = tuple[int, int] | None
+_UNKNOWN: _Stamp = (-1, -1)  # a watched file not yet seen: its size may have been >0
+_TICK_MS = 100  # how often a quiet watcher looks again at files still settling
+
+
+class _Seen(NamedTuple):
+    """A changed file while it settles: its stamp, held since, first seen changing."""
+
+    stamp: _Stamp
+    since: float
+    first: float
 
 
 class Submitter(Protocol):
@@ -64,18 +77,20 @@ class Watcher:
     """A thread that watches the site and submits a Change for each batch of edits."""
 
     def __init__(self, config: Config, worker: Submitter, extra: Iterable[Path] = (),
-                 *, debounce_ms: int = 50, settle: float = 0.2,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 *, debounce_ms: int = 50, settle: float = 0.2, empty_wait: float = 1.0,
+                 max_wait: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.worker = worker
         self.debounce_ms = debounce_ms
         self.settle = settle
+        self.empty_wait = empty_wait
+        self.max_wait = max_wait
         self._clock = clock
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.folders, self.files = _targets(config, extra)
-        self._stamps = {f: _stamp(f) for f in self.files}  # as last submitted
-        self._moving: dict[Path, tuple[_Stamp, float]] = {}  # a new stamp, first seen when
+        self._known: dict[Path, _Stamp] = {f: _stamp(f) for f in self.files}  # as submitted
+        self._pending: dict[Path, _Seen] = {}
 
     def start(self) -> None:
         """Start watching."""
@@ -90,47 +105,64 @@ class Watcher:
 
     def _run(self) -> None:
         if not self.folders:
-            while not self._stop.wait(0.3):
+            while not self._stop.wait(_TICK_MS / 1000):
                 self._handle(set())
             return
         batches = watchfiles.watch(
             *self.folders, stop_event=self._stop, debounce=self.debounce_ms,
-            rust_timeout=300, yield_on_timeout=True, raise_interrupt=False)
+            rust_timeout=_TICK_MS, yield_on_timeout=True, raise_interrupt=False)
         for batch in batches:
             self._handle({Path(p) for _, p in batch})
 
     def _handle(self, changed: set[Path]) -> None:
-        changed |= self._polled()
-        output = self.config.output_dir.resolve()
-        state = self.config.state_dir.resolve()
-        changed = {p for p in changed
-                   if not _inside(p, output) and not _inside(p, state) and not _editor_temp(p)}
-        if not changed:
+        now = self._clock()
+        self._note(changed | self._polled(), now)
+        ready = self._settled(now)
+        if not ready:
             return
-        change, reload_config = classify(self.config, changed)
-        log.info("changed: %s", ", ".join(sorted(str(p) for p in changed)[:5]),
-                 extra={"event": "watch", "files": len(changed)})
+        change, reload_config = classify(self.config, ready)
+        log.info("changed: %s", ", ".join(sorted(str(p) for p in ready)[:5]),
+                 extra={"event": "watch", "files": len(ready)})
         try:
             self.worker.submit(change, reload_config=reload_config)
         except Exception:  # keep watching: the next edit may succeed
             log.exception("cannot queue a watched change")
 
     def _polled(self) -> set[Path]:
-        """The polled files whose new stamp has held for ``settle`` seconds."""
-        now = self._clock()
-        found = set()
-        for path in self.files:
+        """The polled files whose stamp differs from the one last submitted."""
+        return {path for path in self.files if _stamp(path) != self._known[path]}
+
+    def _note(self, changed: set[Path], now: float) -> None:
+        output = self.config.output_dir.resolve()
+        state = self.config.state_dir.resolve()
+        for path in changed:
+            if path in self._pending or _inside(path, output) or _inside(path, state) \
+                    or _editor_temp(path):
+                continue
+            self._pending[path] = _Seen(_stamp(path), now, now)
+
+    def _settled(self, now: float) -> set[Path]:
+        """The pending files, once every one of them has held still long enough; those
+        back to the stamp last submitted are dropped (nothing to rebuild)."""
+        for path, seen in self._pending.items():
             stamp = _stamp(path)
-            seen = self._moving.get(path)
-            if stamp == self._stamps[path]:
-                self._moving.pop(path, None)
-            elif seen is None or seen[0] != stamp:
-                self._moving[path] = (stamp, now)  # still being written, perhaps
-            elif now - seen[1] >= self.settle:
-                self._stamps[path] = stamp
-                del self._moving[path]
-                found.add(path)
-        return found
+            if stamp != seen.stamp:
+                self._pending[path] = seen._replace(stamp=stamp, since=now)
+        if not all(self._still(path, seen, now) for path, seen in self._pending.items()):
+            return set()
+        ready = {path for path, seen in self._pending.items()
+                 if seen.stamp != self._known.get(path, _UNKNOWN)}
+        self._known.update((path, seen.stamp) for path, seen in self._pending.items())
+        self._pending.clear()
+        return ready
+
+    def _still(self, path: Path, seen: _Seen, now: float) -> bool:
+        if now - seen.first >= self.max_wait:
+            return True
+        before = self._known.get(path, _UNKNOWN)
+        emptied = (seen.stamp is not None and seen.stamp[1] == 0
+                   and (before is None or before[1] != 0))
+        return now - seen.since >= (self.empty_wait if emptied else self.settle)
 
 
 def _targets(config: Config, extra: Iterable[Path]) -> tuple[list[Path], list[Path]]:

@@ -57,7 +57,7 @@ def prepare(conn: PgConnection) -> None:
         rows = conn.raw("SELECT max(version) FROM ssgen_migrations")
         version = int(rows[0][0]) if rows and rows[0][0] is not None else 0
         if version == 0:
-            _apply(conn, [*pg_ddl(schema._DDL), *_LEADER_DDL,
+            _apply(conn, [*pg_ddl(schema.DDL), *_LEADER_DDL,
                           "INSERT INTO meta VALUES ('schema', %s)"], schema.SCHEMA_VERSION)
         elif version > schema.SCHEMA_VERSION:
             raise ManifestError(f"state database {redact(conn.url)} has schema version "

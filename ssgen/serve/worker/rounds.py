@@ -18,7 +18,7 @@ from ssgen.build.change import Change
 from ssgen.build.outwatch import unwatch_output
 from ssgen.build.report import BuildReport
 from ssgen.build.search import SearchIndex, SearchMode
-from ssgen.config.load import Config, load_config
+from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.manifest.connect import checkpoints_deferred, open_state
 from ssgen.serve.indexer import SearchIndexer
@@ -41,6 +41,7 @@ from ssgen.serve.worker.outcome import (
     round_result,
 )
 from ssgen.serve.worker.plan import plan_round
+from ssgen.serve.worker.reload import reload_config
 from ssgen.serve.worker.run import SAVE_IDLE, BuildFn, RoundRunner
 from ssgen.sources import Source
 
@@ -308,7 +309,7 @@ class RebuildWorker:
     def _load_config(self) -> None:
         self._reload_config = True  # kept until a config loads, so a typo is retried
         unwatch_output(self.config.output_dir)
-        self.config = load_config(self.config.site_dir)
+        self.config = reload_config(self.config)
         self._runner.reopen()
         self._timers = RouteTimers(self.config, self._clock())
         self._reload_config = False
