@@ -161,7 +161,8 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
         pages = _finish(ctx, value, patched.lists, sorted(patched.places),
                         (unattributed, shared, neighbours), fresh, known)
         counts, left = recount(was.counts if was else None, patched.out, patched.came)
-        keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left))
+        keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left,
+                                   sorted(patched.places) if patched.aligned else None))
         return pages
     # Only the span that differs from the last expansion (by identity) and, when pages
     # show their neighbours, one page either side of it is looked at.
