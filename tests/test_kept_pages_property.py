@@ -248,3 +248,13 @@ def test_mutant_split_that_compares_no_place_is_caught(monkeypatch: Any) -> None
     _looking(monkeypatch, lambda places: [])
     with pytest.raises(AssertionError):
         run([update_title(5, "Again")], False, "list.html")
+
+
+def test_mutant_result_changed_after_it_was_handed_out_is_caught(monkeypatch: Any) -> None:
+    # Route results are not copied (maintained query, list and paginated expansions):
+    # they rely on a handed-out list never changing (``Ordered``'s copy on write).
+    from ssgen.groq.ordered import Ordered
+
+    monkeypatch.setattr(Ordered, "_own", lambda self: self.items)
+    with pytest.raises(AssertionError):
+        run([update_title(5, "Again"), update_title(2, "More")], False, "list.html")

@@ -30,8 +30,9 @@ _PLAIN = (str, int, float, bool, type(None))
 
 @dataclass
 class ListPages:
-    """One route's last expansion: its items (a copy), their paths and their specs (each
-    with the item, neighbours and first-page flag it was made from), by position."""
+    """One route's last expansion: its items (the result list, never changed), their
+    paths and their specs (each with the item, neighbours and first-page flag it was
+    made from), by position."""
 
     shared: tuple[Any, ...] = ()
     items: list[Any] = field(default_factory=list)

@@ -212,7 +212,8 @@ def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any],
                             extra=extra)
             entry = (item, prev, after, index == 0, spec)
         specs[index], pages[index] = entry, entry[4]
-    fresh.items, fresh.paths, fresh.specs, fresh.pages = list(value), paths, specs, pages
+    # Not copied: a route's result list is never changed once handed out.
+    fresh.items, fresh.paths, fresh.specs, fresh.pages = value, paths, specs, pages
     fresh.item_ids = known if len(known) <= 2 * size + 64 else {
         id(item): found for item in value if (found := known.get(id(item))) is not None}
     return pages  # a new list (the next expansion copies it before changing it)
