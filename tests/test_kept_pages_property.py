@@ -219,3 +219,42 @@ def test_mutant_watch_that_misses_changes_is_caught(monkeypatch: Any) -> None:
     monkeypatch.setattr(OutputWatch, "touched", lambda self: set())
     with pytest.raises(AssertionError):
         run([damage(3, False)], False, "post.html", watched=True)
+
+
+def _looking(monkeypatch: Any, change: Any = None) -> list[Any]:
+    """Note what ``kept.split`` learns of ``reuse.looked_at`` (``change``: a mutant's
+    edit of the places)."""
+    from ssgen.build.memo import kept
+
+    real, seen = kept.looked_at, []
+
+    def noting(now: Any, last: Any) -> Any:
+        places = real(now, last)
+        seen.append(places)
+        return change(places) if change is not None and places is not None else places
+
+    monkeypatch.setattr(kept, "looked_at", noting)
+    return seen
+
+
+def test_a_retitle_compares_only_the_places_the_delta_named(monkeypatch: Any) -> None:
+    seen = _looking(monkeypatch)
+    run([update_title(5, "Again")], False, "list.html")
+    named = [places for places in seen if places is not None]
+    assert named and all(len(places) <= 4 for places in named), seen
+
+
+def test_mutant_split_that_compares_no_place_is_caught(monkeypatch: Any) -> None:
+    _looking(monkeypatch, lambda places: [])
+    with pytest.raises(AssertionError):
+        run([update_title(5, "Again")], False, "list.html")
+
+
+def test_mutant_result_changed_after_it_was_handed_out_is_caught(monkeypatch: Any) -> None:
+    # Route results are not copied (maintained query, list and paginated expansions):
+    # they rely on a handed-out list never changing (``Ordered``'s copy on write).
+    from ssgen.groq.ordered import Ordered
+
+    monkeypatch.setattr(Ordered, "_own", lambda self: self.items)
+    with pytest.raises(AssertionError):
+        run([update_title(5, "Again"), update_title(2, "More")], False, "list.html")

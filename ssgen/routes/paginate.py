@@ -46,7 +46,7 @@ class _Expansion:
     site: Any
     data: Any
     ids: frozenset[str]
-    items: list[Any]  # the route's list as it was (a copy: a kept result changes in place)
+    items: list[Any]  # the route's list (never changed once handed out: not copied)
     pages: list[PageSpec]
     shared: Any = None  # per document: the object less its split array
     marker: Any = None  # the maintained result ``items`` are (its delta's ``result``)
@@ -162,7 +162,7 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int,
             pages[index] = page
         else:
             pages.append(page)
-    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, list(value), pages,
+    _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, value, pages,
                             marker=delta.result if delta is not None else None)
     while len(_LAST) > _KEEP:
         del _LAST[next(iter(_LAST))]

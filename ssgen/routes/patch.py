@@ -27,12 +27,15 @@ Entry = tuple[Any, Any, Any, bool, Any]  # (item, prev, next, first, PageSpec)
 
 class Patched(NamedTuple):
     """The entries, specs and paths at ``value``'s places, the places to look at again,
-    and the paths of the named items at their old places and at their new ones."""
+    and the paths of the named items at their old places and at their new ones;
+    ``aligned``: no item was inserted, removed or moved, so every spec outside ``places``
+    is the last expansion's at the same place."""
 
     lists: tuple[list[Any], list[Any], list[str]]
     places: set[int]
     out: list[str]
     came: list[str]
+    aligned: bool = False
 
 
 def patch(last: ListPages, value: list[Any], delta: Delta | None,
@@ -45,7 +48,7 @@ def patch(last: ListPages, value: list[Any], delta: Delta | None,
             or len(last.pages) != len(last.specs):
         return None
     if delta.result is last.marker and len(last.specs) == len(value):  # no change since
-        return Patched((last.specs, last.pages.copy(), last.paths), set(), [], [])
+        return Patched((last.specs, last.pages.copy(), last.paths), set(), [], [], True)
     if delta.base is not last.marker or len(last.specs) != len(delta.base):
         return None
     named = delta.touched
@@ -79,7 +82,7 @@ def patch(last: ListPages, value: list[Any], delta: Delta | None,
     if neighbours:
         places |= _old_neighbours(delta)
     return Patched((specs, pages, paths), {at for at in places if 0 <= at < len(value)}, out,
-                   [paths[at] for at in news if at is not None])
+                   [paths[at] for at in news if at is not None], not gone and not came)
 
 
 def recount(counts: dict[str, int] | None, out: list[str],

@@ -30,8 +30,9 @@ _PLAIN = (str, int, float, bool, type(None))
 
 @dataclass
 class ListPages:
-    """One route's last expansion: its items (a copy), their paths and their specs (each
-    with the item, neighbours and first-page flag it was made from), by position."""
+    """One route's last expansion: its items (the result list, never changed), their
+    paths and their specs (each with the item, neighbours and first-page flag it was
+    made from), by position."""
 
     shared: tuple[Any, ...] = ()
     items: list[Any] = field(default_factory=list)
@@ -86,6 +87,9 @@ class RoutePaths:
     counts: dict[str, int] | None
     before: list[PageSpec] | None = None
     left: set[str] | None = None
+    # The places the expansion looked at (sorted) when every other page of ``pages`` is
+    # the page ``before`` holds at that place (None: not known).
+    places: list[int] | None = None
 
 
 # The same key -> its paths. Not exported: a new process counts when asked.
@@ -127,6 +131,17 @@ def left_paths(route: str, site: Any, pages: list[PageSpec],
             or found.before is not before:
         return None
     return found.left
+
+
+def looked_at(pages: list[PageSpec], before: list[PageSpec]) -> list[int] | None:
+    """The places of ``pages`` that may hold another page than ``before`` holds there
+    (sorted; every other place holds the very same spec), when ``pages`` is what a
+    route's last expansion handed out, made from ``before`` by its query's delta; None:
+    not known."""
+    for found in _PATHS.values():  # a few routes of a few sites
+        if found.pages is pages:
+            return found.places if found.before is before else None
+    return None
 
 
 def peek(route: str, site: Any) -> ListPages | None:

@@ -32,6 +32,7 @@ from itertools import compress
 
 from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageSpec
+from ssgen.routes.reuse import looked_at
 
 Expansions = Mapping[str, list[PageSpec]]
 
@@ -105,14 +106,24 @@ def split(now: list[PageSpec], last: list[PageSpec],
     of ``last`` (by identity, in C: at the same place when the lists are as long, else
     anywhere in it) are planned, and so are the ``forced`` paths. Two pages an edit
     reached far apart (a post on the pages of two categories) are two pages, not every
-    page between them."""
-    if len(now) == len(last):
-        same = list(map(operator.is_, now, last))
+    page between them. When the route's expansion says which places it looked at
+    (``ssgen.routes.reuse.looked_at``), only those are compared: a one-post edit of a
+    100,000-page route looks at a few places, not at every page three times."""
+    places = looked_at(now, last) if len(now) == len(last) else None
+    if places is not None:
+        at = [i for i in places if now[i] is not last[i]]
+        fresh = [now[i] for i in at]
+        kept = now.copy()
+        for i in reversed(at):
+            del kept[i]
     else:
-        known = set(map(id, last))  # alive in ``last``: an id is its object's
-        same = list(map(known.__contains__, map(id, now)))
-    fresh = list(compress(now, map(operator.not_, same)))
-    kept = list(compress(now, same))
+        if len(now) == len(last):
+            same = list(map(operator.is_, now, last))
+        else:
+            known = set(map(id, last))  # alive in ``last``: an id is its object's
+            same = list(map(known.__contains__, map(id, now)))
+        fresh = list(compress(now, map(operator.not_, same)))
+        kept = list(compress(now, same))
     if forced:
         fresh += [spec for spec in kept if spec.path in forced]
         kept = [spec for spec in kept if spec.path not in forced]

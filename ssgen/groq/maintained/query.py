@@ -103,10 +103,10 @@ class MaintainedQuery:
     def evaluate(self, dataset: Dataset, changed: frozenset[str] | None,
                  now: Any = None) -> tuple[Any, frozenset[str]]:
         """The result and read trace over ``dataset``, which differs from the last call's
-        by the documents whose ids are in ``changed`` (None: unknown, start over)."""
+        by the documents whose ids are in ``changed`` (None: unknown, start over). A list
+        result is never changed once handed out (copy on write): the caller must not."""
         ctx = Context(dataset, self._params, query_now(now))
-        value, ids = self.run(ctx, Scope(None, None, ctx), changed)
-        return (list(value) if type(value) is list else value), ids
+        return self.run(ctx, Scope(None, None, ctx), changed)
 
     def run(self, ctx: Context, parent: Scope, changed: frozenset[str] | None) \
             -> tuple[Any, frozenset[str]]:

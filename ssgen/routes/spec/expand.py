@@ -161,7 +161,8 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
         pages = _finish(ctx, value, patched.lists, sorted(patched.places),
                         (unattributed, shared, neighbours), fresh, known)
         counts, left = recount(was.counts if was else None, patched.out, patched.came)
-        keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left))
+        keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left,
+                                   sorted(patched.places) if patched.aligned else None))
         return pages
     # Only the span that differs from the last expansion (by identity) and, when pages
     # show their neighbours, one page either side of it is looked at.
@@ -211,7 +212,8 @@ def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any],
                             extra=extra)
             entry = (item, prev, after, index == 0, spec)
         specs[index], pages[index] = entry, entry[4]
-    fresh.items, fresh.paths, fresh.specs, fresh.pages = list(value), paths, specs, pages
+    # Not copied: a route's result list is never changed once handed out.
+    fresh.items, fresh.paths, fresh.specs, fresh.pages = value, paths, specs, pages
     fresh.item_ids = known if len(known) <= 2 * size + 64 else {
         id(item): found for item in value if (found := known.get(id(item))) is not None}
     return pages  # a new list (the next expansion copies it before changing it)
