@@ -298,6 +298,13 @@ class LocalSource:
         splice = parse_file(self._config.source, item, data, old)
         return Cached(stamp, splice.loaded, data), splice
 
+    def settle(self) -> None:
+        """Apply the patches the last reload left to the kept bytes (``cached.reread``):
+        serve calls it after the round's replies; any reader of the bytes before then
+        applies its file's first."""
+        for cached in self._cache.values():
+            cached.settle()
+
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
         """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each
         ``_id`` of ``lines`` that line (None: none) in the kept bytes and the view, the
