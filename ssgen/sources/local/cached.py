@@ -5,7 +5,7 @@ a fingerprint asks; a snapshot pickles it, see ``ssgen.sources.snapshot.allowed`
 ``parse_file`` (a file parsed against its last parse) and ``reread`` (a kept source's
 NDJSON file patched in place where it differs from the kept bytes: the patch is applied
 at ``Cached.settle``, which serve calls after the round's replies, or by the first
-reader of the bytes before it).
+reader of the bytes before it; the file's mapping is unmapped then too).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp,
     differs from them (see ``ndjson.reread``), or the file read whole when that
     cannot be told."""
     assert old.data is not None
-    region = differing_region(item.path, old.data, stamp)
+    region = differing_region(item.path, old.data, stamp, unmap_later=True)
     if region is None:
         stamp, data = read_stable(item, stamp)
         splice = parse_file(source, item, data, old)
