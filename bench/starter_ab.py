@@ -15,10 +15,21 @@ load average before and after.
 
 ``--built DIR``: copy a grown site that is already built (``bench/out/starter-N`` after
 ``starter_bench.py``) for each checkout instead of growing and building it.
+
+``--webhooks N``: before the new processes, ``--webhook-runs`` rounds in which each
+checkout's ``ssgen serve`` (started afresh on its copy, as ``starter_bench.py`` does)
+takes N signed webhooks, each after one post retitled and the dataset saved; both copies
+get the same posts and titles in a round, the order swapped every round. Per checkout:
+the webhooks' wall p50 / p99 / range and serve's CPU per webhook (10 ms ticks) over all
+rounds, serve's RSS after each round. ``--runs 0``: no new processes.
+
+    python bench/starter_ab.py 10000 --base /tmp/main --built bench/out/starter-10000 \
+        --webhooks 100 --webhook-runs 2 --runs 0
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import shutil
@@ -30,9 +41,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import starter_bench
 from abkit import ab_parser
 from ssg_bench import _ROOT, _env, compile_checkouts, timed
-from starter_bench import Dataset, grow
+from starter_bench import Dataset, grow, pct, webhooks
 
 
 def _ssgen(*args: str) -> list[str]:
@@ -60,6 +72,8 @@ def main() -> None:
     parser.add_argument("--built", type=Path, default=None,
                         help="a grown site already built (by either checkout): copied for "
                              "each, no full builds")
+    parser.add_argument("--webhooks", type=int, default=0)
+    parser.add_argument("--webhook-runs", type=int, default=1)
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
     for path in checkouts.values():
@@ -84,9 +98,11 @@ def main() -> None:
             print(f"  full {label}: wall {found[0]:.1f} s, CPU {found[1]:.1f} s, "
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
     data = {label: Dataset(site) for label, site in sites.items()}
+    if args.webhooks:
+        _webhook_rounds(checkouts, sites, data, args)
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     rng = random.Random(args.seed)
-    for round_ in range(-1, args.runs):  # -1: the untimed process that leaves a snapshot
+    for round_ in range(-1, args.runs if args.runs else -1):  # -1: leaves a snapshot
         order = list(checkouts.items())[::-1 if round_ % 2 else 1]
         for command in ("revalidate", "build"):
             seed = rng.random()
@@ -109,6 +125,32 @@ def main() -> None:
                       f"; CPU {_summary([r[1] for r in found])}")
     for label in checkouts:
         shutil.rmtree(args.workdir / f"ab-{label}", ignore_errors=True)
+
+
+def _webhook_rounds(checkouts: dict[str, str], sites: dict[str, Path],
+                    data: dict[str, Dataset], args: argparse.Namespace) -> None:
+    """Each checkout's serve through ``args.webhooks`` webhooks, ``args.webhook_runs`` times."""
+    rng = random.Random(args.seed)
+    walls: dict[str, list[float]] = {label: [] for label in checkouts}
+    cpus: dict[str, list[float]] = {label: [] for label in checkouts}
+    for round_ in range(args.webhook_runs):
+        seed = rng.random()
+        for label, path in list(checkouts.items())[::-1 if round_ % 2 else 1]:
+            starter_bench.ENV = _env(path)
+            cpu: list[float] = []
+            lat, rss = webhooks(sites[label], data[label], args.webhooks, random.Random(seed),
+                                cpu=cpu)
+            walls[label] += lat
+            cpus[label] += cpu
+            print(f"  {label} run {round_ + 1}: webhook p50 {statistics.median(lat) * 1000:.0f}"
+                  f" ms, p99 {pct(lat, 0.99) * 1000:.0f} ms, serve RSS {rss:.0f} MB, load "
+                  f"{os.getloadavg()[0]:.2f}", flush=True)
+    for label in checkouts:
+        lat, cpu = walls[label], cpus[label]
+        print(f"{label} webhooks ({len(lat)}): wall p50 {statistics.median(lat) * 1000:.0f} ms"
+              f", p99 {pct(lat, 0.99) * 1000:.0f} ms [min {min(lat) * 1000:.0f}, max "
+              f"{max(lat) * 1000:.0f}]; serve CPU p50 {statistics.median(cpu) * 1000:.0f} ms, "
+              f"p99 {pct(cpu, 0.99) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

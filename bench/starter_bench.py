@@ -263,8 +263,10 @@ def load() -> str:
 
 
 def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
-             lake: Any = None) -> tuple[list[float], float]:
-    """``lake``: a ``starter_sanity.LakeEdits`` (the Sanity source), or None (NDJSON)."""
+             lake: Any = None, cpu: list[float] | None = None) -> tuple[list[float], float]:
+    """``lake``: a ``starter_sanity.LakeEdits`` (the Sanity source), or None (NDJSON).
+    The webhooks' wall times and serve's RSS after them; ``cpu``: gets serve's CPU
+    seconds per webhook."""
 
     def edit() -> dict[str, Any]:
         return lake.retitle(data, rng) if lake is not None else data.retitle(rng)
@@ -277,7 +279,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
     print(f"serve up (kept source loaded, fragment cache warmed): "
           f"{time.perf_counter() - started:.1f} s, load {load()}", flush=True)
     latencies = []
-    cpu: list[float] = []
+    cpu = [] if cpu is None else cpu
     written: list[tuple[int, int]] = []  # (files, bytes) each webhook wrote
     rss = float("nan")
     try:

@@ -5,6 +5,13 @@ blank lines, BOM, CRLF, whole-file replace, drafts added, removed and published,
 added and removed, invalid lines and duplicate ids that must fail and keep the state);
 after every step the reloaded source is compared with a fresh ``LocalSource`` of the same
 files, and ``changed_since`` with the documents that really changed.
+
+A kept source (serve's) leaves the patch of its kept bytes for ``settle`` (after a
+round's replies): the steps settle it at random points, before or after the next edit
+is written (in place, or as a new file renamed over the old), or never (the next reload
+then applies it), and read the bytes (the fingerprint) before it or not. Mutants caught
+(run by hand): the re-read comparing the file with the bytes as they were before the
+pending patch; ``settle`` applying a patch without forgetting it.
 """
 
 from __future__ import annotations
@@ -75,8 +82,10 @@ class Site:
         data = newline.join(self.ndjson[name]) + (newline if final else b"")
         return (BOM if bom else b"") + data
 
-    def write(self) -> None:
-        """Write every file that differs from the disk and remove files no longer there."""
+    def write(self, renamed: bool = False) -> None:
+        """Write every file that differs from the disk and remove files no longer there;
+        ``renamed``: each as a new file renamed over the old (else truncated and
+        rewritten in place)."""
         content = self.root / "content"
         wanted = {name: self.render(name) for name in self.ndjson}
         wanted |= {name: text.encode() for name, text in self.markdown.items()}
@@ -86,9 +95,11 @@ class Site:
         for name, data in wanted.items():
             path = content / name
             if not path.exists() or path.read_bytes() != data:
-                path.write_bytes(data)
+                written = path.with_name(".new") if renamed else path
+                written.write_bytes(data)
                 self.tick += 1000
-                os.utime(path, ns=(self.tick, self.tick))
+                os.utime(written, ns=(self.tick, self.tick))
+                written.replace(path)
 
     def sources(self) -> dict[str, tuple[str, bytes]]:
         """Raw ``_id`` -> (file, bytes its document was parsed from)."""
@@ -122,12 +133,15 @@ def contributors(doc_id: str, perspective: str) -> list[str]:
 
 
 def check_step(source: LocalSource, site: Site, before: dict[str, Any], version: int,
-               sources_before: dict[str, tuple[str, bytes]], drafts: bool) -> None:
+               sources_before: dict[str, tuple[str, bytes]], drafts: bool,
+               read_bytes: bool = True) -> None:
+    """``read_bytes``: also compare the fingerprint (which reads the kept bytes)."""
     fresh = LocalSource(config_for(site), drafts=drafts)
     now = snapshot(source)
     assert now == snapshot(fresh)
     assert now["documents"] == fresh.documents and now["dataset"] == fresh.dataset.documents
-    assert source.fingerprint() == read_inputs(config_for(site)).fingerprint
+    if read_bytes:
+        assert source.fingerprint() == read_inputs(config_for(site)).fingerprint
     old, new = before["by_id"], now["by_id"]
     replaced = {i for i in old.keys() | new.keys() if old.get(i) is not new.get(i)}
     by_value = {i for i in old.keys() | new.keys() if old.get(i) != new.get(i)}
@@ -237,10 +251,18 @@ def run_sequence(tmp_path: Path, data: st.DataObject, drafts: bool, steps: int) 
         saved = ({k: list(v) for k, v in site.ndjson.items()}, dict(site.style),
                  dict(site.markdown))
         expected = edit(site, data.draw)
-        site.write()
+        # serve's settle after a round's replies: before this edit is written, after
+        # it, or not at all (the reload applies the pending patch itself)
+        settle = data.draw(st.sampled_from(["before", "after", "never"])) if kept else "never"
+        if settle == "before":
+            source.settle()
+        site.write(renamed=data.draw(st.booleans()))
+        if settle == "after":
+            source.settle()
         if expected == "ok":
             source.reload()
-            check_step(source, site, before, version, sources, drafts)
+            check_step(source, site, before, version, sources, drafts,
+                       read_bytes=not kept or data.draw(st.booleans()))
             continue
         # A bad line or a duplicate is left out and named; the rest is as a fresh load.
         source.reload()

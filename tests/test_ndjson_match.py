@@ -20,11 +20,12 @@ from ssgen.sources.ndjson.diff import _known_lines, reparse
 from ssgen.sources.ndjson.match import matched_lines
 
 
-def line(draw: Any) -> bytes:
-    """A document line, sometimes with trailing spaces, sometimes broken."""
+def line(draw: Any, broken: bool = True) -> bytes:
+    """A document line, sometimes with trailing spaces, sometimes blank, sometimes broken
+    (unless not ``broken``)."""
     doc = {"_id": f"d{draw(st.integers(0, 12))}", "_type": "t", "n": draw(st.integers(0, 3))}
     text = json.dumps(doc).encode() + draw(st.sampled_from([b"", b"", b" ", b"  "]))
-    kind = draw(st.sampled_from(["doc"] * 8 + ["blank", "cut", "array"]))
+    kind = draw(st.sampled_from(["doc"] * 8 + ["blank"] + ["cut", "array"] * broken))
     if kind == "blank":
         return draw(st.sampled_from([b"", b"  "]))
     if kind == "cut":
@@ -74,7 +75,9 @@ def same(found: Lines, expected: Lines, previous: Loaded) -> None:
 def test_matched_lines_are_parse_lines_with_every_old_line_known(
         data: st.DataObject, old_final: bool, new_final: bool) -> None:
     draw = data.draw
-    old_lines = [line(draw) for _ in range(draw(st.integers(0, 10)))]
+    # An old file without faults: ``reparse`` parses one with faults whole, never through
+    # ``matched_lines`` (whose unchanged stretches take the old lines' documents only).
+    old_lines = [line(draw, broken=False) for _ in range(draw(st.integers(0, 10)))]
     if old_lines and draw(st.booleans()):
         old_lines[0] = BOM + old_lines[0]
     old = joined(old_lines, old_final)

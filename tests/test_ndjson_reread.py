@@ -180,3 +180,37 @@ def test_kept_bytes_are_one_buffer_patched_in_place(tmp_path: Path) -> None:
         buffers.add(id(cached.data))
         assert _titles(source) == titles
     assert len(buffers) == 1
+
+
+def test_a_mapping_left_for_later_holds_no_lease_and_is_unmapped_once(tmp_path: Path) -> None:
+    """``unmap_later``: the mapping outlives the block, not the lease (a writer may open
+    and truncate the file at once; the mapping is not read again); the next leased map
+    or ``unmap_left`` unmaps it, so at most one is ever left."""
+    path = tmp_path / "data.ndjson"
+    path.write_bytes(b"y" * 5000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with leased.leased_map(fd, 5000, unmap_later=True) as view:
+            assert view is not None
+        (left,) = leased._LEFT
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_TRUNC))  # no lease held
+        path.write_bytes(b"z" * 6000)
+        with leased.leased_map(fd, 6000, unmap_later=True) as view:
+            assert view is not None and bytes(view[:1]) == b"z"
+        assert left.closed and len(leased._LEFT) == 1
+        leased.unmap_left()
+        assert not leased._LEFT
+    finally:
+        os.close(fd)
+
+
+def test_a_kept_sources_settle_unmaps_the_file_it_compared(tmp_path: Path) -> None:
+    titles = [f"t{i}" for i in range(50)]
+    root = _site(tmp_path, titles)
+    source = LocalSource(load_config(root, env={}), kept=True)
+    titles[7] = "edited"
+    _write(root, titles, 1)
+    source.reload()
+    assert leased._LEFT
+    source.settle()
+    assert not leased._LEFT and _titles(source) == titles

@@ -127,11 +127,15 @@ class RoundRunner:
 
     def settle(self, *, save: bool = True) -> None:
         """What the last builds left for after their replies: the replaced files to free
-        (``ssgen.build.output.temps``; on the freer's thread), the garbage to collect, and
-        the source's snapshot to save (in a forked child, when due; ``save=False``: owed
+        (``ssgen.build.output.temps``; on the freer's thread), the garbage to collect, the
+        kept source's bytes to patch (``LocalSource.settle``), and the source's snapshot
+        to save (in a forked child, when due; ``save=False``: owed
         until ``save``, which the worker calls once no webhook came for ``SAVE_IDLE``)."""
         self.freer.free(take_displaced())
         self.heap.settle()
+        settle = getattr(self.source, "settle", None)  # a stand-in source may lack it
+        if callable(settle):
+            settle()
         self.save_owed = True
         if save:
             self.save()

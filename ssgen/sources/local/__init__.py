@@ -34,6 +34,7 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
+from ssgen.sources.leased import unmap_left
 from ssgen.sources.local.cached import Cached, Stamp, mark_racy, parse_file, reread
 from ssgen.sources.local.lines import id_splices
 from ssgen.sources.local.view import View, apply_perspective, merge
@@ -297,6 +298,14 @@ class LocalSource:
         stamp, data = read_stable(item, stamp)
         splice = parse_file(self._config.source, item, data, old)
         return Cached(stamp, splice.loaded, data), splice
+
+    def settle(self) -> None:
+        """Apply the patches the last reload left to the kept bytes (``cached.reread``)
+        and unmap the file it compared: serve calls it after the round's replies; any
+        reader of the bytes before then applies its file's first."""
+        for cached in self._cache.values():
+            cached.settle()
+        unmap_left()
 
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
         """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each

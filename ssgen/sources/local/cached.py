@@ -3,27 +3,32 @@
 Owns ``Cached`` (a file's stat stamp, documents and kept bytes, the digest taken only when
 a fingerprint asks; a snapshot pickles it, see ``ssgen.sources.snapshot.allowed``),
 ``parse_file`` (a file parsed against its last parse) and ``reread`` (a kept source's
-NDJSON file patched in place where it differs from the kept bytes).
+NDJSON file patched in place where it differs from the kept bytes: the patch is applied
+at ``Cached.settle``, which serve calls after the round's replies, or by the first
+reader of the bytes before it; the file's mapping is unmapped then too).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 from ssgen.sources.filecache import RACY_NS
 from ssgen.sources.inputs import digest, read_stable
 from ssgen.sources.local.parse import parse_input
-from ssgen.sources.ndjson.diff import patch
+from ssgen.sources.ndjson.diff import splice_around
 from ssgen.sources.ndjson.reread import differing_region
 
 if TYPE_CHECKING:
     from ssgen.config.source import SourceConfig
     from ssgen.sources.inputs import Input
     from ssgen.sources.ndjson import Data, Loaded
-    from ssgen.sources.ndjson.diff import Splice
+    from ssgen.sources.ndjson.diff import Pending, Splice
 
 Stamp = tuple[int, int, int, int]
 _UNKNOWN = b"unknown"  # not the 16 bytes of any file's digest
+# Two threads reading the bytes of one file while its patch is pending apply it once.
+_SETTLING = threading.Lock()
 
 
 class Cached:
@@ -31,14 +36,50 @@ class Cached:
     kept to diff the next read against, digested only when a fingerprint is asked for).
     ``racy``: the file changed within ``RACY_NS`` of the read, so a second write in the
     same timestamp tick could keep the stamp (the racy-git rule): the next reload compares
-    the bytes, not the stamp."""
+    the bytes, not the stamp. ``pending``: the patch that turns the kept bytes into the
+    file's, applied before ``data`` is first read (``settle``)."""
 
     racy = False
+    _pending: Pending | None = None
 
     def __init__(self, stamp: Stamp, loaded: Loaded, data: Data | None,
-                 digest: bytes | None = None) -> None:
-        self.stamp, self.loaded, self.data = stamp, loaded, data
+                 digest: bytes | None = None, pending: Pending | None = None) -> None:
+        self.stamp, self.loaded, self._data = stamp, loaded, data
         self._digest = digest
+        if pending is not None:
+            self._pending = pending
+
+    @property
+    def data(self) -> Data | None:
+        """The file's bytes as last read (its pending patch applied first)."""
+        if self._pending is not None:
+            self.settle()
+        return self._data
+
+    @data.setter
+    def data(self, value: Data | None) -> None:
+        self.__dict__.pop("_pending", None)
+        self._data = value
+
+    def settle(self) -> None:
+        """Apply the pending patch of the kept bytes, if any."""
+        with _SETTLING:
+            pending = self.__dict__.pop("_pending", None)
+            if pending is not None:
+                assert type(self._data) is bytearray
+                pending.apply(self._data)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """As before the pending patch existed: its fields, ``data`` the file's bytes."""
+        self.settle()
+        state = dict(self.__dict__)
+        state["data"] = state.pop("_data")
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        self._data = state.pop("data", None)
+        self.__dict__.update(state)
 
     @property
     def digest(self) -> bytes:
@@ -72,7 +113,7 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp,
     differs from them (see ``ndjson.reread``), or the file read whole when that
     cannot be told."""
     assert old.data is not None
-    region = differing_region(item.path, old.data, stamp)
+    region = differing_region(item.path, old.data, stamp, unmap_later=True)
     if region is None:
         stamp, data = read_stable(item, stamp)
         splice = parse_file(source, item, data, old)
@@ -83,7 +124,9 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp,
     # fail, the next one parses the file whole, and no fingerprint vouches for it.
     old.data = None
     old.forget_digest()
-    found = patch(old.loaded, kept, region.prefix, region.suffix, region.middle)
+    found = splice_around(old.loaded, kept, region.prefix, region.suffix, region.middle)
     if found is None:
-        found = parse_file(source, item, kept, old)
-    return Cached(stamp, found.loaded, kept), found
+        kept[region.prefix:len(kept) - region.suffix] = region.middle
+        splice = parse_file(source, item, kept, old)
+        return Cached(stamp, splice.loaded, kept), splice
+    return Cached(stamp, found[0].loaded, kept, pending=found[1]), found[0]

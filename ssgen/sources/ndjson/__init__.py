@@ -107,14 +107,16 @@ Known = dict[bytes, tuple[dict[str, Any], str]]
 
 
 def parse_lines(data: Data, start: int, stop: int, number: int, display: str,
-                known: Known) -> Lines:
+                known: Known, origin: int = 0) -> Lines:
     """Parse the lines of ``data[start:stop]`` (whole lines; the first is line ``number``).
 
     A line whose bytes are in ``known`` reuses that document and digest unparsed, so an
-    unchanged line keeps its document object across a reload.
+    unchanged line keeps its document object across a reload. ``origin``: the file
+    offset of ``data[0]``, when ``data`` is a piece of the file (the offsets recorded,
+    and the byte order mark dropped only at the file's start, are the file's).
     """
     out = Lines()
-    offset = start
+    offset = start + origin
     for line in data[start:stop].split(b"\n"):
         line_start, offset = offset, offset + len(line) + 1
         out.count += 1

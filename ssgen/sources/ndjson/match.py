@@ -37,7 +37,10 @@ def matched_lines(previous: Loaded, old: Data, new: Data, documents: tuple[int, 
     """``parse_lines(new, *region, number, previous.display, known)`` where ``known``
     holds the lines of ``previous``'s documents ``documents`` (first, last) in ``old``;
     None when two of those lines are equal (then ``parse_lines`` must decide) or a new
-    line names an exported asset (the file must be parsed whole, see ``reparse``)."""
+    line names an exported asset (the file must be parsed whole, see ``reparse``).
+    ``previous`` has no faults (``reparse`` parses such a file whole): an unchanged
+    stretch takes in its old lines' documents, and the lines that were faults in it would
+    be missed."""
     first, last = documents
     by_digest = {previous.digests[index]: index for index in range(first, last)}
     if len(by_digest) != last - first:

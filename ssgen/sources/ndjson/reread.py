@@ -36,16 +36,18 @@ class Region(NamedTuple):
     size: int
 
 
-def differing_region(path: str, kept: Data, stamp: Stamp) -> Region | None:
+def differing_region(path: str, kept: Data, stamp: Stamp, *,
+                     unmap_later: bool = False) -> Region | None:
     """Where the file at ``path`` differs from ``kept``; None when the file is not the
     one ``stamp`` (mtime_ns, size, inode, ctime_ns) describes, before or after the
-    reading, or an OS error interrupts it (the caller then reads the file whole)."""
+    reading, or an OS error interrupts it (the caller then reads the file whole).
+    ``unmap_later``: the file's mapping is left for ``leased.unmap_left``."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
-        with leased_map(fd, stamp[1]) as mapped:
+        with leased_map(fd, stamp[1], unmap_later=unmap_later) as mapped:
             if _stamp(fd) != stamp:
                 return None
             read = _pread_reader(fd, stamp[1]) if mapped is None else mapped.__getitem__
