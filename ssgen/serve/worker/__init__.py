@@ -11,7 +11,8 @@ Deploys (when ``[deploy]`` is configured) follow each rebuild and are retried th
 
 A package: ``rounds`` (``RebuildWorker``: the thread, its lifecycle and status) >
 ``plan`` (what a round takes from the queue) | ``run`` (the kept source and the build) |
-``outcome`` (what a round reports) | ``book`` (the jobs queued, in flight and done);
+``outcome`` (what a round reports) | ``book`` (the jobs queued, in flight and done) |
+``reload`` (a changed ssgen.toml taken or refused) | ``timing`` (when a round is due);
 re-exported here.
 """
 

@@ -32,6 +32,7 @@ from ssgen.serve.jobs import (
 )
 from ssgen.serve.metrics import ServeMetrics, publish_times, traces
 from ssgen.serve.warm import Warming
+from ssgen.serve.worker import timing
 from ssgen.serve.worker.book import JobBook
 from ssgen.serve.worker.outcome import (
     failure_text,
@@ -175,16 +176,12 @@ class RebuildWorker:
             "generation": self.generation,
             "last_rebuild": last,
             "last_error": self.last_error,
-            "retry_in": self._retry_in(),
+            "retry_in": timing.retry_in(self._clock(), self._retry, self._deploy),
             "pages": self._site[0],
             "failures": self._site[1],
             "revalidate": {r.name: r.revalidate for r in self.config.routes if r.revalidate},
             "deploy": self._deploy.to_json(self.config),
         }
-
-    def _retry_in(self) -> float | None:
-        due = self._retry.due if self._retry.due is not None else self._deploy.retry.due
-        return None if due is None else max(0.0, round(due - self._clock(), 3))
 
     # -- the loop --------------------------------------------------------------
 
@@ -232,31 +229,17 @@ class RebuildWorker:
             return ""
 
     def _bursting(self) -> bool:
-        """True when several changes wait and the last two came within the settle window
-        of each other. A lone webhook is built at once; in a burst, the settle window (and
-        the rebuild in progress) lets the rest arrive and be merged into one round. One
-        waiting change is no burst, however soon after the last it came: a client that
-        sends the next webhook when the last one's ``?wait=1`` reply came would otherwise
-        wait out the window on every webhook once rounds take less than it."""
+        """Whether a burst is arriving (``timing.is_burst``)."""
         with self._cond:
-            return (self.settle > 0 and len(self._jobs.pending) > 1
-                    and self._arrivals[1] - self._arrivals[0] < self.settle)
+            return timing.is_burst(self.settle, len(self._jobs.pending), self._arrivals)
 
     def _due(self) -> bool:
-        now = self._clock()
-        return (
-            self._dirty
-            or (self._retry.due is not None and now >= self._retry.due)
-            or (self._deploy.retry.due is not None and now >= self._deploy.retry.due)
-            or self._timers.due(now)
-        )
+        return timing.is_due(self._clock(), self._dirty,
+                             timing.retry_dues(self._retry, self._deploy), self._timers)
 
     def _sleep_for(self) -> float | None:
-        dues = [d for d in (self._retry.due, self._deploy.retry.due) if d is not None]
-        dues += self._timers.times()
-        if not dues:
-            return None
-        return max(0.0, min(dues) - self._clock())
+        return timing.sleep_for(self._clock(), timing.retry_dues(self._retry, self._deploy),
+                                self._timers)
 
     def _round(self) -> None:
         with self._cond:
