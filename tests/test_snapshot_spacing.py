@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from ssgen.sources.snapshot import background
 
 
@@ -36,3 +38,26 @@ def test_a_reaped_childs_cpu_is_its_cost() -> None:
         assert 0.15 <= background._SAVER.cost < 5
     finally:
         background._SAVER.cost = saved[1]
+
+
+def test_a_save_forks_only_with_room_for_the_childs_copy_and_the_encoding() -> None:
+    gib = 1 << 30
+    # The child copies nearly all of the parent: available memory just above the
+    # parent's size is not enough (b15's 10.5 GB server left the machine without memory).
+    assert not background.spare(available=9 * gib, resident=8 * gib)
+    assert not background.spare(available=10 * gib, resident=8 * gib)
+    assert background.spare(available=11 * gib, resident=8 * gib)
+    small = 100 << 20
+    assert not background.spare(available=small + small // 4 + background.SAVE_HEADROOM,
+                                resident=small)
+    assert background.spare(available=small + small // 4 + background.SAVE_HEADROOM + 1,
+                            resident=small)
+
+
+def test_the_deferred_save_runs_here_when_the_memory_is_short(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(background, "_memory_to_spare", lambda: False)
+    ran: list[int] = []
+    background.defer(lambda: ran.append(os.getpid()))
+    assert background.run_deferred() == 0  # no child
+    assert ran == [os.getpid()]

@@ -7,7 +7,8 @@ so the first new process after serve (``ssgen build``, ``ssgen revalidate``) res
 site as serve last built it instead of loading every file. Throttled: one child at a
 time, ``INTERVAL`` seconds between the starts of two, none for a state already saved, and
 none when the machine lacks the memory the child may copy (each object it encodes has
-its reference count written, so its pages are copied on write: up to the server's size).
+its reference count written, so its pages are copied on write: up to the server's size,
+and the encoded bytes beside them: ``spare``).
 A state not saved yet (a round in the throttle's window) waits for the next round's
 call; a new process resuming the older snapshot diffs the files against it, as after
 any stale snapshot. A child killed mid-write leaves a temporary file that a later save
@@ -166,19 +167,32 @@ def _cpu(usage: Any) -> float:
     return float(usage.ru_utime + usage.ru_stime)
 
 
+SAVE_HEADROOM = 512 << 20  # bytes: the encoder's output and the other processes' growth
+
+
+def spare(available: int, resident: int) -> bool:
+    """Whether a child forked from a process of ``resident`` bytes may save with
+    ``available`` bytes free. Encoding touches every object's reference count, so the
+    child comes to copy nearly all of the parent's pages (b15 saw a 10.5 GB server's
+    child reach 10.4 GB); it also holds the encoded bytes. A quarter more than the
+    resident size plus ``SAVE_HEADROOM`` leaves the machine room for both."""
+    return available > resident + resident // 4 + SAVE_HEADROOM
+
+
 def _memory_to_spare() -> bool:
-    """Whether the memory available exceeds this process's resident size (unknown:
-    yes, where ``/proc`` is missing)."""
+    """``spare`` for this process and the memory available now (unknown: yes, where
+    ``/proc`` is missing)."""
     try:
         with open("/proc/self/statm") as statm:
             resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024 > resident
+                    return spare(int(line.split()[1]) * 1024, resident)
     except (OSError, ValueError, IndexError):
         pass
     return True
 
 
-__all__ = ["FINAL_WAIT", "INTERVAL", "SPACING", "defer", "keep_later", "run_deferred", "wait"]
+__all__ = ["FINAL_WAIT", "INTERVAL", "SAVE_HEADROOM", "SPACING", "defer", "keep_later",
+           "run_deferred", "spare", "wait"]
