@@ -58,10 +58,9 @@ RACY_NS = 1_000_000_000
 # Entries to rewrite from which ``save(background=True)`` forks: a cold build's 16,000
 # files take ~0.1 s CPU to marshal, hash and write, which the build's other core can do
 # while this one queries and plans; a few shards of an edit cost less than the fork.
-# From 512 (was 2,048, and 4,096 before): a 1,000-file cold build saved its ~20 ms CPU
-# in the build process, while the other core idled from the parse's end to the render's
-# fork.
-BACKGROUND = 512
+# From 2,048: a 4,000-file cold build saved its ~30 ms in the build process, while the
+# other core idled from the parse's end to the render's fork.
+BACKGROUND = 2048
 _SAVING: list[int] = []  # the processes saving a cache in the background
 # The modules whose code decides what a file parses to: an edit of any of them (a new
 # ssgen, or a checkout between builds) invalidates every entry.
