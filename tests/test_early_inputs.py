@@ -129,7 +129,7 @@ def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
     site = _site(tmp_path)
     config = load_config(site)
     listed = list_inputs(config)
-    parsing = start_unread(config, listed, 2)
+    parsing = start_unread(config.source.markdown_type, listed, 2)
     assert parsing is not None
     time.sleep(1.0)  # the child has read and parsed every file by now
     edited = site / "content" / "p3.md"
@@ -157,7 +157,7 @@ def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
     from ssgen.sources.parse_ahead import start_unread
 
     config, listed, gone, data = _one_gone_after_listing(tmp_path)
-    parsing = start_unread(config, listed, 2)
+    parsing = start_unread(config.source.markdown_type, listed, 2)
     assert parsing is not None
     time.sleep(1.0)  # the child has tried every file by now
     gone.write_bytes(data)
@@ -179,7 +179,8 @@ def test_files_the_children_read_are_not_read_again_for_the_fingerprint(
     config = load_config(site)
     before = read_inputs(config)
     early.begin(config, 2)
-    (_listed, begun, parsing), = early._BEGUN.values()
+    entry, = early._BEGUN.values()
+    begun, parsing = entry.read, entry.parsing
     assert parsing is not None and begun.fingerprint == ""
     assert not parsing.paths & begun.files.keys()  # none read here
     time.sleep(1.0)  # the child has read and parsed every file by now
@@ -203,7 +204,7 @@ def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) ->
     from ssgen.sources.parse_ahead import start_unread
 
     config, listed, gone, data = _one_gone_after_listing(tmp_path)
-    parsing = start_unread(config, listed, 2)
+    parsing = start_unread(config.source.markdown_type, listed, 2)
     assert parsing is not None
     read = read_listed(listed, parsing.paths)
     time.sleep(1.0)  # the child has tried every file by now

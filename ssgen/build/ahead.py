@@ -12,8 +12,10 @@ inputs and forks the children then. It decides nothing: ``early.begin`` and
 ``damage_ahead.begin`` keep what it started only when the loaded configuration has the
 same layout and output folder, and stop it otherwise; the children's work is the one the
 build would have begun itself, only earlier (the output's under the early build lock). A
-missing or unreadable plan starts nothing. ``remember`` writes the plan after a build
-when it differs from the one read.
+missing plan (a site's first build, a cold ``build --full``) starts the inputs' children
+from a first look at ``ssgen.toml`` instead (``ssgen.config.preread``), which
+``early.begin`` checks as it checks a plan; an unreadable plan starts nothing.
+``remember`` writes the plan after a build when it differs from the one read.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ssgen.build import damage_ahead
+from ssgen.config.preread import read_source
 from ssgen.errors import SsgenError
 from ssgen.sources import early
 from ssgen.sources.inputs import Layout, layout
@@ -37,13 +40,16 @@ _MAGIC = b"ssgen ahead plan 1\n"
 _READ: dict[str, bytes] = {}  # site folder -> the plan's bytes as ``start`` read them
 
 
-def start(site: Path, jobs: int | None) -> None:
-    """Start the children the last build's plan for the site folder ``site`` names."""
+def start(site: Path, jobs: int | None, *, full: bool = False) -> None:
+    """Start the children the last build's plan for the site folder ``site`` names (with
+    no plan there, a site's first build: its inputs' from a first look at its
+    ``ssgen.toml``); ``full``: the inputs' alone (a full build checks no output)."""
     folder = Path(site).absolute()  # as ``load_config`` makes ``Config.site_dir``
     try:
         with open(folder / ".ssgen" / PLAN, "rb") as handle:
             data = handle.read()
     except OSError:
+        _guessed(folder, jobs)
         return
     _READ[str(folder)] = data
     plan = _plan(data)
@@ -51,11 +57,24 @@ def start(site: Path, jobs: int | None) -> None:
         return
     inputs, output_dir = plan
     try:
-        damage_ahead.start(folder, Path(output_dir), jobs)
+        if not full:
+            damage_ahead.start(folder, Path(output_dir), jobs)
         early.start(inputs, jobs)
     except (SsgenError, OSError):  # the build meets it again, and says so
         early.discard()
         damage_ahead.discard()
+
+
+def _guessed(folder: Path, jobs: int | None) -> None:
+    """``early.start`` for the inputs ``ssgen.toml``'s ``[source]`` seems to name
+    (``ssgen.config.preread``: a guess, which ``early.begin`` checks)."""
+    guess = read_source(folder)
+    if guess is None:
+        return
+    try:
+        early.start(Layout(str(folder), *guess), jobs)
+    except (SsgenError, OSError):
+        early.discard()
 
 
 def remember(config: Config) -> None:

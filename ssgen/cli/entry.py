@@ -20,12 +20,13 @@ def run() -> None:
     gc.disable()  # until the command's modules are imported (``resume_gc``)
     args = hoist_global_options(sys.argv[1:])
     request = plain_command(args)
-    if isinstance(request, PlainBuild) and not request.full:
-        # The stats of the inputs and the output begin on the other core while the
-        # configuration's and the build's modules import (``ssgen.build.ahead``).
+    if isinstance(request, PlainBuild):
+        # The stats of the inputs and the output (and a cold build's parse) begin on the
+        # other core while the configuration's and the build's modules import
+        # (``ssgen.build.ahead``).
         from ssgen.build.ahead import start
 
-        start(request.site, request.jobs)
+        start(request.site, request.jobs, full=request.full)
     from ssgen.cli.plain import exit_process, pause_gc, resume_gc
 
     pause_gc(was_enabled=enabled)

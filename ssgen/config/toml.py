@@ -7,7 +7,6 @@ with a did-you-mean, types, required keys, defaults) and ``{placeholder}`` synta
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -97,6 +96,8 @@ def take(table: dict[str, Any], spec: Mapping[str, tuple[str, Any]], where: str,
     prefix = f"{where}." if where else ""
     for key in table:
         if key not in spec:
+            import difflib  # only for a mistake's did-you-mean
+
             close = difflib.get_close_matches(key, list(spec), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             valid = ", ".join(spec)

@@ -14,12 +14,15 @@ taken yet, with the fingerprint of the bytes the children read and parsed (``com
 no file is read twice). The read is the one the build would have made itself, only
 earlier: its fingerprint may be older than the files, which only makes the next build
 look again.
-``discard`` stops children whose work no build took (an error before loading).
+``start`` begins the same for a ``Layout`` before the configuration is loaded (from the
+plan the last build left, or a cold build's first look at ``ssgen.toml``); ``begin``
+keeps what it began only for the loaded configuration's layout and jobs, and stops it
+otherwise. ``discard`` stops children whose work no build took (an error before loading).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ssgen.sources.inputs import (
     Layout,
@@ -38,9 +41,20 @@ from ssgen.sources.parse_ahead import Parsing, start_unread
 if TYPE_CHECKING:
     from ssgen.config.load import Config
 
-# site folder -> what ``begin`` listed and read for it and the parse it started (at most
-# one a process)
-_BEGUN: dict[str, tuple[Listed, ReadInputs, Parsing | None]] = {}
+
+class _Begun(NamedTuple):
+    """What ``begin`` (or ``start``) listed and read for a site and the parse it started,
+    for the site's ``layout`` and ``jobs``."""
+
+    listed: Listed
+    read: ReadInputs
+    parsing: Parsing | None
+    layout: Layout
+    jobs: int | None
+
+
+# site folder -> what was begun for it (at most one a process)
+_BEGUN: dict[str, _Begun] = {}
 # site folder -> the listing a child is still stamping, and the jobs (instead of _BEGUN)
 _STAMPING: dict[str, tuple[Listing, int | None]] = {}
 
@@ -53,42 +67,44 @@ def begin(config: Config, jobs: int | None) -> None:
     stamping = _STAMPING.get(site.site_dir)
     if stamping is not None and stamping[0].layout == site and stamping[1] == jobs:
         return
+    begun = _BEGUN.get(site.site_dir)
+    if begun is not None and begun.layout == site and begun.jobs == jobs:
+        return
     discard()
-    if config.source.type != "local" or jobs == 1:
+    _list(site, jobs)
+
+
+def start(site: Layout, jobs: int | None) -> None:
+    """``begin`` for a local site's ``layout`` as the command guesses it before the
+    configuration is loaded (``ssgen.build.ahead``: the last build's plan, or a first
+    look at ``ssgen.toml``): the stats, and the parse of what the cache lacks, run on the
+    other core while this process imports; ``begin`` keeps them when the loaded
+    configuration has that layout (and the same jobs), and starts again otherwise."""
+    discard()
+    _list(site, jobs)
+
+
+def _list(site: Layout, jobs: int | None) -> None:
+    if site.source_type != "local" or jobs == 1:
         return
     with gc_paused():  # as in read_inputs
         listing = start_listing(site)
         if isinstance(listing, Listing):
             _STAMPING[site.site_dir] = (listing, jobs)
         else:
-            _BEGUN[site.site_dir] = _read(config, listing, jobs)
+            _BEGUN[site.site_dir] = _read(site, listing, jobs)
 
 
-def start(site: Layout, jobs: int | None) -> None:
-    """``begin``'s listing, started for a local site's ``layout`` as a command's last
-    build saw it, before the configuration is loaded (``ssgen.build.ahead``): its child
-    stats the files while this process imports; ``begin`` keeps it when the loaded
-    configuration has that layout. Nothing without a warm parse cache."""
-    discard()
-    if site.source_type != "local" or jobs == 1:
-        return
-    with gc_paused():
-        listing = start_listing(site)
-    if isinstance(listing, Listing):
-        _STAMPING[site.site_dir] = (listing, jobs)
-
-
-def _read(config: Config, listed: Listed,
-          jobs: int | None) -> tuple[Listed, ReadInputs, Parsing | None]:
+def _read(site: Layout, listed: Listed, jobs: int | None) -> _Begun:
     """The unread files given to parsing children, the others read here."""
-    parsing = start_unread(config, listed, jobs)
+    parsing = start_unread(site.markdown_type, listed, jobs)
     try:
         read = read_listed(listed, parsing.paths if parsing is not None else ())
     except BaseException:
         if parsing is not None:
             parsing.cancel()
         raise
-    return listed, read, parsing
+    return _Begun(listed, read, parsing, site, jobs)
 
 
 def inputs(config: Config) -> ReadInputs:
@@ -99,10 +115,10 @@ def inputs(config: Config) -> ReadInputs:
     discard()  # another site's: not this build's to finish
     if stamping is not None:  # stamped by a child meanwhile: the rest as ``begin``'s
         with gc_paused():
-            begun = _read(config, stamping[0].finish(), stamping[1])
+            begun = _read(stamping[0].layout, stamping[0].finish(), stamping[1])
     if begun is None:
         return read_inputs(config)
-    listed, read, parsing = begun
+    listed, read, parsing = begun[:3]
     if parsing is not None:
         parsing.finish(read)
         read = completed(read, listed, parsing.digests)
@@ -112,7 +128,7 @@ def inputs(config: Config) -> ReadInputs:
 def discard() -> None:
     """Forget what ``begin`` read and stop the children it started."""
     while _BEGUN:
-        _, (_, _, parsing) = _BEGUN.popitem()
+        parsing = _BEGUN.popitem()[1].parsing
         if parsing is not None:
             parsing.cancel()
     while _STAMPING:

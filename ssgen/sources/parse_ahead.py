@@ -55,21 +55,24 @@ def start_parse(config: Config, read: ReadInputs, jobs: int | None) -> Parsing |
         return None
     todo = [item for item in read.inputs if item.kind == "markdown" and item.path in read.files
             and cache.same(item.path, read.files[item.path].digest) is None]
-    return _start(config, cache, todo, dict(read.files), jobs)
+    return _start(config.source.markdown_type, cache, todo, dict(read.files), jobs)
 
 
-def start_unread(config: Config, listed: Listed, jobs: int | None) -> Parsing | None:
+def start_unread(markdown_type: str, listed: Listed, jobs: int | None) -> Parsing | None:
     """``start_parse`` before the files are read (see the module's doc): every Markdown
-    file the cache does not vouch for by its stamp goes to the children, which read it."""
+    file the cache does not vouch for by its stamp goes to the children, which read it
+    (``markdown_type``: the ``_type`` of a file whose front matter gives none; the
+    configuration need not be loaded yet)."""
     if listed.cache is None:
         return None
     unread = [(item, stamp) for item, stamp in listed.unread() if item.kind == "markdown"]
-    return _start(config, listed.cache, [item for item, _ in unread], {}, jobs,
+    return _start(markdown_type, listed.cache, [item for item, _ in unread], {}, jobs,
                   {item.path: stamp for item, stamp in unread})
 
 
-def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str, ReadFile],
-           jobs: int | None, stamps: dict[str, Stamp] | None = None) -> Parsing | None:
+def _start(default_type: str, cache: FileCache, todo: list[Input],
+           files: dict[str, ReadFile], jobs: int | None,
+           stamps: dict[str, Stamp] | None = None) -> Parsing | None:
     # ``files``: the bytes read so far, by path; the children keep the copy they forked
     # with and read what it lacks (``stamps``: as stat'ed); ``Parsing.finish`` fills this
     # process's copy. A file it still lacks then was read by a child alone: its parse
@@ -78,7 +81,6 @@ def _start(config: Config, cache: FileCache, todo: list[Input], files: dict[str,
     if jobs <= 1 or len(todo) < MIN_FILES:
         return None
     size = chunk_size(len(todo), _CHUNK)
-    default_type = config.source.markdown_type
     stamps = stamps or {}
     digests: dict[str, bytes] = {}
 

@@ -11,10 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen.config.check import parse_check
-from ssgen.config.deploy import parse_deploy
 from ssgen.config.images import ImagesConfig, parse_images
 from ssgen.config.load.fingerprint import fingerprint
 from ssgen.config.load.model import Config, SiteConfig
@@ -30,8 +29,11 @@ from ssgen.config.load.site import check_sources_outside, parse_site
 from ssgen.config.redirects import parse_redirects
 from ssgen.config.search import SearchConfig, parse_search
 from ssgen.config.source import parse_source
-from ssgen.config.toml import TABLE, read_toml, take
+from ssgen.config.toml import TABLE, TomlContext, read_toml, take
 from ssgen.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ssgen.config.deploy import DeployConfig
 
 _TOP: dict[str, tuple[str, Any]] = {
     "site": (TABLE, None), "source": (TABLE, None), "data": (TABLE, None),
@@ -59,7 +61,7 @@ def load_config(
     markdown = parse_markdown(top["markdown"], ctx)
     feed = parse_feed(top["feed"], routes, ctx)
     sitemap = parse_sitemap(top["sitemap"], ctx)
-    deploy = parse_deploy(top["deploy"], ctx) if top["deploy"] is not None else None
+    deploy = _deploy(top["deploy"], ctx)
     state_url = parse_state_url(top["state"] or {}, os.environ if env is None else env, ctx)
     images = parse_images(top["images"], source, site_dir, ctx)
     check = parse_check(top["check"], ctx)
@@ -75,6 +77,15 @@ def load_config(
                   data_ast=data_ast, deploy=deploy, images=images, search=search,
                   state_url=state_url, check=check,
                   redirects=parse_redirects(top["redirects"], ctx))
+
+
+def _deploy(raw: dict[str, Any] | None, ctx: TomlContext) -> DeployConfig | None:
+    """``[deploy]`` (None when absent: its module is imported only for a site with one)."""
+    if raw is None:
+        return None
+    from ssgen.config.deploy import parse_deploy
+
+    return parse_deploy(raw, ctx)
 
 
 def _with_base_url(site: SiteConfig, base_url: str | None) -> SiteConfig:

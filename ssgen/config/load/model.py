@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ssgen.config.check import CheckConfig
-from ssgen.config.deploy import DeployConfig
 from ssgen.config.images import ImagesConfig
 from ssgen.config.redirects import RedirectRule
 from ssgen.config.search import SearchConfig
@@ -21,6 +20,7 @@ from ssgen.config.toml import CONFIG_FILE
 from ssgen.fastclass import dataclass
 
 if TYPE_CHECKING:
+    from ssgen.config.deploy import DeployConfig
     from ssgen.groq.nodes import Query
 
 

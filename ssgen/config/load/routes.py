@@ -6,7 +6,6 @@ named must exist under ``templates/`` (with a did-you-mean).
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -39,6 +38,8 @@ def _check_template(name: str, key: str, templates: list[str], ctx: TomlContext)
     pure = PurePosixPath(name)
     if pure.is_absolute() or ".." in pure.parts:
         raise ctx.error(key, f"{name!r} must be a path inside templates/")
+    import difflib  # only for a mistake's did-you-mean
+
     close = difflib.get_close_matches(name, templates, n=1, cutoff=0.6)
     hint = f" (did you mean {close[0]}?)" if close else " (create it, or fix the name)"
     raise ctx.error(key, f'"{name}" not found in templates/{hint}')

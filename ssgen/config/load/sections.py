@@ -5,7 +5,6 @@ Owns ``[data]`` (named GROQ queries), ``[markdown]``, ``[feed]``, ``[sitemap]`` 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -53,6 +52,8 @@ def parse_feed(raw: dict[str, Any] | None, routes: tuple[RouteConfig, ...],
     values = take(raw, _FEED, "feed", ctx)
     names = [route.name for route in routes]
     if values["route"] not in names:
+        import difflib  # only for a mistake's did-you-mean
+
         close = difflib.get_close_matches(values["route"], names, n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         raise ctx.error("feed.route", f"no route named {values['route']!r}{hint}")
