@@ -12,6 +12,9 @@ read loads the table again.
 The copy starts as every page's path and route (two columns: ~7 ms at 16k pages, where
 all seven took ~30 ms); the other columns are read for the pages asked for
 (``pages_at``), or for all of them the first time all are needed (``page_files``).
+Those two columns may come from elsewhere (``offer``: a new ``ssgen build``'s output
+check reads them in its child, ``ssgen.build.damage_ahead``); an offered copy is taken
+only when it is of the generation the table has when first needed.
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ class PageWrites:
 
 
 _INDEXES: dict[str, PageIndex] = {}
+# manifest key -> the copy read elsewhere, made when first needed (None: not usable)
+_OFFERED: dict[str, Callable[[], PageIndex | None]] = {}
 _LOCK = threading.Lock()
 
 
@@ -128,6 +133,17 @@ def cached(key: str, generation: str | None) -> PageIndex | None:
         index = _INDEXES.get(key)
     return index if index is not None and generation and index.generation == generation \
         else None
+
+
+def offer(key: str, index: Callable[[], PageIndex | None] | None) -> None:
+    """A copy of the paths and routes of the manifest at ``key`` read by another
+    process, for the next read of the table to take if it is of the generation current
+    then (``index`` is called at most once; None withdraws an offer)."""
+    with _LOCK:
+        if index is None:
+            _OFFERED.pop(key, None)
+        else:
+            _OFFERED[key] = index
 
 
 def store(key: str, index: PageIndex) -> None:
@@ -210,11 +226,21 @@ def _page_index(manifest: _Store) -> PageIndex:
         index = None if touched else cached(manifest._key, generation)
         if index is not None:
             return index
-        routes = dict(manifest._rows(_ROUTES_SELECT, what="read pages"))
-        index = PageIndex(generation or "", routes)
+        index = None if touched or not generation else _taken(manifest._key, generation)
+        if index is None:
+            routes = dict(manifest._rows(_ROUTES_SELECT, what="read pages"))
+            index = PageIndex(generation or "", routes)
         if generation and not touched:
             store(manifest._key, index)
         return index
+
+
+def _taken(key: str, generation: str) -> PageIndex | None:
+    """The copy offered for ``key`` if it is of ``generation`` (the offer is used up)."""
+    with _LOCK:
+        offered = _OFFERED.pop(key, None)
+    index = offered() if offered is not None else None
+    return index if index is not None and index.generation == generation else None
 
 
 def _cached_index(manifest: _Store) -> PageIndex | None:
