@@ -149,14 +149,12 @@ def _offer_pages(key: str, data: bytes) -> None:
             return None
         if type(found) is not list or not found or type(found[0]) is not str:
             return None
-        routes: dict[str, str] = {}
-        for group in found[1:]:
-            if type(group) is not tuple or len(group) != 2 or type(group[0]) is not str \
-                    or type(group[1]) is not list \
-                    or not all(type(path) is str for path in group[1]):
-                return None
-            routes.update(dict.fromkeys(group[1], group[0]))
-        return PageIndex(found[0], routes)
+        groups = found[1:]
+        if not all(type(group) is tuple and len(group) == 2 and type(group[0]) is str
+                   and type(group[1]) is list and all(type(path) is str for path in group[1])
+                   for group in groups):
+            return None
+        return PageIndex.grouped(found[0], groups)
 
     offer(key, index)
 

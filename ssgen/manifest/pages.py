@@ -49,6 +49,17 @@ class PageIndex:
     _by_route: dict[str, set[str]] | None = None  # made on first use
     _records: dict[str, PageRecord] = field(default_factory=dict)  # decoded on first use
 
+    @classmethod
+    def grouped(cls, generation: str, groups: Iterable[tuple[str, list[str]]]) -> PageIndex:
+        """The index of each route's paths, given route by route in the table's order
+        (``offer``), with ``by_route`` made from them (a set each, not a loop per path)."""
+        routes: dict[str, str] = {}
+        by_route: dict[str, set[str]] = {}
+        for route, paths in groups:
+            routes.update(dict.fromkeys(paths, route))
+            by_route[route] = set(paths)
+        return cls(generation, routes, _by_route=by_route)
+
     def by_route(self) -> dict[str, set[str]]:
         """Each route's recorded paths."""
         if self._by_route is None:
