@@ -11,13 +11,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 
 from ssgen.build import damage_ahead
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
+from ssgen.manifest import pages as manifest_pages
 from ssgen.manifest.lock import BuildLock, BuildLockBusy, held_since_early
+from ssgen.manifest.store import Manifest
 
 TOML = '''[site]
 title = "T"
@@ -232,3 +236,57 @@ def test_a_listing_no_sweep_took_is_given_up(tmp_path: Path) -> None:
     finally:
         lock.release()
     assert other_process_takes_lock(site)
+
+
+COPY_ROUTE = """
+[[routes]]
+name = "copy"
+path = "/copy/{slug}/"
+query = '*[_type == "page"]{title, "slug": slug.current, body}'
+template = "page.html"
+"""
+ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
+
+
+def _logged(rows: Any, read: list[str]) -> Any:
+    """``Manifest._rows`` noting each statement it runs in ``read``."""
+    def logged(sql: str, params: Any = (), *, what: str) -> Any:
+        read.append(sql)
+        return rows(sql, params, what=what)
+    return logged
+
+
+def test_the_childs_pages_are_the_index_only_while_the_table_is_of_their_generation(
+        tmp_path: Path) -> None:
+    """The paths and routes the child read with the files (``offer``) are the table's,
+    in its order, and the page index takes them instead of reading the table; after a
+    commit of pages (another generation) the table is read."""
+    site = make_site(tmp_path / "site")
+    with open(site / "ssgen.toml", "a") as toml:
+        toml.write(COPY_ROUTE)
+    config = load_config(site)
+    assert build(config, full=True, jobs=1).ok
+    time.sleep(0.15)
+    path = config.state_dir / "manifest.sqlite"
+    for pages_written_since in (False, True):
+        manifest_pages._INDEXES.clear()
+        damage_ahead.begin(config, 2)
+        lock = BuildLock(site, wait=False)
+        lock.acquire()
+        manifest = Manifest.open(path)
+        try:
+            assert damage_ahead.take(path, config.output_dir) is not None
+            if pages_written_since:
+                manifest.record_page("/new/", "copy", {}, "page.html", "d", "o", {"route:copy"})
+            read: list[str] = []
+            with mock.patch.object(manifest, "_rows", _logged(manifest._rows, read)):
+                index = list(manifest_pages._page_index(manifest).routes.items())
+            table = [tuple(row) for row in manifest._rows(ROUTES_SELECT, what="test")]
+            assert index == table and len(table) == 10 + pages_written_since
+            assert (ROUTES_SELECT in read) == pages_written_since
+            for name in ("copy", "page"):
+                assert manifest.pages_for_route(name) == {p for p, r in table if r == name}
+        finally:
+            manifest.close()
+            lock.release()
+            damage_ahead.discard()

@@ -648,6 +648,6 @@ def test_the_output_checked_ahead_restores_tampered_files() -> None:
     with mutant(damage_ahead, "take", spied):
         run_steps(TAMPERED, listed=False, jobs=[2])
     assert taken and all(found is not None for found in taken)
-    with mutant(damage_ahead, "_check", lambda manifest, output: []), \
+    with mutant(damage_ahead, "_check", lambda manifest, output: ([], None)), \
             pytest.raises(AssertionError, match="differs from"):
         run_steps(TAMPERED, listed=False, jobs=[2])

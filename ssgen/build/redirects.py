@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssgen.build.output import url_to_file
 from ssgen.build.plan import RenderPlan
@@ -22,22 +22,11 @@ from ssgen.config.load import Config
 from ssgen.config.redirects import path_key
 from ssgen.errors import OutputError
 from ssgen.manifest.store import Manifest
-from ssgen.render.redirects import (
-    JSON_FILE,
-    RULES_FILE,
-    redirects_file,
-    redirects_json,
-    stub_page,
-)
 from ssgen.routes.page import PageSpec
 from ssgen.routes.paths import canonical_path
-from ssgen.routes.redirects import (
-    OldPath,
-    Redirect,
-    RouteRedirects,
-    current_paths,
-    resolve,
-)
+
+if TYPE_CHECKING:  # imported where a site has redirects: a build of one without skips them
+    from ssgen.routes.redirects import Redirect
 
 
 def page_owner(spec: PageSpec) -> str | None:
@@ -75,6 +64,8 @@ def site_redirects(config: Config, manifest: Manifest) -> list[Redirect]:
     old = manifest.gone_paths()
     if not old and not config.redirects:
         return []
+    from ssgen.routes.redirects import OldPath, RouteRedirects, current_paths, resolve
+
     # A failing page counts as neither a page nor a redirect: an incremental build keeps
     # its last good file and record, a clean one has neither, and both must agree.
     failing = {failure.path for failure in manifest.failures()}
@@ -108,6 +99,14 @@ def redirect_files(config: Config, manifest: Manifest, taken: Mapping[str, objec
     kept = sorted(r for rel, r in stubs.items() if rel not in pages)
     if not kept:
         return {}
+    from ssgen.render.redirects import (
+        JSON_FILE,
+        RULES_FILE,
+        redirects_file,
+        redirects_json,
+        stub_page,
+    )
+
     site = config.site
     files = {rel: stub_page(r, site.base_url, site.language) for rel, r in stubs.items()
              if rel not in pages}

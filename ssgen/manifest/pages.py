@@ -12,6 +12,9 @@ read loads the table again.
 The copy starts as every page's path and route (two columns: ~7 ms at 16k pages, where
 all seven took ~30 ms); the other columns are read for the pages asked for
 (``pages_at``), or for all of them the first time all are needed (``page_files``).
+Those two columns may come from elsewhere (``offer``: a new ``ssgen build``'s output
+check reads them in its child, ``ssgen.build.damage_ahead``); an offered copy is taken
+only when it is of the generation the table has when first needed.
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ class PageIndex:
     complete: bool = False
     _by_route: dict[str, set[str]] | None = None  # made on first use
     _records: dict[str, PageRecord] = field(default_factory=dict)  # decoded on first use
+
+    @classmethod
+    def grouped(cls, generation: str, groups: Iterable[tuple[str, list[str]]]) -> PageIndex:
+        """The index of each route's paths, given route by route in the table's order
+        (``offer``), with ``by_route`` made from them (a set each, not a loop per path)."""
+        routes: dict[str, str] = {}
+        by_route: dict[str, set[str]] = {}
+        for route, paths in groups:
+            routes.update(dict.fromkeys(paths, route))
+            by_route[route] = set(paths)
+        return cls(generation, routes, _by_route=by_route)
 
     def by_route(self) -> dict[str, set[str]]:
         """Each route's recorded paths."""
@@ -114,6 +128,8 @@ class PageWrites:
 
 
 _INDEXES: dict[str, PageIndex] = {}
+# manifest key -> the copy read elsewhere, made when first needed (None: not usable)
+_OFFERED: dict[str, Callable[[], PageIndex | None]] = {}
 _LOCK = threading.Lock()
 
 
@@ -128,6 +144,17 @@ def cached(key: str, generation: str | None) -> PageIndex | None:
         index = _INDEXES.get(key)
     return index if index is not None and generation and index.generation == generation \
         else None
+
+
+def offer(key: str, index: Callable[[], PageIndex | None] | None) -> None:
+    """A copy of the paths and routes of the manifest at ``key`` read by another
+    process, for the next read of the table to take if it is of the generation current
+    then (``index`` is called at most once; None withdraws an offer)."""
+    with _LOCK:
+        if index is None:
+            _OFFERED.pop(key, None)
+        else:
+            _OFFERED[key] = index
 
 
 def store(key: str, index: PageIndex) -> None:
@@ -210,11 +237,21 @@ def _page_index(manifest: _Store) -> PageIndex:
         index = None if touched else cached(manifest._key, generation)
         if index is not None:
             return index
-        routes = dict(manifest._rows(_ROUTES_SELECT, what="read pages"))
-        index = PageIndex(generation or "", routes)
+        index = None if touched or not generation else _taken(manifest._key, generation)
+        if index is None:
+            routes = dict(manifest._rows(_ROUTES_SELECT, what="read pages"))
+            index = PageIndex(generation or "", routes)
         if generation and not touched:
             store(manifest._key, index)
         return index
+
+
+def _taken(key: str, generation: str) -> PageIndex | None:
+    """The copy offered for ``key`` if it is of ``generation`` (the offer is used up)."""
+    with _LOCK:
+        offered = _OFFERED.pop(key, None)
+    index = offered() if offered is not None else None
+    return index if index is not None and index.generation == generation else None
 
 
 def _cached_index(manifest: _Store) -> PageIndex | None:

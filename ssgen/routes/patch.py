@@ -14,10 +14,12 @@ than ``MOST`` items: the caller then takes the scanning path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ssgen.groq.maintained import Delta
 from ssgen.routes.reuse import ListPages
+
+if TYPE_CHECKING:  # only a kept source has deltas: a new process's build never loads them
+    from ssgen.groq.maintained import Delta
 
 # Above this many named items the delta is not used (the scan is as cheap).
 MOST = 64

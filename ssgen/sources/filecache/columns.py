@@ -67,11 +67,19 @@ class Columns:
             self._stamps = list(zip(ints[0::4], ints[1::4], ints[2::4], ints[3::4], strict=True))
         return self._stamps
 
+    def stamp(self, at: int) -> Stamp:
+        """The stamp of the name at position ``at``: taken from ``stamps`` once made, else
+        from the integers (the edit's one entry asked for does not make 16k tuples)."""
+        if self._stamps is not None:
+            return self._stamps[at]
+        ints, base = self.stamp_ints, 4 * at
+        return ints[base], ints[base + 1], ints[base + 2], ints[base + 3]
+
     def entry(self, at: int) -> Entry:
         """The entry of the name at position ``at``."""
         first, count = self.hash_at[at], self.counts[at]
         packed: Any = (self.spans[2 * at], self.spans[2 * at + 1])
-        return Entry(self.stamps()[at], self.digests[at], bool(self.trusted[at]), packed,
+        return Entry(self.stamp(at), self.digests[at], bool(self.trusted[at]), packed,
                      self.faults.get(at, []), self.hashes[first:first + count],
                      self.blobs[self.shard_at[at]])
 
