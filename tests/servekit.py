@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from ssgen.build.change import Change
 from ssgen.config.load import load_config
 from ssgen.serve.app import ServeSettings, Service, create_app
 from ssgen.serve.limits import ServerLimits, uvicorn_config
@@ -125,6 +126,18 @@ def save(path: Path, text: str) -> None:
     temp = path.with_name(path.name + ".tmp")  # a name the watcher ignores
     temp.write_text(text, encoding="utf-8")
     os.replace(temp, path)
+
+
+class Queued:
+    """A stand-in worker for a ``Watcher``: the changes it submitted."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[Change, bool]] = []
+
+    def submit(self, change: Change, key: str | None = None, *,
+               reload_config: bool = False) -> Any:
+        self.changes.append((change, reload_config))
+        return None
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 20, what: str = "") -> None:

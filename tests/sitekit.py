@@ -343,6 +343,15 @@ card_edits = st.one_of(
 )
 
 
+def no_children() -> bool:
+    """Whether this process has no child left (forked work stopped and reaped)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
 @contextmanager
 def mutant(target: Any, name: str, replacement: Any) -> Iterator[None]:
     """``target.name`` replaced by ``replacement`` inside the block (a mutant test)."""

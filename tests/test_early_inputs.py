@@ -4,12 +4,11 @@ the build exactly what reading them in the build gives; children nobody took are
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sitekit import markdown_site
+from sitekit import markdown_site, no_children
 
 from ssgen.cli.plain import build_site
 from ssgen.cli.summary import Options
@@ -44,14 +43,6 @@ def _one_gone_after_listing(root: Path) -> tuple[Any, Listed, Path, bytes]:
     return config, listed, gone, data
 
 
-def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 def test_begun_inputs_load_as_read_in_the_build(tmp_path: Path) -> None:
     site = _site(tmp_path)
     config = load_config(site)
@@ -70,7 +61,7 @@ def test_begun_inputs_load_as_read_in_the_build(tmp_path: Path) -> None:
     assert [(f.where, f.message) for f in begun.faults()] == [
         (f.where, f.message) for f in plain.faults()]
     assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
-    assert _no_children()
+    assert no_children()
 
 
 def test_inputs_without_begin_or_for_another_site_are_read_now(tmp_path: Path) -> None:
@@ -79,7 +70,7 @@ def test_inputs_without_begin_or_for_another_site_are_read_now(tmp_path: Path) -
     assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
     early.begin(other, 2)
     assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
-    assert _no_children()  # the other site's children were stopped, not left running
+    assert no_children()  # the other site's children were stopped, not left running
     assert early.inputs(other).fingerprint == read_inputs(other).fingerprint
 
 
@@ -87,7 +78,7 @@ def test_discard_stops_the_children(tmp_path: Path) -> None:
     config = load_config(_site(tmp_path, files=MIN_FILES * 3))
     early.begin(config, 2)
     early.discard()
-    assert _no_children()
+    assert no_children()
     early.begin(config, 1)  # one job: nothing to overlap, nothing read
     assert early._BEGUN == {}
 
@@ -113,7 +104,7 @@ def test_a_build_with_inputs_begun_early_equals_one_job(tmp_path: Path, full: bo
         (site / "content" / "p3.md").write_text("---\ntitle: Page 3\ndate: 2024-01-04\n---\n\n*3* é\n")
     assert build_site(Options(site=site, verbosity=-1), full=full, jobs=2) == 1
     assert _output(site) == one_job
-    assert early._BEGUN == {} and _no_children()
+    assert early._BEGUN == {} and no_children()
 
 
 def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
@@ -146,7 +137,7 @@ def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
     plain = LocalSource(config, preread=read_inputs(config))
     assert begun.documents == plain.documents
     assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
-    assert _no_children()
+    assert no_children()
 
 
 def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
@@ -165,7 +156,7 @@ def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
     assert parsing.finish(read) == len(listed.unread())
     plain = LocalSource(config, preread=read)
     assert any(doc.get("title") == "Page 3" for doc in plain.documents)
-    assert _no_children()
+    assert no_children()
 
 
 def test_files_the_children_read_are_not_read_again_for_the_fingerprint(
@@ -192,7 +183,7 @@ def test_files_the_children_read_are_not_read_again_for_the_fingerprint(
     source = LocalSource(config, preread=read)
     (site / ".ssgen").rename(tmp_path / "old-state")
     assert source.documents == LocalSource(config).documents  # the file as it is now
-    assert _no_children()
+    assert no_children()
 
 
 def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) -> None:
@@ -220,4 +211,4 @@ def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) ->
     gone.unlink()
     with pytest.raises(SourceError, match=r"p3\.md: cannot read"):
         completed(read_listed(listed, parsing.paths), listed, {})
-    assert _no_children()
+    assert no_children()

@@ -6,13 +6,12 @@ keeps the work only for the loaded configuration's layout."""
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from sitekit import forget_process, mutant
+from sitekit import forget_process, mutant, no_children
 
 from ssgen.build import ahead
 from ssgen.cli.plain import build_site
@@ -63,14 +62,6 @@ def _output(site: Path) -> dict[str, str]:
             for p in sorted(public.rglob("*")) if p.is_file()}
 
 
-def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 @pytest.fixture(autouse=True)
 def _parsed_in_children() -> Iterator[None]:
     """Every cold build here parses its Markdown in forked children, however few files."""
@@ -87,7 +78,7 @@ def cold_build(site: Path, jobs: int) -> tuple[dict[str, str], bool]:
     ahead.start(site, jobs, full=True)
     started = bool(early._BEGUN)
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=jobs) == 0
-    assert not early._BEGUN and _no_children()
+    assert not early._BEGUN and no_children()
     return _output(site), started
 
 
@@ -174,7 +165,7 @@ def test_a_configuration_error_after_an_early_start_stops_the_children(
     with pytest.raises(ConfigError):
         load_config(site)
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 2
-    assert not early._BEGUN and _no_children()
+    assert not early._BEGUN and no_children()
     assert not (site / "public").exists()
 
 

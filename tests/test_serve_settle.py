@@ -6,29 +6,15 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
-from servekit import Running, running_server, wait_for, wait_idle
+from servekit import Queued, Running, running_server, wait_for, wait_idle
 from sitekit import copy_history, make_site, markdown_site, output_files
 
-from ssgen.build.change import Change
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.serve.watch import Watcher
 
 PAUSE = 0.6  # the writer's pause: above the 0.2 s settle window, below the empty wait
-
-
-class _Queued:
-    """A stand-in worker: the changes the watcher submitted."""
-
-    def __init__(self) -> None:
-        self.changes: list[tuple[Change, bool]] = []
-
-    def submit(self, change: Change, key: str | None = None, *,
-               reload_config: bool = False) -> Any:
-        self.changes.append((change, reload_config))
-        return None
 
 
 def truncate(path: Path) -> None:
@@ -56,7 +42,7 @@ def test_an_emptied_file_is_waited_on_longer_and_a_busy_one_no_longer_than_max_w
     site = make_site(tmp_path)
     template = site / "templates" / "post.html"
     text = template.read_text()
-    queued, now = _Queued(), [100.0]
+    queued, now = Queued(), [100.0]
     watcher = Watcher(load_config(site), queued, settle=0.2, empty_wait=1.0, max_wait=2.0,
                       clock=lambda: now[0])
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
-from servekit import Running, running_server, save, wait_for
+from servekit import Queued, Running, running_server, save, wait_for
 from sitekit import DEFAULT_TOML, author, make_site, post
 
-from ssgen.build.change import Change
 from ssgen.config.load import load_config
 from ssgen.serve.livereload import SCRIPT, inject
 from ssgen.serve.watch import Watcher, classify
@@ -102,22 +100,10 @@ def test_editing_ssgen_toml_reloads_the_config_and_a_broken_one_is_reported(
         wait_for(lambda: overlay(srv) is None)
 
 
-class _Queued:
-    """A stand-in worker: the changes the watcher submitted."""
-
-    def __init__(self) -> None:
-        self.changes: list[tuple[Change, bool]] = []
-
-    def submit(self, change: Change, key: str | None = None, *,
-               reload_config: bool = False) -> Any:
-        self.changes.append((change, reload_config))
-        return None
-
-
 def test_ssgen_toml_counts_only_once_it_has_settled(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     toml = site / "ssgen.toml"
-    queued, now = _Queued(), [100.0]
+    queued, now = Queued(), [100.0]
     watcher = Watcher(load_config(site), queued, settle=0.2, clock=lambda: now[0])
     renamed = DEFAULT_TOML.replace('title = "Test"', 'title = "Renamed"')
     half = len(renamed) // 2
