@@ -15,7 +15,9 @@ file holds is made by ``_sre.compile`` from them (which validates the code as fo
 pattern); any other is compiled as the standard library does and noted, and
 ``save_compiled`` (called by the command line on its way out, beside ``fastclass``'s)
 writes the file again when this process compiled a pattern it did not hold. Debug-flag
-patterns and parsed (non-string) patterns go to the standard library's function. Only
+patterns and parsed (non-string) patterns go to the standard library's function; a
+pattern's parse warnings come from the process that compiled it (as with ``re``'s own
+cache within a process). Only
 Python 3.11 and 3.12, whose ``_compiler.compile`` this mirrors; elsewhere ``install``
 does nothing. Not writable, or ``PYTHONDONTWRITEBYTECODE``: patterns compile as before.
 """
@@ -118,9 +120,11 @@ def save_compiled() -> None:
     of this process first; the others while there are not too many)."""
     if not _NEW or sys.dont_write_bytecode:
         return
-    kept = {key: _CODES[key] for key in _USED}
-    for key, args in _CODES.items():
-        if len(kept) >= len(_USED) + _MOST_KEPT:
+    # Copies: another thread (serve's) may compile a pattern meanwhile.
+    codes, used = dict(_CODES), set(_USED)
+    kept = {key: codes[key] for key in used}
+    for key, args in codes.items():
+        if len(kept) >= len(used) + _MOST_KEPT:
             break
         kept.setdefault(key, args)
     try:
