@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import TYPE_CHECKING
 
-from ssgen.cli.argv import PlainBuild, PlainRevalidate, hoist_global_options, plain_command
+from ssgen import fastre
+
+if TYPE_CHECKING:
+    from ssgen.cli.argv import PlainBuild, PlainRevalidate
 
 
 def run() -> None:
     """Run the command line on ``sys.argv`` and exit (see ``exit_process``)."""
     enabled = gc.isenabled()
     gc.disable()  # until the command's modules are imported (``resume_gc``)
+    fastre.install()  # before any module compiles its patterns
+    from ssgen.cli.argv import PlainBuild, hoist_global_options, plain_command
+
     args = hoist_global_options(sys.argv[1:])
     request = plain_command(args)
     if isinstance(request, PlainBuild):
@@ -48,6 +55,7 @@ def run() -> None:
 
 def run_plain(request: PlainBuild | PlainRevalidate) -> int:
     """Run a command ``plain_command`` read, as its typer command would; its exit code."""
+    from ssgen.cli.argv import PlainRevalidate
     from ssgen.cli.plain import build_site, revalidate_site
     from ssgen.cli.summary import Options, print_links
 

@@ -49,6 +49,8 @@ class _ListHash:
 
 @dataclass
 class _Known:
+    """A page spec's hashed data: its own values, the digest and the hashed lists."""
+
     spec: PageSpec
     own: dict[str, Any]
     digest: str

@@ -39,6 +39,8 @@ Expansions = Mapping[str, list[PageSpec]]
 
 @dataclass(frozen=True)
 class _Kept:
+    """A site's kept expansions and the manifest generation they were taken at."""
+
     generation: str
     routes: Expansions
 

@@ -6,7 +6,6 @@ traceback (`innermost_template_frame`) and the "did you mean" hint (`did_you_mea
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from types import TracebackType
@@ -20,6 +19,8 @@ UNKNOWN_FILTER = re.compile(r"No (?:filter|test) named '([^']+)'")
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """`` (did you mean x?)`` for the closest of ``known`` to ``name``; "" when none is."""
+    import difflib  # here: only a failing render reads it
+
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
