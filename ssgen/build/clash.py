@@ -61,7 +61,8 @@ def page_files(pages: Mapping[str, PageSpec]) -> dict[str, str]:
 
 def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[str],
                  generated: Iterable[str]) -> dict[str, str]:
-    """Page path -> why its file cannot be written, for the pages of ``files``."""
+    """Page path -> why its file cannot be written, for the pages of ``files`` (in the
+    order of their files)."""
     owners = {rel: f"static/{rel}" for rel in static}
     owners.update({rel: f"the generated {rel}" for rel in generated if rel not in owners})
     owner = _owner_of(owners)
@@ -72,24 +73,27 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
     wanted = {folder for file in pages for folder in _folders(file)
               if "." in folder.rpartition("/")[2]} - pages.keys()
     recorded = {rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"}
-    failed: dict[str, str] = {}
-    for file, path in sorted(pages.items()):
+    failed: list[tuple[str, str, str]] = []
+    # Every page looked at in any order and only the failures sorted (by file), not
+    # every page (100k pages: ~0.1 s of the serial time before the render).
+    for file, path in pages.items():
         if (who := owner(file)) is not None:
-            failed[path] = f"{who} is written to {file}, the file of this page"
+            failed.append((file, path, f"{who} is written to {file}, the file of this page"))
         elif file in folders:
-            failed[path] = f"{folders[file]} needs {file} as a folder, the file of this page"
+            failed.append((file, path, f"{folders[file]} needs {file} as a folder, the file "
+                                       "of this page"))
         else:
             for folder in _folders(file):
                 other = owner(folder) or (
                     f"the page {pages[folder]}" if folder in pages
                     else "another page" if folder in recorded else None)
                 if other is not None:
-                    failed[path] = f"its file {file} needs {folder} as a folder, which is " \
-                                   f"the file of {other}"
+                    failed.append((file, path, f"its file {file} needs {folder} as a folder, "
+                                               f"which is the file of {other}"))
                     break
     return {path: f"output clash: {why}; change the route's path or the slug"
                   + (f", {_SITEMAP_FIX}" if _SITEMAP_OWNER in why else "")
-            for path, why in failed.items()}
+            for _, path, why in sorted(failed)}
 
 
 def _owner_of(owners: Mapping[str, str]) -> Callable[[str], str | None]:
@@ -99,7 +103,8 @@ def _owner_of(owners: Mapping[str, str]) -> Callable[[str], str | None]:
 
     def owner(rel: str) -> str | None:
         found = owners.get(rel)
-        if found is None and parts and is_sitemap_file(rel):
+        # The prefix first: a page's file or folder is seldom named sitemap*.
+        if found is None and parts and rel.startswith("sitemap") and is_sitemap_file(rel):
             return _SITEMAP_OWNER
         return found
 
