@@ -22,6 +22,7 @@ pages fail alone: the build reports them and goes on with every other page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import PurePosixPath
 
@@ -68,11 +69,13 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
     owner = _owner_of(owners)
     folders = {folder: who for rel, who in owners.items() for folder in _folders(rel)}
     pages = {file: path for path, file in files.items()}
+    below = _all_folders(pages)
     # A page's file always has a dot in its name (url_to_file), so only such folders can
     # be one (asking SQLite for every post's folder cost a second at 10k posts).
-    wanted = {folder for file in pages for folder in _folders(file)
-              if "." in folder.rpartition("/")[2]} - pages.keys()
+    wanted = {folder for folder in below if "." in folder.rpartition("/")[2]} - pages.keys()
     recorded = {rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"}
+    if not _may_clash(owners, folders, pages.keys(), below, recorded):
+        return {}
     failed: list[tuple[str, str, str]] = []
     # Every page looked at in any order and only the failures sorted (by file), not
     # every page (100k pages: ~0.1 s of the serial time before the render).
@@ -94,6 +97,20 @@ def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[
     return {path: f"output clash: {why}; change the route's path or the slug"
                   + (f", {_SITEMAP_FIX}" if _SITEMAP_OWNER in why else "")
             for _, path, why in sorted(failed)}
+
+
+def _may_clash(owners: Mapping[str, str], folders: Mapping[str, str],
+               files: AbstractSet[str], below: AbstractSet[str],
+               recorded: AbstractSet[str]) -> bool:
+    """Whether ``find_clashes``' page by page look can find anything: a file that is
+    owned, or someone's folder; a folder of a file that is owned, a page's file or a
+    recorded page's file. Set operations, in C: most sites have no clash at all."""
+    if files & owners.keys() or files & folders.keys() \
+            or below & owners.keys() or below & files or below & recorded:
+        return True
+    # The names the generated sitemap may take besides its index (``_owner_of``).
+    return owners.get(INDEX) == f"the generated {INDEX}" and any(
+        is_sitemap_file(rel) for rel in (*files, *below) if rel.startswith("sitemap"))
 
 
 def _owner_of(owners: Mapping[str, str]) -> Callable[[str], str | None]:
@@ -153,6 +170,21 @@ def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]
     record = manifest.files_at([rel]).get(rel)
     stale = rel not in set(static) and (record is None or record.kind != "generated")
     return {rel} if stale else set()
+
+
+def _all_folders(files: Iterable[str]) -> set[str]:
+    """The folders of every one of ``files`` (``_folders``): a file with one ``/`` that
+    is neither first nor last, the most common shape (``slug/index.html``), is cut here,
+    without the cache's miss per file (~0.6 us: ~60 ms of 100k pages)."""
+    found: set[str] = set()
+    add = found.add
+    for rel in files:
+        cut = rel.find("/")
+        if 0 < cut < len(rel) - 1 and rel.find("/", cut + 1) < 0 and "./" not in rel:
+            add(rel[:cut])
+        elif cut >= 0:
+            found.update(_folders(rel))
+    return found
 
 
 @lru_cache(maxsize=1 << 18)
