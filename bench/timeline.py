@@ -2,7 +2,8 @@
 
 An import hook wraps the build's stage functions (``STAGES``) where the pipeline calls
 them and logs, on entry and on return, the wall ms since the command started, the
-process's CPU ms and the core it ran on (``/proc/self/stat``), and its pid; every forked
+process's CPU ms (user + system), its system ms and minor page faults so far and the core
+it ran on (``/proc/self/stat``), and its pid; every forked
 child logs its fork and its own wrapped calls. Nothing is timed in tests: this is read by
 hand (docs/benchmarks.md).
 
@@ -55,10 +56,13 @@ _ENV_START, _ENV_LOG = "SSGEN_TIMELINE_T0", "SSGEN_TIMELINE_LOG"
 def _log(event: str) -> None:
     with open(os.environ[_ENV_LOG], "a") as out:
         fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
-        core = fields[36]
+        # proc(5): minflt (10), stime (15, clock ticks), processor (39); fields[0] is (3).
+        core, faults = fields[36], int(fields[7])
+        system = int(fields[12]) * 1000 / os.sysconf("SC_CLK_TCK")
         cpu = time.process_time() * 1000
         wall = (time.time() - float(os.environ[_ENV_START])) * 1000
-        out.write(f"{wall:9.1f} {cpu:8.1f} c{core} {os.getpid():>7} {event}\n")
+        out.write(f"{wall:9.1f} {cpu:8.1f} {system:7.0f} {faults:8d} c{core} {os.getpid():>7} "
+                  f"{event}\n")
 
 
 def _wrap(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -132,7 +136,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-c", code, "-q", "build", "--full"], cwd=args.site,
                    env=env, check=True)
     lines = sorted(args.log.read_text().splitlines(), key=lambda line: float(line.split()[0]))
-    print("   wall ms   cpu ms core     pid event")
+    print("   wall ms   cpu ms  sys ms   minflt core     pid event")
     print("\n".join(lines))
 
 

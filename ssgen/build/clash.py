@@ -22,6 +22,7 @@ pages fail alone: the build reports them and goes on with every other page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from pathlib import PurePosixPath
 
@@ -61,35 +62,55 @@ def page_files(pages: Mapping[str, PageSpec]) -> dict[str, str]:
 
 def find_clashes(manifest: Manifest, files: Mapping[str, str], static: Iterable[str],
                  generated: Iterable[str]) -> dict[str, str]:
-    """Page path -> why its file cannot be written, for the pages of ``files``."""
+    """Page path -> why its file cannot be written, for the pages of ``files`` (in the
+    order of their files)."""
     owners = {rel: f"static/{rel}" for rel in static}
     owners.update({rel: f"the generated {rel}" for rel in generated if rel not in owners})
     owner = _owner_of(owners)
     folders = {folder: who for rel, who in owners.items() for folder in _folders(rel)}
     pages = {file: path for path, file in files.items()}
+    below = _all_folders(pages)
     # A page's file always has a dot in its name (url_to_file), so only such folders can
     # be one (asking SQLite for every post's folder cost a second at 10k posts).
-    wanted = {folder for file in pages for folder in _folders(file)
-              if "." in folder.rpartition("/")[2]} - pages.keys()
+    wanted = {folder for folder in below if "." in folder.rpartition("/")[2]} - pages.keys()
     recorded = {rel for rel, record in manifest.files_at(wanted).items() if record.kind == "page"}
-    failed: dict[str, str] = {}
-    for file, path in sorted(pages.items()):
+    if not _may_clash(owners, folders, pages.keys(), below, recorded):
+        return {}
+    failed: list[tuple[str, str, str]] = []
+    # Every page looked at in any order and only the failures sorted (by file), not
+    # every page (100k pages: ~0.1 s of the serial time before the render).
+    for file, path in pages.items():
         if (who := owner(file)) is not None:
-            failed[path] = f"{who} is written to {file}, the file of this page"
+            failed.append((file, path, f"{who} is written to {file}, the file of this page"))
         elif file in folders:
-            failed[path] = f"{folders[file]} needs {file} as a folder, the file of this page"
+            failed.append((file, path, f"{folders[file]} needs {file} as a folder, the file "
+                                       "of this page"))
         else:
             for folder in _folders(file):
                 other = owner(folder) or (
                     f"the page {pages[folder]}" if folder in pages
                     else "another page" if folder in recorded else None)
                 if other is not None:
-                    failed[path] = f"its file {file} needs {folder} as a folder, which is " \
-                                   f"the file of {other}"
+                    failed.append((file, path, f"its file {file} needs {folder} as a folder, "
+                                               f"which is the file of {other}"))
                     break
     return {path: f"output clash: {why}; change the route's path or the slug"
                   + (f", {_SITEMAP_FIX}" if _SITEMAP_OWNER in why else "")
-            for path, why in failed.items()}
+            for _, path, why in sorted(failed)}
+
+
+def _may_clash(owners: Mapping[str, str], folders: Mapping[str, str],
+               files: AbstractSet[str], below: AbstractSet[str],
+               recorded: AbstractSet[str]) -> bool:
+    """Whether ``find_clashes``' page by page look can find anything: a file that is
+    owned, or someone's folder; a folder of a file that is owned, a page's file or a
+    recorded page's file. Set operations, in C: most sites have no clash at all."""
+    if files & owners.keys() or files & folders.keys() \
+            or below & owners.keys() or below & files or below & recorded:
+        return True
+    # The names the generated sitemap may take besides its index (``_owner_of``).
+    return owners.get(INDEX) == f"the generated {INDEX}" and any(
+        is_sitemap_file(rel) for rel in (*files, *below) if rel.startswith("sitemap"))
 
 
 def _owner_of(owners: Mapping[str, str]) -> Callable[[str], str | None]:
@@ -99,7 +120,8 @@ def _owner_of(owners: Mapping[str, str]) -> Callable[[str], str | None]:
 
     def owner(rel: str) -> str | None:
         found = owners.get(rel)
-        if found is None and parts and is_sitemap_file(rel):
+        # The prefix first: a page's file or folder is seldom named sitemap*.
+        if found is None and parts and rel.startswith("sitemap") and is_sitemap_file(rel):
             return _SITEMAP_OWNER
         return found
 
@@ -148,6 +170,21 @@ def feed_not_generated(config: Config, manifest: Manifest, static: Iterable[str]
     record = manifest.files_at([rel]).get(rel)
     stale = rel not in set(static) and (record is None or record.kind != "generated")
     return {rel} if stale else set()
+
+
+def _all_folders(files: Iterable[str]) -> set[str]:
+    """The folders of every one of ``files`` (``_folders``): a file with one ``/`` that
+    is neither first nor last, the most common shape (``slug/index.html``), is cut here,
+    without the cache's miss per file (~0.6 us: ~60 ms of 100k pages)."""
+    found: set[str] = set()
+    add = found.add
+    for rel in files:
+        cut = rel.find("/")
+        if 0 < cut < len(rel) - 1 and rel.find("/", cut + 1) < 0 and "./" not in rel:
+            add(rel[:cut])
+        elif cut >= 0:
+            found.update(_folders(rel))
+    return found
 
 
 @lru_cache(maxsize=1 << 18)

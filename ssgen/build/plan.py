@@ -94,6 +94,9 @@ class RenderPlan:
     all_paths: AllPaths = field(default_factory=AllPaths)
     complete_routes: set[str] = field(default_factory=set)
     clashed: set[str] = field(default_factory=set)  # pages failed by an output clash
+    # Each page's output file by path, when the build worked them out before the render
+    # (``clash.page_files``): the render then takes them instead of again, page by page.
+    files: dict[str, str] = field(default_factory=dict)
     # Per route, its pages left unplanned as last recorded (``ssgen.build.memo.kept``).
     kept: dict[str, list[PageSpec]] = field(default_factory=dict)
 

@@ -69,13 +69,14 @@ class PageWriter:
     def __init__(self, config: Config, renderer: Renderer | None = None,
                  hashes: Mapping[str, str] | None = None,
                  tags: Mapping[str, frozenset[str]] | None = None,
-                 staging: Path | None = None) -> None:
+                 staging: Path | None = None, files: Mapping[str, str] | None = None) -> None:
         self.renderer = renderer or Renderer(config, auto_reload=False)
         # ``staging``: the cold build's folder no reader sees (``ssgen.build.output.staging``).
         self.output = Output(staging, unseen=True) if staging else Output(config.output_dir)
         # Data hashes the planner took; the others are taken here (``RenderPlan.data_hashes``).
         self.hashes = hashes or {}
         self.tags = tags or {}  # the plan's tags of each page (``RenderPlan.tags``)
+        self.files = files or {}  # the plan's file of each page (``RenderPlan.files``)
         self.site = f"{config.site_dir}:{config.hash}"
 
     def warm(self, config: Config, templates: set[str]) -> None:
@@ -92,7 +93,7 @@ class PageWriter:
         file = ""
         began = time.perf_counter()
         try:
-            file = url_to_relpath(spec.path, spec.route)
+            file = self.files.get(spec.path) or url_to_relpath(spec.path, spec.route)
             with recording() as images:
                 data = self.renderer.render_bytes(spec.template, spec.context)
             rendered = time.perf_counter()
@@ -143,14 +144,14 @@ def render_pages(
 
         if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
             writer = PageWriter(config, renderer or Renderer.shared(config), plan.data_hashes,
-                                plan.tags, staging)
+                                plan.tags, staging, plan.files)
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:
             # The workers' own renderer, as before, but compiling the texts the plan hashed.
             _in_parallel(config, specs, jobs, done, PageWriter(
                 config, renderer.unshared() if renderer else None, plan.data_hashes,
-                plan.tags, staging))
+                plan.tags, staging, plan.files))
     return outcomes
 
 

@@ -133,7 +133,7 @@ def rebuild(
         forced = frozenset(scope.forced) if scope else frozenset()
         plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced,
                            files_checked=not full)
-        files = page_files(plan.pages)
+        files = plan.files = page_files(plan.pages)
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))
         journal_pages(manifest, plan, files)
