@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sitekit import markdown_site, no_children
 
-from ssgen.cli.plain import build_site
+from ssgen.cli.plain import build_site, revalidate_site
 from ssgen.cli.summary import Options
 from ssgen.config.load import load_config
 from ssgen.errors import SourceError
@@ -276,3 +276,55 @@ def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Pat
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
     assert _output(site) == edited
     assert early._BEGUN == {} and no_children()
+
+
+# --- revalidate: the input files read on a thread while the build's modules import ------
+
+
+def _fail(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("read again, not taken from the read ahead")
+
+
+def test_a_read_ahead_is_what_reading_then_gives(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(_ndjson_site(tmp_path, 50))
+    early.read_ahead(config)
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_inputs", _fail)
+        read = early.inputs(config)
+    plain = read_inputs(config)
+    assert read.fingerprint == plain.fingerprint
+    assert {path: file.data for path, file in read.files.items()} == {
+        path: file.data for path, file in plain.files.items()}
+    assert read.stamps == plain.stamps and early._AHEAD == {}
+
+
+def test_a_read_ahead_that_failed_is_read_again(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(_ndjson_site(tmp_path, 50))
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_listed", _fail)  # raises on the thread
+        early.read_ahead(config)
+        early._AHEAD[str(config.site_dir)].take()
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
+    early.read_ahead(load_config(_ndjson_site(tmp_path / "other", 5)))
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint  # not ours
+    assert early._AHEAD == {}
+
+
+def test_a_revalidate_takes_the_read_ahead_and_equals_a_full_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _ndjson_site(tmp_path, 300)
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
+    _write_posts(site, 300, "Edited")
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_inputs", _fail)
+        assert revalidate_site(Options(site=site, verbosity=-1), docs=("p7", "p8")) == 0
+    # The other edited posts too: a build adds the documents that differ from the record.
+    assert "Edited 9" in (site / "public" / "p9" / "index.html").read_text()
+    revalidated = _output(site)
+    (site / "public").rename(tmp_path / "revalidated")
+    (site / ".ssgen").rename(tmp_path / "revalidated-state")
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
+    assert _output(site) == revalidated
+    assert early._AHEAD == {} and no_children()
