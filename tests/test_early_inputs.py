@@ -4,18 +4,19 @@ the build exactly what reading them in the build gives; children nobody took are
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sitekit import markdown_site, no_children
 
-from ssgen.cli.plain import build_site
+from ssgen.cli.plain import build_site, revalidate_site
 from ssgen.cli.summary import Options
 from ssgen.config.load import load_config
 from ssgen.errors import SourceError
 from ssgen.sources import early
-from ssgen.sources.inputs import Listed, digest, list_inputs
+from ssgen.sources.inputs import HASH_AHEAD_MIN, Listed, ReadFile, digest, list_inputs
 from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.parse_ahead import MIN_FILES
 
@@ -212,3 +213,118 @@ def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) ->
     with pytest.raises(SourceError, match=r"p3\.md: cannot read"):
         completed(read_listed(listed, parsing.paths), listed, {})
     assert no_children()
+
+
+# --- the large files' digests taken ahead, on a thread ---------------------------------
+
+
+def test_a_digest_taken_ahead_is_the_files_own() -> None:
+    data = bytes(range(256)) * (HASH_AHEAD_MIN // 256 + 1)
+    stamp = (1, len(data), 2, 3)
+    ahead = ReadFile(stamp, data)
+    ahead.hash_ahead()
+    assert ahead.taken == digest(data)  # waits for the thread: taken, not None
+    again = ReadFile(stamp, data)
+    again.hash_ahead()
+    assert again.digest == digest(data) == hashlib.sha256(data).digest()[:16]
+    small = ReadFile(stamp, b"{}\n")
+    small.hash_ahead()  # below the size a thread pays for: hashed when asked, here
+    assert small.taken is None and small.digest == digest(b"{}\n")
+
+
+def _ndjson_site(root: Path, posts: int) -> Path:
+    site = root / "site"
+    (site / "templates").mkdir(parents=True)
+    (site / "content").mkdir()
+    (site / "ssgen.toml").write_text(
+        '[site]\ntitle = "T"\nbase_url = "https://e.example"\n[source]\ntype = "local"\n'
+        'files = ["content/data.ndjson"]\n[[routes]]\nname = "post"\npath = "/{slug}/"\n'
+        'template = "post.html"\n'
+        "each = '*[_type == \"post\"]{\"slug\": slug.current}'\n"
+        "query = '*[_type == \"post\" && slug.current == $slug][0]'\n")
+    (site / "templates" / "post.html").write_text("<h1>{{ page.title }}</h1>{{ page.body }}")
+    _write_posts(site, posts, "Post")
+    return site
+
+
+def _write_posts(site: Path, posts: int, title: str) -> None:
+    lines = [json.dumps({"_id": f"p{i}", "_type": "post", "title": f"{title} {i}",
+                         "slug": {"current": f"p{i}"}, "body": "x" * 600})
+             for i in range(posts)]
+    (site / "content" / "data.ndjson").write_text("\n".join(lines) + "\n")
+
+
+def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Path) -> None:
+    site = _ndjson_site(tmp_path, 2500)  # ~1.7 MB: over HASH_AHEAD_MIN
+    config = load_config(site)
+    path = str(site / "content" / "data.ndjson")
+    early.begin(config, 2)
+    file = early._BEGUN[str(config.site_dir)].read.files[path]
+    assert file._hashing is not None  # started on a thread as the read ended
+    read = early.inputs(config)
+    assert read.fingerprint == read_inputs(config).fingerprint
+    assert file.taken == digest(Path(path).read_bytes())
+    # A new build after an edit (its fingerprint from the begun read) equals a full one.
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
+    _write_posts(site, 2500, "Edited")
+    assert build_site(Options(site=site, verbosity=-1), jobs=2) == 0
+    edited = _output(site)
+    assert "Edited 7" in (site / "public" / "p7" / "index.html").read_text()
+    assert build_site(Options(site=site, verbosity=-1), jobs=2) == 0  # nothing changed
+    (site / "public").rename(tmp_path / "incremental")
+    (site / ".ssgen").rename(tmp_path / "incremental-state")
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
+    assert _output(site) == edited
+    assert early._BEGUN == {} and no_children()
+
+
+# --- revalidate: the input files read on a thread while the build's modules import ------
+
+
+def _fail(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("read again, not taken from the read ahead")
+
+
+def test_a_read_ahead_is_what_reading_then_gives(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(_ndjson_site(tmp_path, 50))
+    early.read_ahead(config)
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_inputs", _fail)
+        read = early.inputs(config)
+    plain = read_inputs(config)
+    assert read.fingerprint == plain.fingerprint
+    assert {path: file.data for path, file in read.files.items()} == {
+        path: file.data for path, file in plain.files.items()}
+    assert read.stamps == plain.stamps and early._AHEAD == {}
+
+
+def test_a_read_ahead_that_failed_is_read_again(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(_ndjson_site(tmp_path, 50))
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_listed", _fail)  # raises on the thread
+        early.read_ahead(config)
+        early._AHEAD[str(config.site_dir)].take()
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
+    early.read_ahead(load_config(_ndjson_site(tmp_path / "other", 5)))
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint  # not ours
+    assert early._AHEAD == {}
+
+
+def test_a_revalidate_takes_the_read_ahead_and_equals_a_full_build(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _ndjson_site(tmp_path, 300)
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
+    _write_posts(site, 300, "Edited")
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_inputs", _fail)
+        assert revalidate_site(Options(site=site, verbosity=-1), docs=("p7", "p8")) == 0
+    # The other edited posts too: a build adds the documents that differ from the record.
+    assert "Edited 9" in (site / "public" / "p9" / "index.html").read_text()
+    revalidated = _output(site)
+    (site / "public").rename(tmp_path / "revalidated")
+    (site / ".ssgen").rename(tmp_path / "revalidated-state")
+    assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
+    assert _output(site) == revalidated
+    assert early._AHEAD == {} and no_children()

@@ -49,6 +49,7 @@ from sitekit import (
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.render import generated
+from ssgen.sources import query_cache
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.query_cache import QueryCache
@@ -157,10 +158,13 @@ class PagedSite(CardSite):
 
 
 def run(steps: list[Edit | Damage], resave: int = snap.RESAVE,
-        make: Callable[[], CardSite] = CardSite) -> None:
-    """Apply ``steps``, each followed by a new process; assert it equals a full build."""
+        make: Callable[[], CardSite] = CardSite,
+        resave_ids: int = query_cache.RESAVE_IDS) -> None:
+    """Apply ``steps``, each followed by a new process; assert it equals a full build.
+    ``resave_ids``: 1 saves the snapshot again after every param set a process made."""
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
         patch.setattr(snap, "RESAVE", resave)
+        patch.setattr(query_cache, "RESAVE_IDS", resave_ids)
         root, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
         site = make()
         start(site, root)
@@ -193,10 +197,11 @@ steps = st.one_of(card_edits, st.sampled_from(DAMAGES))
 
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(steps, min_size=1, max_size=5), resave=st.sampled_from([0, 64]))
+@given(steps=st.lists(steps, min_size=1, max_size=5), resave=st.sampled_from([0, 64]),
+       resave_ids=st.sampled_from([1, query_cache.RESAVE_IDS]))
 def test_new_processes_through_the_snapshot_equal_a_full_build(
-        steps: list[Edit | Damage], resave: int) -> None:
-    run(steps, resave)
+        steps: list[Edit | Damage], resave: int, resave_ids: int) -> None:
+    run(steps, resave, resave_ids=resave_ids)
 
 
 @settings(max_examples=10, deadline=None,

@@ -88,10 +88,12 @@ def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
     one given); print failures and the summary; the exit code."""
     from ssgen.build import damage_ahead
     from ssgen.config.load import load_config
+    from ssgen.sources import early
 
     try:
         config = load_config(options.site)
         damage_ahead.begin(config, None)  # the output checked on the other core meanwhile
+        early.read_ahead(config)  # and the input files read on a thread (after the fork)
         from ssgen.build.change import Change, DocChange
         from ssgen.build.inspect import document_types
         from ssgen.build.pipeline import build
@@ -108,6 +110,7 @@ def revalidate_site(options: Options, *, tags: tuple[str, ...] = (),
         return report_interrupted()
     finally:
         damage_ahead.discard()
+        early.discard()
     return report_build(options, report, changes)
 
 

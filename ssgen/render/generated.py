@@ -237,11 +237,6 @@ def export_feeds() -> list[ExportedFeed]:
 _ROW_KEYS = frozenset(("title", "url", "updated", "summary"))  # as _feed_entry makes them
 
 
-def _is_row(value: object) -> bool:
-    return type(value) is dict and value.keys() == _ROW_KEYS \
-        and all(type(field) is str for field in value.values())
-
-
 def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
     """Take a decoded ``export_feeds()`` for ``feed`` at ``base_url`` (made with an equal
     config: a source snapshot's key holds the config's hash); anything of another form
@@ -250,17 +245,30 @@ def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
             or len(exported[0]) != 3 or exported[0][0] != base_url:
         return
     _, pairs, last = exported[0]
-    if type(pairs) is not list or not all(
-            type(pair) is tuple and len(pair) == 2 and type(pair[0]) is PageSpec
-            and (pair[1] is None or _is_row(pair[1])) for pair in pairs):
+    if type(pairs) is not list:
         return
+    # One pass that checks each pair as it takes it (10,000 at 10k posts: a new process
+    # adopts them all), the pair itself kept as the memo's entry.
     memo = _FeedMemo()
-    for spec, row in pairs:
-        memo.specs[id(spec)] = (spec, row)
-        memo.paths[spec.path] = id(spec)
+    specs, paths, undated = memo.specs, memo.paths, memo.undated
+    dated: list[dict[str, str]] = []
+    for pair in pairs:
+        if type(pair) is not tuple or len(pair) != 2:
+            return
+        spec, row = pair
+        if type(spec) is not PageSpec:
+            return
+        ident = id(spec)
         if row is None:
-            memo.undated[id(spec)] = spec.path
-    memo.top = _newest([row for _, row in pairs if row is not None], max(0, feed.limit))
+            undated[ident] = spec.path
+        elif type(row) is dict and row.keys() == _ROW_KEYS and type(row["title"]) \
+                is type(row["url"]) is type(row["updated"]) is type(row["summary"]) is str:
+            dated.append(row)
+        else:
+            return
+        specs[ident] = pair
+        paths[spec.path] = ident
+    memo.top = _newest(dated, max(0, feed.limit))
     if type(last) is tuple and len(last) == 2 and type(last[0]) is list \
             and type(last[1]) is bytes:
         memo.feed = last

@@ -24,6 +24,12 @@ from ssgen.groq.refkeyed import has_ref_keyed
 ChangedSince = Callable[[int], frozenset[str] | None]
 _NOT_MAINTAINABLE = "not maintainable"
 PER_QUERY = 4096
+# A param set first evaluated (in full) whose result reads this many documents or more
+# counts in ``made`` as a list query does: an author's page of the default site grown to
+# 10,000 posts reads ~2,000 and costs a new process 0.1-0.3 s in full, in every process
+# whose edit reaches that author until the snapshot is saved again with it (serve's
+# saves can leave it out); a post's page reads a few documents and never counts.
+RESAVE_IDS = 500
 _Key = tuple[str, bytes]
 
 
@@ -33,8 +39,9 @@ class QueryCache:
     def __init__(self) -> None:
         self._queries: dict[_Key, tuple[MaintainedQuery, int]] = {}
         self._sets: dict[str, int] = {}  # query text -> how many param sets are kept
-        # List queries (no params) first maintained since ``made`` was last reset: a
-        # resumed snapshot that lacked some is worth saving again (ssgen.sources.snapshot).
+        # List queries (no params), and param sets whose results read ``RESAVE_IDS``
+        # documents or more, first maintained since ``made`` was last reset: a resumed
+        # snapshot that lacked some is worth saving again (ssgen.sources.snapshot).
         self.made = 0
 
     def query(
@@ -68,6 +75,8 @@ class QueryCache:
             maintained, changed = known[0], changed_since(known[1])
         # Popped first: an evaluation that raises leaves no half-updated entry behind.
         value, ids = maintained.evaluate(dataset, changed, now)
+        if known is None and params and len(ids) >= RESAVE_IDS:
+            self.made += 1  # a param set as costly as a list query to evaluate in full
         self._queries[key] = (maintained, version)  # re-inserted: most recently used last
         self._sets[query.text] = self._sets.get(query.text, 0) + 1
         refs = looked_up(maintained.lookups()) if has_ref_keyed(query) else None

@@ -1,7 +1,7 @@
 """The files that make up a local site's dataset, and reading them for a fingerprint.
 
-Owns which files are inputs (dataset files, then Markdown; a mirrored Sanity site's
-snapshot), their stat stamps, and ``read_inputs``: the bytes of every input hashed into one
+Owns (``files``: which files are inputs, dataset files then Markdown, a mirrored Sanity
+site's snapshot) their stat stamps, and ``read_inputs``: the bytes of every input hashed into one
 fingerprint, without parsing, so a build can tell that nothing changed. Markdown files whose
 stamp the ``FileCache`` trusts are neither read nor hashed again (their digest is cached).
 The hashing waits until the fingerprint (or a file's digest) is first asked for: a
@@ -10,18 +10,27 @@ The hashing waits until the fingerprint (or a file's digest) is first asked for:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import posixpath
+import threading
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ssgen.errors import SourceError
-from ssgen.sources.filecache import FileCache, Stamp, cache_key, now_ns
+from ssgen.sources.filecache import FileCache, Stamp, now_ns
 from ssgen.sources.filecache import digest as digest  # the one digest of a file's bytes
-from ssgen.sources.listing import listed_files
-from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, find_files
+from ssgen.sources.inputs.files import DATASET_SUFFIXES as DATASET_SUFFIXES
+from ssgen.sources.inputs.files import LISTING as LISTING
+from ssgen.sources.inputs.files import Input as Input
+from ssgen.sources.inputs.files import Layout as Layout
+from ssgen.sources.inputs.files import cache_of as cache_of
+from ssgen.sources.inputs.files import inputs_of as inputs_of
+from ssgen.sources.inputs.files import layout as layout
+from ssgen.sources.inputs.files import markdown_cache as markdown_cache
+from ssgen.sources.inputs.files import site_inputs as site_inputs
+from ssgen.sources.inputs.files import snapshot_path as snapshot_path
+from ssgen.sources.inputs.files import unread_files as unread_files
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.parallel import Later, later, map_halves, map_split, map_threaded
 from ssgen.sources.settle import read_settled, settled
@@ -29,116 +38,66 @@ from ssgen.sources.settle import read_settled, settled
 if TYPE_CHECKING:
     from ssgen.config.load import Config
 
-DATASET_SUFFIXES = (".ndjson", ".jsonl", ".tar.gz", ".tgz")
-LISTING = "markdown.listing"  # the Markdown folder's listing (ssgen.sources.listing)
 _Stamp = Stamp
-
-
-class Layout(NamedTuple):
-    """What decides a local site's input files and parse cache: its folder and the
-    ``[source]`` values they come from (``layout``; plain values, kept across processes
-    by ``ssgen.build.ahead``)."""
-
-    site_dir: str
-    source_type: str
-    files: tuple[str, ...] | None
-    markdown_dir: str
-    markdown_type: str
-
-
-def layout(config: Config) -> Layout:
-    """``config``'s ``Layout``."""
-    source = config.source
-    return Layout(str(config.site_dir), source.type, source.files, source.markdown_dir,
-                  source.markdown_type)
-
-
-def markdown_cache(config: Config) -> FileCache | None:
-    """The site's persisted Markdown parses (None without ``markdown_dir``)."""
-    return cache_of(layout(config))
-
-
-def cache_of(site: Layout) -> FileCache | None:
-    """``markdown_cache`` of a site's ``Layout``."""
-    if not site.markdown_dir or site.source_type != "local":
-        return None
-    key = cache_key(posixpath.normpath(site.markdown_dir), site.markdown_type)
-    return FileCache.load(Path(site.site_dir, ".ssgen", "markdown.cache"), key)
-
-
-class Input(NamedTuple):
-    """One file of the local dataset: where it is, how errors name it, how to read it."""
-
-    path: str
-    display: str
-    kind: str  # "ndjson" | "export" | "markdown"
-    rel: str  # Markdown: the path under markdown_dir (gives _id and slug)
-
-
-def snapshot_path(config: Config) -> Path:
-    """Where a Sanity site's mirror snapshot lives (``ssgen.sources.mirror`` writes it)."""
-    return config.state_dir / "mirror" / f"{config.source.dataset}.ndjson"
-
-
-def site_inputs(config: Config) -> list[Input]:
-    """The files of the dataset, in load order (dataset files first, then Markdown); for
-    a mirrored Sanity site, the mirror's snapshot alone."""
-    if config.source.type == "sanity":
-        path = snapshot_path(config)
-        return [Input(str(path), path.relative_to(config.site_dir).as_posix(), "ndjson",
-                      path.name)]
-    return inputs_of(layout(config))
-
-
-def inputs_of(site: Layout) -> list[Input]:
-    """``site_inputs`` of a local site's ``Layout``."""
-    folder_of_site = Path(site.site_dir)
-    if site.files is not None:
-        names = [posixpath.normpath(name) for name in site.files]
-    else:
-        names = [f"content/{rel}"
-                 for rel in find_files(folder_of_site / "content", DATASET_SUFFIXES)]
-    inputs = [Input(os.path.join(site.site_dir, name), name,
-                    "export" if name.endswith((".tar.gz", ".tgz")) else "ndjson", name)
-              for name in names]
-    if site.markdown_dir:
-        folder = posixpath.normpath(site.markdown_dir)
-        base = os.path.join(site.site_dir, folder, "")  # joined once: os.path.join per file costs
-        found = listed_files(folder_of_site / folder, MARKDOWN_SUFFIXES,
-                             folder_of_site / ".ssgen" / LISTING)
-        inputs += [Input(base + rel, f"{folder}/{rel}", "markdown", rel) for rel in found]
-    return inputs
-
-
-def unread_files(config: Config) -> list[str]:
-    """``content/`` files that look like data but that the local source does not read
-    (``*.json``: a JSON file is not one document a line), for a warning naming them."""
-    if config.source.type != "local" or config.source.files is not None:
-        return []
-    return [f"content/{rel}" for rel in find_files(config.content_dir, (".json",))]
 
 
 class ReadFile:
     """One input file as ``read_inputs`` read it; its digest is taken when first asked
     for: ``ssgen revalidate`` never asks for the dataset file's (the SHA-256 of 70 MB at
-    10,000 starter posts, ~40 ms), a build comparing fingerprints does."""
+    10,000 starter posts, ~40 ms), a build comparing fingerprints does, and takes it
+    ahead (``hash_ahead``) on a thread while it imports."""
 
-    __slots__ = ("_digest", "data", "stamp")
+    __slots__ = ("_digest", "_hashing", "data", "stamp")
 
     def __init__(self, stamp: _Stamp, data: bytes, file_digest: bytes | None = None) -> None:
         self.stamp, self.data, self._digest = stamp, data, file_digest
+        self._hashing: threading.Thread | None = None
 
     @property
     def digest(self) -> bytes:
         """The digest of ``data`` (``filecache.digest``)."""
+        self._wait()
         if self._digest is None:
             self._digest = digest(self.data)
         return self._digest
 
     @property
     def taken(self) -> bytes | None:
-        """The digest if it was taken already (None: not yet, nothing hashed for it)."""
+        """The digest if it was taken already, or is being taken ahead (None: not yet,
+        nothing hashed for it)."""
+        self._wait()
         return self._digest
+
+    def hash_ahead(self) -> None:
+        """Start taking the digest on a thread, when ``data`` is large enough for it to
+        pay (hashlib lets go of the GIL: another core hashes); ``digest`` waits for it."""
+        if self._digest is None and self._hashing is None and type(self.data) is bytes \
+                and len(self.data) >= HASH_AHEAD_MIN:
+            self._hashing = threading.Thread(target=self._hash, name="ssgen-hash-ahead",
+                                             daemon=True)
+            self._hashing.start()
+
+    def _hash(self) -> None:
+        with contextlib.suppress(Exception):  # then ``digest`` hashes it itself
+            self._digest = digest(self.data)
+
+    def _wait(self) -> None:
+        hashing = self._hashing
+        if hashing is not None:
+            # A forked child's copy of the thread counts as stopped: ``join`` returns.
+            hashing.join()
+            self._hashing = None
+
+
+# Files this large are hashed on a thread by ``hash_ahead`` (smaller ones cost less than
+# the thread: ~0.1 ms).
+HASH_AHEAD_MIN = 1 << 20
+
+
+def hash_ahead(read: ReadInputs) -> None:
+    """Start hashing ``read``'s large files on threads, for a fingerprint asked later."""
+    for file in read.files.values():
+        file.hash_ahead()
 
 
 class Fingerprint:
