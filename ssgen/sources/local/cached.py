@@ -143,7 +143,10 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
     named; the file is taken to differ there alone, proved by a thread (the new
     ``Cached``'s ``prove``)."""
     assert old.data is not None
-    if line is not None and type(old.data) is bytearray:
+    if line is not None:
+        if type(old.data) is not bytearray:  # patched from now on (as below)
+            old.data = bytearray(old.data)
+        assert type(old.data) is bytearray
         hinted = _hinted(item, stamp, old, old.data, line)
         if hinted is not None:
             return hinted
