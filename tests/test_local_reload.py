@@ -234,6 +234,23 @@ def markdown(site: Site, draw: Any) -> None:
         site.markdown[name] = f"---\ntitle: T{site.counter}\nn: {site.counter}\n---\nBody.\n"
 
 
+def reload_as_serve(source: LocalSource, before: dict[str, Any], draw: Any) -> bool:
+    """A serve round's reload: no hint, or a webhook naming one document (one that
+    exists, edited or not, or one that does not), then the wait for its proof; a
+    refuted proof is followed by a plain reload, as ``RoundRunner.build`` does. Whether
+    the reload stood on its own (no refuted proof)."""
+    ids = sorted(before["by_id"])
+    hint = draw(st.sampled_from([None, "nowhere", *ids]))
+    if hint is None:
+        source.reload()
+        return True
+    source.reload_hinted(hint)
+    if source.proven():
+        return True
+    source.reload()
+    return False
+
+
 def run_sequence(tmp_path: Path, data: st.DataObject, drafts: bool, steps: int) -> None:
     kept = data.draw(st.booleans())  # serve's kept source re-reads into its kept bytes
     perspective = "published" if drafts else data.draw(st.sampled_from(["published", "raw"]))
@@ -260,7 +277,14 @@ def run_sequence(tmp_path: Path, data: st.DataObject, drafts: bool, steps: int) 
         if settle == "after":
             source.settle()
         if expected == "ok":
-            source.reload()
+            if not kept:
+                source.reload()
+            elif not reload_as_serve(source, before, data.draw):
+                # A refuted hint: the file was read whole, every document replaced.
+                fresh = LocalSource(config_for(site), drafts=drafts)
+                assert snapshot(source) == snapshot(fresh)
+                assert source.fingerprint() == read_inputs(config_for(site)).fingerprint
+                continue
             check_step(source, site, before, version, sources, drafts,
                        read_bytes=not kept or data.draw(st.booleans()))
             continue

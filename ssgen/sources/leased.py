@@ -63,6 +63,26 @@ def leased_map(fd: int, size: int, *, unmap_later: bool = False) -> Iterator[mem
             fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
 
 
+def take_lease(fd: int) -> bool:
+    """Take a read lease on the file open read-only at ``fd`` (for ``ndjson.proof``,
+    which maps it on a thread and lets go with ``let_go``); False when it cannot be had
+    as ``leased_map`` would have it."""
+    if not _lease_safe(fd):
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except OSError:
+        return False
+    return True
+
+
+def let_go(fd: int) -> None:
+    """Let go of the lease ``take_lease`` took."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+
+
 def unmap_left() -> None:
     """Unmap the mapping ``leased_map`` left mapped (``unmap_later``), if any."""
     with _LEFT_LOCK:
@@ -129,4 +149,4 @@ def _filesystem(device: int) -> str:
     return ""
 
 
-__all__ = ["leased_map", "unmap_left"]
+__all__ = ["leased_map", "let_go", "take_lease", "unmap_left"]

@@ -62,6 +62,9 @@ class LocalSource:
     """Answers GROQ queries from files under the site folder."""
 
     ref_tags = True  # results report their references() lookups (QueryResult.refs)
+    _hint: str | None = None  # set by ``reload_hinted`` for its reload only
+    # A kept file's ``_id`` -> index in its documents, checked before use (not pickled).
+    _index: dict[str, int] | None = None
 
     def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
                  preread: ReadInputs | None = None, maintain: bool = False) -> None:
@@ -100,6 +103,8 @@ class LocalSource:
         """The parsed files, view and maintained results; not the config, the Markdown
         cache (persisted on its own) or the pending pre-read files (``resume`` sets them)."""
         state = dict(self.__dict__)
+        state.pop("_index", None)
+        state.pop("_hint", None)
         state.update(_config=None, _files=None, _preread={}, _prelisted=None, _documents=None)
         return state
 
@@ -238,7 +243,24 @@ class LocalSource:
         with gc_paused():
             self._reload()
 
+    def reload_hinted(self, doc_id: str) -> None:
+        """``reload``, told by a webhook that the document ``doc_id`` changed: the kept
+        NDJSON file that holds it is taken to differ in its line alone, and a thread
+        proves the rest of the file equal to the kept bytes meanwhile (``proven``)."""
+        self._hint = doc_id
+        try:
+            self.reload()
+        finally:
+            self.__dict__.pop("_hint", None)
+
+    def proven(self) -> bool:
+        """Wait for the proofs the last reload started; False when one failed: its file
+        then differed elsewhere too, what was built from the reload is incomplete, and
+        the next reload reads that file whole."""
+        return all([cached.prove() for cached in self._cache.values()])
+
     def _reload(self) -> None:
+        self.proven()  # a file whose proof failed is read whole below
         cache: dict[str, Cached] = {}
         splices: list[Splice] = []
         inputs = self._prelisted or self._inputs()
@@ -292,12 +314,29 @@ class LocalSource:
             splice = parse_file(self._config.source, item, whole, old)
             return Cached(stamp, splice.loaded, None, digest(whole)), splice
         if self._kept and old is not None and old.data is not None:
-            return reread(self._config.source, item, settled_stamp(item, stamp), old)
+            return reread(self._config.source, item, settled_stamp(item, stamp), old,
+                          self._hinted_line(old.loaded, old.data))
         # Read into new memory, not into a buffer kept from the last read: a kept source
         # then holds the file's bytes once, not twice (70 MB at 10k starter posts).
         stamp, data = read_stable(item, stamp)
         splice = parse_file(self._config.source, item, data, old)
         return Cached(stamp, splice.loaded, data), splice
+
+    def _hinted_line(self, loaded: Loaded, data: Data) -> tuple[int, int] | None:
+        """The bytes ``[start, stop)`` of the hinted document's line in ``data`` (the
+        file's kept bytes ``loaded`` was parsed from), if it is there."""
+        doc_id = self._hint
+        if doc_id is None:
+            return None
+        documents, index = loaded.documents, (self._index or {}).get(doc_id)
+        if index is None or index >= len(documents) or documents[index].get("_id") != doc_id:
+            self._index = {doc["_id"]: at for at, doc in enumerate(documents)}
+            index = self._index.get(doc_id)
+            if index is None:
+                return None
+        start = loaded.starts[index]
+        stop = data.find(b"\n", start)
+        return start, stop if stop >= 0 else len(data)
 
     def settle(self) -> None:
         """Apply the patches the last reload left to the kept bytes (``cached.reread``)

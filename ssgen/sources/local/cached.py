@@ -5,7 +5,9 @@ a fingerprint asks; a snapshot pickles it, see ``ssgen.sources.snapshot.allowed`
 ``parse_file`` (a file parsed against its last parse) and ``reread`` (a kept source's
 NDJSON file patched in place where it differs from the kept bytes: the patch is applied
 at ``Cached.settle``, which serve calls after the round's replies, or by the first
-reader of the bytes before it; the file's mapping is unmapped then too).
+reader of the bytes before it; the file's mapping is unmapped then too). Told the line
+of the one document a webhook named, ``reread`` takes that line as the change and leaves
+the proof of the rest (``ndjson.proof``) running for ``Cached.prove``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ssgen.sources.filecache import RACY_NS
 from ssgen.sources.inputs import digest, read_stable
 from ssgen.sources.local.parse import parse_input
 from ssgen.sources.ndjson.diff import splice_around
+from ssgen.sources.ndjson.proof import hinted_region
 from ssgen.sources.ndjson.reread import differing_region
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from ssgen.sources.inputs import Input
     from ssgen.sources.ndjson import Data, Loaded
     from ssgen.sources.ndjson.diff import Pending, Splice
+    from ssgen.sources.ndjson.proof import Proof
 
 Stamp = tuple[int, int, int, int]
 _UNKNOWN = b"unknown"  # not the 16 bytes of any file's digest
@@ -37,22 +41,29 @@ class Cached:
     ``racy``: the file changed within ``RACY_NS`` of the read, so a second write in the
     same timestamp tick could keep the stamp (the racy-git rule): the next reload compares
     the bytes, not the stamp. ``pending``: the patch that turns the kept bytes into the
-    file's, applied before ``data`` is first read (``settle``)."""
+    file's, applied before ``data`` is first read (``settle``). ``proof``: the thread
+    proving that patch the whole difference (a webhook's hint, ``ndjson.proof``),
+    waited for before the patch (``prove``)."""
 
     racy = False
     _pending: Pending | None = None
+    _proof: Proof | None = None
 
     def __init__(self, stamp: Stamp, loaded: Loaded, data: Data | None,
-                 digest: bytes | None = None, pending: Pending | None = None) -> None:
+                 digest: bytes | None = None, pending: Pending | None = None,
+                 proof: Proof | None = None) -> None:
         self.stamp, self.loaded, self._data = stamp, loaded, data
         self._digest = digest
         if pending is not None:
             self._pending = pending
+        if proof is not None:
+            self._proof = proof
 
     @property
     def data(self) -> Data | None:
-        """The file's bytes as last read (its pending patch applied first)."""
-        if self._pending is not None:
+        """The file's bytes as last read (its pending patch applied first); None also
+        when its proof failed."""
+        if self._pending is not None or self._proof is not None:
             self.settle()
         return self._data
 
@@ -61,9 +72,26 @@ class Cached:
         self.__dict__.pop("_pending", None)
         self._data = value
 
+    def prove(self) -> bool:
+        """Wait for the proof of the last re-read, if any; False when it failed: the
+        kept bytes are then forgotten and the stamp unknown, so the next reload reads the
+        file whole and parses it against ``loaded`` (what the view holds)."""
+        with _SETTLING:
+            return self._proved()
+
+    def _proved(self) -> bool:
+        proof = self.__dict__.pop("_proof", None)
+        if proof is None or proof.wait():
+            return True
+        self.__dict__.pop("_pending", None)
+        self._data, self._digest = None, _UNKNOWN
+        self.stamp, self.racy = (-1, -1, -1, -1), False
+        return False
+
     def settle(self) -> None:
         """Apply the pending patch of the kept bytes, if any."""
         with _SETTLING:
+            self._proved()
             pending = self.__dict__.pop("_pending", None)
             if pending is not None:
                 assert type(self._data) is bytearray
@@ -107,12 +135,21 @@ def parse_file(source: SourceConfig, item: Input, data: Data,
         previous.loaded, previous.data) if previous is not None else None)
 
 
-def reread(source: SourceConfig, item: Input, stamp: Stamp,
-           old: Cached) -> tuple[Cached, Splice]:
+def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
+           line: tuple[int, int] | None = None) -> tuple[Cached, Splice]:
     """A kept source's NDJSON file: the kept bytes patched in place where the file
     differs from them (see ``ndjson.reread``), or the file read whole when that
-    cannot be told."""
+    cannot be told. ``line``: the kept bytes' range of the one document a webhook
+    named; the file is taken to differ there alone, proved by a thread (the new
+    ``Cached``'s ``prove``)."""
     assert old.data is not None
+    if line is not None:
+        if type(old.data) is not bytearray:  # patched from now on (as below)
+            old.data = bytearray(old.data)
+        assert type(old.data) is bytearray
+        hinted = _hinted(item, stamp, old, old.data, line)
+        if hinted is not None:
+            return hinted
     region = differing_region(item.path, old.data, stamp, unmap_later=True)
     if region is None:
         stamp, data = read_stable(item, stamp)
@@ -130,3 +167,18 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp,
         splice = parse_file(source, item, kept, old)
         return Cached(stamp, splice.loaded, kept), splice
     return Cached(stamp, found[0].loaded, kept, pending=found[1]), found[0]
+
+
+def _hinted(item: Input, stamp: Stamp, old: Cached, kept: bytearray,
+            line: tuple[int, int]) -> tuple[Cached, Splice] | None:
+    found = hinted_region(item.path, stamp, kept, line)
+    if found is None:
+        return None
+    region, proof = found
+    spliced = splice_around(old.loaded, kept, region.prefix, region.suffix, region.middle)
+    if spliced is None:
+        proof.wait()
+        return None
+    old.data = None  # as below: patched from here on
+    old.forget_digest()
+    return Cached(stamp, spliced[0].loaded, kept, pending=spliced[1], proof=proof), spliced[0]

@@ -1,0 +1,122 @@
+"""Serve's NDJSON round told which document a webhook named (``ndjson.proof``).
+
+The round takes the file's change to be the named document's line and proves the rest
+of the file equal to the kept bytes on a thread while it renders; the reply waits for
+the proof. Here the file is also edited elsewhere, or only elsewhere, or the named
+document is unchanged, written in place or renamed over: after every round the output
+equals a clean full build's and the kept bytes equal the file. Mutants caught (tests
+below): a proof that always holds, and a runner that does not wait for the proof.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sitekit import author, make_site, mutant, output_files, post, write_docs
+from test_serve import clean_build
+
+from ssgen.build.change import Change, DocChange
+from ssgen.config.load import load_config
+from ssgen.serve.worker import RebuildWorker, run
+from ssgen.sources.local import LocalSource, cached
+from ssgen.sources.ndjson import proof
+
+POSTS = 5
+
+
+def _write(site: Path, titles: list[str], renamed: bool) -> None:
+    docs = [author("a1", "Ada"), *(post(n + 1, title=t) for n, t in enumerate(titles))]
+    if not renamed:
+        write_docs(site, docs)
+        return
+    scratch = site.parent / "new"
+    write_docs(scratch, docs)
+    os.replace(scratch / "content" / "data.ndjson", site / "content" / "data.ndjson")
+
+
+def _kept_bytes(worker: RebuildWorker) -> bytes:
+    source = worker._runner.source
+    assert isinstance(source, LocalSource)
+    (entry,) = source._cache.values()
+    assert entry.data is not None
+    return bytes(entry.data)
+
+
+# Each round: the posts retitled (index, title), the post the webhook names, renamed.
+ROUND = st.tuples(st.lists(st.tuples(st.integers(0, POSTS - 1), st.text("ab é", max_size=12)),
+                           max_size=3),
+                  st.integers(0, POSTS - 1), st.booleans())
+
+
+def run_rounds(rounds: list[tuple[list[tuple[int, str]], int, bool]]) -> int:
+    """The rounds, each checked against a clean full build; how many took the hint."""
+    taken = 0
+    real = cached.hinted_region
+
+    def counted(*args: Any) -> Any:
+        nonlocal taken
+        found = real(*args)
+        taken += found is not None
+        return found
+
+    with tempfile.TemporaryDirectory() as tmp, mutant(cached, "hinted_region", counted):
+        root = Path(tmp)
+        site = make_site(root)
+        titles = [f"Post {n + 1}" for n in range(POSTS)]
+        _write(site, titles, False)
+        worker = RebuildWorker(load_config(site), settle=0)
+        try:
+            worker._round()  # start-up: loads the kept source
+            for edits, named, renamed in rounds:
+                for index, title in edits:
+                    titles[index] = title
+                _write(site, titles, renamed)
+                worker.submit(Change(documents=(DocChange(f"p{named + 1}", "post"),)))
+                worker._round()
+                assert worker.last is not None and worker.last.ok
+                assert _kept_bytes(worker) == (site / "content" / "data.ndjson").read_bytes()
+                assert output_files(site) == clean_build(site, root)
+        finally:
+            worker.stop()
+    return taken
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(rounds=st.lists(ROUND, min_size=1, max_size=4))
+def test_hinted_rounds_equal_a_full_build(
+        rounds: list[tuple[list[tuple[int, str]], int, bool]]) -> None:
+    run_rounds(rounds)
+
+
+# The named post edited alone; then another post edited besides the named one; then
+# only another one; then the named one edited, the file renamed over.
+FIXED = [([(1, "Named alone")], 1, False), ([(2, "Named"), (4, "Unnamed")], 2, False),
+         ([(0, "Only another")], 3, False), ([(3, "Renamed over")], 3, True)]
+
+
+def test_the_hint_is_taken_and_a_wrong_one_is_refuted() -> None:
+    assert run_rounds(FIXED) == len(FIXED)  # the lease and libc were there each round
+
+
+def test_mutant_proof_that_always_holds_is_caught() -> None:
+    with mutant(proof.Proof, "_prove", lambda self: True), pytest.raises(AssertionError):
+        run_rounds(FIXED)
+
+
+def test_mutant_runner_that_does_not_wait_for_the_proof_is_caught() -> None:
+    with mutant(run, "_reload", lambda source, change: _no_wait(source, change)), \
+            pytest.raises(AssertionError):
+        run_rounds(FIXED)
+
+
+def _no_wait(source: Any, change: Change) -> None:
+    """The hinted reload with its proof let go unread (as if it held)."""
+    source.reload_hinted(change.documents[0].id)
+    for entry in source._cache.values():
+        entry.__dict__.pop("_proof", None)
