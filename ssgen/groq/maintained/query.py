@@ -28,15 +28,13 @@ class MaintainedQuery:
 
     The dataset's documents must have unique string ``_id``s (a local source's do).
     ``query`` None and ``parts`` given: a correlated subquery's runner (correlated.py),
-    which ``run``s in the outer document's scope with the outer evaluation's params.
-    """
+    which ``run``s in the outer document's scope with the outer evaluation's params."""
 
     def __init__(self, query: n.Query | None, shape: Shape, params: Mapping[str, Any] | None,
                  *, parts: Parts | None = None) -> None:
         if query is not None:
             check_params(query, params)
-        self._params = query_params(params)
-        self._top = query is not None  # not a correlated runner: a route's query
+        self._params, self._top = query_params(params), query is not None  # _top: no runner
         self._subs: CorrelatedSubs | None = None
         if parts is None:
             self._subs = CorrelatedSubs(_runners())
