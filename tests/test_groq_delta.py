@@ -51,6 +51,15 @@ def _check(delta: Delta, old_ids: list[str], new_ids: list[str]) -> None:
     assert delta.touched == delta.inserted | delta.removed | delta.changed | delta.moved
 
 
+def _unchanged(maintained: MaintainedQuery) -> None:
+    """The result's delta is from itself: a consumer that made its part of this very
+    list takes the next change's delta; any other one takes the full path."""
+    delta = maintained.delta
+    assert delta is not None and delta.base is delta.result is maintained._result
+    assert not delta.touched
+    _check(delta, _ids(maintained), _ids(maintained))
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=st.sampled_from(LISTS), start=states(), steps=st.lists(edits, max_size=12),
        lost=st.sets(st.integers(0, 11), max_size=2))
@@ -63,7 +72,7 @@ def test_each_update_hands_over_what_it_changed(
     maintained = MaintainedQuery(query, shape, PARAMS)
     state = {doc_id: dict(doc) for doc_id, doc in start.items()}
     maintained.evaluate(Dataset(state.values()), None, NOW)
-    assert maintained.delta is None  # a first run: unknown
+    _unchanged(maintained)  # a first run: what came before is unknown
     last, last_ids = maintained._result, _ids(maintained)
     for step, (doc_id, field, value) in enumerate(steps):
         if field == "delete":
@@ -78,7 +87,7 @@ def test_each_update_hands_over_what_it_changed(
                                        None if step in lost else frozenset({doc_id}), NOW)
         delta = maintained.delta
         if step in lost:
-            assert delta is None  # started over: unknown
+            _unchanged(maintained)  # started over: what came before is unknown
         elif maintained._result is not last:
             assert delta is not None and delta.base is last
             assert delta.result is maintained._result and delta.result == found
@@ -119,3 +128,43 @@ def test_slices_counts_and_elements_have_no_delta() -> None:
         edited = [*docs[1:], {**docs[0], "title": "z"}]
         maintained.evaluate(Dataset(edited), frozenset({"p0"}), NOW)
         assert maintained.delta is None, text
+
+
+def test_a_loaded_query_hands_over_its_result_unchanged_then_the_next_change() -> None:
+    """After a load (a snapshot keeps the result, not how it came about) the first run
+    that changes nothing gives the loaded result's delta from itself, so a consumer
+    that made its pages of that list (carried by the snapshot, or made now) takes the
+    next change's delta, whose base it is (serve's first webhook after a start)."""
+    import pickle
+
+    query = parse('*[_type == "post"] | order(title){_id, title}')
+    shape = shape_of(query)
+    assert shape is not None
+    docs = {f"p{i}": {"_id": f"p{i}", "_type": "post", "title": f"t{i}"} for i in range(4)}
+    maintained = MaintainedQuery(query, shape, None)
+    maintained.evaluate(Dataset(docs.values()), None, NOW)
+    loaded = pickle.loads(pickle.dumps(maintained))
+    assert loaded.delta is None  # not run since the load
+    loaded_result = loaded._result
+    found, _ = loaded.evaluate(Dataset(docs.values()), frozenset(), NOW)
+    assert found is loaded_result
+    _unchanged(loaded)
+    docs["p1"] = {**docs["p1"], "title": "t9"}
+    loaded.evaluate(Dataset(docs.values()), frozenset({"p1"}), NOW)
+    delta = loaded.delta
+    assert delta is not None and delta.base is loaded_result
+    assert delta.changed == delta.moved == {"p1"}
+
+
+def test_a_correlated_runner_has_no_delta_from_itself() -> None:
+    """Only a route's own query gets the delta from itself: a per-document runner's
+    (one per post in some sites) would cost an object each for nothing (its consumer,
+    ``expand_document``, keeps the very list it made its pages of)."""
+    query = parse('*[_type == "post"] | order(title){_id, title}')
+    shape = shape_of(query)
+    assert shape is not None
+    runner = MaintainedQuery(None, shape, None, parts=MaintainedQuery(query, shape, None)
+                             ._parts)
+    docs = [{"_id": f"p{i}", "_type": "post", "title": f"t{i}"} for i in range(3)]
+    runner.evaluate(Dataset(docs), None, NOW)
+    assert runner.delta is None

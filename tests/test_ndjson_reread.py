@@ -214,3 +214,27 @@ def test_a_kept_sources_settle_unmaps_the_file_it_compared(tmp_path: Path) -> No
     assert leased._LEFT
     source.settle()
     assert not leased._LEFT and _titles(source) == titles
+
+
+def test_settle_makes_the_kept_bytes_the_buffer_the_first_reread_patches(
+        tmp_path: Path) -> None:
+    """Read (or resumed from a snapshot) as bytes, the kept file is made a bytearray by
+    ``settle`` (serve: after its start-up round), so the first re-read after a start
+    patches that buffer in place instead of copying the file's bytes in its round."""
+    titles = [f"t{i}" for i in range(50)]
+    root = _site(tmp_path, titles)
+    source = LocalSource(load_config(root, env={}), kept=True)
+    (cached,) = source._cache.values()
+    assert type(cached.data) is bytes
+    source.settle()
+    (cached,) = source._cache.values()
+    buffer = cached.data
+    assert type(buffer) is bytearray and buffer == (root / "content" / "data.ndjson").read_bytes()
+    titles[7] = "edited"
+    _write(root, titles, 1)
+    source.reload()
+    (cached,) = source._cache.values()
+    assert cached.data is buffer and _titles(source) == titles
+    plain = LocalSource(load_config(root, env={}))  # not kept: its bytes are not patched
+    plain.settle()
+    assert all(type(c.data) is not bytearray for c in plain._cache.values())

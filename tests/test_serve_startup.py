@@ -40,6 +40,7 @@ import ssgen.build.pipeline as pipeline
 from ssgen.build.change import Change, DocChange
 from ssgen.build.report import BuildReport
 from ssgen.config.load import load_config
+from ssgen.serve.warm import Warming
 from ssgen.serve.worker import RebuildWorker
 from ssgen.serve.worker import run as worker_run
 
@@ -180,8 +181,11 @@ def test_the_first_webhook_plans_what_later_ones_do(down: list[Any], post: int,
 
 def test_mutant_start_up_without_planning_is_caught() -> None:
     """The start-up round without its planning (skipped on the unchanged fingerprint, as
-    before): the first retitle plans every post page, and the property fails."""
-    with mutant(worker_run.RoundRunner, "plans_every_page", property(lambda self: False)):
+    before): the first retitle plans every post page, and the property fails. (Without
+    the warming too: its page of each route re-queries their routes, whose pages a
+    process with no memo then plans, as the start-up round would.)"""
+    with mutant(worker_run.RoundRunner, "plans_every_page", property(lambda self: False)), \
+            mutant(Warming, "of_site", staticmethod(lambda *_: Warming((), lambda _p: 0))):
         try:
             first_webhook([], 4, "Retitled")
         except AssertionError as exc:

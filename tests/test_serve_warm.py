@@ -134,3 +134,89 @@ def test_warming_never_reads_a_content_file_its_writer_is_still_writing(
     worker.submit(Change(reasons=("the file is written",)))
     worker._round()
     assert output_files(site) == before
+
+
+def test_the_pages_of_each_route_are_warmed_first_together() -> None:
+    """``first`` (a page of each route) in one build before the long pages; an
+    interruption before it leaves it for the next call; a failing build ends it only."""
+    warming = Warming(["/big/", "/bigger/"], {"/big/": 5, "/bigger/": 9}.__getitem__, 1,
+                      first=["/b/", "/a/", "/b/"])
+    built: list[list[str]] = []
+
+    def build(change: Change) -> None:
+        built.append(sorted(change.paths))
+
+    assert not warming.finished
+    assert not warming.run(build, lambda: True) and built == [] and not warming.finished
+    assert warming.run(build, lambda: False, 1)
+    assert built == [["/a/", "/b/"], ["/bigger/"], ["/big/"]] and warming.finished
+
+    failing = Warming([], lambda _path: 0, first=["/a/"])
+
+    def boom(_change: Change) -> None:
+        raise SsgenError("templates/post.html:3: boom")
+
+    assert failing.run(boom, lambda: False) and failing.finished
+
+
+def _first_webhook_compiles(tmp_path: Path) -> list[str]:
+    """A new serve on the cards site: its start-up round (and warming), then a retitle's
+    round; the templates Jinja2 compiled in that round."""
+    import jinja2
+    from sitekit import forget_process, mutant
+
+    cards = CardSite()
+    site = tmp_path / "site"
+    cards.write(site)
+    build(load_config(site), full=True)
+    forget_process()  # serve is a new process: no template compiled yet
+    worker = RebuildWorker(load_config(site), settle=0)  # rounds run here, not started
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def noting(self: Any, source: Any, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(str(name))
+        return real(self, source, name, *args, **kwargs)
+
+    try:
+        worker._round()
+        assert worker.status()["state"] == "idle"
+        cards.docs["p1"]["title"] = "Retitled"
+        cards.write(site)
+        with mutant(jinja2.Environment, "compile", noting):
+            worker.submit(Change(reasons=("a webhook",)))
+            worker._round()
+        assert worker.last is not None and worker.last.ok
+        assert "Retitled" in (site / "public" / "blog" / "index.html").read_text()
+    finally:
+        worker.stop()
+    return compiled
+
+
+def test_the_first_webhook_after_a_start_compiles_no_template(tmp_path: Path) -> None:
+    assert _first_webhook_compiles(tmp_path) == []
+
+
+def test_mutant_no_template_compiled_in_warming_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ``compile_all`` the page of each route still compiles its templates, but
+    not ``_m.html``: ``_card.html`` imports it, and the warm render took the cards from
+    the fragments the full build saved."""
+    from ssgen.render.environment import Renderer
+
+    monkeypatch.setattr(Renderer, "compile_all", lambda self: 0)
+    assert _first_webhook_compiles(tmp_path) == ["_m.html"]
+
+
+def test_the_warming_renders_a_page_of_each_route_first(tmp_path: Path) -> None:
+    cards = CardSite()
+    site = tmp_path / "site"
+    cards.write(site)
+    config = load_config(site)
+    build(config, full=True)
+    worker = RebuildWorker(config, settle=0)
+    try:
+        warming = Warming.of_site(config, worker._manifest)
+    finally:
+        worker.stop()
+    assert warming.first == ["/authors/a1/", "/blog/", "/categories/c1/"]

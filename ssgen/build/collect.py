@@ -161,8 +161,10 @@ def collect_pages(
             collected.route_paths[route.name] = paths
             before = (last or {}).get(route.name)
             if narrowed is None and (route.each is None or route.paginate):
+                pager = slices.book(config, route)
                 collected.specs[route.name] = pages if route.each is None or \
-                    len(pages) == len(paths) else merged(before, pages, paths)
+                    len(pages) == len(paths) else merged(
+                        before, pages, paths, pager.ordered if pager is not None else None)
             left = left_since(config, route.name, (pages, paths), before,
                               collected.specs.get(route.name))
             if left is not None:

@@ -12,6 +12,7 @@ route's expansion (``ssgen.routes.reuse.left_paths``). Also the kept pages of an
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 
 from ssgen.config.load import Config, RouteConfig
@@ -55,16 +56,27 @@ def left_since(config: Config, route: str, made: tuple[list[PageSpec], AbstractS
 
 
 def merged(before: list[PageSpec] | None, pages: list[PageSpec],
-           paths: AbstractSet[str]) -> list[PageSpec]:
+           paths: AbstractSet[str],
+           order: Callable[[], Sequence[str]] | None = None) -> list[PageSpec]:
     """The pages of an ``each`` route that a build re-queried in part, with the last
     kept pages of its other items (as recorded: not re-queried), in their places, so
     that the next round does not plan every page of the route again (``kept.split``
     matches by identity, at the same places when the lists are as long). A last page
     whose path left the route (``paths``: all of them now) is dropped: kept, it would
     match the very same spec when its item comes back to that path (a slug x -> y -> x,
-    the spec memoised by value), and the page, removed meanwhile, would not be made."""
+    the spec memoised by value), and the page, removed meanwhile, would not be made.
+    Pages with a path new to the route (an item grew a page, a new item) go where a
+    whole expansion puts them, ``order()``: every page path in the route's order
+    (``slices.Book.ordered``), when given (else at the end)."""
     if not before:
         return []
     made = {page.path: page for page in pages}
     kept = [made.pop(page.path, page) for page in before if page.path in paths]
-    return kept + list(made.values())
+    if not made:
+        return kept
+    if order is None:
+        return kept + list(made.values())
+    # Rare (an item's page count or the items changed), and then one pass: at the end,
+    # a round that re-expands the whole route would find every page after it moved.
+    made.update((page.path, page) for page in kept)
+    return [made[path] for path in order() if path in made]

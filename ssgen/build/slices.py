@@ -88,6 +88,15 @@ class Book:
         return every[1]
 
 
+    def ordered(self) -> list[str]:
+        """Every page path of the items last updated, in the items' order and each
+        item's pages in theirs: the order of a whole expansion of the route."""
+        if self.every is None:
+            return []
+        return list(dict.fromkeys(
+            path for base in self.every[0] for path in self.pages.get(base, ())))
+
+
 # (site folder, config hash, route name) -> its book. A few sites at most per process.
 _BOOKS: dict[tuple[str, str, str], Book] = {}
 _SITES = 64

@@ -15,14 +15,18 @@ same objects, in the same order relative to each other (their places shift only 
 inserted and removed items). ``index`` and ``id_at`` look up places in ``result``.
 
 Only a whole ordered list (``*[cond] | order(...) {item}``, no slice, no count, no
-``[0]``) has one. There is none (``unknown``: consumers take the full path) after a
-start, a reset (the index keys the query looks up changed), for other shapes, and once
-the query is pickled (a snapshot keeps the result, not how it came about). A consumer
-must check ``delta.base is <the result it last used>`` and ``delta.result is <the value
-it got now>``; a query whose result did not change keeps handing out the delta of its
-last change (so several consumers of one query each see it once). A persisted form would
-be the four id sets and the two results' identities (a process-local fact): persist the
-result, and give the first consumer after a load no delta.
+``[0]``) has one; none for other shapes. What came before a start, a reset (the index
+keys the query looks up changed) or a load (a snapshot keeps the result, not how it came
+about) is not known: the result's delta is then from itself, naming nothing
+(``unchanged``), so that a consumer that made its part of that very list (an expansion
+the snapshot carried, or the one it makes now on the full path) takes the next change's
+delta, whose base it is, instead of the full path again (serve's first webhook after a
+start). A consumer must check ``delta.base is <the result it last used>`` and
+``delta.result is <the value it got now>``; a query whose result did not change keeps
+handing out the delta of its last change (so several consumers of one query each see it
+once). A persisted form would be the four id sets and the two results' identities (a
+process-local fact): persist the result, and give the first consumer after a load its
+result's ``unchanged`` delta.
 """
 
 from __future__ import annotations
@@ -128,6 +132,11 @@ class Changes:
                      _Rows(entries, self.ordered))
 
 
+def unchanged(ordered: Ordered, result: list[Any], entries: Mapping[str, _Entry]) -> Delta:
+    """``result``'s delta from itself: nothing inserted, removed, changed or moved."""
+    return Changes(ordered).delta(result, result, entries)
+
+
 class _Rows(Mapping[str, tuple[Any, ...]]):
     """The current rows of a query's passing entries, by id (made on demand)."""
 
@@ -147,4 +156,4 @@ class _Rows(Mapping[str, tuple[Any, ...]]):
         return len(self._ordered)
 
 
-__all__ = ["Changes", "Delta"]
+__all__ = ["Changes", "Delta", "unchanged"]

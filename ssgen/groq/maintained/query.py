@@ -13,7 +13,7 @@ from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
-from ssgen.groq.maintained.delta import Changes, Delta
+from ssgen.groq.maintained.delta import Changes, Delta, unchanged
 from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
 from ssgen.groq.ordered import Ordered
@@ -28,14 +28,13 @@ class MaintainedQuery:
 
     The dataset's documents must have unique string ``_id``s (a local source's do).
     ``query`` None and ``parts`` given: a correlated subquery's runner (correlated.py),
-    which ``run``s in the outer document's scope with the outer evaluation's params.
-    """
+    which ``run``s in the outer document's scope with the outer evaluation's params."""
 
     def __init__(self, query: n.Query | None, shape: Shape, params: Mapping[str, Any] | None,
                  *, parts: Parts | None = None) -> None:
         if query is not None:
             check_params(query, params)
-        self._params = query_params(params)
+        self._params, self._top = query_params(params), query is not None  # _top: no runner
         self._subs: CorrelatedSubs | None = None
         if parts is None:
             self._subs = CorrelatedSubs(_runners())
@@ -123,8 +122,8 @@ class MaintainedQuery:
         stale = self._dependents.stale(changed, ctx.dataset.by_id, ctx.dataset.refs_of)
         dirty = ALL if self._result is None else 0
         shape = self._shape
-        changes = self._changes = None if fresh or shape.window is not None or shape.count \
-            or shape.element else Changes(self._ordered)
+        listed = shape.window is None and not shape.count and not shape.element
+        changes = self._changes = Changes(self._ordered) if listed and not fresh else None
         try:
             for doc_id in stale:
                 dirty |= self._refresh(doc_id, ctx, parent, wanted)
@@ -136,6 +135,8 @@ class MaintainedQuery:
             if self._result is not base:
                 self._delta = None if changes is None else changes.delta(
                     base, self._result, self._entries)
+        if self._delta is None and listed and self._top:  # none known: from itself (delta.py)
+            self._delta = unchanged(self._ordered, self._result, self._entries)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
@@ -143,8 +144,7 @@ class MaintainedQuery:
 
     @property
     def delta(self) -> Delta | None:
-        """How the current result differs from the one before its last change (None:
-        unknown; see delta.py)."""
+        """How the result differs from the one before its last change (see delta.py)."""
         return self._delta
 
     def nested(self) -> dict[str, Delta]:

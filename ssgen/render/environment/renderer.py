@@ -201,6 +201,19 @@ class Renderer:
         self._reads.clear()
         self._loader.texts = None
 
+    def compile_all(self) -> int:
+        """Compile every template now (serve's warming, so that no webhook's round pays
+        for it); how many compiled. One that does not is left to the pages that use it,
+        whose renders report it."""
+        done = 0
+        for name in self.list_templates():
+            try:
+                self.env.get_template(name)
+            except (jinja2.TemplateError, UnicodeDecodeError, OSError):
+                continue
+            done += 1
+        return done
+
     def list_templates(self) -> list[str]:
         """Every template name this environment can load, sorted."""
         return sorted(self.env.list_templates())

@@ -256,15 +256,21 @@ class RebuildWorker:
                 self._rebuild(change, ids, plan.reload_config)
         finally:
             self._runner.settle(save=False)  # after the replies: no wait of theirs
-        if self._warming is None and self._build_fn is None and self.last and self.last.ok:
-            state, self.state = self.state, "warming"  # finding the pages takes seconds
+        if self._warms_next(self.last):  # "warming" since ``_resolve``: it takes seconds
             self._warming = Warming.of_site(self.config, self._manifest)
-            self.state = state
         if self._warming is not None and not self._warming.finished:
             self._warm(self._warming)
+        if self.state == "warming":  # the first good round's settle and warming are done
+            self.state = "idle"
         if self._deploy.owed is not None and self._deploy.ready(self._clock()) and (
                 self.leader is None or self.leader.still()):
             self._deploy.run(self.config, self._clock(), self.retry_base, self.metrics)
+
+    def _warms_next(self, result: RebuildResult | None) -> bool:
+        """Whether the round that gave ``result`` is the first good one: the warming
+        (``Warming``: a page of each route, then the long pages) follows it."""
+        return self._warming is None and self._build_fn is None and result is not None \
+            and result.ok
 
     def _warm(self, warming: Warming) -> None:
         state, self.state = self.state, "warming"
@@ -344,7 +350,9 @@ class RebuildWorker:
             self.rebuilds += 1
             self.generation += 1
             self.last = result
-            self.state = "retrying" if self._retry.due is not None else "idle"
+            # Not "idle" before the first good round's settle and warming (``_round``).
+            self.state = "retrying" if self._retry.due is not None else \
+                "warming" if self._warms_next(result) else "idle"
             self._jobs.resolve(ids, result)
 
     def _notify(self) -> None:

@@ -341,9 +341,13 @@ class LocalSource:
     def settle(self) -> None:
         """Apply the patches the last reload left to the kept bytes (``cached.reread``)
         and unmap the file it compared: serve calls it after the round's replies; any
-        reader of the bytes before then applies its file's first."""
+        reader of the bytes before then applies its file's first. The kept bytes are
+        made patchable in place then too (``Cached.own``: once, after serve's start-up
+        round, not in its first webhook's)."""
         for cached in self._cache.values():
             cached.settle()
+            if self._kept:
+                cached.own()
         unmap_left()
 
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
