@@ -36,7 +36,7 @@ from ssgen.sources.inputs import (
 )
 from ssgen.sources.leased import unmap_left
 from ssgen.sources.local.cached import Cached, Stamp, mark_racy, parse_file, reread
-from ssgen.sources.local.lines import id_splices
+from ssgen.sources.local.lines import id_splices, line_of
 from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
@@ -323,20 +323,11 @@ class LocalSource:
         return Cached(stamp, splice.loaded, data), splice
 
     def _hinted_line(self, loaded: Loaded, data: Data) -> tuple[int, int] | None:
-        """The bytes ``[start, stop)`` of the hinted document's line in ``data`` (the
-        file's kept bytes ``loaded`` was parsed from), if it is there."""
-        doc_id = self._hint
-        if doc_id is None:
+        """The bytes of the hinted document's line in ``data`` (``lines.line_of``)."""
+        if self._hint is None:
             return None
-        documents, index = loaded.documents, (self._index or {}).get(doc_id)
-        if index is None or index >= len(documents) or documents[index].get("_id") != doc_id:
-            self._index = {doc["_id"]: at for at, doc in enumerate(documents)}
-            index = self._index.get(doc_id)
-            if index is None:
-                return None
-        start = loaded.starts[index]
-        stop = data.find(b"\n", start)
-        return start, stop if stop >= 0 else len(data)
+        span, self._index = line_of(loaded, data, self._hint, self._index)
+        return span
 
     def settle(self) -> None:
         """Apply the patches the last reload left to the kept bytes (``cached.reread``)

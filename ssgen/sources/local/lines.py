@@ -114,3 +114,20 @@ def _slotted(line: bytes) -> bytes:
 
 
 __all__ = ["id_splices", "in_id_order"]
+
+
+def line_of(loaded: Loaded, data: bytes | bytearray, doc_id: str,
+            index: dict[str, int] | None) -> tuple[tuple[int, int] | None, dict[str, int] | None]:
+    """The bytes ``[start, stop)`` of document ``doc_id``'s line in ``data`` (the kept
+    bytes ``loaded`` was parsed from), None if it is not there; with ``index`` (``_id``
+    -> position in ``loaded``), rebuilt when it does not name the document's place."""
+    documents = loaded.documents
+    at = (index or {}).get(doc_id)
+    if at is None or at >= len(documents) or documents[at].get("_id") != doc_id:
+        index = {doc["_id"]: place for place, doc in enumerate(documents)}
+        at = index.get(doc_id)
+        if at is None:
+            return None, index
+    start = loaded.starts[at]
+    stop = data.find(b"\n", start)
+    return (start, stop if stop >= 0 else len(data)), index
