@@ -23,6 +23,12 @@ class SourceError(SsgenError):
     """A content source failed: bad NDJSON line, unreadable export, HTTP/API error."""
 
 
+class HintRefuted(SourceError):
+    """A serve round's reload took a webhook's document as the file's one change and the
+    proof of the rest failed (``ssgen.sources.ndjson.proof``): built again from the file
+    read whole, before any page of the round is written."""
+
+
 class GroqError(SsgenError):
     """Base of GROQ engine errors."""
 

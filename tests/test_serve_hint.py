@@ -22,6 +22,7 @@ from sitekit import author, make_site, mutant, output_files, post, write_docs
 from test_serve import clean_build
 
 from ssgen.build.change import Change, DocChange
+from ssgen.build.pipeline import pages
 from ssgen.config.load import load_config
 from ssgen.serve.worker import RebuildWorker, run
 from ssgen.sources.local import LocalSource, cached
@@ -120,3 +121,51 @@ def _no_wait(source: Any, change: Change) -> None:
     source.reload_hinted(change.documents[0].id)
     for entry in source._cache.values():
         entry.__dict__.pop("_proof", None)
+
+
+def _renders_seen(barrier: bool) -> list[tuple[int, bool]]:
+    """A round whose named post and another one changed (the hint refuted): for each
+    page render, how many proofs were still outstanding and whether one had failed."""
+    seen: list[tuple[int, bool]] = []
+    real = pages.render_pages
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        source = worker._runner.source
+        assert isinstance(source, LocalSource)
+        seen.append((len(source._proving), source._refuted))
+        return real(*args, **kwargs)
+
+    with tempfile.TemporaryDirectory() as tmp, mutant(pages, "render_pages", watched):
+        root = Path(tmp)
+        site = make_site(root)
+        titles = [f"Post {n + 1}" for n in range(POSTS)]
+        _write(site, titles, False)
+        worker = RebuildWorker(load_config(site), settle=0)
+        try:
+            worker._round()
+            seen.clear()
+            titles[1], titles[3] = "Named, longer than before", "Unnamed"
+            _write(site, titles, False)
+            worker.submit(Change(documents=(DocChange("p2", "post"),)))
+            if barrier:
+                worker._round()
+            else:
+                with mutant(pages, "_proved", lambda source: None):
+                    worker._round()
+            assert worker.last is not None and worker.last.ok
+            assert output_files(site) == clean_build(site, root)
+        finally:
+            worker.stop()
+    return seen
+
+
+def test_a_refuted_round_writes_no_page_before_its_proof() -> None:
+    """The render (which writes) starts only after the proof held: the refuted hinted
+    reload renders nothing; the round renders from the file read whole (then serve's
+    warming renders a page of each route)."""
+    seen = _renders_seen(barrier=True)
+    assert seen and all(entry == (0, False) for entry in seen)
+
+
+def test_mutant_render_before_the_proof_is_caught() -> None:
+    assert any(entry != (0, False) for entry in _renders_seen(barrier=False))

@@ -33,6 +33,7 @@ from ssgen.build.untouched import fingerprint, nothing_changed, untouched
 from ssgen.build.verify import Damage
 from ssgen.build.workers import PageOutcome, render_pages
 from ssgen.config.load import Config
+from ssgen.errors import HintRefuted
 from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -136,6 +137,7 @@ def rebuild(
         files = plan.files = page_files(plan.pages)
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))
+        _proved(source)  # before the journal names the pages this build writes
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
     # A command's full build: rows recorded as pages arrive; with no output folder
@@ -164,6 +166,15 @@ def rebuild(
         report.planned = len(plan.pages)
     faults.point("after-record")
     return report, plan
+
+
+def _proved(source: Source) -> None:
+    """Before any page is written: a serve round whose reload took a webhook's document
+    as its file's one change waits for the proof of the rest (``ndjson.proof``), which
+    ran beside the queries; ``HintRefuted`` when it failed (the round builds again)."""
+    proven = getattr(source, "proven", None)
+    if callable(proven) and not proven():
+        raise HintRefuted("the dataset changed beyond the webhook's document")
 
 
 def _fail_clashes(plan: RenderPlan, files: dict[str, str],

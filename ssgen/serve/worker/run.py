@@ -84,6 +84,23 @@ class RoundRunner:
         ``reload`` is False; ``take_search`` hands over a search bundle to write.
         ``settle=False``: the build's garbage is collected, and the files its writes
         replaced are freed, at ``settle()`` (serve: after the round's replies)."""
+        try:
+            return self._round(config, change, take_search, jobs, reload=reload, settle=settle)
+        except SsgenError:
+            if self.source is None or _proof_holds(self.source):
+                raise
+        return self._refuted(config, change, take_search, jobs, settle)
+
+    def _refuted(self, config: Config, change: Change, take_search: Callable[[], SearchMode],
+                 jobs: int | None, settle: bool) -> BuildReport:
+        """The round again after its hinted reload's proof failed: the file that
+        differed beyond the named document is read whole this time."""
+        log.warning("the dataset changed beyond the webhook's document: built again "
+                    "from the file read whole", extra={"event": "hint_refuted"})
+        return self.build(config, change, take_search, jobs, settle=settle)
+
+    def _round(self, config: Config, change: Change, take_search: Callable[[], SearchMode],
+               jobs: int | None, *, reload: bool, settle: bool) -> BuildReport:
         # A round that raised may have left the source half reloaded: not to be saved.
         started, self.config = time.perf_counter(), None
         if self.source is None:
@@ -109,11 +126,8 @@ class RoundRunner:
         finally:
             defer_frees(None)
             self.checkpoint_owed = True
-        proven = getattr(self.source, "proven", None)
-        if callable(proven) and not proven():
-            log.warning("the dataset changed beyond the webhook's document: built again "
-                        "from the file read whole", extra={"event": "hint_refuted"})
-            return self.build(config, change, take_search, jobs, settle=settle)
+        if not _proof_holds(self.source):  # a round that wrote no page (no-op, untouched)
+            return self._refuted(config, change, take_search, jobs, settle)
         self.planned = self.planned or planning
         self.config = config
         return report
@@ -214,6 +228,13 @@ class RoundRunner:
 
 
 __all__ = ["PLAN_EVERY_PAGE", "SAVE_IDLE", "BuildFn", "RoundRunner"]
+
+
+def _proof_holds(source: Source) -> bool:
+    """Whether the proof of the last hinted reload held (waited for; True unless
+    ``reload_hinted`` ran and its proof failed: ``LocalSource.proven``)."""
+    proven = getattr(source, "proven", None)
+    return not callable(proven) or bool(proven())
 
 
 def _reload(source: Source, change: Change) -> None:

@@ -65,6 +65,8 @@ class LocalSource:
     _hint: str | None = None  # set by ``reload_hinted`` for its reload only
     # A kept file's ``_id`` -> index in its documents, checked before use (not pickled).
     _index: dict[str, int] | None = None
+    _proving: tuple[Cached, ...] = ()  # the last reload's files whose proof runs (not pickled)
+    _refuted = False  # a proof failed since the last reload (not pickled)
 
     def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
                  preread: ReadInputs | None = None, maintain: bool = False) -> None:
@@ -104,7 +106,8 @@ class LocalSource:
         cache (persisted on its own) or the pending pre-read files (``resume`` sets them)."""
         state = dict(self.__dict__)
         state.pop("_index", None)
-        state.pop("_hint", None)
+        for transient in ("_hint", "_proving", "_refuted"):
+            state.pop(transient, None)
         state.update(_config=None, _files=None, _preread={}, _prelisted=None, _documents=None)
         return state
 
@@ -257,10 +260,14 @@ class LocalSource:
         """Wait for the proofs the last reload started; False when one failed: its file
         then differed elsewhere too, what was built from the reload is incomplete, and
         the next reload reads that file whole."""
-        return all([cached.prove() for cached in self._cache.values()])
+        proving, self._proving = self._proving, ()
+        if not all([cached.prove() for cached in proving]):
+            self._refuted = True
+        return not self._refuted
 
     def _reload(self) -> None:
         self.proven()  # a file whose proof failed is read whole below
+        self.__dict__.pop("_refuted", None)
         cache: dict[str, Cached] = {}
         splices: list[Splice] = []
         inputs = self._prelisted or self._inputs()
@@ -277,6 +284,7 @@ class LocalSource:
             fresh, splice = self._read(item, stamp, old, read_at)
             cache[item.path] = mark_racy(fresh, read_at)
             splices.append(splice)
+            self._proving += (fresh,) if fresh.proving else ()
         splices += [Splice(old.loaded, old.loaded.documents, [], [])
                     for path, old in self._cache.items() if path not in cache]
         if splices or self._view.version == 0:
@@ -314,20 +322,15 @@ class LocalSource:
             splice = parse_file(self._config.source, item, whole, old)
             return Cached(stamp, splice.loaded, None, digest(whole)), splice
         if self._kept and old is not None and old.data is not None:
-            return reread(self._config.source, item, settled_stamp(item, stamp), old,
-                          self._hinted_line(old.loaded, old.data))
+            line = None  # the kept bytes of the line of the document a webhook named
+            if self._hint is not None:
+                line, self._index = line_of(old.loaded, old.data, self._hint, self._index)
+            return reread(self._config.source, item, settled_stamp(item, stamp), old, line)
         # Read into new memory, not into a buffer kept from the last read: a kept source
         # then holds the file's bytes once, not twice (70 MB at 10k starter posts).
         stamp, data = read_stable(item, stamp)
         splice = parse_file(self._config.source, item, data, old)
         return Cached(stamp, splice.loaded, data), splice
-
-    def _hinted_line(self, loaded: Loaded, data: Data) -> tuple[int, int] | None:
-        """The bytes of the hinted document's line in ``data`` (``lines.line_of``)."""
-        if self._hint is None:
-            return None
-        span, self._index = line_of(loaded, data, self._hint, self._index)
-        return span
 
     def settle(self) -> None:
         """Apply the patches the last reload left to the kept bytes (``cached.reread``)

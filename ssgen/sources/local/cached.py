@@ -72,6 +72,11 @@ class Cached:
         self.__dict__.pop("_pending", None)
         self._data = value
 
+    @property
+    def proving(self) -> bool:
+        """Whether the proof of the last re-read is still to be waited for (``prove``)."""
+        return self._proof is not None
+
     def prove(self) -> bool:
         """Wait for the proof of the last re-read, if any; False when it failed: the
         kept bytes are then forgotten and the stamp unknown, so the next reload reads the
