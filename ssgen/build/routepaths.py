@@ -79,4 +79,5 @@ def merged(before: list[PageSpec] | None, pages: list[PageSpec],
     # Rare (an item's page count or the items changed), and then one pass: at the end,
     # a round that re-expands the whole route would find every page after it moved.
     made.update((page.path, page) for page in kept)
-    return [made[path] for path in order() if path in made]
+    placed = [made.pop(path) for path in order() if path in made]
+    return placed + list(made.values())  # any the order did not name: at the end, as before
