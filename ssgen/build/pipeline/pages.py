@@ -172,8 +172,9 @@ def _proved(source: Source) -> None:
     """Before any page is written: a serve round whose reload took a webhook's document
     as its file's one change waits for the proof of the rest (``ndjson.proof``), which
     ran beside the queries; ``HintRefuted`` when it failed (the round builds again)."""
-    proven = getattr(source, "proven", None)
-    if callable(proven) and not proven():
+    # Looked up on the class: a lazy source's ``__getattr__`` would load it whole.
+    proven = getattr(type(source), "proven", None)
+    if callable(proven) and not proven(source):
         raise HintRefuted("the dataset changed beyond the webhook's document")
 
 

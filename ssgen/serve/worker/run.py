@@ -233,18 +233,18 @@ __all__ = ["PLAN_EVERY_PAGE", "SAVE_IDLE", "BuildFn", "RoundRunner"]
 def _proof_holds(source: Source) -> bool:
     """Whether the proof of the last hinted reload held (waited for; True unless
     ``reload_hinted`` ran and its proof failed: ``LocalSource.proven``)."""
-    proven = getattr(source, "proven", None)
-    return not callable(proven) or bool(proven())
+    proven = getattr(type(source), "proven", None)  # the class's: no lazy source loaded
+    return not callable(proven) or bool(proven(source))
 
 
 def _reload(source: Source, change: Change) -> None:
     """Reload ``source``; a local source told the one document a webhook named (a kept
     NDJSON file is then taken to differ in its line, the rest proved on a thread, and
     ``build`` waits for the proof before the round's reply)."""
-    hinted = getattr(source, "reload_hinted", None)
+    hinted = getattr(type(source), "reload_hinted", None)
     docs = change.documents
     if callable(hinted) and len(docs) == 1 and docs[0].operation == "update" \
             and not (change.tags or change.paths or change.templates or change.everything):
-        hinted(docs[0].id)
+        hinted(source, docs[0].id)
     else:
         source.reload()
