@@ -41,11 +41,8 @@ did not hold. Not writable, or ``PYTHONDONTWRITEBYTECODE``: the texts are compil
 before.
 """
 
-import contextlib
 import dataclasses
-import hashlib
 import inspect
-import marshal
 import os
 import sys
 from collections.abc import Callable
@@ -55,6 +52,8 @@ from operator import attrgetter
 from reprlib import recursive_repr
 from types import CodeType
 from typing import Any, TypeVar, dataclass_transform, overload
+
+from ssgen import keptfile
 
 _T = TypeVar("_T")
 _NATIVE = sys.version_info >= (3, 13)
@@ -204,18 +203,7 @@ def _compiled(text: str) -> CodeType:
 
 def _read_codes(path: str) -> dict[str, CodeType]:
     """The file's texts and codes (empty: none, or not one this interpreter wrote)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return {}
-    head, body = data[:len(_CACHE_MAGIC) + 16], data[len(_CACHE_MAGIC) + 16:]
-    if head != _CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest():
-        return {}
-    try:
-        found = marshal.loads(body)
-    except (EOFError, ValueError, TypeError):
-        return {}
+    found = keptfile.read(path, _CACHE_MAGIC)
     if type(found) is not dict or not all(type(text) is str and type(code) is CodeType
                                           for text, code in found.items()):
         return {}
@@ -227,23 +215,8 @@ def save_compiled() -> None:
     this process first; the others while there are not too many)."""
     if not _NEW or not _CODES or sys.dont_write_bytecode:
         return
-    codes = _CODES[0]
-    kept = {text: codes[text] for text in _USED}
-    for text, code in codes.items():
-        if len(kept) >= len(_USED) + _MOST_KEPT:
-            break
-        kept.setdefault(text, code)
-    body = marshal.dumps(kept)
-    temp = f"{CACHE_FILE}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(_CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest() + body)
-        os.replace(temp, CACHE_FILE)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        return
-    _NEW.clear()
+    if keptfile.write(CACHE_FILE, _CACHE_MAGIC, keptfile.chosen(_CODES[0], _USED, _MOST_KEPT)):
+        _NEW.clear()
 
 
 def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:

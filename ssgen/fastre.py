@@ -24,14 +24,13 @@ does nothing. Not writable, or ``PYTHONDONTWRITEBYTECODE``: patterns compile as 
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import marshal
 import os
 import sys
 from importlib.util import MAGIC_NUMBER
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
+
+from ssgen import keptfile
 
 CACHE_FILE = os.path.join(os.path.dirname(__file__), "__pycache__",
                           f"fastre-codes.{sys.implementation.cache_tag}.bin")
@@ -88,18 +87,7 @@ def compiled(p: Any, flags: int = 0) -> Any:
 
 def _read_codes(path: str) -> dict[_Key, _Args]:
     """The file's patterns and arguments (empty: none, or not one this interpreter wrote)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return {}
-    head, body = data[:len(_CACHE_MAGIC) + 16], data[len(_CACHE_MAGIC) + 16:]
-    if head != _CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest():
-        return {}
-    try:
-        found = marshal.loads(body)
-    except (EOFError, ValueError, TypeError):
-        return {}
+    found = keptfile.read(path, _CACHE_MAGIC)
     if type(found) is not dict or not all(_well_formed(key, args)
                                           for key, args in found.items()):
         return {}
@@ -121,24 +109,6 @@ def save_compiled() -> None:
     if not _NEW or sys.dont_write_bytecode:
         return
     # Copies: another thread (serve's) may compile a pattern meanwhile.
-    codes, used = dict(_CODES), set(_USED)
-    kept = {key: codes[key] for key in used}
-    for key, args in codes.items():
-        if len(kept) >= len(used) + _MOST_KEPT:
-            break
-        kept.setdefault(key, args)
-    try:
-        body = marshal.dumps(kept)
-    except ValueError:  # not expected: every entry is made of plain values
-        return
-    temp = f"{CACHE_FILE}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(CACHE_FILE), exist_ok=True)
-        with open(temp, "wb") as handle:
-            handle.write(_CACHE_MAGIC + hashlib.blake2b(body, digest_size=16).digest() + body)
-        os.replace(temp, CACHE_FILE)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        return
-    _NEW.clear()
+    kept = keptfile.chosen(dict(_CODES), set(_USED), _MOST_KEPT)
+    if keptfile.write(CACHE_FILE, _CACHE_MAGIC, kept):
+        _NEW.clear()

@@ -5,6 +5,8 @@ entry point installs it."""
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
 import subprocess
 import sys
@@ -126,12 +128,12 @@ def test_a_damaged_or_foreign_file_is_ignored(fresh: Any) -> None:
                     good[:head - 1] + b"\0" + good[head:], b""):
         fresh.write_bytes(damaged)
         assert fastre._read_codes(str(fresh)) == {}
-    body = fastre.marshal.dumps([("x", 0), (0, [1], 0, {}, ())])
-    digest = fastre.hashlib.blake2b(body, digest_size=16).digest()
+    body = marshal.dumps([("x", 0), (0, [1], 0, {}, ())])
+    digest = hashlib.blake2b(body, digest_size=16).digest()
     fresh.write_bytes(fastre._CACHE_MAGIC + digest + body)  # checksummed, not a dict
     assert fastre._read_codes(str(fresh)) == {}
-    body = fastre.marshal.dumps({("x", 0): (0, [1], 0, {})})  # an entry of four
-    digest = fastre.hashlib.blake2b(body, digest_size=16).digest()
+    body = marshal.dumps({("x", 0): (0, [1], 0, {})})  # an entry of four
+    digest = hashlib.blake2b(body, digest_size=16).digest()
     fresh.write_bytes(fastre._CACHE_MAGIC + digest + body)
     assert fastre._read_codes(str(fresh)) == {}
     fresh.unlink()
