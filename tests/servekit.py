@@ -26,6 +26,7 @@ from ssgen.serve.watch import Watcher
 from ssgen.serve.webhooks import sign
 from ssgen.serve.worker import RebuildWorker
 from ssgen.sources import open_source
+from ssgen.sources.local import LocalSource
 
 SECRET = "s3cret-for-tests"
 
@@ -175,3 +176,12 @@ def sanity_webhook(
         headers["sanity-transaction-time"] = transaction_time
     return client.post("/api/revalidate" + ("?wait=1" if wait else ""), content=raw,
                        headers=headers)
+
+
+def kept_bytes(worker: RebuildWorker) -> bytes:
+    """The bytes the worker's kept source holds of its one NDJSON file."""
+    source = worker._runner.source
+    assert isinstance(source, LocalSource)
+    (entry,) = source._cache.values()
+    assert entry.data is not None
+    return bytes(entry.data)

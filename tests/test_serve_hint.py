@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servekit import kept_bytes
 from sitekit import author, make_site, mutant, output_files, post, write_docs
 from test_serve import clean_build
 
@@ -41,12 +44,21 @@ def _write(site: Path, titles: list[str], renamed: bool) -> None:
     os.replace(scratch / "content" / "data.ndjson", site / "content" / "data.ndjson")
 
 
-def _kept_bytes(worker: RebuildWorker) -> bytes:
-    source = worker._runner.source
-    assert isinstance(source, LocalSource)
-    (entry,) = source._cache.values()
-    assert entry.data is not None
-    return bytes(entry.data)
+@contextmanager
+def _started() -> Iterator[tuple[Path, Path, list[str], RebuildWorker]]:
+    """A site of ``POSTS`` posts and a worker past its start-up round (the kept source
+    loaded): the temporary folder, the site, the posts' titles and the worker."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        site = make_site(root)
+        titles = [f"Post {n + 1}" for n in range(POSTS)]
+        _write(site, titles, False)
+        worker = RebuildWorker(load_config(site), settle=0)
+        try:
+            worker._round()
+            yield root, site, titles, worker
+        finally:
+            worker.stop()
 
 
 # Each round: the posts retitled (index, title), the post the webhook names, renamed.
@@ -66,25 +78,16 @@ def run_rounds(rounds: list[tuple[list[tuple[int, str]], int, bool]]) -> int:
         taken += found is not None
         return found
 
-    with tempfile.TemporaryDirectory() as tmp, mutant(cached, "hinted_region", counted):
-        root = Path(tmp)
-        site = make_site(root)
-        titles = [f"Post {n + 1}" for n in range(POSTS)]
-        _write(site, titles, False)
-        worker = RebuildWorker(load_config(site), settle=0)
-        try:
-            worker._round()  # start-up: loads the kept source
-            for edits, named, renamed in rounds:
-                for index, title in edits:
-                    titles[index] = title
-                _write(site, titles, renamed)
-                worker.submit(Change(documents=(DocChange(f"p{named + 1}", "post"),)))
-                worker._round()
-                assert worker.last is not None and worker.last.ok
-                assert _kept_bytes(worker) == (site / "content" / "data.ndjson").read_bytes()
-                assert output_files(site) == clean_build(site, root)
-        finally:
-            worker.stop()
+    with mutant(cached, "hinted_region", counted), _started() as (root, site, titles, worker):
+        for edits, named, renamed in rounds:
+            for index, title in edits:
+                titles[index] = title
+            _write(site, titles, renamed)
+            worker.submit(Change(documents=(DocChange(f"p{named + 1}", "post"),)))
+            worker._round()
+            assert worker.last is not None and worker.last.ok
+            assert kept_bytes(worker) == (site / "content" / "data.ndjson").read_bytes()
+            assert output_files(site) == clean_build(site, root)
     return taken
 
 
@@ -135,27 +138,17 @@ def _renders_seen(barrier: bool) -> list[tuple[int, bool]]:
         seen.append((len(source._proving), source._refuted))
         return real(*args, **kwargs)
 
-    with tempfile.TemporaryDirectory() as tmp, mutant(pages, "render_pages", watched):
-        root = Path(tmp)
-        site = make_site(root)
-        titles = [f"Post {n + 1}" for n in range(POSTS)]
+    with _started() as (root, site, titles, worker), mutant(pages, "render_pages", watched):
+        titles[1], titles[3] = "Named, longer than before", "Unnamed"
         _write(site, titles, False)
-        worker = RebuildWorker(load_config(site), settle=0)
-        try:
+        worker.submit(Change(documents=(DocChange("p2", "post"),)))
+        if barrier:
             worker._round()
-            seen.clear()
-            titles[1], titles[3] = "Named, longer than before", "Unnamed"
-            _write(site, titles, False)
-            worker.submit(Change(documents=(DocChange("p2", "post"),)))
-            if barrier:
+        else:
+            with mutant(pages, "_proved", lambda source: None):
                 worker._round()
-            else:
-                with mutant(pages, "_proved", lambda source: None):
-                    worker._round()
-            assert worker.last is not None and worker.last.ok
-            assert output_files(site) == clean_build(site, root)
-        finally:
-            worker.stop()
+        assert worker.last is not None and worker.last.ok
+        assert output_files(site) == clean_build(site, root)
     return seen
 
 

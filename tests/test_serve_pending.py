@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servekit import kept_bytes
 from sitekit import author, make_site, mutant, output_files, post, write_docs
 from test_serve import clean_build
 
@@ -50,14 +51,6 @@ def _pending(worker: RebuildWorker) -> bool:
     source = worker._runner.source
     assert isinstance(source, LocalSource)
     return any(entry.__dict__.get("_pending") is not None for entry in source._cache.values())
-
-
-def _kept_bytes(worker: RebuildWorker) -> bytes:
-    source = worker._runner.source
-    assert isinstance(source, LocalSource)
-    (entry,) = source._cache.values()
-    assert entry.data is not None
-    return bytes(entry.data)
 
 
 edits = st.tuples(st.integers(0, POSTS - 1), st.text("abcé ", min_size=1, max_size=30),
@@ -107,7 +100,7 @@ def run(steps: list[tuple[tuple[int, str, bool], str, tuple[int, str, bool]]]) -
                 if action == "edit":
                     worker._round()  # the second edit, queued before the settle
                 assert worker.last is not None and worker.last.ok
-                assert _kept_bytes(worker) == (site / "content" / "data.ndjson").read_bytes()
+                assert kept_bytes(worker) == (site / "content" / "data.ndjson").read_bytes()
                 assert output_files(site) == clean_build(site, root)
         finally:
             worker.stop()
