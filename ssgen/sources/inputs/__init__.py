@@ -150,6 +150,14 @@ class Listed(NamedTuple):
                                                            strict=True) if hit is None]
 
 
+def snapshot_wanted(read: ReadInputs | list[Input]) -> bool:
+    """Whether a build from these inputs keeps a source snapshot (an NDJSON or export
+    file: ``ssgen.sources.snapshot``); here, so that a build of Markdown alone decides it
+    without importing the snapshot's modules."""
+    inputs = read if isinstance(read, list) else read.inputs or ()
+    return any(item.kind != "markdown" for item in inputs)
+
+
 def read_inputs(config: Config) -> ReadInputs:
     """Read a local site's input files and fingerprint them: a hash of their names and
     bytes (read, not parsed).

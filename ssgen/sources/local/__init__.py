@@ -34,19 +34,20 @@ from ssgen.sources.inputs import (
     stamp_of,
     unread_files,
 )
-from ssgen.sources.leased import unmap_left
 from ssgen.sources.local.cached import Cached, Stamp, mark_racy, parse_file, reread
-from ssgen.sources.local.lines import id_splices, line_of
 from ssgen.sources.local.view import View, apply_perspective, merge
 from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
 from ssgen.sources.ndjson.diff import Splice
-from ssgen.sources.query_cache import QueryCache, looked_up
 
+# The modules of a kept or snapshotted source alone (maintained queries, a kept file's
+# lines by ``_id``, the leased maps) are imported where used: a cold build of Markdown
+# files never needs them (~4 ms of its start).
 if TYPE_CHECKING:
     from ssgen.config.load import Config
     from ssgen.groq.dataset import Dataset
     from ssgen.groq.nodes import Query
+    from ssgen.sources.query_cache import QueryCache
 
 __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
            "snapshot_path", "unread_files"]
@@ -91,7 +92,11 @@ class LocalSource:
         self.perspective = "drafts" if drafts else config.source.perspective
         # Tells this object's versions apart from another source's in the manifest.
         self.session = uuid.uuid4().hex
-        self._results = QueryCache() if kept or maintain else None
+        self._results: QueryCache | None = None
+        if kept or maintain:
+            from ssgen.sources.query_cache import QueryCache
+
+            self._results = QueryCache()
         self.resumed: frozenset[str] | None = None  # see ``resume``
         self._cache: dict[str, Cached] = {}
         self._loaded_inputs: list[Input] = []
@@ -115,6 +120,8 @@ class LocalSource:
     def from_state(cls, state: object) -> LocalSource:
         """A source from what ``__getstate__`` returned in another process (a snapshot's
         decoded body), before ``resume``; ``ValueError`` unless it has that shape."""
+        from ssgen.sources.query_cache import QueryCache
+
         if type(state) is not dict or set(state) != _STATE_KEYS:
             raise ValueError("not a local source's state")
         cache, view = state["_cache"], state["_view"]
@@ -204,8 +211,11 @@ class LocalSource:
         keys: set[Any] | None = set() if has_ref_keyed(query) else None
         value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids,
                                keys=keys)
-        return QueryResult(value, frozenset(ids), refs=None if keys is None
-                           else looked_up(keys))
+        if keys is None:
+            return QueryResult(value, frozenset(ids))
+        from ssgen.sources.query_cache import looked_up
+
+        return QueryResult(value, frozenset(ids), refs=looked_up(keys))
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
                    now: datetime | None = None) -> list[QueryResult]:
@@ -324,6 +334,8 @@ class LocalSource:
         if self._kept and old is not None and old.data is not None:
             line = None  # the kept bytes of the line of the document a webhook named
             if self._hint is not None:
+                from ssgen.sources.local.lines import line_of
+
                 line, self._index = line_of(old.loaded, old.data, self._hint, self._index)
             return reread(self._config.source, item, settled_stamp(item, stamp), old, line)
         # Read into new memory, not into a buffer kept from the last read: a kept source
@@ -342,6 +354,8 @@ class LocalSource:
             cached.settle()
             if self._kept:
                 cached.own()
+        from ssgen.sources.leased import unmap_left
+
         unmap_left()
 
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
@@ -355,6 +369,8 @@ class LocalSource:
         kept = cached.data if type(cached.data) is bytearray else bytearray(cached.data)
         cached.data = None  # as in cached.reread: patched from here on
         cached.forget_digest()
+        from ssgen.sources.local.lines import id_splices
+
         splices = id_splices(cached.loaded, kept, lines)
         if splices is None:
             cached.stamp = (-1, -1, -1, -1)

@@ -19,8 +19,6 @@ from ssgen.sources.filecache import RACY_NS
 from ssgen.sources.inputs import digest, read_stable
 from ssgen.sources.local.parse import parse_input
 from ssgen.sources.ndjson.diff import splice_around
-from ssgen.sources.ndjson.proof import hinted_region
-from ssgen.sources.ndjson.reread import differing_region
 
 if TYPE_CHECKING:
     from ssgen.config.source import SourceConfig
@@ -162,6 +160,9 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
         hinted = _hinted(item, stamp, old, old.data, line)
         if hinted is not None:
             return hinted
+    # Only a kept file's re-read needs these (and ``proof`` ctypes): not a cold build.
+    from ssgen.sources.ndjson.reread import differing_region
+
     region = differing_region(item.path, old.data, stamp, unmap_later=True)
     if region is None:
         stamp, data = read_stable(item, stamp)
@@ -183,6 +184,8 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
 
 def _hinted(item: Input, stamp: Stamp, old: Cached, kept: bytearray,
             line: tuple[int, int]) -> tuple[Cached, Splice] | None:
+    from ssgen.sources.ndjson.proof import hinted_region
+
     found = hinted_region(item.path, stamp, kept, line)
     if found is None:
         return None

@@ -44,7 +44,7 @@ from ssgen.errors import SsgenError
 from ssgen.sources import Source
 from ssgen.sources.atomic import write_atomic
 from ssgen.sources.codestamp import ssgen_digest
-from ssgen.sources.inputs import Input
+from ssgen.sources.inputs import snapshot_wanted
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.snapshot import allowed, codec, share
@@ -59,10 +59,7 @@ _KEY, _SUM = 32, 4  # the checksum: CRC-32 (damage, not tampering: .ssgen/ is th
 allowed.register()
 
 
-def wanted(read: ReadInputs | list[Input]) -> bool:
-    """Whether a build from these inputs keeps a snapshot (an NDJSON or export file)."""
-    inputs = read if isinstance(read, list) else read.inputs or ()
-    return any(item.kind != "markdown" for item in inputs)
+wanted = snapshot_wanted  # whether a build from these inputs keeps a snapshot
 
 
 def snapshot_key(config: Config, perspective: str) -> bytes:
