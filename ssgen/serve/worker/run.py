@@ -36,6 +36,12 @@ from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.warm import Warming
 from ssgen.sources import Source, open_source
+from ssgen.sources.local import lines as _lines  # noqa: F401
+from ssgen.sources.ndjson import proof as _proof  # noqa: F401
+
+# ``_lines`` and ``_proof`` (with ``reread`` and ``leased``): what a kept source's re-read
+# of a changed file uses, imported where used so that a cold build does without them
+# (``ssgen.sources.local``), and here so that serve's first webhook does not import them.
 
 log = logging.getLogger("ssgen.serve")
 BuildFn = Callable[..., BuildReport]
