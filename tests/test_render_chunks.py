@@ -58,6 +58,18 @@ def test_every_page_once_heavy_ones_alone_and_last(pages: list[tuple[int, str]],
     assert len(chunks) <= MAX_CHUNKS
 
 
+@pytest.mark.parametrize("count", [1, 63, 64, 65, 255, 256, 257, 1000, 16000])
+def test_the_last_chunks_are_finer(count: int) -> None:
+    """Ordinary pages: chunks of 64, then the last 256 pages in chunks of 16, so that the
+    process that takes the last chunk does not keep the others waiting long."""
+    chunks = workers._chunks([page(i, 1, "list") for i in range(count)])
+    sizes = [len(chunk) for chunk in chunks]
+    assert sum(sizes) == count
+    assert max(sizes) <= (64 if count > 256 else 16)
+    if count >= 256:
+        assert sizes[-16:] == [16] * 16
+
+
 def test_more_pages_than_chunk_numbers_fit() -> None:
     specs = [page(i, 300 if i % 7 == 0 else 1, "list") for i in range(MAX_CHUNKS * 70)]
     chunks = workers._chunks(specs)
