@@ -40,9 +40,8 @@ from ssgen.sources.markdown_docs import cached_markdown
 from ssgen.sources.ndjson import Data, Fault, Loaded, gc_paused
 from ssgen.sources.ndjson.diff import Splice
 
-# The modules of a kept or snapshotted source alone (maintained queries, a kept file's
-# lines by ``_id``, the leased maps) are imported where used: a cold build of Markdown
-# files never needs them (~4 ms of its start).
+# What only a kept or snapshotted source uses (query_cache: maintained queries; lines,
+# leased) is imported where used: a cold build of Markdown never needs it (~4 ms).
 if TYPE_CHECKING:
     from ssgen.config.load import Config
     from ssgen.groq.dataset import Dataset
@@ -51,12 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Input", "LocalSource", "ReadInputs", "apply_perspective", "merge", "read_inputs",
            "snapshot_path", "unread_files"]
-
-# The attributes a source's state has (``__getstate__``, ``from_state``).
-_STATE_KEYS = frozenset((
-    "_config", "_preread", "_prelisted", "_prestamps", "_files", "_read_at", "_kept",
-    "perspective", "session", "_results", "resumed", "_cache", "_loaded_inputs",
-    "_documents", "_view"))
 
 
 class LocalSource:
@@ -95,7 +88,6 @@ class LocalSource:
         self._results: QueryCache | None = None
         if kept or maintain:
             from ssgen.sources.query_cache import QueryCache
-
             self._results = QueryCache()
         self.resumed: frozenset[str] | None = None  # see ``resume``
         self._cache: dict[str, Cached] = {}
@@ -119,20 +111,12 @@ class LocalSource:
     @classmethod
     def from_state(cls, state: object) -> LocalSource:
         """A source from what ``__getstate__`` returned in another process (a snapshot's
-        decoded body), before ``resume``; ``ValueError`` unless it has that shape."""
-        from ssgen.sources.query_cache import QueryCache
+        decoded body), before ``resume``; ``ValueError`` unless it has that shape
+        (``state.checked``)."""
+        from ssgen.sources.local.state import checked
 
-        if type(state) is not dict or set(state) != _STATE_KEYS:
-            raise ValueError("not a local source's state")
-        cache, view = state["_cache"], state["_view"]
-        if type(cache) is not dict or not all(type(path) is str and type(cached) is Cached
-                                              for path, cached in cache.items()) \
-                or type(view) is not View or type(state["perspective"]) is not str \
-                or not isinstance(state["_results"], QueryCache | None) \
-                or type(state["_loaded_inputs"]) is not list:
-            raise ValueError("not a local source's state")
         source = cls.__new__(cls)
-        source.__dict__.update(state)
+        source.__dict__.update(checked(state))
         return source
 
     def resume(self, config: Config, preread: ReadInputs | None) -> None:
@@ -214,7 +198,6 @@ class LocalSource:
         if keys is None:
             return QueryResult(value, frozenset(ids))
         from ssgen.sources.query_cache import looked_up
-
         return QueryResult(value, frozenset(ids), refs=looked_up(keys))
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
@@ -335,7 +318,6 @@ class LocalSource:
             line = None  # the kept bytes of the line of the document a webhook named
             if self._hint is not None:
                 from ssgen.sources.local.lines import line_of
-
                 line, self._index = line_of(old.loaded, old.data, self._hint, self._index)
             return reread(self._config.source, item, settled_stamp(item, stamp), old, line)
         # Read into new memory, not into a buffer kept from the last read: a kept source
@@ -355,7 +337,6 @@ class LocalSource:
             if self._kept:
                 cached.own()
         from ssgen.sources.leased import unmap_left
-
         unmap_left()
 
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
@@ -370,7 +351,6 @@ class LocalSource:
         cached.data = None  # as in cached.reread: patched from here on
         cached.forget_digest()
         from ssgen.sources.local.lines import id_splices
-
         splices = id_splices(cached.loaded, kept, lines)
         if splices is None:
             cached.stamp = (-1, -1, -1, -1)
