@@ -259,7 +259,11 @@ def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Pat
     config = load_config(site)
     path = str(site / "content" / "data.ndjson")
     early.begin(config, 2)
-    file = early._BEGUN[str(config.site_dir)].read.files[path]
+    reading = early._BEGUN[str(config.site_dir)].read
+    assert isinstance(reading, early._Reading)  # nothing to parse: read on a thread
+    taken = reading.take()
+    assert taken is not None
+    file = taken.files[path]
     assert file._hashing is not None  # started on a thread as the read ended
     read = early.inputs(config)
     assert read.fingerprint == read_inputs(config).fingerprint
@@ -276,6 +280,35 @@ def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Pat
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
     assert _output(site) == edited
     assert early._BEGUN == {} and no_children()
+
+
+def test_a_plain_builds_read_on_a_thread_is_what_reading_then_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``begin`` with nothing to parse reads on a thread (``_Reading``) while the build
+    imports; ``inputs`` takes that read: the same bytes, stamps and fingerprint."""
+    config = load_config(_ndjson_site(tmp_path, 2500))
+    early.begin(config, 2)
+    assert isinstance(early._BEGUN[str(config.site_dir)].read, early._Reading)
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_inputs", _fail)
+        read = early.inputs(config)
+    plain = read_inputs(config)
+    assert read.fingerprint == plain.fingerprint
+    assert {path: file.data for path, file in read.files.items()} == {
+        path: file.data for path, file in plain.files.items()}
+    assert read.stamps == plain.stamps and early._BEGUN == {}
+
+
+def test_a_plain_builds_read_that_failed_on_its_thread_is_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(_ndjson_site(tmp_path, 50))
+    with monkeypatch.context() as patch:
+        patch.setattr(early, "read_listed", _fail)  # raises on the thread
+        early.begin(config, 2)
+        reading = early._BEGUN[str(config.site_dir)].read
+        assert isinstance(reading, early._Reading) and reading.take() is None
+    assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
+    assert early._BEGUN == {}
 
 
 # --- revalidate: the input files read on a thread while the build's modules import ------

@@ -50,10 +50,10 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
     try:
         config = load_config(options.site, base_url=base_url)
         # The other cores parse the Markdown files and check the output while this one
-        # imports the build.
-        early.begin(config, jobs)
+        # imports the build. The output's child is forked first: early may start a thread.
         if not full:
             damage_ahead.begin(config, jobs)
+        early.begin(config, jobs)
         from ssgen.build.pipeline import build
 
         resume_gc(freeze=True)

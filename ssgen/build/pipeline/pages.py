@@ -8,6 +8,7 @@ source left out and the paths several pages want are reported as content failure
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
 
@@ -43,9 +44,13 @@ from ssgen.sources.mirror import mirrored
 
 def content(run: Run, manifest: Manifest, key: str, source: Source | None,
             change: Change | None, *, full: bool, drafts: bool,
-            damage: Damage) -> tuple[BuildReport, RenderPlan, Source | None, str | None]:
+            damage: Callable[[], Damage]) -> tuple[BuildReport, RenderPlan, Source | None,
+                                                   str | None]:
     """The pages: skipped whole when the inputs' fingerprint is the one last built from,
-    else loaded, queried, rendered and recorded. Returns the inputs' fingerprint to keep."""
+    else loaded, queried, rendered and recorded. Returns the inputs' fingerprint to keep.
+    ``damage``: the output's check, asked only to tell a build with nothing to do or once
+    the source is loaded, so that a new process decodes its snapshot while the child
+    checking the output (``damage_ahead``) runs on the other core."""
     config, timer = run.config, run.timer
     renderer = Renderer.shared(config)
     # Only a build with no explicit change can skip work on an equal fingerprint. Of
@@ -68,8 +73,8 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
             with timer("load"):
                 read = early.inputs(config)
             inputs = read.fingerprint
-    if inputs is not None and change is None and not damage \
-            and untouched(manifest, renderer, inputs):
+    if inputs is not None and change is None \
+            and untouched(manifest, renderer, inputs) and not damage():
         report, plan = nothing_changed(manifest)
         return report, plan, source, inputs
     # Include outputs earlier processes rendered: a new process (no kept source) reads
@@ -80,12 +85,13 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
     with timer("load"):
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
             load_source(config, drafts, run.reporter, read, run.jobs, full=full)))
+    checked = damage()  # before any stage reads the page index the check offers
     # Before this build writes a page; numbered among the builds that plan pages.
     run.since, run.serial = manifest.get_meta(GENERATION_KEY), next_build(config)
     with persist:
         report, plan = rebuild(
             config, key, manifest, renderer, source, run.now, change, full=full, jobs=run.jobs,
-            reporter=run.reporter, timer=timer, damage=damage, fresh=fresh,
+            reporter=run.reporter, timer=timer, damage=checked, fresh=fresh,
         )
     # Never what is on disk after the build: an edit made during it must not
     # be recorded as built. The fingerprint taken before loading is safe to
