@@ -13,6 +13,7 @@ from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
+from ssgen.groq.maintained import stamp
 from ssgen.groq.maintained.delta import Changes, Delta, unchanged
 from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
@@ -81,6 +82,9 @@ class MaintainedQuery:
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
+        # The stamps of a list result's items (stamp.py), and the result's own stamp.
+        self._stamps: list[int] | None = None
+        self._version = 0
         # The item reads of the entries a slice before the Map showed (in ``_ids``).
         self._shown_reads: list[frozenset[str]] = []
         self._wanted_last = wanted, key_reads
@@ -130,17 +134,31 @@ class MaintainedQuery:
         finally:
             self._changes = None
         if dirty:
-            base = self._result
+            base, base_version = self._result, self._version
             self._result, self._ids = self._assemble(dirty)
             if self._result is not base:
+                self._version = stamp.new()
                 self._delta = None if changes is None else changes.delta(
-                    base, self._result, self._entries)
+                    (base, base_version), (self._result, self._version, self._stamps),
+                    self._entries)
         if self._delta is None and listed and self._top:  # none known: from itself (delta.py)
-            self._delta = unchanged(self._ordered, self._result, self._entries)
+            self._delta = unchanged(self._ordered, (self._result, self._version, self._stamps),
+                                    self._entries)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
         return result, self._ids
+
+    @property
+    def stamps(self) -> list[int] | None:
+        """The stamps of the last list result's items, by place (stamp.py; None: not a
+        list); not to be changed."""
+        return self._stamps
+
+    @property
+    def version(self) -> int:
+        """The last result's stamp: renewed whenever a new result object is handed out."""
+        return self._version
 
     @property
     def delta(self) -> Delta | None:
@@ -216,8 +234,9 @@ class MaintainedQuery:
             self._entries[doc_id] = entry
         if old is not None and entry is not None and old.passes and entry.passes \
                 and same_json(old.item, entry.item):
-            # Hand back the very same object: consumers compare results by identity.
-            entry.item = old.item
+            # Hand back the very same object: consumers compare results by identity
+            # (or by its stamp, which goes with it).
+            entry.item, entry.stamp = old.item, old.stamp
         if old is not None and entry is not None:
             _same_sets(old, entry)
         if self._changes is not None:
@@ -264,13 +283,13 @@ class MaintainedQuery:
         if old_row is not None and old_row == new_row:
             assert new is not None and old is not None
             if new.item is not old.item:
-                ordered.replace(new_row, new.item)
+                ordered.replace(new_row, new.item, new.stamp)
             return
         if old_row is not None:
             ordered.remove(old_row)
         if new_row is not None:
             assert new is not None
-            ordered.insert(new_row, new.item)
+            ordered.insert(new_row, new.item, new.stamp)
 
     def _counted(self, entry: _Entry | None) -> frozenset[str]:
         """The reads of an entry that are in the trace whatever the slice shows."""
@@ -329,7 +348,8 @@ class MaintainedQuery:
         finally:
             ctx.trace, ctx.keys, ctx.cache, ctx.traces = saved
         return _Entry(passes, sort_keys, item, frozenset(reads),
-                      self._item_reads(doc["_id"], item_reads, listed), frozenset(keys))
+                      self._item_reads(doc["_id"], item_reads, listed), frozenset(keys),
+                      stamp.new() if passes else 0)
 
     def _item_reads(self, doc_id: str, own: set[str],
                     listed: list[frozenset[str]]) -> frozenset[str]:
@@ -348,12 +368,16 @@ class MaintainedQuery:
         return union
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
+        """The result and trace (the stamps of a list result's items in ``_stamps``)."""
         ids = frozenset(self._counts).union(self._key_reads) if dirty & TRACE else self._ids
         if self._shape.count:
+            self._stamps = None
             return len(self._ordered), ids
         window = self._shape.window
         if window is None:
-            return self._ordered.result(), ids
+            result = self._ordered.result()
+            self._stamps = self._ordered.stamps
+            return result, ids
         bounds = slice_bounds(len(self._ordered), window.left, window.right,
                               window.is_inclusive)
         if self._shape.window_first:
@@ -364,11 +388,14 @@ class MaintainedQuery:
                     or not all(map(is_, reads, last_reads)):
                 ids = frozenset(self._counts).union(self._key_reads, *reads)
             result = [entry.item for entry in shown]
+            stamps = [entry.stamp for entry in shown]
         else:
             result = self._ordered.items[bounds]
+            stamps = self._ordered.stamps[bounds]
         last = self._result
         if type(last) is list and len(last) == len(result) and all(map(is_, last, result)):
-            return last, ids  # the same items: the same list
+            return last, ids  # the same items: the same list (and stamps)
+        self._stamps = stamps
         return result, ids
 
 

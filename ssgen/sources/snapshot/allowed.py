@@ -67,7 +67,7 @@ _EMPTY: frozenset[Any] = frozenset()
 def _entry_arguments(entry: MaintainedEntry) -> tuple[Any, ...]:
     """Its fields; an empty set as one object, written once (each entry has its own)."""
     return (entry.passes, entry.keys, entry.item, entry.reads or _EMPTY,
-            entry.item_reads or _EMPTY, entry.keys_read or _EMPTY)
+            entry.item_reads or _EMPTY, entry.keys_read or _EMPTY, entry.stamp)
 
 
 _TAGS: dict[str, str] = {}  # one encoding's tags (``forget`` after it)
