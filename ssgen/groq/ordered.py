@@ -7,8 +7,8 @@ sorted lets a change remove one entry and insert it again at its bisect position
 items list is handed out as the result; it is copied before the first change after
 that (copy on write), so a handed-out result never changes. So are the rows once a
 delta (maintained/delta.py) holds them (``share_rows``). Beside each item its stamp
-(``ssgen.groq.maintained.stamp``: renewed whenever the item is a new object), handed out
-with the items (``stamps``) and copied with them.
+(``ssgen.stamp``: renewed whenever the item is a new object), handed out with the items
+(``stamps``) and copied with them.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class _Expansion:
     pages: list[PageSpec]
     shared: Any = None  # per document: the object less its split array
     marker: Any = None  # the maintained result ``items`` are (its delta's ``result``)
-    # That result's version and its items' stamps (``ssgen.groq.maintained.stamp``):
+    # That result's version and its items' stamps (``ssgen.stamp``):
     # the same as the marker's identity and the items', for a memo decoded apart.
     version: int | None = None
     stamps: list[int] | None = None

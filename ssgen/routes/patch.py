@@ -8,7 +8,7 @@ neighbours before (now found at each removed or moved item's old place), and the
 page are looked at; the rest of the specs and paths are the last ones, moved along by
 list deletions and insertions (memory moves, no Python per item). ``patch`` says None
 whenever the delta is not of the result the last expansion was made from (by the
-results' versions, ``ssgen.groq.maintained.stamp``), or names more
+results' versions, ``ssgen.stamp``), or names more
 than ``MOST`` items: the caller then takes the scanning path.
 """
 

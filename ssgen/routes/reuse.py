@@ -10,12 +10,12 @@ neighbours, its position class (first or not: the first page carries the unattri
 ids) and everything the route's pages share (site, globals, URL base, type tags, shared
 ids) are the same.
 
-With a maintained result, "the same item" is the same stamp (``ssgen.groq.maintained.
-stamp``: renewed whenever the query makes the item a new object), not the same object:
-the specs record their item's and neighbours' stamps (``token``), the expansion the
-result's version (``marker``), so that a memo decoded apart from the items still
-matches them. Without stamps (a source that maintains nothing) the tokens are the items
-themselves, compared by identity.
+With a maintained result, "the same item" is the same stamp (``ssgen.stamp``: renewed
+whenever the query makes the item a new object), not the same object: the specs record
+their item's and neighbours' stamps (their tokens), the expansion the result's version
+(``marker``), so that a memo decoded apart from the items still matches them. Without
+stamps (a source that maintains nothing) the tokens are the items themselves, compared
+by identity.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ the snapshot carried, or the one it makes now on the full path) takes the next c
 delta, whose base it is, instead of the full path again (serve's first webhook after a
 start). A consumer must check ``delta.base is <the result it last used>`` and
 ``delta.result is <the value it got now>``, or the same of their versions
-(``base_version``, ``version``: the results' stamps, ``stamp.py``, which a snapshot
+(``base_version``, ``version``: the results' stamps, ``ssgen.stamp``, which a snapshot
 keeps); ``stamps`` are the stamps of ``result``'s items by place. A query whose result
 did not change keeps handing out the delta of its last change (so several consumers of
 one query each see it once). A persisted form would be the four id sets and the two

@@ -26,7 +26,7 @@ class _Entry:
     reads: frozenset[str]
     item_reads: frozenset[str]
     keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
-    # Its item's stamp (stamp.py): renewed with the item object, 0 when it does not pass.
+    # Its item's stamp (``ssgen.stamp``): renewed with the item object, 0 when it does not pass.
     stamp: int = 0
 
 

@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import is_
 from typing import Any
 
+from ssgen import stamp
 from ssgen.groq import nodes as n
 from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
-from ssgen.groq.maintained import stamp
 from ssgen.groq.maintained.delta import Changes, Delta, unchanged
 from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
@@ -82,7 +82,7 @@ class MaintainedQuery:
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
-        # The stamps of a list result's items (stamp.py), and the result's own stamp.
+        # The stamps of a list result's items (``ssgen.stamp``), and the result's own stamp.
         self._stamps: list[int] | None = None
         self._version = 0
         # The item reads of the entries a slice before the Map showed (in ``_ids``).
@@ -151,7 +151,7 @@ class MaintainedQuery:
 
     @property
     def stamps(self) -> list[int] | None:
-        """The stamps of the last list result's items, by place (stamp.py; None: not a
+        """The stamps of the last list result's items, by place (``ssgen.stamp``; None: not a
         list); not to be changed."""
         return self._stamps
 

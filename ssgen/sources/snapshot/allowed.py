@@ -79,7 +79,7 @@ def _spec_arguments(spec: PageSpec) -> tuple[Any, ...]:
     each page its own copy of the string (350,000 strings at 10,000 posts, 20,000 of them
     distinct), which the decoder would make again one by one."""
     tags = frozenset([_TAGS.setdefault(tag, tag) for tag in spec.tags])
-    return spec.path, spec.route, spec.template, spec.context, tags, spec.params
+    return spec.path, spec.route, spec.template, spec.context, tags, spec.params, spec.stamp
 
 
 def forget() -> None:

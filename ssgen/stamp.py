@@ -1,4 +1,4 @@
-"""Stamps: a value key for a maintained item that survives a snapshot.
+"""Stamps: a value key for a maintained item (or a page spec) that survives a snapshot.
 
 A maintained query hands back the very same item object for a document whose item did
 not change, and the route memos compare items by identity. Identity does not survive
@@ -7,7 +7,10 @@ also carries a stamp: an int renewed whenever its item is a new object (re-proje
 and not equal to the last), kept when the item is. Two equal stamps therefore stand for
 the very same item value; a consumer may compare stamps where it compared items. A
 whole result list has a stamp of its own too (its version), renewed whenever the query
-hands out a new list.
+hands out a new list, and so has each page spec (``ssgen.routes.page.PageSpec``), made
+with it. A module of its own at the bottom of the layers: ``groq`` and ``routes`` take
+stamps, and a new process that imports neither maintained queries nor routes' memos
+pays nothing for it.
 
 A stamp is this process's epoch (64 random bits, drawn again in a forked child) above a
 counter: stamps made by different processes (a resumed snapshot's and the resuming
