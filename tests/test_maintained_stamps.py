@@ -1,14 +1,18 @@
 """A maintained item's stamp is a value key: renewed whenever its item is a new object,
-kept when the item is, carried by a snapshot; the list route memos compare stamps.
+kept when the item is, carried by a snapshot; the list route memos compare stamps. So
+do the planner's kept pages, the data hashes and the feed memo for page specs, each
+stamped when made.
 
 The property: through random one-document edits, a snapshot's encoding and decoding in
 the middle, and more edits, two passing entries have equal stamps exactly when their
-items are the very same object (within one process's objects), the stamps of a result
+items are the very same object (within one process's objects; equal scalars may be one
+object with two stamps), the stamps of a result
 list are its items' by place, a decoded query keeps the stamps it was saved with, equal
 stamps across the snapshot stand for equal values, and no stamp of before the snapshot
 comes back for an item the decoded process made. The mutants: an item re-projected
 without a new stamp (caught here, and by the rounds of a kept source against a full
-build), and a list route's specs reused by stamps that are not the items'.
+build), a list route's specs matched for any stamp, and a spec made again that keeps
+the last stamp of its path (caught by the rounds).
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from test_delta_pages_property import redate, run
 from test_groq_maintained import NOW, PARAMS, QUERIES, edits, states
 from test_incremental import update_title
 
+from ssgen.build.memo import datahash, kept
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, shape_of
 from ssgen.groq.maintained import query as query_module
 from ssgen.groq.parser import parse
 from ssgen.groq.values import same_json
 from ssgen.routes import reuse
+from ssgen.routes.page import PageMaker, PageSpec
 from ssgen.routes.spec import expand_route
 from ssgen.sources.snapshot import codec
 
@@ -54,7 +60,8 @@ class _Lineage:
 
     def __init__(self, carried: dict[int, Any] | None = None) -> None:
         self.items: dict[int, Any] = dict(carried or {})  # stamp -> item (kept alive)
-        self.stamps: dict[int, int] = {id(item): s for s, item in self.items.items()}
+        self.stamps: dict[int, int] = {id(item): s for s, item in self.items.items()
+                                       if type(item) in (dict, list)}
 
     def see(self, maintained: MaintainedQuery) -> None:
         for entry in maintained._entries.values():
@@ -63,8 +70,9 @@ class _Lineage:
             assert entry.stamp, "a passing entry without a stamp"
             known = self.items.setdefault(entry.stamp, entry.item)
             assert known is entry.item, "one stamp for two item objects"
-            assert self.stamps.setdefault(id(entry.item), entry.stamp) == entry.stamp, \
-                "two stamps for one item object"
+            if type(entry.item) in (dict, list):  # equal scalars may be one object
+                assert self.stamps.setdefault(id(entry.item), entry.stamp) == entry.stamp, \
+                    "two stamps for one item object"
         result, stamps = maintained._result, maintained.stamps
         if type(result) is list and not maintained._shape.count:
             assert stamps is not None and len(stamps) == len(result)
@@ -220,5 +228,66 @@ def test_mutant_specs_reused_for_any_stamp_is_caught(monkeypatch: pytest.MonkeyP
     steps = [update_title(7, "Retitled"), update_title(8, "Again")]
     run(steps)
     monkeypatch.setattr(expand_module, "same", lambda a, b: type(a) is type(b))
+    with pytest.raises(AssertionError):
+        run(steps)
+
+
+def _specs(count: int) -> list[PageSpec]:
+    return [PageSpec(f"/p{i}/", "post", "t.html", {"page": {"d": f"2024-01-0{i + 1}"}},
+                     frozenset({f"doc:p{i}"})) for i in range(count)]
+
+
+def test_kept_split_takes_a_spec_of_the_same_stamp_for_the_same_spec() -> None:
+    """Specs decoded apart (other objects, the same stamps) are the recorded ones; a
+    spec made again (a new stamp, equal fields) is planned, at the same places or not."""
+    last = _specs(5)
+    apart = copy.deepcopy(last)
+    assert not any(map(operator.is_, apart, last))
+    assert kept.split(apart, last, frozenset()) == ([], apart)
+    apart[2] = PageSpec(*dataclasses.astuple(last[2])[:6])
+    assert apart[2] == last[2] and apart[2].stamp != last[2].stamp
+    assert kept.split(apart, last, frozenset()) == ([apart[2]], apart[:2] + apart[3:])
+    shorter = apart[:1] + apart[2:]
+    assert kept.split(shorter, last, frozenset()) == ([apart[2]], shorter[:1] + shorter[2:])
+    assert kept.split(apart, last, frozenset({"/p4/"})) == (
+        [apart[2], apart[4]], apart[:2] + apart[3:4])
+
+
+def test_data_hashes_and_the_feed_take_a_spec_of_the_same_stamp() -> None:
+    from ssgen.config.load.model import FeedConfig, SiteConfig
+    from ssgen.render import generated
+
+    site = "stamps-test"
+    last = _specs(3)
+    digests = [datahash.page_data_hash(spec, site) for spec in last]
+    misses = datahash.misses()
+    apart = copy.deepcopy(last)  # its contexts other objects: only the stamp says "same"
+    assert [datahash.page_data_hash(spec, site) for spec in apart] == digests
+    assert datahash.misses() == misses
+    datahash.forget(site)
+    feed = FeedConfig(route="post", date_field="d")
+    memo = generated._FeedMemo()
+    memo.update(feed, SiteConfig(), last)
+    assert set(memo.specs) == {spec.stamp for spec in last}
+    memo.update(feed, SiteConfig(), apart)  # nothing gone, nothing added
+    assert all(memo.specs[spec.stamp][0] is spec for spec in last)
+
+
+def test_mutant_a_spec_made_again_with_the_last_stamp_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page spec made again for a path keeping the stamp of that path's last spec:
+    the planner takes it for the recorded page, and the rounds against a full build
+    find the page stale."""
+    steps = [update_title(7, "Retitled"), update_title(8, "Again")]
+    run(steps)
+    real = PageMaker.page
+    stamps: dict[str, int] = {}
+
+    def keeping(self: PageMaker, path: str, *args: Any, **kwargs: Any) -> PageSpec:
+        spec = real(self, path, *args, **kwargs)
+        object.__setattr__(spec, "stamp", stamps.setdefault(path, spec.stamp))
+        return spec
+
+    monkeypatch.setattr(PageMaker, "page", keeping)
     with pytest.raises(AssertionError):
         run(steps)
