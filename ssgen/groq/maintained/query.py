@@ -15,7 +15,18 @@ from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.maintained.delta import Changes, Delta, unchanged
-from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
+from ssgen.groq.maintained.entry import (
+    ALL,
+    ITEMS,
+    NONE,
+    ORDER,
+    TRACE,
+    ItemParts,
+    _Entry,
+    item_reads_of,
+    recount,
+    same_sets,
+)
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
 from ssgen.groq.ordered import Ordered
 from ssgen.groq.plan import Plan
@@ -96,10 +107,7 @@ class MaintainedQuery:
         # How the result differs from the last (delta.py); the rows this update changed.
         self._delta: Delta | None = None
         self._changes: Changes | None = None
-        # Per entry whose item holds kept correlated lists: its item's own reads, the
-        # lists' traces (the very frozensets) and their union, the entry's item reads.
-        self._item_parts: dict[str, tuple[frozenset[str], tuple[frozenset[str], ...],
-                                          frozenset[str]]] = {}
+        self._item_parts: ItemParts = {}  # (entry.ItemParts)
         if self._subs is not None:
             self._subs.reset()
 
@@ -238,7 +246,7 @@ class MaintainedQuery:
             # (or by its stamp, which goes with it).
             entry.item, entry.stamp = old.item, old.stamp
         if old is not None and entry is not None:
-            _same_sets(old, entry)
+            same_sets(old, entry)
         if self._changes is not None:
             self._changes.note(doc_id, old, entry)
         if entry is None or not entry.passes:
@@ -271,7 +279,7 @@ class MaintainedQuery:
             new_reads = new.reads | new.item_reads if new is not None else NONE
             self._dependents.remove(doc_id, old_reads - new_reads, NONE)
             self._dependents.add(doc_id, new_reads - old_reads, NONE)
-            self._recount(self._counted(old), self._counted(new))
+            recount(self._counts, self._counted(old), self._counted(new))
         old_keys = old.keys_read if old is not None else NONE
         new_keys = new.keys_read if new is not None else NONE
         if old_keys is not new_keys:
@@ -296,19 +304,6 @@ class MaintainedQuery:
         if entry is None:
             return NONE
         return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
-
-    def _recount(self, old: frozenset[str], new: frozenset[str]) -> None:
-        if old == new:
-            return
-        counts = self._counts
-        for read in new - old:
-            counts[read] = counts.get(read, 0) + 1
-        for read in old - new:
-            left = counts[read] - 1
-            if left:
-                counts[read] = left
-            else:
-                del counts[read]
 
     def _candidate(self, dataset: Dataset, doc: dict[str, Any],
                    wanted: frozenset[Any] | None) -> bool:
@@ -348,24 +343,9 @@ class MaintainedQuery:
         finally:
             ctx.trace, ctx.keys, ctx.cache, ctx.traces = saved
         return _Entry(passes, sort_keys, item, frozenset(reads),
-                      self._item_reads(doc["_id"], item_reads, listed), frozenset(keys),
+                      item_reads_of(self._item_parts, doc["_id"], item_reads, listed),
+                      frozenset(keys),
                       stamp.new() if passes else 0)
-
-    def _item_reads(self, doc_id: str, own: set[str],
-                    listed: list[frozenset[str]]) -> frozenset[str]:
-        """``own`` and the ``listed`` traces as one set: the last one when they are the
-        same (an author's posts' trace, unchanged by a retitle: no union of its ids)."""
-        if not listed:
-            self._item_parts.pop(doc_id, None)
-            return frozenset(own)
-        mine, lists = frozenset(own), tuple(listed)
-        last = self._item_parts.get(doc_id)
-        if last is not None and len(last[1]) == len(lists) and all(map(is_, last[1], lists)) \
-                and last[0] == mine:
-            return last[2]
-        union = mine.union(*lists)
-        self._item_parts[doc_id] = (mine, lists, union)
-        return union
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
         """The result and trace (the stamps of a list result's items in ``_stamps``)."""
@@ -410,18 +390,6 @@ def _runners() -> Callable[[Shape], MaintainedQuery]:
         return MaintainedQuery(None, sub, None, parts=parts)
 
     return runner
-
-
-def _same_sets(old: _Entry, new: _Entry) -> None:
-    """Give ``new`` the very sets of ``old`` that it equals: compared by identity after
-    (an author entry reads its 10,000 posts, and still does after one of them changed)."""
-    # ``is`` first: ``==`` of two frozensets compares them whole even when identical.
-    if new.reads is not old.reads and new.reads == old.reads:
-        new.reads = old.reads
-    if new.item_reads is not old.item_reads and new.item_reads == old.item_reads:
-        new.item_reads = old.item_reads
-    if new.keys_read is not old.keys_read and new.keys_read == old.keys_read:
-        new.keys_read = old.keys_read
 
 
 __all__ = ["MaintainedQuery"]
