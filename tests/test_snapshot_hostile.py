@@ -296,7 +296,9 @@ def test_a_feed_memo_of_another_shape_is_not_adopted() -> None:
     bad: list[object] = [None, [], [(base, [(spec, {"title": "t"})], None)],
                          [(base, [(spec, {**row, "updated": 1})], None)],
                          [("https://other.example", [(spec, row)], None)],
-                         [(base, [(row, spec)], None)], [(base, [(spec, row)])]]
+                         [(base, [(row, spec)], None)], [(base, [(spec, row)])],
+                         [(base, [(PageSpec("/q/", "post", "t.html", {}, frozenset(), {},
+                                            "1"), row)], None)]]  # a stamp not an int
     try:
         for exported in bad:
             generated._FEEDS.clear()
@@ -304,6 +306,6 @@ def test_a_feed_memo_of_another_shape_is_not_adopted() -> None:
             assert not generated._FEEDS, exported
         generated.adopt_feed(feed, base, [(base, [(spec, row)], ([row], b"<feed/>"))])
         memo = generated._FEEDS[(feed, base)]
-        assert memo.top == [row] and memo.specs == {id(spec): (spec, row)}
+        assert memo.top == [row] and memo.specs == {spec.stamp: (spec, row)}
     finally:
         generated._FEEDS.clear()

@@ -6,7 +6,9 @@ sorted lets a change remove one entry and insert it again at its bisect position
 (O(log n) comparisons and a list memmove) instead of sorting every entry again. The
 items list is handed out as the result; it is copied before the first change after
 that (copy on write), so a handed-out result never changes. So are the rows once a
-delta (maintained/delta.py) holds them (``share_rows``).
+delta (maintained/delta.py) holds them (``share_rows``). Beside each item its stamp
+(``ssgen.stamp``: renewed whenever the item is a new object), handed out with the items
+(``stamps``) and copied with them.
 """
 
 from __future__ import annotations
@@ -34,14 +36,15 @@ class Descending:
 
 
 class Ordered:
-    """Rows ``(*keys, _id)`` in result order, with each row's item alongside."""
+    """Rows ``(*keys, _id)`` in result order, with each row's item and stamp alongside."""
 
-    __slots__ = ("_descending", "_rows_shared", "_shared", "items", "rows")
+    __slots__ = ("_descending", "_rows_shared", "_shared", "items", "rows", "stamps")
 
     def __init__(self, descending: tuple[bool, ...]) -> None:
         self._descending = descending
         self.rows: list[tuple[Any, ...]] = []
         self.items: list[Any] = []
+        self.stamps: list[int] = []
         self._shared = False
         self._rows_shared = False
 
@@ -55,24 +58,29 @@ class Ordered:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def insert(self, row: tuple[Any, ...], item: Any) -> None:
-        """Add a row (not present) with its item at its place."""
+    def insert(self, row: tuple[Any, ...], item: Any, stamp: int) -> None:
+        """Add a row (not present) with its item and the item's stamp at its place."""
         at = bisect_left(self.rows, row)
         self._own_rows().insert(at, row)
         self._own().insert(at, item)
+        self.stamps.insert(at, stamp)
 
     def remove(self, row: tuple[Any, ...]) -> None:
         """Drop a row that is present."""
         at = bisect_left(self.rows, row)
         del self._own_rows()[at]
         del self._own()[at]
+        del self.stamps[at]
 
-    def replace(self, row: tuple[Any, ...], item: Any) -> None:
-        """Give a row that is present a new item."""
-        self._own()[bisect_left(self.rows, row)] = item
+    def replace(self, row: tuple[Any, ...], item: Any, stamp: int) -> None:
+        """Give a row that is present a new item (and its stamp)."""
+        at = bisect_left(self.rows, row)
+        self._own()[at] = item
+        self.stamps[at] = stamp
 
     def result(self) -> list[Any]:
-        """The items in order; the list must not be changed by the caller."""
+        """The items in order; the list must not be changed by the caller (nor
+        ``stamps``, handed out with it)."""
         self._shared = True
         return self.items
 
@@ -90,5 +98,6 @@ class Ordered:
     def _own(self) -> list[Any]:
         if self._shared:
             self.items = self.items.copy()
+            self.stamps = self.stamps.copy()
             self._shared = False
         return self.items

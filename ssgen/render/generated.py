@@ -126,10 +126,11 @@ class FeedDelta:
 
 
 class _FeedMemo:
-    """The last feed's entries by spec identity (a spec is never changed once made: a
-    route hands back the very same spec only for unchanged page data), each with its row
-    (None: undated), and by path; the newest ``limit`` rows; the bytes made of them; the
-    caller's ``mark`` of what the entries are (``FeedDelta``)."""
+    """The last feed's entries by spec stamp (``ssgen.stamp``: a spec is never changed
+    once made, and a route hands back the very same spec, or one decoded with its stamp,
+    only for unchanged page data), each with its row (None: undated), and by path; the
+    newest ``limit`` rows; the bytes made of them; the caller's ``mark`` of what the
+    entries are (``FeedDelta``)."""
 
     def __init__(self) -> None:
         self.specs: dict[int, tuple[PageSpec, dict[str, str] | None]] = {}
@@ -142,7 +143,7 @@ class _FeedMemo:
     def update(self, feed: FeedConfig, site: SiteConfig,
                entries: list[PageSpec]) -> list[dict[str, str]]:
         """Take ``entries`` as the feed's pages; the newest ``feed.limit`` rows."""
-        now = dict(zip(map(id, entries), entries, strict=True))
+        now = dict(zip(map(_STAMP, entries), entries, strict=True))
         gone = self.specs.keys() - now.keys()
         added = [now[ident] for ident in now.keys() - self.specs.keys()]
         return self._apply(feed, gone, added, [_feed_entry(feed, site, s) for s in added])
@@ -156,7 +157,7 @@ class _FeedMemo:
             return None
         gone = {self.paths[path] for path in delta.dropped if path in self.paths}
         if len(self.specs) - len(gone) != len(delta.kept) or any(
-                id(spec) in self.specs and id(spec) not in gone for spec in delta.fresh):
+                spec.stamp in self.specs and spec.stamp not in gone for spec in delta.fresh):
             return None
         rows = [_feed_entry(feed, site, spec) for spec in delta.fresh]
         return self._apply(feed, gone, delta.fresh, rows)
@@ -173,10 +174,10 @@ class _FeedMemo:
             whole = whole or id(row) in top
         dated = []
         for spec, row in zip(added, rows, strict=True):
-            self.specs[id(spec)] = (spec, row)
-            self.paths[spec.path] = id(spec)
+            self.specs[spec.stamp] = (spec, row)
+            self.paths[spec.path] = spec.stamp
             if row is None:
-                self.undated[id(spec)] = spec.path
+                self.undated[spec.stamp] = spec.path
             else:
                 dated.append(row)
         limit = max(0, feed.limit)
@@ -234,6 +235,7 @@ def export_feeds() -> list[ExportedFeed]:
             for (_, base_url), memo in _FEEDS.items()]
 
 
+_STAMP = operator.attrgetter("stamp")
 _ROW_KEYS = frozenset(("title", "url", "updated", "summary"))  # as _feed_entry makes them
 
 
@@ -258,7 +260,9 @@ def adopt_feed(feed: FeedConfig, base_url: str, exported: object) -> None:
         spec, row = pair
         if type(spec) is not PageSpec:
             return
-        ident = id(spec)
+        ident = spec.stamp
+        if type(ident) is not int:
+            return
         if row is None:
             undated[ident] = spec.path
         elif type(row) is dict and row.keys() == _ROW_KEYS and type(row["title"]) \

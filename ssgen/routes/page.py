@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ssgen import stamp
 from ssgen.fastclass import dataclass
 from ssgen.routes.patterns import fill_pattern
 
@@ -37,7 +38,12 @@ class RouteLike(Protocol):
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page to render: its URL path, route, template, full template context and tags."""
+    """One page to render: its URL path, route, template, full template context and tags.
+
+    ``stamp`` (``ssgen.stamp``) is this spec's own, made with it and kept by a snapshot:
+    the memos that know a spec by identity (the planner's kept pages, data hashes, the
+    feed's entries) take an equal stamp for the same spec. Not compared: two specs of
+    equal fields are equal whatever their stamps."""
 
     path: str
     route: str
@@ -45,6 +51,7 @@ class PageSpec:
     context: dict[str, Any] = field(hash=False)
     tags: frozenset[str]
     params: dict[str, Any] = field(default_factory=dict, hash=False)
+    stamp: int = field(default_factory=stamp.new, hash=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ class _Expansion:
     pages: list[PageSpec]
     shared: Any = None  # per document: the object less its split array
     marker: Any = None  # the maintained result ``items`` are (its delta's ``result``)
+    # That result's version and its items' stamps (``ssgen.stamp``):
+    # the same as the marker's identity and the items', for a memo decoded apart.
+    version: int | None = None
+    stamps: list[int] | None = None
 
     def reusable(self, inputs: tuple[Any, ...], site: Any, data: Any) -> bool:
         """Whether pages made then can stand for pages made now (same route settings,
@@ -68,16 +72,23 @@ class _Expansion:
         changed item), and the first page when the ids the query read changed (they are
         its tags)."""
         pages = set() if self.ids is ids or self.ids == ids else {0}
-        if items is self.marker:  # a kept list is never changed once handed out
-            return pages
+        if items is self.marker or (delta is not None and delta.result is items
+                                    and delta.version == self.version):
+            return pages  # a kept list is never changed once handed out
         found = self._from_delta(size, delta)
-        return pages | (found if found is not None else self._scan(items, size))
+        if found is not None:
+            return pages | found
+        if delta is not None and delta.result is items and self.stamps is not None \
+                and len(delta.stamps) == len(items):
+            return pages | self._scan(delta.stamps, size, self.stamps, operator.eq)
+        return pages | self._scan(items, size, self.items, operator.is_)
 
     def _from_delta(self, size: int, delta: Delta | None) -> set[int] | None:
         """The pages of the items ``delta`` names changed or moved (a move: the pages
         between its old and new place); None: the delta is not of this expansion's list,
         or it inserted or removed items (the count, on every page, changed too)."""
-        if delta is None or self.marker is None or delta.base is not self.marker \
+        if delta is None or not (delta.base is self.marker or (
+                self.version is not None and delta.base_version == self.version)) \
                 or len(delta.touched) > MOST or delta.inserted or delta.removed:
             return None
         pages: set[int] = set()
@@ -88,12 +99,13 @@ class _Expansion:
             pages.update(range(min(old, new) // size, max(old, new) // size + 1))
         return pages
 
-    def _scan(self, items: list[Any], size: int) -> set[int]:
-        """The pages holding an item that is not the object at its place then."""
+    def _scan(self, items: list[Any], size: int, then: list[Any], same_as: Any) -> set[int]:
+        """The pages holding an item that is not the object at its place then (the
+        item's stamp not the stamp then: ``same_as`` ``operator.eq`` over stamps)."""
         pages: set[int] = set()
-        same = list(map(operator.is_, items, self.items))
-        if len(items) != len(self.items):
-            same.extend([False] * abs(len(items) - len(self.items)))
+        same = list(map(same_as, items, then))
+        if len(items) != len(then):
+            same.extend([False] * abs(len(items) - len(then)))
         at = 0
         while True:
             try:
@@ -163,7 +175,9 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int,
         else:
             pages.append(page)
     _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, value, pages,
-                            marker=delta.result if delta is not None else None)
+                            marker=delta.result if delta is not None else None,
+                            version=delta.version if delta is not None else None,
+                            stamps=_stamps_of(value, delta))
     while len(_LAST) > _KEEP:
         del _LAST[next(iter(_LAST))]
     return pages
@@ -225,10 +239,20 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
     # (a maintained list is never changed once handed out; this one is kept alive here).
     kept = last.items if last is not None and last.marker is items else list(items)
     _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, kept, pages, shared,
-                            marker=items)
+                            marker=items, version=delta.version if delta is not None else
+                            last.version if last is not None and last.marker is items else None,
+                            stamps=_stamps_of(items, delta) if delta is not None else
+                            last.stamps if last is not None and last.marker is items else None)
     while len(_LAST) > _KEEP:
         del _LAST[next(iter(_LAST))]
     return pages
+
+
+def _stamps_of(items: list[Any], delta: Delta | None) -> list[int] | None:
+    """The stamps of ``items`` when ``delta`` is of that very list (None: not known)."""
+    if delta is None or delta.result is not items or len(delta.stamps) != len(items):
+        return None
+    return delta.stamps
 
 
 def split_array(route: str, by: str, value: Any, base: str) -> list[Any]:

@@ -7,7 +7,8 @@ changed and moved items, of their new neighbours, of the items that were their
 neighbours before (now found at each removed or moved item's old place), and the first
 page are looked at; the rest of the specs and paths are the last ones, moved along by
 list deletions and insertions (memory moves, no Python per item). ``patch`` says None
-whenever the delta is not of the result the last expansion was made from, or names more
+whenever the delta is not of the result the last expansion was made from (by the
+results' versions, ``ssgen.stamp``), or names more
 than ``MOST`` items: the caller then takes the scanning path.
 """
 
@@ -24,7 +25,8 @@ if TYPE_CHECKING:  # only a kept source has deltas: a new process's build never 
 # Above this many named items the delta is not used (the scan is as cheap).
 MOST = 64
 
-Entry = tuple[Any, Any, Any, bool, Any]  # (item, prev, next, first, PageSpec)
+# (item's token, prev's, next's, first, PageSpec): ``ssgen.routes.reuse``'s tokens.
+Entry = tuple[Any, Any, Any, bool, Any]
 
 
 class Patched(NamedTuple):
@@ -49,9 +51,9 @@ def patch(last: ListPages, value: list[Any], delta: Delta | None,
     if delta is None or last.marker is None or len(delta.result) != len(value) \
             or len(last.pages) != len(last.specs):
         return None
-    if delta.result is last.marker and len(last.specs) == len(value):  # no change since
+    if delta.version == last.marker and len(last.specs) == len(value):  # no change since
         return Patched((last.specs, last.pages.copy(), last.paths), set(), [], [], True)
-    if delta.base is not last.marker or len(last.specs) != len(delta.base):
+    if delta.base_version != last.marker or len(last.specs) != len(delta.base):
         return None
     named = delta.touched
     if len(named) > MOST:

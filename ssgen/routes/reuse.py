@@ -9,6 +9,13 @@ looked at, the rest is spliced in as it was. A spec is reused while its item, it
 neighbours, its position class (first or not: the first page carries the unattributed
 ids) and everything the route's pages share (site, globals, URL base, type tags, shared
 ids) are the same.
+
+With a maintained result, "the same item" is the same stamp (``ssgen.stamp``: renewed
+whenever the query makes the item a new object), not the same object: the specs record
+their item's and neighbours' stamps (their tokens), the expansion the result's version
+(``marker``), so that a memo decoded apart from the items still matches them. Without
+stamps (a source that maintains nothing) the tokens are the items themselves, compared
+by identity.
 """
 
 from __future__ import annotations
@@ -37,17 +44,32 @@ class ListPages:
     shared: tuple[Any, ...] = ()
     items: list[Any] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    # (item's token, previous item's, next item's, first page?, spec) by position.
     specs: list[tuple[Any, Any, Any, bool, PageSpec]] = field(default_factory=list)
-    # The ids found in each item (by identity; each entry holds its item): a one-document
-    # edit walks one item, its body included, not every item. Kept when the rest resets.
+    # The ids found in each item (by ``key`` of its token; each entry holds its token):
+    # a one-document edit walks one item, its body included, not every item. Kept when
+    # the rest resets.
     item_ids: dict[int, tuple[Any, frozenset[str]]] = field(default_factory=dict)
-    # The specs alone, by position; the maintained result the items are (its delta's
-    # ``result``: ``ssgen.routes.patch``), the query's ids and the unattributed ones.
+    # The specs alone, by position; the version of the maintained result the items are
+    # (its delta's ``version``: ``ssgen.routes.patch``), the query's ids and the
+    # unattributed ones.
     pages: list[PageSpec] = field(default_factory=list)
-    marker: list[Any] | None = None
+    marker: int | None = None
     ids: frozenset[str] | None = None
     unattributed: frozenset[str] = frozenset()
+    stamps: list[int] | None = None  # the items' stamps (None: tokens are the items)
 
+
+def key(token: Any) -> int:
+    """A token's key in ``item_ids``: a stamp itself (an int), else the item's identity
+    (its entry holds the item, so the id stays its own; ids and stamps never collide:
+    stamps are above 2**64)."""
+    return token if type(token) is int else id(token)
+
+
+def same(token: Any, other: Any) -> bool:
+    """Whether two tokens stand for the same item: equal stamps, or the very object."""
+    return token is other or (type(token) is int and token == other)
 
 # (route name, id of the site object) -> its last pages; each entry holds the site object
 # (``shared[0]``), so the id is not reused while it is kept. A few sites at most (a test
@@ -161,7 +183,7 @@ def adopt(site: Any, exported: list[tuple[str, ListPages]]) -> None:
     for name, pages in exported:
         if pages.shared and pages.shared[0] == site:
             pages.shared = (site, *pages.shared[1:])
-            pages.item_ids = {id(entry[0]): entry for entry in pages.item_ids.values()}
+            pages.item_ids = {key(entry[0]): entry for entry in pages.item_ids.values()}
             _LAST[(name, id(site))] = pages
 
 
@@ -183,12 +205,14 @@ def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         for a, b in zip(old, new, strict=True))
 
 
-def changed_span(items: list[Any], old: list[Any]) -> tuple[int, int]:
+def changed_span(items: list[Any], old: list[Any],
+                 differ: Any = operator.is_not) -> tuple[int, int]:
     """The lengths of the common prefix and suffix of two lists, by identity (scanned in
-    C), not overlapping in the shorter list."""
+    C; ``differ``: ``operator.ne`` for two lists of stamps), not overlapping in the
+    shorter list."""
     shortest = min(len(items), len(old))
-    head = next(compress(count(), map(operator.is_not, items, old)), shortest)
-    tail = next(compress(count(), map(operator.is_not, reversed(items), reversed(old))),
+    head = next(compress(count(), map(differ, items, old)), shortest)
+    tail = next(compress(count(), map(differ, reversed(items), reversed(old))),
                 shortest - head)
     return head, min(tail, shortest - head)
 

@@ -2,7 +2,9 @@
 
 Each is a memo of pure functions of query results (a route's page specs from its items,
 a paginated route's pages, each page's data hash, each feed entry's row), checked by
-the identity of those results, which a kept source never mutates. Encoded in one go
+the identity of those results, which a kept source never mutates, or by their stamps
+(``ssgen.stamp``: the items', the results' versions, the specs'), which the snapshot
+keeps with them. Encoded in one go
 with the source whose maintained results hold the items (``ssgen.sources.snapshot``),
 the identities between them survive: a resumed process expands and hashes only the
 pages whose items changed since the snapshot, however stale it is. Also carried:

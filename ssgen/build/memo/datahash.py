@@ -8,8 +8,9 @@ hashes only the items that are not the very objects hashed last time for that pa
 common prefix and suffix are found by identity, in C), so an 8 MB author page's data is
 not serialised again for one edited post.
 
-Memoised per (site, path) in this process: a page whose spec is the one last hashed, or
-whose context holds the same objects, reuses its hash. Sound because query results are
+Memoised per (site, path) in this process: a page whose spec is the one last hashed (or
+has its stamp, ``ssgen.stamp``), or whose context holds the same objects, reuses its
+hash. Sound because query results are
 never mutated once returned (see ``ssgen.groq.memo``).
 """
 
@@ -71,7 +72,7 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     """The hash of what is particular to one page (see the module doc)."""
     key = (site, spec.path)
     known = _KNOWN.get(key)
-    if known is not None and known.spec is spec:
+    if known is not None and (known.spec is spec or known.spec.stamp == spec.stamp):
         return known.digest
     own = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
     if known is not None and (_same_refs(known.own, own) or (

@@ -7,7 +7,9 @@ recorded build planned is one the planner would find unchanged (same data hash, 
 template, recorded), unless a template of its chain or a global its templates read
 changed (``Scope.whole_routes``), it is forced (a failure, damage, a webhook's path), or
 another build wrote pages since (the manifest's pages generation). ``split`` finds those
-pages by identity: a one-post edit plans the post and its neighbours, not 10,000 pages.
+pages by identity, or by the spec's stamp (``ssgen.stamp``: a spec decoded apart from the
+one it stands for has its stamp): a one-post edit plans the post and its neighbours, not
+10,000 pages.
 
 List, single and paginated routes are kept, and ``each`` routes paginated per item
 (``routes.paginate.expand_document`` hands back the same pages; one re-queried in part
@@ -113,23 +115,33 @@ def split(now: list[PageSpec], last: list[PageSpec],
     100,000-page route looks at a few places, not at every page three times."""
     places = looked_at(now, last) if len(now) == len(last) else None
     if places is not None:
-        at = [i for i in places if now[i] is not last[i]]
+        at = [i for i in places if not _same(now[i], last[i])]
         fresh = [now[i] for i in at]
         kept = now.copy()
         for i in reversed(at):
             del kept[i]
     else:
         if len(now) == len(last):
-            same = list(map(operator.is_, now, last))
+            same = list(map(operator.is_, now, last))  # in C; then the others by stamp
+            for i in [i for i, found in enumerate(same) if not found]:
+                same[i] = now[i].stamp == last[i].stamp
         else:
-            known = set(map(id, last))  # alive in ``last``: an id is its object's
-            same = list(map(known.__contains__, map(id, now)))
+            known = set(map(_STAMP, last))
+            same = list(map(known.__contains__, map(_STAMP, now)))
         fresh = list(compress(now, map(operator.not_, same)))
         kept = list(compress(now, same))
     if forced:
         fresh += [spec for spec in kept if spec.path in forced]
         kept = [spec for spec in kept if spec.path not in forced]
     return fresh, kept
+
+
+_STAMP = operator.attrgetter("stamp")
+
+
+def _same(spec: PageSpec, other: PageSpec) -> bool:
+    """The very spec, or one with its stamp (decoded apart)."""
+    return spec is other or spec.stamp == other.stamp
 
 
 __all__ = ["Expansions", "carry", "export", "forget", "keep", "split", "take", "take_carried"]

@@ -22,10 +22,12 @@ about) is not known: the result's delta is then from itself, naming nothing
 the snapshot carried, or the one it makes now on the full path) takes the next change's
 delta, whose base it is, instead of the full path again (serve's first webhook after a
 start). A consumer must check ``delta.base is <the result it last used>`` and
-``delta.result is <the value it got now>``; a query whose result did not change keeps
-handing out the delta of its last change (so several consumers of one query each see it
-once). A persisted form would be the four id sets and the two results' identities (a
-process-local fact): persist the result, and give the first consumer after a load its
+``delta.result is <the value it got now>``, or the same of their versions
+(``base_version``, ``version``: the results' stamps, ``ssgen.stamp``, which a snapshot
+keeps); ``stamps`` are the stamps of ``result``'s items by place. A query whose result
+did not change keeps handing out the delta of its last change (so several consumers of
+one query each see it once). A persisted form would be the four id sets and the two
+results' versions: persist the result, and give the first consumer after a load its
 result's ``unchanged`` delta.
 """
 
@@ -50,6 +52,9 @@ class Delta:
 
     base: list[Any]
     result: list[Any]
+    base_version: int
+    version: int
+    stamps: list[int]  # of ``result``'s items, by place (never changed once handed out)
     inserted: frozenset[str]
     removed: frozenset[str]
     changed: frozenset[str]
@@ -118,23 +123,27 @@ class Changes:
                 assert old is not None
                 self.old_rows[doc_id] = self.ordered.row(doc_id, old.keys)
 
-    def delta(self, base: list[Any], result: list[Any],
+    def delta(self, base: tuple[list[Any], int], result: tuple[list[Any], int, Any],
               entries: Mapping[str, _Entry]) -> Delta:
-        """The delta from ``base`` to ``result`` these changes made."""
+        """The delta from ``base`` to ``result`` these changes made (each with its
+        version; ``result`` with its items' stamps)."""
         sets: tuple[set[str], ...] = (set(), set(), set(), set())
         for doc_id, flag in self.flags.items():
             for bit, found in zip((INSERTED, REMOVED, CHANGED, MOVED), sets, strict=True):
                 if flag & bit:
                     found.add(doc_id)
         inserted, removed, changed, moved = map(frozenset, sets)
-        return Delta(base, result, inserted, removed, changed, moved,
+        return Delta(base[0], result[0], base[1], result[1], result[2],
+                     inserted, removed, changed, moved,
                      (self.base_rows, self.ordered.share_rows()), self.old_rows,
                      _Rows(entries, self.ordered))
 
 
-def unchanged(ordered: Ordered, result: list[Any], entries: Mapping[str, _Entry]) -> Delta:
-    """``result``'s delta from itself: nothing inserted, removed, changed or moved."""
-    return Changes(ordered).delta(result, result, entries)
+def unchanged(ordered: Ordered, result: tuple[list[Any], int, Any],
+              entries: Mapping[str, _Entry]) -> Delta:
+    """``result``'s delta from itself (with its version and stamps): nothing inserted,
+    removed, changed or moved."""
+    return Changes(ordered).delta(result[:2], result, entries)
 
 
 class _Rows(Mapping[str, tuple[Any, ...]]):

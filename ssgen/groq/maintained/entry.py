@@ -1,8 +1,11 @@
-"""What a maintained query keeps per candidate document (``_Entry``), and the parts of the
-result a re-evaluated document may change (``ITEMS``, ``ORDER``, ``TRACE``)."""
+"""What a maintained query keeps per candidate document (``_Entry``; ``same_sets`` and
+``item_reads_of`` keep its read sets the very objects while equal; ``recount`` the traced
+ids' counts), and the parts of the result a re-evaluated document may change (``ITEMS``,
+``ORDER``, ``TRACE``)."""
 
 from __future__ import annotations
 
+from operator import is_
 from typing import Any
 
 from ssgen.fastclass import dataclass
@@ -26,6 +29,58 @@ class _Entry:
     reads: frozenset[str]
     item_reads: frozenset[str]
     keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
+    # Its item's stamp (``ssgen.stamp``): renewed with the item object, 0 when it does not pass.
+    stamp: int = 0
 
 
-__all__ = ["ALL", "ITEMS", "NONE", "ORDER", "TRACE", "_Entry"]
+# Per entry whose item holds kept correlated lists: its item's own reads, the lists'
+# traces (the very frozensets) and their union, the entry's item reads.
+ItemParts = dict[str, tuple[frozenset[str], tuple[frozenset[str], ...], frozenset[str]]]
+
+
+def item_reads_of(parts: ItemParts, doc_id: str, own: set[str],
+                  listed: list[frozenset[str]]) -> frozenset[str]:
+    """``own`` and the ``listed`` traces as one set: the last one when they are the
+    same (an author's posts' trace, unchanged by a retitle: no union of its ids)."""
+    if not listed:
+        parts.pop(doc_id, None)
+        return frozenset(own)
+    mine, lists = frozenset(own), tuple(listed)
+    last = parts.get(doc_id)
+    if last is not None and len(last[1]) == len(lists) and all(map(is_, last[1], lists)) \
+            and last[0] == mine:
+        return last[2]
+    union = mine.union(*lists)
+    parts[doc_id] = (mine, lists, union)
+    return union
+
+
+def recount(counts: dict[str, int], old: frozenset[str], new: frozenset[str]) -> None:
+    """Each traced id's count of entries (``counts``) after one entry's counted reads
+    went from ``old`` to ``new``."""
+    if old == new:
+        return
+    for read in new - old:
+        counts[read] = counts.get(read, 0) + 1
+    for read in old - new:
+        left = counts[read] - 1
+        if left:
+            counts[read] = left
+        else:
+            del counts[read]
+
+
+def same_sets(old: _Entry, new: _Entry) -> None:
+    """Give ``new`` the very sets of ``old`` that it equals: compared by identity after
+    (an author entry reads its 10,000 posts, and still does after one of them changed)."""
+    # ``is`` first: ``==`` of two frozensets compares them whole even when identical.
+    if new.reads is not old.reads and new.reads == old.reads:
+        new.reads = old.reads
+    if new.item_reads is not old.item_reads and new.item_reads == old.item_reads:
+        new.item_reads = old.item_reads
+    if new.keys_read is not old.keys_read and new.keys_read == old.keys_read:
+        new.keys_read = old.keys_read
+
+
+__all__ = ["ALL", "ITEMS", "NONE", "ORDER", "TRACE", "ItemParts", "_Entry", "item_reads_of",
+           "recount", "same_sets"]

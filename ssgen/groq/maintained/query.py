@@ -8,13 +8,25 @@ from collections.abc import Callable, Iterable, Mapping
 from operator import is_
 from typing import Any
 
+from ssgen import stamp
 from ssgen.groq import nodes as n
 from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
 from ssgen.groq.dependents import Dependents
 from ssgen.groq.evaluate import check_params, query_now, query_params
 from ssgen.groq.maintained.delta import Changes, Delta, unchanged
-from ssgen.groq.maintained.entry import ALL, ITEMS, NONE, ORDER, TRACE, _Entry
+from ssgen.groq.maintained.entry import (
+    ALL,
+    ITEMS,
+    NONE,
+    ORDER,
+    TRACE,
+    ItemParts,
+    _Entry,
+    item_reads_of,
+    recount,
+    same_sets,
+)
 from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
 from ssgen.groq.ordered import Ordered
 from ssgen.groq.plan import Plan
@@ -81,6 +93,9 @@ class MaintainedQuery:
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
+        # The stamps of a list result's items (``ssgen.stamp``), and the result's own stamp.
+        self._stamps: list[int] | None = None
+        self._version = 0
         # The item reads of the entries a slice before the Map showed (in ``_ids``).
         self._shown_reads: list[frozenset[str]] = []
         self._wanted_last = wanted, key_reads
@@ -92,10 +107,7 @@ class MaintainedQuery:
         # How the result differs from the last (delta.py); the rows this update changed.
         self._delta: Delta | None = None
         self._changes: Changes | None = None
-        # Per entry whose item holds kept correlated lists: its item's own reads, the
-        # lists' traces (the very frozensets) and their union, the entry's item reads.
-        self._item_parts: dict[str, tuple[frozenset[str], tuple[frozenset[str], ...],
-                                          frozenset[str]]] = {}
+        self._item_parts: ItemParts = {}  # (entry.ItemParts)
         if self._subs is not None:
             self._subs.reset()
 
@@ -130,17 +142,31 @@ class MaintainedQuery:
         finally:
             self._changes = None
         if dirty:
-            base = self._result
+            base, base_version = self._result, self._version
             self._result, self._ids = self._assemble(dirty)
             if self._result is not base:
+                self._version = stamp.new()
                 self._delta = None if changes is None else changes.delta(
-                    base, self._result, self._entries)
+                    (base, base_version), (self._result, self._version, self._stamps),
+                    self._entries)
         if self._delta is None and listed and self._top:  # none known: from itself (delta.py)
-            self._delta = unchanged(self._ordered, self._result, self._entries)
+            self._delta = unchanged(self._ordered, (self._result, self._version, self._stamps),
+                                    self._entries)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
         return result, self._ids
+
+    @property
+    def stamps(self) -> list[int] | None:
+        """The stamps of the last list result's items, by place (``ssgen.stamp``; None: not a
+        list); not to be changed."""
+        return self._stamps
+
+    @property
+    def version(self) -> int:
+        """The last result's stamp: renewed whenever a new result object is handed out."""
+        return self._version
 
     @property
     def delta(self) -> Delta | None:
@@ -216,10 +242,11 @@ class MaintainedQuery:
             self._entries[doc_id] = entry
         if old is not None and entry is not None and old.passes and entry.passes \
                 and same_json(old.item, entry.item):
-            # Hand back the very same object: consumers compare results by identity.
-            entry.item = old.item
+            # Hand back the very same object: consumers compare results by identity
+            # (or by its stamp, which goes with it).
+            entry.item, entry.stamp = old.item, old.stamp
         if old is not None and entry is not None:
-            _same_sets(old, entry)
+            same_sets(old, entry)
         if self._changes is not None:
             self._changes.note(doc_id, old, entry)
         if entry is None or not entry.passes:
@@ -252,7 +279,7 @@ class MaintainedQuery:
             new_reads = new.reads | new.item_reads if new is not None else NONE
             self._dependents.remove(doc_id, old_reads - new_reads, NONE)
             self._dependents.add(doc_id, new_reads - old_reads, NONE)
-            self._recount(self._counted(old), self._counted(new))
+            recount(self._counts, self._counted(old), self._counted(new))
         old_keys = old.keys_read if old is not None else NONE
         new_keys = new.keys_read if new is not None else NONE
         if old_keys is not new_keys:
@@ -264,32 +291,19 @@ class MaintainedQuery:
         if old_row is not None and old_row == new_row:
             assert new is not None and old is not None
             if new.item is not old.item:
-                ordered.replace(new_row, new.item)
+                ordered.replace(new_row, new.item, new.stamp)
             return
         if old_row is not None:
             ordered.remove(old_row)
         if new_row is not None:
             assert new is not None
-            ordered.insert(new_row, new.item)
+            ordered.insert(new_row, new.item, new.stamp)
 
     def _counted(self, entry: _Entry | None) -> frozenset[str]:
         """The reads of an entry that are in the trace whatever the slice shows."""
         if entry is None:
             return NONE
         return entry.reads if self._shape.window_first else entry.reads | entry.item_reads
-
-    def _recount(self, old: frozenset[str], new: frozenset[str]) -> None:
-        if old == new:
-            return
-        counts = self._counts
-        for read in new - old:
-            counts[read] = counts.get(read, 0) + 1
-        for read in old - new:
-            left = counts[read] - 1
-            if left:
-                counts[read] = left
-            else:
-                del counts[read]
 
     def _candidate(self, dataset: Dataset, doc: dict[str, Any],
                    wanted: frozenset[Any] | None) -> bool:
@@ -329,31 +343,21 @@ class MaintainedQuery:
         finally:
             ctx.trace, ctx.keys, ctx.cache, ctx.traces = saved
         return _Entry(passes, sort_keys, item, frozenset(reads),
-                      self._item_reads(doc["_id"], item_reads, listed), frozenset(keys))
-
-    def _item_reads(self, doc_id: str, own: set[str],
-                    listed: list[frozenset[str]]) -> frozenset[str]:
-        """``own`` and the ``listed`` traces as one set: the last one when they are the
-        same (an author's posts' trace, unchanged by a retitle: no union of its ids)."""
-        if not listed:
-            self._item_parts.pop(doc_id, None)
-            return frozenset(own)
-        mine, lists = frozenset(own), tuple(listed)
-        last = self._item_parts.get(doc_id)
-        if last is not None and len(last[1]) == len(lists) and all(map(is_, last[1], lists)) \
-                and last[0] == mine:
-            return last[2]
-        union = mine.union(*lists)
-        self._item_parts[doc_id] = (mine, lists, union)
-        return union
+                      item_reads_of(self._item_parts, doc["_id"], item_reads, listed),
+                      frozenset(keys),
+                      stamp.new() if passes else 0)
 
     def _assemble(self, dirty: int) -> tuple[Any, frozenset[str]]:
+        """The result and trace (the stamps of a list result's items in ``_stamps``)."""
         ids = frozenset(self._counts).union(self._key_reads) if dirty & TRACE else self._ids
         if self._shape.count:
+            self._stamps = None
             return len(self._ordered), ids
         window = self._shape.window
         if window is None:
-            return self._ordered.result(), ids
+            result = self._ordered.result()
+            self._stamps = self._ordered.stamps
+            return result, ids
         bounds = slice_bounds(len(self._ordered), window.left, window.right,
                               window.is_inclusive)
         if self._shape.window_first:
@@ -364,11 +368,14 @@ class MaintainedQuery:
                     or not all(map(is_, reads, last_reads)):
                 ids = frozenset(self._counts).union(self._key_reads, *reads)
             result = [entry.item for entry in shown]
+            stamps = [entry.stamp for entry in shown]
         else:
             result = self._ordered.items[bounds]
+            stamps = self._ordered.stamps[bounds]
         last = self._result
         if type(last) is list and len(last) == len(result) and all(map(is_, last, result)):
-            return last, ids  # the same items: the same list
+            return last, ids  # the same items: the same list (and stamps)
+        self._stamps = stamps
         return result, ids
 
 
@@ -383,18 +390,6 @@ def _runners() -> Callable[[Shape], MaintainedQuery]:
         return MaintainedQuery(None, sub, None, parts=parts)
 
     return runner
-
-
-def _same_sets(old: _Entry, new: _Entry) -> None:
-    """Give ``new`` the very sets of ``old`` that it equals: compared by identity after
-    (an author entry reads its 10,000 posts, and still does after one of them changed)."""
-    # ``is`` first: ``==`` of two frozensets compares them whole even when identical.
-    if new.reads is not old.reads and new.reads == old.reads:
-        new.reads = old.reads
-    if new.item_reads is not old.item_reads and new.item_reads == old.item_reads:
-        new.item_reads = old.item_reads
-    if new.keys_read is not old.keys_read and new.keys_read == old.keys_read:
-        new.keys_read = old.keys_read
 
 
 __all__ = ["MaintainedQuery"]

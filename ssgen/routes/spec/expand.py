@@ -6,6 +6,7 @@ the tag rules the package docstring (``ssgen.routes.spec``) sets out.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,11 @@ from ssgen.routes.reuse import (
     keep_paths,
     list_pages,
     peek,
+    same,
     spliced,
     take_paths,
 )
+from ssgen.routes.reuse import key as token_key
 from ssgen.routes.spec.ids import find_ids
 
 if TYPE_CHECKING:
@@ -151,23 +154,28 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     if len(last.pages) != len(last.specs):  # not of this form: nothing to reuse
         last = ListPages(item_ids=last.item_ids)
     fresh.ids, fresh.unattributed = ids, unattributed
-    fresh.marker = delta.result if delta is not None else None
+    # The items' stamps, when the delta is of this very result (a maintained query's).
+    stamps = delta.stamps if delta is not None and delta.result is value \
+        and len(delta.stamps) == len(value) else None
+    fresh.marker = delta.version if delta is not None else None
     size = len(value)
     known = last.item_ids
     patched = patch(last, value, delta, lambda item: fill_pattern(
         route.path, item, route=route.name), neighbours)
     was = take_paths(ctx, last)
+    tokens = value if stamps is None else stamps
     if patched is not None:
-        pages = _finish(ctx, value, patched.lists, sorted(patched.places),
+        pages = _finish(ctx, (value, tokens), patched.lists, sorted(patched.places),
                         (unattributed, shared, neighbours), fresh, known)
         counts, left = recount(was.counts if was else None, patched.out, patched.came)
         keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left,
                                    sorted(patched.places) if patched.aligned else None))
         return pages
-    # Only the span that differs from the last expansion (by identity) and, when pages
-    # show their neighbours, one page either side of it is looked at.
+    # Only the span that differs from the last expansion (by stamp, else by identity)
+    # and, when pages show their neighbours, one page either side of it is looked at.
     before = len(last.items)
-    head, tail = changed_span(value, last.items)
+    head, tail = changed_span(value, last.items) if stamps is None or last.stamps is None \
+        or len(last.stamps) != before else changed_span(stamps, last.stamps, operator.ne)
     paths = spliced(route, value, last, (head, tail))
     low, high = (max(0, head - 1), min(size, size - tail + 1)) if neighbours \
         else (head, size - tail)
@@ -176,46 +184,50 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     end = before - (size - high)
     lists = (last.specs[:low] + [None] * (high - low) + last.specs[end:],
              last.pages[:low] + [None] * (high - low) + last.pages[end:], paths)
-    old = {id(entry[0]): entry for entry in last.specs[low:end]}
-    pages = _finish(ctx, value, lists, range(low, high), (unattributed, shared, neighbours),
-                    fresh, known, old)
+    old = {token_key(entry[0]): entry for entry in last.specs[low:end]}
+    pages = _finish(ctx, (value, tokens), lists, range(low, high),
+                    (unattributed, shared, neighbours), fresh, known, old)
     keep_paths(ctx, RoutePaths(fresh, pages, None))
     return pages
 
 
-def _finish(ctx: PageMaker, value: list[Any], lists: tuple[list[Any], list[Any], list[str]],
+def _finish(ctx: PageMaker, items: tuple[list[Any], list[Any]],
+            lists: tuple[list[Any], list[Any], list[str]],
             places: Iterable[int], shares: tuple[frozenset[str], frozenset[str], bool],
             fresh: ListPages, known: dict[int, tuple[Any, frozenset[str]]],
             old: dict[int, Entry] | None = None) -> list[PageSpec]:
     """Look at the pages at ``places`` (the others are as last expanded): a page is made
-    again unless its item, neighbours and first-page flag are the same objects.
+    again unless its item, neighbours and first-page flag are the same (by their
+    tokens: ``items`` is the result and its tokens, the items' stamps or the items).
     ``shares``: the unattributed ids, those every page gets, whether pages show their
     neighbours."""
+    value, tokens = items
     specs, pages, paths = lists
     route, size = ctx.route, len(value)
     neighbours = shares[2]
     names = placeholders(route.path)
     for index in places:
-        item = value[index]
-        prev = value[index - 1] if index and neighbours else None
-        after = value[index + 1] if index < size - 1 and neighbours else None
-        entry = specs[index] if old is None else old.get(id(item))
-        if entry is None or entry[0] is not item or entry[1] is not prev \
-                or entry[2] is not after or entry[3] != (index == 0):
+        item, token = value[index], tokens[index]
+        prev = tokens[index - 1] if index and neighbours else None
+        after = tokens[index + 1] if index < size - 1 and neighbours else None
+        entry = specs[index] if old is None else old.get(token_key(token))
+        if entry is None or not same(entry[0], token) or not same(entry[1], prev) \
+                or not same(entry[2], after) or entry[3] != (index == 0):
             shared = shares[0] if index == 0 else shares[1]
-            item_ids = _item_ids(item, known)
+            item_ids = _item_ids(item, token, known)
             if shared:
                 item_ids = item_ids | shared
             params = {name: lookup(item, name) for name in names}
             extra = _neighbours(value, paths, index) if neighbours else None
             spec = ctx.page(paths[index], item, item_ids, fields=item, params=params,
                             extra=extra)
-            entry = (item, prev, after, index == 0, spec)
+            entry = (token, prev, after, index == 0, spec)
         specs[index], pages[index] = entry, entry[4]
     # Not copied: a route's result list is never changed once handed out.
     fresh.items, fresh.paths, fresh.specs, fresh.pages = value, paths, specs, pages
+    fresh.stamps = tokens if tokens is not value else None
     fresh.item_ids = known if len(known) <= 2 * size + 64 else {
-        id(item): found for item in value if (found := known.get(id(item))) is not None}
+        at: found for at in map(token_key, tokens) if (found := known.get(at)) is not None}
     return pages  # a new list (the next expansion copies it before changing it)
 
 
@@ -226,10 +238,10 @@ def _unattributed(ctx: PageMaker, value: list[Any], ids: frozenset[str],
     ``_id`` built again)."""
     last = peek(ctx.route.name, ctx.site)
     if last is not None and delta is not None and last.ids is ids \
-            and delta.result is last.marker:
+            and delta.version == last.marker:
         return last.unattributed  # the same result as last time
     if last is not None and delta is not None and last.ids is ids \
-            and last.marker is not None and delta.base is last.marker \
+            and last.marker is not None and delta.base_version == last.marker \
             and not delta.inserted and not delta.removed \
             and len(delta.changed | delta.moved) <= MOST and all(
                 _same_id(delta, doc_id, value) for doc_id in delta.changed | delta.moved):
@@ -243,10 +255,12 @@ def _same_id(delta: Delta, doc_id: str, value: list[Any]) -> bool:
         and delta.base[old].get("_id") == value[new].get("_id")
 
 
-def _item_ids(item: Any, known: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
-    entry = known.get(id(item))
-    if entry is None or entry[0] is not item:
-        entry = known[id(item)] = (item, frozenset(find_ids(item)))
+def _item_ids(item: Any, token: Any,
+              known: dict[int, tuple[Any, frozenset[str]]]) -> frozenset[str]:
+    at = token_key(token)
+    entry = known.get(at)
+    if entry is None or not same(entry[0], token):
+        entry = known[at] = (token, frozenset(find_ids(item)))
     return entry[1]
 
 

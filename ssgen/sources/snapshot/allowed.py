@@ -67,7 +67,7 @@ _EMPTY: frozenset[Any] = frozenset()
 def _entry_arguments(entry: MaintainedEntry) -> tuple[Any, ...]:
     """Its fields; an empty set as one object, written once (each entry has its own)."""
     return (entry.passes, entry.keys, entry.item, entry.reads or _EMPTY,
-            entry.item_reads or _EMPTY, entry.keys_read or _EMPTY)
+            entry.item_reads or _EMPTY, entry.keys_read or _EMPTY, entry.stamp)
 
 
 _TAGS: dict[str, str] = {}  # one encoding's tags (``forget`` after it)
@@ -79,7 +79,7 @@ def _spec_arguments(spec: PageSpec) -> tuple[Any, ...]:
     each page its own copy of the string (350,000 strings at 10,000 posts, 20,000 of them
     distinct), which the decoder would make again one by one."""
     tags = frozenset([_TAGS.setdefault(tag, tag) for tag in spec.tags])
-    return spec.path, spec.route, spec.template, spec.context, tags, spec.params
+    return spec.path, spec.route, spec.template, spec.context, tags, spec.params, spec.stamp
 
 
 def forget() -> None:
