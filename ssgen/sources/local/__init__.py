@@ -256,6 +256,10 @@ class LocalSource:
         finally:
             self.__dict__.pop("_hint", None)
 
+    def proving(self) -> bool:
+        """Whether the last reload started proofs not waited for yet (``proven``)."""
+        return bool(self._proving)
+
     def proven(self) -> bool:
         """Wait for the proofs the last reload started; False when one failed: its file
         then differed elsewhere too, what was built from the reload is incomplete, and
