@@ -113,7 +113,7 @@ def test_the_hint_is_taken_and_a_wrong_one_is_refuted() -> None:
 
 
 def test_mutant_proof_that_always_holds_is_caught() -> None:
-    with mutant(proof.Proof, "_prove", lambda self: True), pytest.raises(AssertionError):
+    with mutant(proof.Proof, "_compare", lambda self, address: True), pytest.raises(AssertionError):
         run_rounds(FIXED)
 
 
