@@ -380,3 +380,45 @@ def test_changed_since_is_unknown_past_the_log(tmp_path: Path) -> None:
     assert source.changed_since(70 - 64) == {"a"}
     assert source.changed_since(70 - 65) is None
     assert source.changed_since(71) is None
+
+
+def _two_files(tmp_path: Path) -> Site:
+    site = Site(tmp_path / "site", "published")
+    for name, ids in (("a.ndjson", "abc"), ("b.ndjson", "de")):
+        site.ndjson[name] = [json.dumps({"_id": i, "_type": "post", "title": f"t{i}", "n": n})
+                             .encode() for n, i in enumerate(ids)]
+        site.style[name] = (False, False, True)
+    site.write()
+    return site
+
+
+def _failing_reload_then_reload(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A kept source over two files: one document of the first retitled, the reload
+    failing at the second (its parse of the first spliced in place already), then a
+    reload that succeeds: (its snapshot, a fresh load's)."""
+    site = _two_files(tmp_path)
+    source = LocalSource(config_for(site), kept=True)
+    source.settle()
+    site.ndjson["a.ndjson"][1] = json.dumps(
+        {"_id": "b", "_type": "post", "title": "retitled, longer", "n": 1}).encode()
+    site.ndjson["b.ndjson"].append(json.dumps({"_id": "f", "_type": "post", "n": 9}).encode())
+    site.write()
+    real = LocalSource._read
+
+    def failing(self: LocalSource, item: Any, *args: Any) -> Any:
+        if item.path.endswith("b.ndjson"):
+            raise OSError("read failed")
+        return real(self, item, *args)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(LocalSource, "_read", failing)
+        with pytest.raises(OSError):
+            source.reload_hinted("b")
+    source.reload()
+    return snapshot(source), snapshot(LocalSource(config_for(site)))
+
+
+def test_a_reload_failing_after_an_in_place_splice_then_equals_a_fresh_load(
+        tmp_path: Path) -> None:
+    got, fresh = _failing_reload_then_reload(tmp_path)
+    assert got == fresh

@@ -6,6 +6,8 @@ the proof. Here the file is also edited elsewhere, or only elsewhere, or the nam
 document is unchanged, written in place or renamed over: after every round the output
 equals a clean full build's and the kept bytes equal the file. Mutants caught (tests
 below): a proof that always holds, and a runner that does not wait for the proof.
+The round renders its pages while the proof runs (``workers.prerender``) and writes
+them once it held: mutants caught, a prerender that writes and one whose bytes are stale.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from servekit import kept_bytes
 from sitekit import author, make_site, mutant, output_files, post, write_docs
 from test_serve import clean_build
 
+from ssgen.build import workers
 from ssgen.build.change import Change, DocChange
+from ssgen.build.output import Output
 from ssgen.build.pipeline import pages
 from ssgen.config.load import load_config
 from ssgen.serve.worker import RebuildWorker, run
@@ -109,7 +113,7 @@ def test_the_hint_is_taken_and_a_wrong_one_is_refuted() -> None:
 
 
 def test_mutant_proof_that_always_holds_is_caught() -> None:
-    with mutant(proof.Proof, "_prove", lambda self: True), pytest.raises(AssertionError):
+    with mutant(proof.Proof, "_compare", lambda self, address: True), pytest.raises(AssertionError):
         run_rounds(FIXED)
 
 
@@ -162,3 +166,83 @@ def test_a_refuted_round_writes_no_page_before_its_proof() -> None:
 
 def test_mutant_render_before_the_proof_is_caught() -> None:
     assert any(entry != (0, False) for entry in _renders_seen(barrier=False))
+
+
+def _steps_seen(named_only: bool) -> list[tuple[str, int, bool]]:
+    """A hinted round (the named post alone edited, or another one too: refuted): for
+    each page rendered (``PageWriter.render``) and each page file written, how many
+    proofs were still outstanding and whether one had failed."""
+    seen: list[tuple[str, int, bool]] = []
+    render, put = workers.PageWriter.render, Output.put_stat
+
+    def state(step: str) -> None:
+        source = worker._runner.source
+        assert isinstance(source, LocalSource)
+        seen.append((step, len(source._proving), source._refuted))
+
+    def rendered(self: Any, spec: Any) -> Any:
+        state("render")
+        return render(self, spec)
+
+    def written(self: Any, relpath: Any, data: bytes) -> Any:
+        state("write")
+        return put(self, relpath, data)
+
+    with _started() as (root, site, titles, worker), \
+            mutant(workers.PageWriter, "render", rendered), mutant(Output, "put_stat", written):
+        titles[1] = "Named, longer than before"
+        if not named_only:
+            titles[3] = "Unnamed"
+        _write(site, titles, False)
+        worker.submit(Change(documents=(DocChange("p2", "post"),)))
+        worker._round()
+        assert worker.last is not None and worker.last.ok
+        assert output_files(site) == clean_build(site, root)
+    return seen
+
+
+def test_a_hinted_round_renders_while_its_proof_runs_and_writes_after() -> None:
+    seen = _steps_seen(named_only=True)
+    first = [entry[0] for entry in seen].index("write")
+    # The round's pages, all before its first write (serve's warming renders after).
+    assert first and all(entry == ("render", 1, False) for entry in seen[:first])
+    assert all(entry == ("write", 0, False) for entry in seen if entry[0] == "write")
+
+
+def _check_refuted() -> None:
+    seen = _steps_seen(named_only=False)
+    assert ("render", 1, False) in seen  # rendered from the cut line, then thrown away
+    assert all(entry == ("write", 0, False) for entry in seen if entry[0] == "write")
+
+
+def test_a_refuted_round_writes_nothing_it_rendered_before_its_proof() -> None:
+    _check_refuted()
+
+
+def _writing_prerender(config: Any, plan: Any, renderer: Any) -> dict[str, Any]:
+    """A prerender that writes each page as it renders it (before the proof)."""
+    writer = workers.PageWriter(config, renderer, plan.data_hashes, plan.tags, None,
+                                plan.files)
+    for spec in plan.to_render:
+        writer.run(spec)
+    return {}
+
+
+def test_mutant_prerender_that_writes_is_caught() -> None:
+    with mutant(pages, "prerender", _writing_prerender), pytest.raises(AssertionError):
+        _check_refuted()
+
+
+def _stale_prerender(config: Any, plan: Any, renderer: Any) -> dict[str, Any]:
+    """A prerender handing over each page's bytes as they were on disk."""
+    ready = workers.prerender(config, plan, renderer)
+    for spec in plan.to_render:
+        file = config.output_dir / plan.files[spec.path]
+        if file.exists():
+            ready[spec.path] = ready[spec.path]._replace(data=file.read_bytes())
+    return ready
+
+
+def test_mutant_stale_prerendered_bytes_are_caught() -> None:
+    with mutant(pages, "prerender", _stale_prerender), pytest.raises(AssertionError):
+        run_rounds(FIXED)

@@ -135,8 +135,9 @@ def test_mutant_settle_that_does_not_patch_is_caught() -> None:
 def test_mutant_patch_applied_before_the_reply_is_caught() -> None:
     real = cached.splice_around
 
-    def at_once(previous: Any, data: Any, prefix: int, suffix: int, middle: bytes) -> Any:
-        found = real(previous, data, prefix, suffix, middle)
+    def at_once(previous: Any, data: Any, prefix: int, suffix: int, middle: bytes,
+                **options: Any) -> Any:
+        found = real(previous, data, prefix, suffix, middle, **options)
         if found is not None:
             found[1].apply(data)
             found = (found[0], None)  # nothing left pending

@@ -5,7 +5,8 @@ than pickled; the Jinja2 environment is built and warmed once before the fork, a
 process (the build's own included: ``ssgen.sources.fanout``) writes its pages through
 ``Output`` (atomic, write-if-changed). Only small outcomes travel back, as tuples, each
 with the manifest row of its page built where it rendered (on every core, not in the
-record stage).
+record stage). ``prerender``: a small render's bytes made before the build may write
+(serve's round, while its reload's proof runs), written by ``render_pages`` after.
 """
 
 from __future__ import annotations
@@ -67,13 +68,25 @@ class PageOutcome(NamedTuple):
     row: tuple[str, ...] = ()  # its ``pages`` row (``page_row``), when the writer knew its tags
 
 
+class Rendered(NamedTuple):
+    """A page's bytes rendered before its write (``prerender``), or its render's error."""
+
+    data: bytes
+    images: frozenset[str]  # tags of the image variants the page uses
+    render_s: float
+    error: str | None = None
+
+
 class PageWriter:
-    """Renders and writes pages; one per process."""
+    """Renders and writes pages; one per process. ``ready``: pages rendered already
+    (``prerender``), written as they are."""
 
     def __init__(self, config: Config, renderer: Renderer | None = None,
                  hashes: Mapping[str, str] | None = None,
                  tags: Mapping[str, frozenset[str]] | None = None,
-                 staging: Path | None = None, files: Mapping[str, str] | None = None) -> None:
+                 staging: Path | None = None, files: Mapping[str, str] | None = None,
+                 ready: dict[str, Rendered] | None = None) -> None:
+        self.ready = ready if ready is not None else {}
         self.renderer = renderer or Renderer(config, auto_reload=False)
         # ``staging``: the cold build's folder no reader sees (``ssgen.build.output.staging``).
         self.output = Output(staging, unseen=True) if staging else Output(config.output_dir)
@@ -92,22 +105,38 @@ class PageWriter:
             except Exception:  # the page's own render reports it, with file:line
                 continue
 
-    def run(self, spec: PageSpec) -> PageOutcome:
-        """Render one page and write it if its bytes changed; errors become outcomes."""
-        file = ""
+    def render(self, spec: PageSpec) -> Rendered:
+        """One page's bytes (not written), or its error."""
         began = time.perf_counter()
         try:
-            file = self.files.get(spec.path) or url_to_relpath(spec.path, spec.route)
             with recording() as images:
                 data = self.renderer.render_bytes(spec.template, spec.context)
-            rendered = time.perf_counter()
-            written, created, size, mtime = self.output.put_stat(file, data)
+        except SsgenError as exc:
+            return Rendered(b"", frozenset(), 0.0, str(exc))
+        return Rendered(data, frozenset(images), time.perf_counter() - began)
+
+    def run(self, spec: PageSpec) -> PageOutcome:
+        """Render one page (unless ``ready`` holds its bytes) and write it if its bytes
+        changed; errors become outcomes."""
+        file = ""
+        try:
+            file = self.files.get(spec.path) or url_to_relpath(spec.path, spec.route)
         except SsgenError as exc:
             return PageOutcome(spec.path, file, error=str(exc))
-        digest, used = sha256(data), frozenset(images)
+        page = self.ready.pop(spec.path, None)
+        if page is None:
+            page = self.render(spec)
+        if page.error is not None:
+            return PageOutcome(spec.path, file, error=page.error)
+        began = time.perf_counter()
+        try:
+            written, created, size, mtime = self.output.put_stat(file, page.data)
+        except SsgenError as exc:
+            return PageOutcome(spec.path, file, error=str(exc))
+        digest, used = sha256(page.data), page.images
         data_hash = self.hashes.get(spec.path) or page_data_hash(spec, self.site)
         return PageOutcome(spec.path, file, digest, written, created,
-                           render_s=rendered - began, write_s=time.perf_counter() - rendered,
+                           render_s=page.render_s, write_s=time.perf_counter() - began,
                            images=used, size=size, mtime_ns=mtime, data_hash=data_hash,
                            row=self._row(spec, data_hash, digest, file, used))
 
@@ -129,13 +158,15 @@ class PageWriter:
 def render_pages(
     config: Config, plan: RenderPlan, *, jobs: int | None, reporter: Reporter,
     arrived: Callable[[list[PageOutcome]], None] | None = None, staging: Path | None = None,
-    renderer: Renderer | None = None,
+    renderer: Renderer | None = None, ready: dict[str, Rendered] | None = None,
 ) -> list[PageOutcome]:
     """Render every page of ``plan.to_render``; a failing page never stops the others.
     ``arrived``: called here with each batch of outcomes as it comes back (in the order
     they finish), while the other processes render on. ``staging``: the folder to write
     into instead of the output folder (``ssgen.build.output.staged``). ``renderer``: the
-    shared renderer the build planned with (``Renderer.shared``), taken if not given."""
+    shared renderer the build planned with (``Renderer.shared``), taken if not given.
+    ``ready``: pages ``prerender`` rendered (this process writes them; rendered afresh
+    by the workers of a parallel render)."""
     specs = plan.to_render
     jobs = jobs or os.cpu_count() or 1
     outcomes: list[PageOutcome] = []
@@ -146,9 +177,9 @@ def render_pages(
             if arrived is not None:
                 arrived(batch)
 
-        if jobs == 1 or len(specs) < _PARALLEL_THRESHOLD:
+        if serial(jobs, len(specs)):
             writer = PageWriter(config, renderer or Renderer.shared(config), plan.data_hashes,
-                                plan.tags, staging, plan.files)
+                                plan.tags, staging, plan.files, ready)
             for start in range(0, len(specs), _CHUNK):
                 done([writer.run(spec) for spec in specs[start : start + _CHUNK]])
         else:
@@ -157,6 +188,20 @@ def render_pages(
                 config, renderer.unshared() if renderer else None, plan.data_hashes,
                 plan.tags, staging, plan.files))
     return outcomes
+
+
+def serial(jobs: int | None, pages: int) -> bool:
+    """Whether ``render_pages`` renders ``pages`` pages in this process."""
+    return (jobs or os.cpu_count() or 1) == 1 or pages < _PARALLEL_THRESHOLD
+
+
+def prerender(config: Config, plan: RenderPlan, renderer: Renderer) -> dict[str, Rendered]:
+    """The bytes of ``plan.to_render``'s pages, rendered now and written later by
+    ``render_pages`` (its ``ready``): a serve round renders while the proof of its
+    hinted reload runs on another thread, and writes once it held (see
+    ``ssgen.build.pipeline.pages``). Nothing is written here."""
+    writer = PageWriter(config, renderer, plan.data_hashes, plan.tags, None, plan.files)
+    return {spec.path: writer.render(spec) for spec in plan.to_render}
 
 
 def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,

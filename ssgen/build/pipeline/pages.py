@@ -32,7 +32,7 @@ from ssgen.build.record import EarlyRecord, journal_pages, record_build
 from ssgen.build.report import DOCUMENT, PATH, BuildReport, PageFailure, StageTimer
 from ssgen.build.untouched import fingerprint, nothing_changed, untouched
 from ssgen.build.verify import Damage
-from ssgen.build.workers import PageOutcome, render_pages
+from ssgen.build.workers import PageOutcome, prerender, render_pages, serial
 from ssgen.config.load import Config
 from ssgen.errors import HintRefuted
 from ssgen.manifest.pages import GENERATION_KEY
@@ -143,6 +143,9 @@ def rebuild(
         files = plan.files = page_files(plan.pages)
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))
+        # The pages' bytes made while the proof runs beside them; none written before it.
+        ready = prerender(config, plan, renderer) \
+            if _proving(source) and serial(jobs, len(plan.to_render)) else None
         _proved(source)  # before the journal names the pages this build writes
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
@@ -153,7 +156,8 @@ def rebuild(
         # The renderer the plan's template hashes were taken with: its templates read
         # once a build (an edit since is the next build's, as for the plan).
         outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter,
-                                arrived=early.arrived, staging=staging, renderer=renderer)
+                                arrived=early.arrived, staging=staging, renderer=renderer,
+                                ready=ready)
     # The workers' hashes, for the snapshot's memo (``carry.keep``): not taken again.
     plan.data_hashes.update((o.path, o.data_hash) for o in outcomes if o.data_hash)
     timer.split("render", "write", time.perf_counter() - began,
@@ -182,6 +186,12 @@ def _proved(source: Source) -> None:
     proven = getattr(type(source), "proven", None)
     if callable(proven) and not proven(source):
         raise HintRefuted("the dataset changed beyond the webhook's document")
+
+
+def _proving(source: Source) -> bool:
+    """Whether a proof the source's last reload started is still to be waited for."""
+    proving = getattr(type(source), "proving", None)  # the class's, as in ``_proved``
+    return callable(proving) and bool(proving(source))
 
 
 def _fail_clashes(plan: RenderPlan, files: dict[str, str],

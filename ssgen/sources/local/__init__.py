@@ -240,19 +240,21 @@ class LocalSource:
             self._reload()
 
     def reload_hinted(self, doc_id: str) -> None:
-        """``reload``, told by a webhook that the document ``doc_id`` changed: the kept
-        NDJSON file that holds it is taken to differ in its line alone, and a thread
-        proves the rest of the file equal to the kept bytes meanwhile (``proven``)."""
+        """``reload``, told by a webhook that ``doc_id`` changed: the kept NDJSON file holding
+        it is taken to differ in its line alone, the rest proved on a thread (``proven``)."""
         self._hint = doc_id
         try:
             self.reload()
         finally:
             self.__dict__.pop("_hint", None)
 
+    def proving(self) -> bool:
+        """Whether the last reload started proofs not waited for yet (``proven``)."""
+        return bool(self._proving)
+
     def proven(self) -> bool:
-        """Wait for the proofs the last reload started; False when one failed: its file
-        then differed elsewhere too, what was built from the reload is incomplete, and
-        the next reload reads that file whole."""
+        """Wait for the proofs the last reload started; False when one failed (its file
+        differed elsewhere too: what the reload built is incomplete; the next reads it whole)."""
         proving, self._proving = self._proving, ()
         if not all([cached.prove() for cached in proving]):
             self._refuted = True

@@ -174,7 +174,10 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
     # fail, the next one parses the file whole, and no fingerprint vouches for it.
     old.data = None
     old.forget_digest()
-    found = splice_around(old.loaded, kept, region.prefix, region.suffix, region.middle)
+    # In place (``own``): ``old`` is dropped by the reload (its bytes are the new
+    # file's from here), and a failed splice leaves its parse as it was.
+    found = splice_around(old.loaded, kept, region.prefix, region.suffix, region.middle,
+                          own=True)
     if found is None:
         kept[region.prefix:len(kept) - region.suffix] = region.middle
         splice = parse_file(source, item, kept, old)
@@ -190,7 +193,8 @@ def _hinted(item: Input, stamp: Stamp, old: Cached, kept: bytearray,
     if found is None:
         return None
     region, proof = found
-    spliced = splice_around(old.loaded, kept, region.prefix, region.suffix, region.middle)
+    spliced = splice_around(old.loaded, kept, region.prefix, region.suffix, region.middle,
+                            own=True)  # as in ``reread``
     if spliced is None:
         proof.wait()
         return None

@@ -112,12 +112,14 @@ class Pending(NamedTuple):
 
 
 def splice_around(previous: Loaded, data: Data, prefix: int, suffix: int,
-                  middle: bytes) -> tuple[Splice, Pending] | None:
+                  middle: bytes, *, own: bool = False) -> tuple[Splice, Pending] | None:
     """``patch``'s splice with ``data`` left as it is: the changed lines are parsed from
     the old bytes around the change and ``middle``, and the patch is returned
     (``Pending``) for the caller to apply later: moving the bytes after the change is
     ~70 MB of memory traffic on a 70 MB file, which serve does after the round's
-    replies. None: apply it now and parse the file whole (as when ``patch`` is None)."""
+    replies. None: apply it now and parse the file whole (as when ``patch`` is None);
+    ``previous`` is then as it was, also with ``own`` (as in ``patch``: spliced in
+    place when the splice succeeds)."""
     stop = len(data) - suffix
     pending = Pending(prefix, stop, middle)
     if prefix == stop and not middle:
@@ -126,7 +128,7 @@ def splice_around(previous: Loaded, data: Data, prefix: int, suffix: int,
         return None
     lines = _Lines(previous, data, prefix, suffix)
     piece = b"".join((data[lines.start:prefix], middle, data[stop:lines.old_stop]))
-    found = lines.splice(piece, lines.start, len(middle) - (stop - prefix))
+    found = lines.splice(piece, lines.start, len(middle) - (stop - prefix), own)
     return None if found is None else (found, pending)
 
 

@@ -70,41 +70,51 @@ class Proof:
             else None
         self._kept_size = len(kept)
         self._verdict = False
+        self._known = threading.Event()  # set once the verdict is, before the unmap
         self._thread = threading.Thread(target=self._run, name="ndjson-proof", daemon=True)
         self._thread.start()
 
     def wait(self) -> bool:
-        """Whether the file equals the kept bytes outside the region (waits for it)."""
-        self._thread.join()
+        """Whether the file equals the kept bytes outside the region (waits for the
+        verdict; the thread unmaps the file and lets go of its lease after it: ~10-30 ms
+        at 100,000 posts that the round does not wait for)."""
+        self._known.wait()
         self._kept = None  # the export let go: the kept bytes may be patched now
         return self._verdict
 
     def _run(self) -> None:
+        address = None
         try:
-            self._verdict = self._prove()
+            address = self._map()
+            self._verdict = address is not None and self._compare(address)
         except BaseException:  # any doubt is a failed proof: the caller reads whole
             self._verdict = False
         finally:
+            self._known.set()
+            if address is not None:
+                self._calls[1](address, self._stamp[1])
             let_go(self._fd)
             os.close(self._fd)
 
-    def _prove(self) -> bool:
-        map_, unmap, compare = self._calls
-        size, region = self._stamp[1], self._region
+    def _map(self) -> int | None:
+        """The leased file mapped whole, its pages populated (None: not the stamped file,
+        or no mapping)."""
         if _stamp(self._fd) != self._stamp:
-            return False
-        address = map_(None, size, mmap.PROT_READ, mmap.MAP_SHARED | mmap.MAP_POPULATE,
-                       self._fd, 0)
-        if address is None or address == _MAP_FAILED:
-            return False
-        try:
-            kept = ctypes.addressof(self._kept) if self._kept is not None else 0
-            head, tail = region.prefix, region.suffix
-            equal = (not head or compare(address, kept, head) == 0) and \
-                (not tail or compare(address + size - tail,
-                                     kept + self._kept_size - tail, tail) == 0)
-        finally:
-            unmap(address, size)
+            return None
+        address = self._calls[0](None, self._stamp[1], mmap.PROT_READ,
+                                 mmap.MAP_SHARED | mmap.MAP_POPULATE, self._fd, 0)
+        return None if address is None or address == _MAP_FAILED else address
+
+    def _compare(self, address: int) -> bool:
+        """Whether the file mapped at ``address`` equals the kept bytes outside the
+        region, and is still the stamped file."""
+        compare = self._calls[2]
+        size, region = self._stamp[1], self._region
+        kept = ctypes.addressof(self._kept) if self._kept is not None else 0
+        head, tail = region.prefix, region.suffix
+        equal = (not head or compare(address, kept, head) == 0) and \
+            (not tail or compare(address + size - tail,
+                                 kept + self._kept_size - tail, tail) == 0)
         return equal and _stamp(self._fd) == self._stamp
 
 
