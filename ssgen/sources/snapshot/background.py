@@ -32,7 +32,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from ssgen.config.load import Config
 from ssgen.sources import Source
@@ -83,16 +83,25 @@ def keep_later(config: Config, source: Source | None,
         pid = os.fork()
     except OSError:
         return False
-    if pid == 0:  # the child: saves, then exits without running the parent's code
-        try:
-            save(config.state_dir / FILE, snapshot_key(config, source.perspective), source,
-                 extra())
-        finally:
-            os._exit(0)
+    if pid == 0:
+        as_child(lambda: save(config.state_dir / FILE,
+                              snapshot_key(config, source.perspective), source, extra()))
     _SAVER.pid, _SAVER.started, _SAVER.saved = pid, time.monotonic(), state
     if final:
         _wait_for(FINAL_WAIT)
     return True
+
+
+def as_child(work: Callable[[], None]) -> NoReturn:
+    """Run ``work`` in a forked saver, then exit without running the parent's code. A
+    server's SIGTERM handler (uvicorn's, which only flags a shutdown) is put back to the
+    default first: a stopping service's saver must end when told to, and its temporary
+    file is swept by the next save."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        work()
+    finally:
+        os._exit(0)
 
 
 _DEFERRED: list[Callable[[], None]] = []
