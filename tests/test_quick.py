@@ -165,13 +165,41 @@ def test_the_plan_is_forgotten_by_any_build_and_pending_after_a_quick_one(
         (site / "content" / "a.md").write_text(page_file("A"))
         settle()
         ordinary(site, 1, remember=True)
-        assert plans.read(str(site)) is not None and not quick.pending(str(site))
+        assert plans.read(str(site)) is not None and not plans.pending(str(site))
         settle()
         (site / "content" / "a.md").write_text(page_file("A") + "more\n")
         assert quick_or_ordinary(site, 2)[0]
-        assert quick.pending(str(site))
+        assert plans.pending(str(site))
         ordinary(site, 1, remember=False)  # serve's or revalidate's build
-        assert plans.read(str(site)) is None and not quick.pending(str(site))
+        assert plans.read(str(site)) is None and not plans.pending(str(site))
+
+
+def test_settle_records_what_quick_builds_wrote(tmp_path: Path) -> None:
+    """``ssgen deploy`` and ``ssgen check`` read the manifest's hashes and links: after
+    a quick build, ``settle`` has an ordinary build record its pages first."""
+    import sqlite3
+
+    from ssgen.build.output import sha256
+    from ssgen.build.pipeline import settle_quick
+
+    def recorded(site: Path) -> str:
+        with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as db:
+            return str(db.execute("SELECT hash FROM files WHERE relpath = 'a/index.html'")
+                       .fetchone()[0])
+
+    with _short_racy():
+        site = make_site(tmp_path / "site", listed=False)
+        (site / "content" / "a.md").write_text(page_file("A"))
+        settle()
+        ordinary(site, 1, remember=True)
+        settle()
+        (site / "content" / "a.md").write_text(page_file("A") + "more\n")
+        assert quick_or_ordinary(site, 2)[0]
+        page = site / "public" / "a" / "index.html"
+        assert recorded(site) != sha256(page.read_bytes())
+        forget_process()
+        settle_quick(load_config(site))
+        assert not plans.pending(str(site)) and recorded(site) == sha256(page.read_bytes())
 
 
 def test_a_damaged_plan_or_journal_is_ignored(tmp_path: Path) -> None:

@@ -128,6 +128,14 @@ def build(
     return report
 
 
+def settle_quick(config: Config) -> None:
+    """Before a command reads the manifest's records of the output (``ssgen deploy`` its
+    hashes, ``ssgen check`` its links): when quick builds wrote output files since the
+    manifest was last written (``ssgen.build.quick``), an ordinary build records them."""
+    if quick_plan.pending(str(config.site_dir)):
+        build(config, remember=True)
+
+
 def _recover(run: Run, manifest: Manifest, full: bool) -> Damage:
     """Crash orphans removed; the owned output checked (not after a full build, which
     rewrites it all); pages that a static or generated file now displaces marked."""
@@ -205,4 +213,5 @@ def site_paths(config: Config) -> list[Path]:
     return [config.config_file, config.templates_dir, config.static_dir, config.content_dir]
 
 
-__all__ = ["BuildReport", "PageFailure", "build", "left_for_exit", "release_left", "site_paths"]
+__all__ = ["BuildReport", "PageFailure", "build", "left_for_exit", "release_left", "settle_quick",
+           "site_paths"]

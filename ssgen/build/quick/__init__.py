@@ -23,8 +23,8 @@ page that uses an image variant after its render: None after it), and the ordina
 runs; it finds the pages written here changed from outside (their bytes are not the
 manifest's), renders them again, and writes a new plan. The manifest is not touched
 here: it stays the last ordinary build's, and the plan says (``dirty``) that output files
-changed since; ``pending`` tells commands that read the manifest's hashes (deploy,
-check) to build first.
+changed since (``plan.pending``); commands that read the manifest's records of the
+output (deploy, check) have them recorded first (``ssgen.build.pipeline.settle_quick``).
 """
 
 from __future__ import annotations
@@ -40,12 +40,6 @@ if TYPE_CHECKING:
     from ssgen.config.load import Config
 
 MOST_CHANGES = 16  # more changed files than this: the ordinary build
-
-
-def pending(site_dir: str) -> bool:
-    """Whether quick builds changed output files since the manifest was last written."""
-    found = plans.read(site_dir) if os.path.exists(plans.path_of(site_dir)) else None
-    return bool(found and found.get("dirty"))
 
 
 def attempt(site_dir: str | os.PathLike[str], jobs: int | None) -> BuildReport | None:
@@ -398,4 +392,4 @@ def _build(config: Config, plan: dict[str, Any], site: str, edits: list[_Edit],
     return report
 
 
-__all__ = ["MOST_CHANGES", "attempt", "pending"]
+__all__ = ["MOST_CHANGES", "attempt"]

@@ -63,6 +63,12 @@ def path_of(site_dir: str) -> str:
     return os.path.join(site_dir, ".ssgen", FILE)
 
 
+def pending(site_dir: str) -> bool:
+    """Whether quick builds changed output files since the manifest was last written."""
+    found = read(site_dir) if os.path.exists(path_of(site_dir)) else None
+    return bool(found and found.get("dirty"))
+
+
 def forget(site_dir: str) -> None:
     """Remove the site's plan and its journal (a build that may change what they
     describe is starting)."""
@@ -356,6 +362,7 @@ __all__ = [
     "forget",
     "kind_allows",
     "pages_of",
+    "pending",
     "read",
     "remember",
     "stamp_of",
