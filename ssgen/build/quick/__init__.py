@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ssgen.build.quick import plan as plans
@@ -69,27 +70,25 @@ def attempt(site_dir: str | os.PathLike[str], jobs: int | None) -> BuildReport |
 
 
 def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport | None:
-    import marshal
-
     begun = time.time_ns()
     started = time.perf_counter()
-    child = None if jobs == 1 else _fork(plan)
+    # The inputs' stats and the output's in two children (here with one job), while
+    # this process loads the configuration and what rendering needs.
+    children = [] if jobs == 1 else [_fork(work, plan) for work in (_inputs, _suspects)]
     try:
         config = _config(site, plan)
         if config is not None:
-            _prepare(config)  # while the child stats the files
-        if child is None:
-            answer = _check(plan)
-        else:
-            data = _receive(child[1])
-            answer = marshal.loads(data) if data else None
+            _prepare(config)
+        answers: list[Any] = [_receive(*child) if child is not None else work(plan)
+                   for child, work in zip(children or [None, None], (_inputs, _suspects),
+                                          strict=True)]
     finally:
-        if child is not None:
-            _reap(*child)
-    if config is None or not isinstance(answer, tuple):
-        return None
-    changed, suspects = answer
-    if len(changed) > MOST_CHANGES:
+        for child in children:
+            if child is not None:
+                _reap(*child)
+    changed: list[tuple[int, str]] | None = answers[0]
+    suspects: list[int] | None = answers[1]
+    if config is None or changed is None or suspects is None or len(changed) > MOST_CHANGES:
         return None
     outputs = _intact(plan, suspects)
     if outputs is None:
@@ -134,8 +133,8 @@ def _prepare(config: Config) -> None:
     Renderer.shared(config)
 
 
-def _fork(plan: dict[str, Any]) -> tuple[int, int] | None:
-    """A child running ``_check`` (its answer marshalled down a pipe); None: no fork."""
+def _fork(work: Callable[[dict[str, Any]], Any], plan: dict[str, Any]) -> tuple[int, int] | None:
+    """A child running ``work(plan)``, its answer marshalled down a pipe (None: no fork)."""
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
@@ -149,19 +148,24 @@ def _fork(plan: dict[str, Any]) -> tuple[int, int] | None:
             import marshal
 
             with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(marshal.dumps(_check(plan)))
+                pipe.write(marshal.dumps(work(plan)))
         finally:
             os._exit(0)
     os.close(write_fd)
     return pid, read_fd
 
 
-def _receive(fd: int) -> bytes:
-    """Everything the child sends until it closes the pipe."""
+def _receive(pid: int, fd: int) -> Any:
+    """The child's answer (None: it sent none, or one that does not load)."""
+    import marshal
+
     parts = []
     while part := os.read(fd, 1 << 16):
         parts.append(part)
-    return b"".join(parts)
+    try:
+        return marshal.loads(b"".join(parts)) if parts else None
+    except (ValueError, EOFError, TypeError):
+        return None
 
 
 def _reap(pid: int, fd: int) -> None:
@@ -175,10 +179,9 @@ def _reap(pid: int, fd: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _check(plan: dict[str, Any]) -> tuple[list[tuple[int, str]], list[int]] | None:
-    """The child's part: the Markdown files whose stamp is not the plan's (or not trusted
-    by it), as (index, relpath), and the indexes of the output files to hash; None: a
-    Markdown file added or removed."""
+def _inputs(plan: dict[str, Any]) -> list[tuple[int, str]] | None:
+    """The Markdown files whose stamp is not the plan's (or not trusted by it), as
+    (index, relpath); None: a file added or removed."""
     import marshal
     from pathlib import Path
 
@@ -187,20 +190,26 @@ def _check(plan: dict[str, Any]) -> tuple[list[tuple[int, str]], list[int]] | No
     rels = listed_files(Path(plan["markdown"]), plan["suffixes"], Path(plan["listing"]))
     if rels != marshal.loads(plan["rels"]):
         return None
-    base = os.path.join(plan["markdown"], "")
     stamps, trusted, pack, size = plan["stamps"], plan["trusted"], plans.STAMP.pack, \
         plans.STAMP.size
     changed: list[tuple[int, str]] = []
     stat = os.stat
-    for at, rel in enumerate(rels):
-        try:
-            info = stat(base + rel)
-        except OSError:
-            return None
-        if not trusted[at] or pack(info.st_mtime_ns, info.st_size, info.st_ino,
-                                   info.st_ctime_ns) != stamps[at * size:(at + 1) * size]:
-            changed.append((at, rel))
-    return changed, _suspects(plan)
+    try:
+        fd = os.open(plan["markdown"], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:  # stat'ed relative to the folder's descriptor (as ``damage_ahead.suspects``)
+        for at, rel in enumerate(rels):
+            try:
+                info = stat(rel, dir_fd=fd)
+            except OSError:
+                return None
+            if not trusted[at] or pack(info.st_mtime_ns, info.st_size, info.st_ino,
+                                       info.st_ctime_ns) != stamps[at * size:(at + 1) * size]:
+                changed.append((at, rel))
+    finally:
+        os.close(fd)
+    return changed
 
 
 def _suspects(plan: dict[str, Any]) -> list[int]:
