@@ -202,6 +202,30 @@ def test_settle_records_what_quick_builds_wrote(tmp_path: Path) -> None:
         assert not plans.pending(str(site)) and recorded(site) == sha256(page.read_bytes())
 
 
+@pytest.mark.parametrize("then", ["quick", "ordinary"])
+def test_an_edit_put_back_is_built_back(tmp_path: Path, then: str) -> None:
+    """The manifest still records the file's first content when a quick build wrote the
+    second: put back, the first is built again, by the next quick build or by an
+    ordinary one (which finds the page's bytes not the manifest's)."""
+    with _short_racy():
+        site = make_site(tmp_path / "site", listed=False)
+        first = page_file("A")
+        (site / "content" / "a.md").write_text(first)
+        settle()
+        ordinary(site, 1, remember=True)
+        settle()
+        (site / "content" / "a.md").write_text(first + "more\n")
+        assert quick_or_ordinary(site, 2)[0]
+        assert b"more" in (site / "public" / "a" / "index.html").read_bytes()
+        settle()
+        (site / "content" / "a.md").write_text(first)
+        if then == "quick":
+            assert quick_or_ordinary(site, 2)[0]
+        else:
+            ordinary(site, 2, remember=False)
+        assert public(site) == full_build(site, tmp_path / "scratch")[0]
+
+
 def test_a_damaged_plan_or_journal_is_ignored(tmp_path: Path) -> None:
     with _short_racy():
         site = make_site(tmp_path / "site", listed=False)

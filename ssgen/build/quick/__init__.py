@@ -1,30 +1,32 @@
 """A new ``ssgen build`` after an edit of some Markdown files' content: only their pages.
 
-Owns ``attempt(request)``, which the console entry point calls before it loads anything
-else of a plain ``ssgen build``. When the last clean build left a quick plan
+Owns ``attempt(site, jobs)``, which the console entry point calls before it loads
+anything else of a plain ``ssgen build``. When the last clean build left a quick plan
 (``ssgen.build.quick.plan``: written only for a site where a Markdown file's document
 makes at most one page per route, from that document alone, with no neighbours, globals,
 feed or search reading it) it proves, under the build lock, that the edit changed nothing
 but those files' own pages:
 
-- in a forked child (or here with one job): the Markdown folder's listing is the plan's,
-  and every file's stamp is the plan's (a file the plan does not trust by stamp counts as
-  changed); every owned output file's size and mtime are the plan's and not racy (a racy
-  or changed one is hashed here: only the bytes the plan records pass);
+- in two forked children (or here with one job): the Markdown folder's listing is the
+  plan's, and every file's stamp is the plan's (a file the plan does not trust by stamp
+  counts as changed); every owned output file's size and mtime are the plan's and not
+  racy (a racy or changed one is hashed here: only the bytes the plan records pass);
 - here, meanwhile: the configuration loads with the plan's hash, and every template and
   static file has the plan's stamp;
 - each changed file (at most ``MOST_CHANGES``) whose bytes differ parses without a fault
   to one document that gives, route by route, the pages and sitemap ``lastmod`` the
   plan records for it (so no page appears, moves or leaves, and the sitemap stands).
 
-Then it renders and writes those pages as the build's workers do (``PageWriter``), and
-updates the plan. Anything else, or any doubt, returns None before a page is written (a
-page that uses an image variant after its render: None after it), and the ordinary build
-runs; it finds the pages written here changed from outside (their bytes are not the
-manifest's), renders them again, and writes a new plan. The manifest is not touched
-here: it stays the last ordinary build's, and the plan says (``dirty``) that output files
-changed since (``plan.pending``); commands that read the manifest's records of the
-output (deploy, check) have them recorded first (``ssgen.build.pipeline.settle_quick``).
+Then it renders those pages as the build's workers do (``PageWriter.run``; meanwhile the
+output's child answers), writes the ones whose bytes changed and notes them in the plan's
+journal. Anything else, or any doubt (a page that fails, or uses an image variant),
+returns None before a page is written, and the ordinary build runs; a failure to write
+or note returns None after, which is as safe: the ordinary build finds the pages written
+here changed from outside (their bytes are not the manifest's), renders them again, and
+writes a new plan. The manifest is not touched here: it stays the last ordinary build's,
+and the plan says (``dirty``) that output files changed since (``plan.pending``);
+commands that read the manifest's records of the output (deploy, check) have them
+recorded first (``ssgen.build.pipeline.settle_quick``).
 """
 
 from __future__ import annotations
@@ -73,30 +75,34 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
     begun = time.time_ns()
     started = time.perf_counter()
     # The inputs' stats and the output's in two children (here with one job), while
-    # this process loads the configuration and what rendering needs.
-    children = [] if jobs == 1 else [_fork(work, plan) for work in (_inputs, _suspects)]
+    # this process loads the configuration and what rendering needs; the edits' pages
+    # are rendered before the output's answer is in, and written after it.
+    works = (_inputs, _suspects)
+    children = [_fork(work, plan) for work in works] if jobs != 1 else [None, None]
     try:
         config = _config(site, plan)
         if config is not None:
             _prepare(config)
-        answers: list[Any] = [_receive(*child) if child is not None else work(plan)
-                   for child, work in zip(children or [None, None], (_inputs, _suspects),
-                                          strict=True)]
+        changed: list[tuple[int, str]] | None = _answer(children[0], works[0], plan)
+        edits = None if config is None or changed is None or len(changed) > MOST_CHANGES \
+            else _edits(config, plan, changed)
+        pages = None if edits is None or config is None else _render(config, edits)
+        suspects: list[int] | None = _answer(children[1], works[1], plan) \
+            if pages is not None else None
     finally:
         for child in children:
             if child is not None:
                 _reap(*child)
-    changed: list[tuple[int, str]] | None = answers[0]
-    suspects: list[int] | None = answers[1]
-    if config is None or changed is None or suspects is None or len(changed) > MOST_CHANGES:
+    outputs = None if suspects is None else _intact(plan, suspects)
+    if config is None or edits is None or pages is None or outputs is None:
         return None
-    outputs = _intact(plan, suspects)
-    if outputs is None:
-        return None
-    edits = _edits(config, plan, changed)
-    if edits is None:
-        return None
-    return _build(config, plan, site, edits, outputs, begun, started)
+    return _write(config, plan, site, edits, pages, outputs, begun, started)
+
+
+def _answer(child: tuple[int, int] | None, work: Callable[[dict[str, Any]], Any],
+            plan: dict[str, Any]) -> Any:
+    """What ``work`` found: the child's answer, or found here without a child."""
+    return work(plan) if child is None else _receive(*child)
 
 
 def _config(site: str, plan: dict[str, Any]) -> Config | None:
@@ -128,9 +134,11 @@ def _prepare(config: Config) -> None:
     from ssgen.build import output  # noqa: F401
     from ssgen.render.environment import Renderer
     from ssgen.render.images import variants  # noqa: F401
+    from ssgen.render.markdown import render_markdown
     from ssgen.sources import markdown_docs  # noqa: F401
 
     Renderer.shared(config)
+    render_markdown("", config.markdown)  # the parser built (``filters.preload``)
 
 
 def _fork(work: Callable[[dict[str, Any]], Any], plan: dict[str, Any]) -> tuple[int, int] | None:
@@ -360,36 +368,52 @@ def _pages(config: Config, plan: dict[str, Any], doc: dict[str, Any],
     return pages
 
 
-def _build(config: Config, plan: dict[str, Any], site: str, edits: list[_Edit],
-           outputs: dict[int, tuple[int, int]], begun: int,
-           started: float) -> BuildReport | None:
-    """Render and write the edits' pages (as ``ssgen.build.workers.PageWriter.run``),
-    note them in the plan's journal; the report."""
-    from ssgen.build.output import Output, sha256
-    from ssgen.build.report import BuildReport
+def _render(config: Config, edits: list[_Edit]) -> list[tuple[str, int, bytes]] | None:
+    """Each of the edits' pages rendered (as ``ssgen.build.workers.PageWriter.run``):
+    (file, output index, bytes); None when one fails or uses an image variant (the
+    ordinary build reports it, or makes the variants)."""
     from ssgen.errors import SsgenError
     from ssgen.render.environment import Renderer
     from ssgen.render.images.variants import recording
 
-    renderer, output = Renderer.shared(config), Output(config.output_dir)
-    report = BuildReport(full=False)
-    written: dict[int, tuple[int, int, bytes]] = {}
+    renderer = Renderer.shared(config)
+    pages: list[tuple[str, int, bytes]] = []
     for edit in edits:
         for spec, file, at in edit.pages:
             try:
                 with recording() as images:
                     data = renderer.render_bytes(spec.template, spec.context)
-                if images:
-                    return None  # the ordinary build makes their variants
-                changed, _, size, mtime = output.put_stat(file, data)
             except SsgenError:
-                return None  # the ordinary build reports it
-            written[at] = (size, mtime, bytes.fromhex(sha256(data)))
-            report.rendered += 1
-            report.written += changed
-            report.identical += not changed
-            if changed:
-                report.changed.append(file)
+                return None
+            if images:
+                return None
+            pages.append((file, at, data))
+    return pages
+
+
+def _write(config: Config, plan: dict[str, Any], site: str, edits: list[_Edit],
+           pages: list[tuple[str, int, bytes]], outputs: dict[int, tuple[int, int]],
+           begun: int, started: float) -> BuildReport | None:
+    """Write the rendered pages whose bytes changed, note them in the plan's journal;
+    the report."""
+    from ssgen.build.output import Output, sha256
+    from ssgen.build.report import BuildReport
+    from ssgen.errors import SsgenError
+
+    output = Output(config.output_dir)
+    report = BuildReport(full=False)
+    written: dict[int, tuple[int, int, bytes]] = {}
+    for file, at, data in pages:
+        try:
+            changed, _, size, mtime = output.put_stat(file, data)
+        except SsgenError:
+            return None  # the ordinary build reports it
+        written[at] = (size, mtime, bytes.fromhex(sha256(data)))
+        report.rendered += 1
+        report.written += changed
+        report.identical += not changed
+        if changed:
+            report.changed.append(file)
     report.unchanged = plan["total"] - report.rendered
     noted = plans.note(site, plan, {edit.at: (edit.stamp, edit.digest, edit.trusted)
                                     for edit in edits},
