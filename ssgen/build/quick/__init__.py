@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ssgen.config.load import Config
 
 MOST_CHANGES = 16  # more changed files than this: the ordinary build
+LOCK_PATIENCE = 1.0  # seconds to wait for the build lock before the ordinary build waits
 
 
 def attempt(site_dir: str | os.PathLike[str], jobs: int | None) -> BuildReport | None:
@@ -57,7 +58,10 @@ def attempt(site_dir: str | os.PathLike[str], jobs: int | None) -> BuildReport |
     from ssgen.errors import SsgenError
     from ssgen.manifest.lock import BuildLock
 
-    lock = BuildLock(Path(site), wait=False)
+    # A little patience: the last build's parse cache may still be saved by a child it
+    # forked (which holds the lock until it exits); a build that holds it longer (serve's
+    # round, a full build) is waited for by the ordinary path instead.
+    lock = BuildLock(Path(site), wait=LOCK_PATIENCE)
     try:
         lock.acquire()
     except SsgenError:
@@ -426,4 +430,4 @@ def _write(config: Config, plan: dict[str, Any], site: str, edits: list[_Edit],
     return report
 
 
-__all__ = ["MOST_CHANGES", "attempt"]
+__all__ = ["LOCK_PATIENCE", "MOST_CHANGES", "attempt"]
