@@ -226,6 +226,33 @@ def test_an_edit_put_back_is_built_back(tmp_path: Path, then: str) -> None:
         assert public(site) == full_build(site, tmp_path / "scratch")[0]
 
 
+def test_a_page_found_intact_keeps_the_hash_a_quick_build_noted(tmp_path: Path) -> None:
+    """A quick build notes the pages it wrote with their hashes; a later one that finds
+    such a page racy and its bytes intact notes its stat again, and the plan keeps the
+    written page's hash (not the last ordinary build's: the next check would fail)."""
+    import hashlib
+
+    from ssgen.build import damage_ahead
+
+    with _short_racy(), mock.patch.object(damage_ahead, "RACY_NS", 60_000_000_000):
+        site = make_site(tmp_path / "site", listed=False)
+        for name in ("a", "b"):
+            (site / "content" / f"{name}.md").write_text(page_file(name.upper()))
+        settle()
+        ordinary(site, 1, remember=True)
+        for name in ("a", "b"):
+            settle()
+            path = site / "content" / f"{name}.md"
+            path.write_text(path.read_text() + "more\n")
+            assert quick_or_ordinary(site, 2)[0]
+        plan = plans.read(str(site))
+        assert plan is not None
+        files = __import__("marshal").loads(plan["files"])
+        for at, rel in enumerate(files):
+            data = (site / "public" / rel).read_bytes()
+            assert plan["hashes"][at * 32:(at + 1) * 32] == hashlib.sha256(data).digest(), rel
+
+
 def test_a_damaged_plan_or_journal_is_ignored(tmp_path: Path) -> None:
     with _short_racy():
         site = make_site(tmp_path / "site", listed=False)

@@ -163,7 +163,11 @@ def note(site_dir: str, plan: dict[str, Any], inputs: dict[int, tuple[Stamp, byt
     """Add to the plan's journal what a quick build found and wrote (the plan itself, a
     few MB at 16k files, is not written again); False: not written, and no plan left."""
     kept_inputs, kept_outputs, _, was_dirty = plan["notes"]
-    merged = ({**kept_inputs, **inputs}, {**kept_outputs, **outputs})
+    # An output noted again with its bytes unchanged (None) keeps the hash noted before.
+    merged = ({**kept_inputs, **inputs}, {**kept_outputs, **{
+        at: (size, mtime, kept_outputs[at][2] if digest is None and at in kept_outputs
+             else digest)
+        for at, (size, mtime, digest) in outputs.items()}})
     if len(merged[0]) + len(merged[1]) > MOST_NOTES:
         forget(site_dir)  # the next ordinary build writes a plan afresh
         return False
