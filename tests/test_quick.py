@@ -253,6 +253,35 @@ def test_a_page_found_intact_keeps_the_hash_a_quick_build_noted(tmp_path: Path) 
             assert plan["hashes"][at * 32:(at + 1) * 32] == hashlib.sha256(data).digest(), rel
 
 
+def test_ssgen_build_goes_quick_in_a_new_process(tmp_path: Path) -> None:
+    """The console entry point: a plain ``ssgen build`` after a content edit takes the
+    quick path (``-v`` names its stage), ``--changes`` lists the page, and the output is
+    a full build's."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    site = make_site(tmp_path / "site", listed=False)
+    (site / "content" / "a.md").write_text(page_file("A"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+
+    def ssgen(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "ssgen", *args], cwd=site, env=env,
+                              capture_output=True, text=True, check=True)
+        return done.stderr
+
+    time.sleep(1.1)  # the templates out of the plan's racy window
+    assert "quick" not in ssgen("-v", "build")
+    assert (site / ".ssgen" / plans.FILE).exists()
+    (site / "content" / "a.md").write_text(page_file("A") + "more\n")
+    out = ssgen("-v", "build", "--changes", "changes.json")
+    assert "stages: quick" in out and "1 rendered (1 written" in out
+    assert json.loads((site / "changes.json").read_text())["changed"] == ["a/index.html"]
+    assert public(site) == full_build(site, tmp_path / "scratch")[0]
+
+
 def test_a_damaged_plan_or_journal_is_ignored(tmp_path: Path) -> None:
     with _short_racy():
         site = make_site(tmp_path / "site", listed=False)
