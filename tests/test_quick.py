@@ -282,6 +282,33 @@ def test_ssgen_build_goes_quick_in_a_new_process(tmp_path: Path) -> None:
     assert public(site) == full_build(site, tmp_path / "scratch")[0]
 
 
+def test_a_killed_writers_temp_file_is_swept(tmp_path: Path) -> None:
+    """A quick build's first write sweeps the temp files a killed writer left in the
+    output folder, from the listing its output child took (as an ordinary build does)."""
+    with _short_racy():
+        site = make_site(tmp_path / "site", listed=False)
+        (site / "content" / "a.md").write_text(page_file("A"))
+        settle()
+        ordinary(site, 1, remember=True)
+        left = site / "public" / ".ssgen-tmp-999999999-0"
+        left.write_text("half a page")
+        settle()
+        (site / "content" / "a.md").write_text(page_file("A") + "more\n")
+        assert quick_or_ordinary(site, 2)[0]
+        assert not left.exists()
+        assert public(site) == full_build(site, tmp_path / "scratch")[0]
+
+
+def test_mutant_temp_listing_not_taken_is_caught(tmp_path: Path) -> None:
+    real = quick._output
+
+    def unlisted(plan: dict[str, object]) -> list[object]:
+        return [real(plan)[0], []]
+
+    with mutant(quick, "_output", unlisted), pytest.raises(AssertionError):
+        test_a_killed_writers_temp_file_is_swept(tmp_path)
+
+
 def test_a_damaged_plan_or_journal_is_ignored(tmp_path: Path) -> None:
     with _short_racy():
         site = make_site(tmp_path / "site", listed=False)

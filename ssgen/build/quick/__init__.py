@@ -81,7 +81,7 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
     # The inputs' stats and the output's in two children (here with one job), while
     # this process loads the configuration and what rendering needs; the edits' pages
     # are rendered before the output's answer is in, and written after it.
-    works = (_inputs, _suspects)
+    works = (_inputs, _output)
     children = [_fork(work, plan) for work in works] if jobs != 1 else [None, None]
     try:
         config = _config(site, plan)
@@ -91,8 +91,8 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
         edits = None if config is None or changed is None or len(changed) > MOST_CHANGES \
             else _edits(config, plan, changed)
         pages = None if edits is None or config is None else _render(config, edits)
-        suspects: list[int] | None = _answer(children[1], works[1], plan) \
-            if pages is not None else None
+        checked = _answer(children[1], works[1], plan) if pages is not None else None
+        suspects: list[int] | None = checked[0] if checked else None
     finally:
         for child in children:
             if child is not None:
@@ -100,6 +100,11 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
     outputs = None if suspects is None else _intact(plan, suspects)
     if config is None or edits is None or pages is None or outputs is None:
         return None
+    if checked and checked[1] is not None:  # the first write's sweep takes this listing
+        from ssgen.build.output.temps import listed_elsewhere
+
+        temps: list[str] = checked[1]
+        listed_elsewhere(plan["output"], lambda: temps)
     return _write(config, plan, site, edits, pages, outputs, begun, started)
 
 
@@ -222,6 +227,20 @@ def _inputs(plan: dict[str, Any]) -> list[tuple[int, str]] | None:
     finally:
         os.close(fd)
     return changed
+
+
+def _output(plan: dict[str, Any]) -> list[Any]:
+    """The output's child: ``_suspects``, and the temp files a killed writer left in the
+    output folder (None: not listed), which a build's first write sweeps (listing the
+    folder's 16k entries, as ``damage_ahead``'s child does for the ordinary build)."""
+    prefix = plan["temp_prefix"]
+    try:
+        with os.scandir(plan["output"]) as entries:
+            temps: list[str] | None = [entry.name for entry in entries
+                                       if entry.name.startswith(prefix)]
+    except OSError:
+        temps = None
+    return [_suspects(plan), temps]
 
 
 def _suspects(plan: dict[str, Any]) -> list[int]:

@@ -255,6 +255,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
     from ssgen.build import doclists
     from ssgen.build.damage_ahead import RACY_NS as OUTPUT_RACY_NS
     from ssgen.build.docstate import MARK_KEY
+    from ssgen.build.output.temps import TEMP_PREFIX
     from ssgen.build.verify import EXTRAS_KEY, racy_after
     from ssgen.routes.paths import url_to_relpath
     from ssgen.sources.inputs import LISTING, inputs_of, layout, markdown_cache
@@ -328,6 +329,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
         "hashes": b"".join(bytes.fromhex(records[rel].hash) for rel in outputs),
         "racy": racy_after(manifest),
         "output_racy_ns": OUTPUT_RACY_NS,
+        "temp_prefix": TEMP_PREFIX,
     })
 
 
