@@ -31,6 +31,7 @@ from test_lazy_markdown import (
 import ssgen.build.quick as quick
 from ssgen.build.pipeline import build
 from ssgen.build.quick import plan as plans
+from ssgen.build.quick import stats
 from ssgen.config.load import load_config
 from ssgen.sources import filecache
 
@@ -300,12 +301,12 @@ def test_a_killed_writers_temp_file_is_swept(tmp_path: Path) -> None:
 
 
 def test_mutant_temp_listing_not_taken_is_caught(tmp_path: Path) -> None:
-    real = quick._output
+    real = stats.output
 
     def unlisted(plan: dict[str, object]) -> list[object]:
         return [real(plan)[0], []]
 
-    with mutant(quick, "_output", unlisted), pytest.raises(AssertionError):
+    with mutant(stats, "output", unlisted), pytest.raises(AssertionError):
         test_a_killed_writers_temp_file_is_swept(tmp_path)
 
 
@@ -340,7 +341,7 @@ def test_the_sequences_the_mutants_fail_pass() -> None:
 
 
 def test_mutant_output_not_checked_is_caught() -> None:
-    with mutant(quick, "_suspects", lambda plan: []), \
+    with mutant(stats, "suspects", lambda plan: []), \
             pytest.raises(AssertionError, match="differs from"):
         run_steps(TAMPER, jobs=[2])
 

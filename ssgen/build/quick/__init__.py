@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ssgen.build.quick import plan as plans
+from ssgen.build.quick import stats
 
 if TYPE_CHECKING:
     from ssgen.build.report import BuildReport
@@ -81,22 +81,22 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
     # The inputs' stats and the output's in two children (here with one job), while
     # this process loads the configuration and what rendering needs; the edits' pages
     # are rendered before the output's answer is in, and written after it.
-    works = (_inputs, _output)
-    children = [_fork(work, plan) for work in works] if jobs != 1 else [None, None]
+    works = (stats.inputs, stats.output)
+    children = [stats.fork(work, plan) for work in works] if jobs != 1 else [None, None]
     try:
         config = _config(site, plan)
         if config is not None:
             _prepare(config)
-        changed: list[tuple[int, str]] | None = _answer(children[0], works[0], plan)
+        changed: list[tuple[int, str]] | None = stats.answer(children[0], works[0], plan)
         edits = None if config is None or changed is None or len(changed) > MOST_CHANGES \
             else _edits(config, plan, changed)
         pages = None if edits is None or config is None else _render(config, edits)
-        checked = _answer(children[1], works[1], plan) if pages is not None else None
+        checked = stats.answer(children[1], works[1], plan) if pages is not None else None
         suspects: list[int] | None = checked[0] if checked else None
     finally:
         for child in children:
             if child is not None:
-                _reap(*child)
+                stats.reap(*child)
     outputs = None if suspects is None else _intact(plan, suspects)
     if config is None or edits is None or pages is None or outputs is None:
         return None
@@ -106,12 +106,6 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
         temps: list[str] = checked[1]
         listed_elsewhere(plan["output"], lambda: temps)
     return _write(config, plan, site, edits, pages, outputs, begun, started)
-
-
-def _answer(child: tuple[int, int] | None, work: Callable[[dict[str, Any]], Any],
-            plan: dict[str, Any]) -> Any:
-    """What ``work`` found: the child's answer, or found here without a child."""
-    return work(plan) if child is None else _receive(*child)
 
 
 def _config(site: str, plan: dict[str, Any]) -> Config | None:
@@ -148,127 +142,6 @@ def _prepare(config: Config) -> None:
 
     Renderer.shared(config)
     render_markdown("", config.markdown)  # the parser built (``filters.preload``)
-
-
-def _fork(work: Callable[[dict[str, Any]], Any], plan: dict[str, Any]) -> tuple[int, int] | None:
-    """A child running ``work(plan)``, its answer marshalled down a pipe (None: no fork)."""
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return None
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            import marshal
-
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(marshal.dumps(work(plan)))
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    return pid, read_fd
-
-
-def _receive(pid: int, fd: int) -> Any:
-    """The child's answer (None: it sent none, or one that does not load)."""
-    import marshal
-
-    parts = []
-    while part := os.read(fd, 1 << 16):
-        parts.append(part)
-    try:
-        return marshal.loads(b"".join(parts)) if parts else None
-    except (ValueError, EOFError, TypeError):
-        return None
-
-
-def _reap(pid: int, fd: int) -> None:
-    import contextlib
-    import signal
-
-    with contextlib.suppress(OSError):
-        os.kill(pid, signal.SIGKILL)
-    os.close(fd)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
-def _inputs(plan: dict[str, Any]) -> list[tuple[int, str]] | None:
-    """The Markdown files whose stamp is not the plan's (or not trusted by it), as
-    (index, relpath); None: a file added or removed."""
-    import marshal
-    from pathlib import Path
-
-    from ssgen.sources.listing import listed_files
-
-    rels = listed_files(Path(plan["markdown"]), plan["suffixes"], Path(plan["listing"]))
-    if rels != marshal.loads(plan["rels"]):
-        return None
-    stamps, trusted, pack, size = plan["stamps"], plan["trusted"], plans.STAMP.pack, \
-        plans.STAMP.size
-    changed: list[tuple[int, str]] = []
-    stat = os.stat
-    try:
-        fd = os.open(plan["markdown"], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:  # stat'ed relative to the folder's descriptor (as ``damage_ahead.suspects``)
-        for at, rel in enumerate(rels):
-            try:
-                info = stat(rel, dir_fd=fd)
-            except OSError:
-                return None
-            if not trusted[at] or pack(info.st_mtime_ns, info.st_size, info.st_ino,
-                                       info.st_ctime_ns) != stamps[at * size:(at + 1) * size]:
-                changed.append((at, rel))
-    finally:
-        os.close(fd)
-    return changed
-
-
-def _output(plan: dict[str, Any]) -> list[Any]:
-    """The output's child: ``_suspects``, and the temp files a killed writer left in the
-    output folder (None: not listed), which a build's first write sweeps (listing the
-    folder's 16k entries, as ``damage_ahead``'s child does for the ordinary build)."""
-    prefix = plan["temp_prefix"]
-    try:
-        with os.scandir(plan["output"]) as entries:
-            temps: list[str] | None = [entry.name for entry in entries
-                                       if entry.name.startswith(prefix)]
-    except OSError:
-        temps = None
-    return [_suspects(plan), temps]
-
-
-def _suspects(plan: dict[str, Any]) -> list[int]:
-    """The indexes of the owned output files whose stat is not the plan's, or racy (as
-    ``ssgen.build.damage_ahead.suspects``, over the plan's packed columns)."""
-    import marshal
-
-    files, stats, racy = marshal.loads(plan["files"]), plan["stats"], plan["racy"]
-    unpack, size = plans.OUTPUT.unpack_from, plans.OUTPUT.size
-    try:
-        fd = os.open(plan["output"], os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return list(range(len(files)))
-    found: list[int] = []
-    stat = os.stat
-    try:
-        for at, rel in enumerate(files):
-            try:
-                info = stat(rel, dir_fd=fd)
-                recorded, mtime = unpack(stats, at * size)
-                if info.st_mtime_ns == mtime and info.st_size == recorded and mtime < racy:
-                    continue
-            except OSError:
-                pass
-            found.append(at)
-    finally:
-        os.close(fd)
-    return found
 
 
 def _intact(plan: dict[str, Any], suspects: list[int]) -> dict[int, tuple[int, int]] | None:
