@@ -88,8 +88,8 @@ def main() -> None:
                           2 * round_ + drop)
             if drop:  # the parse cache, and the quick plan that needs none (build.quick)
                 shutil.rmtree(site / ".ssgen" / "markdown.cache", ignore_errors=True)
-                for name in ("quick.plan", "quick.plan.journal"):
-                    (site / ".ssgen" / name).unlink(missing_ok=True)
+                for plan in ("quick.plan", "quick.plan.journal"):
+                    (site / ".ssgen" / plan).unlink(missing_ok=True)
             runs.append(timed(ssgen, site, [], trash, env))
             page = site / "public" / name.removesuffix(".md") / "index.html"
             assert marker in page.read_text(), name
