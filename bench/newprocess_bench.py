@@ -6,7 +6,8 @@ cold full build (`ssgen build --full`, which also writes `.ssgen/markdown.cache`
 times, each in a new process, interpreter start included:
 
 - `ssgen build` (incremental: the persisted parses of the unchanged files are reused);
-- the same with `.ssgen/markdown.cache` deleted first (the cost without the cache);
+- the same with `.ssgen/markdown.cache` (and `.ssgen/quick.plan`) deleted first (the cost
+  without the caches);
 - `hugo --quiet` (Hugo's rebuild: it has no state across processes, so a full build).
 
 Wall seconds and CPU seconds (user + sys, workers included) per run; medians and spread.
@@ -85,8 +86,10 @@ def main() -> None:
             name = rng.choice(names)
             marker = edit([site / "content" / name, hugo / "content" / "posts" / name],
                           2 * round_ + drop)
-            if drop:
-                shutil.rmtree(site / ".ssgen" / "markdown.cache")
+            if drop:  # the parse cache, and the quick plan that needs none (build.quick)
+                shutil.rmtree(site / ".ssgen" / "markdown.cache", ignore_errors=True)
+                for plan in ("quick.plan", "quick.plan.journal"):
+                    (site / ".ssgen" / plan).unlink(missing_ok=True)
             runs.append(timed(ssgen, site, [], trash, env))
             page = site / "public" / name.removesuffix(".md") / "index.html"
             assert marker in page.read_text(), name

@@ -43,6 +43,9 @@ def check_command(ctx: typer.Context, external: ExternalOption = False) -> None:
             err_console.print(f"[red]error:[/red] no output in {escape(str(config.output_dir))}"
                               ": run `ssgen build` first", highlight=False, soft_wrap=True)
             raise typer.Exit(1)
+        from ssgen.build.pipeline import settle_quick
+
+        settle_quick(config)  # pages quick builds wrote: their links recorded first
         report = check_site(config, link_options(config, external=external or None))
     except SsgenError as exc:
         raise fail(exc) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from ssgen import fastre
 
@@ -28,6 +28,11 @@ def run() -> None:
     args = hoist_global_options(sys.argv[1:])
     request = plain_command(args)
     if isinstance(request, PlainBuild):
+        # Edits of Markdown files that keep their pages: only those pages, nothing else
+        # loaded (``ssgen.build.quick``; None: the ordinary build below).
+        if not (request.full or request.drafts or request.base_url is not None
+                or request.check):
+            _quick(request)
         # The stats of the inputs and the output (and a cold build's parse) begin on the
         # other core while the configuration's and the build's modules import
         # (``ssgen.build.ahead``).
@@ -51,6 +56,39 @@ def run() -> None:
     finally:
         resume_gc()  # if the command stopped before its build started
     exit_process(code)
+
+
+def _quick(request: PlainBuild) -> None:
+    """Exit with the quick build's code when it took the build (``build.quick``)."""
+    from ssgen.build.quick import attempt
+
+    try:
+        quick = attempt(request.site, request.jobs)
+    except KeyboardInterrupt:
+        from ssgen.cli.summary import report_interrupted
+
+        _exit_quick(report_interrupted())
+    if quick is not None:
+        from ssgen.cli.summary import Options, report_build
+
+        _exit_quick(report_build(Options(site=request.site, verbosity=request.verbosity),
+                                 quick, request.changes))
+
+
+def _exit_quick(code: int) -> NoReturn:
+    """End a quick build's process: what ``exit_process`` keeps for the next process
+    kept, the streams flushed, and no freeing of what it loaded (``os._exit``)."""
+    import contextlib
+    import os
+
+    from ssgen.fastclass import save_compiled
+
+    save_compiled()
+    fastre.save_compiled()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def run_plain(request: PlainBuild | PlainRevalidate) -> int:

@@ -315,6 +315,9 @@ def deploy_site(
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
+    from ssgen.build.pipeline import settle_quick
+
+    settle_quick(config)  # files quick builds wrote: their hashes recorded before they are read
     settings = config.deploy or DeployConfig()
     where = resolve_target(settings, target)
     _encoder(settings.precompress)

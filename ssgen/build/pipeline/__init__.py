@@ -13,6 +13,7 @@ stage uses.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from ssgen.build.pipeline.pages import content
 from ssgen.build.pipeline.run import Run
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
+from ssgen.build.quick import plan as quick_plan
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
 from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
@@ -61,6 +63,7 @@ def build(
     release: bool = True,
     check: LinkOptions | None = None,
     search: SearchMode = INLINE,
+    remember: bool = False,
 ) -> BuildReport:
     """Build the site: load, query, plan, render, write, record.
 
@@ -77,6 +80,8 @@ def build(
     templates changed are re-rendered. ``check``: check the output's links afterwards
     (``report.links``; incremental when the previous build was checked too).
     ``search``: how the search bundle is made (``ssgen.build.search.SearchMode``).
+    ``remember``: leave the quick plan of what it built (``ssgen.build.quick.plan``;
+    every build first removes the one on disk).
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
@@ -85,6 +90,8 @@ def build(
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
     with locked(config, run.reporter):
+        quick_plan.forget(str(config.site_dir))  # it may no longer describe the site
+        begun = time.time_ns()
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
         manifest, reason = open_manifest(config, key, full, run.reporter)
         full = bool(reason)
@@ -106,6 +113,10 @@ def build(
                 with run.timer("links"):
                     report.links = check_build(config, manifest, report, check, links_current)
             _close_run(manifest, report, inputs)
+            if remember and not drafts:
+                filecache.settle()  # the parse cache the plan is read from, saved
+                with contextlib.suppress(SsgenError, OSError):  # then no plan is left
+                    quick_plan.remember(config, manifest, report, begun)
         finally:
             # A full build's commits were unsynced (``record``): so is the checkpoint on
             # close, whose fsync of the whole database file ended every cold build.
@@ -116,6 +127,14 @@ def build(
     report.full, report.reason, report.stages = full, reason, run.timer.stages()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def settle_quick(config: Config) -> None:
+    """Before a command reads the manifest's records of the output (``ssgen deploy`` its
+    hashes, ``ssgen check`` its links): when quick builds wrote output files since the
+    manifest was last written (``ssgen.build.quick``), an ordinary build records them."""
+    if quick_plan.pending(str(config.site_dir)):
+        build(config, remember=True)
 
 
 def _recover(run: Run, manifest: Manifest, full: bool) -> Callable[[], Damage]:
@@ -211,4 +230,5 @@ def site_paths(config: Config) -> list[Path]:
     return [config.config_file, config.templates_dir, config.static_dir, config.content_dir]
 
 
-__all__ = ["BuildReport", "PageFailure", "build", "left_for_exit", "release_left", "site_paths"]
+__all__ = ["BuildReport", "PageFailure", "build", "left_for_exit", "release_left", "settle_quick",
+           "site_paths"]
