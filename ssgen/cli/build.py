@@ -29,7 +29,9 @@ from ssgen.errors import ConfigError, SsgenError
 def build_command(
     ctx: typer.Context,
     full: Annotated[
-        bool, typer.Option("--full", help="Ignore the manifest: clean full build.")
+        bool, typer.Option("--full", help="Ignore the manifest: clean full build. It leaves "
+                           "no quick plan for the next build of Markdown edits (a plain "
+                           "`ssgen build` does).")
     ] = False,
     jobs: Annotated[
         int | None,

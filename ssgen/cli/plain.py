@@ -64,7 +64,8 @@ def build_site(options: Options, *, full: bool = False, jobs: int | None = None,
 
             links = link_options(config, external=external or None)
         report = build(config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
-                       release=False, check=links, remember=base_url is None)
+                       release=False, check=links,
+                       remember=base_url is None and not full)
         remember(config)
     except SsgenError as exc:
         return report_error(exc)

@@ -301,7 +301,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
     if not by_doc.keys() <= set(ids):
         return
     text, offsets = pages_text([sorted(by_doc.get(doc_id, ())) for doc_id in ids])
-    lastmods = manifest.lastmods()
+    lastmods, planned = manifest.lastmods(), _paths(paths)
     trees = (tree_stamps(str(config.templates_dir)), tree_stamps(str(config.static_dir)))
     racy = started_ns - RACY_NS
     if any(max(stamp[0], stamp[3]) >= racy for tree in trees for _, stamp in tree):
@@ -322,7 +322,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
         "trusted": bytes(trusted),
         "pages": text,
         "offsets": offsets,
-        "lastmods": {page: lastmods[page] for page in lastmods if page in _paths(paths)},
+        "lastmods": {page: lastmods[page] for page in lastmods if page in planned},
         "files": marshal.dumps(outputs),
         "stats": b"".join(OUTPUT.pack(records[rel].size, records[rel].mtime_ns)
                           for rel in outputs),
