@@ -20,7 +20,6 @@ process's, a saving child's) never meet by accident (two epochs equal: 2**-64).
 from __future__ import annotations
 
 import os
-import secrets
 from itertools import count
 
 _SHIFT = 64
@@ -29,7 +28,7 @@ _counter = [count(1)]
 
 
 def _draw() -> None:
-    _state[0] = secrets.randbits(64) << _SHIFT
+    _state[0] = int.from_bytes(os.urandom(8)) << _SHIFT  # not secrets: it imports hmac, base64
     _counter[0] = count(1)
 
 
