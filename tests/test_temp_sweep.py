@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sitekit import (
@@ -78,6 +79,13 @@ def test_a_killed_render_worker_leaves_no_temp_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "_PARALLEL_THRESHOLD", 0)
     monkeypatch.setattr(workers, "_CHUNK", 1)  # one page a chunk: the worker gets some
+    rendering = workers.PageWriter.run
+
+    def unhurried(self: workers.PageWriter, spec: Any) -> Any:
+        time.sleep(0.05)  # under load this process could take every chunk before the
+        return rendering(self, spec)  # worker started (CI, 22:24 UTC on 2026-12-05)
+
+    monkeypatch.setattr(workers.PageWriter, "run", unhurried)
     site = make_site(tmp_path, DOCS)
     assert build(load_config(site), jobs=1).ok
     docs = [author("a1", "Grace"), *DOCS[1:]]  # every post page changes
