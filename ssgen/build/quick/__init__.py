@@ -100,12 +100,15 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
     outputs = None if suspects is None else _intact(plan, suspects)
     if config is None or edits is None or pages is None or outputs is None:
         return None
-    if checked and checked[1] is not None:  # the first write's sweep takes this listing
-        from ssgen.build.output.temps import listed_elsewhere
+    from ssgen.build.output.temps import listed_elsewhere
 
+    if checked and checked[1] is not None:  # the first write's sweep takes this listing
         temps: list[str] = checked[1]
         listed_elsewhere(plan["output"], lambda: temps)
-    return _write(config, plan, site, edits, pages, outputs, begun, started)
+    try:
+        return _write(config, plan, site, edits, pages, outputs, begun, started)
+    finally:  # not left for a later build of this process when no write swept it
+        listed_elsewhere(plan["output"], None)
 
 
 def _config(site: str, plan: dict[str, Any]) -> Config | None:
