@@ -46,8 +46,8 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ssgen.build.output.temps import TEMP_PREFIX, listed_elsewhere
+from ssgen.forking import fork_answering
 from ssgen.manifest.lock import drop_early, held_since_early, take_early
-from ssgen.sources.parallel import fork_answering
 
 if TYPE_CHECKING:
     from pathlib import Path

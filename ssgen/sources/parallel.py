@@ -45,6 +45,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from ssgen.forking import fork_answering
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -162,27 +164,6 @@ def later(work: Callable[[Sequence[T]], R], items: Sequence[T],
         marks.close()
         return None
     return Later(work, chunks, fits, *forked, marks)
-
-
-def fork_answering(answer: Callable[[int], None]) -> tuple[int, int] | None:
-    """A forked child that runs ``answer`` on the write end of a pipe, then exits without
-    running the caller's code: (its pid, the pipe's read end), or None when the pipe or
-    the fork could not be made (the caller then does the work itself)."""
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return None
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            answer(write_fd)
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    return pid, read_fd
 
 
 def _from_the_first(work: Callable[[Sequence[T]], R], chunks: list[Sequence[T]],

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ssgen.build.quick import plan as plans
+from ssgen.forking import fork_answering
 
 
 def answer(child: tuple[int, int] | None, work: Callable[[dict[str, Any]], Any],
@@ -24,24 +25,13 @@ def answer(child: tuple[int, int] | None, work: Callable[[dict[str, Any]], Any],
 
 def fork(work: Callable[[dict[str, Any]], Any], plan: dict[str, Any]) -> tuple[int, int] | None:
     """A child running ``work(plan)``, its answer marshalled down a pipe (None: no fork)."""
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        return None
-    if pid == 0:
-        try:
-            os.close(read_fd)
-            import marshal
+    def answer(write_fd: int) -> None:
+        import marshal
 
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(marshal.dumps(work(plan)))
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    return pid, read_fd
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(marshal.dumps(work(plan)))
+
+    return fork_answering(answer)
 
 
 def receive(pid: int, fd: int) -> Any:
