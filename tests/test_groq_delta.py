@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_groq_maintained import NOW, PARAMS, QUERIES, edits, states
+from test_groq_maintained import NOW, PARAMS, QUERIES, apply_edit, edits, states
 
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import Delta, MaintainedQuery, shape_of
@@ -74,15 +74,8 @@ def test_each_update_hands_over_what_it_changed(
     maintained.evaluate(Dataset(state.values()), None, NOW)
     _unchanged(maintained)  # a first run: what came before is unknown
     last, last_ids = maintained._result, _ids(maintained)
-    for step, (doc_id, field, value) in enumerate(steps):
-        if field == "delete":
-            state.pop(doc_id, None)
-        else:
-            doc = dict(state.get(doc_id) or {"_id": doc_id, "_type": "post"})
-            doc[field] = {"_type": "reference", "_ref": f"a{value}"} if field == "author" \
-                else {"current": value} if field == "slug" else str(value or "post") \
-                if field == "_type" else value
-            state[doc_id] = doc
+    for step, edit in enumerate(steps):
+        doc_id = apply_edit(state, edit)
         found, _ = maintained.evaluate(Dataset(state.values()),
                                        None if step in lost else frozenset({doc_id}), NOW)
         delta = maintained.delta

@@ -157,6 +157,21 @@ edits = st.tuples(ids, st.sampled_from(["title", "name", "rank", "publishedAt", 
                   st.sampled_from(["x", "y", "A", "B", 1, 3, None, "s1", "s2"]))
 
 
+def apply_edit(state: dict[str, dict[str, Any]], edit: tuple[str, str, Any]) -> str:
+    """One drawn ``edits`` step applied to ``state`` (documents by id); its document id."""
+    doc_id, field, value = edit
+    if field == "delete":
+        state.pop(doc_id, None)
+    else:
+        doc = dict(state.get(doc_id) or {"_id": doc_id, "_type": "post"})
+        doc[field] = {"_type": "reference", "_ref": f"a{value}"} if field == "author" \
+            else {"current": value} if field == "slug" else str(value or "post") \
+            if field == "_type" else value
+        state[doc_id] = doc
+    return doc_id
+
+
+
 @settings(max_examples=300, deadline=None)
 @given(text=st.sampled_from(QUERIES), start=states(), steps=st.lists(edits, max_size=12))
 def test_small_edits_keep_results_equal_to_a_full_evaluation(

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_delta_pages_property import redate, run
-from test_groq_maintained import NOW, PARAMS, QUERIES, edits, states
+from test_groq_maintained import NOW, PARAMS, QUERIES, apply_edit, edits, states
 from test_incremental import update_title
 
 from ssgen.build.memo import datahash, kept
@@ -39,19 +39,6 @@ from ssgen.routes import reuse
 from ssgen.routes.page import PageMaker, PageSpec
 from ssgen.routes.spec import expand_route
 from ssgen.sources.snapshot import codec
-
-
-def _apply(state: dict[str, dict[str, Any]], edit: tuple[str, str, Any]) -> str:
-    doc_id, field, value = edit
-    if field == "delete":
-        state.pop(doc_id, None)
-    else:
-        doc = dict(state.get(doc_id) or {"_id": doc_id, "_type": "post"})
-        doc[field] = {"_type": "reference", "_ref": f"a{value}"} if field == "author" \
-            else {"current": value} if field == "slug" else str(value or "post") \
-            if field == "_type" else value
-        state[doc_id] = doc
-    return doc_id
 
 
 class _Lineage:
@@ -97,7 +84,7 @@ def _stamps_follow_items(text: str, start: dict[str, dict[str, Any]],
     first.see(maintained)
     version = maintained.version
     for edit in before:
-        changed = _apply(state, edit)
+        changed = apply_edit(state, edit)
         last = maintained._result
         maintained.evaluate(Dataset(state.values()), frozenset({changed}), NOW)
         first.see(maintained)
@@ -118,7 +105,7 @@ def _stamps_follow_items(text: str, start: dict[str, dict[str, Any]],
     second = _Lineage(carried)
     second.see(decoded)
     for edit in after:
-        changed = _apply(state, edit)
+        changed = apply_edit(state, edit)
         value, _ = decoded.evaluate(Dataset(state.values()), frozenset({changed}), NOW)
         second.see(decoded)
         # A stamp of before the snapshot names only the item it was decoded with.
