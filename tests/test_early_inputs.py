@@ -289,14 +289,8 @@ def test_a_plain_builds_read_on_a_thread_is_what_reading_then_gives(
     config = load_config(_ndjson_site(tmp_path, 2500))
     early.begin(config, 2)
     assert isinstance(early._BEGUN[str(config.site_dir)].read, early._Reading)
-    with monkeypatch.context() as patch:
-        patch.setattr(early, "read_inputs", _fail)
-        read = early.inputs(config)
-    plain = read_inputs(config)
-    assert read.fingerprint == plain.fingerprint
-    assert {path: file.data for path, file in read.files.items()} == {
-        path: file.data for path, file in plain.files.items()}
-    assert read.stamps == plain.stamps and early._BEGUN == {}
+    _taken_as_read(config, monkeypatch)
+    assert early._BEGUN == {}
 
 
 def test_a_plain_builds_read_that_failed_on_its_thread_is_read_again(
@@ -318,10 +312,9 @@ def _fail(*args: Any, **kwargs: Any) -> Any:
     raise AssertionError("read again, not taken from the read ahead")
 
 
-def test_a_read_ahead_is_what_reading_then_gives(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_config(_ndjson_site(tmp_path, 50))
-    early.read_ahead(config)
+def _taken_as_read(config: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``early.inputs`` takes what was read early (reading again fails), and it is what a
+    plain read gives: the same bytes, stamps and fingerprint."""
     with monkeypatch.context() as patch:
         patch.setattr(early, "read_inputs", _fail)
         read = early.inputs(config)
@@ -329,7 +322,15 @@ def test_a_read_ahead_is_what_reading_then_gives(tmp_path: Path,
     assert read.fingerprint == plain.fingerprint
     assert {path: file.data for path, file in read.files.items()} == {
         path: file.data for path, file in plain.files.items()}
-    assert read.stamps == plain.stamps and early._AHEAD == {}
+    assert read.stamps == plain.stamps
+
+
+def test_a_read_ahead_is_what_reading_then_gives(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(_ndjson_site(tmp_path, 50))
+    early.read_ahead(config)
+    _taken_as_read(config, monkeypatch)
+    assert early._AHEAD == {}
 
 
 def test_a_read_ahead_that_failed_is_read_again(tmp_path: Path,
