@@ -1,6 +1,7 @@
 """What a maintained query keeps per candidate document (``_Entry``; ``same_sets`` and
 ``item_reads_of`` keep its read sets the very objects while equal; ``recount`` the traced
-ids' counts), and the parts of the result a re-evaluated document may change (``ITEMS``,
+ids' counts; ``columns`` and ``from_columns``: the entries as a snapshot holds them), and
+the parts of the result a re-evaluated document may change (``ITEMS``,
 ``ORDER``, ``TRACE``)."""
 
 from __future__ import annotations
@@ -31,6 +32,36 @@ class _Entry:
     keys_read: frozenset[Any]  # index keys its subqueries looked up (ctx.keys)
     # Its item's stamp (``ssgen.stamp``): renewed with the item object, 0 when it does not pass.
     stamp: int = 0
+
+
+# The fields of an entry in ``columns``' order (its constructor's).
+_FIELDS = ("passes", "keys", "item", "reads", "item_reads", "keys_read", "stamp")
+
+
+def columns(entries: dict[str, _Entry]) -> tuple[list[Any], ...]:
+    """``entries`` as columns: their ids, then each field of every entry (``_FIELDS``),
+    in one order; an empty set as one object (each entry has its own). A snapshot's
+    ~60k entries at 10,000 posts then cost a list step each to encode and a ``map`` of
+    the constructor to decode, not a reduction and a call (with its argument tuple)
+    each."""
+    values = entries.values()
+    return ([*entries], [entry.passes for entry in values], [entry.keys for entry in values],
+            [entry.item for entry in values], [entry.reads or NONE for entry in values],
+            [entry.item_reads or NONE for entry in values],
+            [entry.keys_read or NONE for entry in values], [entry.stamp for entry in values])
+
+
+def from_columns(found: Any) -> dict[str, _Entry]:
+    """The entries ``columns`` gave; a ``TypeError`` for anything else (a damaged or
+    hostile snapshot: its decode then fails)."""
+    if type(found) is not tuple or len(found) != len(_FIELDS) + 1 \
+            or any(type(column) is not list for column in found):
+        raise TypeError("a maintained query's entries are not columns")
+    ids, *fields = found
+    if any(len(column) != len(ids) for column in fields) \
+            or any(type(doc_id) is not str for doc_id in ids):
+        raise TypeError("a maintained query's entry columns do not match")
+    return dict(zip(ids, map(_Entry, *fields), strict=True))
 
 
 # Per entry whose item holds kept correlated lists: its item's own reads, the lists'
@@ -82,5 +113,5 @@ def same_sets(old: _Entry, new: _Entry) -> None:
         new.keys_read = old.keys_read
 
 
-__all__ = ["ALL", "ITEMS", "NONE", "ORDER", "TRACE", "ItemParts", "_Entry", "item_reads_of",
-           "recount", "same_sets"]
+__all__ = ["ALL", "ITEMS", "NONE", "ORDER", "TRACE", "ItemParts", "_Entry", "columns",
+           "from_columns", "item_reads_of", "recount", "same_sets"]

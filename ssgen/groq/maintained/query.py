@@ -23,6 +23,8 @@ from ssgen.groq.maintained.entry import (
     TRACE,
     ItemParts,
     _Entry,
+    columns,
+    from_columns,
     item_reads_of,
     recount,
     same_sets,
@@ -55,10 +57,11 @@ class MaintainedQuery:
         self._reset(None)
 
     def __getstate__(self) -> dict[str, Any]:
-        """Its entries and indexes, without the compiled parts (closures): a snapshot of
-        a kept source (``ssgen.sources.snapshot``) pickles them."""
+        """Its entries (as ``entry.columns``) and indexes, without the compiled parts
+        (closures): a snapshot of a kept source (``ssgen.sources.snapshot``) pickles them."""
         state = dict(self.__dict__)
         del state["_compiled"], state["_delta"], state["_changes"], state["_item_parts"]
+        state["_entries"] = columns(self._entries)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -66,7 +69,7 @@ class MaintainedQuery:
         resumed snapshot holds, a one-post edit runs a few."""
         # How the result came about is not kept: the first update after gives no delta.
         self.__dict__.update(state, _delta=None, _changes=None, _item_parts={},
-                             _compiled=None)
+                             _compiled=None, _entries=from_columns(state["_entries"]))
 
     @property
     def _parts(self) -> Parts:
