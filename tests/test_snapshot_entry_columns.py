@@ -1,16 +1,19 @@
-"""A maintained query's entries in a snapshot, as columns (``groq.maintained.entry.columns``).
+"""A maintained query's entries and rows in a snapshot, as columns
+(``groq.maintained.entry.columns``, ``Ordered.__getstate__``).
 
 - Property: for every maintained query shape, after random edits, a query encoded and
-  decoded has the very same entries (ids in their order, every field, stamps included),
-  its correlated runners too, the empty read sets one object; and, after more edits, it
-  evaluates to what a fresh query does.
+  decoded has the very same entries (ids in their order, every field, stamps included)
+  and rows (``Descending`` keys included), items and stamps, its result still its rows'
+  items list when it was, its correlated runners too, the empty read sets one object;
+  and, after more edits, it evaluates to what a fresh query does.
 - Columns of another shape (one short, a non-string id, a field missing, a dict) are
   refused by the decoder; through the cards site, a snapshot holding such a query is not
   resumed and the new process's output equals a clean full build.
 
 Mutants caught: the read sets' columns swapped in ``columns`` (the property), the stamps
 left out of the decoded entries (the property), the columns taken without their
-lengths checked (``zip`` without ``strict``, a short column: the refusal test).
+lengths checked (``zip`` without ``strict``, a short column: the refusal test), a
+``desc`` column decoded as plain keys (the property).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import ssgen.sources.snapshot as snap
 from ssgen.config.load import load_config
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, entry, shape_of
+from ssgen.groq.ordered import Descending, Ordered
 from ssgen.groq.parser import parse
 from ssgen.sources.local import LocalSource
 from ssgen.sources.snapshot import codec
@@ -58,6 +62,13 @@ def _same_entries(decoded: MaintainedQuery, original: MaintainedQuery) -> None:
             assert getattr(now, name) == getattr(was, name), (doc_id, name)
             assert type(getattr(now, name)) is type(getattr(was, name)), (doc_id, name)
         assert now.item is decoded._entries[doc_id].item
+    rows, now_rows = original._ordered.rows, decoded._ordered.rows
+    assert now_rows == rows and [list(map(type, r)) for r in now_rows] == \
+        [list(map(type, r)) for r in rows]
+    assert decoded._ordered.stamps == original._ordered.stamps
+    assert decoded._ordered.items == original._ordered.items
+    assert (decoded._result is decoded._ordered.items) == \
+        (original._result is original._ordered.items)
     empties = {id(getattr(e, name)) for q in [decoded] for e in q._entries.values()
                for name in ("reads", "item_reads", "keys_read") if not getattr(e, name)}
     assert len(empties) <= 1, "the empty read sets are not one object"
@@ -104,6 +115,22 @@ def test_columns_of_another_shape_are_refused() -> None:
     for columns in bad:
         with pytest.raises(TypeError):
             entry.from_columns(columns)
+    ordered = Ordered((True,))
+    ordered.insert(ordered.row("a", (1,)), {"x": 1}, 7)
+    state = ordered.__getstate__()
+    again = Ordered(())
+    again.__setstate__(state)
+    assert again.rows == ordered.rows and type(again.rows[0][0]) is Descending
+    broken: list[Any] = [
+        ((True,), [[1]], [{}], [7], False),  # a column missing
+        ((True,), [[1], ["a"]], [{}], [], False),  # a stamp missing
+        ((True,), [[1, 2], ["a"]], [{}, {}], [7, 8], False),  # a key column long
+        ((True,), ([1], ["a"]), [{}], [7], False),  # not lists
+        ((True,), [[1], ["a"]], [{}], [7]),  # a field missing
+    ]
+    for wrong in broken:
+        with pytest.raises((TypeError, ValueError)):
+            Ordered(()).__setstate__(wrong)
 
 
 def _break_entries(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ items list is handed out as the result; it is copied before the first change aft
 that (copy on write), so a handed-out result never changes. So are the rows once a
 delta (maintained/delta.py) holds them (``share_rows``). Beside each item its stamp
 (``ssgen.stamp``: renewed whenever the item is a new object), handed out with the items
-(``stamps``) and copied with them.
+(``stamps``) and copied with them. A snapshot holds the rows as columns (``__getstate__``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,33 @@ class Ordered:
         self.stamps: list[int] = []
         self._shared = False
         self._rows_shared = False
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        """Its rows as columns, a ``desc`` column as its keys: a snapshot then encodes
+        each column as one list, not a tuple and a ``Descending`` per row (~60k rows at
+        10,000 posts); the items and stamps as the very lists (a result handed out)."""
+        width = len(self._descending) + 1
+        columns = [list(column) for column in zip(*self.rows, strict=True)] if self.rows \
+            else [[] for _ in range(width)]
+        for at, desc in enumerate(self._descending):
+            if desc:
+                columns[at] = [key.key for key in columns[at]]
+        return self._descending, columns, self.items, self.stamps, self._shared
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        """The state ``__getstate__`` gave; a ``TypeError`` or ``ValueError`` for another
+        (a damaged or hostile snapshot: its decode then fails)."""
+        descending, columns, items, stamps, shared = state
+        if type(descending) is not tuple or type(columns) is not list \
+                or len(columns) != len(descending) + 1 or type(items) is not list \
+                or type(stamps) is not list or any(type(c) is not list for c in columns) \
+                or not len(items) == len(stamps) == len(columns[-1]):
+            raise TypeError("not the state of an Ordered")
+        self._descending, self.items, self.stamps = descending, items, stamps
+        self._shared, self._rows_shared = shared is True, False
+        self.rows = list(zip(*[map(Descending, column) if desc else column for column, desc
+                               in zip(columns, (*descending, False), strict=True)],
+                             strict=True))
 
     def row(self, doc_id: str, keys: tuple[Any, ...]) -> tuple[Any, ...]:
         """The row of a document with these sort keys (``sort_key`` values)."""

@@ -54,9 +54,10 @@ def register() -> None:
         PageSpec, ListPages, PaginatedExpansion, SiteConfig,
         *_syntax_nodes(),
     )
-    # The many small objects of maintained results and route memos (~60k rows, ~10k page
-    # specs at 10,000 posts), as constructor calls (see codec); the ~60k entries go as
-    # their query's columns (``groq.maintained.entry.columns``), any held elsewhere so.
+    # The many small objects of maintained results and route memos (~10k page specs at
+    # 10,000 posts), as constructor calls (see codec); the ~60k entries and rows go as
+    # columns of their query (``groq.maintained.entry.columns``, ``Ordered``), any held
+    # elsewhere as calls.
     codec.construct(MaintainedEntry, _entry_arguments)
     codec.construct(Descending, lambda row_key: (row_key.key,))
     codec.construct(PageSpec, _spec_arguments)
