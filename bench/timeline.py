@@ -117,7 +117,8 @@ def install() -> None:
     import importlib.util  # noqa: F401  (find_spec above)
 
     sys.meta_path.insert(0, _Hook())
-    os.register_at_fork(after_in_child=lambda: _log("forked"))
+    os.register_at_fork(after_in_child=lambda: _log("forked"),
+                        after_in_parent=lambda: _log("forked a child"))
     atexit.register(lambda: _log("exit"))
     real_exit = os._exit
 
