@@ -4,10 +4,11 @@ The files are those of zachleat/bench-framework-markdown: a five-word lorem titl
 front matter and three paragraphs of 3-7 random lorem sentences of 5-15 words each, so no
 two bodies are alike; generated from ``--seed`` so every run builds the same files. The
 layout is ``<title>{{title}}</title><h1>{{title}}</h1>{{body}}``. Cold builds (fresh
-output and no manifest), median of ``--runs`` runs with ssgen and Hugo alternating, wall
-seconds, per-page ms, CPU seconds (user + sys, workers included), peak memory (max RSS of
-the build process and its workers, median of the runs) and the ratio to Hugo timed in
-the same run. Hugo is Debian's ``hugo`` package, run by hand only (not in CI).
+output and no manifest), median of ``--runs`` runs with ssgen and Hugo alternating (Hugo
+first in odd rounds), wall seconds, per-page ms, CPU seconds (user + sys, workers
+included), peak memory (max RSS of the build process and its workers, median of the
+runs) and the ratio to Hugo timed in the same run. Hugo is Debian's ``hugo`` package,
+run by hand only (not in CI).
 
     python bench/ssg_bench.py 1000 4000 16000 --runs 3
     python bench/ssg_bench.py 4000 --keep   # leave the sites in bench/out for profiling
@@ -168,11 +169,16 @@ def bench(
     ssgen = [sys.executable, "-m", "ssgen", "-q", "build", "--full"]
     ssgen_runs, hugo_runs, base_runs = [], [], []
     out = [ssgen_site / "public", ssgen_site / ".ssgen"]
-    for _ in range(runs):
+    for round_ in range(runs):
+        # Odd rounds start with Hugo: each tool follows itself as often as the other one,
+        # so whatever a run leaves behind (its dirty pages, its freed memory, its inodes)
+        # is not always paid by the same tool.
+        if hugo_site is not None and round_ % 2:
+            hugo_runs.append(timed(["hugo", "--quiet"], hugo_site, [hugo_site / "public"], trash))
         ssgen_runs.append(timed(ssgen, ssgen_site, out, trash, _env(paths["ssgen"])))
         if "baseline" in paths:
             base_runs.append(timed(ssgen, ssgen_site, out, trash, _env(paths["baseline"])))
-        if hugo_site is not None:
+        if hugo_site is not None and not round_ % 2:
             hugo_runs.append(timed(["hugo", "--quiet"], hugo_site, [hugo_site / "public"], trash))
     pages = sum(1 for _ in (ssgen_site / "public").rglob("index.html"))
     assert pages == files, f"expected {files} pages, got {pages}"

@@ -2,8 +2,9 @@
 
 An import hook wraps the build's stage functions (``STAGES``) where the pipeline calls
 them and logs, on entry and on return, the wall ms since the command started, the
-process's CPU ms (user + system), its system ms and minor page faults so far and the core
-it ran on (``/proc/self/stat``), and its pid; every forked
+process's CPU ms (user + system), its system ms, the ms it waited for a core (the load's
+share: wall - CPU - wait is what it slept), its minor page faults so far and the core it
+ran on (``/proc/self/stat``, ``schedstat``), and its pid; every forked
 child logs its fork and its own wrapped calls. Nothing is timed in tests: this is read by
 hand (docs/benchmarks.md).
 
@@ -61,8 +62,17 @@ def _log(event: str) -> None:
         system = int(fields[12]) * 1000 / os.sysconf("SC_CLK_TCK")
         cpu = time.process_time() * 1000
         wall = (time.time() - float(os.environ[_ENV_START])) * 1000
-        out.write(f"{wall:9.1f} {cpu:8.1f} {system:7.0f} {faults:8d} c{core} {os.getpid():>7} "
-                  f"{event}\n")
+        out.write(f"{wall:9.1f} {cpu:8.1f} {system:7.0f} {_waited():8.1f} {faults:8d} c{core} "
+                  f"{os.getpid():>7} {event}\n")
+
+
+def _waited() -> float:
+    """This thread's ms runnable but waiting for a core (the load's share, schedstat(5)):
+    wall minus CPU minus this is the time it slept (I/O, locks, pipes)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e6
+    except (OSError, ValueError, IndexError):
+        return -1.0
 
 
 def _wrap(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,7 +117,8 @@ def install() -> None:
     import importlib.util  # noqa: F401  (find_spec above)
 
     sys.meta_path.insert(0, _Hook())
-    os.register_at_fork(after_in_child=lambda: _log("forked"))
+    os.register_at_fork(after_in_child=lambda: _log("forked"),
+                        after_in_parent=lambda: _log("forked a child"))
     atexit.register(lambda: _log("exit"))
     real_exit = os._exit
 
@@ -136,7 +147,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-c", code, "-q", "build", "--full"], cwd=args.site,
                    env=env, check=True)
     lines = sorted(args.log.read_text().splitlines(), key=lambda line: float(line.split()[0]))
-    print("   wall ms   cpu ms  sys ms   minflt core     pid event")
+    print("   wall ms   cpu ms  sys ms  wait ms   minflt core     pid event")
     print("\n".join(lines))
 
 

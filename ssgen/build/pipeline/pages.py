@@ -19,7 +19,7 @@ from ssgen.build.collect import Collected, collect_pages, query_globals
 from ssgen.build.docstate import document_states, lazy_or_loaded
 from ssgen.build.extras import static_files
 from ssgen.build.fragfile import persisted_fragments
-from ssgen.build.heap import freeze_heap, frozen_after
+from ssgen.build.heap import freeze_heap, frozen_after, young_only
 from ssgen.build.loading import load_source
 from ssgen.build.memo import kept, pagelog
 from ssgen.build.memo.fragments import kept_fragments
@@ -152,7 +152,8 @@ def rebuild(
     # A command's full build: rows recorded as pages arrive; with no output folder
     # yet, the pages written into a staging folder swapped in whole after the render.
     with EarlyRecord(manifest, on=full and fresh) as early, \
-            staged(config.output_dir, on=full and fresh) as staging:
+            staged(config.output_dir, on=full and fresh) as staging, \
+            young_only(keep=full and fresh):
         # The renderer the plan's template hashes were taken with: its templates read
         # once a build (an edit since is the next build's, as for the plan).
         outcomes = render_pages(config, plan, jobs=jobs, reporter=reporter,
