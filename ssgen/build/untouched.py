@@ -1,7 +1,16 @@
 """The build that finds nothing to do: the input files' digest, the templates and the
-earlier failures all as the last build recorded them, so the site is not even loaded."""
+earlier failures all as the last build recorded them, so the site is not even loaded.
+
+Also owns the input files' sizes recorded beside that digest (``input_sizes``,
+``SIZES_KEY``): a file added, removed or resized since (``resized``) means bytes that
+differ, so the digest cannot be the recorded one and a new process loads its source
+without waiting for it (the SHA-256 of a 670 MB dataset at 100,000 posts: ~0.6 s CPU
+after the read, on the other core while the snapshot decodes).
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 from ssgen.build.collect import NOT_FOUND_PATH, NOT_FOUND_TEMPLATE
 from ssgen.build.plan import AllPaths, RenderPlan
@@ -10,11 +19,39 @@ from ssgen.build.scope import changed_templates
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.sources import Source
+from ssgen.sources.inputs import ReadInputs, snapshot_wanted
+
+# The manifest's meta key of the input files' names and sizes the recorded digest is of.
+SIZES_KEY = "input_sizes"
 
 
 def fingerprint(source: Source) -> str | None:
     fingerprint = getattr(source, "fingerprint", None)
     return str(fingerprint()) if fingerprint is not None else None
+
+
+def input_sizes(read: ReadInputs) -> str:
+    """A digest of the input files' names and sizes as ``read`` took them, for a site
+    whose build resumes a snapshot (NDJSON or an export); "" for a Markdown-only site
+    (its new processes decode no snapshot: nothing to start early, and ~16,000 stamps
+    to go through)."""
+    if read.inputs is None or read.stamps is None or not snapshot_wanted(read):
+        return ""
+    digest = hashlib.blake2b(digest_size=16)
+    for item, stamp in zip(read.inputs, read.stamps, strict=True):
+        digest.update(f"{item.display}\0{stamp[1]}\0".encode())
+    return digest.hexdigest()
+
+
+def resized(manifest: Manifest, read: ReadInputs) -> bool:
+    """Whether ``read``'s files are not the ones the recorded digest is of by their names
+    and sizes alone: then this build is no build with nothing to do, whatever the digest
+    says. False whenever either side is unknown (the digest then decides)."""
+    recorded = manifest.get_meta(SIZES_KEY)
+    if not recorded:
+        return False
+    sizes = input_sizes(read)
+    return bool(sizes) and sizes != recorded
 
 
 def untouched(manifest: Manifest, renderer: Renderer, inputs: str) -> bool:

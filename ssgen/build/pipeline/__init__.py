@@ -38,6 +38,7 @@ from ssgen.build.progress import Reporter
 from ssgen.build.quick import plan as quick_plan
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
 from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
+from ssgen.build.untouched import SIZES_KEY
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
@@ -112,7 +113,7 @@ def build(
             if check is not None:
                 with run.timer("links"):
                     report.links = check_build(config, manifest, report, check, links_current)
-            _close_run(manifest, report, inputs)
+            _close_run(manifest, report, inputs, run.sizes)
             if remember and not drafts:
                 filecache.settle()  # the parse cache the plan is read from, saved
                 with contextlib.suppress(SsgenError, OSError):  # then no plan is left
@@ -193,10 +194,13 @@ def _site_files(run: Run, manifest: Manifest, report: BuildReport, plan: RenderP
         report.failures.append(PageFailure("(site files)", SITE_FILES_ROUTE, str(exc)))
 
 
-def _close_run(manifest: Manifest, report: BuildReport, inputs: str | None) -> None:
-    """What the next build starts from: the output checked, the inputs built from."""
+def _close_run(manifest: Manifest, report: BuildReport, inputs: str | None,
+               sizes: str) -> None:
+    """What the next build starts from: the output checked, the inputs built from (their
+    digest, and their names and sizes: ``untouched.resized``)."""
     mark_checked(manifest)
     manifest.set_meta("inputs", inputs or "")
+    manifest.set_meta(SIZES_KEY, sizes if inputs else "")
     if report.ok:
         manifest.set_meta("last_success", repr(time.time()))
 

@@ -30,7 +30,13 @@ from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
 from ssgen.build.record import EarlyRecord, journal_pages, record_build
 from ssgen.build.report import DOCUMENT, PATH, BuildReport, PageFailure, StageTimer
-from ssgen.build.untouched import fingerprint, nothing_changed, untouched
+from ssgen.build.untouched import (
+    fingerprint,
+    input_sizes,
+    nothing_changed,
+    resized,
+    untouched,
+)
 from ssgen.build.verify import Damage
 from ssgen.build.workers import PageOutcome, prerender, render_pages, serial
 from ssgen.config.load import Config
@@ -39,7 +45,9 @@ from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.sources import Source, early
+from ssgen.sources.inputs import ReadInputs
 from ssgen.sources.mirror import mirrored
+from ssgen.sources.ndjson import gc_paused
 
 
 def content(run: Run, manifest: Manifest, key: str, source: Source | None,
@@ -72,10 +80,14 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
         else:
             with timer("load"):
                 read = early.inputs(config)
-            inputs = read.fingerprint
+            # Resized files differ from those last built from: the source loads now, while
+            # the other core hashes them for the fingerprint this build records.
+            if not resized(manifest, read):
+                inputs = read.fingerprint
     if inputs is not None and change is None \
             and untouched(manifest, renderer, inputs) and not damage():
         report, plan = nothing_changed(manifest)
+        run.sizes = input_sizes(read) if read is not None else ""
         return report, plan, source, inputs
     # Include outputs earlier processes rendered: a new process (no kept source) reads
     # and saves them; serve's rounds read them (a full build renders every one afresh).
@@ -83,8 +95,10 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
         else nullcontext() if full else kept_fragments(config, renderer)
     fresh = source is None  # loaded here: no pages kept from earlier builds (see doclists)
     with timer("load"):
+        taken = read if read is not None or source is not None or not local \
+            else _read_for_load(config)
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
-            load_source(config, drafts, run.reporter, read, run.jobs, full=full)))
+            load_source(config, drafts, run.reporter, taken, run.jobs, full=full)))
     checked = damage()  # before any stage reads the page index the check offers
     # Before this build writes a page; numbered among the builds that plan pages.
     run.since, run.serial = manifest.get_meta(GENERATION_KEY), next_build(config)
@@ -97,9 +111,21 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
     # be recorded as built. The fingerprint taken before loading is safe to
     # keep (at worst older than what was built: the next build looks again);
     # without one, the source's is of exactly the bytes it read.
+    if local and read is not None:  # the read's, taken on the other core meanwhile
+        inputs = read.fingerprint
     if local and inputs is None:
         inputs = fingerprint(source)
+    run.sizes = input_sizes(taken) if local and taken is not None else ""
     return report, plan, source, inputs
+
+
+def _read_for_load(config: Config) -> ReadInputs | None:
+    """What ``load_source`` would read of a local site (with the collector paused, as
+    there), read here for the sizes the build records beside its fingerprint."""
+    if config.source.type != "local":
+        return None
+    with gc_paused():
+        return early.inputs(config)
 
 
 def rebuild(

@@ -33,3 +33,4 @@ class Run:
     now: datetime
     since: str | None = None  # the manifest's pages generation when planning began
     serial: int = 0  # this build's number among the site's that planned pages (next_build)
+    sizes: str = ""  # the input files' names and sizes its fingerprint is of (untouched)
