@@ -242,9 +242,16 @@ def kept_source(config: Config) -> Source:
 
     from ssgen.sources import open_source
 
-    source = open_source(config, kept=True)
-    gc.freeze()
-    return source
+    # Frozen before the collector is back on (``gc_paused`` inside the load would turn
+    # it on, and its first pass would walk the whole load at the next allocation).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return open_source(config, kept=True)
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 def _listen_bridge(source: Any, worker: Any) -> Any:
