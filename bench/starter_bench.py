@@ -133,6 +133,7 @@ class Dataset:
                 self.place[(ref, doc["_id"])] = counts.get(ref, 0)
                 counts[ref] = counts.get(ref, 0) + 1
         self.round = 0
+        self.changelog = False  # the edits written through ``ndjson.changelog`` (--changelog)
 
     def retitle(self, rng: random.Random) -> dict[str, Any]:
         self.round += 1
