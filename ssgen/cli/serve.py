@@ -18,16 +18,12 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.markup import escape
 
 from ssgen.errors import ConfigError, SsgenError
-
-if TYPE_CHECKING:
-    from ssgen.config.load import Config
-    from ssgen.sources import Source
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -211,9 +207,10 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     from ssgen.serve.preview import preview_setup
     from ssgen.serve.watch import Watcher
     from ssgen.serve.worker import RebuildWorker
+    from ssgen.sources import open_source
 
     config = load_config(site, base_url=base_url)
-    source = kept_source(config)
+    source = open_source(config, kept=True)
     worker = RebuildWorker(config, settle=settle, source=source)
     if config.state_url is not None:
         from ssgen.serve.leader import Leadership
@@ -231,27 +228,6 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     app = create_app(worker, settings, livereload=LiveReload() if dev else None,
                      services=services, preview=preview, extra_routes=routes)
     return uvicorn.Server(uvicorn_config(app, host=host, port=port))
-
-
-def kept_source(config: Config) -> Source:
-    """The source serve keeps, opened (a local one loads every file), then frozen out of
-    the collector's reach (``gc.freeze``, as ``ssgen.serve.heap`` keeps it between rounds):
-    the next pass would otherwise walk every object the load made, only to find them
-    alive (at 100,000 posts three passes, 5.6, 6.6 and 8.0 s of serve's 106 s start)."""
-    import gc
-
-    from ssgen.sources import open_source
-
-    # Frozen before the collector is back on (``gc_paused`` inside the load would turn
-    # it on, and its first pass would walk the whole load at the next allocation).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return open_source(config, kept=True)
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _listen_bridge(source: Any, worker: Any) -> Any:
