@@ -133,6 +133,7 @@ class Dataset:
                 self.place[(ref, doc["_id"])] = counts.get(ref, 0)
                 counts[ref] = counts.get(ref, 0) + 1
         self.round = 0
+        self.changelog = False  # the edits written through ``ndjson.changelog`` (--changelog)
 
     def retitle(self, rng: random.Random) -> dict[str, Any]:
         self.round += 1
@@ -146,6 +147,13 @@ class Dataset:
         whole.update(title=doc["title"], _rev=doc["_rev"])
         self.lines[doc["_line"]] = json.dumps(whole, ensure_ascii=False,
                                               separators=(",", ":")).encode()
+        if self.changelog:  # the writer says which bytes it changed: the line's
+            from ssgen.sources.ndjson import changelog
+
+            prefix = sum(len(line) + 1 for line in self.lines[:doc["_line"]])
+            suffix = sum(len(line) + 1 for line in self.lines[doc["_line"] + 1:]) + 1
+            changelog.write(str(self.path), b"\n".join(self.lines) + b"\n", prefix, suffix)
+            return doc
         with self.path.open("wb") as handle:
             handle.write(b"\n".join(self.lines) + b"\n")
             handle.flush()
@@ -378,6 +386,9 @@ def main() -> None:
                              "in --workdir (one size), and report SECONDS (that run's printed "
                              "full build) as its full build")
     parser.add_argument("--keep", action="store_true", help="leave the grown site in --workdir")
+    parser.add_argument("--changelog", action="store_true",
+                        help="the NDJSON edits written through ssgen.sources.ndjson.changelog "
+                             "(a writer that logs the bytes it changed beside the file)")
     parser.add_argument("--source", choices=("ndjson", "sanity"), default="ndjson",
                         help="sanity: serve from the Sanity test server through the mirror "
                              "(bench/starter_sanity.py; no new-process runs)")
@@ -396,6 +407,7 @@ def main() -> None:
             site, full = args.workdir / f"starter-{posts}", args.built
             print(f"{posts:,} posts: reusing {site}, built in {full:.1f} s", flush=True)
         data = Dataset(site, light=args.source != "sanity")
+        data.changelog = args.changelog
         if args.source == "sanity":
             _sanity(site, data, args.webhooks, rng)
             continue

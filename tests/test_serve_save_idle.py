@@ -21,10 +21,12 @@ from ssgen.serve.worker.run import RoundRunner
 
 
 def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           settle_saving: bool = False) -> tuple[list[str], list[float], list[float]]:
+           settle_saving: bool = False, resident: int | None = None
+           ) -> tuple[list[str], list[float], list[float]]:
     """Start a worker, run three rounds back to back, then stay idle, then stop: the
     events in order ("round", "save", and "stop": the stopping server's save), when
-    each round ended and when each save came."""
+    each round ended and when each save came. ``resident``: the server's size as the
+    worker sees it (bytes)."""
     events: list[str] = []
     ended: list[float] = []
     saves: list[float] = []
@@ -39,6 +41,8 @@ def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
     monkeypatch.setattr(carry, "keep_later", keep_later)
     monkeypatch.setattr(rounds, "SAVE_IDLE", 0.4)
+    if resident is not None:
+        monkeypatch.setattr(rounds, "resident_bytes", lambda: resident)
     if settle_saving:  # the mutant: every round saves as it settles
         real = rounds.RoundRunner.settle
         monkeypatch.setattr(rounds.RoundRunner, "settle",
@@ -82,3 +86,24 @@ def test_mutant_stopping_without_a_save_is_caught(
     with pytest.raises(AssertionError):
         events, _, _ = _serve(tmp_path, monkeypatch)
         assert events[-5:] == ["round", "round", "round", "save", "stop"], events
+
+
+def test_a_larger_server_waits_longer_before_its_save(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server of 3 GB waits 3 times ``SAVE_IDLE`` (its child lives longer, and each
+    round during its life pays the copy on write: round 18's 2.2 s round at 100k)."""
+    events, ended, saves = _serve(tmp_path, monkeypatch, resident=3 << 30)
+    assert events[-5:] == ["round", "round", "round", "save", "stop"], events
+    assert saves[-1] - ended[-1] >= 1.1
+
+
+def test_mutant_save_idle_not_scaled_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rounds, "save_idle", lambda idle, resident: idle)
+    with pytest.raises(AssertionError):
+        test_a_larger_server_waits_longer_before_its_save(tmp_path, monkeypatch)
+
+
+def test_save_idle() -> None:
+    assert rounds.save_idle(5.0, 800 << 20) == 5.0  # 10,000 posts: as before
+    assert rounds.save_idle(5.0, 7 << 30) == 35.0

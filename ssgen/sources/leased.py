@@ -123,6 +123,12 @@ def _close(mapped: mmap.mmap) -> None:
         mapped.close()
 
 
+def lease_safe(fd: int) -> bool:
+    """Whether leases on the file open at ``fd`` hold against every writer (see the
+    module docstring; ``ndjson.changelog``'s write lease too)."""
+    return _lease_safe(fd)
+
+
 def _lease_safe(fd: int) -> bool:
     """Whether the file is on a local filesystem and the lease break time is ample."""
     if not sys.platform.startswith("linux"):  # F_SETLEASE, MAP_POPULATE, /proc
@@ -149,4 +155,4 @@ def _filesystem(device: int) -> str:
     return ""
 
 
-__all__ = ["leased_map", "let_go", "take_lease", "unmap_left"]
+__all__ = ["lease_safe", "leased_map", "let_go", "take_lease", "unmap_left"]

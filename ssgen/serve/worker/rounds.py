@@ -43,7 +43,7 @@ from ssgen.serve.worker.outcome import (
 )
 from ssgen.serve.worker.plan import plan_round
 from ssgen.serve.worker.reload import reload_config
-from ssgen.serve.worker.run import SAVE_IDLE, BuildFn, RoundRunner
+from ssgen.serve.worker.run import SAVE_IDLE, BuildFn, RoundRunner, resident_bytes, save_idle
 from ssgen.sources import Source
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ class RebuildWorker:
         with self._cond:
             now, owed = time.monotonic(), self._runner
             idle = [(now + self.idle_gc, "collect")] * owed.heap.owed \
-                + [(now + SAVE_IDLE, "save")] * owed.save_owed
+                + [(now + save_idle(SAVE_IDLE, resident_bytes()), "save")] * owed.save_owed
             while not self._stop.is_set() and not self._due():
                 timeout = self._sleep_for()
                 if idle:

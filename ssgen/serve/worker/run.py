@@ -17,6 +17,7 @@ tag: 63 s at 100,000 posts).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,6 +55,26 @@ WAL_LIMIT = 64 << 20
 # into its rounds (at 1 s, a bench whose webhooks came ~1.04 s apart forked every 10 s,
 # and a round within a second of a fork took twice the CPU: 149 ms against 74).
 SAVE_IDLE = 5.0
+# ... times the server's resident size in these (at least one): the child's life grows
+# with the heap it encodes, and every round during it pays the copy on write. At 100,000
+# posts (7.3 GB) the fork alone held the server 448 ms and a round in the child's first
+# 16 s took 2.2 s instead of ~0.4 (round 18): 36 s there, unchanged up to 1 GB (10k).
+SAVE_IDLE_UNIT = 1 << 30
+
+
+def save_idle(idle: float, resident: int) -> float:
+    """Seconds without a webhook before a server of ``resident`` bytes forks the save it
+    owes: ``idle`` (``SAVE_IDLE``), longer for a server over ``SAVE_IDLE_UNIT``."""
+    return idle * max(1.0, resident / SAVE_IDLE_UNIT)
+
+
+def resident_bytes() -> int:
+    """This process's resident size (0 where ``/proc`` is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class RoundRunner:
@@ -155,7 +176,7 @@ class RoundRunner:
         (``ssgen.build.output.temps``; on the freer's thread), the garbage to collect, the
         kept source's bytes to patch (``LocalSource.settle``), and the source's snapshot
         to save (in a forked child, when due; ``save=False``: owed
-        until ``save``, which the worker calls once no webhook came for ``SAVE_IDLE``)."""
+        until ``save``, which the worker calls once no webhook came for ``save_idle()``)."""
         self.freer.free(take_displaced())
         self.heap.settle()
         settle = getattr(self.source, "settle", None)  # a stand-in source may lack it
@@ -233,7 +254,7 @@ class RoundRunner:
             interrupted)
 
 
-__all__ = ["PLAN_EVERY_PAGE", "SAVE_IDLE", "BuildFn", "RoundRunner"]
+__all__ = ["PLAN_EVERY_PAGE", "SAVE_IDLE", "BuildFn", "RoundRunner", "save_idle"]
 
 
 def _proof_holds(source: Source) -> bool:

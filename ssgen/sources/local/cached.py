@@ -12,6 +12,7 @@ the proof of the rest (``ndjson.proof``) running for ``Cached.prove``.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from ssgen.sources.ndjson import Data, Loaded
     from ssgen.sources.ndjson.diff import Pending, Splice
     from ssgen.sources.ndjson.proof import Proof
+    from ssgen.sources.ndjson.reread import Region
 
 Stamp = tuple[int, int, int, int]
 _UNKNOWN = b"unknown"  # not the 16 bytes of any file's digest
@@ -153,17 +155,19 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
     named; the file is taken to differ there alone, proved by a thread (the new
     ``Cached``'s ``prove``)."""
     assert old.data is not None
-    if line is not None:
+    region = _logged(item, stamp, old)
+    if region is None and line is not None:
         if type(old.data) is not bytearray:  # patched from now on (as below)
             old.data = bytearray(old.data)
         assert type(old.data) is bytearray
         hinted = _hinted(item, stamp, old, old.data, line)
         if hinted is not None:
             return hinted
-    # Only a kept file's re-read needs these (and ``proof`` ctypes): not a cold build.
-    from ssgen.sources.ndjson.reread import differing_region
+    if region is None:
+        # Only a kept file's re-read needs these (and ``proof`` ctypes): not a cold build.
+        from ssgen.sources.ndjson.reread import differing_region
 
-    region = differing_region(item.path, old.data, stamp, unmap_later=True)
+        region = differing_region(item.path, old.data, stamp, unmap_later=True)
     if region is None:
         stamp, data = read_stable(item, stamp)
         splice = parse_file(source, item, data, old)
@@ -183,6 +187,35 @@ def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,
         splice = parse_file(source, item, kept, old)
         return Cached(stamp, splice.loaded, kept), splice
     return Cached(stamp, found[0].loaded, kept, pending=found[1]), found[0]
+
+
+def _logged(item: Input, stamp: Stamp, old: Cached) -> Region | None:
+    """Where the file differs from the kept bytes by its change log (``ndjson.changelog``):
+    only the bytes its writer says it changed are read, under the file's stamp; None when
+    the log does not vouch for this change (the caller proves or compares as usual)."""
+    from ssgen.sources.ndjson.changelog import logged_region, stamp_of
+    from ssgen.sources.ndjson.reread import Region
+
+    found = logged_region(item.path, old.stamp, not old.racy, stamp)
+    if found is None:
+        return None
+    prefix, suffix = found
+    size = stamp[1]
+    try:
+        fd = os.open(item.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if stamp_of(fd) != stamp:
+            return None
+        middle = os.pread(fd, size - prefix - suffix, prefix)
+        if len(middle) != size - prefix - suffix or stamp_of(fd) != stamp:
+            return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return Region(prefix, suffix, middle, size)
 
 
 def _hinted(item: Input, stamp: Stamp, old: Cached, kept: bytearray,
