@@ -251,34 +251,3 @@ def test_the_fields_a_query_reads(query: str, fields: set[str]) -> None:
 ])
 def test_a_query_whose_reads_are_not_known(query: str) -> None:
     assert lists.fields_read(parse(query)) is None
-
-
-def test_a_lock_handed_over_is_held_until_the_child_exits(tmp_path: Path) -> None:
-    """``remember`` writes the plan in a forked child that holds the build lock: the
-    parent's release leaves it held (no build starts before the plan is whole)."""
-    import os
-
-    from ssgen.errors import SsgenError
-    from ssgen.manifest.lock import BuildLock
-
-    (tmp_path / ".ssgen").mkdir()
-    lock = BuildLock(tmp_path, wait=False)
-    lock.acquire()
-    go_read, go_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: holds the inherited descriptor until told to exit
-        try:
-            os.read(go_read, 1)
-        finally:
-            os._exit(0)
-    lock.hand_over()
-    lock.release()
-    try:
-        with pytest.raises(SsgenError):
-            BuildLock(tmp_path, wait=False).acquire()
-    finally:
-        os.write(go_write, b"x")
-        os.waitpid(pid, 0)
-    again = BuildLock(tmp_path, wait=False)
-    again.acquire()
-    again.release()

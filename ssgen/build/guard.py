@@ -14,8 +14,8 @@ from ssgen.manifest.lock import BuildLock, BuildLockBusy
 
 
 @contextmanager
-def locked(config: Config, reporter: Reporter) -> Iterator[BuildLock]:
-    """Hold the site's build lock (given); say so when another build makes us wait."""
+def locked(config: Config, reporter: Reporter) -> Iterator[None]:
+    """Hold the site's build lock; say so when another build makes us wait."""
     lock = BuildLock(config.site_dir, wait=False)
     try:
         lock.acquire()
@@ -26,7 +26,7 @@ def locked(config: Config, reporter: Reporter) -> Iterator[BuildLock]:
         lock.acquire()
     try:
         with shared_builder(config, reporter):
-            yield lock
+            yield
     finally:
         lock.release()
 

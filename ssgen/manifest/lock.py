@@ -45,7 +45,6 @@ class BuildLock:
         self.path = Path(site_dir) / ".ssgen" / "build.lock"
         self.wait = wait
         self._fd: int | None = None
-        self._handed = False
 
     @property
     def held(self) -> bool:
@@ -71,12 +70,6 @@ class BuildLock:
             raise
         self._fd = fd
 
-    def hand_over(self) -> None:
-        """Leave the lock to a child forked while it was held, which shares its
-        descriptor: ``release`` then only closes this process's copy, and the lock is
-        held until the child's closes (when it exits)."""
-        self._handed = self._fd is not None
-
     def release(self) -> None:
         """Give the lock up (a no-op when not held)."""
         fd, self._fd = self._fd, None
@@ -86,11 +79,9 @@ class BuildLock:
         if _EARLY.get(key) == fd:
             del _EARLY[key]
             _ADOPTED.discard(key)
-        handed, self._handed = self._handed, False
         try:
-            if not handed:
-                os.ftruncate(fd, 0)
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
 

@@ -36,7 +36,6 @@ from ssgen.build.pipeline.run import Run
 from ssgen.build.plan import RenderPlan
 from ssgen.build.progress import Reporter
 from ssgen.build.quick import plan as quick_plan
-from ssgen.build.quick.remember import remember as remember_plan
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
 from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
@@ -90,8 +89,7 @@ def build(
               now or datetime.now(UTC))
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
-    quick_plan.settle()  # a plan this process's last build is writing, written
-    with locked(config, run.reporter) as lock:
+    with locked(config, run.reporter):
         quick_plan.forget(str(config.site_dir))  # it may no longer describe the site
         begun = time.time_ns()
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
@@ -118,7 +116,7 @@ def build(
             if remember and not drafts:
                 filecache.settle()  # the parse cache the plan is read from, saved
                 with contextlib.suppress(SsgenError, OSError):  # then no plan is left
-                    remember_plan(config, manifest, report, begun, lock)
+                    quick_plan.remember(config, manifest, report, begun)
         finally:
             # A full build's commits were unsynced (``record``): so is the checkpoint on
             # close, whose fsync of the whole database file ended every cold build.

@@ -51,7 +51,6 @@ def attempt(site_dir: str | os.PathLike[str], jobs: int | None) -> BuildReport |
     ``--jobs``) would; its report, or None when the ordinary build must run (nothing was
     written, or only what it writes again)."""
     site = os.path.abspath(site_dir)
-    plans.settle()  # a plan this process's last build is writing (none in a new one)
     if not os.path.exists(plans.path_of(site)):
         return None
     from pathlib import Path

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import posixpath
 import struct
 import sys
 import zlib
@@ -34,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 from ssgen import __version__
 
 if TYPE_CHECKING:
+    from ssgen.build.report import BuildReport
     from ssgen.config.load import Config
+    from ssgen.manifest.store import Manifest
 
 FILE = "quick.plan"
 JOURNAL = ".journal"  # beside the plan: what the quick builds since it noted
@@ -52,16 +55,6 @@ OUTPUT = struct.Struct("<qq")
 OFFSET = struct.Struct("<q")
 
 
-WRITERS: list[int] = []  # the children writing a plan (``quick.remember``)
-
-
-def settle() -> None:
-    """Wait for the plans this process's builds are writing in forked children."""
-    while WRITERS:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(WRITERS.pop(), 0)
-
-
 def key(site_dir: str) -> str:
     """What a plan is valid for besides its contents: ssgen, Python and the site folder."""
     return f"{__version__}\0{sys.version}\0{site_dir}"
@@ -74,7 +67,6 @@ def path_of(site_dir: str) -> str:
 
 def pending(site_dir: str) -> bool:
     """Whether quick builds changed output files since the manifest was last written."""
-    settle()
     found = read(site_dir) if os.path.exists(path_of(site_dir)) else None
     return bool(found and found.get("dirty"))
 
@@ -90,7 +82,6 @@ def forget(site_dir: str) -> None:
 def read(site_dir: str) -> dict[str, Any] | None:
     """The site's plan with its journal's notes applied (None: none, damaged, or written
     by another ssgen or Python)."""
-    settle()
     try:
         with open(path_of(site_dir), "rb") as handle:
             data = handle.read()
@@ -262,6 +253,105 @@ def kind_allows(config: Config) -> bool:
             and bool(config.routes))
 
 
+def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns: int) -> None:
+    """Write the plan of the build ``report`` just recorded in ``manifest`` (begun at
+    ``started_ns``), when the site is ``eligible`` and the build left nothing in doubt."""
+    from ssgen.build import doclists
+    from ssgen.build.damage_ahead import RACY_NS as OUTPUT_RACY_NS
+    from ssgen.build.docstate import MARK_KEY
+    from ssgen.build.output.temps import TEMP_PREFIX
+    from ssgen.build.quick.lists import view_fields, views_of
+    from ssgen.build.verify import EXTRAS_KEY, racy_after
+    from ssgen.routes.paths import url_to_relpath
+    from ssgen.sources.inputs import LISTING, inputs_of, layout, markdown_cache
+    from ssgen.sources.markdown_docs import MARKDOWN_SUFFIXES, markdown_ids
+
+    site_dir = str(config.site_dir)
+    if not report.ok or manifest.get_meta(EXTRAS_KEY) or not eligible(config) \
+            or manifest.failures():
+        return
+    paths = doclists.load(config, manifest)
+    doc_routes = tuple(route.name for route in config.routes if doclists.per_document(route))
+    cache = markdown_cache(config)
+    if paths is None or cache is None or not cache.mark \
+            or cache.mark != manifest.get_meta(MARK_KEY) \
+            or set(paths) != set(doc_routes):
+        return
+    inputs = inputs_of(layout(config))
+    rels = [item.rel for item in inputs]
+    ids = markdown_ids(rels)
+    if len(set(ids)) != len(ids) or any(item.kind != "markdown" for item in inputs):
+        return
+    fields = view_fields(config, doclists.per_document)
+    stamps, digests, trusted, views = bytearray(), bytearray(), bytearray(), bytearray()
+    for item in inputs:
+        entry = cache.entry(item.path)
+        if entry is None or entry.faults or len(entry.hashes) != 1:
+            return
+        stamps += STAMP.pack(*entry.stamp)
+        digests += entry.digest
+        trusted.append(entry.trusted)
+        if fields:  # what the list pages and the feed read of the file, as last parsed
+            digest = views_of(entry, fields)
+            if digest is None:
+                return
+            views += digest
+    records = manifest.files()
+    if any(record.kind == "image" or record.size < 0 or record.mtime_ns < 0
+           for record in records.values()):
+        return
+    outputs = sorted(records)
+    index = {rel: at for at, rel in enumerate(outputs)}
+    by_doc: dict[str, list[str]] = {}
+    for route, found in paths.items():
+        for doc_id, page in found.items():
+            file = url_to_relpath(page, route)
+            if file not in index or any(mark in text for text in (route, page, file)
+                                        for mark in ("\0", "\n")):
+                return
+            by_doc.setdefault(doc_id, []).append(f"{route}\0{page}\0{file}\0{index[file]}")
+    if not by_doc.keys() <= set(ids):
+        return
+    text, offsets = pages_text([sorted(by_doc.get(doc_id, ())) for doc_id in ids])
+    lastmods, planned = manifest.lastmods(), _paths(paths)
+    trees = (tree_stamps(str(config.templates_dir)), tree_stamps(str(config.static_dir)))
+    racy = started_ns - RACY_NS
+    if any(max(stamp[0], stamp[3]) >= racy for tree in trees for _, stamp in tree):
+        return
+    write(site_dir, {
+        "config": config.hash,
+        "layout": tuple(layout(config)),
+        "markdown": os.path.join(site_dir, posixpath.normpath(config.source.markdown_dir)),
+        "listing": os.path.join(config.state_dir, LISTING),
+        "suffixes": MARKDOWN_SUFFIXES,
+        "output": os.path.abspath(config.output_dir),
+        "templates": trees[0],
+        "static": trees[1],
+        "total": report.rendered + report.unchanged,
+        "rels": marshal.dumps(rels),
+        "stamps": bytes(stamps),
+        "digests": bytes(digests),
+        "trusted": bytes(trusted),
+        "doc_routes": doc_routes,
+        "view_fields": fields,
+        "views": bytes(views),
+        "pages": text,
+        "offsets": offsets,
+        "lastmods": {page: lastmods[page] for page in lastmods if page in planned},
+        "files": marshal.dumps(outputs),
+        "stats": b"".join(OUTPUT.pack(records[rel].size, records[rel].mtime_ns)
+                          for rel in outputs),
+        "hashes": b"".join(bytes.fromhex(records[rel].hash) for rel in outputs),
+        "racy": racy_after(manifest),
+        "output_racy_ns": OUTPUT_RACY_NS,
+        "temp_prefix": TEMP_PREFIX,
+    })
+
+
+def _paths(paths: dict[str, dict[str, str]]) -> set[str]:
+    return {page for found in paths.values() for page in found.values()}
+
+
 def pages_text(pages: list[list[str]]) -> tuple[bytes, bytes]:
     """Each input's pages (``route\\0path\\0file\\0output index``, one a line) as one
     text and the offsets of each input's part in it (``page_of`` reads one)."""
@@ -295,7 +385,7 @@ __all__ = [
     "pages_of",
     "pending",
     "read",
-    "settle",
+    "remember",
     "stamp_of",
     "tree_stamps",
     "write",
