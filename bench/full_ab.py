@@ -6,9 +6,11 @@ holding another checkout's ``ssgen/``, e.g. from ``git archive main ssgen | tar 
 side by side on one copy of the site, one cold full build each per round (fresh output
 folder and no ``.ssgen/``, the old ones moved aside as ssg_bench does), in turn, so both
 see the same load. Medians, minima and spread of wall and CPU (user + sys, workers
-included), and the load average before and after.
+included), and the load average before and after. ``--plain``: a plain `ssgen build`
+(which writes the quick plan, ``ssgen.build.quick.remember``); ``--shape blog``: blogsite.py.
 
     python bench/full_ab.py 4000 --base /tmp/main-checkout --runs 9
+    python bench/full_ab.py 16000 --base /tmp/main-checkout --plain   # leaves the quick plan
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from abkit import ab_parser
+from blogsite import blog_files, make_ssgen_blog
 from ssg_bench import _ROOT, _env, compile_checkouts, make_ssgen_site, markdown_files, timed
 
 
 def main() -> None:
     parser = ab_parser(__doc__, "files", 4000, runs=9, seed=15)
+    parser.add_argument("--plain", action="store_true",
+                        help="a plain `ssgen build` (which leaves the quick plan), not --full")
+    parser.add_argument("--shape", choices=["docs", "blog"], default="docs")
     args = parser.parse_args()
     checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
     for path in checkouts.values():
@@ -35,9 +41,11 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="full-ab-", dir=args.workdir))
     try:
-        site = make_ssgen_site(root, markdown_files(args.files, args.seed))
+        files = markdown_files(args.files, args.seed)
+        site = make_ssgen_blog(root, blog_files(files, args.seed)) if args.shape == "blog" \
+            else make_ssgen_site(root, files)
         trash = root / "trash"
-        ssgen = [sys.executable, "-m", "ssgen", "-q", "build", "--full"]
+        ssgen = [sys.executable, "-m", "ssgen", "-q", "build", *([] if args.plain else ["--full"])]
         out = [site / "public", site / ".ssgen"]
         runs: dict[str, list[tuple[float, float, float]]] = {label: [] for label in checkouts}
         print(f"{args.files} files, {args.runs} rounds; load average {os.getloadavg()[0]:.2f}")

@@ -12,6 +12,8 @@ times, each in a new process, interpreter start included:
 
 Wall seconds and CPU seconds (user + sys, workers included) per run; medians and spread.
 The edited page is checked to show the new sentence after each ssgen build.
+``--shape blog``: the same files as a blog (bench/blogsite.py: an index paginated by date,
+tag pages, a feed; Hugo's home, tag pages and RSS), whose lists read no post's body.
 
     python bench/newprocess_bench.py 16000 --runs 5
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from blogsite import blog_files, make_hugo_blog, make_ssgen_blog
 from ssg_bench import (
     _ROOT,
     _env,
@@ -62,13 +65,18 @@ def main() -> None:
     parser.add_argument("--full-runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
+    parser.add_argument("--shape", choices=["docs", "blog"], default="docs")
     args = parser.parse_args()
     root = args.workdir / f"newprocess-{args.files}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     trash = root / "trash"
     sources = markdown_files(args.files, args.seed)
-    site, hugo = make_ssgen_site(root, sources), make_hugo_site(root, sources)
+    if args.shape == "blog":
+        sources = blog_files(sources, args.seed)
+        site, hugo = make_ssgen_blog(root, sources), make_hugo_blog(root, sources)
+    else:
+        site, hugo = make_ssgen_site(root, sources), make_hugo_site(root, sources)
     names = [name for name, _ in sources]
     del sources
     env = _env(str(_ROOT))
@@ -97,7 +105,7 @@ def main() -> None:
     full_s = statistics.median(r[0] for r in full)
     one = statistics.median(r[0] for r in cached)
     hugo_s = statistics.median(r[0] for r in hugo_runs)
-    print(f"{args.files} Markdown files")
+    print(f"{args.files} Markdown files, shape {args.shape}")
     print(summary("full build (--full, cold)", full))
     print(summary("one-file edit, new process, with the cache", cached))
     print(summary("one-file edit, new process, cache deleted", uncached))

@@ -139,8 +139,10 @@ def test_content_edits_that_keep_the_pages_go_quick() -> None:
     assert run_steps(BODIES, jobs=[1]) == 4
 
 
-def test_a_site_with_a_list_route_never_goes_quick() -> None:
-    assert run_steps(BODIES, listed=True, jobs=[2]) == 0
+def test_a_site_with_a_list_route_goes_quick_for_edits_of_what_it_does_not_read() -> None:
+    # The list reads the titles: the bodies go quick, the title write does not (nor the
+    # build after it, whose lazy source loaded the full one: no plan).
+    assert run_steps(BODIES, listed=True, jobs=[2]) == 2
 
 
 @pytest.mark.parametrize("step", [

@@ -190,6 +190,7 @@ def _edits(config: Config, plan: dict[str, Any],
     import posixpath
     from datetime import UTC, datetime
 
+    from ssgen.build.quick.lists import view
     from ssgen.sources.filecache import digest as file_digest
     from ssgen.sources.markdown_docs import markdown_id, markdown_or_fault
 
@@ -214,6 +215,9 @@ def _edits(config: Config, plan: dict[str, Any],
         if loaded.faults or len(loaded.documents) != 1 \
                 or loaded.documents[0].get("_id") != markdown_id(rel):
             return None
+        if plan["view_fields"] and view(loaded.documents[0], plan["view_fields"]) \
+                != plan["views"][at * 16:(at + 1) * 16]:
+            return None  # a field a list page or the feed reads changed
         pages = _pages(config, plan, loaded.documents[0], now)
         paired = None if pages is None else _paired(pages, plans.pages_of(plan, at))
         if paired is None:
@@ -247,6 +251,8 @@ def _pages(config: Config, plan: dict[str, Any], doc: dict[str, Any],
     base_url = str(getattr(config.site, "base_url", "") or "")
     pages = []
     for route in config.routes:
+        if route.name not in plan["doc_routes"]:
+            continue  # a list route, whose pages the file's view vouches for
         assert route.query_ast is not None  # ``eligible``: per-document routes
         value = route.query_ast.evaluate(Dataset([doc]), None, now)
         if not isinstance(value, list) or len(value) > 1:

@@ -2,12 +2,14 @@
 
 Owns the file ``.ssgen/quick.plan`` (``read``, ``write``, ``forget``) and ``remember``,
 which a plain ``ssgen build`` calls under the build lock once it has recorded a clean
-build of an eligible site (``eligible``: Markdown files only, every route per-document
-(``ssgen.build.doclists.per_document``) with templates that read no neighbours, no
-``[data]`` queries, feed, search, redirects or image variants). The plan holds, as that
+build of an eligible site (``eligible``: Markdown files only, every per-document route
+(``ssgen.build.doclists.per_document``) with templates that read no neighbours, the
+other routes' and the feed's reads of a document known (``ssgen.build.quick.lists``), no
+``[data]`` queries, search, redirects or image variants). The plan holds, as that
 build left them: the configuration's hash; every template and static file's stamp; each
 Markdown file's stamp, digest and whether the stamp alone may be trusted (the parse
-cache's verdicts: ``ssgen.sources.filecache``); the (route, path) of each file's pages
+cache's verdicts: ``ssgen.sources.filecache``) and, on a site with list routes or a
+feed, a digest of the fields they read of it (its view); the (route, path) of each file's pages
 and their sitemap ``lastmod``; every owned output file's (relpath, size, mtime, hash)
 and the time their stats were recorded. ``ssgen.build.quick`` updates it after each
 body-only edit it builds.
@@ -224,28 +226,30 @@ def tree_stamps(root: str) -> list[tuple[str, Stamp]]:
 
 
 def eligible(config: Config) -> bool:
-    """Whether an edit of one Markdown file's content can change only that file's own
-    pages: ``kind_allows`` and every route per-document with templates that read no
-    neighbours (a function of the configuration's hash and the templates alone)."""
+    """Whether an edit of one Markdown file's content that keeps its view (``lists``)
+    can change only that file's own pages: ``kind_allows``, every per-document route with
+    templates that read no neighbours, and the other routes' and the feed's reads known
+    (a function of the configuration's hash and the templates alone)."""
     from ssgen.build.doclists import per_document
+    from ssgen.build.quick.lists import list_fields
     from ssgen.render.environment import Renderer
     from ssgen.routes.spec.expand import NEIGHBOUR_KEYS
 
     if not kind_allows(config):
         return False
     renderer = Renderer.shared(config)
-    return all(per_document(route) and not renderer.reads_any(route.template, NEIGHBOUR_KEYS)
-               for route in config.routes)
+    return all(not per_document(route) or not renderer.reads_any(route.template, NEIGHBOUR_KEYS)
+               for route in config.routes) and list_fields(config, per_document) is not None
 
 
 def kind_allows(config: Config) -> bool:
     """The part of ``eligible`` read from the configuration's fields (some of which, such
     as the state and redirects, its hash leaves out): a local site of Markdown files only,
-    with routes and no ``[data]`` queries, feed, search, shared state or redirects."""
+    with routes and no ``[data]`` queries, search, shared state or redirects."""
     source = config.source
     return (source.type == "local" and source.files is not None and not source.files
             and bool(source.markdown_dir) and config.state_url is None and not config.data_ast
-            and config.feed is None and not config.search.enabled and not config.redirects
+            and not config.search.enabled and not config.redirects
             and bool(config.routes))
 
 
@@ -256,6 +260,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
     from ssgen.build.damage_ahead import RACY_NS as OUTPUT_RACY_NS
     from ssgen.build.docstate import MARK_KEY
     from ssgen.build.output.temps import TEMP_PREFIX
+    from ssgen.build.quick.lists import view_fields, views_of
     from ssgen.build.verify import EXTRAS_KEY, racy_after
     from ssgen.routes.paths import url_to_relpath
     from ssgen.sources.inputs import LISTING, inputs_of, layout, markdown_cache
@@ -266,17 +271,19 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
             or manifest.failures():
         return
     paths = doclists.load(config, manifest)
+    doc_routes = tuple(route.name for route in config.routes if doclists.per_document(route))
     cache = markdown_cache(config)
     if paths is None or cache is None or not cache.mark \
             or cache.mark != manifest.get_meta(MARK_KEY) \
-            or set(paths) != {route.name for route in config.routes}:
+            or set(paths) != set(doc_routes):
         return
     inputs = inputs_of(layout(config))
     rels = [item.rel for item in inputs]
     ids = markdown_ids(rels)
     if len(set(ids)) != len(ids) or any(item.kind != "markdown" for item in inputs):
         return
-    stamps, digests, trusted = bytearray(), bytearray(), bytearray()
+    fields = view_fields(config, doclists.per_document)
+    stamps, digests, trusted, views = bytearray(), bytearray(), bytearray(), bytearray()
     for item in inputs:
         entry = cache.entry(item.path)
         if entry is None or entry.faults or len(entry.hashes) != 1:
@@ -284,6 +291,11 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
         stamps += STAMP.pack(*entry.stamp)
         digests += entry.digest
         trusted.append(entry.trusted)
+        if fields:  # what the list pages and the feed read of the file, as last parsed
+            digest = views_of(entry, fields)
+            if digest is None:
+                return
+            views += digest
     records = manifest.files()
     if any(record.kind == "image" or record.size < 0 or record.mtime_ns < 0
            for record in records.values()):
@@ -320,6 +332,9 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
         "stamps": bytes(stamps),
         "digests": bytes(digests),
         "trusted": bytes(trusted),
+        "doc_routes": doc_routes,
+        "view_fields": fields,
+        "views": bytes(views),
         "pages": text,
         "offsets": offsets,
         "lastmods": {page: lastmods[page] for page in lastmods if page in planned},
