@@ -14,21 +14,12 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ssg_bench import WORDS, make_hugo_site, make_ssgen_site
+from ssg_bench import SITE_TOML, WORDS, make_hugo_site, make_ssgen_site
 
 TAGS = sorted(set(WORDS))[:20]
 PER_PAGE = 10  # as the index route's paginate
 
-SSGEN_TOML = """
-[site]
-title = "Bench"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = []
-markdown_dir = "content"
-
+SSGEN_TOML = SITE_TOML + """
 [[routes]]
 name = "page"
 path = "/{slug}/"

@@ -37,7 +37,8 @@ _WORD_LIST = (
 )
 WORDS = _WORD_LIST.split()
 
-SSGEN_TOML = """
+# The site and its Markdown source, which bench/blogsite.py's configuration shares.
+SITE_TOML = """
 [site]
 title = "Bench"
 base_url = "https://example.com"
@@ -46,7 +47,9 @@ base_url = "https://example.com"
 type = "local"
 files = []
 markdown_dir = "content"
+"""
 
+SSGEN_TOML = SITE_TOML + """
 [[routes]]
 name = "page"
 path = "/{slug}/"
