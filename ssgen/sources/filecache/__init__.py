@@ -61,8 +61,8 @@ RACY_NS = 1_000_000_000
 # From 2,048: a 4,000-file cold build saved its ~30 ms in the build process, while the
 # other core idled from the parse's end to the render's fork. From 256 (as many as
 # ``parse_ahead`` forks for): a 1,000-file cold build's save (64 shard files created
-# and renamed) was ~15% of its build process's CPU before the render, on the critical
-# path, with the other core idle; the fork of its ~40 MB heap costs ~1-2 ms.
+# and renamed) was 3-15% of its build process's CPU before the render (two timelines at
+# load 12), on the critical path, with the other core idle; the fork cost 11 ms there.
 BACKGROUND = 256
 _SAVING: list[int] = []  # the processes saving a cache in the background
 # The modules whose code decides what a file parses to: an edit of any of them (a new
