@@ -47,7 +47,9 @@ STAGES: dict[str, tuple[str, ...]] = {
     "ssgen.build.doclists": ("save", "open_lists"),
     "ssgen.build.memo.kept": ("keep",),
     "ssgen.sources.early": ("begin", "inputs"),
-    "ssgen.sources.filecache": ("settle",),
+    "ssgen.sources.filecache": ("settle", "FileCache.save"),
+    "ssgen.cli.plain": ("exit_process",),
+    "ssgen.sources.codestamp": ("code_digest",),
     "ssgen.config.load": ("load_config",),
 }
 MARKS = ("ssgen.config.load", "ssgen.build.pipeline", "ssgen.render.markdown")
@@ -104,8 +106,10 @@ class _Hook(importlib.abc.MetaPathFinder):
         def exec_module(module: ModuleType) -> None:
             original(module)
             for name in STAGES.get(fullname, ()):
-                if hasattr(module, name):
-                    setattr(module, name, _wrap(name, getattr(module, name)))
+                owner, _, attr = name.rpartition(".")  # "Class.method": wrapped on the class
+                holder = getattr(module, owner, None) if owner else module
+                if holder is not None and hasattr(holder, attr):
+                    setattr(holder, attr, _wrap(name, getattr(holder, attr)))
             _log(f"imported {fullname}")
         loader.exec_module = exec_module  # type: ignore[attr-defined]
         return spec

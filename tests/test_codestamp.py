@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,54 @@ def digest_of(code: Path, state: Path, extra: str = "v1") -> bytes:
 
 def test_the_files_are_the_py_files_outside_pycache(tmp_path: Path) -> None:
     assert code_files(make_code(tmp_path)) == ["a.py", "sub/b.py"]
+
+
+def test_the_files_are_those_os_walk_finds(tmp_path: Path) -> None:
+    """The scandir listing keeps ``os.walk``'s rules: a folder named like a module is a
+    folder, a linked folder is not entered, a linked or dangling ``.py`` is a file."""
+    code = make_code(tmp_path)
+    (code / "x.py").mkdir()
+    (code / "x.py" / "c.py").write_text("C = 3\n")
+    (code / "linked").symlink_to(code / "sub")
+    (code / "l.py").symlink_to(code / "a.py")
+    (code / "gone.py").symlink_to(code / "nowhere")
+    walked = []
+    for folder, dirs, files in os.walk(code):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        rel = os.path.relpath(folder, code).replace(os.sep, "/")
+        walked += [("" if rel == "." else rel + "/") + f for f in files if f.endswith(".py")]
+    assert code_files(code) == sorted(walked) == [
+        "a.py", "gone.py", "l.py", "sub/b.py", "x.py/c.py"]
+
+
+def test_the_versions_are_importlib_metadata_s_without_importing_it() -> None:
+    """The Jinja2 and MarkupSafe versions the digest takes are those
+    ``importlib.metadata`` gives, read from the dist-info folders' names: a cold build
+    that hashes the code (no ``.ssgen/``, ``PYTHONDONTWRITEBYTECODE``) does not import
+    it (~20-45 ms)."""
+    from importlib.metadata import version
+
+    assert codestamp._versions() == (version("jinja2"), version("markupsafe"))
+    probe = ("import sys; from ssgen.sources import codestamp; codestamp._versions(); "
+             "print('importlib.metadata' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert out.stdout.strip() == "False"
+
+
+def test_a_version_with_no_single_dist_info_folder_is_importlib_metadata_s(
+        tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    package = tmp_path / "jinja2" / "__init__.py"
+    package.parent.mkdir()
+    package.write_text("")
+    assert codestamp._version(str(package), "jinja2") == version("jinja2")
+    for name in ("jinja2-1.0.dist-info", "jinja2-2.0.dist-info"):
+        (tmp_path / name).mkdir()
+    assert codestamp._version(str(package), "jinja2") == version("jinja2")
+    (tmp_path / "jinja2-2.0.dist-info").rmdir()
+    assert codestamp._version(str(package), "jinja2") == "1.0"
 
 
 def test_the_recorded_digest_is_the_hashed_one_and_is_reused(tmp_path: Path) -> None:

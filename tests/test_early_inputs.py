@@ -15,11 +15,17 @@ from ssgen.cli.plain import build_site, revalidate_site
 from ssgen.cli.summary import Options
 from ssgen.config.load import load_config
 from ssgen.errors import SourceError
-from ssgen.sources import early
+from ssgen.sources import early, filecache
 from ssgen.sources.inputs import HASH_AHEAD_MIN, Listed, ReadFile, digest, list_inputs
 from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.parse_ahead import MIN_FILES
 
+
+def settled() -> bool:
+    """``no_children`` once the parse caches' saves are waited for, as a build waits for
+    them at its end (a ``LocalSource`` of ``MIN_FILES`` files or more forks its save)."""
+    filecache.settle()
+    return no_children()
 
 def _site(root: Path, files: int = MIN_FILES + 40) -> Path:
     site = markdown_site(root)
@@ -62,7 +68,7 @@ def test_begun_inputs_load_as_read_in_the_build(tmp_path: Path) -> None:
     assert [(f.where, f.message) for f in begun.faults()] == [
         (f.where, f.message) for f in plain.faults()]
     assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
-    assert no_children()
+    assert settled()
 
 
 def test_inputs_without_begin_or_for_another_site_are_read_now(tmp_path: Path) -> None:
@@ -71,7 +77,7 @@ def test_inputs_without_begin_or_for_another_site_are_read_now(tmp_path: Path) -
     assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
     early.begin(other, 2)
     assert early.inputs(config).fingerprint == read_inputs(config).fingerprint
-    assert no_children()  # the other site's children were stopped, not left running
+    assert settled()  # the other site's children were stopped, not left running
     assert early.inputs(other).fingerprint == read_inputs(other).fingerprint
 
 
@@ -79,7 +85,7 @@ def test_discard_stops_the_children(tmp_path: Path) -> None:
     config = load_config(_site(tmp_path, files=MIN_FILES * 3))
     early.begin(config, 2)
     early.discard()
-    assert no_children()
+    assert settled()
     early.begin(config, 1)  # one job: nothing to overlap, nothing read
     assert early._BEGUN == {}
 
@@ -105,7 +111,7 @@ def test_a_build_with_inputs_begun_early_equals_one_job(tmp_path: Path, full: bo
         (site / "content" / "p3.md").write_text("---\ntitle: Page 3\ndate: 2024-01-04\n---\n\n*3* é\n")
     assert build_site(Options(site=site, verbosity=-1), full=full, jobs=2) == 1
     assert _output(site) == one_job
-    assert early._BEGUN == {} and no_children()
+    assert early._BEGUN == {} and settled()
 
 
 def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
@@ -138,7 +144,7 @@ def test_a_file_saved_after_the_children_read_it_loads_as_the_build_read_it(
     plain = LocalSource(config, preread=read_inputs(config))
     assert begun.documents == plain.documents
     assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
-    assert no_children()
+    assert settled()
 
 
 def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
@@ -157,7 +163,7 @@ def test_unreadable_files_are_left_to_the_source(tmp_path: Path) -> None:
     assert parsing.finish(read) == len(listed.unread())
     plain = LocalSource(config, preread=read)
     assert any(doc.get("title") == "Page 3" for doc in plain.documents)
-    assert no_children()
+    assert settled()
 
 
 def test_files_the_children_read_are_not_read_again_for_the_fingerprint(
@@ -184,7 +190,7 @@ def test_files_the_children_read_are_not_read_again_for_the_fingerprint(
     source = LocalSource(config, preread=read)
     (site / ".ssgen").rename(tmp_path / "old-state")
     assert source.documents == LocalSource(config).documents  # the file as it is now
-    assert no_children()
+    assert settled()
 
 
 def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) -> None:
@@ -212,7 +218,7 @@ def test_a_file_no_child_read_is_read_when_the_parse_finishes(tmp_path: Path) ->
     gone.unlink()
     with pytest.raises(SourceError, match=r"p3\.md: cannot read"):
         completed(read_listed(listed, parsing.paths), listed, {})
-    assert no_children()
+    assert settled()
 
 
 # --- the large files' digests taken ahead, on a thread ---------------------------------
@@ -279,7 +285,7 @@ def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Pat
     (site / ".ssgen").rename(tmp_path / "incremental-state")
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
     assert _output(site) == edited
-    assert early._BEGUN == {} and no_children()
+    assert early._BEGUN == {} and settled()
 
 
 def test_a_plain_builds_read_on_a_thread_is_what_reading_then_gives(
@@ -361,4 +367,4 @@ def test_a_revalidate_takes_the_read_ahead_and_equals_a_full_build(
     (site / ".ssgen").rename(tmp_path / "revalidated-state")
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
     assert _output(site) == revalidated
-    assert early._AHEAD == {} and no_children()
+    assert early._AHEAD == {} and settled()

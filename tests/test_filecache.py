@@ -502,6 +502,31 @@ def test_a_build_that_saves_its_cache_in_the_background_equals_one_that_does_not
     assert public(site) == output
 
 
+def test_a_cold_build_of_a_few_hundred_files_saves_its_cache_in_another_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From ``parse_ahead.MIN_FILES`` files (a 1,000-file cold build included), the
+    build process forks the parse cache's save instead of writing its 64 shards on the
+    critical path; the cache the next process loads is the same."""
+    from ssgen.sources.parse_ahead import MIN_FILES
+
+    site = make_site(tmp_path / "site")
+    for i in range(MIN_FILES):
+        (site / "content" / f"p{i}.md").write_text(page_file(f"p{i}", f"Page {i}"))
+    writers: list[int] = []
+    write = FileCache._write
+
+    def spied(self: FileCache, mark: str) -> None:
+        writers.append(os.getpid())
+        write(self, mark)
+
+    monkeypatch.setattr(FileCache, "_write", spied)
+    build(load_config(site), full=True, jobs=1)
+    assert os.getpid() not in writers  # the child's call is not seen here
+    assert not filecache._SAVING
+    loaded = markdown_cache(load_config(site))
+    assert loaded is not None and len(loaded.entries) == MIN_FILES
+
+
 def test_the_key_is_the_same_in_every_process() -> None:
     """Every parser module the key hashes exists (a moved one is hashed as random bytes:
     a key no later process shares, so every build would parse every file again), and

@@ -59,8 +59,11 @@ RACY_NS = 1_000_000_000
 # files take ~0.1 s CPU to marshal, hash and write, which the build's other core can do
 # while this one queries and plans; a few shards of an edit cost less than the fork.
 # From 2,048: a 4,000-file cold build saved its ~30 ms in the build process, while the
-# other core idled from the parse's end to the render's fork.
-BACKGROUND = 2048
+# other core idled from the parse's end to the render's fork. From 256 (as many as
+# ``parse_ahead`` forks for): a 1,000-file cold build's save (64 shard files created
+# and renamed) was 3-15% of its build process's CPU before the render (two timelines at
+# load 12), on the critical path, with the other core idle; the fork cost 11 ms there.
+BACKGROUND = 256
 _SAVING: list[int] = []  # the processes saving a cache in the background
 # The modules whose code decides what a file parses to: an edit of any of them (a new
 # ssgen, or a checkout between builds) invalidates every entry.
