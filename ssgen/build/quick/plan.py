@@ -11,8 +11,9 @@ Markdown file's stamp, digest and whether the stamp alone may be trusted (the pa
 cache's verdicts: ``ssgen.sources.filecache``) and, on a site with list routes or a
 feed, a digest of the fields they read of it (its view); the (route, path) of each file's pages
 and their sitemap ``lastmod``; every owned output file's (relpath, size, mtime, hash)
-and the time their stats were recorded. ``ssgen.build.quick`` updates it after each
-body-only edit it builds.
+and the time their stats were recorded; on a site whose list pages ``relist`` makes, each
+file's list document and each list page's data hash and ``$params`` (``relist.keep``).
+``ssgen.build.quick`` notes in its journal (``journal``) what each quick build changed.
 
 Every build that takes the lock the ordinary way first ``forget``s the plan (one
 ``unlink``), so a plan on disk describes exactly the output and inputs as the last
