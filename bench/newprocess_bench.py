@@ -13,7 +13,9 @@ times, each in a new process, interpreter start included:
 Wall seconds and CPU seconds (user + sys, workers included) per run; medians and spread.
 The edited page is checked to show the new sentence after each ssgen build.
 ``--shape blog``: the same files as a blog (bench/blogsite.py: an index paginated by date,
-tag pages, a feed; Hugo's home, tag pages and RSS), whose lists read no post's body.
+tag pages, a feed; Hugo's home, tag pages and RSS), whose lists read no post's body;
+``--edit title|date|tag`` edits that field of the post's front matter instead of its body
+(fields the index, the tag pages or the feed read).
 
     python bench/newprocess_bench.py 16000 --runs 5
 """
@@ -25,11 +27,12 @@ import random
 import shutil
 import statistics
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from blogsite import blog_files, make_hugo_blog, make_ssgen_blog
+from blogsite import TAGS, blog_files, make_hugo_blog, make_ssgen_blog
 from ssg_bench import (
     _ROOT,
     _env,
@@ -42,10 +45,38 @@ from ssg_bench import (
 Run = tuple[float, float, float]
 
 
-def edit(paths: list[Path], round_: int) -> str:
+EDITS = ("body", "title", "date", "tag")
+
+
+def edit(paths: list[Path], round_: int, kind: str = "body") -> str:
+    """Edit each of ``paths`` the same way: a sentence appended (``body``), or on a blog
+    (``--shape blog``) its front matter's title, date (another half hour) or tags (one
+    of the 20 added, or removed when the post has others); what its page shows after."""
     marker = f"Edited sentence number {round_}."
     for path in paths:
-        path.write_text(path.read_text() + f"\n{marker}\n")
+        text = path.read_text()
+        if kind == "body":
+            path.write_text(text + f"\n{marker}\n")
+            continue
+        head, body = text.split("\n---\n", 1)
+        lines = head.split("\n")
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{kind}"))
+        if kind == "title":
+            marker = f"edited title {round_}"
+            lines[at] = f"title: {marker}"
+        elif kind == "date":
+            when = datetime(2020, 1, 1, 0, 30, tzinfo=UTC) + timedelta(
+                hours=(round_ * 7919 + 13) % 16000)
+            marker = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+            lines[at] = f'date: "{marker}"'
+        else:
+            tags = lines[at].removeprefix("tags: [").removesuffix("]").split(", ")
+            tag = TAGS[round_ % len(TAGS)]
+            tags = [t for t in tags if t != tag] if tag in tags and len(tags) > 1 \
+                else sorted({*tags, tag})
+            marker = ", ".join(tags)
+            lines[at] = f"tags: [{marker}]"
+        path.write_text("\n".join(lines) + "\n---\n" + body)
     return marker
 
 
@@ -66,7 +97,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
     parser.add_argument("--shape", choices=["docs", "blog"], default="docs")
+    parser.add_argument("--edit", choices=EDITS, default="body",
+                        help="what each round edits (all but body: --shape blog)")
     args = parser.parse_args()
+    if args.edit != "body" and args.shape != "blog":
+        parser.error("--edit title, date and tag need --shape blog")
     root = args.workdir / f"newprocess-{args.files}"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
@@ -93,7 +128,7 @@ def main() -> None:
         for runs, drop in ((cached, False), (uncached, True)):
             name = rng.choice(names)
             marker = edit([site / "content" / name, hugo / "content" / "posts" / name],
-                          2 * round_ + drop)
+                          2 * round_ + drop, args.edit)
             if drop:  # the parse cache, and the quick plan that needs none (build.quick)
                 shutil.rmtree(site / ".ssgen" / "markdown.cache", ignore_errors=True)
                 for plan in ("quick.plan", "quick.plan.journal"):
@@ -105,7 +140,7 @@ def main() -> None:
     full_s = statistics.median(r[0] for r in full)
     one = statistics.median(r[0] for r in cached)
     hugo_s = statistics.median(r[0] for r in hugo_runs)
-    print(f"{args.files} Markdown files, shape {args.shape}")
+    print(f"{args.files} Markdown files, shape {args.shape}, edit {args.edit}")
     print(summary("full build (--full, cold)", full))
     print(summary("one-file edit, new process, with the cache", cached))
     print(summary("one-file edit, new process, cache deleted", uncached))

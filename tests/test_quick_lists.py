@@ -1,10 +1,12 @@
-"""The quick path on a blog with list pages (an index paginated by date, tag pages, a feed):
-an edit that keeps what the lists and the feed read of a file (``ssgen.build.quick.lists``)
-renders the file's own pages only; any other edit (a title, summary or date, a date moved
-across a page boundary, a tag added or removed, a tag page's document, a deleted output
-file, a list template) takes the ordinary build. Each new process's output equals a
-clean full build's and its twin's (which never goes quick), and the reads of GROQ
-queries are what the analysis says, or unknown."""
+"""The quick path on a blog with list pages (an index paginated by date, tag pages, a feed
+of the newest three): an edit that keeps what the lists and the feed read of a file
+(``ssgen.build.quick.lists``) renders the file's own pages only; an edit of a field they
+read (a title, summary or date, a date moved across a page boundary or out of the feed,
+a tag added or removed, two files at once) renders the list pages that show the file
+before or after it and the feed (``ssgen.build.quick.relist``); a tag page's document, a
+deleted output file or a list template takes the ordinary build. Each new process's
+output equals a clean full build's and its twin's (which never goes quick), and the
+reads of GROQ queries are what the analysis says, or unknown."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sitekit import mutant
 from test_lazy_markdown import full_build, public, settle
 from test_quick import _short_racy, ordinary, quick_or_ordinary
 
-from ssgen.build.quick import lists
+from ssgen.build.quick import lists, relist
 from ssgen.build.quick import plan as plans
 from ssgen.groq import parse
 
@@ -58,6 +60,7 @@ route = "post"
 title = "Blog"
 date_field = "date"
 summary_field = "summary"
+limit = 3
 """
 # The summary is read by the feed alone (its entries), the body by no list.
 TEMPLATES = {
@@ -111,6 +114,10 @@ def blog_apply(site: Path, step: tuple[str, str, str]) -> None:
     if kind == "output":  # a list page, a tag page or the feed deleted
         (site / "public" / arg).unlink(missing_ok=True)
         return
+    if kind == "two":  # two posts' titles in one build
+        for other in (name, arg):
+            blog_apply(site, ("title", other, f"T{name}"))
+        return
     if kind == "tagdoc":
         (site / "content" / "tags" / f"{arg}.md").write_text(
             f"---\ntitle: {arg}\n_type: tag\n---\n")
@@ -130,8 +137,11 @@ STEPS = st.one_of(
     st.tuples(st.just("title"), st.sampled_from(POSTS), st.sampled_from(["A", "B"])),
     st.tuples(st.just("summary"), st.sampled_from(POSTS), st.sampled_from(["S", "T"])),
     # Five posts two a page: a date moves a post across page boundaries.
+    # Five posts two a page, the feed the newest three: a date moves a post across page
+    # boundaries, into or out of the feed, or ties with another post's.
     st.tuples(st.just("date"), st.sampled_from(POSTS),
               st.sampled_from(["2023-12-31", "2024-01-03", "2024-02-01"])),
+    st.tuples(st.just("two"), st.sampled_from(POSTS), st.sampled_from(POSTS)),
     st.tuples(st.just("tags"), st.sampled_from(POSTS),
               st.sampled_from(["[t0]", "[t1]", "[t0, t1]", "[]", "[t2]"])),
     st.tuples(st.just("tagdoc"), st.just(""), st.just("t2")),
@@ -150,14 +160,7 @@ def run_blog(steps: list[tuple[str, str, str]], jobs: int = 2) -> list[bool]:
         roots = [make_blog(Path(tmp) / name) for name in ("site", "twin")]
         for root in roots:
             settle()
-            ordinary(root, 1, remember=True)
-            # Body edits until a build leaves a plan (one whose source stayed lazy: its
-            # parse cache is marked as the manifest's state).
-            for edit in ("start", "more"):
-                settle()
-                blog_apply(root, ("body", "p1", edit))
-                settle()
-                ordinary(root, 1, remember=True)
+            ordinary(root, 1, remember=True)  # a cold plain build leaves a plan
         assert plans.read(str(roots[0])) is not None
         for step in steps:
             settle()
@@ -190,13 +193,35 @@ def test_body_edits_of_a_blog_go_quick() -> None:
     assert run_blog(bodies, jobs=1) == [True] * 3
 
 
-@pytest.mark.parametrize("step", [
-    ("title", "p3", "A"), ("summary", "p3", "S"), ("date", "p5", "2023-12-31"),
-    ("tags", "p2", "[t0, t1]"), ("tags", "p2", "[]"), ("tagdoc", "", "t2"),
-    ("output", "", "page/2/index.html"), ("output", "", "feed.xml"),
-    ("template", "", "<b>"),
+@pytest.mark.parametrize(("step", "went"), [
+    (("title", "p3", "A"), [True] * 4), (("summary", "p3", "S"), [True] * 4),
+    (("date", "p2", "2023-12-31"), [True] * 4),  # across the index's pages
+    (("tags", "p2", "[t0, t1]"), [True] * 4), (("tags", "p2", "[]"), [True] * 4),
+    (("two", "p1", "p4"), [True] * 4),
+    # Into the feed (the newest three), then back out of it: the fourth row is not in
+    # the feed's file, so whether the post stays is not known (the ordinary build).
+    (("date", "p1", "2024-02-01"), [True, True, False, True]),
+    # Ties the feed's last row and sorts after it: the same.
+    (("date", "p5", "2024-01-03"), [True, False, True, True]),
 ])
-def test_an_edit_a_list_or_the_feed_reads_goes_the_ordinary_way(
+def test_an_edit_a_list_or_the_feed_reads_goes_quick(step: tuple[str, str, str],
+                                                     went: list[bool]) -> None:
+    # Then put back (the list pages' data hashes and the views the journal noted), and a
+    # body edit: quick again after an ordinary build (its full source's mark recorded).
+    body = ("body", "p4", "x")
+    undo = {"title": "Post 3", "summary": "Sum 3", "tags": "[t0]"}
+    back = ("title", "p1", "Post 1") if step[0] == "two" else \
+        (step[0], step[1], undo.get(step[0], f"2024-01-0{POSTS.index(step[1]) + 1}"))
+    assert run_blog([body, step, back, body]) == went
+
+
+@pytest.mark.parametrize("step", [
+    ("tagdoc", "", "t2"), ("output", "", "page/2/index.html"), ("output", "", "feed.xml"),
+    ("template", "", "<b>"),
+    # Out of the feed, whose file holds the newest three: the fourth is not known.
+    ("date", "p5", "2023-12-31"),
+])
+def test_what_the_plan_does_not_prove_goes_the_ordinary_way(
         step: tuple[str, str, str]) -> None:
     # The step goes the ordinary way; a build after it (one whose source stayed lazy)
     # leaves a plan again: the last body edit goes quick.
@@ -219,6 +244,41 @@ def test_a_feed_whose_reads_are_left_out_is_caught() -> None:
     with mutant(lists, "_feed_fields", lambda config, per_document: frozenset()), \
             pytest.raises(AssertionError, match="differs from"):
         run_blog([("summary", "p3", "S")])
+
+
+def test_a_page_the_edit_reaches_taken_as_untouched_is_caught() -> None:
+    """The mutant: no page's query reached by an edit, so a title edit renders no list
+    page and leaves the index and the tag page stale."""
+    with mutant(relist, "_untouched", lambda query, params, alone, now: True), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_blog([("title", "p3", "A")])
+
+
+def test_a_feed_row_taken_below_the_files_last_one_is_caught() -> None:
+    """The mutant: every new row ranks above the feed file's last one, so a post moved
+    out of the newest three is replaced by none of the rows the file does not hold (p3's
+    should come in) and the feed goes stale."""
+    with mutant(relist, "_ranks_above", lambda row, last: True), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_blog([("date", "p1", "2024-02-01"), ("date", "p1", "2024-01-01")])
+
+
+def test_list_notes_left_out_of_the_journal_are_caught() -> None:
+    """The mutant: the journal keeps no list notes (views, documents, data hashes), so a
+    title put back compares with the plan's and leaves the list pages showing the edit."""
+    note = plans.note
+    with mutant(plans, "note", lambda *args, lists=None, **kwargs: note(*args, **kwargs)), \
+            pytest.raises(AssertionError, match="differs from"):
+        run_blog([("title", "p3", "A"), ("title", "p3", "Post 3")])
+
+
+def test_filter_shaped_queries() -> None:
+    assert relist.filter_shaped(parse('*[_type == "post" && $tag in tags]'))
+    assert relist.filter_shaped(parse('*[_type == "post"] | order(date desc){title}'))
+    for query in ('*[_type == "post"][0...3]{title}', '*[_type == "post"]{"a": author->name}',
+                  '*[_type == "post"]{"n": count(*[_type == "tag"])}', 'count(*)',
+                  '*[_type == "post" && title == ^.title]'):
+        assert not relist.filter_shaped(parse(query)), query
 
 
 @pytest.mark.parametrize(("query", "fields"), [

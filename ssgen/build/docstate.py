@@ -83,6 +83,18 @@ def lazy_or_loaded(config: Config, manifest: Manifest, read: ReadInputs | None,
     return lazy if lazy is not None else load()
 
 
+def settled(states: DocStates | None, source: Source) -> DocStates | None:
+    """``states`` marked as the full source's state when a lazy source loaded it since
+    from the very files it read: the parse cache the full source saves carries that
+    mark, and the manifest recording it lets the next build be lazy again (and a plain
+    build leave a quick plan, ``ssgen.build.quick.plan``)."""
+    if states is None or not states.mark or not isinstance(source, LazyMarkdown):
+        return states
+    mark = source.loaded_mark()
+    return states if mark is None else DocStates(states.before, states.after,
+                                                 partial=states.partial, mark=mark)
+
+
 def source_mark(source: Source) -> str:
     """``session:version`` of a versioned source, else ""."""
     if not isinstance(source, VersionedSource):

@@ -184,6 +184,16 @@ class LazyMarkdown:
         """Through the full source (loaded now); nothing to load for no request."""
         return self.full().query_many(requests, now=now) if requests else []
 
+    def loaded_mark(self) -> str | None:
+        """The full source's ``session:version`` when it was loaded from the very files
+        this source read (their fingerprint is the same, so are the documents); None
+        when it was not loaded, or read other bytes."""
+        full = self._full
+        if full is None or getattr(full, "fingerprint", None) is None \
+                or full.fingerprint() != self._read.fingerprint:
+            return None
+        return f"{full.session}:{full.version}"
+
     def full(self) -> Source:
         """The full source, loaded on first use."""
         if self._full is None:

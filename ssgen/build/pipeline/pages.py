@@ -16,7 +16,7 @@ from ssgen.build import doclists, faults
 from ssgen.build.change import Change
 from ssgen.build.clash import find_clashes, generated_files, page_files
 from ssgen.build.collect import Collected, collect_pages, query_globals
-from ssgen.build.docstate import document_states, lazy_or_loaded
+from ssgen.build.docstate import document_states, lazy_or_loaded, settled
 from ssgen.build.extras import static_files
 from ssgen.build.fragfile import persisted_fragments
 from ssgen.build.heap import freeze_heap, frozen_after, young_only
@@ -192,7 +192,8 @@ def rebuild(
     outcomes += clashed
     faults.point("before-record")
     with timer("record"):
-        report = record_build(config, key, manifest, renderer, plan, outcomes, states, full=full,
+        report = record_build(config, key, manifest, renderer, plan, outcomes,
+                              settled(states, source), full=full,
                               content=content_failures(source, collected), early=early)
         after = manifest.get_meta(GENERATION_KEY)
         kept.keep(site, after, {**last, **collected.specs})

@@ -15,7 +15,9 @@ but those files' own pages:
   static file has the plan's stamp;
 - each changed file (at most ``MOST_CHANGES``) whose bytes differ parses without a fault
   to one document that gives, route by route, the pages and sitemap ``lastmod`` the
-  plan records for it (so no page appears, moves or leaves, and the sitemap stands).
+  plan records for it (so no page appears, moves or leaves, and the sitemap stands);
+  when it changes a field a list page or the feed reads (its view, ``lists``), the list
+  pages whose data differs and the feed are made again (``relist``), or None.
 
 Then it renders those pages as the build's workers do (``PageWriter.run``; meanwhile the
 output's child answers), writes the ones whose bytes changed and notes them in the plan's
@@ -90,15 +92,15 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
         changed: list[tuple[int, str]] | None = stats.answer(children[0], works[0], plan)
         edits = None if config is None or changed is None or len(changed) > MOST_CHANGES \
             else _edits(config, plan, changed)
-        pages = None if edits is None or config is None else _render(config, edits)
-        checked = stats.answer(children[1], works[1], plan) if pages is not None else None
+        made = None if edits is None or config is None else _render(config, plan, edits)
+        checked = stats.answer(children[1], works[1], plan) if made is not None else None
         suspects: list[int] | None = checked[0] if checked else None
     finally:
         for child in children:
             if child is not None:
                 stats.reap(*child)
     outputs = None if suspects is None else _intact(plan, suspects)
-    if config is None or edits is None or pages is None or outputs is None:
+    if config is None or edits is None or made is None or outputs is None:
         return None
     from ssgen.build.output.temps import listed_elsewhere
 
@@ -106,7 +108,7 @@ def _attempt(jobs: int | None, site: str, plan: dict[str, Any]) -> BuildReport |
         temps: list[str] = checked[1]
         listed_elsewhere(plan["output"], lambda: temps)
     try:
-        return _write(config, plan, site, edits, pages, outputs, begun, started)
+        return _write(config, plan, site, edits, made, outputs, begun, started)
     finally:  # not left for a later build of this process when no write swept it
         listed_elsewhere(plan["output"], None)
 
@@ -173,24 +175,27 @@ def _intact(plan: dict[str, Any], suspects: list[int]) -> dict[int, tuple[int, i
 
 class _Edit:
     """A changed Markdown file: where it is in the plan, its new stamp, digest and
-    trust, and the pages it makes (empty when its bytes are the plan's)."""
+    trust, the pages it makes (empty when its bytes are the plan's) and, when it changed
+    a field a list reads, its new view and list document."""
 
-    __slots__ = ("at", "digest", "pages", "stamp", "trusted")
+    __slots__ = ("at", "digest", "listed", "pages", "stamp", "trusted")
 
     def __init__(self, at: int, stamp: plans.Stamp, digest: bytes, trusted: bool,
-                 pages: list[tuple[Any, str, int]]) -> None:
-        self.at, self.stamp, self.digest, self.trusted, self.pages = \
-            at, stamp, digest, trusted, pages
+                 pages: list[tuple[Any, str, int]],
+                 listed: tuple[bytes, dict[str, Any]] | None = None) -> None:
+        self.at, self.stamp, self.digest, self.trusted, self.pages, self.listed = \
+            at, stamp, digest, trusted, pages, listed
 
 
 def _edits(config: Config, plan: dict[str, Any],
            changed: list[tuple[int, str]]) -> list[_Edit] | None:
     """Each changed file read (and, when its bytes changed, parsed and expanded); None
-    when one is not a body-only edit of its own pages."""
+    when one does not keep its own pages, or changes a field a list reads on a site
+    whose list pages ``relist`` does not make."""
     import posixpath
     from datetime import UTC, datetime
 
-    from ssgen.build.quick.lists import view
+    from ssgen.build.quick.lists import listed, view
     from ssgen.sources.filecache import digest as file_digest
     from ssgen.sources.markdown_docs import markdown_id, markdown_or_fault
 
@@ -215,14 +220,18 @@ def _edits(config: Config, plan: dict[str, Any],
         if loaded.faults or len(loaded.documents) != 1 \
                 or loaded.documents[0].get("_id") != markdown_id(rel):
             return None
-        if plan["view_fields"] and view(loaded.documents[0], plan["view_fields"]) \
-                != plan["views"][at * 16:(at + 1) * 16]:
+        doc, fields = loaded.documents[0], plan["view_fields"]
+        seen = view(doc, fields) if fields else None
+        if seen == plan["views"][at * 16:(at + 1) * 16]:
+            seen = None
+        elif fields and (seen is None or "list_pages" not in plan):
             return None  # a field a list page or the feed reads changed
-        pages = _pages(config, plan, loaded.documents[0], now)
+        pages = _pages(config, plan, doc, now)
         paired = None if pages is None else _paired(pages, plans.pages_of(plan, at))
         if paired is None:
             return None
-        edits.append(_Edit(at, stamp, digest, trusted, paired))
+        edits.append(_Edit(at, stamp, digest, trusted, paired,
+                           None if seen is None else (seen, listed(doc, fields))))
     return edits
 
 
@@ -273,31 +282,52 @@ def _pages(config: Config, plan: dict[str, Any], doc: dict[str, Any],
     return pages
 
 
-def _render(config: Config, edits: list[_Edit]) -> list[tuple[str, int, bytes]] | None:
-    """Each of the edits' pages rendered (as ``ssgen.build.workers.PageWriter.run``):
-    (file, output index, bytes); None when one fails or uses an image variant (the
-    ordinary build reports it, or makes the variants)."""
+Made = tuple[list[tuple[str, int, bytes]], dict[str, dict[int, Any]]]
+
+
+def _render(config: Config, plan: dict[str, Any], edits: list[_Edit]) -> Made | None:
+    """Each of the edits' pages rendered (as ``ssgen.build.workers.PageWriter.run``) and,
+    after edits of a field a list reads, the list pages that differ and the feed
+    (``relist``): (file, output index, bytes), and the list notes for the journal; None
+    when one fails or uses an image variant (the ordinary build reports it, or makes
+    the variants), or the list pages are not proved."""
+    from datetime import UTC, datetime
+
     from ssgen.errors import SsgenError
     from ssgen.render.environment import Renderer
     from ssgen.render.images.variants import recording
 
     renderer = Renderer.shared(config)
+    specs = [(spec, file, at) for edit in edits for spec, file, at in edit.pages]
+    changes = {edit.at: edit.listed[1] for edit in edits if edit.listed is not None}
+    notes: dict[str, dict[int, Any]] = {}
     pages: list[tuple[str, int, bytes]] = []
-    for edit in edits:
-        for spec, file, at in edit.pages:
-            try:
-                with recording() as images:
-                    data = renderer.render_bytes(spec.template, spec.context)
-            except SsgenError:
-                return None
-            if images:
-                return None
-            pages.append((file, at, data))
-    return pages
+    if changes:
+        from ssgen.build.quick.relist import relist
+
+        made = relist(config, plan, changes, [spec for spec, _, _ in specs],
+                      datetime.now(UTC))
+        if made is None:
+            return None
+        specs += [(spec, file, at) for spec, file, at, _, _ in made.pages]
+        if made.feed is not None:
+            pages.append(made.feed)
+        notes = {"docs": {edit.at: edit.listed for edit in edits if edit.listed is not None},
+                 "hashes": {entry: digest for *_, entry, digest in made.pages}}
+    for spec, file, at in specs:
+        try:
+            with recording() as images:
+                data = renderer.render_bytes(spec.template, spec.context)
+        except SsgenError:
+            return None
+        if images:
+            return None
+        pages.append((file, at, data))
+    return pages, notes
 
 
 def _write(config: Config, plan: dict[str, Any], site: str, edits: list[_Edit],
-           pages: list[tuple[str, int, bytes]], outputs: dict[int, tuple[int, int]],
+           made: Made, outputs: dict[int, tuple[int, int]],
            begun: int, started: float) -> BuildReport | None:
     """Write the rendered pages whose bytes changed, note them in the plan's journal;
     the report."""
@@ -305,25 +335,30 @@ def _write(config: Config, plan: dict[str, Any], site: str, edits: list[_Edit],
     from ssgen.build.report import BuildReport
     from ssgen.errors import SsgenError
 
+    pages, lists = made
     output = Output(config.output_dir)
     report = BuildReport(full=False)
     written: dict[int, tuple[int, int, bytes]] = {}
+    feed = (plan.get("list_feed") or (None,))[0]
     for file, at, data in pages:
         try:
             changed, _, size, mtime = output.put_stat(file, data)
         except SsgenError:
             return None  # the ordinary build reports it
         written[at] = (size, mtime, bytes.fromhex(sha256(data)))
+        if changed:
+            report.changed.append(file)
+        if file == feed:  # a file, not a page
+            continue
         report.rendered += 1
         report.written += changed
         report.identical += not changed
-        if changed:
-            report.changed.append(file)
     report.unchanged = plan["total"] - report.rendered
     noted = plans.note(site, plan, {edit.at: (edit.stamp, edit.digest, edit.trusted)
                                     for edit in edits},
                        {**{at: (*stat, None) for at, stat in outputs.items()}, **written},
-                       racy=begun - plan["output_racy_ns"], dirty=bool(report.written))
+                       racy=begun - plan["output_racy_ns"], dirty=bool(report.changed),
+                       lists=lists)
     if not noted:
         return None  # no plan left: the ordinary build records the pages
     report.seconds = time.perf_counter() - started

@@ -182,15 +182,24 @@ def view_fields(config: Config, per_document: Any) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def views_of(entry: Any, fields: tuple[str, ...]) -> bytes | None:
-    """The view of a parse cache entry's one document (None: not to be had)."""
+def views_of(entry: Any, fields: tuple[str, ...]) -> tuple[bytes, dict[str, Any]] | None:
+    """The view of a parse cache entry's one document and its list document (None: not
+    to be had)."""
     from ssgen.sources.filecache.shard import Unavailable
 
     try:
         docs = entry.documents
     except Unavailable:
         return None
-    return view(docs[0], fields) if len(docs) == 1 else None
+    if len(docs) != 1:
+        return None
+    digest = view(docs[0], fields)
+    return None if digest is None else (digest, listed(docs[0], fields))
+
+
+def listed(doc: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """``doc``'s values of ``fields`` (its list document: what the lists read of it)."""
+    return {name: doc[name] for name in fields if name in doc}
 
 
 def view(doc: dict[str, Any], fields: tuple[str, ...]) -> bytes | None:
@@ -206,5 +215,5 @@ def view(doc: dict[str, Any], fields: tuple[str, ...]) -> bytes | None:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-__all__ = ["EXISTENCE", "PURE", "Unknown", "fields_read", "list_fields", "view", "view_fields",
-           "views_of"]
+__all__ = ["EXISTENCE", "PURE", "Unknown", "fields_read", "list_fields", "listed", "view",
+           "view_fields", "views_of"]

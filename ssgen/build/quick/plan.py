@@ -11,8 +11,9 @@ Markdown file's stamp, digest and whether the stamp alone may be trusted (the pa
 cache's verdicts: ``ssgen.sources.filecache``) and, on a site with list routes or a
 feed, a digest of the fields they read of it (its view); the (route, path) of each file's pages
 and their sitemap ``lastmod``; every owned output file's (relpath, size, mtime, hash)
-and the time their stats were recorded. ``ssgen.build.quick`` updates it after each
-body-only edit it builds.
+and the time their stats were recorded; on a site whose list pages ``relist`` makes, each
+file's list document and each list page's data hash and ``$params`` (``relist.keep``).
+``ssgen.build.quick`` notes in its journal (``journal``) what each quick build changed.
 
 Every build that takes the lock the ordinary way first ``forget``s the plan (one
 ``unlink``), so a plan on disk describes exactly the output and inputs as the last
@@ -33,6 +34,8 @@ from array import array
 from typing import TYPE_CHECKING, Any
 
 from ssgen import __version__
+from ssgen.build.quick import journal
+from ssgen.build.quick.journal import JOURNAL, OUTPUT, STAMP, Stamp
 
 if TYPE_CHECKING:
     from ssgen.build.report import BuildReport
@@ -40,18 +43,11 @@ if TYPE_CHECKING:
     from ssgen.manifest.store import Manifest
 
 FILE = "quick.plan"
-JOURNAL = ".journal"  # beside the plan: what the quick builds since it noted
-MOST_NOTES = 4096  # notes from which the journal is dropped with the plan
 MAGIC = b"ssgen-quick-plan-1\n"
 # A template, static file or Markdown file touched this close to the build's start
 # (or later) is not vouched for by its stamp: no plan is written.
 RACY_NS = 1_000_000_000
 
-Stamp = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns (``filecache``'s)
-# The columns are packed, so that reading the plan makes a few large bytes objects, not
-# 16k tuples of each: an input's stamp, an output's (size, mtime_ns), an input's offset.
-STAMP = struct.Struct("<qqqq")
-OUTPUT = struct.Struct("<qq")
 OFFSET = struct.Struct("<q")
 
 
@@ -74,9 +70,7 @@ def pending(site_dir: str) -> bool:
 def forget(site_dir: str) -> None:
     """Remove the site's plan and its journal (a build that may change what they
     describe is starting)."""
-    for path in (path_of(site_dir), path_of(site_dir) + JOURNAL):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    journal.drop(path_of(site_dir))
 
 
 def read(site_dir: str) -> dict[str, Any] | None:
@@ -101,91 +95,23 @@ def read(site_dir: str) -> dict[str, Any] | None:
         return None
     plan: dict[str, Any] = found[1]
     plan["check"] = check + len(body).to_bytes(8, "little")
-    notes = _notes(site_dir, plan["check"])
+    notes = journal.notes(path_of(site_dir), plan["check"])
     if notes is None:
         return None
     plan["notes"] = notes
-    if notes[0] or notes[1]:
-        _apply(plan, *notes[:2])
+    if notes[0] or notes[1] or notes[4]:
+        journal.apply(plan, notes[0], notes[1], notes[4])
     plan["racy"] = notes[2] if notes[2] is not None else plan["racy"]
     plan["dirty"] = notes[3]
     return plan
 
 
-Notes = tuple[dict[int, tuple[Stamp, bytes, bool]], dict[int, tuple[int, int, bytes | None]],
-              int | None, bool]
-
-
-def _notes(site_dir: str, check: bytes) -> Notes | None:
-    """The journal's notes on the plan whose ``check`` it names (none: no journal, or
-    one of another plan; None: a journal in doubt, so no plan)."""
-    try:
-        with open(path_of(site_dir) + JOURNAL, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        return {}, {}, None, False
-    except OSError:
-        return None
-    body = data[4:]
-    if zlib.crc32(body).to_bytes(4, "little") != data[:4]:
-        return None
-    try:
-        found = marshal.loads(body)
-    except (ValueError, EOFError, TypeError):
-        return None
-    if type(found) is not tuple or len(found) != 5:
-        return None
-    if found[0] != check:
-        return {}, {}, None, False
-    notes: Notes = found[1:]
-    return notes
-
-
-def _apply(plan: dict[str, Any], inputs: dict[int, tuple[Stamp, bytes, bool]],
-           outputs: dict[int, tuple[int, int, bytes | None]]) -> None:
-    """The notes written into the plan's columns."""
-    stamps, digests, trusted = (bytearray(plan[name]) for name in ("stamps", "digests",
-                                                                    "trusted"))
-    for at, (stamp, digest, sure) in inputs.items():
-        STAMP.pack_into(stamps, at * STAMP.size, *stamp)
-        digests[at * 16:(at + 1) * 16] = digest
-        trusted[at] = sure
-    stats, hashes = bytearray(plan["stats"]), bytearray(plan["hashes"])
-    for at, (size, mtime, output_hash) in outputs.items():
-        OUTPUT.pack_into(stats, at * OUTPUT.size, size, mtime)
-        if output_hash is not None:
-            hashes[at * 32:(at + 1) * 32] = output_hash
-    plan.update(stamps=bytes(stamps), digests=bytes(digests), trusted=bytes(trusted),
-                stats=bytes(stats), hashes=bytes(hashes))
-
-
-def note(site_dir: str, plan: dict[str, Any], inputs: dict[int, tuple[Stamp, bytes, bool]],
-         outputs: dict[int, tuple[int, int, bytes | None]], *, racy: int,
-         dirty: bool) -> bool:
-    """Add to the plan's journal what a quick build found and wrote (the plan itself, a
-    few MB at 16k files, is not written again); False: not written, and no plan left."""
-    kept_inputs, kept_outputs, _, was_dirty = plan["notes"]
-    # An output noted again with its bytes unchanged (None) keeps the hash noted before.
-    merged = ({**kept_inputs, **inputs}, {**kept_outputs, **{
-        at: (size, mtime, kept_outputs[at][2] if digest is None and at in kept_outputs
-             else digest)
-        for at, (size, mtime, digest) in outputs.items()}})
-    if len(merged[0]) + len(merged[1]) > MOST_NOTES:
-        forget(site_dir)  # the next ordinary build writes a plan afresh
-        return False
-    body = marshal.dumps((plan["check"], *merged, racy, dirty or was_dirty))
-    target = path_of(site_dir) + JOURNAL
-    temp = f"{target}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(zlib.crc32(body).to_bytes(4, "little") + body)
-        os.replace(temp, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        forget(site_dir)
-        return False
-    return True
+def note(site_dir: str, plan: dict[str, Any], inputs: journal.Inputs,
+         outputs: journal.Outputs, *, racy: int, dirty: bool,
+         lists: journal.Lists | None = None) -> bool:
+    """Add to the plan's journal what a quick build found and wrote (``journal.note``)."""
+    return journal.note(path_of(site_dir), plan, inputs, outputs, racy=racy, dirty=dirty,
+                        lists=lists)
 
 
 def write(site_dir: str, plan: dict[str, Any]) -> bool:
@@ -260,6 +186,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
     from ssgen.build.damage_ahead import RACY_NS as OUTPUT_RACY_NS
     from ssgen.build.docstate import MARK_KEY
     from ssgen.build.output.temps import TEMP_PREFIX
+    from ssgen.build.quick import relist
     from ssgen.build.quick.lists import view_fields, views_of
     from ssgen.build.verify import EXTRAS_KEY, racy_after
     from ssgen.routes.paths import url_to_relpath
@@ -284,6 +211,7 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
         return
     fields = view_fields(config, doclists.per_document)
     stamps, digests, trusted, views = bytearray(), bytearray(), bytearray(), bytearray()
+    docs: list[dict[str, Any]] = []
     for item in inputs:
         entry = cache.entry(item.path)
         if entry is None or entry.faults or len(entry.hashes) != 1:
@@ -292,10 +220,11 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
         digests += entry.digest
         trusted.append(entry.trusted)
         if fields:  # what the list pages and the feed read of the file, as last parsed
-            digest = views_of(entry, fields)
-            if digest is None:
+            viewed = views_of(entry, fields)
+            if viewed is None:
                 return
-            views += digest
+            views += viewed[0]
+            docs.append(viewed[1])
     records = manifest.files()
     if any(record.kind == "image" or record.size < 0 or record.mtime_ns < 0
            for record in records.values()):
@@ -318,7 +247,10 @@ def remember(config: Config, manifest: Manifest, report: BuildReport, started_ns
     racy = started_ns - RACY_NS
     if any(max(stamp[0], stamp[3]) >= racy for tree in trees for _, stamp in tree):
         return
+    listed = relist.keep(config, manifest, docs, index, doclists.per_document) \
+        if fields else {}
     write(site_dir, {
+        **listed,
         "config": config.hash,
         "layout": tuple(layout(config)),
         "markdown": os.path.join(site_dir, posixpath.normpath(config.source.markdown_dir)),
@@ -377,11 +309,14 @@ def pages_of(plan: dict[str, Any], at: int) -> list[tuple[str, str, str, int]]:
 
 __all__ = [
     "FILE",
+    "JOURNAL",
     "OUTPUT",
     "STAMP",
+    "Stamp",
     "eligible",
     "forget",
     "kind_allows",
+    "note",
     "pages_of",
     "pending",
     "read",
