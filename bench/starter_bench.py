@@ -296,11 +296,14 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
             # rebuild after it starts (printed apart, as "first webhook").
             started = time.perf_counter()
             first = edit()
-            webhook(client, first, key(first))
+            wrote = time.perf_counter() - started  # the bench's own write of the dataset
+            reply = webhook(client, first, key(first))
+            replied = time.perf_counter() - started - wrote
             while client.get("/api/status").json().get("queue_depth"):
                 time.sleep(0.2)
-            print(f"first webhook after start: {time.perf_counter() - started:.1f} s",
-                  flush=True)
+            print(f"first webhook after start: {time.perf_counter() - started:.1f} s (the "
+                  f"edit's write {wrote * 1000:.0f} ms, the webhook's reply {replied * 1000:.0f}"
+                  f" ms, status {reply.status_code})", flush=True)
             for _ in range(count):
                 # Before the dataset's write (tens of ms): file times come from a coarse
                 # clock that lags time_ns by up to a tick.

@@ -207,10 +207,10 @@ def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, wat
     from ssgen.serve.preview import preview_setup
     from ssgen.serve.watch import Watcher
     from ssgen.serve.worker import RebuildWorker
-    from ssgen.sources import open_source
+    from ssgen.serve.worker.opening import open_kept
 
     config = load_config(site, base_url=base_url)
-    source = open_source(config, kept=True)
+    source = open_kept(config)
     worker = RebuildWorker(config, settle=settle, source=source)
     if config.state_url is not None:
         from ssgen.serve.leader import Leadership

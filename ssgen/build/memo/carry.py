@@ -58,7 +58,7 @@ def adopt(config: Config, memos: Any, perspective: str) -> None:
         generated.adopt_feed(config.feed, config.site.base_url, memos.get("feeds"))
 
 
-def resume(config: Config, perspective: str, read: ReadInputs) -> LocalSource | None:
+def resume(config: Config, perspective: str, read: ReadInputs | None) -> LocalSource | None:
     """The snapshot's source (see ``ssgen.sources.snapshot.resume``), its memos adopted."""
     found = snapshot.resume(config, perspective, read)
     if found is None:

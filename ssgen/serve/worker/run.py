@@ -36,7 +36,8 @@ from ssgen.serve.freeing import Freer
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
 from ssgen.serve.warm import Warming
-from ssgen.sources import Source, open_source
+from ssgen.serve.worker.opening import open_kept
+from ssgen.sources import Source
 from ssgen.sources.local import lines as _lines  # noqa: F401
 from ssgen.sources.ndjson import proof as _proof  # noqa: F401
 
@@ -131,7 +132,7 @@ class RoundRunner:
         # A round that raised may have left the source half reloaded: not to be saved.
         started, self.config = time.perf_counter(), None
         if self.source is None:
-            self.source = fresh_source(open_source(config, kept=True))
+            self.source = fresh_source(open_kept(config))
         elif reload:
             _reload(self.source, change)
         # Whoever opened the source (``ssgen serve`` hands its own over): find_damage then

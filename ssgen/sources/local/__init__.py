@@ -137,6 +137,10 @@ class LocalSource:
         self.reload()
         self.resumed = self.changed_since(version)
 
+    def keep(self) -> None:
+        """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``)."""
+        self._kept = True
+
     @property
     def results(self) -> QueryCache | None:
         """Its maintained list queries' results (a kept or maintaining source's)."""
