@@ -89,3 +89,38 @@ def test_a_shared_list_of_scalars_hashes_as_its_value(urls: list[str], other: li
     assert composed_hash(pages(urls)) == warm
     assert composed_hash(pages(list(urls))) == warm
     assert (composed_hash(pages(other)) == warm) == (other == urls)
+
+
+def test_a_carried_hash_memo_knows_its_spec_by_the_stamp_only() -> None:
+    # A snapshot carries a page's memo without its own values (they need not be the
+    # decoded items): the spec of the same stamp takes the digest, any other is hashed.
+    from ssgen.build.memo import (
+        carry,  # noqa: F401  (registers the memo's encoding)
+        datahash,
+    )
+    from ssgen.sources.snapshot import codec
+
+    site = "carried-site"
+    items = [card(n % 6) for n in range(LONG_LIST + 5)]
+    spec = PageSpec("/a/", "author", "a.html", {"site": 1, "data": {}, **page(items)},
+                    frozenset())
+    first = page_data_hash(spec, site)
+    carried = codec.decode(codec.encode(datahash.export(site)))
+    ((path, known),) = carried
+    assert path == "/a/" and known.own is None and known.digest == first
+    try:
+        datahash.forget(site)
+        datahash.adopt(site, carried)
+        assert page_data_hash(known.spec, site) == first  # by its stamp
+        retitled = list(items)
+        retitled[7] = {**items[7], "title": "new"}
+        changed = PageSpec("/a/", "author", "a.html",
+                           {"site": 1, "data": {}, **page(retitled)}, frozenset())
+        assert page_data_hash(changed, site) == page_data_hash(changed, "cold") != first
+        datahash.forget(site)
+        datahash.adopt(site, codec.decode(codec.encode(carried)))
+        again = PageSpec("/a/", "author", "a.html", dict(spec.context), frozenset())
+        assert page_data_hash(again, site) == first  # the same values, hashed again
+    finally:
+        datahash.forget(site)
+        datahash.forget("cold")

@@ -29,6 +29,8 @@ from ssgen.sources.snapshot import background, codec
 
 # The memo classes of this package a snapshot holds (see ``ssgen.sources.snapshot.codec``).
 codec.allow(datahash._Known, datahash._ListHash)
+# A page's hash memo is carried by its spec's stamp: not its own values (see datahash).
+codec.construct(datahash._Known, lambda known: (known.spec, None, known.digest, known.lists))
 
 
 def _hash_site(config: Config) -> str:

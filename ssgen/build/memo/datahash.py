@@ -11,7 +11,9 @@ not serialised again for one edited post.
 Memoised per (site, path) in this process: a page whose spec is the one last hashed (or
 has its stamp, ``ssgen.stamp``), or whose context holds the same objects, reuses its
 hash. Sound because query results are
-never mutated once returned (see ``ssgen.groq.memo``).
+never mutated once returned (see ``ssgen.groq.memo``). A snapshot carries each page's
+memo without its own values (``own``: a new process knows the spec by its stamp only,
+and hashes a spec made again afresh), so that they need not be the decoded items.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class _Known:
     """A page spec's hashed data: its own values, the digest and the hashed lists."""
 
     spec: PageSpec
-    own: dict[str, Any]
+    own: dict[str, Any] | None  # None: not kept (a snapshot carries the spec's stamp only)
     digest: str
     lists: dict[tuple[str, ...], _ListHash] = field(default_factory=dict)
 
@@ -75,7 +77,7 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     if known is not None and (known.spec is spec or known.spec.stamp == spec.stamp):
         return known.digest
     own = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
-    if known is not None and (_same_refs(known.own, own) or (
+    if known is not None and known.own is not None and (_same_refs(known.own, own) or (
             type(own.get("page")) is list and same_json(known.own, own))):
         # Keep the newer objects: the next comparison is then an identity check.
         _KNOWN[key] = _Known(spec, own, known.digest, known.lists)
