@@ -61,6 +61,8 @@ class LocalSource:
     _index: dict[str, int] | None = None
     _proving: tuple[Cached, ...] = ()  # the last reload's files whose proof runs (not pickled)
     _refuted = False  # a proof failed since the last reload (not pickled)
+    # ``session:version`` of the state ``resume`` started from, and that version (not pickled)
+    _origin: tuple[str, int] | None = None
 
     def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
                  preread: ReadInputs | None = None, maintain: bool = False) -> None:
@@ -103,7 +105,7 @@ class LocalSource:
         cache (persisted on its own) or the pending pre-read files (``resume`` sets them)."""
         state = dict(self.__dict__)
         state.pop("_index", None)
-        for transient in ("_hint", "_proving", "_refuted"):
+        for transient in ("_hint", "_proving", "_refuted", "_origin"):
             state.pop(transient, None)
         state.update(_config=None, _files=None, _preread={}, _prelisted=None, _documents=None)
         return state
@@ -130,12 +132,25 @@ class LocalSource:
         self._preread = dict(preread.files) if preread is not None else {}
         self._prelisted = preread.inputs if preread is not None else None
         self._read_at = preread.read_at if preread is not None else 0
+        version = self.version
+        self._origin = (f"{self.session}:{version}", version)
         self.session = uuid.uuid4().hex
         for cached in self._cache.values():
             cached.stamp = (-1, -1, -1, -1)
-        version = self.version
         self.reload()
         self.resumed = self.changed_since(version)
+
+    def lineage(self) -> tuple[str, frozenset[str]] | None:
+        """For a resumed source: ``session:version`` of the state it was resumed from (as
+        the process that saved it knew it), and the visible ids added, removed or replaced
+        since then (its re-read's and any later reload's); None when not resumed or not
+        known (``ssgen.build.docstate`` diffs only those ids against the manifest when the
+        manifest's documents were recorded from that state, or from it and a known set)."""
+        if self._origin is None:
+            return None
+        origin, version = self._origin
+        changed = self.changed_since(version)
+        return None if changed is None else (origin, changed)
 
     @property
     def results(self) -> QueryCache | None:
