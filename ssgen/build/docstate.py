@@ -5,13 +5,19 @@ For a source that can list its documents that is O(dataset) on every build; a ke
 source (serve) that also reports which ids changed since a version of itself
 (``version``, ``changed_since``, ``session``) lets a rebuild compare only those
 documents, when the manifest says it was last written from this very source
-(``documents_at`` = session:version). Anything else falls back to the full comparison.
+(``documents_at`` = session:version). A source resumed from a snapshot (a new process) has
+a session of its own, but knows the state it was resumed from and which ids changed since
+(``lineage``): when the manifest was recorded from that state (its mark is the snapshot's),
+or from that state changed in a set of ids the recording build noted beside its mark
+(``BASE_KEY``), only those ids and its own changed ones are compared. Anything else falls
+back to the full comparison.
 A new process of a Markdown-only site continues the recorded session from the parse
 cache (``lazy_or_loaded``, ``ssgen.sources.lazy``) when the cache is marked with it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -24,6 +30,11 @@ from ssgen.sources.lazy import LazyMarkdown
 
 DocState = dict[str, tuple[str, str]]  # _id -> (_type, content hash)
 MARK_KEY = "documents_at"
+# Beside the mark: [mark, origin, ids]: the recorded documents are the states of the source
+# state ``origin`` (``session:version``) except for ``ids`` (see ``_since_origin``).
+BASE_KEY = "documents_base"
+# A lineage of more ids than this is not recorded (a snapshot that stale is re-saved).
+BASE_IDS = 4096
 
 
 @runtime_checkable
@@ -55,20 +66,26 @@ class DocStates:
     after: DocState
     partial: bool = False
     mark: str = ""
+    base: str = ""  # recorded as ``BASE_KEY`` with ``mark``
 
 
 def document_states(source: Source, manifest: Manifest, *, full: bool) -> DocStates | None:
     """The states to diff (None: the source cannot list its documents, e.g. Sanity)."""
     mark = source_mark(source)
+    lineage = _lineage(source)
+    base = _base(mark, lineage)
     if mark and not full and isinstance(source, VersionedSource):
-        changed = _changed_since_mark(source, manifest.get_meta(MARK_KEY) or "")
+        recorded = manifest.get_meta(MARK_KEY) or ""
+        changed = _changed_since_mark(source, recorded)
+        if changed is None and lineage is not None:
+            changed = _since_origin(lineage, recorded, manifest.get_meta(BASE_KEY) or "")
         if changed is not None:
             return DocStates(manifest.documents(changed), source.document_state(changed),
-                             partial=True, mark=mark)
+                             partial=True, mark=mark, base=base)
     state = _full_state(source)
     if state is None:
         return None
-    return DocStates(None if full else manifest.documents(), state, mark=mark)
+    return DocStates(None if full else manifest.documents(), state, mark=mark, base=base)
 
 
 def lazy_or_loaded(config: Config, manifest: Manifest, read: ReadInputs | None,
@@ -107,6 +124,41 @@ def _changed_since_mark(source: VersionedSource, recorded: str) -> frozenset[str
     if session != source.session or not version.isdigit():
         return None
     return source.changed_since(int(version))
+
+
+def _lineage(source: Source) -> tuple[str, frozenset[str]] | None:
+    """A resumed source's origin and the ids changed since (``LocalSource.lineage``)."""
+    lineage = getattr(type(source), "lineage", None)  # the class's: a lazy source loads
+    return lineage(source) if callable(lineage) else None
+
+
+def _base(mark: str, lineage: tuple[str, frozenset[str]] | None) -> str:
+    """What a build records as ``BASE_KEY`` with ``mark`` ("" for none)."""
+    if not mark or lineage is None or len(lineage[1]) > BASE_IDS:
+        return ""
+    return json.dumps([mark, lineage[0], sorted(lineage[1])])
+
+
+def _since_origin(lineage: tuple[str, frozenset[str]], recorded: str,
+                  base: str) -> frozenset[str] | None:
+    """The ids that can differ between the manifest's documents and a resumed source's,
+    from the source's ``lineage`` (its origin state, the ids changed since): the source
+    differs from its origin in those ids; the manifest holds the origin's states when its
+    mark is the origin, or when the base recorded with its mark names the origin, except
+    for the base's ids. None: no such relation known."""
+    origin, changed = lineage
+    if not recorded:
+        return None
+    if recorded == origin:
+        return changed
+    try:
+        mark, base_origin, ids = json.loads(base) if base else ("", "", [])
+    except (ValueError, TypeError):
+        return None
+    if mark != recorded or base_origin != origin or not isinstance(ids, list) \
+            or not all(isinstance(i, str) for i in ids):
+        return None
+    return changed | frozenset(ids)
 
 
 def _full_state(source: Source) -> DocState | None:

@@ -24,9 +24,11 @@ from ssgen.sources.parse_ahead import parse_ahead
 
 
 def load_source(config: Config, drafts: bool, reporter: Reporter,
-                read: ReadInputs | None, jobs: int | None, *, full: bool = False) -> Source:
+                read: ReadInputs | early.Pending | None, jobs: int | None, *,
+                full: bool = False) -> Source:
     """The source, loaded with the cyclic collector off and frozen after (see below);
-    ``read``: the input files as a fingerprint just read them; ``full``: from the files
+    ``read``: the input files as a fingerprint just read them, or a read still running
+    (``early.pending``: also taken when None is given); ``full``: from the files
     alone, with no snapshot resumed (a full build is the reference), but with its list
     queries' results maintained as an incremental build's are, so that it leaves a
     snapshot too and the first new process after it resumes one."""
@@ -42,10 +44,21 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
     gc.disable()
     try:
         if read is None and config.source.type == "local":
+            read = early.pending(config)
+        perspective = "drafts" if drafts else config.source.perspective
+        if isinstance(read, early.Pending):
+            # A read still on its thread: a snapshot, when the files keep one, decoded
+            # first, its bytes taken only to bring it up to them (``snapshot.resume``).
+            if snapshot_wanted(read.listed.inputs) and not full:
+                from ssgen.build.memo import carry
+
+                if (resumed := carry.resume(config, perspective, read.take)) is not None:
+                    return resumed
+            read = read.take()
+        if read is None and config.source.type == "local":
             # Read with many files in flight, then parsed (see ssgen.sources.parallel).
             read = early.inputs(config)
         if read is not None:  # the files the fingerprint just read: not read twice
-            perspective = "drafts" if drafts else config.source.perspective
             keep = snapshot_wanted(read)
             if keep and not full:
                 from ssgen.build.memo import carry

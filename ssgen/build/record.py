@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager, ExitStack
 from types import TracebackType
 
 from ssgen import __version__
-from ssgen.build.docstate import MARK_KEY, DocStates
+from ssgen.build.docstate import BASE_KEY, MARK_KEY, DocStates
 from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
 from ssgen.build.redirects import note_history
@@ -221,6 +221,7 @@ def _remove_pages(
 def _record_documents(manifest: Manifest, states: DocStates | None, full: bool) -> None:
     if states is None:
         manifest.set_meta(MARK_KEY, "")
+        manifest.set_meta(BASE_KEY, "")
         return
     if full:
         manifest.set_documents(states.after, replace=True)
@@ -230,3 +231,4 @@ def _record_documents(manifest: Manifest, states: DocStates | None, full: bool) 
         changed = {i: v for i, v in after.items() if before.get(i) != v}
         manifest.set_documents(changed, before.keys() - after.keys())
     manifest.set_meta(MARK_KEY, states.mark)
+    manifest.set_meta(BASE_KEY, states.base)

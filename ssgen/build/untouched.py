@@ -19,7 +19,7 @@ from ssgen.build.scope import changed_templates
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.sources import Source
-from ssgen.sources.inputs import ReadInputs, snapshot_wanted
+from ssgen.sources.inputs import Listed, ReadInputs, snapshot_wanted
 
 # The manifest's meta key of the input files' names and sizes the recorded digest is of.
 SIZES_KEY = "input_sizes"
@@ -30,12 +30,12 @@ def fingerprint(source: Source) -> str | None:
     return str(fingerprint()) if fingerprint is not None else None
 
 
-def input_sizes(read: ReadInputs) -> str:
+def input_sizes(read: ReadInputs | Listed) -> str:
     """A digest of the input files' names and sizes as ``read`` took them, for a site
     whose build resumes a snapshot (NDJSON or an export); "" for a Markdown-only site
     (its new processes decode no snapshot: nothing to start early, and ~16,000 stamps
     to go through)."""
-    if read.inputs is None or read.stamps is None or not snapshot_wanted(read):
+    if read.inputs is None or read.stamps is None or not snapshot_wanted(read.inputs):
         return ""
     digest = hashlib.blake2b(digest_size=16)
     for item, stamp in zip(read.inputs, read.stamps, strict=True):
@@ -43,10 +43,11 @@ def input_sizes(read: ReadInputs) -> str:
     return digest.hexdigest()
 
 
-def resized(manifest: Manifest, read: ReadInputs) -> bool:
-    """Whether ``read``'s files are not the ones the recorded digest is of by their names
-    and sizes alone: then this build is no build with nothing to do, whatever the digest
-    says. False whenever either side is unknown (the digest then decides)."""
+def resized(manifest: Manifest, read: ReadInputs | Listed) -> bool:
+    """Whether ``read``'s files (or those listed for a read, as stat'ed before it) are not
+    the ones the recorded digest is of by their names and sizes alone: then this build is
+    no build with nothing to do, whatever the digest says. False whenever either side is
+    unknown (the digest then decides)."""
     recorded = manifest.get_meta(SIZES_KEY)
     if not recorded:
         return False

@@ -15,7 +15,7 @@ specs are new objects, every path a build planned or removed since (``pagelog``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ssgen.build.memo import datahash, kept
@@ -60,7 +60,8 @@ def adopt(config: Config, memos: Any, perspective: str) -> None:
         generated.adopt_feed(config.feed, config.site.base_url, memos.get("feeds"))
 
 
-def resume(config: Config, perspective: str, read: ReadInputs | None) -> LocalSource | None:
+def resume(config: Config, perspective: str,
+           read: ReadInputs | Callable[[], ReadInputs] | None) -> LocalSource | None:
     """The snapshot's source (see ``ssgen.sources.snapshot.resume``), its memos adopted."""
     found = snapshot.resume(config, perspective, read)
     if found is None:

@@ -45,7 +45,7 @@ from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.sources import Source, early
-from ssgen.sources.inputs import ReadInputs
+from ssgen.sources.inputs import ReadInputs, snapshot_wanted
 from ssgen.sources.mirror import mirrored
 from ssgen.sources.ndjson import gc_paused
 
@@ -71,7 +71,7 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
         if source is not None
         else config.source.type == "local" or mirrored(config)
     )
-    inputs, read = None, None
+    inputs, read, later = None, None, None
     if local and not full and manifest.get_meta("inputs"):
         # A kept source (serve) is compared as loaded: equal means it holds exactly
         # the content last built from, whatever the files say now.
@@ -79,10 +79,14 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
             inputs = fingerprint(source)
         else:
             with timer("load"):
-                read = early.inputs(config)
-            # Resized files differ from those last built from: the source loads now, while
-            # the other core hashes them for the fingerprint this build records.
-            if not resized(manifest, read):
+                later = early.pending(config)
+                # Resized files differ from those last built from: the source loads now
+                # (a snapshot decoded while its files are still being read), while the
+                # other core hashes them for the fingerprint this build records.
+                if later is None or not (snapshot_wanted(later.listed.inputs)
+                                         and resized(manifest, later.listed)):
+                    read, later = later.take() if later else early.inputs(config), None
+            if read is not None and not resized(manifest, read):
                 inputs = read.fingerprint
     if inputs is not None and change is None \
             and untouched(manifest, renderer, inputs) and not damage():
@@ -95,10 +99,14 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
         else nullcontext() if full else kept_fragments(config, renderer)
     fresh = source is None  # loaded here: no pages kept from earlier builds (see doclists)
     with timer("load"):
-        taken = read if read is not None or source is not None or not local \
-            else _read_for_load(config)
+        taken: ReadInputs | early.Pending | None = \
+            read if read is not None else later if later is not None \
+            else None if source is not None or not local else _read_for_load(config)
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
             load_source(config, drafts, run.reporter, taken, run.jobs, full=full)))
+        if isinstance(taken, early.Pending):  # taken by the load: the bytes it resumed to
+            taken = taken.take()
+            read = taken if later is not None else None  # the fingerprint's, as read first
     checked = damage()  # before any stage reads the page index the check offers
     # Before this build writes a page; numbered among the builds that plan pages.
     run.since, run.serial = manifest.get_meta(GENERATION_KEY), next_build(config)
@@ -119,13 +127,14 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
     return report, plan, source, inputs
 
 
-def _read_for_load(config: Config) -> ReadInputs | None:
+def _read_for_load(config: Config) -> ReadInputs | early.Pending | None:
     """What ``load_source`` would read of a local site (with the collector paused, as
-    there), read here for the sizes the build records beside its fingerprint."""
+    there), read here for the sizes the build records beside its fingerprint: a read still
+    on its thread handed over as it is (``early.pending``; the load takes it)."""
     if config.source.type != "local":
         return None
     with gc_paused():
-        return early.inputs(config)
+        return early.pending(config) or early.inputs(config)
 
 
 def rebuild(

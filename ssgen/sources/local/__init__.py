@@ -61,6 +61,8 @@ class LocalSource:
     _index: dict[str, int] | None = None
     _proving: tuple[Cached, ...] = ()  # the last reload's files whose proof runs (not pickled)
     _refuted = False  # a proof failed since the last reload (not pickled)
+    # ``session:version`` of the state ``resume`` started from, and that version (not pickled)
+    _origin: tuple[str, int] | None = None
 
     def __init__(self, config: Config, *, drafts: bool = False, kept: bool = False,
                  preread: ReadInputs | None = None, maintain: bool = False) -> None:
@@ -102,8 +104,7 @@ class LocalSource:
         """The parsed files, view and maintained results; not the config, the Markdown
         cache (persisted on its own) or the pending pre-read files (``resume`` sets them)."""
         state = dict(self.__dict__)
-        state.pop("_index", None)
-        for transient in ("_hint", "_proving", "_refuted"):
+        for transient in ("_index", "_hint", "_proving", "_refuted", "_origin"):
             state.pop(transient, None)
         state.update(_config=None, _files=None, _preread={}, _prelisted=None, _documents=None)
         return state
@@ -130,16 +131,29 @@ class LocalSource:
         self._preread = dict(preread.files) if preread is not None else {}
         self._prelisted = preread.inputs if preread is not None else None
         self._read_at = preread.read_at if preread is not None else 0
+        version = self.version
+        self._origin = (f"{self.session}:{version}", version)
         self.session = uuid.uuid4().hex
         for cached in self._cache.values():
             cached.stamp = (-1, -1, -1, -1)
-        version = self.version
         self.reload()
         self.resumed = self.changed_since(version)
 
     def keep(self) -> None:
         """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``)."""
         self._kept = True
+
+    def lineage(self) -> tuple[str, frozenset[str]] | None:
+        """For a resumed source: ``session:version`` of the state it was resumed from (as
+        the process that saved it knew it), and the visible ids added, removed or replaced
+        since then (its re-read's and any later reload's); None when not resumed or not
+        known (``ssgen.build.docstate`` diffs only those ids against the manifest when the
+        manifest's documents were recorded from that state, or from it and a known set)."""
+        if self._origin is None:
+            return None
+        origin, version = self._origin
+        changed = self.changed_since(version)
+        return None if changed is None else (origin, changed)
 
     @property
     def results(self) -> QueryCache | None:
@@ -348,44 +362,28 @@ class LocalSource:
     def replace_lines(self, path: str, lines: Mapping[str, bytes | None]) -> Loaded | None:
         """A kept source's file in ``_id`` order (the Sanity mirror's snapshot): give each
         ``_id`` of ``lines`` that line (None: none) in the kept bytes and the view, the
-        file left as it is (see ``lines``); the file's new parse, or None when it
-        could not be told (the next reload then reads the file whole)."""
-        cached = self._cache.get(path)
-        if not self._kept or cached is None or cached.data is None:
+        file left as it is (``lines.replace_lines``); the file's new parse, or None when
+        it could not be told (the next reload then reads the file whole)."""
+        if not self._kept:
             return None
-        kept = cached.data if type(cached.data) is bytearray else bytearray(cached.data)
-        cached.data = None  # as in cached.reread: patched from here on
-        cached.forget_digest()
-        from ssgen.sources.local.lines import id_splices
-        splices = id_splices(cached.loaded, kept, lines)
-        if splices is None:
-            cached.stamp = (-1, -1, -1, -1)
-            return None
-        self._cache[path] = Cached(cached.stamp, splices[-1].loaded if splices
-                                    else cached.loaded, kept)
-        if splices:
+        from ssgen.sources.local.lines import replace_lines
+        loaded = replace_lines(self._cache, path, lines)
+        if loaded is not None and loaded[1]:
             with gc_paused():
-                self._view.update(self._loads(), splices)
+                self._view.update(self._loads(), loaded[1])
             self._documents = None
-        return self._cache[path].loaded
+        return loaded[0] if loaded is not None else None
 
     def kept_parse(self, path: str) -> tuple[Data, list[dict[str, Any]]] | None:
-        """The bytes a kept source holds of the file at ``path`` and their documents,
-        while the file is the one it last read (None once another writer replaced it)."""
-        cached = self._cache.get(path)
-        item = next((item for item in self._loaded_inputs if item.path == path), None)
-        if cached is None or cached.data is None or item is None \
-                or stamp_of(item) != cached.stamp:
-            return None
-        return cached.data, cached.loaded.documents
+        """The kept bytes and documents of the file at ``path`` (``lines.kept_parse``)."""
+        from ssgen.sources.local.lines import kept_parse
+        return kept_parse(self._cache, self._loaded_inputs, path)
 
     def adopt_stamp(self, path: str, data: Data) -> None:
         """The file at ``path`` was just written with the kept bytes ``data``: take its
         stamp, so the next reload does not compare them again."""
-        cached = self._cache.get(path)
-        item = next((item for item in self._loaded_inputs if item.path == path), None)
-        if cached is not None and cached.data is data and item is not None:
-            cached.stamp, cached.racy = stamp_of(item), False  # its bytes are known
+        from ssgen.sources.local.lines import adopt_stamp
+        adopt_stamp(self._cache, self._loaded_inputs, path, data)
 
     def _inputs(self) -> list[Input]:
         return site_inputs(self._config)

@@ -8,7 +8,8 @@ compares the whole file with the kept bytes. A line that fits the old one's slot
 bytes and trailing spaces, ``ndjson.slack``) is written over it with spaces after it;
 a longer one, or a new one, is given slack, moving the bytes after it once. The order is
 checked once per parse that did not come from here (``in_id_order``); anything unexpected
-gives None, and the caller reads the file afresh.
+gives None, and the caller reads the file afresh. ``replace_lines``, ``kept_parse`` and
+``adopt_stamp`` are a kept ``LocalSource``'s file patched, read and re-stamped this way.
 """
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ import operator
 import weakref
 from bisect import bisect_left
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import SourceError
+from ssgen.sources.inputs import stamp_of
+from ssgen.sources.local.cached import Cached
 from ssgen.sources.ndjson import Loaded, parse_line, slack
 from ssgen.sources.ndjson.diff import Splice, patch
 from ssgen.sources.ndjson.match import ASSET
+
+if TYPE_CHECKING:
+    from ssgen.sources.inputs import Input
+    from ssgen.sources.ndjson import Data
 
 # The parses known to be in ``_id`` order: checked once (O(n)), or made by ``id_splices``.
 _ORDERED: weakref.WeakSet[Loaded] = weakref.WeakSet()
@@ -131,3 +139,45 @@ def line_of(loaded: Loaded, data: bytes | bytearray, doc_id: str,
     start = loaded.starts[at]
     stop = data.find(b"\n", start)
     return (start, stop if stop >= 0 else len(data)), index
+
+
+def replace_lines(cache: dict[str, Cached], path: str, lines: Mapping[str, bytes | None]
+                  ) -> tuple[Loaded, list[Splice]] | None:
+    """The kept file at ``path`` of a source's ``cache`` with each ``_id`` of ``lines``
+    given that line (None: none), patched in its kept bytes (``id_splices``): its new
+    parse and the splices for the view; None when it could not be told (the file's
+    stamp is then forgotten, so the next reload reads it whole)."""
+    cached = cache.get(path)
+    if cached is None or cached.data is None:
+        return None
+    kept = cached.data if type(cached.data) is bytearray else bytearray(cached.data)
+    cached.data = None  # as in cached.reread: patched from here on
+    cached.forget_digest()
+    splices = id_splices(cached.loaded, kept, lines)
+    if splices is None:
+        cached.stamp = (-1, -1, -1, -1)
+        return None
+    loaded = splices[-1].loaded if splices else cached.loaded
+    cache[path] = Cached(cached.stamp, loaded, kept)
+    return loaded, splices
+
+
+def kept_parse(cache: dict[str, Cached], inputs: list[Input], path: str
+               ) -> tuple[Data, list[dict[str, Any]]] | None:
+    """The bytes a kept source holds of the file at ``path`` and their documents, while
+    the file is the one it last read (None once another writer replaced it)."""
+    cached = cache.get(path)
+    item = next((item for item in inputs if item.path == path), None)
+    if cached is None or cached.data is None or item is None \
+            or stamp_of(item) != cached.stamp:
+        return None
+    return cached.data, cached.loaded.documents
+
+
+def adopt_stamp(cache: dict[str, Cached], inputs: list[Input], path: str, data: Data) -> None:
+    """The file at ``path`` was just written with the kept bytes ``data``: its stamp taken,
+    so the next reload does not compare them again."""
+    cached = cache.get(path)
+    item = next((item for item in inputs if item.path == path), None)
+    if cached is not None and cached.data is data and item is not None:
+        cached.stamp, cached.racy = stamp_of(item), False  # its bytes are known

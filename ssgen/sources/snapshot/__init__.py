@@ -73,13 +73,17 @@ def snapshot_key(config: Config, perspective: str) -> bytes:
 
 
 def resume(config: Config, perspective: str,
-           read: ReadInputs | None) -> tuple[LocalSource, Any] | None:
+           read: ReadInputs | Callable[[], ReadInputs] | None
+           ) -> tuple[LocalSource, Any] | None:
     """The snapshot's source brought up to the files' present bytes, and what was saved
-    with it (``extra``); None when there is no usable snapshot for ``config``."""
+    with it (``extra``); None when there is no usable snapshot for ``config``. ``read``:
+    the files' read, or a call that gives it (made after the decode, only when it is used)."""
     path = config.state_dir / FILE
     found = _load(path, snapshot_key(config, perspective))
     if found is None:
         return None
+    if callable(read):
+        read = read()
     try:
         share.walked(found[0].dataset.documents)  # shared when saved (see ``save``)
         found[0].resume(config, read)
