@@ -85,6 +85,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # out of the collector's sight until the first in-process build unfreezes the heap
     # at its end (the GROQ tests before it: conformance 3.7x less CPU in one run).
     # Freezing before every test instead (tried) kept each test's cycles until a
-    # periodic collection: the heap reached 1.1 GB and a suite run took 22 min.
+    # periodic collection of the whole heap (5-12 s each): the suite took 22 min, not 18.
     gc.collect()
     gc.freeze()
