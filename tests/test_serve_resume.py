@@ -12,6 +12,7 @@ snapshot as current (no re-read of the files) is caught.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,38 @@ def test_mutant_resume_that_trusts_the_snapshot_is_caught(
             pytest.raises(AssertionError, match="=="):
         serve_rounds(DOWN, STEPS[:1], webhook=False)
     assert opened and opened[0][1], "the mutant's source was resumed"
+
+
+
+def _collector_at_adopt(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether the cyclic collector was on at each adoption of a snapshot's memos in
+    serve's opening (serve resumed, asserted)."""
+    opened = _opened(monkeypatch)
+    enabled: list[bool] = []
+    real_adopt = carry.adopt
+
+    def adopt(*args: Any) -> None:
+        enabled.append(gc.isenabled())
+        real_adopt(*args)
+
+    monkeypatch.setattr(carry, "adopt", adopt)
+    serve_rounds(DOWN, STEPS[:1], webhook=False)
+    assert opened and opened[0][1], "serve resumed the snapshot"
+    return enabled
+
+
+def test_the_opening_adopts_the_memos_with_the_collector_off(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A resume adopts the snapshot's memos after its decode: with the collector on,
+    their allocations started full collections of the decoded heap (42 s of serve's
+    56 s start at 100,000 posts)."""
+    enabled = _collector_at_adopt(monkeypatch)
+    assert enabled and not any(enabled)
+
+
+def test_mutant_opening_with_the_collector_on_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import nullcontext
+
+    monkeypatch.setattr(opening, "frozen_after", nullcontext)
+    assert any(_collector_at_adopt(monkeypatch))
