@@ -67,7 +67,7 @@ class MaintainedQuery:
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Its state; the parts are compiled on first use (``_parts``): of the queries a
         resumed snapshot holds, a one-post edit runs a few."""
-        # How the result came about is not kept: the first update after gives no delta.
+        # How the result came about is not kept: until a change, its delta is from itself.
         self.__dict__.update(state, _delta=None, _changes=None, _item_parts={},
                              _compiled=None, _entries=from_columns(state["_entries"]))
 
