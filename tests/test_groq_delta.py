@@ -137,8 +137,12 @@ def test_a_loaded_query_hands_over_its_result_unchanged_then_the_next_change() -
     maintained = MaintainedQuery(query, shape, None)
     maintained.evaluate(Dataset(docs.values()), None, NOW)
     loaded = pickle.loads(pickle.dumps(maintained))
-    assert loaded.delta is None  # not run since the load
     loaded_result = loaded._result
+    # Not run since the load: what it hands over is the loaded result's delta from itself
+    # (of that result's version and stamps), never one of another result.
+    _unchanged(loaded)
+    assert loaded.delta is not None and loaded.delta.version == loaded.version
+    assert loaded.delta.stamps == loaded.stamps
     found, _ = loaded.evaluate(Dataset(docs.values()), frozenset(), NOW)
     assert found is loaded_result
     _unchanged(loaded)
@@ -149,10 +153,11 @@ def test_a_loaded_query_hands_over_its_result_unchanged_then_the_next_change() -
     assert delta.changed == delta.moved == {"p1"}
 
 
-def test_a_correlated_runner_has_no_delta_from_itself() -> None:
-    """Only a route's own query gets the delta from itself: a per-document runner's
-    (one per post in some sites) would cost an object each for nothing (its consumer,
-    ``expand_document``, keeps the very list it made its pages of)."""
+def test_a_correlated_runner_gives_its_delta_from_itself_only_when_asked() -> None:
+    """A correlated runner (one per post in some sites) has no delta of its own after a
+    start or load; its delta from itself is made when a consumer asks (an author or
+    category page's nested list, whose expansion then knows the list by its version,
+    not by identity), not by every run: a runner nobody asks costs no object."""
     query = parse('*[_type == "post"] | order(title){_id, title}')
     shape = shape_of(query)
     assert shape is not None
@@ -160,4 +165,10 @@ def test_a_correlated_runner_has_no_delta_from_itself() -> None:
                              ._parts)
     docs = [{"_id": f"p{i}", "_type": "post", "title": f"t{i}"} for i in range(3)]
     runner.evaluate(Dataset(docs), None, NOW)
-    assert runner.delta is None
+    assert runner._delta is None  # not made by the run
+    _unchanged(runner)
+    assert runner.delta is not None and runner.delta.version == runner.version
+    docs[1] = {**docs[1], "title": "t9"}
+    runner.evaluate(Dataset(docs), frozenset({"p1"}), NOW)
+    delta = runner.delta
+    assert delta is not None and delta.changed == delta.moved == {"p1"}

@@ -48,7 +48,7 @@ class MaintainedQuery:
                  *, parts: Parts | None = None) -> None:
         if query is not None:
             check_params(query, params)
-        self._params, self._top = query_params(params), query is not None  # _top: no runner
+        self._params = query_params(params)
         self._subs: CorrelatedSubs | None = None
         if parts is None:
             self._subs = CorrelatedSubs(_runners())
@@ -67,7 +67,7 @@ class MaintainedQuery:
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Its state; the parts are compiled on first use (``_parts``): of the queries a
         resumed snapshot holds, a one-post edit runs a few."""
-        # How the result came about is not kept: the first update after gives no delta.
+        # How the result came about is not kept: until a change, its delta is from itself.
         self.__dict__.update(state, _delta=None, _changes=None, _item_parts={},
                              _compiled=None, _entries=from_columns(state["_entries"]))
 
@@ -152,9 +152,6 @@ class MaintainedQuery:
                 self._delta = None if changes is None else changes.delta(
                     (base, base_version), (self._result, self._version, self._stamps),
                     self._entries)
-        if self._delta is None and listed and self._top:  # none known: from itself (delta.py)
-            self._delta = unchanged(self._ordered, (self._result, self._version, self._stamps),
-                                    self._entries)
         result = self._result
         if self._shape.element:
             return (result[0] if result else None), self._ids
@@ -173,7 +170,12 @@ class MaintainedQuery:
 
     @property
     def delta(self) -> Delta | None:
-        """How the result differs from the one before its last change (see delta.py)."""
+        """How the result differs from the one before its last change (see delta.py); for
+        a whole list with none known (after a start, reset or load), its delta from itself:
+        a correlated runner's too, so that a nested list's consumer knows its version."""
+        if self._delta is None and self._shape.window is None and self._stamps is not None:
+            self._delta = unchanged(self._ordered, (self._result, self._version, self._stamps),
+                                    self._entries)
         return self._delta
 
     def nested(self) -> dict[str, Delta]:
