@@ -155,7 +155,8 @@ def _temp_in_memory() -> None:
     if free.f_bavail * free.f_frsize < MEMORY_TEMP_FREE:
         return
     folder = MEMORY_TEMP / f"ssgen-tests-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o711)  # passable: the PostgreSQL cluster's folder is the postgres user's
     os.environ["TMPDIR"] = str(folder)
     tempfile.tempdir = None  # chosen again, from TMPDIR
 
