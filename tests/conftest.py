@@ -18,15 +18,21 @@ by hand; CI never sets it). The crash property has its own ``SSGEN_LONG``.
 
 from __future__ import annotations
 
+import compileall
 import gc
 import os
+import sys
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
 
 from ssgen.build.pipeline import release_left
+from ssgen.memos import forget_sites
+from ssgen.sources import codestamp
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
@@ -53,10 +59,55 @@ def _shared_image_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _code_digest_kept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """ssgen's code digest recorded once for the run, as beside the code where bytecode
+    is written (``codestamp._beside``; the environment here sets PYTHONDONTWRITEBYTECODE):
+    else each build of a new site hashes all of ssgen's files again (~30 ms). The record
+    is still checked against every file's stamps before it is taken."""
+    record = tmp_path_factory.mktemp("code-digest") / "code-digest.bin"
+    real = codestamp._beside
+
+    def beside(root: Path) -> list[Path]:
+        return real(root) or ([record] if root == codestamp.CODE else [])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(codestamp, "_beside", beside)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _free_builds_left_for_exit() -> Iterator[None]:
     yield
     release_left()
+    # A plain command's snapshot save deferred to its exit (``run_deferred``) holds the
+    # whole source: in this process the exit never comes (a 2,500-post site: 0.5 GB).
+    background = sys.modules.get("ssgen.sources.snapshot.background")
+    if background is not None:
+        background._DEFERRED.clear()
+
+
+_SHARED_SCOPES = frozenset({"class", "module", "package"})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _forget_sites_after_module() -> Iterator[None]:
+    yield
+    forget_sites()
+
+
+@pytest.fixture(autouse=True)
+def _forget_sites(request: pytest.FixtureRequest) -> Iterator[None]:
+    """What each test's builds memoised of their sites, let go after it (``ssgen.memos``):
+    otherwise every earlier test's sites stay alive, and each full collection of every
+    later build walks them (the pytest process reached ~1 GB). A test that shares a
+    module-scoped fixture (a served site, a kept worker) keeps them to its module's end:
+    that fixture's site may still be built from another thread."""
+    yield
+    used = request.node._fixtureinfo.name2fixturedefs
+    if not any(d.scope in _SHARED_SCOPES for name, defs in used.items()
+               if name != "_forget_sites_after_module" for d in defs):
+        forget_sites()
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +129,40 @@ def pg_server() -> Iterator[Any]:
 def pg_url(pg_server: Any) -> str:
     """The URL of a fresh database on the session's PostgreSQL server."""
     return str(pg_server.new_database())
+
+
+# Where the tests' files go with SSGEN_TEST_TMPFS=1 and no TMPDIR: in memory, when there is room.
+MEMORY_TEMP, MEMORY_TEMP_FREE = Path("/dev/shm"), 4 << 30
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The commands the tests run as new processes import ssgen from its bytecode, not
+    # by compiling each module again (~300 ms a process in a fresh checkout, where the
+    # environment's PYTHONDONTWRITEBYTECODE leaves none): compiled once here.
+    compileall.compile_dir(codestamp.CODE, quiet=1)
+    _temp_in_memory()
+
+
+def _temp_in_memory() -> None:
+    """The tests' sites (``tmp_path``, ``tempfile``, the commands' children) on tmpfs:
+    each build's manifest commits and atomic writes sync, and on a disk shared with
+    other work (a 100k-post benchmark) those syncs, not the tests, set the suite's
+    time. The builds do the same writes either way; only their durability differs,
+    which no test can observe without a power cut. Opt-in (``SSGEN_TEST_TMPFS=1``) until
+    the search bundle no longer depends on the order a folder lists its files in: on
+    tmpfs (creation order) an incremental build's Pagefind index differs from a clean
+    build's (tests/test_sanity_build.py), on ext4 (hash order) it does not."""
+    if os.environ.get("SSGEN_TEST_TMPFS") != "1" or os.environ.get("TMPDIR") \
+            or not MEMORY_TEMP.is_dir():
+        return
+    free = os.statvfs(MEMORY_TEMP)
+    if free.f_bavail * free.f_frsize < MEMORY_TEMP_FREE:
+        return
+    folder = MEMORY_TEMP / f"ssgen-tests-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o711)  # passable: the PostgreSQL cluster's folder is the postgres user's
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # chosen again, from TMPDIR
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

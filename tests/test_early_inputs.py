@@ -238,7 +238,7 @@ def test_a_digest_taken_ahead_is_the_files_own() -> None:
     assert small.taken is None and small.digest == digest(b"{}\n")
 
 
-def _ndjson_site(root: Path, posts: int) -> Path:
+def _ndjson_site(root: Path, posts: int, body: int = 600) -> Path:
     site = root / "site"
     (site / "templates").mkdir(parents=True)
     (site / "content").mkdir()
@@ -249,19 +249,20 @@ def _ndjson_site(root: Path, posts: int) -> Path:
         "each = '*[_type == \"post\"]{\"slug\": slug.current}'\n"
         "query = '*[_type == \"post\" && slug.current == $slug][0]'\n")
     (site / "templates" / "post.html").write_text("<h1>{{ page.title }}</h1>{{ page.body }}")
-    _write_posts(site, posts, "Post")
+    _write_posts(site, posts, "Post", body)
     return site
 
 
-def _write_posts(site: Path, posts: int, title: str) -> None:
+def _write_posts(site: Path, posts: int, title: str, body: int = 600) -> None:
     lines = [json.dumps({"_id": f"p{i}", "_type": "post", "title": f"{title} {i}",
-                         "slug": {"current": f"p{i}"}, "body": "x" * 600})
+                         "slug": {"current": f"p{i}"}, "body": "x" * body})
              for i in range(posts)]
     (site / "content" / "data.ndjson").write_text("\n".join(lines) + "\n")
 
 
 def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Path) -> None:
-    site = _ndjson_site(tmp_path, 2500)  # ~1.7 MB: over HASH_AHEAD_MIN
+    # ~1.7 MB: over HASH_AHEAD_MIN, in few posts (2,500 of 600 bytes: 0.5 GB RSS).
+    site = _ndjson_site(tmp_path, 250, body=7000)
     config = load_config(site)
     path = str(site / "content" / "data.ndjson")
     early.begin(config, 2)
@@ -276,7 +277,7 @@ def test_a_large_dataset_hashed_ahead_gives_the_builds_fingerprint(tmp_path: Pat
     assert file.taken == digest(Path(path).read_bytes())
     # A new build after an edit (its fingerprint from the begun read) equals a full one.
     assert build_site(Options(site=site, verbosity=-1), full=True, jobs=2) == 0
-    _write_posts(site, 2500, "Edited")
+    _write_posts(site, 250, "Edited", body=7000)
     assert build_site(Options(site=site, verbosity=-1), jobs=2) == 0
     edited = _output(site)
     assert "Edited 7" in (site / "public" / "p7" / "index.html").read_text()
@@ -292,7 +293,7 @@ def test_a_plain_builds_read_on_a_thread_is_what_reading_then_gives(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``begin`` with nothing to parse reads on a thread (``_Reading``) while the build
     imports; ``inputs`` takes that read: the same bytes, stamps and fingerprint."""
-    config = load_config(_ndjson_site(tmp_path, 2500))
+    config = load_config(_ndjson_site(tmp_path, 250, body=7000))
     early.begin(config, 2)
     assert isinstance(early._BEGUN[str(config.site_dir)].read, early._Reading)
     _taken_as_read(config, monkeypatch)

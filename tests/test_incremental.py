@@ -8,6 +8,7 @@ files whose bytes changed.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import shutil
 import tempfile
@@ -22,6 +23,7 @@ from sitekit import copy_history
 from ssgen.build.change import Change
 from ssgen.build.pipeline import BuildReport, build
 from ssgen.config.load import load_config
+from ssgen.manifest.connect import open_state
 from ssgen.sources import open_source
 
 TOML = """
@@ -297,14 +299,44 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
+# A clean full build is a function of the site's input files and its path history (the
+# redirects ``copy_history`` hands it): the examples of a property, and the properties
+# that share this oracle, ask for the same one again and again (57% of the full builds of
+# test_incremental, test_nested_delta_property and test_kept_pages_property were repeats).
+# Each is made once per process, keyed by a digest of both; the oldest are dropped.
+_CLEAN: dict[bytes, dict[str, bytes]] = {}
+_CLEAN_KEEP = 256
+_NOT_INPUTS = frozenset({"public", ".ssgen"})  # what the copy to ``scratch`` leaves out
+
+
+def _clean_key(site: Path) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site)
+        if path.is_file() and not _NOT_INPUTS.intersection(relative.parts):
+            digest.update(relative.as_posix().encode() + b"\0")
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    if (site / ".ssgen" / "manifest.sqlite").exists():
+        with open_state(site / ".ssgen", None) as manifest:
+            digest.update(repr(manifest.history()).encode())
+    return digest.digest()
+
+
 def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
+    key = _clean_key(site)
+    found = _CLEAN.get(key)
+    if found is not None:
+        return found
     if scratch.exists():
         shutil.rmtree(scratch)
-    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(*_NOT_INPUTS))
     copy_history(site, scratch)
     report = build(load_config(scratch), full=True, jobs=1)
     assert report.ok, report.failures
-    return snapshot(scratch / "public")
+    found = _CLEAN[key] = snapshot(scratch / "public")
+    while len(_CLEAN) > _CLEAN_KEEP:
+        del _CLEAN[next(iter(_CLEAN))]
+    return found
 
 
 def assert_equals_full_build(

@@ -6,6 +6,7 @@ every damage to the parse cache and its mark; mutants of the vouching are caught
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -91,12 +92,38 @@ def failures(report: BuildReport) -> list[tuple[str, str]]:
     return sorted((f.path, f.message.replace(str(f.path), "")) for f in report.failures)
 
 
+# A clean full build is a function of the site's input files: the examples of the
+# properties here and in test_quick and test_quick_lists ask for the same one again and
+# again. Each is made once per process, keyed by a digest of the files; the oldest are
+# dropped. The process's memos are forgotten either way, as the build would leave them.
+_CLEAN: dict[bytes, tuple[dict[str, bytes], list[tuple[str, str]]]] = {}
+_CLEAN_KEEP = 256
+_NOT_INPUTS = frozenset({"public", ".ssgen"})  # what the copy to ``scratch`` leaves out
+
+
+def _inputs_key(site: Path) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site)
+        if path.is_file() and not _NOT_INPUTS.intersection(relative.parts):
+            digest.update(relative.as_posix().encode() + b"\0")
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    return digest.digest()
+
+
 def full_build(site: Path, scratch: Path) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
-    shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
+    key = _inputs_key(site)
     forget_process()
+    found = _CLEAN.get(key)
+    if found is not None:
+        return found
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(*_NOT_INPUTS))
     report = build(load_config(scratch), full=True, jobs=1)
-    return public(scratch), failures(report)
+    found = _CLEAN[key] = public(scratch), failures(report)
+    while len(_CLEAN) > _CLEAN_KEEP:
+        del _CLEAN[next(iter(_CLEAN))]
+    return found
 
 
 @contextmanager

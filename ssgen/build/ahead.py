@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from ssgen.build import damage_ahead
 from ssgen.config.preread import read_source
 from ssgen.errors import SsgenError
+from ssgen.memos import site_memo
 from ssgen.sources import early
 from ssgen.sources.inputs import Layout, layout
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 PLAN = "ahead.plan"
 _MAGIC = b"ssgen ahead plan 1\n"
-_READ: dict[str, bytes] = {}  # site folder -> the plan's bytes as ``start`` read them
+_READ: dict[str, bytes] = site_memo()  # site folder -> the plan's bytes as ``start`` read them
 
 
 def start(site: Path, jobs: int | None, *, full: bool = False) -> None:

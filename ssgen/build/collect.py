@@ -31,6 +31,7 @@ from ssgen.groq.analysis import derefs, scanned_types
 from ssgen.groq.nodes import Query
 from ssgen.groq.refkeyed import ref_keyed_types
 from ssgen.manifest.schema import PageRecord
+from ssgen.memos import site_memo
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.paths import url_to_relpath
 from ssgen.routes.patterns import fill_pattern
@@ -299,7 +300,7 @@ class _EachPages:
 # Per site, config and route: the last build's pages. A kept source's maintained `each`
 # result hands back the same item objects for unchanged documents: an identical result
 # is taken as is, and otherwise only the items that are new objects are derived again.
-_EACH_MEMO: dict[tuple[str, str, str], _EachPages] = {}
+_EACH_MEMO: dict[tuple[str, str, str], _EachPages] = site_memo()
 
 
 def _each_pages(config: Config, route: RouteConfig, value: Any) -> _EachPages:

@@ -32,6 +32,7 @@ from ssgen.config.images import asset_homes
 from ssgen.errors import SsgenError
 from ssgen.fastclass import dataclass
 from ssgen.manifest.store import Manifest
+from ssgen.memos import site_memo
 from ssgen.render.images.variants import OUTPUT_DIR, TAG_PREFIX, Variant
 from ssgen.sources.asset_files import AssetFiles
 
@@ -78,7 +79,7 @@ class _Stamp:
 
 
 # Per (output folder, image cache, cache shared): the last sync that reported no failure.
-_SYNCED: dict[tuple[str, str, bool], _Stamp] = {}
+_SYNCED: dict[tuple[str, str, bool], _Stamp] = site_memo()
 
 
 def _recorded(manifest: Manifest) -> dict[str, str]:

@@ -16,13 +16,14 @@ import uuid
 from ssgen.build.plan import RenderPlan
 from ssgen.config.load import Config
 from ssgen.manifest.store import Manifest
+from ssgen.memos import site_memo
 from ssgen.render.sitemap import page_lastmod
 
 TOKEN_KEY = "lastmods"
-_COPIES: dict[str, tuple[str, dict[str, str]]] = {}  # manifest -> (token, path -> lastmod)
+_COPIES: dict[str, tuple[str, dict[str, str]]] = site_memo()  # manifest -> (token, path -> lastmod)
 # The copy each manifest's last call returned, the call's number and the paths it changed
 # in that copy (the same object as the call before it, or not: a copy read afresh).
-_LAST: dict[str, tuple[dict[str, str], int, frozenset[str]]] = {}
+_LAST: dict[str, tuple[dict[str, str], int, frozenset[str]]] = site_memo()
 _CALLS: dict[str, int] = {}  # per manifest: how many calls
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 
 from ssgen.config.load import Config, RouteConfig
+from ssgen.memos import site_memo
 from ssgen.routes.page import PageSpec
 from ssgen.routes.paginate import page_path_set
 from ssgen.routes.reuse import left_paths
@@ -24,7 +25,7 @@ _PATH = operator.attrgetter("path")
 
 # Per site, config and route: the pages the kept memo holds for the route after this
 # process's last build of it (``Collected.specs``), and its path set then (immutable).
-_SEEN: dict[tuple[str, str, str], tuple[list[PageSpec], frozenset[str]]] = {}
+_SEEN: dict[tuple[str, str, str], tuple[list[PageSpec], frozenset[str]]] = site_memo()
 _MOST = 256
 
 

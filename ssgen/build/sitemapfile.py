@@ -26,6 +26,7 @@ from ssgen import __version__
 from ssgen.build.output import Output, file_stat, sha256
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
+from ssgen.memos import site_memo
 from ssgen.render import generated, sitemap
 from ssgen.render.sitemap import MAX_BYTES, is_sitemap_file
 from ssgen.render.sitemap.memo import SitemapMemo
@@ -33,7 +34,7 @@ from ssgen.render.sitemap.memo import SitemapMemo
 KEY = "sitemap_key"  # manifest meta: what the recorded sitemap files were made from
 # Per cold memo, the inputs and key of the files it last kept: a process that keeps them
 # (serve's rounds after a start that kept them) sorts 100k paths once, not every round.
-_KEPT: dict[int, tuple[SitemapMemo, frozenset[str], dict[str, str], str]] = {}
+_KEPT: dict[int, tuple[SitemapMemo, frozenset[str], dict[str, str], str]] = site_memo()
 
 
 def sitemap_key(paths: AbstractSet[str], lastmods: Mapping[str, str], base_url: str,

@@ -21,6 +21,7 @@ from typing import Any
 
 from ssgen.config.load import Config, RouteConfig
 from ssgen.fastclass import dataclass
+from ssgen.memos import site_memo
 from ssgen.routes.paginate import document_paths
 from ssgen.routes.patterns import page_path
 
@@ -98,7 +99,7 @@ class Book:
 
 
 # (site folder, config hash, route name) -> its book. A few sites at most per process.
-_BOOKS: dict[tuple[str, str, str], Book] = {}
+_BOOKS: dict[tuple[str, str, str], Book] = site_memo()
 _SITES = 64
 
 

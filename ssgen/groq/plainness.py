@@ -12,10 +12,11 @@ from __future__ import annotations
 from ssgen.groq import nodes as n
 from ssgen.groq.analysis import walk
 from ssgen.groq.nodes import Query
+from ssgen.memos import site_memo
 
 PRODUCERS = frozenset({("global", "dateTime"), ("global", "path"), ("dateTime", "now")})
 
-_KNOWN: dict[int, tuple[Query, bool]] = {}
+_KNOWN: dict[int, tuple[Query, bool]] = site_memo()
 
 
 def json_only(query: Query) -> bool:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from ssgen.fastclass import dataclass
 from ssgen.manifest.schema import PAGE_SELECT, PageRecord, chunks, page_record
+from ssgen.memos import site_memo
 
 GENERATION_KEY = "pages_generation"
 Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
@@ -127,9 +128,9 @@ class PageWrites:
         return bool(self.writes) or self.rolled_back
 
 
-_INDEXES: dict[str, PageIndex] = {}
+_INDEXES: dict[str, PageIndex] = site_memo()
 # manifest key -> the copy read elsewhere, made when first needed (None: not usable)
-_OFFERED: dict[str, Callable[[], PageIndex | None]] = {}
+_OFFERED: dict[str, Callable[[], PageIndex | None]] = site_memo()
 _LOCK = threading.Lock()
 
 

@@ -21,6 +21,7 @@ import jinja2
 
 from ssgen.errors import RenderError
 from ssgen.fastclass import dataclass
+from ssgen.memos import site_memo
 from ssgen.render.sitemap import INDEX, absolute, sitemap_files, to_rfc3339
 from ssgen.routes.page import PageSpec
 from ssgen.routes.patterns import lookup
@@ -220,7 +221,7 @@ def _newest(rows: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
 
 # The last feed's memo per (feed config, base URL): one edit looks at one entry, not
 # at the 10,000 post pages.
-_FEEDS: dict[tuple[FeedConfig, str], _FeedMemo] = {}
+_FEEDS: dict[tuple[FeedConfig, str], _FeedMemo] = site_memo()
 
 # What a source snapshot carries of it (``ssgen.build.memo.carry``): the base URL, each
 # entry's spec and row, the rows of the last feed and its bytes.

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ssgen import stamp
 from ssgen.fastclass import dataclass
+from ssgen.memos import site_memo
 from ssgen.routes.patterns import fill_pattern
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class PageMaker:
 # an ``each`` route reads 2,000+ posts and is expanded again in every serve round that
 # touches a post; the same ids give the same tags (a pure function of them), so only
 # the comparison, in C, is paid. Pages reading few ids make theirs afresh.
-_DOC_TAGS: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = {}
+_DOC_TAGS: dict[tuple[str, str], tuple[frozenset[str], frozenset[str]]] = site_memo()
 _KEEP_FROM = 64
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ssgen.errors import ConfigError
 from ssgen.fastclass import dataclass
 from ssgen.groq.values import same_json
+from ssgen.memos import site_memo
 from ssgen.routes.page import PageMaker, PageSpec
 from ssgen.routes.patterns import item_name, kind_of, page_path
 
@@ -119,7 +120,7 @@ class _Expansion:
 # (route name, path pattern, id of the site object: each entry holds it) -> its last
 # expansion. Reuse also needs every input equal; a few sites are kept (a test process
 # builds a site and its clean copy in turn), the oldest dropped.
-_LAST: dict[tuple[str, str, int], _Expansion] = {}
+_LAST: dict[tuple[str, str, int], _Expansion] = site_memo()
 _KEEP = 1024  # routes and documents (an author's pages are one entry)
 
 

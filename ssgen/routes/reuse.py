@@ -29,6 +29,7 @@ from itertools import compress, count
 from typing import Any
 
 from ssgen.fastclass import dataclass
+from ssgen.memos import site_memo
 from ssgen.routes.page import PageMaker, PageSpec, RouteLike
 from ssgen.routes.patterns import fill_pattern
 
@@ -74,7 +75,7 @@ def same(token: Any, other: Any) -> bool:
 # (route name, id of the site object) -> its last pages; each entry holds the site object
 # (``shared[0]``), so the id is not reused while it is kept. A few sites at most (a test
 # process builds a site and its clean copy in turn): the oldest is dropped.
-_LAST: dict[tuple[str, int], ListPages] = {}
+_LAST: dict[tuple[str, int], ListPages] = site_memo()
 _SITES = 8
 
 
@@ -115,7 +116,7 @@ class RoutePaths:
 
 
 # The same key -> its paths. Not exported: a new process counts when asked.
-_PATHS: dict[tuple[str, int], RoutePaths] = {}
+_PATHS: dict[tuple[str, int], RoutePaths] = site_memo()
 
 
 def keep_paths(ctx: PageMaker, paths: RoutePaths) -> None:

@@ -47,6 +47,7 @@ from ssgen.errors import SsgenError
 from ssgen.fastclass import dataclass
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
+from ssgen.memos import site_memo
 from ssgen.render.generated import (
     feed_and_undated,
     render_robots,
@@ -252,7 +253,7 @@ def _sitemap(config: Config, manifest: Manifest, plan: RenderPlan,
 
 # Per output folder (serve's site, and a test's full build next to it): most rounds in
 # serve change no URL and no lastmod, and one edit changes one row of 10k.
-_SITEMAPS: dict[str, SitemapMemo] = {}
+_SITEMAPS: dict[str, SitemapMemo] = site_memo()
 
 
 def _sitemap_memo(config: Config) -> SitemapMemo:

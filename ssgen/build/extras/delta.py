@@ -27,6 +27,7 @@ from ssgen.config.load import Config
 from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.schema import FileRecord
 from ssgen.manifest.store import Manifest
+from ssgen.memos import site_memo
 from ssgen.render.generated import FeedDelta
 from ssgen.render.sitemap import MAX_BYTES
 from ssgen.render.sitemap.memo import SitemapMemo
@@ -34,10 +35,10 @@ from ssgen.render.sitemap.memo import SitemapMemo
 Since = tuple[str | None, int]  # the pages generation a build began from, its number
 # Per output folder: the build the sitemap memo's next call must be (``Since``), the
 # lastmods call it took, and the paths it left out that have records (failed, clashing).
-_SEEN: dict[str, tuple[Since, int, frozenset[str]]] = {}
-_IDLE: dict[str, Since] = {}  # the Since a build that planned no page passes on
+_SEEN: dict[str, tuple[Since, int, frozenset[str]]] = site_memo()
+_IDLE: dict[str, Since] = site_memo()  # the Since a build that planned no page passes on
 # Per output folder: each generated file this process recorded, as (its bytes, their hash).
-_WRITTEN: dict[str, dict[str, tuple[bytes, str]]] = {}
+_WRITTEN: dict[str, dict[str, tuple[bytes, str]]] = site_memo()
 
 
 def sitemap_paths(plan: RenderPlan) -> AbstractSet[str]:

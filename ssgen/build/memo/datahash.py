@@ -26,6 +26,7 @@ from typing import Any
 
 from ssgen.fastclass import dataclass
 from ssgen.groq.values import same_json
+from ssgen.memos import site_memo
 from ssgen.routes.page import PageSpec
 from ssgen.routes.spec import data_hash
 
@@ -61,12 +62,12 @@ class _Known:
 
 
 # (site, path) -> what was last hashed for that page.
-_KNOWN: dict[tuple[str, str], _Known] = {}
+_KNOWN: dict[tuple[str, str], _Known] = site_memo()
 _MISSES = [0]  # see ``misses``
 # id -> (a long list of scalars, its hash). A paginated route hands the same list of page
 # URLs to each of its pages; hashing it once per page made the archive O(pages^2). The list
 # is kept so its id stays its own.
-_SCALARS: dict[int, tuple[list[Any], str]] = {}
+_SCALARS: dict[int, tuple[list[Any], str]] = site_memo()
 _SCALARS_KEEP = 64
 
 

@@ -28,6 +28,7 @@ from typing import BinaryIO
 from ssgen.build.fragfile import FILE, FragmentFile, code_key, entries, key_of
 from ssgen.config.load import Config
 from ssgen.fastclass import dataclass
+from ssgen.memos import on_forget
 from ssgen.render.environment import Renderer
 from ssgen.render.fragments import store as fragment_store
 from ssgen.render.fragments.store import PersistedFragments
@@ -120,6 +121,7 @@ def _open(path: Path, key: bytes) -> _Held:
     return _Held(key, (info.st_ino, info.st_size), data, loaded, generation)
 
 
+@on_forget
 def forget() -> None:
     """Let every held file go (a new process's state, for tests)."""
     for path in list(_HELD):

@@ -33,6 +33,7 @@ from collections.abc import Set as AbstractSet
 from itertools import compress
 
 from ssgen.fastclass import dataclass
+from ssgen.memos import site_memo
 from ssgen.routes.page import PageSpec
 from ssgen.routes.reuse import looked_at
 
@@ -47,8 +48,8 @@ class _Kept:
     routes: Expansions
 
 
-_KEPT: dict[str, _Kept] = {}
-_CARRIED: dict[str, _Kept] = {}  # from a snapshot: valid through the pages log
+_KEPT: dict[str, _Kept] = site_memo()
+_CARRIED: dict[str, _Kept] = site_memo()  # from a snapshot: valid through the pages log
 
 
 def take(site: str, generation: str | None) -> Expansions:

@@ -11,6 +11,8 @@ import itertools
 import os
 from collections.abc import Callable
 
+from ssgen.memos import on_forget
+
 TEMP_PREFIX = ".ssgen-tmp-"
 _counter = itertools.count()
 _PID: list[int] = []
@@ -34,6 +36,7 @@ def temp_name(folder: str) -> str:
 # Process-wide: serve writes into public/blog/ (10k entries) on every webhook; what a
 # killed process left there is swept on this process's first write.
 SWEPT: set[str] = set()
+on_forget(SWEPT.clear)
 
 
 # Absolute folder -> what gives the names of the temp files in it that another process

@@ -19,6 +19,7 @@ import jinja2
 from jinja2 import nodes
 
 from ssgen.errors import RenderError
+from ssgen.memos import site_memo
 from ssgen.render.environment.analysis import named_templates, variable_fields, variables_read
 from ssgen.render.environment.failures import (
     UNKNOWN_FILTER,
@@ -41,7 +42,7 @@ from ssgen.render.loops import render_bytes
 if TYPE_CHECKING:
     from ssgen.config.load import Config
 
-_SHARED: dict[tuple[str, str], Renderer] = {}
+_SHARED: dict[tuple[str, str], Renderer] = site_memo()
 _SHARED_MAX = 2  # serve's site, and one other (tests compare with a full build elsewhere)
 
 _T = TypeVar("_T")
