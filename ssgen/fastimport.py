@@ -25,17 +25,20 @@ modules are left alone: an earlier ``sys.path`` entry (the current folder) may s
 the file again when this process imported such a module from its folder: the folder's
 mtime is taken around the standard finder's own look for the module, so an entry is
 recorded only for the source that finder picks in that state of the folder. The file is
-a magic line (the interpreter's bytecode magic number and optimization level) and the
-body's length, then the body (``marshal``), replaced whole as a ``.pyc`` is, and like a
-``.pyc`` not checksummed (a BLAKE2b digest of its ~3 MB costs ~18 ms here, more than the
-file saves). Not writable, or ``PYTHONDONTWRITEBYTECODE``: nothing is written, and
-imports go on as before.
+a magic line (the interpreter's bytecode magic number and optimization level), the
+index's length, the index (``marshal``: each module's entry and where its code lies),
+then the modules' code; it is mapped, and a module's code unmarshalled from the mapping
+when it is imported (reading and copying all of it cost ~6 ms a start). It is replaced
+whole, as a ``.pyc`` is, and like a ``.pyc`` not checksummed (a BLAKE2b digest of its
+~3 MB costs ~18 ms here, more than the file saves). Not writable, or
+``PYTHONDONTWRITEBYTECODE``: nothing is written, and imports go on as before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import marshal
+import mmap
 import os
 import sys
 from collections.abc import Sequence
@@ -45,10 +48,10 @@ from types import CodeType, ModuleType
 
 CACHE_FILE = os.path.join(os.path.dirname(__file__), "__pycache__",
                           f"fastimport-code.{sys.implementation.cache_tag}.bin")
-_MAGIC = b"ssgen-fastimport-1\n" + MAGIC_NUMBER + bytes([sys.flags.optimize & 0xFF])
+_MAGIC = b"ssgen-fastimport-2\n" + MAGIC_NUMBER + bytes([sys.flags.optimize & 0xFF])
 _MOST_KEPT = 400  # modules kept in the file beyond this process's own
 # name -> (folder, folder mtime_ns, source, source mtime_ns, source size, marshalled code)
-_Entry = tuple[str, int, str, int, int, bytes]
+_Entry = tuple[str, int, str, int, int, bytes | memoryview]
 _KEPT: dict[str, _Entry] = {}
 _FOLDERS: dict[str, bool] = {}  # folder -> its mtime is the recorded one (once a process)
 _INSTALLED: list[type[_Finder]] = []
@@ -126,29 +129,33 @@ def uninstall() -> None:
 
 
 def _read(path: str) -> dict[str, _Entry]:
-    """The file's entries (empty: none, or not one this interpreter wrote whole)."""
+    """The file's entries (empty: none, or not one this interpreter wrote whole), their
+    code left in the file's mapping until a module is imported (no copy of the ~3 MB)."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError:
+            data = memoryview(mmap.mmap(handle.fileno(), 0, prot=mmap.PROT_READ))
+    except (OSError, ValueError):  # missing, or empty (no mapping of 0 bytes)
         return {}
     head = len(_MAGIC) + 8
-    if data[:len(_MAGIC)] != _MAGIC or int.from_bytes(data[len(_MAGIC):head], "little") \
-            != len(data) - head:
+    if len(data) < head or data[:len(_MAGIC)] != _MAGIC:
         return {}
+    size = int.from_bytes(data[len(_MAGIC):head], "little")
     try:
-        found = marshal.loads(memoryview(data)[head:])
+        index = marshal.loads(data[head:head + size])
     except (EOFError, ValueError, TypeError):
         return {}
-    if type(found) is not dict or not all(_well_formed(name, entry)
-                                          for name, entry in found.items()):
+    codes = head + size
+    if type(index) is not dict or not all(_well_formed(name, entry, len(data) - codes)
+                                          for name, entry in index.items()):
         return {}
-    return found
+    return {name: (*entry[:5], data[codes + entry[5]:codes + entry[5] + entry[6]])
+            for name, entry in index.items()}
 
 
-def _well_formed(name: object, entry: object) -> bool:
-    return (type(name) is str and type(entry) is tuple and len(entry) == 6
-            and [type(part) for part in entry] == [str, int, str, int, int, bytes])
+def _well_formed(name: object, entry: object, room: int) -> bool:
+    return (type(name) is str and type(entry) is tuple and len(entry) == 7
+            and [type(part) for part in entry] == [str, int, str, int, int, int, int]
+            and entry[5] >= 0 and entry[6] > 0 and entry[5] + entry[6] <= room)
 
 
 def _current(name: str, module: ModuleType) -> bool:
@@ -214,12 +221,18 @@ def save_compiled() -> None:
 
 
 def _write(path: str, entries: dict[str, _Entry]) -> bool:
-    body = marshal.dumps(entries)
+    index, codes, at = {}, [], 0
+    for name, (*recorded, code) in entries.items():
+        index[name] = (*recorded, at, len(code))
+        codes.append(code)
+        at += len(code)
+    body = marshal.dumps(index)
     temp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temp, "wb") as handle:
             handle.write(_MAGIC + len(body).to_bytes(8, "little") + body)
+            handle.writelines(codes)
         os.replace(temp, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -162,9 +162,10 @@ def test_a_damaged_or_foreign_file_is_ignored(tree: Path, damage: str) -> None:
         data = data[:head] + bytes(len(data) - head)
     else:
         import marshal
-        body = marshal.dumps({"fipkg.a": ("only", "three", 3)})
+        body = marshal.dumps({"fipkg.a": ("only", "three", 3)})  # not an index entry
         data = fastimport._MAGIC + len(body).to_bytes(8, "little") + body
-    Path(fastimport.CACHE_FILE).write_bytes(data)
+    Path(fastimport.CACHE_FILE + ".new").write_bytes(data)  # replaced, as the writer does
+    os.replace(fastimport.CACHE_FILE + ".new", fastimport.CACHE_FILE)
     assert fastimport._read(fastimport.CACHE_FILE) == {}
 
 
