@@ -120,6 +120,11 @@ def install() -> None:
     import atexit
     import importlib.util  # noqa: F401  (find_spec above)
 
+    try:  # first, as the entry point does, so that this hook stays ahead of its finder
+        from ssgen import fastimport
+        fastimport.install()
+    except ImportError:  # a checkout before ssgen.fastimport
+        pass
     sys.meta_path.insert(0, _Hook())
     os.register_at_fork(after_in_child=lambda: _log("forked"),
                         after_in_parent=lambda: _log("forked a child"))

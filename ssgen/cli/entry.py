@@ -12,7 +12,7 @@ import gc
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from ssgen import fastre
+from ssgen import fastimport, fastre
 
 if TYPE_CHECKING:
     from ssgen.cli.argv import PlainBuild, PlainRevalidate
@@ -22,6 +22,7 @@ def run() -> None:
     """Run the command line on ``sys.argv`` and exit (see ``exit_process``)."""
     enabled = gc.isenabled()
     gc.disable()  # until the command's modules are imported (``resume_gc``)
+    fastimport.install()  # before the command's modules import
     fastre.install()  # before any module compiles its patterns
     from ssgen.cli.argv import PlainBuild, hoist_global_options, plain_command
 
@@ -85,6 +86,7 @@ def _exit_quick(code: int) -> NoReturn:
 
     save_compiled()
     fastre.save_compiled()
+    fastimport.save_compiled()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from ssgen import fastre
+from ssgen import fastimport, fastre
 from ssgen.cli.summary import (
     Options,
     err_console,
@@ -169,10 +169,11 @@ def exit_process(code: str | int | None) -> NoReturn:
     """``sys.exit(code)``; when a build left its dataset for the process's exit,
     ``os._exit`` without freeing it (0.25 s at 20k documents): the output and the
     manifest are closed already; only the streams need flushing. The compiled
-    dataclass ``__init__``s and regular expressions are kept for the next process first
-    (``fastclass``, ``fastre``)."""
+    dataclass ``__init__``s, regular expressions and module code are kept for the next
+    process first (``fastclass``, ``fastre``, ``fastimport``)."""
     save_compiled()
     fastre.save_compiled()
+    fastimport.save_compiled()
     deferred = sys.modules.get("ssgen.sources.snapshot.background")
     if deferred is not None:  # a snapshot re-save left for the exit (``later``)
         deferred.run_deferred()
