@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import shutil
@@ -370,6 +371,8 @@ def new_processes(site: Path, data: Dataset, runs: int,
 
 
 def spread(values: list[float]) -> str:
+    if not values:
+        return "not run"  # --runs 0
     return (f"{statistics.median(values) * 1000:.0f} ms "
             f"({min(values) * 1000:.0f}-{max(values) * 1000:.0f}, {len(values)} runs)")
 
@@ -420,7 +423,8 @@ def main() -> None:
         print(f"| {posts:,} | {full:.1f} s | {statistics.median(lat) * 1000:.0f} ms | "
               f"{pct(lat, 0.99) * 1000:.0f} ms ({len(lat)} webhooks) | {rss:.0f} MB | "
               f"{spread(revalidate)} | "
-              f"{spread(build)}, {statistics.median(build) / full:.1%} of full |", flush=True)
+              f"{spread(build)}, {statistics.median(build or [math.nan]) / full:.1%} of full |",
+              flush=True)
         for command in dict.fromkeys(name for name, _ in CPU):
             cpu = [seconds for name, seconds in CPU if name == command]
             print(f"CPU {command}: {spread(cpu)}, load {load()}", flush=True)
