@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -447,3 +449,25 @@ def snapshot_file(root: Path) -> Path:
     from ssgen.sources import snapshot
 
     return root / ".ssgen" / snapshot.FILE
+
+
+# What a copy of a site's inputs leaves out: its output and its build state.
+NOT_INPUTS = frozenset({"public", ".ssgen"})
+
+
+def inputs_digest(site: Path) -> Any:
+    """A BLAKE2b of the site's input files, names and bytes (the key of a clean full
+    build made from them); the caller may add to it before taking ``digest()``."""
+    digest = hashlib.blake2b(digest_size=20)
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site)
+        if path.is_file() and not NOT_INPUTS.intersection(relative.parts):
+            digest.update(relative.as_posix().encode() + b"\0")
+            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    return digest
+
+
+def copy_inputs(site: Path, scratch: Path) -> None:
+    """``scratch`` made a copy of the site's inputs (see ``NOT_INPUTS``)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(*NOT_INPUTS))

@@ -8,9 +8,7 @@ files whose bytes changed.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import copy_history
+from sitekit import copy_history, copy_inputs, inputs_digest
 
 from ssgen.build.change import Change
 from ssgen.build.pipeline import BuildReport, build
@@ -306,16 +304,10 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # Each is made once per process, keyed by a digest of both; the oldest are dropped.
 _CLEAN: dict[bytes, dict[str, bytes]] = {}
 _CLEAN_KEEP = 256
-_NOT_INPUTS = frozenset({"public", ".ssgen"})  # what the copy to ``scratch`` leaves out
 
 
 def _clean_key(site: Path) -> bytes:
-    digest = hashlib.blake2b(digest_size=20)
-    for path in sorted(site.rglob("*")):
-        relative = path.relative_to(site)
-        if path.is_file() and not _NOT_INPUTS.intersection(relative.parts):
-            digest.update(relative.as_posix().encode() + b"\0")
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
+    digest = inputs_digest(site)
     if (site / ".ssgen" / "manifest.sqlite").exists():
         with open_state(site / ".ssgen", None) as manifest:
             digest.update(repr(manifest.history()).encode())
@@ -327,9 +319,7 @@ def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
     found = _CLEAN.get(key)
     if found is not None:
         return found
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(*_NOT_INPUTS))
+    copy_inputs(site, scratch)
     copy_history(site, scratch)
     report = build(load_config(scratch), full=True, jobs=1)
     assert report.ok, report.failures

@@ -6,7 +6,6 @@ every damage to the parse cache and its mark; mutants of the vouching are caught
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import forget_process, mutant
+from sitekit import copy_inputs, forget_process, inputs_digest, mutant
 
 from ssgen.build import ahead, damage_ahead, verify
 from ssgen.build.pipeline import build
@@ -98,27 +97,15 @@ def failures(report: BuildReport) -> list[tuple[str, str]]:
 # dropped. The process's memos are forgotten either way, as the build would leave them.
 _CLEAN: dict[bytes, tuple[dict[str, bytes], list[tuple[str, str]]]] = {}
 _CLEAN_KEEP = 256
-_NOT_INPUTS = frozenset({"public", ".ssgen"})  # what the copy to ``scratch`` leaves out
-
-
-def _inputs_key(site: Path) -> bytes:
-    digest = hashlib.blake2b(digest_size=20)
-    for path in sorted(site.rglob("*")):
-        relative = path.relative_to(site)
-        if path.is_file() and not _NOT_INPUTS.intersection(relative.parts):
-            digest.update(relative.as_posix().encode() + b"\0")
-            digest.update(hashlib.blake2b(path.read_bytes(), digest_size=20).digest())
-    return digest.digest()
 
 
 def full_build(site: Path, scratch: Path) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
-    key = _inputs_key(site)
+    key = inputs_digest(site).digest()
     forget_process()
     found = _CLEAN.get(key)
     if found is not None:
         return found
-    shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(*_NOT_INPUTS))
+    copy_inputs(site, scratch)
     report = build(load_config(scratch), full=True, jobs=1)
     found = _CLEAN[key] = public(scratch), failures(report)
     while len(_CLEAN) > _CLEAN_KEEP:
