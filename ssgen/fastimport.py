@@ -227,15 +227,6 @@ def _write(path: str, entries: dict[str, _Entry]) -> bool:
         codes.append(code)
         at += len(code)
     body = marshal.dumps(index)
-    temp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(temp, "wb") as handle:
-            handle.write(_MAGIC + len(body).to_bytes(8, "little") + body)
-            handle.writelines(codes)
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        return False
-    return True
+    from ssgen import keptfile  # at exit: this module is imported before the finder is in
+
+    return keptfile.replace(path, (_MAGIC + len(body).to_bytes(8, "little") + body, *codes))

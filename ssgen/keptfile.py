@@ -1,7 +1,8 @@
 """A file of marshalled values kept beside ssgen's code for the processes after this one.
 
-Owns ``read``, ``write`` and ``chosen``, what ``fastclass`` (compiled ``__init__``s) and
-``fastre`` (regular expressions' engine code) keep in ``__pycache__``: the file is a
+Owns ``read``, ``write``, ``replace`` and ``chosen``, what ``fastclass`` (compiled
+``__init__``s) and ``fastre`` (regular expressions' engine code) keep in ``__pycache__``
+(``fastimport`` writes its own file with ``replace``): the file is a
 magic line naming its kind and interpreter, a BLAKE2b digest of the body, then the body
 (``marshal``); one that is missing, damaged or another's reads as nothing. A write goes
 to a temporary file replaced over the old one, so a reader sees one whole file or the
@@ -44,11 +45,18 @@ def write(path: str, magic: bytes, value: dict[Any, Any]) -> bool:
         body = marshal.dumps(value)
     except ValueError:  # not expected: the callers keep plain values and code objects
         return False
+    return replace(path, (magic + hashlib.blake2b(body, digest_size=16).digest() + body,))
+
+
+def replace(path: str, chunks: Iterable[bytes | memoryview]) -> bool:
+    """``path`` replaced whole by a temporary file of ``chunks``, renamed over it (a
+    reader sees one whole file or the other); False, the old file left, when it could
+    not be."""
     temp = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temp, "wb") as handle:
-            handle.write(magic + hashlib.blake2b(body, digest_size=16).digest() + body)
+            handle.writelines(chunks)
         os.replace(temp, path)
     except OSError:
         with contextlib.suppress(OSError):
