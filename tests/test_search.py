@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,45 @@ def test_a_site_with_no_html_warns_and_writes_no_bundle(tmp_path: Path) -> None:
     report = build(load_config(site))
     assert report.ok and bundle(site) == {}
     assert any("Pagefind found no page to index" in warning for warning in report.warnings)
+
+
+def _rewritten_in_reverse(out: Path) -> None:
+    """Every HTML file and folder of ``out`` made again, same bytes, in reverse order."""
+    pages = sorted(out.rglob("*.html"))
+    kept = {page: page.read_bytes() for page in pages}
+    for folder in sorted((p for p in out.iterdir() if p.is_dir() and p.name != "pagefind"),
+                         reverse=True):
+        shutil.rmtree(folder)
+    for page in reversed(pages):
+        page.unlink(missing_ok=True)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_bytes(kept[page])
+
+
+def test_the_bundle_does_not_depend_on_the_order_the_output_folder_lists_files() -> None:
+    """tmpfs lists a folder in the order its files were made, so an output folder that
+    builds rewrote in part lists differently from a clean one: Pagefind, which indexes
+    in listing order, must be handed the pages in a fixed order. On tmpfs on purpose
+    (a disk that lists by a hash of the name would hide the difference)."""
+    shm = Path("/dev/shm")
+    assert shm.is_dir(), "this test needs a tmpfs at /dev/shm"
+    root = Path(tempfile.mkdtemp(prefix="ssgen-search-order-", dir=shm))
+    try:
+        bodies = {n: f"{WORDS[n % 8]} {WORDS[(n * 5) % 8]} page {n}" for n in range(1, 25)}
+        sites = [search_site(root / name, dict(bodies)) for name in ("first", "second")]
+        for site in sites:
+            assert build(load_config(site)).ok
+        _rewritten_in_reverse(sites[1] / "public")
+        listed = [os.listdir(site / "public" / "blog") for site in sites]
+        assert listed[0] != listed[1]  # the two folders do list differently
+        indexes = []
+        for site in sites:
+            with Manifest.open(site / ".ssgen" / "manifest.sqlite") as manifest:
+                search_mod.forget_index(manifest)
+                indexes.append(search_mod.search_index(load_config(site), manifest).files)
+        assert indexes[0] == indexes[1]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 EDITS = st.lists(st.tuples(st.integers(1, 6), st.sampled_from([*WORDS, None])),

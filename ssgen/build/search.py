@@ -13,8 +13,10 @@ version), stored in the manifest with the bundle; a build whose key is unchanged
 the bundle as it is without running Pagefind. The files are written only where their
 bytes changed: Pagefind names fragments and index chunks by their content, so after one
 edit a deploy uploads a handful of files, not the bundle. Pagefind's output is a pure
-function of the HTML it reads (the tests check it), so an incremental build's bundle
-equals a clean full build's byte for byte.
+function of the HTML it reads and of the order its folder lists them, so it reads a tree
+of links to the pages made afresh in sorted order (``link_pages``), not the output folder
+that builds rewrote in part: an incremental build's bundle equals a clean full build's
+byte for byte on every file system (the tests check it on tmpfs).
 
 ``ssgen serve`` does not index inside its rebuilds (``DEFERRED``): a Pagefind run takes
 seconds at 10k pages and would hold every webhook's pages back. Its background indexer
@@ -149,7 +151,9 @@ def _index(binary: Path, config: Config, key: str, scratch: Path, *,
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         (scratch / "cwd").mkdir(parents=True)
-        said = run_pagefind(binary, config, scratch / "bundle", cwd=scratch / "cwd", nice=nice)
+        link_pages(config.output_dir, scratch / "site")
+        said = run_pagefind(binary, config, scratch / "bundle", cwd=scratch / "cwd",
+                            site=scratch / "site", nice=nice)
         if _NO_HTML in said:
             return SearchIndex(key, {}, "[search]: Pagefind found no page to index "
                                         f"(no search bundle written): {_first_lines(said)}")
@@ -165,14 +169,45 @@ def _first_lines(text: str, count: int = 3) -> str:
     return " ".join(line.strip() for line in text.splitlines()[:count])
 
 
+def link_pages(output_dir: Path, site: Path) -> None:
+    """A copy of the output folder's HTML files at ``site``, hard links where the file
+    system allows, made in sorted order. Pagefind's bundle depends on the order its folder
+    lists files (tmpfs lists them in creation order, ext4 by a hash of the name), so an
+    output folder that one build wrote in one order and later builds rewrote in part would
+    index differently from a clean build's: a tree made afresh in sorted order lists the
+    same way for the same files. A page replaced meanwhile (serve's rounds) is linked
+    either old or new, whole; a page removed meanwhile is left out."""
+    bundle_dir = output_dir / BUNDLE_DIR
+    for folder, dirs, names in os.walk(output_dir):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if here / d != bundle_dir)
+        target = site / here.relative_to(output_dir)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in sorted(names):
+            if name.endswith(".html"):
+                _link(here / name, target / name)
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        return
+    except OSError:  # another file system, or links not allowed: a copy reads the same
+        try:
+            shutil.copyfile(source, target)
+        except FileNotFoundError:
+            return
+
+
 def run_pagefind(binary: Path, config: Config, bundle: Path, *, cwd: Path,
-                 nice: bool = False) -> str:
-    """Index ``config.output_dir`` into ``bundle``; returns Pagefind's warnings (such as
-    pages skipped for having no ``<html>`` element), with its "nothing to index" error.
-    ``cwd`` is an empty folder: Pagefind reads a pagefind.yml (or .toml, .json) from its
-    working folder, which must not change the bundle."""
-    command = [str(binary), "--site", str(config.output_dir), "--output-path", str(bundle),
-               "--quiet"]
+                 site: Path | None = None, nice: bool = False) -> str:
+    """Index ``site`` (``config.output_dir`` by default) into ``bundle``; returns
+    Pagefind's warnings (such as pages skipped for having no ``<html>`` element), with its
+    "nothing to index" error. ``cwd`` is an empty folder: Pagefind reads a pagefind.yml
+    (or .toml, .json) from its working folder, which must not change the bundle."""
+    command = [str(binary), "--site", str(site or config.output_dir), "--output-path",
+               str(bundle), "--quiet"]
     if nice and (nice_path := shutil.which("nice")):
         command = [nice_path, "-n", "10", *command]  # webhooks' rounds come first
     for selector in config.search.exclude_selectors:
