@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -303,9 +304,16 @@ def test_scratch_left_by_a_killed_pagefind_run_is_cleared(tmp_path: Path) -> Non
     stale = site / ".ssgen" / search_mod.SCRATCH / "bundle" / "fragment" / "stale.pf_fragment"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"left by a killed build")
+    # A scratch folder a process renamed for deletion on a thread, then exited.
+    discarded = site / ".ssgen" / f"{search_mod.SCRATCH}.discarded-1-2" / "site" / "a.html"
+    discarded.parent.mkdir(parents=True)
+    discarded.write_bytes(b"<html></html>")
     assert build(load_config(site), full=True).ok
     assert bundle(site) == files
-    assert not (site / ".ssgen" / search_mod.SCRATCH).exists()
+    for thread in threading.enumerate():
+        if thread.name == "pagefind-scratch-delete":
+            thread.join(timeout=60)
+    assert [p.name for p in (site / ".ssgen").iterdir() if search_mod.SCRATCH in p.name] == []
 
 
 def _serve_worker(site: Path) -> Any:

@@ -30,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +47,7 @@ OFF_LOCK_SCRATCH = "pagefind-background"
 INSTALL_HINT = ("pip install 'ssgen[search]' (or pip install 'pagefind[bin]'), or set "
                 "PAGEFIND_BINARY_PATH to a pagefind executable")
 _NO_HTML = "did not contain any html files"
+_DISCARDED = ".discarded-"  # a scratch folder renamed for its deletion on a thread
 
 
 @dataclass
@@ -148,7 +151,7 @@ def _index(binary: Path, config: Config, key: str, scratch: Path, *,
            nice: bool = False) -> SearchIndex:
     # In .ssgen/, not the system's temp folder: a build killed while Pagefind runs leaves
     # its files where the next index run clears them.
-    shutil.rmtree(scratch, ignore_errors=True)
+    _clear(scratch)
     try:
         (scratch / "cwd").mkdir(parents=True)
         link_pages(config.output_dir, scratch / "site")
@@ -162,7 +165,35 @@ def _index(binary: Path, config: Config, key: str, scratch: Path, *,
     except OSError as exc:
         raise OutputError(f"[search]: cannot use {scratch}: {exc}") from exc
     finally:
+        _discard(scratch)
+
+
+def _clear(scratch: Path) -> None:
+    """Remove what earlier runs left: ``scratch`` itself (a run killed inside Pagefind),
+    and on a thread the folders discarded by runs that exited before their deletion
+    ended."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    for left in scratch.parent.glob(f"{scratch.name}{_DISCARDED}*"):
+        _delete_later(left)
+
+
+def _discard(scratch: Path) -> None:
+    """Delete ``scratch`` on a thread, renamed first so that the next run's scratch is
+    never the folder being deleted: its tree of links (a folder per page) takes seconds
+    to delete at 10,000 pages, longer than making it on a busy disk, and the build need
+    not wait for it. What a process that exits meanwhile leaves, ``_clear`` finds."""
+    gone = scratch.with_name(f"{scratch.name}{_DISCARDED}{os.getpid()}-{time.monotonic_ns()}")
+    try:
+        scratch.rename(gone)
+    except OSError:
         shutil.rmtree(scratch, ignore_errors=True)
+        return
+    _delete_later(gone)
+
+
+def _delete_later(folder: Path) -> None:
+    threading.Thread(target=shutil.rmtree, args=(folder,), kwargs={"ignore_errors": True},
+                     name="pagefind-scratch-delete", daemon=True).start()
 
 
 def _first_lines(text: str, count: int = 3) -> str:
