@@ -5,10 +5,11 @@ that is damaged, misplaced, garbage under a good checksum, or missing is never t
 the bytes the documents were parsed from: the load is refused, or the diff parses what
 differs, and the output equals a clean full build.
 
-Mutants caught (shown when written): ``Mapped.endswith`` ignoring its ``end``; the
-``Cached`` state writing its bytes in band (no buffer in the file); a table entry whose
-offset is not checked against the map's granularity read anyway (``mmap`` then refuses
-it: still no snapshot, so that one shows as an error, not a stale page).
+Mutants caught (``/tmp/a21/mutants.sh``, each against this file): ``Mapped.endswith``
+ignoring its ``end``; ``Mapped.count`` ignoring its ``end``; the ``Cached`` state writing
+its bytes in band (no buffer in the file); the table's offsets not checked (a buffer at
+the file's head taken for the kept bytes); the checksum over the body only (a flipped
+byte of the kept bytes resumed).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def _mapped(path: Path, data: bytes, offset: int = 0) -> Mapped:
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.binary(min_size=1, max_size=40).map(lambda b: b.replace(b"\x00", b"\n")),
+@given(data=st.lists(st.sampled_from([b"\n", b"a", b"b"]), min_size=1, max_size=40).map(
+    b"".join),
        sub=st.sampled_from([b"", b"\n", b"a", b"\na", b"a\n"]),
-       start=st.integers(-2, 45), end=st.integers(-2, 45))
+       start=st.integers(0, 45), end=st.integers(0, 45))
 def test_mapped_bytes_answer_as_bytes_do(tmp_path_factory: pytest.TempPathFactory,
                                          data: bytes, sub: bytes, start: int, end: int) -> None:
     """``startswith``, ``endswith``, ``count``, ``find`` and slices of a map (at an offset
@@ -46,7 +48,7 @@ def test_mapped_bytes_answer_as_bytes_do(tmp_path_factory: pytest.TempPathFactor
     folder = tmp_path_factory.mktemp("mapped")
     for offset in (0, mmap.ALLOCATIONGRANULARITY):
         kept = _mapped(folder / f"m{offset}", data, offset)
-        start, end = max(start, 0), max(end, 0)
+        start, end = start % (len(data) + 2), end % (len(data) + 2)  # around the end too
         assert kept.startswith(sub, start) == data.startswith(sub, start)
         assert kept.endswith(sub, start, end) == data.endswith(sub, start, end)
         assert kept.endswith(sub) == data.endswith(sub)
