@@ -84,19 +84,21 @@ def _reachable(root: Any) -> tuple[set[int], set[int], int]:
     return items, specs, len(seen)
 
 
-def _encode(parts: list[Any], stub: set[int]) -> tuple[bytes, float]:
-    out = io.BytesIO()
-    encoder = _Stubbing(out, protocol=5)
+def _encode(parts: list[Any], stub: set[int]) -> tuple[tuple[bytes, list[Any]], float]:
+    """The parts encoded as the snapshot is (its kept bytes out of band, as views)."""
+    out, buffers = io.BytesIO(), []
+    encoder = _Stubbing(out, protocol=5, buffer_callback=buffers.append)
     encoder.stub = frozenset(stub)
     started = time.process_time()
     for part in parts:
         encoder.dump(part)
-    return out.getvalue(), time.process_time() - started
+    return (out.getvalue(), [buffer.raw() for buffer in buffers]), \
+        time.process_time() - started
 
 
-def _decode(blob: bytes, count: int) -> list[float]:
+def _decode(blob: tuple[bytes, list[Any]], count: int) -> list[float]:
     """The CPU time of each of ``count`` parts, decoded in order with one memo."""
-    decoder = _Stubbed(io.BytesIO(blob))
+    decoder = _Stubbed(io.BytesIO(blob[0]), buffers=blob[1])
     times = []
     for _ in range(count):
         started = time.process_time()
@@ -119,7 +121,9 @@ def main() -> None:
     gc.disable()
     with open(args.site / ".ssgen" / snapshot.FILE, "rb") as file:
         mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-    body = codec.decode(memoryview(mapped), len(snapshot.MAGIC) + snapshot._KEY + snapshot._SUM)
+        buffers = snapshot._mapped_buffers(file.fileno(), mapped)
+    body = codec.decode(memoryview(mapped), len(snapshot.MAGIC) + snapshot._KEY + snapshot._SUM,
+                        buffers)
     _, state, extra = body
     items, specs, objects = _reachable(body)
     documents = {id(doc) for doc in LocalSource.from_state(state).dataset.documents}
@@ -135,7 +139,9 @@ def main() -> None:
     blobs = {}
     for way, stub in ways.items():
         blobs[way], spent = _encode(parts, stub)
-        print(f"{way}: {len(blobs[way]) / 1e6:.1f} MB, encoded in {spent * 1000:,.0f} ms")
+        size = len(blobs[way][0]) + sum(buffer.nbytes for buffer in blobs[way][1])
+        print(f"{way}: {size / 1e6:.1f} MB ({len(blobs[way][0]) / 1e6:.1f} MB body), "
+              f"encoded in {spent * 1000:,.0f} ms")
     totals: dict[str, list[float]] = {way: [] for way in ways}
     by_part: dict[str, list[list[float]]] = {way: [] for way in ways}
     loads = []

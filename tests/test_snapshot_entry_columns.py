@@ -149,7 +149,7 @@ def test_a_snapshot_with_broken_entry_columns_is_not_resumed(
     root, scratch = tmp_path / "site", tmp_path / "scratch"
     site = Site()
     start(site, root)
-    name, state, extra = codec.decode(snapshot_file(root).read_bytes()[HEAD:])
+    name, state, extra = snap.body_of(snapshot_file(root).read_bytes())
     with monkeypatch.context() as patch:
         _break_entries(patch)
         body = codec.encode((name, state, extra))

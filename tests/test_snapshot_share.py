@@ -103,7 +103,7 @@ def test_documents_walked_before_are_skipped() -> None:
 
 def _decoded_documents(root: Path) -> list[dict[str, Any]]:
     data = snapshot_file(root).read_bytes()
-    _, state, _ = codec.decode(data, len(snap.MAGIC) + snap._KEY + snap._SUM)
+    _, state, _ = snap.body_of(data)
     docs: list[dict[str, Any]] = state["_view"].dataset.documents
     return docs
 
@@ -243,7 +243,7 @@ def test_a_snapshot_whose_view_has_no_dataset_is_not_resumed(tmp_path: Path) -> 
     path = snapshot_file(tmp_path)
     data = path.read_bytes()
     head = len(snap.MAGIC) + snap._KEY
-    root, state, extra = codec.decode(data, head + snap._SUM)
+    root, state, extra = snap.body_of(data)
     state["_view"].dataset = None
     body = codec.encode((root, state, extra))
     path.write_bytes(data[:head] + zlib.crc32(body).to_bytes(snap._SUM, "big") + body)

@@ -78,7 +78,7 @@ def tamper(root: Path, saved: list[bytes]) -> None:
     data = path.read_bytes()
     head = len(snap.MAGIC) + snap._KEY + snap._SUM
     try:
-        root, state, extra = codec.decode(data[head:])
+        root, state, extra = snap.body_of(data)
     except codec.Refused:  # damaged by an earlier step already
         return
     for doc in state["_view"].dataset.documents:
@@ -314,7 +314,7 @@ def test_mutant_load_without_the_checksum_is_caught() -> None:
         if not data.startswith(snap.MAGIC) or data[len(snap.MAGIC):][:snap._KEY] != key:
             return None
         try:
-            _, state, extra = codec.decode(data[len(snap.MAGIC) + snap._KEY + snap._SUM:])
+            _, state, extra = snap.body_of(data)
         except codec.Refused:
             return None
         return LocalSource.from_state(state), extra
@@ -336,10 +336,10 @@ def test_mutant_checksum_thread_not_waited_for_is_caught() -> None:
 
     real_decoded = snap._decoded
 
-    def decoded(data: memoryview, key: bytes) -> Any:
+    def decoded(data: memoryview, key: bytes, buffers: Any) -> Any:
         head = len(snap.MAGIC) + snap._KEY
         _stored[0] = int.from_bytes(bytes(data[head:head + snap._SUM]), "big")
-        return real_decoded(data, key)
+        return real_decoded(data, key, buffers)
 
     with mutant(snap, "_decoded", decoded), mutant(snap._Checksum, "result", trusting), \
             pytest.raises(AssertionError, match="differs from a full build"):

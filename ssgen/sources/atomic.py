@@ -11,14 +11,17 @@ from pathlib import Path
 from ssgen.errors import SourceError
 
 
-def write_atomic(path: Path, data: bytes | bytearray, what: str, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data``; ``SourceError("<what>: cannot write ...")`` on failure.
-    ``durable=False``: no fsync (a cache that checks itself on reading)."""
+def write_atomic(path: Path, data: bytes | bytearray | list[bytes | memoryview], what: str, *,
+                 durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` (or its parts, one after the other);
+    ``SourceError("<what>: cannot write ...")`` on failure. ``durable=False``: no fsync
+    (a cache that checks itself on reading)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in data if isinstance(data, list) else [data]:
+                handle.write(part)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())

@@ -80,7 +80,7 @@ def file_stamp(path: str) -> Stamp | None:
     return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns)
 
 
-def digest(data: bytes | bytearray) -> bytes:
+def digest(data: bytes | bytearray | memoryview) -> bytes:
     """The digest of a file's bytes (the one input fingerprints combine): SHA-256 cut to
     128 bits, which this CPU's SHA extensions hash 2.5x faster than blake2b (70 MB of
     NDJSON at 10,000 posts: 40 against 100 ms of every new process)."""

@@ -13,6 +13,7 @@ the proof of the rest (``ndjson.proof``) running for ``Cached.prove``.
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from ssgen.sources.filecache import RACY_NS
 from ssgen.sources.inputs import digest, read_stable
 from ssgen.sources.local.parse import parse_input
 from ssgen.sources.ndjson.diff import splice_around
+from ssgen.sources.ndjson.mapped import Kept, Mapped
 
 if TYPE_CHECKING:
     from ssgen.config.source import SourceConfig
@@ -48,6 +50,9 @@ class Cached:
     racy = False
     _pending: Pending | None = None
     _proof: Proof | None = None
+    # The kept bytes as a snapshot's decode mapped them (``__setstate__``), in place of
+    # ``data`` until the resume's re-read replaces this file's ``Cached``.
+    _mapped: Mapped | None = None
 
     def __init__(self, stamp: Stamp, loaded: Loaded, data: Data | None,
                  digest: bytes | None = None, pending: Pending | None = None,
@@ -109,22 +114,44 @@ class Cached:
         if type(self._data) is bytes:
             self._data = bytearray(self._data)
 
+    @property
+    def kept(self) -> Kept | None:
+        """The bytes ``loaded`` was parsed from, for the next read to be diffed against:
+        ``data``, or the snapshot's map of them (``Mapped``)."""
+        data = self.data
+        return data if data is not None else self._mapped
+
     def __getstate__(self) -> dict[str, Any]:
-        """As before the pending patch existed: its fields, ``data`` the file's bytes."""
+        """As before the pending patch existed: its fields, ``data`` the file's bytes, as
+        a ``PickleBuffer``: the snapshot's encoder writes them out of band, after the body
+        (``ssgen.sources.snapshot``), and its decoder maps them back (``Mapped``)."""
         self.settle()
         state = dict(self.__dict__)
-        state["data"] = state.pop("_data")
+        mapped = state.pop("_mapped", None)
+        data = state.pop("_data")
+        data = mapped if data is None else data
+        state["data"] = pickle.PickleBuffer(data) if data else data
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
-        self._data = state.pop("data", None)
+        state.pop("_mapped", None)
+        data = state.pop("data", None)
+        if type(data) is Mapped:
+            self._data, self._mapped = None, data
+        else:
+            self._data = data
         self.__dict__.update(state)
 
     @property
     def digest(self) -> bytes:
         if self._digest is None:
-            self._digest = digest(self.data or b"")
+            kept = self.kept
+            if kept is None:
+                self._digest = digest(b"")
+            else:
+                with memoryview(kept) as view:
+                    self._digest = digest(view)
         return self._digest
 
     def forget_digest(self) -> None:
@@ -144,7 +171,7 @@ def parse_file(source: SourceConfig, item: Input, data: Data,
                previous: Cached | None) -> Splice:
     """The file's new documents against its last parse (``previous``)."""
     return parse_input(source, item, data, (
-        previous.loaded, previous.data) if previous is not None else None)
+        previous.loaded, previous.kept) if previous is not None else None)
 
 
 def reread(source: SourceConfig, item: Input, stamp: Stamp, old: Cached,

@@ -13,6 +13,7 @@ from ssgen.sources.export import parse_export, restore_assets
 from ssgen.sources.markdown_docs import markdown_or_fault
 from ssgen.sources.ndjson import Data, Loaded, parse_ndjson
 from ssgen.sources.ndjson.diff import Splice, reparse
+from ssgen.sources.ndjson.mapped import Kept
 
 if TYPE_CHECKING:
     from ssgen.config.source import SourceConfig
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def parse_input(source: SourceConfig, item: Input, data: Data,
-                previous: tuple[Loaded, Data | None] | None) -> Splice:
+                previous: tuple[Loaded, Kept | None] | None) -> Splice:
     """The file's new documents against its last parse (``previous``: that parse and
     the bytes it was made from, when kept)."""
     gone = previous[0].documents if previous is not None else []

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
+from ssgen.sources.ndjson.mapped import Kept
 from ssgen.sources.ndjson.match import ASSET, matched_lines, matching_run
 
 
@@ -31,21 +32,21 @@ class Splice(NamedTuple):
     added_digests: list[str]  # digests of ``added``, or [] when unknown
 
 
-def common_prefix(old: Data, new: Data) -> int:
+def common_prefix(old: Kept, new: Data) -> int:
     """The length of the longest common prefix of two byte strings."""
     view = memoryview(new)
     return matching_run(min(len(old), len(new)),
                          lambda done, size: old.startswith(view[done:done + size], done))
 
 
-def common_suffix(old: Data, new: Data, limit: int) -> int:
+def common_suffix(old: Kept, new: Data, limit: int) -> int:
     """The length of the longest common suffix of two byte strings, at most ``limit``."""
     old_end, new_end, view = len(old), len(new), memoryview(new)
     return matching_run(limit, lambda done, size: old.endswith(
         view[new_end - done - size:new_end - done], 0, old_end - done))
 
 
-def reparse(previous: Loaded, old: Data, new: Data) -> Splice | None:
+def reparse(previous: Loaded, old: Kept, new: Data) -> Splice | None:
     """``previous`` (the parse of ``old``) updated to ``new``, parsing the changed lines
     only; None when the whole file must be parsed again (exported assets to restore, or
     skipped lines, whose recorded file:line the splice would not move)."""
@@ -169,7 +170,7 @@ class _Lines:
         return Splice(loaded, removed, lines.documents, lines.digests)
 
 
-def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
+def _line_number(loaded: Loaded, data: Kept, offset: int, index: int) -> int:
     """The line number at ``offset``; ``index``: the first document whose line starts
     there or after, so the newlines counted are those of one document's line and blank
     ones."""
@@ -178,7 +179,7 @@ def _line_number(loaded: Loaded, data: Data, offset: int, index: int) -> int:
     return loaded.numbers[index - 1] + data.count(b"\n", loaded.starts[index - 1], offset)
 
 
-def _known_lines(loaded: Loaded, data: Data, first: int, last: int) -> Known:
+def _known_lines(loaded: Loaded, data: Kept, first: int, last: int) -> Known:
     """The bytes of the lines of documents ``[first, last)`` -> (document, digest)."""
     known: Known = {}
     for index in range(first, last):

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from ssgen.errors import SourceError
 from ssgen.sources.ndjson import BOM, Data, Fault, Lines, Loaded, line_digest, parse_line
+from ssgen.sources.ndjson.mapped import Kept
 
 _NEWLINE = 10
 ASSET = b'"_sanityAsset"'  # an exported asset's line: the whole file is parsed again
@@ -32,7 +33,7 @@ class _Unsure(Exception):
     """A line that ``parse_lines`` alone must see (it names an exported asset)."""
 
 
-def matched_lines(previous: Loaded, old: Data, new: Data, documents: tuple[int, int],
+def matched_lines(previous: Loaded, old: Kept, new: Data, documents: tuple[int, int],
                   region: tuple[int, int], number: int) -> Lines | None:
     """``parse_lines(new, *region, number, previous.display, known)`` where ``known``
     holds the lines of ``previous``'s documents ``documents`` (first, last) in ``old``;
@@ -55,7 +56,7 @@ def matched_lines(previous: Loaded, old: Data, new: Data, documents: tuple[int, 
     return out
 
 
-def _match(out: Lines, previous: Loaded, data: tuple[Data, Data],
+def _match(out: Lines, previous: Loaded, data: tuple[Kept, Data],
            lines: tuple[list[int], list[int]], documents: tuple[int, int],
            region: tuple[int, int], number: int, by_digest: dict[str, int]) -> None:
     """Take in each line of ``region``: with a stretch of old lines, alone with the old
@@ -81,7 +82,7 @@ def _match(out: Lines, previous: Loaded, data: tuple[Data, Data],
         offset = end + 1
 
 
-def _stretch(out: Lines, previous: Loaded, data: tuple[Data, Data],
+def _stretch(out: Lines, previous: Loaded, data: tuple[Kept, Data],
              lines: tuple[list[int], list[int]], documents: tuple[int, int],
              region: tuple[int, int], number: int) -> tuple[int, int]:
     """Take in at once the old lines from ``documents[0]`` on that recur unchanged, each
@@ -124,7 +125,7 @@ def matching_run(limit: int, matches: Callable[[int, int], bool]) -> int:
     return done
 
 
-def _same(old: Data, old_view: memoryview, old_start: int, new: Data,
+def _same(old: Kept, old_view: memoryview, old_start: int, new: Data,
           start: int, end: int) -> bool:
     """Whether the old line at ``old_start`` is the new line ``new[start:end]`` (not
     for the old file's first line, whose byte order mark ``parse_lines`` drops)."""
@@ -143,7 +144,7 @@ def _append(out: Lines, previous: Loaded, index: int, offset: int, number: int) 
     out.numbers.append(number + out.count - 1)
 
 
-def _unmatched(out: Lines, previous: Loaded, old: Data, line: Data, offset: int,
+def _unmatched(out: Lines, previous: Loaded, old: Kept, line: Data, offset: int,
                number: int, by_digest: dict[str, int], starts: list[int],
                expected: int) -> int:
     """Take in a line not found at its predicted place; the old line to expect next."""
@@ -171,7 +172,7 @@ def _unmatched(out: Lines, previous: Loaded, old: Data, line: Data, offset: int,
     return expected + 1  # an edited line in place of the one expected
 
 
-def _old_line(old: Data, start: int) -> bytes:
+def _old_line(old: Kept, start: int) -> bytes:
     stop = old.find(b"\n", start)
     line = bytes(old[start:stop if stop >= 0 else len(old)])
     return line[len(BOM):] if start == 0 and line.startswith(BOM) else line

@@ -15,6 +15,12 @@ allowed, a function): the snapshot is then not written at all. An allowed class 
 ``construct`` function is written as a call of the class with the arguments it returns:
 a decoder that would otherwise set the fields of ~60k maintained entries one by one
 calls their constructors instead (which only assign fields, as allowed classes must).
+
+A ``pickle.PickleBuffer`` in the value (an NDJSON file's kept bytes, ``Cached``) is
+written out of band when the caller asks (``encode``'s ``buffers``): the body then names
+it by its place in that list, and the decoder takes the buffer from ``decode``'s
+``buffers`` in that order (the snapshot's maps of them); a body naming more buffers than
+it is given is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 import io
 import pickle
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 _Name = tuple[str, str]
@@ -85,11 +91,14 @@ class _Decoder(pickle.Unpickler):
         raise Refused("a persistent id is not allowed in a source snapshot")
 
 
-def encode(value: Any) -> bytes:
+def encode(value: Any, buffers: list[pickle.PickleBuffer] | None = None) -> bytes:
     """``value`` as bytes ``decode`` reads back (shared objects stay shared); raises
-    ``pickle.PicklingError`` (or ``TypeError``, ``RecursionError``) for what it refuses."""
+    ``pickle.PicklingError`` (or ``TypeError``, ``RecursionError``) for what it refuses.
+    ``buffers``: the value's ``PickleBuffer``s are appended to it, not written in the body
+    (else they are, as bytes or bytearrays)."""
     out = io.BytesIO()
-    _Encoder(out, protocol=5).dump(value)
+    _Encoder(out, protocol=5, buffer_callback=None if buffers is None else buffers.append
+             ).dump(value)
     return out.getvalue()
 
 
@@ -120,12 +129,14 @@ class _InPlace:
         return self.read(-1 if end < 0 else end + 1)
 
 
-def decode(data: bytes | memoryview, start: int = 0) -> Any:
-    """What ``encode`` wrote at ``data[start:]`` (bytes, or a view of a map); ``Refused``
-    for anything else (never another error). Nothing decoded refers to ``data`` (every
-    string and bytes value is a copy): a map of it can be closed after."""
+def decode(data: bytes | memoryview, start: int = 0, buffers: Iterable[Any] = ()) -> Any:
+    """What ``encode`` wrote at ``data[start:]`` (bytes, or a view of a map), its
+    out-of-band buffers taken from ``buffers`` in order (as they are: the caller's maps);
+    ``Refused`` for anything else (never another error). Nothing decoded refers to
+    ``data`` (every string and bytes value is a copy): a map of it can be closed after."""
     with memoryview(data) as view:
-        decoder = _Decoder(cast(Any, _InPlace(view[start:])))  # views, not bytes: see there
+        decoder = _Decoder(cast(Any, _InPlace(view[start:])),  # views, not bytes: see there
+                           buffers=buffers)
         try:
             return decoder.load()
         except Refused:
