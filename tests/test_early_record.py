@@ -41,7 +41,7 @@ _PAGES = st.lists(_PAGE, max_size=30, unique_by=lambda page: page[0])
 class _Off(record.EarlyRecord):
     """The record stage alone, as before ``EarlyRecord`` (the model)."""
 
-    def __init__(self, manifest: Any, *, on: bool) -> None:
+    def __init__(self, manifest: Any, *, on: bool, expected: int = 0) -> None:
         super().__init__(manifest, on=False)
 
 
@@ -168,6 +168,35 @@ def test_rows_are_committed_while_the_render_runs(tmp_path: Path,
     (site / "content" / "p1.md").write_text("---\ntitle: new\n---\n\nnew\n")
     build(load_config(site), jobs=2)
     assert not made[-1].on and not made[-1].recorded
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_parallel_render_leaves_the_record_stage_its_last_arrival_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """With workers, the rows that arrive once fewer than a batch are still to come are
+    committed as they arrive, not left for the record stage after the render (300
+    pages: the render's last chunks hold 16; a batch of 200 left ~90 rows behind); a
+    serial render commits full batches only, as before (nothing renders beside it)."""
+    site = _site(tmp_path)
+    _write(site, _many(300))
+    made = _recording(monkeypatch)
+    monkeypatch.setattr(record.EarlyRecord, "BATCH", 200)
+    committed: list[int] = []
+    real = record.EarlyRecord.arrived
+
+    def arrived(self: record.EarlyRecord, batch: list[Any]) -> None:
+        real(self, batch)
+        committed.append(len(self.recorded))
+
+    monkeypatch.setattr(record.EarlyRecord, "arrived", arrived)
+    report = build(load_config(site), full=True, jobs=jobs)
+    assert report.rendered == 300 and len(report.failures) == 6
+    if jobs == 2:
+        assert committed[-2] == len(made[0].recorded) >= 294 - 16
+    else:
+        assert 200 <= len(made[0].recorded) < 294 - 16  # the last 64-page chunk's left
+    assert len(_tables(site)["pages"]) == 294
 
 
 def _interrupted(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:

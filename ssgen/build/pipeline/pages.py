@@ -184,9 +184,12 @@ def rebuild(
         _proved(source)  # before the journal names the pages this build writes
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
-    # A command's full build: rows recorded as pages arrive; with no output folder
-    # yet, the pages written into a staging folder swapped in whole after the render.
-    with EarlyRecord(manifest, on=full and fresh) as early, \
+    # A command's full build: rows recorded as pages arrive (to the last batch, when
+    # another process renders beside this one); with no output folder yet, the pages
+    # written into a staging folder swapped in whole after the render.
+    count = len(plan.to_render)
+    with EarlyRecord(manifest, on=full and fresh,
+                     expected=0 if serial(jobs, count) else count) as early, \
             staged(config.output_dir, on=full and fresh) as staging, \
             young_only(keep=full and fresh):
         # The renderer the plan's template hashes were taken with: its templates read
