@@ -4,17 +4,22 @@
 order is the lexicographic order of the rows ``(k1 reversed, k2, _id)``. Keeping the rows
 sorted lets a change remove one entry and insert it again at its bisect position
 (O(log n) comparisons and a list memmove) instead of sorting every entry again. The
-items list is handed out as the result; it is copied before the first change after
-that (copy on write), so a handed-out result never changes. So are the rows once a
-delta (maintained/delta.py) holds them (``share_rows``). Beside each item its stamp
+items are handed out as the result, a ``Chunks`` (chunks.py); it is copied before the
+first change after that (copy on write: the list of chunks, then the one chunk a change
+writes to, not every item), so a handed-out result never changes. So are the rows once
+a delta (maintained/delta.py) holds them (``share_rows``; a plain list, copied whole:
+only a move, an insert or a removal writes to them). Beside each item its stamp
 (``ssgen.stamp``: renewed whenever the item is a new object), handed out with the items
-(``stamps``) and copied with them. A snapshot holds the rows as columns (``__getstate__``).
+(``stamps``, a ``Chunks`` too) and copied with them. A snapshot holds the rows as columns
+(``__getstate__``).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from typing import Any
+
+from ssgen.groq.chunks import Chunks
 
 
 class Descending:
@@ -43,8 +48,8 @@ class Ordered:
     def __init__(self, descending: tuple[bool, ...]) -> None:
         self._descending = descending
         self.rows: list[tuple[Any, ...]] = []
-        self.items: list[Any] = []
-        self.stamps: list[int] = []
+        self.items = Chunks()
+        self.stamps = Chunks()
         self._shared = False
         self._rows_shared = False
 
@@ -65,8 +70,8 @@ class Ordered:
         (a damaged or hostile snapshot: its decode then fails)."""
         descending, columns, items, stamps, shared = state
         if type(descending) is not tuple or type(columns) is not list \
-                or len(columns) != len(descending) + 1 or type(items) is not list \
-                or type(stamps) is not list or any(type(c) is not list for c in columns) \
+                or len(columns) != len(descending) + 1 or type(items) is not Chunks \
+                or type(stamps) is not Chunks or any(type(c) is not list for c in columns) \
                 or not len(items) == len(stamps) == len(columns[-1]):
             raise TypeError("not the state of an Ordered")
         self._descending, self.items, self.stamps = descending, items, stamps
@@ -105,9 +110,9 @@ class Ordered:
         self._own()[at] = item
         self.stamps[at] = stamp
 
-    def result(self) -> list[Any]:
-        """The items in order; the list must not be changed by the caller (nor
-        ``stamps``, handed out with it)."""
+    def result(self) -> Chunks:
+        """The items in order; not to be changed by the caller (nor ``stamps``, handed
+        out with them)."""
         self._shared = True
         return self.items
 
@@ -122,7 +127,7 @@ class Ordered:
             self._rows_shared = False
         return self.rows
 
-    def _own(self) -> list[Any]:
+    def _own(self) -> Chunks:
         if self._shared:
             self.items = self.items.copy()
             self.stamps = self.stamps.copy()
