@@ -114,12 +114,24 @@ def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[di
     return params
 
 
-def _check_items(route: RouteLike, value: Any) -> Sequence[dict[str, Any]]:
+def _check_items(route: RouteLike, value: Any, delta: Delta | None = None,
+                 checked: int | None = None) -> Sequence[dict[str, Any]]:
+    """``value`` when it is a list of objects (else a ``ConfigError`` naming the route).
+    ``checked``: the version of a maintained result found to be one before (the last
+    expansion's): when ``delta`` is of ``value`` from that one, only the items it names
+    new are looked at (the others are the very objects then checked)."""
     if not sequence(value):
         raise ConfigError(
             f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
             f"query must return a list (one page per item), got {kind_of(value)}"
         )
+    if checked is not None and delta is not None and delta.result is value \
+            and checked in (delta.version, delta.base_version) \
+            and len(delta.inserted) + len(delta.changed) <= MOST:
+        named = [value[at] for doc_id in delta.inserted | delta.changed
+                 if (at := delta.index(doc_id)) is not None] if checked != delta.version else []
+        if all(map(isinstance, named, repeat(dict))):
+            return value
     if not all(map(isinstance, value, repeat(dict))):
         index = next(i for i, item in enumerate(value) if not isinstance(item, dict))
         raise ConfigError(
@@ -150,7 +162,8 @@ def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> l
 def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
                  neighbours: bool = True, delta: Delta | None = None) -> list[PageSpec]:
     route = ctx.route
-    value = _check_items(route, value)
+    shown = peek(route.name, ctx.site)
+    value = _check_items(route, value, delta, shown.marker if shown is not None else None)
     unattributed = _unattributed(ctx, value, ids, delta)
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
