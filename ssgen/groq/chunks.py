@@ -79,6 +79,10 @@ class Chunks(Sequence[Any]):
             plain = self._plain = list(chain.from_iterable(self._chunks))
         return plain
 
+    def made(self, value: Any) -> bool:
+        """Whether ``value`` is the list ``plain()`` last made (and still stands)."""
+        return value is self._plain and value is not None
+
     def __len__(self) -> int:
         return self._size
 
@@ -179,6 +183,12 @@ class Chunks(Sequence[Any]):
         return f"Chunks({self.plain()!r})"
 
 
+def chunked(items: list[Any] | Chunks) -> list[Any] | Chunks:
+    """A list long enough to be worth it as a ``Chunks`` (any other as it is): an index
+    bucket or a document list that a change copies before writing to it."""
+    return Chunks(items) if type(items) is list and len(items) > 2 * CHUNK else items
+
+
 def listed(value: Any) -> Any:
     """``value`` with a ``Chunks`` as its plain list (anything else as it is)."""
     return value.plain() if type(value) is Chunks else value
@@ -189,4 +199,4 @@ def sequence(value: Any) -> bool:
     return type(value) is Chunks or isinstance(value, list)
 
 
-__all__ = ["CHUNK", "Chunks", "listed", "sequence"]
+__all__ = ["CHUNK", "Chunks", "chunked", "listed", "sequence"]

@@ -7,8 +7,8 @@ sorted lets a change remove one entry and insert it again at its bisect position
 items are handed out as the result, a ``Chunks`` (chunks.py); it is copied before the
 first change after that (copy on write: the list of chunks, then the one chunk a change
 writes to, not every item), so a handed-out result never changes. So are the rows once
-a delta (maintained/delta.py) holds them (``share_rows``; a plain list, copied whole:
-only a move, an insert or a removal writes to them). Beside each item its stamp
+a delta (maintained/delta.py) holds them (``share_rows``; a ``Chunks`` as well: a move,
+an insert or a removal writes to them). Beside each item its stamp
 (``ssgen.stamp``: renewed whenever the item is a new object), handed out with the items
 (``stamps``, a ``Chunks`` too) and copied with them. A snapshot holds the rows as columns
 (``__getstate__``).
@@ -47,7 +47,7 @@ class Ordered:
 
     def __init__(self, descending: tuple[bool, ...]) -> None:
         self._descending = descending
-        self.rows: list[tuple[Any, ...]] = []
+        self.rows = Chunks()
         self.items = Chunks()
         self.stamps = Chunks()
         self._shared = False
@@ -76,9 +76,9 @@ class Ordered:
             raise TypeError("not the state of an Ordered")
         self._descending, self.items, self.stamps = descending, items, stamps
         self._shared, self._rows_shared = shared is True, False
-        self.rows = list(zip(*[map(Descending, column) if desc else column for column, desc
-                               in zip(columns, (*descending, False), strict=True)],
-                             strict=True))
+        self.rows = Chunks(list(zip(*[map(Descending, column) if desc else column
+                                      for column, desc in zip(columns, (*descending, False),
+                                                              strict=True)], strict=True)))
 
     def row(self, doc_id: str, keys: tuple[Any, ...]) -> tuple[Any, ...]:
         """The row of a document with these sort keys (``sort_key`` values)."""
@@ -116,12 +116,12 @@ class Ordered:
         self._shared = True
         return self.items
 
-    def share_rows(self) -> list[tuple[Any, ...]]:
+    def share_rows(self) -> Chunks:
         """The rows in order, as they are now: not changed later (copy on write)."""
         self._rows_shared = True
         return self.rows
 
-    def _own_rows(self) -> list[tuple[Any, ...]]:
+    def _own_rows(self) -> Chunks:
         if self._rows_shared:
             self.rows = self.rows.copy()
             self._rows_shared = False

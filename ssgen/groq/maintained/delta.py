@@ -59,7 +59,7 @@ class Delta:
     removed: frozenset[str]
     changed: frozenset[str]
     moved: frozenset[str]
-    _rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]  # base's, result's
+    _rows: tuple[Sequence[tuple[Any, ...]], Sequence[tuple[Any, ...]]]  # base's, result's
     _old_rows: Mapping[str, tuple[Any, ...]]  # the base rows of the removed and moved
     _new_rows: Mapping[str, tuple[Any, ...]]  # the rows of the others in result
 
@@ -90,7 +90,7 @@ class Delta:
         return doc_id
 
 
-def _find(rows: list[tuple[Any, ...]], row: tuple[Any, ...]) -> int | None:
+def _find(rows: Sequence[tuple[Any, ...]], row: tuple[Any, ...]) -> int | None:
     at = bisect_left(rows, row)
     return at if at < len(rows) and rows[at] == row else None
 
