@@ -360,10 +360,8 @@ class MaintainedQuery:
             return len(self._ordered), ids
         window = self._shape.window
         if window is None:
-            items = self._ordered.result()
-            self._stamps = self._ordered.stamps
-            # A correlated list is a value inside its outer item (JSON, a page's data):
-            # a plain list, made again at each change; a whole result, the chunks.
+            items, self._stamps = self._ordered.result(), self._ordered.stamps
+            # A correlated list is JSON inside its outer item: a list; a whole result: chunks.
             return (items if self._subs is not None else items.plain()), ids
         bounds = slice_bounds(len(self._ordered), window.left, window.right,
                               window.is_inclusive)

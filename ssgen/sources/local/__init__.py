@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ssgen.groq.chunks import Chunks
+from ssgen.groq.chunks import listed
 from ssgen.groq.refkeyed import has_ref_keyed
 from ssgen.sources import QueryResult
 from ssgen.sources.filecache import now_ns
@@ -210,9 +210,7 @@ class LocalSource:
             found = self._results.query(query, params, self.dataset, self.version,
                                         self.changed_since, now)
             if found is not None:
-                if sequences or type(found[0]) is not Chunks:
-                    return QueryResult(*found)
-                return QueryResult(found[0].plain(), *found[1:])
+                return QueryResult(found[0] if sequences else listed(found[0]), *found[1:])
         ids: set[str] = set()
         keys: set[Any] | None = set() if has_ref_keyed(query) else None
         value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids,
@@ -226,8 +224,7 @@ class LocalSource:
                    now: datetime | None = None, sequences: bool = False) -> list[QueryResult]:
         """Evaluate each ``(query, params)`` in turn, all at the same ``now()``."""
         now = now if now is not None else datetime.now(UTC)
-        return [self.query(query, params, now=now, sequences=sequences)
-                for query, params in requests]
+        return [self.query(q, p, now=now, sequences=sequences) for q, p in requests]
 
     def document_state(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
         """``_id`` -> (``_type``, content hash) of every visible document (or of those of
