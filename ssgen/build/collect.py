@@ -235,7 +235,8 @@ def route_pages(
     the source reports the ids its ``references()`` lookups took, ``ref_tags``)."""
     main_ast = route.each_ast if route.each_ast is not None else route.query_ast
     assert main_ast is not None  # config guarantees a query
-    main = _run(source, [(main_ast, {})], now, f"routes.{route.name}")[0]
+    main = _run(source, [(main_ast, {})], now, f"routes.{route.name}",
+                route.each_ast is None)[0]  # a list route's: a sequence, not copied
     common: dict[str, Any] = {
         "result_ids": main.ids,
         # An `each` query's types are the route's concern (scope_for re-runs it), not each
@@ -391,10 +392,9 @@ def not_found_page(config: Config, data: dict[str, Any]) -> PageSpec:
     return PageSpec(NOT_FOUND_PATH, NOT_FOUND_ROUTE, NOT_FOUND_TEMPLATE, context, tags)
 
 
-def _run(
-    source: Source, requests: list[tuple[Query, dict[str, Any]]], now: datetime, key: str
-) -> list[QueryResult]:
+def _run(source: Source, requests: list[tuple[Query, dict[str, Any]]], now: datetime,
+         key: str, sequences: bool = False) -> list[QueryResult]:
     try:
-        return source.query_many(requests, now=now)
+        return source.query_many(requests, now=now, sequences=sequences)
     except GroqError as exc:
         raise ConfigError(f"{key}: query failed: {exc}") from exc

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ssgen.errors import GroqEvaluationError
+from ssgen.groq.chunks import Chunks
 from ssgen.groq.compile import Compiler
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.nodes import Parameter, Query, bind_evaluator
@@ -118,7 +119,8 @@ def evaluate_query(
         result = root(Scope(None, None, ctx))
     except RecursionError as exc:
         raise GroqEvaluationError("query nests too deeply to evaluate") from exc
-    if result is data.documents:
+    documents = data.documents  # ``*``'s list is the dataset's, not the caller's
+    if result is documents or (type(documents) is Chunks and documents.made(result)):
         result = list(result)
     return result if json_only(query) else to_json(result, data.holds)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any
 
+from ssgen.groq.chunks import Chunks
+
 
 def id_key(doc: dict[str, Any]) -> str:
     """The sort key of a document: its ``_id``, or "" when it has no string ``_id``."""
@@ -12,7 +14,7 @@ def id_key(doc: dict[str, Any]) -> str:
     return doc_id if type(doc_id) is str else ""
 
 
-def place(docs: list[dict[str, Any]], doc_id: str, old: dict[str, Any] | None,
+def place(docs: list[dict[str, Any]] | Chunks, doc_id: str, old: dict[str, Any] | None,
           new: dict[str, Any] | None) -> None:
     """In a list in ``_id`` order (unique ids), put ``new`` where ``old`` (or nothing)
     with this ``_id`` is."""

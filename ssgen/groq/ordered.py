@@ -4,17 +4,22 @@
 order is the lexicographic order of the rows ``(k1 reversed, k2, _id)``. Keeping the rows
 sorted lets a change remove one entry and insert it again at its bisect position
 (O(log n) comparisons and a list memmove) instead of sorting every entry again. The
-items list is handed out as the result; it is copied before the first change after
-that (copy on write), so a handed-out result never changes. So are the rows once a
-delta (maintained/delta.py) holds them (``share_rows``). Beside each item its stamp
+items are handed out as the result, a ``Chunks`` (chunks.py); it is copied before the
+first change after that (copy on write: the list of chunks, then the one chunk a change
+writes to, not every item), so a handed-out result never changes. So are the rows once
+a delta (maintained/delta.py) holds them (``share_rows``; a ``Chunks`` as well: a move,
+an insert or a removal writes to them). Beside each item its stamp
 (``ssgen.stamp``: renewed whenever the item is a new object), handed out with the items
-(``stamps``) and copied with them. A snapshot holds the rows as columns (``__getstate__``).
+(``stamps``, a ``Chunks`` too) and copied with them. A snapshot holds the rows as columns
+(``__getstate__``).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from typing import Any
+
+from ssgen.groq.chunks import Chunks
 
 
 class Descending:
@@ -42,9 +47,9 @@ class Ordered:
 
     def __init__(self, descending: tuple[bool, ...]) -> None:
         self._descending = descending
-        self.rows: list[tuple[Any, ...]] = []
-        self.items: list[Any] = []
-        self.stamps: list[int] = []
+        self.rows = Chunks()
+        self.items = Chunks()
+        self.stamps = Chunks()
         self._shared = False
         self._rows_shared = False
 
@@ -65,15 +70,15 @@ class Ordered:
         (a damaged or hostile snapshot: its decode then fails)."""
         descending, columns, items, stamps, shared = state
         if type(descending) is not tuple or type(columns) is not list \
-                or len(columns) != len(descending) + 1 or type(items) is not list \
-                or type(stamps) is not list or any(type(c) is not list for c in columns) \
+                or len(columns) != len(descending) + 1 or type(items) is not Chunks \
+                or type(stamps) is not Chunks or any(type(c) is not list for c in columns) \
                 or not len(items) == len(stamps) == len(columns[-1]):
             raise TypeError("not the state of an Ordered")
         self._descending, self.items, self.stamps = descending, items, stamps
         self._shared, self._rows_shared = shared is True, False
-        self.rows = list(zip(*[map(Descending, column) if desc else column for column, desc
-                               in zip(columns, (*descending, False), strict=True)],
-                             strict=True))
+        self.rows = Chunks(list(zip(*[map(Descending, column) if desc else column
+                                      for column, desc in zip(columns, (*descending, False),
+                                                              strict=True)], strict=True)))
 
     def row(self, doc_id: str, keys: tuple[Any, ...]) -> tuple[Any, ...]:
         """The row of a document with these sort keys (``sort_key`` values)."""
@@ -105,24 +110,24 @@ class Ordered:
         self._own()[at] = item
         self.stamps[at] = stamp
 
-    def result(self) -> list[Any]:
-        """The items in order; the list must not be changed by the caller (nor
-        ``stamps``, handed out with it)."""
+    def result(self) -> Chunks:
+        """The items in order; not to be changed by the caller (nor ``stamps``, handed
+        out with them)."""
         self._shared = True
         return self.items
 
-    def share_rows(self) -> list[tuple[Any, ...]]:
+    def share_rows(self) -> Chunks:
         """The rows in order, as they are now: not changed later (copy on write)."""
         self._rows_shared = True
         return self.rows
 
-    def _own_rows(self) -> list[tuple[Any, ...]]:
+    def _own_rows(self) -> Chunks:
         if self._rows_shared:
             self.rows = self.rows.copy()
             self._rows_shared = False
         return self.rows
 
-    def _own(self) -> list[Any]:
+    def _own(self) -> Chunks:
         if self._shared:
             self.items = self.items.copy()
             self.stamps = self.stamps.copy()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ssgen.groq.chunks import Chunks, chunked
 from ssgen.groq.idorder import place
 
 
@@ -52,7 +53,7 @@ class ReferenceIndex:
 
     def __init__(self, documents: Iterable[dict[str, Any]]) -> None:
         self._outgoing: dict[int, frozenset[str]] = {}
-        self._incoming: dict[str, list[dict[str, Any]]] = {}
+        self._incoming: dict[str, list[dict[str, Any]] | Chunks] = {}
         for doc in documents:
             refs = outgoing(doc)
             self._outgoing[id(doc)] = refs
@@ -61,7 +62,9 @@ class ReferenceIndex:
                 if bucket is None:
                     self._incoming[ref] = [doc]
                 else:
-                    bucket.append(doc)
+                    bucket.append(doc)  # type: ignore[union-attr]  # lists until below
+        for ref, bucket in self._incoming.items():
+            self._incoming[ref] = chunked(bucket)
 
     def export(self, documents: Sequence[dict[str, Any]]) -> tuple[Any, list[Any]]:
         """What pickling needs, with no object ids in it: the referrers, and the outgoing
@@ -102,6 +105,6 @@ class ReferenceIndex:
             place(bucket, doc_id, old if ref in old_refs else None,
                   new if ref in new_refs else None)
             if bucket:
-                incoming[ref] = bucket
+                incoming[ref] = chunked(bucket)
             else:
                 del incoming[ref]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ssgen.groq import nodes as n
+from ssgen.groq.chunks import listed
 from ssgen.groq.memo import ProjectionMemo, memo_safe
 from ssgen.groq.plan import Plan, candidates, plan_filter
 from ssgen.groq.runtime import ALL_KEYS, WATCH, Closure, NodeCompiler, Scope
@@ -27,7 +28,7 @@ def everything(node: n.Everything) -> Closure:
             ctx.keys.add(ALL_KEYS)
         if ctx.trace is not None:
             ctx.trace.update(d["_id"] for d in docs if type(d.get("_id")) is str)
-        return docs
+        return listed(docs)  # one list while the documents are the same
 
     return run
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import ConfigError
 from ssgen.fastclass import dataclass
+from ssgen.groq.chunks import sequence
 from ssgen.groq.values import same_json
 from ssgen.memos import site_memo
 from ssgen.routes.page import PageMaker, PageSpec
@@ -47,14 +49,14 @@ class _Expansion:
     site: Any
     data: Any
     ids: frozenset[str]
-    items: list[Any]  # the route's list (never changed once handed out: not copied)
+    items: Sequence[Any]  # the route's list (never changed once handed out: not copied)
     pages: list[PageSpec]
     shared: Any = None  # per document: the object less its split array
     marker: Any = None  # the maintained result ``items`` are (its delta's ``result``)
     # That result's version and its items' stamps (``ssgen.stamp``):
     # the same as the marker's identity and the items', for a memo decoded apart.
     version: int | None = None
-    stamps: list[int] | None = None
+    stamps: Sequence[int] | None = None
 
     def reusable(self, inputs: tuple[Any, ...], site: Any, data: Any) -> bool:
         """Whether pages made then can stand for pages made now (same route settings,
@@ -65,7 +67,7 @@ class _Expansion:
             and (self.data is data or same_json(self.data, data))
         )
 
-    def changed(self, items: list[Any], ids: frozenset[str], size: int,
+    def changed(self, items: Sequence[Any], ids: frozenset[str], size: int,
                 delta: Delta | None = None) -> set[int]:
         """Indexes of the pages whose items are not the same objects as then (none when
         ``items`` is the very list, from the query's delta when it is of the list this
@@ -100,7 +102,8 @@ class _Expansion:
             pages.update(range(min(old, new) // size, max(old, new) // size + 1))
         return pages
 
-    def _scan(self, items: list[Any], size: int, then: list[Any], same_as: Any) -> set[int]:
+    def _scan(self, items: Sequence[Any], size: int, then: Sequence[Any],
+              same_as: Any) -> set[int]:
         """The pages holding an item that is not the object at its place then (the
         item's stamp not the stamp then: ``same_as`` ``operator.eq`` over stamps)."""
         pages: set[int] = set()
@@ -143,7 +146,7 @@ def expand_paginated(ctx: PageMaker, value: Any, ids: frozenset[str], size: int,
     """The pages of a paginated route: ``size`` items each, with a ``paginator``;
     ``delta``: how a maintained ``value`` differs from the last (``expand_route``)."""
     route = ctx.route
-    if not isinstance(value, list):
+    if not sequence(value):
         raise ConfigError(
             f"route {route.name!r}: `paginate` needs a query that returns a list, "
             f"got {kind_of(value)}"
@@ -249,7 +252,7 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
     return pages
 
 
-def _stamps_of(items: list[Any], delta: Delta | None) -> list[int] | None:
+def _stamps_of(items: Sequence[Any], delta: Delta | None) -> Sequence[int] | None:
     """The stamps of ``items`` when ``delta`` is of that very list (None: not known)."""
     if delta is None or delta.result is not items or len(delta.stamps) != len(items):
         return None

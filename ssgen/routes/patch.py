@@ -14,7 +14,7 @@ than ``MOST`` items: the caller then takes the scanning path.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ssgen.routes.reuse import ListPages
@@ -42,7 +42,7 @@ class Patched(NamedTuple):
     aligned: bool = False
 
 
-def patch(last: ListPages, value: list[Any], delta: Delta | None,
+def patch(last: ListPages, value: Sequence[Any], delta: Delta | None,
           path_of: Callable[[Any], str], neighbours: bool) -> Patched | None:
     """``last``'s entries, specs and paths moved to ``value``'s places (None at the named
     items' new places); None: the delta cannot be used. ``last``'s entries and paths are

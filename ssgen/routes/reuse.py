@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import field
 from itertools import compress, count
@@ -43,7 +43,7 @@ class ListPages:
     made from), by position."""
 
     shared: tuple[Any, ...] = ()
-    items: list[Any] = field(default_factory=list)
+    items: Sequence[Any] = field(default_factory=list)  # a list or a ``Chunks``
     paths: list[str] = field(default_factory=list)
     # (item's token, previous item's, next item's, first page?, spec) by position.
     specs: list[tuple[Any, Any, Any, bool, PageSpec]] = field(default_factory=list)
@@ -58,7 +58,7 @@ class ListPages:
     marker: int | None = None
     ids: frozenset[str] | None = None
     unattributed: frozenset[str] = frozenset()
-    stamps: list[int] | None = None  # the items' stamps (None: tokens are the items)
+    stamps: Sequence[int] | None = None  # the items' stamps (None: tokens are the items)
 
 
 def key(token: Any) -> int:
@@ -206,7 +206,7 @@ def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
         for a, b in zip(old, new, strict=True))
 
 
-def changed_span(items: list[Any], old: list[Any],
+def changed_span(items: Sequence[Any], old: Sequence[Any],
                  differ: Any = operator.is_not) -> tuple[int, int]:
     """The lengths of the common prefix and suffix of two lists, by identity (scanned in
     C; ``differ``: ``operator.ne`` for two lists of stamps), not overlapping in the
@@ -218,7 +218,7 @@ def changed_span(items: list[Any], old: list[Any],
     return head, min(tail, shortest - head)
 
 
-def spliced(route: RouteLike, items: list[Any], last: ListPages,
+def spliced(route: RouteLike, items: Sequence[Any], last: ListPages,
             span: tuple[int, int]) -> list[str]:
     """The items' paths: the last ones outside the changed span, filled in inside it."""
     head, tail = span

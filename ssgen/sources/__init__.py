@@ -59,8 +59,11 @@ class Source(Protocol):
         ...
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
-                   now: datetime | None = None) -> list[QueryResult]:
-        """Evaluate several queries (a remote source may batch or parallelise them)."""
+                   now: datetime | None = None, sequences: bool = False) -> list[QueryResult]:
+        """Evaluate several queries (a remote source may batch or parallelise them);
+        ``sequences``: a list value may be a ``ssgen.groq.chunks.Chunks`` (a kept local
+        source's maintained result, not copied into a list: the caller reads it as a
+        sequence), else it is a list."""
         ...
 
     def reload(self) -> None:

@@ -180,9 +180,10 @@ class LazyMarkdown:
         return self.full().query(query, params, now=now)
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
-                   now: datetime | None = None) -> list[QueryResult]:
+                   now: datetime | None = None, sequences: bool = False) -> list[QueryResult]:
         """Through the full source (loaded now); nothing to load for no request."""
-        return self.full().query_many(requests, now=now) if requests else []
+        return self.full().query_many(requests, now=now, sequences=sequences) \
+            if requests else []
 
     def loaded_mark(self) -> str | None:
         """The full source's ``session:version`` when it was loaded from the very files

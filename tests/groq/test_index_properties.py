@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ssgen.groq import Dataset, parse
+from ssgen.groq import Dataset, chunks, parse
 from ssgen.groq.analysis import scanned_types
 from ssgen.groq.evaluate import evaluate_query
 
@@ -118,6 +119,25 @@ def test_indexed_equals_plain_after_updates(docs: list[dict[str, Any]],
                                             drawn: list[tuple[str, bool]],
                                             params: dict[str, Any],
                                             updates: list[dict[str, Any]]) -> None:
+    _after_updates(docs, drawn, params, updates)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dataset_docs(), st.lists(queries(), min_size=1, max_size=3), PARAMS, UPDATES)
+def test_indexed_equals_plain_after_updates_in_chunks(docs: list[dict[str, Any]],
+                                                      drawn: list[tuple[str, bool]],
+                                                      params: dict[str, Any],
+                                                      updates: list[dict[str, Any]]) -> None:
+    """The same with chunks of 2 (``ssgen.groq.chunks``): the documents and every bucket
+    over 4 documents are ``Chunks``, copied on write per chunk; what an update replaced
+    (the documents, a bucket, a referrers list held from before) keeps its value."""
+    with patch.object(chunks, "CHUNK", 2):
+        _after_updates(docs, drawn, params, updates, held=True)
+
+
+def _after_updates(docs: list[dict[str, Any]], drawn: list[tuple[str, bool]],
+                   params: dict[str, Any], updates: list[dict[str, Any]],
+                   held: bool = False) -> None:
     texts = [text for text, _ in drawn]
     data = Dataset(FILLER + docs)
     for text in texts:
@@ -125,7 +145,11 @@ def test_indexed_equals_plain_after_updates(docs: list[dict[str, Any]],
     for changes in updates:
         before = {text: run(text, data, params, indexes=True) for text in texts}
         old = {doc_id: data.by_id.get(doc_id) for doc_id in changes}
+        kept = [data.documents, data.lookup(("_type",), "filler"), data.lookup(("_type",), "post"),
+                *(data.referrers(ref) for ref in IDS)] if held else []
+        then = [list(found or ()) for found in kept]
         data.update(changes)
+        assert [list(found or ()) for found in kept] == then
         fresh = Dataset(list(data.by_id.values()))
         for text in texts:
             indexed = run(text, data, params, indexes=True)[0]

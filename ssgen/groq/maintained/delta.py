@@ -34,7 +34,7 @@ result's ``unchanged`` delta.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,16 +50,16 @@ class Delta:
     """How ``result`` differs from ``base`` (the module docstring), with the rows of both
     (``(*sort keys, _id)`` in order, never changed once handed out) for the lookups."""
 
-    base: list[Any]
-    result: list[Any]
+    base: Sequence[Any]  # a list or a ``Chunks`` (chunks.py)
+    result: Sequence[Any]
     base_version: int
     version: int
-    stamps: list[int]  # of ``result``'s items, by place (never changed once handed out)
+    stamps: Sequence[int]  # of ``result``'s items, by place (never changed once handed out)
     inserted: frozenset[str]
     removed: frozenset[str]
     changed: frozenset[str]
     moved: frozenset[str]
-    _rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]  # base's, result's
+    _rows: tuple[Sequence[tuple[Any, ...]], Sequence[tuple[Any, ...]]]  # base's, result's
     _old_rows: Mapping[str, tuple[Any, ...]]  # the base rows of the removed and moved
     _new_rows: Mapping[str, tuple[Any, ...]]  # the rows of the others in result
 
@@ -90,7 +90,7 @@ class Delta:
         return doc_id
 
 
-def _find(rows: list[tuple[Any, ...]], row: tuple[Any, ...]) -> int | None:
+def _find(rows: Sequence[tuple[Any, ...]], row: tuple[Any, ...]) -> int | None:
     at = bisect_left(rows, row)
     return at if at < len(rows) and rows[at] == row else None
 
@@ -123,7 +123,7 @@ class Changes:
                 assert old is not None
                 self.old_rows[doc_id] = self.ordered.row(doc_id, old.keys)
 
-    def delta(self, base: tuple[list[Any], int], result: tuple[list[Any], int, Any],
+    def delta(self, base: tuple[Sequence[Any], int], result: tuple[Sequence[Any], int, Any],
               entries: Mapping[str, _Entry]) -> Delta:
         """The delta from ``base`` to ``result`` these changes made (each with its
         version; ``result`` with its items' stamps)."""
@@ -139,7 +139,7 @@ class Changes:
                      _Rows(entries, self.ordered))
 
 
-def unchanged(ordered: Ordered, result: tuple[list[Any], int, Any],
+def unchanged(ordered: Ordered, result: tuple[Sequence[Any], int, Any],
               entries: Mapping[str, _Entry]) -> Delta:
     """``result``'s delta from itself (with its version and stamps): nothing inserted,
     removed, changed or moved."""

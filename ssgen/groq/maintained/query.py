@@ -4,7 +4,7 @@ docstring tells how)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import is_
 from typing import Any
 
@@ -97,7 +97,7 @@ class MaintainedQuery:
         self._result: Any = None
         self._ids: frozenset[str] = frozenset()
         # The stamps of a list result's items (``ssgen.stamp``), and the result's own stamp.
-        self._stamps: list[int] | None = None
+        self._stamps: Sequence[int] | None = None
         self._version = 0
         # The item reads of the entries a slice before the Map showed (in ``_ids``).
         self._shown_reads: list[frozenset[str]] = []
@@ -158,9 +158,9 @@ class MaintainedQuery:
         return result, self._ids
 
     @property
-    def stamps(self) -> list[int] | None:
+    def stamps(self) -> Sequence[int] | None:
         """The stamps of the last list result's items, by place (``ssgen.stamp``; None: not a
-        list); not to be changed."""
+        list); not to be changed (a ``Chunks`` for a whole list)."""
         return self._stamps
 
     @property
@@ -360,9 +360,9 @@ class MaintainedQuery:
             return len(self._ordered), ids
         window = self._shape.window
         if window is None:
-            result = self._ordered.result()
-            self._stamps = self._ordered.stamps
-            return result, ids
+            items, self._stamps = self._ordered.result(), self._ordered.stamps
+            # A correlated list is JSON inside its outer item: a list; a whole result: chunks.
+            return (items if self._subs is not None else items.plain()), ids
         bounds = slice_bounds(len(self._ordered), window.left, window.right,
                               window.is_inclusive)
         if self._shape.window_first:

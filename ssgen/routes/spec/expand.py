@@ -12,6 +12,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from ssgen.errors import ConfigError
+from ssgen.groq.chunks import listed, sequence
 from ssgen.routes.page import PageMaker, PageResult, PageSpec, RouteLike
 from ssgen.routes.paginate import expand_document, expand_paginated
 from ssgen.routes.patch import MOST, Entry, patch, recount
@@ -64,6 +65,7 @@ def expand_route(
     an ``each`` route, its ``each`` query); ``scanned_types`` None means any type. For an
     ``each`` route, ``page_results[i]`` is the per-page query result for ``result_value[i]``
     (see `each_params`) and ``page_scanned_types`` the per-page query's types;
+    ``result_value`` may be a ``Chunks`` (``ssgen.groq.chunks``) where a list is expected;
     ``page_ref_types``: the types of its scans keyed by ``references()``, left out of
     ``page_scanned_types``: a page gets a ``ref:<id>`` tag per id its result's ``refs``
     name, or these types' tags when its result does not report them.
@@ -87,11 +89,12 @@ def expand_route(
             if not route.paginate_by:
                 raise ConfigError(f"route {route.name!r}: `paginate` on a path with {{field}} "
                                   "placeholders needs `paginate_by` (the array to split)")
-            return _expand_list_paginated(ctx, result_value, ids)
+            return _expand_list_paginated(ctx, listed(result_value), ids)
         return _expand_list(ctx, result_value, ids, neighbours, delta)
     if route.paginate:
         return expand_paginated(ctx, result_value, ids, route.paginate, delta)
-    return [ctx.page(route.path, result_value, ids, fields=result_value)]
+    value = listed(result_value)  # the page's data: a JSON list
+    return [ctx.page(route.path, value, ids, fields=value)]
 
 
 def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[dict[str, Any]]:
@@ -111,19 +114,31 @@ def each_params(route: RouteLike, each_value: Any, *, first: int = 0) -> list[di
     return params
 
 
-def _check_items(route: RouteLike, value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list):
+def _check_items(route: RouteLike, value: Any, delta: Delta | None = None,
+                 checked: int | None = None) -> Sequence[dict[str, Any]]:
+    """``value`` when it is a list of objects (else a ``ConfigError`` naming the route).
+    ``checked``: the version of a maintained result found to be one before (the last
+    expansion's): when ``delta`` is of ``value`` from that one, only the items it names
+    new are looked at (the others are the very objects then checked)."""
+    if not sequence(value):
         raise ConfigError(
             f"route {route.name!r}: path {route.path!r} has {{field}} placeholders, so its "
             f"query must return a list (one page per item), got {kind_of(value)}"
         )
+    if checked is not None and delta is not None and delta.result is value \
+            and checked in (delta.version, delta.base_version) \
+            and len(delta.inserted) + len(delta.changed) <= MOST:
+        named = [value[at] for doc_id in delta.inserted | delta.changed
+                 if (at := delta.index(doc_id)) is not None] if checked != delta.version else []
+        if all(map(isinstance, named, repeat(dict))):
+            return value
     if not all(map(isinstance, value, repeat(dict))):
         index = next(i for i, item in enumerate(value) if not isinstance(item, dict))
         raise ConfigError(
             f"route {route.name!r}: item {index} of the query result is "
             f"{kind_of(value[index])}, expected an object with the path fields"
         )
-    return value
+    return value  # type: ignore[no-any-return]
 
 
 def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> list[PageSpec]:
@@ -147,7 +162,8 @@ def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> l
 def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
                  neighbours: bool = True, delta: Delta | None = None) -> list[PageSpec]:
     route = ctx.route
-    value = _check_items(route, value)
+    shown = peek(route.name, ctx.site)
+    value = _check_items(route, value, delta, shown.marker if shown is not None else None)
     unattributed = _unattributed(ctx, value, ids, delta)
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     last, fresh = list_pages(ctx, (unattributed, shared, neighbours))
@@ -191,7 +207,7 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     return pages
 
 
-def _finish(ctx: PageMaker, items: tuple[list[Any], list[Any]],
+def _finish(ctx: PageMaker, items: tuple[Sequence[Any], Sequence[Any]],
             lists: tuple[list[Any], list[Any], list[str]],
             places: Iterable[int], shares: tuple[frozenset[str], frozenset[str], bool],
             fresh: ListPages, known: dict[int, tuple[Any, frozenset[str]]],
@@ -231,7 +247,7 @@ def _finish(ctx: PageMaker, items: tuple[list[Any], list[Any]],
     return pages  # a new list (the next expansion copies it before changing it)
 
 
-def _unattributed(ctx: PageMaker, value: list[Any], ids: frozenset[str],
+def _unattributed(ctx: PageMaker, value: Sequence[Any], ids: frozenset[str],
                   delta: Delta | None) -> frozenset[str]:
     """The ids the query read that are no item's ``_id``: the last ones when the query
     read the same ids and its delta changed no item's ``_id`` (no set of every item's
@@ -249,7 +265,7 @@ def _unattributed(ctx: PageMaker, value: list[Any], ids: frozenset[str],
     return ids - set(map(dict.get, value, repeat("_id")))
 
 
-def _same_id(delta: Delta, doc_id: str, value: list[Any]) -> bool:
+def _same_id(delta: Delta, doc_id: str, value: Sequence[Any]) -> bool:
     old, new = delta.old_index(doc_id), delta.index(doc_id)
     return old is not None and new is not None \
         and delta.base[old].get("_id") == value[new].get("_id")
@@ -264,7 +280,7 @@ def _item_ids(item: Any, token: Any,
     return entry[1]
 
 
-def _neighbours(items: list[Any], paths: list[str], index: int) -> dict[str, Any]:
+def _neighbours(items: Sequence[Any], paths: list[str], index: int) -> dict[str, Any]:
     """A list route page's ``prev``/``next`` items and URL paths, in the query's order."""
     last = index + 1 < len(items)
     return {

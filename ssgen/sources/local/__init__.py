@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ssgen.groq.chunks import listed
 from ssgen.groq.refkeyed import has_ref_keyed
 from ssgen.sources import QueryResult
 from ssgen.sources.filecache import now_ns
@@ -202,13 +203,14 @@ class LocalSource:
         return self._view.references(doc_id, digest)
 
     def query(self, query: Query, params: Mapping[str, Any] | None = None, *,
-              now: datetime | None = None) -> QueryResult:
-        """Evaluate ``query``; ``ids`` are the documents that contributed."""
+              now: datetime | None = None, sequences: bool = False) -> QueryResult:
+        """Evaluate ``query``; ``ids`` are the documents that contributed. ``sequences``:
+        a maintained list may be handed out as its ``Chunks`` (``Source.query_many``)."""
         if self._results is not None:
             found = self._results.query(query, params, self.dataset, self.version,
                                         self.changed_since, now)
             if found is not None:
-                return QueryResult(*found)
+                return QueryResult(found[0] if sequences else listed(found[0]), *found[1:])
         ids: set[str] = set()
         keys: set[Any] | None = set() if has_ref_keyed(query) else None
         value = query.evaluate(self.dataset, dict(params) if params else None, now, trace=ids,
@@ -219,10 +221,10 @@ class LocalSource:
         return QueryResult(value, frozenset(ids), refs=looked_up(keys))
 
     def query_many(self, requests: Sequence[tuple[Query, Mapping[str, Any]]], *,
-                   now: datetime | None = None) -> list[QueryResult]:
+                   now: datetime | None = None, sequences: bool = False) -> list[QueryResult]:
         """Evaluate each ``(query, params)`` in turn, all at the same ``now()``."""
         now = now if now is not None else datetime.now(UTC)
-        return [self.query(query, params, now=now) for query, params in requests]
+        return [self.query(q, p, now=now, sequences=sequences) for q, p in requests]
 
     def document_state(self, ids: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
         """``_id`` -> (``_type``, content hash) of every visible document (or of those of

@@ -194,8 +194,10 @@ class SanitySource:
         now: datetime | None = None,
         tag: str = "ssgen",
         fresh: bool = False,
+        sequences: bool = False,
     ) -> list[QueryResult]:
-        """Queries without params run concurrently; queries with params go in batches."""
+        """Queries without params run concurrently; queries with params go in batches
+        (lists are lists: ``sequences`` changes nothing here)."""
         single: list[Item] = []
         grouped: list[Item] = []
         for index, (query, params) in enumerate(requests):

@@ -15,6 +15,7 @@ from typing import Any
 
 from ssgen.config.load.model import SiteConfig
 from ssgen.groq import nodes
+from ssgen.groq.chunks import Chunks
 from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.correlated import _State as CorrelatedState
 from ssgen.groq.dataset import Dataset
@@ -49,7 +50,7 @@ def register() -> None:
     """Allow the classes a snapshot of a local source holds."""
     codec.allow(
         CachedFile, Loaded, Offsets, Fault, Input, View, QueryCache,
-        Dataset, MaintainedQuery, MaintainedEntry, Dependents, Ordered, Descending,
+        Dataset, MaintainedQuery, MaintainedEntry, Dependents, Ordered, Descending, Chunks,
         CorrelatedSubs, CorrelatedState, Shape, SortKey, DateTime,
         PageSpec, ListPages, PaginatedExpansion, SiteConfig,
         *_syntax_nodes(),
