@@ -504,13 +504,18 @@ def test_a_build_that_saves_its_cache_in_the_background_equals_one_that_does_not
 
 def test_a_cold_build_of_a_few_hundred_files_saves_its_cache_in_another_process(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """From ``parse_ahead.MIN_FILES`` files (a 1,000-file cold build included), the
-    build process forks the parse cache's save instead of writing its 64 shards on the
-    critical path; the cache the next process loads is the same."""
+    """A cold build of a few hundred files (a 1,000-file one included) forks the parse
+    cache's save instead of writing its 64 shards on the critical path; the cache the
+    next process loads is the same. It forks from ``BACKGROUND`` entries' worth of
+    rewritten shards (entries x dirty shards >= BACKGROUND x SHARDS): at exactly
+    ``MIN_FILES`` (256) files that needs every shard dirty, which the names' hashes (the
+    temporary folder's name in them) give about three runs in four, so the test builds
+    64 files more: at least 56 shards dirty whatever the folder is called."""
     from ssgen.sources.parse_ahead import MIN_FILES
 
+    files = MIN_FILES + 64
     site = make_site(tmp_path / "site")
-    for i in range(MIN_FILES):
+    for i in range(files):
         (site / "content" / f"p{i}.md").write_text(page_file(f"p{i}", f"Page {i}"))
     writers: list[int] = []
     write = FileCache._write
@@ -524,7 +529,7 @@ def test_a_cold_build_of_a_few_hundred_files_saves_its_cache_in_another_process(
     assert os.getpid() not in writers  # the child's call is not seen here
     assert not filecache._SAVING
     loaded = markdown_cache(load_config(site))
-    assert loaded is not None and len(loaded.entries) == MIN_FILES
+    assert loaded is not None and len(loaded.entries) == files
 
 
 def test_the_key_is_the_same_in_every_process() -> None:
