@@ -248,6 +248,15 @@ def webhook(client: httpx.Client, doc: dict[str, Any], key: str | None = None) -
     return client.post("/api/revalidate?wait=1", content=body, headers=headers)
 
 
+def _round_of(reply: httpx.Response) -> str:
+    """Serve's own account of the round that answered ``reply`` (its time and summary)."""
+    try:
+        result = reply.json().get("result") or reply.json()
+        return f"round {float(result.get('seconds', 0)) * 1000:.0f} ms, {result.get('summary')}"
+    except (ValueError, AttributeError, TypeError):
+        return "no account"
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -290,6 +299,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
     latencies = []
     cpu = [] if cpu is None else cpu
     written: list[tuple[int, int]] = []  # (files, bytes) each webhook wrote
+    rounds: list[tuple[float, float, str, str]] = []  # wall, CPU, the post, serve's account
     rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
@@ -316,6 +326,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
                 cpu.append(cpu_seconds(process.pid) - used)
                 if reply.status_code != 200:
                     raise SystemExit(f"webhook answered {reply.status_code}: {reply.text}")
+                rounds.append((latencies[-1], cpu[-1], doc["_id"], _round_of(reply)))
                 written.append(_written_since(site / "public", stamp))
                 stale = [str(f.relative_to(site)) for f in data.affected(doc)
                          if doc["title"] not in f.read_text()]
@@ -327,6 +338,9 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
               f"{max(latencies) * 1000:.0f} ms; serve CPU p50 {statistics.median(cpu) * 1000:.0f}"
               f" ms, p99 {pct(cpu, 0.99) * 1000:.0f} ms ({len(cpu)} webhooks, clock tick "
               f"{1000 / os.sysconf('SC_CLK_TCK'):.0f} ms); load {load()}", flush=True)
+        for wall, used, doc_id, account in sorted(rounds, reverse=True)[:3]:
+            print(f"  slow: {wall * 1000:.0f} ms (serve CPU {used * 1000:.0f} ms) {doc_id}: "
+                  f"{account}", flush=True)
         files, size = [f for f, _ in written], [b for _, b in written]
         print(f"written per webhook: files p50 {statistics.median(files):.0f} (max "
               f"{max(files)}), MB p50 {statistics.median(size) / 1e6:.2f}, p99 "
