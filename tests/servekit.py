@@ -100,6 +100,16 @@ def running_server(
         sock.close()
 
 
+def status_of(client: httpx.Client, path: str) -> int | None:
+    """The status of a GET of ``path``, or None when the connection failed or was reset
+    (a server starting, stopped, or over its concurrency limit: uvicorn answers 503 and
+    closes, and a pooled connection it closed may be reset under the next request)."""
+    try:
+        return client.get(path).status_code
+    except httpx.TransportError:
+        return None
+
+
 def wait_idle(client: httpx.Client, timeout: float = 30) -> dict[str, Any]:
     """Poll /api/status until the queue is empty and no rebuild runs; returns the status."""
     deadline = time.monotonic() + timeout

@@ -20,7 +20,7 @@ import httpx
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 from s3_server import S3TestServer
-from servekit import SECRET, free_port, owner_status, wait_for
+from servekit import SECRET, free_port, owner_status, status_of, wait_for
 from sitekit import DEFAULT_TEMPLATES, author, make_site, output_files, post
 from test_serve import clean_build
 from test_serve_crash import SLOW_POST, TOML
@@ -56,10 +56,7 @@ class Replica:
     def up(self) -> bool:
         assert self.client is not None and self.proc is not None
         assert self.proc.poll() is None, "replica exited"
-        try:
-            return self.client.get("/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
+        return status_of(self.client, "/healthz") == 200
 
     def builder(self) -> bool:
         assert self.client is not None

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from servekit import SECRET, free_port, sanity_webhook, wait_for, wait_idle
+from servekit import SECRET, free_port, sanity_webhook, status_of, wait_for, wait_idle
 from sitekit import (
     DEFAULT_TEMPLATES,
     DEFAULT_TOML,
@@ -59,10 +59,7 @@ def serve_process(site: Path) -> Iterator[tuple[subprocess.Popen[bytes], httpx.C
 
 
 def _up(client: httpx.Client) -> bool:
-    try:
-        return client.get("/healthz").status_code == 200
-    except httpx.TransportError:
-        return False
+    return status_of(client, "/healthz") == 200
 
 
 def _building(client: httpx.Client) -> bool:

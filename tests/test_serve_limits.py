@@ -9,9 +9,8 @@ import time
 import types
 from pathlib import Path
 
-import httpx
 import pytest
-from servekit import SECRET, Running, running_server
+from servekit import SECRET, Running, running_server, status_of
 from sitekit import make_site, run_cli
 
 from ssgen.errors import ConfigError
@@ -124,16 +123,6 @@ def test_item13_an_oversized_request_head_is_refused(tmp_path: Path) -> None:
         assert srv.client.get("/blog/").status_code == 200
 
 
-def _status(client: httpx.Client, path: str) -> int | None:
-    """The status of a GET, or None when the connection was reset: over the concurrency
-    limit uvicorn answers 503 and closes, and a pooled connection it closed may be
-    reset under the next request."""
-    try:
-        return client.get(path).status_code
-    except httpx.TransportError:
-        return None
-
-
 def test_item13_over_the_concurrency_limit_new_requests_wait_out_the_head_timeout(
     tmp_path: Path,
 ) -> None:
@@ -151,7 +140,7 @@ def test_item13_over_the_concurrency_limit_new_requests_wait_out_the_head_timeou
             # run the timers late, never early), and then requests are served again
             time.sleep(limits.header_timeout)
             deadline = time.monotonic() + 10
-            while _status(srv.client, "/blog/") in (503, None):
+            while status_of(srv.client, "/blog/") in (503, None):
                 assert time.monotonic() < deadline, "the holders were never cut off"
                 time.sleep(0.1)
             assert srv.client.get("/blog/").status_code == 200
