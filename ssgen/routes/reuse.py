@@ -59,6 +59,9 @@ class ListPages:
     ids: frozenset[str] | None = None
     unattributed: frozenset[str] = frozenset()
     stamps: Sequence[int] | None = None  # the items' stamps (None: tokens are the items)
+    # The first page, when it alone carries the unattributed ids and this expansion made
+    # it (``ssgen.routes.spec.expand``): the planner records it whatever its data.
+    carrier: PageSpec | None = None
 
 
 def key(token: Any) -> int:
@@ -170,6 +173,15 @@ def looked_at(pages: list[PageSpec], before: list[PageSpec]) -> list[int] | None
 def peek(route: str, site: Any) -> ListPages | None:
     """The route's last pages, left in place (``list_pages`` takes them)."""
     return _LAST.get((route, id(site)))
+
+
+def take_carrier(route: str, site: Any) -> PageSpec | None:
+    """The route's ``ListPages.carrier`` from its last expansion, once."""
+    last = _LAST.get((route, id(site)))
+    if last is None:
+        return None
+    carrier, last.carrier = last.carrier, None
+    return carrier
 
 
 def export(site: Any) -> list[tuple[str, ListPages]]:

@@ -39,7 +39,9 @@ from ssgen.routes.spec.ids import find_ids
 if TYPE_CHECKING:
     from ssgen.groq.maintained import Delta
 
-UNATTRIBUTED_LIMIT = 256
+# Past this many unattributed ids a route's first page alone carries them: every page
+# carrying them all made the tag rows quadratic (200 items without `_id`: 40,600 rows).
+UNATTRIBUTED_LIMIT = 32
 # What a list route's page gets of its neighbours (when its templates read any of it).
 NEIGHBOUR_KEYS = frozenset({"prev", "next", "prev_url", "next_url"})
 
@@ -176,6 +178,8 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     fresh.marker = delta.version if delta is not None else None
     size = len(value)
     known = last.item_ids
+    fresh.carrier = last.pages[0] if last.pages and len(unattributed) > UNATTRIBUTED_LIMIT \
+        else None  # the last first page, until ``_carrier`` sees the new one
     patched = patch(last, value, delta, lambda item: fill_pattern(
         route.path, item, route=route.name), neighbours)
     was = take_paths(ctx, last)
@@ -186,7 +190,7 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
         counts, left = recount(was.counts if was else None, patched.out, patched.came)
         keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left,
                                    sorted(patched.places) if patched.aligned else None))
-        return pages
+        return _carrier(fresh, pages, unattributed)
     # Only the span that differs from the last expansion (by stamp, else by identity)
     # and, when pages show their neighbours, one page either side of it is looked at.
     before = len(last.items)
@@ -204,6 +208,17 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     pages = _finish(ctx, (value, tokens), lists, range(low, high),
                     (unattributed, shared, neighbours), fresh, known, old)
     keep_paths(ctx, RoutePaths(fresh, pages, None))
+    return _carrier(fresh, pages, unattributed)
+
+
+def _carrier(fresh: ListPages, pages: list[PageSpec],
+             unattributed: frozenset[str]) -> list[PageSpec]:
+    """Note in ``fresh.carrier`` the first page when it alone carries the unattributed
+    ids and was made again (a new first item, a changed set of ids): its data may be
+    unchanged while its tags are not, and the planner must record it again, or an edit
+    of an id it alone carries would reach no page."""
+    first = pages[0] if pages and len(unattributed) > UNATTRIBUTED_LIMIT else None
+    fresh.carrier = first if first is not None and first is not fresh.carrier else None
     return pages
 
 
