@@ -6,7 +6,8 @@ clean full build's output.
 
 The site of tests/test_nested_delta_property.py (30 posts, three authors, three
 categories) with a per-post card route projected without ``_id``, its author
-dereferenced without one too: 33 unattributed ids at the start.
+dereferenced without one too (33 unattributed ids at the start), and a per-author route
+paginated by the author's posts (``paginate_by``), none of them with an ``_id``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ path = "/cards/{slug}/"
 template = "card.html"
 query = '''*[_type == "post" && defined(slug.current)] | order(publishedAt desc){title,
   "slug": slug.current, "author": author->{name}}'''
+
+[[routes]]
+name = "by"
+path = "/by/{slug}/"
+template = "by.html"
+query = '''*[_type == "author"] | order(name asc){"slug": slug.current, name,
+  "posts": *[_type == "post" && references(^._id)] | order(title asc){title,
+    "category": categories[0]->{title}}}'''
+paginate = 2
+paginate_by = "posts"
 """
 
 
@@ -53,6 +64,9 @@ class Cards(Site):
         (site / "ssgen.toml").write_text(TOML)
         (site / "templates" / "card.html").write_text(
             "{{ page.title }}|{{ page.author.name if page.author else '' }}")
+        (site / "templates" / "by.html").write_text(
+            "{{ page.name }}:{% for p in page.posts %}{{ p.title }}"
+            "({{ p.category.title if p.category else '' }});{% endfor %}")
 
 
 def run(steps: list[Edit]) -> None:
@@ -108,3 +122,12 @@ def test_mutant_a_new_first_page_not_recorded_again_is_caught(
     newest = Cards().posts().index("p23")  # 2024-12-24
     with pytest.raises(AssertionError):
         run([delete(newest), rename("a3", "Last")])
+
+
+def test_mutant_a_new_first_item_of_a_route_paginated_by_its_items_is_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Author 0 renamed to the end of the order: Author 1's first page becomes the one
+    carrying the ids, its data unchanged; a renamed category it shows must reach it."""
+    monkeypatch.setattr(plan_module, "_carriers_recorded", lambda plan, config: None)
+    with pytest.raises(AssertionError):
+        run([rename("a1", "Zed"), rename("c2", "Renamed")])

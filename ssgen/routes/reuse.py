@@ -59,9 +59,6 @@ class ListPages:
     ids: frozenset[str] | None = None
     unattributed: frozenset[str] = frozenset()
     stamps: Sequence[int] | None = None  # the items' stamps (None: tokens are the items)
-    # The first page, when it alone carries the unattributed ids and this expansion made
-    # it (``ssgen.routes.spec.expand``): the planner records it whatever its data.
-    carrier: PageSpec | None = None
 
 
 def key(token: Any) -> int:
@@ -80,6 +77,8 @@ def same(token: Any, other: Any) -> bool:
 # process builds a site and its clean copy in turn): the oldest is dropped.
 _LAST: dict[tuple[str, int], ListPages] = site_memo()
 _SITES = 8
+# (route name, id of the site object) -> (the site, its first page to record again).
+_CARRIERS: dict[tuple[str, int], tuple[Any, PageSpec]] = site_memo()
 
 
 def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, ListPages]:
@@ -175,13 +174,20 @@ def peek(route: str, site: Any) -> ListPages | None:
     return _LAST.get((route, id(site)))
 
 
+def note_carrier(route: str, site: Any, page: PageSpec | None) -> None:
+    """``page``: the route's first page, made by this expansion, that alone carries the
+    ids no item holds (``ssgen.routes.spec.expand``); None: no such page this time."""
+    if page is None:
+        _CARRIERS.pop((route, id(site)), None)
+    else:
+        _CARRIERS[route, id(site)] = (site, page)
+
+
 def take_carrier(route: str, site: Any) -> PageSpec | None:
-    """The route's ``ListPages.carrier`` from its last expansion, once."""
-    last = _LAST.get((route, id(site)))
-    if last is None:
-        return None
-    carrier, last.carrier = last.carrier, None
-    return carrier
+    """The page ``note_carrier`` last noted for the route, once: the planner records it
+    whatever its data, as its tags may have changed with its data the same."""
+    noted = _CARRIERS.pop((route, id(site)), None)
+    return noted[1] if noted is not None and noted[0] is site else None
 
 
 def export(site: Any) -> list[tuple[str, ListPages]]:
