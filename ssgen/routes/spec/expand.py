@@ -9,7 +9,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ssgen.errors import ConfigError
 from ssgen.groq.chunks import listed, sequence
@@ -141,7 +141,7 @@ def _check_items(route: RouteLike, value: Any, delta: Delta | None = None,
             f"route {route.name!r}: item {index} of the query result is "
             f"{kind_of(value[index])}, expected an object with the path fields"
         )
-    return value  # type: ignore[no-any-return]
+    return cast("Sequence[dict[str, Any]]", value)
 
 
 def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> list[PageSpec]:
