@@ -252,7 +252,11 @@ def _round_of(reply: httpx.Response) -> str:
     """Serve's own account of the round that answered ``reply`` (its time and summary)."""
     try:
         result = reply.json().get("result") or reply.json()
-        return f"round {float(result.get('seconds', 0)) * 1000:.0f} ms, {result.get('summary')}"
+        stages = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in
+                           (result.get("stages") or {}).items() if seconds >= 0.002)
+        return (f"round {float(result.get('seconds', 0)) * 1000:.0f} ms (queued "
+                f"{float(result.get('queued', 0)) * 1000:.0f} ms; {stages}), "
+                f"{result.get('summary')}")
     except (ValueError, AttributeError, TypeError):
         return "no account"
 

@@ -172,6 +172,12 @@ def test_wait_returns_the_rebuilt_paths_for_tags_paths_and_bearer(served: Runnin
                                headers={"authorization": f"Bearer {SECRET}"})
     assert reply.status_code == 200
     assert reply.json()["paths"] == ["blog/index.html", "blog/post-2/index.html"]
+    # The round's account: its stages (the source's reload, the build's) and its wait.
+    stages, queued = reply.json()["stages"], reply.json()["queued"]
+    assert {"reload", "query", "write"} <= stages.keys(), stages
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert sum(stages.values()) <= reply.json()["seconds"] + 0.001
+    assert 0 <= queued < 60
 
 
 def test_status_document(served: Running) -> None:

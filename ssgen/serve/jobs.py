@@ -36,13 +36,18 @@ class RebuildResult:
     summary: str = ""
     seconds: float = 0.0
     finished: float = 0.0
+    # Seconds per stage of the round (the source's reload, then the build's stages), and
+    # how long its last webhook waited for it (another round or the last one's settling).
+    stages: dict[str, float] = field(default_factory=dict)
+    queued: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form used in replies and the status document."""
         return {
             "ok": self.ok, "changes": self.changes, "failures": self.failures,
             "error": self.error, "summary": self.summary, "seconds": round(self.seconds, 4),
-            "finished": self.finished,
+            "finished": self.finished, "queued": round(self.queued, 4),
+            "stages": {name: round(value, 4) for name, value in self.stages.items()},
         }
 
 

@@ -13,12 +13,16 @@ from ssgen.serve.jobs import RebuildResult
 log = logging.getLogger("ssgen.serve")
 
 
-def round_result(report: BuildReport, started: float) -> RebuildResult:
-    """The result of a round whose build returned ``report`` (``started``: perf_counter)."""
+def round_result(report: BuildReport, started: float, *, load: float = 0.0,
+                 queued: float = 0.0) -> RebuildResult:
+    """The result of a round whose build returned ``report`` (``started``: perf_counter;
+    ``load``: the source's reload before the build; ``queued``: how long its last
+    webhook waited for it)."""
     failures = [{"path": f.path, "route": f.route, "error": f.message, "kind": f.kind}
                 for f in report.failures]
     return RebuildResult(report.ok, report.changes(), failures, None, report.summary(),
-                         time.perf_counter() - started, time.time())
+                         time.perf_counter() - started, time.time(),
+                         {"reload": load, **report.stages}, queued)
 
 
 def failure_text(report: BuildReport) -> str | None:

@@ -283,6 +283,9 @@ class RebuildWorker:
     def _rebuild(self, change: Change, ids: list[int], reload_config: bool) -> None:
         self.state = "building"
         started = time.perf_counter()
+        with self._cond:  # none yet (the start-up round): none waited
+            latest = self._arrivals[1]
+        queued = max(0.0, time.monotonic() - latest) if latest > float("-inf") else 0.0
         try:
             if reload_config:
                 self._load_config()
@@ -293,7 +296,7 @@ class RebuildWorker:
         except SsgenError as exc:
             self._failed(ids, str(exc), started)
             return
-        self._succeeded(ids, report, started)
+        self._succeeded(ids, report, started, queued)
 
     def _load_config(self) -> None:
         self._reload_config = True  # kept until a config loads, so a typo is retried
@@ -321,8 +324,10 @@ class RebuildWorker:
         log_failed(message, delay, traces(self._round_payloads), len(ids), started)
         self._notify()
 
-    def _succeeded(self, ids: list[int], report: BuildReport, started: float) -> None:
-        result = round_result(report, started)
+    def _succeeded(self, ids: list[int], report: BuildReport, started: float,
+                   queued: float) -> None:
+        result = round_result(report, started, load=self._runner.load_seconds,
+                              queued=queued)
         changes = result.changes
         if report.retryable:
             self._retry.schedule(self._clock(), self.retry_base)
