@@ -124,3 +124,23 @@ def test_a_carried_hash_memo_knows_its_spec_by_the_stamp_only() -> None:
     finally:
         datahash.forget(site)
         datahash.forget("cold")
+
+
+tag_sets = st.frozensets(st.integers(0, 60).map(lambda i: f"doc:d{i}"), max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sets=st.lists(tag_sets, min_size=1, max_size=4))
+def test_a_page_of_many_tags_sums_them_as_a_cold_start_does(
+        sets: list[frozenset[str]]) -> None:
+    """``tagged`` with a page's key updates the last sum of a page of many tags by the
+    tags that changed: always the digest a cold start (no key) gives, and tag sets that
+    differ give different digests."""
+    from ssgen.build.memo import datahash
+
+    many, datahash._MANY_TAGS = datahash._MANY_TAGS, 4  # the update path at any size
+    for tags in sets:
+        assert datahash.tagged("d", tags, ("site", "/many/")) == datahash.tagged("d", tags)
+    datahash._MANY_TAGS = many
+    distinct = set(sets)
+    assert len({datahash.tagged("d", tags) for tags in distinct}) == len(distinct)

@@ -23,7 +23,6 @@ from ssgen.manifest.schema import PageRecord
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
 from ssgen.routes.page import PageSpec
-from ssgen.routes.reuse import take_carrier
 from ssgen.routes.spec import data_hash
 
 
@@ -155,7 +154,6 @@ def plan_render(
         else:
             plan.unchanged.append(spec.path)
     _first_pages_recorded(plan)
-    _carriers_recorded(plan, config)
     # A path that moved to another route is not removed; one that a clash holds keeps
     # its page and file.
     plan.removed = sorted(_removed(manifest, collected, full) - plan.pages.keys()
@@ -178,20 +176,6 @@ def _first_pages_recorded(plan: RenderPlan) -> None:
     if not firsts or not plan.unchanged:
         return
     again = firsts.intersection(plan.unchanged)
-    if again:
-        plan.unchanged = [path for path in plan.unchanged if path not in again]
-        plan.to_render.extend(plan.pages[path] for path in sorted(again))
-
-
-def _carriers_recorded(plan: RenderPlan, config: Config) -> None:
-    """A list route's first page that alone carries the ids no item holds (past
-    ``UNATTRIBUTED_LIMIT``) and was made again renders, as its tags may have changed
-    with its data the same: its record is then the only one holding those ids."""
-    carriers = [carrier for route in config.routes
-                if (carrier := take_carrier(route.name, config.site)) is not None
-                and plan.pages.get(carrier.path) is carrier]
-    again = set(plan.unchanged).intersection(carrier.path for carrier in carriers) \
-        if carriers else None
     if again:
         plan.unchanged = [path for path in plan.unchanged if path not in again]
         plan.to_render.extend(plan.pages[path] for path in sorted(again))

@@ -77,8 +77,6 @@ def same(token: Any, other: Any) -> bool:
 # process builds a site and its clean copy in turn): the oldest is dropped.
 _LAST: dict[tuple[str, int], ListPages] = site_memo()
 _SITES = 8
-# (route name, id of the site object) -> (the site, its first page to record again).
-_CARRIERS: dict[tuple[str, int], tuple[Any, PageSpec]] = site_memo()
 
 
 def list_pages(ctx: PageMaker, extras: tuple[Any, ...]) -> tuple[ListPages, ListPages]:
@@ -172,22 +170,6 @@ def looked_at(pages: list[PageSpec], before: list[PageSpec]) -> list[int] | None
 def peek(route: str, site: Any) -> ListPages | None:
     """The route's last pages, left in place (``list_pages`` takes them)."""
     return _LAST.get((route, id(site)))
-
-
-def note_carrier(route: str, site: Any, page: PageSpec | None) -> None:
-    """``page``: the route's first page, made by this expansion, that alone carries the
-    ids no item holds (``ssgen.routes.spec.expand``); None: no such page this time."""
-    if page is None:
-        _CARRIERS.pop((route, id(site)), None)
-    else:
-        _CARRIERS[route, id(site)] = (site, page)
-
-
-def take_carrier(route: str, site: Any) -> PageSpec | None:
-    """The page ``note_carrier`` last noted for the route, once: the planner records it
-    whatever its data, as its tags may have changed with its data the same."""
-    noted = _CARRIERS.pop((route, id(site)), None)
-    return noted[1] if noted is not None and noted[0] is site else None
 
 
 def export(site: Any) -> list[tuple[str, ListPages]]:

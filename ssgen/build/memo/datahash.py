@@ -1,5 +1,8 @@
 """Page data hashes: what the planner compares to decide whether a page's data changed.
 
+The hash a page's record keeps also covers its tags (``tagged``): a page renders when
+its data or its tags changed, so that its record names every document it depends on.
+
 A page's hash covers what is particular to it (its context less the site-wide ``site``
 and ``data``, which are tracked as globals). Long lists in it (an author page's 4,000
 post cards, at most two objects deep) are hashed as the sha256 of their items' hashes,
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+from collections.abc import Set as AbstractSet
 from dataclasses import field
 from itertools import compress, count
 from typing import Any
@@ -69,6 +73,13 @@ _MISSES = [0]  # see ``misses``
 # is kept so its id stays its own.
 _SCALARS: dict[int, tuple[list[Any], str]] = site_memo()
 _SCALARS_KEEP = 64
+# tag -> its 64-bit hash (``tagged``); cleared past this many.
+_TAG_HASHES: dict[str, int] = site_memo()
+_TAG_HASHES_KEEP = 1 << 21
+_MASK64 = (1 << 64) - 1
+# (site, path) -> the tags of a page that has many and their sum (``tagged``).
+_MANY_TAGS = 1024
+_MANY: dict[tuple[str, str], tuple[frozenset[str], int]] = site_memo()
 
 
 def page_data_hash(spec: PageSpec, site: str = "") -> str:
@@ -78,16 +89,55 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     if known is not None and (known.spec is spec or known.spec.stamp == spec.stamp):
         return known.digest
     own = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
-    if known is not None and known.own is not None and (_same_refs(known.own, own) or (
-            type(own.get("page")) is list and same_json(known.own, own))):
+    if known is not None and known.own is not None \
+            and (known.spec.tags is spec.tags or known.spec.tags == spec.tags) \
+            and (_same_refs(known.own, own) or (
+                type(own.get("page")) is list and same_json(known.own, own))):
         # Keep the newer objects: the next comparison is then an identity check.
         _KNOWN[key] = _Known(spec, own, known.digest, known.lists)
         return known.digest
     lists: dict[tuple[str, ...], _ListHash] = {}
-    digest = composed_hash(own, {} if known is None else known.lists, lists)
+    digest = tagged(composed_hash(own, {} if known is None else known.lists, lists),
+                    spec.tags, key)
     _KNOWN[key] = _Known(spec, own, digest, lists)
     _MISSES[0] += 1
     return digest
+
+
+def tagged(digest: str, tags: frozenset[str], key: tuple[str, str] | None = None) -> str:
+    """``digest`` (a page's data) joined with its tags, order aside: what its record
+    keeps. A page whose tags changed with its data the same (a document its query read
+    only in a filter or an ``order()``, a list's first page that now carries the ids no
+    item holds) then renders again, and its record names them; else an edit of one of
+    them would reach no page. ``key``: the page's (site, path), whose last sum a page of
+    many tags (a home page reading every post) updates by the tags that changed."""
+    total = _tag_sum(tags) if key is None or len(tags) < _MANY_TAGS else _many(tags, key)
+    return hashlib.sha256(f"{digest}:{total & _MASK64:016x}".encode()).hexdigest()
+
+
+def _tag_sum(tags: AbstractSet[str]) -> int:
+    """The sum of the tags' 64-bit hashes, each hashed once per process."""
+    try:
+        return sum(map(_TAG_HASHES.__getitem__, tags))
+    except KeyError:
+        if len(_TAG_HASHES) > _TAG_HASHES_KEEP:
+            _TAG_HASHES.clear()
+        for tag in set(tags).difference(_TAG_HASHES):
+            _TAG_HASHES[tag] = int.from_bytes(
+                hashlib.blake2b(tag.encode(), digest_size=8).digest(), "little")
+        return sum(map(_TAG_HASHES.__getitem__, tags))
+
+
+def _many(tags: frozenset[str], key: tuple[str, str]) -> int:
+    last = _MANY.get(key)
+    if last is None:
+        total = _tag_sum(tags)
+    elif last[0] is tags:
+        return last[1]
+    else:
+        total = last[1] - _tag_sum(last[0] - tags) + _tag_sum(tags - last[0])
+    _MANY[key] = (tags, total)
+    return total
 
 
 def adopt_digest(spec: PageSpec, site: str, digest: str) -> bool:

@@ -24,8 +24,8 @@ Tag rules (see DESIGN.md, "Tag"):
   dropped). That is conservative: it can only add tags, never miss one. When there are
   more than ``UNATTRIBUTED_LIMIT`` of them (items projected without ``_id``: every item
   document is unattributed), they go to the route's first page only, to keep the tag
-  count linear; the route's union of tags still holds every id (the planner records
-  that first page again whenever it is made again, whatever its data), and the planner
+  count linear; the route's union of tags still holds every id (a page whose tags
+  changed renders again, whatever its data: ``build.memo.datahash.tagged``), and the planner
   re-queries a whole route and diffs page data hashes. Keep ``_id`` in list-route
   projections for precise per-page tags. ``each`` pages
   get the ids their own query read plus the ``_id``s in their ``each`` item.

@@ -28,7 +28,6 @@ from ssgen.routes.reuse import (
     changed_span,
     keep_paths,
     list_pages,
-    note_carrier,
     peek,
     same,
     spliced,
@@ -159,7 +158,7 @@ def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> l
         item_ids = frozenset(find_ids(item)) | (unattributed if index == 0 else shared)
         params = {name: lookup(item, name) for name in names}
         pages += expand_document(ctx, base, item, item_ids, fields=item, params=params)
-    return _carrier(ctx, pages, unattributed)  # every page is made again
+    return pages
 
 
 def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
@@ -179,7 +178,6 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     fresh.marker = delta.version if delta is not None else None
     size = len(value)
     known = last.item_ids
-    was_first = last.pages[0] if last.pages else None
     patched = patch(last, value, delta, lambda item: fill_pattern(
         route.path, item, route=route.name), neighbours)
     was = take_paths(ctx, last)
@@ -190,7 +188,7 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
         counts, left = recount(was.counts if was else None, patched.out, patched.came)
         keep_paths(ctx, RoutePaths(fresh, pages, counts, was.pages if was else None, left,
                                    sorted(patched.places) if patched.aligned else None))
-        return _carrier(ctx, pages, unattributed, was_first)
+        return pages
     # Only the span that differs from the last expansion (by stamp, else by identity)
     # and, when pages show their neighbours, one page either side of it is looked at.
     before = len(last.items)
@@ -208,17 +206,6 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     pages = _finish(ctx, (value, tokens), lists, range(low, high),
                     (unattributed, shared, neighbours), fresh, known, old)
     keep_paths(ctx, RoutePaths(fresh, pages, None))
-    return _carrier(ctx, pages, unattributed, was_first)
-
-
-def _carrier(ctx: PageMaker, pages: list[PageSpec], unattributed: frozenset[str],
-             was_first: PageSpec | None = None) -> list[PageSpec]:
-    """Note the first page when it alone carries the unattributed ids and was made again
-    (a new first item, a changed set of ids): its data may be unchanged while its tags
-    are not, and unless the planner records it again, an edit of an id it alone carries
-    would reach no page."""
-    first = pages[0] if pages and len(unattributed) > UNATTRIBUTED_LIMIT else None
-    note_carrier(ctx.route.name, ctx.site, first if first is not was_first else None)
     return pages
 
 
