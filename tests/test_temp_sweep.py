@@ -135,6 +135,28 @@ def test_sweep_takes_a_zombie_writer_for_dead(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
 
 
+def test_a_writer_in_its_exit_is_taken_for_dead() -> None:
+    """Between closing its files (the build lock it shared is free then) and becoming a
+    zombie, a killed worker is still listed, exiting (``PF_EXITING`` in its flags): the
+    build that got the lock must take it for dead too (what the crash property's long
+    run hit under load: the temp file of a worker caught there stayed)."""
+    from ssgen.build.output.temps import stat_exited
+
+    def stat(name: bytes, state: bytes, flags: int) -> bytes:
+        return b"4242 (" + name + b") " + state + b" 1 4242 4242 0 -1 " + \
+            str(flags).encode() + b" 0 0 0 0 1 2 0 0 20 0 1 0 100 0 0\n"
+
+    assert not stat_exited(stat(b"python", b"R", 0x400000))
+    assert not stat_exited(stat(b"python", b"S", 0x400140))
+    assert stat_exited(stat(b"python", b"R", 0x400104))  # in its exit
+    assert stat_exited(stat(b"python", b"D", 0x4))
+    assert stat_exited(stat(b"python", b"Z", 0x400000))
+    assert not stat_exited(stat(b"a) Z (b", b"S", 0))  # a name that looks like a state
+    assert not stat_exited(b"garbage")
+    assert not stat_exited(stat(os.fsencode("live"), b"S", 0)) and not stat_exited(
+        Path(f"/proc/{os.getpid()}/stat").read_bytes())
+
+
 def test_a_build_killed_among_the_image_writes_leaves_no_orphan_variant(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SSGEN_IMAGE_CACHE", raising=False)  # this site's own cache

@@ -85,16 +85,31 @@ def writer_alive(name: str) -> bool:
         return False
     except OSError:
         return True
-    return not _zombie(pid_text)
+    return not _exited(pid_text)
 
 
-def _zombie(pid_text: str) -> bool:
+_PF_EXITING = 0x4  # the kernel's flag for a task in its exit (``/proc/<pid>/stat``)
+
+
+def _exited(pid_text: str) -> bool:
     # A worker orphaned by a killed build, once dead, waits as a zombie until init reaps
     # it, and signal 0 still reaches a zombie (the build after it got the lock it held).
+    # Before it is a zombie it has closed its files (so the lock is free) while still
+    # exiting: no code of it runs again, and its temp file is as dead.
     try:
         with open(f"/proc/{pid_text}/stat", "rb") as handle:
-            return handle.read().rpartition(b")")[2][:3] == b" Z "
+            return stat_exited(handle.read())
     except OSError:
+        return False
+
+
+def stat_exited(stat: bytes) -> bool:
+    """Whether a ``/proc/<pid>/stat`` line is a zombie's or a task's in its exit (the
+    name in parentheses may hold anything: the fields follow its last ``)``)."""
+    fields = stat.rpartition(b")")[2].split()
+    try:
+        return fields[0] in (b"Z", b"X") or bool(int(fields[6]) & _PF_EXITING)
+    except (IndexError, ValueError):
         return False
 
 
@@ -105,8 +120,8 @@ def unlink_quietly(path: str) -> None:
 
 
 __all__ = ["SWEPT", "TEMP_PREFIX", "defer_frees", "displace", "free_displaced",
-           "listed_elsewhere", "sweep_temps",
-           "take_displaced", "temp_name", "unlink_quietly", "writer_alive"]
+           "listed_elsewhere", "stat_exited", "sweep_temps", "take_displaced", "temp_name",
+           "unlink_quietly", "writer_alive"]
 
 
 # Freeing a replaced file is the slow part of a replace: ``os.replace`` over an 8 MB page
