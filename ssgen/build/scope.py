@@ -18,6 +18,7 @@ from ssgen.build.collect import NOT_FOUND_ROUTE, Scope, query_types
 from ssgen.build.docstate import DocState
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import RenderError
+from ssgen.groq.analysis import derefs
 from ssgen.groq.refkeyed import ref_keyed_types
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -116,6 +117,12 @@ def scope_for(
         route_types = _route_types(route, exact)
         if (route_types is None and change.documents) or (route_types and route_types & types):
             scope.routes.add(route.name)
+    # A route of pages per item that has none has no record to carry the tags of what
+    # its query read (an author read in its filter): only re-querying it finds its
+    # first page (an index lookup a route).
+    scope.routes |= manifest.without_pages(
+        route.name for route in config.routes
+        if route.name not in scope.routes and (route.placeholders or route.each is not None))
     if config.feed is not None and config.feed.route in scope.routes:
         scope.full_routes.add(config.feed.route)
     return scope
@@ -286,7 +293,9 @@ def _route_types(route: RouteConfig, exact: bool) -> frozenset[str] | None:
         if query is None:
             continue
         found = query_types(query, exact=exact)
-        if found is None:
+        # What an ``each`` query dereferences (``author->active`` in its filter) is on
+        # no page's record: any document may change which pages the route has.
+        if found is None or (query is route.each_ast and derefs(query)):
             return None
         types |= found
     return frozenset(types)

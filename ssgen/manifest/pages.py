@@ -33,6 +33,7 @@ GENERATION_KEY = "pages_generation"
 Row = tuple[Any, ...]  # a ``PAGE_SELECT`` row: path, route, params (JSON), ... file
 # In the covering index's order (no sort step): each route's paths sorted.
 _ROUTES_SELECT = "SELECT path, route FROM pages ORDER BY route, path"
+_ANY_PAGE_OF_ROUTE = "SELECT 1 FROM pages WHERE route = ? LIMIT 1"
 # Rows read by one scan of the table when at least 1/WHOLE_SHARE of them are asked for
 # (10k pages: the scan ~23 ms, the same rows by chunks of IN (...) ~80 ms).
 WHOLE_SHARE = 4
@@ -222,6 +223,11 @@ class PagesMixin:
     def page_count(self: _Store) -> int:
         """How many pages are recorded."""
         return len(_page_index(self).routes)
+
+    def without_pages(self: _Store, routes: Iterable[str]) -> set[str]:
+        """Those of ``routes`` that have no recorded page (an index lookup each)."""
+        return {route for route in routes
+                if not self._rows(_ANY_PAGE_OF_ROUTE, (route,), what="read pages")}
 
     def pages_for_route(self: _Store, route: str) -> set[str]:
         """The paths of the pages a route produced."""
