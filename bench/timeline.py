@@ -9,6 +9,11 @@ child logs its fork and its own wrapped calls. Nothing is timed in tests: this i
 hand (docs/benchmarks.md).
 
     python bench/timeline.py bench/out/site [--base /tmp/main] [--runs 1]
+
+``--runs N`` (N > 1) prints, instead of each run's lines, the median over the runs of each
+phase of the build process (wall ms at its end, CPU ms in it) and of each child (its fork,
+exit and CPU), and how long the other core had no work of this build before the render's
+worker forked (the wall before that fork minus the children's CPU before it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import functools
 import importlib.abc
 import importlib.machinery
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -138,26 +144,95 @@ def install() -> None:
     _log("interpreter up")
 
 
+# The build process's phases, each ending at its first line with this event (in order).
+PHASES = (
+    ("interpreter (and this hook)", "interpreter up"),
+    ("imports to the parse's fork", "forked a child"),
+    ("imports, configuration", "> open_manifest"),
+    ("manifest, inputs (the parses taken)", "< inputs"),
+    ("load (LocalSource)", "< load_source"),
+    ("globals, document states, collect", "< collect_pages"),
+    ("plan, page files, clashes, journal", "> render_pages"),
+    ("render's warm, to the worker's fork", "forked a child@render"),
+    ("render (both processes)", "< render_pages"),
+    ("record, saves, extras, exit", "_exit"),
+)
+
+
+def run_once(site: Path, base: str | None, log: Path) -> list[str]:
+    """One cold build's log lines, sorted by wall time."""
+    root = str(Path(__file__).resolve().parent.parent)
+    here = str(Path(__file__).resolve().parent)
+    set_aside([site / "public", site / ".ssgen"], site.parent / "trash")
+    # As ssg_bench runs it (``_env``: .pyc files and ssgen's caches beside the code written).
+    env = {**_env(os.pathsep.join([base or root, here])),
+           _ENV_LOG: str(log.resolve()), _ENV_START: repr(time.time())}
+    log.unlink(missing_ok=True)
+    code = "import timeline; timeline.install(); import runpy; " \
+           "runpy.run_module('ssgen', run_name='__main__')"
+    subprocess.run([sys.executable, "-c", code, "-q", "build", "--full"], cwd=site,
+                   env=env, check=True)
+    return sorted(log.read_text().splitlines(), key=lambda line: float(line.split()[0]))
+
+
+def phases(log: list[str]) -> dict[str, tuple[float, float]]:
+    """Wall ms at each phase's end and CPU ms spent in it (the build process's, ``PHASES``),
+    each child's wall from its fork to its exit and its CPU, and the other core's idle ms
+    before the render's worker forked."""
+    lines = [line.split(None, 7) for line in log]
+    parent = lines[0][6]
+    mine = [fields for fields in lines if fields[6] == parent]
+    render = next((float(f[0]) for f in mine if f[7] == "> render_pages"), None)
+    out: dict[str, tuple[float, float]] = {}
+    cpu, start = 0.0, 0
+    for name, event in PHASES:
+        wanted, _, after_render = event.partition("@")
+        for index in range(start, len(mine)):
+            fields = mine[index]
+            if fields[7] == wanted and (not after_render or (
+                    render is not None and float(fields[0]) >= render)):
+                out[name] = (float(fields[0]), float(fields[1]) - cpu)
+                cpu, start = float(fields[1]), index + 1
+                break
+    forks = [float(f[0]) for f in mine if f[7] == "forked a child"]
+    children = {f[6] for f in lines if f[6] != parent}
+    busy, fork_at = 0.0, out.get(PHASES[7][0], (0.0, 0.0))[0]
+    ordered = sorted(children, key=lambda p: min(float(f[0]) for f in lines if f[6] == p))
+    for number, pid in enumerate(ordered, 1):
+        theirs = [f for f in lines if f[6] == pid]
+        began = max([at for at in forks if at <= float(theirs[0][0])], default=0.0)
+        ended, used = float(theirs[-1][0]), float(theirs[-1][1])
+        # The children of a 1k build: the parse, the parse cache's save, the render worker.
+        label = "render worker" if began >= fork_at > 0 else f"child {number}"
+        out[f"{label}: fork -> exit (CPU)"] = (ended - began, used)
+        if began < fork_at:
+            busy += used
+    out["other core idle before the render's fork"] = (fork_at - busy, 0.0)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("site", type=Path)
     parser.add_argument("--base", help="PYTHONPATH of the ssgen to run (default: this one)")
     parser.add_argument("--log", type=Path, default=Path("/tmp/timeline.log"))
+    parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    root = str(Path(__file__).resolve().parent.parent)
-    here = str(Path(__file__).resolve().parent)
-    set_aside([args.site / "public", args.site / ".ssgen"], args.site.parent / "trash")
-    # As ssg_bench runs it (``_env``: .pyc files and ssgen's caches beside the code written).
-    env = {**_env(os.pathsep.join([args.base or root, here])),
-           _ENV_LOG: str(args.log.resolve()), _ENV_START: repr(time.time())}
-    args.log.unlink(missing_ok=True)
-    code = "import timeline; timeline.install(); import runpy; " \
-           "runpy.run_module('ssgen', run_name='__main__')"
-    subprocess.run([sys.executable, "-c", code, "-q", "build", "--full"], cwd=args.site,
-                   env=env, check=True)
-    lines = sorted(args.log.read_text().splitlines(), key=lambda line: float(line.split()[0]))
-    print("   wall ms   cpu ms  sys ms  wait ms   minflt core     pid event")
-    print("\n".join(lines))
+    if args.runs <= 1:
+        lines = run_once(args.site, args.base, args.log)
+        print("   wall ms   cpu ms  sys ms  wait ms   minflt core     pid event")
+        print("\n".join(lines))
+        return
+    found: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(args.runs):
+        for name, value in phases(run_once(args.site, args.base, args.log)).items():
+            found.setdefault(name, []).append(value)
+    print(f"medians of {args.runs} runs; load average {os.getloadavg()[0]:.2f}")
+    print(f"{'phase':48} {'wall at end':>11} {'CPU in it':>9}  (runs)")
+    for name, values in found.items():
+        walls, cpus = [v[0] for v in values], [v[1] for v in values]
+        print(f"{name:48} {statistics.median(walls):11.1f} {statistics.median(cpus):9.1f}"
+              f"  ({len(values)})")
 
 
 if __name__ == "__main__":

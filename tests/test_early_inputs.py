@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,8 @@ from ssgen.cli.plain import build_site, revalidate_site
 from ssgen.cli.summary import Options
 from ssgen.config.load import load_config
 from ssgen.errors import SourceError
-from ssgen.sources import early, filecache
-from ssgen.sources.inputs import HASH_AHEAD_MIN, Listed, ReadFile, digest, list_inputs
+from ssgen.sources import early, filecache, inputs
+from ssgen.sources.inputs import HASH_AHEAD_MIN, Listed, ReadFile, digest, layout, list_inputs
 from ssgen.sources.local import LocalSource, read_inputs
 from ssgen.sources.parse_ahead import MIN_FILES
 
@@ -69,6 +70,47 @@ def test_begun_inputs_load_as_read_in_the_build(tmp_path: Path) -> None:
         (f.where, f.message) for f in plain.faults()]
     assert begun.fingerprint() == plain.fingerprint() == read.fingerprint
     assert settled()
+
+
+def test_a_cold_builds_markdown_files_are_stamped_by_the_children_that_read_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(tmp_path)
+    (site / "data.ndjson").write_text('{"_id": "x", "_type": "note"}\n')
+    toml = site / "ssgen.toml"
+    toml.write_text(toml.read_text().replace("files = []", 'files = ["data.ndjson"]'))
+    config = load_config(site)
+    here, real, me = [], inputs.stamp_of, os.getpid()
+
+    def stamp_of(item: inputs.Input) -> inputs.Stamp:
+        if os.getpid() == me:
+            here.append(item)
+        return real(item)
+
+    monkeypatch.setattr(inputs, "stamp_of", stamp_of)
+    early.begin(config, 2)
+    read = early.inputs(config)
+    assert read.inputs is not None and read.cache is not None and read.stamps is not None
+    # No Markdown file stat'ed here: the children took their stamps (the dataset's here).
+    assert here and {item.kind for item in here} == {"ndjson"}
+    assert read.stamps == [real(item) for item in read.inputs]
+    assert all(entry is not None and entry.stamp == real(item) for item in read.inputs
+               if item.kind == "markdown" for entry in [read.cache.entry(item.path)])
+    assert settled()
+
+
+def test_files_listed_unstamped_get_their_stamps_when_read_here(tmp_path: Path) -> None:
+    config = load_config(_site(tmp_path))
+    listed = inputs.start_listing(layout(config), MIN_FILES)
+    assert isinstance(listed, Listed) and inputs.UNSTAMPED in listed.stamps
+    truth = [inputs.stamp_of(item) for item in listed.inputs]
+    # No child took them (lost, or none started): read here, stamped as read.
+    read = inputs.completed(inputs.read_listed(listed, {i.path for i in listed.inputs}),
+                            listed, {})
+    assert read.stamps == truth and read.fingerprint == read_inputs(config).fingerprint
+    assert inputs.stamped(listed).stamps == truth
+    # Fewer Markdown files than the children's least: stat'ed here, as before.
+    few = inputs.start_listing(layout(config), len(truth) + 1)
+    assert isinstance(few, Listed) and few.stamps == truth
 
 
 def test_inputs_without_begin_or_for_another_site_are_read_now(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ build that resumes a snapshot decodes it first and takes the bytes only when it 
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,10 +40,11 @@ from ssgen.sources.inputs import (
     list_inputs,
     read_inputs,
     read_listed,
+    stamped,
     start_listing,
 )
 from ssgen.sources.ndjson import gc_paused
-from ssgen.sources.parse_ahead import Parsing, start_unread
+from ssgen.sources.parse_ahead import MIN_FILES, Parsing, start_unread
 
 if TYPE_CHECKING:
     from ssgen.config.load import Config
@@ -94,7 +96,8 @@ def _list(site: Layout, jobs: int | None) -> None:
     if site.source_type != "local" or jobs == 1:
         return
     with gc_paused():  # as in read_inputs
-        listing = start_listing(site)
+        # A cold build's Markdown files stamped by the parsing children that read them.
+        listing = start_listing(site, MIN_FILES if (jobs or os.cpu_count() or 1) > 1 else 0)
         if isinstance(listing, Listing):
             _STAMPING[site.site_dir] = (listing, jobs)
         else:
@@ -110,6 +113,8 @@ def _read(site: Layout, listed: Listed, jobs: int | None, *,
     """The unread files given to parsing children, the others read here; ``threaded``
     and no Markdown to parse: read on a thread (``_Reading``) while the build imports."""
     parsing = start_unread(site.markdown_type, listed, jobs)
+    if parsing is None:
+        listed = stamped(listed)  # what ``start_listing`` left to children that did not start
     if threaded and parsing is None:
         return _Begun(listed, _Reading(listed), None, site, jobs)
     try:
@@ -257,7 +262,7 @@ def inputs(config: Config) -> ReadInputs:
     assert not isinstance(taken_here, _Reading)  # threaded only when nothing parses
     if parsing is not None:
         parsing.finish(taken_here)
-        taken_here = completed(taken_here, listed, parsing.digests)
+        taken_here = completed(taken_here, listed, parsing.digests, parsing.stamps)
     return taken_here
 
 

@@ -29,7 +29,16 @@ from ssgen.errors import SourceError
 from ssgen.sources import content_hash
 from ssgen.sources.fanout import Started, chunk_size, start
 from ssgen.sources.filecache import FileCache, Stamp
-from ssgen.sources.inputs import Input, Listed, ReadFile, ReadInputs, digest, read_bytes
+from ssgen.sources.inputs import (
+    UNSTAMPED,
+    Input,
+    Listed,
+    ReadFile,
+    ReadInputs,
+    digest,
+    read_bytes,
+    read_stamped,
+)
 from ssgen.sources.markdown_docs import markdown_or_fault
 
 if TYPE_CHECKING:
@@ -83,21 +92,29 @@ def _start(default_type: str, cache: FileCache, todo: list[Input],
     size = chunk_size(len(todo), _CHUNK)
     stamps = stamps or {}
     digests: dict[str, bytes] = {}
+    taken: dict[str, Stamp] = {}  # the stamps the readers took of files listed unstamped
 
     def run(index: int) -> list[Any]:
+        # A row: the file's digest, the stamp taken of it here (None: it had one), then,
+        # unless the cache holds its parse, its documents, faults and their hashes.
         rows: list[Any] = []
         for item in todo[index * size : (index + 1) * size]:
             stamp = stamps.get(item.path)
-            data = _bytes(item, files, stamp[1] if stamp else -1)
+            own = None
+            if stamp == UNSTAMPED and item.path not in files:
+                own, data = _stamped_bytes(item)
+            else:
+                data = _bytes(item, files, stamp[1] if stamp else -1)
             if data is None:
                 rows.append(None)  # unreadable: the source says why
                 continue
             found = digest(data)
             if cache.same(item.path, found) is not None:
-                rows.append((found,))  # parsed before
+                rows.append((found, own))  # parsed before
                 continue
             loaded = markdown_or_fault(data, item.rel, item.display, default_type)
-            rows.append((found, loaded.documents, [(f.where, f.message) for f in loaded.faults],
+            rows.append((found, own, loaded.documents,
+                         [(f.where, f.message) for f in loaded.faults],
                          [content_hash(doc) for doc in loaded.documents]))
         return rows
 
@@ -109,17 +126,27 @@ def _start(default_type: str, cache: FileCache, todo: list[Input],
                 continue  # not the bytes the fingerprint was taken of: the source parses it
             if file is None:  # read by the child alone: the fingerprint takes its digest
                 digests[item.path] = row[0]
-            if len(row) > 1:
-                stamp = file.stamp if file is not None else stamps[item.path]
-                cache.put(item.path, stamp, row[0], read_at[0], *row[1:])
+                if row[1] is not None:
+                    taken[item.path] = row[1]
+            if len(row) > 2:
+                stamp = file.stamp if file is not None else taken.get(item.path) \
+                    or stamps[item.path]
+                cache.put(item.path, stamp, row[0], read_at[0], *row[2:])
 
     def lost(chunks: list[int]) -> int:
         return len(todo) - sum(len(todo[i * size : (i + 1) * size]) for i in chunks)
 
     read_at = [0]  # ``finish`` sets it: the read's clock, for the entries' stamps
     parsing = Parsing(start(-(-len(todo) // size), run, jobs), done, lost, files, read_at)
-    parsing.paths, parsing.digests = frozenset(stamps), digests
+    parsing.paths, parsing.digests, parsing.stamps = frozenset(stamps), digests, taken
     return parsing
+
+
+def _stamped_bytes(item: Input) -> tuple[Stamp | None, bytes | None]:
+    try:
+        return read_stamped(item)
+    except SourceError:
+        return None, None
 
 
 def _bytes(item: Input, files: dict[str, ReadFile], size: int) -> bytes | None:
@@ -144,6 +171,7 @@ class Parsing:
         # digest of each one a child alone read, once ``finish`` has the results.
         self.paths: frozenset[str] = frozenset()
         self.digests: dict[str, bytes] = {}
+        self.stamps: dict[str, Stamp] = {}  # of the files listed unstamped, as they read them
 
     def finish(self, read: ReadInputs) -> int:
         """Parse here what no child took yet, from ``read`` (the files as the build read

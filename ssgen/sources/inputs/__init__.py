@@ -39,6 +39,10 @@ if TYPE_CHECKING:
     from ssgen.config.load import Config
 
 _Stamp = Stamp
+# A Markdown file's stamp left to the parsing child that reads it (``start_listing``'s
+# ``children``): it takes it from the open file (``read_stamped``), with no stat by path
+# in this process first; whoever reads such a file without a stamp takes one the same way.
+UNSTAMPED: _Stamp = (-1, -1, -1, -1)
 
 
 class ReadFile:
@@ -199,18 +203,36 @@ class Listing(NamedTuple):
         return Listed(self.cache, self.read_at, self.inputs, stamps, hits)
 
 
-def start_listing(site: Layout) -> Listed | Listing:
+def start_listing(site: Layout, children: int = 0) -> Listed | Listing:
     """``list_inputs``, its stamps and verdicts all left to one forked child when the site
     has a parse cache (a new process after an edit: the child stats 16k files while this
-    one imports the build, instead of half of them before it); else ``list_inputs``."""
+    one imports the build, instead of half of them before it); else ``list_inputs``.
+    ``children``: with an empty cache (a cold build), at least this many Markdown files
+    (>0) are left unstamped (``UNSTAMPED``) for the parsing children that read them."""
     cache, read_at = cache_of(site), now_ns()
     inputs = inputs_of(site)
     # An empty cache (a cold build): the parsing children start from ``begin``, not later.
     judging = later(lambda part: _judged(cache, part), inputs, _judgement) \
         if cache is not None and cache.names() else None
+    if cache is not None and judging is None and children > 0 and \
+            sum(item.kind == "markdown" for item in inputs) >= children:
+        # 1,000 stats by path here (~2 ms CPU; ~8 ms at 4,000) before the children fork,
+        # where each child takes its files' stamps from the files it opens anyway.
+        stamps = [UNSTAMPED if item.kind == "markdown" else stamp_of(item) for item in inputs]
+        return Listed(cache, read_at, inputs, stamps, [None] * len(inputs))
     if cache is None or judging is None:
         return _stamped(cache, read_at, inputs)
     return Listing(site, cache, read_at, inputs, judging)
+
+
+def stamped(listed: Listed) -> Listed:
+    """``listed`` with every stamp taken (those ``start_listing`` left to children that
+    did not start: stat'ed now)."""
+    if UNSTAMPED not in listed.stamps:
+        return listed
+    return listed._replace(stamps=[stamp_of(item) if stamp == UNSTAMPED else stamp
+                                   for item, stamp in zip(listed.inputs, listed.stamps,
+                                                          strict=True)])
 
 
 def _stamped(cache: FileCache | None, read_at: int, inputs: list[Input]) -> Listed:
@@ -258,10 +280,12 @@ def read_listed(listed: Listed, elsewhere: Container[str] = ()) -> ReadInputs:
                       _read_stamps(listed, files), listed.hits)
 
 
-def completed(read: ReadInputs, listed: Listed, digests: Mapping[str, bytes]) -> ReadInputs:
+def completed(read: ReadInputs, listed: Listed, digests: Mapping[str, bytes],
+              stamps: Mapping[str, _Stamp] | None = None) -> ReadInputs:
     """``read`` (``read_listed(listed, elsewhere)``) with its fingerprint, from the digests
-    that other processes took of the files it left to them (``digests``, by path); a file
-    none of them digested (a child lost, a file it could not read) is read here."""
+    that other processes took of the files it left to them (``digests``, by path; with the
+    stamps they took of those ``listed`` left unstamped, ``stamps``); a file none of them
+    digested (a child lost, a file it could not read) is read here."""
     files = dict(read.files)
     for item, stamp in listed.unread():
         if item.path not in files and item.path not in digests:
@@ -269,12 +293,15 @@ def completed(read: ReadInputs, listed: Listed, digests: Mapping[str, bytes]) ->
             files[item.path] = ReadFile(stamp, data)
     return read._replace(files=files,
                          taken=Fingerprint(lambda: _fingerprint(listed, files, digests)),
-                         stamps=_read_stamps(listed, files))
+                         stamps=_read_stamps(listed, files, stamps or {}))
 
 
-def _read_stamps(listed: Listed, files: Mapping[str, ReadFile]) -> list[_Stamp]:
+def _read_stamps(listed: Listed, files: Mapping[str, ReadFile],
+                 taken: Mapping[str, _Stamp] | None = None) -> list[_Stamp]:
     # A dataset file read once it settled (``settle``) holds the bytes of a later stamp.
-    return [files[item.path].stamp if item.path in files else stamp
+    return [files[item.path].stamp if item.path in files
+            else taken[item.path] if stamp == UNSTAMPED and taken and item.path in taken
+            else stamp
             for item, stamp in zip(listed.inputs, listed.stamps, strict=True)]
 
 
@@ -334,9 +361,26 @@ def settled_stamp(item: Input, stamp: _Stamp) -> _Stamp:
 
 def _read_stamped(pair: tuple[Input, _Stamp]) -> tuple[_Stamp, bytes]:
     item, stamp = pair
+    if stamp == UNSTAMPED:
+        return read_stamped(item)
     if item.kind == "markdown":  # one document: a half-saved file is a fault, not a loss
         return stamp, read_bytes(item, stamp[1])
     return read_stable(item, stamp)
+
+
+def read_stamped(item: Input) -> tuple[_Stamp, bytes]:
+    """A Markdown file's stamp, taken from the open file before it is read (as a stat
+    before the read: a write meanwhile shows as a later stamp next time), and its bytes."""
+    try:
+        fd = os.open(item.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            info = os.fstat(fd)
+            return ((info.st_mtime_ns, info.st_size, info.st_ino, info.st_ctime_ns),
+                    _read_all(fd, info.st_size))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise SourceError(f"{item.display}: cannot read: {exc.strerror or exc}") from exc
 
 
 def stamp_of(item: Input) -> _Stamp:
