@@ -118,11 +118,12 @@ def scope_for(
         if (route_types is None and change.documents) or (route_types and route_types & types):
             scope.routes.add(route.name)
     # A route of pages per item that has none has no record to carry the tags of what
-    # its query read (an author read in its filter): only re-querying it finds its
-    # first page (an index lookup a route).
+    # its query dereferenced (an author read in its filter): only re-querying it finds
+    # its first page (an index lookup a route). Its scans' types are followed above.
     scope.routes |= manifest.without_pages(
         route.name for route in config.routes
-        if route.name not in scope.routes and (route.placeholders or route.each is not None))
+        if route.name not in scope.routes and (route.placeholders or route.each is not None)
+        and _dereferencing(route))
     if config.feed is not None and config.feed.route in scope.routes:
         scope.full_routes.add(config.feed.route)
     return scope
@@ -284,6 +285,12 @@ def whole_routes(config: Config, renderer: Renderer, templates: frozenset[str],
                 globals_changed):
             whole.add(route.name)
     return whole
+
+
+@cache
+def _dereferencing(route: RouteConfig) -> bool:
+    return any(query is not None and derefs(query) for query in (route.each_ast,
+                                                                 route.query_ast))
 
 
 @cache
