@@ -170,6 +170,27 @@ def test_rows_are_committed_while_the_render_runs(tmp_path: Path,
     assert not made[-1].on and not made[-1].recorded
 
 
+def test_each_early_batch_notes_its_pages_in_the_path_history(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build killed after a batch leaves rows the next build finds unchanged and does
+    not record again: each batch notes its pages' path history in its own transaction
+    (what the crash property found: a renamed post's old path said 410, not 301)."""
+    site = _site(tmp_path)
+    _write(site, _many(300))
+    made = _recording(monkeypatch)
+    noted: list[list[str]] = []
+    real = pipeline.note_history
+
+    def spy(config: Any, manifest: Any, plan: Any, paths: Any, *, full: bool) -> None:
+        paths = list(paths)
+        noted.append(paths)
+        real(config, manifest, plan, paths, full=full)
+
+    monkeypatch.setattr(pipeline, "note_history", spy)
+    build(load_config(site), full=True, jobs=2)
+    assert made[0].recorded and made[0].recorded <= {p for batch in noted for p in batch}
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_parallel_render_leaves_the_record_stage_its_last_arrival_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int

@@ -15,6 +15,7 @@ serve's webhook queue, wait for one batch at most).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from types import TracebackType
 
@@ -118,9 +119,15 @@ class EarlyRecord:
     # one per page.
     BATCH = 512
 
-    def __init__(self, manifest: Manifest, *, on: bool, expected: int = 0) -> None:
+    def __init__(self, manifest: Manifest, *, on: bool, expected: int = 0,
+                 note: Callable[[list[str]], None] | None = None) -> None:
         self._manifest = manifest
         self.on = on
+        # Each batch's pages noted in the path history with their rows (``note_history``):
+        # a build killed after a batch leaves records the next build finds unchanged and
+        # does not record again, so their history must be there already (else a moved
+        # page's old path said 410 where a clean build said 301).
+        self._note = note
         self._stack = ExitStack()
         self._waiting: list[PageOutcome] = []
         self._new = False
@@ -157,6 +164,8 @@ class EarlyRecord:
             with gc_paused(), self._manifest.transaction():
                 self._manifest.record_rows([o.row for o in rows], new=self._new)
                 self._manifest.set_files(_file_rows(rows))
+                if self._note is not None:
+                    self._note([o.path for o in rows])
             self.recorded.update(o.path for o in rows)
 
 

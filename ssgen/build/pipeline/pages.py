@@ -29,6 +29,7 @@ from ssgen.build.pipeline.run import Run, next_build
 from ssgen.build.plan import RenderPlan, plan_render
 from ssgen.build.progress import Reporter
 from ssgen.build.record import EarlyRecord, journal_pages, record_build
+from ssgen.build.redirects import note_history
 from ssgen.build.report import DOCUMENT, PATH, BuildReport, PageFailure, StageTimer
 from ssgen.build.untouched import (
     fingerprint,
@@ -189,7 +190,9 @@ def rebuild(
     # written into a staging folder swapped in whole after the render.
     count = len(plan.to_render)
     with EarlyRecord(manifest, on=full and fresh,
-                     expected=0 if serial(jobs, count) else count) as early, \
+                     expected=0 if serial(jobs, count) else count,
+                     note=lambda paths: note_history(config, manifest, plan, paths,
+                                                     full=False)) as early, \
             staged(config.output_dir, on=full and fresh) as staging, \
             young_only(keep=full and fresh):
         # The renderer the plan's template hashes were taken with: its templates read
