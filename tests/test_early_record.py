@@ -41,7 +41,8 @@ _PAGES = st.lists(_PAGE, max_size=30, unique_by=lambda page: page[0])
 class _Off(record.EarlyRecord):
     """The record stage alone, as before ``EarlyRecord`` (the model)."""
 
-    def __init__(self, manifest: Any, *, on: bool, expected: int = 0) -> None:
+    def __init__(self, manifest: Any, *, on: bool, expected: int = 0,
+                 note: Any = None) -> None:
         super().__init__(manifest, on=False)
 
 
