@@ -34,14 +34,17 @@ from ssgen.sources import open_source
 
 FILTERS = ["", " && author->active == true", " && defined(categories[1])",
            ' && references("c1")', ' && author->name > "B"', ' && publishedAt > "2024-06"',
-           ' && count(categories[@->title > "Cat 1"]) > 0']
+           ' && count(categories[@->title > "Cat 1"]) > 0',
+           ' && author._ref in *[_type == "author" && active == true]._id']
 # Ties broken by ``_id``: a kept source and a clean load may hold equal keys in another order.
 ORDERS = ["", " | order(title asc, _id asc)", " | order(author->name asc, title asc, _id asc)",
           " | order(publishedAt desc, _id asc)"]
 SLICES = ["", "[0...3]", "[2...6]"]
 PROJECTIONS = ["title", "_id, title", 'title, "a": author->name',
                'title, "a": author->{name, active}', 'title, "c": categories[]->title',
-               'title, "n": count(*[_type == "post" && author._ref == ^.author._ref])']
+               'title, "n": count(*[_type == "post" && author._ref == ^.author._ref])',
+               'title, "related": *[_type == "post" && author._ref == ^.author._ref && '
+               '_id != ^._id] | order(title asc, _id asc)[0...2]{title}']
 KINDS = ["single", "paginated", "per item", "each post", "each author"]
 
 shapes = st.tuples(st.sampled_from(KINDS), st.sampled_from(FILTERS), st.sampled_from(ORDERS),
