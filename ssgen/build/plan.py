@@ -153,7 +153,6 @@ def plan_render(
             plan.to_render.append(spec)
         else:
             plan.unchanged.append(spec.path)
-    _first_pages_recorded(plan)
     # A path that moved to another route is not removed; one that a clash holds keeps
     # its page and file.
     plan.removed = sorted(_removed(manifest, collected, full) - plan.pages.keys()
@@ -162,23 +161,6 @@ def plan_render(
     plan.complete_routes = set(collected.route_paths)
     plan.kept = collected.kept
     return plan
-
-
-def _first_pages_recorded(plan: RenderPlan) -> None:
-    """A paginated set's first page carries the tags of every document the set's query
-    read (``routes.paginate``): when a later page of it renders, so does the first (a
-    page whose data is unchanged is not recorded again, and its recorded tags would miss
-    the documents that came onto the later page: a later edit of one of them would not
-    reach the set)."""
-    firsts = {paginator["urls"][0] for spec in plan.to_render
-              if type(paginator := spec.context.get("paginator")) is dict
-              and paginator.get("number", 1) > 1 and paginator.get("urls")}
-    if not firsts or not plan.unchanged:
-        return
-    again = firsts.intersection(plan.unchanged)
-    if again:
-        plan.unchanged = [path for path in plan.unchanged if path not in again]
-        plan.to_render.extend(plan.pages[path] for path in sorted(again))
 
 
 def _known(manifest: Manifest, paths: dict[str, PageSpec]) -> Mapping[str, PageRecord]:
