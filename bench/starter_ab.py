@@ -97,7 +97,8 @@ def main() -> None:
             full[label].append(found)
             print(f"  full {label}: wall {found[0]:.1f} s, CPU {found[1]:.1f} s, "
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
-    data = {label: Dataset(site) for label, site in sites.items()}
+    # Light (starter_bench's NDJSON mode): two whole parses at 100,000 posts are ~10 GB.
+    data = {label: Dataset(site, light=True) for label, site in sites.items()}
     if args.webhooks:
         _webhook_rounds(checkouts, sites, data, args)
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}

@@ -11,7 +11,10 @@ its authors and categories. Then, per size:
    the bench checks every affected page shows the new title: the post, its blog list
    page, its author, its categories, the home page and the feed when the post is on them;
 3. new processes after a one-post edit: `ssgen revalidate --doc ID` and `ssgen build`,
-   interpreter start included, ``--runs`` times each.
+   interpreter start included, ``--runs`` times each; each begins once no process works
+   in the site any more (``settle``: serve's last snapshot save, which outlives it by
+   seconds at 100,000 posts, and a command's re-save at its exit, untimed), as in
+   snapshot_ab.py.
 
 ``--source sanity`` serves the grown site from the Sanity test server through the mirror
 instead (bench/starter_sanity.py: each edit a ``put`` there, the webhook names it; no
@@ -375,14 +378,38 @@ def _written_since(folder: Path, stamp: int) -> tuple[int, int]:
     return count, size
 
 
+def settle(site: Path) -> float:
+    """Wait for any process still working in ``site`` (serve's last snapshot save, or a
+    command's re-save at its exit, forked children that outlive their parent): it would
+    share the cores with the next command timed. The seconds waited."""
+    started = time.perf_counter()
+    while True:
+        busy = False
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    busy = os.readlink(f"/proc/{entry.name}/cwd") == str(site)
+                except OSError:
+                    continue
+                if busy:
+                    break
+        if not busy:
+            return time.perf_counter() - started
+        time.sleep(0.05)
+
+
 def new_processes(site: Path, data: Dataset, runs: int,
                   rng: random.Random) -> tuple[list[float], list[float]]:
     revalidate, build = [], []
     for _ in range(runs):
         doc = data.retitle(rng)
+        waited = settle(site)
+        if waited > 0.1:
+            print(f"  waited {waited:.1f} s for a process left in the site", flush=True)
         revalidate.append(ssgen(site, "revalidate", "--doc", doc["_id"]))
         assert all(doc["title"] in f.read_text() for f in data.affected(doc)), doc["_id"]
         doc = data.retitle(rng)
+        settle(site)
         build.append(ssgen(site, "build"))
         assert all(doc["title"] in f.read_text() for f in data.affected(doc)), doc["_id"]
     return revalidate, build

@@ -71,10 +71,10 @@ def test_a_damaged_snapshot_is_loaded_whole(monkeypatch: pytest.MonkeyPatch) -> 
     opened = _opened(monkeypatch)
     real = snapshot._load
 
-    def damaged(path: Path, key: bytes) -> Any:
+    def damaged(path: Path, key: bytes, leave: Any = None) -> Any:
         data = path.read_bytes()
         path.write_bytes(data[:len(data) // 2])
-        return real(path, key)
+        return real(path, key, leave)
 
     monkeypatch.setattr(snapshot, "_load", damaged)
     serve_rounds(DOWN, STEPS[:1], webhook=True)

@@ -106,3 +106,30 @@ def test_mutant_deferred_save_dropped_is_caught(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     with mutant(background, "defer", lambda save: None), pytest.raises(AssertionError):
         test_the_resave_waits_for_the_exit(tmp_path, monkeypatch)
+
+
+def test_a_command_leaves_the_decoder_for_its_exit(tmp_path: Path) -> None:
+    """A resumed snapshot's decoder (its memo holds every object decoded: ~0.3 s to free
+    at 100,000 posts) is left with the build's data by ``release=False`` only, and its
+    build equals a full one; ``release_left`` lets go of it."""
+    import pickle
+
+    from ssgen.build import pipeline
+
+    site = CardSite()
+    site.write(tmp_path)
+    command(tmp_path)
+    retitle(1, "left")(site)
+    site.write(tmp_path)
+    forget_process()
+    assert build(load_config(tmp_path), jobs=1, release=False).ok
+    left = [item for item in pipeline._LEFT_FOR_EXIT if isinstance(item, pickle.Unpickler)]
+    assert len(left) == 1
+    assert output_files(tmp_path) == full_card_build(site, tmp_path.parent / "scratch-left")
+    release_left()
+    assert not pipeline.left_for_exit()
+    retitle(2, "kept")(site)
+    site.write(tmp_path)
+    forget_process()
+    assert build(load_config(tmp_path), jobs=1).ok  # serve's and tests' default
+    assert not pipeline.left_for_exit()

@@ -162,8 +162,8 @@ def test_mutant_decoder_resolving_every_name_is_caught(tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as patch, pytest.raises(
             AssertionError, match="the snapshot ran code"):
         patch.setattr(codec, "decode",
-                      lambda data, start=0, buffers=(): pickle.loads(memoryview(data)[start:],
-                                                                     buffers=buffers))
+                      lambda data, start=0, buffers=(), leave=None: pickle.loads(
+                          memoryview(data)[start:], buffers=buffers))
         runs_nothing(site, root, body, marker, "second")
 
 

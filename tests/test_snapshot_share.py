@@ -260,8 +260,8 @@ def test_a_snapshot_whose_view_has_no_dataset_is_not_resumed(tmp_path: Path) -> 
 def test_mutant_documents_marked_outside_the_guarded_resume_is_caught(tmp_path: Path) -> None:
     real = snap._load
 
-    def marking(path: Path, key: bytes) -> Any:
-        found = real(path, key)
+    def marking(path: Path, key: bytes, leave: Any = None) -> Any:
+        found = real(path, key, leave)
         if found is not None:
             share.walked(found[0].dataset.documents)
         return found

@@ -307,7 +307,7 @@ def test_the_sequence_passes_and_resumes_the_snapshot() -> None:
 
 
 def test_mutant_load_without_the_checksum_is_caught() -> None:
-    def unchecked(path: Path, key: bytes) -> Any:
+    def unchecked(path: Path, key: bytes, leave: Any = None) -> Any:
         if not path.exists():
             return None
         data = path.read_bytes()
@@ -336,10 +336,10 @@ def test_mutant_checksum_thread_not_waited_for_is_caught() -> None:
 
     real_decoded = snap._decoded
 
-    def decoded(data: memoryview, key: bytes, buffers: Any) -> Any:
+    def decoded(data: memoryview, key: bytes, buffers: Any, leave: Any = None) -> Any:
         head = len(snap.MAGIC) + snap._KEY
         _stored[0] = int.from_bytes(bytes(data[head:head + snap._SUM]), "big")
-        return real_decoded(data, key, buffers)
+        return real_decoded(data, key, buffers, leave)
 
     with mutant(snap, "_decoded", decoded), mutant(snap._Checksum, "result", trusting), \
             pytest.raises(AssertionError, match="differs from a full build"):

@@ -25,13 +25,14 @@ from ssgen.sources.parse_ahead import parse_ahead
 
 def load_source(config: Config, drafts: bool, reporter: Reporter,
                 read: ReadInputs | early.Pending | None, jobs: int | None, *,
-                full: bool = False) -> Source:
+                full: bool = False, leave: list[object] | None = None) -> Source:
     """The source, loaded with the cyclic collector off and frozen after (see below);
     ``read``: the input files as a fingerprint just read them, or a read still running
     (``early.pending``: also taken when None is given); ``full``: from the files
     alone, with no snapshot resumed (a full build is the reference), but with its list
     queries' results maintained as an incremental build's are, so that it leaves a
-    snapshot too and the first new process after it resumes one."""
+    snapshot too and the first new process after it resumes one. ``leave``: what a
+    process that exits after the build keeps until then (``carry.resume``'s)."""
     from ssgen.sources.local import LocalSource
 
     for name in unread_files(config):
@@ -52,7 +53,7 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
             if snapshot_wanted(read.listed.inputs) and not full:
                 from ssgen.build.memo import carry
 
-                if (resumed := carry.resume(config, perspective, read.take)) is not None:
+                if (resumed := carry.resume(config, perspective, read.take, leave)) is not None:
                     return resumed
             read = read.take()
         if read is None and config.source.type == "local":
@@ -63,7 +64,7 @@ def load_source(config: Config, drafts: bool, reporter: Reporter,
             if keep and not full:
                 from ssgen.build.memo import carry
 
-                if (resumed := carry.resume(config, perspective, read)) is not None:
+                if (resumed := carry.resume(config, perspective, read, leave)) is not None:
                     return resumed
             parse_ahead(config, read, jobs)  # on every core (a cold build parses them all)
             return LocalSource(config, drafts=drafts, preread=read, maintain=keep)

@@ -27,6 +27,9 @@ _PATH = operator.attrgetter("path")
 # process's last build of it (``Collected.specs``), and its path set then (immutable).
 _SEEN: dict[tuple[str, str, str], tuple[list[PageSpec], frozenset[str]]] = site_memo()
 _MOST = 256
+# By the ``id`` of a list ``merged`` returned: the list, each page's place in it by path,
+# and its path set (the next round's ``before`` is that very list, as the kept memo took it).
+_PLACES: dict[int, tuple[list[PageSpec], dict[str, int], frozenset[str]]] = site_memo()
 
 
 def list_paths(route: RouteConfig, pages: list[PageSpec]) -> AbstractSet[str]:
@@ -68,12 +71,28 @@ def merged(before: list[PageSpec] | None, pages: list[PageSpec],
     the spec memoised by value), and the page, removed meanwhile, would not be made.
     Pages with a path new to the route (an item grew a page, a new item) go where a
     whole expansion puts them, ``order()``: every page path in the route's order
-    (``slices.Book.ordered``), when given (else at the end)."""
+    (``slices.Book.ordered``), when given (else at the end).
+
+    The common round (the route's paths as when ``before`` was made, each page re-queried
+    at a path of it) copies ``before`` and puts those pages at their places (``_PLACES``),
+    instead of a pass of Python over every page (~20k author and category pages at
+    100,000 posts: 17 ms a round)."""
     if not before:
         return []
+    known = _PLACES.pop(id(before), None)
+    if known is not None and known[0] is before and known[2] == paths \
+            and all(page.path in known[1] for page in pages):
+        kept, places = list(before), known[1]
+        for page in pages:
+            kept[places[page.path]] = page
+        _remember(kept, places, known[2])
+        return kept
     made = {page.path: page for page in pages}
     kept = [made.pop(page.path, page) for page in before if page.path in paths]
     if not made:
+        places = {page.path: at for at, page in enumerate(kept)}
+        if len(places) == len(kept):  # one page a path: a page's place is its path's
+            _remember(kept, places, frozenset(places))
         return kept
     if order is None:
         return kept + list(made.values())
@@ -82,3 +101,9 @@ def merged(before: list[PageSpec] | None, pages: list[PageSpec],
     made.update((page.path, page) for page in kept)
     placed = [made.pop(path) for path in order() if path in made]
     return placed + list(made.values())  # any the order did not name: at the end, as before
+
+
+def _remember(kept: list[PageSpec], places: dict[str, int], paths: frozenset[str]) -> None:
+    _PLACES[id(kept)] = (kept, places, paths)
+    while len(_PLACES) > _MOST:
+        del _PLACES[next(iter(_PLACES))]

@@ -61,9 +61,11 @@ def adopt(config: Config, memos: Any, perspective: str) -> None:
 
 
 def resume(config: Config, perspective: str,
-           read: ReadInputs | Callable[[], ReadInputs] | None) -> LocalSource | None:
-    """The snapshot's source (see ``ssgen.sources.snapshot.resume``), its memos adopted."""
-    found = snapshot.resume(config, perspective, read)
+           read: ReadInputs | Callable[[], ReadInputs] | None,
+           leave: list[object] | None = None) -> LocalSource | None:
+    """The snapshot's source (see ``ssgen.sources.snapshot.resume``, also for ``leave``),
+    its memos adopted."""
+    found = snapshot.resume(config, perspective, read, leave)
     if found is None:
         return None
     source, memos = found

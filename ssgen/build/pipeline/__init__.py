@@ -87,7 +87,7 @@ def build(
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
     run = Run(config, reporter, StageTimer(on_done=reporter.slow_stage), jobs,
-              now or datetime.now(UTC))
+              now or datetime.now(UTC), left=None if release else _LEFT_FOR_EXIT)
     if config.search.enabled:
         pagefind_binary()  # a missing Pagefind is a setup error, found before any work
     with locked(config, run.reporter):

@@ -104,7 +104,8 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
             read if read is not None else later if later is not None \
             else None if source is not None or not local else _read_for_load(config)
         source = source or lazy_or_loaded(config, manifest, None if full else read, lambda: (
-            load_source(config, drafts, run.reporter, taken, run.jobs, full=full)))
+            load_source(config, drafts, run.reporter, taken, run.jobs, full=full,
+                        leave=run.left)))
         if isinstance(taken, early.Pending):  # taken by the load: the bytes it resumed to
             taken = taken.take()
             read = taken if later is not None else None  # the fingerprint's, as read first

@@ -34,3 +34,5 @@ class Run:
     since: str | None = None  # the manifest's pages generation when planning began
     serial: int = 0  # this build's number among the site's that planned pages (next_build)
     sizes: str = ""  # the input files' names and sizes its fingerprint is of (untouched)
+    # What a build with ``release=False`` leaves for the process's exit (``left_for_exit``).
+    left: list[object] | None = None

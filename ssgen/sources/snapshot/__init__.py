@@ -87,13 +87,15 @@ def snapshot_key(config: Config, perspective: str) -> bytes:
 
 
 def resume(config: Config, perspective: str,
-           read: ReadInputs | Callable[[], ReadInputs] | None
-           ) -> tuple[LocalSource, Any] | None:
+           read: ReadInputs | Callable[[], ReadInputs] | None,
+           leave: list[object] | None = None) -> tuple[LocalSource, Any] | None:
     """The snapshot's source brought up to the files' present bytes, and what was saved
     with it (``extra``); None when there is no usable snapshot for ``config``. ``read``:
-    the files' read, or a call that gives it (made after the decode, only when it is used)."""
+    the files' read, or a call that gives it (made after the decode, only when it is used).
+    ``leave``: what a process that exits right after keeps until then instead of
+    freeing it (``codec.decode``'s)."""
     path = config.state_dir / FILE
-    found = _load(path, snapshot_key(config, perspective))
+    found = _load(path, snapshot_key(config, perspective), leave)
     if found is None:
         return None
     if callable(read):
@@ -191,18 +193,19 @@ def _sweep(path: Path) -> None:
             continue
 
 
-def _load(path: Path, key: bytes) -> tuple[LocalSource, Any] | None:
+def _load(path: Path, key: bytes, leave: list[object] | None = None
+          ) -> tuple[LocalSource, Any] | None:
     """The snapshot's source and extra, decoded from a map of the file (not a copy of it:
-    see ``codec.decode``); None when it is not one for ``key`` or its checksum fails.
-    Snapshots are replaced by renaming, never rewritten in place, so the mapped file
-    stays whole while it is read."""
+    see ``codec.decode``, also for ``leave``); None when it is not one for ``key`` or its
+    checksum fails. Snapshots are replaced by renaming, never rewritten in place, so the
+    mapped file stays whole while it is read."""
     try:
         with open(path, "rb") as file:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
             buffers = _mapped_buffers(file.fileno(), mapped)
     except (OSError, ValueError):  # missing, unreadable, empty, a bad buffer table
         return None
-    found = _decoded(memoryview(mapped), key, buffers)
+    found = _decoded(memoryview(mapped), key, buffers, leave)
     del buffers  # those decoded are held by their ``Cached``
     with contextlib.suppress(BufferError):  # else unmapped once the last view of it goes
         mapped.close()
@@ -249,7 +252,8 @@ def _entries(data: bytes | mmap.mmap, table: tuple[int, int]) -> list[tuple[int,
     return entries
 
 
-def _decoded(data: memoryview, key: bytes, buffers: list[Mapped]) -> Any:
+def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
+             leave: list[object] | None = None) -> Any:
     """The body of a snapshot file's bytes, if their magic, key and checksum match. The
     checksum is taken on another thread while this one decodes (``zlib.crc32`` lets go
     of the GIL: ~60 ms of a 144 MB file at 10,000 posts off the decode's core); what was
@@ -262,7 +266,7 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped]) -> Any:
         checksum = _Checksum(data[start:])
         try:
             with gc_paused():
-                found = codec.decode(data, start, buffers)
+                found = codec.decode(data, start, buffers, leave)
         except codec.Refused:
             found = None
         finally:
