@@ -14,23 +14,24 @@ process), the output must equal a clean full build's. Every page shows its whole
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from test_incremental import assert_equals_full_build, snapshot
 from test_nested_delta_property import SETTINGS, Edit
-from test_tags_property import Cards, more_edits, rename, rename_author, retitle, toggle
+from test_tags_property import (
+    Cards,
+    more_edits,
+    rename,
+    rename_author,
+    retitle,
+    toggle,
+)
+from test_tags_property import run as run_site
 
 from ssgen.build import scope as scope_module
-from ssgen.build import slices
-from ssgen.build.pipeline import build
-from ssgen.config.load import load_config
 from ssgen.manifest.store import Manifest
-from ssgen.memos import forget_sites
-from ssgen.sources import open_source
 
 FILTERS = ["", " && author->active == true", " && defined(categories[1])",
            ' && references("c1")', ' && author->name > "B"', ' && publishedAt > "2024-06"',
@@ -102,24 +103,7 @@ class Shaped(Cards):
 
 
 def run(shapes: list[Shape], steps: list[Edit], *, kept: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = Shaped(shapes)
-        site.write(folder)
-        config = load_config(folder)
-        source = open_source(config, kept=True) if kept else None
-        assert build(config, jobs=1, source=source).ok
-        for step in steps:
-            before = snapshot(folder / "public")
-            step(site)
-            site.write(folder)
-            if source is not None:
-                source.reload()
-            else:
-                forget_sites()
-            assert_equals_full_build(build(config, jobs=1, source=source), folder, scratch,
-                                     before)
-    slices.forget()
+    run_site(steps, kept=kept, site=Shaped(shapes))
 
 
 # Found by this property (round 22): a page per post whose author's name passes a filter,

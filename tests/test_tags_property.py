@@ -135,12 +135,13 @@ more_edits = st.one_of(
 )
 
 
-def run(steps: list[Edit], *, kept: bool = True) -> None:
-    """Build, then one round per step, each compared with a clean full build; ``kept``:
-    through one kept source, as serve runs; else a new source and no memo per round."""
+def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None) -> None:
+    """Build ``site`` (``Cards()``), then one round per step, each compared with a clean
+    full build; ``kept``: through one kept source, as serve runs; else a new source and
+    no memo per round."""
+    site = site if site is not None else Cards()
     with tempfile.TemporaryDirectory() as tmp:
         folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        site = Cards()
         site.write(folder)
         config = load_config(folder)
         source = open_source(config, kept=True) if kept else None
