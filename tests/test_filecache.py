@@ -540,3 +540,21 @@ def test_the_key_is_the_same_in_every_process() -> None:
     assert all((here / name).is_file() for name in filecache._PARSERS)
     assert filecache.cache_key("content", "page") == filecache.cache_key("content", "page")
     assert filecache.cache_key("content", "page") != filecache.cache_key("content", "post")
+
+
+def test_empty_says_whether_any_name_has_an_entry(tmp_path: Path) -> None:
+    """``empty`` (a cold build's stamps alone, ``inputs._stamped``): new, put, saved and
+    loaded, every loaded name dropped, a name put again."""
+    path = tmp_path / "cache"
+    cache = FileCache(path, "key")
+    assert cache.empty()
+    cache.put("a.md", (1, 2, 3, 4), b"d" * 16, 10**19, [{"_id": "a", "title": "A"}], [])
+    assert not cache.empty()
+    cache.save()
+    loaded = FileCache.load(path, "key")
+    assert not loaded.empty()
+    loaded.keep_only(set())
+    assert loaded.empty()
+    loaded.put("b.md", (1, 2, 3, 4), b"e" * 16, 10**19, [{"_id": "b", "title": "B"}], [])
+    assert not loaded.empty()
+    assert FileCache.load(path, "other key").empty()

@@ -144,6 +144,10 @@ class FileCache:
         cache.mark = cache._saved_mark = _read_mark(path / MARK_FILE, key, cache.checks)
         return cache
 
+    def empty(self) -> bool:
+        """Whether no name has an entry (a cold build's cache), without listing them."""
+        return not self._own and len(self._columns.index) <= len(self._gone)
+
     @property
     def entries(self) -> dict[str, Entry]:
         """Every entry by name (a new dict: changes go through ``put`` and ``keep_only``)."""

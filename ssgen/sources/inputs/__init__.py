@@ -239,7 +239,7 @@ def _stamped(cache: FileCache | None, read_at: int, inputs: list[Input]) -> List
     # Stamps before reading: a later write then shows as a new stamp. Threads: a cold page
     # cache makes each stat and read a disk round trip; half on the other core in a child
     # (ssgen.sources.parallel).
-    if not cache:
+    if cache is None or cache.empty():  # nothing to judge: the stamps alone
         stamps = map_split(stamp_of, inputs)
         return Listed(cache, read_at, inputs, stamps, [None] * len(inputs))
     # The cache's verdicts on each half's stamps are taken where the stamps are.
