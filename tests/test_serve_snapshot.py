@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,45 @@ def test_mutant_stop_without_the_last_save_is_caught() -> None:
     with mutant(RoundRunner, "finish", RoundRunner.flush), pytest.raises(AssertionError):
         run([("round-throttled", retitle(0, "x")), ("round-throttled", retitle(1, "y"))],
             [retitle(2, "z")], _resumes_only_the_edit_after_stop, finish=True)
+
+
+def _stop_with_a_slow_save(root: Path, patch: pytest.MonkeyPatch) -> bool:
+    """Serve ``root`` for a throttled round (its save owed), stop it with a save that
+    takes a second, and say whether the stop returned with that save on disk."""
+    site = CardSite()
+    site.write(root)
+    assert build(load_config(root), jobs=1).ok
+    served = Served(root)
+    served.round(save=False)
+    retitle(0, "x")(site)
+    site.write(root)
+    served.round(save=False)
+    before = snapshot_file(root).stat().st_mtime_ns
+    real = background.save
+
+    def slow(*args: Any) -> None:
+        time.sleep(1.0)
+        real(*args)
+
+    patch.setattr(background, "save", slow)
+    served.runner.finish()
+    saved = snapshot_file(root).stat().st_mtime_ns != before
+    background.wait()
+    return saved
+
+
+def test_a_stopping_server_waits_for_a_save_that_takes_seconds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 100,000-post server's last save takes over 10 s: the stop waits for it (a
+    service manager would kill a save left behind), up to ``FINAL_WAIT``."""
+    assert background.FINAL_WAIT >= 30
+    assert _stop_with_a_slow_save(tmp_path, monkeypatch)
+
+
+def test_mutant_stop_that_waits_less_than_the_save_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(background, "FINAL_WAIT", 0.2)
+    assert not _stop_with_a_slow_save(tmp_path, monkeypatch)
 
 
 def test_a_failed_round_saves_nothing(tmp_path: Path) -> None:

@@ -165,8 +165,20 @@ def resume_gc(*, freeze: bool = False) -> None:
         gc.enable()
 
 
+# Set by a stopped ``ssgen serve`` (``leave_heap_for_exit``).
+_HEAP_LEFT: list[bool] = []
+
+
+def leave_heap_for_exit() -> None:
+    """Have ``exit_process`` end the process with ``os._exit``, without freeing its heap:
+    a stopped server's kept source is gigabytes at 100,000 posts, and its teardown took
+    half of a 10,000-post server's stop (docs/serve.md)."""
+    _HEAP_LEFT.append(True)
+
+
 def exit_process(code: str | int | None) -> NoReturn:
-    """``sys.exit(code)``; when a build left its dataset for the process's exit,
+    """``sys.exit(code)``; when a build left its dataset for the process's exit, or a
+    server its kept source (``leave_heap_for_exit``),
     ``os._exit`` without freeing it (0.25 s at 20k documents): the output and the
     manifest are closed already; only the streams need flushing. The compiled
     dataclass ``__init__``s, regular expressions and module code are kept for the next
@@ -178,7 +190,7 @@ def exit_process(code: str | int | None) -> NoReturn:
     if deferred is not None:  # a snapshot re-save left for the exit (``later``)
         deferred.run_deferred()
     pipeline = sys.modules.get("ssgen.build.pipeline")
-    if pipeline is None or not pipeline.left_for_exit():
+    if not _HEAP_LEFT and (pipeline is None or not pipeline.left_for_exit()):
         sys.exit(code)
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)

@@ -172,7 +172,8 @@ def bind_port(host: str, port: int) -> socket.socket:
 
 
 def run_until_stopped(server: Any, sock: socket.socket) -> None:
-    """Run uvicorn on ``sock`` and return (exit 0) after a SIGINT or SIGTERM shutdown.
+    """Run uvicorn on ``sock`` and return (exit 0) after a SIGINT or SIGTERM shutdown;
+    the process then ends without freeing its heap (``leave_heap_for_exit``).
 
     uvicorn re-raises the signal once it has shut down gracefully, which would end the
     process with 130 or by SIGTERM; the handler installed around it takes that re-raise
@@ -191,6 +192,9 @@ def run_until_stopped(server: Any, sock: socket.socket) -> None:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    from ssgen.cli.plain import leave_heap_for_exit
+
+    leave_heap_for_exit()  # the worker stopped and saved: nothing left needs the heap
 
 
 def _server(site: Path, host: str, port: int, secret: str | None, dev: bool, watch: bool,

@@ -41,7 +41,12 @@ from ssgen.sources.snapshot import FILE, save, snapshot_key, wanted
 
 INTERVAL = 10.0
 SPACING = 20.0  # the least time between the starts of two saves, in the last one's CPU times
-FINAL_WAIT = 10.0  # seconds a stopping server waits for its last save
+# Seconds a stopping server waits for its last save: a save takes ~2 s at 10,000 posts and
+# over 10 s at 100,000, and a service manager stopping the unit kills a child left
+# behind (systemd kills the unit's whole cgroup): the next process would then load every
+# file instead of resuming (68 s against 6.5 s at 100,000 posts). Under systemd's
+# default stop timeout (90 s); docs/serve.md says what to give the others.
+FINAL_WAIT = 60.0
 
 
 class _Saver:
@@ -68,14 +73,15 @@ def keep_later(config: Config, source: Source | None,
     module docstring). Returns whether a child was started. ``final``: the server stops;
     the save waits for a child still saving, ignores the ``INTERVAL`` window, and returns
     once its own child is done or ``FINAL_WAIT`` seconds passed (the next process then
-    resumes the state served last; a server at 100,000 posts saves for seconds, and a
-    child left behind finishes alone)."""
+    resumes the state served last; a child left behind finishes alone, unless the
+    service manager kills it)."""
     if not isinstance(source, LocalSource) or source.results is None \
             or not source.results.lists or not wanted(source.loaded_inputs):
         return False
     state = (source.session, source.version)
+    until = time.monotonic() + FINAL_WAIT  # one bound for both waits of a final save
     if final:
-        _wait_for(FINAL_WAIT)
+        _wait_until(until)
     if _busy() or state == _SAVER.saved or not _memory_to_spare() \
             or (not final and not _SAVER.due()):
         return False
@@ -88,7 +94,7 @@ def keep_later(config: Config, source: Source | None,
                               snapshot_key(config, source.perspective), source, extra()))
     _SAVER.pid, _SAVER.started, _SAVER.saved = pid, time.monotonic(), state
     if final:
-        _wait_for(FINAL_WAIT)
+        _wait_until(until)
     return True
 
 
@@ -142,9 +148,8 @@ def run_deferred() -> int:
     return pid
 
 
-def _wait_for(seconds: float) -> None:
-    """Wait for the child saving now, ``seconds`` at most."""
-    deadline = time.monotonic() + seconds
+def _wait_until(deadline: float) -> None:
+    """Wait for the child saving now, until ``time.monotonic()`` reaches ``deadline``."""
     while _busy() and time.monotonic() < deadline:
         time.sleep(0.02)
 
