@@ -3,22 +3,26 @@
 Python 3.11 and 3.12 write each generated method of a dataclass (``__init__``,
 ``__repr__``, ``__eq__``, ``__hash__``, a frozen one's ``__setattr__`` and
 ``__delattr__``) as source text and compile it: ~60 us a method, so the ~100 dataclasses
-a build imports cost ~50 ms of every start, more than any module's own code. Here
-``dataclasses.dataclass`` still finds the fields, their defaults, ``slots`` and
-``__match_args__``; ``__init__`` (called per object, so compiled as the standard library
-writes it: same signature, defaults, default factories and ``__post_init__``; a frozen
-class's fields written into its ``__dict__``, see ``_init``) is the one method compiled,
-and the others are closures over the class's field names, with the standard library's
-behaviour: ``repr`` (recursion-safe, ``repr=False`` fields left
-out), ``==`` on the tuple of ``compare`` fields (``NotImplemented`` for another class),
-``hash`` of the hashed fields' tuple for a frozen class and unhashable for a mutable
-one (unless the class defines ``__hash__``), ``FrozenInstanceError`` on assignment, and a
-frozen slotted class's pickling. ``__dataclass_params__`` is the standard library's for
-the same ``frozen`` and ``slots``, so ``dataclasses.fields``, ``replace``, ``asdict`` and
-``is_dataclass`` see an ordinary dataclass. Classes it does not cover (a dataclass base,
-``InitVar`` or ``KW_ONLY`` fields, a field named ``self``, no docstring) and Python 3.13
-and later get ``dataclasses.dataclass`` itself. tests/test_fastclass.py holds the two
-equal.
+a build imports cost ~50 ms of every start, more than any module's own code. Here the
+fields are found as ``dataclasses`` finds them (``_field``: the class's annotations, the
+defaults and ``field()`` specifiers among its attributes, a mutable default refused),
+with the same ``__dataclass_fields__`` and ``__match_args__``, and a slotted class is
+made once, its methods in its namespace (``dataclasses`` would make it, then each method
+set on it updates the type's slots: ~3% of a cold build's start); ``__init__`` (called
+per object, so compiled as the standard library writes it: same signature, defaults,
+default factories and ``__post_init__``; a frozen class's fields written into its
+``__dict__``, see ``_init``) is the one method compiled, and the others are closures
+over the class's field names, with the standard library's behaviour: ``repr``
+(recursion-safe, ``repr=False`` fields left out), ``==`` on the tuple of ``compare``
+fields (``NotImplemented`` for another class), ``hash`` of the hashed fields' tuple for
+a frozen class and unhashable for a mutable one (unless the class defines ``__hash__``),
+``FrozenInstanceError`` on assignment, and a frozen slotted class's pickling.
+``__dataclass_params__`` is the standard library's for the same ``frozen`` and
+``slots``, so ``dataclasses.fields``, ``replace``, ``asdict`` and ``is_dataclass`` see
+an ordinary dataclass. Classes it does not cover (a dataclass base, ``ClassVar``,
+``InitVar`` or ``KW_ONLY`` fields, a field named ``self``, no docstring, a slotted class
+that names its own ``__slots__``) and Python 3.13 and later get
+``dataclasses.dataclass`` itself. tests/test_fastclass.py holds the two equal.
 
 Why not the standard library, or a library: measured (2026-12-04, branch ``d10``) with
 this module's ``dataclass`` swapped for ``dataclasses.dataclass`` in a copy of main, a new
@@ -41,16 +45,17 @@ did not hold. Not writable, or ``PYTHONDONTWRITEBYTECODE``: the texts are compil
 before.
 """
 
+import abc
 import dataclasses
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import MISSING, Field, FrozenInstanceError
 from importlib.util import MAGIC_NUMBER
 from operator import attrgetter
 from reprlib import recursive_repr
-from types import CodeType
+from types import CodeType, MemberDescriptorType
 from typing import Any, TypeVar, dataclass_transform, overload
 
 from ssgen import keptfile
@@ -59,6 +64,8 @@ _T = TypeVar("_T")
 _NATIVE = sys.version_info >= (3, 13)
 # A parameter's default when its field has a default factory (shown as ``<factory>``).
 _FACTORY = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", object())
+_FIELD = getattr(dataclasses, "_FIELD", None)  # a field's kind: a real one, not a ClassVar
+_slots_of: Callable[[type], Iterable[str]] = getattr(dataclasses, "_get_slots", lambda cls: ())
 _PARAMS: dict[tuple[bool, bool], object] = {}  # (frozen, slots) -> __dataclass_params__
 CACHE_FILE = os.path.join(os.path.dirname(__file__), "__pycache__",
                           f"fastclass-inits.{sys.implementation.cache_tag}.bin")
@@ -84,29 +91,93 @@ def dataclass(cls: type[_T] | None = None, /, *, frozen: bool = False, slots: bo
     """``@dataclass``, ``@dataclass(frozen=True, slots=True)``: as ``dataclasses.dataclass``."""
 
     def wrap(cls: type[_T]) -> type[_T]:
-        if _NATIVE or not _covered(cls):
+        if _NATIVE or not _covered(cls, slots):
             return dataclasses.dataclass(cls, frozen=frozen, slots=slots)
-        explicit_hash = _explicit_hash(cls)
-        made = dataclasses.dataclass(cls, init=False, repr=False, eq=False, slots=slots)
-        for name, method in _methods(made, cls, frozen).items():
-            # A method the class defines stays; ``__hash__`` follows dataclasses' rule.
-            if (name == "__hash__" and not explicit_hash) or name not in cls.__dict__:
-                if method is not None and method not in (_getstate, _setstate):  # shared
-                    method.__qualname__ = f"{made.__qualname__}.{name}"
-                setattr(made, name, method)
-        made.__dataclass_params__ = _params(frozen, slots)  # type: ignore[attr-defined]
-        return made
+        return _made(cls, frozen, slots)
 
     return wrap if cls is None else wrap(cls)
 
 
-def _covered(cls: type) -> bool:
+def _covered(cls: type, slots: bool) -> bool:
     """Whether ``cls`` uses only what this module makes (else the standard library's)."""
     annotations = inspect.get_annotations(cls)
     return (bool(cls.__doc__) and "self" not in annotations
+            and not (slots and "__slots__" in cls.__dict__)
             and not any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:])
-            and not any("InitVar" in str(kind) or "KW_ONLY" in str(kind)
-                        for kind in annotations.values()))
+            and not any(marker in str(kind) for kind in annotations.values()
+                        for marker in ("ClassVar", "InitVar", "KW_ONLY")))
+
+
+def _made(cls: type[_T], frozen: bool, slots: bool) -> type[_T]:
+    """The dataclass of a covered ``cls``, as ``dataclasses`` makes it, with this module's
+    methods: set on ``cls``, or, slotted, in the namespace of the one class made with
+    ``__slots__`` (``dataclasses`` makes that class, then each method set on it updates
+    its type's slots: ~0.1 ms a class of every start, ~100 classes)."""
+    fields = {name: _field(cls, name, kind)
+              for name, kind in inspect.get_annotations(cls).items()}
+    for name, value in cls.__dict__.items():
+        if isinstance(value, Field) and name not in fields:
+            raise TypeError(f"{name!r} is a field but has no type annotation")
+    listed = tuple(fields.values())
+    if not slots:
+        for f in listed:  # a ``field()`` attribute becomes its default, or goes
+            if isinstance(getattr(cls, f.name, None), Field):
+                if f.default is MISSING:
+                    delattr(cls, f.name)
+                else:
+                    setattr(cls, f.name, f.default)
+    explicit_hash = _explicit_hash(cls)
+    added: dict[str, Any] = {"__dataclass_fields__": fields,
+                             "__dataclass_params__": _params(frozen, slots)}
+    for name, method in _methods(cls, listed, frozen, slots).items():
+        # A method the class defines stays; ``__hash__`` follows dataclasses' rule.
+        if (name == "__hash__" and not explicit_hash) or name not in cls.__dict__:
+            if method is not None and method not in (_getstate, _setstate):  # shared
+                method.__qualname__ = f"{cls.__qualname__}.{name}"
+            added[name] = method
+    if "__match_args__" not in cls.__dict__:
+        added["__match_args__"] = tuple(f.name for f in listed if f.init and not f.kw_only)
+    made = _slotted(cls, listed, added) if slots else cls
+    if not slots:
+        for name, value in added.items():
+            setattr(cls, name, value)
+    abc.update_abstractmethods(made)
+    return made
+
+
+def _field(cls: type, name: str, kind: object) -> Field[Any]:
+    """The field ``name`` of a covered class as ``dataclasses`` makes it (its default the
+    class attribute, or the ``field()`` there)."""
+    default: Any = getattr(cls, name, MISSING)
+    if isinstance(default, MemberDescriptorType):  # a base's slot: no default
+        default = MISSING
+    found: Field[Any] = default if isinstance(default, Field) \
+        else dataclasses.field(default=default)
+    found.name, found.type = name, kind
+    setattr(found, "_field_type", _FIELD)  # noqa: B010 (not in Field's stubs)
+    if found.kw_only is MISSING:
+        found.kw_only = False
+    if found.default.__class__.__hash__ is None:
+        raise ValueError(f"mutable default {type(found.default)} for field {name} is not "
+                         "allowed: use default_factory")
+    return found
+
+
+def _slotted(cls: type[_T], fields: tuple[Field[Any], ...], added: dict[str, Any]) -> type[_T]:
+    """``cls`` made again with ``__slots__`` for ``fields`` and ``added`` in its namespace,
+    as ``dataclasses`` makes a slotted class (a base's slots not repeated)."""
+    namespace = dict(cls.__dict__)
+    for f in fields:
+        namespace.pop(f.name, None)
+    namespace.pop("__dict__", None)
+    namespace.pop("__weakref__", None)
+    inherited = {name for base in cls.__mro__[1:-1] for name in _slots_of(base)}
+    namespace["__slots__"] = tuple(f.name for f in fields if f.name not in inherited)
+    namespace.update(added)
+    metaclass: Any = type(cls)
+    made: type[_T] = metaclass(cls.__name__, cls.__bases__, namespace)
+    made.__qualname__ = cls.__qualname__
+    return made
 
 
 def _explicit_hash(cls: type) -> bool:
@@ -124,22 +195,22 @@ def _params(frozen: bool, slots: bool) -> object:
     return _PARAMS[key]
 
 
-def _methods(cls: type, given: type, frozen: bool) -> dict[str, Any]:
-    """``cls``'s methods; ``given``: the class as written (``slots`` makes another)."""
-    fields = dataclasses.fields(cls)
-    made: dict[str, Any] = {"__init__": _init(cls, fields, frozen),
+def _methods(given: type, fields: tuple[Field[Any], ...], frozen: bool,
+             slots: bool) -> dict[str, Any]:
+    """The methods of the class ``given`` (as written) with ``fields``."""
+    made: dict[str, Any] = {"__init__": _init(given, fields, frozen, slots),
                             "__repr__": _repr(tuple(f.name for f in fields if f.repr)),
                             **_compare(fields, frozen)}
     if frozen:
-        made |= _frozen(given, frozenset(f.name for f in fields), "__slots__" in cls.__dict__)
+        made |= _frozen(given, frozenset(f.name for f in fields), slots)
     return made
 
 
-def _init(cls: type, fields: tuple[Field[Any], ...], frozen: bool) -> Callable[..., None]:
+def _init(cls: type, fields: tuple[Field[Any], ...], frozen: bool,
+          slots: bool) -> Callable[..., None]:
     """``__init__`` as ``dataclasses`` writes it (the one method compiled)."""
     names: dict[str, Any] = {"__dataclass_builtins_object__": object,
                              "__dataclass_HAS_DEFAULT_FACTORY__": _FACTORY}
-    slots = "__slots__" in cls.__dict__
     # A frozen class's fields written into its ``__dict__`` (no ``object.__setattr__``
     # call per field: ~0.55 us less for a 6-field object, 16,000 page specs a build),
     # unless a field's name is a data descriptor of the class, which must see the write.

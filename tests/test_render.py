@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ssgen.config.load import (
     Config,
@@ -17,8 +19,10 @@ from ssgen.config.load import (
     SourceConfig,
 )
 from ssgen.errors import RenderError
+from ssgen.render import generated
 from ssgen.render.environment import Renderer
 from ssgen.render.generated import (
+    absolute,
     render_feed,
     render_robots,
     render_sitemap,
@@ -482,6 +486,17 @@ def test_robots() -> None:
     text = render_robots(SiteConfig(base_url="https://ex.com")).decode()
     assert text == "User-agent: *\nAllow: /\n\nSitemap: https://ex.com/sitemap.xml\n"
     assert b"Sitemap" not in render_robots(SiteConfig(), sitemap=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30), st.booleans())
+def test_robots_are_the_builtin_templates_bytes(base_url: str, sitemap: bool) -> None:
+    """``render_robots`` writes what ``builtin_templates/robots.txt`` renders to (the
+    template users can include as ``_ssgen/robots.txt``), for any base URL."""
+    site = SiteConfig(base_url=base_url)
+    url = absolute(site.base_url, "/sitemap.xml") if sitemap else None
+    assert render_robots(site, sitemap=sitemap) == \
+        generated._render("robots.txt", sitemap_url=url)
 
 
 @pytest.mark.parametrize(
