@@ -17,12 +17,14 @@ categories) and a fourth author, inactive, of no post at the start.
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from sitekit import changed_ids, command_round
 from test_incremental import assert_equals_full_build, snapshot, words
 from test_nested_delta_property import (
     SETTINGS,
@@ -135,10 +137,13 @@ more_edits = st.one_of(
 )
 
 
-def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None) -> None:
+def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
+        command: str | None = None) -> None:
     """Build ``site`` (``Cards()``), then one round per step, each compared with a clean
     full build; ``kept``: through one kept source, as serve runs; else a new source and
-    no memo per round."""
+    no memo per round, or (``command``: ``build`` or ``revalidate``) that command line
+    run as a new process runs it (``revalidate --doc`` with the documents the step
+    changed)."""
     site = site if site is not None else Cards()
     with tempfile.TemporaryDirectory() as tmp:
         folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -147,15 +152,18 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None) -> N
         source = open_source(config, kept=True) if kept else None
         assert build(config, jobs=1, source=source).ok
         for step in steps:
-            before = snapshot(folder / "public")
+            before, docs = snapshot(folder / "public"), copy.deepcopy(site.docs)
             step(site)
             site.write(folder)
-            if source is not None:
-                source.reload()
+            if command is not None:
+                report = command_round(folder, command, changed_ids(docs, site.docs))
             else:
-                forget_sites()
-            assert_equals_full_build(build(config, jobs=1, source=source), folder, scratch,
-                                     before)
+                if source is not None:
+                    source.reload()
+                else:
+                    forget_sites()
+                report = build(config, jobs=1, source=source)
+            assert_equals_full_build(report, folder, scratch, before)
     slices.forget()
 
 
