@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -138,12 +139,12 @@ more_edits = st.one_of(
 
 
 def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
-        command: str | None = None) -> None:
+        command: str | None = None, check: Callable[[Path], None] | None = None) -> None:
     """Build ``site`` (``Cards()``), then one round per step, each compared with a clean
     full build; ``kept``: through one kept source, as serve runs; else a new source and
     no memo per round, or (``command``: ``build`` or ``revalidate``) that command line
     run as a new process runs it (``revalidate --doc`` with the documents the step
-    changed)."""
+    changed). ``check(folder)`` after every build, the first too."""
     site = site if site is not None else Cards()
     with tempfile.TemporaryDirectory() as tmp:
         folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -151,6 +152,8 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
         config = load_config(folder)
         source = open_source(config, kept=True) if kept else None
         assert build(config, jobs=1, source=source).ok
+        if check is not None:
+            check(folder)
         for step in steps:
             before, docs = snapshot(folder / "public"), copy.deepcopy(site.docs)
             step(site)
@@ -164,6 +167,8 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
                     forget_sites()
                 report = build(config, jobs=1, source=source)
             assert_equals_full_build(report, folder, scratch, before)
+            if check is not None:
+                check(folder)
     slices.forget()
 
 
