@@ -1,7 +1,8 @@
 """Drafts created, edited, published and discarded in random order: the published site
 and the preview each equal a clean build of their perspective, and no draft leaks.
 
-The tags property's site (every page shows its whole data, ``tojson``) gets generated
+The tags property's site (every page shows its whole data, ``tojson``; two pages
+``[data]`` globals of the active authors and the first titles) gets generated
 sequences of draft edits (a draft of a post made or edited, a post's slug changed in its
 draft, a new post that exists only as a draft, an author renamed or made active in a
 draft, a draft published or discarded) mixed with edits of published documents. After
@@ -38,6 +39,12 @@ from ssgen.sources.local import view as view_module
 
 DRAFT = "drafts."
 ROUTES = ["card.html", "by.html", "home.html", "sorted.html"]
+# Globals that drafts move: the active authors (a draft toggles one) and the first titles.
+DATA = """
+[data]
+active = '''*[_type == "author" && active == true] | order(name asc, _id asc){name}'''
+first = '''*[_type == "post"] | order(title asc, _id asc)[0...3]{title, "a": author->name}'''
+"""
 
 
 def overlay(docs: dict[str, dict[str, Any]], perspective: str) -> list[dict[str, Any]]:
@@ -68,10 +75,12 @@ class Drafted(Cards):
         super().write(site)
         toml = TOML.replace('type = "local"\n',
                             f'type = "local"\nperspective = "{self.perspective}"\n')
-        (site / "ssgen.toml").write_text(toml)
+        (site / "ssgen.toml").write_text(toml + DATA)
         for name in ROUTES:
             (site / "templates" / name).write_text(
-                "{{ page | tojson }}|{{ paginator.number if paginator is defined else '' }}")
+                "{{ page | tojson }}|{{ paginator.number if paginator is defined else '' }}"
+                + ("{{ data.active | tojson }}" if name == "home.html" else "")
+                + ("{{ data.first | tojson }}" if name == "card.html" else ""))
 
     def seen(self, perspective: str) -> Drafted:
         """A published-perspective copy holding what ``perspective`` sees of this site."""

@@ -74,12 +74,12 @@ READERS: dict[str, tuple[str, dict[str, str]]] = {
 # the items that are new objects (render/loops.py).
 LOOP = ('{% for post in (page.posts if page.posts is defined else '
         '([page] if page is mapping else page)) %}'
-        '{% include "_item{i}.html" %}{% endfor %}')
+        '{% include "{name}" %}{% endfor %}')
 LOOP_PARTIAL = "<{{ post.title }}|{reader}>"
 
 TEMPLATES = ["card.html", "by.html", "home.html", "sorted.html", "feat.html", "doc.html"]
-reads = st.tuples(st.sampled_from([*READERS, "loop"]), st.integers(0, 2))
-Read = tuple[str, int]
+reads = st.tuples(st.sampled_from(list(READERS)), st.booleans(), st.integers(0, 2))
+Read = tuple[str, bool, int]  # how, in a loop's partial or not, which global
 
 FEAT_ROUTE = """
 [[routes]]
@@ -99,15 +99,15 @@ query = '''*[_type == "post" && defined(slug.current)]{{title, featured, "slug":
 
 def reader(read: Read) -> tuple[str, dict[str, str]]:
     """The template text of ``read`` and the partials it includes or imports."""
-    kind, i = read
-    if kind == "loop":
-        inner, partials = READERS["attribute"]
-        loop_partial = LOOP_PARTIAL.replace("{reader}", inner)
-        return LOOP.replace("{i}", str(i)), {f"_item{i}.html": loop_partial.replace(
-            "{i}", str(i))}
+    kind, looped, i = read
     text, partials = READERS[kind]
-    return text.replace("{i}", str(i)), {name.replace("{i}", str(i)): body.replace(
+    text, partials = text.replace("{i}", str(i)), {name.replace("{i}", str(i)): body.replace(
         "{i}", str(i)) for name, body in partials.items()}
+    if not looped:
+        return text, partials
+    name = f"_item{i}{kind}.html"
+    return LOOP.replace("{name}", name), {**partials, name: LOOP_PARTIAL.replace(
+        "{reader}", text)}
 
 
 class Globals(Cards):
@@ -164,8 +164,11 @@ FEATURED: list[Global] = [("count", " && featured == true", "", "", "title")] * 
 @given(shapes=st.lists(globals_, min_size=3, max_size=3),
        template_reads=st.lists(reads, min_size=len(TEMPLATES), max_size=len(TEMPLATES)),
        mode=st.sampled_from(MODES), steps=st.lists(global_edits, min_size=1, max_size=4))
-@example(shapes=FEATURED, template_reads=[("get", 0)] * 6, mode="kept", steps=[feature(0)])
-@example(shapes=FEATURED, template_reads=[("loop", 0)] * 6, mode="revalidate",
+@example(shapes=FEATURED, template_reads=[("get", False, 0)] * 6, mode="kept",
+         steps=[feature(0)])
+@example(shapes=FEATURED, template_reads=[("get", True, 0)] * 6, mode="kept",
+         steps=[feature(0)])
+@example(shapes=FEATURED, template_reads=[("attribute", True, 0)] * 6, mode="revalidate",
          steps=[feature(0)])
 def test_generated_globals_equal_full_build(shapes: list[Global], template_reads: list[Read],
                                             mode: str, steps: list[Edit]) -> None:
@@ -185,7 +188,7 @@ def test_mutant_a_global_read_through_a_call_overlooked_is_caught(
         monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setattr(renderer_module, "variable_fields", attributes_only)
     with pytest.raises(AssertionError):
-        run(FEATURED, [("get", 0)] * 6, [feature(0)], mode)
+        run(FEATURED, [("get", False, 0)] * 6, [feature(0)], mode)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -193,4 +196,4 @@ def test_mutant_pages_of_a_changed_global_kept_is_caught(
         monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     monkeypatch.setattr(plan_module, "_uses_changed_global", lambda *args: False)
     with pytest.raises(AssertionError):
-        run(FEATURED, [("loop", 0)] * 6, [feature(0)], mode)
+        run(FEATURED, [("attribute", True, 0)] * 6, [feature(0)], mode)
