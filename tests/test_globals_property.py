@@ -7,15 +7,15 @@ own fields, a dereferenced author or a ``featured`` flag, ordered, sliced, proje
 with dereferences and subqueries; a count; the first of a list; the authors with their
 post counts) and has every template read one of them in one of the ways templates read
 ``data``: ``data.g``, ``data["g"]``, ``data.get("g")``, a ``{% set %}`` alias, a macro
-given ``data``, an included partial, a macro imported with context, a loop whose body
-includes a partial (serve splices such loops per changed item), ``data.items()``, the
-``attr`` filter, and a test of the page's own data against the global. One ``each``
-route takes its pages (and its ``$slug``) from the first global's filter. Edits move
-documents in and out of the globals (retitles, authors toggled, renamed, posts
-featured, deleted, inserted). After each round, through a kept source (serve's webhook
-rounds), a build from the files without memos, and the command line (``ssgen build`` or
-``ssgen revalidate --doc`` for the changed documents, resuming the snapshot as a new
-process does), the output must equal a clean full build's.
+given ``data``, an included partial, a macro imported with context, ``data.items()``, a
+test of the page's own data against the global; directly or in the partial of a loop
+(serve splices such loops per changed item). One ``each`` route takes its pages (and
+its ``$slug``) from the first global's filter. Edits move documents in and out of the
+globals (retitles, authors toggled and renamed, posts featured, retyped out of every
+route and back, deleted, inserted). After each round, through a kept source (serve's
+webhook rounds), a build from the files without memos, and the command line (``ssgen
+build`` or ``ssgen revalidate --doc`` for the changed documents, resuming the snapshot
+as a new process does), the output must equal a clean full build's.
 """
 
 from __future__ import annotations
@@ -144,7 +144,18 @@ def feature(at: int) -> Edit:
     return apply
 
 
-global_edits = st.one_of(more_edits, st.builds(feature, posts_at))
+def retype(at: int) -> Edit:
+    """A post becomes an ``article`` (a type no route reads) or an article a post again."""
+    def apply(site: Site) -> str:
+        found = sorted(i for i, d in site.docs.items() if d["_type"] in ("post", "article"))
+        if found:
+            doc = site.docs[found[at % len(found)]]
+            doc["_type"] = "article" if doc["_type"] == "post" else "post"
+        return "retype"
+    return apply
+
+
+global_edits = st.one_of(more_edits, st.builds(feature, posts_at), st.builds(retype, posts_at))
 MODES = ["kept", "new", "build", "revalidate"]
 
 
