@@ -478,6 +478,19 @@ def changed_ids(before: dict[str, dict[str, Any]], after: dict[str, dict[str, An
     return sorted(i for i in before.keys() | after.keys() if before.get(i) != after.get(i))
 
 
+def webhook_change(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> Any:
+    """The ``Change`` a webhook for each document that differs between two states
+    carries: its id, its type (the old one for a deletion) and the operation."""
+    from ssgen.build.change import Change, DocChange
+
+    docs = []
+    for ident in changed_ids(before, after):
+        new, old = after.get(ident), before.get(ident)
+        operation = "delete" if new is None else "create" if old is None else "update"
+        docs.append(DocChange(ident, (new or old or {}).get("_type"), operation))
+    return Change(documents=tuple(docs))
+
+
 def command_round(root: Path, command: str, ids: list[str]) -> Any:
     """``ssgen build`` or ``ssgen revalidate --doc <id>...`` of ``root`` as a new process
     runs it (in this one, its memos forgotten), with ``--changes``: a report with

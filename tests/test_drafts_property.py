@@ -4,10 +4,11 @@ and the preview each equal a clean build of their perspective, and no draft leak
 The tags property's site (every page shows its whole data, ``tojson``; two pages
 ``[data]`` globals of the active authors and the first titles) gets generated
 sequences of draft edits (a draft of a post made or edited, a post's slug changed in its
-draft, a new post that exists only as a draft, an author renamed or made active in a
-draft, a draft published or discarded) mixed with edits of published documents. After
-each round (a kept source as serve runs it, a new process, ``ssgen build`` or
-``ssgen revalidate --doc``):
+draft, a post's draft retyped out of every route and back, a new post that exists only
+as a draft, an author renamed or made active in a draft, a draft published or
+discarded) mixed with edits of published documents. After each round (a kept source as
+serve runs it, with or without a webhook naming the documents, a new process, ``ssgen
+build`` or ``ssgen revalidate --doc``):
 
 - a site in the ``published`` perspective equals a clean full build of the published
   documents alone (the drafts taken out of the files by the test: a draft never
@@ -141,6 +142,17 @@ def draft_author(at: int, name: str) -> Edit:
     return apply
 
 
+def draft_retype(at: int) -> Edit:
+    """A post's draft made an ``article`` (a type no route reads), or a post again."""
+    def apply(site: Site) -> str:
+        posts = _published(site)
+        if posts:
+            doc = _draft_of(site, posts[at % len(posts)])
+            doc["_type"] = "article" if doc["_type"] == "post" else "post"
+        return "draft_retype"
+    return apply
+
+
 def new_draft(author: str, title: str) -> Edit:
     def apply(site: Site) -> str:
         site.counter += 1
@@ -179,6 +191,7 @@ draft_edits = st.one_of(
     st.builds(draft, posts_at, words),
     st.builds(draft_slug, posts_at, st.sampled_from(HOSTILE_SLUGS)),
     st.builds(draft_author, posts_at, words),
+    st.builds(draft_retype, posts_at),
     st.builds(new_draft, st.sampled_from(["a1", "a2", "a4"]), words),
     st.builds(publish, posts_at),
     st.builds(discard, posts_at),
@@ -222,8 +235,8 @@ def assert_preview(preview: DraftPages, drafts: dict[str, bytes],
 def run(steps: list[Edit], perspective: str, mode: str) -> None:
     site = Drafted(perspective)
     with tempfile.TemporaryDirectory() as tmp:
-        command = mode if mode in ("build", "revalidate") else None
-        run_site(steps, kept=mode == "kept", site=site, command=command,
+        command = None if mode in ("kept", "new") else mode
+        run_site(steps, kept=mode in ("kept", "webhook"), site=site, command=command,
                  check=checker(site, Path(tmp)))
 
 

@@ -13,7 +13,7 @@ test of the page's own data against the global; directly or in the partial of a 
 its ``$slug``) from the first global's filter. Edits move documents in and out of the
 globals (retitles, authors toggled and renamed, posts featured, retyped out of every
 route and back, deleted, inserted). After each round, through a kept source (serve's
-webhook rounds), a build from the files without memos, and the command line (``ssgen
+rounds, with or without a webhook naming the documents), a build from the files without memos, and the command line (``ssgen
 build`` or ``ssgen revalidate --doc`` for the changed documents, resuming the snapshot
 as a new process does), the output must equal a clean full build's.
 """
@@ -156,14 +156,14 @@ def retype(at: int) -> Edit:
 
 
 global_edits = st.one_of(more_edits, st.builds(feature, posts_at), st.builds(retype, posts_at))
-MODES = ["kept", "new", "build", "revalidate"]
+MODES = ["kept", "webhook", "new", "build", "revalidate"]
 
 
 def run(shapes: list[Global], template_reads: list[Read], steps: list[Edit],
         mode: str) -> None:
     site = Globals(shapes, template_reads)
-    command = mode if mode in ("build", "revalidate") else None
-    run_site(steps, kept=mode == "kept", site=site, command=command)
+    command = None if mode in ("kept", "new") else mode
+    run_site(steps, kept=mode in ("kept", "webhook"), site=site, command=command)
 
 
 # A count of the featured posts, read by every template through ``data.get``: a post

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sitekit import changed_ids, command_round
+from sitekit import changed_ids, command_round, webhook_change
 from test_incremental import assert_equals_full_build, snapshot, words
 from test_nested_delta_property import (
     SETTINGS,
@@ -144,7 +144,8 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
     full build; ``kept``: through one kept source, as serve runs; else a new source and
     no memo per round, or (``command``: ``build`` or ``revalidate``) that command line
     run as a new process runs it (``revalidate --doc`` with the documents the step
-    changed). ``check(folder)`` after every build, the first too."""
+    changed); ``command="webhook"`` with ``kept``: serve's round of a webhook naming
+    those documents. ``check(folder)`` after every build, the first too."""
     site = site if site is not None else Cards()
     with tempfile.TemporaryDirectory() as tmp:
         folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -158,14 +159,15 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
             before, docs = snapshot(folder / "public"), copy.deepcopy(site.docs)
             step(site)
             site.write(folder)
-            if command is not None:
+            if command in ("build", "revalidate"):
                 report = command_round(folder, command, changed_ids(docs, site.docs))
             else:
                 if source is not None:
                     source.reload()
                 else:
                     forget_sites()
-                report = build(config, jobs=1, source=source)
+                change = webhook_change(docs, site.docs) if command == "webhook" else None
+                report = build(config, jobs=1, source=source, change=change)
             assert_equals_full_build(report, folder, scratch, before)
             if check is not None:
                 check(folder)
