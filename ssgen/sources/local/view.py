@@ -34,7 +34,11 @@ _HIDDEN = ("drafts.", "versions.")
 
 
 class View:
-    """The visible documents of one perspective over the merged documents of all files."""
+    """The visible documents of one perspective over the merged documents of all files.
+    ``merge_next``: the next update compares every document with the view's (a reload
+    failed after its reads changed the files' parses), not only its splices'."""
+
+    merge_next = False
 
     def __init__(self, perspective: str, *, name: str | None, project_id: str | None) -> None:
         self.perspective = perspective
@@ -82,11 +86,14 @@ class View:
         whether the visible documents changed."""
         if self.version == 0 and self.perspective != "drafts":
             return self._first(loads)
-        found = None if self._deduped or self.version == 0 else _raw_changes(self._raw, splices)
+        found = None if self._deduped or self.merge_next or self.version == 0 \
+            else _raw_changes(self._raw, splices)
         if found is None:
             found = self._merged(loads)
         changes, digests = found
-        return self._commit(changes, digests)
+        changed = self._commit(changes, digests)
+        self.__dict__.pop("merge_next", None)
+        return changed
 
     def documents(self, loads: list[Loaded]) -> list[Doc]:
         """The visible documents in file order (O(n): not for the serve path)."""
