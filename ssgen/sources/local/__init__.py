@@ -290,7 +290,7 @@ class LocalSource:
         self._prelisted = self._prestamps = None  # used once, even when this reload fails
         # Before any stat (see FileCache.put): read_inputs' clock for its stamps.
         read_at = self._read_at if stamps is not None else now_ns()
-        try:
+        with self._view.merged_after_failure():
             for index, item in enumerate(inputs):
                 stamp = stamps[index] if stamps is not None else stamp_of(item)
                 old = self._cache.get(item.path)
@@ -304,15 +304,9 @@ class LocalSource:
             splices += [Splice(old.loaded, old.loaded.documents, [], [])
                         for path, old in self._cache.items() if path not in cache]
             if splices or self._view.version == 0:
-                loads = [cached.loaded for cached in cache.values()]
-                self._view.update(loads, splices)
+                self._view.update([cached.loaded for cached in cache.values()], splices)
                 if any(splice.removed or splice.added for splice in splices):
                     self._documents = None  # also when a line only moved: the order changed
-        except BaseException:
-            # A kept file's re-read splices its last parse in place (``reread``): the view
-            # never took those changes, and the next splices would not carry them.
-            self._view.merge_next = True
-            raise
         self._cache, self._loaded_inputs = cache, inputs
         self._preread.clear()
         if self._files is not None:

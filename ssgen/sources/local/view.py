@@ -15,7 +15,8 @@ the visible documents they map to are looked at.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ssgen.groq.dataset import Dataset
@@ -94,6 +95,17 @@ class View:
         changed = self._commit(changes, digests)
         self.__dict__.pop("merge_next", None)
         return changed
+
+    @contextmanager
+    def merged_after_failure(self) -> Iterator[None]:
+        """A reload's reads and update: when they raise, ``merge_next``. A kept file's
+        re-read splices its last parse in place (``cached.reread``), so the next reload's
+        splices would not carry the changes this view never took."""
+        try:
+            yield
+        except BaseException:
+            self.merge_next = True
+            raise
 
     def documents(self, loads: list[Loaded]) -> list[Doc]:
         """The visible documents in file order (O(n): not for the serve path)."""
