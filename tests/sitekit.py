@@ -471,3 +471,43 @@ def copy_inputs(site: Path, scratch: Path) -> None:
     """``scratch`` made a copy of the site's inputs (see ``NOT_INPUTS``)."""
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns(*NOT_INPUTS))
+
+
+def changed_ids(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[str]:
+    """The ids of the documents that differ between two ``{_id: document}`` states."""
+    return sorted(i for i in before.keys() | after.keys() if before.get(i) != after.get(i))
+
+
+def webhook_change(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> Any:
+    """The ``Change`` a webhook for each document that differs between two states
+    carries: its id, its type (the old one for a deletion) and the operation."""
+    from ssgen.build.change import Change, DocChange
+
+    docs = []
+    for ident in changed_ids(before, after):
+        new, old = after.get(ident), before.get(ident)
+        operation = "delete" if new is None else "create" if old is None else "update"
+        docs.append(DocChange(ident, (new or old or {}).get("_type"), operation))
+    return Change(documents=tuple(docs))
+
+
+def command_round(root: Path, command: str, ids: list[str]) -> Any:
+    """``ssgen build`` or ``ssgen revalidate --doc <id>...`` of ``root`` as a new process
+    runs it (in this one, its memos forgotten), with ``--changes``: a report with
+    ``ok``, ``failures``, ``new``, ``changed`` and ``deleted``. ``revalidate`` with no
+    ids runs ``build``."""
+    from types import SimpleNamespace
+
+    forget_process()
+    changes = root.parent / "changes.json"
+    changes.unlink(missing_ok=True)
+    args = ["--site", str(root)]
+    if command == "revalidate" and ids:
+        args += ["revalidate", *(f"--doc={i}" for i in ids)]
+    else:
+        args += ["build"]
+    result = run_cli(*args, "--changes", str(changes))
+    written = json.loads(changes.read_text()) if changes.exists() else {}
+    return SimpleNamespace(ok=result.exit_code == 0, failures=result.output,
+                           new=written.get("new", []), changed=written.get("changed", []),
+                           deleted=written.get("deleted", []))

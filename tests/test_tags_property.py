@@ -17,12 +17,15 @@ categories) and a fourth author, inactive, of no post at the start.
 
 from __future__ import annotations
 
+import copy
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from sitekit import changed_ids, command_round, webhook_change
 from test_incremental import assert_equals_full_build, snapshot, words
 from test_nested_delta_property import (
     SETTINGS,
@@ -135,10 +138,14 @@ more_edits = st.one_of(
 )
 
 
-def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None) -> None:
+def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
+        command: str | None = None, check: Callable[[Path], None] | None = None) -> None:
     """Build ``site`` (``Cards()``), then one round per step, each compared with a clean
     full build; ``kept``: through one kept source, as serve runs; else a new source and
-    no memo per round."""
+    no memo per round, or (``command``: ``build`` or ``revalidate``) that command line
+    run as a new process runs it (``revalidate --doc`` with the documents the step
+    changed); ``command="webhook"`` with ``kept``: serve's round of a webhook naming
+    those documents. ``check(folder)`` after every build, the first too."""
     site = site if site is not None else Cards()
     with tempfile.TemporaryDirectory() as tmp:
         folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -146,16 +153,24 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None) -> N
         config = load_config(folder)
         source = open_source(config, kept=True) if kept else None
         assert build(config, jobs=1, source=source).ok
+        if check is not None:
+            check(folder)
         for step in steps:
-            before = snapshot(folder / "public")
+            before, docs = snapshot(folder / "public"), copy.deepcopy(site.docs)
             step(site)
             site.write(folder)
-            if source is not None:
-                source.reload()
+            if command in ("build", "revalidate"):
+                report = command_round(folder, command, changed_ids(docs, site.docs))
             else:
-                forget_sites()
-            assert_equals_full_build(build(config, jobs=1, source=source), folder, scratch,
-                                     before)
+                if source is not None:
+                    source.reload()
+                else:
+                    forget_sites()
+                change = webhook_change(docs, site.docs) if command == "webhook" else None
+                report = build(config, jobs=1, source=source, change=change)
+            assert_equals_full_build(report, folder, scratch, before)
+            if check is not None:
+                check(folder)
     slices.forget()
 
 

@@ -290,23 +290,23 @@ class LocalSource:
         self._prelisted = self._prestamps = None  # used once, even when this reload fails
         # Before any stat (see FileCache.put): read_inputs' clock for its stamps.
         read_at = self._read_at if stamps is not None else now_ns()
-        for index, item in enumerate(inputs):
-            stamp = stamps[index] if stamps is not None else stamp_of(item)
-            old = self._cache.get(item.path)
-            if old is not None and old.stamp == stamp and not old.racy:
-                cache[item.path] = old
-                continue
-            fresh, splice = self._read(item, stamp, old, read_at)
-            cache[item.path] = mark_racy(fresh, read_at)
-            splices.append(splice)
-            self._proving += (fresh,) if fresh.proving else ()
-        splices += [Splice(old.loaded, old.loaded.documents, [], [])
-                    for path, old in self._cache.items() if path not in cache]
-        if splices or self._view.version == 0:
-            loads = [cached.loaded for cached in cache.values()]
-            self._view.update(loads, splices)
-            if any(splice.removed or splice.added for splice in splices):
-                self._documents = None  # also when a line only moved: the order changed
+        with self._view.merged_after_failure():
+            for index, item in enumerate(inputs):
+                stamp = stamps[index] if stamps is not None else stamp_of(item)
+                old = self._cache.get(item.path)
+                if old is not None and old.stamp == stamp and not old.racy:
+                    cache[item.path] = old
+                    continue
+                fresh, splice = self._read(item, stamp, old, read_at)
+                cache[item.path] = mark_racy(fresh, read_at)
+                splices.append(splice)
+                self._proving += (fresh,) if fresh.proving else ()
+            splices += [Splice(old.loaded, old.loaded.documents, [], [])
+                        for path, old in self._cache.items() if path not in cache]
+            if splices or self._view.version == 0:
+                self._view.update([cached.loaded for cached in cache.values()], splices)
+                if any(splice.removed or splice.added for splice in splices):
+                    self._documents = None  # also when a line only moved: the order changed
         self._cache, self._loaded_inputs = cache, inputs
         self._preread.clear()
         if self._files is not None:

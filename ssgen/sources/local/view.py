@@ -15,7 +15,8 @@ the visible documents they map to are looked at.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ssgen.groq.dataset import Dataset
@@ -34,7 +35,11 @@ _HIDDEN = ("drafts.", "versions.")
 
 
 class View:
-    """The visible documents of one perspective over the merged documents of all files."""
+    """The visible documents of one perspective over the merged documents of all files.
+    ``merge_next``: the next update compares every document with the view's (a reload
+    failed after its reads changed the files' parses), not only its splices'."""
+
+    merge_next = False
 
     def __init__(self, perspective: str, *, name: str | None, project_id: str | None) -> None:
         self.perspective = perspective
@@ -82,11 +87,25 @@ class View:
         whether the visible documents changed."""
         if self.version == 0 and self.perspective != "drafts":
             return self._first(loads)
-        found = None if self._deduped or self.version == 0 else _raw_changes(self._raw, splices)
+        found = None if self._deduped or self.merge_next or self.version == 0 \
+            else _raw_changes(self._raw, splices)
         if found is None:
             found = self._merged(loads)
         changes, digests = found
-        return self._commit(changes, digests)
+        changed = self._commit(changes, digests)
+        self.__dict__.pop("merge_next", None)
+        return changed
+
+    @contextmanager
+    def merged_after_failure(self) -> Iterator[None]:
+        """A reload's reads and update: when they raise, ``merge_next``. A kept file's
+        re-read splices its last parse in place (``cached.reread``), so the next reload's
+        splices would not carry the changes this view never took."""
+        try:
+            yield
+        except BaseException:
+            self.merge_next = True
+            raise
 
     def documents(self, loads: list[Loaded]) -> list[Doc]:
         """The visible documents in file order (O(n): not for the serve path)."""
