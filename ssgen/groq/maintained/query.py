@@ -245,12 +245,12 @@ class MaintainedQuery:
             self._item_parts.pop(doc_id, None)
         else:
             self._entries[doc_id] = entry
-        if old is not None and entry is not None and old.passes and entry.passes \
-                and same_json(old.item, entry.item):
-            # Hand back the very same object: consumers compare results by identity
-            # (or by its stamp, which goes with it).
-            entry.item, entry.stamp = old.item, old.stamp
         if old is not None and entry is not None:
+            if old.passes and entry.passes and (same_json(old.item, entry.item) if self._subs
+                                                is None else self._subs.same(doc_id, old, entry)):
+                # Hand back the very same object: consumers compare results by identity
+                # (or by its stamp, which goes with it).
+                entry.item, entry.stamp = old.item, old.stamp
             same_sets(old, entry)
         if self._changes is not None:
             self._changes.note(doc_id, old, entry)
