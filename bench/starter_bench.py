@@ -264,6 +264,16 @@ def _round_of(reply: httpx.Response) -> str:
         return "no account"
 
 
+def _stages_of(reply: httpx.Response) -> dict[str, float]:
+    """Serve's own stage times (seconds) of the round that answered ``reply`` (none known:
+    empty)."""
+    try:
+        result = reply.json().get("result") or reply.json()
+        return {name: float(seconds) for name, seconds in (result.get("stages") or {}).items()}
+    except (ValueError, AttributeError, TypeError):
+        return {}
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -307,6 +317,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
     cpu = [] if cpu is None else cpu
     written: list[tuple[int, int]] = []  # (files, bytes) each webhook wrote
     rounds: list[tuple[float, float, str, str]] = []  # wall, CPU, the post, serve's account
+    stages: list[dict[str, float]] = []  # serve's stage times of each round
     rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
@@ -334,6 +345,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
                 if reply.status_code != 200:
                     raise SystemExit(f"webhook answered {reply.status_code}: {reply.text}")
                 rounds.append((latencies[-1], cpu[-1], doc["_id"], _round_of(reply)))
+                stages.append(_stages_of(reply))
                 written.append(_written_since(site / "public", stamp))
                 stale = [str(f.relative_to(site)) for f in data.affected(doc)
                          if doc["title"] not in f.read_text()]
@@ -348,6 +360,11 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
         for wall, used, doc_id, account in sorted(rounds, reverse=True)[:3]:
             print(f"  slow: {wall * 1000:.0f} ms (serve CPU {used * 1000:.0f} ms) {doc_id}: "
                   f"{account}", flush=True)
+        names = dict.fromkeys(name for found in stages for name in found)
+        print("serve's stages, p50 / p90 ms: " + ", ".join(
+            f"{name} {statistics.median(times) * 1000:.0f} / {pct(times, 0.9) * 1000:.0f}"
+            for name in names if (times := [found.get(name, 0.0) for found in stages])),
+            flush=True)
         files, size = [f for f, _ in written], [b for _, b in written]
         print(f"written per webhook: files p50 {statistics.median(files):.0f} (max "
               f"{max(files)}), MB p50 {statistics.median(size) / 1e6:.2f}, p99 "

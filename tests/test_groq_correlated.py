@@ -16,6 +16,7 @@ from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, shape_of
 from ssgen.groq.parser import parse
 from ssgen.groq.shapes import subqueries
+from ssgen.groq.values import same_json
 
 NOW = "2026-01-01T00:00:00Z"
 _POSTS = '*[_type == "post" && defined(slug.current) && references(^._id)]'
@@ -239,3 +240,46 @@ def test_the_index_keys_reads_are_traced() -> None:
              {"_id": "p1", "_type": "post", "author": ref("a0")},
              {"_id": "p2", "_type": "post", "author": ref("a1")}],
             [("a0", {**a0, "name": "B"}), ("a0", a0), ("a0", None)])
+
+
+def test_a_retitled_post_tells_its_authors_item_apart_by_the_delta(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retitle changes one item of the author's kept list in place: the list's delta says
+    the author's item differs (``Delta.alters``), with no compare of the two items; a
+    re-date (a move) and an edit of the author itself are compared, and an author edit
+    that changes nothing it projects hands back the very item."""
+    import ssgen.groq.correlated as correlated
+
+    compared: list[Any] = []
+
+    def counting(a: Any, b: Any) -> bool:
+        compared.append(a)
+        return same_json(a, b)
+
+    monkeypatch.setattr(correlated, "same_json", counting)
+    query = parse(QUERIES[4])
+    shape = shape_of(query)
+    assert shape is not None
+    author = {"_id": "a1", "_type": "author", "name": "A", "slug": {"current": "s1"}}
+    posts = {f"p{i}": {"_id": f"p{i}", "_type": "post", "title": f"t{i}", "author": ref("a1"),
+                       "slug": {"current": f"p{i}"}, "publishedAt": f"2025-01-0{i}"}
+             for i in range(1, 6)}
+    dataset = Dataset([author, *posts.values()])
+    maintained = MaintainedQuery(query, shape, PARAMS)
+    last, _ = maintained.evaluate(dataset, None, NOW)
+    edits: list[tuple[dict[str, Any], bool]] = [
+        ({**posts["p3"], "title": "new"}, False),  # retitled: told apart by the delta
+        ({**posts["p2"], "publishedAt": "2025-02-01"}, True),  # moved: compared
+        ({**author, "bio": "unprojected"}, True),  # the author: compared, the same item
+        # The kept item holds the list from before the author's runner started again
+        # (the author is a new object), not its delta's base: compared, then not again.
+        ({**posts["p4"], "title": "newer"}, True),
+        ({**posts["p5"], "title": "newest"}, False)]
+    for doc, compares in edits:
+        compared.clear()
+        dataset.update({doc["_id"]: doc})
+        value, _ = maintained.evaluate(dataset, frozenset({doc["_id"]}), NOW)
+        assert value == query.evaluate(dataset, PARAMS, NOW)
+        assert any(type(a) is dict and "posts" in a for a in compared) is compares, doc
+        assert (value is last) is (doc["_id"] == "a1")
+        last = value

@@ -257,9 +257,9 @@ def route_pages(
     if pager is not None and scope is not None and scope.recorded is not None \
             and not pager.pages and route.name not in scope.full_routes:
         pager.seed(paths, scope.recorded(route.name))
-    wanted = _wanted(route, each, scope, pager)
-    chosen = [params[i] for i in wanted]
-    results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}")
+    chosen = list(map(params.__getitem__, wanted := _wanted(route, each, scope, pager)))
+    results = _run(source, [(route.query_ast, p) for p in chosen], now, f"routes.{route.name}",
+                   bool(route.paginate_by))  # a kept list to split: its chunks, no copy
     pages = expand_route(
         route,
         chosen,

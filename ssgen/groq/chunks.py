@@ -10,7 +10,8 @@ for one it made, none for a ``copy`` or a decoded one).
 
 It reads as a sequence (``len``, an index, a slice, iteration, equality with another
 sequence); a slice is a plain list. ``plain()`` is the whole as one list, the same object
-until the next change (for consumers that need a JSON list: ``listed``).
+until the next change (for consumers that need a JSON list: ``listed``, which also makes
+an object holding chunks one holding lists).
 """
 
 from __future__ import annotations
@@ -189,9 +190,30 @@ def chunked(items: list[Any] | Chunks) -> list[Any] | Chunks:
     return Chunks(items) if type(items) is list and len(items) > 2 * CHUNK else items
 
 
+# id(an object with chunks as attributes) -> (it, the same with lists): the same object
+# for the same one (consumers compare values by identity), the last few kept.
+_LISTED: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+_LISTED_KEEP = 4096
+
+
 def listed(value: Any) -> Any:
-    """``value`` with a ``Chunks`` as its plain list (anything else as it is)."""
-    return value.plain() if type(value) is Chunks else value
+    """``value`` with a ``Chunks`` as its plain list, and an object with chunks as
+    attributes (an ``each`` page's item holding its kept list, ``maintained``) as one
+    with their plain lists, the same object while ``value`` is; anything else as it is."""
+    kind = type(value)
+    if kind is Chunks:
+        return value.plain()
+    if kind is not dict or not any(type(part) is Chunks for part in value.values()):
+        return value
+    known = _LISTED.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    plain = {key: part.plain() if type(part) is Chunks else part
+             for key, part in value.items()}
+    _LISTED[id(value)] = (value, plain)
+    while len(_LISTED) > _LISTED_KEEP:
+        del _LISTED[next(iter(_LISTED))]
+    return plain
 
 
 def sequence(value: Any) -> bool:

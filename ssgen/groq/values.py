@@ -20,6 +20,7 @@ from itertools import compress
 from typing import Any
 
 # Re-exported: the non-JSON value types live in valuetypes.py.
+from ssgen.groq.chunks import Chunks, listed
 from ssgen.groq.valuetypes import DateTime as DateTime
 from ssgen.groq.valuetypes import Path as Path
 
@@ -321,8 +322,12 @@ def same_json(a: Any, b: Any) -> bool:
     if a is b:
         return True
     kind = type(a)
-    if kind is not type(b):
-        return False
+    if kind is not type(b) or kind is Chunks:  # a kept list in an item: as its list
+        if kind is not Chunks and type(b) is not Chunks:
+            return False
+        a, b, kind = listed(a), listed(b), list
+        if type(a) is not list or type(b) is not list:
+            return False
     if kind is list:
         # Only the pairs that are not the same object are compared (found in C).
         return len(a) == len(b) and all(

@@ -231,7 +231,7 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
     pages: list[PageSpec] = last.pages.copy() if last is not None and len(changed) < count \
         else [None] * count  # type: ignore[list-item]
     for index in sorted(changed):
-        part = items[index * size:(index + 1) * size]
+        part = list(items[index * size:(index + 1) * size])  # a list of chunks' too
         paginator = _paginator(urls, index + 1, part, len(items))
         first = index == 0
         pages[index] = ctx.page(
@@ -240,8 +240,10 @@ def expand_document(ctx: PageMaker, base: str, value: Any, ids: frozenset[str], 
             extra={"paginator": paginator}, doc_tags=None if first else frozenset(),
             types=first, more_tags=more_tags)
     # The marker is the very list: a later delta whose base it is starts from these pages
-    # (a maintained list is never changed once handed out; this one is kept alive here).
-    kept = last.items if last is not None and last.marker is items else list(items)
+    # (a maintained list is never changed once handed out; this one is kept alive here,
+    # and not copied when a delta says it is one: an author's 20,000 posts at 100k).
+    kept = items if delta is not None else last.items if last is not None \
+        and last.marker is items else list(items)
     _LAST[key] = _Expansion(inputs, ctx.site, ctx.data, ids, kept, pages, shared,
                             marker=items, version=delta.version if delta is not None else
                             last.version if last is not None and last.marker is items else None,
@@ -259,9 +261,10 @@ def _stamps_of(items: Sequence[Any], delta: Delta | None) -> Sequence[int] | Non
     return delta.stamps
 
 
-def split_array(route: str, by: str, value: Any, base: str) -> list[Any]:
-    """The array ``paginate_by`` names in a page's object (null: no items); a missing
-    field or one that is not an array is a ConfigError naming the route and key."""
+def split_array(route: str, by: str, value: Any, base: str) -> Sequence[Any]:
+    """The array ``paginate_by`` names in a page's object (null: no items; a kept list:
+    its ``Chunks``, whose slices are lists); a missing field or one that is not an array
+    is a ConfigError naming the route and key."""
     where = f"route {route!r}: paginate_by = {by!r}"
     if not isinstance(value, dict):
         raise ConfigError(f"{where} needs each page's query to return an object, got "
@@ -269,10 +272,10 @@ def split_array(route: str, by: str, value: Any, base: str) -> list[Any]:
     if by not in value:
         raise ConfigError(f"{where}: the object of {base!r} ({item_name(value)}) has no "
                           f"field {by!r}: project it (e.g. {{..., \"{by}\": *[...]}})")
-    items = value[by]
+    items: Sequence[Any] | None = value[by]
     if items is None:
         return []
-    if not isinstance(items, list):
+    if not sequence(items):
         raise ConfigError(f"{where}: field {by!r} of {base!r} ({item_name(value)}) is "
                           f"{kind_of(items)}, not an array")
     return items

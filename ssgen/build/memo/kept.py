@@ -131,6 +131,10 @@ def split(now: list[PageSpec], last: list[PageSpec],
             same = list(map(known.__contains__, map(_STAMP, now)))
         fresh = list(compress(now, map(operator.not_, same)))
         kept = list(compress(now, same))
+    if forced and len(fresh) < len(kept):
+        # A forced page that is planned already (the edited post's own) needs no pass
+        # over the 100,000 kept pages of its route.
+        forced = forced - {spec.path for spec in fresh}
     if forced:
         fresh += [spec for spec in kept if spec.path in forced]
         kept = [spec for spec in kept if spec.path not in forced]

@@ -64,6 +64,16 @@ class Delta:
     _new_rows: Mapping[str, tuple[Any, ...]]  # the rows of the others in result
 
     @property
+    def alters(self) -> bool:
+        """Whether ``result`` surely differs from ``base`` as JSON without comparing them:
+        its length differs, or items changed in place with none moved, inserted or
+        removed (a maintained query hands out a new item object only when its JSON
+        differs: ``MaintainedQuery._refresh``). False: they may or may not."""
+        if len(self.result) != len(self.base):
+            return True
+        return bool(self.changed) and not (self.moved or self.inserted or self.removed)
+
+    @property
     def touched(self) -> frozenset[str]:
         """Every id the delta names."""
         return self.inserted | self.removed | self.changed | self.moved

@@ -1,6 +1,6 @@
 """A maintained query's shape compiled once: the candidate test, sort keys, item closure
 and index plan (``Parts``), shared by the runners of a correlated subquery; and the index
-keys a plan's key value stands for (``wanted_keys``)."""
+keys a plan's key value stands for (``wanted_keys``; in a query's scope: ``wanted_of``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ssgen.groq.correlated import CorrelatedSubs, object_closure
 from ssgen.groq.memo import ProjectionMemo, known_plain, memo_safe
 from ssgen.groq.plan import Plan, plan_filter
 from ssgen.groq.refindex import reference_ids
-from ssgen.groq.runtime import Scope
+from ssgen.groq.runtime import Context, Scope
 from ssgen.groq.shapes import Shape
 from ssgen.groq.values import hash_key, to_json
 
@@ -60,6 +60,24 @@ def wanted_keys(plan: Plan, key: Any) -> frozenset[Any] | None:
     return frozenset(h for value in key if (h := hash_key(value)) is not None)
 
 
+def wanted_of(plan: Plan | None, ctx: Context, parent: Scope) \
+        -> tuple[frozenset[Any] | None, frozenset[str]]:
+    """The index keys a candidate's attribute must have, or the ids one of which it must
+    reference (None: every document), for the plan's key in ``parent``'s scope; and the
+    ids the key read (traced)."""
+    if plan is None:
+        return None, frozenset()
+    saved, reads = ctx.trace, set[str]()
+    ctx.trace = reads
+    try:
+        key = plan.key(Scope(None, parent, ctx))
+    finally:
+        ctx.trace = saved
+    if saved is not None:
+        saved.update(reads)
+    return wanted_keys(plan, key), frozenset(reads)
+
+
 def item_closure(compiler: Compiler, node: n.Node | None, subs: CorrelatedSubs | None) -> Any:
     """``(doc, parent scope, ctx) -> item`` the way Map evaluates its expression."""
     if node is None or isinstance(node, n.This):
@@ -80,4 +98,4 @@ def item_closure(compiler: Compiler, node: n.Node | None, subs: CorrelatedSubs |
                                           known_plain(ctx.dataset))
 
 
-__all__ = ["Parts", "compile_parts", "item_closure", "wanted_keys"]
+__all__ = ["Parts", "compile_parts", "item_closure", "wanted_keys", "wanted_of"]

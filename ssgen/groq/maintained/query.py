@@ -29,7 +29,7 @@ from ssgen.groq.maintained.entry import (
     recount,
     same_sets,
 )
-from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_keys
+from ssgen.groq.maintained.parts import Parts, compile_parts, wanted_of
 from ssgen.groq.ordered import Ordered
 from ssgen.groq.plan import Plan
 from ssgen.groq.runtime import ALL_KEYS, WATCH, Context, Scope
@@ -44,6 +44,8 @@ class MaintainedQuery:
     ``query`` None and ``parts`` given: a correlated subquery's runner (correlated.py),
     which ``run``s in the outer document's scope with the outer evaluation's params."""
 
+    _chunked = False  # a runner of an element's item: its whole list handed out as chunks
+
     def __init__(self, query: n.Query | None, shape: Shape, params: Mapping[str, Any] | None,
                  *, parts: Parts | None = None) -> None:
         if query is not None:
@@ -51,7 +53,7 @@ class MaintainedQuery:
         self._params = query_params(params)
         self._subs: CorrelatedSubs | None = None
         if parts is None:
-            self._subs = CorrelatedSubs(_runners())
+            self._subs = CorrelatedSubs(_runners(shape.element))
             parts = compile_parts(shape, self._subs)
         self._shape, self._compiled = shape, parts
         self._reset(None)
@@ -85,7 +87,7 @@ class MaintainedQuery:
         slots in the order the compilation assigns them, as when first made."""
         subs = self._subs
         if subs is not None:
-            subs.rebind(_runners())
+            subs.rebind(_runners(self._shape.element))
         parts = self._compiled = compile_parts(self._shape, subs)
         return parts
 
@@ -126,7 +128,7 @@ class MaintainedQuery:
             -> tuple[Any, frozenset[str]]:
         """``evaluate`` in a scope whose parent is ``parent`` (the outer document's for a
         correlated subquery); a list value is this object's own: not to be changed."""
-        wanted, key_reads = self._wanted(ctx, parent)
+        wanted, key_reads = wanted_of(self._plan, ctx, parent)
         fresh = changed is None or self._result is None \
             or (wanted, key_reads) != self._wanted_last
         if changed is None or fresh:
@@ -196,23 +198,6 @@ class MaintainedQuery:
         found = self._lookups | self._dependents.keys()
         return found | {(WATCH, doc_id) for doc_id in self._failing} if self._failing else found
 
-    def _wanted(self, ctx: Context, parent: Scope) \
-            -> tuple[frozenset[Any] | None, frozenset[str]]:
-        """The index keys a candidate's attribute must have, or the ids one of which it
-        must reference (None: every document); and the ids the key read (traced)."""
-        plan = self._plan
-        if plan is None:
-            return None, NONE
-        saved, reads = ctx.trace, set[str]()
-        ctx.trace = reads
-        try:
-            key = plan.key(Scope(None, parent, ctx))
-        finally:
-            ctx.trace = saved
-        if saved is not None:
-            saved.update(reads)
-        return wanted_keys(plan, key), frozenset(reads)
-
     def _lookup_keys(self, wanted: frozenset[Any] | None) -> frozenset[Any]:
         plan = self._plan
         if plan is None or wanted is None:
@@ -245,12 +230,12 @@ class MaintainedQuery:
             self._item_parts.pop(doc_id, None)
         else:
             self._entries[doc_id] = entry
-        if old is not None and entry is not None and old.passes and entry.passes \
-                and same_json(old.item, entry.item):
-            # Hand back the very same object: consumers compare results by identity
-            # (or by its stamp, which goes with it).
-            entry.item, entry.stamp = old.item, old.stamp
         if old is not None and entry is not None:
+            if old.passes and entry.passes and (same_json(old.item, entry.item) if self._subs
+                                                is None else self._subs.same(doc_id, old, entry)):
+                # Hand back the very same object: consumers compare results by identity
+                # (or by its stamp, which goes with it).
+                entry.item, entry.stamp = old.item, old.stamp
             same_sets(old, entry)
         if self._changes is not None:
             self._changes.note(doc_id, old, entry)
@@ -361,8 +346,9 @@ class MaintainedQuery:
         window = self._shape.window
         if window is None:
             items, self._stamps = self._ordered.result(), self._ordered.stamps
-            # A correlated list is JSON inside its outer item: a list; a whole result: chunks.
-            return (items if self._subs is not None else items.plain()), ids
+            # A correlated list is JSON inside its outer item: a list, but in one element's
+            # item (an each route's page) its chunks (``chunks.listed`` makes it a list).
+            return (items if self._subs is not None or self._chunked else items.plain()), ids
         bounds = slice_bounds(len(self._ordered), window.left, window.right,
                               window.is_inclusive)
         if self._shape.window_first:
@@ -384,15 +370,18 @@ class MaintainedQuery:
         return result, ids
 
 
-def _runners() -> Callable[[Shape], MaintainedQuery]:
-    """A maker of correlated subquery runners, which share one compilation per shape."""
+def _runners(chunked: bool) -> Callable[[Shape], MaintainedQuery]:
+    """A maker of correlated subquery runners, which share one compilation per shape
+    (``chunked``: of an element's item, whose whole lists are handed out as chunks)."""
     shared: dict[int, Parts] = {}  # id(shape): the shapes live as long as the subs
 
     def runner(sub: Shape) -> MaintainedQuery:
         parts = shared.get(id(sub))
         if parts is None:
             parts = shared[id(sub)] = compile_parts(sub, None)
-        return MaintainedQuery(None, sub, None, parts=parts)
+        runner = MaintainedQuery(None, sub, None, parts=parts)
+        runner._chunked = chunked
+        return runner
 
     return runner
 
