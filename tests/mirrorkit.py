@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from test_incremental import SiteModel, snapshot
 
 from ssgen.build.pipeline import build
 from ssgen.config.load import Config, load_config
+from ssgen.sources.mirror.source import MirrorSource
 from ssgen.sources.pull import pull
 
 TOKEN = "sk-mirror-token"
@@ -41,6 +45,31 @@ def config_of(site: Path) -> Config:
 
 def server_for(model: SiteModel) -> SanityTestServer:
     return SanityTestServer(list(model.docs.values()), token=TOKEN)
+
+
+@dataclass
+class Mirrored:
+    """A model site on a Sanity test server, built once through a kept mirror."""
+
+    site: Path
+    scratch: Path  # where ``pull_build`` makes its clean build
+    model: SiteModel
+    server: SanityTestServer
+    extra: str  # the ``[source]`` lines ``write_site`` takes again after each edit
+    config: Config
+    source: MirrorSource
+
+
+@contextmanager
+def mirrored(tmp: Path, drafts: bool) -> Iterator[Mirrored]:
+    """``Mirrored`` in ``tmp`` (``drafts``: the drafts perspective), its server running."""
+    extra = 'perspective = "drafts"\n' if drafts else ""
+    model = SiteModel()
+    with server_for(model) as server:
+        config = write_site(tmp / "site", model, server, extra)
+        source = MirrorSource(config, kept=True, drafts=drafts, sleep=lambda _: None)
+        assert build(config, jobs=1, source=source).ok
+        yield Mirrored(tmp / "site", tmp / "scratch", model, server, extra, config, source)
 
 
 def put_all(server: SanityTestServer, before: dict[str, Any], after: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from mirrorkit import ENV, config_of, pull_build, server_for, write_site
+from mirrorkit import ENV, config_of, mirrored, pull_build, write_site
 from sanity_server import SanityTestServer
 from sitekit import changed_ids, command_round, copy_inputs
 from test_drafts_property import HOSTILE_SLUGS, assert_preview
@@ -121,30 +121,25 @@ DAMAGES = ("none", "none", "wipe", "delete", "change")
 
 def run(steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SANITY_API_TOKEN", ENV["SANITY_API_TOKEN"])  # the command line's
-    extra = 'perspective = "drafts"\n' if drafts else ""
-    with tempfile.TemporaryDirectory() as tmp:
-        site, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        model = SiteModel()
-        with server_for(model) as server:
+    with tempfile.TemporaryDirectory() as tmp, mirrored(Path(tmp), drafts) as mirror:
+        site, scratch, model, server = mirror.site, mirror.scratch, mirror.model, mirror.server
+        extra, config, source = mirror.extra, mirror.config, mirror.source
+        rounds: list[str] = []
+        preview = DraftPages(config, changes=lambda: len(rounds))
+        for number, (edit, channel, damage) in enumerate(steps):
+            before = copy.deepcopy(model.docs)
+            edit(model)
             config = write_site(site, model, server, extra)
-            source = MirrorSource(config, kept=True, drafts=drafts, sleep=lambda _: None)
-            assert build(config, jobs=1, source=source).ok
-            rounds: list[str] = []
-            preview = DraftPages(config, changes=lambda: len(rounds))
-            for number, (edit, channel, damage) in enumerate(steps):
-                before = copy.deepcopy(model.docs)
-                edit(model)
-                config = write_site(site, model, server, extra)
-                change = apply(server, before, model.docs, with_revs=channel == "webhook")
-                damage_output(site / "public", damage, number)
-                rounds.append(channel)
-                report = round_by(channel, config, source, change, changed_ids(before,
-                                                                               model.docs))
-                assert report.ok, report.failures
-                output = snapshot(site / "public")
-                assert output == pull_build(site, scratch, server)
-                assert drafts or not any(b"DRAFT" in body for body in output.values())
-                check_preview(preview, site, Path(tmp), server)
+            change = apply(server, before, model.docs, with_revs=channel == "webhook")
+            damage_output(site / "public", damage, number)
+            rounds.append(channel)
+            report = round_by(channel, config, source, change, changed_ids(before,
+                                                                           model.docs))
+            assert report.ok, report.failures
+            output = snapshot(site / "public")
+            assert output == pull_build(site, scratch, server)
+            assert drafts or not any(b"DRAFT" in body for body in output.values())
+            check_preview(preview, site, Path(tmp), server)
 
 
 def round_by(channel: str, config: Config, source: MirrorSource, change: Change,

@@ -18,13 +18,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mirrorkit import config_of, pull_build, server_for, write_site
+from mirrorkit import config_of, mirrored, pull_build, write_site
 from sanity_server import SanityTestServer
-from test_incremental import DOC_EDITS, SiteModel, snapshot
+from test_incremental import DOC_EDITS, snapshot
 
 from ssgen.build.change import Change, DocChange
 from ssgen.build.pipeline import build
-from ssgen.sources.mirror.source import MirrorSource
 
 CHANNELS = ("webhook", "listen", "ci")
 
@@ -54,26 +53,21 @@ def apply(server: SanityTestServer, before: dict[str, Any], after: dict[str, Any
                       min_size=1, max_size=4),
        drafts=st.booleans())
 def test_mirror_output_equals_a_full_build(steps: list[Any], drafts: bool) -> None:
-    extra = 'perspective = "drafts"\n' if drafts else ""
-    with tempfile.TemporaryDirectory() as tmp:
-        site, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
-        model = SiteModel()
-        with server_for(model) as server:
+    with tempfile.TemporaryDirectory() as tmp, mirrored(Path(tmp), drafts) as mirror:
+        site, scratch, model, server = mirror.site, mirror.scratch, mirror.model, mirror.server
+        extra, config, source = mirror.extra, mirror.config, mirror.source
+        for edit, channel, idle in steps:
+            before = copy.deepcopy(model.docs)
+            edit(model)
             config = write_site(site, model, server, extra)
-            source = MirrorSource(config, kept=True, drafts=drafts, sleep=lambda _: None)
-            assert build(config, jobs=1, source=source).ok
-            for edit, channel, idle in steps:
-                before = copy.deepcopy(model.docs)
-                edit(model)
-                config = write_site(site, model, server, extra)
-                change = apply(server, before, model.docs, with_revs=channel == "webhook")
-                if channel == "ci":
-                    report = build(config_of(site), jobs=1)
-                else:
-                    source.reload()
-                    source.apply_change(change)
-                    report = build(config, jobs=1, source=source, change=change)
-                assert report.ok, report.failures
-                assert snapshot(site / "public") == pull_build(site, scratch, server)
-                if idle:  # serve idle: the lines patched in memory written to the snapshot
-                    source.flush()
+            change = apply(server, before, model.docs, with_revs=channel == "webhook")
+            if channel == "ci":
+                report = build(config_of(site), jobs=1)
+            else:
+                source.reload()
+                source.apply_change(change)
+                report = build(config, jobs=1, source=source, change=change)
+            assert report.ok, report.failures
+            assert snapshot(site / "public") == pull_build(site, scratch, server)
+            if idle:  # serve idle: the lines patched in memory written to the snapshot
+                source.flush()
