@@ -1,4 +1,5 @@
-"""What the A/B scripts share (full_ab, newprocess_ab, snapshot_ab): their arguments."""
+"""What the A/B scripts share (full_ab, newprocess_ab, snapshot_ab, instructions,
+starter_ab): their arguments, and the two checkouts compiled."""
 
 from __future__ import annotations
 
@@ -19,3 +20,14 @@ def ab_parser(doc: str | None, size: str, default: int, runs: int,
     parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--workdir", type=Path, default=Path("bench/out"))
     return parser
+
+
+def compiled_checkouts(base: Path, this: Path) -> dict[str, str]:
+    """The two checkouts an A/B alternates, ``base`` and ``this`` (each a folder holding an
+    ``ssgen/``), their .pyc files written first (``ssg_bench.compile_checkouts``)."""
+    from ssg_bench import compile_checkouts
+
+    checkouts = {"base": str(base.resolve()), "this": str(this)}
+    for path in checkouts.values():
+        compile_checkouts(path)
+    return checkouts

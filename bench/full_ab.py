@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from abkit import ab_parser
+from abkit import ab_parser, compiled_checkouts
 from blogsite import blog_files, make_ssgen_blog
-from ssg_bench import _ROOT, _env, compile_checkouts, make_ssgen_site, markdown_files, timed
+from ssg_bench import _ROOT, _env, make_ssgen_site, markdown_files, timed
 
 
 def main() -> None:
@@ -35,9 +35,7 @@ def main() -> None:
                         help="a plain `ssgen build` (which leaves the quick plan), not --full")
     parser.add_argument("--shape", choices=["docs", "blog"], default="docs")
     args = parser.parse_args()
-    checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
-    for path in checkouts.values():
-        compile_checkouts(path)
+    checkouts = compiled_checkouts(args.base, _ROOT)
     args.workdir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="full-ab-", dir=args.workdir))
     try:

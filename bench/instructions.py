@@ -27,8 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from abkit import ab_parser
-from ssg_bench import _ROOT, _env, compile_checkouts, make_ssgen_site, markdown_files, set_aside
+from abkit import ab_parser, compiled_checkouts
+from ssg_bench import _ROOT, _env, make_ssgen_site, markdown_files, set_aside
 
 _REFS = re.compile(r"^==(\d+)== I\s+refs:\s+([\d,]+)", re.MULTILINE)
 
@@ -52,9 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
-    checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
-    for path in checkouts.values():
-        compile_checkouts(path)
+    checkouts = compiled_checkouts(args.base, _ROOT)
     args.workdir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="instructions-", dir=args.workdir))
     try:

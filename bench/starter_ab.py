@@ -42,8 +42,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import starter_bench
-from abkit import ab_parser
-from ssg_bench import _ROOT, _env, compile_checkouts, timed
+from abkit import ab_parser, compiled_checkouts
+from ssg_bench import _ROOT, _env, timed
 from starter_bench import Dataset, grow, pct, webhooks
 
 
@@ -75,9 +75,7 @@ def main() -> None:
     parser.add_argument("--webhooks", type=int, default=0)
     parser.add_argument("--webhook-runs", type=int, default=1)
     args = parser.parse_args()
-    checkouts = {"base": str(args.base.resolve()), "this": str(_ROOT)}
-    for path in checkouts.values():
-        compile_checkouts(path)
+    checkouts = compiled_checkouts(args.base, _ROOT)
     sites: dict[str, Path] = {}
     for label in checkouts:
         if args.built is None:
