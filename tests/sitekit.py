@@ -165,7 +165,9 @@ def markdown_site(root: Path) -> Path:
 # ``CardSite`` holds it as data; the edits below change it, ``card_edits`` generates them.
 
 CARD = '{title, "slug": slug.current, "author": author->{name}, "cats": categories[]->{title}}'
-CARDS_TOML = f"""
+# The head of the cards sites' ssgen.toml (this one and test_tags_property's): the site
+# and its local source.
+CARDS_HEAD = """
 [site]
 title = "Cards"
 base_url = "https://example.com"
@@ -173,7 +175,8 @@ base_url = "https://example.com"
 [source]
 type = "local"
 files = ["content/data.ndjson"]
-
+"""
+CARDS_TOML = CARDS_HEAD + f"""
 [[routes]]
 name = "blog"
 path = "/blog/"

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sitekit import changed_ids, command_round, webhook_change
+from sitekit import CARDS_HEAD, changed_ids, command_round, webhook_change
 from test_incremental import assert_equals_full_build, snapshot, words
 from test_nested_delta_property import (
     SETTINGS,
@@ -47,15 +47,7 @@ from ssgen.memos import forget_sites
 from ssgen.routes.spec import expand as expand_module
 from ssgen.sources import open_source
 
-TOML = """
-[site]
-title = "Cards"
-base_url = "https://example.com"
-
-[source]
-type = "local"
-files = ["content/data.ndjson"]
-
+TOML = CARDS_HEAD + """
 [[routes]]
 name = "card"
 path = "/cards/{slug}/"
