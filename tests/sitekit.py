@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -355,6 +357,30 @@ def no_children() -> bool:
     except ChildProcessError:
         return True
     return False
+
+
+def killed_run(work: Callable[[], int], how: tuple[str, str]) -> int:
+    """``work()`` in a forked child (a real process, without an interpreter start) killed
+    as a ``kill -9`` would: ``("kill", ms)`` by SIGKILL after ``ms`` milliseconds;
+    ``("fault", spec)`` or ``("fault-full", spec)`` by ``SSGEN_FAULT=spec`` (the child
+    dies at that point: ``ssgen.build.faults``; or ends when its run never reaches it).
+    The child exits with ``work()``'s code (1 when it raised) and never returns into
+    pytest; the child's wait status."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            if how[0] != "kill":
+                os.environ["SSGEN_FAULT"] = how[1]
+            code = work()
+        except BaseException:
+            code = 1
+        os._exit(code)
+    if how[0] == "kill":
+        time.sleep(int(how[1]) / 1000)
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return status
 
 
 @contextmanager
