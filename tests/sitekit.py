@@ -350,6 +350,33 @@ card_edits = st.one_of(
 )
 
 
+# Slugs that percent-encoding and Unicode normalisation change (the properties add
+# ``-<id>``), an encoded slash (a folder), a right-to-left override, a long one (200
+# bytes: a file name's limit is 255).
+HOSTILE_SLUGS = ["x", "why-%77e-moved", "café", "cafe\u0301", "a b", "100%-sure", "ü?q#f",
+                 "x%2Fy", "\u202eevil", "\u00e9" * 100]
+# Texts a page must carry as they are: a script's end tag, NUL, a right-to-left override,
+# a long Unicode run. (An unpaired surrogate, ``\\ud800`` in NDJSON, makes its line a
+# bad document: "no low surrogate in string", a failure the properties on
+# ``test_tags_property.run`` do not take.)
+HOSTILE_TEXTS = ["</script><script>alert(1)</script>", "nul\x00here", "\u202eright-left",
+                 "\u00e9" * 300]
+# What a site folder holds besides its output; and the folders beside it that the
+# properties make (clean builds, ``command_round``'s changes file).
+SITE_PARTS = frozenset({"public", ".ssgen", "content", "templates", "static", "ssgen.toml"})
+BESIDE_SITE = frozenset({"site", "scratch", "changes.json", "drafts", "drafts-scratch"})
+
+
+def stray_files(site: Path) -> list[str]:
+    """Files beside or in ``site`` that are not among what it and the properties write
+    there (a page written outside its output folder would be one)."""
+    root = site.parent
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*")
+                  if path.is_file() and (path.relative_to(root).parts[0] not in BESIDE_SITE
+                                         or (path.is_relative_to(site) and path.relative_to(
+                                             site).parts[0] not in SITE_PARTS)))
+
+
 def no_children() -> bool:
     """Whether this process has no child left (forked work stopped and reaped)."""
     try:

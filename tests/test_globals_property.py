@@ -20,13 +20,14 @@ as a new process does), the output must equal a clean full build's.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jinja2 import nodes
-from sitekit import mutant
+from sitekit import HOSTILE_SLUGS, HOSTILE_TEXTS, mutant
 from test_nested_delta_property import SETTINGS, Edit, Site, delete, insert, posts_at
 from test_query_shapes_property import FILTERS, ORDERS, PROJECTIONS, SLICES
 from test_tags_property import TOML, Cards, Killed, killing, more_edits, rename, retitle
@@ -36,9 +37,11 @@ from ssgen.build import plan as plan_module
 from ssgen.build import record, scope
 from ssgen.build.change import Change
 from ssgen.build.docstate import DocState
+from ssgen.build.output import writer
 from ssgen.build.pipeline import reach
 from ssgen.render.environment import analysis
 from ssgen.render.environment import renderer as renderer_module
+from ssgen.routes import paths
 
 GLOBAL_FILTERS = [*FILTERS, " && featured == true"]
 GLOBAL_KINDS = ["list", "count", "first", "authors"]
@@ -167,7 +170,25 @@ def retype(at: int) -> Edit:
     return apply
 
 
-global_edits = st.one_of(more_edits, st.builds(feature, posts_at), st.builds(retype, posts_at))
+# Slugs whose paths would leave the output folder (``..`` segments: the page fails, as in
+# a clean build, and nothing is written outside), and the hostile ones that build.
+PATH_SLUGS = [*HOSTILE_SLUGS, "../../x", "a/../../../b"]
+
+
+def reslug(at: int, slug: str) -> Edit:
+    """A post's slug made ``<slug>-<id>`` (one of ``HOSTILE_SLUGS``)."""
+    def apply(site: Site) -> str:
+        posts = site.posts()
+        if posts:
+            ident = posts[at % len(posts)]
+            site.docs[ident]["slug"] = {"_type": "slug", "current": f"{slug}-{ident}"}
+        return "reslug"
+    return apply
+
+
+global_edits = st.one_of(more_edits, st.builds(feature, posts_at), st.builds(retype, posts_at),
+                         st.builds(retitle, posts_at, st.sampled_from(HOSTILE_TEXTS)),
+                         st.builds(reslug, posts_at, st.sampled_from(PATH_SLUGS)))
 MODES = ["kept", "webhook", "new", "build", "revalidate"]
 
 
@@ -262,3 +283,16 @@ def test_mutant_a_killed_round_s_records_under_the_last_inputs_digest_is_caught(
     with mutant(record, "forget_inputs", lambda manifest: None), \
             pytest.raises(AssertionError):
         run(FEATURED, [("attribute", False, 0)] * 6, steps, mode)
+
+
+@pytest.mark.parametrize("mode", ["kept", "build"])
+def test_mutant_pages_written_outside_the_output_folder_are_caught(
+        monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Every guard of a page's file against ``..`` gone (the URL path's check, the output
+    path's, the real path's): a post's page written beside the site."""
+    monkeypatch.setattr(paths, "_check_segments", lambda segments, where: None)
+    monkeypatch.setattr(paths, "_check_not_hidden", lambda segments, where: None)
+    monkeypatch.setattr(writer.Output, "_check_inside",
+                        lambda self, folder, rel: os.path.realpath(folder))
+    with pytest.raises(AssertionError, match=r"site/x-p00/index\.html"):
+        run(FEATURED, [("attribute", False, 0)] * 6, [reslug(0, "../../x")], mode)

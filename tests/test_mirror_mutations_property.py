@@ -28,9 +28,18 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mirrorkit import ENV, config_of, mirrored, pull_build, write_site
 from sanity_server import SanityTestServer
-from sitekit import changed_ids, command_round, copy_inputs, forget_process, killed_run
+from sitekit import (
+    HOSTILE_SLUGS,
+    HOSTILE_TEXTS,
+    changed_ids,
+    command_round,
+    copy_inputs,
+    forget_process,
+    killed_run,
+    stray_files,
+)
 from test_crash_property import round_crashes
-from test_drafts_property import HOSTILE_SLUGS, assert_preview
+from test_drafts_property import assert_preview
 from test_incremental import (
     AUTHORS,
     DOC_EDITS,
@@ -115,6 +124,7 @@ mutations = st.one_of(
     st.builds(restore_author, st.sampled_from(AUTHORS), words),
     st.builds(draft_only, st.sampled_from(HOSTILE_SLUGS), words),
     st.builds(rename_slug, index, st.sampled_from(HOSTILE_SLUGS)),
+    st.builds(update_title, index, st.sampled_from(HOSTILE_TEXTS)),
 )
 
 
@@ -156,6 +166,7 @@ def run(steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> Non
             output = snapshot(site / "public")
             assert output == pull_build(site, scratch, server)
             assert drafts or not any(b"DRAFT" in body for body in output.values())
+            assert stray_files(site) == []
             check_preview(preview, site, Path(tmp), server)
 
 

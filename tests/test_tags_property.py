@@ -34,10 +34,11 @@ from sitekit import (
     command_round,
     forget_process,
     killed_run,
+    stray_files,
     webhook_change,
 )
 from test_crash_property import round_crashes
-from test_incremental import assert_equals_full_build, full_build_of, snapshot, words
+from test_incremental import assert_equals_full_build, snapshot, words
 from test_nested_delta_property import (
     SETTINGS,
     Edit,
@@ -198,11 +199,10 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
             # names the last edit's documents only.
             named = docs if queued is None or command == "revalidate" else queued
             report = _round(folder, config, source, command, named, site)
-            if queued is None:
-                assert_equals_full_build(report, folder, scratch, before)
-            else:  # the files a killed round wrote and never recorded go unreported
-                assert report.ok, report.failures
-                assert snapshot(folder / "public") == full_build_of(folder, scratch)
+            assert stray_files(folder) == []
+            # The files a killed round wrote and never recorded go unreported.
+            assert_equals_full_build(report, folder, scratch,
+                                     before if queued is None else None, as_clean=True)
             queued = None
             if check is not None:
                 check(folder)
