@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -348,6 +350,33 @@ card_edits = st.one_of(
 )
 
 
+# Slugs that percent-encoding and Unicode normalisation change (the properties add
+# ``-<id>``), an encoded slash (a folder), a right-to-left override, a long one (200
+# bytes: a file name's limit is 255).
+HOSTILE_SLUGS = ["x", "why-%77e-moved", "café", "cafe\u0301", "a b", "100%-sure", "ü?q#f",
+                 "x%2Fy", "\u202eevil", "\u00e9" * 100]
+# Texts a page must carry as they are: a script's end tag, NUL, a right-to-left override,
+# a long Unicode run. (An unpaired surrogate, ``\\ud800`` in NDJSON, makes its line a
+# bad document: "no low surrogate in string", a failure the properties on
+# ``test_tags_property.run`` do not take.)
+HOSTILE_TEXTS = ["</script><script>alert(1)</script>", "nul\x00here", "\u202eright-left",
+                 "\u00e9" * 300]
+# What a site folder holds besides its output; and the folders beside it that the
+# properties make (clean builds, ``command_round``'s changes file).
+SITE_PARTS = frozenset({"public", ".ssgen", "content", "templates", "static", "ssgen.toml"})
+BESIDE_SITE = frozenset({"site", "scratch", "changes.json", "drafts", "drafts-scratch"})
+
+
+def stray_files(site: Path) -> list[str]:
+    """Files beside or in ``site`` that are not among what it and the properties write
+    there (a page written outside its output folder would be one)."""
+    root = site.parent
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*")
+                  if path.is_file() and (path.relative_to(root).parts[0] not in BESIDE_SITE
+                                         or (path.is_relative_to(site) and path.relative_to(
+                                             site).parts[0] not in SITE_PARTS)))
+
+
 def no_children() -> bool:
     """Whether this process has no child left (forked work stopped and reaped)."""
     try:
@@ -355,6 +384,30 @@ def no_children() -> bool:
     except ChildProcessError:
         return True
     return False
+
+
+def killed_run(work: Callable[[], int], how: tuple[str, str]) -> int:
+    """``work()`` in a forked child (a real process, without an interpreter start) killed
+    as a ``kill -9`` would: ``("kill", ms)`` by SIGKILL after ``ms`` milliseconds;
+    ``("fault", spec)`` or ``("fault-full", spec)`` by ``SSGEN_FAULT=spec`` (the child
+    dies at that point: ``ssgen.build.faults``; or ends when its run never reaches it).
+    The child exits with ``work()``'s code (1 when it raised) and never returns into
+    pytest; the child's wait status."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            if how[0] != "kill":
+                os.environ["SSGEN_FAULT"] = how[1]
+            code = work()
+        except BaseException:
+            code = 1
+        os._exit(code)
+    if how[0] == "kill":
+        time.sleep(int(how[1]) / 1000)
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    return status
 
 
 @contextmanager

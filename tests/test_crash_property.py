@@ -30,7 +30,6 @@ import os
 import pickle
 import re
 import shutil
-import signal
 import time
 import zlib
 from collections import Counter
@@ -40,7 +39,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sitekit import SITE_TOML, copy_history
+from sitekit import SITE_TOML, copy_history, killed_run
 
 from ssgen.build import workers
 from ssgen.build.pipeline import build
@@ -158,6 +157,12 @@ crashes = st.one_of(
     st.tuples(st.just("kill"), st.integers(0, 80).map(str), JOBS),
 )
 Crash = tuple[str, str, str]
+# A round of another property killed: by SIGKILL after a delay, or at a fault point (one
+# process renders: ``worker:`` faults need the forked workers of ``_parallel_render``).
+round_crashes = st.one_of(
+    st.tuples(st.just("kill"), st.integers(0, 80).map(str)),
+    st.tuples(st.just("fault"), st.sampled_from(FAULTS)),
+)
 _WORKER_DIED = "render worker stopped"
 
 
@@ -240,24 +245,15 @@ def crash(site: Path, how: Crash) -> None:
     """Run a build in a forked child and kill it (fault point or SIGKILL after a delay)."""
     FIGURES["crash builds"] += 1
     FIGURES[f"crash builds, jobs={how[2]}"] += 1
-    pid = os.fork()
-    if pid == 0:  # the child: build, and never return into pytest
-        code = 0
-        try:
-            if how[0] in ("fault", "fault-full"):
-                os.environ["SSGEN_FAULT"] = how[1]
-            if how[2] != "1":
-                _parallel_render()
-            report = build(load_config(site), jobs=int(how[2]), now=NOW,
-                           full=how[0] == "fault-full")
-            code = 3 if any(_WORKER_DIED in f.message for f in report.failures) else 0
-        except BaseException:
-            code = 1
-        os._exit(code)
-    if how[0] == "kill":
-        time.sleep(int(how[1]) / 1000)
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+
+    def killed_build() -> int:
+        if how[2] != "1":
+            _parallel_render()
+        report = build(load_config(site), jobs=int(how[2]), now=NOW,
+                       full=how[0] == "fault-full")
+        return 3 if any(_WORKER_DIED in f.message for f in report.failures) else 0
+
+    status = killed_run(killed_build, (how[0], how[1]))
     killed = os.WIFSIGNALED(status) or os.WEXITSTATUS(status) == 137
     FIGURES["crashes injected"] += killed
     FIGURES["render workers killed"] += os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3

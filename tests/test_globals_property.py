@@ -20,20 +20,28 @@ as a new process does), the output must equal a clean full build's.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jinja2 import nodes
-from test_nested_delta_property import SETTINGS, Edit, Site, posts_at
+from sitekit import HOSTILE_SLUGS, HOSTILE_TEXTS, mutant
+from test_nested_delta_property import SETTINGS, Edit, Site, delete, insert, posts_at
 from test_query_shapes_property import FILTERS, ORDERS, PROJECTIONS, SLICES
-from test_tags_property import TOML, Cards, more_edits, rename, retitle
+from test_tags_property import TOML, Cards, Killed, killing, more_edits, rename, retitle
 from test_tags_property import run as run_site
 
 from ssgen.build import plan as plan_module
+from ssgen.build import record, scope
+from ssgen.build.change import Change
+from ssgen.build.docstate import DocState
+from ssgen.build.output import writer
+from ssgen.build.pipeline import reach
 from ssgen.render.environment import analysis
 from ssgen.render.environment import renderer as renderer_module
+from ssgen.routes import paths
 
 GLOBAL_FILTERS = [*FILTERS, " && featured == true"]
 GLOBAL_KINDS = ["list", "count", "first", "authors"]
@@ -87,7 +95,7 @@ name = "feat"
 path = "/feat/{{slug}}/"
 template = "feat.html"
 each = '''*[_type == "post" && defined(slug.current){where}]{{"slug": slug.current}}'''
-query = '''*[_type == "post" && slug.current == $slug][0]{{title, featured}}'''
+query = '''{feat}'''
 
 [[routes]]
 name = "doc"
@@ -95,6 +103,12 @@ path = "/d/{{slug}}/"
 template = "doc.html"
 query = '''*[_type == "post" && defined(slug.current)]{{title, featured, "slug": slug.current}}'''
 """
+
+# The ``feat`` pages' own query: their post, or a document that is not their post (such a
+# page's record holds no ``doc:`` tag of the post it exists for: a post retyped out of
+# the ``each`` query reaches the route only by its old type, ``scope.document_change``).
+FEAT_QUERIES = ['*[_type == "post" && slug.current == $slug][0]{title, featured}',
+                '*[_type == "author" && active == true] | order(name asc, _id asc)[0]{"title": name}']
 
 
 def reader(read: Read) -> tuple[str, dict[str, str]]:
@@ -113,14 +127,15 @@ def reader(read: Read) -> tuple[str, dict[str, str]]:
 class Globals(Cards):
     """The tags property's site with ``[data]`` globals its templates read."""
 
-    def __init__(self, shapes: list[Global], template_reads: list[Read]) -> None:
+    def __init__(self, shapes: list[Global], template_reads: list[Read],
+                 feat: str = FEAT_QUERIES[0]) -> None:
         super().__init__()
         for n, doc in enumerate(self.docs.values()):
             if doc["_type"] == "post":
                 doc["featured"] = n % 4 == 0
         data = "".join(f"g{i} = '''{global_query(shape)}'''\n" for i, shape in
                        enumerate(shapes))
-        self.toml = (TOML + FEAT_ROUTE.format(where=shapes[0][1]) + "\n[data]\n" + data)
+        self.toml = (TOML + FEAT_ROUTE.format(where=shapes[0][1], feat=feat) + "\n[data]\n" + data)
         self.texts: dict[str, str] = {}
         for name, read in zip(TEMPLATES, template_reads, strict=True):
             text, partials = reader(read)
@@ -155,13 +170,31 @@ def retype(at: int) -> Edit:
     return apply
 
 
-global_edits = st.one_of(more_edits, st.builds(feature, posts_at), st.builds(retype, posts_at))
+# Slugs whose paths would leave the output folder (``..`` segments: the page fails, as in
+# a clean build, and nothing is written outside), and the hostile ones that build.
+PATH_SLUGS = [*HOSTILE_SLUGS, "../../x", "a/../../../b"]
+
+
+def reslug(at: int, slug: str) -> Edit:
+    """A post's slug made ``<slug>-<id>`` (one of ``HOSTILE_SLUGS``)."""
+    def apply(site: Site) -> str:
+        posts = site.posts()
+        if posts:
+            ident = posts[at % len(posts)]
+            site.docs[ident]["slug"] = {"_type": "slug", "current": f"{slug}-{ident}"}
+        return "reslug"
+    return apply
+
+
+global_edits = st.one_of(more_edits, st.builds(feature, posts_at), st.builds(retype, posts_at),
+                         st.builds(retitle, posts_at, st.sampled_from(HOSTILE_TEXTS)),
+                         st.builds(reslug, posts_at, st.sampled_from(PATH_SLUGS)))
 MODES = ["kept", "webhook", "new", "build", "revalidate"]
 
 
 def run(shapes: list[Global], template_reads: list[Read], steps: list[Edit],
-        mode: str) -> None:
-    site = Globals(shapes, template_reads)
+        mode: str, feat: str = FEAT_QUERIES[0]) -> None:
+    site = Globals(shapes, template_reads, feat)
     command = None if mode in ("kept", "new") else mode
     run_site(steps, kept=mode in ("kept", "webhook"), site=site, command=command)
 
@@ -169,21 +202,36 @@ def run(shapes: list[Global], template_reads: list[Read], steps: list[Edit],
 # A count of the featured posts, read by every template through ``data.get``: a post
 # featured changes no page's own data, only the global.
 FEATURED: list[Global] = [("count", " && featured == true", "", "", "title")] * 3
+# The first post by title, which a post retyped out of the routes (not the first) leaves
+# as it was: the ``feat`` pages that read it are not reached through it.
+FIRST: list[Global] = [("first", "", " | order(title asc, _id asc)", "", "title")] * 3
 
 
 @SETTINGS
 @given(shapes=st.lists(globals_, min_size=3, max_size=3),
        template_reads=st.lists(reads, min_size=len(TEMPLATES), max_size=len(TEMPLATES)),
-       mode=st.sampled_from(MODES), steps=st.lists(global_edits, min_size=1, max_size=4))
+       mode=st.sampled_from(MODES),
+       steps=st.lists(killing(global_edits), min_size=1, max_size=4),
+       feat=st.sampled_from(FEAT_QUERIES))
 @example(shapes=FEATURED, template_reads=[("get", False, 0)] * 6, mode="kept",
-         steps=[feature(0)])
+         steps=[feature(0)], feat=FEAT_QUERIES[0])
 @example(shapes=FEATURED, template_reads=[("get", True, 0)] * 6, mode="kept",
-         steps=[feature(0)])
+         steps=[feature(0)], feat=FEAT_QUERIES[0])
 @example(shapes=FEATURED, template_reads=[("attribute", True, 0)] * 6, mode="revalidate",
-         steps=[feature(0)])
+         steps=[feature(0)], feat=FEAT_QUERIES[0])
+# A post retyped out of the ``feat`` pages' ``each`` query, whose own query reads an
+# author: its page stayed (only the old type reaches the route, round 24).
+@example(shapes=FIRST, template_reads=[("get", False, 0)] * 6, mode="kept",
+         steps=[retype(1)], feat=FEAT_QUERIES[1])
+# A round killed after its extras (before it recorded the inputs' digest) adds a post;
+# the post deleted: the inputs are those of the last complete build again, and the
+# digest it recorded vouched for the killed round's records (round 24).
+@example(shapes=FEATURED, template_reads=[("attribute", False, 0)] * 6, mode="new",
+         steps=[Killed(insert("a1", ["c1"], "2023-05-01"), ("fault", "at:after-extras")),
+                delete(0)], feat=FEAT_QUERIES[0])
 def test_generated_globals_equal_full_build(shapes: list[Global], template_reads: list[Read],
-                                            mode: str, steps: list[Edit]) -> None:
-    run(shapes, template_reads, [*steps, rename("a3", "Last"), retitle(5, "Last")], mode)
+                                            mode: str, steps: list[Edit], feat: str) -> None:
+    run(shapes, template_reads, [*steps, rename("a3", "Last"), retitle(5, "Last")], mode, feat)
 
 
 def attributes_only(ast: nodes.Template, variable: str) -> set[str]:
@@ -208,3 +256,43 @@ def test_mutant_pages_of_a_changed_global_kept_is_caught(
     monkeypatch.setattr(plan_module, "_uses_changed_global", lambda *args: False)
     with pytest.raises(AssertionError):
         run(FEATURED, [("attribute", True, 0)] * 6, [feature(0)], mode)
+
+
+def _no_old_type(before: DocState, after: DocState) -> Change:
+    return Change(documents=scope.diff_documents(before, after))
+
+
+@pytest.mark.parametrize(("target", "name", "replacement"), [
+    (reach, "document_change", _no_old_type),  # a retyped document's old type dropped
+    (scope, "changed_types", lambda change: {doc.type for doc in change.documents}),
+])
+@pytest.mark.parametrize("mode", ["kept", "revalidate"])
+def test_mutant_a_post_retyped_out_of_an_each_route_keeps_its_page_is_caught(
+        target: object, name: str, replacement: object, mode: str) -> None:
+    with mutant(target, name, replacement), pytest.raises(AssertionError):
+        run(FIRST, [("get", False, 0)] * 6, [retype(1)], mode, FEAT_QUERIES[1])
+
+
+@pytest.mark.parametrize("mode", ["kept", "new", "build"])
+def test_mutant_a_killed_round_s_records_under_the_last_inputs_digest_is_caught(
+        mode: str) -> None:
+    """The inputs' digest not forgotten when a build changes the records: after a round
+    killed before its end and the inputs put back, the next build finds nothing to do."""
+    steps = [Killed(insert("a1", ["c1"], "2023-05-01"), ("fault", "at:after-extras")),
+             delete(0)]
+    with mutant(record, "forget_inputs", lambda manifest: None), \
+            pytest.raises(AssertionError):
+        run(FEATURED, [("attribute", False, 0)] * 6, steps, mode)
+
+
+@pytest.mark.parametrize("mode", ["kept", "build"])
+def test_mutant_pages_written_outside_the_output_folder_are_caught(
+        monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Every guard of a page's file against ``..`` gone (the URL path's check, the output
+    path's, the real path's): a post's page written beside the site."""
+    monkeypatch.setattr(paths, "_check_segments", lambda segments, where: None)
+    monkeypatch.setattr(paths, "_check_not_hidden", lambda segments, where: None)
+    monkeypatch.setattr(writer.Output, "_check_inside",
+                        lambda self, folder, rel: os.path.realpath(folder))
+    with pytest.raises(AssertionError, match=r"site/x-p00/index\.html"):
+        run(FEATURED, [("attribute", False, 0)] * 6, [reslug(0, "../../x")], mode)

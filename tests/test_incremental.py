@@ -302,7 +302,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # that share this oracle, ask for the same one again and again (57% of the full builds of
 # test_incremental, test_nested_delta_property and test_kept_pages_property were repeats).
 # Each is made once per process, keyed by a digest of both; the oldest are dropped.
-_CLEAN: dict[bytes, dict[str, bytes]] = {}
+_CLEAN: dict[bytes, tuple[dict[str, bytes], list[str]]] = {}
 _CLEAN_KEEP = 256
 
 
@@ -314,7 +314,8 @@ def _clean_key(site: Path) -> bytes:
     return digest.digest()
 
 
-def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
+def clean_build_of(site: Path, scratch: Path) -> tuple[dict[str, bytes], list[str]]:
+    """A clean full build's output files and the sorted paths of what failed in it."""
     key = _clean_key(site)
     found = _CLEAN.get(key)
     if found is not None:
@@ -322,20 +323,38 @@ def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
     copy_inputs(site, scratch)
     copy_history(site, scratch)
     report = build(load_config(scratch), full=True, jobs=1)
-    assert report.ok, report.failures
-    found = _CLEAN[key] = snapshot(scratch / "public")
+    found = _CLEAN[key] = snapshot(scratch / "public"), sorted(f.path for f in report.failures)
     while len(_CLEAN) > _CLEAN_KEEP:
         del _CLEAN[next(iter(_CLEAN))]
     return found
 
 
+def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
+    found, failing = clean_build_of(site, scratch)
+    assert not failing, failing
+    return found
+
+
 def assert_equals_full_build(
-        report: BuildReport, site: Path, scratch: Path, before: dict[str, bytes]) -> None:
+        report: BuildReport, site: Path, scratch: Path, before: dict[str, bytes] | None, *,
+        as_clean: bool = False) -> None:
     """The incremental output equals a clean full build, and the files it reports as
-    written and deleted are exactly those whose bytes changed or went away."""
-    assert report.ok, report.failures
+    written and deleted are exactly those whose bytes changed or went away (unless
+    ``before`` is None: after a killed build, whose files the next one does not report).
+    ``as_clean``: the pages that fail in the clean build (a slug whose path would leave
+    the output folder) must fail, and no other; else none may."""
+    expected, failing = clean_build_of(site, scratch)
+    if as_clean and isinstance(report.failures, str):  # a command's output (command_round)
+        assert report.ok == (not failing) and all(p in report.failures for p in failing)
+    elif as_clean:
+        assert sorted(f.path for f in report.failures) == failing, report.failures
+    else:
+        assert report.ok, report.failures
+        assert not failing, failing
     after = snapshot(site / "public")
-    assert after == full_build_of(site, scratch)
+    assert after == expected
+    if before is None:
+        return
     changed = {f for f in after if before.get(f) != after[f]}
     assert set(report.new) | set(report.changed) == changed
     assert set(report.deleted) == before.keys() - after.keys()

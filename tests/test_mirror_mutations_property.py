@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,18 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from mirrorkit import ENV, config_of, mirrored, pull_build, write_site
 from sanity_server import SanityTestServer
-from sitekit import changed_ids, command_round, copy_inputs
-from test_drafts_property import HOSTILE_SLUGS, assert_preview
+from sitekit import (
+    HOSTILE_SLUGS,
+    HOSTILE_TEXTS,
+    changed_ids,
+    command_round,
+    copy_inputs,
+    forget_process,
+    killed_run,
+    stray_files,
+)
+from test_crash_property import round_crashes
+from test_drafts_property import assert_preview
 from test_incremental import (
     AUTHORS,
     DOC_EDITS,
@@ -46,6 +57,7 @@ from test_mirror_property import apply
 from ssgen.build.change import Change
 from ssgen.build.pipeline import build
 from ssgen.config.load import Config
+from ssgen.memos import forget_sites
 from ssgen.serve.preview import DraftPages
 from ssgen.sources.mirror.source import MirrorSource
 
@@ -112,11 +124,15 @@ mutations = st.one_of(
     st.builds(restore_author, st.sampled_from(AUTHORS), words),
     st.builds(draft_only, st.sampled_from(HOSTILE_SLUGS), words),
     st.builds(rename_slug, index, st.sampled_from(HOSTILE_SLUGS)),
+    st.builds(update_title, index, st.sampled_from(HOSTILE_TEXTS)),
 )
 
 
-Step = tuple[Edit, str, str]  # an edit, the channel that brings it, damage to the output
+# An edit, the channel that brings it, damage to the output, and how its round is killed
+# (None: it is not; else serve restarted or the command run again, with the next edit).
+Step = tuple[Edit, str, str, tuple[str, str] | None]
 DAMAGES = ("none", "none", "wipe", "delete", "change")
+kills = st.one_of(st.none(), st.none(), st.none(), round_crashes)
 
 
 def run(steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,20 +142,37 @@ def run(steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> Non
         extra, config, source = mirror.extra, mirror.config, mirror.source
         rounds: list[str] = []
         preview = DraftPages(config, changes=lambda: len(rounds))
-        for number, (edit, channel, damage) in enumerate(steps):
+        queued: Change | None = None  # a killed round's change, in serve's durable queue
+        for number, (edit, channel, damage, kill) in enumerate(steps):
             before = copy.deepcopy(model.docs)
             edit(model)
             config = write_site(site, model, server, extra)
             change = apply(server, before, model.docs, with_revs=channel == "webhook")
             damage_output(site / "public", damage, number)
             rounds.append(channel)
-            report = round_by(channel, config, source, change, changed_ids(before,
-                                                                           model.docs))
+            ids = changed_ids(before, model.docs)
+            if kill is not None:
+                killed_run(partial(_round_code, channel, config, source, change, ids), kill)
+                forget_sites()
+                forget_process()
+                source = MirrorSource(config, kept=True, drafts=drafts, sleep=lambda _: None)
+                queued = change if queued is None else queued.merge(change)
+                if number + 1 < len(steps):  # the next edit comes before the next round
+                    continue
+            change = change if queued is None else queued.merge(change)
+            queued = None
+            report = round_by(channel, config, source, change, ids)
             assert report.ok, report.failures
             output = snapshot(site / "public")
             assert output == pull_build(site, scratch, server)
             assert drafts or not any(b"DRAFT" in body for body in output.values())
+            assert stray_files(site) == []
             check_preview(preview, site, Path(tmp), server)
+
+
+def _round_code(*args: Any) -> int:
+    """``round_by``'s exit code (run by a child that is killed)."""
+    return 0 if round_by(*args).ok else 2
 
 
 def round_by(channel: str, config: Config, source: MirrorSource, change: Change,
@@ -185,14 +218,20 @@ def check_preview(preview: DraftPages, site: Path, root: Path,
 
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(steps=st.lists(st.tuples(mutations, st.sampled_from(CHANNELS), st.sampled_from(DAMAGES)),
-                      min_size=1, max_size=5),
+@given(steps=st.lists(st.tuples(mutations, st.sampled_from(CHANNELS), st.sampled_from(DAMAGES),
+                                kills), min_size=1, max_size=5),
        drafts=st.booleans())
-@example(steps=[(retype(0), "webhook", "none"), (retype(0), "listen", "delete")],
+@example(steps=[(retype(0), "webhook", "none", None), (retype(0), "listen", "delete", None)],
          drafts=False)
-@example(steps=[(draft_then_publish(0, "x", False), "webhook", "wipe"),
-                (discard(0), "revalidate", "change"), (delete_post(1), "ci", "wipe"),
-                (update_title(0, "y"), "listen", "none")], drafts=True)
+@example(steps=[(draft_then_publish(0, "x", False), "webhook", "wipe", None),
+                (discard(0), "revalidate", "change", None), (delete_post(1), "ci", "wipe", None),
+                (update_title(0, "y"), "listen", "none", None)], drafts=True)
+# A webhook's round killed after its record, a Listen event's mid-write, then CI's
+# killed at a random moment and run again.
+@example(steps=[(retype(0), "webhook", "none", ("fault", "at:after-record")),
+                (draft_only("café", "x"), "listen", "none", ("fault", "mid-write:1")),
+                (delete_author("a1"), "revalidate", "delete", None),
+                (update_title(1, "z"), "ci", "none", ("kill", "40"))], drafts=True)
 def test_mirror_mutations_equal_a_full_build_of_the_export(
         steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     run(steps, drafts, monkeypatch)
@@ -201,9 +240,9 @@ def test_mirror_mutations_equal_a_full_build_of_the_export(
 
 # A post's draft saved (webhook), the post retyped out of its routes (Listen), a draft
 # of another post saved and published (webhook).
-PREVIEWED: list[Step] = [(draft_then_publish(0, "draft", False), "webhook", "none"),
-                         (retype(1), "listen", "none"),
-                         (draft_then_publish(2, "later", True), "webhook", "none")]
+PREVIEWED: list[Step] = [(draft_then_publish(0, "draft", False), "webhook", "none", None),
+                         (retype(1), "listen", "none", None),
+                         (draft_then_publish(2, "later", True), "webhook", "none", None)]
 
 
 def test_mutant_a_preview_that_does_not_see_the_webhooks_is_caught(

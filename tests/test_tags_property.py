@@ -20,12 +20,24 @@ from __future__ import annotations
 import copy
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from sitekit import CARDS_HEAD, changed_ids, command_round, webhook_change
+from sitekit import (
+    CARDS_HEAD,
+    changed_ids,
+    command_round,
+    forget_process,
+    killed_run,
+    stray_files,
+    webhook_change,
+)
+from test_crash_property import round_crashes
 from test_incremental import assert_equals_full_build, snapshot, words
 from test_nested_delta_property import (
     SETTINGS,
@@ -42,10 +54,10 @@ from test_nested_delta_property import (
 from ssgen.build import slices
 from ssgen.build.memo import datahash
 from ssgen.build.pipeline import build
-from ssgen.config.load import load_config
+from ssgen.config.load import Config, load_config
 from ssgen.memos import forget_sites
 from ssgen.routes.spec import expand as expand_module
-from ssgen.sources import open_source
+from ssgen.sources import Source, open_source
 
 TOML = CARDS_HEAD + """
 [[routes]]
@@ -130,6 +142,25 @@ more_edits = st.one_of(
 )
 
 
+@dataclass(frozen=True)
+class Killed:
+    """``edit``, whose round first runs in a child killed ``how`` (``killed_run``: the
+    crash property's kinds, ``round_crashes``); then the round again, as serve restarted
+    (a new process: a new kept source, no memo) finishes its queued change, or as the
+    user's next command runs."""
+
+    edit: Edit
+    how: tuple[str, str]
+
+    def __call__(self, site: Site) -> str:
+        return self.edit(site)
+
+
+def killing(edits: st.SearchStrategy[Edit]) -> st.SearchStrategy[Edit]:
+    """``edits``, one round in four killed."""
+    return st.one_of(edits, edits, edits, st.builds(Killed, edits, round_crashes))
+
+
 def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
         command: str | None = None, check: Callable[[Path], None] | None = None) -> None:
     """Build ``site`` (``Cards()``), then one round per step, each compared with a clean
@@ -137,7 +168,10 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
     no memo per round, or (``command``: ``build`` or ``revalidate``) that command line
     run as a new process runs it (``revalidate --doc`` with the documents the step
     changed); ``command="webhook"`` with ``kept``: serve's round of a webhook naming
-    those documents. ``check(folder)`` after every build, the first too."""
+    those documents. A ``Killed`` step's round is killed, serve restarted (a new kept
+    source, no memo), and the next step's round (the last step's: the same round again)
+    must give what a full build does. ``check(folder)`` after every build that was not
+    killed, the first too."""
     site = site if site is not None else Cards()
     with tempfile.TemporaryDirectory() as tmp:
         folder, scratch = Path(tmp) / "site", Path(tmp) / "scratch"
@@ -147,23 +181,50 @@ def run(steps: list[Edit], *, kept: bool = True, site: Cards | None = None,
         assert build(config, jobs=1, source=source).ok
         if check is not None:
             check(folder)
-        for step in steps:
+        queued: dict[str, dict[str, Any]] | None = None  # before a killed round
+        for index, step in enumerate(steps):
             before, docs = snapshot(folder / "public"), copy.deepcopy(site.docs)
             step(site)
             site.write(folder)
-            if command in ("build", "revalidate"):
-                report = command_round(folder, command, changed_ids(docs, site.docs))
-            else:
-                if source is not None:
-                    source.reload()
-                else:
-                    forget_sites()
-                change = webhook_change(docs, site.docs) if command == "webhook" else None
-                report = build(config, jobs=1, source=source, change=change)
-            assert_equals_full_build(report, folder, scratch, before)
+            if isinstance(step, Killed):
+                killed_run(partial(_round_code, folder, config, source, command, docs, site),
+                           step.how)
+                forget_sites()
+                forget_process()
+                source = open_source(config, kept=True) if kept else None  # restarted
+                queued = docs if queued is None else queued
+                if index + 1 < len(steps):  # the next edit comes before the next round
+                    continue
+            # Serve's durable queue still holds a killed round's change; a command line
+            # names the last edit's documents only.
+            named = docs if queued is None or command == "revalidate" else queued
+            report = _round(folder, config, source, command, named, site)
+            assert stray_files(folder) == []
+            # The files a killed round wrote and never recorded go unreported.
+            assert_equals_full_build(report, folder, scratch,
+                                     before if queued is None else None, as_clean=True)
+            queued = None
             if check is not None:
                 check(folder)
     slices.forget()
+
+
+def _round_code(*args: Any) -> int:
+    """``_round``'s exit code (run by a child that is killed)."""
+    return 0 if _round(*args).ok else 2
+
+
+def _round(folder: Path, config: Config, source: Source | None, command: str | None,
+           docs: dict[str, dict[str, Any]], site: Site) -> Any:
+    """One round after ``site`` changed from ``docs`` (see ``run``): its report."""
+    if command in ("build", "revalidate"):
+        return command_round(folder, command, changed_ids(docs, site.docs))
+    if source is not None:
+        source.reload()
+    else:
+        forget_sites()
+    change = webhook_change(docs, site.docs) if command == "webhook" else None
+    return build(config, jobs=1, source=source, change=change)
 
 
 @SETTINGS

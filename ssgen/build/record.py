@@ -25,6 +25,7 @@ from ssgen.build.output import Output
 from ssgen.build.plan import RenderPlan
 from ssgen.build.redirects import note_history
 from ssgen.build.report import PAGE, BuildReport, PageFailure
+from ssgen.build.untouched import forget_inputs
 from ssgen.build.verify import extras_pending
 from ssgen.build.workers import PageOutcome
 from ssgen.config.load import Config
@@ -83,6 +84,7 @@ def record_build(
         for name, value_hash in plan.global_hashes.items():
             manifest.set_global(name, value_hash)
         _record_documents(manifest, states, full)
+        forget_inputs(manifest)  # recorded again by the build's end
         extras_pending(manifest, True)
         manifest.set_meta("ssgen_version", __version__)
         manifest.set_meta("tag_scheme", TAG_SCHEME)
@@ -170,10 +172,13 @@ class EarlyRecord:
 
 
 def journal_pages(manifest: Manifest, plan: RenderPlan, files: dict[str, str]) -> None:
-    """Note the files of the pages about to be rendered (committed before any is written);
-    ``files``: page path -> file (a page missing there fails before writing anything)."""
-    manifest.journal_add((files[spec.path], "page") for spec in plan.to_render
-                         if spec.path in files)
+    """Note the files of the pages about to be rendered (committed before any is written,
+    with the inputs' digest forgotten: ``forget_inputs``); ``files``: page path -> file
+    (a page missing there fails before writing anything)."""
+    with manifest.transaction():
+        forget_inputs(manifest)
+        manifest.journal_add((files[spec.path], "page") for spec in plan.to_render
+                             if spec.path in files)
 
 
 def _page_record(plan: RenderPlan, outcome: PageOutcome) -> PageRecord:

@@ -109,7 +109,7 @@ def scope_for(
     _add_pages(scope, manifest, hit, [route.name for route in config.routes])
     scope.routes |= {route for path, routes in failed.items()
                      if path not in scope.paths or len(routes) > 1 for route in routes}
-    types = {doc.type for doc in change.documents}
+    types = changed_types(change)
     for route in config.routes:
         if change.unknown_types and change.documents:
             scope.routes.add(route.name)
@@ -127,6 +127,16 @@ def scope_for(
     if config.feed is not None and config.feed.route in scope.routes:
         scope.full_routes.add(config.feed.route)
     return scope
+
+
+def changed_types(change: Change) -> set[str | None]:
+    """The types of the changed documents and of the change's ``type:`` tags (the old
+    type of a retyped document, ``document_change``): a route whose queries scan one of
+    them is re-queried, as the document may have left what it lists; its ``doc:`` tag
+    alone does not reach a page that never read it (an ``each`` page whose own query
+    reads another document than the item it exists for)."""
+    return {doc.type for doc in change.documents} | {
+        tag[5:] for tag in change.tags if tag.startswith("type:")}
 
 
 def reference_change(source: object, manifest: Manifest,
@@ -158,8 +168,7 @@ def _ref_scope(config: Config, scope: Scope, change: Change,
     if refs is not None:
         tags.update(f"ref:{ref}" for ref in refs)
         return
-    types = {doc.type for doc in change.documents} | {
-        tag[5:] for tag in change.tags if tag.startswith("type:")}
+    types = changed_types(change)
     for route in config.routes:
         ref_types = _ref_types(route)
         if ref_types is not None and not ref_types:

@@ -23,6 +23,18 @@ from ssgen.sources.inputs import Listed, ReadInputs, snapshot_wanted
 
 # The manifest's meta key of the input files' names and sizes the recorded digest is of.
 SIZES_KEY = "input_sizes"
+# Its key of the digest of the input files the last complete build was of.
+INPUTS_KEY = "inputs"
+
+
+def forget_inputs(manifest: Manifest) -> None:
+    """The recorded inputs' digest cleared, in the transactions that change what the
+    records say (the journal of the pages about to be written, the record stage): until
+    the build's end records its own, no build finds the site untouched. A build killed
+    in between, whose inputs were then put back as the last complete build had them,
+    left records (and files) of other inputs that the old digest would have vouched
+    for."""
+    manifest.set_meta(INPUTS_KEY, "")
 
 
 def fingerprint(source: Source) -> str | None:
@@ -62,7 +74,7 @@ def untouched(manifest: Manifest, renderer: Renderer, inputs: str) -> bool:
     site is not even loaded; any doubt falls through to the full incremental path.
     """
     return (
-        manifest.get_meta("inputs") == inputs
+        manifest.get_meta(INPUTS_KEY) == inputs
         and not manifest.failures()
         and not changed_templates(manifest, renderer)
         and not special_templates_changed(manifest, renderer)

@@ -38,7 +38,7 @@ from ssgen.build.progress import Reporter
 from ssgen.build.quick import plan as quick_plan
 from ssgen.build.report import SITE_FILES_ROUTE, BuildReport, PageFailure, StageTimer
 from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_search
-from ssgen.build.untouched import SIZES_KEY
+from ssgen.build.untouched import INPUTS_KEY, SIZES_KEY
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
@@ -199,7 +199,7 @@ def _close_run(manifest: Manifest, report: BuildReport, inputs: str | None,
     """What the next build starts from: the output checked, the inputs built from (their
     digest, and their names and sizes: ``untouched.resized``)."""
     mark_checked(manifest)
-    manifest.set_meta("inputs", inputs or "")
+    manifest.set_meta(INPUTS_KEY, inputs or "")
     manifest.set_meta(SIZES_KEY, sizes if inputs else "")
     if report.ok:
         manifest.set_meta("last_success", repr(time.time()))

@@ -32,6 +32,7 @@ from ssgen.build.record import EarlyRecord, journal_pages, record_build
 from ssgen.build.redirects import note_history
 from ssgen.build.report import DOCUMENT, PATH, BuildReport, PageFailure, StageTimer
 from ssgen.build.untouched import (
+    INPUTS_KEY,
     fingerprint,
     input_sizes,
     nothing_changed,
@@ -73,7 +74,7 @@ def content(run: Run, manifest: Manifest, key: str, source: Source | None,
         else config.source.type == "local" or mirrored(config)
     )
     inputs, read, later = None, None, None
-    if local and not full and manifest.get_meta("inputs"):
+    if local and not full and manifest.get_meta(INPUTS_KEY):
         # A kept source (serve) is compared as loaded: equal means it holds exactly
         # the content last built from, whatever the files say now.
         if source is not None:
