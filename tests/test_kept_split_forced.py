@@ -4,6 +4,7 @@ over them gives (a hypothesis property against it)."""
 
 from __future__ import annotations
 
+import copy
 import operator
 from itertools import compress
 
@@ -67,3 +68,35 @@ def test_a_forced_page_planned_already_takes_no_pass(monkeypatch: pytest.MonkeyP
         # No lookup of the 999 kept pages' paths in the forced ones (those not planned
         # yet are looked up in a set of their own).
         assert _Counted.lookups == 0
+
+
+def _decoded(spec: PageSpec) -> PageSpec:
+    """Another object for the same spec (a snapshot's decode): its stamp kept."""
+    twin = copy.copy(spec)
+    assert twin is not spec and twin.stamp == spec.stamp
+    return twin
+
+
+@settings(max_examples=200, deadline=None)
+@given(docs=st.lists(st.integers(1, 4), min_size=1, max_size=6), data=st.data())
+def test_split_by_places_equals_the_split_by_stamps(docs: list[int],
+                                                    data: st.DataObject) -> None:
+    """An ``each`` route re-queried in part (``now``: some documents' pages, each the
+    very kept page, the same spec decoded apart, a new spec at its path, or a page at a
+    path new to the route): the split that looks each page up at its path's place in
+    ``last`` (``by_path``) is the split by the set of every kept page's stamp."""
+    last = [_spec(f"/d{d}/page/{n}/") for d, count in enumerate(docs) for n in range(count)]
+    by_path = {spec.path: at for at, spec in enumerate(last)}
+    now: list[PageSpec] = []
+    for d in sorted(data.draw(st.sets(st.integers(0, len(docs) - 1)))):
+        pages = [spec for spec in last if spec.path.startswith(f"/d{d}/")]
+        for spec in pages + [_spec(f"/d{d}/page/{len(pages) + n}/")
+                             for n in range(data.draw(st.integers(0, 2)))]:
+            how = data.draw(st.sampled_from(["same", "decoded", "made"]))
+            now.append(spec if how == "same" else _decoded(spec) if how == "decoded"
+                       else _spec(spec.path))
+    forced = frozenset(data.draw(st.sets(st.sampled_from([*by_path, "/elsewhere/"]))))
+    fresh, held = kept.split(now, last, forced, by_path)
+    want_fresh, want_held = kept.split(now, last, forced)
+    assert [id(s) for s in fresh] == [id(s) for s in want_fresh]
+    assert [id(s) for s in held] == [id(s) for s in want_held]

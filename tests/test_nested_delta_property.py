@@ -399,7 +399,8 @@ def test_mutant_split_by_common_ends_is_caught(monkeypatch: pytest.MonkeyPatch) 
     from itertools import compress, count
     from operator import is_not
 
-    def by_ends(now: list[Any], last: list[Any], forced: Any) -> tuple[list[Any], list[Any]]:
+    def by_ends(now: list[Any], last: list[Any], forced: Any,
+                by_path: Any = None) -> tuple[list[Any], list[Any]]:
         shortest = min(len(now), len(last))
         head = next(compress(count(), map(is_not, now, last)), shortest)
         tail = min(next(compress(count(), map(is_not, reversed(now), reversed(last))),

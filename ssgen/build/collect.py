@@ -23,7 +23,7 @@ from ssgen.build.doclists import DocLists
 from ssgen.build.keyed import unkeyed_types
 from ssgen.build.memo import kept
 from ssgen.build.memo.kept import Expansions
-from ssgen.build.routepaths import left_since, list_paths, merged
+from ssgen.build.routepaths import left_since, list_paths, merged, places_of
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import ConfigError, GroqError, OutputError
 from ssgen.fastclass import dataclass
@@ -147,8 +147,7 @@ def collect_pages(
     the last recorded build planned them; those this build expands again as the very
     same objects are left out of ``pages`` (``Collected.kept``). ``lists``: see doclists.
     """
-    collected = Collected()
-    exact, refs = exact_ids(source), ref_tags(source)
+    collected, exact, refs = Collected(), exact_ids(source), ref_tags(source)
     for route in config.routes:
         if scope is None or scope.wants_route(route.name):
             neighbours = reads is None or reads(route.template, NEIGHBOUR_KEYS)
@@ -161,6 +160,7 @@ def collect_pages(
                 lists.note(route, source, pages, now)
             collected.route_paths[route.name] = paths
             before = (last or {}).get(route.name)
+            at = places_of(before)  # before ``merged`` takes them over
             if narrowed is None and (route.each is None or route.paginate):
                 pager = slices.book(config, route)
                 collected.specs[route.name] = pages if route.each is None or \
@@ -174,11 +174,11 @@ def collect_pages(
             # ``each`` route re-queried for some items only has fewer pages than paths.
             if before is None or scope is None or route.name in scope.whole_routes \
                     or len(paths) < len(pages) or (len(paths) > len(pages) and len(
-                        {page.path for page in pages}) < len(pages)):
+                        set(map(_PATH, pages))) < len(pages)):
                 collected.pages.extend(pages)
                 continue
             planned = (scope.forced | scope.unsure) & paths
-            fresh, collected.kept[route.name] = kept.split(pages, before, planned)
+            fresh, collected.kept[route.name] = kept.split(pages, before, planned, at)
             collected.pages.extend(fresh)
     if collected.kept and _new_file_blocked(config, collected.pages, scope):
         for pages in collected.kept.values():

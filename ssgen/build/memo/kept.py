@@ -28,9 +28,10 @@ them (``take_carried``) only with the paths every build since then planned or re
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from itertools import compress
+from itertools import compress, repeat
+from typing import cast
 
 from ssgen.fastclass import dataclass
 from ssgen.memos import site_memo
@@ -105,15 +106,18 @@ def forget(site: str | None = None) -> None:
         _CARRIED.pop(site, None)
 
 
-def split(now: list[PageSpec], last: list[PageSpec],
-          forced: AbstractSet[str]) -> tuple[list[PageSpec], list[PageSpec]]:
+def split(now: list[PageSpec], last: list[PageSpec], forced: AbstractSet[str],
+          by_path: Mapping[str, int] | None = None) -> tuple[list[PageSpec], list[PageSpec]]:
     """``now`` as (pages to plan, pages kept as recorded): the pages that are not objects
     of ``last`` (by identity, in C: at the same place when the lists are as long, else
     anywhere in it) are planned, and so are the ``forced`` paths. Two pages an edit
     reached far apart (a post on the pages of two categories) are two pages, not every
     page between them. When the route's expansion says which places it looked at
     (``ssgen.routes.reuse.looked_at``), only those are compared: a one-post edit of a
-    100,000-page route looks at a few places, not at every page three times."""
+    100,000-page route looks at a few places, not at every page three times.
+    ``by_path``: each path's place in ``last``, all of them (``routepaths.places_of``): a
+    page of ``now`` is then compared with the page at its path's place only (an ``each``
+    route re-queried in part: its re-queried pages, not a set of every kept page)."""
     places = looked_at(now, last) if len(now) == len(last) else None
     if places is not None:
         at = [i for i in places if not _same(now[i], last[i])]
@@ -126,6 +130,8 @@ def split(now: list[PageSpec], last: list[PageSpec],
             same = list(map(operator.is_, now, last))  # in C; then the others by stamp
             for i in [i for i, found in enumerate(same) if not found]:
                 same[i] = now[i].stamp == last[i].stamp
+        elif by_path is not None and last and len(by_path) == len(last):
+            same = _at_places(now, last, by_path)
         else:
             known = set(map(_STAMP, last))
             same = list(map(known.__contains__, map(_STAMP, now)))
@@ -142,6 +148,21 @@ def split(now: list[PageSpec], last: list[PageSpec],
 
 
 _STAMP = operator.attrgetter("stamp")
+_PATH = operator.attrgetter("path")
+
+
+def _at_places(now: list[PageSpec], last: list[PageSpec],
+               places: Mapping[str, int]) -> list[bool]:
+    """Whether each page of ``now`` is the page of ``last`` at its path's place (by
+    identity in C, then by stamp). A path with no place is looked up at the last place:
+    that page has another path (``places`` names every path of ``last``), so it is never
+    the same spec (one spec, one path)."""
+    at = cast("Iterator[int]", map(places.get, map(_PATH, now), repeat(-1)))
+    olds = list(map(last.__getitem__, at))
+    same = list(map(operator.is_, now, olds))
+    for i in compress(range(len(same)), map(operator.not_, same)):
+        same[i] = now[i].stamp == olds[i].stamp
+    return same
 
 
 def _same(spec: PageSpec, other: PageSpec) -> bool:
