@@ -257,8 +257,11 @@ def _round_of(reply: httpx.Response) -> str:
         result = reply.json().get("result") or reply.json()
         stages = ", ".join(f"{name} {seconds * 1000:.0f}" for name, seconds in
                            (result.get("stages") or {}).items() if seconds >= 0.002)
+        faults = result.get("faults") or {}
         return (f"round {float(result.get('seconds', 0)) * 1000:.0f} ms (queued "
-                f"{float(result.get('queued', 0)) * 1000:.0f} ms; {stages}), "
+                f"{float(result.get('queued', 0)) * 1000:.0f} ms; {stages}; worker CPU "
+                f"{float(result.get('cpu', 0)) * 1000:.0f} ms, faults "
+                f"{faults.get('minor', '?')} minor / {faults.get('major', '?')} major), "
                 f"{result.get('summary')}")
     except (ValueError, AttributeError, TypeError):
         return "no account"

@@ -178,6 +178,11 @@ def test_wait_returns_the_rebuilt_paths_for_tags_paths_and_bearer(served: Runnin
     assert all(seconds >= 0 for seconds in stages.values())
     assert sum(stages.values()) <= reply.json()["seconds"] + 0.001
     assert 0 <= queued < 60
+    # and what it spent: the worker thread's CPU (a round renders and writes: never 0 at
+    # the thread clock's resolution) and the process's page faults meanwhile
+    cpu, faults = reply.json()["cpu"], reply.json()["faults"]
+    assert 0 < cpu <= reply.json()["seconds"] + 0.01, cpu
+    assert faults.keys() == {"minor", "major"} and min(faults.values()) >= 0, faults
 
 
 def test_status_document(served: Running) -> None:

@@ -40,6 +40,10 @@ class RebuildResult:
     # how long its last webhook waited for it (another round or the last one's settling).
     stages: dict[str, float] = field(default_factory=dict)
     queued: float = 0.0
+    # The worker thread's CPU seconds in the round, and the process's page faults meanwhile
+    # (minor, major): a slow round that worked, or one that waited for the CPU or the disk.
+    cpu: float = 0.0
+    faults: tuple[int, int] = (0, 0)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form used in replies and the status document."""
@@ -48,6 +52,8 @@ class RebuildResult:
             "error": self.error, "summary": self.summary, "seconds": round(self.seconds, 4),
             "finished": self.finished, "queued": round(self.queued, 4),
             "stages": {name: round(value, 4) for name, value in self.stages.items()},
+            "cpu": round(self.cpu, 4),
+            "faults": {"minor": self.faults[0], "major": self.faults[1]},
         }
 
 

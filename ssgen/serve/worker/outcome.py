@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 import time
 from typing import Any
 
@@ -13,16 +14,29 @@ from ssgen.serve.jobs import RebuildResult
 log = logging.getLogger("ssgen.serve")
 
 
+Usage = tuple[float, int, int]  # the worker thread's CPU seconds, the process's faults
+
+
+def usage_now() -> Usage:
+    """This thread's CPU time and the process's (minor, major) page faults so far."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return time.thread_time(), ru.ru_minflt, ru.ru_majflt
+
+
 def round_result(report: BuildReport, started: float, *, load: float = 0.0,
-                 queued: float = 0.0) -> RebuildResult:
+                 queued: float = 0.0, usage: Usage | None = None) -> RebuildResult:
     """The result of a round whose build returned ``report`` (``started``: perf_counter;
     ``load``: the source's reload before the build; ``queued``: how long its last
-    webhook waited for it)."""
+    webhook waited for it; ``usage``: ``usage_now()`` at its start)."""
     failures = [{"path": f.path, "route": f.route, "error": f.message, "kind": f.kind}
                 for f in report.failures]
+    cpu, faults = 0.0, (0, 0)
+    if usage is not None:
+        (cpu_now, minor, major), (cpu_then, minor_then, major_then) = usage_now(), usage
+        cpu, faults = cpu_now - cpu_then, (minor - minor_then, major - major_then)
     return RebuildResult(report.ok, report.changes(), failures, None, report.summary(),
                          time.perf_counter() - started, time.time(),
-                         {"reload": load, **report.stages}, queued)
+                         {"reload": load, **report.stages}, queued, cpu, faults)
 
 
 def failure_text(report: BuildReport) -> str | None:

@@ -35,11 +35,13 @@ from ssgen.serve.warm import Warming
 from ssgen.serve.worker import timing
 from ssgen.serve.worker.book import JobBook
 from ssgen.serve.worker.outcome import (
+    Usage,
     failure_text,
     log_failed,
     log_failures,
     log_rebuilt,
     round_result,
+    usage_now,
 )
 from ssgen.serve.worker.plan import plan_round
 from ssgen.serve.worker.reload import reload_config
@@ -282,7 +284,7 @@ class RebuildWorker:
 
     def _rebuild(self, change: Change, ids: list[int], reload_config: bool) -> None:
         self.state = "building"
-        started = time.perf_counter()
+        started, usage = time.perf_counter(), usage_now()
         with self._cond:  # none yet (the start-up round): none waited
             latest = self._arrivals[1]
         queued = max(0.0, time.monotonic() - latest) if latest > float("-inf") else 0.0
@@ -296,7 +298,7 @@ class RebuildWorker:
         except SsgenError as exc:
             self._failed(ids, str(exc), started)
             return
-        self._succeeded(ids, report, started, queued)
+        self._succeeded(ids, report, started, queued, usage)
 
     def _load_config(self) -> None:
         self._reload_config = True  # kept until a config loads, so a typo is retried
@@ -325,9 +327,9 @@ class RebuildWorker:
         self._notify()
 
     def _succeeded(self, ids: list[int], report: BuildReport, started: float,
-                   queued: float) -> None:
+                   queued: float, usage: Usage) -> None:
         result = round_result(report, started, load=self._runner.load_seconds,
-                              queued=queued)
+                              queued=queued, usage=usage)
         changes = result.changes
         if report.retryable:
             self._retry.schedule(self._clock(), self.retry_base)
