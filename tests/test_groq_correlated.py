@@ -107,6 +107,18 @@ def edit(draw: st.DrawFn, state: dict[str, dict[str, Any]]) -> tuple[str, dict[s
     return doc_id, {**old, "title": draw(st.sampled_from(["x", "y", "z"]))}
 
 
+def apply(state: dict[str, dict[str, Any]], dataset: Dataset,
+          changes: dict[str, dict[str, Any] | None]) -> None:
+    """``changes`` (id -> document, None: deleted) made in the test's own ``state`` and in
+    ``dataset`` (updated in place, as serve's kept source is)."""
+    for doc_id, doc in changes.items():
+        if doc is None:
+            state.pop(doc_id, None)
+        else:
+            state[doc_id] = doc
+    dataset.update(changes)
+
+
 def test_every_subquery_of_these_queries_is_kept() -> None:
     for text in QUERIES:
         shape = shape_of(parse(text))
@@ -134,11 +146,7 @@ def test_kept_subqueries_equal_a_full_evaluation(
     for _ in range(data.draw(st.integers(1, 10))):
         kept = deepcopy(last)
         doc_id, doc = data.draw(edit(state))
-        if doc is None:
-            state.pop(doc_id, None)
-        else:
-            state[doc_id] = doc
-        dataset.update({doc_id: doc})
+        apply(state, dataset, {doc_id: doc})
         value, ids = maintained.evaluate(dataset, frozenset({doc_id}), NOW)
         trace: set[str] = set()
         expected = query.evaluate(Dataset(list(state.values())), PARAMS, NOW, trace=trace)
@@ -172,12 +180,7 @@ def test_rounds_an_outer_document_skipped_are_caught_up(
     for _ in range(data.draw(st.integers(1, 6))):
         changes = dict([data.draw(edit(state)) for _ in range(data.draw(st.integers(1, 3)))])
         changes["flag"] = {"_id": "flag", "_type": "flag", "on": data.draw(st.booleans())}
-        for doc_id, doc in changes.items():
-            if doc is None:
-                state.pop(doc_id, None)
-            else:
-                state[doc_id] = doc
-        dataset.update(changes)
+        apply(state, dataset, changes)
         value, ids = maintained.evaluate(dataset, frozenset(changes), NOW)
         trace: set[str] = set()
         assert value == query.evaluate(Dataset(list(state.values())), PARAMS, NOW, trace=trace)

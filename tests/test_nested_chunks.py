@@ -17,7 +17,7 @@ from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, shape_of
 from ssgen.groq.parser import parse
 from ssgen.groq.values import same_json
-from tests.test_groq_correlated import NOW, PARAMS, QUERIES, edit, start
+from tests.test_groq_correlated import NOW, PARAMS, QUERIES, apply, edit, start
 
 ELEMENT = QUERIES[4]  # an author page's query: one author, their posts kept
 
@@ -44,11 +44,7 @@ def test_an_element_items_kept_list_is_chunks_and_listed_is_its_json(
     value, _ = maintained.evaluate(dataset, None, NOW)
     for _ in range(data.draw(st.integers(1, 8))):
         doc_id, doc = data.draw(edit(state))
-        if doc is None:
-            state.pop(doc_id, None)
-        else:
-            state[doc_id] = doc
-        dataset.update({doc_id: doc})
+        apply(state, dataset, {doc_id: doc})
         last, (value, _) = value, maintained.evaluate(dataset, frozenset({doc_id}), NOW)
         expected = query.evaluate(Dataset(list(state.values())), PARAMS, NOW)
         plain = listed(value)
