@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -134,16 +136,32 @@ def test_write_with_fsync_and_empty_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "empty.txt").read_bytes() == b""
 
 
+def only_under(folder: Path, real: Callable[..., Any], fail: Callable[[], Any]
+               ) -> Callable[..., Any]:
+    """``real`` (``os.write`` or ``os.replace``) failing with ``fail()`` for the files under
+    ``folder`` only: the patch is the ``os`` module's, so anything else writing meanwhile
+    (pytest-xdist's channel, Hypothesis's database, a finalizer a collection runs) keeps
+    the real call, and the simulated failure lands only in the writer under test."""
+
+    def call(first: int | str, *rest: Any) -> Any:
+        name = os.readlink(f"/proc/self/fd/{first}") if isinstance(first, int) else first
+        if Path(name).is_relative_to(folder):
+            return fail()
+        return real(first, *rest)
+
+    return call
+
+
 def test_failed_write_leaves_old_file_and_no_temp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = Output(tmp_path)
     out.write("a/index.html", b"old")
 
-    def disk_full(fd: int, data: object) -> int:
+    def disk_full() -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("ssgen.build.output.writer.os.write", disk_full)
+    monkeypatch.setattr(os, "write", only_under(tmp_path, os.write, disk_full))
     with pytest.raises(OutputError, match="No space left on device"):
         out.write("a/index.html", b"new content")
     monkeypatch.undo()
@@ -154,10 +172,10 @@ def test_failed_write_leaves_old_file_and_no_temp(
 def test_failed_rename_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = Output(tmp_path)
 
-    def refuse(src: str, dst: object) -> None:
+    def refuse() -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("ssgen.build.output.writer.os.replace", refuse)
+    monkeypatch.setattr(os, "replace", only_under(tmp_path, os.replace, refuse))
     with pytest.raises(OutputError, match=r"cannot write .*x\.html: Permission denied"):
         out.write("x.html", b"data")
     assert not (tmp_path / "x.html").exists()
@@ -169,10 +187,10 @@ def test_interrupt_during_write_removes_temp_and_propagates(
 ) -> None:
     out = Output(tmp_path)
 
-    def interrupted(fd: int, data: object) -> int:
+    def interrupted() -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ssgen.build.output.writer.os.write", interrupted)
+    monkeypatch.setattr(os, "write", only_under(tmp_path, os.write, interrupted))
     with pytest.raises(KeyboardInterrupt):
         out.write("x.html", b"data")
     monkeypatch.undo()
