@@ -82,7 +82,17 @@ def put_all(server: SanityTestServer, before: dict[str, Any], after: dict[str, A
 
 
 def pull_build(site: Path, scratch: Path, server: SanityTestServer) -> dict[str, bytes]:
-    """A clean full build of the same site from a ``ssgen pull`` snapshot of the server."""
+    """A clean full build of the same site from a ``ssgen pull`` snapshot of the server,
+    no page failing."""
+    output, failing = pull_clean_build(site, scratch, server)
+    assert not failing, failing
+    return output
+
+
+def pull_clean_build(site: Path, scratch: Path, server: SanityTestServer
+                     ) -> tuple[dict[str, bytes], list[str]]:
+    """``pull_build``'s output and the paths of the pages that fail in it (a slug whose
+    path would leave the output folder)."""
     if scratch.exists():
         shutil.rmtree(scratch)
     shutil.copytree(site, scratch, ignore=shutil.ignore_patterns("public", ".ssgen"))
@@ -94,5 +104,4 @@ def pull_build(site: Path, scratch: Path, server: SanityTestServer) -> dict[str,
     local = 'type = "local"\nfiles = ["content/data.ndjson"]\nmarkdown_dir = ""\n'
     (scratch / "ssgen.toml").write_text(toml[:start] + local + toml[end:])
     report = build(load_config(scratch, env={}), full=True, jobs=1)
-    assert report.ok, report.failures
-    return snapshot(scratch / "public")
+    return snapshot(scratch / "public"), sorted(f.path for f in report.failures)

@@ -355,6 +355,9 @@ card_edits = st.one_of(
 # bytes: a file name's limit is 255).
 HOSTILE_SLUGS = ["x", "why-%77e-moved", "café", "cafe\u0301", "a b", "100%-sure", "ü?q#f",
                  "x%2Fy", "\u202eevil", "\u00e9" * 100]
+# Slugs whose paths would leave the output folder (``..`` segments: the page fails, as in
+# a clean build, and nothing is written outside), and the hostile ones that build.
+PATH_SLUGS = [*HOSTILE_SLUGS, "../../x", "a/../../../b"]
 # Texts a page must carry as they are: a script's end tag, NUL, a right-to-left override,
 # a long Unicode run. (An unpaired surrogate, ``\\ud800`` in NDJSON, makes its line a
 # bad document: "no low surrogate in string", a failure the properties on
@@ -375,6 +378,18 @@ def stray_files(site: Path) -> list[str]:
                   if path.is_file() and (path.relative_to(root).parts[0] not in BESIDE_SITE
                                          or (path.is_relative_to(site) and path.relative_to(
                                              site).parts[0] not in SITE_PARTS)))
+
+
+def without_dotdot_guards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mutant: every guard of a page's file against ``..`` gone (the URL path's check,
+    the output path's, the real path's), so a page may be written outside the output."""
+    from ssgen.build.output import writer
+    from ssgen.routes import paths
+
+    monkeypatch.setattr(paths, "_check_segments", lambda segments, where: None)
+    monkeypatch.setattr(paths, "_check_not_hidden", lambda segments, where: None)
+    monkeypatch.setattr(writer.Output, "_check_inside",
+                        lambda self, folder, rel: os.path.realpath(folder))
 
 
 def no_children() -> bool:

@@ -20,14 +20,13 @@ as a new process does), the output must equal a clean full build's.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jinja2 import nodes
-from sitekit import HOSTILE_SLUGS, HOSTILE_TEXTS, mutant
+from sitekit import HOSTILE_TEXTS, PATH_SLUGS, mutant, without_dotdot_guards
 from test_nested_delta_property import SETTINGS, Edit, Site, delete, insert, posts_at
 from test_query_shapes_property import FILTERS, ORDERS, PROJECTIONS, SLICES
 from test_tags_property import TOML, Cards, Killed, killing, more_edits, rename, retitle
@@ -37,11 +36,9 @@ from ssgen.build import plan as plan_module
 from ssgen.build import record, scope
 from ssgen.build.change import Change
 from ssgen.build.docstate import DocState
-from ssgen.build.output import writer
 from ssgen.build.pipeline import reach
 from ssgen.render.environment import analysis
 from ssgen.render.environment import renderer as renderer_module
-from ssgen.routes import paths
 
 GLOBAL_FILTERS = [*FILTERS, " && featured == true"]
 GLOBAL_KINDS = ["list", "count", "first", "authors"]
@@ -170,13 +167,8 @@ def retype(at: int) -> Edit:
     return apply
 
 
-# Slugs whose paths would leave the output folder (``..`` segments: the page fails, as in
-# a clean build, and nothing is written outside), and the hostile ones that build.
-PATH_SLUGS = [*HOSTILE_SLUGS, "../../x", "a/../../../b"]
-
-
 def reslug(at: int, slug: str) -> Edit:
-    """A post's slug made ``<slug>-<id>`` (one of ``HOSTILE_SLUGS``)."""
+    """A post's slug made ``<slug>-<id>`` (one of ``PATH_SLUGS``)."""
     def apply(site: Site) -> str:
         posts = site.posts()
         if posts:
@@ -290,9 +282,6 @@ def test_mutant_pages_written_outside_the_output_folder_are_caught(
         monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     """Every guard of a page's file against ``..`` gone (the URL path's check, the output
     path's, the real path's): a post's page written beside the site."""
-    monkeypatch.setattr(paths, "_check_segments", lambda segments, where: None)
-    monkeypatch.setattr(paths, "_check_not_hidden", lambda segments, where: None)
-    monkeypatch.setattr(writer.Output, "_check_inside",
-                        lambda self, folder, rel: os.path.realpath(folder))
+    without_dotdot_guards(monkeypatch)
     with pytest.raises(AssertionError, match=r"site/x-p00/index\.html"):
         run(FEATURED, [("attribute", False, 0)] * 6, [reslug(0, "../../x")], mode)

@@ -335,6 +335,15 @@ def full_build_of(site: Path, scratch: Path) -> dict[str, bytes]:
     return found
 
 
+def assert_fails_as_clean(report: BuildReport, failing: list[str]) -> None:
+    """The pages that fail in a clean build (``failing``) fail in ``report``, and no
+    other (a command's report, ``command_round``'s, holds its output as ``failures``)."""
+    if isinstance(report.failures, str):
+        assert report.ok == (not failing) and all(p in report.failures for p in failing)
+    else:
+        assert sorted(f.path for f in report.failures) == failing, report.failures
+
+
 def assert_equals_full_build(
         report: BuildReport, site: Path, scratch: Path, before: dict[str, bytes] | None, *,
         as_clean: bool = False) -> None:
@@ -344,10 +353,8 @@ def assert_equals_full_build(
     ``as_clean``: the pages that fail in the clean build (a slug whose path would leave
     the output folder) must fail, and no other; else none may."""
     expected, failing = clean_build_of(site, scratch)
-    if as_clean and isinstance(report.failures, str):  # a command's output (command_round)
-        assert report.ok == (not failing) and all(p in report.failures for p in failing)
-    elif as_clean:
-        assert sorted(f.path for f in report.failures) == failing, report.failures
+    if as_clean:
+        assert_fails_as_clean(report, failing)
     else:
         assert report.ok, report.failures
         assert not failing, failing

@@ -10,8 +10,9 @@ documents by id). After each step the site equals a clean full build from a ``ss
 pull`` export of the server, no draft is in the published site, and serve's preview
 (its drafts source reading the mirror serve writes through) renders the pages of a clean
 drafts build of that export. Slugs include percent-encoded and Unicode twins, spaces,
-``?`` and ``#``; between rounds the output may be removed or a file of it deleted or
-changed.
+``?``, ``#`` and ``..`` segments (whose pages fail as in the clean build, and nothing is
+written outside the output folder: ``stray_files``); between rounds the output may be
+removed or a file of it deleted or changed.
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from mirrorkit import ENV, config_of, mirrored, pull_build, write_site
+from mirrorkit import ENV, config_of, mirrored, pull_clean_build, write_site
 from sanity_server import SanityTestServer
 from sitekit import (
     HOSTILE_SLUGS,
     HOSTILE_TEXTS,
+    PATH_SLUGS,
     changed_ids,
     command_round,
     copy_inputs,
     forget_process,
     killed_run,
     stray_files,
+    without_dotdot_guards,
 )
 from test_crash_property import round_crashes
 from test_drafts_property import assert_preview
@@ -45,6 +48,7 @@ from test_incremental import (
     DOC_EDITS,
     Edit,
     SiteModel,
+    assert_fails_as_clean,
     delete_post,
     draft_then_publish,
     rename_slug,
@@ -123,7 +127,7 @@ mutations = st.one_of(
     st.builds(delete_author, st.sampled_from(AUTHORS)),
     st.builds(restore_author, st.sampled_from(AUTHORS), words),
     st.builds(draft_only, st.sampled_from(HOSTILE_SLUGS), words),
-    st.builds(rename_slug, index, st.sampled_from(HOSTILE_SLUGS)),
+    st.builds(rename_slug, index, st.sampled_from(PATH_SLUGS)),
     st.builds(update_title, index, st.sampled_from(HOSTILE_TEXTS)),
 )
 
@@ -162,9 +166,9 @@ def run(steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> Non
             change = change if queued is None else queued.merge(change)
             queued = None
             report = round_by(channel, config, source, change, ids)
-            assert report.ok, report.failures
-            output = snapshot(site / "public")
-            assert output == pull_build(site, scratch, server)
+            output, failing = pull_clean_build(site, scratch, server)
+            assert_fails_as_clean(report, failing)
+            assert snapshot(site / "public") == output
             assert drafts or not any(b"DRAFT" in body for body in output.values())
             assert stray_files(site) == []
             check_preview(preview, site, Path(tmp), server)
@@ -213,7 +217,8 @@ def check_preview(preview: DraftPages, site: Path, root: Path,
     if "perspective" not in toml:
         toml = toml.replace("use_cdn = false\n", 'use_cdn = false\nperspective = "drafts"\n')
         (drafts / "ssgen.toml").write_text(toml)
-    assert_preview(preview, pull_build(drafts, scratch, server), snapshot(site / "public"))
+    assert_preview(preview, pull_clean_build(drafts, scratch, server)[0],
+                   snapshot(site / "public"))
 
 
 @settings(max_examples=12, deadline=None,
@@ -232,6 +237,9 @@ def check_preview(preview: DraftPages, site: Path, root: Path,
                 (draft_only("café", "x"), "listen", "none", ("fault", "mid-write:1")),
                 (delete_author("a1"), "revalidate", "delete", None),
                 (update_title(1, "z"), "ci", "none", ("kill", "40"))], drafts=True)
+# Slugs whose paths would leave the output folder, by a webhook and by a command.
+@example(steps=[(rename_slug(0, "../../x"), "webhook", "none", None),
+                (rename_slug(1, "a/../../../b"), "revalidate", "none", None)], drafts=False)
 def test_mirror_mutations_equal_a_full_build_of_the_export(
         steps: list[Step], drafts: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     run(steps, drafts, monkeypatch)
@@ -254,3 +262,10 @@ def test_mutant_a_preview_that_does_not_see_the_webhooks_is_caught(
         run(PREVIEWED, False, monkeypatch)
 
 
+def test_mutant_pages_written_outside_the_output_folder_are_caught(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``..`` guard gone: the page of a post whose slug leaves the output folder,
+    reached by a webhook, is written beside the site."""
+    without_dotdot_guards(monkeypatch)
+    with pytest.raises(AssertionError, match=r"x-p\d+/index\.html"):
+        run([(rename_slug(0, "../../x"), "webhook", "none", None)], False, monkeypatch)
