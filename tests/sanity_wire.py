@@ -169,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     def _send_json(self, status: int, body: Any, extra: dict[str, str] | None = None) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
+        data = as_json(body)
         self._send_raw(status, data, len(data), extra=extra)
 
     def _send_raw(self, status: int, data: bytes, length: int, *, cut: int | None = None,
@@ -229,8 +229,14 @@ class Handler(BaseHTTPRequestHandler):
             self.app.hub.unsubscribe(subscription)
 
 
+def as_json(value: Any) -> bytes:
+    """``value`` as Sanity's API writes JSON: UTF-8, a lone surrogate (a JavaScript
+    string cut inside an emoji) escaped as ``\\udXXX``, as ``JSON.stringify`` does."""
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
 def _line(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, ensure_ascii=False).encode() + b"\n"
+    return as_json(doc) + b"\n"
 
 
 def _get_query(params: dict[str, str]) -> tuple[str, dict[str, Any]]:

@@ -208,7 +208,8 @@ def retarget_author(index: int, author: str) -> Edit:
 
 def rename_author(author: str, name: str) -> Edit:
     def apply(model: SiteModel) -> None:
-        model.docs[author]["name"] = name
+        if author in model.docs:  # the mirror property deletes authors
+            model.docs[author]["name"] = name
 
     return apply
 

@@ -67,6 +67,9 @@ def test_ndjson_skips_blank_lines_and_keeps_line_numbers() -> None:
     (b'{"_id": "", "_type": "post"}', "content/x.ndjson:3: missing _id"),
     (b'{"_id": "b"}', "content/x.ndjson:3: document 'b' is missing _type"),
     (b'["_id", "b"]', "content/x.ndjson:3: expected a JSON object"),
+    # A lone surrogate escaped is taken (made U+FFFD); the line's other fault is named.
+    (b'{"_id": "b", "_type": "t", "x": "\\ud83d",}',
+     "content/x.ndjson:3:42: invalid JSON (Expecting property name enclosed in double"),
 ])
 def test_bad_ndjson_line_is_skipped_and_named(site: Path, line: bytes, message: str) -> None:
     good = b'{"_id": "a", "_type": "t"}\n\n'

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ssgen.errors import SourceError
+from ssgen.sources import wellformed
 from ssgen.sources.offsets import Offsets
 
 BOM = b"\xef\xbb\xbf"
@@ -166,12 +168,25 @@ def parse_line(line: Data, display: str, number: int) -> dict[str, Any]:
     try:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise SourceError(f"{display}:{number}:{exc.colno}: invalid JSON ({exc.msg})") from exc
+        doc = _parsed_again(line, exc, f"{display}:{number}")
     if type(doc) is not dict:
         raise SourceError(f"{display}:{number}: expected a JSON object (one document a "
                           f"line), got {type(doc).__name__}")
     check_document(doc, f"{display}:{number}")
     return doc
+
+
+def _parsed_again(line: Data, exc: json.JSONDecodeError, where: str) -> Any:
+    """The value of a line orjson refused for a lone surrogate escape (``wellformed``:
+    each made U+FFFD); else ``SourceError`` naming the line's first fault."""
+    if "surrogate" in exc.msg:
+        try:
+            return wellformed.loads(bytes(line))
+        except json.JSONDecodeError as again:  # another fault: say that one
+            exc = again
+        except ValueError:
+            pass
+    raise SourceError(f"{where}:{exc.colno}: invalid JSON ({exc.msg})") from exc
 
 
 def check_document(doc: dict[str, Any], where: str) -> None:

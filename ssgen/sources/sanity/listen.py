@@ -9,7 +9,6 @@ resume), a stop flag for shutdown, and ``disconnect``/``channelError`` handling.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import random
 import socket
@@ -23,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from ssgen.fastclass import dataclass
+from ssgen.sources import wellformed
 from ssgen.sources.sanity.http import (
     SanityError,
     SanitySettings,
@@ -126,7 +126,7 @@ class ListenEvent:
 def to_event(message: SseMessage) -> ListenEvent:
     """A ``ListenEvent`` from an SSE message; bad JSON in data is a SanityError."""
     try:
-        data = json.loads(message.data) if message.data else None
+        data = wellformed.loads(message.data.encode()) if message.data else None
     except ValueError as exc:
         raise SanityError(f"Listen API sent malformed JSON in a {message.event!r} event") from exc
     mutation = None

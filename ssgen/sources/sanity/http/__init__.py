@@ -14,7 +14,6 @@ bodies (imports one way: request > settings | errors, a contract in pyproject.to
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import random
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from ssgen.sources import wellformed
 from ssgen.sources.sanity.http.errors import (
     SanityError,
     error_from_body,
@@ -181,7 +181,7 @@ class HttpRunner:
 
     def _result(self, response: httpx.Response, request: QueryRequest, tag: str) -> Any:
         try:
-            body = json.loads(response.content)
+            body = wellformed.loads(response.content)
         except ValueError as exc:
             msg = (
                 f"Sanity API returned a malformed or truncated JSON body (tag {tag}): {exc}"
