@@ -7,7 +7,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import subprocess
+import sys
 import tarfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +281,37 @@ def test_variant_urls_live_under_the_base_path(tmp_path: Path, own_cache: None) 
     assert build(load_config(site)).ok
     html = (site / "public/p0/index.html").read_text()
     assert 'src="/docs/_img/' in html and 'srcset="/_img/' not in html
+
+
+def test_avif_support_is_pillows_answer_without_importing_pillow() -> None:
+    """``avif_supported`` says what ``PIL.features.check("avif")`` says, in a process
+    that has not imported ``PIL.Image`` and does not import it."""
+    code = ("import sys; from ssgen.render.filters.images import _writable, avif_supported\n"
+            "formats = _writable(('avif', 'webp'))\n"
+            "assert 'PIL.Image' not in sys.modules, 'PIL.Image imported'\n"
+            "from PIL import features\n"
+            "assert avif_supported() == features.check('avif')\n"
+            "assert formats == (('avif', 'webp') if features.check('avif') else ('webp',))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(("error", "warns"), [(ModuleNotFoundError, False),
+                                               (ImportError, True)])
+def test_without_avif_variants_are_webp(monkeypatch: pytest.MonkeyPatch,
+                                        error: type[ImportError], warns: bool) -> None:
+    from ssgen.render.filters import images as filters
+
+    def refuse(name: str) -> None:
+        raise error(f"no {name}")
+
+    monkeypatch.setattr(filters.importlib, "import_module", refuse)
+    filters.avif_supported.cache_clear()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert filters._writable(("avif", "webp")) == ("webp",)
+            assert filters._writable(("avif",)) == ("webp",)
+        assert bool(caught) == warns
+    finally:
+        filters.avif_supported.cache_clear()

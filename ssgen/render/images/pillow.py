@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from urllib.parse import unquote
 
-from PIL import Image, ImageEnhance, ImageFilter, ImageOps, features
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from ssgen.render.images.crop import js_round
 
@@ -23,11 +23,6 @@ _PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP", "avif": "AVIF", "gi
 _QUALITY = {"jpg": 75, "webp": 75, "avif": 60}
 _ALPHA = frozenset({"png", "webp", "avif", "gif"})
 Size = tuple[int, int]
-
-
-def avif_supported() -> bool:
-    """Whether the installed Pillow can write AVIF."""
-    return bool(features.check("avif"))
 
 
 def parse_query(query: str) -> dict[str, str]:
