@@ -57,9 +57,17 @@ def fit_rect(
     if not (width and height):
         return crop
     desired = width / height
-    if crop.width / crop.height > desired:
+    if _js_divide(crop.width, crop.height) > desired:
         return _cut_sides(asset, crop, hotspot, desired)
     return _cut_top_bottom(asset, crop, hotspot, desired)
+
+
+def _js_divide(a: float, b: float) -> float:
+    """``a / b`` as JavaScript divides: a crop that leaves no row (a tiny image cropped
+    hard) gives Infinity or NaN there, and the builder carries on with an empty cut."""
+    if b:
+        return a / b
+    return math.copysign(math.inf, a) if a else math.nan
 
 
 def _crop_rect(asset: Asset, crop: dict[str, float]) -> Rect:
