@@ -96,6 +96,17 @@ def test_sanity_webhook_becomes_a_document_change(operation: str) -> None:
     assert delivery.signed == "1000000." + _sanity(body)["sanity-webhook-signature"].split("v1=")[1]
 
 
+@pytest.mark.parametrize(("before", "tags"), [
+    ("article", {"type:article"}), ("post", set()), (None, set())])
+def test_sanity_webhook_names_the_type_before_a_retype(before: str | None,
+                                                       tags: set[str]) -> None:
+    """The projection's ``typeBefore`` (``before()._type``) adds the old type's tag when
+    the type changed: the lists of that type re-query, even those without ``_id``."""
+    body = {"_id": "p1", "_type": "post", "typeBefore": before}
+    change = _parse(_sanity(body), json.dumps(body).encode()).change
+    assert change.tags == tags and change.documents[0].type == "post"
+
+
 def test_item08_unsigned_headers_cannot_change_what_a_signed_delivery_is() -> None:
     """Issue 13 item 8: only the body and ``t`` are signed; ordering headers are ignored."""
     body = {"_id": "p1", "_type": "post", "_updatedAt": "2026-01-02T03:04:05Z"}
@@ -120,6 +131,7 @@ def test_sanity_webhook_without_id_uses_the_document_id_header() -> None:
     (b"", "update", "empty body"),
     (b'{"title": "no id"}', "update", "`_id`"),
     (b'{"_id": "p1"}', "publish", "sanity-operation must be"),
+    (b'{"_id": "p1", "typeBefore": 3}', "update", "`typeBefore` must be a string"),
 ])
 def test_malformed_sanity_bodies_are_400_with_the_reason(
     body: bytes, operation: str, reason: str

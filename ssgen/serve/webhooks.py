@@ -169,8 +169,17 @@ def sanity_delivery(headers: Mapping[str, str], payload: Any) -> Delivery:
         operation,  # type: ignore[arg-type]  # checked against OPERATIONS above
         _optional_string(body, "_rev"),
     )
-    change = Change(documents=(doc,), reasons=(f"sanity {operation} {doc_id}",))
+    change = Change(documents=(doc,), tags=_type_before(body, doc.type),
+                    reasons=(f"sanity {operation} {doc_id}",))
     return Delivery(checked_text(change), headers.get("idempotency-key"))
+
+
+def _type_before(body: Mapping[str, Any], doc_type: str | None) -> frozenset[str]:
+    """The ``type:`` tag of the document's type before the change, when the projection
+    gives it (``"typeBefore": before()._type``) and it differs: without a mirror, a list
+    of the old type whose projection drops ``_id`` learns of a retype only by it."""
+    before = _optional_string(body, "typeBefore")
+    return frozenset({f"type:{before}"}) if before and before != doc_type else frozenset()
 
 
 def json_change(payload: Mapping[str, Any], route_paths: Sequence[str] = ()) -> Change:
