@@ -43,7 +43,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "ssgen.build.pipeline.pages": (
         "load_source", "query_globals", "document_states", "collect_pages", "plan_render",
         "page_files", "find_clashes", "journal_pages", "render_pages", "record_build",
-        "content_failures"),
+        "content_failures", "_beside_render"),
     "ssgen.build.collect": ("route_pages", "settle_clashes", "expand_route", "_run"),
     "ssgen.build.loading": ("parse_ahead", "LocalSource"),
     "ssgen.build.extras": ("write_extras",),

@@ -46,6 +46,7 @@ from typing import Protocol
 from ssgen.build import analysisfile, templatecode
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
+from ssgen.memos import site_memo
 from ssgen.render.environment import Renderer
 from ssgen.render.fragments import store as fragment_store
 from ssgen.render.fragments.store import Entry, PersistedFragments
@@ -61,6 +62,8 @@ _ROW = struct.Struct(f"<{_VALUE_KEY}sQIII")  # value key, offset, length, CRC-32
 _TAIL = struct.Struct("<QQII")  # index offset, index length, save generation, rows
 _TAIL_SIZE = _TAIL.size + 32  # and the SHA-256 of the key, the tail and the index
 _SLACK = 1 << 20  # garbage tolerated before a save rewrites the file, beside the live bytes
+# State folder -> (renderer, configuration hash, template texts, store key): ``key_ahead``.
+_AHEAD: dict[str, tuple[Renderer, str, list[tuple[str, str | None]], bytes]] = site_memo()
 
 _Row = tuple[bytes, int, int, int, int]
 
@@ -98,7 +101,7 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
     if key is None:
         # Taken now: only valid for the entries if the templates are those they came
         # from (always so for a shared renderer, which answers for the texts it read).
-        key = store_key(config, renderer)
+        key = _key_taken(config, renderer, texts) or store_key(config, renderer)
         if _template_texts(renderer) != texts:
             return
     if learned:
@@ -120,6 +123,25 @@ def store_key(config: Config, renderer: Renderer) -> bytes:
     and the package versions through ``ssgen.sources.codestamp``: hashed only when a
     file's stamp changed since the last process hashed them (~270 files: ~50 ms)."""
     return key_of(config, code_key(config), _template_texts(renderer))
+
+
+def key_ahead(config: Config, renderer: Renderer) -> None:
+    """The store key a full build's ``persisted_fragments`` takes as it ends, taken now
+    (while the build's pages render beside: ``ssgen.build.pipeline.pages``)."""
+    texts = _template_texts(renderer)
+    _AHEAD[str(config.state_dir)] = (renderer, config.hash, texts,
+                                     key_of(config, code_key(config), texts))
+
+
+def _key_taken(config: Config, renderer: Renderer,
+               texts: list[tuple[str, str | None]] | None) -> bytes | None:
+    """``key_ahead``'s key, when it was taken of this renderer, configuration and
+    template texts."""
+    taken = _AHEAD.pop(str(config.state_dir), None)
+    if taken is None or taken[0] is not renderer or taken[1] != config.hash \
+            or taken[2] != texts:
+        return None
+    return taken[3]
 
 
 def code_key(config: Config) -> bytes:

@@ -18,6 +18,7 @@ from ssgen.config.load import Config
 from ssgen.manifest.store import Manifest
 from ssgen.memos import site_memo
 from ssgen.render.sitemap import page_lastmod
+from ssgen.routes.page import PageSpec
 
 TOKEN_KEY = "lastmods"
 _COPIES: dict[str, tuple[str, dict[str, str]]] = site_memo()  # manifest -> (token, path -> lastmod)
@@ -25,6 +26,8 @@ _COPIES: dict[str, tuple[str, dict[str, str]]] = site_memo()  # manifest -> (tok
 # in that copy (the same object as the call before it, or not: a copy read afresh).
 _LAST: dict[str, tuple[dict[str, str], int, frozenset[str]]] = site_memo()
 _CALLS: dict[str, int] = {}  # per manifest: how many calls
+# The plan's pages, the field and their lastmods ``lastmods_ahead`` worked out (one).
+_AHEAD: dict[str, tuple[list[PageSpec], str, dict[str, str | None]]] = site_memo()
 
 
 def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[str, str]:
@@ -36,7 +39,7 @@ def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[
     known = copy[1] if token and copy is not None and copy[0] == token else manifest.lastmods()
     _LAST.pop(where, None)  # until this call is done
     field = config.sitemap.lastmod_field
-    fresh = {spec.path: page_lastmod(spec, field) for spec in plan.to_render}
+    fresh = _taken(plan.to_render, field) or _fresh(plan.to_render, field)
     changed = {path: stamp for path, stamp in fresh.items()
                if stamp is not None and known.get(path) != stamp}
     removed = [p for p, stamp in fresh.items() if stamp is None and p in known]
@@ -56,6 +59,29 @@ def page_lastmods(config: Config, manifest: Manifest, plan: RenderPlan) -> dict[
     return known
 
 
+def lastmods_ahead(config: Config, plan: RenderPlan) -> dict[str, str]:
+    """The lastmods of the pages ``plan`` renders (those that have one), worked out now
+    for this process's next ``page_lastmods`` of the same plan to take (while the render
+    runs beside: ``ssgen.build.extras.ahead``). Nothing is recorded."""
+    field = config.sitemap.lastmod_field
+    fresh = _fresh(plan.to_render, field)
+    _AHEAD["plan"] = (plan.to_render, field, fresh)
+    return {path: stamp for path, stamp in fresh.items() if stamp is not None}
+
+
+def _fresh(specs: list[PageSpec], field: str) -> dict[str, str | None]:
+    return {spec.path: page_lastmod(spec, field) for spec in specs}
+
+
+def _taken(specs: list[PageSpec], field: str) -> dict[str, str | None] | None:
+    """``lastmods_ahead``'s values when they were worked out of these very specs (the
+    planner only appends to the list: its length too)."""
+    if "plan" not in _AHEAD:
+        return None
+    ahead, on, fresh = _AHEAD.pop("plan")
+    return fresh if ahead is specs and on == field and len(fresh) == len(specs) else None
+
+
 def last_change(manifest: Manifest, known: dict[str, str]) -> tuple[int, frozenset[str]] | None:
     """The number of the last ``page_lastmods`` call on ``manifest`` and the paths it
     changed, when that call returned ``known``; calls are numbered per manifest: a
@@ -67,4 +93,4 @@ def last_change(manifest: Manifest, known: dict[str, str]) -> tuple[int, frozens
     return last[1], last[2]
 
 
-__all__ = ["TOKEN_KEY", "last_change", "page_lastmods"]
+__all__ = ["TOKEN_KEY", "last_change", "lastmods_ahead", "page_lastmods"]

@@ -30,7 +30,7 @@ from ssgen.render.filters import preload
 from ssgen.render.fragments import store as fragment_store
 from ssgen.render.images.variants import recording
 from ssgen.routes.page import PageSpec
-from ssgen.sources.fanout import MAX_CHUNKS, chunk_size, fan_out
+from ssgen.sources.fanout import MAX_CHUNKS, chunk_size, start
 
 # Below this many pages, forking costs more than it saves.
 _PARALLEL_THRESHOLD = 200
@@ -159,6 +159,7 @@ def render_pages(
     config: Config, plan: RenderPlan, *, jobs: int | None, reporter: Reporter,
     arrived: Callable[[list[PageOutcome]], None] | None = None, staging: Path | None = None,
     renderer: Renderer | None = None, ready: dict[str, Rendered] | None = None,
+    beside: Callable[[], None] | None = None,
 ) -> list[PageOutcome]:
     """Render every page of ``plan.to_render``; a failing page never stops the others.
     ``arrived``: called here with each batch of outcomes as it comes back (in the order
@@ -166,7 +167,9 @@ def render_pages(
     into instead of the output folder (``ssgen.build.output.staged``). ``renderer``: the
     shared renderer the build planned with (``Renderer.shared``), taken if not given.
     ``ready``: pages ``prerender`` rendered (this process writes them; rendered afresh
-    by the workers of a parallel render)."""
+    by the workers of a parallel render). ``beside``: work of this process that the
+    render does not wait for, done once the other processes render (not in a serial
+    render: the caller does it after), so that it is not left for one core after."""
     specs = plan.to_render
     jobs = jobs or os.cpu_count() or 1
     outcomes: list[PageOutcome] = []
@@ -186,7 +189,7 @@ def render_pages(
             # The workers' own renderer, as before, but compiling the texts the plan hashed.
             _in_parallel(config, specs, jobs, done, PageWriter(
                 config, renderer.unshared() if renderer else None, plan.data_hashes,
-                plan.tags, staging, plan.files))
+                plan.tags, staging, plan.files), beside)
     return outcomes
 
 
@@ -205,7 +208,8 @@ def prerender(config: Config, plan: RenderPlan, renderer: Renderer) -> dict[str,
 
 
 def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
-                 done: Callable[[list[PageOutcome]], None], writer: PageWriter) -> None:
+                 done: Callable[[list[PageOutcome]], None], writer: PageWriter,
+                 beside: Callable[[], None] | None = None) -> None:
     # Built and warmed once here; each forked worker inherits its own copy.
     writer.warm(config, {spec.template for spec in specs})
     chunks = _chunks(specs)
@@ -229,7 +233,14 @@ def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
         done([_outcome(PageOutcome, row) for row in rows])
 
     faults.render_parent()
-    for index in fan_out(len(chunks), run, jobs, received):
+    started = start(len(chunks), run, jobs)
+    if beside is not None:
+        try:
+            beside()
+        except BaseException:
+            started.cancel()
+            raise
+    for index in started.finish(received):
         # A worker died (killed): its pages failed, and the build says so; the temp
         # file it was writing goes now (this process swept that folder already).
         lost = [(spec, _file(spec)) for spec in chunks[index]]

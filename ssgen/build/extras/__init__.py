@@ -32,7 +32,7 @@ from ssgen.build.extras.delta import (
     sitemap_vouched,
     unchanged_files,
 )
-from ssgen.build.lastmod import page_lastmods
+from ssgen.build.lastmod import lastmods_ahead, page_lastmods
 from ssgen.build.output import TEMP_PREFIX, Output, file_stat, sha256, url_to_file
 from ssgen.build.plan import RenderPlan
 from ssgen.build.redirects import redirect_files
@@ -249,6 +249,16 @@ def _sitemap(config: Config, manifest: Manifest, plan: RenderPlan,
     if memo.warm or sitemap.kept:
         sitemap_done(config, manifest, plan, lastmods, since)
     return made
+
+
+def ahead(config: Config, plan: RenderPlan) -> None:
+    """What ``write_extras`` will take of a full build's sitemap, worked out while the
+    pages render beside (``ssgen.build.pipeline.pages``): each rendered page's lastmod
+    (``lastmods_ahead``) and the sitemap's rows of the pages as planned (a new page that
+    fails leaves the sitemap then, as the memo's next call has it)."""
+    if config.sitemap.enabled:
+        _sitemap_memo(config).prepare(sitemap_paths(plan), lastmods_ahead(config, plan),
+                                      config.site.base_url, max_urls=config.sitemap.max_urls)
 
 
 # Per output folder (serve's site, and a test's full build next to it): most rounds in

@@ -76,11 +76,29 @@ class SitemapMemo:
         if settings != self._settings:
             self._reset()
             self._settings = settings
-        same_paths = paths == self._paths
-        same_stamps = lastmods == self._stamps
-        if same_paths and same_stamps and self._files:
+        if paths == self._paths and lastmods == self._stamps and self._files:
             return dict(self._files)
-        if not same_stamps:
+        self._take(paths, lastmods)
+        return self._made()
+
+    def prepare(self, paths: AbstractSet[str], lastmods: Mapping[str, str], base_url: str,
+                *, max_urls: int, max_bytes: int = MAX_BYTES) -> None:
+        """The URLs and rows ``files`` of these arguments would make, made now and the
+        files left unjoined (a build's render runs beside: ``ssgen.build.extras.ahead``);
+        the memo stays not ``warm``. Nothing on a warm memo, whose rows are its files'."""
+        if self._files:
+            return
+        settings = (base_url, max_urls, max_bytes)
+        if settings != self._settings:
+            self._reset()
+            self._settings = settings
+        self._take(paths, lastmods)
+
+    def _take(self, paths: AbstractSet[str], lastmods: Mapping[str, str]) -> None:
+        """The rows and lists of ``paths`` with ``lastmods``, reusing the kept ones."""
+        base_url = self._settings[0] if self._settings else ""
+        same_paths = paths == self._paths
+        if lastmods != self._stamps:
             self._forget_rows(lastmods)
         if not same_paths:
             self._paths = set(paths)
@@ -95,7 +113,6 @@ class SitemapMemo:
             rows[path] = url_row(self._locs[path], lastmods.get(path))
         self._lists = ([self._locs[p] for p in self._order], [rows[p] for p in self._order],
                        [lastmods.get(p) for p in self._order])
-        return self._made()
 
     def changed(self, entered: Iterable[str], left: Iterable[str],
                 restamped: Iterable[str], lastmods: Mapping[str, str]) -> dict[str, bytes]:
