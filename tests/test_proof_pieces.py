@@ -1,8 +1,9 @@
 """The NDJSON proof cut into pieces, shared between its thread and the round that waits.
 
 ``ndjson.proof`` compares the file with the kept bytes outside the hinted line in
-``_PIECE``s: its thread claims them from the front, ``Proof.wait`` from the back. Here
-the pieces are a few bytes, so a small file has many: whatever the file holds, wherever
+pieces (``_pieces``, none under ``_PIECE``): its thread claims them from the front,
+``Proof.wait`` from the back. Here ``_PIECE`` is a few bytes, so a small file has
+many: whatever the file holds, wherever
 it differs and whenever the caller waits, the verdict is whether the file equals the
 kept bytes outside the line, each piece is compared once, and the switch interval the
 proof lowered is back once its thread is done. Mutants caught (tests below): a piece

@@ -10,7 +10,8 @@ ctypes, which lets go of the GIL, on a thread, so it runs beside the round's que
 renders instead of before them (~90 ms at 100,000 posts, the compare being bound by
 memory bandwidth). The round's caller waits for it before replying (``Proof.wait``),
 comparing meanwhile the pieces the thread has not begun (the compare is cut into
-``_PIECE``s: at 100,000 posts the round reaches its wait before the proof ends); when
+pieces, ``_pieces``: at 100,000 posts the round reaches its wait before the proof
+ends); when
 it fails (another writer changed the file elsewhere too), the caller forgets the
 kept bytes and builds again from the file read whole.
 
@@ -40,9 +41,9 @@ from ssgen.sources.ndjson.reread import Region, Stamp
 _MAP_FAILED = (1 << 64) - 1  # (void *) -1 as ctypes returns it on a 64-bit build
 _Map = Callable[[None, int, int, int, int, int], "int | None"]
 _Calls = tuple[_Map, Callable[[int, int], int], Callable[[int, int, int], int]]
-# Bytes one claim compares (~7 ms at memory speed): a round that waits for its proof
-# compares the pieces the thread has not begun, in as fine a share as this.
-_PIECE = 64 << 20
+# The smallest piece a claim compares (~2 ms at memory speed): a round that waits for
+# its proof compares the pieces the thread has not begun, in as fine a share as this.
+_PIECE = 16 << 20
 _SWITCH_S = 0.0005  # the switch interval while a proof runs (``_Switching``)
 
 
@@ -155,11 +156,20 @@ class Proof:
 
 def _pieces(size: int, kept_size: int, region: Region) -> list[tuple[int, int, int]]:
     """The bytes outside ``region`` of a file of ``size`` bytes and of the kept bytes,
-    cut into ``_PIECE``s: (file offset, kept offset, length)."""
+    in pieces (file offset, kept offset, length), each half of what is left after the
+    ones before it and at least ``_PIECE``: the thread's first ones are large, so it
+    takes the GIL back few times while the round runs Python (under load each time is
+    a wait for the scheduler as well), and a waiter's from the back are small."""
     spans = ((0, 0, region.prefix),
              (size - region.suffix, kept_size - region.suffix, region.suffix))
-    return [(at + done, kept_at + done, min(_PIECE, length - done))
-            for at, kept_at, length in spans for done in range(0, length, _PIECE)]
+    pieces, left = [], region.prefix + region.suffix
+    for at, kept_at, length in spans:
+        done = 0
+        while done < length:
+            take = min(length - done, max(_PIECE, left // 2))
+            pieces.append((at + done, kept_at + done, take))
+            done, left = done + take, left - take
+    return pieces
 
 
 class _Switching:
