@@ -79,6 +79,9 @@ class Renderer:
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._compiled_texts: dict[str, str | None] = {}
+        # ``reads_any``'s answers for the texts ``_compiled_texts`` names (a new dict
+        # whenever a template's text changed).
+        self._reads_any: tuple[object, dict[tuple[str, frozenset[str]], bool]] = (None, {})
 
     @classmethod
     def shared(cls, config: Config) -> Renderer:
@@ -300,7 +303,20 @@ class Renderer:
 
     def reads_any(self, name: str, variables: frozenset[str]) -> bool:
         """Whether ``name``'s template chain reads any of these context ``variables``
-        (a chain that cannot be analysed counts as reading them)."""
+        (a chain that cannot be analysed counts as reading them). Answered once while
+        the texts read stay the same (serve asks for every route each round: each
+        answer hashes the chain's texts again, 3.8 ms a round at 30,000 posts)."""
+        if self._loader.texts is None:  # read from disk at each ask
+            return self._chain_reads_any(name, variables)
+        if self._reads_any[0] is not self._compiled_texts:
+            self._reads_any = (self._compiled_texts, {})
+        known = self._reads_any[1]
+        found = known.get((name, variables))
+        if found is None:
+            found = known[name, variables] = self._chain_reads_any(name, variables)
+        return found
+
+    def _chain_reads_any(self, name: str, variables: frozenset[str]) -> bool:
         try:
             chain = self.template_chain(name)
         except RenderError:
