@@ -379,6 +379,21 @@ def stray_files(site: Path) -> list[str]:
                                              site).parts[0] not in SITE_PARTS)))
 
 
+def manifest_tables(site: Path, tables: tuple[str, ...], volatile: tuple[str, ...]
+                    ) -> dict[str, list[Any]]:
+    """The rows of the manifest's ``tables`` (sorted), its meta rows but ``volatile``,
+    and its files rows without their stat: what two builds that should agree share."""
+    import sqlite3
+
+    with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as conn:
+        found = {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+                 for table in tables}
+        found["meta"] = sorted(row for row in conn.execute("SELECT * FROM meta")
+                               if row[0] not in volatile)
+    found["files"] = [row[:3] for row in found["files"]]  # not the stat
+    return found
+
+
 def without_dotdot_guards(monkeypatch: pytest.MonkeyPatch) -> None:
     """A mutant: every guard of a page's file against ``..`` gone (the URL path's check,
     the output path's, the real path's), so a page may be written outside the output."""

@@ -12,7 +12,6 @@ worked out of.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import markdown_site, mutant, output_files
+from sitekit import manifest_tables, markdown_site, mutant, output_files
 
 from ssgen import memos
 from ssgen.build import extras, fragfile, lastmod, workers
@@ -124,13 +123,7 @@ _PAGES = st.lists(_PAGE, min_size=1, max_size=24, unique_by=lambda page: page[0]
 
 
 def _tables(site: Path) -> dict[str, list[Any]]:
-    with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as conn:
-        found = {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-                 for table in _TABLES}
-        found["meta"] = sorted(row for row in conn.execute("SELECT * FROM meta")
-                               if row[0] not in _VOLATILE)
-    found["files"] = [row[:3] for row in found["files"]]  # not the stat
-    return found
+    return manifest_tables(site, _TABLES, _VOLATILE)
 
 
 def _cold_build(root: Path, pages: list[tuple[str, str, str]], *, beside: bool,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sitekit import markdown_site, output_files
+from sitekit import manifest_tables, markdown_site, output_files
 
 from ssgen.build import record, workers
 from ssgen.build.pipeline import build
@@ -60,13 +60,7 @@ def _write(site: Path, pages: list[tuple[str, str, str]]) -> None:
 
 
 def _tables(site: Path) -> dict[str, list[Any]]:
-    with sqlite3.connect(site / ".ssgen" / "manifest.sqlite") as conn:
-        found = {table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-                 for table in _TABLES}
-        found["meta"] = sorted(row for row in conn.execute("SELECT * FROM meta")
-                               if row[0] not in _VOLATILE)
-    found["files"] = [row[:3] for row in found["files"]]  # not the stat
-    return found
+    return manifest_tables(site, _TABLES, _VOLATILE)
 
 
 def _built(root: Path, before: list[tuple[str, str, str]] | None,
