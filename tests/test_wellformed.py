@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 from mirrorkit import config_of, server_for, write_site
+from sanity_wire import as_json
 from test_incremental import SiteModel, snapshot
 
 from ssgen.build.pipeline import build
@@ -30,16 +30,11 @@ def expected(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def as_sanity(value: Any) -> bytes:
-    """JSON as Sanity's API writes it: UTF-8, a lone surrogate escaped."""
-    return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")
-
-
 @given(key=texts, text=texts, ascii_only=st.booleans())
 def test_lone_surrogates_become_the_replacement_character(
         key: str, text: str, ascii_only: bool) -> None:
     raw = json.dumps({key: [text]}, ensure_ascii=ascii_only)
-    data = raw.encode() if ascii_only else as_sanity({key: [text]})
+    data = raw.encode() if ascii_only else as_json({key: [text]})
     assert wellformed.loads(data) == {expected(key): [expected(text)]}
 
 
