@@ -277,6 +277,15 @@ def _stages_of(reply: httpx.Response) -> dict[str, float]:
         return {}
 
 
+def _round_seconds(reply: httpx.Response) -> float:
+    """Serve's own time of the round that answered ``reply`` (seconds; 0 when unknown)."""
+    try:
+        result = reply.json().get("result") or reply.json()
+        return float(result.get("seconds", 0))
+    except (ValueError, AttributeError, TypeError):
+        return 0.0
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -321,6 +330,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
     written: list[tuple[int, int]] = []  # (files, bytes) each webhook wrote
     rounds: list[tuple[float, float, str, str]] = []  # wall, CPU, the post, serve's account
     stages: list[dict[str, float]] = []  # serve's stage times of each round
+    outside: list[float] = []  # each reply's wall less its round's (HTTP, queue, replies)
     rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
@@ -349,6 +359,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
                     raise SystemExit(f"webhook answered {reply.status_code}: {reply.text}")
                 rounds.append((latencies[-1], cpu[-1], doc["_id"], _round_of(reply)))
                 stages.append(_stages_of(reply))
+                outside.append(latencies[-1] - _round_seconds(reply))
                 written.append(_written_since(site / "public", stamp))
                 stale = [str(f.relative_to(site)) for f in data.affected(doc)
                          if doc["title"] not in f.read_text()]
@@ -368,6 +379,9 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
             f"{name} {statistics.median(times) * 1000:.0f} / {pct(times, 0.9) * 1000:.0f}"
             for name in names if (times := [found.get(name, 0.0) for found in stages])),
             flush=True)
+        print(f"reply outside serve's round (HTTP, signature, queue, wake-up, reply), p50 / "
+              f"p90 ms: {statistics.median(outside) * 1000:.1f} / "
+              f"{pct(outside, 0.9) * 1000:.1f}", flush=True)
         files, size = [f for f, _ in written], [b for _, b in written]
         print(f"written per webhook: files p50 {statistics.median(files):.0f} (max "
               f"{max(files)}), MB p50 {statistics.median(size) / 1e6:.2f}, p99 "

@@ -6,8 +6,9 @@ after the change waits for the round's ``settle``. Between the reply and the set
 source is read (queries, the fingerprint that reads the bytes), the file is edited
 again (written in place, truncating it, or as a new file renamed over it) and that
 second change is queued; after every round the output must equal a clean full build's.
-Mutants caught (each a test below): a settle that does not patch the kept bytes, and a
-re-read that patches them before the reply.
+Mutants caught (each a test below): a settle that does not patch the kept bytes, a
+re-read that patches them before the reply, and a settle that patches only in place
+(a view of the kept bytes still held elsewhere makes it raise ``BufferError``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from ssgen.build.change import Change, DocChange
 from ssgen.config.load import load_config
 from ssgen.serve.worker import RebuildWorker
 from ssgen.sources.local import LocalSource, cached
+from ssgen.sources.ndjson import parse_ndjson
+from ssgen.sources.ndjson.diff import Pending
 
 POSTS = 6
 
@@ -148,3 +151,33 @@ def test_mutant_patch_applied_before_the_reply_is_caught() -> None:
     with mutant(cached, "splice_around", at_once), \
             pytest.raises((AssertionError, BufferError)):
         test_each_reply_goes_out_before_the_kept_bytes_are_patched()
+
+
+@settings(max_examples=60, deadline=None)
+@given(old=st.binary(max_size=40), cut=st.tuples(st.integers(0, 40), st.integers(0, 40)),
+       middle=st.binary(max_size=12), held=st.booleans())
+def test_a_settle_patches_the_kept_bytes_also_while_a_view_of_them_is_held(
+        old: bytes, cut: tuple[int, int], middle: bytes, held: bool) -> None:
+    """A view of the kept bytes still exported (a reader's, a leaked one) when the round's
+    settle comes: the settle cannot resize them in place (``BufferError``), so the entry
+    takes a patched copy and the view keeps the bytes it saw (a patch of the same size
+    is made in place, as ever)."""
+    start, stop = sorted(min(at, len(old)) for at in cut)
+    kept = bytearray(old)
+    entry = cached.Cached((0, len(old), 0, 0), parse_ndjson(b"", "data.ndjson"), kept,
+                          pending=Pending(start, stop, middle))
+    view = memoryview(kept) if held else None
+    assert entry.data == old[:start] + middle + old[stop:]
+    if view is not None:
+        resized = len(middle) != stop - start
+        assert view.tobytes() == (old if resized else old[:start] + middle + old[stop:])
+        view.release()
+
+
+def test_mutant_settle_that_patches_only_in_place_is_caught() -> None:
+    def in_place(self: Pending, data: bytearray) -> bytearray:
+        self.apply(data)
+        return data
+
+    with mutant(Pending, "applied", in_place), pytest.raises(BufferError):
+        test_a_settle_patches_the_kept_bytes_also_while_a_view_of_them_is_held()

@@ -105,7 +105,7 @@ class Cached:
             pending = self.__dict__.pop("_pending", None)
             if pending is not None:
                 assert type(self._data) is bytearray
-                pending.apply(self._data)
+                self._data = pending.applied(self._data)
 
     def own(self) -> None:
         """The kept bytes made a bytearray, which ``reread`` patches in place (read or

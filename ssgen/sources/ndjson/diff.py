@@ -111,6 +111,19 @@ class Pending(NamedTuple):
         """Patch ``data`` (moves every byte after ``stop`` when the sizes differ)."""
         data[self.start:self.stop] = self.middle
 
+    def applied(self, data: bytearray) -> bytearray:
+        """``data`` patched in place, or a patched copy when a view of ``data`` still
+        exported elsewhere forbids resizing it (``BufferError``): the holder of that view
+        keeps the bytes it took, and the caller takes the new ones."""
+        try:
+            self.apply(data)
+        except BufferError:
+            patched = bytearray(data[:self.start])
+            patched += self.middle
+            patched += memoryview(data)[self.stop:]
+            return patched
+        return data
+
 
 def splice_around(previous: Loaded, data: Data, prefix: int, suffix: int,
                   middle: bytes, *, own: bool = False) -> tuple[Splice, Pending] | None:
