@@ -80,8 +80,9 @@ def test_verbose_build_gives_stage_timings_and_the_real_reason_for_a_full_build(
     first = run_cli("--site", str(site), "-v", "build")
     assert "full build because: no manifest yet" in first.output
     stages = next(line for line in first.output.splitlines() if line.startswith("stages:"))
+    # The five stages, then the others the build ran (the images', the snapshot's).
     assert [part.split()[0] for part in stages[len("stages: "):].split(", ")] == [
-        "load", "query", "render", "write", "record"]
+        "load", "query", "render", "write", "record", "images", "snapshot"]
     drafts = run_cli("--site", str(site), "-v", "build", "--drafts")
     assert "full rebuild: --drafts given since the last build" in drafts.output
     back = run_cli("--site", str(site), "build")

@@ -13,6 +13,7 @@ them once it held: mutants caught, a prerender that writes and one whose bytes a
 from __future__ import annotations
 
 import os
+import time
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -246,3 +247,31 @@ def _stale_prerender(config: Any, plan: Any, renderer: Any) -> dict[str, Any]:
 def test_mutant_stale_prerendered_bytes_are_caught() -> None:
     with mutant(pages, "prerender", _stale_prerender), pytest.raises(AssertionError):
         run_rounds(FIXED)
+
+
+def _round_stages(change: Change, wait: float) -> dict[str, float]:
+    """The stages of a round of ``change`` after post p2's title was edited, each proof
+    made to take ``wait`` seconds more."""
+    real = proof.Proof.wait
+
+    def slow(self: proof.Proof) -> bool:
+        time.sleep(wait)
+        return real(self)
+
+    with _started() as (_, site, titles, worker), mutant(proof.Proof, "wait", slow):
+        titles[1] = "Named, and waited for"
+        _write(site, titles, False)
+        worker.submit(change)
+        worker._round()
+        assert worker.last is not None and worker.last.ok
+        return worker.last.stages
+
+
+def test_a_rounds_wait_for_its_proof_is_a_stage_of_its_own() -> None:
+    """The round's account says how long it waited for its reload's proof (at 100,000
+    posts most of a round), apart from its queries: a slow proof shows as ``proof``."""
+    stages = _round_stages(Change(documents=(DocChange("p2", "post"),)), 0.3)
+    assert stages["proof"] >= 0.3 and stages["query"] < 0.3
+    assert sum(stages.values()) < 5
+    # A change that names no one document reloads without a proof: no such stage.
+    assert "proof" not in _round_stages(Change(everything=True), 0.3)

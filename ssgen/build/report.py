@@ -192,7 +192,23 @@ class StageTimer:
         self.add(first, wall * share)
         self.add(second, wall * (1 - share))
 
+    @contextmanager
+    def within(self, outer: str, inner: str) -> Iterator[None]:
+        """Time the block as ``inner`` and take it out of ``outer``, the stage it runs
+        inside (a serve round's wait for its reload's proof, inside its query stage)."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - began
+            self.add(inner, seconds)
+            self.add(outer, -seconds)
+
     def stages(self) -> dict[str, float]:
-        """Seconds per stage, in the order load, query, render, write, record."""
+        """Seconds per stage: load, query, render, write, record, then any other stage
+        timed (``proof``, ``images``, ``snapshot``, ``links``) in the order first timed."""
         order = ["load", "query", "render", "write", "record"]
-        return {name: self._seconds.get(name, 0.0) for name in order}
+        found = {name: self._seconds.get(name, 0.0) for name in order}
+        found.update((name, seconds) for name, seconds in self._seconds.items()
+                     if name not in found)
+        return found

@@ -182,9 +182,12 @@ def rebuild(
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))
         # The pages' bytes made while the proof runs beside them; none written before it.
+        proving = _proving(source)
         ready = prerender(config, plan, renderer) \
-            if _proving(source) and serial(jobs, len(plan.to_render)) else None
-        _proved(source)  # before the journal names the pages this build writes
+            if proving and serial(jobs, len(plan.to_render)) else None
+        # The wait for the proof, a stage of its own (not the query's) in the round's account.
+        with timer.within("query", "proof") if proving else nullcontext():
+            _proved(source)  # before the journal names the pages this build writes
         journal_pages(manifest, plan, files)
     began = time.perf_counter()
     # A command's full build: rows recorded as pages arrive (to the last batch, when
