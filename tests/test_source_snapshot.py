@@ -408,6 +408,7 @@ def test_a_snapshot_from_another_config_is_not_used(tmp_path: Path) -> None:
     assert data[head:body] == crc.to_bytes(4, "big")
     assert table.crcs == [zlib.crc32(data[body + begin:body + end])
                           for begin, end in itertools.pairwise(table.ends[1:])]
+    assert table.whole == zlib.crc32(data[body + table.ends[1]:body + table.ends[-1]])
 
 
 def test_a_full_build_resumes_no_snapshot_and_leaves_its_own(tmp_path: Path) -> None:

@@ -20,11 +20,12 @@ its maintained items, filled into the value's empty shells: ``records``,
 ``codec.encode_records``); then the buffers the body holds out of band (each NDJSON
 file's kept bytes: half the file at 10,000 posts), each at an offset a map can start at,
 and their table (offset and length of each, their count, ``_TAIL``); last the records'
-table (``records.trailer``: each record's length and CRC-32). The decode maps each buffer
-on its own (``ndjson.mapped.Mapped``) instead of copying it into the heap; the resume's
-diff reads it there and the map goes with the resumed ``Cached``. A file without the
-buffers' tail holds no buffers (a body that names one is then refused); one without the
-records' table holds no records (the value whole in one pickle, as before).
+table (``records.trailer``: each record's length and CRC-32, and one CRC-32 of them all).
+The decode maps each buffer on its own (``ndjson.mapped.Mapped``) instead of copying it
+into the heap; the resume's diff reads it there and the map goes with the resumed
+``Cached``. A file without the buffers' tail holds no buffers (a body that names one is
+then refused); one without the records' table holds no records (the value whole in one
+pickle, as before).
 
 Before encoding, the documents' equal short strings are made one object
 (``ssgen.sources.snapshot.share``): the decoder then makes each value once, not once per
@@ -174,7 +175,7 @@ def framed(key: bytes, body: bytes, buffers: list[memoryview],
                               for offset, size in table)
                      + len(table).to_bytes(4, "big") + _TAIL)
     if ends:
-        parts.append(records.trailer(ends, records.crcs(kept)))
+        parts.append(records.trailer(ends, kept))
     crc = 0
     for part in parts:
         crc = zlib.crc32(part, crc)
@@ -294,13 +295,13 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
         start = head + _KEY + _SUM
         if data[:head] != MAGIC or data[head:head + _KEY] != key:
             return None
-        with gc_paused():  # (the records' views too: see ``save``)
+        with gc_paused():
             if table is None:
                 checksum = _Checksum([data[start:]], [])
-            else:
+            else:  # the records as one (see ``records``)
                 checksum = _Checksum([data[start:start + table.ends[1]],
                                       data[start + table.ends[-1]:]],
-                                     records.parts(data[start:], table.ends))
+                                     [data[start + table.ends[1]:start + table.ends[-1]]])
             try:
                 found = codec.decode(data, start, buffers, () if table is None else table.ends)
             except codec.Refused:
@@ -308,7 +309,7 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
             finally:
                 crc, crcs = checksum.result()
         if crc is None or crc.to_bytes(_SUM, "big") != data[head + _KEY:start] \
-                or (table is not None and crcs != table.crcs):
+                or (table is not None and crcs != [table.whole]):
             return None
         return found
 

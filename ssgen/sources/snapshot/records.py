@@ -5,15 +5,18 @@ source's maintained queries keep for that id, each object in one group) and the 
 the file's end that tells the records apart (``trailer``, ``read``). The snapshot's body
 holds these objects as empty shells and each group's contents in a record of its own
 after it (``codec.encode_records``); a record's bytes are checked by a CRC-32 of their own
-in the table (the file's checksum covers the table, not the records), so that a process
-can tell a damaged record without the others. Today every record is read, in order, at
-the decode (``codec.decode``'s ``ends``): the layout is the one a decode of only the
-records a command reads needs (see docs/benchmarks.md, round 22, for what remains).
+in the table, and all of them one CRC-32 there too (the file's checksum covers the table,
+not the records), so that a process can tell a damaged record without the others, and
+one that reads them all checks them in one go (a CRC a record, taken on the checksum's
+thread, would wait for the GIL ~10k times behind the decode). Today every record is
+read, in order, at the decode (``codec.decode``'s ``ends``): the layout is the one a
+decode of only the records a command reads needs (see docs/benchmarks.md, round 22,
+for what remains).
 
 The table, last in the file: the end of the shells' prefix and of the value (8 bytes
-each, from the body's start), each record's length (8) and CRC-32 (4), their count (4),
-``TAIL``. A file without it holds no records (an older layout, or a source without
-documents).
+each, from the body's start), the CRC-32 of all the records (4), each record's length (8)
+and CRC-32 (4), their count (4), ``TAIL``. A file without it holds no records (an older
+layout, or a source without documents).
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ _COUNT = 4
 
 class Records(NamedTuple):
     """A file's records: ``ends`` as ``codec.encode_records`` gave them (relative to the
-    body's start), each record's CRC-32, and the file's size without the table."""
+    body's start), each record's CRC-32, that of all of them, and the file's size
+    without the table."""
 
     ends: list[int]
     crcs: list[int]
+    whole: int
     size: int
 
 
@@ -63,13 +68,16 @@ def parts(body: memoryview, ends: Sequence[int]) -> list[memoryview]:
     return [body[start:end] for start, end in itertools.pairwise(ends[1:])]
 
 
-def trailer(ends: Sequence[int], crcs: Iterable[int]) -> bytes:
-    """The records' table for a body with these ``ends`` and records' CRC-32s."""
+def trailer(ends: Sequence[int], records: Sequence[memoryview]) -> bytes:
+    """The records' table for a body with these ``ends`` and ``records`` (its parts)."""
     lengths = [end - start for start, end in itertools.pairwise(ends[1:])]
     rows = b"".join(length.to_bytes(8, "big") + crc.to_bytes(4, "big")
-                    for length, crc in zip(lengths, crcs, strict=True))
-    return (ends[0].to_bytes(8, "big") + ends[1].to_bytes(8, "big") + rows
-            + len(lengths).to_bytes(_COUNT, "big") + TAIL)
+                    for length, crc in zip(lengths, crcs(records), strict=True))
+    whole = 0
+    for record in records:
+        whole = zlib.crc32(record, whole)
+    return (ends[0].to_bytes(8, "big") + ends[1].to_bytes(8, "big")
+            + whole.to_bytes(4, "big") + rows + len(lengths).to_bytes(_COUNT, "big") + TAIL)
 
 
 def read(data: Any, body: int) -> Records | None:
@@ -79,14 +87,15 @@ def read(data: Any, body: int) -> Records | None:
     if size < body + len(TAIL) + _COUNT or bytes(data[size - len(TAIL):]) != TAIL:
         return None
     count = int.from_bytes(data[size - len(TAIL) - _COUNT:size - len(TAIL)], "big")
-    at = size - len(TAIL) - _COUNT - 12 * count - 16
+    at = size - len(TAIL) - _COUNT - 12 * count - 20
     if at < body:
         raise ValueError("a bad records table")
     table = bytes(data[at:size - len(TAIL) - _COUNT])
     ends = [int.from_bytes(table[:8], "big"), int.from_bytes(table[8:16], "big")]
+    whole = int.from_bytes(table[16:20], "big")
     crcs = []
     for row in range(count):
-        entry = table[16 + 12 * row:28 + 12 * row]
+        entry = table[20 + 12 * row:32 + 12 * row]
         length = int.from_bytes(entry[:8], "big")
         if length <= 0:
             raise ValueError("a bad records table")
@@ -94,7 +103,7 @@ def read(data: Any, body: int) -> Records | None:
         crcs.append(int.from_bytes(entry[8:], "big"))
     if not 0 < ends[0] <= ends[1] or body + ends[-1] > at:
         raise ValueError("a bad records table")
-    return Records(ends, crcs, at)
+    return Records(ends, crcs, whole, at)
 
 
 def crcs(records: Iterable[memoryview]) -> list[int]:
