@@ -5,7 +5,7 @@ a record of their own after it; each record has a CRC-32 in the table at the fil
 (the file's checksum covers the table, not the records). Checked here on the cards site:
 the decoded documents and items are the very objects every holder holds, filled; a
 record flipped, a record of an earlier snapshot spliced in, a record missing, two records
-swapped: each refused (the files loaded whole), and the next process after an edit builds
+swapped (two posts', two authors'): each refused (the files loaded whole), and the next process after an edit builds
 what a clean full build does.
 """
 
@@ -123,7 +123,7 @@ def _splice_older(data: bytes, older: bytes, fix_table: bool) -> bytearray:
 
 
 @pytest.mark.parametrize("how", ["flipped", "stale", "stale, its row fitted", "missing",
-                                 "swapped"])
+                                 "swapped", "swapped authors"])
 def test_a_bad_record_falls_back_to_the_full_load(tmp_path: Path, how: str) -> None:
     site, root = _built(tmp_path)
     path = snapshot_file(root)
@@ -140,6 +140,8 @@ def test_a_bad_record_falls_back_to_the_full_load(tmp_path: Path, how: str) -> N
         damaged = _splice_older(data, older, fix_table=how != "stale")
     elif how == "missing":
         damaged = _rebuilt(data, kept[:-1])
+    elif how == "swapped authors":  # two records that decode in either order
+        damaged = _rebuilt(data, [kept[1], kept[0], *kept[2:]])
     else:
         damaged = _rebuilt(data, [*kept[:4], kept[5], kept[4], *kept[6:]])
     path.write_bytes(bytes(damaged))
