@@ -32,7 +32,7 @@ from ssgen.groq.maintained import _Entry
 from ssgen.routes.page import PageSpec
 from ssgen.sources import snapshot
 from ssgen.sources.local import LocalSource
-from ssgen.sources.snapshot import codec
+from ssgen.sources.snapshot import codec, records
 
 
 class _Stubbing(codec._Encoder):
@@ -107,6 +107,40 @@ def _decode(blob: tuple[bytes, list[Any]], count: int) -> list[float]:
     return times
 
 
+def _layouts(mapped: mmap.mmap, start: int, buffers: list[Any], ends: Any, body: Any,
+             runs: int) -> None:
+    """The file's decode as saved (shells filled from their records, ``ends``) against the
+    same value encoded in one pickle (no records), alternated, CPU."""
+    out: list[pickle.PickleBuffer] = []
+    plain = codec.encode(body, out)
+    views = [buffer.raw() for buffer in out]
+    print(f"{len(ends) - 2:,} records, {(ends[-1] - ends[1]) / 1e6:.1f} MB of {ends[-1] / 1e6:.1f} MB; "
+          f"in one pickle {len(plain) / 1e6:.1f} MB")
+    with_records, without, shells = [], [], []
+    for _ in range(runs):
+        started = time.process_time()
+        codec.decode(memoryview(mapped), start, buffers, ends)
+        with_records.append(time.process_time() - started)
+        started = time.process_time()
+        codec.decode(plain, 0, views)
+        without.append(time.process_time() - started)
+        started = time.process_time()
+        _shells_only(mapped, start, buffers)
+        shells.append(time.process_time() - started)
+    print(f"decode with records {_ms(with_records)}; in one pickle {_ms(without)}; "
+          f"the shells and the value, no record (a lazy decode's floor) {_ms(shells)}")
+
+
+def _shells_only(mapped: mmap.mmap, start: int, buffers: list[Any]) -> Any:
+    """The shells' prefix and the value, no record read: every document and item empty."""
+    with memoryview(mapped) as view:
+        decoder = codec._Decoder(codec._InPlace(view[start:]), buffers=buffers)
+        decoder.load()
+        value = decoder.load()
+        del decoder
+    return value
+
+
 def _ms(values: list[float]) -> str:
     return (f"{statistics.median(values) * 1000:,.0f} ms "
             f"({min(values) * 1000:,.0f}-{max(values) * 1000:,.0f})")
@@ -119,12 +153,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     gc.disable()
+    start = len(snapshot.MAGIC) + snapshot._KEY + snapshot._SUM
     with open(args.site / ".ssgen" / snapshot.FILE, "rb") as file:
         mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        buffers = snapshot._mapped_buffers(file.fileno(), mapped)
-    body = codec.decode(memoryview(mapped), len(snapshot.MAGIC) + snapshot._KEY + snapshot._SUM,
-                        buffers)
+        table = records.read(mapped, start)
+        buffers = snapshot._mapped_buffers(file.fileno(), mapped,
+                                           len(mapped) if table is None else table.size)
+    ends = () if table is None else table.ends
+    body = codec.decode(memoryview(mapped), start, buffers, ends)
     _, state, extra = body
+    if ends:
+        _layouts(mapped, start, buffers, ends, body, args.runs)
     items, specs, objects = _reachable(body)
     documents = {id(doc) for doc in LocalSource.from_state(state).dataset.documents}
     print(f"{objects:,} objects; {len(items):,} items, {len(documents):,} documents, "
