@@ -17,7 +17,7 @@ ignored: the build loads the files from scratch.
 The file: ``MAGIC``, the key, the CRC-32 of all that follows it except the records, the
 body: the shells' prefix and the value, then one record per document (the document and
 its maintained items, filled into the value's empty shells: ``records``,
-``codec.encode_records``); then the buffers the body holds out of band (each NDJSON
+``filling.encode``); then the buffers the body holds out of band (each NDJSON
 file's kept bytes: half the file at 10,000 posts), each at an offset a map can start at,
 and their table (offset and length of each, their count, ``_TAIL``); last the records'
 table (``records.trailer``: each record's length and CRC-32, and one CRC-32 of them all).
@@ -62,7 +62,7 @@ from ssgen.sources.inputs import snapshot_wanted
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.ndjson.mapped import Mapped
-from ssgen.sources.snapshot import allowed, codec, records, share
+from ssgen.sources.snapshot import allowed, codec, filling, records, share
 
 MAGIC = b"ssgen-source-snapshot-4\n"
 FILE = "source.snapshot"
@@ -141,8 +141,8 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
     try:
         with gc_paused():
             share.strings(source.dataset.documents)
-            body, ends = codec.encode_records((_ROOT, source.__getstate__(), extra),
-                                              records.groups(source), buffers)
+            body, ends = filling.encode((_ROOT, source.__getstate__(), extra),
+                                        records.groups(source), share.pool(), buffers)
     except Exception:
         path.unlink(missing_ok=True)
         return
@@ -159,7 +159,7 @@ def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None
 def framed(key: bytes, body: bytes, buffers: list[memoryview],
            ends: Sequence[int] = ()) -> list[bytes | memoryview]:
     """The parts of a snapshot file holding ``body`` (with its records at ``ends``, as
-    ``codec.encode_records`` gave them) and its out-of-band ``buffers`` (see the module
+    ``filling.encode`` gave them) and its out-of-band ``buffers`` (see the module
     docstring), in order: written one after the other (not joined: the buffers are 70 MB
     at 10,000 posts). The checksum covers all but the records, which have their own."""
     view = memoryview(body)
@@ -210,7 +210,15 @@ def body_of(data: bytes) -> Any:
         buffers = [data[offset:offset + size] for offset, size in _entries(data, table)]
     except ValueError as exc:
         raise codec.Refused(f"not a source snapshot: {exc}") from exc
-    return codec.decode(data, start, buffers, () if found is None else found.ends)
+    if found is None:
+        return codec.decode(data, start, buffers)
+    with memoryview(data) as view:
+        filled = filling.decode(view, start, buffers, found.ends, found.crcs, found.whole)
+        try:
+            filled.fill_all()
+        finally:
+            filled.close()
+    return filled.value
 
 
 def _sweep(path: Path) -> None:
@@ -290,7 +298,7 @@ def _entries(data: bytes | mmap.mmap, table: tuple[int, int]) -> list[tuple[int,
 def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
              table: records.Records | None, leave: list[object] | None = None) -> Any:
     """The body of a snapshot file's bytes, if their magic, key and checksums (the
-    file's, each record's) match. They are taken on another thread while this one decodes
+    file's, the records') match. They are taken on another thread while this one decodes
     (``zlib.crc32`` lets go of the GIL: ~60 ms of a 144 MB file at 10,000 posts off the
     decode's core); what was decoded is used only once they matched."""
     with data:
@@ -306,16 +314,34 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
                                       data[start + table.ends[-1]:]],
                                      [data[start + table.ends[1]:start + table.ends[-1]]])
             try:
-                found = codec.decode(data, start, buffers,
-                                     () if table is None else table.ends, leave)
+                found, pool = _body(data, start, buffers, table, leave)
             except codec.Refused:
-                found = None
+                found, pool = None, []
             finally:
                 crc, crcs = checksum.result()
         if crc is None or crc.to_bytes(_SUM, "big") != data[head + _KEY:start] \
                 or (table is not None and crcs != [table.whole]):
             return None
+        share.adopt(pool)
         return found
+
+
+def _body(data: memoryview, start: int, buffers: list[Mapped],
+          table: records.Records | None, leave: list[object] | None) -> tuple[Any, Any]:
+    """The decoded body, every record filled (their CRC-32 left to the caller), and the
+    documents' shared strings it was written with."""
+    if table is None:
+        return codec.decode(data, start, buffers, leave), []
+    filled = filling.decode(data, start, buffers, table.ends, table.crcs, table.whole)
+    try:
+        filled.fill_all(checked=True)
+    except codec.Refused:
+        filled.close()
+        raise
+    decoder = filled.close()
+    if leave is not None:
+        leave.append(decoder)  # its memo: see ``codec.decode``
+    return filled.value, filled.pool
 
 
 class _Checksum:

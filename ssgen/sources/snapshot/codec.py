@@ -22,24 +22,15 @@ it by its place in that list, and the decoder takes the buffer from ``decode``'s
 ``buffers`` in that order (the snapshot's maps of them); a body naming more buffers than
 it is given is refused.
 
-With ``encode_records``, the dicts of ``groups`` (a snapshot's documents, each with its
-maintained items: ``snapshot.records``) are written *empty* where the value holds them
-(shells: one empty dict each, made by a prefix before the value, and every reference to
-it by its memo index), and each group's contents after the value, as one pickle per group
-(a record) in the same memo: a record refers to what the value or an earlier record
-wrote. ``decode`` given the records' ends makes the shells, decodes the value, then
-fills each shell in place from its record, in order: every holder of a document or item
-holds the very dict that is filled, so identity is kept, and nothing is read before it is
-filled (the value's decode reads no document's contents). A record that is missing, out
-of order, or not of that shape makes the whole decode ``Refused``.
-"""
+The per-document records after the body (``records``) are written and read by
+``filling``, with this module's encoder and decoder."""
 
 from __future__ import annotations
 
 import io
 import pickle
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 _Name = tuple[str, str]
@@ -113,35 +104,6 @@ def encode(value: Any, buffers: list[pickle.PickleBuffer] | None = None) -> byte
     return out.getvalue()
 
 
-# The shells' prefix: PROTO 5, MARK, then per shell EMPTY_DICT MEMOIZE, then LIST STOP.
-_PREFIX, _SHELL, _CLOSE = b"\x80\x05(", b"}\x94", b"l."
-
-
-def encode_records(value: Any, groups: Sequence[Sequence[dict[str, Any]]],
-                   buffers: list[pickle.PickleBuffer] | None = None
-                   ) -> tuple[bytes, list[int]]:
-    """``value`` as ``encode`` writes it, the dicts of ``groups`` (each object in one
-    group, none holding another's contents only through ``value``) as shells filled by one
-    record per group (see the module docstring). Returns the stream and the end of its
-    shells' prefix, of the value, and of each record in it."""
-    out = io.BytesIO()
-    shells = [obj for group in groups for obj in group]
-    out.write(_PREFIX + _SHELL * len(shells) + _CLOSE)
-    pickler = _Encoder(out, protocol=5,
-                       buffer_callback=None if buffers is None else buffers.append)
-    pickler.memo = {id(obj): (index, obj) for index, obj in enumerate(shells)}
-    ends = [out.tell()]
-    pickler.dump(value)
-    ends.append(out.tell())
-    at = 0
-    for group in groups:
-        # The contents as new dicts (what a record holds), the shells by reference.
-        pickler.dump((at, tuple([dict(obj) for obj in group])))
-        at += len(group)
-        ends.append(out.tell())
-    return out.getvalue(), ends
-
-
 class _InPlace:
     """A stream over a buffer (a snapshot file's map) that offers the decoder all of it
     at once (``peek`` may return more than asked): the decoder then reads its opcodes
@@ -149,7 +111,12 @@ class _InPlace:
     fault) nor fetched a call at a time. What it skips comes back as views, not copies."""
 
     def __init__(self, data: memoryview) -> None:
-        self._data, self._at = data, 0
+        self._data, self._at, self._end = data, 0, len(data)
+
+    def seek(self, start: int, end: int) -> None:
+        """Read ``[start, end)`` next, and nothing past ``end``: a decoder that peeked
+        to ``end`` holds nothing more, so its next ``load`` starts where this says."""
+        self._at, self._end = start, min(end, len(self._data))
 
     @property
     def at(self) -> int:
@@ -157,10 +124,10 @@ class _InPlace:
         return self._at
 
     def peek(self, size: int = 0) -> memoryview:
-        return self._data[self._at:]
+        return self._data[self._at:self._end]
 
     def read(self, size: int = -1) -> memoryview:
-        end = len(self._data) if size < 0 else min(len(self._data), self._at + size)
+        end = self._end if size < 0 else min(self._end, self._at + size)
         chunk, self._at = self._data[self._at:end], end
         return chunk
 
@@ -170,28 +137,26 @@ class _InPlace:
         return len(chunk)
 
     def readline(self) -> memoryview:
-        end = bytes(self._data[self._at:]).find(b"\n")  # no opcode of protocol 5 uses it
+        end = bytes(self._data[self._at:self._end]).find(b"\n")  # no opcode of protocol 5 uses it
         return self.read(-1 if end < 0 else end + 1)
 
 
 def decode(data: bytes | memoryview, start: int = 0, buffers: Iterable[Any] = (),
-           ends: Sequence[int] = (), leave: list[object] | None = None) -> Any:
+           leave: list[object] | None = None) -> Any:
     """What ``encode`` wrote at ``data[start:]`` (bytes, or a view of a map), its
     out-of-band buffers taken from ``buffers`` in order (as they are: the caller's maps);
     ``Refused`` for anything else (never another error). Nothing decoded refers to
     ``data`` (every string and bytes value is a copy): a map of it can be closed after.
-    ``ends``: what ``encode_records`` wrote, its ends (relative to ``start``): the value
-    with every shell filled from its record.
 
     ``leave``: a process that exits right after its build (``os._exit``) puts the
     decoder there instead of freeing it: its memo holds every object decoded (tens of
     millions at 100,000 posts), whose release costs ~0.3 s; the decoder then also holds
     ``data`` (a map of it stays open until the process exits)."""
     with memoryview(data) as view:
-        stream = _InPlace(view[start:])
-        decoder = _Decoder(cast(Any, stream), buffers=buffers)  # views, not bytes: see there
+        decoder = _Decoder(cast(Any, _InPlace(view[start:])),  # views, not bytes: see there
+                           buffers=buffers)
         try:
-            found = _filled(decoder, stream, ends) if ends else decoder.load()
+            found = decoder.load()
         except Refused:
             raise
         except Exception as exc:  # truncated, bit-flipped, forged: all just not a snapshot
@@ -204,30 +169,4 @@ def decode(data: bytes | memoryview, start: int = 0, buffers: Iterable[Any] = ()
             del decoder  # its hold on the buffer, before the view is released
 
 
-def _filled(decoder: _Decoder, stream: _InPlace, ends: Sequence[int]) -> Any:
-    """The shells, the value, then each record filling its shells, each ending where
-    ``ends`` says (``Refused`` if any does not)."""
-    shells = decoder.load()
-    if type(shells) is not list or stream.at != ends[0] \
-            or not all(type(shell) is dict and not shell for shell in shells):
-        raise Refused("not a source snapshot: no shells")
-    value = decoder.load()
-    if stream.at != ends[1]:
-        raise Refused("not a source snapshot: the value's end")
-    at = 0
-    for end in ends[2:]:
-        record = decoder.load()
-        if stream.at != end or type(record) is not tuple or len(record) != 2 \
-                or record[0] != at or type(record[1]) is not tuple:
-            raise Refused("not a source snapshot: a record out of place")
-        for shell, contents in zip(shells[at:at + len(record[1])], record[1], strict=True):
-            if type(contents) is not dict:
-                raise Refused("not a source snapshot: a record of another shape")
-            shell.update(contents)
-        at += len(record[1])
-    if at != len(shells):
-        raise Refused("not a source snapshot: a record missing")
-    return value
-
-
-__all__ = ["ALLOWED", "Refused", "allow", "construct", "decode", "encode", "encode_records"]
+__all__ = ["ALLOWED", "Refused", "allow", "construct", "decode", "encode"]

@@ -4,7 +4,7 @@ Owns ``groups`` (each visible document with an ``_id``, with the dict items that
 source's maintained queries keep for that id, each object in one group) and the table at
 the file's end that tells the records apart (``trailer``, ``read``). The snapshot's body
 holds these objects as empty shells and each group's contents in a record of its own
-after it (``codec.encode_records``); a record's bytes are checked by a CRC-32 of their own
+after it (``filling.encode``); a record's bytes are checked by a CRC-32 of their own
 in the table, and all of them one CRC-32 there too (the file's checksum covers the table,
 not the records), so that a process can tell a damaged record without the others, and
 one that reads them all checks them in one go (a CRC a record, taken on the checksum's
@@ -33,7 +33,7 @@ _COUNT = 4
 
 
 class Records(NamedTuple):
-    """A file's records: ``ends`` as ``codec.encode_records`` gave them (relative to the
+    """A file's records: ``ends`` as ``filling.encode`` gave them (relative to the
     body's start), each record's CRC-32, that of all of them, and the file's size
     without the table."""
 
@@ -64,7 +64,7 @@ def groups(source: LocalSource) -> list[list[dict[str, Any]]]:
 
 
 def parts(body: memoryview, ends: Sequence[int]) -> list[memoryview]:
-    """The records' bytes in ``body`` (what ``encode_records`` returned), in order."""
+    """The records' bytes in ``body`` (what ``filling.encode`` returned), in order."""
     return [body[start:end] for start, end in itertools.pairwise(ends[1:])]
 
 
