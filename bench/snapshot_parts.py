@@ -22,6 +22,7 @@ import io
 import mmap
 import os
 import pickle
+import random
 import statistics
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ from ssgen.groq.maintained import _Entry
 from ssgen.routes.page import PageSpec
 from ssgen.sources import snapshot
 from ssgen.sources.local import LocalSource
-from ssgen.sources.snapshot import codec, records
+from ssgen.sources.snapshot import codec, filling, records
 
 
 class _Stubbing(codec._Encoder):
@@ -107,38 +108,47 @@ def _decode(blob: tuple[bytes, list[Any]], count: int) -> list[float]:
     return times
 
 
-def _layouts(mapped: mmap.mmap, start: int, buffers: list[Any], ends: Any, body: Any,
-             runs: int) -> None:
-    """The file's decode as saved (shells filled from their records, ``ends``) against the
-    same value encoded in one pickle (no records), alternated, CPU."""
+def _filling(mapped: mmap.mmap, start: int, buffers: list[Any],
+             table: records.Records) -> filling.Filling:
+    return filling.decode(memoryview(mapped), start, buffers, table.ends, table.crcs,
+                          table.whole)
+
+
+def _layouts(mapped: mmap.mmap, start: int, buffers: list[Any], table: records.Records,
+             body: Any, runs: int) -> None:
+    """The file's decode as saved (shells filled from their records) against the same
+    value encoded in one pickle (no records), the value alone (no record read) and the
+    value with the records of five documents (a lazy decode's), alternated, CPU."""
+    ends = table.ends
     out: list[pickle.PickleBuffer] = []
     plain = codec.encode(body, out)
     views = [buffer.raw() for buffer in out]
     print(f"{len(ends) - 2:,} records, {(ends[-1] - ends[1]) / 1e6:.1f} MB of {ends[-1] / 1e6:.1f} MB; "
           f"in one pickle {len(plain) / 1e6:.1f} MB")
-    with_records, without, shells = [], [], []
+    ids = _filling(mapped, start, buffers, table)._ids
+    rng = random.Random(200)
+    times: dict[str, list[float]] = {}
+    misses = []
     for _ in range(runs):
-        started = time.process_time()
-        codec.decode(memoryview(mapped), start, buffers, ends)
-        with_records.append(time.process_time() - started)
-        started = time.process_time()
-        codec.decode(plain, 0, views)
-        without.append(time.process_time() - started)
-        started = time.process_time()
-        _shells_only(mapped, start, buffers)
-        shells.append(time.process_time() - started)
-    print(f"decode with records {_ms(with_records)}; in one pickle {_ms(without)}; "
-          f"the shells and the value, no record (a lazy decode's floor) {_ms(shells)}")
-
-
-def _shells_only(mapped: mmap.mmap, start: int, buffers: list[Any]) -> Any:
-    """The shells' prefix and the value, no record read: every document and item empty."""
-    with memoryview(mapped) as view:
-        decoder = codec._Decoder(codec._InPlace(view[start:]), buffers=buffers)
-        decoder.load()
-        value = decoder.load()
-        del decoder
-    return value
+        for way in ("with records", "in one pickle", "the value, no record",
+                    "the value and 5 documents' records"):
+            found: filling.Filling | None = None
+            started = time.process_time()
+            if way == "in one pickle":
+                kept: Any = codec.decode(plain, 0, views)
+            else:
+                kept = found = _filling(mapped, start, buffers, table)
+                if way == "with records":
+                    found.fill_all()
+                elif way != "the value, no record":
+                    found.fill(rng.sample(ids, 5))
+                    misses.append(found.misses)
+                found.close()
+            times.setdefault(way, []).append(time.process_time() - started)
+            del kept, found  # freed outside the times
+    for way, spent in times.items():
+        print(f"| {way} | {_ms(spent)} |")
+    print(f"records that missed an earlier one in the 5 documents' fills: {misses}")
 
 
 def _ms(values: list[float]) -> str:
@@ -159,11 +169,15 @@ def main() -> None:
         table = records.read(mapped, start)
         buffers = snapshot._mapped_buffers(file.fileno(), mapped,
                                            len(mapped) if table is None else table.size)
-    ends = () if table is None else table.ends
-    body = codec.decode(memoryview(mapped), start, buffers, ends)
+    if table is None:
+        body = codec.decode(memoryview(mapped), start, buffers)
+    else:
+        found = _filling(mapped, start, buffers, table)
+        found.fill_all()
+        body = found.value
     _, state, extra = body
-    if ends:
-        _layouts(mapped, start, buffers, ends, body, args.runs)
+    if table is not None:
+        _layouts(mapped, start, buffers, table, body, args.runs)
     items, specs, objects = _reachable(body)
     documents = {id(doc) for doc in LocalSource.from_state(state).dataset.documents}
     print(f"{objects:,} objects; {len(items):,} items, {len(documents):,} documents, "

@@ -115,7 +115,7 @@ def test_a_fill_fills_the_documents_its_items_hold() -> None:
     value, groups = _sample()
     found = _decoded(value, groups)
     found.fill(["b"])
-    assert found.restarts == 0  # filled because held, not because needed
+    assert found.misses == 0  # filled because held, not because needed
     assert found._shells[2] == groups[1][0] and found.unfilled == 0
     assert found._shells[1]["held"] is found._shells[2]
 

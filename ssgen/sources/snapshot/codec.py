@@ -112,11 +112,14 @@ class _InPlace:
 
     def __init__(self, data: memoryview) -> None:
         self._data, self._at, self._end = data, 0, len(data)
+        self._exact = False
 
-    def seek(self, start: int, end: int) -> None:
+    def seek(self, start: int, end: int, exact: bool = False) -> None:
         """Read ``[start, end)`` next, and nothing past ``end``: a decoder that peeked
-        to ``end`` holds nothing more, so its next ``load`` starts where this says."""
-        self._at, self._end = start, min(end, len(self._data))
+        to ``end`` holds nothing more, so its next ``load`` starts where this says.
+        ``exact``: offer nothing ahead (``peek`` empty): the decoder reads each opcode as
+        it needs it, so one that fails mid-way holds nothing unread either."""
+        self._at, self._end, self._exact = start, min(end, len(self._data)), exact
 
     @property
     def at(self) -> int:
@@ -124,7 +127,7 @@ class _InPlace:
         return self._at
 
     def peek(self, size: int = 0) -> memoryview:
-        return self._data[self._at:self._end]
+        return self._data[self._at:self._at if self._exact else self._end]
 
     def read(self, size: int = -1) -> memoryview:
         end = self._end if size < 0 else min(self._end, self._at + size)

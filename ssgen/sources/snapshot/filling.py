@@ -29,6 +29,7 @@ from __future__ import annotations
 import io
 import itertools
 import pickle
+import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
@@ -38,6 +39,22 @@ from ssgen.sources.snapshot import codec
 # The shells' prefix: PROTO 5, MARK, then per shell EMPTY_DICT MEMOIZE, then LIST STOP.
 _PREFIX, _SHELL, _CLOSE = b"\x80\x05(", b"}\x94", b"l."
 _RECORDS = 3  # the records' pickle protocol: memo writes name their index
+_MISSED = re.compile(r"Memo value not found at index (\d+)")  # CPython's words
+
+
+def _first_index(record: memoryview) -> int | None:
+    """The memo index of a record's first dict (``PROTO 3``, the int ``at``, ``EMPTY_DICT``,
+    ``BINPUT``/``LONG_BINPUT``), None if it does not start so."""
+    head = bytes(record[:16])
+    width = {b"K": 1, b"M": 2, b"J": 4}.get(head[2:3])
+    if head[:2] != b"\x80\x03" or width is None or head[3 + width:4 + width] != b"}":
+        return None
+    put = 4 + width
+    if head[put:put + 1] == b"q":
+        return head[put + 1]
+    if head[put:put + 1] == b"r":
+        return int.from_bytes(head[put + 1:put + 5], "little")
+    return None
 
 
 def encode(value: Any, groups: Sequence[Sequence[dict[str, Any]]], pool: list[str],
@@ -93,7 +110,7 @@ class Filling:
         self.unfilled = len(shells)
         self._index: dict[str, int] | None = None
         self._owner: dict[int, int] | None = None
-        self.restarts = 0
+        self.misses = 0  # records that needed an earlier one's objects
         self._new: list[int] = []  # filled since ``fill`` last looked
 
     def _check(self, ids: Any, sizes: Any) -> None:
@@ -137,17 +154,17 @@ class Filling:
         self._new.clear()
 
     def _fill(self, group: int, check: bool) -> None:
+        """Fill one group; ``check``: a lazy fill (its CRC-32 checked, read exactly)."""
         start, end = self._ends[group + 1], self._ends[group + 2]
         if check and zlib.crc32(self._data[start:end]) != self._crcs[group]:
             raise codec.Refused("not a source snapshot: a record damaged")
-        try:
-            record = self._load(start, end)
-        except pickle.UnpicklingError:  # it refers to an earlier record not decoded yet
-            self._restart()
-            for earlier in range(group):
-                if not self._filled[earlier]:
-                    self._fill(earlier, check)
-            record = self._load(start, end)
+        while True:
+            try:
+                record = self._load(start, end, exact=check)
+                break
+            except pickle.UnpicklingError as exc:  # an earlier record's object it refers to
+                self.misses += 1
+                self._fill_needed(group, exc, check)
         at, size = self._starts[group], self._starts[group + 1] - self._starts[group]
         if type(record) is not tuple or len(record) != 2 or record[0] != at \
                 or type(record[1]) is not tuple or len(record[1]) != size:
@@ -160,18 +177,36 @@ class Filling:
         self._new.append(group)
         self.unfilled -= size
 
-    def _restart(self) -> None:
-        """A new decoder with this one's memo (a copy): a load that failed leaves the
-        rest of its record in the decoder's input, which the next would read first."""
-        assert self._decoder is not None, "the filling was closed"
-        decoder = codec._Decoder(cast(Any, self._stream))
-        decoder.memo = self._decoder.memo
-        self._decoder = decoder
-        self.restarts += 1
+    def _fill_needed(self, group: int, exc: Exception, check: bool) -> None:
+        """Fill the earlier record that wrote the memo index a load of ``group`` missed
+        (every earlier one when that cannot be told); ``Refused`` if none is left."""
+        found = _MISSED.fullmatch(str(exc))
+        owner = self._owner_of(int(found[1]), group) if found else None
+        needed = [owner] if owner is not None and not self._filled[owner] else \
+            [earlier for earlier in range(group) if not self._filled[earlier]]
+        if not needed:
+            raise codec.Refused(f"not a source snapshot: {exc}"[:300]) from exc
+        for earlier in needed:
+            self._fill(earlier, check)
 
-    def _load(self, start: int, end: int) -> Any:
+    def _owner_of(self, index: int, group: int) -> int | None:
+        """The record before ``group`` whose first memo index is the last at or below
+        ``index`` (bisected: a record's first memo write is its first dict's)."""
+        low, high = 0, group
+        while low < high:
+            middle = (low + high) // 2
+            first = _first_index(self._data[self._ends[middle + 1]:self._ends[middle + 2]])
+            if first is None:
+                return None
+            if first <= index:
+                low = middle + 1
+            else:
+                high = middle
+        return low - 1 if low > 0 else None
+
+    def _load(self, start: int, end: int, exact: bool) -> Any:
         assert self._decoder is not None, "the filling was closed"
-        self._stream.seek(start, end)
+        self._stream.seek(start, end, exact)
         record = self._decoder.load()
         if self._stream.at != end:
             raise codec.Refused("not a source snapshot: a record's end")

@@ -31,6 +31,7 @@ from typing import Any
 SHORT = 64  # characters: longer strings are not shared
 _WALKED: set[int] = set()  # ids of the documents whose strings are shared
 _POOL: dict[str, str] = {}  # the one object of each short string walked or adopted
+_KEYS: dict[str, str] = {}  # a key object of each key walked (orjson's: see ``_walk``)
 
 
 def strings(documents: Iterable[dict[str, Any]]) -> int:
@@ -40,10 +41,11 @@ def strings(documents: Iterable[dict[str, Any]]) -> int:
     docs = list(documents)
     if not any(id(doc) in _WALKED for doc in docs):
         pool.clear()  # a source loaded whole: its own strings, not another's
+        _KEYS.clear()
     count = 0
     for doc in docs:
         if id(doc) not in _WALKED:
-            _walk(doc, pool)
+            _walk(doc, pool, _KEYS)
             count += 1
     walked(docs)
     return count
@@ -56,13 +58,19 @@ def walked(documents: Iterable[dict[str, Any]]) -> None:
     _WALKED.update(map(id, documents))
 
 
-def _walk(value: dict[str, Any], pool: dict[str, str]) -> None:
-    """One document, depth first, without recursion (a deep document cannot overflow)."""
+def _walk(value: dict[str, Any], pool: dict[str, str], keys: dict[str, str]) -> None:
+    """One document, depth first, without recursion (a deep document cannot overflow);
+    its dicts' keys noted in ``keys`` (orjson makes one object of a key it parsed before:
+    the documents share them already)."""
     stack: list[Any] = [value]
     pop, push, share = stack.pop, stack.append, pool.setdefault
     while stack:
         node = pop()
-        pairs = node.items() if type(node) is dict else enumerate(node)
+        if type(node) is dict:
+            keys.update(zip(node, node, strict=True))  # the keys stay the objects they are
+            pairs: Iterable[tuple[Any, Any]] = node.items()
+        else:
+            pairs = enumerate(node)
         for key, item in pairs:
             kind = type(item)
             if kind is str:
@@ -75,13 +83,15 @@ def _walk(value: dict[str, Any], pool: dict[str, str]) -> None:
 def pool() -> list[str]:
     """The shared strings (each one object): written in a snapshot's value, so that the
     per-document records refer to them instead of writing their own (``filling``)."""
-    return list(_POOL.values())
+    keys = (key for text, key in _KEYS.items() if _POOL.get(text) is not key)
+    return [*_POOL.values(), *keys]
 
 
 def adopt(strings: object) -> None:
     """Take a decoded snapshot's pool (the very objects its documents hold) as the pool
     later walks share into; anything but a list of strings leaves the pool empty."""
     _POOL.clear()
+    _KEYS.clear()
     if type(strings) is list:
         _POOL.update((text, text) for text in strings if type(text) is str)
 
