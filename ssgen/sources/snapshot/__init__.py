@@ -17,7 +17,8 @@ ignored: the build loads the files from scratch.
 The file: ``MAGIC``, the key, the CRC-32 of all that follows it except the records, the
 body: the shells' prefix and the value, then one record per document (the document and
 its maintained items, filled into the value's empty shells: ``records``,
-``filling.encode``); then the buffers the body holds out of band (each NDJSON
+``filling``; each decodes alone after the value, though a resume today fills them all at
+the open, under the file's checksums); then the buffers the body holds out of band (each NDJSON
 file's kept bytes: half the file at 10,000 posts), each at an offset a map can start at,
 and their table (offset and length of each, their count, ``_TAIL``); last the records'
 table (``records.trailer``: each record's length and CRC-32, and one CRC-32 of them all).
@@ -64,7 +65,7 @@ from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.ndjson.mapped import Mapped
 from ssgen.sources.snapshot import allowed, codec, filling, records, share
 
-MAGIC = b"ssgen-source-snapshot-4\n"
+MAGIC = b"ssgen-source-snapshot-5\n"
 FILE = "source.snapshot"
 RESAVE = 64
 STALE_TMP = 600.0

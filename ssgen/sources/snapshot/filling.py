@@ -13,8 +13,10 @@ whose memo writes name their index (``PUT n``, not protocol 4's implicit ``MEMOI
 numbered on from the value's memo in the order the records are written. A record then
 refers to the value's objects, its own, or an earlier record's at that record's own
 indices: decoded before, that is the very object; not decoded yet, the decoder raises
-("memo value not found") and ``Filling`` decodes the earlier unfilled records in order
-and tries again. Never another object at that index.
+("memo value not found at index n"), and ``Filling`` fills the record that wrote index
+n (the records' first indices bisected) and tries again. Never another object at that
+index. A lazy fill reads its record exactly (``codec._InPlace.seek``'s ``exact``), so
+a load that failed leaves nothing unread in the decoder.
 
 ``Filling`` keeps the decoder (and its memo) after the value: ``fill(ids)`` fills the
 shells of those documents' groups, and of any shell their contents hold (another

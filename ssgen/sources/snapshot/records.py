@@ -8,10 +8,10 @@ after it (``filling.encode``); a record's bytes are checked by a CRC-32 of their
 in the table, and all of them one CRC-32 there too (the file's checksum covers the table,
 not the records), so that a process can tell a damaged record without the others, and
 one that reads them all checks them in one go (a CRC a record, taken on the checksum's
-thread, would wait for the GIL ~10k times behind the decode). Today every record is
-read, in order, at the decode (``codec.decode``'s ``ends``): the layout is the one a
-decode of only the records a command reads needs (see docs/benchmarks.md, round 22,
-for what remains).
+thread, would wait for the GIL ~10k times behind the decode). Each record decodes
+alone after the value (``filling.Filling.fill``, its own CRC-32 checked); a resume today
+fills them all at the open (``fill_all``), as no reader of the shells is taught yet (see
+docs/benchmarks.md, round 24 (a24), for what remains).
 
 The table, last in the file: the end of the shells' prefix and of the value (8 bytes
 each, from the body's start), the CRC-32 of all the records (4), each record's length (8)
