@@ -174,7 +174,10 @@ def test_mutant_records_unchecked_is_caught(tmp_path: Path) -> None:
         crc, _ = real(self)
         return crc, [records.read(path.read_bytes(), HEAD).whole]  # type: ignore[union-attr]
 
-    with mutant(snap._Checksum, "result", trusting):
+    def each(self: snap._Checksum) -> list[int]:
+        return [records.read(path.read_bytes(), HEAD).whole]  # type: ignore[union-attr]
+
+    with mutant(snap._Checksum, "result", trusting), mutant(snap._Checksum, "each", each):
         found = _loaded(root)
     assert found is not None
     [p1] = [doc for doc in found[0].dataset.documents  # type: ignore[index]
@@ -196,3 +199,17 @@ def test_mutant_a_fill_skipped_is_caught(tmp_path: Path) -> None:
     assert found is not None
     docs = list(found[0].dataset.documents)  # type: ignore[index]
     assert any(doc != site.docs.get(doc.get("_id")) for doc in docs)
+
+
+def test_a_damaged_record_is_not_decoded(tmp_path: Path) -> None:
+    """Records are decoded only once their CRC-32 matched (a damaged one might name a
+    memo index in the billions: the decoder would make room for it)."""
+    _, root = _built(tmp_path)
+    path = snapshot_file(root)
+    path.write_bytes(bytes(_flip_note(path.read_bytes())))
+
+    def decoded(self: filling.Filling, checked: bool = False) -> None:
+        raise AssertionError("a damaged record decoded")
+
+    with mutant(filling.Filling, "fill_all", decoded):
+        assert _loaded(root) is None

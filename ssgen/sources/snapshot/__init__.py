@@ -315,7 +315,7 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
                                       data[start + table.ends[-1]:]],
                                      [data[start + table.ends[1]:start + table.ends[-1]]])
             try:
-                found, pool = _body(data, start, buffers, table, leave)
+                found, pool = _body(data, start, buffers, table, leave, checksum.each)
             except codec.Refused:
                 found, pool = None, []
             finally:
@@ -328,13 +328,18 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
 
 
 def _body(data: memoryview, start: int, buffers: list[Mapped],
-          table: records.Records | None, leave: list[object] | None) -> tuple[Any, Any]:
-    """The decoded body, every record filled (their CRC-32 left to the caller), and the
-    documents' shared strings it was written with."""
+          table: records.Records | None, leave: list[object] | None,
+          crcs: Callable[[], list[int]]) -> tuple[Any, Any]:
+    """The decoded body, every record filled, and the documents' shared strings it was
+    written with. The records are decoded only once their CRC-32 (``crcs()``, taken on
+    the checksum's thread while the value decodes) matched: a damaged one might name a
+    memo index in the billions, which the decoder would make room for."""
     if table is None:
         return codec.decode(data, start, buffers, leave), []
     filled = filling.decode(data, start, buffers, table.ends, table.crcs, table.whole)
     try:
+        if crcs() != [table.whole]:
+            raise codec.Refused("not a source snapshot: a record damaged")
         filled.fill_all(checked=True)
     except codec.Refused:
         filled.close()
@@ -353,15 +358,24 @@ class _Checksum:
         self._chained, self._each = chained, each
         self._crc: int | None = None
         self._crcs: list[int] = []
+        self._each_done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="snapshot-crc", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._crcs = records.crcs(self._each)
+        finally:
+            self._each_done.set()
         crc = 0
         for part in self._chained:
             crc = zlib.crc32(part, crc)
-        self._crcs = records.crcs(self._each)
         self._crc = crc
+
+    def each(self) -> list[int]:
+        """Each other buffer's CRC-32, taken first (waited for, not the chained one)."""
+        self._each_done.wait()
+        return self._crcs
 
     def result(self) -> tuple[int | None, list[int]]:
         """The chained checksum (None if the thread failed) and each other's; the buffers
