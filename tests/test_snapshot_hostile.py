@@ -72,7 +72,7 @@ class PersistentId(pickle.Pickler):
 def forge(root: Path, body: bytes) -> None:
     """Write ``body`` as the site's snapshot under the right key and checksum."""
     key = snap.snapshot_key(load_config(root), "published")
-    header = snap.MAGIC + key + zlib.crc32(body).to_bytes(snap._SUM, "big")
+    header = snap.MAGIC + key + snap.checksum_of(body).to_bytes(snap._SUM, "big")
     snapshot_file(root).write_bytes(header + body)
 
 
@@ -162,7 +162,7 @@ def test_mutant_decoder_resolving_every_name_is_caught(tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as patch, pytest.raises(
             AssertionError, match="the snapshot ran code"):
         patch.setattr(codec, "decode",
-                      lambda data, start=0, buffers=(), leave=None: pickle.loads(
+                      lambda data, start=0, buffers=(), ends=(), leave=None: pickle.loads(
                           memoryview(data)[start:], buffers=buffers))
         runs_nothing(site, root, body, marker, "second")
 
