@@ -318,7 +318,7 @@ def test_mutant_load_without_the_checksum_is_caught() -> None:
             _, state, extra = snap.body_of(data)
         except codec.Refused:
             return None
-        return LocalSource.from_state(state), extra
+        return LocalSource.from_state(state), extra, None
 
     with mutant(snap, "_load", unchecked), pytest.raises(
             AssertionError, match="differs from a full build"):
@@ -338,10 +338,10 @@ def test_mutant_checksum_thread_not_waited_for_is_caught() -> None:
     real_decoded = snap._decoded
 
     def decoded(data: memoryview, key: bytes, buffers: Any, table: Any,
-                leave: Any = None) -> Any:
+                leave: Any, path: Path) -> Any:
         head = len(snap.MAGIC) + snap._KEY
         _stored[0] = int.from_bytes(bytes(data[head:head + snap._SUM]), "big")
-        return real_decoded(data, key, buffers, table, leave)
+        return real_decoded(data, key, buffers, table, leave, path)
 
     with mutant(snap, "_decoded", decoded), mutant(snap._Checksum, "result", trusting), \
             pytest.raises(AssertionError, match="differs from a full build"):

@@ -35,6 +35,7 @@ from ssgen.routes.reuse import (
 )
 from ssgen.routes.reuse import key as token_key
 from ssgen.routes.spec.ids import find_ids
+from ssgen.shells import fill_reachable, ids_of
 
 if TYPE_CHECKING:
     from ssgen.groq.maintained import Delta
@@ -149,7 +150,7 @@ def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> l
     ids no item holds), as ``_expand_list`` tags an item's page."""
     route = ctx.route
     items = _check_items(route, value)
-    unattributed = ids - set(map(dict.get, items, repeat("_id")))
+    unattributed = ids - set(ids_of(items))
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     pages: list[PageSpec] = []
     names = placeholders(route.path)
@@ -264,7 +265,7 @@ def _unattributed(ctx: PageMaker, value: Sequence[Any], ids: frozenset[str],
             and len(delta.changed | delta.moved) <= MOST and all(
                 _same_id(delta, doc_id, value) for doc_id in delta.changed | delta.moved):
         return last.unattributed
-    return ids - set(map(dict.get, value, repeat("_id")))
+    return ids - set(ids_of(value))
 
 
 def _same_id(delta: Delta, doc_id: str, value: Sequence[Any]) -> bool:
@@ -307,6 +308,7 @@ def _expand_each(
         if result is None or result.value is None:
             continue
         path = fill_pattern(route.path, item, route=route.name)
+        fill_reachable(result.value)  # the page's data: read (a snapshot's shells filled)
         fields = {**result.value, **item} if isinstance(result.value, dict) else item
         # The very trace object when the item holds no ids (an author's 2,000 posts: no
         # copy, and the page's memos compare it by identity).

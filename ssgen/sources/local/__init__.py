@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ssgen import shells
 from ssgen.groq.chunks import listed
 from ssgen.groq.refkeyed import has_ref_keyed
 from ssgen.sources import QueryResult
@@ -141,7 +142,9 @@ class LocalSource:
         self.resumed = self.changed_since(version)
 
     def keep(self) -> None:
-        """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``)."""
+        """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``);
+        a lazily resumed snapshot's records all filled (serve's readers are not taught)."""
+        shells.fill_all()
         self._kept = True
 
     def lineage(self) -> tuple[str, frozenset[str]] | None:

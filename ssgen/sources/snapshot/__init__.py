@@ -54,6 +54,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ssgen import shells
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.sources import Source
@@ -63,7 +64,7 @@ from ssgen.sources.inputs import snapshot_wanted
 from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.ndjson.mapped import Mapped
-from ssgen.sources.snapshot import allowed, codec, filling, records, share
+from ssgen.sources.snapshot import allowed, codec, filling, lazy, records, share
 
 MAGIC = b"ssgen-source-snapshot-5\n"
 FILE = "source.snapshot"
@@ -104,14 +105,23 @@ def resume(config: Config, perspective: str,
     found = _load(path, snapshot_key(config, perspective), leave)
     if found is None:
         return None
+    source, extra, pending = found
     if callable(read):
         read = read()
+    if pending is not None:
+        shells.hold(pending)
     try:
-        share.walked(found[0].dataset.documents)  # shared when saved (see ``save``)
-        found[0].resume(config, read)
+        share.walked(source.dataset.documents)  # shared when saved (see ``save``)
+        source.resume(config, read)
+        lazy.predict(source.dataset, source.resumed)
+    except shells.UnfilledRead:
+        raise
     except Exception:  # a state of another shape (a hostile one) included
+        if pending is not None:
+            shells.drop(pending)
+            pending.close()
         return None
-    return found
+    return source, extra
 
 
 def keep(config: Config, source: Source | None,
@@ -136,11 +146,13 @@ def due(source: Source | None, *, resave: bool = False) -> bool:
 def save(path: Path, key: bytes, source: LocalSource, extra: Any = None) -> None:
     """Replace the snapshot; a failed write leaves none (it is a cache: the build goes on)."""
     _sweep(path)
+    shells.fill_all()  # the encoder reads every document
     if source.results is not None:
         source.results.made = 0  # what it maintains is in the snapshot now
     buffers: list[pickle.PickleBuffer] = []
     try:
         with gc_paused():
+            shells.check_filled(source.__dict__, "a snapshot's save")
             share.strings(source.dataset.documents)
             body, ends = filling.encode((_ROOT, source.__getstate__(), extra),
                                         records.groups(source), share.pool(), buffers)
@@ -235,9 +247,10 @@ def _sweep(path: Path) -> None:
 
 
 def _load(path: Path, key: bytes, leave: list[object] | None = None
-          ) -> tuple[LocalSource, Any] | None:
+          ) -> tuple[LocalSource, Any, lazy.Lazy | None] | None:
     """The snapshot's source and extra, decoded from a map of the file (not a copy of it:
-    see ``codec.decode``, also for ``leave``); None when it is not one for ``key`` or its
+    see ``codec.decode``, also for ``leave``), and its records' filling when they are
+    left to fill (``lazy.ENABLED``); None when it is not one for ``key`` or its
     checksum fails. Snapshots are replaced by renaming, never rewritten in place, so the
     mapped file stays whole while it is read."""
     try:
@@ -248,15 +261,20 @@ def _load(path: Path, key: bytes, leave: list[object] | None = None
                                       len(mapped) if table is None else table.size)
     except (OSError, ValueError):  # missing, unreadable, empty, a bad buffer/records table
         return None
-    found = _decoded(memoryview(mapped), key, buffers, table, leave)
+    decoded = _decoded(memoryview(mapped), key, buffers, table, leave, path)
     del buffers  # those decoded are held by their ``Cached``
     with contextlib.suppress(BufferError):  # else unmapped once the last view of it goes
         mapped.close()
-    if found is None or type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
+    if decoded is None:
         return None
+    found, pending = decoded
     try:
-        return LocalSource.from_state(found[1]), found[2]
+        if type(found) is not tuple or len(found) != 3 or found[0] != _ROOT:
+            raise ValueError("not a source snapshot's body")
+        return LocalSource.from_state(found[1]), found[2], pending
     except (TypeError, ValueError):
+        if pending is not None:
+            pending.close()
         return None
 
 
@@ -297,11 +315,13 @@ def _entries(data: bytes | mmap.mmap, table: tuple[int, int]) -> list[tuple[int,
 
 
 def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
-             table: records.Records | None, leave: list[object] | None = None) -> Any:
+             table: records.Records | None, leave: list[object] | None,
+             path: Path) -> tuple[Any, lazy.Lazy | None] | None:
     """The body of a snapshot file's bytes, if their magic, key and checksums (the
-    file's, the records') match. They are taken on another thread while this one decodes
-    (``zlib.crc32`` lets go of the GIL: ~60 ms of a 144 MB file at 10,000 posts off the
-    decode's core); what was decoded is used only once they matched."""
+    file's, the records') match, and its records' filling when left to fill. They are
+    taken on another thread while this one decodes (``zlib.crc32`` lets go of the GIL:
+    ~60 ms of a 144 MB file at 10,000 posts off the decode's core); what was decoded is
+    used only once they matched."""
     with data:
         head = len(MAGIC)
         start = head + _KEY + _SUM
@@ -315,31 +335,37 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
                                       data[start + table.ends[-1]:]],
                                      [data[start + table.ends[1]:start + table.ends[-1]]])
             try:
-                found, pool = _body(data, start, buffers, table, leave, checksum.each)
+                found, pool, pending = _body(data, start, buffers, table, leave,
+                                             checksum.each, path)
             except codec.Refused:
-                found, pool = None, []
+                return None
             finally:
                 crc, crcs = checksum.result()
         if crc is None or crc.to_bytes(_SUM, "big") != data[head + _KEY:start] \
                 or (table is not None and crcs != [table.whole]):
+            if pending is not None:
+                pending.close()
             return None
         share.adopt(pool)
-        return found
+        return found, pending
 
 
 def _body(data: memoryview, start: int, buffers: list[Mapped],
           table: records.Records | None, leave: list[object] | None,
-          crcs: Callable[[], list[int]]) -> tuple[Any, Any]:
-    """The decoded body, every record filled, and the documents' shared strings it was
-    written with. The records are decoded only once their CRC-32 (``crcs()``, taken on
-    the checksum's thread while the value decodes) matched: a damaged one might name a
-    memo index in the billions, which the decoder would make room for."""
+          crcs: Callable[[], list[int]], path: Path) -> tuple[Any, Any, lazy.Lazy | None]:
+    """The decoded body, every record filled (or, ``lazy.ENABLED``, left to fill: its
+    filling third), and the documents' shared strings it was written with. The records
+    are decoded only once their CRC-32 (``crcs()``, taken on the checksum's thread while
+    the value decodes) matched: a damaged one might name a memo index in the billions,
+    which the decoder would make room for."""
     if table is None:
-        return codec.decode(data, start, buffers, leave), []
+        return codec.decode(data, start, buffers, leave), [], None
     filled = filling.decode(data, start, buffers, table.ends, table.crcs, table.whole)
     try:
         if crcs() != [table.whole]:
             raise codec.Refused("not a source snapshot: a record damaged")
+        if lazy.ENABLED:
+            return filled.value, filled.pool, lazy.Lazy(filled, path, leave)
         filled.fill_all(checked=True)
     except codec.Refused:
         filled.close()
@@ -347,7 +373,7 @@ def _body(data: memoryview, start: int, buffers: list[Mapped],
     decoder = filled.close()
     if leave is not None:
         leave.append(decoder)  # its memo: see ``codec.decode``
-    return filled.value, filled.pool
+    return filled.value, filled.pool, None
 
 
 class _Checksum:

@@ -28,6 +28,7 @@ kept, no subclass. A record damaged, out of place or of another shape is ``Refus
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import pickle
@@ -36,6 +37,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
+from ssgen import shells as shells_mod
 from ssgen.sources.snapshot import codec
 
 # The shells' prefix: PROTO 5, MARK, then per shell EMPTY_DICT MEMOIZE, then LIST STOP.
@@ -59,6 +61,13 @@ def _first_index(record: memoryview) -> int | None:
     return None
 
 
+def _id_entry(obj: dict[str, Any]) -> Any:
+    """What the shells' table says of ``obj``'s ``_id``: ``dict.get``'s value when a
+    string or None, False when it is another value (a reader must fill it to tell)."""
+    found = obj.get("_id")
+    return found if found is None or type(found) is str else False
+
+
 def encode(value: Any, groups: Sequence[Sequence[dict[str, Any]]], pool: list[str],
            buffers: list[pickle.PickleBuffer] | None = None) -> tuple[bytes, list[int]]:
     """``value`` as ``codec.encode`` writes it, the dicts of ``groups`` (each object in one
@@ -73,7 +82,7 @@ def encode(value: Any, groups: Sequence[Sequence[dict[str, Any]]], pool: list[st
     pickler.memo = {id(obj): (index, obj) for index, obj in enumerate(shells)}
     ends = [out.tell()]
     pickler.dump((value, pool, [group[0]["_id"] for group in groups],
-                  [len(group) for group in groups]))
+                  [len(group) for group in groups], [_id_entry(obj) for obj in shells]))
     ends.append(out.tell())
     records = codec._Encoder(out, protocol=_RECORDS)
     records.memo = pickler.memo  # a copy: numbered on from the value's
@@ -99,13 +108,16 @@ class Filling:
         if type(shells) is not list or stream.at != self._ends[0] \
                 or not all(type(shell) is dict and not shell for shell in shells):
             raise codec.Refused("not a source snapshot: no shells")
+        if shells_mod.STRICT:
+            shells = _strict(decoder, len(shells))
         stream.seek(self._ends[0], self._ends[1])
         found = decoder.load()
-        if stream.at != self._ends[1] or type(found) is not tuple or len(found) != 4:
+        if stream.at != self._ends[1] or type(found) is not tuple or len(found) != 5:
             raise codec.Refused("not a source snapshot: the value's end")
-        self.value, self.pool, ids, sizes = found
+        self.value, self.pool, ids, sizes, self._keys = found
         self._shells: list[dict[str, Any]] = shells
         self._check(ids, sizes)
+        self._at: dict[int, int] | None = None  # id(shell) -> its place in ``_shells``
         self._ids: list[str] = ids
         self._starts = list(itertools.accumulate(sizes, initial=0))
         self._filled = bytearray(len(ids))
@@ -119,7 +131,8 @@ class Filling:
         if type(ids) is not list or type(sizes) is not list or len(ids) != len(sizes) \
                 or len(ids) != len(self._ends) - 2 or len(self._crcs) != len(ids) \
                 or not all(type(size) is int and size > 0 for size in sizes) \
-                or sum(sizes) != len(self._shells):
+                or sum(sizes) != len(self._shells) or type(self._keys) is not list \
+                or len(self._keys) != len(self._shells):
             raise codec.Refused("not a source snapshot: the records' index")
 
     def fill(self, ids: Iterable[str]) -> None:
@@ -130,13 +143,51 @@ class Filling:
     def _fill_ids(self, ids: Iterable[str]) -> None:
         if self._index is None:
             self._index = {doc_id: group for group, doc_id in enumerate(self._ids)}
-        pending = [self._index[doc_id] for doc_id in ids if doc_id in self._index]
+        self._fill_groups([self._index[doc_id] for doc_id in ids if doc_id in self._index])
+
+    def _fill_groups(self, pending: list[int]) -> None:
         while pending:
             group = pending.pop()
             if not self._filled[group]:
                 self._fill(group, True)
                 while self._new:  # it, and any earlier record it needed
                     pending.extend(self._held(self._new.pop()))
+
+    def shell_id(self, obj: object) -> Any:
+        """``obj``'s ``_id`` as ``dict.get`` gives it: from the shells' table when it is
+        an unfilled shell (``ssgen.shells.UNKNOWN`` when the table cannot tell)."""
+        at = self._place(obj)
+        if at is None:
+            return obj.get("_id") if isinstance(obj, dict) else None
+        found = self._keys[at]
+        return shells_mod.UNKNOWN if found is False or (found is not None and type(found)
+                                                         is not str) else found
+
+    def is_unfilled(self, obj: object) -> bool:
+        """Whether ``obj`` is one of the shells, its record not filled yet."""
+        return self._place(obj) is not None
+
+    def fill_objects(self, objs: Iterable[object]) -> None:
+        """Fill the groups of those of ``objs`` that are unfilled shells (see ``fill``)."""
+        _refusing(self._fill_objects, objs)
+
+    def _fill_objects(self, objs: Iterable[object]) -> None:
+        pending = [bisect.bisect_right(self._starts, at) - 1 for obj in objs
+                   if (at := self._place(obj)) is not None]
+        self._fill_groups(pending)
+
+    def _place(self, obj: object) -> int | None:
+        """The place of ``obj`` among the shells when it is an unfilled one."""
+        if self.unfilled == 0 or (type(obj) is not dict and \
+                type(obj) is not shells_mod.StrictShell):
+            return None
+        if self._at is None:
+            self._at = {id(shell): at for at, shell in enumerate(self._shells)}
+        at = self._at.get(id(obj))
+        if at is None:
+            return None
+        group = bisect.bisect_right(self._starts, at) - 1
+        return None if self._filled[group] else at
 
     def fill_all(self, checked: bool = False) -> None:
         """Fill every shell not filled yet, in order. ``checked``: the caller compares
@@ -174,6 +225,7 @@ class Filling:
         for shell, contents in zip(self._shells[at:at + size], record[1], strict=True):
             if type(contents) is not dict:
                 raise codec.Refused("not a source snapshot: a record of another shape")
+            shells_mod.become_dict(shell)
             shell.update(contents)
         self._filled[group] = 1
         self._new.append(group)
@@ -228,7 +280,8 @@ class Filling:
             items = node.values() if type(node) is dict else node
             for item in items:
                 kind = type(item)
-                if (kind is dict or kind is list) and id(item) not in seen:
+                if (kind is dict or kind is list or kind is shells_mod.StrictShell) \
+                        and id(item) not in seen:
                     seen.add(id(item))
                     other = owner.get(id(item))
                     if other is None:
@@ -244,6 +297,18 @@ class Filling:
         decoder, self._decoder = self._decoder, None
         self._data.release()
         return decoder
+
+
+def _strict(decoder: codec._Decoder, count: int) -> list[dict[str, Any]]:
+    """The shells as ``StrictShell``s (``ssgen.shells.STRICT``), put in the decoder's
+    memo where the prefix's empty dicts were, so that the value holds them. (A memo set
+    from a dict is lost in CPython 3.11: it is copied from another decoder's, which
+    made them from these trusted bytes.)"""
+    made = b"cssgen.shells\nStrictShell\n)R\x94"  # GLOBAL, EMPTY_TUPLE, REDUCE, MEMOIZE
+    maker = pickle.Unpickler(io.BytesIO(_PREFIX + made * count + _CLOSE))
+    shells: list[dict[str, Any]] = maker.load()
+    decoder.memo = maker.memo
+    return shells
 
 
 def _refusing(call: Callable[[Any], None], argument: Any) -> None:
