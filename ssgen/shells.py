@@ -56,17 +56,29 @@ class Pending(Protocol):
     def fill_all(self) -> None:
         """Fill every shell left; it is done then."""
 
+    def close(self) -> None:
+        """Let go of the decoder and the file's map, the shells left as they are."""
+
 
 _pending: Pending | None = None
 
 
 def hold(pending: Pending) -> None:
-    """``pending`` is the process's filling from here on (another one left is filled
-    first: its shells may still be held)."""
+    """``pending`` is the process's filling from here on. A command resumes one snapshot;
+    a process that resumes another (the test suite's "new processes") is done with the
+    source of the last one, which is let go of unfilled (``abandon``)."""
+    if _pending is not pending:
+        abandon()
+    globals()["_pending"] = pending
+
+
+def abandon() -> None:
+    """Let go of the pending filling, its shells left unfilled: for a process done with
+    its source (its file may have been changed since, even in place)."""
     global _pending
-    if _pending is not None and _pending is not pending:
-        fill_all()
-    _pending = pending
+    pending, _pending = _pending, None
+    if pending is not None:
+        pending.close()
 
 
 def drop(pending: Pending) -> None:
@@ -202,7 +214,24 @@ def become_dict(shell: dict[str, Any]) -> None:
     ctypes.pythonapi.Py_DecRef(ctypes.py_object(StrictShell))
 
 
-__all__ = ["STRICT", "UNKNOWN", "Pending", "StrictShell", "UnfilledRead", "become_dict",
-           "check_filled", "drop", "fill", "fill_all", "fill_objects", "fill_reachable", "filled",
-           "filled_all",
-           "hold", "id_of", "ids_of", "lazy"]
+__all__ = [
+    "STRICT",
+    "UNKNOWN",
+    "Pending",
+    "StrictShell",
+    "UnfilledRead",
+    "abandon",
+    "become_dict",
+    "check_filled",
+    "drop",
+    "fill",
+    "fill_all",
+    "fill_objects",
+    "fill_reachable",
+    "filled",
+    "filled_all",
+    "hold",
+    "id_of",
+    "ids_of",
+    "lazy",
+]

@@ -467,7 +467,7 @@ def forget_process() -> None:
     reuse._LAST.clear()
     paginate._LAST.clear()
     each._EACH_MEMO.clear()
-    shells.fill_all()  # the last process's lazily resumed snapshot: nothing pending
+    shells.abandon()  # the last process's lazily resumed snapshot: done with
     slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()

@@ -290,6 +290,11 @@ class Filling:
                         found.append(other)
         return found
 
+    @property
+    def decoder(self) -> Any:
+        """The decoder, while not closed."""
+        return self._decoder
+
     def close(self) -> Any:
         """Let go of the decoder and the data (after ``fill_all``, or to give up); the
         decoder, which a process that exits right after may keep (``codec.decode``'s

@@ -26,15 +26,18 @@ from ssgen.sources.snapshot import codec, filling
 
 ENABLED = os.environ.get("SSGEN_LAZY_SNAPSHOT") == "1"
 MOST = 256  # documents predicted: more, and every record is filled at the open
-on_forget(shells.fill_all)  # a process between sites leaves no filling pending
+on_forget(shells.abandon)  # a process between sites leaves no filling pending
 
 
 class Lazy:
     """A ``Filling`` held after the open (``ssgen.shells.hold``); ``leave``: where its
-    decoder goes once all is filled (``codec.decode``'s)."""
+    decoder is put at once too (``codec.decode``'s: a process that exits right after
+    keeps it until then, filled or not)."""
 
     def __init__(self, found: filling.Filling, path: Path, leave: list[object] | None) -> None:
-        self._filling, self._path, self._leave = found, path, leave
+        self._filling, self._path = found, path
+        if leave is not None:
+            leave.append(found.decoder)
 
     @property
     def unfilled(self) -> int:
@@ -63,10 +66,8 @@ class Lazy:
         self.close()
 
     def close(self) -> None:
-        """Let go of the decoder (kept in ``leave`` when given)."""
-        decoder = self._filling.close()
-        if self._leave is not None and decoder is not None:
-            self._leave.append(decoder)
+        """Let go of the decoder (but ``leave``'s reference) and the file's map."""
+        self._filling.close()
 
     def _guarded(self, call: Any, argument: Any) -> None:
         try:
