@@ -18,7 +18,6 @@ unfilled shell a page's data or a save's input holds.
 
 from __future__ import annotations
 
-import ctypes
 import os
 from collections.abc import Iterable, Iterator
 from itertools import repeat
@@ -201,15 +200,15 @@ class StrictShell(dict):  # type: ignore[type-arg]
     __hash__ = None
 
 
-_TYPE_AT = ctypes.sizeof(ctypes.c_ssize_t)  # ``ob_type`` follows ``ob_refcnt``
-
-
 def become_dict(shell: dict[str, Any]) -> None:
     """Make a ``StrictShell`` a plain ``dict`` in place (its type pointer swapped, the
     references to both types moved along): the same object, the paths a dict takes."""
     if type(shell) is not StrictShell:
         return
-    ctypes.c_void_p.from_address(id(shell) + _TYPE_AT).value = id(dict)
+    import ctypes  # only under ``STRICT``: a cold build imports none of it
+
+    at = id(shell) + ctypes.sizeof(ctypes.c_ssize_t)  # ``ob_type`` follows ``ob_refcnt``
+    ctypes.c_void_p.from_address(at).value = id(dict)
     ctypes.pythonapi.Py_IncRef(ctypes.py_object(dict))
     ctypes.pythonapi.Py_DecRef(ctypes.py_object(StrictShell))
 
