@@ -142,9 +142,8 @@ class LocalSource:
         self.resumed = self.changed_since(version)
 
     def keep(self) -> None:
-        """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``);
-        a lazily resumed snapshot's records all filled (serve's readers are not taught)."""
-        shells.fill_all()
+        """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``)."""
+        shells.fill_all()  # serve's readers are not taught a lazy snapshot's shells
         self._kept = True
 
     def lineage(self) -> tuple[str, frozenset[str]] | None:
@@ -176,8 +175,7 @@ class LocalSource:
 
     @property
     def documents(self) -> list[dict[str, Any]]:
-        """The documents visible in this perspective, in file order (built on first use
-        after a change: O(n), not for the serve path)."""
+        """The visible documents in file order (built on first use after a change: O(n))."""
         if self._documents is None:
             self._documents = self._view.documents(self._loads())
         return self._documents
@@ -276,8 +274,7 @@ class LocalSource:
         return bool(self._proving)
 
     def proven(self) -> bool:
-        """Wait for the proofs the last reload started; False when one failed (its file
-        differed elsewhere too: what the reload built is incomplete; the next reads it whole)."""
+        """Wait for the last reload's proofs; False when one failed (see ``reload_hinted``)."""
         proving, self._proving = self._proving, ()
         if not all([cached.prove() for cached in proving]):
             self._refuted = True

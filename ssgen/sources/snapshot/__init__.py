@@ -47,7 +47,6 @@ import hashlib
 import mmap
 import pickle
 import sys
-import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -65,6 +64,7 @@ from ssgen.sources.local import LocalSource, ReadInputs
 from ssgen.sources.ndjson import gc_paused
 from ssgen.sources.ndjson.mapped import Mapped
 from ssgen.sources.snapshot import allowed, codec, filling, lazy, records, share
+from ssgen.sources.snapshot.checksum import Checksum as _Checksum
 
 MAGIC = b"ssgen-source-snapshot-5\n"
 FILE = "source.snapshot"
@@ -374,42 +374,6 @@ def _body(data: memoryview, start: int, buffers: list[Mapped],
     if leave is not None:
         leave.append(decoder)  # its memo: see ``codec.decode``
     return filled.value, filled.pool, None
-
-
-class _Checksum:
-    """The CRC-32 of buffers taken as one, and each of others' own, taken on a thread of
-    its own (``result`` waits for it)."""
-
-    def __init__(self, chained: list[memoryview], each: list[memoryview]) -> None:
-        self._chained, self._each = chained, each
-        self._crc: int | None = None
-        self._crcs: list[int] = []
-        self._each_done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="snapshot-crc", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._crcs = records.crcs(self._each)
-        finally:
-            self._each_done.set()
-        crc = 0
-        for part in self._chained:
-            crc = zlib.crc32(part, crc)
-        self._crc = crc
-
-    def each(self) -> list[int]:
-        """Each other buffer's CRC-32, taken first (waited for, not the chained one)."""
-        self._each_done.wait()
-        return self._crcs
-
-    def result(self) -> tuple[int | None, list[int]]:
-        """The chained checksum (None if the thread failed) and each other's; the buffers
-        released."""
-        self._thread.join()
-        for part in (*self._chained, *self._each):
-            part.release()
-        return self._crc, self._crcs
 
 
 __all__ = ["FILE", "RESAVE", "body_of", "checksum_of", "due", "framed", "keep", "resume", "save",
