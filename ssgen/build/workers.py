@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ssgen import shells
 from ssgen.build import faults
 from ssgen.build.memo.datahash import page_data_hash
 from ssgen.build.output import Output, sha256, url_to_relpath
@@ -110,6 +111,7 @@ class PageWriter:
         began = time.perf_counter()
         try:
             with recording() as images:
+                shells.fill_reachable(spec.context)
                 data = self.renderer.render_bytes(spec.template, spec.context)
         except SsgenError as exc:
             return Rendered(b"", frozenset(), 0.0, str(exc))
