@@ -181,3 +181,44 @@ def test_mutant_record_crc_not_checked_is_caught() -> None:
         found = filling.decode(memoryview(damaged), 0, [], ends, crcs, 0)
         found.fill(["b"])  # taken: the damaged value resumed
         assert found._shells[0]["v"] != groups[0][0]["v"]
+
+
+def _needing() -> tuple[Any, list[list[dict[str, Any]]]]:
+    """Five documents, each with three items (four objects: each record's tuple starts
+    with a MARK); the last one's items hold a part of the first document, which only the
+    first's record writes."""
+    docs = [{"_id": f"d{i}", "v": [f"{i}" * 70]} for i in range(5)]
+    groups = [[doc, *({"held": [f"{i}{n}" * 40], "n": n} for n in range(3))]
+              for i, doc in enumerate(docs)]
+    for item in groups[4][1:]:
+        item["held"] = docs[0]["v"]
+    return {"docs": list(docs), "items": [g[1:] for g in groups]}, groups
+
+
+def test_a_record_needing_an_earlier_ones_object_fills_that_one_only() -> None:
+    value, groups = _needing()
+    expected = pickle.dumps(value, protocol=5)
+    found = _decoded(value, groups)
+    found.fill(["d4"])
+    assert found.misses == 1
+    assert list(found._filled) == [1, 0, 0, 0, 1]  # the owner, not every earlier record
+    _check_filled(found, groups)
+    assert found._shells[17]["held"] is found._shells[0]["v"]
+    found.fill_all()
+    assert pickle.dumps(found.value, protocol=5) == expected
+
+
+def test_mutant_owner_not_found_past_a_mark_is_caught() -> None:
+    def old_parse(record: memoryview) -> int | None:  # a25's: no MARK before the first dict
+        head = bytes(record[:16])
+        return real(record) if head[3 + {b"K": 1, b"M": 2, b"J": 4}[head[2:3]]] != 40 \
+            else None
+
+    real = filling._first_index
+    with mutant(filling, "_first_index", old_parse), pytest.raises(codec.Refused):
+        test_a_record_needing_an_earlier_ones_object_fills_that_one_only()
+
+
+def test_mutant_decoder_kept_after_a_miss_is_caught() -> None:
+    _mutant_caught(filling.Filling, "_renew", lambda self: None,
+                   test_a_record_needing_an_earlier_ones_object_fills_that_one_only)

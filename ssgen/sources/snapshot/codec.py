@@ -112,14 +112,12 @@ class _InPlace:
 
     def __init__(self, data: memoryview) -> None:
         self._data, self._at, self._end = data, 0, len(data)
-        self._exact = False
 
-    def seek(self, start: int, end: int, exact: bool = False) -> None:
+    def seek(self, start: int, end: int) -> None:
         """Read ``[start, end)`` next, and nothing past ``end``: a decoder that peeked
-        to ``end`` holds nothing more, so its next ``load`` starts where this says.
-        ``exact``: offer nothing ahead (``peek`` empty): the decoder reads each opcode as
-        it needs it, so one that fails mid-way holds nothing unread either."""
-        self._at, self._end, self._exact = start, min(end, len(self._data)), exact
+        to ``end`` and loaded to it holds nothing more, so its next ``load`` starts where
+        this says (one whose load failed mid-way still holds the rest: ``filling``)."""
+        self._at, self._end = start, min(end, len(self._data))
 
     @property
     def at(self) -> int:
@@ -127,7 +125,7 @@ class _InPlace:
         return self._at
 
     def peek(self, size: int = 0) -> memoryview:
-        return self._data[self._at:self._at if self._exact else self._end]
+        return self._data[self._at:self._end]
 
     def read(self, size: int = -1) -> memoryview:
         end = self._end if size < 0 else min(self._end, self._at + size)

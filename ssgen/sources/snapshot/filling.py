@@ -15,8 +15,9 @@ refers to the value's objects, its own, or an earlier record's at that record's 
 indices: decoded before, that is the very object; not decoded yet, the decoder raises
 ("memo value not found at index n"), and ``Filling`` fills the record that wrote index
 n (the records' first indices bisected) and tries again. Never another object at that
-index. A lazy fill reads its record exactly (``codec._InPlace.seek``'s ``exact``), so
-a load that failed leaves nothing unread in the decoder.
+index. A fill reads its records in file order, each one read ahead whole; a load that
+failed leaves the rest of its record in the decoder's buffer, so the decoder is replaced
+by one holding its memo before the retry.
 
 ``Filling`` keeps the decoder (and its memo) after the value: ``fill(ids)`` fills the
 shells of those documents' groups, and of any shell their contents hold (another
@@ -47,13 +48,17 @@ _MISSED = re.compile(r"Memo value not found at index (\d+)")  # CPython's words
 
 
 def _first_index(record: memoryview) -> int | None:
-    """The memo index of a record's first dict (``PROTO 3``, the int ``at``, ``EMPTY_DICT``,
-    ``BINPUT``/``LONG_BINPUT``), None if it does not start so."""
+    """The memo index of a record's first dict (``PROTO 3``, the int ``at``, a ``MARK``
+    when the group holds more than three objects (a tuple of more than three), then
+    ``EMPTY_DICT``, ``BINPUT``/``LONG_BINPUT``), None if it does not start so."""
     head = bytes(record[:16])
     width = {b"K": 1, b"M": 2, b"J": 4}.get(head[2:3])
-    if head[:2] != b"\x80\x03" or width is None or head[3 + width:4 + width] != b"}":
+    if head[:2] != b"\x80\x03" or width is None:
         return None
-    put = 4 + width
+    put = 3 + width + (head[3 + width:4 + width] == b"(")
+    if head[put:put + 1] != b"}":
+        return None
+    put += 1
     if head[put:put + 1] == b"q":
         return head[put + 1]
     if head[put:put + 1] == b"r":
@@ -146,12 +151,14 @@ class Filling:
         self._fill_groups([self._index[doc_id] for doc_id in ids if doc_id in self._index])
 
     def _fill_groups(self, pending: list[int]) -> None:
+        """Fill the groups ``pending`` in file order, then those their contents hold."""
         while pending:
-            group = pending.pop()
-            if not self._filled[group]:
-                self._fill(group, True)
-                while self._new:  # it, and any earlier record it needed
-                    pending.extend(self._held(self._new.pop()))
+            for group in sorted(set(pending)):
+                if not self._filled[group]:
+                    self._fill(group, True)
+            pending = []
+            while self._new:  # those filled, and any earlier record they needed
+                pending.extend(self._held(self._new.pop()))
 
     def shell_id(self, obj: object) -> Any:
         """``obj``'s ``_id`` as ``dict.get`` gives it: from the shells' table when it is
@@ -207,16 +214,17 @@ class Filling:
         self._new.clear()
 
     def _fill(self, group: int, check: bool) -> None:
-        """Fill one group; ``check``: a lazy fill (its CRC-32 checked, read exactly)."""
+        """Fill one group; ``check``: a lazy fill (its CRC-32 checked)."""
         start, end = self._ends[group + 1], self._ends[group + 2]
         if check and zlib.crc32(self._data[start:end]) != self._crcs[group]:
             raise codec.Refused("not a source snapshot: a record damaged")
         while True:
             try:
-                record = self._load(start, end, exact=check)
+                record = self._load(start, end)
                 break
             except pickle.UnpicklingError as exc:  # an earlier record's object it refers to
                 self.misses += 1
+                self._renew()
                 self._fill_needed(group, exc, check)
         at, size = self._starts[group], self._starts[group + 1] - self._starts[group]
         if type(record) is not tuple or len(record) != 2 or record[0] != at \
@@ -232,16 +240,14 @@ class Filling:
         self.unfilled -= size
 
     def _fill_needed(self, group: int, exc: Exception, check: bool) -> None:
-        """Fill the earlier record that wrote the memo index a load of ``group`` missed
-        (every earlier one when that cannot be told); ``Refused`` if none is left."""
+        """Fill the earlier record that wrote the memo index a load of ``group`` missed;
+        ``Refused`` when there is none left to fill (a record of ours always tells its
+        owner: a forged one is not searched for)."""
         found = _MISSED.fullmatch(str(exc))
         owner = self._owner_of(int(found[1]), group) if found else None
-        needed = [owner] if owner is not None and not self._filled[owner] else \
-            [earlier for earlier in range(group) if not self._filled[earlier]]
-        if not needed:
+        if owner is None or self._filled[owner]:
             raise codec.Refused(f"not a source snapshot: {exc}"[:300]) from exc
-        for earlier in needed:
-            self._fill(earlier, check)
+        self._fill(owner, check)
 
     def _owner_of(self, index: int, group: int) -> int | None:
         """The record before ``group`` whose first memo index is the last at or below
@@ -258,13 +264,22 @@ class Filling:
                 high = middle
         return low - 1 if low > 0 else None
 
-    def _load(self, start: int, end: int, exact: bool) -> Any:
+    def _load(self, start: int, end: int) -> Any:
         assert self._decoder is not None, "the filling was closed"
-        self._stream.seek(start, end, exact)
+        self._stream.seek(start, end)
         record = self._decoder.load()
         if self._stream.at != end:
             raise codec.Refused("not a source snapshot: a record's end")
         return record
+
+    def _renew(self) -> None:
+        """A new decoder holding the last one's memo (a C-level copy, ~3 M entries at
+        10,000 posts): a load that failed mid-record leaves the rest of that record read
+        ahead in its decoder's buffer, which the next load would take first."""
+        assert self._decoder is not None, "the filling was closed"
+        fresh = codec._Decoder(cast(Any, self._stream))
+        fresh.memo = self._decoder.memo
+        self._decoder = fresh
 
     def _held(self, group: int) -> list[int]:
         """The other unfilled groups whose shells the contents of ``group`` hold."""
