@@ -35,7 +35,7 @@ from ssgen.routes.reuse import (
 )
 from ssgen.routes.reuse import key as token_key
 from ssgen.routes.spec.ids import find_ids
-from ssgen.shells import fill_reachable, filled, filled_all, ids_of
+from ssgen.shells import filled, filled_all, ids_of
 
 if TYPE_CHECKING:
     from ssgen.groq.maintained import Delta
@@ -309,8 +309,10 @@ def _expand_each(
         if result is None or result.value is None:
             continue
         path = fill_pattern(route.path, item, route=route.name)
-        fill_reachable(result.value)  # the page's data: read (a snapshot's shells filled)
-        fields = {**result.value, **item} if isinstance(result.value, dict) else item
+        # Its top level only: what it holds is filled where the page's data is hashed
+        # or rendered, past the memos' identity checks (an author's thousands of posts).
+        value = filled(result.value)
+        fields = {**value, **item} if isinstance(value, dict) else item
         # The very trace object when the item holds no ids (an author's 2,000 posts: no
         # copy, and the page's memos compare it by identity).
         found = find_ids(item)
@@ -319,10 +321,10 @@ def _expand_each(
         more = _ref_tags(result.refs, ref_types)
         if route.paginate:
             nested = result.nested.get(route.paginate_by or "") if result.nested else None
-            pages += expand_document(ctx, path, result.value, ids, fields=fields,
+            pages += expand_document(ctx, path, value, ids, fields=fields,
                                      params=item, delta=nested, more_tags=more)
             continue
-        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item,
+        pages.append(ctx.page(path, value, ids, fields=fields, params=item,
                               more_tags=more))
     return pages
 
