@@ -214,6 +214,9 @@ def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
                  beside: Callable[[], None] | None = None) -> None:
     # Built and warmed once here; each forked worker inherits its own copy.
     writer.warm(config, {spec.template for spec in specs})
+    # A snapshot's shells filled here, in one go: a worker's fill would be its own, and
+    # this process reads the pages' data after (their owners, lastmods).
+    shells.fill_reachable([spec.context for spec in specs])
     chunks = _chunks(specs)
     store = fragment_store.active()  # each child fills its own copy: merged back here
     parent = os.getpid()
