@@ -36,6 +36,7 @@ from sitekit import (
     cache_damages,
     card_edits,
     delete,
+    edit_template,
     forget_process,
     full_card_build,
     mutant,
@@ -158,6 +159,32 @@ class PagedSite(CardSite):
             toml.write_text(text)
 
 
+RAW_TOML = r"""
+[[routes]]
+name = "raw"
+path = "/raw/{slug}/"
+template = "raw.html"
+tags = ["who:{name}"]
+each = '*[_type == "author"]{"slug": _id}'
+query = '*[_type == "author" && _id == $slug][0]'
+"""
+
+
+class RawSite(CardSite):
+    """The cards site with an ``each`` route whose page value is the author document
+    itself (no projection), whose ``name`` the route's tag pattern reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.templates["raw.html"] = "<h1>{{ page.name }}</h1>"
+
+    def write(self, root: Path) -> None:
+        super().write(root)
+        toml = root / "ssgen.toml"
+        if RAW_TOML not in toml.read_text():
+            toml.write_text(toml.read_text() + RAW_TOML)
+
+
 def run(steps: list[Edit | Damage], resave: int = snap.RESAVE,
         make: Callable[[], CardSite] = CardSite,
         resave_ids: int = query_cache.RESAVE_IDS) -> None:
@@ -219,6 +246,13 @@ def test_the_feed_through_the_snapshot_equals_a_full_build(
 def test_paginated_param_sets_through_the_snapshot_equal_a_full_build(
         steps: list[Edit | Damage], resave: int) -> None:
     run(steps, resave, PagedSite)
+
+
+def test_a_raw_document_page_through_the_snapshot_equals_a_full_build() -> None:
+    """Pages whose value is a document, expanded again in a lazily resumed process (a
+    template edit) beside retitles of one author's posts."""
+    run([retitle(0, "zz"), edit_template("raw.html", "<h2>{{ page.name }}</h2>")], 0,
+        RawSite)
 
 
 def test_the_paged_site_paginates_its_author_pages(tmp_path: Path) -> None:
