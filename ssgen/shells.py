@@ -1,6 +1,6 @@
 """The empty shells a lazily resumed source snapshot leaves, and the readers' ways past them.
 
-A snapshot resumed lazily (``ssgen.sources.snapshot``, ``SSGEN_LAZY_SNAPSHOT=1``) holds
+A snapshot resumed lazily (``ssgen.sources.snapshot``; unless ``SSGEN_LAZY_SNAPSHOT=0``) holds
 each document and its maintained items as an empty dict (a shell) until its record is
 filled (``filling.Filling``). This module holds that filling while it is pending
 (``hold``), so that the readers below the sources' layer can reach it without importing

@@ -31,9 +31,8 @@ import pytest
 from hypothesis import settings
 
 # Before ssgen is imported: any read of an unfilled snapshot shell raises (``ssgen.shells``),
-# in this process and the commands it starts. Snapshots are resumed lazily only under
-# ``SSGEN_LAZY_SNAPSHOT=1`` (the new-process properties pass so; the whole suite does not
-# yet: docs/benchmarks.md, round 25 (a25)).
+# in this process and the commands it starts (snapshots are resumed lazily unless
+# ``SSGEN_LAZY_SNAPSHOT=0``).
 os.environ.setdefault("SSGEN_STRICT_SHELLS", "1")
 
 from ssgen.build.pipeline import release_left

@@ -17,11 +17,12 @@ ignored: the build loads the files from scratch.
 The file: ``MAGIC``, the key, the CRC-32 of all that follows it except the records, the
 body: the shells' prefix and the value, then one record per document (the document and
 its maintained items, filled into the value's empty shells: ``records``,
-``filling``; each decodes alone after the value, though a resume today fills them all at
-the open, under the file's checksums); then the buffers the body holds out of band (each NDJSON
-file's kept bytes: half the file at 10,000 posts), each at an offset a map can start at,
-and their table (offset and length of each, their count, ``_TAIL``); last the records'
-table (``records.trailer``: each record's length and CRC-32, and one CRC-32 of them all).
+``filling``; each decodes alone after the value: a resume fills those a command reads
+(``lazy``; all at the open under ``SSGEN_LAZY_SNAPSHOT=0``), under the file's checksums);
+then the buffers the body holds out of band (each NDJSON file's kept bytes: half the file
+at 10,000 posts), each at an offset a map can start at, and their table (offset and
+length of each, their count, ``_TAIL``); last the records' table (``records.trailer``:
+each record's length and CRC-32, and one CRC-32 of them all).
 The decode maps each buffer on its own (``ndjson.mapped.Mapped``) instead of copying it
 into the heap; the resume's diff reads it there and the map goes with the resumed
 ``Cached``. A file without the buffers' tail holds no buffers (a body that names one is

@@ -1,7 +1,7 @@
 """A resumed snapshot's records filled on demand: the ``ssgen.shells.Pending`` of a command.
 
-Owns ``ENABLED`` (``SSGEN_LAZY_SNAPSHOT=1``; eager otherwise: every record filled at the
-open, as before) and ``Lazy``, which holds a ``filling.Filling`` after the open for the
+Owns ``ENABLED`` (the default; ``SSGEN_LAZY_SNAPSHOT=0``: eager, every record filled at
+the open, as before round 26) and ``Lazy``, which holds a ``filling.Filling`` after the open for the
 readers ``ssgen.shells`` teaches, and ``predict``: what a resumed command is about to
 read, filled before it reads (the re-read's changed documents, what they reference and
 what references them; everything when that is more than ``MOST``).
@@ -24,7 +24,7 @@ from ssgen.errors import SnapshotDamaged
 from ssgen.memos import on_forget
 from ssgen.sources.snapshot import codec, filling
 
-ENABLED = os.environ.get("SSGEN_LAZY_SNAPSHOT") == "1"
+ENABLED = os.environ.get("SSGEN_LAZY_SNAPSHOT") != "0"
 MOST = 256  # documents predicted: more, and every record is filled at the open
 on_forget(shells.abandon)  # a process between sites leaves no filling pending
 

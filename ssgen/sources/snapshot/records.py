@@ -9,9 +9,9 @@ in the table, and all of them one CRC-32 there too (the file's checksum covers t
 not the records), so that a process can tell a damaged record without the others, and
 one that reads them all checks them in one go (a CRC a record, taken on the checksum's
 thread, would wait for the GIL ~10k times behind the decode). Each record decodes
-alone after the value (``filling.Filling.fill``, its own CRC-32 checked); a resume today
-fills them all at the open (``fill_all``), as no reader of the shells is taught yet (see
-docs/benchmarks.md, round 24 (a24), for what remains).
+alone after the value (``filling.Filling.fill``, its own CRC-32 checked): a resume fills
+those its command reads (``lazy``), or all at the open (``fill_all``) under
+``SSGEN_LAZY_SNAPSHOT=0``.
 
 The table, last in the file: the end of the shells' prefix and of the value (8 bytes
 each, from the body's start), the CRC-32 of all the records (4), each record's length (8)
