@@ -22,6 +22,7 @@ import io
 import mmap
 import os
 import pickle
+import random
 import statistics
 import time
 from pathlib import Path
@@ -32,7 +33,7 @@ from ssgen.groq.maintained import _Entry
 from ssgen.routes.page import PageSpec
 from ssgen.sources import snapshot
 from ssgen.sources.local import LocalSource
-from ssgen.sources.snapshot import codec
+from ssgen.sources.snapshot import codec, filling, records
 
 
 class _Stubbing(codec._Encoder):
@@ -107,6 +108,49 @@ def _decode(blob: tuple[bytes, list[Any]], count: int) -> list[float]:
     return times
 
 
+def _filling(mapped: mmap.mmap, start: int, buffers: list[Any],
+             table: records.Records) -> filling.Filling:
+    return filling.decode(memoryview(mapped), start, buffers, table.ends, table.crcs,
+                          table.whole)
+
+
+def _layouts(mapped: mmap.mmap, start: int, buffers: list[Any], table: records.Records,
+             body: Any, runs: int) -> None:
+    """The file's decode as saved (shells filled from their records) against the same
+    value encoded in one pickle (no records), the value alone (no record read) and the
+    value with the records of five documents (a lazy decode's), alternated, CPU."""
+    ends = table.ends
+    out: list[pickle.PickleBuffer] = []
+    plain = codec.encode(body, out)
+    views = [buffer.raw() for buffer in out]
+    print(f"{len(ends) - 2:,} records, {(ends[-1] - ends[1]) / 1e6:.1f} MB of {ends[-1] / 1e6:.1f} MB; "
+          f"in one pickle {len(plain) / 1e6:.1f} MB")
+    ids = _filling(mapped, start, buffers, table)._ids
+    rng = random.Random(200)
+    times: dict[str, list[float]] = {}
+    misses = []
+    for _ in range(runs):
+        for way in ("with records", "in one pickle", "the value, no record",
+                    "the value and 5 documents' records"):
+            found: filling.Filling | None = None
+            started = time.process_time()
+            if way == "in one pickle":
+                kept: Any = codec.decode(plain, 0, views)
+            else:
+                kept = found = _filling(mapped, start, buffers, table)
+                if way == "with records":
+                    found.fill_all()
+                elif way != "the value, no record":
+                    found.fill(rng.sample(ids, 5))
+                    misses.append(found.misses)
+                found.close()
+            times.setdefault(way, []).append(time.process_time() - started)
+            del kept, found  # freed outside the times
+    for way, spent in times.items():
+        print(f"| {way} | {_ms(spent)} |")
+    print(f"records that missed an earlier one in the 5 documents' fills: {misses}")
+
+
 def _ms(values: list[float]) -> str:
     return (f"{statistics.median(values) * 1000:,.0f} ms "
             f"({min(values) * 1000:,.0f}-{max(values) * 1000:,.0f})")
@@ -119,12 +163,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     gc.disable()
+    start = len(snapshot.MAGIC) + snapshot._KEY + snapshot._SUM
     with open(args.site / ".ssgen" / snapshot.FILE, "rb") as file:
         mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        buffers = snapshot._mapped_buffers(file.fileno(), mapped)
-    body = codec.decode(memoryview(mapped), len(snapshot.MAGIC) + snapshot._KEY + snapshot._SUM,
-                        buffers)
+        table = records.read(mapped, start)
+        buffers = snapshot._mapped_buffers(file.fileno(), mapped,
+                                           len(mapped) if table is None else table.size)
+    if table is None:
+        body = codec.decode(memoryview(mapped), start, buffers)
+    else:
+        found = _filling(mapped, start, buffers, table)
+        found.fill_all()
+        body = found.value
     _, state, extra = body
+    if table is not None:
+        _layouts(mapped, start, buffers, table, body, args.runs)
     items, specs, objects = _reachable(body)
     documents = {id(doc) for doc in LocalSource.from_state(state).dataset.documents}
     print(f"{objects:,} objects; {len(items):,} items, {len(documents):,} documents, "

@@ -23,6 +23,11 @@ class SourceError(SsgenError):
     """A content source failed: bad NDJSON line, unreadable export, HTTP/API error."""
 
 
+class SnapshotDamaged(SourceError):
+    """A lazily resumed source snapshot's record was found damaged at a fill, after the
+    open: the snapshot is removed and the build done again from the files."""
+
+
 class HintRefuted(SourceError):
     """A serve round's reload took a webhook's document as the file's one change and the
     proof of the rest failed (``ssgen.sources.ndjson.proof``): built again from the file

@@ -30,6 +30,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+# Before ssgen is imported: any read of an unfilled snapshot shell raises (``ssgen.shells``),
+# in this process and the commands it starts (snapshots are resumed lazily unless
+# ``SSGEN_LAZY_SNAPSHOT=0``).
+os.environ.setdefault("SSGEN_STRICT_SHELLS", "1")
+
 from ssgen.build.pipeline import release_left
 from ssgen.memos import forget_sites
 from ssgen.sources import codestamp

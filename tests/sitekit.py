@@ -480,9 +480,10 @@ def forget_process() -> None:
     """What a new process does not have: the renderer, kept pages, route memos, the
     sitemaps last written or kept, the feed's rows, the documents whose strings it
     shared, the fragments file serve holds."""
-    from ssgen.build import ahead, collect, extras, sitemapfile, slices
+    from ssgen import shells
+    from ssgen.build import ahead, extras, sitemapfile, slices
     from ssgen.build.extras import delta as extras_delta
-    from ssgen.build.memo import datahash, fragments, kept
+    from ssgen.build.memo import datahash, each, fragments, kept
     from ssgen.build.output import temps
     from ssgen.render import environment, generated
     from ssgen.routes import paginate, reuse
@@ -494,7 +495,8 @@ def forget_process() -> None:
     kept.forget()
     reuse._LAST.clear()
     paginate._LAST.clear()
-    collect._EACH_MEMO.clear()
+    each._EACH_MEMO.clear()
+    shells.abandon()  # the last process's lazily resumed snapshot: done with
     slices.forget()
     datahash._KNOWN.clear()
     extras._SITEMAPS.clear()

@@ -72,8 +72,16 @@ class PersistentId(pickle.Pickler):
 def forge(root: Path, body: bytes) -> None:
     """Write ``body`` as the site's snapshot under the right key and checksum."""
     key = snap.snapshot_key(load_config(root), "published")
-    header = snap.MAGIC + key + zlib.crc32(body).to_bytes(snap._SUM, "big")
-    snapshot_file(root).write_bytes(header + body)
+    header = snap.MAGIC + key + snap.checksum_of(body).to_bytes(snap._SUM, "big")
+    _replace(snapshot_file(root), header + body)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` at ``path`` by a rename, as ssgen replaces a snapshot: a lazily
+    resumed one still mapped (``ssgen.shells``) keeps its own file's bytes."""
+    tmp = path.with_name(path.name + ".forged")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def real_state(root: Path) -> tuple[str, dict[str, Any], Any]:
@@ -162,7 +170,7 @@ def test_mutant_decoder_resolving_every_name_is_caught(tmp_path: Path) -> None:
     with pytest.MonkeyPatch.context() as patch, pytest.raises(
             AssertionError, match="the snapshot ran code"):
         patch.setattr(codec, "decode",
-                      lambda data, start=0, buffers=(), leave=None: pickle.loads(
+                      lambda data, start=0, buffers=(), ends=(), leave=None: pickle.loads(
                           memoryview(data)[start:], buffers=buffers))
         runs_nothing(site, root, body, marker, "second")
 
@@ -229,7 +237,7 @@ def test_a_snapshot_of_the_old_pickle_format_is_ignored(
     old = pickle.dumps((LocalSource.from_state(state), extra), protocol=5)
     magic = b"ssgen-source-snapshot-1\n"
     key = snap.snapshot_key(load_config(root), "published")
-    snapshot_file(root).write_bytes(magic + key + zlib.crc32(old).to_bytes(4, "big") + old)
+    _replace(snapshot_file(root), magic + key + zlib.crc32(old).to_bytes(4, "big") + old)
     assert snap.resume(load_config(root), "published", None) is None
 
 

@@ -15,7 +15,6 @@ byte of the kept bytes resumed).
 from __future__ import annotations
 
 import mmap
-import zlib
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from sitekit import CardSite, full_card_build, new_process, output_files, retitl
 from ssgen.config.load import load_config
 from ssgen.sources import snapshot as snap
 from ssgen.sources.ndjson.mapped import Mapped
+from ssgen.sources.snapshot import records
 
 HEAD = len(snap.MAGIC) + snap._KEY + snap._SUM
 
@@ -66,8 +66,16 @@ def _built(tmp_path: Path) -> tuple[CardSite, Path]:
     return site, root
 
 
+def _end(data: bytes) -> int:
+    """Where the buffers' table ends: before the records' table (``records``)."""
+    found = records.read(data, HEAD)
+    assert found is not None
+    return found.size
+
+
 def _buffers(data: bytes) -> list[tuple[int, int]]:
-    table = snap._table(len(data), data[-(len(snap._TAIL) + 4):])
+    end = _end(data)
+    table = snap._table(end, data[end - (len(snap._TAIL) + 4):end])
     assert table is not None
     return snap._entries(data, table)
 
@@ -96,7 +104,7 @@ def test_the_kept_bytes_are_out_of_band_and_resumed_from_a_map(tmp_path: Path) -
 
 def _rewrite(path: Path, data: bytearray) -> None:
     """``data`` under a checksum that matches it (damage a checksum would not catch)."""
-    data[HEAD - snap._SUM:HEAD] = zlib.crc32(data[HEAD:]).to_bytes(snap._SUM, "big")
+    data[HEAD - snap._SUM:HEAD] = snap.checksum_of(bytes(data[HEAD:])).to_bytes(snap._SUM, "big")
     path.write_bytes(bytes(data))
 
 
@@ -112,7 +120,8 @@ def test_a_bad_buffer_is_never_taken_for_the_kept_bytes(tmp_path: Path, how: str
     path = snapshot_file(root)
     data = bytearray(path.read_bytes())
     [(offset, size)] = _buffers(bytes(data))
-    row = len(data) - len(snap._TAIL) - 4 - 16
+    end = _end(bytes(data))
+    row = end - len(snap._TAIL) - 4 - 16
     key = snap.snapshot_key(load_config(root), "published")
     if how == "flipped":
         data[offset + size // 2] ^= 0x20
@@ -127,9 +136,9 @@ def test_a_bad_buffer_is_never_taken_for_the_kept_bytes(tmp_path: Path, how: str
         elif how == "past":
             data[row + 8:row + 16] = (size + 32).to_bytes(8, "big")
         elif how == "count":
-            data[-len(snap._TAIL) - 4:-len(snap._TAIL)] = (10**6).to_bytes(4, "big")
+            data[end - len(snap._TAIL) - 4:end - len(snap._TAIL)] = (10**6).to_bytes(4, "big")
         else:
-            del data[-len(snap._TAIL):]
+            del data[end - len(snap._TAIL):end]
         _rewrite(path, data)
     loaded = snap._load(path, key)
     assert (loaded is not None) == (how == "garbage")

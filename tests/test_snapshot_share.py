@@ -97,7 +97,7 @@ def test_documents_walked_before_are_skipped() -> None:
     assert share.strings(docs) == 4
     new = {"a": "".join(["blo", "ck0"])}
     assert share.strings([*docs, new]) == 1
-    assert new["a"] is not docs[0]["a"]  # not pooled with the ones skipped: unshared only
+    assert new["a"] is docs[0]["a"]  # the pool is kept: pooled with the ones skipped
     assert new == {"a": "block0"}
 
 

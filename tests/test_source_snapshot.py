@@ -18,6 +18,7 @@ resume that trusts a file whose size and mtime are the snapshot's. Hostile snaps
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 import uuid
@@ -35,6 +36,7 @@ from sitekit import (
     cache_damages,
     card_edits,
     delete,
+    edit_template,
     forget_process,
     full_card_build,
     mutant,
@@ -53,7 +55,7 @@ from ssgen.sources import query_cache
 from ssgen.sources import snapshot as snap
 from ssgen.sources.local import LocalSource
 from ssgen.sources.query_cache import QueryCache
-from ssgen.sources.snapshot import codec
+from ssgen.sources.snapshot import codec, records
 
 Damage = Callable[[Path, list[bytes]], None]
 
@@ -157,6 +159,32 @@ class PagedSite(CardSite):
             toml.write_text(text)
 
 
+RAW_TOML = r"""
+[[routes]]
+name = "raw"
+path = "/raw/{slug}/"
+template = "raw.html"
+tags = ["who:{name}"]
+each = '*[_type == "author"]{"slug": _id}'
+query = '*[_type == "author" && _id == $slug][0]'
+"""
+
+
+class RawSite(CardSite):
+    """The cards site with an ``each`` route whose page value is the author document
+    itself (no projection), whose ``name`` the route's tag pattern reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.templates["raw.html"] = "<h1>{{ page.name }}</h1>"
+
+    def write(self, root: Path) -> None:
+        super().write(root)
+        toml = root / "ssgen.toml"
+        if RAW_TOML not in toml.read_text():
+            toml.write_text(toml.read_text() + RAW_TOML)
+
+
 def run(steps: list[Edit | Damage], resave: int = snap.RESAVE,
         make: Callable[[], CardSite] = CardSite,
         resave_ids: int = query_cache.RESAVE_IDS) -> None:
@@ -218,6 +246,13 @@ def test_the_feed_through_the_snapshot_equals_a_full_build(
 def test_paginated_param_sets_through_the_snapshot_equal_a_full_build(
         steps: list[Edit | Damage], resave: int) -> None:
     run(steps, resave, PagedSite)
+
+
+def test_a_raw_document_page_through_the_snapshot_equals_a_full_build() -> None:
+    """Pages whose value is a document, expanded again in a lazily resumed process (a
+    template edit) beside retitles of one author's posts."""
+    run([retitle(0, "zz"), edit_template("raw.html", "<h2>{{ page.name }}</h2>")], 0,
+        RawSite)
 
 
 def test_the_paged_site_paginates_its_author_pages(tmp_path: Path) -> None:
@@ -317,7 +352,7 @@ def test_mutant_load_without_the_checksum_is_caught() -> None:
             _, state, extra = snap.body_of(data)
         except codec.Refused:
             return None
-        return LocalSource.from_state(state), extra
+        return LocalSource.from_state(state), extra, None
 
     with mutant(snap, "_load", unchecked), pytest.raises(
             AssertionError, match="differs from a full build"):
@@ -330,16 +365,17 @@ def test_mutant_checksum_thread_not_waited_for_is_caught() -> None:
     under its old checksum."""
     _stored = [0]
 
-    def trusting(self: Any) -> int:
+    def trusting(self: Any) -> tuple[int, list[int]]:
         self._thread.join()
-        return _stored[0]
+        return _stored[0], self._crcs
 
     real_decoded = snap._decoded
 
-    def decoded(data: memoryview, key: bytes, buffers: Any, leave: Any = None) -> Any:
+    def decoded(data: memoryview, key: bytes, buffers: Any, table: Any,
+                leave: Any, path: Path) -> Any:
         head = len(snap.MAGIC) + snap._KEY
         _stored[0] = int.from_bytes(bytes(data[head:head + snap._SUM]), "big")
-        return real_decoded(data, key, buffers, leave)
+        return real_decoded(data, key, buffers, table, leave, path)
 
     with mutant(snap, "_decoded", decoded), mutant(snap._Checksum, "result", trusting), \
             pytest.raises(AssertionError, match="differs from a full build"):
@@ -400,7 +436,14 @@ def test_a_snapshot_from_another_config_is_not_used(tmp_path: Path) -> None:
     path = snapshot_file(tmp_path)
     data = path.read_bytes()
     head = len(snap.MAGIC) + snap._KEY
-    assert data[head:head + snap._SUM] == zlib.crc32(data[head + snap._SUM:]).to_bytes(4, "big")
+    body = head + snap._SUM
+    table = records.read(data, body)  # the checksum covers all but the records
+    assert table is not None and len(table.crcs) == len(site.docs)
+    crc = zlib.crc32(data[body + table.ends[-1]:], zlib.crc32(data[body:body + table.ends[1]]))
+    assert data[head:body] == crc.to_bytes(4, "big")
+    assert table.crcs == [zlib.crc32(data[body + begin:body + end])
+                          for begin, end in itertools.pairwise(table.ends[1:])]
+    assert table.whole == zlib.crc32(data[body + table.ends[1]:body + table.ends[-1]])
 
 
 def test_a_full_build_resumes_no_snapshot_and_leaves_its_own(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from ssgen.build.clashes import Recorded, settle_clashes
 from ssgen.build.doclists import DocLists
 from ssgen.build.keyed import unkeyed_types
 from ssgen.build.memo import kept
+from ssgen.build.memo.each import EachPages, each_pages
 from ssgen.build.memo.kept import Expansions
 from ssgen.build.routepaths import left_since, list_paths, merged, places_of
 from ssgen.config.load import Config, RouteConfig
@@ -31,15 +32,12 @@ from ssgen.groq.analysis import derefs, scanned_types
 from ssgen.groq.nodes import Query
 from ssgen.groq.refkeyed import ref_keyed_types
 from ssgen.manifest.schema import PageRecord
-from ssgen.memos import site_memo
 from ssgen.routes.page import PageResult, PageSpec
 from ssgen.routes.paths import url_to_relpath
-from ssgen.routes.patterns import fill_pattern
 from ssgen.routes.reuse import path_set
 from ssgen.routes.spec import (
     NEIGHBOUR_KEYS,
     PathClash,
-    each_params,
     expand_route,
 )
 from ssgen.sources import QueryResult, Source
@@ -252,7 +250,7 @@ def route_pages(
                              delta=main.delta)
         return pages, path_set(route.name, config.site, pages) or list_paths(route, pages)
     assert route.query_ast is not None
-    each = _each_pages(config, route, main.value)
+    each = each_pages(config, route, main.value)
     params, paths, pager = each.params, each.paths, slices.book(config, route)
     if pager is not None and scope is not None and scope.recorded is not None \
             and not pager.pages and route.name not in scope.full_routes:
@@ -276,60 +274,8 @@ def route_pages(
     return pages, each.path_set - empty if empty else each.path_set
 
 
-@dataclass
-class _EachPages:
-    """An ``each`` route's items with the ``$params`` and path of each page."""
 
-    items: list[Any]
-    params: list[dict[str, Any]]
-    paths: list[str]
-    by_item: dict[int, tuple[Any, dict[str, Any], str]]  # id(item) -> (item, params, path)
-    path_set: frozenset[str] = frozenset()
-    position: dict[str, int] = field(default_factory=dict)  # path -> index
-    twins: list[int] = field(default_factory=list)  # items whose path another item has
-
-    def __post_init__(self) -> None:
-        self.path_set = frozenset(self.paths)
-        self.position = {path: i for i, path in enumerate(self.paths)}
-        if len(self.position) < len(self.paths):
-            counts: dict[str, int] = {}
-            for path in self.paths:
-                counts[path] = counts.get(path, 0) + 1
-            self.twins = [i for i, path in enumerate(self.paths) if counts[path] > 1]
-
-
-# Per site, config and route: the last build's pages. A kept source's maintained `each`
-# result hands back the same item objects for unchanged documents: an identical result
-# is taken as is, and otherwise only the items that are new objects are derived again.
-_EACH_MEMO: dict[tuple[str, str, str], _EachPages] = site_memo()
-
-
-def _each_pages(config: Config, route: RouteConfig, value: Any) -> _EachPages:
-    """The ``$params`` and the path of each page of an ``each`` route."""
-    key = (str(config.site_dir), config.hash, route.name)
-    last = _EACH_MEMO.get(key)
-    if not isinstance(value, list):
-        each_params(route, value)  # raises the error naming the route
-    if last is not None and len(last.items) == len(value) and all(
-            map(operator.is_, value, last.items)):
-        return last
-    memo = last.by_item if last is not None else {}
-    fresh: dict[int, tuple[Any, dict[str, Any], str]] = {}
-    params: list[dict[str, Any]] = []
-    paths: list[str] = []
-    for index, item in enumerate(value):
-        known = memo.get(id(item))
-        if known is None or known[0] is not item:
-            (param,) = each_params(route, [item], first=index)
-            known = (item, param, fill_pattern(route.path, param, route=route.name))
-        fresh[id(item)] = known
-        params.append(known[1])
-        paths.append(known[2])
-    each = _EACH_MEMO[key] = _EachPages(list(value), params, paths, fresh)
-    return each
-
-
-def _wanted(route: RouteConfig, each: _EachPages, scope: Scope | None,
+def _wanted(route: RouteConfig, each: EachPages, scope: Scope | None,
             pager: slices.Book | None) -> list[int]:
     """Indexes of the pages whose per-page query runs: all, or those the scope names
     plus those the manifest does not know yet, plus all items that share a path (so

@@ -39,7 +39,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from ssgen import __version__
+from ssgen import __version__, shells
 from ssgen.build.change import Change
 from ssgen.config.load import Config, RouteConfig
 from ssgen.errors import SsgenError
@@ -196,12 +196,16 @@ class DocLists:
 
 def _finder(source: Source) -> Callable[[str], dict[str, Any] | None] | None:
     """How to look a document up by ``_id``: the source's own ``document`` (a lazy
-    source: no dataset loaded for it), else its dataset's index; None for a remote one."""
+    source: no dataset loaded for it), else its dataset's index (a lazily resumed
+    snapshot's document filled); None for a remote one."""
     own = getattr(source, "document", None)
     if callable(own):
         return own  # type: ignore[no-any-return]
     dataset = getattr(source, "dataset", None)
-    return dataset.by_id.get if isinstance(dataset, Dataset) else None
+    if not isinstance(dataset, Dataset):
+        return None
+    by_id = dataset.by_id
+    return lambda doc_id: shells.filled(by_id.get(doc_id))  # a snapshot's shell: filled
 
 
 def changed_ids(scope: Scope | None, change: Change | None) -> frozenset[str] | None:

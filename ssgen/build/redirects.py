@@ -24,6 +24,7 @@ from ssgen.errors import OutputError
 from ssgen.manifest.store import Manifest
 from ssgen.routes.page import PageSpec
 from ssgen.routes.paths import canonical_path
+from ssgen.shells import id_of
 
 if TYPE_CHECKING:  # imported where a site has redirects: a build of one without skips them
     from ssgen.routes.redirects import Redirect
@@ -37,7 +38,8 @@ def page_owner(spec: PageSpec) -> str | None:
     if isinstance(paginator, dict) and paginator.get("number", 1) != 1:
         return None
     value: Any = spec.context.get("page")
-    ident = value.get("_id") if isinstance(value, dict) else None
+    # A snapshot's shell: the parent's, unfilled when forked workers rendered it.
+    ident = id_of(value) if isinstance(value, dict) else None
     return ident.removeprefix("drafts.") if isinstance(ident, str) and ident else None
 
 

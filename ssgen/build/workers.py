@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ssgen import shells
 from ssgen.build import faults
 from ssgen.build.memo.datahash import page_data_hash
 from ssgen.build.output import Output, sha256, url_to_relpath
@@ -110,6 +111,7 @@ class PageWriter:
         began = time.perf_counter()
         try:
             with recording() as images:
+                shells.fill_reachable(spec.context)
                 data = self.renderer.render_bytes(spec.template, spec.context)
         except SsgenError as exc:
             return Rendered(b"", frozenset(), 0.0, str(exc))
@@ -212,6 +214,9 @@ def _in_parallel(config: Config, specs: list[PageSpec], jobs: int,
                  beside: Callable[[], None] | None = None) -> None:
     # Built and warmed once here; each forked worker inherits its own copy.
     writer.warm(config, {spec.template for spec in specs})
+    # A snapshot's shells filled here, in one go: a worker's fill would be its own, and
+    # this process reads the pages' data after (their owners, lastmods).
+    shells.fill_reachable([spec.context for spec in specs])
     chunks = _chunks(specs)
     store = fragment_store.active()  # each child fills its own copy: merged back here
     parent = os.getpid()

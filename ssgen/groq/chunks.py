@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from typing import Any, overload
 
+from ssgen import shells
+
 CHUNK = 512
 
 
@@ -203,6 +205,9 @@ def listed(value: Any) -> Any:
     kind = type(value)
     if kind is Chunks:
         return value.plain()
+    if kind is not list and value is not None:
+        value = shells.filled(value)  # a snapshot's unfilled item: its values read below
+        kind = type(value)
     if kind is not dict or not any(type(part) is Chunks for part in value.values()):
         return value
     known = _LISTED.get(id(value))

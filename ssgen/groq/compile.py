@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ssgen import shells
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq import nodes as n
 from ssgen.groq import traverse
@@ -168,7 +169,7 @@ class Compiler:
             if ctx.trace is not None:
                 # A missing target is traced too: creating it later changes this result.
                 ctx.trace.add(ref)
-            return ctx.dataset.by_id.get(ref)
+            return shells.filled(ctx.dataset.by_id.get(ref))
 
         return deref
 

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from ssgen import shells
 from ssgen.groq import nodes as n
 from ssgen.groq.memo import known_plain
 from ssgen.groq.runtime import Closure, Context, NodeCompiler, Scope
@@ -133,7 +134,7 @@ class CorrelatedSubs:
         states = self._states
 
         def run(scope: Scope) -> Any:
-            outer, ctx = scope.value, scope.ctx
+            outer, ctx = shells.filled(scope.value), scope.ctx
             outer_id = outer.get("_id") if type(outer) is dict else None
             if type(outer_id) is not str:
                 return _once(self._make(shape), ctx, scope)

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ssgen import shells
 from ssgen.errors import GroqEvaluationError
 from ssgen.groq.chunks import Chunks, chunked
 from ssgen.groq.idorder import id_key, place
@@ -150,7 +151,7 @@ class Dataset:
         positions = self._positions
         if positions is not None:  # no need to touch the object
             return id(obj) in positions
-        doc_id = obj.get("_id")
+        doc_id = shells.id_of(obj)
         return type(doc_id) is str and self.by_id.get(doc_id) is obj
 
     def in_order(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -170,7 +171,7 @@ class Dataset:
 
     def refs_of(self, doc: dict[str, Any]) -> frozenset[str]:
         """The ids a document of this dataset references."""
-        return self.reference_index().refs_of(doc)
+        return self.reference_index().refs_of(shells.filled(doc))
 
     def reference_index(self) -> ReferenceIndex:
         """The reverse-reference index, built on first use (thread-safe)."""
@@ -179,6 +180,7 @@ class Dataset:
             with self._lock:
                 refs = self._refs
                 if refs is None:
+                    shells.fill_all()  # it reads every document
                     refs = self._refs = ReferenceIndex(self.documents)
         return refs
 
@@ -197,6 +199,7 @@ class Dataset:
         if not changes:
             return
         if len(changes) * 8 > len(self.documents):  # cheaper to sort everything again
+            shells.fill_all()  # the indexes are rebuilt from every document
             by_id = {**self.by_id, **changes}
             self._reset([doc for doc in by_id.values() if doc is not None])
             return
@@ -233,6 +236,7 @@ class Dataset:
                 index[new_key] = chunked(bucket)
 
     def _build(self, path: AttrPath) -> dict[Any, Bucket]:
+        shells.fill_all()  # it reads every document
         index: dict[Any, list[dict[str, Any]]] = {}
         for doc in self.documents:
             key = hash_key(get_path(doc, path))

@@ -6,11 +6,12 @@ from bisect import bisect_left
 from typing import Any
 
 from ssgen.groq.chunks import Chunks
+from ssgen.shells import id_of
 
 
 def id_key(doc: dict[str, Any]) -> str:
     """The sort key of a document: its ``_id``, or "" when it has no string ``_id``."""
-    doc_id = doc.get("_id")
+    doc_id = id_of(doc)  # an unfilled snapshot shell's from the table, not filled
     return doc_id if type(doc_id) is str else ""
 
 

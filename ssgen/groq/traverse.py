@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ssgen import shells
 from ssgen.groq import nodes as n
 from ssgen.groq.chunks import listed
 from ssgen.groq.memo import ProjectionMemo, memo_safe
@@ -23,6 +24,7 @@ def everything(node: n.Everything) -> Closure:
 
     def run(scope: Scope) -> Any:
         ctx = scope.ctx
+        shells.fill_all()  # every document is handed out
         docs = ctx.dataset.documents
         if ctx.keys is not None:
             ctx.keys.add(ALL_KEYS)
@@ -69,10 +71,11 @@ def _everything_filter(cond: Closure, plan: Plan | None, limit: int | None) -> C
         docs: Sequence[Any] | None = None
         test: Closure | None = cond
         if plan is not None:
-            docs = candidates(plan, scope)
+            docs = shells.filled_all(candidates(plan, scope))
             test = plan.rest
         scanned = docs is None
         if docs is None:
+            shells.fill_all()  # a scan reads every document
             docs, test = ctx.dataset.documents, cond
             if ctx.keys is not None:
                 ctx.keys.add(ALL_KEYS)

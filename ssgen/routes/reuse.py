@@ -32,6 +32,7 @@ from ssgen.fastclass import dataclass
 from ssgen.memos import site_memo
 from ssgen.routes.page import PageMaker, PageSpec, RouteLike
 from ssgen.routes.patterns import fill_pattern
+from ssgen.shells import filled_all
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -223,5 +224,5 @@ def spliced(route: RouteLike, items: Sequence[Any], last: ListPages,
     """The items' paths: the last ones outside the changed span, filled in inside it."""
     head, tail = span
     middle = [fill_pattern(route.path, item, route=route.name)
-              for item in items[head:len(items) - tail]]
+              for item in filled_all(items[head:len(items) - tail])]
     return last.paths[:head] + middle + last.paths[len(last.paths) - tail:]

@@ -11,7 +11,7 @@ query with params is kept once per param set (an ``each`` route's per-page query
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -86,6 +86,13 @@ class QueryCache:
     def lists(self) -> int:
         """How many list queries (no params) it maintains."""
         return sum(1 for _, params in self._queries if not params)
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """Each maintained entry's document id and item, query by query (a snapshot's
+        records group the items with their documents: ``ssgen.sources.snapshot.records``)."""
+        for maintained, _ in self._queries.values():
+            for doc_id, entry in maintained._entries.items():
+                yield doc_id, entry.item
 
     def _make_room(self, text: str) -> None:
         if self._sets.get(text, 0) < PER_QUERY:

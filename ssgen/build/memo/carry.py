@@ -7,7 +7,8 @@ the identity of those results, which a kept source never mutates, or by their st
 keeps with them. Encoded in one go
 with the source whose maintained results hold the items (``ssgen.sources.snapshot``),
 the identities between them survive: a resumed process expands and hashes only the
-pages whose items changed since the snapshot, however stale it is. Also carried:
+pages whose items changed since the snapshot, however stale it is (``each``: an
+``each`` route's items' params and paths, by identity). Also carried:
 ``ssgen.build.memo.kept``'s expansions, which stand for what the manifest recorded at
 their generation rather than for a value: a new process plans, besides the pages whose
 specs are new objects, every path a build planned or removed since (``pagelog``).
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ssgen.build.memo import datahash, kept
+from ssgen.build.memo import datahash, each, kept
 from ssgen.config.load import Config
 from ssgen.render import generated
 from ssgen.routes import paginate, reuse
@@ -45,7 +46,7 @@ def export(config: Config, perspective: str) -> dict[str, Any]:
     """This process's memos for ``config``'s site."""
     return {"reuse": reuse.export(config.site), "paginate": paginate.export(config.site),
             "hashes": datahash.export(_hash_site(config)), "feeds": generated.export_feeds(),
-            "kept": kept.export(_kept_site(config, perspective))}
+            "kept": kept.export(_kept_site(config, perspective)), "each": each.export(config)}
 
 
 def adopt(config: Config, memos: Any, perspective: str) -> None:
@@ -54,6 +55,7 @@ def adopt(config: Config, memos: Any, perspective: str) -> None:
         return
     kept.carry(_kept_site(config, perspective), memos.get("kept"))
     reuse.adopt(config.site, memos.get("reuse") or [])
+    each.adopt(config, memos.get("each"))
     paginate.adopt(config.site, memos.get("paginate") or [])
     datahash.adopt(_hash_site(config), memos.get("hashes") or [])
     if config.feed is not None:

@@ -28,6 +28,7 @@ from dataclasses import field
 from itertools import compress, count
 from typing import Any
 
+from ssgen import shells
 from ssgen.fastclass import dataclass
 from ssgen.groq.values import same_json
 from ssgen.memos import site_memo
@@ -92,11 +93,12 @@ def page_data_hash(spec: PageSpec, site: str = "") -> str:
     if known is not None and known.own is not None \
             and (known.spec.tags is spec.tags or known.spec.tags == spec.tags) \
             and (_same_refs(known.own, own) or (
-                type(own.get("page")) is list and same_json(known.own, own))):
+                type(own.get("page")) is list and _filled(own) and same_json(known.own, own))):
         # Keep the newer objects: the next comparison is then an identity check.
         _KNOWN[key] = _Known(spec, own, known.digest, known.lists)
         return known.digest
     lists: dict[tuple[str, ...], _ListHash] = {}
+    shells.fill_reachable(own)  # past the identities: the values are read
     digest = tagged(composed_hash(own, {} if known is None else known.lists, lists),
                     spec.tags, key)
     _KNOWN[key] = _Known(spec, own, digest, lists)
@@ -140,12 +142,19 @@ def _many(tags: frozenset[str], key: tuple[str, str]) -> int:
     return total
 
 
+def _filled(own: dict[str, Any]) -> bool:
+    """True, once the unfilled snapshot shells ``own`` holds are filled (``ssgen.shells``)."""
+    shells.fill_reachable(own)
+    return True
+
+
 def adopt_digest(spec: PageSpec, site: str, digest: str) -> bool:
     """Remember ``digest`` as ``spec``'s hash, taken by another process (a full build's
     render worker) with ``page_data_hash``; False, remembering nothing, when the page has
     long lists, whose per-item hashes (which the next hash of the page reuses) only
     hashing it here gives."""
     own = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
+    shells.check_filled(own, "a page's data")
     if _has_long_list(own, 0):
         return False
     _KNOWN[(site, spec.path)] = _Known(spec, own, digest)

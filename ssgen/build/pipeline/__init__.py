@@ -14,6 +14,7 @@ stage uses.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import time
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from ssgen.build.search import INLINE, SearchMode, pagefind_binary, prepare_sear
 from ssgen.build.untouched import INPUTS_KEY, SIZES_KEY
 from ssgen.build.verify import Damage, extras_pending, find_damage, mark_checked, recover_orphans
 from ssgen.config.load import Config
-from ssgen.errors import SsgenError
+from ssgen.errors import SnapshotDamaged, SsgenError
 from ssgen.manifest.store import Manifest
 from ssgen.sources import Source, filecache
 from ssgen.sources.mirror import mirrored, sync_mirror
@@ -51,6 +52,36 @@ if TYPE_CHECKING:
 
 
 def build(
+    config: Config,
+    *,
+    full: bool = False,
+    jobs: int | None = None,
+    drafts: bool = False,
+    reporter: Reporter | None = None,
+    source: Source | None = None,
+    now: datetime | None = None,
+    change: Change | None = None,
+    frozen_heap: bool = False,
+    release: bool = True,
+    check: LinkOptions | None = None,
+    search: SearchMode = INLINE,
+    remember: bool = False,
+) -> BuildReport:
+    """Build the site: see ``_build_once``. A lazily resumed snapshot found damaged at a
+    fill (``SnapshotDamaged``: removed then) is said so and the build done again from the
+    files."""
+    attempt = functools.partial(
+        _build_once, config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
+        source=source, now=now, change=change, frozen_heap=frozen_heap, release=release,
+        check=check, search=search, remember=remember)
+    try:
+        return attempt()
+    except SnapshotDamaged as exc:
+        (reporter or Reporter.quiet()).warn(f"{exc}; building from the files")
+        return attempt()
+
+
+def _build_once(
     config: Config,
     *,
     full: bool = False,

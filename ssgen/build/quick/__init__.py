@@ -37,6 +37,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from ssgen import shells
 from ssgen.build.quick import plan as plans
 from ssgen.build.quick import stats
 
@@ -317,6 +318,7 @@ def _render(config: Config, plan: dict[str, Any], edits: list[_Edit]) -> Made | 
     for spec, file, at in specs:
         try:
             with recording() as images:
+                shells.fill_reachable(spec.context)
                 data = renderer.render_bytes(spec.template, spec.context)
         except SsgenError:
             return None

@@ -28,6 +28,7 @@ import marshal
 import os
 from typing import TYPE_CHECKING, Any
 
+from ssgen import shells
 from ssgen.groq import nodes as n
 
 if TYPE_CHECKING:
@@ -193,8 +194,9 @@ def relist(config: Config, plan: dict[str, Any], changes: dict[int, dict[str, An
         by_path = {page[1]: page for page in pages}
         for spec in made:
             at, _, file, index, digest, _ = by_path[spec.path]
-            fresh = composed_hash({k: v for k, v in spec.context.items()
-                                   if k not in SHARED_KEYS})
+            data = {k: v for k, v in spec.context.items() if k not in SHARED_KEYS}
+            shells.fill_reachable(data)
+            fresh = composed_hash(data)
             if fresh != digest:
                 out.append((spec, file, index, at, fresh))
     feed = None

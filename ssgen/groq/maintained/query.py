@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import is_
 from typing import Any
 
-from ssgen import stamp
+from ssgen import shells, stamp
 from ssgen.groq import nodes as n
 from ssgen.groq.correlated import CorrelatedSubs
 from ssgen.groq.dataset import Dataset, get_path
@@ -132,6 +132,7 @@ class MaintainedQuery:
         fresh = changed is None or self._result is None \
             or (wanted, key_reads) != self._wanted_last
         if changed is None or fresh:
+            shells.fill_all()  # every candidate is evaluated
             self._reset(wanted, key_reads)
             changed = self._initial(ctx.dataset, wanted)
         if self._subs is not None:
@@ -219,8 +220,9 @@ class MaintainedQuery:
     def _refresh(self, doc_id: str, ctx: Context, parent: Scope,
                  wanted: frozenset[Any] | None) -> int:
         """Re-evaluate one document; which parts of the result it may change (ITEMS...)."""
+        shells.fill((doc_id,))  # its last item too (the same record as its document)
         old = self._entries.get(doc_id)
-        doc = ctx.dataset.by_id.get(doc_id)
+        doc = shells.filled(ctx.dataset.by_id.get(doc_id))
         entry = self._evaluate(doc, ctx, parent) \
             if doc is not None and self._candidate(ctx.dataset, doc, wanted) else None
         if old is None and entry is None:

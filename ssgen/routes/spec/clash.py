@@ -11,6 +11,7 @@ from typing import Any
 from ssgen.errors import ConfigError
 from ssgen.fastclass import dataclass
 from ssgen.routes.page import PageSpec
+from ssgen.shells import id_of
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def _path_key(path: str) -> str:
 
 def _claimant(page: PageSpec, fixed: AbstractSet[str]) -> Claimant:
     shown = page.context.get("page")
-    document = shown.get("_id") if isinstance(shown, dict) else None
+    document = id_of(shown) if isinstance(shown, dict) else None  # a snapshot's shell too
     if not isinstance(document, str):
         document = page.params.get("_id")
     return Claimant(page.route, document if isinstance(document, str) else None,

@@ -35,6 +35,7 @@ from ssgen.routes.reuse import (
 )
 from ssgen.routes.reuse import key as token_key
 from ssgen.routes.spec.ids import find_ids
+from ssgen.shells import filled, filled_all, ids_of
 
 if TYPE_CHECKING:
     from ssgen.groq.maintained import Delta
@@ -148,8 +149,8 @@ def _expand_list_paginated(ctx: PageMaker, value: Any, ids: frozenset[str]) -> l
     one tagged with the ids found in the item (plus, for the route's first item, the
     ids no item holds), as ``_expand_list`` tags an item's page."""
     route = ctx.route
-    items = _check_items(route, value)
-    unattributed = ids - set(map(dict.get, items, repeat("_id")))
+    items = filled_all(_check_items(route, value))  # every item is read below
+    unattributed = ids - set(ids_of(items))
     shared = unattributed if len(unattributed) <= UNATTRIBUTED_LIMIT else frozenset()
     pages: list[PageSpec] = []
     names = placeholders(route.path)
@@ -179,7 +180,7 @@ def _expand_list(ctx: PageMaker, value: Any, ids: frozenset[str],
     size = len(value)
     known = last.item_ids
     patched = patch(last, value, delta, lambda item: fill_pattern(
-        route.path, item, route=route.name), neighbours)
+        route.path, filled(item), route=route.name), neighbours)
     was = take_paths(ctx, last)
     tokens = value if stamps is None else stamps
     if patched is not None:
@@ -232,6 +233,7 @@ def _finish(ctx: PageMaker, items: tuple[Sequence[Any], Sequence[Any]],
         if entry is None or not same(entry[0], token) or not same(entry[1], prev) \
                 or not same(entry[2], after) or entry[3] != (index == 0):
             shared = shares[0] if index == 0 else shares[1]
+            filled_all(value[max(0, index - 1):index + 2])  # it and its neighbours: read
             item_ids = _item_ids(item, token, known)
             if shared:
                 item_ids = item_ids | shared
@@ -264,7 +266,7 @@ def _unattributed(ctx: PageMaker, value: Sequence[Any], ids: frozenset[str],
             and len(delta.changed | delta.moved) <= MOST and all(
                 _same_id(delta, doc_id, value) for doc_id in delta.changed | delta.moved):
         return last.unattributed
-    return ids - set(map(dict.get, value, repeat("_id")))
+    return ids - set(ids_of(value))
 
 
 def _same_id(delta: Delta, doc_id: str, value: Sequence[Any]) -> bool:
@@ -307,7 +309,10 @@ def _expand_each(
         if result is None or result.value is None:
             continue
         path = fill_pattern(route.path, item, route=route.name)
-        fields = {**result.value, **item} if isinstance(result.value, dict) else item
+        # Its top level only: what it holds is filled where the page's data is hashed
+        # or rendered, past the memos' identity checks (an author's thousands of posts).
+        value = filled(result.value)
+        fields = {**value, **item} if isinstance(value, dict) else item
         # The very trace object when the item holds no ids (an author's 2,000 posts: no
         # copy, and the page's memos compare it by identity).
         found = find_ids(item)
@@ -316,10 +321,10 @@ def _expand_each(
         more = _ref_tags(result.refs, ref_types)
         if route.paginate:
             nested = result.nested.get(route.paginate_by or "") if result.nested else None
-            pages += expand_document(ctx, path, result.value, ids, fields=fields,
+            pages += expand_document(ctx, path, value, ids, fields=fields,
                                      params=item, delta=nested, more_tags=more)
             continue
-        pages.append(ctx.page(path, result.value, ids, fields=fields, params=item,
+        pages.append(ctx.page(path, value, ids, fields=fields, params=item,
                               more_tags=more))
     return pages
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ssgen import shells
 from ssgen.build.change import normalize_path
 from ssgen.build.collect import collect_pages, query_globals
 from ssgen.render.environment import Renderer
@@ -65,6 +66,7 @@ class DraftPages:
             spec = self._pages.get(normalize_path(path))
             if spec is None:
                 return None
+            shells.fill_reachable(spec.context)
             return self._renderer.render(spec.template, spec.context)
 
     def _stamp(self) -> tuple[int, int]:

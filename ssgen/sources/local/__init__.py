@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ssgen import shells
 from ssgen.groq.chunks import listed
 from ssgen.groq.refkeyed import has_ref_keyed
 from ssgen.sources import QueryResult
@@ -142,6 +143,7 @@ class LocalSource:
 
     def keep(self) -> None:
         """Kept across rebuilds from here on (serve's, after ``resume``: see ``kept``)."""
+        shells.fill_all()  # serve's readers are not taught a lazy snapshot's shells
         self._kept = True
 
     def lineage(self) -> tuple[str, frozenset[str]] | None:
@@ -173,8 +175,7 @@ class LocalSource:
 
     @property
     def documents(self) -> list[dict[str, Any]]:
-        """The documents visible in this perspective, in file order (built on first use
-        after a change: O(n), not for the serve path)."""
+        """The visible documents in file order (built on first use after a change: O(n))."""
         if self._documents is None:
             self._documents = self._view.documents(self._loads())
         return self._documents
@@ -273,8 +274,7 @@ class LocalSource:
         return bool(self._proving)
 
     def proven(self) -> bool:
-        """Wait for the proofs the last reload started; False when one failed (its file
-        differed elsewhere too: what the reload built is incomplete; the next reads it whole)."""
+        """Wait for the last reload's proofs; False when one failed (see ``reload_hinted``)."""
         proving, self._proving = self._proving, ()
         if not all([cached.prove() for cached in proving]):
             self._refuted = True

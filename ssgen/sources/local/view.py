@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ssgen import shells
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.refindex import outgoing
 from ssgen.sources import content_hash
@@ -72,7 +73,7 @@ class View:
         """The ids the visible document ``doc_id`` references (empty: there is none), or,
         with ``digest``, those its version of that content hash referenced while it was
         visible; None when no version of that hash is known."""
-        doc = self.dataset.by_id.get(doc_id)
+        doc = shells.filled(self.dataset.by_id.get(doc_id))
         state = self.state.get(doc_id)
         if digest is None or (state is not None and state[1] == digest):
             return outgoing(doc) if doc is not None else frozenset()
@@ -90,11 +91,20 @@ class View:
         found = None if self._deduped or self.merge_next or self.version == 0 \
             else _raw_changes(self._raw, splices)
         if found is None:
+            shells.fill_all()  # a full merge reads every document
             found = self._merged(loads)
         changes, digests = found
+        self._fill_changed(changes)
         changed = self._commit(changes, digests)
         self.__dict__.pop("merge_next", None)
         return changed
+
+    def _fill_changed(self, changes: dict[str, Doc | None]) -> None:
+        """Fill the changed documents' former versions (a lazily resumed snapshot's
+        shells): the commit reads them (their references, the indexes' keys)."""
+        if shells.lazy():
+            shells.fill({doc_id[7:] if doc_id.startswith("drafts.") else doc_id
+                         for doc_id in changes} | changes.keys())
 
     @contextmanager
     def merged_after_failure(self) -> Iterator[None]:
@@ -109,6 +119,7 @@ class View:
 
     def documents(self, loads: list[Loaded]) -> list[Doc]:
         """The visible documents in file order (O(n): not for the serve path)."""
+        shells.fill_all()
         by_id = self.dataset.by_id
         kept = merge(loads, [])
         return [by_id[doc["_id"]] for doc in apply_perspective(kept, self.perspective)]
@@ -233,18 +244,27 @@ def _raw_changes(raw: dict[str, Doc], splices: Iterable[Splice]
     splices = list(splices)
     for splice in splices:
         for doc in splice.removed:
-            doc_id = doc["_id"]
+            doc_id = _id_of(doc)
             if (changes[doc_id] if doc_id in changes else raw.get(doc_id)) is not doc:
                 return None
             changes[doc_id] = digests[doc_id] = None
     for splice in splices:
         known: list[str | None] = [*splice.added_digests] or [None] * len(splice.added)
         for doc, digest in zip(splice.added, known, strict=True):
-            doc_id = doc["_id"]
+            doc_id = _id_of(doc)
             if (changes[doc_id] if doc_id in changes else raw.get(doc_id)) is not None:
                 return None
             changes[doc_id], digests[doc_id] = doc, digest
     return {doc_id: doc for doc_id, doc in changes.items() if raw.get(doc_id) is not doc}, digests
+
+
+def _id_of(doc: Doc) -> Any:
+    """``doc["_id"]``; a snapshot's unfilled shell's from its table (the re-parsed region
+    of a resumed file holds the kept documents: told apart by identity, not read)."""
+    doc_id = shells.id_of(doc)
+    if doc_id is None:
+        return doc["_id"]
+    return doc_id
 
 
 def merge(loads: list[Loaded], faults: list[Fault]) -> list[Doc]:

@@ -21,7 +21,9 @@ written out of band when the caller asks (``encode``'s ``buffers``): the body th
 it by its place in that list, and the decoder takes the buffer from ``decode``'s
 ``buffers`` in that order (the snapshot's maps of them); a body naming more buffers than
 it is given is refused.
-"""
+
+The per-document records after the body (``records``) are written and read by
+``filling``, with this module's encoder and decoder."""
 
 from __future__ import annotations
 
@@ -109,13 +111,24 @@ class _InPlace:
     fault) nor fetched a call at a time. What it skips comes back as views, not copies."""
 
     def __init__(self, data: memoryview) -> None:
-        self._data, self._at = data, 0
+        self._data, self._at, self._end = data, 0, len(data)
+
+    def seek(self, start: int, end: int) -> None:
+        """Read ``[start, end)`` next, and nothing past ``end``: a decoder that peeked
+        to ``end`` and loaded to it holds nothing more, so its next ``load`` starts where
+        this says (one whose load failed mid-way still holds the rest: ``filling``)."""
+        self._at, self._end = start, min(end, len(self._data))
+
+    @property
+    def at(self) -> int:
+        """How far the decoder has consumed (exact after each ``load``)."""
+        return self._at
 
     def peek(self, size: int = 0) -> memoryview:
-        return self._data[self._at:]
+        return self._data[self._at:self._end]
 
     def read(self, size: int = -1) -> memoryview:
-        end = len(self._data) if size < 0 else min(len(self._data), self._at + size)
+        end = self._end if size < 0 else min(self._end, self._at + size)
         chunk, self._at = self._data[self._at:end], end
         return chunk
 
@@ -125,7 +138,7 @@ class _InPlace:
         return len(chunk)
 
     def readline(self) -> memoryview:
-        end = bytes(self._data[self._at:]).find(b"\n")  # no opcode of protocol 5 uses it
+        end = bytes(self._data[self._at:self._end]).find(b"\n")  # no opcode of protocol 5 uses it
         return self.read(-1 if end < 0 else end + 1)
 
 

@@ -12,6 +12,11 @@ nothing a build reads from them can differ (a memo that compares by identity fin
 more objects the same, each equal by value). Long strings are left alone (hashing them
 for the look-up costs more than it saves: they rarely repeat).
 
+The pool is kept between walks and written in the snapshot (``pool``, ``adopt``): a
+resumed process's new documents share the strings its decoded ones hold, and the
+snapshot's per-document records refer to the pool's strings instead of writing their own
+(``filling``). A walk of documents none of which was walked before starts a new pool.
+
 A document walked before, or decoded from a snapshot whose documents were walked, is
 not walked again (``walked``): a resumed process that saves walks the documents it
 parsed itself. The record is by ``id()``: a document freed and another made at its
@@ -25,17 +30,22 @@ from typing import Any
 
 SHORT = 64  # characters: longer strings are not shared
 _WALKED: set[int] = set()  # ids of the documents whose strings are shared
+_POOL: dict[str, str] = {}  # the one object of each short string walked or adopted
+_KEYS: dict[str, str] = {}  # a key object of each key walked (orjson's: see ``_walk``)
 
 
 def strings(documents: Iterable[dict[str, Any]]) -> int:
     """Share the short strings of ``documents`` (in place) not walked before; how many
     documents were walked."""
-    pool: dict[str, str] = {}
+    pool = _POOL
     docs = list(documents)
+    if not any(id(doc) in _WALKED for doc in docs):
+        pool.clear()  # a source loaded whole: its own strings, not another's
+        _KEYS.clear()
     count = 0
     for doc in docs:
         if id(doc) not in _WALKED:
-            _walk(doc, pool)
+            _walk(doc, pool, _KEYS)
             count += 1
     walked(docs)
     return count
@@ -48,13 +58,19 @@ def walked(documents: Iterable[dict[str, Any]]) -> None:
     _WALKED.update(map(id, documents))
 
 
-def _walk(value: dict[str, Any], pool: dict[str, str]) -> None:
-    """One document, depth first, without recursion (a deep document cannot overflow)."""
+def _walk(value: dict[str, Any], pool: dict[str, str], keys: dict[str, str]) -> None:
+    """One document, depth first, without recursion (a deep document cannot overflow);
+    its dicts' keys noted in ``keys`` (orjson makes one object of a key it parsed before:
+    the documents share them already)."""
     stack: list[Any] = [value]
     pop, push, share = stack.pop, stack.append, pool.setdefault
     while stack:
         node = pop()
-        pairs = node.items() if type(node) is dict else enumerate(node)
+        if type(node) is dict:
+            keys.update(zip(node, node, strict=True))  # the keys stay the objects they are
+            pairs: Iterable[tuple[Any, Any]] = node.items()
+        else:
+            pairs = enumerate(node)
         for key, item in pairs:
             kind = type(item)
             if kind is str:
@@ -64,4 +80,20 @@ def _walk(value: dict[str, Any], pool: dict[str, str]) -> None:
                 push(item)
 
 
-__all__ = ["SHORT", "strings", "walked"]
+def pool() -> list[str]:
+    """The shared strings (each one object): written in a snapshot's value, so that the
+    per-document records refer to them instead of writing their own (``filling``)."""
+    keys = (key for text, key in _KEYS.items() if _POOL.get(text) is not key)
+    return [*_POOL.values(), *keys]
+
+
+def adopt(strings: object) -> None:
+    """Take a decoded snapshot's pool (the very objects its documents hold) as the pool
+    later walks share into; anything but a list of strings leaves the pool empty."""
+    _POOL.clear()
+    _KEYS.clear()
+    if type(strings) is list:
+        _POOL.update((text, text) for text in strings if type(text) is str)
+
+
+__all__ = ["SHORT", "adopt", "pool", "strings", "walked"]
