@@ -13,8 +13,8 @@ them once it held: mutants caught, a prerender that writes and one whose bytes a
 from __future__ import annotations
 
 import os
-import time
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
