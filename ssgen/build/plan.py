@@ -9,7 +9,7 @@ longer produce are removed. Everything else is left untouched on disk.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, KeysView, Mapping
+from collections.abc import Iterator, KeysView, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import field
 from typing import Any
@@ -98,7 +98,7 @@ class RenderPlan:
     # (``clash.page_files``): the render then takes them instead of again, page by page.
     files: dict[str, str] = field(default_factory=dict)
     # Per route, its pages left unplanned as last recorded (``ssgen.build.memo.kept``).
-    kept: dict[str, list[PageSpec]] = field(default_factory=dict)
+    kept: dict[str, Sequence[PageSpec]] = field(default_factory=dict)
 
 
 def plan_render(
