@@ -100,3 +100,24 @@ def test_split_by_places_equals_the_split_by_stamps(docs: list[int],
     want_fresh, want_held = kept.split(now, last, forced)
     assert [id(s) for s in fresh] == [id(s) for s in want_fresh]
     assert [id(s) for s in held] == [id(s) for s in want_held]
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(0, 30), data=st.data())
+def test_split_at_looked_at_places_equals_the_pass(size: int, data: st.DataObject) -> None:
+    """The expansion says which places it looked at (any sorted superset of those that
+    changed): the kept pages (``kept.Without``, a view of ``now``) are the pass's."""
+    last = [_spec(f"/p{i}/") for i in range(size)]
+    changed = data.draw(st.sets(st.integers(0, max(size - 1, 0)))) if size else set()
+    now = [_spec(spec.path) if i in changed else spec for i, spec in enumerate(last)]
+    extra = data.draw(st.sets(st.integers(0, max(size - 1, 0)))) if size else set()
+    places = sorted(changed | extra)
+    paths = [spec.path for spec in now]
+    forced = frozenset(data.draw(st.sets(st.sampled_from([*paths, "/elsewhere/"]))))
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(kept, "looked_at", lambda now, last: places)
+        fresh, held = kept.split(now, last, forced)
+    want_fresh, want_held = _by_pass(now, last, forced)
+    assert [id(s) for s in fresh] == [id(s) for s in want_fresh]
+    assert len(held) == len(want_held)
+    assert [id(s) for s in held] == [id(s) for s in want_held]

@@ -102,3 +102,18 @@ def _taking(ignore: str) -> Callable[..., list[PageSpec]]:
 def test_mutant_places_taken_whatever_the_paths_is_caught() -> None:
     with mutant(routepaths, "merged", _taking("paths")), pytest.raises(AssertionError):
         _check([({1}, set(), False, False), ({2}, {3}, False, False)])
+
+
+def test_the_common_round_keeps_the_routes_own_path_set() -> None:
+    """The places remember the route's own (equal) path set, so that the next round
+    finds it by identity instead of comparing every path again."""
+    routepaths._PLACES.clear()
+    names = [f"/a/{n}/" for n in range(4)]
+    before = [_page(path, 0) for path in names]
+    first = routepaths.merged(before, [_page("/a/1/", 1)], frozenset(names))
+    own = frozenset(names)
+    second = routepaths.merged(first, [_page("/a/2/", 2)], own)
+    assert routepaths._PLACES[id(second)][2] is own
+    third = routepaths.merged(second, [_page("/a/3/", 3)], own)
+    assert [p.context["v"] for p in third] == [0, 1, 2, 3]
+    assert routepaths._PLACES[id(third)][2] is own

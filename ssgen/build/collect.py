@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import field
 from datetime import datetime
@@ -108,7 +108,7 @@ class Collected:
     records: Mapping[str, PageRecord] | None = None
     # Per route, its pages as the last recorded build planned them (not in ``pages``:
     # ``ssgen.build.memo.kept``), and every page of each list, single or paginated route.
-    kept: dict[str, list[PageSpec]] = field(default_factory=dict)
+    kept: dict[str, Sequence[PageSpec]] = field(default_factory=dict)
     specs: dict[str, list[PageSpec]] = field(default_factory=dict)
     # Per list route expanded from the one the last recorded build kept (``last``): the
     # paths that left it since (``ssgen.routes.reuse.left_paths``).
@@ -179,8 +179,8 @@ def collect_pages(
             fresh, collected.kept[route.name] = kept.split(pages, before, planned, at)
             collected.pages.extend(fresh)
     if collected.kept and _new_file_blocked(config, collected.pages, scope):
-        for pages in collected.kept.values():
-            collected.pages.extend(pages)
+        for held in collected.kept.values():
+            collected.pages.extend(held)
         collected.kept.clear()
     # Always looked at (one page): adding or removing templates/404.html is no edit of a
     # recorded template, so no tag would reach it.

@@ -81,10 +81,14 @@ def merged(before: list[PageSpec] | None, pages: list[PageSpec],
     if not before:
         return []
     known = _PLACES.pop(id(before), None)
-    if known is not None and known[0] is before and known[2] == paths:
+    # ``is`` first: ``==`` compares two frozensets whole even when identical (the
+    # route's ~30,000 paths at 100k, every round); equal, the route's own set is kept.
+    if known is not None and known[0] is before \
+            and (known[2] is paths or known[2] == paths):
         at = list(map(known[1].get, map(_PATH, pages)))  # in C: ~5,000 pages at 100k
         if None not in at:
-            return _placed(known, cast("list[int]", at), pages)
+            return _placed((known[0], known[1], paths if type(paths) is frozenset
+                            else known[2]), cast("list[int]", at), pages)
     made = {page.path: page for page in pages}
     kept = [made.pop(page.path, page) for page in before if page.path in paths]
     if not made:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from functools import cache
@@ -121,7 +121,7 @@ class FeedDelta:
     equal to it (else the entries are diffed whole). ``then``: this call's mark."""
 
     fresh: list[PageSpec]
-    kept: list[PageSpec]
+    kept: Sequence[PageSpec]
     dropped: AbstractSet[str]
     since: object
     then: object

@@ -238,7 +238,7 @@ class MaintainedQuery:
                 # Hand back the very same object: consumers compare results by identity
                 # (or by its stamp, which goes with it).
                 entry.item, entry.stamp = old.item, old.stamp
-            same_sets(old, entry)
+            same_sets(old, entry, self._item_parts, doc_id)
         if self._changes is not None:
             self._changes.note(doc_id, old, entry)
         if entry is None or not entry.passes:
