@@ -120,13 +120,19 @@ def test_a_fill_fills_the_documents_its_items_hold() -> None:
     assert found._shells[1]["held"] is found._shells[2]
 
 
-def test_a_damaged_record_is_refused_at_its_fill() -> None:
+def _damaged() -> tuple[filling.Filling, list[list[dict[str, Any]]]]:
+    """``_sample`` encoded, a byte of its first record flipped after the records' CRC-32s
+    were taken, and decoded (the records not filled yet)."""
     value, groups = _sample()
     body, ends = filling.encode(value, groups, [])
     at = body.index(b"y" * 70, ends[1])
     damaged = body[:at] + b"z" + body[at + 1:]
     crcs = [zlib.crc32(body[s:e]) for s, e in itertools.pairwise(ends[1:])]
-    found = filling.decode(memoryview(damaged), 0, [], ends, crcs, 0)
+    return filling.decode(memoryview(damaged), 0, [], ends, crcs, 0), groups
+
+
+def test_a_damaged_record_is_refused_at_its_fill() -> None:
+    found, _ = _damaged()
     with pytest.raises(codec.Refused, match="damaged"):
         found.fill(["b"])
     with pytest.raises(codec.Refused, match="damaged"):
@@ -173,12 +179,7 @@ def test_mutant_record_crc_not_checked_is_caught() -> None:
 
     real = filling.Filling._fill
     with mutant(filling.Filling, "_fill", unchecked):
-        value, groups = _sample()
-        body, ends = filling.encode(value, groups, [])
-        at = body.index(b"y" * 70, ends[1])
-        damaged = body[:at] + b"z" + body[at + 1:]
-        crcs = [zlib.crc32(body[s:e]) for s, e in itertools.pairwise(ends[1:])]
-        found = filling.decode(memoryview(damaged), 0, [], ends, crcs, 0)
+        found, groups = _damaged()
         found.fill(["b"])  # taken: the damaged value resumed
         assert found._shells[0]["v"] != groups[0][0]["v"]
 
