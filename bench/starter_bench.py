@@ -277,11 +277,12 @@ def _stages_of(reply: httpx.Response) -> dict[str, float]:
         return {}
 
 
-def _round_seconds(reply: httpx.Response) -> float:
-    """Serve's own time of the round that answered ``reply`` (seconds; 0 when unknown)."""
+def _round_seconds(reply: httpx.Response, field: str = "seconds") -> float:
+    """Serve's own time of the round that answered ``reply`` (seconds; 0 when unknown),
+    or its other time ``field`` (``queued``: from the webhook's arrival to the round)."""
     try:
         result = reply.json().get("result") or reply.json()
-        return float(result.get("seconds", 0))
+        return float(result.get(field, 0))
     except (ValueError, AttributeError, TypeError):
         return 0.0
 
@@ -331,6 +332,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
     rounds: list[tuple[float, float, str, str]] = []  # wall, CPU, the post, serve's account
     stages: list[dict[str, float]] = []  # serve's stage times of each round
     outside: list[float] = []  # each reply's wall less its round's (HTTP, queue, replies)
+    waited: list[float] = []  # of which the wait for the round to start (serve's "queued")
     rss = float("nan")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:
@@ -360,6 +362,7 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
                 rounds.append((latencies[-1], cpu[-1], doc["_id"], _round_of(reply)))
                 stages.append(_stages_of(reply))
                 outside.append(latencies[-1] - _round_seconds(reply))
+                waited.append(_round_seconds(reply, "queued"))
                 written.append(_written_since(site / "public", stamp))
                 stale = [str(f.relative_to(site)) for f in data.affected(doc)
                          if doc["title"] not in f.read_text()]
@@ -381,7 +384,9 @@ def webhooks(site: Path, data: Dataset, count: int, rng: random.Random,
             flush=True)
         print(f"reply outside serve's round (HTTP, signature, queue, wake-up, reply), p50 / "
               f"p90 ms: {statistics.median(outside) * 1000:.1f} / "
-              f"{pct(outside, 0.9) * 1000:.1f}", flush=True)
+              f"{pct(outside, 0.9) * 1000:.1f}; of which queued for the round "
+              f"{statistics.median(waited) * 1000:.1f} / {pct(waited, 0.9) * 1000:.1f}",
+              flush=True)
         files, size = [f for f, _ in written], [b for _, b in written]
         print(f"written per webhook: files p50 {statistics.median(files):.0f} (max "
               f"{max(files)}), MB p50 {statistics.median(size) / 1e6:.2f}, p99 "
