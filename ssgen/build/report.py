@@ -196,13 +196,12 @@ class StageTimer:
     def within(self, outer: str, inner: str) -> Iterator[None]:
         """Time the block as ``inner`` and take it out of ``outer``, the stage it runs
         inside (a serve round's wait for its reload's proof, inside its query stage)."""
-        began = time.perf_counter()
+        before = self._seconds.get(inner, 0.0)
         try:
-            yield
+            with self(inner):
+                yield
         finally:
-            seconds = time.perf_counter() - began
-            self.add(inner, seconds)
-            self.add(outer, -seconds)
+            self.add(outer, before - self._seconds[inner])
 
     def stages(self) -> dict[str, float]:
         """Seconds per stage: load, query, render, write, record, then any other stage
