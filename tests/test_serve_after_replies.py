@@ -110,8 +110,8 @@ def test_rounds_leave_the_wal_checkpoint_until_the_worker_is_idle(
     try:
         worker._round()
         edited_round(worker, site, "Edited")
-        # Every manifest serve opened (its own, each round's build's) leaves the WAL be.
-        assert len(opened) >= 3 and autocheckpoints(opened[:1]) == [0]
+        # Serve's own manifest, which the rounds build on, leaves the WAL be.
+        assert autocheckpoints(opened[:1]) == [0]
         assert checkpoints == []  # none inside the rounds
         worker.submit(Change(tags=frozenset({"post:post-2"})))  # work waits: not idle
         worker._checkpoint()
@@ -131,6 +131,7 @@ def test_the_builds_manifests_leave_the_wal_be(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = make_site(tmp_path)
     worker = RebuildWorker(load_config(site), settle=0)
+    worker._runner.manifest = None  # as with PostgreSQL: each round opens its own
     seen: list[list[int]] = []
     real = connect.Manifest.open
 

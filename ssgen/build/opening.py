@@ -12,10 +12,13 @@ from ssgen.manifest.store import Manifest
 
 
 def open_manifest(
-    config: Config, key: str, full: bool, reporter: Reporter
+    config: Config, key: str, full: bool, reporter: Reporter, kept: Manifest | None = None
 ) -> tuple[Manifest, str]:
     """The site's manifest and why this build must be full ("" when it need not be); a
-    fresh manifest when it is missing or unusable."""
+    fresh manifest when it is missing or unusable. ``kept``: the manifest, open already
+    (whoever opened it made it usable)."""
+    if kept is not None:
+        return kept, _why_full(kept, key, full, reporter)
     path = config.state_dir / "manifest.sqlite"
     existed = state_exists(config.state_dir, config.state_url)
     try:
@@ -25,17 +28,20 @@ def open_manifest(
             raise
         reporter.warn(f"{exc}; starting a full rebuild with a new manifest")
         return Manifest.reset(path), "the manifest was unusable"
+    if not existed and not full:
+        return manifest, "no manifest yet (first build, or .ssgen/ was removed)"
+    return manifest, _why_full(manifest, key, full, reporter)
+
+
+def _why_full(manifest: Manifest, key: str, full: bool, reporter: Reporter) -> str:
     if full:
-        reason = "--full"
-    elif not existed:
-        reason = "no manifest yet (first build, or .ssgen/ was removed)"
-    else:
-        reason = full_build_reason(manifest.get_meta("ssgen_version"),
-                                   manifest.get_meta("tag_scheme"),
-                                   manifest.get_meta("config_hash"), key)
-        if reason:
-            reporter.info(f"full rebuild: {reason}")
-    return manifest, reason
+        return "--full"
+    reason = full_build_reason(manifest.get_meta("ssgen_version"),
+                               manifest.get_meta("tag_scheme"),
+                               manifest.get_meta("config_hash"), key)
+    if reason:
+        reporter.info(f"full rebuild: {reason}")
+    return reason
 
 
 def full_build_reason(version: str | None, scheme: str | None, stored: str | None,

@@ -58,6 +58,11 @@ class StateMixin:
         WAL over ``pages`` pages checkpoints it (0: never; PostgreSQL: nothing)."""
         self._rows(f"PRAGMA wal_autocheckpoint = {int(pages)}", what="configure checkpoints")
 
+    def set_cache(self: _Store, kib: int) -> None:
+        """SQLite's page cache for this connection, at most ``kib`` KiB (filled only as
+        pages are read; PostgreSQL: nothing)."""
+        self._rows(f"PRAGMA cache_size = -{int(kib)}", what="size the page cache")
+
     def has_pages(self: _Store) -> bool:
         """Whether any page is recorded (one row read, whatever the table's size)."""
         return bool(self._rows("SELECT 1 FROM pages LIMIT 1", what="read pages"))

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from ssgen.build import faults
 from ssgen.build.change import Change
@@ -51,33 +51,33 @@ if TYPE_CHECKING:
     from ssgen.links import LinkOptions
 
 
-def build(
-    config: Config,
-    *,
-    full: bool = False,
-    jobs: int | None = None,
-    drafts: bool = False,
-    reporter: Reporter | None = None,
-    source: Source | None = None,
-    now: datetime | None = None,
-    change: Change | None = None,
-    frozen_heap: bool = False,
-    release: bool = True,
-    check: LinkOptions | None = None,
-    search: SearchMode = INLINE,
-    remember: bool = False,
-) -> BuildReport:
+class BuildOptions(TypedDict, total=False):
+    """``build``'s keyword options: see ``_build_once``."""
+
+    full: bool
+    jobs: int | None
+    drafts: bool
+    reporter: Reporter | None
+    source: Source | None
+    now: datetime | None
+    change: Change | None
+    frozen_heap: bool
+    release: bool
+    check: LinkOptions | None
+    search: SearchMode
+    remember: bool
+    manifest: Manifest | None
+
+
+def build(config: Config, **options: Unpack[BuildOptions]) -> BuildReport:
     """Build the site: see ``_build_once``. A lazily resumed snapshot found damaged at a
     fill (``SnapshotDamaged``: removed then) is said so and the build done again from the
     files."""
-    attempt = functools.partial(
-        _build_once, config, full=full, jobs=jobs, drafts=drafts, reporter=reporter,
-        source=source, now=now, change=change, frozen_heap=frozen_heap, release=release,
-        check=check, search=search, remember=remember)
+    attempt = functools.partial(_build_once, config, **options)
     try:
         return attempt()
     except SnapshotDamaged as exc:
-        (reporter or Reporter.quiet()).warn(f"{exc}; building from the files")
+        (options.get("reporter") or Reporter.quiet()).warn(f"{exc}; building from the files")
         return attempt()
 
 
@@ -96,6 +96,7 @@ def _build_once(
     check: LinkOptions | None = None,
     search: SearchMode = INLINE,
     remember: bool = False,
+    manifest: Manifest | None = None,
 ) -> BuildReport:
     """Build the site: load, query, plan, render, write, record.
 
@@ -114,6 +115,8 @@ def _build_once(
     ``search``: how the search bundle is made (``ssgen.build.search.SearchMode``).
     ``remember``: leave the quick plan of what it built (``ssgen.build.quick.plan``;
     every build first removes the one on disk).
+    ``manifest``: the site's manifest, open already and left open (serve's, kept across
+    rounds so that SQLite's page cache holds what the rounds read: ``ssgen.serve.worker``).
     """
     started = time.perf_counter()
     reporter = reporter or Reporter.quiet()
@@ -125,7 +128,8 @@ def _build_once(
         quick_plan.forget(str(config.site_dir))  # it may no longer describe the site
         begun = time.time_ns()
         key = f"{config.hash}:{'drafts' if drafts else config.source.perspective}"
-        manifest, reason = open_manifest(config, key, full, run.reporter)
+        kept = manifest
+        manifest, reason = open_manifest(config, key, full, run.reporter, kept)
         full = bool(reason)
         try:
             links_current = take_mark(manifest)
@@ -152,7 +156,8 @@ def _build_once(
         finally:
             # A full build's commits were unsynced (``record``): so is the checkpoint on
             # close, whose fsync of the whole database file ended every cold build.
-            manifest.close(synced=not full)
+            if kept is None:
+                manifest.close(synced=not full)
             filecache.settle()  # the parse cache saved by another process meanwhile
             if not frozen_heap:
                 gc.unfreeze()

@@ -32,6 +32,7 @@ from ssgen.config.load import Config
 from ssgen.errors import SsgenError
 from ssgen.manifest.connect import checkpoint, checkpoints_deferred, wal_bytes
 from ssgen.manifest.lock import BuildLock
+from ssgen.manifest.store import Manifest
 from ssgen.serve.freeing import Freer
 from ssgen.serve.freshness import expect_revisions, fresh_source
 from ssgen.serve.heap import FrozenHeap
@@ -94,6 +95,8 @@ class RoundRunner:
         # mirror's snapshot): a preview's drafts source reads it from disk.
         self.write_through = False
         self.save_owed = False  # a round settled without saving the source's snapshot
+        # The worker's manifest, which each round builds on (SQLite: set by the worker).
+        self.manifest: Manifest | None = None
 
     @property
     def plans_every_page(self) -> bool:
@@ -170,7 +173,8 @@ class RoundRunner:
 
             search = take_search()
             return build(config, change=wanted, source=self.source, frozen_heap=True,
-                         search=search if search.ready else DEFERRED, jobs=jobs)
+                         search=search if search.ready else DEFERRED, jobs=jobs,
+                         manifest=self.manifest)
 
     def settle(self, *, save: bool = True) -> None:
         """What the last builds left for after their replies: the replaced files to free

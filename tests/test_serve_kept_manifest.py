@@ -1,0 +1,90 @@
+"""Serve's rounds build on the worker's own manifest connection (``RoundRunner.manifest``),
+kept open across rounds with a large page cache, so what a round reads of the manifest
+is in serve's memory; SQLite then still sees what another process wrote between rounds.
+Each test names the mutant it catches."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sitekit import author, make_site, mutant, new_process, output_files, post, write_docs
+
+from ssgen.build.change import Change
+from ssgen.build.pipeline import build
+from ssgen.config.load import load_config
+from ssgen.manifest import connect
+from ssgen.serve.worker import RebuildWorker
+from ssgen.serve.worker import rounds as worker_rounds
+
+
+def _round(worker: RebuildWorker, site: Path, docs: list[dict[str, Any]], tag: str) -> None:
+    write_docs(site, docs)
+    worker.submit(Change(tags=frozenset({tag})))
+    worker._round()
+
+
+def test_every_round_builds_on_serves_own_manifest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = make_site(tmp_path)
+    opened: list[Any] = []
+    real = connect.Manifest.open
+    monkeypatch.setattr(connect.Manifest, "open",
+                        lambda path: opened.append(real(path)) or opened[-1])
+    worker = RebuildWorker(load_config(site), settle=0)
+    try:
+        worker._round()
+        for title in ("Edited", "Again"):
+            _round(worker, site, [author("a1", "Ada"), post(1, title=title), post(2)],
+                   "post:post-1")
+        assert b"Again" in (site / "public/blog/post-1/index.html").read_bytes()
+        assert len(opened) == 1, "a round opened a manifest of its own"
+        kept = opened[0]
+        assert kept._rows("PRAGMA cache_size", what="test")[0][0] == \
+            -worker_rounds.ROUND_CACHE_KIB
+        assert kept._rows("PRAGMA wal_autocheckpoint", what="test")[0][0] == 0
+    finally:
+        worker.stop()
+
+
+def test_mutant_rounds_that_open_their_own_manifest_is_caught(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = worker_rounds.open_state
+
+    def unkept(*args: Any, **kwargs: Any) -> Any:
+        manifest = real(*args, **kwargs)
+        manifest.set_cache = lambda kib: None  # and the runner is never handed it
+        return manifest
+
+    class Runner(worker_rounds.RoundRunner):
+        manifest = property(lambda self: None, lambda self, value: None)  # type: ignore
+
+    with mutant(worker_rounds, "RoundRunner", Runner), \
+            mutant(worker_rounds, "open_state", unkept), pytest.raises(AssertionError):
+        test_every_round_builds_on_serves_own_manifest(tmp_path, monkeypatch)
+
+
+def test_a_build_by_another_process_between_rounds_is_seen(tmp_path: Path) -> None:
+    """A ``ssgen build`` between two rounds rewrites the manifest through a connection
+    of its own: the kept connection's cache must not hide it from the next round,
+    whose output then equals a clean full build's."""
+    site = make_site(tmp_path)
+    worker = RebuildWorker(load_config(site), settle=0)
+    final = [author("a1", "Grace"), post(1, title="Third"), post(2, title="Other"), post(3)]
+    try:
+        worker._round()
+        _round(worker, site, [author("a1", "Ada"), post(1, title="One"), post(2)],
+               "post:post-1")
+        # Another process: a new post, a retitle and an author renamed, all recorded.
+        write_docs(site, [author("a1", "Bea"), post(1, title="Two"), post(2), post(3)])
+        new_process(site)
+        _round(worker, site, final, "post:post-2")  # the webhook names post-2 only
+        served = output_files(site)
+    finally:
+        worker.stop()
+    clean = tmp_path / "clean"
+    shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".ssgen", "public"))
+    assert build(load_config(clean), full=True, jobs=1).ok
+    assert served == output_files(clean)
