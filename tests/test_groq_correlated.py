@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, shape_of
@@ -136,10 +137,7 @@ def _items(value: Any) -> dict[str, Any]:
 @given(initial=start(), data=st.data())
 def test_kept_subqueries_equal_a_full_evaluation(
         text: str, initial: dict[str, dict[str, Any]], data: st.DataObject) -> None:
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, shape, maintained = maintain(text, PARAMS)
     state = dict(initial)
     dataset = Dataset(list(state.values()))  # updated in place, as serve's kept source is
     last, _ = maintained.evaluate(dataset, None, NOW)
@@ -169,10 +167,7 @@ def test_rounds_an_outer_document_skipped_are_caught_up(
     subqueries' state is dropped) and pass again with the same object."""
     text = ('*[_type == "author" && count(*[_type == "flag" && on == true]) > 0]{_id, "p": '
             + _POSTS + ' | order(publishedAt desc)._id}')
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, _shape, maintained = maintain(text, PARAMS)
     state = dict(initial)
     state["flag"] = {"_id": "flag", "_type": "flag", "on": True}
     dataset = Dataset(list(state.values()))

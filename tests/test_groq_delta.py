@@ -6,6 +6,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 from test_groq_maintained import NOW, PARAMS, QUERIES, apply_edit, edits, states
 
 from ssgen.groq.dataset import Dataset
@@ -66,10 +67,7 @@ def _unchanged(maintained: MaintainedQuery) -> None:
 def test_each_update_hands_over_what_it_changed(
         text: str, start: dict[str, dict[str, Any]], steps: list[tuple[str, str, Any]],
         lost: set[int]) -> None:
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    _query, _shape, maintained = maintain(text, PARAMS)
     state = {doc_id: dict(doc) for doc_id, doc in start.items()}
     maintained.evaluate(Dataset(state.values()), None, NOW)
     _unchanged(maintained)  # a first run: what came before is unknown
@@ -90,10 +88,7 @@ def test_each_update_hands_over_what_it_changed(
 
 def test_an_unchanged_result_keeps_the_delta_of_its_last_change() -> None:
     """A second consumer of the same query in one round sees the round's delta too."""
-    query = parse('*[_type == "post"] | order(title){_id, title}')
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, None)
+    _query, _shape, maintained = maintain('*[_type == "post"] | order(title){_id, title}', None)
     docs = {f"p{i}": {"_id": f"p{i}", "_type": "post", "title": f"t{i}"} for i in range(4)}
     maintained.evaluate(Dataset(docs.values()), None, NOW)
     first = maintained._result
@@ -113,10 +108,7 @@ def test_slices_counts_and_elements_have_no_delta() -> None:
     docs = [{"_id": f"p{i}", "_type": "post", "title": f"t{i}"} for i in range(4)]
     for text in ('*[_type == "post"] | order(title)[0...2]', 'count(*[_type == "post"])',
                  '*[_type == "post"] | order(title)[0]'):
-        query = parse(text)
-        shape = shape_of(query)
-        assert shape is not None
-        maintained = MaintainedQuery(query, shape, None)
+        _query, _shape, maintained = maintain(text, None)
         maintained.evaluate(Dataset(docs), None, NOW)
         edited = [*docs[1:], {**docs[0], "title": "z"}]
         maintained.evaluate(Dataset(edited), frozenset({"p0"}), NOW)

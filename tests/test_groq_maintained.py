@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, Shape, explain, shape_of
+from ssgen.groq.maintained import Shape, explain, shape_of
 from ssgen.groq.parser import parse
 
 NOW = "2026-01-01T00:00:00Z"
@@ -124,10 +125,7 @@ def states(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
        lose_track=st.lists(st.booleans(), min_size=6, max_size=6))
 def test_maintained_results_equal_a_full_evaluation(
         text: str, steps: list[dict[str, dict[str, Any]]], lose_track: list[bool]) -> None:
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, shape, maintained = maintain(text, PARAMS)
     previous: dict[str, dict[str, Any]] | None = None
     for step, state in enumerate(steps):
         dataset = Dataset(state.values())
@@ -178,10 +176,7 @@ def test_small_edits_keep_results_equal_to_a_full_evaluation(
         text: str, start: dict[str, dict[str, Any]], steps: list[tuple[str, str, Any]]) -> None:
     """One document edited at a time (the serve case): mostly a field outside the sort
     keys of one passing document, which patches the last result in place."""
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, shape, maintained = maintain(text, PARAMS)
     state = {doc_id: dict(doc) for doc_id, doc in start.items()}
     maintained.evaluate(Dataset(state.values()), None, NOW)
     for doc_id, field, value in steps:

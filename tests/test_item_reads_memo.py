@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 
 from ssgen.groq.dataset import Dataset
 from ssgen.groq.maintained import MaintainedQuery, shape_of
@@ -35,10 +36,7 @@ def _memo_follows(maintained: MaintainedQuery) -> None:
 @given(initial=start(), data=st.data())
 def test_the_union_memo_is_the_entrys_set_across_resumes(
         text: str, initial: dict[str, dict[str, Any]], data: st.DataObject) -> None:
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, _shape, maintained = maintain(text, PARAMS)
     state = dict(initial)
     dataset = Dataset(list(state.values()))
     maintained.evaluate(dataset, None, NOW)

@@ -25,15 +25,15 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 from test_delta_pages_property import redate, run
 from test_groq_maintained import NOW, PARAMS, QUERIES, apply_edit, edits, states
 from test_incremental import update_title
 
 from ssgen.build.memo import datahash, kept
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, shape_of
+from ssgen.groq.maintained import MaintainedQuery
 from ssgen.groq.maintained import query as query_module
-from ssgen.groq.parser import parse
 from ssgen.groq.values import same_json
 from ssgen.routes import reuse
 from ssgen.routes.page import PageMaker, PageSpec
@@ -74,10 +74,7 @@ def _passing(maintained: MaintainedQuery) -> dict[int, Any]:
 def _stamps_follow_items(text: str, start: dict[str, dict[str, Any]],
                          before: list[tuple[str, str, Any]],
                          after: list[tuple[str, str, Any]]) -> None:
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, _shape, maintained = maintain(text, PARAMS)
     state = {doc_id: dict(doc) for doc_id, doc in start.items()}
     maintained.evaluate(Dataset(state.values()), None, NOW)
     first = _Lineage()
@@ -172,10 +169,7 @@ def _expand(value: list[Any], delta: Any, site: Any) -> list[Any]:
 
 
 def _posts(titles: dict[str, str]) -> MaintainedQuery:
-    query = parse('*[_type == "post"] | order(_id){_id, title, slug}')
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, None)
+    _query, _shape, maintained = maintain('*[_type == "post"] | order(_id){_id, title, slug}', None)
     docs = [{"_id": k, "_type": "post", "title": t, "slug": k} for k, t in titles.items()]
     maintained.evaluate(Dataset(docs), None, NOW)
     return maintained

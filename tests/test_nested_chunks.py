@@ -11,11 +11,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 
 from ssgen.groq.chunks import Chunks, listed
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, shape_of
-from ssgen.groq.parser import parse
 from ssgen.groq.values import same_json
 from tests.test_groq_correlated import NOW, PARAMS, QUERIES, apply, edit, start
 
@@ -35,10 +34,7 @@ def _plain(value: Any) -> bool:
 @given(initial=start(), data=st.data())
 def test_an_element_items_kept_list_is_chunks_and_listed_is_its_json(
         initial: dict[str, dict[str, Any]], data: st.DataObject) -> None:
-    query = parse(ELEMENT)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, _shape, maintained = maintain(ELEMENT, PARAMS)
     state = dict(initial)
     dataset = Dataset(list(state.values()))
     value, _ = maintained.evaluate(dataset, None, NOW)

@@ -9,12 +9,11 @@ import dataclasses
 from typing import Any
 
 import pytest
+from maintkit import maintain
 
 from ssgen.errors import ConfigError
 from ssgen.groq.chunks import Chunks
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, shape_of
-from ssgen.groq.parser import parse
 from ssgen.routes.spec import expand as expand_module
 from ssgen.routes.spec import expand_route
 
@@ -31,10 +30,7 @@ def _doc(at: int, card: Any) -> dict[str, Any]:
 
 def _rounds(edits: list[tuple[int, Any]]) -> None:
     """A maintained ``... .card`` list expanded, then again after each edit."""
-    query = parse('*[_type == "post"] | order(_id).card')
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, None)
+    _query, _shape, maintained = maintain('*[_type == "post"] | order(_id).card', None)
     dataset = Dataset([_doc(at, {"slug": f"s{at}"}) for at in range(40)])
     site = object()
     for doc_id, card in [(None, None), *edits]:

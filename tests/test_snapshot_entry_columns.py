@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from maintkit import maintain
 from sitekit import CardSite as Site
 from sitekit import full_card_build, new_process, output_files, retitle, snapshot_file
 from test_groq_maintained import NOW, PARAMS, QUERIES, apply_edit, edits, states
@@ -33,9 +34,8 @@ from test_source_snapshot import start
 import ssgen.sources.snapshot as snap
 from ssgen.config.load import load_config
 from ssgen.groq.dataset import Dataset
-from ssgen.groq.maintained import MaintainedQuery, entry, shape_of
+from ssgen.groq.maintained import MaintainedQuery, entry
 from ssgen.groq.ordered import Descending, Ordered
-from ssgen.groq.parser import parse
 from ssgen.sources.local import LocalSource
 from ssgen.sources.snapshot import codec
 
@@ -80,10 +80,7 @@ def _same_entries(decoded: MaintainedQuery, original: MaintainedQuery) -> None:
 def test_entries_decode_as_they_were(text: str, start_: dict[str, dict[str, Any]],
                                      before: list[tuple[str, str, Any]],
                                      after: list[tuple[str, str, Any]]) -> None:
-    query = parse(text)
-    shape = shape_of(query)
-    assert shape is not None
-    maintained = MaintainedQuery(query, shape, PARAMS)
+    query, _shape, maintained = maintain(text, PARAMS)
     state = {doc_id: dict(doc) for doc_id, doc in start_.items()}
     maintained.evaluate(Dataset(state.values()), None, NOW)
     for edit in before:
