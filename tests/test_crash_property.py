@@ -369,6 +369,10 @@ def test_incremental_equals_full_after_crashes_and_tampering(tmp_path: Path) -> 
     # A cold full build (no output folder) killed while its pages were in its staging.
     @example(sequence=[(("tamper-wipe",), ("fault-full", "after-write:2", "2")),
                        (("tamper-wipe",), ("fault-full", "mid-write:1", "1"))])
+    # A page whose path the write refuses was planned, never rendered, so never filled
+    # from the lazily resumed snapshot: its lastmod read an unfilled shell.
+    @example(sequence=[(("add", ".well-known", "post"), None),
+                       (("poison-snapshot", "flip"), ("fault", "worker:after-write:1", "2"))])
     def run(sequence: list[tuple[Step, Crash | None]]) -> None:
         run_sequence(tmp_path / "run", sequence)
 

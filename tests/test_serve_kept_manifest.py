@@ -17,7 +17,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.manifest import connect
 from ssgen.serve.worker import RebuildWorker
-from ssgen.serve.worker import rounds as worker_rounds
+from ssgen.serve.worker import run as worker_run
 
 
 def _round(worker: RebuildWorker, site: Path, docs: list[dict[str, Any]], tag: str) -> None:
@@ -43,7 +43,7 @@ def test_every_round_builds_on_serves_own_manifest(
         assert len(opened) == 1, "a round opened a manifest of its own"
         kept = opened[0]
         assert kept._rows("PRAGMA cache_size", what="test")[0][0] == \
-            -worker_rounds.ROUND_CACHE_KIB
+            -worker_run.ROUND_CACHE_KIB
         assert kept._rows("PRAGMA wal_autocheckpoint", what="test")[0][0] == 0
     finally:
         worker.stop()
@@ -51,18 +51,8 @@ def test_every_round_builds_on_serves_own_manifest(
 
 def test_mutant_rounds_that_open_their_own_manifest_is_caught(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = worker_rounds.open_state
-
-    def unkept(*args: Any, **kwargs: Any) -> Any:
-        manifest = real(*args, **kwargs)
-        manifest.set_cache = lambda kib: None  # and the runner is never handed it
-        return manifest
-
-    class Runner(worker_rounds.RoundRunner):
-        manifest = property(lambda self: None, lambda self, value: None)  # type: ignore
-
-    with mutant(worker_rounds, "RoundRunner", Runner), \
-            mutant(worker_rounds, "open_state", unkept), pytest.raises(AssertionError):
+    with mutant(worker_run.RoundRunner, "build_on", lambda self, manifest, config: None), \
+            pytest.raises(AssertionError):
         test_every_round_builds_on_serves_own_manifest(tmp_path, monkeypatch)
 
 

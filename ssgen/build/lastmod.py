@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+from ssgen import shells
 from ssgen.build.plan import RenderPlan
 from ssgen.config.load import Config
 from ssgen.manifest.store import Manifest
@@ -70,6 +71,9 @@ def lastmods_ahead(config: Config, plan: RenderPlan) -> dict[str, str]:
 
 
 def _fresh(specs: list[PageSpec], field: str) -> dict[str, str | None]:
+    # A page planned but never rendered (its path refused at the write) was never filled
+    # from a lazily resumed snapshot.
+    shells.fill_reachable([spec.context.get("page") for spec in specs])
     return {spec.path: page_lastmod(spec, field) for spec in specs}
 
 

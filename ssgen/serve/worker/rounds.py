@@ -53,10 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ssgen.serve")
 
-# The manifest's page cache in serve (SQLite fills it only as pages are read): a 10k-post
-# site's rounds read ~6,000 distinct 4 KiB pages in 40 webhooks (24 MB).
-ROUND_CACHE_KIB = 256 * 1024
-
 
 class RebuildWorker:
     """Coalescing rebuilds on one thread; thread-safe ``submit``/``future``/``status``."""
@@ -81,13 +77,7 @@ class RebuildWorker:
         with checkpoints_deferred():  # the worker checkpoints when idle (``_run``)
             self._manifest = open_state(config.state_dir, config.state_url,
                                         reset_broken=True, fenced=False)
-        if config.state_url is None:
-            # The rounds build on this connection (which also queues the webhooks): SQLite
-            # keeps its page cache between them while no other connection writes, so what
-            # a round reads of the manifest is in serve's memory, not re-read from the
-            # OS's page cache, which may have dropped it (a disk read each cold page).
-            self._manifest.set_cache(ROUND_CACHE_KIB)
-            self._runner.manifest = self._manifest
+        self._runner.build_on(self._manifest, config)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
