@@ -5,6 +5,7 @@ Each test names the mutant it catches."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 from typing import Any
@@ -78,3 +79,18 @@ def test_a_build_by_another_process_between_rounds_is_seen(tmp_path: Path) -> No
     shutil.copytree(site, clean, ignore=shutil.ignore_patterns(".ssgen", "public"))
     assert build(load_config(clean), full=True, jobs=1).ok
     assert served == output_files(clean)
+
+
+def test_a_config_that_moved_the_state_builds_on_its_own(tmp_path: Path) -> None:
+    """A reloaded config naming PostgreSQL, or another site's folder, is not built on the
+    kept SQLite connection (the build opens what the config names)."""
+    site = make_site(tmp_path)
+    config = load_config(site)
+    worker = RebuildWorker(config, settle=0)
+    try:
+        runner = worker._runner
+        assert runner._kept(config) is worker._manifest
+        assert runner._kept(dataclasses.replace(config, state_url="postgresql://h/db")) is None
+        assert runner._kept(dataclasses.replace(config, site_dir=tmp_path / "other")) is None
+    finally:
+        worker.stop()

@@ -30,7 +30,7 @@ from ssgen.build.report import BuildReport
 from ssgen.build.search import DEFERRED, SearchMode
 from ssgen.config.load import Config
 from ssgen.errors import SsgenError
-from ssgen.manifest.connect import checkpoint, checkpoints_deferred, wal_bytes
+from ssgen.manifest.connect import checkpoint, checkpoints_deferred, sqlite_path, wal_bytes
 from ssgen.manifest.lock import BuildLock
 from ssgen.manifest.store import Manifest
 from ssgen.serve.freeing import Freer
@@ -111,6 +111,15 @@ class RoundRunner:
             manifest.set_cache(ROUND_CACHE_KIB)
             self.manifest = manifest
 
+    def _kept(self, config: Config) -> Manifest | None:
+        """``build_on``'s manifest while ``config`` still names it (a reloaded config may
+        name another state folder, or PostgreSQL: the build opens that)."""
+        kept = self.manifest
+        if kept is None or config.state_url is not None or \
+                kept.path != sqlite_path(config.state_dir):
+            return None
+        return kept
+
     @property
     def plans_every_page(self) -> bool:
         """Whether the next round plans every page (a stand-in build has no memos)."""
@@ -187,7 +196,7 @@ class RoundRunner:
             search = take_search()
             return build(config, change=wanted, source=self.source, frozen_heap=True,
                          search=search if search.ready else DEFERRED, jobs=jobs,
-                         manifest=self.manifest)
+                         manifest=self._kept(config))
 
     def settle(self, *, save: bool = True) -> None:
         """What the last builds left for after their replies: the replaced files to free
