@@ -44,10 +44,10 @@ def columns(entries: dict[str, _Entry]) -> tuple[list[Any], ...]:
     in one order; an empty set as one object (each entry has its own). A snapshot's
     ~60k entries at 10,000 posts then cost a list step each to encode and a ``map`` of
     the constructor to decode, not a reduction and a call (with its argument tuple)
-    each. The read sets, which the pickle protocol a snapshot writes makes as a call
-    each (~0.8 us): ``reads`` of the document itself alone (most entries') as None, and
-    equal ``item_reads`` as one object (the posts of one author and category read the
-    same ids: decoded once)."""
+    each. The read sets, each a ``FROZENSET`` the decoder builds (~0.3 us for one of one
+    id: 58k of them ~17 ms at 10,000 posts): ``reads`` of the document itself alone
+    (every passing entry's) as None, and equal ``item_reads`` as one object (the posts
+    of one author and category read the same ids: decoded once)."""
     shared: dict[frozenset[str], frozenset[str]] = {}
     return ([*entries], [entry.passes for entry in entries.values()],
             [entry.keys for entry in entries.values()],
