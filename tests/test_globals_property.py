@@ -15,7 +15,9 @@ globals (retitles, authors toggled and renamed, posts featured, retyped out of e
 route and back, deleted, inserted). After each round, through a kept source (serve's
 rounds, with or without a webhook naming the documents), a build from the files without memos, and the command line (``ssgen
 build`` or ``ssgen revalidate --doc`` for the changed documents, resuming the snapshot
-as a new process does), the output must equal a clean full build's.
+as a new process does), the output must equal a clean full build's, the globals a build
+found changed must be those whose values changed, and the hashes it recorded those of
+the values the files give (a lazily resumed snapshot's unfilled items hashed: caught).
 """
 
 from __future__ import annotations
@@ -194,6 +196,9 @@ def run(shapes: list[Global], template_reads: list[Read], steps: list[Edit],
         mode: str, feat: str = FEAT_QUERIES[0]) -> None:
     site = Globals(shapes, template_reads, feat)
     command = None if mode in ("kept", "new") else mode
+    # The globals each build found changed (``reach.changed_globals``), against those whose
+    # values changed: a new process that resumed the snapshot lazily must fill what it
+    # hashes (its unfilled items hash as empty objects: every page of the global again).
     wrong: list[tuple[frozenset[str], frozenset[str]]] = []
 
     def exact(manifest: Manifest, hashes: dict[str, str]) -> frozenset[str]:
@@ -222,10 +227,7 @@ def loaded_hashes(folder: Path) -> dict[str, str]:
 
 def recorded_as_loaded(folder: Path) -> None:
     """The globals' hashes the last build recorded are those of their values as the files
-    give them, and the globals a build found changed (``reach.changed_globals``) are
-    those whose values changed: a new process that resumed the snapshot lazily fills
-    what it hashes (its unfilled items would hash as empty objects: a change found
-    where there is none, and every page that reads the global rendered again)."""
+    give them."""
     config = load_config(folder)
     with Manifest.open(config.state_dir / "manifest.sqlite") as manifest:
         assert manifest.globals() == loaded_hashes(folder)
