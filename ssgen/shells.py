@@ -153,8 +153,11 @@ def fill_reachable(value: Any) -> None:
     pending = _pending
     if pending is None:
         return
-    while found := [obj for obj in _walk(value) if pending.is_unfilled(obj)]:
-        pending.fill_objects(found)  # then what their contents hold: walked again
+    found = [obj for obj in _walk(value) if pending.is_unfilled(obj)]
+    while found:
+        pending.fill_objects(found)
+        # What the filled shells hold, not ``value`` again: the rest was walked.
+        found = [obj for obj in _walk(found) if pending.is_unfilled(obj)]
     if STRICT:
         check_filled(value, "a page's data")
 

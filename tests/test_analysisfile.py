@@ -174,6 +174,85 @@ def test_a_damaged_or_foreign_file_is_ignored(tmp_path: Path) -> None:
     assert analysisfile.load(path, b"key") is None
 
 
+# The globals' site: ``[data] titles`` lists the pages' titles; a page's template that
+# reads ``data.titles`` renders again when any title changes (``globals_used``).
+GLOBAL_TOML = TOML + """
+[data]
+titles = '*[_type == "page"] | order(title asc).title'
+"""
+READS_TITLES = "{{ page.title }}|{{ data.titles | join(',') }}\n"
+
+
+def make_global_site(root: Path) -> Path:
+    make_site(root)
+    (root / "ssgen.toml").write_text(GLOBAL_TOML)
+    return root
+
+
+def retitle(root: Path, name: str, title: str) -> BuildReport:
+    (root / "content" / f"{name}.md").write_text(f"---\ntitle: {title}\n---\nx\n")
+    return new_process(root)
+
+
+@contextmanager
+def fields_counted() -> Iterator[list[str]]:
+    """The ``data`` reads this process worked out of template texts (``variable_fields``)."""
+    calls: list[str] = []
+    real = renderer.variable_fields
+
+    def fields(ast: Any, variable: str) -> Any:
+        calls.append(variable)
+        return real(ast, variable)
+
+    with mutant(renderer, "variable_fields", fields):
+        yield calls
+
+
+def test_a_new_process_takes_the_globals_a_template_reads(tmp_path: Path) -> None:
+    """The first build works out which globals the template reads; a new process after a
+    global changed takes the answer from the file; after the template's edit it is worked
+    out again (once), and the page of the edited template renders again when a title it
+    now lists changes."""
+    root = make_global_site(tmp_path / "site")
+    with fields_counted() as calls:
+        assert new_process(root).ok
+    assert calls == ["data"]
+    with fields_counted() as calls:
+        assert retitle(root, "b", "Bee").ok
+    assert calls == []
+    (root / "templates" / "page.html").write_text(READS_TITLES)
+    assert new_process(root).ok
+    for name, title, worked_out in (("c", "Cee", ["data"]), ("a", "Ay", [])):
+        with fields_counted() as calls:
+            assert retitle(root, name, title).ok
+        assert calls == worked_out
+    assert public(root) == full_build(root, tmp_path / "scratch")
+    assert b"Cee|Ay,Bee,Cee" in public(root)["c/index.html"]
+
+
+def test_mutant_globals_answers_taken_by_name_under_any_key_are_caught(tmp_path: Path) -> None:
+    """As for the names and reads: a ``data`` answer of the older text (none read) kept
+    for the edited template, under any key, leaves page ``a`` listing the old titles."""
+    real_load = analysisfile.load
+
+    def any_key(path: Path, key: bytes) -> Any:
+        stored = marshal.loads(path.read_bytes()[len(analysisfile.MAGIC) + 16:])
+        return real_load(path, stored[0])
+
+    def by_name(self: renderer.Renderer, analysis: renderer.Analysis) -> None:
+        for name, (_, answer) in analysis.get("fields", {}).items():
+            source = self.template_source(name) or ""
+            self._fields[name] = (renderer.hashlib.sha256(source.encode()).hexdigest(), answer)
+
+    root = make_global_site(tmp_path / "site")
+    assert new_process(root).ok  # the answer for the plain template saved
+    with mutant(analysisfile, "load", any_key), mutant(renderer.Renderer, "adopt", by_name):
+        (root / "templates" / "page.html").write_text(READS_TITLES)
+        assert new_process(root).ok
+        assert retitle(root, "c", "Cee").ok
+    assert public(root) != full_build(root, tmp_path / "scratch")
+
+
 @contextmanager
 def compiled() -> Iterator[list[str]]:
     """The templates this process compiled (through Jinja2's loaders)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sitekit import make_site, run_cli
 
+from ssgen.build.inspect import _title
 from ssgen.render.text import site_url
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +50,14 @@ def test_inspect_prints_readable_text(tmp_path: Path) -> None:
     assert tag.stdout == "2 pages have the tag route:post:\n  /blog/post-1/\n  /blog/post-2/\n"
     none = run_cli("--site", str(site), "inspect", "--tag", "nope")
     assert none.stdout == "no page has the tag nope\n"
+
+
+def test_a_page_title_is_read_unescaped(tmp_path: Path) -> None:
+    """The title ``inspect`` shows of a page's file, entities unescaped (``html`` is
+    imported where a title is read, not with the module ``revalidate`` imports)."""
+    page = tmp_path / "index.html"
+    page.write_text("<html><head><title> A &amp; B\n  &lt;C&gt; </title></head>")
+    assert _title(page) == "A & B <C>"
 
 
 def test_inspect_json_is_stable(tmp_path: Path) -> None:

@@ -15,11 +15,14 @@ globals (retitles, authors toggled and renamed, posts featured, retyped out of e
 route and back, deleted, inserted). After each round, through a kept source (serve's
 rounds, with or without a webhook naming the documents), a build from the files without memos, and the command line (``ssgen
 build`` or ``ssgen revalidate --doc`` for the changed documents, resuming the snapshot
-as a new process does), the output must equal a clean full build's.
+as a new process does), the output must equal a clean full build's, the globals a build
+found changed must be those whose values changed, and the hashes it recorded those of
+the values the files give (a lazily resumed snapshot's unfilled items hashed: caught).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,10 +38,15 @@ from test_tags_property import run as run_site
 from ssgen.build import plan as plan_module
 from ssgen.build import record, scope
 from ssgen.build.change import Change
+from ssgen.build.collect import query_globals
 from ssgen.build.docstate import DocState
 from ssgen.build.pipeline import reach
+from ssgen.config.load import load_config
+from ssgen.manifest.store import Manifest
 from ssgen.render.environment import analysis
 from ssgen.render.environment import renderer as renderer_module
+from ssgen.routes.spec import data_hash
+from ssgen.sources.local import LocalSource
 
 GLOBAL_FILTERS = [*FILTERS, " && featured == true"]
 GLOBAL_KINDS = ["list", "count", "first", "authors"]
@@ -188,7 +196,41 @@ def run(shapes: list[Global], template_reads: list[Read], steps: list[Edit],
         mode: str, feat: str = FEAT_QUERIES[0]) -> None:
     site = Globals(shapes, template_reads, feat)
     command = None if mode in ("kept", "new") else mode
-    run_site(steps, kept=mode in ("kept", "webhook"), site=site, command=command)
+    # The globals each build found changed (``reach.changed_globals``), against those whose
+    # values changed: a new process that resumed the snapshot lazily must fill what it
+    # hashes (its unfilled items hash as empty objects: every page of the global again).
+    wrong: list[tuple[frozenset[str], frozenset[str]]] = []
+
+    def exact(manifest: Manifest, hashes: dict[str, str]) -> frozenset[str]:
+        found = real_changed_globals(manifest, hashes)
+        truth = real_changed_globals(manifest, loaded_hashes(manifest.path.parent.parent))
+        if found != truth:
+            wrong.append((found, truth))
+        return found
+
+    def check(folder: Path) -> None:
+        assert not wrong, f"globals found changed, and changed: {wrong}"
+        recorded_as_loaded(folder)
+
+    real_changed_globals = reach.changed_globals
+    with mutant(reach, "changed_globals", exact):
+        run_site(steps, kept=mode in ("kept", "webhook"), site=site, command=command,
+                 check=check)
+
+
+def loaded_hashes(folder: Path) -> dict[str, str]:
+    """The hashes of the globals' values as the site's files give them now."""
+    config = load_config(folder)
+    values = query_globals(config, LocalSource(config), datetime.now(UTC))
+    return {name: data_hash(value) for name, value in values.items()}
+
+
+def recorded_as_loaded(folder: Path) -> None:
+    """The globals' hashes the last build recorded are those of their values as the files
+    give them."""
+    config = load_config(folder)
+    with Manifest.open(config.state_dir / "manifest.sqlite") as manifest:
+        assert manifest.globals() == loaded_hashes(folder)
 
 
 # A count of the featured posts, read by every template through ``data.get``: a post

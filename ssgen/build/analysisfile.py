@@ -1,7 +1,8 @@
 """``.ssgen/templates.analysis``: what earlier processes' renderers worked out of the templates.
 
-Owns the file. Each build asks of a route's template chain which templates it names and
-which context variables it reads (``Renderer.template_chain``, ``Renderer.reads_any``):
+Owns the file. Each build asks of a route's template chain which templates it names,
+which context variables it reads and which ``data.<name>`` globals
+(``Renderer.template_chain``, ``Renderer.reads_any``, ``Renderer.globals_used``):
 Jinja2 parses each template and runs its code generator over it (~2 ms for a one-line
 template, a new process after a one-file edit of a 16k-file site). The answers depend on
 the template's text (each is kept with its source's digest and used only for that text:
@@ -21,7 +22,7 @@ from ssgen.render.environment import Analysis
 
 MAGIC = b"ssgen-template-analysis-1\n"
 FILE = "templates.analysis"
-_KINDS = ("refs", "reads")
+_KINDS = ("refs", "reads", "fields")
 
 
 def load(path: Path, key: bytes) -> Analysis | None:

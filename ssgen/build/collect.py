@@ -17,6 +17,7 @@ from datetime import datetime
 from itertools import filterfalse
 from typing import Any
 
+from ssgen import shells
 from ssgen.build import slices
 from ssgen.build.clashes import Recorded, settle_clashes
 from ssgen.build.doclists import DocLists
@@ -120,7 +121,12 @@ def query_globals(config: Config, source: Source, now: datetime) -> dict[str, An
     names = list(config.data_ast)
     requests: list[tuple[Query, dict[str, Any]]] = [(config.data_ast[name], {}) for name in names]
     results = _run(source, requests, now, "data")
-    return {name: result.value for name, result in zip(names, results, strict=True)}
+    values = {name: result.value for name, result in zip(names, results, strict=True)}
+    # Hashed whole (``changed_globals``, the plan) and read by every page's render: a
+    # lazily resumed snapshot's unfilled items would hash as empty objects, a change that
+    # is not one (a new process that fills none: every page of the global re-rendered).
+    shells.fill_reachable(list(values.values()))
+    return values
 
 
 def collect_pages(

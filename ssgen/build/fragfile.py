@@ -95,7 +95,7 @@ def persisted_fragments(config: Config, renderer: Renderer, *, full: bool) -> It
         fragment_store.activate(None)
         renderer.env.bytecode_cache = None
     analysis = renderer.analysis()
-    learned = analysis != (known or {"refs": {}, "reads": {}})
+    learned = analysis != known if known is not None else any(analysis.values())
     if not store.added and not learned and not code.added:
         return
     if key is None:

@@ -4,7 +4,6 @@ document (``--routes``)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -96,6 +95,8 @@ def _title(file: Path) -> str | None:
     found = _TITLE.search(head)
     if found is None:
         return None
+    import html  # here: ``revalidate --doc`` imports this module, and never a title
+
     text = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
     return " ".join(text.split()) or None
 

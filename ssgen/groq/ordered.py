@@ -43,11 +43,13 @@ class Descending:
 class Ordered:
     """Rows ``(*keys, _id)`` in result order, with each row's item and stamp alongside."""
 
-    __slots__ = ("_descending", "_rows_shared", "_shared", "items", "rows", "stamps")
+    __slots__ = ("_columns", "_descending", "_rows", "_rows_shared", "_shared", "items",
+                 "stamps")
 
     def __init__(self, descending: tuple[bool, ...]) -> None:
         self._descending = descending
-        self.rows = Chunks()
+        self._rows: Chunks | None = Chunks()
+        self._columns: list[list[Any]] | None = None
         self.items = Chunks()
         self.stamps = Chunks()
         self._shared = False
@@ -57,6 +59,8 @@ class Ordered:
         """Its rows as columns, a ``desc`` column as its keys: a snapshot then encodes
         each column as one list, not a tuple and a ``Descending`` per row (~60k rows at
         10,000 posts); the items and stamps as the very lists (a result handed out)."""
+        if self._columns is not None:  # decoded and never read: as they were
+            return self._descending, self._columns, self.items, self.stamps, self._shared
         width = len(self._descending) + 1
         columns = [list(column) for column in zip(*self.rows, strict=True)] if self.rows \
             else [[] for _ in range(width)]
@@ -67,18 +71,30 @@ class Ordered:
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         """The state ``__getstate__`` gave; a ``TypeError`` or ``ValueError`` for another
-        (a damaged or hostile snapshot: its decode then fails)."""
+        (a damaged or hostile snapshot: its decode then fails). The rows are made from
+        the columns when first read (``rows``): a one-post edit reads a few queries'."""
         descending, columns, items, stamps, shared = state
         if type(descending) is not tuple or type(columns) is not list \
                 or len(columns) != len(descending) + 1 or type(items) is not Chunks \
                 or type(stamps) is not Chunks or any(type(c) is not list for c in columns) \
-                or not len(items) == len(stamps) == len(columns[-1]):
+                or not len(items) == len(stamps) == len(columns[-1]) \
+                or any(len(c) != len(items) for c in columns):
             raise TypeError("not the state of an Ordered")
         self._descending, self.items, self.stamps = descending, items, stamps
         self._shared, self._rows_shared = shared is True, False
-        self.rows = Chunks(list(zip(*[map(Descending, column) if desc else column
-                                      for column, desc in zip(columns, (*descending, False),
-                                                              strict=True)], strict=True)))
+        self._rows, self._columns = None, columns
+
+    @property
+    def rows(self) -> Chunks:
+        """The rows in result order; not to be changed by the caller."""
+        rows = self._rows
+        if rows is None:
+            columns, self._columns = self._columns or [], None
+            rows = self._rows = Chunks(list(zip(
+                *[map(Descending, column) if desc else column
+                  for column, desc in zip(columns, (*self._descending, False), strict=True)],
+                strict=True)))
+        return rows
 
     def row(self, doc_id: str, keys: tuple[Any, ...]) -> tuple[Any, ...]:
         """The row of a document with these sort keys (``sort_key`` values)."""
@@ -88,7 +104,7 @@ class Ordered:
                   for key, desc in zip(keys, self._descending, strict=True)), doc_id)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.stamps)  # as long as the rows (not made for it)
 
     def insert(self, row: tuple[Any, ...], item: Any, stamp: int) -> None:
         """Add a row (not present) with its item and the item's stamp at its place."""
@@ -123,7 +139,7 @@ class Ordered:
 
     def _own_rows(self) -> Chunks:
         if self._rows_shared:
-            self.rows = self.rows.copy()
+            self._rows = self.rows.copy()
             self._rows_shared = False
         return self.rows
 

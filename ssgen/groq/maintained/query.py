@@ -21,10 +21,10 @@ from ssgen.groq.maintained.entry import (
     NONE,
     ORDER,
     TRACE,
+    Columned,
     ItemParts,
     _Entry,
-    columns,
-    from_columns,
+    check_columns,
     item_reads_of,
     recount,
     same_sets,
@@ -37,7 +37,7 @@ from ssgen.groq.shapes import Shape
 from ssgen.groq.values import hash_key, same_json, slice_bounds, sort_key
 
 
-class MaintainedQuery:
+class MaintainedQuery(Columned):
     """One maintainable query with fixed params, kept in step with a changing dataset.
 
     The dataset's documents must have unique string ``_id``s (a local source's do).
@@ -63,15 +63,19 @@ class MaintainedQuery:
         (closures): a snapshot of a kept source (``ssgen.sources.snapshot``) pickles them."""
         state = dict(self.__dict__)
         del state["_compiled"], state["_delta"], state["_changes"], state["_item_parts"]
-        state["_entries"] = columns(self._entries)
+        del state["_columns"], state["_entry_map"]
+        state["_entries"] = self._entry_columns()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        """Its state; the parts are compiled on first use (``_parts``): of the queries a
-        resumed snapshot holds, a one-post edit runs a few."""
+        """Its state; the parts are compiled on first use (``_parts``), the entries made
+        from their columns on first use (``_entries``), which are checked now: of the
+        queries a resumed snapshot holds, a one-post edit runs a few."""
+        found = state.pop("_entries")
+        check_columns(found)
         # How the result came about is not kept: until a change, its delta is from itself.
         self.__dict__.update(state, _delta=None, _changes=None, _item_parts={},
-                             _compiled=None, _entries=from_columns(state["_entries"]))
+                             _compiled=None, _entry_map={}, _columns=found)
 
     @property
     def _parts(self) -> Parts:
@@ -92,7 +96,7 @@ class MaintainedQuery:
         return parts
 
     def _reset(self, wanted: frozenset[Any] | None, key_reads: frozenset[str] = NONE) -> None:
-        self._entries: dict[str, _Entry] = {}
+        self._entry_map, self._columns = {}, None
         self._dependents = Dependents()
         self._ordered = Ordered(tuple(desc for _, desc in self._shape.keys))
         self._counts: dict[str, int] = {}  # traced id -> how many entries trace it

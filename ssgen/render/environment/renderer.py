@@ -46,7 +46,8 @@ _SHARED: dict[tuple[str, str], Renderer] = site_memo()
 _SHARED_MAX = 2  # serve's site, and one other (tests compare with a full build elsewhere)
 
 _T = TypeVar("_T")
-# Per kind ("refs": the templates a template names, "reads": the variables it reads),
+# Per kind ("refs": the templates a template names, "reads": the variables it reads,
+# "fields": the ``data.<name>`` globals it reads),
 # template name -> (digest of the source it was worked out of, the answer).
 Analysis = dict[str, dict[str, tuple[str, frozenset[str] | None]]]
 
@@ -78,6 +79,7 @@ class Renderer:
         self.env.fragments = self.fragments  # type: ignore[attr-defined]
         self._refs: dict[str, tuple[str, frozenset[str] | None]] = {}
         self._reads: dict[str, tuple[str, frozenset[str] | None]] = {}
+        self._fields: dict[str, tuple[str, frozenset[str] | None]] = {}  # ``data.<name>``s
         self._compiled_texts: dict[str, str | None] = {}
         # ``reads_any``'s answers for the texts ``_compiled_texts`` names (a new dict
         # whenever a template's text changed).
@@ -203,6 +205,7 @@ class Renderer:
         self.fragments.clear()
         self._refs.clear()
         self._reads.clear()
+        self._fields.clear()
         self._loader.texts = None
 
     def compile_all(self) -> int:
@@ -284,18 +287,18 @@ class Renderer:
                         and isinstance(node.template.value, str)}
         return frozenset(name for name in targets if self.fragments.cacheable(self.env, name))
 
-    def globals_used(self, name: str, variable: str = "data") -> frozenset[str] | None:
+    def globals_used(self, name: str) -> frozenset[str] | None:
         """The ``data.<name>`` globals that ``name``'s template chain reads.
 
         None when ``data`` is used in a way that is not a constant attribute or item
         (``data[key]``, ``data | items``, passed to a macro): then assume every global.
+        Each template's answer is kept by its source (``_by_source``) and carried to later
+        processes (``analysis``): a build asks for every page's template up to three
+        times, and each Jinja2 parse of the chain costs ~12 ms at the default site.
         """
         used: set[str] = set()
         for member in self.template_chain(name):
-            source = self.template_source(member)
-            if source is None:
-                continue
-            found = variable_fields(self.env.parse(source, member), variable)
+            found = self._by_source(self._fields, member, self._data_fields, frozenset())
             if found is None:
                 return None
             used |= found
@@ -330,13 +333,15 @@ class Renderer:
     def analysis(self) -> Analysis:
         """What this renderer worked out of its templates' sources so far, for a later
         process to ``adopt`` (``ssgen.build.analysisfile``)."""
-        return {"refs": dict(self._refs), "reads": dict(self._reads)}
+        return {"refs": dict(self._refs), "reads": dict(self._reads),
+                "fields": dict(self._fields)}
 
     def adopt(self, analysis: Analysis) -> None:
         """Take another process's ``analysis``: each answer is used only while its
         template's source has the digest it was worked out of (``_by_source``)."""
         for known, mine in ((analysis.get("refs", {}), self._refs),
-                            (analysis.get("reads", {}), self._reads)):
+                            (analysis.get("reads", {}), self._reads),
+                            (analysis.get("fields", {}), self._fields)):
             for name, answer in known.items():
                 mine.setdefault(name, answer)
 
@@ -368,3 +373,7 @@ class Renderer:
 
     def _variables_read(self, source: str, name: str) -> frozenset[str] | None:
         return variables_read(self.env, source, name)
+
+    def _data_fields(self, source: str, name: str) -> frozenset[str] | None:
+        found = variable_fields(self.env.parse(source, name), "data")
+        return None if found is None else frozenset(found)
