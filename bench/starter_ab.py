@@ -21,7 +21,8 @@ checkout's ``ssgen serve`` (started afresh on its copy, as ``starter_bench.py`` 
 takes N signed webhooks, each after one post retitled and the dataset saved; both copies
 get the same posts and titles in a round, the order swapped every round. Per checkout:
 the webhooks' wall p50 / p99 / range and serve's CPU per webhook (10 ms ticks) over all
-rounds, serve's RSS after each round. ``--runs 0``: no new processes.
+rounds, serve's RSS after each round. ``--runs 0``: no new processes. ``--changelog``: the
+edits written through the writer's change log, as starter_bench's.
 
     python bench/starter_ab.py 10000 --base /tmp/main --built bench/out/starter-10000 \
         --webhooks 100 --webhook-runs 2 --runs 0
@@ -74,6 +75,9 @@ def main() -> None:
                              "each, no full builds")
     parser.add_argument("--webhooks", type=int, default=0)
     parser.add_argument("--webhook-runs", type=int, default=1)
+    parser.add_argument("--changelog", action="store_true",
+                        help="the NDJSON edits written through ssgen.sources.ndjson.changelog "
+                             "(no whole-file proof in serve's rounds), as starter_bench's")
     args = parser.parse_args()
     checkouts = compiled_checkouts(args.base, _ROOT)
     sites: dict[str, Path] = {}
@@ -97,6 +101,8 @@ def main() -> None:
                   f"load {os.getloadavg()[0]:.2f}", flush=True)
     # Light (starter_bench's NDJSON mode): two whole parses at 100,000 posts are ~10 GB.
     data = {label: Dataset(site, light=True) for label, site in sites.items()}
+    for dataset in data.values():
+        dataset.changelog = args.changelog
     if args.webhooks:
         _webhook_rounds(checkouts, sites, data, args)
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}

@@ -71,8 +71,8 @@ def record_build(
             else:
                 report.identical += 1
         rest = [o for o in built if o.path not in done] if done else built
-        manifest.record_rows([o.row or page_row(_page_record(plan, o), plan.tags[o.path]
-                                                | o.images) for o in rest])
+        manifest.record_rows([o.row or page_row(_page_record(plan, o), plan.tags[o.path],
+                                                o.images) for o in rest])
         manifest.set_files(_file_rows(rest))
         # Every page file noted for this build is now recorded, or was never written
         # (a failed page's write is atomic): one statement, not one per page.

@@ -152,7 +152,7 @@ class PageWriter:
         record = PageRecord(spec.path, spec.route, spec.params, spec.template, data_hash,
                             digest, file)
         try:
-            return page_row(record, tags | images)
+            return page_row(record, tags, images)
         except SsgenError:
             return ()
 

@@ -9,12 +9,14 @@ an ``IN (...)`` query's bound parameters under SQLite's limit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import orjson
 
 from ssgen.errors import ManifestError
 from ssgen.fastclass import dataclass
+from ssgen.memos import site_memo
 
 FILE_KINDS = frozenset({"page", "static", "generated"})
 CHUNK = 500  # bound parameters per IN (...) query
@@ -58,10 +60,20 @@ PAGE_SELECT = "SELECT path, route, params, template, data_hash, output_hash, fil
 
 
 
-def page_row(record: PageRecord, tags: Iterable[str]) -> tuple[str, ...]:
-    """The ``pages`` row of a record (params and sorted tags as canonical JSON)."""
+# Per page path, a large tag set, the image tags added to it and their text: a list's
+# first page carries every id its query read (the home and blog pages 100,000 at 100k,
+# an author or category 7,000-40,000), rendered again each serve round that touches
+# one of its posts with the very same set (``routes.page.page_tags``); sorting and
+# encoding 40,000 tags again cost ~10 ms a page.
+_TAG_TEXTS: dict[str, tuple[AbstractSet[str], frozenset[str], str]] = site_memo()
+_KEEP_FROM = 256
+
+
+def page_row(record: PageRecord, tags: Iterable[str],
+             images: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The ``pages`` row of a record (params and sorted tags as canonical JSON); its
+    tags are ``tags`` with ``images`` (the image variants' tags its render used)."""
     params = dumps(record.params, f"params of page {record.path!r}")
-    tag_list = sorted({str(tag) for tag in tags})
     return (
         record.path,
         record.route,
@@ -70,8 +82,26 @@ def page_row(record: PageRecord, tags: Iterable[str]) -> tuple[str, ...]:
         record.data_hash,
         record.output_hash,
         record.file,
-        dumps(tag_list, f"tags of page {record.path!r}"),
+        tag_text(record.path, tags, images),
     )
+
+
+def tag_text(path: str, tags: Iterable[str], images: frozenset[str] = frozenset()) -> str:
+    """The canonical JSON of ``tags`` with ``images``, sorted: the last text of the page
+    at ``path`` while its tags are the very set (a frozenset, so unchanged) and its
+    images equal."""
+    if not isinstance(tags, frozenset) or len(tags) < _KEEP_FROM:
+        return _text(path, {str(tag) for tag in tags}.union(images))
+    last = _TAG_TEXTS.get(path)
+    if last is not None and last[0] is tags and last[1] == images:
+        return last[2]
+    text = _text(path, {str(tag) for tag in tags}.union(images))
+    _TAG_TEXTS[path] = (tags, frozenset(images), text)
+    return text
+
+
+def _text(path: str, tags: set[str]) -> str:
+    return dumps(sorted(tags), f"tags of page {path!r}")
 
 
 def page_record(row: tuple[Any, ...]) -> PageRecord:
