@@ -43,23 +43,26 @@ UPSERT_PAGE = (
 )
 
 
-def record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> None:
-    """Record one page, touching only the tag rows that changed."""
+def record_one(conn: sqlite3.Connection, row: tuple[str, ...]) -> bool:
+    """Record one page, touching only the tag rows that changed; whether any did."""
     path, new_json = row[0], row[7]
     old = conn.execute("SELECT tags FROM pages WHERE path = ?", (path,)).fetchone()
-    if old is None or old[0] != new_json:
+    retagged = old is None or old[0] != new_json
+    if retagged:
         old_tags = set(loads(old[0], f"tags of page {path!r}")) if old else set()
         new_tags = set(loads(new_json, f"tags of page {path!r}"))
         if old_tags - new_tags:
             conn.executemany(DELETE_TAG, [(tag, path) for tag in old_tags - new_tags])
         conn.executemany(INSERT_TAG, [(tag, path) for tag in new_tags - old_tags])
     conn.execute(UPSERT_PAGE, row)
+    return retagged
 
 
 def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]], *,
-                new: bool = False) -> None:
+                new: bool = False) -> bool:
     """Record many pages; new tag rows are expanded inside SQLite (json_each), not in Python.
-    ``new``: the caller knows that none of the paths is recorded yet."""
+    ``new``: the caller knows that none of the paths is recorded yet. Whether any page's
+    tag rows may have changed."""
     # In key order, the b-tree fills page by page (in render order: -40% at 16k pages);
     # a stable sort, so that of two rows of one path the last still wins.
     rows = sorted(rows, key=itemgetter(0))
@@ -71,13 +74,13 @@ def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]], *,
         conn.execute("INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
                      " FROM temp.batch b, json_each(b.tags) j")
         conn.execute("DELETE FROM temp.batch")
-        return
+        return bool(rows)
     if conn.execute("SELECT 1 FROM pages LIMIT 1").fetchone() is None:
         # A first build: no tag rows to compare or remove, all of them new.
         conn.executemany(UPSERT_PAGE, rows)
         conn.execute("INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
                      " FROM pages b, json_each(b.tags) j")
-        return
+        return bool(rows)
     conn.execute("DELETE FROM temp.batch")
     conn.executemany(
         "INSERT OR REPLACE INTO temp.batch (path, tags) VALUES (?, ?)",
@@ -101,4 +104,6 @@ def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]], *,
         "INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
         " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
     )
+    retagged = conn.execute("SELECT 1 FROM temp.batch WHERE fresh LIMIT 1").fetchone()
     conn.execute("DELETE FROM temp.batch")
+    return retagged is not None
