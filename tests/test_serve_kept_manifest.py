@@ -16,7 +16,7 @@ from sitekit import author, make_site, mutant, new_process, output_files, post, 
 from ssgen.build.change import Change
 from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
-from ssgen.manifest import connect
+from ssgen.manifest import connect, store
 from ssgen.serve.worker import RebuildWorker
 from ssgen.serve.worker import run as worker_run
 
@@ -92,5 +92,35 @@ def test_a_config_that_moved_the_state_builds_on_its_own(tmp_path: Path) -> None
         assert runner._kept(config) is worker._manifest
         assert runner._kept(dataclasses.replace(config, state_url="postgresql://h/db")) is None
         assert runner._kept(dataclasses.replace(config, site_dir=tmp_path / "other")) is None
+    finally:
+        worker.stop()
+
+
+def test_rounds_that_retag_nothing_take_the_kept_image_tags(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image sync's ``tags_starting`` answer outlives a round on the kept connection:
+    a retitle changes no tag row, so later rounds scan the tag index no more; a new post
+    (new tag rows) makes the next round scan again."""
+    site = make_site(tmp_path)
+    scans: list[str] = []
+    real = store.Manifest._rows
+
+    def counting(self: Any, sql: str, params: Any = (), *, what: str) -> Any:
+        if sql == store._SKIP_SCAN:
+            scans.append(what)
+        return real(self, sql, params, what=what)
+
+    monkeypatch.setattr(store.Manifest, "_rows", counting)
+    worker = RebuildWorker(load_config(site), settle=0)
+    try:
+        worker._round()
+        first = len(scans)
+        assert first >= 1
+        for title in ("Edited", "Again"):
+            _round(worker, site, [author("a1", "Ada"), post(1, title=title), post(2)],
+                   "post:post-1")
+        assert len(scans) == first, "a round that retagged nothing scanned the tags again"
+        _round(worker, site, [author("a1", "Ada"), post(1), post(2), post(3)], "post:post-3")
+        assert len(scans) > first
     finally:
         worker.stop()
