@@ -104,6 +104,6 @@ def record_bulk(conn: sqlite3.Connection, rows: list[tuple[str, ...]], *,
         "INSERT OR IGNORE INTO page_tags (tag, path) SELECT j.value, b.path"
         " FROM temp.batch b, json_each(b.tags) j WHERE b.fresh"
     )
-    retagged = conn.execute("SELECT 1 FROM temp.batch WHERE fresh LIMIT 1").fetchone()
+    retagged = conn.execute("SELECT 1 FROM temp.batch WHERE fresh <> 0 LIMIT 1").fetchone()
     conn.execute("DELETE FROM temp.batch")
     return retagged is not None
