@@ -131,9 +131,18 @@ def pg_server() -> Iterator[Any]:
 
 
 @pytest.fixture
-def pg_url(pg_server: Any) -> str:
-    """The URL of a fresh database on the session's PostgreSQL server."""
-    return str(pg_server.new_database())
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """The URL of a fresh database on the session's PostgreSQL server.
+
+    Its pool is closed after the test: each database has its own pool, and pools kept
+    to the session's end would run the server out of connections.
+    """
+    from ssgen.manifest.pg import close_pools
+
+    try:
+        yield str(pg_server.new_database())
+    finally:
+        close_pools()
 
 
 # Where the tests' files go unless SSGEN_TEST_TMPFS=0 or TMPDIR is set: in memory, when

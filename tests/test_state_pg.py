@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.errors import ConfigError, ManifestError
 from ssgen.manifest.connect import open_state, set_fence
-from ssgen.manifest.pg import FencedOut
+from ssgen.manifest.pg import FencedOut, close_pools
 from ssgen.manifest.schema import SCHEMA_VERSION, PageRecord
 from ssgen.manifest.store import Manifest
 
@@ -92,11 +93,14 @@ def test_postgres_and_sqlite_agree(pg_server: Any, tmp_path_factory: pytest.Temp
                                    ops: list[tuple[Any, ...]]) -> None:
     url = pg_server.new_database()
     folder = tmp_path_factory.mktemp("lite")
-    with open_state(folder) as lite, open_state(folder, url) as pg:
-        for op in ops:
-            _apply(lite, op)
-            _apply(pg, op)
-            assert _snapshot(pg) == _snapshot(lite)
+    try:
+        with open_state(folder) as lite, open_state(folder, url) as pg:
+            for op in ops:
+                _apply(lite, op)
+                _apply(pg, op)
+                assert _snapshot(pg) == _snapshot(lite)
+    finally:  # a failing example is shrunk over many databases: free each one's pool
+        close_pools()
 
 
 def _clean(site: Path, tmp: Path, state_url: str) -> dict[str, bytes]:
@@ -203,3 +207,22 @@ def test_a_paused_builder_loses_the_lock_and_its_late_commit_is_fenced(pg_url: s
         set_fence(None)
     with open_state(Path("."), pg_url) as fresh:
         assert fresh.get_meta("k") == "first" and fresh.get_meta("builder") == "second"
+
+
+def test_closed_pools_leave_no_connections(pg_server: Any, tmp_path: Path) -> None:
+    def open_backends() -> int:
+        with psycopg.connect(pg_server.admin, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity "
+                               "WHERE datname LIKE 't\\_%'").fetchone()
+        return int(row[0]) if row else 0
+
+    close_pools()
+    before = open_backends()
+    for _ in range(5):
+        with open_state(tmp_path, pg_server.new_database()) as manifest:
+            manifest.counts()
+        close_pools()
+    deadline = time.monotonic() + 10  # a closed backend leaves pg_stat_activity a moment later
+    while open_backends() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_backends() == before
