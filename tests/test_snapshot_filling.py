@@ -254,3 +254,16 @@ def test_a_record_alone_needs_no_earlier_one_for_its_dicts_keys(
 def test_mutant_keys_left_out_of_the_pool_is_caught() -> None:
     _mutant_caught(filling, "_with_keys", lambda pool, groups: pool,
                    test_a_record_alone_needs_no_earlier_one_for_its_dicts_keys)
+
+
+@pytest.mark.parametrize("other", [b"]\x94", b")\x94", b"}K\x01K\x02s\x94"])
+def test_a_prefix_of_other_than_empty_dicts_is_refused(other: bytes) -> None:
+    """A shell made a list, a tuple or a dict with an item: not a snapshot's prefix."""
+    value, groups = _sample()
+    body, ends = filling.encode(value, groups, [])
+    at = body.index(filling._SHELL, len(filling._PREFIX))
+    shift = len(other) - len(filling._SHELL)
+    forged = body[:at] + other + body[at + len(filling._SHELL):]
+    moved = [end + shift for end in ends]
+    with pytest.raises(codec.Refused, match="no shells"):
+        filling.decode(memoryview(forged), 0, [], moved, [0] * (len(ends) - 2), 0)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import io
 import itertools
+import operator
 import pickle
 import re
 import zlib
@@ -104,6 +105,11 @@ def encode(value: Any, groups: Sequence[Sequence[dict[str, Any]]], pool: list[st
     return out.getvalue(), ends
 
 
+def _empty_dicts(shells: list[Any]) -> bool:
+    """Whether ``shells`` are all empty plain dicts (checked in C: 30,000 at 10,000 posts)."""
+    return not any(shells) and set(map(type, shells)) <= {dict}
+
+
 def _with_keys(pool: list[str], groups: Sequence[Sequence[dict[str, Any]]]) -> list[str]:
     """``pool`` and, after it, each string key object of the groups' dicts that is not
     one of its objects (by identity: an equal string of another object is another memo
@@ -129,7 +135,7 @@ class Filling:
         self._ends, self._crcs, self.whole = list(ends), list(crcs), whole
         shells = decoder.load()
         if type(shells) is not list or stream.at != self._ends[0] \
-                or not all(type(shell) is dict and not shell for shell in shells):
+                or not _empty_dicts(shells):
             raise codec.Refused("not a source snapshot: no shells")
         if shells_mod.STRICT:
             shells = _strict(decoder, len(shells))
@@ -207,7 +213,7 @@ class Filling:
                 type(obj) is not shells_mod.StrictShell):
             return None
         if self._at is None:
-            self._at = {id(shell): at for at, shell in enumerate(self._shells)}
+            self._at = dict(zip(map(id, self._shells), range(len(self._shells)), strict=True))
         at = self._at.get(id(obj))
         if at is None:
             return None
@@ -302,9 +308,9 @@ class Filling:
     def _held(self, group: int) -> list[int]:
         """The other unfilled groups whose shells the contents of ``group`` hold."""
         if self._owner is None:
-            self._owner = {id(shell): owner for owner, (start, stop) in
-                           enumerate(itertools.pairwise(self._starts))
-                           for shell in self._shells[start:stop]}
+            sizes = map(operator.sub, self._starts[1:], self._starts)
+            self._owner = dict(zip(map(id, self._shells), itertools.chain.from_iterable(
+                map(itertools.repeat, itertools.count(), sizes)), strict=True))
         owner, found = self._owner, []
         stack: list[Any] = list(self._shells[self._starts[group]:self._starts[group + 1]])
         seen: set[int] = set()

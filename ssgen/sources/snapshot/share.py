@@ -93,7 +93,9 @@ def adopt(strings: object) -> None:
     _POOL.clear()
     _KEYS.clear()
     if type(strings) is list:
-        _POOL.update((text, text) for text in strings if type(text) is str)
+        if not set(map(type, strings)) <= {str}:  # a hostile pool: its strings only
+            strings = [text for text in strings if type(text) is str]
+        _POOL.update(zip(strings, strings, strict=True))  # in C: ~45,000 at 10,000 posts
 
 
 __all__ = ["SHORT", "adopt", "pool", "strings", "walked"]
