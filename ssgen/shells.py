@@ -153,13 +153,20 @@ def fill_reachable(value: Any) -> None:
     pending = _pending
     if pending is None:
         return
-    found = [obj for obj in _walk(value) if pending.is_unfilled(obj)]
+    found = _unfilled_in(value, pending)
     while found:
         pending.fill_objects(found)
         # What the filled shells hold, not ``value`` again: the rest was walked.
-        found = [obj for obj in _walk(found) if pending.is_unfilled(obj)]
+        found = _unfilled_in(found, pending)
     if STRICT:
         check_filled(value, "a page's data")
+
+
+def _unfilled_in(value: Any, pending: Pending) -> list[Any]:
+    """The unfilled shells ``value`` holds. Only an empty dict or a ``StrictShell`` is
+    asked about (as ``filled`` does): a page's data holds thousands of filled dicts."""
+    return [obj for obj in _walk(value)
+            if (type(obj) is not dict or not obj) and pending.is_unfilled(obj)]
 
 
 def check_filled(value: Any, where: str) -> None:

@@ -223,3 +223,47 @@ def test_mutant_owner_not_found_past_a_mark_is_caught() -> None:
 def test_mutant_decoder_kept_after_a_miss_is_caught() -> None:
     _mutant_caught(filling.Filling, "_renew", lambda self: None,
                    test_a_record_needing_an_earlier_ones_object_fills_that_one_only)
+
+
+def _fresh(text: str) -> str:
+    """An equal string of its own (not the literal's object)."""
+    return "".join([text[:1], text[1:]])
+
+
+@settings(max_examples=100, deadline=None)
+@given(shape=st.lists(st.lists(st.sets(st.sampled_from("kpqr"), min_size=1), max_size=3),
+                      min_size=2, max_size=6),
+       data=st.data())
+def test_a_record_alone_needs_no_earlier_one_for_its_dicts_keys(
+        shape: list[list[set[str]]], data: st.DataObject) -> None:
+    """Items whose keys are one set of objects across documents, as a query's projection
+    makes them (none of them the pool's, nor the value's): any one document filled first
+    misses no earlier record, and equals what was encoded."""
+    keys = {name: _fresh(name * 2) for name in "kpqr"}
+    docs = [{_fresh("_id"): f"d{i}", keys["k"]: f"{i}" * 70} for i in range(len(shape))]
+    groups = [[doc, *({keys[name]: f"{i}{name}" * 40 for name in sorted(item)}
+                      for item in items)] for i, (doc, items) in enumerate(zip(docs, shape,
+                                                                                 strict=True))]
+    value = {"docs": list(docs), "items": [g[1:] for g in groups]}
+    found = _decoded(value, groups)
+    found.fill([data.draw(st.sampled_from([doc["_id"] for doc in docs]))])
+    assert found.misses == 0
+    _check_filled(found, groups)
+
+
+def test_mutant_keys_left_out_of_the_pool_is_caught() -> None:
+    _mutant_caught(filling, "_with_keys", lambda pool, groups: pool,
+                   test_a_record_alone_needs_no_earlier_one_for_its_dicts_keys)
+
+
+@pytest.mark.parametrize("other", [b"]\x94", b")\x94", b"}K\x01K\x02s\x94"])
+def test_a_prefix_of_other_than_empty_dicts_is_refused(other: bytes) -> None:
+    """A shell made a list, a tuple or a dict with an item: not a snapshot's prefix."""
+    value, groups = _sample()
+    body, ends = filling.encode(value, groups, [])
+    at = body.index(filling._SHELL, len(filling._PREFIX))
+    shift = len(other) - len(filling._SHELL)
+    forged = body[:at] + other + body[at + len(filling._SHELL):]
+    moved = [end + shift for end in ends]
+    with pytest.raises(codec.Refused, match="no shells"):
+        filling.decode(memoryview(forged), 0, [], moved, [0] * (len(ends) - 2), 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sitekit import (
@@ -31,7 +32,7 @@ from ssgen.build.pipeline import build
 from ssgen.config.load import load_config
 from ssgen.errors import SnapshotDamaged
 from ssgen.sources import snapshot as snap
-from ssgen.sources.snapshot import filling, records
+from ssgen.sources.snapshot import filling, lazy, records
 
 HEAD = len(snap.MAGIC) + snap._KEY + snap._SUM
 
@@ -175,25 +176,51 @@ def test_a_bad_record_falls_back_to_the_full_load(tmp_path: Path, how: str) -> N
 
 
 def test_mutant_records_unchecked_is_caught(tmp_path: Path) -> None:
-    """A load that does not compare the records' CRC resumes a flipped note."""
+    """A lazy resume takes no CRC-32 of the records at the open: a fill of them all that
+    trusts them (as when the open had) resumes a flipped note; so does a fill of one
+    that does not check its own."""
     _, root = _built(tmp_path)
     path = snapshot_file(root)
     path.write_bytes(bytes(_flip_note(path.read_bytes())))
-    real = snap._Checksum.result
+    real_all, real_one = filling.Filling.fill_all, filling.Filling._fill
 
-    def trusting(self: snap._Checksum) -> tuple[int | None, list[int]]:
-        crc, _ = real(self)
-        return crc, [records.read(path.read_bytes(), HEAD).whole]  # type: ignore[union-attr]
+    def trusting(self: filling.Filling, checked: bool = False) -> None:
+        real_all(self, checked=True)
 
-    def each(self: snap._Checksum) -> list[int]:
-        return [records.read(path.read_bytes(), HEAD).whole]  # type: ignore[union-attr]
+    def unchecked(self: filling.Filling, group: int, check: bool) -> None:
+        real_one(self, group, False)
 
-    with mutant(snap._Checksum, "result", trusting), mutant(snap._Checksum, "each", each):
+    with mutant(filling.Filling, "fill_all", trusting):
         found = _loaded(root)
     assert found is not None
-    [p1] = [doc for doc in found[0].dataset.documents  # type: ignore[index]
-            if doc["_id"] == "p1"]
-    assert p1["note"] != NOTE
+    assert _p1(found[0])["note"] != NOTE  # type: ignore[index]
+    if lazy.ENABLED:  # p1 filled alone
+        loaded = snap._load(path, snap.snapshot_key(load_config(root), "published"))
+        assert loaded is not None and loaded[2] is not None
+        with mutant(filling.Filling, "_fill", unchecked):
+            loaded[2].fill(["p1"])
+        assert _p1(loaded[0])["note"] != NOTE
+
+
+def _p1(source: Any) -> dict[str, Any]:
+    return source.dataset.by_id["p1"]  # type: ignore[no-any-return]
+
+
+def test_a_flipped_record_is_found_at_its_fill(tmp_path: Path) -> None:
+    """Not at the open: the records are left to fill unread; filling p1 refuses it
+    (``SnapshotDamaged``: the file removed), filling another does not."""
+    if not lazy.ENABLED:
+        pytest.skip("records filled at the open")
+    site, root = _built(tmp_path)
+    path = snapshot_file(root)
+    path.write_bytes(bytes(_flip_note(path.read_bytes())))
+    found = snap._load(path, snap.snapshot_key(load_config(root), "published"))
+    assert found is not None and found[2] is not None
+    other = next(doc for doc in site.docs if doc != "p1")
+    found[2].fill([other])
+    with pytest.raises(SnapshotDamaged):
+        found[2].fill(["p1"])
+    assert not path.exists()
 
 
 def test_mutant_a_fill_skipped_is_caught(tmp_path: Path) -> None:
@@ -223,8 +250,8 @@ def test_a_damaged_record_is_not_decoded(tmp_path: Path) -> None:
     path = snapshot_file(root)
     path.write_bytes(bytes(_flip_note(path.read_bytes())))
 
-    def decoded(self: filling.Filling, checked: bool = False) -> None:
+    def decoded(self: filling.Filling, start: int, end: int) -> None:
         raise AssertionError("a damaged record decoded")
 
-    with mutant(filling.Filling, "fill_all", decoded):
+    with mutant(filling.Filling, "_load", decoded):
         assert _loaded(root) is None

@@ -268,3 +268,22 @@ def test_mutant_documents_marked_outside_the_guarded_resume_is_caught(tmp_path: 
 
     with mutant(snap, "_load", marking), pytest.raises(AttributeError):
         test_a_snapshot_whose_view_has_no_dataset_is_not_resumed(tmp_path)
+
+
+def test_an_adopted_pool_keeps_its_strings_only() -> None:
+    """A pool with other values (a forged snapshot's) gives the strings among them; an
+    all-strings pool gives each one as the very object; made the pool when first used."""
+    text = "".join(["a", "b"])
+    share.adopt([1, text, 2.5, None])
+    assert share._POOL == {}  # not yet: no walk, no save asked for it
+    assert share._pool() == {"ab": "ab"} and share._POOL["ab"] is text
+    share.adopt([3])
+    assert share._pool() == {}
+    share.adopt([text, "cd"])
+    assert share.pool() == [text, "cd"] and share.pool()[0] is text
+    share.adopt([text])
+    walked = [{"_id": "d", "v": "".join(["a", "b"])}]
+    share.strings(walked)  # a document none walked before: a pool of its own
+    assert walked[0]["v"] is not text
+    share.adopt("not a list")
+    assert share._pool() == {}

@@ -68,7 +68,7 @@ def check_columns(found: Any) -> None:
         raise TypeError("a maintained query's entries are not columns")
     ids, *fields = found
     if any(len(column) != len(ids) for column in fields) \
-            or any(type(doc_id) is not str for doc_id in ids):
+            or not set(map(type, ids)) <= {str}:  # in C: 30,000 ids at 10,000 posts
         raise TypeError("a maintained query's entry columns do not match")
 
 

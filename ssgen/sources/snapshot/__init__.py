@@ -319,7 +319,8 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
              table: records.Records | None, leave: list[object] | None,
              path: Path) -> tuple[Any, lazy.Lazy | None] | None:
     """The body of a snapshot file's bytes, if their magic, key and checksums (the
-    file's, the records') match, and its records' filling when left to fill. They are
+    file's; the records' when they are all filled now, else each at its fill: ``lazy``)
+    match, and its records' filling when left to fill. They are
     taken on another thread while this one decodes (``zlib.crc32`` lets go of the GIL:
     ~60 ms of a 144 MB file at 10,000 posts off the decode's core); what was decoded is
     used only once they matched."""
@@ -331,6 +332,9 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
         with gc_paused():
             if table is None:
                 checksum = _Checksum([data[start:]], [])
+            elif lazy.ENABLED:  # each record's CRC-32 checked at its fill (``lazy``)
+                checksum = _Checksum([data[start:start + table.ends[1]],
+                                      data[start + table.ends[-1]:]], [])
             else:  # the records as one (see ``records``)
                 checksum = _Checksum([data[start:start + table.ends[1]],
                                       data[start + table.ends[-1]:]],
@@ -343,7 +347,7 @@ def _decoded(data: memoryview, key: bytes, buffers: list[Mapped],
             finally:
                 crc, crcs = checksum.result()
         if crc is None or crc.to_bytes(_SUM, "big") != data[head + _KEY:start] \
-                or (table is not None and crcs != [table.whole]):
+                or (table is not None and pending is None and crcs != [table.whole]):
             if pending is not None:
                 pending.close()
             return None
@@ -363,10 +367,10 @@ def _body(data: memoryview, start: int, buffers: list[Mapped],
         return codec.decode(data, start, buffers, leave), [], None
     filled = filling.decode(data, start, buffers, table.ends, table.crcs, table.whole)
     try:
-        if crcs() != [table.whole]:
-            raise codec.Refused("not a source snapshot: a record damaged")
         if lazy.ENABLED:
             return filled.value, filled.pool, lazy.Lazy(filled, path, leave)
+        if crcs() != [table.whole]:
+            raise codec.Refused("not a source snapshot: a record damaged")
         filled.fill_all(checked=True)
     except codec.Refused:
         filled.close()
