@@ -26,6 +26,7 @@ from ssgen.build.change import Change
 from ssgen.build.memo import carry
 from ssgen.build.output import defer_frees, take_displaced
 from ssgen.build.outwatch import watch_output
+from ssgen.build.readahead import reading_ahead
 from ssgen.build.report import BuildReport
 from ssgen.build.search import DEFERRED, SearchMode
 from ssgen.config.load import Config
@@ -193,10 +194,11 @@ class RoundRunner:
                 return self.build_fn(config, change=wanted, source=self.source)
             from ssgen.build.pipeline import build
 
-            search = take_search()
-            return build(config, change=wanted, source=self.source, frozen_heap=True,
-                         search=search if search.ready else DEFERRED, jobs=jobs,
-                         manifest=self._kept(config))
+            search, kept = take_search(), self._kept(config)
+            with reading_ahead(kept.path if kept is not None else None):
+                return build(config, change=wanted, source=self.source, frozen_heap=True,
+                             search=search if search.ready else DEFERRED, jobs=jobs,
+                             manifest=kept)
 
     def settle(self, *, save: bool = True) -> None:
         """What the last builds left for after their replies: the replaced files to free
