@@ -44,6 +44,7 @@ def test_a_round_reads_ahead_the_rows_and_files_of_the_pages_it_renders(
         worker.submit(Change(tags=frozenset({"post:post-1"})))
         worker._round()
         result = worker.last
+        readahead.wait()
     finally:
         worker.stop()
     assert result is not None and result.ok
@@ -72,16 +73,18 @@ def test_only_when_asked_and_for_a_few_pages(tmp_path: Path,
     than ``MOST_PAGES`` pages starts no thread."""
     seen = _reads(monkeypatch)
     db, other = tmp_path / "m.sqlite", tmp_path / "n.sqlite"
-    assert readahead.start(db, ["/a/"], ["a/index.html"], tmp_path) is None
+    assert not readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
     with readahead.reading_ahead(db):
-        assert readahead.start(other, ["/a/"], ["a/index.html"], tmp_path) is None
+        assert not readahead.start(other, ["/a/"], ["a/index.html"], tmp_path)
         many = [f"/p{i}/" for i in range(readahead.MOST_PAGES + 1)]
-        assert readahead.start(db, many, [], tmp_path) is None
-        thread = readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
-        assert thread is not None
-        thread.join()  # no manifest there: the thread fails quietly
-    assert readahead.start(db, ["/a/"], ["a/index.html"], tmp_path) is None
-    assert [args[1] for args in seen] == [["/a/"]]
+        assert not readahead.start(db, many, [], tmp_path)
+        assert readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
+        thread = readahead._THREAD[0]
+        assert readahead.start(db, ["/b/"], ["b/index.html"], tmp_path)
+        assert readahead._THREAD[0] is thread, "a thread started for each read-ahead"
+        readahead.wait()  # no manifest there: the thread fails quietly, and goes on
+    assert not readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
+    assert [args[1] for args in seen] == [["/a/"], ["/b/"]]
 
 
 def test_mutant_reading_ahead_for_any_manifest_is_caught(
