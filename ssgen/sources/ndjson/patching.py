@@ -10,8 +10,6 @@ call, so the loop writes its replies meanwhile.
 
 from __future__ import annotations
 
-import ctypes
-
 # Tails shorter than this are moved by the slice assignment: a few ms at most.
 MOVE_APART = 1 << 20
 
@@ -39,6 +37,8 @@ def patch_in_place(data: bytearray, start: int, stop: int, middle: bytes) -> byt
 def _move(data: bytearray, to: int, start: int, count: int) -> None:
     """``count`` bytes of ``data`` from ``start`` to ``to`` (may overlap), outside the
     GIL (a ``CFUNCTYPE`` call, as ``ctypes.memmove`` is, releases it)."""
+    import ctypes  # here: a cold build imports this module (``diff``) but never moves
+
     view = (ctypes.c_char * len(data)).from_buffer(data)
     try:
         base = ctypes.addressof(view)
