@@ -79,9 +79,9 @@ def test_only_when_asked_and_for_a_few_pages(tmp_path: Path,
         many = [f"/p{i}/" for i in range(readahead.MOST_PAGES + 1)]
         assert not readahead.start(db, many, [], tmp_path)
         assert readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
-        thread = readahead._THREAD[0]
+        thread = readahead._THREAD[0][0]
         assert readahead.start(db, ["/b/"], ["b/index.html"], tmp_path)
-        assert readahead._THREAD[0] is thread, "a thread started for each read-ahead"
+        assert readahead._THREAD[0][0] is thread, "a thread started for each read-ahead"
         readahead.wait()  # no manifest there: the thread fails quietly, and goes on
     assert not readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
     assert [args[1] for args in seen] == [["/a/"], ["/b/"]]

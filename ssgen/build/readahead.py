@@ -18,18 +18,23 @@ long the round waits.
 from __future__ import annotations
 
 import os
-import queue
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import queue
 
 # A round of more pages is a burst or a big edit: its reads are not the round's tail.
 MOST_PAGES = 64
 _ON: list[Path] = []  # the manifest file of the round being built, while one is
-_WORK: queue.Queue[tuple[Path, list[str], list[str], Path]] = queue.Queue()
-_THREAD: list[threading.Thread] = []  # the reading thread, once started
+_Asked = tuple[Path, list[str], list[str], Path]
+# The reading thread and its queue, once started (``queue`` imported then: not by every
+# new process's build, which never reads ahead).
+_THREAD: list[tuple[threading.Thread, queue.Queue[_Asked]]] = []
 
 
 @contextmanager
@@ -49,27 +54,32 @@ def start(manifest: Path, paths: list[str], files: list[str], output: Path) -> b
     to (False: not reading ahead for ``manifest``, or too many pages)."""
     if not _ON or _ON[0] != manifest or not paths or len(paths) > MOST_PAGES:
         return False
-    _WORK.put((manifest, paths, files, output))
     # One thread for the process's rounds: a thread started each round cost the round
     # the wait for its start (``Thread.start``: 6.8 ms a round at 100,000 posts, load 5).
-    if not _THREAD or not _THREAD[0].is_alive():
-        _THREAD[:] = [threading.Thread(target=_reading, name="ssgen-read-ahead", daemon=True)]
-        _THREAD[0].start()
+    if not _THREAD or not _THREAD[0][0].is_alive():
+        import queue
+
+        asked: queue.Queue[_Asked] = queue.Queue()
+        _THREAD[:] = [(threading.Thread(target=_reading, args=(asked,),
+                                        name="ssgen-read-ahead", daemon=True), asked)]
+        _THREAD[0][0].start()
+    _THREAD[0][1].put((manifest, paths, files, output))
     return True
 
 
 def wait() -> None:
     """Until what was asked so far has been read (tests)."""
-    _WORK.join()
+    if _THREAD:
+        _THREAD[0][1].join()
 
 
-def _reading() -> None:
+def _reading(asked: queue.Queue[_Asked]) -> None:
     while True:
-        manifest, paths, files, output = _WORK.get()
+        manifest, paths, files, output = asked.get()
         try:
             _read(manifest, paths, files, output)
         finally:
-            _WORK.task_done()
+            asked.task_done()
 
 
 def _read(manifest: Path, paths: list[str], files: list[str], output: Path) -> None:
