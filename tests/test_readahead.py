@@ -4,6 +4,7 @@ mutant it catches."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,8 @@ def test_a_round_reads_ahead_the_rows_and_files_of_the_pages_it_renders(
         readahead.wait()
     finally:
         worker.stop()
+    assert not any(t.name == "ssgen-read-ahead" for t in threading.enumerate()), \
+        "the read-ahead thread outlived the stopped worker"
     assert result is not None and result.ok
     assert b"Retitled" in (site / "public/blog/post-1/index.html").read_bytes()
     assert len(seen) == 1, "no read-ahead, or more than one, in the round"
@@ -85,6 +88,9 @@ def test_only_when_asked_and_for_a_few_pages(tmp_path: Path,
         readahead.wait()  # no manifest there: the thread fails quietly, and goes on
     assert not readahead.start(db, ["/a/"], ["a/index.html"], tmp_path)
     assert [args[1] for args in seen] == [["/a/"], ["/b/"]]
+    readahead.stop()
+    thread.join(1)
+    assert not thread.is_alive() and not readahead._THREAD
 
 
 def test_mutant_reading_ahead_for_any_manifest_is_caught(

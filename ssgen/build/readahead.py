@@ -1,7 +1,8 @@
 """A serve round's first reads of the manifest and the output folder, made beside its render.
 
 Owns ``reading_ahead`` (serve turns it on around a round's build, naming the manifest's
-file) and ``start`` (the build calls it once the plan names the pages to render). At
+file), ``start`` (the build calls it once the plan names the pages to render) and
+``stop`` (serve's worker stops). At
 100,000 posts a round's record stage waited on the disk for the first read of each
 written page's row (``SELECT tags FROM pages``: 18.9 ms a round, b27) and its writes for
 the page folders' entries (``mkdir``/``lstat`` of folders in the 100,000-entry
@@ -34,7 +35,7 @@ _ON: list[Path] = []  # the manifest file of the round being built, while one is
 _Asked = tuple[Path, list[str], list[str], Path]
 # The reading thread and its queue, once started (``queue`` imported then: not by every
 # new process's build, which never reads ahead).
-_THREAD: list[tuple[threading.Thread, queue.Queue[_Asked]]] = []
+_THREAD: list[tuple[threading.Thread, queue.Queue[_Asked | None]]] = []
 
 
 @contextmanager
@@ -59,7 +60,7 @@ def start(manifest: Path, paths: list[str], files: list[str], output: Path) -> b
     if not _THREAD or not _THREAD[0][0].is_alive():
         import queue
 
-        asked: queue.Queue[_Asked] = queue.Queue()
+        asked: queue.Queue[_Asked | None] = queue.Queue()
         _THREAD[:] = [(threading.Thread(target=_reading, args=(asked,),
                                         name="ssgen-read-ahead", daemon=True), asked)]
         _THREAD[0][0].start()
@@ -73,11 +74,23 @@ def wait() -> None:
         _THREAD[0][1].join()
 
 
-def _reading(asked: queue.Queue[_Asked]) -> None:
+def stop(timeout: float | None = 10.0) -> None:
+    """End the reading thread once what was asked is read (serve stops: a thread left
+    running turns off the forks that wait for a process with one thread,
+    ``ssgen.sources.parallel``)."""
+    if _THREAD:
+        thread, asked = _THREAD.pop()
+        asked.put(None)
+        thread.join(timeout)
+
+
+def _reading(asked: queue.Queue[_Asked | None]) -> None:
     while True:
-        manifest, paths, files, output = asked.get()
+        found = asked.get()
         try:
-            _read(manifest, paths, files, output)
+            if found is None:
+                return
+            _read(*found)
         finally:
             asked.task_done()
 
@@ -112,4 +125,4 @@ def _marks(values: list[str]) -> str:
     return ", ".join("?" * len(values))
 
 
-__all__ = ["MOST_PAGES", "read_rows", "reading_ahead", "start", "wait"]
+__all__ = ["MOST_PAGES", "read_rows", "reading_ahead", "start", "stop", "wait"]

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ssgen.build import readahead
 from ssgen.build.change import Change
 from ssgen.build.memo import carry
 from ssgen.build.output import defer_frees, take_displaced
@@ -268,8 +269,10 @@ class RoundRunner:
         self.save(final=True)
 
     def close(self) -> None:
-        """Free what is still to free, and let the freer's thread end."""
+        """Free what is still to free, and let the freer's and the read-ahead's threads
+        end."""
         self.freer.close()
+        readahead.stop()
 
     def warm(self, warming: Warming, config: Config, take_search: Callable[[], SearchMode],
              interrupted: Callable[[], bool]) -> Any:
