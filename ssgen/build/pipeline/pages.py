@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
 
-from ssgen.build import doclists, extras, faults
+from ssgen.build import doclists, extras, faults, readahead
 from ssgen.build.change import Change
 from ssgen.build.clash import find_clashes, generated_files, page_files
 from ssgen.build.collect import Collected, collect_pages, query_globals
@@ -43,6 +43,7 @@ from ssgen.build.verify import Damage
 from ssgen.build.workers import PageOutcome, prerender, render_pages, serial
 from ssgen.config.load import Config
 from ssgen.errors import HintRefuted, SsgenError
+from ssgen.manifest.connect import sqlite_path
 from ssgen.manifest.pages import GENERATION_KEY
 from ssgen.manifest.store import Manifest
 from ssgen.render.environment import Renderer
@@ -179,6 +180,7 @@ def rebuild(
         plan = plan_render(config, manifest, renderer, data, collected, full=full, force=forced,
                            files_checked=not full)
         files = plan.files = page_files(plan.pages)
+        _read_ahead(config, plan, files)
         clashed = _fail_clashes(plan, files, find_clashes(
             manifest, files, static_files(config), generated_files(config)))
         # The pages' bytes made while the proof runs beside them; none written before it.
@@ -225,6 +227,14 @@ def rebuild(
         report.planned = len(plan.pages)
     faults.point("after-record")
     return report, plan
+
+
+def _read_ahead(config: Config, plan: RenderPlan, files: dict[str, str]) -> None:
+    """Serve's round: the rows and files its record and writes will read first, read on
+    a thread while it renders (``readahead``)."""
+    paths = [spec.path for spec in plan.to_render]
+    readahead.start(sqlite_path(config.state_dir), paths,
+                    [files[path] for path in paths if path in files], config.output_dir)
 
 
 def _beside_render(config: Config, renderer: Renderer, plan: RenderPlan) -> None:

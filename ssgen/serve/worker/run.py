@@ -22,10 +22,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ssgen.build import readahead
 from ssgen.build.change import Change
 from ssgen.build.memo import carry
 from ssgen.build.output import defer_frees, take_displaced
 from ssgen.build.outwatch import watch_output
+from ssgen.build.readahead import reading_ahead
 from ssgen.build.report import BuildReport
 from ssgen.build.search import DEFERRED, SearchMode
 from ssgen.config.load import Config
@@ -193,10 +195,11 @@ class RoundRunner:
                 return self.build_fn(config, change=wanted, source=self.source)
             from ssgen.build.pipeline import build
 
-            search = take_search()
-            return build(config, change=wanted, source=self.source, frozen_heap=True,
-                         search=search if search.ready else DEFERRED, jobs=jobs,
-                         manifest=self._kept(config))
+            search, kept = take_search(), self._kept(config)
+            with reading_ahead(kept.path if kept is not None else None):
+                return build(config, change=wanted, source=self.source, frozen_heap=True,
+                             search=search if search.ready else DEFERRED, jobs=jobs,
+                             manifest=kept)
 
     def settle(self, *, save: bool = True) -> None:
         """What the last builds left for after their replies: the replaced files to free
@@ -266,8 +269,10 @@ class RoundRunner:
         self.save(final=True)
 
     def close(self) -> None:
-        """Free what is still to free, and let the freer's thread end."""
+        """Free what is still to free, and let the freer's and the read-ahead's threads
+        end."""
         self.freer.close()
+        readahead.stop()
 
     def warm(self, warming: Warming, config: Config, take_search: Callable[[], SearchMode],
              interrupted: Callable[[], bool]) -> Any:

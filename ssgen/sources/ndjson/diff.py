@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from ssgen.sources.ndjson import BOM, Data, Known, Loaded, parse_lines
 from ssgen.sources.ndjson.mapped import Kept
 from ssgen.sources.ndjson.match import ASSET, matched_lines, matching_run
+from ssgen.sources.ndjson.patching import patch_in_place
 
 
 class Splice(NamedTuple):
@@ -107,22 +108,18 @@ class Pending(NamedTuple):
     stop: int
     middle: bytes
 
-    def apply(self, data: bytearray) -> None:
-        """Patch ``data`` (moves every byte after ``stop`` when the sizes differ)."""
-        data[self.start:self.stop] = self.middle
-
     def applied(self, data: bytearray) -> bytearray:
-        """``data`` patched in place, or a patched copy when a view of ``data`` still
-        exported elsewhere forbids resizing it (``BufferError``): the holder of that view
-        keeps the bytes it took, and the caller takes the new ones."""
+        """``data`` patched in place (``patch_in_place``: the bytes after ``stop`` moved
+        outside the GIL when the sizes differ), or a patched copy when a view of ``data``
+        still exported elsewhere forbids resizing it (``BufferError``): the holder of
+        that view keeps the bytes it took, and the caller takes the new ones."""
         try:
-            self.apply(data)
+            return patch_in_place(data, self.start, self.stop, self.middle)
         except BufferError:
             patched = bytearray(data[:self.start])
             patched += self.middle
             patched += memoryview(data)[self.stop:]
             return patched
-        return data
 
 
 def splice_around(previous: Loaded, data: Data, prefix: int, suffix: int,
