@@ -106,7 +106,10 @@ class JsonPairs(list[tuple[str, Any]]):
 
 
 def _json_int(literal: str) -> int | float:
-    return _number_token(literal, 0, 0).value  # type: ignore[return-value]
+    # JSON hands over the sign with the digits; the token path reads ``-`` as negation of
+    # the magnitude, so the 2**53 limit applies to the magnitude on both paths.
+    magnitude = _number_value(literal.removeprefix("-"))
+    return -magnitude if literal.startswith("-") else magnitude
 
 
 def _json_constant(name: str) -> Any:
@@ -175,15 +178,15 @@ def _scan_number(text: str, pos: int) -> Token:
 
 
 def _number_token(literal: str, start: int, end: int) -> Token:
-    value: int | float
+    return Token("num", _number_value(literal), start, end)
+
+
+def _number_value(literal: str) -> int | float:
     # Long digit strings go straight to float: int() refuses over 4300 digits.
     if "." in literal or "e" in literal or "E" in literal or len(literal) > 20:
-        value = float(literal)
-    else:
-        value = int(literal)
-        if value > _MAX_EXACT_INT:
-            value = float(literal)
-    return Token("num", value, start, end)
+        return float(literal)
+    value = int(literal)
+    return float(literal) if value > _MAX_EXACT_INT else value
 
 
 def _match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ssgen.errors import GroqSyntaxError
@@ -116,6 +116,9 @@ json_values = st.recursive(
 
 @STRUCTURED
 @given(json_values)
+# Found by this property (round 28): the shortcut kept -(2**53 + 1) an int (JSON gave the
+# sign with the digits), the token path made its magnitude a float.
+@example([None, -9007199254740993])
 def test_json_literals_parse_the_same_through_either_path(value: Any) -> None:
     # Vertical tabs are GROQ whitespace but not JSON: they force the token-by-token path.
     compact = json.dumps(value, separators=(",", ":"))
